@@ -1,0 +1,33 @@
+"""The project's error types. The CLI turns each into one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+
+class QuantizeError(Exception):
+    """Base class: a problem the user can fix, reported without a traceback."""
+
+    exit_code = 1
+
+
+class InputError(QuantizeError):
+    """The input is missing, unreadable, not an image, or refused (too large, truncated)."""
+
+    exit_code = 3
+
+
+class FormatError(QuantizeError):
+    """A packed-index file or palette file is malformed, truncated, corrupt or of an unknown version."""
+
+    exit_code = 4
+
+
+class OutputError(QuantizeError):
+    """An output cannot be written: folder unwritable, file exists without --force, would overwrite input."""
+
+    exit_code = 5
+
+
+class ParameterError(QuantizeError):
+    """An option value is out of range or inconsistent (e.g. K < 1 or K > 65536)."""
+
+    exit_code = 2
