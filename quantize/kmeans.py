@@ -1,0 +1,85 @@
+"""k-means on weighted points, driving the Numba kernels: seeding, restarts, tolerance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .kernels import kmeans as _k
+
+# Hamerly's half-gaps cost O(K^2) per iteration; past this K the point bounds alone pay better.
+_HALF_GAP_MAX_K = 2048
+
+
+@dataclass(frozen=True)
+class KMeansFit:
+    """Centres, labels, weighted inertia and Lloyd iterations of one fit."""
+
+    centers: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    n_iter: int
+
+
+def principal_axis(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Unit vector along which X spreads most (the search axis of the nearest-centre kernel)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[1] == 1:
+        return np.ones(1)
+    w = np.ones(len(X)) if weights is None else np.asarray(weights, dtype=np.float64)
+    total = w.sum()
+    if len(X) < 2 or total <= 0:
+        axis = np.zeros(X.shape[1])
+        axis[0] = 1.0
+        return axis
+    mean = w @ X / total
+    centred = X - mean
+    cov = (centred * w[:, None]).T @ centred / total
+    _, vectors = np.linalg.eigh(cov)
+    axis = vectors[:, -1]
+    return axis / np.linalg.norm(axis) if np.linalg.norm(axis) > 0 else np.eye(X.shape[1])[0]
+
+
+def tolerance(X: np.ndarray, tol: float) -> float:
+    """scikit-learn's absolute tolerance: ``tol`` times the mean per-feature variance of X."""
+    return 0.0 if tol == 0 else float(np.mean(np.var(X, axis=0)) * tol)
+
+
+def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator,
+                    n_local_trials: int | None = None) -> np.ndarray:
+    """Indices of k seeds chosen by greedy k-means++ (the variant scikit-learn uses)."""
+    trials = n_local_trials or 2 + int(np.log(k))
+    first = int(rng.choice(len(X), p=w / w.sum()))
+    uniforms = rng.uniform(size=(k - 1, trials))
+    return _k.kmeans_plusplus(X, w, first, uniforms)
+
+
+def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float,
+          axis: np.ndarray | None = None) -> KMeansFit:
+    """Lloyd iterations (with Hamerly's bounds) from the given centres; ``tol`` is absolute."""
+    axis = principal_axis(X, w) if axis is None else axis
+    c, labels, inertia, n_iter = _k.lloyd(
+        X, w, np.ascontiguousarray(centers, dtype=np.float64), axis, max_iter, tol,
+        len(centers) <= _HALF_GAP_MAX_K)
+    return KMeansFit(c, labels, float(inertia), int(n_iter))
+
+
+def kmeans(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,
+           tol: float = 1e-4, seed: int | np.random.Generator | None = 0) -> KMeansFit:
+    """Best of ``n_init`` k-means++-seeded Lloyd runs on weighted points (lowest inertia).
+
+    ``tol`` is relative, as in scikit-learn. X (n, d) float64 and w (n,) float64 must be
+    C-contiguous; callers validate them.
+    """
+    rng = np.random.default_rng(seed)
+    axis = principal_axis(X, w)
+    abs_tol = tolerance(X, tol)
+    best: KMeansFit | None = None
+    for _ in range(n_init):
+        seeds = kmeans_plusplus(X, w, k, rng)
+        fit = lloyd(X, w, X[seeds], max_iter=max_iter, tol=abs_tol, axis=axis)
+        if best is None or fit.inertia < best.inertia:
+            best = fit
+    assert best is not None
+    return best
