@@ -1,0 +1,101 @@
+"""A scikit-learn-compatible KMeans over quantize's Numba kernels; input checks live here."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, check_random_state,
+                                      validate_data)
+from numbers import Integral, Real
+
+from .kmeans import kmeans, lloyd, tolerance
+from .mapping import nearest_indices
+
+
+class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+    """k-means clustering (greedy k-means++ seeding, Lloyd iterations with Hamerly's bounds).
+
+    A drop-in for the common uses of :class:`sklearn.cluster.KMeans` (``algorithm="lloyd"``): from
+    the same initial centres it reaches the same centres, labels and inertia. Any number of
+    features; computations in float64; results do not depend on the number of threads.
+
+    Parameters
+    ----------
+    n_clusters : number of clusters.
+    init : ``"k-means++"`` or an array (n_clusters, n_features) of initial centres.
+    n_init : restarts from different seeds; the lowest inertia wins (1 when ``init`` is an array).
+    max_iter : Lloyd iterations per run.
+    tol : relative tolerance on the total squared centre shift (times the mean feature variance).
+    random_state : seed (int), RandomState or None.
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++"}), "array-like"],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_clusters: int = 8, *, init="k-means++", n_init: int = 1,
+                 max_iter: int = 300, tol: float = 1e-4, random_state=None):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None) -> "KMeans":
+        """Compute the clustering of X (n_samples, n_features), optionally weighted."""
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
+        if not w.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum.")
+        X64 = np.ascontiguousarray(X, dtype=np.float64)
+        if isinstance(self.init, str):
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            fit = kmeans(X64, w, self.n_clusters, n_init=self.n_init, max_iter=self.max_iter,
+                         tol=self.tol, seed=seed)
+        else:
+            init = np.asarray(self.init, dtype=np.float64)
+            if init.shape != (self.n_clusters, X.shape[1]):
+                raise ValueError(f"init should be of shape {(self.n_clusters, X.shape[1])}, "
+                                 f"got {init.shape}.")
+            fit = lloyd(X64, w, init, max_iter=self.max_iter, tol=tolerance(X64, self.tol))
+        self.cluster_centers_ = fit.centers.astype(X.dtype)
+        self.labels_ = fit.labels.astype(np.int32)
+        self.inertia_ = fit.inertia
+        self.n_iter_ = fit.n_iter
+        self._n_features_out = self.n_clusters
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        """Index of the nearest centre for each sample (ties to the lowest index)."""
+        X = self._checked(X)
+        return nearest_indices(X, self.cluster_centers_).astype(np.int32)
+
+    def transform(self, X) -> np.ndarray:
+        """Euclidean distance from each sample to every centre, (n_samples, n_clusters)."""
+        X = self._checked(X)
+        C = self.cluster_centers_.astype(np.float64)
+        d2 = (X ** 2).sum(1)[:, None] - 2 * X @ C.T + (C ** 2).sum(1)[None, :]
+        return np.sqrt(np.maximum(d2, 0)).astype(self.cluster_centers_.dtype)
+
+    def score(self, X, y=None, sample_weight=None) -> float:
+        """Opposite of the (weighted) inertia of X on the fitted centres."""
+        X = self._checked(X)
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        C = self.cluster_centers_.astype(np.float64)
+        labels = nearest_indices(X, C)
+        return -float(w @ ((X - C[labels]) ** 2).sum(1))
+
+    def _checked(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
+        return np.ascontiguousarray(X, dtype=np.float64)

@@ -1,0 +1,92 @@
+"""The scikit-learn-compatible KMeans: API contract, and the same results as scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans as SkKMeans
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from quantize import KMeans
+
+# scikit-learn marks this check as an expected failure for its own KMeans: with random seeding,
+# repeating a sample is not the same draw as doubling its weight. The deterministic version of the
+# law (same initial centres) is tested below.
+_XFAIL = {"check_sample_weight_equivalence_on_dense_data":
+          "sample_weight is not equivalent to repeating samples under random seeding"}
+
+
+@parametrize_with_checks([KMeans(n_clusters=3, n_init=2, max_iter=20, random_state=0)],
+                         expected_failed_checks=lambda est: _XFAIL)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def _weighted_colours(seed: int = 0, n: int = 3000):
+    """Colour-like data: clustered RGB points with pixel-count weights."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 255, (12, 3))
+    X = np.clip(centres[rng.integers(0, 12, n)] + rng.normal(0, 18, (n, 3)), 0, 255)
+    return np.rint(X), rng.integers(1, 50, n).astype(np.float64)
+
+
+@pytest.mark.parametrize("k", [2, 8, 32, 100])
+def test_same_result_as_sklearn_lloyd_from_same_init(k):
+    X, w = _weighted_colours(k)
+    rng = np.random.default_rng(k)
+    # Non-integer centres: integer data and integer centres have exact distance ties, which
+    # scikit-learn's GEMM-based distances break arbitrarily.
+    init = X[rng.choice(len(X), k, replace=False)] + rng.uniform(-0.4, 0.4, (k, 3))
+    ours = KMeans(k, init=init, max_iter=300, tol=1e-4).fit(X, sample_weight=w)
+    ref = SkKMeans(k, init=init, n_init=1, max_iter=300, tol=1e-4, algorithm="lloyd").fit(
+        X, sample_weight=w)
+    assert ours.inertia_ == pytest.approx(ref.inertia_, rel=1e-6)
+    np.testing.assert_array_equal(ours.labels_, ref.labels_)
+    np.testing.assert_allclose(ours.cluster_centers_, ref.cluster_centers_, rtol=0, atol=1e-6)
+    assert ours.n_iter_ == ref.n_iter_
+
+
+def test_weight_equals_repetition_from_same_init():
+    X, _ = _weighted_colours(3, 400)
+    w = np.random.default_rng(1).integers(1, 4, len(X)).astype(float)
+    init = X[:6] + 0.25
+    weighted = KMeans(6, init=init).fit(X, sample_weight=w)
+    repeated = KMeans(6, init=init).fit(np.repeat(X, w.astype(int), axis=0))
+    np.testing.assert_allclose(weighted.cluster_centers_, repeated.cluster_centers_, atol=1e-9)
+    assert weighted.inertia_ == pytest.approx(repeated.inertia_, rel=1e-12)
+
+
+def test_quality_close_to_sklearn_with_kmeans_plus_plus():
+    X, w = _weighted_colours(7)
+    ours = KMeans(16, n_init=3, random_state=0).fit(X, sample_weight=w)
+    ref = SkKMeans(16, n_init=3, random_state=0).fit(X, sample_weight=w)
+    assert ours.inertia_ <= ref.inertia_ * 1.02
+
+
+def test_same_random_state_same_centres_and_general_dimension():
+    X = np.random.default_rng(0).normal(size=(500, 5))
+    a = KMeans(7, random_state=3).fit(X)
+    b = KMeans(7, random_state=3).fit(X)
+    np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.cluster_centers_.shape == (7, 5)
+
+
+def test_predict_transform_score_agree():
+    X, w = _weighted_colours(2, 800)
+    km = KMeans(5, random_state=0).fit(X, sample_weight=w)
+    np.testing.assert_array_equal(km.predict(X), km.labels_)
+    dist = km.transform(X)
+    np.testing.assert_array_equal(dist.argmin(1), km.labels_)
+    assert -km.score(X, sample_weight=w) == pytest.approx(km.inertia_, rel=1e-9)
+
+
+def test_fewer_distinct_points_than_clusters_still_fits():
+    X = np.array([[0.0, 0, 0]] * 5 + [[255.0, 255, 255]] * 5)
+    km = KMeans(4, random_state=0).fit(X)
+    assert km.inertia_ == pytest.approx(0.0)
+    assert {tuple(c) for c in km.cluster_centers_[np.unique(km.labels_)]} == {(0, 0, 0), (255, 255, 255)}
+
+
+def test_too_few_samples_is_an_error():
+    with pytest.raises(ValueError, match="n_clusters"):
+        KMeans(5).fit(np.zeros((3, 2)))
