@@ -33,6 +33,19 @@ def check_target(path: Path, *, force: bool = False, protect: tuple[Path, ...] =
         raise OutputError(f"output {path} already exists (use --force to replace it)")
 
 
+def check_writable(folder: Path) -> None:
+    """Fail early unless ``folder`` is, or could be created as, a writable folder."""
+    probe = folder
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise OutputError(f"output folder {folder} is not a folder ({probe} is a file)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder {folder} is not writable")
+
+
 def ensure_dir(folder: Path) -> Path:
     """Create ``folder`` (and parents) if needed and check it is writable."""
     try:
@@ -73,7 +86,7 @@ def atomic_write(
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
+        if isinstance(exc, OSError):
             raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
         raise
 
@@ -84,6 +97,24 @@ def write_bytes(path: str | os.PathLike[str], data: bytes, *, force: bool = Fals
     with atomic_write(path, force=force, protect=protect) as fh:
         fh.write(data)
     return len(data)
+
+
+def write_all(outputs: dict[Path, bytes], *, force: bool = False,
+              protect: tuple[Path, ...] = ()) -> None:
+    """Write several files all or nothing: every check first, then each atomically; if one write
+    fails, the files already written by this call are removed again."""
+    for path in outputs:
+        check_target(path, force=force, protect=protect)
+    done: list[Path] = []
+    try:
+        for path, data in outputs.items():
+            write_bytes(path, data, force=True, protect=protect)
+            done.append(path)
+    except BaseException:
+        for path in done:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
 
 
 def _umask() -> int:

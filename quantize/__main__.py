@@ -1,0 +1,5 @@
+"""``python -m quantize``."""
+
+from .cli import main
+
+main()

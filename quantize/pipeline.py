@@ -1,0 +1,238 @@
+"""The compression pipeline: load -> colour statistics -> fit -> map -> measure -> write.
+
+:func:`quantize_image` does the work in memory; :func:`compress_file` adds loading and writing.
+Both return one :class:`Result`, from which the report, the JSON and every table are rendered.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from . import container
+from .errors import ParameterError
+from .fitting import FitOptions
+from .images import Image
+
+MAX_K = 65536
+
+
+@dataclass(frozen=True)
+class CompressOptions:
+    """Everything that decides a compression: the fit, a fixed palette, the codec, the metrics."""
+
+    fit: FitOptions = field(default_factory=FitOptions)
+    palette: np.ndarray | None = None  # map to this palette instead of fitting one
+    codec: str = container.DEFAULT_CODEC
+    delta_e_samples: int = 200_000
+
+    def validated(self) -> "CompressOptions":
+        """Check every value once, here, with one-line messages."""
+        f = self.fit
+        if not 1 <= f.k <= MAX_K:
+            raise ParameterError(f"K must be between 1 and {MAX_K}, got {f.k}")
+        if f.n_init < 1 or f.max_iter < 1:
+            raise ParameterError("--n-init and --max-iter must be at least 1")
+        if not f.tol >= 0:
+            raise ParameterError(f"--tol must be >= 0, got {f.tol}")
+        if f.sample is not None and f.sample < 1:
+            raise ParameterError(f"--sample must be at least 1, got {f.sample}")
+        if self.codec not in container.CODECS:
+            raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(container.CODECS)})")
+        return self
+
+
+@dataclass
+class Result:
+    """What one compression produced: palette, indices, sizes, quality and timings."""
+
+    width: int
+    height: int
+    channels: int
+    k: int
+    palette: np.ndarray
+    indices: np.ndarray
+    n_colors: int
+    mse: float
+    psnr: float
+    delta_e: float
+    n_iter: int
+    codec: str
+    seconds: dict[str, float]
+    input: str | None = None
+    input_bytes: int = 0
+    notes: tuple[str, ...] = ()
+    packed_file: str | None = None
+    packed_file_bytes: int | None = None
+    preview_file: str | None = None
+    preview_bytes: int | None = None
+
+    @property
+    def k_used(self) -> int:
+        return len(self.palette)
+
+    @property
+    def bits_per_pixel(self) -> int:
+        """Bits per stored index: ceil(log2 K used)."""
+        return container.bits_per_index(self.k_used)
+
+    @property
+    def raw_bytes(self) -> int:
+        """Size of the uncompressed pixels (3 or 4 bytes each)."""
+        return self.width * self.height * self.channels
+
+    @property
+    def ratio(self) -> float:
+        """The classic ratio: bits of a raw pixel over bits per index (24 / bpp for RGB)."""
+        return 8 * self.channels / self.bits_per_pixel if self.bits_per_pixel else float("inf")
+
+    @property
+    def packed_bytes(self) -> int:
+        """Size of the packed-index container without a codec (header, palette, bits, CRC)."""
+        return container.packed_size(self.width, self.height, self.k_used, self.channels)
+
+    @property
+    def inertia(self) -> float:
+        """Within-cluster sum of squares of the written palette, over all pixels."""
+        return self.mse * self.width * self.height
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dictionary of the result (no pixel data)."""
+        def ratio_to(size: int | None, of: int) -> float | None:
+            return round(of / size, 4) if size else None
+
+        return {
+            "input": self.input, "width": self.width, "height": self.height,
+            "channels": self.channels, "input_bytes": self.input_bytes,
+            "distinct_colors": self.n_colors, "k": self.k, "k_used": self.k_used,
+            "bits_per_pixel": self.bits_per_pixel, "raw_bytes": self.raw_bytes,
+            "packed_bytes": self.packed_bytes,
+            "ratio": round(self.ratio, 4) if np.isfinite(self.ratio) else None,
+            "codec": self.codec, "packed_file": self.packed_file,
+            "packed_file_bytes": self.packed_file_bytes,
+            "ratio_file_vs_raw": ratio_to(self.packed_file_bytes, self.raw_bytes),
+            "ratio_file_vs_input": ratio_to(self.packed_file_bytes, self.input_bytes),
+            "preview_file": self.preview_file, "preview_bytes": self.preview_bytes,
+            "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,
+            "delta_e": round(self.delta_e, 6), "inertia": round(self.inertia, 3),
+            "n_iter": self.n_iter,
+            "palette": ["#" + bytes(c).hex() for c in self.palette],
+            "notes": list(self.notes),
+            "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+        }
+
+
+class _Clock:
+    """Seconds spent per named stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None = None) -> Result:
+    """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error."""
+    from .colorstats import color_stats
+    from .fitting import fit_palette, to_palette
+    from .mapping import map_pixels
+    from .metrics import mean_delta_e, mse, psnr
+
+    options = options.validated()
+    clock = clock or _Clock()
+    pixels = image.pixels
+    with clock.stage("stats"):
+        stats = color_stats(pixels)
+    with clock.stage("fit"):
+        if options.palette is not None:
+            palette, n_iter = _checked_palette(options.palette, pixels.shape[-1]), 0
+        else:
+            fit = fit_palette(pixels, stats, options.fit)
+            palette, n_iter = to_palette(fit.centers), fit.n_iter
+    with clock.stage("map"):
+        indices = map_pixels(pixels, stats, palette)
+        palette, indices = _drop_unused(palette, indices)
+    with clock.stage("metrics"):
+        error = mse(pixels, palette, indices)
+        delta_e = mean_delta_e(pixels, palette, indices, n_samples=options.delta_e_samples)
+    return Result(
+        width=image.width, height=image.height, channels=image.channels, k=options.fit.k,
+        palette=palette, indices=indices, n_colors=stats.n_colors, mse=error,
+        psnr=psnr(error, image.channels), delta_e=delta_e, n_iter=n_iter, codec=options.codec,
+        seconds=clock.seconds, input=str(image.source) if image.source else None,
+        input_bytes=image.file_bytes, notes=image.notes)
+
+
+def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:
+    palette = np.asarray(palette)
+    if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not 1 <= len(palette) <= MAX_K:
+        raise ParameterError("a palette must be 1 to 65536 colours of 3 or 4 channels")
+    if palette.shape[1] != channels:
+        palette = (palette[:, :3] if channels == 3 else
+                   np.column_stack([palette, np.full(len(palette), 255)]))
+    return np.ascontiguousarray(palette, dtype=np.uint8)
+
+
+def _drop_unused(palette: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep only the palette entries some pixel uses, renumbering the indices (order kept)."""
+    used = np.bincount(indices.ravel(), minlength=len(palette)) > 0
+    if used.all():
+        return palette, indices
+    renumber = np.cumsum(used) - 1
+    from .mapping import index_dtype
+
+    kept = palette[used]
+    return kept, renumber.astype(index_dtype(len(kept)))[indices]
+
+
+def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
+    """Where ``compress`` writes: ``<out>/<stem><SUFFIX>`` and ``<out>/<stem>.preview.png``."""
+    folder = out_dir if out_dir is not None else source.parent
+    return folder / (source.stem + container.SUFFIX), folder / (source.stem + ".preview.png")
+
+
+def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
+                  options: CompressOptions = CompressOptions(), preview: bool = True,
+                  force: bool = False, max_pixels: int | None = None,
+                  allow_huge: bool = False) -> Result:
+    """Load ``path``, quantise it and write the packed file (and preview) into ``out_dir``.
+
+    Outputs are written all or nothing, never over the input, and over an existing file only with
+    ``force``.
+    """
+    from .files import check_target, check_writable, ensure_dir, write_all
+    from .images import DEFAULT_MAX_PIXELS, encode_preview, load_image
+
+    options = options.validated()
+    clock = _Clock()
+    source = Path(path)
+    packed_path, preview_path = output_paths(source, Path(out_dir) if out_dir else None)
+    check_writable(packed_path.parent)
+    for target in (packed_path, preview_path) if preview else (packed_path,):
+        check_target(target, force=force, protect=(source,))
+    with clock.stage("load"):
+        image = load_image(source, max_pixels=None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS))
+    result = quantize_image(image, options, clock)
+    with clock.stage("write"):
+        outputs = {packed_path: container.encode(result.palette, result.indices, codec=options.codec)}
+        if preview:
+            outputs[preview_path] = encode_preview(result.palette, result.indices)
+        ensure_dir(packed_path.parent)
+        write_all(outputs, force=force, protect=(source,))
+    result = replace(result, packed_file=str(packed_path),
+                     packed_file_bytes=len(outputs[packed_path]),
+                     preview_file=str(preview_path) if preview else None,
+                     preview_bytes=len(outputs[preview_path]) if preview else None)
+    result.seconds["total"] = sum(v for k, v in result.seconds.items() if k != "total")
+    return result

@@ -1,0 +1,47 @@
+"""Rendering a :class:`~quantize.pipeline.Result` for people (a short table) and machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from .pipeline import Result
+
+
+def _bytes(n: int | None) -> str:
+    return "-" if n is None else f"{n:,} B"
+
+
+def _num(x: float, digits: int = 2) -> str:
+    return "inf" if not math.isfinite(x) else f"{x:,.{digits}f}"
+
+
+def format_report(result: Result) -> str:
+    """The human report of one compression, a few aligned lines."""
+    r = result.to_dict()
+    name = r["input"] or "<array>"
+    lines = [
+        f"{name}: {r['width']}x{r['height']}, {r['distinct_colors']:,} distinct colours"
+        + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else ""),
+        f"  palette   K {r['k']} asked, {r['k_used']} used -> {r['bits_per_pixel']} bits per pixel",
+        f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])}"
+        f" (classic ratio {_num(result.ratio)}x = {8 * result.channels}/{r['bits_per_pixel']})",
+    ]
+    if r["packed_file"]:
+        vs_input = (f", {_num(r['ratio_file_vs_input'])}x vs input"
+                    if r["ratio_file_vs_input"] else "")
+        lines.append(f"  file      {r['packed_file']}: {_bytes(r['packed_file_bytes'])} ({r['codec']}),"
+                     f" {_num(r['ratio_file_vs_raw'])}x vs raw{vs_input}")
+    if r["preview_file"]:
+        lines.append(f"  preview   {r['preview_file']}: {_bytes(r['preview_bytes'])}")
+    lines.append(f"  quality   MSE {_num(result.mse)}  PSNR {_num(result.psnr)} dB  "
+                 f"dE2000 {_num(result.delta_e)}  WCSS {result.inertia:.4g}  "
+                 f"({r['n_iter']} iterations)")
+    lines.append("  seconds   " + "  ".join(f"{k} {v:.3f}" for k, v in result.seconds.items()))
+    return "\n".join(lines)
+
+
+def format_json(result: Result | list[Result]) -> str:
+    """One JSON object (or a list of them) with the keys of :meth:`Result.to_dict`."""
+    data = [r.to_dict() for r in result] if isinstance(result, list) else result.to_dict()
+    return json.dumps(data, indent=2, allow_nan=False)

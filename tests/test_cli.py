@@ -1,0 +1,152 @@
+"""The command line as a user meets it: outputs, reports, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from quantize import container
+
+JSON_KEYS = {"input", "width", "height", "k", "k_used", "bits_per_pixel", "ratio", "packed_file",
+             "packed_bytes", "preview_file", "mse", "psnr", "delta_e", "inertia", "n_iter", "seconds"}
+
+
+def run(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m quantize`` in a fresh process, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "quantize", *map(str, args)], capture_output=True,
+                          text=True, env=full_env, cwd=cwd, timeout=300)
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_compress_writes_packed_file_preview_and_json(photo_path, tmp_path):
+    out = tmp_path / "out"
+    proc = run("compress", photo_path, "-k", "16", "-o", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert JSON_KEYS <= report.keys()
+    assert files_in(out) == ["photo.preview.png", "photo.qnt"]
+    assert report["k_used"] == 16 and report["bits_per_pixel"] == 4 and report["ratio"] == 6.0
+    assert report["packed_file_bytes"] == (out / "photo.qnt").stat().st_size
+    packed = container.load(out / "photo.qnt")
+    preview = np.asarray(Image.open(out / "photo.preview.png").convert("RGB"))
+    np.testing.assert_array_equal(packed.pixels(), preview)
+    original = np.asarray(Image.open(photo_path)).astype(float)
+    mse = ((original - packed.pixels()) ** 2).sum(-1).mean()
+    assert report["mse"] == pytest.approx(mse, rel=1e-6)
+    assert report["psnr"] == pytest.approx(10 * np.log10(255 ** 2 * 3 / mse), abs=1e-4)
+
+
+def test_human_report_and_decode_round_trip(photo_path, tmp_path):
+    out = tmp_path / "out"
+    proc = run("compress", photo_path, "-k", "8", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "3 bits per pixel" in proc.stdout and "PSNR" in proc.stdout
+    restored = tmp_path / "restored.png"
+    proc = run("decode", out / "photo.qnt", "-o", restored)
+    assert proc.returncode == 0, proc.stderr
+    np.testing.assert_array_equal(np.asarray(Image.open(restored).convert("RGB")),
+                                  container.load(out / "photo.qnt").pixels())
+    info = run("info", out / "photo.qnt", "--json")
+    assert json.loads(info.stdout)["k"] == 8
+
+
+def test_existing_output_needs_force(photo_path, tmp_path):
+    out = tmp_path / "out"
+    assert run("compress", photo_path, "-k", "4", "-o", out).returncode == 0
+    before = (out / "photo.qnt").read_bytes()
+    again = run("compress", photo_path, "-k", "8", "-o", out)
+    assert again.returncode != 0 and "--force" in again.stderr
+    assert (out / "photo.qnt").read_bytes() == before
+    assert run("compress", photo_path, "-k", "8", "-o", out, "--force").returncode == 0
+    assert (out / "photo.qnt").read_bytes() != before
+
+
+def test_few_colours_are_kept_exactly(tmp_path):
+    img = np.zeros((10, 13, 3), np.uint8)
+    img[:, 5:] = (10, 200, 30)
+    img[3:6] = (255, 255, 255)
+    Image.fromarray(img).save(tmp_path / "flat.png")
+    proc = run("compress", tmp_path / "flat.png", "-k", "64", "-o", tmp_path, "--json")
+    report = json.loads(proc.stdout)
+    assert report["k_used"] == 3 and report["mse"] == 0 and report["bits_per_pixel"] == 2
+    np.testing.assert_array_equal(container.load(tmp_path / "flat.qnt").pixels(), img)
+
+
+def test_same_seed_same_bytes_whatever_the_threads(photo_path, tmp_path):
+    outputs = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"t{threads}"
+        proc = run("compress", photo_path, "-k", "32", "--seed", "7", "-o", out,
+                   env={"NUMBA_NUM_THREADS": threads})
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(((out / "photo.qnt").read_bytes(), (out / "photo.preview.png").read_bytes()))
+    assert outputs[0] == outputs[1]
+
+
+def _bad_inputs(tmp_path: Path, photo_path: Path) -> dict[str, list]:
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image\n")
+    data = photo_path.read_bytes()
+    (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8) + 90).save(tmp_path / "x.jpg", quality=90)
+    jpg = (tmp_path / "x.jpg").read_bytes()
+    (tmp_path / "truncated.jpg").write_bytes(jpg[: len(jpg) // 2])
+    (tmp_path / "bad.qnt").write_bytes(b"\x89QNT\r\n\x1a\n" + b"\0" * 40)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    return {
+        "missing file": ["compress", tmp_path / "nope.png"],
+        "a directory": ["compress", tmp_path],
+        "empty file": ["compress", tmp_path / "empty.png"],
+        "not an image": ["compress", tmp_path / "text.png"],
+        "truncated png": ["compress", tmp_path / "truncated.png"],
+        "truncated jpeg": ["compress", tmp_path / "truncated.jpg"],
+        "K = 0": ["compress", photo_path, "-k", "0"],
+        "K too large": ["compress", photo_path, "-k", "65537"],
+        "K not a number": ["compress", photo_path, "-k", "many"],
+        "unwritable output": ["compress", photo_path, "-o", locked / "sub"],
+        "corrupt packed file": ["decode", tmp_path / "bad.qnt", "-o", tmp_path / "r.png"],
+        "truncated packed file": ["info", tmp_path / "bad.qnt"],
+    }
+
+
+def test_bad_input_one_line_nonzero_nothing_written(tmp_path, photo_path):
+    out = tmp_path / "out"
+    for name, args in _bad_inputs(tmp_path, photo_path).items():
+        if args[0] == "compress" and "-o" not in args:
+            args = [*args, "-o", out]
+        if name == "unwritable output" and os.geteuid() == 0:
+            continue  # root writes anywhere; covered by the test below
+        proc = run(*args)
+        assert proc.returncode != 0, name
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("quantize: error:"), (name, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        assert files_in(out) == [], name
+    assert not (tmp_path / "r.png").exists()
+
+
+def test_output_folder_that_is_a_file(tmp_path, photo_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("compress", photo_path, "-o", blocker / "sub")
+    assert proc.returncode == 5 and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_help_and_version():
+    assert run("--version").stdout.startswith("quantize, version")
+    for cmd in ("compress", "decode", "info"):
+        proc = run(cmd, "--help")
+        assert proc.returncode == 0 and "Usage:" in proc.stdout
