@@ -1,0 +1,225 @@
+"""Fuzzing the packed-file reader: every damaged file is decoded consistently or refused with FormatError,
+quickly (hypothesis deadline) and without allocations larger than the validated header allows."""
+
+from __future__ import annotations
+
+import contextlib
+import lzma
+import struct
+import tracemalloc
+import zlib
+
+import numpy as np
+import pytest
+import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from quantize import container as qc
+from quantize.errors import FormatError
+
+FUZZ = settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+
+# Header fields (offset, struct format) from docs/FORMAT.md.
+FIELDS = {"version": (8, "<H"), "channels": (10, "B"), "codec": (11, "B"), "width": (12, "<I"),
+          "height": (16, "<I"), "k": (20, "<I"), "bits": (24, "B"), "payload_bytes": (28, "<Q")}
+CODEC_ID = {codec: i for i, codec in enumerate(qc.CODECS)}
+COMPRESS = {
+    "none": bytes,
+    "zlib": zlib.compress,
+    "lzma": lambda raw: lzma.compress(raw, format=lzma.FORMAT_XZ,
+                                      filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 4096}]),
+    "zstd": zstandard.compress,
+}
+MiB = 1 << 20
+
+
+def with_crc(body: bytes) -> bytes:
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def patch(data: bytes, field: str, value: int) -> bytes:
+    """``data`` with one header field replaced and the CRC recomputed."""
+    offset, fmt = FIELDS[field]
+    body = bytearray(data[:-4])
+    struct.pack_into(fmt, body, offset, value)
+    return with_crc(bytes(body))
+
+
+def file_with_payload(data: bytes, payload: bytes) -> bytes:
+    """``data`` with its payload replaced (payload_bytes and CRC updated)."""
+    header = qc.read_header(data)
+    body = data[:qc.HEADER_SIZE + header.k * header.channels] + payload
+    return patch(with_crc(body), "payload_bytes", len(payload))
+
+
+def decode_or_reject(data: bytes, **kwargs) -> qc.PackedImage | None:
+    """The decoded image, or None after a one-line FormatError; any other exception fails the test."""
+    try:
+        packed = qc.decode(data, **kwargs)
+    except FormatError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return None
+    header = packed.header
+    assert packed.palette.shape == (header.k, header.channels)
+    assert packed.indices.shape == (header.height, header.width)
+    assert int(packed.indices.max()) < header.k
+    if header.codec == "none":  # an accepted uncompressed file is the canonical encoding of its image
+        assert qc.encode(packed.palette, packed.indices, "none") == bytes(data)
+    return packed
+
+
+@st.composite
+def images(draw, ks=(1, 2, 3, 5, 16, 100, 256, 257, 1000, 65536)):
+    k = draw(st.sampled_from(ks))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    palette = rng.integers(0, 256, (k, draw(st.sampled_from([3, 4]))), dtype=np.uint8)
+    indices = rng.integers(0, k, (draw(st.integers(1, 6)), draw(st.integers(1, 9))))
+    return palette, indices, draw(st.sampled_from(qc.CODECS))
+
+
+def encoded(image) -> bytes:
+    return qc.encode(*image)
+
+
+@FUZZ
+@given(images())
+def test_unmodified_files_decode_exactly(image):
+    palette, indices, _ = image
+    packed = decode_or_reject(encoded(image))
+    assert packed is not None
+    np.testing.assert_array_equal(packed.palette, palette)
+    np.testing.assert_array_equal(packed.indices, indices)
+
+
+@FUZZ
+@given(images(), st.data())
+def test_every_single_bit_flip_is_rejected(image, data):
+    original = encoded(image)
+    bit = data.draw(st.integers(0, 8 * len(original) - 1))
+    damaged = bytearray(original)
+    damaged[bit // 8] ^= 0x80 >> (bit % 8)
+    assert decode_or_reject(bytes(damaged)) is None  # CRC32 catches every single-bit error
+
+
+@FUZZ
+@given(images(), st.data())
+def test_byte_overwrites_with_recomputed_crc(image, data):
+    damaged = bytearray(encoded(image)[:-4])
+    for _ in range(data.draw(st.integers(1, 4))):
+        damaged[data.draw(st.integers(0, len(damaged) - 1))] = data.draw(st.integers(0, 255))
+    decode_or_reject(with_crc(bytes(damaged)))
+
+
+@pytest.mark.parametrize("codec", qc.CODECS)
+def test_truncation_at_every_length_is_rejected(codec):
+    palette = np.arange(15, dtype=np.uint8).reshape(5, 3)
+    data = qc.encode(palette, np.arange(35).reshape(5, 7) % 5, codec)
+    for length in range(len(data)):
+        with pytest.raises(FormatError, match="truncated"):
+            qc.decode(data[:length])
+
+
+@contextlib.contextmanager
+def bounded_allocation(limit: int = 4 * MiB):
+    """Fail unless the block allocates (traced peak) less than ``limit`` bytes."""
+    tracemalloc.start()
+    try:
+        yield
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < limit
+
+
+@FUZZ
+@given(images(), st.sampled_from(["width", "height", "k", "payload_bytes"]), st.data())
+def test_inflated_sizes(image, field, data):
+    original = encoded(image)
+    header = qc.read_header(original)
+    top = 2**64 - 1 if field == "payload_bytes" else 2**32 - 1
+    damaged = patch(original, field, data.draw(st.integers(getattr(header, field) + 1, top)))
+    with bounded_allocation():  # a legitimate image of up to max_pixels takes at most 2 bytes a pixel
+        packed = decode_or_reject(damaged, max_pixels=MiB)
+    if packed is not None:  # only a bigger image whose indices fit the same bytes (padding) can decode
+        assert field in ("width", "height") and packed.header.index_bytes == header.index_bytes
+
+
+@FUZZ
+@given(images(), st.integers(0, 255))
+def test_wrong_bits_per_index(image, bits):
+    original = encoded(image)
+    if bits == qc.bits_per_index(len(image[0])):
+        bits = (bits + 1) % 256
+    with pytest.raises(FormatError, match="bits per index"):
+        qc.decode(patch(original, "bits", bits))
+
+
+@FUZZ
+@given(images(ks=(3, 5, 100, 257, 1000)), st.data())
+def test_out_of_range_index_with_recomputed_crc(image, data):
+    palette, indices, codec = image
+    k, bits = len(palette), qc.bits_per_index(len(palette))
+    flat = indices.reshape(-1).copy()
+    pos = data.draw(st.integers(0, flat.size - 1))
+    flat[pos] = data.draw(st.integers(k, (1 << bits) - 1))
+    damaged = file_with_payload(encoded(image), COMPRESS[codec](qc.pack_indices(flat, bits)))
+    y, x = divmod(pos, indices.shape[1])
+    with pytest.raises(FormatError, match=rf"out of range for a {k}-colour palette \(pixel x={x}, y={y}\)"):
+        qc.decode(damaged)
+
+
+@FUZZ
+@given(st.binary(max_size=200))
+def test_random_bytes_are_rejected(blob):
+    assert decode_or_reject(blob) is None
+
+
+@st.composite
+def plausible_files(draw):
+    """Files whose fields are each valid or nearly so, with random palette and index bytes."""
+    channels = draw(st.sampled_from([3, 4, 3, 4, 5]))
+    codec = draw(st.sampled_from([0, 1, 2, 3] * 2 + [4]))
+    width, height = (draw(st.sampled_from([1, 2, 3, 5, 8, 13, 20] * 2 + [0])) for _ in range(2))
+    k = draw(st.sampled_from([1, 2, 3, 7, 200, 256, 300, 65536, 65537]))
+    bits = qc.bits_per_index(min(k, 65536)) + draw(st.sampled_from([0, 0, 0, 1, -1]))
+    raw_size = max(0, (width * height * bits + 7) // 8 + draw(st.sampled_from([0, 0, 0, 1, -1])))
+    raw = draw(st.binary(min_size=raw_size, max_size=raw_size))
+    payload = COMPRESS[qc.CODECS[codec]](raw) if codec < len(qc.CODECS) else raw
+    palette = np.random.default_rng(draw(st.integers(0, 255))).bytes(k * channels)
+    head = struct.pack("<8sHBBIIIB3sQ", qc.MAGIC, 1, channels, codec, width, height, k, bits % 256, bytes(3),
+                       len(payload))
+    return with_crc(head + palette + payload)
+
+
+@FUZZ
+@given(plausible_files())
+def test_plausible_random_files(data):
+    with bounded_allocation():
+        decode_or_reject(data)
+
+
+def zeros_stream(compressor, total: int) -> bytes:
+    """``total`` zero bytes through ``compressor`` without holding them in memory."""
+    block = bytes(16 * MiB)
+    return b"".join(compressor.compress(block) for _ in range(total // len(block))) + compressor.flush()
+
+
+@pytest.fixture(scope="module")
+def small_file():
+    return qc.encode(np.zeros((256, 3), np.uint8), np.zeros((16, 16), np.uint8), "none")  # 256 index bytes
+
+
+@pytest.mark.parametrize("codec,make", [
+    ("zlib", lambda: zeros_stream(zlib.compressobj(9), 256 * MiB)),
+    ("lzma", lambda: zeros_stream(lzma.LZMACompressor(lzma.FORMAT_XZ, filters=[
+        {"id": lzma.FILTER_LZMA2, "preset": 0, "dict_size": 4096}]), 256 * MiB)),
+    ("zstd", lambda: zeros_stream(zstandard.ZstdCompressor().compressobj(), 1024 * MiB)),
+    ("zstd", lambda: zeros_stream(zstandard.ZstdCompressor().compressobj(size=1024 * MiB), 1024 * MiB)),
+], ids=["zlib-256MiB", "lzma-256MiB", "zstd-1GiB", "zstd-1GiB-declared"])
+def test_decompression_bombs_stay_bounded(small_file, codec, make):
+    payload = make()
+    assert len(payload) < 2 * MiB
+    bomb = patch(file_with_payload(small_file, payload), "codec", CODEC_ID[codec])
+    with bounded_allocation(limit=len(payload) + MiB), pytest.raises(FormatError):
+        qc.decode(bomb)
