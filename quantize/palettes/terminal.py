@@ -1,0 +1,25 @@
+"""Palette as text for a terminal: a coloured block (24-bit ANSI), the hex code, share and name."""
+
+from __future__ import annotations
+
+from .model import Palette
+
+_BLOCK = " " * 6
+
+
+def format_swatches(palette: Palette, color: bool) -> str:
+    """One line per colour: ``<block>  #rrggbb  12.3%  name``; the block only when ``color`` is true,
+    share and name only when the palette has them. No trailing newline."""
+    shares = palette.shares.tolist() if palette.shares is not None else [None] * len(palette)
+    names = palette.names or [None] * len(palette)
+    width = max((len(h) for h in palette.hex), default=7)
+    lines = []
+    for (r, g, b), hex_, share, name in zip(palette.rgb.tolist(), palette.hex, shares, names):
+        parts = [f"\x1b[48;2;{r};{g};{b}m{_BLOCK}\x1b[0m"] if color else []
+        parts.append(hex_.ljust(width))
+        if share is not None:
+            parts.append(f"{100 * share:5.1f}%")
+        if name is not None:
+            parts.append(name)
+        lines.append("  ".join(parts).rstrip())
+    return "\n".join(lines)

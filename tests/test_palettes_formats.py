@@ -1,0 +1,431 @@
+"""Palette files: round trips through our reader, byte layouts to each format's spec, Pillow's GIMP
+reader, limits, and malformed input."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+import zipfile
+from xml.etree import ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import GimpPaletteFile, Image
+
+from quantize.errors import FormatError, InputError, OutputError, ParameterError
+from quantize.palettes import (FORMATS, Palette, decode_palette, encode_palette, format_for_path,
+                               read_palette, resolve_format, write_palette)
+
+RGB = np.array([[30, 144, 255], [255, 0, 0], [10, 10, 10], [250, 250, 250]], dtype=np.uint8)
+SHARES = np.array([0.4, 0.3, 0.2, 0.1])
+NAMES = ("Café crème", "Rouge ☕", "Noir 🎨", "Blanc")
+PALETTE = Palette(RGB, SHARES, NAMES, "Brand ✨")
+
+# What each readable format keeps: alpha, names, shares (and to what precision).
+KEEPS_ALPHA = {"paintnet", "css", "scss", "tailwind", "tailwind3", "json", "hex", "png", "procreate", "sketch"}
+KEEPS_NAMES = {"gpl", "ase", "aco", "kpl", "paintnet", "css", "scss", "tailwind", "json"}
+KEEPS_TITLE = {"gpl", "ase", "kpl", "procreate", "json"}
+READABLE = [f for f in FORMATS if f != "strip"]
+
+
+def roundtrip(palette: Palette, fmt: str) -> Palette:
+    return decode_palette(encode_palette(palette, fmt), fmt, "palette" + FORMATS[fmt].ext)
+
+
+def check_roundtrip(palette: Palette, fmt: str) -> None:
+    back = roundtrip(palette, fmt)
+    assert len(back) == len(palette)
+    np.testing.assert_array_equal(back.rgb, palette.rgb)
+    if fmt in KEEPS_ALPHA:
+        np.testing.assert_array_equal(back.alpha, palette.alpha)
+    if fmt in KEEPS_NAMES:
+        assert back.names == tuple(palette.labels)
+    if fmt in KEEPS_NAMES and palette.shares is not None:
+        precision = 1e-6 if fmt == "json" else 5e-4  # "(12.3%)" in names and comments
+        np.testing.assert_allclose(back.shares, palette.shares, atol=precision)
+    if fmt in KEEPS_TITLE:
+        assert back.title == palette.title
+
+
+@pytest.mark.parametrize("fmt", READABLE)
+def test_roundtrip_every_readable_format(fmt):
+    check_roundtrip(PALETTE, fmt)
+
+
+_NAME_CHARS = st.sampled_from(list("abcxyzABC éüßø-_'.,!?☕🎨✨日本") + ["\t", "\n"])
+_palettes = st.integers(1, 24).flatmap(lambda k: st.builds(
+    Palette,
+    colors=st.lists(st.lists(st.integers(0, 255), min_size=4, max_size=4), min_size=k, max_size=k),
+    shares=st.none() | st.lists(st.floats(0, 1), min_size=k, max_size=k),
+    names=st.none() | st.lists(st.text(_NAME_CHARS, max_size=16), min_size=k, max_size=k).map(tuple),
+    title=st.text(_NAME_CHARS, max_size=12),
+))
+
+
+@pytest.mark.parametrize("fmt", READABLE)
+@settings(max_examples=25, deadline=None)
+@given(palette=_palettes)
+def test_roundtrip_property(fmt, palette):
+    check_roundtrip(palette, fmt)
+
+
+def test_formats_have_unique_extensions_and_resolve():
+    exts = [info.ext for info in FORMATS.values()]
+    assert len(set(exts)) == len(exts)
+    for name, info in FORMATS.items():
+        assert resolve_format(name) == name
+        assert format_for_path("out/photo" + info.ext) == name
+    assert resolve_format(".swatches") == "procreate"
+    with pytest.raises(ParameterError, match="unknown palette format 'gif'"):
+        resolve_format("gif")
+
+
+# --- GPL -------------------------------------------------------------------------------------------
+
+def test_gpl_layout_every_colour_named_no_bom():
+    data = encode_palette(Palette(RGB, SHARES), "gpl")
+    assert not data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode().splitlines()
+    assert lines[:4] == ["GIMP Palette", "Name: quantize", "Columns: 4", "#"]
+    assert lines[4] == " 30 144 255\t#1e90ff (40.0%)"
+    assert all(len(line.split(None, 3)) == 4 for line in lines[4:])
+
+
+def test_gpl_read_by_pillow():
+    data = encode_palette(PALETTE, "gpl")
+    palette, rawmode = GimpPaletteFile.GimpPaletteFile(io.BytesIO(data)).getpalette()
+    assert rawmode == "RGB" and palette == RGB.tobytes()
+
+
+def test_gpl_256_long_names_within_pillow_limits():
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    names = tuple("Très très long nom de couleur 🎨 " * 5 + str(i) for i in range(256))
+    data = encode_palette(Palette(rgb, np.full(256, 1 / 256), names), "gpl")
+    assert max(len(line) for line in data.splitlines(keepends=True)) <= 100
+    palette, _ = GimpPaletteFile.GimpPaletteFile(io.BytesIO(data)).getpalette()
+    assert palette == rgb.tobytes()
+
+
+def test_gpl_more_than_256_read_by_pillow_frombytes():
+    if not hasattr(GimpPaletteFile.GimpPaletteFile, "frombytes"):
+        pytest.skip("GimpPaletteFile.frombytes needs Pillow >= 11.2")
+    rgb = np.random.default_rng(2).integers(0, 256, (300, 3), dtype=np.uint8)
+    palette, _ = GimpPaletteFile.GimpPaletteFile.frombytes(encode_palette(Palette(rgb), "gpl")).getpalette()
+    assert palette == rgb.tobytes()
+
+
+# --- ASE / ACO / ACT -------------------------------------------------------------------------------
+
+def _utf16z(text: str, fmt: str) -> bytes:
+    units = len(text.encode("utf-16-be")) // 2 + 1
+    return struct.pack(fmt, units) + text.encode("utf-16-be") + b"\0\0"
+
+
+def test_ase_layout_one_group_rgb_normal_utf16_lengths():
+    data = encode_palette(Palette(RGB[:2], names=("Café ☕ 🎨", "x")), "ase")
+    assert data[:12] == b"ASEF" + struct.pack(">HHI", 1, 0, 4)
+    kind, length = struct.unpack(">HI", data[12:18])
+    assert kind == 0xC001 and data[18:18 + length] == _utf16z("quantize", ">H")
+    pos = 18 + length
+    kind, length = struct.unpack(">HI", data[pos:pos + 6])
+    block = data[pos + 6:pos + 6 + length]
+    name = _utf16z("Café ☕ 🎨", ">H")
+    assert kind == 0x0001 and struct.unpack(">H", name[:2]) == (10,)  # 8 units, emoji = 2, + NUL
+    assert block == name + b"RGB " + struct.pack(">3f", 30 / 255, 144 / 255, 1.0) + b"\x00\x02"
+    assert data.endswith(struct.pack(">HI", 0xC002, 0))
+
+
+def test_aco_versions_same_count_x257_utf16_names():
+    data = encode_palette(Palette(RGB[:2], names=("Café ☕ 🎨", "x")), "aco")
+    color0 = struct.pack(">5H", 0, 30 * 257, 144 * 257, 255 * 257, 0)
+    color1 = struct.pack(">5H", 0, 255 * 257, 0, 0, 0)
+    v1 = struct.pack(">HH", 1, 2) + color0 + color1
+    v2 = struct.pack(">HH", 2, 2) + color0 + _utf16z("Café ☕ 🎨", ">I") + color1 + _utf16z("x", ">I")
+    assert data == v1 + v2
+
+
+def test_aco_reads_version_1_only_and_other_colour_spaces():
+    hsb_red = struct.pack(">5H", 1, 0, 65535, 65535, 0)
+    cmyk_white = struct.pack(">5H", 2, 65535, 65535, 65535, 65535)
+    grey_black = struct.pack(">5H", 8, 10000, 0, 0, 0)
+    lab_white = struct.pack(">Hhhhh", 7, 10000, 0, 0, 0)
+    palette = decode_palette(struct.pack(">HH", 1, 4) + hsb_red + cmyk_white + grey_black + lab_white, "aco")
+    assert palette.names is None
+    np.testing.assert_array_equal(palette.rgb, [[255, 0, 0], [255, 255, 255], [0, 0, 0], [255, 255, 255]])
+
+
+def test_act_golden_bytes():
+    expected = bytes([255, 0, 0, 0, 128, 255]) + bytes(762) + b"\x00\x02\xff\xff"
+    assert encode_palette(Palette([[255, 0, 0], [0, 128, 255]]), "act") == expected
+
+
+def test_act_transparent_index_is_first_fully_transparent_colour():
+    data = encode_palette(Palette([[1, 2, 3, 255], [4, 5, 6, 0], [7, 8, 9, 0]]), "act")
+    assert data[768:] == struct.pack(">HH", 3, 1)
+    np.testing.assert_array_equal(decode_palette(data, "act").alpha, [255, 0, 255])
+
+
+def test_act_768_bytes_is_256_colours():
+    assert len(decode_palette(bytes(range(256)) * 3, "act")) == 256
+
+
+# --- RIFF / JASC / Paint.NET -----------------------------------------------------------------------
+
+def test_riff_golden_bytes():
+    expected = bytes.fromhex("52494646 18000000 50414c20 64617461 0c000000 0003 0200 ff000000 0080ff00")
+    assert encode_palette(Palette([[255, 0, 0], [0, 128, 255]]), "riff") == expected
+
+
+def test_riff_skips_other_chunks():
+    data = encode_palette(Palette(RGB), "riff")
+    extra = b"note" + struct.pack("<I", 3) + b"abc\0"
+    body = data[12:]
+    patched = b"RIFF" + struct.pack("<I", 4 + len(extra) + len(body)) + b"PAL " + extra + body
+    np.testing.assert_array_equal(decode_palette(patched, source="x.pal").rgb, RGB)
+
+
+def test_jasc_crlf():
+    data = encode_palette(Palette(RGB[:2]), "jasc")
+    assert data == b"JASC-PAL\r\n0100\r\n2\r\n30 144 255\r\n255 0 0\r\n"
+
+
+def test_paintnet_aarrggbb_and_comments():
+    lines = encode_palette(Palette([[30, 144, 255, 128]], [1.0], ("sky",)), "paintnet").decode().split("\r\n")
+    assert lines[0] == "; paint.net Palette File"
+    assert lines[-3:] == ["; sky (100.0%)", "801E90FF", ""]
+
+
+def test_paintnet_foreign_file_without_labels():
+    text = "; paint.net Palette File\r\n; header\r\nFF000000\r\nFFFFFFFF\r\n"
+    palette = decode_palette(text.encode(), source="x.txt")
+    assert palette.names is None and palette.rgb.tolist() == [[0, 0, 0], [255, 255, 255]]
+
+
+# --- Krita / Procreate / Sketch --------------------------------------------------------------------
+
+def test_kpl_zip_structure_and_xml():
+    data = encode_palette(PALETTE, "kpl")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+        assert [i.filename for i in infos] == ["mimetype", "colorset.xml", "profiles.xml"]
+        assert infos[0].compress_type == zipfile.ZIP_STORED
+        assert zf.read("mimetype") == b"krita/x-colorset"
+        root = ET.fromstring(zf.read("colorset.xml"))
+        profiles = ET.fromstring(zf.read("profiles.xml"))
+    assert data[30:38] == b"mimetype"  # first local header, name readable at a fixed offset
+    assert profiles.tag == "Profiles"
+    assert root.tag == "ColorSet" and root.get("name") == "Brand ✨" and root.get("version") == "2.0"
+    entries = root.findall("ColorSetEntry")
+    assert [e.get("name") for e in entries][0] == "Café crème (40.0%)"
+    rgb = entries[0].find("RGB")
+    assert rgb.get("space") == "sRGB-elle-V2-srgbtrc.icc" and entries[0].get("bitdepth") == "U8"
+    assert round(float(rgb.get("g")) * 255) == 144
+    assert [(p.get("row"), p.get("column")) for p in (e.find("Position") for e in entries)] == \
+        [("0", "0"), ("0", "1"), ("0", "2"), ("0", "3")]
+
+
+def test_procreate_zip_json_hsb():
+    data = encode_palette(Palette([[255, 0, 0, 255], [0, 0, 255, 51]], title="P"), "procreate")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.namelist() == ["Swatches.json"]
+        doc = json.loads(zf.read("Swatches.json"))
+    assert doc["name"] == "P"
+    assert doc["swatches"][0] == {"hue": 0.0, "saturation": 1.0, "brightness": 1.0, "alpha": 1.0, "colorSpace": 0}
+    assert doc["swatches"][1]["hue"] == pytest.approx(2 / 3) and doc["swatches"][1]["alpha"] == 0.2
+
+
+def test_procreate_reads_list_form_and_null_slots():
+    doc = [{"name": "L", "swatches": [None, {"hue": 0, "saturation": 0, "brightness": 1, "alpha": 1}]}]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("Swatches.json", json.dumps(doc))
+    palette = decode_palette(buf.getvalue(), source="x.swatches")
+    assert palette.title == "L" and palette.rgb.tolist() == [[255, 255, 255]]
+
+
+def test_sketch_json_keys():
+    doc = json.loads(encode_palette(Palette([[255, 0, 0, 128]]), "sketch"))
+    assert doc["compatibleVersion"] == "1.4" and set(doc) == {"compatibleVersion", "pluginVersion", "colors"}
+    assert doc["colors"] == [{"red": 1.0, "green": 0.0, "blue": 0.0, "alpha": 128 / 255}]
+    old = decode_palette(b'{"colors": ["#ff0000", "00ff00"]}', "sketch")
+    assert old.rgb.tolist() == [[255, 0, 0], [0, 255, 0]]
+
+
+# --- web -------------------------------------------------------------------------------------------
+
+def test_css_and_tailwind_v4():
+    named = Palette([[30, 144, 255, 255], [255, 0, 0, 128]], [0.75, 0.25], ("Dodger Blue", "red */ x"))
+    css = encode_palette(named, "css").decode()
+    assert ":root {\n  --color-dodger-blue: #1e90ff; /* Dodger Blue (75.0%) */\n" in css
+    assert "--color-red-x: #ff000080; /* red * / x (25.0%) */" in css
+    theme = encode_palette(named, "tailwind").decode()
+    assert "@theme {\n  --color-dodger-blue: #1e90ff;" in theme
+
+
+def test_scss_names_unique_when_dash_and_underscore_clash():
+    palette = Palette(RGB[:3], names=("sky_blue", "sky-blue", "Sky Blue"))
+    scss = encode_palette(palette, "scss").decode()
+    variables = re.findall(r"^\$(color-[\w-]+):", scss, re.M)
+    assert variables == ["color-sky-blue", "color-sky-blue-2", "color-sky-blue-3"]
+    assert len({v.replace("_", "-") for v in variables}) == 3
+    assert '  "sky-blue-2": $color-sky-blue-2,' in scss and scss.rstrip().endswith(");")
+
+
+def test_tailwind3_colours_object():
+    doc = json.loads(encode_palette(Palette(RGB[:2], names=("Ciel 🎨", "🎨")), "tailwind3"))
+    assert doc == {"ciel": "#1e90ff", "ff0000": "#ff0000"}
+
+
+def test_json_fields():
+    doc = json.loads(encode_palette(PALETTE, "json"))
+    assert doc["title"] == "Brand ✨"
+    first = doc["colors"][0]
+    assert set(first) == {"name", "hex", "rgb", "oklch", "share"}
+    assert first["hex"] == "#1e90ff" and first["rgb"] == [30, 144, 255] and first["share"] == 0.4
+    assert first["oklch"][0] == pytest.approx(0.652, abs=2e-3) and first["oklch"][2] == pytest.approx(253.2, abs=0.5)
+    assert doc["colors"][3]["oklch"][1] == 0  # white has no chroma (and hue 0)
+
+
+def test_hex_list_reads_names_comments_and_short_forms():
+    text = "// brand\n#1e90ff sky\n\nF00\n; note\n# heading\n00ff0080\n"
+    palette = decode_palette(text.encode(), source="brand.txt")
+    assert palette.title == "brand"
+    assert palette.hex == ["#1e90ff", "#ff0000", "#00ff0080"]
+    assert palette.names == ("sky", "#ff0000", "#00ff0080")
+
+
+# --- images ----------------------------------------------------------------------------------------
+
+def test_png_is_indexed_1xn_with_transparency():
+    data = encode_palette(Palette([[255, 0, 0, 255], [0, 0, 255, 0]]), "png")
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.size == (2, 1) and im.mode == "P"
+        assert im.getpalette()[:6] == [255, 0, 0, 0, 0, 255]
+        assert np.asarray(im.convert("RGBA")).tolist() == [[[255, 0, 0, 255], [0, 0, 255, 0]]]
+
+
+def test_png_beyond_256_colours_is_rgb():
+    rgb = np.stack(np.meshgrid(np.arange(20), np.arange(15), [7], indexing="ij"), -1).reshape(-1, 3)
+    data = encode_palette(Palette(rgb), "png")
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.mode == "RGB" and im.size == (300, 1)
+    np.testing.assert_array_equal(decode_palette(data).rgb, rgb)
+
+
+def test_strip_bands_follow_shares_and_cells_are_labelled():
+    data = encode_palette(PALETTE, "strip")
+    with Image.open(io.BytesIO(data)) as im:
+        pixels = np.asarray(im.convert("RGBA"))
+    width = pixels.shape[1]
+    for left, right, color in [(0, 0.4, RGB[0]), (0.4, 0.7, RGB[1]), (0.7, 0.9, RGB[2]), (0.9, 1, RGB[3])]:
+        x = int((left + right) / 2 * width)
+        assert pixels[10, x, :3].tolist() == color.tolist()
+    cell = pixels[-90:, : width // 4]
+    assert (cell[5, 5, :3] == RGB[0]).all()
+    assert (cell[:, :, :3] != RGB[0]).any(axis=-1).sum() > 50  # the hex label is drawn
+
+
+def test_image_distinct_colours_by_share_without_transparent(tmp_path):
+    pixels = np.zeros((4, 4, 4), dtype=np.uint8)
+    pixels[...] = (255, 0, 0, 255)
+    pixels[0, :2] = (0, 0, 255, 255)
+    pixels[3] = (9, 9, 9, 0)
+    path = tmp_path / "photo.png"
+    Image.fromarray(pixels, "RGBA").save(path)
+    palette = read_palette(path)
+    assert palette.hex == ["#ff0000", "#0000ff"]
+    np.testing.assert_allclose(palette.shares, [10 / 12, 2 / 12])
+    assert palette.colors.shape[1] == 3
+
+
+# --- limits ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("fmt", "limit"), [("act", 256), ("procreate", 30), ("paintnet", 96)])
+def test_limits_name_the_limit_unless_truncated(fmt, limit):
+    rgb = np.random.default_rng(3).integers(0, 256, (limit + 1, 3), dtype=np.uint8)
+    palette = Palette(rgb, names=tuple(f"c{i}" for i in range(limit + 1)))
+    with pytest.raises(ParameterError, match=rf"{fmt} palettes hold at most {limit} colours, this one has {limit + 1}"):
+        encode_palette(palette, fmt)
+    back = decode_palette(encode_palette(palette, fmt, truncate=True), fmt, "x" + FORMATS[fmt].ext)
+    np.testing.assert_array_equal(back.rgb, rgb[:limit])
+
+
+def test_empty_palette_is_refused():
+    with pytest.raises(ParameterError, match="empty"):
+        encode_palette(Palette(np.zeros((0, 3))), "gpl")
+
+
+# --- files and malformed input ---------------------------------------------------------------------
+
+def test_write_palette_by_extension_atomic_and_force(tmp_path):
+    path = write_palette(PALETTE, tmp_path / "sub" / "brand.theme.css")
+    assert path.read_bytes() == encode_palette(PALETTE, "tailwind")
+    with pytest.raises(OutputError, match="already exists"):
+        write_palette(PALETTE, path)
+    write_palette(Palette(RGB[:1]), path, "css", force=True)
+    assert read_palette(path).hex == ["#1e90ff"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["brand.theme.css"]
+
+
+def _corrupt(fmt: str) -> bytes:
+    good = encode_palette(PALETTE, fmt)
+    return {
+        "ase": good[:-5],                                   # truncated
+        "aco": good[:-3],
+        "act": good[:700],
+        "riff": good[:-2],
+        "gpl": good.replace(b"255   0   0", b"300   0   0"),
+        "jasc": good.replace(b"\r\n4\r\n", b"\r\n9\r\n"),
+        "kpl": good[:100],
+        "procreate": b"PK\x03\x04 not really a zip",
+        "json": b'{"colors": [{"hex": "#12345"}]}',
+        "hex": b"1e90ff\nzzzzzz\n",
+        "png": b"\x89PNG\r\n\x1a\n broken",
+        "css": b"body { color: red; }",
+    }[fmt]
+
+
+@pytest.mark.parametrize("fmt", ["ase", "aco", "act", "riff", "gpl", "jasc", "kpl", "procreate", "json",
+                                 "hex", "png", "css"])
+def test_malformed_files_raise_format_error_naming_file(tmp_path, fmt):
+    path = tmp_path / ("bad" + FORMATS[fmt].ext)
+    path.write_bytes(_corrupt(fmt))
+    with pytest.raises(FormatError) as info:
+        read_palette(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"ASEX\x00\x01\x00\x00\x00\x00\x00\x00", "not an Adobe Swatch Exchange file"),
+    (encode_palette(PALETTE, "ase")[:-5], "truncated"),
+    (b"ASEF\x00\x02\x00\x00\x00\x00\x00\x00", "ASE version 2"),
+], ids=["magic", "truncated", "version"])
+def test_ase_errors_say_what_is_wrong(tmp_path, data, message):
+    path = tmp_path / "x.ase"
+    path.write_bytes(data)
+    with pytest.raises(FormatError, match=message):
+        read_palette(path)
+
+
+def test_bad_hex_is_named(tmp_path):
+    path = tmp_path / "brand.hex"
+    path.write_text("1e90ff\n12345g\n")
+    with pytest.raises(FormatError, match=r"brand\.hex: '12345g' is not a hex colour"):
+        read_palette(path)
+
+
+def test_aco_unsupported_space_and_missing_file(tmp_path):
+    with pytest.raises(FormatError, match=r"colour space 3 \(Pantone\)"):
+        decode_palette(struct.pack(">HH5H", 1, 1, 3, 0, 0, 0, 0), "aco")
+    with pytest.raises(InputError, match="does not exist"):
+        read_palette(tmp_path / "nope.gpl")
+
+
+def test_strip_cannot_be_read_back():
+    with pytest.raises(ParameterError, match="written but not read"):
+        decode_palette(b"", "strip")

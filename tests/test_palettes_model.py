@@ -1,0 +1,83 @@
+"""The Palette type, default and unique names, sorting in OKLCH, colour naming, terminal swatches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quantize.errors import ParameterError
+from quantize.palettes import Palette, format_swatches, name_palette, sort_palette
+from quantize.palettes.model import code_names, split_label, unique
+
+RED, YELLOW, GREEN, BLUE = [255, 0, 0], [255, 255, 0], [0, 160, 0], [0, 0, 255]
+GREY, BLACK, WHITE = [128, 128, 128], [0, 0, 0], [255, 255, 255]
+
+
+def test_palette_validates_and_freezes():
+    palette = Palette([[1, 2, 3]], [1.0], (" a\tb\n",))
+    assert palette.names == ("a b",)
+    with pytest.raises(ValueError):
+        palette.colors[0, 0] = 9
+    with pytest.raises(ParameterError, match=r"shape \(K, 3\) or \(K, 4\)"):
+        Palette(np.zeros((2, 5)))
+    with pytest.raises(ParameterError, match="0..255"):
+        Palette(np.array([[256, 0, 0]]))
+    with pytest.raises(ParameterError, match="2 colours but 1 names"):
+        Palette([RED, BLUE], names=("x",))
+    with pytest.raises(ParameterError, match=r"shares must have shape \(2,\)"):
+        Palette([RED, BLUE], [1.0])
+
+
+def test_default_names_are_hex_and_alpha_shows():
+    palette = Palette([[255, 0, 0, 255], [0, 0, 255, 128]], names=("", "sea"))
+    assert palette.hex == ["#ff0000", "#0000ff80"]
+    assert palette.names == ("#ff0000", "sea")
+    assert Palette([RED]).labels == ["#ff0000"]
+    assert palette.has_alpha and not Palette([RED]).has_alpha
+
+
+def test_share_labels_round_trip():
+    assert split_label("Dodger Blue (12.3%)") == ("Dodger Blue", pytest.approx(0.123))
+    assert split_label("Plain") == ("Plain", None)
+
+
+def test_unique_and_code_names():
+    assert unique(["red", "red", "blue", "red"]) == ["red", "red 2", "blue", "red 3"]
+    palette = Palette([RED, RED, BLUE, GREEN], names=("Rouge Vif", "rouge_vif", "🎨", "Ça va"))
+    assert code_names(palette) == ["rouge-vif", "rouge-vif-2", "0000ff", "ca-va"]
+
+
+def test_sort_by_share_lightness_hue_and_none():
+    palette = Palette([GREY, BLUE, RED, WHITE, GREEN, YELLOW, BLACK],
+                      [0.1, 0.3, 0.05, 0.2, 0.15, 0.12, 0.08], tuple("gBRWGYK"))
+    assert sort_palette(palette, "share").names == tuple("BWGYgKR")
+    np.testing.assert_allclose(sort_palette(palette, "share").shares, [0.3, 0.2, 0.15, 0.12, 0.1, 0.08, 0.05])
+    assert sort_palette(palette, "lightness").names == tuple("KBgGRYW")
+    assert sort_palette(palette, "hue").names == tuple("RYGBKgW")  # hue circle, then greys dark to light
+    assert sort_palette(palette, "none") is palette
+    unshared = Palette([WHITE, BLACK])
+    assert sort_palette(unshared, "share") is unshared
+    with pytest.raises(ParameterError, match="unknown palette order 'rainbow'"):
+        sort_palette(palette, "rainbow")
+
+
+def test_truncate_keeps_first_by_current_order():
+    palette = sort_palette(Palette([RED, BLUE, GREEN], [0.2, 0.5, 0.3]), "share")
+    assert palette.head(2).hex == ["#0000ff", "#00a000"]
+
+
+def test_name_palette_nearest_css_colour_unique():
+    palette = name_palette(Palette([[30, 144, 255, 255], [254, 1, 1, 255], [255, 0, 0, 255], [10, 10, 10, 128]],
+                                   [0.4, 0.3, 0.2, 0.1]))
+    assert palette.names == ("dodgerblue", "red", "red 2", "black")
+    assert palette.shares is not None and palette.colors.shape == (4, 4)
+
+
+def test_format_swatches_with_and_without_colour():
+    palette = Palette([[30, 144, 255], [255, 0, 0]], [0.875, 0.125], ("sky", "red"))
+    plain = format_swatches(palette, color=False)
+    assert plain.splitlines() == ["#1e90ff   87.5%  sky", "#ff0000   12.5%  red"]
+    assert "\x1b" not in plain
+    coloured = format_swatches(palette, color=True)
+    assert coloured.splitlines()[0] == "\x1b[48;2;30;144;255m      \x1b[0m  #1e90ff   87.5%  sky"
+    assert format_swatches(Palette([[0, 0, 0, 0]]), color=False) == "#00000000"
