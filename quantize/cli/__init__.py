@@ -1,0 +1,72 @@
+"""The ``quantize`` command line: parse options, call the library, print. No algorithm here.
+
+Results go to stdout, notes and errors to stderr. Every error is one line and a non-zero exit code:
+2 usage or parameter, 3 input, 4 packed or palette file format, 5 output, 130 interrupted.
+Commands live in their own modules and are imported only when used, so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import click
+
+from .. import __version__
+from ..errors import QuantizeError
+
+# command name -> "module:function" below quantize.cli
+COMMANDS = {
+    "compress": "compress:compress",
+    "decode": "compress:decode",
+    "info": "compress:info",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (the pattern from Click's documentation)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f".{module}", __name__), attr)
+
+
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="quantize")
+def cli() -> None:
+    """Colour-quantise images with a Numba k-means: a K-colour palette, a packed-index file
+    (ceil(log2 K) bits per pixel), a preview PNG, and a size/quality report."""
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"quantize: error: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning every error into one line on stderr and an exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="quantize", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        _fail(exc.format_message() + hint, 2)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except click.Abort:
+        _fail("interrupted", 130)
+    except QuantizeError as exc:
+        _fail(str(exc), exc.exit_code)
+    except MemoryError:
+        _fail("out of memory", 1)
+    except Exception as exc:  # a bug: still one line, unless the user asks for the traceback
+        if os.environ.get("QUANTIZE_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set QUANTIZE_DEBUG=1 for details)", 70)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,79 @@
+"""``quantize compress``, ``decode`` and ``info``: one image to a packed-index file and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import CODECS, fit_options, make_fit_options, note
+
+
+@click.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Output folder (default: beside the input).")
+@fit_options
+@click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
+              help="Lossless codec over the packed index stream.")
+@click.option("--no-preview", is_flag=True, help="Do not write the preview PNG.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
+@click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
+@click.option("--allow-huge", is_flag=True,
+              help="Lift the decompression-bomb guard (images over ~89 megapixels).")
+@click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
+def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, codec, no_preview, as_json,
+             force, allow_huge, quiet):
+    """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report."""
+    from ..pipeline import CompressOptions, compress_file
+    from ..report import format_json, format_report
+
+    options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample), codec=codec)
+    result = compress_file(input, out_dir, options=options, preview=not no_preview, force=force,
+                           allow_huge=allow_huge)
+    for note_text in result.notes:
+        note(note_text, quiet)
+    click.echo(format_json(result) if as_json else format_report(result))
+
+
+@click.command()
+@click.argument("packed", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="Image to write (PNG, BMP, TIFF or WebP, by its extension).")
+@click.option("-f", "--force", is_flag=True, help="Replace an existing output.")
+def decode(packed, output, force):
+    """Turn a packed-index file back into an image (exactly the quantised pixels)."""
+    from ..container import load
+    from ..images import save_pixels, save_preview
+
+    image = load(packed)
+    if output.suffix.lower() == ".png":  # an indexed PNG when K <= 256: the same pixels, smaller
+        written = save_preview(output, image.palette, image.indices, force=force, protect=(packed,))
+    else:
+        written = save_pixels(output, image.pixels(), force=force, protect=(packed,))
+    click.echo(f"{output}: {image.header.width}x{image.header.height}, "
+               f"{image.header.k} colours, {written:,} bytes")
+
+
+@click.command()
+@click.argument("packed", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
+def info(packed, as_json):
+    """Show a packed-index file's header and palette (the file is fully validated)."""
+    import json
+
+    from ..container import load
+
+    image = load(packed)
+    h = image.header
+    data = {"file": str(packed), "bytes": packed.stat().st_size, "version": h.version,
+            "width": h.width, "height": h.height, "channels": h.channels, "k": h.k,
+            "bits_per_index": h.bits, "codec": h.codec,
+            "palette": ["#" + bytes(c).hex() for c in image.palette]}
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        if key != "palette":
+            click.echo(f"{key:15} {value}")
+    click.echo(f"{'palette':15} " + " ".join(data["palette"]))

@@ -1,0 +1,46 @@
+"""Options and output helpers shared by several commands."""
+
+from __future__ import annotations
+
+import click
+
+CODECS = ("none", "zlib", "lzma", "zstd")  # as quantize.container.CODECS, without importing numpy
+
+
+def note(message: str, quiet: bool = False) -> None:
+    """A note for the user on stderr (results go to stdout)."""
+    if not quiet:
+        click.echo(f"quantize: note: {message}", err=True)
+
+
+def fit_options(func):
+    """The options that decide a palette fit, shared by every command that fits one."""
+    options = [
+        click.option("-k", "--colors", "k", type=int, default=256, show_default=True,
+                     help="Palette size K (1 to 65536)."),
+        click.option("--n-init", type=int, default=None,
+                     help="k-means restarts; the best is kept.  [default: tuned per K]"),
+        click.option("--max-iter", type=int, default=300, show_default=True,
+                     help="Lloyd iterations per run."),
+        click.option("--tol", type=float, default=1e-4, show_default=True,
+                     help="Relative tolerance on the centre shift."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Random seed: same seed, same palette."),
+        click.option("--sample", type=int, default=None, metavar="N",
+                     help="Fit on N random pixels instead of all colours (the classic recipe: 50000)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_fit_options(k, n_init, max_iter, tol, seed, sample):
+    """FitOptions from the values of :func:`fit_options`."""
+    from ..fitting import FitOptions
+
+    kwargs = dict(k=k, max_iter=max_iter, tol=tol, seed=seed, sample=sample)
+    if n_init is not None:
+        kwargs["n_init"] = n_init
+    return FitOptions(**kwargs)
+
+
