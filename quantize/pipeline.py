@@ -15,6 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from . import container
+from .colorstats import ColorStats
 from .errors import ParameterError
 from .fitting import FitOptions
 from .images import Image
@@ -142,8 +143,13 @@ class _Clock:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
 
 
-def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None = None) -> Result:
-    """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error."""
+def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None = None, *,
+                   stats: ColorStats | None = None) -> Result:
+    """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error.
+
+    ``stats`` (the image's :func:`~quantize.colorstats.color_stats`) may be passed in when several
+    fits share one image, as a sweep does.
+    """
     from .colorstats import color_stats
     from .fitting import fit_palette, to_palette
     from .mapping import map_pixels
@@ -153,7 +159,7 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
     clock = clock or _Clock()
     pixels = image.pixels
     with clock.stage("stats"):
-        stats = color_stats(pixels)
+        stats = stats if stats is not None else color_stats(pixels)
     with clock.stage("fit"):
         if options.palette is not None:
             palette, n_iter = _checked_palette(options.palette, pixels.shape[-1]), 0
