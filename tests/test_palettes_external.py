@@ -19,6 +19,7 @@ READER = Path(__file__).parent / "palette_tools" / "read_external.py"
 RGB = np.array([[30, 144, 255], [255, 0, 0], [0, 0, 0], [255, 255, 255], [1, 2, 3]], dtype=np.uint8)
 NAMES = ("Café crème", "Rouge ☕", "Émoji 🎨🖌️", "日本の白", "plain")
 PALETTE = Palette(RGB, np.array([0.4, 0.3, 0.2, 0.075, 0.025]), NAMES, "Marque ✨")
+LABELS = ["Café crème (40.0%)", "Rouge ☕ (30.0%)", "Émoji 🎨🖌️ (20.0%)", "日本の白 (7.5%)", "plain (2.5%)"]
 
 
 def _run(folder: str, kind: str, path: Path) -> subprocess.CompletedProcess:
@@ -72,8 +73,7 @@ def test_ase_read_by_swatch_package(ase_checker, tmp_path):
     path = write_palette(PALETTE, tmp_path / "brand.ase")
     swatches = _read(ase_checker, "ase", path)
     assert [s["group"] for s in swatches] == ["Marque ✨"] * 5  # all wrapped in one group
-    assert [s["name"] for s in swatches] == [
-        "Café crème (40.0%)", "Rouge ☕ (30.0%)", "Émoji 🎨🖌️ (20.0%)", "日本の白 (7.5%)", "plain (2.5%)"]
+    assert [s["name"] for s in swatches] == LABELS
     assert {(s["type"], s["mode"]) for s in swatches} == {("Process", "RGB")}
     values = np.rint(np.array([s["values"] for s in swatches]) * 255)
     np.testing.assert_array_equal(values, RGB)
@@ -82,7 +82,7 @@ def test_ase_read_by_swatch_package(ase_checker, tmp_path):
 def test_aco_read_by_adobe_color_swatch_package(aco_checker, tmp_path):
     path = write_palette(PALETTE, tmp_path / "brand.aco")
     swatches = _read(aco_checker, "aco", path)
-    assert [s["name"] for s in swatches] == [
-        "Café crème (40.0%)", "Rouge ☕ (30.0%)", "Émoji 🎨🖌️ (20.0%)", "日本の白 (7.5%)", "plain (2.5%)"]
+    assert [s["name"] for s in swatches] == LABELS
     assert {s["space"] for s in swatches} == {0}
-    assert [s["hex"] for s in swatches] == ["#{:04X}{:04X}{:04X}".format(*c) for c in (RGB.astype(int) * 257).tolist()]
+    rgb16 = (RGB.astype(int) * 257).tolist()
+    assert [s["hex"] for s in swatches] == ["#{:04X}{:04X}{:04X}".format(*c) for c in rgb16]

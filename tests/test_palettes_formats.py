@@ -140,6 +140,17 @@ def test_ase_layout_one_group_rgb_normal_utf16_lengths():
     assert data.endswith(struct.pack(">HI", 0xC002, 0))
 
 
+def test_ase_reads_ungrouped_gray_cmyk_and_lab_swatches():
+    def color(name, model, values, kind=1):
+        body = _utf16z(name, ">H") + model + struct.pack(f">{len(values)}f", *values) + struct.pack(">H", kind)
+        return struct.pack(">HI", 1, len(body)) + body
+    blocks = [color("grey", b"Gray", [0.5]), color("cyan", b"CMYK", [1, 0, 0, 0]),
+              color("white", b"LAB ", [1.0, 0, 0], kind=0)]
+    palette = decode_palette(b"ASEF" + struct.pack(">HHI", 1, 0, 3) + b"".join(blocks), "ase", "book.ase")
+    assert palette.names == ("grey", "cyan", "white") and palette.title == "book"
+    assert palette.rgb.tolist() == [[128, 128, 128], [0, 255, 255], [255, 255, 255]]
+
+
 def test_aco_versions_same_count_x257_utf16_names():
     data = encode_palette(Palette(RGB[:2], names=("Café ☕ 🎨", "x")), "aco")
     color0 = struct.pack(">5H", 0, 30 * 257, 144 * 257, 255 * 257, 0)
@@ -229,6 +240,20 @@ def test_kpl_zip_structure_and_xml():
         [("0", "0"), ("0", "1"), ("0", "2"), ("0", "3")]
 
 
+def test_kpl_reads_groups_in_grid_order():
+    xml = ('<ColorSet name="K" columns="2"><ColorSetEntry name="b"><RGB r="0" g="0" b="1" space="x"/>'
+           '<Position row="0" column="1"/></ColorSetEntry><ColorSetEntry name="a"><sRGB r="1" g="0" b="0"/>'
+           '<Position row="0" column="0"/></ColorSetEntry><Group name="G"><ColorSetEntry name="c">'
+           '<Gray g="0.5"/></ColorSetEntry></Group></ColorSet>')
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mimetype", "krita/x-colorset")
+        zf.writestr("colorset.xml", xml)
+    palette = decode_palette(buf.getvalue(), source="k.kpl")
+    assert palette.title == "K" and palette.names == ("a", "b", "c")
+    assert palette.rgb.tolist() == [[255, 0, 0], [0, 0, 255], [128, 128, 128]]
+
+
 def test_procreate_zip_json_hsb():
     data = encode_palette(Palette([[255, 0, 0, 255], [0, 0, 255, 51]], title="P"), "procreate")
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -287,7 +312,8 @@ def test_json_fields():
     first = doc["colors"][0]
     assert set(first) == {"name", "hex", "rgb", "oklch", "share"}
     assert first["hex"] == "#1e90ff" and first["rgb"] == [30, 144, 255] and first["share"] == 0.4
-    assert first["oklch"][0] == pytest.approx(0.652, abs=2e-3) and first["oklch"][2] == pytest.approx(253.2, abs=0.5)
+    assert first["oklch"][0] == pytest.approx(0.652, abs=2e-3)
+    assert first["oklch"][2] == pytest.approx(253.2, abs=0.5)
     assert doc["colors"][3]["oklch"][1] == 0  # white has no chroma (and hue 0)
 
 
@@ -349,7 +375,8 @@ def test_image_distinct_colours_by_share_without_transparent(tmp_path):
 def test_limits_name_the_limit_unless_truncated(fmt, limit):
     rgb = np.random.default_rng(3).integers(0, 256, (limit + 1, 3), dtype=np.uint8)
     palette = Palette(rgb, names=tuple(f"c{i}" for i in range(limit + 1)))
-    with pytest.raises(ParameterError, match=rf"{fmt} palettes hold at most {limit} colours, this one has {limit + 1}"):
+    message = rf"{fmt} palettes hold at most {limit} colours, this one has {limit + 1}"
+    with pytest.raises(ParameterError, match=message):
         encode_palette(palette, fmt)
     back = decode_palette(encode_palette(palette, fmt, truncate=True), fmt, "x" + FORMATS[fmt].ext)
     np.testing.assert_array_equal(back.rgb, rgb[:limit])

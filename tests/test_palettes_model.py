@@ -71,6 +71,8 @@ def test_name_palette_nearest_css_colour_unique():
                                    [0.4, 0.3, 0.2, 0.1]))
     assert palette.names == ("dodgerblue", "red", "red 2", "black")
     assert palette.shares is not None and palette.colors.shape == (4, 4)
+    by_share = name_palette(Palette([[254, 1, 1], [255, 0, 0], [250, 0, 0]], [0.2, 0.5, 0.3]))
+    assert by_share.names == ("red 3", "red", "red 2")  # the plain name goes to the largest share
 
 
 def test_format_swatches_with_and_without_colour():

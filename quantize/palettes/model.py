@@ -183,8 +183,9 @@ def from_entries(entries: Sequence[tuple[Sequence[int], str | None]], source: st
                  title: str | None = None) -> Palette:
     """A palette from ``((r, g, b[, a]), label-or-None)`` pairs read from the file ``source``.
 
-    The title defaults to the file's stem. Labels are split into name and share (see :func:`split_label`); the palette has names when any
-    entry has one, shares when every entry has one, and alpha when any colour is not opaque.
+    The title defaults to the file's stem. Labels are split into name and share (see
+    :func:`split_label`); the palette has names when any entry has one, shares when every entry has
+    one, and alpha when any colour is not opaque.
     """
     rgba = np.array([(*c[:3], c[3] if len(c) == 4 else 255) for c, _ in entries],
                     dtype=np.uint8).reshape(-1, 4)

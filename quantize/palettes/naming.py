@@ -21,5 +21,10 @@ def nearest_names(rgb: np.ndarray) -> list[str]:
 
 def name_palette(palette: Palette) -> Palette:
     """The palette with every colour named after its nearest CSS colour; repeats get a suffix
-    (``teal``, ``teal 2``) so names stay unique."""
-    return Palette(palette.colors, palette.shares, tuple(unique(nearest_names(palette.rgb))), palette.title)
+    (``teal``, ``teal 2``) so names stay unique, the plain name going to the largest share."""
+    nearest = nearest_names(palette.rgb)
+    order = (np.arange(len(palette)) if palette.shares is None
+             else np.argsort(-palette.shares, kind="stable"))
+    named = dict(zip(order.tolist(), unique(nearest[i] for i in order)))
+    names = tuple(named[i] for i in range(len(palette)))
+    return Palette(palette.colors, palette.shares, names, palette.title)
