@@ -1,0 +1,62 @@
+"""Shared helpers for the benchmarks: the photos, the anchors' outputs as palette + indices, timing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "images"
+KODAK = SHARED / "kodak"
+MOSAIC_TILES = ("kodim05", "kodim23", "kodim03", "kodim14", "kodim22", "kodim13")
+
+
+def require_kodak() -> Path:
+    """The Kodak folder, or exit with a message when it is absent."""
+    if not KODAK.is_dir():
+        sys.exit(f"benchmark skipped: {KODAK} not found (the shared photos are not on this machine)")
+    return KODAK
+
+
+def mosaic_2mp(folder: Path) -> Path:
+    """A 2304x1024 (2.36 MP) photo: six Kodak landscapes in a 3x2 mosaic; written once."""
+    path = folder / "mosaic2mp.png"
+    if not path.exists():
+        tiles = [np.asarray(Image.open(require_kodak() / f"{n}.png").convert("RGB"))
+                 for n in MOSAIC_TILES]
+        rows = [np.concatenate(tiles[:3], 1), np.concatenate(tiles[3:], 1)]
+        Image.fromarray(np.concatenate(rows, 0)).save(path)
+    return path
+
+
+def palette_and_indices(quantised: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Any quantised RGB image as (palette, indices), to measure it like our own output."""
+    flat = quantised.reshape(-1, 3)
+    palette, inverse = np.unique(flat, axis=0, return_inverse=True)
+    return palette.astype(np.uint8), inverse.reshape(quantised.shape[:2])
+
+
+def best_time(fn, repeat: int) -> tuple[float, object]:
+    """Minimum wall time of ``repeat`` calls (the least disturbed on a shared machine), and the
+    last call's value."""
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def run_process(cmd: list[str]) -> None:
+    """Run a whole process, failing loudly."""
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def tool(name: str) -> str | None:
+    return shutil.which(name)

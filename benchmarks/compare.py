@@ -1,0 +1,109 @@
+"""quantize against the anchors, side by side in one run: speed and quality on one photo.
+
+    python benchmarks/compare.py                 # the 2.36-MP Kodak mosaic, K = 256
+    python benchmarks/compare.py -k 64 --image some.png --repeat 5
+
+Anchors: the classic scikit-learn recipe (KMeans(n_clusters=K, n_init=3, max_iter=100,
+random_state=42) on a 50,000-pixel sample, then predict on every pixel), pngquant --nofs K (whole
+process), Pillow's median cut, ImageMagick -colors K (whole process, undithered). Ours is timed
+in-process (stages after loading, warm Numba cache) and as a whole `quantize compress` process.
+Times are the minimum of --repeat runs; quality is MSE (summed over RGB), PSNR, mean CIEDE2000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from common import best_time, mosaic_2mp, palette_and_indices, run_process, tool
+from quantize.fitting import FitOptions
+from quantize.images import image_from_array
+from quantize.metrics import mean_delta_e, mse, psnr
+from quantize.pipeline import CompressOptions, quantize_image
+
+
+def recipe(pixels: np.ndarray, k: int):
+    from sklearn.cluster import KMeans
+
+    flat = pixels.reshape(-1, 3).astype(np.float64)
+    sample = np.random.default_rng(42).choice(len(flat), 50_000, replace=False)
+    km = KMeans(n_clusters=k, n_init=3, max_iter=100, random_state=42).fit(flat[sample])
+    labels = km.predict(flat)
+    palette = np.clip(np.rint(km.cluster_centers_), 0, 255).astype(np.uint8)
+    return palette, labels.reshape(pixels.shape[:2])
+
+
+def pillow_median_cut(pixels: np.ndarray, k: int):
+    im = Image.fromarray(pixels).quantize(k, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = np.asarray(im.getpalette()[: 3 * k], np.uint8).reshape(-1, 3)
+    return palette, np.asarray(im)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--image", type=Path)
+    parser.add_argument("-k", type=int, default=256)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="quantize-bench-"))
+    path = args.image or mosaic_2mp(work)
+    pixels = np.asarray(Image.open(path).convert("RGB"))
+    image = image_from_array(pixels)
+    k = args.k
+    print(f"{path.name}: {pixels.shape[1]}x{pixels.shape[0]} ({pixels.shape[0] * pixels.shape[1] / 1e6:.2f} MP), K={k}")
+
+    rows: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}
+    options = CompressOptions(fit=FitOptions(k=k))
+    quantize_image(image, options)  # warm the Numba cache and the process
+    t, res = best_time(lambda: quantize_image(image, options), args.repeat)
+    rows["quantize (in-process)"] = (t, res.palette, res.indices)
+    t, (pal, idx) = best_time(lambda: recipe(pixels, k), max(1, args.repeat // 2))
+    rows["sklearn recipe (in-process)"] = (t, pal, idx)
+    t, (pal, idx) = best_time(lambda: pillow_median_cut(pixels, k), args.repeat)
+    rows["Pillow median cut"] = (t, pal, idx)
+
+    ours_cmd = [sys.executable, "-m", "quantize", "compress", str(path), "-k", str(k),
+                "-o", str(work / "ours"), "--force", "-q"]
+    run_process(ours_cmd)
+    t, _ = best_time(lambda: run_process(ours_cmd), args.repeat)
+    from quantize.container import load
+
+    packed = load(work / "ours" / (path.stem + ".qnt"))
+    rows["quantize compress (process)"] = (t, packed.palette, packed.indices)
+    if tool("pngquant"):
+        cmd = ["pngquant", "--nofs", "--force", "-o", str(work / "pq.png"), str(k), str(path)]
+        t, _ = best_time(lambda: run_process(cmd), args.repeat)
+        rows["pngquant --nofs (process)"] = (t, *palette_and_indices(
+            np.asarray(Image.open(work / "pq.png").convert("RGB"))))
+    if tool("convert"):
+        cmd = ["convert", str(path), "-dither", "None", "-colors", str(k), str(work / "im.png")]
+        try:
+            t, _ = best_time(lambda: run_process(cmd), max(1, args.repeat // 2))
+            rows["ImageMagick -colors (process)"] = (t, *palette_and_indices(
+                np.asarray(Image.open(work / "im.png").convert("RGB"))))
+        except Exception as exc:  # a stand-in `convert` that is not ImageMagick
+            print(f"ImageMagick skipped: {exc}")
+
+    print(f"\n{'method':32} {'seconds':>8} {'MSE':>8} {'PSNR dB':>8} {'dE2000':>7}")
+    quality = {}
+    for name, (t, pal, idx) in rows.items():
+        m = mse(pixels, pal, idx)
+        quality[name] = psnr(m)
+        print(f"{name:32} {t:8.3f} {m:8.2f} {psnr(m):8.3f} {mean_delta_e(pixels, pal, idx):7.3f}")
+    ours_in, ours_proc = rows["quantize (in-process)"][0], rows["quantize compress (process)"][0]
+    print("\nratios (same run):")
+    print(f"  recipe time / quantize in-process time: {rows['sklearn recipe (in-process)'][0] / ours_in:6.2f}x  (target >= 10)")
+    if "pngquant --nofs (process)" in rows:
+        print(f"  quantize process time / pngquant process time: {ours_proc / rows['pngquant --nofs (process)'][0]:6.2f}  (target <= 1)")
+    for name in rows:
+        if not name.startswith("quantize"):
+            print(f"  PSNR ours - {name}: {quality['quantize (in-process)'] - quality[name]:+.3f} dB")
+
+
+if __name__ == "__main__":
+    main()
