@@ -1,0 +1,754 @@
+"""Tests for quantize.images: every kind of input file, hostile files, arrays, previews, restored images."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image as PILImage
+from PIL import ImageCms, ImageOps
+
+from quantize.errors import InputError, OutputError, ParameterError
+from quantize.images import (
+    DEFAULT_MAX_PIXELS,
+    Image,
+    display_name,
+    encode_preview,
+    image_from_array,
+    load_image,
+    save_pixels,
+    save_preview,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+RNG = np.random.default_rng(20240601)
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png(samples: np.ndarray, colour_type: int, depth: int = 16, extra: bytes = b"") -> bytes:
+    """A minimal PNG (filter 0 on every row): Pillow cannot write 16-bit colour PNGs itself."""
+    h, w = samples.shape[:2]
+    dtype = ">u2" if depth == 16 else np.uint8
+    raw = b"".join(b"\0" + samples[y].astype(dtype).tobytes() for y in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, colour_type, 0, 0, 0))
+            + extra + _chunk(b"IDAT", zlib.compress(raw)) + _chunk(b"IEND", b""))
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _save(tmp_path: Path, name: str, im: PILImage.Image, **options) -> Path:
+    path = tmp_path / name
+    im.save(path, **options)
+    return path
+
+
+def _round16(v: np.ndarray) -> np.ndarray:
+    return np.rint(v.astype(np.float64) * 255 / 65535).astype(np.uint8)
+
+
+def _photo(h: int = 48, w: int = 64) -> np.ndarray:
+    """A smooth RGB test picture (compresses like a photo, unlike noise)."""
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 255 // max(1, w - 1), y * 255 // max(1, h - 1), (x + y) * 255 // (h + w)],
+                    axis=-1).astype(np.uint8)
+
+
+def _ihdr(png: bytes) -> tuple[int, int, int, int]:
+    width, height, depth, colour_type = struct.unpack(">IIBB", png[16:26])
+    return width, height, depth, colour_type
+
+
+def _chunks(png: bytes) -> dict[bytes, bytes]:
+    out, pos = {}, 8
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos:pos + 4])
+        out.setdefault(png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length])
+        pos += 12 + length
+    return out
+
+
+def _swapped_profile() -> bytes:
+    """An RGB ICC profile whose red and green primaries are swapped (not sRGB by name)."""
+    data = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    (count,) = struct.unpack(">I", data[128:132])
+    tags = {data[132 + 12 * i:136 + 12 * i]: 132 + 12 * i for i in range(count)}
+    out = bytearray(data)
+    r, g = tags[b"rXYZ"], tags[b"gXYZ"]
+    out[r + 4:r + 12], out[g + 4:g + 12] = data[g + 4:g + 12], data[r + 4:r + 12]
+    return bytes(out).replace("sRGB".encode("utf-16-be"), "swap".encode("utf-16-be"))
+
+
+# ------------------------------------------------------------------------------------- ordinary files
+
+@pytest.mark.parametrize(("suffix", "options"), [
+    (".png", {}), (".bmp", {}), (".tif", {}), (".tif", {"compression": "tiff_lzw"}),
+    (".webp", {"lossless": True}), (".ppm", {})])
+def test_lossless_rgb_files_load_exactly(tmp_path: Path, suffix: str, options: dict) -> None:
+    pixels = _photo()
+    path = _save(tmp_path, "a" + suffix, PILImage.fromarray(pixels), **options)
+    image = load_image(path)
+    assert isinstance(image, Image)
+    np.testing.assert_array_equal(image.pixels, pixels)
+    assert image.pixels.dtype == np.uint8 and image.pixels.flags.c_contiguous and image.pixels.flags.writeable
+    assert (image.height, image.width, image.channels) == (48, 64, 3)
+    assert image.source == path and image.file_bytes == path.stat().st_size
+    assert image.notes == ()
+
+
+def test_jpeg_loads(tmp_path: Path) -> None:
+    path = _save(tmp_path, "a.jpg", PILImage.fromarray(_photo()), quality=95)
+    image = load_image(path)
+    assert image.format == "JPEG" and image.pixels.shape == (48, 64, 3)
+    assert np.abs(image.pixels.astype(int) - _photo()).mean() < 3
+
+
+def test_one_by_n_and_n_by_one(tmp_path: Path) -> None:
+    for shape in [(1, 300, 3), (300, 1, 3), (1, 1, 3)]:
+        pixels = RNG.integers(0, 256, shape, dtype=np.uint8)
+        image = load_image(_save(tmp_path, f"{shape[0]}x{shape[1]}.png", PILImage.fromarray(pixels)))
+        np.testing.assert_array_equal(image.pixels, pixels)
+
+
+def test_grayscale_becomes_rgb(tmp_path: Path) -> None:
+    grey = RNG.integers(0, 256, (20, 30), dtype=np.uint8)
+    image = load_image(_save(tmp_path, "g.png", PILImage.fromarray(grey)))
+    np.testing.assert_array_equal(image.pixels, np.repeat(grey[:, :, None], 3, axis=2))
+
+
+def test_one_bit_image(tmp_path: Path) -> None:
+    bits = RNG.integers(0, 2, (9, 13), dtype=np.uint8).astype(bool)
+    image = load_image(_save(tmp_path, "b.png", PILImage.fromarray(bits)))
+    np.testing.assert_array_equal(image.pixels, np.repeat(bits[:, :, None], 3, axis=2) * np.uint8(255))
+
+
+def test_la_becomes_rgba(tmp_path: Path) -> None:
+    la = RNG.integers(0, 256, (10, 12, 2), dtype=np.uint8)
+    image = load_image(_save(tmp_path, "la.png", PILImage.fromarray(la, "LA")))
+    assert image.channels == 4
+    np.testing.assert_array_equal(image.pixels[..., :3], np.repeat(la[..., :1], 3, axis=2))
+    np.testing.assert_array_equal(image.pixels[..., 3], la[..., 1])
+
+
+def test_rgba_with_transparency_kept_exactly(tmp_path: Path) -> None:
+    rgba = RNG.integers(0, 256, (16, 16, 4), dtype=np.uint8)
+    image = load_image(_save(tmp_path, "t.png", PILImage.fromarray(rgba)))
+    np.testing.assert_array_equal(image.pixels, rgba)
+    assert image.notes == ()
+
+
+def test_fully_opaque_rgba_drops_alpha(tmp_path: Path) -> None:
+    rgba = np.dstack([_photo(), np.full((48, 64), 255, np.uint8)])
+    image = load_image(_save(tmp_path, "o.png", PILImage.fromarray(rgba)))
+    assert image.channels == 3
+    np.testing.assert_array_equal(image.pixels, _photo())
+    assert image.notes == ("alpha channel dropped: fully opaque",)
+
+
+def test_palette_image_with_trns(tmp_path: Path) -> None:
+    index = RNG.integers(0, 4, (8, 9), dtype=np.uint8)
+    colours = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [9, 9, 9]], np.uint8)
+    alpha = np.array([0, 128, 255, 255], np.uint8)
+    im = PILImage.fromarray(index, "P")
+    im.putpalette(colours.tobytes())
+    image = load_image(_save(tmp_path, "p.png", im, transparency=alpha.tobytes()))
+    assert image.channels == 4
+    np.testing.assert_array_equal(image.pixels[..., :3], colours[index])
+    np.testing.assert_array_equal(image.pixels[..., 3], alpha[index])
+
+
+def test_palette_image_with_unused_trns_entry_is_opaque(tmp_path: Path) -> None:
+    index = RNG.integers(1, 3, (8, 9), dtype=np.uint8)
+    im = PILImage.fromarray(index, "P")
+    im.putpalette(bytes(range(9)))
+    image = load_image(_save(tmp_path, "p.png", im, transparency=0))
+    assert image.channels == 3
+    assert image.notes == ("alpha channel dropped: fully opaque",)
+
+
+def test_rgb_png_with_trns_colour(tmp_path: Path) -> None:
+    pixels = _photo()
+    key = tuple(int(v) for v in pixels[5, 7])
+    image = load_image(_save(tmp_path, "k.png", PILImage.fromarray(pixels), transparency=key))
+    assert image.channels == 4
+    np.testing.assert_array_equal(image.pixels[..., 3] == 0, (pixels == key).all(axis=-1))
+
+
+def test_palette_without_transparency(tmp_path: Path) -> None:
+    im = PILImage.fromarray(_photo()).quantize(7)
+    image = load_image(_save(tmp_path, "q.png", im))
+    np.testing.assert_array_equal(image.pixels, np.asarray(im.convert("RGB")))
+
+
+# -------------------------------------------------------------------------------------- deep samples
+
+def test_16bit_grey_png_values(tmp_path: Path) -> None:
+    v = np.array([[0xFFFF, 0x8080, 0x0000, 0x00FF, 0x0080, 0x0081, 0x7FFF, 0xFF7F]], np.uint16)
+    image = load_image(_write(tmp_path, "g16.png", _png(v, colour_type=0)))
+    assert image.pixels[0, :2, 0].tolist() == [255, 128]
+    np.testing.assert_array_equal(image.pixels[..., 0], _round16(v))
+    assert (image.pixels == image.pixels[..., :1]).all()
+    assert image.notes == ("16-bit reduced to 8 bits",)
+
+
+@pytest.mark.parametrize("colour_type", [2, 6])
+def test_16bit_colour_png_rounds_each_sample(tmp_path: Path, colour_type: int) -> None:
+    samples = RNG.integers(0, 65536, (21, 17, 3 if colour_type == 2 else 4), dtype=np.uint16)
+    samples[0, 0, :3] = [0xFFFF, 0x8080, 0x0000]
+    samples[..., 3:] &= 0xFEFF  # alpha never 0xFFFF, so the alpha channel is kept
+    image = load_image(_write(tmp_path, "c16.png", _png(samples, colour_type)))
+    assert image.pixels[0, 0, :3].tolist() == [255, 128, 0]
+    np.testing.assert_array_equal(image.pixels, _round16(samples))
+    assert image.notes == ("16-bit reduced to 8 bits",)
+
+
+def test_16bit_grey_alpha_png(tmp_path: Path) -> None:
+    samples = RNG.integers(0, 65536, (9, 8, 2), dtype=np.uint16)
+    samples[..., 1] &= 0xFEFF
+    image = load_image(_write(tmp_path, "la16.png", _png(samples, colour_type=4)))
+    assert image.channels == 4 and image.notes == ("16-bit reduced to 8 bits",)
+    expected = _round16(samples[..., [0, 0, 0, 1]])
+    assert np.abs(image.pixels.astype(int) - expected).max() <= 1  # Pillow keeps only the high byte here
+
+
+def test_16bit_grey_png_with_trns(tmp_path: Path) -> None:
+    v = np.array([[0x1234, 0x1235, 0x1234]], np.uint16)
+    trns = _chunk(b"tRNS", struct.pack(">H", 0x1234))
+    image = load_image(_write(tmp_path, "t16.png", _png(v, 0, extra=trns)))
+    assert image.pixels[0, :, 3].tolist() == [0, 255, 0]
+
+
+def test_16bit_rgb_png_with_trns_matches_the_full_16_bits(tmp_path: Path) -> None:
+    v = np.array([[[0x1234, 5, 6], [0x1235, 5, 6], [0x1234, 5, 6]]], np.uint16)
+    trns = _chunk(b"tRNS", struct.pack(">HHH", 0x1234, 5, 6))
+    image = load_image(_write(tmp_path, "t16.png", _png(v, 2, extra=trns)))
+    assert image.pixels[0, :, 3].tolist() == [0, 255, 0]  # 0x1234 and 0x1235 both round to 18
+
+
+@pytest.mark.parametrize("options", [{}, {"compression": "zlib"}, {"byteorder": ">"}])
+def test_16bit_rgb_tiff_rounds_each_sample(tmp_path: Path, options: dict) -> None:
+    tifffile = pytest.importorskip("tifffile")
+    samples = RNG.integers(0, 65536, (13, 11, 3), dtype=np.uint16)
+    samples[0, 0] = [0xFFFF, 0x8080, 0x7FFF]
+    path = tmp_path / "c16.tif"
+    tifffile.imwrite(path, samples, photometric="rgb", **options)
+    image = load_image(path)
+    assert image.pixels[0, 0].tolist() == [255, 128, 127]
+    np.testing.assert_array_equal(image.pixels, _round16(samples))
+    assert image.notes == ("16-bit reduced to 8 bits",)
+
+
+def test_16bit_grey_tiff(tmp_path: Path) -> None:
+    v = np.array([[0xFFFF, 0x8080, 0x0101, 0]], np.uint16)
+    image = load_image(_save(tmp_path, "g16.tif", PILImage.fromarray(v)))
+    assert image.pixels[0, :, 0].tolist() == [255, 128, 1, 0]
+
+
+def test_float_tiffs(tmp_path: Path) -> None:
+    tifffile = pytest.importorskip("tifffile")
+    rgb = RNG.random((9, 10, 3)).astype(np.float32)
+    tifffile.imwrite(tmp_path / "f.tif", rgb, photometric="rgb")
+    image = load_image(tmp_path / "f.tif")
+    np.testing.assert_array_equal(image.pixels, np.rint(rgb.astype(np.float64) * 255).astype(np.uint8))
+    assert image.format == "TIFF" and image.notes == ("32-bit float samples converted to 8 bits",)
+    grey = np.array([[-0.5, 0.0, 0.5, 1.0, 2.0]], np.float32)
+    image = load_image(_save(tmp_path, "g.tif", PILImage.fromarray(grey, "F")))
+    assert image.pixels[0, :, 0].tolist() == [0, 0, 128, 255, 255]
+    assert image.notes == ("32-bit float samples converted to 8 bits (values outside [0, 1] clipped)",)
+
+
+# ---------------------------------------------------------------------- CMYK, frames, EXIF, ICC profile
+
+def test_cmyk_jpeg(tmp_path: Path) -> None:
+    rgb = np.zeros((16, 48, 3), np.uint8)
+    rgb[:, :16], rgb[:, 16:32], rgb[:, 32:] = (255, 0, 0), (0, 128, 255), (30, 200, 60)
+    path = _save(tmp_path, "cmyk.jpg", PILImage.fromarray(rgb).convert("CMYK"), quality=95)
+    assert PILImage.open(path).mode == "CMYK"
+    image = load_image(path)
+    assert image.channels == 3 and image.notes == ("CMYK converted to RGB",)
+    # Pillow reads Adobe's inverted CMYK the right way round: red stays red, not cyan.
+    assert np.abs(image.pixels[8, [8, 24, 40]].astype(int) - rgb[8, [8, 24, 40]]).max() <= 3
+
+
+def test_animated_gif_uses_first_frame(tmp_path: Path) -> None:
+    frames = [PILImage.new("RGB", (10, 8), c) for c in [(255, 0, 0), (0, 255, 0), (0, 0, 255)]]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
+    image = load_image(path)
+    assert image.notes == ("GIF: used frame 1 of 3",)
+    assert (image.pixels == (255, 0, 0)).all()
+
+
+def test_apng_uses_first_frame(tmp_path: Path) -> None:
+    frames = [PILImage.new("RGB", (10, 8), c) for c in [(1, 2, 3), (40, 50, 60)]]
+    path = tmp_path / "anim.png"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50)
+    image = load_image(path)
+    assert image.notes == ("APNG: used frame 1 of 2",)
+    assert (image.pixels == (1, 2, 3)).all()
+
+
+def test_multipage_tiff_uses_first_page(tmp_path: Path) -> None:
+    pages = [PILImage.new("RGB", (5, 4), c) for c in [(7, 8, 9), (1, 1, 1)]]
+    path = tmp_path / "pages.tif"
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    image = load_image(path)
+    assert image.notes == ("TIFF: used page 1 of 2",) and (image.pixels == (7, 8, 9)).all()
+
+
+def test_gif_with_transparency(tmp_path: Path) -> None:
+    index = np.zeros((6, 6), np.uint8)
+    index[2:4, 2:4] = 1
+    im = PILImage.fromarray(index, "P")
+    im.putpalette([255, 255, 255, 200, 0, 0])
+    image = load_image(_save(tmp_path, "t.gif", im, transparency=0))
+    assert image.channels == 4
+    np.testing.assert_array_equal(image.pixels[..., 3], np.where(index == 1, 255, 0))
+
+
+def test_exif_rotated_jpeg_has_swapped_dimensions(tmp_path: Path) -> None:
+    pixels = np.zeros((40, 60, 3), np.uint8)
+    pixels[:, :30] = (250, 250, 250)  # left half white
+    exif = PILImage.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    path = _save(tmp_path, "r.jpg", PILImage.fromarray(pixels), exif=exif, quality=95)
+    image = load_image(path)
+    assert (image.height, image.width) == (60, 40)
+    assert image.pixels[:25].mean() > 240 and image.pixels[35:].mean() < 15  # the left half is now on top
+    assert image.notes == ("EXIF orientation applied",)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pillow(tmp_path: Path, orientation: int) -> None:
+    pixels = RNG.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    exif = PILImage.Exif()
+    exif[0x0112] = orientation
+    path = _save(tmp_path, "o.png", PILImage.fromarray(pixels), exif=exif)
+    expected = np.asarray(ImageOps.exif_transpose(PILImage.open(path)))
+    image = load_image(path)
+    np.testing.assert_array_equal(image.pixels, expected)
+    assert image.notes == (() if orientation == 1 else ("EXIF orientation applied",))
+
+
+def test_icc_profile_converted_to_srgb(tmp_path: Path) -> None:
+    rgb = np.zeros((4, 6, 3), np.uint8)
+    rgb[:, :3] = (255, 0, 0)
+    rgb[:, 3:] = (30, 200, 60)
+    path = _save(tmp_path, "icc.png", PILImage.fromarray(rgb), icc_profile=_swapped_profile())
+    image = load_image(path)
+    assert image.pixels[0, 0].tolist() == [0, 255, 0]  # red and green swapped by the profile
+    assert image.pixels[0, 5].tolist() == [200, 30, 60]
+    assert image.notes == ("ICC profile converted to sRGB (from 'swap built-in')",)
+
+
+_SYSTEM_CMYK = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+
+
+@pytest.mark.skipif(not _SYSTEM_CMYK.exists(), reason="needs a CMYK ICC profile from Ghostscript")
+def test_cmyk_jpeg_with_its_profile(tmp_path: Path) -> None:
+    cmyk = ImageCms.ImageCmsProfile(str(_SYSTEM_CMYK))
+    rgb = np.zeros((16, 32, 3), np.uint8)
+    rgb[:, :16], rgb[:, 16:] = (200, 30, 30), (40, 90, 200)
+    im = ImageCms.profileToProfile(PILImage.fromarray(rgb), ImageCms.createProfile("sRGB"), cmyk,
+                                   outputMode="CMYK")
+    path = _save(tmp_path, "c.tif", im, icc_profile=_SYSTEM_CMYK.read_bytes())
+    image = load_image(path)
+    assert image.notes[0] == "CMYK converted to RGB"
+    assert image.notes[1].startswith("ICC profile converted to sRGB")
+    expected = ImageCms.profileToProfile(im, cmyk, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    np.testing.assert_array_equal(image.pixels, np.asarray(expected))
+    jpeg = load_image(_save(tmp_path, "c.jpg", im, quality=95, icc_profile=_SYSTEM_CMYK.read_bytes()))
+    assert np.abs(jpeg.pixels.astype(int) - np.asarray(expected)).max() <= 8  # JPEG loss only
+
+
+def test_icc_profile_keeps_alpha(tmp_path: Path) -> None:
+    rgba = np.zeros((3, 3, 4), np.uint8)
+    rgba[...] = (255, 0, 0, 77)
+    path = _save(tmp_path, "icc.png", PILImage.fromarray(rgba), icc_profile=_swapped_profile())
+    assert load_image(path).pixels[1, 1].tolist() == [0, 255, 0, 77]
+
+
+def test_srgb_profile_is_left_alone(tmp_path: Path) -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    pixels = _photo()
+    image = load_image(_save(tmp_path, "s.png", PILImage.fromarray(pixels), icc_profile=srgb))
+    np.testing.assert_array_equal(image.pixels, pixels)
+    assert image.notes == ()
+
+
+def test_unusable_icc_profiles_are_ignored_with_a_note(tmp_path: Path) -> None:
+    pixels = _photo()
+    image = load_image(_save(tmp_path, "bad.png", PILImage.fromarray(pixels), icc_profile=b"junk" * 50))
+    np.testing.assert_array_equal(image.pixels, pixels)
+    assert image.notes == ("ICC profile ignored (unreadable)",)
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    image = load_image(_save(tmp_path, "lab.png", PILImage.fromarray(pixels), icc_profile=lab))
+    np.testing.assert_array_equal(image.pixels, pixels)
+    assert image.notes == ("ICC profile ignored (it is for Lab data, the image is RGB)",)
+
+
+# --------------------------------------------------------------------------------------- bad input
+
+def _refused(path: Path | str, *fragments: str, **kwargs) -> str:
+    with pytest.raises(InputError) as info:
+        load_image(path, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+    return message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    _refused(tmp_path / "nope.png", "nope.png", "no such file")
+    _refused(tmp_path / "nodir" / "x.png", "no such file")
+
+
+def test_directory(tmp_path: Path) -> None:
+    _refused(tmp_path, "is a directory")
+
+
+def test_fifo_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    errors: list[InputError] = []
+
+    def attempt() -> None:
+        try:
+            load_image(fifo)
+        except InputError as exc:
+            errors.append(exc)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive(), "load_image blocked on a FIFO"
+    assert len(errors) == 1 and "not a regular file" in str(errors[0])
+
+
+def test_device(tmp_path: Path) -> None:
+    _refused("/dev/null", "not a regular file")
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    path = _save(tmp_path, "a.png", PILImage.fromarray(_photo()))
+    path.chmod(0)
+    _refused(path, "cannot read", "ermission denied")
+
+
+def test_empty_and_text_files(tmp_path: Path) -> None:
+    _refused(_write(tmp_path, "empty.png", b""), "empty.png is empty")
+    _refused(_write(tmp_path, "notes.png", b"hello, this is text\n" * 10), "notes.png is not an image")
+
+
+def test_ghostscript_formats_are_not_opened(tmp_path: Path) -> None:
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    _refused(_write(tmp_path, "x.eps", eps), "is not an image")
+
+
+@pytest.mark.parametrize("kind", ["png", "jpg", "gif", "tif", "webp"])
+def test_truncated_files(tmp_path: Path, kind: str) -> None:
+    buf = io.BytesIO()
+    PILImage.fromarray(RNG.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(
+        buf, {"jpg": "JPEG", "tif": "TIFF"}.get(kind, kind.upper()))
+    data = buf.getvalue()
+    for cut in (len(data) // 2, len(data) - 30):
+        _refused(_write(tmp_path, f"cut{cut}.{kind}", data[:cut]), f"cut{cut}.{kind}")
+
+
+def test_corrupt_png_crc_and_zlib(tmp_path: Path) -> None:
+    data = bytearray(_png(np.zeros((8, 8), np.uint16), 0))
+    data[33 + 8 + 3] ^= 0xFF  # inside the compressed IDAT stream
+    _refused(_write(tmp_path, "z.png", bytes(data)), "z.png")
+
+
+def test_zero_size_image(tmp_path: Path) -> None:
+    data = _png(np.zeros((1, 1), np.uint16), 0)
+    data = data[:16] + struct.pack(">II", 0, 1) + data[24:]
+    ihdr = data[12:29]
+    data = data[:29] + struct.pack(">I", zlib.crc32(ihdr)) + data[33:]
+    _refused(_write(tmp_path, "zero.png", data), "zero.png")
+
+
+def _bomb_png(width: int, height: int) -> bytes:
+    """A PNG declaring width x height grey pixels, with only a sliver of image data."""
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(b"\0" * (width + 1))) + _chunk(b"IEND", b""))
+
+
+def test_decompression_bomb_refused_before_decoding(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bomb.png", _bomb_png(30000, 30000))
+    start = time.perf_counter()
+    message = _refused(path, "bomb.png", "900,000,000 pixels", "--allow-huge")
+    assert time.perf_counter() - start < 1.0
+    assert message.count("bomb.png") == 1
+    assert PILImage.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS  # Pillow's own guard is back in place
+
+
+def test_max_pixels_none_lifts_the_guard(tmp_path: Path) -> None:
+    pixels = np.zeros((1500, 1400, 3), np.uint8)
+    pixels[::7] = 200
+    path = _save(tmp_path, "big.png", PILImage.fromarray(pixels))
+    _refused(path, "2,100,000 pixels", "--allow-huge", max_pixels=1_000_000)
+    assert load_image(path, max_pixels=2_100_000).width == 1400
+    np.testing.assert_array_equal(load_image(path, max_pixels=None).pixels, pixels)
+    assert PILImage.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS
+
+
+def test_concurrent_loads_restore_pillows_limit(tmp_path: Path) -> None:
+    path = _save(tmp_path, "a.png", PILImage.fromarray(RNG.integers(0, 256, (300, 400, 3), dtype=np.uint8)))
+    results: list[int] = []
+    workers = [threading.Thread(target=lambda: results.extend(load_image(path).width for _ in range(20)))
+               for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert results == [400] * 80
+    assert PILImage.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS
+
+
+def test_pillow_limit_is_lifted_and_restored(tmp_path: Path) -> None:
+    # 200 MP is beyond Pillow's own hard limit (2 x 89.5 MP): with the guard lifted Pillow must not refuse
+    # it either; the sliver of data then makes it a truncated file.
+    path = _write(tmp_path, "wide.png", _bomb_png(200_000_000, 1))
+    assert "decompression" not in _refused(path, "wide.png", max_pixels=None).lower()
+    assert PILImage.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS
+
+
+def test_non_utf8_and_long_file_names(tmp_path: Path) -> None:
+    pixels = _photo()
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.png"))
+    PILImage.fromarray(pixels).save(odd, "PNG")
+    np.testing.assert_array_equal(load_image(odd).pixels, pixels)
+    assert display_name(odd).endswith("caf\\xe9.png")
+    missing = Path(os.fsdecode(bytes(tmp_path) + b"/gone\xff.png"))
+    message = _refused(missing, "gone\\xff.png")
+    message.encode("utf-8")  # printable on any terminal
+    long_name = tmp_path / ("x" * 250 + ".png")
+    PILImage.fromarray(pixels).save(long_name, "PNG")
+    assert load_image(long_name).width == 64
+    _refused(tmp_path / ("y" * 300 + ".png"), "File name too long")
+
+
+_SEEDS = {}
+
+
+def _seed_file(kind: str) -> bytes:
+    if kind not in _SEEDS:
+        buf = io.BytesIO()
+        if kind == "png16":
+            buf.write(_png(RNG.integers(0, 65536, (6, 5, 3), dtype=np.uint16), 2))
+        else:
+            im = PILImage.fromarray(_photo(12, 10))
+            im = im.quantize(8) if kind == "GIF" else im
+            im.save(buf, kind)
+        _SEEDS[kind] = buf.getvalue()
+    return _SEEDS[kind]
+
+
+@pytest.mark.filterwarnings("ignore:.*:UserWarning:PIL")  # Pillow warns about the damage it skips
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kind=st.sampled_from(["PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP", "png16"]),
+       flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(1, 255)), max_size=4),
+       cut=st.integers(0, 10_000) | st.none())
+def test_mutated_files_load_or_fail_cleanly(tmp_path: Path, kind: str, flips, cut) -> None:
+    data = bytearray(_seed_file(kind))
+    for pos, mask in flips:
+        data[pos % len(data)] ^= mask
+    if cut is not None:
+        data = data[:cut % (len(data) + 1)]
+    path = _write(tmp_path, "fuzz.img", bytes(data))
+    try:
+        image = load_image(path, max_pixels=1_000_000)
+    except InputError as exc:
+        assert "\n" not in str(exc) and "fuzz.img" in str(exc)
+    else:
+        assert image.pixels.dtype == np.uint8 and image.pixels.ndim == 3 and image.channels in (3, 4)
+        assert image.pixels.flags.c_contiguous and image.height * image.width <= 1_000_000
+
+
+# ----------------------------------------------------------------------------------------- arrays
+
+def test_image_from_array_shapes() -> None:
+    grey = RNG.integers(0, 256, (4, 5), dtype=np.uint8)
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    np.testing.assert_array_equal(image_from_array(grey).pixels, rgb)
+    np.testing.assert_array_equal(image_from_array(grey[:, :, None]).pixels, rgb)
+    alpha = np.full((4, 5), 9, np.uint8)
+    la = image_from_array(np.dstack([grey, alpha]))
+    np.testing.assert_array_equal(la.pixels, np.dstack([rgb, alpha]))
+    opaque = image_from_array(np.dstack([rgb, np.full((4, 5), 255, np.uint8)]))
+    assert opaque.channels == 3 and opaque.notes == ("alpha channel dropped: fully opaque",)
+    image = image_from_array(rgb)
+    assert image.pixels is rgb or np.shares_memory(image.pixels, rgb)
+    assert (image.source, image.format, image.file_bytes, image.notes) == (None, None, 0, ())
+    strided = image_from_array(rgb[:, ::2])
+    assert strided.pixels.flags.c_contiguous and strided.width == 3
+
+
+def test_image_from_array_deep_samples() -> None:
+    v = np.array([[0xFFFF, 0x8080, 0, 0x00FF, 0x7FFF]], np.uint16)
+    image = image_from_array(v)
+    assert image.pixels[0, :, 0].tolist() == _round16(v)[0].tolist() == [255, 128, 0, 1, 127]
+    assert image.notes == ("16-bit reduced to 8 bits",)
+    f = np.array([[0.0, 0.5, 1.0, 0.499 / 255, 0.501 / 255]], np.float64)
+    assert image_from_array(f).pixels[0, :, 0].tolist() == [0, 128, 255, 0, 1]
+
+
+@pytest.mark.parametrize("bad", [
+    np.zeros((2, 2), np.int64), np.zeros((2, 2), bool), np.zeros((2, 2, 3), np.float32) + 1.5,
+    np.full((2, 2), np.nan), np.zeros((2, 2, 5), np.uint8), np.zeros((2, 2, 3, 1), np.uint8),
+    np.zeros(5, np.uint8), np.zeros((0, 3, 3), np.uint8), np.zeros((2, 2), np.float32) - 0.1])
+def test_image_from_array_rejects(bad: np.ndarray) -> None:
+    with pytest.raises(ParameterError):
+        image_from_array(bad)
+
+
+# ----------------------------------------------------------------------------------------- previews
+
+def _decode_png(data: bytes) -> np.ndarray:
+    im = PILImage.open(io.BytesIO(data))
+    return np.asarray(im.convert("RGBA" if "transparency" in im.info or "A" in im.mode else "RGB"))
+
+
+@pytest.mark.parametrize(("k", "depth"), [(1, 1), (2, 1), (3, 2), (4, 2), (5, 4), (16, 4), (17, 8), (256, 8)])
+def test_indexed_preview_bit_depth_and_pixels(k: int, depth: int) -> None:
+    palette = RNG.integers(0, 256, (k, 3), dtype=np.uint8)
+    indices = RNG.integers(0, k, (23, 29)).astype(np.uint8)
+    indices.flat[:k] = np.arange(k)  # every colour used
+    png = encode_preview(palette, indices)
+    assert _ihdr(png) == (29, 23, depth, 3)
+    chunks = _chunks(png)
+    assert len(chunks[b"PLTE"]) == 3 * k and b"tRNS" not in chunks
+    np.testing.assert_array_equal(_decode_png(png), palette[indices])
+    np.testing.assert_array_equal(np.asarray(PILImage.open(io.BytesIO(png))), indices)
+
+
+@pytest.mark.parametrize("k", [2, 16, 200])
+def test_indexed_preview_with_alpha_has_trns(k: int) -> None:
+    palette = RNG.integers(0, 256, (k, 4), dtype=np.uint8)
+    palette[0, 3] = 0
+    indices = RNG.integers(0, k, (11, 7)).astype(np.uint16)
+    png = encode_preview(palette, indices)
+    assert _ihdr(png)[3] == 3
+    assert _chunks(png)[b"tRNS"] == palette[:, 3].tobytes()
+    np.testing.assert_array_equal(_decode_png(png), palette[indices])
+
+
+def test_opaque_rgba_palette_writes_no_alpha() -> None:
+    palette = np.array([[1, 2, 3, 255], [4, 5, 6, 255]], np.uint8)
+    png = encode_preview(palette, np.array([[0, 1]], np.uint8))
+    assert b"tRNS" not in _chunks(png)
+    np.testing.assert_array_equal(_decode_png(png), palette[None, [0, 1], :3])
+    big = np.full((300, 4), 255, np.uint8)
+    assert _ihdr(encode_preview(big, np.array([[299]], np.uint16)))[3] == 2  # RGB, not RGBA
+
+
+@pytest.mark.parametrize(("channels", "colour_type"), [(3, 2), (4, 6)])
+def test_preview_above_256_colours_is_truecolour(channels: int, colour_type: int) -> None:
+    palette = RNG.integers(0, 256, (1000, channels), dtype=np.uint8)
+    if channels == 4:
+        palette[0, 3] = 0
+    indices = RNG.integers(0, 1000, (31, 37)).astype(np.uint16)
+    png = encode_preview(palette, indices)
+    assert _ihdr(png) == (37, 31, 8, colour_type)
+    np.testing.assert_array_equal(_decode_png(png), palette[indices])
+
+
+def test_preview_rejects_bad_arguments() -> None:
+    palette = np.zeros((4, 3), np.uint8)
+    with pytest.raises(ParameterError, match="indices must lie"):
+        encode_preview(palette, np.array([[0, 4]], np.uint8))
+    with pytest.raises(ParameterError, match="palette"):
+        encode_preview(palette.astype(np.int32), np.zeros((2, 2), np.uint8))
+    with pytest.raises(ParameterError, match="indices"):
+        encode_preview(palette, np.zeros((2, 2, 1), np.uint8))
+
+
+def test_save_preview_is_atomic_and_respects_force(tmp_path: Path) -> None:
+    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    indices = np.eye(8, dtype=np.uint8)
+    path = tmp_path / "p.png"
+    size = save_preview(path, palette, indices)
+    assert size == path.stat().st_size
+    np.testing.assert_array_equal(np.asarray(PILImage.open(path).convert("RGB")), palette[indices])
+    with pytest.raises(OutputError, match="already exists"):
+        save_preview(path, palette, indices)
+    save_preview(path, palette, 1 - indices, force=True)
+    np.testing.assert_array_equal(np.asarray(PILImage.open(path).convert("RGB")), palette[1 - indices])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]
+
+
+def test_preview_of_a_real_photo_decodes_exactly() -> None:
+    path = REPO / "test_images" / "parrots.png"
+    pixels = load_image(path).pixels
+    q = PILImage.fromarray(pixels).quantize(64, dither=PILImage.Dither.NONE)
+    palette = np.array(q.getpalette()[:192], np.uint8).reshape(64, 3)
+    indices = np.asarray(q)
+    png = encode_preview(palette, indices)
+    assert _ihdr(png)[2:] == (8, 3)
+    np.testing.assert_array_equal(_decode_png(png), palette[indices])
+
+
+# -------------------------------------------------------------------------------------- save_pixels
+
+@pytest.mark.parametrize(("suffix", "channels"), [
+    (".png", 3), (".png", 4), (".PNG", 3), (".tif", 3), (".tiff", 4), (".webp", 3), (".webp", 4),
+    (".bmp", 3)])
+def test_save_pixels_lossless_round_trip(tmp_path: Path, suffix: str, channels: int) -> None:
+    pixels = RNG.integers(0, 256, (13, 17, channels), dtype=np.uint8)
+    path = tmp_path / ("out" + suffix)
+    assert save_pixels(path, pixels) == path.stat().st_size
+    np.testing.assert_array_equal(load_image(path).pixels, pixels)
+
+
+def test_save_pixels_jpeg_and_refusals(tmp_path: Path) -> None:
+    pixels = _photo()
+    save_pixels(tmp_path / "a.jpg", pixels)
+    assert np.abs(load_image(tmp_path / "a.jpg").pixels.astype(int) - pixels).mean() < 2
+    for name in ("b.jpg", "b.bmp"):
+        with pytest.raises(ParameterError, match="cannot store transparency"):
+            save_pixels(tmp_path / name, np.zeros((2, 2, 4), np.uint8))
+    with pytest.raises(ParameterError, match="cannot write '.xyz'"):
+        save_pixels(tmp_path / "c.xyz", pixels)
+    with pytest.raises(ParameterError, match="pixels must be"):
+        save_pixels(tmp_path / "d.png", pixels.astype(np.float32))
+    with pytest.raises(OutputError, match="refusing to overwrite the input"):
+        save_pixels(tmp_path / "a.jpg", pixels, force=True, protect=(tmp_path / "a.jpg",))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
+
+
+# --------------------------------------------------------------------------------- bundled images
+
+def test_bundled_images_load_and_are_documented() -> None:
+    folder = REPO / "test_images"
+    files = sorted(p for p in folder.iterdir() if p.name != "SOURCES.md")
+    assert files, "test_images/ is empty"
+    sources = (folder / "SOURCES.md").read_text(encoding="utf-8")
+    assert sum(p.stat().st_size for p in files) < 1_500_000
+    for path in files:
+        assert f"`{path.name}`" in sources, f"{path.name} is not described in SOURCES.md"
+        image = load_image(path)
+        assert image.height >= 64 and image.width >= 64
+    assert load_image(folder / "parrots.png").pixels.shape == (256, 384, 3)
+    assert load_image(folder / "logo.png").channels == 4
