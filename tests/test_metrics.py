@@ -176,7 +176,8 @@ def test_mean_delta_e_sample_matches_reference_on_the_same_positions() -> None:
     pixels, palette, indices = _quantised(rng, 64, 64, 3, k=4)
     positions = np.sort(np.random.default_rng(9).choice(4096, size=1000, replace=False, shuffle=False))
     expected = _reference_delta_e(pixels, palette, indices, positions)
-    assert mean_delta_e(pixels, palette, indices, n_samples=1000, seed=9) == pytest.approx(expected, rel=1e-12)
+    got = mean_delta_e(pixels, palette, indices, n_samples=1000, seed=9)
+    assert got == pytest.approx(expected, rel=1e-12)
 
 
 def test_mean_delta_e_zero_when_exact_and_rgba_composited_on_white() -> None:
