@@ -10,6 +10,9 @@ from .kernels import kmeans as _k
 
 # Hamerly's half-gaps cost O(K^2) per iteration; past this K the point bounds alone pay better.
 _HALF_GAP_MAX_K = 2048
+# Yinyang groups: about this many centres per group, and at most this many bounds in all.
+_GROUP_SIZE = 16
+_MAX_BOUNDS = 1 << 25
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,35 @@ def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
     return _k.kmeans_plusplus(X, w, first, uniforms)
 
 
+def center_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
+    """Group id of every centre: ``n_groups`` (rounded down to a power of two) compact groups
+    from recursive median splits along the widest coordinate."""
+    segments = [np.arange(len(centers))]
+    while 2 * len(segments) <= n_groups:
+        halves = []
+        for seg in segments:
+            pts = centers[seg]
+            dim = int(np.argmax(pts.max(axis=0) - pts.min(axis=0)))
+            order = seg[np.argsort(pts[:, dim], kind="stable")]
+            halves += [order[: len(order) // 2], order[len(order) // 2:]]
+        segments = halves
+    group_of = np.empty(len(centers), np.int64)
+    for g, seg in enumerate(segments):
+        group_of[seg] = g
+    return group_of
+
+
 def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float,
           axis: np.ndarray | None = None) -> KMeansFit:
-    """Lloyd iterations (with Hamerly's bounds) from the given centres; ``tol`` is absolute."""
-    axis = principal_axis(X, w) if axis is None else axis
+    """Lloyd iterations (with Yinyang bounds) from the given centres; ``tol`` is absolute.
+    ``axis`` is accepted for compatibility and unused."""
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    k = len(centers)
+    n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
+    group_of = center_groups(centers, n_groups)
     c, labels, inertia, n_iter = _k.lloyd(
-        X, w, np.ascontiguousarray(centers, dtype=np.float64), axis, max_iter, tol,
-        len(centers) <= _HALF_GAP_MAX_K)
+        X, w, centers, group_of, int(group_of.max()) + 1, max_iter, tol,
+        k <= _HALF_GAP_MAX_K)
     return KMeansFit(c, labels, float(inertia), int(n_iter))
 
 

@@ -1,8 +1,11 @@
-"""k-means on weighted points: greedy k-means++ seeding and Lloyd iterations with Hamerly's bounds.
+"""k-means on weighted points: greedy k-means++ seeding and Lloyd iterations with Yinyang bounds.
 
 The Lloyd loop follows scikit-learn's (same convergence tests, same empty-cluster relocation, a
 final E-step when not strictly converged), so from the same initial centres it reaches the same
-centres and labels; Hamerly's bounds only skip distance computations whose outcome is known.
+centres and labels; the bounds only skip distance computations whose outcome is known.
+
+Seeding is serial (its steps are short and sequential); the Lloyd E-step is the one parallel loop,
+over points, with no floating-point reduction across threads.
 """
 
 from __future__ import annotations
@@ -10,101 +13,253 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .nearest import sqdist, two_nearest
-
-_CHUNK = 4096  # fixed chunk size: partial sums are combined in chunk order, whatever the threads
+from .nearest import sqdist
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
+def _sample(tree, leaves, u):
+    """Leaf index where the prefix sum of a sum tree (heap layout) first exceeds ``u``."""
+    v = 1
+    while v < leaves:
+        left = tree[2 * v]
+        if u < left or tree[2 * v + 1] <= 0.0:
+            v = 2 * v
+        else:
+            u -= left
+            v = 2 * v + 1
+    return v - leaves
+
+
+@njit(cache=True)
+def _set_leaf(tree, leaves, i, value):
+    v = leaves + i
+    tree[v] = value
+    v //= 2
+    while v >= 1:
+        tree[v] = tree[2 * v] + tree[2 * v + 1]
+        v //= 2
+
+
+@njit(cache=True)
+def _link_sorted(members, count, closest, head, nxt, c):
+    """Make ``members[:count]`` seed c's list, farthest point (largest ``closest``) first."""
+    order = np.argsort(-closest[members[:count]], kind="mergesort")
+    prev = -1
+    for t in range(count):
+        i = members[order[t]]
+        if prev < 0:
+            head[c] = i
+        else:
+            nxt[prev] = i
+        prev = i
+    if prev >= 0:
+        nxt[prev] = -1
+
+
+@njit(cache=True)
 def kmeans_plusplus(X, w, first, uniforms):
     """Greedy k-means++ (as scikit-learn): centre 0 is X[first]; for each further centre, draw
     ``uniforms.shape[1]`` candidates with probability proportional to weight x squared distance
     (``uniforms`` (k-1, trials) in [0, 1), drawn by the caller) and keep the one that lowers the
-    potential most. Returns the indices of the chosen points."""
+    potential most (the first on ties). Returns the indices of the chosen points.
+
+    Each seed keeps its points in a list, farthest first. A candidate c cannot bring point i
+    (nearest seed s) closer when d(c, s) >= 2 d(i, s), so a list is walked only while that test
+    fails. Sampling descends a sum tree of weight x squared distance (exact sums, no drift).
+    """
     n = X.shape[0]
     k = uniforms.shape[0] + 1
     n_trials = uniforms.shape[1]
-    n_chunks = (n + _CHUNK - 1) // _CHUNK
+    leaves = 1
+    while leaves < n:
+        leaves *= 2
+    tree = np.zeros(2 * leaves)
+    closest = np.empty(n)
+    nxt = np.empty(n, np.int64)
+    head = np.full(k, -1, np.int64)
     chosen = np.empty(k, np.int64)
     chosen[0] = first
-    closest = np.empty(n)
-    for i in prange(n):
+    for i in range(n):
         closest[i] = sqdist(X, i, X, first)
-    weighted = np.empty(n)
-    cand = np.empty(n_trials, np.int64)
-    partial = np.empty((n_chunks, n_trials))
+        tree[leaves + i] = w[i] * closest[i]
+    for v in range(leaves - 1, 0, -1):
+        tree[v] = tree[2 * v] + tree[2 * v + 1]
+    buffer = np.arange(n)
+    _link_sorted(buffer, n, closest, head, nxt, 0)
+    seed_d2 = np.empty(k)
     for c in range(1, k):
-        acc = 0.0
-        for i in range(n):
-            acc += w[i] * closest[i]
-            weighted[i] = acc
-        for t in range(n_trials):
-            cand[t] = min(np.searchsorted(weighted, uniforms[c - 1, t] * acc), n - 1)
-        for ch in prange(n_chunks):
-            for t in range(n_trials):
-                s = 0.0
-                for i in range(ch * _CHUNK, min(n, (ch + 1) * _CHUNK)):
-                    s += w[i] * min(closest[i], sqdist(X, i, X, cand[t]))
-                partial[ch, t] = s
-        best_t = 0
+        total = tree[1]
+        best_p = -1
         best_pot = np.inf
         for t in range(n_trials):
-            pot = 0.0
-            for ch in range(n_chunks):
-                pot += partial[ch, t]
+            p = min(_sample(tree, leaves, uniforms[c - 1, t] * total), n - 1)
+            gain = 0.0
+            for j in range(c):
+                limit = sqdist(X, p, X, chosen[j])
+                i = head[j]
+                while i >= 0 and 4.0 * closest[i] > limit:
+                    dd = sqdist(X, i, X, p)
+                    if dd < closest[i]:
+                        gain += w[i] * (closest[i] - dd)
+                    i = nxt[i]
+            pot = total - gain
             if pot < best_pot:
                 best_pot = pot
-                best_t = t
-        chosen[c] = cand[best_t]
-        for i in prange(n):
-            closest[i] = min(closest[i], sqdist(X, i, X, chosen[c]))
+                best_p = p
+        chosen[c] = best_p
+        for j in range(c):
+            seed_d2[j] = sqdist(X, best_p, X, chosen[j])
+        moved = 0
+        for j in range(c):
+            i = head[j]
+            kept_tail = -1
+            while i >= 0 and 4.0 * closest[i] > seed_d2[j]:
+                following = nxt[i]
+                dd = sqdist(X, i, X, best_p)
+                if dd < closest[i]:
+                    closest[i] = dd
+                    _set_leaf(tree, leaves, i, w[i] * dd)
+                    buffer[moved] = i
+                    moved += 1
+                    if kept_tail < 0:
+                        head[j] = following
+                    else:
+                        nxt[kept_tail] = following
+                else:
+                    kept_tail = i
+                i = following
+        _link_sorted(buffer, moved, closest, head, nxt, c)
     return chosen
 
 
-@njit(cache=True)
-def _sorted_by_projection(centers, axis):
-    proj = centers @ axis
-    order = np.argsort(proj, kind="mergesort")
-    return centers[order], order, proj[order]
+@njit(cache=True, inline="always")
+def _scan_group(X, i, centers, members, start, stop):
+    """Nearest centre of X[i] among ``members[start:stop]`` (lowest index on ties), its distance
+    and the second-smallest distance."""
+    m1 = np.inf
+    m2 = np.inf
+    j1 = -1
+    for q in range(start, stop):
+        j = members[q]
+        dd = np.sqrt(sqdist(X, i, centers, j))
+        if dd < m1 or (dd == m1 and j < j1):
+            m2 = m1
+            m1 = dd
+            j1 = j
+        elif dd < m2:
+            m2 = dd
+    return m1, j1, m2
 
 
 @njit(cache=True, parallel=True)
-def _assign(X, centers, axis, labels, upper, lower, half_gap, use_bounds):
-    """E-step: labels[i] = nearest centre, skipping points whose bounds prove their label.
+def _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radius, group_start,
+                members):
+    """Full E-step: nearest centre of every point, and its Yinyang bounds. A group whose bounding
+    sphere (``group_center``, ``group_radius``) is farther than the best distance so far is not
+    searched: its bound is the distance to that sphere."""
+    n_groups = lower.shape[1]
+    for i in prange(X.shape[0]):
+        first = 0
+        for g in range(n_groups):
+            lower[i, g] = max(0.0, np.sqrt(sqdist(X, i, group_center, g)) - group_radius[g])
+            if lower[i, g] < lower[i, first]:
+                first = g
+        best = np.inf
+        best_j = -1
+        best_g = -1
+        best_second = np.inf
+        for r in range(n_groups + 1):
+            g = first if r == 0 else r - 1
+            if (r > 0 and g == first) or lower[i, g] > best:
+                continue
+            m1, j1, m2 = _scan_group(X, i, centers, members, group_start[g], group_start[g + 1])
+            lower[i, g] = m1
+            if m1 < best or (m1 == best and j1 < best_j):
+                best = m1
+                best_j = j1
+                best_g = g
+                best_second = m2
+        lower[i, best_g] = best_second
+        labels[i] = best_j
+        upper[i] = best
+        m = np.inf
+        for g in range(n_groups):
+            m = min(m, lower[i, g])
+        glb[i] = m
 
-    Returns how many labels changed. ``upper``/``lower`` bound the distance to the assigned and to
-    the second-nearest centre; ``half_gap[j]`` is half the distance from centre j to its nearest
-    other centre (Hamerly, 2010)."""
-    sorted_centers, order, proj = _sorted_by_projection(centers, axis)
+
+@njit(cache=True, parallel=True)
+def _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_max, now,
+            half_gap, group_of, group_start, members):
+    """E-step with Yinyang bounds (Ding et al., 2015); returns how many labels changed.
+
+    ``upper[i]`` bounds the distance to the assigned centre; ``lower[i, g]``, as of iteration
+    ``stamp[i]``, bounds the distance to every centre of group g but the assigned one, and
+    ``glb[i]`` is their minimum. Bounds move by the centre shifts since then: ``drift[t, g]`` is
+    the summed largest shift in group g before iteration t, ``drift_max[t]`` over all centres.
+    ``half_gap[j]`` is half the distance from centre j to its nearest other centre (or 0)."""
+    n_groups = lower.shape[1]
     changed = 0
     for i in prange(X.shape[0]):
         a = labels[i]
-        if use_bounds:
-            m = max(half_gap[a], lower[i])
-            if upper[i] < m:
+        t = stamp[i]
+        ub = upper[i] + shift[a]
+        m = max(glb[i] - (drift_max[now] - drift_max[t]), half_gap[a])
+        if ub < m:
+            upper[i] = ub
+            continue
+        ub = np.sqrt(sqdist(X, i, centers, a))
+        upper[i] = ub
+        if ub < m:
+            continue
+        stamp[i] = now
+        m = np.inf
+        for g in range(n_groups):
+            lower[i, g] -= drift[now, g] - drift[t, g]
+            m = min(m, lower[i, g])
+        glb[i] = m
+        if ub < max(m, half_gap[a]):
+            continue
+        best = ub
+        best_j = a
+        best_g = -1
+        best_second = np.inf
+        own_scanned = False
+        for g in range(n_groups):
+            if lower[i, g] > best:
                 continue
-            upper[i] = np.sqrt(sqdist(X, i, centers, a))
-            if upper[i] < m:
-                continue
-        j, b2, s2 = two_nearest(X, i, sorted_centers, order, proj, axis, True)
-        upper[i] = np.sqrt(b2)
-        lower[i] = np.sqrt(s2)
-        if j != a:
-            labels[i] = j
+            m1, j1, m2 = _scan_group(X, i, centers, members, group_start[g], group_start[g + 1])
+            own_scanned = own_scanned or g == group_of[a]
+            lower[i, g] = m1
+            if m1 < best or (m1 == best and j1 <= best_j):
+                best = m1
+                best_j = j1
+                best_g = g
+                best_second = m2
+        if best_g >= 0:
+            lower[i, best_g] = best_second
+        if best_j != a:
+            if not own_scanned:
+                ga = group_of[a]
+                lower[i, ga] = min(lower[i, ga], ub)
+            labels[i] = best_j
+            upper[i] = best
             changed += 1
+        m = np.inf
+        for g in range(n_groups):
+            m = min(m, lower[i, g])
+        glb[i] = m
     return changed
 
 
 @njit(cache=True)
-def _half_gaps(centers):
-    k = centers.shape[0]
-    out = np.full(k, np.inf)
-    for a in range(k):
-        for b in range(a + 1, k):
+def _half_gaps(centers, out):
+    out[:] = np.inf
+    for a in range(centers.shape[0]):
+        for b in range(a + 1, centers.shape[0]):
             d = 0.5 * np.sqrt(sqdist(centers, a, centers, b))
             out[a] = min(out[a], d)
             out[b] = min(out[b], d)
-    return out
 
 
 @njit(cache=True)
@@ -148,55 +303,80 @@ def _update(X, w, centers, labels):
     return new
 
 
-@njit(cache=True, parallel=True)
-def _move_bounds(labels, upper, lower, shift):
-    k = shift.shape[0]
-    top = 0
-    for j in range(1, k):
-        if shift[j] > shift[top]:
-            top = j
-    runner_up = 0.0
-    for j in range(k):
-        if j != top:
-            runner_up = max(runner_up, shift[j])
-    for i in prange(labels.shape[0]):
-        a = labels[i]
-        upper[i] += shift[a]
-        lower[i] -= runner_up if a == top else shift[top]
-
-
 @njit(cache=True)
-def lloyd(X, w, centers_init, axis, max_iter, tol, use_half_gaps):
+def lloyd(X, w, centers_init, group_of, n_groups, max_iter, tol, use_half_gaps):
     """Weighted Lloyd iterations from ``centers_init`` until the labels stop changing, the total
-    squared centre shift is <= ``tol``, or ``max_iter``. ``axis`` is a unit vector for the projection
-    search. Returns (centers, labels, inertia, n_iter)."""
-    n = X.shape[0]
+    squared centre shift is <= ``tol``, or ``max_iter``. ``group_of[j]`` in [0, n_groups) is
+    centre j's Yinyang group (best spatially compact). Returns (centers, labels, inertia, n_iter)."""
+    n, d = X.shape
     k = centers_init.shape[0]
     centers = centers_init.copy()
     labels = np.zeros(n, np.int64)
     upper = np.zeros(n)
-    lower = np.zeros(n)
+    lower = np.empty((n, n_groups))
+    glb = np.empty(n)
+    stamp = np.zeros(n, np.int64)
+    members = np.argsort(group_of, kind="mergesort")
+    group_start = np.zeros(n_groups + 1, np.int64)
+    for j in range(k):
+        group_start[group_of[j] + 1] += 1
+    for g in range(n_groups):
+        group_start[g + 1] += group_start[g]
+    group_center = np.zeros((n_groups, d))
+    for j in range(k):
+        for f in range(d):
+            group_center[group_of[j], f] += centers[j, f]
+    for g in range(n_groups):
+        for f in range(d):
+            group_center[g, f] /= max(1, group_start[g + 1] - group_start[g])
+    group_radius = np.zeros(n_groups)
+    for j in range(k):
+        g = group_of[j]
+        group_radius[g] = max(group_radius[g], np.sqrt(sqdist(centers, j, group_center, g)))
+    shift = np.zeros(k)
+    drift = np.zeros((max_iter + 1, n_groups))
+    drift_max = np.zeros(max_iter + 1)
     half_gap = np.zeros(k)
     strict = False
     n_iter = 0
     for it in range(max_iter):
         n_iter = it + 1
-        if use_half_gaps and it > 0:
-            half_gap = _half_gaps(centers)
-        changed = _assign(X, centers, axis, labels, upper, lower, half_gap, it > 0)
+        if it == 0:
+            _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radius,
+                        group_start, members)
+            changed = n
+        else:
+            if use_half_gaps:
+                _half_gaps(centers, half_gap)
+            changed = _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift,
+                              drift_max, it, half_gap, group_of, group_start, members)
         new = _update(X, w, centers, labels)
-        shift = np.sqrt(((new - centers) ** 2).sum(axis=1))
+        total = 0.0
+        biggest = 0.0
+        for j in range(k):
+            s2 = 0.0
+            for f in range(d):
+                s2 += (new[j, f] - centers[j, f]) ** 2
+            shift[j] = np.sqrt(s2)
+            total += s2
+            biggest = max(biggest, shift[j])
+        for g in range(n_groups):
+            drift[it + 1, g] = drift[it, g]
+        for j in range(k):
+            g = group_of[j]
+            drift[it + 1, g] = max(drift[it + 1, g], drift[it, g] + shift[j])
+        drift_max[it + 1] = drift_max[it] + biggest
         centers = new
-        _move_bounds(labels, upper, lower, shift)
         if it > 0 and changed == 0:
             strict = True
             break
-        if (shift ** 2).sum() <= tol:
+        if total <= tol:
             break
     if not strict:
         if use_half_gaps:
-            half_gap = _half_gaps(centers)
-        _assign(X, centers, axis, labels, upper, lower, half_gap, True)
+            _half_gaps(centers, half_gap)
+        _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_max, n_iter,
+                half_gap, group_of, group_start, members)
     inertia = 0.0
     for i in range(n):
         inertia += w[i] * sqdist(X, i, centers, labels[i])
