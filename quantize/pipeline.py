@@ -18,7 +18,7 @@ from . import container
 from .colorstats import ColorStats
 from .errors import ParameterError
 from .fitting import FitOptions
-from .images import Image
+from .images import Image, display_name
 
 MAX_K = 65536
 
@@ -176,7 +176,7 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
         width=image.width, height=image.height, channels=image.channels, k=options.fit.k,
         palette=palette, indices=indices, n_colors=stats.n_colors, mse=error,
         psnr=psnr(error, image.channels), delta_e=delta_e, n_iter=n_iter, codec=options.codec,
-        seconds=clock.seconds, input=str(image.source) if image.source else None,
+        seconds=clock.seconds, input=display_name(image.source) if image.source else None,
         input_bytes=image.file_bytes, notes=image.notes)
 
 

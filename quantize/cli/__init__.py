@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
 
 import click
 
@@ -50,8 +51,15 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _warn_in_one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Library warnings (e.g. Pillow on damaged metadata) as one line, not a source excerpt."""
+    text = " ".join(str(message).split())
+    click.echo(f"quantize: warning: {text}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every error into one line on stderr and an exit code."""
+    warnings.showwarning = _warn_in_one_line
     try:
         code = cli.main(args=argv, prog_name="quantize", standalone_mode=False)
     except click.UsageError as exc:
