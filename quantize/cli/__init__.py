@@ -22,6 +22,8 @@ COMMANDS = {
     "compress": "compress:compress",
     "decode": "compress:decode",
     "info": "compress:info",
+    "sweep": "sweep:sweep",
+    "batch": "batch:batch",
 }
 
 

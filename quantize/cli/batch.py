@@ -1,0 +1,104 @@
+"""``quantize batch``: whole folders in parallel, with a manifest, resumable."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .options import CODECS, fit_options, make_fit_options, note
+
+
+class Progress:
+    """A one-line progress bar on stderr (count, rate, ETA, current file); silent when not a TTY."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.phase = ""
+        self.start = time.perf_counter()
+
+    def __call__(self, phase: str, done: int, total: int, name: str) -> None:
+        if not self.enabled:
+            return
+        if phase != self.phase:
+            self.phase, self.start = phase, time.perf_counter()
+        elapsed = time.perf_counter() - self.start
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate else 0.0
+        line = (f"{phase} [{done}/{total}] {100 * done // max(total, 1)}% {rate:.1f}/s "
+                f"ETA {int(eta) // 60}:{int(eta) % 60:02d}  {name}")
+        width = shutil.get_terminal_size().columns - 1
+        click.echo("\r" + line[:width].ljust(width), err=True, nl=False)
+
+    def clear(self) -> None:
+        if self.enabled:
+            click.echo("\r" + " " * (shutil.get_terminal_size().columns - 1) + "\r", err=True, nl=False)
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True,
+              help="Output folder: the input tree is mirrored below it, with manifest.csv/.json.")
+@fit_options
+@click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
+              help="Lossless codec over the packed index stream.")
+@click.option("--preview", is_flag=True, help="Also write a preview PNG per image.")
+@click.option("-j", "--jobs", type=int, default=None,
+              help="Worker processes.  [default: the number of cores]")
+@click.option("--no-recursive", is_flag=True, help="Only the files directly in each input folder.")
+@click.option("--resume", is_flag=True,
+              help="Skip inputs whose outputs match the manifest's checksums; redo the rest.")
+@click.option("--shared-palette", is_flag=True,
+              help="Fit one palette to all inputs' colours (saved as palette.qnt and palette.json).")
+@click.option("--palette-from", type=click.Path(path_type=Path), default=None,
+              help="Map every image to this saved palette (.qnt, .json or any palette file).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run on a Dask distributed cluster (shared storage; pip install 'quantize[dask]').")
+@click.option("-f", "--force", is_flag=True,
+              help="Replace existing outputs; allow the output folder inside an input folder.")
+@click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes on stderr.")
+def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, preview, jobs,
+          no_recursive, resume, shared_palette, palette_from, scheduler, force, allow_huge, quiet):
+    """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
+
+    Exit code 1 when some image failed; run again with --resume after an interruption.
+    """
+    from ..batch import Settings, run_batch
+    from ..pipeline import CompressOptions
+
+    if shared_palette and palette_from:
+        raise click.UsageError("--shared-palette and --palette-from exclude each other")
+    settings = Settings(
+        CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample), codec=codec),
+        preview=preview, force=force, allow_huge=allow_huge)
+    progress = Progress()
+    progress.enabled &= not quiet
+    try:
+        result = run_batch(inputs, out_dir, settings=settings, recursive=not no_recursive, jobs=jobs,
+                           resume=resume, shared_palette=shared_palette, palette_from=palette_from,
+                           scheduler=scheduler, progress=progress)
+    except KeyboardInterrupt:
+        progress.clear()
+        note(f"interrupted: finished outputs and {out_dir / 'manifest.json'} are kept; "
+             "run again with --resume to finish", quiet)
+        raise
+    progress.clear()
+    s = result.summary
+    if result.duplicates:
+        note(f"{result.duplicates} input(s) named more than once were taken once", quiet)
+    for path in result.palette_files:
+        note(f"shared palette saved to {path}", quiet)
+    psnr = "-" if s.mean_psnr is None else f"{s.mean_psnr:.2f} dB"
+    kept = f" ({result.kept} kept from the last run)" if result.kept else ""
+    ratio = f" ({s.bytes_in / s.bytes_out:.2f}x)" if s.bytes_out else ""
+    click.echo(f"done {s.done}{kept}, skipped {s.skipped}, failed {s.failed}; "
+               f"{s.bytes_in:,} B in -> {s.bytes_out:,} B out{ratio}; mean PSNR {psnr}; "
+               f"{result.seconds:.2f} s; manifest in {out_dir}")
+    for row in result.manifest.sorted_rows():
+        if row["status"] == "failed":
+            click.echo(f"quantize: failed: {row['path']}: {row['error']}", err=True)
+    sys.exit(1 if s.failed else 0)
