@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .options import CODECS, fit_options, make_fit_options, note
+from .sweep import progress_bar, target_options
 
 
 @click.command()
@@ -14,6 +15,7 @@ from .options import CODECS, fit_options, make_fit_options, note
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Output folder (default: beside the input).")
 @fit_options
+@target_options
 @click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
               help="Lossless codec over the packed index stream.")
 @click.option("--no-preview", is_flag=True, help="Do not write the preview PNG.")
@@ -22,15 +24,26 @@ from .options import CODECS, fit_options, make_fit_options, note
 @click.option("--allow-huge", is_flag=True,
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
-def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, codec, no_preview, as_json,
-             force, allow_huge, quiet):
-    """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report."""
+def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
+             codec, no_preview, as_json, force, allow_huge, quiet):
+    """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
+
+    With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target."""
     from ..pipeline import CompressOptions, compress_file
     from ..report import format_json, format_report
+    from ..sweep import Target, compress_to_target, probe_budget
 
     options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample), codec=codec)
-    result = compress_file(input, out_dir, options=options, preview=not no_preview, force=force,
-                           allow_huge=allow_huge)
+    target = Target(psnr=target_psnr, delta_e=target_delta_e)
+    if target:
+        with progress_bar(probe_budget(k), quiet) as progress:
+            result, search = compress_to_target(input, out_dir, target, options=options,
+                                                preview=not no_preview, force=force,
+                                                allow_huge=allow_huge, progress=progress)
+        note(search.reason, quiet)
+    else:
+        result = compress_file(input, out_dir, options=options, preview=not no_preview, force=force,
+                               allow_huge=allow_huge)
     for note_text in result.notes:
         note(note_text, quiet)
     click.echo(format_json(result) if as_json else format_report(result))

@@ -1,0 +1,94 @@
+"""Benchmark: the default 8-value sweep against one ``compress -k 256``, on a ~2-megapixel photo.
+
+    PYTHONPATH=. python benchmarks/sweep_speed.py [--repeat 3] [--process]
+
+The photo is a 3x2 mosaic of six Kodak images (kodim05, 23, 03, 14, 22, 13; 2304x1024) from
+../shared/images/kodak. Both runs are in one warm process (kernels compiled by a first run) and go
+from the PNG file to the result: compress writes its packed file and preview; the sweep encodes both
+in memory for every K and scores the silhouette. Times are the minimum over ``--repeat`` runs (the
+machine is shared). ``--process`` adds whole ``python -m quantize`` processes. Target: ratio <= 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from quantize.fitting import FitOptions
+from quantize.pipeline import CompressOptions, compress_file
+from quantize.sweep import DEFAULT_KS, sweep_file
+
+KODAK = Path(__file__).resolve().parents[2] / "shared" / "images" / "kodak"
+MOSAIC = ("kodim05", "kodim23", "kodim03", "kodim14", "kodim22", "kodim13")
+
+
+def mosaic(folder: Path) -> np.ndarray:
+    """The six images (landscape, 768x512) as 2 rows of 3: 2304x1024 RGB."""
+    tiles = [np.asarray(Image.open(folder / f"{name}.png").convert("RGB")) for name in MOSAIC]
+    tiles = [t if t.shape[1] > t.shape[0] else np.rot90(t) for t in tiles]
+    return np.concatenate([np.concatenate(tiles[:3], 1), np.concatenate(tiles[3:], 1)], 0)
+
+
+def best_of(repeat: int, run) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--process", action="store_true", help="also time whole CLI processes")
+    args = ap.parse_args()
+    if not all((KODAK / f"{name}.png").exists() for name in MOSAIC):
+        print(f"skipped: the Kodak images are not in {KODAK}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = Path(tmp) / "mosaic.png"
+        Image.fromarray(mosaic(KODAK)).save(photo)
+        options = CompressOptions(fit=FitOptions(k=256))
+        out = Path(tmp) / "out"
+
+        def compress() -> None:
+            compress_file(photo, out, options=options, force=True)
+
+        def sweep() -> None:
+            sweep_file(photo, DEFAULT_KS, options=options)
+
+        def sweep_pictures() -> None:
+            sweep_file(photo, DEFAULT_KS, Path(tmp) / "sweep", options=options, force=True)
+
+        compress(), sweep()  # compile and load every kernel first
+        rows = [("compress -k 256 (anchor)", best_of(args.repeat, compress)),
+                ("sweep, default K", best_of(args.repeat, sweep)),
+                ("sweep -o DIR (pictures, page)", best_of(args.repeat, sweep_pictures))]
+        if args.process:
+            cli = [sys.executable, "-m", "quantize"]
+            rows += [("process: quantize compress -k 256",
+                      best_of(args.repeat, lambda: subprocess.run(
+                          [*cli, "compress", photo, "-k", "256", "-o", out, "-f"], check=True,
+                          capture_output=True))),
+                     ("process: quantize sweep",
+                      best_of(args.repeat, lambda: subprocess.run(
+                          [*cli, "sweep", photo, "-q"], check=True, capture_output=True)))]
+    anchor = rows[0][1]
+    print(f"2304x1024 Kodak mosaic, K = {','.join(map(str, DEFAULT_KS))}; best of {args.repeat}")
+    print(f"{'run':36} {'seconds':>8} {'x anchor':>9}")
+    for name, seconds in rows:
+        base = rows[3][1] if name.startswith("process: quantize sweep") else anchor
+        print(f"{name:36} {seconds:8.2f} {seconds / base:9.2f}")
+    print(f"sweep / compress -k 256 in one process: {rows[1][1] / anchor:.2f} (target <= 3)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""``quantize sweep``: one image at several K, a rate–distortion table, pictures and a recommended K."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+
+from .options import CODECS, fit_options, make_fit_options, note
+
+DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.sweep.DEFAULT_KS, without importing numpy
+
+
+def target_options(func):
+    """``--target-psnr`` and ``--target-delta-e``, shared by ``sweep`` and ``compress``."""
+    func = click.option("--target-delta-e", type=float, default=None, metavar="DE",
+                        help="Find the smallest K whose mean CIEDE2000 is at most DE.")(func)
+    return click.option("--target-psnr", type=float, default=None, metavar="DB",
+                        help="Find the smallest K whose PSNR is at least DB.")(func)
+
+
+def _list_k(func):
+    """:func:`fit_options` with its -k option replaced by one that takes a list of K."""
+    func = fit_options(func)
+    ks = click.Option(["-k", "--k", "ks"], default=DEFAULT_KS, show_default=True, metavar="LIST",
+                      help="K values: '4,8,16'; 'a-b' is every power of two from a to b; "
+                           "'a:b:step' every step-th K from a to b. Deduplicated and sorted.")
+    func.__click_params__ = [ks if p.name == "k" else p for p in func.__click_params__]
+    return func
+
+
+@contextlib.contextmanager
+def progress_bar(length: int, quiet: bool):
+    """A click progress bar on stderr, or nothing when ``quiet`` or stderr is not a terminal;
+    yields the callback to advance it (or None)."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=length, label="quantize", file=sys.stderr,
+                           item_show_func=lambda k: k and f"K={k}") as bar:
+        yield lambda k: bar.update(1, k)
+
+
+@click.command()
+@click.argument("input", type=click.Path(path_type=Path))
+@_list_k
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Write the previews, sheet.png, chart.png and report.html into this folder.")
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, metavar="FILE",
+              help="Also write the table as CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (one object per K).")
+@target_options
+@click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
+              help="Lossless codec of the packed file whose size is reported.")
+@click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
+@click.option("--allow-huge", is_flag=True,
+              help="Lift the decompression-bomb guard (images over ~89 megapixels).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
+def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_json, target_psnr,
+          target_delta_e, codec, force, allow_huge, quiet):
+    """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
+    picks (and the smallest K meeting a --target-*), to choose how many colours to use."""
+    from ..pipeline import CompressOptions
+    from ..sweep import Target, parse_ks, probe_budget, sweep_file
+    from ..sweep_report import format_json, format_table
+
+    k_list = parse_ks(ks)
+    target = Target(psnr=target_psnr, delta_e=target_delta_e)
+    options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample),
+                              codec=codec)
+    steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
+    with progress_bar(steps, quiet) as progress:
+        run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,
+                         force=force, allow_huge=allow_huge, progress=progress)
+    for note_text in run.image.notes:
+        note(note_text, quiet)
+    if as_json:
+        click.echo(format_json(run.points))
+        for line in run.picks:
+            note(line, quiet)
+    else:
+        click.echo(format_table(run.points))
+        click.echo()
+        click.echo("\n".join(run.picks))
+    if run.written:
+        note(f"wrote {len(run.written)} files"
+             + (f"; open {out_dir / 'report.html'}" if out_dir is not None else ""), quiet)

@@ -1,0 +1,384 @@
+"""Choosing K: quantise one image at several palette sizes and recommend one.
+
+:func:`sweep` runs :func:`~quantize.pipeline.quantize_image` once per K on one shared colour
+histogram, so every row is exactly what ``quantize compress -k K`` reports; each :class:`SweepPoint`
+adds the silhouette score and the sizes of the packed file and the indexed-PNG preview.
+:func:`recommend` names the elbow of WCSS and the best silhouette; :func:`search_k` finds the
+smallest K that meets a quality :class:`Target`, over every K up to a limit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import container
+from .colorstats import ColorStats
+from .errors import ParameterError
+from .images import Image
+from .pipeline import MAX_K, CompressOptions, Result, quantize_image
+
+DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
+MAX_SWEEP = 64  # K values in one sweep
+SILHOUETTE_SAMPLES = 2000
+
+Progress = Callable[[int], None]  # called with each K once it is done
+
+
+# --------------------------------------------------------------------------------------- K lists
+
+_ITEM = re.compile(r"^(\d+)(?:(-)(\d+)|:(\d+)(?::(\d+))?)?$")
+
+
+def parse_ks(text: str) -> tuple[int, ...]:
+    """Parse a K list: comma-separated items, each ``K``, ``a-b`` (every power of two from a to b)
+    or ``a:b[:step]`` (a to b inclusive, by step, default 1). The result is deduplicated and sorted."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise ParameterError("--k is empty: give values such as 4,8,16 or a range such as 2-256")
+    ks: set[int] = set()
+    for item in items:
+        match = _ITEM.match(item)
+        if not match:
+            raise ParameterError(f"--k: cannot read {item!r} (use K, a-b for powers of two, or a:b[:step])")
+        a, dash, b, end, step = match.groups()
+        low, high = int(a), int(b or end or a)
+        if not 1 <= low <= high <= MAX_K:
+            raise ParameterError(f"--k: {item!r} is out of range (K from 1 to {MAX_K}, low to high)")
+        if dash:
+            found = {1 << e for e in range(high.bit_length()) if low <= 1 << e <= high}
+            if not found:
+                raise ParameterError(f"--k: {item!r} contains no power of two")
+            ks |= found
+        else:
+            if step is not None and int(step) < 1:
+                raise ParameterError(f"--k: the step in {item!r} must be at least 1")
+            ks.update(range(low, high + 1, int(step or 1)))
+        if len(ks) > MAX_SWEEP:
+            raise ParameterError(f"--k: more than {MAX_SWEEP} values; sweep fewer K at once")
+    return tuple(sorted(ks))
+
+
+# ------------------------------------------------------------------------------------- the sweep
+
+@dataclass
+class SweepPoint:
+    """One K of a sweep: the compression :class:`Result` (with in-memory file sizes) and the extras."""
+
+    result: Result
+    silhouette: float | None
+    png: bytes  # the indexed-PNG preview
+
+    def to_dict(self) -> dict:
+        """The keys of ``compress --json`` plus ``silhouette`` and ``png_bytes``."""
+        silhouette = None if self.silhouette is None else round(self.silhouette, 4)
+        return {**self.result.to_dict(), "silhouette": silhouette, "png_bytes": len(self.png)}
+
+
+class SilhouetteSample:
+    """A fixed random sample of pixels and their pairwise RGB distances, shared by every K."""
+
+    def __init__(self, pixels: np.ndarray, n: int = SILHOUETTE_SAMPLES, seed: int = 0) -> None:
+        flat = pixels.reshape(-1, pixels.shape[-1])
+        rng = np.random.default_rng(seed)
+        self.positions = np.sort(rng.choice(len(flat), size=min(n, len(flat)), replace=False))
+        points = flat[self.positions].astype(np.float64)
+        squared = (points * points).sum(1)
+        gram = squared[:, None] + squared[None, :] - 2 * points @ points.T
+        self.distances = np.sqrt(np.maximum(gram, 0))
+
+    def score(self, indices: np.ndarray) -> float | None:
+        """Mean silhouette of the sample labelled by ``indices`` (H, W); None with fewer than 2
+        clusters or no cluster with 2 members (as scikit-learn, a lone member scores 0)."""
+        labels = indices.reshape(-1)[self.positions]
+        _, cluster, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+        n = len(labels)
+        if not 2 <= len(sizes) < n:
+            return None
+        order = np.argsort(cluster, kind="stable")
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        sums = np.add.reduceat(self.distances[:, order], starts, axis=1)  # (n, clusters)
+        rows = np.arange(n)
+        own = sizes[cluster]
+        a = sums[rows, cluster] / np.maximum(own - 1, 1)
+        means = sums / sizes
+        means[rows, cluster] = np.inf
+        b = means.min(1)
+        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)  # b > 0: clusters differ in colour
+        return float(s.mean())
+
+
+def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOptions(), *,
+          stats: ColorStats | None = None, progress: Progress | None = None) -> list[SweepPoint]:
+    """Quantise ``image`` at every K in ``ks`` with ``options`` (its K replaced), sharing one colour
+    histogram and one silhouette sample."""
+    from .colorstats import color_stats
+
+    stats = stats if stats is not None else color_stats(image.pixels)
+    sample = SilhouetteSample(image.pixels)
+    points = []
+    for k in ks:
+        result = quantize_image(image, with_k(options, k), stats=stats)
+        points.append(_measure(result, sample))
+        if progress:
+            progress(k)
+    return points
+
+
+def with_k(options: CompressOptions, k: int) -> CompressOptions:
+    """``options`` with the palette size set to ``k``."""
+    return replace(options, fit=replace(options.fit, k=k))
+
+
+def _measure(result: Result, sample: SilhouetteSample) -> SweepPoint:
+    """Encode the packed file and the preview in memory and score the silhouette; add the time."""
+    from .images import encode_preview
+
+    start = time.perf_counter()
+    packed = container.encode(result.palette, result.indices, codec=result.codec)
+    png = encode_preview(result.palette, result.indices)
+    silhouette = sample.score(result.indices)
+    result.seconds["sizes"] = time.perf_counter() - start
+    result.seconds["total"] = sum(v for k, v in result.seconds.items() if k != "total")
+    result = replace(result, packed_file_bytes=len(packed), preview_bytes=len(png))
+    return SweepPoint(result, silhouette, png)
+
+
+# ------------------------------------------------------------------------------ recommending K
+
+@dataclass(frozen=True)
+class Pick:
+    """A recommended K (None when the rule does not apply) and why."""
+
+    k: int | None
+    reason: str
+
+
+def elbow(points: Sequence[SweepPoint]) -> Pick:
+    """The elbow of WCSS against log2 K by the Kneedle rule (Satopää et al., 2011).
+
+    Both axes are scaled to [0, 1]; the elbow is the K whose point lies farthest below the chord
+    from the first point to the last. log2 K is the x axis because it is the rate (bits per index)
+    and sweeps step K geometrically, so each K weighs the same.
+    """
+    if len(points) < 3:
+        return Pick(None, "the elbow needs at least 3 values of K")
+    data = [p.result.to_dict() for p in points]
+    x = np.log2([d["k"] for d in data])
+    y = np.array([d["inertia"] for d in data])
+    if y[0] <= y[-1]:
+        return Pick(None, "WCSS does not fall as K grows")
+    xn = (x - x[0]) / (x[-1] - x[0])
+    yn = (y - y[-1]) / (y[0] - y[-1])
+    gap = (1 - xn) - yn  # distance below the chord y = 1 - x (vertical, scaled units)
+    best = int(np.argmax(gap))
+    if gap[best] <= 0:
+        return Pick(None, "WCSS against log2 K has no bend (it is not convex)")
+    k = data[best]["k"]
+    made = 100 * (1 - yn[best])
+    return Pick(k, f"Kneedle elbow of WCSS against log2 K: the curve bends most at K={k}, where "
+                   f"{made:.0f}% of the WCSS drop from K={data[0]['k']} to K={data[-1]['k']} is made")
+
+
+def best_silhouette(points: Sequence[SweepPoint]) -> Pick:
+    """The K with the highest silhouette score (ties to the smaller K)."""
+    scored = [p for p in points if p.silhouette is not None]
+    if not scored:
+        return Pick(None, "no K has a silhouette score (fewer than 2 clusters in the sample)")
+    top = max(scored, key=lambda p: p.silhouette)  # max keeps the first of equals: the smaller K
+    return Pick(top.result.k, f"best silhouette {top.silhouette:.3f} at K={top.result.k} "
+                              f"(RGB, {SILHOUETTE_SAMPLES:,}-pixel sample): the most compact, "
+                              f"best separated clusters")
+
+
+# --------------------------------------------------------------------------- quality targets
+
+@dataclass(frozen=True)
+class Target:
+    """A quality to reach: PSNR at least ``psnr`` dB and/or mean CIEDE2000 at most ``delta_e``."""
+
+    psnr: float | None = None
+    delta_e: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.psnr is not None and not math.isfinite(self.psnr):
+            raise ParameterError(f"--target-psnr must be a finite number of dB, got {self.psnr}")
+        if self.delta_e is not None and not (self.delta_e >= 0 and math.isfinite(self.delta_e)):
+            raise ParameterError(f"--target-delta-e must be >= 0, got {self.delta_e}")
+
+    def __bool__(self) -> bool:
+        return self.psnr is not None or self.delta_e is not None
+
+    def met(self, result: Result) -> bool:
+        """Whether ``result`` reaches every bound given."""
+        return ((self.psnr is None or result.psnr >= self.psnr)
+                and (self.delta_e is None or result.delta_e <= self.delta_e))
+
+    def describe(self, result: Result | None = None) -> str:
+        """The bounds, e.g. ``PSNR >= 38 dB``; with ``result``, its values, e.g. ``PSNR 37.9 dB``."""
+        if result is None:
+            parts = ([f"PSNR >= {self.psnr:g} dB"] if self.psnr is not None else []) + \
+                    ([f"dE2000 <= {self.delta_e:g}"] if self.delta_e is not None else [])
+        else:
+            parts = ([f"PSNR {result.psnr:.2f} dB"] if self.psnr is not None else []) + \
+                    ([f"dE2000 {result.delta_e:.3f}"] if self.delta_e is not None else [])
+        return " and ".join(parts)
+
+
+@dataclass
+class Search:
+    """The outcome of :func:`search_k`: the smallest K found, its result, and every probe made."""
+
+    target: Target
+    k: int
+    result: Result
+    probes: dict[int, Result] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        below = self.probes.get(self.k - 1)
+        why = (f"K={self.k - 1} gives {self.target.describe(below)}" if below is not None
+               else "K=1 is the smallest K")
+        return (f"target {self.target.describe()}: K={self.k} is the smallest K that meets it "
+                f"({self.target.describe(self.result)}; {why}; {len(self.probes)} K tried)")
+
+
+def search_k(image: Image, target: Target, options: CompressOptions = CompressOptions(), *,
+             max_k: int, stats: ColorStats | None = None, known: Iterable[Result] = (),
+             progress: Progress | None = None) -> Search:
+    """The smallest K in [1, ``max_k``] whose result meets ``target``.
+
+    Assumes quality improves with K (near-monotone for k-means): K doubles from 1 until the target
+    is met (or ``max_k`` fails, a :class:`ParameterError`), then a binary search between the last
+    failing and the first passing K. The answer's neighbour K - 1 is always probed and fails.
+    ``known`` results (e.g. from a sweep with the same options) are reused, as is the histogram.
+    """
+    from .colorstats import color_stats
+
+    if not target:
+        raise ParameterError("give a target: --target-psnr and/or --target-delta-e")
+    if not 1 <= max_k <= MAX_K:
+        raise ParameterError(f"K must be between 1 and {MAX_K}, got {max_k}")
+    stats = stats if stats is not None else color_stats(image.pixels)
+    probes = {r.k: r for r in known}
+
+    def probe(k: int) -> Result:
+        if k not in probes:
+            probes[k] = quantize_image(image, with_k(options, k), stats=stats)
+            if progress:
+                progress(k)
+        return probes[k]
+
+    low, high = 0, 1  # low fails (0: nothing below 1), high is the next K to try
+    while not target.met(probe(high)):
+        if high == max_k:
+            raise ParameterError(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
+                                 f"{target.describe(probes[max_k])}); raise the K limit or the target")
+        low, high = high, min(2 * high, max_k)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if target.met(probe(middle)) else (middle, high)
+    return Search(target, high, probes[high], probes)
+
+
+def probe_budget(max_k: int) -> int:
+    """An upper bound on the K values :func:`search_k` tries up to ``max_k`` (for progress bars)."""
+    bits = max(1, (max_k - 1).bit_length())
+    return 2 * bits + 1
+
+
+def compress_to_target(path: str | Path, out_dir: str | Path | None, target: Target, *,
+                       options: CompressOptions = CompressOptions(), preview: bool = True,
+                       force: bool = False, allow_huge: bool = False,
+                       progress: Progress | None = None) -> tuple[Result, Search]:
+    """:func:`~quantize.pipeline.compress_file` at the smallest K up to ``options.fit.k`` that meets
+    ``target``. The outputs are checked before the search; the final fit repeats the winning probe
+    (same seed, same palette)."""
+    from .files import check_target, check_writable
+    from .images import DEFAULT_MAX_PIXELS, load_image
+    from .pipeline import compress_file, output_paths
+
+    source = Path(path)
+    options = options.validated()
+    packed, preview_path = output_paths(source, Path(out_dir) if out_dir is not None else None)
+    check_writable(packed.parent)
+    for output in (packed, preview_path) if preview else (packed,):
+        check_target(output, force=force, protect=(source,))
+    image = load_image(source, max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
+    search = search_k(image, target, options, max_k=options.fit.k, progress=progress)
+    result = compress_file(source, out_dir, options=with_k(options, search.k), preview=preview,
+                           force=force, allow_huge=allow_huge)
+    return result, search
+
+
+# ------------------------------------------------------------------------------ the whole run
+
+@dataclass
+class SweepRun:
+    """A sweep of one file: its points, the recommendations, the target search, the files written."""
+
+    image: Image
+    points: list[SweepPoint]
+    elbow: Pick
+    silhouette: Pick
+    search: Search | None = None
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def picks(self) -> list[str]:
+        """The recommendation lines, each with its reason."""
+        lines = [f"elbow: K={self.elbow.k} ({self.elbow.reason})" if self.elbow.k else
+                 f"elbow: none ({self.elbow.reason})",
+                 f"silhouette: K={self.silhouette.k} ({self.silhouette.reason})" if self.silhouette.k
+                 else f"silhouette: none ({self.silhouette.reason})"]
+        if self.search:
+            lines.append(f"target: K={self.search.k} ({self.search.reason})")
+        return lines
+
+
+def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None = None, *,
+               options: CompressOptions = CompressOptions(), target: Target = Target(),
+               csv_path: str | Path | None = None, force: bool = False, allow_huge: bool = False,
+               progress: Progress | None = None) -> SweepRun:
+    """Load ``path``, sweep ``ks`` (and search ``target`` up to the largest K), and write the
+    outputs all or nothing: with ``out_dir`` the previews, contact sheet, chart and report.html;
+    with ``csv_path`` the table as CSV. Every output is checked before any work is done."""
+    from .colorstats import color_stats
+    from .files import check_target, check_writable, ensure_dir, write_all
+    from .images import DEFAULT_MAX_PIXELS, load_image
+    from .sweep_report import output_names, preview_name, sweep_outputs
+
+    if not ks:
+        raise ParameterError("--k is empty")
+    source = Path(path)
+    options = options.validated()
+    planned = [Path(out_dir) / name for name in output_names(ks)] if out_dir is not None else []
+    planned += [Path(csv_path)] if csv_path is not None else []
+    for target_path in planned:
+        check_writable(target_path.parent)
+        check_target(target_path, force=force, protect=(source,))
+    image = load_image(source, max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
+    stats = color_stats(image.pixels)
+    points = sweep(image, ks, options, stats=stats, progress=progress)
+    run = SweepRun(image, points, elbow(points), best_silhouette(points))
+    if target:
+        run.search = search_k(image, target, options, max_k=max(ks), stats=stats,
+                              known=[p.result for p in points], progress=progress)
+    if out_dir is not None:
+        for point in points:
+            point.result = replace(point.result,
+                                   preview_file=str(Path(out_dir) / preview_name(point.result.k)))
+    if planned:
+        outputs = sweep_outputs(run, Path(out_dir) if out_dir is not None else None,
+                                Path(csv_path) if csv_path is not None else None)
+        for folder in {p.parent for p in outputs}:
+            ensure_dir(folder)
+        write_all(outputs, force=force, protect=(source,))
+        run.written = list(outputs)
+    return run
