@@ -1,0 +1,238 @@
+"""Batch compression: discovery, determinism across workers, manifest, resume, failures, shared palette."""
+
+from __future__ import annotations
+
+import csv
+import errno
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from conftest import make_photo
+from quantize import container, manifest
+from quantize.batch import Settings, plan, run_batch
+from quantize.cli import cli
+from quantize.errors import InputError, OutputError, ParameterError
+from quantize.fitting import FitOptions
+from quantize.pipeline import CompressOptions, compress_file
+
+SETTINGS = Settings(CompressOptions(fit=FitOptions(k=8)), preview=True)
+
+
+def make_tree(root: Path, n: int = 4, size: tuple[int, int] = (24, 32)) -> Path:
+    """``root/p0.png``, ``root/sub/p1.png``, ... plus a text file."""
+    for i in range(n):
+        path = root / ("sub" if i % 2 else "") / f"p{i}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(make_photo(*size, seed=i)).save(path)
+    (root / "notes.txt").write_text("not an image")
+    return root
+
+
+def without_times(rows: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in ("seconds", "input")} for r in rows]
+
+
+def outputs(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.name.startswith("manifest.")}
+
+
+# --- discovery -------------------------------------------------------------------------------------
+
+def test_plan_mirrors_tree_skips_non_images_and_handles_loops_and_duplicates(tmp_path):
+    src = make_tree(tmp_path / "in")
+    (src / "sub" / "loop").symlink_to(src, target_is_directory=True)
+    (src / "alias.png").symlink_to(src / "p0.png")
+    p = plan([src, src / "p0.png", str(src / "*.png")], tmp_path / "out")
+    assert [j.name for j in p.jobs] == ["alias.png", "p2.png", "sub/p1.png", "sub/p3.png"]
+    assert p.duplicates == 5  # p0 via alias, loop/..., the file and the glob again
+    assert [(r["path"], r["status"]) for r in p.rows] == [("notes.txt", "skipped")]
+    assert p.jobs[2].out_dir == tmp_path / "out" / "sub"
+    flat = plan([src], tmp_path / "out", recursive=False)
+    assert {j.name for j in flat.jobs} == {"alias.png", "p2.png"}
+
+
+def test_glob_names_are_relative_to_the_pattern_root(tmp_path):
+    src = make_tree(tmp_path / "in")
+    p = plan([str(src / "**" / "*.png")], tmp_path / "out")
+    assert sorted(j.name for j in p.jobs) == ["p0.png", "p2.png", "sub/p1.png", "sub/p3.png"]
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda t: t / "missing", "no such file or folder"),
+    (lambda t: (t / "empty").mkdir() or t / "empty", "no images found"),
+    (lambda t: str(t / "*.jpg"), "no file matches"),
+])
+def test_bad_inputs_are_one_clear_error(tmp_path, make, message):
+    with pytest.raises(InputError, match=message):
+        plan([make(tmp_path)], tmp_path / "out")
+
+
+def test_output_inside_input_needs_force_and_is_then_left_out(tmp_path):
+    src = make_tree(tmp_path / "in")
+    with pytest.raises(OutputError, match="inside the input folder"):
+        plan([src], src / "out")
+    run_batch([src], src / "out", settings=Settings(SETTINGS.options, force=True), jobs=1)
+    again = plan([src], src / "out", force=True)  # the outputs are not taken as inputs
+    assert len(again.jobs) == 4
+
+
+def test_output_folder_that_is_a_file_is_refused(tmp_path):
+    src = make_tree(tmp_path / "in")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        plan([src], tmp_path / "file" / "out")
+
+
+def test_outputs_never_overwrite_inputs_or_each_other(tmp_path):
+    src = make_tree(tmp_path / "in", n=1)
+    Image.fromarray(make_photo(seed=9)).save(src / "p0.jpg")  # same stem: same .qnt name
+    (src / "p0.preview.png").write_bytes((src / "p0.png").read_bytes())
+    files = [src / "p0.jpg", src / "p0.png", src / "p0.preview.png"]
+    rows = run_batch(files, src, settings=Settings(SETTINGS.options, preview=True, force=True),
+                     jobs=1).manifest.rows
+    assert rows["p0.jpg"]["error"] == rows["p0.png"]["error"] == "an output would overwrite an input"
+    assert rows["p0.preview.png"]["status"] == "ok"
+    assert (src / "p0.preview.png").read_bytes() == (src / "p0.png").read_bytes()
+    rows = run_batch(files[:2], tmp_path / "out", settings=SETTINGS, jobs=1).manifest.rows
+    assert rows["p0.jpg"]["status"] == "ok"
+    assert rows["p0.png"]["error"] == "its output p0.qnt is also the output of p0.jpg"
+
+
+# --- running -------------------------------------------------------------------------------------
+
+def test_same_files_and_manifest_whatever_jobs(tmp_path):
+    src = make_tree(tmp_path / "in", n=5)
+    one = run_batch([src], tmp_path / "one", settings=SETTINGS, jobs=1)
+    two = run_batch([src], tmp_path / "two", settings=SETTINGS, jobs=2)
+    assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
+    assert without_times(one.manifest.sorted_rows()) == without_times(two.manifest.sorted_rows())
+    assert one.summary.done == 5 and one.summary.skipped == 1 and one.summary.failed == 0
+
+
+def test_manifest_rows_come_from_the_result(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
+    direct = compress_file(src / "sub" / "p1.png", tmp_path / "direct", options=SETTINGS.options).to_dict()
+    doc = json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())
+    row = {r["path"]: r for r in doc["rows"]}["sub/p1.png"]
+    for key in ("width", "height", "k_used", "bits_per_pixel", "ratio", "psnr", "delta_e", "mse",
+                "packed_file_bytes", "ratio_file_vs_input"):
+        assert row[key] == direct[key], key
+    assert row["packed_file"] == "sub/p1.qnt" and row["preview_file"] == "sub/p1.preview.png"
+    assert row["sha256"] == manifest.sha256_of(tmp_path / "out" / "sub" / "p1.qnt")
+    with open(tmp_path / "out" / manifest.CSV_NAME, newline="") as fh:
+        csv_rows = {r["path"]: r for r in csv.DictReader(fh)}
+    assert csv_rows["sub/p1.png"]["sha256"] == row["sha256"]
+    assert csv_rows["notes.txt"]["status"] == "skipped"
+    assert doc["summary"]["done"] == 2 and doc["options"]["k"] == 8
+
+
+def test_failures_are_isolated_and_exit_code_is_1(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    res = CliRunner().invoke(cli, ["batch", str(src), "-o", str(tmp_path / "out"), "-k", "4", "-j", "1"])
+    assert res.exit_code == 1
+    assert "done 2, skipped 1, failed 1" in res.output
+    assert "\r" not in res.output  # no progress bar when stderr is not a terminal
+    rows = json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())["rows"]
+    assert [r["status"] for r in rows] == ["failed", "skipped", "ok", "ok"]
+    assert "broken.png" in rows[0]["error"]
+    ok = CliRunner().invoke(cli, ["batch", str(src / "p0.png"), "-o", str(tmp_path / "o2"), "-k", "4",
+                                  "-j", "1"])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_existing_batch_needs_resume_or_force(tmp_path):
+    src = make_tree(tmp_path / "in", n=1)
+    run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
+    with pytest.raises(OutputError, match="--resume"):
+        run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
+
+
+def test_resume_redoes_only_missing_or_changed_outputs(tmp_path):
+    src = make_tree(tmp_path / "in", n=4)
+    out = tmp_path / "out"
+    first = run_batch([src], out, settings=SETTINGS, jobs=1)
+    before = outputs(out)
+    (out / "p0.qnt").unlink()
+    (out / "sub" / "p1.preview.png").write_bytes(b"tampered")
+    done: list[str] = []
+    again = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True,
+                      progress=lambda phase, i, n, name: done.append(name))
+    assert sorted(done) == ["p0.png", "sub/p1.png"] and again.kept == 2
+    assert outputs(out) == before
+    assert without_times(again.manifest.sorted_rows()) == without_times(first.manifest.sorted_rows())
+    with pytest.raises(ParameterError, match="other options .*k"):
+        run_batch([src], out, settings=Settings(CompressOptions(fit=FitOptions(k=4)), preview=True),
+                  jobs=1, resume=True)
+
+
+def test_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch):
+    src = make_tree(tmp_path / "in", n=2)
+    real_replace = os.replace
+
+    def full(a, b):
+        if str(b).endswith(".qnt"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(a, b)
+
+    monkeypatch.setattr(os, "replace", full)
+    result = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
+    rows = result.manifest.rows
+    assert all("No space left on device" in rows[n]["error"] for n in ("p0.png", "sub/p1.png"))
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*") if p.is_file()) == \
+        ["manifest.csv", "manifest.json"]
+    assert json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())["summary"]["failed"] == 2
+
+
+def test_file_vanishing_mid_run_fails_only_that_file(tmp_path):
+    src = make_tree(tmp_path / "in", n=3)
+
+    def vanish(phase, i, n, name):
+        (src / "p2.png").unlink(missing_ok=True)
+
+    result = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1, progress=vanish)
+    rows = result.manifest.rows
+    assert rows["p2.png"]["status"] == "failed" and "no such file" in rows["p2.png"]["error"]
+    assert result.summary.done == 2
+
+
+# --- shared palette ---------------------------------------------------------------------------------
+
+def test_shared_palette_is_fitted_saved_and_reusable(tmp_path):
+    src = make_tree(tmp_path / "in", n=3)
+    result = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1, shared_palette=True)
+    shared = container.load(tmp_path / "out" / "palette.qnt").palette
+    assert len(shared) == 8 and [p.name for p in result.palette_files] == ["palette.qnt", "palette.json"]
+    for name in ("p0.qnt", "sub/p1.qnt", "p2.qnt"):
+        used = container.load(tmp_path / "out" / name).palette
+        assert {tuple(c) for c in used} <= {tuple(c) for c in shared}
+    json_colors = [c["hex"] for c in json.loads((tmp_path / "out" / "palette.json").read_text())["colors"]]
+    assert json_colors == ["#" + bytes(c).hex() for c in shared]
+    again = run_batch([src], tmp_path / "again", settings=SETTINGS, jobs=1,
+                      palette_from=tmp_path / "out" / "palette.json")
+    assert outputs(tmp_path / "again") == {k: v for k, v in outputs(tmp_path / "out").items()
+                                           if not k.startswith("palette.")}
+    assert again.palette_files == []
+
+
+def test_shared_palette_counts_every_pixel_of_every_image(tmp_path):
+    """Two flat images, 3 and 1 colours: K=4 gives exactly those colours, whatever the split."""
+    src = tmp_path / "in"
+    src.mkdir()
+    a = np.zeros((4, 6, 3), np.uint8)
+    a[:, 2:4] = (255, 0, 0)
+    a[:, 4:] = (0, 0, 255)
+    Image.fromarray(a).save(src / "a.png")
+    Image.fromarray(np.full((3, 3, 3), 200, np.uint8)).save(src / "b.png")
+    run_batch([src], tmp_path / "out", settings=Settings(CompressOptions(fit=FitOptions(k=4))), jobs=1,
+              shared_palette=True)
+    shared = {tuple(c) for c in container.load(tmp_path / "out" / "palette.qnt").palette}
+    assert shared == {(0, 0, 0), (255, 0, 0), (0, 0, 255), (200, 200, 200)}
