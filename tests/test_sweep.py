@@ -1,0 +1,195 @@
+"""The sweep as a library: K lists, per-K results, silhouette, elbow, target search, outputs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.metrics import silhouette_score
+
+from conftest import make_photo
+from quantize.errors import OutputError, ParameterError
+from quantize.fitting import FitOptions
+from quantize.images import image_from_array, load_image
+from quantize.pipeline import CompressOptions, Result, quantize_image
+from quantize.sweep import (SilhouetteSample, SweepPoint, Target, best_silhouette, elbow,
+                            parse_ks, probe_budget, search_k, sweep, sweep_file)
+from quantize.sweep_report import format_csv, format_table, output_names
+
+CLASSIC = {4: (2, 12.0), 8: (3, 8.0), 16: (4, 6.0), 32: (5, 4.8), 64: (6, 4.0), 128: (7, 3.4286)}
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return image_from_array(make_photo())
+
+
+@pytest.fixture(scope="module")
+def points(photo):
+    return sweep(photo, [4, 8, 16, 32, 64, 128])
+
+
+@pytest.mark.parametrize("text, ks", [
+    ("4,8,16", (4, 8, 16)),
+    ("16, 4,8,4,16", (4, 8, 16)),
+    ("2-512", (2, 4, 8, 16, 32, 64, 128, 256, 512)),
+    ("3-20", (4, 8, 16)),
+    ("4:16:4", (4, 8, 12, 16)),
+    ("1:3,64", (1, 2, 3, 64)),
+    ("65536", (65536,)),
+])
+def test_parse_ks(text, ks):
+    assert parse_ks(text) == ks
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "empty"), (" , ", "empty"), ("0", "out of range"), ("65537", "out of range"),
+    ("8-4", "out of range"), ("5-7", "no power of two"), ("abc", "cannot read"), ("4,,x8", "cannot read"),
+    ("4:16:0", "step"), ("-4", "cannot read"), ("1:100", "more than 64"),
+])
+def test_parse_ks_rejects(text, message):
+    with pytest.raises(ParameterError, match=message) as info:
+        parse_ks(text)
+    assert "\n" not in str(info.value)
+
+
+def test_each_row_is_what_compress_reports(photo, points):
+    """A sweep row has the numbers of quantize_image at that K alone (shared histogram or not)."""
+    def numbers(d):
+        return {k: v for k, v in d.items() if k not in ("seconds", "packed_file_bytes",
+                                                        "ratio_file_vs_raw", "ratio_file_vs_input",
+                                                        "preview_bytes", "silhouette", "png_bytes")}
+
+    for point in points[::2]:
+        alone = quantize_image(photo, CompressOptions(fit=FitOptions(k=point.result.k)))
+        assert numbers(point.to_dict()) == numbers(alone.to_dict())
+
+
+def test_classic_table_and_sizes(points):
+    for point in points:
+        d = point.to_dict()
+        assert d["k_used"] == d["k"]
+        assert (d["bits_per_pixel"], d["ratio"]) == CLASSIC[d["k"]]
+        assert d["png_bytes"] == len(point.png) == d["preview_bytes"]
+        np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(point.png)).convert("RGB")),
+                                      point.result.palette[point.result.indices])
+        assert 0 < d["packed_file_bytes"] < d["raw_bytes"]
+        assert -1 <= d["silhouette"] <= 1
+    psnr = [p.result.psnr for p in points]
+    assert psnr == sorted(psnr)
+
+
+def test_silhouette_matches_scikit_learn(photo, points):
+    sample = SilhouetteSample(photo.pixels, n=500, seed=3)
+    X = photo.pixels.reshape(-1, 3)[sample.positions].astype(float)
+    for point in points[:3]:
+        labels = point.result.indices.reshape(-1)[sample.positions]
+        assert sample.score(point.result.indices) == pytest.approx(silhouette_score(X, labels), abs=1e-9)
+    assert sample.score(np.zeros(photo.pixels.shape[:2], np.uint8)) is None
+
+
+def _fake(k: int, wcss: float, silhouette: float | None = None) -> SweepPoint:
+    """A point with a given K and WCSS (WCSS = MSE over a one-pixel image)."""
+    result = Result(width=1, height=1, channels=3, k=k, palette=np.zeros((k, 3), np.uint8),
+                    indices=np.zeros((1, 1), np.uint8), n_colors=k, mse=wcss, psnr=0.0,
+                    delta_e=0.0, n_iter=0, codec="none", seconds={})
+    return SweepPoint(result, silhouette, b"")
+
+
+def test_kneedle_elbow():
+    pick = elbow([_fake(k, w) for k, w in zip([2, 4, 8, 16, 32], [100, 20, 10, 8, 7])])
+    # scaled: x = 0, .25, .5, .75, 1; y = 1, .108, .032, .011, 0 -> farthest below the chord at K=4
+    assert pick.k == 4 and "Kneedle" in pick.reason
+    assert elbow([_fake(k, w) for k, w in zip([2, 4, 8, 16], [100, 80, 30, 0])]).k == 8
+    assert elbow([_fake(2, 10), _fake(4, 5)]).k is None
+    assert elbow([_fake(k, 10) for k in (2, 4, 8)]).k is None  # flat: no elbow
+    assert elbow([_fake(k, w) for k, w in zip([2, 4, 8], [10, 9, 1])]).k is None  # concave
+
+
+def test_best_silhouette_prefers_smaller_k_on_ties():
+    assert best_silhouette([_fake(2, 1, 0.3), _fake(4, 1, 0.5), _fake(8, 1, 0.5)]).k == 4
+    assert best_silhouette([_fake(1, 1, None)]).k is None
+
+
+def test_target_search_finds_the_smallest_k(photo, points):
+    target = Target(psnr=(points[2].result.psnr + points[3].result.psnr) / 2)  # between K=16 and 32
+    found = search_k(photo, target, max_k=128)
+    assert 16 < found.k <= 32 and target.met(found.result)
+    assert not target.met(found.probes[found.k - 1])  # the neighbour was checked
+    assert len(found.probes) <= probe_budget(128)
+    assert f"K={found.k - 1} gives PSNR" in found.reason
+    reused = search_k(photo, target, max_k=128, known=[p.result for p in points])
+    assert reused.k == found.k and reused.result.psnr == found.result.psnr
+    assert all(reused.probes[p.result.k] is p.result for p in points)  # reused, not probed again
+
+
+def test_target_search_is_exact_on_few_colours():
+    """With 10 distinct colours, every K < 10 loses some and K = 10 is lossless."""
+    rng = np.random.default_rng(1)
+    colours = rng.integers(0, 256, (10, 3), dtype=np.uint8)
+    image = image_from_array(colours[rng.integers(0, 10, (20, 30))])
+    found = search_k(image, Target(psnr=99), max_k=64)
+    assert found.k == 10 and found.result.psnr == np.inf
+    both = search_k(image, Target(psnr=10, delta_e=0), max_k=64)
+    assert both.k == 10
+
+
+def test_unreachable_target_is_one_line_error(photo):
+    with pytest.raises(ParameterError, match=r"no K up to 8 meets PSNR >= 60 dB \(K=8 gives PSNR"):
+        search_k(photo, Target(psnr=60), max_k=8)
+    with pytest.raises(ParameterError, match="target-delta-e"):
+        Target(delta_e=-1)
+
+
+def test_sweep_file_writes_everything(photo_path, tmp_path):
+    out, table = tmp_path / "out", tmp_path / "table.csv"
+    run = sweep_file(photo_path, [2, 8, 32], out, csv_path=table)
+    assert sorted(p.name for p in out.iterdir()) == sorted(output_names([2, 8, 32]))
+    assert set(run.written) == {out / name for name in output_names([2, 8, 32])} | {table}
+    rows = list(csv.DictReader(table.open()))
+    assert [int(r["k"]) for r in rows] == [2, 8, 32]
+    assert [float(r["psnr"]) for r in rows] == [p.to_dict()["psnr"] for p in run.points]
+    assert rows[1]["preview_file"] == str(out / "k0008.png")
+    pixels = load_image(out / "k0008.png").pixels
+    np.testing.assert_array_equal(pixels, run.points[1].result.palette[run.points[1].result.indices])
+    for name in ("sheet.png", "chart.png"):
+        with Image.open(out / name) as im:
+            assert im.width > 300 and im.height > 200
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2 and "http" not in page
+    assert all(f"<td>{p.to_dict()['psnr']:.2f}</td>" in page for p in run.points)
+
+
+def test_sweep_file_checks_outputs_before_work(photo_path, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "chart.png").write_bytes(b"mine")
+    with pytest.raises(OutputError, match="already exists"):
+        sweep_file(photo_path, [2, 4], out)
+    assert sorted(p.name for p in out.iterdir()) == ["chart.png"]
+    assert (out / "chart.png").read_bytes() == b"mine"
+    with pytest.raises(ParameterError, match="no K up to 4"):
+        sweep_file(photo_path, [2, 4], tmp_path / "new", target=Target(psnr=80))
+    assert not (tmp_path / "new").exists()
+
+
+def test_table_and_csv_render_every_point(points):
+    table = format_table(points).splitlines()
+    assert len(table) == 1 + len(points)
+    assert table[0].split()[:3] == ["K", "used", "bpp"]
+    assert table[-1].split()[:4] == ["128", "128", "7", "3.43"]
+    rows = list(csv.DictReader(io.StringIO(format_csv(points))))
+    assert float(rows[0]["silhouette"]) == points[0].to_dict()["silhouette"]
+
+
+def test_sweep_keeps_other_options(photo):
+    options = CompressOptions(fit=FitOptions(k=999, seed=5, n_init=2), codec="none")
+    [point] = sweep(photo, [8], options)
+    assert point.result.k == 8 and point.result.codec == "none"
+    assert point.result.packed_file_bytes == point.result.packed_bytes
+    alone = quantize_image(photo, replace(options, fit=replace(options.fit, k=8)))
+    np.testing.assert_array_equal(point.result.palette, alone.palette)

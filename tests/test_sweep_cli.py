@@ -1,0 +1,121 @@
+"""``quantize sweep`` and ``compress --target-*`` as a user meets them, and report.html in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from test_cli import JSON_KEYS, files_in, run
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def test_default_sweep_json(photo_path):
+    proc = run("sweep", photo_path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert [r["k"] for r in rows] == [2, 4, 8, 16, 32, 64, 128, 256]
+    assert all(JSON_KEYS | {"silhouette", "png_bytes"} <= r.keys() for r in rows)
+    assert [(r["bits_per_pixel"], r["ratio"]) for r in rows[1:7]] == [
+        (2, 12.0), (3, 8.0), (4, 6.0), (5, 4.8), (6, 4.0), (7, 3.4286)]
+    assert "elbow: K=" in proc.stderr and "silhouette: K=" in proc.stderr  # stdout stays JSON
+    assert "\r" not in proc.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_table_pictures_csv_and_target(photo_path, tmp_path):
+    out = tmp_path / "sweep"
+    proc = run("sweep", photo_path, "--k", "16,4,8,4", "-o", out, "--csv", out / "table.csv",
+               "--target-psnr", "20")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:4]] == ["4", "8", "16"]
+    assert re.search(r"^target: K=\d+ \(target PSNR >= 20 dB: K=\d+ is the smallest", proc.stdout, re.M)
+    assert files_in(out) == ["chart.png", "k0004.png", "k0008.png", "k0016.png", "report.html",
+                             "sheet.png", "table.csv"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--k", ""], "--k is empty"),
+    (["--k", "0,4"], "out of range"),
+    (["--k", "4;8"], "cannot read"),
+    (["--k", "9-15"], "no power of two"),
+    (["--k", "2,4", "--target-psnr", "90"], "no K up to 4 meets PSNR >= 90 dB"),
+    (["--target-delta-e", "-1"], "--target-delta-e must be >= 0"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(photo_path, tmp_path, args, message):
+    out = tmp_path / "out"
+    proc = run("sweep", photo_path, *args, "-o", out, "--csv", tmp_path / "t.csv")
+    assert proc.returncode == 2
+    assert proc.stdout == "" and len(proc.stderr.splitlines()) == 1 and message in proc.stderr
+    assert not out.exists() and not (tmp_path / "t.csv").exists()
+
+
+def test_unwritable_folder_and_missing_input(photo_path, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    proc = run("sweep", photo_path, "-k", "2,4", "-o", blocker / "out")
+    assert proc.returncode == 5 and "is not a folder" in proc.stderr
+    proc = run("sweep", tmp_path / "missing.png", "-k", "2")
+    assert proc.returncode == 3 and len(proc.stderr.splitlines()) == 1
+
+
+def test_compress_to_target(photo_path, tmp_path):
+    out = tmp_path / "out"
+    proc = run("compress", photo_path, "--target-delta-e", "6", "-k", "64", "-o", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["delta_e"] <= 6 and 1 < report["k"] <= 64
+    assert f"K={report['k']} is the smallest K that meets it" in proc.stderr
+    assert f"K={report['k'] - 1} gives dE2000" in proc.stderr
+    assert files_in(out) == ["photo.preview.png", "photo.qnt"]
+    proc = run("compress", photo_path, "--target-psnr", "80", "-k", "16", "-o", tmp_path / "none")
+    assert proc.returncode == 2 and "no K up to 16 meets PSNR >= 80 dB" in proc.stderr
+    assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_progress_bar_on_a_terminal(photo_path):
+    import pty
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "quantize", "sweep", photo_path, "-k", "2,4", "--json"],
+                          stdout=subprocess.PIPE, stderr=secondary, timeout=300,
+                          env={**os.environ, "COLUMNS": "100"})
+    os.close(secondary)
+    shown = os.read(primary, 65536).decode()
+    os.close(primary)
+    assert proc.returncode == 0 and "K=4" in shown and "100%" in shown
+    assert json.loads(proc.stdout)[1]["k"] == 4
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package 'chromium')")
+def test_report_renders_in_chromium(photo_path, tmp_path):
+    out = tmp_path / "sweep"
+    proc = run("sweep", photo_path, "--k", "2,8,32", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    # The page reports each image's natural width into the DOM once it has decoded.
+    page = out / "report.html"
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.read_text().replace("</body>", """<script>
+window.addEventListener('load', () => { document.body.dataset.sizes = Array.from(document.images,
+  i => i.complete && i.naturalWidth).join(','); });</script></body>"""))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", probe.as_uri()], capture_output=True,
+                         text=True, timeout=120).stdout
+    sizes = re.search(r'data-sizes="([^"]*)"', dom).group(1).split(",")
+    sheet, chart = Image.open(out / "sheet.png"), Image.open(out / "chart.png")
+    assert sizes == [str(sheet.width), str(chart.width)]
+    assert dom.count("<tr") == 4 and "<th>PSNR</th>" in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,1600",
+                    page.as_uri()], capture_output=True, timeout=120)
+    with Image.open(shot) as im:  # something other than white was painted: images and text
+        assert len(im.convert("RGB").getcolors(1 << 20) or range(1 << 20)) > 1000
