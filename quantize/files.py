@@ -7,12 +7,21 @@ full disk) never leaves a half-written output behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from .errors import OutputError
+
+_TEMP_STEM = 40  # characters of the target's name kept in a temporary name (at most 160 bytes)
+
+
+def display_name(path: str | os.PathLike[str]) -> str:
+    """The path as printable text: undecodable bytes of a non-UTF-8 name shown as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -23,39 +32,51 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def check_target(path: Path, *, force: bool = False, protect: tuple[Path, ...] = ()) -> None:
-    """Refuse to write ``path`` when it is an input in ``protect``, a folder, or exists without ``force``."""
+    """Refuse to write ``path`` when it is an input in ``protect``, a folder, an unusable name, or
+    exists without ``force``."""
+    name = display_name(path)
     for p in protect:
         if _same_file(path, p) or path.resolve() == Path(p).resolve():
-            raise OutputError(f"refusing to overwrite the input file {p}")
-    if path.is_dir():
-        raise OutputError(f"output {path} is a folder")
-    if path.exists() and not force:
-        raise OutputError(f"output {path} already exists (use --force to replace it)")
+            raise OutputError(f"refusing to overwrite the input file {display_name(p)}")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise OutputError(f"cannot write {name}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"output {name} is a folder")
+    if not force:
+        raise OutputError(f"output {name} already exists (use --force to replace it)")
 
 
 def check_writable(folder: Path) -> None:
     """Fail early unless ``folder`` is, or could be created as, a writable folder."""
+    name = display_name(folder)
     probe = folder
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    if probe.exists() and not probe.is_dir():
-        raise OutputError(f"output folder {folder} is not a folder ({probe} is a file)")
+    try:
+        while not probe.exists() and probe.parent != probe:
+            probe = probe.parent
+        is_dir = probe.is_dir()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise OutputError(f"cannot use output folder {name}: {exc.strerror or exc}") from None
+    if probe.exists() and not is_dir:
+        raise OutputError(f"output folder {name} is not a folder ({display_name(probe)} is a file)")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"output folder {folder} is not writable")
+        raise OutputError(f"output folder {name} is not writable")
 
 
 def ensure_dir(folder: Path) -> Path:
     """Create ``folder`` (and parents) if needed and check it is writable."""
+    name = display_name(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise OutputError(f"output folder {folder} exists and is not a folder") from None
+        raise OutputError(f"output folder {name} exists and is not a folder") from None
     except OSError as exc:
-        raise OutputError(f"cannot create output folder {folder}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot create output folder {name}: {exc.strerror or exc}") from None
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"output folder {folder} is not writable")
+        raise OutputError(f"output folder {name} is not writable")
     return folder
 
 
@@ -70,25 +91,11 @@ def atomic_write(
     """
     target = Path(path)
     check_target(target, force=force, protect=protect)
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    with _staged([target]) as (tmp,):
+        with open(tmp, "wb") as fh:
             yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
-        raise
+            _sync(fh)
+        _commit([(tmp, target)], force=force)
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes, *, force: bool = False,
@@ -101,20 +108,124 @@ def write_bytes(path: str | os.PathLike[str], data: bytes, *, force: bool = Fals
 
 def write_all(outputs: dict[Path, bytes], *, force: bool = False,
               protect: tuple[Path, ...] = ()) -> None:
-    """Write several files all or nothing: every check first, then each atomically; if one write
-    fails, the files already written by this call are removed again."""
-    for path in outputs:
+    """Write several files all or nothing: every check first, then every file to a synced temporary
+    name, then the renames. If anything fails, no output is created or changed."""
+    targets = [Path(p) for p in outputs]
+    for path in targets:
         check_target(path, force=force, protect=protect)
-    done: list[Path] = []
+    with _staged(targets) as temps:
+        for tmp, data in zip(temps, outputs.values()):
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                _sync(fh)
+        _commit(list(zip(temps, targets)), force=force)
+
+
+@contextlib.contextmanager
+def _staged(targets: list[Path]) -> Iterator[list[Path]]:
+    """Create an empty temporary file beside each target; remove whichever remain on exit.
+
+    OS errors inside the block become an :class:`OutputError` naming the folder.
+    """
+    temps: list[Path] = []
     try:
-        for path, data in outputs.items():
-            write_bytes(path, data, force=True, protect=protect)
-            done.append(path)
-    except BaseException:
-        for path in done:
+        for target in targets:
+            folder = target.parent if str(target.parent) else Path(".")
+            # The name is shortened so that the temporary name fits wherever the target's does.
+            fd, name = tempfile.mkstemp(prefix=f".{target.name[:_TEMP_STEM]}.", suffix=".part",
+                                        dir=folder)
+            os.close(fd)
+            temps.append(Path(name))
+        yield temps
+    except OSError as exc:
+        folder = Path(exc.filename).parent if isinstance(exc.filename, str) else targets[0].parent
+        raise OutputError(f"cannot write to {display_name(folder)}: {exc.strerror or exc}") from None
+    finally:
+        for tmp in temps:
             with contextlib.suppress(OSError):
-                path.unlink()
+                tmp.unlink()
+
+
+def _sync(fh: BinaryIO) -> None:
+    """Flush ``fh`` to the disk and give it the permissions a new file would have."""
+    fh.flush()
+    os.fsync(fh.fileno())
+    os.chmod(fh.fileno(), 0o666 & ~_umask())
+
+
+def _commit(pairs: list[tuple[Path, Path]], *, force: bool) -> None:
+    """Move each temporary file onto its target, all or nothing.
+
+    Without ``force`` a target is linked into place, which fails if it appeared since the checks
+    (another process writing the same name) instead of silently replacing it. With several pairs,
+    every replaced target is kept as a hard link until all are in place, so a failure part-way
+    restores the previous files.
+    """
+    # (target, backup of what it replaces, identity of the new file), recorded before each move so
+    # that an interrupt at any point is undone
+    placed: list[tuple[Path, Path | None, tuple[int, int]]] = []
+    try:
+        for tmp, target in pairs:
+            backup = _backup(target, tmp) if force and len(pairs) > 1 else None
+            placed.append((target, backup, _identity(tmp)))
+            _place(tmp, target, force=force)
+        _sync_folders({target.parent for _, target in pairs})
+    except BaseException:
+        for target, backup, ours in reversed(placed):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, target)
+                elif _identity(target) == ours:  # never remove a file that is not ours
+                    target.unlink()
         raise
+    finally:
+        for tmp, _ in pairs:
+            with contextlib.suppress(OSError):
+                tmp.with_name(tmp.name + ".old").unlink()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _backup(target: Path, tmp: Path) -> Path | None:
+    """A hard link to the existing ``target`` beside ``tmp`` (None if there is nothing to keep)."""
+    backup = tmp.with_name(tmp.name + ".old")
+    try:
+        os.link(target, backup)
+    except OSError:  # nothing there, or no hard links on this file system
+        return None
+    return backup
+
+
+def _place(tmp: Path, target: Path, *, force: bool) -> None:
+    """Rename ``tmp`` to ``target``; without ``force`` never over an existing file."""
+    if force:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OutputError(f"output {display_name(target)} already exists (use --force to replace it)") \
+            from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        os.replace(tmp, target)  # no hard links on this file system: the check done before stands
+    else:
+        os.unlink(tmp)
+
+
+def _sync_folders(folders: set[Path]) -> None:
+    """Make the renames durable (best effort: some file systems cannot sync a folder)."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            fd = os.open(folder if str(folder) else ".", os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
 
 def _umask() -> int:

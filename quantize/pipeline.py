@@ -169,12 +169,14 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
     with clock.stage("map"):
         indices = map_pixels(pixels, stats, palette)
         palette, indices = _drop_unused(palette, indices)
+    n_colors = stats.n_colors
+    del stats  # frees the colour table (64 MB for RGB) before the metrics, unless the caller holds it
     with clock.stage("metrics"):
         error = mse(pixels, palette, indices)
         delta_e = mean_delta_e(pixels, palette, indices, n_samples=options.delta_e_samples)
     return Result(
         width=image.width, height=image.height, channels=image.channels, k=options.fit.k,
-        palette=palette, indices=indices, n_colors=stats.n_colors, mse=error,
+        palette=palette, indices=indices, n_colors=n_colors, mse=error,
         psnr=psnr(error, image.channels), delta_e=delta_e, n_iter=n_iter, codec=options.codec,
         seconds=clock.seconds, input=display_name(image.source) if image.source else None,
         input_bytes=image.file_bytes, notes=image.notes)
@@ -192,7 +194,7 @@ def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:
 
 def _drop_unused(palette: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keep only the palette entries some pixel uses, renumbering the indices (order kept)."""
-    used = np.bincount(indices.ravel(), minlength=len(palette)) > 0
+    used = _used_entries(indices, len(palette))
     if used.all():
         return palette, indices
     renumber = np.cumsum(used) - 1
@@ -200,6 +202,18 @@ def _drop_unused(palette: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, 
 
     kept = palette[used]
     return kept, renumber.astype(index_dtype(len(kept)))[indices]
+
+
+_COUNT_CHUNK = 1 << 20  # indices per bincount call: it widens them to int64 (8 bytes each)
+
+
+def _used_entries(indices: np.ndarray, k: int) -> np.ndarray:
+    """Which of ``k`` palette entries occur in ``indices``, counted in chunks (no int64 copy)."""
+    flat = indices.reshape(-1)
+    used = np.zeros(k, bool)
+    for start in range(0, flat.size, _COUNT_CHUNK):
+        used |= np.bincount(flat[start:start + _COUNT_CHUNK], minlength=k) > 0
+    return used
 
 
 def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
@@ -230,6 +244,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     with clock.stage("load"):
         image = load_image(source, max_pixels=None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS))
     result = quantize_image(image, options, clock)
+    del image  # the pixels are not needed for writing: free them before the encoders allocate
     with clock.stage("write"):
         outputs = {packed_path: container.encode(result.palette, result.indices, codec=options.codec)}
         if preview:

@@ -1,0 +1,231 @@
+"""Writing outputs safely: never half-written, never over the input, all or nothing, full disks."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from quantize import files
+from quantize.errors import OutputError
+from quantize.files import atomic_write, check_target, check_writable, ensure_dir, write_all, write_bytes
+
+
+def listing(folder: Path) -> list[str]:
+    """Every name in ``folder``, hidden temporary files included."""
+    return sorted(os.listdir(folder))
+
+
+def enospc(*args, **kwargs):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_atomic_write_creates_the_file_with_normal_permissions(tmp_path):
+    target = tmp_path / "out.bin"
+    with atomic_write(target) as fh:
+        fh.write(b"abc")
+        assert listing(tmp_path) != ["out.bin"]  # still under a temporary name
+    assert target.read_bytes() == b"abc" and listing(tmp_path) == ["out.bin"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
+                                     KeyboardInterrupt(), ValueError("bug")])
+def test_failure_mid_write_leaves_the_previous_file_and_no_temporary(tmp_path, failure):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"previous")
+    with pytest.raises(OutputError if isinstance(failure, OSError) else type(failure)) as info:
+        with atomic_write(target, force=True) as fh:
+            fh.write(b"half")
+            raise failure
+    if isinstance(failure, OSError):
+        assert "No space left on device" in str(info.value) and "\n" not in str(info.value)
+    assert target.read_bytes() == b"previous" and listing(tmp_path) == ["out.bin"]
+
+
+@pytest.mark.parametrize("call", ["os.replace", "os.link", "os.fsync"])
+def test_failing_rename_link_or_sync(tmp_path, monkeypatch, call):
+    target = tmp_path / "out.bin"
+    monkeypatch.setattr(call, enospc)
+    with pytest.raises(OutputError, match="No space left"):
+        write_bytes(target, b"data", force=call == "os.replace")
+    assert listing(tmp_path) == []
+
+
+def test_existing_output_needs_force_and_folders_are_refused(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(OutputError, match="already exists .*--force"):
+        write_bytes(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert write_bytes(target, b"new", force=True) == 3 and target.read_bytes() == b"new"
+    with pytest.raises(OutputError, match="is a folder"):
+        write_bytes(tmp_path, b"x", force=True)
+
+
+def test_output_appearing_after_the_check_is_not_replaced(tmp_path, monkeypatch):
+    """Without --force the file is linked into place, so a racing writer's file survives."""
+    target = tmp_path / "out.bin"
+    sync = files._sync
+
+    def racing_sync(fh):
+        sync(fh)
+        target.write_bytes(b"theirs")
+
+    monkeypatch.setattr(files, "_sync", racing_sync)
+    with pytest.raises(OutputError, match="already exists"):
+        write_bytes(target, b"mine")
+    assert target.read_bytes() == b"theirs" and listing(tmp_path) == ["out.bin"]
+
+
+@pytest.mark.parametrize("link", ["same path", "symlink", "hard link", "relative"])
+def test_the_input_is_never_overwritten(tmp_path, monkeypatch, link):
+    source = tmp_path / "photo.png"
+    source.write_bytes(b"input")
+    target = {"same path": source, "symlink": tmp_path / "sym.png", "hard link": tmp_path / "hard.png",
+              "relative": Path("sub/../photo.png")}[link]
+    (tmp_path / "sub").mkdir()
+    if link == "symlink":
+        target.symlink_to(source)
+    elif link == "hard link":
+        os.link(source, target)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputError, match="refusing to overwrite the input"):
+        write_bytes(target, b"output", force=True, protect=(source,))
+    assert source.read_bytes() == b"input"
+
+
+def test_write_all_writes_every_file(tmp_path):
+    outputs = {tmp_path / "a": b"1", tmp_path / "b": b"22"}
+    write_all(outputs)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {"a": b"1", "b": b"22"}
+
+
+def test_write_all_checks_every_target_before_writing(tmp_path):
+    (tmp_path / "b").write_bytes(b"old")
+    with pytest.raises(OutputError, match="already exists"):
+        write_all({tmp_path / "a": b"1", tmp_path / "b": b"2"})
+    assert listing(tmp_path) == ["b"]
+
+
+@pytest.mark.parametrize("fail_at", ["second write", "second rename", "interrupt after first rename"])
+def test_write_all_is_all_or_nothing_and_keeps_previous_outputs(tmp_path, monkeypatch, fail_at):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"old a")
+    b.write_bytes(b"old b")
+    replace, sync = os.replace, files._sync
+
+    def flaky_replace(src, dst):
+        if Path(dst) == b and fail_at == "second rename":
+            enospc()
+        replace(src, dst)
+        if Path(dst) == a and fail_at.startswith("interrupt"):
+            raise KeyboardInterrupt
+
+    def flaky_sync(fh):
+        if fh.name.startswith(str(tmp_path / ".b.")) and fail_at == "second write":
+            enospc()
+        sync(fh)
+
+    monkeypatch.setattr(os, "replace", flaky_replace)
+    monkeypatch.setattr(files, "_sync", flaky_sync)
+    with pytest.raises(KeyboardInterrupt if fail_at.startswith("interrupt") else OutputError):
+        write_all({a: b"new a", b: b"new b"}, force=True)
+    assert (a.read_bytes(), b.read_bytes()) == (b"old a", b"old b")
+    assert listing(tmp_path) == ["a", "b"]
+
+
+def test_write_all_removes_new_files_when_a_later_one_fails(tmp_path, monkeypatch):
+    link = os.link
+
+    def flaky_link(src, dst):
+        if Path(dst).name == "b":
+            enospc()
+        link(src, dst)
+
+    monkeypatch.setattr(os, "link", flaky_link)
+    with pytest.raises(OutputError, match="No space left"):
+        write_all({tmp_path / "a": b"1", tmp_path / "b": b"2"})
+    assert listing(tmp_path) == []
+
+
+def test_file_systems_without_hard_links_still_work(tmp_path, monkeypatch):
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    (tmp_path / "b").write_bytes(b"old")
+    write_all({tmp_path / "a": b"1", tmp_path / "b": b"2"}, force=True)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {"a": b"1", "b": b"2"}
+
+
+def test_longest_file_name_gets_a_temporary_name_that_fits(tmp_path):
+    target = tmp_path / ("n" * 251 + ".qnt")  # 255 bytes, the usual limit
+    assert write_bytes(target, b"x") == 1 and target.read_bytes() == b"x"
+
+
+def test_too_long_or_undecodable_names_give_one_line(tmp_path):
+    with pytest.raises(OutputError, match="File name too long"):
+        write_bytes(tmp_path / ("n" * 256), b"x")
+    odd = tmp_path / os.fsdecode(b"caf\xe9.qnt")
+    odd.write_bytes(b"old")
+    with pytest.raises(OutputError, match=r"caf\\xe9\.qnt already exists"):
+        write_bytes(odd, b"x")
+
+
+def test_check_writable_and_ensure_dir(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    for folder in (blocker, blocker / "sub"):
+        with pytest.raises(OutputError, match="is not a folder"):
+            check_writable(folder)
+        with pytest.raises(OutputError, match="not a folder|cannot create"):
+            ensure_dir(folder)
+    with pytest.raises(OutputError, match="too long"):
+        check_writable(tmp_path / ("d" * 300) / "sub")
+    check_writable(tmp_path / "new" / "deeper")
+    assert ensure_dir(tmp_path / "new" / "deeper").is_dir()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
+def test_unwritable_folder(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(OutputError, match="not writable"):
+        check_writable(locked / "sub")
+
+
+def test_check_target_allows_a_missing_file(tmp_path):
+    check_target(tmp_path / "new.qnt")
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 200 kB tmpfs (needs root and mount; skipped otherwise)."""
+    mount = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
+    mount.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount)],
+                          capture_output=True)
+    if proc.returncode:
+        pytest.skip(f"cannot mount a small tmpfs: {proc.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_really_full_disk(tiny_disk):
+    small, big = tiny_disk / "small", tiny_disk / "big"
+    small.write_bytes(b"previous")
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_all({small: b"s" * 1000, big: os.urandom(400_000)}, force=True)
+    assert small.read_bytes() == b"previous" and listing(tiny_disk) == ["small"]
+    with pytest.raises(OutputError, match="No space left on device"):
+        write_bytes(small, os.urandom(400_000), force=True)
+    assert small.read_bytes() == b"previous" and listing(tiny_disk) == ["small"]
