@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -36,13 +37,16 @@ def mosaic(folder: Path) -> np.ndarray:
     return np.concatenate([np.concatenate(tiles[:3], 1), np.concatenate(tiles[3:], 1)], 0)
 
 
-def best_of(repeat: int, run) -> float:
-    times = []
+def best_of(repeat: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
+    """The minimum time of each run over ``repeat`` rounds; rounds interleave the runs, so a
+    shared machine's changing load falls on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeat):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(t) for name, t in times.items()}
 
 
 def main() -> None:
@@ -69,26 +73,23 @@ def main() -> None:
             sweep_file(photo, DEFAULT_KS, Path(tmp) / "sweep", options=options, force=True)
 
         compress(), sweep()  # compile and load every kernel first
-        rows = [("compress -k 256 (anchor)", best_of(args.repeat, compress)),
-                ("sweep, default K", best_of(args.repeat, sweep)),
-                ("sweep -o DIR (pictures, page)", best_of(args.repeat, sweep_pictures))]
+        runs = {"compress -k 256 (anchor)": compress, "sweep, default K": sweep,
+                "sweep -o DIR (pictures, page)": sweep_pictures}
         if args.process:
             cli = [sys.executable, "-m", "quantize"]
-            rows += [("process: quantize compress -k 256",
-                      best_of(args.repeat, lambda: subprocess.run(
-                          [*cli, "compress", photo, "-k", "256", "-o", out, "-f"], check=True,
-                          capture_output=True))),
-                     ("process: quantize sweep",
-                      best_of(args.repeat, lambda: subprocess.run(
-                          [*cli, "sweep", photo, "-q"], check=True, capture_output=True)))]
-    anchor = rows[0][1]
+            runs["process: compress -k 256"] = lambda: subprocess.run(
+                [*cli, "compress", photo, "-k", "256", "-o", out, "-f"], check=True, capture_output=True)
+            runs["process: sweep"] = lambda: subprocess.run(
+                [*cli, "sweep", photo, "-q"], check=True, capture_output=True)
+        times = best_of(args.repeat, runs)
+    anchor = times["compress -k 256 (anchor)"]
     print(f"2304x1024 Kodak mosaic, K = {','.join(map(str, DEFAULT_KS))}; best of {args.repeat}")
-    print(f"{'run':36} {'seconds':>8} {'x anchor':>9}")
-    for name, seconds in rows:
-        base = rows[3][1] if name.startswith("process: quantize sweep") else anchor
-        print(f"{name:36} {seconds:8.2f} {seconds / base:9.2f}")
-    print(f"sweep / compress -k 256 in one process: {rows[1][1] / anchor:.2f} (target <= 3)")
-
+    print(f"{'run':32} {'seconds':>8} {'x anchor':>9}")
+    for name, seconds in times.items():
+        base = times["process: compress -k 256"] if name == "process: sweep" else anchor
+        print(f"{name:32} {seconds:8.2f} {seconds / base:9.2f}")
+    print(f"sweep / compress -k 256 in one process: {times['sweep, default K'] / anchor:.2f} "
+          f"(target <= 3)")
 
 if __name__ == "__main__":
     main()

@@ -159,6 +159,10 @@ class Pick:
     k: int | None
     reason: str
 
+    def line(self, rule: str) -> str:
+        """One line for the user, e.g. ``elbow: K=16 (Kneedle on ...)``."""
+        return f"{rule}: {'none' if self.k is None else f'K={self.k}'} ({self.reason})"
+
 
 def elbow(points: Sequence[SweepPoint]) -> Pick:
     """The elbow of WCSS against log2 K by the Kneedle rule (Satopää et al., 2011).
@@ -182,18 +186,18 @@ def elbow(points: Sequence[SweepPoint]) -> Pick:
         return Pick(None, "WCSS against log2 K has no bend (it is not convex)")
     k = data[best]["k"]
     made = 100 * (1 - yn[best])
-    return Pick(k, f"Kneedle elbow of WCSS against log2 K: the curve bends most at K={k}, where "
-                   f"{made:.0f}% of the WCSS drop from K={data[0]['k']} to K={data[-1]['k']} is made")
+    return Pick(k, f"Kneedle on WCSS against log2 K: the curve bends most here, {made:.0f}% of the "
+                   f"WCSS drop from K={data[0]['k']} to K={data[-1]['k']} is made by K={k}")
 
 
 def best_silhouette(points: Sequence[SweepPoint]) -> Pick:
     """The K with the highest silhouette score (ties to the smaller K)."""
     scored = [p for p in points if p.silhouette is not None]
     if not scored:
-        return Pick(None, "no K has a silhouette score (fewer than 2 clusters in the sample)")
+        return Pick(None, "no K gives 2 or more clusters in the silhouette sample")
     top = max(scored, key=lambda p: p.silhouette)  # max keeps the first of equals: the smaller K
-    return Pick(top.result.k, f"best silhouette {top.silhouette:.3f} at K={top.result.k} "
-                              f"(RGB, {SILHOUETTE_SAMPLES:,}-pixel sample): the most compact, "
+    return Pick(top.result.k, f"the best silhouette, {top.silhouette:.3f} on a "
+                              f"{SILHOUETTE_SAMPLES:,}-pixel RGB sample: the most compact, "
                               f"best separated clusters")
 
 
@@ -226,7 +230,7 @@ class Target:
             parts = ([f"PSNR >= {self.psnr:g} dB"] if self.psnr is not None else []) + \
                     ([f"dE2000 <= {self.delta_e:g}"] if self.delta_e is not None else [])
         else:
-            parts = ([f"PSNR {result.psnr:.2f} dB"] if self.psnr is not None else []) + \
+            parts = ([f"PSNR {result.psnr:.3f} dB"] if self.psnr is not None else []) + \
                     ([f"dE2000 {result.delta_e:.3f}"] if self.delta_e is not None else [])
         return " and ".join(parts)
 
@@ -241,12 +245,13 @@ class Search:
     probes: dict[int, Result] = field(default_factory=dict)
 
     @property
-    def reason(self) -> str:
+    def pick(self) -> Pick:
+        """The answer with its reason: the values at K and at K - 1."""
         below = self.probes.get(self.k - 1)
-        why = (f"K={self.k - 1} gives {self.target.describe(below)}" if below is not None
-               else "K=1 is the smallest K")
-        return (f"target {self.target.describe()}: K={self.k} is the smallest K that meets it "
-                f"({self.target.describe(self.result)}; {why}; {len(self.probes)} K tried)")
+        then = f", while K={self.k - 1} gives {self.target.describe(below)}" if below else ""
+        return Pick(self.k, f"the smallest K with {self.target.describe()}: "
+                            f"{self.target.describe(self.result)}{then}; "
+                            f"{len(self.probes)} K evaluated")
 
 
 def search_k(image: Image, target: Target, options: CompressOptions = CompressOptions(), *,
@@ -333,12 +338,9 @@ class SweepRun:
     @property
     def picks(self) -> list[str]:
         """The recommendation lines, each with its reason."""
-        lines = [f"elbow: K={self.elbow.k} ({self.elbow.reason})" if self.elbow.k else
-                 f"elbow: none ({self.elbow.reason})",
-                 f"silhouette: K={self.silhouette.k} ({self.silhouette.reason})" if self.silhouette.k
-                 else f"silhouette: none ({self.silhouette.reason})"]
+        lines = [self.elbow.line("elbow"), self.silhouette.line("silhouette")]
         if self.search:
-            lines.append(f"target: K={self.search.k} ({self.search.reason})")
+            lines.append(self.search.pick.line("target"))
         return lines
 
 

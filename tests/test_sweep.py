@@ -121,7 +121,7 @@ def test_target_search_finds_the_smallest_k(photo, points):
     assert 16 < found.k <= 32 and target.met(found.result)
     assert not target.met(found.probes[found.k - 1])  # the neighbour was checked
     assert len(found.probes) <= probe_budget(128)
-    assert f"K={found.k - 1} gives PSNR" in found.reason
+    assert f"while K={found.k - 1} gives PSNR" in found.pick.reason
     reused = search_k(photo, target, max_k=128, known=[p.result for p in points])
     assert reused.k == found.k and reused.result.psnr == found.result.psnr
     assert all(reused.probes[p.result.k] is p.result for p in points)  # reused, not probed again
@@ -193,3 +193,13 @@ def test_sweep_keeps_other_options(photo):
     assert point.result.packed_file_bytes == point.result.packed_bytes
     alone = quantize_image(photo, replace(options, fit=replace(options.fit, k=8)))
     np.testing.assert_array_equal(point.result.palette, alone.palette)
+
+
+def test_transparent_image_sheet_shows_white_behind(tmp_path):
+    pixels = np.dstack([make_photo(24, 32), np.full((24, 32), 255, np.uint8)])
+    pixels[:, :8, 3] = 0
+    Image.fromarray(pixels).save(tmp_path / "alpha.png")
+    run = sweep_file(tmp_path / "alpha.png", [2, 4], tmp_path / "out")
+    assert run.points[0].result.channels == 4
+    with Image.open(tmp_path / "out" / "sheet.png") as sheet:
+        assert sheet.mode == "RGB" and sheet.getpixel((14, 14)) == (255, 255, 255)

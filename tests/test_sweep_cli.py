@@ -37,7 +37,7 @@ def test_table_pictures_csv_and_target(photo_path, tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert [line.split()[0] for line in lines[1:4]] == ["4", "8", "16"]
-    assert re.search(r"^target: K=\d+ \(target PSNR >= 20 dB: K=\d+ is the smallest", proc.stdout, re.M)
+    assert re.search(r"^target: K=\d+ \(the smallest K with PSNR >= 20 dB: PSNR", proc.stdout, re.M)
     assert files_in(out) == ["chart.png", "k0004.png", "k0008.png", "k0016.png", "report.html",
                              "sheet.png", "table.csv"]
 
@@ -73,8 +73,8 @@ def test_compress_to_target(photo_path, tmp_path):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["delta_e"] <= 6 and 1 < report["k"] <= 64
-    assert f"K={report['k']} is the smallest K that meets it" in proc.stderr
-    assert f"K={report['k'] - 1} gives dE2000" in proc.stderr
+    assert f"target: K={report['k']} (the smallest K with dE2000 <= 6: dE2000" in proc.stderr
+    assert f"while K={report['k'] - 1} gives dE2000" in proc.stderr
     assert files_in(out) == ["photo.preview.png", "photo.qnt"]
     proc = run("compress", photo_path, "--target-psnr", "80", "-k", "16", "-o", tmp_path / "none")
     assert proc.returncode == 2 and "no K up to 16 meets PSNR >= 80 dB" in proc.stderr

@@ -40,7 +40,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
             result, search = compress_to_target(input, out_dir, target, options=options,
                                                 preview=not no_preview, force=force,
                                                 allow_huge=allow_huge, progress=progress)
-        note(search.reason, quiet)
+        note(search.pick.line("target"), quiet)
     else:
         result = compress_file(input, out_dir, options=options, preview=not no_preview, force=force,
                                allow_huge=allow_huge)

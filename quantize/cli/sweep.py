@@ -26,7 +26,7 @@ def _list_k(func):
     func = fit_options(func)
     ks = click.Option(["-k", "--k", "ks"], default=DEFAULT_KS, show_default=True, metavar="LIST",
                       help="K values: '4,8,16'; 'a-b' is every power of two from a to b; "
-                           "'a:b:step' every step-th K from a to b. Deduplicated and sorted.")
+                           "'a:b:step' every step-th K from a to b. Deduplicated and sorted; at most 64.")
     func.__click_params__ = [ks if p.name == "k" else p for p in func.__click_params__]
     return func
 

@@ -19,12 +19,14 @@ MAX_COLUMNS, GAP, LABEL_H = 5, 12, 40
 
 def _tile(pixels: np.ndarray, size: tuple[int, int]) -> PILImage.Image:
     """(H, W, 3|4) uint8 pixels as an RGB tile of ``size``, transparency shown over white."""
-    im = PILImage.fromarray(pixels).convert("RGBA")
+    im = PILImage.fromarray(pixels)
+    grow = size[0] >= im.width
+    im = im.resize(size, PILImage.Resampling.NEAREST if grow else PILImage.Resampling.BOX)
+    if im.mode == "RGB":
+        return im
     flat = PILImage.new("RGBA", im.size, "white")
     flat.alpha_composite(im)
-    grow = size[0] >= im.width
-    return flat.convert("RGB").resize(size, PILImage.Resampling.NEAREST if grow else
-                                      PILImage.Resampling.BOX)
+    return flat.convert("RGB")
 
 
 def tile_size(width: int, height: int) -> tuple[int, int]:
