@@ -1,9 +1,12 @@
 """Fitting a palette to an image's colours: coarse-to-fine weighted k-means.
 
-The default reaches the k-means objective over *all* pixels: k-means++ and Lloyd run first on the
-weighted mean colours of a 6-bit-per-channel grid (tens of thousands of points for a photo), then
-Lloyd refines those centres on every distinct colour weighted by its pixel count, which is exactly
-the all-pixel objective.
+The default reaches the k-means objective over *all* pixels: Lloyd's final run is on every
+distinct colour weighted by its pixel count, which is exactly that objective. For a photo with
+many colours, the starts (k-means++ and Lloyd) run first on the weighted mean colours of a
+6-bit-per-channel grid (when it still has enough cells per centre) and the best quarter of them
+are refined on the distinct colours. Seeding tries more candidates per centre than scikit-learn
+at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
+more starts, within a work budget (local minima matter most at small K).
 """
 
 from __future__ import annotations
@@ -13,9 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colorstats import ColorStats, binned_points, sampled_points
-from .kmeans import kmeans, lloyd, principal_axis, tolerance
+from .kmeans import kmeans, kmeans_starts, lloyd, tolerance
 
 COARSE_BITS = 6
+COARSE_MIN_COLORS = 1 << 17  # fewer distinct colours than this are fitted directly
+POINTS_PER_CENTER = 150  # the coarse grid serves when it has at least this many cells per centre
+START_BUDGET = 16_000_000  # extra starts while their (points x centres) work stays within this
+MAX_STARTS = 32
+MAX_SEED_TRIALS = 32  # k-means++ candidates per centre: K / 8 within [2 + ln K, this]
 
 
 @dataclass(frozen=True)
@@ -39,25 +47,36 @@ class PaletteFit:
 
 
 def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
-    """Fit ``options.k`` centres to the image; an image with at most K colours gets exactly them."""
-    if stats.n_colors <= options.k:
+    """Fit ``options.k`` centres to the image; an image with at most K colours gets exactly them.
+
+    At least ``options.n_init`` starts; more while they are cheap (see ``START_BUDGET``)."""
+    k = options.k
+    if stats.n_colors <= k:
         return PaletteFit(stats.colors.astype(np.float64), 0)
     if options.sample:
         X, w = sampled_points(pixels, options.sample, options.seed)
-        fit = kmeans(X, w, options.k, n_init=options.n_init, max_iter=options.max_iter,
+        fit = kmeans(X, w, k, n_init=options.n_init, max_iter=options.max_iter,
                      tol=options.tol, seed=options.seed)
         return PaletteFit(fit.centers, fit.n_iter)
     X, w = stats.points()
-    coarse_X, coarse_w = binned_points(stats, COARSE_BITS)
-    if len(coarse_X) <= options.k or len(coarse_X) * 2 > len(X):
-        coarse_X, coarse_w = X, w
-    coarse = kmeans(coarse_X, coarse_w, options.k, n_init=options.n_init,
-                    max_iter=options.max_iter, tol=options.tol, seed=options.seed)
+    coarse_X, coarse_w = X, w
+    if len(X) >= max(COARSE_MIN_COLORS, 2 * POINTS_PER_CENTER * k):
+        coarse_X, coarse_w = binned_points(stats, COARSE_BITS)
+        if len(coarse_X) < POINTS_PER_CENTER * k or 2 * len(coarse_X) > len(X):
+            coarse_X, coarse_w = X, w
+    refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
+    n_starts = max(options.n_init,
+                   min(MAX_STARTS, START_BUDGET // ((len(coarse_X) + refined_share) * k)))
+    trials = min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+    starts = kmeans_starts(coarse_X, coarse_w, k, n_init=n_starts, max_iter=options.max_iter,
+                           tol=options.tol, seed=options.seed, n_local_trials=trials)
     if coarse_X is X:
-        return PaletteFit(coarse.centers, coarse.n_iter)
-    fine = lloyd(X, w, coarse.centers, max_iter=options.max_iter,
-                 tol=tolerance(X, options.tol), axis=principal_axis(X, w))
-    return PaletteFit(fine.centers, coarse.n_iter + fine.n_iter)
+        return PaletteFit(starts[0].centers, starts[0].n_iter)
+    fine_tol = tolerance(X, options.tol)
+    refined = [(lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol), start.n_iter)
+               for start in starts[:max(2, n_starts // 4)]]
+    fine, coarse_iter = min(refined, key=lambda pair: pair[0].inertia)
+    return PaletteFit(fine.centers, coarse_iter + fine.n_iter)
 
 
 def to_palette(centers: np.ndarray) -> np.ndarray:

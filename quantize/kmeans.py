@@ -90,21 +90,20 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     return KMeansFit(c, labels, float(inertia), int(n_iter))
 
 
+def kmeans_starts(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,
+                  tol: float = 1e-4, seed: int | np.random.Generator | None = 0,
+                  n_local_trials: int | None = None) -> list[KMeansFit]:
+    """``n_init`` k-means++-seeded Lloyd runs on weighted points, best (lowest inertia) first;
+    runs of equal inertia keep their order. ``tol`` is relative, as in scikit-learn. X (n, d)
+    float64 and w (n,) float64 must be C-contiguous; callers validate them."""
+    rng = np.random.default_rng(seed)
+    abs_tol = tolerance(X, tol)
+    fits = [lloyd(X, w, X[kmeans_plusplus(X, w, k, rng, n_local_trials)], max_iter=max_iter,
+                  tol=abs_tol) for _ in range(n_init)]
+    return sorted(fits, key=lambda fit: fit.inertia)
+
+
 def kmeans(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,
            tol: float = 1e-4, seed: int | np.random.Generator | None = 0) -> KMeansFit:
-    """Best of ``n_init`` k-means++-seeded Lloyd runs on weighted points (lowest inertia).
-
-    ``tol`` is relative, as in scikit-learn. X (n, d) float64 and w (n,) float64 must be
-    C-contiguous; callers validate them.
-    """
-    rng = np.random.default_rng(seed)
-    axis = principal_axis(X, w)
-    abs_tol = tolerance(X, tol)
-    best: KMeansFit | None = None
-    for _ in range(n_init):
-        seeds = kmeans_plusplus(X, w, k, rng)
-        fit = lloyd(X, w, X[seeds], max_iter=max_iter, tol=abs_tol, axis=axis)
-        if best is None or fit.inertia < best.inertia:
-            best = fit
-    assert best is not None
-    return best
+    """The best of ``n_init`` k-means++-seeded Lloyd runs (see :func:`kmeans_starts`)."""
+    return kmeans_starts(X, w, k, n_init=n_init, max_iter=max_iter, tol=tol, seed=seed)[0]
