@@ -81,6 +81,25 @@ def ensure_dir(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
+def output_folder(folder: Path) -> Iterator[Path]:
+    """:func:`ensure_dir` around a write: if the block fails, the folders created for it are
+    removed again (when still empty), so a failed run leaves nothing behind."""
+    created = []
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        created.append(probe)
+        probe = probe.parent
+    ensure_dir(folder)
+    try:
+        yield folder
+    except BaseException:
+        for made in created:  # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
+
+
+@contextlib.contextmanager
 def atomic_write(
     path: str | os.PathLike[str], *, force: bool = False, protect: tuple[Path, ...] = ()
 ) -> Iterator[BinaryIO]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import re
 import stat
@@ -27,7 +28,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from .errors import InputError, ParameterError
-from .files import write_bytes
+from .files import display_name, write_bytes
 
 #: Pillow's own default limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 89.5 megapixels.
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -102,11 +103,6 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
 
 class _Refused(Exception):
     """The file was read but is refused; the message follows the file name (e.g. ": too large")."""
-
-
-def display_name(path: str | os.PathLike[str]) -> str:
-    """The path as printable text: undecodable bytes of a non-UTF-8 name shown as ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -207,7 +203,9 @@ def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None, notes: list[str]
     except ImportError:
         raise _Refused(": reading this TIFF needs the 'tifffile' package (pip install tifffile)") from None
     fh.seek(0)
-    with tifffile.TiffFile(fh, name="input.tif") as tif:
+    with _log_as_notes("tifffile", "TIFF", notes), tifffile.TiffFile(fh, name="input.tif") as tif:
+        if not len(tif.pages):
+            raise _Refused(": the TIFF has no readable page")
         page = tif.pages.first
         _check_size(int(page.imagewidth), int(page.imagelength), max_pixels)
         if len(tif.pages) > 1:
@@ -224,6 +222,32 @@ def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None, notes: list[str]
     except ParameterError as exc:
         raise _Refused(f": {exc}") from None
     return _finish(PILImage.fromarray(array8), orientation, icc, notes)
+
+
+class _NoteHandler(logging.Handler):
+    """Collects a library's log messages as one-line notes."""
+
+    def __init__(self, label: str, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.label, self.notes = label, notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = re.sub(r"^<[^>]*>\s*", "", _one_line(record.getMessage()))  # drop "<TiffPages @...>"
+        self.notes.append(f"{self.label}: {text}")
+
+
+@contextlib.contextmanager
+def _log_as_notes(logger_name: str, label: str, notes: list[str]) -> Iterator[None]:
+    """Turn what ``logger_name`` logs meanwhile into notes instead of lines on stderr."""
+    logger = logging.getLogger(logger_name)
+    handler = _NoteHandler(label, notes)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
 
 
 def _rawmode(args: object) -> str:

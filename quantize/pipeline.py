@@ -139,8 +139,20 @@ class _Clock:
         start = time.perf_counter()
         try:
             yield
+        except SystemError as exc:
+            # Ctrl-C landing while Numba loads or dispatches a kernel surfaces as a SystemError
+            # caused by the KeyboardInterrupt: give the interrupt back its own type.
+            if _caused_by_interrupt(exc):
+                raise KeyboardInterrupt from None
+            raise
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def _caused_by_interrupt(exc: BaseException | None) -> bool:
+    while exc is not None and not isinstance(exc, KeyboardInterrupt):
+        exc = exc.__cause__ or exc.__context__
+    return exc is not None
 
 
 def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None = None, *,
@@ -231,7 +243,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     Outputs are written all or nothing, never over the input, and over an existing file only with
     ``force``.
     """
-    from .files import check_target, check_writable, ensure_dir, write_all
+    from .files import check_target, check_writable, output_folder, write_all
     from .images import DEFAULT_MAX_PIXELS, encode_preview, load_image
 
     options = options.validated()
@@ -249,11 +261,11 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         outputs = {packed_path: container.encode(result.palette, result.indices, codec=options.codec)}
         if preview:
             outputs[preview_path] = encode_preview(result.palette, result.indices)
-        ensure_dir(packed_path.parent)
-        write_all(outputs, force=force, protect=(source,))
-    result = replace(result, packed_file=str(packed_path),
+        with output_folder(packed_path.parent):
+            write_all(outputs, force=force, protect=(source,))
+    result = replace(result, packed_file=display_name(packed_path),
                      packed_file_bytes=len(outputs[packed_path]),
-                     preview_file=str(preview_path) if preview else None,
+                     preview_file=display_name(preview_path) if preview else None,
                      preview_bytes=len(outputs[preview_path]) if preview else None)
     result.seconds["total"] = sum(v for k, v in result.seconds.items() if k != "total")
     return result

@@ -1,0 +1,381 @@
+"""Hostile and unusual inputs through the command line, data safety, and determinism.
+
+Every case ends either in a correct result (exit 0, a note on stderr where something was changed)
+or in exactly one error line with the documented exit code: never a traceback, never an output
+left behind, never a modified input. docs/ERRORS.md lists these cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from quantize import container, pipeline
+from quantize.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+RNG = np.random.default_rng(4)
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    """Run the CLI in this process; return exit code, stdout and stderr."""
+    try:
+        main([os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in args])
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run(*args, env: dict | None = None, **popen) -> subprocess.Popen:
+    """Start ``python -m quantize`` as a real process."""
+    return subprocess.Popen([sys.executable, "-m", "quantize", *map(str, args)], cwd=REPO,
+                            env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **popen)
+
+
+def assert_one_error_line(err: str, code: int, expected_code: int, *fragments: str) -> None:
+    """Exactly one error line (after any one-line warnings), the right code, no traceback."""
+    lines = err.strip().splitlines()
+    assert code == expected_code, err
+    assert lines and all(line.startswith("quantize: ") for line in lines), err
+    assert [line for line in lines if line.startswith("quantize: error:")] == [lines[-1]], err
+    for fragment in fragments:
+        assert fragment in lines[-1], err
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A grey PNG whose header declares width x height pixels, with one row of data."""
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + _chunk(b"IDAT", zlib.compress(b"\0" * (width + 1))) + _chunk(b"IEND", b""))
+
+
+def _photo(h: int = 24, w: int = 32) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    rgb = np.stack([x * 255 // (w - 1), y * 255 // (h - 1), (x * y) % 256], axis=-1)
+    return (rgb + RNG.integers(0, 8, rgb.shape)).clip(0, 255).astype(np.uint8)
+
+
+def _encoded(fmt: str, im: Image.Image | None = None, **options) -> bytes:
+    buf = io.BytesIO()
+    (im or Image.fromarray(_photo())).save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+def _flip_bytes(data: bytes, start: int, step: int = 29) -> bytes:
+    out = bytearray(data)
+    for i in range(start, len(out) - 4, step):
+        out[i] ^= 0x5A
+    return bytes(out)
+
+
+def _swapped_profile() -> bytes:
+    """An RGB ICC profile with red and green primaries swapped (not named sRGB)."""
+    data = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    (count,) = struct.unpack(">I", data[128:132])
+    tags = {data[132 + 12 * i:136 + 12 * i]: 132 + 12 * i for i in range(count)}
+    out = bytearray(data)
+    r, g = tags[b"rXYZ"], tags[b"gXYZ"]
+    out[r + 4:r + 12], out[g + 4:g + 12] = data[g + 4:g + 12], data[r + 4:r + 12]
+    return bytes(out).replace("sRGB".encode("utf-16-be"), "swap".encode("utf-16-be"))
+
+
+def _frames(fmt: str) -> bytes:
+    frames = [Image.new("RGB", (10, 8), c) for c in [(200, 0, 0), (0, 200, 0), (0, 0, 200)]]
+    return _encoded(fmt, frames[0], save_all=True, append_images=frames[1:], duration=40)
+
+
+def _exif_rotated() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return _encoded("JPEG", Image.fromarray(_photo(20, 30)), exif=exif, quality=95)
+
+
+def _tiff16() -> bytes:
+    return _encoded("TIFF", Image.fromarray(_photo()[..., 0].astype(np.uint16) * 257))
+
+
+def _tiff_float() -> bytes:
+    tifffile = pytest.importorskip("tifffile")
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, RNG.random((12, 9, 3)).astype(np.float32), photometric="rgb")
+    return buf.getvalue()
+
+
+def _zero_width() -> bytes:
+    data = _png_declaring(1, 1)
+    ihdr = b"IHDR" + struct.pack(">IIBBBBB", 0, 1, 8, 0, 0, 0, 0)
+    return data[:12] + ihdr + struct.pack(">I", zlib.crc32(ihdr)) + data[33:]
+
+
+def _tiff_bad_first_page() -> bytes:
+    data = bytearray(_encoded("TIFF"))
+    data[4:8] = struct.pack("<I", 10**8)
+    return bytes(data)
+
+
+# ----------------------------------------------------------------------------- image inputs via CLI
+
+def _half(fmt: str, **options) -> bytes:
+    data = _encoded(fmt, **options)
+    return data[:len(data) // 2]
+
+
+# name -> (file content, exit code, text expected on stderr: the note, or in the error line)
+FAILING: dict[str, tuple[Callable[[], bytes], int, str]] = {
+    "decompression bomb": (lambda: _png_declaring(40_000, 40_000), 3, "use --allow-huge"),
+    "truncated PNG": (lambda: _half("PNG"), 3, "cannot decode the image"),
+    "truncated JPEG": (lambda: _half("JPEG"), 3, "cannot decode the image"),
+    "truncated GIF": (lambda: _half("GIF"), 3, "not an image"),
+    "truncated TIFF": (lambda: _half("TIFF"), 3, "truncated"),
+    "corrupt PNG (CRC)": (lambda: _flip_bytes(_encoded("PNG"), 60), 3, "cannot decode the image"),
+    "corrupt JPEG": (lambda: _flip_bytes(_encoded("JPEG", quality=90), 400), 3, "cannot decode"),
+    "corrupt GIF": (lambda: _flip_bytes(_encoded("GIF"), 800, 97), 3, "cannot decode the image"),
+    "corrupt TIFF": (_tiff_bad_first_page, 3, "no readable page"),
+    "zero-size PNG": (_zero_width, 3, "zero.png"),
+    "empty file": (lambda: b"", 3, "is empty"),
+    "not an image": (lambda: b"hello\n" * 20, 3, "not an image"),
+}
+
+WORKING: dict[str, tuple[Callable[[], bytes], str]] = {
+    "animated GIF": (lambda: _frames("GIF"), "GIF: used frame 1 of 3"),
+    "APNG": (lambda: _frames("PNG"), "APNG: used frame 1 of 3"),
+    "16-bit TIFF": (_tiff16, "16-bit reduced to 8 bits"),
+    "float TIFF": (_tiff_float, "32-bit float samples converted to 8 bits"),
+    "CMYK JPEG": (lambda: _encoded("JPEG", Image.fromarray(_photo()).convert("CMYK")),
+                  "CMYK converted to RGB"),
+    "ICC profile": (lambda: _encoded("PNG", icc_profile=_swapped_profile()),
+                    "ICC profile converted to sRGB"),
+    "EXIF orientation": (_exif_rotated, "EXIF orientation applied"),
+}
+
+
+@pytest.mark.parametrize("case", FAILING)
+def test_bad_image_one_line_and_nothing_written(tmp_path, capsys, case):
+    make, expected_code, fragment = FAILING[case]
+    path = tmp_path / "zero.png"
+    path.write_bytes(make())
+    out = tmp_path / "out"
+    code, stdout, err = cli(capsys, "compress", path, "-o", out, "-k", "8")
+    assert_one_error_line(err, code, expected_code, fragment, "zero.png")
+    assert stdout == "" and not out.exists()
+
+
+@pytest.mark.parametrize("case", WORKING)
+def test_unusual_image_works_with_a_note(tmp_path, capsys, case):
+    make, note = WORKING[case]
+    path = tmp_path / "in.img"
+    path.write_bytes(make())
+    code, stdout, err = cli(capsys, "compress", path, "-o", tmp_path / "out", "-k", "8", "--json")
+    assert code == 0, err
+    assert f"quantize: note: {note}" in err
+    report = json.loads(stdout)
+    packed = container.load(report["packed_file"])
+    preview = np.asarray(Image.open(report["preview_file"]).convert(packed.pixels().shape[2] == 4
+                                                                    and "RGBA" or "RGB"))
+    np.testing.assert_array_equal(packed.pixels(), preview)
+    if case == "EXIF orientation":
+        assert (report["width"], report["height"]) == (20, 30)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 97), (97, 1), (1, 250)])
+@pytest.mark.parametrize("k", ["2", "256"])
+def test_one_pixel_wide_or_high_images_decode_exactly(tmp_path, capsys, shape, k):
+    pixels = RNG.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    if k == "2":
+        pixels[:] = pixels[0, 0]
+        pixels.reshape(-1, 3)[::3] = (9, 200, 31)
+    Image.fromarray(pixels).save(tmp_path / "thin.png")
+    code, stdout, err = cli(capsys, "compress", tmp_path / "thin.png", "-o", tmp_path, "-k", k, "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["mse"] == 0 and (report["width"], report["height"]) == shape[::-1]
+    np.testing.assert_array_equal(container.load(tmp_path / "thin.qnt").pixels(), pixels)
+    code, _, err = cli(capsys, "decode", tmp_path / "thin.qnt", "-o", tmp_path / "back.png")
+    assert code == 0, err
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "back.png").convert("RGB")), pixels)
+
+
+def test_non_utf8_file_name(tmp_path, capsys):
+    name = os.fsdecode(b"caf\xe9 \xff.png")
+    Image.fromarray(_photo()).save(tmp_path / name)
+    code, stdout, err = cli(capsys, "compress", tmp_path / name, "-k", "8")
+    assert code == 0, err
+    assert "caf\\xe9 \\xff.png" in stdout  # shown escaped, not as mojibake or an exception
+    assert (tmp_path / os.fsdecode(b"caf\xe9 \xff.qnt")).exists()
+    (tmp_path / name).write_bytes(b"junk")
+    code, _, err = cli(capsys, "compress", tmp_path / name, "-o", tmp_path / "o")
+    assert_one_error_line(err, code, 3, "caf\\xe9 \\xff.png")
+
+
+def test_longest_file_name(tmp_path, capsys):
+    """A 255-byte input name: the packed file's name fits, the preview's would not."""
+    stem = "n" * 251
+    Image.fromarray(_photo()).save(tmp_path / f"{stem}.png")
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, "compress", tmp_path / f"{stem}.png", "-o", out, "-k", "4")
+    assert_one_error_line(err, code, 5, "File name too long")
+    assert not out.exists()
+    code, _, err = cli(capsys, "compress", tmp_path / f"{stem}.png", "-o", out, "-k", "4", "--no-preview")
+    assert code == 0, err
+    assert os.listdir(out) == [f"{stem}.qnt"]
+
+
+def test_fifo_and_directory(tmp_path, capsys):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    start = time.perf_counter()
+    code, _, err = cli(capsys, "compress", fifo, "-o", tmp_path / "o")
+    assert_one_error_line(err, code, 3, "pipe.png is not a regular file")
+    assert time.perf_counter() - start < 5  # did not block waiting for a writer
+    code, _, err = cli(capsys, "compress", tmp_path, "-o", tmp_path / "o")
+    assert_one_error_line(err, code, 3, "is a directory")
+    assert sorted(os.listdir(tmp_path)) == ["pipe.png"]
+
+
+# ------------------------------------------------------------------------------------- data safety
+
+def test_input_untouched_when_output_goes_to_its_folder(tmp_path, capsys):
+    source = tmp_path / "photo.png"
+    Image.fromarray(_photo()).save(source)
+    before = sha(source), source.stat().st_mtime_ns
+    for _ in range(2):  # the second time the outputs exist and --force replaces them
+        code, _, err = cli(capsys, "compress", source, "-o", tmp_path, "-k", "8", "--force")
+        assert code == 0, err
+    assert (sha(source), source.stat().st_mtime_ns) == before
+    assert sorted(os.listdir(tmp_path)) == ["photo.png", "photo.preview.png", "photo.qnt"]
+
+
+def test_an_input_named_like_an_output_is_never_overwritten(tmp_path, capsys):
+    """``x.qnt`` given as input would be its own packed output: refused, even with --force."""
+    source = tmp_path / "x.qnt"
+    source.write_bytes(_encoded("PNG"))
+    before = sha(source)
+    code, _, err = cli(capsys, "compress", source, "-k", "8", "--force")
+    assert_one_error_line(err, code, 5, "refusing to overwrite the input")
+    assert sha(source) == before and sorted(os.listdir(tmp_path)) == ["x.qnt"]
+
+
+def test_existing_outputs_replaced_only_with_force(tmp_path, capsys):
+    source = tmp_path / "photo.png"
+    Image.fromarray(_photo()).save(source)
+    (tmp_path / "photo.preview.png").write_bytes(b"mine")
+    code, _, err = cli(capsys, "compress", source, "-k", "8")
+    assert_one_error_line(err, code, 5, "photo.preview.png already exists (use --force")
+    assert (tmp_path / "photo.preview.png").read_bytes() == b"mine"
+    assert not (tmp_path / "photo.qnt").exists()  # all or nothing: not even the packed file
+    code, _, err = cli(capsys, "compress", source, "-k", "8", "--force")
+    assert code == 0, err
+    assert (tmp_path / "photo.preview.png").read_bytes() != b"mine"
+
+
+def test_write_error_during_compress_keeps_previous_outputs(tmp_path, capsys, monkeypatch):
+    source = tmp_path / "photo.png"
+    Image.fromarray(_photo()).save(source)
+    assert cli(capsys, "compress", source, "-k", "8")[0] == 0
+    before = {name: sha(tmp_path / name) for name in ("photo.qnt", "photo.preview.png")}
+    replace = os.replace
+
+    def full_disk_on_preview(src, dst):
+        if str(dst).endswith(".preview.png"):
+            raise OSError(28, "No space left on device")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_disk_on_preview)
+    code, _, err = cli(capsys, "compress", source, "-k", "4", "--force")
+    assert_one_error_line(err, code, 5, "No space left on device")
+    assert {name: sha(tmp_path / name) for name in before} == before
+    assert sorted(os.listdir(tmp_path)) == ["photo.png", "photo.preview.png", "photo.qnt"]
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc to see the child working")
+def test_ctrl_c_during_compress(tmp_path):
+    """SIGINT while a 48-MP image is being decoded: exit 130, one line, nothing written."""
+    source = tmp_path / "big.png"
+    Image.new("RGB", (8000, 6000), (30, 90, 200)).save(source, compress_level=1)
+    out = tmp_path / "out"
+    proc = run("compress", source, "-o", out, "-k", "256")
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and _rss_mb(proc.pid) < 120 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the decoded pixels start to fill its memory
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert_one_error_line(err, proc.returncode, 130, "interrupted")
+    assert not out.exists()
+
+
+def test_ctrl_c_inside_a_numba_kernel_is_an_interrupt():
+    """Numba reports a KeyboardInterrupt raised while it loads a kernel as a SystemError."""
+    with pytest.raises(KeyboardInterrupt):
+        with pipeline._Clock().stage("fit"):
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt as exc:
+                raise SystemError("CPUDispatcher returned a result with an exception set") from exc
+    with pytest.raises(SystemError):
+        with pipeline._Clock().stage("fit"):
+            raise SystemError("a genuine bug")
+
+
+def test_newer_packed_version_is_refused_by_name(tmp_path, capsys):
+    data = bytearray(container.encode(np.zeros((2, 3), np.uint8), np.zeros((4, 4), np.uint8)))
+    data[8:10] = (container.FORMAT_VERSION + 1).to_bytes(2, "little")
+    (tmp_path / "new.qnt").write_bytes(bytes(data))
+    for command in (["info"], ["decode", "-o", tmp_path / "back.png"]):
+        code, stdout, err = cli(capsys, command[0], tmp_path / "new.qnt", *command[1:])
+        assert_one_error_line(err, code, 4, f"version {container.FORMAT_VERSION + 1} is newer")
+        assert stdout == ""
+    assert not (tmp_path / "back.png").exists()
+
+
+# ------------------------------------------------------------------------------------- determinism
+
+@pytest.mark.parametrize("image,options", [
+    ("test_images/logo.png", ["-k", "32"]),
+    ("test_images/parrots.png", ["-k", "64", "--sample", "5000", "--seed", "3"]),
+], ids=["rgba-logo", "sample"])
+def test_same_seed_same_bytes_across_runs_and_threads(tmp_path, image, options):
+    procs = {threads: run("compress", REPO / image, "-o", tmp_path / threads, *options,
+                          env={"NUMBA_NUM_THREADS": threads}) for threads in ("1", "2")}
+    outputs = []
+    for threads, proc in procs.items():
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        stem = Path(image).stem
+        outputs.append([(tmp_path / threads / f"{stem}{suffix}").read_bytes()
+                        for suffix in (".qnt", ".preview.png")])
+    assert outputs[0] == outputs[1]
+    if "logo" in image:
+        assert container.load(tmp_path / "1" / "logo.qnt").header.channels == 4
