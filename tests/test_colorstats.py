@@ -1,0 +1,36 @@
+"""Colour statistics: distinct colours, counts and the pixel-to-colour lookup."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quantize.colorstats import binned_points, color_stats
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_counts_sum_to_pixels_and_lookup_round_trips(channels: int) -> None:
+    rng = np.random.default_rng(channels)
+    pixels = (rng.integers(0, 6, (41, 29, channels)) * 51).astype(np.uint8)
+    stats = color_stats(pixels)
+    flat = pixels.reshape(-1, channels)
+    assert stats.n_pixels == len(flat) and stats.counts.sum() == len(flat)
+    assert len(np.unique(flat, axis=0)) == stats.n_colors
+    if channels == 3:
+        keys = (flat[:, 0].astype(np.int64) << 16) | (flat[:, 1].astype(np.int64) << 8) | flat[:, 2]
+        rows = stats.lookup[keys]
+    else:
+        rows = stats.lookup
+    np.testing.assert_array_equal(stats.colors[rows], flat)
+    np.testing.assert_array_equal(np.bincount(rows, minlength=stats.n_colors), stats.counts)
+    X, w = stats.points()
+    assert X.dtype == np.float64 and np.array_equal(X, stats.colors) and w is stats.counts
+
+
+def test_binned_points_keep_weight_and_mean() -> None:
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    stats = color_stats(pixels)
+    points, weights = binned_points(stats, 4)
+    assert weights.sum() == stats.n_pixels and len(points) <= 16 ** 3
+    np.testing.assert_allclose(weights @ points, pixels.reshape(-1, 3).astype(float).sum(0))

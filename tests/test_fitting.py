@@ -1,0 +1,104 @@
+"""Palette fitting: the all-pixel objective, exact palettes for few colours, determinism."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.cluster import KMeans
+
+from quantize.colorstats import color_stats
+from quantize.fitting import FitOptions, fit_palette, to_palette
+from quantize.kmeans import kmeans
+from quantize.mapping import map_pixels
+
+KODAK = Path(__file__).resolve().parents[2] / "shared" / "images" / "kodak"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def smooth_photo(size: int, noise: float, seed: int = 0) -> np.ndarray:
+    """Gradients, a wave and sensor-like noise: many distinct colours, photo-like clusters."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:size, 0:size] * (512 / size)
+    img = np.stack([x / 2, y / 2, 128 + 100 * np.sin(x / 40) * np.cos(y / 30)], -1)
+    img[(x - 300) ** 2 + (y - 200) ** 2 < 80 ** 2] = (220, 40, 50)
+    return np.clip(np.rint(img + rng.normal(0, noise, img.shape)), 0, 255).astype(np.uint8)
+
+
+def quantised_mse(pixels: np.ndarray, centers: np.ndarray) -> float:
+    stats = color_stats(pixels)
+    palette = to_palette(centers)
+    err = pixels.astype(np.float64) - palette[map_pixels(pixels, stats, palette)]
+    return float((err ** 2).sum(-1).mean())
+
+
+def test_few_colours_are_kept_exactly() -> None:
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, (5, 3), dtype=np.uint8)
+    pixels = colours[rng.integers(0, 5, (20, 30))]
+    stats = color_stats(pixels)
+    fit = fit_palette(pixels, stats, FitOptions(k=8))
+    palette = to_palette(fit.centers)
+    assert sorted(map(tuple, palette)) == sorted(map(tuple, colours))
+    np.testing.assert_array_equal(palette[map_pixels(pixels, stats, palette)], pixels)
+
+
+def test_to_palette_rounds_and_dedupes_in_order() -> None:
+    centers = np.array([[10.4, 20.6, 30.5], [10.0, 21.0, 30.0], [300.0, -4.0, 7.49]])
+    np.testing.assert_array_equal(to_palette(centers), [[10, 21, 30], [255, 0, 7]])
+
+
+def test_default_fit_is_within_one_percent_of_sklearn_on_all_pixels() -> None:
+    pixels = smooth_photo(96, noise=8)
+    X = pixels.reshape(-1, 3).astype(np.float64)
+    for k in (8, 32):
+        ref = KMeans(k, n_init=3, random_state=42).fit(X).cluster_centers_
+        ours = fit_palette(pixels, color_stats(pixels), FitOptions(k=k)).centers
+        assert quantised_mse(pixels, ours) <= 1.01 * quantised_mse(pixels, ref)
+
+
+def test_coarse_grid_path_reaches_the_direct_fit() -> None:
+    pixels = smooth_photo(512, noise=10)  # > 2**17 colours: starts run on the 6-bit grid
+    stats = color_stats(pixels)
+    assert stats.n_colors > 1 << 17
+    X, w = stats.points()
+    direct = kmeans(X, w, 32, n_init=3, seed=1)
+    ours = fit_palette(pixels, stats, FitOptions(k=32)).centers
+    assert quantised_mse(pixels, ours) <= 1.01 * quantised_mse(pixels, direct.centers)
+
+
+def test_kodim05_at_64_colours() -> None:
+    if not KODAK.is_dir():
+        pytest.skip("the Kodak set (../shared/images/kodak) is not available")
+    pixels = np.asarray(Image.open(KODAK / "kodim05.png").convert("RGB"))
+    fit = fit_palette(pixels, color_stats(pixels), FitOptions(k=64))
+    assert quantised_mse(pixels, fit.centers) <= 106.5
+
+
+_PALETTE_SCRIPT = """
+import sys, numpy as np
+sys.path.insert(0, {tests!r})
+from test_fitting import smooth_photo
+from quantize.colorstats import color_stats
+from quantize.fitting import FitOptions, fit_palette, to_palette
+for size, k in ((512, 64), (96, 16)):
+    pixels = smooth_photo(size, noise=10)
+    fit = fit_palette(pixels, color_stats(pixels), FitOptions(k=k, seed=3))
+    sys.stdout.write(to_palette(fit.centers).tobytes().hex() + str(fit.n_iter))
+"""
+
+
+def test_same_seed_same_palette_whatever_the_threads() -> None:
+    script = _PALETTE_SCRIPT.format(tests=str(Path(__file__).parent))
+    outputs = []
+    for threads in ("1", "2"):
+        env = {**os.environ, "NUMBA_NUM_THREADS": threads,
+               "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+        outputs.append(subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                                      capture_output=True, text=True).stdout)
+    assert outputs[0] and outputs[0] == outputs[1]

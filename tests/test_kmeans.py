@@ -1,0 +1,88 @@
+"""k-means kernels: scikit-learn's Lloyd from the same start, greedy k-means++, determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.cluster import KMeans
+
+from quantize.kmeans import kmeans, kmeans_plusplus, kmeans_starts, lloyd, tolerance
+
+
+def colour_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Integer colours in a few blobs (like a photo's distinct colours) with pixel counts."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(30, 225, (6, 3))
+    X = np.rint(centres[rng.integers(0, 6, n)] + rng.normal(0, 25, (n, 3))).clip(0, 255)
+    return X, rng.integers(1, 50, n).astype(np.float64)
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 16, 64, 300])
+@pytest.mark.parametrize("tol", [1e-4, 0.0])
+def test_lloyd_matches_sklearn_from_same_start(k: int, tol: float) -> None:
+    X, w = colour_points(6000, seed=k)
+    rng = np.random.default_rng(k)
+    # Non-integer starts: integer data with integer centres has exact ties sklearn breaks arbitrarily.
+    init = X[rng.choice(len(X), k, replace=False)] + rng.uniform(-0.5, 0.5, (k, 3))
+    ref = KMeans(k, init=init, n_init=1, max_iter=300, tol=tol).fit(X, sample_weight=w)
+    fit = lloyd(X, w, init, max_iter=300, tol=tolerance(X, tol))
+    np.testing.assert_array_equal(fit.labels, ref.labels_)
+    assert fit.inertia == pytest.approx(ref.inertia_, rel=1e-6)
+    np.testing.assert_allclose(fit.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert fit.n_iter == ref.n_iter_
+
+
+def test_lloyd_large_k_labels_are_nearest_centres() -> None:
+    X, w = colour_points(20000, seed=3)
+    rng = np.random.default_rng(0)
+    init = X[rng.choice(len(X), 4096, replace=False)] + 0.25
+    fit = lloyd(X, w, init, max_iter=5, tol=0.0)
+    brute = np.array([np.argmin(((fit.centers - x) ** 2).sum(1)) for x in X[:2000]])
+    np.testing.assert_array_equal(fit.labels[:2000], brute)
+
+
+def greedy_kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator,
+                           trials: int) -> list[int]:
+    """scikit-learn's greedy k-means++ written plainly (the reference for the pruned kernel)."""
+    chosen = [int(rng.choice(len(X), p=w / w.sum()))]
+    uniforms = rng.uniform(size=(k - 1, trials))
+    closest = ((X - X[chosen[0]]) ** 2).sum(1)
+    for c in range(k - 1):
+        cum = np.cumsum(w * closest)
+        cand = np.minimum(np.searchsorted(cum, uniforms[c] * cum[-1], side="right"), len(X) - 1)
+        d = ((X[None, :, :] - X[cand][:, None, :]) ** 2).sum(2)
+        pots = (w * np.minimum(closest, d)).sum(1)
+        best = int(np.argmin(pots))
+        chosen.append(int(cand[best]))
+        closest = np.minimum(closest, d[best])
+    return chosen
+
+
+@pytest.mark.parametrize("k,trials", [(2, 3), (20, 4), (64, 8)])
+def test_kmeans_plusplus_is_the_greedy_variant(k: int, trials: int) -> None:
+    X, w = colour_points(3000, seed=k)
+    X = X + np.random.default_rng(1).uniform(-0.3, 0.3, X.shape)  # no exact distance ties
+    got = kmeans_plusplus(X, w, k, np.random.default_rng(7), n_local_trials=trials)
+    want = greedy_kmeans_plusplus(X, w, k, np.random.default_rng(7), trials)
+    assert list(got) == want
+
+
+def test_kmeans_plusplus_picks_distinct_data_points_deterministically() -> None:
+    X, w = colour_points(5000, seed=11)
+    X = np.unique(X, axis=0)
+    w = np.ones(len(X))
+    a = kmeans_plusplus(X, w, 256, np.random.default_rng(5), n_local_trials=32)
+    b = kmeans_plusplus(X, w, 256, np.random.default_rng(5), n_local_trials=32)
+    np.testing.assert_array_equal(a, b)
+    assert len(set(a.tolist())) == 256 and a.min() >= 0 and a.max() < len(X)
+
+
+def test_kmeans_best_of_starts_and_determinism() -> None:
+    X, w = colour_points(4000, seed=2)
+    starts = kmeans_starts(X, w, 8, n_init=4, seed=3)
+    assert [s.inertia for s in starts] == sorted(s.inertia for s in starts)
+    best = kmeans(X, w, 8, n_init=4, seed=3)
+    np.testing.assert_array_equal(best.centers, starts[0].centers)
+    again = kmeans(X, w, 8, n_init=4, seed=3)
+    np.testing.assert_array_equal(best.centers, again.centers)
+    assert best.inertia == again.inertia

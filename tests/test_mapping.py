@@ -1,0 +1,44 @@
+"""Nearest-palette mapping: exact, ties to the lowest index, for small and large palettes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from quantize.colorstats import color_stats
+from quantize.mapping import index_dtype, map_pixels, nearest_indices
+
+
+def brute_nearest(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    d = ((points[:, None, :].astype(np.float64) - centers[None, :, :]) ** 2).sum(2)
+    return np.argmin(d, axis=1)  # first (lowest) index on ties
+
+
+@pytest.mark.parametrize("k", [1, 2, 7, 256, 4096])
+def test_nearest_indices_equals_brute_force_with_ties(k: int) -> None:
+    rng = np.random.default_rng(k)
+    centers = rng.integers(0, 256, (k, 3)).astype(np.float64)
+    if k > 1:
+        centers[k // 2] = centers[0]  # a duplicate centre: always an exact tie
+    points = rng.integers(0, 256, (3000, 3)).astype(np.float64)
+    # Midpoints of centre pairs with even coordinate sums: exactly equidistant from both.
+    pairs = rng.integers(0, k, (200, 2))
+    mids = (centers[pairs[:, 0]] + centers[pairs[:, 1]]) / 2
+    points = np.vstack([points, centers, mids])
+    np.testing.assert_array_equal(nearest_indices(points, centers), brute_nearest(points, centers))
+
+
+def test_map_pixels_rgb_and_rgba() -> None:
+    rng = np.random.default_rng(0)
+    for channels in (3, 4):
+        pixels = rng.integers(0, 256, (37, 23, channels), dtype=np.uint8)
+        palette = rng.integers(0, 256, (300, channels), dtype=np.uint8)
+        got = map_pixels(pixels, color_stats(pixels), palette)
+        assert got.dtype == np.uint16 and got.shape == (37, 23)
+        want = brute_nearest(pixels.reshape(-1, channels), palette.astype(np.float64))
+        np.testing.assert_array_equal(got.ravel(), want)
+
+
+def test_index_dtype() -> None:
+    assert index_dtype(1) == np.uint8 and index_dtype(256) == np.uint8
+    assert index_dtype(257) == np.uint16 and index_dtype(65536) == np.uint16
