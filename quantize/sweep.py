@@ -94,8 +94,8 @@ class SilhouetteSample:
         self.distances = np.sqrt(np.maximum(gram, 0))
 
     def score(self, indices: np.ndarray) -> float | None:
-        """Mean silhouette of the sample labelled by ``indices`` (H, W); None with fewer than 2
-        clusters or no cluster with 2 members (as scikit-learn, a lone member scores 0)."""
+        """Mean silhouette of the sample labelled by ``indices`` (H, W), as scikit-learn computes it
+        (a lone member scores 0); None unless there are 2 to (sample size - 1) clusters."""
         labels = indices.reshape(-1)[self.positions]
         _, cluster, sizes = np.unique(labels, return_inverse=True, return_counts=True)
         n = len(labels)
