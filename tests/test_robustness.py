@@ -360,6 +360,36 @@ def test_newer_packed_version_is_refused_by_name(tmp_path, capsys):
     assert not (tmp_path / "back.png").exists()
 
 
+@pytest.mark.parametrize("option,message", [
+    (["-k", "65537"], "K must be between 1 and 65536, got 65537"),
+    (["--n-init", "0"], "--n-init and --max-iter must be at least 1"),
+    (["--max-iter", "0"], "--n-init and --max-iter must be at least 1"),
+    (["--tol", "-1"], "--tol must be >= 0, got -1.0"),
+    (["--sample", "0"], "--sample must be at least 1, got 0"),
+    (["--codec", "rar"], "Invalid value for '--codec'"),
+])
+def test_bad_option_values(tmp_path, capsys, option, message):
+    source = tmp_path / "photo.png"
+    source.write_bytes(_encoded("PNG"))
+    code, _, err = cli(capsys, "compress", source, *option)
+    assert_one_error_line(err, code, 2, message)
+    assert os.listdir(tmp_path) == ["photo.png"]
+
+
+def test_decode_over_an_existing_file_needs_force(tmp_path, capsys):
+    packed = tmp_path / "x.qnt"
+    packed.write_bytes(container.encode(np.zeros((1, 3), np.uint8), np.zeros((2, 2), np.uint8)))
+    (tmp_path / "x.png").write_bytes(b"mine")
+    code, _, err = cli(capsys, "decode", packed, "-o", tmp_path / "x.png")
+    assert_one_error_line(err, code, 5, "already exists (use --force")
+    assert (tmp_path / "x.png").read_bytes() == b"mine"
+    assert cli(capsys, "decode", packed, "-o", tmp_path / "x.png", "--force")[0] == 0
+    disguised = packed.rename(tmp_path / "packed.png")  # a packed file with an image's name
+    code, _, err = cli(capsys, "decode", disguised, "-o", disguised, "--force")
+    assert_one_error_line(err, code, 5, "refusing to overwrite the input")
+    assert container.load(disguised).header.k == 1
+
+
 # ------------------------------------------------------------------------------------- determinism
 
 @pytest.mark.parametrize("image,options", [
