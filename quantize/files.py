@@ -1,7 +1,7 @@
 """Writing outputs safely: temporary name + rename, output naming, overwrite rules.
 
-Every file quantize writes goes through :func:`atomic_write`, so an interrupted run (error, Ctrl-C,
-full disk) never leaves a half-written output behind.
+Every file quantize writes goes through :func:`atomic_write` or :func:`write_all`, so an interrupted
+run (error, Ctrl-C, full disk) never leaves a half-written output or a temporary file behind.
 """
 
 from __future__ import annotations
