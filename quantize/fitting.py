@@ -2,8 +2,9 @@
 
 The default reaches the k-means objective over *all* pixels: Lloyd's final run is on every
 distinct colour weighted by its pixel count, which is exactly that objective. For a photo with
-many colours, the starts (k-means++ and Lloyd) run first on the weighted mean colours of a
-6-bit-per-channel grid (when it still has enough cells per centre) and the best quarter of them
+many colours, the starts run first on the weighted mean colours of a 6-bit-per-channel grid
+(when it still has enough cells per centre; k-means++ then seeds from a 5-bit grid, still ample
+at 32 cells per centre, as seeding costs most at the start) and the best quarter of them
 are refined on the distinct colours. Seeding tries more candidates per centre than scikit-learn
 at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
 more starts, within a work budget (local minima matter most at small K).
@@ -19,11 +20,14 @@ from .colorstats import ColorStats, binned_points, sampled_points
 from .kmeans import kmeans, kmeans_starts, lloyd, tolerance
 
 COARSE_BITS = 6
+SEED_BITS = 5  # on the coarse path, seeds come from this grid when it has enough cells
+SEED_POINTS_PER_CENTER = 32
 COARSE_MIN_COLORS = 1 << 17  # fewer distinct colours than this are fitted directly
 POINTS_PER_CENTER = 150  # the coarse grid serves when it has at least this many cells per centre
 START_BUDGET = 16_000_000  # extra starts while their (points x centres) work stays within this
 MAX_STARTS = 32
 MAX_SEED_TRIALS = 32  # k-means++ candidates per centre: K / 8 within [2 + ln K, this]
+LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,15 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
     refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
     n_starts = max(options.n_init,
                    min(MAX_STARTS, START_BUDGET // ((len(coarse_X) + refined_share) * k)))
-    trials = min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+    trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+    seed_points = None
+    if coarse_X is not X:
+        seed_points = binned_points(stats, SEED_BITS)
+        if len(seed_points[0]) < SEED_POINTS_PER_CENTER * k:
+            seed_points = None
     starts = kmeans_starts(coarse_X, coarse_w, k, n_init=n_starts, max_iter=options.max_iter,
-                           tol=options.tol, seed=options.seed, n_local_trials=trials)
+                           tol=options.tol, seed=options.seed, n_local_trials=trials,
+                           seed_points=seed_points)
     if coarse_X is X:
         return PaletteFit(starts[0].centers, starts[0].n_iter)
     fine_tol = tolerance(X, options.tol)

@@ -92,13 +92,16 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
 
 def kmeans_starts(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,
                   tol: float = 1e-4, seed: int | np.random.Generator | None = 0,
-                  n_local_trials: int | None = None) -> list[KMeansFit]:
+                  n_local_trials: int | None = None,
+                  seed_points: tuple[np.ndarray, np.ndarray] | None = None) -> list[KMeansFit]:
     """``n_init`` k-means++-seeded Lloyd runs on weighted points, best (lowest inertia) first;
     runs of equal inertia keep their order. ``tol`` is relative, as in scikit-learn. X (n, d)
-    float64 and w (n,) float64 must be C-contiguous; callers validate them."""
+    float64 and w (n,) float64 must be C-contiguous; callers validate them. ``seed_points``
+    (points, weights), e.g. a coarser summary of X, are where seeds are drawn instead of X."""
     rng = np.random.default_rng(seed)
     abs_tol = tolerance(X, tol)
-    fits = [lloyd(X, w, X[kmeans_plusplus(X, w, k, rng, n_local_trials)], max_iter=max_iter,
+    S, s_w = (X, w) if seed_points is None else seed_points
+    fits = [lloyd(X, w, S[kmeans_plusplus(S, s_w, k, rng, n_local_trials)], max_iter=max_iter,
                   tol=abs_tol) for _ in range(n_init)]
     return sorted(fits, key=lambda fit: fit.inertia)
 

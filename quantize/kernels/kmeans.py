@@ -93,6 +93,9 @@ def kmeans_plusplus(X, w, first, uniforms):
         best_pot = np.inf
         for t in range(n_trials):
             p = min(_sample(tree, leaves, uniforms[c - 1, t] * total), n - 1)
+            if n_trials == 1:
+                best_p = p
+                break
             gain = 0.0
             for j in range(c):
                 limit = sqdist(X, p, X, chosen[j])
