@@ -2,9 +2,9 @@
 
 The default reaches the k-means objective over *all* pixels: Lloyd's final run is on every
 distinct colour weighted by its pixel count, which is exactly that objective. For a photo with
-many colours, the starts run first on the weighted mean colours of a 6-bit-per-channel grid
-(when it still has enough cells per centre; k-means++ then seeds from a 5-bit grid, still ample
-at 32 cells per centre, as seeding costs most at the start) and the best quarter of them
+many colours, the starts run first on the weighted mean colours of a 6- or 7-bit-per-channel
+grid (the coarsest with enough cells per centre; k-means++ seeds from a still coarser one when
+it keeps 32 cells per centre, as seeding costs most at its start) and the best quarter of them
 are refined on the distinct colours. Seeding tries more candidates per centre than scikit-learn
 at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
 more starts, within a work budget (local minima matter most at small K).
@@ -19,11 +19,11 @@ import numpy as np
 from .colorstats import ColorStats, binned_points, sampled_points
 from .kmeans import kmeans, kmeans_starts, lloyd, tolerance
 
-COARSE_BITS = 6
-SEED_BITS = 5  # on the coarse path, seeds come from this grid when it has enough cells
-SEED_POINTS_PER_CENTER = 32
 COARSE_MIN_COLORS = 1 << 17  # fewer distinct colours than this are fitted directly
-POINTS_PER_CENTER = 150  # the coarse grid serves when it has at least this many cells per centre
+COARSE_BITS = (6, 7)  # starts run on the coarsest of these grids with enough cells per centre
+POINTS_PER_CENTER = 150
+SEED_MIN_BITS = 5  # k-means++ draws from the coarsest grid from here with enough cells per centre
+SEED_POINTS_PER_CENTER = 32
 START_BUDGET = 16_000_000  # extra starts while their (points x centres) work stays within this
 MAX_STARTS = 32
 MAX_SEED_TRIALS = 32  # k-means++ candidates per centre: K / 8 within [2 + ln K, this]
@@ -63,20 +63,17 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
                      tol=options.tol, seed=options.seed)
         return PaletteFit(fit.centers, fit.n_iter)
     X, w = stats.points()
-    coarse_X, coarse_w = X, w
-    if len(X) >= max(COARSE_MIN_COLORS, 2 * POINTS_PER_CENTER * k):
-        coarse_X, coarse_w = binned_points(stats, COARSE_BITS)
-        if len(coarse_X) < POINTS_PER_CENTER * k or 2 * len(coarse_X) > len(X):
-            coarse_X, coarse_w = X, w
+    coarse_X, coarse_w, seed_points = X, w, None
+    coarse = (_grid(stats, POINTS_PER_CENTER * k, COARSE_BITS)
+              if len(X) >= max(COARSE_MIN_COLORS, 2 * POINTS_PER_CENTER * k) else None)
+    if coarse is not None:
+        bits, coarse_X, coarse_w = coarse
+        seed_grid = _grid(stats, SEED_POINTS_PER_CENTER * k, range(SEED_MIN_BITS, bits))
+        seed_points = None if seed_grid is None else seed_grid[1:]
     refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
     n_starts = max(options.n_init,
                    min(MAX_STARTS, START_BUDGET // ((len(coarse_X) + refined_share) * k)))
     trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
-    seed_points = None
-    if coarse_X is not X:
-        seed_points = binned_points(stats, SEED_BITS)
-        if len(seed_points[0]) < SEED_POINTS_PER_CENTER * k:
-            seed_points = None
     starts = kmeans_starts(coarse_X, coarse_w, k, n_init=n_starts, max_iter=options.max_iter,
                            tol=options.tol, seed=options.seed, n_local_trials=trials,
                            seed_points=seed_points)
@@ -87,6 +84,19 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
                for start in starts[:max(2, n_starts // 4)]]
     fine, coarse_iter = min(refined, key=lambda pair: pair[0].inertia)
     return PaletteFit(fine.centers, coarse_iter + fine.n_iter)
+
+
+def _grid(stats: ColorStats, min_cells: int,
+          bits_options) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """The coarsest grid (bits, points, weights) among ``bits_options`` (ascending) with at least
+    ``min_cells`` occupied cells and at most half as many as there are distinct colours."""
+    for bits in bits_options:
+        points, weights = binned_points(stats, bits)
+        if 2 * len(points) > stats.n_colors:
+            return None
+        if len(points) >= min_cells:
+            return bits, points, weights
+    return None
 
 
 def to_palette(centers: np.ndarray) -> np.ndarray:
