@@ -1,6 +1,6 @@
 """Dev benchmark of the palette fit: per-stage times on one image, and MSE against a reference.
 
-    PYTHONPATH=. python benchmarks/fit_speed.py IMAGE [-k 256] [--repeat 5]
+    PYTHONPATH=. python benchmarks/fit_speed.py IMAGE [-k 256] [--repeat 5] [--ref ref.json]
     PYTHONPATH=. python benchmarks/fit_speed.py --kodak DIR --ref skref.json [-k 16 64 256]
 
 Times are the minimum over ``--repeat`` warm runs (the machine is shared: the minimum is the
@@ -60,15 +60,18 @@ def main() -> None:
     ap.add_argument("--kodak")
     ap.add_argument("--ref")
     args = ap.parse_args()
+    ref = json.loads(Path(args.ref).read_text()) if args.ref else {}
     if args.image:
         pixels = np.asarray(Image.open(args.image).convert("RGB"))
         for k in args.k:
             runs = [run(pixels, FitOptions(k=k)) for _ in range(args.repeat + 1)][1:]
             best = {key: min(r[0][key] for r in runs) for key in runs[0][0]}
+            mse = runs[0][1]
+            key = f"{Path(args.image).stem}:{k}"
+            ratio = f"  ratio {mse / ref[key]['mse']:.4f}" if key in ref else ""
             print(f"{Path(args.image).name} K={k}: " +
-                  " ".join(f"{key} {v:.3f}" for key, v in best.items()) + f"  mse {runs[0][1]:.3f}")
+                  " ".join(f"{name} {v:.3f}" for name, v in best.items()) + f"  mse {mse:.3f}{ratio}")
     if args.kodak:
-        ref = json.loads(Path(args.ref).read_text()) if args.ref else {}
         ratios: dict[int, list[float]] = {k: [] for k in args.k}
         for path in sorted(Path(args.kodak).glob("*.png")):
             pixels = np.asarray(Image.open(path).convert("RGB"))
