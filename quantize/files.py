@@ -140,13 +140,23 @@ def write_all(outputs: dict[Path, bytes], *, force: bool = False,
         _commit(list(zip(temps, targets)), force=force)
 
 
+_writes_in_progress = 0
+
+
+def writing() -> bool:
+    """Whether some output is being written now (an interrupt must then roll it back)."""
+    return _writes_in_progress > 0
+
+
 @contextlib.contextmanager
 def _staged(targets: list[Path]) -> Iterator[list[Path]]:
     """Create an empty temporary file beside each target; remove whichever remain on exit.
 
     OS errors inside the block become an :class:`OutputError` naming the folder.
     """
+    global _writes_in_progress
     temps: list[Path] = []
+    _writes_in_progress += 1
     try:
         for target in targets:
             folder = target.parent if str(target.parent) else Path(".")
@@ -163,6 +173,7 @@ def _staged(targets: list[Path]) -> Iterator[list[Path]]:
         for tmp in temps:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+        _writes_in_progress -= 1
 
 
 def _sync(fh: BinaryIO) -> None:

@@ -150,3 +150,27 @@ def test_help_and_version():
     for cmd in ("compress", "decode", "info"):
         proc = run(cmd, "--help")
         assert proc.returncode == 0 and "Usage:" in proc.stdout
+
+
+@pytest.mark.parametrize("delay", [0.8, 1.4, 2.0])
+def test_ctrl_c_at_any_stage_is_one_line_and_leaves_nothing(tmp_path, delay):
+    """SIGINT at different moments (loading kernels, fitting, mapping): exit 130, one line."""
+    import signal
+    import time
+
+    from conftest import make_photo
+
+    source = tmp_path / "noisy.png"
+    Image.fromarray(make_photo(1200, 1600, seed=3)).save(source, compress_level=1)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "quantize", "compress", str(source), "-k", "256",
+                             "-o", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal")
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == ["quantize: error: interrupted"]
+    assert files_in(out) == [] and not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]

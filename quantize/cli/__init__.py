@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
 
 import click
 
 from .. import __version__
 from ..errors import QuantizeError
+from ..files import writing
 
 # command name -> "module:function" below quantize.cli
 COMMANDS = {
@@ -59,9 +62,22 @@ def _warn_in_one_line(message, category, filename, lineno, file=None, line=None)
     click.echo(f"quantize: warning: {text}", err=True)
 
 
+def _on_interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: roll back a write in progress; otherwise nothing is on disk yet, so stop at once.
+
+    Raising KeyboardInterrupt while a Numba kernel calls back into Python can crash the process,
+    so it is raised only where files need cleaning up."""
+    if writing():
+        raise KeyboardInterrupt
+    click.echo("quantize: error: interrupted", err=True)
+    os._exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every error into one line on stderr and an exit code."""
     warnings.showwarning = _warn_in_one_line
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_interrupt)
     try:
         code = cli.main(args=argv, prog_name="quantize", standalone_mode=False)
     except click.UsageError as exc:
