@@ -13,17 +13,18 @@ from .model import Palette
 
 
 class FormatInfo(NamedTuple):
-    """A palette format's file extension (unique, so several formats can share a folder) and what it is."""
+    """A palette format's file extension (unique, so several formats can share a folder), what it is,
+    and the most colours it (or its app) holds."""
 
     ext: str
     description: str
+    limit: int | None = None
 
 
 class _Spec(NamedTuple):
     info: FormatInfo
     encode: Callable[[Palette], bytes]
     decode: Callable[[bytes, str], Palette] | None
-    limit: int | None = None  # most colours the format (or its app) holds
 
 
 _SPECS: dict[str, _Spec] = {
@@ -31,18 +32,21 @@ _SPECS: dict[str, _Spec] = {
                  gimp.encode_gpl, gimp.decode_gpl),
     "ase": _Spec(FormatInfo(".ase", "Adobe Swatch Exchange (Illustrator, InDesign, Photoshop)"),
                  adobe.encode_ase, adobe.decode_ase),
-    "aco": _Spec(FormatInfo(".aco", "Photoshop colour swatches"), adobe.encode_aco, adobe.decode_aco, 65535),
-    "act": _Spec(FormatInfo(".act", "Adobe colour table (Photoshop indexed colour)"),
-                 adobe.encode_act, adobe.decode_act, 256),
+    "aco": _Spec(FormatInfo(".aco", "Photoshop colour swatches", 65535),
+                 adobe.encode_aco, adobe.decode_aco),
+    "act": _Spec(FormatInfo(".act", "Adobe colour table (Photoshop indexed colour)", 256),
+                 adobe.encode_act, adobe.decode_act),
     "kpl": _Spec(FormatInfo(".kpl", "Krita palette"), apps.encode_kpl, apps.decode_kpl),
-    "procreate": _Spec(FormatInfo(".swatches", "Procreate swatches"),
-                       apps.encode_procreate, apps.decode_procreate, 30),
+    "procreate": _Spec(FormatInfo(".swatches", "Procreate swatches", 30),
+                       apps.encode_procreate, apps.decode_procreate),
     "sketch": _Spec(FormatInfo(".sketchpalette", "Sketch Palettes plugin palette"),
                     apps.encode_sketch, apps.decode_sketch),
-    "paintnet": _Spec(FormatInfo(".txt", "Paint.NET palette"), gimp.encode_paintnet, gimp.decode_paintnet, 96),
+    "paintnet": _Spec(FormatInfo(".txt", "Paint.NET palette", 96),
+                      gimp.encode_paintnet, gimp.decode_paintnet),
     "jasc": _Spec(FormatInfo(".pal", "JASC / Paint Shop Pro palette (Aseprite)"),
                   gimp.encode_jasc, gimp.decode_jasc),
-    "riff": _Spec(FormatInfo(".riff.pal", "Microsoft RIFF palette"), gimp.encode_riff, gimp.decode_riff, 65535),
+    "riff": _Spec(FormatInfo(".riff.pal", "Microsoft RIFF palette", 65535),
+                  gimp.encode_riff, gimp.decode_riff),
     "css": _Spec(FormatInfo(".css", "CSS custom properties"), web.encode_css, web.decode_css),
     "scss": _Spec(FormatInfo(".scss", "SCSS variables and map"), web.encode_scss, web.decode_css),
     "tailwind": _Spec(FormatInfo(".theme.css", "Tailwind CSS v4 @theme"), web.encode_tailwind, web.decode_css),
@@ -86,22 +90,29 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
     raise ParameterError(f"cannot tell the palette format of {path}; name one of {', '.join(_SPECS)}")
 
 
+def check_capacity(fmt: str, n: int, *, truncate: bool = False) -> None:
+    """Raise ParameterError naming the limit when format ``fmt`` cannot hold ``n`` colours (ACT 256,
+    Procreate 30, Paint.NET 96), unless ``truncate`` (keep the first colours) is allowed."""
+    fmt = resolve_format(fmt)
+    limit = _SPECS[fmt].info.limit
+    if limit is not None and n > limit and not truncate:
+        raise ParameterError(f"{fmt} palettes hold at most {limit} colours, this one has {n} "
+                             f"(use fewer colours, or --truncate to keep the first {limit})")
+
+
 def encode_palette(palette: Palette, fmt: str, *, truncate: bool = False) -> bytes:
     """The bytes of ``palette`` in format ``fmt`` (a name or extension).
 
-    A palette longer than the format holds (ACT 256, Procreate 30, Paint.NET 96) raises
-    ParameterError naming the limit, unless ``truncate`` keeps its first colours in their current order.
+    A palette longer than the format holds raises ParameterError naming the limit (see
+    :func:`check_capacity`), unless ``truncate`` keeps its first colours in their current order.
     """
     fmt = resolve_format(fmt)
     spec = _SPECS[fmt]
     if len(palette) == 0:
         raise ParameterError("an empty palette cannot be written")
-    if spec.limit is not None and len(palette) > spec.limit:
-        if not truncate:
-            raise ParameterError(
-                f"{fmt} palettes hold at most {spec.limit} colours, this one has {len(palette)} "
-                f"(use fewer colours, or --truncate to keep the first {spec.limit})")
-        palette = palette.head(spec.limit)
+    check_capacity(fmt, len(palette), truncate=truncate)
+    if spec.info.limit is not None:
+        palette = palette.head(spec.info.limit)
     return spec.encode(palette)
 
 
