@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -236,12 +236,13 @@ def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
 
 def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
                   options: CompressOptions = CompressOptions(), preview: bool = True,
-                  force: bool = False, max_pixels: int | None = None,
-                  allow_huge: bool = False) -> Result:
+                  force: bool = False, max_pixels: int | None = None, allow_huge: bool = False,
+                  extra_outputs: Callable[[Result], dict[Path, bytes]] | None = None) -> Result:
     """Load ``path``, quantise it and write the packed file (and preview) into ``out_dir``.
 
     Outputs are written all or nothing, never over the input, and over an existing file only with
-    ``force``.
+    ``force``. ``extra_outputs`` gives more files from the result (e.g. palette exports), written
+    together with them; the caller checks their targets early if it wants to fail before the fit.
     """
     from .files import check_target, check_writable, output_folder, write_all
     from .images import DEFAULT_MAX_PIXELS, encode_preview, load_image
@@ -261,6 +262,8 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         outputs = {packed_path: container.encode(result.palette, result.indices, codec=options.codec)}
         if preview:
             outputs[preview_path] = encode_preview(result.palette, result.indices)
+        if extra_outputs is not None:
+            outputs.update(extra_outputs(result))
         with output_folder(packed_path.parent):
             write_all(outputs, force=force, protect=(source,))
     result = replace(result, packed_file=display_name(packed_path),
