@@ -27,6 +27,7 @@ COMMANDS = {
     "info": "compress:info",
     "sweep": "sweep:sweep",
     "batch": "batch:batch",
+    "palette": "palette:palette",
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .options import CODECS, fit_options, make_fit_options, note
+from .palette import FORMAT_HELP, fixed_palette, make_export, palette_exports, palette_options, written_notes
 from .sweep import progress_bar, target_options
 
 
@@ -18,6 +19,12 @@ from .sweep import progress_bar, target_options
 @target_options
 @click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
               help="Lossless codec over the packed index stream.")
+@click.option("--palette", "palette_file", type=click.Path(path_type=Path), default=None,
+              help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, "
+                   "...) instead of fitting; -k and the fit options are ignored.")
+@click.option("--export-palette", metavar="LIST",
+              help=f"Also write the palette, beside the packed file, in these formats, {FORMAT_HELP}.")
+@palette_options
 @click.option("--no-preview", is_flag=True, help="Do not write the preview PNG.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
@@ -25,16 +32,27 @@ from .sweep import progress_bar, target_options
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
-             codec, no_preview, as_json, force, allow_huge, quiet):
+             codec, palette_file, export_palette, sort, names, truncate, no_preview, as_json, force,
+             allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
-    With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target."""
+    With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
+    With --palette FILE the pixels are mapped to that palette, nothing is fitted; --export-palette also
+    writes the palette for design tools, all or nothing with the packed file."""
     from ..pipeline import CompressOptions, compress_file
     from ..report import format_json, format_report
     from ..sweep import Target, compress_to_target, probe_budget
 
-    options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample), codec=codec)
     target = Target(psnr=target_psnr, delta_e=target_delta_e)
+    export = make_export(export_palette, sort, names, truncate)
+    if not export.formats and (sort or names or truncate):
+        raise click.UsageError("--sort, --names and --truncate apply to --export-palette")
+    if target and (palette_file or export.formats):
+        raise click.UsageError("--palette and --export-palette cannot be combined with a target")
+    fixed = fixed_palette(palette_file, quiet) if palette_file else None
+    fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
+    options = CompressOptions(fit=fit, palette=fixed, codec=codec)
+    exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
     if target:
         with progress_bar(probe_budget(k), quiet) as progress:
             result, search = compress_to_target(input, out_dir, target, options=options,
@@ -43,8 +61,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         note(search.pick.line("target"), quiet)
     else:
         result = compress_file(input, out_dir, options=options, preview=not no_preview, force=force,
-                               allow_huge=allow_huge)
-    for note_text in result.notes:
+                               allow_huge=allow_huge, extra_outputs=exports)
+    for note_text in (*result.notes, *written_notes(result, written)):
         note(note_text, quiet)
     click.echo(format_json(result) if as_json else format_report(result))
 

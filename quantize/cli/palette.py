@@ -1,0 +1,131 @@
+"""``quantize palette``: an image's colours as swatches on the terminal and as palette files for
+design tools; and the palette options ``compress`` shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..files import display_name
+from .options import fit_options, make_fit_options, note
+
+# as quantize.palettes.SORT_KEYS and FORMATS, without importing numpy for --help (a test keeps them equal)
+SORT_KEYS = ("share", "hue", "lightness", "none")
+FORMAT_NAMES = ("gpl", "ase", "aco", "act", "kpl", "procreate", "sketch", "paintnet", "jasc", "riff", "css",
+                "scss", "tailwind", "tailwind3", "json", "hex", "png", "strip")
+FORMAT_HELP = "comma-separated: " + ", ".join(FORMAT_NAMES)
+
+
+def palette_options(func):
+    """How a written palette looks: --sort, --names, --truncate."""
+    options = [
+        click.option("--sort", type=click.Choice(SORT_KEYS), default=None,
+                     help="Palette order: by share of the pixels, OKLCH hue or lightness, or as fitted."
+                          "  [default: share]"),
+        click.option("--names", is_flag=True,
+                     help="Name each colour after its nearest CSS colour (OKLab distance)."),
+        click.option("--truncate", is_flag=True,
+                     help="Keep the first colours when a format holds fewer (ACT 256, Procreate 30, "
+                          "Paint.NET 96) instead of failing."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_export(formats: str | None, sort: str | None, names: bool, truncate: bool):
+    """The :class:`~quantize.palettes.extract.PaletteExport` of the options (format names checked)."""
+    from ..palettes.extract import PaletteExport, parse_formats
+
+    return PaletteExport(parse_formats(formats) if formats else (), sort or "share", names, truncate)
+
+
+@click.command(context_settings={"default_map": {"k": 8}})
+@click.argument("input", type=click.Path(path_type=Path))
+@fit_options
+@click.option("-f", "--format", "formats", metavar="LIST",
+              help=f"Write the palette in these formats, {FORMAT_HELP}.")
+@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the palette files, named <stem><ext> (default: beside the input).")
+@palette_options
+@click.option("--keep-transparent", is_flag=True,
+              help="Keep one transparent entry for fully transparent pixels (left out by default).")
+@click.option("--json", "as_json", is_flag=True, help="Print the palette as JSON (as -f json writes it).")
+@click.option("--force", is_flag=True, help="Replace existing palette files.")
+@click.option("--allow-huge", is_flag=True,
+              help="Lift the decompression-bomb guard (images over ~89 megapixels).")
+@click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
+def palette(input, k, n_init, max_iter, tol, seed, sample, formats, out_dir, sort, names, truncate,
+            keep_transparent, as_json, force, allow_huge, quiet):
+    """Fit a K-colour palette to INPUT; print it (swatches, hex, share of the pixels) and write it
+    for design tools with -f.
+
+    Fully transparent pixels are left out (unless --keep-transparent), so all K colours are visible."""
+    from ..palettes import encode_palette, format_swatches
+    from ..palettes.extract import palette_file
+    from ..pipeline import CompressOptions
+
+    export = make_export(formats, sort, names, truncate)
+    options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample))
+    swatches, result, written = palette_file(input, out_dir, export=export, options=options,
+                                             keep_transparent=keep_transparent, force=force,
+                                             allow_huge=allow_huge)
+    for note_text in result.notes:
+        note(note_text, quiet)
+    for note_text in written_notes(result, written):
+        note(note_text, quiet)
+    if as_json:
+        click.echo(encode_palette(swatches, "json").decode(), nl=False)
+    else:
+        click.echo(format_swatches(swatches, color=click.get_text_stream("stdout").isatty()))
+
+
+def fixed_palette(path: Path, quiet: bool):
+    """The colours of ``--palette FILE`` ((K, 3|4) uint8); fit options given with it are ignored, with
+    a note."""
+    from click.core import ParameterSource
+
+    from ..palettes import read_palette
+
+    colors = read_palette(path).colors
+    ctx = click.get_current_context()
+    ignored = [param.opts[0] for param in ctx.command.params if param.name in _FIT_PARAMS
+               and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT]
+    if ignored:
+        note(f"--palette gives {len(colors)} colours and nothing is fitted: {', '.join(ignored)} ignored",
+             quiet)
+    return colors
+
+
+_FIT_PARAMS = ("k", "n_init", "max_iter", "tol", "seed", "sample")  # the values of fit_options
+
+
+def palette_exports(input: Path, out_dir: Path | None, export, k: int, *, force: bool):
+    """For ``compress --export-palette``: the ``extra_outputs`` hook of
+    :func:`~quantize.pipeline.compress_file` (None without formats), its targets checked now, before
+    the fit; and a dict that receives the bytes written per file."""
+    sizes: dict[Path, int] = {}
+    if not export.formats:
+        return None, sizes
+    from ..files import check_writable
+    from ..pipeline import output_paths
+
+    folder = output_paths(input, out_dir)[0].parent
+    check_writable(folder)
+    export.check(folder, input.stem, k, force=force, protect=(input,))
+
+    def outputs(result) -> dict[Path, bytes]:
+        files = export.result_outputs(result, folder, input.stem)
+        sizes.update((path, len(data)) for path, data in files.items())
+        return files
+
+    return outputs, sizes
+
+
+def written_notes(result, sizes: dict[Path, int]) -> list[str]:
+    """Notes on the palette files written from ``result``."""
+    notes = [f"wrote {display_name(path)} ({size:,} B)" for path, size in sizes.items()]
+    if sizes and result.channels == 4 and (result.palette[:, 3] == 0).any():
+        notes.append("the exported palettes leave out the fully transparent entry")
+    return notes

@@ -1,0 +1,172 @@
+"""The palette of an image: its fitted colours with their share of the pixels, and its palette files.
+
+Fully transparent pixels (alpha 0) are left out of a palette: they have no colour a designer could
+use. With ``keep_transparent`` they become one transparent entry (0, 0, 0, 0) with their share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import InputError
+from .io import FORMATS, check_capacity, encode_palette, resolve_format
+from .model import Palette
+from .naming import name_palette
+from .sorting import sort_palette
+
+if TYPE_CHECKING:
+    from ..images import Image
+    from ..pipeline import CompressOptions, Result
+
+_COUNT_CHUNK = 1 << 20  # indices per bincount call: it widens them to int64 (8 bytes each)
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """Format names from a comma-separated list (``gpl,ase`` or extensions); all are checked before
+    any work, an unknown one raising ParameterError that lists the valid names. Repeats are dropped."""
+    names = [resolve_format(part) for part in text.split(",") if part.strip()]
+    return tuple(dict.fromkeys(names))
+
+
+def pixel_counts(indices: np.ndarray, k: int) -> np.ndarray:
+    """How many pixels use each of ``k`` palette entries, counted in chunks (no int64 copy)."""
+    flat = indices.reshape(-1)
+    counts = np.zeros(k, np.int64)
+    for start in range(0, flat.size, _COUNT_CHUNK):
+        counts += np.bincount(flat[start:start + _COUNT_CHUNK], minlength=k)
+    return counts
+
+
+def counted_palette(colors: np.ndarray, counts: np.ndarray, *, clear: int = 0,
+                    keep_transparent: bool = False, title: str = "quantize") -> Palette:
+    """A palette with shares from per-colour pixel counts; ``clear`` more pixels are fully transparent.
+
+    Fully transparent colours and pixels are left out (the shares then count the visible pixels
+    only), or with ``keep_transparent`` become one (0, 0, 0, 0) entry, last; a palette left fully
+    opaque loses its alpha channel."""
+    colors, counts = np.asarray(colors, np.uint8), np.asarray(counts, np.int64)
+    if colors.shape[1] == 4:
+        visible = colors[:, 3] > 0
+        clear += int(counts[~visible].sum())
+        colors, counts = colors[visible], counts[visible]
+        if (colors[:, 3] == 255).all():
+            colors = colors[:, :3]
+    if keep_transparent and clear:
+        rgba = colors if colors.shape[1] == 4 else np.column_stack([colors, np.full(len(colors), 255)])
+        colors, counts = np.vstack([rgba, np.zeros((1, 4))]), np.append(counts, clear)
+    if counts.sum() == 0:
+        raise InputError("the image has no visible pixels: every pixel is fully transparent")
+    return Palette(colors, counts / counts.sum(), None, title)
+
+
+def image_palette(result: Result, *, keep_transparent: bool = False, title: str | None = None) -> Palette:
+    """The palette of a quantised image with each colour's share of its pixels (see
+    :func:`counted_palette` for transparency); the title defaults to the input file's stem."""
+    return counted_palette(result.palette, pixel_counts(result.indices, result.k_used),
+                           keep_transparent=keep_transparent,
+                           title=title or (Path(result.input).stem if result.input else "quantize"))
+
+
+def extract_palette(image: Image, options: CompressOptions, *,
+                    keep_transparent: bool = False) -> tuple[Palette, Result]:
+    """Fit a palette to the visible pixels of ``image`` (fully transparent ones take no part, so all K
+    colours are visible ones); the transparent pixels are counted as in :func:`counted_palette`."""
+    from ..pipeline import quantize_image
+
+    visible, n_clear = _visible(image)
+    result = quantize_image(visible, options)
+    if n_clear:
+        share = f"{n_clear:,} fully transparent pixels ({100 * n_clear / image.pixels[..., 0].size:.1f}%)"
+        result = replace(result, notes=result.notes + (
+            f"{share} kept as one transparent entry" if keep_transparent else
+            f"{share} left out of the palette (--keep-transparent keeps one transparent entry)",))
+    title = image.source.stem if image.source else "quantize"
+    palette = counted_palette(result.palette, pixel_counts(result.indices, result.k_used), clear=n_clear,
+                              keep_transparent=keep_transparent, title=title)
+    return palette, result
+
+
+def _visible(image: Image) -> tuple[Image, int]:
+    """The image's pixels that are not fully transparent (as one row), and how many were left out."""
+    if image.channels != 4:
+        return image, 0
+    clear = image.pixels[..., 3] == 0
+    n_clear = int(clear.sum())
+    if n_clear == 0:
+        return image, 0
+    if n_clear == clear.size:
+        raise InputError(f"{image.source or 'the image'} has no visible pixels: every pixel is fully "
+                         "transparent")
+    kept = image.pixels[~clear]
+    if (kept[:, 3] == 255).all():
+        kept = kept[:, :3]
+    return replace(image, pixels=np.ascontiguousarray(kept[np.newaxis])), n_clear
+
+
+@dataclass(frozen=True)
+class PaletteExport:
+    """Which palette files to write, and the order, names and truncation of the palette in them."""
+
+    formats: tuple[str, ...] = ()
+    sort: str = "share"
+    names: bool = False
+    truncate: bool = False
+
+    def paths(self, folder: Path, stem: str) -> dict[str, Path]:
+        """Where each format goes: ``<folder>/<stem><ext>``."""
+        return {fmt: folder / (stem + FORMATS[fmt].ext) for fmt in self.formats}
+
+    def check(self, folder: Path, stem: str, k: int, *, force: bool = False,
+              protect: tuple[Path, ...] = ()) -> None:
+        """Before any work: every format holds ``k`` colours (or may truncate), every target is free."""
+        from ..files import check_target
+
+        for fmt, path in self.paths(folder, stem).items():
+            check_capacity(fmt, k, truncate=self.truncate)
+            check_target(path, force=force, protect=protect)
+
+    def arrange(self, palette: Palette) -> Palette:
+        """The palette in the chosen order, named after the nearest CSS colours if asked."""
+        palette = sort_palette(palette, self.sort)
+        return name_palette(palette) if self.names else palette
+
+    def outputs(self, palette: Palette, folder: Path, stem: str) -> dict[Path, bytes]:
+        """The bytes of each file of an arranged ``palette``, for :func:`quantize.files.write_all`."""
+        return {path: encode_palette(palette, fmt, truncate=self.truncate)
+                for fmt, path in self.paths(folder, stem).items()}
+
+    def result_outputs(self, result: Result, folder: Path, stem: str) -> dict[Path, bytes]:
+        """The files of a quantised image's palette (:func:`image_palette`, arranged), e.g. for the
+        ``extra_outputs`` of :func:`quantize.pipeline.compress_file`."""
+        return self.outputs(self.arrange(image_palette(result, title=stem)), folder, stem)
+
+
+def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
+                 export: PaletteExport = PaletteExport(), options: CompressOptions | None = None,
+                 keep_transparent: bool = False, force: bool = False,
+                 allow_huge: bool = False) -> tuple[Palette, Result, dict[Path, int]]:
+    """Load ``path``, fit its palette, write it in ``export.formats`` to ``out_dir`` (default: beside
+    the input) as ``<stem><ext>``, all or nothing. Returns the arranged palette, the fit's result and
+    the bytes written per file."""
+    from ..files import check_writable, output_folder, write_all
+    from ..images import DEFAULT_MAX_PIXELS, load_image
+    from ..pipeline import CompressOptions
+
+    options = (options or CompressOptions()).validated()
+    source = Path(path)
+    folder = Path(out_dir) if out_dir is not None else source.parent
+    if export.formats:
+        check_writable(folder)
+        export.check(folder, source.stem, options.fit.k, force=force, protect=(source,))
+    image = load_image(source, max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
+    palette, result = extract_palette(image, options, keep_transparent=keep_transparent)
+    palette = export.arrange(palette)
+    outputs = export.outputs(palette, folder, source.stem)
+    if outputs:
+        with output_folder(folder):
+            write_all(outputs, force=force, protect=(source,))
+    return palette, result, {p: len(data) for p, data in outputs.items()}
