@@ -1,10 +1,8 @@
-"""Batch compression: find the inputs, run them on worker processes (or a Dask cluster), keep the
-manifest up to date, resume where a previous run stopped.
+"""Batch compression: run every input found by :mod:`~quantize.discovery` on the executors of
+:mod:`~quantize.executors`, keep the manifest up to date, resume where a previous run stopped.
 
 Every input is compressed by :func:`~quantize.pipeline.compress_file` with the same options and seed,
-so the outputs are byte-identical whatever the number of workers. Local workers are ``spawn``-ed
-processes (never forked after Numba's threads started), each with one Numba thread, loading the
-kernels once and then taking image after image.
+so the outputs are byte-identical whatever the number of workers.
 
 This module imports neither Numba nor the pipeline at import time: a spawned worker imports it first
 and must set ``NUMBA_NUM_THREADS`` before Numba loads.
@@ -12,19 +10,17 @@ and must set ``NUMBA_NUM_THREADS`` before Numba loads.
 
 from __future__ import annotations
 
-import glob
-import multiprocessing
 import os
-import signal
 import time
-from concurrent import futures
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from . import manifest as mf
 from .errors import InputError, OutputError, ParameterError, QuantizeError
-from .files import check_writable, ensure_dir, write_bytes
+from .discovery import Job, Plan, plan
+from .executors import INTERRUPTED, default_jobs, make_executor
+from .files import ensure_dir, write_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,32 +28,6 @@ if TYPE_CHECKING:
     from .pipeline import CompressOptions
 
 PALETTE_NAME = "palette"  # the shared palette: <out>/palette.qnt and <out>/palette.json
-INTERRUPTED = "interrupted"  # what a local worker returns for a job stopped by Ctrl-C
-
-
-@dataclass(frozen=True)
-class Job:
-    """One input: the file to read, its name relative to its root (POSIX: the manifest key and the
-    place of its outputs below the output folder), and the absolute output folder."""
-
-    source: str
-    name: str
-    out_root: str
-
-    @property
-    def out_dir(self) -> Path:
-        """The folder this input's outputs go to (its folder mirrored below the output folder)."""
-        return Path(self.out_root) / Path(self.name).parent
-
-
-@dataclass
-class Plan:
-    """What a batch will do: the jobs, and rows for inputs already decided (skipped, clashing)."""
-
-    out_root: Path
-    jobs: list[Job] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    duplicates: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,136 +38,6 @@ class Settings:
     preview: bool = False
     force: bool = False
     allow_huge: bool = False
-
-
-# ---------------------------------------------------------------------------------------- discovery
-
-def image_suffixes() -> frozenset[str]:
-    """File name endings of the formats the loader reads (``.png``, ``.jpg``, ...)."""
-    from PIL import Image as PILImage
-
-    from .images import FORMATS
-
-    return frozenset(ext for ext, fmt in PILImage.registered_extensions().items() if fmt in FORMATS)
-
-
-def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
-         recursive: bool = True, force: bool = False) -> Plan:
-    """Find the images among ``inputs`` (folders, glob patterns, files) and where their outputs go.
-
-    Folders are walked (symlinks followed, each folder once, the output folder left out); files that
-    are not images by their name are skipped. A file named explicitly is always tried. The same file
-    reached twice is taken once. The output folder may lie inside an input folder only with ``force``.
-    """
-    from .pipeline import output_paths
-
-    out = Path(os.path.abspath(out_root))
-    result = Plan(out)
-    suffixes = image_suffixes()
-    found: list[tuple[Path, str]] = []  # (file, name relative to its root)
-    for spec in inputs:
-        found.extend(_expand(str(spec), out, recursive=recursive, force=force, plan=result,
-                             suffixes=suffixes))
-    check_writable(out)
-    seen_files: set[tuple[int, int]] = set()
-    names: dict[str, str] = {}
-    outputs: dict[Path, str] = {}
-    sources: set[Path] = set()
-    jobs: list[tuple[Path, str]] = []
-    for path, name in found:
-        try:
-            st = path.stat()
-        except OSError as exc:
-            result.rows.append(mf.problem_row(name, "failed", f"cannot read: {exc.strerror}", str(path)))
-            continue
-        if (st.st_dev, st.st_ino) in seen_files:
-            result.duplicates += 1
-            continue
-        seen_files.add((st.st_dev, st.st_ino))
-        if name in names:
-            raise InputError(f"{names[name]} and {path} would both be written as {name}: "
-                             "give their common folder instead")
-        names[name] = str(path)
-        sources.add(path.resolve())
-        jobs.append((path, name))
-    for path, name in jobs:
-        job = Job(os.path.abspath(path), name, str(out))
-        packed = output_paths(path, job.out_dir)[0]
-        if packed in outputs:
-            result.rows.append(mf.problem_row(
-                name, "failed", f"its output {packed.name} is also the output of {outputs[packed]}",
-                str(path)))
-        elif any(p.resolve() in sources for p in output_paths(path, job.out_dir)):
-            result.rows.append(mf.problem_row(name, "failed", "an output would overwrite an input",
-                                              str(path)))
-        else:
-            outputs[packed] = name
-            result.jobs.append(job)
-    if not result.jobs and not result.rows:
-        raise InputError("no images found in " + ", ".join(map(str, inputs)))
-    return result
-
-
-def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
-            suffixes: frozenset[str]) -> list[tuple[Path, str]]:
-    path = Path(spec)
-    if path.is_dir():
-        root = Path(os.path.abspath(path))
-        if (out == root or root in out.parents) and not force:
-            raise OutputError(f"output folder {out} is inside the input folder {spec} "
-                              "(use --force to allow it)")
-        files = _walk(root, out, recursive=recursive, plan=plan)
-    elif path.exists():
-        return [(path, path.name)]
-    elif glob.has_magic(spec):
-        root = Path(os.path.abspath(_glob_root(spec)))
-        files = sorted(Path(os.path.abspath(p)) for p in glob.glob(spec, recursive=True)
-                       if os.path.isfile(p))
-        files = [f for f in files if out not in f.parents]
-        if not files:
-            raise InputError(f"no file matches {spec!r}")
-    else:
-        raise InputError(f"{spec}: no such file or folder")
-    images = []
-    for f in files:
-        name = f.relative_to(root).as_posix()
-        if f.suffix.lower() in suffixes:
-            images.append((f, name))
-        else:
-            plan.rows.append(mf.problem_row(name, "skipped", "not an image file", str(f)))
-    return images
-
-
-def _glob_root(pattern: str) -> str:
-    """The leading part of ``pattern`` without wildcards: the folder names are relative to."""
-    parts = Path(pattern).parts
-    fixed = []
-    for part in parts[:-1]:
-        if glob.has_magic(part):
-            break
-        fixed.append(part)
-    return str(Path(*fixed)) if fixed else "."
-
-
-def _walk(root: Path, out: Path, *, recursive: bool, plan: Plan) -> list[Path]:
-    """Files below ``root`` in sorted order, each folder visited once (symlink loops), ``out`` left out."""
-    files: list[Path] = []
-    visited: set[tuple[int, int]] = set()
-
-    def unreadable(exc: OSError) -> None:
-        plan.rows.append(mf.problem_row(
-            Path(exc.filename).relative_to(root).as_posix() + "/", "skipped",
-            f"folder not readable: {exc.strerror}", exc.filename))
-
-    for folder, dirs, names in os.walk(root, followlinks=True, onerror=unreadable):
-        st = os.stat(folder)
-        if (st.st_dev, st.st_ino) in visited:
-            dirs[:] = []
-            continue
-        visited.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if recursive and Path(folder, d) != out)
-        files.extend(Path(folder, n) for n in sorted(names) if os.path.isfile(os.path.join(folder, n)))
-    return files
 
 
 # ------------------------------------------------------------------------------------------- one job
@@ -235,130 +75,6 @@ def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | N
     stats = color_stats(np.ascontiguousarray(image.pixels[..., :3]))
     c = stats.colors.astype(np.int32)
     return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2], stats.counts.astype(np.int64)
-
-
-# --------------------------------------------------------------------------------------- executors
-
-_stop: Any = None  # in a local worker: the event the parent sets on Ctrl-C
-
-
-def _init_worker(stop: Any) -> None:
-    """Local worker start-up: one Numba thread, Ctrl-C only while a job runs."""
-    global _stop
-    os.environ["NUMBA_NUM_THREADS"] = "1"
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _stop = stop
-
-
-def _interrupt_once(signum: int, frame: Any) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the clean-up
-    raise KeyboardInterrupt
-
-
-def _local_call(fn: Callable, job: Job, settings: Settings) -> Any:
-    """Run ``fn(job, settings)`` in a worker; a Ctrl-C (or the stop event) gives ``INTERRUPTED``."""
-    if _stop.is_set():
-        return INTERRUPTED
-    signal.signal(signal.SIGINT, _interrupt_once)
-    try:
-        return fn(job, settings)
-    except KeyboardInterrupt:
-        return INTERRUPTED
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-class _InProcess:
-    """``--jobs 1``: the jobs in this process, one after another, on one Numba thread."""
-
-    def run(self, fn: Callable, jobs: Sequence[Job], settings: Settings,
-            done: Callable[[Job, Any], None]) -> None:
-        import numba
-
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
-        try:
-            for job in jobs:
-                done(job, fn(job, settings))
-        finally:
-            numba.set_num_threads(threads)
-
-    def close(self) -> None:
-        pass
-
-
-class _Processes:
-    """``--jobs N``: N spawned worker processes."""
-
-    def __init__(self, n: int) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.stop = ctx.Event()
-        self.pool = futures.ProcessPoolExecutor(n, mp_context=ctx, initializer=_init_worker,
-                                                initargs=(self.stop,))
-
-    def run(self, fn: Callable, jobs: Sequence[Job], settings: Settings,
-            done: Callable[[Job, Any], None]) -> None:
-        pending = {self.pool.submit(_local_call, fn, job, settings): job for job in jobs}
-        try:
-            for fut in futures.as_completed(pending):
-                done(pending.pop(fut), fut.result())
-        except KeyboardInterrupt:
-            self.stop.set()
-            for fut in pending:
-                fut.cancel()
-            for child in multiprocessing.active_children():
-                os.kill(child.pid, signal.SIGINT)
-            futures.wait(pending)
-            for fut, job in pending.items():  # jobs that finished while we stopped are kept
-                if not fut.cancelled() and fut.exception() is None and fut.result() != INTERRUPTED:
-                    done(job, fut.result())
-            raise
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-class _Dask:
-    """``--scheduler ADDRESS``: the jobs as tasks on a Dask distributed cluster (shared storage)."""
-
-    def __init__(self, address: str) -> None:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise ParameterError("--scheduler needs Dask: pip install 'quantize[dask]'") from None
-        try:
-            self.client = Client(address, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ParameterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-
-    def run(self, fn: Callable, jobs: Sequence[Job], settings: Settings,
-            done: Callable[[Job, Any], None]) -> None:
-        from distributed import as_completed
-
-        pending = {self.client.submit(fn, job, settings, pure=False): job for job in jobs}
-        try:
-            for fut in as_completed(list(pending)):
-                done(pending.pop(fut), fut.result())
-        except KeyboardInterrupt:
-            self.client.cancel(list(pending))
-            raise
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def _executor(jobs: int, scheduler: str | None, n_jobs: int) -> Any:
-    if scheduler:
-        return _Dask(scheduler)
-    if jobs < 1:
-        raise ParameterError(f"--jobs must be at least 1, got {jobs}")
-    n = min(jobs, n_jobs)
-    return _Processes(n) if n > 1 else _InProcess()
-
-
-def default_jobs() -> int:
-    """The number of cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 # ----------------------------------------------------------------------------------- shared palette
@@ -454,7 +170,7 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     if previous is not None and not (resume or settings.force):
         raise OutputError(f"{out} already holds a batch ({mf.JSON_NAME}): use --resume to continue "
                           "it or --force to redo it")
-    executor = _executor(jobs or default_jobs(), scheduler, len(the_plan.jobs))
+    executor = make_executor(jobs or default_jobs(), scheduler, len(the_plan.jobs))
     try:
         settings, palette_files = _with_palette(settings, executor, the_plan, resume=resume,
                                                 shared=shared_palette, palette_from=palette_from,
@@ -526,4 +242,3 @@ def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan
     wanted = {j.name for j in the_plan.jobs}
     return {r["path"]: r for r in previous["rows"]
             if r["path"] in wanted and mf.outputs_intact(r, the_plan.out_root)}
-

@@ -15,7 +15,8 @@ from PIL import Image
 
 from conftest import make_photo
 from quantize import container, manifest
-from quantize.batch import Settings, plan, run_batch
+from quantize.batch import Settings, run_batch
+from quantize.discovery import plan
 from quantize.cli import cli
 from quantize.errors import InputError, OutputError, ParameterError
 from quantize.fitting import FitOptions
@@ -176,14 +177,16 @@ def test_resume_redoes_only_missing_or_changed_outputs(tmp_path):
 
 def test_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch):
     src = make_tree(tmp_path / "in", n=2)
-    real_replace = os.replace
+    def full_disk(real):
+        def move(a, b, **kwargs):
+            if str(b).endswith(".qnt"):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return real(a, b, **kwargs)
+        return move
 
-    def full(a, b):
-        if str(b).endswith(".qnt"):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_replace(a, b)
-
-    monkeypatch.setattr(os, "replace", full)
+    # a file is moved into place by os.replace (with --force) or os.link (without)
+    monkeypatch.setattr(os, "replace", full_disk(os.replace))
+    monkeypatch.setattr(os, "link", full_disk(os.link))
     result = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
     rows = result.manifest.rows
     assert all("No space left on device" in rows[n]["error"] for n in ("p0.png", "sub/p1.png"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -77,6 +78,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, previe
         preview=preview, force=force, allow_huge=allow_huge)
     progress = Progress()
     progress.enabled &= not quiet
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the batch stops its workers itself
     try:
         result = run_batch(inputs, out_dir, settings=settings, recursive=not no_recursive, jobs=jobs,
                            resume=resume, shared_palette=shared_palette, palette_from=palette_from,
