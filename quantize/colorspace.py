@@ -1,7 +1,8 @@
 """Colour conversions, in one place: sRGB <-> linear RGB <-> CIE XYZ/Lab (D65) and OKLab/OKLCH.
 
 All functions are vectorised over leading axes; the last axis holds the three components.
-sRGB and linear RGB are floats in [0, 1].
+sRGB and linear RGB are floats in [0, 1]. :func:`encode` and :func:`decode` take 8-bit colours to
+the working spaces of the palette fit (``SPACES``) and back.
 """
 
 from __future__ import annotations
@@ -96,3 +97,86 @@ def oklab_to_oklch(oklab: np.ndarray) -> np.ndarray:
 def to_srgb8(srgb: np.ndarray) -> np.ndarray:
     """sRGB floats in [0, 1] -> uint8, rounded to nearest and clipped to the gamut."""
     return np.clip(np.rint(np.asarray(srgb, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+
+
+# ------------------------------------------------------------------ working spaces of the palette fit
+
+SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
+# rgb+lab: sRGB (0..255) beside CIELAB times this weight, so squared distances add RGB error and
+# (weighted) ΔE76²; the mix trades a little PSNR for much lower CIEDE2000 (docs/QUALITY.md).
+LAB_WEIGHT = 1.0
+_LINEAR_LUT = srgb_to_linear(np.arange(256) / 255.0)  # 8-bit sRGB -> linear, per channel
+# Scales that put every space's coordinates in roughly 0..100-255 (rgb stays 0..255 exactly).
+_LINEAR_SCALE = 255.0
+_OKLAB_SCALE = 100.0
+
+
+def _srgb255_to_space(rgb: np.ndarray, space: str) -> np.ndarray:
+    """(n, 3) sRGB in 0..255 (uint8: exact table look-up; floats: the transfer curve) -> ``space``."""
+    if space == "rgb":
+        return rgb.astype(np.float64)
+    linear = _LINEAR_LUT[rgb] if rgb.dtype == np.uint8 else srgb_to_linear(rgb / 255.0)
+    if space == "linear":
+        return linear * _LINEAR_SCALE
+    if space == "oklab":
+        return linear_to_oklab(linear) * _OKLAB_SCALE
+    if space == "lab":
+        return linear_to_lab(linear)
+    if space == "rgb+lab":
+        return np.hstack([rgb.astype(np.float64), LAB_WEIGHT * linear_to_lab(linear)])
+    raise ValueError(f"unknown colour space {space!r} (choose from {', '.join(SPACES)})")
+
+
+def _space_to_srgb255(points: np.ndarray, space: str) -> np.ndarray:
+    """(n, 3) ``space`` coordinates -> sRGB floats in 0..255, clipped to the gamut."""
+    if space in ("rgb", "rgb+lab"):
+        return np.clip(points[:, :3], 0.0, 255.0)  # rgb+lab: a centre's RGB is its cluster's mean
+    if space == "linear":
+        linear = points / _LINEAR_SCALE
+    elif space == "oklab":
+        linear = oklab_to_linear(points / _OKLAB_SCALE)
+    elif space == "lab":
+        linear = lab_to_linear(points)
+    else:
+        raise ValueError(f"unknown colour space {space!r} (choose from {', '.join(SPACES)})")
+    return linear_to_srgb(linear) * 255.0
+
+
+def dims(space: str) -> int:
+    """Coordinates of one opaque colour in ``space``."""
+    return 6 if space == "rgb+lab" else 3
+
+
+def encode(colors: np.ndarray, space: str) -> np.ndarray:
+    """8-bit sRGB(A) colours (n, 3|4) -> float64 points in ``space``: (n, d), or (n, 2d) with alpha
+    (d = :func:`dims`).
+
+    A colour with alpha is the pair (composited over black, composited over white), each in
+    ``space``: squared distances then judge a colour over both backgrounds, and every fully
+    transparent colour is one point whatever its RGB. Opaque pixels of RGBA images are points
+    whose halves are equal.
+    """
+    colors = np.asarray(colors)
+    if colors.shape[-1] == 3:
+        return _srgb255_to_space(colors.reshape(-1, 3), space)
+    alpha = colors[:, 3:].astype(np.float64) / 255.0
+    over_black = colors[:, :3] * alpha
+    over_white = over_black + 255.0 * (1.0 - alpha)
+    return np.hstack([_srgb255_to_space(over_black, space), _srgb255_to_space(over_white, space)])
+
+
+def decode(points: np.ndarray, space: str) -> np.ndarray:
+    """Points of ``space`` (n, d|2d) -> sRGB(A) floats in 0..255 (n, 3|4), clipped to the gamut.
+
+    For (n, 2d) points (see :func:`encode`), alpha is 255 minus the mean gap between the white and
+    the black composite, and the colour is the black composite un-premultiplied."""
+    points = np.asarray(points, dtype=np.float64)
+    d = dims(space)
+    if points.shape[-1] == d:
+        return _space_to_srgb255(points, space)
+    black = _space_to_srgb255(points[:, :d], space)
+    white = _space_to_srgb255(points[:, d:], space)
+    alpha = np.clip(255.0 - (white - black).mean(axis=1), 0.0, 255.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rgb = np.where(alpha[:, None] > 0, black * 255.0 / alpha[:, None], 0.0)
+    return np.column_stack([np.clip(rgb, 0.0, 255.0), alpha])

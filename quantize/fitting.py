@@ -8,15 +8,20 @@ it keeps 32 cells per centre, as seeding costs most at its start) and the best q
 are refined on the distinct colours. Seeding tries more candidates per centre than scikit-learn
 at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
 more starts, within a work budget (local minima matter most at small K).
+
+The fit runs in ``FitOptions.space`` (see :mod:`quantize.colorspace`): the weighted points are
+converted once, the centres converted back to sRGB(A) at the end. Fully transparent pixels get one
+palette entry of their own and do not pull the other centres.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .colorstats import ColorStats, binned_points, sampled_points
+from .colorspace import decode, encode
+from .colorstats import ColorStats, binned_points, sampled_pixels
 from .kmeans import kmeans, kmeans_starts, lloyd, tolerance
 
 COARSE_MIN_COLORS = 1 << 17  # fewer distinct colours than this are fitted directly
@@ -27,12 +32,14 @@ SEED_POINTS_PER_CENTER = 32
 START_BUDGET = 16_000_000  # extra starts while their (points x centres) work stays within this
 MAX_STARTS = 32
 MAX_SEED_TRIALS = 32  # k-means++ candidates per centre: K / 8 within [2 + ln K, this]
+DEFAULT_SPACE = "rgb"
 LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
 
 
 @dataclass(frozen=True)
 class FitOptions:
-    """How to fit: K, restarts, iteration cap, relative tolerance, seed, optional pixel sample."""
+    """How to fit: K, restarts, iteration cap, relative tolerance, seed, optional pixel sample,
+    and the colour space the centres are fitted (and pixels mapped) in."""
 
     k: int = 64
     n_init: int = 1
@@ -40,11 +47,12 @@ class FitOptions:
     tol: float = 1e-4
     seed: int = 0
     sample: int | None = None
+    space: str = DEFAULT_SPACE
 
 
 @dataclass(frozen=True)
 class PaletteFit:
-    """The fitted centres (float, K x C) and the Lloyd iterations spent."""
+    """The fitted centres (sRGB(A) floats in 0..255, K x C) and the Lloyd iterations spent."""
 
     centers: np.ndarray
     n_iter: int
@@ -54,21 +62,38 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
     """Fit ``options.k`` centres to the image; an image with at most K colours gets exactly them.
 
     At least ``options.n_init`` starts; more while they are cheap (see ``START_BUDGET``)."""
-    k = options.k
-    if stats.n_colors <= k:
+    if stats.n_colors <= options.k:
         return PaletteFit(stats.colors.astype(np.float64), 0)
+    if stats.transparent_row is None or options.k == 1:
+        return _fit(pixels, stats, options)
+    # One entry for the fully transparent pixels; the other K - 1 fitted to the rest.
+    fit = _fit(pixels, stats.without_transparent(), replace(options, k=options.k - 1))
+    return PaletteFit(np.vstack([np.zeros((1, 4)), fit.centers]), fit.n_iter)
+
+
+def _fit(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
+    """:func:`fit_palette` in ``options.space``, centres converted back to sRGB(A)."""
+    fit = _fit_points(pixels, stats, options)
+    return PaletteFit(decode(fit.centers, options.space), fit.n_iter)
+
+
+def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
+    k = options.k
     if options.sample:
-        X, w = sampled_points(pixels, options.sample, options.seed)
-        fit = kmeans(X, w, k, n_init=options.n_init, max_iter=options.max_iter,
-                     tol=options.tol, seed=options.seed)
+        sample = sampled_pixels(pixels, options.sample, options.seed)
+        if sample.shape[1] == 4 and sample[:, 3].any():
+            sample = sample[sample[:, 3] > 0]  # fully transparent pixels have their own entry
+        X = encode(sample, options.space)
+        fit = kmeans(X, np.ones(len(X)), min(k, len(X)), n_init=options.n_init,
+                     max_iter=options.max_iter, tol=options.tol, seed=options.seed)
         return PaletteFit(fit.centers, fit.n_iter)
-    X, w = stats.points()
+    X, w = stats.points(options.space)
     coarse_X, coarse_w, seed_points = X, w, None
-    coarse = (_grid(stats, POINTS_PER_CENTER * k, COARSE_BITS)
+    coarse = (_grid(stats, X, POINTS_PER_CENTER * k, COARSE_BITS)
               if len(X) >= max(COARSE_MIN_COLORS, 2 * POINTS_PER_CENTER * k) else None)
     if coarse is not None:
         bits, coarse_X, coarse_w = coarse
-        seed_grid = _grid(stats, SEED_POINTS_PER_CENTER * k, range(SEED_MIN_BITS, bits))
+        seed_grid = _grid(stats, X, SEED_POINTS_PER_CENTER * k, range(SEED_MIN_BITS, bits))
         seed_points = None if seed_grid is None else seed_grid[1:]
     refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
     n_starts = max(options.n_init,
@@ -86,12 +111,12 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
     return PaletteFit(fine.centers, coarse_iter + fine.n_iter)
 
 
-def _grid(stats: ColorStats, min_cells: int,
+def _grid(stats: ColorStats, X: np.ndarray, min_cells: int,
           bits_options) -> tuple[int, np.ndarray, np.ndarray] | None:
-    """The coarsest grid (bits, points, weights) among ``bits_options`` (ascending) with at least
-    ``min_cells`` occupied cells and at most half as many as there are distinct colours."""
+    """The coarsest grid (bits, mean points of X, weights) among ``bits_options`` (ascending) with
+    at least ``min_cells`` occupied cells and at most half as many as there are distinct colours."""
     for bits in bits_options:
-        points, weights = binned_points(stats, bits)
+        points, weights = binned_points(stats, bits, X)
         if 2 * len(points) > stats.n_colors:
             return None
         if len(points) >= min_cells:

@@ -16,6 +16,8 @@ import numpy as np
 
 from . import container
 from .colorstats import ColorStats
+from .colorspace import SPACES
+from .dither import DITHERS
 from .errors import ParameterError
 from .fitting import FitOptions
 from .images import Image, display_name
@@ -29,6 +31,8 @@ class CompressOptions:
 
     fit: FitOptions = field(default_factory=FitOptions)
     palette: np.ndarray | None = None  # map to this palette instead of fitting one
+    dither: str = "none"  # none, fs (Floyd–Steinberg), fs-edge (not across edges) or ordered
+    dither_strength: float = 1.0
     codec: str = container.DEFAULT_CODEC
     delta_e_samples: int = 200_000
 
@@ -43,6 +47,12 @@ class CompressOptions:
             raise ParameterError(f"--tol must be >= 0, got {f.tol}")
         if f.sample is not None and f.sample < 1:
             raise ParameterError(f"--sample must be at least 1, got {f.sample}")
+        if f.space not in SPACES:
+            raise ParameterError(f"unknown colour space {f.space!r} (choose from {', '.join(SPACES)})")
+        if self.dither not in DITHERS:
+            raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
+        if not 0 <= self.dither_strength <= 1:
+            raise ParameterError(f"--dither-strength must be between 0 and 1, got {self.dither_strength}")
         if self.codec not in container.CODECS:
             raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(container.CODECS)})")
         return self
@@ -72,6 +82,9 @@ class Result:
     packed_file_bytes: int | None = None
     preview_file: str | None = None
     preview_bytes: int | None = None
+    space: str = "rgb"
+    dither: str = "none"
+    transparent_pixels: int = 0
 
     @property
     def k_used(self) -> int:
@@ -121,7 +134,8 @@ class Result:
             "preview_file": self.preview_file, "preview_bytes": self.preview_bytes,
             "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,
             "delta_e": round(self.delta_e, 6), "inertia": round(self.inertia, 3),
-            "n_iter": self.n_iter,
+            "n_iter": self.n_iter, "space": self.space, "dither": self.dither,
+            "transparent_pixels": self.transparent_pixels,
             "palette": ["#" + bytes(c).hex() for c in self.palette],
             "notes": list(self.notes),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
@@ -162,15 +176,17 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
     ``stats`` (the image's :func:`~quantize.colorstats.color_stats`) may be passed in when several
     fits share one image, as a sweep does.
     """
-    from .colorstats import color_stats
+    from .colorstats import clear_transparent, color_stats
+    from .dither import dither_pixels
     from .fitting import fit_palette, to_palette
     from .mapping import map_pixels
     from .metrics import mean_delta_e, mse, psnr
 
     options = options.validated()
     clock = clock or _Clock()
-    pixels = image.pixels
+    space = options.fit.space
     with clock.stage("stats"):
+        pixels = clear_transparent(image.pixels)  # hidden RGB is neither fitted nor measured
         stats = stats if stats is not None else color_stats(pixels)
     with clock.stage("fit"):
         if options.palette is not None:
@@ -179,9 +195,11 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     with clock.stage("map"):
-        indices = map_pixels(pixels, stats, palette)
+        indices = (map_pixels(pixels, stats, palette, space) if options.dither == "none" else
+                   dither_pixels(pixels, stats, palette, space, options.dither,
+                                 options.dither_strength))
         palette, indices = _drop_unused(palette, indices)
-    n_colors = stats.n_colors
+    n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats  # frees the colour table (64 MB for RGB) before the metrics, unless the caller holds it
     with clock.stage("metrics"):
         error = mse(pixels, palette, indices)
@@ -191,7 +209,12 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
         palette=palette, indices=indices, n_colors=n_colors, mse=error,
         psnr=psnr(error, image.channels), delta_e=delta_e, n_iter=n_iter, codec=options.codec,
         seconds=clock.seconds, input=display_name(image.source) if image.source else None,
-        input_bytes=image.file_bytes, notes=image.notes)
+        input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent),
+        space=space, dither=options.dither, transparent_pixels=transparent)
+
+
+def _transparency_note(n: int) -> tuple[str, ...]:
+    return (f"{n:,} fully transparent pixels share one palette entry",) if n else ()
 
 
 def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from quantize.colorspace import encode
 from quantize.colorstats import color_stats
 from quantize.mapping import index_dtype, map_pixels, nearest_indices
 
@@ -29,13 +30,14 @@ def test_nearest_indices_equals_brute_force_with_ties(k: int) -> None:
 
 
 def test_map_pixels_rgb_and_rgba() -> None:
+    """Nearest in RGB; with alpha, nearest over both black and white (see colorspace.encode)."""
     rng = np.random.default_rng(0)
     for channels in (3, 4):
         pixels = rng.integers(0, 256, (37, 23, channels), dtype=np.uint8)
         palette = rng.integers(0, 256, (300, channels), dtype=np.uint8)
         got = map_pixels(pixels, color_stats(pixels), palette)
         assert got.dtype == np.uint16 and got.shape == (37, 23)
-        want = brute_nearest(pixels.reshape(-1, channels), palette.astype(np.float64))
+        want = brute_nearest(encode(pixels.reshape(-1, channels), "rgb"), encode(palette, "rgb"))
         np.testing.assert_array_equal(got.ravel(), want)
 
 
