@@ -1,0 +1,270 @@
+"""``quantize palette`` and the palette options of ``compress``, end to end through the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from quantize import container
+from quantize.cli import main
+from quantize.cli import palette as palette_cli
+from quantize.fitting import FitOptions
+from quantize.palettes import FORMATS, SORT_KEYS, Palette, read_palette, sort_palette, write_palette
+
+from conftest import make_photo
+
+PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ("--sample", "5000")  # a fit on 5,000 pixels with one start: the tests run in seconds
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    """``quantize ARGS`` in this process: exit code, stdout, stderr."""
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def swatch_lines(out: str) -> list[tuple[str, float]]:
+    """(hex, share) from the printed swatches."""
+    return [(line.split()[0], float(line.split()[1].rstrip("%")) / 100) for line in out.splitlines()]
+
+
+def one_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("quantize: error: "), err
+    return lines[0]
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def same_colors(a: np.ndarray, b: np.ndarray) -> bool:
+    return sorted(map(tuple, a.tolist())) == sorted(map(tuple, b.tolist()))
+
+
+def test_cli_lists_match_the_library():
+    assert palette_cli.SORT_KEYS == SORT_KEYS
+    assert palette_cli.FORMAT_NAMES == tuple(FORMATS)
+
+
+def test_palette_prints_swatches_hex_and_share(capsys, tmp_path):
+    image = tmp_path / "parrots.png"
+    image.write_bytes(PARROTS.read_bytes())
+    code, out, err = run(capsys, "palette", *FAST, image, "-k", "8")
+    assert code == 0, err
+    rows = swatch_lines(out)
+    assert len(rows) == 8 and "\x1b[" not in out  # no colour codes when stdout is not a terminal
+    assert all(len(h) == 7 and h.startswith("#") for h, _ in rows)
+    shares = [s for _, s in rows]
+    assert shares == sorted(shares, reverse=True) and sum(shares) == pytest.approx(1, abs=0.01)
+    assert files_in(tmp_path) == ["parrots.png"]  # without -f nothing is written
+
+
+def test_palette_writes_design_formats_that_read_back(capsys, tmp_path):
+    out_dir = tmp_path / "palettes"
+    code, out, err = run(capsys, "palette", *FAST, PARROTS, "-k", "8", "-f", "gpl,ase,aco,act", "-o", out_dir)
+    assert code == 0, err
+    assert files_in(out_dir) == ["parrots.aco", "parrots.act", "parrots.ase", "parrots.gpl"]
+    rows = swatch_lines(out)
+    printed = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h, _ in rows])
+    for name in files_in(out_dir):
+        palette = read_palette(out_dir / name)
+        np.testing.assert_array_equal(palette.rgb, printed, err_msg=name)  # same colours, same order
+    gpl = read_palette(out_dir / "parrots.gpl")
+    assert gpl.title == "parrots"
+    np.testing.assert_allclose(gpl.shares, [s for _, s in rows], atol=0.0006)
+    assert err.count("quantize: note: wrote ") == 4
+
+
+def test_palette_web_formats_sorted_by_hue_with_names(capsys, tmp_path):
+    code, out, err = run(capsys, "palette", *FAST, PARROTS, "-k", "12", "-f", "css,scss,tailwind,json",
+                         "--sort", "hue", "--names", "-o", tmp_path)
+    assert code == 0, err
+    assert files_in(tmp_path) == ["parrots.css", "parrots.json", "parrots.scss", "parrots.theme.css"]
+    doc = json.loads((tmp_path / "parrots.json").read_text())
+    colors = doc["colors"]
+    assert len(colors) == 12 and all(c["name"] and "share" in c for c in colors)
+    palette = read_palette(tmp_path / "parrots.json")
+    np.testing.assert_array_equal(sort_palette(palette, "hue").colors, palette.colors)  # hue order
+    assert [line.split(None, 2)[2] for line in out.splitlines()] == list(palette.names)
+    for name in ("parrots.css", "parrots.scss", "parrots.theme.css"):
+        np.testing.assert_array_equal(read_palette(tmp_path / name).rgb, palette.rgb, err_msg=name)
+
+
+def test_palette_json_is_the_json_format_and_default_folder_is_beside_the_input(capsys, photo_path):
+    code, out, err = run(capsys, "palette", *FAST, photo_path, "-k", "5", "--json", "-f", "json", "--sort",
+                         "lightness")
+    assert code == 0, err
+    assert out == (photo_path.parent / "photo.json").read_text()
+    lightness = [c["oklch"][0] for c in json.loads(out)["colors"]]
+    assert lightness == sorted(lightness)
+
+
+def test_palette_leaves_out_fully_transparent_pixels_unless_asked(capsys, tmp_path):
+    rgba = np.dstack([make_photo(), np.full((48, 64), 255, np.uint8)])
+    rgba[:, :32] = (17, 200, 99, 0)  # the left half fully transparent, with some hidden colour
+    path = tmp_path / "logo.png"
+    Image.fromarray(rgba).save(path)
+    code, out, err = run(capsys, "palette", *FAST, path, "-k", "4", "--json")
+    assert code == 0, err
+    colors = json.loads(out)["colors"]
+    assert len(colors) == 4 and all("alpha" not in c for c in colors)  # all K colours are visible
+    assert sum(c["share"] for c in colors) == pytest.approx(1)
+    assert "1,536 fully transparent pixels (50.0%) left out of the palette" in err
+    code, out, err = run(capsys, "palette", *FAST, path, "-k", "4", "--json", "--keep-transparent")
+    assert code == 0, err
+    colors = json.loads(out)["colors"]
+    assert len(colors) == 5 and colors[0]["hex"] == "#00000000" and colors[0]["share"] == 0.5
+    assert [c["alpha"] for c in colors] == [0, 1, 1, 1, 1]
+
+
+def test_compress_exports_the_packed_palette(capsys, tmp_path):
+    out_dir = tmp_path / "out"
+    code, out, err = run(capsys, "compress", PARROTS, "-k", "64", "-o", out_dir, "--export-palette",
+                         "gpl,ase")
+    assert code == 0, err
+    assert files_in(out_dir) == ["parrots.ase", "parrots.gpl", "parrots.preview.png", "parrots.qnt"]
+    packed = container.load(out_dir / "parrots.qnt")
+    shares = np.bincount(packed.indices.ravel(), minlength=len(packed.palette)) / packed.indices.size
+    order = np.argsort(-shares, kind="stable")
+    for name in ("parrots.gpl", "parrots.ase"):
+        palette = read_palette(out_dir / name)
+        np.testing.assert_array_equal(palette.rgb, packed.palette[order], err_msg=name)
+    np.testing.assert_allclose(read_palette(out_dir / "parrots.gpl").shares, shares[order], atol=0.0006)
+    assert "wrote " in err and "out/parrots.gpl" in err
+
+
+def test_compress_maps_to_a_fixed_palette(capsys, tmp_path):
+    brand = np.array([[230, 57, 70], [241, 250, 238], [168, 218, 220], [69, 123, 157], [29, 53, 87]])
+    brand_file = write_palette(Palette(brand, names=("red", "white", "mint", "blue", "navy")),
+                               tmp_path / "brand.ase")
+    out_dir = tmp_path / "out"
+    code, out, err = run(capsys, "compress", PARROTS, "--palette", brand_file, "-k", "64", "-o", out_dir,
+                         "--json")
+    assert code == 0, err
+    assert "-k ignored" in err
+    report = json.loads(out)
+    assert report["k"] == 5 and report["n_iter"] == 0
+    preview = np.asarray(Image.open(out_dir / "parrots.preview.png").convert("RGB")).reshape(-1, 3)
+    used = np.unique(preview, axis=0)
+    assert len(used) >= 3 and all(any((c == b).all() for b in brand) for c in used)
+
+
+@pytest.mark.skipif("locked" not in FitOptions.__dataclass_fields__,
+                    reason="FitOptions.locked (fit around fixed colours) is not there yet")
+def test_compress_lock_keeps_the_locked_colours(capsys, tmp_path):
+    locked = np.array([[255, 0, 255], [0, 255, 0]])
+    lock_file = write_palette(Palette(locked), tmp_path / "brand.gpl")
+    code, out, err = run(capsys, "compress", PARROTS, *FAST, "-k", "32", "--lock", lock_file, "-o", tmp_path,
+                         "--no-preview")
+    assert code == 0, err
+    palette = container.load(tmp_path / "parrots.qnt").palette
+    assert len(palette) <= 32 and all(any((c == p).all() for p in palette) for c in locked)
+
+
+@pytest.mark.parametrize("args", [
+    ("palette", "{img}", "-f", "gpl,photoshop"),
+    ("compress", "{img}", "--export-palette", "gpl,photoshop"),
+])
+def test_unknown_format_is_one_line_listing_the_valid_names(capsys, photo_path, tmp_path, args):
+    out_dir = tmp_path / "out"
+    code, _, err = run(capsys, *[a.format(img=photo_path) for a in args], "-o", out_dir)
+    assert code == 2
+    assert "unknown palette format 'photoshop'; choose from gpl, ase, aco, act" in one_error(err)
+    assert not out_dir.exists()
+
+
+def test_malformed_or_missing_palette_file_names_it_and_writes_nothing(capsys, photo_path, tmp_path):
+    bad = tmp_path / "brand.gpl"
+    bad.write_text("GIMP Palette\n300 0 0 red\n")
+    out_dir = tmp_path / "out"
+    code, _, err = run(capsys, "compress", photo_path, "--palette", bad, "-o", out_dir)
+    assert code == 4 and str(bad) in one_error(err)
+    code, _, err = run(capsys, "compress", photo_path, "--palette", tmp_path / "nope.ase", "-o", out_dir)
+    assert code == 3 and "nope.ase does not exist" in one_error(err)
+    assert not out_dir.exists()
+
+
+def test_format_limits_fail_before_the_fit_unless_truncate(capsys, photo_path, tmp_path):
+    out_dir = tmp_path / "out"
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "-f", "gpl,act", "-o", out_dir)
+    assert code == 2
+    assert "act palettes hold at most 256 colours, this one has 300" in one_error(err)
+    code, _, err = run(capsys, "compress", photo_path, "-k", "40", "--export-palette", "procreate",
+                       "-o", out_dir)
+    assert code == 2 and "at most 30 colours" in one_error(err)
+    assert not out_dir.exists()
+    code, out, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "-f", "gpl,act", "--truncate",
+                         "-o", out_dir)
+    assert code == 0, err
+    assert len(read_palette(out_dir / "photo.act")) == 256 and len(read_palette(out_dir / "photo.gpl")) == 300
+
+
+def test_existing_outputs_need_force_and_nothing_is_written_without(capsys, photo_path, tmp_path):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "photo.ase").write_bytes(b"keep")
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-f", "gpl,ase", "-o", out_dir)
+    assert code == 5 and "photo.ase already exists (use --force" in one_error(err)
+    code, _, err = run(capsys, "compress", photo_path, *FAST, "-k", "4", "--export-palette", "gpl,ase",
+                       "-o", out_dir)
+    assert code == 5 and "photo.ase already exists" in one_error(err)
+    assert files_in(out_dir) == ["photo.ase"] and (out_dir / "photo.ase").read_bytes() == b"keep"
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-f", "gpl,ase", "-o", out_dir,
+                       "--force")
+    assert code == 0, err
+    assert len(read_palette(out_dir / "photo.ase")) == 4 and files_in(out_dir) == ["photo.ase", "photo.gpl"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--sort", "hue"), "--sort, --names and --truncate apply to --export-palette"),
+    (("--export-palette", "gpl", "--target-psnr", "30"), "cannot be combined with a target"),
+])
+def test_compress_palette_option_mistakes(capsys, photo_path, tmp_path, args, message):
+    code, _, err = run(capsys, "compress", photo_path, *args, "-o", tmp_path / "out")
+    assert code == 2 and message in one_error(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_swatches_are_coloured_blocks_on_a_terminal(photo_path):
+    """A real process whose stdout is a pseudo-terminal gets 24-bit ANSI blocks."""
+    import pty
+
+    main_fd, sub_fd = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "quantize", "palette", str(photo_path), "-k", "3", *FAST],
+                            stdout=sub_fd, stderr=subprocess.PIPE, cwd=ROOT)
+    os.close(sub_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the terminal closes when the process ends
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    os.close(main_fd)
+    # Numba's colorama writes a lone reset code at exit on a terminal
+    lines = [line for line in b"".join(chunks).decode().splitlines() if line != "\x1b[0m"]
+    assert len(lines) == 3 and all(line.startswith("\x1b[48;2;") for line in lines)
+
+
+def test_compress_export_as_a_user_runs_it(tmp_path, photo_path):
+    proc = subprocess.run([sys.executable, "-m", "quantize", "compress", str(photo_path), "-k", "6", *FAST,
+                           "-o", str(tmp_path / "out"), "--export-palette", "json,strip", "-q"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert files_in(tmp_path / "out") == ["photo.json", "photo.preview.png", "photo.qnt", "photo.strip.png"]
+    packed = container.load(tmp_path / "out" / "photo.qnt")
+    assert same_colors(read_palette(tmp_path / "out" / "photo.json").rgb, packed.palette)
