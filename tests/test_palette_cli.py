@@ -144,6 +144,21 @@ def test_compress_exports_the_packed_palette(capsys, tmp_path):
     assert "wrote " in err and "out/parrots.gpl" in err
 
 
+def test_compress_export_leaves_out_the_transparent_entry(capsys, tmp_path):
+    rgba = np.dstack([make_photo(), np.full((48, 64), 255, np.uint8)])
+    rgba[:, :32, 3] = 0
+    path = tmp_path / "logo.png"
+    Image.fromarray(rgba).save(path)
+    code, _, err = run(capsys, "compress", path, *FAST, "-k", "5", "--export-palette", "json", "-o", tmp_path)
+    assert code == 0, err
+    packed = container.load(tmp_path / "logo.qnt").palette
+    exported = read_palette(tmp_path / "logo.json")
+    assert (packed[:, 3] == 0).sum() == 1 and len(exported) == len(packed) - 1
+    assert same_colors(exported.rgb, packed[packed[:, 3] > 0, :3])
+    assert exported.shares.sum() == pytest.approx(1, abs=1e-5)
+    assert "the exported palettes leave out the fully transparent entry" in err
+
+
 def test_compress_maps_to_a_fixed_palette(capsys, tmp_path):
     brand = np.array([[230, 57, 70], [241, 250, 238], [168, 218, 220], [69, 123, 157], [29, 53, 87]])
     brand_file = write_palette(Palette(brand, names=("red", "white", "mint", "blue", "navy")),
