@@ -4,11 +4,18 @@ design tools; and the palette options ``compress`` shares."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import click
 
 from ..files import display_name
 from .options import fit_options, make_fit_options, note
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..palettes.extract import PaletteExport
+    from ..pipeline import Result
 
 # as quantize.palettes.SORT_KEYS and FORMATS, without importing numpy for --help (a test keeps them equal)
 SORT_KEYS = ("share", "hue", "lightness", "none")
@@ -34,7 +41,7 @@ def palette_options(func):
     return func
 
 
-def make_export(formats: str | None, sort: str | None, names: bool, truncate: bool):
+def make_export(formats: str | None, sort: str | None, names: bool, truncate: bool) -> PaletteExport:
     """The :class:`~quantize.palettes.extract.PaletteExport` of the options (format names checked)."""
     from ..palettes.extract import PaletteExport, parse_formats
 
@@ -81,7 +88,7 @@ def palette(input, k, n_init, max_iter, tol, seed, sample, formats, out_dir, sor
         click.echo(format_swatches(swatches, color=click.get_text_stream("stdout").isatty()))
 
 
-def fixed_palette(path: Path, quiet: bool):
+def fixed_palette(path: Path, quiet: bool) -> np.ndarray:
     """The colours of ``--palette FILE`` ((K, 3|4) uint8); fit options given with it are ignored, with
     a note."""
     from click.core import ParameterSource
@@ -101,7 +108,8 @@ def fixed_palette(path: Path, quiet: bool):
 _FIT_PARAMS = ("k", "n_init", "max_iter", "tol", "seed", "sample")  # the values of fit_options
 
 
-def palette_exports(input: Path, out_dir: Path | None, export, k: int, *, force: bool):
+def palette_exports(input: Path, out_dir: Path | None, export: PaletteExport, k: int, *, force: bool
+                    ) -> tuple[Callable[[Result], dict[Path, bytes]] | None, dict[Path, int]]:
     """For ``compress --export-palette``: the ``extra_outputs`` hook of
     :func:`~quantize.pipeline.compress_file` (None without formats), its targets checked now, before
     the fit; and a dict that receives the bytes written per file."""
@@ -115,7 +123,7 @@ def palette_exports(input: Path, out_dir: Path | None, export, k: int, *, force:
     check_writable(folder)
     export.check(folder, input.stem, k, force=force, protect=(input,))
 
-    def outputs(result) -> dict[Path, bytes]:
+    def outputs(result: Result) -> dict[Path, bytes]:
         files = export.result_outputs(result, folder, input.stem)
         sizes.update((path, len(data)) for path, data in files.items())
         return files
@@ -123,7 +131,7 @@ def palette_exports(input: Path, out_dir: Path | None, export, k: int, *, force:
     return outputs, sizes
 
 
-def written_notes(result, sizes: dict[Path, int]) -> list[str]:
+def written_notes(result: Result, sizes: dict[Path, int]) -> list[str]:
     """Notes on the palette files written from ``result``."""
     notes = [f"wrote {display_name(path)} ({size:,} B)" for path, size in sizes.items()]
     if sizes and result.channels == 4 and (result.palette[:, 3] == 0).any():
