@@ -32,7 +32,7 @@ SEED_POINTS_PER_CENTER = 32
 START_BUDGET = 16_000_000  # extra starts while their (points x centres) work stays within this
 MAX_STARTS = 32
 MAX_SEED_TRIALS = 32  # k-means++ candidates per centre: K / 8 within [2 + ln K, this]
-DEFAULT_SPACE = "rgb"
+DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
 LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
 
 
