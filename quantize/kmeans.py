@@ -10,9 +10,10 @@ from .kernels import kmeans as _k
 
 # Hamerly's half-gaps cost O(K^2) per iteration; past this K the point bounds alone pay better.
 _HALF_GAP_MAX_K = 2048
-# Yinyang groups: about this many centres per group, and at most this many bounds in all.
+# Yinyang groups: about this many centres per group, and at most this many (float32) group bounds
+# in all (64 MB; with labels and point bounds a Lloyd run keeps 16 + 4 x groups bytes per point).
 _GROUP_SIZE = 16
-_MAX_BOUNDS = 1 << 25
+_MAX_BOUNDS = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,17 @@ def tolerance(X: np.ndarray, tol: float) -> float:
 
 
 def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator,
-                    n_local_trials: int | None = None) -> np.ndarray:
-    """Indices of k seeds chosen by greedy k-means++ (the variant scikit-learn uses)."""
+                    n_local_trials: int | None = None,
+                    fixed: np.ndarray | None = None) -> np.ndarray:
+    """Indices of k seeds chosen by greedy k-means++ (the variant scikit-learn uses). With
+    ``fixed`` centres (L, d), 1 <= L < k, the k - L seeds that continue from them."""
     trials = n_local_trials or 2 + int(np.log(k))
+    if fixed is not None and len(fixed):
+        uniforms = rng.uniform(size=(k - len(fixed), trials))
+        return _k.kmeans_plusplus(X, w, np.ascontiguousarray(fixed, dtype=np.float64), uniforms)
     first = int(rng.choice(len(X), p=w / w.sum()))
     uniforms = rng.uniform(size=(k - 1, trials))
-    return _k.kmeans_plusplus(X, w, first, uniforms)
+    return np.concatenate(([first], _k.kmeans_plusplus(X, w, X[first:first + 1], uniforms)))
 
 
 def center_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
@@ -77,15 +83,15 @@ def center_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float,
-          axis: np.ndarray | None = None) -> KMeansFit:
-    """Lloyd iterations (with Yinyang bounds) from the given centres; ``tol`` is absolute.
-    ``axis`` is accepted for compatibility and unused."""
+          n_fixed: int = 0) -> KMeansFit:
+    """Lloyd iterations (with Yinyang bounds) from the given centres; ``tol`` is absolute. The
+    first ``n_fixed`` centres stay where they are (they are never moved nor relocated)."""
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     k = len(centers)
     n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
     group_of = center_groups(centers, n_groups)
     c, labels, inertia, n_iter = _k.lloyd(
-        X, w, centers, group_of, int(group_of.max()) + 1, max_iter, tol,
+        X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
         k <= _HALF_GAP_MAX_K)
     return KMeansFit(c, labels, float(inertia), int(n_iter))
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
+import quantize.kmeans as km
 from quantize.kmeans import kmeans, kmeans_plusplus, kmeans_starts, lloyd, tolerance
 
 
@@ -30,6 +31,18 @@ def test_lloyd_matches_sklearn_from_same_start(k: int, tol: float) -> None:
     assert fit.inertia == pytest.approx(ref.inertia_, rel=1e-6)
     np.testing.assert_allclose(fit.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
     assert fit.n_iter == ref.n_iter_
+
+
+def test_lloyd_with_capped_group_bounds_still_matches_sklearn(monkeypatch) -> None:
+    """Many points per bound budget: fewer Yinyang groups, same (exact) iterations."""
+    X, w = colour_points(6000, seed=9)
+    rng = np.random.default_rng(9)
+    init = X[rng.choice(len(X), 64, replace=False)] + rng.uniform(-0.5, 0.5, (64, 3))
+    monkeypatch.setattr(km, "_MAX_BOUNDS", 2 * len(X))  # 2 groups instead of 4
+    ref = KMeans(64, init=init, n_init=1, max_iter=300, tol=1e-4).fit(X, sample_weight=w)
+    fit = lloyd(X, w, init, max_iter=300, tol=tolerance(X, 1e-4))
+    np.testing.assert_array_equal(fit.labels, ref.labels_)
+    assert fit.labels.dtype == np.int32 and fit.n_iter == ref.n_iter_
 
 
 def test_lloyd_large_k_labels_are_nearest_centres() -> None:

@@ -57,48 +57,63 @@ def _link_sorted(members, count, closest, head, nxt, c):
 
 
 @njit(cache=True)
-def kmeans_plusplus(X, w, first, uniforms):
-    """Greedy k-means++ (as scikit-learn): centre 0 is X[first]; for each further centre, draw
-    ``uniforms.shape[1]`` candidates with probability proportional to weight x squared distance
-    (``uniforms`` (k-1, trials) in [0, 1), drawn by the caller) and keep the one that lowers the
-    potential most (the first on ties). Returns the indices of the chosen points.
+def kmeans_plusplus(X, w, fixed, uniforms):
+    """Greedy k-means++ (as scikit-learn) continued from the ``fixed`` centres (m >= 1, e.g. one
+    data point): for each further centre, draw ``uniforms.shape[1]`` candidates with probability
+    proportional to weight x squared distance to the nearest centre so far (``uniforms``
+    (n_new, trials) in [0, 1), drawn by the caller) and keep the one that lowers the potential
+    most (the first on ties). Returns the indices of the n_new chosen points.
 
-    Each seed keeps its points in a list, farthest first. A candidate c cannot bring point i
-    (nearest seed s) closer when d(c, s) >= 2 d(i, s), so a list is walked only while that test
+    Each centre keeps its points in a list, farthest first. A candidate c cannot bring point i
+    (nearest centre s) closer when d(c, s) >= 2 d(i, s), so a list is walked only while that test
     fails. Sampling descends a sum tree of weight x squared distance (exact sums, no drift).
     """
-    n = X.shape[0]
-    k = uniforms.shape[0] + 1
+    n, d = X.shape
+    m = fixed.shape[0]
+    k = m + uniforms.shape[0]
     n_trials = uniforms.shape[1]
     leaves = 1
     while leaves < n:
         leaves *= 2
     tree = np.zeros(2 * leaves)
     closest = np.empty(n)
+    owner = np.zeros(n, np.int64)
     nxt = np.empty(n, np.int64)
     head = np.full(k, -1, np.int64)
-    chosen = np.empty(k, np.int64)
-    chosen[0] = first
+    seeds = np.empty((k, d))
+    seeds[:m] = fixed
+    chosen = np.empty(k - m, np.int64)
     for i in range(n):
-        closest[i] = sqdist(X, i, X, first)
+        closest[i] = np.inf
+        for j in range(m):
+            dd = sqdist(X, i, seeds, j)
+            if dd < closest[i]:
+                closest[i] = dd
+                owner[i] = j
         tree[leaves + i] = w[i] * closest[i]
     for v in range(leaves - 1, 0, -1):
         tree[v] = tree[2 * v] + tree[2 * v + 1]
-    buffer = np.arange(n)
-    _link_sorted(buffer, n, closest, head, nxt, 0)
+    buffer = np.argsort(owner, kind="mergesort")
+    start = 0
+    for j in range(m):
+        stop = start
+        while stop < n and owner[buffer[stop]] == j:
+            stop += 1
+        _link_sorted(buffer[start:], stop - start, closest, head, nxt, j)
+        start = stop
     seed_d2 = np.empty(k)
-    for c in range(1, k):
+    for c in range(m, k):
         total = tree[1]
         best_p = -1
         best_pot = np.inf
         for t in range(n_trials):
-            p = min(_sample(tree, leaves, uniforms[c - 1, t] * total), n - 1)
+            p = min(_sample(tree, leaves, uniforms[c - m, t] * total), n - 1)
             if n_trials == 1:
                 best_p = p
                 break
             gain = 0.0
             for j in range(c):
-                limit = sqdist(X, p, X, chosen[j])
+                limit = sqdist(X, p, seeds, j)
                 i = head[j]
                 while i >= 0 and 4.0 * closest[i] > limit:
                     dd = sqdist(X, i, X, p)
@@ -109,9 +124,10 @@ def kmeans_plusplus(X, w, first, uniforms):
             if pot < best_pot:
                 best_pot = pot
                 best_p = p
-        chosen[c] = best_p
+        chosen[c - m] = best_p
+        seeds[c] = X[best_p]
         for j in range(c):
-            seed_d2[j] = sqdist(X, best_p, X, chosen[j])
+            seed_d2[j] = sqdist(X, best_p, seeds, j)
         moved = 0
         for j in range(c):
             i = head[j]
@@ -133,6 +149,24 @@ def kmeans_plusplus(X, w, first, uniforms):
                 i = following
         _link_sorted(buffer, moved, closest, head, nxt, c)
     return chosen
+
+
+# Margins that make float32 rounding directed: round-to-nearest errs by at most 2^-24 relative
+# (and by less than _TINY in absolute terms, below float32's normal range).
+_MARGIN = 2.0 ** -22
+_TINY = 1e-30
+
+
+@njit(cache=True, inline="always")
+def _up(x):
+    """``x`` >= 0 as a float32 no smaller than it (upper bounds stay valid in single precision)."""
+    return np.float32(x * (1.0 + _MARGIN) + _TINY)
+
+
+@njit(cache=True, inline="always")
+def _down(x):
+    """``x`` as a float32 no larger than it (lower bounds stay valid in single precision)."""
+    return np.float32((x * (1.0 - _MARGIN) if x > 0.0 else x * (1.0 + _MARGIN)) - _TINY)
 
 
 @njit(cache=True, inline="always")
@@ -159,12 +193,13 @@ def _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radiu
                 members):
     """Full E-step: nearest centre of every point, and its Yinyang bounds. A group whose bounding
     sphere (``group_center``, ``group_radius``) is farther than the best distance so far is not
-    searched: its bound is the distance to that sphere."""
+    searched: its bound is the distance to that sphere. Bounds are stored in float32, rounded
+    outward."""
     n_groups = lower.shape[1]
     for i in prange(X.shape[0]):
         first = 0
         for g in range(n_groups):
-            lower[i, g] = max(0.0, np.sqrt(sqdist(X, i, group_center, g)) - group_radius[g])
+            lower[i, g] = _down(max(0.0, np.sqrt(sqdist(X, i, group_center, g)) - group_radius[g]))
             if lower[i, g] < lower[i, first]:
                 first = g
         best = np.inf
@@ -176,15 +211,15 @@ def _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radiu
             if (r > 0 and g == first) or lower[i, g] > best:
                 continue
             m1, j1, m2 = _scan_group(X, i, centers, members, group_start[g], group_start[g + 1])
-            lower[i, g] = m1
+            lower[i, g] = _down(m1)
             if m1 < best or (m1 == best and j1 < best_j):
                 best = m1
                 best_j = j1
                 best_g = g
                 best_second = m2
-        lower[i, best_g] = best_second
+        lower[i, best_g] = _down(best_second)
         labels[i] = best_j
-        upper[i] = best
+        upper[i] = _up(best)
         m = np.inf
         for g in range(n_groups):
             m = min(m, lower[i, g])
@@ -200,7 +235,8 @@ def _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_ma
     ``stamp[i]``, bounds the distance to every centre of group g but the assigned one, and
     ``glb[i]`` is their minimum. Bounds move by the centre shifts since then: ``drift[t, g]`` is
     the summed largest shift in group g before iteration t, ``drift_max[t]`` over all centres.
-    ``half_gap[j]`` is half the distance from centre j to its nearest other centre (or 0)."""
+    ``half_gap[j]`` is half the distance from centre j to its nearest other centre (or 0). Bounds
+    are float32, rounded outward; the arithmetic on them is in float64."""
     n_groups = lower.shape[1]
     changed = 0
     for i in prange(X.shape[0]):
@@ -209,16 +245,16 @@ def _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_ma
         ub = upper[i] + shift[a]
         m = max(glb[i] - (drift_max[now] - drift_max[t]), half_gap[a])
         if ub < m:
-            upper[i] = ub
+            upper[i] = _up(ub)
             continue
         ub = np.sqrt(sqdist(X, i, centers, a))
-        upper[i] = ub
+        upper[i] = _up(ub)
         if ub < m:
             continue
         stamp[i] = now
         m = np.inf
         for g in range(n_groups):
-            lower[i, g] -= drift[now, g] - drift[t, g]
+            lower[i, g] = _down(lower[i, g] - (drift[now, g] - drift[t, g]))
             m = min(m, lower[i, g])
         glb[i] = m
         if ub < max(m, half_gap[a]):
@@ -233,20 +269,20 @@ def _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_ma
                 continue
             m1, j1, m2 = _scan_group(X, i, centers, members, group_start[g], group_start[g + 1])
             own_scanned = own_scanned or g == group_of[a]
-            lower[i, g] = m1
+            lower[i, g] = _down(m1)
             if m1 < best or (m1 == best and j1 <= best_j):
                 best = m1
                 best_j = j1
                 best_g = g
                 best_second = m2
         if best_g >= 0:
-            lower[i, best_g] = best_second
+            lower[i, best_g] = _down(best_second)
         if best_j != a:
             if not own_scanned:
                 ga = group_of[a]
-                lower[i, ga] = min(lower[i, ga], ub)
+                lower[i, ga] = min(lower[i, ga], _down(ub))
             labels[i] = best_j
-            upper[i] = best
+            upper[i] = _up(best)
             changed += 1
         m = np.inf
         for g in range(n_groups):
@@ -266,8 +302,9 @@ def _half_gaps(centers, out):
 
 
 @njit(cache=True)
-def _update(X, w, centers, labels):
-    """M-step in point order, with scikit-learn's relocation of empty clusters to far points."""
+def _update(X, w, centers, labels, n_fixed):
+    """M-step in point order, with scikit-learn's relocation of empty clusters to far points;
+    the first ``n_fixed`` centres neither move nor take relocated points."""
     n, d = X.shape
     k = centers.shape[0]
     sums = np.zeros((k, d))
@@ -278,7 +315,7 @@ def _update(X, w, centers, labels):
         for f in range(d):
             sums[a, f] += w[i] * X[i, f]
     n_empty = 0
-    for j in range(k):
+    for j in range(n_fixed, k):
         if weight[j] == 0.0:
             n_empty += 1
     if n_empty > 0:
@@ -287,7 +324,7 @@ def _update(X, w, centers, labels):
             dist[i] = sqdist(X, i, centers, labels[i])
         far = np.argsort(-dist, kind="mergesort")
         e = 0
-        for j in range(k):
+        for j in range(n_fixed, k):
             if weight[j] != 0.0:
                 continue
             p = far[e]
@@ -299,7 +336,7 @@ def _update(X, w, centers, labels):
             weight[j] = w[p]
             weight[old] -= w[p]
     new = centers.copy()
-    for j in range(k):
+    for j in range(n_fixed, k):
         if weight[j] > 0.0:
             for f in range(d):
                 new[j, f] = sums[j, f] / weight[j]
@@ -307,18 +344,20 @@ def _update(X, w, centers, labels):
 
 
 @njit(cache=True)
-def lloyd(X, w, centers_init, group_of, n_groups, max_iter, tol, use_half_gaps):
+def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_half_gaps):
     """Weighted Lloyd iterations from ``centers_init`` until the labels stop changing, the total
-    squared centre shift is <= ``tol``, or ``max_iter``. ``group_of[j]`` in [0, n_groups) is
-    centre j's Yinyang group (best spatially compact). Returns (centers, labels, inertia, n_iter)."""
+    squared centre shift is <= ``tol``, or ``max_iter``; the first ``n_fixed`` centres never move.
+    ``group_of[j]`` in [0, n_groups) is centre j's Yinyang group (best spatially compact).
+    Returns (centers, labels (int32), inertia, n_iter). Per point it keeps 16 + 4 x n_groups
+    bytes of labels and bounds."""
     n, d = X.shape
     k = centers_init.shape[0]
     centers = centers_init.copy()
-    labels = np.zeros(n, np.int64)
-    upper = np.zeros(n)
-    lower = np.empty((n, n_groups))
-    glb = np.empty(n)
-    stamp = np.zeros(n, np.int64)
+    labels = np.zeros(n, np.int32)
+    upper = np.zeros(n, np.float32)
+    lower = np.empty((n, n_groups), np.float32)
+    glb = np.empty(n, np.float32)
+    stamp = np.zeros(n, np.int32)
     members = np.argsort(group_of, kind="mergesort")
     group_start = np.zeros(n_groups + 1, np.int64)
     for j in range(k):
@@ -353,7 +392,7 @@ def lloyd(X, w, centers_init, group_of, n_groups, max_iter, tol, use_half_gaps):
                 _half_gaps(centers, half_gap)
             changed = _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift,
                               drift_max, it, half_gap, group_of, group_start, members)
-        new = _update(X, w, centers, labels)
+        new = _update(X, w, centers, labels, n_fixed)
         total = 0.0
         biggest = 0.0
         for j in range(k):
