@@ -22,6 +22,7 @@ import numpy as np
 
 from .colorspace import decode, encode
 from .colorstats import ColorStats, binned_points, sampled_pixels
+from .errors import ParameterError
 from .kmeans import kmeans, kmeans_starts, lloyd, tolerance
 
 COARSE_MIN_COLORS = 1 << 17  # fewer distinct colours than this are fitted directly
@@ -48,6 +49,9 @@ class FitOptions:
     seed: int = 0
     sample: int | None = None
     space: str = DEFAULT_SPACE
+    max_starts: int | None = None  # cap on the starts beyond n_init (None: MAX_STARTS, budgeted)
+    init_centers: np.ndarray | None = None  # (n_fitted, C) sRGB(A) starts: no seeding, one run
+    locked: np.ndarray | None = None  # (L, 3|4) uint8 colours kept in the palette unchanged, L < K
 
 
 @dataclass(frozen=True)
@@ -61,31 +65,71 @@ class PaletteFit:
 def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
     """Fit ``options.k`` centres to the image; an image with at most K colours gets exactly them.
 
-    At least ``options.n_init`` starts; more while they are cheap (see ``START_BUDGET``)."""
-    if stats.n_colors <= options.k:
-        return PaletteFit(stats.colors.astype(np.float64), 0)
-    if stats.transparent_row is None or options.k == 1:
-        return _fit(pixels, stats, options)
+    ``options.locked`` colours come first, exactly, and the other centres are fitted around them.
+    At least ``options.n_init`` starts; more while they are cheap (see ``START_BUDGET``) up to
+    ``options.max_starts``; with ``options.init_centers``, one run from them instead."""
+    locked = locked_colors(options, stats.colors.shape[1])
+    if stats.n_colors <= options.k - len(locked):
+        return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)
+    if n_fitted(stats, options) == options.k - len(locked):
+        return _fit(pixels, stats, options, locked)
     # One entry for the fully transparent pixels; the other K - 1 fitted to the rest.
-    fit = _fit(pixels, stats.without_transparent(), replace(options, k=options.k - 1))
+    fit = _fit(pixels, stats.without_transparent(), replace(options, k=options.k - 1), locked)
     return PaletteFit(np.vstack([np.zeros((1, 4)), fit.centers]), fit.n_iter)
 
 
-def _fit(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
+def locked_colors(options: FitOptions, channels: int) -> np.ndarray:
+    """``options.locked`` as (L, ``channels``) uint8 (alpha dropped, or added as 255); checks L < K."""
+    if options.locked is None:
+        return np.empty((0, channels), np.uint8)
+    locked = np.asarray(options.locked, dtype=np.uint8).reshape(-1, np.shape(options.locked)[-1])
+    if len(locked) >= options.k:
+        raise ParameterError(f"{len(locked)} locked colours leave none to fit at K={options.k}: "
+                             f"K must be more than the locked colours")
+    if locked.shape[1] != channels:
+        locked = (locked[:, :3] if channels == 3 else
+                  np.column_stack([locked, np.full(len(locked), 255, np.uint8)]))
+    return locked
+
+
+def n_fitted(stats: ColorStats, options: FitOptions) -> int:
+    """How many centres :func:`fit_palette` fits (the rows ``options.init_centers`` must have):
+    K less the locked colours and the entry of the fully transparent pixels, if any."""
+    n_locked = 0 if options.locked is None else len(options.locked)
+    transparent = stats.transparent_row is not None and options.k > 1 + n_locked
+    return options.k - n_locked - transparent
+
+
+def _fit(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
+         locked: np.ndarray) -> PaletteFit:
     """:func:`fit_palette` in ``options.space``, centres converted back to sRGB(A)."""
-    fit = _fit_points(pixels, stats, options)
-    return PaletteFit(decode(fit.centers, options.space), fit.n_iter)
+    fit = _fit_points(pixels, stats, options, encode(locked, options.space))
+    centers = decode(fit.centers, options.space)
+    centers[:len(locked)] = locked  # exact, whatever the round trip through the space
+    return PaletteFit(centers, fit.n_iter)
 
 
-def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
+def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
+                fixed: np.ndarray) -> PaletteFit:
+    """Centres in ``options.space``: the ``fixed`` points first, unmoved, then the fitted ones."""
     k = options.k
+    init = None
+    if options.init_centers is not None:
+        starts = np.asarray(options.init_centers, dtype=np.float64)
+        if starts.shape != (k - len(fixed), stats.colors.shape[1]):
+            raise ParameterError(f"init_centers must be {k - len(fixed)} colours of "
+                                 f"{stats.colors.shape[1]} channels, got shape {starts.shape}")
+        init = np.vstack([fixed, encode(starts, options.space)])
     if options.sample:
         sample = sampled_pixels(pixels, options.sample, options.seed)
         if sample.shape[1] == 4 and sample[:, 3].any():
             sample = sample[sample[:, 3] > 0]  # fully transparent pixels have their own entry
         X = encode(sample, options.space)
-        fit = kmeans(X, np.ones(len(X)), min(k, len(X)), n_init=options.n_init,
-                     max_iter=options.max_iter, tol=options.tol, seed=options.seed)
+        w = np.ones(len(X))
+        fit = (kmeans(X, w, min(k, len(fixed) + len(X)), n_init=options.n_init,
+                      max_iter=options.max_iter, tol=options.tol, seed=options.seed, fixed=fixed)
+               if init is None else lloyd(X, w, init, max_iter=options.max_iter,
+                                          tol=tolerance(X, options.tol), n_fixed=len(fixed)))
         return PaletteFit(fit.centers, fit.n_iter)
     X, w = stats.points(options.space)
     coarse_X, coarse_w, seed_points = X, w, None
@@ -95,20 +139,30 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
         bits, coarse_X, coarse_w = coarse
         seed_grid = _grid(stats, X, SEED_POINTS_PER_CENTER * k, range(SEED_MIN_BITS, bits))
         seed_points = None if seed_grid is None else seed_grid[1:]
-    refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
-    n_starts = max(options.n_init,
-                   min(MAX_STARTS, START_BUDGET // ((len(coarse_X) + refined_share) * k)))
-    trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
-    starts = kmeans_starts(coarse_X, coarse_w, k, n_init=n_starts, max_iter=options.max_iter,
-                           tol=options.tol, seed=options.seed, n_local_trials=trials,
-                           seed_points=seed_points)
+    if init is not None:
+        n_starts = 1
+        starts = [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
+                        tol=tolerance(coarse_X, options.tol), n_fixed=len(fixed))]
+    else:
+        refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
+        cap = MAX_STARTS if options.max_starts is None else options.max_starts
+        n_starts = max(options.n_init,
+                       min(cap, START_BUDGET // ((len(coarse_X) + refined_share) * k)))
+        trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+        starts = kmeans_starts(coarse_X, coarse_w, k, n_init=n_starts, max_iter=options.max_iter,
+                               tol=options.tol, seed=options.seed, n_local_trials=trials,
+                               seed_points=seed_points, fixed=fixed)
     if coarse_X is X:
         return PaletteFit(starts[0].centers, starts[0].n_iter)
     fine_tol = tolerance(X, options.tol)
-    refined = [(lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol), start.n_iter)
-               for start in starts[:max(2, n_starts // 4)]]
-    fine, coarse_iter = min(refined, key=lambda pair: pair[0].inertia)
-    return PaletteFit(fine.centers, coarse_iter + fine.n_iter)
+    best, best_inertia = None, np.inf
+    for start in starts[:max(2, n_starts // 4)]:
+        fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
+                     n_fixed=len(fixed))
+        if best is None or fine.inertia < best_inertia:  # keep the best centres, not all labels
+            best, best_inertia = PaletteFit(fine.centers, start.n_iter + fine.n_iter), fine.inertia
+        del fine
+    return best
 
 
 def _grid(stats: ColorStats, X: np.ndarray, min_cells: int,

@@ -99,20 +99,26 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
 def kmeans_starts(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,
                   tol: float = 1e-4, seed: int | np.random.Generator | None = 0,
                   n_local_trials: int | None = None,
-                  seed_points: tuple[np.ndarray, np.ndarray] | None = None) -> list[KMeansFit]:
+                  seed_points: tuple[np.ndarray, np.ndarray] | None = None,
+                  fixed: np.ndarray | None = None) -> list[KMeansFit]:
     """``n_init`` k-means++-seeded Lloyd runs on weighted points, best (lowest inertia) first;
     runs of equal inertia keep their order. ``tol`` is relative, as in scikit-learn. X (n, d)
     float64 and w (n,) float64 must be C-contiguous; callers validate them. ``seed_points``
-    (points, weights), e.g. a coarser summary of X, are where seeds are drawn instead of X."""
+    (points, weights), e.g. a coarser summary of X, are where seeds are drawn instead of X.
+    ``fixed`` centres (L, d), L < k, are the first L of every run and never move; seeding
+    continues from them."""
     rng = np.random.default_rng(seed)
     abs_tol = tolerance(X, tol)
     S, s_w = (X, w) if seed_points is None else seed_points
-    fits = [lloyd(X, w, S[kmeans_plusplus(S, s_w, k, rng, n_local_trials)], max_iter=max_iter,
-                  tol=abs_tol) for _ in range(n_init)]
+    fixed = np.empty((0, X.shape[1])) if fixed is None else fixed
+    fits = [lloyd(X, w, np.vstack([fixed, S[kmeans_plusplus(S, s_w, k, rng, n_local_trials, fixed)]]),
+                  max_iter=max_iter, tol=abs_tol, n_fixed=len(fixed)) for _ in range(n_init)]
     return sorted(fits, key=lambda fit: fit.inertia)
 
 
 def kmeans(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,
-           tol: float = 1e-4, seed: int | np.random.Generator | None = 0) -> KMeansFit:
+           tol: float = 1e-4, seed: int | np.random.Generator | None = 0,
+           fixed: np.ndarray | None = None) -> KMeansFit:
     """The best of ``n_init`` k-means++-seeded Lloyd runs (see :func:`kmeans_starts`)."""
-    return kmeans_starts(X, w, k, n_init=n_init, max_iter=max_iter, tol=tol, seed=seed)[0]
+    return kmeans_starts(X, w, k, n_init=n_init, max_iter=max_iter, tol=tol, seed=seed,
+                         fixed=fixed)[0]
