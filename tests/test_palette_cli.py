@@ -15,7 +15,6 @@ from PIL import Image
 from quantize import container
 from quantize.cli import main
 from quantize.cli import palette as palette_cli
-from quantize.fitting import FitOptions
 from quantize.palettes import FORMATS, SORT_KEYS, Palette, read_palette, sort_palette, write_palette
 
 from conftest import make_photo
@@ -175,16 +174,18 @@ def test_compress_maps_to_a_fixed_palette(capsys, tmp_path):
     assert len(used) >= 3 and all(any((c == b).all() for b in brand) for c in used)
 
 
-@pytest.mark.skipif("locked" not in FitOptions.__dataclass_fields__,
-                    reason="FitOptions.locked (fit around fixed colours) is not there yet")
 def test_compress_lock_keeps_the_locked_colours(capsys, tmp_path):
-    locked = np.array([[255, 0, 255], [0, 255, 0]])
+    pixels = np.asarray(Image.open(PARROTS).convert("RGB"))
+    locked = np.array([pixels[0, 0], pixels[128, 200], pixels[255, 383]])  # exact pixels: each is used
     lock_file = write_palette(Palette(locked), tmp_path / "brand.gpl")
     code, out, err = run(capsys, "compress", PARROTS, *FAST, "-k", "32", "--lock", lock_file, "-o", tmp_path,
-                         "--no-preview")
+                         "--json")
     assert code == 0, err
+    assert json.loads(out)["k_used"] == 32
     palette = container.load(tmp_path / "parrots.qnt").palette
-    assert len(palette) <= 32 and all(any((c == p).all() for p in palette) for c in locked)
+    assert all(any((c == p).all() for p in palette) for c in locked)
+    code, _, err = run(capsys, "compress", PARROTS, "-k", "3", "--lock", lock_file, "-o", tmp_path / "x")
+    assert code == 2 and "3 locked colours leave none to fit at K=3" in one_error(err)
 
 
 @pytest.mark.parametrize("args", [
@@ -205,6 +206,8 @@ def test_malformed_or_missing_palette_file_names_it_and_writes_nothing(capsys, p
     out_dir = tmp_path / "out"
     code, _, err = run(capsys, "compress", photo_path, "--palette", bad, "-o", out_dir)
     assert code == 4 and str(bad) in one_error(err)
+    code, _, err = run(capsys, "compress", photo_path, "-k", "8", "--lock", bad, "-o", out_dir)
+    assert code == 4 and "brand.gpl" in one_error(err) and "300" in err
     code, _, err = run(capsys, "compress", photo_path, "--palette", tmp_path / "nope.ase", "-o", out_dir)
     assert code == 3 and "nope.ase does not exist" in one_error(err)
     assert not out_dir.exists()
@@ -244,6 +247,7 @@ def test_existing_outputs_need_force_and_nothing_is_written_without(capsys, phot
 @pytest.mark.parametrize("args, message", [
     (("--sort", "hue"), "--sort, --names and --truncate apply to --export-palette"),
     (("--export-palette", "gpl", "--target-psnr", "30"), "cannot be combined with a target"),
+    (("--lock", "brand.gpl", "--palette", "brand.gpl"), "cannot be combined with --lock"),
 ])
 def test_compress_palette_option_mistakes(capsys, photo_path, tmp_path, args, message):
     code, _, err = run(capsys, "compress", photo_path, *args, "-o", tmp_path / "out")

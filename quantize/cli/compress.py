@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from .options import CODECS, fit_options, make_fit_options, note
-from .palette import FORMAT_HELP, fixed_palette, make_export, palette_exports, palette_options, written_notes
+from .palette import FORMAT_HELP, fixed_palette, locked_fit, make_export, palette_exports, palette_options, \
+    written_notes
 from .sweep import progress_bar, target_options
 
 
@@ -22,6 +23,8 @@ from .sweep import progress_bar, target_options
 @click.option("--palette", "palette_file", type=click.Path(path_type=Path), default=None,
               help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, "
                    "...) instead of fitting; -k and the fit options are ignored.")
+@click.option("--lock", "lock_file", type=click.Path(path_type=Path), default=None,
+              help="Keep the L colours of this palette file exactly; fit the other K - L around them.")
 @click.option("--export-palette", metavar="LIST",
               help=f"Also write the palette, beside the packed file, in these formats, {FORMAT_HELP}.")
 @palette_options
@@ -32,8 +35,8 @@ from .sweep import progress_bar, target_options
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
-             codec, palette_file, export_palette, sort, names, truncate, no_preview, as_json, force,
-             allow_huge, quiet):
+             codec, palette_file, lock_file, export_palette, sort, names, truncate, no_preview, as_json,
+             force, allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
@@ -47,10 +50,13 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     export = make_export(export_palette, sort, names, truncate)
     if not export.formats and (sort or names or truncate):
         raise click.UsageError("--sort, --names and --truncate apply to --export-palette")
-    if target and (palette_file or export.formats):
-        raise click.UsageError("--palette and --export-palette cannot be combined with a target")
+    if target and (palette_file or lock_file or export.formats):
+        raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a target")
+    if palette_file and lock_file:
+        raise click.UsageError("--palette fixes every colour: it cannot be combined with --lock")
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
+    fit = locked_fit(fit, lock_file) if lock_file else fit
     options = CompressOptions(fit=fit, palette=fixed, codec=codec)
     exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
     if target:

@@ -14,6 +14,7 @@ from .options import fit_options, make_fit_options, note
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..fitting import FitOptions
     from ..palettes.extract import PaletteExport
     from ..pipeline import Result
 
@@ -106,6 +107,15 @@ def fixed_palette(path: Path, quiet: bool) -> np.ndarray:
 
 
 _FIT_PARAMS = ("k", "n_init", "max_iter", "tol", "seed", "sample")  # the values of fit_options
+
+
+def locked_fit(fit: FitOptions, path: Path) -> FitOptions:
+    """``fit`` keeping the colours of ``--lock FILE`` exactly, the other K - L fitted around them."""
+    from dataclasses import replace
+
+    from ..palettes import read_palette
+
+    return replace(fit, locked=read_palette(path).colors)
 
 
 def palette_exports(input: Path, out_dir: Path | None, export: PaletteExport, k: int, *, force: bool
