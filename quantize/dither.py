@@ -40,6 +40,8 @@ def dither_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray, sp
     extent = float(np.linalg.norm(grey))
     edge = (_edge_weights(pixels, stats, points, EDGE_CONTRAST * extent) if method == "fs-edge"
             else np.ones(h * w))
+    if pixels.shape[-1] == 4:
+        edge[pixels.reshape(-1, 4)[:, 3] == 0] = 0.0  # fully transparent pixels stay transparent
     offset = grey * (_spacing(centers) / extent)
     out = np.empty(h * w, np.int64)
     dither(pixels, stats.lookup, points, centers, *search_index(centers),

@@ -7,6 +7,10 @@ from pathlib import Path
 import click
 
 from .options import CODECS, fit_options, make_fit_options, note
+
+# As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
+SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
+DITHERS = ("none", "fs", "fs-edge", "ordered")
 from .palette import FORMAT_HELP, fixed_palette, locked_fit, make_export, palette_exports, palette_options, \
     written_notes
 from .sweep import progress_bar, target_options
@@ -18,6 +22,12 @@ from .sweep import progress_bar, target_options
               help="Output folder (default: beside the input).")
 @fit_options
 @target_options
+@click.option("--space", type=click.Choice(SPACES), default=None,
+              help="Colour space of the fit and the mapping (docs/QUALITY.md).  [default: rgb+lab]")
+@click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
+              help="Floyd–Steinberg (fs), fs without diffusion across edges (fs-edge), or Bayer 8x8.")
+@click.option("--dither-strength", type=float, default=1.0, show_default=True,
+              help="Share of the error diffused (fs) or of the threshold spread (ordered), 0 to 1.")
 @click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
               help="Lossless codec over the packed index stream.")
 @click.option("--palette", "palette_file", type=click.Path(path_type=Path), default=None,
@@ -35,13 +45,15 @@ from .sweep import progress_bar, target_options
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
-             codec, palette_file, lock_file, export_palette, sort, names, truncate, no_preview, as_json,
-             force, allow_huge, quiet):
+             space, dither, dither_strength, codec, palette_file, lock_file, export_palette, sort, names, truncate, no_preview, as_json, force,
+             allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
     With --palette FILE the pixels are mapped to that palette, nothing is fitted; --export-palette also
     writes the palette for design tools, all or nothing with the packed file."""
+    from dataclasses import replace
+
     from ..pipeline import CompressOptions, compress_file
     from ..report import format_json, format_report
     from ..sweep import Target, compress_to_target, probe_budget
@@ -57,7 +69,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
-    options = CompressOptions(fit=fit, palette=fixed, codec=codec)
+    fit = replace(fit, space=space) if space else fit
+    options = CompressOptions(fit=fit, palette=fixed, codec=codec, dither=dither,
+                              dither_strength=dither_strength)
     exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
     if target:
         with progress_bar(probe_budget(k), quiet) as progress:

@@ -1,0 +1,101 @@
+"""Dithering: deterministic across runs and thread counts, lowers blurred error on gradients,
+works with every space and with alpha."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from quantize.colorspace import SPACES, srgb8_to_lab
+from quantize.dither import bayer
+from quantize.fitting import FitOptions
+from quantize.images import image_from_array
+from quantize.metrics import ciede2000
+from quantize.pipeline import CompressOptions, quantize_image
+
+
+def gradient(h: int = 48, w: int = 160) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.rint(np.stack([255 * x / (w - 1), 80 + 60 * y / (h - 1), 200 - 150 * x / (w - 1)],
+                            -1)).astype(np.uint8)
+
+
+def run(pixels: np.ndarray, k: int, dither: str, space: str = "rgb+lab", strength: float = 1.0):
+    options = CompressOptions(fit=FitOptions(k=k, space=space), dither=dither,
+                              dither_strength=strength)
+    return quantize_image(image_from_array(pixels), options)
+
+
+def blurred_delta_e(pixels: np.ndarray, quantised: np.ndarray) -> float:
+    def lab(img):
+        return srgb8_to_lab(gaussian_filter(img.astype(np.float64), (1, 1, 0)))
+    return float(ciede2000(lab(pixels), lab(quantised)).mean())
+
+
+def test_bayer_matrix() -> None:
+    m = bayer(8)
+    assert sorted(m.ravel()) == list(range(64))
+    assert m[0, 0] == 0 and m[0, 1] == 32 and m[1, 1] == 16
+
+
+@pytest.mark.parametrize("dither", ["fs", "fs-edge", "ordered"])
+def test_dither_lowers_blurred_error_on_a_gradient(dither: str) -> None:
+    pixels = gradient()
+    plain = run(pixels, 16, "none")
+    dithered = run(pixels, 16, dither)
+    before = blurred_delta_e(pixels, plain.palette[plain.indices])
+    after = blurred_delta_e(pixels, dithered.palette[dithered.indices])
+    assert after < 0.9 * before, (before, after)  # measured: fs 0.62, ordered 0.83
+    # The report measures what was written: the dithered indices.
+    err = ((pixels.astype(float) - dithered.palette[dithered.indices]) ** 2).sum(-1).mean()
+    assert dithered.mse == pytest.approx(err) and dithered.dither == dither
+
+
+def test_zero_strength_is_plain_mapping() -> None:
+    pixels = gradient()
+    plain = run(pixels, 8, "none")
+    for dither in ("fs", "ordered"):
+        np.testing.assert_array_equal(run(pixels, 8, dither, strength=0.0).indices, plain.indices)
+
+
+@pytest.mark.parametrize("space", SPACES)
+def test_every_space_with_alpha(space: str) -> None:
+    pixels = np.dstack([gradient(), np.tile(np.linspace(0, 255, 160).astype(np.uint8), (48, 1))])
+    pixels[:, :10, 3] = 0
+    result = run(pixels, 12, "fs", space=space)
+    clear = result.palette[:, 3] == 0
+    assert clear[result.indices[:, :10]].all()  # fully transparent pixels take no error
+    assert not clear[result.indices[:, 40:]].any()
+    assert result.delta_e < 6
+
+
+_SCRIPT = """
+import hashlib, sys, numpy as np
+sys.path.insert(0, {tests!r})
+from test_dither import gradient, run
+pixels = gradient(64, 96)
+rgba = np.dstack([pixels, np.tile(np.linspace(0, 255, 96).astype(np.uint8), (64, 1))])
+digest = hashlib.sha256()
+for image in (pixels, rgba):
+    for dither in ("fs", "fs-edge", "ordered"):
+        result = run(image, 16, dither)
+        digest.update(result.palette.tobytes() + result.indices.tobytes())
+print(digest.hexdigest())
+"""
+
+
+def test_same_bytes_across_runs_and_thread_counts() -> None:
+    script = _SCRIPT.format(tests=os.path.dirname(__file__))
+    digests = set()
+    for threads in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              env={**os.environ, "NUMBA_NUM_THREADS": threads}, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        digests.add(proc.stdout.strip())
+    assert len(digests) == 1
