@@ -50,7 +50,8 @@ class FitOptions:
     sample: int | None = None
     space: str = DEFAULT_SPACE
     max_starts: int | None = None  # cap on the starts beyond n_init (None: MAX_STARTS, budgeted)
-    init_centers: np.ndarray | None = None  # (n_fitted, C) sRGB(A) starts: no seeding, one run
+    # (n_fitted, C) sRGB(A) centres: one start of their own, with at most max_starts seeded ones
+    init_centers: np.ndarray | None = None
     locked: np.ndarray | None = None  # (L, 3|4) uint8 colours kept in the palette unchanged, L < K
 
 
@@ -67,7 +68,8 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
 
     ``options.locked`` colours come first, exactly, and the other centres are fitted around them.
     At least ``options.n_init`` starts; more while they are cheap (see ``START_BUDGET``) up to
-    ``options.max_starts``; with ``options.init_centers``, one run from them instead."""
+    ``options.max_starts``. With ``options.init_centers``, a start from them and only
+    ``options.max_starts`` (default 0) seeded ones."""
     locked = locked_colors(options, stats.colors.shape[1])
     if stats.n_colors <= options.k - len(locked):
         return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)
@@ -139,24 +141,25 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
         bits, coarse_X, coarse_w = coarse
         seed_grid = _grid(stats, X, SEED_POINTS_PER_CENTER * k, range(SEED_MIN_BITS, bits))
         seed_points = None if seed_grid is None else seed_grid[1:]
-    if init is not None:
-        n_starts = 1
-        starts = [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
-                        tol=tolerance(coarse_X, options.tol), n_fixed=len(fixed))]
-    else:
-        refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
+    refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
+    budget = START_BUDGET // ((len(coarse_X) + refined_share) * k)
+    if init is None:
         cap = MAX_STARTS if options.max_starts is None else options.max_starts
-        n_starts = max(options.n_init,
-                       min(cap, START_BUDGET // ((len(coarse_X) + refined_share) * k)))
-        trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
-        starts = kmeans_starts(coarse_X, coarse_w, k, n_init=n_starts, max_iter=options.max_iter,
-                               tol=options.tol, seed=options.seed, n_local_trials=trials,
-                               seed_points=seed_points, fixed=fixed)
+        n_seeded, warm = max(options.n_init, min(cap, budget)), []
+    else:
+        n_seeded = min(options.max_starts or 0, budget - 1)  # the warm start counts
+        warm = [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
+                      tol=tolerance(coarse_X, options.tol), n_fixed=len(fixed))]
+    trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+    starts = sorted(warm + kmeans_starts(
+        coarse_X, coarse_w, k, n_init=n_seeded, max_iter=options.max_iter, tol=options.tol,
+        seed=options.seed, n_local_trials=trials, seed_points=seed_points, fixed=fixed),
+        key=lambda fit: fit.inertia)
     if coarse_X is X:
         return PaletteFit(starts[0].centers, starts[0].n_iter)
     fine_tol = tolerance(X, options.tol)
     best, best_inertia = None, np.inf
-    for start in starts[:max(2, n_starts // 4)]:
+    for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
         fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
                      n_fixed=len(fixed))
         if best is None or fine.inertia < best_inertia:  # keep the best centres, not all labels

@@ -122,3 +122,40 @@ def kmeans(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: i
     """The best of ``n_init`` k-means++-seeded Lloyd runs (see :func:`kmeans_starts`)."""
     return kmeans_starts(X, w, k, n_init=n_init, max_iter=max_iter, tol=tol, seed=seed,
                          fixed=fixed)[0]
+
+
+def ward_merge(centers: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """Merge weighted centres (n, d) pairwise down to ``k``, each time the pair whose merge adds
+    least to the within-cluster sum of squares (Ward: w_a w_b / (w_a + w_b) |c_a - c_b|^2); returns
+    the k merged centres (weighted means), in order of their first member. O(n^2) memory."""
+    c = np.array(centers, dtype=np.float64)
+    w = np.array(weights, dtype=np.float64)
+    n = len(c)
+    alive = np.ones(n, bool)
+    cost = np.full((n, n), np.inf)
+    for i in range(n):
+        cost[i, i + 1:] = _ward_costs(c, w, i)[i + 1:]
+        cost[i + 1:, i] = cost[i, i + 1:]
+    best, partner = cost.min(1), cost.argmin(1)
+    for _ in range(n - k):
+        i = int(np.argmin(best))
+        j = int(partner[i])
+        c[i] = (w[i] * c[i] + w[j] * c[j]) / (w[i] + w[j])
+        w[i] += w[j]
+        alive[j] = False
+        cost[j], cost[:, j], best[j] = np.inf, np.inf, np.inf
+        row = np.where(alive, _ward_costs(c, w, i), np.inf)
+        row[i] = np.inf
+        cost[i], cost[:, i] = row, row
+        best[i], partner[i] = row.min(), row.argmin()
+        stale = np.flatnonzero(alive & ((partner == i) | (partner == j)))
+        stale = stale[stale != i]
+        best[stale], partner[stale] = cost[stale].min(1), cost[stale].argmin(1)
+        closer = row < best
+        best[closer], partner[closer] = row[closer], i
+    return c[alive]
+
+
+def _ward_costs(c: np.ndarray, w: np.ndarray, i: int) -> np.ndarray:
+    """The Ward cost of merging centre i with each centre."""
+    return w * w[i] / (w + w[i]) * ((c - c[i]) ** 2).sum(1)
