@@ -1,6 +1,6 @@
 """Dev benchmark of the palette fit: per-stage times on one image, and MSE against a reference.
 
-    PYTHONPATH=. python benchmarks/fit_speed.py IMAGE [-k 256] [--repeat 5] [--ref ref.json]
+    PYTHONPATH=. python benchmarks/fit_speed.py IMAGE [-k 256] [--repeat 5] [--ref ref.json] [--space rgb]
     PYTHONPATH=. python benchmarks/fit_speed.py --kodak DIR --ref skref.json [-k 16 64 256]
 
 Times are the minimum over ``--repeat`` warm runs (the machine is shared: the minimum is the
@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from quantize.colorstats import color_stats
-from quantize.fitting import FitOptions, fit_palette, to_palette
+from quantize.fitting import DEFAULT_SPACE, FitOptions, fit_palette, to_palette
 from quantize.mapping import map_pixels
 
 
@@ -31,7 +31,7 @@ def run(pixels: np.ndarray, options: FitOptions) -> tuple[dict[str, float], floa
     fit = fit_palette(pixels, stats, options)
     palette = to_palette(fit.centers)
     t2 = time.perf_counter()
-    idx = map_pixels(pixels, stats, palette)
+    idx = map_pixels(pixels, stats, palette, options.space)
     t3 = time.perf_counter()
     # MSE per distinct colour weighted by its count: no per-pixel float copy.
     labels = idx.reshape(-1)[_first_pixel(pixels, stats)]
@@ -59,12 +59,13 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--kodak")
     ap.add_argument("--ref")
+    ap.add_argument("--space", default=DEFAULT_SPACE, help="colour space of the fit")
     args = ap.parse_args()
     ref = json.loads(Path(args.ref).read_text()) if args.ref else {}
     if args.image:
         pixels = np.asarray(Image.open(args.image).convert("RGB"))
         for k in args.k:
-            runs = [run(pixels, FitOptions(k=k)) for _ in range(args.repeat + 1)][1:]
+            runs = [run(pixels, FitOptions(k=k, space=args.space)) for _ in range(args.repeat + 1)][1:]
             best = {key: min(r[0][key] for r in runs) for key in runs[0][0]}
             mse = runs[0][1]
             key = f"{Path(args.image).stem}:{k}"
@@ -76,7 +77,7 @@ def main() -> None:
         for path in sorted(Path(args.kodak).glob("*.png")):
             pixels = np.asarray(Image.open(path).convert("RGB"))
             for k in args.k:
-                times, mse = run(pixels, FitOptions(k=k))
+                times, mse = run(pixels, FitOptions(k=k, space=args.space))
                 key = f"{path.stem}:{k}"
                 r = mse / ref[key]["mse"] if key in ref else float("nan")
                 if key in ref:
