@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels import kmeans as _k
+from .threads import serial_below
 
 # Hamerly's half-gaps cost O(K^2) per iteration; past this K the point bounds alone pay better.
 _HALF_GAP_MAX_K = 2048
@@ -90,9 +91,10 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     k = len(centers)
     n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
     group_of = center_groups(centers, n_groups)
-    c, labels, inertia, n_iter = _k.lloyd(
-        X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
-        k <= _HALF_GAP_MAX_K)
+    with serial_below(len(X) * k):
+        c, labels, inertia, n_iter = _k.lloyd(
+            X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
+            k <= _HALF_GAP_MAX_K)
     return KMeansFit(c, labels, float(inertia), int(n_iter))
 
 

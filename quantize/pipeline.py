@@ -198,7 +198,8 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
         indices = (map_pixels(pixels, stats, palette, space) if options.dither == "none" else
                    dither_pixels(pixels, stats, palette, space, options.dither,
                                  options.dither_strength))
-        palette, indices = _drop_unused(palette, indices)
+        locked = 0 if options.palette is not None or options.fit.locked is None else len(options.fit.locked)
+        palette, indices = _drop_unused(palette, indices, keep_first=locked)
     n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats  # frees the colour table (64 MB for RGB) before the metrics, unless the caller holds it
     with clock.stage("metrics"):
@@ -227,9 +228,12 @@ def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:
     return np.ascontiguousarray(palette, dtype=np.uint8)
 
 
-def _drop_unused(palette: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keep only the palette entries some pixel uses, renumbering the indices (order kept)."""
+def _drop_unused(palette: np.ndarray, indices: np.ndarray,
+                 keep_first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Keep only the palette entries some pixel uses, and the first ``keep_first`` (locked colours)
+    in any case, renumbering the indices (order kept)."""
     used = _used_entries(indices, len(palette))
+    used[:keep_first] = True
     if used.all():
         return palette, indices
     renumber = np.cumsum(used) - 1

@@ -123,3 +123,14 @@ def test_sweep_keeps_the_locked_colours_in_every_row():
     options = CompressOptions(fit=FitOptions(locked=LOCKED, space="rgb"))
     for point in sweep(image, [4, 8, 16], options):
         np.testing.assert_array_equal(point.result.palette[:2], LOCKED)
+
+
+def test_locked_colour_no_pixel_uses_stays_in_the_written_palette():
+    from quantize.pipeline import quantize_image
+
+    locked = np.array([[255, 0, 255], [0, 255, 255]], np.uint8)  # far from the photo's colours
+    image = image_from_array(make_photo(32, 40, seed=5))
+    result = quantize_image(image, CompressOptions(fit=FitOptions(k=12, locked=locked)))
+    assert np.bincount(result.indices.ravel(), minlength=2)[:2].min() == 0  # one is unused
+    np.testing.assert_array_equal(result.palette[:2], locked)
+    assert result.k_used == 12
