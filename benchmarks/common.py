@@ -60,3 +60,8 @@ def run_process(cmd: list[str]) -> None:
 
 def tool(name: str) -> str | None:
     return shutil.which(name)
+
+
+def space_option(space: str | None) -> dict[str, str]:
+    """FitOptions keywords for ``--space`` (nothing when the default is wanted)."""
+    return {} if space is None else {"space": space}

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import best_time, mosaic_2mp, palette_and_indices, run_process, tool
+from common import best_time, mosaic_2mp, palette_and_indices, run_process, space_option, tool
 from quantize.fitting import FitOptions
 from quantize.images import image_from_array
 from quantize.metrics import mean_delta_e, mse, psnr
@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--image", type=Path)
     parser.add_argument("-k", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--space", default=None, help="colour space of our fit (default: the default)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="quantize-bench-"))
     path = args.image or mosaic_2mp(work)
@@ -58,7 +59,7 @@ def main() -> None:
     print(f"{path.name}: {pixels.shape[1]}x{pixels.shape[0]} ({pixels.shape[0] * pixels.shape[1] / 1e6:.2f} MP), K={k}")
 
     rows: dict[str, tuple[float, np.ndarray, np.ndarray]] = {}
-    options = CompressOptions(fit=FitOptions(k=k))
+    options = CompressOptions(fit=FitOptions(k=k, **space_option(args.space)))
     quantize_image(image, options)  # warm the Numba cache and the process
     t, res = best_time(lambda: quantize_image(image, options), args.repeat)
     rows["quantize (in-process)"] = (t, res.palette, res.indices)
@@ -68,7 +69,7 @@ def main() -> None:
     rows["Pillow median cut"] = (t, pal, idx)
 
     ours_cmd = [sys.executable, "-m", "quantize", "compress", str(path), "-k", str(k),
-                "-o", str(work / "ours"), "--force", "-q"]
+                "-o", str(work / "ours"), "--force", "-q"] + (["--space", args.space] if args.space else [])
     run_process(ours_cmd)
     t, _ = best_time(lambda: run_process(ours_cmd), args.repeat)
     from quantize.container import load

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import require_kodak
+from common import require_kodak, space_option
 from quantize.fitting import FitOptions
 from quantize.images import image_from_array
 from quantize.mapping import nearest_indices
@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("-k", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--images", nargs="+", help="names like kodim05 (default: all 24)")
     parser.add_argument("--reference", type=Path, help="JSON cache of the reference MSEs")
+    parser.add_argument("--space", default=None, help="colour space of our fit (default: the default)")
     args = parser.parse_args()
     folder = require_kodak()
     names = args.images or sorted(p.stem for p in folder.glob("kodim*.png"))
@@ -59,7 +60,8 @@ def main() -> None:
                 if args.reference:
                     args.reference.write_text(json.dumps(ref, indent=1))
             start = time.perf_counter()
-            ours = quantize_image(image, CompressOptions(fit=FitOptions(k=k), delta_e_samples=1))
+            fit = FitOptions(k=k, **space_option(args.space))
+            ours = quantize_image(image, CompressOptions(fit=fit, delta_e_samples=1))
             seconds = time.perf_counter() - start
             ratio = ours.mse / ref[key]["mse"]
             ratios[k].append(ratio)
