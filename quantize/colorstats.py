@@ -9,6 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 _TABLE_SIZE = 1 << 24
+# Colours converted to points at a time (bounds the conversion's temporaries). A multiple of the
+# BLAS row blocking: the chunks' points equal one conversion's bit for bit (checked on all 2^24).
+POINTS_CHUNK = 1 << 16
+DENSE_GRID_CELLS = 1 << 21  # grids up to this many cells are binned with a dense count
 
 
 @dataclass(frozen=True)
@@ -16,13 +20,32 @@ class ColorStats:
     """The distinct colours of an image and how many pixels have each.
 
     ``lookup`` maps pixels back to rows of ``colors``: for RGB it is a table indexed by the 24-bit
-    colour; for RGBA it is the row of every pixel (``inverse``).
+    colour; for RGBA it is the row of every pixel (``inverse``). RGB statistics from
+    :func:`color_stats` hold no table (64 MB): ``lookup`` builds one on each use, and
+    :func:`~quantize.mapping.map_pixels` needs none (the rows of ``colors`` are sorted by
+    :attr:`keys`).
     """
 
     colors: np.ndarray  # (M, C) uint8
     counts: np.ndarray  # (M,) float64
-    lookup: np.ndarray
+    table: np.ndarray | None  # the lookup, if held (RGBA: always)
     n_pixels: int
+
+    @property
+    def lookup(self) -> np.ndarray:
+        """Pixels to rows of ``colors`` (see the class); for RGB without a held table, a new one."""
+        if self.table is not None:
+            return self.table
+        table = np.zeros(_TABLE_SIZE, np.int32)
+        table[self.keys] = np.arange(self.n_colors, dtype=np.int32)
+        return table
+
+    @property
+    def keys(self) -> np.ndarray:
+        """RGB: the 24-bit key ``r << 16 | g << 8 | b`` of every row (ascending in rows made by
+        :func:`color_stats`)."""
+        c = self.colors
+        return (c[:, 0].astype(np.int32) << 16) | (c[:, 1].astype(np.int32) << 8) | c[:, 2]
 
     @property
     def n_colors(self) -> int:
@@ -44,15 +67,26 @@ class ColorStats:
     def points(self, space: str = "rgb") -> tuple[np.ndarray, np.ndarray]:
         """The distinct colours as float64 points of ``space`` (see
         :func:`~quantize.colorspace.encode`) and their weights."""
+        from .colorspace import dims
+
+        width = dims(space) * (1 if self.colors.shape[1] == 3 else 2)
+        X = np.empty((self.n_colors, width))
+        for start, chunk in self.points_chunks(space):
+            X[start:start + len(chunk)] = chunk
+        return X, self.counts
+
+    def points_chunks(self, space: str = "rgb", size: int = POINTS_CHUNK):
+        """:meth:`points` (without weights) as (first row, points of up to ``size`` rows) pairs."""
         from .colorspace import encode
 
-        return encode(self.colors, space), self.counts
+        for start in range(0, self.n_colors, size):
+            yield start, encode(self.colors[start:start + size], space)
 
     def without_transparent(self) -> "ColorStats":
         """These statistics without the fully transparent colour (``lookup`` is then unusable)."""
         if self.transparent_row is None:
             return self
-        return ColorStats(self.colors[1:], self.counts[1:], self.lookup[:0],
+        return ColorStats(self.colors[1:], self.counts[1:], self.table[:0],
                           self.n_pixels - self.n_transparent)
 
 
@@ -65,12 +99,12 @@ def color_stats(pixels: np.ndarray) -> ColorStats:
         table = count_rgb(flat, np.zeros(_TABLE_SIZE, np.int32))
         keys = np.flatnonzero(table)
         counts = table[keys].astype(np.float64)
-        table[keys] = np.arange(len(keys), dtype=np.int32)
+        del table
         colors = np.empty((len(keys), 3), np.uint8)
         colors[:, 0] = keys >> 16
         colors[:, 1] = (keys >> 8) & 0xFF
         colors[:, 2] = keys & 0xFF
-        return ColorStats(colors, counts, table, len(flat))
+        return ColorStats(colors, counts, None, len(flat))
     keys = np.ascontiguousarray(flat).view("<u4").ravel()
     keys = np.where(keys < (1 << 24), np.uint32(0), keys)  # alpha 0 (the top byte): one colour
     uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
@@ -96,15 +130,27 @@ def binned_points(stats: ColorStats, bits: int,
     over the 8-bit colours; ``points`` are the colours' coordinates to average (default: RGB)."""
     points = stats.colors if points is None else points
     shift = 8 - bits
+    channels = stats.colors.shape[1]
     cells = np.zeros(len(stats.colors), np.int64)
-    for ch in range(stats.colors.shape[1]):
-        cells = (cells << bits) | (stats.colors[:, ch] >> shift)
-    occupied, cell_of = np.unique(cells, return_inverse=True)
-    weights = np.bincount(cell_of, weights=stats.counts, minlength=len(occupied))
-    means = np.empty((len(occupied), points.shape[1]))
+    for ch in range(channels):
+        cells <<= bits
+        cells |= stats.colors[:, ch] >> shift
+    n_cells = 1 << (bits * channels)
+    if n_cells <= DENSE_GRID_CELLS:  # count into every cell, keep the occupied ones (ascending)
+        weights = np.bincount(cells, weights=stats.counts, minlength=n_cells)
+        occupied = np.flatnonzero(weights)
+        weights = weights[occupied]
+        cell_of, n_bins = cells, n_cells
+    else:
+        occupied, cell_of = np.unique(cells, return_inverse=True)
+        del cells
+        weights = np.bincount(cell_of, weights=stats.counts, minlength=len(occupied))
+        n_bins = len(occupied)
+        occupied = None
+    means = np.empty((len(weights), points.shape[1]))
     for ch in range(points.shape[1]):
-        means[:, ch] = np.bincount(cell_of, weights=stats.counts * points[:, ch],
-                                   minlength=len(occupied)) / weights
+        sums = np.bincount(cell_of, weights=stats.counts * points[:, ch], minlength=n_bins)
+        means[:, ch] = (sums if occupied is None else sums[occupied]) / weights
     return means, weights
 
 

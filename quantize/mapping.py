@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .colorspace import encode
-from .colorstats import ColorStats
+from .colorstats import _TABLE_SIZE, POINTS_CHUNK, ColorStats
 from .kmeans import principal_axis
 
 
@@ -38,13 +38,27 @@ def map_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray,
                space: str = "rgb") -> np.ndarray:
     """Indices (H, W) of the ``palette`` entry nearest in ``space`` to every pixel of ``pixels``
     (H, W, C)."""
-    labels = nearest_indices(stats.points(space)[0], encode(palette, space))
-    labels = labels.astype(index_dtype(len(palette)))
-    h, w = pixels.shape[:2]
-    if pixels.shape[-1] == 3:
-        from .kernels.nearest import gather_rgb
+    from .kernels.nearest import gather_rgb, nearest_labels
 
-        out = np.empty(h * w, labels.dtype)
-        gather_rgb(pixels.reshape(-1, 3), stats.lookup, labels, out)
+    dtype = index_dtype(len(palette))
+    index = search_index(encode(palette, space))
+    labels = np.empty(stats.n_colors, dtype)  # per colour, searched a chunk of points at a time
+    found = np.empty(min(stats.n_colors, POINTS_CHUNK), np.int64)
+    for start, X in stats.points_chunks(space):
+        labels[start:start + len(X)] = nearest_labels(np.ascontiguousarray(X), *index,
+                                                      found[:len(X)])
+    del found
+    h, w = pixels.shape[:2]
+    if pixels.shape[-1] != 3:
+        return labels[stats.lookup].reshape(h, w)
+    out = np.empty(h * w, dtype)
+    if stats.table is not None:
+        gather_rgb(pixels.reshape(-1, 3), stats.table, labels, out)
         return out.reshape(h, w)
-    return labels[stats.lookup].reshape(h, w)
+    # Per-colour labels spread into a table indexed by the 24-bit colour (1 or 2 bytes a colour,
+    # not the 4 of a row table), then gathered through the identity.
+    table = np.zeros(_TABLE_SIZE, dtype)
+    table[stats.keys] = labels
+    del labels
+    gather_rgb(pixels.reshape(-1, 3), table, np.arange(len(palette), dtype=dtype), out)
+    return out.reshape(h, w)

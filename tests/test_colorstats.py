@@ -35,3 +35,32 @@ def test_binned_points_keep_weight_and_mean() -> None:
     points, weights = binned_points(stats, 4)
     assert weights.sum() == stats.n_pixels and len(points) <= 16 ** 3
     np.testing.assert_allclose(weights @ points, pixels.reshape(-1, 3).astype(float).sum(0))
+
+
+@pytest.mark.parametrize("space", ["rgb", "rgb+lab", "oklab"])
+def test_points_in_chunks_equal_one_conversion(space: str) -> None:
+    from quantize.colorspace import encode
+
+    rng = np.random.default_rng(1)
+    for channels in (3, 4):
+        stats = color_stats(rng.integers(0, 256, (50, 40, channels), dtype=np.uint8))
+        chunks = list(stats.points_chunks(space, size=256))
+        assert [start for start, _ in chunks] == list(range(0, stats.n_colors, 256))
+        np.testing.assert_array_equal(stats.points(space)[0], encode(stats.colors, space))
+        np.testing.assert_array_equal(np.vstack([X for _, X in chunks]), encode(stats.colors, space))
+
+
+@pytest.mark.parametrize("channels, bits", [(3, 4), (3, 7), (4, 5), (4, 6)])
+def test_binned_points_dense_and_sparse_grids_agree(monkeypatch, channels: int, bits: int) -> None:
+    """The dense count over every cell gives exactly what grouping the occupied cells gives."""
+    import quantize.colorstats as colorstats
+
+    rng = np.random.default_rng(bits)
+    stats = color_stats(rng.integers(0, 256, (80, 70, channels), dtype=np.uint8))
+    X = stats.points("rgb+lab")[0]
+    monkeypatch.setattr(colorstats, "DENSE_GRID_CELLS", 1 << 30)
+    dense = binned_points(stats, bits, X)
+    monkeypatch.setattr(colorstats, "DENSE_GRID_CELLS", 0)
+    sparse = binned_points(stats, bits, X)
+    for a, b in zip(dense, sparse):
+        np.testing.assert_array_equal(a, b)

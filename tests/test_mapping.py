@@ -44,3 +44,24 @@ def test_map_pixels_rgb_and_rgba() -> None:
 def test_index_dtype() -> None:
     assert index_dtype(1) == np.uint8 and index_dtype(256) == np.uint8
     assert index_dtype(257) == np.uint16 and index_dtype(65536) == np.uint16
+
+
+@pytest.mark.parametrize("k", [5, 300])
+def test_map_pixels_in_chunks_same_with_and_without_a_row_table(monkeypatch, k: int) -> None:
+    """Colours searched a chunk at a time and gathered through a label table indexed by colour
+    give what one search over every colour gathered through the row table gives."""
+    import quantize.colorstats as colorstats
+    from dataclasses import replace
+
+    rng = np.random.default_rng(k)
+    pixels = rng.integers(0, 256, (61, 47, 3), dtype=np.uint8)
+    palette = rng.integers(0, 256, (k, 3), dtype=np.uint8)
+    stats = color_stats(pixels)
+    assert stats.table is None
+    whole = map_pixels(pixels, replace(stats, table=stats.lookup), palette, "rgb+lab")
+    monkeypatch.setattr(colorstats, "POINTS_CHUNK", 256)
+    chunked = map_pixels(pixels, stats, palette, "rgb+lab")
+    assert chunked.dtype == index_dtype(k)
+    np.testing.assert_array_equal(chunked, whole)
+    want = brute_nearest(encode(pixels.reshape(-1, 3), "rgb+lab"), encode(palette, "rgb+lab"))
+    np.testing.assert_array_equal(chunked.ravel(), want)
