@@ -47,8 +47,11 @@ def principal_axis(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarr
 
 
 def tolerance(X: np.ndarray, tol: float) -> float:
-    """scikit-learn's absolute tolerance: ``tol`` times the mean per-feature variance of X."""
-    return 0.0 if tol == 0 else float(np.mean(np.var(X, axis=0)) * tol)
+    """scikit-learn's absolute tolerance: ``tol`` times the mean per-feature variance of X
+    (a column at a time: no temporary copy of X)."""
+    if tol == 0:
+        return 0.0
+    return float(np.mean([np.var(X[:, j]) for j in range(X.shape[1])]) * tol)
 
 
 def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator,
