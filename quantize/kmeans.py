@@ -12,9 +12,10 @@ from .threads import serial_below
 # Hamerly's half-gaps cost O(K^2) per iteration; past this K the point bounds alone pay better.
 _HALF_GAP_MAX_K = 2048
 # Yinyang groups: about this many centres per group, and at most this many (float32) group bounds
-# in all (64 MB; with labels and point bounds a Lloyd run keeps 16 + 4 x groups bytes per point).
+# in all (32 MB: fewer groups for very many colours, to keep a 100-MP image within issue 4's memory
+# budget; with labels and point bounds a Lloyd run keeps 16 + 4 x groups bytes per point).
 _GROUP_SIZE = 16
-_MAX_BOUNDS = 1 << 24
+_MAX_BOUNDS = 1 << 23
 
 
 @dataclass(frozen=True)
