@@ -10,25 +10,30 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numba import njit
 
 from .colorspace import srgb8_to_lab
 from .container import bits_per_index
 
-_CHUNK_PIXELS = 1 << 16  # pixels per row chunk: keeps the int32 working set in cache
-
-
 def mse(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray) -> float:
     """Squared error summed over the C channels, mean over pixels; exact (integer accumulation)."""
     height, width, channels = _check(pixels, palette, indices)
-    pal = np.asarray(palette, dtype=np.int32)
-    step = max(1, _CHUNK_PIXELS // width)
+    total = _squared_error_sum(pixels, np.asarray(palette, dtype=np.int64), indices)
+    return int(total) / (height * width)
+
+
+@njit(cache=True, nogil=True)
+def _squared_error_sum(pixels, palette, indices):  # pragma: no cover - compiled
+    """Sum over pixels and channels of (pixel - palette[index])², in int64 (exact)."""
+    height, width, channels = pixels.shape
     total = 0
-    for y in range(0, height, step):
-        diff = pixels[y:y + step].astype(np.int32)
-        diff -= pal[indices[y:y + step]]
-        diff *= diff
-        total += int(diff.sum(dtype=np.int64))
-    return total / (height * width)
+    for y in range(height):
+        for x in range(width):
+            j = indices[y, x]
+            for c in range(channels):
+                d = np.int64(pixels[y, x, c]) - palette[j, c]
+                total += d * d
+    return total
 
 
 def psnr(mse: float, channels: int = 3) -> float:
@@ -102,25 +107,70 @@ def _hue_degrees(b: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.where(h < 0, h + 360, h)
 
 
+class DeltaEReference:
+    """The part of :func:`mean_delta_e` that depends only on the original image, built once.
+
+    Holds the ``n_samples`` pixel positions drawn with ``seed`` (all pixels when the image has
+    fewer), the distinct colours among the sampled pixels (composited on white, in CIE Lab) and
+    which distinct colour each sampled pixel has. Pass it as ``reference`` to measure several
+    palettes of the same ``pixels`` (as a sweep does); the values are exactly those without it.
+    """
+
+    def __init__(self, pixels: np.ndarray, *, n_samples: int = 200_000, seed: int = 0) -> None:
+        height, width, channels = pixels.shape
+        n = height * width
+        if n <= n_samples:
+            positions = np.arange(n)
+        else:
+            rng = np.random.default_rng(seed)
+            positions = np.sort(rng.choice(n, size=n_samples, replace=False, shuffle=False))
+        self.shape = pixels.shape
+        self.n_samples, self.seed = n_samples, seed
+        self.ys, self.xs = np.divmod(positions, width)
+        sampled = pixels[self.ys, self.xs]
+        key = np.zeros(len(sampled), np.int64)
+        for c in range(channels):
+            key = (key << 8) | sampled[:, c]
+        _, first, self.inverse = np.unique(key, return_index=True, return_inverse=True)
+        self.first = first  # a sampled pixel of each distinct colour
+        self.lab = srgb8_to_lab(_on_white(sampled[first]))  # (distinct colours, 3)
+
+    def matches(self, pixels: np.ndarray, n_samples: int, seed: int) -> bool:
+        """Whether this reference was built for an image of this shape with these settings."""
+        return self.shape == pixels.shape and self.n_samples == n_samples and self.seed == seed
+
+    def mean(self, palette: np.ndarray, indices: np.ndarray) -> float:
+        """Mean CIEDE2000 of the sampled pixels against ``palette[indices]``."""
+        sampled = indices[self.ys, self.xs]
+        lab_palette = srgb8_to_lab(_on_white(np.asarray(palette)))
+        per_colour = sampled[self.first]
+        if np.array_equal(per_colour[self.inverse], sampled):
+            # Every pixel of one colour has one index (no dithering): score each distinct colour
+            # once. CIEDE2000 is elementwise, so the per-pixel values and their mean are unchanged.
+            distances = ciede2000(self.lab, lab_palette[per_colour])[self.inverse]
+        else:
+            distances = ciede2000(self.lab[self.inverse], lab_palette[sampled])
+        return float(distances.mean())
+
+
 def mean_delta_e(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray, *,
-                 n_samples: int = 200_000, seed: int = 0) -> float:
+                 n_samples: int = 200_000, seed: int = 0,
+                 reference: DeltaEReference | None = None) -> float:
     """Mean CIEDE2000 between original and quantised colours over a fixed random pixel subsample.
 
     The subsample is ``n_samples`` distinct pixel positions drawn with ``seed`` (all pixels when the
     image has fewer), so the value is reproducible. RGBA pixels are compared as they look composited
-    on white, which counts both colour and opacity errors.
+    on white, which counts both colour and opacity errors. ``reference`` (a
+    :class:`DeltaEReference` of these ``pixels`` with the same ``n_samples`` and ``seed``) saves
+    redoing the sample when several palettes of one image are measured.
     """
-    height, width, _ = _check(pixels, palette, indices)
-    n = height * width
-    if n <= n_samples:
-        positions = np.arange(n)
-    else:
-        rng = np.random.default_rng(seed)
-        positions = np.sort(rng.choice(n, size=n_samples, replace=False, shuffle=False))
-    ys, xs = np.divmod(positions, width)
-    original = srgb8_to_lab(_on_white(pixels[ys, xs]))
-    quantised = srgb8_to_lab(_on_white(np.asarray(palette)))[indices[ys, xs]]
-    return float(ciede2000(original, quantised).mean())
+    _check(pixels, palette, indices)
+    if reference is None:
+        reference = DeltaEReference(pixels, n_samples=n_samples, seed=seed)
+    elif not reference.matches(pixels, n_samples, seed):
+        raise ValueError(f"the ΔE reference was built for {reference.shape} pixels, "
+                         f"{reference.n_samples} samples, seed {reference.seed}")
+    return reference.mean(palette, indices)
 
 
 def _on_white(colours: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from .dither import DITHERS
 from .errors import ParameterError
 from .fitting import FitOptions
 from .images import Image, display_name
+
+if TYPE_CHECKING:
+    from .metrics import DeltaEReference
 
 MAX_K = 65536
 
@@ -170,11 +173,13 @@ def _caused_by_interrupt(exc: BaseException | None) -> bool:
 
 
 def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None = None, *,
-                   stats: ColorStats | None = None) -> Result:
+                   stats: ColorStats | None = None,
+                   delta_e_reference: DeltaEReference | None = None) -> Result:
     """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error.
 
-    ``stats`` (the image's :func:`~quantize.colorstats.color_stats`) may be passed in when several
-    fits share one image, as a sweep does.
+    ``stats`` (the image's :func:`~quantize.colorstats.color_stats`) and ``delta_e_reference``
+    (:func:`delta_e_reference` of the image) may be passed in when several fits share one image,
+    as a sweep does; the result is the same without them.
     """
     from .colorstats import clear_transparent, color_stats
     from .dither import dither_pixels
@@ -204,7 +209,8 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
     del stats  # frees the colour table (64 MB for RGB) before the metrics, unless the caller holds it
     with clock.stage("metrics"):
         error = mse(pixels, palette, indices)
-        delta_e = mean_delta_e(pixels, palette, indices, n_samples=options.delta_e_samples)
+        delta_e = mean_delta_e(pixels, palette, indices, n_samples=options.delta_e_samples,
+                               reference=delta_e_reference)
     return Result(
         width=image.width, height=image.height, channels=image.channels, k=options.fit.k,
         palette=palette, indices=indices, n_colors=n_colors, mse=error,
@@ -212,6 +218,14 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
         seconds=clock.seconds, input=display_name(image.source) if image.source else None,
         input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent),
         space=space, dither=options.dither, transparent_pixels=transparent)
+
+
+def delta_e_reference(image: Image, options: CompressOptions) -> DeltaEReference:
+    """The ΔE sample of ``image`` as :func:`quantize_image` measures it with ``options``."""
+    from .colorstats import clear_transparent
+    from .metrics import DeltaEReference
+
+    return DeltaEReference(clear_transparent(image.pixels), n_samples=options.delta_e_samples)
 
 
 def _transparency_note(n: int) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from .errors import ParameterError
 from .fitting import locked_colors, n_fitted
 from .images import Image
 from .kmeans import ward_merge
-from .pipeline import MAX_K, CompressOptions, Result, quantize_image
+from .pipeline import MAX_K, CompressOptions, Result, delta_e_reference, quantize_image
 
 DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 MAX_SWEEP = 64  # K values in one sweep
@@ -130,13 +130,14 @@ def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOp
 
     stats = stats if stats is not None else color_stats(image.pixels)
     sample = SilhouetteSample(image.pixels)
+    reference = delta_e_reference(image, options.validated())
     points: dict[int, SweepPoint] = {}
     larger: Result | None = None
     for k in sorted(set(ks), reverse=True):
         k_options = with_k(options, k)
         if larger is not None:
             k_options = warm_start(k_options, larger, stats)
-        larger = quantize_image(image, k_options, stats=stats)
+        larger = quantize_image(image, k_options, stats=stats, delta_e_reference=reference)
         points[k] = _measure(larger, sample)
         if progress:
             progress(k)
@@ -317,10 +318,14 @@ def search_k(image: Image, target: Target, options: CompressOptions = CompressOp
         raise ParameterError(f"K must be between 1 and {MAX_K}, got {max_k}")
     stats = stats if stats is not None else color_stats(image.pixels)
     probes = {r.k: r for r in known}
+    reference = None
 
     def probe(k: int) -> Result:
+        nonlocal reference
         if k not in probes:
-            probes[k] = quantize_image(image, with_k(options, k), stats=stats)
+            reference = reference or delta_e_reference(image, options.validated())
+            probes[k] = quantize_image(image, with_k(options, k), stats=stats,
+                                       delta_e_reference=reference)
             if progress:
                 progress(k)
         return probes[k]

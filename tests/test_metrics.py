@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quantize.colorspace import srgb8_to_lab
-from quantize.metrics import bits_per_pixel, ciede2000, classic_ratio, mean_delta_e, mse, psnr
+from quantize.metrics import (DeltaEReference, bits_per_pixel, ciede2000, classic_ratio, mean_delta_e,
+                              mse, psnr)
 
 # Sharma, Wu and Dalal (2005), Table 1: L1 a1 b1  L2 a2 b2  ΔE00, all 34 pairs.
 SHARMA_2005 = """
@@ -194,6 +195,44 @@ def test_mean_delta_e_zero_when_exact_and_rgba_composited_on_white() -> None:
     assert mean_delta_e(pixels, clear, np.zeros((2, 2), np.uint8)) == pytest.approx(100.0, abs=1e-3)
     expected = _reference_delta_e(palette[indices] // 2, palette, indices, np.arange(400))
     assert mean_delta_e(palette[indices] // 2, palette, indices) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_delta_e_reference_gives_the_same_value_for_every_palette(channels) -> None:
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 6, (90, 70, channels), dtype=np.uint8) * 51  # repeated colours
+    reference = DeltaEReference(pixels, n_samples=3000, seed=2)
+    for k in (1, 4, 32):
+        palette = rng.integers(0, 256, (k, channels), dtype=np.uint8)
+        by_colour = rng.integers(0, k, 6 ** channels)  # one index per colour (no dithering)
+        code = (pixels // 51).astype(np.int64) @ (6 ** np.arange(channels))
+        dithered = rng.integers(0, k, (90, 70))  # indices that are no function of the colour
+        for indices in (by_colour[code].astype(np.uint8), dithered.astype(np.uint16)):
+            positions = np.sort(np.random.default_rng(2).choice(6300, size=3000, replace=False,
+                                                                shuffle=False))
+            expected = _reference_delta_e(pixels, palette, indices, positions)
+            got = mean_delta_e(pixels, palette, indices, n_samples=3000, seed=2, reference=reference)
+            assert got == mean_delta_e(pixels, palette, indices, n_samples=3000, seed=2)
+            assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_delta_e_reference_must_match_the_image_and_settings() -> None:
+    pixels = np.zeros((10, 10, 3), np.uint8)
+    palette, indices = np.zeros((1, 3), np.uint8), np.zeros((10, 10), np.uint8)
+    reference = DeltaEReference(pixels, n_samples=50, seed=1)
+    with pytest.raises(ValueError, match="reference"):
+        mean_delta_e(pixels, palette, indices, n_samples=50, seed=0, reference=reference)
+    with pytest.raises(ValueError, match="reference"):
+        mean_delta_e(pixels[:5], palette, indices[:5], n_samples=50, seed=1, reference=reference)
+
+
+def test_mse_is_exact_for_wide_indices_and_strided_arrays() -> None:
+    rng = np.random.default_rng(8)
+    pixels = rng.integers(0, 256, (40, 60, 4), dtype=np.uint8)[::2, ::3]
+    palette = rng.integers(0, 256, (300, 4), dtype=np.uint8)
+    indices = rng.integers(0, 300, (40, 60)).astype(np.uint16)[::2, ::3]
+    diff = pixels.astype(np.int64) - palette[indices].astype(np.int64)
+    assert mse(pixels, palette, indices) == (diff * diff).sum() / indices.size
 
 
 # --------------------------------------------------------------------------------------- size measures
