@@ -111,7 +111,7 @@ def main(argv: list[str]) -> None:
         return stage_peaks(*argv[1:])
     with_stages = "--stages" in argv
     sizes = [int(a) for a in argv if a != "--stages"] or list(SIZES)
-    print(f"quantize compress -k 256, max RSS of the whole process; budget = 4 x RGB bytes + 150 MB")
+    print("quantize compress -k 256, max RSS of the whole process; budget = 4 x RGB bytes + 150 MB")
     print(f"{'MP':>5} {'size':>12} {'RGB MB':>7} {'RSS MB':>7} {'budget MB':>9} {'ratio':>6} "
           f"{'seconds':>8}  stages")
     with tempfile.TemporaryDirectory() as out:

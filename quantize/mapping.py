@@ -16,6 +16,18 @@ def index_dtype(k: int) -> type:
     return np.uint8 if k <= 256 else np.uint16
 
 
+_COUNT_CHUNK = 1 << 20  # indices per bincount call: it widens them to int64 (8 bytes each)
+
+
+def index_counts(indices: np.ndarray, k: int) -> np.ndarray:
+    """How many pixels use each of ``k`` palette entries, counted in chunks (no int64 copy)."""
+    flat = indices.reshape(-1)
+    counts = np.zeros(k, np.int64)
+    for start in range(0, flat.size, _COUNT_CHUNK):
+        counts += np.bincount(flat[start:start + _COUNT_CHUNK], minlength=k)
+    return counts
+
+
 def nearest_indices(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """For each row of ``points`` (n, d), the index of the nearest row of ``centers`` (K, d)."""
     from .kernels.nearest import nearest_labels

@@ -246,27 +246,15 @@ def _drop_unused(palette: np.ndarray, indices: np.ndarray,
                  keep_first: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Keep only the palette entries some pixel uses, and the first ``keep_first`` (locked colours)
     in any case, renumbering the indices (order kept)."""
-    used = _used_entries(indices, len(palette))
+    from .mapping import index_counts, index_dtype
+
+    used = index_counts(indices, len(palette)) > 0
     used[:keep_first] = True
     if used.all():
         return palette, indices
     renumber = np.cumsum(used) - 1
-    from .mapping import index_dtype
-
     kept = palette[used]
     return kept, renumber.astype(index_dtype(len(kept)))[indices]
-
-
-_COUNT_CHUNK = 1 << 20  # indices per bincount call: it widens them to int64 (8 bytes each)
-
-
-def _used_entries(indices: np.ndarray, k: int) -> np.ndarray:
-    """Which of ``k`` palette entries occur in ``indices``, counted in chunks (no int64 copy)."""
-    flat = indices.reshape(-1)
-    used = np.zeros(k, bool)
-    for start in range(0, flat.size, _COUNT_CHUNK):
-        used |= np.bincount(flat[start:start + _COUNT_CHUNK], minlength=k) > 0
-    return used
 
 
 def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:

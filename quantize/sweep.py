@@ -26,6 +26,7 @@ from .errors import ParameterError
 from .fitting import locked_colors, n_fitted
 from .images import Image
 from .kmeans import ward_merge
+from .mapping import index_counts
 from .pipeline import MAX_K, CompressOptions, Result, delta_e_reference, quantize_image
 
 DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
@@ -153,7 +154,7 @@ def warm_start(options: CompressOptions, larger: Result, stats: ColorStats) -> C
     if options.palette is not None or fit.init_centers is not None:
         return options
     palette = larger.palette
-    weights = _entry_counts(larger.indices, len(palette))
+    weights = index_counts(larger.indices, len(palette))
     free = ~(palette[:, None, :] == locked_colors(fit, palette.shape[1])[None]).all(-1).any(1)
     if palette.shape[1] == 4:
         free &= palette[:, 3] > 0  # the fully transparent entry is not fitted
@@ -163,18 +164,6 @@ def warm_start(options: CompressOptions, larger: Result, stats: ColorStats) -> C
     merged = ward_merge(palette[free], weights[free], m)
     starts = WARM_SEEDED_STARTS if fit.max_starts is None else fit.max_starts
     return replace(options, fit=replace(fit, init_centers=merged, max_starts=starts))
-
-
-_COUNT_CHUNK = 1 << 20  # indices per bincount call (it widens them to 8 bytes each)
-
-
-def _entry_counts(indices: np.ndarray, k: int) -> np.ndarray:
-    """How many pixels use each of ``k`` palette entries."""
-    flat = indices.reshape(-1)
-    counts = np.zeros(k, np.int64)
-    for start in range(0, flat.size, _COUNT_CHUNK):
-        counts += np.bincount(flat[start:start + _COUNT_CHUNK], minlength=k)
-    return counts
 
 
 def with_k(options: CompressOptions, k: int) -> CompressOptions:

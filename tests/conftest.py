@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import struct
+
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
 KODAK = SHARED_IMAGES / "kodak"
@@ -21,6 +23,17 @@ def make_photo(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
     img[(x - width / 3) ** 2 + (y - height / 2) ** 2 < (min(height, width) / 4) ** 2] = (200, 30, 40)
     img += rng.normal(0, 6, img.shape)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+
+
+def swapped_icc_profile() -> bytes:
+    """An RGB ICC profile whose red and green primaries are swapped (not named sRGB)."""
+    data = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    (count,) = struct.unpack(">I", data[128:132])
+    tags = {data[132 + 12 * i:136 + 12 * i]: 132 + 12 * i for i in range(count)}
+    out = bytearray(data)
+    r, g = tags[b"rXYZ"], tags[b"gXYZ"]
+    out[r + 4:r + 12], out[g + 4:g + 12] = data[g + 4:g + 12], data[r + 4:r + 12]
+    return bytes(out).replace("sRGB".encode("utf-16-be"), "swap".encode("utf-16-be"))
 
 
 @pytest.fixture

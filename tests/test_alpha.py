@@ -12,7 +12,6 @@ import numpy as np
 from PIL import Image
 
 from quantize import container
-from quantize.colorspace import encode
 from quantize.colorstats import color_stats
 from quantize.fitting import FitOptions
 from quantize.images import image_from_array

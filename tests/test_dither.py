@@ -3,7 +3,6 @@ works with every space and with alpha."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image as PILImage
 from PIL import ImageCms, ImageOps
 
+from conftest import swapped_icc_profile
 from quantize.errors import InputError, OutputError, ParameterError
 from quantize.images import (
     DEFAULT_MAX_PIXELS,
@@ -83,17 +84,6 @@ def _chunks(png: bytes) -> dict[bytes, bytes]:
         out.setdefault(png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length])
         pos += 12 + length
     return out
-
-
-def _swapped_profile() -> bytes:
-    """An RGB ICC profile whose red and green primaries are swapped (not sRGB by name)."""
-    data = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    (count,) = struct.unpack(">I", data[128:132])
-    tags = {data[132 + 12 * i:136 + 12 * i]: 132 + 12 * i for i in range(count)}
-    out = bytearray(data)
-    r, g = tags[b"rXYZ"], tags[b"gXYZ"]
-    out[r + 4:r + 12], out[g + 4:g + 12] = data[g + 4:g + 12], data[r + 4:r + 12]
-    return bytes(out).replace("sRGB".encode("utf-16-be"), "swap".encode("utf-16-be"))
 
 
 # ------------------------------------------------------------------------------------- ordinary files
@@ -351,7 +341,7 @@ def test_icc_profile_converted_to_srgb(tmp_path: Path) -> None:
     rgb = np.zeros((4, 6, 3), np.uint8)
     rgb[:, :3] = (255, 0, 0)
     rgb[:, 3:] = (30, 200, 60)
-    path = _save(tmp_path, "icc.png", PILImage.fromarray(rgb), icc_profile=_swapped_profile())
+    path = _save(tmp_path, "icc.png", PILImage.fromarray(rgb), icc_profile=swapped_icc_profile())
     image = load_image(path)
     assert image.pixels[0, 0].tolist() == [0, 255, 0]  # red and green swapped by the profile
     assert image.pixels[0, 5].tolist() == [200, 30, 60]
@@ -381,7 +371,7 @@ def test_cmyk_jpeg_with_its_profile(tmp_path: Path) -> None:
 def test_icc_profile_keeps_alpha(tmp_path: Path) -> None:
     rgba = np.zeros((3, 3, 4), np.uint8)
     rgba[...] = (255, 0, 0, 77)
-    path = _save(tmp_path, "icc.png", PILImage.fromarray(rgba), icc_profile=_swapped_profile())
+    path = _save(tmp_path, "icc.png", PILImage.fromarray(rgba), icc_profile=swapped_icc_profile())
     assert load_image(path).pixels[1, 1].tolist() == [0, 255, 0, 77]
 
 

@@ -22,8 +22,9 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image
 
+from conftest import swapped_icc_profile
 from quantize import container, pipeline
 from quantize.cli import main
 
@@ -93,17 +94,6 @@ def _flip_bytes(data: bytes, start: int, step: int = 29) -> bytes:
     return bytes(out)
 
 
-def _swapped_profile() -> bytes:
-    """An RGB ICC profile with red and green primaries swapped (not named sRGB)."""
-    data = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    (count,) = struct.unpack(">I", data[128:132])
-    tags = {data[132 + 12 * i:136 + 12 * i]: 132 + 12 * i for i in range(count)}
-    out = bytearray(data)
-    r, g = tags[b"rXYZ"], tags[b"gXYZ"]
-    out[r + 4:r + 12], out[g + 4:g + 12] = data[g + 4:g + 12], data[r + 4:r + 12]
-    return bytes(out).replace("sRGB".encode("utf-16-be"), "swap".encode("utf-16-be"))
-
-
 def _frames(fmt: str) -> bytes:
     frames = [Image.new("RGB", (10, 8), c) for c in [(200, 0, 0), (0, 200, 0), (0, 0, 200)]]
     return _encoded(fmt, frames[0], save_all=True, append_images=frames[1:], duration=40)
@@ -168,7 +158,7 @@ WORKING: dict[str, tuple[Callable[[], bytes], str]] = {
     "float TIFF": (_tiff_float, "32-bit float samples converted to 8 bits"),
     "CMYK JPEG": (lambda: _encoded("JPEG", Image.fromarray(_photo()).convert("CMYK")),
                   "CMYK converted to RGB"),
-    "ICC profile": (lambda: _encoded("PNG", icc_profile=_swapped_profile()),
+    "ICC profile": (lambda: _encoded("PNG", icc_profile=swapped_icc_profile()),
                     "ICC profile converted to sRGB"),
     "EXIF orientation": (_exif_rotated, "EXIF orientation applied"),
 }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
+from ..mapping import index_counts
 from .io import FORMATS, check_capacity, encode_palette, resolve_format
 from .model import Palette
 from .naming import name_palette
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from ..images import Image
     from ..pipeline import CompressOptions, Result
 
-_COUNT_CHUNK = 1 << 20  # indices per bincount call: it widens them to int64 (8 bytes each)
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -30,15 +30,6 @@ def parse_formats(text: str) -> tuple[str, ...]:
     any work, an unknown one raising ParameterError that lists the valid names. Repeats are dropped."""
     names = [resolve_format(part) for part in text.split(",") if part.strip()]
     return tuple(dict.fromkeys(names))
-
-
-def pixel_counts(indices: np.ndarray, k: int) -> np.ndarray:
-    """How many pixels use each of ``k`` palette entries, counted in chunks (no int64 copy)."""
-    flat = indices.reshape(-1)
-    counts = np.zeros(k, np.int64)
-    for start in range(0, flat.size, _COUNT_CHUNK):
-        counts += np.bincount(flat[start:start + _COUNT_CHUNK], minlength=k)
-    return counts
 
 
 def counted_palette(colors: np.ndarray, counts: np.ndarray, *, clear: int = 0,
@@ -66,7 +57,7 @@ def counted_palette(colors: np.ndarray, counts: np.ndarray, *, clear: int = 0,
 def image_palette(result: Result, *, keep_transparent: bool = False, title: str | None = None) -> Palette:
     """The palette of a quantised image with each colour's share of its pixels (see
     :func:`counted_palette` for transparency); the title defaults to the input file's stem."""
-    return counted_palette(result.palette, pixel_counts(result.indices, result.k_used),
+    return counted_palette(result.palette, index_counts(result.indices, result.k_used),
                            keep_transparent=keep_transparent,
                            title=title or (Path(result.input).stem if result.input else "quantize"))
 
@@ -85,7 +76,7 @@ def extract_palette(image: Image, options: CompressOptions, *,
             f"{share} kept as one transparent entry" if keep_transparent else
             f"{share} left out of the palette (--keep-transparent keeps one transparent entry)",))
     title = image.source.stem if image.source else "quantize"
-    palette = counted_palette(result.palette, pixel_counts(result.indices, result.k_used), clear=n_clear,
+    palette = counted_palette(result.palette, index_counts(result.indices, result.k_used), clear=n_clear,
                               keep_transparent=keep_transparent, title=title)
     return palette, result
 
