@@ -23,7 +23,8 @@ def format_report(result: Result) -> str:
     lines = [
         f"{name}: {r['width']}x{r['height']}, {r['distinct_colors']:,} distinct colours"
         + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else ""),
-        f"  palette   K {r['k']} asked, {r['k_used']} used -> {r['bits_per_pixel']} bits per pixel",
+        f"  palette   K {r['k']} asked, {r['k_used']} used -> {r['bits_per_pixel']} bits per pixel"
+        f" (fitted in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
         f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])}"
         f" (classic ratio {_num(result.ratio)}x = {8 * result.channels}/{r['bits_per_pixel']})",
     ]
