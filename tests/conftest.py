@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lzma
 import struct
+import zlib
 
 import numpy as np
 import pytest
+import zstandard
 from PIL import Image, ImageCms
 
 SHARED_IMAGES = Path(__file__).resolve().parents[2] / "shared" / "images"
 KODAK = SHARED_IMAGES / "kodak"
+
+# An independent compressor per codec of the packed format (as docs/FORMAT.md describes them).
+COMPRESS = {
+    "none": bytes,
+    "zlib": zlib.compress,
+    "lzma": lambda raw: lzma.compress(raw, format=lzma.FORMAT_XZ,
+                                      filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 4096}]),
+    "zstd": zstandard.compress,
+}
 
 
 def make_photo(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import zstandard
 
+from conftest import COMPRESS
 from quantize import container as qc
 from quantize.errors import FormatError, InputError, OutputError, ParameterError
 
@@ -18,13 +19,6 @@ from quantize.errors import FormatError, InputError, OutputError, ParameterError
 HEADER = struct.Struct("<8sHBBIIIB3sQ")
 MAGIC = b"\x89QNT\r\n\x1a\n"
 CODEC_ID = {"none": 0, "zlib": 1, "lzma": 2, "zstd": 3}
-COMPRESS = {
-    "none": bytes,
-    "zlib": zlib.compress,
-    "lzma": lambda raw: lzma.compress(raw, format=lzma.FORMAT_XZ,
-                                      filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 4096}]),
-    "zstd": zstandard.compress,
-}
 
 
 def build(*, width, height, k, palette, payload, channels=3, codec="none", bits=None, version=1,

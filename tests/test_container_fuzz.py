@@ -15,6 +15,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import COMPRESS
 from quantize import container as qc
 from quantize.errors import FormatError
 
@@ -24,13 +25,6 @@ FUZZ = settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCh
 FIELDS = {"version": (8, "<H"), "channels": (10, "B"), "codec": (11, "B"), "width": (12, "<I"),
           "height": (16, "<I"), "k": (20, "<I"), "bits": (24, "B"), "payload_bytes": (28, "<Q")}
 CODEC_ID = {codec: i for i, codec in enumerate(qc.CODECS)}
-COMPRESS = {
-    "none": bytes,
-    "zlib": zlib.compress,
-    "lzma": lambda raw: lzma.compress(raw, format=lzma.FORMAT_XZ,
-                                      filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 4096}]),
-    "zstd": zstandard.compress,
-}
 MiB = 1 << 20
 
 
