@@ -181,15 +181,11 @@ def _on_white(colours: np.ndarray) -> np.ndarray:
     return colours[..., :3] * alpha + 255 * (1 - alpha)
 
 
-def bits_per_pixel(k: int) -> float:
-    """Bits per pixel of the packed indices for a palette of ``k`` colours: ceil(log2 k)."""
-    return float(bits_per_index(k))
-
-
-def classic_ratio(k: int) -> float:
-    """Compression ratio by the classic formula, 24 / bits per pixel (K=64: 4.0); inf for K=1."""
+def classic_ratio(k: int, channels: int = 3) -> float:
+    """Compression ratio by the classic formula: bits of a raw pixel over bits per index, 24 / bpp
+    for RGB (K=64: 4.0); inf for K=1, which stores no index bits."""
     bits = bits_per_index(k)
-    return math.inf if bits == 0 else 24 / bits
+    return math.inf if bits == 0 else 8 * channels / bits
 
 
 def _check(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray) -> tuple[int, int, int]:

@@ -106,7 +106,9 @@ class Result:
     @property
     def ratio(self) -> float:
         """The classic ratio: bits of a raw pixel over bits per index (24 / bpp for RGB)."""
-        return 8 * self.channels / self.bits_per_pixel if self.bits_per_pixel else float("inf")
+        from .metrics import classic_ratio
+
+        return classic_ratio(self.k_used, self.channels)
 
     @property
     def packed_bytes(self) -> int:

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quantize.colorspace import srgb8_to_lab
-from quantize.metrics import (DeltaEReference, bits_per_pixel, ciede2000, classic_ratio, mean_delta_e,
+from quantize.container import bits_per_index
+from quantize.metrics import (DeltaEReference, ciede2000, classic_ratio, mean_delta_e,
                               mse, psnr)
 
 # Sharma, Wu and Dalal (2005), Table 1: L1 a1 b1  L2 a2 b2  ΔE00, all 34 pairs.
@@ -240,14 +241,15 @@ def test_mse_is_exact_for_wide_indices_and_strided_arrays() -> None:
 @pytest.mark.parametrize(("k", "bits", "ratio"), [
     (1, 0, math.inf), (2, 1, 24.0), (3, 2, 12.0), (16, 4, 6.0), (17, 5, 4.8),
     (64, 6, 4.0), (256, 8, 3.0), (257, 9, 24 / 9), (65536, 16, 1.5)])
-def test_bits_per_pixel_and_classic_ratio(k: int, bits: int, ratio: float) -> None:
-    assert bits_per_pixel(k) == bits
+def test_bits_per_index_and_classic_ratio(k: int, bits: int, ratio: float) -> None:
+    assert bits_per_index(k) == bits
     assert classic_ratio(k) == ratio
+    assert classic_ratio(k, channels=4) == ratio * 4 / 3
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.integers(1, 65536))
 def test_classic_ratio_is_24_over_bits(k: int) -> None:
-    bits = bits_per_pixel(k)
+    bits = bits_per_index(k)
     assert 2 ** bits >= k and (bits == 0 or 2 ** (bits - 1) < k)
     assert classic_ratio(k) == (math.inf if bits == 0 else 24 / bits)
