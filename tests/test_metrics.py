@@ -244,7 +244,7 @@ def test_mse_is_exact_for_wide_indices_and_strided_arrays() -> None:
 def test_bits_per_index_and_classic_ratio(k: int, bits: int, ratio: float) -> None:
     assert bits_per_index(k) == bits
     assert classic_ratio(k) == ratio
-    assert classic_ratio(k, channels=4) == ratio * 4 / 3
+    assert classic_ratio(k, channels=4) == pytest.approx(ratio * 4 / 3)
 
 
 @settings(max_examples=50, deadline=None)
