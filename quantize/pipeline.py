@@ -205,8 +205,9 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
         indices = (map_pixels(pixels, stats, palette, space) if options.dither == "none" else
                    dither_pixels(pixels, stats, palette, space, options.dither,
                                  options.dither_strength))
-        locked = 0 if options.palette is not None or options.fit.locked is None else len(options.fit.locked)
-        palette, indices = _drop_unused(palette, indices, keep_first=locked)
+        fixed = options.palette is None and options.fit.locked is not None
+        palette, indices = _drop_unused(palette, indices,
+                                        keep_first=len(options.fit.locked) if fixed else 0)
     n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats  # frees the colour table (64 MB for RGB) before the metrics, unless the caller holds it
     with clock.stage("metrics"):
