@@ -277,30 +277,19 @@ def test_cmyk_jpeg(tmp_path: Path) -> None:
     assert np.abs(image.pixels[8, [8, 24, 40]].astype(int) - rgb[8, [8, 24, 40]]).max() <= 3
 
 
-def test_animated_gif_uses_first_frame(tmp_path: Path) -> None:
-    frames = [PILImage.new("RGB", (10, 8), c) for c in [(255, 0, 0), (0, 255, 0), (0, 0, 255)]]
-    path = tmp_path / "anim.gif"
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
+@pytest.mark.parametrize(("name", "colours", "save", "note"), [
+    ("anim.gif", [(255, 0, 0), (0, 255, 0), (0, 0, 255)], {"duration": 50, "loop": 0},
+     "GIF: used frame 1 of 3"),
+    ("anim.png", [(1, 2, 3), (40, 50, 60)], {"duration": 50}, "APNG: used frame 1 of 2"),
+    ("pages.tif", [(7, 8, 9), (1, 1, 1)], {}, "TIFF: used page 1 of 2"),
+])
+def test_multi_frame_files_use_the_first_frame(tmp_path: Path, name, colours, save, note) -> None:
+    frames = [PILImage.new("RGB", (10, 8), c) for c in colours]
+    path = tmp_path / name
+    frames[0].save(path, save_all=True, append_images=frames[1:], **save)
     image = load_image(path)
-    assert image.notes == ("GIF: used frame 1 of 3",)
-    assert (image.pixels == (255, 0, 0)).all()
-
-
-def test_apng_uses_first_frame(tmp_path: Path) -> None:
-    frames = [PILImage.new("RGB", (10, 8), c) for c in [(1, 2, 3), (40, 50, 60)]]
-    path = tmp_path / "anim.png"
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50)
-    image = load_image(path)
-    assert image.notes == ("APNG: used frame 1 of 2",)
-    assert (image.pixels == (1, 2, 3)).all()
-
-
-def test_multipage_tiff_uses_first_page(tmp_path: Path) -> None:
-    pages = [PILImage.new("RGB", (5, 4), c) for c in [(7, 8, 9), (1, 1, 1)]]
-    path = tmp_path / "pages.tif"
-    pages[0].save(path, save_all=True, append_images=pages[1:])
-    image = load_image(path)
-    assert image.notes == ("TIFF: used page 1 of 2",) and (image.pixels == (7, 8, 9)).all()
+    assert image.notes == (note,)
+    assert (image.pixels == colours[0]).all()
 
 
 def test_gif_with_transparency(tmp_path: Path) -> None:
