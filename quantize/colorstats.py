@@ -96,8 +96,10 @@ def color_stats(pixels: np.ndarray) -> ColorStats:
     if flat.shape[1] == 3:
         from .kernels.colorstats import count_rgb
 
-        table = count_rgb(flat, np.zeros(_TABLE_SIZE, np.int32))
-        keys = np.flatnonzero(table)
+        table = np.zeros(_TABLE_SIZE, np.int32)
+        seen = np.empty(min(len(flat), _TABLE_SIZE), np.int32)
+        keys = np.sort(seen[:count_rgb(flat, table, seen)])  # not a scan of the 64-MB table
+        del seen
         counts = table[keys].astype(np.float64)
         del table
         colors = np.empty((len(keys), 3), np.uint8)
