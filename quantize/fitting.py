@@ -1,11 +1,11 @@
 """Fitting a palette to an image's colours: coarse-to-fine weighted k-means.
 
 The default reaches the k-means objective over *all* pixels: Lloyd's final run is on every
-distinct colour weighted by its pixel count, which is exactly that objective. For a photo with
-many colours, the starts run first on the weighted mean colours of a 6- or 7-bit-per-channel
-grid (the coarsest with enough cells per centre; k-means++ seeds from a still coarser one when
-it keeps 32 cells per centre, as seeding costs most at its start) and the best quarter of them
-are refined on the distinct colours. Seeding tries more candidates per centre than scikit-learn
+distinct colour weighted by its pixel count, which is exactly that objective. When the image has
+enough colours, the starts run first on the weighted mean colours of a 6- or 7-bit-per-channel
+grid (the coarsest with enough cells per centre) and the best quarter of them are refined on the
+distinct colours. k-means++ seeds from a still coarser grid when it keeps 32 cells per centre,
+as seeding costs most at its start. Seeding tries more candidates per centre than scikit-learn
 at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
 more starts, within a work budget (local minima matter most at small K).
 
@@ -25,7 +25,6 @@ from .colorstats import ColorStats, binned_points, sampled_pixels
 from .errors import ParameterError
 from .kmeans import kmeans, kmeans_starts, lloyd, tolerance
 
-COARSE_MIN_COLORS = 1 << 17  # fewer distinct colours than this are fitted directly
 COARSE_BITS = (6, 7)  # starts run on the coarsest of these grids with enough cells per centre
 POINTS_PER_CENTER = 150
 SEED_MIN_BITS = 5  # k-means++ draws from the coarsest grid from here with enough cells per centre
@@ -136,11 +135,12 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
     X, w = stats.points(options.space)
     coarse_X, coarse_w, seed_points = X, w, None
     coarse = (_grid(stats, X, POINTS_PER_CENTER * k, COARSE_BITS)
-              if len(X) >= max(COARSE_MIN_COLORS, 2 * POINTS_PER_CENTER * k) else None)
+              if len(X) >= 2 * POINTS_PER_CENTER * k else None)
+    finest = 8
     if coarse is not None:
-        bits, coarse_X, coarse_w = coarse
-        seed_grid = _grid(stats, X, SEED_POINTS_PER_CENTER * k, range(SEED_MIN_BITS, bits))
-        seed_points = None if seed_grid is None else seed_grid[1:]
+        finest, coarse_X, coarse_w = coarse
+    seed_grid = _grid(stats, X, SEED_POINTS_PER_CENTER * k, range(SEED_MIN_BITS, finest))
+    seed_points = None if seed_grid is None else seed_grid[1:]
     refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
     budget = START_BUDGET // ((len(coarse_X) + refined_share) * k)
     if init is None:

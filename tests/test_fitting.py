@@ -63,7 +63,7 @@ def test_default_fit_is_within_one_percent_of_sklearn_on_all_pixels() -> None:
 
 
 def test_coarse_grid_path_reaches_the_direct_fit() -> None:
-    pixels = smooth_photo(512, noise=10)  # > 2**17 colours: starts run on the 6-bit grid
+    pixels = smooth_photo(512, noise=10)  # many colours: starts run on the 6-bit grid
     stats = color_stats(pixels)
     assert stats.n_colors > 1 << 17
     X, w = stats.points()
