@@ -33,6 +33,22 @@ def test_lloyd_matches_sklearn_from_same_start(k: int, tol: float) -> None:
     assert fit.n_iter == ref.n_iter_
 
 
+def test_min_gain_stops_early_and_keeps_labels_consistent() -> None:
+    """The gain test ends the run at the first iteration whose update gains little; the run up
+    to there is exactly the plain one (same centres for the same iterations)."""
+    X, w = colour_points(20000, seed=4)
+    init = X[np.random.default_rng(4).choice(len(X), 64, replace=False)] + 0.25
+    full = lloyd(X, w, init, max_iter=300, tol=0.0)
+    early = lloyd(X, w, init, max_iter=300, tol=0.0, min_gain=1e-4)
+    assert early.n_iter < full.n_iter
+    same = lloyd(X, w, init, max_iter=early.n_iter, tol=0.0)
+    np.testing.assert_array_equal(early.centers, same.centers)
+    np.testing.assert_array_equal(early.labels, same.labels)
+    assert full.inertia <= early.inertia <= 1.01 * full.inertia
+    nearest = ((X[:, None, :] - early.centers[None]) ** 2).sum(-1).argmin(1)
+    np.testing.assert_array_equal(early.labels, nearest)
+
+
 def test_lloyd_with_capped_group_bounds_still_matches_sklearn(monkeypatch) -> None:
     """Many points per bound budget: fewer Yinyang groups, same (exact) iterations."""
     X, w = colour_points(6000, seed=9)

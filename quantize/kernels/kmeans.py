@@ -340,13 +340,16 @@ def _update(X, w, centers, labels, n_fixed):
         if weight[j] > 0.0:
             for f in range(d):
                 new[j, f] = sums[j, f] / weight[j]
-    return new
+    return new, weight
 
 
 @njit(cache=True)
-def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_half_gaps):
+def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_half_gaps,
+          min_gain):
     """Weighted Lloyd iterations from ``centers_init`` until the labels stop changing, the total
-    squared centre shift is <= ``tol``, or ``max_iter``; the first ``n_fixed`` centres never move.
+    squared centre shift is <= ``tol``, an update lowers the objective (by the sum of weight x
+    squared shift of the moved centres) by at most ``min_gain`` times the first iteration's (0:
+    no such test), or ``max_iter``; the first ``n_fixed`` centres never move.
     ``group_of[j]`` in [0, n_groups) is centre j's Yinyang group (best spatially compact).
     Returns (centers, labels (int32), inertia, n_iter). Per point it keeps 16 + 4 x n_groups
     bytes of labels and bounds."""
@@ -381,6 +384,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     half_gap = np.zeros(k)
     strict = False
     n_iter = 0
+    first_inertia = 0.0
     for it in range(max_iter):
         n_iter = it + 1
         if it == 0:
@@ -392,8 +396,12 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
                 _half_gaps(centers, half_gap)
             changed = _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift,
                               drift_max, it, half_gap, group_of, group_start, members)
-        new = _update(X, w, centers, labels, n_fixed)
+        new, weight = _update(X, w, centers, labels, n_fixed)
+        if it == 0 and min_gain > 0.0:
+            for i in range(n):
+                first_inertia += w[i] * np.float64(upper[i]) ** 2
         total = 0.0
+        gain = 0.0
         biggest = 0.0
         for j in range(k):
             s2 = 0.0
@@ -401,6 +409,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
                 s2 += (new[j, f] - centers[j, f]) ** 2
             shift[j] = np.sqrt(s2)
             total += s2
+            gain += weight[j] * s2
             biggest = max(biggest, shift[j])
         for g in range(n_groups):
             drift[it + 1, g] = drift[it, g]
@@ -412,7 +421,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         if it > 0 and changed == 0:
             strict = True
             break
-        if total <= tol:
+        if total <= tol or (min_gain > 0.0 and gain <= min_gain * first_inertia):
             break
     if not strict:
         if use_half_gaps:
