@@ -4,7 +4,7 @@ Fully transparent RGBA pixels are one colour, (0, 0, 0, 0), whatever RGB they hi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -13,6 +13,9 @@ _TABLE_SIZE = 1 << 24
 # BLAS row blocking: the chunks' points equal one conversion's bit for bit (checked on all 2^24).
 POINTS_CHUNK = 1 << 16
 DENSE_GRID_CELLS = 1 << 21  # grids up to this many cells are binned with a dense count
+# Points of up to this many bytes are kept for the next use (a sweep fits and maps many times);
+# larger ones are made afresh, so a very colourful image never holds them beside its mapping.
+POINTS_CACHE_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,10 @@ class ColorStats:
     counts: np.ndarray  # (M,) float64
     table: np.ndarray | None  # the lookup, if held (RGBA: always)
     n_pixels: int
+    _points: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False,
+                                           compare=False)
+    _grids: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def lookup(self) -> np.ndarray:
@@ -66,21 +73,34 @@ class ColorStats:
 
     def points(self, space: str = "rgb") -> tuple[np.ndarray, np.ndarray]:
         """The distinct colours as float64 points of ``space`` (see
-        :func:`~quantize.colorspace.encode`) and their weights."""
+        :func:`~quantize.colorspace.encode`) and their weights. Callers must not modify them."""
         from .colorspace import dims
 
+        if space in self._points:
+            return self._points[space], self.counts
         width = dims(space) * (1 if self.colors.shape[1] == 3 else 2)
         X = np.empty((self.n_colors, width))
         for start, chunk in self.points_chunks(space):
             X[start:start + len(chunk)] = chunk
+        if X.nbytes <= POINTS_CACHE_BYTES:
+            self._points[space] = X
         return X, self.counts
 
     def points_chunks(self, space: str = "rgb", size: int = POINTS_CHUNK):
         """:meth:`points` (without weights) as (first row, points of up to ``size`` rows) pairs."""
         from .colorspace import encode
 
+        held = self._points.get(space)
         for start in range(0, self.n_colors, size):
-            yield start, encode(self.colors[start:start + size], space)
+            yield start, (held[start:start + size] if held is not None else
+                          encode(self.colors[start:start + size], space))
+
+    def grid(self, bits: int, space: str, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`binned_points` of ``points``, this image's :meth:`points` of ``space``; kept
+        for the next use (a grid has at most one row per occupied cell)."""
+        if (bits, space) not in self._grids:
+            self._grids[bits, space] = binned_points(self, bits, points)
+        return self._grids[bits, space]
 
     def without_transparent(self) -> "ColorStats":
         """These statistics without the fully transparent colour (``lookup`` is then unusable)."""
