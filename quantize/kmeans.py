@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .kernels import kmeans as _k
 from .threads import serial_below
 
 # Hamerly's half-gaps cost O(K^2) per iteration; past this K the point bounds alone pay better.
@@ -60,13 +59,15 @@ def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
                     fixed: np.ndarray | None = None) -> np.ndarray:
     """Indices of k seeds chosen by greedy k-means++ (the variant scikit-learn uses). With
     ``fixed`` centres (L, d), 1 <= L < k, the k - L seeds that continue from them."""
+    from .kernels.kmeans import kmeans_plusplus as greedy
+
     trials = n_local_trials or 2 + int(np.log(k))
     if fixed is not None and len(fixed):
         uniforms = rng.uniform(size=(k - len(fixed), trials))
-        return _k.kmeans_plusplus(X, w, np.ascontiguousarray(fixed, dtype=np.float64), uniforms)
+        return greedy(X, w, np.ascontiguousarray(fixed, dtype=np.float64), uniforms)
     first = int(rng.choice(len(X), p=w / w.sum()))
     uniforms = rng.uniform(size=(k - 1, trials))
-    return np.concatenate(([first], _k.kmeans_plusplus(X, w, X[first:first + 1], uniforms)))
+    return np.concatenate(([first], greedy(X, w, X[first:first + 1], uniforms)))
 
 
 def center_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
@@ -93,12 +94,14 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     first ``n_fixed`` centres stay where they are (they are never moved nor relocated). With
     ``min_gain`` > 0, also stop once an update lowers the objective by at most that fraction of
     the first iteration's (scikit-learn has no such test: 0 keeps its iterations)."""
+    from .kernels.kmeans import lloyd as run
+
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     k = len(centers)
     n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
     group_of = center_groups(centers, n_groups)
     with serial_below(len(X) * k):
-        c, labels, inertia, n_iter = _k.lloyd(
+        c, labels, inertia, n_iter = run(
             X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
             k <= _HALF_GAP_MAX_K, min_gain)
     return KMeansFit(c, labels, float(inertia), int(n_iter))

@@ -10,30 +10,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from .colorspace import srgb8_to_lab
 from .container import bits_per_index
 
 def mse(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray) -> float:
     """Squared error summed over the C channels, mean over pixels; exact (integer accumulation)."""
+    from .kernels.metrics import squared_error_sum
+
     height, width, channels = _check(pixels, palette, indices)
-    total = _squared_error_sum(pixels, np.asarray(palette, dtype=np.int64), indices)
+    total = squared_error_sum(pixels, np.asarray(palette, dtype=np.int64), indices)
     return int(total) / (height * width)
-
-
-@njit(cache=True, nogil=True)
-def _squared_error_sum(pixels, palette, indices):  # pragma: no cover - compiled
-    """Sum over pixels and channels of (pixel - palette[index])², in int64 (exact)."""
-    height, width, channels = pixels.shape
-    total = 0
-    for y in range(height):
-        for x in range(width):
-            j = indices[y, x]
-            for c in range(channels):
-                d = np.int64(pixels[y, x, c]) - palette[j, c]
-                total += d * d
-    return total
 
 
 def psnr(mse: float, channels: int = 3) -> float:
