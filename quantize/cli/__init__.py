@@ -7,6 +7,7 @@ Commands live in their own modules and are imported only when used, so ``--help`
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import signal
@@ -97,3 +98,25 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (set QUANTIZE_DEBUG=1 for details)", 70)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def run() -> None:
+    """The console script and ``python -m quantize``: :func:`main`, then a quick exit.
+
+    Tearing the interpreter down after Numba has loaded kernels takes about 0.2 s (its LLVM
+    engines), longer than some whole runs. Every output is written and closed by then, so the
+    process flushes its streams, runs the exit handlers (worker pools join there) and leaves."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+        if isinstance(exc.code, str):
+            click.echo(exc.code, err=True)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: what could be said is said
+            code = code or 1
+    atexit._run_exitfuncs()
+    os._exit(code)
