@@ -103,7 +103,7 @@ def fit_shared_palette(executor: Any, jobs: Sequence[Job], settings: Settings,
         if progress:
             progress("colours", counted_jobs[0], len(jobs), job.name)
 
-    executor.run(count_job, jobs, settings, add)
+    executor.run(count_job, jobs, settings, add, last=False)
     keys = np.flatnonzero(table)
     if not len(keys):
         raise InputError("no readable image to fit a shared palette to")

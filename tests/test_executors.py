@@ -1,0 +1,53 @@
+"""Local executors: this process and spawned workers share one queue; every job runs once."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+from quantize.discovery import Job
+from quantize.executors import make_executor
+
+
+def whose(job: Job, settings: object) -> tuple[str, int]:
+    """A job that takes a moment and says which process ran it."""
+    time.sleep(0.02 + 0.01 * (len(job.name) % 3))
+    return job.name, os.getpid()
+
+
+def jobs_of(tmp_path: Path, n: int) -> list[Job]:
+    jobs = []
+    for i in range(n):
+        source = tmp_path / f"in{i:02d}.bin"
+        source.write_bytes(b"x" * (i * 37 % 101))  # sizes in no particular order
+        jobs.append(Job(str(source), source.name, str(tmp_path / "out")))
+    return jobs
+
+
+def test_this_process_and_a_worker_run_every_job_once(tmp_path: Path) -> None:
+    executor = make_executor(2, None, n_jobs=40)
+    runs: list[tuple[str, int]] = []
+    try:
+        first = jobs_of(tmp_path, 40)
+        executor.run(whose, first, None, lambda job, row: runs.append(row), last=False)
+        # a second run on the same workers, as a shared-palette batch does after counting colours
+        second = [Job(j.source, "again-" + j.name, j.out_root) for j in first[:10]]
+        executor.run(whose, second, None, lambda job, row: runs.append(row))
+    finally:
+        executor.close()
+    names = Counter(name for name, _ in runs)
+    assert set(names) == {j.name for j in first} | {j.name for j in second}
+    assert set(names.values()) == {1}
+    pids = {pid for _, pid in runs}
+    assert os.getpid() in pids and len(pids) == 2
+
+
+def test_one_job_runs_here(tmp_path: Path) -> None:
+    executor = make_executor(1, None, n_jobs=3)
+    runs: list[tuple[str, int]] = []
+    executor.run(whose, jobs_of(tmp_path, 3), None, lambda job, row: runs.append(row))
+    executor.close()
+    assert sorted(name for name, _ in runs) == ["in00.bin", "in01.bin", "in02.bin"]
+    assert {pid for _, pid in runs} == {os.getpid()}
