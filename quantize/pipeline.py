@@ -88,6 +88,15 @@ class Result:
     space: str = "rgb"
     dither: str = "none"
     transparent_pixels: int = 0
+    counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
+
+    def usage(self) -> np.ndarray:
+        """How many pixels use each palette entry (counted once, then kept)."""
+        if self.counts is None:
+            from .mapping import index_counts
+
+            self.counts = index_counts(self.indices, self.k_used)
+        return self.counts
 
     @property
     def k_used(self) -> int:
@@ -206,7 +215,7 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
                    dither_pixels(pixels, stats, palette, space, options.dither,
                                  options.dither_strength))
         fixed = options.palette is None and options.fit.locked is not None
-        palette, indices = _drop_unused(palette, indices,
+        palette, indices, counts = _drop_unused(palette, indices,
                                         keep_first=len(options.fit.locked) if fixed else 0)
     n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats  # frees the colour table (64 MB for RGB) before the metrics, unless the caller holds it
@@ -220,7 +229,7 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
         psnr=psnr(error, image.channels), delta_e=delta_e, n_iter=n_iter, codec=options.codec,
         seconds=clock.seconds, input=display_name(image.source) if image.source else None,
         input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent),
-        space=space, dither=options.dither, transparent_pixels=transparent)
+        space=space, dither=options.dither, transparent_pixels=transparent, counts=counts)
 
 
 def delta_e_reference(image: Image, options: CompressOptions) -> DeltaEReference:
@@ -246,18 +255,19 @@ def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:
 
 
 def _drop_unused(palette: np.ndarray, indices: np.ndarray,
-                 keep_first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+                 keep_first: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep only the palette entries some pixel uses, and the first ``keep_first`` (locked colours)
-    in any case, renumbering the indices (order kept)."""
+    in any case, renumbering the indices (order kept); also return each kept entry's pixel count."""
     from .mapping import index_counts, index_dtype
 
-    used = index_counts(indices, len(palette)) > 0
+    counts = index_counts(indices, len(palette))
+    used = counts > 0
     used[:keep_first] = True
     if used.all():
-        return palette, indices
+        return palette, indices, counts
     renumber = np.cumsum(used) - 1
     kept = palette[used]
-    return kept, renumber.astype(index_dtype(len(kept)))[indices]
+    return kept, renumber.astype(index_dtype(len(kept)))[indices], counts[used]
 
 
 def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:

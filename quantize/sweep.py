@@ -26,7 +26,6 @@ from .errors import ParameterError
 from .fitting import locked_colors, n_fitted
 from .images import Image
 from .kmeans import ward_merge
-from .mapping import index_counts
 from .pipeline import MAX_K, CompressOptions, Result, delta_e_reference, quantize_image
 
 DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
@@ -154,7 +153,7 @@ def warm_start(options: CompressOptions, larger: Result, stats: ColorStats) -> C
     if options.palette is not None or fit.init_centers is not None:
         return options
     palette = larger.palette
-    weights = index_counts(larger.indices, len(palette))
+    weights = larger.usage()
     free = ~(palette[:, None, :] == locked_colors(fit, palette.shape[1])[None]).all(-1).any(1)
     if palette.shape[1] == 4:
         free &= palette[:, 3] > 0  # the fully transparent entry is not fitted

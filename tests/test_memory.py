@@ -60,7 +60,8 @@ def test_unused_palette_entries_are_dropped_without_a_wide_copy():
     indices = np.zeros((2000, 2000), np.uint8)
     indices[::2] = 7
     palette = np.arange(8 * 3, dtype=np.uint8).reshape(8, 3)
-    peak, (kept, renumbered) = traced_peak(pipeline._drop_unused, palette, indices)
+    peak, (kept, renumbered, counts) = traced_peak(pipeline._drop_unused, palette, indices)
     assert kept.tolist() == [palette[0].tolist(), palette[7].tolist()]
     assert renumbered.dtype == np.uint8 and set(np.unique(renumbered)) == {0, 1}
+    assert counts.tolist() == [2000 * 1000, 2000 * 1000]
     assert peak < indices.size + (10 << 20)  # the renumbered copy and chunked counts

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
-from ..mapping import index_counts
 from .io import FORMATS, check_capacity, encode_palette, resolve_format
 from .model import Palette
 from .naming import name_palette
@@ -57,7 +56,7 @@ def counted_palette(colors: np.ndarray, counts: np.ndarray, *, clear: int = 0,
 def image_palette(result: Result, *, keep_transparent: bool = False, title: str | None = None) -> Palette:
     """The palette of a quantised image with each colour's share of its pixels (see
     :func:`counted_palette` for transparency); the title defaults to the input file's stem."""
-    return counted_palette(result.palette, index_counts(result.indices, result.k_used),
+    return counted_palette(result.palette, result.usage(),
                            keep_transparent=keep_transparent,
                            title=title or (Path(result.input).stem if result.input else "quantize"))
 
@@ -76,7 +75,7 @@ def extract_palette(image: Image, options: CompressOptions, *,
             f"{share} kept as one transparent entry" if keep_transparent else
             f"{share} left out of the palette (--keep-transparent keeps one transparent entry)",))
     title = image.source.stem if image.source else "quantize"
-    palette = counted_palette(result.palette, index_counts(result.indices, result.k_used), clear=n_clear,
+    palette = counted_palette(result.palette, result.usage(), clear=n_clear,
                               keep_transparent=keep_transparent, title=title)
     return palette, result
 
