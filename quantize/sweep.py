@@ -32,7 +32,7 @@ DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 MAX_SWEEP = 64  # K values in one sweep
 SILHOUETTE_SAMPLES = 2000
 WARM_MAX_COLORS = 2048  # a larger palette is not merged down (Ward's cost matrix is n^2)
-WARM_SEEDED_STARTS = 4  # seeded starts beside the warm one (budgeted, as in compress)
+WARM_SEEDED_STARTS = 1  # seeded starts beside the warm one: more gained nothing on average (12 photos)
 
 Progress = Callable[[int], None]  # called with each K once it is done
 
@@ -109,7 +109,8 @@ class SilhouetteSample:
             return None
         order = np.argsort(cluster, kind="stable")
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        sums = np.add.reduceat(self.distances[:, order], starts, axis=1)  # (n, clusters)
+        # (n, clusters); the distances are symmetric, so whole rows are gathered and summed
+        sums = np.add.reduceat(self.distances[order], starts, axis=0).T
         rows = np.arange(n)
         own = sizes[cluster]
         a = sums[rows, cluster] / np.maximum(own - 1, 1)
