@@ -270,6 +270,21 @@ def _drop_unused(palette: np.ndarray, indices: np.ndarray,
     return kept, renumber.astype(index_dtype(len(kept)))[indices], counts[used]
 
 
+def encode_outputs(result: Result, *, preview: bool = True) -> tuple[bytes, bytes | None]:
+    """The packed file and (with ``preview``) the preview PNG of ``result``, encoded side by side:
+    Pillow's PNG encoder releases the GIL, so it runs on another core while the packed file is made."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .images import encode_preview
+
+    if not preview:
+        return container.encode(result.palette, result.indices, codec=result.codec), None
+    with ThreadPoolExecutor(1) as pool:
+        png = pool.submit(encode_preview, result.palette, result.indices)
+        packed = container.encode(result.palette, result.indices, codec=result.codec)
+        return packed, png.result()
+
+
 def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
     """Where ``compress`` writes: ``<out>/<stem><SUFFIX>`` and ``<out>/<stem>.preview.png``."""
     folder = out_dir if out_dir is not None else source.parent
@@ -287,7 +302,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     together with them; the caller checks their targets early if it wants to fail before the fit.
     """
     from .files import check_target, check_writable, output_folder, write_all
-    from .images import DEFAULT_MAX_PIXELS, encode_preview, load_image
+    from .images import DEFAULT_MAX_PIXELS, load_image
 
     options = options.validated()
     clock = _Clock()
@@ -301,9 +316,9 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     result = quantize_image(image, options, clock)
     del image  # the pixels are not needed for writing: free them before the encoders allocate
     with clock.stage("write"):
-        outputs = {packed_path: container.encode(result.palette, result.indices, codec=options.codec)}
-        if preview:
-            outputs[preview_path] = encode_preview(result.palette, result.indices)
+        packed, png = encode_outputs(result, preview=preview)
+        outputs = {packed_path: packed} | ({preview_path: png} if png is not None else {})
+        del packed, png
         if extra_outputs is not None:
             outputs.update(extra_outputs(result))
         with output_folder(packed_path.parent):

@@ -20,13 +20,12 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from . import container
 from .colorstats import ColorStats
 from .errors import ParameterError
 from .fitting import locked_colors, n_fitted
 from .images import Image
 from .kmeans import ward_merge
-from .pipeline import MAX_K, CompressOptions, Result, delta_e_reference, quantize_image
+from .pipeline import MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs, quantize_image
 
 DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 MAX_SWEEP = 64  # K values in one sweep
@@ -173,11 +172,8 @@ def with_k(options: CompressOptions, k: int) -> CompressOptions:
 
 def _measure(result: Result, sample: SilhouetteSample) -> SweepPoint:
     """Encode the packed file and the preview in memory and score the silhouette; add the time."""
-    from .images import encode_preview
-
     start = time.perf_counter()
-    packed = container.encode(result.palette, result.indices, codec=result.codec)
-    png = encode_preview(result.palette, result.indices)
+    packed, png = encode_outputs(result)
     silhouette = sample.score(result.indices)
     result.seconds["sizes"] = time.perf_counter() - start
     result.seconds["total"] = sum(v for k, v in result.seconds.items() if k != "total")
