@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import atexit
 import collections
-import contextlib
 import multiprocessing
 import os
 import signal
 from concurrent import futures
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from .errors import ParameterError
+from .threads import one_thread
 
 if TYPE_CHECKING:
     from .batch import Settings
@@ -68,25 +68,12 @@ class _InProcess:
 
     def run(self, fn: Callable, jobs: Sequence[Job], settings: Settings,
             done: Callable[[Job, Any], None], *, last: bool = True) -> None:
-        with _one_numba_thread():
+        with one_thread():
             for job in jobs:
                 done(job, fn(job, settings))
 
     def close(self) -> None:
         pass
-
-
-@contextlib.contextmanager
-def _one_numba_thread() -> Iterator[None]:
-    """Run the block with one Numba thread in this process (each worker keeps a core busy)."""
-    import numba
-
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(threads)
 
 
 class _Processes:
@@ -136,7 +123,7 @@ class _Processes:
 
         try:
             collect(wait=False)
-            with _one_numba_thread():
+            with one_thread():
                 while (job := take()) is not None:
                     done(job, fn(job, settings))
                     in_flight = 2

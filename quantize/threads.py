@@ -14,11 +14,8 @@ PARALLEL_MIN_WORK = 1 << 21  # e.g. points x centres of one Lloyd iteration
 
 
 @contextlib.contextmanager
-def serial_below(work: int, threshold: int = PARALLEL_MIN_WORK) -> Iterator[None]:
-    """Run the block on one Numba thread when ``work`` is below ``threshold``."""
-    if work >= threshold:
-        yield
-        return
+def one_thread() -> Iterator[None]:
+    """Run the block on one Numba thread (e.g. beside other worker processes)."""
     import numba
 
     threads = numba.get_num_threads()
@@ -27,3 +24,13 @@ def serial_below(work: int, threshold: int = PARALLEL_MIN_WORK) -> Iterator[None
         yield
     finally:
         numba.set_num_threads(threads)
+
+
+@contextlib.contextmanager
+def serial_below(work: int, threshold: int = PARALLEL_MIN_WORK) -> Iterator[None]:
+    """Run the block on one Numba thread when ``work`` is below ``threshold``."""
+    if work >= threshold:
+        yield
+        return
+    with one_thread():
+        yield
