@@ -2,12 +2,13 @@
 
 The default reaches the k-means objective over *all* pixels: Lloyd's final run is on every
 distinct colour weighted by its pixel count, which is exactly that objective. When the image has
-enough colours, the starts run first on the weighted mean colours of a 6- or 7-bit-per-channel
-grid (the coarsest with enough cells per centre) and the best quarter of them are refined on the
+enough colours, the starts run first on the weighted mean colours of a 4- to 7-bit-per-channel
+grid (the coarsest with 128 cells per centre) and the best quarter of them are refined on the
 distinct colours. k-means++ seeds from a still coarser grid when it keeps 32 cells per centre,
 as seeding costs most at its start. Seeding tries more candidates per centre than scikit-learn
 at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
-more starts, within a work budget (local minima matter most at small K).
+more starts, within a work budget (local minima matter most at small K). Lloyd stops at
+scikit-learn's tolerance or once an iteration gains less than ``MIN_GAIN`` of the objective.
 
 The fit runs in ``FitOptions.space`` (see :mod:`quantize.colorspace`): the weighted points are
 converted once, the centres converted back to sRGB(A) at the end. Fully transparent pixels get one
