@@ -124,23 +124,37 @@ def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOp
           stats: ColorStats | None = None, progress: Progress | None = None) -> list[SweepPoint]:
     """Quantise ``image`` at every K in ``ks`` with ``options`` (its K replaced), sharing one colour
     histogram and one silhouette sample. K runs from the largest down; every K but the largest
-    starts from the previous (larger) palette merged down (see :func:`warm_start`). Points come
-    back in the order of ``ks``."""
+    starts from the previous (larger) palette merged down (see :func:`warm_start`). Each row's
+    files and silhouette are measured in a second thread while the next K is fitted (the encoders
+    release the GIL). Points come back in the order of ``ks``."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from .colorstats import color_stats
 
     stats = stats if stats is not None else color_stats(image.pixels)
     sample = SilhouetteSample(image.pixels)
     reference = delta_e_reference(image, options.validated())
     points: dict[int, SweepPoint] = {}
-    larger: Result | None = None
-    for k in sorted(set(ks), reverse=True):
-        k_options = with_k(options, k)
-        if larger is not None:
-            k_options = warm_start(k_options, larger, stats)
-        larger = quantize_image(image, k_options, stats=stats, delta_e_reference=reference)
-        points[k] = _measure(larger, sample)
+    measuring: tuple[int, Future] | None = None
+
+    def finish() -> None:
+        k, row = measuring
+        points[k] = row.result()
         if progress:
             progress(k)
+
+    larger: Result | None = None
+    with ThreadPoolExecutor(1) as pool:
+        for k in sorted(set(ks), reverse=True):
+            k_options = with_k(options, k)
+            if larger is not None:
+                k_options = warm_start(k_options, larger, stats)
+            larger = quantize_image(image, k_options, stats=stats, delta_e_reference=reference)
+            if measuring is not None:
+                finish()
+            measuring = k, pool.submit(_measure, larger, sample)
+        if measuring is not None:
+            finish()
     return [points[k] for k in ks]
 
 
