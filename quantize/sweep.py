@@ -4,8 +4,8 @@
 histogram, largest K first: that one is exactly what ``quantize compress -k K`` reports, and each
 smaller K starts warm from the next larger palette merged down (so its row may differ from a
 standalone compress: on 12 photos, 1.0005 times its MSE on average over K = 4..128, up to 1.03 at
-one K). Each :class:`SweepPoint` adds the
-silhouette score and the sizes of the packed file and the indexed-PNG preview.
+one K). Each :class:`SweepPoint` adds the silhouette score and the sizes of the packed file and the
+indexed-PNG preview.
 :func:`recommend` names the elbow of WCSS and the best silhouette; :func:`search_k` finds the
 smallest K that meets a quality :class:`Target`, over every K up to a limit.
 """
