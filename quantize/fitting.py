@@ -7,8 +7,9 @@ grid (the coarsest with 128 cells per centre) and the best quarter of them are r
 distinct colours. k-means++ seeds from a still coarser grid when it keeps 32 cells per centre,
 as seeding costs most at its start. Seeding tries more candidates per centre than scikit-learn
 at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
-more starts, within a work budget (local minima matter most at small K). Lloyd stops at
-scikit-learn's tolerance or once an iteration gains less than ``MIN_GAIN`` of the objective.
+more starts, within a work budget (local minima matter most at small K). Lloyd's updates are
+over-relaxed, and it stops at scikit-learn's tolerance or once an update gains less than
+``MIN_GAIN`` of the objective.
 
 The fit runs in ``FitOptions.space`` (see :mod:`quantize.colorspace`): the weighted points are
 converted once, the centres converted back to sRGB(A) at the end. Fully transparent pixels get one
@@ -35,9 +36,11 @@ MAX_STARTS = 32
 MAX_SEED_TRIALS = 32  # k-means++ candidates per centre: K / 8 within [2 + ln K, this]
 DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
 LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
-# Lloyd on the histogram also stops once an iteration's update lowers the objective by less than
-# this fraction of it (the last ~15 iterations of a K=256 fit gain ~0.05 % between them).
-MIN_GAIN = 3e-5
+# Palette fits run over-relaxed Lloyd updates (see kernels.kmeans.lloyd) and also stop once an
+# update lowers the objective by less than MIN_GAIN of it. Against plain Lloyd stopping at 3e-5, on
+# the 24 Kodak images (rgb, K=16/64/256): MSE -0.0 / +0.04 / -0.3 % on average, fit time -10 %.
+MIN_GAIN = 1e-4
+RELAX = 0.7
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,8 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
                                           tol=tolerance(X, options.tol), n_fixed=len(fixed)))
         return PaletteFit(fit.centers, fit.n_iter)
     X, w = stats.points(options.space)
-    min_gain = MIN_GAIN if options.tol > 0 else 0.0  # tol 0: run to strict convergence
+    # tol 0 asks for strict convergence: plain Lloyd to the end
+    min_gain, relax = (MIN_GAIN, RELAX) if options.tol > 0 else (0.0, 0.0)
     coarse_X, coarse_w, seed_points = X, w, None
     coarse = (_grid(stats, options.space, X, POINTS_PER_CENTER * k, COARSE_BITS)
               if len(X) >= 2 * POINTS_PER_CENTER * k else None)
@@ -156,12 +160,12 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
         n_seeded = min(options.max_starts or 0, budget - 1)  # the warm start counts
         warm = [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
                       tol=tolerance(coarse_X, options.tol), n_fixed=len(fixed),
-                      min_gain=min_gain)]
+                      min_gain=min_gain, relax=relax)]
     trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
     starts = sorted(warm + kmeans_starts(
         coarse_X, coarse_w, k, n_init=n_seeded, max_iter=options.max_iter, tol=options.tol,
         seed=options.seed, n_local_trials=trials, seed_points=seed_points, fixed=fixed,
-        min_gain=min_gain),
+        min_gain=min_gain, relax=relax),
         key=lambda fit: fit.inertia)
     if coarse_X is X:
         return PaletteFit(starts[0].centers, starts[0].n_iter)
@@ -169,7 +173,7 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
     best, best_inertia = None, np.inf
     for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
         fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
-                     n_fixed=len(fixed), min_gain=min_gain)
+                     n_fixed=len(fixed), min_gain=min_gain, relax=relax)
         if best is None or fine.inertia < best_inertia:  # keep the best centres, not all labels
             best, best_inertia = PaletteFit(fine.centers, start.n_iter + fine.n_iter), fine.inertia
         del fine

@@ -49,6 +49,25 @@ def test_min_gain_stops_early_and_keeps_labels_consistent() -> None:
     np.testing.assert_array_equal(early.labels, nearest)
 
 
+def test_relaxed_lloyd_converges_to_as_good_a_fit_in_fewer_iterations() -> None:
+    """Over-relaxed updates reach fits as good as plain Lloyd's on blob-like colour data (each
+    run may land in another local minimum: within 0.5 % over eight starts), in fewer iterations;
+    every run ends on labels that are each point's nearest centre."""
+    ratios, plain_iters, relaxed_iters = [], 0, 0
+    for seed in range(8):
+        X, w = colour_points(20000, seed=seed)
+        init = X[np.random.default_rng(seed).choice(len(X), 48, replace=False)] + 0.25
+        plain = lloyd(X, w, init, max_iter=500, tol=tolerance(X, 1e-4))
+        relaxed = lloyd(X, w, init, max_iter=500, tol=tolerance(X, 1e-4), relax=0.7)
+        nearest = ((X[:, None, :] - relaxed.centers[None]) ** 2).sum(-1).argmin(1)
+        np.testing.assert_array_equal(relaxed.labels, nearest)
+        ratios.append(relaxed.inertia / plain.inertia)
+        plain_iters += plain.n_iter
+        relaxed_iters += relaxed.n_iter
+    assert np.mean(ratios) <= 1.005 and max(ratios) <= 1.03, ratios
+    assert relaxed_iters < 0.8 * plain_iters
+
+
 def test_lloyd_with_capped_group_bounds_still_matches_sklearn(monkeypatch) -> None:
     """Many points per bound budget: fewer Yinyang groups, same (exact) iterations."""
     X, w = colour_points(6000, seed=9)

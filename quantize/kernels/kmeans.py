@@ -340,16 +340,19 @@ def _update(X, w, centers, labels, n_fixed):
         if weight[j] > 0.0:
             for f in range(d):
                 new[j, f] = sums[j, f] / weight[j]
-    return new, weight
+    return new, weight, n_empty > 0
 
 
 @njit(cache=True)
 def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_half_gaps,
-          min_gain):
+          min_gain, relax):
     """Weighted Lloyd iterations from ``centers_init`` until the labels stop changing, the total
     squared centre shift is <= ``tol``, an update lowers the objective (by the sum of weight x
     squared shift of the moved centres) by at most ``min_gain`` times the first iteration's (0:
-    no such test), or ``max_iter``; the first ``n_fixed`` centres never move.
+    no such test), or ``max_iter``; the first ``n_fixed`` centres never move. With ``relax`` in
+    (0, 1), each update but the last overshoots the means by that fraction of the step (over-
+    relaxation: the slow modes of Lloyd's iteration converge faster, the others stay stable while
+    ``relax`` < 1); the tests above measure the plain step, and the run ends on the means.
     ``group_of[j]`` in [0, n_groups) is centre j's Yinyang group (best spatially compact).
     Returns (centers, labels (int32), inertia, n_iter). Per point it keeps 16 + 4 x n_groups
     bytes of labels and bounds."""
@@ -396,20 +399,28 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
                 _half_gaps(centers, half_gap)
             changed = _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift,
                               drift_max, it, half_gap, group_of, group_start, members)
-        new, weight = _update(X, w, centers, labels, n_fixed)
+        new, weight, relocated = _update(X, w, centers, labels, n_fixed)
         if it == 0 and min_gain > 0.0:
             for i in range(n):
                 first_inertia += w[i] * np.float64(upper[i]) ** 2
         total = 0.0
         gain = 0.0
-        biggest = 0.0
         for j in range(k):
             s2 = 0.0
             for f in range(d):
                 s2 += (new[j, f] - centers[j, f]) ** 2
-            shift[j] = np.sqrt(s2)
             total += s2
             gain += weight[j] * s2
+        done = ((it > 0 and changed == 0) or total <= tol
+                or (min_gain > 0.0 and gain <= min_gain * first_inertia))
+        if relax > 0.0 and not done and not relocated:
+            for j in range(n_fixed, k):
+                if weight[j] > 0.0:
+                    for f in range(d):
+                        new[j, f] += relax * (new[j, f] - centers[j, f])
+        biggest = 0.0
+        for j in range(k):
+            shift[j] = np.sqrt(sqdist(new, j, centers, j))
             biggest = max(biggest, shift[j])
         for g in range(n_groups):
             drift[it + 1, g] = drift[it, g]
@@ -419,9 +430,9 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         drift_max[it + 1] = drift_max[it] + biggest
         centers = new
         if it > 0 and changed == 0:
-            strict = True
+            strict = relax == 0.0  # relaxed: the labels were for the overshot centres
             break
-        if total <= tol or (min_gain > 0.0 and gain <= min_gain * first_inertia):
+        if done:
             break
     if not strict:
         if use_half_gaps:
