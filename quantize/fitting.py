@@ -38,7 +38,8 @@ DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
 LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
 # Palette fits run over-relaxed Lloyd updates (see kernels.kmeans.lloyd) and also stop once an
 # update lowers the objective by less than MIN_GAIN of it. Against plain Lloyd stopping at 3e-5, on
-# the 24 Kodak images (rgb, K=16/64/256): MSE -0.0 / +0.04 / -0.3 % on average, fit time -10 %.
+# the 24 Kodak images (rgb, K=16/64/256): MSE -0.0 / +0.04 / -0.3 % on average, fit time -11 / -11
+# / -4 %; on the 2.36-MP mosaic at K=256, the same PSNR in 0.33 s instead of 0.40 s in-process.
 MIN_GAIN = 1e-4
 RELAX = 0.7
 

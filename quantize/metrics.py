@@ -14,6 +14,7 @@ import numpy as np
 from .colorspace import srgb8_to_lab
 from .container import bits_per_index
 
+
 def mse(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray) -> float:
     """Squared error summed over the C channels, mean over pixels; exact (integer accumulation)."""
     from .kernels.metrics import squared_error_sum
