@@ -226,6 +226,14 @@ def test_shared_palette_is_fitted_saved_and_reusable(tmp_path):
     assert again.palette_files == []
 
 
+def test_shared_palette_is_the_same_whatever_jobs(tmp_path):
+    """Counting and compressing run on the same workers, one run after the other."""
+    src = make_tree(tmp_path / "in", n=4)
+    run_batch([src], tmp_path / "one", settings=SETTINGS, jobs=1, shared_palette=True)
+    run_batch([src], tmp_path / "two", settings=SETTINGS, jobs=2, shared_palette=True)
+    assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
+
+
 def test_shared_palette_counts_every_pixel_of_every_image(tmp_path):
     """Two flat images, 3 and 1 colours: K=4 gives exactly those colours, whatever the split."""
     src = tmp_path / "in"
