@@ -26,7 +26,8 @@ from .errors import ParameterError
 from .fitting import locked_colors, n_fitted
 from .images import Image
 from .kmeans import ward_merge
-from .pipeline import MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs, quantize_image
+from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
+                       quantize_image)
 
 DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 MAX_SWEEP = 64  # K values in one sweep
