@@ -272,7 +272,8 @@ def _drop_unused(palette: np.ndarray, indices: np.ndarray,
 
 def encode_outputs(result: Result, *, preview: bool = True) -> tuple[bytes, bytes | None]:
     """The packed file and (with ``preview``) the preview PNG of ``result``, encoded side by side:
-    Pillow's PNG encoder releases the GIL, so it runs on another core while the packed file is made."""
+    Pillow's PNG encoder releases the GIL, so it runs on another core while the packed file is
+    made."""
     from concurrent.futures import ThreadPoolExecutor
 
     from .images import encode_preview

@@ -48,7 +48,8 @@ class Progress:
               help="Lossless codec over the packed index stream.")
 @click.option("--preview", is_flag=True, help="Also write a preview PNG per image.")
 @click.option("-j", "--jobs", type=int, default=None,
-              help="Processes compressing at once (this one and N-1 workers).  [default: the number of cores]")
+              help="Processes compressing at once: this one and N-1 workers.  "
+                   "[default: the number of cores]")
 @click.option("--no-recursive", is_flag=True, help="Only the files directly in each input folder.")
 @click.option("--resume", is_flag=True,
               help="Skip inputs whose outputs match the manifest's checksums; redo the rest.")
