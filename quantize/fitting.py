@@ -187,6 +187,8 @@ def _grid(stats: ColorStats, space: str, X: np.ndarray, min_cells: int,
     ``bits_options`` (ascending) with at least ``min_cells`` occupied cells and at most half as
     many as there are distinct colours."""
     for bits in bits_options:
+        if 1 << (bits * stats.colors.shape[1]) < min_cells:
+            continue  # too few cells even if all were occupied: not worth binning
         points, weights = stats.grid(bits, space, X)
         if 2 * len(points) > stats.n_colors:
             return None
