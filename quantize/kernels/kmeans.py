@@ -178,14 +178,14 @@ def _scan_group(X, i, centers, members, start, stop):
     j1 = -1
     for q in range(start, stop):
         j = members[q]
-        dd = np.sqrt(sqdist(X, i, centers, j))
+        dd = sqdist(X, i, centers, j)
         if dd < m1 or (dd == m1 and j < j1):
             m2 = m1
             m1 = dd
             j1 = j
         elif dd < m2:
             m2 = dd
-    return m1, j1, m2
+    return np.sqrt(m1), j1, np.sqrt(m2)
 
 
 @njit(cache=True, parallel=True)
