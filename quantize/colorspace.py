@@ -33,6 +33,18 @@ _LMS_FROM_OKLAB = np.linalg.inv(_OKLAB_FROM_LMS)
 _LINEAR_FROM_LMS = np.linalg.inv(_LMS_FROM_LINEAR)
 
 
+def _mat3(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """``x @ m.T`` over a last axis of three, without BLAS: a threaded BLAS call leaves its threads
+    spinning for a while, and they slow the parallel kernel that runs next (on the 2.36-MP mosaic,
+    the Lloyd run after the conversion took 0.080 s instead of 0.045 s). Each row on its own, so
+    a chunk converts exactly as it would in the whole."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty(x.shape)
+    for r in range(3):
+        out[..., r] = x[..., 0] * m[r, 0] + x[..., 1] * m[r, 1] + x[..., 2] * m[r, 2]
+    return out
+
+
 def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
     """Undo the sRGB transfer curve."""
     c = np.asarray(srgb, dtype=np.float64)
@@ -47,7 +59,7 @@ def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
 
 def linear_to_lab(linear: np.ndarray) -> np.ndarray:
     """Linear RGB -> CIE L*a*b* (D65 white)."""
-    xyz = np.asarray(linear, dtype=np.float64) @ _RGB_TO_XYZ.T / _WHITE_D65
+    xyz = _mat3(linear, _RGB_TO_XYZ) / _WHITE_D65
     eps, kappa = 216 / 24389, 24389 / 27
     f = np.where(xyz > eps, np.cbrt(xyz), (kappa * xyz + 16) / 116)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
@@ -61,19 +73,17 @@ def lab_to_linear(lab: np.ndarray) -> np.ndarray:
     f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
     eps, kappa = 216 / 24389, 24389 / 27
     xyz = np.where(f ** 3 > eps, f ** 3, (116 * f - 16) / kappa)
-    return (xyz * _WHITE_D65) @ _XYZ_TO_RGB.T
+    return _mat3(xyz * _WHITE_D65, _XYZ_TO_RGB)
 
 
 def linear_to_oklab(linear: np.ndarray) -> np.ndarray:
     """Linear RGB -> OKLab."""
-    lms = np.asarray(linear, dtype=np.float64) @ _LMS_FROM_LINEAR.T
-    return np.cbrt(lms) @ _OKLAB_FROM_LMS.T
+    return _mat3(np.cbrt(_mat3(linear, _LMS_FROM_LINEAR)), _OKLAB_FROM_LMS)
 
 
 def oklab_to_linear(oklab: np.ndarray) -> np.ndarray:
     """OKLab -> linear RGB (not clipped)."""
-    lms = (np.asarray(oklab, dtype=np.float64) @ _LMS_FROM_OKLAB.T) ** 3
-    return lms @ _LINEAR_FROM_LMS.T
+    return _mat3(_mat3(oklab, _LMS_FROM_OKLAB) ** 3, _LINEAR_FROM_LMS)
 
 
 def srgb8_to_lab(rgb: np.ndarray) -> np.ndarray:

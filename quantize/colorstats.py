@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 _TABLE_SIZE = 1 << 24
-# Colours converted to points at a time (bounds the conversion's temporaries). A multiple of the
-# BLAS row blocking: the chunks' points equal one conversion's bit for bit (checked on all 2^24).
+# Colours converted to points at a time (bounds the conversion's temporaries). The conversion works
+# row by row, so the chunks' points equal one conversion's bit for bit (checked on all 2^24).
 POINTS_CHUNK = 1 << 16
 DENSE_GRID_CELLS = 1 << 21  # grids up to this many cells are binned with a dense count
 # Points of up to this many bytes are kept for the next use (a sweep fits and maps many times);
