@@ -23,9 +23,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .colorspace import decode, encode
-from .colorstats import ColorStats, sampled_pixels
+from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
 from .errors import ParameterError
-from .kmeans import kmeans, kmeans_starts, lloyd, tolerance
+from .kmeans import KMeansFit, kmeans, kmeans_starts, lloyd, tolerance
 
 COARSE_BITS = (4, 5, 6, 7)  # starts run on the coarsest of these grids with enough cells per centre
 POINTS_PER_CENTER = 128
@@ -64,10 +64,19 @@ class FitOptions:
 
 @dataclass(frozen=True)
 class PaletteFit:
-    """The fitted centres (sRGB(A) floats in 0..255, K x C) and the Lloyd iterations spent."""
+    """The fitted centres (sRGB(A) floats in 0..255, K x C) and the Lloyd iterations spent.
+
+    When the last Lloyd run was on the image's distinct colours (and they were few enough for
+    ``POINTS_CACHE_BYTES``), also what lets :func:`~quantize.mapping.map_pixels` skip most nearest
+    searches: the centres in the fit's space (``points``), each colour's nearest centre
+    (``labels``) and the margin to every other (``margin``, see :class:`~quantize.kmeans.KMeansFit`).
+    """
 
     centers: np.ndarray
     n_iter: int
+    points: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    margin: np.ndarray | None = None
 
 
 def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
@@ -115,7 +124,7 @@ def _fit(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
     fit = _fit_points(pixels, stats, options, encode(locked, options.space))
     centers = decode(fit.centers, options.space)
     centers[:len(locked)] = locked  # exact, whatever the round trip through the space
-    return PaletteFit(centers, fit.n_iter)
+    return replace(fit, centers=centers, points=fit.centers if fit.labels is not None else None)
 
 
 def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
@@ -169,16 +178,24 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
         min_gain=min_gain, relax=relax),
         key=lambda fit: fit.inertia)
     if coarse_X is X:
-        return PaletteFit(starts[0].centers, starts[0].n_iter)
+        return _palette_fit(starts[0], starts[0].n_iter)
     fine_tol = tolerance(X, options.tol)
     best, best_inertia = None, np.inf
     for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
         fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
                      n_fixed=len(fixed), min_gain=min_gain, relax=relax)
-        if best is None or fine.inertia < best_inertia:  # keep the best centres, not all labels
-            best, best_inertia = PaletteFit(fine.centers, start.n_iter + fine.n_iter), fine.inertia
+        if best is None or fine.inertia < best_inertia:  # keep the best fit, not every one
+            best, best_inertia = _palette_fit(fine, start.n_iter + fine.n_iter), fine.inertia
         del fine
     return best
+
+
+def _palette_fit(fit: KMeansFit, n_iter: int) -> PaletteFit:
+    """A fit on every distinct colour as a :class:`PaletteFit` (centres still in the fit's space),
+    with its labels and margins unless they would hold more than ``POINTS_CACHE_BYTES``."""
+    if 8 * len(fit.labels) > POINTS_CACHE_BYTES:
+        return PaletteFit(fit.centers, n_iter)
+    return PaletteFit(fit.centers, n_iter, labels=fit.labels, margin=fit.margin)
 
 
 def _grid(stats: ColorStats, space: str, X: np.ndarray, min_cells: int,

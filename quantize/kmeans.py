@@ -20,12 +20,14 @@ _MAX_BOUNDS = 1 << 23
 
 @dataclass(frozen=True)
 class KMeansFit:
-    """Centres, labels, weighted inertia and Lloyd iterations of one fit."""
+    """Centres, labels, weighted inertia and Lloyd iterations of one fit; ``margin`` (per point,
+    float32) bounds from below how much farther than its own centre every other centre is."""
 
     centers: np.ndarray
     labels: np.ndarray
     inertia: float
     n_iter: int
+    margin: np.ndarray
 
 
 def principal_axis(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -103,10 +105,10 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
     group_of = center_groups(centers, n_groups)
     with serial_below(len(X) * k):
-        c, labels, inertia, n_iter = run(
+        c, labels, inertia, n_iter, margin = run(
             X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
             k <= _HALF_GAP_MAX_K, min_gain, relax)
-    return KMeansFit(c, labels, float(inertia), int(n_iter))
+    return KMeansFit(c, labels, float(inertia), int(n_iter), margin)
 
 
 def kmeans_starts(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,

@@ -4,11 +4,16 @@ gather their colour's index."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .colorspace import encode
 from .colorstats import _TABLE_SIZE, POINTS_CHUNK, ColorStats
 from .kmeans import principal_axis
+
+if TYPE_CHECKING:
+    from .fitting import PaletteFit
 
 
 def index_dtype(k: int) -> type:
@@ -46,19 +51,62 @@ def search_index(centers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return np.ascontiguousarray(C[order]), order, proj[order], axis
 
 
+def _settled_by_fit(fit: PaletteFit | None, palette: np.ndarray, encoded: np.ndarray):
+    """For a ``fit`` with labels: a function (first row, count) -> the palette index of each of
+    those colours, or -1 where it must be searched. Rounding moves centre j to its palette entry
+    by s_j; a colour with centre a stays nearest to a's entry when its margin exceeds s_a + max s
+    (the triangle inequality on both sides). None without labels."""
+    if fit is None or fit.labels is None:
+        return None
+    rounded = _color_keys(np.clip(np.rint(fit.centers), 0, 255).astype(np.uint8))
+    keys = _color_keys(palette)
+    order = np.argsort(keys, kind="stable")
+    if not np.isin(keys, rounded).all():
+        return None  # an entry no centre was rounded to: the margins say nothing about it
+    at = np.minimum(np.searchsorted(keys[order], rounded), len(keys) - 1)
+    entry = np.where(keys[order[at]] == rounded, order[at], -1)  # the first entry of that colour
+    moved = np.sqrt(((encoded[entry] - fit.points) ** 2).sum(1))
+    moved[entry < 0] = 0.0  # those centres have no entry: every other entry is some centre's
+    # the margins are float32 bounds rounded outward; slack covers the float64 arithmetic here
+    need = np.where(entry >= 0, (moved + moved.max()) * (1 + 1e-9) + 1e-9, np.inf)
+
+    def known(start: int, count: int) -> np.ndarray:
+        labels = fit.labels[start:start + count]
+        return np.where(fit.margin[start:start + count] > need[labels], entry[labels], -1)
+
+    return known
+
+
+def _color_keys(colors: np.ndarray) -> np.ndarray:
+    """One integer per 8-bit colour row (3 or 4 channels)."""
+    keys = np.zeros(len(colors), np.int64)
+    for ch in range(colors.shape[1]):
+        keys = (keys << 8) | colors[:, ch]
+    return keys
+
+
 def map_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray,
-               space: str = "rgb") -> np.ndarray:
+               space: str = "rgb", fit: PaletteFit | None = None) -> np.ndarray:
     """Indices (H, W) of the ``palette`` entry nearest in ``space`` to every pixel of ``pixels``
-    (H, W, C)."""
+    (H, W, C). With the ``fit`` the palette was rounded from (fitted in ``space`` on these
+    ``stats``), colours whose fitted centre stays nearest after rounding need no search."""
     from .kernels.nearest import gather_rgb, nearest_labels
 
     dtype = index_dtype(len(palette))
-    index = search_index(encode(palette, space))
+    encoded = encode(palette, space)
+    index = search_index(encoded)
+    known = _settled_by_fit(fit, palette, encoded)
     labels = np.empty(stats.n_colors, dtype)  # per colour, searched a chunk of points at a time
     found = np.empty(min(stats.n_colors, POINTS_CHUNK), np.int64)
     for start, X in stats.points_chunks(space):
-        labels[start:start + len(X)] = nearest_labels(np.ascontiguousarray(X), *index,
-                                                      found[:len(X)])
+        if known is None:
+            labels[start:start + len(X)] = nearest_labels(np.ascontiguousarray(X), *index,
+                                                          found[:len(X)])
+            continue
+        chunk = known(start, len(X))
+        rest = np.flatnonzero(chunk < 0)
+        chunk[rest] = nearest_labels(np.ascontiguousarray(X[rest]), *index, found[:len(rest)])
+        labels[start:start + len(X)] = chunk
     del found
     h, w = pixels.shape[:2]
     if pixels.shape[-1] != 3:

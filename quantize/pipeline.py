@@ -205,13 +205,14 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
         pixels = clear_transparent(image.pixels)  # hidden RGB is neither fitted nor measured
         stats = stats if stats is not None else color_stats(pixels)
     with clock.stage("fit"):
+        fit = None
         if options.palette is not None:
             palette, n_iter = _checked_palette(options.palette, pixels.shape[-1]), 0
         else:
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     with clock.stage("map"):
-        indices = (map_pixels(pixels, stats, palette, space) if options.dither == "none" else
+        indices = (map_pixels(pixels, stats, palette, space, fit) if options.dither == "none" else
                    dither_pixels(pixels, stats, palette, space, options.dither,
                                  options.dither_strength))
         fixed = options.palette is None and options.fit.locked is not None

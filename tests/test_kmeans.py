@@ -89,6 +89,28 @@ def test_lloyd_large_k_labels_are_nearest_centres() -> None:
     np.testing.assert_array_equal(fit.labels[:2000], brute)
 
 
+def gap_to_second_nearest(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per point: distance to the nearest centre other than its label, less the distance to it."""
+    d = np.sqrt(((X[:, None, :] - centers[None]) ** 2).sum(-1))
+    own = d[np.arange(len(X)), labels]
+    d[np.arange(len(X)), labels] = np.inf
+    return d.min(1) - own
+
+
+@pytest.mark.parametrize("options", [
+    dict(tol=0.0),  # strict convergence: the last E-step saw the centres before their last move
+    dict(tol=1e-4), dict(tol=1e-4, min_gain=1e-4, relax=0.7), dict(tol=0.0, max_iter=3)])
+@pytest.mark.parametrize("k", [2, 40, 3000])  # 3000: no half-gap bounds
+def test_lloyd_margin_bounds_the_gap_to_the_second_nearest_centre(options: dict, k: int) -> None:
+    X, w = colour_points(8000, seed=k)
+    init = X[np.random.default_rng(k).choice(len(X), k, replace=False)] + 0.25
+    fit = lloyd(X, w, init, **({"max_iter": 300} | options))
+    gap = gap_to_second_nearest(X, fit.centers, fit.labels)
+    assert fit.margin.dtype == np.float32 and fit.margin.shape == (len(X),)
+    assert (fit.margin <= gap).all()
+    assert (fit.margin > 0).mean() > 0.5  # a bound worth having, not just -inf
+
+
 def greedy_kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator,
                            trials: int) -> list[int]:
     """scikit-learn's greedy k-means++ written plainly (the reference for the pruned kernel)."""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from quantize.colorspace import encode
 from quantize.colorstats import color_stats
 from quantize.mapping import index_dtype, map_pixels, nearest_indices
+
+
+TEST_IMAGES = Path(__file__).resolve().parents[1] / "test_images"
 
 
 def brute_nearest(points: np.ndarray, centers: np.ndarray) -> np.ndarray:
@@ -65,3 +71,35 @@ def test_map_pixels_in_chunks_same_with_and_without_a_row_table(monkeypatch, k: 
     np.testing.assert_array_equal(chunked, whole)
     want = brute_nearest(encode(pixels.reshape(-1, 3), "rgb+lab"), encode(palette, "rgb+lab"))
     np.testing.assert_array_equal(chunked.ravel(), want)
+
+
+@pytest.mark.parametrize("space", ["rgb", "rgb+lab", "oklab"])
+@pytest.mark.parametrize("k", [16, 256])
+def test_map_pixels_with_the_fit_settles_colours_and_stays_exact(space: str, k: int) -> None:
+    """With the fit's labels and margins most colours need no search, and every index is still
+    the nearest palette entry; a palette the fit did not round to is searched in full."""
+    from dataclasses import replace
+
+    from quantize.fitting import FitOptions, fit_palette, to_palette
+    from quantize.mapping import _settled_by_fit
+
+    pixels = np.asarray(Image.open(TEST_IMAGES / "parrots.png").convert("RGB"))[::3, ::3]
+    stats = color_stats(pixels)
+    fit = fit_palette(pixels, stats, FitOptions(k=k, space=space))
+    palette = to_palette(fit.centers)
+    settled = _settled_by_fit(fit, palette, encode(palette, space))(0, stats.n_colors)
+    assert (settled >= 0).mean() > 0.25
+    want = brute_nearest(encode(pixels.reshape(-1, 3), space), encode(palette, space))
+    np.testing.assert_array_equal(map_pixels(pixels, stats, palette, space, fit).ravel(), want)
+    other = palette.copy()
+    other[0] = 255 - other[0]
+    assert _settled_by_fit(fit, other, encode(other, space)) is None
+    want = brute_nearest(encode(pixels.reshape(-1, 3), space), encode(other, space))
+    np.testing.assert_array_equal(map_pixels(pixels, stats, other, space, fit).ravel(), want)
+    # rounding that merges two centres: both map to the first entry of that colour
+    twin = replace(fit, centers=np.vstack([fit.centers[:1], fit.centers[1:]]))
+    twin.centers[1] = twin.centers[0] + 0.1
+    merged = to_palette(twin.centers)
+    got = map_pixels(pixels, stats, merged, space, twin).ravel()
+    np.testing.assert_array_equal(got, brute_nearest(encode(pixels.reshape(-1, 3), space),
+                                                     encode(merged, space)))

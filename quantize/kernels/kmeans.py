@@ -353,8 +353,10 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     relaxation: the slow modes of Lloyd's iteration converge faster, the others stay stable while
     ``relax`` < 1); the tests above measure the plain step, and the run ends on the means.
     ``group_of[j]`` in [0, n_groups) is centre j's Yinyang group (best spatially compact).
-    Returns (centers, labels (int32), inertia, n_iter). Per point it keeps 16 + 4 x n_groups
-    bytes of labels and bounds."""
+    Returns (centers, labels (int32), inertia, n_iter, margin): ``margin[i]`` (float32) is a lower
+    bound on how much farther than its own centre every other centre is from X[i] (from the
+    bounds, no extra distances). Per point it keeps 16 + 4 x n_groups bytes of labels and bounds.
+    """
     n, d = X.shape
     k = centers_init.shape[0]
     centers = centers_init.copy()
@@ -439,6 +441,17 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_max, n_iter,
                 half_gap, group_of, group_start, members)
     inertia = 0.0
+    margin = np.empty(n, np.float32)
     for i in range(n):
-        inertia += w[i] * sqdist(X, i, centers, labels[i])
-    return centers, labels, inertia, n_iter
+        a = labels[i]
+        inertia += w[i] * sqdist(X, i, centers, a)
+        # strict: the last E-step saw the centres before their final (unlabelled) move
+        near = np.float64(upper[i]) + (shift[a] if strict else 0.0)
+        t = stamp[i]
+        far = np.inf  # per group: tighter than glb less the largest drift of all
+        for g in range(n_groups):
+            far = min(far, np.float64(lower[i, g]) - (drift[n_iter, g] - drift[t, g]))
+        if use_half_gaps and not strict:
+            far = max(far, 2.0 * half_gap[a] - near)
+        margin[i] = _down(far - near)
+    return centers, labels, inertia, n_iter, margin
