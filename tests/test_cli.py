@@ -47,6 +47,22 @@ def test_compress_writes_packed_file_preview_and_json(photo_path, tmp_path):
     assert report["psnr"] == pytest.approx(10 * np.log10(255 ** 2 * 3 / mse), abs=1e-4)
 
 
+def test_compress_process_skips_numbas_blas_probe(photo_path, tmp_path):
+    """The CLI owns its process, so Numba's first kernel load imports no scipy.linalg (see
+    quantize.kernels); the files are the same as with the probe, which does import it."""
+    def compress(out: Path, skip: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "quantize", "compress", str(photo_path),
+             "-k", "16", "-o", str(out)], capture_output=True, text=True, timeout=300,
+            env={**os.environ, "QUANTIZE_SKIP_BLAS_PROBE": skip})
+        assert proc.returncode == 0, proc.stderr
+        return proc.stderr
+
+    assert "scipy.linalg" not in compress(tmp_path / "a", "1")
+    assert "scipy.linalg" in compress(tmp_path / "b", "0")
+    assert (tmp_path / "a" / "photo.qnt").read_bytes() == (tmp_path / "b" / "photo.qnt").read_bytes()
+
+
 def test_human_report_and_decode_round_trip(photo_path, tmp_path):
     out = tmp_path / "out"
     proc = run("compress", photo_path, "-k", "8", "-o", out)
