@@ -59,10 +59,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..sweep import Target, compress_to_target, probe_budget
 
     target = Target(psnr=target_psnr, delta_e=target_delta_e)
-    export = make_export(export_palette, sort, names, truncate)
-    if not export.formats and (sort or names or truncate):
+    # palette formats are loaded only when asked for (a plain compress is spared their imports)
+    export = make_export(export_palette, sort, names, truncate) if export_palette else None
+    if export is None and (sort or names or truncate):
         raise click.UsageError("--sort, --names and --truncate apply to --export-palette")
-    if target and (palette_file or lock_file or export.formats):
+    if target and (palette_file or lock_file or export):
         raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a target")
     if palette_file and lock_file:
         raise click.UsageError("--palette fixes every colour: it cannot be combined with --lock")

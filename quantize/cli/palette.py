@@ -118,13 +118,13 @@ def locked_fit(fit: FitOptions, path: Path) -> FitOptions:
     return replace(fit, locked=read_palette(path).colors)
 
 
-def palette_exports(input: Path, out_dir: Path | None, export: PaletteExport, k: int, *, force: bool
-                    ) -> tuple[Callable[[Result], dict[Path, bytes]] | None, dict[Path, int]]:
+def palette_exports(input: Path, out_dir: Path | None, export: PaletteExport | None, k: int, *,
+                    force: bool) -> tuple[Callable[[Result], dict[Path, bytes]] | None, dict[Path, int]]:
     """For ``compress --export-palette``: the ``extra_outputs`` hook of
-    :func:`~quantize.pipeline.compress_file` (None without formats), its targets checked now, before
-    the fit; and a dict that receives the bytes written per file."""
+    :func:`~quantize.pipeline.compress_file` (None without an export), its targets checked now,
+    before the fit; and a dict that receives the bytes written per file."""
     sizes: dict[Path, int] = {}
-    if not export.formats:
+    if export is None:
         return None, sizes
     from ..files import check_writable
     from ..pipeline import output_paths
