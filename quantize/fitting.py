@@ -172,10 +172,11 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
                       tol=tolerance(coarse_X, options.tol), n_fixed=len(fixed),
                       min_gain=min_gain, relax=relax)]
     trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+    margins = X.nbytes <= POINTS_CACHE_BYTES  # labels and margins for the mapping, if held cheaply
     starts = sorted(warm + kmeans_starts(
         coarse_X, coarse_w, k, n_init=n_seeded, max_iter=options.max_iter, tol=options.tol,
         seed=options.seed, n_local_trials=trials, seed_points=seed_points, fixed=fixed,
-        min_gain=min_gain, relax=relax),
+        min_gain=min_gain, relax=relax, margins=margins and coarse_X is X),
         key=lambda fit: fit.inertia)
     if coarse_X is X:
         return _palette_fit(starts[0], starts[0].n_iter)
@@ -183,7 +184,7 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
     best, best_inertia = None, np.inf
     for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
         fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
-                     n_fixed=len(fixed), min_gain=min_gain, relax=relax)
+                     n_fixed=len(fixed), min_gain=min_gain, relax=relax, margins=margins)
         if best is None or fine.inertia < best_inertia:  # keep the best fit, not every one
             best, best_inertia = _palette_fit(fine, start.n_iter + fine.n_iter), fine.inertia
         del fine
@@ -191,9 +192,9 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
 
 
 def _palette_fit(fit: KMeansFit, n_iter: int) -> PaletteFit:
-    """A fit on every distinct colour as a :class:`PaletteFit` (centres still in the fit's space),
-    with its labels and margins unless they would hold more than ``POINTS_CACHE_BYTES``."""
-    if 8 * len(fit.labels) > POINTS_CACHE_BYTES:
+    """A fit on every distinct colour as a :class:`PaletteFit` (centres still in the fit's
+    space), with its labels and margins when it has margins."""
+    if fit.margin is None:
         return PaletteFit(fit.centers, n_iter)
     return PaletteFit(fit.centers, n_iter, labels=fit.labels, margin=fit.margin)
 

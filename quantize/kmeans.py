@@ -21,13 +21,14 @@ _MAX_BOUNDS = 1 << 23
 @dataclass(frozen=True)
 class KMeansFit:
     """Centres, labels, weighted inertia and Lloyd iterations of one fit; ``margin`` (per point,
-    float32) bounds from below how much farther than its own centre every other centre is."""
+    float32, when asked for) bounds from below how much farther than its own centre every other
+    centre is."""
 
     centers: np.ndarray
     labels: np.ndarray
     inertia: float
     n_iter: int
-    margin: np.ndarray
+    margin: np.ndarray | None = None
 
 
 def principal_axis(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -92,12 +93,14 @@ def center_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
 
 
 def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float,
-          n_fixed: int = 0, min_gain: float = 0.0, relax: float = 0.0) -> KMeansFit:
+          n_fixed: int = 0, min_gain: float = 0.0, relax: float = 0.0,
+          margins: bool = False) -> KMeansFit:
     """Lloyd iterations (with Yinyang bounds) from the given centres; ``tol`` is absolute. The
     first ``n_fixed`` centres stay where they are (they are never moved nor relocated). With
     ``min_gain`` > 0, also stop once an update lowers the objective by at most that fraction of
     the first iteration's; with ``relax`` in (0, 1), over-relaxed updates (see the kernel).
-    scikit-learn has neither: 0 keeps its iterations exactly."""
+    scikit-learn has neither: 0 keeps its iterations exactly. ``margins``: also each point's
+    margin (see :class:`KMeansFit`)."""
     from .kernels.kmeans import lloyd as run
 
     centers = np.ascontiguousarray(centers, dtype=np.float64)
@@ -107,8 +110,8 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     with serial_below(len(X) * k):
         c, labels, inertia, n_iter, margin = run(
             X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
-            k <= _HALF_GAP_MAX_K, min_gain, relax)
-    return KMeansFit(c, labels, float(inertia), int(n_iter), margin)
+            k <= _HALF_GAP_MAX_K, min_gain, relax, margins)
+    return KMeansFit(c, labels, float(inertia), int(n_iter), margin if margins else None)
 
 
 def kmeans_starts(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,
@@ -116,20 +119,20 @@ def kmeans_starts(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_
                   n_local_trials: int | None = None,
                   seed_points: tuple[np.ndarray, np.ndarray] | None = None,
                   fixed: np.ndarray | None = None, min_gain: float = 0.0,
-                  relax: float = 0.0) -> list[KMeansFit]:
+                  relax: float = 0.0, margins: bool = False) -> list[KMeansFit]:
     """``n_init`` k-means++-seeded Lloyd runs on weighted points, best (lowest inertia) first;
     runs of equal inertia keep their order. ``tol`` is relative, as in scikit-learn. X (n, d)
     float64 and w (n,) float64 must be C-contiguous; callers validate them. ``seed_points``
     (points, weights), e.g. a coarser summary of X, are where seeds are drawn instead of X.
     ``fixed`` centres (L, d), L < k, are the first L of every run and never move; seeding
-    continues from them. ``min_gain`` and ``relax`` as in :func:`lloyd`."""
+    continues from them. ``min_gain``, ``relax`` and ``margins`` as in :func:`lloyd`."""
     rng = np.random.default_rng(seed)
     abs_tol = tolerance(X, tol)
     S, s_w = (X, w) if seed_points is None else seed_points
     fixed = np.empty((0, X.shape[1])) if fixed is None else fixed
     fits = [lloyd(X, w, np.vstack([fixed, S[kmeans_plusplus(S, s_w, k, rng, n_local_trials, fixed)]]),
                   max_iter=max_iter, tol=abs_tol, n_fixed=len(fixed), min_gain=min_gain,
-                  relax=relax)
+                  relax=relax, margins=margins)
             for _ in range(n_init)]
     return sorted(fits, key=lambda fit: fit.inertia)
 

@@ -104,7 +104,8 @@ def gap_to_second_nearest(X: np.ndarray, centers: np.ndarray, labels: np.ndarray
 def test_lloyd_margin_bounds_the_gap_to_the_second_nearest_centre(options: dict, k: int) -> None:
     X, w = colour_points(8000, seed=k)
     init = X[np.random.default_rng(k).choice(len(X), k, replace=False)] + 0.25
-    fit = lloyd(X, w, init, **({"max_iter": 300} | options))
+    fit = lloyd(X, w, init, margins=True, **({"max_iter": 300} | options))
+    assert lloyd(X, w, init, **({"max_iter": 300} | options)).margin is None
     gap = gap_to_second_nearest(X, fit.centers, fit.labels)
     assert fit.margin.dtype == np.float32 and fit.margin.shape == (len(X),)
     assert (fit.margin <= gap).all()

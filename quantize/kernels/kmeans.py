@@ -344,7 +344,7 @@ def _update(X, w, centers, labels, n_fixed):
 
 @njit(cache=True)
 def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_half_gaps,
-          min_gain, relax):
+          min_gain, relax, margins):
     """Weighted Lloyd iterations from ``centers_init`` until the labels stop changing, the total
     squared centre shift is <= ``tol``, an update lowers the objective (by the sum of weight x
     squared shift of the moved centres) by at most ``min_gain`` times the first iteration's (0:
@@ -353,10 +353,10 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     relaxation: the slow modes of Lloyd's iteration converge faster, the others stay stable while
     ``relax`` < 1); the tests above measure the plain step, and the run ends on the means.
     ``group_of[j]`` in [0, n_groups) is centre j's Yinyang group (best spatially compact).
-    Returns (centers, labels (int32), inertia, n_iter, margin): ``margin[i]`` (float32) is a lower
-    bound on how much farther than its own centre every other centre is from X[i] (from the
-    bounds, no extra distances). Per point it keeps 16 + 4 x n_groups bytes of labels and bounds.
-    """
+    Returns (centers, labels (int32), inertia, n_iter, margin): with ``margins``, ``margin[i]``
+    (float32) is a lower bound on how much farther than its own centre every other centre is from
+    X[i] (from the bounds, no extra distances); otherwise ``margin`` is empty. Per point it keeps
+    16 + 4 x n_groups bytes of labels and bounds."""
     n, d = X.shape
     k = centers_init.shape[0]
     centers = centers_init.copy()
@@ -441,10 +441,11 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_max, n_iter,
                 half_gap, group_of, group_start, members)
     inertia = 0.0
-    margin = np.empty(n, np.float32)
     for i in range(n):
+        inertia += w[i] * sqdist(X, i, centers, labels[i])
+    margin = np.empty(n if margins else 0, np.float32)
+    for i in range(margin.shape[0]):
         a = labels[i]
-        inertia += w[i] * sqdist(X, i, centers, a)
         # strict: the last E-step saw the centres before their final (unlabelled) move
         near = np.float64(upper[i]) + (shift[a] if strict else 0.0)
         t = stamp[i]
