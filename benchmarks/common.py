@@ -42,9 +42,11 @@ def palette_and_indices(quantised: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return palette.astype(np.uint8), inverse.reshape(quantised.shape[:2])
 
 
-def best_time(fn, repeat: int) -> tuple[float, object]:
+def best_time(fn, repeat: int, warm: bool = False) -> tuple[float, object]:
     """Minimum wall time of ``repeat`` calls (the least disturbed on a shared machine), and the
-    last call's value."""
+    last call's value; with ``warm``, after one untimed call (imports, caches)."""
+    if warm:
+        fn()
     best, value = float("inf"), None
     for _ in range(repeat):
         start = time.perf_counter()
