@@ -119,9 +119,10 @@ class DeltaEReference:
         key = np.zeros(len(sampled), np.int64)
         for c in range(channels):
             key = (key << 8) | sampled[:, c]
-        _, first, self.inverse = np.unique(key, return_index=True, return_inverse=True)
-        self.first = first  # a sampled pixel of each distinct colour
-        self.lab = srgb8_to_lab(_on_white(sampled[first]))  # (distinct colours, 3)
+        distinct, self.inverse = np.unique(key, return_inverse=True)  # (no return_index: 2x faster)
+        self.first = np.empty(len(distinct), np.intp)  # a sampled pixel of each distinct colour
+        self.first[self.inverse] = np.arange(len(key))
+        self.lab = srgb8_to_lab(_on_white(sampled[self.first]))  # (distinct colours, 3)
 
     def matches(self, pixels: np.ndarray, n_samples: int, seed: int) -> bool:
         """Whether this reference was built for an image of this shape with these settings."""
