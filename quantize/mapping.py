@@ -1,6 +1,6 @@
 """Nearest-palette mapping: every pixel to the index of its nearest palette colour (exact, ties to
-the lowest index) in the fit's colour space. Each distinct colour is searched once; pixels then
-gather their colour's index."""
+the lowest index) in the fit's colour space. Each distinct colour is searched once, or not at all
+when the fit's margins prove its answer; pixels then gather their colour's index."""
 
 from __future__ import annotations
 
