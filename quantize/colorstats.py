@@ -134,6 +134,14 @@ def color_stats(pixels: np.ndarray) -> ColorStats:
     return ColorStats(colors, counts.astype(np.float64), inverse.astype(np.int32).ravel(), len(flat))
 
 
+def color_keys(colors: np.ndarray) -> np.ndarray:
+    """One int64 per colour row of 3 or 4 uint8 channels (the channels' bytes, first one highest)."""
+    keys = np.zeros(len(colors), np.int64)
+    for ch in range(colors.shape[1]):
+        keys = (keys << 8) | colors[:, ch]
+    return keys
+
+
 def clear_transparent(pixels: np.ndarray) -> np.ndarray:
     """``pixels`` with the RGB of fully transparent pixels set to 0 (a copy only if any changes)."""
     if pixels.shape[-1] != 4:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .colorspace import encode
-from .colorstats import _TABLE_SIZE, POINTS_CHUNK, ColorStats
+from .colorstats import _TABLE_SIZE, POINTS_CHUNK, ColorStats, color_keys
 from .kmeans import principal_axis
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ def _settled_by_fit(fit: PaletteFit | None, palette: np.ndarray, encoded: np.nda
     (the triangle inequality on both sides). None without labels."""
     if fit is None or fit.labels is None:
         return None
-    rounded = _color_keys(np.clip(np.rint(fit.centers), 0, 255).astype(np.uint8))
-    keys = _color_keys(palette)
+    rounded = color_keys(np.clip(np.rint(fit.centers), 0, 255).astype(np.uint8))
+    keys = color_keys(palette)
     order = np.argsort(keys, kind="stable")
     if not np.isin(keys, rounded).all():
         return None  # an entry no centre was rounded to: the margins say nothing about it
@@ -75,14 +75,6 @@ def _settled_by_fit(fit: PaletteFit | None, palette: np.ndarray, encoded: np.nda
         return np.where(fit.margin[start:start + count] > need[labels], entry[labels], -1)
 
     return known
-
-
-def _color_keys(colors: np.ndarray) -> np.ndarray:
-    """One integer per 8-bit colour row (3 or 4 channels)."""
-    keys = np.zeros(len(colors), np.int64)
-    for ch in range(colors.shape[1]):
-        keys = (keys << 8) | colors[:, ch]
-    return keys
 
 
 def map_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray,

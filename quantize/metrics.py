@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .colorspace import srgb8_to_lab
+from .colorstats import color_keys
 from .container import bits_per_index
 
 
@@ -105,7 +106,7 @@ class DeltaEReference:
     """
 
     def __init__(self, pixels: np.ndarray, *, n_samples: int = 200_000, seed: int = 0) -> None:
-        height, width, channels = pixels.shape
+        height, width = pixels.shape[:2]
         n = height * width
         if n <= n_samples:
             positions = np.arange(n)
@@ -116,9 +117,7 @@ class DeltaEReference:
         self.n_samples, self.seed = n_samples, seed
         self.ys, self.xs = np.divmod(positions, width)
         sampled = pixels[self.ys, self.xs]
-        key = np.zeros(len(sampled), np.int64)
-        for c in range(channels):
-            key = (key << 8) | sampled[:, c]
+        key = color_keys(sampled)
         distinct, self.inverse = np.unique(key, return_inverse=True)  # (no return_index: 2x faster)
         self.first = np.empty(len(distinct), np.intp)  # a sampled pixel of each distinct colour
         self.first[self.inverse] = np.arange(len(key))

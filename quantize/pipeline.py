@@ -288,9 +288,10 @@ def encode_outputs(result: Result, *, preview: bool = True) -> tuple[bytes, byte
 
 
 def _start_numba_beside() -> None:
-    """Once a process: load Numba and the colour-count kernel in a thread, while the image is
-    decoded (Pillow's decoders release the GIL). Numba's start-up takes ~0.3 s; on a 2-MP PNG,
-    0.05 s of it then costs nothing. Any error is left for the pipeline to meet and report."""
+    """Once a process: load Numba and the colour-count kernel (the first one RGB images run) in a
+    thread, while the image is decoded (Pillow's decoders release the GIL). Numba's start-up takes
+    ~0.3 s; on a 2-MP PNG, 0.04 s of it then costs nothing. Any error is left for the pipeline to
+    meet and report."""
     import sys
     import threading
 
