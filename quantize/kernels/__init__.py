@@ -26,12 +26,17 @@ def _skip_blas_probe() -> None:
 
     if "numba.np.arraymath" in sys.modules:
         return
-    from numba.np import linalg
+    try:
+        from numba.np import linalg
+
+        probe = linalg.ensure_blas
+    except (ImportError, AttributeError):  # another Numba layout: it probes as it likes
+        return
 
     def absent() -> None:
         raise ImportError("BLAS not probed")
 
-    probe, linalg.ensure_blas = linalg.ensure_blas, absent
+    linalg.ensure_blas = absent
     try:
         import numba.np.arraymath  # noqa: F401  (runs the probe once, at import)
     finally:
