@@ -106,9 +106,9 @@ def run() -> None:
     Tearing the interpreter down after Numba has loaded kernels takes about 0.2 s (its LLVM
     engines), longer than some whole runs. Every output is written and closed by then, so the
     process flushes its streams, runs the exit handlers (worker pools join there) and leaves.
-    The process (and the batch workers it spawns) runs nothing but quantize: Numba's BLAS probe
-    is skipped (see :mod:`quantize.kernels`)."""
-    os.environ.setdefault("QUANTIZE_SKIP_BLAS_PROBE", "1")
+    The process (and the batch workers it spawns) runs nothing but quantize, so cached kernels
+    load lean (see :mod:`quantize.kernels`)."""
+    os.environ.setdefault("QUANTIZE_LEAN_START", "1")
     try:
         main()
         code = 0

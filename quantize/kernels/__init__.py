@@ -13,35 +13,35 @@ import os
 # Set before Numba loads its OpenMP layer (at the first parallel kernel); a user's value stands.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# Numba's first kernel load imports scipy.linalg (0.11 s here, a quarter of Numba's start-up) only
-# to learn whether BLAS is there for np.dot and its kin, which no kernel of ours uses. Processes
-# that run nothing but quantize (the CLI and its batch workers set this variable) skip that probe:
-# Numba then takes BLAS as absent for the rest of the process, which changes only how it would
-# compile np.correlate and np.convolve. A library user's process is left as it is.
-SKIP_BLAS_PROBE = "QUANTIZE_SKIP_BLAS_PROBE"
+# Before it loads a kernel from the disk cache, Numba "refreshes" its compiler: it imports and
+# registers every implementation it could compile with (~0.12 s of a 0.3-s start-up, including an
+# import of scipy.linalg to probe for BLAS). A cached kernel needs none of them, only Numba's
+# runtime for the arrays it allocates. Processes that run nothing but quantize (the CLI and its
+# batch workers set this variable) load cached kernels with just that; a kernel that has to be
+# compiled still gets the full refresh, as Numba's compiler does its own. A library user's process
+# is left as it is.
+LEAN_START = "QUANTIZE_LEAN_START"
 
 
-def _skip_blas_probe() -> None:
-    import sys
-
-    if "numba.np.arraymath" in sys.modules:
-        return
+def _lean_cache_loads() -> None:
     try:
-        from numba.np import linalg
+        from numba.core.caching import Cache
+        from numba.core.runtime import rtsys
 
-        probe = linalg.ensure_blas
-    except (ImportError, AttributeError):  # another Numba layout: it probes as it likes
+        load = Cache.load_overload
+    except (ImportError, AttributeError):  # another Numba layout: it loads as it likes
         return
 
-    def absent() -> None:
-        raise ImportError("BLAS not probed")
+    def load_overload(self, sig, target_context):
+        # Numba compiles under one lock, so no other thread sees this stand-in
+        target_context.refresh = lambda: rtsys.initialize(target_context)
+        try:
+            return load(self, sig, target_context)
+        finally:
+            del target_context.refresh
 
-    linalg.ensure_blas = absent
-    try:
-        import numba.np.arraymath  # noqa: F401  (runs the probe once, at import)
-    finally:
-        linalg.ensure_blas = probe  # np.dot and np.linalg still check for real when compiled
+    Cache.load_overload = load_overload
 
 
-if os.environ.get(SKIP_BLAS_PROBE) == "1":
-    _skip_blas_probe()
+if os.environ.get(LEAN_START) == "1":
+    _lean_cache_loads()

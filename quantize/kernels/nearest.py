@@ -20,6 +20,20 @@ def sqdist(X, i, C, j):
 
 
 @njit(cache=True, inline="always")
+def lower_bound(sorted_values, v):
+    """The first index whose value is not below ``v`` (np.searchsorted's left side, which would
+    make a cached kernel load Numba's whole array-math module, 0.08 s)."""
+    lo, hi = 0, sorted_values.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if sorted_values[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, inline="always")
 def nearest_one(X, i, sorted_centers, order, proj, axis):
     """The index of the centre nearest to row i of X (ties to the lowest index).
 
@@ -32,7 +46,7 @@ def nearest_one(X, i, sorted_centers, order, proj, axis):
     p = 0.0
     for f in range(X.shape[1]):
         p += X[i, f] * axis[f]
-    hi = np.searchsorted(proj, p)
+    hi = lower_bound(proj, p)
     lo = hi - 1
     best = np.inf
     best_j = -1
