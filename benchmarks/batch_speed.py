@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import process_env
 
 ROOT = Path(__file__).resolve().parents[1]
 KODAK = ROOT.parent / "shared" / "images" / "kodak"
@@ -28,7 +29,7 @@ def timed(cmd: list[str], **kwargs) -> float:
 
 def batch_seconds(files: list[Path], work: Path, jobs: int, repeat: int) -> tuple[float, float]:
     """Best wall time of a whole ``quantize batch`` process, and the mean PSNR it reports."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = process_env(PYTHONPATH=str(ROOT))
     best = float("inf")
     for i in range(repeat):
         out = work / f"jobs{jobs}-{i}"

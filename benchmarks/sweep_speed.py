@@ -12,7 +12,6 @@ machine is shared). ``--process`` adds whole ``python -m quantize`` processes. T
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +21,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from common import run_process
 from quantize.fitting import FitOptions
 from quantize.pipeline import CompressOptions, compress_file
 from quantize.sweep import DEFAULT_KS, sweep_file
@@ -77,10 +77,9 @@ def main() -> None:
                 "sweep -o DIR (pictures, page)": sweep_pictures}
         if args.process:
             cli = [sys.executable, "-m", "quantize"]
-            runs["process: compress -k 256"] = lambda: subprocess.run(
-                [*cli, "compress", photo, "-k", "256", "-o", out, "-f"], check=True, capture_output=True)
-            runs["process: sweep"] = lambda: subprocess.run(
-                [*cli, "sweep", photo, "-q"], check=True, capture_output=True)
+            runs["process: compress -k 256"] = lambda: run_process(
+                [*cli, "compress", str(photo), "-k", "256", "-o", str(out), "-f"])
+            runs["process: sweep"] = lambda: run_process([*cli, "sweep", str(photo), "-q"])
         times = best_of(args.repeat, runs)
     anchor = times["compress -k 256 (anchor)"]
     print(f"2304x1024 Kodak mosaic, K = {','.join(map(str, DEFAULT_KS))}; best of {args.repeat}")
