@@ -66,6 +66,24 @@ def test_compress_process_loads_cached_kernels_lean(photo_path, tmp_path):
     assert (tmp_path / "lean" / "photo.qnt").read_bytes() == (tmp_path / "full" / "photo.qnt").read_bytes()
 
 
+def test_lean_process_still_compiles_what_is_not_cached(tmp_path):
+    """After a lean load of a cached kernel, a function Numba must compile gets the full compiler
+    (here np.searchsorted, from the registries the lean load skips)."""
+    script = (
+        "import numpy as np\n"
+        "from numba import njit\n"
+        "from quantize.kernels.colorstats import count_rgb\n"
+        "count_rgb(np.zeros((1, 3), np.uint8), np.zeros(1, np.int32), np.empty(1, np.int32))\n"
+        "@njit\n"
+        "def where(a, v):\n"
+        "    return np.searchsorted(a, v)\n"
+        "print(where(np.array([1.0, 2.0, 3.0]), 2.5))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "QUANTIZE_LEAN_START": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "2"
+
+
 def test_human_report_and_decode_round_trip(photo_path, tmp_path):
     out = tmp_path / "out"
     proc = run("compress", photo_path, "-k", "8", "-o", out)

@@ -14,8 +14,8 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Before it loads a kernel from the disk cache, Numba "refreshes" its compiler: it imports and
-# registers every implementation it could compile with (~0.12 s of a 0.3-s start-up, including an
-# import of scipy.linalg to probe for BLAS). A cached kernel needs none of them, only Numba's
+# registers every implementation it could compile with (0.17 s of a whole compress here, an import
+# of scipy.linalg to probe for BLAS among them). A cached kernel needs none of them, only Numba's
 # runtime for the arrays it allocates. Processes that run nothing but quantize (the CLI and its
 # batch workers set this variable) load cached kernels with just that; a kernel that has to be
 # compiled still gets the full refresh, as Numba's compiler does its own. A library user's process
@@ -32,11 +32,11 @@ def _lean_cache_loads() -> None:
     except (ImportError, AttributeError):  # another Numba layout: it loads as it likes
         return
 
-    def load_overload(self, sig, target_context):
+    def load_overload(self, sig, target_context, *args, **kwargs):
         # Numba compiles under one lock, so no other thread sees this stand-in
         target_context.refresh = lambda: rtsys.initialize(target_context)
         try:
-            return load(self, sig, target_context)
+            return load(self, sig, target_context, *args, **kwargs)
         finally:
             del target_context.refresh
 
