@@ -226,23 +226,29 @@ def _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radiu
 
 
 @njit(cache=True, parallel=True)
-def _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_max, now,
+def _assign(X, centers, labels, upper, lower, glb, stamp, glb_stamp, shift, drift, drift_max, now,
             half_gap, group_of, group_start, members):
     """E-step with Yinyang bounds (Ding et al., 2015); returns how many labels changed.
 
     ``upper[i]`` bounds the distance to the assigned centre; ``lower[i, g]``, as of iteration
     ``stamp[i]``, bounds the distance to every centre of group g but the assigned one, and
-    ``glb[i]`` is their minimum. Bounds move by the centre shifts since then: ``drift[t, g]`` is
-    the summed largest shift in group g before iteration t, ``drift_max[t]`` over all centres.
+    ``glb[i]``, as of iteration ``glb_stamp[i]``, bounds their minimum. Bounds move by the centre
+    shifts since then: ``drift[t, g]`` is the summed largest shift in group g before iteration t,
+    ``drift_max[t]`` over all centres. A point whose group bounds, moved, still rule out every
+    other centre only renews ``glb``: its group bounds are rewritten when a group is searched.
     ``half_gap[j]`` is half the distance from centre j to its nearest other centre (or 0). Bounds
     are float32, rounded outward; the arithmetic on them is in float64."""
     n_groups = lower.shape[1]
+    moved = np.empty((now + 1, n_groups))  # moved[t, g]: how far group g's bounds moved since t
+    for t in range(now + 1):
+        for g in range(n_groups):
+            moved[t, g] = drift[now, g] - drift[t, g]
     changed = 0
     for i in prange(X.shape[0]):
         a = labels[i]
         t = stamp[i]
         ub = upper[i] + shift[a]
-        m = max(glb[i] - (drift_max[now] - drift_max[t]), half_gap[a])
+        m = max(glb[i] - (drift_max[now] - drift_max[glb_stamp[i]]), half_gap[a])
         if ub < m:
             upper[i] = _up(ub)
             continue
@@ -250,14 +256,16 @@ def _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_ma
         upper[i] = _up(ub)
         if ub < m:
             continue
-        stamp[i] = now
         m = np.inf
         for g in range(n_groups):
-            lower[i, g] = _down(lower[i, g] - (drift[now, g] - drift[t, g]))
-            m = min(m, lower[i, g])
-        glb[i] = m
+            m = min(m, lower[i, g] - moved[t, g])
+        glb[i] = _down(m)
+        glb_stamp[i] = now
         if ub < max(m, half_gap[a]):
             continue
+        stamp[i] = now
+        for g in range(n_groups):
+            lower[i, g] = _down(lower[i, g] - moved[t, g])
         best = ub
         best_j = a
         best_g = -1
@@ -356,7 +364,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     Returns (centers, labels (int32), inertia, n_iter, margin): with ``margins``, ``margin[i]``
     (float32) is a lower bound on how much farther than its own centre every other centre is from
     X[i] (from the bounds, no extra distances); otherwise ``margin`` is empty. Per point it keeps
-    16 + 4 x n_groups bytes of labels and bounds."""
+    20 + 4 x n_groups bytes of labels and bounds."""
     n, d = X.shape
     k = centers_init.shape[0]
     centers = centers_init.copy()
@@ -365,6 +373,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     lower = np.empty((n, n_groups), np.float32)
     glb = np.empty(n, np.float32)
     stamp = np.zeros(n, np.int32)
+    glb_stamp = np.zeros(n, np.int32)
     members = np.argsort(group_of, kind="mergesort")
     group_start = np.zeros(n_groups + 1, np.int64)
     for j in range(k):
@@ -398,8 +407,8 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         else:
             if use_half_gaps:
                 _half_gaps(centers, half_gap)
-            changed = _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift,
-                              drift_max, it, half_gap, group_of, group_start, members)
+            changed = _assign(X, centers, labels, upper, lower, glb, stamp, glb_stamp, shift,
+                              drift, drift_max, it, half_gap, group_of, group_start, members)
         new, weight, relocated = _update(X, w, centers, labels, n_fixed)
         if it == 0 and min_gain > 0.0:
             for i in range(n):
@@ -438,8 +447,8 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     if not strict:
         if use_half_gaps:
             _half_gaps(centers, half_gap)
-        _assign(X, centers, labels, upper, lower, glb, stamp, shift, drift, drift_max, n_iter,
-                half_gap, group_of, group_start, members)
+        _assign(X, centers, labels, upper, lower, glb, stamp, glb_stamp, shift, drift, drift_max,
+                n_iter, half_gap, group_of, group_start, members)
     inertia = 0.0
     for i in range(n):
         inertia += w[i] * sqdist(X, i, centers, labels[i])
