@@ -226,29 +226,23 @@ def _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radiu
 
 
 @njit(cache=True, parallel=True)
-def _assign(X, centers, labels, upper, lower, glb, stamp, glb_stamp, shift, drift, drift_max, now,
-            half_gap, group_of, group_start, members):
+def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now, half_gap,
+            group_of, group_start, members):
     """E-step with Yinyang bounds (Ding et al., 2015); returns how many labels changed.
 
-    ``upper[i]`` bounds the distance to the assigned centre; ``lower[i, g]``, as of iteration
-    ``stamp[i]``, bounds the distance to every centre of group g but the assigned one, and
-    ``glb[i]``, as of iteration ``glb_stamp[i]``, bounds their minimum. Bounds move by the centre
-    shifts since then: ``drift[t, g]`` is the summed largest shift in group g before iteration t,
-    ``drift_max[t]`` over all centres. A point whose group bounds, moved, still rule out every
-    other centre only renews ``glb``: its group bounds are rewritten when a group is searched.
-    ``half_gap[j]`` is half the distance from centre j to its nearest other centre (or 0). Bounds
-    are float32, rounded outward; the arithmetic on them is in float64."""
+    ``upper[i]`` bounds the distance to the assigned centre. The lower bounds are kept as of the
+    first iteration, so that one is written only when it changes: ``lower[i, g] - drift[now, g]``
+    bounds the distance to every centre of group g but the assigned one, and ``glb[i] -
+    drift_max[now]`` their minimum, where ``drift[t, g]`` is the summed largest shift in group g
+    before iteration t and ``drift_max[t]`` that over all centres. ``half_gap[j]`` is half the
+    distance from centre j to its nearest other centre (or 0). Bounds are float32, rounded
+    outward; the arithmetic on them is in float64."""
     n_groups = lower.shape[1]
-    moved = np.empty((now + 1, n_groups))  # moved[t, g]: how far group g's bounds moved since t
-    for t in range(now + 1):
-        for g in range(n_groups):
-            moved[t, g] = drift[now, g] - drift[t, g]
     changed = 0
     for i in prange(X.shape[0]):
         a = labels[i]
-        t = stamp[i]
         ub = upper[i] + shift[a]
-        m = max(glb[i] - (drift_max[now] - drift_max[glb_stamp[i]]), half_gap[a])
+        m = max(glb[i] - drift_max[now], half_gap[a])
         if ub < m:
             upper[i] = _up(ub)
             continue
@@ -258,43 +252,39 @@ def _assign(X, centers, labels, upper, lower, glb, stamp, glb_stamp, shift, drif
             continue
         m = np.inf
         for g in range(n_groups):
-            m = min(m, lower[i, g] - moved[t, g])
-        glb[i] = _down(m)
-        glb_stamp[i] = now
-        if ub < max(m, half_gap[a]):
+            m = min(m, lower[i, g] - drift[now, g])
+        glb[i] = _down(m + drift_max[now])
+        if ub < m:  # every other centre still ruled out (ub >= half_gap[a] here)
             continue
-        stamp[i] = now
-        for g in range(n_groups):
-            lower[i, g] = _down(lower[i, g] - moved[t, g])
         best = ub
         best_j = a
         best_g = -1
         best_second = np.inf
         own_scanned = False
         for g in range(n_groups):
-            if lower[i, g] > best:
+            if lower[i, g] - drift[now, g] > best:
                 continue
             m1, j1, m2 = _scan_group(X, i, centers, members, group_start[g], group_start[g + 1])
             own_scanned = own_scanned or g == group_of[a]
-            lower[i, g] = _down(m1)
+            lower[i, g] = _down(m1 + drift[now, g])
             if m1 < best or (m1 == best and j1 <= best_j):
                 best = m1
                 best_j = j1
                 best_g = g
                 best_second = m2
         if best_g >= 0:
-            lower[i, best_g] = _down(best_second)
+            lower[i, best_g] = _down(best_second + drift[now, best_g])
         if best_j != a:
             if not own_scanned:
                 ga = group_of[a]
-                lower[i, ga] = min(lower[i, ga], _down(ub))
+                lower[i, ga] = min(lower[i, ga], _down(ub + drift[now, ga]))
             labels[i] = best_j
             upper[i] = _up(best)
             changed += 1
         m = np.inf
         for g in range(n_groups):
-            m = min(m, lower[i, g])
-        glb[i] = m
+            m = min(m, lower[i, g] - drift[now, g])
+        glb[i] = _down(m + drift_max[now])
     return changed
 
 
@@ -364,7 +354,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     Returns (centers, labels (int32), inertia, n_iter, margin): with ``margins``, ``margin[i]``
     (float32) is a lower bound on how much farther than its own centre every other centre is from
     X[i] (from the bounds, no extra distances); otherwise ``margin`` is empty. Per point it keeps
-    20 + 4 x n_groups bytes of labels and bounds."""
+    12 + 4 x n_groups bytes of labels and bounds."""
     n, d = X.shape
     k = centers_init.shape[0]
     centers = centers_init.copy()
@@ -372,8 +362,6 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     upper = np.zeros(n, np.float32)
     lower = np.empty((n, n_groups), np.float32)
     glb = np.empty(n, np.float32)
-    stamp = np.zeros(n, np.int32)
-    glb_stamp = np.zeros(n, np.int32)
     members = np.argsort(group_of, kind="mergesort")
     group_start = np.zeros(n_groups + 1, np.int64)
     for j in range(k):
@@ -407,8 +395,8 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         else:
             if use_half_gaps:
                 _half_gaps(centers, half_gap)
-            changed = _assign(X, centers, labels, upper, lower, glb, stamp, glb_stamp, shift,
-                              drift, drift_max, it, half_gap, group_of, group_start, members)
+            changed = _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, it,
+                              half_gap, group_of, group_start, members)
         new, weight, relocated = _update(X, w, centers, labels, n_fixed)
         if it == 0 and min_gain > 0.0:
             for i in range(n):
@@ -447,8 +435,8 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     if not strict:
         if use_half_gaps:
             _half_gaps(centers, half_gap)
-        _assign(X, centers, labels, upper, lower, glb, stamp, glb_stamp, shift, drift, drift_max,
-                n_iter, half_gap, group_of, group_start, members)
+        _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, n_iter, half_gap,
+                group_of, group_start, members)
     inertia = 0.0
     for i in range(n):
         inertia += w[i] * sqdist(X, i, centers, labels[i])
@@ -457,10 +445,9 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         a = labels[i]
         # strict: the last E-step saw the centres before their final (unlabelled) move
         near = np.float64(upper[i]) + (shift[a] if strict else 0.0)
-        t = stamp[i]
         far = np.inf  # per group: tighter than glb less the largest drift of all
         for g in range(n_groups):
-            far = min(far, np.float64(lower[i, g]) - (drift[n_iter, g] - drift[t, g]))
+            far = min(far, np.float64(lower[i, g]) - drift[n_iter, g])
         if use_half_gaps and not strict:
             far = max(far, 2.0 * half_gap[a] - near)
         margin[i] = _down(far - near)
