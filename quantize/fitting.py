@@ -170,7 +170,8 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
         cap = MAX_STARTS if options.max_starts is None else options.max_starts
         n_seeded, warm = max(options.n_init, min(cap, budget)), []
     else:
-        n_seeded = min(options.max_starts or 0, budget - 1)  # the warm start counts
+        # the warm start is not charged to the budget: it begins near a minimum, and runs short
+        n_seeded = min(options.max_starts or 0, budget)
         warm = [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
                       tol=tolerance(coarse_X, options.tol), n_fixed=len(fixed),
                       min_gain=min_gain, relax=relax)]
