@@ -32,8 +32,9 @@ POINTS_PER_CENTER = 128
 SEED_MIN_BITS = 5  # k-means++ draws from the coarsest grid from here with enough cells per centre
 SEED_POINTS_PER_CENTER = 32
 # Extra starts while their (points x centres) work stays within this. Against twice as much, on the
-# 24 Kodak images (default space, K = 16 / 64 / 256): fit time -10 / -39 / -27 %, mean CIEDE2000
-# -0.06 / -0.15 / +0.01 %, PSNR -0.000 / -0.008 / -0.001 dB (docs/QUALITY.md).
+# 24 Kodak images (default space, K = 16 / 32 / 64 / 128 / 256): fit time -10 / -42 / -39 / -39 /
+# -27 %, mean CIEDE2000 -0.06 / +0.17 / -0.15 / -0.10 / +0.01 %, PSNR -0.000 / -0.002 / -0.008 /
+# -0.013 / -0.001 dB (docs/QUALITY.md).
 START_BUDGET = 8_000_000
 MAX_STARTS = 32
 MAX_SEED_TRIALS = 32  # k-means++ candidates per centre: K / 8 within [2 + ln K, this]
