@@ -154,18 +154,32 @@ def clear_transparent(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
-def binned_points(stats: ColorStats, bits: int,
-                  points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The weighted mean point and weight of every occupied cell of a ``bits``-per-channel grid
-    over the 8-bit colours; ``points`` are the colours' coordinates to average (default: RGB)."""
-    points = stats.colors if points is None else points
+def _cells(stats: ColorStats, bits: int) -> tuple[np.ndarray, int]:
+    """The cell of every colour in a ``bits``-per-channel grid, and how many cells the grid has."""
     shift = 8 - bits
     channels = stats.colors.shape[1]
     cells = np.zeros(len(stats.colors), np.int64)
     for ch in range(channels):
         cells <<= bits
         cells |= stats.colors[:, ch] >> shift
-    n_cells = 1 << (bits * channels)
+    return cells, 1 << (bits * channels)
+
+
+def occupied_cells(stats: ColorStats, bits: int) -> int:
+    """How many cells of a ``bits``-per-channel grid hold a colour (the rows of
+    :func:`binned_points`, without averaging anything)."""
+    cells, n_cells = _cells(stats, bits)
+    if n_cells <= DENSE_GRID_CELLS:
+        return int(np.count_nonzero(np.bincount(cells, minlength=n_cells)))
+    return len(np.unique(cells))
+
+
+def binned_points(stats: ColorStats, bits: int,
+                  points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted mean point and weight of every occupied cell of a ``bits``-per-channel grid
+    over the 8-bit colours; ``points`` are the colours' coordinates to average (default: RGB)."""
+    points = stats.colors if points is None else points
+    cells, n_cells = _cells(stats, bits)
     if n_cells <= DENSE_GRID_CELLS:  # count into every cell, keep the occupied ones (ascending)
         weights = np.bincount(cells, weights=stats.counts, minlength=n_cells)
         occupied = np.flatnonzero(weights)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .colorspace import decode, encode
-from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
+from .colorstats import POINTS_CACHE_BYTES, ColorStats, occupied_cells, sampled_pixels
 from .errors import ParameterError
 from .kmeans import KMeansFit, kmeans, kmeans_starts, lloyd, tolerance
 
@@ -216,11 +216,11 @@ def _grid(stats: ColorStats, space: str, X: np.ndarray, min_cells: int,
     for bits in bits_options:
         if 1 << (bits * stats.colors.shape[1]) < min_cells:
             continue  # too few cells even if all were occupied: not worth binning
-        points, weights = stats.grid(bits, space, X)
-        if 2 * len(points) > stats.n_colors:
+        occupied = occupied_cells(stats, bits)  # counted first: a grid not taken is not averaged
+        if 2 * occupied > stats.n_colors:
             return None
-        if len(points) >= min_cells:
-            return bits, points, weights
+        if occupied >= min_cells:
+            return (bits, *stats.grid(bits, space, X))
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quantize.colorstats import binned_points, clear_transparent, color_stats
+from quantize.colorstats import binned_points, clear_transparent, color_stats, occupied_cells
 
 
 @pytest.mark.parametrize("channels", [3, 4])
@@ -64,3 +64,11 @@ def test_binned_points_dense_and_sparse_grids_agree(monkeypatch, channels: int, 
     sparse = binned_points(stats, bits, X)
     for a, b in zip(dense, sparse):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("channels, bits", [(3, 3), (3, 5), (3, 8), (4, 4), (4, 6)])
+def test_occupied_cells_count_the_rows_of_the_grid(channels: int, bits: int) -> None:
+    """The cheap count (no averaging) is the number of rows binned_points gives."""
+    rng = np.random.default_rng(bits)
+    stats = color_stats(rng.integers(0, 256, (60, 50, channels), dtype=np.uint8) // 3)
+    assert occupied_cells(stats, bits) == len(binned_points(stats, bits)[1])
