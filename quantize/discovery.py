@@ -39,15 +39,6 @@ class Plan:
     duplicates: int = 0
 
 
-def image_suffixes() -> frozenset[str]:
-    """File name endings of the formats the loader reads (``.png``, ``.jpg``, ...)."""
-    from PIL import Image as PILImage
-
-    from .images import FORMATS
-
-    return frozenset(ext for ext, fmt in PILImage.registered_extensions().items() if fmt in FORMATS)
-
-
 def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
          recursive: bool = True, force: bool = False) -> Plan:
     """Find the images among ``inputs`` (folders, glob patterns, files) and where their outputs go.
@@ -56,15 +47,15 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     are not images by their name are skipped. A file named explicitly is always tried. The same file
     reached twice is taken once. The output folder may lie inside an input folder only with ``force``.
     """
+    from .images import SUFFIXES
     from .pipeline import output_paths
 
     out = Path(os.path.abspath(out_root))
     result = Plan(out)
-    suffixes = image_suffixes()
     found: list[tuple[Path, str]] = []  # (file, name relative to its root)
     for spec in inputs:
         found.extend(_expand(str(spec), out, recursive=recursive, force=force, plan=result,
-                             suffixes=suffixes))
+                             suffixes=SUFFIXES))
     check_writable(out)
     seen_files: set[tuple[int, int]] = set()
     names: dict[str, str] = {}

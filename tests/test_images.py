@@ -731,3 +731,10 @@ def test_bundled_images_load_and_are_documented() -> None:
         assert image.height >= 64 and image.width >= 64
     assert load_image(folder / "parrots.png").pixels.shape == (256, 384, 3)
     assert load_image(folder / "logo.png").channels == 4
+
+
+def test_suffixes_are_those_pillow_registers_for_the_formats() -> None:
+    """The batch's list of image file endings matches Pillow's own (which loads every plugin)."""
+    from quantize.images import FORMATS, SUFFIXES
+
+    assert SUFFIXES == {ext for ext, fmt in PILImage.registered_extensions().items() if fmt in FORMATS}
