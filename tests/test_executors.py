@@ -1,14 +1,17 @@
-"""Local executors: this process and spawned workers share one queue; every job runs once."""
+"""Local executors: this process and its workers share one queue; every job runs once."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
 
 from quantize.discovery import Job
-from quantize.executors import make_executor
+from quantize.executors import _start_method, make_executor
 
 
 def whose(job: Job, settings: object) -> tuple[str, int]:
@@ -51,3 +54,19 @@ def test_one_job_runs_here(tmp_path: Path) -> None:
     executor.close()
     assert sorted(name for name, _ in runs) == ["in00.bin", "in01.bin", "in02.bin"]
     assert {pid for _, pid in runs} == {os.getpid()}
+
+
+def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
+    """Forking copies no thread: a process running another thread (or Numba's) spawns its workers;
+    a fresh one on Linux forks them."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
+    fresh = subprocess.run([sys.executable, "-c", "from quantize.executors import _start_method; "
+                            "print(_start_method())"], capture_output=True, text=True, timeout=120)
+    assert fresh.stdout.strip() == ("fork" if sys.platform == "linux" else "spawn"), fresh.stderr
