@@ -9,8 +9,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -159,12 +159,7 @@ def _staged(targets: list[Path]) -> Iterator[list[Path]]:
     _writes_in_progress += 1
     try:
         for target in targets:
-            folder = target.parent if str(target.parent) else Path(".")
-            # The name is shortened so that the temporary name fits wherever the target's does.
-            fd, name = tempfile.mkstemp(prefix=f".{target.name[:_TEMP_STEM]}.", suffix=".part",
-                                        dir=folder)
-            os.close(fd)
-            temps.append(Path(name))
+            _new_temp(target, temps)
         yield temps
     except OSError as exc:
         folder = Path(exc.filename).parent if isinstance(exc.filename, str) else targets[0].parent
@@ -174,6 +169,21 @@ def _staged(targets: list[Path]) -> Iterator[list[Path]]:
             with contextlib.suppress(OSError):
                 tmp.unlink()
         _writes_in_progress -= 1
+
+
+def _new_temp(target: Path, temps: list[Path]) -> None:
+    """Create an empty temporary file beside ``target``, named in ``temps`` before it exists, so an
+    interrupt at any point (Ctrl-C raises anywhere) leaves no file the caller does not know of."""
+    folder = target.parent if str(target.parent) else Path(".")
+    while True:
+        # shortened so that the temporary name fits wherever the target's does
+        tmp = folder / f".{target.name[:_TEMP_STEM]}.{secrets.token_hex(6)}.part"
+        temps.append(tmp)
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return
+        except FileExistsError:
+            temps.pop()
 
 
 def _sync(fh: BinaryIO) -> None:

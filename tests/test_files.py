@@ -49,6 +49,26 @@ def test_failure_mid_write_leaves_the_previous_file_and_no_temporary(tmp_path, f
     assert target.read_bytes() == b"previous" and listing(tmp_path) == ["out.bin"]
 
 
+def test_ctrl_c_right_after_the_temporary_is_created_leaves_nothing(tmp_path, monkeypatch):
+    """Ctrl-C raises between any two steps: here just after the temporary file's creation, before
+    any name of it is returned (the window where a batch once left a manifest's .part behind)."""
+    target = tmp_path / "manifest.csv"
+    target.write_bytes(b"previous")
+    real_open = os.open
+
+    def open_then_interrupt(path, flags, *args):
+        fd = real_open(path, flags, *args)
+        if flags & os.O_CREAT:
+            os.close(fd)
+            raise KeyboardInterrupt
+        return fd
+
+    monkeypatch.setattr(os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_bytes(target, b"new", force=True)
+    assert target.read_bytes() == b"previous" and listing(tmp_path) == ["manifest.csv"]
+
+
 @pytest.mark.parametrize("call", ["os.replace", "os.link", "os.fsync"])
 def test_failing_rename_link_or_sync(tmp_path, monkeypatch, call):
     target = tmp_path / "out.bin"
