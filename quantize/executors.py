@@ -46,10 +46,11 @@ def _start_method() -> str:
 
 
 def _numba_threads_started() -> bool:
+    """Whether Numba has launched its threads in this process (in another Numba layout: maybe)."""
     import sys
 
     parallel = sys.modules.get("numba.np.ufunc.parallel")
-    return parallel is not None and getattr(parallel, "_is_initialized", False)
+    return parallel is not None and getattr(parallel, "_is_initialized", True)
 
 
 def _init_worker(stop: Any) -> None:

@@ -57,8 +57,8 @@ def test_one_job_runs_here(tmp_path: Path) -> None:
 
 
 def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
-    """Forking copies no thread: a process running another thread (or Numba's) spawns its workers;
-    a fresh one on Linux forks them."""
+    """Forking copies no thread: a process running another thread, or whose Numba has started its
+    threads, spawns its workers; a fresh one on Linux forks them."""
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
@@ -67,6 +67,12 @@ def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
     finally:
         stop.set()
         other.join()
-    fresh = subprocess.run([sys.executable, "-c", "from quantize.executors import _start_method; "
-                            "print(_start_method())"], capture_output=True, text=True, timeout=120)
-    assert fresh.stdout.strip() == ("fork" if sys.platform == "linux" else "spawn"), fresh.stderr
+    def method_in_a_new_process(before: str) -> str:
+        proc = subprocess.run([sys.executable, "-c", before + "from quantize.executors import "
+                               "_start_method; print(_start_method())"],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.strip()
+
+    assert method_in_a_new_process("") == ("fork" if sys.platform == "linux" else "spawn")
+    assert method_in_a_new_process("import numba; numba.set_num_threads(1); ") == "spawn"
