@@ -187,9 +187,19 @@ def _scan_group(X, i, centers, members, start, stop):
     return np.sqrt(m1), j1, np.sqrt(m2)
 
 
+@njit(cache=True, inline="always")
+def _least_bound(lower, i, drift, t):
+    """The least of point i's group lower bounds (kept as of the first iteration), moved by each
+    group's drift before iteration t: a bound on the distance to every centre but its own."""
+    m = np.inf
+    for g in range(lower.shape[1]):
+        m = min(m, np.float64(lower[i, g]) - drift[t, g])
+    return m
+
+
 @njit(cache=True, parallel=True)
-def _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radius, group_start,
-                members):
+def _assign_all(X, centers, labels, upper, lower, glb, drift, group_center, group_radius,
+                group_start, members):
     """Full E-step: nearest centre of every point, and its Yinyang bounds. A group whose bounding
     sphere (``group_center``, ``group_radius``) is farther than the best distance so far is not
     searched: its bound is the distance to that sphere. Bounds are stored in float32, rounded
@@ -219,10 +229,7 @@ def _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radiu
         lower[i, best_g] = _down(best_second)
         labels[i] = best_j
         upper[i] = _up(best)
-        m = np.inf
-        for g in range(n_groups):
-            m = min(m, lower[i, g])
-        glb[i] = m
+        glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
 
 
 @njit(cache=True, parallel=True)
@@ -250,9 +257,7 @@ def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now,
         upper[i] = _up(ub)
         if ub < m:
             continue
-        m = np.inf
-        for g in range(n_groups):
-            m = min(m, lower[i, g] - drift[now, g])
+        m = _least_bound(lower, i, drift, now)
         glb[i] = _down(m + drift_max[now])
         if ub < m:  # every other centre still ruled out (ub >= half_gap[a] here)
             continue
@@ -281,10 +286,7 @@ def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now,
             labels[i] = best_j
             upper[i] = _up(best)
             changed += 1
-        m = np.inf
-        for g in range(n_groups):
-            m = min(m, lower[i, g] - drift[now, g])
-        glb[i] = _down(m + drift_max[now])
+        glb[i] = _down(_least_bound(lower, i, drift, now) + drift_max[now])
     return changed
 
 
@@ -389,7 +391,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     for it in range(max_iter):
         n_iter = it + 1
         if it == 0:
-            _assign_all(X, centers, labels, upper, lower, glb, group_center, group_radius,
+            _assign_all(X, centers, labels, upper, lower, glb, drift, group_center, group_radius,
                         group_start, members)
             changed = n
         else:
@@ -445,9 +447,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         a = labels[i]
         # strict: the last E-step saw the centres before their final (unlabelled) move
         near = np.float64(upper[i]) + (shift[a] if strict else 0.0)
-        far = np.inf  # per group: tighter than glb less the largest drift of all
-        for g in range(n_groups):
-            far = min(far, np.float64(lower[i, g]) - drift[n_iter, g])
+        far = _least_bound(lower, i, drift, n_iter)  # per group: tighter than glb less drift_max
         if use_half_gaps and not strict:
             far = max(far, 2.0 * half_gap[a] - near)
         margin[i] = _down(far - near)
