@@ -134,11 +134,13 @@ def color_stats(pixels: np.ndarray) -> ColorStats:
     return ColorStats(colors, counts.astype(np.float64), inverse.astype(np.int32).ravel(), len(flat))
 
 
-def color_keys(colors: np.ndarray) -> np.ndarray:
-    """One int64 per colour row of 3 or 4 uint8 channels (the channels' bytes, first one highest)."""
+def color_keys(colors: np.ndarray, bits: int = 8) -> np.ndarray:
+    """One int64 per colour row of 3 or 4 uint8 channels: the top ``bits`` of each channel, first
+    channel highest (all 8: the colour itself; fewer: its cell in a coarser grid)."""
     keys = np.zeros(len(colors), np.int64)
     for ch in range(colors.shape[1]):
-        keys = (keys << 8) | colors[:, ch]
+        keys <<= bits
+        keys |= colors[:, ch] >> (8 - bits)
     return keys
 
 
@@ -156,13 +158,7 @@ def clear_transparent(pixels: np.ndarray) -> np.ndarray:
 
 def _cells(stats: ColorStats, bits: int) -> tuple[np.ndarray, int]:
     """The cell of every colour in a ``bits``-per-channel grid, and how many cells the grid has."""
-    shift = 8 - bits
-    channels = stats.colors.shape[1]
-    cells = np.zeros(len(stats.colors), np.int64)
-    for ch in range(channels):
-        cells <<= bits
-        cells |= stats.colors[:, ch] >> shift
-    return cells, 1 << (bits * channels)
+    return color_keys(stats.colors, bits), 1 << (bits * stats.colors.shape[1])
 
 
 def occupied_cells(stats: ColorStats, bits: int) -> int:
