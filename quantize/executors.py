@@ -34,14 +34,12 @@ def _start_method() -> str:
 
     Safe means Linux, and no other thread running yet: Numba starts its threads at the first
     parallel kernel, which this process runs only after the workers are forked (they are, at the
-    first job handed out; Numba's import starts no thread)."""
+    first job handed out)."""
     import sys
     import threading
 
     if sys.platform != "linux" or threading.active_count() > 1 or _numba_threads_started():
         return "spawn"
-    import numba  # noqa: F401  (once here, for every worker)
-
     return "fork"
 
 
@@ -120,7 +118,10 @@ class _Processes:
     shut-down overlaps the last jobs."""
 
     def __init__(self, n: int) -> None:
-        ctx = multiprocessing.get_context(_start_method())
+        method = _start_method()
+        if method == "fork":
+            import numba  # noqa: F401  (imported once here, for every worker; starts no thread)
+        ctx = multiprocessing.get_context(method)
         self.n_workers = n - 1
         self.stop = ctx.Event()
         self.pool = futures.ProcessPoolExecutor(self.n_workers, mp_context=ctx,
