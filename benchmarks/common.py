@@ -65,10 +65,10 @@ def process_env(**extra: str) -> dict[str, str]:
     return env | extra
 
 
-def run_process(cmd: list[str], env: dict[str, str] | None = None) -> None:
-    """Run a whole process (in :func:`process_env` unless given), failing loudly."""
+def run_process(cmd: list[str]) -> None:
+    """Run a whole process (in :func:`process_env`), failing loudly."""
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                   env=process_env() if env is None else env)
+                   env=process_env())
 
 
 def tool(name: str) -> str | None:
