@@ -43,10 +43,8 @@ def run(pixels: np.ndarray, options: FitOptions) -> tuple[dict[str, float], floa
 
 
 def _first_pixel(pixels: np.ndarray, stats) -> np.ndarray:
-    """A pixel index for every distinct colour (RGB: via the 24-bit lookup table)."""
-    flat = pixels.reshape(-1, pixels.shape[-1]).astype(np.int64)
-    keys = (flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]
-    rows = stats.lookup[keys]
+    """A pixel index for every distinct colour."""
+    rows = stats.gather(pixels, np.arange(stats.n_colors, dtype=np.int32))
     first = np.empty(stats.n_colors, np.int64)
     first[rows[::-1]] = np.arange(len(rows))[::-1]
     return first

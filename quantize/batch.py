@@ -108,7 +108,7 @@ def fit_shared_palette(executor: Any, jobs: Sequence[Job], settings: Settings,
     if not len(keys):
         raise InputError("no readable image to fit a shared palette to")
     colors = np.stack([keys >> 16, (keys >> 8) & 0xFF, keys & 0xFF], axis=1).astype(np.uint8)
-    stats = ColorStats(colors, table[keys].astype(np.float64), table, int(table.sum()))
+    stats = ColorStats(colors, table[keys].astype(np.float64), None, int(table.sum()))
     return to_palette(fit_palette(None, stats, fit).centers)
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_TABLE_SIZE = 1 << 24
 # Colours converted to points at a time (bounds the conversion's temporaries). The conversion works
 # row by row, so the chunks' points equal one conversion's bit for bit (checked on all 2^24).
 POINTS_CHUNK = 1 << 16
@@ -22,37 +21,34 @@ POINTS_CACHE_BYTES = 32 << 20
 class ColorStats:
     """The distinct colours of an image and how many pixels have each.
 
-    ``lookup`` maps pixels back to rows of ``colors``: for RGB it is a table indexed by the 24-bit
-    colour; for RGBA it is the row of every pixel (``inverse``). RGB statistics from
-    :func:`color_stats` hold no table (64 MB): ``lookup`` builds one on each use, and
-    :func:`~quantize.mapping.map_pixels` needs none (the rows of ``colors`` are sorted by
-    :attr:`keys`).
+    :meth:`gather` maps pixels back to rows of ``colors``: for RGB through ``index``, the colour
+    index of :mod:`quantize.kernels.colorstats` (3 MB; rows in ascending colour order); for RGBA
+    through ``inverse``, the row of every pixel.
     """
 
     colors: np.ndarray  # (M, C) uint8
     counts: np.ndarray  # (M,) float64
-    table: np.ndarray | None  # the lookup, if held (RGBA: always)
+    inverse: np.ndarray | None  # RGBA: the row of every pixel
     n_pixels: int
+    index: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
     _points: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False,
                                            compare=False)
     _grids: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
 
-    @property
-    def lookup(self) -> np.ndarray:
-        """Pixels to rows of ``colors`` (see the class); for RGB without a held table, a new one."""
-        if self.table is not None:
-            return self.table
-        table = np.zeros(_TABLE_SIZE, np.int32)
-        table[self.keys] = np.arange(self.n_colors, dtype=np.int32)
-        return table
+    def gather(self, pixels: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """``values[row]`` (N,) for the row of every pixel of ``pixels`` (the pixels these
+        statistics were made from), e.g. each colour's palette label; ``np.arange`` gives the rows."""
+        if self.colors.shape[1] == 4:
+            if self.inverse is None:
+                raise ValueError("these RGBA statistics hold no pixel rows")
+            return values[self.inverse]
+        if self.index is None:
+            raise ValueError("these RGB statistics hold no colour index (made by color_stats)")
+        from .kernels.colorstats import gather_rows
 
-    @property
-    def keys(self) -> np.ndarray:
-        """RGB: the 24-bit key ``r << 16 | g << 8 | b`` of every row (ascending in rows made by
-        :func:`color_stats`)."""
-        c = self.colors
-        return (c[:, 0].astype(np.int32) << 16) | (c[:, 1].astype(np.int32) << 8) | c[:, 2]
+        flat = pixels.reshape(-1, 3)
+        return gather_rows(flat, *self.index, values, np.empty(len(flat), values.dtype))
 
     @property
     def n_colors(self) -> int:
@@ -103,10 +99,10 @@ class ColorStats:
         return self._grids[bits, space]
 
     def without_transparent(self) -> "ColorStats":
-        """These statistics without the fully transparent colour (``lookup`` is then unusable)."""
+        """These statistics without the fully transparent colour (and without pixel rows)."""
         if self.transparent_row is None:
             return self
-        return ColorStats(self.colors[1:], self.counts[1:], self.table[:0],
+        return ColorStats(self.colors[1:], self.counts[1:], None,
                           self.n_pixels - self.n_transparent)
 
 
@@ -114,19 +110,15 @@ def color_stats(pixels: np.ndarray) -> ColorStats:
     """Count the distinct colours of ``pixels`` (H, W, C) uint8, C in {3, 4}."""
     flat = pixels.reshape(-1, pixels.shape[-1])
     if flat.shape[1] == 3:
-        from .kernels.colorstats import count_rgb
+        from .kernels.colorstats import WORDS, distinct_rgb
 
-        table = np.zeros(_TABLE_SIZE, np.int32)
-        seen = np.empty(min(len(flat), _TABLE_SIZE), np.int32)
-        keys = np.sort(seen[:count_rgb(flat, table, seen)])  # not a scan of the 64-MB table
-        del seen
-        counts = table[keys].astype(np.float64)
-        del table
+        index = np.zeros(WORDS, np.uint64), np.empty(WORDS, np.int32)
+        keys, counts = distinct_rgb(flat, *index)
         colors = np.empty((len(keys), 3), np.uint8)
         colors[:, 0] = keys >> 16
         colors[:, 1] = (keys >> 8) & 0xFF
         colors[:, 2] = keys & 0xFF
-        return ColorStats(colors, counts, None, len(flat))
+        return ColorStats(colors, counts, None, len(flat), index=index)
     keys = np.ascontiguousarray(flat).view("<u4").ravel()
     keys = np.where(keys < (1 << 24), np.uint32(0), keys)  # alpha 0 (the top byte): one colour
     uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)

@@ -35,16 +35,17 @@ def dither_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray, sp
 
     h, w = pixels.shape[:2]
     points = stats.points(space)[0]
+    rows = stats.gather(pixels, np.arange(stats.n_colors, dtype=np.int32))
     centers = encode(palette, space)
     grey = _grey_axis(space, pixels.shape[-1])
     extent = float(np.linalg.norm(grey))
-    edge = (_edge_weights(pixels, stats, points, EDGE_CONTRAST * extent) if method == "fs-edge"
+    edge = (_edge_weights(pixels, rows, points, EDGE_CONTRAST * extent) if method == "fs-edge"
             else np.ones(h * w))
     if pixels.shape[-1] == 4:
         edge[pixels.reshape(-1, 4)[:, 3] == 0] = 0.0  # fully transparent pixels stay transparent
     offset = grey * (_spacing(centers) / extent)
     out = np.empty(h * w, np.int64)
-    dither(pixels, stats.lookup, points, centers, *search_index(centers),
+    dither(pixels, rows, points, centers, *search_index(centers),
            ORDERED if method == "ordered" else FLOYD_STEINBERG, float(strength),
            ERROR_LIMIT * extent, offset, bayer(8), edge, out)
     return out.astype(index_dtype(len(palette))).reshape(h, w)
@@ -68,16 +69,11 @@ def _spacing(centers: np.ndarray, n: int = 256) -> float:
     return float(np.median(np.sqrt(d.min(axis=1))))
 
 
-def _edge_weights(pixels: np.ndarray, stats: ColorStats, points: np.ndarray,
+def _edge_weights(pixels: np.ndarray, rows: np.ndarray, points: np.ndarray,
                   contrast: float) -> np.ndarray:
     """Per pixel (H*W,): 1 where the largest step to a 4-neighbour is 0, falling linearly to 0 at
     ``contrast`` (error does not cross edges or pile up in busy texture)."""
-    h, w, c = pixels.shape
-    if c == 3:
-        flat = pixels.reshape(-1, 3).astype(np.int64)
-        rows = stats.lookup[(flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2]]
-    else:
-        rows = stats.lookup
+    h, w = pixels.shape[:2]
     img = points[rows].reshape(h, w, -1)
     step = np.zeros((h, w))
     dy = np.sqrt(((img[1:] - img[:-1]) ** 2).sum(axis=2))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .colorspace import encode
-from .colorstats import _TABLE_SIZE, POINTS_CHUNK, ColorStats, color_keys
+from .colorstats import POINTS_CHUNK, ColorStats, color_keys
 from .kmeans import principal_axis
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def map_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray,
     """Indices (H, W) of the ``palette`` entry nearest in ``space`` to every pixel of ``pixels``
     (H, W, C). With the ``fit`` the palette was rounded from (fitted in ``space`` on these
     ``stats``), colours whose fitted centre stays nearest after rounding need no search."""
-    from .kernels.nearest import gather_rgb, nearest_labels
+    from .kernels.nearest import nearest_labels
 
     dtype = index_dtype(len(palette))
     encoded = encode(palette, space)
@@ -100,17 +100,4 @@ def map_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray,
         chunk[rest] = nearest_labels(np.ascontiguousarray(X[rest]), *index, found[:len(rest)])
         labels[start:start + len(X)] = chunk
     del found
-    h, w = pixels.shape[:2]
-    if pixels.shape[-1] != 3:
-        return labels[stats.lookup].reshape(h, w)
-    out = np.empty(h * w, dtype)
-    if stats.table is not None:
-        gather_rgb(pixels.reshape(-1, 3), stats.table, labels, out)
-        return out.reshape(h, w)
-    # Per-colour labels spread into a table indexed by the 24-bit colour (1 or 2 bytes a colour,
-    # not the 4 of a row table), then gathered through the identity.
-    table = np.zeros(_TABLE_SIZE, dtype)
-    table[stats.keys] = labels
-    del labels
-    gather_rgb(pixels.reshape(-1, 3), table, np.arange(len(palette), dtype=dtype), out)
-    return out.reshape(h, w)
+    return stats.gather(pixels, labels).reshape(pixels.shape[:2])

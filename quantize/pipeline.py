@@ -219,7 +219,7 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
         palette, indices, counts = _drop_unused(palette, indices,
                                         keep_first=len(options.fit.locked) if fixed else 0)
     n_colors, transparent = stats.n_colors, stats.n_transparent
-    del stats  # frees the colour table (64 MB for RGB) before the metrics, unless the caller holds it
+    del stats  # frees its points, grids and pixel rows before the metrics, unless the caller holds it
     with clock.stage("metrics"):
         error = mse(pixels, palette, indices)
         delta_e = mean_delta_e(pixels, palette, indices, n_samples=options.delta_e_samples,
@@ -300,9 +300,10 @@ def _start_numba_beside() -> None:
 
     def load() -> None:
         try:
-            from .kernels.colorstats import count_rgb
+            from .kernels.colorstats import WORDS, distinct_rgb
 
-            count_rgb(np.zeros((1, 3), np.uint8), np.zeros(1, np.int32), np.empty(1, np.int32))
+            distinct_rgb(np.zeros((1, 3), np.uint8), np.zeros(WORDS, np.uint64),
+                         np.empty(WORDS, np.int32))
         except Exception:  # the stages report it, with their one-line errors
             pass
 

@@ -72,8 +72,8 @@ def test_lean_process_still_compiles_what_is_not_cached(tmp_path):
     script = (
         "import numpy as np\n"
         "from numba import njit\n"
-        "from quantize.kernels.colorstats import count_rgb\n"
-        "count_rgb(np.zeros((1, 3), np.uint8), np.zeros(1, np.int32), np.empty(1, np.int32))\n"
+        "from quantize.kernels.colorstats import WORDS, distinct_rgb\n"
+        "distinct_rgb(np.zeros((1, 3), np.uint8), np.zeros(WORDS, np.uint64), np.empty(WORDS, np.int32))\n"
         "@njit\n"
         "def where(a, v):\n"
         "    return np.searchsorted(a, v)\n"

@@ -1,4 +1,4 @@
-"""Colour statistics: distinct colours, counts and the pixel-to-colour lookup."""
+"""Colour statistics: distinct colours, counts and every pixel's colour row."""
 
 from __future__ import annotations
 
@@ -9,23 +9,46 @@ from quantize.colorstats import binned_points, clear_transparent, color_stats, o
 
 
 @pytest.mark.parametrize("channels", [3, 4])
-def test_counts_sum_to_pixels_and_lookup_round_trips(channels: int) -> None:
+def test_counts_sum_to_pixels_and_rows_round_trip(channels: int) -> None:
     rng = np.random.default_rng(channels)
     pixels = (rng.integers(0, 6, (41, 29, channels)) * 51).astype(np.uint8)
     stats = color_stats(pixels)
     flat = clear_transparent(pixels).reshape(-1, channels)  # fully transparent: one colour
     assert stats.n_pixels == len(flat) and stats.counts.sum() == len(flat)
     assert len(np.unique(flat, axis=0)) == stats.n_colors
-    if channels == 3:
-        keys = (flat[:, 0].astype(np.int64) << 16) | (flat[:, 1].astype(np.int64) << 8) | flat[:, 2]
-        rows = stats.lookup[keys]
-    else:
-        rows = stats.lookup
+    rows = stats.gather(pixels, np.arange(stats.n_colors, dtype=np.int32))
     np.testing.assert_array_equal(stats.colors[rows], flat)
     np.testing.assert_array_equal(np.bincount(rows, minlength=stats.n_colors), stats.counts)
     X, w = stats.points()
     assert X.dtype == np.float64 and w is stats.counts
     assert np.array_equal(X, stats.colors) if channels == 3 else X.shape == (stats.n_colors, 6)
+
+
+def test_rgb_colour_index_at_word_edges_and_over_the_whole_cube() -> None:
+    """Keys ascending, counts and rows exact, for colours at the bitmap's word edges (bits 0 and
+    63, the first and last colour) among random ones from the whole cube."""
+    rng = np.random.default_rng(7)
+    edges = np.array([0, 63, 64, 127, (1 << 24) - 64, (1 << 24) - 1, 1 << 23], np.int64)
+    keys = np.concatenate([np.repeat(edges, 3), rng.integers(0, 1 << 24, 19_979)])
+    rng.shuffle(keys)
+    flat = np.stack([keys >> 16, (keys >> 8) & 0xFF, keys & 0xFF], axis=1).astype(np.uint8)
+    stats = color_stats(flat.reshape(100, -1, 3))
+    want, counts = np.unique(keys, return_counts=True)
+    np.testing.assert_array_equal(stats.colors.astype(np.int64) @ [1 << 16, 1 << 8, 1], want)
+    np.testing.assert_array_equal(stats.counts, counts)
+    rows = stats.gather(flat, np.arange(stats.n_colors, dtype=np.int32))
+    np.testing.assert_array_equal(want[rows], keys)
+
+
+def test_gather_refuses_statistics_without_pixel_rows() -> None:
+    from dataclasses import replace
+
+    rgb = color_stats(np.zeros((2, 2, 3), np.uint8))
+    rgba = color_stats(np.array([[[0, 0, 0, 0], [9, 9, 9, 255]]], np.uint8))
+    for stats, pixels in ((replace(rgb, index=None), np.zeros((2, 2, 3), np.uint8)),
+                          (rgba.without_transparent(), np.zeros((1, 2, 4), np.uint8))):
+        with pytest.raises(ValueError, match="no"):
+            stats.gather(pixels, np.arange(stats.n_colors, dtype=np.int32))
 
 
 def test_binned_points_keep_weight_and_mean() -> None:

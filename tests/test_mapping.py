@@ -53,18 +53,15 @@ def test_index_dtype() -> None:
 
 
 @pytest.mark.parametrize("k", [5, 300])
-def test_map_pixels_in_chunks_same_with_and_without_a_row_table(monkeypatch, k: int) -> None:
-    """Colours searched a chunk at a time and gathered through a label table indexed by colour
-    give what one search over every colour gathered through the row table gives."""
+def test_map_pixels_in_chunks_same_as_in_one_search(monkeypatch, k: int) -> None:
+    """Colours searched a chunk at a time give what one search over every colour gives."""
     import quantize.colorstats as colorstats
-    from dataclasses import replace
 
     rng = np.random.default_rng(k)
     pixels = rng.integers(0, 256, (61, 47, 3), dtype=np.uint8)
     palette = rng.integers(0, 256, (k, 3), dtype=np.uint8)
     stats = color_stats(pixels)
-    assert stats.table is None
-    whole = map_pixels(pixels, replace(stats, table=stats.lookup), palette, "rgb+lab")
+    whole = map_pixels(pixels, stats, palette, "rgb+lab")
     monkeypatch.setattr(colorstats, "POINTS_CHUNK", 256)
     chunked = map_pixels(pixels, stats, palette, "rgb+lab")
     assert chunked.dtype == index_dtype(k)

@@ -1,21 +1,67 @@
-"""Colour counting: one pass over the pixels into a table indexed by the 24-bit colour."""
+"""The colour index of RGB pixels: which of the 2^24 colours occur (a bitmap, one bit a colour:
+2 MB) and, per 64-bit word, how many occur before it (1 MB). A colour's row among the image's
+distinct colours, in ascending order, is its word's rank plus the bits set below it in the word.
+Small enough to stay in cache, where a table of 2^24 counts (64 MB) would not."""
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+WORDS = 1 << 18  # 64-bit words of the bitmap
+
+
+@njit(cache=True, inline="always")
+def _popcount(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@njit(cache=True, inline="always")
+def _key(pixels, i):
+    return (np.int64(pixels[i, 0]) << 16) | (np.int64(pixels[i, 1]) << 8) | np.int64(pixels[i, 2])
+
+
+@njit(cache=True, inline="always")
+def _row(bitmap, ranks, key):
+    word = key >> 6
+    below = (np.uint64(1) << np.uint64(key & 63)) - np.uint64(1)
+    return ranks[word] + _popcount(bitmap[word] & below)
 
 
 @njit(cache=True)
-def count_rgb(pixels, table, seen):
-    """Add the count of every 24-bit colour of ``pixels`` (N, 3) uint8 into ``table`` (2**24,)
-    (zero on entry); write each colour's key into ``seen`` the first time it occurs (first-seen
-    order). Returns how many distinct colours there are."""
-    m = 0
+def distinct_rgb(pixels, bitmap, ranks):
+    """The distinct colours of ``pixels`` (N, 3) uint8: their keys ``r << 16 | g << 8 | b``
+    (int32, ascending) and pixel counts (float64). Fills the index: ``bitmap`` (WORDS,) uint64,
+    zero on entry, and ``ranks`` (WORDS,) int32."""
     for i in range(pixels.shape[0]):
-        key = (np.int64(pixels[i, 0]) << 16) | (np.int64(pixels[i, 1]) << 8) | np.int64(pixels[i, 2])
-        if table[key] == 0:
-            seen[m] = key
-            m += 1
-        table[key] += 1
-    return m
+        key = _key(pixels, i)
+        bitmap[key >> 6] |= np.uint64(1) << np.uint64(key & 63)
+    m = 0
+    for w in range(WORDS):
+        ranks[w] = m
+        m += _popcount(bitmap[w])
+    keys = np.empty(m, np.int32)
+    j = 0
+    for w in range(WORDS):
+        bits = bitmap[w]
+        while bits:
+            low = bits & (~bits + np.uint64(1))  # the lowest bit set
+            keys[j] = (w << 6) + _popcount(low - np.uint64(1))
+            j += 1
+            bits ^= low
+    counts = np.zeros(m, np.float64)
+    for i in range(pixels.shape[0]):
+        counts[_row(bitmap, ranks, _key(pixels, i))] += 1.0
+    return keys, counts
+
+
+@njit(cache=True, parallel=True)
+def gather_rows(pixels, bitmap, ranks, values, out):
+    """``out[i] = values[row of pixel i]`` for ``pixels`` (N, 3) uint8 and their colour index
+    (e.g. each colour's palette label, or ``arange`` for the rows themselves)."""
+    for i in prange(pixels.shape[0]):
+        out[i] = values[_row(bitmap, ranks, _key(pixels, i))]
+    return out

@@ -12,35 +12,31 @@ FLOYD_STEINBERG = 1
 ORDERED = 2
 
 @njit(cache=True)
-def dither(pixels, lookup, points, centers, sorted_centers, order, proj, axis, mode, strength,
+def dither(pixels, rows, points, centers, sorted_centers, order, proj, axis, mode, strength,
            limit, offset, bayer, edge, out):
     """Write into ``out`` (H*W,) the palette index of every pixel of ``pixels`` (H, W, C) uint8.
 
-    ``points`` (M, D) are the image's distinct colours in the working space; a pixel's row is
-    ``lookup[r << 16 | g << 8 | b]`` when C = 3, else ``lookup[pixel number]``. ``centers`` (K, D)
+    ``points`` (M, D) are the image's distinct colours in the working space, ``rows`` (H*W,) the
+    row of every pixel's colour. ``centers`` (K, D)
     is the palette in that space, the next four arrays its search index (see ``nearest_one``).
     Floyd–Steinberg adds ``strength`` times the error, its length clamped to ``limit``, scanning
     rows alternately left to right and right to left; a pixel takes error in proportion to
     ``edge`` (H*W,) in [0, 1] (all ones: plain Floyd–Steinberg). Ordered adds
     ``strength * (bayer[y % 8, x % 8] + 0.5) / 64 - 0.5`` times ``offset`` (D,).
     """
-    h, w, c = pixels.shape
+    h, w = pixels.shape[:2]
     d = points.shape[1]
-    rows = np.zeros((2, w + 2, d))  # error for this row and the next, one pixel of padding each side
+    errors = np.zeros((2, w + 2, d))  # this row's error and the next's, one pixel of padding a side
     target = np.empty((1, d))
     for y in range(h):
-        here = rows[y & 1]
-        below = rows[1 - (y & 1)]
+        here = errors[y & 1]
+        below = errors[1 - (y & 1)]
         below[:, :] = 0.0
         step = 1 if mode != FLOYD_STEINBERG or y % 2 == 0 else -1
         for s in range(w):
             x = s if step == 1 else w - 1 - s
             i = y * w + x
-            if c == 3:
-                row = lookup[(np.int64(pixels[y, x, 0]) << 16) | (np.int64(pixels[y, x, 1]) << 8)
-                             | np.int64(pixels[y, x, 2])]
-            else:
-                row = lookup[i]
+            row = rows[i]
             if mode == ORDERED:
                 t = strength * ((bayer[y & 7, x & 7] + 0.5) / 64.0 - 0.5)
                 for f in range(d):

@@ -75,12 +75,3 @@ def nearest_labels(X, sorted_centers, order, proj, axis, out):
     for i in prange(X.shape[0]):
         out[i] = nearest_one(X, i, sorted_centers, order, proj, axis)
     return out
-
-
-@njit(cache=True, parallel=True)
-def gather_rgb(pixels, table, labels, out):
-    """Per-pixel labels from per-colour labels: ``out[i] = labels[table[r << 16 | g << 8 | b]]``."""
-    for i in prange(pixels.shape[0]):
-        key = (np.int64(pixels[i, 0]) << 16) | (np.int64(pixels[i, 1]) << 8) | np.int64(pixels[i, 2])
-        out[i] = labels[table[key]]
-    return out
