@@ -56,11 +56,15 @@ def _init_worker(stop: Any) -> None:
     global _stop
     import sys
 
-    os.environ["NUMBA_NUM_THREADS"] = "1"  # a spawned worker: read when Numba loads
-    if "numba" in sys.modules:  # a forked one has it loaded already
+    if "numba" in sys.modules:
+        # A forked worker: Numba's configuration is read already, and its environment must stay
+        # as it was; Numba re-reads it before every compilation and refuses a new thread count
+        # once its threads run.
         import numba
 
         numba.set_num_threads(1)
+    else:
+        os.environ["NUMBA_NUM_THREADS"] = "1"  # a spawned worker: read when Numba loads
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A worker exits once multiprocessing has cleaned up after it (results sent, queues closed);
     # skipping the interpreter's teardown saves ~0.2 s that the batch would wait for at its end.

@@ -76,3 +76,29 @@ def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
 
     assert method_in_a_new_process("") == ("fork" if sys.platform == "linux" else "spawn")
     assert method_in_a_new_process("import numba; numba.set_num_threads(1); ") == "spawn"
+
+
+def test_a_forked_worker_can_still_compile() -> None:
+    """A kernel missing from the cache is compiled in the worker that needs it (on a fresh
+    install, every kernel): Numba re-reads its environment before compiling, and refuses a
+    changed thread count once its threads run."""
+    script = (
+        "import os\n"
+        "from quantize.discovery import Job\n"
+        "from quantize.executors import _start_method, make_executor\n"
+        "def compile_here(job, settings):\n"
+        "    from numba import njit\n"
+        "    return os.getpid(), njit(lambda x: x + 1)(int(job.name))\n"
+        "method = _start_method()\n"
+        "executor = make_executor(2, None, n_jobs=8)\n"
+        "runs = []\n"
+        "executor.run(compile_here, [Job('-', str(i), '-') for i in range(8)], None,\n"
+        "             lambda job, row: runs.append(row))\n"
+        "executor.close()\n"
+        "assert sorted(v for _, v in runs) == list(range(1, 9)), runs\n"
+        "print(method, len({pid for pid, _ in runs}))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    method, n_processes = proc.stdout.split()
+    assert method == ("fork" if sys.platform == "linux" else "spawn") and n_processes == "2"
