@@ -64,8 +64,7 @@ def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | N
     """The 24-bit RGB keys and pixel counts of one input's distinct colours (None if unreadable)."""
     import numpy as np
 
-    from .colorstats import color_stats
-
+    from .colorstats import color_keys, color_stats
     from .images import DEFAULT_MAX_PIXELS, load_image
 
     try:
@@ -73,8 +72,7 @@ def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | N
     except QuantizeError:
         return None  # the compression pass reports it
     stats = color_stats(np.ascontiguousarray(image.pixels[..., :3]))
-    c = stats.colors.astype(np.int32)
-    return (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2], stats.counts.astype(np.int64)
+    return color_keys(stats.colors), stats.counts.astype(np.int64)
 
 
 # ----------------------------------------------------------------------------------- shared palette
@@ -85,7 +83,7 @@ def fit_shared_palette(executor: Any, jobs: Sequence[Job], settings: Settings,
     one image's colours at a time), then the usual palette fit on the combined weighted colours."""
     import numpy as np
 
-    from .colorstats import ColorStats
+    from .colorstats import ColorStats, rgb_of_keys
     from .fitting import fit_palette, to_palette
 
     fit = settings.options.fit
@@ -107,8 +105,7 @@ def fit_shared_palette(executor: Any, jobs: Sequence[Job], settings: Settings,
     keys = np.flatnonzero(table)
     if not len(keys):
         raise InputError("no readable image to fit a shared palette to")
-    colors = np.stack([keys >> 16, (keys >> 8) & 0xFF, keys & 0xFF], axis=1).astype(np.uint8)
-    stats = ColorStats(colors, table[keys].astype(np.float64), None, int(table.sum()))
+    stats = ColorStats(rgb_of_keys(keys), table[keys].astype(np.float64), None, int(table.sum()))
     return to_palette(fit_palette(None, stats, fit).centers)
 
 

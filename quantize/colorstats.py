@@ -114,11 +114,7 @@ def color_stats(pixels: np.ndarray) -> ColorStats:
 
         index = np.zeros(WORDS, np.uint64), np.empty(WORDS, np.int32)
         keys, counts = distinct_rgb(flat, *index)
-        colors = np.empty((len(keys), 3), np.uint8)
-        colors[:, 0] = keys >> 16
-        colors[:, 1] = (keys >> 8) & 0xFF
-        colors[:, 2] = keys & 0xFF
-        return ColorStats(colors, counts, None, len(flat), index=index)
+        return ColorStats(rgb_of_keys(keys), counts, None, len(flat), index=index)
     keys = np.ascontiguousarray(flat).view("<u4").ravel()
     keys = np.where(keys < (1 << 24), np.uint32(0), keys)  # alpha 0 (the top byte): one colour
     uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
@@ -134,6 +130,14 @@ def color_keys(colors: np.ndarray, bits: int = 8) -> np.ndarray:
         keys <<= bits
         keys |= colors[:, ch] >> (8 - bits)
     return keys
+
+
+def rgb_of_keys(keys: np.ndarray) -> np.ndarray:
+    """The (N, 3) uint8 colours of 24-bit RGB keys (the inverse of :func:`color_keys`)."""
+    colors = np.empty((len(keys), 3), np.uint8)
+    for ch in range(3):
+        colors[:, ch] = (keys >> (16 - 8 * ch)) & 0xFF
+    return colors
 
 
 def clear_transparent(pixels: np.ndarray) -> np.ndarray:
