@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .colorspace import srgb8_to_lab
-from .colorstats import color_keys
+from .colorstats import color_stats
 from .container import bits_per_index
 
 
@@ -117,11 +117,11 @@ class DeltaEReference:
         self.n_samples, self.seed = n_samples, seed
         self.positions = positions  # flat pixel indices (a 1-D take: 3x faster than rows and columns)
         sampled = pixels.reshape(n, -1)[positions]
-        key = color_keys(sampled)
-        distinct, self.inverse = np.unique(key, return_inverse=True)  # (no return_index: 2x faster)
-        self.first = np.empty(len(distinct), np.intp)  # a sampled pixel of each distinct colour
-        self.first[self.inverse] = np.arange(len(key))
-        self.lab = srgb8_to_lab(_on_white(sampled[self.first]))  # (distinct colours, 3)
+        distinct = color_stats(sampled)  # (RGB: a bitmap of the colours, 2.5x faster than np.unique)
+        self.inverse = distinct.gather(sampled, np.arange(distinct.n_colors, dtype=np.intp))
+        self.first = np.empty(distinct.n_colors, np.intp)  # a sampled pixel of each distinct colour
+        self.first[self.inverse] = np.arange(len(sampled))
+        self.lab = srgb8_to_lab(_on_white(distinct.colors))  # (distinct colours, 3)
 
     def matches(self, pixels: np.ndarray, n_samples: int, seed: int) -> bool:
         """Whether this reference was built for an image of this shape with these settings."""
