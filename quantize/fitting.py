@@ -37,11 +37,11 @@ SEED_POINTS_PER_CENTER = 32
 # -0.013 / -0.001 dB (docs/QUALITY.md).
 START_BUDGET = 8_000_000
 MAX_STARTS = 32
-# k-means++ candidates per centre: K / 8 within [2 + ln K, this]. 24 rather than 32 (so for K >= 200
-# only): on the 24 Kodak images at K=256, fit time -11 % (default space) and -13 % (rgb), PSNR
-# -0.007 / +0.000 dB, mean CIEDE2000 -0.09 / +0.12 %; on the mosaic +0.02 dB; at K=1024 within
-# 0.015 dB on four photos.
-MAX_SEED_TRIALS = 24
+# k-means++ candidates per centre: K / 8 within [2 + ln K, this]. 16 rather than 24 (so for K >= 136
+# only), default space, 2026-12-04: on the 24 Kodak images at K=256 fit time -12 %, PSNR -0.005 dB,
+# mean CIEDE2000 +0.04 %; on the 16 CQ100 images +0.013 dB, +0.2 %; at K=1024 on four Kodak
+# photos -19 %, -0.006 dB, -0.15 %. (24 rather than 32 before that: -11 %, -0.007 dB, -0.09 %.)
+MAX_SEED_TRIALS = 16
 DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
 LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
 # Palette fits run over-relaxed Lloyd updates (see kernels.kmeans.lloyd) and also stop once an
