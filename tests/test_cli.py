@@ -45,6 +45,12 @@ def test_compress_writes_packed_file_preview_and_json(photo_path, tmp_path):
     mse = ((original - packed.pixels()) ** 2).sum(-1).mean()
     assert report["mse"] == pytest.approx(mse, rel=1e-6)
     assert report["psnr"] == pytest.approx(10 * np.log10(255 ** 2 * 3 / mse), abs=1e-4)
+    # metrics and write run side by side: the stages keep the pipeline's order, and the total is
+    # the call's wall time, at least the serial stages and the longer of the two
+    seconds = report["seconds"]
+    assert list(seconds) == ["load", "stats", "fit", "map", "metrics", "write", "total"]
+    serial = sum(seconds[s] for s in ("load", "stats", "fit", "map"))
+    assert serial + max(seconds["metrics"], seconds["write"]) <= seconds["total"] + 2e-3
 
 
 def test_compress_process_loads_cached_kernels_lean(photo_path, tmp_path):
