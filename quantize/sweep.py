@@ -89,29 +89,26 @@ class SweepPoint:
 
 
 class SilhouetteSample:
-    """A fixed random sample of pixels and their pairwise RGB distances, shared by every K."""
+    """A fixed random sample of pixels, shared by every K, whose silhouette :meth:`score` measures
+    (in RGB, as scikit-learn's ``silhouette_score`` on the sample's colours)."""
 
     def __init__(self, pixels: np.ndarray, n: int = SILHOUETTE_SAMPLES, seed: int = 0) -> None:
         flat = pixels.reshape(-1, pixels.shape[-1])
         rng = np.random.default_rng(seed)
         self.positions = np.sort(rng.choice(len(flat), size=min(n, len(flat)), replace=False))
-        points = flat[self.positions].astype(np.float64)
-        squared = (points * points).sum(1)
-        gram = squared[:, None] + squared[None, :] - 2 * points @ points.T
-        self.distances = np.sqrt(np.maximum(gram, 0))
+        self.points = np.ascontiguousarray(flat[self.positions])
 
     def score(self, indices: np.ndarray) -> float | None:
         """Mean silhouette of the sample labelled by ``indices`` (H, W), as scikit-learn computes it
         (a lone member scores 0); None unless there are 2 to (sample size - 1) clusters."""
+        from .kernels.metrics import cluster_distance_sums
+
         labels = indices.reshape(-1)[self.positions]
         _, cluster, sizes = np.unique(labels, return_inverse=True, return_counts=True)
         n = len(labels)
         if not 2 <= len(sizes) < n:
             return None
-        order = np.argsort(cluster, kind="stable")
-        starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        # (n, clusters); the distances are symmetric, so whole rows are gathered and summed
-        sums = np.add.reduceat(self.distances[order], starts, axis=0).T
+        sums = cluster_distance_sums(self.points, cluster.astype(np.int64), len(sizes))
         rows = np.arange(n)
         own = sizes[cluster]
         a = sums[rows, cluster] / np.maximum(own - 1, 1)
