@@ -82,6 +82,13 @@ def map_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray,
     """Indices (H, W) of the ``palette`` entry nearest in ``space`` to every pixel of ``pixels``
     (H, W, C). With the ``fit`` the palette was rounded from (fitted in ``space`` on these
     ``stats``), colours whose fitted centre stays nearest after rounding need no search."""
+    return stats.gather(pixels, map_colors(stats, palette, space, fit)).reshape(pixels.shape[:2])
+
+
+def map_colors(stats: ColorStats, palette: np.ndarray, space: str = "rgb",
+               fit: PaletteFit | None = None) -> np.ndarray:
+    """The index of the nearest ``palette`` entry of each of the distinct colours of ``stats``
+    (in their order), as :func:`map_pixels` gives it to their pixels."""
     from .kernels.nearest import nearest_labels
 
     dtype = index_dtype(len(palette))
@@ -99,5 +106,4 @@ def map_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray,
         rest = np.flatnonzero(chunk < 0)
         chunk[rest] = nearest_labels(np.ascontiguousarray(X[rest]), *index, found[:len(rest)])
         labels[start:start + len(X)] = chunk
-    del found
-    return stats.gather(pixels, labels).reshape(pixels.shape[:2])
+    return labels

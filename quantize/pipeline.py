@@ -208,7 +208,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
     from .colorstats import clear_transparent, color_stats
     from .dither import dither_pixels
     from .fitting import fit_palette, to_palette
-    from .mapping import map_pixels
+    from .mapping import map_colors
 
     space = options.fit.space
     with clock.stage("stats"):
@@ -222,12 +222,18 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     with clock.stage("map"):
-        indices = (map_pixels(pixels, stats, palette, space, fit) if options.dither == "none" else
-                   dither_pixels(pixels, stats, palette, space, options.dither,
-                                 options.dither_strength))
+        if options.dither == "none":
+            labels = map_colors(stats, palette, space, fit)  # each distinct colour's entry
+            indices = stats.gather(pixels, labels).reshape(pixels.shape[:2])
+            counts = np.bincount(labels, weights=stats.counts, minlength=len(palette))
+            del labels
+        else:
+            indices = dither_pixels(pixels, stats, palette, space, options.dither,
+                                    options.dither_strength)
+            counts = None
         fixed = options.palette is None and options.fit.locked is not None
-        palette, indices, counts = _drop_unused(palette, indices,
-                                        keep_first=len(options.fit.locked) if fixed else 0)
+        palette, indices, counts = _drop_unused(palette, indices, counts,
+                                                keep_first=len(options.fit.locked) if fixed else 0)
     n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats  # frees its points, grids and pixel rows before the metrics, unless the caller holds it
     result = Result(
@@ -274,13 +280,14 @@ def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:
     return np.ascontiguousarray(palette, dtype=np.uint8)
 
 
-def _drop_unused(palette: np.ndarray, indices: np.ndarray,
+def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | None = None,
                  keep_first: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Keep only the palette entries some pixel uses, and the first ``keep_first`` (locked colours)
-    in any case, renumbering the indices (order kept); also return each kept entry's pixel count."""
+    in any case, renumbering the indices (order kept); also return each kept entry's pixel count
+    (``counts``, each entry's pixels, if known; else counted)."""
     from .mapping import index_counts, index_dtype
 
-    counts = index_counts(indices, len(palette))
+    counts = index_counts(indices, len(palette)) if counts is None else counts.astype(np.int64)
     used = counts > 0
     used[:keep_first] = True
     if used.all():

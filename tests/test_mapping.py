@@ -100,3 +100,24 @@ def test_map_pixels_with_the_fit_settles_colours_and_stays_exact(space: str, k: 
     got = map_pixels(pixels, stats, merged, space, twin).ravel()
     np.testing.assert_array_equal(got, brute_nearest(encode(pixels.reshape(-1, 3), space),
                                                      encode(merged, space)))
+
+
+@pytest.mark.parametrize("mode", ["rgb", "rgba", "dithered", "fixed palette"])
+def test_each_entry_counts_its_pixels(mode: str) -> None:
+    """The usage counts (from the colours' labels, or from the indices when dithered) are each
+    kept entry's pixels, and every kept entry is used."""
+    from quantize.fitting import FitOptions
+    from quantize.images import Image as QImage
+    from quantize.pipeline import CompressOptions, quantize_image
+
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, (40, 50, 4 if mode == "rgba" else 3), dtype=np.uint8)
+    if mode == "rgba":
+        pixels[:10, :, 3] = 0  # fully transparent rows, hiding random RGB
+    options = CompressOptions(fit=FitOptions(k=16), dither="fs" if mode == "dithered" else "none",
+                              palette=rng.integers(0, 256, (300, 3), dtype=np.uint8)
+                              if mode == "fixed palette" else None)
+    result = quantize_image(QImage(pixels), options)
+    want = np.bincount(result.indices.ravel(), minlength=result.k_used)
+    np.testing.assert_array_equal(result.usage(), want)
+    assert want.min() > 0 and result.usage().dtype == np.int64
