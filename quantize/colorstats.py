@@ -35,6 +35,9 @@ class ColorStats:
                                            compare=False)
     _grids: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    _occupied: dict[int, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _variances: dict[str, float] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)
 
     def gather(self, pixels: np.ndarray, values: np.ndarray) -> np.ndarray:
         """``values[row]`` (N,) for the row of every pixel of ``pixels`` (the pixels these
@@ -97,6 +100,21 @@ class ColorStats:
         if (bits, space) not in self._grids:
             self._grids[bits, space] = binned_points(self, bits, points)
         return self._grids[bits, space]
+
+    def occupied(self, bits: int) -> int:
+        """:func:`occupied_cells` of a ``bits``-per-channel grid; kept for the next fit."""
+        if bits not in self._occupied:
+            self._occupied[bits] = occupied_cells(self, bits)
+        return self._occupied[bits]
+
+    def variance(self, space: str, points: np.ndarray) -> float:
+        """The mean per-feature variance of ``points``, this image's :meth:`points` of ``space``
+        (the scale of scikit-learn's tolerance); kept for the next fit."""
+        from .kmeans import mean_variance
+
+        if space not in self._variances:
+            self._variances[space] = mean_variance(points)
+        return self._variances[space]
 
     def without_transparent(self) -> "ColorStats":
         """These statistics without the fully transparent colour (and without pixel rows)."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .colorspace import decode, encode
-from .colorstats import POINTS_CACHE_BYTES, ColorStats, occupied_cells, sampled_pixels
+from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
 from .errors import ParameterError
 from .kmeans import KMeansFit, kmeans, kmeans_starts, lloyd, tolerance
 
@@ -189,7 +189,7 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
         key=lambda fit: fit.inertia)
     if coarse_X is X:
         return _palette_fit(starts[0], starts[0].n_iter)
-    fine_tol = tolerance(X, options.tol)
+    fine_tol = tolerance(X, options.tol, stats.variance(options.space, X))
     best, best_inertia = None, np.inf
     for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
         fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
@@ -216,7 +216,7 @@ def _grid(stats: ColorStats, space: str, X: np.ndarray, min_cells: int,
     for bits in bits_options:
         if 1 << (bits * stats.colors.shape[1]) < min_cells:
             continue  # too few cells even if all were occupied: not worth binning
-        occupied = occupied_cells(stats, bits)  # counted first: a grid not taken is not averaged
+        occupied = stats.occupied(bits)  # counted first: a grid not taken is not averaged
         if 2 * occupied > stats.n_colors:
             return None
         if occupied >= min_cells:

@@ -50,12 +50,17 @@ def principal_axis(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarr
     return axis / np.linalg.norm(axis) if np.linalg.norm(axis) > 0 else np.eye(X.shape[1])[0]
 
 
-def tolerance(X: np.ndarray, tol: float) -> float:
+def tolerance(X: np.ndarray, tol: float, variance: float | None = None) -> float:
     """scikit-learn's absolute tolerance: ``tol`` times the mean per-feature variance of X
-    (a column at a time: no temporary copy of X)."""
+    (``variance``, when known; see :func:`mean_variance`)."""
     if tol == 0:
         return 0.0
-    return float(np.mean([np.var(X[:, j]) for j in range(X.shape[1])]) * tol)
+    return (mean_variance(X) if variance is None else variance) * tol
+
+
+def mean_variance(X: np.ndarray) -> float:
+    """The mean per-feature variance of X (a column at a time: no temporary copy of X)."""
+    return float(np.mean([np.var(X[:, j]) for j in range(X.shape[1])]))
 
 
 def kmeans_plusplus(X: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator,
