@@ -96,23 +96,33 @@ def _hue_degrees(b: np.ndarray, a: np.ndarray) -> np.ndarray:
     return np.where(h < 0, h + 360, h)
 
 
+def sample_positions(n: int, n_samples: int = 200_000, seed: int = 0) -> np.ndarray:
+    """The fixed ΔE subsample of an image of ``n`` pixels: ``n_samples`` distinct flat positions
+    drawn with ``seed``, ascending (all ``n`` when there are fewer)."""
+    if n <= n_samples:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=n_samples, replace=False, shuffle=False))
+
+
 class DeltaEReference:
     """The part of :func:`mean_delta_e` that depends only on the original image, built once.
 
     Holds the ``n_samples`` pixel positions drawn with ``seed`` (all pixels when the image has
-    fewer), the distinct colours among the sampled pixels (composited on white, in CIE Lab) and
+    fewer; ``positions``, if :func:`sample_positions` already drew them), the distinct colours among
+    the sampled pixels (composited on white, in CIE Lab) and
     which distinct colour each sampled pixel has. Pass it as ``reference`` to measure several
     palettes of the same ``pixels`` (as a sweep does); the values are exactly those without it.
     """
 
-    def __init__(self, pixels: np.ndarray, *, n_samples: int = 200_000, seed: int = 0) -> None:
+    def __init__(self, pixels: np.ndarray, *, n_samples: int = 200_000, seed: int = 0,
+                 positions: np.ndarray | None = None) -> None:
         height, width = pixels.shape[:2]
         n = height * width
-        if n <= n_samples:
-            positions = np.arange(n)
-        else:
-            rng = np.random.default_rng(seed)
-            positions = np.sort(rng.choice(n, size=n_samples, replace=False, shuffle=False))
+        if positions is None:
+            positions = sample_positions(n, n_samples, seed)
+        elif len(positions) != min(n, n_samples):
+            raise ValueError(f"{len(positions)} sample positions for {min(n, n_samples)} samples")
         self.shape = pixels.shape
         self.n_samples, self.seed = n_samples, seed
         self.positions = positions  # flat pixel indices (a 1-D take: 3x faster than rows and columns)

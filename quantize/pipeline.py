@@ -360,6 +360,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
 
     from .files import check_target, check_writable, output_folder, write_all
     from .images import DEFAULT_MAX_PIXELS, load_image
+    from .metrics import DeltaEReference, sample_positions
 
     start = time.perf_counter()
     options = options.validated()
@@ -372,14 +373,20 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     with clock.stage("load"):
         _start_numba_beside()
         image = load_image(source, max_pixels=None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS))
-    result, pixels = _quantized(image, options, clock, None)
-    del image
-    # The files are encoded while the error is measured: Pillow's PNG encoder and zstd release
-    # the GIL (2.36-MP mosaic, K=256: 0.067 s for both instead of 0.085 s one after the other).
-    clock.order("metrics", "write")
     with ThreadPoolExecutor(1) as pool:
+        # The ΔE sample is drawn while the colours are counted (a serial kernel that releases the
+        # GIL; drawn in the metrics, it took 20-35 ms of a whole run), and the files are encoded
+        # while the error is measured (Pillow's PNG encoder and zstd release the GIL too).
+        sample = pool.submit(sample_positions, image.height * image.width,
+                             options.delta_e_samples)
+        result, pixels = _quantized(image, options, clock, None)
+        del image
+        clock.order("metrics", "write")
         encoded = pool.submit(clock.timed, "write", encode_outputs, result, preview=preview)
-        result = _measured(result, pixels, options, clock, None)
+        with clock.stage("metrics"):
+            reference = DeltaEReference(pixels, n_samples=options.delta_e_samples,
+                                        positions=sample.result())
+        result = _measured(result, pixels, options, clock, reference)
         del pixels
         packed, png = encoded.result()
     with clock.stage("write"):

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from quantize.colorspace import srgb8_to_lab
 from quantize.container import bits_per_index
-from quantize.metrics import (DeltaEReference, ciede2000, classic_ratio, mean_delta_e,
-                              mse, psnr)
+from quantize.metrics import (DeltaEReference, ciede2000, classic_ratio, mean_delta_e, mse, psnr,
+                              sample_positions)
 
 # Sharma, Wu and Dalal (2005), Table 1: L1 a1 b1  L2 a2 b2  ΔE00, all 34 pairs.
 SHARMA_2005 = """
@@ -215,6 +215,34 @@ def test_delta_e_reference_gives_the_same_value_for_every_palette(channels) -> N
             got = mean_delta_e(pixels, palette, indices, n_samples=3000, seed=2, reference=reference)
             assert got == mean_delta_e(pixels, palette, indices, n_samples=3000, seed=2)
             assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_delta_e_reference_from_positions_drawn_beforehand() -> None:
+    rng = np.random.default_rng(10)
+    pixels, palette, indices = _quantised(rng, 50, 80, 3, k=8)
+    positions = sample_positions(4000, 1500, seed=3)
+    assert len(np.unique(positions)) == 1500 and np.all(np.diff(positions) > 0)
+    drawn = DeltaEReference(pixels, n_samples=1500, seed=3, positions=positions)
+    assert drawn.mean(palette, indices) == mean_delta_e(pixels, palette, indices, n_samples=1500, seed=3)
+    np.testing.assert_array_equal(sample_positions(30, 1500), np.arange(30))
+    with pytest.raises(ValueError, match="1499 sample positions for 1500"):
+        DeltaEReference(pixels, n_samples=1500, seed=3, positions=positions[1:])
+
+
+def test_compress_file_measures_on_the_fixed_sample(tmp_path) -> None:
+    """compress_file draws the ΔE sample beside the colour count: the value is the metric's own."""
+    from PIL import Image
+
+    from quantize.fitting import FitOptions
+    from quantize.pipeline import CompressOptions, compress_file
+
+    rng = np.random.default_rng(11)
+    pixels = rng.integers(0, 256, (60, 90, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "noise.png")
+    result = compress_file(tmp_path / "noise.png", tmp_path / "out",
+                           options=CompressOptions(fit=FitOptions(k=8), delta_e_samples=1000))
+    assert result.delta_e == mean_delta_e(pixels, result.palette, result.indices, n_samples=1000)
+    assert result.mse == mse(pixels, result.palette, result.indices)
 
 
 def test_delta_e_reference_must_match_the_image_and_settings() -> None:

@@ -31,7 +31,7 @@ def _row(bitmap, ranks, key):
     return ranks[word] + _popcount(bitmap[word] & below)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def distinct_rgb(pixels, bitmap, ranks):
     """The distinct colours of ``pixels`` (N, 3) uint8: their keys ``r << 16 | g << 8 | b``
     (int32, ascending) and pixel counts (float64). Fills the index: ``bitmap`` (WORDS,) uint64,
