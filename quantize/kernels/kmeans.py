@@ -169,15 +169,25 @@ def _down(x):
 
 
 @njit(cache=True, inline="always")
-def _scan_group(X, i, centers, members, start, stop):
-    """Nearest centre of X[i] among ``members[start:stop]`` (lowest index on ties), its distance
-    and the second-smallest distance."""
+def _scan_group(X, i, grouped, members, size, g, dist):
+    """Nearest centre of X[i] in group g (lowest index on ties), its distance and the second-
+    smallest distance. ``grouped[g, f, q]`` is coordinate f of the group's q-th centre (index
+    ``members[g, q]``, q < ``size[g]``): the squared distances to a whole group are summed side by
+    side (SIMD) into ``dist``, each in the same order as :func:`sqdist`, so they are the same."""
+    width = grouped.shape[2]
+    for q in range(width):
+        dist[q] = 0.0
+    for f in range(X.shape[1]):
+        x = X[i, f]
+        for q in range(width):
+            diff = x - grouped[g, f, q]
+            dist[q] += diff * diff
     m1 = np.inf
     m2 = np.inf
     j1 = -1
-    for q in range(start, stop):
-        j = members[q]
-        dd = sqdist(X, i, centers, j)
+    for q in range(size[g]):
+        j = members[g, q]
+        dd = dist[q]
         if dd < m1 or (dd == m1 and j < j1):
             m2 = m1
             m1 = dd
@@ -185,6 +195,15 @@ def _scan_group(X, i, centers, members, start, stop):
         elif dd < m2:
             m2 = dd
     return np.sqrt(m1), j1, np.sqrt(m2)
+
+
+@njit(cache=True)
+def _group_centers(centers, members, size, grouped):
+    """Copy the centres into ``grouped`` (see :func:`_scan_group`)."""
+    for g in range(grouped.shape[0]):
+        for q in range(size[g]):
+            for f in range(centers.shape[1]):
+                grouped[g, f, q] = centers[members[g, q], f]
 
 
 @njit(cache=True, inline="always")
@@ -197,44 +216,58 @@ def _least_bound(lower, i, drift, t):
     return m
 
 
+# Points per parallel task of the E-steps: each task allocates its scratch distances once.
+_BLOCK = 256
+
+
 @njit(cache=True, parallel=True)
-def _assign_all(X, centers, labels, upper, lower, glb, drift, group_center, group_radius,
-                group_start, members):
+def _assign_all(X, labels, upper, lower, glb, drift, spheres, radius, grouped, members, size):
     """Full E-step: nearest centre of every point, and its Yinyang bounds. A group whose bounding
-    sphere (``group_center``, ``group_radius``) is farther than the best distance so far is not
-    searched: its bound is the distance to that sphere. Bounds are stored in float32, rounded
-    outward."""
+    sphere (centre ``spheres[:, g]``, radius ``radius[g]``) is farther than the best distance so
+    far is not searched: its bound is the distance to that sphere. Bounds are stored in float32,
+    rounded outward."""
+    n, d = X.shape
     n_groups = lower.shape[1]
-    for i in prange(X.shape[0]):
-        first = 0
-        for g in range(n_groups):
-            lower[i, g] = _down(max(0.0, np.sqrt(sqdist(X, i, group_center, g)) - group_radius[g]))
-            if lower[i, g] < lower[i, first]:
-                first = g
-        best = np.inf
-        best_j = -1
-        best_g = -1
-        best_second = np.inf
-        for r in range(n_groups + 1):
-            g = first if r == 0 else r - 1
-            if (r > 0 and g == first) or lower[i, g] > best:
-                continue
-            m1, j1, m2 = _scan_group(X, i, centers, members, group_start[g], group_start[g + 1])
-            lower[i, g] = _down(m1)
-            if m1 < best or (m1 == best and j1 < best_j):
-                best = m1
-                best_j = j1
-                best_g = g
-                best_second = m2
-        lower[i, best_g] = _down(best_second)
-        labels[i] = best_j
-        upper[i] = _up(best)
-        glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        to_sphere = np.empty(n_groups)
+        dist = np.empty(grouped.shape[2])
+        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            for g in range(n_groups):
+                to_sphere[g] = 0.0
+            for f in range(d):  # every sphere at once, summed in sqdist's order
+                x = X[i, f]
+                for g in range(n_groups):
+                    diff = x - spheres[f, g]
+                    to_sphere[g] += diff * diff
+            first = 0
+            for g in range(n_groups):
+                lower[i, g] = _down(max(0.0, np.sqrt(to_sphere[g]) - radius[g]))
+                if lower[i, g] < lower[i, first]:
+                    first = g
+            best = np.inf
+            best_j = -1
+            best_g = -1
+            best_second = np.inf
+            for r in range(n_groups + 1):
+                g = first if r == 0 else r - 1
+                if (r > 0 and g == first) or lower[i, g] > best:
+                    continue
+                m1, j1, m2 = _scan_group(X, i, grouped, members, size, g, dist)
+                lower[i, g] = _down(m1)
+                if m1 < best or (m1 == best and j1 < best_j):
+                    best = m1
+                    best_j = j1
+                    best_g = g
+                    best_second = m2
+            lower[i, best_g] = _down(best_second)
+            labels[i] = best_j
+            upper[i] = _up(best)
+            glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
 
 
 @njit(cache=True, parallel=True)
 def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now, half_gap,
-            group_of, group_start, members):
+            group_of, grouped, members, size):
     """E-step with Yinyang bounds (Ding et al., 2015); returns how many labels changed.
 
     ``upper[i]`` bounds the distance to the assigned centre. The lower bounds are kept as of the
@@ -244,49 +277,54 @@ def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now,
     before iteration t and ``drift_max[t]`` that over all centres. ``half_gap[j]`` is half the
     distance from centre j to its nearest other centre (or 0). Bounds are float32, rounded
     outward; the arithmetic on them is in float64."""
+    n = X.shape[0]
     n_groups = lower.shape[1]
     changed = 0
-    for i in prange(X.shape[0]):
-        a = labels[i]
-        ub = upper[i] + shift[a]
-        m = max(glb[i] - drift_max[now], half_gap[a])
-        if ub < m:
-            upper[i] = _up(ub)
-            continue
-        ub = np.sqrt(sqdist(X, i, centers, a))
-        upper[i] = _up(ub)
-        if ub < m:
-            continue
-        m = _least_bound(lower, i, drift, now)
-        glb[i] = _down(m + drift_max[now])
-        if ub < m:  # every other centre still ruled out (ub >= half_gap[a] here)
-            continue
-        best = ub
-        best_j = a
-        best_g = -1
-        best_second = np.inf
-        own_scanned = False
-        for g in range(n_groups):
-            if lower[i, g] - drift[now, g] > best:
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        dist = np.empty(grouped.shape[2])
+        moved = 0
+        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            a = labels[i]
+            ub = upper[i] + shift[a]
+            m = max(glb[i] - drift_max[now], half_gap[a])
+            if ub < m:
+                upper[i] = _up(ub)
                 continue
-            m1, j1, m2 = _scan_group(X, i, centers, members, group_start[g], group_start[g + 1])
-            own_scanned = own_scanned or g == group_of[a]
-            lower[i, g] = _down(m1 + drift[now, g])
-            if m1 < best or (m1 == best and j1 <= best_j):
-                best = m1
-                best_j = j1
-                best_g = g
-                best_second = m2
-        if best_g >= 0:
-            lower[i, best_g] = _down(best_second + drift[now, best_g])
-        if best_j != a:
-            if not own_scanned:
-                ga = group_of[a]
-                lower[i, ga] = min(lower[i, ga], _down(ub + drift[now, ga]))
-            labels[i] = best_j
-            upper[i] = _up(best)
-            changed += 1
-        glb[i] = _down(_least_bound(lower, i, drift, now) + drift_max[now])
+            ub = np.sqrt(sqdist(X, i, centers, a))
+            upper[i] = _up(ub)
+            if ub < m:
+                continue
+            m = _least_bound(lower, i, drift, now)
+            glb[i] = _down(m + drift_max[now])
+            if ub < m:  # every other centre still ruled out (ub >= half_gap[a] here)
+                continue
+            best = ub
+            best_j = a
+            best_g = -1
+            best_second = np.inf
+            own_scanned = False
+            for g in range(n_groups):
+                if lower[i, g] - drift[now, g] > best:
+                    continue
+                m1, j1, m2 = _scan_group(X, i, grouped, members, size, g, dist)
+                own_scanned = own_scanned or g == group_of[a]
+                lower[i, g] = _down(m1 + drift[now, g])
+                if m1 < best or (m1 == best and j1 <= best_j):
+                    best = m1
+                    best_j = j1
+                    best_g = g
+                    best_second = m2
+            if best_g >= 0:
+                lower[i, best_g] = _down(best_second + drift[now, best_g])
+            if best_j != a:
+                if not own_scanned:
+                    ga = group_of[a]
+                    lower[i, ga] = min(lower[i, ga], _down(ub + drift[now, ga]))
+                labels[i] = best_j
+                upper[i] = _up(best)
+                moved += 1
+            glb[i] = _down(_least_bound(lower, i, drift, now) + drift_max[now])
+        changed += moved
     return changed
 
 
@@ -364,23 +402,32 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     upper = np.zeros(n, np.float32)
     lower = np.empty((n, n_groups), np.float32)
     glb = np.empty(n, np.float32)
-    members = np.argsort(group_of, kind="mergesort")
-    group_start = np.zeros(n_groups + 1, np.int64)
+    size = np.zeros(n_groups, np.int64)
+    width = 0  # (a loop, not size.max(): that would load Numba's array-math module, 0.25 s)
     for j in range(k):
-        group_start[group_of[j] + 1] += 1
-    for g in range(n_groups):
-        group_start[g + 1] += group_start[g]
-    group_center = np.zeros((n_groups, d))
-    for j in range(k):
-        for f in range(d):
-            group_center[group_of[j], f] += centers[j, f]
-    for g in range(n_groups):
-        for f in range(d):
-            group_center[g, f] /= max(1, group_start[g + 1] - group_start[g])
-    group_radius = np.zeros(n_groups)
+        size[group_of[j]] += 1
+        width = max(width, size[group_of[j]])
+    members = np.zeros((n_groups, width), np.int64)  # each group's centres, ascending
+    filled = np.zeros(n_groups, np.int64)
+    spheres = np.zeros((d, n_groups))  # each group's mean centre (coordinate f of group g at f, g)
     for j in range(k):
         g = group_of[j]
-        group_radius[g] = max(group_radius[g], np.sqrt(sqdist(centers, j, group_center, g)))
+        members[g, filled[g]] = j
+        filled[g] += 1
+        for f in range(d):
+            spheres[f, g] += centers[j, f]
+    for g in range(n_groups):
+        for f in range(d):
+            spheres[f, g] /= max(1, size[g])
+    radius = np.zeros(n_groups)
+    for j in range(k):
+        g = group_of[j]
+        gap = 0.0
+        for f in range(d):
+            diff = centers[j, f] - spheres[f, g]
+            gap += diff * diff
+        radius[g] = max(radius[g], np.sqrt(gap))
+    grouped = np.zeros((n_groups, d, width))
     shift = np.zeros(k)
     drift = np.zeros((max_iter + 1, n_groups))
     drift_max = np.zeros(max_iter + 1)
@@ -390,15 +437,16 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     first_inertia = 0.0
     for it in range(max_iter):
         n_iter = it + 1
+        _group_centers(centers, members, size, grouped)
         if it == 0:
-            _assign_all(X, centers, labels, upper, lower, glb, drift, group_center, group_radius,
-                        group_start, members)
+            _assign_all(X, labels, upper, lower, glb, drift, spheres, radius, grouped, members,
+                        size)
             changed = n
         else:
             if use_half_gaps:
                 _half_gaps(centers, half_gap)
             changed = _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, it,
-                              half_gap, group_of, group_start, members)
+                              half_gap, group_of, grouped, members, size)
         new, weight, relocated = _update(X, w, centers, labels, n_fixed)
         if it == 0 and min_gain > 0.0:
             for i in range(n):
@@ -437,8 +485,9 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     if not strict:
         if use_half_gaps:
             _half_gaps(centers, half_gap)
+        _group_centers(centers, members, size, grouped)
         _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, n_iter, half_gap,
-                group_of, group_start, members)
+                group_of, grouped, members, size)
     inertia = 0.0
     for i in range(n):
         inertia += w[i] * sqdist(X, i, centers, labels[i])
