@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
-from . import container
+from . import container, preload
 from .colorstats import ColorStats
 from .colorspace import SPACES
 from .dither import DITHERS
@@ -317,29 +317,6 @@ def encode_outputs(result: Result, *, preview: bool = True) -> tuple[bytes, byte
         return packed, png.result()
 
 
-def _start_numba_beside() -> None:
-    """Once a process: load Numba and the colour-count kernel (the first one RGB images run) in a
-    thread, while the image is decoded (Pillow's decoders release the GIL). Numba's start-up takes
-    ~0.3 s; on a 2-MP PNG, 0.04 s of it then costs nothing. Any error is left for the pipeline to
-    meet and report."""
-    import sys
-    import threading
-
-    if "numba" in sys.modules:
-        return
-
-    def load() -> None:
-        try:
-            from .kernels.colorstats import WORDS, distinct_rgb
-
-            distinct_rgb(np.zeros((1, 3), np.uint8), np.zeros(WORDS, np.uint64),
-                         np.empty(WORDS, np.int32))
-        except Exception:  # the stages report it, with their one-line errors
-            pass
-
-    threading.Thread(target=load, daemon=True).start()
-
-
 def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
     """Where ``compress`` writes: ``<out>/<stem><SUFFIX>`` and ``<out>/<stem>.preview.png``."""
     folder = out_dir if out_dir is not None else source.parent
@@ -371,7 +348,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     for target in (packed_path, preview_path) if preview else (packed_path,):
         check_target(target, force=force, protect=(source,))
     with clock.stage("load"):
-        _start_numba_beside()
+        preload.start(options.fit.k if options.palette is None else None)
         image = load_image(source, max_pixels=None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS))
     with ThreadPoolExecutor(1) as pool:
         # The ΔE sample is drawn while the colours are counted (a serial kernel that releases the

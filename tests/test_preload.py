@@ -1,0 +1,66 @@
+"""Numba and the kernels loaded ahead in a side thread (quantize.preload)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+from PIL import Image
+
+from conftest import make_photo
+from quantize import preload
+
+# Run in a new process: load what preload.start(K) loads, then compress, and list every kernel
+# signature the compress added (none, if the preload loaded exactly what the pipeline calls).
+AFTER_PRELOAD = """
+import json, sys, threading
+from quantize import preload
+from quantize.pipeline import CompressOptions, FitOptions, compress_file
+
+def loaded():
+    from numba.core.registry import CPUDispatcher
+    return {f"{name}.{attr}": {str(s) for s in value.signatures}
+            for name, module in list(sys.modules.items()) if name.startswith("quantize.kernels.")
+            for attr, value in vars(module).items() if isinstance(value, CPUDispatcher)}
+
+k = int(sys.argv[2])
+preload.start(k)  # before anything imports Numba, as in the command line
+for thread in threading.enumerate():
+    if thread.name == "quantize-preload":
+        thread.join()
+before = loaded()
+compress_file(sys.argv[1], sys.argv[3], options=CompressOptions(fit=FitOptions(k=k)))
+after = loaded()
+print(json.dumps({"preloaded": sorted(n for n, s in before.items() if s),
+                  "added": {n: sorted(s - before.get(n, set())) for n, s in after.items()
+                            if s - before.get(n, set())}}))
+"""
+
+
+@pytest.mark.parametrize("k", [16, 300])  # uint8 and uint16 palette indices
+def test_a_compress_loads_nothing_the_preload_did_not(tmp_path, k):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(make_photo(96, 128)).save(photo)
+    proc = subprocess.run([sys.executable, "-c", AFTER_PRELOAD, str(photo), str(k), str(tmp_path)],
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "QUANTIZE_LEAN_START": "1"})
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["added"] == {}
+    assert {"quantize.kernels.kmeans.lloyd", "quantize.kernels.kmeans.kmeans_plusplus",
+            "quantize.kernels.colorstats.distinct_rgb"} <= set(report["preloaded"])
+
+
+def test_no_thread_where_numba_is_loaded_already(monkeypatch):
+    """A process that loaded Numba itself (a library user's, a forked batch worker) loads its
+    kernels as it calls them: no thread, which would also stop a batch from forking."""
+    import numba  # noqa: F401
+
+    monkeypatch.setattr(preload, "_asked", set())
+    before = threading.active_count()
+    preload.start(64)
+    assert threading.active_count() == before and preload._asked == set()
