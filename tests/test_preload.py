@@ -1,4 +1,5 @@
-"""Numba and the kernels loaded ahead in a side thread (quantize.preload)."""
+"""Numba and the kernels loaded ahead in a side thread (quantize.preload), and the lean start-up of
+a process that runs nothing but quantize (quantize.kernels)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -64,3 +66,29 @@ def test_no_thread_where_numba_is_loaded_already(monkeypatch):
     before = threading.active_count()
     preload.start(64)
     assert threading.active_count() == before and preload._asked == set()
+
+
+LEAN_IMPORTS = """
+import sys
+from quantize.kernels.colorstats import distinct_rgb
+import numba
+print(" ".join(name for name in ("scipy", "yaml") if name in sys.modules))
+import scipy, yaml  # still importable by anyone else
+"""
+
+
+def test_a_lean_process_imports_numba_without_scipy_and_yaml(tmp_path):
+    """Numba imports SciPy only to check its version and PyYAML only for a .numba_config.yaml;
+    a lean process skips both, unless that file is in the working folder."""
+    pytest.importorskip("yaml")
+
+    def imported(lean: str, cwd: Path) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", LEAN_IMPORTS], capture_output=True, text=True,
+                              timeout=300, cwd=cwd, env={**os.environ, "QUANTIZE_LEAN_START": lean})
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    assert imported("0", tmp_path) == ["scipy", "yaml"]
+    assert imported("1", tmp_path) == []
+    (tmp_path / ".numba_config.yaml").write_text("{}\n")
+    assert imported("1", tmp_path) == ["yaml"]
