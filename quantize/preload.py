@@ -51,9 +51,10 @@ def _kernels(k: int | None):
     """(kernel, argument types) in the order of an undithered compress: count the colours, seed and
     run Lloyd, search the nearest entries, gather them per pixel and per ΔE sample."""
     import numpy as np
-    from numba import from_dtype, types
 
-    from .kernels.colorstats import distinct_rgb, gather_rows
+    from .kernels.colorstats import distinct_rgb, gather_rows  # Numba's import, lean if asked
+
+    from numba import from_dtype, types
 
     def array(dtype: type, ndim: int = 1) -> types.Array:
         return types.Array(from_dtype(np.dtype(dtype)), ndim, "C")

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -68,27 +67,33 @@ def test_no_thread_where_numba_is_loaded_already(monkeypatch):
     assert threading.active_count() == before and preload._asked == set()
 
 
-LEAN_IMPORTS = """
+LEAN_COMPRESS = """
 import sys
-from quantize.kernels.colorstats import distinct_rgb
-import numba
-print(" ".join(name for name in ("scipy", "yaml") if name in sys.modules))
+from quantize.cli import main
+try:
+    main(["compress", sys.argv[1], "-k", "8", "-o", sys.argv[2], "--force", "-q"])
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print("imported:", *(name for name in ("scipy", "yaml") if name in sys.modules))
 import scipy, yaml  # still importable by anyone else
 """
 
 
-def test_a_lean_process_imports_numba_without_scipy_and_yaml(tmp_path):
+def test_a_lean_compress_imports_numba_without_scipy_and_yaml(tmp_path):
     """Numba imports SciPy only to check its version and PyYAML only for a .numba_config.yaml;
-    a lean process skips both, unless that file is in the working folder."""
+    a lean process (the command line's) skips both, unless that file is in the working folder."""
     pytest.importorskip("yaml")
+    photo = tmp_path / "photo.png"
+    Image.fromarray(make_photo()).save(photo)
 
-    def imported(lean: str, cwd: Path) -> list[str]:
-        proc = subprocess.run([sys.executable, "-c", LEAN_IMPORTS], capture_output=True, text=True,
-                              timeout=300, cwd=cwd, env={**os.environ, "QUANTIZE_LEAN_START": lean})
+    def imported(lean: str) -> list[str]:
+        proc = subprocess.run([sys.executable, "-c", LEAN_COMPRESS, str(photo), str(tmp_path)],
+                              capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                              env={**os.environ, "QUANTIZE_LEAN_START": lean})
         assert proc.returncode == 0, proc.stderr
-        return proc.stdout.split()
+        return proc.stdout.splitlines()[-1].split()[1:]
 
-    assert imported("0", tmp_path) == ["scipy", "yaml"]
-    assert imported("1", tmp_path) == []
+    assert imported("0") == ["scipy", "yaml"]
+    assert imported("1") == []
     (tmp_path / ".numba_config.yaml").write_text("{}\n")
-    assert imported("1", tmp_path) == ["yaml"]
+    assert imported("1") == ["yaml"]
