@@ -56,9 +56,12 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
     from ..pipeline import CompressOptions, compress_file
     from ..report import format_json, format_report
-    from ..sweep import Target, compress_to_target, probe_budget
 
-    target = Target(psnr=target_psnr, delta_e=target_delta_e)
+    target = None
+    if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)
+        from ..sweep import Target, compress_to_target, probe_budget
+
+        target = Target(psnr=target_psnr, delta_e=target_delta_e)
     # palette formats are loaded only when asked for (a plain compress is spared their imports)
     export = make_export(export_palette, sort, names, truncate) if export_palette else None
     if export is None and (sort or names or truncate):
