@@ -18,6 +18,7 @@ palette entry of their own and do not pull the other centres.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy as np
 from .colorspace import decode, encode
 from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
 from .errors import ParameterError
-from .kmeans import KMeansFit, kmeans, kmeans_starts, lloyd, tolerance
+from .kmeans import KMeansFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
 
 COARSE_BITS = (4, 5, 6, 7)  # starts run on the coarsest of these grids with enough cells per centre
 POINTS_PER_CENTER = 128
@@ -160,32 +161,42 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
     X, w = stats.points(options.space)
     # tol 0 asks for strict convergence: plain Lloyd to the end
     min_gain, relax = (MIN_GAIN, RELAX) if options.tol > 0 else (0.0, 0.0)
-    coarse_X, coarse_w, seed_points = X, w, None
-    coarse = (_grid(stats, options.space, X, POINTS_PER_CENTER * k, COARSE_BITS)
-              if len(X) >= 2 * POINTS_PER_CENTER * k else None)
-    finest = 8
-    if coarse is not None:
-        finest, coarse_X, coarse_w = coarse
-    seed_grid = _grid(stats, options.space, X, SEED_POINTS_PER_CENTER * k,
-                      range(SEED_MIN_BITS, finest))
-    seed_points = None if seed_grid is None else seed_grid[1:]
-    refined_share = 0 if coarse_X is X else len(X) // 4  # a quarter of the starts are refined
-    budget = START_BUDGET // ((len(coarse_X) + refined_share) * k)
+    coarse_bits = (_grid_bits(stats, POINTS_PER_CENTER * k, COARSE_BITS)
+                   if len(X) >= 2 * POINTS_PER_CENTER * k else None)
+    seed_bits = _grid_bits(stats, SEED_POINTS_PER_CENTER * k,
+                           range(SEED_MIN_BITS, 8 if coarse_bits is None else coarse_bits))
+    seed_points = None if seed_bits is None else stats.grid(seed_bits, options.space, X)
+    n_coarse = len(X) if coarse_bits is None else stats.occupied(coarse_bits)
+    refined_share = 0 if coarse_bits is None else len(X) // 4  # a quarter of the starts are refined
+    budget = START_BUDGET // ((n_coarse + refined_share) * k)
     if init is None:
         cap = MAX_STARTS if options.max_starts is None else options.max_starts
-        n_seeded, warm = max(options.n_init, min(cap, budget)), []
+        n_seeded = max(options.n_init, min(cap, budget))
     else:
-        # the warm start is not charged to the budget: it begins near a minimum, and runs short
-        n_seeded = min(options.max_starts or 0, budget)
-        warm = [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
-                      tol=tolerance(coarse_X, options.tol), n_fixed=len(fixed),
-                      min_gain=min_gain, relax=relax)]
+        n_seeded = min(options.max_starts or 0, budget)  # the warm start is not charged to it
     trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+
+    def seeds(points: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+        return kmeans_seeds(*points, k, n_seeded, options.seed, trials, fixed)
+
+    if coarse_bits is not None and seed_points is not None:
+        with ThreadPoolExecutor(1) as pool:  # k-means++ (serial, GIL released) beside the grid
+            inits = pool.submit(seeds, seed_points)
+            coarse_X, coarse_w = stats.grid(coarse_bits, options.space, X)
+            stats.variance(options.space, X)  # for the fine tolerance below; kept in stats
+            inits = inits.result()
+    else:
+        coarse_X, coarse_w = (X, w) if coarse_bits is None else stats.grid(coarse_bits,
+                                                                           options.space, X)
+        inits = seeds((coarse_X, coarse_w) if seed_points is None else seed_points)
+    # the warm start begins near a minimum, and runs short
+    warm = [] if init is None else [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
+                                          tol=tolerance(coarse_X, options.tol),
+                                          n_fixed=len(fixed), min_gain=min_gain, relax=relax)]
     margins = X.nbytes <= POINTS_CACHE_BYTES  # labels and margins for the mapping, if held cheaply
     starts = sorted(warm + kmeans_starts(
-        coarse_X, coarse_w, k, n_init=n_seeded, max_iter=options.max_iter, tol=options.tol,
-        seed=options.seed, n_local_trials=trials, seed_points=seed_points, fixed=fixed,
-        min_gain=min_gain, relax=relax, margins=margins and coarse_X is X),
+        coarse_X, coarse_w, k, max_iter=options.max_iter, tol=options.tol, fixed=fixed,
+        min_gain=min_gain, relax=relax, margins=margins and coarse_X is X, inits=inits),
         key=lambda fit: fit.inertia)
     if coarse_X is X:
         return _palette_fit(starts[0], starts[0].n_iter)
@@ -208,11 +219,9 @@ def _palette_fit(fit: KMeansFit, n_iter: int) -> PaletteFit:
     return PaletteFit(fit.centers, n_iter, labels=fit.labels, margin=fit.margin)
 
 
-def _grid(stats: ColorStats, space: str, X: np.ndarray, min_cells: int,
-          bits_options) -> tuple[int, np.ndarray, np.ndarray] | None:
-    """The coarsest grid (bits, mean points of X (the points of ``space``), weights) among
-    ``bits_options`` (ascending) with at least ``min_cells`` occupied cells and at most half as
-    many as there are distinct colours."""
+def _grid_bits(stats: ColorStats, min_cells: int, bits_options) -> int | None:
+    """The coarsest grid (bits per channel) among ``bits_options`` (ascending) with at least
+    ``min_cells`` occupied cells and at most half as many as there are distinct colours."""
     for bits in bits_options:
         if 1 << (bits * stats.colors.shape[1]) < min_cells:
             continue  # too few cells even if all were occupied: not worth binning
@@ -220,7 +229,7 @@ def _grid(stats: ColorStats, space: str, X: np.ndarray, min_cells: int,
         if 2 * occupied > stats.n_colors:
             return None
         if occupied >= min_cells:
-            return (bits, *stats.grid(bits, space, X))
+            return bits
     return None
 
 

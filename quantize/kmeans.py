@@ -119,26 +119,35 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     return KMeansFit(c, labels, float(inertia), int(n_iter), margin if margins else None)
 
 
+def kmeans_seeds(S: np.ndarray, w: np.ndarray, k: int, n: int,
+                 seed: int | np.random.Generator | None = 0, n_local_trials: int | None = None,
+                 fixed: np.ndarray | None = None) -> list[np.ndarray]:
+    """``n`` sets of k initial centres by greedy k-means++ on the weighted points ``S``, drawn in
+    turn from one generator seeded with ``seed``; each starts with the ``fixed`` centres (L, d)."""
+    rng = np.random.default_rng(seed)
+    fixed = np.empty((0, S.shape[1])) if fixed is None else fixed
+    return [np.vstack([fixed, S[kmeans_plusplus(S, w, k, rng, n_local_trials, fixed)]])
+            for _ in range(n)]
+
+
 def kmeans_starts(X: np.ndarray, w: np.ndarray, k: int, *, n_init: int = 1, max_iter: int = 300,
                   tol: float = 1e-4, seed: int | np.random.Generator | None = 0,
-                  n_local_trials: int | None = None,
-                  seed_points: tuple[np.ndarray, np.ndarray] | None = None,
-                  fixed: np.ndarray | None = None, min_gain: float = 0.0,
-                  relax: float = 0.0, margins: bool = False) -> list[KMeansFit]:
+                  n_local_trials: int | None = None, fixed: np.ndarray | None = None,
+                  min_gain: float = 0.0, relax: float = 0.0, margins: bool = False,
+                  inits: list[np.ndarray] | None = None) -> list[KMeansFit]:
     """``n_init`` k-means++-seeded Lloyd runs on weighted points, best (lowest inertia) first;
     runs of equal inertia keep their order. ``tol`` is relative, as in scikit-learn. X (n, d)
-    float64 and w (n,) float64 must be C-contiguous; callers validate them. ``seed_points``
-    (points, weights), e.g. a coarser summary of X, are where seeds are drawn instead of X.
-    ``fixed`` centres (L, d), L < k, are the first L of every run and never move; seeding
-    continues from them. ``min_gain``, ``relax`` and ``margins`` as in :func:`lloyd`."""
-    rng = np.random.default_rng(seed)
-    abs_tol = tolerance(X, tol)
-    S, s_w = (X, w) if seed_points is None else seed_points
+    float64 and w (n,) float64 must be C-contiguous; callers validate them. ``fixed`` centres
+    (L, d), L < k, are the first L of every run and never move; seeding continues from them.
+    ``inits`` (from :func:`kmeans_seeds`, e.g. on a coarser summary of X) are the runs' initial
+    centres instead of seeds drawn from X. ``min_gain``, ``relax`` and ``margins`` as in
+    :func:`lloyd`."""
     fixed = np.empty((0, X.shape[1])) if fixed is None else fixed
-    fits = [lloyd(X, w, np.vstack([fixed, S[kmeans_plusplus(S, s_w, k, rng, n_local_trials, fixed)]]),
-                  max_iter=max_iter, tol=abs_tol, n_fixed=len(fixed), min_gain=min_gain,
-                  relax=relax, margins=margins)
-            for _ in range(n_init)]
+    if inits is None:
+        inits = kmeans_seeds(X, w, k, n_init, seed, n_local_trials, fixed)
+    abs_tol = tolerance(X, tol)
+    fits = [lloyd(X, w, init, max_iter=max_iter, tol=abs_tol, n_fixed=len(fixed),
+                  min_gain=min_gain, relax=relax, margins=margins) for init in inits]
     return sorted(fits, key=lambda fit: fit.inertia)
 
 

@@ -4,8 +4,9 @@ The Lloyd loop follows scikit-learn's (same convergence tests, same empty-cluste
 final E-step when not strictly converged), so from the same initial centres it reaches the same
 centres and labels; the bounds only skip distance computations whose outcome is known.
 
-Seeding is serial (its steps are short and sequential); the Lloyd E-step is the one parallel loop,
-over points, with no floating-point reduction across threads.
+Seeding is serial (its steps are short and sequential) and releases the GIL, so its caller can
+work beside it; the Lloyd E-step is the one parallel loop, over points, with no floating-point
+reduction across threads.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def _link_sorted(members, count, closest, head, nxt, c):
         nxt[prev] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def kmeans_plusplus(X, w, fixed, uniforms):
     """Greedy k-means++ (as scikit-learn) continued from the ``fixed`` centres (m >= 1, e.g. one
     data point): for each further centre, draw ``uniforms.shape[1]`` candidates with probability
