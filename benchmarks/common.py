@@ -56,6 +56,21 @@ def best_time(fn, repeat: int, warm: bool = False) -> tuple[float, object]:
     return best, value
 
 
+def alternating_times(commands: list[list[str]], rounds: int) -> list[list[float]]:
+    """Wall times of whole processes, the ``commands`` run in turn for ``rounds`` rounds (after one
+    untimed round), so a drift of the shared machine's speed falls on all of them alike; the
+    medians of these are steadier than minima of runs taken one command after another."""
+    for cmd in commands:
+        run_process(cmd)
+    times: list[list[float]] = [[] for _ in commands]
+    for _ in range(rounds):
+        for cmd, taken in zip(commands, times):
+            start = time.perf_counter()
+            run_process(cmd)
+            taken.append(time.perf_counter() - start)
+    return times
+
+
 def process_env(**extra: str) -> dict[str, str]:
     """The environment for timed processes: as after ``pip install``, whose byte-compiled modules
     a process loads. Some machines set PYTHONDONTWRITEBYTECODE, which would have every run of a

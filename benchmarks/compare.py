@@ -10,6 +10,8 @@ in-process (colour statistics, fit and mapping after loading, warm Numba cache; 
 are left out, as they are for the recipe) and as a whole `quantize compress` process. In-process
 runs are warmed once first (Numba's kernels, scikit-learn's import), processes run once untimed.
 Times are the minimum of --repeat runs; quality is MSE (summed over RGB), PSNR, mean CIEDE2000.
+The two whole processes are also run in turn for --alternate rounds and compared by their medians,
+which a drift of the machine's speed moves less than the minima of runs taken one after another.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import best_time, mosaic_2mp, palette_and_indices, run_process, space_option, tool
+from common import (alternating_times, best_time, mosaic_2mp, palette_and_indices, run_process,
+                    space_option, tool)
 from quantize.fitting import FitOptions
 from quantize.images import image_from_array
 from quantize.metrics import mean_delta_e, mse, psnr
@@ -52,6 +55,8 @@ def main() -> None:
     parser.add_argument("-k", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--space", default=None, help="colour space of our fit (default: the default)")
+    parser.add_argument("--alternate", type=int, default=15,
+                        help="rounds of our process and pngquant's run in turn (0: none)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="quantize-bench-"))
     path = args.image or mosaic_2mp(work)
@@ -81,8 +86,8 @@ def main() -> None:
     packed = load(work / "ours" / (path.stem + ".qnt"))
     rows["quantize compress (process)"] = (t, packed.palette, packed.indices)
     if tool("pngquant"):
-        cmd = ["pngquant", "--nofs", "--force", "-o", str(work / "pq.png"), str(k), str(path)]
-        t, _ = best_time(lambda: run_process(cmd), args.repeat, warm=True)
+        pq_cmd = ["pngquant", "--nofs", "--force", "-o", str(work / "pq.png"), str(k), str(path)]
+        t, _ = best_time(lambda: run_process(pq_cmd), args.repeat, warm=True)
         rows["pngquant --nofs (process)"] = (t, *palette_and_indices(
             np.asarray(Image.open(work / "pq.png").convert("RGB"))))
     if tool("convert"):
@@ -105,6 +110,10 @@ def main() -> None:
     print(f"  recipe time / quantize in-process time: {rows['sklearn recipe (in-process)'][0] / ours_in:6.2f}x  (target >= 10)")
     if "pngquant --nofs (process)" in rows:
         print(f"  quantize process time / pngquant process time: {ours_proc / rows['pngquant --nofs (process)'][0]:6.2f}  (target <= 1)")
+        if args.alternate:
+            ours_t, pq_t = (np.median(t) for t in alternating_times([ours_cmd, pq_cmd], args.alternate))
+            print(f"  the same, medians of {args.alternate} alternating runs: {ours_t:.3f} s / "
+                  f"{pq_t:.3f} s = {ours_t / pq_t:.2f}  (target <= 1)")
     for name in rows:
         if not name.startswith("quantize"):
             print(f"  PSNR ours - {name}: {quality['quantize (in-process)'] - quality[name]:+.3f} dB")
