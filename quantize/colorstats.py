@@ -36,6 +36,8 @@ class ColorStats:
     _grids: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     _occupied: dict[int, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _rows: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False,
+                                         compare=False)
     _variances: dict[str, float] = field(default_factory=dict, init=False, repr=False,
                                          compare=False)
 
@@ -100,6 +102,12 @@ class ColorStats:
         if (bits, space) not in self._grids:
             self._grids[bits, space] = binned_points(self, bits, points)
         return self._grids[bits, space]
+
+    def grid_rows(self, bits: int) -> np.ndarray:
+        """:func:`cell_rows` of a ``bits``-per-channel grid; kept for the next fit."""
+        if bits not in self._rows:
+            self._rows[bits] = cell_rows(self, bits)
+        return self._rows[bits]
 
     def occupied(self, bits: int) -> int:
         """:func:`occupied_cells` of a ``bits``-per-channel grid; kept for the next fit."""
@@ -182,6 +190,17 @@ def occupied_cells(stats: ColorStats, bits: int) -> int:
     if n_cells <= DENSE_GRID_CELLS:
         return int(np.count_nonzero(np.bincount(cells, minlength=n_cells)))
     return len(np.unique(cells))
+
+
+def cell_rows(stats: ColorStats, bits: int) -> np.ndarray:
+    """The row of every colour's cell in :func:`binned_points` of a ``bits``-per-channel grid
+    (int32: the rank of the cell among the occupied ones)."""
+    cells, n_cells = _cells(stats, bits)
+    if n_cells <= DENSE_GRID_CELLS:
+        occupied = np.zeros(n_cells, np.int32)
+        occupied[cells] = 1
+        return (np.cumsum(occupied, dtype=np.int32) - 1)[cells]
+    return np.unique(cells, return_inverse=True)[1].astype(np.int32).ravel()
 
 
 def binned_points(stats: ColorStats, bits: int,

@@ -201,10 +201,12 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
     if coarse_X is X:
         return _palette_fit(starts[0], starts[0].n_iter)
     fine_tol = tolerance(X, options.tol, stats.variance(options.space, X))
+    summary = coarse_X, stats.grid_rows(coarse_bits)  # the first fine E-step runs through it
     best, best_inertia = None, np.inf
     for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
         fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
-                     n_fixed=len(fixed), min_gain=min_gain, relax=relax, margins=margins)
+                     n_fixed=len(fixed), min_gain=min_gain, relax=relax, margins=margins,
+                     summary=summary)
         if best is None or fine.inertia < best_inertia:  # keep the best fit, not every one
             best, best_inertia = _palette_fit(fine, start.n_iter + fine.n_iter), fine.inertia
         del fine

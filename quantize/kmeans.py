@@ -99,23 +99,27 @@ def center_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
 
 def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, tol: float,
           n_fixed: int = 0, min_gain: float = 0.0, relax: float = 0.0,
-          margins: bool = False) -> KMeansFit:
+          margins: bool = False,
+          summary: tuple[np.ndarray, np.ndarray] | None = None) -> KMeansFit:
     """Lloyd iterations (with Yinyang bounds) from the given centres; ``tol`` is absolute. The
     first ``n_fixed`` centres stay where they are (they are never moved nor relocated). With
     ``min_gain`` > 0, also stop once an update lowers the objective by at most that fraction of
     the first iteration's; with ``relax`` in (0, 1), over-relaxed updates (see the kernel).
     scikit-learn has neither: 0 keeps its iterations exactly. ``margins``: also each point's
-    margin (see :class:`KMeansFit`)."""
+    margin (see :class:`KMeansFit`). ``summary`` (S (m, d) float64, rows (n,) int32): points near
+    X's, X[i] near S[rows[i]] (e.g. a coarse grid's cell means), through which the first E-step
+    runs with fewer distances; the result is the same."""
     from .kernels.kmeans import lloyd as run
 
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     k = len(centers)
     n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
     group_of = center_groups(centers, n_groups)
+    S, rows = (np.empty((0, X.shape[1])), np.empty(0, np.int32)) if summary is None else summary
     with serial_below(len(X) * k):
         c, labels, inertia, n_iter, margin = run(
             X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
-            k <= _HALF_GAP_MAX_K, min_gain, relax, margins)
+            k <= _HALF_GAP_MAX_K, min_gain, relax, margins, S, rows)
     return KMeansFit(c, labels, float(inertia), int(n_iter), margin if margins else None)
 
 

@@ -71,7 +71,8 @@ def _kernels(k: int | None):
     points, weights, indices = array(np.float64, 2), array(np.float64), array(np.int64)
     yield kmeans_plusplus, (points, weights, points, points)
     count, real, flag = types.int64, types.float64, types.boolean
-    yield lloyd, (points, weights, points, count, indices, count, count, real, flag, real, real, flag)
+    yield lloyd, (points, weights, points, count, indices, count, count, real, flag, real, real, flag,
+                  points, array(np.int32))
     yield nearest_labels, (points, points, indices, weights, weights, indices)
     labels = array(index_dtype(k))
     yield gather_rows, pixels_index + (labels, labels)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quantize.colorstats import binned_points, clear_transparent, color_stats, occupied_cells
+from quantize.colorstats import (binned_points, cell_rows, clear_transparent, color_stats,
+                                 occupied_cells)
 
 
 @pytest.mark.parametrize("channels", [3, 4])
@@ -87,6 +88,26 @@ def test_binned_points_dense_and_sparse_grids_agree(monkeypatch, channels: int, 
     sparse = binned_points(stats, bits, X)
     for a, b in zip(dense, sparse):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("channels, bits", [(3, 4), (3, 7), (4, 5), (4, 6)])
+@pytest.mark.parametrize("dense", [True, False])
+def test_cell_rows_give_each_colour_the_grid_row_of_its_cell(monkeypatch, channels: int, bits: int,
+                                                               dense: bool) -> None:
+    """A grid row is the weighted mean of the colours whose cell row it is."""
+    import quantize.colorstats as colorstats
+
+    monkeypatch.setattr(colorstats, "DENSE_GRID_CELLS", 1 << 30 if dense else 0)
+    rng = np.random.default_rng(bits)
+    stats = color_stats(rng.integers(0, 256, (80, 70, channels), dtype=np.uint8))
+    X = stats.points("rgb+lab")[0]
+    means, weights = binned_points(stats, bits, X)
+    rows = cell_rows(stats, bits)
+    assert rows.dtype == np.int32 and rows.shape == (stats.n_colors,)
+    np.testing.assert_allclose(np.bincount(rows, stats.counts), weights)
+    for ch in range(X.shape[1]):
+        sums = np.bincount(rows, stats.counts * X[:, ch], minlength=len(means))
+        np.testing.assert_allclose(sums / weights, means[:, ch], rtol=1e-12, atol=1e-9)
 
 
 @pytest.mark.parametrize("channels, bits", [(3, 3), (3, 5), (3, 8), (4, 4), (4, 6)])

@@ -7,6 +7,7 @@ import pytest
 from sklearn.cluster import KMeans
 
 import quantize.kmeans as km
+from quantize.colorstats import color_stats
 from quantize.kmeans import kmeans, kmeans_plusplus, kmeans_starts, lloyd, tolerance
 
 
@@ -31,6 +32,28 @@ def test_lloyd_matches_sklearn_from_same_start(k: int, tol: float) -> None:
     assert fit.inertia == pytest.approx(ref.inertia_, rel=1e-6)
     np.testing.assert_allclose(fit.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
     assert fit.n_iter == ref.n_iter_
+
+
+@pytest.mark.parametrize("k, bits", [(2, 4), (16, 5), (64, 4), (64, 6), (300, 5)])
+def test_first_e_step_through_a_summary_changes_nothing(k: int, bits: int) -> None:
+    """The first E-step through a coarse grid's cell means (as the fine fit runs it) gives the
+    same run as the full E-step: centres, labels, inertia and iterations, bit for bit; the
+    margins it leaves still bound the gap to the second-nearest centre."""
+    rng = np.random.default_rng(k + bits)
+    stats = color_stats(np.clip(rng.normal(128, 50, (90, 80, 3)), 0, 255).astype(np.uint8))
+    X, w = stats.points("rgb+lab")
+    summary = stats.grid(bits, "rgb+lab", X)[0], stats.grid_rows(bits)
+    init = X[rng.choice(len(X), k, replace=False)] + rng.uniform(-0.5, 0.5, (k, 6))
+    for options in ({}, {"min_gain": 1e-4, "relax": 0.7}):
+        plain = lloyd(X, w, init, max_iter=300, tol=1e-4, margins=True, **options)
+        via = lloyd(X, w, init, max_iter=300, tol=1e-4, margins=True, summary=summary, **options)
+        np.testing.assert_array_equal(via.centers, plain.centers)
+        np.testing.assert_array_equal(via.labels, plain.labels)
+        assert (via.inertia, via.n_iter) == (plain.inertia, plain.n_iter)
+        d = np.sqrt(((X[:, None, :] - via.centers[None]) ** 2).sum(-1))
+        own = d[np.arange(len(X)), via.labels]
+        d[np.arange(len(X)), via.labels] = np.inf
+        assert (d.min(1) - own >= via.margin.astype(np.float64) - 1e-9).all()
 
 
 def test_min_gain_stops_early_and_keeps_labels_consistent() -> None:

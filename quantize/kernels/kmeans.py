@@ -282,6 +282,76 @@ def _assign_all(X, labels, upper, lower, glb, drift, spheres, radius, grouped, m
             glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
 
 
+@njit(cache=True)
+def _assign_via(X, rows, summary, centers, labels, upper, lower, glb, drift, spheres, radius,
+                group_of, grouped, members, size):
+    """The full E-step of :func:`_assign_all`, through ``summary``: points that each stand near
+    some of X (e.g. the mean colours of a coarse grid's cells; X[i] lies near ``summary[rows[i]]``).
+    The summary gets a full E-step; each point of X then starts from its summary point's centre
+    and group bounds, less the distance between the two (the triangle inequality), and searches
+    only the groups those bounds leave open. Labels and upper bounds equal the full E-step's (1/3
+    faster on the 2.36-MP mosaic's 195k colours at K=256); the lower bounds are as valid."""
+    m = summary.shape[0]
+    n_groups = lower.shape[1]
+    s_labels = np.zeros(m, np.int32)
+    s_upper = np.zeros(m, np.float32)
+    s_lower = np.empty((m, n_groups), np.float32)
+    s_glb = np.empty(m, np.float32)
+    _assign_all(summary, s_labels, s_upper, s_lower, s_glb, drift, spheres, radius, grouped,
+                members, size)
+    _carry_over(X, rows, summary, s_labels, s_lower, centers, labels, upper, lower, glb, drift,
+                group_of, grouped, members, size)
+
+
+@njit(cache=True, parallel=True)
+def _carry_over(X, rows, summary, s_labels, s_lower, centers, labels, upper, lower, glb, drift,
+                group_of, grouped, members, size):
+    """The second half of :func:`_assign_via`, over the points of X in parallel."""
+    n = X.shape[0]
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        dist = np.empty(grouped.shape[2])
+        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            p = rows[i]
+            apart = np.float64(_up(np.sqrt(sqdist(X, i, summary, p))))
+            for g in range(lower.shape[1]):
+                lower[i, g] = _down(np.float64(s_lower[p, g]) - apart)
+            a = s_labels[p]
+            best_j, best = _search_groups(X, i, a, np.sqrt(sqdist(X, i, centers, a)), lower,
+                                          drift, 0, group_of, grouped, members, size, dist)
+            labels[i] = best_j
+            upper[i] = _up(best)
+            glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
+
+
+@njit(cache=True, inline="always")
+def _search_groups(X, i, a, ub, lower, drift, now, group_of, grouped, members, size, dist):
+    """Point i's nearest centre and its distance, given centre a at distance ``ub``: the groups
+    whose bound (``lower[i, g] - drift[now, g]``, see :func:`_assign`) does not rule them out are
+    scanned and their bounds refreshed; bounds stay valid for the centre returned."""
+    best = ub
+    best_j = a
+    best_g = -1
+    best_second = np.inf
+    own_scanned = False
+    for g in range(lower.shape[1]):
+        if lower[i, g] - drift[now, g] > best:
+            continue
+        m1, j1, m2 = _scan_group(X, i, grouped, members, size, g, dist)
+        own_scanned = own_scanned or g == group_of[a]
+        lower[i, g] = _down(m1 + drift[now, g])
+        if m1 < best or (m1 == best and j1 <= best_j):
+            best = m1
+            best_j = j1
+            best_g = g
+            best_second = m2
+    if best_g >= 0:
+        lower[i, best_g] = _down(best_second + drift[now, best_g])
+    if best_j != a and not own_scanned:
+        ga = group_of[a]
+        lower[i, ga] = min(lower[i, ga], _down(ub + drift[now, ga]))
+    return best_j, best
+
+
 @njit(cache=True, parallel=True)
 def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now, half_gap,
             group_of, grouped, members, size):
@@ -295,7 +365,6 @@ def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now,
     distance from centre j to its nearest other centre (or 0). Bounds are float32, rounded
     outward; the arithmetic on them is in float64."""
     n = X.shape[0]
-    n_groups = lower.shape[1]
     changed = 0
     for b in prange((n + _BLOCK - 1) // _BLOCK):
         dist = np.empty(grouped.shape[2])
@@ -315,28 +384,9 @@ def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now,
             glb[i] = _down(m + drift_max[now])
             if ub < m:  # every other centre still ruled out (ub >= half_gap[a] here)
                 continue
-            best = ub
-            best_j = a
-            best_g = -1
-            best_second = np.inf
-            own_scanned = False
-            for g in range(n_groups):
-                if lower[i, g] - drift[now, g] > best:
-                    continue
-                m1, j1, m2 = _scan_group(X, i, grouped, members, size, g, dist)
-                own_scanned = own_scanned or g == group_of[a]
-                lower[i, g] = _down(m1 + drift[now, g])
-                if m1 < best or (m1 == best and j1 <= best_j):
-                    best = m1
-                    best_j = j1
-                    best_g = g
-                    best_second = m2
-            if best_g >= 0:
-                lower[i, best_g] = _down(best_second + drift[now, best_g])
+            best_j, best = _search_groups(X, i, a, ub, lower, drift, now, group_of, grouped,
+                                          members, size, dist)
             if best_j != a:
-                if not own_scanned:
-                    ga = group_of[a]
-                    lower[i, ga] = min(lower[i, ga], _down(ub + drift[now, ga]))
                 labels[i] = best_j
                 upper[i] = _up(best)
                 moved += 1
@@ -399,7 +449,7 @@ def _update(X, w, centers, labels, n_fixed):
 
 @njit(cache=True)
 def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_half_gaps,
-          min_gain, relax, margins):
+          min_gain, relax, margins, summary, rows):
     """Weighted Lloyd iterations from ``centers_init`` until the labels stop changing, the total
     squared centre shift is <= ``tol``, an update lowers the objective (by the sum of weight x
     squared shift of the moved centres) by at most ``min_gain`` times the first iteration's (0:
@@ -410,7 +460,8 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     ``group_of[j]`` in [0, n_groups) is centre j's Yinyang group (best spatially compact).
     Returns (centers, labels (int32), inertia, n_iter, margin): with ``margins``, ``margin[i]``
     (float32) is a lower bound on how much farther than its own centre every other centre is from
-    X[i] (from the bounds, no extra distances); otherwise ``margin`` is empty. Per point it keeps
+    X[i] (from the bounds, no extra distances); otherwise ``margin`` is empty. With ``rows`` not
+    empty, the first E-step goes through ``summary`` (see :func:`_assign_via`). Per point it keeps
     12 + 4 x n_groups bytes of labels and bounds."""
     n, d = X.shape
     k = centers_init.shape[0]
@@ -456,8 +507,12 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         n_iter = it + 1
         _group_centers(centers, members, size, grouped)
         if it == 0:
-            _assign_all(X, labels, upper, lower, glb, drift, spheres, radius, grouped, members,
-                        size)
+            if rows.shape[0] > 0:
+                _assign_via(X, rows, summary, centers, labels, upper, lower, glb, drift, spheres,
+                            radius, group_of, grouped, members, size)
+            else:
+                _assign_all(X, labels, upper, lower, glb, drift, spheres, radius, grouped,
+                            members, size)
             changed = n
         else:
             if use_half_gaps:
