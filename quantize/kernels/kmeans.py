@@ -289,8 +289,9 @@ def _assign_via(X, rows, summary, centers, labels, upper, lower, glb, drift, sph
     some of X (e.g. the mean colours of a coarse grid's cells; X[i] lies near ``summary[rows[i]]``).
     The summary gets a full E-step; each point of X then starts from its summary point's centre
     and group bounds, less the distance between the two (the triangle inequality), and searches
-    only the groups those bounds leave open. Labels and upper bounds equal the full E-step's (1/3
-    faster on the 2.36-MP mosaic's 195k colours at K=256); the lower bounds are as valid."""
+    only the groups those bounds leave open. Labels and upper bounds equal the full E-step's; the
+    lower bounds are as valid. (On the 2.36-MP mosaic's 195k colours at K=256, a one-iteration
+    Lloyd run takes 56 ms this way instead of 72.)"""
     m = summary.shape[0]
     n_groups = lower.shape[1]
     s_labels = np.zeros(m, np.int32)
