@@ -11,7 +11,7 @@ import numpy as np
 # Colours converted to points at a time (bounds the conversion's temporaries). The conversion works
 # row by row, so the chunks' points equal one conversion's bit for bit (checked on all 2^24).
 POINTS_CHUNK = 1 << 16
-DENSE_GRID_CELLS = 1 << 21  # grids up to this many cells are binned with a dense count
+DENSE_GRID_CELLS = 1 << 21  # grids up to this many cells rank their occupied cells with a dense count
 # Points of up to this many bytes are kept for the next use (a sweep fits and maps many times);
 # larger ones are made afresh, so a very colourful image never holds them beside its mapping.
 POINTS_CACHE_BYTES = 32 << 20
@@ -100,7 +100,7 @@ class ColorStats:
         """:func:`binned_points` of ``points``, this image's :meth:`points` of ``space``; kept
         for the next use (a grid has at most one row per occupied cell)."""
         if (bits, space) not in self._grids:
-            self._grids[bits, space] = binned_points(self, bits, points)
+            self._grids[bits, space] = binned_points(self, bits, points, self.grid_rows(bits))
         return self._grids[bits, space]
 
     def grid_rows(self, bits: int) -> np.ndarray:
@@ -203,27 +203,18 @@ def cell_rows(stats: ColorStats, bits: int) -> np.ndarray:
     return np.unique(cells, return_inverse=True)[1].astype(np.int32).ravel()
 
 
-def binned_points(stats: ColorStats, bits: int,
-                  points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def binned_points(stats: ColorStats, bits: int, points: np.ndarray | None = None,
+                  rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The weighted mean point and weight of every occupied cell of a ``bits``-per-channel grid
-    over the 8-bit colours; ``points`` are the colours' coordinates to average (default: RGB)."""
+    over the 8-bit colours; ``points`` are the colours' coordinates to average (default: RGB),
+    ``rows`` the grid's :func:`cell_rows` if already known."""
     points = stats.colors if points is None else points
-    cells, n_cells = _cells(stats, bits)
-    if n_cells <= DENSE_GRID_CELLS:  # count into every cell, keep the occupied ones (ascending)
-        weights = np.bincount(cells, weights=stats.counts, minlength=n_cells)
-        occupied = np.flatnonzero(weights)
-        weights = weights[occupied]
-        cell_of, n_bins = cells, n_cells
-    else:
-        occupied, cell_of = np.unique(cells, return_inverse=True)
-        del cells
-        weights = np.bincount(cell_of, weights=stats.counts, minlength=len(occupied))
-        n_bins = len(occupied)
-        occupied = None
+    rows = cell_rows(stats, bits) if rows is None else rows
+    weights = np.bincount(rows, weights=stats.counts)
     means = np.empty((len(weights), points.shape[1]))
     for ch in range(points.shape[1]):
-        sums = np.bincount(cell_of, weights=stats.counts * points[:, ch], minlength=n_bins)
-        means[:, ch] = (sums if occupied is None else sums[occupied]) / weights
+        sums = np.bincount(rows, weights=stats.counts * points[:, ch], minlength=len(weights))
+        means[:, ch] = sums / weights
     return means, weights
 
 
