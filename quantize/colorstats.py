@@ -11,7 +11,7 @@ import numpy as np
 # Colours converted to points at a time (bounds the conversion's temporaries). The conversion works
 # row by row, so the chunks' points equal one conversion's bit for bit (checked on all 2^24).
 POINTS_CHUNK = 1 << 16
-DENSE_GRID_CELLS = 1 << 21  # grids up to this many cells rank their occupied cells with a dense count
+DENSE_GRID_CELLS = 1 << 21  # grids up to this many cells rank their cells with a dense count
 # Points of up to this many bytes are kept for the next use (a sweep fits and maps many times);
 # larger ones are made afresh, so a very colourful image never holds them beside its mapping.
 POINTS_CACHE_BYTES = 32 << 20
