@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .threads import serial_below
+from .threads import serial_below, start_parallel_layer
 
 # Hamerly's half-gaps cost O(K^2) per iteration; past this K the point bounds alone pay better.
 _HALF_GAP_MAX_K = 2048
@@ -116,6 +116,7 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
     group_of = center_groups(centers, n_groups)
     S, rows = (np.empty((0, X.shape[1])), np.empty(0, np.int32)) if summary is None else summary
+    start_parallel_layer()  # before the kernel loads (see there)
     with serial_below(len(X) * k):
         c, labels, inertia, n_iter, margin = run(
             X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,

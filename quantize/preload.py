@@ -67,9 +67,11 @@ def _kernels(k: int | None):
     from .kernels.metrics import squared_error_sum
     from .kernels.nearest import nearest_labels
     from .mapping import index_dtype
+    from .threads import start_parallel_layer
 
     points, weights, indices = array(np.float64, 2), array(np.float64), array(np.int64)
     yield kmeans_plusplus, (points, weights, points, points)
+    start_parallel_layer()  # before lloyd loads (see there)
     count, real, flag = types.int64, types.float64, types.boolean
     yield lloyd, (points, weights, points, count, indices, count, count, real, flag, real, real, flag,
                   points, array(np.int32))

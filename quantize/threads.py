@@ -13,6 +13,18 @@ from typing import Iterator
 PARALLEL_MIN_WORK = 1 << 21  # e.g. points x centres of one Lloyd iteration
 
 
+def start_parallel_layer() -> None:
+    """Start Numba's threading layer, as loading a cached parallel kernel does first.
+
+    Call it before loading a kernel that calls parallel ones (``kernels.kmeans.lloyd``). When such
+    a kernel is compiled while its parallel callees come from the disk cache (e.g. another process
+    compiled them a moment before), its own cache entry forgets to start the layer, and a process
+    that loads it from there crashes in its first parallel loop (Numba issues #4807, #8578)."""
+    import numba
+
+    numba.get_num_threads()  # starts the layer, once a process
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
     """Run the block on one Numba thread (e.g. beside other worker processes)."""
