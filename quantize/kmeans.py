@@ -12,7 +12,7 @@ from .threads import serial_below, start_parallel_layer
 _HALF_GAP_MAX_K = 2048
 # Yinyang groups: about this many centres per group, and at most this many (float32) group bounds
 # in all (32 MB: fewer groups for very many colours, to keep a 100-MP image within issue 4's memory
-# budget; with labels and point bounds a Lloyd run keeps 12 + 4 x groups bytes per point). Groups
+# budget; with labels and point bounds a Lloyd run keeps 16 + 4 x groups bytes per point). Groups
 # of 8 rather than 16, with over-relaxed updates: the same fits, 2-14 % faster on the Kodak set.
 _GROUP_SIZE = 8
 _MAX_BOUNDS = 1 << 23
@@ -116,11 +116,12 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
     group_of = center_groups(centers, n_groups)
     S, rows = (np.empty((0, X.shape[1])), np.empty(0, np.int32)) if summary is None else summary
+    integral = bool(np.array_equal(w, np.rint(w)))  # pixel counts: exact incremental M-steps
     start_parallel_layer()  # before the kernel loads (see there)
     with serial_below(len(X) * k):
         c, labels, inertia, n_iter, margin = run(
             X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
-            k <= _HALF_GAP_MAX_K, min_gain, relax, margins, S, rows)
+            k <= _HALF_GAP_MAX_K, min_gain, relax, margins, S, rows, integral)
     return KMeansFit(c, labels, float(inertia), int(n_iter), margin if margins else None)
 
 

@@ -34,6 +34,25 @@ def test_lloyd_matches_sklearn_from_same_start(k: int, tol: float) -> None:
     assert fit.n_iter == ref.n_iter_
 
 
+@pytest.mark.parametrize("weights", ["counts", "fractions"])
+def test_lloyd_matches_sklearn_through_relocations(weights: str) -> None:
+    """Pixel counts let the M-steps move only the points that changed label, fractional weights
+    make them sum every point; both stay on scikit-learn's run, empty clusters (from duplicated
+    starts) relocated to far points on the way."""
+    X, w = colour_points(8000, seed=11)
+    if weights == "fractions":
+        w = w * 0.37 + 0.01
+    rng = np.random.default_rng(11)
+    init = X[rng.choice(len(X), 40, replace=False)] + rng.uniform(-0.5, 0.5, (40, 3))
+    init[30:] = init[:10]  # ten duplicates: empty clusters at the first M-step
+    ref = KMeans(40, init=init, n_init=1, max_iter=300, tol=0.0).fit(X, sample_weight=w)
+    fit = lloyd(X, w, init, max_iter=300, tol=0.0)
+    assert fit.n_iter == ref.n_iter_ > 20
+    np.testing.assert_array_equal(fit.labels, ref.labels_)
+    np.testing.assert_allclose(fit.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert fit.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+
+
 @pytest.mark.parametrize("k, bits", [(2, 4), (16, 5), (64, 4), (64, 6), (300, 5)])
 def test_first_e_step_through_a_summary_changes_nothing(k: int, bits: int) -> None:
     """The first E-step through a coarse grid's cell means (as the fine fit runs it) gives the
