@@ -35,6 +35,8 @@ class ColorStats:
                                            compare=False)
     _grids: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    _cell_colors: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
     _occupied: dict[int, int] = field(default_factory=dict, init=False, repr=False, compare=False)
     _rows: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False,
                                          compare=False)
@@ -102,6 +104,17 @@ class ColorStats:
         if (bits, space) not in self._grids:
             self._grids[bits, space] = binned_points(self, bits, points, self.grid_rows(bits))
         return self._grids[bits, space]
+
+    def cell_colors(self, bits: int, space: str) -> tuple[np.ndarray, np.ndarray]:
+        """The weighted mean colour of every occupied cell of a ``bits``-per-channel grid, as a
+        point of ``space`` (see :func:`~quantize.colorspace.encode`), and the cell's weight: like
+        :meth:`grid`, without the :meth:`points` (in rgb, the same); kept for the next use."""
+        from .colorspace import encode
+
+        if (bits, space) not in self._cell_colors:
+            means, weights = binned_points(self, bits, rows=self.grid_rows(bits))
+            self._cell_colors[bits, space] = encode(means, space), weights
+        return self._cell_colors[bits, space]
 
     def grid_rows(self, bits: int) -> np.ndarray:
         """:func:`cell_rows` of a ``bits``-per-channel grid; kept for the next fit."""

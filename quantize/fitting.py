@@ -4,8 +4,9 @@ The default reaches the k-means objective over *all* pixels: Lloyd's final run i
 distinct colour weighted by its pixel count, which is exactly that objective. When the image has
 enough colours, the starts run first on the weighted mean colours of a 4- to 7-bit-per-channel
 grid (the coarsest with 128 cells per centre) and the best quarter of them are refined on the
-distinct colours. k-means++ seeds from a still coarser grid when it keeps 32 cells per centre,
-as seeding costs most at its start. Seeding tries more candidates per centre than scikit-learn
+distinct colours. k-means++ seeds from the mean colours of a still coarser grid's cells when it
+keeps 32 cells per centre, as seeding costs most at its start (in a side thread, while the
+colours are put in the fit's space). Seeding tries more candidates per centre than scikit-learn
 at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
 more starts, within a work budget (local minima matter most at small K). Lloyd's updates are
 over-relaxed, and it stops at scikit-learn's tolerance or once an update gains less than
@@ -158,16 +159,17 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
                if init is None else lloyd(X, w, init, max_iter=options.max_iter,
                                           tol=tolerance(X, options.tol), n_fixed=len(fixed)))
         return PaletteFit(fit.centers, fit.n_iter)
-    X, w = stats.points(options.space)
     # tol 0 asks for strict convergence: plain Lloyd to the end
     min_gain, relax = (MIN_GAIN, RELAX) if options.tol > 0 else (0.0, 0.0)
+    n = stats.n_colors
     coarse_bits = (_grid_bits(stats, POINTS_PER_CENTER * k, COARSE_BITS)
-                   if len(X) >= 2 * POINTS_PER_CENTER * k else None)
+                   if n >= 2 * POINTS_PER_CENTER * k else None)
     seed_bits = _grid_bits(stats, SEED_POINTS_PER_CENTER * k,
                            range(SEED_MIN_BITS, 8 if coarse_bits is None else coarse_bits))
-    seed_points = None if seed_bits is None else stats.grid(seed_bits, options.space, X)
-    n_coarse = len(X) if coarse_bits is None else stats.occupied(coarse_bits)
-    refined_share = 0 if coarse_bits is None else len(X) // 4  # a quarter of the starts are refined
+    # the cells' mean colours: seeding starts on them before the points of the space are made
+    seed_points = None if seed_bits is None else stats.cell_colors(seed_bits, options.space)
+    n_coarse = n if coarse_bits is None else stats.occupied(coarse_bits)
+    refined_share = 0 if coarse_bits is None else n // 4  # a quarter of the starts are refined
     budget = START_BUDGET // ((n_coarse + refined_share) * k)
     if init is None:
         cap = MAX_STARTS if options.max_starts is None else options.max_starts
@@ -179,16 +181,14 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
     def seeds(points: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
         return kmeans_seeds(*points, k, n_seeded, options.seed, trials, fixed)
 
-    if coarse_bits is not None and seed_points is not None:
-        with ThreadPoolExecutor(1) as pool:  # k-means++ (serial, GIL released) beside the grid
-            inits = pool.submit(seeds, seed_points)
-            coarse_X, coarse_w = stats.grid(coarse_bits, options.space, X)
-            stats.variance(options.space, X)  # for the fine tolerance below; kept in stats
-            inits = inits.result()
-    else:
+    with ThreadPoolExecutor(1) as pool:  # k-means++ (serial, GIL released) beside the points
+        inits = None if seed_points is None else pool.submit(seeds, seed_points)
+        X, w = stats.points(options.space)
         coarse_X, coarse_w = (X, w) if coarse_bits is None else stats.grid(coarse_bits,
                                                                            options.space, X)
-        inits = seeds((coarse_X, coarse_w) if seed_points is None else seed_points)
+        if coarse_bits is not None:
+            stats.variance(options.space, X)  # for the fine tolerance below; kept in stats
+        inits = seeds((coarse_X, coarse_w)) if inits is None else inits.result()
     # the warm start begins near a minimum, and runs short
     warm = [] if init is None else [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
                                           tol=tolerance(coarse_X, options.tol),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from quantize.colorspace import encode
 from quantize.colorstats import (binned_points, cell_rows, clear_transparent, color_stats,
                                  occupied_cells)
 
@@ -108,6 +109,26 @@ def test_cell_rows_give_each_colour_the_grid_row_of_its_cell(monkeypatch, channe
     for ch in range(X.shape[1]):
         sums = np.bincount(rows, stats.counts * X[:, ch], minlength=len(means))
         np.testing.assert_allclose(sums / weights, means[:, ch], rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("space", ["rgb", "rgb+lab", "oklab"])
+def test_cell_colors_are_each_cells_mean_colour_in_the_space(channels: int, space: str) -> None:
+    """Each occupied cell's pixel-weighted mean colour, then put in the space (for opaque RGB in
+    rgb, the grid of the points itself); weights and rows as the grid's."""
+    rng = np.random.default_rng(channels)
+    stats = color_stats(rng.integers(0, 256, (80, 70, channels), dtype=np.uint8))
+    points, weights = stats.cell_colors(5, space)
+    rows = stats.grid_rows(5)
+    np.testing.assert_array_equal(weights, np.bincount(rows, stats.counts))
+    sums = np.stack([np.bincount(rows, stats.counts * c) for c in stats.colors.T], 1)
+    mean = sums / weights[:, None]
+    np.testing.assert_allclose(points, encode(mean, space), rtol=1e-12, atol=1e-9)
+    grid = stats.grid(5, space, stats.points(space)[0])
+    if space == "rgb" and channels == 3:
+        np.testing.assert_array_equal(points, grid[0])
+    else:  # the mean of the points is not the point of the mean colour
+        assert not np.allclose(points, grid[0])
 
 
 @pytest.mark.parametrize("channels, bits", [(3, 3), (3, 5), (3, 8), (4, 4), (4, 6)])
