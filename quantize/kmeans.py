@@ -116,12 +116,11 @@ def lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, *, max_iter: int, t
     n_groups = max(1, min(k // _GROUP_SIZE, _MAX_BOUNDS // max(len(X), 1)))
     group_of = center_groups(centers, n_groups)
     S, rows = (np.empty((0, X.shape[1])), np.empty(0, np.int32)) if summary is None else summary
-    integral = bool(np.array_equal(w, np.rint(w)))  # pixel counts: exact incremental M-steps
     start_parallel_layer()  # before the kernel loads (see there)
     with serial_below(len(X) * k):
         c, labels, inertia, n_iter, margin = run(
             X, w, centers, n_fixed, group_of, int(group_of.max()) + 1, max_iter, tol,
-            k <= _HALF_GAP_MAX_K, min_gain, relax, margins, S, rows, integral)
+            k <= _HALF_GAP_MAX_K, min_gain, relax, margins, S, rows)
     return KMeansFit(c, labels, float(inertia), int(n_iter), margin if margins else None)
 
 

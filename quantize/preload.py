@@ -74,7 +74,7 @@ def _kernels(k: int | None):
     start_parallel_layer()  # before lloyd loads (see there)
     count, real, flag = types.int64, types.float64, types.boolean
     yield lloyd, (points, weights, points, count, indices, count, count, real, flag, real, real, flag,
-                  points, array(np.int32), flag)
+                  points, array(np.int32))
     yield nearest_labels, (points, points, indices, weights, weights, indices)
     labels = array(index_dtype(k))
     yield gather_rows, pixels_index + (labels, labels)

@@ -471,7 +471,7 @@ def _update(X, w, centers, labels, counted, sums, weight, n_fixed, recount):
 
 @njit(cache=True)
 def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_half_gaps,
-          min_gain, relax, margins, summary, rows, integral):
+          min_gain, relax, margins, summary, rows):
     """Weighted Lloyd iterations from ``centers_init`` until the labels stop changing, the total
     squared centre shift is <= ``tol``, an update lowers the objective (by the sum of weight x
     squared shift of the moved centres) by at most ``min_gain`` times the first iteration's (0:
@@ -483,10 +483,10 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     Returns (centers, labels (int32), inertia, n_iter, margin): with ``margins``, ``margin[i]``
     (float32) is a lower bound on how much farther than its own centre every other centre is from
     X[i] (from the bounds, no extra distances); otherwise ``margin`` is empty. With ``rows`` not
-    empty, the first E-step goes through ``summary`` (see :func:`_assign_via`). ``integral``: the
-    weights are integers (pixel counts), so that the M-steps may update the clusters' weights
-    exactly by the points that changed label (see :func:`_update`). Per point it keeps
-    16 + 4 x n_groups bytes of labels and bounds."""
+    empty, the first E-step goes through ``summary`` (see :func:`_assign_via`). When the weights
+    are integers (pixel counts), the M-steps update the clusters' weights exactly by the points
+    that changed label (see :func:`_update`). Per point it keeps 16 + 4 x n_groups bytes of
+    labels and bounds."""
     n, d = X.shape
     k = centers_init.shape[0]
     centers = centers_init.copy()
@@ -528,6 +528,11 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     sums = np.empty((k, d))
     weight = np.empty(k)
     recount = True
+    integral = True  # then the incremental M-steps keep the weights exact
+    for i in range(n):
+        if w[i] != np.floor(w[i]):
+            integral = False
+            break
     strict = False
     n_iter = 0
     first_inertia = 0.0
