@@ -182,13 +182,14 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
         return kmeans_seeds(*points, k, n_seeded, options.seed, trials, fixed)
 
     with ThreadPoolExecutor(1) as pool:  # k-means++ (serial, GIL released) beside the points
-        inits = None if seed_points is None else pool.submit(seeds, seed_points)
+        drawn = None if seed_points is None else pool.submit(seeds, seed_points)
         X, w = stats.points(options.space)
-        coarse_X, coarse_w = (X, w) if coarse_bits is None else stats.grid(coarse_bits,
-                                                                           options.space, X)
-        if coarse_bits is not None:
+        if coarse_bits is None:
+            coarse_X, coarse_w = X, w
+        else:
+            coarse_X, coarse_w = stats.grid(coarse_bits, options.space, X)
             stats.variance(options.space, X)  # for the fine tolerance below; kept in stats
-        inits = seeds((coarse_X, coarse_w)) if inits is None else inits.result()
+        inits = seeds((coarse_X, coarse_w)) if drawn is None else drawn.result()
     # the warm start begins near a minimum, and runs short
     warm = [] if init is None else [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
                                           tol=tolerance(coarse_X, options.tol),
