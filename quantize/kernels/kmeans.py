@@ -7,6 +7,10 @@ centres and labels; the bounds only skip distance computations whose outcome is 
 Seeding is serial (its steps are short and sequential) and releases the GIL, so its caller can
 work beside it; the Lloyd E-step is the one parallel loop, over points, with no floating-point
 reduction across threads.
+
+Loops stand where NumPy expressions would do (``-a``, ``a[:m] = b``, ``a[idx]``): each of those
+brings Numba's ufunc and broadcasting code, and its error messages, into the cached kernel, whose
+load a new process then waits for (k-means++ loaded in 15 ms instead of 38).
 """
 
 from __future__ import annotations
@@ -42,9 +46,12 @@ def _set_leaf(tree, leaves, i, value):
 
 
 @njit(cache=True)
-def _link_sorted(members, count, closest, head, nxt, c):
-    """Make ``members[:count]`` seed c's list, farthest point (largest ``closest``) first."""
-    order = np.argsort(-closest[members[:count]], kind="mergesort")
+def _link_sorted(members, count, closest, key, head, nxt, c):
+    """Make ``members[:count]`` seed c's list, farthest point (largest ``closest``) first, ties in
+    ``members`` order. ``key`` is scratch for ``count`` values."""
+    for t in range(count):
+        key[t] = -closest[members[t]]
+    order = np.argsort(key[:count], kind="mergesort")
     prev = -1
     for t in range(count):
         i = members[order[t]]
@@ -82,7 +89,9 @@ def kmeans_plusplus(X, w, fixed, uniforms):
     nxt = np.empty(n, np.int64)
     head = np.full(k, -1, np.int64)
     seeds = np.empty((k, d))
-    seeds[:m] = fixed
+    for j in range(m):
+        for f in range(d):
+            seeds[j, f] = fixed[j, f]
     chosen = np.empty(k - m, np.int64)
     for i in range(n):
         closest[i] = np.inf
@@ -94,14 +103,22 @@ def kmeans_plusplus(X, w, fixed, uniforms):
         tree[leaves + i] = w[i] * closest[i]
     for v in range(leaves - 1, 0, -1):
         tree[v] = tree[2 * v] + tree[2 * v + 1]
-    buffer = np.argsort(owner, kind="mergesort")
+    # the points grouped by seed, each group in index order (a counting sort); once they are
+    # placed, seed j's group ends at first[j]
+    first = np.zeros(m + 1, np.int64)
+    for i in range(n):
+        first[owner[i] + 1] += 1
+    for j in range(m):
+        first[j + 1] += first[j]
+    buffer = np.empty(n, np.int64)
+    key = np.empty(n)
+    for i in range(n):
+        buffer[first[owner[i]]] = i
+        first[owner[i]] += 1
     start = 0
     for j in range(m):
-        stop = start
-        while stop < n and owner[buffer[stop]] == j:
-            stop += 1
-        _link_sorted(buffer[start:], stop - start, closest, head, nxt, j)
-        start = stop
+        _link_sorted(buffer[start:], first[j] - start, closest, key, head, nxt, j)
+        start = first[j]
     seed_d2 = np.empty(k)
     for c in range(m, k):
         total = tree[1]
@@ -147,7 +164,7 @@ def kmeans_plusplus(X, w, fixed, uniforms):
                 else:
                     kept_tail = i
                 i = following
-        _link_sorted(buffer, moved, closest, head, nxt, c)
+        _link_sorted(buffer, moved, closest, key, head, nxt, c)
     return chosen
 
 
@@ -445,10 +462,10 @@ def _update(X, w, centers, labels, counted, sums, weight, n_fixed, recount):
         if weight[j] == 0.0:
             n_empty += 1
     if n_empty > 0:
-        dist = np.empty(n)
+        nearness = np.empty(n)  # minus each point's squared distance to its centre
         for i in range(n):
-            dist[i] = sqdist(X, i, centers, labels[i])
-        far = np.argsort(-dist, kind="mergesort")
+            nearness[i] = -sqdist(X, i, centers, labels[i])
+        far = np.argsort(nearness, kind="mergesort")
         e = 0
         for j in range(n_fixed, k):
             if weight[j] != 0.0:
