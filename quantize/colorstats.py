@@ -152,8 +152,10 @@ def color_stats(pixels: np.ndarray) -> ColorStats:
         from .kernels.colorstats import WORDS, distinct_rgb
 
         index = np.zeros(WORDS, np.uint64), np.empty(WORDS, np.int32)
-        keys, counts = distinct_rgb(flat, *index)
-        return ColorStats(rgb_of_keys(keys), counts, None, len(flat), index=index)
+        most = min(len(flat), 1 << 24)  # room for every colour; only the first m are written
+        keys, counts = np.empty(most, np.int32), np.empty(most)
+        m = distinct_rgb(flat, *index, keys, counts)
+        return ColorStats(rgb_of_keys(keys[:m]), counts[:m], None, len(flat), index=index)
     keys = np.ascontiguousarray(flat).view("<u4").ravel()
     keys = np.where(keys < (1 << 24), np.uint32(0), keys)  # alpha 0 (the top byte): one colour
     uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)

@@ -61,7 +61,7 @@ def _kernels(k: int | None):
 
     pixels_index = (array(np.uint8, 2), array(np.uint64), array(np.int32))
     if k is None:
-        yield distinct_rgb, pixels_index
+        yield distinct_rgb, pixels_index + (array(np.int32), array(np.float64))
         return
     from .kernels.kmeans import kmeans_plusplus, lloyd
     from .kernels.metrics import squared_error_sum

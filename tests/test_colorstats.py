@@ -42,6 +42,20 @@ def test_rgb_colour_index_at_word_edges_and_over_the_whole_cube() -> None:
     np.testing.assert_array_equal(want[rows], keys)
 
 
+def test_distinct_rgb_writes_only_the_first_m_of_its_buffers() -> None:
+    """The colour count fills caller-owned buffers with anything in them on entry, up to m (the
+    distinct colours) and no further."""
+    from quantize.kernels.colorstats import WORDS, distinct_rgb
+
+    pixels = np.array([[5, 5, 5], [0, 0, 1], [5, 5, 5], [255, 0, 0], [0, 0, 1], [5, 5, 5]],
+                      np.uint8)
+    keys, counts = np.full(len(pixels), -7, np.int32), np.full(len(pixels), 9.5)
+    m = distinct_rgb(pixels, np.zeros(WORDS, np.uint64), np.empty(WORDS, np.int32), keys, counts)
+    assert m == 3
+    np.testing.assert_array_equal(keys, [1, 5 << 16 | 5 << 8 | 5, 255 << 16, -7, -7, -7])
+    np.testing.assert_array_equal(counts, [2.0, 3.0, 1.0, 9.5, 9.5, 9.5])
+
+
 def test_gather_refuses_statistics_without_pixel_rows() -> None:
     from dataclasses import replace
 
