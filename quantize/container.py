@@ -1,7 +1,8 @@
 """The packed-index file format (see docs/FORMAT.md).
 
-A ``.qnt`` file holds a header, the palette, the palette indices bit-packed MSB-first (optionally
-compressed with zlib, lzma or zstd) and a CRC32. The reader checks every field before it allocates
+A ``.qnt`` file holds a header, the palette, the palette indices (coded by our context-mixing
+``cm`` codec, or bit-packed MSB-first and optionally compressed with zlib, lzma or zstd) and a
+CRC32. The reader checks every field before it allocates
 anything sized by the file, bounds decompression by the validated size, and reports any malformed
 input as one :class:`~quantize.errors.FormatError`.
 """
@@ -18,14 +19,15 @@ from pathlib import Path
 import numpy as np
 import zstandard
 
+from . import indexcodec
+from .choices import CODECS, DEFAULT_CODEC
 from .errors import FormatError, InputError, ParameterError
 from .files import write_bytes
 
 MAGIC = b"\x89QNT\r\n\x1a\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SUFFIX = ".qnt"
-CODECS = ("none", "zlib", "lzma", "zstd")  # the position in this tuple is the codec id in the file
-DEFAULT_CODEC = "zstd"
+_CODECS_OF_VERSION = {1: 4, 2: 5}  # how many of CODECS each version knows
 DEFAULT_MAX_PIXELS = 2**31
 MAX_K = 65536
 MAX_SIDE = 2**32 - 1
@@ -200,9 +202,9 @@ def _codec_level(codec: str, level: int | None) -> int | None:
     """Check ``codec`` and ``level``; return the level to use (None for ``"none"``)."""
     if codec not in CODECS:
         raise ParameterError(f"unknown codec {codec!r} (choose from {', '.join(CODECS)})")
-    if codec == "none":
+    if codec in ("none", "cm"):
         if level is not None:
-            raise ParameterError("codec 'none' takes no compression level")
+            raise ParameterError(f"codec {codec!r} takes no compression level")
         return None
     low, high, default = _LEVELS[codec]
     if level is None:
@@ -290,7 +292,12 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
         raise ParameterError(message)
     height, width = indices.shape
     bits = bits_per_index(k)
-    payload = _compress(codec, level, _pack(indices.reshape(-1), bits))
+    if codec == "cm" and k > indexcodec.MAX_K:
+        codec, level = "zstd", _codec_level("zstd", None)
+    if codec == "cm":
+        payload = indexcodec.encode(palette, indices) if k > 1 else b""
+    else:
+        payload = _compress(codec, level, _pack(indices.reshape(-1), bits))
     head = _HEADER.pack(MAGIC, FORMAT_VERSION, channels, CODECS.index(codec), width, height, k, bits,
                         bytes(3), len(payload))
     pal = np.ascontiguousarray(palette).tobytes()
@@ -337,7 +344,7 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
         raise FormatError("reserved header bytes are not zero")
     if channels not in (3, 4):
         raise FormatError(f"invalid channel count {channels} (must be 3 or 4)")
-    if codec_id >= len(CODECS):
+    if codec_id >= _CODECS_OF_VERSION[version]:
         raise FormatError(f"unknown codec id {codec_id}")
     if width == 0 or height == 0:
         raise FormatError(f"invalid image size {width}x{height}")
@@ -352,6 +359,10 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
     if header.codec == "none" and payload_bytes != header.index_bytes:
         raise FormatError(f"payload size {payload_bytes} does not match the {header.index_bytes} bytes "
                           f"of packed indices")
+    if header.codec == "cm" and k > indexcodec.MAX_K:
+        raise FormatError(f"the cm codec is not defined for K={k} (at most {indexcodec.MAX_K})")
+    if header.codec == "cm" and k == 1 and payload_bytes:
+        raise FormatError("a cm payload must be empty for K=1")
     return header
 
 
@@ -373,6 +384,8 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     palette_end = HEADER_SIZE + header.k * header.channels
     palette = np.frombuffer(body[HEADER_SIZE:palette_end], np.uint8).reshape(header.k, header.channels)
     try:
+        if header.codec == "cm":
+            return PackedImage(header, palette.copy(), _decode_cm(header, palette, body[palette_end:]))
         raw = _decompress(header.codec, body[palette_end:], header.index_bytes)
         indices = unpack_indices(raw, header.bits, header.n_pixels).reshape(header.height, header.width)
     except MemoryError:
@@ -383,6 +396,13 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     if header.k < 1 << header.bits and (message := _range_error(indices, header.k)) is not None:
         raise FormatError(message)
     return PackedImage(header, palette.copy(), indices)
+
+
+def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.ndarray:
+    dtype = np.uint8 if header.bits <= 8 else np.uint16
+    if header.k == 1:
+        return np.zeros((header.height, header.width), dtype)
+    return indexcodec.decode(payload, palette, header.height, header.width, dtype)
 
 
 def load(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> PackedImage:

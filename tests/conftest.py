@@ -23,6 +23,7 @@ COMPRESS = {
     "lzma": lambda raw: lzma.compress(raw, format=lzma.FORMAT_XZ,
                                       filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 4096}]),
     "zstd": zstandard.compress,
+    "cm": bytes,  # no independent coder exists: fuzzing hands it raw bytes as a stream
 }
 
 

@@ -18,10 +18,10 @@ from quantize.errors import FormatError, InputError, OutputError, ParameterError
 # The layout from docs/FORMAT.md, written out independently of the implementation.
 HEADER = struct.Struct("<8sHBBIIIB3sQ")
 MAGIC = b"\x89QNT\r\n\x1a\n"
-CODEC_ID = {"none": 0, "zlib": 1, "lzma": 2, "zstd": 3}
+CODEC_ID = {"none": 0, "zlib": 1, "lzma": 2, "zstd": 3, "cm": 4}
 
 
-def build(*, width, height, k, palette, payload, channels=3, codec="none", bits=None, version=1,
+def build(*, width, height, k, palette, payload, channels=3, codec="none", bits=None, version=2,
           reserved=bytes(3), magic=MAGIC, payload_bytes=None) -> bytes:
     """A packed file assembled field by field, with a correct CRC unless the caller damages it later."""
     head = HEADER.pack(magic, version, channels, CODEC_ID.get(codec, codec), width, height, k,
@@ -59,7 +59,8 @@ def test_round_trip_is_exact(k, height, width, channels, codec):
     palette, indices = image(k, channels, height, width)
     data = qc.encode(palette, indices, codec)
     packed = qc.decode(data)
-    assert packed.header == qc.Header(1, width, height, channels, k, qc.bits_per_index(k), codec,
+    stored = "zstd" if codec == "cm" and k > 1024 else codec  # cm hands large palettes to zstd
+    assert packed.header == qc.Header(2, width, height, channels, k, qc.bits_per_index(k), stored,
                                       len(data) - 40 - k * channels)
     assert packed.indices.dtype == (np.uint8 if k <= 256 else np.uint16)
     np.testing.assert_array_equal(packed.indices, indices)
@@ -110,17 +111,36 @@ def test_bit_order_is_pinned(values, bits, expected):
 def test_whole_file_bytes_are_pinned():
     palette = np.array([[1, 2, 3], [250, 251, 252]], np.uint8)
     data = qc.encode(palette, np.array([[0, 1, 1]]), codec="none")
-    head = (MAGIC + b"\x01\x00" + b"\x03" + b"\x00" + b"\x03\x00\x00\x00" + b"\x01\x00\x00\x00"
+    head = (MAGIC + b"\x02\x00" + b"\x03" + b"\x00" + b"\x03\x00\x00\x00" + b"\x01\x00\x00\x00"
             + b"\x02\x00\x00\x00" + b"\x01" + b"\x00\x00\x00" + b"\x01" + bytes(7))
     body = head + bytes([1, 2, 3, 250, 251, 252]) + b"\x60"
     assert data == body + zlib.crc32(body).to_bytes(4, "little")
     assert qc.HEADER_SIZE == 36 and qc.SUFFIX == ".qnt"
 
 
-def test_default_codec_is_zstd():
+def test_default_codec_is_cm():
     palette, indices = image(16, 3, 4, 4)
-    assert qc.DEFAULT_CODEC == "zstd"
-    assert qc.read_header(qc.encode(palette, indices)).codec == "zstd"
+    assert qc.DEFAULT_CODEC == "cm"
+    assert qc.read_header(qc.encode(palette, indices)).codec == "cm"
+
+
+def test_version_1_files_still_decode():
+    palette, indices = image(16, 3, 5, 13)
+    for codec in ("none", "zlib", "lzma", "zstd"):
+        raw = qc._pack(indices.reshape(-1), 4)
+        data = build(width=13, height=5, k=16, palette=palette.tobytes(), codec=codec,
+                     payload=COMPRESS[codec](raw), version=1)
+        packed = qc.decode(data)
+        assert packed.header.version == 1
+        np.testing.assert_array_equal(packed.indices, indices)
+
+
+def test_cm_codec_is_refused_in_version_1():
+    palette, indices = image(16, 3, 4, 4)
+    data = bytearray(qc.encode(palette, indices, "cm"))
+    data[8:10] = (1).to_bytes(2, "little")
+    data[-4:] = zlib.crc32(bytes(data[:-4])).to_bytes(4, "little")
+    reject(bytes(data), "unknown codec id 4")
 
 
 @pytest.mark.parametrize("codec,level", [("zlib", 0), ("zlib", 9), ("lzma", 0), ("lzma", 9), ("zstd", 1),
@@ -201,7 +221,7 @@ def test_text_mode_damage_is_named():
 
 
 def test_newer_version_is_refused_by_name():
-    reject(build(**{**SMALL, "version": 7}), "packed file version 7 is newer than this quantize understands (1)")
+    reject(build(**{**SMALL, "version": 7}), "packed file version 7 is newer than this quantize understands (2)")
     reject(build(**{**SMALL, "version": 7})[:12], "version 7 is newer")  # even when truncated
     reject(build(**{**SMALL, "version": 0}), "version 0 is not valid")
 
@@ -236,7 +256,7 @@ def test_index_out_of_range_names_index_and_pixel():
     ("k", 0, "invalid palette size K=0"),
     ("k", 65537, "invalid palette size K=65537 (must be 1 to 65536)"),
     ("channels", 5, "invalid channel count 5 (must be 3 or 4)"),
-    ("codec", 4, "unknown codec id 4"),
+    ("codec", 5, "unknown codec id 5"),
     ("width", 0, "invalid image size 0x2"),
     ("reserved", b"\0\1\0", "reserved header bytes are not zero"),
     ("payload_bytes", 4, "payload size 4 does not match the 3 bytes of packed indices"),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, fit_options, make_fit_options, note
+from .options import CODECS, DEFAULT_CODEC, fit_options, make_fit_options, note
 
 
 class Progress:
@@ -44,8 +44,8 @@ class Progress:
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True,
               help="Output folder: the input tree is mirrored below it, with manifest.csv/.json.")
 @fit_options
-@click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
-              help="Lossless codec over the packed index stream.")
+@click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
+              help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
 @click.option("--preview", is_flag=True, help="Also write a preview PNG per image.")
 @click.option("-j", "--jobs", type=int, default=None,
               help="Processes compressing at once: this one and N-1 workers.  "

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, fit_options, make_fit_options, note
+from .options import CODECS, DEFAULT_CODEC, fit_options, make_fit_options, note
 
 # As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
@@ -28,8 +28,8 @@ from .sweep import progress_bar, target_options
               help="Floyd–Steinberg (fs), fs without diffusion across edges (fs-edge), or Bayer 8x8.")
 @click.option("--dither-strength", type=float, default=1.0, show_default=True,
               help="Share of the error diffused (fs) or of the threshold spread (ordered), 0 to 1.")
-@click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
-              help="Lossless codec over the packed index stream.")
+@click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
+              help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
 @click.option("--palette", "palette_file", type=click.Path(path_type=Path), default=None,
               help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, "
                    "...) instead of fitting; -k and the fit options are ignored.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-CODECS = ("none", "zlib", "lzma", "zstd")  # as quantize.container.CODECS, without importing numpy
+from ..choices import CODECS, DEFAULT_CODEC  # noqa: F401  (the commands read both from here)
 
 
 def note(message: str, quiet: bool = False) -> None:

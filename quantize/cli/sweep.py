@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, fit_options, make_fit_options, note
+from .options import CODECS, DEFAULT_CODEC, fit_options, make_fit_options, note
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.sweep.DEFAULT_KS, without importing numpy
 
@@ -52,7 +52,7 @@ def progress_bar(length: int, quiet: bool):
               help="Also write the table as CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (one object per K).")
 @target_options
-@click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
+@click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the packed file whose size is reported.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True,

@@ -1,0 +1,93 @@
+"""The cm codec: exact round trips, stripes, corrupt streams, and that it codes photos compactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import make_photo
+from quantize import container as qc
+from quantize import indexcodec
+from quantize.errors import FormatError
+
+
+def quantised(k: int, height: int, width: int, channels: int = 3, seed: int = 0):
+    """A photo-like index map: a smooth photo mapped to ``k`` random colours by its nearest one."""
+    rng = np.random.default_rng(seed)
+    photo = make_photo(height, width, seed).astype(np.int64)
+    palette = rng.integers(0, 256, (k, channels), dtype=np.uint8)
+    d = ((photo[:, :, None, :] - palette[None, None, :, :3].astype(np.int64)) ** 2).sum(-1)
+    return palette, d.argmin(-1)
+
+
+@pytest.mark.parametrize("k", [2, 3, 16, 255, 256, 257, 1000, 1024])
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("height,width", [(1, 1), (1, 9), (7, 1), (13, 31)])
+def test_round_trip_is_exact(k, channels, height, width):
+    palette, indices = quantised(k, height, width, channels)
+    dtype = np.uint8 if k <= 256 else np.uint16
+    back = indexcodec.decode(indexcodec.encode(palette, indices), palette, height, width, dtype)
+    np.testing.assert_array_equal(back, indices)
+
+
+def test_random_indices_round_trip():
+    rng = np.random.default_rng(3)
+    for k in (2, 5, 64, 700):
+        palette = rng.integers(0, 256, (k, 3), dtype=np.uint8)
+        palette[1] = palette[0]  # equal colours: the distance order breaks ties by index
+        indices = rng.integers(0, k, (40, 50))
+        back = indexcodec.decode(indexcodec.encode(palette, indices), palette, 40, 50, np.uint16)
+        np.testing.assert_array_equal(back, indices)
+
+
+def test_stripes_split_large_images_by_size_alone():
+    assert indexcodec.stripes(512, 768) == [(0, 512)]
+    assert indexcodec.stripes(3, 1 << 20) == [(0, 1), (1, 2), (2, 3)]
+    bounds = indexcodec.stripes(1000, 3000)
+    assert len(bounds) == 2 and bounds[0] == (0, 500) and bounds[-1] == (500, 1000)
+
+
+def test_several_stripes_round_trip_and_are_coded_apart():
+    palette, tile = quantised(64, 64, 64)
+    indices = np.tile(tile, (24, 24))[:1536, :1400]  # 2.15 MP: two stripes
+    data = indexcodec.encode(palette, indices)
+    first = int.from_bytes(data[:4], "little")
+    assert 0 < first < len(data) - 4
+    top = indexcodec.encode(palette, indices[:768])
+    assert data[4:4 + first] == top  # a stripe is coded as an image of its own
+    back = indexcodec.decode(data, palette, *indices.shape, np.uint8)
+    np.testing.assert_array_equal(back, indices)
+
+
+def test_corrupt_streams_are_refused_or_decode_to_valid_indices():
+    palette, indices = quantised(16, 20, 30)
+    data = bytearray(indexcodec.encode(palette, indices))
+    rng = np.random.default_rng(0)
+    refused = 0
+    for _ in range(200):
+        damaged = bytearray(data)
+        damaged[rng.integers(len(damaged))] ^= 1 << int(rng.integers(8))
+        try:
+            back = indexcodec.decode(bytes(damaged), palette, 20, 30, np.uint8)
+        except FormatError as exc:
+            assert "\n" not in str(exc)
+            refused += 1
+        else:
+            assert back.max() < 16
+    assert refused > 150  # a changed bit nearly always changes where the stream ends
+    with pytest.raises(FormatError):
+        indexcodec.decode(bytes(data[:-1]), palette, 20, 30, np.uint8)
+    with pytest.raises(FormatError):
+        indexcodec.decode(bytes(data) + b"\0", palette, 20, 30, np.uint8)
+
+
+def test_photo_codes_smaller_than_packed_bits_through_zstd():
+    palette, indices = quantised(64, 120, 160, seed=1)
+    cm = qc.encode(palette, indices, "cm")
+    zstd = qc.encode(palette, indices, "zstd")
+    assert len(cm) < 0.8 * len(zstd)
+
+
+def test_large_palettes_are_handed_to_zstd():
+    palette, indices = quantised(1025, 4, 5)
+    assert qc.read_header(qc.encode(palette, indices, "cm")).codec == "zstd"
