@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from . import manifest as mf
 from .errors import InputError, OutputError
-from .files import check_writable
+from .files import check_writable, display_name
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             continue
         seen_files.add((st.st_dev, st.st_ino))
         if name in names:
-            raise InputError(f"{names[name]} and {path} would both be written as {name}: "
+            raise InputError(f"{display_name(names[name])} and {display_name(path)} would both be "
+                             f"written as {display_name(name)}: "
                              "give their common folder instead")
         names[name] = str(path)
         sources.add(path.resolve())
@@ -92,7 +93,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             outputs[packed] = name
             result.jobs.append(job)
     if not result.jobs and not result.rows:
-        raise InputError("no images found in " + ", ".join(map(str, inputs)))
+        raise InputError("no images found in " + ", ".join(map(display_name, inputs)))
     return result
 
 
@@ -102,7 +103,8 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
     if path.is_dir():
         root = Path(os.path.abspath(path))
         if (out == root or root in out.parents) and not force:
-            raise OutputError(f"output folder {out} is inside the input folder {spec} "
+            raise OutputError(f"output folder {display_name(out)} is inside the input folder "
+                              f"{display_name(spec)} "
                               "(use --force to allow it)")
         files = _walk(root, out, recursive=recursive, plan=plan)
     elif path.exists():

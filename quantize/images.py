@@ -16,7 +16,6 @@ import io
 import logging
 import os
 import re
-import stat
 import sys
 import threading
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from .errors import InputError, ParameterError
-from .files import display_name, write_bytes
+from .files import display_name, open_input, write_bytes
 
 #: Pillow's own default limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 89.5 megapixels.
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -94,7 +93,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     path = Path(path)
     name = display_name(path)
     notes: list[str] = []
-    with _open_regular_file(path, name) as (fh, size), _own_pixel_limit():
+    with open_input(path) as (fh, size), _own_pixel_limit():
         try:
             pixels, fmt = _decode(fh, max_pixels, notes)
         except _Refused as exc:
@@ -113,30 +112,6 @@ class _Refused(Exception):
 def _one_line(exc: BaseException) -> str:
     text = re.sub(r"\s+", " ", str(exc)).strip()
     return (text[:200] + "…" if len(text) > 200 else text) or type(exc).__name__
-
-
-@contextlib.contextmanager
-def _open_regular_file(path: Path, name: str) -> Iterator[tuple[BinaryIO, int]]:
-    """Open ``path`` for reading if it is a non-empty regular file; never blocks on a FIFO."""
-    try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{name} is a directory, not an image file")
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{name} is not a regular file (a FIFO, socket or device)")
-        # O_NONBLOCK: should the path have been swapped for a FIFO since stat, open still returns.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{name} is not a regular file")
-        if st.st_size == 0:
-            raise InputError(f"{name} is empty")
-        yield fh, st.st_size
 
 
 _limit_lock = threading.Lock()

@@ -19,7 +19,7 @@ import click
 
 from .. import __version__
 from ..errors import QuantizeError
-from ..files import writing
+from ..files import printable, writing
 
 # command name -> "module:function" below quantize.cli
 COMMANDS = {
@@ -54,13 +54,13 @@ def cli() -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"quantize: error: {message}", err=True)
+    click.echo(f"quantize: error: {printable(message)}", err=True)
     sys.exit(code)
 
 
 def _warn_in_one_line(message, category, filename, lineno, file=None, line=None) -> None:
     """Library warnings (e.g. Pillow on damaged metadata) as one line, not a source excerpt."""
-    text = " ".join(str(message).split())
+    text = printable(" ".join(str(message).split()))
     click.echo(f"quantize: warning: {text}", err=True)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, fit_options, make_fit_options, note
+from .options import CODECS, PATH, echo, fit_options, given, make_fit_options, note
 
 # As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
@@ -17,8 +17,8 @@ from .sweep import progress_bar, target_options
 
 
 @click.command()
-@click.argument("input", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
+@click.argument("input", type=PATH)
+@click.option("-o", "--output", "out_dir", type=PATH, default=None,
               help="Output folder (default: beside the input).")
 @fit_options
 @target_options
@@ -30,10 +30,10 @@ from .sweep import progress_bar, target_options
               help="Share of the error diffused (fs) or of the threshold spread (ordered), 0 to 1.")
 @click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
               help="Lossless codec over the packed index stream.")
-@click.option("--palette", "palette_file", type=click.Path(path_type=Path), default=None,
+@click.option("--palette", "palette_file", type=PATH, default=None,
               help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, "
                    "...) instead of fitting; -k and the fit options are ignored.")
-@click.option("--lock", "lock_file", type=click.Path(path_type=Path), default=None,
+@click.option("--lock", "lock_file", type=PATH, default=None,
               help="Keep the L colours of this palette file exactly; fit the other K - L around them.")
 @click.option("--export-palette", metavar="LIST",
               help=f"Also write the palette, beside the packed file, in these formats, {FORMAT_HELP}.")
@@ -88,7 +88,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                allow_huge=allow_huge, extra_outputs=exports)
     for note_text in (*result.notes, *written_notes(result, written)):
         note(note_text, quiet)
-    click.echo(format_json(result) if as_json else format_report(result))
+    echo(format_json(result) if as_json else format_report(result))
 
 
 @click.command()
@@ -111,22 +111,23 @@ def decode(packed, output, force):
 
 
 @click.command()
-@click.argument("packed", type=click.Path(path_type=Path))
+@click.argument("packed", type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
 def info(packed, as_json):
     """Show a packed-index file's header and palette (the file is fully validated)."""
     import json
 
     from ..container import load
+    from ..files import display_name
 
     image = load(packed)
     h = image.header
-    data = {"file": str(packed), "bytes": packed.stat().st_size, "version": h.version,
+    data = {"file": display_name(packed), "bytes": packed.stat().st_size, "version": h.version,
             "width": h.width, "height": h.height, "channels": h.channels, "k": h.k,
             "bits_per_index": h.bits, "codec": h.codec,
             "palette": ["#" + bytes(c).hex() for c in image.palette]}
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        echo(json.dumps(data, indent=2))
         return
     for key, value in data.items():
         if key != "palette":

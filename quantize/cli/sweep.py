@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, fit_options, make_fit_options, note
+from .options import CODECS, PATH, echo, fit_options, make_fit_options, note
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.sweep.DEFAULT_KS, without importing numpy
 

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from ..errors import FormatError, InputError, ParameterError
-from ..files import ensure_dir, write_bytes
+from ..errors import FormatError, ParameterError, QuantizeError
+from ..files import display_name, ensure_dir, read_input, write_bytes
 from . import adobe, apps, gimp, images, web
 from .model import Palette
 
@@ -157,10 +157,5 @@ def read_palette(path: str | os.PathLike[str]) -> Palette:
     """Read a palette file: gpl, ase, aco, act, kpl, swatches, sketchpalette, Paint.NET txt, JASC or
     RIFF pal, css/scss, json, a hex list (.hex/.txt), or an image (its distinct colours, or the
     pixels of a 1xN strip). Malformed files raise FormatError naming the file and the problem."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"palette file {path} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot read palette file {path}: {exc.strerror or exc}") from None
-    return decode_palette(data, source=str(path))
+    data = read_input(path, "palette", allow_empty=True)
+    return decode_palette(data, source=display_name(path))
