@@ -20,7 +20,7 @@ from . import manifest as mf
 from .errors import InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
 from .executors import INTERRUPTED, default_jobs, make_executor
-from .files import ensure_dir, write_bytes
+from .files import display_name, ensure_dir, write_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,9 +44,10 @@ class Settings:
 
 def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     """Compress one input; return its manifest row. Problems with the file become a failed row."""
-    from .pipeline import compress_file
+    from .pipeline import compress_file, output_paths
 
     try:
+        identity = mf.input_identity(job.source)  # before reading: a later change means redo
         result = compress_file(job.source, job.out_dir, options=settings.options,
                                preview=settings.preview, force=settings.force,
                                allow_huge=settings.allow_huge)
@@ -57,7 +58,9 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     except Exception as exc:  # a bug must not stop the batch: report it on this row
         return mf.problem_row(job.name, "failed", f"internal error: {type(exc).__name__}: {exc}",
                               job.source)
-    return mf.ok_row(job.name, result.to_dict(), Path(job.out_root))
+    packed, preview = output_paths(Path(job.source), job.out_dir)
+    outputs = {"packed_file": packed} | ({"preview_file": preview} if settings.preview else {})
+    return mf.ok_row(job.name, result.to_dict(), Path(job.out_root), outputs, job.source, identity)
 
 
 def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
@@ -234,8 +237,9 @@ def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan
     """Rows of the previous run whose outputs are intact, for the inputs still in the batch."""
     if previous.get("options") != options:
         changed = sorted(k for k in options if previous.get("options", {}).get(k) != options[k])
-        raise ParameterError(f"{the_plan.out_root} was made with other options ({', '.join(changed)}): "
-                             "run without --resume and with --force to redo it")
-    wanted = {j.name for j in the_plan.jobs}
+        raise ParameterError(f"{display_name(the_plan.out_root)} was made with other options "
+                             f"({', '.join(changed)}): run without --resume and with --force to redo it")
+    sources = {j.name: j.source for j in the_plan.jobs}
     return {r["path"]: r for r in previous["rows"]
-            if r["path"] in wanted and mf.outputs_intact(r, the_plan.out_root)}
+            if r["path"] in sources and mf.outputs_intact(r, the_plan.out_root)
+            and mf.input_unchanged(r, sources[r["path"]])}
