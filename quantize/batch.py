@@ -90,8 +90,6 @@ def fit_shared_palette(executor: Any, jobs: Sequence[Job], settings: Settings,
     from .fitting import fit_palette, to_palette
 
     fit = settings.options.fit
-    if fit.sample:
-        raise ParameterError("--sample cannot be combined with --shared-palette")
     table = np.zeros(1 << 24, np.int64)
 
     counted_jobs = [0]
@@ -164,13 +162,14 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     consistent manifest stay, and :class:`KeyboardInterrupt` propagates.
     """
     start = time.perf_counter()
+    jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from)
     the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force)
     out = the_plan.out_root
     previous = mf.read(out)
     if previous is not None and not (resume or settings.force):
-        raise OutputError(f"{out} already holds a batch ({mf.JSON_NAME}): use --resume to continue "
-                          "it or --force to redo it")
-    executor = make_executor(jobs or default_jobs(), scheduler, len(the_plan.jobs))
+        raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use --resume "
+                          "to continue it or --force to redo it")
+    executor = make_executor(jobs, scheduler, len(the_plan.jobs))
     try:
         settings, palette_files = _with_palette(settings, executor, the_plan, resume=resume,
                                                 shared=shared_palette, palette_from=palette_from,
@@ -201,6 +200,21 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     return BatchResult(book, mf.summarize(book.sorted_rows()), time.perf_counter() - start,
                        kept=len(kept_rows), duplicates=the_plan.duplicates,
                        palette_files=palette_files)
+
+
+def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool = False,
+                   palette_from: str | os.PathLike[str] | None = None) -> int:
+    """Every parameter of a batch checked before any work, as ``compress`` checks its own (the
+    same :meth:`~quantize.pipeline.CompressOptions.validated`); returns the number of jobs."""
+    settings.options.validated()
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+    if shared_palette and palette_from is not None:
+        raise ParameterError("--shared-palette and --palette-from exclude each other")
+    if shared_palette and settings.options.fit.sample:
+        raise ParameterError("--sample cannot be combined with --shared-palette")
+    return jobs
 
 
 def _with_palette(settings: Settings, executor: Any, the_plan: Plan, *, resume: bool, shared: bool,

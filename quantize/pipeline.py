@@ -50,6 +50,8 @@ class CompressOptions:
             raise ParameterError(f"--tol must be >= 0, got {f.tol}")
         if f.sample is not None and f.sample < 1:
             raise ParameterError(f"--sample must be at least 1, got {f.sample}")
+        if not (isinstance(f.seed, int) and f.seed >= 0):  # what NumPy's seeding takes
+            raise ParameterError(f"--seed must be a whole number >= 0, got {f.seed}")
         if f.space not in SPACES:
             raise ParameterError(f"unknown colour space {f.space!r} (choose from {', '.join(SPACES)})")
         if self.dither not in DITHERS:
