@@ -321,8 +321,10 @@ def encode_outputs(result: Result, *, preview: bool = True) -> tuple[bytes, byte
 
 def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
     """Where ``compress`` writes: ``<out>/<stem><SUFFIX>`` and ``<out>/<stem>.preview.png``."""
+    from .files import tagged_name
+
     folder = out_dir if out_dir is not None else source.parent
-    return folder / (source.stem + container.SUFFIX), folder / (source.stem + ".preview.png")
+    return folder / (source.stem + container.SUFFIX), folder / tagged_name(source.stem, "preview")
 
 
 def compress_file(path: str | Path, out_dir: str | Path | None = None, *,

@@ -12,9 +12,10 @@ import json
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .files import tagged_name
 from .sweep import SweepPoint, SweepRun
 
-SHEET, CHART, PAGE = "sheet.png", "chart.png", "report.html"
+SHEET, CHART, PAGE = tagged_name("sweep", "sheet"), tagged_name("sweep", "chart"), "report.html"
 
 
 def _num(digits: int) -> Callable[[object], str]:
@@ -71,8 +72,9 @@ def format_json(points: Sequence[SweepPoint]) -> str:
 
 
 def preview_name(k: int) -> str:
-    """The preview of one K in the output folder: ``k0016.png`` (zero-padded so names sort by K)."""
-    return f"k{k:04d}.png" if k < 10_000 else f"k{k}.png"
+    """The preview of one K in the output folder: ``k0016.preview.png`` (zero-padded so names sort
+    by K)."""
+    return tagged_name(f"k{k:04d}", "preview")
 
 
 def output_names(ks: Sequence[int]) -> list[str]:

@@ -44,13 +44,15 @@ def progress_bar(length: int, quiet: bool):
 
 
 @click.command()
-@click.argument("input", type=click.Path(path_type=Path))
+@click.argument("input", type=PATH)
 @_list_k
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Write the previews, sheet.png, chart.png and report.html into this folder.")
-@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, metavar="FILE",
+@click.option("-o", "--output", "out_dir", type=PATH, default=None,
+              help="Write the previews (k0016.preview.png, ...), sweep.sheet.png, sweep.chart.png and "
+                   "report.html into this folder.")
+@click.option("--csv", "csv_path", type=PATH, default=None, metavar="FILE",
               help="Also write the table as CSV.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (one object per K).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: the rows (one per K) and the picks with their reasons.")
 @target_options
 @click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
               help="Lossless codec of the packed file whose size is reported.")

@@ -54,7 +54,7 @@ _SPECS: dict[str, _Spec] = {
                        web.encode_tailwind3, web.decode_json),
     "json": _Spec(FormatInfo(".json", "JSON: name, hex, RGB, OKLCH, share"), web.encode_json, web.decode_json),
     "hex": _Spec(FormatInfo(".hex", "hex list, one colour per line (Lospec)"), web.encode_hex, web.decode_hex),
-    "png": _Spec(FormatInfo(".png", "1xN swatch PNG, one pixel per colour"), images.encode_png,
+    "png": _Spec(FormatInfo(".swatch.png", "1xN swatch PNG, one pixel per colour"), images.encode_png,
                  images.decode_image),
     "strip": _Spec(FormatInfo(".strip.png", "presentation PNG: bands by share, hex labels"),
                    images.encode_strip, None),
@@ -87,6 +87,8 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
     for fmt, spec in sorted(_SPECS.items(), key=lambda item: -len(item[1].info.ext)):
         if name.endswith(spec.info.ext):
             return fmt
+    if name.endswith(".png"):  # a PNG named by the caller: the swatch it asks for
+        return "png"
     raise ParameterError(f"cannot tell the palette format of {path}; name one of {', '.join(_SPECS)}")
 
 
