@@ -90,6 +90,7 @@ class Result:
     space: str = "rgb"
     dither: str = "none"
     transparent_pixels: int = 0
+    fixed_palette: bool = False  # mapped to a given palette (--palette), nothing fitted
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
 
     def usage(self) -> np.ndarray:
@@ -151,7 +152,7 @@ class Result:
             "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,
             "delta_e": round(self.delta_e, 6), "inertia": round(self.inertia, 3),
             "n_iter": self.n_iter, "space": self.space, "dither": self.dither,
-            "transparent_pixels": self.transparent_pixels,
+            "transparent_pixels": self.transparent_pixels, "fixed_palette": self.fixed_palette,
             "palette": ["#" + bytes(c).hex() for c in self.palette],
             "notes": list(self.notes),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
@@ -224,7 +225,8 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
     with clock.stage("fit"):
         fit = None
         if options.palette is not None:
-            palette, n_iter = _checked_palette(options.palette, pixels.shape[-1]), 0
+            palette, n_iter = _checked_palette(options.palette, pixels.shape[-1],
+                                               stats.n_transparent > 0), 0
         else:
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
@@ -237,6 +239,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             indices = dither_pixels(pixels, stats, palette, space, options.dither,
                                     options.dither_strength)
             counts = None
+        added = options.palette is not None and len(palette) > len(options.palette)
         fixed = options.palette is None and options.fit.locked is not None
         palette, indices, counts = _drop_unused(palette, indices, counts,
                                                 keep_first=len(options.fit.locked) if fixed else 0)
@@ -247,8 +250,9 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         palette=palette, indices=indices, n_colors=n_colors, mse=np.nan, psnr=np.nan,
         delta_e=np.nan, n_iter=n_iter, codec=options.codec, seconds=clock.seconds,
         input=display_name(image.source) if image.source else None,
-        input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent),
-        space=space, dither=options.dither, transparent_pixels=transparent, counts=counts)
+        input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent, added),
+        space=space, dither=options.dither, transparent_pixels=transparent,
+        fixed_palette=options.palette is not None, counts=counts)
     return result, pixels
 
 
@@ -272,17 +276,28 @@ def delta_e_reference(image: Image, options: CompressOptions) -> DeltaEReference
     return DeltaEReference(clear_transparent(image.pixels), n_samples=options.delta_e_samples)
 
 
-def _transparency_note(n: int) -> tuple[str, ...]:
-    return (f"{n:,} fully transparent pixels share one palette entry",) if n else ()
+def _transparency_note(n: int, added: bool = False) -> tuple[str, ...]:
+    if not n:
+        return ()
+    pixels = "1 fully transparent pixel takes" if n == 1 else f"{n:,} fully transparent pixels share"
+    return (f"{pixels} the transparent palette entry (0,0,0,0)"
+            + (", added to the fixed palette, which has none" if added else ""),)
 
 
-def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:
+def _checked_palette(palette: np.ndarray, channels: int, transparent: bool = False) -> np.ndarray:
+    """A fixed palette for an image of ``channels``; with ``transparent`` pixels it gets the same
+    (0, 0, 0, 0) entry a fitted palette gives them, unless it has a fully transparent entry."""
     palette = np.asarray(palette)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not 1 <= len(palette) <= MAX_K:
         raise ParameterError("a palette must be 1 to 65536 colours of 3 or 4 channels")
     if palette.shape[1] != channels:
         palette = (palette[:, :3] if channels == 3 else
                    np.column_stack([palette, np.full(len(palette), 255)]))
+    if transparent and channels == 4 and not (palette[:, 3] == 0).any():
+        if len(palette) == MAX_K:
+            raise ParameterError(f"the palette has {MAX_K} colours and no transparent one: the image's "
+                                 "fully transparent pixels need an entry of their own")
+        palette = np.vstack([np.zeros((1, 4), palette.dtype), palette])
     return np.ascontiguousarray(palette, dtype=np.uint8)
 
 
