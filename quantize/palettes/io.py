@@ -12,6 +12,9 @@ from . import adobe, apps, gimp, images, web
 from .model import Palette
 
 
+MAX_COLORS = 65536  # as many as a packed file's palette holds
+
+
 class FormatInfo(NamedTuple):
     """A palette format's file extension (unique, so several formats can share a folder), what it is,
     and the most colours it (or its app) holds."""
@@ -149,9 +152,22 @@ def decode_palette(data: bytes, fmt: str | None = None, source: str = "<palette>
     decode = _SPECS[fmt].decode
     if decode is None:
         raise ParameterError(f"{fmt} palettes can be written but not read")
-    palette = decode(data, source)
+    try:
+        palette = decode(data, source)
+    except (FormatError, MemoryError):
+        raise
+    except RecursionError:
+        raise FormatError(f"{source}: nested too deeply to be a palette") from None
+    except QuantizeError as exc:  # e.g. the Palette type refusing the values read
+        raise FormatError(f"{source}: {exc}") from None
+    except Exception as exc:  # whatever the bytes, one line naming the file, never a traceback
+        raise FormatError(f"{source}: not a readable {fmt} palette ({type(exc).__name__}: {exc})") \
+            from None
     if len(palette) == 0:
         raise FormatError(f"{source}: the palette holds no colours")
+    if len(palette) > MAX_COLORS:
+        raise FormatError(f"{source}: {len(palette):,} colours, more than the {MAX_COLORS:,} a "
+                          "palette may hold")
     return palette
 
 
