@@ -482,6 +482,21 @@ _PIXEL_FORMATS: dict[str, tuple[str, dict[str, object]]] = {
 }
 
 
+def check_lossless(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, an image name whose format would not keep every pixel exactly
+    (JPEG) or that no writer here knows."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _PIXEL_FORMATS:
+        raise ParameterError(f"cannot write '{suffix or display_name(Path(path).name)}' images; use "
+                             f"one of {', '.join(s for s in _PIXEL_FORMATS if s not in _LOSSY)}")
+    if suffix in _LOSSY:
+        raise ParameterError(f"{display_name(path)}: JPEG is lossy and would not keep the quantised "
+                             "pixels; write .png, .webp, .tiff or .bmp")
+
+
+_LOSSY = frozenset((".jpg", ".jpeg"))
+
+
 def save_pixels(path: str | os.PathLike[str], pixels: np.ndarray, *, force: bool = False,
                 protect: tuple[Path, ...] = ()) -> int:
     """Write (H, W, 3|4) uint8 pixels in the format named by the suffix: PNG, TIFF, lossless WebP,

@@ -92,22 +92,30 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
 
 @click.command()
-@click.argument("packed", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Image to write (PNG, BMP, TIFF or WebP, by its extension).")
+@click.argument("packed", type=PATH)
+@click.option("-o", "--output", type=PATH, required=True,
+              help="Image to write, lossless: PNG, TIFF, WebP or BMP, by its extension (JPEG is "
+                   "refused: it would not keep the quantised pixels). Missing folders are created.")
 @click.option("-f", "--force", is_flag=True, help="Replace an existing output.")
 def decode(packed, output, force):
     """Turn a packed-index file back into an image (exactly the quantised pixels)."""
     from ..container import load
-    from ..images import save_pixels, save_preview
+    from ..files import check_target, check_writable, output_folder
+    from ..images import check_lossless, save_pixels, save_preview
 
+    check_lossless(output)
+    check_writable(output.parent)
+    check_target(output, force=force, protect=(packed,))
     image = load(packed)
-    if output.suffix.lower() == ".png":  # an indexed PNG when K <= 256: the same pixels, smaller
-        written = save_preview(output, image.palette, image.indices, force=force, protect=(packed,))
-    else:
-        written = save_pixels(output, image.pixels(), force=force, protect=(packed,))
-    click.echo(f"{output}: {image.header.width}x{image.header.height}, "
-               f"{image.header.k} colours, {written:,} bytes")
+    with output_folder(output.parent):
+        if output.suffix.lower() == ".png":  # an indexed PNG when K <= 256: the same pixels, smaller
+            written = save_preview(output, image.palette, image.indices, force=force,
+                                   protect=(packed,))
+        else:
+            written = save_pixels(output, image.pixels(), force=force, protect=(packed,))
+    k = image.header.k
+    echo(f"{output}: {image.header.width}x{image.header.height}, "
+         f"{k} colour{'' if k == 1 else 's'}, {written:,} bytes")
 
 
 @click.command()
