@@ -66,9 +66,11 @@ def format_csv(points: Sequence[SweepPoint]) -> str:
     return buf.getvalue()
 
 
-def format_json(points: Sequence[SweepPoint]) -> str:
-    """A JSON list with one object per K."""
-    return json.dumps([p.to_dict() for p in points], indent=2, allow_nan=False)
+def format_json(run: SweepRun) -> str:
+    """One JSON object: ``rows``, one object per K, and ``picks``, the elbow, silhouette and
+    target recommendations with their reasons (a missed target says which and why)."""
+    return json.dumps({"rows": [p.to_dict() for p in run.points], "picks": run.picks_dict()},
+                      indent=2, allow_nan=False)
 
 
 def preview_name(k: int) -> str:

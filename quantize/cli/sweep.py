@@ -79,13 +79,11 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     for note_text in run.image.notes:
         note(note_text, quiet)
     if as_json:
-        click.echo(format_json(run.points))
-        for line in run.picks:
-            note(line, quiet)
+        echo(format_json(run))
     else:
-        click.echo(format_table(run.points))
-        click.echo()
-        click.echo("\n".join(run.picks))
+        echo(format_table(run.points))
+        echo()
+        echo("\n".join(run.picks))
     if run.written:
         note(f"wrote {len(run.written)} files"
              + (f"; open {out_dir / 'report.html'}" if out_dir is not None else ""), quiet)
