@@ -372,7 +372,37 @@ def _row_chunks(height: int, row_bytes: int) -> Iterator[slice]:
         yield slice(start, min(height, start + step))
 
 
-# ----------------------------------------------------------------------------------- arrays (library)
+# ------------------------------------------------------------------------- arrays and Pillow (library)
+
+def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image) -> Image:
+    """An :class:`Image` from what a library user has: a path (loaded as the CLI loads it), a
+    Pillow image, an array (see :func:`image_from_array`) or an :class:`Image`."""
+    if isinstance(image, Image):
+        return image
+    if isinstance(image, PILImage.Image):
+        return image_from_pillow(image)
+    if isinstance(image, (str, bytes, os.PathLike)):
+        return load_image(image)
+    if isinstance(image, np.ndarray) or hasattr(image, "__array__") \
+            or hasattr(image, "__array_interface__"):
+        return image_from_array(np.asarray(image))
+    raise ParameterError(f"an image must be a file path, a Pillow image or an array, "
+                         f"not {type(image).__name__}")
+
+
+def image_from_pillow(im: PILImage.Image) -> Image:
+    """A Pillow image as an :class:`Image`, normalised as a loaded file is: 16-bit and float samples
+    to 8 bits, an embedded colour profile to sRGB, palette and grey modes to RGB(A), transparency
+    kept (a fully opaque alpha channel dropped). EXIF orientation is not applied (Pillow's
+    ``ImageOps.exif_transpose`` does it when wanted)."""
+    notes: list[str] = []
+    try:
+        im.load()
+        pixels = _finish(_to_8bit(im, [], None, notes), None, im.info.get("icc_profile"), notes)
+    except _Refused as exc:
+        raise ParameterError(f"Pillow image{exc}") from None
+    return Image(pixels, format=im.format, notes=tuple(notes))
+
 
 def image_from_array(array: np.ndarray) -> Image:
     """Wrap an array as an :class:`Image`: HxW or HxWx{1,2,3,4}; uint8, uint16 or float in [0, 1].

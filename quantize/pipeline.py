@@ -196,7 +196,7 @@ def _caused_by_interrupt(exc: BaseException | None) -> bool:
     return exc is not None
 
 
-def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None = None, *,
+def quantize_image(image: Image, options: CompressOptions | None = None, clock: _Clock | None = None, *,
                    stats: ColorStats | None = None,
                    delta_e_reference: DeltaEReference | None = None) -> Result:
     """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error.
@@ -205,7 +205,7 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
     (:func:`delta_e_reference` of the image) may be passed in when several fits share one image,
     as a sweep does; the result is the same without them.
     """
-    options, clock = options.validated(), clock or _Clock()
+    options, clock = (options or CompressOptions()).validated(), clock or _Clock()
     result, pixels = _quantized(image, options, clock, stats)
     return _measured(result, pixels, options, clock, delta_e_reference)
 
@@ -343,7 +343,7 @@ def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
 
 
 def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
-                  options: CompressOptions = CompressOptions(), preview: bool = True,
+                  options: CompressOptions | None = None, preview: bool = True,
                   force: bool = False, max_pixels: int | None = None, allow_huge: bool = False,
                   extra_outputs: Callable[[Result], dict[Path, bytes]] | None = None) -> Result:
     """Load ``path``, quantise it and write the packed file (and preview) into ``out_dir``.
@@ -359,7 +359,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     from .metrics import DeltaEReference, sample_positions
 
     start = time.perf_counter()
-    options = options.validated()
+    options = (options or CompressOptions()).validated()
     clock = _Clock()
     source = Path(path)
     packed_path, preview_path = output_paths(source, Path(out_dir) if out_dir else None)
