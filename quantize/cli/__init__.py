@@ -16,6 +16,7 @@ import threading
 import warnings
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from .. import __version__
 from ..errors import QuantizeError
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGINT, _on_interrupt)
     try:
         code = cli.main(args=argv, prog_name="quantize", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # bare "quantize": asking what it does, not an error
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        code = 0
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         _fail(exc.format_message() + hint, 2)

@@ -21,20 +21,22 @@ class Progress:
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
         self.phase = ""
-        self.start = time.perf_counter()
+        self.start = self.last = time.perf_counter()
 
     def __call__(self, phase: str, done: int, total: int, name: str) -> None:
+        now = time.perf_counter()
+        if phase != self.phase:  # a phase's work began when the previous one's last file ended
+            self.phase, self.start = phase, self.last
+        self.last = now
         if not self.enabled:
             return
-        if phase != self.phase:
-            self.phase, self.start = phase, time.perf_counter()
-        elapsed = time.perf_counter() - self.start
+        elapsed = now - self.start
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = (total - done) / rate if rate else 0.0
         line = (f"{phase} [{done}/{total}] {100 * done // max(total, 1)}% {rate:.1f}/s "
                 f"ETA {int(eta) // 60}:{int(eta) % 60:02d}  {name}")
         width = shutil.get_terminal_size().columns - 1
-        click.echo("\r" + line[:width].ljust(width), err=True, nl=False)
+        click.echo("\r" + printable(line)[:width].ljust(width), err=True, nl=False)
 
     def clear(self) -> None:
         if self.enabled:

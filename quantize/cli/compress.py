@@ -11,6 +11,7 @@ from .options import CODECS, PATH, echo, fit_options, given, make_fit_options, n
 # As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
 DITHERS = ("none", "fs", "fs-edge", "ordered")
+INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
 from .palette import FORMAT_HELP, fixed_palette, locked_fit, make_export, palette_exports, palette_options, \
     written_notes
 from .sweep import progress_bar, target_options
@@ -70,6 +71,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a target")
     if palette_file and lock_file:
         raise click.UsageError("--palette fixes every colour: it cannot be combined with --lock")
+    if dither == "none" and given("dither_strength"):
+        raise click.UsageError("--dither-strength applies to a dither: give --dither fs, fs-edge "
+                               "or ordered")
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
@@ -139,5 +143,8 @@ def info(packed, as_json):
         return
     for key, value in data.items():
         if key != "palette":
-            click.echo(f"{key:15} {value}")
-    click.echo(f"{'palette':15} " + " ".join(data["palette"]))
+            echo(f"{key:15} {value}")
+    shown = data["palette"][:INFO_COLORS]
+    rest = len(data["palette"]) - len(shown)
+    echo(f"{'palette':15} " + " ".join(shown)
+         + (f" ... and {rest:,} more (--json lists them all)" if rest else ""))
