@@ -231,13 +231,24 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     with clock.stage("map"):
+        # A fixed palette's transparent entry takes exactly the fully transparent pixels: mapped
+        # by distance, a dark opaque colour could land on it when the palette has nothing near.
+        visible, clear = _split_transparent(palette, stats) if options.palette is not None \
+            else (None, None)
+        targets = palette if visible is None else palette[visible]
         if options.dither == "none":
-            labels = map_colors(stats, palette, space, fit)  # each distinct colour's entry
+            labels = map_colors(stats, targets, space, fit)  # each distinct colour's entry
+            if visible is not None:
+                labels = visible[labels]
+                labels[stats.transparent_row] = clear
             indices = stats.gather(pixels, labels).reshape(pixels.shape[:2])
             counts = np.bincount(labels, weights=stats.counts, minlength=len(palette))
         else:
-            indices = dither_pixels(pixels, stats, palette, space, options.dither,
+            indices = dither_pixels(pixels, stats, targets, space, options.dither,
                                     options.dither_strength)
+            if visible is not None:
+                indices = visible[indices]
+                indices[pixels[..., 3] == 0] = clear
             counts = None
         added = options.palette is not None and len(palette) > len(options.palette)
         fixed = options.palette is None and options.fit.locked is not None
@@ -299,6 +310,21 @@ def _checked_palette(palette: np.ndarray, channels: int, transparent: bool = Fal
                                  "fully transparent pixels need an entry of their own")
         palette = np.vstack([np.zeros((1, 4), palette.dtype), palette])
     return np.ascontiguousarray(palette, dtype=np.uint8)
+
+
+def _split_transparent(palette: np.ndarray,
+                       stats: ColorStats) -> tuple[np.ndarray | None, int | None]:
+    """For a fixed palette on an image with fully transparent pixels: the entries visible pixels
+    may take (as an index array) and the fully transparent entry; (None, None) when there is no
+    such split to make."""
+    from .mapping import index_dtype
+
+    if stats.transparent_row is None or palette.shape[1] != 4:
+        return None, None
+    visible = np.flatnonzero(palette[:, 3] > 0).astype(index_dtype(len(palette)))
+    if not len(visible) or len(visible) == len(palette):
+        return None, None
+    return visible, int(np.flatnonzero(palette[:, 3] == 0)[0])
 
 
 def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | None = None,
