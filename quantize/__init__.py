@@ -18,7 +18,8 @@ _EXPORTS = {
     "compress_file": "pipeline", "quantize_image": "pipeline", "CompressOptions": "pipeline",
     "Result": "pipeline",
     "FitOptions": "fitting",
-    "load_image": "images", "image_from_array": "images", "Image": "images",
+    "load_image": "images", "image_from_array": "images", "image_from_pillow": "images",
+    "Image": "images",
     "decode": "container", "encode": "container", "load": "container", "PackedImage": "container",
     "QuantizeError": "errors", "InputError": "errors", "FormatError": "errors",
     "OutputError": "errors", "ParameterError": "errors",
@@ -33,13 +34,14 @@ def __getattr__(name: str):
 
 
 def compress(image, k: int = 256, **fit_options):
-    """Quantise an image (a path or an array) to ``k`` colours in memory; return the Result.
+    """Quantise an image to ``k`` colours in memory; return the Result.
 
-    ``fit_options`` are those of :class:`FitOptions` (n_init, max_iter, tol, seed, sample).
+    ``image`` is a file path, a Pillow image or an array (HxW or HxWx1/2/3/4; uint8, uint16 or
+    floats in [0, 1]). ``fit_options`` are those of :class:`FitOptions` (n_init, max_iter, tol,
+    seed, sample, space).
     """
     from .fitting import FitOptions
-    from .images import image_from_array, load_image
+    from .images import as_image
     from .pipeline import CompressOptions, quantize_image
 
-    img = image_from_array(image) if hasattr(image, "__array__") else load_image(image)
-    return quantize_image(img, CompressOptions(fit=FitOptions(k=k, **fit_options)))
+    return quantize_image(as_image(image), CompressOptions(fit=FitOptions(k=k, **fit_options)))

@@ -20,7 +20,7 @@ from . import manifest as mf
 from .errors import InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
 from .executors import INTERRUPTED, default_jobs, make_executor
-from .files import ensure_dir, write_bytes
+from .files import display_name, ensure_dir, write_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -44,9 +44,10 @@ class Settings:
 
 def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     """Compress one input; return its manifest row. Problems with the file become a failed row."""
-    from .pipeline import compress_file
+    from .pipeline import compress_file, output_paths
 
     try:
+        identity = mf.input_identity(job.source)  # before reading: a later change means redo
         result = compress_file(job.source, job.out_dir, options=settings.options,
                                preview=settings.preview, force=settings.force,
                                allow_huge=settings.allow_huge)
@@ -57,7 +58,9 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     except Exception as exc:  # a bug must not stop the batch: report it on this row
         return mf.problem_row(job.name, "failed", f"internal error: {type(exc).__name__}: {exc}",
                               job.source)
-    return mf.ok_row(job.name, result.to_dict(), Path(job.out_root))
+    packed, preview = output_paths(Path(job.source), job.out_dir)
+    outputs = {"packed_file": packed} | ({"preview_file": preview} if settings.preview else {})
+    return mf.ok_row(job.name, result.to_dict(), Path(job.out_root), outputs, job.source, identity)
 
 
 def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
@@ -87,8 +90,6 @@ def fit_shared_palette(executor: Any, jobs: Sequence[Job], settings: Settings,
     from .fitting import fit_palette, to_palette
 
     fit = settings.options.fit
-    if fit.sample:
-        raise ParameterError("--sample cannot be combined with --shared-palette")
     table = np.zeros(1 << 24, np.int64)
 
     counted_jobs = [0]
@@ -161,13 +162,14 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     consistent manifest stay, and :class:`KeyboardInterrupt` propagates.
     """
     start = time.perf_counter()
+    jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from)
     the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force)
     out = the_plan.out_root
     previous = mf.read(out)
     if previous is not None and not (resume or settings.force):
-        raise OutputError(f"{out} already holds a batch ({mf.JSON_NAME}): use --resume to continue "
-                          "it or --force to redo it")
-    executor = make_executor(jobs or default_jobs(), scheduler, len(the_plan.jobs))
+        raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use --resume "
+                          "to continue it or --force to redo it")
+    executor = make_executor(jobs, scheduler, len(the_plan.jobs))
     try:
         settings, palette_files = _with_palette(settings, executor, the_plan, resume=resume,
                                                 shared=shared_palette, palette_from=palette_from,
@@ -198,6 +200,21 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     return BatchResult(book, mf.summarize(book.sorted_rows()), time.perf_counter() - start,
                        kept=len(kept_rows), duplicates=the_plan.duplicates,
                        palette_files=palette_files)
+
+
+def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool = False,
+                   palette_from: str | os.PathLike[str] | None = None) -> int:
+    """Every parameter of a batch checked before any work, as ``compress`` checks its own (the
+    same :meth:`~quantize.pipeline.CompressOptions.validated`); returns the number of jobs."""
+    settings.options.validated()
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+    if shared_palette and palette_from is not None:
+        raise ParameterError("--shared-palette and --palette-from exclude each other")
+    if shared_palette and settings.options.fit.sample:
+        raise ParameterError("--sample cannot be combined with --shared-palette")
+    return jobs
 
 
 def _with_palette(settings: Settings, executor: Any, the_plan: Plan, *, resume: bool, shared: bool,
@@ -234,8 +251,9 @@ def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan
     """Rows of the previous run whose outputs are intact, for the inputs still in the batch."""
     if previous.get("options") != options:
         changed = sorted(k for k in options if previous.get("options", {}).get(k) != options[k])
-        raise ParameterError(f"{the_plan.out_root} was made with other options ({', '.join(changed)}): "
-                             "run without --resume and with --force to redo it")
-    wanted = {j.name for j in the_plan.jobs}
+        raise ParameterError(f"{display_name(the_plan.out_root)} was made with other options "
+                             f"({', '.join(changed)}): run without --resume and with --force to redo it")
+    sources = {j.name: j.source for j in the_plan.jobs}
     return {r["path"]: r for r in previous["rows"]
-            if r["path"] in wanted and mf.outputs_intact(r, the_plan.out_root)}
+            if r["path"] in sources and mf.outputs_intact(r, the_plan.out_root)
+            and mf.input_unchanged(r, sources[r["path"]])}

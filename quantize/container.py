@@ -407,8 +407,10 @@ def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.n
 
 def load(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> PackedImage:
     """Read and decode a packed file. The header and file size are checked before the rest is read."""
+    from .files import open_input
+
     try:
-        with open(path, "rb") as fh:
+        with open_input(path, "packed", allow_empty=True) as (fh, _):
             header = read_header(fh.read(HEADER_SIZE), max_pixels=max_pixels)
             _check_length(header, os.fstat(fh.fileno()).st_size)
             fh.seek(0)

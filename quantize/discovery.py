@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from . import manifest as mf
 from .errors import InputError, OutputError
-from .files import check_writable
+from .files import check_writable, display_name, is_output_name
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             continue
         seen_files.add((st.st_dev, st.st_ino))
         if name in names:
-            raise InputError(f"{names[name]} and {path} would both be written as {name}: "
+            raise InputError(f"{display_name(names[name])} and {display_name(path)} would both be "
+                             f"written as {display_name(name)}: "
                              "give their common folder instead")
         names[name] = str(path)
         sources.add(path.resolve())
@@ -92,7 +93,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             outputs[packed] = name
             result.jobs.append(job)
     if not result.jobs and not result.rows:
-        raise InputError("no images found in " + ", ".join(map(str, inputs)))
+        raise InputError("no images found in " + ", ".join(map(display_name, inputs)))
     return result
 
 
@@ -102,7 +103,8 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
     if path.is_dir():
         root = Path(os.path.abspath(path))
         if (out == root or root in out.parents) and not force:
-            raise OutputError(f"output folder {out} is inside the input folder {spec} "
+            raise OutputError(f"output folder {display_name(out)} is inside the input folder "
+                              f"{display_name(spec)} "
                               "(use --force to allow it)")
         files = _walk(root, out, recursive=recursive, plan=plan)
     elif path.exists():
@@ -110,16 +112,22 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
     elif glob.has_magic(spec):
         root = Path(os.path.abspath(_glob_root(spec)))
         files = sorted(Path(os.path.abspath(p)) for p in glob.glob(spec, recursive=True)
-                       if os.path.isfile(p))
+                       if not os.path.isdir(p))
         files = [f for f in files if out not in f.parents]
         if not files:
-            raise InputError(f"no file matches {spec!r}")
+            raise InputError(f"no file matches '{display_name(spec)}'")
     else:
-        raise InputError(f"{spec}: no such file or folder")
+        raise InputError(f"{display_name(spec)}: no such file or folder")
     images = []
     for f in files:
         name = f.relative_to(root).as_posix()
-        if f.suffix.lower() in suffixes:
+        if is_output_name(f.name):
+            plan.rows.append(mf.problem_row(name, "skipped", "an output of quantize", str(f)))
+        elif not os.path.isfile(f):
+            why = ("not a regular file (a FIFO, socket or device)" if os.path.exists(f)
+                   else "a broken symbolic link")
+            plan.rows.append(mf.problem_row(name, "skipped", why, str(f)))
+        elif f.suffix.lower() in suffixes:
             images.append((f, name))
         else:
             plan.rows.append(mf.problem_row(name, "skipped", "not an image file", str(f)))
@@ -154,5 +162,6 @@ def _walk(root: Path, out: Path, *, recursive: bool, plan: Plan) -> list[Path]:
             continue
         visited.add((st.st_dev, st.st_ino))
         dirs[:] = sorted(d for d in dirs if recursive and Path(folder, d) != out)
-        files.extend(Path(folder, n) for n in sorted(names) if os.path.isfile(os.path.join(folder, n)))
+        # every entry that is not a folder, so that FIFOs and sockets are counted as skipped
+        files.extend(Path(folder, n) for n in sorted(names) if not os.path.isdir(os.path.join(folder, n)))
     return files

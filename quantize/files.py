@@ -1,7 +1,10 @@
-"""Writing outputs safely: temporary name + rename, output naming, overwrite rules.
+"""Files in and out: the one opener every read goes through, the naming of outputs, and writing
+them safely (temporary name + rename, overwrite rules).
 
-Every file quantize writes goes through :func:`atomic_write` or :func:`write_all`, so an interrupted
-run (error, Ctrl-C, full disk) never leaves a half-written output or a temporary file behind.
+Every file quantize reads is opened by :func:`open_input`, so a FIFO never blocks, and a missing,
+unreadable or special file is one :class:`InputError` whatever the command. Every file quantize
+writes goes through :func:`atomic_write` or :func:`write_all`, so an interrupted run (error,
+Ctrl-C, full disk) never leaves a half-written output or a temporary file behind.
 """
 
 from __future__ import annotations
@@ -14,14 +17,88 @@ import stat
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from .errors import OutputError
+from .errors import InputError, OutputError
 
 _TEMP_STEM = 40  # characters of the target's name kept in a temporary name (at most 160 bytes)
 
 
-def display_name(path: str | os.PathLike[str]) -> str:
+def printable(text: str) -> str:
+    """``text`` as it can be printed: the undecodable bytes of non-UTF-8 file names in it (which
+    Python keeps as lone surrogates) shown as ``\\xNN``, the same way wherever a name appears."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: not from a file name
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def display_name(path: str | bytes | os.PathLike) -> str:
     """The path as printable text: undecodable bytes of a non-UTF-8 name shown as ``\\xNN``."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return printable(os.fsdecode(path))
+
+
+# ------------------------------------------------------------------------------------ output names
+
+#: Every image this tool writes is named ``<stem>.<tag>.png`` with one of these tags, so that no
+#: output can take the name of an input image (``photo.png`` beside ``photo.jpg``), and a batch
+#: or glob never takes an output for an input.
+OUTPUT_TAGS = ("preview", "swatch", "strip", "sheet", "chart")
+
+
+def tagged_name(stem: str, tag: str, ext: str = ".png") -> str:
+    """The name of an output image: ``<stem>.<tag><ext>`` (``photo.swatch.png``)."""
+    if tag not in OUTPUT_TAGS:
+        raise ValueError(f"unknown output tag {tag!r}")
+    return f"{stem}.{tag}{ext}"
+
+
+def is_output_name(name: str | os.PathLike) -> bool:
+    """Whether a file name is one this tool gives its output images (never taken as an input)."""
+    lower = os.fsdecode(name).lower()
+    return any(lower.endswith(f".{tag}.png") for tag in OUTPUT_TAGS)
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+@contextlib.contextmanager
+def open_input(path: str | bytes | os.PathLike, kind: str = "image", *,
+               allow_empty: bool = False) -> Iterator[tuple[BinaryIO, int]]:
+    """Open a file quantize reads (an image, a packed or palette file, a manifest); yield the open
+    file and its size. Every read goes through here, so every command refuses the same things
+    the same way, as an :class:`InputError`: a missing file, a folder, a FIFO, socket or device
+    (without blocking on it), a file it may not read, and an empty file unless ``allow_empty``.
+    ``kind`` names the file in the messages (``"palette"``: "palette file <name> ...")."""
+    name = display_name(path)
+    label = name if kind == "image" else f"{kind} file {name}"
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{label} is a directory" + (", not an image file" if kind == "image" else ""))
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{label} is not a regular file (a FIFO, socket or device)")
+        # O_NONBLOCK: should the path have been swapped for a FIFO since stat, open still returns.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(f"{label}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {label}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{label} is not a regular file")
+        if st.st_size == 0 and not allow_empty:
+            raise InputError(f"{label} is empty")
+        yield fh, st.st_size
+
+
+def read_input(path: str | bytes | os.PathLike, kind: str = "image", *,
+               allow_empty: bool = False) -> bytes:
+    """The whole content of a file quantize reads, through :func:`open_input`."""
+    with open_input(path, kind, allow_empty=allow_empty) as (fh, _):
+        try:
+            return fh.read()
+        except OSError as exc:
+            label = display_name(path) if kind == "image" else f"{kind} file {display_name(path)}"
+            raise InputError(f"cannot read {label}: {exc.strerror or exc}") from None
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -16,7 +16,6 @@ import io
 import logging
 import os
 import re
-import stat
 import sys
 import threading
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from .errors import InputError, ParameterError
-from .files import display_name, write_bytes
+from .files import display_name, open_input, write_bytes
 
 #: Pillow's own default limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 89.5 megapixels.
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -94,7 +93,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     path = Path(path)
     name = display_name(path)
     notes: list[str] = []
-    with _open_regular_file(path, name) as (fh, size), _own_pixel_limit():
+    with open_input(path) as (fh, size), _own_pixel_limit():
         try:
             pixels, fmt = _decode(fh, max_pixels, notes)
         except _Refused as exc:
@@ -113,30 +112,6 @@ class _Refused(Exception):
 def _one_line(exc: BaseException) -> str:
     text = re.sub(r"\s+", " ", str(exc)).strip()
     return (text[:200] + "…" if len(text) > 200 else text) or type(exc).__name__
-
-
-@contextlib.contextmanager
-def _open_regular_file(path: Path, name: str) -> Iterator[tuple[BinaryIO, int]]:
-    """Open ``path`` for reading if it is a non-empty regular file; never blocks on a FIFO."""
-    try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{name} is a directory, not an image file")
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{name} is not a regular file (a FIFO, socket or device)")
-        # O_NONBLOCK: should the path have been swapped for a FIFO since stat, open still returns.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{name} is not a regular file")
-        if st.st_size == 0:
-            raise InputError(f"{name} is empty")
-        yield fh, st.st_size
 
 
 _limit_lock = threading.Lock()
@@ -397,7 +372,37 @@ def _row_chunks(height: int, row_bytes: int) -> Iterator[slice]:
         yield slice(start, min(height, start + step))
 
 
-# ----------------------------------------------------------------------------------- arrays (library)
+# ------------------------------------------------------------------------- arrays and Pillow (library)
+
+def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image) -> Image:
+    """An :class:`Image` from what a library user has: a path (loaded as the CLI loads it), a
+    Pillow image, an array (see :func:`image_from_array`) or an :class:`Image`."""
+    if isinstance(image, Image):
+        return image
+    if isinstance(image, PILImage.Image):
+        return image_from_pillow(image)
+    if isinstance(image, (str, bytes, os.PathLike)):
+        return load_image(image)
+    if isinstance(image, np.ndarray) or hasattr(image, "__array__") \
+            or hasattr(image, "__array_interface__"):
+        return image_from_array(np.asarray(image))
+    raise ParameterError(f"an image must be a file path, a Pillow image or an array, "
+                         f"not {type(image).__name__}")
+
+
+def image_from_pillow(im: PILImage.Image) -> Image:
+    """A Pillow image as an :class:`Image`, normalised as a loaded file is: 16-bit and float samples
+    to 8 bits, an embedded colour profile to sRGB, palette and grey modes to RGB(A), transparency
+    kept (a fully opaque alpha channel dropped). EXIF orientation is not applied (Pillow's
+    ``ImageOps.exif_transpose`` does it when wanted)."""
+    notes: list[str] = []
+    try:
+        im.load()
+        pixels = _finish(_to_8bit(im, [], None, notes), None, im.info.get("icc_profile"), notes)
+    except _Refused as exc:
+        raise ParameterError(f"Pillow image{exc}") from None
+    return Image(pixels, format=im.format, notes=tuple(notes))
+
 
 def image_from_array(array: np.ndarray) -> Image:
     """Wrap an array as an :class:`Image`: HxW or HxWx{1,2,3,4}; uint8, uint16 or float in [0, 1].
@@ -505,6 +510,21 @@ _PIXEL_FORMATS: dict[str, tuple[str, dict[str, object]]] = {
     ".jpg": ("JPEG", {"quality": 95}),
     ".jpeg": ("JPEG", {"quality": 95}),
 }
+
+
+def check_lossless(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, an image name whose format would not keep every pixel exactly
+    (JPEG) or that no writer here knows."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _PIXEL_FORMATS:
+        raise ParameterError(f"cannot write '{suffix or display_name(Path(path).name)}' images; use "
+                             f"one of {', '.join(s for s in _PIXEL_FORMATS if s not in _LOSSY)}")
+    if suffix in _LOSSY:
+        raise ParameterError(f"{display_name(path)}: JPEG is lossy and would not keep the quantised "
+                             "pixels; write .png, .webp, .tiff or .bmp")
+
+
+_LOSSY = frozenset((".jpg", ".jpeg"))
 
 
 def save_pixels(path: str | os.PathLike[str], pixels: np.ndarray, *, force: bool = False,

@@ -12,13 +12,14 @@ import hashlib
 import io
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import FormatError
-from .files import ensure_dir, write_bytes
+from .errors import FormatError, QuantizeError
+from .files import display_name, ensure_dir, open_input, read_input, write_bytes
 
 JSON_NAME = "manifest.json"
 CSV_NAME = "manifest.csv"
@@ -26,29 +27,54 @@ VERSION = 1
 COLUMNS = ("path", "status", "error", "width", "height", "k", "k_used", "bits_per_pixel", "ratio",
            "ratio_file_vs_raw", "ratio_file_vs_input", "psnr", "delta_e", "mse", "seconds",
            "input_bytes", "packed_file", "packed_file_bytes", "sha256", "preview_file",
-           "preview_bytes", "preview_sha256", "input", "notes")
+           "preview_bytes", "preview_sha256", "input", "input_mtime_ns", "input_sha256", "notes")
 FLUSH_SECONDS = 0.5  # rewrite at most this often while files finish (always at the end)
 
 
-def sha256_of(path: Path) -> str:
-    """Hex SHA-256 of a file's content."""
+def sha256_of(path: Path, kind: str = "output") -> str:
+    """Hex SHA-256 of a file's content (read through the one opener, so a FIFO cannot block)."""
+    return _identity(path, kind)["input_sha256"]
+
+
+def _identity(path: str | Path, kind: str) -> dict[str, Any]:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_input(path, kind, allow_empty=True) as (fh, _):
+        st = os.fstat(fh.fileno())
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    return {"input_bytes": st.st_size, "input_mtime_ns": st.st_mtime_ns,
+            "input_sha256": digest.hexdigest()}
 
 
-def ok_row(name: str, result_dict: dict[str, Any], out_root: Path) -> dict[str, Any]:
-    """The row of a finished input, from ``Result.to_dict()`` with output paths made relative to
-    ``out_root`` and each output's checksum added."""
+def input_identity(source: str) -> dict[str, Any]:
+    """What ``--resume`` compares to tell that an input is the one its outputs were made from: its
+    size, modification time and SHA-256."""
+    return _identity(source, "image")
+
+
+def input_unchanged(row: dict[str, Any], source: str) -> bool:
+    """True when ``source`` still has the size, time and content ``row`` recorded."""
+    try:
+        st = os.stat(source)
+        if (st.st_size, st.st_mtime_ns) != (row.get("input_bytes"), row.get("input_mtime_ns")):
+            return False
+        return sha256_of(Path(source), "image") == row.get("input_sha256")
+    except (OSError, QuantizeError):
+        return False
+
+
+def ok_row(name: str, result_dict: dict[str, Any], out_root: Path, outputs: dict[str, Path],
+           source: str, identity: dict[str, Any]) -> dict[str, Any]:
+    """The row of a finished input, from ``Result.to_dict()``: its ``outputs`` (``packed_file`` and
+    ``preview_file`` by their paths as the OS names them) made relative to ``out_root`` with each
+    one's checksum, the input's path and its :func:`input_identity` taken before it was read."""
     row = {k: v for k, v in result_dict.items() if k not in ("palette", "seconds", "notes")}
     row.update(path=name, status="ok", error="", seconds=result_dict["seconds"].get("total"),
-               notes="; ".join(result_dict["notes"]))
+               notes="; ".join(result_dict["notes"]), input=source, **identity)
     for key, digest in (("packed_file", "sha256"), ("preview_file", "preview_sha256")):
-        if row.get(key):
-            row[digest] = sha256_of(Path(row[key]))
-            row[key] = Path(row[key]).relative_to(out_root).as_posix()
+        path = outputs.get(key)
+        row[key] = None if path is None else path.relative_to(out_root).as_posix()
+        row[digest] = None if path is None else sha256_of(path)
     return row
 
 
@@ -64,7 +90,10 @@ def outputs_intact(row: dict[str, Any], out_root: Path) -> bool:
     for key, digest in (("packed_file", "sha256"), ("preview_file", "preview_sha256")):
         if row.get(key):
             path = out_root / row[key]
-            if not path.is_file() or sha256_of(path) != row.get(digest):
+            try:
+                if sha256_of(path) != row.get(digest):
+                    return False
+            except QuantizeError:  # gone, or no longer a regular file
                 return False
     return True
 
@@ -72,14 +101,14 @@ def outputs_intact(row: dict[str, Any], out_root: Path) -> bool:
 def read(out_root: Path) -> dict[str, Any] | None:
     """The manifest JSON in ``out_root``, or None when there is none."""
     path = out_root / JSON_NAME
-    if not path.exists():
+    if not os.path.lexists(path):
         return None
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc = json.loads(read_input(path, "manifest", allow_empty=True).decode("utf-8"))
         if doc.get("version") != VERSION or not isinstance(doc.get("rows"), list):
             raise ValueError("unknown layout")
     except (ValueError, OSError, AttributeError) as exc:
-        raise FormatError(f"{path}: not a readable batch manifest ({exc})") from None
+        raise FormatError(f"{display_name(path)}: not a readable batch manifest ({exc})") from None
     return doc
 
 
@@ -114,7 +143,9 @@ class Manifest:
         ensure_dir(self.out_root)
         write_bytes(self.out_root / JSON_NAME,
                     (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode(), force=True)
-        write_bytes(self.out_root / CSV_NAME, text.getvalue().encode(), force=True)
+        # file names as the OS gave them: non-UTF-8 bytes are written back as those bytes
+        write_bytes(self.out_root / CSV_NAME, text.getvalue().encode("utf-8", "surrogateescape"),
+                    force=True)
         self._written = time.monotonic()
 
 

@@ -50,6 +50,8 @@ class CompressOptions:
             raise ParameterError(f"--tol must be >= 0, got {f.tol}")
         if f.sample is not None and f.sample < 1:
             raise ParameterError(f"--sample must be at least 1, got {f.sample}")
+        if not (isinstance(f.seed, int) and f.seed >= 0):  # what NumPy's seeding takes
+            raise ParameterError(f"--seed must be a whole number >= 0, got {f.seed}")
         if f.space not in SPACES:
             raise ParameterError(f"unknown colour space {f.space!r} (choose from {', '.join(SPACES)})")
         if self.dither not in DITHERS:
@@ -88,6 +90,7 @@ class Result:
     space: str = "rgb"
     dither: str = "none"
     transparent_pixels: int = 0
+    fixed_palette: bool = False  # mapped to a given palette (--palette), nothing fitted
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
 
     def usage(self) -> np.ndarray:
@@ -149,7 +152,7 @@ class Result:
             "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,
             "delta_e": round(self.delta_e, 6), "inertia": round(self.inertia, 3),
             "n_iter": self.n_iter, "space": self.space, "dither": self.dither,
-            "transparent_pixels": self.transparent_pixels,
+            "transparent_pixels": self.transparent_pixels, "fixed_palette": self.fixed_palette,
             "palette": ["#" + bytes(c).hex() for c in self.palette],
             "notes": list(self.notes),
             "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
@@ -193,7 +196,7 @@ def _caused_by_interrupt(exc: BaseException | None) -> bool:
     return exc is not None
 
 
-def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None = None, *,
+def quantize_image(image: Image, options: CompressOptions | None = None, clock: _Clock | None = None, *,
                    stats: ColorStats | None = None,
                    delta_e_reference: DeltaEReference | None = None) -> Result:
     """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error.
@@ -202,7 +205,7 @@ def quantize_image(image: Image, options: CompressOptions, clock: _Clock | None 
     (:func:`delta_e_reference` of the image) may be passed in when several fits share one image,
     as a sweep does; the result is the same without them.
     """
-    options, clock = options.validated(), clock or _Clock()
+    options, clock = (options or CompressOptions()).validated(), clock or _Clock()
     result, pixels = _quantized(image, options, clock, stats)
     return _measured(result, pixels, options, clock, delta_e_reference)
 
@@ -222,19 +225,32 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
     with clock.stage("fit"):
         fit = None
         if options.palette is not None:
-            palette, n_iter = _checked_palette(options.palette, pixels.shape[-1]), 0
+            palette, n_iter = _checked_palette(options.palette, pixels.shape[-1],
+                                               stats.n_transparent > 0), 0
         else:
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     with clock.stage("map"):
+        # A fixed palette's transparent entry takes exactly the fully transparent pixels: mapped
+        # by distance, a dark opaque colour could land on it when the palette has nothing near.
+        visible, clear = _split_transparent(palette, stats) if options.palette is not None \
+            else (None, None)
+        targets = palette if visible is None else palette[visible]
         if options.dither == "none":
-            labels = map_colors(stats, palette, space, fit)  # each distinct colour's entry
+            labels = map_colors(stats, targets, space, fit)  # each distinct colour's entry
+            if visible is not None:
+                labels = visible[labels]
+                labels[stats.transparent_row] = clear
             indices = stats.gather(pixels, labels).reshape(pixels.shape[:2])
             counts = np.bincount(labels, weights=stats.counts, minlength=len(palette))
         else:
-            indices = dither_pixels(pixels, stats, palette, space, options.dither,
+            indices = dither_pixels(pixels, stats, targets, space, options.dither,
                                     options.dither_strength)
+            if visible is not None:
+                indices = visible[indices]
+                indices[pixels[..., 3] == 0] = clear
             counts = None
+        added = options.palette is not None and len(palette) > len(options.palette)
         fixed = options.palette is None and options.fit.locked is not None
         palette, indices, counts = _drop_unused(palette, indices, counts,
                                                 keep_first=len(options.fit.locked) if fixed else 0)
@@ -245,8 +261,9 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         palette=palette, indices=indices, n_colors=n_colors, mse=np.nan, psnr=np.nan,
         delta_e=np.nan, n_iter=n_iter, codec=options.codec, seconds=clock.seconds,
         input=display_name(image.source) if image.source else None,
-        input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent),
-        space=space, dither=options.dither, transparent_pixels=transparent, counts=counts)
+        input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent, added),
+        space=space, dither=options.dither, transparent_pixels=transparent,
+        fixed_palette=options.palette is not None, counts=counts)
     return result, pixels
 
 
@@ -270,18 +287,44 @@ def delta_e_reference(image: Image, options: CompressOptions) -> DeltaEReference
     return DeltaEReference(clear_transparent(image.pixels), n_samples=options.delta_e_samples)
 
 
-def _transparency_note(n: int) -> tuple[str, ...]:
-    return (f"{n:,} fully transparent pixels share one palette entry",) if n else ()
+def _transparency_note(n: int, added: bool = False) -> tuple[str, ...]:
+    if not n:
+        return ()
+    pixels = "1 fully transparent pixel takes" if n == 1 else f"{n:,} fully transparent pixels share"
+    return (f"{pixels} the transparent palette entry (0,0,0,0)"
+            + (", added to the fixed palette, which has none" if added else ""),)
 
 
-def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:
+def _checked_palette(palette: np.ndarray, channels: int, transparent: bool = False) -> np.ndarray:
+    """A fixed palette for an image of ``channels``; with ``transparent`` pixels it gets the same
+    (0, 0, 0, 0) entry a fitted palette gives them, unless it has a fully transparent entry."""
     palette = np.asarray(palette)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not 1 <= len(palette) <= MAX_K:
         raise ParameterError("a palette must be 1 to 65536 colours of 3 or 4 channels")
     if palette.shape[1] != channels:
         palette = (palette[:, :3] if channels == 3 else
                    np.column_stack([palette, np.full(len(palette), 255)]))
+    if transparent and channels == 4 and not (palette[:, 3] == 0).any():
+        if len(palette) == MAX_K:
+            raise ParameterError(f"the palette has {MAX_K} colours and no transparent one: the image's "
+                                 "fully transparent pixels need an entry of their own")
+        palette = np.vstack([np.zeros((1, 4), palette.dtype), palette])
     return np.ascontiguousarray(palette, dtype=np.uint8)
+
+
+def _split_transparent(palette: np.ndarray,
+                       stats: ColorStats) -> tuple[np.ndarray | None, int | None]:
+    """For a fixed palette on an image with fully transparent pixels: the entries visible pixels
+    may take (as an index array) and the fully transparent entry; (None, None) when there is no
+    such split to make."""
+    from .mapping import index_dtype
+
+    if stats.transparent_row is None or palette.shape[1] != 4:
+        return None, None
+    visible = np.flatnonzero(palette[:, 3] > 0).astype(index_dtype(len(palette)))
+    if not len(visible) or len(visible) == len(palette):
+        return None, None
+    return visible, int(np.flatnonzero(palette[:, 3] == 0)[0])
 
 
 def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | None = None,
@@ -319,12 +362,14 @@ def encode_outputs(result: Result, *, preview: bool = True) -> tuple[bytes, byte
 
 def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
     """Where ``compress`` writes: ``<out>/<stem><SUFFIX>`` and ``<out>/<stem>.preview.png``."""
+    from .files import tagged_name
+
     folder = out_dir if out_dir is not None else source.parent
-    return folder / (source.stem + container.SUFFIX), folder / (source.stem + ".preview.png")
+    return folder / (source.stem + container.SUFFIX), folder / tagged_name(source.stem, "preview")
 
 
 def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
-                  options: CompressOptions = CompressOptions(), preview: bool = True,
+                  options: CompressOptions | None = None, preview: bool = True,
                   force: bool = False, max_pixels: int | None = None, allow_huge: bool = False,
                   extra_outputs: Callable[[Result], dict[Path, bytes]] | None = None) -> Result:
     """Load ``path``, quantise it and write the packed file (and preview) into ``out_dir``.
@@ -340,7 +385,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     from .metrics import DeltaEReference, sample_positions
 
     start = time.perf_counter()
-    options = options.validated()
+    options = (options or CompressOptions()).validated()
     clock = _Clock()
     source = Path(path)
     packed_path, preview_path = output_paths(source, Path(out_dir) if out_dir else None)

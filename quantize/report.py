@@ -16,17 +16,27 @@ def _num(x: float, digits: int = 2) -> str:
     return "inf" if not math.isfinite(x) else f"{x:,.{digits}f}"
 
 
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
 def format_report(result: Result) -> str:
     """The human report of one compression, a few aligned lines."""
     r = result.to_dict()
     name = r["input"] or "<array>"
+    bits = r["bits_per_pixel"]
+    asked = (f"{r['k']} fixed colours given, {r['k_used']} used" if r["fixed_palette"]
+             else f"K {r['k']} asked, {r['k_used']} used")
+    how = "mapped" if r["fixed_palette"] else "fitted"
+    ratio = (f"classic ratio {_num(result.ratio)}x = {8 * result.channels}/{bits}" if bits
+             else "no index bits: one colour")
     lines = [
-        f"{name}: {r['width']}x{r['height']}, {r['distinct_colors']:,} distinct colours"
+        f"{name}: {r['width']}x{r['height']}, {r['distinct_colors']:,} distinct "
+        f"{_plural(r['distinct_colors'], 'colour')}"
         + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else ""),
-        f"  palette   K {r['k']} asked, {r['k_used']} used -> {r['bits_per_pixel']} bits per pixel"
-        f" (fitted in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
-        f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])}"
-        f" (classic ratio {_num(result.ratio)}x = {8 * result.channels}/{r['bits_per_pixel']})",
+        f"  palette   {asked} -> {bits} {_plural(bits, 'bit')} per pixel"
+        f" ({how} in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
+        f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])} ({ratio})",
     ]
     if r["packed_file"]:
         vs_input = (f", {_num(r['ratio_file_vs_input'])}x vs input"
@@ -37,7 +47,7 @@ def format_report(result: Result) -> str:
         lines.append(f"  preview   {r['preview_file']}: {_bytes(r['preview_bytes'])}")
     lines.append(f"  quality   MSE {_num(result.mse)}  PSNR {_num(result.psnr)} dB  "
                  f"dE2000 {_num(result.delta_e)}  WCSS {result.inertia:.4g}  "
-                 f"({r['n_iter']} iterations)")
+                 f"({r['n_iter']} {_plural(r['n_iter'], 'iteration')})")
     lines.append("  seconds   " + "  ".join(f"{k} {v:.3f}" for k, v in result.seconds.items()))
     return "\n".join(lines)
 

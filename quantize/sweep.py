@@ -1,17 +1,17 @@
 """Choosing K: quantise one image at several palette sizes and recommend one.
 
 :func:`sweep` runs :func:`~quantize.pipeline.quantize_image` once per K on one shared colour
-histogram, largest K first: that one is exactly what ``quantize compress -k K`` reports, and each
-smaller K starts warm from the next larger palette merged down (so its row may differ from a
-standalone compress: on 12 photos, 1.0005 times its MSE on average over K = 4..128, up to 1.03 at
-one K). Each :class:`SweepPoint` adds the silhouette score and the sizes of the packed file and the
-indexed-PNG preview.
+histogram and ΔE sample. Every K is fitted from the same start as ``quantize compress -k K`` (same
+seed, nothing carried over from another K), so each row is exactly what that compress reports,
+whatever else the K list holds. Each :class:`SweepPoint` adds the silhouette score and the sizes
+of the packed file and the indexed-PNG preview.
 :func:`recommend` names the elbow of WCSS and the best silhouette; :func:`search_k` finds the
 smallest K that meets a quality :class:`Target`, over every K up to a limit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import time
@@ -23,17 +23,13 @@ import numpy as np
 
 from .colorstats import ColorStats
 from .errors import ParameterError
-from .fitting import locked_colors, n_fitted
 from .images import Image
-from .kmeans import ward_merge
 from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
                        quantize_image)
 
 DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 MAX_SWEEP = 64  # K values in one sweep
 SILHOUETTE_SAMPLES = 2000
-WARM_MAX_COLORS = 2048  # a larger palette is not merged down (Ward's cost matrix is n^2)
-WARM_SEEDED_STARTS = 2  # seeded starts beside the warm one (2 since compress's start budget was halved)
 
 Progress = Callable[[int], None]  # called with each K once it is done
 
@@ -122,10 +118,9 @@ class SilhouetteSample:
 def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOptions(), *,
           stats: ColorStats | None = None, progress: Progress | None = None) -> list[SweepPoint]:
     """Quantise ``image`` at every K in ``ks`` with ``options`` (its K replaced), sharing one colour
-    histogram and one silhouette sample. K runs from the largest down; every K but the largest
-    starts from the previous (larger) palette merged down (see :func:`warm_start`). Each row's
-    files and silhouette are measured in a second thread while the next K is fitted (the encoders
-    release the GIL). Points come back in the order of ``ks``."""
+    histogram, one ΔE sample and one silhouette sample; each K is fitted as ``compress -k K``
+    fits it. Each row's files and silhouette are measured in a second thread while the next K is
+    fitted (the encoders release the GIL). Points come back in the order of ``ks``."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from .colorstats import color_stats
@@ -142,40 +137,16 @@ def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOp
         if progress:
             progress(k)
 
-    larger: Result | None = None
     with ThreadPoolExecutor(1) as pool:
-        for k in sorted(set(ks), reverse=True):
-            k_options = with_k(options, k)
-            if larger is not None:
-                k_options = warm_start(k_options, larger, stats)
-            larger = quantize_image(image, k_options, stats=stats, delta_e_reference=reference)
+        for k in sorted(set(ks), reverse=True):  # the largest first: its kernels load first
+            result = quantize_image(image, with_k(options, k), stats=stats,
+                                    delta_e_reference=reference)
             if measuring is not None:
                 finish()
-            measuring = k, pool.submit(_measure, larger, sample)
+            measuring = k, pool.submit(_measure, result, sample)
         if measuring is not None:
             finish()
     return [points[k] for k in ks]
-
-
-def warm_start(options: CompressOptions, larger: Result, stats: ColorStats) -> CompressOptions:
-    """``options`` with the fit starting from ``larger``'s palette merged down (Ward, weighted by
-    the pixels of each entry) to the centres K fits, beside at most ``WARM_SEEDED_STARTS`` seeded
-    starts (unless ``max_starts`` is set) instead of compress's many. Unchanged for a fixed
-    palette, given starts, or a palette too small or too large."""
-    fit = options.fit
-    if options.palette is not None or fit.init_centers is not None:
-        return options
-    palette = larger.palette
-    weights = larger.usage()
-    free = ~(palette[:, None, :] == locked_colors(fit, palette.shape[1])[None]).all(-1).any(1)
-    if palette.shape[1] == 4:
-        free &= palette[:, 3] > 0  # the fully transparent entry is not fitted
-    m = n_fitted(stats, fit)
-    if not m <= free.sum() <= WARM_MAX_COLORS:
-        return options
-    merged = ward_merge(palette[free], weights[free], m)
-    starts = WARM_SEEDED_STARTS if fit.max_starts is None else fit.max_starts
-    return replace(options, fit=replace(fit, init_centers=merged, max_starts=starts))
 
 
 def with_k(options: CompressOptions, k: int) -> CompressOptions:
@@ -279,6 +250,10 @@ class Target:
         return " and ".join(parts)
 
 
+class TargetMissed(ParameterError):
+    """No K up to the limit meets the target: ``compress`` stops, a sweep keeps its table."""
+
+
 @dataclass
 class Search:
     """The outcome of :func:`search_k`: the smallest K found, its result, and every probe made."""
@@ -331,7 +306,7 @@ def search_k(image: Image, target: Target, options: CompressOptions = CompressOp
     low, high = 0, 1  # low fails (0: nothing below 1), high is the next K to try
     while not target.met(probe(high)):
         if high == max_k:
-            raise ParameterError(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
+            raise TargetMissed(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
                                  f"{target.describe(probes[max_k])}); raise the K limit or the target")
         low, high = high, min(2 * high, max_k)
     while high - low > 1:
@@ -381,15 +356,33 @@ class SweepRun:
     elbow: Pick
     silhouette: Pick
     search: Search | None = None
+    missed: str | None = None  # why no K met the target, when one was given and none did
     written: list[Path] = field(default_factory=list)
+
+    @property
+    def target_pick(self) -> Pick | None:
+        """The smallest K meeting the target; a pick of none saying which target was missed;
+        None without a target."""
+        if self.search:
+            return self.search.pick
+        return Pick(None, self.missed) if self.missed else None
 
     @property
     def picks(self) -> list[str]:
         """The recommendation lines, each with its reason."""
         lines = [self.elbow.line("elbow"), self.silhouette.line("silhouette")]
-        if self.search:
-            lines.append(self.search.pick.line("target"))
+        if self.target_pick:
+            lines.append(self.target_pick.line("target"))
         return lines
+
+    def picks_dict(self) -> dict[str, dict | None]:
+        """The recommendations for JSON: ``{"elbow": {"k", "reason"}, "silhouette": ..., "target":
+        ... or None}``."""
+        def as_dict(pick: Pick | None) -> dict | None:
+            return None if pick is None else {"k": pick.k, "reason": pick.reason}
+
+        return {"elbow": as_dict(self.elbow), "silhouette": as_dict(self.silhouette),
+                "target": as_dict(self.target_pick)}
 
 
 def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None = None, *,
@@ -400,7 +393,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
     outputs all or nothing: with ``out_dir`` the previews, contact sheet, chart and report.html;
     with ``csv_path`` the table as CSV. Every output is checked before any work is done."""
     from .colorstats import color_stats
-    from .files import check_target, check_writable, ensure_dir, write_all
+    from .files import check_target, check_writable, output_folder, write_all
     from .images import DEFAULT_MAX_PIXELS, load_image
     from .sweep_report import output_names, preview_name, sweep_outputs
 
@@ -418,8 +411,11 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
     points = sweep(image, ks, options, stats=stats, progress=progress)
     run = SweepRun(image, points, elbow(points), best_silhouette(points))
     if target:
-        run.search = search_k(image, target, options, max_k=max(ks), stats=stats,
-                              known=[p.result for p in points], progress=progress)
+        try:
+            run.search = search_k(image, target, options, max_k=max(ks), stats=stats,
+                                  known=[p.result for p in points], progress=progress)
+        except TargetMissed as exc:  # the table and the files are still the answer asked for
+            run.missed = str(exc)
     if out_dir is not None:
         for point in points:
             point.result = replace(point.result,
@@ -427,8 +423,9 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
     if planned:
         outputs = sweep_outputs(run, Path(out_dir) if out_dir is not None else None,
                                 Path(csv_path) if csv_path is not None else None)
-        for folder in {p.parent for p in outputs}:
-            ensure_dir(folder)
-        write_all(outputs, force=force, protect=(source,))
+        with contextlib.ExitStack() as folders:  # folders made for a failed write are removed
+            for folder in sorted({p.parent for p in outputs}):
+                folders.enter_context(output_folder(folder))
+            write_all(outputs, force=force, protect=(source,))
         run.written = list(outputs)
     return run

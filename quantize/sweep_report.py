@@ -12,9 +12,10 @@ import json
 from pathlib import Path
 from typing import Callable, Sequence
 
+from .files import tagged_name
 from .sweep import SweepPoint, SweepRun
 
-SHEET, CHART, PAGE = "sheet.png", "chart.png", "report.html"
+SHEET, CHART, PAGE = tagged_name("sweep", "sheet"), tagged_name("sweep", "chart"), "report.html"
 
 
 def _num(digits: int) -> Callable[[object], str]:
@@ -65,14 +66,17 @@ def format_csv(points: Sequence[SweepPoint]) -> str:
     return buf.getvalue()
 
 
-def format_json(points: Sequence[SweepPoint]) -> str:
-    """A JSON list with one object per K."""
-    return json.dumps([p.to_dict() for p in points], indent=2, allow_nan=False)
+def format_json(run: SweepRun) -> str:
+    """One JSON object: ``rows``, one object per K, and ``picks``, the elbow, silhouette and
+    target recommendations with their reasons (a missed target says which and why)."""
+    return json.dumps({"rows": [p.to_dict() for p in run.points], "picks": run.picks_dict()},
+                      indent=2, allow_nan=False)
 
 
 def preview_name(k: int) -> str:
-    """The preview of one K in the output folder: ``k0016.png`` (zero-padded so names sort by K)."""
-    return f"k{k:04d}.png" if k < 10_000 else f"k{k}.png"
+    """The preview of one K in the output folder: ``k0016.preview.png`` (zero-padded so names sort
+    by K)."""
+    return tagged_name(f"k{k:04d}", "preview")
 
 
 def output_names(ks: Sequence[int]) -> list[str]:

@@ -209,7 +209,7 @@ def test_malformed_or_missing_palette_file_names_it_and_writes_nothing(capsys, p
     code, _, err = run(capsys, "compress", photo_path, "-k", "8", "--lock", bad, "-o", out_dir)
     assert code == 4 and "brand.gpl" in one_error(err) and "300" in err
     code, _, err = run(capsys, "compress", photo_path, "--palette", tmp_path / "nope.ase", "-o", out_dir)
-    assert code == 3 and "nope.ase does not exist" in one_error(err)
+    assert code == 3 and "nope.ase: no such file" in one_error(err)
     assert not out_dir.exists()
 
 

@@ -21,13 +21,29 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/ch
 def test_default_sweep_json(photo_path):
     proc = run("sweep", photo_path, "--json")
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(proc.stdout)
+    doc = json.loads(proc.stdout)
+    rows = doc["rows"]
     assert [r["k"] for r in rows] == [2, 4, 8, 16, 32, 64, 128, 256]
     assert all(JSON_KEYS | {"silhouette", "png_bytes"} <= r.keys() for r in rows)
     assert [(r["bits_per_pixel"], r["ratio"]) for r in rows[1:7]] == [
         (2, 12.0), (3, 8.0), (4, 6.0), (5, 4.8), (6, 4.0), (7, 3.4286)]
-    assert "elbow: K=" in proc.stderr and "silhouette: K=" in proc.stderr  # stdout stays JSON
+    # issue 26, item 12: the picks are in the JSON itself (not only on stderr, which -q silences)
+    assert doc["picks"]["elbow"]["k"] in [r["k"] for r in rows] and doc["picks"]["elbow"]["reason"]
+    assert doc["picks"]["silhouette"]["k"] in [r["k"] for r in rows] and doc["picks"]["target"] is None
+    quiet = run("sweep", photo_path, "--json", "-q", "-k", "2,4,8")
+    assert json.loads(quiet.stdout)["picks"]["elbow"]["reason"] and quiet.stderr == ""
     assert "\r" not in proc.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_missed_target_keeps_table_and_report_and_says_which(photo_path, tmp_path):
+    """Issue 26, item 12: an unreachable --target-psnr keeps the table and the -o files."""
+    out = tmp_path / "out"
+    proc = run("sweep", photo_path, "--k", "2,4", "--target-psnr", "90", "-o", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert [r["k"] for r in doc["rows"]] == [2, 4] and doc["picks"]["target"]["k"] is None
+    assert "no K up to 4 meets PSNR >= 90 dB" in doc["picks"]["target"]["reason"]
+    assert (out / "report.html").is_file()
 
 
 def test_table_pictures_csv_and_target(photo_path, tmp_path):
@@ -38,8 +54,8 @@ def test_table_pictures_csv_and_target(photo_path, tmp_path):
     lines = proc.stdout.splitlines()
     assert [line.split()[0] for line in lines[1:4]] == ["4", "8", "16"]
     assert re.search(r"^target: K=\d+ \(the smallest K with PSNR >= 20 dB: PSNR", proc.stdout, re.M)
-    assert files_in(out) == ["chart.png", "k0004.png", "k0008.png", "k0016.png", "report.html",
-                             "sheet.png", "table.csv"]
+    assert files_in(out) == ["k0004.preview.png", "k0008.preview.png", "k0016.preview.png",
+                             "report.html", "sweep.chart.png", "sweep.sheet.png", "table.csv"]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -47,7 +63,6 @@ def test_table_pictures_csv_and_target(photo_path, tmp_path):
     (["--k", "0,4"], "out of range"),
     (["--k", "4;8"], "cannot read"),
     (["--k", "9-15"], "no power of two"),
-    (["--k", "2,4", "--target-psnr", "90"], "no K up to 4 meets PSNR >= 90 dB"),
     (["--target-delta-e", "-1"], "--target-delta-e must be >= 0"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(photo_path, tmp_path, args, message):
@@ -93,7 +108,7 @@ def test_progress_bar_on_a_terminal(photo_path):
     shown = os.read(primary, 65536).decode()
     os.close(primary)
     assert proc.returncode == 0 and "K=4" in shown and "100%" in shown
-    assert json.loads(proc.stdout)[1]["k"] == 4
+    assert json.loads(proc.stdout)["rows"][1]["k"] == 4
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package 'chromium')")
@@ -111,7 +126,7 @@ window.addEventListener('load', () => { document.body.dataset.sizes = Array.from
     dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", probe.as_uri()], capture_output=True,
                          text=True, timeout=120).stdout
     sizes = re.search(r'data-sizes="([^"]*)"', dom).group(1).split(",")
-    sheet, chart = Image.open(out / "sheet.png"), Image.open(out / "chart.png")
+    sheet, chart = Image.open(out / "sweep.sheet.png"), Image.open(out / "sweep.chart.png")
     assert sizes == [str(sheet.width), str(chart.width)]
     assert dom.count("<tr") == 4 and "<th>PSNR</th>" in dom
     shot = tmp_path / "shot.png"

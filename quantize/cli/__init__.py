@@ -16,10 +16,11 @@ import threading
 import warnings
 
 import click
+from click.exceptions import NoArgsIsHelpError
 
 from .. import __version__
 from ..errors import QuantizeError
-from ..files import writing
+from ..files import printable, writing
 
 # command name -> "module:function" below quantize.cli
 COMMANDS = {
@@ -54,13 +55,13 @@ def cli() -> None:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"quantize: error: {message}", err=True)
+    click.echo(f"quantize: error: {printable(message)}", err=True)
     sys.exit(code)
 
 
 def _warn_in_one_line(message, category, filename, lineno, file=None, line=None) -> None:
     """Library warnings (e.g. Pillow on damaged metadata) as one line, not a source excerpt."""
-    text = " ".join(str(message).split())
+    text = printable(" ".join(str(message).split()))
     click.echo(f"quantize: warning: {text}", err=True)
 
 
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
         signal.signal(signal.SIGINT, _on_interrupt)
     try:
         code = cli.main(args=argv, prog_name="quantize", standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # bare "quantize": asking what it does, not an error
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+        code = 0
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         _fail(exc.format_message() + hint, 2)

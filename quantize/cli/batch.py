@@ -10,7 +10,9 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, DEFAULT_CODEC, fit_options, make_fit_options, note
+from ..files import printable
+
+from .options import CODECS, DEFAULT_CODEC, PATH, echo, fit_options, make_fit_options, note
 
 
 class Progress:
@@ -19,20 +21,22 @@ class Progress:
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
         self.phase = ""
-        self.start = time.perf_counter()
+        self.start = self.last = time.perf_counter()
 
     def __call__(self, phase: str, done: int, total: int, name: str) -> None:
+        now = time.perf_counter()
+        if phase != self.phase:  # a phase's work began when the previous one's last file ended
+            self.phase, self.start = phase, self.last
+        self.last = now
         if not self.enabled:
             return
-        if phase != self.phase:
-            self.phase, self.start = phase, time.perf_counter()
-        elapsed = time.perf_counter() - self.start
+        elapsed = now - self.start
         rate = done / elapsed if elapsed > 0 else 0.0
         eta = (total - done) / rate if rate else 0.0
         line = (f"{phase} [{done}/{total}] {100 * done // max(total, 1)}% {rate:.1f}/s "
                 f"ETA {int(eta) // 60}:{int(eta) % 60:02d}  {name}")
         width = shutil.get_terminal_size().columns - 1
-        click.echo("\r" + line[:width].ljust(width), err=True, nl=False)
+        click.echo("\r" + printable(line)[:width].ljust(width), err=True, nl=False)
 
     def clear(self) -> None:
         if self.enabled:
@@ -41,7 +45,7 @@ class Progress:
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), required=True,
+@click.option("-o", "--output", "out_dir", type=PATH, required=True,
               help="Output folder: the input tree is mirrored below it, with manifest.csv/.json.")
 @fit_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
@@ -55,7 +59,7 @@ class Progress:
               help="Skip inputs whose outputs match the manifest's checksums; redo the rest.")
 @click.option("--shared-palette", is_flag=True,
               help="Fit one palette to all inputs' colours (saved as palette.qnt and palette.json).")
-@click.option("--palette-from", type=click.Path(path_type=Path), default=None,
+@click.option("--palette-from", type=PATH, default=None,
               help="Map every image to this saved palette (.qnt, .json or any palette file).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask distributed cluster (shared storage; pip install 'quantize[dask]').")
@@ -98,10 +102,10 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, previe
     psnr = "-" if s.mean_psnr is None else f"{s.mean_psnr:.2f} dB"
     kept = f" ({result.kept} kept from the last run)" if result.kept else ""
     ratio = f" ({s.bytes_in / s.bytes_out:.2f}x)" if s.bytes_out else ""
-    click.echo(f"done {s.done}{kept}, skipped {s.skipped}, failed {s.failed}; "
+    echo(f"done {s.done}{kept}, skipped {s.skipped}, failed {s.failed}; "
                f"{s.bytes_in:,} B in -> {s.bytes_out:,} B out{ratio}; mean PSNR {psnr}; "
                f"{result.seconds:.2f} s; manifest in {out_dir}")
     for row in result.manifest.sorted_rows():
         if row["status"] == "failed":
-            click.echo(f"quantize: failed: {row['path']}: {row['error']}", err=True)
+            click.echo(printable(f"quantize: failed: {row['path']}: {row['error']}"), err=True)
     sys.exit(1 if s.failed else 0)

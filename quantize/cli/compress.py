@@ -6,19 +6,20 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, DEFAULT_CODEC, fit_options, make_fit_options, note
+from .options import CODECS, DEFAULT_CODEC, PATH, echo, fit_options, given, make_fit_options, note
 
 # As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
 DITHERS = ("none", "fs", "fs-edge", "ordered")
+INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
 from .palette import FORMAT_HELP, fixed_palette, locked_fit, make_export, palette_exports, palette_options, \
     written_notes
 from .sweep import progress_bar, target_options
 
 
 @click.command()
-@click.argument("input", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
+@click.argument("input", type=PATH)
+@click.option("-o", "--output", "out_dir", type=PATH, default=None,
               help="Output folder (default: beside the input).")
 @fit_options
 @target_options
@@ -30,10 +31,10 @@ from .sweep import progress_bar, target_options
               help="Share of the error diffused (fs) or of the threshold spread (ordered), 0 to 1.")
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
-@click.option("--palette", "palette_file", type=click.Path(path_type=Path), default=None,
+@click.option("--palette", "palette_file", type=PATH, default=None,
               help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, "
                    "...) instead of fitting; -k and the fit options are ignored.")
-@click.option("--lock", "lock_file", type=click.Path(path_type=Path), default=None,
+@click.option("--lock", "lock_file", type=PATH, default=None,
               help="Keep the L colours of this palette file exactly; fit the other K - L around them.")
 @click.option("--export-palette", metavar="LIST",
               help=f"Also write the palette, beside the packed file, in these formats, {FORMAT_HELP}.")
@@ -70,6 +71,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a target")
     if palette_file and lock_file:
         raise click.UsageError("--palette fixes every colour: it cannot be combined with --lock")
+    if dither == "none" and given("dither_strength"):
+        raise click.UsageError("--dither-strength applies to a dither: give --dither fs, fs-edge "
+                               "or ordered")
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
@@ -88,47 +92,59 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                allow_huge=allow_huge, extra_outputs=exports)
     for note_text in (*result.notes, *written_notes(result, written)):
         note(note_text, quiet)
-    click.echo(format_json(result) if as_json else format_report(result))
+    echo(format_json(result) if as_json else format_report(result))
 
 
 @click.command()
-@click.argument("packed", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
-              help="Image to write (PNG, BMP, TIFF or WebP, by its extension).")
+@click.argument("packed", type=PATH)
+@click.option("-o", "--output", type=PATH, required=True,
+              help="Image to write, lossless: PNG, TIFF, WebP or BMP, by its extension (JPEG is "
+                   "refused: it would not keep the quantised pixels). Missing folders are created.")
 @click.option("-f", "--force", is_flag=True, help="Replace an existing output.")
 def decode(packed, output, force):
     """Turn a packed-index file back into an image (exactly the quantised pixels)."""
     from ..container import load
-    from ..images import save_pixels, save_preview
+    from ..files import check_target, check_writable, output_folder
+    from ..images import check_lossless, save_pixels, save_preview
 
+    check_lossless(output)
+    check_writable(output.parent)
+    check_target(output, force=force, protect=(packed,))
     image = load(packed)
-    if output.suffix.lower() == ".png":  # an indexed PNG when K <= 256: the same pixels, smaller
-        written = save_preview(output, image.palette, image.indices, force=force, protect=(packed,))
-    else:
-        written = save_pixels(output, image.pixels(), force=force, protect=(packed,))
-    click.echo(f"{output}: {image.header.width}x{image.header.height}, "
-               f"{image.header.k} colours, {written:,} bytes")
+    with output_folder(output.parent):
+        if output.suffix.lower() == ".png":  # an indexed PNG when K <= 256: the same pixels, smaller
+            written = save_preview(output, image.palette, image.indices, force=force,
+                                   protect=(packed,))
+        else:
+            written = save_pixels(output, image.pixels(), force=force, protect=(packed,))
+    k = image.header.k
+    echo(f"{output}: {image.header.width}x{image.header.height}, "
+         f"{k} colour{'' if k == 1 else 's'}, {written:,} bytes")
 
 
 @click.command()
-@click.argument("packed", type=click.Path(path_type=Path))
+@click.argument("packed", type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
 def info(packed, as_json):
     """Show a packed-index file's header and palette (the file is fully validated)."""
     import json
 
     from ..container import load
+    from ..files import display_name
 
     image = load(packed)
     h = image.header
-    data = {"file": str(packed), "bytes": packed.stat().st_size, "version": h.version,
+    data = {"file": display_name(packed), "bytes": packed.stat().st_size, "version": h.version,
             "width": h.width, "height": h.height, "channels": h.channels, "k": h.k,
             "bits_per_index": h.bits, "codec": h.codec,
             "palette": ["#" + bytes(c).hex() for c in image.palette]}
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        echo(json.dumps(data, indent=2))
         return
     for key, value in data.items():
         if key != "palette":
-            click.echo(f"{key:15} {value}")
-    click.echo(f"{'palette':15} " + " ".join(data["palette"]))
+            echo(f"{key:15} {value}")
+    shown = data["palette"][:INFO_COLORS]
+    rest = len(data["palette"]) - len(shown)
+    echo(f"{'palette':15} " + " ".join(shown)
+         + (f" ... and {rest:,} more (--json lists them all)" if rest else ""))

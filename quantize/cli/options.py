@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..choices import CODECS, DEFAULT_CODEC  # noqa: F401  (the commands read both from here)
+from ..files import printable
+
+# Every path argument: click's own readability check is off, so that an unreadable file gets the
+# one opener's "cannot read <file>: Permission denied" (exit 3) like every other input problem.
+PATH = click.Path(path_type=Path, readable=False)
+
+
+def echo(text: str = "", **kwargs) -> None:
+    """Print a result on stdout, file names in it escaped as everywhere else (``caf\\xe9.png``)."""
+    click.echo(printable(text), **kwargs)
+
+
+def use_color() -> bool:
+    """Whether stdout may show colours: a terminal, unless ``NO_COLOR`` is set (no-color.org) or
+    ``TERM=dumb``."""
+    import os
+    import sys
+
+    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")
+
+
+def given(name: str) -> bool:
+    """Whether the option ``name`` (its parameter name) was given on the command line."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return ctx.get_parameter_source(name) not in (None, ParameterSource.DEFAULT,
+                                                 ParameterSource.DEFAULT_MAP)
 
 
 def note(message: str, quiet: bool = False) -> None:
     """A note for the user on stderr (results go to stdout)."""
     if not quiet:
-        click.echo(f"quantize: note: {message}", err=True)
+        click.echo(f"quantize: note: {printable(message)}", err=True)
 
 
 def fit_options(func):

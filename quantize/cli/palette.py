@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable
 import click
 
 from ..files import display_name
-from .options import fit_options, make_fit_options, note
+from .options import PATH, echo, fit_options, make_fit_options, note, use_color
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,11 +50,11 @@ def make_export(formats: str | None, sort: str | None, names: bool, truncate: bo
 
 
 @click.command(context_settings={"default_map": {"k": 8}})
-@click.argument("input", type=click.Path(path_type=Path))
+@click.argument("input", type=PATH)
 @fit_options
 @click.option("-f", "--format", "formats", metavar="LIST",
               help=f"Write the palette in these formats, {FORMAT_HELP}.")
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
+@click.option("-o", "--output", "out_dir", type=PATH, default=None,
               help="Folder for the palette files, named <stem><ext> (default: beside the input).")
 @palette_options
 @click.option("--keep-transparent", is_flag=True,
@@ -84,9 +84,9 @@ def palette(input, k, n_init, max_iter, tol, seed, sample, formats, out_dir, sor
     for note_text in written_notes(result, written):
         note(note_text, quiet)
     if as_json:
-        click.echo(encode_palette(swatches, "json").decode(), nl=False)
+        echo(encode_palette(swatches, "json").decode(), nl=False)
     else:
-        click.echo(format_swatches(swatches, color=click.get_text_stream("stdout").isatty()))
+        echo(format_swatches(swatches, color=use_color()))
 
 
 def fixed_palette(path: Path, quiet: bool) -> np.ndarray:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, DEFAULT_CODEC, fit_options, make_fit_options, note
+from .options import CODECS, DEFAULT_CODEC, PATH, echo, fit_options, make_fit_options, note
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.sweep.DEFAULT_KS, without importing numpy
 
@@ -44,13 +44,15 @@ def progress_bar(length: int, quiet: bool):
 
 
 @click.command()
-@click.argument("input", type=click.Path(path_type=Path))
+@click.argument("input", type=PATH)
 @_list_k
-@click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Write the previews, sheet.png, chart.png and report.html into this folder.")
-@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, metavar="FILE",
+@click.option("-o", "--output", "out_dir", type=PATH, default=None,
+              help="Write the previews (k0016.preview.png, ...), sweep.sheet.png, sweep.chart.png and "
+                   "report.html into this folder.")
+@click.option("--csv", "csv_path", type=PATH, default=None, metavar="FILE",
               help="Also write the table as CSV.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (one object per K).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object: the rows (one per K) and the picks with their reasons.")
 @target_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the packed file whose size is reported.")
@@ -77,13 +79,11 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     for note_text in run.image.notes:
         note(note_text, quiet)
     if as_json:
-        click.echo(format_json(run.points))
-        for line in run.picks:
-            note(line, quiet)
+        echo(format_json(run))
     else:
-        click.echo(format_table(run.points))
-        click.echo()
-        click.echo("\n".join(run.picks))
+        echo(format_table(run.points))
+        echo()
+        echo("\n".join(run.picks))
     if run.written:
         note(f"wrote {len(run.written)} files"
              + (f"; open {out_dir / 'report.html'}" if out_dir is not None else ""), quiet)

@@ -69,7 +69,10 @@ def decode_image(data: bytes, source: str) -> Palette:
     try:
         with Image.open(io.BytesIO(data)) as image:
             pixels = np.asarray(image.convert("RGBA"))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except UnidentifiedImageError:  # its message names the in-memory buffer, not the file
+        raise FormatError(f"{source}: not a palette file quantize reads (gpl, ase, aco, act, json, "
+                          "hex, css, ... by content or extension) nor an image") from None
+    except (OSError, ValueError) as exc:
         raise FormatError(f"{source}: not a palette file or readable image ({exc})") from None
     if 1 in pixels.shape[:2]:
         strip = pixels.reshape(-1, 4)

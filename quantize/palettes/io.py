@@ -6,10 +6,13 @@ import os
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from ..errors import FormatError, InputError, ParameterError
-from ..files import ensure_dir, write_bytes
+from ..errors import FormatError, ParameterError, QuantizeError
+from ..files import display_name, ensure_dir, read_input, write_bytes
 from . import adobe, apps, gimp, images, web
 from .model import Palette
+
+
+MAX_COLORS = 65536  # as many as a packed file's palette holds
 
 
 class FormatInfo(NamedTuple):
@@ -54,7 +57,7 @@ _SPECS: dict[str, _Spec] = {
                        web.encode_tailwind3, web.decode_json),
     "json": _Spec(FormatInfo(".json", "JSON: name, hex, RGB, OKLCH, share"), web.encode_json, web.decode_json),
     "hex": _Spec(FormatInfo(".hex", "hex list, one colour per line (Lospec)"), web.encode_hex, web.decode_hex),
-    "png": _Spec(FormatInfo(".png", "1xN swatch PNG, one pixel per colour"), images.encode_png,
+    "png": _Spec(FormatInfo(".swatch.png", "1xN swatch PNG, one pixel per colour"), images.encode_png,
                  images.decode_image),
     "strip": _Spec(FormatInfo(".strip.png", "presentation PNG: bands by share, hex labels"),
                    images.encode_strip, None),
@@ -87,6 +90,8 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
     for fmt, spec in sorted(_SPECS.items(), key=lambda item: -len(item[1].info.ext)):
         if name.endswith(spec.info.ext):
             return fmt
+    if name.endswith(".png"):  # a PNG named by the caller: the swatch it asks for
+        return "png"
     raise ParameterError(f"cannot tell the palette format of {path}; name one of {', '.join(_SPECS)}")
 
 
@@ -147,9 +152,22 @@ def decode_palette(data: bytes, fmt: str | None = None, source: str = "<palette>
     decode = _SPECS[fmt].decode
     if decode is None:
         raise ParameterError(f"{fmt} palettes can be written but not read")
-    palette = decode(data, source)
+    try:
+        palette = decode(data, source)
+    except (FormatError, MemoryError):
+        raise
+    except RecursionError:
+        raise FormatError(f"{source}: nested too deeply to be a palette") from None
+    except QuantizeError as exc:  # e.g. the Palette type refusing the values read
+        raise FormatError(f"{source}: {exc}") from None
+    except Exception as exc:  # whatever the bytes, one line naming the file, never a traceback
+        raise FormatError(f"{source}: not a readable {fmt} palette ({type(exc).__name__}: {exc})") \
+            from None
     if len(palette) == 0:
         raise FormatError(f"{source}: the palette holds no colours")
+    if len(palette) > MAX_COLORS:
+        raise FormatError(f"{source}: {len(palette):,} colours, more than the {MAX_COLORS:,} a "
+                          "palette may hold")
     return palette
 
 
@@ -157,10 +175,5 @@ def read_palette(path: str | os.PathLike[str]) -> Palette:
     """Read a palette file: gpl, ase, aco, act, kpl, swatches, sketchpalette, Paint.NET txt, JASC or
     RIFF pal, css/scss, json, a hex list (.hex/.txt), or an image (its distinct colours, or the
     pixels of a 1xN strip). Malformed files raise FormatError naming the file and the problem."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"palette file {path} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot read palette file {path}: {exc.strerror or exc}") from None
-    return decode_palette(data, source=str(path))
+    data = read_input(path, "palette", allow_empty=True)
+    return decode_palette(data, source=display_name(path))

@@ -17,6 +17,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ..errors import FormatError, ParameterError
+from ..files import printable
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _LABEL = re.compile(r"^(?P<name>.*?)\s*\((?P<pct>\d+(?:\.\d+)?)%\)$")
@@ -109,8 +110,9 @@ class Palette:
 
 
 def clean_name(name: str) -> str:
-    """A name on one line: control characters become single spaces, ends stripped."""
-    return _CONTROL.sub(" ", str(name)).strip()
+    """A name on one line that every format can encode: control characters become single spaces,
+    ends stripped, the bytes of a non-UTF-8 file name (a title from one) shown as ``\\xNN``."""
+    return _CONTROL.sub(" ", printable(str(name))).strip()
 
 
 def hex_code(color: Sequence[int] | np.ndarray) -> str:

@@ -14,10 +14,13 @@ from typing import Sequence
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
+from ..files import display_name
 from ..sweep import SweepRun
 from .style import BLUE, GREEN, GRID, INK, MUTED, ORANGE, RED, font
 
-WIDTH, HEIGHT, S = 1200, 460, 2  # final size; drawing scale
+WIDTH, HEIGHT, S = 1200, 480, 2  # final size; drawing scale
+PLOT_TOP, PLOT_BOTTOM = 50, 390  # the panels' frames; tick labels and the axis label go below
+CAPTION_BASELINE = PLOT_BOTTOM + 76  # clear of the axis label's descenders (it ends near +45)
 
 
 def ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -110,7 +113,7 @@ def chart(run: SweepRun) -> bytes:
     quality = [d for d in data if d["psnr"] is not None]
     bits = [d["bits_per_pixel"] for d in data]
     bit_ticks = sorted(set(bits))[::max(1, len(set(bits)) // 12)]
-    left = Panel(draw, (70, 50, 540, 390), _padded(bits), bit_ticks,
+    left = Panel(draw, (70, PLOT_TOP, 540, PLOT_BOTTOM), _padded(bits), bit_ticks,
                  _span([d["psnr"] for d in quality]))
     de_ticks = _span([d["delta_e"] for d in data])
     left.frame("Quality against rate", "bits per pixel (ceil(log2 K))")
@@ -121,7 +124,7 @@ def chart(run: SweepRun) -> bytes:
 
     logs = [math.log2(d["k"]) for d in data]
     shown = data[::-(-len(data) // 10)]  # at most 10 labelled K
-    right = Panel(draw, (690, 50, 1160, 390), _padded(logs), [math.log2(d["k"]) for d in shown],
+    right = Panel(draw, (690, PLOT_TOP, 1160, PLOT_BOTTOM), _padded(logs), [math.log2(d["k"]) for d in shown],
                   _span([d["inertia"] for d in data]))
     right.frame("WCSS against K (log scale)", "K (palette size)",
                 [f"{2 ** x:.0f}" for x in right.x_ticks])
@@ -134,7 +137,8 @@ def chart(run: SweepRun) -> bytes:
         draw.ellipse([px - r, py - r, px + r, py + r], outline=RED, width=2 * S)
         draw.text((px + r + 4 * S, py - r), f"elbow K={d['k']}", font=font(13 * S), fill=RED,
                   anchor="lb")
-    draw.text((S * 70, S * 440), f"{run.image.source.name if run.image.source else 'image'}: "
+    draw.text((S * 70, S * CAPTION_BASELINE),
+              f"{display_name(run.image.source.name) if run.image.source else 'image'}: "
               f"{run.image.width}x{run.image.height}, codec {data[0]['codec']}",
               font=font(12 * S), fill=MUTED, anchor="ls")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from html import escape
 
+from ..files import display_name
 from ..sweep import SILHOUETTE_SAMPLES, SweepRun
 
 _STYLE = """
@@ -28,7 +29,7 @@ def html_page(run: SweepRun, sheet: bytes, chart: bytes) -> bytes:
     """The report page of ``run`` with the contact sheet and chart PNGs inline, as UTF-8 bytes."""
     from ..sweep_report import table_rows
 
-    name = run.image.source.name if run.image.source else "image"
+    name = display_name(run.image.source.name) if run.image.source else "image"
     first = run.points[0].to_dict()
     header, rows = table_rows(run.points)
     picked = {pick.k for pick in (run.elbow, run.silhouette) if pick.k is not None}
