@@ -10,7 +10,8 @@ from .options import CODECS, fit_options, make_fit_options, note
 
 # As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
-DITHERS = ("none", "fs", "fs-edge", "ordered")
+DITHERS = ("none", "fs", "fs-edge", "atkinson", "sierra", "sierra-lite", "jjn", "stucki", "burkes",
+           "ordered", "blue-noise")
 from .palette import FORMAT_HELP, fixed_palette, locked_fit, make_export, palette_exports, palette_options, \
     written_notes
 from .sweep import progress_bar, target_options
@@ -25,9 +26,12 @@ from .sweep import progress_bar, target_options
 @click.option("--space", type=click.Choice(SPACES), default=None,
               help="Colour space of the fit and the mapping (docs/QUALITY.md).  [default: rgb+lab]")
 @click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
-              help="Floyd–Steinberg (fs), fs without diffusion across edges (fs-edge), or Bayer 8x8.")
+              help="Error diffusion (fs = Floyd–Steinberg; fs-edge not across edges; atkinson, sierra, "
+                   "sierra-lite, jjn, stucki, burkes), or a threshold mask (ordered = Bayer 8x8, "
+                   "blue-noise).")
 @click.option("--dither-strength", type=float, default=1.0, show_default=True,
-              help="Share of the error diffused (fs) or of the threshold spread (ordered), 0 to 1.")
+              help="Share of the error diffused or of the threshold spread (ordered, blue-noise), 0 to "
+                   "1.")
 @click.option("--codec", type=click.Choice(CODECS), default="zstd", show_default=True,
               help="Lossless codec over the packed index stream.")
 @click.option("--palette", "palette_file", type=click.Path(path_type=Path), default=None,
