@@ -34,6 +34,10 @@ class CompressOptions:
 
     fit: FitOptions = field(default_factory=FitOptions)
     palette: np.ndarray | None = None  # map to this palette instead of fitting one
+    # with ``palette``: the colours a display shows for its entries (same count and order); pixels
+    # are mapped to these, and the palette with those indices is written
+    panel: np.ndarray | None = None
+    drop_unused: bool = False  # a fixed palette keeps every entry (stable indices) unless this
     dither: str = "none"  # none, fs (Floyd–Steinberg), fs-edge (not across edges) or ordered
     dither_strength: float = 1.0
     codec: str = container.DEFAULT_CODEC
@@ -56,6 +60,11 @@ class CompressOptions:
             raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
         if not 0 <= self.dither_strength <= 1:
             raise ParameterError(f"--dither-strength must be between 0 and 1, got {self.dither_strength}")
+        if self.panel is not None and (self.palette is None or len(self.panel) != len(self.palette)):
+            raise ParameterError("--panel-colors needs --palette, with as many colours in the same order")
+        if self.panel is not None and self.drop_unused:
+            raise ParameterError("--drop-unused would renumber the panel's native indices: "
+                                 "it cannot be combined with --panel-colors")
         if self.codec not in container.CODECS:
             raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(container.CODECS)})")
         return self
@@ -227,17 +236,17 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     with clock.stage("map"):
+        shown = palette if options.panel is None else _checked_palette(options.panel, pixels.shape[-1])
         if options.dither == "none":
-            labels = map_colors(stats, palette, space, fit)  # each distinct colour's entry
+            labels = map_colors(stats, shown, space, fit)  # each distinct colour's entry
             indices = stats.gather(pixels, labels).reshape(pixels.shape[:2])
             counts = np.bincount(labels, weights=stats.counts, minlength=len(palette))
         else:
-            indices = dither_pixels(pixels, stats, palette, space, options.dither,
+            indices = dither_pixels(pixels, stats, shown, space, options.dither,
                                     options.dither_strength)
             counts = None
-        fixed = options.palette is None and options.fit.locked is not None
         palette, indices, counts = _drop_unused(palette, indices, counts,
-                                                keep_first=len(options.fit.locked) if fixed else 0)
+                                                keep_first=_kept_entries(options, len(palette)))
     n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats  # frees its points, grids and pixel rows before the metrics, unless the caller holds it
     result = Result(
@@ -252,12 +261,15 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
 
 def _measured(result: Result, pixels: np.ndarray, options: CompressOptions, clock: _Clock,
               delta_e_reference: DeltaEReference | None) -> Result:
-    """``result`` with its MSE, PSNR and mean CIEDE2000 against ``pixels``."""
+    """``result`` with its MSE, PSNR and mean CIEDE2000 against ``pixels`` (of the colours the
+    panel shows, with ``options.panel``)."""
     from .metrics import mean_delta_e, mse, psnr
 
+    shown = (result.palette if options.panel is None
+             else _checked_palette(options.panel, result.channels))
     with clock.stage("metrics"):
-        error = mse(pixels, result.palette, result.indices)
-        delta_e = mean_delta_e(pixels, result.palette, result.indices,
+        error = mse(pixels, shown, result.indices)
+        delta_e = mean_delta_e(pixels, shown, result.indices,
                                n_samples=options.delta_e_samples, reference=delta_e_reference)
     return replace(result, mse=error, psnr=psnr(error, result.channels), delta_e=delta_e)
 
@@ -282,6 +294,14 @@ def _checked_palette(palette: np.ndarray, channels: int) -> np.ndarray:
         palette = (palette[:, :3] if channels == 3 else
                    np.column_stack([palette, np.full(len(palette), 255)]))
     return np.ascontiguousarray(palette, dtype=np.uint8)
+
+
+def _kept_entries(options: CompressOptions, k: int) -> int:
+    """How many leading palette entries stay even if no pixel uses them: all of a fixed palette
+    (so its indices are stable) unless ``drop_unused``, else the locked colours."""
+    if options.palette is not None:
+        return 0 if options.drop_unused else k
+    return 0 if options.fit.locked is None else len(options.fit.locked)
 
 
 def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | None = None,

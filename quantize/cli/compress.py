@@ -36,7 +36,13 @@ from .sweep import progress_bar, target_options
               help="Lossless codec over the packed index stream.")
 @click.option("--palette", "palette_file", type=click.Path(path_type=Path), default=None,
               help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, "
-                   "...) instead of fitting; -k and the fit options are ignored.")
+                   "...) or built-in palette (quantize palette --list) instead of fitting; -k and the "
+                   "fit options are ignored. Every entry is kept, in order.")
+@click.option("--panel-colors", "panel_file", type=click.Path(path_type=Path), default=None,
+              help="With --palette: the colours the display really shows for its entries (a palette "
+                   "file, same count and order); pixels are mapped to these, the --palette is written.")
+@click.option("--drop-unused", is_flag=True,
+              help="With --palette: leave out the entries no pixel uses (indices are renumbered).")
 @click.option("--lock", "lock_file", type=click.Path(path_type=Path), default=None,
               help="Keep the L colours of this palette file exactly; fit the other K - L around them.")
 @click.option("--export-palette", metavar="LIST",
@@ -49,7 +55,7 @@ from .sweep import progress_bar, target_options
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
-             space, dither, dither_strength, codec, palette_file, lock_file, export_palette, sort, names, truncate, no_preview, as_json, force,
+             space, dither, dither_strength, codec, palette_file, panel_file, drop_unused, lock_file, export_palette, sort, names, truncate, no_preview, as_json, force,
              allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
@@ -58,6 +64,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     writes the palette for design tools, all or nothing with the packed file."""
     from dataclasses import replace
 
+    from ..palettes import read_palette
     from ..pipeline import CompressOptions, compress_file
     from ..report import format_json, format_report
 
@@ -74,12 +81,15 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a target")
     if palette_file and lock_file:
         raise click.UsageError("--palette fixes every colour: it cannot be combined with --lock")
+    if (panel_file or drop_unused) and not palette_file:
+        raise click.UsageError("--panel-colors and --drop-unused apply to --palette")
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
+    panel = read_palette(panel_file).colors if panel_file else None
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
     fit = replace(fit, space=space) if space else fit
-    options = CompressOptions(fit=fit, palette=fixed, codec=codec, dither=dither,
-                              dither_strength=dither_strength)
+    options = CompressOptions(fit=fit, palette=fixed, panel=panel, drop_unused=drop_unused,
+                              codec=codec, dither=dither, dither_strength=dither_strength).validated()
     exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
     if target:
         with progress_bar(probe_budget(k), quiet) as progress:
