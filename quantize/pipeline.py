@@ -56,6 +56,15 @@ class CompressOptions:
             raise ParameterError(f"--sample must be at least 1, got {f.sample}")
         if f.space not in SPACES:
             raise ParameterError(f"unknown colour space {f.space!r} (choose from {', '.join(SPACES)})")
+        if f.bits is not None:
+            from .lattice import lattice_size
+
+            if self.palette is not None or f.locked is not None:
+                raise ParameterError("--bits constrains a fitted palette: it cannot be combined with "
+                                     "--palette or --lock")
+            if f.k > lattice_size(f.bits):
+                raise ParameterError(f"--bits {','.join(map(str, f.bits))} holds only "
+                                     f"{lattice_size(f.bits)} colours, fewer than K={f.k}")
         if self.dither not in DITHERS:
             raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
         if not 0 <= self.dither_strength <= 1:

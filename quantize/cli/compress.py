@@ -25,6 +25,9 @@ from .sweep import progress_bar, target_options
 @target_options
 @click.option("--space", type=click.Choice(SPACES), default=None,
               help="Colour space of the fit and the mapping (docs/QUALITY.md).  [default: rgb+lab]")
+@click.option("--bits", "bits_text", metavar="R,G,B|N", default=None,
+              help="Fit the palette on a display's lattice: bits of red, green, blue (5,6,5; 4,4,4; "
+                   "3,3,2) or N for N-bit grey; entries widened to 8 bits by bit replication.")
 @click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
               help="Error diffusion (fs = Floyd–Steinberg; fs-edge not across edges; atkinson, sierra, "
                    "sierra-lite, jjn, stucki, burkes), or a threshold mask (ordered = Bayer 8x8, "
@@ -55,7 +58,7 @@ from .sweep import progress_bar, target_options
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
-             space, dither, dither_strength, codec, palette_file, panel_file, drop_unused, lock_file, export_palette, sort, names, truncate, no_preview, as_json, force,
+             space, bits_text, dither, dither_strength, codec, palette_file, panel_file, drop_unused, lock_file, export_palette, sort, names, truncate, no_preview, as_json, force,
              allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
@@ -88,6 +91,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
     fit = replace(fit, space=space) if space else fit
+    if bits_text is not None:
+        from ..lattice import parse_bits
+
+        fit = replace(fit, bits=parse_bits(bits_text))
     options = CompressOptions(fit=fit, palette=fixed, panel=panel, drop_unused=drop_unused,
                               codec=codec, dither=dither, dither_strength=dither_strength).validated()
     exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
