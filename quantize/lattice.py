@@ -6,7 +6,11 @@ as the display shows it. The fit is constrained, not rounded afterwards: startin
 fit's centres projected to the lattice, Lloyd iterations run on every distinct colour (weighted by
 its pixels) in the fit's space, each update moving a centre to the lattice point nearest its
 cluster's mean (which minimises the cluster's error among lattice points), and a centre whose
-cluster empties (two centres projected to one point) moving to the worst-served colour.
+cluster empties (two centres projected to one point) moving to the worst-served colour. Lloyd
+stops in a local minimum close to the rounded palette, so a local search follows: the exact
+change of the error for moving each entry one level up or down in each channel (points
+reassigned), the best move of every entry taken together (or, when together they do not lower
+the error, the single best), then Lloyd again, until no move lowers the error.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import numpy as np
 
 from .colorspace import decode, encode
 from .errors import ParameterError
+
+MAX_SWEEPS = 32  # local-search rounds; each lowers the error or ends the search
 
 if TYPE_CHECKING:
     from .colorstats import ColorStats
@@ -105,8 +111,62 @@ def lattice_fit(stats: ColorStats, free: PaletteFit, options: FitOptions) -> Pal
     rounded = round_to_lattice(np.clip(np.rint(free.centers), 0, 255), bits)
     starts = (rounded, project(encode(free.centers, space), space, bits))
     runs = [_lloyd(X, w, colors, space, bits, options.max_iter) for colors in starts]
-    colors, _, n_iter = min(runs, key=lambda run: run[1])
+    colors, _, n_iter = _local_search(X, w, *min(runs, key=lambda run: run[1]), space, bits,
+                                      options.max_iter)
     return PaletteFit(colors.astype(np.float64), free.n_iter + n_iter)
+
+
+def _local_search(X: np.ndarray, w: np.ndarray, colors: np.ndarray, inertia: float, n_iter: int,
+                  space: str, bits: tuple[int, ...],
+                  max_iter: int) -> tuple[np.ndarray, float, int]:
+    """Moves of single entries to neighbouring lattice points, each round followed by Lloyd, while
+    they lower the error (see the module); the colours, their error and the Lloyd iterations."""
+    from .kernels.lattice import move_gains
+
+    for _ in range(MAX_SWEEPS):
+        candidates, owner = _neighbours(colors, bits)
+        if not len(candidates):
+            break
+        gains = move_gains(X, w, encode(colors, space), encode(candidates, space), owner,
+                           np.empty(len(candidates)))
+        order = np.argsort(gains, kind="stable")
+        order = order[gains[order] < -1e-12 * inertia]  # lowers the error beyond rounding noise
+        if not len(order):
+            break
+        _, first = np.unique(owner[order], return_index=True)  # each entry's best move
+        picks = [order[np.sort(first)], order[:1]]  # every entry's best move together, or the best
+        for pick in picks:
+            trial = colors.copy()
+            trial[owner[pick]] = candidates[pick]
+            moved, moved_inertia, iters = _lloyd(X, w, trial, space, bits, max_iter)
+            if moved_inertia < inertia:
+                break
+        else:
+            break
+        colors, inertia, n_iter = moved, moved_inertia, n_iter + iters
+    return colors, inertia, n_iter
+
+
+def _neighbours(colors: np.ndarray, bits: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The lattice points one level up or down in one channel (grey: one level lighter or darker)
+    from each colour (K, 3) uint8, less those already in the palette: (M, 3) uint8, and the row
+    of the colour each came from (M,)."""
+    channels = [(0, 1, 2)] if len(bits) == 1 else [(0,), (1,), (2,)]
+    taken = {tuple(c) for c in colors.tolist()}
+    points, owner = [], []
+    for j, color in enumerate(colors.tolist()):
+        for group in channels:
+            lv = levels(bits[0] if len(bits) == 1 else bits[group[0]]).tolist()
+            at = lv.index(color[group[0]])
+            for step in (-1, 1):
+                if 0 <= at + step < len(lv):
+                    moved = list(color)
+                    for c in group:
+                        moved[c] = lv[at + step]
+                    if tuple(moved) not in taken:
+                        points.append(moved)
+                        owner.append(j)
+    return np.array(points, np.uint8).reshape(-1, 3), np.array(owner, np.int64)
 
 
 def _lloyd(X: np.ndarray, w: np.ndarray, colors: np.ndarray, space: str, bits: tuple[int, ...],

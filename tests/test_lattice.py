@@ -105,3 +105,40 @@ def test_bad_bits_are_one_line_before_any_work(capsys, tmp_path: Path, args, mes
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "o").exists()
+
+
+_SCRIPT = """
+import sys
+from quantize.fitting import FitOptions
+from quantize.images import load_image
+from quantize.pipeline import CompressOptions, quantize_image
+result = quantize_image(load_image({path!r}), CompressOptions(fit=FitOptions(k=24, bits=(5, 6, 5))))
+print(result.palette.tobytes().hex(), result.indices.tobytes().hex()[:4000])
+"""
+
+
+def test_same_palette_across_thread_counts() -> None:
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for threads in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", _SCRIPT.format(path=str(PARROTS))],
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "NUMBA_NUM_THREADS": threads})
+        assert proc.returncode == 0, proc.stderr
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
+
+
+def test_bits_fit_in_rgb_unless_a_space_is_given(capsys, tmp_path: Path) -> None:
+    import json
+
+    code, out, err = run(capsys, "compress", PARROTS, "-k", "8", "--bits", "4,4,4", "--json", "-o", tmp_path)
+    assert code == 0, err
+    assert json.loads(out)["space"] == "rgb"
+    code, out, err = run(capsys, "compress", PARROTS, "-k", "8", "--bits", "4,4,4", "--space", "lab",
+                         "--json", "-o", tmp_path, "--force")
+    assert code == 0, err
+    assert json.loads(out)["space"] == "lab"

@@ -27,7 +27,8 @@ from .sweep import progress_bar, target_options
               help="Colour space of the fit and the mapping (docs/QUALITY.md).  [default: rgb+lab]")
 @click.option("--bits", "bits_text", metavar="R,G,B|N", default=None,
               help="Fit the palette on a display's lattice: bits of red, green, blue (5,6,5; 4,4,4; "
-                   "3,3,2) or N for N-bit grey; entries widened to 8 bits by bit replication.")
+                   "3,3,2) or N for N-bit grey; entries widened to 8 bits by bit replication. Fits in rgb "
+                   "unless --space is given.")
 @click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
               help="Error diffusion (fs = Floyd–Steinberg; fs-edge not across edges; atkinson, sierra, "
                    "sierra-lite, jjn, stucki, burkes), or a threshold mask (ordered = Bayer 8x8, "
@@ -94,7 +95,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     if bits_text is not None:
         from ..lattice import parse_bits
 
-        fit = replace(fit, bits=parse_bits(bits_text))
+        # in rgb every step of the constrained fit lowers the error PSNR measures (docs/QUALITY.md)
+        fit = replace(fit, bits=parse_bits(bits_text), space=space or "rgb")
     options = CompressOptions(fit=fit, palette=fixed, panel=panel, drop_unused=drop_unused,
                               codec=codec, dither=dither, dither_strength=dither_strength).validated()
     exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
