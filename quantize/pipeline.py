@@ -69,8 +69,12 @@ class CompressOptions:
             raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
         if not 0 <= self.dither_strength <= 1:
             raise ParameterError(f"--dither-strength must be between 0 and 1, got {self.dither_strength}")
-        if self.panel is not None and (self.palette is None or len(self.panel) != len(self.palette)):
-            raise ParameterError("--panel-colors needs --palette, with as many colours in the same order")
+        if self.panel is not None and self.palette is None:
+            raise ParameterError("--panel-colors needs --palette")
+        if self.panel is not None and len(self.panel) != len(self.palette):
+            raise ParameterError(f"--panel-colors gives {len(self.panel)} colours for the "
+                                 f"{len(self.palette)} of --palette (one measured colour per entry, "
+                                 f"in its order)")
         if self.panel is not None and self.drop_unused:
             raise ParameterError("--drop-unused would renumber the panel's native indices: "
                                  "it cannot be combined with --panel-colors")

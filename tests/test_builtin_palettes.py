@@ -131,7 +131,7 @@ def test_panel_colors_must_match_the_palette(capsys, tmp_path: Path) -> None:
     write_palette(Palette(INKY_MEASURED[:6]), tmp_path / "six.gpl")
     code, _, err = run(capsys, "compress", PARROTS, "--palette", "acep7", "--panel-colors",
                        tmp_path / "six.gpl", "-o", tmp_path / "o")
-    assert code == 2 and err.count("\n") == 1 and "same order" in err
+    assert code == 2 and err.count("\n") == 1 and "gives 6 colours for the 7 of --palette" in err
     code, _, err = run(capsys, "compress", PARROTS, "--panel-colors", tmp_path / "six.gpl",
                        "-o", tmp_path / "o")
     assert code == 2 and err.count("\n") == 1
@@ -144,3 +144,13 @@ def test_transparent_pixels_with_a_fixed_palette() -> None:
     pixels[:2, ..., 3] = 255
     result = quantize_image(image_from_array(pixels), CompressOptions(palette=builtin_palette("bw").colors))
     assert len(result.palette) == 2 and result.palette[:, 3].tolist() == [255, 255]
+
+
+def test_drop_unused_cannot_renumber_a_panel(capsys, tmp_path: Path) -> None:
+    write_palette(Palette(INKY_MEASURED), tmp_path / "inky.gpl")
+    code, _, err = run(capsys, "compress", PARROTS, "--palette", "acep7", "--panel-colors",
+                       tmp_path / "inky.gpl", "--drop-unused", "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and "native indices" in err
+    code, _, err = run(capsys, "compress", PARROTS, "--drop-unused", "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and "apply to --palette" in err
+    assert not (tmp_path / "o").exists()

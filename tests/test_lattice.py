@@ -142,3 +142,15 @@ def test_bits_fit_in_rgb_unless_a_space_is_given(capsys, tmp_path: Path) -> None
                          "--json", "-o", tmp_path, "--force")
     assert code == 0, err
     assert json.loads(out)["space"] == "lab"
+
+
+def test_bits_refuse_transparency(capsys, tmp_path: Path) -> None:
+    from PIL import Image
+
+    pixels = np.zeros((8, 8, 4), np.uint8)
+    pixels[:4, :, 3] = 255
+    Image.fromarray(pixels).save(tmp_path / "clear.png")
+    code, _, err = run(capsys, "compress", tmp_path / "clear.png", "-k", "2", "--bits", "5,6,5",
+                       "-o", tmp_path / "o")
+    assert code == 2 and err == "quantize: error: --bits needs an image without transparency\n"
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
