@@ -94,7 +94,7 @@ def dither_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray, sp
         edge[pixels.reshape(-1, 4)[:, 3] == 0] = 0.0  # fully transparent pixels stay transparent
     offset = grey * (_spacing(centers) / extent)
     out = np.empty(h * w, np.int64)
-    diffused = method in DIFFUSION
+    diffused = method in DIFFUSION  # the kernel takes a matrix and a mask; its mode uses one
     taps, weights = diffusion_matrix(method if diffused else "fs")
     mask = bayer(8) if diffused else threshold_mask(method)
     dither(pixels, rows, points, centers, *search_index(centers), DIFFUSE if diffused else MASK,
