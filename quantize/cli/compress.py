@@ -68,7 +68,6 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     writes the palette for design tools, all or nothing with the packed file."""
     from dataclasses import replace
 
-    from ..palettes import read_palette
     from ..pipeline import CompressOptions, compress_file
     from ..report import format_json, format_report
 
@@ -88,7 +87,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     if (panel_file or drop_unused) and not palette_file:
         raise click.UsageError("--panel-colors and --drop-unused apply to --palette")
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
-    panel = read_palette(panel_file).colors if panel_file else None
+    panel = None
+    if panel_file:
+        from ..palettes import read_palette
+
+        panel = read_palette(panel_file).colors
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
     fit = replace(fit, space=space) if space else fit
