@@ -70,6 +70,7 @@ class FitOptions:
     # (n_fitted, C) sRGB(A) centres: one start of their own, with at most max_starts seeded ones
     init_centers: np.ndarray | None = None
     locked: np.ndarray | None = None  # (L, 3|4) uint8 colours kept in the palette unchanged, L < K
+    bits: tuple[int, ...] | None = None  # (R, G, B) or (N,) grey: entries on that lattice (lattice.py)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,12 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
     ``options.locked`` colours come first, exactly, and the other centres are fitted around them.
     At least ``options.n_init`` starts; more while they are cheap (see ``START_BUDGET``) up to
     ``options.max_starts``. With ``options.init_centers``, a start from them and only
-    ``options.max_starts`` (default 0) seeded ones."""
+    ``options.max_starts`` (default 0) seeded ones. With ``options.bits``, the free fit is then
+    refined on the lattice (see :mod:`quantize.lattice`)."""
+    if options.bits is not None:
+        from .lattice import lattice_fit
+
+        return lattice_fit(stats, fit_palette(pixels, stats, replace(options, bits=None)), options)
     locked = locked_colors(options, stats.colors.shape[1])
     if stats.n_colors <= options.k - len(locked):
         return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)

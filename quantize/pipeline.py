@@ -34,6 +34,10 @@ class CompressOptions:
 
     fit: FitOptions = field(default_factory=FitOptions)
     palette: np.ndarray | None = None  # map to this palette instead of fitting one
+    # with ``palette``: the colours a display shows for its entries (same count and order); pixels
+    # are mapped to these, and the palette with those indices is written
+    panel: np.ndarray | None = None
+    drop_unused: bool = False  # a fixed palette keeps every entry (stable indices) unless this
     dither: str = "none"  # none, fs (Floyd–Steinberg), fs-edge (not across edges) or ordered
     dither_strength: float = 1.0
     codec: str = container.DEFAULT_CODEC
@@ -54,10 +58,28 @@ class CompressOptions:
             raise ParameterError(f"--seed must be a whole number >= 0, got {f.seed}")
         if f.space not in SPACES:
             raise ParameterError(f"unknown colour space {f.space!r} (choose from {', '.join(SPACES)})")
+        if f.bits is not None:
+            from .lattice import lattice_size
+
+            if self.palette is not None or f.locked is not None:
+                raise ParameterError("--bits constrains a fitted palette: it cannot be combined with "
+                                     "--palette or --lock")
+            if f.k > lattice_size(f.bits):
+                raise ParameterError(f"--bits {','.join(map(str, f.bits))} holds only "
+                                     f"{lattice_size(f.bits)} colours, fewer than K={f.k}")
         if self.dither not in DITHERS:
             raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
         if not 0 <= self.dither_strength <= 1:
             raise ParameterError(f"--dither-strength must be between 0 and 1, got {self.dither_strength}")
+        if self.panel is not None and self.palette is None:
+            raise ParameterError("--panel-colors needs --palette")
+        if self.panel is not None and len(self.panel) != len(self.palette):
+            raise ParameterError(f"--panel-colors gives {len(self.panel)} colours for the "
+                                 f"{len(self.palette)} of --palette (one measured colour per entry, "
+                                 f"in its order)")
+        if self.panel is not None and self.drop_unused:
+            raise ParameterError("--drop-unused would renumber the panel's native indices: "
+                                 "it cannot be combined with --panel-colors")
         if self.codec not in container.CODECS:
             raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(container.CODECS)})")
         return self
@@ -231,11 +253,12 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     with clock.stage("map"):
+        shown = palette if options.panel is None else _checked_palette(options.panel, pixels.shape[-1])
         # A fixed palette's transparent entry takes exactly the fully transparent pixels: mapped
         # by distance, a dark opaque colour could land on it when the palette has nothing near.
         visible, clear = _split_transparent(palette, stats) if options.palette is not None \
             else (None, None)
-        targets = palette if visible is None else palette[visible]
+        targets = shown if visible is None else shown[visible]
         if options.dither == "none":
             labels = map_colors(stats, targets, space, fit)  # each distinct colour's entry
             if visible is not None:
@@ -253,7 +276,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         added = options.palette is not None and len(palette) > len(options.palette)
         fixed = options.palette is None and options.fit.locked is not None
         palette, indices, counts = _drop_unused(palette, indices, counts,
-                                                keep_first=len(options.fit.locked) if fixed else 0)
+                                                keep_first=_kept_entries(options, len(palette)))
     n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats  # frees its points, grids and pixel rows before the metrics, unless the caller holds it
     result = Result(
@@ -269,12 +292,15 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
 
 def _measured(result: Result, pixels: np.ndarray, options: CompressOptions, clock: _Clock,
               delta_e_reference: DeltaEReference | None) -> Result:
-    """``result`` with its MSE, PSNR and mean CIEDE2000 against ``pixels``."""
+    """``result`` with its MSE, PSNR and mean CIEDE2000 against ``pixels`` (of the colours the
+    panel shows, with ``options.panel``)."""
     from .metrics import mean_delta_e, mse, psnr
 
+    shown = (result.palette if options.panel is None
+             else _checked_palette(options.panel, result.channels))
     with clock.stage("metrics"):
-        error = mse(pixels, result.palette, result.indices)
-        delta_e = mean_delta_e(pixels, result.palette, result.indices,
+        error = mse(pixels, shown, result.indices)
+        delta_e = mean_delta_e(pixels, shown, result.indices,
                                n_samples=options.delta_e_samples, reference=delta_e_reference)
     return replace(result, mse=error, psnr=psnr(error, result.channels), delta_e=delta_e)
 
@@ -325,6 +351,14 @@ def _split_transparent(palette: np.ndarray,
     if not len(visible) or len(visible) == len(palette):
         return None, None
     return visible, int(np.flatnonzero(palette[:, 3] == 0)[0])
+
+
+def _kept_entries(options: CompressOptions, k: int) -> int:
+    """How many leading palette entries stay even if no pixel uses them: all of a fixed palette
+    (so its indices are stable) unless ``drop_unused``, else the locked colours."""
+    if options.palette is not None:
+        return 0 if options.drop_unused else k
+    return 0 if options.fit.locked is None else len(options.fit.locked)
 
 
 def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | None = None,

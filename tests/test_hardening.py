@@ -426,7 +426,7 @@ def test_item14_batch_rate_counts_from_the_start_of_the_phase(capsys, monkeypatc
 @pytest.mark.parametrize("env, expected", [({}, True), ({"NO_COLOR": "1"}, False),
                                            ({"TERM": "dumb"}, False)])
 def test_item14_swatch_colours_follow_no_color_and_term(monkeypatch, env, expected):
-    from quantize.cli.options import use_color
+    from quantize.palettes.terminal import wants_color
 
     class Tty:
         def isatty(self) -> bool:
@@ -436,8 +436,7 @@ def test_item14_swatch_colours_follow_no_color_and_term(monkeypatch, env, expect
     monkeypatch.setenv("TERM", "xterm-256color")
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setattr(sys, "stdout", Tty())
-    assert use_color() is expected
+    assert wants_color(Tty()) is expected
 
 
 def test_item14_info_keeps_its_palette_line_short(capsys, tmp_path):

@@ -102,10 +102,11 @@ def test_map_pixels_with_the_fit_settles_colours_and_stays_exact(space: str, k: 
                                                      encode(merged, space)))
 
 
-@pytest.mark.parametrize("mode", ["rgb", "rgba", "dithered", "fixed palette"])
+@pytest.mark.parametrize("mode", ["rgb", "rgba", "dithered", "fixed palette", "fixed, all kept"])
 def test_each_entry_counts_its_pixels(mode: str) -> None:
     """The usage counts (from the colours' labels, or from the indices when dithered) are each
-    kept entry's pixels, and every kept entry is used."""
+    kept entry's pixels, and every kept entry is used, except that a fixed palette keeps every
+    entry unless told to drop the unused ones."""
     from quantize.fitting import FitOptions
     from quantize.images import Image as QImage
     from quantize.pipeline import CompressOptions, quantize_image
@@ -116,8 +117,10 @@ def test_each_entry_counts_its_pixels(mode: str) -> None:
         pixels[:10, :, 3] = 0  # fully transparent rows, hiding random RGB
     options = CompressOptions(fit=FitOptions(k=16), dither="fs" if mode == "dithered" else "none",
                               palette=rng.integers(0, 256, (300, 3), dtype=np.uint8)
-                              if mode == "fixed palette" else None)
+                              if mode.startswith("fixed") else None,
+                              drop_unused=mode == "fixed palette")
     result = quantize_image(QImage(pixels), options)
     want = np.bincount(result.indices.ravel(), minlength=result.k_used)
     np.testing.assert_array_equal(result.usage(), want)
-    assert want.min() > 0 and result.usage().dtype == np.int64
+    assert result.usage().dtype == np.int64
+    assert result.k_used == 300 if mode == "fixed, all kept" else want.min() > 0

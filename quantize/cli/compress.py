@@ -10,7 +10,8 @@ from .options import CODECS, DEFAULT_CODEC, PATH, echo, fit_options, given, make
 
 # As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
-DITHERS = ("none", "fs", "fs-edge", "ordered")
+DITHERS = ("none", "fs", "fs-edge", "atkinson", "sierra", "sierra-lite", "jjn", "stucki", "burkes",
+           "ordered", "blue-noise")
 INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
 from .palette import FORMAT_HELP, fixed_palette, locked_fit, make_export, palette_exports, palette_options, \
     written_notes
@@ -25,15 +26,28 @@ from .sweep import progress_bar, target_options
 @target_options
 @click.option("--space", type=click.Choice(SPACES), default=None,
               help="Colour space of the fit and the mapping (docs/QUALITY.md).  [default: rgb+lab]")
+@click.option("--bits", "bits_text", metavar="R,G,B|N", default=None,
+              help="Fit the palette on a display's lattice: bits of red, green, blue (5,6,5; 4,4,4; "
+                   "3,3,2) or N for N-bit grey; entries widened to 8 bits by bit replication. Fits in rgb "
+                   "unless --space is given.")
 @click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
-              help="Floyd–Steinberg (fs), fs without diffusion across edges (fs-edge), or Bayer 8x8.")
+              help="Error diffusion (fs = Floyd–Steinberg; fs-edge not across edges; atkinson, sierra, "
+                   "sierra-lite, jjn, stucki, burkes), or a threshold mask (ordered = Bayer 8x8, "
+                   "blue-noise).")
 @click.option("--dither-strength", type=float, default=1.0, show_default=True,
-              help="Share of the error diffused (fs) or of the threshold spread (ordered), 0 to 1.")
+              help="Share of the error diffused or of the threshold spread (ordered, blue-noise), 0 to "
+                   "1.")
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
 @click.option("--palette", "palette_file", type=PATH, default=None,
               help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, "
-                   "...) instead of fitting; -k and the fit options are ignored.")
+                   "...) or built-in palette (quantize palette --list) instead of fitting; -k and the "
+                   "fit options are ignored. Every entry is kept, in order.")
+@click.option("--panel-colors", "panel_file", type=PATH, default=None,
+              help="With --palette: the colours the display really shows for its entries (a palette "
+                   "file, same count and order); pixels are mapped to these, the --palette is written.")
+@click.option("--drop-unused", is_flag=True,
+              help="With --palette: leave out the entries no pixel uses (indices are renumbered).")
 @click.option("--lock", "lock_file", type=PATH, default=None,
               help="Keep the L colours of this palette file exactly; fit the other K - L around them.")
 @click.option("--export-palette", metavar="LIST",
@@ -46,7 +60,7 @@ from .sweep import progress_bar, target_options
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
-             space, dither, dither_strength, codec, palette_file, lock_file, export_palette, sort, names, truncate, no_preview, as_json, force,
+             space, bits_text, dither, dither_strength, codec, palette_file, panel_file, drop_unused, lock_file, export_palette, sort, names, truncate, no_preview, as_json, force,
              allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
@@ -72,14 +86,25 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     if palette_file and lock_file:
         raise click.UsageError("--palette fixes every colour: it cannot be combined with --lock")
     if dither == "none" and given("dither_strength"):
-        raise click.UsageError("--dither-strength applies to a dither: give --dither fs, fs-edge "
-                               "or ordered")
+        raise click.UsageError("--dither-strength applies to a dither: give --dither too")
+    if (panel_file or drop_unused) and not palette_file:
+        raise click.UsageError("--panel-colors and --drop-unused apply to --palette")
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
+    panel = None
+    if panel_file:
+        from ..palettes import read_palette
+
+        panel = read_palette(panel_file).colors
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
     fit = replace(fit, space=space) if space else fit
-    options = CompressOptions(fit=fit, palette=fixed, codec=codec, dither=dither,
-                              dither_strength=dither_strength)
+    if bits_text is not None:
+        from ..lattice import parse_bits
+
+        # in rgb every step of the constrained fit lowers the error PSNR measures (docs/QUALITY.md)
+        fit = replace(fit, bits=parse_bits(bits_text), space=space or "rgb")
+    options = CompressOptions(fit=fit, palette=fixed, panel=panel, drop_unused=drop_unused,
+                              codec=codec, dither=dither, dither_strength=dither_strength).validated()
     exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
     if target:
         with progress_bar(probe_budget(k), quiet) as progress:

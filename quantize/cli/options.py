@@ -19,16 +19,6 @@ def echo(text: str = "", **kwargs) -> None:
     click.echo(printable(text), **kwargs)
 
 
-def use_color() -> bool:
-    """Whether stdout may show colours: a terminal, unless ``NO_COLOR`` is set (no-color.org) or
-    ``TERM=dumb``."""
-    import os
-    import sys
-
-    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-            and os.environ.get("TERM") != "dumb")
-
-
 def given(name: str) -> bool:
     """Whether the option ``name`` (its parameter name) was given on the command line."""
     from click.core import ParameterSource

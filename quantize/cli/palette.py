@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable
 import click
 
 from ..files import display_name
-from .options import PATH, echo, fit_options, make_fit_options, note, use_color
+from .options import PATH, echo, fit_options, make_fit_options, note
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,7 +50,9 @@ def make_export(formats: str | None, sort: str | None, names: bool, truncate: bo
 
 
 @click.command(context_settings={"default_map": {"k": 8}})
-@click.argument("input", type=PATH)
+@click.argument("input", type=PATH, required=False)
+@click.option("--list", "list_builtin", is_flag=True,
+              help="List the built-in palettes (for --palette NAME) with their colours, and exit.")
 @fit_options
 @click.option("-f", "--format", "formats", metavar="LIST",
               help=f"Write the palette in these formats, {FORMAT_HELP}.")
@@ -64,12 +66,21 @@ def make_export(formats: str | None, sort: str | None, names: bool, truncate: bo
 @click.option("--allow-huge", is_flag=True,
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
-def palette(input, k, n_init, max_iter, tol, seed, sample, formats, out_dir, sort, names, truncate,
+def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, formats, out_dir, sort, names, truncate,
             keep_transparent, as_json, force, allow_huge, quiet):
     """Fit a K-colour palette to INPUT; print it (swatches, hex, share of the pixels) and write it
     for design tools with -f.
 
     Fully transparent pixels are left out (unless --keep-transparent), so all K colours are visible."""
+    from ..palettes.terminal import wants_color
+
+    if list_builtin:
+        from ..palettes.builtin import format_builtins
+
+        click.echo(format_builtins(wants_color(click.get_text_stream("stdout"))))
+        return
+    if input is None:
+        raise click.UsageError("Missing argument 'INPUT'.")
     from ..palettes import encode_palette, format_swatches
     from ..palettes.extract import palette_file
     from ..pipeline import CompressOptions
@@ -86,17 +97,17 @@ def palette(input, k, n_init, max_iter, tol, seed, sample, formats, out_dir, sor
     if as_json:
         echo(encode_palette(swatches, "json").decode(), nl=False)
     else:
-        echo(format_swatches(swatches, color=use_color()))
+        echo(format_swatches(swatches, color=wants_color(click.get_text_stream("stdout"))))
 
 
 def fixed_palette(path: Path, quiet: bool) -> np.ndarray:
-    """The colours of ``--palette FILE`` ((K, 3|4) uint8); fit options given with it are ignored, with
-    a note."""
+    """The colours of ``--palette FILE|NAME`` ((K, 3|4) uint8): a file, else a built-in palette; fit
+    options given with it are ignored, with a note."""
     from click.core import ParameterSource
 
-    from ..palettes import read_palette
+    from ..palettes.builtin import find_palette
 
-    colors = read_palette(path).colors
+    colors = find_palette(path).colors
     ctx = click.get_current_context()
     ignored = [param.opts[0] for param in ctx.command.params if param.name in _FIT_PARAMS
                and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import TextIO
+
 from .model import Palette
 
 _BLOCK = " " * 6
@@ -23,3 +26,20 @@ def format_swatches(palette: Palette, color: bool) -> str:
             parts.append(name)
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
+
+
+def wants_color(stream: TextIO) -> bool:
+    """Whether to draw colour blocks on ``stream``: a terminal, unless NO_COLOR is set (no-color.org)
+    or TERM is ``dumb``."""
+    return (stream.isatty() and "NO_COLOR" not in os.environ
+            and os.environ.get("TERM", "") != "dumb")
+
+
+def format_strip(palette: Palette, color: bool, per_line: int = 32) -> list[str]:
+    """The palette's colours in order, ``per_line`` to a line: two-cell blocks with ``color``, else
+    their hex codes (8 to a line)."""
+    if not color:
+        hexes = palette.hex
+        return [" ".join(hexes[i:i + 8]) for i in range(0, len(hexes), 8)]
+    cells = [f"\x1b[48;2;{r};{g};{b}m  " for r, g, b in palette.rgb.tolist()]
+    return ["".join(cells[i:i + per_line]) + "\x1b[0m" for i in range(0, len(cells), per_line)]

@@ -1,0 +1,107 @@
+"""Quantised images in the forms firmware includes: a C99 header, packed index bytes, RGB565 pixels.
+
+Pure functions of the palette and the indices (no files): the caller writes the bytes. Indices are
+packed at ``bits_per_index`` bits (ceil(log2 K), at least 1), the first pixel in the most
+significant bits of the first byte unless asked otherwise, each row starting on a new byte unless
+asked otherwise. RGB565 is (r >> 3) << 11 | (g >> 2) << 5 | b >> 3.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .container import bits_per_index
+
+_C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto if "
+    "inline int long register restrict return short signed sizeof static struct switch typedef "
+    "union unsigned void volatile while _Bool _Complex _Imaginary".split())
+_PER_LINE = 16  # values per line of a C array
+
+
+def index_bits(k: int) -> int:
+    """Bits per packed index for a palette of ``k`` colours: ceil(log2 k), at least 1."""
+    return max(1, bits_per_index(k))
+
+
+def c_identifier(stem: str) -> str:
+    """``stem`` made a valid C identifier: other characters become ``_``; a leading digit (or
+    nothing left) gets ``img_`` before it, a keyword ``_`` after it."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", stem)
+    if not name or name[0].isdigit():
+        name = "img_" + name
+    return name + "_" if name in _C_KEYWORDS else name
+
+
+def raw_indices(indices: np.ndarray, bits: int, msb_first: bool = True,
+                row_padding: bool = True) -> bytes:
+    """The (H, W) ``indices`` packed at ``bits`` bits each: the first pixel in the most significant
+    bits of the first byte (``msb_first``), or in the least significant, each index's own bits in
+    the same order; each row padded with zero bits to a whole byte (``row_padding``), or the rows
+    run on and only the end is padded."""
+    indices = np.asarray(indices)
+    if not 1 <= bits <= 16:
+        raise ValueError(f"bits per index must be 1 to 16, got {bits}")
+    if indices.size and int(indices.max()) >> bits:
+        raise ValueError(f"an index does not fit in {bits} bits")
+    h, w = indices.shape
+    shifts = np.arange(bits - 1, -1, -1) if msb_first else np.arange(bits)
+    planes = ((indices.astype(np.uint16)[..., None] >> shifts.astype(np.uint16)) & 1).astype(np.uint8)
+    order = "big" if msb_first else "little"
+    if row_padding:
+        return np.packbits(planes.reshape(h, w * bits), axis=1, bitorder=order).tobytes()
+    return np.packbits(planes.reshape(-1), bitorder=order).tobytes()
+
+
+def rgb565_values(palette: np.ndarray) -> np.ndarray:
+    """Each palette colour (K, 3|4) as a 16-bit RGB565 value (alpha ignored)."""
+    p = np.asarray(palette).astype(np.uint16)
+    return (p[:, 0] >> 3) << 11 | (p[:, 1] >> 2) << 5 | p[:, 2] >> 3
+
+
+def rgb565(palette: np.ndarray, indices: np.ndarray, big_endian: bool = False) -> bytes:
+    """The quantised pixels, row by row, as 16-bit RGB565, little-endian unless ``big_endian``."""
+    values = rgb565_values(palette)[np.asarray(indices)]
+    return values.astype(">u2" if big_endian else "<u2").tobytes()
+
+
+def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
+    """A C99 header ``STEM.h`` holding the image: ``STEM_width``, ``STEM_height``,
+    ``STEM_bits_per_index``, ``STEM_row_bytes`` and ``STEM_palette_size`` (enum constants),
+    ``STEM_palette_rgb888[]`` (uint32_t 0xRRGGBB), ``STEM_palette_rgb565[]`` (uint16_t),
+    ``STEM_palette_alpha[]`` (uint8_t, RGBA palettes only) and ``STEM_indices[]`` (uint8_t, packed
+    MSB-first at bits-per-index bits, each row starting on a new byte), where STEM is ``stem``
+    made a C identifier (:func:`c_identifier`)."""
+    palette = np.asarray(palette, dtype=np.uint8)
+    indices = np.asarray(indices)
+    name = c_identifier(stem)
+    h, w = indices.shape
+    bits = index_bits(len(palette))
+    packed = raw_indices(indices, bits)
+    rgb888 = (palette[:, 0].astype(np.uint32) << 16 | palette[:, 1].astype(np.uint32) << 8
+              | palette[:, 2])
+    guard = f"{name.upper()}_H"
+    lines = [
+        f"/* {name}: {w}x{h} pixels, {len(palette)} colours, written by quantize. */",
+        f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", "",
+        f"enum {{ {name}_width = {w}, {name}_height = {h}, {name}_bits_per_index = {bits},",
+        f"       {name}_row_bytes = {(w * bits + 7) // 8}, {name}_palette_size = {len(palette)} }};",
+        "",
+        *_c_array("uint32_t", f"{name}_palette_rgb888", [f"0x{v:06X}u" for v in rgb888.tolist()]),
+        *_c_array("uint16_t", f"{name}_palette_rgb565",
+                  [f"0x{v:04X}u" for v in rgb565_values(palette).tolist()]),
+    ]
+    if palette.shape[1] == 4:
+        lines += _c_array("uint8_t", f"{name}_palette_alpha", [str(v) for v in palette[:, 3].tolist()])
+    lines += _c_array("uint8_t", f"{name}_indices", [f"0x{b:02X}" for b in packed])
+    lines += [f"#endif /* {guard} */", ""]
+    return "\n".join(lines).encode("ascii")
+
+
+def _c_array(ctype: str, name: str, values: list[str]) -> list[str]:
+    """A ``static const`` C array definition, ``_PER_LINE`` values a line, and a blank line."""
+    rows = [", ".join(values[i:i + _PER_LINE]) for i in range(0, len(values), _PER_LINE)]
+    return [f"static const {ctype} {name}[{len(values)}] = {{",
+            *(f"    {row}," for row in rows), "};", ""]

@@ -1,0 +1,156 @@
+"""Built-in palettes by name: their colours, ``--palette NAME`` keeping every entry in order, the
+listing, panel-measured colours and ``--drop-unused``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from quantize import container
+from quantize.cli import main
+from quantize.images import image_from_array, load_image
+from quantize.palettes import Palette, write_palette
+from quantize.palettes.builtin import BUILTIN_NAMES, builtin_palette, find_palette
+from quantize.pipeline import CompressOptions, quantize_image
+
+PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
+# Pimoroni's measured colours of an Inky Impression ACeP panel (inky library, "saturated")
+INKY_MEASURED = np.array([[57, 48, 57], [255, 255, 255], [58, 91, 70], [61, 59, 94],
+                          [156, 72, 75], [208, 190, 71], [177, 106, 73]], np.uint8)
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_the_palettes_named_in_the_issue_have_their_hardware_sizes() -> None:
+    sizes = {"bw": 2, "grey2": 4, "grey4": 16, "web216": 216, "cga": 16, "ega": 64, "c64": 16,
+             "nes": 64, "gameboy": 4, "pico8": 16, "acep7": 7, "spectra6": 6}
+    for name, size in sizes.items():
+        palette = builtin_palette(name)
+        assert len(palette) == size and palette.colors.shape[1] == 3, name
+    web = builtin_palette("web216").colors
+    assert len(np.unique(web, axis=0)) == 216 and set(web.ravel()) == {0, 51, 102, 153, 204, 255}
+    assert builtin_palette("ega").hex[20] == "#aa5500"  # EGA's default colour 6, brown
+    assert builtin_palette("ega").hex[:8] == builtin_palette("cga").hex[:6] + ["#aaaa00", "#aaaaaa"]
+    assert builtin_palette("grey4").hex[1] == "#111111"  # 4-bit level 1 by bit replication
+    assert builtin_palette("PICO8").hex[8] == "#ff004d"
+
+
+@pytest.mark.parametrize("name", BUILTIN_NAMES)
+def test_a_fixed_palette_keeps_every_entry_in_order(name: str, tmp_path: Path) -> None:
+    palette = builtin_palette(name).colors
+    result = quantize_image(load_image(PARROTS), CompressOptions(palette=palette))
+    np.testing.assert_array_equal(result.palette, palette)
+    packed = container.decode(container.encode(result.palette, result.indices))
+    np.testing.assert_array_equal(packed.palette, palette)
+    assert packed.indices.max() < len(palette)
+
+
+def test_drop_unused_leaves_out_unused_entries() -> None:
+    palette = builtin_palette("web216").colors
+    result = quantize_image(load_image(PARROTS), CompressOptions(palette=palette, drop_unused=True))
+    used = np.unique(quantize_image(load_image(PARROTS), CompressOptions(palette=palette)).indices)
+    np.testing.assert_array_equal(result.palette, palette[used])
+
+
+def test_palette_name_on_the_command_line(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "compress", PARROTS, "--palette", "gameboy", "-o", tmp_path)
+    assert code == 0, err
+    packed = container.load(tmp_path / "parrots.qnt")
+    np.testing.assert_array_equal(packed.palette, builtin_palette("gameboy").colors)
+
+
+def test_a_file_of_that_name_wins(tmp_path: Path, monkeypatch) -> None:
+    write_palette(Palette(np.array([[1, 2, 3], [4, 5, 6]])), tmp_path / "bw", fmt="gpl")
+    monkeypatch.chdir(tmp_path)
+    np.testing.assert_array_equal(find_palette("bw").colors, [[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(find_palette("nes").colors, builtin_palette("nes").colors)
+
+
+def test_an_unknown_name_lists_the_valid_ones(capsys, tmp_path: Path) -> None:
+    code, out, err = run(capsys, "compress", PARROTS, "--palette", "amiga", "-o", tmp_path / "o")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "unknown palette 'amiga'" in err
+    assert all(name in err for name in BUILTIN_NAMES)
+    assert not (tmp_path / "o").exists()
+    code, _, err = run(capsys, "compress", PARROTS, "--palette", tmp_path / "missing.gpl")
+    assert code == 3 and "does not exist" in err
+
+
+def test_listing_is_plain_hex_off_a_terminal(capsys, monkeypatch) -> None:
+    code, out, _ = run(capsys, "palette", "--list")
+    assert code == 0 and "\x1b[" not in out
+    for name in BUILTIN_NAMES:
+        assert any(line.startswith(name + " ") for line in out.splitlines())
+    assert "#ff004d" in out and "#9bbc0f" in out
+
+
+@pytest.mark.parametrize("env, color", [({}, True), ({"NO_COLOR": "1"}, False),
+                                        ({"TERM": "dumb"}, False)])
+def test_listing_draws_blocks_only_on_a_colour_terminal(env, color, monkeypatch) -> None:
+    import io
+
+    from quantize.palettes.terminal import wants_color
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert wants_color(Tty()) is color
+    assert wants_color(io.StringIO()) is False
+
+
+def test_panel_colors_map_to_what_the_panel_shows(capsys, tmp_path: Path) -> None:
+    nominal = builtin_palette("acep7").colors
+    image = load_image(PARROTS)
+    for dither in ("none", "fs"):
+        result = quantize_image(image, CompressOptions(palette=nominal, panel=INKY_MEASURED,
+                                                       dither=dither))
+        measured = quantize_image(image, CompressOptions(palette=INKY_MEASURED, dither=dither))
+        np.testing.assert_array_equal(result.palette, nominal)  # the native palette is written
+        np.testing.assert_array_equal(result.indices, measured.indices)  # chosen by the panel's
+        assert result.psnr == measured.psnr  # the report measures what the panel shows
+    write_palette(Palette(INKY_MEASURED), tmp_path / "inky.gpl")
+    code, _, err = run(capsys, "compress", PARROTS, "--palette", "acep7", "--panel-colors",
+                       tmp_path / "inky.gpl", "--dither", "atkinson", "-o", tmp_path)
+    assert code == 0, err
+    np.testing.assert_array_equal(container.load(tmp_path / "parrots.qnt").palette, nominal)
+
+
+def test_panel_colors_must_match_the_palette(capsys, tmp_path: Path) -> None:
+    write_palette(Palette(INKY_MEASURED[:6]), tmp_path / "six.gpl")
+    code, _, err = run(capsys, "compress", PARROTS, "--palette", "acep7", "--panel-colors",
+                       tmp_path / "six.gpl", "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and "gives 6 colours for the 7 of --palette" in err
+    code, _, err = run(capsys, "compress", PARROTS, "--panel-colors", tmp_path / "six.gpl",
+                       "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_transparent_pixels_with_a_fixed_palette() -> None:
+    pixels = np.zeros((4, 4, 4), np.uint8)
+    pixels[..., :3] = 200
+    pixels[:2, ..., 3] = 255
+    result = quantize_image(image_from_array(pixels), CompressOptions(palette=builtin_palette("bw").colors))
+    assert len(result.palette) == 2 and result.palette[:, 3].tolist() == [255, 255]
+
+
+def test_drop_unused_cannot_renumber_a_panel(capsys, tmp_path: Path) -> None:
+    write_palette(Palette(INKY_MEASURED), tmp_path / "inky.gpl")
+    code, _, err = run(capsys, "compress", PARROTS, "--palette", "acep7", "--panel-colors",
+                       tmp_path / "inky.gpl", "--drop-unused", "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and "native indices" in err
+    code, _, err = run(capsys, "compress", PARROTS, "--drop-unused", "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and "apply to --palette" in err
+    assert not (tmp_path / "o").exists()

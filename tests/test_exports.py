@@ -1,0 +1,139 @@
+"""Firmware exports: packed index bytes, RGB565 pixels, and a C header that compiles and, built
+into a small C program, gives back exactly the pixels ``quantize decode`` writes."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from quantize import container
+from quantize.cli import main
+from quantize.exports import c_header, c_identifier, index_bits, raw_indices, rgb565, rgb565_values
+
+PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
+CC = shutil.which("gcc") or shutil.which("cc")
+
+# Unpacks STEM_indices exactly as documented and prints the RGB888 pixels as raw bytes.
+PROGRAM = r"""
+#include <stdio.h>
+#include "STEM.h"
+
+int main(void) {
+    int y, x, b;
+    for (y = 0; y < STEM_height; y++) {
+        const uint8_t *row = STEM_indices + (long)y * STEM_row_bytes;
+        for (x = 0; x < STEM_width; x++) {
+            unsigned index = 0;
+            for (b = 0; b < STEM_bits_per_index; b++) {
+                long bit = (long)x * STEM_bits_per_index + b;
+                index = index << 1 | ((row[bit >> 3] >> (7 - (bit & 7))) & 1u);
+            }
+            uint32_t c = STEM_palette_rgb888[index];
+            putchar((int)(c >> 16 & 0xFF));
+            putchar((int)(c >> 8 & 0xFF));
+            putchar((int)(c & 0xFF));
+        }
+    }
+    return 0;
+}
+"""
+
+
+def unpack(data: bytes, bits: int, h: int, w: int, msb_first: bool, row_padding: bool) -> np.ndarray:
+    """A reference unpacker, one bit at a time."""
+    row_bits = -(-w * bits // 8) * 8 if row_padding else w * bits
+    stream = np.unpackbits(np.frombuffer(data, np.uint8), bitorder="big" if msb_first else "little")
+    out = np.zeros((h, w), np.int64)
+    for y in range(h):
+        for x in range(w):
+            start = y * row_bits + x * bits
+            chunk = stream[start:start + bits]
+            weights = 1 << (np.arange(bits)[::-1] if msb_first else np.arange(bits))
+            out[y, x] = int((chunk * weights).sum())
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.integers(1, 16), st.booleans(), st.booleans(),
+       st.integers(0, 2**32 - 1))
+def test_raw_indices_round_trip(h, w, bits, msb_first, row_padding, seed) -> None:
+    indices = np.random.default_rng(seed).integers(0, 1 << bits, (h, w))
+    data = raw_indices(indices, bits, msb_first=msb_first, row_padding=row_padding)
+    row_bytes = -(-w * bits // 8)
+    assert len(data) == (h * row_bytes if row_padding else -(-h * w * bits // 8))
+    np.testing.assert_array_equal(unpack(data, bits, h, w, msb_first, row_padding), indices)
+
+
+def test_raw_indices_layout() -> None:
+    # 2-bit indices 1, 2, 3 in a 3-pixel row: 01 10 11 00 MSB-first; LSB-first 1 | 2 << 2 | 3 << 4
+    assert raw_indices(np.array([[1, 2, 3]]), 2) == bytes([0b01101100])
+    assert raw_indices(np.array([[1, 2, 3]]), 2, msb_first=False) == bytes([0b00111001])
+    # rows of 3 one-bit pixels: padded, a byte per row; unpadded, 6 bits in one byte
+    assert raw_indices(np.array([[1, 0, 1], [1, 1, 1]]), 1) == bytes([0b10100000, 0b11100000])
+    assert raw_indices(np.array([[1, 0, 1], [1, 1, 1]]), 1, row_padding=False) == bytes([0b10111100])
+    with pytest.raises(ValueError):
+        raw_indices(np.array([[4]]), 2)
+
+
+def test_rgb565() -> None:
+    palette = np.array([[255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [8, 4, 8]], np.uint8)
+    assert rgb565_values(palette).tolist() == [0xFFFF, 0xF800, 0x07E0, 0x001F, 0x0821]
+    assert rgb565(palette, np.array([[1, 2]])) == bytes([0x00, 0xF8, 0xE0, 0x07])
+    assert rgb565(palette, np.array([[1, 2]]), big_endian=True) == bytes([0xF8, 0x00, 0x07, 0xE0])
+
+
+@pytest.mark.parametrize("stem, name", [("parrots", "parrots"), ("my photo-2", "my_photo_2"),
+                                        ("2x", "img_2x"), ("int", "int_"), ("", "img_"),
+                                        ("façade", "fa_ade")])
+def test_c_identifier(stem: str, name: str) -> None:
+    assert c_identifier(stem) == name
+
+
+def test_index_bits() -> None:
+    assert [index_bits(k) for k in (1, 2, 3, 4, 5, 16, 17, 256, 257)] == [1, 1, 2, 2, 3, 4, 5, 8, 9]
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+@pytest.mark.parametrize("k, crop", [(16, None), (7, (37, 23)), (2, (13, 5)), (300, (41, 17))])
+def test_c_header_compiles_and_reproduces_decode(capsys, tmp_path: Path, k, crop) -> None:
+    source = tmp_path / "my photo.png"
+    image = Image.open(PARROTS).convert("RGB")
+    (image.crop((100, 100, 100 + crop[0], 100 + crop[1])) if crop else image).save(source)
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(source), "-k", str(k), "-o", str(tmp_path), "--no-preview"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["decode", str(tmp_path / "my photo.qnt"), "-o", str(tmp_path / "decoded.png")])
+    assert exc.value.code == 0
+    decoded = np.asarray(Image.open(tmp_path / "decoded.png").convert("RGB"))
+
+    packed = container.load(tmp_path / "my photo.qnt")
+    stem = c_identifier("my photo")
+    (tmp_path / f"{stem}.h").write_bytes(c_header("my photo", packed.palette, packed.indices))
+    (tmp_path / "main.c").write_text(PROGRAM.replace("STEM", stem))
+    build = subprocess.run([CC, "-std=c99", "-Wall", "-Werror", "-pedantic", "-o",
+                            str(tmp_path / "show"), str(tmp_path / "main.c")],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    shown = subprocess.run([str(tmp_path / "show")], capture_output=True, check=True).stdout
+    np.testing.assert_array_equal(np.frombuffer(shown, np.uint8).reshape(decoded.shape), decoded)
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_c_header_of_an_rgba_palette_compiles(tmp_path: Path) -> None:
+    palette = np.array([[0, 0, 0, 0], [255, 128, 0, 255], [10, 20, 30, 128]], np.uint8)
+    (tmp_path / "sprite.h").write_bytes(c_header("sprite", palette, np.array([[0, 1, 2, 1]])))
+    (tmp_path / "main.c").write_text('#include "sprite.h"\nint main(void) {\n'
+                                     '    return sprite_palette_alpha[2] == 128 && '
+                                     'sprite_indices[0] == 0x19 ? 0 : 1;\n}\n')
+    build = subprocess.run([CC, "-std=c99", "-Wall", "-Werror", "-o", str(tmp_path / "t"),
+                            str(tmp_path / "main.c")], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    assert subprocess.run([str(tmp_path / "t")]).returncode == 0

@@ -1,0 +1,156 @@
+"""``--bits``: lattice levels by bit replication, the constrained fit, and its errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from quantize.colorspace import encode
+from quantize.colorstats import color_stats
+from quantize.errors import ParameterError
+from quantize.fitting import FitOptions, fit_palette, to_palette
+from quantize.images import load_image
+from quantize.lattice import lattice_fit, levels, parse_bits, project, round_to_lattice
+from quantize.mapping import map_pixels
+from quantize.metrics import mse
+from quantize.pipeline import CompressOptions, quantize_image
+
+from test_builtin_palettes import run
+
+PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
+
+
+def on_lattice(palette: np.ndarray, bits: tuple[int, ...]) -> bool:
+    channels = bits * 3 if len(bits) == 1 else bits
+    return all(set(palette[:, c].tolist()) <= set(levels(b).tolist()) for c, b in enumerate(channels))
+
+
+def test_levels_by_bit_replication() -> None:
+    assert levels(5).tolist() == [v << 3 | v >> 2 for v in range(32)]
+    assert levels(6).tolist() == [v << 2 | v >> 4 for v in range(64)]
+    assert levels(3).tolist() == [v << 5 | v << 2 | v >> 1 for v in range(8)]
+    assert levels(1).tolist() == [0, 255] and levels(2).tolist() == [0, 85, 170, 255]
+    assert levels(8).tolist() == list(range(256))
+
+
+@pytest.mark.parametrize("text, bits", [("5,6,5", (5, 6, 5)), ("3,3,2", (3, 3, 2)), ("4", (4,))])
+def test_parse_bits(text: str, bits: tuple[int, ...]) -> None:
+    assert parse_bits(text) == bits
+
+
+@pytest.mark.parametrize("text", ["5,6", "0", "9,9,9", "a,b,c", ""])
+def test_parse_bits_refuses(text: str) -> None:
+    with pytest.raises(ParameterError, match="--bits"):
+        parse_bits(text)
+
+
+def test_projection_and_rounding_land_on_the_lattice() -> None:
+    rng = np.random.default_rng(0)
+    colors = rng.uniform(0, 255, (50, 3))
+    for bits in ((5, 6, 5), (3, 3, 2), (2,)):
+        rounded = round_to_lattice(colors, bits)
+        assert on_lattice(rounded, bits)
+        assert on_lattice(project(colors, "rgb", bits), bits)
+        assert on_lattice(project(encode(colors, "rgb+lab"), "rgb+lab", bits), bits)
+    # in RGB the projection is the per-channel nearest level
+    np.testing.assert_array_equal(project(colors, "rgb", (5, 6, 5)), round_to_lattice(colors, (5, 6, 5)))
+
+
+@pytest.mark.parametrize("space", ["rgb", "rgb+lab"])
+@pytest.mark.parametrize("bits", [(5, 6, 5), (3, 3, 2), (4,)])
+def test_constrained_fit_is_on_the_lattice_and_beats_rounding(space: str, bits) -> None:
+    image = load_image(PARROTS)
+    stats = color_stats(image.pixels)
+    k = 12
+    free = fit_palette(image.pixels, stats, FitOptions(k=k, space=space))
+    rounded = np.unique(round_to_lattice(to_palette(free.centers), bits), axis=0)
+    baseline = mse(image.pixels, rounded, map_pixels(image.pixels, stats, rounded, space))
+    result = quantize_image(image, CompressOptions(fit=FitOptions(k=k, space=space, bits=bits)))
+    assert on_lattice(result.palette, bits)
+    if len(bits) == 1:
+        assert (result.palette == result.palette[:, :1]).all()  # grey
+    assert result.mse < baseline
+    # the same palette as refining that free fit directly (the pipeline adds nothing else)
+    again = to_palette(lattice_fit(stats, free, FitOptions(k=k, space=space, bits=bits)).centers)
+    np.testing.assert_array_equal(result.palette, again)
+
+
+def test_few_colours_are_moved_to_the_lattice() -> None:
+    pixels = np.array([[[10, 20, 30], [200, 100, 7]]], np.uint8)
+    from quantize.images import image_from_array
+
+    result = quantize_image(image_from_array(pixels),
+                            CompressOptions(fit=FitOptions(k=4, bits=(5, 6, 5))))
+    assert on_lattice(result.palette, (5, 6, 5)) and len(result.palette) == 2
+
+
+def test_bits_on_the_command_line(capsys, tmp_path: Path) -> None:
+    from quantize import container
+
+    code, _, err = run(capsys, "compress", PARROTS, "-k", "16", "--bits", "5,6,5", "-o", tmp_path)
+    assert code == 0, err
+    assert on_lattice(container.load(tmp_path / "parrots.qnt").palette, (5, 6, 5))
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--bits", "5,6,5", "--palette", "pico8"), "--bits constrains a fitted palette"),
+    (("--bits", "1", "-k", "4"), "holds only 2 colours, fewer than K=4"),
+    (("--bits", "3,3,2", "-k", "257"), "holds only 256 colours"),
+    (("--bits", "5,6"), "--bits must be R,G,B or N"),
+])
+def test_bad_bits_are_one_line_before_any_work(capsys, tmp_path: Path, args, message) -> None:
+    code, out, err = run(capsys, "compress", PARROTS, *args, "-o", tmp_path / "o")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "o").exists()
+
+
+_SCRIPT = """
+import sys
+from quantize.fitting import FitOptions
+from quantize.images import load_image
+from quantize.pipeline import CompressOptions, quantize_image
+result = quantize_image(load_image({path!r}), CompressOptions(fit=FitOptions(k=24, bits=(5, 6, 5))))
+print(result.palette.tobytes().hex(), result.indices.tobytes().hex()[:4000])
+"""
+
+
+def test_same_palette_across_thread_counts() -> None:
+    import os
+    import subprocess
+    import sys
+
+    outputs = set()
+    for threads in ("1", "2"):
+        proc = subprocess.run([sys.executable, "-c", _SCRIPT.format(path=str(PARROTS))],
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "NUMBA_NUM_THREADS": threads})
+        assert proc.returncode == 0, proc.stderr
+        outputs.add(proc.stdout)
+    assert len(outputs) == 1
+
+
+def test_bits_fit_in_rgb_unless_a_space_is_given(capsys, tmp_path: Path) -> None:
+    import json
+
+    code, out, err = run(capsys, "compress", PARROTS, "-k", "8", "--bits", "4,4,4", "--json", "-o", tmp_path)
+    assert code == 0, err
+    assert json.loads(out)["space"] == "rgb"
+    code, out, err = run(capsys, "compress", PARROTS, "-k", "8", "--bits", "4,4,4", "--space", "lab",
+                         "--json", "-o", tmp_path, "--force")
+    assert code == 0, err
+    assert json.loads(out)["space"] == "lab"
+
+
+def test_bits_refuse_transparency(capsys, tmp_path: Path) -> None:
+    from PIL import Image
+
+    pixels = np.zeros((8, 8, 4), np.uint8)
+    pixels[:4, :, 3] = 255
+    Image.fromarray(pixels).save(tmp_path / "clear.png")
+    code, _, err = run(capsys, "compress", tmp_path / "clear.png", "-k", "2", "--bits", "5,6,5",
+                       "-o", tmp_path / "o")
+    assert code == 2 and err == "quantize: error: --bits needs an image without transparency\n"
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
