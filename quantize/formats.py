@@ -99,7 +99,7 @@ def _oxipng_options(effort: int, indexed: bool) -> dict[str, object]:
         options: dict[str, object] = {"level": 6}
     elif effort == 2:
         # libdeflate 12 also has oxipng try its own palette orders (luma, Zeng, Battiato) against ours
-        options = {"filter": [filters.Entropy], "deflate": oxipng.Deflaters.libdeflater(12)}
+        options = {"filter": [filters.NoOp, filters.Entropy], "deflate": oxipng.Deflaters.libdeflater(12)}
     else:
         options = {"filter": [filters.NoOp] if effort == 0 else [filters.NoOp, filters.BigEnt],
                    "deflate": oxipng.Deflaters.libdeflater(8 if effort == 0 else 11),
