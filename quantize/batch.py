@@ -35,7 +35,8 @@ class Settings:
     """How every job runs (the same for all of them)."""
 
     options: CompressOptions
-    preview: bool = False
+    formats: tuple[str, ...] = ("qnt",)
+    max_bytes: int | None = None  # pick each image's K by the size of its first format
     force: bool = False
     allow_huge: bool = False
 
@@ -44,13 +45,21 @@ class Settings:
 
 def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     """Compress one input; return its manifest row. Problems with the file become a failed row."""
-    from .pipeline import compress_file, output_paths
+    from .outputs import output_paths
+    from .pipeline import compress_file
 
     try:
         identity = mf.input_identity(job.source)  # before reading: a later change means redo
-        result = compress_file(job.source, job.out_dir, options=settings.options,
-                               preview=settings.preview, force=settings.force,
-                               allow_huge=settings.allow_huge)
+        if settings.max_bytes is None:
+            result = compress_file(job.source, job.out_dir, options=settings.options,
+                                   formats=settings.formats, force=settings.force,
+                                   allow_huge=settings.allow_huge)
+        else:
+            from .sweep import compress_searched
+
+            result, _ = compress_searched(job.source, job.out_dir, settings.max_bytes,
+                                          options=settings.options, formats=settings.formats,
+                                          force=settings.force, allow_huge=settings.allow_huge)
     except QuantizeError as exc:
         return mf.problem_row(job.name, "failed", str(exc), job.source)
     except MemoryError:
@@ -58,8 +67,7 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     except Exception as exc:  # a bug must not stop the batch: report it on this row
         return mf.problem_row(job.name, "failed", f"internal error: {type(exc).__name__}: {exc}",
                               job.source)
-    packed, preview = output_paths(Path(job.source), job.out_dir)
-    outputs = {"packed_file": packed} | ({"preview_file": preview} if settings.preview else {})
+    outputs = output_paths(Path(job.source), job.out_dir, settings.formats)
     return mf.ok_row(job.name, result.to_dict(), Path(job.out_root), outputs, job.source, identity)
 
 
@@ -206,7 +214,12 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
                    palette_from: str | os.PathLike[str] | None = None) -> int:
     """Every parameter of a batch checked before any work, as ``compress`` checks its own (the
     same :meth:`~quantize.pipeline.CompressOptions.validated`); returns the number of jobs."""
+    from .outputs import check_formats
+
     settings.options.validated()
+    check_formats(settings.formats, settings.options.fit.k)
+    if settings.max_bytes is not None and settings.options.palette is not None:
+        raise ParameterError("a byte budget chooses K: it cannot be combined with a fixed palette")
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise ParameterError(f"--jobs must be at least 1, got {jobs}")
@@ -243,7 +256,8 @@ def _options_record(settings: Settings) -> dict[str, Any]:
 
     opts = settings.options
     palette = opts.palette
-    return {**asdict(opts.fit), "codec": opts.codec, "preview": settings.preview,
+    return {**asdict(opts.fit), "codec": opts.codec, "formats": list(settings.formats),
+            "max_bytes": settings.max_bytes,
             "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest()}
 
 

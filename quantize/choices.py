@@ -3,3 +3,9 @@
 # The position in CODECS is the codec id in a packed file's header (docs/FORMAT.md).
 CODECS = ("none", "zlib", "lzma", "zstd", "cm")
 DEFAULT_CODEC = "cm"
+
+# Files a compress can write (--format): the packed file, standard images, firmware exports.
+FORMATS = ("qnt", "png", "webp", "gif", "c", "raw", "rgb565")
+DEFAULT_FORMATS = ("qnt", "png")
+PNG_EFFORTS = (0, 1, 2, 3)
+DEFAULT_PNG_EFFORT = 2

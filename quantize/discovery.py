@@ -48,7 +48,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     reached twice is taken once. The output folder may lie inside an input folder only with ``force``.
     """
     from .images import SUFFIXES
-    from .pipeline import output_paths
+    from .outputs import output_paths
 
     out = Path(os.path.abspath(out_root))
     result = Plan(out)
@@ -81,12 +81,12 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         jobs.append((path, name))
     for path, name in jobs:
         job = Job(os.path.abspath(path), name, str(out))
-        packed = output_paths(path, job.out_dir)[0]
+        packed = output_paths(path, job.out_dir, ("qnt",))["qnt"]
         if packed in outputs:
             result.rows.append(mf.problem_row(
                 name, "failed", f"its output {packed.name} is also the output of {outputs[packed]}",
                 str(path)))
-        elif any(p.resolve() in sources for p in output_paths(path, job.out_dir)):
+        elif any(p.resolve() in sources for p in output_paths(path, job.out_dir).values()):
             result.rows.append(mf.problem_row(name, "failed", "an output would overwrite an input",
                                               str(path)))
         else:

@@ -10,11 +10,9 @@ import io
 
 import numpy as np
 
+from .choices import DEFAULT_PNG_EFFORT, PNG_EFFORTS  # 0 fastest ... 3 smallest (docs/CODEC.md)
 from .errors import ParameterError
 
-#: PNG efforts: 0 is the fastest, 3 the smallest; see docs/CODEC.md for the sizes and times.
-PNG_EFFORTS = (0, 1, 2, 3)
-DEFAULT_PNG_EFFORT = 2
 #: libwebp's method for lossless WebP: 0 (fastest) to 6 (smallest); 4 is libwebp's default.
 DEFAULT_WEBP_METHOD = 4
 _GIF_MAX_SIDE = 65535

@@ -18,16 +18,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .choices import FORMATS
 from .errors import FormatError, QuantizeError
 from .files import display_name, ensure_dir, open_input, read_input, write_bytes
 
 JSON_NAME = "manifest.json"
 CSV_NAME = "manifest.csv"
 VERSION = 1
+# Each output format's columns: its path, bytes, real bits per pixel and checksum.
+FILE_COLUMNS = {"qnt": ("packed_file", "packed_file_bytes", "packed_file_bits_per_pixel", "sha256"),
+                "png": ("preview_file", "preview_bytes", "preview_bits_per_pixel", "preview_sha256")}
+FILE_COLUMNS.update({fmt: (f"{fmt}_file", f"{fmt}_bytes", f"{fmt}_bits_per_pixel", f"{fmt}_sha256")
+                     for fmt in FORMATS if fmt not in FILE_COLUMNS})
 COLUMNS = ("path", "status", "error", "width", "height", "k", "k_used", "bits_per_pixel", "ratio",
            "ratio_file_vs_raw", "ratio_file_vs_input", "psnr", "delta_e", "mse", "seconds",
-           "input_bytes", "packed_file", "packed_file_bytes", "sha256", "preview_file",
-           "preview_bytes", "preview_sha256", "input", "input_mtime_ns", "input_sha256", "notes")
+           "input_bytes", *(c for columns in FILE_COLUMNS.values() for c in columns), "input",
+           "input_mtime_ns", "input_sha256", "notes")
 FLUSH_SECONDS = 0.5  # rewrite at most this often while files finish (always at the end)
 
 
@@ -65,15 +71,17 @@ def input_unchanged(row: dict[str, Any], source: str) -> bool:
 
 def ok_row(name: str, result_dict: dict[str, Any], out_root: Path, outputs: dict[str, Path],
            source: str, identity: dict[str, Any]) -> dict[str, Any]:
-    """The row of a finished input, from ``Result.to_dict()``: its ``outputs`` (``packed_file`` and
-    ``preview_file`` by their paths as the OS names them) made relative to ``out_root`` with each
-    one's checksum, the input's path and its :func:`input_identity` taken before it was read."""
-    row = {k: v for k, v in result_dict.items() if k not in ("palette", "seconds", "notes")}
+    """The row of a finished input, from ``Result.to_dict()``: its ``outputs`` (format: path as the
+    OS names it) made relative to ``out_root``, with each one's bytes, real bits per pixel and
+    checksum, the input's path and its :func:`input_identity` taken before it was read."""
+    row = {k: v for k, v in result_dict.items() if k not in ("palette", "seconds", "notes", "files")}
     row.update(path=name, status="ok", error="", seconds=result_dict["seconds"].get("total"),
                notes="; ".join(result_dict["notes"]), input=source, **identity)
-    for key, digest in (("packed_file", "sha256"), ("preview_file", "preview_sha256")):
-        path = outputs.get(key)
+    for fmt, (key, size, bits, digest) in FILE_COLUMNS.items():
+        path, file = outputs.get(fmt), result_dict["files"].get(fmt)
         row[key] = None if path is None else path.relative_to(out_root).as_posix()
+        row[size] = None if file is None else file["bytes"]
+        row[bits] = None if file is None else file["bits_per_pixel"]
         row[digest] = None if path is None else sha256_of(path)
     return row
 
@@ -87,7 +95,7 @@ def outputs_intact(row: dict[str, Any], out_root: Path) -> bool:
     """True when ``row`` is ok and every output it lists exists with the recorded checksum."""
     if row.get("status") != "ok":
         return False
-    for key, digest in (("packed_file", "sha256"), ("preview_file", "preview_sha256")):
+    for key, _, _, digest in FILE_COLUMNS.values():
         if row.get(key):
             path = out_root / row[key]
             try:
@@ -174,5 +182,5 @@ def summarize(rows: list[dict[str, Any]]) -> Summary:
         done=len(ok), skipped=sum(r["status"] == "skipped" for r in rows),
         failed=sum(r["status"] == "failed" for r in rows),
         bytes_in=sum(r["input_bytes"] for r in ok),
-        bytes_out=sum((r["packed_file_bytes"] or 0) + (r.get("preview_bytes") or 0) for r in ok),
+        bytes_out=sum(r.get(size) or 0 for r in ok for _, size, _, _ in FILE_COLUMNS.values()),
         mean_psnr=math.fsum(psnrs) / len(psnrs) if psnrs else None)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import numpy as np
 
 from . import container, preload
+from .choices import CODECS, DEFAULT_CODEC, DEFAULT_FORMATS, DEFAULT_PNG_EFFORT, PNG_EFFORTS
 from .colorstats import ColorStats
 from .colorspace import SPACES
 from .dither import DITHERS
@@ -40,7 +41,7 @@ class CompressOptions:
     drop_unused: bool = False  # a fixed palette keeps every entry (stable indices) unless this
     dither: str = "none"  # none, fs (Floyd–Steinberg), fs-edge (not across edges) or ordered
     dither_strength: float = 1.0
-    codec: str = container.DEFAULT_CODEC
+    codec: str = DEFAULT_CODEC
     delta_e_samples: int = 200_000
 
     def validated(self) -> "CompressOptions":
@@ -80,8 +81,8 @@ class CompressOptions:
         if self.panel is not None and self.drop_unused:
             raise ParameterError("--drop-unused would renumber the panel's native indices: "
                                  "it cannot be combined with --panel-colors")
-        if self.codec not in container.CODECS:
-            raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(container.CODECS)})")
+        if self.codec not in CODECS:
+            raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(CODECS)})")
         return self
 
 
@@ -105,10 +106,7 @@ class Result:
     input: str | None = None
     input_bytes: int = 0
     notes: tuple[str, ...] = ()
-    packed_file: str | None = None
-    packed_file_bytes: int | None = None
-    preview_file: str | None = None
-    preview_bytes: int | None = None
+    files: dict[str, tuple[str | None, int]] = field(default_factory=dict)  # format: (path, bytes)
     space: str = "rgb"
     dither: str = "none"
     transparent_pixels: int = 0
@@ -154,11 +152,20 @@ class Result:
         """Within-cluster sum of squares of the written palette, over all pixels."""
         return self.mse * self.width * self.height
 
+    def real_bits_per_pixel(self, size: int | None) -> float | None:
+        """8 x ``size`` bytes / pixels: what a file really spends per pixel."""
+        return None if size is None else round(8 * size / (self.width * self.height), 4)
+
     def to_dict(self) -> dict:
         """A JSON-ready dictionary of the result (no pixel data)."""
         def ratio_to(size: int | None, of: int) -> float | None:
             return round(of / size, 4) if size else None
 
+        packed_file, packed_bytes = self.files.get("qnt", (None, None))
+        preview_file, preview_bytes = self.files.get("png", (None, None))
+        files = {fmt: {"path": path, "bytes": size, "bits_per_pixel": self.real_bits_per_pixel(size),
+                       "ratio_vs_raw": ratio_to(size, self.raw_bytes)}
+                 for fmt, (path, size) in self.files.items()}
         return {
             "input": self.input, "width": self.width, "height": self.height,
             "channels": self.channels, "input_bytes": self.input_bytes,
@@ -166,11 +173,12 @@ class Result:
             "bits_per_pixel": self.bits_per_pixel, "raw_bytes": self.raw_bytes,
             "packed_bytes": self.packed_bytes,
             "ratio": round(self.ratio, 4) if np.isfinite(self.ratio) else None,
-            "codec": self.codec, "packed_file": self.packed_file,
-            "packed_file_bytes": self.packed_file_bytes,
-            "ratio_file_vs_raw": ratio_to(self.packed_file_bytes, self.raw_bytes),
-            "ratio_file_vs_input": ratio_to(self.packed_file_bytes, self.input_bytes),
-            "preview_file": self.preview_file, "preview_bytes": self.preview_bytes,
+            "codec": self.codec, "packed_file": packed_file, "packed_file_bytes": packed_bytes,
+            "packed_file_bits_per_pixel": self.real_bits_per_pixel(packed_bytes),
+            "ratio_file_vs_raw": ratio_to(packed_bytes, self.raw_bytes),
+            "ratio_file_vs_input": ratio_to(packed_bytes, self.input_bytes),
+            "preview_file": preview_file, "preview_bytes": preview_bytes,
+            "preview_bits_per_pixel": self.real_bits_per_pixel(preview_bytes), "files": files,
             "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,
             "delta_e": round(self.delta_e, 6), "inertia": round(self.inertia, 3),
             "n_iter": self.n_iter, "space": self.space, "dither": self.dither,
@@ -220,8 +228,10 @@ def _caused_by_interrupt(exc: BaseException | None) -> bool:
 
 def quantize_image(image: Image, options: CompressOptions | None = None, clock: _Clock | None = None, *,
                    stats: ColorStats | None = None,
-                   delta_e_reference: DeltaEReference | None = None) -> Result:
-    """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error.
+                   delta_e_reference: DeltaEReference | None = None,
+                   measure: bool = True) -> Result:
+    """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error (unless
+    not ``measure``: the metrics stay NaN).
 
     ``stats`` (the image's :func:`~quantize.colorstats.color_stats`) and ``delta_e_reference``
     (:func:`delta_e_reference` of the image) may be passed in when several fits share one image,
@@ -229,7 +239,7 @@ def quantize_image(image: Image, options: CompressOptions | None = None, clock: 
     """
     options, clock = (options or CompressOptions()).validated(), clock or _Clock()
     result, pixels = _quantized(image, options, clock, stats)
-    return _measured(result, pixels, options, clock, delta_e_reference)
+    return _measured(result, pixels, options, clock, delta_e_reference) if measure else result
 
 
 def _quantized(image: Image, options: CompressOptions, clock: _Clock,
@@ -323,7 +333,8 @@ def _transparency_note(n: int, added: bool = False) -> tuple[str, ...]:
 
 def _checked_palette(palette: np.ndarray, channels: int, transparent: bool = False) -> np.ndarray:
     """A fixed palette for an image of ``channels``; with ``transparent`` pixels it gets the same
-    (0, 0, 0, 0) entry a fitted palette gives them, unless it has a fully transparent entry."""
+    (0, 0, 0, 0) entry a fitted palette gives them, unless it has a fully transparent entry. The
+    entry goes last, so the palette's own entries keep their indices."""
     palette = np.asarray(palette)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not 1 <= len(palette) <= MAX_K:
         raise ParameterError("a palette must be 1 to 65536 colours of 3 or 4 channels")
@@ -334,7 +345,7 @@ def _checked_palette(palette: np.ndarray, channels: int, transparent: bool = Fal
         if len(palette) == MAX_K:
             raise ParameterError(f"the palette has {MAX_K} colours and no transparent one: the image's "
                                  "fully transparent pixels need an entry of their own")
-        palette = np.vstack([np.zeros((1, 4), palette.dtype), palette])
+        palette = np.vstack([palette, np.zeros((1, 4), palette.dtype)])
     return np.ascontiguousarray(palette, dtype=np.uint8)
 
 
@@ -378,35 +389,23 @@ def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | 
     return kept, renumber.astype(index_dtype(len(kept)))[indices], counts[used]
 
 
-def encode_outputs(result: Result, *, preview: bool = True) -> tuple[bytes, bytes | None]:
-    """The packed file and (with ``preview``) the preview PNG of ``result``, encoded side by side:
-    Pillow's PNG encoder releases the GIL, so it runs on another core while the packed file is
-    made."""
-    from concurrent.futures import ThreadPoolExecutor
+def encode_outputs(result: Result, formats: tuple[str, ...] = DEFAULT_FORMATS, *,
+                   stem: str = "image", png_effort: int = DEFAULT_PNG_EFFORT) -> dict[str, bytes]:
+    """The bytes of every format of ``result`` (see :mod:`quantize.outputs`)."""
+    from .outputs import encode_all
 
-    from .images import encode_preview
-
-    if not preview:
-        return container.encode(result.palette, result.indices, codec=result.codec), None
-    with ThreadPoolExecutor(1) as pool:
-        png = pool.submit(encode_preview, result.palette, result.indices)
-        packed = container.encode(result.palette, result.indices, codec=result.codec)
-        return packed, png.result()
-
-
-def output_paths(source: Path, out_dir: Path | None) -> tuple[Path, Path]:
-    """Where ``compress`` writes: ``<out>/<stem><SUFFIX>`` and ``<out>/<stem>.preview.png``."""
-    from .files import tagged_name
-
-    folder = out_dir if out_dir is not None else source.parent
-    return folder / (source.stem + container.SUFFIX), folder / tagged_name(source.stem, "preview")
+    return encode_all(result.palette, result.indices, formats, codec=result.codec, stem=stem,
+                      png_effort=png_effort)
 
 
 def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
-                  options: CompressOptions | None = None, preview: bool = True,
-                  force: bool = False, max_pixels: int | None = None, allow_huge: bool = False,
+                  options: CompressOptions | None = None,
+                  formats: tuple[str, ...] | str | None = None,
+                  png_effort: int = DEFAULT_PNG_EFFORT, force: bool = False,
+                  max_pixels: int | None = None, allow_huge: bool = False,
                   extra_outputs: Callable[[Result], dict[Path, bytes]] | None = None) -> Result:
-    """Load ``path``, quantise it and write the packed file (and preview) into ``out_dir``.
+    """Load ``path``, quantise it and write its ``formats`` (default: the packed file and the
+    PNG) into ``out_dir``.
 
     Outputs are written all or nothing, never over the input, and over an existing file only with
     ``force``. ``extra_outputs`` gives more files from the result (e.g. palette exports), written
@@ -418,13 +417,21 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     from .images import DEFAULT_MAX_PIXELS, load_image
     from .metrics import DeltaEReference, sample_positions
 
+    from .outputs import check_formats, output_paths, parse_formats
+
     start = time.perf_counter()
     options = (options or CompressOptions()).validated()
+    formats = parse_formats(formats)
+    check_formats(formats, options.fit.k if options.palette is None else len(options.palette))
+    if png_effort not in PNG_EFFORTS:
+        raise ParameterError(f"png_effort must be one of {', '.join(map(str, PNG_EFFORTS))}, "
+                             f"got {png_effort}")
     clock = _Clock()
     source = Path(path)
-    packed_path, preview_path = output_paths(source, Path(out_dir) if out_dir else None)
-    check_writable(packed_path.parent)
-    for target in (packed_path, preview_path) if preview else (packed_path,):
+    paths = output_paths(source, Path(out_dir) if out_dir else None, formats)
+    folder = next(iter(paths.values())).parent
+    check_writable(folder)
+    for target in paths.values():
         check_target(target, force=force, protect=(source,))
     with clock.stage("load"):
         preload.start(options.fit.k if options.palette is None else None)
@@ -438,24 +445,23 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         result, pixels = _quantized(image, options, clock, None)
         del image
         clock.order("metrics", "write")
-        encoded = pool.submit(clock.timed, "write", encode_outputs, result, preview=preview)
+        encoded = pool.submit(clock.timed, "write", encode_outputs, result, formats,
+                              stem=source.stem, png_effort=png_effort)
         with clock.stage("metrics"):
             reference = DeltaEReference(pixels, n_samples=options.delta_e_samples,
                                         positions=sample.result())
         result = _measured(result, pixels, options, clock, reference)
         del pixels
-        packed, png = encoded.result()
+        encoded_files = encoded.result()
     with clock.stage("write"):
-        outputs = {packed_path: packed} | ({preview_path: png} if png is not None else {})
-        del packed, png
+        outputs = {paths[fmt]: data for fmt, data in encoded_files.items()}
+        del encoded_files
         if extra_outputs is not None:
             outputs.update(extra_outputs(result))
-        with output_folder(packed_path.parent):
+        with output_folder(folder):
             write_all(outputs, force=force, protect=(source,))
-    result = replace(result, packed_file=display_name(packed_path),
-                     packed_file_bytes=len(outputs[packed_path]),
-                     preview_file=display_name(preview_path) if preview else None,
-                     preview_bytes=len(outputs[preview_path]) if preview else None)
+    result = replace(result, files={fmt: (display_name(path), len(outputs[path]))
+                                    for fmt, path in paths.items()})
     result.seconds["total"] = time.perf_counter() - start  # the stages from metrics on overlap
     return result
 

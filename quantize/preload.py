@@ -66,6 +66,7 @@ def _kernels(k: int | None):
     from .kernels.kmeans import kmeans_plusplus, lloyd
     from .kernels.metrics import squared_error_sum
     from .kernels.nearest import nearest_labels
+    from .indexcodec import MAX_K as MAX_CM_K
     from .mapping import index_dtype
     from .threads import start_parallel_layer
 
@@ -80,3 +81,9 @@ def _kernels(k: int | None):
     yield gather_rows, pixels_index + (labels, labels)
     yield gather_rows, pixels_index + (indices, indices)
     yield squared_error_sum, (array(np.uint8, 3), array(np.int64, 2), array(index_dtype(k), 2))
+    if k <= MAX_CM_K:
+        from .kernels.indexcodec import code_indices
+
+        yield code_indices, (array(index_dtype(k), 2), array(np.uint8, 2), array(np.int32, 2),
+                             array(np.uint8, 2), array(np.uint8), flag, array(np.int16),
+                             array(np.int16), array(np.int32))

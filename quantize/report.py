@@ -38,13 +38,15 @@ def format_report(result: Result) -> str:
         f" ({how} in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
         f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])} ({ratio})",
     ]
-    if r["packed_file"]:
-        vs_input = (f", {_num(r['ratio_file_vs_input'])}x vs input"
-                    if r["ratio_file_vs_input"] else "")
-        lines.append(f"  file      {r['packed_file']}: {_bytes(r['packed_file_bytes'])} ({r['codec']}),"
-                     f" {_num(r['ratio_file_vs_raw'])}x vs raw{vs_input}")
-    if r["preview_file"]:
-        lines.append(f"  preview   {r['preview_file']}: {_bytes(r['preview_bytes'])}")
+    for fmt, file in r["files"].items():
+        if file["path"] is None:
+            continue
+        how = f" ({r['codec']})" if fmt == "qnt" else ""
+        vs_input = (f", {_num(r['input_bytes'] / file['bytes'])}x vs input"
+                    if r["input_bytes"] and file["bytes"] else "")
+        lines.append(f"  file      {file['path']}: {_bytes(file['bytes'])}{how}, "
+                     f"{_num(file['bits_per_pixel'], 3)} bits/pixel, "
+                     f"{_num(file['ratio_vs_raw'] or math.inf)}x vs raw{vs_input}")
     lines.append(f"  quality   MSE {_num(result.mse)}  PSNR {_num(result.psnr)} dB  "
                  f"dE2000 {_num(result.delta_e)}  WCSS {result.inertia:.4g}  "
                  f"({r['n_iter']} {_plural(r['n_iter'], 'iteration')})")

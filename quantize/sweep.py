@@ -24,6 +24,7 @@ import numpy as np
 from .colorstats import ColorStats
 from .errors import ParameterError
 from .images import Image
+from .choices import DEFAULT_PNG_EFFORT
 from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
                        quantize_image)
 
@@ -157,12 +158,12 @@ def with_k(options: CompressOptions, k: int) -> CompressOptions:
 def _measure(result: Result, sample: SilhouetteSample) -> SweepPoint:
     """Encode the packed file and the preview in memory and score the silhouette; add the time."""
     start = time.perf_counter()
-    packed, png = encode_outputs(result)
+    files = encode_outputs(result)
     silhouette = sample.score(result.indices)
     result.seconds["sizes"] = time.perf_counter() - start
     result.seconds["total"] = sum(v for k, v in result.seconds.items() if k != "total")
-    result = replace(result, packed_file_bytes=len(packed), preview_bytes=len(png))
-    return SweepPoint(result, silhouette, png)
+    result = replace(result, files={fmt: (None, len(data)) for fmt, data in files.items()})
+    return SweepPoint(result, silhouette, files["png"])
 
 
 # ------------------------------------------------------------------------------ recommending K
@@ -321,28 +322,110 @@ def probe_budget(max_k: int) -> int:
     return 2 * bits + 1
 
 
-def compress_to_target(path: str | Path, out_dir: str | Path | None, target: Target, *,
-                       options: CompressOptions = CompressOptions(), preview: bool = True,
-                       force: bool = False, allow_huge: bool = False,
-                       progress: Progress | None = None) -> tuple[Result, Search]:
-    """:func:`~quantize.pipeline.compress_file` at the smallest K up to ``options.fit.k`` that meets
-    ``target``. The outputs are checked before the search; the final fit repeats the winning probe
-    (same seed, same palette)."""
+@dataclass
+class Budget:
+    """The outcome of :func:`search_bytes`: the largest K whose ``fmt`` file fits ``max_bytes``,
+    and the size of that file at every K probed."""
+
+    max_bytes: int
+    fmt: str
+    k: int
+    sizes: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def pick(self) -> Pick:
+        above = self.sizes.get(self.k + 1)
+        then = f", K={self.k + 1} needs {above:,} B" if above is not None else ""
+        return Pick(self.k, f"the largest K whose {self.fmt} file fits {self.max_bytes:,} B: "
+                            f"{self.sizes[self.k]:,} B{then}; {len(self.sizes)} K evaluated")
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?)b?\s*$", re.I)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``150000``, ``150k``, ``1.5M`` (powers of 1000) or ``64KiB`` (of 1024)."""
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ParameterError(f"cannot read the size {text!r} (use e.g. 150000, 150k or 1.5M)")
+    number, unit, binary = match.groups()
+    scale = (1024 if binary else 1000) ** " kmg".index(unit.lower() or " ")
+    size = int(float(number) * scale)
+    if size < 1:
+        raise ParameterError(f"the size must be at least 1 byte, got {text!r}")
+    return size
+
+
+def search_bytes(image: Image, max_bytes: int, options: CompressOptions = CompressOptions(), *,
+                 fmt: str = "qnt", max_k: int, png_effort: int = DEFAULT_PNG_EFFORT,
+                 progress: Progress | None = None) -> Budget:
+    """The largest K in [2, ``max_k``] whose ``fmt`` file fits in ``max_bytes``, with K + 1 not
+    fitting (unless K = ``max_k``): K doubles from 2 while it fits, then a binary search. Sizes
+    need not grow with K everywhere; the answer is always a K that fits beside one that does not."""
+    from .colorstats import color_stats
+    from .outputs import encode_one
+
+    if not 2 <= max_k <= MAX_K:
+        raise ParameterError(f"K must be between 2 and {MAX_K} for a byte budget, got {max_k}")
+    stats = color_stats(image.pixels)
+    sizes: dict[int, int] = {}
+    stem = Path(image.source).stem if image.source else "image"
+
+    def fits(k: int) -> bool:
+        if k not in sizes:
+            result = quantize_image(image, with_k(options, k), stats=stats, measure=False)
+            sizes[k] = len(encode_one(fmt, result.palette, result.indices, codec=options.codec,
+                                      stem=stem, png_effort=png_effort))
+            if progress:
+                progress(k)
+        return sizes[k] <= max_bytes
+
+    if not fits(2):
+        raise ParameterError(f"no K fits {max_bytes:,} B: the smallest {fmt} file, at K=2, takes "
+                             f"{sizes[2]:,} B")
+    low, high = 2, None  # low fits; high, once found, does not
+    while high is None and low < max_k:
+        k = min(2 * low, max_k)
+        low, high = (k, None) if fits(k) else (low, k)
+    while high is not None and high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return Budget(max_bytes, fmt, low, sizes)
+
+
+def compress_searched(path: str | Path, out_dir: str | Path | None, search: Target | int, *,
+                      options: CompressOptions = CompressOptions(),
+                      formats: tuple[str, ...] | str | None = None,
+                      png_effort: int = DEFAULT_PNG_EFFORT, force: bool = False,
+                      allow_huge: bool = False,
+                      progress: Progress | None = None) -> tuple[Result, Search | Budget]:
+    """:func:`~quantize.pipeline.compress_file` at the K that ``search`` picks up to
+    ``options.fit.k``: a :class:`Target` (the smallest K that meets it) or a byte budget (the
+    largest K whose first format fits). The outputs are checked before the search; the final fit
+    repeats the winning probe (same seed, same palette)."""
     from .files import check_target, check_writable
     from .images import DEFAULT_MAX_PIXELS, load_image
-    from .pipeline import compress_file, output_paths
+    from .outputs import check_formats, output_paths, parse_formats
+    from .pipeline import compress_file
 
     source = Path(path)
     options = options.validated()
-    packed, preview_path = output_paths(source, Path(out_dir) if out_dir is not None else None)
-    check_writable(packed.parent)
-    for output in (packed, preview_path) if preview else (packed,):
+    formats = parse_formats(formats)
+    check_formats(formats, options.fit.k)
+    for output in output_paths(source, Path(out_dir) if out_dir is not None else None,
+                               formats).values():
+        check_writable(output.parent)
         check_target(output, force=force, protect=(source,))
     image = load_image(source, max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
-    search = search_k(image, target, options, max_k=options.fit.k, progress=progress)
-    result = compress_file(source, out_dir, options=with_k(options, search.k), preview=preview,
-                           force=force, allow_huge=allow_huge)
-    return result, search
+    if isinstance(search, Target):
+        found = search_k(image, search, options, max_k=options.fit.k, progress=progress)
+    else:
+        found = search_bytes(image, search, options, fmt=formats[0], max_k=options.fit.k,
+                             png_effort=png_effort, progress=progress)
+    del image
+    result = compress_file(source, out_dir, options=with_k(options, found.k), formats=formats,
+                           png_effort=png_effort, force=force, allow_huge=allow_huge)
+    return result, found
 
 
 # ------------------------------------------------------------------------------ the whole run
@@ -418,8 +501,10 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
             run.missed = str(exc)
     if out_dir is not None:
         for point in points:
-            point.result = replace(point.result,
-                                   preview_file=str(Path(out_dir) / preview_name(point.result.k)))
+            png_bytes = point.result.files["png"][1]
+            point.result = replace(point.result, files={
+                **point.result.files, "png": (str(Path(out_dir) / preview_name(point.result.k)),
+                                              png_bytes)})
     if planned:
         outputs = sweep_outputs(run, Path(out_dir) if out_dir is not None else None,
                                 Path(csv_path) if csv_path is not None else None)

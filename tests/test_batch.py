@@ -22,7 +22,7 @@ from quantize.errors import InputError, OutputError, ParameterError
 from quantize.fitting import FitOptions
 from quantize.pipeline import CompressOptions, compress_file
 
-SETTINGS = Settings(CompressOptions(fit=FitOptions(k=8)), preview=True)
+SETTINGS = Settings(CompressOptions(fit=FitOptions(k=8)), formats=("qnt", "png"))
 
 
 def make_tree(root: Path, n: int = 4, size: tuple[int, int] = (24, 32)) -> Path:
@@ -96,7 +96,7 @@ def test_outputs_never_overwrite_inputs_or_each_other(tmp_path):
     Image.fromarray(make_photo(seed=9)).save(src / "p0.jpg")  # same stem: same .qnt name
     (src / "p0.preview.png").write_bytes((src / "p0.png").read_bytes())
     files = [src / "p0.jpg", src / "p0.png", src / "p0.preview.png"]
-    rows = run_batch(files, src, settings=Settings(SETTINGS.options, preview=True, force=True),
+    rows = run_batch(files, src, settings=Settings(SETTINGS.options, formats=("qnt", "png"), force=True),
                      jobs=1).manifest.rows
     assert rows["p0.jpg"]["error"] == rows["p0.png"]["error"] == "an output would overwrite an input"
     assert rows["p0.preview.png"]["status"] == "ok"
@@ -171,7 +171,7 @@ def test_resume_redoes_only_missing_or_changed_outputs(tmp_path):
     assert outputs(out) == before
     assert without_times(again.manifest.sorted_rows()) == without_times(first.manifest.sorted_rows())
     with pytest.raises(ParameterError, match="other options .*k"):
-        run_batch([src], out, settings=Settings(CompressOptions(fit=FitOptions(k=4)), preview=True),
+        run_batch([src], out, settings=Settings(CompressOptions(fit=FitOptions(k=4)), formats=("qnt", "png")),
                   jobs=1, resume=True)
 
 

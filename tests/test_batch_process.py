@@ -76,7 +76,7 @@ def test_missing_dask_is_one_clear_error(tmp_path, monkeypatch):
 def test_dask_cluster_gives_the_same_outputs_and_manifest(tmp_path):
     distributed = pytest.importorskip("distributed")
     src = make_tree(tmp_path / "in", n=4)
-    settings = Settings(CompressOptions(fit=FitOptions(k=8)), preview=True)
+    settings = Settings(CompressOptions(fit=FitOptions(k=8)), formats=("qnt", "png"))
     local = run_batch([src], tmp_path / "local", settings=settings, jobs=1, shared_palette=True)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:

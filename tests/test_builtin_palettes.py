@@ -143,7 +143,9 @@ def test_transparent_pixels_with_a_fixed_palette() -> None:
     pixels[..., :3] = 200
     pixels[:2, ..., 3] = 255
     result = quantize_image(image_from_array(pixels), CompressOptions(palette=builtin_palette("bw").colors))
-    assert len(result.palette) == 2 and result.palette[:, 3].tolist() == [255, 255]
+    # the named entries keep their indices; the clear pixels' entry comes after them
+    assert result.palette.tolist() == [[0, 0, 0, 255], [255, 255, 255, 255], [0, 0, 0, 0]]
+    assert (result.indices[2:] == 2).all() and (result.indices[:2] == 1).all()
 
 
 def test_drop_unused_cannot_renumber_a_panel(capsys, tmp_path: Path) -> None:

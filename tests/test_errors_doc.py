@@ -28,7 +28,8 @@ SOURCE = re.sub(r"\{[^{}]*\}", " ", re.sub(r"[\"']\s*\n\s*[fr]?[\"']", "", "\n".
 # Rows whose quoted lines are examples assembled from values (the format, the codec), so that no
 # three words of them stand together in the source; their own tests check the exact lines.
 ASSEMBLED = ("animated GIF / APNG / multi-page TIFF",
-             "damaged codec stream, or one that expands past the declared size")
+             "damaged codec stream, or one that expands past the declared size",
+             "`--palette NAME`: no such file and no such built-in palette")
 COMMANDS = ("quantize", "compress ", "decode ", "info ", "sweep ", "batch ", "palette ", "-")
 CODES = {0, 1, 2, 3, 4, 5, 70, 130}
 # Words quoted in the table that come from a library, not from quantize's source.
@@ -102,7 +103,7 @@ def _packed(tmp: Path) -> Path:
     from quantize.fitting import FitOptions
     from quantize.pipeline import CompressOptions, compress_file
 
-    compress_file(_photo(tmp), tmp / "p", options=CompressOptions(fit=FitOptions(k=4)), preview=False)
+    compress_file(_photo(tmp), tmp / "p", options=CompressOptions(fit=FitOptions(k=4)), formats="qnt")
     return tmp / "p" / "photo.qnt"
 
 

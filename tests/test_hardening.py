@@ -95,7 +95,7 @@ def packed(tmp_path, photo) -> Path:
     from quantize.pipeline import compress_file
 
     compress_file(photo, tmp_path / "packed", options=CompressOptions(fit=FitOptions(k=8)),
-                  preview=False)
+                  formats="qnt")
     return tmp_path / "packed" / "photo.qnt"
 
 

@@ -62,7 +62,8 @@ def numbers(result: Result) -> dict:
     """A result's numbers that do not depend on where its file went or how long it took."""
     return {k: v for k, v in result.to_dict().items()
             if k not in ("seconds", "packed_file_bytes", "ratio_file_vs_raw", "ratio_file_vs_input",
-                         "preview_bytes")}
+                         "preview_bytes", "files", "packed_file_bits_per_pixel",
+                         "preview_bits_per_pixel")}
 
 
 def test_largest_k_row_is_what_compress_reports(photo, points):
@@ -223,7 +224,7 @@ def test_sweep_keeps_other_options(photo):
     options = CompressOptions(fit=FitOptions(k=999, seed=5, n_init=2), codec="none")
     [point] = sweep(photo, [8], options)
     assert point.result.k == 8 and point.result.codec == "none"
-    assert point.result.packed_file_bytes == point.result.packed_bytes
+    assert point.result.files["qnt"][1] == point.result.packed_bytes
     alone = quantize_image(photo, replace(options, fit=replace(options.fit, k=8)))
     np.testing.assert_array_equal(point.result.palette, alone.palette)
 

@@ -12,7 +12,7 @@ import click
 
 from ..files import printable
 
-from .options import CODECS, DEFAULT_CODEC, PATH, echo, fit_options, make_fit_options, note
+from .options import CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, echo, fit_options, make_fit_options, note
 
 
 class Progress:
@@ -50,7 +50,12 @@ class Progress:
 @fit_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
-@click.option("--preview", is_flag=True, help="Also write a preview PNG per image.")
+@click.option("--preview", is_flag=True, help="Also write a PNG per image (adds png to --format).")
+@click.option("--format", "formats", metavar="LIST", default="qnt",
+              help=f"Files to write per image, comma-separated, from {FORMAT_NAMES} (see compress).",
+              show_default=True)
+@click.option("--max-bytes", metavar="N", default=None,
+              help="Per image, the largest K (up to -k) whose first --format file fits in N bytes.")
 @click.option("-j", "--jobs", type=int, default=None,
               help="Processes compressing at once: this one and N-1 workers.  "
                    "[default: the number of cores]")
@@ -67,7 +72,7 @@ class Progress:
               help="Replace existing outputs; allow the output folder inside an input folder.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes on stderr.")
-def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, preview, jobs,
+def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, preview, formats, max_bytes, jobs,
           no_recursive, resume, shared_palette, palette_from, scheduler, force, allow_huge, quiet):
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
 
@@ -78,9 +83,13 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, previe
 
     if shared_palette and palette_from:
         raise click.UsageError("--shared-palette and --palette-from exclude each other")
+    from ..outputs import parse_formats
+
+    formats = parse_formats(formats) + (("png",) if preview else ())
     settings = Settings(
         CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample), codec=codec),
-        preview=preview, force=force, allow_huge=allow_huge)
+        formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
+        max_bytes=None if max_bytes is None else _size(max_bytes))
     progress = Progress()
     progress.enabled &= not quiet
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the batch stops its workers itself
@@ -109,3 +118,9 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, previe
         if row["status"] == "failed":
             click.echo(printable(f"quantize: failed: {row['path']}: {row['error']}"), err=True)
     sys.exit(1 if s.failed else 0)
+
+
+def _size(text: str) -> int:
+    from ..sweep import parse_size
+
+    return parse_size(text)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, DEFAULT_CODEC, PATH, echo, fit_options, given, make_fit_options, note
+from .options import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, PATH, echo, fit_options,
+                      given, make_fit_options, note)
 
 # As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
@@ -53,15 +54,26 @@ from .sweep import progress_bar, target_options
 @click.option("--export-palette", metavar="LIST",
               help=f"Also write the palette, beside the packed file, in these formats, {FORMAT_HELP}.")
 @palette_options
-@click.option("--no-preview", is_flag=True, help="Do not write the preview PNG.")
+@click.option("--format", "formats", metavar="LIST", default=None,
+              help=f"Files to write, comma-separated, from {FORMAT_NAMES} [default: qnt,png]: the "
+                   "packed file, PNG/WebP/GIF images (<stem>.preview.*), a C header, raw packed "
+                   "indices, RGB565 pixels. All hold the same pixels.")
+@click.option("--max-bytes", metavar="N", default=None,
+              help="Pick the largest K (up to -k) whose first --format file fits in N bytes "
+                   "(150000, 150k, 1.5M).")
+@click.option("--png-effort", type=click.IntRange(0, 3), default=DEFAULT_PNG_EFFORT,
+              show_default=True, help="PNG size against time: 0 fastest, 3 smallest.")
+@click.option("--no-preview", is_flag=True, help="Do not write the PNG (the same as leaving png out "
+                                                  "of --format).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True,
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
-             space, bits_text, dither, dither_strength, codec, palette_file, panel_file, drop_unused, lock_file, export_palette, sort, names, truncate, no_preview, as_json, force,
-             allow_huge, quiet):
+             space, bits_text, dither, dither_strength, codec, palette_file, panel_file, drop_unused,
+             lock_file, export_palette, sort, names, truncate, formats, max_bytes, png_effort,
+             no_preview, as_json, force, allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
@@ -72,17 +84,29 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..pipeline import CompressOptions, compress_file
     from ..report import format_json, format_report
 
+    from ..outputs import parse_formats
+
+    formats = parse_formats(formats)
+    if no_preview:
+        formats = tuple(f for f in formats if f != "png") or parse_formats("qnt")
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)
-        from ..sweep import Target, compress_to_target, probe_budget
+        from ..sweep import Target
 
         target = Target(psnr=target_psnr, delta_e=target_delta_e)
+    if max_bytes is not None:
+        from ..sweep import parse_size
+
+        if target:
+            raise click.UsageError("--max-bytes and a quality target each choose K: give one")
+        target = parse_size(max_bytes)
     # palette formats are loaded only when asked for (a plain compress is spared their imports)
     export = make_export(export_palette, sort, names, truncate) if export_palette else None
     if export is None and (sort or names or truncate):
         raise click.UsageError("--sort, --names and --truncate apply to --export-palette")
     if target and (palette_file or lock_file or export):
-        raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a target")
+        raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a "
+                               "target or --max-bytes")
     if palette_file and lock_file:
         raise click.UsageError("--palette fixes every colour: it cannot be combined with --lock")
     if dither == "none" and given("dither_strength"):
@@ -107,14 +131,17 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                               codec=codec, dither=dither, dither_strength=dither_strength).validated()
     exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
     if target:
+        from ..sweep import compress_searched, probe_budget
+
         with progress_bar(probe_budget(k), quiet) as progress:
-            result, search = compress_to_target(input, out_dir, target, options=options,
-                                                preview=not no_preview, force=force,
-                                                allow_huge=allow_huge, progress=progress)
-        note(search.pick.line("target"), quiet)
+            result, search = compress_searched(input, out_dir, target, options=options,
+                                               formats=formats, png_effort=png_effort, force=force,
+                                               allow_huge=allow_huge, progress=progress)
+        note(search.pick.line("target" if max_bytes is None else "budget"), quiet)
     else:
-        result = compress_file(input, out_dir, options=options, preview=not no_preview, force=force,
-                               allow_huge=allow_huge, extra_outputs=exports)
+        result = compress_file(input, out_dir, options=options, formats=formats,
+                               png_effort=png_effort, force=force, allow_huge=allow_huge,
+                               extra_outputs=exports)
     for note_text in (*result.notes, *written_notes(result, written)):
         note(note_text, quiet)
     echo(format_json(result) if as_json else format_report(result))

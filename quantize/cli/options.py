@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..choices import CODECS, DEFAULT_CODEC  # noqa: F401  (the commands read both from here)
+from ..choices import CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMATS  # noqa: F401  (read here)
+
+FORMAT_NAMES = ", ".join(FORMATS)
 from ..files import printable
 
 # Every path argument: click's own readability check is off, so that an unreadable file gets the

@@ -138,9 +138,9 @@ def palette_exports(input: Path, out_dir: Path | None, export: PaletteExport | N
     if export is None:
         return None, sizes
     from ..files import check_writable
-    from ..pipeline import output_paths
+    from ..outputs import output_path
 
-    folder = output_paths(input, out_dir)[0].parent
+    folder = output_path(input, out_dir, "qnt").parent
     check_writable(folder)
     export.check(folder, input.stem, k, force=force, protect=(input,))
 

@@ -143,7 +143,7 @@ def code_indices(indices, palette, order, activity, buf, decoding, stretch, squa
     inputs = np.zeros(FLAG_MODELS, np.int64)  # FLAG_MODELS >= ESCAPE_MODELS
     hits = np.empty((2, width), np.uint8)  # each hit is read only after it is written
     cands = np.zeros(MAX_CANDIDATES, np.int64)
-    shift = 2 if channels == 3 else 3
+    shift = 2 if channels == 3 else 4  # a key of 18 or 16 bits: the table stays small
     lut = np.zeros(1 << ((8 - shift) * channels), np.int16)
     limit = buf.size
     for y in range(height):
