@@ -30,8 +30,9 @@ def _int(v: object) -> str:
 COLUMNS: tuple[tuple[str, str, Callable[[object], str]], ...] = (
     ("K", "k", _int), ("used", "k_used", _int), ("bpp", "bits_per_pixel", _int),
     ("ratio", "ratio", _num(2)), ("packed B", "packed_bytes", _int),
-    ("file B", "packed_file_bytes", _int), ("file x", "ratio_file_vs_raw", _num(2)),
-    ("PNG B", "png_bytes", _int), ("MSE", "mse", _num(2)), ("PSNR", "psnr", _num(2)),
+    ("file B", "packed_file_bytes", _int), ("file bpp", "packed_file_bits_per_pixel", _num(3)),
+    ("file x", "ratio_file_vs_raw", _num(2)), ("PNG B", "png_bytes", _int),
+    ("PNG bpp", "preview_bits_per_pixel", _num(3)), ("MSE", "mse", _num(2)), ("PSNR", "psnr", _num(2)),
     ("dE2000", "delta_e", _num(3)), ("WCSS", "inertia", lambda v: f"{v:.4g}"),
     ("silhouette", "silhouette", _num(3)), ("iter", "n_iter", _int),
     ("s", "seconds", lambda v: f"{v['total']:.2f}"),

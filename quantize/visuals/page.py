@@ -61,14 +61,14 @@ colours, packed with {escape(first['codec'])}.</p>
 </tbody>
 </table>
 <p class="legend">bpp: bits per pixel, ceil(log2 K). ratio: the classic 24 / bpp. packed B: the
-packed-index file without a codec; file B and file x: the real file and raw RGB over it. PNG B: the
-indexed-PNG preview. MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
+packed-index file without a codec; file B, file bpp and file x: the real file, its bits per pixel
+(8 x bytes / pixels) and raw RGB over it. PNG B and PNG bpp: the indexed PNG. MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
 sample; WCSS: within-cluster sum of squares; silhouette: RGB, on a fixed
 {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended.</p>
 <h2>Contact sheet</h2>
 {_img(sheet, "sheet", f"{name} and its quantised versions")}
 <h2>Chart</h2>
-{_img(chart, "chart", "PSNR and dE2000 against bits per pixel; WCSS against K")}
+{_img(chart, "chart", "PSNR and dE2000 against the .qnt file's bits per pixel; WCSS against K")}
 </body>
 </html>
 """

@@ -1,0 +1,138 @@
+"""--format and --max-bytes: every written format holds the same pixels; a byte budget picks the
+largest K that fits; every report gives each file's real size."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from quantize import container
+from quantize.cli import cli, main
+from quantize.errors import ParameterError
+from quantize.fitting import FitOptions
+from quantize.images import load_image
+from quantize.outputs import encode_one, parse_formats
+from quantize.pipeline import CompressOptions, compress_file, quantize_image
+from quantize.sweep import parse_size, with_k
+
+LOGO = Path(__file__).resolve().parents[1] / "test_images" / "logo.png"
+
+
+def decoded(path: Path) -> np.ndarray:
+    """The pixels of a written file, RGBA."""
+    if path.suffix == ".qnt":
+        packed = container.load(path)
+        pixels = packed.pixels()
+    else:
+        with Image.open(path) as img:
+            pixels = np.asarray(img.convert("RGBA"))
+    if pixels.shape[-1] == 3:
+        pixels = np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)])
+    return pixels
+
+
+@pytest.mark.parametrize("source,k,formats", [("photo", 16, "qnt,png,webp,gif"),
+                                              ("logo", 8, "qnt,png,webp")])  # partial alpha: no GIF
+def test_every_format_holds_the_same_pixels(photo_path, tmp_path, source, k, formats):
+    path = photo_path if source == "photo" else LOGO
+    result = compress_file(path, tmp_path, options=CompressOptions(fit=FitOptions(k=k)),
+                           formats=formats)
+    files = {fmt: Path(p) for fmt, (p, _) in result.files.items()}
+    assert sorted(files) == sorted(formats.split(","))
+    reference = decoded(files["qnt"])
+    for fmt, file in files.items():
+        assert file.stat().st_size == result.files[fmt][1]
+        np.testing.assert_array_equal(decoded(file), reference, err_msg=fmt)
+    assert files["png"].name.endswith(".preview.png")
+
+
+def test_firmware_exports_are_written_beside_the_packed_file(photo_path, tmp_path):
+    result = compress_file(photo_path, tmp_path, options=CompressOptions(fit=FitOptions(k=16)),
+                           formats=("c", "raw", "rgb565"))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".png") == \
+        ["photo.h", "photo.raw", "photo.rgb565"]
+    assert (tmp_path / "photo.raw").stat().st_size == result.height * ((result.width * 4 + 7) // 8)
+    assert (tmp_path / "photo.rgb565").stat().st_size == 2 * result.width * result.height
+
+
+def test_format_errors_come_before_any_work(photo_path, tmp_path):
+    with pytest.raises(ParameterError, match="unknown format 'jpg' \\(choose from qnt, png"):
+        parse_formats("qnt,jpg")
+    with pytest.raises(ParameterError, match="gif holds at most 256 colours"):
+        compress_file(photo_path, tmp_path / "o", options=CompressOptions(fit=FitOptions(k=300)),
+                      formats="gif")
+    assert not (tmp_path / "o").exists()
+    assert parse_formats(" PNG, qnt,png ") == ("png", "qnt")
+
+
+def test_real_bits_per_pixel_in_the_json(photo_path, tmp_path):
+    res = CliRunner().invoke(cli, ["compress", str(photo_path), "-k", "16", "-o", str(tmp_path),
+                                   "--format", "qnt,webp", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    pixels = report["width"] * report["height"]
+    for fmt in ("qnt", "webp"):
+        file = report["files"][fmt]
+        assert file["bytes"] == Path(file["path"]).stat().st_size
+        assert file["bits_per_pixel"] == round(8 * file["bytes"] / pixels, 4)
+    assert report["packed_file_bits_per_pixel"] == report["files"]["qnt"]["bits_per_pixel"]
+    text = CliRunner().invoke(cli, ["compress", str(photo_path), "-k", "16", "-o", str(tmp_path),
+                                    "--force", "-q"]).stdout
+    assert "bits/pixel" in text and ".preview.png" in text
+
+
+@pytest.mark.parametrize("text,size", [("150000", 150000), ("150k", 150000), ("1.5M", 1500000),
+                                       ("64KiB", 65536), ("2kb", 2000)])
+def test_sizes_read_as_users_write_them(text, size):
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["", "ten", "-5", "0", "5X"])
+def test_bad_sizes_are_refused(text):
+    with pytest.raises(ParameterError):
+        parse_size(text)
+
+
+def qnt_bytes(photo_path: Path, k: int) -> int:
+    image = load_image(photo_path)
+    result = quantize_image(image, with_k(CompressOptions(), k), measure=False)
+    return len(encode_one("qnt", result.palette, result.indices, codec="cm", stem="photo"))
+
+
+def test_max_bytes_picks_a_k_that_fits_beside_one_that_does_not(photo_path, tmp_path):
+    budget = (qnt_bytes(photo_path, 12) + qnt_bytes(photo_path, 13)) // 2
+    res = CliRunner().invoke(cli, ["compress", str(photo_path), "-k", "64", "-o", str(tmp_path),
+                                   "--max-bytes", str(budget), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    k = report["k"]
+    assert (tmp_path / "photo.qnt").stat().st_size <= budget
+    assert report["files"]["qnt"]["bytes"] == qnt_bytes(photo_path, k)
+    assert k == 64 or qnt_bytes(photo_path, k + 1) > budget
+    assert "the largest K whose qnt file fits" in res.stderr
+
+
+def test_max_bytes_below_k2_names_the_smallest_size(photo_path, tmp_path, capsys):
+    smallest = qnt_bytes(photo_path, 2)
+    with pytest.raises(SystemExit) as exit_:
+        main(["compress", str(photo_path), "-o", str(tmp_path / "o"), "--max-bytes",
+              str(smallest - 1)])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert err.count("\n") == 1 and f"{smallest:,} B" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_batch_writes_every_format_and_records_its_size(photo_path, tmp_path):
+    res = CliRunner().invoke(cli, ["batch", str(photo_path), "-o", str(tmp_path / "out"), "-k", "8",
+                                   "-j", "1", "--format", "qnt,webp"])
+    assert res.exit_code == 0, res.output
+    row = json.loads((tmp_path / "out" / "manifest.json").read_text())["rows"][0]
+    webp = tmp_path / "out" / "photo.preview.webp"
+    assert row["webp_bytes"] == webp.stat().st_size and row["webp_sha256"]
+    assert row["packed_file_bits_per_pixel"] > 0
