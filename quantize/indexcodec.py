@@ -44,17 +44,20 @@ RECIPROCAL = (131072 // (2 * np.arange(256, dtype=np.int64) + 3)).astype(np.int3
 _BIT_LENGTH = np.array([int(v).bit_length() for v in range(512)], np.uint8)  # sqrt(4 * 255²) < 512
 
 
-def _tables(palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each entry, every entry by squared distance (ties by index), and the bit length of the
-    integer square root of each pair's squared distance."""
+def _tables(palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each entry, every entry by squared distance (ties by index) and the inverse (each
+    entry's place in that order), and the bit length of the integer square root of each pair's
+    squared distance."""
     d2 = np.zeros((len(palette), len(palette)), np.int64)
     for channel in palette.T.astype(np.int64):  # channel by channel: K x K, never K x K x C
         d2 += (channel[:, None] - channel[None, :]) ** 2
     order = np.argsort(d2, axis=1, kind="stable").astype(np.int32)
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.arange(len(palette), dtype=np.int32)[None, :], axis=1)
     root = np.floor(np.sqrt(d2)).astype(np.int64)
     root -= root * root > d2
     root += (root + 1) * (root + 1) <= d2
-    return order, _BIT_LENGTH[root]
+    return order, position, _BIT_LENGTH[root]
 
 
 def stripes(height: int, width: int) -> list[tuple[int, int]]:
@@ -74,15 +77,13 @@ def _run(jobs: list) -> list:
         return list(pool.map(lambda job: job(), jobs))
 
 
-def _encode_stripe(indices: np.ndarray, palette: np.ndarray, order: np.ndarray,
-                   activity: np.ndarray) -> bytes:
+def _encode_stripe(indices: np.ndarray, palette: np.ndarray, tables: tuple) -> bytes:
     from .kernels.indexcodec import code_indices
 
     size = indices.size * max(1, (len(palette) - 1).bit_length()) // 8 + 4096
     while True:
         buf = np.empty(size, np.uint8)
-        used = code_indices(indices, palette, order, activity, buf, False, STRETCH, SQUASH,
-                            RECIPROCAL)
+        used = code_indices(indices, palette, *tables, buf, False, STRETCH, SQUASH, RECIPROCAL)
         if used >= 0:
             return buf[:used].tobytes()
         size *= 2
@@ -92,18 +93,17 @@ def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
     """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K."""
     palette = np.ascontiguousarray(palette)
     indices = np.ascontiguousarray(indices, np.uint8 if len(palette) <= 256 else np.uint16)
-    order, activity = _tables(palette)
-    parts = _run([partial(_encode_stripe, indices[top:bottom], palette, order, activity)
+    tables = _tables(palette)
+    parts = _run([partial(_encode_stripe, indices[top:bottom], palette, tables)
                   for top, bottom in stripes(*indices.shape)])
     lengths = b"".join(len(part).to_bytes(4, "little") for part in parts[:-1])
     return lengths + b"".join(parts)
 
 
-def _decode_stripe(stream: np.ndarray, out: np.ndarray, palette: np.ndarray, order: np.ndarray,
-                   activity: np.ndarray) -> int:
+def _decode_stripe(stream: np.ndarray, out: np.ndarray, palette: np.ndarray, tables: tuple) -> int:
     from .kernels.indexcodec import code_indices
 
-    return code_indices(out, palette, order, activity, stream, True, STRETCH, SQUASH, RECIPROCAL)
+    return code_indices(out, palette, *tables, stream, True, STRETCH, SQUASH, RECIPROCAL)
 
 
 def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width: int,
@@ -120,10 +120,9 @@ def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width:
         raise FormatError("cm payload is truncated: its stripes add up to more than it holds")
     starts = np.cumsum([head] + lengths)
     lengths.append(data.size - int(starts[-1]))
-    order, activity = _tables(palette)
+    tables = _tables(palette)
     indices = np.zeros((height, width), dtype)
-    jobs = [partial(_decode_stripe, data[start:start + length], indices[top:bottom], palette, order,
-                    activity)
+    jobs = [partial(_decode_stripe, data[start:start + length], indices[top:bottom], palette, tables)
             for (top, bottom), start, length in zip(bounds, starts, lengths)]
     for used, length in zip(_run(jobs), lengths):
         if used < 0:

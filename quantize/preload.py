@@ -85,5 +85,6 @@ def _kernels(k: int | None):
         from .kernels.indexcodec import code_indices
 
         yield code_indices, (array(index_dtype(k), 2), array(np.uint8, 2), array(np.int32, 2),
-                             array(np.uint8, 2), array(np.uint8), flag, array(np.int16),
+                             array(np.int32, 2), array(np.uint8, 2), array(np.uint8), flag,
+                             array(np.int16),
                              array(np.int16), array(np.int32))

@@ -117,11 +117,12 @@ def _nearest(palette, lut, key, shift):
 
 
 @njit(cache=True, nogil=True)
-def code_indices(indices, palette, order, activity, buf, decoding, stretch, squash, reciprocal):
+def code_indices(indices, palette, order, position, activity, buf, decoding, stretch, squash,
+                 reciprocal):
     """Encode ``indices`` (H, W) into ``buf`` or, with ``decoding``, decode ``buf`` into them.
 
-    ``palette`` (K, C) uint8; ``order[j]``: all entries by distance from entry j (ties by index);
-    ``activity[a, b]``: bit length of the integer distance between entries a and b. Encoding
+    ``palette`` (K, C) uint8; ``order[j]``: all entries by distance from entry j (ties by index),
+    ``position[j, e]``: the place of entry e in ``order[j]``; ``activity[a, b]``: bit length of the integer distance between entries a and b. Encoding
     returns the bytes written, or -1 when ``buf`` is too small; decoding returns the bytes read, or
     -1 when the stream is corrupt (it names no valid index, or runs out before the image ends).
     """
@@ -143,6 +144,7 @@ def code_indices(indices, palette, order, activity, buf, decoding, stretch, squa
     inputs = np.zeros(FLAG_MODELS, np.int64)  # FLAG_MODELS >= ESCAPE_MODELS
     hits = np.empty((2, width), np.uint8)  # each hit is read only after it is written
     cands = np.zeros(MAX_CANDIDATES, np.int64)
+    places = np.zeros(MAX_CANDIDATES, np.int64)
     shift = 2 if channels == 3 else 4  # a key of 18 or 16 bits: the table stays small
     lut = np.zeros(1 << ((8 - shift) * channels), np.int16)
     limit = buf.size
@@ -207,17 +209,11 @@ def code_indices(indices, palette, order, activity, buf, decoding, stretch, squa
                 if others <= 0:
                     return -1  # only a corrupt stream escapes when every entry is a candidate
                 rank = 0
-                if not decoding:
-                    for j in range(k):
-                        v = order[pred, j]
-                        if v == value:
-                            break
-                        seen = False
-                        for i in range(nc):
-                            if cands[i] == v:
-                                seen = True
-                        if not seen:
-                            rank += 1
+                if not decoding:  # its place in the order, less the candidates before it
+                    rank = np.int64(position[pred, value])
+                    for i in range(nc):
+                        if position[pred, cands[i]] < position[pred, value]:
+                            rank -= 1
                 number = rank + 1
                 top = 0
                 while (number >> (top + 1)) > 0:
@@ -252,18 +248,16 @@ def code_indices(indices, palette, order, activity, buf, decoding, stretch, squa
                 if decoding:
                     if prefix > others:
                         return -1
-                    rank = prefix - 1
-                    for j in range(k):
-                        v = order[pred, j]
-                        seen = False
-                        for i in range(nc):
-                            if cands[i] == v:
-                                seen = True
-                        if not seen:
-                            if rank == 0:
-                                value = v
-                                break
-                            rank -= 1
+                    # the place of the rank-th entry that is not a candidate: step over the
+                    # candidates' places, in increasing order
+                    for i in range(nc):
+                        places[i] = position[pred, cands[i]]
+                    places[:nc].sort()
+                    place = prefix - 1
+                    for i in range(nc):
+                        if places[i] <= place:
+                            place += 1
+                    value = np.int64(order[pred, place])
             else:
                 value = cands[hit]
             if decoding:
