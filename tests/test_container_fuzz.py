@@ -26,6 +26,7 @@ FIELDS = {"version": (8, "<H"), "channels": (10, "B"), "codec": (11, "B"), "widt
           "height": (16, "<I"), "k": (20, "<I"), "bits": (24, "B"), "payload_bytes": (28, "<Q")}
 CODEC_ID = {codec: i for i, codec in enumerate(qc.CODECS)}
 MiB = 1 << 20
+CM_TABLE_BYTES = 48  # per pair of palette entries, at the peak of building the cm model's tables
 
 
 def with_crc(body: bytes) -> bytes:
@@ -142,7 +143,10 @@ def test_inflated_sizes(image, field, data):
     header = qc.read_header(original)
     top = 2**64 - 1 if field == "payload_bytes" else 2**32 - 1
     damaged = patch(original, field, data.draw(st.integers(getattr(header, field) + 1, top)))
-    with bounded_allocation():  # a legitimate image of up to max_pixels takes at most 2 bytes a pixel
+    # a legitimate image of up to max_pixels takes at most 2 bytes a pixel, and the cm model its
+    # K x K distance tables (docs/FORMAT.md): both sized by the validated header, never the payload
+    tables = CM_TABLE_BYTES * header.k ** 2 if header.codec == "cm" else 0
+    with bounded_allocation(4 * MiB + tables):
         packed = decode_or_reject(damaged, max_pixels=MiB)
     if packed is not None:  # only a bigger image whose indices fit the same bytes can decode:
         # through padding bits, or an arithmetic-coded stream that reads as a few more pixels
