@@ -8,10 +8,11 @@ exports have suffixes no image has.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from .choices import DEFAULT_FORMATS, DEFAULT_PNG_EFFORT, FORMATS
+from .choices import DEFAULT_FORMATS, DEFAULT_PNG_EFFORT, FORMATS, PNG_EFFORTS
 from .errors import ParameterError
 
 if TYPE_CHECKING:
@@ -20,6 +21,23 @@ if TYPE_CHECKING:
 _SUFFIX = {"qnt": ".qnt", "c": ".h", "raw": ".raw", "rgb565": ".rgb565"}
 _IMAGES = {"png": ".png", "webp": ".webp", "gif": ".gif"}
 GIF_MAX_K = 256
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """How the files are written: PNG effort (0 fastest … 3 smallest), the raw export's bit order
+    and row padding, the RGB565 export's byte order."""
+
+    png_effort: int = DEFAULT_PNG_EFFORT
+    raw_msb_first: bool = True
+    raw_row_padding: bool = True
+    rgb565_big_endian: bool = False
+
+    def validated(self) -> "FileOptions":
+        if self.png_effort not in PNG_EFFORTS:
+            raise ParameterError(f"png_effort must be one of {', '.join(map(str, PNG_EFFORTS))}, "
+                                 f"got {self.png_effort}")
+        return self
 
 
 def parse_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -58,14 +76,14 @@ def output_paths(source: Path, out_dir: Path | None,
 
 
 def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str, stem: str,
-               png_effort: int = DEFAULT_PNG_EFFORT) -> bytes:
+               files: FileOptions = FileOptions()) -> bytes:
     """The bytes of one format for ``palette`` and ``indices``."""
     from . import container, exports, formats
 
     if fmt == "qnt":
         return container.encode(palette, indices, codec=codec)
     if fmt == "png":
-        return formats.encode_png(palette, indices, effort=png_effort)
+        return formats.encode_png(palette, indices, effort=files.png_effort)
     if fmt == "webp":
         return formats.encode_webp(palette, indices)
     if fmt == "gif":
@@ -73,15 +91,16 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
     if fmt == "c":
         return exports.c_header(stem, palette, indices)
     if fmt == "raw":
-        return exports.raw_indices(indices, exports.index_bits(len(palette)))
-    return exports.rgb565(palette, indices)
+        return exports.raw_indices(indices, exports.index_bits(len(palette)),
+                                   msb_first=files.raw_msb_first, row_padding=files.raw_row_padding)
+    return exports.rgb565(palette, indices, big_endian=files.rgb565_big_endian)
 
 
 def encode_all(palette: np.ndarray, indices: np.ndarray, formats: tuple[str, ...], *, codec: str,
-               stem: str, png_effort: int = DEFAULT_PNG_EFFORT) -> dict[str, bytes]:
+               stem: str, files: FileOptions = FileOptions()) -> dict[str, bytes]:
     """Every format's bytes, encoded side by side (the encoders release the GIL)."""
     def one(fmt: str) -> bytes:
-        return encode_one(fmt, palette, indices, codec=codec, stem=stem, png_effort=png_effort)
+        return encode_one(fmt, palette, indices, codec=codec, stem=stem, files=files)
 
     if len(formats) == 1:
         return {formats[0]: one(formats[0])}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import numpy as np
 
 from . import container, preload
-from .choices import CODECS, DEFAULT_CODEC, DEFAULT_FORMATS, DEFAULT_PNG_EFFORT, PNG_EFFORTS
+from .choices import CODECS, DEFAULT_CODEC, DEFAULT_FORMATS
 from .colorstats import ColorStats
 from .colorspace import SPACES
 from .dither import DITHERS
@@ -25,6 +25,7 @@ from .images import Image, display_name
 
 if TYPE_CHECKING:
     from .metrics import DeltaEReference
+    from .outputs import FileOptions
 
 MAX_K = 65536
 
@@ -390,22 +391,22 @@ def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | 
 
 
 def encode_outputs(result: Result, formats: tuple[str, ...] = DEFAULT_FORMATS, *,
-                   stem: str = "image", png_effort: int = DEFAULT_PNG_EFFORT) -> dict[str, bytes]:
+                   stem: str = "image", files: FileOptions | None = None) -> dict[str, bytes]:
     """The bytes of every format of ``result`` (see :mod:`quantize.outputs`)."""
-    from .outputs import encode_all
+    from .outputs import FileOptions, encode_all
 
     return encode_all(result.palette, result.indices, formats, codec=result.codec, stem=stem,
-                      png_effort=png_effort)
+                      files=files or FileOptions())
 
 
 def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
                   options: CompressOptions | None = None,
                   formats: tuple[str, ...] | str | None = None,
-                  png_effort: int = DEFAULT_PNG_EFFORT, force: bool = False,
+                  files: FileOptions | None = None, force: bool = False,
                   max_pixels: int | None = None, allow_huge: bool = False,
                   extra_outputs: Callable[[Result], dict[Path, bytes]] | None = None) -> Result:
     """Load ``path``, quantise it and write its ``formats`` (default: the packed file and the
-    PNG) into ``out_dir``.
+    PNG) into ``out_dir``, as ``files`` says (PNG effort, export byte orders).
 
     Outputs are written all or nothing, never over the input, and over an existing file only with
     ``force``. ``extra_outputs`` gives more files from the result (e.g. palette exports), written
@@ -417,15 +418,13 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     from .images import DEFAULT_MAX_PIXELS, load_image
     from .metrics import DeltaEReference, sample_positions
 
-    from .outputs import check_formats, output_paths, parse_formats
+    from .outputs import FileOptions, check_formats, output_paths, parse_formats
 
     start = time.perf_counter()
     options = (options or CompressOptions()).validated()
     formats = parse_formats(formats)
     check_formats(formats, options.fit.k if options.palette is None else len(options.palette))
-    if png_effort not in PNG_EFFORTS:
-        raise ParameterError(f"png_effort must be one of {', '.join(map(str, PNG_EFFORTS))}, "
-                             f"got {png_effort}")
+    files = (files or FileOptions()).validated()
     clock = _Clock()
     source = Path(path)
     paths = output_paths(source, Path(out_dir) if out_dir else None, formats)
@@ -446,7 +445,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         del image
         clock.order("metrics", "write")
         encoded = pool.submit(clock.timed, "write", encode_outputs, result, formats,
-                              stem=source.stem, png_effort=png_effort)
+                              stem=source.stem, files=files)
         with clock.stage("metrics"):
             reference = DeltaEReference(pixels, n_samples=options.delta_e_samples,
                                         positions=sample.result())

@@ -17,16 +17,18 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 import numpy as np
 
 from .colorstats import ColorStats
 from .errors import ParameterError
 from .images import Image
-from .choices import DEFAULT_PNG_EFFORT
 from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
                        quantize_image)
+
+if TYPE_CHECKING:
+    from .outputs import FileOptions
 
 DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 MAX_SWEEP = 64  # K values in one sweep
@@ -357,13 +359,13 @@ def parse_size(text: str) -> int:
 
 
 def search_bytes(image: Image, max_bytes: int, options: CompressOptions = CompressOptions(), *,
-                 fmt: str = "qnt", max_k: int, png_effort: int = DEFAULT_PNG_EFFORT,
+                 fmt: str = "qnt", max_k: int, files: FileOptions | None = None,
                  progress: Progress | None = None) -> Budget:
     """The largest K in [2, ``max_k``] whose ``fmt`` file fits in ``max_bytes``, with K + 1 not
     fitting (unless K = ``max_k``): K doubles from 2 while it fits, then a binary search. Sizes
     need not grow with K everywhere; the answer is always a K that fits beside one that does not."""
     from .colorstats import color_stats
-    from .outputs import encode_one
+    from .outputs import FileOptions, encode_one
 
     if not 2 <= max_k <= MAX_K:
         raise ParameterError(f"K must be between 2 and {MAX_K} for a byte budget, got {max_k}")
@@ -375,7 +377,7 @@ def search_bytes(image: Image, max_bytes: int, options: CompressOptions = Compre
         if k not in sizes:
             result = quantize_image(image, with_k(options, k), stats=stats, measure=False)
             sizes[k] = len(encode_one(fmt, result.palette, result.indices, codec=options.codec,
-                                      stem=stem, png_effort=png_effort))
+                                      stem=stem, files=files or FileOptions()))
             if progress:
                 progress(k)
         return sizes[k] <= max_bytes
@@ -396,7 +398,7 @@ def search_bytes(image: Image, max_bytes: int, options: CompressOptions = Compre
 def compress_searched(path: str | Path, out_dir: str | Path | None, search: Target | int, *,
                       options: CompressOptions = CompressOptions(),
                       formats: tuple[str, ...] | str | None = None,
-                      png_effort: int = DEFAULT_PNG_EFFORT, force: bool = False,
+                      files: FileOptions | None = None, force: bool = False,
                       allow_huge: bool = False,
                       progress: Progress | None = None) -> tuple[Result, Search | Budget]:
     """:func:`~quantize.pipeline.compress_file` at the K that ``search`` picks up to
@@ -421,10 +423,10 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
         found = search_k(image, search, options, max_k=options.fit.k, progress=progress)
     else:
         found = search_bytes(image, search, options, fmt=formats[0], max_k=options.fit.k,
-                             png_effort=png_effort, progress=progress)
+                             files=files, progress=progress)
     del image
     result = compress_file(source, out_dir, options=with_k(options, found.k), formats=formats,
-                           png_effort=png_effort, force=force, allow_huge=allow_huge)
+                           files=files, force=force, allow_huge=allow_huge)
     return result, found
 
 

@@ -136,3 +136,20 @@ def test_batch_writes_every_format_and_records_its_size(photo_path, tmp_path):
     webp = tmp_path / "out" / "photo.preview.webp"
     assert row["webp_bytes"] == webp.stat().st_size and row["webp_sha256"]
     assert row["packed_file_bits_per_pixel"] > 0
+
+
+def test_raw_and_rgb565_options_reach_the_files(photo_path, tmp_path):
+    from quantize.exports import index_bits, raw_indices, rgb565
+
+    res = CliRunner().invoke(cli, ["compress", str(photo_path), "-k", "8", "-o", str(tmp_path),
+                                   "--format", "qnt,raw,rgb565", "--raw-bit-order", "lsb",
+                                   "--raw-rows", "packed", "--rgb565-endian", "big", "-q"])
+    assert res.exit_code == 0, res.output
+    packed = container.load(tmp_path / "photo.qnt")
+    bits = index_bits(packed.header.k)
+    assert (tmp_path / "photo.raw").read_bytes() == raw_indices(packed.indices, bits, msb_first=False,
+                                                                 row_padding=False)
+    assert (tmp_path / "photo.rgb565").read_bytes() == rgb565(packed.palette, packed.indices,
+                                                              big_endian=True)
+    assert rgb565(packed.palette, packed.indices, big_endian=True) != \
+        rgb565(packed.palette, packed.indices)

@@ -63,6 +63,12 @@ from .sweep import progress_bar, target_options
                    "(150000, 150k, 1.5M).")
 @click.option("--png-effort", type=click.IntRange(0, 3), default=DEFAULT_PNG_EFFORT,
               show_default=True, help="PNG size against time: 0 fastest, 3 smallest.")
+@click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default="msb", show_default=True,
+              help="raw format: the first pixel in each byte's most or least significant bits.")
+@click.option("--raw-rows", type=click.Choice(["padded", "packed"]), default="padded",
+              show_default=True, help="raw format: each row starts on a new byte, or none does.")
+@click.option("--rgb565-endian", type=click.Choice(["little", "big"]), default="little",
+              show_default=True, help="rgb565 format: byte order of each pixel.")
 @click.option("--no-preview", is_flag=True, help="Do not write the PNG (the same as leaving png out "
                                                   "of --format).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
@@ -73,7 +79,7 @@ from .sweep import progress_bar, target_options
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
              space, bits_text, dither, dither_strength, codec, palette_file, panel_file, drop_unused,
              lock_file, export_palette, sort, names, truncate, formats, max_bytes, png_effort,
-             no_preview, as_json, force, allow_huge, quiet):
+             raw_bit_order, raw_rows, rgb565_endian, no_preview, as_json, force, allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
@@ -84,9 +90,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..pipeline import CompressOptions, compress_file
     from ..report import format_json, format_report
 
-    from ..outputs import parse_formats
+    from ..outputs import FileOptions, parse_formats
 
     formats = parse_formats(formats)
+    files = FileOptions(png_effort, raw_msb_first=raw_bit_order == "msb",
+                        raw_row_padding=raw_rows == "padded", rgb565_big_endian=rgb565_endian == "big")
     if no_preview:
         formats = tuple(f for f in formats if f != "png") or parse_formats("qnt")
     target = None
@@ -135,12 +143,12 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
         with progress_bar(probe_budget(k), quiet) as progress:
             result, search = compress_searched(input, out_dir, target, options=options,
-                                               formats=formats, png_effort=png_effort, force=force,
+                                               formats=formats, files=files, force=force,
                                                allow_huge=allow_huge, progress=progress)
         note(search.pick.line("target" if max_bytes is None else "budget"), quiet)
     else:
         result = compress_file(input, out_dir, options=options, formats=formats,
-                               png_effort=png_effort, force=force, allow_huge=allow_huge,
+                               files=files, force=force, allow_huge=allow_huge,
                                extra_outputs=exports)
     for note_text in (*result.notes, *written_notes(result, written)):
         note(note_text, quiet)
