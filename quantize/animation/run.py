@@ -19,7 +19,7 @@ from .palettes import PaletteSchedule, scan_clip
 from .source import Clip, open_clip
 from .temporal import StableMapper, mapped_frames, merged
 
-OUTPUT_TAG = "anim"
+OUTPUT_TAG = "anim"  # one of files.OUTPUT_TAGS, so no batch or frames folder takes it as input
 
 
 @dataclass(frozen=True)
