@@ -41,7 +41,7 @@ def display_name(path: str | bytes | os.PathLike) -> str:
 #: Every image this tool writes is named ``<stem>.<tag>.png`` with one of these tags, so that no
 #: output can take the name of an input image (``photo.png`` beside ``photo.jpg``), and a batch
 #: or glob never takes an output for an input.
-OUTPUT_TAGS = ("preview", "swatch", "strip", "sheet", "chart")
+OUTPUT_TAGS = ("preview", "swatch", "strip", "sheet", "chart", "anim")
 
 
 def tagged_name(stem: str, tag: str, ext: str = ".png") -> str:

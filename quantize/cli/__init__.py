@@ -30,6 +30,7 @@ COMMANDS = {
     "sweep": "sweep:sweep",
     "batch": "batch:batch",
     "palette": "palette:palette",
+    "animate": "animate:animate",
 }
 
 

@@ -1,0 +1,27 @@
+"""What a viewer's canvas shows after each frame, and the smallest rectangle a new frame changes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Canvas:
+    """The colours on screen; :meth:`update` paints a frame and says what it changed."""
+
+    def __init__(self) -> None:
+        self.colors: np.ndarray | None = None
+
+    def update(self, colors: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray]:
+        """Paint ``colors`` (H, W, C); return the smallest rectangle holding every changed pixel
+        (the whole frame first, one pixel when nothing changed) and the changed mask inside it."""
+        if self.colors is None:
+            self.colors = colors
+            whole = (slice(0, colors.shape[0]), slice(0, colors.shape[1]))
+            return whole, np.ones(colors.shape[:2], bool)
+        changed = np.any(colors != self.colors, axis=2)
+        self.colors = colors
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        if not len(rows):
+            return (slice(0, 1), slice(0, 1)), np.zeros((1, 1), bool)
+        rect = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        return rect, changed[rect]

@@ -1,0 +1,14 @@
+"""Names and defaults of animation outputs, shared by the command line and the library (no NumPy)."""
+
+#: Output formats, each written as ``<stem>.anim.<extension>``.
+FORMATS = ("gif", "png", "webp", "qnt")
+EXTENSIONS = {"gif": ".gif", "png": ".png", "webp": ".webp", "qnt": ".qnt"}
+DEFAULT_FORMATS = ("gif",)
+#: global: one palette for the clip; frame: one per frame; auto: one per scene where it pays.
+PALETTE_MODES = ("auto", "global", "frame")
+#: Dithers that do not crawl: thresholds fixed to the pixel position (or none).
+DITHERS = ("none", "ordered", "blue-noise")
+#: Frame durations are whole milliseconds, at most GIF's longest delay (655.35 s).
+MAX_DURATION_MS = 655_350
+#: Duration of each frame read from a folder or glob of still images, unless given.
+DEFAULT_FOLDER_DURATION_MS = 100

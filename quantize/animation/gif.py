@@ -1,0 +1,143 @@
+"""Animated GIF, written frame by frame: each frame only the smallest rectangle it changes, with
+the unchanged pixels in it transparent when that codes smaller, and a local colour table only
+for a frame whose palette differs from the first. The LZW coding of each rectangle is Pillow's.
+
+A clip with fully transparent pixels is written as whole frames, each cleared before the next
+(GIF has one transparent index, which then means transparent, not unchanged).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import numpy as np
+
+from ..errors import ParameterError
+from .canvas import Canvas
+from .temporal import MappedFrame
+
+_MAX_SIDE = 65535
+_KEEP, _CLEAR = 1, 2  # disposal: leave the frame on the canvas; clear its rectangle afterwards
+
+
+def lzw_blocks(indices: np.ndarray) -> bytes:
+    """The LZW-coded image data of ``indices`` (h, w) uint8 as GIF sub-blocks: the minimum code
+    size byte (8), the blocks and the terminator, cut from the GIF Pillow writes of them."""
+    from PIL import Image as PILImage
+
+    h, w = indices.shape
+    image = PILImage.frombuffer("P", (w, h), np.ascontiguousarray(indices, np.uint8), "raw", "P", 0, 1)
+    image.putpalette(bytes(768))
+    buf = io.BytesIO()
+    image.save(buf, "GIF", optimize=False, interlace=False)
+    data = buf.getvalue()
+    pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while data[pos] == 0x21:  # extensions before the image: label, then sub-blocks to a 0
+        pos += 2
+        while data[pos]:
+            pos += data[pos] + 1
+        pos += 1
+    flags = data[pos + 9]
+    pos += 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    end = pos + 1
+    while data[end]:
+        end += data[end] + 1
+    return data[pos:end + 1]
+
+
+def _table(palette: np.ndarray) -> tuple[bytes, int]:
+    """A colour table (padded to a power of two, at least 2 entries) and its size field."""
+    bits = max(1, (len(palette) - 1).bit_length())
+    table = np.zeros((1 << bits, 3), np.uint8)
+    table[:len(palette)] = palette[:, :3]
+    return table.tobytes(), bits - 1
+
+
+def _transparent_entry(palette: np.ndarray) -> int | None:
+    """The palette's one fully transparent index (None if opaque); refuses partial alpha."""
+    if palette.shape[1] == 3:
+        return None
+    alpha = palette[:, 3]
+    if np.any((alpha > 0) & (alpha < 255)):
+        raise ParameterError("GIF has no partial transparency; this clip's palette has alpha other "
+                             "than 0 and 255 (write png or webp instead)")
+    clear = np.flatnonzero(alpha == 0)
+    return int(clear[0]) if len(clear) else None
+
+
+def _smaller_coding(indices: np.ndarray, changed: np.ndarray, k: int) -> tuple[bytes, int | None]:
+    """The LZW blocks of the rectangle's indices as they are, or with the unchanged pixels set to
+    an index of the colour table no changed pixel uses (the frame's transparent index), whichever
+    is smaller, and that transparent index (None for the first)."""
+    plain = lzw_blocks(indices)
+    if changed.all():
+        return plain, None
+    used = np.bincount(indices[changed], minlength=256)
+    free = np.flatnonzero(used[:1 << max(1, (k - 1).bit_length())] == 0)
+    if not len(free):
+        return plain, None
+    masked = lzw_blocks(np.where(changed, indices, free[0]).astype(np.uint8))
+    return (masked, int(free[0])) if len(masked) < len(plain) else (plain, None)
+
+
+class GifWriter:
+    """Add merged frames in order, then :meth:`finish` for the file's bytes."""
+
+    def __init__(self, width: int, height: int, plays: int) -> None:
+        if max(width, height) > _MAX_SIDE:
+            raise ParameterError(f"GIF frames are at most {_MAX_SIDE} pixels a side, got "
+                                 f"{width}x{height}")
+        self.width, self.height, self.plays = width, height, plays
+        self._out = io.BytesIO()
+        self._canvas = Canvas()
+        self._global: int | None = None  # the palette id in the global colour table
+        self._elapsed_ms = 0
+        self._written_cs = 0
+        self._whole_frames = False  # set by the first frame with transparent pixels
+
+    def _header(self, frame: MappedFrame) -> None:
+        table, size = _table(frame.palette)
+        self._global = frame.palette_id
+        self._global_palette = frame.palette
+        self._out.write(b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0x80 | size, 0, 0))
+        self._out.write(table)
+        if self.plays != 1:  # NETSCAPE2.0: repeats after the first play, 0 for ever
+            repeats = 0 if self.plays == 0 else min(self.plays - 1, 65535)
+            self._out.write(b"\x21\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", repeats) + b"\0")
+
+    def _delay(self, duration: int) -> int:
+        """Centiseconds for this frame, rounding so that the clip's total time stays exact."""
+        self._elapsed_ms += duration
+        cs = min(65535, round(self._elapsed_ms / 10) - self._written_cs)
+        self._written_cs += cs
+        return cs
+
+    def add(self, frame: MappedFrame) -> None:
+        if self._global is None:
+            self._header(frame)
+        palette, indices = frame.palette, frame.indices
+        clear = _transparent_entry(palette)
+        local = frame.palette_id != self._global and not np.array_equal(palette, self._global_palette)
+        if clear is not None or self._whole_frames:  # whole frames, each cleared after showing
+            self._whole_frames = True
+            rect = (slice(0, self.height), slice(0, self.width))
+            blocks, transparent, disposal = lzw_blocks(indices), clear, _CLEAR
+        else:
+            rect, changed = self._canvas.update(palette[indices])
+            blocks, transparent = _smaller_coding(indices[rect], changed, len(palette))
+            disposal = _KEEP
+        flags = (disposal << 2) | (transparent is not None)
+        self._out.write(b"\x21\xf9\x04" + struct.pack("<BHBB", flags, self._delay(frame.duration),
+                                                      transparent or 0, 0))
+        top, left = rect[0].start, rect[1].start
+        height, width = rect[0].stop - top, rect[1].stop - left
+        table, size = _table(palette) if local else (b"", 0)
+        self._out.write(b"," + struct.pack("<HHHHB", left, top, width, height,
+                                           (0x80 | size) if local else 0))
+        self._out.write(table)
+        self._out.write(blocks)
+
+    def finish(self) -> bytes:
+        """The whole file (trailer included)."""
+        return self._out.getvalue() + b";"

@@ -1,0 +1,63 @@
+"""Quality of an animation: per-frame PSNR and mean CIEDE2000, and flicker.
+
+Flicker is the mean absolute change of the output's RGB values between consecutive frames, over
+the pixels whose source did not change (0 when still areas stay still). The meter takes frames as
+(H, W, C) uint8 arrays, so it measures any encoder's decoded output, not only ours.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..colorstats import color_stats
+from ..metrics import DeltaEReference, psnr
+
+#: CIEDE2000 is measured per frame on this many fixed random pixels (all of a smaller frame).
+DELTA_E_SAMPLES = 20_000
+#: A frame without error counts as this PSNR in the mean (the mean of infinities says nothing).
+PSNR_CAP = 100.0
+
+
+@dataclass
+class ClipMeter:
+    """Add (source, output) frame pairs in order; read the per-frame and mean figures."""
+
+    psnr: list[float] = field(default_factory=list)
+    delta_e: list[float] = field(default_factory=list)
+    _flicker_sum: float = 0.0
+    _flicker_count: int = 0
+    _source: np.ndarray | None = None
+    _output: np.ndarray | None = None
+
+    def add(self, source: np.ndarray, output: np.ndarray) -> None:
+        """Measure one frame: ``output`` is what a viewer sees for ``source`` (same shape)."""
+        if source.shape != output.shape:
+            raise ValueError(f"frame shapes differ: {source.shape} and {output.shape}")
+        diff = source.astype(np.int32) - output
+        mse = float(np.einsum("ijk,ijk->", diff, diff, dtype=np.int64)) / diff[..., 0].size
+        self.psnr.append(min(PSNR_CAP, psnr(mse, source.shape[2])))
+        stats = color_stats(output)
+        indices = stats.gather(output, np.arange(stats.n_colors, dtype=np.int32))
+        reference = DeltaEReference(source, n_samples=DELTA_E_SAMPLES)
+        self.delta_e.append(reference.mean(stats.colors, indices.reshape(output.shape[:2])))
+        if self._source is not None:
+            still = np.all(source == self._source, axis=2)
+            change = np.abs(output[..., :3].astype(np.int16) - self._output[..., :3])
+            self._flicker_sum += float(change[still].sum())
+            self._flicker_count += int(still.sum()) * 3
+        self._source, self._output = source, output
+
+    @property
+    def mean_psnr(self) -> float:
+        return float(np.mean(self.psnr)) if self.psnr else math.nan
+
+    @property
+    def mean_delta_e(self) -> float:
+        return float(np.mean(self.delta_e)) if self.delta_e else math.nan
+
+    @property
+    def flicker(self) -> float:
+        return self._flicker_sum / self._flicker_count if self._flicker_count else 0.0

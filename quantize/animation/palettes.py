@@ -1,0 +1,181 @@
+"""A clip's colour statistics (one pass over its frames) and the palettes its frames are mapped to.
+
+The first pass counts every frame's colours into the clip's table and each scene's, and notes the
+scene cuts; nothing of a frame is kept but its duration. The palettes then follow the mode:
+``global`` fits one palette to the whole clip's colour counts (as ``batch --shared-palette`` does
+for a folder); ``frame`` fits one to each frame as it comes; ``auto`` fits one per scene but keeps
+the clip's palette wherever it serves the scene within :data:`AUTO_TOLERANCE` of the scene's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from ..colorstats import ColorStats, color_keys, color_stats
+from ..fitting import FitOptions, fit_palette, to_palette
+from ..mapping import map_colors
+
+#: A scene's own palette replaces the clip's only when the clip's has a squared error more than
+#: this share above it (a new palette costs a colour table and every index of the frame).
+AUTO_TOLERANCE = 0.15
+#: A new scene starts where the mean absolute luma change from the previous frame is above this
+#: (on the 0..255 scale); a fade or a pan stays one scene.
+SCENE_CUT = 40.0
+_SCENE_STEP = 4  # the scene test looks at every 4th pixel of every 4th row
+_COMPACT_ENTRIES = 1 << 22  # counted colours held before duplicates are summed
+
+
+class ColorCounter:
+    """The distinct colours of many frames with their summed pixel counts, in bounded memory.
+    RGB frames are counted as RGB until an RGBA frame comes, then every colour as RGBA."""
+
+    def __init__(self) -> None:
+        self.channels = 3
+        self._keys: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
+        self._held = 0
+        self.n_pixels = 0
+
+    def add(self, pixels: np.ndarray) -> None:
+        """Count the colours of ``pixels`` (H, W, C) uint8."""
+        stats = color_stats(pixels)
+        self.add_counts(color_keys(stats.colors), stats.counts, stats.n_pixels, pixels.shape[2])
+
+    def add_counts(self, keys: np.ndarray, counts: np.ndarray, n_pixels: int,
+                   channels: int) -> None:
+        """Add colours given as :func:`~quantize.colorstats.color_keys` of ``channels`` channels
+        with their pixel counts."""
+        if channels == 4 and self.channels == 3:
+            self._keys = [_opaque(k) for k in self._keys]
+            self.channels = 4
+        self._keys.append(_opaque(keys) if channels < self.channels else keys)
+        self._counts.append(counts)
+        self._held += len(keys)
+        self.n_pixels += n_pixels
+        if self._held > _COMPACT_ENTRIES:
+            self._compact()
+
+    def _compact(self) -> None:
+        keys, inverse = np.unique(np.concatenate(self._keys), return_inverse=True)
+        counts = np.bincount(inverse.ravel(), weights=np.concatenate(self._counts))
+        self._keys, self._counts, self._held = [keys], [counts], len(keys)
+
+    def keys_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct colour keys (ascending) and their pixel counts."""
+        if len(self._keys) != 1:
+            self._compact()
+        return self._keys[0], self._counts[0]
+
+    def stats(self, channels: int = 3) -> ColorStats:
+        """The counted colours as :class:`~quantize.colorstats.ColorStats` (no pixel rows), with
+        at least ``channels`` channels."""
+        keys, counts = self.keys_counts()
+        channels = max(channels, self.channels)
+        if channels > self.channels:
+            keys = _opaque(keys)
+        colors = np.empty((len(keys), channels), np.uint8)
+        for ch in range(channels):
+            colors[:, ch] = (keys >> (8 * (channels - 1 - ch))) & 0xFF
+        return ColorStats(colors, counts.astype(np.float64), None, self.n_pixels)
+
+
+def _opaque(rgb_keys: np.ndarray) -> np.ndarray:
+    """RGB colour keys as the keys of the same colours with alpha 255."""
+    return (rgb_keys << 8) | 255
+
+
+@dataclass
+class ClipScan:
+    """What the first pass learnt: size, channels, per-frame durations, scene starts and colours."""
+
+    width: int = 0
+    height: int = 0
+    channels: int = 3
+    durations: list[int] = field(default_factory=list)
+    scene_starts: list[int] = field(default_factory=list)
+    scenes: list[ColorCounter] = field(default_factory=list)
+
+    @property
+    def n_frames(self) -> int:
+        return len(self.durations)
+
+
+def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
+    """Read every frame once: check it, note its duration and scene, count its colours."""
+    scan = ClipScan()
+    previous = None
+    for number, frame in enumerate(frames):
+        pixels = frame.pixels
+        if number == 0:
+            scan.height, scan.width = pixels.shape[:2]
+        scan.durations.append(frame.duration)
+        luma = _luma_probe(pixels)
+        if previous is None or float(np.abs(luma - previous).mean()) > SCENE_CUT:
+            scan.scene_starts.append(number)
+            scan.scenes.append(ColorCounter())
+        previous = luma
+        scan.channels = max(scan.channels, pixels.shape[2])
+        if count_colors:
+            scan.scenes[-1].add(pixels)
+    return scan
+
+
+def _luma_probe(pixels: np.ndarray) -> np.ndarray:
+    sub = pixels[::_SCENE_STEP, ::_SCENE_STEP, :3].astype(np.float32)
+    return sub @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def fit_colors(stats: ColorStats, fit: FitOptions) -> np.ndarray:
+    """A palette of at most ``fit.k`` uint8 colours fitted to ``stats``."""
+    return to_palette(fit_palette(None, stats, replace(fit, sample=None)).centers)
+
+
+def squared_error(stats: ColorStats, palette: np.ndarray, space: str) -> float:
+    """The mean squared RGB(A) error of mapping ``stats``' colours to ``palette`` in ``space``."""
+    labels = map_colors(stats, palette, space)
+    diff = stats.colors.astype(np.float64) - palette[labels]
+    return float((stats.counts * (diff * diff).sum(axis=1)).sum() / stats.counts.sum())
+
+
+class PaletteSchedule:
+    """Which palette each frame is mapped to: ``palette_for(number, pixels)`` gives an id (equal
+    ids, equal palettes) and the palette."""
+
+    def __init__(self, scan: ClipScan, mode: str, fit: FitOptions) -> None:
+        self.mode, self.fit = mode, fit
+        self._frame_starts: list[int] = []
+        self._palettes: list[np.ndarray] = []
+        if mode == "frame":
+            return
+        total = ColorCounter()
+        for scene in scan.scenes:
+            total.add_counts(*scene.keys_counts(), scene.n_pixels, scene.channels)
+        clip_stats = total.stats(scan.channels)
+        clip_palette = fit_colors(clip_stats, fit)
+        self._frame_starts, self._palettes = [0], [clip_palette]
+        if mode == "global" or len(scan.scenes) == 1:
+            return
+        self._frame_starts, self._palettes = [], []
+        for start, scene in zip(scan.scene_starts, scan.scenes):
+            stats = scene.stats(scan.channels)
+            own = fit_colors(stats, fit)
+            if squared_error(stats, clip_palette, fit.space) > \
+                    (1 + AUTO_TOLERANCE) * squared_error(stats, own, fit.space):
+                self._frame_starts.append(start)
+                self._palettes.append(own)
+            elif not self._palettes or self._palettes[-1] is not clip_palette:
+                self._frame_starts.append(start)
+                self._palettes.append(clip_palette)
+
+    @property
+    def n_palettes(self) -> int:
+        """How many palettes the clip's frames use (frame mode: one per frame, counted as 0)."""
+        return len(self._palettes)
+
+    def palette_for(self, number: int, pixels: np.ndarray) -> tuple[int, np.ndarray]:
+        if self.mode == "frame":
+            return number, fit_colors(color_stats(pixels), self.fit)
+        which = int(np.searchsorted(self._frame_starts, number, side="right")) - 1
+        return which, self._palettes[which]

@@ -1,0 +1,167 @@
+"""Quantising a clip: two passes over its frames (colours, then mapping and writing), every output
+format fed each frame as it comes, the outputs written all or nothing."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import ParameterError
+from ..files import display_name, output_folder, write_all
+from ..fitting import FitOptions
+from ..formats import DEFAULT_WEBP_METHOD
+from ..images import DEFAULT_MAX_PIXELS
+from .choices import DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, PALETTE_MODES
+from .measure import ClipMeter
+from .palettes import PaletteSchedule, scan_clip
+from .source import Clip, open_clip
+from .temporal import StableMapper, mapped_frames, merged
+
+OUTPUT_TAG = "anim"  # one of files.OUTPUT_TAGS, so no batch or frames folder takes it as input
+
+
+@dataclass(frozen=True)
+class AnimationOptions:
+    """How to quantise a clip: the fit (K, seed, space, ...), the palette mode, the dither, and
+    the output formats."""
+
+    fit: FitOptions = field(default_factory=lambda: FitOptions(k=256))
+    palette_mode: str = "auto"
+    dither: str = "none"
+    dither_strength: float = 1.0
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    webp_method: int = DEFAULT_WEBP_METHOD
+
+    def validated(self) -> "AnimationOptions":
+        if not 1 <= self.fit.k <= 256:
+            raise ParameterError(f"K must be 1 to 256 for an animation, got {self.fit.k}")
+        if self.palette_mode not in PALETTE_MODES:
+            raise ParameterError(f"palette mode must be one of {', '.join(PALETTE_MODES)}, "
+                                 f"got {self.palette_mode!r}")
+        if self.dither not in DITHERS:
+            raise ParameterError(f"an animation's dither must be one of {', '.join(DITHERS)}, "
+                                 f"got {self.dither!r}")
+        if not 0 <= self.dither_strength <= 1:
+            raise ParameterError(f"dither strength must be 0 to 1, got {self.dither_strength}")
+        unknown = [f for f in self.formats if f not in FORMATS]
+        if unknown or not self.formats:
+            raise ParameterError(f"formats must be some of {', '.join(FORMATS)}, got "
+                                 f"{', '.join(self.formats) or 'none'}")
+        return replace(self, formats=tuple(dict.fromkeys(self.formats)))
+
+
+@dataclass
+class AnimationResult:
+    """What a run produced: the clip's shape, the frames written, quality and every output's bytes."""
+
+    name: str
+    width: int
+    height: int
+    channels: int
+    plays: int
+    n_frames: int  # frames read
+    durations: list[int]  # of the frames written (duplicates merged)
+    n_palettes: int
+    psnr: list[float]  # per frame read
+    delta_e: list[float]
+    flicker: float
+    outputs: dict[str, bytes]
+    seconds: float
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def mean_psnr(self) -> float:
+        return sum(self.psnr) / len(self.psnr)
+
+    @property
+    def mean_delta_e(self) -> float:
+        return sum(self.delta_e) / len(self.delta_e)
+
+    def to_dict(self) -> dict:
+        return {"input": self.name, "width": self.width, "height": self.height,
+                "channels": self.channels, "plays": self.plays, "frames_read": self.n_frames,
+                "frames_written": len(self.durations), "durations_ms": self.durations,
+                "palettes": self.n_palettes, "mean_psnr": self.mean_psnr,
+                "mean_delta_e2000": self.mean_delta_e, "flicker": self.flicker,
+                "psnr": self.psnr, "delta_e2000": self.delta_e,
+                "bytes": {f: len(data) for f, data in self.outputs.items()},
+                "files": {f: display_name(p) for f, p in self.paths.items()},
+                "seconds": self.seconds}
+
+
+def _writers(options: AnimationOptions, width: int, height: int, plays: int, channels: int,
+             one_palette: bool) -> dict:
+    from .apng import ApngWriter
+    from .gif import GifWriter
+    from .qntanim import QntWriter
+    from .webp import WebpWriter
+
+    make = {"gif": lambda: GifWriter(width, height, plays),
+            "png": lambda: ApngWriter(width, height, plays, channels, indexed=one_palette),
+            "webp": lambda: WebpWriter(width, height, plays, options.webp_method),
+            "qnt": lambda: QntWriter(width, height, plays)}
+    return {name: make[name]() for name in options.formats}
+
+
+def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | None = None, *,
+            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> AnimationResult:
+    """Quantise every frame of ``clip`` (a :class:`~.source.Clip` or a path for
+    :func:`~.source.open_clip`) and encode it in every format of ``options``, in memory."""
+    start = time.perf_counter()
+    options = (options or AnimationOptions()).validated()
+    if not isinstance(clip, Clip):
+        clip = open_clip(clip, max_pixels=max_pixels)
+    scan = scan_clip(clip.frames(), count_colors=options.palette_mode != "frame")
+    schedule = PaletteSchedule(scan, options.palette_mode, options.fit)
+    writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels,
+                       one_palette=options.palette_mode != "frame" and schedule.n_palettes == 1)
+    meter = ClipMeter()
+    durations, palette_ids = [], set()
+
+    def measured():
+        for pixels, frame in mapped_frames(clip.frames(), schedule,
+                                           StableMapper(options.fit.space, options.dither,
+                                                        options.dither_strength), scan.channels):
+            meter.add(pixels, frame.palette[frame.indices])
+            yield frame
+
+    for frame in merged(measured()):
+        durations.append(frame.duration)
+        palette_ids.add(frame.palette_id)
+        for writer in writers.values():
+            writer.add(frame)
+    outputs = {name: writer.finish() for name, writer in writers.items()}
+    return AnimationResult(clip.name, scan.width, scan.height, scan.channels, clip.plays,
+                           scan.n_frames, durations, len(palette_ids), meter.psnr, meter.delta_e,
+                           meter.flicker, outputs, time.perf_counter() - start)
+
+
+def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+                 formats: tuple[str, ...]) -> dict[str, Path]:
+    """Where each format of the clip at ``source`` goes: ``<out_dir>/<stem>.anim.<ext>``."""
+    path = Path(source)
+    stem = path.name if path.is_dir() else path.stem.rstrip("*?[]") or "frames"
+    return {f: Path(out_dir) / f"{stem}.{OUTPUT_TAG}{EXTENSIONS[f]}" for f in formats}
+
+
+def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+                 options: AnimationOptions | None = None, *, duration: int | None = None,
+                 force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> AnimationResult:
+    """:func:`animate` the clip at ``source`` and write its outputs into ``out_dir``, all or
+    nothing, after checking every target before any work."""
+    from ..files import check_target, check_writable
+
+    options = (options or AnimationOptions()).validated()
+    paths = output_paths(source, out_dir, options.formats)
+    protect = (Path(source),) if Path(source).is_file() else ()
+    check_writable(Path(out_dir))
+    for path in paths.values():
+        check_target(path, force=force, protect=protect)
+    result = animate(open_clip(source, duration=duration, max_pixels=max_pixels), options)
+    with output_folder(Path(out_dir)):
+        write_all({paths[f]: result.outputs[f] for f in options.formats}, force=force,
+                  protect=protect)
+    result.paths = paths
+    return result

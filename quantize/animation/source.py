@@ -1,0 +1,200 @@
+"""Reading an animation as a stream of frames: animated GIF, APNG and WebP (and any still image, one
+frame) through Pillow, an ordered folder or glob of still images, and video files through imageio.
+
+A :class:`Clip` is read again each time :meth:`Clip.frames` is called, one decoded frame at a
+time, so a long clip never holds all its frames. Every frame comes composited as the format shows
+it (GIF disposal and transparency, APNG blending, WebP canvases), as (H, W, 3) uint8, or
+(H, W, 4) when some pixel is not fully opaque. A truncated file, zero frames, a frame of another
+size or an absurd duration is one :class:`~quantize.errors.InputError` naming the input.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..errors import InputError, ParameterError
+from ..files import display_name, open_input
+from ..images import DEFAULT_MAX_PIXELS, FORMATS, SUFFIXES, load_image
+from .choices import DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS
+
+#: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
+VIDEO_SUFFIXES = frozenset((".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg"))
+_GIF_TRAILER = b";"
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame: its pixels and how long it shows, in milliseconds."""
+
+    pixels: np.ndarray  # (H, W, 3|4) uint8, C-contiguous
+    duration: int
+
+
+@dataclass(frozen=True)
+class Clip:
+    """An animation to read frame by frame: ``frames()`` opens the source afresh each time.
+
+    ``plays`` is how many times the animation plays (0: for ever), as APNG and WebP count it.
+    """
+
+    name: str
+    format: str
+    plays: int
+    _read: Callable[[], Iterator[Frame]] = field(repr=False, compare=False)
+
+    def frames(self) -> Iterator[Frame]:
+        """The frames in order, checked: at least one, all of one size, sane durations."""
+        size = None
+        count = 0
+        for count, frame in enumerate(self._read(), 1):
+            if not 0 <= frame.duration <= MAX_DURATION_MS:
+                raise InputError(f"{self.name}: frame {count} lasts {frame.duration} ms; a frame "
+                                 f"lasts 0 to {MAX_DURATION_MS} ms")
+            shape = frame.pixels.shape[:2]
+            if size is None:
+                size = shape
+            elif shape != size:
+                raise InputError(f"{self.name}: frame {count} is {shape[1]}x{shape[0]}, the first "
+                                 f"is {size[1]}x{size[0]}; every frame must have one size")
+            yield frame
+        if not count:
+            raise InputError(f"{self.name}: no frames")
+
+
+def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
+              max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Clip:
+    """The clip at ``source``: an image file (animated or not), a video file, a folder of still
+    images (in natural name order) or a glob pattern of them. ``duration`` (ms) is each still's
+    duration for a folder or pattern (default 100 ms); files carry their own."""
+    if duration is not None and not 0 <= duration <= MAX_DURATION_MS:
+        raise ParameterError(f"duration must be 0 to {MAX_DURATION_MS} ms, got {duration}")
+    path = Path(source)
+    name = display_name(source)
+    if path.is_dir() or (not path.exists() and glob.has_magic(os.fsdecode(source))):
+        files = _still_files(path, name)
+        each = DEFAULT_FOLDER_DURATION_MS if duration is None else duration
+        return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels))
+    if path.suffix.lower() in VIDEO_SUFFIXES:
+        return _video_clip(path, name)
+    with open_input(path) as (fh, _):
+        plays, fmt = _pillow_header(fh, name)
+    return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels))
+
+
+# ------------------------------------------------------------------------------- Pillow containers
+
+def _pillow_header(fh, name: str) -> tuple[int, str]:
+    """How many times the file's animation plays, and its format (APNG for an animated PNG)."""
+    from PIL import Image as PILImage
+
+    try:
+        im = PILImage.open(fh, formats=FORMATS)
+    except Exception:
+        raise InputError(f"{name} is not an image or animation quantize reads "
+                         f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
+            from None
+    fmt = "APNG" if im.format == "PNG" and getattr(im, "is_animated", False) else im.format
+    loop = im.info.get("loop")
+    if not getattr(im, "is_animated", False):
+        return 1, fmt
+    if im.format == "GIF":  # NETSCAPE's count is of repeats after the first play; none: play once
+        return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt
+    return int(loop or 0), fmt  # APNG's num_plays and WebP's loop count plays, 0 for ever
+
+
+def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
+    from PIL import Image as PILImage
+
+    from ..images import _own_pixel_limit, image_from_pillow
+
+    with open_input(path) as (fh, size), _own_pixel_limit():
+        im = PILImage.open(fh, formats=FORMATS)
+        width, height = im.size
+        if max_pixels is not None and width * height > max_pixels:
+            raise InputError(f"{name}: {width}x{height} is more than the limit of {max_pixels:,} "
+                             f"pixels; use --allow-huge to load it")
+        index = 0
+        while True:
+            try:
+                im.seek(index)
+            except EOFError:
+                break
+            except Exception as exc:
+                raise InputError(f"{name}: cannot read frame {index + 1} (truncated or damaged: "
+                                 f"{_one_line(exc)})") from None
+            try:
+                im.load()
+                pixels = image_from_pillow(im).pixels
+            except Exception as exc:
+                raise InputError(f"{name}: cannot decode frame {index + 1} (truncated or damaged: "
+                                 f"{_one_line(exc)})") from None
+            yield Frame(pixels, int(round(im.info.get("duration", 0) or 0)))
+            index += 1
+        if fmt == "GIF":
+            fh.seek(size - 1)
+            if fh.read(1) != _GIF_TRAILER:  # Pillow takes a GIF cut between frames for its end
+                raise InputError(f"{name}: truncated after frame {index} (no GIF trailer)")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+# ------------------------------------------------------------------------------- folders and globs
+
+def _natural_key(path: Path) -> list:
+    """Sort key that puts frame2 before frame10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
+def _still_files(path: Path, name: str) -> list[Path]:
+    from ..files import is_output_name
+
+    candidates = path.iterdir() if path.is_dir() else (Path(p) for p in glob.glob(os.fsdecode(path)))
+    files = sorted((p for p in candidates if p.is_file() and p.suffix.lower() in SUFFIXES
+                    and not is_output_name(p.name)), key=_natural_key)
+    if not files:
+        raise InputError(f"{name}: no frames (no image files)")
+    return files
+
+
+def _still_frames(files: list[Path], duration: int, max_pixels: int | None) -> Iterator[Frame]:
+    for file in files:
+        yield Frame(load_image(file, max_pixels=max_pixels).pixels, duration)
+
+
+# ------------------------------------------------------------------------------------------- video
+
+def _video_clip(path: Path, name: str) -> Clip:
+    try:
+        import imageio.v3 as iio
+    except ImportError:
+        raise InputError(f"{name}: reading video needs imageio with its ffmpeg plugin "
+                         f"(pip install 'quantize[video]')") from None
+    with open_input(path):  # the one opener's checks: exists, a regular file, readable
+        pass
+    try:
+        meta = iio.immeta(path, plugin="FFMPEG")
+    except Exception as exc:
+        raise InputError(f"{name}: cannot read the video ({_one_line(exc)}; reading video needs "
+                         f"pip install 'quantize[video]')") from None
+    fps = float(meta.get("fps") or 0)
+    if not 0 < fps <= 1000:
+        raise InputError(f"{name}: the video gives no usable frame rate ({fps})")
+    duration = int(round(1000 / fps))
+
+    def frames() -> Iterator[Frame]:
+        try:
+            for pixels in iio.imiter(path, plugin="FFMPEG"):
+                yield Frame(np.ascontiguousarray(pixels[..., :3], np.uint8), duration)
+        except Exception as exc:
+            raise InputError(f"{name}: cannot decode the video ({_one_line(exc)})") from None
+
+    return Clip(name, "video", 0, frames)

@@ -1,0 +1,41 @@
+"""Animated lossless WebP, frame by frame through libwebp's animation encoder (which finds each
+frame's changed rectangle itself). Pillow's ``save_all`` wants every frame at once, so its
+encoder object is used directly, one frame in memory at a time."""
+
+from __future__ import annotations
+
+from ..errors import ParameterError
+from ..formats import DEFAULT_WEBP_METHOD
+from .temporal import MappedFrame
+
+_MAX_SIDE = 16383
+_KEYFRAMES = (9, 17)  # libwebp's kmin and kmax for lossless animations (gif2webp's)
+
+
+class WebpWriter:
+    """Add merged frames in order, then :meth:`finish` for the file's bytes."""
+
+    def __init__(self, width: int, height: int, plays: int, method: int = DEFAULT_WEBP_METHOD) -> None:
+        from PIL import _webp
+
+        if max(width, height) > _MAX_SIDE:
+            raise ParameterError(f"WebP images are at most {_MAX_SIDE} pixels a side, got "
+                                 f"{width}x{height}")
+        self.method = method
+        self._timestamp = 0
+        self._encoder = _webp.WebPAnimEncoder((width, height), 0, plays, False, *_KEYFRAMES,
+                                              False, False)
+
+    def add(self, frame: MappedFrame) -> None:
+        from PIL import Image as PILImage
+
+        image = PILImage.fromarray(frame.palette[frame.indices])
+        self._encoder.add(image.getim(), self._timestamp, True, 100, 100, self.method)
+        self._timestamp += frame.duration
+
+    def finish(self) -> bytes:
+        self._encoder.add(None, self._timestamp, True, 100, 100, 0)
+        data = self._encoder.assemble("", "", "")
+        if data is None:
+            raise ParameterError("libwebp could not write this animation")
+        return bytes(data)

@@ -1,0 +1,70 @@
+"""``quantize animate``: an animation (GIF, APNG, WebP, video, folder or glob of frames) to
+animated GIF, APNG, lossless WebP and multi-frame ``.qnt``, with palettes that stay put."""
+
+from __future__ import annotations
+
+import click
+
+from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, PALETTE_MODES
+from .options import PATH, echo, fit_options, given, make_fit_options
+
+SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.colorspace.SPACES
+
+
+@click.command()
+@click.argument("input", type=PATH)
+@click.option("-o", "--output", "out_dir", type=PATH, required=True, help="Output folder.")
+@click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
+              metavar="LIST", help=f"Output formats, comma-separated: {', '.join(FORMATS)} "
+                                   f"(png is APNG); each written as <stem>.anim.<ext>.")
+@fit_options
+@click.option("--palette-mode", type=click.Choice(PALETTE_MODES), default="auto", show_default=True,
+              help="One palette for the clip (global), one per frame, or auto: one per scene where "
+                   "the clip's palette does not serve it.")
+@click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
+              help="A dither that does not crawl: Bayer 8x8 (ordered) or blue-noise thresholds.")
+@click.option("--dither-strength", type=float, default=1.0, show_default=True,
+              help="Share of the threshold spread, 0 to 1.")
+@click.option("--space", type=click.Choice(SPACES), default=None,
+              help="Colour space of the fit and the mapping.  [default: rgb+lab]")
+@click.option("--duration", type=int, default=None, metavar="MS",
+              help="For a folder or glob of stills: each frame's duration.  [default: 100]")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
+@click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
+@click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
+def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
+            dither_strength, space, duration, as_json, force, allow_huge):
+    """Quantise every frame of INPUT to K colours (at most 256) and write it as an animation.
+
+    Pixels whose source does not change keep their colour (no flicker); repeated frames merge.
+    Outputs are written all or nothing; the report gives frames, mean PSNR, CIEDE2000, flicker
+    and bytes per format."""
+    import json
+    from dataclasses import replace
+
+    from ..animation.run import AnimationOptions, animate_file
+    from ..images import DEFAULT_MAX_PIXELS
+
+    if sample is not None:
+        raise click.UsageError("--sample does not apply to animations (every colour is counted)")
+    if dither == "none" and given("dither_strength"):
+        raise click.UsageError("--dither-strength applies to a dither: give --dither too")
+    fit = make_fit_options(k, n_init, max_iter, tol, seed, None)
+    fit = replace(fit, space=space) if space else fit
+    names = tuple(name.strip().lower() for name in formats.split(",") if name.strip())
+    options = AnimationOptions(fit=fit, palette_mode=palette_mode, dither=dither,
+                               dither_strength=dither_strength, formats=names)
+    result = animate_file(input, out_dir, options, duration=duration, force=force,
+                          max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
+    if as_json:
+        echo(json.dumps(result.to_dict()))
+        return
+    plays = "for ever" if result.plays == 0 else f"{result.plays} time{'s' * (result.plays != 1)}"
+    echo(f"{result.name}: {result.width}x{result.height}, {result.n_frames} frames read, "
+         f"{len(result.durations)} written ({sum(result.durations) / 1000:.2f} s, plays {plays}), "
+         f"{result.n_palettes} palette{'s' * (result.n_palettes != 1)}")
+    echo(f"  quality   mean PSNR {result.mean_psnr:.2f} dB (min {min(result.psnr):.2f})  "
+         f"dE2000 {result.mean_delta_e:.2f}  flicker {result.flicker:.3f}")
+    for name, path in result.paths.items():
+        echo(f"  {name:9} {path}: {len(result.outputs[name]):,} B")
+    echo(f"  seconds   {result.seconds:.2f}")

@@ -1,0 +1,193 @@
+"""Animations: reading clips, stable mapping, the four writers, the command and its errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from quantize.animation.qntanim import decode_animation
+from quantize.animation.run import AnimationOptions, animate
+from quantize.animation.source import Clip, Frame, open_clip
+from quantize.errors import FormatError, InputError
+
+W, H = 40, 24
+
+
+def clip_frames(n: int = 6, seed: int = 1) -> list[np.ndarray]:
+    """A noisy still background with a bright square moving over it, one step per frame."""
+    rng = np.random.default_rng(seed)
+    background = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    frames = []
+    for t in range(n):
+        frame = background.copy()
+        frame[4:12, 3 + 4 * t:11 + 4 * t] = (250, 30 + 20 * t, 40)
+        frames.append(frame)
+    return frames
+
+
+def save_apng(path: Path, frames: list[np.ndarray], durations: list[int], loop: int) -> Path:
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=loop)
+    return path
+
+
+def decoded(path: Path) -> tuple[list[np.ndarray], list[int], int | None]:
+    """Every frame of an animated file as Pillow shows it (RGB), the durations and the loop."""
+    im = Image.open(path)
+    frames, durations = [], []
+    for i in range(im.n_frames):
+        im.seek(i)
+        frames.append(np.asarray(im.convert("RGB")))
+        durations.append(int(im.info.get("duration", 0)))
+    return frames, durations, im.info.get("loop")
+
+
+def run(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "quantize", *map(str, args)], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=300)
+
+
+def test_formats_decode_to_identical_frames_with_durations_and_loop(tmp_path):
+    frames = clip_frames()
+    durations = [40, 60, 80, 100, 120, 140]
+    source = save_apng(tmp_path / "clip.png", frames, durations, loop=3)
+    out = tmp_path / "out"
+    done = run("animate", source, "-o", out, "--format", "qnt,gif,png,webp", "-k", "16", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["frames_read"] == report["frames_written"] == 6
+    assert report["durations_ms"] == durations and report["flicker"] == 0.0
+    gif, gif_durations, gif_loop = decoded(out / "clip.anim.gif")
+    png, png_durations, png_loop = decoded(out / "clip.anim.png")
+    webp, webp_durations, webp_loop = decoded(out / "clip.anim.webp")
+    qnt = decode_animation((out / "clip.anim.qnt").read_bytes())
+    qnt_frames = list(qnt.frames())
+    assert len(gif) == len(png) == len(webp) == len(qnt_frames) == 6
+    for a, b, c, d in zip(gif, png, webp, qnt_frames):
+        assert np.array_equal(a, b) and np.array_equal(a, c) and np.array_equal(a, d)
+    assert gif_durations == png_durations == webp_durations == list(qnt.durations) == durations
+    assert gif_loop == 2 and png_loop == webp_loop == qnt.plays == 3  # GIF counts repeats
+    # what was not covered by the square never changes
+    still = np.ones((H, W), bool)
+    still[4:12] = False
+    assert all(np.array_equal(f[still], gif[0][still]) for f in gif)
+
+
+def test_gif_frames_are_the_changed_rectangles(tmp_path):
+    frames = clip_frames()
+    result = animate(open_clip(save_apng(tmp_path / "c.png", frames, [50] * 6, 0)),
+                     AnimationOptions(formats=("gif",)))
+    (tmp_path / "c.gif").write_bytes(result.outputs["gif"])
+    im = Image.open(tmp_path / "c.gif")
+    im.seek(2)  # the square moved from x 7..15 to 11..19: 12 columns of rows 4..12 changed
+    assert im.dispose_extent == (7, 4, 19, 12)
+
+
+def test_unchanged_pixels_keep_their_index_with_a_threshold_dither(tmp_path):
+    frames = clip_frames()
+    source = save_apng(tmp_path / "c.png", frames, [50] * 6, 0)
+    for dither in ("ordered", "blue-noise"):
+        result = animate(source, AnimationOptions(formats=("png",), dither=dither))
+        assert result.flicker == 0.0
+        (tmp_path / "o.png").write_bytes(result.outputs["png"])
+        shown, _, _ = decoded(tmp_path / "o.png")
+        assert all(np.array_equal(f[13:], shown[0][13:]) for f in shown)
+
+
+def test_duplicate_frames_merge_with_durations_summed(tmp_path):
+    frames = clip_frames(3)
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, frame in enumerate([frames[0], frames[1], frames[1], frames[1], frames[2]]):
+        Image.fromarray(frame).save(folder / f"f{i + 1}.png")
+    result = animate(open_clip(folder, duration=30), AnimationOptions(formats=("gif", "qnt")))
+    assert result.n_frames == 5 and result.durations == [30, 90, 30]
+    assert decode_animation(result.outputs["qnt"]).durations == (30, 90, 30)
+
+
+def test_frames_folder_is_read_in_natural_order(tmp_path):
+    frames = clip_frames(3)
+    for name, frame in zip(("f10.png", "f2.png", "f1.png"), (frames[2], frames[1], frames[0])):
+        Image.fromarray(frame).save(tmp_path / name)
+    read = [f.pixels for f in open_clip(tmp_path).frames()]
+    assert all(np.array_equal(a, b) for a, b in zip(read, frames))
+
+
+def test_transparent_clip_round_trips_through_gif_and_png(tmp_path):
+    frames = []
+    for frame in clip_frames(4):
+        rgba = np.dstack([frame, np.full((H, W), 255, np.uint8)])
+        rgba[:, :5] = 0  # a transparent band
+        frames.append(rgba)
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(tmp_path / "t.png", save_all=True, append_images=images[1:], duration=50)
+    result = animate(tmp_path / "t.png", AnimationOptions(formats=("gif", "png"), fit=_fit(8)))
+    for name in ("gif", "png"):
+        (tmp_path / f"o.{name}").write_bytes(result.outputs[name])
+        im = Image.open(tmp_path / f"o.{name}")
+        for i in range(4):
+            im.seek(i)
+            rgba = np.asarray(im.convert("RGBA"))
+            assert (rgba[:, :5, 3] == 0).all() and (rgba[:, 5:, 3] == 255).all()
+
+
+def _fit(k: int):
+    from quantize.fitting import FitOptions
+
+    return FitOptions(k=k)
+
+
+def test_same_seed_same_bytes_whatever_the_threads(tmp_path):
+    source = save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0)
+    outputs = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"t{threads}"
+        done = run("animate", source, "-o", out, "--format", "gif,png,webp,qnt", "--seed", "7",
+                   "--palette-mode", "frame", env={"NUMBA_NUM_THREADS": threads})
+        assert done.returncode == 0, done.stderr
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 4
+
+
+def test_truncated_gif_is_one_line_exit_3_and_nothing_written(tmp_path):
+    images = [Image.fromarray(f) for f in clip_frames()]
+    images[0].save(tmp_path / "c.gif", save_all=True, append_images=images[1:], duration=50)
+    data = (tmp_path / "c.gif").read_bytes()
+    for cut in (len(data) - 1, len(data) // 2):
+        (tmp_path / "cut.gif").write_bytes(data[:cut])
+        done = run("animate", tmp_path / "cut.gif", "-o", tmp_path / "out")
+        assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
+        assert "truncated" in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_bad_clips_are_refused(tmp_path):
+    (tmp_path / "empty").mkdir()
+    done = run("animate", tmp_path / "empty", "-o", tmp_path / "out")
+    assert done.returncode == 3 and "no frames" in done.stderr
+    sizes = tmp_path / "sizes"
+    sizes.mkdir()
+    Image.new("RGB", (8, 8)).save(sizes / "a1.png")
+    Image.new("RGB", (9, 8)).save(sizes / "a2.png")
+    done = run("animate", sizes, "-o", tmp_path / "out")
+    assert done.returncode == 3 and "frame 2 is 9x8" in done.stderr
+    assert not (tmp_path / "out").exists()
+    absurd = Clip("absurd", "test", 0, lambda: iter([Frame(clip_frames(1)[0], 10 ** 7)]))
+    with pytest.raises(InputError, match="lasts 10000000 ms"):
+        animate(absurd)
+    done = run("animate", sizes, "-o", tmp_path / "out", "--duration", "-5")
+    assert done.returncode == 2
+
+
+def test_corrupt_multi_frame_qnt_is_a_format_error(tmp_path):
+    data = animate(save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0),
+                   AnimationOptions(formats=("qnt",))).outputs["qnt"]
+    for bad in (data[:-9], data[:20], b"x" + data[1:], data[:40] + bytes([data[40] ^ 1]) + data[41:]):
+        with pytest.raises(FormatError):
+            list(decode_animation(bad).frames())
