@@ -91,3 +91,14 @@ def test_photo_codes_smaller_than_packed_bits_through_zstd():
 def test_large_palettes_are_handed_to_zstd():
     palette, indices = quantised(1025, 4, 5)
     assert qc.read_header(qc.encode(palette, indices, "cm")).codec == "zstd"
+
+
+@pytest.mark.parametrize("k,channels,height,width", [(2, 3, 5, 7), (5, 3, 12, 17), (40, 3, 16, 20),
+                                                     (20, 4, 9, 11), (300, 3, 6, 9)])
+def test_a_decoder_written_from_the_format_document_reads_the_files(k, channels, height, width):
+    """tests/cm_reference.py follows docs/FORMAT.md, not our code: the document is enough."""
+    import cm_reference
+
+    palette, indices = quantised(k, height, width, channels, seed=k)
+    payload = indexcodec.encode(palette, indices)
+    assert cm_reference.decode(payload, palette.tolist(), height, width) == indices.tolist()
