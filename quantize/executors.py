@@ -8,7 +8,6 @@ job.
 
 from __future__ import annotations
 
-import atexit
 import collections
 import multiprocessing
 import os
@@ -16,6 +15,7 @@ import signal
 from concurrent import futures
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
+from . import runtime
 from .errors import ParameterError
 from .threads import one_thread
 
@@ -51,24 +51,11 @@ def _numba_threads_started() -> bool:
     return parallel is not None and getattr(parallel, "_is_initialized", True)
 
 
-def _init_worker(stop: Any) -> None:
-    """Local worker start-up: one Numba thread, Ctrl-C only while a job runs, a quick exit."""
+def _init_worker(stop: Any, lean: bool) -> None:
+    """Local worker start-up: a batch worker's process settings, Ctrl-C only while a job runs."""
     global _stop
-    import sys
-
-    if "numba" in sys.modules:
-        # A forked worker: Numba's configuration is read already, and its environment must stay
-        # as it was; Numba re-reads it before every compilation and refuses a new thread count
-        # once its threads run.
-        import numba
-
-        numba.set_num_threads(1)
-    else:
-        os.environ["NUMBA_NUM_THREADS"] = "1"  # a spawned worker: read when Numba loads
+    runtime.enable_worker(lean)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A worker exits once multiprocessing has cleaned up after it (results sent, queues closed);
-    # skipping the interpreter's teardown saves ~0.2 s that the batch would wait for at its end.
-    atexit.register(os._exit, 0)
     _stop = stop
 
 
@@ -129,7 +116,7 @@ class _Processes:
         self.n_workers = n - 1
         self.stop = ctx.Event()
         self.pool = futures.ProcessPoolExecutor(self.n_workers, mp_context=ctx,
-                                                initializer=_init_worker, initargs=(self.stop,))
+                                                initializer=_init_worker, initargs=(self.stop, runtime.lean()))
 
     def run(self, fn: Callable, jobs: Sequence[Job], settings: Settings,
             done: Callable[[Job, Any], None], *, last: bool = True) -> None:

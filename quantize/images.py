@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -93,7 +92,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     path = Path(path)
     name = display_name(path)
     notes: list[str] = []
-    with open_input(path) as (fh, size), _own_pixel_limit():
+    with open_input(path) as (fh, size):
         try:
             pixels, fmt = _decode(fh, max_pixels, notes)
         except _Refused as exc:
@@ -114,45 +113,27 @@ def _one_line(exc: BaseException) -> str:
     return (text[:200] + "…" if len(text) > 200 else text) or type(exc).__name__
 
 
-_limit_lock = threading.Lock()
-_limit_users = 0
-_pillow_limit: int | None = None
-
-
-@contextlib.contextmanager
-def _own_pixel_limit() -> Iterator[None]:
-    """Switch off Pillow's process-wide bomb check (its warnings and errors) while we apply ours.
-
-    Reference-counted so that concurrent loads in threads restore Pillow's value only at the end.
-    """
-    global _limit_users, _pillow_limit
-    with _limit_lock:
-        if _limit_users == 0:
-            _pillow_limit = PILImage.MAX_IMAGE_PIXELS
-            PILImage.MAX_IMAGE_PIXELS = None
-        _limit_users += 1
-    try:
-        yield
-    finally:
-        with _limit_lock:
-            _limit_users -= 1
-            if _limit_users == 0:
-                PILImage.MAX_IMAGE_PIXELS = _pillow_limit
-
-
 def _check_size(width: int, height: int, max_pixels: int | None) -> None:
     if width <= 0 or height <= 0:
         raise _Refused(f": the image has no pixels ({width}x{height})")
     if max_pixels is not None and width * height > max_pixels:
-        raise _Refused(
-            f": {width}x{height} is {width * height:,} pixels, more than the limit of {max_pixels:,} "
-            "that guards against decompression bombs; use --allow-huge to load it")
+        raise _Refused(_too_large(f"{width}x{height} is {width * height:,} pixels", max_pixels))
+
+
+def _too_large(size: str, max_pixels: int) -> str:
+    return (f": {size}, more than the limit of {max_pixels:,} that guards against decompression "
+            "bombs; use --allow-huge to load it")
 
 
 def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.ndarray, str]:
     """Decode the first frame of an open file into normalised uint8 pixels; return them and the format."""
     try:
         im = PILImage.open(fh, formats=FORMATS)
+    except PILImage.DecompressionBombError as exc:  # Pillow's own limit, which the process sets
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        if found and max_pixels is not None and int(found.group(1)) > max_pixels:
+            raise _Refused(_too_large(f"{int(found.group(1)):,} pixels", max_pixels)) from None
+        raise _Refused(f": {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
     except UnidentifiedImageError:
         fh.seek(0)
         if fh.read(4) in _TIFF_MAGIC:

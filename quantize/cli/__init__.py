@@ -7,7 +7,6 @@ Commands live in their own modules and are imported only when used, so ``--help`
 
 from __future__ import annotations
 
-import atexit
 import importlib
 import os
 import signal
@@ -105,14 +104,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run() -> None:
-    """The console script and ``python -m quantize``: :func:`main`, then a quick exit.
+    """The console script and ``python -m quantize``: :func:`main` in a process that runs nothing
+    but quantize, so it switches on quantize's process settings (:mod:`quantize.runtime`) and
+    leaves without the interpreter's teardown once its streams are flushed."""
+    from .. import runtime
 
-    Tearing the interpreter down after Numba has loaded kernels takes about 0.2 s (its LLVM
-    engines), longer than some whole runs. Every output is written and closed by then, so the
-    process flushes its streams, runs the exit handlers (worker pools join there) and leaves.
-    The process (and the batch workers it spawns) runs nothing but quantize, so cached kernels
-    load lean (see :mod:`quantize.kernels`)."""
-    os.environ.setdefault("QUANTIZE_LEAN_START", "1")
+    quiet = any(arg in ("-q", "--quiet") for arg in sys.argv[1:])  # before click has parsed them
+    runtime.enable(notify=None if quiet else lambda text: click.echo(f"quantize: note: {text}", err=True))
     try:
         main()
         code = 0
@@ -125,5 +123,4 @@ def run() -> None:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: what could be said is said
             code = code or 1
-    atexit._run_exitfuncs()
-    os._exit(code)
+    runtime.quick_exit(code)
