@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from . import manifest as mf
 from .errors import InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
-from .executors import INTERRUPTED, default_jobs, make_executor
+from .executors import INTERRUPTED, Executor, default_jobs, make_executor
 from .files import display_name, ensure_dir, write_bytes
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | N
 
 # ----------------------------------------------------------------------------------- shared palette
 
-def fit_shared_palette(executor: Any, jobs: Sequence[Job], settings: Settings,
+def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settings,
                        progress: Callable[[str, int, int, str], None] | None = None) -> np.ndarray:
     """One palette for all ``jobs``: their colour counts summed in a 2^24 table (bounded memory,
     one image's colours at a time), then the usual palette fit on the combined weighted colours."""
@@ -217,7 +217,7 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
     return jobs
 
 
-def _with_palette(settings: Settings, executor: Any, the_plan: Plan, *, resume: bool, shared: bool,
+def _with_palette(settings: Settings, executor: Executor, the_plan: Plan, *, resume: bool, shared: bool,
                   palette_from: str | os.PathLike[str] | None,
                   progress: Callable[[str, int, int, str], None] | None) -> tuple[Settings, list[Path]]:
     """Settings carrying the shared palette: loaded, reused on resume, or fitted and saved."""

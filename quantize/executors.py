@@ -13,19 +13,33 @@ import multiprocessing
 import os
 import signal
 from concurrent import futures
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from . import runtime
 from .errors import ParameterError
 from .threads import one_thread
 
 if TYPE_CHECKING:
-    from .batch import Settings
     from .discovery import Job
+
+# What a job runs: fn(job, settings) -> its outcome, in whichever process takes the job. The
+# settings are the caller's (pickled for workers), the same for every job.
+JobFn = Callable[["Job", Any], Any]
+Done = Callable[["Job", Any], None]
 
 INTERRUPTED = "interrupted"  # what a local worker returns for a job stopped by Ctrl-C
 
 _stop: Any = None  # in a local worker: the event the parent sets on Ctrl-C
+
+
+class Executor(Protocol):
+    """Runs ``fn(job, settings)`` for every job and hands each outcome to ``done(job, outcome)`` in
+    this process, as jobs finish. ``last=False`` keeps the workers for another run."""
+
+    def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
+            last: bool = True) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def _start_method() -> str:
@@ -71,7 +85,7 @@ def _interrupt_once(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _local_call(fn: Callable, job: Job, settings: Settings) -> Any:
+def _local_call(fn: JobFn, job: Job, settings: Any) -> Any:
     """Run ``fn(job, settings)`` in a worker; a Ctrl-C (or the stop event) gives ``INTERRUPTED``."""
     if _stop.is_set():
         return INTERRUPTED
@@ -87,8 +101,8 @@ def _local_call(fn: Callable, job: Job, settings: Settings) -> Any:
 class _InProcess:
     """``--jobs 1``: the jobs in this process, one after another, on one Numba thread."""
 
-    def run(self, fn: Callable, jobs: Sequence[Job], settings: Settings,
-            done: Callable[[Job, Any], None], *, last: bool = True) -> None:
+    def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
+            last: bool = True) -> None:
         with one_thread():
             for job in jobs:
                 done(job, fn(job, settings))
@@ -118,8 +132,8 @@ class _Processes:
         self.pool = futures.ProcessPoolExecutor(self.n_workers, mp_context=ctx,
                                                 initializer=_init_worker, initargs=(self.stop, runtime.lean()))
 
-    def run(self, fn: Callable, jobs: Sequence[Job], settings: Settings,
-            done: Callable[[Job, Any], None], *, last: bool = True) -> None:
+    def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
+            last: bool = True) -> None:
         queue = collections.deque(sorted(jobs, key=_file_size, reverse=True))
         pending: dict[futures.Future, Job] = {}
         in_flight = 4  # per worker; 2 after this process's first job
@@ -183,8 +197,8 @@ class _Dask:
         except (OSError, TimeoutError, ValueError) as exc:
             raise ParameterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
-    def run(self, fn: Callable, jobs: Sequence[Job], settings: Settings,
-            done: Callable[[Job, Any], None], *, last: bool = True) -> None:
+    def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
+            last: bool = True) -> None:
         from distributed import as_completed
 
         pending = {self.client.submit(fn, job, settings, pure=False): job for job in jobs}
@@ -199,7 +213,7 @@ class _Dask:
         self.client.close()
 
 
-def make_executor(jobs: int, scheduler: str | None, n_jobs: int) -> Any:
+def make_executor(jobs: int, scheduler: str | None, n_jobs: int) -> Executor:
     """The executor for ``--jobs``/``--scheduler``: Dask, this process with N - 1 workers,
     or this process alone."""
     if scheduler:

@@ -27,7 +27,7 @@ import numpy as np
 from .colorspace import decode, encode
 from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
 from .errors import ParameterError
-from .kmeans import KMeansFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
+from .kmeans import KMeansFit, PaletteFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
 
 COARSE_BITS = (4, 5, 6, 7)  # starts run on the coarsest of these grids with enough cells per centre
 POINTS_PER_CENTER = 128
@@ -73,23 +73,6 @@ class FitOptions:
     bits: tuple[int, ...] | None = None  # (R, G, B) or (N,) grey: entries on that lattice (lattice.py)
 
 
-@dataclass(frozen=True)
-class PaletteFit:
-    """The fitted centres (sRGB(A) floats in 0..255, K x C) and the Lloyd iterations spent.
-
-    When the last Lloyd run was on the image's distinct colours (and they were few enough for
-    ``POINTS_CACHE_BYTES``), also what lets :func:`~quantize.mapping.map_pixels` skip most nearest
-    searches: the centres in the fit's space (``points``), each colour's nearest centre
-    (``labels``) and the margin to every other (``margin``, see :class:`~quantize.kmeans.KMeansFit`).
-    """
-
-    centers: np.ndarray
-    n_iter: int
-    points: np.ndarray | None = None
-    labels: np.ndarray | None = None
-    margin: np.ndarray | None = None
-
-
 def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
     """Fit ``options.k`` centres to the image; an image with at most K colours gets exactly them.
 
@@ -101,7 +84,8 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
     if options.bits is not None:
         from .lattice import lattice_fit
 
-        return lattice_fit(stats, fit_palette(pixels, stats, replace(options, bits=None)), options)
+        return lattice_fit(stats, fit_palette(pixels, stats, replace(options, bits=None)), options.bits,
+                           options.space, options.max_iter)
     locked = locked_colors(options, stats.colors.shape[1])
     if stats.n_colors <= options.k - len(locked):
         return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)

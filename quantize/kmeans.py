@@ -31,6 +31,23 @@ class KMeansFit:
     margin: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class PaletteFit:
+    """The fitted centres (sRGB(A) floats in 0..255, K x C) and the Lloyd iterations spent.
+
+    When the last Lloyd run was on the image's distinct colours (and they were few enough for
+    ``POINTS_CACHE_BYTES``), also what lets :func:`~quantize.mapping.map_pixels` skip most nearest
+    searches: the centres in the fit's space (``points``), each colour's nearest centre
+    (``labels``) and the margin to every other (``margin``, see :class:`~quantize.kmeans.KMeansFit`).
+    """
+
+    centers: np.ndarray
+    n_iter: int
+    points: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    margin: np.ndarray | None = None
+
+
 def principal_axis(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Unit vector along which X spreads most (the search axis of the nearest-centre kernel)."""
     X = np.asarray(X, dtype=np.float64)

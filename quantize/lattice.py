@@ -27,7 +27,7 @@ MAX_SWEEPS = 32  # local-search rounds; each lowers the error or ends the search
 
 if TYPE_CHECKING:
     from .colorstats import ColorStats
-    from .fitting import FitOptions, PaletteFit
+    from .kmeans import PaletteFit
 
 
 def parse_bits(text: str) -> tuple[int, ...]:
@@ -98,21 +98,21 @@ def project(centers: np.ndarray, space: str, bits: tuple[int, ...]) -> np.ndarra
     return candidates[np.arange(k), d.argmin(axis=1)].astype(np.uint8)
 
 
-def lattice_fit(stats: ColorStats, free: PaletteFit, options: FitOptions) -> PaletteFit:
-    """The palette fit constrained to ``options.bits``, from the ``free`` fit (see the module)."""
-    from .fitting import PaletteFit
+def lattice_fit(stats: ColorStats, free: PaletteFit, bits: tuple[int, ...], space: str,
+                max_iter: int) -> PaletteFit:
+    """The palette fit constrained to ``bits``, from the ``free`` fit in ``space`` (see the module)."""
+    from .kmeans import PaletteFit
 
     if stats.colors.shape[1] != 3:
         raise ParameterError("--bits needs an image without transparency")
-    bits, space = options.bits, options.space
     X, w = stats.points(space)
     # two starts: each entry of the free palette rounded to the lattice, and each centre projected
     # in the fit's space; the better end is kept
     rounded = round_to_lattice(np.clip(np.rint(free.centers), 0, 255), bits)
     starts = (rounded, project(encode(free.centers, space), space, bits))
-    runs = [_lloyd(X, w, colors, space, bits, options.max_iter) for colors in starts]
+    runs = [_lloyd(X, w, colors, space, bits, max_iter) for colors in starts]
     colors, _, n_iter = _local_search(X, w, *min(runs, key=lambda run: run[1]), space, bits,
-                                      options.max_iter)
+                                      max_iter)
     return PaletteFit(colors.astype(np.float64), free.n_iter + n_iter)
 
 

@@ -73,7 +73,7 @@ def test_constrained_fit_is_on_the_lattice_and_beats_rounding(space: str, bits) 
         assert (result.palette == result.palette[:, :1]).all()  # grey
     assert result.mse < baseline
     # the same palette as refining that free fit directly (the pipeline adds nothing else)
-    again = to_palette(lattice_fit(stats, free, FitOptions(k=k, space=space, bits=bits)).centers)
+    again = to_palette(lattice_fit(stats, free, bits, space, FitOptions().max_iter).centers)
     np.testing.assert_array_equal(result.palette, again)
 
 
