@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from . import manifest as mf
 from .errors import InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
-from .executors import INTERRUPTED, Executor, default_jobs, make_executor
+from .executors import INTERRUPTED, Died, Executor, default_jobs, make_executor
 from .files import display_name, ensure_dir, write_bytes
 
 if TYPE_CHECKING:
@@ -184,6 +184,8 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
         def done(job: Job, row: Any) -> None:
             if row == INTERRUPTED:
                 return
+            if isinstance(row, Died):
+                row = mf.problem_row(job.name, "failed", row.reason, job.source)
             book.record(row)
             finished[0] += 1
             if progress:
