@@ -211,11 +211,13 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
     settings.options.validated()
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
-        raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+        raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
     if shared_palette and palette_from is not None:
-        raise ParameterError("--shared-palette and --palette-from exclude each other")
+        raise ParameterError("shared_palette and palette_from exclude each other",
+                             parameters=("shared_palette", "palette_from"))
     if shared_palette and settings.options.fit.sample:
-        raise ParameterError("--sample cannot be combined with --shared-palette")
+        raise ParameterError("sample cannot be combined with shared_palette",
+                             parameters=("sample", "shared_palette"))
     return jobs
 
 
@@ -245,7 +247,8 @@ def _options_record(settings: Settings) -> dict[str, Any]:
 
     opts = settings.options
     palette = opts.palette
-    return {**asdict(opts.fit), "codec": opts.codec, "preview": settings.preview,
+    return {**asdict(opts.fit), "codec": opts.codec, "dither": opts.dither,
+            "dither_strength": opts.dither_strength, "preview": settings.preview,
             "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest()}
 
 

@@ -3,3 +3,12 @@
 # The position in CODECS is the codec id in a packed file's header (docs/FORMAT.md).
 CODECS = ("none", "zlib", "lzma", "zstd", "cm")
 DEFAULT_CODEC = "cm"
+
+# Working spaces of the palette fit and the mapping (quantize.colorspace).
+SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
+DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
+
+# Error diffusion matrices (quantize.dither.DIFFUSION holds their taps), then threshold masks.
+DIFFUSION_DITHERS = ("fs", "fs-edge", "atkinson", "sierra", "sierra-lite", "jjn", "stucki", "burkes")
+THRESHOLD_DITHERS = ("ordered", "blue-noise")
+DITHERS = ("none", *DIFFUSION_DITHERS, *THRESHOLD_DITHERS)

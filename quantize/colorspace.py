@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .choices import SPACES  # noqa: F401  (the fit's working spaces, named once for the CLI too)
+
 # sRGB (D65) <-> XYZ, IEC 61966-2-1.
 _RGB_TO_XYZ = np.array([
     [0.4124564, 0.3575761, 0.1804375],
@@ -119,7 +121,6 @@ def to_srgb8(srgb: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------ working spaces of the palette fit
 
-SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
 # rgb+lab: sRGB (0..255) beside CIELAB times this weight, so squared distances add RGB error and
 # (weighted) ΔE76²; the mix trades a little PSNR for much lower CIEDE2000 (docs/QUALITY.md).
 LAB_WEIGHT = 1.0

@@ -318,7 +318,8 @@ class _Dask:
         try:
             from distributed import Client
         except ImportError:
-            raise ParameterError("--scheduler needs Dask: pip install 'quantize[dask]'") from None
+            raise ParameterError("scheduler needs Dask: pip install 'quantize[dask]'",
+                                 parameters=("scheduler",)) from None
         try:
             self.client = Client(address, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
@@ -346,7 +347,7 @@ def make_executor(jobs: int, scheduler: str | None, n_jobs: int) -> Executor:
     if scheduler:
         return _Dask(scheduler)
     if jobs < 1:
-        raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+        raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
     n = min(jobs, n_jobs)
     return _Processes(n, n_jobs) if n > 1 else _InProcess()
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .choices import DEFAULT_SPACE
 from .colorspace import decode, encode
 from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
 from .errors import ParameterError
@@ -44,7 +45,6 @@ MAX_STARTS = 32
 # mean CIEDE2000 +0.04 %; on the 16 CQ100 images +0.013 dB, +0.2 %; at K=1024 on four Kodak
 # photos -19 %, -0.006 dB, -0.15 %. (24 rather than 32 before that: -11 %, -0.007 dB, -0.09 %.)
 MAX_SEED_TRIALS = 16
-DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
 LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
 # Palette fits run over-relaxed Lloyd updates (see kernels.kmeans.lloyd) and also stop once an
 # update lowers the objective by less than MIN_GAIN of it. Against plain Lloyd stopping at 3e-5, on

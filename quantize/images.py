@@ -96,7 +96,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
         try:
             pixels, fmt = _decode(fh, max_pixels, notes)
         except _Refused as exc:
-            raise InputError(f"{name}{exc}") from None
+            raise InputError(f"{name}{exc}", parameters=exc.parameters) from None
         except MemoryError:
             raise InputError(f"{name}: not enough memory to decode the image") from None
         except Exception as exc:  # any file content must end in a one-line message, never a traceback
@@ -106,6 +106,10 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
 
 class _Refused(Exception):
     """The file was read but is refused; the message follows the file name (e.g. ": too large")."""
+
+    def __init__(self, message: str, parameters: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.parameters = parameters
 
 
 def _one_line(exc: BaseException) -> str:
@@ -117,12 +121,16 @@ def _check_size(width: int, height: int, max_pixels: int | None) -> None:
     if width <= 0 or height <= 0:
         raise _Refused(f": the image has no pixels ({width}x{height})")
     if max_pixels is not None and width * height > max_pixels:
-        raise _Refused(_too_large(f"{width}x{height} is {width * height:,} pixels", max_pixels))
+        raise _Refused(_too_large(f"{width}x{height} is {width * height:,} pixels", max_pixels),
+                       LIFT_LIMIT)
+
+
+LIFT_LIMIT = ("max_pixels=None",)  # what a refused image's message cites to lift the limit
 
 
 def _too_large(size: str, max_pixels: int) -> str:
     return (f": {size}, more than the limit of {max_pixels:,} that guards against decompression "
-            "bombs; use --allow-huge to load it")
+            "bombs; use max_pixels=None to load it")
 
 
 def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.ndarray, str]:
@@ -132,7 +140,8 @@ def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.
     except PILImage.DecompressionBombError as exc:  # Pillow's own limit, which the process sets
         found = re.search(r"\((\d+) pixels\)", str(exc))
         if found and max_pixels is not None and int(found.group(1)) > max_pixels:
-            raise _Refused(_too_large(f"{int(found.group(1)):,} pixels", max_pixels)) from None
+            raise _Refused(_too_large(f"{int(found.group(1)):,} pixels", max_pixels),
+                           LIFT_LIMIT) from None
         raise _Refused(f": {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
     except UnidentifiedImageError:
         fh.seek(0)

@@ -35,9 +35,11 @@ def parse_bits(text: str) -> tuple[int, ...]:
     try:
         bits = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ParameterError(f"--bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}") from None
+        raise ParameterError(f"bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}",
+                             parameters=("bits",)) from None
     if len(bits) not in (1, 3) or not all(1 <= b <= 8 for b in bits):
-        raise ParameterError(f"--bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}")
+        raise ParameterError(f"bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}",
+                             parameters=("bits",))
     return bits
 
 
@@ -104,7 +106,7 @@ def lattice_fit(stats: ColorStats, free: PaletteFit, bits: tuple[int, ...], spac
     from .kmeans import PaletteFit
 
     if stats.colors.shape[1] != 3:
-        raise ParameterError("--bits needs an image without transparency")
+        raise ParameterError("bits needs an image without transparency", parameters=("bits",))
     X, w = stats.points(space)
     # two starts: each entry of the free palette rounded to the lattice, and each centre projected
     # in the fit's space; the better end is kept

@@ -43,27 +43,31 @@ def parse_ks(text: str) -> tuple[int, ...]:
     or ``a:b[:step]`` (a to b inclusive, by step, default 1). The result is deduplicated and sorted."""
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not items:
-        raise ParameterError("--k is empty: give values such as 4,8,16 or a range such as 2-256")
+        raise ParameterError("ks is empty: give values such as 4,8,16 or a range such as 2-256",
+                             parameters=("ks",))
     ks: set[int] = set()
     for item in items:
         match = _ITEM.match(item)
         if not match:
-            raise ParameterError(f"--k: cannot read {item!r} (use K, a-b for powers of two, or a:b[:step])")
+            raise ParameterError(f"ks: cannot read {item!r} (use K, a-b for powers of two, or a:b[:step])",
+                                 parameters=("ks",))
         a, dash, b, end, step = match.groups()
         low, high = int(a), int(b or end or a)
         if not 1 <= low <= high <= MAX_K:
-            raise ParameterError(f"--k: {item!r} is out of range (K from 1 to {MAX_K}, low to high)")
+            raise ParameterError(f"ks: {item!r} is out of range (K from 1 to {MAX_K}, low to high)",
+                                 parameters=("ks",))
         if dash:
             found = {1 << e for e in range(high.bit_length()) if low <= 1 << e <= high}
             if not found:
-                raise ParameterError(f"--k: {item!r} contains no power of two")
+                raise ParameterError(f"ks: {item!r} contains no power of two", parameters=("ks",))
             ks |= found
         else:
             if step is not None and int(step) < 1:
-                raise ParameterError(f"--k: the step in {item!r} must be at least 1")
+                raise ParameterError(f"ks: the step in {item!r} must be at least 1", parameters=("ks",))
             ks.update(range(low, high + 1, int(step or 1)))
         if len(ks) > MAX_SWEEP:
-            raise ParameterError(f"--k: more than {MAX_SWEEP} values; sweep fewer K at once")
+            raise ParameterError(f"ks: more than {MAX_SWEEP} values; sweep fewer K at once",
+                             parameters=("ks",))
     return tuple(sorted(ks))
 
 

@@ -53,9 +53,10 @@ class Target:
 
     def __post_init__(self) -> None:
         if self.psnr is not None and not math.isfinite(self.psnr):
-            raise ParameterError(f"--target-psnr must be a finite number of dB, got {self.psnr}")
+            raise ParameterError(f"psnr must be a finite number of dB, got {self.psnr}",
+                                 parameters=("psnr",))
         if self.delta_e is not None and not (self.delta_e >= 0 and math.isfinite(self.delta_e)):
-            raise ParameterError(f"--target-delta-e must be >= 0, got {self.delta_e}")
+            raise ParameterError(f"delta_e must be >= 0, got {self.delta_e}", parameters=("delta_e",))
 
     def __bool__(self) -> bool:
         return self.psnr is not None or self.delta_e is not None

@@ -477,7 +477,7 @@ def _bomb_png(width: int, height: int) -> bytes:
 def test_decompression_bomb_refused_before_decoding(tmp_path: Path) -> None:
     path = _write(tmp_path, "bomb.png", _bomb_png(30000, 30000))
     start = time.perf_counter()
-    message = _refused(path, "bomb.png", "900,000,000 pixels", "--allow-huge")
+    message = _refused(path, "bomb.png", "900,000,000 pixels", "use max_pixels=None to load it")
     assert time.perf_counter() - start < 1.0
     assert message.count("bomb.png") == 1
     assert PILImage.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS  # Pillow's own guard is back in place
@@ -487,7 +487,7 @@ def test_max_pixels_none_lifts_the_guard(tmp_path: Path) -> None:
     pixels = np.zeros((1500, 1400, 3), np.uint8)
     pixels[::7] = 200
     path = _save(tmp_path, "big.png", PILImage.fromarray(pixels))
-    _refused(path, "2,100,000 pixels", "--allow-huge", max_pixels=1_000_000)
+    _refused(path, "2,100,000 pixels", "max_pixels=None", max_pixels=1_000_000)
     assert load_image(path, max_pixels=2_100_000).width == 1400
     np.testing.assert_array_equal(load_image(path, max_pixels=None).pixels, pixels)
     assert PILImage.MAX_IMAGE_PIXELS == DEFAULT_MAX_PIXELS

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -53,6 +54,26 @@ def cli() -> None:
     (ceil(log2 K) bits per pixel), a preview PNG, and a size/quality report."""
 
 
+# The library's parameters as this command line's flags, for error messages (QuantizeError.parameters).
+FLAGS = {
+    "n_init": "--n-init", "max_iter": "--max-iter", "tol": "--tol", "sample": "--sample",
+    "seed": "--seed", "bits": "--bits", "palette": "--palette", "locked": "--lock",
+    "panel": "--panel-colors", "drop_unused": "--drop-unused", "dither_strength": "--dither-strength",
+    "ks": "-k", "psnr": "--target-psnr", "delta_e": "--target-delta-e", "jobs": "--jobs",
+    "scheduler": "--scheduler", "shared_palette": "--shared-palette", "palette_from": "--palette-from",
+    "max_pixels=None": "--allow-huge",
+}
+
+
+def flag_message(exc: QuantizeError) -> str:
+    """The error's message with each parameter it cites written as this command line's flag."""
+    message = str(exc)
+    for name in exc.parameters:
+        if name in FLAGS:
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=])", FLAGS[name], message)
+    return message
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"quantize: error: {printable(message)}", err=True)
     sys.exit(code)
@@ -93,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         _fail("interrupted", 130)
     except QuantizeError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(flag_message(exc), exc.exit_code)
     except MemoryError:
         _fail("out of memory", 1)
     except Exception as exc:  # a bug: still one line, unless the user asks for the traceback
