@@ -37,8 +37,7 @@ _LINEAR_FROM_LMS = np.linalg.inv(_LMS_FROM_LINEAR)
 
 def _mat3(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``x @ m.T`` over a last axis of three, without BLAS: a threaded BLAS call leaves its threads
-    spinning for a while, and they slow the parallel kernel that runs next (on the 2.36-MP mosaic,
-    the Lloyd run after the conversion took 0.080 s instead of 0.045 s). Each row on its own, so
+    spinning for a while, and they slow the parallel kernel that runs next. Each row on its own, so
     a chunk converts exactly as it would in the whole."""
     x = np.asarray(x, dtype=np.float64)
     out = np.empty(x.shape)

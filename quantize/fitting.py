@@ -34,22 +34,17 @@ COARSE_BITS = (4, 5, 6, 7)  # starts run on the coarsest of these grids with eno
 POINTS_PER_CENTER = 128
 SEED_MIN_BITS = 5  # k-means++ draws from the coarsest grid from here with enough cells per centre
 SEED_POINTS_PER_CENTER = 32
-# Extra starts while their (points x centres) work stays within this. Against twice as much, on the
-# 24 Kodak images (default space, K = 16 / 32 / 64 / 128 / 256): fit time -10 / -42 / -39 / -39 /
-# -27 %, mean CIEDE2000 -0.06 / +0.17 / -0.15 / -0.10 / +0.01 %, PSNR -0.000 / -0.002 / -0.008 /
-# -0.013 / -0.001 dB (docs/QUALITY.md).
+# Extra starts while their (points x centres) work stays within this: more buys no quality for much
+# more time (docs/TUNING.md).
 START_BUDGET = 8_000_000
 MAX_STARTS = 32
-# k-means++ candidates per centre: K / 8 within [2 + ln K, this]. 16 rather than 24 (so for K >= 136
-# only), default space, 2026-12-04: on the 24 Kodak images at K=256 fit time -12 %, PSNR -0.005 dB,
-# mean CIEDE2000 +0.04 %; on the 16 CQ100 images +0.013 dB, +0.2 %; at K=1024 on four Kodak
-# photos -19 %, -0.006 dB, -0.15 %. (24 rather than 32 before that: -11 %, -0.007 dB, -0.09 %.)
+# k-means++ candidates per centre: K / 8 within [2 + ln K, this]; more candidates cost fit time for
+# no measurable quality at large K (docs/TUNING.md).
 MAX_SEED_TRIALS = 16
 LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
 # Palette fits run over-relaxed Lloyd updates (see kernels.kmeans.lloyd) and also stop once an
-# update lowers the objective by less than MIN_GAIN of it. Against plain Lloyd stopping at 3e-5, on
-# the 24 Kodak images (rgb, K=16/64/256): MSE -0.0 / +0.04 / -0.3 % on average, fit time -11 / -11
-# / -4 %; on the 2.36-MP mosaic at K=256, the same PSNR in 0.33 s instead of 0.40 s in-process.
+# update lowers the objective by less than MIN_GAIN of it: the same error as plain Lloyd in fewer
+# iterations (docs/TUNING.md).
 MIN_GAIN = 1e-4
 RELAX = 0.7
 

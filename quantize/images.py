@@ -34,14 +34,13 @@ DEFAULT_MAX_PIXELS = 89_478_485
 #: Formats the loader accepts (Pillow plugin names; JPEG includes multi-picture MPO files).
 FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "PPM", "TGA", "QOI", "AVIF", "JPEG2000")
 #: File name endings of those formats as Pillow registers them (tests/test_images.py checks that
-#: they match), kept here so that finding a batch's inputs imports no Pillow plugin (30 ms for all).
+#: they match), kept here so that finding a batch's inputs imports no Pillow plugin.
 SUFFIXES = frozenset((".apng", ".avif", ".avifs", ".bmp", ".gif", ".icb", ".j2c", ".j2k", ".jfif",
                       ".jp2", ".jpc", ".jpe", ".jpeg", ".jpf", ".jpg", ".jpx", ".pbm", ".pfm", ".pgm",
                       ".png", ".pnm", ".ppm", ".qoi", ".tga", ".tif", ".tiff", ".vda", ".vst", ".webp"))
 
-#: zlib level for PNG output. Measured with Pillow 13 (zlib-ng) on indexed K=256 previews: the 24 Kodak
-#: images total 6.01 MB at level 3 (8.6 ms each) vs 6.05 MB at 6 (15 ms) and 9 (26 ms); a 2 MP photo
-#: 1081 kB in 34 ms at level 3 vs 1068 kB in 161 ms at 9, and 1130 kB in 26 ms at level 1.
+#: zlib level for PNG output: higher levels save under 1 % of the bytes for several times the time
+#: (docs/TUNING.md).
 PREVIEW_COMPRESS_LEVEL = 3
 
 _ROWS_BYTES = 1 << 22  # working-set size for row-chunked conversions

@@ -435,7 +435,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         image = load_image(source, max_pixels=None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS))
     with ThreadPoolExecutor(1) as pool:
         # The ΔE sample is drawn while the colours are counted (a serial kernel that releases the
-        # GIL; drawn in the metrics, it took 20-35 ms of a whole run), and the files are encoded
+        # GIL), and the files are encoded
         # while the error is measured (Pillow's PNG encoder and zstd release the GIL too).
         sample = pool.submit(sample_positions, image.height * image.width,
                              options.delta_e_samples)
