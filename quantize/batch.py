@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from . import manifest as mf
 from .errors import InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
-from .executors import INTERRUPTED, default_jobs, make_executor
+from .executors import INTERRUPTED, Died, Executor, default_jobs, make_executor
 from .files import display_name, ensure_dir, write_bytes
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | N
 
 # ----------------------------------------------------------------------------------- shared palette
 
-def fit_shared_palette(executor: Any, jobs: Sequence[Job], settings: Settings,
+def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settings,
                        progress: Callable[[str, int, int, str], None] | None = None) -> np.ndarray:
     """One palette for all ``jobs``: their colour counts summed in a 2^24 table (bounded memory,
     one image's colours at a time), then the usual palette fit on the combined weighted colours."""
@@ -192,6 +192,8 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
         def done(job: Job, row: Any) -> None:
             if row == INTERRUPTED:
                 return
+            if isinstance(row, Died):
+                row = mf.problem_row(job.name, "failed", row.reason, job.source)
             book.record(row)
             finished[0] += 1
             if progress:
@@ -222,15 +224,17 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
         raise ParameterError("a byte budget chooses K: it cannot be combined with a fixed palette")
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
-        raise ParameterError(f"--jobs must be at least 1, got {jobs}")
+        raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
     if shared_palette and palette_from is not None:
-        raise ParameterError("--shared-palette and --palette-from exclude each other")
+        raise ParameterError("shared_palette and palette_from exclude each other",
+                             parameters=("shared_palette", "palette_from"))
     if shared_palette and settings.options.fit.sample:
-        raise ParameterError("--sample cannot be combined with --shared-palette")
+        raise ParameterError("sample cannot be combined with shared_palette",
+                             parameters=("sample", "shared_palette"))
     return jobs
 
 
-def _with_palette(settings: Settings, executor: Any, the_plan: Plan, *, resume: bool, shared: bool,
+def _with_palette(settings: Settings, executor: Executor, the_plan: Plan, *, resume: bool, shared: bool,
                   palette_from: str | os.PathLike[str] | None,
                   progress: Callable[[str, int, int, str], None] | None) -> tuple[Settings, list[Path]]:
     """Settings carrying the shared palette: loaded, reused on resume, or fitted and saved."""
@@ -256,7 +260,8 @@ def _options_record(settings: Settings) -> dict[str, Any]:
 
     opts = settings.options
     palette = opts.palette
-    return {**asdict(opts.fit), "codec": opts.codec, "formats": list(settings.formats),
+    return {**asdict(opts.fit), "codec": opts.codec, "dither": opts.dither,
+            "dither_strength": opts.dither_strength, "formats": list(settings.formats),
             "max_bytes": settings.max_bytes,
             "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest()}
 

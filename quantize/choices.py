@@ -4,6 +4,15 @@
 CODECS = ("none", "zlib", "lzma", "zstd", "cm")
 DEFAULT_CODEC = "cm"
 
+# Working spaces of the palette fit and the mapping (quantize.colorspace).
+SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
+DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
+
+# Error diffusion matrices (quantize.dither.DIFFUSION holds their taps), then threshold masks.
+DIFFUSION_DITHERS = ("fs", "fs-edge", "atkinson", "sierra", "sierra-lite", "jjn", "stucki", "burkes")
+THRESHOLD_DITHERS = ("ordered", "blue-noise")
+DITHERS = ("none", *DIFFUSION_DITHERS, *THRESHOLD_DITHERS)
+
 # Files a compress can write (--format): the packed file, standard images, firmware exports.
 FORMATS = ("qnt", "png", "webp", "gif", "c", "raw", "rgb565")
 DEFAULT_FORMATS = ("qnt", "png")

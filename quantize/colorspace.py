@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .choices import SPACES  # noqa: F401  (the fit's working spaces, named once for the CLI too)
+
 # sRGB (D65) <-> XYZ, IEC 61966-2-1.
 _RGB_TO_XYZ = np.array([
     [0.4124564, 0.3575761, 0.1804375],
@@ -35,8 +37,7 @@ _LINEAR_FROM_LMS = np.linalg.inv(_LMS_FROM_LINEAR)
 
 def _mat3(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """``x @ m.T`` over a last axis of three, without BLAS: a threaded BLAS call leaves its threads
-    spinning for a while, and they slow the parallel kernel that runs next (on the 2.36-MP mosaic,
-    the Lloyd run after the conversion took 0.080 s instead of 0.045 s). Each row on its own, so
+    spinning for a while, and they slow the parallel kernel that runs next. Each row on its own, so
     a chunk converts exactly as it would in the whole."""
     x = np.asarray(x, dtype=np.float64)
     out = np.empty(x.shape)
@@ -119,7 +120,6 @@ def to_srgb8(srgb: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------ working spaces of the palette fit
 
-SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
 # rgb+lab: sRGB (0..255) beside CIELAB times this weight, so squared distances add RGB error and
 # (weighted) ΔE76²; the mix trades a little PSNR for much lower CIEDE2000 (docs/QUALITY.md).
 LAB_WEIGHT = 1.0

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .choices import DITHERS  # noqa: F401  (the names, shared with the command line)
 from .colorspace import encode
 from .colorstats import ColorStats
 
@@ -42,8 +43,6 @@ DIFFUSION = {
                 (-2, 2, 1), (-1, 2, 2), (0, 2, 4), (1, 2, 2), (2, 2, 1)), 42),
     "burkes": (((1, 0, 8), (2, 0, 4), (-2, 1, 2), (-1, 1, 4), (0, 1, 8), (1, 1, 4), (2, 1, 2)), 32),
 }
-THRESHOLD = ("ordered", "blue-noise")
-DITHERS = ("none", *DIFFUSION, *THRESHOLD)
 # Diffused error longer than this share of the black-to-white distance is shortened to it.
 ERROR_LIMIT = 0.25
 # Edge-aware mode: pixels whose colour differs from a neighbour's by this share of the

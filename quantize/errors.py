@@ -4,9 +4,16 @@ from __future__ import annotations
 
 
 class QuantizeError(Exception):
-    """Base class: a problem the user can fix, reported without a traceback."""
+    """Base class: a problem the user can fix, reported without a traceback.
+
+    The message names the library's parameters (``n_init``); ``parameters`` lists the names it
+    cites, so that the command line can put its own flags in their place (``--n-init``)."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, parameters: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.parameters = parameters
 
 
 class InputError(QuantizeError):

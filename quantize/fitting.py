@@ -24,32 +24,27 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .choices import DEFAULT_SPACE
 from .colorspace import decode, encode
 from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
 from .errors import ParameterError
-from .kmeans import KMeansFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
+from .kmeans import KMeansFit, PaletteFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
 
 COARSE_BITS = (4, 5, 6, 7)  # starts run on the coarsest of these grids with enough cells per centre
 POINTS_PER_CENTER = 128
 SEED_MIN_BITS = 5  # k-means++ draws from the coarsest grid from here with enough cells per centre
 SEED_POINTS_PER_CENTER = 32
-# Extra starts while their (points x centres) work stays within this. Against twice as much, on the
-# 24 Kodak images (default space, K = 16 / 32 / 64 / 128 / 256): fit time -10 / -42 / -39 / -39 /
-# -27 %, mean CIEDE2000 -0.06 / +0.17 / -0.15 / -0.10 / +0.01 %, PSNR -0.000 / -0.002 / -0.008 /
-# -0.013 / -0.001 dB (docs/QUALITY.md).
+# Extra starts while their (points x centres) work stays within this: more buys no quality for much
+# more time (docs/TUNING.md).
 START_BUDGET = 8_000_000
 MAX_STARTS = 32
-# k-means++ candidates per centre: K / 8 within [2 + ln K, this]. 16 rather than 24 (so for K >= 136
-# only), default space, 2026-12-04: on the 24 Kodak images at K=256 fit time -12 %, PSNR -0.005 dB,
-# mean CIEDE2000 +0.04 %; on the 16 CQ100 images +0.013 dB, +0.2 %; at K=1024 on four Kodak
-# photos -19 %, -0.006 dB, -0.15 %. (24 rather than 32 before that: -11 %, -0.007 dB, -0.09 %.)
+# k-means++ candidates per centre: K / 8 within [2 + ln K, this]; more candidates cost fit time for
+# no measurable quality at large K (docs/TUNING.md).
 MAX_SEED_TRIALS = 16
-DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
 LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
 # Palette fits run over-relaxed Lloyd updates (see kernels.kmeans.lloyd) and also stop once an
-# update lowers the objective by less than MIN_GAIN of it. Against plain Lloyd stopping at 3e-5, on
-# the 24 Kodak images (rgb, K=16/64/256): MSE -0.0 / +0.04 / -0.3 % on average, fit time -11 / -11
-# / -4 %; on the 2.36-MP mosaic at K=256, the same PSNR in 0.33 s instead of 0.40 s in-process.
+# update lowers the objective by less than MIN_GAIN of it: the same error as plain Lloyd in fewer
+# iterations (docs/TUNING.md).
 MIN_GAIN = 1e-4
 RELAX = 0.7
 
@@ -73,23 +68,6 @@ class FitOptions:
     bits: tuple[int, ...] | None = None  # (R, G, B) or (N,) grey: entries on that lattice (lattice.py)
 
 
-@dataclass(frozen=True)
-class PaletteFit:
-    """The fitted centres (sRGB(A) floats in 0..255, K x C) and the Lloyd iterations spent.
-
-    When the last Lloyd run was on the image's distinct colours (and they were few enough for
-    ``POINTS_CACHE_BYTES``), also what lets :func:`~quantize.mapping.map_pixels` skip most nearest
-    searches: the centres in the fit's space (``points``), each colour's nearest centre
-    (``labels``) and the margin to every other (``margin``, see :class:`~quantize.kmeans.KMeansFit`).
-    """
-
-    centers: np.ndarray
-    n_iter: int
-    points: np.ndarray | None = None
-    labels: np.ndarray | None = None
-    margin: np.ndarray | None = None
-
-
 def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
     """Fit ``options.k`` centres to the image; an image with at most K colours gets exactly them.
 
@@ -101,7 +79,8 @@ def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> P
     if options.bits is not None:
         from .lattice import lattice_fit
 
-        return lattice_fit(stats, fit_palette(pixels, stats, replace(options, bits=None)), options)
+        return lattice_fit(stats, fit_palette(pixels, stats, replace(options, bits=None)), options.bits,
+                           options.space, options.max_iter)
     locked = locked_colors(options, stats.colors.shape[1])
     if stats.n_colors <= options.k - len(locked):
         return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)

@@ -17,7 +17,6 @@ import logging
 import os
 import re
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -35,14 +34,13 @@ DEFAULT_MAX_PIXELS = 89_478_485
 #: Formats the loader accepts (Pillow plugin names; JPEG includes multi-picture MPO files).
 FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "PPM", "TGA", "QOI", "AVIF", "JPEG2000")
 #: File name endings of those formats as Pillow registers them (tests/test_images.py checks that
-#: they match), kept here so that finding a batch's inputs imports no Pillow plugin (30 ms for all).
+#: they match), kept here so that finding a batch's inputs imports no Pillow plugin.
 SUFFIXES = frozenset((".apng", ".avif", ".avifs", ".bmp", ".gif", ".icb", ".j2c", ".j2k", ".jfif",
                       ".jp2", ".jpc", ".jpe", ".jpeg", ".jpf", ".jpg", ".jpx", ".pbm", ".pfm", ".pgm",
                       ".png", ".pnm", ".ppm", ".qoi", ".tga", ".tif", ".tiff", ".vda", ".vst", ".webp"))
 
-#: zlib level for PNG output. Measured with Pillow 13 (zlib-ng) on indexed K=256 previews: the 24 Kodak
-#: images total 6.01 MB at level 3 (8.6 ms each) vs 6.05 MB at 6 (15 ms) and 9 (26 ms); a 2 MP photo
-#: 1081 kB in 34 ms at level 3 vs 1068 kB in 161 ms at 9, and 1130 kB in 26 ms at level 1.
+#: zlib level for PNG output: higher levels save under 1 % of the bytes for several times the time
+#: (docs/TUNING.md).
 PREVIEW_COMPRESS_LEVEL = 3
 
 _ROWS_BYTES = 1 << 22  # working-set size for row-chunked conversions
@@ -93,11 +91,11 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     path = Path(path)
     name = display_name(path)
     notes: list[str] = []
-    with open_input(path) as (fh, size), _own_pixel_limit():
+    with open_input(path) as (fh, size):
         try:
             pixels, fmt = _decode(fh, max_pixels, notes)
         except _Refused as exc:
-            raise InputError(f"{name}{exc}") from None
+            raise InputError(f"{name}{exc}", parameters=exc.parameters) from None
         except MemoryError:
             raise InputError(f"{name}: not enough memory to decode the image") from None
         except Exception as exc:  # any file content must end in a one-line message, never a traceback
@@ -108,51 +106,42 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
 class _Refused(Exception):
     """The file was read but is refused; the message follows the file name (e.g. ": too large")."""
 
+    def __init__(self, message: str, parameters: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.parameters = parameters
+
 
 def _one_line(exc: BaseException) -> str:
     text = re.sub(r"\s+", " ", str(exc)).strip()
     return (text[:200] + "…" if len(text) > 200 else text) or type(exc).__name__
 
 
-_limit_lock = threading.Lock()
-_limit_users = 0
-_pillow_limit: int | None = None
-
-
-@contextlib.contextmanager
-def _own_pixel_limit() -> Iterator[None]:
-    """Switch off Pillow's process-wide bomb check (its warnings and errors) while we apply ours.
-
-    Reference-counted so that concurrent loads in threads restore Pillow's value only at the end.
-    """
-    global _limit_users, _pillow_limit
-    with _limit_lock:
-        if _limit_users == 0:
-            _pillow_limit = PILImage.MAX_IMAGE_PIXELS
-            PILImage.MAX_IMAGE_PIXELS = None
-        _limit_users += 1
-    try:
-        yield
-    finally:
-        with _limit_lock:
-            _limit_users -= 1
-            if _limit_users == 0:
-                PILImage.MAX_IMAGE_PIXELS = _pillow_limit
-
-
 def _check_size(width: int, height: int, max_pixels: int | None) -> None:
     if width <= 0 or height <= 0:
         raise _Refused(f": the image has no pixels ({width}x{height})")
     if max_pixels is not None and width * height > max_pixels:
-        raise _Refused(
-            f": {width}x{height} is {width * height:,} pixels, more than the limit of {max_pixels:,} "
-            "that guards against decompression bombs; use --allow-huge to load it")
+        raise _Refused(_too_large(f"{width}x{height} is {width * height:,} pixels", max_pixels),
+                       LIFT_LIMIT)
+
+
+LIFT_LIMIT = ("max_pixels=None",)  # what a refused image's message cites to lift the limit
+
+
+def _too_large(size: str, max_pixels: int) -> str:
+    return (f": {size}, more than the limit of {max_pixels:,} that guards against decompression "
+            "bombs; use max_pixels=None to load it")
 
 
 def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.ndarray, str]:
     """Decode the first frame of an open file into normalised uint8 pixels; return them and the format."""
     try:
         im = PILImage.open(fh, formats=FORMATS)
+    except PILImage.DecompressionBombError as exc:  # Pillow's own limit, which the process sets
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        if found and max_pixels is not None and int(found.group(1)) > max_pixels:
+            raise _Refused(_too_large(f"{int(found.group(1)):,} pixels", max_pixels),
+                           LIFT_LIMIT) from None
+        raise _Refused(f": {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
     except UnidentifiedImageError:
         fh.seek(0)
         if fh.read(4) in _TIFF_MAGIC:

@@ -12,8 +12,8 @@ from .threads import serial_below, start_parallel_layer
 _HALF_GAP_MAX_K = 2048
 # Yinyang groups: about this many centres per group, and at most this many (float32) group bounds
 # in all (32 MB: fewer groups for very many colours, to keep a 100-MP image within issue 4's memory
-# budget; with labels and point bounds a Lloyd run keeps 16 + 4 x groups bytes per point). Groups
-# of 8 rather than 16, with over-relaxed updates: the same fits, 2-14 % faster on the Kodak set.
+# budget; with labels and point bounds a Lloyd run keeps 16 + 4 x groups bytes per point). Smaller
+# groups prune more centres per bound with over-relaxed updates (docs/TUNING.md).
 _GROUP_SIZE = 8
 _MAX_BOUNDS = 1 << 23
 
@@ -28,6 +28,23 @@ class KMeansFit:
     labels: np.ndarray
     inertia: float
     n_iter: int
+    margin: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class PaletteFit:
+    """The fitted centres (sRGB(A) floats in 0..255, K x C) and the Lloyd iterations spent.
+
+    When the last Lloyd run was on the image's distinct colours (and they were few enough for
+    ``POINTS_CACHE_BYTES``), also what lets :func:`~quantize.mapping.map_pixels` skip most nearest
+    searches: the centres in the fit's space (``points``), each colour's nearest centre
+    (``labels``) and the margin to every other (``margin``, see :class:`~quantize.kmeans.KMeansFit`).
+    """
+
+    centers: np.ndarray
+    n_iter: int
+    points: np.ndarray | None = None
+    labels: np.ndarray | None = None
     margin: np.ndarray | None = None
 
 

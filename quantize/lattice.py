@@ -27,7 +27,7 @@ MAX_SWEEPS = 32  # local-search rounds; each lowers the error or ends the search
 
 if TYPE_CHECKING:
     from .colorstats import ColorStats
-    from .fitting import FitOptions, PaletteFit
+    from .kmeans import PaletteFit
 
 
 def parse_bits(text: str) -> tuple[int, ...]:
@@ -35,9 +35,11 @@ def parse_bits(text: str) -> tuple[int, ...]:
     try:
         bits = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ParameterError(f"--bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}") from None
+        raise ParameterError(f"bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}",
+                             parameters=("bits",)) from None
     if len(bits) not in (1, 3) or not all(1 <= b <= 8 for b in bits):
-        raise ParameterError(f"--bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}")
+        raise ParameterError(f"bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}",
+                             parameters=("bits",))
     return bits
 
 
@@ -98,21 +100,21 @@ def project(centers: np.ndarray, space: str, bits: tuple[int, ...]) -> np.ndarra
     return candidates[np.arange(k), d.argmin(axis=1)].astype(np.uint8)
 
 
-def lattice_fit(stats: ColorStats, free: PaletteFit, options: FitOptions) -> PaletteFit:
-    """The palette fit constrained to ``options.bits``, from the ``free`` fit (see the module)."""
-    from .fitting import PaletteFit
+def lattice_fit(stats: ColorStats, free: PaletteFit, bits: tuple[int, ...], space: str,
+                max_iter: int) -> PaletteFit:
+    """The palette fit constrained to ``bits``, from the ``free`` fit in ``space`` (see the module)."""
+    from .kmeans import PaletteFit
 
     if stats.colors.shape[1] != 3:
-        raise ParameterError("--bits needs an image without transparency")
-    bits, space = options.bits, options.space
+        raise ParameterError("bits needs an image without transparency", parameters=("bits",))
     X, w = stats.points(space)
     # two starts: each entry of the free palette rounded to the lattice, and each centre projected
     # in the fit's space; the better end is kept
     rounded = round_to_lattice(np.clip(np.rint(free.centers), 0, 255), bits)
     starts = (rounded, project(encode(free.centers, space), space, bits))
-    runs = [_lloyd(X, w, colors, space, bits, options.max_iter) for colors in starts]
+    runs = [_lloyd(X, w, colors, space, bits, max_iter) for colors in starts]
     colors, _, n_iter = _local_search(X, w, *min(runs, key=lambda run: run[1]), space, bits,
-                                      options.max_iter)
+                                      max_iter)
     return PaletteFit(colors.astype(np.float64), free.n_iter + n_iter)
 
 

@@ -13,7 +13,7 @@ from .colorstats import POINTS_CHUNK, ColorStats, color_keys
 from .kmeans import principal_axis
 
 if TYPE_CHECKING:
-    from .fitting import PaletteFit
+    from .kmeans import PaletteFit
 
 
 def index_dtype(k: int) -> type:

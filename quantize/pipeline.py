@@ -51,37 +51,41 @@ class CompressOptions:
         if not 1 <= f.k <= MAX_K:
             raise ParameterError(f"K must be between 1 and {MAX_K}, got {f.k}")
         if f.n_init < 1 or f.max_iter < 1:
-            raise ParameterError("--n-init and --max-iter must be at least 1")
+            raise ParameterError("n_init and max_iter must be at least 1",
+                                 parameters=("n_init", "max_iter"))
         if not f.tol >= 0:
-            raise ParameterError(f"--tol must be >= 0, got {f.tol}")
+            raise ParameterError(f"tol must be >= 0, got {f.tol}", parameters=("tol",))
         if f.sample is not None and f.sample < 1:
-            raise ParameterError(f"--sample must be at least 1, got {f.sample}")
+            raise ParameterError(f"sample must be at least 1, got {f.sample}", parameters=("sample",))
         if not (isinstance(f.seed, int) and f.seed >= 0):  # what NumPy's seeding takes
-            raise ParameterError(f"--seed must be a whole number >= 0, got {f.seed}")
+            raise ParameterError(f"seed must be a whole number >= 0, got {f.seed}", parameters=("seed",))
         if f.space not in SPACES:
             raise ParameterError(f"unknown colour space {f.space!r} (choose from {', '.join(SPACES)})")
         if f.bits is not None:
             from .lattice import lattice_size
 
             if self.palette is not None or f.locked is not None:
-                raise ParameterError("--bits constrains a fitted palette: it cannot be combined with "
-                                     "--palette or --lock")
+                raise ParameterError("bits constrains the fitted colours: it cannot be combined with "
+                                     "palette or locked", parameters=("bits", "palette", "locked"))
             if f.k > lattice_size(f.bits):
-                raise ParameterError(f"--bits {','.join(map(str, f.bits))} holds only "
-                                     f"{lattice_size(f.bits)} colours, fewer than K={f.k}")
+                raise ParameterError(f"bits {','.join(map(str, f.bits))} holds only "
+                                     f"{lattice_size(f.bits)} colours, fewer than K={f.k}",
+                                     parameters=("bits",))
         if self.dither not in DITHERS:
             raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
         if not 0 <= self.dither_strength <= 1:
-            raise ParameterError(f"--dither-strength must be between 0 and 1, got {self.dither_strength}")
+            raise ParameterError(f"dither_strength must be between 0 and 1, got {self.dither_strength}",
+                                 parameters=("dither_strength",))
         if self.panel is not None and self.palette is None:
-            raise ParameterError("--panel-colors needs --palette")
+            raise ParameterError("panel needs palette", parameters=("panel", "palette"))
         if self.panel is not None and len(self.panel) != len(self.palette):
-            raise ParameterError(f"--panel-colors gives {len(self.panel)} colours for the "
-                                 f"{len(self.palette)} of --palette (one measured colour per entry, "
-                                 f"in its order)")
+            raise ParameterError(f"panel gives {len(self.panel)} colours for the "
+                                 f"{len(self.palette)} of palette (one measured colour per entry, "
+                                 f"in its order)", parameters=("panel", "palette"))
         if self.panel is not None and self.drop_unused:
-            raise ParameterError("--drop-unused would renumber the panel's native indices: "
-                                 "it cannot be combined with --panel-colors")
+            raise ParameterError("drop_unused would renumber the panel's native indices: "
+                                 "it cannot be combined with panel",
+                                 parameters=("drop_unused", "panel"))
         if self.codec not in CODECS:
             raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(CODECS)})")
         return self
@@ -437,7 +441,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         image = load_image(source, max_pixels=None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS))
     with ThreadPoolExecutor(1) as pool:
         # The ΔE sample is drawn while the colours are counted (a serial kernel that releases the
-        # GIL; drawn in the metrics, it took 20-35 ms of a whole run), and the files are encoded
+        # GIL), and the files are encoded
         # while the error is measured (Pillow's PNG encoder and zstd release the GIL too).
         sample = pool.submit(sample_positions, image.height * image.width,
                              options.delta_e_samples)

@@ -48,43 +48,17 @@ def _load(wanted: list[int | None], after: threading.Thread | None) -> None:
 
 
 def _kernels(k: int | None):
-    """(kernel, argument types) in the order of an undithered compress: count the colours, seed and
-    run Lloyd, search the nearest entries, gather them per pixel and per ΔE sample."""
+    """(kernel, argument types) in the order of an undithered compress (:mod:`quantize.kernels.registry`):
+    the colour count alone, or with ``k`` what fits, maps, measures and codes K colours."""
     import numpy as np
 
-    from .kernels.colorstats import distinct_rgb, gather_rows  # Numba's import, lean if asked
-
-    from numba import from_dtype, types
-
-    def array(dtype: type, ndim: int = 1) -> types.Array:
-        return types.Array(from_dtype(np.dtype(dtype)), ndim, "C")
-
-    pixels_index = (array(np.uint8, 2), array(np.uint64), array(np.int32))
-    if k is None:
-        yield distinct_rgb, pixels_index + (array(np.int32), array(np.float64))
-        return
-    from .kernels.kmeans import kmeans_plusplus, lloyd
-    from .kernels.metrics import squared_error_sum
-    from .kernels.nearest import nearest_labels
-    from .indexcodec import MAX_K as MAX_CM_K
+    from .kernels import registry  # Numba's import, lean if asked
     from .mapping import index_dtype
     from .threads import start_parallel_layer
 
-    points, weights, indices = array(np.float64, 2), array(np.float64), array(np.int64)
-    yield kmeans_plusplus, (points, weights, points, points)
-    start_parallel_layer()  # before lloyd loads (see there)
-    count, real, flag = types.int64, types.float64, types.boolean
-    yield lloyd, (points, weights, points, count, indices, count, count, real, flag, real, real, flag,
-                  points, array(np.int32))
-    yield nearest_labels, (points, points, indices, weights, weights, indices)
-    labels = array(index_dtype(k))
-    yield gather_rows, pixels_index + (labels, labels)
-    yield gather_rows, pixels_index + (indices, indices)
-    yield squared_error_sum, (array(np.uint8, 3), array(np.int64, 2), array(index_dtype(k), 2))
-    if k <= MAX_CM_K:
-        from .kernels.indexcodec import code_indices
-
-        yield code_indices, (array(index_dtype(k), 2), array(np.uint8, 2), array(np.int32, 2),
-                             array(np.int32, 2), array(np.uint8, 2), array(np.uint8), flag,
-                             array(np.int16),
-                             array(np.int16), array(np.int32))
+    entries = registry.COUNT if k is None else registry.FIT
+    labels = "uint8" if k is None else np.dtype(index_dtype(k)).name
+    for entry, kernel, args in registry.signatures(entries, labels):
+        if entry.calls_parallel:
+            start_parallel_layer()  # before it loads (see there)
+        yield kernel, args

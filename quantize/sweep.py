@@ -12,10 +12,9 @@ smallest K that meets a quality :class:`Target`, over every K up to a limit.
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
@@ -26,13 +25,13 @@ from .errors import ParameterError
 from .images import Image
 from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
                        quantize_image)
+from .sweep_model import SILHOUETTE_SAMPLES, Budget, Pick, Search, SweepPoint, SweepRun, Target
 
 if TYPE_CHECKING:
     from .outputs import FileOptions
 
 DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 MAX_SWEEP = 64  # K values in one sweep
-SILHOUETTE_SAMPLES = 2000
 
 Progress = Callable[[int], None]  # called with each K once it is done
 
@@ -47,45 +46,35 @@ def parse_ks(text: str) -> tuple[int, ...]:
     or ``a:b[:step]`` (a to b inclusive, by step, default 1). The result is deduplicated and sorted."""
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not items:
-        raise ParameterError("--k is empty: give values such as 4,8,16 or a range such as 2-256")
+        raise ParameterError("ks is empty: give values such as 4,8,16 or a range such as 2-256",
+                             parameters=("ks",))
     ks: set[int] = set()
     for item in items:
         match = _ITEM.match(item)
         if not match:
-            raise ParameterError(f"--k: cannot read {item!r} (use K, a-b for powers of two, or a:b[:step])")
+            raise ParameterError(f"ks: cannot read {item!r} (use K, a-b for powers of two, or a:b[:step])",
+                                 parameters=("ks",))
         a, dash, b, end, step = match.groups()
         low, high = int(a), int(b or end or a)
         if not 1 <= low <= high <= MAX_K:
-            raise ParameterError(f"--k: {item!r} is out of range (K from 1 to {MAX_K}, low to high)")
+            raise ParameterError(f"ks: {item!r} is out of range (K from 1 to {MAX_K}, low to high)",
+                                 parameters=("ks",))
         if dash:
             found = {1 << e for e in range(high.bit_length()) if low <= 1 << e <= high}
             if not found:
-                raise ParameterError(f"--k: {item!r} contains no power of two")
+                raise ParameterError(f"ks: {item!r} contains no power of two", parameters=("ks",))
             ks |= found
         else:
             if step is not None and int(step) < 1:
-                raise ParameterError(f"--k: the step in {item!r} must be at least 1")
+                raise ParameterError(f"ks: the step in {item!r} must be at least 1", parameters=("ks",))
             ks.update(range(low, high + 1, int(step or 1)))
         if len(ks) > MAX_SWEEP:
-            raise ParameterError(f"--k: more than {MAX_SWEEP} values; sweep fewer K at once")
+            raise ParameterError(f"ks: more than {MAX_SWEEP} values; sweep fewer K at once",
+                             parameters=("ks",))
     return tuple(sorted(ks))
 
 
 # ------------------------------------------------------------------------------------- the sweep
-
-@dataclass
-class SweepPoint:
-    """One K of a sweep: the compression :class:`Result` (with in-memory file sizes) and the extras."""
-
-    result: Result
-    silhouette: float | None
-    png: bytes  # the indexed-PNG preview
-
-    def to_dict(self) -> dict:
-        """The keys of ``compress --json`` plus ``silhouette`` and ``png_bytes``."""
-        silhouette = None if self.silhouette is None else round(self.silhouette, 4)
-        return {**self.result.to_dict(), "silhouette": silhouette, "png_bytes": len(self.png)}
-
 
 class SilhouetteSample:
     """A fixed random sample of pixels, shared by every K, whose silhouette :meth:`score` measures
@@ -170,18 +159,6 @@ def _measure(result: Result, sample: SilhouetteSample) -> SweepPoint:
 
 # ------------------------------------------------------------------------------ recommending K
 
-@dataclass(frozen=True)
-class Pick:
-    """A recommended K (None when the rule does not apply) and why."""
-
-    k: int | None
-    reason: str
-
-    def line(self, rule: str) -> str:
-        """One line for the user, e.g. ``elbow: K=16 (Kneedle on ...)``."""
-        return f"{rule}: {'none' if self.k is None else f'K={self.k}'} ({self.reason})"
-
-
 def elbow(points: Sequence[SweepPoint]) -> Pick:
     """The elbow of WCSS against log2 K by the Kneedle rule (Satopää et al., 2011).
 
@@ -221,59 +198,8 @@ def best_silhouette(points: Sequence[SweepPoint]) -> Pick:
 
 # --------------------------------------------------------------------------- quality targets
 
-@dataclass(frozen=True)
-class Target:
-    """A quality to reach: PSNR at least ``psnr`` dB and/or mean CIEDE2000 at most ``delta_e``."""
-
-    psnr: float | None = None
-    delta_e: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.psnr is not None and not math.isfinite(self.psnr):
-            raise ParameterError(f"--target-psnr must be a finite number of dB, got {self.psnr}")
-        if self.delta_e is not None and not (self.delta_e >= 0 and math.isfinite(self.delta_e)):
-            raise ParameterError(f"--target-delta-e must be >= 0, got {self.delta_e}")
-
-    def __bool__(self) -> bool:
-        return self.psnr is not None or self.delta_e is not None
-
-    def met(self, result: Result) -> bool:
-        """Whether ``result`` reaches every bound given."""
-        return ((self.psnr is None or result.psnr >= self.psnr)
-                and (self.delta_e is None or result.delta_e <= self.delta_e))
-
-    def describe(self, result: Result | None = None) -> str:
-        """The bounds, e.g. ``PSNR >= 38 dB``; with ``result``, its values, e.g. ``PSNR 37.9 dB``."""
-        if result is None:
-            parts = ([f"PSNR >= {self.psnr:g} dB"] if self.psnr is not None else []) + \
-                    ([f"dE2000 <= {self.delta_e:g}"] if self.delta_e is not None else [])
-        else:
-            parts = ([f"PSNR {result.psnr:.3f} dB"] if self.psnr is not None else []) + \
-                    ([f"dE2000 {result.delta_e:.3f}"] if self.delta_e is not None else [])
-        return " and ".join(parts)
-
-
 class TargetMissed(ParameterError):
     """No K up to the limit meets the target: ``compress`` stops, a sweep keeps its table."""
-
-
-@dataclass
-class Search:
-    """The outcome of :func:`search_k`: the smallest K found, its result, and every probe made."""
-
-    target: Target
-    k: int
-    result: Result
-    probes: dict[int, Result] = field(default_factory=dict)
-
-    @property
-    def pick(self) -> Pick:
-        """The answer with its reason: the values at K and at K - 1."""
-        below = self.probes.get(self.k - 1)
-        then = f", while K={self.k - 1} gives {self.target.describe(below)}" if below else ""
-        return Pick(self.k, f"the smallest K with {self.target.describe()}: "
-                            f"{self.target.describe(self.result)}{then}; "
-                            f"{len(self.probes)} K evaluated")
 
 
 def search_k(image: Image, target: Target, options: CompressOptions = CompressOptions(), *,
@@ -322,24 +248,6 @@ def probe_budget(max_k: int) -> int:
     """An upper bound on the K values :func:`search_k` tries up to ``max_k`` (for progress bars)."""
     bits = max(1, (max_k - 1).bit_length())
     return 2 * bits + 1
-
-
-@dataclass
-class Budget:
-    """The outcome of :func:`search_bytes`: the largest K whose ``fmt`` file fits ``max_bytes``,
-    and the size of that file at every K probed."""
-
-    max_bytes: int
-    fmt: str
-    k: int
-    sizes: dict[int, int] = field(default_factory=dict)
-
-    @property
-    def pick(self) -> Pick:
-        above = self.sizes.get(self.k + 1)
-        then = f", K={self.k + 1} needs {above:,} B" if above is not None else ""
-        return Pick(self.k, f"the largest K whose {self.fmt} file fits {self.max_bytes:,} B: "
-                            f"{self.sizes[self.k]:,} B{then}; {len(self.sizes)} K evaluated")
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?)b?\s*$", re.I)
@@ -431,44 +339,6 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
 
 
 # ------------------------------------------------------------------------------ the whole run
-
-@dataclass
-class SweepRun:
-    """A sweep of one file: its points, the recommendations, the target search, the files written."""
-
-    image: Image
-    points: list[SweepPoint]
-    elbow: Pick
-    silhouette: Pick
-    search: Search | None = None
-    missed: str | None = None  # why no K met the target, when one was given and none did
-    written: list[Path] = field(default_factory=list)
-
-    @property
-    def target_pick(self) -> Pick | None:
-        """The smallest K meeting the target; a pick of none saying which target was missed;
-        None without a target."""
-        if self.search:
-            return self.search.pick
-        return Pick(None, self.missed) if self.missed else None
-
-    @property
-    def picks(self) -> list[str]:
-        """The recommendation lines, each with its reason."""
-        lines = [self.elbow.line("elbow"), self.silhouette.line("silhouette")]
-        if self.target_pick:
-            lines.append(self.target_pick.line("target"))
-        return lines
-
-    def picks_dict(self) -> dict[str, dict | None]:
-        """The recommendations for JSON: ``{"elbow": {"k", "reason"}, "silhouette": ..., "target":
-        ... or None}``."""
-        def as_dict(pick: Pick | None) -> dict | None:
-            return None if pick is None else {"k": pick.k, "reason": pick.reason}
-
-        return {"elbow": as_dict(self.elbow), "silhouette": as_dict(self.silhouette),
-                "target": as_dict(self.target_pick)}
-
 
 def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None = None, *,
                options: CompressOptions = CompressOptions(), target: Target = Target(),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .files import tagged_name
-from .sweep import SweepPoint, SweepRun
+from .sweep_model import SweepPoint, SweepRun
 
 SHEET, CHART, PAGE = tagged_name("sweep", "sheet"), tagged_name("sweep", "chart"), "report.html"
 
@@ -95,7 +95,7 @@ def sweep_outputs(run: SweepRun, out_dir: Path | None, csv_path: Path | None) ->
         plot = chart(run)
         outputs.update({out_dir / preview_name(p.result.k): p.png for p in run.points})
         outputs.update({out_dir / SHEET: sheet, out_dir / CHART: plot,
-                        out_dir / PAGE: html_page(run, sheet, plot)})
+                        out_dir / PAGE: html_page(run, sheet, plot, table_rows(run.points))})
     if csv_path is not None:
         outputs[csv_path] = format_csv(run.points).encode()
     return outputs

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -84,3 +85,56 @@ def test_dask_cluster_gives_the_same_outputs_and_manifest(tmp_path):
                            shared_palette=True)
     assert outputs(tmp_path / "local") == outputs(tmp_path / "dask")
     assert without_times(local.manifest.sorted_rows()) == without_times(remote.manifest.sorted_rows())
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree in /proc")
+def test_a_killed_worker_costs_only_the_file_it_was_running(tmp_path):
+    """SIGKILL a worker in the middle of a job: that file fails ("worker died: signal 9"), a new
+    worker takes the others it held, the batch finishes with exit 1; --resume redoes that file."""
+    src = tmp_path / "in"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    big = [f"big{i}.png" for i in range(2)]  # the largest go first, to the worker: seconds each
+    for name in big:
+        Image.fromarray(rng.integers(0, 256, (1200, 1600, 3), dtype=np.uint8)).save(src / name)
+    for i in range(8):
+        Image.fromarray(make_photo(96, 128, seed=i)).save(src / f"p{i:02d}.png")
+    out = tmp_path / "out"
+    args = ("batch", str(src), "-o", str(out), "-k", "256", "-j", "2", "-q")
+    proc = quantize_process(*args)
+    deadline = time.monotonic() + 120
+    victim = None
+    while victim is None and proc.poll() is None and time.monotonic() < deadline:
+        busy = [c for c in _children(proc.pid) if _cpu_seconds(c) > 0.3]  # inside its first job
+        victim = busy[0] if busy else None
+        time.sleep(0.02)
+    assert victim is not None, "no worker seen at work"
+    os.kill(victim, signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 1, err
+    rows = json.loads((out / manifest.JSON_NAME).read_text())["rows"]
+    failed = [r for r in rows if r["status"] != "ok"]
+    assert len(rows) == 10 and len(failed) == 1, rows
+    assert failed[0]["path"] in big and failed[0]["error"] == "worker died: signal 9"
+    assert f"{failed[0]['path']}: worker died: signal 9" in err
+
+    again = quantize_process(*args, "--resume")
+    out_text, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert "done 10 (9 kept from the last run), skipped 0, failed 0" in out_text
+    assert len(ok_rows(out)) == 10

@@ -76,6 +76,8 @@ def test_lean_process_still_compiles_what_is_not_cached(tmp_path):
     """After a lean load of a cached kernel, a function Numba must compile gets the full compiler
     (here np.searchsorted, from the registries the lean load skips)."""
     script = (
+        "from quantize import runtime\n"
+        "runtime.lean_kernel_loading()\n"
         "import numpy as np\n"
         "from numba import njit\n"
         "from quantize.kernels.colorstats import WORDS, distinct_rgb\n"
@@ -86,7 +88,7 @@ def test_lean_process_still_compiles_what_is_not_cached(tmp_path):
         "    return np.searchsorted(a, v)\n"
         "print(where(np.array([1.0, 2.0, 3.0]), 2.5))\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "QUANTIZE_LEAN_START": "1"})
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "2"
 

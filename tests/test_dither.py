@@ -134,7 +134,15 @@ def test_same_bytes_across_runs_and_thread_counts() -> None:
     assert len(digests) == 1
 
 
-def test_the_command_line_offers_every_dither() -> None:
-    from quantize.cli import compress
+def test_one_list_of_dithers_for_the_library_and_every_command() -> None:
+    """The names live in quantize.choices; the kernels' matrices and every command's --dither
+    offer exactly them."""
+    import click
 
-    assert compress.DITHERS == DITHERS
+    from quantize import choices
+    from quantize.cli import batch, compress, sweep
+
+    assert DITHERS is choices.DITHERS and tuple(DIFFUSION) == choices.DIFFUSION_DITHERS
+    for command in (compress.compress, sweep.sweep, batch.batch):
+        (option,) = [p for p in command.params if p.name == "dither"]
+        assert isinstance(option.type, click.Choice) and tuple(option.type.choices) == DITHERS

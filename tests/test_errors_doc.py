@@ -145,7 +145,7 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
     "missing palette file": (lambda t: ["compress", _photo(t), "--palette", t / "b.gpl"],
                              ("palette file", "b.gpl: no such file")),
     "unknown format name in `-f` / `--export-palette`": (
-        lambda t: ["palette", _photo(t), "-f", "xyz"], ("unknown palette format 'xyz'",)),
+        lambda t: ["palette", _photo(t), "--format", "xyz"], ("unknown palette format 'xyz'",)),
     "output exists, no `--force`": (
         lambda t: ["compress", _photo(t), "-o", _file(t, "photo.qnt", "x").parent],
         ("already exists (use --force to replace it)",)),

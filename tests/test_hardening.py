@@ -106,7 +106,7 @@ def test_item1_swatch_never_replaces_a_photo_beside_the_input(capsys, tmp_path):
     Image.fromarray(make_photo(seed=1)).save(tmp_path / "photo.jpg")
     Image.fromarray(make_photo(seed=2)).save(tmp_path / "photo.png")
     before = (tmp_path / "photo.png").read_bytes()
-    code, _, err = cli(capsys, "palette", tmp_path / "photo.jpg", "-f", "gpl,png", "--force")
+    code, _, err = cli(capsys, "palette", tmp_path / "photo.jpg", "--format", "gpl,png", "--force")
     assert code == 0, err
     assert (tmp_path / "photo.png").read_bytes() == before
     with Image.open(tmp_path / "photo.swatch.png") as swatch:
@@ -116,7 +116,7 @@ def test_item1_swatch_never_replaces_a_photo_beside_the_input(capsys, tmp_path):
 def test_item1_swatch_of_a_png_needs_no_output_folder(capsys, tmp_path):
     """``palette row.png -f png`` could never succeed without -o (its output was the input)."""
     Image.fromarray(make_photo()).save(tmp_path / "row.png")
-    code, _, err = cli(capsys, "palette", tmp_path / "row.png", "-f", "png")
+    code, _, err = cli(capsys, "palette", tmp_path / "row.png", "--format", "png")
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["row.png", "row.swatch.png"]
     code, _, err = cli(capsys, "compress", tmp_path / "row.png", "-k", "4", "--export-palette", "png",
@@ -221,7 +221,7 @@ def test_item5_non_utf8_names_through_batch_resume_sweep_and_palette(capsys, tmp
     image = src / f"{CAFE}.png"
     code, out_text, err = cli(capsys, "sweep", image, "-k", "2,4", "-o", tmp_path / f"sw-{CAFE}")
     assert code == 0 and CAFE_SHOWN in err, err  # "open .../sw-caf\xe9/report.html"
-    code, out_text, err = cli(capsys, "palette", image, "-k", "3", "-f", "gpl,json",
+    code, out_text, err = cli(capsys, "palette", image, "-k", "3", "--format", "gpl,json",
                               "-o", tmp_path / f"pal-{CAFE}")
     assert code == 0, err
     assert CAFE_SHOWN in err  # "wrote .../caf\xe9.gpl"
@@ -295,7 +295,7 @@ def test_item6_a_missing_file_is_named_the_same_way_everywhere(capsys, tmp_path,
 def test_item7_negative_seed_is_refused_before_any_work(capsys, tmp_path, photo, command):
     args = {"compress": ["compress", photo, "-o", tmp_path / "o"],
             "sweep": ["sweep", photo, "-k", "2,4", "-o", tmp_path / "o"],
-            "palette": ["palette", photo, "-f", "gpl", "-o", tmp_path / "o"],
+            "palette": ["palette", photo, "--format", "gpl", "-o", tmp_path / "o"],
             "batch": ["batch", photo, "-o", tmp_path / "o", "-j", "1"]}[command]
     code, _, err = cli(capsys, *args, "--seed", "-1")
     one_error(err, code, 2, "--seed must be a whole number >= 0, got -1")

@@ -42,8 +42,9 @@ def test_parse_bits(text: str, bits: tuple[int, ...]) -> None:
 
 @pytest.mark.parametrize("text", ["5,6", "0", "9,9,9", "a,b,c", ""])
 def test_parse_bits_refuses(text: str) -> None:
-    with pytest.raises(ParameterError, match="--bits"):
+    with pytest.raises(ParameterError, match="^bits must be") as info:
         parse_bits(text)
+    assert info.value.parameters == ("bits",)
 
 
 def test_projection_and_rounding_land_on_the_lattice() -> None:
@@ -73,7 +74,7 @@ def test_constrained_fit_is_on_the_lattice_and_beats_rounding(space: str, bits) 
         assert (result.palette == result.palette[:, :1]).all()  # grey
     assert result.mse < baseline
     # the same palette as refining that free fit directly (the pipeline adds nothing else)
-    again = to_palette(lattice_fit(stats, free, FitOptions(k=k, space=space, bits=bits)).centers)
+    again = to_palette(lattice_fit(stats, free, bits, space, FitOptions().max_iter).centers)
     np.testing.assert_array_equal(result.palette, again)
 
 
@@ -95,7 +96,7 @@ def test_bits_on_the_command_line(capsys, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--bits", "5,6,5", "--palette", "pico8"), "--bits constrains a fitted palette"),
+    (("--bits", "5,6,5", "--palette", "pico8"), "--bits constrains the fitted colours"),
     (("--bits", "1", "-k", "4"), "holds only 2 colours, fewer than K=4"),
     (("--bits", "3,3,2", "-k", "257"), "holds only 256 colours"),
     (("--bits", "5,6"), "--bits must be R,G,B or N"),

@@ -71,7 +71,7 @@ def test_palette_prints_swatches_hex_and_share(capsys, tmp_path):
 
 def test_palette_writes_design_formats_that_read_back(capsys, tmp_path):
     out_dir = tmp_path / "palettes"
-    code, out, err = run(capsys, "palette", *FAST, PARROTS, "-k", "8", "-f", "gpl,ase,aco,act", "-o", out_dir)
+    code, out, err = run(capsys, "palette", *FAST, PARROTS, "-k", "8", "--format", "gpl,ase,aco,act", "-o", out_dir)
     assert code == 0, err
     assert files_in(out_dir) == ["parrots.aco", "parrots.act", "parrots.ase", "parrots.gpl"]
     rows = swatch_lines(out)
@@ -86,7 +86,7 @@ def test_palette_writes_design_formats_that_read_back(capsys, tmp_path):
 
 
 def test_palette_web_formats_sorted_by_hue_with_names(capsys, tmp_path):
-    code, out, err = run(capsys, "palette", *FAST, PARROTS, "-k", "12", "-f", "css,scss,tailwind,json",
+    code, out, err = run(capsys, "palette", *FAST, PARROTS, "-k", "12", "--format", "css,scss,tailwind,json",
                          "--sort", "hue", "--names", "-o", tmp_path)
     assert code == 0, err
     assert files_in(tmp_path) == ["parrots.css", "parrots.json", "parrots.scss", "parrots.theme.css"]
@@ -101,7 +101,7 @@ def test_palette_web_formats_sorted_by_hue_with_names(capsys, tmp_path):
 
 
 def test_palette_json_is_the_json_format_and_default_folder_is_beside_the_input(capsys, photo_path):
-    code, out, err = run(capsys, "palette", *FAST, photo_path, "-k", "5", "--json", "-f", "json", "--sort",
+    code, out, err = run(capsys, "palette", *FAST, photo_path, "-k", "5", "--json", "--format", "json", "--sort",
                          "lightness")
     assert code == 0, err
     assert out == (photo_path.parent / "photo.json").read_text()
@@ -189,7 +189,7 @@ def test_compress_lock_keeps_the_locked_colours(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("args", [
-    ("palette", "{img}", "-f", "gpl,photoshop"),
+    ("palette", "{img}", "--format", "gpl,photoshop"),
     ("compress", "{img}", "--export-palette", "gpl,photoshop"),
 ])
 def test_unknown_format_is_one_line_listing_the_valid_names(capsys, photo_path, tmp_path, args):
@@ -215,14 +215,14 @@ def test_malformed_or_missing_palette_file_names_it_and_writes_nothing(capsys, p
 
 def test_format_limits_fail_before_the_fit_unless_truncate(capsys, photo_path, tmp_path):
     out_dir = tmp_path / "out"
-    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "-f", "gpl,act", "-o", out_dir)
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "--format", "gpl,act", "-o", out_dir)
     assert code == 2
     assert "act palettes hold at most 256 colours, this one has 300" in one_error(err)
     code, _, err = run(capsys, "compress", photo_path, "-k", "40", "--export-palette", "procreate",
                        "-o", out_dir)
     assert code == 2 and "at most 30 colours" in one_error(err)
     assert not out_dir.exists()
-    code, out, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "-f", "gpl,act", "--truncate",
+    code, out, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "--format", "gpl,act", "--truncate",
                          "-o", out_dir)
     assert code == 0, err
     assert len(read_palette(out_dir / "photo.act")) == 256 and len(read_palette(out_dir / "photo.gpl")) == 300
@@ -232,20 +232,20 @@ def test_existing_outputs_need_force_and_nothing_is_written_without(capsys, phot
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     (out_dir / "photo.ase").write_bytes(b"keep")
-    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-f", "gpl,ase", "-o", out_dir)
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "--format", "gpl,ase", "-o", out_dir)
     assert code == 5 and "photo.ase already exists (use --force" in one_error(err)
     code, _, err = run(capsys, "compress", photo_path, *FAST, "-k", "4", "--export-palette", "gpl,ase",
                        "-o", out_dir)
     assert code == 5 and "photo.ase already exists" in one_error(err)
     assert files_in(out_dir) == ["photo.ase"] and (out_dir / "photo.ase").read_bytes() == b"keep"
-    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-f", "gpl,ase", "-o", out_dir,
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "--format", "gpl,ase", "-o", out_dir,
                        "--force")
     assert code == 0, err
     assert len(read_palette(out_dir / "photo.ase")) == 4 and files_in(out_dir) == ["photo.ase", "photo.gpl"]
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--sort", "hue"), "--sort, --names and --truncate apply to --export-palette"),
+    (("--sort", "hue"), "--sort, --names, --truncate and --keep-transparent apply to --export-palette"),
     (("--export-palette", "gpl", "--target-psnr", "30"), "cannot be combined with a target"),
     (("--lock", "brand.gpl", "--palette", "brand.gpl"), "cannot be combined with --lock"),
 ])

@@ -19,7 +19,7 @@ from quantize import preload
 # signature the compress added (none, if the preload loaded exactly what the pipeline calls).
 AFTER_PRELOAD = """
 import json, sys, threading
-from quantize import preload
+from quantize import preload, runtime
 from quantize.pipeline import CompressOptions, FitOptions, compress_file
 
 def loaded():
@@ -29,6 +29,7 @@ def loaded():
             for attr, value in vars(module).items() if isinstance(value, CPUDispatcher)}
 
 k = int(sys.argv[2])
+runtime.lean_kernel_loading()  # as the command line loads kernels
 preload.start(k)  # before anything imports Numba, as in the command line
 for thread in threading.enumerate():
     if thread.name == "quantize-preload":
@@ -47,8 +48,7 @@ def test_a_compress_loads_nothing_the_preload_did_not(tmp_path, k):
     photo = tmp_path / "photo.png"
     Image.fromarray(make_photo(96, 128)).save(photo)
     proc = subprocess.run([sys.executable, "-c", AFTER_PRELOAD, str(photo), str(k), str(tmp_path)],
-                          capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "QUANTIZE_LEAN_START": "1"})
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["added"] == {}
@@ -69,7 +69,9 @@ def test_no_thread_where_numba_is_loaded_already(monkeypatch):
 
 LEAN_COMPRESS = """
 import sys
+from quantize import runtime
 from quantize.cli import main
+runtime.enable()  # as the command line does: lean unless QUANTIZE_LEAN_START=0
 try:
     main(["compress", sys.argv[1], "-k", "8", "-o", sys.argv[2], "--force", "-q"])
 except SystemExit as exit:
@@ -81,7 +83,8 @@ import scipy, yaml  # still importable by anyone else
 
 def test_a_lean_compress_imports_numba_without_scipy_and_yaml(tmp_path):
     """Numba imports SciPy only to check its version and PyYAML only for a .numba_config.yaml;
-    a lean process (the command line's) skips both, unless that file is in the working folder."""
+    a lean process (the command line's, see quantize.runtime) skips both, unless that file is in
+    the working folder."""
     pytest.importorskip("yaml")
     photo = tmp_path / "photo.png"
     Image.fromarray(make_photo()).save(photo)

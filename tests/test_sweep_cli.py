@@ -38,7 +38,7 @@ def test_default_sweep_json(photo_path):
 def test_missed_target_keeps_table_and_report_and_says_which(photo_path, tmp_path):
     """Issue 26, item 12: an unreachable --target-psnr keeps the table and the -o files."""
     out = tmp_path / "out"
-    proc = run("sweep", photo_path, "--k", "2,4", "--target-psnr", "90", "-o", out, "--json")
+    proc = run("sweep", photo_path, "-k", "2,4", "--target-psnr", "90", "-o", out, "--json")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert [r["k"] for r in doc["rows"]] == [2, 4] and doc["picks"]["target"]["k"] is None
@@ -48,7 +48,7 @@ def test_missed_target_keeps_table_and_report_and_says_which(photo_path, tmp_pat
 
 def test_table_pictures_csv_and_target(photo_path, tmp_path):
     out = tmp_path / "sweep"
-    proc = run("sweep", photo_path, "--k", "16,4,8,4", "-o", out, "--csv", out / "table.csv",
+    proc = run("sweep", photo_path, "-k", "16,4,8,4", "-o", out, "--csv", out / "table.csv",
                "--target-psnr", "20")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
@@ -59,10 +59,10 @@ def test_table_pictures_csv_and_target(photo_path, tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--k", ""], "--k is empty"),
-    (["--k", "0,4"], "out of range"),
-    (["--k", "4;8"], "cannot read"),
-    (["--k", "9-15"], "no power of two"),
+    (["-k", ""], "-k is empty"),
+    (["-k", "0,4"], "out of range"),
+    (["-k", "4;8"], "cannot read"),
+    (["-k", "9-15"], "no power of two"),
     (["--target-delta-e", "-1"], "--target-delta-e must be >= 0"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(photo_path, tmp_path, args, message):
@@ -114,7 +114,7 @@ def test_progress_bar_on_a_terminal(photo_path):
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package 'chromium')")
 def test_report_renders_in_chromium(photo_path, tmp_path):
     out = tmp_path / "sweep"
-    proc = run("sweep", photo_path, "--k", "2,8,32", "-o", out)
+    proc = run("sweep", photo_path, "-k", "2,8,32", "-o", out)
     assert proc.returncode == 0, proc.stderr
     # The page reports each image's natural width into the DOM once it has decoded.
     page = out / "report.html"

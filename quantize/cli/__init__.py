@@ -7,9 +7,9 @@ Commands live in their own modules and are imported only when used, so ``--help`
 
 from __future__ import annotations
 
-import atexit
 import importlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -55,6 +55,26 @@ def cli() -> None:
     (ceil(log2 K) bits per pixel), a preview PNG, and a size/quality report."""
 
 
+# The library's parameters as this command line's flags, for error messages (QuantizeError.parameters).
+FLAGS = {
+    "n_init": "--n-init", "max_iter": "--max-iter", "tol": "--tol", "sample": "--sample",
+    "seed": "--seed", "bits": "--bits", "palette": "--palette", "locked": "--lock",
+    "panel": "--panel-colors", "drop_unused": "--drop-unused", "dither_strength": "--dither-strength",
+    "ks": "-k", "psnr": "--target-psnr", "delta_e": "--target-delta-e", "jobs": "--jobs",
+    "scheduler": "--scheduler", "shared_palette": "--shared-palette", "palette_from": "--palette-from",
+    "max_pixels=None": "--allow-huge",
+}
+
+
+def flag_message(exc: QuantizeError) -> str:
+    """The error's message with each parameter it cites written as this command line's flag."""
+    message = str(exc)
+    for name in exc.parameters:
+        if name in FLAGS:
+            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=])", FLAGS[name], message)
+    return message
+
+
 def _fail(message: str, code: int) -> None:
     click.echo(f"quantize: error: {printable(message)}", err=True)
     sys.exit(code)
@@ -95,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.Abort:
         _fail("interrupted", 130)
     except QuantizeError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(flag_message(exc), exc.exit_code)
     except MemoryError:
         _fail("out of memory", 1)
     except Exception as exc:  # a bug: still one line, unless the user asks for the traceback
@@ -106,14 +126,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run() -> None:
-    """The console script and ``python -m quantize``: :func:`main`, then a quick exit.
+    """The console script and ``python -m quantize``: :func:`main` in a process that runs nothing
+    but quantize, so it switches on quantize's process settings (:mod:`quantize.runtime`) and
+    leaves without the interpreter's teardown once its streams are flushed."""
+    from .. import runtime
 
-    Tearing the interpreter down after Numba has loaded kernels takes about 0.2 s (its LLVM
-    engines), longer than some whole runs. Every output is written and closed by then, so the
-    process flushes its streams, runs the exit handlers (worker pools join there) and leaves.
-    The process (and the batch workers it spawns) runs nothing but quantize, so cached kernels
-    load lean (see :mod:`quantize.kernels`)."""
-    os.environ.setdefault("QUANTIZE_LEAN_START", "1")
+    quiet = any(arg in ("-q", "--quiet") for arg in sys.argv[1:])  # before click has parsed them
+    runtime.enable(notify=None if quiet else lambda text: click.echo(f"quantize: note: {text}", err=True))
     try:
         main()
         code = 0
@@ -126,5 +145,4 @@ def run() -> None:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: what could be said is said
             code = code or 1
-    atexit._run_exitfuncs()
-    os._exit(code)
+    runtime.quick_exit(code)

@@ -12,7 +12,8 @@ import click
 
 from ..files import printable
 
-from .options import CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, echo, fit_options, make_fit_options, note
+from .options import (CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither, dither_options, echo,
+                      fit_options, make_fit_options, note, space_option)
 
 
 class Progress:
@@ -48,6 +49,8 @@ class Progress:
 @click.option("-o", "--output", "out_dir", type=PATH, required=True,
               help="Output folder: the input tree is mirrored below it, with manifest.csv/.json.")
 @fit_options
+@space_option
+@dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
 @click.option("--preview", is_flag=True, help="Also write a PNG per image (adds png to --format).")
@@ -72,7 +75,8 @@ class Progress:
               help="Replace existing outputs; allow the output folder inside an input folder.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes on stderr.")
-def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, preview, formats, max_bytes, jobs,
+def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither, dither_strength,
+          codec, preview, formats, max_bytes, jobs,
           no_recursive, resume, shared_palette, palette_from, scheduler, force, allow_huge, quiet):
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
 
@@ -81,13 +85,15 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, codec, previe
     from ..batch import Settings, run_batch
     from ..pipeline import CompressOptions
 
+    check_dither(dither)
     if shared_palette and palette_from:
         raise click.UsageError("--shared-palette and --palette-from exclude each other")
     from ..outputs import parse_formats
 
     formats = parse_formats(formats) + (("png",) if preview else ())
     settings = Settings(
-        CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample), codec=codec),
+        CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space),
+                        codec=codec, dither=dither, dither_strength=dither_strength),
         formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
         max_bytes=None if max_bytes is None else _size(max_bytes))
     progress = Progress()

@@ -6,13 +6,9 @@ from pathlib import Path
 
 import click
 
-from .options import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, PATH, echo, fit_options,
-                      given, make_fit_options, note)
+from .options import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, PATH, check_dither,
+                      dither_options, echo, fit_options, make_fit_options, note, space_option)
 
-# As quantize.colorspace.SPACES and quantize.dither.DITHERS, without importing numpy.
-SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
-DITHERS = ("none", "fs", "fs-edge", "atkinson", "sierra", "sierra-lite", "jjn", "stucki", "burkes",
-           "ordered", "blue-noise")
 INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
 from .palette import FORMAT_HELP, fixed_palette, locked_fit, make_export, palette_exports, palette_options, \
     written_notes
@@ -25,19 +21,12 @@ from .sweep import progress_bar, target_options
               help="Output folder (default: beside the input).")
 @fit_options
 @target_options
-@click.option("--space", type=click.Choice(SPACES), default=None,
-              help="Colour space of the fit and the mapping (docs/QUALITY.md).  [default: rgb+lab]")
+@space_option
 @click.option("--bits", "bits_text", metavar="R,G,B|N", default=None,
               help="Fit the palette on a display's lattice: bits of red, green, blue (5,6,5; 4,4,4; "
                    "3,3,2) or N for N-bit grey; entries widened to 8 bits by bit replication. Fits in rgb "
                    "unless --space is given.")
-@click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
-              help="Error diffusion (fs = Floyd–Steinberg; fs-edge not across edges; atkinson, sierra, "
-                   "sierra-lite, jjn, stucki, burkes), or a threshold mask (ordered = Bayer 8x8, "
-                   "blue-noise).")
-@click.option("--dither-strength", type=float, default=1.0, show_default=True,
-              help="Share of the error diffused or of the threshold spread (ordered, blue-noise), 0 to "
-                   "1.")
+@dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
 @click.option("--palette", "palette_file", type=PATH, default=None,
@@ -78,8 +67,9 @@ from .sweep import progress_bar, target_options
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
              space, bits_text, dither, dither_strength, codec, palette_file, panel_file, drop_unused,
-             lock_file, export_palette, sort, names, truncate, formats, max_bytes, png_effort,
-             raw_bit_order, raw_rows, rgb565_endian, no_preview, as_json, force, allow_huge, quiet):
+             lock_file, export_palette, sort, names, truncate, keep_transparent, formats, max_bytes,
+             png_effort, raw_bit_order, raw_rows, rgb565_endian, no_preview, as_json, force,
+             allow_huge, quiet):
     """Quantise INPUT to K colours; write INPUT.qnt and INPUT.preview.png; print the report.
 
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
@@ -109,16 +99,17 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
             raise click.UsageError("--max-bytes and a quality target each choose K: give one")
         target = parse_size(max_bytes)
     # palette formats are loaded only when asked for (a plain compress is spared their imports)
-    export = make_export(export_palette, sort, names, truncate) if export_palette else None
-    if export is None and (sort or names or truncate):
-        raise click.UsageError("--sort, --names and --truncate apply to --export-palette")
+    export = (make_export(export_palette, sort, names, truncate, keep_transparent)
+              if export_palette else None)
+    if export is None and (sort or names or truncate or keep_transparent):
+        raise click.UsageError("--sort, --names, --truncate and --keep-transparent apply to "
+                               "--export-palette")
     if target and (palette_file or lock_file or export):
         raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a "
                                "target or --max-bytes")
     if palette_file and lock_file:
         raise click.UsageError("--palette fixes every colour: it cannot be combined with --lock")
-    if dither == "none" and given("dither_strength"):
-        raise click.UsageError("--dither-strength applies to a dither: give --dither too")
+    check_dither(dither)
     if (panel_file or drop_unused) and not palette_file:
         raise click.UsageError("--panel-colors and --drop-unused apply to --palette")
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
@@ -150,7 +141,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         result = compress_file(input, out_dir, options=options, formats=formats,
                                files=files, force=force, allow_huge=allow_huge,
                                extra_outputs=exports)
-    for note_text in (*result.notes, *written_notes(result, written)):
+    for note_text in (*result.notes, *written_notes(result, written, keep_transparent)):
         note(note_text, quiet)
     echo(format_json(result) if as_json else format_report(result))
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..choices import CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMATS  # noqa: F401  (read here)
+from ..choices import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DITHERS, FORMATS,  # noqa: F401
+                       SPACES)  # (the commands read them here)
 
 FORMAT_NAMES = ", ".join(FORMATS)
 from ..files import printable
@@ -57,13 +58,39 @@ def fit_options(func):
     return func
 
 
-def make_fit_options(k, n_init, max_iter, tol, seed, sample):
+def space_option(func):
+    """``--space``, for every command that fits a palette."""
+    return click.option("--space", type=click.Choice(SPACES), default=None,
+                        help="Colour space of the fit and the mapping (docs/QUALITY.md).  "
+                             "[default: rgb+lab]")(func)
+
+
+def dither_options(func):
+    """``--dither`` and ``--dither-strength``, for every command that maps pixels to a palette."""
+    func = click.option("--dither-strength", type=float, default=1.0, show_default=True,
+                        help="Share of the error diffused or of the threshold spread (ordered, "
+                             "blue-noise), 0 to 1.")(func)
+    return click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
+                        help="Error diffusion (fs = Floyd–Steinberg; fs-edge not across edges; atkinson, "
+                             "sierra, sierra-lite, jjn, stucki, burkes), or a threshold mask (ordered = "
+                             "Bayer 8x8, blue-noise).")(func)
+
+
+def check_dither(dither: str) -> None:
+    """``--dither-strength`` alone is a mistake: it changes nothing without a dither."""
+    if dither == "none" and given("dither_strength"):
+        raise click.UsageError("--dither-strength applies to a dither: give --dither too")
+
+
+def make_fit_options(k, n_init, max_iter, tol, seed, sample, space=None):
     """FitOptions from the values of :func:`fit_options`."""
     from ..fitting import FitOptions
 
     kwargs = dict(k=k, max_iter=max_iter, tol=tol, seed=seed, sample=sample)
     if n_init is not None:
         kwargs["n_init"] = n_init
+    if space is not None:
+        kwargs["space"] = space
     return FitOptions(**kwargs)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable
 import click
 
 from ..files import display_name
-from .options import PATH, echo, fit_options, make_fit_options, note
+from .options import PATH, echo, fit_options, make_fit_options, note, space_option
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,7 +26,7 @@ FORMAT_HELP = "comma-separated: " + ", ".join(FORMAT_NAMES)
 
 
 def palette_options(func):
-    """How a written palette looks: --sort, --names, --truncate."""
+    """How a written palette looks: --sort, --names, --truncate, --keep-transparent."""
     options = [
         click.option("--sort", type=click.Choice(SORT_KEYS), default=None,
                      help="Palette order: by share of the pixels, OKLCH hue or lightness, or as fitted."
@@ -36,17 +36,22 @@ def palette_options(func):
         click.option("--truncate", is_flag=True,
                      help="Keep the first colours when a format holds fewer (ACT 256, Procreate 30, "
                           "Paint.NET 96) instead of failing."),
+        click.option("--keep-transparent", is_flag=True,
+                     help="Keep one transparent entry for fully transparent pixels (left out by "
+                          "default)."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def make_export(formats: str | None, sort: str | None, names: bool, truncate: bool) -> PaletteExport:
+def make_export(formats: str | None, sort: str | None, names: bool, truncate: bool,
+                keep_transparent: bool) -> PaletteExport:
     """The :class:`~quantize.palettes.extract.PaletteExport` of the options (format names checked)."""
     from ..palettes.extract import PaletteExport, parse_formats
 
-    return PaletteExport(parse_formats(formats) if formats else (), sort or "share", names, truncate)
+    return PaletteExport(parse_formats(formats) if formats else (), sort or "share", names, truncate,
+                         keep_transparent)
 
 
 @click.command(context_settings={"default_map": {"k": 8}})
@@ -54,22 +59,22 @@ def make_export(formats: str | None, sort: str | None, names: bool, truncate: bo
 @click.option("--list", "list_builtin", is_flag=True,
               help="List the built-in palettes (for --palette NAME) with their colours, and exit.")
 @fit_options
-@click.option("-f", "--format", "formats", metavar="LIST",
+@space_option
+@click.option("--format", "formats", metavar="LIST",
               help=f"Write the palette in these formats, {FORMAT_HELP}.")
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
               help="Folder for the palette files, named <stem><ext> (default: beside the input).")
 @palette_options
-@click.option("--keep-transparent", is_flag=True,
-              help="Keep one transparent entry for fully transparent pixels (left out by default).")
-@click.option("--json", "as_json", is_flag=True, help="Print the palette as JSON (as -f json writes it).")
-@click.option("--force", is_flag=True, help="Replace existing palette files.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the palette as JSON (as --format json writes it).")
+@click.option("-f", "--force", is_flag=True, help="Replace existing palette files.")
 @click.option("--allow-huge", is_flag=True,
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
-def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, formats, out_dir, sort, names, truncate,
-            keep_transparent, as_json, force, allow_huge, quiet):
+def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, formats, out_dir, sort,
+            names, truncate, keep_transparent, as_json, force, allow_huge, quiet):
     """Fit a K-colour palette to INPUT; print it (swatches, hex, share of the pixels) and write it
-    for design tools with -f.
+    for design tools with --format.
 
     Fully transparent pixels are left out (unless --keep-transparent), so all K colours are visible."""
     from ..palettes.terminal import wants_color
@@ -85,14 +90,14 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, formats
     from ..palettes.extract import palette_file
     from ..pipeline import CompressOptions
 
-    export = make_export(formats, sort, names, truncate)
-    options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample))
+    export = make_export(formats, sort, names, truncate, keep_transparent)
+    options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space))
     swatches, result, written = palette_file(input, out_dir, export=export, options=options,
-                                             keep_transparent=keep_transparent, force=force,
+                                             force=force,
                                              allow_huge=allow_huge)
     for note_text in result.notes:
         note(note_text, quiet)
-    for note_text in written_notes(result, written):
+    for note_text in written_notes(result, written, keep_transparent):
         note(note_text, quiet)
     if as_json:
         echo(encode_palette(swatches, "json").decode(), nl=False)
@@ -152,9 +157,9 @@ def palette_exports(input: Path, out_dir: Path | None, export: PaletteExport | N
     return outputs, sizes
 
 
-def written_notes(result: Result, sizes: dict[Path, int]) -> list[str]:
+def written_notes(result: Result, sizes: dict[Path, int], keep_transparent: bool = False) -> list[str]:
     """Notes on the palette files written from ``result``."""
     notes = [f"wrote {display_name(path)} ({size:,} B)" for path, size in sizes.items()]
-    if sizes and result.channels == 4 and (result.palette[:, 3] == 0).any():
+    if sizes and result.channels == 4 and (result.palette[:, 3] == 0).any() and not keep_transparent:
         notes.append("the exported palettes leave out the fully transparent entry")
     return notes

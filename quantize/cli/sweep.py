@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from .options import CODECS, DEFAULT_CODEC, PATH, echo, fit_options, make_fit_options, note
+from .options import (CODECS, DEFAULT_CODEC, PATH, check_dither, dither_options, echo, fit_options,
+                      make_fit_options, note, space_option)
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.sweep.DEFAULT_KS, without importing numpy
 
@@ -24,7 +25,7 @@ def target_options(func):
 def _list_k(func):
     """:func:`fit_options` with its -k option replaced by one that takes a list of K."""
     func = fit_options(func)
-    ks = click.Option(["-k", "--k", "ks"], default=DEFAULT_KS, show_default=True, metavar="LIST",
+    ks = click.Option(["-k", "--colors", "ks"], default=DEFAULT_KS, show_default=True, metavar="LIST",
                       help="K values: '4,8,16'; 'a-b' is every power of two from a to b; "
                            "'a:b:step' every step-th K from a to b. Deduplicated and sorted; at most 64.")
     func.__click_params__ = [ks if p.name == "k" else p for p in func.__click_params__]
@@ -54,6 +55,8 @@ def progress_bar(length: int, quiet: bool):
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: the rows (one per K) and the picks with their reasons.")
 @target_options
+@space_option
+@dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the packed file whose size is reported.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
@@ -61,17 +64,19 @@ def progress_bar(length: int, quiet: bool):
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
 def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_json, target_psnr,
-          target_delta_e, codec, force, allow_huge, quiet):
+          target_delta_e, space, dither, dither_strength, codec, force, allow_huge, quiet):
     """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
     picks (and the smallest K meeting a --target-*), to choose how many colours to use."""
     from ..pipeline import CompressOptions
     from ..sweep import Target, parse_ks, probe_budget, sweep_file
     from ..sweep_report import format_json, format_table
 
+    check_dither(dither)
     k_list = parse_ks(ks)
     target = Target(psnr=target_psnr, delta_e=target_delta_e)
-    options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample),
-                              codec=codec)
+    options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample,
+                                                   space),
+                              codec=codec, dither=dither, dither_strength=dither_strength)
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,

@@ -38,7 +38,7 @@ def distinct_rgb(pixels, bitmap, ranks, keys, counts):
     (float64), and return m. Both must hold min(N, 2^24) values; nothing past m is touched.
     Fills the index: ``bitmap`` (WORDS,) uint64, zero on entry, and ``ranks`` (WORDS,) int32.
     It allocates nothing: a compress loads it first, and loading it then needs none of Numba's
-    array module (whose import, ~40 ms, moves to a later kernel's load, beside the counting)."""
+    array module (whose import moves to a later kernel's load, beside the counting)."""
     for i in range(pixels.shape[0]):
         key = _key(pixels, i)
         bitmap[key >> 6] |= np.uint64(1) << np.uint64(key & 63)

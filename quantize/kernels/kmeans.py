@@ -10,7 +10,7 @@ reduction across threads.
 
 Loops stand where NumPy expressions would do (``-a``, ``a[:m] = b``, ``a[idx]``): each of those
 brings Numba's ufunc and broadcasting code, and its error messages, into the cached kernel, whose
-load a new process then waits for (k-means++ loaded in 15 ms instead of 38).
+load a new process then waits for (docs/TUNING.md).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def kmeans_plusplus(X, w, fixed, uniforms):
                 limit = sqdist(X, p, seeds, j)
                 i = head[j]
                 while i >= 0 and 4.0 * closest[i] > limit:
-                    # branch-free (adds exactly 0.0 when p is no closer): seeding 30 % faster
+                    # branch-free (adds exactly 0.0 when p is no closer), so the loop vectorises
                     gain += w[i] * max(0.0, closest[i] - sqdist(X, i, X, p))
                     i = nxt[i]
             pot = total - gain
@@ -229,8 +229,8 @@ def _least_bound(lower, i, drift, t):
     """The least of point i's group lower bounds (kept as of the first iteration), moved by each
     group's drift before iteration t: a bound on the distance to every centre but its own.
 
-    Eight running minima over interleaved groups, not one: they do not wait on each other, and
-    the E-steps run 5-8 % faster (a minimum is the same in any order)."""
+    Eight running minima over interleaved groups, not one: they do not wait on each other (a
+    minimum is the same in any order)."""
     n_groups = lower.shape[1]
     m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = np.inf
     g = 0
@@ -307,8 +307,7 @@ def _assign_via(X, rows, summary, centers, labels, upper, lower, glb, drift, sph
     The summary gets a full E-step; each point of X then starts from its summary point's centre
     and group bounds, less the distance between the two (the triangle inequality), and searches
     only the groups those bounds leave open. Labels and upper bounds equal the full E-step's; the
-    lower bounds are as valid. (On the 2.36-MP mosaic's 195k colours at K=256, a one-iteration
-    Lloyd run takes 56 ms this way instead of 72.)"""
+    lower bounds are as valid, for fewer distance computations."""
     m = summary.shape[0]
     n_groups = lower.shape[1]
     s_labels = np.zeros(m, np.int32)
@@ -512,7 +511,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     lower = np.empty((n, n_groups), np.float32)
     glb = np.empty(n, np.float32)
     size = np.zeros(n_groups, np.int64)
-    width = 0  # (a loop, not size.max(): that would load Numba's array-math module, 0.25 s)
+    width = 0  # (a loop, not size.max(): that would load Numba's array-math module)
     for j in range(k):
         size[group_of[j]] += 1
         width = max(width, size[group_of[j]])

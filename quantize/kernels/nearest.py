@@ -22,7 +22,7 @@ def sqdist(X, i, C, j):
 @njit(cache=True, inline="always")
 def lower_bound(sorted_values, v):
     """The first index whose value is not below ``v`` (np.searchsorted's left side, which would
-    make a cached kernel load Numba's whole array-math module, 0.08 s)."""
+    make a cached kernel load Numba's whole array-math module)."""
     lo, hi = 0, sorted_values.shape[0]
     while lo < hi:
         mid = (lo + hi) >> 1

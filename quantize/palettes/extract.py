@@ -105,6 +105,7 @@ class PaletteExport:
     sort: str = "share"
     names: bool = False
     truncate: bool = False
+    keep_transparent: bool = False  # fully transparent pixels as one (0, 0, 0, 0) entry
 
     def paths(self, folder: Path, stem: str) -> dict[str, Path]:
         """Where each format goes: ``<folder>/<stem><ext>``."""
@@ -132,13 +133,13 @@ class PaletteExport:
     def result_outputs(self, result: Result, folder: Path, stem: str) -> dict[Path, bytes]:
         """The files of a quantised image's palette (:func:`image_palette`, arranged), e.g. for the
         ``extra_outputs`` of :func:`quantize.pipeline.compress_file`."""
-        return self.outputs(self.arrange(image_palette(result, title=stem)), folder, stem)
+        palette = image_palette(result, keep_transparent=self.keep_transparent, title=stem)
+        return self.outputs(self.arrange(palette), folder, stem)
 
 
 def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
                  export: PaletteExport = PaletteExport(), options: CompressOptions | None = None,
-                 keep_transparent: bool = False, force: bool = False,
-                 allow_huge: bool = False) -> tuple[Palette, Result, dict[Path, int]]:
+                 force: bool = False, allow_huge: bool = False) -> tuple[Palette, Result, dict[Path, int]]:
     """Load ``path``, fit its palette, write it in ``export.formats`` to ``out_dir`` (default: beside
     the input) as ``<stem><ext>``, all or nothing. Returns the arranged palette, the fit's result and
     the bytes written per file."""
@@ -153,7 +154,7 @@ def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
         check_writable(folder)
         export.check(folder, source.stem, options.fit.k, force=force, protect=(source,))
     image = load_image(source, max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
-    palette, result = extract_palette(image, options, keep_transparent=keep_transparent)
+    palette, result = extract_palette(image, options, keep_transparent=export.keep_transparent)
     palette = export.arrange(palette)
     outputs = export.outputs(palette, folder, source.stem)
     if outputs:

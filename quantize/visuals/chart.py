@@ -15,7 +15,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from ..files import display_name
-from ..sweep import SweepRun
+from ..sweep_model import SweepRun
 from .style import BLUE, GREEN, GRID, INK, MUTED, ORANGE, RED, font
 
 WIDTH, HEIGHT, S = 1200, 480, 2  # final size; drawing scale

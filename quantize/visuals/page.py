@@ -6,7 +6,7 @@ import base64
 from html import escape
 
 from ..files import display_name
-from ..sweep import SILHOUETTE_SAMPLES, SweepRun
+from ..sweep_model import SILHOUETTE_SAMPLES, SweepRun
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; color: #222; margin: 2em auto; max-width: 1240px;
@@ -25,13 +25,13 @@ def _img(data: bytes, ident: str, alt: str) -> str:
             f'src="data:image/png;base64,{base64.b64encode(data).decode()}">')
 
 
-def html_page(run: SweepRun, sheet: bytes, chart: bytes) -> bytes:
-    """The report page of ``run`` with the contact sheet and chart PNGs inline, as UTF-8 bytes."""
-    from ..sweep_report import table_rows
-
+def html_page(run: SweepRun, sheet: bytes, chart: bytes,
+              table: tuple[list[str], list[list[str]]]) -> bytes:
+    """The report page of ``run`` with the contact sheet and chart PNGs inline, as UTF-8 bytes;
+    ``table`` is the header and rows of the terminal table (one row per point)."""
     name = display_name(run.image.source.name) if run.image.source else "image"
     first = run.points[0].to_dict()
-    header, rows = table_rows(run.points)
+    header, rows = table
     picked = {pick.k for pick in (run.elbow, run.silhouette) if pick.k is not None}
     if run.search:
         picked.add(run.search.k)

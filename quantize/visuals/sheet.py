@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageDraw
 
-from ..sweep import SweepRun
+from ..sweep_model import SweepRun
 from .style import INK, MUTED, font
 
 TILE_W, TILE_H = 320, 240  # the largest tile

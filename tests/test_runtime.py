@@ -1,0 +1,151 @@
+"""Process-level settings (quantize.runtime): the library changes none, the command line owns them,
+and lean kernel loading steps aside for a Numba it was not tested with."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from PIL import Image
+
+from conftest import make_photo
+from quantize import runtime
+from quantize.kernels import registry
+
+# What a process-wide change would touch, recorded before and after the library's calls.
+STATE = """
+import atexit, json, os, signal, sys, warnings
+import multiprocessing.util  # registers its own exit handler on import (Numba's threads import it)
+import PIL.Image
+from numba.core.caching import Cache
+
+def state():
+    return {"environ": dict(os.environ), "pillow_limit": PIL.Image.MAX_IMAGE_PIXELS,
+            "meta_path": [repr(f) for f in sys.meta_path],
+            "load_overload": repr(Cache.load_overload), "sigint": repr(signal.getsignal(signal.SIGINT)),
+            "showwarning": repr(warnings.showwarning), "exit_handlers": atexit._ncallbacks()}
+"""
+
+LIBRARY = STATE + """
+before = state()
+import quantize
+result = quantize.compress(sys.argv[1], k=8)
+quantize.compress_file(sys.argv[1], sys.argv[2], options=quantize.CompressOptions(
+    fit=quantize.FitOptions(k=300)))
+assert result.k == 8
+print(json.dumps({"before": before, "after": state()}))
+"""
+
+
+def _run(script: str, *args: object) -> dict:
+    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def test_the_library_changes_nothing_process_wide(tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    Image.fromarray(make_photo(96, 128)).save(photo)
+    report = _run(LIBRARY, photo, tmp_path / "out")
+    assert report["after"] == report["before"]
+    assert (tmp_path / "out" / "photo.qnt").exists()
+
+
+CLI = STATE + """
+before = state()
+from quantize import runtime
+runtime.enable()
+import quantize.kernels
+print(json.dumps({"before": before, "after": state()}))
+"""
+
+
+def test_the_command_line_switches_its_settings_on() -> None:
+    report = _run(CLI)
+    before, after = report["before"], report["after"]
+    assert after["environ"]["OMP_WAIT_POLICY"] == before["environ"].get("OMP_WAIT_POLICY", "PASSIVE")
+    assert before["pillow_limit"] and after["pillow_limit"] is None
+    assert after["load_overload"] != before["load_overload"]  # lean loading
+    assert after["meta_path"] == before["meta_path"]  # the import filter is gone once Numba is in
+    assert after["exit_handlers"] == before["exit_handlers"] + 1
+
+
+FALLBACK = """
+import sys
+import numba
+numba.__version__ = sys.argv[1]  # a release lean loading was not tested with
+from numba.core.caching import Cache
+original = Cache.load_overload
+from quantize import runtime
+runtime.lean_kernel_loading()
+import quantize
+result = quantize.compress(sys.argv[2], k=16)
+print('{"patched": %s, "digest": "%s"}' % (str(Cache.load_overload is not original).lower(),
+                                          __import__("hashlib").sha256(result.indices.tobytes()
+                                                                       + result.palette.tobytes()).hexdigest()))
+"""
+
+
+def test_an_untested_numba_loads_kernels_the_ordinary_way(tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    Image.fromarray(make_photo(96, 128)).save(photo)
+    low, high = runtime.TESTED_NUMBA
+    tested = _run(FALLBACK, f"{low[0]}.{low[1]}.0", photo)
+    untested = _run(FALLBACK, f"{high[0]}.{high[1]}.0", photo)
+    assert tested["patched"] and not untested["patched"]
+    assert untested["digest"] == tested["digest"]
+
+
+def test_lean_loading_needs_the_private_shape_it_relies_on() -> None:
+    from numba.core.caching import Cache
+    from numba.core.runtime import rtsys
+
+    import numba
+
+    assert runtime.numba_supports_lean(numba.__version__, Cache.load_overload, rtsys)
+    assert not runtime.numba_supports_lean("0.58.1", Cache.load_overload, rtsys)
+    assert not runtime.numba_supports_lean("1.0.0", Cache.load_overload, rtsys)
+
+    def renamed(self, signature, context):  # a refactored private method
+        return None
+
+    assert not runtime.numba_supports_lean(numba.__version__, renamed, rtsys)
+    assert not runtime.numba_supports_lean(numba.__version__, Cache.load_overload, object())
+
+
+def test_pyproject_pins_the_tested_numba_range() -> None:
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    (pin,) = [d for d in project["dependencies"] if d.startswith("numba")]
+    low, high = runtime.TESTED_NUMBA
+    assert pin == f"numba>={low[0]}.{low[1]},<{high[0]}.{high[1]}"
+
+
+FIRST_RUN = """
+from quantize import runtime
+runtime.enable(notify=lambda text: print("note:", text))
+import quantize.kernels
+from quantize.kernels.registry import missing_from_cache
+print(*missing_from_cache())
+"""
+
+
+def test_the_first_run_says_the_kernels_compile(tmp_path: Path, photo_path: Path) -> None:
+    """With an empty Numba cache the command line announces the compile; once a compress has
+    filled it, the registry's kernels are all there and nothing is said."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "empty")}
+    proc = subprocess.run([sys.executable, "-c", FIRST_RUN], capture_output=True, text=True,
+                          timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    note, missing = proc.stdout.splitlines()
+    assert note == "note: " + runtime.COMPILING.format(seconds=runtime.COMPILE_SECONDS)
+    assert set(missing.split()) == {f"{e.module}.{e.name}" for e in registry.COUNT + registry.FIT}
+
+    import quantize
+
+    quantize.compress(photo_path, k=8)  # this process's cache: the tests' usual one
+    assert registry.missing_from_cache() == []
