@@ -141,12 +141,20 @@ def _serve(conn: Connection, stop: Any, lean: bool, claims: Any) -> None:
     _init_worker(stop, lean)
     me = os.getpid()
     fn = settings = None
-    while (message := conn.recv()) is not None:
+    while (message := _receive(conn)) is not None:
         if message[0] == "run":
             _, fn, settings = message
             continue
         _, i, job = message
         conn.send((i, _local_call(fn, job, settings) if _claim(claims, i, me) else _SKIP))
+
+
+def _receive(conn: Connection) -> Any:
+    """The next message from this process's parent; None (stop) when the parent is gone."""
+    try:
+        return conn.recv()
+    except (EOFError, OSError):
+        return None
 
 
 def _claim(claims: Any, i: int, who: int) -> bool:

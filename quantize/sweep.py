@@ -215,7 +215,7 @@ def search_k(image: Image, target: Target, options: CompressOptions = CompressOp
     from .colorstats import color_stats
 
     if not target:
-        raise ParameterError("give a target: --target-psnr and/or --target-delta-e")
+        raise ParameterError("give a target: psnr and/or delta_e", parameters=("psnr", "delta_e"))
     if not 1 <= max_k <= MAX_K:
         raise ParameterError(f"K must be between 1 and {MAX_K}, got {max_k}")
     stats = stats if stats is not None else color_stats(image.pixels)
@@ -353,7 +353,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
     from .sweep_report import output_names, preview_name, sweep_outputs
 
     if not ks:
-        raise ParameterError("--k is empty")
+        raise ParameterError("ks is empty", parameters=("ks",))
     source = Path(path)
     options = options.validated()
     planned = [Path(out_dir) / name for name in output_names(ks)] if out_dir is not None else []
