@@ -112,10 +112,14 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
 def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
     from PIL import Image as PILImage
 
-    from ..images import _own_pixel_limit, image_from_pillow
+    from ..images import image_from_pillow
 
-    with open_input(path) as (fh, size), _own_pixel_limit():
-        im = PILImage.open(fh, formats=FORMATS)
+    with open_input(path) as (fh, size):
+        try:  # Pillow's own bomb check stays on in a library process (the CLI lifts it)
+            im = PILImage.open(fh, formats=FORMATS)
+        except PILImage.DecompressionBombError as exc:
+            raise InputError(f"{name}: {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load "
+                             "it)") from None
         width, height = im.size
         if max_pixels is not None and width * height > max_pixels:
             raise InputError(f"{name}: {width}x{height} is more than the limit of {max_pixels:,} "
