@@ -18,7 +18,8 @@ DEFAULT_WEBP_METHOD = 4
 _GIF_MAX_SIDE = 65535
 
 
-def _check(palette: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def checked(palette: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``palette`` and ``indices`` as arrays, checked; an opaque RGBA palette loses its alpha."""
     palette = np.asarray(palette)
     indices = np.asarray(indices)
     if palette.dtype != np.uint8 or palette.ndim != 2 or palette.shape[1] not in (3, 4) \
@@ -118,7 +119,7 @@ def encode_png(palette: np.ndarray, indices: np.ndarray, *, effort: int = DEFAUL
 
     if effort not in PNG_EFFORTS:
         raise ParameterError(f"PNG effort must be one of {', '.join(map(str, PNG_EFFORTS))}, got {effort}")
-    palette, indices = _check(palette, indices)
+    palette, indices = checked(palette, indices)
     height, width = indices.shape
     if len(palette) > 256:
         alpha = palette.shape[1] == 4
@@ -146,7 +147,7 @@ def encode_webp(palette: np.ndarray, indices: np.ndarray, *, method: int = DEFAU
 
     if not 0 <= method <= 6:
         raise ParameterError(f"WebP method must be 0 to 6, got {method}")
-    palette, indices = _check(palette, indices)
+    palette, indices = checked(palette, indices)
     if max(indices.shape) > 16383:
         raise ParameterError(f"WebP images are at most 16383 pixels a side, got {indices.shape[1]}x"
                              f"{indices.shape[0]}")
@@ -164,7 +165,7 @@ def encode_gif(palette: np.ndarray, indices: np.ndarray) -> bytes:
     raises :class:`ParameterError`."""
     from PIL import Image as PILImage
 
-    palette, indices = _check(palette, indices)
+    palette, indices = checked(palette, indices)
     if len(palette) > 256:
         raise ParameterError(f"GIF holds at most 256 colours, got K={len(palette)}")
     if max(indices.shape) > _GIF_MAX_SIDE:

@@ -454,21 +454,12 @@ def _reduce_16_to_8(v: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------- writing
 
 def encode_preview(palette: np.ndarray, indices: np.ndarray) -> bytes:
-    """The quantised image as PNG bytes: indexed (1/2/4/8-bit, tRNS for alpha) when K <= 256, else RGB(A)."""
-    palette = np.asarray(palette)
-    indices = np.asarray(indices)
-    if palette.dtype != np.uint8 or palette.ndim != 2 or palette.shape[1] not in (3, 4) \
-            or not 1 <= palette.shape[0] <= 65536:
-        raise ParameterError(f"palette must be a (K, 3|4) uint8 array with 1 <= K <= 65536, "
-                             f"got {palette.dtype} {palette.shape}")
-    if indices.ndim != 2 or indices.dtype.kind not in "ui" or indices.size == 0:
-        raise ParameterError(f"indices must be a non-empty 2-D integer array, "
-                             f"got {indices.dtype} {indices.shape}")
+    """The quantised image as PNG bytes, quickly (Pillow, zlib): indexed (1/2/4/8-bit, tRNS for
+    alpha) when K <= 256, else RGB(A). :func:`quantize.formats.encode_png` makes smaller ones."""
+    from .formats import checked
+
+    palette, indices = checked(palette, indices)
     k = palette.shape[0]
-    if indices.min() < 0 or indices.max() >= k:
-        raise ParameterError(f"indices must lie in [0, {k}), found {indices.min()}..{indices.max()}")
-    if palette.shape[1] == 4 and palette[:, 3].min() == 255:
-        palette = palette[:, :3]  # opaque: no alpha channel or tRNS chunk needed
     buf = io.BytesIO()
     if k > 256:
         PILImage.fromarray(palette[indices]).save(buf, "PNG", compress_level=PREVIEW_COMPRESS_LEVEL)

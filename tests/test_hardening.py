@@ -423,22 +423,6 @@ def test_item14_batch_rate_counts_from_the_start_of_the_phase(capsys, monkeypatc
     assert rate <= 1 / 0.2
 
 
-@pytest.mark.parametrize("env, expected", [({}, True), ({"NO_COLOR": "1"}, False),
-                                           ({"TERM": "dumb"}, False)])
-def test_item14_swatch_colours_follow_no_color_and_term(monkeypatch, env, expected):
-    from quantize.palettes.terminal import wants_color
-
-    class Tty:
-        def isatty(self) -> bool:
-            return True
-
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "xterm-256color")
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    assert wants_color(Tty()) is expected
-
-
 def test_item14_info_keeps_its_palette_line_short(capsys, tmp_path):
     path = tmp_path / "big.qnt"
     colors = np.stack([np.arange(300) % 256, np.arange(300) // 256, np.zeros(300)], 1).astype(np.uint8)
