@@ -29,7 +29,7 @@ _TOP = 0xFF000000
 _MASK = 0xFFFFFFFF
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _hash(a, b, c, d, e):
     """A table slot for a context of five small integers."""
     z = uint64(a)
@@ -38,7 +38,7 @@ def _hash(a, b, c, d, e):
     return np.int64((z * uint64(0x9E3779B97F4A7C15)) >> uint64(64 - HASH_BITS))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _code_bit(state, buf, bit, p12, decoding):
     """Encode ``bit`` (or decode one) with probability ``p12``/4096 that it is 1; return the bit."""
     low, high = state[_LOW], state[_HIGH]
@@ -64,7 +64,7 @@ def _code_bit(state, buf, bit, p12, decoding):
     return bit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _mixed_bit(state, buf, bit, decoding, slots, n_models, cells, weights, wset, stretch, squash,
                reciprocal, inputs):
     """Code one decision whose probability mixes ``n_models`` counters (``slots`` into ``cells``,
@@ -92,7 +92,7 @@ def _mixed_bit(state, buf, bit, decoding, slots, n_models, cells, weights, wset,
     return bit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _nearest(palette, lut, key, shift):
     """The palette entry nearest to the centre of predictor cell ``key`` (cached in ``lut``)."""
     hit = lut[key]
