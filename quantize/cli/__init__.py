@@ -51,8 +51,9 @@ class LazyGroup(click.Group):
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="quantize")
 def cli() -> None:
-    """Colour-quantise images with a Numba k-means: a K-colour palette, a packed-index file
-    (ceil(log2 K) bits per pixel), a preview PNG, and a size/quality report."""
+    """Colour-quantise images and animations with a Numba k-means: a K-colour palette, a packed-index
+    file coded smaller than lossless WebP and JPEG XL, standard images (PNG, WebP, GIF), firmware
+    exports, and a size/quality report."""
 
 
 # The library's parameters as this command line's flags, for error messages (QuantizeError.parameters).
