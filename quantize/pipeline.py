@@ -408,9 +408,11 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
                   formats: tuple[str, ...] | str | None = None,
                   files: FileOptions | None = None, force: bool = False,
                   max_pixels: int | None = None, allow_huge: bool = False,
-                  extra_outputs: Callable[[Result], dict[Path, bytes]] | None = None) -> Result:
-    """Load ``path``, quantise it and write its ``formats`` (default: the packed file and the
-    PNG) into ``out_dir``, as ``files`` says (PNG effort, export byte orders).
+                  extra_outputs: Callable[[Result], dict[Path, bytes]] | None = None,
+                  image: Image | None = None) -> Result:
+    """Load ``path`` (unless the caller already loaded it as ``image``), quantise it and write its
+    ``formats`` (default: the packed file and the PNG) into ``out_dir``, as ``files`` says (PNG
+    effort, export byte orders).
 
     Outputs are written all or nothing, never over the input, and over an existing file only with
     ``force``. ``extra_outputs`` gives more files from the result (e.g. palette exports), written
@@ -438,7 +440,9 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         check_target(target, force=force, protect=(source,))
     with clock.stage("load"):
         preload.start(options.fit.k if options.palette is None else None)
-        image = load_image(source, max_pixels=None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS))
+        if image is None:
+            image = load_image(source, max_pixels=None if allow_huge else
+                               (max_pixels or DEFAULT_MAX_PIXELS))
     with ThreadPoolExecutor(1) as pool:
         # The ΔE sample is drawn while the colours are counted (a serial kernel that releases the
         # GIL), and the files are encoded

@@ -311,8 +311,8 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
                       progress: Progress | None = None) -> tuple[Result, Search | Budget]:
     """:func:`~quantize.pipeline.compress_file` at the K that ``search`` picks up to
     ``options.fit.k``: a :class:`Target` (the smallest K that meets it) or a byte budget (the
-    largest K whose first format fits). The outputs are checked before the search; the final fit
-    repeats the winning probe (same seed, same palette)."""
+    largest K whose first format fits). The outputs are checked before the search; the image is
+    decoded once; the final fit repeats the winning probe (same seed, same palette)."""
     from .files import check_target, check_writable
     from .images import DEFAULT_MAX_PIXELS, load_image
     from .outputs import check_formats, output_paths, parse_formats
@@ -332,9 +332,8 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
     else:
         found = search_bytes(image, search, options, fmt=formats[0], max_k=options.fit.k,
                              files=files, progress=progress)
-    del image
     result = compress_file(source, out_dir, options=with_k(options, found.k), formats=formats,
-                           files=files, force=force, allow_huge=allow_huge)
+                           files=files, force=force, allow_huge=allow_huge, image=image)
     return result, found
 
 
