@@ -5,7 +5,7 @@
 
 Per photo and K, one free fit (``--space``, default rgb+lab); "rounded" is its palette with each
 colour rounded to the lattice (duplicates merged) and every pixel remapped, "constrained" is what
-``compress --bits`` writes (the same free fit refined on the lattice, quantize/lattice.py). PSNR
+``compress --bits`` writes (the same free fit refined on the lattice, quantize/core/lattice.py). PSNR
 and mean CIEDE2000 (200k-pixel subsample) of both; the table ends with means and the wins.
 """
 
@@ -16,12 +16,12 @@ import argparse
 import numpy as np
 
 from common import require_kodak
-from quantize.colorstats import color_stats
-from quantize.fitting import FitOptions, fit_palette, to_palette
-from quantize.images import load_image
-from quantize.lattice import lattice_fit, levels, parse_bits, round_to_lattice
-from quantize.mapping import map_pixels
-from quantize.metrics import mean_delta_e, mse, psnr
+from quantize.core.colorstats import color_stats
+from quantize.core.fitting import FitOptions, fit_palette, to_palette
+from quantize.io.images import load_image
+from quantize.core.lattice import lattice_fit, levels, parse_bits, round_to_lattice
+from quantize.core.mapping import map_pixels
+from quantize.core.metrics import mean_delta_e, mse, psnr
 
 
 def measured(pixels: np.ndarray, stats, palette: np.ndarray, space: str) -> tuple[float, float]:

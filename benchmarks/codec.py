@@ -7,7 +7,7 @@
 
 Every photo is quantised with the default settings, ``quantize.compress(path, k=K, seed=0)``, and
 the same decoded pixels are coded by: our ``.qnt`` (the container's default codec, and ``zstd`` for
-reference), our PNG (``quantize.formats.encode_png``), oxipng level 6 of our PNG (pyoxipng), WebP
+reference), our PNG (``quantize.io.formats.encode_png``), oxipng level 6 of our PNG (pyoxipng), WebP
 lossless (Pillow/libwebp, method 4, quality 100) and JPEG XL lossless (imagecodecs/libjxl, effort 9).
 pngquant (``--nofs``, same K, default speed) quantises the original photo itself, so its column is
 its own file, not our pixels. Every coder's output is decoded and checked against the pixels.
@@ -162,8 +162,8 @@ def measure(photo: Path, k: int, cache: Cache, anchors_only: bool, repeat: int) 
              "pngquant": cache.json("pngquant", f"{photo.stem}-{sha(photo.read_bytes())}-k{k}",
                                     lambda: pngquant_anchor(photo, k))}
     if not anchors_only:
-        from quantize import container
-        from quantize.formats import encode_png
+        from quantize.io import container
+        from quantize.io.formats import encode_png
 
         for name, encode in (("qnt", lambda: container.encode(palette, indices)),
                              ("qnt_zstd", lambda: container.encode(palette, indices, codec="zstd")),
@@ -186,7 +186,7 @@ def measure(photo: Path, k: int, cache: Cache, anchors_only: bool, repeat: int) 
 
 
 def qnt_codec_name() -> str:
-    from quantize import container
+    from quantize.io import container
 
     one = np.zeros((1, 3), np.uint8)
     return container.read_header(container.encode(one, np.zeros((1, 1), np.uint8))).codec

@@ -26,10 +26,10 @@ from PIL import Image
 
 from common import (alternating_times, best_time, mosaic_2mp, palette_and_indices, run_process,
                     space_option, tool)
-from quantize.fitting import FitOptions
-from quantize.images import image_from_array
-from quantize.metrics import mean_delta_e, mse, psnr
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.core.fitting import FitOptions
+from quantize.io.images import image_from_array
+from quantize.core.metrics import mean_delta_e, mse, psnr
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 
 def recipe(pixels: np.ndarray, k: int):
@@ -81,7 +81,7 @@ def main() -> None:
     ours_cmd = [sys.executable, "-m", "quantize", "compress", str(path), "-k", str(k),
                 "-o", str(work / "ours"), "--force", "-q"] + (["--space", args.space] if args.space else [])
     t, _ = best_time(lambda: run_process(ours_cmd), args.repeat, warm=True)
-    from quantize.container import load
+    from quantize.io.container import load
 
     packed = load(work / "ours" / (path.stem + ".qnt"))
     rows["quantize compress (process)"] = (t, packed.palette, packed.indices)

@@ -19,12 +19,12 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from common import require_kodak
-from quantize.colorspace import srgb8_to_lab
-from quantize.dither import DITHERS
-from quantize.fitting import FitOptions
-from quantize.images import load_image
-from quantize.metrics import ciede2000, mse, psnr, sample_positions
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.core.colorspace import srgb8_to_lab
+from quantize.core.dither import DITHERS
+from quantize.core.fitting import FitOptions
+from quantize.io.images import load_image
+from quantize.core.metrics import ciede2000, mse, psnr, sample_positions
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 N_SAMPLES = 200_000
 BLUR_SIGMA = 1.0

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from quantize.colorstats import color_stats
-from quantize.fitting import DEFAULT_SPACE, FitOptions, fit_palette, to_palette
-from quantize.mapping import map_pixels
+from quantize.core.colorstats import color_stats
+from quantize.core.fitting import DEFAULT_SPACE, FitOptions, fit_palette, to_palette
+from quantize.core.mapping import map_pixels
 
 
 def run(pixels: np.ndarray, options: FitOptions) -> tuple[dict[str, float], float]:

@@ -22,11 +22,11 @@ import numpy as np
 from PIL import Image
 
 from common import require_kodak, space_option
-from quantize.fitting import FitOptions
-from quantize.images import image_from_array
-from quantize.mapping import nearest_indices
-from quantize.metrics import mse
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.core.fitting import FitOptions
+from quantize.io.images import image_from_array
+from quantize.core.mapping import nearest_indices
+from quantize.core.metrics import mse
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 
 def reference_mse(pixels: np.ndarray, k: int) -> float:

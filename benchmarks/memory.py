@@ -76,7 +76,7 @@ def stage_peaks(path: str, out: str) -> None:
     """In this process: run ``compress_file`` with an RSS sampler; print each stage's peak RSS."""
     import threading
 
-    from quantize import pipeline
+    from quantize.jobs import pipeline
 
     page = os.sysconf("SC_PAGE_SIZE")
     peak = [0]

@@ -23,11 +23,11 @@ from PIL import Image
 from scipy.ndimage import gaussian_filter
 
 from common import SHARED, palette_and_indices, require_kodak, tool
-from quantize.colorspace import SPACES, srgb8_to_lab
-from quantize.fitting import FitOptions
-from quantize.images import image_from_array
-from quantize.metrics import ciede2000, mean_delta_e, mse, psnr
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.core.colorspace import SPACES, srgb8_to_lab
+from quantize.core.fitting import FitOptions
+from quantize.io.images import image_from_array
+from quantize.core.metrics import ciede2000, mean_delta_e, mse, psnr
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 N_SAMPLES = 200_000
 BLUR_SIGMA = 1.0

@@ -22,9 +22,9 @@ import numpy as np
 from PIL import Image
 
 from common import run_process
-from quantize.fitting import FitOptions
-from quantize.pipeline import CompressOptions, compress_file
-from quantize.sweep import DEFAULT_KS, sweep_file
+from quantize.core.fitting import FitOptions
+from quantize.jobs.pipeline import CompressOptions, compress_file
+from quantize.jobs.sweep import DEFAULT_KS, sweep_file
 
 KODAK = Path(__file__).resolve().parents[2] / "shared" / "images" / "kodak"
 MOSAIC = ("kodim05", "kodim23", "kodim03", "kodim14", "kodim22", "kodim13")

@@ -14,13 +14,13 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "KMeans": "estimator",
-    "compress_file": "pipeline", "quantize_image": "pipeline", "CompressOptions": "pipeline",
-    "Result": "pipeline",
-    "FitOptions": "fitting",
-    "load_image": "images", "image_from_array": "images", "image_from_pillow": "images",
-    "Image": "images",
-    "decode": "container", "encode": "container", "load": "container", "PackedImage": "container",
+    "KMeans": "core.estimator",
+    "compress_file": "jobs.pipeline", "quantize_image": "jobs.pipeline", "CompressOptions": "jobs.pipeline",
+    "Result": "jobs.pipeline",
+    "FitOptions": "core.fitting",
+    "load_image": "io.images", "image_from_array": "io.images", "image_from_pillow": "io.images",
+    "Image": "io.images",
+    "decode": "io.container", "encode": "io.container", "load": "io.container", "PackedImage": "io.container",
     "QuantizeError": "errors", "InputError": "errors", "FormatError": "errors",
     "OutputError": "errors", "ParameterError": "errors",
 }
@@ -40,8 +40,8 @@ def compress(image, k: int = 256, **fit_options):
     floats in [0, 1]). ``fit_options`` are those of :class:`FitOptions` (n_init, max_iter, tol,
     seed, sample, space).
     """
-    from .fitting import FitOptions
-    from .images import as_image
-    from .pipeline import CompressOptions, quantize_image
+    from .core.fitting import FitOptions
+    from .io.images import as_image
+    from .jobs.pipeline import CompressOptions, quantize_image
 
     return quantize_image(as_image(image), CompressOptions(fit=FitOptions(k=k, **fit_options)))

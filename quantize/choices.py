@@ -4,11 +4,11 @@
 CODECS = ("none", "zlib", "lzma", "zstd", "cm")
 DEFAULT_CODEC = "cm"
 
-# Working spaces of the palette fit and the mapping (quantize.colorspace).
+# Working spaces of the palette fit and the mapping (quantize.core.colorspace).
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")
 DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
 
-# Error diffusion matrices (quantize.dither.DIFFUSION holds their taps), then threshold masks.
+# Error diffusion matrices (quantize.core.dither.DIFFUSION holds their taps), then threshold masks.
 DIFFUSION_DITHERS = ("fs", "fs-edge", "atkinson", "sierra", "sierra-lite", "jjn", "stucki", "burkes")
 THRESHOLD_DITHERS = ("ordered", "blue-noise")
 DITHERS = ("none", *DIFFUSION_DITHERS, *THRESHOLD_DITHERS)

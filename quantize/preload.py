@@ -48,13 +48,13 @@ def _load(wanted: list[int | None], after: threading.Thread | None) -> None:
 
 
 def _kernels(k: int | None):
-    """(kernel, argument types) in the order of an undithered compress (:mod:`quantize.kernels.registry`):
+    """(kernel, argument types) in the order of an undithered compress (:mod:`quantize.core.kernels.registry`):
     the colour count alone, or with ``k`` what fits, maps, measures and codes K colours."""
     import numpy as np
 
-    from .kernels import registry  # Numba's import, lean if asked
-    from .mapping import index_dtype
-    from .threads import start_parallel_layer
+    from .core.kernels import registry  # Numba's import, lean if asked
+    from .core.mapping import index_dtype
+    from .core.threads import start_parallel_layer
 
     entries = registry.COUNT if k is None else registry.FIT
     labels = "uint8" if k is None else np.dtype(index_dtype(k)).name

@@ -99,19 +99,19 @@ def lean_kernel_loading() -> None:
     """
     global _lean
     _lean = True
-    if "quantize.kernels" in sys.modules:  # e.g. a forked worker whose parent imported them
+    if "quantize.core.kernels" in sys.modules:  # e.g. a forked worker whose parent imported them
         prepare_kernels()
 
 
 def prepare_kernels() -> None:
-    """Called as :mod:`quantize.kernels` is imported: apply lean loading if this process asked,
+    """Called as :mod:`quantize.core.kernels` is imported: apply lean loading if this process asked,
     and say so when the kernels are about to be compiled, if this process listens."""
     if _lean:
         _patch_cache_loads()
     if _notify is not None:
         import numba
 
-        from .kernels.registry import missing_from_cache
+        from .core.kernels.registry import missing_from_cache
 
         if tested_numba(numba.__version__) and missing_from_cache():
             _notify(COMPILING.format(seconds=COMPILE_SECONDS))

@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from quantize import container
-from quantize.colorstats import color_stats
-from quantize.fitting import FitOptions
-from quantize.images import image_from_array
-from quantize.kmeans import kmeans
-from quantize.mapping import map_pixels
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.io import container
+from quantize.core.colorstats import color_stats
+from quantize.core.fitting import FitOptions
+from quantize.io.images import image_from_array
+from quantize.core.kmeans import kmeans
+from quantize.core.mapping import map_pixels
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 LOGO = Path(__file__).resolve().parents[1] / "test_images" / "logo.png"
 

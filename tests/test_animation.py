@@ -139,7 +139,7 @@ def test_transparent_clip_round_trips_through_gif_and_png(tmp_path):
 
 
 def _fit(k: int):
-    from quantize.fitting import FitOptions
+    from quantize.core.fitting import FitOptions
 
     return FitOptions(k=k)
 

@@ -14,13 +14,13 @@ from click.testing import CliRunner
 from PIL import Image
 
 from conftest import make_photo
-from quantize import container, manifest
-from quantize.batch import Settings, run_batch
-from quantize.discovery import plan
+from quantize.io import container, manifest
+from quantize.jobs.batch import Settings, run_batch
+from quantize.jobs.discovery import plan
 from quantize.cli import cli
 from quantize.errors import InputError, OutputError, ParameterError
-from quantize.fitting import FitOptions
-from quantize.pipeline import CompressOptions, compress_file
+from quantize.core.fitting import FitOptions
+from quantize.jobs.pipeline import CompressOptions, compress_file
 
 SETTINGS = Settings(CompressOptions(fit=FitOptions(k=8)), formats=("qnt", "png"))
 
@@ -153,8 +153,9 @@ def test_failures_are_isolated_and_exit_code_is_1(tmp_path):
 def test_existing_batch_needs_resume_or_force(tmp_path):
     src = make_tree(tmp_path / "in", n=1)
     run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
-    with pytest.raises(OutputError, match="--resume"):
+    with pytest.raises(OutputError, match="resume=True") as refused:
         run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
+    assert {"resume=True", "force=True"} <= set(refused.value.parameters)  # the CLI's flags instead
 
 
 def test_resume_redoes_only_missing_or_changed_outputs(tmp_path):

@@ -15,11 +15,11 @@ import pytest
 from PIL import Image
 
 from conftest import make_photo
-from quantize import manifest
-from quantize.batch import Settings, run_batch
+from quantize.io import manifest
+from quantize.jobs.batch import Settings, run_batch
 from quantize.errors import ParameterError
-from quantize.fitting import FitOptions
-from quantize.pipeline import CompressOptions
+from quantize.core.fitting import FitOptions
+from quantize.jobs.pipeline import CompressOptions
 from test_batch import make_tree, outputs, without_times
 
 ROOT = Path(__file__).resolve().parents[1]

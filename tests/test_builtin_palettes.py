@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quantize import container
+from quantize.io import container
 from quantize.cli import main
-from quantize.images import image_from_array, load_image
-from quantize.palettes import Palette, write_palette
-from quantize.palettes.builtin import BUILTIN_NAMES, builtin_palette, find_palette
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.io.images import image_from_array, load_image
+from quantize.io.palettes import Palette, write_palette
+from quantize.io.palettes.builtin import BUILTIN_NAMES, builtin_palette, find_palette
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
 # Pimoroni's measured colours of an Inky Impression ACeP panel (inky library, "saturated")
@@ -96,7 +96,7 @@ def test_listing_is_plain_hex_off_a_terminal(capsys, monkeypatch) -> None:
 def test_listing_draws_blocks_only_on_a_colour_terminal(env, color, monkeypatch) -> None:
     import io
 
-    from quantize.palettes.terminal import wants_color
+    from quantize.io.palettes.terminal import wants_color
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from quantize import container
+from quantize.io import container
 
 JSON_KEYS = {"input", "width", "height", "k", "k_used", "bits_per_pixel", "ratio", "packed_file",
              "packed_bytes", "preview_file", "mse", "psnr", "delta_e", "inertia", "n_iter", "seconds"}
@@ -55,7 +55,7 @@ def test_compress_writes_packed_file_preview_and_json(photo_path, tmp_path):
 
 def test_compress_process_loads_cached_kernels_lean(photo_path, tmp_path):
     """The CLI owns its process, so cached kernels load without Numba's full compiler refresh
-    (see quantize.kernels): no array-math module, no scipy.linalg for its BLAS probe. The files
+    (see quantize.core.kernels): no array-math module, no scipy.linalg for its BLAS probe. The files
     are the same as with the refresh (run first, so the kernels are cached)."""
     def compress(out: Path, lean: str) -> str:
         proc = subprocess.run(
@@ -80,7 +80,7 @@ def test_lean_process_still_compiles_what_is_not_cached(tmp_path):
         "runtime.lean_kernel_loading()\n"
         "import numpy as np\n"
         "from numba import njit\n"
-        "from quantize.kernels.colorstats import WORDS, distinct_rgb\n"
+        "from quantize.core.kernels.colorstats import WORDS, distinct_rgb\n"
         "distinct_rgb(np.zeros((1, 3), np.uint8), np.zeros(WORDS, np.uint64),\n"
         "             np.empty(WORDS, np.int32), np.empty(1, np.int32), np.empty(1))\n"
         "@njit\n"

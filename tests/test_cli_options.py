@@ -10,7 +10,8 @@ import numpy as np
 from PIL import Image
 
 from conftest import make_photo
-from quantize import choices, container
+from quantize import choices
+from quantize.io import container
 from quantize.cli import COMMANDS, LazyGroup, cli, main
 
 FITTING = ("compress", "sweep", "batch", "palette")

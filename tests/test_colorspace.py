@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quantize.colorspace import SPACES, decode, encode, srgb8_to_lab, srgb_to_linear
+from quantize.core.colorspace import SPACES, decode, encode, srgb8_to_lab, srgb_to_linear
 
 
 def dense_colours(step: int = 3) -> np.ndarray:

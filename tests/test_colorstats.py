@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quantize.colorspace import encode
-from quantize.colorstats import (binned_points, cell_rows, clear_transparent, color_stats,
+from quantize.core.colorspace import encode
+from quantize.core.colorstats import (binned_points, cell_rows, clear_transparent, color_stats,
                                  occupied_cells)
 
 
@@ -45,7 +45,7 @@ def test_rgb_colour_index_at_word_edges_and_over_the_whole_cube() -> None:
 def test_distinct_rgb_writes_only_the_first_m_of_its_buffers() -> None:
     """The colour count fills caller-owned buffers with anything in them on entry, up to m (the
     distinct colours) and no further."""
-    from quantize.kernels.colorstats import WORDS, distinct_rgb
+    from quantize.core.kernels.colorstats import WORDS, distinct_rgb
 
     pixels = np.array([[5, 5, 5], [0, 0, 1], [5, 5, 5], [255, 0, 0], [0, 0, 1], [5, 5, 5]],
                       np.uint8)
@@ -78,7 +78,7 @@ def test_binned_points_keep_weight_and_mean() -> None:
 
 @pytest.mark.parametrize("space", ["rgb", "rgb+lab", "oklab"])
 def test_points_in_chunks_equal_one_conversion(space: str) -> None:
-    from quantize.colorspace import encode
+    from quantize.core.colorspace import encode
 
     rng = np.random.default_rng(1)
     for channels in (3, 4):
@@ -92,7 +92,7 @@ def test_points_in_chunks_equal_one_conversion(space: str) -> None:
 @pytest.mark.parametrize("channels, bits", [(3, 4), (3, 7), (4, 5), (4, 6)])
 def test_binned_points_dense_and_sparse_grids_agree(monkeypatch, channels: int, bits: int) -> None:
     """The dense count over every cell gives exactly what grouping the occupied cells gives."""
-    import quantize.colorstats as colorstats
+    import quantize.core.colorstats as colorstats
 
     rng = np.random.default_rng(bits)
     stats = color_stats(rng.integers(0, 256, (80, 70, channels), dtype=np.uint8))
@@ -110,7 +110,7 @@ def test_binned_points_dense_and_sparse_grids_agree(monkeypatch, channels: int, 
 def test_cell_rows_give_each_colour_the_grid_row_of_its_cell(monkeypatch, channels: int, bits: int,
                                                                dense: bool) -> None:
     """A grid row is the weighted mean of the colours whose cell row it is."""
-    import quantize.colorstats as colorstats
+    import quantize.core.colorstats as colorstats
 
     monkeypatch.setattr(colorstats, "DENSE_GRID_CELLS", 1 << 30 if dense else 0)
     rng = np.random.default_rng(bits)

@@ -12,7 +12,7 @@ import pytest
 import zstandard
 
 from conftest import COMPRESS
-from quantize import container as qc
+from quantize.io import container as qc
 from quantize.errors import FormatError, InputError, OutputError, ParameterError
 
 # The layout from docs/FORMAT.md, written out independently of the implementation.

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from quantize.bluenoise import blue_noise_mask, void_and_cluster
-from quantize.colorspace import SPACES, srgb8_to_lab
-from quantize.dither import DIFFUSION, DITHERS, bayer, diffusion_matrix
-from quantize.fitting import FitOptions
-from quantize.images import image_from_array, load_image
-from quantize.metrics import ciede2000
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.core.bluenoise import blue_noise_mask, void_and_cluster
+from quantize.core.colorspace import SPACES, srgb8_to_lab
+from quantize.core.dither import DIFFUSION, DITHERS, bayer, diffusion_matrix
+from quantize.core.fitting import FitOptions
+from quantize.io.images import image_from_array, load_image
+from quantize.core.metrics import ciede2000
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 
 def gradient(h: int = 48, w: int = 160) -> np.ndarray:
@@ -111,7 +111,7 @@ _SCRIPT = """
 import hashlib, sys, numpy as np
 sys.path.insert(0, {tests!r})
 from test_dither import gradient, run
-from quantize.dither import DITHERS
+from quantize.core.dither import DITHERS
 pixels = gradient(64, 96)
 rgba = np.dstack([pixels, np.tile(np.linspace(0, 255, 96).astype(np.uint8), (64, 1))])
 digest = hashlib.sha256()

@@ -100,8 +100,8 @@ def _photo(tmp: Path) -> Path:
 
 
 def _packed(tmp: Path) -> Path:
-    from quantize.fitting import FitOptions
-    from quantize.pipeline import CompressOptions, compress_file
+    from quantize.core.fitting import FitOptions
+    from quantize.jobs.pipeline import CompressOptions, compress_file
 
     compress_file(_photo(tmp), tmp / "p", options=CompressOptions(fit=FitOptions(k=4)), formats="qnt")
     return tmp / "p" / "photo.qnt"

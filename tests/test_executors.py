@@ -10,8 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from quantize.discovery import Job
-from quantize.executors import _start_method, make_executor
+from quantize.jobs.discovery import Job
+from quantize.jobs.executors import _start_method, make_executor
 
 
 def whose(job: Job, settings: object) -> tuple[str, int]:
@@ -68,7 +68,7 @@ def test_workers_are_forked_only_while_no_other_thread_runs() -> None:
         stop.set()
         other.join()
     def method_in_a_new_process(before: str) -> str:
-        proc = subprocess.run([sys.executable, "-c", before + "from quantize.executors import "
+        proc = subprocess.run([sys.executable, "-c", before + "from quantize.jobs.executors import "
                                "_start_method; print(_start_method())"],
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
@@ -84,8 +84,8 @@ def test_a_forked_worker_can_still_compile() -> None:
     changed thread count once its threads run."""
     script = (
         "import os\n"
-        "from quantize.discovery import Job\n"
-        "from quantize.executors import _start_method, make_executor\n"
+        "from quantize.jobs.discovery import Job\n"
+        "from quantize.jobs.executors import _start_method, make_executor\n"
         "def compile_here(job, settings):\n"
         "    from numba import njit\n"
         "    return os.getpid(), njit(lambda x: x + 1)(int(job.name))\n"

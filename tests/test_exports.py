@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from quantize import container
+from quantize.io import container
 from quantize.cli import main
-from quantize.exports import c_header, c_identifier, index_bits, raw_indices, rgb565, rgb565_values
+from quantize.io.exports import c_header, c_identifier, index_bits, raw_indices, rgb565, rgb565_values
 
 PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
 CC = shutil.which("gcc") or shutil.which("cc")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from quantize import files
+from quantize.io import files
 from quantize.errors import OutputError
-from quantize.files import atomic_write, check_target, check_writable, ensure_dir, write_all, write_bytes
+from quantize.io.files import atomic_write, check_target, check_writable, ensure_dir, write_all, write_bytes
 
 
 def listing(folder: Path) -> list[str]:
@@ -81,7 +81,7 @@ def test_failing_rename_link_or_sync(tmp_path, monkeypatch, call):
 def test_existing_output_needs_force_and_folders_are_refused(tmp_path):
     target = tmp_path / "out.bin"
     target.write_bytes(b"old")
-    with pytest.raises(OutputError, match="already exists .*--force"):
+    with pytest.raises(OutputError, match=r"already exists \(use force=True"):
         write_bytes(target, b"new")
     assert target.read_bytes() == b"old"
     assert write_bytes(target, b"new", force=True) == 3 and target.read_bytes() == b"new"

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 from sklearn.cluster import KMeans
 
-from quantize.colorstats import color_stats
-from quantize.fitting import FitOptions, fit_palette, to_palette
-from quantize.kmeans import kmeans
-from quantize.mapping import map_pixels
+from quantize.core.colorstats import color_stats
+from quantize.core.fitting import FitOptions, fit_palette, to_palette
+from quantize.core.kmeans import kmeans
+from quantize.core.mapping import map_pixels
 
 KODAK = Path(__file__).resolve().parents[2] / "shared" / "images" / "kodak"
 REPO = Path(__file__).resolve().parents[1]
@@ -84,8 +84,8 @@ _PALETTE_SCRIPT = """
 import sys, numpy as np
 sys.path.insert(0, {tests!r})
 from test_fitting import smooth_photo
-from quantize.colorstats import color_stats
-from quantize.fitting import FitOptions, fit_palette, to_palette
+from quantize.core.colorstats import color_stats
+from quantize.core.fitting import FitOptions, fit_palette, to_palette
 for size, k in ((512, 64), (96, 16)):
     pixels = smooth_photo(size, noise=10)
     fit = fit_palette(pixels, color_stats(pixels), FitOptions(k=k, seed=3))

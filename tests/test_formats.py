@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from quantize.errors import ParameterError
-from quantize.formats import PNG_EFFORTS, encode_gif, encode_png, encode_webp
+from quantize.io.formats import PNG_EFFORTS, encode_gif, encode_png, encode_webp
 
 ENCODERS = {"png": encode_png, "webp": encode_webp, "gif": encode_gif}
 
@@ -111,7 +111,7 @@ def test_png_trns_ends_at_the_last_non_opaque_entry() -> None:
 def test_png_is_smaller_than_a_plain_pillow_png() -> None:
     """On a photo-like image, ordering the palette and libdeflate beat Pillow's best zlib."""
     from conftest import make_photo
-    from quantize.mapping import nearest_indices
+    from quantize.core.mapping import nearest_indices
 
     photo = make_photo(96, 128)
     palette = np.unique(photo.reshape(-1, 3) // 64 * 64 + 32, axis=0).astype(np.uint8)

@@ -21,11 +21,11 @@ import pytest
 from PIL import Image
 
 from conftest import make_photo
-from quantize import container
-from quantize.batch import Settings, run_batch
+from quantize.io import container
+from quantize.jobs.batch import Settings, run_batch
 from quantize.cli import main
-from quantize.pipeline import CompressOptions
-from quantize.fitting import FitOptions
+from quantize.jobs.pipeline import CompressOptions
+from quantize.core.fitting import FitOptions
 
 CAFE = os.fsdecode(b"caf\xe9")  # a name that is not valid UTF-8, as Python keeps it
 CAFE_SHOWN = "caf\\xe9"  # how every message shows it
@@ -92,7 +92,7 @@ def photo(tmp_path) -> Path:
 
 @pytest.fixture
 def packed(tmp_path, photo) -> Path:
-    from quantize.pipeline import compress_file
+    from quantize.jobs.pipeline import compress_file
 
     compress_file(photo, tmp_path / "packed", options=CompressOptions(fit=FitOptions(k=8)),
                   formats="qnt")
@@ -355,9 +355,8 @@ def test_item10_decode_refuses_lossy_targets_and_creates_folders(capsys, tmp_pat
 
 def test_item12_chart_caption_is_clear_of_the_axis_label(photo):
     """Between the x-axis label and the caption there is at least one blank row."""
-    from quantize.sweep import sweep_file
-    from quantize.visuals import chart
-    from quantize.visuals.chart import PLOT_BOTTOM
+    from quantize.jobs.sweep import sweep_file
+    from quantize.render.chart import PLOT_BOTTOM, chart
 
     png = chart(sweep_file(photo, [2, 4, 8]))
     rows = np.asarray(Image.open(io.BytesIO(png)).convert("L"))[PLOT_BOTTOM + 20:, 60:600]

@@ -1,4 +1,4 @@
-"""Tests for quantize.images: every kind of input file, hostile files, arrays, previews, restored images."""
+"""Tests for quantize.io.images: every kind of input file, hostile files, arrays, previews, restored images."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from PIL import ImageCms, ImageOps
 
 from conftest import swapped_icc_profile
 from quantize.errors import InputError, OutputError, ParameterError
-from quantize.images import (
+from quantize.io.images import (
     DEFAULT_MAX_PIXELS,
     Image,
     display_name,
@@ -725,6 +725,6 @@ def test_bundled_images_load_and_are_documented() -> None:
 
 def test_suffixes_are_those_pillow_registers_for_the_formats() -> None:
     """The batch's list of image file endings matches Pillow's own (which loads every plugin)."""
-    from quantize.images import FORMATS, SUFFIXES
+    from quantize.io.images import FORMATS, SUFFIXES
 
     assert SUFFIXES == {ext for ext, fmt in PILImage.registered_extensions().items() if fmt in FORMATS}

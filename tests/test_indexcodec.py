@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import make_photo
-from quantize import container as qc
-from quantize import indexcodec
+from quantize.io import container as qc
+from quantize.core import indexcodec
 from quantize.errors import FormatError
 
 

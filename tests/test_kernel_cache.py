@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 import quantize
-from quantize.kmeans import lloyd
+from quantize.core.kmeans import lloyd
 
 # 40k points x 64 centres: enough work for Lloyd's parallel loops (threads.PARALLEL_MIN_WORK)
 RUN = """
 import numpy as np
 import quantize
-from quantize.kmeans import lloyd
+from quantize.core.kmeans import lloyd
 X = np.random.default_rng(0).random((40_000, 3))
 print(quantize.__file__)
 print(repr(lloyd(X, np.ones(len(X)), X[:64], max_iter=3, tol=0.0).inertia))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans
 
-import quantize.kmeans as km
-from quantize.colorstats import color_stats
-from quantize.kmeans import kmeans, kmeans_plusplus, kmeans_starts, lloyd, tolerance
+import quantize.core.kmeans as km
+from quantize.core.colorstats import color_stats
+from quantize.core.kmeans import kmeans, kmeans_plusplus, kmeans_starts, lloyd, tolerance
 
 
 def colour_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

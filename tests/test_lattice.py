@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quantize.colorspace import encode
-from quantize.colorstats import color_stats
+from quantize.core.colorspace import encode
+from quantize.core.colorstats import color_stats
 from quantize.errors import ParameterError
-from quantize.fitting import FitOptions, fit_palette, to_palette
-from quantize.images import load_image
-from quantize.lattice import lattice_fit, levels, parse_bits, project, round_to_lattice
-from quantize.mapping import map_pixels
-from quantize.metrics import mse
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.core.fitting import FitOptions, fit_palette, to_palette
+from quantize.io.images import load_image
+from quantize.core.lattice import lattice_fit, levels, parse_bits, project, round_to_lattice
+from quantize.core.mapping import map_pixels
+from quantize.core.metrics import mse
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 from test_builtin_palettes import run
 
@@ -80,7 +80,7 @@ def test_constrained_fit_is_on_the_lattice_and_beats_rounding(space: str, bits) 
 
 def test_few_colours_are_moved_to_the_lattice() -> None:
     pixels = np.array([[[10, 20, 30], [200, 100, 7]]], np.uint8)
-    from quantize.images import image_from_array
+    from quantize.io.images import image_from_array
 
     result = quantize_image(image_from_array(pixels),
                             CompressOptions(fit=FitOptions(k=4, bits=(5, 6, 5))))
@@ -88,7 +88,7 @@ def test_few_colours_are_moved_to_the_lattice() -> None:
 
 
 def test_bits_on_the_command_line(capsys, tmp_path: Path) -> None:
-    from quantize import container
+    from quantize.io import container
 
     code, _, err = run(capsys, "compress", PARROTS, "-k", "16", "--bits", "5,6,5", "-o", tmp_path)
     assert code == 0, err
@@ -110,9 +110,9 @@ def test_bad_bits_are_one_line_before_any_work(capsys, tmp_path: Path, args, mes
 
 _SCRIPT = """
 import sys
-from quantize.fitting import FitOptions
-from quantize.images import load_image
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.core.fitting import FitOptions
+from quantize.io.images import load_image
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 result = quantize_image(load_image({path!r}), CompressOptions(fit=FitOptions(k=24, bits=(5, 6, 5))))
 print(result.palette.tobytes().hex(), result.indices.tobytes().hex()[:4000])
 """

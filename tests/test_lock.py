@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from conftest import make_photo
-from quantize.colorstats import color_stats
+from quantize.core.colorstats import color_stats
 from quantize.errors import ParameterError
-from quantize.fitting import FitOptions, fit_palette, to_palette
-from quantize.images import image_from_array
-from quantize.kmeans import kmeans_plusplus, kmeans_starts, lloyd, tolerance
-from quantize.mapping import map_pixels
-from quantize.pipeline import CompressOptions
-from quantize.sweep import sweep
+from quantize.core.fitting import FitOptions, fit_palette, to_palette
+from quantize.io.images import image_from_array
+from quantize.core.kmeans import kmeans_plusplus, kmeans_starts, lloyd, tolerance
+from quantize.core.mapping import map_pixels
+from quantize.jobs.pipeline import CompressOptions
+from quantize.jobs.sweep import sweep
 
 LOCKED = np.array([[200, 30, 40], [128, 128, 128]], np.uint8)  # the photo's disc, and a grey
 
@@ -126,7 +126,7 @@ def test_sweep_keeps_the_locked_colours_in_every_row():
 
 
 def test_locked_colour_no_pixel_uses_stays_in_the_written_palette():
-    from quantize.pipeline import quantize_image
+    from quantize.jobs.pipeline import quantize_image
 
     locked = np.array([[255, 0, 255], [0, 255, 255]], np.uint8)  # far from the photo's colours
     image = image_from_array(make_photo(32, 40, seed=5))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from quantize.colorspace import encode
-from quantize.colorstats import color_stats
-from quantize.mapping import index_dtype, map_pixels, nearest_indices
+from quantize.core.colorspace import encode
+from quantize.core.colorstats import color_stats
+from quantize.core.mapping import index_dtype, map_pixels, nearest_indices
 
 
 TEST_IMAGES = Path(__file__).resolve().parents[1] / "test_images"
@@ -55,7 +55,7 @@ def test_index_dtype() -> None:
 @pytest.mark.parametrize("k", [5, 300])
 def test_map_pixels_in_chunks_same_as_in_one_search(monkeypatch, k: int) -> None:
     """Colours searched a chunk at a time give what one search over every colour gives."""
-    import quantize.colorstats as colorstats
+    import quantize.core.colorstats as colorstats
 
     rng = np.random.default_rng(k)
     pixels = rng.integers(0, 256, (61, 47, 3), dtype=np.uint8)
@@ -77,8 +77,8 @@ def test_map_pixels_with_the_fit_settles_colours_and_stays_exact(space: str, k: 
     the nearest palette entry; a palette the fit did not round to is searched in full."""
     from dataclasses import replace
 
-    from quantize.fitting import FitOptions, fit_palette, to_palette
-    from quantize.mapping import _settled_by_fit
+    from quantize.core.fitting import FitOptions, fit_palette, to_palette
+    from quantize.core.mapping import _settled_by_fit
 
     pixels = np.asarray(Image.open(TEST_IMAGES / "parrots.png").convert("RGB"))[::3, ::3]
     stats = color_stats(pixels)
@@ -107,9 +107,9 @@ def test_each_entry_counts_its_pixels(mode: str) -> None:
     """The usage counts (from the colours' labels, or from the indices when dithered) are each
     kept entry's pixels, and every kept entry is used, except that a fixed palette keeps every
     entry unless told to drop the unused ones."""
-    from quantize.fitting import FitOptions
-    from quantize.images import Image as QImage
-    from quantize.pipeline import CompressOptions, quantize_image
+    from quantize.core.fitting import FitOptions
+    from quantize.io.images import Image as QImage
+    from quantize.jobs.pipeline import CompressOptions, quantize_image
 
     rng = np.random.default_rng(5)
     pixels = rng.integers(0, 256, (40, 50, 4 if mode == "rgba" else 3), dtype=np.uint8)

@@ -11,8 +11,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from quantize import container, pipeline
-from quantize.images import encode_preview, image_from_array
+from quantize.io import container
+from quantize.jobs import pipeline
+from quantize.io.images import encode_preview, image_from_array
 
 TABLE_BYTES = 4 << 24  # the colour-count table: 2**24 int32, by design
 

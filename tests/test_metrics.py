@@ -1,4 +1,4 @@
-"""Tests for quantize.metrics: exact MSE, PSNR, CIEDE2000 against published data, ΔE sampling, ratios."""
+"""Tests for quantize.core.metrics: exact MSE, PSNR, CIEDE2000 against published data, ΔE sampling, ratios."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quantize.colorspace import srgb8_to_lab
-from quantize.container import bits_per_index
-from quantize.metrics import (DeltaEReference, ciede2000, classic_ratio, mean_delta_e, mse, psnr,
-                              sample_positions)
+from quantize.core.colorspace import srgb8_to_lab
+from quantize.core.metrics import DeltaEReference, ciede2000, mean_delta_e, mse, psnr, sample_positions
+from quantize.io.container import bits_per_index, classic_ratio
 
 # Sharma, Wu and Dalal (2005), Table 1: L1 a1 b1  L2 a2 b2  ΔE00, all 34 pairs.
 SHARMA_2005 = """
@@ -233,8 +232,8 @@ def test_compress_file_measures_on_the_fixed_sample(tmp_path) -> None:
     """compress_file draws the ΔE sample beside the colour count: the value is the metric's own."""
     from PIL import Image
 
-    from quantize.fitting import FitOptions
-    from quantize.pipeline import CompressOptions, compress_file
+    from quantize.core.fitting import FitOptions
+    from quantize.jobs.pipeline import CompressOptions, compress_file
 
     rng = np.random.default_rng(11)
     pixels = rng.integers(0, 256, (60, 90, 3), dtype=np.uint8)

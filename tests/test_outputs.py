@@ -11,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from quantize import container
+from quantize.io import container
 from quantize.cli import cli, main
 from quantize.errors import ParameterError
-from quantize.fitting import FitOptions
-from quantize.images import load_image
-from quantize.outputs import encode_one, parse_formats
-from quantize.pipeline import CompressOptions, compress_file, quantize_image
-from quantize.sweep import parse_size, with_k
+from quantize.core.fitting import FitOptions
+from quantize.io.images import load_image
+from quantize.io.outputs import encode_one, parse_formats
+from quantize.jobs.pipeline import CompressOptions, compress_file, quantize_image
+from quantize.jobs.sweep import parse_size, with_k
 
 LOGO = Path(__file__).resolve().parents[1] / "test_images" / "logo.png"
 
@@ -139,7 +139,7 @@ def test_batch_writes_every_format_and_records_its_size(photo_path, tmp_path):
 
 
 def test_raw_and_rgb565_options_reach_the_files(photo_path, tmp_path):
-    from quantize.exports import index_bits, raw_indices, rgb565
+    from quantize.io.exports import index_bits, raw_indices, rgb565
 
     res = CliRunner().invoke(cli, ["compress", str(photo_path), "-k", "8", "-o", str(tmp_path),
                                    "--format", "qnt,raw,rgb565", "--raw-bit-order", "lsb",

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from quantize import container
+from quantize.io import container
 from quantize.cli import main
 from quantize.cli import palette as palette_cli
-from quantize.palettes import FORMATS, SORT_KEYS, Palette, read_palette, sort_palette, write_palette
+from quantize.io.palettes import FORMATS, SORT_KEYS, Palette, read_palette, sort_palette, write_palette
 
 from conftest import make_photo
 

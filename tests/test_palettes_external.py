@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quantize.palettes import Palette, write_palette
+from quantize.io.palettes import Palette, write_palette
 
 READER = Path(__file__).parent / "palette_tools" / "read_external.py"
 RGB = np.array([[30, 144, 255], [255, 0, 0], [0, 0, 0], [255, 255, 255], [1, 2, 3]], dtype=np.uint8)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from PIL import GimpPaletteFile, Image
 
 from quantize.errors import FormatError, InputError, OutputError, ParameterError
-from quantize.palettes import (FORMATS, Palette, decode_palette, encode_palette, format_for_path,
+from quantize.io.palettes import (FORMATS, Palette, decode_palette, encode_palette, format_for_path,
                                read_palette, resolve_format, write_palette)
 
 RGB = np.array([[30, 144, 255], [255, 0, 0], [10, 10, 10], [250, 250, 250]], dtype=np.uint8)

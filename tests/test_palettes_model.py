@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from quantize.errors import ParameterError
-from quantize.palettes import Palette, format_swatches, name_palette, sort_palette
-from quantize.palettes.model import code_names, split_label, unique
+from quantize.io.palettes import Palette, format_swatches, name_palette, sort_palette
+from quantize.io.palettes.model import code_names, split_label, unique
 
 RED, YELLOW, GREEN, BLUE = [255, 0, 0], [255, 255, 0], [0, 160, 0], [0, 0, 255]
 GREY, BLACK, WHITE = [128, 128, 128], [0, 0, 0], [255, 255, 255]

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from quantize.fitting import DEFAULT_SPACE, FitOptions
-from quantize.images import image_from_array
-from quantize.pipeline import CompressOptions, quantize_image
+from quantize.core.fitting import DEFAULT_SPACE, FitOptions
+from quantize.io.images import image_from_array
+from quantize.jobs.pipeline import CompressOptions, quantize_image
 
 PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
 

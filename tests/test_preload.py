@@ -1,5 +1,5 @@
 """Numba and the kernels loaded ahead in a side thread (quantize.preload), and the lean start-up of
-a process that runs nothing but quantize (quantize.kernels)."""
+a process that runs nothing but quantize (quantize.core.kernels)."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from quantize import preload
 AFTER_PRELOAD = """
 import json, sys, threading
 from quantize import preload, runtime
-from quantize.pipeline import CompressOptions, FitOptions, compress_file
+from quantize.jobs.pipeline import CompressOptions, FitOptions, compress_file
 
 def loaded():
     from numba.core.registry import CPUDispatcher
     return {f"{name}.{attr}": {str(s) for s in value.signatures}
-            for name, module in list(sys.modules.items()) if name.startswith("quantize.kernels.")
+            for name, module in list(sys.modules.items()) if name.startswith("quantize.core.kernels.")
             for attr, value in vars(module).items() if isinstance(value, CPUDispatcher)}
 
 k = int(sys.argv[2])
@@ -52,8 +52,8 @@ def test_a_compress_loads_nothing_the_preload_did_not(tmp_path, k):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["added"] == {}
-    assert {"quantize.kernels.kmeans.lloyd", "quantize.kernels.kmeans.kmeans_plusplus",
-            "quantize.kernels.colorstats.distinct_rgb"} <= set(report["preloaded"])
+    assert {"quantize.core.kernels.kmeans.lloyd", "quantize.core.kernels.kmeans.kmeans_plusplus",
+            "quantize.core.kernels.colorstats.distinct_rgb"} <= set(report["preloaded"])
 
 
 def test_no_thread_where_numba_is_loaded_already(monkeypatch):

@@ -25,7 +25,8 @@ import pytest
 from PIL import Image
 
 from conftest import swapped_icc_profile
-from quantize import container, pipeline
+from quantize.io import container
+from quantize.jobs import pipeline
 from quantize.cli import main
 
 REPO = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from PIL import Image
 
 from conftest import make_photo
 from quantize import runtime
-from quantize.kernels import registry
+from quantize.core.kernels import registry
 
 # What a process-wide change would touch, recorded before and after the library's calls.
 STATE = """
@@ -60,7 +60,7 @@ CLI = STATE + """
 before = state()
 from quantize import runtime
 runtime.enable()
-import quantize.kernels
+import quantize.core.kernels
 print(json.dumps({"before": before, "after": state()}))
 """
 
@@ -128,8 +128,8 @@ def test_pyproject_pins_the_tested_numba_range() -> None:
 FIRST_RUN = """
 from quantize import runtime
 runtime.enable(notify=lambda text: print("note:", text))
-import quantize.kernels
-from quantize.kernels.registry import missing_from_cache
+import quantize.core.kernels
+from quantize.core.kernels.registry import missing_from_cache
 print(*missing_from_cache())
 """
 
@@ -146,7 +146,7 @@ def test_the_first_run_says_the_kernels_compile(tmp_path: Path, photo_path: Path
     assert set(missing.split()) == {f"{e.module}.{e.name}" for e in registry.COUNT + registry.FIT}
 
     warm = ("import sys, quantize\n"
-            "from quantize.kernels.registry import missing_from_cache\n"
+            "from quantize.core.kernels.registry import missing_from_cache\n"
             "quantize.compress(sys.argv[1], k=8)\n"
             "print(*missing_from_cache())\n")
     # the tests' usual cache, filled by this compress if need be

@@ -13,13 +13,13 @@ from sklearn.metrics import silhouette_score
 
 from conftest import make_photo
 from quantize.errors import OutputError, ParameterError
-from quantize.fitting import FitOptions
-from quantize.images import image_from_array, load_image
-from quantize.pipeline import CompressOptions, Result, quantize_image
-from quantize.colorstats import color_stats
-from quantize.sweep import (SilhouetteSample, SweepPoint, Target, best_silhouette, elbow,
+from quantize.core.fitting import FitOptions
+from quantize.io.images import image_from_array, load_image
+from quantize.jobs.pipeline import CompressOptions, Result, quantize_image
+from quantize.core.colorstats import color_stats
+from quantize.jobs.sweep import (SilhouetteSample, SweepPoint, Target, best_silhouette, elbow,
                             parse_ks, probe_budget, search_k, sweep, sweep_file, with_k)
-from quantize.sweep_report import format_csv, format_table, output_names
+from quantize.render.sweep_report import format_csv, format_table, output_names
 
 CLASSIC = {4: (2, 12.0), 8: (3, 8.0), 16: (4, 6.0), 32: (5, 4.8), 64: (6, 4.0), 128: (7, 3.4286)}
 
@@ -200,12 +200,12 @@ def test_unreachable_target_keeps_the_table_and_the_report(photo_path, tmp_path)
 
 def test_failed_sweep_write_removes_the_folders_it_made(photo_path, tmp_path, monkeypatch):
     """Issue 26, item 12: a sweep failing while it writes (a full disk) leaves no empty folder."""
-    from quantize import files
+    from quantize.jobs import job
 
     def full(*args, **kwargs):
         raise OutputError("cannot write to x: No space left on device")
 
-    monkeypatch.setattr(files, "write_all", full)
+    monkeypatch.setattr(job, "write_all", full)
     with pytest.raises(OutputError, match="No space left"):
         sweep_file(photo_path, [2, 4], tmp_path / "a" / "b", csv_path=tmp_path / "c" / "t.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["photo.png"]

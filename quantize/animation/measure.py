@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..colorstats import color_stats
-from ..metrics import DeltaEReference, psnr
+from ..core.colorstats import color_stats
+from ..core.metrics import DeltaEReference, psnr
 
 #: CIEDE2000 is measured per frame on this many fixed random pixels (all of a smaller frame).
 DELTA_E_SAMPLES = 20_000

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..colorstats import ColorStats, color_keys, color_stats
-from ..fitting import FitOptions, fit_palette, to_palette
-from ..mapping import map_colors
+from ..core.colorstats import ColorStats, color_keys, color_stats
+from ..core.fitting import FitOptions, fit_palette, to_palette
+from ..core.mapping import map_colors
 
 #: A scene's own palette replaces the clip's only when the clip's has a squared error more than
 #: this share above it (a new palette costs a colour table and every index of the frame).
@@ -45,7 +45,7 @@ class ColorCounter:
 
     def add_counts(self, keys: np.ndarray, counts: np.ndarray, n_pixels: int,
                    channels: int) -> None:
-        """Add colours given as :func:`~quantize.colorstats.color_keys` of ``channels`` channels
+        """Add colours given as :func:`~quantize.core.colorstats.color_keys` of ``channels`` channels
         with their pixel counts."""
         if channels == 4 and self.channels == 3:
             self._keys = [_opaque(k) for k in self._keys]
@@ -69,7 +69,7 @@ class ColorCounter:
         return self._keys[0], self._counts[0]
 
     def stats(self, channels: int = 3) -> ColorStats:
-        """The counted colours as :class:`~quantize.colorstats.ColorStats` (no pixel rows), with
+        """The counted colours as :class:`~quantize.core.colorstats.ColorStats` (no pixel rows), with
         at least ``channels`` channels."""
         keys, counts = self.keys_counts()
         channels = max(channels, self.channels)

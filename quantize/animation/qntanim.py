@@ -12,7 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .. import container
+from ..io import container
 from ..choices import DEFAULT_CODEC
 from ..errors import FormatError
 from .canvas import Canvas

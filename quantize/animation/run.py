@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import ParameterError
-from ..files import display_name, output_folder, write_all
-from ..fitting import FitOptions
-from ..formats import DEFAULT_WEBP_METHOD
-from ..images import DEFAULT_MAX_PIXELS
+from ..io.files import display_name, output_folder, write_all
+from ..core.fitting import FitOptions
+from ..io.formats import DEFAULT_WEBP_METHOD
+from ..io.images import DEFAULT_MAX_PIXELS
 from .choices import DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, PALETTE_MODES
 from .measure import ClipMeter
 from .palettes import PaletteSchedule, scan_clip
@@ -151,7 +151,7 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                  force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> AnimationResult:
     """:func:`animate` the clip at ``source`` and write its outputs into ``out_dir``, all or
     nothing, after checking every target before any work."""
-    from ..files import check_target, check_writable
+    from ..io.files import check_target, check_writable
 
     options = (options or AnimationOptions()).validated()
     paths = output_paths(source, out_dir, options.formats)

@@ -20,8 +20,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..errors import InputError, ParameterError
-from ..files import display_name, open_input
-from ..images import DEFAULT_MAX_PIXELS, FORMATS, SUFFIXES, load_image
+from ..io.files import display_name, open_input
+from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, SUFFIXES, load_image
 from .choices import DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS
 
 #: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
@@ -112,7 +112,7 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
 def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
     from PIL import Image as PILImage
 
-    from ..images import image_from_pillow
+    from ..io.images import image_from_pillow
 
     with open_input(path) as (fh, size):
         try:  # Pillow's own bomb check stays on in a library process (the CLI lifts it)
@@ -159,7 +159,7 @@ def _natural_key(path: Path) -> list:
 
 
 def _still_files(path: Path, name: str) -> list[Path]:
-    from ..files import is_output_name
+    from ..io.files import is_output_name
 
     candidates = path.iterdir() if path.is_dir() else (Path(p) for p in glob.glob(os.fsdecode(path)))
     files = sorted((p for p in candidates if p.is_file() and p.suffix.lower() in SUFFIXES

@@ -13,9 +13,9 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from ..colorstats import color_stats
-from ..dither import dither_pixels
-from ..mapping import map_pixels
+from ..core.colorstats import color_stats
+from ..core.dither import dither_pixels
+from ..core.mapping import map_pixels
 from .palettes import PaletteSchedule
 
 

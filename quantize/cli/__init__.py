@@ -20,7 +20,7 @@ from click.exceptions import NoArgsIsHelpError
 
 from .. import __version__
 from ..errors import QuantizeError
-from ..files import printable, writing
+from ..io.files import printable, writing
 
 # command name -> "module:function" below quantize.cli
 COMMANDS = {
@@ -63,17 +63,24 @@ FLAGS = {
     "panel": "--panel-colors", "drop_unused": "--drop-unused", "dither_strength": "--dither-strength",
     "ks": "-k", "psnr": "--target-psnr", "delta_e": "--target-delta-e", "jobs": "--jobs",
     "scheduler": "--scheduler", "shared_palette": "--shared-palette", "palette_from": "--palette-from",
-    "max_pixels=None": "--allow-huge",
+    "max_pixels=None": "--allow-huge", "force=True": "--force", "resume=True": "--resume",
+    "resume": "--resume", "truncate=True": "--truncate", "keep_transparent=True": "--keep-transparent",
 }
 
 
 def flag_message(exc: QuantizeError) -> str:
     """The error's message with each parameter it cites written as this command line's flag."""
-    message = str(exc)
-    for name in exc.parameters:
+    return with_flags(str(exc), exc.parameters)
+
+
+def with_flags(text: str, parameters: tuple[str, ...] | None = None) -> str:
+    """``text`` with the library parameters it cites (by default those given a value, such as
+    ``force=True``) written as this command line's flags."""
+    names = parameters if parameters is not None else tuple(n for n in FLAGS if "=" in n)
+    for name in names:
         if name in FLAGS:
-            message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=])", FLAGS[name], message)
-    return message
+            text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=])", FLAGS[name], text)
+    return text
 
 
 def _fail(message: str, code: int) -> None:

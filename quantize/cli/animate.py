@@ -8,7 +8,7 @@ import click
 from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, PALETTE_MODES
 from .options import PATH, echo, fit_options, given, make_fit_options
 
-SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.colorspace.SPACES
+SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.core.colorspace.SPACES
 
 
 @click.command()
@@ -43,7 +43,7 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     from dataclasses import replace
 
     from ..animation.run import AnimationOptions, animate_file
-    from ..images import DEFAULT_MAX_PIXELS
+    from ..io.images import DEFAULT_MAX_PIXELS
 
     if sample is not None:
         raise click.UsageError("--sample does not apply to animations (every colour is counted)")

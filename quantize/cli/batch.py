@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from ..files import printable
-
+from ..io.files import printable
+from . import with_flags
 from .options import (CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither, dither_options, echo,
                       fit_options, make_fit_options, note, space_option)
 
@@ -82,13 +82,13 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
 
     Exit code 1 when some image failed; run again with --resume after an interruption.
     """
-    from ..batch import Settings, run_batch
-    from ..pipeline import CompressOptions
+    from ..jobs.batch import Settings, run_batch
+    from ..jobs.pipeline import CompressOptions
 
     check_dither(dither)
     if shared_palette and palette_from:
         raise click.UsageError("--shared-palette and --palette-from exclude each other")
-    from ..outputs import parse_formats
+    from ..io.outputs import parse_formats
 
     formats = parse_formats(formats) + (("png",) if preview else ())
     settings = Settings(
@@ -122,11 +122,11 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                f"{result.seconds:.2f} s; manifest in {out_dir}")
     for row in result.manifest.sorted_rows():
         if row["status"] == "failed":
-            click.echo(printable(f"quantize: failed: {row['path']}: {row['error']}"), err=True)
+            click.echo(printable(f"quantize: failed: {row['path']}: {with_flags(row['error'])}"), err=True)
     sys.exit(1 if s.failed else 0)
 
 
 def _size(text: str) -> int:
-    from ..sweep import parse_size
+    from ..jobs.sweep import parse_size
 
     return parse_size(text)

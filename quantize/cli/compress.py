@@ -10,8 +10,8 @@ from .options import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, P
                       dither_options, echo, fit_options, make_fit_options, note, space_option)
 
 INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
-from .palette import FORMAT_HELP, fixed_palette, locked_fit, make_export, palette_exports, palette_options, \
-    written_notes
+from .palette import (FORMAT_HELP, exported_sizes, fixed_palette, locked_fit, make_export,
+                      palette_options, written_notes)
 from .sweep import progress_bar, target_options
 
 
@@ -77,10 +77,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     writes the palette for design tools, all or nothing with the packed file."""
     from dataclasses import replace
 
-    from ..pipeline import CompressOptions, compress_file
-    from ..report import format_json, format_report
+    from ..jobs.pipeline import CompressOptions, compress_file
+    from ..render.report import format_json, format_report
 
-    from ..outputs import FileOptions, parse_formats
+    from ..io.outputs import FileOptions, parse_formats
 
     formats = parse_formats(formats)
     files = FileOptions(png_effort, raw_msb_first=raw_bit_order == "msb",
@@ -89,11 +89,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         formats = tuple(f for f in formats if f != "png") or parse_formats("qnt")
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)
-        from ..sweep import Target
+        from ..jobs.sweep import Target
 
         target = Target(psnr=target_psnr, delta_e=target_delta_e)
     if max_bytes is not None:
-        from ..sweep import parse_size
+        from ..jobs.sweep import parse_size
 
         if target:
             raise click.UsageError("--max-bytes and a quality target each choose K: give one")
@@ -115,22 +115,21 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
     panel = None
     if panel_file:
-        from ..palettes import read_palette
+        from ..io.palettes import read_palette
 
         panel = read_palette(panel_file).colors
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
     fit = replace(fit, space=space) if space else fit
     if bits_text is not None:
-        from ..lattice import parse_bits
+        from ..core.lattice import parse_bits
 
         # in rgb every step of the constrained fit lowers the error PSNR measures (docs/QUALITY.md)
         fit = replace(fit, bits=parse_bits(bits_text), space=space or "rgb")
     options = CompressOptions(fit=fit, palette=fixed, panel=panel, drop_unused=drop_unused,
                               codec=codec, dither=dither, dither_strength=dither_strength).validated()
-    exports, written = palette_exports(input, out_dir, export, fit.k, force=force)
     if target:
-        from ..sweep import compress_searched, probe_budget
+        from ..jobs.sweep import compress_searched, probe_budget
 
         with progress_bar(probe_budget(k), quiet) as progress:
             result, search = compress_searched(input, out_dir, target, options=options,
@@ -139,8 +138,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         note(search.pick.line("target" if max_bytes is None else "budget"), quiet)
     else:
         result = compress_file(input, out_dir, options=options, formats=formats,
-                               files=files, force=force, allow_huge=allow_huge,
-                               extra_outputs=exports)
+                               files=files, force=force, allow_huge=allow_huge, export=export)
+    written = exported_sizes(input, out_dir, export if not target else None)
     for note_text in (*result.notes, *written_notes(result, written, keep_transparent)):
         note(note_text, quiet)
     echo(format_json(result) if as_json else format_report(result))
@@ -154,9 +153,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 @click.option("-f", "--force", is_flag=True, help="Replace an existing output.")
 def decode(packed, output, force):
     """Turn a packed-index file back into an image (exactly the quantised pixels)."""
-    from ..container import load
-    from ..files import check_target, check_writable, output_folder
-    from ..images import check_lossless, save_pixels, save_preview
+    from ..io.container import load
+    from ..io.files import check_target, check_writable, output_folder
+    from ..io.images import check_lossless, save_pixels, save_preview
 
     check_lossless(output)
     check_writable(output.parent)
@@ -180,8 +179,8 @@ def info(packed, as_json):
     """Show a packed-index file's header and palette (the file is fully validated)."""
     import json
 
-    from ..container import load
-    from ..files import display_name
+    from ..io.container import load
+    from ..io.files import display_name
 
     image = load(packed)
     h = image.header

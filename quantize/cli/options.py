@@ -10,7 +10,7 @@ from ..choices import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DITHERS, FORMA
                        SPACES)  # (the commands read them here)
 
 FORMAT_NAMES = ", ".join(FORMATS)
-from ..files import printable
+from ..io.files import printable
 
 # Every path argument: click's own readability check is off, so that an unreadable file gets the
 # one opener's "cannot read <file>: Permission denied" (exit 3) like every other input problem.
@@ -33,8 +33,10 @@ def given(name: str) -> bool:
 
 def note(message: str, quiet: bool = False) -> None:
     """A note for the user on stderr (results go to stdout)."""
+    from . import with_flags
+
     if not quiet:
-        click.echo(f"quantize: note: {printable(message)}", err=True)
+        click.echo(f"quantize: note: {printable(with_flags(message))}", err=True)
 
 
 def fit_options(func):
@@ -84,7 +86,7 @@ def check_dither(dither: str) -> None:
 
 def make_fit_options(k, n_init, max_iter, tol, seed, sample, space=None):
     """FitOptions from the values of :func:`fit_options`."""
-    from ..fitting import FitOptions
+    from ..core.fitting import FitOptions
 
     kwargs = dict(k=k, max_iter=max_iter, tol=tol, seed=seed, sample=sample)
     if n_init is not None:

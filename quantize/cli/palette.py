@@ -4,21 +4,21 @@ design tools; and the palette options ``compress`` shares."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from ..files import display_name
+from ..io.files import display_name
 from .options import PATH, echo, fit_options, make_fit_options, note, space_option
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from ..fitting import FitOptions
-    from ..palettes.extract import PaletteExport
-    from ..pipeline import Result
+    from ..core.fitting import FitOptions
+    from ..jobs.palette import PaletteExport
+    from ..jobs.pipeline import Result
 
-# as quantize.palettes.SORT_KEYS and FORMATS, without importing numpy for --help (a test keeps them equal)
+# as quantize.io.palettes.SORT_KEYS and FORMATS, without importing numpy for --help (a test keeps them equal)
 SORT_KEYS = ("share", "hue", "lightness", "none")
 FORMAT_NAMES = ("gpl", "ase", "aco", "act", "kpl", "procreate", "sketch", "paintnet", "jasc", "riff", "css",
                 "scss", "tailwind", "tailwind3", "json", "hex", "png", "strip")
@@ -47,8 +47,8 @@ def palette_options(func):
 
 def make_export(formats: str | None, sort: str | None, names: bool, truncate: bool,
                 keep_transparent: bool) -> PaletteExport:
-    """The :class:`~quantize.palettes.extract.PaletteExport` of the options (format names checked)."""
-    from ..palettes.extract import PaletteExport, parse_formats
+    """The :class:`~quantize.jobs.palette.PaletteExport` of the options (format names checked)."""
+    from ..jobs.palette import PaletteExport, parse_formats
 
     return PaletteExport(parse_formats(formats) if formats else (), sort or "share", names, truncate,
                          keep_transparent)
@@ -77,18 +77,18 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     for design tools with --format.
 
     Fully transparent pixels are left out (unless --keep-transparent), so all K colours are visible."""
-    from ..palettes.terminal import wants_color
+    from ..io.palettes.terminal import wants_color
 
     if list_builtin:
-        from ..palettes.builtin import format_builtins
+        from ..io.palettes.builtin import format_builtins
 
         click.echo(format_builtins(wants_color(click.get_text_stream("stdout"))))
         return
     if input is None:
         raise click.UsageError("Missing argument 'INPUT'.")
-    from ..palettes import encode_palette, format_swatches
-    from ..palettes.extract import palette_file
-    from ..pipeline import CompressOptions
+    from ..io.palettes import encode_palette, format_swatches
+    from ..jobs.palette import palette_file
+    from ..jobs.pipeline import CompressOptions
 
     export = make_export(formats, sort, names, truncate, keep_transparent)
     options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space))
@@ -110,7 +110,7 @@ def fixed_palette(path: Path, quiet: bool) -> np.ndarray:
     options given with it are ignored, with a note."""
     from click.core import ParameterSource
 
-    from ..palettes.builtin import find_palette
+    from ..io.palettes.builtin import find_palette
 
     colors = find_palette(path).colors
     ctx = click.get_current_context()
@@ -129,32 +129,19 @@ def locked_fit(fit: FitOptions, path: Path) -> FitOptions:
     """``fit`` keeping the colours of ``--lock FILE`` exactly, the other K - L fitted around them."""
     from dataclasses import replace
 
-    from ..palettes import read_palette
+    from ..io.palettes import read_palette
 
     return replace(fit, locked=read_palette(path).colors)
 
 
-def palette_exports(input: Path, out_dir: Path | None, export: PaletteExport | None, k: int, *,
-                    force: bool) -> tuple[Callable[[Result], dict[Path, bytes]] | None, dict[Path, int]]:
-    """For ``compress --export-palette``: the ``extra_outputs`` hook of
-    :func:`~quantize.pipeline.compress_file` (None without an export), its targets checked now,
-    before the fit; and a dict that receives the bytes written per file."""
-    sizes: dict[Path, int] = {}
+def exported_sizes(input: Path, out_dir: Path | None, export: PaletteExport | None) -> dict[Path, int]:
+    """The palette files ``compress --export-palette`` wrote, with their sizes."""
     if export is None:
-        return None, sizes
-    from ..files import check_writable
-    from ..outputs import output_path
+        return {}
+    from ..io.outputs import output_path
 
     folder = output_path(input, out_dir, "qnt").parent
-    check_writable(folder)
-    export.check(folder, input.stem, k, force=force, protect=(input,))
-
-    def outputs(result: Result) -> dict[Path, bytes]:
-        files = export.result_outputs(result, folder, input.stem)
-        sizes.update((path, len(data)) for path, data in files.items())
-        return files
-
-    return outputs, sizes
+    return {path: path.stat().st_size for path in export.paths(folder, input.stem).values()}
 
 
 def written_notes(result: Result, sizes: dict[Path, int], keep_transparent: bool = False) -> list[str]:

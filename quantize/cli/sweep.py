@@ -11,7 +11,7 @@ import click
 from .options import (CODECS, DEFAULT_CODEC, PATH, check_dither, dither_options, echo, fit_options,
                       make_fit_options, note, space_option)
 
-DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.sweep.DEFAULT_KS, without importing numpy
+DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.jobs.sweep.DEFAULT_KS, without importing numpy
 
 
 def target_options(func):
@@ -67,9 +67,9 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
           target_delta_e, space, dither, dither_strength, codec, force, allow_huge, quiet):
     """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
     picks (and the smallest K meeting a --target-*), to choose how many colours to use."""
-    from ..pipeline import CompressOptions
-    from ..sweep import Target, parse_ks, probe_budget, sweep_file
-    from ..sweep_report import format_json, format_table
+    from ..jobs.pipeline import CompressOptions
+    from ..jobs.sweep import Target, parse_ks, probe_budget, sweep_file
+    from ..render.sweep_report import format_json, format_table
 
     check_dither(dither)
     k_list = parse_ks(ks)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import zlib
 
-from quantize.container import MAGIC, decode
+from quantize.io.container import MAGIC, decode
 from quantize.errors import FormatError
 
 

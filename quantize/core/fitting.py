@@ -1,0 +1,228 @@
+"""Fitting a palette to an image's colours: coarse-to-fine weighted k-means.
+
+The default reaches the k-means objective over *all* pixels: Lloyd's final run is on every
+distinct colour weighted by its pixel count, which is exactly that objective. When the image has
+enough colours, the starts run first on the weighted mean colours of a 4- to 7-bit-per-channel
+grid (the coarsest with 128 cells per centre) and the best quarter of them are refined on the
+distinct colours. k-means++ seeds from the mean colours of a still coarser grid's cells when it
+keeps 32 cells per centre, as seeding costs most at its start (in a side thread, while the
+colours are put in the fit's space). Seeding tries more candidates per centre than scikit-learn
+at large K (cheap with the pruned kernel, and it finds better minima there); small problems get
+more starts, within a work budget (local minima matter most at small K). Lloyd's updates are
+over-relaxed, and it stops at scikit-learn's tolerance or once an update gains less than
+``MIN_GAIN`` of the objective.
+
+The fit runs in ``FitOptions.space`` (see :mod:`quantize.core.colorspace`): the weighted points are
+converted once, the centres converted back to sRGB(A) at the end. Fully transparent pixels get one
+palette entry of their own and do not pull the other centres.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..choices import DEFAULT_SPACE
+from .colorspace import decode, encode
+from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
+from ..errors import ParameterError
+from .kmeans import KMeansFit, PaletteFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
+
+COARSE_BITS = (4, 5, 6, 7)  # starts run on the coarsest of these grids with enough cells per centre
+POINTS_PER_CENTER = 128
+SEED_MIN_BITS = 5  # k-means++ draws from the coarsest grid from here with enough cells per centre
+SEED_POINTS_PER_CENTER = 32
+# Extra starts while their (points x centres) work stays within this: more buys no quality for much
+# more time (docs/TUNING.md).
+START_BUDGET = 8_000_000
+MAX_STARTS = 32
+# k-means++ candidates per centre: K / 8 within [2 + ln K, this]; more candidates cost fit time for
+# no measurable quality at large K (docs/TUNING.md).
+MAX_SEED_TRIALS = 16
+LARGE_K = 4096  # above this, plain k-means++ (one candidate): greedy trials cost O(K^2) each
+# Palette fits run over-relaxed Lloyd updates (see kernels.kmeans.lloyd) and also stop once an
+# update lowers the objective by less than MIN_GAIN of it: the same error as plain Lloyd in fewer
+# iterations (docs/TUNING.md).
+MIN_GAIN = 1e-4
+RELAX = 0.7
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How to fit: K, restarts, iteration cap, relative tolerance, seed, optional pixel sample,
+    and the colour space the centres are fitted (and pixels mapped) in."""
+
+    k: int = 64
+    n_init: int = 1
+    max_iter: int = 300
+    tol: float = 1e-4
+    seed: int = 0
+    sample: int | None = None
+    space: str = DEFAULT_SPACE
+    max_starts: int | None = None  # cap on the starts beyond n_init (None: MAX_STARTS, budgeted)
+    # (n_fitted, C) sRGB(A) centres: one start of their own, with at most max_starts seeded ones
+    init_centers: np.ndarray | None = None
+    locked: np.ndarray | None = None  # (L, 3|4) uint8 colours kept in the palette unchanged, L < K
+    bits: tuple[int, ...] | None = None  # (R, G, B) or (N,) grey: entries on that lattice (lattice.py)
+
+
+def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
+    """Fit ``options.k`` centres to the image; an image with at most K colours gets exactly them.
+
+    ``options.locked`` colours come first, exactly, and the other centres are fitted around them.
+    At least ``options.n_init`` starts; more while they are cheap (see ``START_BUDGET``) up to
+    ``options.max_starts``. With ``options.init_centers``, a start from them and only
+    ``options.max_starts`` (default 0) seeded ones. With ``options.bits``, the free fit is then
+    refined on the lattice (see :mod:`quantize.core.lattice`)."""
+    if options.bits is not None:
+        from .lattice import lattice_fit
+
+        return lattice_fit(stats, fit_palette(pixels, stats, replace(options, bits=None)), options.bits,
+                           options.space, options.max_iter)
+    locked = locked_colors(options, stats.colors.shape[1])
+    if stats.n_colors <= options.k - len(locked):
+        return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)
+    if n_fitted(stats, options) == options.k - len(locked):
+        return _fit(pixels, stats, options, locked)
+    # One entry for the fully transparent pixels; the other K - 1 fitted to the rest.
+    fit = _fit(pixels, stats.without_transparent(), replace(options, k=options.k - 1), locked)
+    return PaletteFit(np.vstack([np.zeros((1, 4)), fit.centers]), fit.n_iter)
+
+
+def locked_colors(options: FitOptions, channels: int) -> np.ndarray:
+    """``options.locked`` as (L, ``channels``) uint8 (alpha dropped, or added as 255); checks L < K."""
+    if options.locked is None:
+        return np.empty((0, channels), np.uint8)
+    locked = np.asarray(options.locked, dtype=np.uint8).reshape(-1, np.shape(options.locked)[-1])
+    if len(locked) >= options.k:
+        raise ParameterError(f"{len(locked)} locked colours leave none to fit at K={options.k}: "
+                             f"K must be more than the locked colours")
+    if locked.shape[1] != channels:
+        locked = (locked[:, :3] if channels == 3 else
+                  np.column_stack([locked, np.full(len(locked), 255, np.uint8)]))
+    return locked
+
+
+def n_fitted(stats: ColorStats, options: FitOptions) -> int:
+    """How many centres :func:`fit_palette` fits (the rows ``options.init_centers`` must have):
+    K less the locked colours and the entry of the fully transparent pixels, if any."""
+    n_locked = 0 if options.locked is None else len(options.locked)
+    transparent = stats.transparent_row is not None and options.k > 1 + n_locked
+    return options.k - n_locked - transparent
+
+
+def _fit(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
+         locked: np.ndarray) -> PaletteFit:
+    """:func:`fit_palette` in ``options.space``, centres converted back to sRGB(A)."""
+    fit = _fit_points(pixels, stats, options, encode(locked, options.space))
+    centers = decode(fit.centers, options.space)
+    centers[:len(locked)] = locked  # exact, whatever the round trip through the space
+    return replace(fit, centers=centers, points=fit.centers if fit.labels is not None else None)
+
+
+def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
+                fixed: np.ndarray) -> PaletteFit:
+    """Centres in ``options.space``: the ``fixed`` points first, unmoved, then the fitted ones."""
+    k = options.k
+    init = None
+    if options.init_centers is not None:
+        starts = np.asarray(options.init_centers, dtype=np.float64)
+        if starts.shape != (k - len(fixed), stats.colors.shape[1]):
+            raise ParameterError(f"init_centers must be {k - len(fixed)} colours of "
+                                 f"{stats.colors.shape[1]} channels, got shape {starts.shape}")
+        init = np.vstack([fixed, encode(starts, options.space)])
+    if options.sample:
+        sample = sampled_pixels(pixels, options.sample, options.seed)
+        if sample.shape[1] == 4 and sample[:, 3].any():
+            sample = sample[sample[:, 3] > 0]  # fully transparent pixels have their own entry
+        X = encode(sample, options.space)
+        w = np.ones(len(X))
+        fit = (kmeans(X, w, min(k, len(fixed) + len(X)), n_init=options.n_init,
+                      max_iter=options.max_iter, tol=options.tol, seed=options.seed, fixed=fixed)
+               if init is None else lloyd(X, w, init, max_iter=options.max_iter,
+                                          tol=tolerance(X, options.tol), n_fixed=len(fixed)))
+        return PaletteFit(fit.centers, fit.n_iter)
+    # tol 0 asks for strict convergence: plain Lloyd to the end
+    min_gain, relax = (MIN_GAIN, RELAX) if options.tol > 0 else (0.0, 0.0)
+    n = stats.n_colors
+    coarse_bits = (_grid_bits(stats, POINTS_PER_CENTER * k, COARSE_BITS)
+                   if n >= 2 * POINTS_PER_CENTER * k else None)
+    seed_bits = _grid_bits(stats, SEED_POINTS_PER_CENTER * k,
+                           range(SEED_MIN_BITS, 8 if coarse_bits is None else coarse_bits))
+    # the cells' mean colours: seeding starts on them before the points of the space are made
+    seed_points = None if seed_bits is None else stats.cell_colors(seed_bits, options.space)
+    n_coarse = n if coarse_bits is None else stats.occupied(coarse_bits)
+    refined_share = 0 if coarse_bits is None else n // 4  # a quarter of the starts are refined
+    budget = START_BUDGET // ((n_coarse + refined_share) * k)
+    if init is None:
+        cap = MAX_STARTS if options.max_starts is None else options.max_starts
+        n_seeded = max(options.n_init, min(cap, budget))
+    else:
+        n_seeded = min(options.max_starts or 0, budget)  # the warm start is not charged to it
+    trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+
+    def seeds(points: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
+        return kmeans_seeds(*points, k, n_seeded, options.seed, trials, fixed)
+
+    with ThreadPoolExecutor(1) as pool:  # k-means++ (serial, GIL released) beside the points
+        drawn = None if seed_points is None else pool.submit(seeds, seed_points)
+        X, w = stats.points(options.space)
+        if coarse_bits is None:
+            coarse_X, coarse_w = X, w
+        else:
+            coarse_X, coarse_w = stats.grid(coarse_bits, options.space, X)
+            stats.variance(options.space, X)  # for the fine tolerance below; kept in stats
+        inits = seeds((coarse_X, coarse_w)) if drawn is None else drawn.result()
+    # the warm start begins near a minimum, and runs short
+    warm = [] if init is None else [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
+                                          tol=tolerance(coarse_X, options.tol),
+                                          n_fixed=len(fixed), min_gain=min_gain, relax=relax)]
+    margins = X.nbytes <= POINTS_CACHE_BYTES  # labels and margins for the mapping, if held cheaply
+    starts = sorted(warm + kmeans_starts(
+        coarse_X, coarse_w, k, max_iter=options.max_iter, tol=options.tol, fixed=fixed,
+        min_gain=min_gain, relax=relax, margins=margins and coarse_X is X, inits=inits),
+        key=lambda fit: fit.inertia)
+    if coarse_X is X:
+        return _palette_fit(starts[0], starts[0].n_iter)
+    fine_tol = tolerance(X, options.tol, stats.variance(options.space, X))
+    summary = coarse_X, stats.grid_rows(coarse_bits)  # the first fine E-step runs through it
+    best, best_inertia = None, np.inf
+    for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
+        fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
+                     n_fixed=len(fixed), min_gain=min_gain, relax=relax, margins=margins,
+                     summary=summary)
+        if best is None or fine.inertia < best_inertia:  # keep the best fit, not every one
+            best, best_inertia = _palette_fit(fine, start.n_iter + fine.n_iter), fine.inertia
+        del fine
+    return best
+
+
+def _palette_fit(fit: KMeansFit, n_iter: int) -> PaletteFit:
+    """A fit on every distinct colour as a :class:`PaletteFit` (centres still in the fit's
+    space), with its labels and margins when it has margins."""
+    if fit.margin is None:
+        return PaletteFit(fit.centers, n_iter)
+    return PaletteFit(fit.centers, n_iter, labels=fit.labels, margin=fit.margin)
+
+
+def _grid_bits(stats: ColorStats, min_cells: int, bits_options) -> int | None:
+    """The coarsest grid (bits per channel) among ``bits_options`` (ascending) with at least
+    ``min_cells`` occupied cells and at most half as many as there are distinct colours."""
+    for bits in bits_options:
+        if 1 << (bits * stats.colors.shape[1]) < min_cells:
+            continue  # too few cells even if all were occupied: not worth binning
+        occupied = stats.occupied(bits)  # counted first: a grid not taken is not averaged
+        if 2 * occupied > stats.n_colors:
+            return None
+        if occupied >= min_cells:
+            return bits
+    return None
+
+
+def to_palette(centers: np.ndarray) -> np.ndarray:
+    """Round centres to uint8 colours, dropping duplicates that rounding creates (order kept)."""
+    colors = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
+    _, first = np.unique(colors, axis=0, return_index=True)
+    return colors[np.sort(first)]

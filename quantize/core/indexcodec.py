@@ -1,0 +1,132 @@
+"""The ``cm`` codec of ``.qnt`` version 2: context-mixing arithmetic coding of an index map.
+
+This module builds the integer tables both sides share and calls the one kernel
+(:func:`quantize.core.kernels.indexcodec.code_indices`) that encodes or decodes. docs/FORMAT.md
+specifies the stream.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+import numpy as np
+
+from ..errors import FormatError
+
+MAX_K = 1024  # beyond this the K x K distance order costs more than it saves; zstd takes over
+STRIPE_PIXELS_LOG2 = 20
+
+# 4096 / (1 + e^-x) at x = -8, -7.5, ..., 8: the logistic function sampled every 128 stretch units
+_SQUASH_POINTS = np.array([1, 2, 4, 6, 10, 17, 27, 45, 74, 120, 194, 311, 488, 747, 1102, 1546, 2048,
+                           2550, 2994, 3349, 3608, 3785, 3902, 3976, 4022, 4051, 4069, 4079, 4086,
+                           4090, 4092, 4094, 4095], np.int64)
+
+
+def _squash_table() -> np.ndarray:
+    """squash(d) for d = -2048 ... 2047 (index d + 2048), by linear interpolation in integers."""
+    d = np.arange(-2048, 2048, dtype=np.int64) + 2048
+    i, frac = d >> 7, d & 127
+    lo, hi = _SQUASH_POINTS[i], _SQUASH_POINTS[np.minimum(i + 1, 32)]
+    return (lo + (((hi - lo) * frac) >> 7)).astype(np.int16)
+
+
+def _stretch_table(squash: np.ndarray) -> np.ndarray:
+    """stretch(p) for p = 0 ... 4095: the least d whose squash is at least p (clamped to ±2047)."""
+    d = np.searchsorted(squash, np.arange(4096), side="left") - 2048
+    return np.clip(d, -2047, 2047).astype(np.int16)
+
+
+SQUASH = _squash_table()
+STRETCH = _stretch_table(SQUASH)
+RECIPROCAL = (131072 // (2 * np.arange(256, dtype=np.int64) + 3)).astype(np.int32)  # 65536 / (n + 1.5)
+_BIT_LENGTH = np.array([int(v).bit_length() for v in range(512)], np.uint8)  # sqrt(4 * 255²) < 512
+
+
+def _tables(palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each entry, every entry by squared distance (ties by index) and the inverse (each
+    entry's place in that order), and the bit length of the integer square root of each pair's
+    squared distance."""
+    d2 = np.zeros((len(palette), len(palette)), np.int64)
+    for channel in palette.T.astype(np.int64):  # channel by channel: K x K, never K x K x C
+        d2 += (channel[:, None] - channel[None, :]) ** 2
+    order = np.argsort(d2, axis=1, kind="stable").astype(np.int32)
+    position = np.empty_like(order)
+    np.put_along_axis(position, order, np.arange(len(palette), dtype=np.int32)[None, :], axis=1)
+    root = np.floor(np.sqrt(d2)).astype(np.int64)
+    root -= root * root > d2
+    root += (root + 1) * (root + 1) <= d2
+    return order, position, _BIT_LENGTH[root]
+
+
+def stripes(height: int, width: int) -> list[tuple[int, int]]:
+    """The row ranges coded independently: one per 2^20 pixels (at least one), rows split evenly.
+
+    They depend on the image size alone, so the stream is the same whatever the number of threads.
+    """
+    count = max(1, min(height, (height * width) >> STRIPE_PIXELS_LOG2))
+    return [(i * height // count, (i + 1) * height // count) for i in range(count)]
+
+
+def _run(jobs: list) -> list:
+    """Call each job, in threads when there are several (the kernel releases the GIL)."""
+    if len(jobs) == 1:
+        return [jobs[0]()]
+    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda job: job(), jobs))
+
+
+def _encode_stripe(indices: np.ndarray, palette: np.ndarray, tables: tuple) -> bytes:
+    from .kernels.indexcodec import code_indices
+
+    size = indices.size * max(1, (len(palette) - 1).bit_length()) // 8 + 4096
+    while True:
+        buf = np.empty(size, np.uint8)
+        used = code_indices(indices, palette, *tables, buf, False, STRETCH, SQUASH, RECIPROCAL)
+        if used >= 0:
+            return buf[:used].tobytes()
+        size *= 2
+
+
+def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
+    """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K."""
+    palette = np.ascontiguousarray(palette)
+    indices = np.ascontiguousarray(indices, np.uint8 if len(palette) <= 256 else np.uint16)
+    tables = _tables(palette)
+    parts = _run([partial(_encode_stripe, indices[top:bottom], palette, tables)
+                  for top, bottom in stripes(*indices.shape)])
+    lengths = b"".join(len(part).to_bytes(4, "little") for part in parts[:-1])
+    return lengths + b"".join(parts)
+
+
+def _decode_stripe(stream: np.ndarray, out: np.ndarray, palette: np.ndarray, tables: tuple) -> int:
+    from .kernels.indexcodec import code_indices
+
+    return code_indices(out, palette, *tables, stream, True, STRETCH, SQUASH, RECIPROCAL)
+
+
+def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width: int,
+           dtype: np.dtype) -> np.ndarray:
+    """Inverse of :func:`encode`; a payload that is not exactly one image's raises FormatError."""
+    palette = np.ascontiguousarray(palette)
+    bounds = stripes(height, width)
+    data = np.frombuffer(payload, np.uint8).copy()  # one kernel reads and writes, so one type
+    head = 4 * (len(bounds) - 1)
+    if data.size < head:
+        raise FormatError(f"cm payload is truncated: {data.size} bytes, its stripe table needs {head}")
+    lengths = [int.from_bytes(data[4 * i:4 * i + 4].tobytes(), "little") for i in range(len(bounds) - 1)]
+    if sum(lengths) > data.size - head:
+        raise FormatError("cm payload is truncated: its stripes add up to more than it holds")
+    starts = np.cumsum([head] + lengths)
+    lengths.append(data.size - int(starts[-1]))
+    tables = _tables(palette)
+    indices = np.zeros((height, width), dtype)
+    jobs = [partial(_decode_stripe, data[start:start + length], indices[top:bottom], palette, tables)
+            for (top, bottom), start, length in zip(bounds, starts, lengths)]
+    for used, length in zip(_run(jobs), lengths):
+        if used < 0:
+            raise FormatError("corrupt cm payload: it codes an index outside the palette")
+        if used != length:
+            raise FormatError(f"corrupt cm payload: a stripe of {length} bytes codes {used}")
+    return indices

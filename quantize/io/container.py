@@ -1,0 +1,428 @@
+"""The packed-index file format (see docs/FORMAT.md).
+
+A ``.qnt`` file holds a header, the palette, the palette indices (coded by our context-mixing
+``cm`` codec, or bit-packed MSB-first and optionally compressed with zlib, lzma or zstd) and a
+CRC32. The reader checks every field before it allocates
+anything sized by the file, bounds decompression by the validated size, and reports any malformed
+input as one :class:`~quantize.errors.FormatError`.
+"""
+
+from __future__ import annotations
+
+import lzma
+import math
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import zstandard
+
+from ..core import indexcodec
+from ..choices import CODECS, DEFAULT_CODEC
+from ..errors import FormatError, InputError, ParameterError
+from .files import write_bytes
+
+MAGIC = b"\x89QNT\r\n\x1a\n"
+FORMAT_VERSION = 2
+SUFFIX = ".qnt"
+_CODECS_OF_VERSION = {1: 4, 2: 5}  # how many of CODECS each version knows
+DEFAULT_MAX_PIXELS = 2**31
+MAX_K = 65536
+MAX_SIDE = 2**32 - 1
+
+# magic, version, channels, codec id, width, height, K, bits per index, reserved, payload bytes
+_HEADER = struct.Struct("<8sHBBIIIB3sQ")
+HEADER_SIZE = _HEADER.size  # 36
+CRC_SIZE = 4
+
+# codec -> (lowest level, highest level, default level)
+_LEVELS = {"zlib": (0, 9, 6), "lzma": (0, 9, 6), "zstd": (1, 22, 3)}
+# LZMA2 dictionary size of xz presets 0..9; the writer never uses a larger one than the data needs.
+_LZMA_PRESET_DICT = tuple(n << 20 for n in (0, 1, 2, 4, 4, 8, 8, 16, 32, 64))
+_LZMA_MIN_DICT = 4096
+_CHUNK = 1 << 20  # indices per packing step: a multiple of 8, so chunks start on a byte boundary
+
+
+def bits_per_index(k: int) -> int:
+    """Bits needed to store one index into a palette of ``k`` colours: ceil(log2 k); 0 when k == 1."""
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    return (k - 1).bit_length()
+
+
+def classic_ratio(k: int, channels: int = 3) -> float:
+    """Compression ratio by the classic formula: bits of a raw pixel over bits per index, 24 / bpp
+    for RGB (K=64: 4.0); inf for K=1, which stores no index bits."""
+    bits = bits_per_index(k)
+    return math.inf if bits == 0 else 8 * channels / bits
+
+
+def _index_bytes(count: int, bits: int) -> int:
+    return (count * bits + 7) // 8
+
+
+@dataclass(frozen=True)
+class Header:
+    """The fixed-size header of a packed file; ``payload_bytes`` is the stored (possibly compressed) size."""
+
+    version: int
+    width: int
+    height: int
+    channels: int
+    k: int
+    bits: int
+    codec: str
+    payload_bytes: int
+
+    @property
+    def n_pixels(self) -> int:
+        return self.width * self.height
+
+    @property
+    def index_bytes(self) -> int:
+        """Size of the bit-packed index stream before compression."""
+        return _index_bytes(self.n_pixels, self.bits)
+
+    @property
+    def file_bytes(self) -> int:
+        """Total size of the file this header describes."""
+        return HEADER_SIZE + self.k * self.channels + self.payload_bytes + CRC_SIZE
+
+
+@dataclass(frozen=True, eq=False)
+class PackedImage:
+    """A decoded packed file: palette (K, channels) uint8 and indices (H, W) uint8 (K <= 256) or uint16."""
+
+    header: Header
+    palette: np.ndarray
+    indices: np.ndarray
+
+    def pixels(self) -> np.ndarray:
+        """The quantised image, (H, W, channels) uint8."""
+        return self.palette[self.indices]
+
+
+def packed_size(width: int, height: int, k: int, channels: int) -> int:
+    """Bytes of the file for this image with codec ``"none"``: header + palette + packed bits + CRC."""
+    return HEADER_SIZE + k * channels + _index_bytes(width * height, bits_per_index(k)) + CRC_SIZE
+
+
+# --- bit packing --------------------------------------------------------------------------------
+# Eight indices of ``bits`` bits fill exactly ``bits`` bytes, so the stream is a (groups, bits) byte
+# matrix and each of the 8 index positions in a group occupies fixed bytes at a fixed shift: packing
+# and unpacking are a few whole-column shifts and ORs per position.
+
+def _check_bits(bits: int) -> None:
+    if not 0 <= bits <= 16:
+        raise ParameterError(f"bits per index must be 0 to 16, got {bits}")
+
+
+def _group_layout(bits: int) -> list[tuple[int, int, int]]:
+    """For each of the 8 indices of a group: (first byte, bytes spanned, right shift within them)."""
+    layout = []
+    for position in range(8):
+        first, skip = divmod(position * bits, 8)
+        span = (skip + bits + 7) // 8
+        layout.append((first, span, 8 * span - skip - bits))
+    return layout
+
+
+def _word_dtype(bits: int) -> np.dtype:
+    """The stored form of 8- or 16-bit indices."""
+    return np.dtype(np.uint8) if bits == 8 else np.dtype(">u2")
+
+
+def pack_indices(indices: np.ndarray, bits: int) -> bytes:
+    """Pack non-negative integer indices into a flat row-major bit stream, MSB-first, no row padding.
+
+    Each index takes ``bits`` bits; the last byte is padded with zero bits.
+    """
+    _check_bits(bits)
+    flat = np.asarray(indices).reshape(-1)
+    if flat.dtype.kind not in "ui":
+        raise ParameterError(f"indices must be integers, got {flat.dtype}")
+    if flat.size and (flat.min() < 0 or flat.max() >= 1 << bits):
+        raise ParameterError(f"indices must be 0 to {(1 << bits) - 1} to fit in {bits} bits")
+    return _pack(flat, bits)
+
+
+def _pack(flat: np.ndarray, bits: int) -> bytes:
+    """:func:`pack_indices` on a flat array already known to fit in ``bits`` bits."""
+    if bits == 0:
+        return b""
+    if bits in (8, 16):  # whole bytes: a plain (big-endian) copy
+        return flat.astype(_word_dtype(bits), copy=False).tobytes()
+    layout = _group_layout(bits)
+    out = np.zeros((-(-flat.size // 8), bits), np.uint8)
+    for start in range(0, flat.size, _CHUNK):
+        chunk = flat[start:start + _CHUNK]
+        words = np.zeros((-(-chunk.size // 8), 8), np.uint32)
+        words.reshape(-1)[:chunk.size] = chunk
+        rows = out[start // 8:start // 8 + len(words)]
+        for position, (first, span, shift) in enumerate(layout):
+            word = words[:, position] << shift
+            for byte in range(span):
+                rows[:, first + byte] |= (word >> 8 * (span - 1 - byte)).astype(np.uint8)
+    return out.reshape(-1)[:_index_bytes(flat.size, bits)].tobytes()
+
+
+def unpack_indices(data: bytes | memoryview, bits: int, count: int) -> np.ndarray:
+    """Inverse of :func:`pack_indices`: ``count`` indices, uint8 when ``bits`` <= 8 else uint16.
+
+    Bytes after the ``ceil(count * bits / 8)`` needed are ignored.
+    """
+    _check_bits(bits)
+    if count < 0:
+        raise ParameterError(f"count must be non-negative, got {count}")
+    buf = np.frombuffer(data, np.uint8)
+    needed = _index_bytes(count, bits)
+    if buf.size < needed:
+        raise FormatError(f"packed index stream is truncated: expected {needed} bytes, found {buf.size}")
+    dtype = np.uint8 if bits <= 8 else np.uint16
+    if bits == 0:
+        return np.zeros(count, dtype)
+    if bits in (8, 16):
+        return buf[:needed].view(_word_dtype(bits)).astype(dtype)
+    layout = _group_layout(bits)
+    out = np.empty(count, dtype)
+    for start in range(0, count, _CHUNK):
+        n = min(_CHUNK, count - start)
+        rows = np.zeros((-(-n // 8), bits), np.uint8)
+        offset = start * bits // 8
+        rows.reshape(-1)[:_index_bytes(n, bits)] = buf[offset:offset + _index_bytes(n, bits)]
+        words = np.empty((len(rows), 8), dtype)
+        for position, (first, span, shift) in enumerate(layout):
+            word = rows[:, first].astype(np.uint32)
+            for byte in range(1, span):
+                word <<= 8
+                word |= rows[:, first + byte]
+            words[:, position] = (word >> shift) & ((1 << bits) - 1)
+        out[start:start + n] = words.reshape(-1)[:n]
+    return out
+
+
+# --- codecs -------------------------------------------------------------------------------------
+
+def _codec_level(codec: str, level: int | None) -> int | None:
+    """Check ``codec`` and ``level``; return the level to use (None for ``"none"``)."""
+    if codec not in CODECS:
+        raise ParameterError(f"unknown codec {codec!r} (choose from {', '.join(CODECS)})")
+    if codec in ("none", "cm"):
+        if level is not None:
+            raise ParameterError(f"codec {codec!r} takes no compression level")
+        return None
+    low, high, default = _LEVELS[codec]
+    if level is None:
+        return default
+    if not low <= level <= high:
+        raise ParameterError(f"{codec} level must be {low} to {high}, got {level}")
+    return level
+
+
+def _compress(codec: str, level: int | None, raw: bytes) -> bytes:
+    if codec == "zlib":
+        return zlib.compress(raw, level)
+    if codec == "lzma":
+        dict_size = max(_LZMA_MIN_DICT, min(_LZMA_PRESET_DICT[level], len(raw)))
+        filters = [{"id": lzma.FILTER_LZMA2, "preset": level, "dict_size": dict_size}]
+        return lzma.compress(raw, format=lzma.FORMAT_XZ, check=lzma.CHECK_NONE, filters=filters)
+    if codec == "zstd":
+        return zstandard.ZstdCompressor(level=level).compress(raw)  # records the content size
+    return raw
+
+
+def _decompress(codec: str, payload: memoryview, size: int) -> bytes | memoryview:
+    """Decompress ``payload`` to exactly ``size`` bytes, never allocating more than ``size + 1`` for it."""
+    if codec == "none":
+        return payload  # its length was checked against the header
+    try:
+        if codec == "zstd":
+            # Only frames that declare their size are decoded in one bounded, strict step.
+            declared = zstandard.frame_content_size(payload)
+            if declared == -1:
+                raise FormatError("zstd payload does not declare its decompressed size")
+            if declared != size:
+                raise FormatError(f"zstd payload declares {declared} bytes, expected {size}")
+            out = zstandard.ZstdDecompressor().decompress(payload, allow_extra_data=False)
+        else:
+            if codec == "zlib":
+                dec = zlib.decompressobj()
+            else:  # the writer's dictionary is at most the data size, which xz rounds up by < 1.5x
+                memlimit = 2 * max(size, _LZMA_MIN_DICT) + (1 << 20)
+                dec = lzma.LZMADecompressor(format=lzma.FORMAT_XZ, memlimit=memlimit)
+            out = dec.decompress(payload, size + 1)  # never 0, which zlib would read as "no limit"
+            if len(out) <= size and not dec.eof:
+                raise FormatError(f"{codec} payload is truncated")
+            if dec.unused_data:
+                raise FormatError(f"{codec} payload has {len(dec.unused_data)} unexpected bytes after its end")
+    except (zlib.error, lzma.LZMAError, zstandard.ZstdError) as exc:
+        raise FormatError(f"corrupt {codec} payload: {exc}") from None
+    if len(out) > size:
+        raise FormatError(f"{codec} payload decompresses to more than the expected {size} bytes")
+    if len(out) < size:
+        raise FormatError(f"{codec} payload decompresses to {len(out)} bytes, expected {size}")
+    return out
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def _range_error(indices: np.ndarray, k: int) -> str | None:
+    """A message naming the first index outside [0, k) in row-major order, or None if all fit."""
+    if indices.min() >= 0 and indices.max() < k:
+        return None
+    flat = indices.reshape(-1)
+    pos = int(np.argmax((flat < 0) | (flat >= k)))
+    y, x = divmod(pos, indices.shape[1])
+    return f"index {flat[pos]} out of range for a {k}-colour palette (pixel x={x}, y={y})"
+
+
+def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
+           level: int | None = None) -> bytes:
+    """The packed file for ``palette`` (K, 3|4) uint8 and ``indices`` (H, W) integers < K."""
+    level = _codec_level(codec, level)
+    palette = np.asarray(palette)
+    if palette.dtype != np.uint8 or palette.ndim != 2 or palette.shape[1] not in (3, 4):
+        raise ParameterError(f"palette must be a (K, 3) or (K, 4) uint8 array, got {palette.shape} "
+                             f"{palette.dtype}")
+    k, channels = palette.shape
+    if not 1 <= k <= MAX_K:
+        raise ParameterError(f"palette must have 1 to {MAX_K} colours, got {k}")
+    indices = np.asarray(indices)
+    if indices.ndim != 2 or indices.size == 0 or max(indices.shape) > MAX_SIDE:
+        raise ParameterError(f"indices must be a non-empty 2-D array with sides up to {MAX_SIDE}, "
+                             f"got shape {indices.shape}")
+    if indices.dtype.kind not in "ui":
+        raise ParameterError(f"indices must be integers, got {indices.dtype}")
+    if (message := _range_error(indices, k)) is not None:
+        raise ParameterError(message)
+    height, width = indices.shape
+    bits = bits_per_index(k)
+    if codec == "cm" and k > indexcodec.MAX_K:
+        codec, level = "zstd", _codec_level("zstd", None)
+    if codec == "cm":
+        payload = indexcodec.encode(palette, indices) if k > 1 else b""
+    else:
+        payload = _compress(codec, level, _pack(indices.reshape(-1), bits))
+    head = _HEADER.pack(MAGIC, FORMAT_VERSION, channels, CODECS.index(codec), width, height, k, bits,
+                        bytes(3), len(payload))
+    pal = np.ascontiguousarray(palette).tobytes()
+    crc = zlib.crc32(payload, zlib.crc32(pal, zlib.crc32(head)))
+    return b"".join((head, pal, payload, crc.to_bytes(CRC_SIZE, "little")))
+
+
+def save(path: str | os.PathLike[str], palette: np.ndarray, indices: np.ndarray, *,
+         codec: str = DEFAULT_CODEC, level: int | None = None, force: bool = False,
+         protect: tuple[Path, ...] = ()) -> int:
+    """Encode and write atomically to ``path``; return the number of bytes written."""
+    return write_bytes(path, encode(palette, indices, codec, level), force=force, protect=protect)
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def _check_max_pixels(max_pixels: int | None) -> None:
+    if max_pixels is not None and max_pixels < 1:
+        raise ParameterError(f"max_pixels must be positive, got {max_pixels}")
+
+
+def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> Header:
+    """Parse and validate the header at the start of ``data`` (the rest of the file is not checked).
+
+    With ``max_pixels``, images with more pixels are refused.
+    """
+    _check_max_pixels(max_pixels)
+    head = bytes(memoryview(data)[:HEADER_SIZE])
+    if not MAGIC.startswith(head[:len(MAGIC)]):
+        hint = ": damaged by a text-mode transfer?" if head[1:4] == MAGIC[1:4] else ""
+        raise FormatError(f"not a quantize packed file (bad magic{hint})")
+    if len(head) >= 10:
+        version = int.from_bytes(head[8:10], "little")
+        if version > FORMAT_VERSION:
+            raise FormatError(f"packed file version {version} is newer than this quantize understands "
+                              f"({FORMAT_VERSION})")
+        if version < 1:
+            raise FormatError(f"packed file version {version} is not valid")
+    if len(head) < HEADER_SIZE:
+        raise FormatError(f"packed file is truncated: expected a {HEADER_SIZE}-byte header, "
+                          f"found {len(head)} bytes")
+    _, version, channels, codec_id, width, height, k, bits, reserved, payload_bytes = _HEADER.unpack(head)
+    if reserved != bytes(3):
+        raise FormatError("reserved header bytes are not zero")
+    if channels not in (3, 4):
+        raise FormatError(f"invalid channel count {channels} (must be 3 or 4)")
+    if codec_id >= _CODECS_OF_VERSION[version]:
+        raise FormatError(f"unknown codec id {codec_id}")
+    if width == 0 or height == 0:
+        raise FormatError(f"invalid image size {width}x{height}")
+    if max_pixels is not None and width * height > max_pixels:
+        raise FormatError(f"image size {width}x{height} = {width * height} pixels is over the limit of "
+                          f"{max_pixels} pixels")
+    if not 1 <= k <= MAX_K:
+        raise FormatError(f"invalid palette size K={k} (must be 1 to {MAX_K})")
+    if bits != bits_per_index(k):
+        raise FormatError(f"bits per index {bits} does not match K={k} (expected {bits_per_index(k)})")
+    header = Header(version, width, height, channels, k, bits, CODECS[codec_id], payload_bytes)
+    if header.codec == "none" and payload_bytes != header.index_bytes:
+        raise FormatError(f"payload size {payload_bytes} does not match the {header.index_bytes} bytes "
+                          f"of packed indices")
+    if header.codec == "cm" and k > indexcodec.MAX_K:
+        raise FormatError(f"the cm codec is not defined for K={k} (at most {indexcodec.MAX_K})")
+    if header.codec == "cm" and k == 1 and payload_bytes:
+        raise FormatError("a cm payload must be empty for K=1")
+    return header
+
+
+def _check_length(header: Header, found: int) -> None:
+    if found < header.file_bytes:
+        raise FormatError(f"packed file is truncated: expected {header.file_bytes} bytes, found {found}")
+    if found > header.file_bytes:
+        raise FormatError(f"packed file has {found - header.file_bytes} unexpected bytes after its end")
+
+
+def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> PackedImage:
+    """Validate and decode a packed file; any malformed input raises :class:`FormatError`."""
+    buf = memoryview(data).cast("B")
+    header = read_header(buf, max_pixels=max_pixels)
+    _check_length(header, len(buf))
+    body, stored_crc = buf[:-CRC_SIZE], int.from_bytes(buf[-CRC_SIZE:], "little")
+    if zlib.crc32(body) != stored_crc:
+        raise FormatError("CRC mismatch: file is corrupt")
+    palette_end = HEADER_SIZE + header.k * header.channels
+    palette = np.frombuffer(body[HEADER_SIZE:palette_end], np.uint8).reshape(header.k, header.channels)
+    try:
+        if header.codec == "cm":
+            return PackedImage(header, palette.copy(), _decode_cm(header, palette, body[palette_end:]))
+        raw = _decompress(header.codec, body[palette_end:], header.index_bytes)
+        indices = unpack_indices(raw, header.bits, header.n_pixels).reshape(header.height, header.width)
+    except MemoryError:
+        raise FormatError(f"not enough memory to decode a {header.width}x{header.height} image") from None
+    padding = 8 * header.index_bytes - header.n_pixels * header.bits
+    if padding and raw[-1] & ((1 << padding) - 1):
+        raise FormatError("padding bits after the last index are not zero")
+    if header.k < 1 << header.bits and (message := _range_error(indices, header.k)) is not None:
+        raise FormatError(message)
+    return PackedImage(header, palette.copy(), indices)
+
+
+def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.ndarray:
+    dtype = np.uint8 if header.bits <= 8 else np.uint16
+    if header.k == 1:
+        return np.zeros((header.height, header.width), dtype)
+    return indexcodec.decode(payload, palette, header.height, header.width, dtype)
+
+
+def load(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> PackedImage:
+    """Read and decode a packed file. The header and file size are checked before the rest is read."""
+    from .files import open_input
+
+    try:
+        with open_input(path, "packed", allow_empty=True) as (fh, _):
+            header = read_header(fh.read(HEADER_SIZE), max_pixels=max_pixels)
+            _check_length(header, os.fstat(fh.fileno()).st_size)
+            fh.seek(0)
+            data = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read packed file {path}: {exc.strerror or exc}") from None
+    return decode(data, max_pixels=max_pixels)

@@ -1,0 +1,352 @@
+"""Files in and out: the one opener every read goes through, the naming of outputs, and writing
+them safely (temporary name + rename, overwrite rules).
+
+Every file quantize reads is opened by :func:`open_input`, so a FIFO never blocks, and a missing,
+unreadable or special file is one :class:`InputError` whatever the command. Every file quantize
+writes goes through :func:`atomic_write` or :func:`write_all`, so an interrupted run (error,
+Ctrl-C, full disk) never leaves a half-written output or a temporary file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from ..errors import InputError, OutputError
+
+_TEMP_STEM = 40  # characters of the target's name kept in a temporary name (at most 160 bytes)
+
+
+def printable(text: str) -> str:
+    """``text`` as it can be printed: the undecodable bytes of non-UTF-8 file names in it (which
+    Python keeps as lone surrogates) shown as ``\\xNN``, the same way wherever a name appears."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte: not from a file name
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def display_name(path: str | bytes | os.PathLike) -> str:
+    """The path as printable text: undecodable bytes of a non-UTF-8 name shown as ``\\xNN``."""
+    return printable(os.fsdecode(path))
+
+
+# ------------------------------------------------------------------------------------ output names
+
+#: Every image this tool writes is named ``<stem>.<tag>.png`` with one of these tags, so that no
+#: output can take the name of an input image (``photo.png`` beside ``photo.jpg``), and a batch
+#: or glob never takes an output for an input.
+OUTPUT_TAGS = ("preview", "swatch", "strip", "sheet", "chart", "anim")
+
+
+def tagged_name(stem: str, tag: str, ext: str = ".png") -> str:
+    """The name of an output image: ``<stem>.<tag><ext>`` (``photo.swatch.png``)."""
+    if tag not in OUTPUT_TAGS:
+        raise ValueError(f"unknown output tag {tag!r}")
+    return f"{stem}.{tag}{ext}"
+
+
+def is_output_name(name: str | os.PathLike) -> bool:
+    """Whether a file name is one this tool gives its output images (never taken as an input)."""
+    lower = os.fsdecode(name).lower()
+    return any(lower.endswith(f".{tag}.png") for tag in OUTPUT_TAGS)
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+@contextlib.contextmanager
+def open_input(path: str | bytes | os.PathLike, kind: str = "image", *,
+               allow_empty: bool = False) -> Iterator[tuple[BinaryIO, int]]:
+    """Open a file quantize reads (an image, a packed or palette file, a manifest); yield the open
+    file and its size. Every read goes through here, so every command refuses the same things
+    the same way, as an :class:`InputError`: a missing file, a folder, a FIFO, socket or device
+    (without blocking on it), a file it may not read, and an empty file unless ``allow_empty``.
+    ``kind`` names the file in the messages (``"palette"``: "palette file <name> ...")."""
+    name = display_name(path)
+    label = name if kind == "image" else f"{kind} file {name}"
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{label} is a directory" + (", not an image file" if kind == "image" else ""))
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{label} is not a regular file (a FIFO, socket or device)")
+        # O_NONBLOCK: should the path have been swapped for a FIFO since stat, open still returns.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(f"{label}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {label}: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{label} is not a regular file")
+        if st.st_size == 0 and not allow_empty:
+            raise InputError(f"{label} is empty")
+        yield fh, st.st_size
+
+
+def read_input(path: str | bytes | os.PathLike, kind: str = "image", *,
+               allow_empty: bool = False) -> bytes:
+    """The whole content of a file quantize reads, through :func:`open_input`."""
+    with open_input(path, kind, allow_empty=allow_empty) as (fh, _):
+        try:
+            return fh.read()
+        except OSError as exc:
+            label = display_name(path) if kind == "image" else f"{kind} file {display_name(path)}"
+            raise InputError(f"cannot read {label}: {exc.strerror or exc}") from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_target(path: Path, *, force: bool = False, protect: tuple[Path, ...] = ()) -> None:
+    """Refuse to write ``path`` when it is an input in ``protect``, a folder, an unusable name, or
+    exists without ``force``."""
+    name = display_name(path)
+    for p in protect:
+        if _same_file(path, p) or path.resolve() == Path(p).resolve():
+            raise OutputError(f"refusing to overwrite the input file {display_name(p)}")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise OutputError(f"cannot write {name}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"output {name} is a folder")
+    if not force:
+        raise OutputError(f"output {name} already exists (use force=True to replace it)",
+                          parameters=("force=True",))
+
+
+def check_writable(folder: Path) -> None:
+    """Fail early unless ``folder`` is, or could be created as, a writable folder."""
+    name = display_name(folder)
+    probe = folder
+    try:
+        while not probe.exists() and probe.parent != probe:
+            probe = probe.parent
+        is_dir = probe.is_dir()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise OutputError(f"cannot use output folder {name}: {exc.strerror or exc}") from None
+    if probe.exists() and not is_dir:
+        raise OutputError(f"output folder {name} is not a folder ({display_name(probe)} is a file)")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder {name} is not writable")
+
+
+def ensure_dir(folder: Path) -> Path:
+    """Create ``folder`` (and parents) if needed and check it is writable."""
+    name = display_name(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise OutputError(f"output folder {name} exists and is not a folder") from None
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {name}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder {name} is not writable")
+    return folder
+
+
+@contextlib.contextmanager
+def output_folder(folder: Path) -> Iterator[Path]:
+    """:func:`ensure_dir` around a write: if the block fails, the folders created for it are
+    removed again (when still empty), so a failed run leaves nothing behind."""
+    created = []
+    probe = folder
+    while not probe.exists() and probe.parent != probe:
+        created.append(probe)
+        probe = probe.parent
+    ensure_dir(folder)
+    try:
+        yield folder
+    except BaseException:
+        for made in created:  # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(
+    path: str | os.PathLike[str], *, force: bool = False, protect: tuple[Path, ...] = ()
+) -> Iterator[BinaryIO]:
+    """Open a temporary file beside ``path`` for binary writing; rename it over ``path`` on success.
+
+    On any exception (including KeyboardInterrupt) the temporary file is removed and ``path`` is left
+    as it was. OS errors are re-raised as :class:`OutputError` with a one-line message.
+    """
+    target = Path(path)
+    check_target(target, force=force, protect=protect)
+    with _staged([target]) as (tmp,):
+        with open(tmp, "wb") as fh:
+            yield fh
+            _sync(fh)
+        _commit([(tmp, target)], force=force)
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes, *, force: bool = False,
+                protect: tuple[Path, ...] = ()) -> int:
+    """Write ``data`` to ``path`` atomically; return the number of bytes written."""
+    with atomic_write(path, force=force, protect=protect) as fh:
+        fh.write(data)
+    return len(data)
+
+
+def write_all(outputs: dict[Path, bytes], *, force: bool = False,
+              protect: tuple[Path, ...] = ()) -> None:
+    """Write several files all or nothing: every check first, then every file to a synced temporary
+    name, then the renames. If anything fails, no output is created or changed."""
+    targets = [Path(p) for p in outputs]
+    for path in targets:
+        check_target(path, force=force, protect=protect)
+    with _staged(targets) as temps:
+        for tmp, data in zip(temps, outputs.values()):
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                _sync(fh)
+        _commit(list(zip(temps, targets)), force=force)
+
+
+_writes_in_progress = 0
+
+
+def writing() -> bool:
+    """Whether some output is being written now (an interrupt must then roll it back)."""
+    return _writes_in_progress > 0
+
+
+@contextlib.contextmanager
+def _staged(targets: list[Path]) -> Iterator[list[Path]]:
+    """Create an empty temporary file beside each target; remove whichever remain on exit.
+
+    OS errors inside the block become an :class:`OutputError` naming the folder.
+    """
+    global _writes_in_progress
+    temps: list[Path] = []
+    _writes_in_progress += 1
+    try:
+        for target in targets:
+            _new_temp(target, temps)
+        yield temps
+    except OSError as exc:
+        folder = Path(exc.filename).parent if isinstance(exc.filename, str) else targets[0].parent
+        raise OutputError(f"cannot write to {display_name(folder)}: {exc.strerror or exc}") from None
+    finally:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        _writes_in_progress -= 1
+
+
+def _new_temp(target: Path, temps: list[Path]) -> None:
+    """Create an empty temporary file beside ``target``, named in ``temps`` before it exists, so an
+    interrupt at any point (Ctrl-C raises anywhere) leaves no file the caller does not know of."""
+    folder = target.parent if str(target.parent) else Path(".")
+    while True:
+        # shortened so that the temporary name fits wherever the target's does
+        tmp = folder / f".{target.name[:_TEMP_STEM]}.{secrets.token_hex(6)}.part"
+        temps.append(tmp)
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return
+        except FileExistsError:
+            temps.pop()
+
+
+def _sync(fh: BinaryIO) -> None:
+    """Flush ``fh`` to the disk and give it the permissions a new file would have."""
+    fh.flush()
+    os.fsync(fh.fileno())
+    os.chmod(fh.fileno(), 0o666 & ~_umask())
+
+
+def _commit(pairs: list[tuple[Path, Path]], *, force: bool) -> None:
+    """Move each temporary file onto its target, all or nothing.
+
+    Without ``force`` a target is linked into place, which fails if it appeared since the checks
+    (another process writing the same name) instead of silently replacing it. With several pairs,
+    every replaced target is kept as a hard link until all are in place, so a failure part-way
+    restores the previous files.
+    """
+    # (target, backup of what it replaces, identity of the new file), recorded before each move so
+    # that an interrupt at any point is undone
+    placed: list[tuple[Path, Path | None, tuple[int, int]]] = []
+    try:
+        for tmp, target in pairs:
+            backup = _backup(target, tmp) if force and len(pairs) > 1 else None
+            placed.append((target, backup, _identity(tmp)))
+            _place(tmp, target, force=force)
+        _sync_folders({target.parent for _, target in pairs})
+    except BaseException:
+        for target, backup, ours in reversed(placed):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, target)
+                elif _identity(target) == ours:  # never remove a file that is not ours
+                    target.unlink()
+        raise
+    finally:
+        for tmp, _ in pairs:
+            with contextlib.suppress(OSError):
+                tmp.with_name(tmp.name + ".old").unlink()
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _backup(target: Path, tmp: Path) -> Path | None:
+    """A hard link to the existing ``target`` beside ``tmp`` (None if there is nothing to keep)."""
+    backup = tmp.with_name(tmp.name + ".old")
+    try:
+        os.link(target, backup)
+    except OSError:  # nothing there, or no hard links on this file system
+        return None
+    return backup
+
+
+def _place(tmp: Path, target: Path, *, force: bool) -> None:
+    """Rename ``tmp`` to ``target``; without ``force`` never over an existing file."""
+    if force:
+        os.replace(tmp, target)
+        return
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise OutputError(f"output {display_name(target)} already exists (use force=True to replace "
+                          "it)", parameters=("force=True",)) from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
+            raise
+        os.replace(tmp, target)  # no hard links on this file system: the check done before stands
+    else:
+        os.unlink(tmp)
+
+
+def _sync_folders(folders: set[Path]) -> None:
+    """Make the renames durable (best effort: some file systems cannot sync a folder)."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            fd = os.open(folder if str(folder) else ".", os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

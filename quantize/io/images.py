@@ -1,0 +1,526 @@
+"""Reading images into normalised uint8 pixel arrays, and writing previews and restored images.
+
+Every input ends up as an (H, W, 3) uint8 array, or (H, W, 4) when some pixel is not fully opaque.
+What the loader changed on the way (frames skipped, bit depth, colour profile, orientation, alpha)
+is recorded in :attr:`Image.notes` for the report.
+
+Decoding is Pillow's, restricted to the formats in :data:`FORMATS` (no Ghostscript-backed EPS/PDF).
+Floating-point and other TIFFs that Pillow cannot identify are read with ``tifffile`` when installed.
+Any problem with a file's content becomes a one-line :class:`InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+import numpy as np
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
+
+from ..errors import InputError, ParameterError
+from .files import display_name, open_input, write_bytes
+
+#: Pillow's own default limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 89.5 megapixels.
+DEFAULT_MAX_PIXELS = 89_478_485
+
+#: Formats the loader accepts (Pillow plugin names; JPEG includes multi-picture MPO files).
+FORMATS = ("PNG", "JPEG", "WEBP", "TIFF", "BMP", "GIF", "PPM", "TGA", "QOI", "AVIF", "JPEG2000")
+#: File name endings of those formats as Pillow registers them (tests/test_images.py checks that
+#: they match), kept here so that finding a batch's inputs imports no Pillow plugin.
+SUFFIXES = frozenset((".apng", ".avif", ".avifs", ".bmp", ".gif", ".icb", ".j2c", ".j2k", ".jfif",
+                      ".jp2", ".jpc", ".jpe", ".jpeg", ".jpf", ".jpg", ".jpx", ".pbm", ".pfm", ".pgm",
+                      ".png", ".pnm", ".ppm", ".qoi", ".tga", ".tif", ".tiff", ".vda", ".vst", ".webp"))
+
+#: zlib level for PNG output: higher levels save under 1 % of the bytes for several times the time
+#: (docs/TUNING.md).
+PREVIEW_COMPRESS_LEVEL = 3
+
+_ROWS_BYTES = 1 << 22  # working-set size for row-chunked conversions
+_TIFF_MAGIC = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
+_LOW_BYTE_RAWMODE = {";16B": ";16L", ";16L": ";16B", ";16N": ";16B" if sys.byteorder == "little" else ";16L"}
+_ORIENTATION = {  # EXIF orientation tag -> the transpose that undoes it (as ImageOps.exif_transpose)
+    2: PILImage.Transpose.FLIP_LEFT_RIGHT,
+    3: PILImage.Transpose.ROTATE_180,
+    4: PILImage.Transpose.FLIP_TOP_BOTTOM,
+    5: PILImage.Transpose.TRANSPOSE,
+    6: PILImage.Transpose.ROTATE_270,
+    7: PILImage.Transpose.TRANSVERSE,
+    8: PILImage.Transpose.ROTATE_90,
+}
+
+
+@dataclass(frozen=True)
+class Image:
+    """A decoded image: uint8 pixels plus where they came from and what the loader did."""
+
+    pixels: np.ndarray  # (H, W, 3) uint8, or (H, W, 4) when some alpha < 255; C-contiguous
+    source: Path | None = None
+    format: str | None = None
+    file_bytes: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def channels(self) -> int:
+        return int(self.pixels.shape[2])
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:
+    """Read an image file; refuse it (before decoding) if it has more than ``max_pixels`` pixels.
+
+    ``max_pixels=None`` lifts the decompression-bomb guard (the CLI's ``--allow-huge``).
+    Raises :class:`InputError` with a one-line message for every unreadable or refused input.
+    """
+    path = Path(path)
+    name = display_name(path)
+    notes: list[str] = []
+    with open_input(path) as (fh, size):
+        try:
+            pixels, fmt = _decode(fh, max_pixels, notes)
+        except _Refused as exc:
+            raise InputError(f"{name}{exc}", parameters=exc.parameters) from None
+        except MemoryError:
+            raise InputError(f"{name}: not enough memory to decode the image") from None
+        except Exception as exc:  # any file content must end in a one-line message, never a traceback
+            raise InputError(f"{name}: cannot decode the image ({_one_line(exc)})") from None
+    return Image(pixels, path, fmt, size, tuple(notes))
+
+
+class _Refused(Exception):
+    """The file was read but is refused; the message follows the file name (e.g. ": too large")."""
+
+    def __init__(self, message: str, parameters: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.parameters = parameters
+
+
+def _one_line(exc: BaseException) -> str:
+    text = re.sub(r"\s+", " ", str(exc)).strip()
+    return (text[:200] + "…" if len(text) > 200 else text) or type(exc).__name__
+
+
+def _check_size(width: int, height: int, max_pixels: int | None) -> None:
+    if width <= 0 or height <= 0:
+        raise _Refused(f": the image has no pixels ({width}x{height})")
+    if max_pixels is not None and width * height > max_pixels:
+        raise _Refused(_too_large(f"{width}x{height} is {width * height:,} pixels", max_pixels),
+                       LIFT_LIMIT)
+
+
+LIFT_LIMIT = ("max_pixels=None",)  # what a refused image's message cites to lift the limit
+
+
+def _too_large(size: str, max_pixels: int) -> str:
+    return (f": {size}, more than the limit of {max_pixels:,} that guards against decompression "
+            "bombs; use max_pixels=None to load it")
+
+
+def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.ndarray, str]:
+    """Decode the first frame of an open file into normalised uint8 pixels; return them and the format."""
+    try:
+        im = PILImage.open(fh, formats=FORMATS)
+    except PILImage.DecompressionBombError as exc:  # Pillow's own limit, which the process sets
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        if found and max_pixels is not None and int(found.group(1)) > max_pixels:
+            raise _Refused(_too_large(f"{int(found.group(1)):,} pixels", max_pixels),
+                           LIFT_LIMIT) from None
+        raise _Refused(f": {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
+    except UnidentifiedImageError:
+        fh.seek(0)
+        if fh.read(4) in _TIFF_MAGIC:
+            return _decode_with_tifffile(fh, max_pixels, notes), "TIFF"
+        raise _Refused(f" is not an image in a format quantize reads ({', '.join(FORMATS)})") from None
+    fmt = im.format or "unknown"
+    _check_size(*im.size, max_pixels)
+    frames = getattr(im, "n_frames", 1)
+    if frames > 1:
+        label = "APNG" if fmt == "PNG" else fmt
+        unit = {"TIFF": "page", "MPO": "image"}.get(fmt, "frame")
+        notes.append(f"{label}: used {unit} 1 of {frames}")  # n_frames leaves im on frame 1
+    rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
+    im.load()  # the full decode, inside load_image's error handling (truncated files fail here)
+    try:
+        orientation = im.getexif().get(0x0112)
+    except Exception:  # a damaged EXIF block costs the orientation, not the image
+        orientation = None
+        notes.append("EXIF data unreadable: orientation not applied")
+    icc = im.info.get("icc_profile")
+    return _finish(_to_8bit(im, rawmodes, fh, notes), orientation, icc, notes), fmt
+
+
+def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> np.ndarray:
+    """Read the first page of a TIFF Pillow cannot identify (e.g. floating-point RGB)."""
+    try:
+        import tifffile
+    except ImportError:
+        raise _Refused(": reading this TIFF needs the 'tifffile' package (pip install tifffile)") from None
+    fh.seek(0)
+    with _log_as_notes("tifffile", "TIFF", notes), tifffile.TiffFile(fh, name="input.tif") as tif:
+        if not len(tif.pages):
+            raise _Refused(": the TIFF has no readable page")
+        page = tif.pages.first
+        _check_size(int(page.imagewidth), int(page.imagelength), max_pixels)
+        if len(tif.pages) > 1:
+            notes.append(f"TIFF: used page 1 of {len(tif.pages)}")
+        if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
+            raise _Refused(f": unsupported TIFF photometric interpretation {page.photometric.name}")
+        array = page.asarray()
+        if page.axes.startswith("S"):  # planar configuration: samples first
+            array = np.moveaxis(array, 0, -1)
+        orientation = page.tags.valueof(274)
+        icc = page.tags.valueof(34675)
+    try:
+        array8 = _array_to_8bit(array, notes, clip_floats=True)
+    except ParameterError as exc:
+        raise _Refused(f": {exc}") from None
+    return _finish(PILImage.fromarray(array8), orientation, icc, notes)
+
+
+class _NoteHandler(logging.Handler):
+    """Collects a library's log messages as one-line notes."""
+
+    def __init__(self, label: str, notes: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.label, self.notes = label, notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = re.sub(r"^<[^>]*>\s*", "", _one_line(record.getMessage()))  # drop "<TiffPages @...>"
+        self.notes.append(f"{self.label}: {text}")
+
+
+@contextlib.contextmanager
+def _log_as_notes(logger_name: str, label: str, notes: list[str]) -> Iterator[None]:
+    """Turn what ``logger_name`` logs meanwhile into notes instead of lines on stderr."""
+    logger = logging.getLogger(logger_name)
+    handler = _NoteHandler(label, notes)
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _rawmode(args: object) -> str:
+    if isinstance(args, tuple) and args:
+        args = args[0]
+    return args if isinstance(args, str) else ""
+
+
+def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO, notes: list[str]) -> PILImage.Image:
+    """Bring 16-bit and floating-point samples of the decoded ``im`` to an 8-bit Pillow mode.
+
+    ``rawmodes`` are the unpackers Pillow used for ``im``'s tiles (e.g. "RGB;16B").
+    """
+    if im.mode.startswith("I;16") or im.mode == "I":
+        values = np.asarray(im)
+        if im.mode == "I" and (values.min() < 0 or values.max() > 0xFFFF):
+            raise _Refused(f": unsupported 32-bit integer samples (range {values.min()}..{values.max()})")
+        notes.append("16-bit reduced to 8 bits")
+        gray = _reduce_16_to_8(values)
+        trns = im.info.get("transparency")
+        if isinstance(trns, int):
+            return PILImage.fromarray(np.dstack([gray, np.where(values == trns, 0, 255).astype(np.uint8)]))
+        return PILImage.fromarray(gray)
+    if im.mode == "F":
+        return PILImage.fromarray(_array_to_8bit(np.asarray(im), notes, clip_floats=True))
+    if not rawmodes or not all(r[-4:] in _LOW_BYTE_RAWMODE for r in rawmodes):
+        return im
+    # 16-bit samples decoded by Pillow into an 8-bit mode: it kept the high byte of each sample.
+    notes.append("16-bit reduced to 8 bits")
+    if im.mode not in ("RGB", "RGBA") or any(r.split(";")[0] != im.mode for r in rawmodes):
+        return im  # e.g. 16-bit grey + alpha: Pillow has no unpacker for the low bytes; truncated
+    # Decode once more keeping the low bytes, so the reduction rounds (v * 255 / 65535).
+    fh.seek(0)
+    low = PILImage.open(fh, formats=[im.format])
+    low.tile = [t._replace(args=_low_byte_args(t.args)) for t in low.tile]
+    low.load()
+    return PILImage.fromarray(_combine_bytes(im, low))
+
+
+def _low_byte_args(args: str | tuple) -> str | tuple:
+    if isinstance(args, str):
+        return args[:-4] + _LOW_BYTE_RAWMODE[args[-4:]]
+    return (_low_byte_args(args[0]), *args[1:])
+
+
+def _combine_bytes(high: PILImage.Image, low: PILImage.Image) -> np.ndarray:
+    """Rebuild 16-bit samples from the two 8-bit decodes and round them to 8 bits, in row chunks.
+
+    A 16-bit RGB tRNS colour (PNG) becomes an alpha channel, matched on the full 16-bit value.
+    """
+    hi, lo = np.asarray(high), np.asarray(low)
+    trns = high.info.get("transparency") if high.mode == "RGB" else None
+    channels = hi.shape[2]
+    out = np.empty((*hi.shape[:2], channels + (trns is not None)), np.uint8)
+    for rows in _row_chunks(hi.shape[0], hi[0].nbytes * 4):
+        v = (hi[rows].astype(np.uint32) << 8) | lo[rows]
+        out[rows, :, :channels] = _reduce_16_to_8(v)
+        if trns is not None:
+            out[rows, :, channels] = np.where((v == np.asarray(trns)).all(axis=-1), 0, 255)
+    return out
+
+
+def _finish(im: PILImage.Image, orientation: object, icc: bytes | None, notes: list[str]) -> np.ndarray:
+    """Orientation, colour profile and mode: 8-bit Pillow image -> (H, W, 3|4) uint8 array."""
+    if orientation in _ORIENTATION:
+        im = im.transpose(_ORIENTATION[orientation])
+        notes.append("EXIF orientation applied")
+    if im.mode == "CMYK":
+        notes.append("CMYK converted to RGB")
+    im = _base_mode(im)
+    if icc:
+        im = _apply_icc(im, icc, notes)
+    if im.mode in ("L", "CMYK"):
+        im = im.convert("RGB")
+    elif im.mode == "LA":
+        im = im.convert("RGBA")
+    if im.mode == "RGBA" and im.getextrema()[3][0] == 255:
+        im = im.convert("RGB")
+        notes.append("alpha channel dropped: fully opaque")
+    return _pillow_to_array(im)
+
+
+_COLOUR_PART = {"L": "L", "LA": "L", "RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK"}
+
+
+def _base_mode(im: PILImage.Image) -> PILImage.Image:
+    """Convert to L, LA, RGB, RGBA or CMYK (the modes a colour profile applies to); tRNS becomes alpha."""
+    if im.has_transparency_data and im.mode not in ("LA", "RGBA"):
+        return im.convert("LA" if im.mode in ("1", "L", "La") else "RGBA")
+    if im.mode in _COLOUR_PART:
+        return im
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode in ("P", "RGBX", "YCbCr", "HSV"):
+        return im.convert("RGB")
+    raise _Refused(f": unsupported colour mode {im.mode}")
+
+
+def _apply_icc(im: PILImage.Image, icc: bytes, notes: list[str]) -> PILImage.Image:
+    """Convert to sRGB with the embedded profile; a profile that is sRGB already is left alone."""
+    from PIL import ImageCms
+
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = ImageCms.getProfileDescription(profile).strip()
+        space = profile.profile.xcolor_space.strip()
+    except (OSError, ValueError, TypeError, ImageCms.PyCMSError):
+        notes.append("ICC profile ignored (unreadable)")
+        return im
+    if "sRGB" in description:
+        return im
+    colour_mode = {"RGB": "RGB", "GRAY": "L", "CMYK": "CMYK"}.get(space)
+    if colour_mode != _COLOUR_PART[im.mode]:
+        notes.append(f"ICC profile ignored (it is for {space} data, the image is {im.mode})")
+        return im
+    alpha = im.getchannel("A") if im.mode in ("LA", "RGBA") else None
+    try:
+        out = ImageCms.profileToProfile(im.convert(colour_mode) if alpha is not None else im, profile,
+                                        ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except ImageCms.PyCMSError as exc:
+        notes.append(f"ICC profile ignored ({_one_line(exc)})")
+        return im
+    if alpha is not None:
+        out.putalpha(alpha)
+    notes.append(f"ICC profile converted to sRGB (from '{description}')" if description
+                 else "ICC profile converted to sRGB")
+    return out
+
+
+def _pillow_to_array(im: PILImage.Image) -> np.ndarray:
+    """Copy an RGB/RGBA Pillow image into a new C-contiguous array, in row chunks (no third full copy)."""
+    width, height = im.size
+    out = np.empty((height, width, len(im.getbands())), np.uint8)
+    for rows in _row_chunks(height, width * 4):
+        out[rows] = np.asarray(im.crop((0, rows.start, width, rows.stop)))
+    return out
+
+
+def _row_chunks(height: int, row_bytes: int) -> Iterator[slice]:
+    step = max(1, _ROWS_BYTES // max(1, row_bytes))
+    for start in range(0, height, step):
+        yield slice(start, min(height, start + step))
+
+
+# ------------------------------------------------------------------------- arrays and Pillow (library)
+
+def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image) -> Image:
+    """An :class:`Image` from what a library user has: a path (loaded as the CLI loads it), a
+    Pillow image, an array (see :func:`image_from_array`) or an :class:`Image`."""
+    if isinstance(image, Image):
+        return image
+    if isinstance(image, PILImage.Image):
+        return image_from_pillow(image)
+    if isinstance(image, (str, bytes, os.PathLike)):
+        return load_image(image)
+    if isinstance(image, np.ndarray) or hasattr(image, "__array__") \
+            or hasattr(image, "__array_interface__"):
+        return image_from_array(np.asarray(image))
+    raise ParameterError(f"an image must be a file path, a Pillow image or an array, "
+                         f"not {type(image).__name__}")
+
+
+def image_from_pillow(im: PILImage.Image) -> Image:
+    """A Pillow image as an :class:`Image`, normalised as a loaded file is: 16-bit and float samples
+    to 8 bits, an embedded colour profile to sRGB, palette and grey modes to RGB(A), transparency
+    kept (a fully opaque alpha channel dropped). EXIF orientation is not applied (Pillow's
+    ``ImageOps.exif_transpose`` does it when wanted)."""
+    notes: list[str] = []
+    try:
+        im.load()
+        pixels = _finish(_to_8bit(im, [], None, notes), None, im.info.get("icc_profile"), notes)
+    except _Refused as exc:
+        raise ParameterError(f"Pillow image{exc}") from None
+    return Image(pixels, format=im.format, notes=tuple(notes))
+
+
+def image_from_array(array: np.ndarray) -> Image:
+    """Wrap an array as an :class:`Image`: HxW or HxWx{1,2,3,4}; uint8, uint16 or float in [0, 1].
+
+    uint16 is rounded to 8 bits (v * 255 / 65535), floats to round(v * 255). A fully opaque alpha
+    channel is dropped. A uint8 (H, W, 3) C-contiguous array is used as is, without a copy.
+    """
+    a = np.asarray(array)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (2, 3, 4)):
+        raise ParameterError(f"image array must be HxW or HxWx1/2/3/4, got shape {a.shape}")
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        raise ParameterError(f"image array has no pixels (shape {a.shape})")
+    notes: list[str] = []
+    a = _array_to_8bit(a, notes, clip_floats=False)
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    elif a.shape[2] == 2:
+        a = np.concatenate([np.repeat(a[:, :, :1], 3, axis=2), a[:, :, 1:]], axis=2)
+    if a.shape[2] == 4 and a[:, :, 3].min() == 255:
+        a = a[:, :, :3]
+        notes.append("alpha channel dropped: fully opaque")
+    return Image(np.ascontiguousarray(a), notes=tuple(notes))
+
+
+def _array_to_8bit(a: np.ndarray, notes: list[str], *, clip_floats: bool) -> np.ndarray:
+    """uint8 as is; uint16 rounded to 8 bits; floats in [0, 1] (clipped first if ``clip_floats``)."""
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == np.uint16:
+        notes.append("16-bit reduced to 8 bits")
+        return _reduce_16_to_8(a)
+    if a.dtype.kind != "f":
+        raise ParameterError(f"image array must be uint8, uint16 or float in [0, 1], not {a.dtype}")
+    out = np.empty(a.shape, np.uint8)
+    clipped = False
+    for rows in _row_chunks(a.shape[0], a[0].nbytes):
+        chunk = a[rows]
+        if not np.isfinite(chunk).all():
+            raise ParameterError("image array contains NaN or infinite values")
+        outside = chunk.min() < 0 or chunk.max() > 1
+        if outside and not clip_floats:
+            raise ParameterError("float image values must lie in [0, 1]")
+        clipped |= bool(outside)
+        out[rows] = np.rint(np.clip(chunk, 0, 1) * 255)
+    notes.append(f"{a.dtype.itemsize * 8}-bit float samples converted to 8 bits"
+                 + (" (values outside [0, 1] clipped)" if clipped else ""))
+    return out
+
+
+def _reduce_16_to_8(v: np.ndarray) -> np.ndarray:
+    """16-bit samples -> nearest 8-bit value, round(v * 255 / 65535), row chunk by row chunk."""
+    out = np.empty(v.shape, np.uint8)
+    for rows in _row_chunks(v.shape[0], v[0].nbytes * 2):
+        out[rows] = (v[rows].astype(np.uint32) * 255 + 32767) // 65535
+    return out
+
+
+# ----------------------------------------------------------------------------------------- writing
+
+def encode_preview(palette: np.ndarray, indices: np.ndarray) -> bytes:
+    """The quantised image as PNG bytes, quickly (Pillow, zlib): indexed (1/2/4/8-bit, tRNS for
+    alpha) when K <= 256, else RGB(A). :func:`quantize.io.formats.encode_png` makes smaller ones."""
+    from .formats import checked
+
+    palette, indices = checked(palette, indices)
+    k = palette.shape[0]
+    buf = io.BytesIO()
+    if k > 256:
+        PILImage.fromarray(palette[indices]).save(buf, "PNG", compress_level=PREVIEW_COMPRESS_LEVEL)
+        return buf.getvalue()
+    height, width = indices.shape
+    index8 = np.ascontiguousarray(indices, dtype=np.uint8)
+    im = PILImage.frombuffer("P", (width, height), index8, "raw", "P", 0, 1)
+    im.putpalette(np.ascontiguousarray(palette[:, :3]).tobytes(), "RGB")
+    options: dict[str, object] = {"bits": 1 if k <= 2 else 2 if k <= 4 else 4 if k <= 16 else 8}
+    if palette.shape[1] == 4:
+        options["transparency"] = palette[:, 3].tobytes()
+    im.save(buf, "PNG", compress_level=PREVIEW_COMPRESS_LEVEL, **options)
+    return buf.getvalue()
+
+
+def save_preview(path: str | os.PathLike[str], palette: np.ndarray, indices: np.ndarray, *,
+                 force: bool = False, protect: tuple[Path, ...] = ()) -> int:
+    """Write :func:`encode_preview`'s PNG atomically; return the number of bytes written."""
+    return write_bytes(path, encode_preview(palette, indices), force=force, protect=protect)
+
+
+_PIXEL_FORMATS: dict[str, tuple[str, dict[str, object]]] = {
+    ".png": ("PNG", {"compress_level": PREVIEW_COMPRESS_LEVEL}),
+    ".bmp": ("BMP", {}),
+    ".tif": ("TIFF", {"compression": "tiff_deflate"}),
+    ".tiff": ("TIFF", {"compression": "tiff_deflate"}),
+    ".webp": ("WEBP", {"lossless": True, "exact": True}),
+    ".jpg": ("JPEG", {"quality": 95}),
+    ".jpeg": ("JPEG", {"quality": 95}),
+}
+
+
+def check_lossless(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, an image name whose format would not keep every pixel exactly
+    (JPEG) or that no writer here knows."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _PIXEL_FORMATS:
+        raise ParameterError(f"cannot write '{suffix or display_name(Path(path).name)}' images; use "
+                             f"one of {', '.join(s for s in _PIXEL_FORMATS if s not in _LOSSY)}")
+    if suffix in _LOSSY:
+        raise ParameterError(f"{display_name(path)}: JPEG is lossy and would not keep the quantised "
+                             "pixels; write .png, .webp, .tiff or .bmp")
+
+
+_LOSSY = frozenset((".jpg", ".jpeg"))
+
+
+def save_pixels(path: str | os.PathLike[str], pixels: np.ndarray, *, force: bool = False,
+                protect: tuple[Path, ...] = ()) -> int:
+    """Write (H, W, 3|4) uint8 pixels in the format named by the suffix: PNG, TIFF, lossless WebP,
+    BMP (no alpha) or JPEG (quality 95: lossy, no alpha); return the number of bytes written."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _PIXEL_FORMATS:
+        raise ParameterError(f"cannot write '{suffix or Path(path).name}' images; use one of "
+                             f"{', '.join(_PIXEL_FORMATS)}")
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+        raise ParameterError(f"pixels must be an (H, W, 3|4) uint8 array, got {pixels.dtype} {pixels.shape}")
+    fmt, options = _PIXEL_FORMATS[suffix]
+    if fmt in ("JPEG", "BMP") and pixels.shape[2] == 4:
+        raise ParameterError(f"{fmt} cannot store transparency; write .png, .webp or .tiff instead")
+    buf = io.BytesIO()
+    PILImage.fromarray(np.ascontiguousarray(pixels)).save(buf, fmt, **options)
+    return write_bytes(path, buf.getvalue(), force=force, protect=protect)

@@ -1,0 +1,108 @@
+"""The files one compression writes (``--format``): their names, and their bytes from a Result.
+
+Every format holds exactly the same pixels. Standard images take a tagged name
+(``<stem>.preview.png``) so that no output can be another input; the packed file and the firmware
+exports have suffixes no image has.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
+
+from ..choices import DEFAULT_FORMATS, DEFAULT_PNG_EFFORT, FORMATS, PNG_EFFORTS
+from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_SUFFIX = {"qnt": ".qnt", "c": ".h", "raw": ".raw", "rgb565": ".rgb565"}
+_IMAGES = {"png": ".png", "webp": ".webp", "gif": ".gif"}
+GIF_MAX_K = 256
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """How the files are written: PNG effort (0 fastest … 3 smallest), the raw export's bit order
+    and row padding, the RGB565 export's byte order."""
+
+    png_effort: int = DEFAULT_PNG_EFFORT
+    raw_msb_first: bool = True
+    raw_row_padding: bool = True
+    rgb565_big_endian: bool = False
+
+    def validated(self) -> "FileOptions":
+        if self.png_effort not in PNG_EFFORTS:
+            raise ParameterError(f"png_effort must be one of {', '.join(map(str, PNG_EFFORTS))}, "
+                                 f"got {self.png_effort}")
+        return self
+
+
+def parse_formats(text: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Formats from a comma-separated list (or names), checked, in the order given, each once."""
+    if text is None:
+        return DEFAULT_FORMATS
+    names = [n.strip().lower() for n in (text.split(",") if isinstance(text, str) else text)]
+    names = [n for n in names if n]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        what = f"unknown format {unknown[0]!r}" if unknown else "no format given"
+        raise ParameterError(f"{what} (choose from {', '.join(FORMATS)})")
+    return tuple(dict.fromkeys(names))
+
+
+def check_formats(formats: tuple[str, ...], k: int) -> None:
+    """Refuse, before any work, a format that cannot hold ``k`` colours."""
+    if "gif" in formats and k > GIF_MAX_K:
+        raise ParameterError(f"gif holds at most {GIF_MAX_K} colours; K={k} needs another format")
+
+
+def output_path(source: Path, out_dir: Path | None, fmt: str) -> Path:
+    """Where ``fmt`` of ``source`` goes: ``<out>/<stem>.qnt``, ``<out>/<stem>.preview.png``, …"""
+    from .files import tagged_name
+
+    folder = out_dir if out_dir is not None else source.parent
+    if fmt in _IMAGES:
+        return folder / tagged_name(source.stem, "preview", _IMAGES[fmt])
+    return folder / (source.stem + _SUFFIX[fmt])
+
+
+def output_paths(source: Path, out_dir: Path | None,
+                 formats: Iterable[str] = FORMATS) -> dict[str, Path]:
+    """:func:`output_path` for each format (every one by default: what could collide)."""
+    return {fmt: output_path(source, out_dir, fmt) for fmt in formats}
+
+
+def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str, stem: str,
+               files: FileOptions = FileOptions()) -> bytes:
+    """The bytes of one format for ``palette`` and ``indices``."""
+    from . import container, exports, formats
+
+    if fmt == "qnt":
+        return container.encode(palette, indices, codec=codec)
+    if fmt == "png":
+        return formats.encode_png(palette, indices, effort=files.png_effort)
+    if fmt == "webp":
+        return formats.encode_webp(palette, indices)
+    if fmt == "gif":
+        return formats.encode_gif(palette, indices)
+    if fmt == "c":
+        return exports.c_header(stem, palette, indices)
+    if fmt == "raw":
+        return exports.raw_indices(indices, exports.index_bits(len(palette)),
+                                   msb_first=files.raw_msb_first, row_padding=files.raw_row_padding)
+    return exports.rgb565(palette, indices, big_endian=files.rgb565_big_endian)
+
+
+def encode_all(palette: np.ndarray, indices: np.ndarray, formats: tuple[str, ...], *, codec: str,
+               stem: str, files: FileOptions = FileOptions()) -> dict[str, bytes]:
+    """Every format's bytes, encoded side by side (the encoders release the GIL)."""
+    def one(fmt: str) -> bytes:
+        return encode_one(fmt, palette, indices, codec=codec, stem=stem, files=files)
+
+    if len(formats) == 1:
+        return {formats[0]: one(formats[0])}
+    with ThreadPoolExecutor(min(len(formats), 4)) as pool:
+        return dict(zip(formats, pool.map(one, formats)))

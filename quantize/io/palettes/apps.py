@@ -1,0 +1,187 @@
+"""Drawing apps' palettes: Krita .kpl (zip + XML), Procreate .swatches (zip + JSON, HSB) and Sketch
+.sketchpalette (JSON, the Sketch Palettes plugin format).
+
+Krita's colour XML has no alpha channel, so KPL drops alpha and keeps the share in each name. Procreate
+and Sketch store alpha but no names, so they drop names and shares. Procreate holds at most 30 colours.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import io
+import json
+import zipfile
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from ...errors import FormatError
+from .model import Palette, from_entries, labels_with_shares, parse_hex
+from .reading import decode_text
+
+KPL_MIMETYPE = b"krita/x-colorset"
+_KRITA_SRGB = "sRGB-elle-V2-srgbtrc.icc"  # the profile Krita gives 8-bit sRGB colours
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member dates keep the bytes reproducible
+
+
+def _zip(members: list[tuple[str, bytes, int]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data, compression in members:
+            info = zipfile.ZipInfo(name, _EPOCH)
+            info.compress_type = compression
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def _unzip(data: bytes, member: str, source: str) -> bytes:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.read(member)
+    except KeyError:
+        raise FormatError(f"{source}: the archive has no {member}") from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
+        raise FormatError(f"{source}: not a readable zip archive ({exc})") from None
+
+
+def _unit(value: Any, source: str, what: str) -> float:
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise FormatError(f"{source}: {what} {value!r} is not a number in 0..1")
+    return float(value)
+
+
+def _int(value: str | None, source: str) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        raise FormatError(f"{source}: swatch position {value!r} is not a whole number") from None
+
+
+def _bytes(values: tuple[float, ...] | list[float]) -> tuple[int, ...]:
+    return tuple(int(round(255 * v)) for v in values)
+
+
+def _json(data: bytes, source: str) -> Any:
+    try:
+        return json.loads(decode_text(data, source))
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{source}: invalid JSON ({exc})") from None
+
+
+# --- Krita KPL -------------------------------------------------------------------------------------
+
+def encode_kpl(palette: Palette) -> bytes:
+    """A zip with ``mimetype`` first and stored, then ``colorset.xml`` (ColorSet version 2.0, one
+    ColorSetEntry per colour with an 8-bit sRGB ``RGB`` element and its grid Position) and
+    ``profiles.xml`` (empty: Krita ships the sRGB profile used)."""
+    columns = min(max(len(palette), 1), 16)
+    root = ET.Element("ColorSet", {
+        "version": "2.0", "name": palette.title, "comment": "", "columns": str(columns),
+        "rows": str(-(-len(palette) // columns)), "readonly": "false"})
+    for i, ((r, g, b), label, hex_) in enumerate(zip(palette.rgb.tolist(), labels_with_shares(palette),
+                                                      palette.hex)):
+        entry = ET.SubElement(root, "ColorSetEntry",
+                              {"name": label, "id": hex_, "spot": "false", "bitdepth": "U8"})
+        ET.SubElement(entry, "RGB", {"space": _KRITA_SRGB, "r": repr(r / 255), "g": repr(g / 255),
+                                     "b": repr(b / 255)})
+        ET.SubElement(entry, "Position", {"row": str(i // columns), "column": str(i % columns)})
+    colorset = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    profiles = ET.tostring(ET.Element("Profiles"), encoding="utf-8", xml_declaration=True)
+    return _zip([("mimetype", KPL_MIMETYPE, zipfile.ZIP_STORED),
+                 ("colorset.xml", colorset, zipfile.ZIP_DEFLATED),
+                 ("profiles.xml", profiles, zipfile.ZIP_DEFLATED)])
+
+
+def decode_kpl(data: bytes, source: str) -> Palette:
+    """Read the RGB, sRGB and Gray swatches of a Krita palette, grouped or not, in grid order."""
+    try:
+        root = ET.fromstring(_unzip(data, "colorset.xml", source))
+    except ET.ParseError as exc:
+        raise FormatError(f"{source}: colorset.xml is not well-formed XML ({exc})") from None
+    if root.tag.lower() != "colorset":
+        raise FormatError(f"{source}: colorset.xml has root <{root.tag}>, expected <ColorSet>")
+    keyed = []
+    for group_index, group in enumerate([root, *root.findall("Group")]):
+        for doc_index, entry in enumerate(group.findall("ColorSetEntry")):
+            pos = entry.find("Position")
+            where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
+            keyed.append(((group_index, *where, doc_index), (_kpl_color(entry, source), entry.get("name"))))
+    keyed.sort(key=lambda item: item[0])
+    return from_entries([e for _, e in keyed], source, root.get("name"))
+
+
+def _kpl_color(entry: ET.Element, source: str) -> tuple[int, ...]:
+    color = next((c for c in entry if c.tag != "Position"), None)
+    if color is None:
+        raise FormatError(f"{source}: swatch {entry.get('name')!r} has no colour")
+    what = f"swatch {entry.get('name')!r}"
+    if color.tag in ("RGB", "sRGB"):
+        return _bytes([_unit(color.get(k), source, f"{what} {k}") for k in "rgb"])
+    if color.tag == "Gray":
+        return _bytes([_unit(color.get("g"), source, f"{what} g")] * 3)
+    raise FormatError(f"{source}: {what}: colour model {color.tag} is not supported (RGB, sRGB, Gray)")
+
+
+# --- Procreate -------------------------------------------------------------------------------------
+
+def encode_procreate(palette: Palette) -> bytes:
+    """A zip holding ``Swatches.json``: ``{"name", "swatches": [{hue, saturation, brightness, alpha,
+    colorSpace: 0}]}`` with HSB and alpha as floats 0..1. At most 30 colours."""
+    swatches = []
+    for (r, g, b), a in zip(palette.rgb.tolist(), palette.alpha.tolist()):
+        h, s, v = colorsys.rgb_to_hsv(r / 255, g / 255, b / 255)
+        swatches.append({"hue": h, "saturation": s, "brightness": v, "alpha": a / 255, "colorSpace": 0})
+    doc = json.dumps({"name": palette.title, "swatches": swatches}, ensure_ascii=False).encode()
+    return _zip([("Swatches.json", doc, zipfile.ZIP_DEFLATED)])
+
+
+def decode_procreate(data: bytes, source: str) -> Palette:
+    """Read ``Swatches.json`` (an object, or a list holding one); empty (null) slots are skipped."""
+    doc = _json(_unzip(data, "Swatches.json", source), source)
+    if isinstance(doc, list) and doc:
+        doc = doc[0]
+    if not isinstance(doc, dict) or not isinstance(doc.get("swatches"), list):
+        raise FormatError(f"{source}: Swatches.json has no 'swatches' list")
+    entries = []
+    for i, sw in enumerate(doc["swatches"]):
+        if sw is None:
+            continue
+        if not isinstance(sw, dict):
+            raise FormatError(f"{source}: swatch {i} is not an object")
+        hsb = [_unit(sw.get(k), source, f"swatch {i} {k}") for k in ("hue", "saturation", "brightness")]
+        alpha = _unit(sw.get("alpha", 1), source, f"swatch {i} alpha")
+        entries.append((_bytes([*colorsys.hsv_to_rgb(*hsb), alpha]), None))
+    name = doc.get("name")
+    return from_entries(entries, source, name if isinstance(name, str) else None)
+
+
+# --- Sketch ----------------------------------------------------------------------------------------
+
+def encode_sketch(palette: Palette) -> bytes:
+    """Sketch Palettes JSON (compatible version 1.4): ``colors`` as red/green/blue/alpha floats 0..1."""
+    colors = [{"red": r / 255, "green": g / 255, "blue": b / 255, "alpha": a / 255}
+              for (r, g, b), a in zip(palette.rgb.tolist(), palette.alpha.tolist())]
+    doc = {"compatibleVersion": "1.4", "pluginVersion": "1.4", "colors": colors}
+    return json.dumps(doc, indent=2).encode()
+
+
+def decode_sketch(data: bytes, source: str) -> Palette:
+    """Read ``colors`` as red/green/blue/alpha objects (version 1.4 on) or hex strings (older)."""
+    doc = _json(data, source)
+    if not isinstance(doc, dict) or not isinstance(doc.get("colors"), list):
+        raise FormatError(f"{source}: a Sketch palette needs a 'colors' list")
+    entries = []
+    for i, c in enumerate(doc["colors"]):
+        if isinstance(c, str):
+            entries.append((parse_hex(c, source), None))
+        elif isinstance(c, dict):
+            values = [_unit(c.get(k, 1 if k == "alpha" else None), source, f"colour {i} {k}")
+                      for k in ("red", "green", "blue", "alpha")]
+            entries.append((_bytes(values), None))
+        else:
+            raise FormatError(f"{source}: colour {i} is neither an object nor a hex string")
+    return from_entries(entries, source)

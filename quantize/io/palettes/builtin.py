@@ -1,0 +1,135 @@
+"""Palettes of displays and retro hardware, by name (``--palette NAME``), in their native order.
+
+The order is the hardware's index order, so the packed file's and every export's indices are what
+the firmware writes to the display. Sources:
+
+- ``bw``, ``grey2``, ``grey4``: 1-bit black and white, and 2- and 4-bit grey ramps (levels spread
+  evenly over 0..255, as bit replication of the level gives: 4 bits -> 0x00, 0x11, ... 0xff).
+- ``web216``: the "web-safe" palette of Netscape Navigator 2 (1996): every combination of 0x00,
+  0x33, 0x66, 0x99, 0xcc, 0xff, red slowest, blue fastest.
+- ``cga``: IBM Color Graphics Adapter, the 16 RGBI colours as the IBM 5153 monitor shows them
+  (colour 6 dark yellow turned brown); IBM "Color/Graphics Monitor Adapter" technical reference.
+- ``cga4``: CGA 320x200 mode 4, palette 1 at high intensity (black, light cyan, light magenta,
+  white), the default four-colour palette of most CGA games.
+- ``ega``: IBM Enhanced Graphics Adapter, all 64 colours in index order: bits 5..0 are r g b R G B,
+  each channel 0x55 * (lower-case bit) + 0xaa * (upper-case bit); IBM EGA technical reference.
+- ``c64``: Commodore 64 VIC-II, Philip "Pepto" Timmermann's measured palette, "Calculating the
+  color palette of the VIC II" (2001), the default of the VICE emulator for years.
+- ``nes``: the NES 2C02 PPU's 64 colour codes in the RGB rendition most emulators and tools use
+  (0x0d-0x0f, 0x1d-0x1f, 0x2e-0x2f, 0x3e-0x3f are black, so those indices repeat a colour; map
+  ties go to the lowest index); NESdev wiki, "PPU palettes", explains why renditions differ.
+- ``gameboy``: the original Game Boy (DMG-01) LCD's four greens, shade 0 (lightest) to 3, as
+  Nintendo's BGP register numbers them; the values of Lospec's "Nintendo Gameboy (Original)".
+- ``pico8``: the 16 colours of the PICO-8 fantasy console, Lexaloffle's PICO-8 manual.
+- ``acep7``: E Ink ACeP "Gallery" 7-colour panels (e.g. Waveshare 5.65" (F), Pimoroni Inky
+  Impression), nominal colours in the controller's order: black 0, white 1, green 2, blue 3, red 4,
+  yellow 5, orange 6 (Waveshare's EPD_5in65F driver; 7 is "clean", not a colour).
+- ``spectra6``: E Ink Spectra 6 panels (e.g. Waveshare 7.3" (E)), nominal colours in the order of
+  Waveshare's EPD_7in3e driver: black, white, yellow, red, blue, green (the driver codes blue as 5
+  and green as 6: 4 is unused, so firmware maps indices 4 and 5 to codes 5 and 6).
+
+The e-ink colours are nominal: a panel shows duller ones. ``--panel-colors FILE`` gives the
+colours a panel was measured to show (same count and order); the pixels are dithered against
+those, and the native palette and its indices are written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ...errors import ParameterError
+from .model import Palette
+
+
+def _ramp(bits: int) -> list[int]:
+    n = 1 << bits
+    return [0x010101 * round(255 * i / (n - 1)) for i in range(n)]
+
+
+def _ega() -> list[int]:
+    def channel(index: int, high: int, low: int) -> int:
+        return 0xaa * (index >> high & 1) + 0x55 * (index >> low & 1)
+    return [channel(i, 2, 5) << 16 | channel(i, 1, 4) << 8 | channel(i, 0, 3) for i in range(64)]
+
+
+_LEVELS = (0x00, 0x33, 0x66, 0x99, 0xcc, 0xff)
+
+_CODES: dict[str, tuple[str, Sequence[int]]] = {
+    "bw": ("1-bit black and white", (0x000000, 0xffffff)),
+    "grey2": ("2-bit grey (4 levels)", _ramp(2)),
+    "grey4": ("4-bit grey (16 levels)", _ramp(4)),
+    "web216": ("web-safe 216 colours (Netscape, 1996)",
+               [r << 16 | g << 8 | b for r in _LEVELS for g in _LEVELS for b in _LEVELS]),
+    "cga": ("IBM CGA, 16 colours", (
+        0x000000, 0x0000aa, 0x00aa00, 0x00aaaa, 0xaa0000, 0xaa00aa, 0xaa5500, 0xaaaaaa,
+        0x555555, 0x5555ff, 0x55ff55, 0x55ffff, 0xff5555, 0xff55ff, 0xffff55, 0xffffff)),
+    "cga4": ("IBM CGA mode 4, palette 1, high intensity", (0x000000, 0x55ffff, 0xff55ff, 0xffffff)),
+    "ega": ("IBM EGA, all 64 colours", _ega()),
+    "c64": ("Commodore 64 (Pepto's VIC-II palette)", (
+        0x000000, 0xffffff, 0x68372b, 0x70a4b2, 0x6f3d86, 0x588d43, 0x352879, 0xb8c76f,
+        0x6f4f25, 0x433900, 0x9a6759, 0x444444, 0x6c6c6c, 0x9ad284, 0x6c5eb5, 0x959595)),
+    "nes": ("Nintendo NES 2C02, 64 colour codes", (
+        0x7c7c7c, 0x0000fc, 0x0000bc, 0x4428bc, 0x940084, 0xa80020, 0xa81000, 0x881400,
+        0x503000, 0x007800, 0x006800, 0x005800, 0x004058, 0x000000, 0x000000, 0x000000,
+        0xbcbcbc, 0x0078f8, 0x0058f8, 0x6844fc, 0xd800cc, 0xe40058, 0xf83800, 0xe45c10,
+        0xac7c00, 0x00b800, 0x00a800, 0x00a844, 0x008888, 0x000000, 0x000000, 0x000000,
+        0xf8f8f8, 0x3cbcfc, 0x6888fc, 0x9878f8, 0xf878f8, 0xf85898, 0xf87858, 0xfca044,
+        0xf8b800, 0xb8f818, 0x58d854, 0x58f898, 0x00e8d8, 0x787878, 0x000000, 0x000000,
+        0xfcfcfc, 0xa4e4fc, 0xb8b8f8, 0xd8b8f8, 0xf8b8f8, 0xf8a4c0, 0xf0d0b0, 0xfce0a8,
+        0xf8d878, 0xd8f878, 0xb8f8b8, 0xb8f8d8, 0x00fcfc, 0xf8d8f8, 0x000000, 0x000000)),
+    "gameboy": ("Nintendo Game Boy (DMG), 4 greens", (0x9bbc0f, 0x8bac0f, 0x306230, 0x0f380f)),
+    "pico8": ("PICO-8, 16 colours", (
+        0x000000, 0x1d2b53, 0x7e2553, 0x008751, 0xab5236, 0x5f574f, 0xc2c3c7, 0xfff1e8,
+        0xff004d, 0xffa300, 0xffec27, 0x00e436, 0x29adff, 0x83769c, 0xff77a8, 0xffccaa)),
+    "acep7": ("E Ink ACeP 7-colour, nominal", (
+        0x000000, 0xffffff, 0x00ff00, 0x0000ff, 0xff0000, 0xffff00, 0xff8000)),
+    "spectra6": ("E Ink Spectra 6, nominal", (
+        0x000000, 0xffffff, 0xffff00, 0xff0000, 0x0000ff, 0x00ff00)),
+}
+
+BUILTIN_NAMES: tuple[str, ...] = tuple(_CODES)
+
+
+def builtin_palette(name: str) -> Palette:
+    """The built-in palette ``name`` (case-insensitive), titled with its name; an unknown name
+    raises ParameterError listing the valid ones."""
+    key = name.strip().lower()
+    if key not in _CODES:
+        raise ParameterError(f"unknown palette {name!r}; built-in palettes: {', '.join(BUILTIN_NAMES)}")
+    codes = np.array(_CODES[key][1], np.uint32)
+    colors = np.stack([codes >> 16, codes >> 8 & 0xff, codes & 0xff], axis=1).astype(np.uint8)
+    return Palette(colors, title=key)
+
+
+def describe(name: str) -> str:
+    """One line on what the built-in palette ``name`` is."""
+    return _CODES[name][0]
+
+
+def find_palette(spec: str | os.PathLike[str]) -> Palette:
+    """The palette of ``--palette SPEC``: the file ``spec`` if there is one (a file wins), else the
+    built-in palette of that name. A missing file with a suffix or a folder in its name is reported
+    as a missing file; any other unknown name lists the built-in names."""
+    from .io import read_palette
+
+    path = Path(spec)
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return read_palette(path)
+    return builtin_palette(str(spec))
+
+
+def format_builtins(color: bool) -> str:
+    """Every built-in palette: its name, size and what it is, then its colours in index order
+    (blocks with ``color``, else hex codes). No trailing newline."""
+    from .terminal import format_strip
+
+    lines = []
+    for name in BUILTIN_NAMES:
+        palette = builtin_palette(name)
+        lines.append(f"{name:<9} {len(palette):>3}  {describe(name)}")
+        lines += ["          " + line for line in format_strip(palette, color)]
+    return "\n".join(lines)

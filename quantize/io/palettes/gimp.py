@@ -1,0 +1,162 @@
+"""Desktop paint programs' palettes: GIMP .gpl, JASC/Paint Shop Pro .pal, Microsoft RIFF .pal and
+Paint.NET .txt.
+
+GPL, JASC and RIFF are RGB only and drop alpha; Paint.NET keeps it (AARRGGBB). GPL carries each
+colour's share in its name and Paint.NET in a comment; JASC and RIFF have no room for names or shares.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from ...errors import FormatError
+from .model import Palette, from_entries, hex_code, labels_with_shares, share_label
+from .reading import ByteReader, decode_text, parse_byte
+
+_GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
+
+
+# --- GPL -------------------------------------------------------------------------------------------
+
+def encode_gpl(palette: Palette) -> bytes:
+    """``GIMP Palette``, ``Name:``, ``Columns:``, ``#``, then ``r g b<TAB>name`` per colour; UTF-8
+    without BOM. Every colour is named (Aseprite drops unnamed ones); names are cut so that a line
+    stays under 100 bytes, the limit of Pillow's reader."""
+    lines = ["GIMP Palette", f"Name: {palette.title}", f"Columns: {min(max(len(palette), 1), 16)}", "#"]
+    shares = [None] * len(palette) if palette.shares is None else palette.shares.tolist()
+    for (r, g, b), name, share in zip(palette.rgb.tolist(), palette.labels, shares):
+        prefix = f"{r:3d} {g:3d} {b:3d}\t"
+        room = _GPL_LINE_BYTES - 1 - len(prefix) - len(share_label("", share).encode())
+        short = name.encode()[:room].decode(errors="ignore").rstrip() or hex_code((r, g, b))
+        lines.append(prefix + share_label(short, share))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def decode_gpl(data: bytes, source: str) -> Palette:
+    """Read a GIMP palette: header, optional Name/Columns, comments, ``r g b [name]`` lines."""
+    lines = decode_text(data, source).splitlines()
+    if not lines or not lines[0].startswith("GIMP Palette"):
+        raise FormatError(f"{source}: not a GIMP palette (the first line must be 'GIMP Palette')")
+    title, entries = None, []
+    for number, line in enumerate(lines[1:], start=2):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition(":")
+        if sep and key in ("Name", "Columns"):
+            title = value.strip() if key == "Name" else title
+            continue
+        parts = stripped.split(None, 3)
+        if len(parts) < 3:
+            raise FormatError(f"{source}: line {number}: expected 'r g b name', found {stripped!r}")
+        rgb = [parse_byte(v, source, f"line {number}") for v in parts[:3]]
+        entries.append((rgb, parts[3] if len(parts) == 4 else None))
+    return from_entries(entries, source, title)
+
+
+# --- JASC-PAL --------------------------------------------------------------------------------------
+
+def encode_jasc(palette: Palette) -> bytes:
+    """``JASC-PAL``, ``0100``, the count, then ``r g b`` per colour, CRLF line ends."""
+    lines = ["JASC-PAL", "0100", str(len(palette))] + [f"{r} {g} {b}" for r, g, b in palette.rgb.tolist()]
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def decode_jasc(data: bytes, source: str) -> Palette:
+    """Read a JASC palette (CRLF or LF); a fourth value on a colour line is taken as alpha."""
+    lines = [line.strip() for line in decode_text(data, source).splitlines()]
+    if len(lines) < 3 or lines[0] != "JASC-PAL":
+        raise FormatError(f"{source}: not a JASC palette (the first line must be 'JASC-PAL')")
+    if lines[1] != "0100":
+        raise FormatError(f"{source}: JASC palette version {lines[1]!r} is not supported (expected 0100)")
+    if not lines[2].isdigit():
+        raise FormatError(f"{source}: line 3: colour count {lines[2]!r} is not a number")
+    count = int(lines[2])
+    rows = [line for line in lines[3:] if line]
+    if len(rows) < count:
+        raise FormatError(f"{source}: truncated: {count} colours announced, {len(rows)} found")
+    entries = []
+    for number, row in enumerate(rows[:count], start=4):
+        values = [parse_byte(v, source, f"colour line {number - 3}") for v in row.split()]
+        if len(values) not in (3, 4):
+            raise FormatError(f"{source}: colour line {number - 3}: expected 'r g b', found {row!r}")
+        entries.append((values, None))
+    return from_entries(entries, source)
+
+
+# --- RIFF PAL --------------------------------------------------------------------------------------
+
+def encode_riff(palette: Palette) -> bytes:
+    """Microsoft RIFF palette, little-endian: ``RIFF`` size ``PAL `` and one ``data`` chunk holding a
+    LOGPALETTE (version 0x0300, count, then r g b flags=0 per colour)."""
+    logpalette = struct.pack("<HH", 0x0300, len(palette)) + b"".join(
+        bytes((r, g, b, 0)) for r, g, b in palette.rgb.tolist())
+    form = b"PAL " + b"data" + struct.pack("<I", len(logpalette)) + logpalette
+    return b"RIFF" + struct.pack("<I", len(form)) + form
+
+
+def decode_riff(data: bytes, source: str) -> Palette:
+    """Read the ``data`` chunk of a RIFF palette, skipping any other chunks."""
+    reader = ByteReader(data, source)
+    riff, _size, form = reader.unpack("<4sI4s", "RIFF header")
+    if riff != b"RIFF" or form != b"PAL ":
+        raise reader.fail(f"not a RIFF palette (header {riff!r}/{form!r}, expected b'RIFF'/b'PAL ')")
+    while True:
+        chunk_id, size = reader.unpack("<4sI", "chunk header")
+        chunk = ByteReader(reader.take(size, f"chunk {chunk_id!r}"), source)
+        if chunk_id == b"data":
+            break
+        reader.take(size % 2, "chunk padding")
+    _version, count = chunk.unpack("<HH", "LOGPALETTE header")
+    entries = [(chunk.take(4, "palette entry")[:3], None) for _ in range(count)]
+    return from_entries(entries, source)
+
+
+# --- Paint.NET -------------------------------------------------------------------------------------
+
+_PDN_HEADER = [
+    "; paint.net Palette File",
+    "; Lines that start with a semicolon are comments.",
+    "; Colors are written as 8-digit hexadecimal numbers: aarrggbb.",
+]
+
+
+def encode_paintnet(palette: Palette) -> bytes:
+    """Paint.NET palette: ``;`` comments, then one ``AARRGGBB`` line per colour, each after a comment
+    with its name and share; CRLF line ends. Paint.NET reads at most 96 colours."""
+    lines = _PDN_HEADER + [f"; {palette.title}"]
+    for (r, g, b, a), label in zip(_rgba(palette), labels_with_shares(palette)):
+        lines += [f"; {label}", f"{a:02X}{r:02X}{g:02X}{b:02X}"]
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def decode_paintnet(data: bytes, source: str) -> Palette:
+    """Read ``AARRGGBB`` (or ``RRGGBB``) lines; the comment right above each colour is its label
+    when every colour has one (as in the files we write)."""
+    entries, comment, labelled = [], None, True
+    for number, raw in enumerate(decode_text(data, source).splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith(";"):
+            comment = line[1:].strip()
+            continue
+        if line:
+            entries.append((_parse_argb(line, source, number), comment))
+            labelled = labelled and comment is not None
+        comment = None
+    return from_entries([(c, label if labelled else None) for c, label in entries], source)
+
+
+def _parse_argb(text: str, source: str, number: int) -> tuple[int, int, int, int]:
+    try:
+        value = int(text, 16) if len(text) in (6, 8) else -1
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise FormatError(f"{source}: line {number}: {text!r} is not an AARRGGBB colour")
+    if len(text) == 6:
+        value |= 0xFF000000
+    return (value >> 16) & 255, (value >> 8) & 255, value & 255, value >> 24
+
+
+def _rgba(palette: Palette) -> list[tuple[int, int, int, int]]:
+    return [(r, g, b, int(a)) for (r, g, b), a in zip(palette.rgb.tolist(), palette.alpha)]

@@ -1,0 +1,180 @@
+"""Reading and writing palette files, dispatched by format name, file extension or content."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from ...errors import FormatError, ParameterError, QuantizeError
+from ..files import display_name, ensure_dir, read_input, write_bytes
+from . import adobe, apps, gimp, images, web
+from .model import Palette
+
+
+MAX_COLORS = 65536  # as many as a packed file's palette holds
+
+
+class FormatInfo(NamedTuple):
+    """A palette format's file extension (unique, so several formats can share a folder), what it is,
+    and the most colours it (or its app) holds."""
+
+    ext: str
+    description: str
+    limit: int | None = None
+
+
+class _Spec(NamedTuple):
+    info: FormatInfo
+    encode: Callable[[Palette], bytes]
+    decode: Callable[[bytes, str], Palette] | None
+
+
+_SPECS: dict[str, _Spec] = {
+    "gpl": _Spec(FormatInfo(".gpl", "GIMP palette (GIMP, Inkscape, Krita, Aseprite)"),
+                 gimp.encode_gpl, gimp.decode_gpl),
+    "ase": _Spec(FormatInfo(".ase", "Adobe Swatch Exchange (Illustrator, InDesign, Photoshop)"),
+                 adobe.encode_ase, adobe.decode_ase),
+    "aco": _Spec(FormatInfo(".aco", "Photoshop colour swatches", 65535),
+                 adobe.encode_aco, adobe.decode_aco),
+    "act": _Spec(FormatInfo(".act", "Adobe colour table (Photoshop indexed colour)", 256),
+                 adobe.encode_act, adobe.decode_act),
+    "kpl": _Spec(FormatInfo(".kpl", "Krita palette"), apps.encode_kpl, apps.decode_kpl),
+    "procreate": _Spec(FormatInfo(".swatches", "Procreate swatches", 30),
+                       apps.encode_procreate, apps.decode_procreate),
+    "sketch": _Spec(FormatInfo(".sketchpalette", "Sketch Palettes plugin palette"),
+                    apps.encode_sketch, apps.decode_sketch),
+    "paintnet": _Spec(FormatInfo(".txt", "Paint.NET palette", 96),
+                      gimp.encode_paintnet, gimp.decode_paintnet),
+    "jasc": _Spec(FormatInfo(".pal", "JASC / Paint Shop Pro palette (Aseprite)"),
+                  gimp.encode_jasc, gimp.decode_jasc),
+    "riff": _Spec(FormatInfo(".riff.pal", "Microsoft RIFF palette", 65535),
+                  gimp.encode_riff, gimp.decode_riff),
+    "css": _Spec(FormatInfo(".css", "CSS custom properties"), web.encode_css, web.decode_css),
+    "scss": _Spec(FormatInfo(".scss", "SCSS variables and map"), web.encode_scss, web.decode_css),
+    "tailwind": _Spec(FormatInfo(".theme.css", "Tailwind CSS v4 @theme"), web.encode_tailwind, web.decode_css),
+    "tailwind3": _Spec(FormatInfo(".tailwind.json", "Tailwind CSS v3 colours object"),
+                       web.encode_tailwind3, web.decode_json),
+    "json": _Spec(FormatInfo(".json", "JSON: name, hex, RGB, OKLCH, share"), web.encode_json, web.decode_json),
+    "hex": _Spec(FormatInfo(".hex", "hex list, one colour per line (Lospec)"), web.encode_hex, web.decode_hex),
+    "png": _Spec(FormatInfo(".swatch.png", "1xN swatch PNG, one pixel per colour"), images.encode_png,
+                 images.decode_image),
+    "strip": _Spec(FormatInfo(".strip.png", "presentation PNG: bands by share, hex labels"),
+                   images.encode_strip, None),
+}
+
+FORMATS: dict[str, FormatInfo] = {name: spec.info for name, spec in _SPECS.items()}
+
+# Content signatures, checked before the extension.
+_MAGIC = ((b"ASEF", "ase"), (b"GIMP Palette", "gpl"), (b"JASC-PAL", "jasc"), (b"\xef\xbb\xbfGIMP Palette", "gpl"))
+# Extensions whose content has no signature; anything else falls back to reading an image.
+_BY_SUFFIX = {".aco": "aco", ".act": "act", ".gpl": "gpl", ".ase": "ase", ".kpl": "kpl",
+              ".swatches": "procreate", ".sketchpalette": "sketch", ".json": "json", ".css": "css",
+              ".scss": "css", ".hex": "hex", ".pal": "jasc"}
+
+
+def resolve_format(name: str) -> str:
+    """A format name from a name (``gpl``) or an extension (``.swatches``, ``swatches``)."""
+    key = name.strip().lower()
+    if key in _SPECS:
+        return key
+    for fmt, spec in _SPECS.items():
+        if spec.info.ext.lstrip(".") == key.lstrip("."):
+            return fmt
+    raise ParameterError(f"unknown palette format {name!r}; choose from {', '.join(_SPECS)}")
+
+
+def format_for_path(path: str | os.PathLike[str]) -> str:
+    """The format a file name asks for, by its (longest matching) extension."""
+    name = Path(path).name.lower()
+    for fmt, spec in sorted(_SPECS.items(), key=lambda item: -len(item[1].info.ext)):
+        if name.endswith(spec.info.ext):
+            return fmt
+    if name.endswith(".png"):  # a PNG named by the caller: the swatch it asks for
+        return "png"
+    raise ParameterError(f"cannot tell the palette format of {path}; name one of {', '.join(_SPECS)}")
+
+
+def check_capacity(fmt: str, n: int, *, truncate: bool = False) -> None:
+    """Raise ParameterError naming the limit when format ``fmt`` cannot hold ``n`` colours (ACT 256,
+    Procreate 30, Paint.NET 96), unless ``truncate`` (keep the first colours) is allowed."""
+    fmt = resolve_format(fmt)
+    limit = _SPECS[fmt].info.limit
+    if limit is not None and n > limit and not truncate:
+        raise ParameterError(f"{fmt} palettes hold at most {limit} colours, this one has {n} "
+                             f"(use fewer colours, or truncate=True to keep the first {limit})",
+                             parameters=("truncate=True",))
+
+
+def encode_palette(palette: Palette, fmt: str, *, truncate: bool = False) -> bytes:
+    """The bytes of ``palette`` in format ``fmt`` (a name or extension).
+
+    A palette longer than the format holds raises ParameterError naming the limit (see
+    :func:`check_capacity`), unless ``truncate`` keeps its first colours in their current order.
+    """
+    fmt = resolve_format(fmt)
+    spec = _SPECS[fmt]
+    if len(palette) == 0:
+        raise ParameterError("an empty palette cannot be written")
+    check_capacity(fmt, len(palette), truncate=truncate)
+    if spec.info.limit is not None:
+        palette = palette.head(spec.info.limit)
+    return spec.encode(palette)
+
+
+def write_palette(palette: Palette, path: str | os.PathLike[str], fmt: str | None = None, *,
+                  truncate: bool = False, force: bool = False) -> Path:
+    """Write ``palette`` to ``path`` atomically, in ``fmt`` or the format its extension names."""
+    target = Path(path)
+    data = encode_palette(palette, fmt or format_for_path(target), truncate=truncate)
+    ensure_dir(target.parent if str(target.parent) else Path("."))
+    write_bytes(target, data, force=force)
+    return target
+
+
+def sniff_format(data: bytes, source: str) -> str:
+    """The format of palette bytes: by signature, then by the extension of ``source``, else image."""
+    for magic, fmt in _MAGIC:
+        if data.startswith(magic):
+            return fmt
+    if data.startswith(b"RIFF") and data[8:12] == b"PAL ":
+        return "riff"
+    if data.startswith(b"PK\x03\x04"):
+        return "procreate" if b"Swatches.json" in data else "kpl"
+    suffix = Path(source).suffix.lower()
+    if suffix == ".txt":
+        return "paintnet" if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b";") else "hex"
+    return _BY_SUFFIX.get(suffix, "png")
+
+
+def decode_palette(data: bytes, fmt: str | None = None, source: str = "<palette>") -> Palette:
+    """A palette from file bytes in ``fmt`` (sniffed when None); ``source`` names the file in errors."""
+    fmt = resolve_format(fmt) if fmt else sniff_format(data, source)
+    decode = _SPECS[fmt].decode
+    if decode is None:
+        raise ParameterError(f"{fmt} palettes can be written but not read")
+    try:
+        palette = decode(data, source)
+    except (FormatError, MemoryError):
+        raise
+    except RecursionError:
+        raise FormatError(f"{source}: nested too deeply to be a palette") from None
+    except QuantizeError as exc:  # e.g. the Palette type refusing the values read
+        raise FormatError(f"{source}: {exc}") from None
+    except Exception as exc:  # whatever the bytes, one line naming the file, never a traceback
+        raise FormatError(f"{source}: not a readable {fmt} palette ({type(exc).__name__}: {exc})") \
+            from None
+    if len(palette) == 0:
+        raise FormatError(f"{source}: the palette holds no colours")
+    if len(palette) > MAX_COLORS:
+        raise FormatError(f"{source}: {len(palette):,} colours, more than the {MAX_COLORS:,} a "
+                          "palette may hold")
+    return palette
+
+
+def read_palette(path: str | os.PathLike[str]) -> Palette:
+    """Read a palette file: gpl, ase, aco, act, kpl, swatches, sketchpalette, Paint.NET txt, JASC or
+    RIFF pal, css/scss, json, a hex list (.hex/.txt), or an image (its distinct colours, or the
+    pixels of a 1xN strip). Malformed files raise FormatError naming the file and the problem."""
+    data = read_input(path, "palette", allow_empty=True)
+    return decode_palette(data, source=display_name(path))

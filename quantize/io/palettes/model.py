@@ -1,0 +1,202 @@
+"""The Palette type and the conventions every format shares: default names, labels carrying the share,
+unique and slug names, hex strings.
+
+A palette's colours are sRGB(A) bytes. Colours without a name are called by their hex code, so every
+format that has names can name every colour. Formats without a share field carry the share in the
+label: ``"dodgerblue (12.3%)"``; :func:`split_label` reads it back.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from ...errors import FormatError, ParameterError
+from ..files import printable
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_LABEL = re.compile(r"^(?P<name>.*?)\s*\((?P<pct>\d+(?:\.\d+)?)%\)$")
+_HEX = re.compile(r"^#?(?P<digits>[0-9a-fA-F]{3,8})$")
+
+
+@dataclass(frozen=True, eq=False)
+class Palette:
+    """K colours as sRGB(A) bytes, with optional pixel shares, names and a title.
+
+    ``colors`` is (K, 3) or (K, 4) uint8; ``shares`` is (K,) fractions of the pixels (summing to ~1);
+    ``names`` has one name per colour (control characters become spaces; empty names become the hex
+    code). Arrays are copied and made read-only.
+    """
+
+    colors: np.ndarray
+    shares: np.ndarray | None = None
+    names: tuple[str, ...] | None = None
+    title: str = "quantize"
+
+    def __post_init__(self) -> None:
+        try:
+            raw = np.asarray(self.colors)
+            if raw.size and (raw.min() < 0 or raw.max() > 255):
+                raise ValueError("values outside 0..255")
+            colors = raw.astype(np.uint8)
+        except (ValueError, TypeError) as exc:
+            raise ParameterError(f"palette colours must be a (K, 3) or (K, 4) array of 0..255: {exc}") from None
+        if colors.ndim != 2 or colors.shape[1] not in (3, 4):
+            raise ParameterError(f"palette colours must have shape (K, 3) or (K, 4), not {colors.shape}")
+        colors.flags.writeable = False
+        object.__setattr__(self, "colors", colors)
+        if self.shares is not None:
+            shares = np.array(self.shares, dtype=np.float64, copy=True)
+            if shares.shape != (len(colors),):
+                raise ParameterError(f"palette shares must have shape ({len(colors)},), not {shares.shape}")
+            shares.flags.writeable = False
+            object.__setattr__(self, "shares", shares)
+        if self.names is not None:
+            if len(self.names) != len(colors):
+                raise ParameterError(f"palette has {len(colors)} colours but {len(self.names)} names")
+            hexes = self.hex
+            names = tuple(clean_name(n) or h for n, h in zip(self.names, hexes))
+            object.__setattr__(self, "names", names)
+        object.__setattr__(self, "title", clean_name(self.title) or "quantize")
+
+    def __len__(self) -> int:
+        return len(self.colors)
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """(K, 3) uint8 colours without alpha."""
+        return self.colors[:, :3]
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """(K,) uint8 alpha, 255 where the palette has no alpha channel."""
+        if self.colors.shape[1] == 4:
+            return self.colors[:, 3]
+        return np.full(len(self), 255, dtype=np.uint8)
+
+    @property
+    def has_alpha(self) -> bool:
+        """True when some colour is not fully opaque."""
+        return bool((self.alpha < 255).any())
+
+    @property
+    def hex(self) -> list[str]:
+        """``#rrggbb`` per colour, ``#rrggbbaa`` for colours that are not fully opaque."""
+        return [hex_code(c) for c in self.colors]
+
+    @property
+    def labels(self) -> list[str]:
+        """Each colour's name, or its hex code when the palette is unnamed."""
+        return list(self.names) if self.names is not None else self.hex
+
+    def take(self, indices: Sequence[int] | np.ndarray) -> Palette:
+        """The palette reordered or cut to ``indices``, shares and names following their colours."""
+        idx = np.asarray(indices, dtype=np.intp)
+        return Palette(
+            self.colors[idx],
+            None if self.shares is None else self.shares[idx],
+            None if self.names is None else tuple(self.names[i] for i in idx),
+            self.title,
+        )
+
+    def head(self, n: int) -> Palette:
+        """The first ``n`` colours."""
+        return self.take(np.arange(min(n, len(self))))
+
+
+def clean_name(name: str) -> str:
+    """A name on one line that every format can encode: control characters become single spaces,
+    ends stripped, the bytes of a non-UTF-8 file name (a title from one) shown as ``\\xNN``."""
+    return _CONTROL.sub(" ", printable(str(name))).strip()
+
+
+def hex_code(color: Sequence[int] | np.ndarray) -> str:
+    """``#rrggbb``, or ``#rrggbbaa`` when a fourth component below 255 is given."""
+    c = [int(v) for v in color]
+    if len(c) == 4 and c[3] < 255:
+        return "#{:02x}{:02x}{:02x}{:02x}".format(*c)
+    return "#{:02x}{:02x}{:02x}".format(*c[:3])
+
+
+def parse_hex(text: str, source: str) -> tuple[int, int, int, int]:
+    """``#rgb``, ``#rgba``, ``#rrggbb`` or ``#rrggbbaa`` (``#`` optional) -> (r, g, b, a)."""
+    m = _HEX.match(text.strip())
+    if not m or len(m["digits"]) not in (3, 4, 6, 8):
+        raise FormatError(f"{source}: {text.strip()!r} is not a hex colour (#rrggbb or #rrggbbaa)")
+    d = m["digits"]
+    if len(d) <= 4:
+        d = "".join(ch * 2 for ch in d)
+    values = [int(d[i:i + 2], 16) for i in range(0, len(d), 2)]
+    return (*values[:3], values[3] if len(values) == 4 else 255)  # type: ignore[return-value]
+
+
+def share_label(name: str, share: float | None) -> str:
+    """``"name (12.3%)"``, or the name alone when there is no share."""
+    return name if share is None else f"{name} ({100 * share:.1f}%)"
+
+
+def split_label(text: str) -> tuple[str, float | None]:
+    """Inverse of :func:`share_label`: ``"name (12.3%)"`` -> ``("name", 0.123)``."""
+    m = _LABEL.match(text.strip())
+    if not m:
+        return text.strip(), None
+    return m["name"], float(m["pct"]) / 100
+
+
+def labels_with_shares(palette: Palette) -> list[str]:
+    """Each colour's label followed by its share, for formats with names but no share field."""
+    shares = [None] * len(palette) if palette.shares is None else palette.shares.tolist()
+    return [share_label(n, s) for n, s in zip(palette.labels, shares)]
+
+
+def unique(names: Iterable[str], key: Callable[[str], str] = str, sep: str = " ") -> list[str]:
+    """Suffix repeats (``red``, ``red 2``, ...) so no two names have the same ``key``."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        candidate, n = name, 1
+        while key(candidate) in seen:
+            n += 1
+            candidate = f"{name}{sep}{n}"
+        seen.add(key(candidate))
+        out.append(candidate)
+    return out
+
+
+def slug(name: str, fallback: str) -> str:
+    """An identifier for code: ASCII lower-case words joined by ``-``; ``fallback`` if nothing is left."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return s or fallback
+
+
+def code_names(palette: Palette) -> list[str]:
+    """Unique slugs for CSS/SCSS/Tailwind names; ``-`` and ``_`` count as the same (as in Sass)."""
+    slugs = [slug(n, h.lstrip("#")) for n, h in zip(palette.labels, palette.hex)]
+    return unique(slugs, key=lambda s: s.replace("_", "-"), sep="-")
+
+
+def from_entries(entries: Sequence[tuple[Sequence[int], str | None]], source: str,
+                 title: str | None = None) -> Palette:
+    """A palette from ``((r, g, b[, a]), label-or-None)`` pairs read from the file ``source``.
+
+    The title defaults to the file's stem. Labels are split into name and share (see
+    :func:`split_label`); the palette has names when any entry has one, shares when every entry has
+    one, and alpha when any colour is not opaque.
+    """
+    rgba = np.array([(*c[:3], c[3] if len(c) == 4 else 255) for c, _ in entries],
+                    dtype=np.uint8).reshape(-1, 4)
+    split = [split_label(label) if label else (None, None) for _, label in entries]
+    names = [n for n, _ in split]
+    shares = [s for _, s in split]
+    return Palette(
+        rgba if (rgba[:, 3] < 255).any() else rgba[:, :3],
+        np.array(shares, dtype=np.float64) if entries and all(s is not None for s in shares) else None,
+        tuple(n or "" for n in names) if any(names) else None,
+        title or PurePath(source).stem,
+    )

@@ -1,0 +1,57 @@
+"""Careful reading of palette files: every short read or undecodable text is a FormatError naming the file."""
+
+from __future__ import annotations
+
+import struct
+
+from ...errors import FormatError
+
+
+class ByteReader:
+    """Reads ``data`` front to back; ``source`` names the file in error messages."""
+
+    def __init__(self, data: bytes, source: str) -> None:
+        self.data = data
+        self.source = source
+        self.pos = 0
+
+    @property
+    def remaining(self) -> int:
+        """Bytes not read yet."""
+        return len(self.data) - self.pos
+
+    def take(self, n: int, what: str) -> bytes:
+        """The next ``n`` bytes, or FormatError saying that ``what`` is cut short."""
+        if n > self.remaining:
+            raise FormatError(f"{self.source}: truncated: {what} needs {n} bytes at offset {self.pos}, "
+                              f"only {self.remaining} left")
+        chunk = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return chunk
+
+    def unpack(self, fmt: str, what: str) -> tuple:
+        """``struct.unpack(fmt)`` of the next bytes."""
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))
+
+    def fail(self, problem: str) -> FormatError:
+        """A FormatError naming the file and the offset reached."""
+        return FormatError(f"{self.source}: {problem} (at offset {self.pos})")
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """UTF-8 text (a leading BOM is skipped), else FormatError."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def parse_byte(text: str, source: str, where: str) -> int:
+    """An integer 0..255 written in decimal, else FormatError naming ``where``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 255:
+        raise FormatError(f"{source}: {where}: {text!r} is not a colour value 0..255")
+    return value

@@ -1,0 +1,1 @@
+"""Jobs: compress, sweep, the byte-budget and target searches, batch and its executors."""

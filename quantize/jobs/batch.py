@@ -1,0 +1,280 @@
+"""Batch compression: run every input found by :mod:`~quantize.jobs.discovery` on the executors of
+:mod:`~quantize.jobs.executors`, keep the manifest up to date, resume where a previous run stopped.
+
+Every input is compressed by :func:`~quantize.jobs.pipeline.compress_file` with the same options and seed,
+so the outputs are byte-identical whatever the number of workers.
+
+This module imports neither Numba nor the pipeline at import time: a spawned worker imports it first
+and must set ``NUMBA_NUM_THREADS`` before Numba loads.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+from ..io import manifest as mf
+from ..errors import InputError, OutputError, ParameterError, QuantizeError
+from .discovery import Job, Plan, plan
+from .executors import INTERRUPTED, Died, Executor, default_jobs, make_executor
+from ..io.files import display_name, ensure_dir, write_bytes
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .pipeline import CompressOptions
+
+PALETTE_NAME = "palette"  # the shared palette: <out>/palette.qnt and <out>/palette.json
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every job runs (the same for all of them)."""
+
+    options: CompressOptions
+    formats: tuple[str, ...] = ("qnt",)
+    max_bytes: int | None = None  # pick each image's K by the size of its first format
+    force: bool = False
+    allow_huge: bool = False
+
+
+# ------------------------------------------------------------------------------------------- one job
+
+def run_job(job: Job, settings: Settings) -> dict[str, Any]:
+    """Compress one input; return its manifest row. Problems with the file become a failed row."""
+    from ..io.outputs import output_paths
+    from .pipeline import compress_file
+
+    try:
+        identity = mf.input_identity(job.source)  # before reading: a later change means redo
+        if settings.max_bytes is None:
+            result = compress_file(job.source, job.out_dir, options=settings.options,
+                                   formats=settings.formats, force=settings.force,
+                                   allow_huge=settings.allow_huge)
+        else:
+            from .sweep import compress_searched
+
+            result, _ = compress_searched(job.source, job.out_dir, settings.max_bytes,
+                                          options=settings.options, formats=settings.formats,
+                                          force=settings.force, allow_huge=settings.allow_huge)
+    except QuantizeError as exc:
+        return mf.problem_row(job.name, "failed", str(exc), job.source)
+    except MemoryError:
+        return mf.problem_row(job.name, "failed", "out of memory", job.source)
+    except Exception as exc:  # a bug must not stop the batch: report it on this row
+        return mf.problem_row(job.name, "failed", f"internal error: {type(exc).__name__}: {exc}",
+                              job.source)
+    outputs = output_paths(Path(job.source), job.out_dir, settings.formats)
+    return mf.ok_row(job.name, result.to_dict(), Path(job.out_root), outputs, job.source, identity)
+
+
+def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
+    """The 24-bit RGB keys and pixel counts of one input's distinct colours (None if unreadable)."""
+    import numpy as np
+
+    from ..core.colorstats import color_keys, color_stats
+    from ..io.images import load_image
+    from .job import pixel_limit
+
+    try:
+        image = load_image(job.source, max_pixels=pixel_limit(allow_huge=settings.allow_huge))
+    except QuantizeError:
+        return None  # the compression pass reports it
+    stats = color_stats(np.ascontiguousarray(image.pixels[..., :3]))
+    return color_keys(stats.colors), stats.counts.astype(np.int64)
+
+
+# ----------------------------------------------------------------------------------- shared palette
+
+def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settings,
+                       progress: Callable[[str, int, int, str], None] | None = None) -> np.ndarray:
+    """One palette for all ``jobs``: their colour counts summed in a 2^24 table (bounded memory,
+    one image's colours at a time), then the usual palette fit on the combined weighted colours."""
+    import numpy as np
+
+    from ..core.colorstats import ColorStats, rgb_of_keys
+    from ..core.fitting import fit_palette, to_palette
+
+    fit = settings.options.fit
+    table = np.zeros(1 << 24, np.int64)
+
+    counted_jobs = [0]
+
+    def add(job: Job, counted: Any) -> None:
+        if isinstance(counted, tuple):
+            keys, counts = counted
+            table[keys] += counts
+        counted_jobs[0] += 1
+        if progress:
+            progress("colours", counted_jobs[0], len(jobs), job.name)
+
+    executor.run(count_job, jobs, settings, add, last=False)
+    keys = np.flatnonzero(table)
+    if not len(keys):
+        raise InputError("no readable image to fit a shared palette to")
+    stats = ColorStats(rgb_of_keys(keys), table[keys].astype(np.float64), None, int(table.sum()))
+    return to_palette(fit_palette(None, stats, fit).centers)
+
+
+def save_palette(palette: np.ndarray, out_root: Path) -> list[Path]:
+    """Write the shared palette as ``palette.qnt`` (a 1 x K image of its colours) and ``palette.json``."""
+    import numpy as np
+
+    from ..io import container
+    from ..io.palettes import Palette, encode_palette
+
+    qnt, js = out_root / (PALETTE_NAME + container.SUFFIX), out_root / (PALETTE_NAME + ".json")
+    ensure_dir(out_root)
+    strip = np.arange(len(palette), dtype=np.uint16 if len(palette) > 256 else np.uint8)[None, :]
+    write_bytes(qnt, container.encode(palette, strip), force=True)
+    write_bytes(js, encode_palette(Palette(palette, title="quantize shared palette"), "json"),
+                force=True)
+    return [qnt, js]
+
+
+def load_palette(path: str | os.PathLike[str]) -> np.ndarray:
+    """A saved palette: a ``.qnt`` file's palette, or any palette file :mod:`quantize.io.palettes` reads."""
+    from ..io import container
+    from ..io.palettes import read_palette
+
+    if Path(path).suffix.lower() == container.SUFFIX:
+        return container.load(path).palette
+    return read_palette(path).colors
+
+
+# ---------------------------------------------------------------------------------------- the batch
+
+@dataclass
+class BatchResult:
+    """The outcome: the manifest's rows, its summary, and what this run added to it."""
+
+    manifest: mf.Manifest
+    summary: mf.Summary
+    seconds: float
+    kept: int = 0
+    duplicates: int = 0
+    palette_files: list[Path] = field(default_factory=list)
+
+
+def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
+              settings: Settings, recursive: bool = True, jobs: int | None = None,
+              resume: bool = False, shared_palette: bool = False,
+              palette_from: str | os.PathLike[str] | None = None, scheduler: str | None = None,
+              progress: Callable[[str, int, int, str], None] | None = None) -> BatchResult:
+    """Compress every image of ``inputs`` into ``out_root`` (the tree mirrored), keeping the manifest.
+
+    ``progress(phase, done, total, name)`` is called as inputs finish (phase ``"colours"`` while
+    counting colours for a shared palette, then ``"compress"``). On Ctrl-C the finished outputs and a
+    consistent manifest stay, and :class:`KeyboardInterrupt` propagates.
+    """
+    start = time.perf_counter()
+    jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from)
+    the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force)
+    out = the_plan.out_root
+    previous = mf.read(out)
+    if previous is not None and not (resume or settings.force):
+        raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use resume=True "
+                          "to continue it or force=True to redo it", parameters=("resume=True", "force=True"))
+    executor = make_executor(jobs, scheduler, len(the_plan.jobs))
+    try:
+        settings, palette_files = _with_palette(settings, executor, the_plan, resume=resume,
+                                                shared=shared_palette, palette_from=palette_from,
+                                                progress=progress)
+        options = _options_record(settings)
+        kept_rows = _kept_rows(previous, options, the_plan) if resume and previous else {}
+        book = mf.Manifest(out, options, {r["path"]: r for r in the_plan.rows} | kept_rows)
+        todo = [j for j in the_plan.jobs if j.name not in kept_rows]
+        settings = replace(settings, force=settings.force or resume)
+        total, finished = len(todo), [0]
+
+        def done(job: Job, row: Any) -> None:
+            if row == INTERRUPTED:
+                return
+            if isinstance(row, Died):
+                row = mf.problem_row(job.name, "failed", row.reason, job.source)
+            book.record(row)
+            finished[0] += 1
+            if progress:
+                progress("compress", finished[0], total, job.name)
+
+        try:
+            ensure_dir(out)
+            book.flush()
+            executor.run(run_job, todo, settings, done)
+        finally:
+            book.flush()
+    finally:
+        executor.close()
+    return BatchResult(book, mf.summarize(book.sorted_rows()), time.perf_counter() - start,
+                       kept=len(kept_rows), duplicates=the_plan.duplicates,
+                       palette_files=palette_files)
+
+
+def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool = False,
+                   palette_from: str | os.PathLike[str] | None = None) -> int:
+    """Every parameter of a batch checked before any work, as ``compress`` checks its own (the
+    same :meth:`~quantize.jobs.pipeline.CompressOptions.validated`); returns the number of jobs."""
+    from ..io.outputs import check_formats
+
+    settings.options.validated()
+    check_formats(settings.formats, settings.options.fit.k)
+    if settings.max_bytes is not None and settings.options.palette is not None:
+        raise ParameterError("a byte budget chooses K: it cannot be combined with a fixed palette")
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
+    if shared_palette and palette_from is not None:
+        raise ParameterError("shared_palette and palette_from exclude each other",
+                             parameters=("shared_palette", "palette_from"))
+    if shared_palette and settings.options.fit.sample:
+        raise ParameterError("sample cannot be combined with shared_palette",
+                             parameters=("sample", "shared_palette"))
+    return jobs
+
+
+def _with_palette(settings: Settings, executor: Executor, the_plan: Plan, *, resume: bool, shared: bool,
+                  palette_from: str | os.PathLike[str] | None,
+                  progress: Callable[[str, int, int, str], None] | None) -> tuple[Settings, list[Path]]:
+    """Settings carrying the shared palette: loaded, reused on resume, or fitted and saved."""
+    from ..io import container
+
+    saved = the_plan.out_root / (PALETTE_NAME + container.SUFFIX)
+    written: list[Path] = []
+    if palette_from is not None:
+        palette = load_palette(palette_from)
+    elif shared and resume and saved.exists():
+        palette = load_palette(saved)
+    elif shared:
+        palette = fit_shared_palette(executor, the_plan.jobs, settings, progress)
+        written = save_palette(palette, the_plan.out_root)
+    else:
+        return settings, written
+    return replace(settings, options=replace(settings.options, palette=palette)), written
+
+
+def _options_record(settings: Settings) -> dict[str, Any]:
+    """What decides the outputs, as stored in the manifest (the palette by its colours' digest)."""
+    import hashlib
+
+    opts = settings.options
+    palette = opts.palette
+    return {**asdict(opts.fit), "codec": opts.codec, "dither": opts.dither,
+            "dither_strength": opts.dither_strength, "formats": list(settings.formats),
+            "max_bytes": settings.max_bytes,
+            "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest()}
+
+
+def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
+    """Rows of the previous run whose outputs are intact, for the inputs still in the batch."""
+    if previous.get("options") != options:
+        changed = sorted(k for k in options if previous.get("options", {}).get(k) != options[k])
+        raise ParameterError(f"{display_name(the_plan.out_root)} was made with other options "
+                             f"({', '.join(changed)}): run with force=True and without resume to redo it",
+                             parameters=("force=True", "resume"))
+    sources = {j.name: j.source for j in the_plan.jobs}
+    return {r["path"]: r for r in previous["rows"]
+            if r["path"] in sources and mf.outputs_intact(r, the_plan.out_root)
+            and mf.input_unchanged(r, sources[r["path"]])}

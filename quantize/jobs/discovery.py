@@ -1,0 +1,167 @@
+"""Finding a batch's inputs: folders (walked once each, symlink loops cut), glob patterns and files,
+and where each input's outputs go below the output folder."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..io import manifest as mf
+from ..errors import InputError, OutputError
+from ..io.files import check_writable, display_name, is_output_name
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input: the file to read, its name relative to its root (POSIX: the manifest key and the
+    place of its outputs below the output folder), and the absolute output folder."""
+
+    source: str
+    name: str
+    out_root: str
+
+    @property
+    def out_dir(self) -> Path:
+        """The folder this input's outputs go to (its folder mirrored below the output folder)."""
+        return Path(self.out_root) / Path(self.name).parent
+
+
+@dataclass
+class Plan:
+    """What a batch will do: the jobs, and rows for inputs already decided (skipped, clashing)."""
+
+    out_root: Path
+    jobs: list[Job] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
+         recursive: bool = True, force: bool = False) -> Plan:
+    """Find the images among ``inputs`` (folders, glob patterns, files) and where their outputs go.
+
+    Folders are walked (symlinks followed, each folder once, the output folder left out); files that
+    are not images by their name are skipped. A file named explicitly is always tried. The same file
+    reached twice is taken once. The output folder may lie inside an input folder only with ``force``.
+    """
+    from ..io.images import SUFFIXES
+    from ..io.outputs import output_paths
+
+    out = Path(os.path.abspath(out_root))
+    result = Plan(out)
+    found: list[tuple[Path, str]] = []  # (file, name relative to its root)
+    for spec in inputs:
+        found.extend(_expand(str(spec), out, recursive=recursive, force=force, plan=result,
+                             suffixes=SUFFIXES))
+    check_writable(out)
+    seen_files: set[tuple[int, int]] = set()
+    names: dict[str, str] = {}
+    outputs: dict[Path, str] = {}
+    sources: set[Path] = set()
+    jobs: list[tuple[Path, str]] = []
+    for path, name in found:
+        try:
+            st = path.stat()
+        except OSError as exc:
+            result.rows.append(mf.problem_row(name, "failed", f"cannot read: {exc.strerror}", str(path)))
+            continue
+        if (st.st_dev, st.st_ino) in seen_files:
+            result.duplicates += 1
+            continue
+        seen_files.add((st.st_dev, st.st_ino))
+        if name in names:
+            raise InputError(f"{display_name(names[name])} and {display_name(path)} would both be "
+                             f"written as {display_name(name)}: "
+                             "give their common folder instead")
+        names[name] = str(path)
+        sources.add(path.resolve())
+        jobs.append((path, name))
+    for path, name in jobs:
+        job = Job(os.path.abspath(path), name, str(out))
+        packed = output_paths(path, job.out_dir, ("qnt",))["qnt"]
+        if packed in outputs:
+            result.rows.append(mf.problem_row(
+                name, "failed", f"its output {packed.name} is also the output of {outputs[packed]}",
+                str(path)))
+        elif any(p.resolve() in sources for p in output_paths(path, job.out_dir).values()):
+            result.rows.append(mf.problem_row(name, "failed", "an output would overwrite an input",
+                                              str(path)))
+        else:
+            outputs[packed] = name
+            result.jobs.append(job)
+    if not result.jobs and not result.rows:
+        raise InputError("no images found in " + ", ".join(map(display_name, inputs)))
+    return result
+
+
+def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
+            suffixes: frozenset[str]) -> list[tuple[Path, str]]:
+    path = Path(spec)
+    if path.is_dir():
+        root = Path(os.path.abspath(path))
+        if (out == root or root in out.parents) and not force:
+            raise OutputError(f"output folder {display_name(out)} is inside the input folder "
+                              f"{display_name(spec)} "
+                              "(use force=True to allow it)", parameters=("force=True",))
+        files = _walk(root, out, recursive=recursive, plan=plan)
+    elif path.exists():
+        return [(path, path.name)]
+    elif glob.has_magic(spec):
+        root = Path(os.path.abspath(_glob_root(spec)))
+        files = sorted(Path(os.path.abspath(p)) for p in glob.glob(spec, recursive=True)
+                       if not os.path.isdir(p))
+        files = [f for f in files if out not in f.parents]
+        if not files:
+            raise InputError(f"no file matches '{display_name(spec)}'")
+    else:
+        raise InputError(f"{display_name(spec)}: no such file or folder")
+    images = []
+    for f in files:
+        name = f.relative_to(root).as_posix()
+        if is_output_name(f.name):
+            plan.rows.append(mf.problem_row(name, "skipped", "an output of quantize", str(f)))
+        elif not os.path.isfile(f):
+            why = ("not a regular file (a FIFO, socket or device)" if os.path.exists(f)
+                   else "a broken symbolic link")
+            plan.rows.append(mf.problem_row(name, "skipped", why, str(f)))
+        elif f.suffix.lower() in suffixes:
+            images.append((f, name))
+        else:
+            plan.rows.append(mf.problem_row(name, "skipped", "not an image file", str(f)))
+    return images
+
+
+def _glob_root(pattern: str) -> str:
+    """The leading part of ``pattern`` without wildcards: the folder names are relative to."""
+    parts = Path(pattern).parts
+    fixed = []
+    for part in parts[:-1]:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    return str(Path(*fixed)) if fixed else "."
+
+
+def _walk(root: Path, out: Path, *, recursive: bool, plan: Plan) -> list[Path]:
+    """Files below ``root`` in sorted order, each folder visited once (symlink loops), ``out`` left out."""
+    files: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+
+    def unreadable(exc: OSError) -> None:
+        plan.rows.append(mf.problem_row(
+            Path(exc.filename).relative_to(root).as_posix() + "/", "skipped",
+            f"folder not readable: {exc.strerror}", exc.filename))
+
+    for folder, dirs, names in os.walk(root, followlinks=True, onerror=unreadable):
+        st = os.stat(folder)
+        if (st.st_dev, st.st_ino) in visited:
+            dirs[:] = []
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        dirs[:] = sorted(d for d in dirs if recursive and Path(folder, d) != out)
+        # every entry that is not a folder, so that FIFOs and sockets are counted as skipped
+        files.extend(Path(folder, n) for n in sorted(names) if not os.path.isdir(os.path.join(folder, n)))
+    return files

@@ -1,0 +1,365 @@
+"""Where a batch's jobs run: in this process, in this process and worker processes, or on a Dask
+cluster.
+
+Local workers are forked while this process runs no other thread (on Linux, before Numba's threads
+start), else spawned; each has one Numba thread, loads the kernels once and then takes job after
+job.
+"""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+import os
+import signal
+from dataclasses import dataclass
+from multiprocessing import connection
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
+
+from .. import runtime
+from ..errors import ParameterError
+from ..core.threads import one_thread
+
+if TYPE_CHECKING:
+    from .discovery import Job
+
+# What a job runs: fn(job, settings) -> its outcome, in whichever process takes the job. The
+# settings are the caller's (pickled for workers), the same for every job.
+JobFn = Callable[["Job", Any], Any]
+Done = Callable[["Job", Any], None]
+
+INTERRUPTED = "interrupted"  # what a local worker returns for a job stopped by Ctrl-C
+
+_stop: Any = None  # in a local worker: the event the parent sets on Ctrl-C
+
+
+class Executor(Protocol):
+    """Runs ``fn(job, settings)`` for every job and hands each outcome to ``done(job, outcome)`` in
+    this process, as jobs finish. ``last=False`` keeps the workers for another run."""
+
+    def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
+            last: bool = True) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _start_method() -> str:
+    """How local workers start: forked where that is safe, so they inherit this process's modules
+    (Numba's among them, 0.2 s of a spawned worker's start-up); otherwise spawned.
+
+    Safe means Linux, and no other thread running yet: Numba starts its threads at the first
+    parallel kernel, which this process runs only after the workers are forked (they are, at the
+    first job handed out)."""
+    import sys
+    import threading
+
+    if sys.platform != "linux" or threading.active_count() > 1 or _numba_threads_started():
+        return "spawn"
+    return "fork"
+
+
+def _numba_threads_started() -> bool:
+    """Whether Numba has launched its threads in this process (in another Numba layout: maybe)."""
+    import sys
+
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    return parallel is not None and getattr(parallel, "_is_initialized", True)
+
+
+def _init_worker(stop: Any, lean: bool) -> None:
+    """Local worker start-up: a batch worker's process settings, Ctrl-C only while a job runs."""
+    global _stop
+    runtime.enable_worker(lean)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _stop = stop
+
+
+def _file_size(job: Job) -> int:
+    try:
+        return os.stat(job.source).st_size
+    except OSError:  # gone: the job reports it
+        return 0
+
+
+def _interrupt_once(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the clean-up
+    raise KeyboardInterrupt
+
+
+def _local_call(fn: JobFn, job: Job, settings: Any) -> Any:
+    """Run ``fn(job, settings)`` in a worker; a Ctrl-C (or the stop event) gives ``INTERRUPTED``."""
+    if _stop.is_set():
+        return INTERRUPTED
+    signal.signal(signal.SIGINT, _interrupt_once)
+    try:
+        return fn(job, settings)
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _InProcess:
+    """``--jobs 1``: the jobs in this process, one after another, on one Numba thread."""
+
+    def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
+            last: bool = True) -> None:
+        with one_thread():
+            for job in jobs:
+                done(job, fn(job, settings))
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Died:
+    """The outcome of a job whose worker process died while running it (killed, out of memory)."""
+
+    reason: str  # e.g. "worker died: signal 9"
+
+
+_SKIP = "skipped"  # a worker's answer for a job this process took back before the worker started it
+
+
+class _Worker:
+    """This process's end of one local worker: its pipe and the jobs sent to it, not yet answered."""
+
+    def __init__(self, process: multiprocessing.process.BaseProcess, conn: Connection) -> None:
+        self.process, self.conn = process, conn
+        self.held: list[int] = []  # indices of the jobs sent, in order
+        self.retired = False  # told to exit once its jobs are done
+
+    @property
+    def ident(self) -> int:
+        return self.process.pid or 0
+
+
+def _serve(conn: Connection, stop: Any, lean: bool, claims: Any) -> None:
+    """A local worker: take (fn, settings) for a run, then jobs, until told to stop (None)."""
+    _init_worker(stop, lean)
+    me = os.getpid()
+    fn = settings = None
+    while (message := _receive(conn)) is not None:
+        if message[0] == "run":
+            _, fn, settings = message
+            continue
+        _, i, job = message
+        conn.send((i, _local_call(fn, job, settings) if _claim(claims, i, me) else _SKIP))
+
+
+def _receive(conn: Connection) -> Any:
+    """The next message from this process's parent; None (stop) when the parent is gone."""
+    try:
+        return conn.recv()
+    except (EOFError, OSError):
+        return None
+
+
+def _claim(claims: Any, i: int, who: int) -> bool:
+    """Mark job ``i`` as started by process ``who`` unless someone started it already."""
+    with claims.get_lock():
+        if claims[i]:
+            return False
+        claims[i] = who
+        return True
+
+
+class _Processes:
+    """``--jobs N``: this process and N - 1 workers take jobs from one queue.
+
+    This process has its modules loaded already, so it starts on the first job while the workers
+    start up. Each worker holds two jobs (four during this process's first, which includes loading
+    the kernels), so it never waits for this process to hand it the next one while this process
+    runs a job of its own; once the queue is empty, this process takes back the jobs no worker has
+    started. The largest files go first, so the jobs that finish last are short ones. In the
+    ``last`` run, the workers are told to exit as soon as every job is handed out, so their
+    shut-down overlaps the last jobs.
+
+    A worker that dies (killed, out of memory) costs only the job it was running, whose outcome is
+    :class:`Died`; the jobs it held but had not started go back to the queue, and a new worker
+    takes its place."""
+
+    def __init__(self, n: int, n_jobs: int) -> None:
+        if _start_method() == "fork":
+            import numba  # noqa: F401  (imported once here, for every worker; starts no thread)
+        # shared objects from the spawn context, so that a worker spawned later (after Numba's
+        # threads started here, when forking is no longer safe) can receive them too
+        ctx = multiprocessing.get_context("spawn")
+        self.n_workers = n - 1
+        self.stop = ctx.Event()
+        self.claims = ctx.Array("q", max(n_jobs, 1))  # per job: the pid that started it, or 0
+        self.workers: list[_Worker] = []
+        self.deaths = 0
+
+    def _spawn(self) -> _Worker:
+        ctx = multiprocessing.get_context(_start_method())
+        ours, theirs = ctx.Pipe()
+        process = ctx.Process(target=_serve, args=(theirs, self.stop, runtime.lean(), self.claims),
+                              name="quantize-worker", daemon=True)
+        process.start()
+        theirs.close()
+        return _Worker(process, ours)
+
+    def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
+            last: bool = True) -> None:
+        order = sorted(range(len(jobs)), key=lambda i: _file_size(jobs[i]), reverse=True)
+        queue = collections.deque(order)
+        self.claims[:len(jobs)] = [0] * len(jobs)
+        in_flight = 4  # per worker; 2 after this process's first job
+
+        def start(worker: _Worker) -> _Worker:
+            worker.conn.send(("run", fn, settings))
+            return worker
+
+        while len(self.workers) < self.n_workers:
+            self.workers.append(start(self._spawn()))
+        for worker in self.workers:
+            start(worker)
+
+        def answered(worker: _Worker) -> None:
+            while worker.conn.poll():
+                i, outcome = worker.conn.recv()
+                worker.held.remove(i)
+                if outcome != _SKIP:
+                    done(jobs[i], outcome)
+
+        def buried(worker: _Worker) -> None:
+            """The jobs of a dead worker: the one it was running failed, those it had not
+            started queued again (this process may have taken some back)."""
+            worker.process.join()
+            code = worker.process.exitcode or 0
+            reason = f"worker died: signal {-code}" if code < 0 else f"worker died: exit code {code}"
+            for i in worker.held:
+                if self.claims[i] == worker.ident:
+                    done(jobs[i], Died(reason))
+                elif not self.claims[i]:
+                    queue.appendleft(i)
+            worker.held = []
+            worker.conn.close()
+
+        def collect() -> list[_Worker]:
+            """Record the workers' finished jobs, replace dead ones, hand out new jobs; return the
+            workers still holding jobs."""
+            for n, worker in enumerate(self.workers):
+                try:
+                    answered(worker)
+                except (EOFError, OSError):  # it died while answering: the sentinel tells
+                    pass
+                if not worker.process.is_alive() and worker.held:
+                    buried(worker)
+                    self.deaths += 1
+                    if self.deaths <= len(jobs):  # else workers die at start: finish here
+                        self.workers[n] = start(self._spawn())
+            self.workers = [w for w in self.workers if w.process.is_alive() or w.held]
+            for worker in self.workers:
+                while queue and len(worker.held) < in_flight and not worker.retired:
+                    i = queue.popleft()
+                    worker.conn.send(("job", i, jobs[i]))
+                    worker.held.append(i)
+                if last and not queue and not worker.retired:
+                    worker.conn.send(None)
+                    worker.retired = True
+            return [w for w in self.workers if w.held]
+
+        def take() -> int | None:
+            """This process's next job: from the queue, else the last one no worker started."""
+            if queue:
+                return queue.popleft()
+            for worker in self.workers:
+                for i in reversed(worker.held):
+                    if _claim(self.claims, i, os.getpid()):
+                        return i
+            return None
+
+        try:
+            collect()
+            with one_thread():
+                while (i := take()) is not None:
+                    done(jobs[i], fn(jobs[i], settings))
+                    in_flight = 2
+                    collect()
+            while busy := collect():
+                connection.wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            with one_thread():
+                while queue:  # only when no worker could be started
+                    i = queue.popleft()
+                    done(jobs[i], fn(jobs[i], settings))
+        except KeyboardInterrupt:
+            self.stop.set()
+            for worker in self.workers:
+                if worker.process.is_alive():
+                    os.kill(worker.process.pid, signal.SIGINT)
+            for worker in self.workers:  # jobs that finished while we stopped are kept
+                while worker.held and worker.process.is_alive():
+                    connection.wait([worker.conn, worker.process.sentinel])
+                    try:
+                        i, outcome = worker.conn.recv()
+                    except (EOFError, OSError):
+                        break
+                    worker.held.remove(i)
+                    if outcome not in (_SKIP, INTERRUPTED):
+                        done(jobs[i], outcome)
+            raise
+
+    def close(self) -> None:
+        for worker in self.workers:
+            if not worker.retired:
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    pass
+        for worker in self.workers:
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.terminate()
+                worker.process.join()
+            worker.conn.close()
+        self.workers = []
+
+
+class _Dask:
+    """``--scheduler ADDRESS``: the jobs as tasks on a Dask distributed cluster (shared storage)."""
+
+    def __init__(self, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ParameterError("scheduler needs Dask: pip install 'quantize[dask]'",
+                                 parameters=("scheduler",)) from None
+        try:
+            self.client = Client(address, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ParameterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+    def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
+            last: bool = True) -> None:
+        from distributed import as_completed
+
+        pending = {self.client.submit(fn, job, settings, pure=False): job for job in jobs}
+        try:
+            for fut in as_completed(list(pending)):
+                done(pending.pop(fut), fut.result())
+        except KeyboardInterrupt:
+            self.client.cancel(list(pending))
+            raise
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_executor(jobs: int, scheduler: str | None, n_jobs: int) -> Executor:
+    """The executor for ``--jobs``/``--scheduler``: Dask, this process with N - 1 workers,
+    or this process alone."""
+    if scheduler:
+        return _Dask(scheduler)
+    if jobs < 1:
+        raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
+    n = min(jobs, n_jobs)
+    return _Processes(n, n_jobs) if n > 1 else _InProcess()
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

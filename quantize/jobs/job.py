@@ -1,0 +1,82 @@
+"""The one routine every job's files go through: plan the outputs, check them before any work, load
+the input once, compute, then write every file all or nothing, never over the input.
+
+Compress, the searched compress, sweep and palette export differ only in what they compute and
+which files they plan; :class:`FileJob` is the rest, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, ContextManager, Iterable, TypeVar
+
+from ..io.files import check_target, check_writable, output_folder, write_all
+from ..io.images import DEFAULT_MAX_PIXELS, Image, load_image
+
+T = TypeVar("T")
+
+
+def pixel_limit(max_pixels: int | None = None, allow_huge: bool = False) -> int | None:
+    """The decoded-size guard of a job: none with ``allow_huge``, else ``max_pixels`` or the default."""
+    return None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS)
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """One input and every file a job will write from it."""
+
+    source: Path
+    targets: tuple[Path, ...]
+    force: bool = False
+    max_pixels: int | None = DEFAULT_MAX_PIXELS  # None: no decompression-bomb guard
+
+    @classmethod
+    def plan(cls, source: str | Path, targets: Iterable[Path], *, force: bool = False,
+             max_pixels: int | None = None, allow_huge: bool = False) -> "FileJob":
+        """The job of ``source`` writing ``targets``."""
+        return cls(Path(source), tuple(Path(t) for t in targets), force,
+                   pixel_limit(max_pixels, allow_huge))
+
+    def check(self) -> None:
+        """Before any work: every target's folder is usable and no target is the input or, without
+        ``force``, an existing file."""
+        for folder in dict.fromkeys(t.parent for t in self.targets):
+            check_writable(folder)
+        for target in self.targets:
+            check_target(target, force=self.force, protect=(self.source,))
+
+    def load(self) -> Image:
+        """The input image, decoded once."""
+        return load_image(self.source, max_pixels=self.max_pixels)
+
+    def write(self, outputs: dict[Path, bytes]) -> None:
+        """Write ``outputs`` (planned targets only) all or nothing; folders made for a failed write
+        are removed again."""
+        unplanned = set(outputs) - set(self.targets)
+        if unplanned:
+            raise ValueError(f"outputs not planned: {sorted(map(str, unplanned))}")
+        if not outputs:
+            return
+        with contextlib.ExitStack() as folders:
+            for folder in sorted({path.parent for path in outputs}):
+                folders.enter_context(output_folder(folder))
+            write_all(outputs, force=self.force, protect=(self.source,))
+
+    def run(self, compute: Callable[[Image], tuple[T, dict[Path, bytes]]],
+            image: Image | None = None, *, prepare: Callable[[], object] | None = None,
+            stage: Callable[[str], ContextManager[object]] = lambda name: contextlib.nullcontext()) -> T:
+        """Check; ``prepare`` (e.g. load kernels in a side thread) and load the input (unless
+        ``image`` is given); ``compute`` the value and the files; write them. ``stage`` times the
+        load and the write."""
+        self.check()
+        with stage("load"):
+            if prepare is not None:
+                prepare()
+            if image is None:
+                image = self.load()
+        value, outputs = compute(image)
+        with stage("write"):
+            self.write(outputs)
+        return value

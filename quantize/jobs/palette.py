@@ -1,0 +1,160 @@
+"""The palette of an image: its fitted colours with their share of the pixels, and its palette files.
+
+Fully transparent pixels (alpha 0) are left out of a palette: they have no colour a designer could
+use. With ``keep_transparent`` they become one transparent entry (0, 0, 0, 0) with their share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import InputError
+from ..io.palettes.io import FORMATS, check_capacity, encode_palette, resolve_format
+from ..io.palettes.model import Palette
+from ..io.palettes.naming import name_palette
+from ..io.palettes.sorting import sort_palette
+
+if TYPE_CHECKING:
+    from ..io.images import Image
+    from .pipeline import CompressOptions, Result
+
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """Format names from a comma-separated list (``gpl,ase`` or extensions); all are checked before
+    any work, an unknown one raising ParameterError that lists the valid names. Repeats are dropped."""
+    names = [resolve_format(part) for part in text.split(",") if part.strip()]
+    return tuple(dict.fromkeys(names))
+
+
+def counted_palette(colors: np.ndarray, counts: np.ndarray, *, clear: int = 0,
+                    keep_transparent: bool = False, title: str = "quantize") -> Palette:
+    """A palette with shares from per-colour pixel counts; ``clear`` more pixels are fully transparent.
+
+    Fully transparent colours and pixels are left out (the shares then count the visible pixels
+    only), or with ``keep_transparent`` become one (0, 0, 0, 0) entry, last; a palette left fully
+    opaque loses its alpha channel."""
+    colors, counts = np.asarray(colors, np.uint8), np.asarray(counts, np.int64)
+    if colors.shape[1] == 4:
+        visible = colors[:, 3] > 0
+        clear += int(counts[~visible].sum())
+        colors, counts = colors[visible], counts[visible]
+        if (colors[:, 3] == 255).all():
+            colors = colors[:, :3]
+    if keep_transparent and clear:
+        rgba = colors if colors.shape[1] == 4 else np.column_stack([colors, np.full(len(colors), 255)])
+        colors, counts = np.vstack([rgba, np.zeros((1, 4))]), np.append(counts, clear)
+    if counts.sum() == 0:
+        raise InputError("the image has no visible pixels: every pixel is fully transparent")
+    return Palette(colors, counts / counts.sum(), None, title)
+
+
+def image_palette(result: Result, *, keep_transparent: bool = False, title: str | None = None) -> Palette:
+    """The palette of a quantised image with each colour's share of its pixels (see
+    :func:`counted_palette` for transparency); the title defaults to the input file's stem."""
+    return counted_palette(result.palette, result.usage(),
+                           keep_transparent=keep_transparent,
+                           title=title or (Path(result.input).stem if result.input else "quantize"))
+
+
+def extract_palette(image: Image, options: CompressOptions, *,
+                    keep_transparent: bool = False) -> tuple[Palette, Result]:
+    """Fit a palette to the visible pixels of ``image`` (fully transparent ones take no part, so all K
+    colours are visible ones); the transparent pixels are counted as in :func:`counted_palette`."""
+    from .pipeline import quantize_image
+
+    visible, n_clear = _visible(image)
+    result = quantize_image(visible, options)
+    if n_clear:
+        share = f"{n_clear:,} fully transparent pixels ({100 * n_clear / image.pixels[..., 0].size:.1f}%)"
+        result = replace(result, notes=result.notes + (
+            f"{share} kept as one transparent entry" if keep_transparent else
+            f"{share} left out of the palette (keep_transparent=True keeps one transparent "
+            "entry)",))
+    title = image.source.stem if image.source else "quantize"
+    palette = counted_palette(result.palette, result.usage(), clear=n_clear,
+                              keep_transparent=keep_transparent, title=title)
+    return palette, result
+
+
+def _visible(image: Image) -> tuple[Image, int]:
+    """The image's pixels that are not fully transparent (as one row), and how many were left out."""
+    if image.channels != 4:
+        return image, 0
+    clear = image.pixels[..., 3] == 0
+    n_clear = int(clear.sum())
+    if n_clear == 0:
+        return image, 0
+    if n_clear == clear.size:
+        raise InputError(f"{image.source or 'the image'} has no visible pixels: every pixel is fully "
+                         "transparent")
+    kept = image.pixels[~clear]
+    if (kept[:, 3] == 255).all():
+        kept = kept[:, :3]
+    return replace(image, pixels=np.ascontiguousarray(kept[np.newaxis])), n_clear
+
+
+@dataclass(frozen=True)
+class PaletteExport:
+    """Which palette files to write, and the order, names and truncation of the palette in them."""
+
+    formats: tuple[str, ...] = ()
+    sort: str = "share"
+    names: bool = False
+    truncate: bool = False
+    keep_transparent: bool = False  # fully transparent pixels as one (0, 0, 0, 0) entry
+
+    def paths(self, folder: Path, stem: str) -> dict[str, Path]:
+        """Where each format goes: ``<folder>/<stem><ext>``."""
+        return {fmt: folder / (stem + FORMATS[fmt].ext) for fmt in self.formats}
+
+    def check_capacity(self, k: int) -> None:
+        """Before any work: every format holds ``k`` colours (or may truncate)."""
+        for fmt in self.formats:
+            check_capacity(fmt, k, truncate=self.truncate)
+
+    def arrange(self, palette: Palette) -> Palette:
+        """The palette in the chosen order, named after the nearest CSS colours if asked."""
+        palette = sort_palette(palette, self.sort)
+        return name_palette(palette) if self.names else palette
+
+    def outputs(self, palette: Palette, folder: Path, stem: str) -> dict[Path, bytes]:
+        """The bytes of each file of an arranged ``palette``, for :func:`quantize.io.files.write_all`."""
+        return {path: encode_palette(palette, fmt, truncate=self.truncate)
+                for fmt, path in self.paths(folder, stem).items()}
+
+    def result_outputs(self, result: Result, folder: Path, stem: str) -> dict[Path, bytes]:
+        """The files of a quantised image's palette (:func:`image_palette`, arranged), e.g. for the
+        ``export`` of :func:`quantize.jobs.pipeline.compress_file`."""
+        palette = image_palette(result, keep_transparent=self.keep_transparent, title=stem)
+        return self.outputs(self.arrange(palette), folder, stem)
+
+
+def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
+                 export: PaletteExport = PaletteExport(), options: CompressOptions | None = None,
+                 force: bool = False, max_pixels: int | None = None,
+                 allow_huge: bool = False) -> tuple[Palette, Result, dict[Path, int]]:
+    """Load ``path``, fit its palette, write it in ``export.formats`` to ``out_dir`` (default: beside
+    the input) as ``<stem><ext>``, all or nothing. Returns the arranged palette, the fit's result and
+    the bytes written per file."""
+    from .job import FileJob
+    from .pipeline import CompressOptions
+
+    options = (options or CompressOptions()).validated()
+    source = Path(path)
+    folder = Path(out_dir) if out_dir is not None else source.parent
+    export.check_capacity(options.fit.k)
+    job = FileJob.plan(source, export.paths(folder, source.stem).values(), force=force,
+                   max_pixels=max_pixels, allow_huge=allow_huge)
+
+    def compute(image: Image) -> tuple[tuple[Palette, Result], dict[Path, bytes]]:
+        palette, result = extract_palette(image, options, keep_transparent=export.keep_transparent)
+        palette = export.arrange(palette)
+        return (palette, result), export.outputs(palette, folder, source.stem)
+
+    palette, result = job.run(compute)
+    return palette, result, {p: p.stat().st_size for p in job.targets}

@@ -1,0 +1,489 @@
+"""The compression pipeline: load -> colour statistics -> fit -> map -> measure -> write.
+
+:func:`quantize_image` does the work in memory; :func:`compress_file` adds loading and writing.
+Both return one :class:`Result`, from which the report, the JSON and every table are rendered.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
+
+import numpy as np
+
+from ..io import container
+from .. import preload
+from ..choices import CODECS, DEFAULT_CODEC, DEFAULT_FORMATS
+from ..core.colorstats import ColorStats
+from ..core.colorspace import SPACES
+from ..core.dither import DITHERS
+from ..errors import ParameterError
+from ..core.fitting import FitOptions
+from ..io.images import Image, display_name
+
+if TYPE_CHECKING:
+    from ..core.metrics import DeltaEReference
+    from ..io.outputs import FileOptions
+
+MAX_K = 65536
+
+
+@dataclass(frozen=True)
+class CompressOptions:
+    """Everything that decides a compression: the fit, a fixed palette, the codec, the metrics."""
+
+    fit: FitOptions = field(default_factory=FitOptions)
+    palette: np.ndarray | None = None  # map to this palette instead of fitting one
+    # with ``palette``: the colours a display shows for its entries (same count and order); pixels
+    # are mapped to these, and the palette with those indices is written
+    panel: np.ndarray | None = None
+    drop_unused: bool = False  # a fixed palette keeps every entry (stable indices) unless this
+    dither: str = "none"  # none, fs (Floyd–Steinberg), fs-edge (not across edges) or ordered
+    dither_strength: float = 1.0
+    codec: str = DEFAULT_CODEC
+    delta_e_samples: int = 200_000
+
+    def validated(self) -> "CompressOptions":
+        """Check every value once, here, with one-line messages."""
+        f = self.fit
+        if not 1 <= f.k <= MAX_K:
+            raise ParameterError(f"K must be between 1 and {MAX_K}, got {f.k}")
+        if f.n_init < 1 or f.max_iter < 1:
+            raise ParameterError("n_init and max_iter must be at least 1",
+                                 parameters=("n_init", "max_iter"))
+        if not f.tol >= 0:
+            raise ParameterError(f"tol must be >= 0, got {f.tol}", parameters=("tol",))
+        if f.sample is not None and f.sample < 1:
+            raise ParameterError(f"sample must be at least 1, got {f.sample}", parameters=("sample",))
+        if not (isinstance(f.seed, int) and f.seed >= 0):  # what NumPy's seeding takes
+            raise ParameterError(f"seed must be a whole number >= 0, got {f.seed}", parameters=("seed",))
+        if f.space not in SPACES:
+            raise ParameterError(f"unknown colour space {f.space!r} (choose from {', '.join(SPACES)})")
+        if f.bits is not None:
+            from ..core.lattice import lattice_size
+
+            if self.palette is not None or f.locked is not None:
+                raise ParameterError("bits constrains the fitted colours: it cannot be combined with "
+                                     "palette or locked", parameters=("bits", "palette", "locked"))
+            if f.k > lattice_size(f.bits):
+                raise ParameterError(f"bits {','.join(map(str, f.bits))} holds only "
+                                     f"{lattice_size(f.bits)} colours, fewer than K={f.k}",
+                                     parameters=("bits",))
+        if self.dither not in DITHERS:
+            raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
+        if not 0 <= self.dither_strength <= 1:
+            raise ParameterError(f"dither_strength must be between 0 and 1, got {self.dither_strength}",
+                                 parameters=("dither_strength",))
+        if self.panel is not None and self.palette is None:
+            raise ParameterError("panel needs palette", parameters=("panel", "palette"))
+        if self.panel is not None and len(self.panel) != len(self.palette):
+            raise ParameterError(f"panel gives {len(self.panel)} colours for the "
+                                 f"{len(self.palette)} of palette (one measured colour per entry, "
+                                 f"in its order)", parameters=("panel", "palette"))
+        if self.panel is not None and self.drop_unused:
+            raise ParameterError("drop_unused would renumber the panel's native indices: "
+                                 "it cannot be combined with panel",
+                                 parameters=("drop_unused", "panel"))
+        if self.codec not in CODECS:
+            raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(CODECS)})")
+        return self
+
+
+@dataclass
+class Result:
+    """What one compression produced: palette, indices, sizes, quality and timings."""
+
+    width: int
+    height: int
+    channels: int
+    k: int
+    palette: np.ndarray
+    indices: np.ndarray
+    n_colors: int
+    mse: float
+    psnr: float
+    delta_e: float
+    n_iter: int
+    codec: str
+    seconds: dict[str, float]
+    input: str | None = None
+    input_bytes: int = 0
+    notes: tuple[str, ...] = ()
+    files: dict[str, tuple[str | None, int]] = field(default_factory=dict)  # format: (path, bytes)
+    space: str = "rgb"
+    dither: str = "none"
+    transparent_pixels: int = 0
+    fixed_palette: bool = False  # mapped to a given palette (--palette), nothing fitted
+    counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
+
+    def usage(self) -> np.ndarray:
+        """How many pixels use each palette entry (counted once, then kept)."""
+        if self.counts is None:
+            from ..core.mapping import index_counts
+
+            self.counts = index_counts(self.indices, self.k_used)
+        return self.counts
+
+    @property
+    def k_used(self) -> int:
+        return len(self.palette)
+
+    @property
+    def bits_per_pixel(self) -> int:
+        """Bits per stored index: ceil(log2 K used)."""
+        return container.bits_per_index(self.k_used)
+
+    @property
+    def raw_bytes(self) -> int:
+        """Size of the uncompressed pixels (3 or 4 bytes each)."""
+        return self.width * self.height * self.channels
+
+    @property
+    def ratio(self) -> float:
+        """The classic ratio: bits of a raw pixel over bits per index (24 / bpp for RGB)."""
+        return container.classic_ratio(self.k_used, self.channels)
+
+    @property
+    def packed_bytes(self) -> int:
+        """Size of the packed-index container without a codec (header, palette, bits, CRC)."""
+        return container.packed_size(self.width, self.height, self.k_used, self.channels)
+
+    @property
+    def inertia(self) -> float:
+        """Within-cluster sum of squares of the written palette, over all pixels."""
+        return self.mse * self.width * self.height
+
+    def real_bits_per_pixel(self, size: int | None) -> float | None:
+        """8 x ``size`` bytes / pixels: what a file really spends per pixel."""
+        return None if size is None else round(8 * size / (self.width * self.height), 4)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dictionary of the result (no pixel data)."""
+        def ratio_to(size: int | None, of: int) -> float | None:
+            return round(of / size, 4) if size else None
+
+        packed_file, packed_bytes = self.files.get("qnt", (None, None))
+        preview_file, preview_bytes = self.files.get("png", (None, None))
+        files = {fmt: {"path": path, "bytes": size, "bits_per_pixel": self.real_bits_per_pixel(size),
+                       "ratio_vs_raw": ratio_to(size, self.raw_bytes)}
+                 for fmt, (path, size) in self.files.items()}
+        return {
+            "input": self.input, "width": self.width, "height": self.height,
+            "channels": self.channels, "input_bytes": self.input_bytes,
+            "distinct_colors": self.n_colors, "k": self.k, "k_used": self.k_used,
+            "bits_per_pixel": self.bits_per_pixel, "raw_bytes": self.raw_bytes,
+            "packed_bytes": self.packed_bytes,
+            "ratio": round(self.ratio, 4) if np.isfinite(self.ratio) else None,
+            "codec": self.codec, "packed_file": packed_file, "packed_file_bytes": packed_bytes,
+            "packed_file_bits_per_pixel": self.real_bits_per_pixel(packed_bytes),
+            "ratio_file_vs_raw": ratio_to(packed_bytes, self.raw_bytes),
+            "ratio_file_vs_input": ratio_to(packed_bytes, self.input_bytes),
+            "preview_file": preview_file, "preview_bytes": preview_bytes,
+            "preview_bits_per_pixel": self.real_bits_per_pixel(preview_bytes), "files": files,
+            "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,
+            "delta_e": round(self.delta_e, 6), "inertia": round(self.inertia, 3),
+            "n_iter": self.n_iter, "space": self.space, "dither": self.dither,
+            "transparent_pixels": self.transparent_pixels, "fixed_palette": self.fixed_palette,
+            "palette": ["#" + bytes(c).hex() for c in self.palette],
+            "notes": list(self.notes),
+            "seconds": {k: round(v, 4) for k, v in self.seconds.items()},
+        }
+
+
+class _Clock:
+    """Seconds spent per named stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def order(self, *names: str) -> None:
+        """Put these stages next in the report, in this order, before they run (side by side)."""
+        for name in names:
+            self.seconds.setdefault(name, 0.0)
+
+    def timed(self, name: str, work: Callable, *args, **kwargs):
+        """``work(*args, **kwargs)`` timed as stage ``name`` (e.g. in another thread)."""
+        with self.stage(name):
+            return work(*args, **kwargs)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        except SystemError as exc:
+            # Ctrl-C landing while Numba loads or dispatches a kernel surfaces as a SystemError
+            # caused by the KeyboardInterrupt: give the interrupt back its own type.
+            if _caused_by_interrupt(exc):
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def _caused_by_interrupt(exc: BaseException | None) -> bool:
+    while exc is not None and not isinstance(exc, KeyboardInterrupt):
+        exc = exc.__cause__ or exc.__context__
+    return exc is not None
+
+
+def quantize_image(image: Image, options: CompressOptions | None = None, clock: _Clock | None = None, *,
+                   stats: ColorStats | None = None,
+                   delta_e_reference: DeltaEReference | None = None,
+                   measure: bool = True) -> Result:
+    """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error (unless
+    not ``measure``: the metrics stay NaN).
+
+    ``stats`` (the image's :func:`~quantize.core.colorstats.color_stats`) and ``delta_e_reference``
+    (:func:`delta_e_reference` of the image) may be passed in when several fits share one image,
+    as a sweep does; the result is the same without them.
+    """
+    options, clock = (options or CompressOptions()).validated(), clock or _Clock()
+    result, pixels = _quantized(image, options, clock, stats)
+    return _measured(result, pixels, options, clock, delta_e_reference) if measure else result
+
+
+def _quantized(image: Image, options: CompressOptions, clock: _Clock,
+               stats: ColorStats | None) -> tuple[Result, np.ndarray]:
+    """:func:`quantize_image` up to the metrics (left NaN), and the pixels they are measured on."""
+    from ..core.colorstats import clear_transparent, color_stats
+    from ..core.dither import dither_pixels
+    from ..core.fitting import fit_palette, to_palette
+    from ..core.mapping import map_colors
+
+    space = options.fit.space
+    with clock.stage("stats"):
+        pixels = clear_transparent(image.pixels)  # hidden RGB is neither fitted nor measured
+        stats = stats if stats is not None else color_stats(pixels)
+    with clock.stage("fit"):
+        fit = None
+        if options.palette is not None:
+            palette, n_iter = _checked_palette(options.palette, pixels.shape[-1],
+                                               stats.n_transparent > 0), 0
+        else:
+            fit = fit_palette(pixels, stats, options.fit)
+            palette, n_iter = to_palette(fit.centers), fit.n_iter
+    with clock.stage("map"):
+        shown = palette if options.panel is None else _checked_palette(options.panel, pixels.shape[-1])
+        # A fixed palette's transparent entry takes exactly the fully transparent pixels: mapped
+        # by distance, a dark opaque colour could land on it when the palette has nothing near.
+        visible, clear = _split_transparent(palette, stats) if options.palette is not None \
+            else (None, None)
+        targets = shown if visible is None else shown[visible]
+        if options.dither == "none":
+            labels = map_colors(stats, targets, space, fit)  # each distinct colour's entry
+            if visible is not None:
+                labels = visible[labels]
+                labels[stats.transparent_row] = clear
+            indices = stats.gather(pixels, labels).reshape(pixels.shape[:2])
+            counts = np.bincount(labels, weights=stats.counts, minlength=len(palette))
+        else:
+            indices = dither_pixels(pixels, stats, targets, space, options.dither,
+                                    options.dither_strength)
+            if visible is not None:
+                indices = visible[indices]
+                indices[pixels[..., 3] == 0] = clear
+            counts = None
+        added = options.palette is not None and len(palette) > len(options.palette)
+        fixed = options.palette is None and options.fit.locked is not None
+        palette, indices, counts = _drop_unused(palette, indices, counts,
+                                                keep_first=_kept_entries(options, len(palette)))
+    n_colors, transparent = stats.n_colors, stats.n_transparent
+    del stats  # frees its points, grids and pixel rows before the metrics, unless the caller holds it
+    result = Result(
+        width=image.width, height=image.height, channels=image.channels, k=options.fit.k,
+        palette=palette, indices=indices, n_colors=n_colors, mse=np.nan, psnr=np.nan,
+        delta_e=np.nan, n_iter=n_iter, codec=options.codec, seconds=clock.seconds,
+        input=display_name(image.source) if image.source else None,
+        input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent, added),
+        space=space, dither=options.dither, transparent_pixels=transparent,
+        fixed_palette=options.palette is not None, counts=counts)
+    return result, pixels
+
+
+def _measured(result: Result, pixels: np.ndarray, options: CompressOptions, clock: _Clock,
+              delta_e_reference: DeltaEReference | None) -> Result:
+    """``result`` with its MSE, PSNR and mean CIEDE2000 against ``pixels`` (of the colours the
+    panel shows, with ``options.panel``)."""
+    from ..core.metrics import mean_delta_e, mse, psnr
+
+    shown = (result.palette if options.panel is None
+             else _checked_palette(options.panel, result.channels))
+    with clock.stage("metrics"):
+        error = mse(pixels, shown, result.indices)
+        delta_e = mean_delta_e(pixels, shown, result.indices,
+                               n_samples=options.delta_e_samples, reference=delta_e_reference)
+    return replace(result, mse=error, psnr=psnr(error, result.channels), delta_e=delta_e)
+
+
+def delta_e_reference(image: Image, options: CompressOptions) -> DeltaEReference:
+    """The ΔE sample of ``image`` as :func:`quantize_image` measures it with ``options``."""
+    from ..core.colorstats import clear_transparent
+    from ..core.metrics import DeltaEReference
+
+    return DeltaEReference(clear_transparent(image.pixels), n_samples=options.delta_e_samples)
+
+
+def _transparency_note(n: int, added: bool = False) -> tuple[str, ...]:
+    if not n:
+        return ()
+    pixels = "1 fully transparent pixel takes" if n == 1 else f"{n:,} fully transparent pixels share"
+    return (f"{pixels} the transparent palette entry (0,0,0,0)"
+            + (", added to the fixed palette, which has none" if added else ""),)
+
+
+def _checked_palette(palette: np.ndarray, channels: int, transparent: bool = False) -> np.ndarray:
+    """A fixed palette for an image of ``channels``; with ``transparent`` pixels it gets the same
+    (0, 0, 0, 0) entry a fitted palette gives them, unless it has a fully transparent entry. The
+    entry goes last, so the palette's own entries keep their indices."""
+    palette = np.asarray(palette)
+    if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not 1 <= len(palette) <= MAX_K:
+        raise ParameterError("a palette must be 1 to 65536 colours of 3 or 4 channels")
+    if palette.shape[1] != channels:
+        palette = (palette[:, :3] if channels == 3 else
+                   np.column_stack([palette, np.full(len(palette), 255)]))
+    if transparent and channels == 4 and not (palette[:, 3] == 0).any():
+        if len(palette) == MAX_K:
+            raise ParameterError(f"the palette has {MAX_K} colours and no transparent one: the image's "
+                                 "fully transparent pixels need an entry of their own")
+        palette = np.vstack([palette, np.zeros((1, 4), palette.dtype)])
+    return np.ascontiguousarray(palette, dtype=np.uint8)
+
+
+def _split_transparent(palette: np.ndarray,
+                       stats: ColorStats) -> tuple[np.ndarray | None, int | None]:
+    """For a fixed palette on an image with fully transparent pixels: the entries visible pixels
+    may take (as an index array) and the fully transparent entry; (None, None) when there is no
+    such split to make."""
+    from ..core.mapping import index_dtype
+
+    if stats.transparent_row is None or palette.shape[1] != 4:
+        return None, None
+    visible = np.flatnonzero(palette[:, 3] > 0).astype(index_dtype(len(palette)))
+    if not len(visible) or len(visible) == len(palette):
+        return None, None
+    return visible, int(np.flatnonzero(palette[:, 3] == 0)[0])
+
+
+def _kept_entries(options: CompressOptions, k: int) -> int:
+    """How many leading palette entries stay even if no pixel uses them: all of a fixed palette
+    (so its indices are stable) unless ``drop_unused``, else the locked colours."""
+    if options.palette is not None:
+        return 0 if options.drop_unused else k
+    return 0 if options.fit.locked is None else len(options.fit.locked)
+
+
+def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | None = None,
+                 keep_first: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keep only the palette entries some pixel uses, and the first ``keep_first`` (locked colours)
+    in any case, renumbering the indices (order kept); also return each kept entry's pixel count
+    (``counts``, each entry's pixels, if known; else counted)."""
+    from ..core.mapping import index_counts, index_dtype
+
+    counts = index_counts(indices, len(palette)) if counts is None else counts.astype(np.int64)
+    used = counts > 0
+    used[:keep_first] = True
+    if used.all():
+        return palette, indices, counts
+    renumber = np.cumsum(used) - 1
+    kept = palette[used]
+    return kept, renumber.astype(index_dtype(len(kept)))[indices], counts[used]
+
+
+def encode_outputs(result: Result, formats: tuple[str, ...] = DEFAULT_FORMATS, *,
+                   stem: str = "image", files: FileOptions | None = None) -> dict[str, bytes]:
+    """The bytes of every format of ``result`` (see :mod:`quantize.io.outputs`)."""
+    from ..io.outputs import FileOptions, encode_all
+
+    return encode_all(result.palette, result.indices, formats, codec=result.codec, stem=stem,
+                      files=files or FileOptions())
+
+
+class ResultFiles(Protocol):
+    """More files a compress writes from its result, beside its formats (palette exports)."""
+
+    def check_capacity(self, k: int) -> None:
+        """Refuse, before any work, a K the files cannot hold."""
+
+    def paths(self, folder: Path, stem: str) -> dict[str, Path]:
+        """Where each file goes."""
+
+    def result_outputs(self, result: Result, folder: Path, stem: str) -> dict[Path, bytes]:
+        """The bytes of each file, by path."""
+
+
+def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
+                  options: CompressOptions | None = None,
+                  formats: tuple[str, ...] | str | None = None,
+                  files: FileOptions | None = None, force: bool = False,
+                  max_pixels: int | None = None, allow_huge: bool = False,
+                  export: ResultFiles | None = None, image: Image | None = None) -> Result:
+    """Load ``path`` (unless the caller already loaded it as ``image``), quantise it and write its
+    ``formats`` (default: the packed file and the PNG) into ``out_dir``, as ``files`` says (PNG
+    effort, export byte orders), and the files ``export`` makes of the result (e.g. its palette in
+    the formats of a :class:`~quantize.jobs.palette.PaletteExport`).
+
+    Every output is checked before any work, and written all or nothing, never over the input, and
+    over an existing file only with ``force`` (:class:`~quantize.jobs.job.FileJob`).
+    """
+    from ..io.outputs import FileOptions, check_formats, output_paths, parse_formats
+    from .job import FileJob
+
+    start = time.perf_counter()
+    options = (options or CompressOptions()).validated()
+    formats = parse_formats(formats)
+    k = options.fit.k if options.palette is None else len(options.palette)
+    check_formats(formats, k)
+    files = (files or FileOptions()).validated()
+    source = Path(path)
+    paths = output_paths(source, Path(out_dir) if out_dir else None, formats)
+    folder = next(iter(paths.values())).parent
+    palette_paths = {}
+    if export is not None:
+        export.check_capacity(k)
+        palette_paths = export.paths(folder, source.stem)
+    job = FileJob.plan(source, [*paths.values(), *palette_paths.values()], force=force,
+                   max_pixels=max_pixels, allow_huge=allow_huge)
+    clock = _Clock()
+
+    def compute(image: Image) -> tuple[Result, dict[Path, bytes]]:
+        result, encoded = _compressed(image, options, formats, files, source.stem, clock)
+        outputs = {paths[fmt]: data for fmt, data in encoded.items()}
+        if export is not None:
+            outputs.update(export.result_outputs(result, folder, source.stem))
+        sizes = {fmt: (display_name(path), len(outputs[path])) for fmt, path in paths.items()}
+        return replace(result, files=sizes), outputs
+
+    result = job.run(compute, image, stage=clock.stage,
+                     prepare=lambda: preload.start(options.fit.k if options.palette is None else None))
+    result.seconds["total"] = time.perf_counter() - start  # the stages from metrics on overlap
+    return result
+
+
+def _compressed(image: Image, options: CompressOptions, formats: tuple[str, ...], files: FileOptions,
+                stem: str, clock: _Clock) -> tuple[Result, dict[str, bytes]]:
+    """The measured result of ``image`` and the bytes of each format."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..core.metrics import DeltaEReference, sample_positions
+
+    with ThreadPoolExecutor(1) as pool:
+        # The ΔE sample is drawn while the colours are counted (a serial kernel that releases the
+        # GIL), and the files are encoded while the error is measured (the encoders release it too).
+        sample = pool.submit(sample_positions, image.height * image.width,
+                             options.delta_e_samples)
+        result, pixels = _quantized(image, options, clock, None)
+        del image
+        clock.order("metrics", "write")
+        encoded = pool.submit(clock.timed, "write", encode_outputs, result, formats,
+                              stem=stem, files=files)
+        with clock.stage("metrics"):
+            reference = DeltaEReference(pixels, n_samples=options.delta_e_samples,
+                                        positions=sample.result())
+        result = _measured(result, pixels, options, clock, reference)
+        del pixels
+        return result, encoded.result()
+

@@ -1,0 +1,381 @@
+"""Choosing K: quantise one image at several palette sizes and recommend one.
+
+:func:`sweep` runs :func:`~quantize.jobs.pipeline.quantize_image` once per K on one shared colour
+histogram and ΔE sample. Every K is fitted from the same start as ``quantize compress -k K`` (same
+seed, nothing carried over from another K), so each row is exactly what that compress reports,
+whatever else the K list holds. Each :class:`SweepPoint` adds the silhouette score and the sizes
+of the packed file and the indexed-PNG preview.
+:func:`recommend` names the elbow of WCSS and the best silhouette; :func:`search_k` finds the
+smallest K that meets a quality :class:`Target`, over every K up to a limit.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+
+import numpy as np
+
+from ..core.colorstats import ColorStats
+from ..errors import ParameterError
+from ..io.images import Image
+from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
+                       quantize_image)
+from .sweep_model import SILHOUETTE_SAMPLES, Budget, Pick, Search, SweepPoint, SweepRun, Target
+
+if TYPE_CHECKING:
+    from ..io.outputs import FileOptions
+
+DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
+MAX_SWEEP = 64  # K values in one sweep
+
+Progress = Callable[[int], None]  # called with each K once it is done
+
+
+# --------------------------------------------------------------------------------------- K lists
+
+_ITEM = re.compile(r"^(\d+)(?:(-)(\d+)|:(\d+)(?::(\d+))?)?$")
+
+
+def parse_ks(text: str) -> tuple[int, ...]:
+    """Parse a K list: comma-separated items, each ``K``, ``a-b`` (every power of two from a to b)
+    or ``a:b[:step]`` (a to b inclusive, by step, default 1). The result is deduplicated and sorted."""
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    if not items:
+        raise ParameterError("ks is empty: give values such as 4,8,16 or a range such as 2-256",
+                             parameters=("ks",))
+    ks: set[int] = set()
+    for item in items:
+        match = _ITEM.match(item)
+        if not match:
+            raise ParameterError(f"ks: cannot read {item!r} (use K, a-b for powers of two, or a:b[:step])",
+                                 parameters=("ks",))
+        a, dash, b, end, step = match.groups()
+        low, high = int(a), int(b or end or a)
+        if not 1 <= low <= high <= MAX_K:
+            raise ParameterError(f"ks: {item!r} is out of range (K from 1 to {MAX_K}, low to high)",
+                                 parameters=("ks",))
+        if dash:
+            found = {1 << e for e in range(high.bit_length()) if low <= 1 << e <= high}
+            if not found:
+                raise ParameterError(f"ks: {item!r} contains no power of two", parameters=("ks",))
+            ks |= found
+        else:
+            if step is not None and int(step) < 1:
+                raise ParameterError(f"ks: the step in {item!r} must be at least 1", parameters=("ks",))
+            ks.update(range(low, high + 1, int(step or 1)))
+        if len(ks) > MAX_SWEEP:
+            raise ParameterError(f"ks: more than {MAX_SWEEP} values; sweep fewer K at once",
+                             parameters=("ks",))
+    return tuple(sorted(ks))
+
+
+# ------------------------------------------------------------------------------------- the sweep
+
+class SilhouetteSample:
+    """A fixed random sample of pixels, shared by every K, whose silhouette :meth:`score` measures
+    (in RGB, as scikit-learn's ``silhouette_score`` on the sample's colours)."""
+
+    def __init__(self, pixels: np.ndarray, n: int = SILHOUETTE_SAMPLES, seed: int = 0) -> None:
+        flat = pixels.reshape(-1, pixels.shape[-1])
+        rng = np.random.default_rng(seed)
+        self.positions = np.sort(rng.choice(len(flat), size=min(n, len(flat)), replace=False))
+        self.points = np.ascontiguousarray(flat[self.positions])
+
+    def score(self, indices: np.ndarray) -> float | None:
+        """Mean silhouette of the sample labelled by ``indices`` (H, W), as scikit-learn computes it
+        (a lone member scores 0); None unless there are 2 to (sample size - 1) clusters."""
+        from ..core.kernels.metrics import cluster_distance_sums
+
+        labels = indices.reshape(-1)[self.positions]
+        _, cluster, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+        n = len(labels)
+        if not 2 <= len(sizes) < n:
+            return None
+        sums = cluster_distance_sums(self.points, cluster.astype(np.int64), len(sizes))
+        rows = np.arange(n)
+        own = sizes[cluster]
+        a = sums[rows, cluster] / np.maximum(own - 1, 1)
+        means = sums / sizes
+        means[rows, cluster] = np.inf
+        b = means.min(1)
+        s = np.where(own > 1, (b - a) / np.maximum(a, b), 0.0)  # b > 0: clusters differ in colour
+        return float(s.mean())
+
+
+def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOptions(), *,
+          stats: ColorStats | None = None, progress: Progress | None = None) -> list[SweepPoint]:
+    """Quantise ``image`` at every K in ``ks`` with ``options`` (its K replaced), sharing one colour
+    histogram, one ΔE sample and one silhouette sample; each K is fitted as ``compress -k K``
+    fits it. Each row's files and silhouette are measured in a second thread while the next K is
+    fitted (the encoders release the GIL). Points come back in the order of ``ks``."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from ..core.colorstats import color_stats
+
+    stats = stats if stats is not None else color_stats(image.pixels)
+    sample = SilhouetteSample(image.pixels)
+    reference = delta_e_reference(image, options.validated())
+    points: dict[int, SweepPoint] = {}
+    measuring: tuple[int, Future] | None = None
+
+    def finish() -> None:
+        k, row = measuring
+        points[k] = row.result()
+        if progress:
+            progress(k)
+
+    with ThreadPoolExecutor(1) as pool:
+        for k in sorted(set(ks), reverse=True):  # the largest first: its kernels load first
+            result = quantize_image(image, with_k(options, k), stats=stats,
+                                    delta_e_reference=reference)
+            if measuring is not None:
+                finish()
+            measuring = k, pool.submit(_measure, result, sample)
+        if measuring is not None:
+            finish()
+    return [points[k] for k in ks]
+
+
+def with_k(options: CompressOptions, k: int) -> CompressOptions:
+    """``options`` with the palette size set to ``k``."""
+    return replace(options, fit=replace(options.fit, k=k))
+
+
+def _measure(result: Result, sample: SilhouetteSample) -> SweepPoint:
+    """Encode the packed file and the preview in memory and score the silhouette; add the time."""
+    start = time.perf_counter()
+    files = encode_outputs(result)
+    silhouette = sample.score(result.indices)
+    result.seconds["sizes"] = time.perf_counter() - start
+    result.seconds["total"] = sum(v for k, v in result.seconds.items() if k != "total")
+    result = replace(result, files={fmt: (None, len(data)) for fmt, data in files.items()})
+    return SweepPoint(result, silhouette, files["png"])
+
+
+# ------------------------------------------------------------------------------ recommending K
+
+def elbow(points: Sequence[SweepPoint]) -> Pick:
+    """The elbow of WCSS against log2 K by the Kneedle rule (Satopää et al., 2011).
+
+    Both axes are scaled to [0, 1]; the elbow is the K whose point lies farthest below the chord
+    from the first point to the last. log2 K is the x axis because it is the rate (bits per index)
+    and sweeps step K geometrically, so each K weighs the same.
+    """
+    if len(points) < 3:
+        return Pick(None, "the elbow needs at least 3 values of K")
+    data = [p.result.to_dict() for p in points]
+    x = np.log2([d["k"] for d in data])
+    y = np.array([d["inertia"] for d in data])
+    if y[0] <= y[-1]:
+        return Pick(None, "WCSS does not fall as K grows")
+    xn = (x - x[0]) / (x[-1] - x[0])
+    yn = (y - y[-1]) / (y[0] - y[-1])
+    gap = (1 - xn) - yn  # distance below the chord y = 1 - x (vertical, scaled units)
+    best = int(np.argmax(gap))
+    if gap[best] <= 0:
+        return Pick(None, "WCSS against log2 K has no bend (it is not convex)")
+    k = data[best]["k"]
+    made = 100 * (1 - yn[best])
+    return Pick(k, f"Kneedle on WCSS against log2 K: the curve bends most here, {made:.0f}% of the "
+                   f"WCSS drop from K={data[0]['k']} to K={data[-1]['k']} is made by K={k}")
+
+
+def best_silhouette(points: Sequence[SweepPoint]) -> Pick:
+    """The K with the highest silhouette score (ties to the smaller K)."""
+    scored = [p for p in points if p.silhouette is not None]
+    if not scored:
+        return Pick(None, "no K gives 2 or more clusters in the silhouette sample")
+    top = max(scored, key=lambda p: p.silhouette)  # max keeps the first of equals: the smaller K
+    return Pick(top.result.k, f"the best silhouette, {top.silhouette:.3f} on a "
+                              f"{SILHOUETTE_SAMPLES:,}-pixel RGB sample: the most compact, "
+                              f"best separated clusters")
+
+
+# --------------------------------------------------------------------------- quality targets
+
+class TargetMissed(ParameterError):
+    """No K up to the limit meets the target: ``compress`` stops, a sweep keeps its table."""
+
+
+def search_k(image: Image, target: Target, options: CompressOptions = CompressOptions(), *,
+             max_k: int, stats: ColorStats | None = None, known: Iterable[Result] = (),
+             progress: Progress | None = None) -> Search:
+    """The smallest K in [1, ``max_k``] whose result meets ``target``.
+
+    Assumes quality improves with K (near-monotone for k-means): K doubles from 1 until the target
+    is met (or ``max_k`` fails, a :class:`ParameterError`), then a binary search between the last
+    failing and the first passing K. The answer's neighbour K - 1 is always probed and fails.
+    ``known`` results (e.g. from a sweep with the same options) are reused, as is the histogram.
+    """
+    from ..core.colorstats import color_stats
+
+    if not target:
+        raise ParameterError("give a target: psnr and/or delta_e", parameters=("psnr", "delta_e"))
+    if not 1 <= max_k <= MAX_K:
+        raise ParameterError(f"K must be between 1 and {MAX_K}, got {max_k}")
+    stats = stats if stats is not None else color_stats(image.pixels)
+    probes = {r.k: r for r in known}
+    reference = None
+
+    def probe(k: int) -> Result:
+        nonlocal reference
+        if k not in probes:
+            reference = reference or delta_e_reference(image, options.validated())
+            probes[k] = quantize_image(image, with_k(options, k), stats=stats,
+                                       delta_e_reference=reference)
+            if progress:
+                progress(k)
+        return probes[k]
+
+    low, high = 0, 1  # low fails (0: nothing below 1), high is the next K to try
+    while not target.met(probe(high)):
+        if high == max_k:
+            raise TargetMissed(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
+                                 f"{target.describe(probes[max_k])}); raise the K limit or the target")
+        low, high = high, min(2 * high, max_k)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if target.met(probe(middle)) else (middle, high)
+    return Search(target, high, probes[high], probes)
+
+
+def probe_budget(max_k: int) -> int:
+    """An upper bound on the K values :func:`search_k` tries up to ``max_k`` (for progress bars)."""
+    bits = max(1, (max_k - 1).bit_length())
+    return 2 * bits + 1
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?)b?\s*$", re.I)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``150000``, ``150k``, ``1.5M`` (powers of 1000) or ``64KiB`` (of 1024)."""
+    match = _SIZE.match(str(text))
+    if not match:
+        raise ParameterError(f"cannot read the size {text!r} (use e.g. 150000, 150k or 1.5M)")
+    number, unit, binary = match.groups()
+    scale = (1024 if binary else 1000) ** " kmg".index(unit.lower() or " ")
+    size = int(float(number) * scale)
+    if size < 1:
+        raise ParameterError(f"the size must be at least 1 byte, got {text!r}")
+    return size
+
+
+def search_bytes(image: Image, max_bytes: int, options: CompressOptions = CompressOptions(), *,
+                 fmt: str = "qnt", max_k: int, files: FileOptions | None = None,
+                 progress: Progress | None = None) -> Budget:
+    """The largest K in [2, ``max_k``] whose ``fmt`` file fits in ``max_bytes``, with K + 1 not
+    fitting (unless K = ``max_k``): K doubles from 2 while it fits, then a binary search. Sizes
+    need not grow with K everywhere; the answer is always a K that fits beside one that does not."""
+    from ..core.colorstats import color_stats
+    from ..io.outputs import FileOptions, encode_one
+
+    if not 2 <= max_k <= MAX_K:
+        raise ParameterError(f"K must be between 2 and {MAX_K} for a byte budget, got {max_k}")
+    stats = color_stats(image.pixels)
+    sizes: dict[int, int] = {}
+    stem = Path(image.source).stem if image.source else "image"
+
+    def fits(k: int) -> bool:
+        if k not in sizes:
+            result = quantize_image(image, with_k(options, k), stats=stats, measure=False)
+            sizes[k] = len(encode_one(fmt, result.palette, result.indices, codec=options.codec,
+                                      stem=stem, files=files or FileOptions()))
+            if progress:
+                progress(k)
+        return sizes[k] <= max_bytes
+
+    if not fits(2):
+        raise ParameterError(f"no K fits {max_bytes:,} B: the smallest {fmt} file, at K=2, takes "
+                             f"{sizes[2]:,} B")
+    low, high = 2, None  # low fits; high, once found, does not
+    while high is None and low < max_k:
+        k = min(2 * low, max_k)
+        low, high = (k, None) if fits(k) else (low, k)
+    while high is not None and high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return Budget(max_bytes, fmt, low, sizes)
+
+
+def compress_searched(path: str | Path, out_dir: str | Path | None, search: Target | int, *,
+                      options: CompressOptions = CompressOptions(),
+                      formats: tuple[str, ...] | str | None = None,
+                      files: FileOptions | None = None, force: bool = False,
+                      max_pixels: int | None = None, allow_huge: bool = False,
+                      progress: Progress | None = None) -> tuple[Result, Search | Budget]:
+    """:func:`~quantize.jobs.pipeline.compress_file` at the K that ``search`` picks up to
+    ``options.fit.k``: a :class:`Target` (the smallest K that meets it) or a byte budget (the
+    largest K whose first format fits). The outputs are checked before the search; the image is
+    decoded once; the final fit repeats the winning probe (same seed, same palette)."""
+    from ..io.outputs import check_formats, output_paths, parse_formats
+    from .job import FileJob
+    from .pipeline import compress_file
+
+    source = Path(path)
+    options = options.validated()
+    formats = parse_formats(formats)
+    check_formats(formats, options.fit.k)
+    job = FileJob.plan(source, output_paths(source, Path(out_dir) if out_dir is not None else None,
+                                        formats).values(), force=force, max_pixels=max_pixels,
+                   allow_huge=allow_huge)
+    job.check()
+    image = job.load()
+    if isinstance(search, Target):
+        found = search_k(image, search, options, max_k=options.fit.k, progress=progress)
+    else:
+        found = search_bytes(image, search, options, fmt=formats[0], max_k=options.fit.k,
+                             files=files, progress=progress)
+    result = compress_file(source, out_dir, options=with_k(options, found.k), formats=formats,
+                           files=files, force=force, image=image)
+    return result, found
+
+
+# ------------------------------------------------------------------------------ the whole run
+
+def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None = None, *,
+               options: CompressOptions = CompressOptions(), target: Target = Target(),
+               csv_path: str | Path | None = None, force: bool = False,
+               max_pixels: int | None = None, allow_huge: bool = False,
+               progress: Progress | None = None) -> SweepRun:
+    """Load ``path``, sweep ``ks`` (and search ``target`` up to the largest K), and write the
+    outputs all or nothing: with ``out_dir`` the previews, contact sheet, chart and report.html;
+    with ``csv_path`` the table as CSV. Every output is checked before any work is done."""
+    from ..core.colorstats import color_stats
+    from ..render.sweep_report import output_names, preview_name, sweep_outputs
+    from .job import FileJob
+
+    if not ks:
+        raise ParameterError("ks is empty", parameters=("ks",))
+    options = options.validated()
+    folder = Path(out_dir) if out_dir is not None else None
+    csv_file = Path(csv_path) if csv_path is not None else None
+    planned = [folder / name for name in output_names(ks)] if folder is not None else []
+    job = FileJob.plan(path, planned + ([csv_file] if csv_file is not None else []), force=force,
+                   max_pixels=max_pixels, allow_huge=allow_huge)
+
+    def compute(image: Image) -> tuple[SweepRun, dict[Path, bytes]]:
+        stats = color_stats(image.pixels)
+        points = sweep(image, ks, options, stats=stats, progress=progress)
+        run = SweepRun(image, points, elbow(points), best_silhouette(points))
+        if target:
+            try:
+                run.search = search_k(image, target, options, max_k=max(ks), stats=stats,
+                                      known=[p.result for p in points], progress=progress)
+            except TargetMissed as exc:  # the table and the files are still the answer asked for
+                run.missed = str(exc)
+        if folder is not None:
+            for point in points:
+                png_bytes = point.result.files["png"][1]
+                point.result = replace(point.result, files={
+                    **point.result.files, "png": (str(folder / preview_name(point.result.k)),
+                                                  png_bytes)})
+        outputs = sweep_outputs(run, folder, csv_file) if job.targets else {}
+        run.written = list(outputs)
+        return run, outputs
+
+    return job.run(compute)

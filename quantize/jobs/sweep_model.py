@@ -1,0 +1,152 @@
+"""What a sweep produced, and nothing else: the leaf module that the sweep
+(:mod:`quantize.jobs.sweep`) fills and its renderers (:mod:`quantize.render.sweep_report`,
+:mod:`quantize.render`) draw, so neither imports the other's side."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from ..io.images import Image
+    from .pipeline import Result
+
+SILHOUETTE_SAMPLES = 2000
+
+
+@dataclass
+class SweepPoint:
+    """One K of a sweep: the compression :class:`Result` (with in-memory file sizes) and the extras."""
+
+    result: Result
+    silhouette: float | None
+    png: bytes  # the indexed-PNG preview
+
+    def to_dict(self) -> dict:
+        """The keys of ``compress --json`` plus ``silhouette`` and ``png_bytes``."""
+        silhouette = None if self.silhouette is None else round(self.silhouette, 4)
+        return {**self.result.to_dict(), "silhouette": silhouette, "png_bytes": len(self.png)}
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A recommended K (None when the rule does not apply) and why."""
+
+    k: int | None
+    reason: str
+
+    def line(self, rule: str) -> str:
+        """One line for the user, e.g. ``elbow: K=16 (Kneedle on ...)``."""
+        return f"{rule}: {'none' if self.k is None else f'K={self.k}'} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A quality to reach: PSNR at least ``psnr`` dB and/or mean CIEDE2000 at most ``delta_e``."""
+
+    psnr: float | None = None
+    delta_e: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.psnr is not None and not math.isfinite(self.psnr):
+            raise ParameterError(f"psnr must be a finite number of dB, got {self.psnr}",
+                                 parameters=("psnr",))
+        if self.delta_e is not None and not (self.delta_e >= 0 and math.isfinite(self.delta_e)):
+            raise ParameterError(f"delta_e must be >= 0, got {self.delta_e}", parameters=("delta_e",))
+
+    def __bool__(self) -> bool:
+        return self.psnr is not None or self.delta_e is not None
+
+    def met(self, result: Result) -> bool:
+        """Whether ``result`` reaches every bound given."""
+        return ((self.psnr is None or result.psnr >= self.psnr)
+                and (self.delta_e is None or result.delta_e <= self.delta_e))
+
+    def describe(self, result: Result | None = None) -> str:
+        """The bounds, e.g. ``PSNR >= 38 dB``; with ``result``, its values, e.g. ``PSNR 37.9 dB``."""
+        if result is None:
+            parts = ([f"PSNR >= {self.psnr:g} dB"] if self.psnr is not None else []) + \
+                    ([f"dE2000 <= {self.delta_e:g}"] if self.delta_e is not None else [])
+        else:
+            parts = ([f"PSNR {result.psnr:.3f} dB"] if self.psnr is not None else []) + \
+                    ([f"dE2000 {result.delta_e:.3f}"] if self.delta_e is not None else [])
+        return " and ".join(parts)
+
+
+@dataclass
+class Search:
+    """The outcome of :func:`search_k`: the smallest K found, its result, and every probe made."""
+
+    target: Target
+    k: int
+    result: Result
+    probes: dict[int, Result] = field(default_factory=dict)
+
+    @property
+    def pick(self) -> Pick:
+        """The answer with its reason: the values at K and at K - 1."""
+        below = self.probes.get(self.k - 1)
+        then = f", while K={self.k - 1} gives {self.target.describe(below)}" if below else ""
+        return Pick(self.k, f"the smallest K with {self.target.describe()}: "
+                            f"{self.target.describe(self.result)}{then}; "
+                            f"{len(self.probes)} K evaluated")
+
+
+@dataclass
+class SweepRun:
+    """A sweep of one file: its points, the recommendations, the target search, the files written."""
+
+    image: Image
+    points: list[SweepPoint]
+    elbow: Pick
+    silhouette: Pick
+    search: Search | None = None
+    missed: str | None = None  # why no K met the target, when one was given and none did
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def target_pick(self) -> Pick | None:
+        """The smallest K meeting the target; a pick of none saying which target was missed;
+        None without a target."""
+        if self.search:
+            return self.search.pick
+        return Pick(None, self.missed) if self.missed else None
+
+    @property
+    def picks(self) -> list[str]:
+        """The recommendation lines, each with its reason."""
+        lines = [self.elbow.line("elbow"), self.silhouette.line("silhouette")]
+        if self.target_pick:
+            lines.append(self.target_pick.line("target"))
+        return lines
+
+    def picks_dict(self) -> dict[str, dict | None]:
+        """The recommendations for JSON: ``{"elbow": {"k", "reason"}, "silhouette": ..., "target":
+        ... or None}``."""
+        def as_dict(pick: Pick | None) -> dict | None:
+            return None if pick is None else {"k": pick.k, "reason": pick.reason}
+
+        return {"elbow": as_dict(self.elbow), "silhouette": as_dict(self.silhouette),
+                "target": as_dict(self.target_pick)}
+
+
+@dataclass
+class Budget:
+    """The outcome of :func:`search_bytes`: the largest K whose ``fmt`` file fits ``max_bytes``,
+    and the size of that file at every K probed."""
+
+    max_bytes: int
+    fmt: str
+    k: int
+    sizes: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def pick(self) -> Pick:
+        above = self.sizes.get(self.k + 1)
+        then = f", K={self.k + 1} needs {above:,} B" if above is not None else ""
+        return Pick(self.k, f"the largest K whose {self.fmt} file fits {self.max_bytes:,} B: "
+                            f"{self.sizes[self.k]:,} B{then}; {len(self.sizes)} K evaluated")

@@ -1,0 +1,62 @@
+"""Rendering a :class:`~quantize.jobs.pipeline.Result` for people (a short table) and machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..jobs.pipeline import Result
+
+
+def _bytes(n: int | None) -> str:
+    return "-" if n is None else f"{n:,} B"
+
+
+def _num(x: float, digits: int = 2) -> str:
+    return "inf" if not math.isfinite(x) else f"{x:,.{digits}f}"
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def format_report(result: Result) -> str:
+    """The human report of one compression, a few aligned lines."""
+    r = result.to_dict()
+    name = r["input"] or "<array>"
+    bits = r["bits_per_pixel"]
+    asked = (f"{r['k']} fixed colours given, {r['k_used']} used" if r["fixed_palette"]
+             else f"K {r['k']} asked, {r['k_used']} used")
+    how = "mapped" if r["fixed_palette"] else "fitted"
+    ratio = (f"classic ratio {_num(result.ratio)}x = {8 * result.channels}/{bits}" if bits
+             else "no index bits: one colour")
+    lines = [
+        f"{name}: {r['width']}x{r['height']}, {r['distinct_colors']:,} distinct "
+        f"{_plural(r['distinct_colors'], 'colour')}"
+        + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else ""),
+        f"  palette   {asked} -> {bits} {_plural(bits, 'bit')} per pixel"
+        f" ({how} in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
+        f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])} ({ratio})",
+    ]
+    for fmt, file in r["files"].items():
+        if file["path"] is None:
+            continue
+        how = f" ({r['codec']})" if fmt == "qnt" else ""
+        vs_input = (f", {_num(r['input_bytes'] / file['bytes'])}x vs input"
+                    if r["input_bytes"] and file["bytes"] else "")
+        lines.append(f"  file      {file['path']}: {_bytes(file['bytes'])}{how}, "
+                     f"{_num(file['bits_per_pixel'], 3)} bits/pixel, "
+                     f"{_num(file['ratio_vs_raw'] or math.inf)}x vs raw{vs_input}")
+    lines.append(f"  quality   MSE {_num(result.mse)}  PSNR {_num(result.psnr)} dB  "
+                 f"dE2000 {_num(result.delta_e)}  WCSS {result.inertia:.4g}  "
+                 f"({r['n_iter']} {_plural(r['n_iter'], 'iteration')})")
+    lines.append("  seconds   " + "  ".join(f"{k} {v:.3f}" for k, v in result.seconds.items()))
+    return "\n".join(lines)
+
+
+def format_json(result: Result | list[Result]) -> str:
+    """One JSON object (or a list of them) with the keys of :meth:`Result.to_dict`."""
+    data = [r.to_dict() for r in result] if isinstance(result, list) else result.to_dict()
+    return json.dumps(data, indent=2, allow_nan=False)

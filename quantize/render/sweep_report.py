@@ -1,0 +1,103 @@
+"""Rendering a sweep: the terminal table, CSV and JSON, and the files of ``sweep -o DIR``.
+
+Every number comes from :meth:`SweepPoint.to_dict` (the keys of ``compress --json`` plus
+``silhouette`` and ``png_bytes``); nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..io.files import tagged_name
+from ..jobs.sweep_model import SweepPoint, SweepRun
+
+SHEET, CHART, PAGE = tagged_name("sweep", "sheet"), tagged_name("sweep", "chart"), "report.html"
+
+
+def _num(digits: int) -> Callable[[object], str]:
+    return lambda v: "-" if v is None else f"{v:,.{digits}f}"
+
+
+def _int(v: object) -> str:
+    return "-" if v is None else f"{v:,}"
+
+
+# (header, key of SweepPoint.to_dict, format) for the terminal and HTML tables
+COLUMNS: tuple[tuple[str, str, Callable[[object], str]], ...] = (
+    ("K", "k", _int), ("used", "k_used", _int), ("bpp", "bits_per_pixel", _int),
+    ("ratio", "ratio", _num(2)), ("packed B", "packed_bytes", _int),
+    ("file B", "packed_file_bytes", _int), ("file bpp", "packed_file_bits_per_pixel", _num(3)),
+    ("file x", "ratio_file_vs_raw", _num(2)), ("PNG B", "png_bytes", _int),
+    ("PNG bpp", "preview_bits_per_pixel", _num(3)), ("MSE", "mse", _num(2)), ("PSNR", "psnr", _num(2)),
+    ("dE2000", "delta_e", _num(3)), ("WCSS", "inertia", lambda v: f"{v:.4g}"),
+    ("silhouette", "silhouette", _num(3)), ("iter", "n_iter", _int),
+    ("s", "seconds", lambda v: f"{v['total']:.2f}"),
+)
+
+
+def table_rows(points: Sequence[SweepPoint]) -> tuple[list[str], list[list[str]]]:
+    """The table's header and formatted cells, one row per K."""
+    rows = [[fmt(d[key]) for _, key, fmt in COLUMNS] for d in (p.to_dict() for p in points)]
+    return [header for header, _, _ in COLUMNS], rows
+
+
+def format_table(points: Sequence[SweepPoint]) -> str:
+    """The sweep as an aligned plain-text table."""
+    header, rows = table_rows(points)
+    widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
+    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in [header, *rows])
+
+
+def format_csv(points: Sequence[SweepPoint]) -> str:
+    """Every scalar of each point's dictionary as CSV; ``seconds`` becomes one column per stage."""
+    rows = []
+    for d in (p.to_dict() for p in points):
+        seconds = d.pop("seconds")
+        d.pop("palette")
+        d["notes"] = "; ".join(d["notes"])
+        rows.append({**d, **{f"seconds_{stage}": v for stage, v in seconds.items()}})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def format_json(run: SweepRun) -> str:
+    """One JSON object: ``rows``, one object per K, and ``picks``, the elbow, silhouette and
+    target recommendations with their reasons (a missed target says which and why)."""
+    return json.dumps({"rows": [p.to_dict() for p in run.points], "picks": run.picks_dict()},
+                      indent=2, allow_nan=False)
+
+
+def preview_name(k: int) -> str:
+    """The preview of one K in the output folder: ``k0016.preview.png`` (zero-padded so names sort
+    by K)."""
+    return tagged_name(f"k{k:04d}", "preview")
+
+
+def output_names(ks: Sequence[int]) -> list[str]:
+    """The files ``sweep -o DIR`` writes into DIR."""
+    return [preview_name(k) for k in ks] + [SHEET, CHART, PAGE]
+
+
+def sweep_outputs(run: SweepRun, out_dir: Path | None, csv_path: Path | None) -> dict[Path, bytes]:
+    """The contents of every output of ``run``, by path: CSV, previews, sheet, chart and page."""
+    outputs: dict[Path, bytes] = {}
+    if out_dir is not None:
+        from .chart import chart
+        from .page import html_page
+        from .sheet import contact_sheet
+
+        sheet = contact_sheet(run)
+        plot = chart(run)
+        outputs.update({out_dir / preview_name(p.result.k): p.png for p in run.points})
+        outputs.update({out_dir / SHEET: sheet, out_dir / CHART: plot,
+                        out_dir / PAGE: html_page(run, sheet, plot, table_rows(run.points))})
+    if csv_path is not None:
+        outputs[csv_path] = format_csv(run.points).encode()
+    return outputs
