@@ -486,6 +486,98 @@ def _update(X, w, centers, labels, counted, sums, weight, n_fixed, recount):
 
 
 @njit(cache=True)
+def _groups(centers, group_of, n_groups):
+    """The Yinyang groups of the centres: each group's members (ascending, in rows as wide as the
+    largest group) and their count, each group's mean centre (coordinate f of group g at [f, g])
+    and the radius of the sphere around it that holds the group's centres."""
+    k, d = centers.shape
+    size = np.zeros(n_groups, np.int64)
+    width = 0  # (a loop, not size.max(): that would load Numba's array-math module)
+    for j in range(k):
+        size[group_of[j]] += 1
+        width = max(width, size[group_of[j]])
+    members = np.zeros((n_groups, width), np.int64)
+    filled = np.zeros(n_groups, np.int64)
+    spheres = np.zeros((d, n_groups))
+    for j in range(k):
+        g = group_of[j]
+        members[g, filled[g]] = j
+        filled[g] += 1
+        for f in range(d):
+            spheres[f, g] += centers[j, f]
+    for g in range(n_groups):
+        for f in range(d):
+            spheres[f, g] /= max(1, size[g])
+    radius = np.zeros(n_groups)
+    for j in range(k):
+        g = group_of[j]
+        gap = 0.0
+        for f in range(d):
+            diff = centers[j, f] - spheres[f, g]
+            gap += diff * diff
+        radius[g] = max(radius[g], np.sqrt(gap))
+    return members, size, spheres, radius
+
+
+@njit(cache=True, inline="always")
+def _integral(w):
+    """Whether every weight is a whole number (pixel counts)."""
+    for i in range(w.shape[0]):
+        if w[i] != np.floor(w[i]):
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _bounded_inertia(w, upper):
+    """The objective as the upper bounds give it (after the first, exact, E-step)."""
+    total = 0.0
+    for i in range(w.shape[0]):
+        total += w[i] * np.float64(upper[i]) ** 2
+    return total
+
+
+@njit(cache=True, inline="always")
+def _step_size(centers, new, weight):
+    """The summed squared shift of the centres, and the same weighted by the clusters' weights
+    (what the step lowers the objective by)."""
+    total = 0.0
+    gain = 0.0
+    for j in range(centers.shape[0]):
+        s2 = 0.0
+        for f in range(centers.shape[1]):
+            s2 += (new[j, f] - centers[j, f]) ** 2
+        total += s2
+        gain += weight[j] * s2
+    return total, gain
+
+
+@njit(cache=True, inline="always")
+def _overshoot(centers, new, weight, n_fixed, relax):
+    """Over-relax the update: move the free, non-empty centres ``relax`` of the step further."""
+    for j in range(n_fixed, centers.shape[0]):
+        if weight[j] > 0.0:
+            for f in range(centers.shape[1]):
+                new[j, f] += relax * (new[j, f] - centers[j, f])
+
+
+@njit(cache=True, inline="always")
+def _record_shifts(centers, new, group_of, it, shift, drift, drift_max):
+    """Each centre's shift from ``centers`` to ``new``, summed into its group's drift and the
+    largest into the overall drift, as of iteration ``it + 1`` (see :func:`_assign`)."""
+    biggest = 0.0
+    for j in range(centers.shape[0]):
+        shift[j] = np.sqrt(sqdist(new, j, centers, j))
+        biggest = max(biggest, shift[j])
+    for g in range(drift.shape[1]):
+        drift[it + 1, g] = drift[it, g]
+    for j in range(centers.shape[0]):
+        g = group_of[j]
+        drift[it + 1, g] = max(drift[it + 1, g], drift[it, g] + shift[j])
+    drift_max[it + 1] = drift_max[it] + biggest
+
+
+@njit(cache=True)
 def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_half_gaps,
           min_gain, relax, margins, summary, rows):
     """Weighted Lloyd iterations from ``centers_init`` until the labels stop changing, the total
@@ -510,32 +602,8 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     upper = np.zeros(n, np.float32)
     lower = np.empty((n, n_groups), np.float32)
     glb = np.empty(n, np.float32)
-    size = np.zeros(n_groups, np.int64)
-    width = 0  # (a loop, not size.max(): that would load Numba's array-math module)
-    for j in range(k):
-        size[group_of[j]] += 1
-        width = max(width, size[group_of[j]])
-    members = np.zeros((n_groups, width), np.int64)  # each group's centres, ascending
-    filled = np.zeros(n_groups, np.int64)
-    spheres = np.zeros((d, n_groups))  # each group's mean centre (coordinate f of group g at f, g)
-    for j in range(k):
-        g = group_of[j]
-        members[g, filled[g]] = j
-        filled[g] += 1
-        for f in range(d):
-            spheres[f, g] += centers[j, f]
-    for g in range(n_groups):
-        for f in range(d):
-            spheres[f, g] /= max(1, size[g])
-    radius = np.zeros(n_groups)
-    for j in range(k):
-        g = group_of[j]
-        gap = 0.0
-        for f in range(d):
-            diff = centers[j, f] - spheres[f, g]
-            gap += diff * diff
-        radius[g] = max(radius[g], np.sqrt(gap))
-    grouped = np.zeros((n_groups, d, width))
+    members, size, spheres, radius = _groups(centers, group_of, n_groups)
+    grouped = np.zeros((n_groups, d, members.shape[1]))
     shift = np.zeros(k)
     drift = np.zeros((max_iter + 1, n_groups))
     drift_max = np.zeros(max_iter + 1)
@@ -544,11 +612,7 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
     sums = np.empty((k, d))
     weight = np.empty(k)
     recount = True
-    integral = True  # then the incremental M-steps keep the weights exact
-    for i in range(n):
-        if w[i] != np.floor(w[i]):
-            integral = False
-            break
+    integral = _integral(w)  # then the incremental M-steps keep the weights exact
     strict = False
     n_iter = 0
     first_inertia = 0.0
@@ -571,33 +635,13 @@ def lloyd(X, w, centers_init, n_fixed, group_of, n_groups, max_iter, tol, use_ha
         new, relocated = _update(X, w, centers, labels, counted, sums, weight, n_fixed, recount)
         recount = relocated or not integral
         if it == 0 and min_gain > 0.0:
-            for i in range(n):
-                first_inertia += w[i] * np.float64(upper[i]) ** 2
-        total = 0.0
-        gain = 0.0
-        for j in range(k):
-            s2 = 0.0
-            for f in range(d):
-                s2 += (new[j, f] - centers[j, f]) ** 2
-            total += s2
-            gain += weight[j] * s2
+            first_inertia = _bounded_inertia(w, upper)
+        total, gain = _step_size(centers, new, weight)
         done = ((it > 0 and changed == 0) or total <= tol
                 or (min_gain > 0.0 and gain <= min_gain * first_inertia))
         if relax > 0.0 and not done and not relocated:
-            for j in range(n_fixed, k):
-                if weight[j] > 0.0:
-                    for f in range(d):
-                        new[j, f] += relax * (new[j, f] - centers[j, f])
-        biggest = 0.0
-        for j in range(k):
-            shift[j] = np.sqrt(sqdist(new, j, centers, j))
-            biggest = max(biggest, shift[j])
-        for g in range(n_groups):
-            drift[it + 1, g] = drift[it, g]
-        for j in range(k):
-            g = group_of[j]
-            drift[it + 1, g] = max(drift[it + 1, g], drift[it, g] + shift[j])
-        drift_max[it + 1] = drift_max[it] + biggest
+            _overshoot(centers, new, weight, n_fixed, relax)
+        _record_shifts(centers, new, group_of, it, shift, drift, drift_max)
         centers = new
         if it > 0 and changed == 0:
             strict = relax == 0.0  # relaxed: the labels were for the overshot centres
