@@ -102,3 +102,17 @@ def test_same_seed_same_palette_whatever_the_threads() -> None:
         outputs.append(subprocess.run([sys.executable, "-c", script], env=env, check=True,
                                       capture_output=True, text=True).stdout)
     assert outputs[0] and outputs[0] == outputs[1]
+
+
+def test_the_plan_decides_grid_starts_and_stopping_from_the_counts_alone() -> None:
+    from quantize.core.fitting import MAX_STARTS, RELAX, plan_fit
+
+    many = color_stats(smooth_photo(512, 6.0))
+    few = color_stats(np.ascontiguousarray(smooth_photo(512, 6.0)[:8, :8]))
+    assert many.n_colors > 2 * 128 * 16 > few.n_colors
+    plan = plan_fit(many, FitOptions(k=16), warm=False)
+    assert plan.coarse_bits is not None and plan.relax == RELAX and 1 <= plan.n_seeded <= MAX_STARTS
+    assert plan_fit(few, FitOptions(k=16), warm=False).coarse_bits is None
+    assert plan_fit(many, FitOptions(k=16, tol=0), warm=False).relax == 0.0  # plain Lloyd
+    assert plan_fit(many, FitOptions(k=16), warm=True).n_seeded == 0  # only the caller's start
+    assert plan_fit(many, FitOptions(k=16, n_init=40, max_starts=0), warm=False).n_seeded == 40

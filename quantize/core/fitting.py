@@ -122,28 +122,22 @@ def _fit(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
     return replace(fit, centers=centers, points=fit.centers if fit.labels is not None else None)
 
 
-def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
-                fixed: np.ndarray) -> PaletteFit:
-    """Centres in ``options.space``: the ``fixed`` points first, unmoved, then the fitted ones."""
+@dataclass(frozen=True)
+class FitPlan:
+    """The fit's decisions for one image, made from its colour counts before any k-means runs."""
+
+    min_gain: float  # Lloyd's stop on a small gain and its over-relaxation (0, 0: plain Lloyd)
+    relax: float
+    coarse_bits: int | None  # the grid whose cell means the starts run on (None: every colour)
+    seed_bits: int | None  # the grid k-means++ draws from, beside the points (None: the starts')
+    n_seeded: int  # k-means++ starts
+    trials: int  # k-means++ candidates per centre
+
+
+def plan_fit(stats: ColorStats, options: FitOptions, warm: bool) -> FitPlan:
+    """How to fit ``options.k`` centres to ``stats`` (``warm``: with a start of the caller's too):
+    a coarse grid when the colours are many, as many seeded starts as ``START_BUDGET`` pays for."""
     k = options.k
-    init = None
-    if options.init_centers is not None:
-        starts = np.asarray(options.init_centers, dtype=np.float64)
-        if starts.shape != (k - len(fixed), stats.colors.shape[1]):
-            raise ParameterError(f"init_centers must be {k - len(fixed)} colours of "
-                                 f"{stats.colors.shape[1]} channels, got shape {starts.shape}")
-        init = np.vstack([fixed, encode(starts, options.space)])
-    if options.sample:
-        sample = sampled_pixels(pixels, options.sample, options.seed)
-        if sample.shape[1] == 4 and sample[:, 3].any():
-            sample = sample[sample[:, 3] > 0]  # fully transparent pixels have their own entry
-        X = encode(sample, options.space)
-        w = np.ones(len(X))
-        fit = (kmeans(X, w, min(k, len(fixed) + len(X)), n_init=options.n_init,
-                      max_iter=options.max_iter, tol=options.tol, seed=options.seed, fixed=fixed)
-               if init is None else lloyd(X, w, init, max_iter=options.max_iter,
-                                          tol=tolerance(X, options.tol), n_fixed=len(fixed)))
-        return PaletteFit(fit.centers, fit.n_iter)
     # tol 0 asks for strict convergence: plain Lloyd to the end
     min_gain, relax = (MIN_GAIN, RELAX) if options.tol > 0 else (0.0, 0.0)
     n = stats.n_colors
@@ -151,48 +145,92 @@ def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
                    if n >= 2 * POINTS_PER_CENTER * k else None)
     seed_bits = _grid_bits(stats, SEED_POINTS_PER_CENTER * k,
                            range(SEED_MIN_BITS, 8 if coarse_bits is None else coarse_bits))
-    # the cells' mean colours: seeding starts on them before the points of the space are made
-    seed_points = None if seed_bits is None else stats.cell_colors(seed_bits, options.space)
     n_coarse = n if coarse_bits is None else stats.occupied(coarse_bits)
     refined_share = 0 if coarse_bits is None else n // 4  # a quarter of the starts are refined
     budget = START_BUDGET // ((n_coarse + refined_share) * k)
-    if init is None:
+    if warm:
+        n_seeded = min(options.max_starts or 0, budget)  # the warm start is not charged to it
+    else:
         cap = MAX_STARTS if options.max_starts is None else options.max_starts
         n_seeded = max(options.n_init, min(cap, budget))
-    else:
-        n_seeded = min(options.max_starts or 0, budget)  # the warm start is not charged to it
     trials = 1 if k > LARGE_K else min(MAX_SEED_TRIALS, max(2 + int(np.log(k)), k // 8))
+    return FitPlan(min_gain, relax, coarse_bits, seed_bits, n_seeded, trials)
+
+
+def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
+                fixed: np.ndarray) -> PaletteFit:
+    """Centres in ``options.space``: the ``fixed`` points first, unmoved, then the fitted ones."""
+    init = _warm_start(stats, options, fixed)
+    if options.sample:
+        return _fit_sample(pixels, options, fixed, init)
+    return _run_plan(stats, options, fixed, init, plan_fit(stats, options, warm=init is not None))
+
+
+def _warm_start(stats: ColorStats, options: FitOptions, fixed: np.ndarray) -> np.ndarray | None:
+    """``options.init_centers`` in the fit's space after the ``fixed`` points, checked."""
+    if options.init_centers is None:
+        return None
+    starts = np.asarray(options.init_centers, dtype=np.float64)
+    if starts.shape != (options.k - len(fixed), stats.colors.shape[1]):
+        raise ParameterError(f"init_centers must be {options.k - len(fixed)} colours of "
+                             f"{stats.colors.shape[1]} channels, got shape {starts.shape}")
+    return np.vstack([fixed, encode(starts, options.space)])
+
+
+def _fit_sample(pixels: np.ndarray, options: FitOptions, fixed: np.ndarray,
+                init: np.ndarray | None) -> PaletteFit:
+    """The fit on ``options.sample`` pixels drawn at random, each of weight 1 (scikit-learn's way)."""
+    sample = sampled_pixels(pixels, options.sample, options.seed)
+    if sample.shape[1] == 4 and sample[:, 3].any():
+        sample = sample[sample[:, 3] > 0]  # fully transparent pixels have their own entry
+    X = encode(sample, options.space)
+    w = np.ones(len(X))
+    fit = (kmeans(X, w, min(options.k, len(fixed) + len(X)), n_init=options.n_init,
+                  max_iter=options.max_iter, tol=options.tol, seed=options.seed, fixed=fixed)
+           if init is None else lloyd(X, w, init, max_iter=options.max_iter,
+                                      tol=tolerance(X, options.tol), n_fixed=len(fixed)))
+    return PaletteFit(fit.centers, fit.n_iter)
+
+
+def _run_plan(stats: ColorStats, options: FitOptions, fixed: np.ndarray, init: np.ndarray | None,
+              plan: FitPlan) -> PaletteFit:
+    """The fit on every distinct colour as ``plan`` says: seeded starts (and ``init``) on the
+    coarse grid, the best quarter refined on every colour, the best of those kept."""
+    k = options.k
+    # the cells' mean colours: seeding starts on them before the points of the space are made
+    seed_points = None if plan.seed_bits is None else stats.cell_colors(plan.seed_bits, options.space)
 
     def seeds(points: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
-        return kmeans_seeds(*points, k, n_seeded, options.seed, trials, fixed)
+        return kmeans_seeds(*points, k, plan.n_seeded, options.seed, plan.trials, fixed)
 
     with ThreadPoolExecutor(1) as pool:  # k-means++ (serial, GIL released) beside the points
         drawn = None if seed_points is None else pool.submit(seeds, seed_points)
         X, w = stats.points(options.space)
-        if coarse_bits is None:
+        if plan.coarse_bits is None:
             coarse_X, coarse_w = X, w
         else:
-            coarse_X, coarse_w = stats.grid(coarse_bits, options.space, X)
+            coarse_X, coarse_w = stats.grid(plan.coarse_bits, options.space, X)
             stats.variance(options.space, X)  # for the fine tolerance below; kept in stats
         inits = seeds((coarse_X, coarse_w)) if drawn is None else drawn.result()
     # the warm start begins near a minimum, and runs short
     warm = [] if init is None else [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
                                           tol=tolerance(coarse_X, options.tol),
-                                          n_fixed=len(fixed), min_gain=min_gain, relax=relax)]
+                                          n_fixed=len(fixed), min_gain=plan.min_gain,
+                                          relax=plan.relax)]
     margins = X.nbytes <= POINTS_CACHE_BYTES  # labels and margins for the mapping, if held cheaply
     starts = sorted(warm + kmeans_starts(
         coarse_X, coarse_w, k, max_iter=options.max_iter, tol=options.tol, fixed=fixed,
-        min_gain=min_gain, relax=relax, margins=margins and coarse_X is X, inits=inits),
+        min_gain=plan.min_gain, relax=plan.relax, margins=margins and coarse_X is X, inits=inits),
         key=lambda fit: fit.inertia)
     if coarse_X is X:
         return _palette_fit(starts[0], starts[0].n_iter)
     fine_tol = tolerance(X, options.tol, stats.variance(options.space, X))
-    summary = coarse_X, stats.grid_rows(coarse_bits)  # the first fine E-step runs through it
+    summary = coarse_X, stats.grid_rows(plan.coarse_bits)  # the first fine E-step runs through it
     best, best_inertia = None, np.inf
     for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
         fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,
-                     n_fixed=len(fixed), min_gain=min_gain, relax=relax, margins=margins,
-                     summary=summary)
+                     n_fixed=len(fixed), min_gain=plan.min_gain, relax=plan.relax,
+                     margins=margins, summary=summary)
         if best is None or fine.inertia < best_inertia:  # keep the best fit, not every one
             best, best_inertia = _palette_fit(fine, start.n_iter + fine.n_iter), fine.inertia
         del fine
