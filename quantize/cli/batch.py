@@ -75,7 +75,7 @@ class Progress:
               help="Replace existing outputs; allow the output folder inside an input folder.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes on stderr.")
-def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither, dither_strength,
+def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither, dither_strength, rdo,
           codec, preview, formats, max_bytes, jobs,
           no_recursive, resume, shared_palette, palette_from, scheduler, force, allow_huge, quiet):
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
@@ -93,7 +93,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     formats = parse_formats(formats) + (("png",) if preview else ())
     settings = Settings(
         CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space),
-                        codec=codec, dither=dither, dither_strength=dither_strength),
+                        codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),
         formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
         max_bytes=None if max_bytes is None else _size(max_bytes))
     progress = Progress()

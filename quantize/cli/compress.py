@@ -66,7 +66,7 @@ from .sweep import progress_bar, target_options
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
-             space, bits_text, dither, dither_strength, codec, palette_file, panel_file, drop_unused,
+             space, bits_text, dither, dither_strength, rdo, codec, palette_file, panel_file, drop_unused,
              lock_file, export_palette, sort, names, truncate, keep_transparent, formats, max_bytes,
              png_effort, raw_bit_order, raw_rows, rgb565_endian, no_preview, as_json, force,
              allow_huge, quiet):
@@ -127,7 +127,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         # in rgb every step of the constrained fit lowers the error PSNR measures (docs/QUALITY.md)
         fit = replace(fit, bits=parse_bits(bits_text), space=space or "rgb")
     options = CompressOptions(fit=fit, palette=fixed, panel=panel, drop_unused=drop_unused,
-                              codec=codec, dither=dither, dither_strength=dither_strength).validated()
+                              codec=codec, dither=dither, dither_strength=dither_strength,
+                              rdo=rdo).validated()
     if target:
         from ..jobs.sweep import compress_searched, probe_budget
 

@@ -64,7 +64,7 @@ def progress_bar(length: int, quiet: bool):
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
 def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_json, target_psnr,
-          target_delta_e, space, dither, dither_strength, codec, force, allow_huge, quiet):
+          target_delta_e, space, dither, dither_strength, rdo, codec, force, allow_huge, quiet):
     """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
     picks (and the smallest K meeting a --target-*), to choose how many colours to use."""
     from ..jobs.pipeline import CompressOptions
@@ -76,7 +76,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     target = Target(psnr=target_psnr, delta_e=target_delta_e)
     options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample,
                                                    space),
-                              codec=codec, dither=dither, dither_strength=dither_strength)
+                              codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,

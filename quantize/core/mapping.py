@@ -107,3 +107,14 @@ def map_colors(stats: ColorStats, palette: np.ndarray, space: str = "rgb",
         chunk[rest] = nearest_labels(np.ascontiguousarray(X[rest]), *index, found[:len(rest)])
         labels[start:start + len(X)] = chunk
     return labels
+
+
+def prefer_cheap_indices(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray,
+                         allowance: float) -> int:
+    """Rate–distortion mapping, in place: a pixel takes its left or upper neighbour's index when
+    that colour's squared error (sRGB, summed over channels) is at most ``allowance`` above its
+    own. The coder then codes it as a repeat, at a small, measured cost in error. Returns how many
+    pixels changed."""
+    from .kernels.ratedistortion import prefer_neighbours
+
+    return int(prefer_neighbours(pixels, palette, indices, float(allowance)))

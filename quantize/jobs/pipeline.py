@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from ..io.outputs import FileOptions
 
 MAX_K = 65536
+# rdo's largest allowance: far below the error between a visible and a fully transparent colour
+# (255^2), so the rate–distortion mapping never swaps one for the other
+RDO_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class CompressOptions:
     drop_unused: bool = False  # a fixed palette keeps every entry (stable indices) unless this
     dither: str = "none"  # none, fs (Floyd–Steinberg), fs-edge (not across edges) or ordered
     dither_strength: float = 1.0
+    # rate–distortion mapping: squared sRGB error a pixel may add to take a neighbour's index (0: off)
+    rdo: float = 0.0
     codec: str = DEFAULT_CODEC
     delta_e_samples: int = 200_000
 
@@ -77,6 +82,12 @@ class CompressOptions:
         if not 0 <= self.dither_strength <= 1:
             raise ParameterError(f"dither_strength must be between 0 and 1, got {self.dither_strength}",
                                  parameters=("dither_strength",))
+        if not 0 <= self.rdo <= RDO_MAX:
+            raise ParameterError(f"rdo must be between 0 and {RDO_MAX:,}, got {self.rdo}",
+                                 parameters=("rdo",))
+        if self.rdo and self.dither != "none":
+            raise ParameterError("rdo applies to the nearest-colour mapping: it cannot be combined "
+                                 "with dither", parameters=("rdo", "dither"))
         if self.panel is not None and self.palette is None:
             raise ParameterError("panel needs palette", parameters=("panel", "palette"))
         if self.panel is not None and len(self.panel) != len(self.palette):
@@ -115,6 +126,7 @@ class Result:
     files: dict[str, tuple[str | None, int]] = field(default_factory=dict)  # format: (path, bytes)
     space: str = "rgb"
     dither: str = "none"
+    rdo: float = 0.0
     transparent_pixels: int = 0
     fixed_palette: bool = False  # mapped to a given palette (--palette), nothing fitted
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
@@ -185,7 +197,7 @@ class Result:
             "preview_bits_per_pixel": self.real_bits_per_pixel(preview_bytes), "files": files,
             "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,
             "delta_e": round(self.delta_e, 6), "inertia": round(self.inertia, 3),
-            "n_iter": self.n_iter, "space": self.space, "dither": self.dither,
+            "n_iter": self.n_iter, "space": self.space, "dither": self.dither, "rdo": self.rdo,
             "transparent_pixels": self.transparent_pixels, "fixed_palette": self.fixed_palette,
             "palette": ["#" + bytes(c).hex() for c in self.palette],
             "notes": list(self.notes),
@@ -266,6 +278,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         else:
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
+    notes: tuple[str, ...] = ()
     with clock.stage("map"):
         shown = palette if options.panel is None else _checked_palette(options.panel, pixels.shape[-1])
         # A fixed palette's transparent entry takes exactly the fully transparent pixels: mapped
@@ -280,6 +293,14 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
                 labels[stats.transparent_row] = clear
             indices = stats.gather(pixels, labels).reshape(pixels.shape[:2])
             counts = np.bincount(labels, weights=stats.counts, minlength=len(palette))
+            if options.rdo:
+                from ..core.mapping import prefer_cheap_indices
+
+                moved = prefer_cheap_indices(pixels, shown, indices, options.rdo)
+                counts = None
+                notes += (f"rate–distortion mapping: {moved:,} pixels "
+                          f"({100 * moved / indices.size:.1f}%) took a neighbour's colour "
+                          f"(rdo {options.rdo:g})",)
         else:
             indices = dither_pixels(pixels, stats, targets, space, options.dither,
                                     options.dither_strength)
@@ -298,8 +319,9 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         palette=palette, indices=indices, n_colors=n_colors, mse=np.nan, psnr=np.nan,
         delta_e=np.nan, n_iter=n_iter, codec=options.codec, seconds=clock.seconds,
         input=display_name(image.source) if image.source else None,
-        input_bytes=image.file_bytes, notes=image.notes + _transparency_note(transparent, added),
-        space=space, dither=options.dither, transparent_pixels=transparent,
+        input_bytes=image.file_bytes,
+        notes=image.notes + _transparency_note(transparent, added) + notes,
+        space=space, dither=options.dither, rdo=options.rdo, transparent_pixels=transparent,
         fixed_palette=options.palette is not None, counts=counts)
     return result, pixels
 
