@@ -92,13 +92,14 @@ class AnimationResult:
 
 
 def _writers(options: AnimationOptions, width: int, height: int, plays: int, channels: int,
-             one_palette: bool) -> dict:
+             schedule: PaletteSchedule) -> dict:
     from .apng import ApngWriter
     from .gif import GifWriter
     from .qntanim import QntWriter
     from .webp import WebpWriter
 
-    make = {"gif": lambda: GifWriter(width, height, plays),
+    one_palette = options.palette_mode != "frame" and schedule.n_palettes == 1
+    make = {"gif": lambda: GifWriter(width, height, plays, schedule.most_used()),
             "png": lambda: ApngWriter(width, height, plays, channels, indexed=one_palette),
             "webp": lambda: WebpWriter(width, height, plays, options.webp_method),
             "qnt": lambda: QntWriter(width, height, plays)}
@@ -115,8 +116,7 @@ def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | Non
         clip = open_clip(clip, max_pixels=max_pixels)
     scan = scan_clip(clip.frames(), count_colors=options.palette_mode != "frame")
     schedule = PaletteSchedule(scan, options.palette_mode, options.fit)
-    writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels,
-                       one_palette=options.palette_mode != "frame" and schedule.n_palettes == 1)
+    writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels, schedule)
     meter = ClipMeter()
     durations, palette_ids = [], set()
 
@@ -124,7 +124,7 @@ def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | Non
         for pixels, frame in mapped_frames(clip.frames(), schedule,
                                            StableMapper(options.fit.space, options.dither,
                                                         options.dither_strength), scan.channels):
-            meter.add(pixels, frame.palette[frame.indices])
+            meter.add(pixels, frame.colors)
             yield frame
 
     for frame in merged(measured()):
