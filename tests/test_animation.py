@@ -227,3 +227,25 @@ def test_palette_changes_keep_still_pixels_and_formats_agree(tmp_path):
     for frames in zip(*shown.values()):
         assert all(np.array_equal(frames[0], f) for f in frames[1:])
     assert all(np.array_equal(f[:6, :6], shown["gif"][0][:6, :6]) for f in shown["gif"])
+
+
+def test_max_bytes_picks_the_largest_k_that_fits(tmp_path):
+    source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
+    budget = len(animate(source, AnimationOptions(fit=_fit(8))).outputs["gif"])
+    out = tmp_path / "out"
+    done = run("animate", source, "-o", out, "-k", "64", "--format", "gif,qnt", "--max-bytes",
+               f"{budget / 1000}k", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    k, sizes = report["k"], {int(key): size for key, size in report["budget"]["sizes"].items()}
+    written = (out / "clip.anim.gif").stat().st_size
+    assert 8 <= k <= 64 and written == sizes[k] <= budget and (out / "clip.anim.qnt").exists()
+    assert k == 64 or sizes[k + 1] > budget
+
+
+def test_max_bytes_below_every_k_is_one_line_exit_2_and_nothing_written(tmp_path):
+    source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
+    done = run("animate", source, "-o", tmp_path / "out", "--max-bytes", "100")
+    assert done.returncode == 2 and "smallest gif file, at K=2" in done.stderr
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
