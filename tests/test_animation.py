@@ -191,3 +191,61 @@ def test_corrupt_multi_frame_qnt_is_a_format_error(tmp_path):
     for bad in (data[:-9], data[:20], b"x" + data[1:], data[:40] + bytes([data[40] ^ 1]) + data[41:]):
         with pytest.raises(FormatError):
             list(decode_animation(bad).frames())
+
+
+def fade_frames() -> list[np.ndarray]:
+    """Three frames of a reddish picture, a four-step fade to a bluish one, three frames of it;
+    the top-left 6x6 corner stays one grey pattern throughout."""
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 256, (H, W, 3)) * [1.0, 0.3, 0.2]
+    b = rng.integers(0, 256, (H, W, 3)) * [0.2, 0.4, 1.0]
+    weights = [0, 0, 0, 0.2, 0.4, 0.6, 0.8, 1, 1, 1]
+    frames = [np.rint(a * (1 - w) + b * w).astype(np.uint8) for w in weights]
+    corner = rng.integers(0, 256, (6, 6, 1), dtype=np.uint8).repeat(3, axis=2)
+    for frame in frames:
+        frame[:6, :6] = corner
+    return frames
+
+
+def test_palette_changes_keep_still_pixels_and_formats_agree(tmp_path):
+    source = tmp_path / "fade"
+    source.mkdir()
+    for i, frame in enumerate(fade_frames()):
+        Image.fromarray(frame).save(source / f"f{i}.png")
+    options = AnimationOptions(formats=("gif", "png", "webp", "qnt"), fit=_fit(16))
+    result = animate(source, options)
+    flat = animate(source, AnimationOptions(formats=("gif",), fit=_fit(16),
+                                            palette_mode="global"))
+    assert result.n_palettes > 1 and result.flicker == 0.0
+    assert result.mean_psnr > flat.mean_psnr
+    shown = {}
+    for name in ("gif", "png", "webp"):
+        (tmp_path / f"o.{name}").write_bytes(result.outputs[name])
+        shown[name] = decoded(tmp_path / f"o.{name}")[0]
+    shown["qnt"] = [f[..., :3] for f in decode_animation(result.outputs["qnt"]).frames()]
+    assert len(shown["gif"]) == len(result.durations)
+    for frames in zip(*shown.values()):
+        assert all(np.array_equal(frames[0], f) for f in frames[1:])
+    assert all(np.array_equal(f[:6, :6], shown["gif"][0][:6, :6]) for f in shown["gif"])
+
+
+def test_max_bytes_picks_the_largest_k_that_fits(tmp_path):
+    source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
+    budget = len(animate(source, AnimationOptions(fit=_fit(8))).outputs["gif"])
+    out = tmp_path / "out"
+    done = run("animate", source, "-o", out, "-k", "64", "--format", "gif,qnt", "--max-bytes",
+               f"{budget / 1000}k", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    k, sizes = report["k"], {int(key): size for key, size in report["budget"]["sizes"].items()}
+    written = (out / "clip.anim.gif").stat().st_size
+    assert 8 <= k <= 64 and written == sizes[k] <= budget and (out / "clip.anim.qnt").exists()
+    assert k == 64 or sizes[k + 1] > budget
+
+
+def test_max_bytes_below_every_k_is_one_line_exit_2_and_nothing_written(tmp_path):
+    source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
+    done = run("animate", source, "-o", tmp_path / "out", "--max-bytes", "100")
+    assert done.returncode == 2 and "smallest gif file, at K=2" in done.stderr
+    assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -49,7 +49,7 @@ class ApngWriter:
     def add(self, frame: MappedFrame) -> None:
         if self._palette is None:
             self._palette = frame.palette
-        colors = frame.palette[frame.indices]
+        colors = frame.colors
         rect, _ = self._canvas.update(colors)
         rows = (frame.indices[rect] if self.indexed else colors[rect]).astype(np.uint8)
         height, width = rows.shape[:2]

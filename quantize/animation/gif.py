@@ -1,6 +1,7 @@
 """Animated GIF, written frame by frame: each frame only the smallest rectangle it changes, with
-the unchanged pixels in it transparent when that codes smaller, and a local colour table only
-for a frame whose palette differs from the first. The LZW coding of each rectangle is Pillow's.
+the unchanged pixels in it transparent when that codes smaller (and always when some of them show
+a colour the frame's palette lacks), and a local colour table only for a frame whose palette
+differs from the global one (the palette most frames use). The LZW coding is Pillow's.
 
 A clip with fully transparent pixels is written as whole frames, each cleared before the next
 (GIF has one transparent index, which then means transparent, not unchanged).
@@ -69,37 +70,43 @@ def _transparent_entry(palette: np.ndarray) -> int | None:
 def _smaller_coding(indices: np.ndarray, changed: np.ndarray, k: int) -> tuple[bytes, int | None]:
     """The LZW blocks of the rectangle's indices as they are, or with the unchanged pixels set to
     an index of the colour table no changed pixel uses (the frame's transparent index), whichever
-    is smaller, and that transparent index (None for the first)."""
-    plain = lzw_blocks(indices)
+    is smaller, and that transparent index (None for the first). Indices of -1 (unchanged pixels
+    whose colour the table lacks) are always made transparent."""
+    foreign = bool((indices < 0).any())
+    plain = None if foreign else lzw_blocks(indices.astype(np.uint8))
     if changed.all():
         return plain, None
     used = np.bincount(indices[changed], minlength=256)
     free = np.flatnonzero(used[:1 << max(1, (k - 1).bit_length())] == 0)
     if not len(free):
+        if foreign:
+            raise ValueError("a GIF frame keeps colours its palette lacks and has no free index")
         return plain, None
     masked = lzw_blocks(np.where(changed, indices, free[0]).astype(np.uint8))
-    return (masked, int(free[0])) if len(masked) < len(plain) else (plain, None)
+    return (masked, int(free[0])) if plain is None or len(masked) < len(plain) else (plain, None)
 
 
 class GifWriter:
-    """Add merged frames in order, then :meth:`finish` for the file's bytes."""
+    """Add merged frames in order, then :meth:`finish` for the file's bytes. ``main`` is the id and
+    palette of the global colour table (default: the first frame's)."""
 
-    def __init__(self, width: int, height: int, plays: int) -> None:
+    def __init__(self, width: int, height: int, plays: int,
+                 main: tuple[int, np.ndarray] | None = None) -> None:
         if max(width, height) > _MAX_SIDE:
             raise ParameterError(f"GIF frames are at most {_MAX_SIDE} pixels a side, got "
                                  f"{width}x{height}")
         self.width, self.height, self.plays = width, height, plays
         self._out = io.BytesIO()
         self._canvas = Canvas()
+        self._main = main
         self._global: int | None = None  # the palette id in the global colour table
         self._elapsed_ms = 0
         self._written_cs = 0
         self._whole_frames = False  # set by the first frame with transparent pixels
 
     def _header(self, frame: MappedFrame) -> None:
-        table, size = _table(frame.palette)
-        self._global = frame.palette_id
-        self._global_palette = frame.palette
+        self._global, self._global_palette = self._main or (frame.palette_id, frame.palette)
+        table, size = _table(self._global_palette)
         self._out.write(b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0x80 | size, 0, 0))
         self._out.write(table)
         if self.plays != 1:  # NETSCAPE2.0: repeats after the first play, 0 for ever
@@ -122,9 +129,9 @@ class GifWriter:
         if clear is not None or self._whole_frames:  # whole frames, each cleared after showing
             self._whole_frames = True
             rect = (slice(0, self.height), slice(0, self.width))
-            blocks, transparent, disposal = lzw_blocks(indices), clear, _CLEAR
+            blocks, transparent, disposal = lzw_blocks(indices.astype(np.uint8)), clear, _CLEAR
         else:
-            rect, changed = self._canvas.update(palette[indices])
+            rect, changed = self._canvas.update(frame.colors)
             blocks, transparent = _smaller_coding(indices[rect], changed, len(palette))
             disposal = _KEEP
         flags = (disposal << 2) | (transparent is not None)

@@ -1,10 +1,15 @@
 """A clip's colour statistics (one pass over its frames) and the palettes its frames are mapped to.
 
-The first pass counts every frame's colours into the clip's table and each scene's, and notes the
-scene cuts; nothing of a frame is kept but its duration. The palettes then follow the mode:
+The first pass counts every frame's colours into its part's table and notes where parts start:
+at a scene cut, and at a frame that changes most of the picture next to a held picture (one
+shown unchanged for more than a frame: the start or the end of a fade, say), as a held picture
+is seen longest. Nothing of a frame is kept but its duration. The palettes then follow the mode:
 ``global`` fits one palette to the whole clip's colour counts (as ``batch --shared-palette`` does
-for a folder); ``frame`` fits one to each frame as it comes; ``auto`` fits one per scene but keeps
-the clip's palette wherever it serves the scene within :data:`AUTO_TOLERANCE` of the scene's own.
+for a folder); ``frame`` fits one to each frame as it comes; ``auto`` fits one per part but keeps
+the clip's palette wherever it serves the part within :data:`AUTO_TOLERANCE` of the part's own.
+
+A palette that follows another has at most K - 1 colours when K is a power of two, so that a GIF
+frame has an index free to show the pixels it keeps from before (see :mod:`.temporal`).
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from ..core.colorstats import ColorStats, color_keys, color_stats
 from ..core.fitting import FitOptions, fit_palette, to_palette
 from ..core.mapping import map_colors
 
-#: A scene's own palette replaces the clip's only when the clip's has a squared error more than
+#: A part's own palette replaces the clip's only when the clip's has a squared error more than
 #: this share above it (a new palette costs a colour table and every index of the frame).
 AUTO_TOLERANCE = 0.15
 #: A new scene starts where the mean absolute luma change from the previous frame is above this
 #: (on the 0..255 scale); a fade or a pan stays one scene.
 SCENE_CUT = 40.0
+#: A frame that changes at least this share of the pixels starts a part when it follows or
+#: begins a held picture.
+MOST_CHANGED = 0.5
 _SCENE_STEP = 4  # the scene test looks at every 4th pixel of every 4th row
 _COMPACT_ENTRIES = 1 << 22  # counted colours held before duplicates are summed
 
@@ -88,14 +96,18 @@ def _opaque(rgb_keys: np.ndarray) -> np.ndarray:
 
 @dataclass
 class ClipScan:
-    """What the first pass learnt: size, channels, per-frame durations, scene starts and colours."""
+    """What the first pass learnt: size, channels, per-frame durations, part starts and colours."""
 
     width: int = 0
     height: int = 0
     channels: int = 3
     durations: list[int] = field(default_factory=list)
-    scene_starts: list[int] = field(default_factory=list)
-    scenes: list[ColorCounter] = field(default_factory=list)
+    part_starts: list[int] = field(default_factory=list)
+    parts: list[ColorCounter] = field(default_factory=list)
+
+    def _start_part(self, number: int) -> None:
+        self.part_starts.append(number)
+        self.parts.append(ColorCounter())
 
     @property
     def n_frames(self) -> int:
@@ -103,22 +115,34 @@ class ClipScan:
 
 
 def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
-    """Read every frame once: check it, note its duration and scene, count its colours."""
+    """Read every frame once: check it, note its duration and part, count its colours."""
     scan = ClipScan()
-    previous = None
+    previous = previous_luma = None
+    shares: list[float] = []  # of each frame's pixels changed from the previous frame
+    pending = None  # the previous frame's colour counts: its part may start at it
     for number, frame in enumerate(frames):
         pixels = frame.pixels
         if number == 0:
             scan.height, scan.width = pixels.shape[:2]
         scan.durations.append(frame.duration)
         luma = _luma_probe(pixels)
-        if previous is None or float(np.abs(luma - previous).mean()) > SCENE_CUT:
-            scan.scene_starts.append(number)
-            scan.scenes.append(ColorCounter())
-        previous = luma
+        share = 1.0 if previous is None else float(np.any(pixels != previous, axis=2).mean())
+        if share == 0 and number > 1 and shares[-1] >= MOST_CHANGED \
+                and scan.part_starts[-1] != number - 1:  # the previous frame begins a hold
+            scan._start_part(number - 1)
+        if pending is not None:
+            scan.parts[-1].add_counts(*pending)
+        if previous is None or float(np.abs(luma - previous_luma).mean()) > SCENE_CUT \
+                or (share >= MOST_CHANGED and shares[-1] == 0):
+            scan._start_part(number)
+        previous, previous_luma = pixels, luma
+        shares.append(share)
         scan.channels = max(scan.channels, pixels.shape[2])
         if count_colors:
-            scan.scenes[-1].add(pixels)
+            stats = color_stats(pixels)
+            pending = color_keys(stats.colors), stats.counts, stats.n_pixels, pixels.shape[2]
+    if pending is not None:
+        scan.parts[-1].add_counts(*pending)
     return scan
 
 
@@ -139,6 +163,11 @@ def squared_error(stats: ColorStats, palette: np.ndarray, space: str) -> float:
     return float((stats.counts * (diff * diff).sum(axis=1)).sum() / stats.counts.sum())
 
 
+def _with_free_index(fit: FitOptions) -> FitOptions:
+    """``fit`` for a palette that follows another: K - 1 colours when K is a power of two."""
+    return replace(fit, k=fit.k - 1) if fit.k > 1 and fit.k & (fit.k - 1) == 0 else fit
+
+
 class PaletteSchedule:
     """Which palette each frame is mapped to: ``palette_for(number, pixels)`` gives an id (equal
     ids, equal palettes) and the palette."""
@@ -147,19 +176,19 @@ class PaletteSchedule:
         self.mode, self.fit = mode, fit
         self._frame_starts: list[int] = []
         self._palettes: list[np.ndarray] = []
+        self._n_frames = scan.n_frames
         if mode == "frame":
             return
         total = ColorCounter()
-        for scene in scan.scenes:
-            total.add_counts(*scene.keys_counts(), scene.n_pixels, scene.channels)
-        clip_stats = total.stats(scan.channels)
-        clip_palette = fit_colors(clip_stats, fit)
-        self._frame_starts, self._palettes = [0], [clip_palette]
-        if mode == "global" or len(scan.scenes) == 1:
+        for part in scan.parts:
+            total.add_counts(*part.keys_counts(), part.n_pixels, part.channels)
+        if mode == "global" or len(scan.parts) == 1:
+            self._frame_starts, self._palettes = [0], [fit_colors(total.stats(scan.channels), fit)]
             return
-        self._frame_starts, self._palettes = [], []
-        for start, scene in zip(scan.scene_starts, scan.scenes):
-            stats = scene.stats(scan.channels)
+        fit = _with_free_index(fit)
+        clip_palette = fit_colors(total.stats(scan.channels), fit)
+        for start, part in zip(scan.part_starts, scan.parts):
+            stats = part.stats(scan.channels)
             own = fit_colors(stats, fit)
             if squared_error(stats, clip_palette, fit.space) > \
                     (1 + AUTO_TOLERANCE) * squared_error(stats, own, fit.space):
@@ -174,8 +203,17 @@ class PaletteSchedule:
         """How many palettes the clip's frames use (frame mode: one per frame, counted as 0)."""
         return len(self._palettes)
 
+    def most_used(self) -> tuple[int, np.ndarray] | None:
+        """The id and palette that most frames use (None in frame mode)."""
+        if not self._palettes:
+            return None
+        spans = np.diff([*self._frame_starts, self._n_frames])
+        which = int(np.argmax(spans))
+        return which, self._palettes[which]
+
     def palette_for(self, number: int, pixels: np.ndarray) -> tuple[int, np.ndarray]:
         if self.mode == "frame":
-            return number, fit_colors(color_stats(pixels), self.fit)
+            fit = self.fit if number == 0 else _with_free_index(self.fit)
+            return number, fit_colors(color_stats(pixels), fit)
         which = int(np.searchsorted(self._frame_starts, number, side="right")) - 1
         return which, self._palettes[which]

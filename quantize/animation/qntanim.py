@@ -28,6 +28,19 @@ _FRAME = struct.Struct("<IIIQ")
 _CRC = 4
 
 
+def _rect_palette(frame: MappedFrame, rect: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
+    """The palette and indices of the frame's rectangle: the frame's palette, followed by the
+    colours it keeps from before and lacks (index -1), if any."""
+    indices = frame.indices[rect]
+    foreign = indices < 0
+    if not foreign.any():
+        return frame.palette, indices
+    extra, inverse = np.unique(frame.colors[rect][foreign], axis=0, return_inverse=True)
+    indices = indices.astype(np.int32)
+    indices[foreign] = len(frame.palette) + inverse.ravel()
+    return np.concatenate([frame.palette, extra]), indices
+
+
 class QntWriter:
     """Add merged frames in order, then :meth:`finish` for the file's bytes."""
 
@@ -37,8 +50,8 @@ class QntWriter:
         self._canvas = Canvas()
 
     def add(self, frame: MappedFrame) -> None:
-        rect, _ = self._canvas.update(frame.palette[frame.indices])
-        packed = container.encode(frame.palette, frame.indices[rect], self.codec)
+        rect, _ = self._canvas.update(frame.colors)
+        packed = container.encode(*_rect_palette(frame, rect), self.codec)
         self._body.append(_FRAME.pack(frame.duration, rect[1].start, rect[0].start, len(packed)))
         self._body.append(packed)
 

@@ -15,7 +15,9 @@ from ..io.formats import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
 from .choices import DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, PALETTE_MODES
 from .measure import ClipMeter
-from .palettes import PaletteSchedule, scan_clip
+from ..jobs.sweep import largest_fitting
+from ..jobs.sweep_model import Budget
+from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .source import Clip, open_clip
 from .temporal import StableMapper, mapped_frames, merged
 
@@ -69,6 +71,8 @@ class AnimationResult:
     flicker: float
     outputs: dict[str, bytes]
     seconds: float
+    k: int  # the palette size asked for (the one a byte budget chose)
+    budget: Budget | None = None  # set when a byte budget chose K
     paths: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -86,19 +90,22 @@ class AnimationResult:
                 "palettes": self.n_palettes, "mean_psnr": self.mean_psnr,
                 "mean_delta_e2000": self.mean_delta_e, "flicker": self.flicker,
                 "psnr": self.psnr, "delta_e2000": self.delta_e,
-                "bytes": {f: len(data) for f, data in self.outputs.items()},
+                "k": self.k, "bytes": {f: len(data) for f, data in self.outputs.items()},
+                "budget": None if self.budget is None else {
+                    "max_bytes": self.budget.max_bytes, "sizes": self.budget.sizes},
                 "files": {f: display_name(p) for f, p in self.paths.items()},
                 "seconds": self.seconds}
 
 
 def _writers(options: AnimationOptions, width: int, height: int, plays: int, channels: int,
-             one_palette: bool) -> dict:
+             schedule: PaletteSchedule) -> dict:
     from .apng import ApngWriter
     from .gif import GifWriter
     from .qntanim import QntWriter
     from .webp import WebpWriter
 
-    make = {"gif": lambda: GifWriter(width, height, plays),
+    one_palette = options.palette_mode != "frame" and schedule.n_palettes == 1
+    make = {"gif": lambda: GifWriter(width, height, plays, schedule.most_used()),
             "png": lambda: ApngWriter(width, height, plays, channels, indexed=one_palette),
             "webp": lambda: WebpWriter(width, height, plays, options.webp_method),
             "qnt": lambda: QntWriter(width, height, plays)}
@@ -106,17 +113,40 @@ def _writers(options: AnimationOptions, width: int, height: int, plays: int, cha
 
 
 def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | None = None, *,
-            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> AnimationResult:
+            max_pixels: int | None = DEFAULT_MAX_PIXELS,
+            max_bytes: int | None = None) -> AnimationResult:
     """Quantise every frame of ``clip`` (a :class:`~.source.Clip` or a path for
-    :func:`~.source.open_clip`) and encode it in every format of ``options``, in memory."""
+    :func:`~.source.open_clip`) and encode it in every format of ``options``, in memory. With
+    ``max_bytes``, K is the largest up to ``options.fit.k`` whose first format's file fits in
+    that many bytes (as ``compress --max-bytes`` chooses it)."""
     start = time.perf_counter()
     options = (options or AnimationOptions()).validated()
     if not isinstance(clip, Clip):
         clip = open_clip(clip, max_pixels=max_pixels)
     scan = scan_clip(clip.frames(), count_colors=options.palette_mode != "frame")
+    if max_bytes is None:
+        result = _animate(clip, scan, options)
+    else:
+        if options.fit.k < 2:
+            raise ParameterError(f"K must be 2 to 256 for a byte budget, got {options.fit.k}")
+        fitting: list[AnimationResult] = []  # the last K that fitted: the search's answer
+
+        def size(k: int) -> int:
+            probe = _animate(clip, scan, replace(options, fit=replace(options.fit, k=k)))
+            size = len(probe.outputs[options.formats[0]])
+            if size <= max_bytes:
+                fitting[:] = [probe]
+            return size
+
+        budget = largest_fitting(size, max_bytes, options.formats[0], options.fit.k)
+        result = replace(fitting[0], budget=budget)
+    return replace(result, seconds=time.perf_counter() - start)
+
+
+def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions) -> AnimationResult:
+    """The second pass of :func:`animate`: palettes, mapping, measuring and encoding."""
     schedule = PaletteSchedule(scan, options.palette_mode, options.fit)
-    writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels,
-                       one_palette=options.palette_mode != "frame" and schedule.n_palettes == 1)
+    writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels, schedule)
     meter = ClipMeter()
     durations, palette_ids = [], set()
 
@@ -124,7 +154,7 @@ def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | Non
         for pixels, frame in mapped_frames(clip.frames(), schedule,
                                            StableMapper(options.fit.space, options.dither,
                                                         options.dither_strength), scan.channels):
-            meter.add(pixels, frame.palette[frame.indices])
+            meter.add(pixels, frame.colors)
             yield frame
 
     for frame in merged(measured()):
@@ -135,7 +165,7 @@ def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | Non
     outputs = {name: writer.finish() for name, writer in writers.items()}
     return AnimationResult(clip.name, scan.width, scan.height, scan.channels, clip.plays,
                            scan.n_frames, durations, len(palette_ids), meter.psnr, meter.delta_e,
-                           meter.flicker, outputs, time.perf_counter() - start)
+                           meter.flicker, outputs, 0.0, options.fit.k)
 
 
 def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
@@ -148,7 +178,8 @@ def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
 
 def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
                  options: AnimationOptions | None = None, *, duration: int | None = None,
-                 force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> AnimationResult:
+                 force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS,
+                 max_bytes: int | None = None) -> AnimationResult:
     """:func:`animate` the clip at ``source`` and write its outputs into ``out_dir``, all or
     nothing, after checking every target before any work."""
     from ..io.files import check_target, check_writable
@@ -159,7 +190,8 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     check_writable(Path(out_dir))
     for path in paths.values():
         check_target(path, force=force, protect=protect)
-    result = animate(open_clip(source, duration=duration, max_pixels=max_pixels), options)
+    result = animate(open_clip(source, duration=duration, max_pixels=max_pixels), options,
+                     max_bytes=max_bytes)
     with output_folder(Path(out_dir)):
         write_all({paths[f]: result.outputs[f] for f in options.formats}, force=force,
                   protect=protect)

@@ -1,31 +1,43 @@
 """Mapping frames so that what did not move does not flicker.
 
-A pixel whose source colour is the same as in the previous frame keeps its index, as long as the
-palette stays; only the changed pixels are mapped (nearest colour, or a threshold dither, whose
-choice depends on the colour and the position only, so it never crawls). A frame whose indices
-equal the previous frame's is merged into it, the durations summed.
+A pixel whose source colour is the same as in the previous frame keeps its colour, across palette
+changes too; only the changed pixels are mapped (nearest colour, or a threshold dither, whose
+choice depends on the colour and the position only, so it never crawls). Without a dither a
+changed pixel also keeps the colour it shows when that is within :data:`KEEP_TOLERANCE` of the
+palette's nearest (in the mapping space): after a palette change, such pixels show more colours
+than one palette holds, and a kept pixel costs a GIF frame nothing. A kept colour that the
+frame's palette lacks has index -1. In a clip with alpha a new palette maps every pixel (GIF's
+one transparent index then means transparent, not kept). A frame whose indices equal the
+previous frame's is merged into it, the durations summed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Iterator
 
 import numpy as np
 
+from ..core.colorspace import encode
 from ..core.colorstats import color_stats
 from ..core.dither import dither_pixels
 from ..core.mapping import map_pixels
 from .palettes import PaletteSchedule
 
+#: A changed pixel keeps the colour it shows when its squared distance to it is at most this share
+#: above the distance to the palette's nearest colour.
+KEEP_TOLERANCE = 0.1
+
 
 @dataclass(frozen=True)
 class MappedFrame:
-    """One output frame: its palette (and the palette's id), indices and duration (ms)."""
+    """One output frame: its palette (and the palette's id), indices (int16; -1: the previous
+    frame's colour, not in this palette), the colours it shows and its duration (ms)."""
 
     palette_id: int
     palette: np.ndarray
     indices: np.ndarray
+    colors: np.ndarray
     duration: int
 
 
@@ -40,12 +52,13 @@ def widen(pixels: np.ndarray, channels: int) -> np.ndarray:
 
 
 class StableMapper:
-    """Frames to indices, one after the other; unchanged source pixels keep their index."""
+    """Frames to indices, one after the other; unchanged source pixels keep their colour."""
 
     def __init__(self, space: str, dither: str = "none", strength: float = 1.0) -> None:
         self.space, self.dither, self.strength = space, dither, strength
         self._pixels: np.ndarray | None = None
         self._indices: np.ndarray | None = None
+        self._colors: np.ndarray | None = None
         self._palette_id: int | None = None
 
     def _map(self, pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -54,21 +67,44 @@ class StableMapper:
             return map_pixels(pixels, stats, palette, self.space)
         return dither_pixels(pixels, stats, palette, self.space, self.dither, self.strength)
 
-    def map(self, pixels: np.ndarray, palette_id: int, palette: np.ndarray) -> np.ndarray:
-        """The indices (H, W) of ``pixels`` (H, W, C) into ``palette`` (whose id is ``palette_id``)."""
-        if self._pixels is None or palette_id != self._palette_id:
-            indices = self._map(pixels, palette)
+    def _closer_kept(self, wanted: np.ndarray, shown: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+        """Which of the colours ``shown`` (n, C) serve ``wanted`` within KEEP_TOLERANCE of
+        ``nearest``."""
+        target = encode(wanted, self.space)
+        kept = ((encode(shown, self.space) - target) ** 2).sum(axis=1)
+        new = ((encode(nearest, self.space) - target) ** 2).sum(axis=1)
+        return kept <= (1 + KEEP_TOLERANCE) * new
+
+    def map(self, pixels: np.ndarray, palette_id: int,
+            palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The indices (H, W) of ``pixels`` (H, W, C) into ``palette`` (whose id is
+        ``palette_id``), -1 where a kept colour is not in it, and the colours shown."""
+        if self._pixels is None:
+            indices = self._map(pixels, palette).astype(np.int16)
+            changed = None
         else:
+            same = palette_id == self._palette_id
+            keeps_foreign = pixels.shape[2] == 3
             changed = np.any(pixels != self._pixels, axis=2)
-            indices = self._indices.copy()
-            if changed.any():
-                if self.dither == "none":  # only the changed pixels' colours are searched
-                    moved = np.ascontiguousarray(pixels[changed])[None]
-                    indices[changed] = self._map(moved, palette)[0]
-                else:  # the threshold depends on the position: the whole frame is dithered
-                    indices[changed] = self._map(pixels, palette)[changed]
-        self._pixels, self._indices, self._palette_id = pixels, indices, palette_id
-        return indices
+            if not (same or keeps_foreign):
+                changed[:] = True
+            indices = self._indices.copy() if same else np.full(changed.shape, -1, np.int16)
+        if changed is not None and changed.any():
+            if self.dither == "none":  # only the changed pixels' colours are searched
+                moved = np.ascontiguousarray(pixels[changed])
+                mapped = self._map(moved[None], palette)[0].astype(np.int16)
+                old = indices[changed]
+                keep = self._closer_kept(moved, self._colors[changed], palette[mapped])
+                keep &= (old >= 0) | keeps_foreign
+                indices[changed] = np.where(keep, old, mapped)
+            else:  # the threshold depends on the position: the whole frame is dithered
+                indices[changed] = self._map(pixels, palette)[changed]
+        colors = palette[np.maximum(indices, 0)]
+        if self._colors is not None:
+            colors[indices < 0] = self._colors[indices < 0]
+        self._pixels, self._indices, self._colors = pixels, indices, colors
+        self._palette_id = palette_id
+        return indices, colors
 
 
 def merged(frames: Iterable[MappedFrame]) -> Iterator[MappedFrame]:
@@ -77,8 +113,7 @@ def merged(frames: Iterable[MappedFrame]) -> Iterator[MappedFrame]:
     for frame in frames:
         if pending is not None and frame.palette_id == pending.palette_id \
                 and np.array_equal(frame.indices, pending.indices):
-            pending = MappedFrame(pending.palette_id, pending.palette, pending.indices,
-                                  pending.duration + frame.duration)
+            pending = replace(pending, duration=pending.duration + frame.duration)
             continue
         if pending is not None:
             yield pending
@@ -93,5 +128,5 @@ def mapped_frames(frames: Iterable, schedule: PaletteSchedule, mapper: StableMap
     for number, frame in enumerate(frames):
         pixels = widen(frame.pixels, channels)
         palette_id, palette = schedule.palette_for(number, pixels)
-        yield pixels, MappedFrame(palette_id, palette, mapper.map(pixels, palette_id, palette),
+        yield pixels, MappedFrame(palette_id, palette, *mapper.map(pixels, palette_id, palette),
                                   frame.duration)

@@ -29,7 +29,7 @@ class WebpWriter:
     def add(self, frame: MappedFrame) -> None:
         from PIL import Image as PILImage
 
-        image = PILImage.fromarray(frame.palette[frame.indices])
+        image = PILImage.fromarray(frame.colors)
         self._encoder.add(image.getim(), self._timestamp, True, 100, 100, self.method)
         self._timestamp += frame.duration
 

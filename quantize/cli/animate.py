@@ -27,13 +27,16 @@ SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.core.colors
               help="Share of the threshold spread, 0 to 1.")
 @click.option("--space", type=click.Choice(SPACES), default=None,
               help="Colour space of the fit and the mapping.  [default: rgb+lab]")
+@click.option("--max-bytes", metavar="N", default=None,
+              help="Pick the largest K (up to -k) whose first --format file fits in N bytes "
+                   "(150000, 150k, 1.5M).")
 @click.option("--duration", type=int, default=None, metavar="MS",
               help="For a folder or glob of stills: each frame's duration.  [default: 100]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
-            dither_strength, space, duration, as_json, force, allow_huge):
+            dither_strength, space, max_bytes, duration, as_json, force, allow_huge):
     """Quantise every frame of INPUT to K colours (at most 256) and write it as an animation.
 
     Pixels whose source does not change keep their colour (no flicker); repeated frames merge.
@@ -44,6 +47,7 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
 
     from ..animation.run import AnimationOptions, animate_file
     from ..io.images import DEFAULT_MAX_PIXELS
+    from ..jobs.sweep import parse_size
 
     if sample is not None:
         raise click.UsageError("--sample does not apply to animations (every colour is counted)")
@@ -55,7 +59,8 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     options = AnimationOptions(fit=fit, palette_mode=palette_mode, dither=dither,
                                dither_strength=dither_strength, formats=names)
     result = animate_file(input, out_dir, options, duration=duration, force=force,
-                          max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
+                          max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
+                          max_bytes=None if max_bytes is None else parse_size(max_bytes))
     if as_json:
         echo(json.dumps(result.to_dict()))
         return
@@ -63,6 +68,8 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     echo(f"{result.name}: {result.width}x{result.height}, {result.n_frames} frames read, "
          f"{len(result.durations)} written ({sum(result.durations) / 1000:.2f} s, plays {plays}), "
          f"{result.n_palettes} palette{'s' * (result.n_palettes != 1)}")
+    if result.budget is not None:
+        echo(f"  K={result.k}: {result.budget.pick.reason}")
     echo(f"  quality   mean PSNR {result.mean_psnr:.2f} dB (min {min(result.psnr):.2f})  "
          f"dE2000 {result.mean_delta_e:.2f}  flicker {result.flicker:.3f}")
     for name, path in result.paths.items():

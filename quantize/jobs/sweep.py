@@ -268,25 +268,37 @@ def parse_size(text: str) -> int:
 def search_bytes(image: Image, max_bytes: int, options: CompressOptions = CompressOptions(), *,
                  fmt: str = "qnt", max_k: int, files: FileOptions | None = None,
                  progress: Progress | None = None) -> Budget:
-    """The largest K in [2, ``max_k``] whose ``fmt`` file fits in ``max_bytes``, with K + 1 not
-    fitting (unless K = ``max_k``): K doubles from 2 while it fits, then a binary search. Sizes
-    need not grow with K everywhere; the answer is always a K that fits beside one that does not."""
+    """The largest K in [2, ``max_k``] whose ``fmt`` file fits in ``max_bytes`` (see
+    :func:`largest_fitting`)."""
     from ..core.colorstats import color_stats
     from ..io.outputs import FileOptions, encode_one
 
     if not 2 <= max_k <= MAX_K:
         raise ParameterError(f"K must be between 2 and {MAX_K} for a byte budget, got {max_k}")
     stats = color_stats(image.pixels)
-    sizes: dict[int, int] = {}
     stem = Path(image.source).stem if image.source else "image"
+
+    def size(k: int) -> int:
+        result = quantize_image(image, with_k(options, k), stats=stats, measure=False)
+        size = len(encode_one(fmt, result.palette, result.indices, codec=options.codec,
+                              stem=stem, files=files or FileOptions()))
+        if progress:
+            progress(k)
+        return size
+
+    return largest_fitting(size, max_bytes, fmt, max_k)
+
+
+def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k: int) -> Budget:
+    """The largest K in [2, ``max_k``] whose ``size(K)`` (of a ``fmt`` file) is at most
+    ``max_bytes``, with K + 1 not fitting (unless K = ``max_k``): K doubles from 2 while it fits,
+    then a binary search. Sizes need not grow with K everywhere; the answer is always a K that fits
+    beside one that does not. A :class:`ParameterError` naming the K=2 size when that does not fit."""
+    sizes: dict[int, int] = {}
 
     def fits(k: int) -> bool:
         if k not in sizes:
-            result = quantize_image(image, with_k(options, k), stats=stats, measure=False)
-            sizes[k] = len(encode_one(fmt, result.palette, result.indices, codec=options.codec,
-                                      stem=stem, files=files or FileOptions()))
-            if progress:
-                progress(k)
+            sizes[k] = size(k)
         return sizes[k] <= max_bytes
 
     if not fits(2):
