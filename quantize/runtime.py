@@ -22,6 +22,7 @@ LEAN_OFF = "QUANTIZE_LEAN_START"  # "0": the command line loads kernels with Num
 
 _lean = False  # whether this process asked for lean kernel loading
 _notify: Callable[[str], None] | None = None  # prints a note on the first-run compile
+_listening = False  # whether the first-compile listener is installed
 _exit_code: int | None = None  # set by quick_exit(): skip the interpreter's teardown with this code
 
 
@@ -109,12 +110,31 @@ def prepare_kernels() -> None:
     if _lean:
         _patch_cache_loads()
     if _notify is not None:
-        import numba
+        _announce_compiling()
 
-        from .core.kernels.registry import missing_from_cache
 
-        if tested_numba(numba.__version__) and missing_from_cache():
-            _notify(COMPILING.format(seconds=COMPILE_SECONDS))
+def _announce_compiling() -> None:
+    """Tell ``_notify`` once, as Numba starts its first compile in this process (a kernel missing
+    from the disk cache), that the kernels are being compiled: a command that compiles nothing
+    says nothing."""
+    global _listening
+    if _listening:
+        return
+    _listening = True
+    from numba.core import event
+
+    class FirstCompile(event.Listener):
+        told = False
+
+        def on_start(self, ev: event.Event) -> None:
+            if not self.told and _notify is not None:
+                self.told = True
+                _notify(COMPILING.format(seconds=COMPILE_SECONDS))
+
+        def on_end(self, ev: event.Event) -> None:
+            pass
+
+    event.register("numba:compile", FirstCompile())
 
 
 class _NotForNumba(importlib.abc.MetaPathFinder):

@@ -1,7 +1,6 @@
 """The argument types the pipeline passes each kernel, in the order an undithered compress calls
-them: the one list that preloading (:mod:`quantize.preload`) loads and the first-run check
-(:func:`missing_from_cache`) reads. ``tests/test_preload.py`` checks that a compress calls nothing
-else.
+them: the one list that preloading (:mod:`quantize.preload`) loads. ``tests/test_preload.py``
+checks that a compress calls nothing else.
 
 Types are written in Numba's syntax; ``labels`` stands for the palette-index type (uint8 up to 256
 colours, else uint16).
@@ -49,18 +48,3 @@ def signatures(entries: tuple[Entry, ...], labels: str = "uint8") -> Iterator[tu
         kernel = getattr(importlib.import_module(f"{__package__}.{entry.module}"), entry.name)
         args, _ = normalize_signature(f"({entry.args.replace('labels', labels)},)")
         yield entry, kernel, args
-
-
-def missing_from_cache() -> list[str]:
-    """The kernels whose entry for a compress is not in Numba's disk cache (or is stale), so the
-    next compress compiles them. Reads Numba's private cache index, so the caller checks the
-    Numba release first (:func:`quantize.runtime.tested_numba`); another layout reports nothing."""
-    missing = []
-    for entry, kernel, args in signatures(COUNT + FIT):
-        try:
-            index = kernel._cache._cache_file._load_index()
-        except (AttributeError, OSError):
-            return []
-        if not any(key[0] == args for key in index):
-            missing.append(f"{entry.module}.{entry.name}")
-    return missing
