@@ -27,11 +27,12 @@ MAX_K = 1024  # the cm coder's largest K
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=24)
-    parser.add_argument("--rdo", default="50,100,200", help="allowances to try (comma-separated)")
+    parser.add_argument("--rdo", default="25,50,100,auto",
+                        help="allowances to try (comma-separated numbers or auto)")
     args = parser.parse_args()
-    allowances = [0.0] + [float(a) for a in args.rdo.split(",")]
+    allowances = [0.0] + [a if a == "auto" else float(a) for a in args.rdo.split(",")]
     photos = sorted(require_kodak().glob("kodim*.png"))[:args.images]
-    gains: dict[tuple[int, float], list[float]] = {}
+    gains: dict[tuple[int, float | str], list[float]] = {}
     print(f"{len(photos)} Kodak photos; budget = the plain .qnt at K; PSNR dB (dE2000) at the K found")
     for photo in photos:
         image = load_image(photo)
@@ -46,11 +47,11 @@ def main() -> None:
                 result = quantize_image(image, with_k(options, found.k))
                 base = result.psnr if rdo == 0 else base
                 gains.setdefault((k, rdo), []).append(result.psnr - base)
-                cells.append(f"rdo {rdo:g}: K={found.k:4d} {result.psnr:5.2f} ({result.delta_e:.2f})")
+                cells.append(f"rdo {rdo}: K={found.k:4d} {result.psnr:5.2f} ({result.delta_e:.2f})")
             print(f"{photo.stem} budget {budget:7,d} B (K={k}) | " + " | ".join(cells), flush=True)
-    for (k, rdo), values in sorted(gains.items()):
+    for (k, rdo), values in sorted(gains.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         if rdo:
-            print(f"budget of K={k:3d}, --rdo {rdo:g}: mean PSNR gain at equal bytes "
+            print(f"budget of K={k:3d}, --rdo {rdo}: mean PSNR gain at equal bytes "
                   f"{statistics.mean(values):+.2f} dB (min {min(values):+.2f}, max {max(values):+.2f})")
 
 

@@ -68,8 +68,21 @@ def test_a_byte_budget_buys_more_quality_with_rdo(tmp_path: Path, capsys) -> Non
     assert psnr["100"] > psnr["0"] + 0.5
 
 
+def test_auto_allows_twice_the_nearest_mappings_error() -> None:
+    from quantize.jobs.pipeline import RDO_AUTO
+
+    image = load_image(PARROTS)
+    plain = quantize_image(image, CompressOptions(fit=FitOptions(k=64)))
+    auto = quantize_image(image, CompressOptions(fit=FitOptions(k=64), rdo="auto"))
+    assert auto.rdo == pytest.approx(RDO_AUTO * plain.mse)
+    assert plain.mse < auto.mse <= plain.mse + auto.rdo
+    assert len(container.encode(auto.palette, auto.indices)) < \
+        len(container.encode(plain.palette, plain.indices))
+
+
 @pytest.mark.parametrize(("options", "named"), [
     (CompressOptions(rdo=-1), "rdo"), (CompressOptions(rdo=1e6), "rdo"),
+    (CompressOptions(rdo="best"), "rdo"),
     (CompressOptions(rdo=50, dither="fs"), "dither")])
 def test_bad_rdo_is_refused(options: CompressOptions, named: str) -> None:
     with pytest.raises(ParameterError, match=named):

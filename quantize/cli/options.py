@@ -82,11 +82,26 @@ def dither_options(func):
 
 def _rdo_option(func):
     """``--rdo``, for every command that maps pixels to a fitted or given palette."""
-    return click.option("--rdo", type=float, default=0.0, metavar="L",
+    return click.option("--rdo", type=RdoParam(), default="0", metavar="L|auto",
                         help="Rate–distortion mapping: a pixel takes its left or upper neighbour's "
                              "colour when that adds at most L to its squared RGB error, so the "
-                             ".qnt codes it as a repeat (smaller files; the report gives the cost in "
-                             "PSNR). 50–300 pays at large K; not with --dither.  [default: 0, off]")(func)
+                             ".qnt codes it as a repeat (smaller files, at a PSNR cost the report "
+                             "gives). auto: L = 2x the mapping's MSE, the best trade at equal bytes "
+                             "(docs/CODEC.md). Not with --dither.  [default: 0, off]")(func)
+
+
+class RdoParam(click.ParamType):
+    """``--rdo``: a number >= 0 or ``auto``."""
+
+    name = "rdo"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float) or value == "auto":
+            return value
+        try:
+            return float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a number nor 'auto'", param, ctx)
 
 
 def check_dither(dither: str) -> None:

@@ -32,6 +32,9 @@ MAX_K = 65536
 # rdo's largest allowance: far below the error between a visible and a fully transparent colour
 # (255^2), so the rate–distortion mapping never swaps one for the other
 RDO_MAX = 10_000
+# rdo "auto": the allowance as a multiple of the nearest mapping's MSE, the best fixed allowance at
+# equal bytes across K and photos (docs/CODEC.md)
+RDO_AUTO = 2.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,9 @@ class CompressOptions:
     drop_unused: bool = False  # a fixed palette keeps every entry (stable indices) unless this
     dither: str = "none"  # none, fs (Floyd–Steinberg), fs-edge (not across edges) or ordered
     dither_strength: float = 1.0
-    # rate–distortion mapping: squared sRGB error a pixel may add to take a neighbour's index (0: off)
-    rdo: float = 0.0
+    # rate–distortion mapping: squared sRGB error a pixel may add to take a neighbour's index (0:
+    # off; "auto": RDO_AUTO times the nearest mapping's MSE)
+    rdo: float | str = 0.0
     codec: str = DEFAULT_CODEC
     delta_e_samples: int = 200_000
 
@@ -82,8 +86,8 @@ class CompressOptions:
         if not 0 <= self.dither_strength <= 1:
             raise ParameterError(f"dither_strength must be between 0 and 1, got {self.dither_strength}",
                                  parameters=("dither_strength",))
-        if not 0 <= self.rdo <= RDO_MAX:
-            raise ParameterError(f"rdo must be between 0 and {RDO_MAX:,}, got {self.rdo}",
+        if self.rdo != "auto" and not (isinstance(self.rdo, (int, float)) and 0 <= self.rdo <= RDO_MAX):
+            raise ParameterError(f"rdo must be 'auto' or between 0 and {RDO_MAX:,}, got {self.rdo!r}",
                                  parameters=("rdo",))
         if self.rdo and self.dither != "none":
             raise ParameterError("rdo applies to the nearest-colour mapping: it cannot be combined "
@@ -126,7 +130,7 @@ class Result:
     files: dict[str, tuple[str | None, int]] = field(default_factory=dict)  # format: (path, bytes)
     space: str = "rgb"
     dither: str = "none"
-    rdo: float = 0.0
+    rdo: float = 0.0  # the rate–distortion allowance used
     transparent_pixels: int = 0
     fixed_palette: bool = False  # mapped to a given palette (--palette), nothing fitted
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
@@ -279,6 +283,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             fit = fit_palette(pixels, stats, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     notes: tuple[str, ...] = ()
+    allowance = 0.0
     with clock.stage("map"):
         shown = palette if options.panel is None else _checked_palette(options.panel, pixels.shape[-1])
         # A fixed palette's transparent entry takes exactly the fully transparent pixels: mapped
@@ -295,12 +300,15 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             counts = np.bincount(labels, weights=stats.counts, minlength=len(palette))
             if options.rdo:
                 from ..core.mapping import prefer_cheap_indices
+                from ..core.metrics import mse
 
-                moved = prefer_cheap_indices(pixels, shown, indices, options.rdo)
+                allowance = (RDO_AUTO * mse(pixels, shown, indices) if options.rdo == "auto"
+                             else options.rdo)
+                moved = prefer_cheap_indices(pixels, shown, indices, allowance)
                 counts = None
                 notes += (f"rate–distortion mapping: {moved:,} pixels "
                           f"({100 * moved / indices.size:.1f}%) took a neighbour's colour "
-                          f"(rdo {options.rdo:g})",)
+                          f"(rdo {'auto: ' if options.rdo == 'auto' else ''}{allowance:.4g})",)
         else:
             indices = dither_pixels(pixels, stats, targets, space, options.dither,
                                     options.dither_strength)
@@ -321,7 +329,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         input=display_name(image.source) if image.source else None,
         input_bytes=image.file_bytes,
         notes=image.notes + _transparency_note(transparent, added) + notes,
-        space=space, dither=options.dither, rdo=options.rdo, transparent_pixels=transparent,
+        space=space, dither=options.dither, rdo=allowance, transparent_pixels=transparent,
         fixed_palette=options.palette is not None, counts=counts)
     return result, pixels
 
