@@ -88,6 +88,18 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
     return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels))
 
 
+def is_animation(path: str | os.PathLike[str]) -> bool:
+    """Whether the image file at ``path`` holds more than one frame (an animated GIF, APNG or
+    WebP); False for a still, a video or a file Pillow cannot open (its reader reports that)."""
+    from PIL import Image as PILImage
+
+    try:
+        with open_input(path) as (fh, _):
+            return bool(getattr(PILImage.open(fh, formats=FORMATS), "is_animated", False))
+    except Exception:
+        return False
+
+
 # ------------------------------------------------------------------------------- Pillow containers
 
 def _pillow_header(fh, name: str) -> tuple[int, str]:
