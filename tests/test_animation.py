@@ -307,3 +307,31 @@ def test_batch_fails_an_animation_only_for_a_format_it_has_no_animated_form_of(t
                                    "written as gif, png, webp, qnt")
     assert sorted(p.name for p in out.iterdir()) == ["manifest.csv", "manifest.json", "still.h",
                                                      "still.qnt"]
+
+
+# ------------------------------------------------------------------------------------------- sweep
+
+def test_sweep_of_an_animation_reports_each_k_as_animate_writes_it(tmp_path):
+    source = save_gif(tmp_path / "clip.gif", clip_frames(5), [40, 50, 60, 70, 80])
+    done = run("sweep", source, "-k", "16,4", "--json", "-o", tmp_path / "pictures")
+    assert done.returncode == 0, done.stderr
+    assert "writes no pictures" in done.stderr and not (tmp_path / "pictures").exists()
+    rows = json.loads(done.stdout)["rows"]
+    assert [r["k"] for r in rows] == [4, 16] and all(r["frames_read"] == 5 for r in rows)
+    one = run("animate", source, "-o", tmp_path / "out", "-k", "16", "--json")
+    assert one.returncode == 0, one.stderr
+    animated = json.loads(one.stdout)
+    assert rows[1]["bytes"] == animated["bytes"]
+    assert rows[1]["mean_psnr"] == animated["mean_psnr"] > rows[0]["mean_psnr"]
+    table = run("sweep", source, "-k", "4,16", "-q").stdout.splitlines()
+    assert table[0].split()[:5] == ["K", "frames", "palettes", "GIF", "B"]
+    assert [line.split()[0] for line in table[1:]] == ["4", "16"]
+    assert table[2].split()[3] == f"{animated['bytes']['gif']:,}"
+
+
+def test_sweep_of_an_animation_refuses_what_it_cannot_do(tmp_path):
+    source = save_gif(tmp_path / "clip.gif", clip_frames(3), [50, 50, 50])
+    done = run("sweep", source, "-k", "4", "--csv", tmp_path / "t.csv")
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert not (tmp_path / "t.csv").exists()
+    assert "--rdo does not apply" in run("sweep", source, "-k", "4", "--rdo", "5").stderr

@@ -110,6 +110,10 @@ class AnimationResult:
     def mean_delta_e(self) -> float:
         return sum(self.delta_e) / len(self.delta_e)
 
+    def bits_per_pixel(self, fmt: str) -> float:
+        """The bits of the ``fmt`` file per pixel of every frame read."""
+        return 8 * len(self.outputs[fmt]) / (self.width * self.height * self.n_frames)
+
     def to_dict(self) -> dict:
         return {"input": self.name, "width": self.width, "height": self.height,
                 "channels": self.channels, "plays": self.plays, "frames_read": self.n_frames,
@@ -118,6 +122,7 @@ class AnimationResult:
                 "mean_delta_e2000": self.mean_delta_e, "flicker": self.flicker,
                 "psnr": self.psnr, "delta_e2000": self.delta_e,
                 "k": self.k, "bytes": {f: len(data) for f, data in self.outputs.items()},
+                "bits_per_pixel": {f: round(self.bits_per_pixel(f), 4) for f in self.outputs},
                 "budget": None if self.budget is None else {
                     "max_bytes": self.budget.max_bytes, "sizes": self.budget.sizes},
                 "files": {f: display_name(p) for f, p in self.paths.items()},

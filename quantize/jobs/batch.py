@@ -91,7 +91,6 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
                           AnimationOptions.like(settings.options, settings.formats),
                           force=settings.force, max_bytes=settings.max_bytes,
                           max_pixels=pixel_limit(allow_huge=settings.allow_huge))
-    pixels = result.width * result.height * result.n_frames
     notes = [f"animation: {result.n_frames} frames ({len(result.durations)} written), "
              f"{result.n_palettes} palette{'s' * (result.n_palettes != 1)}, "
              f"flicker {result.flicker:.3f}"]
@@ -103,7 +102,8 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
               "psnr": round(result.mean_psnr, 4), "delta_e": round(result.mean_delta_e, 6),
               "flicker": round(result.flicker, 6), "seconds": {"total": round(result.seconds, 4)},
               "notes": notes,
-              "files": {fmt: {"bytes": len(data), "bits_per_pixel": round(8 * len(data) / pixels, 4)}
+              "files": {fmt: {"bytes": len(data),
+                              "bits_per_pixel": round(result.bits_per_pixel(fmt), 4)}
                         for fmt, data in result.outputs.items()}}
     return record, result.paths
 
