@@ -335,3 +335,24 @@ def test_sweep_of_an_animation_refuses_what_it_cannot_do(tmp_path):
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert not (tmp_path / "t.csv").exists()
     assert "--rdo does not apply" in run("sweep", source, "-k", "4", "--rdo", "5").stderr
+
+
+# ------------------------------------------------------------------------------------------- video
+
+def test_video_is_read_through_imageio_with_durations_from_its_frame_rate(tmp_path):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")  # the 'video' extra
+    frames = clip_frames(6)
+    for i, frame in enumerate(frames):
+        Image.fromarray(frame).save(tmp_path / f"f{i}.png")
+    video = tmp_path / "clip.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-framerate", "30", "-i",
+                    tmp_path / "f%d.png", "-c:v", "libx264rgb", "-qp", "0", video], check=True)
+    done = run("animate", video, "-o", tmp_path / "out", "--format", "qnt", "-k", "64", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["frames_read"] == 6 and report["plays"] == 0
+    assert report["durations_ms"] == [33, 34, 33, 33, 34, 33]  # 6 frames of 1/30 s: 200 ms
+    qnt = decode_animation((tmp_path / "out" / "clip.anim.qnt").read_bytes())
+    psnrs = [10 * np.log10(255 ** 2 / np.mean((a.astype(float) - b) ** 2))
+             for a, b in zip(frames, qnt.frames())]  # a lossless video: the frames as made
+    assert report["mean_psnr"] == pytest.approx(np.mean(psnrs))
