@@ -249,3 +249,110 @@ def test_max_bytes_below_every_k_is_one_line_exit_2_and_nothing_written(tmp_path
     assert done.returncode == 2 and "smallest gif file, at K=2" in done.stderr
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# ------------------------------------------------------------------------------------------- batch
+
+def save_gif(path: Path, frames: list[np.ndarray], durations: list[int]) -> Path:
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return path
+
+
+def test_batch_writes_an_animated_gif_as_an_animation_and_resumes_it(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(clip_frames(1, seed=5)[0]).save(src / "still.png")
+    durations = [40, 60, 80, 100]
+    save_gif(src / "clip.gif", clip_frames(4), durations)
+    out = tmp_path / "out"
+    done = run("batch", src, "-o", out, "--format", "gif,qnt", "-k", "16", "-j", "1", "-q")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clip.anim.gif", "clip.anim.qnt", "manifest.csv", "manifest.json", "still.preview.gif",
+        "still.qnt"]
+    frames, got_durations, _ = decoded(out / "clip.anim.gif")
+    assert len(frames) == 4 and got_durations == durations
+    qnt = decode_animation((out / "clip.anim.qnt").read_bytes())
+    assert list(qnt.durations) == durations
+    assert all(np.array_equal(a, b) for a, b in zip(frames, qnt.frames()))
+    rows = {r["path"]: r for r in json.loads((out / "manifest.json").read_text())["rows"]}
+    clip, still = rows["clip.gif"], rows["still.png"]
+    assert clip["status"] == still["status"] == "ok"
+    assert clip["frames"] == 4 and clip["k"] == 16
+    sources = decoded(src / "clip.gif")[0]
+    mses = [np.mean((a.astype(float) - b) ** 2) for a, b in zip(sources, frames)]
+    assert clip["psnr"] == pytest.approx(np.mean([10 * np.log10(255 ** 2 / m) for m in mses]))
+    assert clip["gif_file"] == "clip.anim.gif" and clip["packed_file"] == "clip.anim.qnt"
+    assert clip["gif_bytes"] == (out / "clip.anim.gif").stat().st_size
+    assert still["packed_file"] == "still.qnt" and "frames" not in still
+    assert "animation: 4 frames" in clip["notes"]
+
+    (out / "clip.anim.gif").write_bytes(b"GIF89a")  # a damaged output is redone on --resume
+    again = run("batch", src, "-o", out, "--format", "gif,qnt", "-k", "16", "-j", "1", "--resume")
+    assert again.returncode == 0, again.stderr
+    assert "(1 kept from the last run)" in again.stdout
+    assert len(decoded(out / "clip.anim.gif")[0]) == 4
+
+
+def test_batch_fails_an_animation_only_for_a_format_it_has_no_animated_form_of(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(clip_frames(1, seed=5)[0]).save(src / "still.png")
+    save_gif(src / "clip.gif", clip_frames(3), [50, 50, 50])
+    out = tmp_path / "out"
+    done = run("batch", src, "-o", out, "--format", "qnt,c", "-k", "16", "-j", "1", "-q")
+    assert done.returncode == 1
+    assert done.stderr.strip() == ("quantize: failed: clip.gif: an animation has no c form; it is "
+                                   "written as gif, png, webp, qnt")
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.csv", "manifest.json", "still.h",
+                                                     "still.qnt"]
+
+
+# ------------------------------------------------------------------------------------------- sweep
+
+def test_sweep_of_an_animation_reports_each_k_as_animate_writes_it(tmp_path):
+    source = save_gif(tmp_path / "clip.gif", clip_frames(5), [40, 50, 60, 70, 80])
+    done = run("sweep", source, "-k", "16,4", "--json", "-o", tmp_path / "pictures")
+    assert done.returncode == 0, done.stderr
+    assert "writes no pictures" in done.stderr and not (tmp_path / "pictures").exists()
+    rows = json.loads(done.stdout)["rows"]
+    assert [r["k"] for r in rows] == [4, 16] and all(r["frames_read"] == 5 for r in rows)
+    one = run("animate", source, "-o", tmp_path / "out", "-k", "16", "--json")
+    assert one.returncode == 0, one.stderr
+    animated = json.loads(one.stdout)
+    assert rows[1]["bytes"] == animated["bytes"]
+    assert rows[1]["mean_psnr"] == animated["mean_psnr"] > rows[0]["mean_psnr"]
+    table = run("sweep", source, "-k", "4,16", "-q").stdout.splitlines()
+    assert table[0].split()[:5] == ["K", "frames", "palettes", "GIF", "B"]
+    assert [line.split()[0] for line in table[1:]] == ["4", "16"]
+    assert table[2].split()[3] == f"{animated['bytes']['gif']:,}"
+
+
+def test_sweep_of_an_animation_refuses_what_it_cannot_do(tmp_path):
+    source = save_gif(tmp_path / "clip.gif", clip_frames(3), [50, 50, 50])
+    done = run("sweep", source, "-k", "4", "--csv", tmp_path / "t.csv")
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert not (tmp_path / "t.csv").exists()
+    assert "--rdo does not apply" in run("sweep", source, "-k", "4", "--rdo", "5").stderr
+
+
+# ------------------------------------------------------------------------------------------- video
+
+def test_video_is_read_through_imageio_with_durations_from_its_frame_rate(tmp_path):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")  # the 'video' extra
+    frames = clip_frames(6)
+    for i, frame in enumerate(frames):
+        Image.fromarray(frame).save(tmp_path / f"f{i}.png")
+    video = tmp_path / "clip.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-framerate", "30", "-i",
+                    tmp_path / "f%d.png", "-c:v", "libx264rgb", "-qp", "0", video], check=True)
+    done = run("animate", video, "-o", tmp_path / "out", "--format", "qnt", "-k", "64", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["frames_read"] == 6 and report["plays"] == 0
+    assert report["durations_ms"] == [33, 34, 33, 33, 34, 33]  # 6 frames of 1/30 s: 200 ms
+    qnt = decode_animation((tmp_path / "out" / "clip.anim.qnt").read_bytes())
+    psnrs = [10 * np.log10(255 ** 2 / np.mean((a.astype(float) - b) ** 2))
+             for a, b in zip(frames, qnt.frames())]  # a lossless video: the frames as made
+    assert report["mean_psnr"] == pytest.approx(np.mean(psnrs))

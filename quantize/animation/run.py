@@ -7,9 +7,11 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
 
+from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError
-from ..io.files import display_name, output_folder, write_all
+from ..io.files import display_name
 from ..core.fitting import FitOptions
 from ..io.formats import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
@@ -20,6 +22,9 @@ from ..jobs.sweep_model import Budget
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .source import Clip, open_clip
 from .temporal import StableMapper, mapped_frames, merged
+
+if TYPE_CHECKING:
+    from ..jobs.pipeline import CompressOptions
 
 OUTPUT_TAG = "anim"  # one of files.OUTPUT_TAGS, so no batch or frames folder takes it as input
 
@@ -35,6 +40,26 @@ class AnimationOptions:
     dither_strength: float = 1.0
     formats: tuple[str, ...] = DEFAULT_FORMATS
     webp_method: int = DEFAULT_WEBP_METHOD
+    codec: str = DEFAULT_CODEC  # of the multi-frame .qnt
+
+    @classmethod
+    def like(cls, options: CompressOptions, formats: Sequence[str]) -> "AnimationOptions":
+        """The animation options closest to a still compression's ``options`` writing ``formats``
+        (as ``batch`` and ``sweep`` run an animated input): the same fit, dither and codec. A
+        format, a fixed palette or a rate-distortion mapping with no animated form is a
+        :class:`ParameterError` (K and the dither are checked by :meth:`validated`)."""
+        still_only = [f for f in formats if f not in FORMATS]
+        if still_only:
+            raise ParameterError(f"an animation has no {', '.join(still_only)} form; it is written "
+                                 f"as {', '.join(FORMATS)}")
+        if options.palette is not None:
+            raise ParameterError("an animation fits its own palettes; palette, shared_palette and "
+                                 "palette_from do not apply to it",
+                                 parameters=("palette", "shared_palette", "palette_from"))
+        if options.rdo:
+            raise ParameterError("rdo does not apply to an animation", parameters=("rdo",))
+        return cls(fit=options.fit, dither=options.dither, dither_strength=options.dither_strength,
+                   formats=tuple(formats), codec=options.codec).validated()
 
     def validated(self) -> "AnimationOptions":
         if not 1 <= self.fit.k <= 256:
@@ -42,6 +67,8 @@ class AnimationOptions:
         if self.palette_mode not in PALETTE_MODES:
             raise ParameterError(f"palette mode must be one of {', '.join(PALETTE_MODES)}, "
                                  f"got {self.palette_mode!r}")
+        if self.codec not in CODECS:
+            raise ParameterError(f"codec must be one of {', '.join(CODECS)}, got {self.codec!r}")
         if self.dither not in DITHERS:
             raise ParameterError(f"an animation's dither must be one of {', '.join(DITHERS)}, "
                                  f"got {self.dither!r}")
@@ -83,6 +110,10 @@ class AnimationResult:
     def mean_delta_e(self) -> float:
         return sum(self.delta_e) / len(self.delta_e)
 
+    def bits_per_pixel(self, fmt: str) -> float:
+        """The bits of the ``fmt`` file per pixel of every frame read."""
+        return 8 * len(self.outputs[fmt]) / (self.width * self.height * self.n_frames)
+
     def to_dict(self) -> dict:
         return {"input": self.name, "width": self.width, "height": self.height,
                 "channels": self.channels, "plays": self.plays, "frames_read": self.n_frames,
@@ -91,6 +122,7 @@ class AnimationResult:
                 "mean_delta_e2000": self.mean_delta_e, "flicker": self.flicker,
                 "psnr": self.psnr, "delta_e2000": self.delta_e,
                 "k": self.k, "bytes": {f: len(data) for f, data in self.outputs.items()},
+                "bits_per_pixel": {f: round(self.bits_per_pixel(f), 4) for f in self.outputs},
                 "budget": None if self.budget is None else {
                     "max_bytes": self.budget.max_bytes, "sizes": self.budget.sizes},
                 "files": {f: display_name(p) for f, p in self.paths.items()},
@@ -108,7 +140,7 @@ def _writers(options: AnimationOptions, width: int, height: int, plays: int, cha
     make = {"gif": lambda: GifWriter(width, height, plays, schedule.most_used()),
             "png": lambda: ApngWriter(width, height, plays, channels, indexed=one_palette),
             "webp": lambda: WebpWriter(width, height, plays, options.webp_method),
-            "qnt": lambda: QntWriter(width, height, plays)}
+            "qnt": lambda: QntWriter(width, height, plays, options.codec)}
     return {name: make[name]() for name in options.formats}
 
 
@@ -121,9 +153,7 @@ def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | Non
     that many bytes (as ``compress --max-bytes`` chooses it)."""
     start = time.perf_counter()
     options = (options or AnimationOptions()).validated()
-    if not isinstance(clip, Clip):
-        clip = open_clip(clip, max_pixels=max_pixels)
-    scan = scan_clip(clip.frames(), count_colors=options.palette_mode != "frame")
+    clip, scan = _scanned(clip, options, max_pixels)
     if max_bytes is None:
         result = _animate(clip, scan, options)
     else:
@@ -132,7 +162,7 @@ def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | Non
         fitting: list[AnimationResult] = []  # the last K that fitted: the search's answer
 
         def size(k: int) -> int:
-            probe = _animate(clip, scan, replace(options, fit=replace(options.fit, k=k)))
+            probe = _animate(clip, scan, _with_k(options, k))
             size = len(probe.outputs[options.formats[0]])
             if size <= max_bytes:
                 fitting[:] = [probe]
@@ -141,6 +171,39 @@ def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | Non
         budget = largest_fitting(size, max_bytes, options.formats[0], options.fit.k)
         result = replace(fitting[0], budget=budget)
     return replace(result, seconds=time.perf_counter() - start)
+
+
+def sweep_clip(clip: Clip | str | os.PathLike[str], ks: Sequence[int],
+               options: AnimationOptions | None = None, *,
+               max_pixels: int | None = DEFAULT_MAX_PIXELS,
+               progress: Callable[[int], None] | None = None) -> list[AnimationResult]:
+    """:func:`animate` ``clip`` at every K in ``ks`` (``options.fit.k`` replaced), in memory, its
+    frames read and counted once; each result's seconds leave that first pass out. ``progress``
+    is called with each K once it is done."""
+    if not ks:
+        raise ParameterError("ks is empty", parameters=("ks",))
+    options = options or AnimationOptions()
+    runs = [_with_k(options, k).validated() for k in ks]
+    clip, scan = _scanned(clip, runs[0], max_pixels)
+    results = []
+    for run in runs:
+        start = time.perf_counter()
+        results.append(replace(_animate(clip, scan, run), seconds=time.perf_counter() - start))
+        if progress:
+            progress(run.fit.k)
+    return results
+
+
+def _with_k(options: AnimationOptions, k: int) -> AnimationOptions:
+    return replace(options, fit=replace(options.fit, k=k))
+
+
+def _scanned(clip: Clip | str | os.PathLike[str], options: AnimationOptions,
+             max_pixels: int | None) -> tuple[Clip, ClipScan]:
+    """The clip (opened if a path) and its first pass: colour counts, size and durations."""
+    if not isinstance(clip, Clip):
+        clip = open_clip(clip, max_pixels=max_pixels)
+    return clip, scan_clip(clip.frames(), count_colors=options.palette_mode != "frame")
 
 
 def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions) -> AnimationResult:
@@ -182,18 +245,14 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                  max_bytes: int | None = None) -> AnimationResult:
     """:func:`animate` the clip at ``source`` and write its outputs into ``out_dir``, all or
     nothing, after checking every target before any work."""
-    from ..io.files import check_target, check_writable
+    from ..jobs.job import FileJob
 
     options = (options or AnimationOptions()).validated()
     paths = output_paths(source, out_dir, options.formats)
-    protect = (Path(source),) if Path(source).is_file() else ()
-    check_writable(Path(out_dir))
-    for path in paths.values():
-        check_target(path, force=force, protect=protect)
+    job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
+    job.check()
     result = animate(open_clip(source, duration=duration, max_pixels=max_pixels), options,
                      max_bytes=max_bytes)
-    with output_folder(Path(out_dir)):
-        write_all({paths[f]: result.outputs[f] for f in options.formats}, force=force,
-                  protect=protect)
+    job.write({paths[f]: result.outputs[f] for f in options.formats})
     result.paths = paths
     return result

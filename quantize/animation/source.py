@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError, ParameterError
 from ..io.files import display_name, open_input
-from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, SUFFIXES, load_image
+from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image, too_large
 from .choices import DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS
 
 #: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
@@ -82,10 +82,22 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
         each = DEFAULT_FOLDER_DURATION_MS if duration is None else duration
         return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels))
     if path.suffix.lower() in VIDEO_SUFFIXES:
-        return _video_clip(path, name)
+        return _video_clip(path, name, max_pixels)
     with open_input(path) as (fh, _):
         plays, fmt = _pillow_header(fh, name)
     return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels))
+
+
+def is_animation(path: str | os.PathLike[str]) -> bool:
+    """Whether the image file at ``path`` holds more than one frame (an animated GIF, APNG or
+    WebP); False for a still, a video or a file Pillow cannot open (its reader reports that)."""
+    from PIL import Image as PILImage
+
+    try:
+        with open_input(path) as (fh, _):
+            return bool(getattr(PILImage.open(fh, formats=FORMATS), "is_animated", False))
+    except Exception:
+        return False
 
 
 # ------------------------------------------------------------------------------- Pillow containers
@@ -120,10 +132,7 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
         except PILImage.DecompressionBombError as exc:
             raise InputError(f"{name}: {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load "
                              "it)") from None
-        width, height = im.size
-        if max_pixels is not None and width * height > max_pixels:
-            raise InputError(f"{name}: {width}x{height} is more than the limit of {max_pixels:,} "
-                             f"pixels; use --allow-huge to load it")
+        _check_pixels(name, *im.size, max_pixels)
         index = 0
         while True:
             try:
@@ -147,8 +156,20 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
                 raise InputError(f"{name}: truncated after frame {index} (no GIF trailer)")
 
 
+def _check_pixels(name: str, width: int, height: int, max_pixels: int | None) -> None:
+    if max_pixels is not None and width * height > max_pixels:
+        size = f"{width}x{height} is {width * height:,} pixels"
+        raise InputError(name + too_large(size, max_pixels), parameters=LIFT_LIMIT)
+
+
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _last_line(exc: BaseException) -> str:
+    """The last line of a long message, such as ffmpeg's log: where it says what went wrong."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines[-1].split())[:200] if lines else type(exc).__name__
 
 
 # ------------------------------------------------------------------------------- folders and globs
@@ -176,9 +197,12 @@ def _still_frames(files: list[Path], duration: int, max_pixels: int | None) -> I
 
 # ------------------------------------------------------------------------------------------- video
 
-def _video_clip(path: Path, name: str) -> Clip:
+def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
+    """A video through imageio's ffmpeg plugin: RGB frames, each lasting its share of the frame
+    rate (rounded so that the durations add up to the video's length in whole milliseconds)."""
     try:
         import imageio.v3 as iio
+        import imageio_ffmpeg  # noqa: F401  (imageio reads video only with it)
     except ImportError:
         raise InputError(f"{name}: reading video needs imageio with its ffmpeg plugin "
                          f"(pip install 'quantize[video]')") from None
@@ -187,18 +211,18 @@ def _video_clip(path: Path, name: str) -> Clip:
     try:
         meta = iio.immeta(path, plugin="FFMPEG")
     except Exception as exc:
-        raise InputError(f"{name}: cannot read the video ({_one_line(exc)}; reading video needs "
-                         f"pip install 'quantize[video]')") from None
+        raise InputError(f"{name}: cannot read the video ({_last_line(exc)})") from None
     fps = float(meta.get("fps") or 0)
     if not 0 < fps <= 1000:
         raise InputError(f"{name}: the video gives no usable frame rate ({fps})")
-    duration = int(round(1000 / fps))
+    _check_pixels(name, *meta.get("size", (0, 0)), max_pixels)
 
     def frames() -> Iterator[Frame]:
         try:
-            for pixels in iio.imiter(path, plugin="FFMPEG"):
+            for index, pixels in enumerate(iio.imiter(path, plugin="FFMPEG")):
+                duration = round(1000 * (index + 1) / fps) - round(1000 * index / fps)
                 yield Frame(np.ascontiguousarray(pixels[..., :3], np.uint8), duration)
         except Exception as exc:
-            raise InputError(f"{name}: cannot decode the video ({_one_line(exc)})") from None
+            raise InputError(f"{name}: cannot decode the video ({_last_line(exc)})") from None
 
     return Clip(name, "video", 0, frames)

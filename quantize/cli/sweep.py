@@ -66,7 +66,11 @@ def progress_bar(length: int, quiet: bool):
 def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_json, target_psnr,
           target_delta_e, space, dither, dither_strength, rdo, codec, force, allow_huge, quiet):
     """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
-    picks (and the smallest K meeting a --target-*), to choose how many colours to use."""
+    picks (and the smallest K meeting a --target-*), to choose how many colours to use.
+
+    An animated GIF, APNG or WebP is swept as an animation: per K its animated GIF's bytes and
+    the mean PSNR over frames, as a table or --json (no pictures, CSV or target search)."""
+    from ..animation.source import is_animation
     from ..jobs.pipeline import CompressOptions
     from ..jobs.sweep import Target, parse_ks, probe_budget, sweep_file
     from ..render.sweep_report import format_json, format_table
@@ -77,6 +81,15 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample,
                                                    space),
                               codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
+    if is_animation(input):
+        if target or csv_path is not None or sample is not None:
+            raise click.UsageError("--target-psnr, --target-delta-e, --csv and --sample do not "
+                                   "apply to an animation's sweep")
+        if out_dir is not None:
+            note("an animation's sweep writes no pictures or report.html; nothing is written to "
+                 f"{out_dir}", quiet)
+        _sweep_clip(input, k_list, options, as_json=as_json, allow_huge=allow_huge, quiet=quiet)
+        return
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,
@@ -92,3 +105,20 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     if run.written:
         note(f"wrote {len(run.written)} files"
              + (f"; open {out_dir / 'report.html'}" if out_dir is not None else ""), quiet)
+
+
+def _sweep_clip(input, k_list, options, *, as_json: bool, allow_huge: bool, quiet: bool) -> None:
+    """The sweep of an animated input: per K its animated GIF, as a table or JSON."""
+    import json
+
+    from ..animation.run import AnimationOptions, sweep_clip
+    from ..io.images import DEFAULT_MAX_PIXELS
+    from ..render.sweep_report import format_clip_table
+
+    with progress_bar(len(k_list), quiet) as progress:
+        results = sweep_clip(input, k_list, AnimationOptions.like(options, ("gif",)),
+                             max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
+                             progress=progress)
+    rows = [result.to_dict() for result in results]
+    echo(json.dumps({"rows": rows}, indent=2, allow_nan=False) if as_json
+         else format_clip_table(rows))

@@ -120,14 +120,15 @@ def _check_size(width: int, height: int, max_pixels: int | None) -> None:
     if width <= 0 or height <= 0:
         raise _Refused(f": the image has no pixels ({width}x{height})")
     if max_pixels is not None and width * height > max_pixels:
-        raise _Refused(_too_large(f"{width}x{height} is {width * height:,} pixels", max_pixels),
+        raise _Refused(too_large(f"{width}x{height} is {width * height:,} pixels", max_pixels),
                        LIFT_LIMIT)
 
 
 LIFT_LIMIT = ("max_pixels=None",)  # what a refused image's message cites to lift the limit
 
 
-def _too_large(size: str, max_pixels: int) -> str:
+def too_large(size: str, max_pixels: int) -> str:
+    """The tail of a refused image's message (cite :data:`LIFT_LIMIT` with it)."""
     return (f": {size}, more than the limit of {max_pixels:,} that guards against decompression "
             "bombs; use max_pixels=None to load it")
 
@@ -139,7 +140,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.
     except PILImage.DecompressionBombError as exc:  # Pillow's own limit, which the process sets
         found = re.search(r"\((\d+) pixels\)", str(exc))
         if found and max_pixels is not None and int(found.group(1)) > max_pixels:
-            raise _Refused(_too_large(f"{int(found.group(1)):,} pixels", max_pixels),
+            raise _Refused(too_large(f"{int(found.group(1)):,} pixels", max_pixels),
                            LIFT_LIMIT) from None
         raise _Refused(f": {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
     except UnidentifiedImageError:

@@ -44,22 +44,14 @@ class Settings:
 # ------------------------------------------------------------------------------------------- one job
 
 def run_job(job: Job, settings: Settings) -> dict[str, Any]:
-    """Compress one input; return its manifest row. Problems with the file become a failed row."""
-    from ..io.outputs import output_paths
-    from .pipeline import compress_file
+    """Compress one input (an animated one as an animation); return its manifest row. Problems
+    with the file become a failed row."""
+    from ..animation.source import is_animation
 
     try:
         identity = mf.input_identity(job.source)  # before reading: a later change means redo
-        if settings.max_bytes is None:
-            result = compress_file(job.source, job.out_dir, options=settings.options,
-                                   formats=settings.formats, force=settings.force,
-                                   allow_huge=settings.allow_huge)
-        else:
-            from .sweep import compress_searched
-
-            result, _ = compress_searched(job.source, job.out_dir, settings.max_bytes,
-                                          options=settings.options, formats=settings.formats,
-                                          force=settings.force, allow_huge=settings.allow_huge)
+        run = _animate_job if is_animation(job.source) else _compress_job
+        record, outputs = run(job, settings)
     except QuantizeError as exc:
         return mf.problem_row(job.name, "failed", str(exc), job.source)
     except MemoryError:
@@ -67,8 +59,53 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     except Exception as exc:  # a bug must not stop the batch: report it on this row
         return mf.problem_row(job.name, "failed", f"internal error: {type(exc).__name__}: {exc}",
                               job.source)
-    outputs = output_paths(Path(job.source), job.out_dir, settings.formats)
-    return mf.ok_row(job.name, result.to_dict(), Path(job.out_root), outputs, job.source, identity)
+    return mf.ok_row(job.name, record, Path(job.out_root), outputs, job.source, identity)
+
+
+def _compress_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Compress a still input; return its ``Result.to_dict()`` and its files by format."""
+    from ..io.outputs import output_paths
+    from .pipeline import compress_file
+
+    if settings.max_bytes is None:
+        result = compress_file(job.source, job.out_dir, options=settings.options,
+                               formats=settings.formats, force=settings.force,
+                               allow_huge=settings.allow_huge)
+    else:
+        from .sweep import compress_searched
+
+        result, _ = compress_searched(job.source, job.out_dir, settings.max_bytes,
+                                      options=settings.options, formats=settings.formats,
+                                      force=settings.force, allow_huge=settings.allow_huge)
+    return result.to_dict(), output_paths(Path(job.source), job.out_dir, settings.formats)
+
+
+def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str, Path]]:
+    """Write an animated input as an animation in the batch's formats (``<stem>.anim.<ext>``);
+    return what its manifest row takes (as from ``Result.to_dict()``) and its files by format.
+    Bits per pixel count every frame read; PSNR and ΔE are the means over frames."""
+    from ..animation.run import AnimationOptions, animate_file
+    from .job import pixel_limit
+
+    result = animate_file(job.source, job.out_dir,
+                          AnimationOptions.like(settings.options, settings.formats),
+                          force=settings.force, max_bytes=settings.max_bytes,
+                          max_pixels=pixel_limit(allow_huge=settings.allow_huge))
+    notes = [f"animation: {result.n_frames} frames ({len(result.durations)} written), "
+             f"{result.n_palettes} palette{'s' * (result.n_palettes != 1)}, "
+             f"flicker {result.flicker:.3f}"]
+    if result.budget is not None:
+        notes.append(f"K={result.k}: {result.budget.pick.reason}")
+    record = {"width": result.width, "height": result.height, "channels": result.channels,
+              "k": result.k, "frames": result.n_frames, "frames_written": len(result.durations),
+              "durations_ms": result.durations, "palettes": result.n_palettes,
+              "psnr": round(result.mean_psnr, 4), "delta_e": round(result.mean_delta_e, 6),
+              "flicker": round(result.flicker, 6), "seconds": {"total": round(result.seconds, 4)},
+              "notes": notes,
+              "files": {fmt: {"bytes": len(data),
+                              "bits_per_pixel": round(result.bits_per_pixel(fmt), 4)}
+                        for fmt, data in result.outputs.items()}}
+    return record, result.paths
 
 
 def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:

@@ -47,7 +47,29 @@ def table_rows(points: Sequence[SweepPoint]) -> tuple[list[str], list[list[str]]
 
 def format_table(points: Sequence[SweepPoint]) -> str:
     """The sweep as an aligned plain-text table."""
-    header, rows = table_rows(points)
+    return _aligned(*table_rows(points))
+
+
+# (header, cell of AnimationResult.to_dict) for an animation's sweep: its GIF's size and quality
+CLIP_COLUMNS: tuple[tuple[str, Callable[[dict], str]], ...] = (
+    ("K", lambda d: _int(d["k"])), ("frames", lambda d: _int(d["frames_written"])),
+    ("palettes", lambda d: _int(d["palettes"])), ("GIF B", lambda d: _int(d["bytes"]["gif"])),
+    ("GIF bpp", lambda d: _num(3)(d["bits_per_pixel"]["gif"])),
+    ("PSNR", lambda d: _num(2)(d["mean_psnr"])), ("min PSNR", lambda d: _num(2)(min(d["psnr"]))),
+    ("dE2000", lambda d: _num(3)(d["mean_delta_e2000"])),
+    ("flicker", lambda d: _num(3)(d["flicker"])), ("s", lambda d: f"{d['seconds']:.2f}"),
+)
+
+
+def format_clip_table(rows: Sequence[dict]) -> str:
+    """An animation's sweep (rows of ``AnimationResult.to_dict()``, one per K) as an aligned
+    table: frames written, palettes, the animated GIF's bytes and bits per pixel of every frame
+    read, mean and minimum PSNR over frames, mean CIEDE2000, flicker and seconds."""
+    return _aligned([header for header, _ in CLIP_COLUMNS],
+                    [[cell(d) for _, cell in CLIP_COLUMNS] for d in rows])
+
+
+def _aligned(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
     return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in [header, *rows])
 
