@@ -148,13 +148,13 @@ def code_indices(indices, palette, order, position, activity, buf, decoding, str
     esc_cells = np.full((ESCAPE_MODELS, table), 32768 << 16, np.uint32)
     flag_weights = np.full((MAX_CANDIDATES * MAX_CANDIDATES * 8, FLAG_MODELS), INITIAL_WEIGHT, np.int32)
     esc_weights = np.full((2 * 18 * 18, ESCAPE_MODELS), INITIAL_WEIGHT, np.int32)
-    hits = np.empty((2, width), np.uint8)  # each hit is read only after it is written
+    hits = np.empty(width, np.uint8)  # this row's hits left of x, the row above's from x on
     cands = np.zeros(MAX_CANDIDATES, np.int64)
     places = np.zeros(MAX_CANDIDATES, np.int64)
     shift = 2 if channels == 3 else 4  # a key of 18 or 16 bits: the table stays small
     lut = np.zeros(1 << ((8 - shift) * channels), np.int16)
     for y in range(height):
-        row, above = hits[y & 1], hits[(y - 1) & 1]
+        hw = NO_HIT
         for x in range(width):
             if decoding and pos > limit:
                 return -1  # a whole stream is read exactly to its end, never past it
@@ -172,8 +172,7 @@ def code_indices(indices, palette, order, position, activity, buf, decoding, str
             ww = np.int64(indices[y, x - 2]) if x > 1 else w
             nn = np.int64(indices[y - 2, x]) if y > 1 else n
             nne = np.int64(indices[y - 2, x + 1]) if y > 1 and x + 1 < width else ne
-            hw = np.int64(row[x - 1]) if x > 0 else NO_HIT
-            hn = np.int64(above[x]) if y > 0 else NO_HIT
+            hn = np.int64(hits[x]) if y > 0 else NO_HIT
             pattern = ((w == n) | ((w == nw) << 1) | ((n == ne) << 2) | ((n == nw) << 3)
                        | ((w == ww) << 4) | ((n == nn) << 5))
             act = min((np.int64(activity[w, n]) + activity[n, ne] + activity[w, nw]) >> 1, 7)
@@ -281,7 +280,7 @@ def code_indices(indices, palette, order, position, activity, buf, decoding, str
                 value = cands[hit]
             if decoding:
                 indices[y, x] = value
-            row[x] = hit
+            hits[x] = hw = hit
     if not decoding:
         # flush: enough bytes of ``low`` that any continuation decodes inside [low, high]
         for _ in range(4):
