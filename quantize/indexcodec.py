@@ -77,6 +77,12 @@ def _run(jobs: list) -> list:
         return list(pool.map(lambda job: job(), jobs))
 
 
+def _kernel_palette(palette: np.ndarray) -> np.ndarray:
+    """The palette as the kernel is compiled for it: contiguous and writable, as a compress passes
+    it, so a read-only one (a file's, straight from its bytes) does not compile a second copy."""
+    return np.require(palette, np.uint8, ["C", "W"])
+
+
 def _encode_stripe(indices: np.ndarray, palette: np.ndarray, tables: tuple) -> bytes:
     from .kernels.indexcodec import code_indices
 
@@ -91,7 +97,7 @@ def _encode_stripe(indices: np.ndarray, palette: np.ndarray, tables: tuple) -> b
 
 def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
     """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K."""
-    palette = np.ascontiguousarray(palette)
+    palette = _kernel_palette(palette)
     indices = np.ascontiguousarray(indices, np.uint8 if len(palette) <= 256 else np.uint16)
     tables = _tables(palette)
     parts = _run([partial(_encode_stripe, indices[top:bottom], palette, tables)
@@ -109,7 +115,7 @@ def _decode_stripe(stream: np.ndarray, out: np.ndarray, palette: np.ndarray, tab
 def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width: int,
            dtype: np.dtype) -> np.ndarray:
     """Inverse of :func:`encode`; a payload that is not exactly one image's raises FormatError."""
-    palette = np.ascontiguousarray(palette)
+    palette = _kernel_palette(palette)
     bounds = stripes(height, width)
     data = np.frombuffer(payload, np.uint8).copy()  # one kernel reads and writes, so one type
     head = 4 * (len(bounds) - 1)
