@@ -154,7 +154,6 @@ def code_indices(indices, palette, order, position, activity, buf, decoding, str
     shift = 2 if channels == 3 else 4  # a key of 18 or 16 bits: the table stays small
     lut = np.zeros(1 << ((8 - shift) * channels), np.int16)
     for y in range(height):
-        hw = NO_HIT
         for x in range(width):
             if decoding and pos > limit:
                 return -1  # a whole stream is read exactly to its end, never past it
@@ -172,6 +171,7 @@ def code_indices(indices, palette, order, position, activity, buf, decoding, str
             ww = np.int64(indices[y, x - 2]) if x > 1 else w
             nn = np.int64(indices[y - 2, x]) if y > 1 else n
             nne = np.int64(indices[y - 2, x + 1]) if y > 1 and x + 1 < width else ne
+            hw = np.int64(hits[x - 1]) if x > 0 else NO_HIT
             hn = np.int64(hits[x]) if y > 0 else NO_HIT
             pattern = ((w == n) | ((w == nw) << 1) | ((n == ne) << 2) | ((n == nw) << 3)
                        | ((w == ww) << 4) | ((n == nn) << 5))
@@ -280,7 +280,7 @@ def code_indices(indices, palette, order, position, activity, buf, decoding, str
                 value = cands[hit]
             if decoding:
                 indices[y, x] = value
-            hits[x] = hw = hit
+            hits[x] = hit
     if not decoding:
         # flush: enough bytes of ``low`` that any continuation decodes inside [low, high]
         for _ in range(4):
