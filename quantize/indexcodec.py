@@ -1,8 +1,8 @@
 """The ``cm`` codec of ``.qnt`` version 2: context-mixing arithmetic coding of an index map.
 
-This module builds the integer tables both sides share and calls the one kernel
-(:func:`quantize.kernels.indexcodec.code_indices`) that encodes or decodes. docs/FORMAT.md
-specifies the stream.
+This module builds the integer tables both sides share and calls the one coder of
+:mod:`quantize.kernels.indexcodec` (``encode_indices``, ``decode_indices``). docs/FORMAT.md specifies
+the stream.
 """
 
 from __future__ import annotations
@@ -84,12 +84,12 @@ def _kernel_palette(palette: np.ndarray) -> np.ndarray:
 
 
 def _encode_stripe(indices: np.ndarray, palette: np.ndarray, tables: tuple) -> bytes:
-    from .kernels.indexcodec import code_indices
+    from .kernels.indexcodec import encode_indices
 
     size = indices.size * max(1, (len(palette) - 1).bit_length()) // 8 + 4096
     while True:
         buf = np.empty(size, np.uint8)
-        used = code_indices(indices, palette, *tables, buf, False, STRETCH, SQUASH, RECIPROCAL)
+        used = encode_indices(indices, palette, *tables, buf, STRETCH, SQUASH, RECIPROCAL)
         if used >= 0:
             return buf[:used].tobytes()
         size *= 2
@@ -107,9 +107,9 @@ def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
 
 
 def _decode_stripe(stream: np.ndarray, out: np.ndarray, palette: np.ndarray, tables: tuple) -> int:
-    from .kernels.indexcodec import code_indices
+    from .kernels.indexcodec import decode_indices
 
-    return code_indices(out, palette, *tables, stream, True, STRETCH, SQUASH, RECIPROCAL)
+    return decode_indices(out, palette, *tables, stream, STRETCH, SQUASH, RECIPROCAL)
 
 
 def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width: int,

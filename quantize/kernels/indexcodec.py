@@ -124,9 +124,9 @@ def _nearest(palette, lut, key, shift):
     return best
 
 
-@njit(cache=True, nogil=True)
-def code_indices(indices, palette, order, position, activity, buf, decoding, stretch, squash,
-                 reciprocal):
+@njit(cache=True, nogil=True, inline="always")
+def _code_indices(indices, palette, order, position, activity, buf, decoding, stretch, squash,
+                  reciprocal):
     """Encode ``indices`` (H, W) into ``buf`` or, with ``decoding``, decode ``buf`` into them.
 
     ``palette`` (K, C) uint8; ``order[j]``: all entries by distance from entry j (ties by index),
@@ -288,3 +288,19 @@ def code_indices(indices, palette, order, position, activity, buf, decoding, str
             low = (low << 8) & _MASK
             pos += 1
     return pos
+
+
+# Two entry points to the one coder, each compiled with ``decoding`` a constant: the encoder's loop
+# then carries none of the decoder's branches.
+@njit(cache=True, nogil=True)
+def encode_indices(indices, palette, order, position, activity, buf, stretch, squash, reciprocal):
+    """:func:`_code_indices` encoding: the bytes written into ``buf``, or -1 when it is too small."""
+    return _code_indices(indices, palette, order, position, activity, buf, False, stretch, squash,
+                         reciprocal)
+
+
+@njit(cache=True, nogil=True)
+def decode_indices(indices, palette, order, position, activity, buf, stretch, squash, reciprocal):
+    """:func:`_code_indices` decoding into ``indices``: the bytes read, or -1 for a corrupt stream."""
+    return _code_indices(indices, palette, order, position, activity, buf, True, stretch, squash,
+                         reciprocal)
