@@ -1,5 +1,5 @@
-"""The index-map coder of ``.qnt`` version 2 (docs/FORMAT.md, "The cm codec"): one kernel that
-encodes or decodes, so the model the two sides run is written once.
+"""The index-map coder of ``.qnt`` version 2 (docs/FORMAT.md, "The cm codec"): one coder, compiled
+as an encoder and as a decoder, so the model the two sides run is written once.
 
 Each pixel's index is coded as binary decisions with a carry-less arithmetic coder: first "is it
 the candidate i?" for the distinct indices of its causal neighbours and of the colour a gradient
