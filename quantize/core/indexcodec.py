@@ -1,8 +1,8 @@
 """The ``cm`` codec of ``.qnt`` version 2: context-mixing arithmetic coding of an index map.
 
-This module builds the integer tables both sides share and calls the one kernel
-(:func:`quantize.core.kernels.indexcodec.code_indices`) that encodes or decodes. docs/FORMAT.md
-specifies the stream.
+This module builds the integer tables both sides share and calls the one coder of
+:mod:`quantize.core.kernels.indexcodec` (``encode_indices``, ``decode_indices``). docs/FORMAT.md specifies
+the stream.
 """
 
 from __future__ import annotations
@@ -77,13 +77,19 @@ def _run(jobs: list) -> list:
         return list(pool.map(lambda job: job(), jobs))
 
 
+def _kernel_palette(palette: np.ndarray) -> np.ndarray:
+    """The palette as the kernel is compiled for it: contiguous and writable, as a compress passes
+    it, so a read-only one (a file's, straight from its bytes) does not compile a second copy."""
+    return np.require(palette, np.uint8, ["C", "W"])
+
+
 def _encode_stripe(indices: np.ndarray, palette: np.ndarray, tables: tuple) -> bytes:
-    from .kernels.indexcodec import code_indices
+    from .kernels.indexcodec import encode_indices
 
     size = indices.size * max(1, (len(palette) - 1).bit_length()) // 8 + 4096
     while True:
         buf = np.empty(size, np.uint8)
-        used = code_indices(indices, palette, *tables, buf, False, STRETCH, SQUASH, RECIPROCAL)
+        used = encode_indices(indices, palette, *tables, buf, STRETCH, SQUASH, RECIPROCAL)
         if used >= 0:
             return buf[:used].tobytes()
         size *= 2
@@ -91,7 +97,7 @@ def _encode_stripe(indices: np.ndarray, palette: np.ndarray, tables: tuple) -> b
 
 def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
     """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K."""
-    palette = np.ascontiguousarray(palette)
+    palette = _kernel_palette(palette)
     indices = np.ascontiguousarray(indices, np.uint8 if len(palette) <= 256 else np.uint16)
     tables = _tables(palette)
     parts = _run([partial(_encode_stripe, indices[top:bottom], palette, tables)
@@ -101,15 +107,15 @@ def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
 
 
 def _decode_stripe(stream: np.ndarray, out: np.ndarray, palette: np.ndarray, tables: tuple) -> int:
-    from .kernels.indexcodec import code_indices
+    from .kernels.indexcodec import decode_indices
 
-    return code_indices(out, palette, *tables, stream, True, STRETCH, SQUASH, RECIPROCAL)
+    return decode_indices(out, palette, *tables, stream, STRETCH, SQUASH, RECIPROCAL)
 
 
 def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width: int,
            dtype: np.dtype) -> np.ndarray:
     """Inverse of :func:`encode`; a payload that is not exactly one image's raises FormatError."""
-    palette = np.ascontiguousarray(palette)
+    palette = _kernel_palette(palette)
     bounds = stripes(height, width)
     data = np.frombuffer(payload, np.uint8).copy()  # one kernel reads and writes, so one type
     head = 4 * (len(bounds) - 1)

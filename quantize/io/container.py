@@ -390,10 +390,11 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     if zlib.crc32(body) != stored_crc:
         raise FormatError("CRC mismatch: file is corrupt")
     palette_end = HEADER_SIZE + header.k * header.channels
-    palette = np.frombuffer(body[HEADER_SIZE:palette_end], np.uint8).reshape(header.k, header.channels)
+    # a writable copy: the image's own, and what the cm kernel is compiled for
+    palette = np.frombuffer(body[HEADER_SIZE:palette_end], np.uint8).reshape(header.k, header.channels).copy()
     try:
         if header.codec == "cm":
-            return PackedImage(header, palette.copy(), _decode_cm(header, palette, body[palette_end:]))
+            return PackedImage(header, palette, _decode_cm(header, palette, body[palette_end:]))
         raw = _decompress(header.codec, body[palette_end:], header.index_bytes)
         indices = unpack_indices(raw, header.bits, header.n_pixels).reshape(header.height, header.width)
     except MemoryError:
@@ -403,7 +404,7 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
         raise FormatError("padding bits after the last index are not zero")
     if header.k < 1 << header.bits and (message := _range_error(indices, header.k)) is not None:
         raise FormatError(message)
-    return PackedImage(header, palette.copy(), indices)
+    return PackedImage(header, palette, indices)
 
 
 def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.ndarray:
