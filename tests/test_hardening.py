@@ -452,3 +452,24 @@ def test_item14_a_fifo_in_a_batch_folder_is_counted_as_skipped(capsys, tmp_path)
     assert code == 0 and "done 1" in out and "skipped 1" in out, err
     rows = {r["path"]: r for r in json.loads((tmp_path / "out" / "manifest.json").read_text())["rows"]}
     assert rows["pipe.png"]["error"].startswith("not a regular file")
+
+
+def test_item4_every_output_image_name_is_known_whatever_its_format(capsys, tmp_path):
+    """WebP and GIF previews and animations are outputs too: a batch over the folder skips them."""
+    from quantize.io.files import is_output_name
+
+    assert all(map(is_output_name, ["a.preview.webp", "a.preview.gif", "clip.anim.gif",
+                                    "clip.anim.webp", "A.SWATCH.PNG"]))
+    assert not any(map(is_output_name, ["a.png", "preview.png", "a.previews.webp", "anim.gif"]))
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    Image.fromarray(make_photo()).save(folder / "a.png")
+    code, _, err = cli(capsys, "batch", folder, "-o", folder, "--format", "qnt,webp,gif", "--force",
+                       "-k", "4", "-j", "1")
+    assert code == 0, err
+    code, _, err = cli(capsys, "batch", folder, "-o", folder, "--format", "qnt,webp,gif", "--force",
+                       "-k", "4", "-j", "1")
+    assert code == 0, err
+    rows = json.loads((folder / "manifest.json").read_text())["rows"]
+    assert {r["path"] for r in rows if r["status"] == "skipped"} >= {"a.preview.webp", "a.preview.gif"}
+    assert not [p for p in folder.iterdir() if ".preview.preview" in p.name]

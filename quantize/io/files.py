@@ -38,9 +38,9 @@ def display_name(path: str | bytes | os.PathLike) -> str:
 
 # ------------------------------------------------------------------------------------ output names
 
-#: Every image this tool writes is named ``<stem>.<tag>.png`` with one of these tags, so that no
-#: output can take the name of an input image (``photo.png`` beside ``photo.jpg``), and a batch
-#: or glob never takes an output for an input.
+#: Every image this tool writes is named ``<stem>.<tag>.<ext>`` with one of these tags
+#: (``photo.preview.webp``, ``clip.anim.gif``), so that no output can take the name of an input
+#: image (``photo.png`` beside ``photo.jpg``), and a batch or glob never takes an output for an input.
 OUTPUT_TAGS = ("preview", "swatch", "strip", "sheet", "chart", "anim")
 
 
@@ -53,8 +53,8 @@ def tagged_name(stem: str, tag: str, ext: str = ".png") -> str:
 
 def is_output_name(name: str | os.PathLike) -> bool:
     """Whether a file name is one this tool gives its output images (never taken as an input)."""
-    lower = os.fsdecode(name).lower()
-    return any(lower.endswith(f".{tag}.png") for tag in OUTPUT_TAGS)
+    parts = os.fsdecode(name).lower().rsplit(".", 2)
+    return len(parts) == 3 and parts[1] in OUTPUT_TAGS
 
 
 # ------------------------------------------------------------------------------------------ reading
