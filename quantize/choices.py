@@ -18,3 +18,5 @@ FORMATS = ("qnt", "png", "webp", "gif", "c", "raw", "rgb565")
 DEFAULT_FORMATS = ("qnt", "png")
 PNG_EFFORTS = (0, 1, 2, 3)
 DEFAULT_PNG_EFFORT = 2
+# A sweep encodes a preview per K: the fast effort keeps it a few compresses' time (README).
+DEFAULT_SWEEP_PNG_EFFORT = 0

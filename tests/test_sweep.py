@@ -237,3 +237,18 @@ def test_transparent_image_sheet_shows_white_behind(tmp_path):
     assert run.points[0].result.channels == 4
     with Image.open(tmp_path / "out" / "sweep.sheet.png") as sheet:
         assert sheet.mode == "RGB" and sheet.getpixel((14, 14)) == (255, 255, 255)
+
+
+def test_rows_give_the_png_of_the_effort_asked(photo_path, tmp_path):
+    """A sweep sizes its previews at the fast PNG effort unless told; at compress's effort its row
+    gives exactly the bytes of compress's PNG."""
+    from quantize.io.formats import encode_png
+    from quantize.io.outputs import FileOptions
+    from quantize.jobs.pipeline import compress_file
+
+    fast = sweep_file(photo_path, [8]).points[0].result
+    assert fast.files["png"][1] == len(encode_png(fast.palette, fast.indices, effort=0))
+    row = sweep_file(photo_path, [8], files=FileOptions(png_effort=2)).points[0].result
+    single = compress_file(photo_path, tmp_path, options=CompressOptions(fit=FitOptions(k=8)))
+    assert row.files["png"][1] == single.files["png"][1]
+    assert row.files["qnt"][1] == fast.files["qnt"][1] == single.files["qnt"][1]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..choices import DEFAULT_SWEEP_PNG_EFFORT
 from .options import (CODECS, DEFAULT_CODEC, PATH, check_dither, dither_options, echo, fit_options,
                       make_fit_options, note, space_option)
 
@@ -59,12 +60,16 @@ def progress_bar(length: int, quiet: bool):
 @dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the packed file whose size is reported.")
+@click.option("--png-effort", type=click.IntRange(0, 3), default=DEFAULT_SWEEP_PNG_EFFORT,
+              show_default=True,
+              help="PNG effort of the previews and of their sizes in the table: 0 fastest … 3 "
+                   "smallest (compress writes 2 by default, a few % smaller).")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True,
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
 def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_json, target_psnr,
-          target_delta_e, space, dither, dither_strength, rdo, codec, force, allow_huge, quiet):
+          target_delta_e, space, dither, dither_strength, rdo, codec, png_effort, force, allow_huge, quiet):
     """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
     picks (and the smallest K meeting a --target-*), to choose how many colours to use.
 
@@ -72,6 +77,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     the mean PSNR over frames, as a table or --json (no pictures, CSV or target search)."""
     from ..animation.source import is_animation
     from ..jobs.pipeline import CompressOptions
+    from ..io.outputs import FileOptions
     from ..jobs.sweep import Target, parse_ks, probe_budget, sweep_file
     from ..render.sweep_report import format_json, format_table
 
@@ -93,7 +99,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,
-                         force=force, allow_huge=allow_huge, progress=progress)
+                         force=force, allow_huge=allow_huge, progress=progress,
+                         files=FileOptions(png_effort=png_effort))
     for note_text in run.image.notes:
         note(note_text, quiet)
     if as_json:

@@ -107,14 +107,20 @@ class SilhouetteSample:
 
 
 def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOptions(), *,
-          stats: ColorStats | None = None, progress: Progress | None = None) -> list[SweepPoint]:
+          stats: ColorStats | None = None, progress: Progress | None = None,
+          files: FileOptions | None = None) -> list[SweepPoint]:
     """Quantise ``image`` at every K in ``ks`` with ``options`` (its K replaced), sharing one colour
     histogram, one ΔE sample and one silhouette sample; each K is fitted as ``compress -k K``
-    fits it. Each row's files and silhouette are measured in a second thread while the next K is
-    fitted (the encoders release the GIL). Points come back in the order of ``ks``."""
+    fits it. Each row's files (PNG at ``files.png_effort``, by default the fast one) and silhouette
+    are measured in a second thread while the next K is fitted (the encoders release the GIL).
+    Points come back in the order of ``ks``."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    from ..choices import DEFAULT_SWEEP_PNG_EFFORT
     from ..core.colorstats import color_stats
+    from ..io.outputs import FileOptions
+
+    files = (files or FileOptions(png_effort=DEFAULT_SWEEP_PNG_EFFORT)).validated()
 
     stats = stats if stats is not None else color_stats(image.pixels)
     sample = SilhouetteSample(image.pixels)
@@ -134,7 +140,7 @@ def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOp
                                     delta_e_reference=reference)
             if measuring is not None:
                 finish()
-            measuring = k, pool.submit(_measure, result, sample)
+            measuring = k, pool.submit(_measure, result, sample, files)
         if measuring is not None:
             finish()
     return [points[k] for k in ks]
@@ -145,10 +151,10 @@ def with_k(options: CompressOptions, k: int) -> CompressOptions:
     return replace(options, fit=replace(options.fit, k=k))
 
 
-def _measure(result: Result, sample: SilhouetteSample) -> SweepPoint:
+def _measure(result: Result, sample: SilhouetteSample, options: FileOptions) -> SweepPoint:
     """Encode the packed file and the preview in memory and score the silhouette; add the time."""
     start = time.perf_counter()
-    files = encode_outputs(result)
+    files = encode_outputs(result, files=options)
     silhouette = sample.score(result.indices)
     result.seconds["sizes"] = time.perf_counter() - start
     result.seconds["total"] = sum(v for k, v in result.seconds.items() if k != "total")
@@ -353,7 +359,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
                options: CompressOptions = CompressOptions(), target: Target = Target(),
                csv_path: str | Path | None = None, force: bool = False,
                max_pixels: int | None = None, allow_huge: bool = False,
-               progress: Progress | None = None) -> SweepRun:
+               progress: Progress | None = None, files: FileOptions | None = None) -> SweepRun:
     """Load ``path``, sweep ``ks`` (and search ``target`` up to the largest K), and write the
     outputs all or nothing: with ``out_dir`` the previews, contact sheet, chart and report.html;
     with ``csv_path`` the table as CSV. Every output is checked before any work is done."""
@@ -372,7 +378,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
 
     def compute(image: Image) -> tuple[SweepRun, dict[Path, bytes]]:
         stats = color_stats(image.pixels)
-        points = sweep(image, ks, options, stats=stats, progress=progress)
+        points = sweep(image, ks, options, stats=stats, progress=progress, files=files)
         run = SweepRun(image, points, elbow(points), best_silhouette(points))
         if target:
             try:
