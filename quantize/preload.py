@@ -15,20 +15,22 @@ import sys
 import threading
 
 _lock = threading.Lock()
-_asked: set[int | None] = set()  # what threads were started for: None (Numba itself) and each K
+# what threads were started for: None (Numba itself) and each (K, whether the cm coder runs)
+_asked: set[tuple[int, bool] | None] = set()
 _last: threading.Thread | None = None
 
 
-def start(k: int | None = None) -> None:
+def start(k: int | None = None, *, code: bool = True) -> None:
     """Import Numba and load the colour-count kernel in a daemon thread, once a process and only
     if Numba is not loaded yet; with ``k``, also (after that) the kernels that fit, map and
-    measure K colours, once per K. Errors are left for the pipeline to meet and report, with
-    its one-line messages."""
+    measure K colours, and with ``code`` the ``cm`` coder, once per K. Errors are left for the
+    pipeline to meet and report, with its one-line messages."""
     global _last
     with _lock:
         if not _asked and "numba" in sys.modules:
             return
-        wanted = [need for need in dict.fromkeys((None, k)) if need not in _asked]
+        needs = (None,) if k is None else (None, (k, code))
+        wanted = [need for need in needs if need not in _asked]
         if wanted:
             _asked.update(wanted)
             _last = threading.Thread(target=_load, args=(wanted, _last),
@@ -47,17 +49,22 @@ def _load(wanted: list[int | None], after: threading.Thread | None) -> None:
         pass
 
 
-def _kernels(k: int | None):
+def _kernels(need: tuple[int, bool] | None):
     """(kernel, argument types) in the order of an undithered compress (:mod:`quantize.core.kernels.registry`):
-    the colour count alone, or with ``k`` what fits, maps, measures and codes K colours."""
+    the colour count alone, or for ``(k, code)`` what fits, maps and measures K colours, and codes
+    them if ``code``."""
     import numpy as np
 
     from .core.kernels import registry  # Numba's import, lean if asked
     from .core.mapping import index_dtype
     from .core.threads import start_parallel_layer
 
-    entries = registry.COUNT if k is None else registry.FIT
-    labels = "uint8" if k is None else np.dtype(index_dtype(k)).name
+    if need is None:
+        entries, labels = registry.COUNT, "uint8"
+    else:
+        k, code = need
+        entries = tuple(e for e in registry.FIT if code or e.module != "indexcodec")
+        labels = np.dtype(index_dtype(k)).name
     for entry, kernel, args in registry.signatures(entries, labels):
         if entry.calls_parallel:
             start_parallel_layer()  # before it loads (see there)

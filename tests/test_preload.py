@@ -28,14 +28,14 @@ def loaded():
             for name, module in list(sys.modules.items()) if name.startswith("quantize.core.kernels.")
             for attr, value in vars(module).items() if isinstance(value, CPUDispatcher)}
 
-k = int(sys.argv[2])
+k, codec = int(sys.argv[2]), sys.argv[4]
 runtime.lean_kernel_loading()  # as the command line loads kernels
-preload.start(k)  # before anything imports Numba, as in the command line
+preload.start(k, code=codec == "cm")  # before anything imports Numba, as in the command line
 for thread in threading.enumerate():
     if thread.name == "quantize-preload":
         thread.join()
 before = loaded()
-compress_file(sys.argv[1], sys.argv[3], options=CompressOptions(fit=FitOptions(k=k)))
+compress_file(sys.argv[1], sys.argv[3], options=CompressOptions(fit=FitOptions(k=k), codec=codec))
 after = loaded()
 print(json.dumps({"preloaded": sorted(n for n, s in before.items() if s),
                   "added": {n: sorted(s - before.get(n, set())) for n, s in after.items()
@@ -43,17 +43,19 @@ print(json.dumps({"preloaded": sorted(n for n, s in before.items() if s),
 """
 
 
-@pytest.mark.parametrize("k", [16, 300])  # uint8 and uint16 palette indices
-def test_a_compress_loads_nothing_the_preload_did_not(tmp_path, k):
+@pytest.mark.parametrize(("k", "codec"), [(16, "cm"), (300, "cm"), (16, "zstd")])  # uint8, uint16
+def test_a_compress_loads_nothing_the_preload_did_not(tmp_path, k, codec):
     photo = tmp_path / "photo.png"
     Image.fromarray(make_photo(96, 128)).save(photo)
-    proc = subprocess.run([sys.executable, "-c", AFTER_PRELOAD, str(photo), str(k), str(tmp_path)],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([sys.executable, "-c", AFTER_PRELOAD, str(photo), str(k), str(tmp_path),
+                           codec], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["added"] == {}
     assert {"quantize.core.kernels.kmeans.lloyd", "quantize.core.kernels.kmeans.kmeans_plusplus",
             "quantize.core.kernels.colorstats.distinct_rgb"} <= set(report["preloaded"])
+    coder = "quantize.core.kernels.indexcodec.encode_indices"
+    assert (coder in report["preloaded"]) == (codec == "cm")  # a zstd compress never loads cm
 
 
 def test_no_thread_where_numba_is_loaded_already(monkeypatch):

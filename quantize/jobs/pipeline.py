@@ -488,9 +488,17 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         return replace(result, files=sizes), outputs
 
     result = job.run(compute, image, stage=clock.stage,
-                     prepare=lambda: preload.start(options.fit.k if options.palette is None else None))
+                     prepare=lambda: preload.start(options.fit.k if options.palette is None else None,
+                                                   code=_codes(options, formats)))
     result.seconds["total"] = time.perf_counter() - start  # the stages from metrics on overlap
     return result
+
+
+def _codes(options: CompressOptions, formats: tuple[str, ...]) -> bool:
+    """Whether a compress runs the ``cm`` coder (a ``.qnt`` of K up to its limit)."""
+    from ..core.indexcodec import MAX_K as CM_MAX_K
+
+    return "qnt" in formats and options.codec == "cm" and options.fit.k <= CM_MAX_K
 
 
 def _compressed(image: Image, options: CompressOptions, formats: tuple[str, ...], files: FileOptions,
