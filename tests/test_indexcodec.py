@@ -102,3 +102,20 @@ def test_a_decoder_written_from_the_format_document_reads_the_files(k, channels,
     palette, indices = quantised(k, height, width, channels, seed=k)
     payload = indexcodec.encode(palette, indices)
     assert cm_reference.decode(payload, palette.tolist(), height, width) == indices.tolist()
+
+
+@pytest.mark.parametrize("name", ["rgb40", "rgba300", "stripes5"])
+def test_version_2_files_still_decode(name):
+    """Files written by quantize (tests/data/cm_v2_*.qnt, version 2, codec id 4: stripes of 2^20
+    pixels) decode as they always did."""
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "data"
+    packed = qc.decode((folder / f"cm_v2_{name}.qnt").read_bytes())
+    assert packed.header.version == 2 and packed.header.codec == "cm"
+    if name == "stripes5":  # 2048 x 1024: two stripes of 2^20 pixels
+        y, x = np.mgrid[:1024, :2048]
+        expected = (x // 97 + y // 61) % 5
+    else:
+        expected = np.load(folder / "cm_v2_indices.npz")[name]
+    np.testing.assert_array_equal(packed.indices, expected)
