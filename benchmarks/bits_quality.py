@@ -25,7 +25,7 @@ from quantize.core.metrics import mean_delta_e, mse, psnr
 
 
 def measured(pixels: np.ndarray, stats, palette: np.ndarray, space: str) -> tuple[float, float]:
-    indices = map_pixels(pixels, stats, palette, space)
+    indices = map_pixels(pixels, stats.in_space(space), palette)
     return psnr(mse(pixels, palette, indices)), mean_delta_e(pixels, palette, indices)
 
 
@@ -49,10 +49,10 @@ def main() -> None:
         stats = color_stats(image.pixels)
         for k in ks:
             options = FitOptions(k=k, space=args.space)
-            free = fit_palette(image.pixels, stats, options)
+            free = fit_palette(image.pixels, stats.in_space(options.space), options)
             rounded = np.unique(round_to_lattice(to_palette(free.centers), bits), axis=0)
-            constrained = to_palette(lattice_fit(stats, free, FitOptions(k=k, space=args.space,
-                                                                         bits=bits)).centers)
+            constrained = to_palette(lattice_fit(stats.in_space(args.space), free, bits,
+                                                 FitOptions().max_iter).centers)
             assert all(c[i] in lattice[i] for c in constrained.tolist() for i in range(3))
             r, c = measured(image.pixels, stats, rounded, args.space), \
                 measured(image.pixels, stats, constrained, args.space)

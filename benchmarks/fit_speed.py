@@ -28,10 +28,10 @@ def run(pixels: np.ndarray, options: FitOptions) -> tuple[dict[str, float], floa
     t0 = time.perf_counter()
     stats = color_stats(pixels)
     t1 = time.perf_counter()
-    fit = fit_palette(pixels, stats, options)
+    fit = fit_palette(pixels, stats.in_space(options.space), options)
     palette = to_palette(fit.centers)
     t2 = time.perf_counter()
-    idx = map_pixels(pixels, stats, palette, options.space)
+    idx = map_pixels(pixels, stats.in_space(options.space), palette)
     t3 = time.perf_counter()
     # MSE per distinct colour weighted by its count: no per-pixel float copy.
     labels = idx.reshape(-1)[_first_pixel(pixels, stats)]

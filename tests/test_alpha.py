@@ -91,7 +91,7 @@ def test_semi_transparent_gradient_is_judged_over_black_and_white() -> None:
     stats = color_stats(pixels)
     straight = kmeans(pixels[4:].reshape(-1, 4).astype(np.float64), np.ones(60 * 96), k - 1, seed=0)
     palette = np.vstack([[0, 0, 0, 0], np.clip(np.rint(straight.centers), 0, 255)]).astype(np.uint8)
-    plain = palette[map_pixels(pixels, stats, palette)]
+    plain = palette[map_pixels(pixels, stats.in_space("rgb"), palette)]
     assert both_backgrounds_error(out) < 0.9 * both_backgrounds_error(plain)  # measured: 0.85
     assert result.delta_e < 5.0  # measured: 4.2 (over white)
 

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from sklearn.cluster import KMeans
 
+from quantize.choices import DEFAULT_SPACE
 from quantize.core.colorstats import color_stats
 from quantize.core.fitting import FitOptions, fit_palette, to_palette
 from quantize.core.kmeans import kmeans
@@ -33,7 +34,7 @@ def smooth_photo(size: int, noise: float, seed: int = 0) -> np.ndarray:
 def quantised_mse(pixels: np.ndarray, centers: np.ndarray) -> float:
     stats = color_stats(pixels)
     palette = to_palette(centers)
-    err = pixels.astype(np.float64) - palette[map_pixels(pixels, stats, palette)]
+    err = pixels.astype(np.float64) - palette[map_pixels(pixels, stats.in_space("rgb"), palette)]
     return float((err ** 2).sum(-1).mean())
 
 
@@ -42,10 +43,10 @@ def test_few_colours_are_kept_exactly() -> None:
     colours = rng.integers(0, 256, (5, 3), dtype=np.uint8)
     pixels = colours[rng.integers(0, 5, (20, 30))]
     stats = color_stats(pixels)
-    fit = fit_palette(pixels, stats, FitOptions(k=8))
+    fit = fit_palette(pixels, stats.in_space(DEFAULT_SPACE), FitOptions(k=8))
     palette = to_palette(fit.centers)
     assert sorted(map(tuple, palette)) == sorted(map(tuple, colours))
-    np.testing.assert_array_equal(palette[map_pixels(pixels, stats, palette)], pixels)
+    np.testing.assert_array_equal(palette[map_pixels(pixels, stats.in_space("rgb"), palette)], pixels)
 
 
 def test_to_palette_rounds_and_dedupes_in_order() -> None:
@@ -58,7 +59,7 @@ def test_default_fit_is_within_one_percent_of_sklearn_on_all_pixels() -> None:
     X = pixels.reshape(-1, 3).astype(np.float64)
     for k in (8, 32):
         ref = KMeans(k, n_init=3, random_state=42).fit(X).cluster_centers_
-        ours = fit_palette(pixels, color_stats(pixels), FitOptions(k=k, space="rgb")).centers
+        ours = fit_palette(pixels, color_stats(pixels).in_space("rgb"), FitOptions(k=k, space="rgb")).centers
         assert quantised_mse(pixels, ours) <= 1.01 * quantised_mse(pixels, ref)
 
 
@@ -68,7 +69,7 @@ def test_coarse_grid_path_reaches_the_direct_fit() -> None:
     assert stats.n_colors > 1 << 17
     X, w = stats.points()
     direct = kmeans(X, w, 32, n_init=3, seed=1)
-    ours = fit_palette(pixels, stats, FitOptions(k=32, space="rgb")).centers
+    ours = fit_palette(pixels, stats.in_space("rgb"), FitOptions(k=32, space="rgb")).centers
     assert quantised_mse(pixels, ours) <= 1.01 * quantised_mse(pixels, direct.centers)
 
 
@@ -76,7 +77,7 @@ def test_kodim05_at_64_colours() -> None:
     if not KODAK.is_dir():
         pytest.skip("the Kodak set (../shared/images/kodak) is not available")
     pixels = np.asarray(Image.open(KODAK / "kodim05.png").convert("RGB"))
-    fit = fit_palette(pixels, color_stats(pixels), FitOptions(k=64, space="rgb"))
+    fit = fit_palette(pixels, color_stats(pixels).in_space("rgb"), FitOptions(k=64, space="rgb"))
     assert quantised_mse(pixels, fit.centers) <= 106.5
 
 
@@ -84,11 +85,12 @@ _PALETTE_SCRIPT = """
 import sys, numpy as np
 sys.path.insert(0, {tests!r})
 from test_fitting import smooth_photo
+from quantize.choices import DEFAULT_SPACE
 from quantize.core.colorstats import color_stats
 from quantize.core.fitting import FitOptions, fit_palette, to_palette
 for size, k in ((512, 64), (96, 16)):
     pixels = smooth_photo(size, noise=10)
-    fit = fit_palette(pixels, color_stats(pixels), FitOptions(k=k, seed=3))
+    fit = fit_palette(pixels, color_stats(pixels).in_space(DEFAULT_SPACE), FitOptions(k=k, seed=3))
     sys.stdout.write(to_palette(fit.centers).tobytes().hex() + str(fit.n_iter))
 """
 
@@ -116,3 +118,14 @@ def test_the_plan_decides_grid_starts_and_stopping_from_the_counts_alone() -> No
     assert plan_fit(many, FitOptions(k=16, tol=0), warm=False).relax == 0.0  # plain Lloyd
     assert plan_fit(many, FitOptions(k=16), warm=True).n_seeded == 0  # only the caller's start
     assert plan_fit(many, FitOptions(k=16, n_init=40, max_starts=0), warm=False).n_seeded == 40
+
+
+def test_the_fit_runs_in_the_space_its_colours_were_made_in() -> None:
+    from quantize.errors import ParameterError
+
+    stats = color_stats(smooth_photo(64, 6.0))
+    with pytest.raises(ParameterError, match="colours are in rgb, the fit asks for oklab"):
+        fit_palette(None, stats.in_space("rgb"), FitOptions(k=4, space="oklab"))
+    rgb = to_palette(fit_palette(None, stats.in_space("rgb"), FitOptions(k=4, space="rgb")).centers)
+    lab = to_palette(fit_palette(None, stats.in_space("lab"), FitOptions(k=4, space="lab")).centers)
+    assert not np.array_equal(rgb, lab)  # the space travels with the colours, and is used

@@ -65,16 +65,16 @@ def test_constrained_fit_is_on_the_lattice_and_beats_rounding(space: str, bits) 
     image = load_image(PARROTS)
     stats = color_stats(image.pixels)
     k = 12
-    free = fit_palette(image.pixels, stats, FitOptions(k=k, space=space))
+    free = fit_palette(image.pixels, stats.in_space(space), FitOptions(k=k, space=space))
     rounded = np.unique(round_to_lattice(to_palette(free.centers), bits), axis=0)
-    baseline = mse(image.pixels, rounded, map_pixels(image.pixels, stats, rounded, space))
+    baseline = mse(image.pixels, rounded, map_pixels(image.pixels, stats.in_space(space), rounded))
     result = quantize_image(image, CompressOptions(fit=FitOptions(k=k, space=space, bits=bits)))
     assert on_lattice(result.palette, bits)
     if len(bits) == 1:
         assert (result.palette == result.palette[:, :1]).all()  # grey
     assert result.mse < baseline
     # the same palette as refining that free fit directly (the pipeline adds nothing else)
-    again = to_palette(lattice_fit(stats, free, bits, space, FitOptions().max_iter).centers)
+    again = to_palette(lattice_fit(stats.in_space(space), free, bits, FitOptions().max_iter).centers)
     np.testing.assert_array_equal(result.palette, again)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import make_photo
+from quantize.choices import DEFAULT_SPACE
 from quantize.core.colorstats import color_stats
 from quantize.errors import ParameterError
 from quantize.core.fitting import FitOptions, fit_palette, to_palette
@@ -23,7 +24,8 @@ def photo() -> np.ndarray:
 
 
 def mse(pixels: np.ndarray, palette: np.ndarray) -> float:
-    err = pixels.astype(np.float64) - palette[map_pixels(pixels, color_stats(pixels), palette)]
+    indices = map_pixels(pixels, color_stats(pixels).in_space("rgb"), palette)
+    err = pixels.astype(np.float64) - palette[indices]
     return float((err ** 2).sum(-1).mean())
 
 
@@ -35,7 +37,8 @@ def points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("space", ["rgb", "rgb+lab", "oklab"])
 def test_locked_colours_are_in_the_palette_exactly_and_the_rest_fitted(space):
     pixels = photo()
-    fit = fit_palette(pixels, color_stats(pixels), FitOptions(k=16, locked=LOCKED, space=space))
+    fit = fit_palette(pixels, color_stats(pixels).in_space(space),
+                      FitOptions(k=16, locked=LOCKED, space=space))
     palette = to_palette(fit.centers)
     np.testing.assert_array_equal(palette[:2], LOCKED)
     assert len(palette) == 16 and fit.n_iter > 0
@@ -45,23 +48,24 @@ def test_error_no_worse_than_fitting_the_rest_alone_beside_the_locked():
     pixels = photo()
     stats = color_stats(pixels)
     for k in (6, 16):
-        alone = to_palette(fit_palette(pixels, stats, FitOptions(k=k - 2, space="rgb")).centers)
+        alone = to_palette(fit_palette(pixels, stats.in_space("rgb"),
+                                       FitOptions(k=k - 2, space="rgb")).centers)
         beside = np.vstack([LOCKED, alone])
-        locked = to_palette(fit_palette(pixels, stats, FitOptions(k=k, locked=LOCKED,
-                                                                  space="rgb")).centers)
+        locked = to_palette(fit_palette(pixels, stats.in_space("rgb"),
+                                        FitOptions(k=k, locked=LOCKED, space="rgb")).centers)
         assert mse(pixels, locked) <= mse(pixels, beside)
 
 
 def test_as_many_locked_colours_as_k_is_a_one_line_error():
     pixels = photo()
     with pytest.raises(ParameterError, match="2 locked colours .* K=2") as info:
-        fit_palette(pixels, color_stats(pixels), FitOptions(k=2, locked=LOCKED))
+        fit_palette(pixels, color_stats(pixels).in_space(DEFAULT_SPACE), FitOptions(k=2, locked=LOCKED))
     assert "\n" not in str(info.value)
 
 
 def test_few_colours_keep_the_locked_ones_too():
     pixels = np.array([[[1, 2, 3], [4, 5, 6]]], np.uint8)
-    fit = fit_palette(pixels, color_stats(pixels), FitOptions(k=4, locked=LOCKED))
+    fit = fit_palette(pixels, color_stats(pixels).in_space(DEFAULT_SPACE), FitOptions(k=4, locked=LOCKED))
     np.testing.assert_array_equal(to_palette(fit.centers), [*LOCKED, [1, 2, 3], [4, 5, 6]])
 
 
@@ -69,7 +73,8 @@ def test_rgba_image_with_rgb_locked_colours_and_transparent_pixels():
     pixels = np.dstack([photo(), np.full((96, 128), 255, np.uint8)])
     pixels[:10, :, 3] = 0
     pixels[10:20, :, 3] = 128
-    fit = fit_palette(pixels, color_stats(pixels), FitOptions(k=8, locked=LOCKED, space="rgb"))
+    fit = fit_palette(pixels, color_stats(pixels).in_space("rgb"),
+                      FitOptions(k=8, locked=LOCKED, space="rgb"))
     palette = to_palette(fit.centers)
     assert [0, 0, 0, 0] in palette.tolist()  # the transparent entry stays
     for colour in LOCKED:

@@ -41,7 +41,7 @@ def test_map_pixels_rgb_and_rgba() -> None:
     for channels in (3, 4):
         pixels = rng.integers(0, 256, (37, 23, channels), dtype=np.uint8)
         palette = rng.integers(0, 256, (300, channels), dtype=np.uint8)
-        got = map_pixels(pixels, color_stats(pixels), palette)
+        got = map_pixels(pixels, color_stats(pixels).in_space("rgb"), palette)
         assert got.dtype == np.uint16 and got.shape == (37, 23)
         want = brute_nearest(encode(pixels.reshape(-1, channels), "rgb"), encode(palette, "rgb"))
         np.testing.assert_array_equal(got.ravel(), want)
@@ -61,9 +61,9 @@ def test_map_pixels_in_chunks_same_as_in_one_search(monkeypatch, k: int) -> None
     pixels = rng.integers(0, 256, (61, 47, 3), dtype=np.uint8)
     palette = rng.integers(0, 256, (k, 3), dtype=np.uint8)
     stats = color_stats(pixels)
-    whole = map_pixels(pixels, stats, palette, "rgb+lab")
+    whole = map_pixels(pixels, stats.in_space("rgb+lab"), palette)
     monkeypatch.setattr(colorstats, "POINTS_CHUNK", 256)
-    chunked = map_pixels(pixels, stats, palette, "rgb+lab")
+    chunked = map_pixels(pixels, stats.in_space("rgb+lab"), palette)
     assert chunked.dtype == index_dtype(k)
     np.testing.assert_array_equal(chunked, whole)
     want = brute_nearest(encode(pixels.reshape(-1, 3), "rgb+lab"), encode(palette, "rgb+lab"))
@@ -82,22 +82,22 @@ def test_map_pixels_with_the_fit_settles_colours_and_stays_exact(space: str, k: 
 
     pixels = np.asarray(Image.open(TEST_IMAGES / "parrots.png").convert("RGB"))[::3, ::3]
     stats = color_stats(pixels)
-    fit = fit_palette(pixels, stats, FitOptions(k=k, space=space))
+    fit = fit_palette(pixels, stats.in_space(space), FitOptions(k=k, space=space))
     palette = to_palette(fit.centers)
     settled = _settled_by_fit(fit, palette, encode(palette, space))(0, stats.n_colors)
     assert (settled >= 0).mean() > 0.25
     want = brute_nearest(encode(pixels.reshape(-1, 3), space), encode(palette, space))
-    np.testing.assert_array_equal(map_pixels(pixels, stats, palette, space, fit).ravel(), want)
+    np.testing.assert_array_equal(map_pixels(pixels, stats.in_space(space), palette, fit).ravel(), want)
     other = palette.copy()
     other[0] = 255 - other[0]
     assert _settled_by_fit(fit, other, encode(other, space)) is None
     want = brute_nearest(encode(pixels.reshape(-1, 3), space), encode(other, space))
-    np.testing.assert_array_equal(map_pixels(pixels, stats, other, space, fit).ravel(), want)
+    np.testing.assert_array_equal(map_pixels(pixels, stats.in_space(space), other, fit).ravel(), want)
     # rounding that merges two centres: both map to the first entry of that colour
     twin = replace(fit, centers=np.vstack([fit.centers[:1], fit.centers[1:]]))
     twin.centers[1] = twin.centers[0] + 0.1
     merged = to_palette(twin.centers)
-    got = map_pixels(pixels, stats, merged, space, twin).ravel()
+    got = map_pixels(pixels, stats.in_space(space), merged, twin).ravel()
     np.testing.assert_array_equal(got, brute_nearest(encode(pixels.reshape(-1, 3), space),
                                                      encode(merged, space)))
 

@@ -153,12 +153,12 @@ def _luma_probe(pixels: np.ndarray) -> np.ndarray:
 
 def fit_colors(stats: ColorStats, fit: FitOptions) -> np.ndarray:
     """A palette of at most ``fit.k`` uint8 colours fitted to ``stats``."""
-    return to_palette(fit_palette(None, stats, replace(fit, sample=None)).centers)
+    return to_palette(fit_palette(None, stats.in_space(fit.space), replace(fit, sample=None)).centers)
 
 
 def squared_error(stats: ColorStats, palette: np.ndarray, space: str) -> float:
     """The mean squared RGB(A) error of mapping ``stats``' colours to ``palette`` in ``space``."""
-    labels = map_colors(stats, palette, space)
+    labels = map_colors(stats.in_space(space), palette)
     diff = stats.colors.astype(np.float64) - palette[labels]
     return float((stats.counts * (diff * diff).sum(axis=1)).sum() / stats.counts.sum())
 

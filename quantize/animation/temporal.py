@@ -62,10 +62,10 @@ class StableMapper:
         self._palette_id: int | None = None
 
     def _map(self, pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
-        stats = color_stats(pixels)
+        colors = color_stats(pixels).in_space(self.space)
         if self.dither == "none":
-            return map_pixels(pixels, stats, palette, self.space)
-        return dither_pixels(pixels, stats, palette, self.space, self.dither, self.strength)
+            return map_pixels(pixels, colors, palette)
+        return dither_pixels(pixels, colors, palette, self.dither, self.strength)
 
     def _closer_kept(self, wanted: np.ndarray, shown: np.ndarray, nearest: np.ndarray) -> np.ndarray:
         """Which of the colours ``shown`` (n, C) serve ``wanted`` within KEEP_TOLERANCE of

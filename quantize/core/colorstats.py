@@ -137,6 +137,10 @@ class ColorStats:
             self._variances[space] = mean_variance(points)
         return self._variances[space]
 
+    def in_space(self, space: str) -> "SpaceColors":
+        """These colours as points of ``space``, for the fit, the mapping and the dithering."""
+        return SpaceColors(self, space)
+
     def without_transparent(self) -> "ColorStats":
         """These statistics without the fully transparent colour (and without pixel rows)."""
         if self.transparent_row is None:
@@ -144,6 +148,54 @@ class ColorStats:
         return ColorStats(self.colors[1:], self.counts[1:], None,
                           self.n_pixels - self.n_transparent)
 
+
+
+@dataclass(frozen=True)
+class SpaceColors:
+    """An image's distinct colours in one working space: the points (and their grids) that the
+    fit, the mapping and the dithering read, and the way palettes enter and leave that space. The
+    pipeline makes it once (:meth:`ColorStats.in_space`); the space then travels with the colours
+    instead of beside them."""
+
+    stats: ColorStats
+    space: str
+
+    def points(self) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct colours as points of the space, and their weights (see
+        :meth:`ColorStats.points`)."""
+        return self.stats.points(self.space)
+
+    def chunks(self, size: int = POINTS_CHUNK):
+        """:meth:`points` as (first row, points) pairs of up to ``size`` rows."""
+        return self.stats.points_chunks(self.space, size)
+
+    def grid(self, bits: int, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ``bits``-per-channel grid of ``points`` (:meth:`ColorStats.grid`)."""
+        return self.stats.grid(bits, self.space, points)
+
+    def cell_colors(self, bits: int) -> tuple[np.ndarray, np.ndarray]:
+        """The cells' mean colours as points, and their weights (:meth:`ColorStats.cell_colors`)."""
+        return self.stats.cell_colors(bits, self.space)
+
+    def variance(self, points: np.ndarray) -> float:
+        """The mean per-feature variance of :meth:`points` (:meth:`ColorStats.variance`)."""
+        return self.stats.variance(self.space, points)
+
+    def without_transparent(self) -> "SpaceColors":
+        """The same space over the colours without the fully transparent one."""
+        return SpaceColors(self.stats.without_transparent(), self.space)
+
+    def encode(self, colors: np.ndarray) -> np.ndarray:
+        """sRGB(A) colours (a palette, locked colours) as points of the space."""
+        from .colorspace import encode
+
+        return encode(colors, self.space)
+
+    def decode(self, points: np.ndarray) -> np.ndarray:
+        """Points of the space (fitted centres) as sRGB(A) colours."""
+        from .colorspace import decode
+
+        return decode(points, self.space)
 
 def color_stats(pixels: np.ndarray) -> ColorStats:
     """Count the distinct colours of ``pixels`` (H, W, C) uint8, C in {3, 4}."""

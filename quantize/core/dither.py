@@ -25,8 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..choices import DITHERS  # noqa: F401  (the names, shared with the command line)
-from .colorspace import encode
-from .colorstats import ColorStats
+from .colorstats import SpaceColors
 
 # (dx, dy, numerator) per tap; the weights are the numerators over their sum (Atkinson's over 8)
 _FS = ((1, 0, 7), (-1, 1, 3), (0, 1, 5), (1, 1, 1))
@@ -74,18 +73,20 @@ def threshold_mask(method: str) -> np.ndarray:
     return bayer(8)
 
 
-def dither_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray, space: str,
+def dither_pixels(pixels: np.ndarray, colors: SpaceColors, palette: np.ndarray,
                   method: str, strength: float = 1.0) -> np.ndarray:
     """Indices (H, W) of ``palette`` for ``pixels`` (H, W, C), dithered by ``method`` (one of
-    :data:`DITHERS` but "none") at ``strength`` in [0, 1], distances measured in ``space``."""
+    :data:`DITHERS` but "none") at ``strength`` in [0, 1], distances measured in the space of
+    ``colors`` (the image's)."""
     from .kernels.dither import DIFFUSION as DIFFUSE, THRESHOLD as MASK, dither
     from .mapping import index_dtype, search_index
 
     h, w = pixels.shape[:2]
-    points = stats.points(space)[0]
+    points = colors.points()[0]
+    stats = colors.stats
     rows = stats.gather(pixels, np.arange(stats.n_colors, dtype=np.int32))
-    centers = encode(palette, space)
-    grey = _grey_axis(space, pixels.shape[-1])
+    centers = colors.encode(palette)
+    grey = _grey_axis(colors, pixels.shape[-1])
     extent = float(np.linalg.norm(grey))
     edge = (_edge_weights(pixels, rows, points, EDGE_CONTRAST * extent) if method == "fs-edge"
             else np.ones(h * w))
@@ -102,10 +103,10 @@ def dither_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray, sp
     return out.astype(index_dtype(len(palette))).reshape(h, w)
 
 
-def _grey_axis(space: str, channels: int) -> np.ndarray:
-    """The vector from black to white in ``space`` (for RGBA: both composites)."""
+def _grey_axis(colors: SpaceColors, channels: int) -> np.ndarray:
+    """The vector from black to white in the colours' space (for RGBA: both composites)."""
     ends = np.array([[0, 0, 0, 255], [255, 255, 255, 255]], np.uint8)[:, :channels]
-    black, white = encode(ends, space)
+    black, white = colors.encode(ends)
     return white - black
 
 

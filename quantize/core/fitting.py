@@ -12,8 +12,9 @@ more starts, within a work budget (local minima matter most at small K). Lloyd's
 over-relaxed, and it stops at scikit-learn's tolerance or once an update gains less than
 ``MIN_GAIN`` of the objective.
 
-The fit runs in ``FitOptions.space`` (see :mod:`quantize.core.colorspace`): the weighted points are
-converted once, the centres converted back to sRGB(A) at the end. Fully transparent pixels get one
+The fit runs in the space of the :class:`~quantize.core.colorstats.SpaceColors` it is given (made
+by the caller in ``FitOptions.space``): the weighted points are converted once and kept, the
+centres converted back to sRGB(A) at the end. Fully transparent pixels get one
 palette entry of their own and do not pull the other centres.
 """
 
@@ -25,8 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..choices import DEFAULT_SPACE
-from .colorspace import decode, encode
-from .colorstats import POINTS_CACHE_BYTES, ColorStats, sampled_pixels
+from .colorstats import POINTS_CACHE_BYTES, ColorStats, SpaceColors, sampled_pixels
 from ..errors import ParameterError
 from .kmeans import KMeansFit, PaletteFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
 
@@ -68,26 +68,31 @@ class FitOptions:
     bits: tuple[int, ...] | None = None  # (R, G, B) or (N,) grey: entries on that lattice (lattice.py)
 
 
-def fit_palette(pixels: np.ndarray, stats: ColorStats, options: FitOptions) -> PaletteFit:
-    """Fit ``options.k`` centres to the image; an image with at most K colours gets exactly them.
+def fit_palette(pixels: np.ndarray, colors: SpaceColors, options: FitOptions) -> PaletteFit:
+    """Fit ``options.k`` centres to the image's ``colors`` in their space (``options.space``, which
+    the caller made them in); an image with at most K colours gets exactly them.
 
     ``options.locked`` colours come first, exactly, and the other centres are fitted around them.
     At least ``options.n_init`` starts; more while they are cheap (see ``START_BUDGET``) up to
     ``options.max_starts``. With ``options.init_centers``, a start from them and only
     ``options.max_starts`` (default 0) seeded ones. With ``options.bits``, the free fit is then
     refined on the lattice (see :mod:`quantize.core.lattice`)."""
+    if colors.space != options.space:
+        raise ParameterError(f"the colours are in {colors.space}, the fit asks for {options.space}",
+                             parameters=("space",))
     if options.bits is not None:
         from .lattice import lattice_fit
 
-        return lattice_fit(stats, fit_palette(pixels, stats, replace(options, bits=None)), options.bits,
-                           options.space, options.max_iter)
+        return lattice_fit(colors, fit_palette(pixels, colors, replace(options, bits=None)),
+                           options.bits, options.max_iter)
+    stats = colors.stats
     locked = locked_colors(options, stats.colors.shape[1])
     if stats.n_colors <= options.k - len(locked):
         return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)
     if n_fitted(stats, options) == options.k - len(locked):
-        return _fit(pixels, stats, options, locked)
+        return _fit(pixels, colors, options, locked)
     # One entry for the fully transparent pixels; the other K - 1 fitted to the rest.
-    fit = _fit(pixels, stats.without_transparent(), replace(options, k=options.k - 1), locked)
+    fit = _fit(pixels, colors.without_transparent(), replace(options, k=options.k - 1), locked)
     return PaletteFit(np.vstack([np.zeros((1, 4)), fit.centers]), fit.n_iter)
 
 
@@ -113,11 +118,12 @@ def n_fitted(stats: ColorStats, options: FitOptions) -> int:
     return options.k - n_locked - transparent
 
 
-def _fit(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
+def _fit(pixels: np.ndarray, colors: SpaceColors, options: FitOptions,
          locked: np.ndarray) -> PaletteFit:
-    """:func:`fit_palette` in ``options.space``, centres converted back to sRGB(A)."""
-    fit = _fit_points(pixels, stats, options, encode(locked, options.space))
-    centers = decode(fit.centers, options.space)
+    """:func:`fit_palette` in the colours' space, centres converted back to sRGB(A) (the one place
+    the palette leaves it)."""
+    fit = _fit_points(pixels, colors, options, colors.encode(locked))
+    centers = colors.decode(fit.centers)
     centers[:len(locked)] = locked  # exact, whatever the round trip through the space
     return replace(fit, centers=centers, points=fit.centers if fit.labels is not None else None)
 
@@ -157,33 +163,35 @@ def plan_fit(stats: ColorStats, options: FitOptions, warm: bool) -> FitPlan:
     return FitPlan(min_gain, relax, coarse_bits, seed_bits, n_seeded, trials)
 
 
-def _fit_points(pixels: np.ndarray, stats: ColorStats, options: FitOptions,
+def _fit_points(pixels: np.ndarray, colors: SpaceColors, options: FitOptions,
                 fixed: np.ndarray) -> PaletteFit:
-    """Centres in ``options.space``: the ``fixed`` points first, unmoved, then the fitted ones."""
-    init = _warm_start(stats, options, fixed)
+    """Centres in the colours' space: the ``fixed`` points first, unmoved, then the fitted ones."""
+    init = _warm_start(colors, options, fixed)
     if options.sample:
-        return _fit_sample(pixels, options, fixed, init)
-    return _run_plan(stats, options, fixed, init, plan_fit(stats, options, warm=init is not None))
+        return _fit_sample(pixels, colors, options, fixed, init)
+    return _run_plan(colors, options, fixed, init,
+                     plan_fit(colors.stats, options, warm=init is not None))
 
 
-def _warm_start(stats: ColorStats, options: FitOptions, fixed: np.ndarray) -> np.ndarray | None:
+def _warm_start(colors: SpaceColors, options: FitOptions, fixed: np.ndarray) -> np.ndarray | None:
     """``options.init_centers`` in the fit's space after the ``fixed`` points, checked."""
     if options.init_centers is None:
         return None
     starts = np.asarray(options.init_centers, dtype=np.float64)
-    if starts.shape != (options.k - len(fixed), stats.colors.shape[1]):
+    channels = colors.stats.colors.shape[1]
+    if starts.shape != (options.k - len(fixed), channels):
         raise ParameterError(f"init_centers must be {options.k - len(fixed)} colours of "
-                             f"{stats.colors.shape[1]} channels, got shape {starts.shape}")
-    return np.vstack([fixed, encode(starts, options.space)])
+                             f"{channels} channels, got shape {starts.shape}")
+    return np.vstack([fixed, colors.encode(starts)])
 
 
-def _fit_sample(pixels: np.ndarray, options: FitOptions, fixed: np.ndarray,
+def _fit_sample(pixels: np.ndarray, colors: SpaceColors, options: FitOptions, fixed: np.ndarray,
                 init: np.ndarray | None) -> PaletteFit:
     """The fit on ``options.sample`` pixels drawn at random, each of weight 1 (scikit-learn's way)."""
     sample = sampled_pixels(pixels, options.sample, options.seed)
     if sample.shape[1] == 4 and sample[:, 3].any():
         sample = sample[sample[:, 3] > 0]  # fully transparent pixels have their own entry
-    X = encode(sample, options.space)
+    X = colors.encode(sample)
     w = np.ones(len(X))
     fit = (kmeans(X, w, min(options.k, len(fixed) + len(X)), n_init=options.n_init,
                   max_iter=options.max_iter, tol=options.tol, seed=options.seed, fixed=fixed)
@@ -192,25 +200,25 @@ def _fit_sample(pixels: np.ndarray, options: FitOptions, fixed: np.ndarray,
     return PaletteFit(fit.centers, fit.n_iter)
 
 
-def _run_plan(stats: ColorStats, options: FitOptions, fixed: np.ndarray, init: np.ndarray | None,
-              plan: FitPlan) -> PaletteFit:
+def _run_plan(colors: SpaceColors, options: FitOptions, fixed: np.ndarray,
+              init: np.ndarray | None, plan: FitPlan) -> PaletteFit:
     """The fit on every distinct colour as ``plan`` says: seeded starts (and ``init``) on the
     coarse grid, the best quarter refined on every colour, the best of those kept."""
     k = options.k
     # the cells' mean colours: seeding starts on them before the points of the space are made
-    seed_points = None if plan.seed_bits is None else stats.cell_colors(plan.seed_bits, options.space)
+    seed_points = None if plan.seed_bits is None else colors.cell_colors(plan.seed_bits)
 
     def seeds(points: tuple[np.ndarray, np.ndarray]) -> list[np.ndarray]:
         return kmeans_seeds(*points, k, plan.n_seeded, options.seed, plan.trials, fixed)
 
     with ThreadPoolExecutor(1) as pool:  # k-means++ (serial, GIL released) beside the points
         drawn = None if seed_points is None else pool.submit(seeds, seed_points)
-        X, w = stats.points(options.space)
+        X, w = colors.points()
         if plan.coarse_bits is None:
             coarse_X, coarse_w = X, w
         else:
-            coarse_X, coarse_w = stats.grid(plan.coarse_bits, options.space, X)
-            stats.variance(options.space, X)  # for the fine tolerance below; kept in stats
+            coarse_X, coarse_w = colors.grid(plan.coarse_bits, X)
+            colors.variance(X)  # for the fine tolerance below; kept in the statistics
         inits = seeds((coarse_X, coarse_w)) if drawn is None else drawn.result()
     # the warm start begins near a minimum, and runs short
     warm = [] if init is None else [lloyd(coarse_X, coarse_w, init, max_iter=options.max_iter,
@@ -224,8 +232,8 @@ def _run_plan(stats: ColorStats, options: FitOptions, fixed: np.ndarray, init: n
         key=lambda fit: fit.inertia)
     if coarse_X is X:
         return _palette_fit(starts[0], starts[0].n_iter)
-    fine_tol = tolerance(X, options.tol, stats.variance(options.space, X))
-    summary = coarse_X, stats.grid_rows(plan.coarse_bits)  # the first fine E-step runs through it
+    fine_tol = tolerance(X, options.tol, colors.variance(X))
+    summary = coarse_X, colors.stats.grid_rows(plan.coarse_bits)  # the first fine E-step's route
     best, best_inertia = None, np.inf
     for start in starts[:max(1 if warm else 2, len(starts) // 4)]:
         fine = lloyd(X, w, start.centers, max_iter=options.max_iter, tol=fine_tol,

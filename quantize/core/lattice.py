@@ -26,7 +26,7 @@ from ..errors import ParameterError
 MAX_SWEEPS = 32  # local-search rounds; each lowers the error or ends the search
 
 if TYPE_CHECKING:
-    from .colorstats import ColorStats
+    from .colorstats import SpaceColors
     from .kmeans import PaletteFit
 
 
@@ -100,22 +100,24 @@ def project(centers: np.ndarray, space: str, bits: tuple[int, ...]) -> np.ndarra
     return candidates[np.arange(k), d.argmin(axis=1)].astype(np.uint8)
 
 
-def lattice_fit(stats: ColorStats, free: PaletteFit, bits: tuple[int, ...], space: str,
+def lattice_fit(colors: SpaceColors, free: PaletteFit, bits: tuple[int, ...],
                 max_iter: int) -> PaletteFit:
-    """The palette fit constrained to ``bits``, from the ``free`` fit in ``space`` (see the module)."""
+    """The palette fit constrained to ``bits``, from the ``free`` fit in the colours' space (see the
+    module)."""
     from .kmeans import PaletteFit
 
-    if stats.colors.shape[1] != 3:
+    if colors.stats.colors.shape[1] != 3:
         raise ParameterError("bits needs an image without transparency", parameters=("bits",))
-    X, w = stats.points(space)
+    space = colors.space
+    X, w = colors.points()
     # two starts: each entry of the free palette rounded to the lattice, and each centre projected
     # in the fit's space; the better end is kept
     rounded = round_to_lattice(np.clip(np.rint(free.centers), 0, 255), bits)
     starts = (rounded, project(encode(free.centers, space), space, bits))
-    runs = [_lloyd(X, w, colors, space, bits, max_iter) for colors in starts]
-    colors, _, n_iter = _local_search(X, w, *min(runs, key=lambda run: run[1]), space, bits,
-                                      max_iter)
-    return PaletteFit(colors.astype(np.float64), free.n_iter + n_iter)
+    runs = [_lloyd(X, w, start, space, bits, max_iter) for start in starts]
+    palette, _, n_iter = _local_search(X, w, *min(runs, key=lambda run: run[1]), space, bits,
+                                       max_iter)
+    return PaletteFit(palette.astype(np.float64), free.n_iter + n_iter)
 
 
 def _local_search(X: np.ndarray, w: np.ndarray, colors: np.ndarray, inertia: float, n_iter: int,

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .colorspace import encode
-from .colorstats import POINTS_CHUNK, ColorStats, color_keys
+from .colorstats import POINTS_CHUNK, SpaceColors, color_keys
 from .kmeans import principal_axis
 
 if TYPE_CHECKING:
@@ -77,27 +76,28 @@ def _settled_by_fit(fit: PaletteFit | None, palette: np.ndarray, encoded: np.nda
     return known
 
 
-def map_pixels(pixels: np.ndarray, stats: ColorStats, palette: np.ndarray,
-               space: str = "rgb", fit: PaletteFit | None = None) -> np.ndarray:
-    """Indices (H, W) of the ``palette`` entry nearest in ``space`` to every pixel of ``pixels``
-    (H, W, C). With the ``fit`` the palette was rounded from (fitted in ``space`` on these
-    ``stats``), colours whose fitted centre stays nearest after rounding need no search."""
-    return stats.gather(pixels, map_colors(stats, palette, space, fit)).reshape(pixels.shape[:2])
-
-
-def map_colors(stats: ColorStats, palette: np.ndarray, space: str = "rgb",
+def map_pixels(pixels: np.ndarray, colors: SpaceColors, palette: np.ndarray,
                fit: PaletteFit | None = None) -> np.ndarray:
-    """The index of the nearest ``palette`` entry of each of the distinct colours of ``stats``
-    (in their order), as :func:`map_pixels` gives it to their pixels."""
+    """Indices (H, W) of the ``palette`` entry nearest, in the space of ``colors`` (the image's),
+    to every pixel of ``pixels`` (H, W, C). With the ``fit`` the palette was rounded from (fitted
+    on these ``colors``), colours whose fitted centre stays nearest after rounding need no search."""
+    return colors.stats.gather(pixels, map_colors(colors, palette, fit)).reshape(pixels.shape[:2])
+
+
+def map_colors(colors: SpaceColors, palette: np.ndarray,
+               fit: PaletteFit | None = None) -> np.ndarray:
+    """The index of the nearest ``palette`` entry of each of the distinct ``colors`` (in their
+    order), as :func:`map_pixels` gives it to their pixels."""
     from .kernels.nearest import nearest_labels
 
     dtype = index_dtype(len(palette))
-    encoded = encode(palette, space)
+    encoded = colors.encode(palette)
     index = search_index(encoded)
     known = _settled_by_fit(fit, palette, encoded)
-    labels = np.empty(stats.n_colors, dtype)  # per colour, searched a chunk of points at a time
-    found = np.empty(min(stats.n_colors, POINTS_CHUNK), np.int64)
-    for start, X in stats.points_chunks(space):
+    n_colors = colors.stats.n_colors
+    labels = np.empty(n_colors, dtype)  # per colour, searched a chunk of points at a time
+    found = np.empty(min(n_colors, POINTS_CHUNK), np.int64)
+    for start, X in colors.chunks():
         if known is None:
             labels[start:start + len(X)] = nearest_labels(np.ascontiguousarray(X), *index,
                                                           found[:len(X)])

@@ -153,7 +153,7 @@ def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settin
     if not len(keys):
         raise InputError("no readable image to fit a shared palette to")
     stats = ColorStats(rgb_of_keys(keys), table[keys].astype(np.float64), None, int(table.sum()))
-    return to_palette(fit_palette(None, stats, fit).centers)
+    return to_palette(fit_palette(None, stats.in_space(fit.space), fit).centers)
 
 
 def save_palette(palette: np.ndarray, out_root: Path) -> list[Path]:

@@ -274,13 +274,14 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
     with clock.stage("stats"):
         pixels = clear_transparent(image.pixels)  # hidden RGB is neither fitted nor measured
         stats = stats if stats is not None else color_stats(pixels)
+        colors = stats.in_space(space)  # the one place the working space is chosen
     with clock.stage("fit"):
         fit = None
         if options.palette is not None:
             palette, n_iter = _checked_palette(options.palette, pixels.shape[-1],
                                                stats.n_transparent > 0), 0
         else:
-            fit = fit_palette(pixels, stats, options.fit)
+            fit = fit_palette(pixels, colors, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
     notes: tuple[str, ...] = ()
     allowance = 0.0
@@ -292,7 +293,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             else (None, None)
         targets = shown if visible is None else shown[visible]
         if options.dither == "none":
-            labels = map_colors(stats, targets, space, fit)  # each distinct colour's entry
+            labels = map_colors(colors, targets, fit)  # each distinct colour's entry
             if visible is not None:
                 labels = visible[labels]
                 labels[stats.transparent_row] = clear
@@ -310,7 +311,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
                           f"({100 * moved / indices.size:.1f}%) took a neighbour's colour "
                           f"(rdo {'auto: ' if options.rdo == 'auto' else ''}{allowance:.4g})",)
         else:
-            indices = dither_pixels(pixels, stats, targets, space, options.dither,
+            indices = dither_pixels(pixels, colors, targets, options.dither,
                                     options.dither_strength)
             if visible is not None:
                 indices = visible[indices]
@@ -321,7 +322,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         palette, indices, counts = _drop_unused(palette, indices, counts,
                                                 keep_first=_kept_entries(options, len(palette)))
     n_colors, transparent = stats.n_colors, stats.n_transparent
-    del stats  # frees its points, grids and pixel rows before the metrics, unless the caller holds it
+    del stats, colors  # frees points, grids and rows before the metrics, unless the caller holds them
     result = Result(
         width=image.width, height=image.height, channels=image.channels, k=options.fit.k,
         palette=palette, indices=indices, n_colors=n_colors, mse=np.nan, psnr=np.nan,
