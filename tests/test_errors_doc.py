@@ -134,6 +134,12 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
                            ("--jobs must be at least 1, got 0",)),
     "`--dither-strength` without `--dither`": (
         lambda t: ["compress", _photo(t), "--dither-strength", "0.5"], ("--dither-strength applies",)),
+    "`--rdo` below 0 or above 10,000": (
+        lambda t: ["compress", _photo(t), "--rdo", "-1"], ("--rdo must be 'auto' or between",)),
+    "`--rdo` neither a number nor `auto`": (
+        lambda t: ["compress", _photo(t), "--rdo", "best"], ("is neither a number nor 'auto'",)),
+    "`--rdo` with `--dither`": (lambda t: ["compress", _photo(t), "--rdo", "50", "--dither", "fs"],
+                                ("cannot be combined with --dither",)),
     "`decode -o x.jpg` (a lossy format)": (lambda t: ["decode", _packed(t), "-o", t / "x.jpg"],
                                            ("JPEG is lossy",)),
     "`decode -o` into a missing folder": (lambda t: ["decode", _packed(t), "-o", t / "a" / "b.png"], ()),
