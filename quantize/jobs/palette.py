@@ -149,7 +149,7 @@ def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
     folder = Path(out_dir) if out_dir is not None else source.parent
     export.check_capacity(options.fit.k)
     job = FileJob.plan(source, export.paths(folder, source.stem).values(), force=force,
-                   max_pixels=max_pixels, allow_huge=allow_huge)
+                       max_pixels=max_pixels, allow_huge=allow_huge)
 
     def compute(image: Image) -> tuple[tuple[Palette, Result], dict[Path, bytes]]:
         palette, result = extract_palette(image, options, keep_transparent=export.keep_transparent)

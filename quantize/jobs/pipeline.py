@@ -477,7 +477,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         export.check_capacity(k)
         palette_paths = export.paths(folder, source.stem)
     job = FileJob.plan(source, [*paths.values(), *palette_paths.values()], force=force,
-                   max_pixels=max_pixels, allow_huge=allow_huge)
+                       max_pixels=max_pixels, allow_huge=allow_huge)
     clock = _Clock()
 
     def compute(image: Image) -> tuple[Result, dict[Path, bytes]]:

@@ -338,9 +338,9 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
     options = options.validated()
     formats = parse_formats(formats)
     check_formats(formats, options.fit.k)
-    job = FileJob.plan(source, output_paths(source, Path(out_dir) if out_dir is not None else None,
-                                        formats).values(), force=force, max_pixels=max_pixels,
-                   allow_huge=allow_huge)
+    targets = output_paths(source, Path(out_dir) if out_dir is not None else None, formats)
+    job = FileJob.plan(source, targets.values(), force=force, max_pixels=max_pixels,
+                       allow_huge=allow_huge)
     job.check()
     image = job.load()
     if isinstance(search, Target):
@@ -374,7 +374,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
     csv_file = Path(csv_path) if csv_path is not None else None
     planned = [folder / name for name in output_names(ks)] if folder is not None else []
     job = FileJob.plan(path, planned + ([csv_file] if csv_file is not None else []), force=force,
-                   max_pixels=max_pixels, allow_huge=allow_huge)
+                       max_pixels=max_pixels, allow_huge=allow_huge)
 
     def compute(image: Image) -> tuple[SweepRun, dict[Path, bytes]]:
         stats = color_stats(image.pixels)
