@@ -1,8 +1,8 @@
 """The one routine every job's files go through: plan the outputs, check them before any work, load
 the input once, compute, then write every file all or nothing, never over the input.
 
-Compress, the searched compress, sweep and palette export differ only in what they compute and
-which files they plan; :class:`FileJob` is the rest, so they cannot drift apart.
+Compress, the searched compress, sweep, palette export and animate differ only in what they compute
+and which files they plan; :class:`FileJob` is the rest, so they cannot drift apart.
 """
 
 from __future__ import annotations
