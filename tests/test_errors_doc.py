@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import pytest
 from PIL import Image
 

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import sys
 import time
 from pathlib import Path
 

@@ -14,7 +14,6 @@ from PIL import Image
 
 from conftest import make_photo
 from quantize import runtime
-from quantize.core.kernels import registry
 
 # What a process-wide change would touch, recorded before and after the library's calls.
 STATE = """

@@ -16,7 +16,6 @@ from quantize.errors import OutputError, ParameterError
 from quantize.core.fitting import FitOptions
 from quantize.io.images import image_from_array, load_image
 from quantize.jobs.pipeline import CompressOptions, Result, quantize_image
-from quantize.core.colorstats import color_stats
 from quantize.jobs.sweep import (SilhouetteSample, SweepPoint, Target, best_silhouette, elbow,
                             parse_ks, probe_budget, search_k, sweep, sweep_file, with_k)
 from quantize.render.sweep_report import format_csv, format_table, output_names

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from .options import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, PATH, check_dither,
