@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from quantize.errors import ParameterError
+from quantize.io import formats
 from quantize.io.formats import PNG_EFFORTS, encode_gif, encode_png, encode_webp
 
 ENCODERS = {"png": encode_png, "webp": encode_webp, "gif": encode_gif}
@@ -166,3 +167,29 @@ def test_bad_effort_and_method() -> None:
         encode_png(palette, indices, effort=4)
     with pytest.raises(ParameterError, match="method"):
         encode_webp(palette, indices, method=7)
+
+
+def test_the_palette_order_counts_neighbours_in_bands_as_in_one_piece(monkeypatch) -> None:
+    rng = np.random.default_rng(5)
+    for shape, k in (((7, 5), 3), ((40, 333), 17), ((1, 9), 4), ((300, 64), 256)):
+        indices = rng.integers(0, k, shape).astype(np.uint8)
+        whole = formats._co_occurrence(indices, k)
+        monkeypatch.setattr(formats, "_BAND_PIXELS", 100)
+        assert np.array_equal(formats._co_occurrence(indices, k), whole)
+        monkeypatch.undo()
+        wide = indices.astype(np.intp)
+        horizontal = np.bincount((wide[:, :-1] * k + wide[:, 1:]).ravel(), minlength=k * k)
+        vertical = np.bincount((wide[:-1] * k + wide[1:]).ravel(), minlength=k * k)
+        pairs = (horizontal + vertical).reshape(k, k)
+        assert np.array_equal(whole, (pairs + pairs.T) * (1 - np.eye(k, dtype=np.int64)))
+
+
+def test_the_palette_order_is_a_path_through_the_most_adjacent_pairs() -> None:
+    # entries 0-3 sit in a ring 0-2-1-3-0 of which 3-0 is the weakest link: the path drops it
+    matrix = np.zeros((4, 4), np.int64)
+    for a, b, w in ((0, 2, 50), (2, 1, 40), (1, 3, 30), (3, 0, 10)):
+        matrix[a, b] = matrix[b, a] = w
+    order = formats._neighbour_order(matrix).tolist()
+    assert order in ([0, 2, 1, 3], [3, 1, 2, 0])
+    for k in (1, 2, 3, 256):
+        assert sorted(formats._neighbour_order(np.ones((k, k), np.int64)).tolist()) == list(range(k))
