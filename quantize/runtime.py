@@ -17,6 +17,8 @@ from typing import Any, Callable
 #: (the same range pyproject.toml pins); outside it kernels load as Numba likes.
 TESTED_NUMBA = ((0, 59), (0, 69))
 
+MMAP_THRESHOLD = 16 << 20  # bytes: blocks this large are mapped apart and unmapped when freed
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 COMPILE_SECONDS = 30  # a compress's kernels compiled from nothing on a 2-core machine (README)
 LEAN_OFF = "QUANTIZE_LEAN_START"  # "0": the command line loads kernels with Numba's full refresh
 
@@ -41,6 +43,7 @@ def enable(notify: Callable[[str], None] | None = None) -> None:
     - ``notify`` (a note on stderr) is told when the kernels are about to be compiled, since the
       first run would otherwise sit silent for that long.
     - :func:`quick_exit` leaves without the interpreter's teardown.
+    - Freed large blocks go back to the system (:func:`return_large_blocks`).
     """
     global _notify
     from PIL import Image
@@ -52,10 +55,13 @@ def enable(notify: Callable[[str], None] | None = None) -> None:
     if os.environ.get(LEAN_OFF) != "0":
         lean_kernel_loading()
     atexit.register(_skip_teardown)  # registered first, so it runs after every other handler
+    return_large_blocks()
 
 
 def enable_worker(lean: bool) -> None:
-    """Make this process a batch worker: one Numba thread, lean loading as its parent, quick exit."""
+    """Make this process a batch worker: one Numba thread, lean loading as its parent, quick exit,
+    large blocks returned."""
+    return_large_blocks()
     if "numba" in sys.modules:
         # A forked worker: Numba has read its configuration already, and refuses a new thread
         # count in the environment once its threads run; its own setter works.
@@ -68,6 +74,25 @@ def enable_worker(lean: bool) -> None:
         lean_kernel_loading()
     # a worker's results are sent and its queues closed once multiprocessing's handlers ran
     atexit.register(os._exit, 0)
+
+
+def return_large_blocks() -> None:
+    """Have glibc's malloc give every block of :data:`MMAP_THRESHOLD` or more back to the system
+    when it is freed (elsewhere: nothing).
+
+    By default glibc raises that threshold after each large free, up to 32 MiB, so a large image's
+    temporaries of a few tens of MB then come from the heap, which keeps them once they are freed,
+    and the peak memory grows by each stage's leftovers (docs/TUNING.md).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a C library without mallopt (musl)
+        return
+    mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def lean() -> bool:

@@ -6,14 +6,21 @@ by ``benchmarks/memory.py``; these tests keep the per-pixel terms from creeping 
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
+from PIL import Image
+
+from conftest import make_photo
 
 from quantize.io import container
 from quantize.jobs import pipeline
+from quantize.io.formats import encode_png
 from quantize.io.images import encode_preview, image_from_array
+from quantize.jobs.job import FileJob
 
 TABLE_BYTES = 4 << 24  # the colour-count table: 2**24 int32, by design
 
@@ -52,7 +59,8 @@ def test_writing_needs_about_one_byte_per_pixel_beyond_the_outputs(many_pixels_f
     palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
     indices = rng.integers(0, 256, many_pixels_few_colours.shape[:2], dtype=np.uint8)
     n = indices.size
-    for encode in (lambda: container.encode(palette, indices), lambda: encode_preview(palette, indices)):
+    for encode in (lambda: container.encode(palette, indices), lambda: encode_preview(palette, indices),
+                   lambda: encode_png(palette, indices, effort=0)):
         peak, data = traced_peak(encode)
         assert peak < 2 * len(data) + n + (8 << 20), (peak / n, len(data) / n)
 
@@ -66,3 +74,30 @@ def test_unused_palette_entries_are_dropped_without_a_wide_copy():
     assert renumbered.dtype == np.uint8 and set(np.unique(renumbered)) == {0, 1}
     assert counts.tolist() == [2000 * 1000, 2000 * 1000]
     assert peak < indices.size + (10 << 20)  # the renumbered copy and chunked counts
+
+
+def test_a_compress_lets_the_pixels_go_before_it_encodes_the_files(tmp_path, monkeypatch):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(make_photo(64, 96)).save(photo)
+    pixels = []
+    load = FileJob.load
+
+    def loaded(self):
+        image = load(self)
+        pixels.append(weakref.ref(image.pixels))
+        return image
+
+    freed = []
+    encode = pipeline.encode_outputs
+
+    def encoded(*args, **kwargs):
+        gc.collect()
+        freed.append(pixels[0]() is None)
+        return encode(*args, **kwargs)
+
+    monkeypatch.setattr(FileJob, "load", loaded)
+    monkeypatch.setattr(pipeline, "encode_outputs", encoded)
+    result = pipeline.compress_file(photo, tmp_path / "out", options=pipeline.CompressOptions(
+        fit=pipeline.FitOptions(k=16)))
+    assert freed == [True]
+    assert result.files["qnt"][1] == (tmp_path / "out" / "photo.qnt").stat().st_size

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from conftest import make_photo
@@ -146,3 +148,35 @@ def test_the_first_run_says_the_kernels_compile(tmp_path: Path, photo_path: Path
         said.append(proc.stdout.splitlines())
     assert said[0] == ["note: " + runtime.COMPILING.format(seconds=runtime.COMPILE_SECONDS), "done"]
     assert said[1] == ["done"]
+
+
+BLOCKS = """
+import ctypes, sys
+import numpy as np
+from quantize import runtime
+
+class Info(ctypes.Structure):  # glibc's struct mallinfo2
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                       "usmblks", "fsmblks", "uordblks", "fordblks",
+                                                       "keepcost")]
+
+mallinfo2 = ctypes.CDLL(None).mallinfo2
+mallinfo2.restype = Info
+if sys.argv[1] == "on":
+    runtime.return_large_blocks()
+first = np.ones(30 << 20, np.uint8)
+del first  # by default glibc now serves blocks up to 30 MiB from its heap, which keeps them
+block = np.ones(24 << 20, np.uint8)
+print('{"mapped": %d}' % mallinfo2().hblkhd)  # bytes in blocks mapped apart: given back when freed
+"""
+
+
+LIBC, LIBC_VERSION = platform.libc_ver()
+
+
+@pytest.mark.skipif(LIBC != "glibc" or tuple(map(int, LIBC_VERSION.split(".")[:2])) < (2, 33),
+                    reason="glibc's malloc (2.33 or later, for mallinfo2)")
+def test_the_command_line_gives_large_freed_blocks_back() -> None:
+    assert runtime.MMAP_THRESHOLD < 24 << 20
+    assert _run(BLOCKS, "off")["mapped"] < 24 << 20  # what the setting is for
+    assert _run(BLOCKS, "on")["mapped"] >= 24 << 20

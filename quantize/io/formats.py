@@ -132,7 +132,7 @@ def encode_png(palette: np.ndarray, indices: np.ndarray, *, effort: int = DEFAUL
     height, width = indices.shape
     if len(palette) > 256:
         alpha = palette.shape[1] == 4
-        image = oxipng.RawImage(_pixels(palette, indices).tobytes(), width, height,
+        image = oxipng.RawImage(memoryview(_pixels(palette, indices).reshape(-1)), width, height,
                                 color_type=oxipng.ColorType.rgba() if alpha else oxipng.ColorType.rgb())
         return image.create_optimized_png(force=True, **_oxipng_options(effort, indexed=False))
     order = _png_order(palette, indices)
@@ -141,7 +141,8 @@ def encode_png(palette: np.ndarray, indices: np.ndarray, *, effort: int = DEFAUL
     ordered = palette[order]
     if ordered.shape[1] == 3:
         ordered = np.column_stack([ordered, np.full(len(ordered), 255, np.uint8)])
-    image = oxipng.RawImage(remap[indices].tobytes(), width, height,
+    # a view, not bytes: oxipng copies it anyway, and a large image's extra copy is many MB
+    image = oxipng.RawImage(memoryview(remap[indices].reshape(-1)), width, height,
                             color_type=oxipng.ColorType.indexed(ordered.tolist()))
     return image.create_optimized_png(force=True, **_oxipng_options(effort, indexed=True))
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, TypeVar
+from typing import Callable, ContextManager, Iterable, TypeVar, Union
 
 from ..io.files import check_target, check_writable, output_folder, write_all
 from ..io.images import DEFAULT_MAX_PIXELS, Image, load_image
 
 T = TypeVar("T")
+#: A job's files by path, as bytes or as the function that encodes them once the input is let go.
+Outputs = Union[dict[Path, bytes], Callable[[], dict[Path, bytes]]]
 
 
 def pixel_limit(max_pixels: int | None = None, allow_huge: bool = False) -> int | None:
@@ -64,12 +66,13 @@ class FileJob:
                 folders.enter_context(output_folder(folder))
             write_all(outputs, force=self.force, protect=(self.source,))
 
-    def run(self, compute: Callable[[Image], tuple[T, dict[Path, bytes]]],
+    def run(self, compute: Callable[[Image], tuple[T, Outputs]],
             image: Image | None = None, *, prepare: Callable[[], object] | None = None,
             stage: Callable[[str], ContextManager[object]] = lambda name: contextlib.nullcontext()) -> T:
         """Check; ``prepare`` (e.g. load kernels in a side thread) and load the input (unless
-        ``image`` is given); ``compute`` the value and the files; write them. ``stage`` times the
-        load and the write."""
+        ``image`` is given); ``compute`` the value and the files; write them. Files given as a
+        function are encoded after this job lets its input go, so a large image's pixels and the
+        encoders' buffers are never held at once. ``stage`` times the load and the write."""
         self.check()
         with stage("load"):
             if prepare is not None:
@@ -77,6 +80,7 @@ class FileJob:
             if image is None:
                 image = self.load()
         value, outputs = compute(image)
+        del image
         with stage("write"):
-            self.write(outputs)
+            self.write(outputs() if callable(outputs) else outputs)
         return value

@@ -215,16 +215,6 @@ class _Clock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
 
-    def order(self, *names: str) -> None:
-        """Put these stages next in the report, in this order, before they run (side by side)."""
-        for name in names:
-            self.seconds.setdefault(name, 0.0)
-
-    def timed(self, name: str, work: Callable, *args, **kwargs):
-        """``work(*args, **kwargs)`` timed as stage ``name`` (e.g. in another thread)."""
-        with self.stage(name):
-            return work(*args, **kwargs)
-
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
@@ -479,19 +469,26 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     job = FileJob.plan(source, [*paths.values(), *palette_paths.values()], force=force,
                        max_pixels=max_pixels, allow_huge=allow_huge)
     clock = _Clock()
+    sizes: dict[str, tuple[str, int]] = {}
 
-    def compute(image: Image) -> tuple[Result, dict[Path, bytes]]:
-        result, encoded = _compressed(image, options, formats, files, source.stem, clock)
-        outputs = {paths[fmt]: data for fmt, data in encoded.items()}
-        if export is not None:
-            outputs.update(export.result_outputs(result, folder, source.stem))
-        sizes = {fmt: (display_name(path), len(outputs[path])) for fmt, path in paths.items()}
-        return replace(result, files=sizes), outputs
+    def compute(image: Image) -> tuple[Result, Callable[[], dict[Path, bytes]]]:
+        result = _compressed(image, options, clock)
+
+        def encode() -> dict[Path, bytes]:
+            encoded = encode_outputs(result, formats, stem=source.stem, files=files)
+            outputs = {paths[fmt]: data for fmt, data in encoded.items()}
+            if export is not None:
+                outputs.update(export.result_outputs(result, folder, source.stem))
+            sizes.update({fmt: (display_name(path), len(outputs[path])) for fmt, path in paths.items()})
+            return outputs
+
+        return result, encode
 
     result = job.run(compute, image, stage=clock.stage,
                      prepare=lambda: preload.start(options.fit.k if options.palette is None else None,
                                                    code=_codes(options, formats)))
-    result.seconds["total"] = time.perf_counter() - start  # the stages from metrics on overlap
+    result = replace(result, files=sizes)
+    result.seconds["total"] = time.perf_counter() - start
     return result
 
 
@@ -502,27 +499,19 @@ def _codes(options: CompressOptions, formats: tuple[str, ...]) -> bool:
     return "qnt" in formats and options.codec == "cm" and options.fit.k <= CM_MAX_K
 
 
-def _compressed(image: Image, options: CompressOptions, formats: tuple[str, ...], files: FileOptions,
-                stem: str, clock: _Clock) -> tuple[Result, dict[str, bytes]]:
-    """The measured result of ``image`` and the bytes of each format."""
+def _compressed(image: Image, options: CompressOptions, clock: _Clock) -> Result:
+    """The quantised and measured result of ``image``."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..core.metrics import DeltaEReference, sample_positions
 
     with ThreadPoolExecutor(1) as pool:
-        # The ΔE sample is drawn while the colours are counted (a serial kernel that releases the
-        # GIL), and the files are encoded while the error is measured (the encoders release it too).
+        # the ΔE sample is drawn while the colours are counted (a serial kernel that releases the GIL)
         sample = pool.submit(sample_positions, image.height * image.width,
                              options.delta_e_samples)
         result, pixels = _quantized(image, options, clock, None)
-        del image
-        clock.order("metrics", "write")
-        encoded = pool.submit(clock.timed, "write", encode_outputs, result, formats,
-                              stem=stem, files=files)
         with clock.stage("metrics"):
             reference = DeltaEReference(pixels, n_samples=options.delta_e_samples,
                                         positions=sample.result())
-        result = _measured(result, pixels, options, clock, reference)
-        del pixels
-        return result, encoded.result()
+        return _measured(result, pixels, options, clock, reference)
 
