@@ -18,6 +18,7 @@ _lock = threading.Lock()
 # what threads were started for: None (Numba itself) and each (K, whether the cm coder runs)
 _asked: set[tuple[int, bool] | None] = set()
 _last: threading.Thread | None = None
+_imported = threading.Event()  # set once the side thread has imported what it loads
 
 
 def start(k: int | None = None, *, code: bool = True) -> None:
@@ -38,14 +39,28 @@ def start(k: int | None = None, *, code: bool = True) -> None:
             _last.start()
 
 
+def wait_for_imports() -> None:
+    """Return once this process's side thread, if it started one, has imported Numba and the
+    kernels' modules: two threads importing Numba's circular modules at once can deadlock, which
+    Python breaks by failing the import in one of them."""
+    if _last is not None:
+        _imported.wait()
+
+
 def _load(wanted: list[int | None], after: threading.Thread | None) -> None:
     if after is not None:
         after.join()  # one thread at a time, in the order the kernels are needed
+    kernels = []
     try:
-        for need in wanted:
-            for kernel, signature in _kernels(need):
-                kernel.compile(signature)
+        kernels = [pair for need in wanted for pair in _kernels(need)]  # every import, first
     except Exception:  # noqa: BLE001  (reported where the pipeline calls the kernel)
+        pass
+    finally:
+        _imported.set()
+    try:
+        for kernel, signature in kernels:
+            kernel.compile(signature)
+    except Exception:  # noqa: BLE001  (as above)
         pass
 
 

@@ -102,3 +102,43 @@ def test_a_lean_compress_imports_numba_without_scipy_and_yaml(tmp_path):
     assert imported("1") == []
     (tmp_path / ".numba_config.yaml").write_text("{}\n")
     assert imported("1") == ["yaml"]
+
+
+# Record, in a new process, which thread imports each Numba module and whether the side thread had
+# finished its imports by then; the side thread's imports are slowed down so that the main thread
+# reaches its own first kernel while they are still under way.
+IMPORTERS = """
+import json, sys, threading, time
+from quantize import preload
+from quantize.jobs.pipeline import CompressOptions, FitOptions, compress_file
+
+seen = []
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "numba":
+            seen.append((threading.current_thread().name, preload._imported.is_set()))
+        return None
+
+sys.meta_path.insert(0, Watch())
+kernels = preload._kernels
+
+def slow(need):
+    time.sleep(0.5)
+    yield from kernels(need)
+
+preload._kernels = slow
+compress_file(sys.argv[1], sys.argv[2], options=CompressOptions(fit=FitOptions(k=8)))
+print(json.dumps(seen))
+"""
+
+
+def test_the_main_thread_imports_no_numba_module_while_the_side_thread_does(tmp_path):
+    photo = tmp_path / "photo.png"
+    Image.fromarray(make_photo(48, 64)).save(photo)
+    proc = subprocess.run([sys.executable, "-c", IMPORTERS, str(photo), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout.splitlines()[-1])
+    assert any(thread == "quantize-preload" for thread, _ in seen)
+    assert [entry for entry in seen if entry[0] != "quantize-preload" and not entry[1]] == []

@@ -472,6 +472,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     sizes: dict[str, tuple[str, int]] = {}
 
     def compute(image: Image) -> tuple[Result, Callable[[], dict[Path, bytes]]]:
+        preload.wait_for_imports()  # before this thread imports any kernel
         result = _compressed(image, options, clock)
 
         def encode() -> dict[Path, bytes]:
