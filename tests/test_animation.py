@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -339,14 +340,22 @@ def test_sweep_of_an_animation_refuses_what_it_cannot_do(tmp_path):
 
 # ------------------------------------------------------------------------------------------- video
 
-def test_video_is_read_through_imageio_with_durations_from_its_frame_rate(tmp_path):
-    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")  # the 'video' extra
-    frames = clip_frames(6)
+def make_video(folder: Path, frames: list[np.ndarray]) -> Path:
+    """``folder/clip.mp4``: ``frames`` at 30 fps, coded losslessly (needs the 'video' extra)."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    work = folder / "frames"
+    work.mkdir()
     for i, frame in enumerate(frames):
-        Image.fromarray(frame).save(tmp_path / f"f{i}.png")
-    video = tmp_path / "clip.mp4"
+        Image.fromarray(frame).save(work / f"f{i}.png")
+    video = folder / "clip.mp4"
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-framerate", "30", "-i",
-                    tmp_path / "f%d.png", "-c:v", "libx264rgb", "-qp", "0", video], check=True)
+                    work / "f%d.png", "-c:v", "libx264rgb", "-qp", "0", video], check=True)
+    return video
+
+
+def test_video_is_read_through_imageio_with_durations_from_its_frame_rate(tmp_path):
+    frames = clip_frames(6)
+    video = make_video(tmp_path, frames)
     done = run("animate", video, "-o", tmp_path / "out", "--format", "qnt", "-k", "64", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -356,3 +365,37 @@ def test_video_is_read_through_imageio_with_durations_from_its_frame_rate(tmp_pa
     psnrs = [10 * np.log10(255 ** 2 / np.mean((a.astype(float) - b) ** 2))
              for a, b in zip(frames, qnt.frames())]  # a lossless video: the frames as made
     assert report["mean_psnr"] == pytest.approx(np.mean(psnrs))
+
+
+def test_batch_writes_a_video_as_an_animation(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    make_video(src, clip_frames(6))
+    shutil.rmtree(src / "frames")
+    Image.fromarray(clip_frames(1, seed=5)[0]).save(src / "still.png")
+    out = tmp_path / "out"
+    done = run("batch", src, "-o", out, "-k", "16", "-j", "1", "-q")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "clip.anim.qnt", "manifest.csv", "manifest.json", "still.qnt"]
+    rows = {r["path"]: r for r in json.loads((out / "manifest.json").read_text())["rows"]}
+    assert rows["clip.mp4"]["status"] == "ok" and rows["clip.mp4"]["frames"] == 6
+    assert len(list(decode_animation((out / "clip.anim.qnt").read_bytes()).frames())) == 6
+
+
+def test_batch_skips_videos_when_it_cannot_read_them(tmp_path, monkeypatch):
+    from quantize.animation import source
+    from quantize.jobs.discovery import plan
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "clip.mp4").write_bytes(b"not read")
+    Image.fromarray(clip_frames(1)[0]).save(src / "still.png")
+    monkeypatch.setattr(source, "reads_video", lambda: False)
+    found = plan([src], tmp_path / "out")
+    assert [job.name for job in found.jobs] == ["still.png"]
+    (row,) = found.rows
+    assert row["path"] == "clip.mp4" and row["status"] == "skipped"
+    assert "pip install 'quantize[video]'" in row["error"]
+    monkeypatch.setattr(source, "reads_video", lambda: True)
+    assert sorted(job.name for job in plan([src], tmp_path / "out").jobs) == ["clip.mp4", "still.png"]

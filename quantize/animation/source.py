@@ -88,6 +88,20 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
     return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels))
 
 
+def reads_video() -> bool:
+    """Whether this installation reads video files: imageio with its ffmpeg plugin (the ``video``
+    extra)."""
+    from importlib.util import find_spec
+
+    return find_spec("imageio") is not None and find_spec("imageio_ffmpeg") is not None
+
+
+def is_clip(path: str | os.PathLike[str]) -> bool:
+    """Whether the file at ``path`` is played rather than shown: a video (by its name) or an
+    animated GIF, APNG or WebP."""
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES or is_animation(path)
+
+
 def is_animation(path: str | os.PathLike[str]) -> bool:
     """Whether the image file at ``path`` holds more than one frame (an animated GIF, APNG or
     WebP); False for a still, a video or a file Pillow cannot open (its reader reports that)."""

@@ -79,7 +79,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
           no_recursive, resume, shared_palette, palette_from, scheduler, force, allow_huge, quiet):
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
 
-    An animated GIF, APNG or WebP is written as an animation, <stem>.anim.<ext> per --format
+    An animated GIF, APNG or WebP, and a video (mp4, mov, mkv, webm, … with the video extra:
+    pip install 'quantize[video]'), is written as an animation, <stem>.anim.<ext> per --format
     (gif, png, webp, qnt; it fails for c, raw and rgb565, which hold one picture).
     Exit code 1 when some image failed; run again with --resume after an interruption.
     """

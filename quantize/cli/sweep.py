@@ -74,7 +74,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
 
     An animated GIF, APNG or WebP is swept as an animation: per K its animated GIF's bytes and
     the mean PSNR over frames, as a table or --json (no pictures, CSV or target search)."""
-    from ..animation.source import is_animation
+    from ..animation.source import is_clip
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
     from ..jobs.sweep import Target, parse_ks, probe_budget, sweep_file
@@ -86,7 +86,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample,
                                                    space),
                               codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
-    if is_animation(input):
+    if is_clip(input):
         if target or csv_path is not None or sample is not None:
             raise click.UsageError("--target-psnr, --target-delta-e, --csv and --sample do not "
                                    "apply to an animation's sweep")

@@ -44,13 +44,13 @@ class Settings:
 # ------------------------------------------------------------------------------------------- one job
 
 def run_job(job: Job, settings: Settings) -> dict[str, Any]:
-    """Compress one input (an animated one as an animation); return its manifest row. Problems
-    with the file become a failed row."""
-    from ..animation.source import is_animation
+    """Compress one input (an animated one or a video as an animation); return its manifest row.
+    Problems with the file become a failed row."""
+    from ..animation.source import is_clip
 
     try:
         identity = mf.input_identity(job.source)  # before reading: a later change means redo
-        run = _animate_job if is_animation(job.source) else _compress_job
+        run = _animate_job if is_clip(job.source) else _compress_job
         record, outputs = run(job, settings)
     except QuantizeError as exc:
         return mf.problem_row(job.name, "failed", str(exc), job.source)

@@ -41,12 +41,15 @@ class Plan:
 
 def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
          recursive: bool = True, force: bool = False) -> Plan:
-    """Find the images among ``inputs`` (folders, glob patterns, files) and where their outputs go.
+    """Find the images and videos among ``inputs`` (folders, glob patterns, files) and where their
+    outputs go.
 
     Folders are walked (symlinks followed, each folder once, the output folder left out); files that
-    are not images by their name are skipped. A file named explicitly is always tried. The same file
+    are not images by their name are skipped, and so are videos when this installation cannot read
+    them (:func:`~quantize.animation.source.reads_video`). A file named explicitly is always tried. The same file
     reached twice is taken once. The output folder may lie inside an input folder only with ``force``.
     """
+    from ..animation.source import VIDEO_SUFFIXES, reads_video
     from ..io.images import SUFFIXES
     from ..io.outputs import output_paths
 
@@ -55,7 +58,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     found: list[tuple[Path, str]] = []  # (file, name relative to its root)
     for spec in inputs:
         found.extend(_expand(str(spec), out, recursive=recursive, force=force, plan=result,
-                             suffixes=SUFFIXES))
+                             suffixes=SUFFIXES | VIDEO_SUFFIXES if reads_video() else SUFFIXES))
     check_writable(out)
     seen_files: set[tuple[int, int]] = set()
     names: dict[str, str] = {}
@@ -99,6 +102,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
 
 def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
             suffixes: frozenset[str]) -> list[tuple[Path, str]]:
+    from ..animation.source import VIDEO_SUFFIXES
+
     path = Path(spec)
     if path.is_dir():
         root = Path(os.path.abspath(path))
@@ -129,6 +134,10 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
             plan.rows.append(mf.problem_row(name, "skipped", why, str(f)))
         elif f.suffix.lower() in suffixes:
             images.append((f, name))
+        elif f.suffix.lower() in VIDEO_SUFFIXES:
+            plan.rows.append(mf.problem_row(name, "skipped", "a video: reading it needs imageio "
+                                            "with its ffmpeg plugin (pip install 'quantize[video]')",
+                                            str(f)))
         else:
             plan.rows.append(mf.problem_row(name, "skipped", "not an image file", str(f)))
     return images
