@@ -326,8 +326,27 @@ def test_sweep_of_an_animation_reports_each_k_as_animate_writes_it(tmp_path):
     assert rows[1]["mean_psnr"] == animated["mean_psnr"] > rows[0]["mean_psnr"]
     table = run("sweep", source, "-k", "4,16", "-q").stdout.splitlines()
     assert table[0].split()[:5] == ["K", "frames", "palettes", "GIF", "B"]
-    assert [line.split()[0] for line in table[1:]] == ["4", "16"]
+    assert [line.split()[0] for line in table[1:3]] == ["4", "16"]
+    assert table[3:] == ["", "elbow: none (the elbow needs at least 3 values of K)"]
     assert table[2].split()[3] == f"{animated['bytes']['gif']:,}"
+
+
+def test_sweep_of_an_animation_picks_the_elbow_of_its_error(tmp_path):
+    from quantize.jobs.sweep import kneedle
+
+    source = save_gif(tmp_path / "clip.gif", clip_frames(4), [40, 50, 60, 70])
+    done = run("sweep", source, "-k", "2,4,8,16,32", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    rows = report["rows"]
+    errors = [np.mean([255 ** 2 / 10 ** (db / 10) for db in r["psnr"]]) for r in rows]
+    expected = kneedle([r["k"] for r in rows], errors, "the mean squared error")
+    assert report["picks"]["elbow"] == {"k": expected.k, "reason": expected.reason}
+    assert expected.k in (4, 8, 16) and "the mean squared error" in expected.reason
+    table = run("sweep", source, "-k", "2,4,8,16,32", "-q").stdout.splitlines()
+    assert table[-1] == expected.line("elbow")
+    two = json.loads(run("sweep", source, "-k", "4,16", "--json").stdout)
+    assert two["picks"]["elbow"]["k"] is None  # two values of K have no bend
 
 
 def test_sweep_of_an_animation_refuses_what_it_cannot_do(tmp_path):

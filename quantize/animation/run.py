@@ -17,8 +17,8 @@ from ..io.formats import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
 from .choices import DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, PALETTE_MODES
 from .measure import ClipMeter
-from ..jobs.sweep import largest_fitting
-from ..jobs.sweep_model import Budget
+from ..jobs.sweep import kneedle, largest_fitting
+from ..jobs.sweep_model import Budget, Pick
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .source import Clip, open_clip
 from .temporal import StableMapper, mapped_frames, merged
@@ -192,6 +192,14 @@ def sweep_clip(clip: Clip | str | os.PathLike[str], ks: Sequence[int],
         if progress:
             progress(run.fit.k)
     return results
+
+
+def clip_elbow(results: Sequence[AnimationResult]) -> Pick:
+    """The elbow of a clip's sweep: Kneedle on the mean squared error per frame against log2 K, as
+    a still's sweep takes it on WCSS (``results`` in increasing K)."""
+    errors = [sum(255 ** 2 / 10 ** (db / 10) for db in result.psnr) / len(result.psnr)
+              for result in results]
+    return kneedle([result.k for result in results], errors, "the mean squared error")
 
 
 def _with_k(options: AnimationOptions, k: int) -> AnimationOptions:

@@ -117,7 +117,7 @@ def _sweep_clip(input, k_list, options, *, as_json: bool, allow_huge: bool, quie
     """The sweep of an animated input: per K its animated GIF, as a table or JSON."""
     import json
 
-    from ..animation.run import AnimationOptions, sweep_clip
+    from ..animation.run import AnimationOptions, clip_elbow, sweep_clip
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..render.sweep_report import format_clip_table
 
@@ -126,5 +126,11 @@ def _sweep_clip(input, k_list, options, *, as_json: bool, allow_huge: bool, quie
                              max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
                              progress=progress)
     rows = [result.to_dict() for result in results]
-    echo(json.dumps({"rows": rows}, indent=2, allow_nan=False) if as_json
-         else format_clip_table(rows))
+    pick = clip_elbow(results)
+    if as_json:
+        echo(json.dumps({"rows": rows, "picks": {"elbow": {"k": pick.k, "reason": pick.reason}}},
+                        indent=2, allow_nan=False))
+    else:
+        echo(format_clip_table(rows))
+        echo()
+        echo(pick.line("elbow"))

@@ -165,29 +165,34 @@ def _measure(result: Result, sample: SilhouetteSample, options: FileOptions) -> 
 # ------------------------------------------------------------------------------ recommending K
 
 def elbow(points: Sequence[SweepPoint]) -> Pick:
-    """The elbow of WCSS against log2 K by the Kneedle rule (Satopää et al., 2011).
+    """The elbow of WCSS against log2 K by the Kneedle rule (:func:`kneedle`)."""
+    data = [p.result.to_dict() for p in points]
+    return kneedle([d["k"] for d in data], [d["inertia"] for d in data], "WCSS")
+
+
+def kneedle(ks: Sequence[int], errors: Sequence[float], name: str) -> Pick:
+    """The elbow of an error (``name``) against log2 K by the Kneedle rule (Satopää et al., 2011).
 
     Both axes are scaled to [0, 1]; the elbow is the K whose point lies farthest below the chord
     from the first point to the last. log2 K is the x axis because it is the rate (bits per index)
     and sweeps step K geometrically, so each K weighs the same.
     """
-    if len(points) < 3:
+    if len(ks) < 3:
         return Pick(None, "the elbow needs at least 3 values of K")
-    data = [p.result.to_dict() for p in points]
-    x = np.log2([d["k"] for d in data])
-    y = np.array([d["inertia"] for d in data])
+    x = np.log2(ks)
+    y = np.asarray(errors, float)
     if y[0] <= y[-1]:
-        return Pick(None, "WCSS does not fall as K grows")
+        return Pick(None, f"{name} does not fall as K grows")
     xn = (x - x[0]) / (x[-1] - x[0])
     yn = (y - y[-1]) / (y[0] - y[-1])
     gap = (1 - xn) - yn  # distance below the chord y = 1 - x (vertical, scaled units)
     best = int(np.argmax(gap))
     if gap[best] <= 0:
-        return Pick(None, "WCSS against log2 K has no bend (it is not convex)")
-    k = data[best]["k"]
+        return Pick(None, f"{name} against log2 K has no bend (it is not convex)")
+    k = ks[best]
     made = 100 * (1 - yn[best])
-    return Pick(k, f"Kneedle on WCSS against log2 K: the curve bends most here, {made:.0f}% of the "
-                   f"WCSS drop from K={data[0]['k']} to K={data[-1]['k']} is made by K={k}")
+    return Pick(k, f"Kneedle on {name} against log2 K: the curve bends most here, {made:.0f}% of the "
+                   f"{name} drop from K={ks[0]} to K={ks[-1]} is made by K={k}")
 
 
 def best_silhouette(points: Sequence[SweepPoint]) -> Pick:
