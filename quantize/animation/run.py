@@ -199,7 +199,7 @@ def clip_elbow(results: Sequence[AnimationResult]) -> Pick:
     a still's sweep takes it on WCSS (``results`` in increasing K)."""
     errors = [sum(255 ** 2 / 10 ** (db / 10) for db in result.psnr) / len(result.psnr)
               for result in results]
-    return kneedle([result.k for result in results], errors, "the mean squared error")
+    return kneedle([result.k for result in results], errors, "mean MSE")
 
 
 def _with_k(options: AnimationOptions, k: int) -> AnimationOptions:
