@@ -46,8 +46,9 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
 
     Folders are walked (symlinks followed, each folder once, the output folder left out); files that
     are not images by their name are skipped, and so are videos when this installation cannot read
-    them (:func:`~quantize.animation.source.reads_video`). A file named explicitly is always tried. The same file
-    reached twice is taken once. The output folder may lie inside an input folder only with ``force``.
+    them (:func:`~quantize.animation.source.reads_video`). A file named explicitly is always tried.
+    The same file reached twice is taken once. The output folder may lie inside an input folder
+    only with ``force``.
     """
     from ..animation.source import VIDEO_SUFFIXES, reads_video
     from ..io.images import SUFFIXES
@@ -55,10 +56,11 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
 
     out = Path(os.path.abspath(out_root))
     result = Plan(out)
+    suffixes = SUFFIXES | VIDEO_SUFFIXES if reads_video() else SUFFIXES
     found: list[tuple[Path, str]] = []  # (file, name relative to its root)
     for spec in inputs:
         found.extend(_expand(str(spec), out, recursive=recursive, force=force, plan=result,
-                             suffixes=SUFFIXES | VIDEO_SUFFIXES if reads_video() else SUFFIXES))
+                             suffixes=suffixes))
     check_writable(out)
     seen_files: set[tuple[int, int]] = set()
     names: dict[str, str] = {}
