@@ -122,9 +122,12 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
 
     try:
         im = PILImage.open(fh, formats=FORMATS)
-    except Exception:
+    except PILImage.UnidentifiedImageError:
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
+            from None
+    except Exception as exc:  # identified by its header, then unreadable
+        raise InputError(f"{name}: cannot read it (truncated or damaged: {_one_line(exc)})") \
             from None
     fmt = "APNG" if im.format == "PNG" and getattr(im, "is_animated", False) else im.format
     loop = im.info.get("loop")
