@@ -355,9 +355,33 @@ def test_sweep_of_an_animation_picks_the_elbow_of_its_error(tmp_path):
     assert two["picks"]["elbow"]["k"] is None  # two values of K have no bend
 
 
+def test_sweep_of_an_animation_writes_its_rows_as_csv(tmp_path):
+    import csv
+
+    source = save_gif(tmp_path / "clip.gif", clip_frames(4), [40, 50, 60, 70])
+    table = tmp_path / "t.csv"
+    done = run("sweep", source, "-k", "4,16", "--json", "--csv", table)
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)["rows"]
+    lines = list(csv.DictReader(table.open()))
+    assert [int(line["k"]) for line in lines] == [4, 16]
+    for line, row in zip(lines, rows):
+        assert int(line["bytes_gif"]) == row["bytes"]["gif"]
+        assert float(line["bits_per_pixel_gif"]) == row["bits_per_pixel"]["gif"]
+        assert float(line["mean_psnr"]) == row["mean_psnr"]
+        assert float(line["min_psnr"]) == min(row["psnr"])
+        assert int(line["frames_written"]) == row["frames_written"]
+    before = table.read_bytes()
+    again = run("sweep", source, "-k", "8", "--csv", table)  # an existing file needs --force
+    assert again.returncode != 0 and len(again.stderr.splitlines()) == 1
+    assert table.read_bytes() == before
+    assert run("sweep", source, "-k", "8", "--csv", table, "--force", "-q").returncode == 0
+    assert [int(line["k"]) for line in csv.DictReader(table.open())] == [8]
+
+
 def test_sweep_of_an_animation_refuses_what_it_cannot_do(tmp_path):
     source = save_gif(tmp_path / "clip.gif", clip_frames(3), [50, 50, 50])
-    done = run("sweep", source, "-k", "4", "--csv", tmp_path / "t.csv")
+    done = run("sweep", source, "-k", "4", "--target-psnr", "30", "--csv", tmp_path / "t.csv")
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
     assert not (tmp_path / "t.csv").exists()
     assert "--rdo does not apply" in run("sweep", source, "-k", "4", "--rdo", "5").stderr

@@ -73,7 +73,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     picks (and the smallest K meeting a --target-*), to choose how many colours to use.
 
     An animated GIF, APNG or WebP is swept as an animation: per K its animated GIF's bytes and
-    the mean PSNR over frames, as a table or --json (no pictures, CSV or target search)."""
+    the mean PSNR over frames, as a table, --json or --csv (no pictures or target search)."""
     from ..animation.source import is_clip
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
@@ -87,13 +87,14 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
                                                    space),
                               codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
     if is_clip(input):
-        if target or csv_path is not None or sample is not None:
-            raise click.UsageError("--target-psnr, --target-delta-e, --csv and --sample do not "
-                                   "apply to an animation's sweep")
+        if target or sample is not None:
+            raise click.UsageError("--target-psnr, --target-delta-e and --sample do not apply to "
+                                   "an animation's sweep")
         if out_dir is not None:
             note("an animation's sweep writes no pictures or report.html; nothing is written to "
                  f"{out_dir}", quiet)
-        _sweep_clip(input, k_list, options, as_json=as_json, allow_huge=allow_huge, quiet=quiet)
+        _sweep_clip(input, k_list, options, csv_path=csv_path, force=force, as_json=as_json,
+                    allow_huge=allow_huge, quiet=quiet)
         return
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
@@ -113,19 +114,26 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
              + (f"; open {out_dir / 'report.html'}" if out_dir is not None else ""), quiet)
 
 
-def _sweep_clip(input, k_list, options, *, as_json: bool, allow_huge: bool, quiet: bool) -> None:
-    """The sweep of an animated input: per K its animated GIF, as a table or JSON."""
+def _sweep_clip(input, k_list, options, *, csv_path, force: bool, as_json: bool, allow_huge: bool,
+                quiet: bool) -> None:
+    """The sweep of an animated input: per K its animated GIF, as a table or JSON, and with
+    ``csv_path`` as CSV (checked before any work, written all or nothing)."""
     import json
 
     from ..animation.run import AnimationOptions, clip_elbow, sweep_clip
     from ..io.images import DEFAULT_MAX_PIXELS
-    from ..render.sweep_report import format_clip_table
+    from ..jobs.job import FileJob
+    from ..render.sweep_report import format_clip_csv, format_clip_table
 
+    job = FileJob.plan(input, [csv_path] if csv_path is not None else [], force=force)
+    job.check()
     with progress_bar(len(k_list), quiet) as progress:
         results = sweep_clip(input, k_list, AnimationOptions.like(options, ("gif",)),
                              max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
                              progress=progress)
     rows = [result.to_dict() for result in results]
+    if csv_path is not None:
+        job.write({csv_path: format_clip_csv(rows).encode()})
     pick = clip_elbow(results)
     if as_json:
         echo(json.dumps({"rows": rows, "picks": {"elbow": {"k": pick.k, "reason": pick.reason}}},

@@ -82,6 +82,28 @@ def format_csv(points: Sequence[SweepPoint]) -> str:
         d.pop("palette")
         d["notes"] = "; ".join(d["notes"])
         rows.append({**d, **{f"seconds_{stage}": v for stage, v in seconds.items()}})
+    return _csv(rows)
+
+
+def format_clip_csv(rows: Sequence[dict]) -> str:
+    """An animation's sweep (rows of ``AnimationResult.to_dict()``) as CSV, one line per K: every
+    scalar (K first), each format's bytes, bits per pixel and file as columns of their own
+    (``bytes_gif``), and the least PSNR of a frame; the per-frame lists stay in the JSON."""
+    flat = []
+    for d in rows:
+        line: dict[str, object] = {"k": d["k"]}
+        for key, value in d.items():
+            if isinstance(value, dict):
+                line.update({f"{key}_{name}": v for name, v in value.items()})
+            elif not isinstance(value, list) and not (key == "budget" and value is None):
+                line[key] = value
+            if key == "mean_psnr":
+                line["min_psnr"] = min(d["psnr"])
+        flat.append(line)
+    return _csv(flat)
+
+
+def _csv(rows: list[dict]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
