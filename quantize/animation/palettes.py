@@ -21,6 +21,7 @@ import numpy as np
 from ..core.colorstats import ColorStats, color_keys, color_stats
 from ..core.fitting import FitOptions, fit_palette, to_palette
 from ..core.mapping import map_colors
+from .canvas import differs
 
 #: A part's own palette replaces the clip's only when the clip's has a squared error more than
 #: this share above it (a new palette costs a colour table and every index of the frame).
@@ -126,7 +127,7 @@ def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
             scan.height, scan.width = pixels.shape[:2]
         scan.durations.append(frame.duration)
         luma = _luma_probe(pixels)
-        share = 1.0 if previous is None else float(np.any(pixels != previous, axis=2).mean())
+        share = 1.0 if previous is None else float(differs(pixels, previous).mean())
         if share == 0 and number > 1 and shares[-1] >= MOST_CHANGED \
                 and scan.part_starts[-1] != number - 1:  # the previous frame begins a hold
             scan._start_part(number - 1)

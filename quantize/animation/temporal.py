@@ -22,6 +22,7 @@ from ..core.colorspace import encode
 from ..core.colorstats import color_stats
 from ..core.dither import dither_pixels
 from ..core.mapping import map_pixels
+from .canvas import differs
 from .palettes import PaletteSchedule
 
 #: A changed pixel keeps the colour it shows when its squared distance to it is at most this share
@@ -85,7 +86,7 @@ class StableMapper:
         else:
             same = palette_id == self._palette_id
             keeps_foreign = pixels.shape[2] == 3
-            changed = np.any(pixels != self._pixels, axis=2)
+            changed = differs(pixels, self._pixels)
             if not (same or keeps_foreign):
                 changed[:] = True
             indices = self._indices.copy() if same else np.full(changed.shape, -1, np.int16)
@@ -99,9 +100,12 @@ class StableMapper:
                 indices[changed] = np.where(keep, old, mapped)
             else:  # the threshold depends on the position: the whole frame is dithered
                 indices[changed] = self._map(pixels, palette)[changed]
-        colors = palette[np.maximum(indices, 0)]
-        if self._colors is not None:
-            colors[indices < 0] = self._colors[indices < 0]
+        if changed is None:
+            colors = palette[indices]
+        else:  # only the changed pixels can show another colour (kept ones, -1, show their own)
+            colors = self._colors.copy()
+            repainted = changed & (indices >= 0)
+            colors[repainted] = palette[indices[repainted]]
         self._pixels, self._indices, self._colors = pixels, indices, colors
         self._palette_id = palette_id
         return indices, colors
