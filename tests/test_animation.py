@@ -113,6 +113,25 @@ def test_duplicate_frames_merge_with_durations_summed(tmp_path):
     assert decode_animation(result.outputs["qnt"]).durations == (30, 90, 30)
 
 
+def test_colour_counts_of_many_frames_sum_exactly_through_compaction(monkeypatch):
+    import quantize.animation.palettes as palettes
+    from quantize.core.colorstats import color_keys, color_stats
+
+    monkeypatch.setattr(palettes, "_COMPACT_ENTRIES", 500)  # compact every few frames
+    rng = np.random.default_rng(0)
+    counter, expected = palettes.ColorCounter(), {}
+    for _ in range(7):
+        pixels = rng.integers(0, 12, (30, 40, 3), dtype=np.uint8) * 20
+        counter.add(pixels)
+        stats = color_stats(pixels)
+        for key, count in zip(color_keys(stats.colors).tolist(), stats.counts):
+            expected[key] = expected.get(key, 0) + count
+    keys, counts = counter.keys_counts()
+    assert keys.tolist() == sorted(expected)
+    assert counts.tolist() == [expected[key] for key in sorted(expected)]
+    assert counter.n_pixels == 7 * 30 * 40
+
+
 def test_frames_folder_is_read_in_natural_order(tmp_path):
     frames = clip_frames(3)
     for name, frame in zip(("f10.png", "f2.png", "f1.png"), (frames[2], frames[1], frames[0])):

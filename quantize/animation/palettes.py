@@ -67,9 +67,15 @@ class ColorCounter:
             self._compact()
 
     def _compact(self) -> None:
-        keys, inverse = np.unique(np.concatenate(self._keys), return_inverse=True)
-        counts = np.bincount(inverse.ravel(), weights=np.concatenate(self._counts))
-        self._keys, self._counts, self._held = [keys], [counts], len(keys)
+        keys = np.concatenate(self._keys)
+        # each frame's keys come sorted: a stable sort merges those runs, where np.unique re-sorts
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        first = np.empty(len(keys), bool)
+        first[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        counts = np.bincount(np.cumsum(first) - 1, weights=np.concatenate(self._counts)[order])
+        self._keys, self._counts, self._held = [keys[first]], [counts], int(first.sum())
 
     def keys_counts(self) -> tuple[np.ndarray, np.ndarray]:
         """The distinct colour keys (ascending) and their pixel counts."""
