@@ -110,7 +110,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         echo()
         echo("\n".join(run.picks))
     if run.written:
-        note(f"wrote {len(run.written)} files"
+        count = len(run.written)
+        note(f"wrote {count} file{'s' * (count != 1)}"
              + (f"; open {out_dir / 'report.html'}" if out_dir is not None else ""), quiet)
 
 
@@ -134,6 +135,7 @@ def _sweep_clip(input, k_list, options, *, csv_path, force: bool, as_json: bool,
     rows = [result.to_dict() for result in results]
     if csv_path is not None:
         job.write({csv_path: format_clip_csv(rows).encode()})
+        note(f"wrote {csv_path}", quiet)
     pick = clip_elbow(results)
     if as_json:
         echo(json.dumps({"rows": rows, "picks": {"elbow": {"k": pick.k, "reason": pick.reason}}},
