@@ -7,7 +7,7 @@ that last are served first), and the first frame's table is fitted the same way.
 real GIF (the project's writer and LZW), measured as benchmarks/animation.py measures its files,
 beside the anchors run on the same frames and ``quantize animate``'s default.
 
-    python benchmarks/animation_ceiling.py [--clip patch] [--colours 255,127,63,31]
+    python benchmarks/animation_ceiling.py [--clip patch] [--colours 255,127,63,31] [--gifsicle 0,5]
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.animation import CLIPS, FPS, anchors, measure, ours, write_frames  # noqa: E402
+from benchmarks.animation import CLIPS, FPS, anchors, measure, ours, run, write_frames  # noqa: E402
 from benchmarks.common import require_kodak  # noqa: E402
 from quantize.animation.gif import GifWriter  # noqa: E402
 from quantize.animation.temporal import MappedFrame  # noqa: E402
@@ -77,6 +77,9 @@ def main() -> None:
                         help="local table sizes to try, each one less than a power of two (the free "
                              "index shows the kept pixels)")
     parser.add_argument("--keep", type=Path, help="keep the clip and the GIFs in this folder")
+    parser.add_argument("--gifsicle", default="0,5", type=lambda v: [int(x) for x in v.split(",") if x],
+                        help="also pass each GIF through gifsicle -O3 with these --lossy levels "
+                             "(0: lossless; '' for none)")
     args = parser.parse_args()
     require_kodak()
     work = args.keep or Path(tempfile.mkdtemp(prefix="anim-ceiling-"))
@@ -90,6 +93,12 @@ def main() -> None:
         path = work / f"study-{colours}.gif"
         zero_flicker_gif(frames, colours, path)
         rows[f"study: weighted local tables of {colours}"] = measure(frames, path)
+        for lossy in args.gifsicle:  # the same GIF with gifsicle's LZW optimisation (and loss)
+            squeezed = path.with_suffix(f".O3-{lossy}.gif")
+            run(["gifsicle", "-O3", *([f"--lossy={lossy}"] if lossy else []), str(path),
+                 "-o", str(squeezed)])
+            rows[f"study: tables of {colours}, gifsicle -O3" + (f" --lossy={lossy}" if lossy else "")] \
+                = measure(frames, squeezed)
     print(f"| {args.clip} | bytes | mean PSNR dB | mean ΔE2000 | flicker |")
     print("|---|---|---|---|---|")
     for name, row in rows.items():
