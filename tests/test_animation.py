@@ -193,6 +193,16 @@ def test_truncated_animation_is_one_line_exit_3_and_nothing_written(tmp_path, su
         assert "truncated" in message and not (tmp_path / "out").exists()
 
 
+def test_an_animation_over_pillows_own_limit_says_so(tmp_path, monkeypatch):
+    from PIL import Image as PILImage
+
+    source = save_apng(tmp_path / "c.png", clip_frames(3), [50] * 3, 0)
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 100)  # a library process keeps Pillow's guard
+    with pytest.raises(InputError, match="MAX_IMAGE_PIXELS") as caught:
+        animate(source, AnimationOptions(formats=("gif",)))
+    assert "truncated" not in str(caught.value).replace(str(tmp_path), "")
+
+
 def test_bad_clips_are_refused(tmp_path):
     (tmp_path / "empty").mkdir()
     done = run("animate", tmp_path / "empty", "-o", tmp_path / "out")

@@ -116,6 +116,11 @@ def is_animation(path: str | os.PathLike[str]) -> bool:
 
 # ------------------------------------------------------------------------------- Pillow containers
 
+def _too_large_for_pillow(name: str, exc: Exception) -> InputError:
+    """The error of a file over Pillow's own decompression-bomb limit (on in a library process)."""
+    return InputError(f"{name}: {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)")
+
+
 def _pillow_header(fh, name: str) -> tuple[int, str]:
     """How many times the file's animation plays, and its format (APNG for an animated PNG)."""
     from PIL import Image as PILImage
@@ -126,6 +131,8 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
             from None
+    except PILImage.DecompressionBombError as exc:
+        raise _too_large_for_pillow(name, exc) from None
     except Exception as exc:  # identified by its header, then unreadable
         raise InputError(f"{name}: cannot read it (truncated or damaged: {_one_line(exc)})") \
             from None
@@ -147,8 +154,7 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
         try:  # Pillow's own bomb check stays on in a library process (the CLI lifts it)
             im = PILImage.open(fh, formats=FORMATS)
         except PILImage.DecompressionBombError as exc:
-            raise InputError(f"{name}: {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load "
-                             "it)") from None
+            raise _too_large_for_pillow(name, exc) from None
         _check_pixels(name, *im.size, max_pixels)
         index = 0
         while True:
