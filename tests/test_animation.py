@@ -349,15 +349,21 @@ def test_batch_fails_an_animation_only_for_a_format_it_has_no_animated_form_of(t
 
 def test_sweep_of_an_animation_reports_each_k_as_animate_writes_it(tmp_path):
     source = save_gif(tmp_path / "clip.gif", clip_frames(5), [40, 50, 60, 70, 80])
-    done = run("sweep", source, "-k", "16,4", "--json", "-o", tmp_path / "pictures")
+    pictures = tmp_path / "pictures"
+    done = run("sweep", source, "-k", "16,4", "--json", "-o", pictures)
     assert done.returncode == 0, done.stderr
-    assert "writes no pictures" in done.stderr and not (tmp_path / "pictures").exists()
+    assert sorted(p.name for p in pictures.iterdir()) == ["k0004.anim.gif", "k0016.anim.gif"]
     rows = json.loads(done.stdout)["rows"]
     assert [r["k"] for r in rows] == [4, 16] and all(r["frames_read"] == 5 for r in rows)
     one = run("animate", source, "-o", tmp_path / "out", "-k", "16", "--json")
     assert one.returncode == 0, one.stderr
     animated = json.loads(one.stdout)
     assert rows[1]["bytes"] == animated["bytes"]
+    # each K's GIF is the file animate writes at that K
+    written = (tmp_path / "out" / "clip.anim.gif").read_bytes()
+    assert (pictures / "k0016.anim.gif").read_bytes() == written
+    again = run("sweep", source, "-k", "4,8", "-o", pictures)  # k0004 exists: nothing is written
+    assert again.returncode != 0 and not (pictures / "k0008.anim.gif").exists()
     assert rows[1]["mean_psnr"] == animated["mean_psnr"] > rows[0]["mean_psnr"]
     table = run("sweep", source, "-k", "4,16", "-q").stdout.splitlines()
     assert table[0].split()[:5] == ["K", "frames", "palettes", "GIF", "B"]

@@ -49,7 +49,7 @@ def progress_bar(length: int, quiet: bool):
 @_list_k
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
               help="Write the previews (k0016.preview.png, ...), sweep.sheet.png, sweep.chart.png and "
-                   "report.html into this folder.")
+                   "report.html into this folder (an animation: each K's k0016.anim.gif).")
 @click.option("--csv", "csv_path", type=PATH, default=None, metavar="FILE",
               help="Also write the table as CSV.")
 @click.option("--json", "as_json", is_flag=True,
@@ -73,7 +73,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     picks (and the smallest K meeting a --target-*), to choose how many colours to use.
 
     An animated GIF, APNG or WebP is swept as an animation: per K its animated GIF's bytes and
-    the mean PSNR over frames, as a table, --json or --csv (no pictures or target search)."""
+    the mean PSNR over frames, as a table, --json or --csv; -o DIR writes each K's GIF
+    (k0016.anim.gif, ...). No contact sheet, chart or target search."""
     from ..animation.source import is_clip
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
@@ -90,11 +91,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         if target or sample is not None:
             raise click.UsageError("--target-psnr, --target-delta-e and --sample do not apply to "
                                    "an animation's sweep")
-        if out_dir is not None:
-            note("an animation's sweep writes no pictures or report.html; nothing is written to "
-                 f"{out_dir}", quiet)
-        _sweep_clip(input, k_list, options, csv_path=csv_path, force=force, as_json=as_json,
-                    allow_huge=allow_huge, quiet=quiet)
+        _sweep_clip(input, k_list, options, out_dir=out_dir, csv_path=csv_path, force=force,
+                    as_json=as_json, allow_huge=allow_huge, quiet=quiet)
         return
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
@@ -115,27 +113,33 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
              + (f"; open {out_dir / 'report.html'}" if out_dir is not None else ""), quiet)
 
 
-def _sweep_clip(input, k_list, options, *, csv_path, force: bool, as_json: bool, allow_huge: bool,
-                quiet: bool) -> None:
-    """The sweep of an animated input: per K its animated GIF, as a table or JSON, and with
-    ``csv_path`` as CSV (checked before any work, written all or nothing)."""
+def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_json: bool,
+                allow_huge: bool, quiet: bool) -> None:
+    """The sweep of an animated input: per K its animated GIF, as a table or JSON; with
+    ``out_dir`` each K's GIF in it, with ``csv_path`` the table as CSV (every file checked before
+    any work, all written or none)."""
     import json
 
     from ..animation.run import AnimationOptions, clip_elbow, sweep_clip
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.job import FileJob
-    from ..render.sweep_report import format_clip_csv, format_clip_table
+    from ..render.sweep_report import clip_preview_name, format_clip_csv, format_clip_table
 
-    job = FileJob.plan(input, [csv_path] if csv_path is not None else [], force=force)
+    previews = {k: out_dir / clip_preview_name(k) for k in k_list} if out_dir is not None else {}
+    job = FileJob.plan(input, [*previews.values(), *([csv_path] if csv_path is not None else [])],
+                       force=force)
     job.check()
     with progress_bar(len(k_list), quiet) as progress:
         results = sweep_clip(input, k_list, AnimationOptions.like(options, ("gif",)),
                              max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
                              progress=progress)
     rows = [result.to_dict() for result in results]
+    files = {previews[result.k]: result.outputs["gif"] for result in results if previews}
     if csv_path is not None:
-        job.write({csv_path: format_clip_csv(rows).encode()})
-        note(f"wrote {csv_path}", quiet)
+        files[csv_path] = format_clip_csv(rows).encode()
+    job.write(files)
+    if files:
+        note(f"wrote {len(files)} file{'s' * (len(files) != 1)}", quiet)
     pick = clip_elbow(results)
     if as_json:
         echo(json.dumps({"rows": rows, "picks": {"elbow": {"k": pick.k, "reason": pick.reason}}},

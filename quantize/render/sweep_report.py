@@ -124,6 +124,11 @@ def preview_name(k: int) -> str:
     return tagged_name(f"k{k:04d}", "preview")
 
 
+def clip_preview_name(k: int) -> str:
+    """An animation's sweep writes each K's GIF as ``k0016.anim.gif`` (sorted by K, never an input)."""
+    return tagged_name(f"k{k:04d}", "anim", ".gif")
+
+
 def output_names(ks: Sequence[int]) -> list[str]:
     """The files ``sweep -o DIR`` writes into DIR."""
     return [preview_name(k) for k in ks] + [SHEET, CHART, PAGE]
