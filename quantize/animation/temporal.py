@@ -71,10 +71,17 @@ class StableMapper:
     def _closer_kept(self, wanted: np.ndarray, shown: np.ndarray, nearest: np.ndarray) -> np.ndarray:
         """Which of the colours ``shown`` (n, C) serve ``wanted`` within KEEP_TOLERANCE of
         ``nearest``."""
-        target = encode(wanted, self.space)
-        kept = ((encode(shown, self.space) - target) ** 2).sum(axis=1)
-        new = ((encode(nearest, self.space) - target) ** 2).sum(axis=1)
+        target = self._encoded(wanted)
+        kept = ((self._encoded(shown) - target) ** 2).sum(axis=1)
+        new = ((self._encoded(nearest) - target) ** 2).sum(axis=1)
         return kept <= (1 + KEEP_TOLERANCE) * new
+
+    def _encoded(self, colors: np.ndarray) -> np.ndarray:
+        """``colors`` (n, C) as points of the mapping space, each distinct colour converted once
+        (the shown and the nearest colours are a few hundred among a frame's pixels)."""
+        stats = color_stats(colors[None])
+        rows = stats.gather(colors[None], np.arange(stats.n_colors, dtype=np.int32)).ravel()
+        return encode(stats.colors, self.space)[rows]
 
     def map(self, pixels: np.ndarray, palette_id: int,
             palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
