@@ -21,7 +21,7 @@ import numpy as np
 from ..core.colorspace import encode
 from ..core.colorstats import color_stats
 from ..core.dither import dither_pixels
-from ..core.mapping import map_pixels
+from ..core.mapping import map_colors, map_pixels
 from .canvas import differs
 from .palettes import PaletteSchedule
 
@@ -68,10 +68,9 @@ class StableMapper:
             return map_pixels(pixels, colors, palette)
         return dither_pixels(pixels, colors, palette, self.dither, self.strength)
 
-    def _closer_kept(self, wanted: np.ndarray, shown: np.ndarray, nearest: np.ndarray) -> np.ndarray:
-        """Which of the colours ``shown`` (n, C) serve ``wanted`` within KEEP_TOLERANCE of
-        ``nearest``."""
-        target = self._encoded(wanted)
+    def _closer_kept(self, target: np.ndarray, shown: np.ndarray, nearest: np.ndarray) -> np.ndarray:
+        """Which of the colours ``shown`` (n, C) serve the wanted colours (``target``, points of the
+        mapping space) within KEEP_TOLERANCE of ``nearest``."""
         kept = ((self._encoded(shown) - target) ** 2).sum(axis=1)
         new = ((self._encoded(nearest) - target) ** 2).sum(axis=1)
         return kept <= (1 + KEEP_TOLERANCE) * new
@@ -99,10 +98,14 @@ class StableMapper:
             indices = self._indices.copy() if same else np.full(changed.shape, -1, np.int16)
         if changed is not None and changed.any():
             if self.dither == "none":  # only the changed pixels' colours are searched
-                moved = np.ascontiguousarray(pixels[changed])
-                mapped = self._map(moved[None], palette)[0].astype(np.int16)
+                moved = np.ascontiguousarray(pixels[changed])[None]
+                distinct = color_stats(moved).in_space(self.space)  # converted once, used twice
+                rows = distinct.stats.gather(moved, np.arange(distinct.stats.n_colors,
+                                                              dtype=np.int32)).ravel()
+                mapped = map_colors(distinct, palette)[rows].astype(np.int16)
                 old = indices[changed]
-                keep = self._closer_kept(moved, self._colors[changed], palette[mapped])
+                keep = self._closer_kept(distinct.points()[0][rows], self._colors[changed],
+                                         palette[mapped])
                 keep &= (old >= 0) | keeps_foreign
                 indices[changed] = np.where(keep, old, mapped)
             else:  # the threshold depends on the position: the whole frame is dithered

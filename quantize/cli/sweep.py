@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from pathlib import Path
 
 import click
 
@@ -108,9 +109,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         echo()
         echo("\n".join(run.picks))
     if run.written:
-        count = len(run.written)
-        note(f"wrote {count} file{'s' * (count != 1)}"
-             + (f"; open {out_dir / 'report.html'}" if out_dir is not None else ""), quiet)
+        page = out_dir / "report.html" if out_dir is not None else None
+        _note_written(len(run.written), quiet, page)
 
 
 def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_json: bool,
@@ -139,7 +139,7 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
         files[csv_path] = format_clip_csv(rows).encode()
     job.write(files)
     if files:
-        note(f"wrote {len(files)} file{'s' * (len(files) != 1)}", quiet)
+        _note_written(len(files), quiet)
     pick = clip_elbow(results)
     if as_json:
         echo(json.dumps({"rows": rows, "picks": {"elbow": {"k": pick.k, "reason": pick.reason}}},
@@ -148,3 +148,8 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
         echo(format_clip_table(rows))
         echo()
         echo(pick.line("elbow"))
+
+
+def _note_written(count: int, quiet: bool, page: Path | None = None) -> None:
+    """One note for the files a sweep wrote, and the page to open if it made one."""
+    note(f"wrote {count} file{'s' * (count != 1)}" + (f"; open {page}" if page else ""), quiet)
