@@ -1,7 +1,8 @@
 """Animated GIF, written frame by frame: each frame only the smallest rectangle it changes, with
 the unchanged pixels in it transparent when that codes smaller (and always when some of them show
 a colour the frame's palette lacks), and a local colour table only for a frame whose palette
-differs from the global one (the palette most frames use). The LZW coding is Pillow's.
+differs from the global one (the palette most frames use). LZW codes start at the width of the
+frame's colour table (:mod:`quantize.core.kernels.lzw`).
 
 A clip with fully transparent pixels is written as whole frames, each cleared before the next
 (GIF has one transparent index, which then means transparent, not unchanged).
@@ -22,34 +23,26 @@ _MAX_SIDE = 65535
 _KEEP, _CLEAR = 1, 2  # disposal: leave the frame on the canvas; clear its rectangle afterwards
 
 
-def lzw_blocks(indices: np.ndarray) -> bytes:
-    """The LZW-coded image data of ``indices`` (h, w) uint8 as GIF sub-blocks: the minimum code
-    size byte (8), the blocks and the terminator, cut from the GIF Pillow writes of them."""
-    from PIL import Image as PILImage
+def lzw_blocks(indices: np.ndarray, min_size: int = 8) -> bytes:
+    """The LZW-coded image data of ``indices`` (h, w), each below 2**``min_size``, as GIF
+    sub-blocks: the minimum code size byte, the blocks of up to 255 bytes and the terminator."""
+    from ..core.kernels.lzw import lzw_codes
 
-    h, w = indices.shape
-    image = PILImage.frombuffer("P", (w, h), np.ascontiguousarray(indices, np.uint8), "raw", "P", 0, 1)
-    image.putpalette(bytes(768))
-    buf = io.BytesIO()
-    image.save(buf, "GIF", optimize=False, interlace=False)
-    data = buf.getvalue()
-    pos = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
-    while data[pos] == 0x21:  # extensions before the image: label, then sub-blocks to a 0
-        pos += 2
-        while data[pos]:
-            pos += data[pos] + 1
-        pos += 1
-    flags = data[pos + 9]
-    pos += 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
-    end = pos + 1
-    while data[end]:
-        end += data[end] + 1
-    return data[pos:end + 1]
+    symbols = np.ascontiguousarray(indices, np.int32).ravel()
+    out = np.empty(2 * symbols.size + 8, np.uint8)
+    data = out[:lzw_codes(symbols, min_size, out)].tobytes()
+    blocks = bytearray([min_size])
+    for start in range(0, len(data), 255):
+        blocks.append(min(255, len(data) - start))
+        blocks += data[start:start + 255]
+    blocks.append(0)
+    return bytes(blocks)
 
 
-def _table(palette: np.ndarray) -> tuple[bytes, int]:
-    """A colour table (padded to a power of two, at least 2 entries) and its size field."""
-    bits = max(1, (len(palette) - 1).bit_length())
+def _table(palette: np.ndarray, spare: bool = False) -> tuple[bytes, int]:
+    """A colour table (padded to a power of two, at least 2 entries, with an unused entry if
+    ``spare``) and its size field."""
+    bits = max(1, (len(palette) - 1 + spare).bit_length())
     table = np.zeros((1 << bits, 3), np.uint8)
     table[:len(palette)] = palette[:, :3]
     return table.tobytes(), bits - 1
@@ -67,22 +60,23 @@ def _transparent_entry(palette: np.ndarray) -> int | None:
     return int(clear[0]) if len(clear) else None
 
 
-def _smaller_coding(indices: np.ndarray, changed: np.ndarray, k: int) -> tuple[bytes, int | None]:
+def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
+                    size: int) -> tuple[bytes, int | None]:
     """The LZW blocks of the rectangle's indices as they are, or with the unchanged pixels set to
-    an index of the colour table no changed pixel uses (the frame's transparent index), whichever
-    is smaller, and that transparent index (None for the first). Indices of -1 (unchanged pixels
-    whose colour the table lacks) are always made transparent."""
+    an index of the colour table (of 2**``size`` entries) no changed pixel uses (the frame's
+    transparent index), whichever is smaller, and that transparent index (None for the first).
+    Indices of -1 (unchanged pixels whose colour the table lacks) are always made transparent."""
     foreign = bool((indices < 0).any())
-    plain = None if foreign else lzw_blocks(indices.astype(np.uint8))
+    plain = None if foreign else lzw_blocks(indices, size)
     if changed.all():
         return plain, None
     used = np.bincount(indices[changed], minlength=256)
-    free = np.flatnonzero(used[:1 << max(1, (k - 1).bit_length())] == 0)
+    free = np.flatnonzero(used[:1 << size] == 0)
     if not len(free):
         if foreign:
             raise ValueError("a GIF frame keeps colours its palette lacks and has no free index")
         return plain, None
-    masked = lzw_blocks(np.where(changed, indices, free[0]).astype(np.uint8))
+    masked = lzw_blocks(np.where(changed, indices, free[0]), size)
     return (masked, int(free[0])) if plain is None or len(masked) < len(plain) else (plain, None)
 
 
@@ -126,23 +120,27 @@ class GifWriter:
         palette, indices = frame.palette, frame.indices
         clear = _transparent_entry(palette)
         local = frame.palette_id != self._global and not np.array_equal(palette, self._global_palette)
+        # a local table keeps an entry free for the kept colours it lacks (the transparent index)
+        table, size = _table(palette, spare=bool((indices < 0).any())) if local \
+            else _table(self._global_palette)
+        code = max(2, size + 1)
         if clear is not None or self._whole_frames:  # whole frames, each cleared after showing
             self._whole_frames = True
             rect = (slice(0, self.height), slice(0, self.width))
-            blocks, transparent, disposal = lzw_blocks(indices.astype(np.uint8)), clear, _CLEAR
+            blocks, transparent, disposal = lzw_blocks(indices, code), clear, _CLEAR
         else:
             rect, changed = self._canvas.update(frame.colors)
-            blocks, transparent = _smaller_coding(indices[rect], changed, len(palette))
+            blocks, transparent = _smaller_coding(indices[rect], changed, code)
             disposal = _KEEP
         flags = (disposal << 2) | (transparent is not None)
         self._out.write(b"\x21\xf9\x04" + struct.pack("<BHBB", flags, self._delay(frame.duration),
                                                       transparent or 0, 0))
         top, left = rect[0].start, rect[1].start
         height, width = rect[0].stop - top, rect[1].stop - left
-        table, size = _table(palette) if local else (b"", 0)
         self._out.write(b"," + struct.pack("<HHHHB", left, top, width, height,
                                            (0x80 | size) if local else 0))
-        self._out.write(table)
+        if local:
+            self._out.write(table)
         self._out.write(blocks)
 
     def finish(self) -> bytes:
