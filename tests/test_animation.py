@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from quantize.animation.palettes import scan_clip
 from quantize.animation.qntanim import decode_animation
 from quantize.animation.run import AnimationOptions, animate
 from quantize.animation.source import Clip, Frame, open_clip
@@ -130,6 +131,21 @@ def test_colour_counts_of_many_frames_sum_exactly_through_compaction(monkeypatch
     assert keys.tolist() == sorted(expected)
     assert counts.tolist() == [expected[key] for key in sorted(expected)]
     assert counter.n_pixels == 7 * 30 * 40
+
+
+def test_the_scan_notes_each_pixels_first_change():
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 2, (6, 9, 3), dtype=np.uint8) * 200 for _ in range(7)]
+    for t in range(1, 7):
+        hold = rng.random((6, 9)) < 0.8
+        frames[t][hold] = frames[t - 1][hold]
+    scan = scan_clip(Frame(f, 10) for f in frames)
+    assert scan.shares[0] == 1.0 and 0 < scan.shares[1] < 1
+    for y in range(6):
+        for x in range(9):
+            first = next((t for t in range(1, 7)
+                          if not np.array_equal(frames[t][y, x], frames[t - 1][y, x])), 7)
+            assert scan.first_change[y, x] == first
 
 
 def test_frames_folder_is_read_in_natural_order(tmp_path):

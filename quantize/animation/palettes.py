@@ -111,6 +111,9 @@ class ClipScan:
     durations: list[int] = field(default_factory=list)
     part_starts: list[int] = field(default_factory=list)
     parts: list[ColorCounter] = field(default_factory=list)
+    shares: list[float] = field(default_factory=list)  # of each frame's pixels changed (1 first)
+    #: (H, W) the number of the first frame that changes each pixel (n_frames if none does)
+    first_change: np.ndarray | None = None
 
     def _start_part(self, number: int) -> None:
         self.part_starts.append(number)
@@ -125,15 +128,21 @@ def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
     """Read every frame once: check it, note its duration and part, count its colours."""
     scan = ClipScan()
     previous = previous_luma = None
-    shares: list[float] = []  # of each frame's pixels changed from the previous frame
+    shares = scan.shares
     pending = None  # the previous frame's colour counts: its part may start at it
     for number, frame in enumerate(frames):
         pixels = frame.pixels
         if number == 0:
             scan.height, scan.width = pixels.shape[:2]
+            scan.first_change = np.full(pixels.shape[:2], -1, np.int32)
         scan.durations.append(frame.duration)
         luma = _luma_probe(pixels)
-        share = 1.0 if previous is None else float(differs(pixels, previous).mean())
+        share = 1.0
+        if previous is not None:
+            changed = differs(pixels, previous)
+            share = float(changed.mean())
+            if share:
+                scan.first_change[changed & (scan.first_change < 0)] = number
         if share == 0 and number > 1 and shares[-1] >= MOST_CHANGED \
                 and scan.part_starts[-1] != number - 1:  # the previous frame begins a hold
             scan._start_part(number - 1)
@@ -150,6 +159,8 @@ def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
             pending = color_keys(stats.colors), stats.counts, stats.n_pixels, pixels.shape[2]
     if pending is not None:
         scan.parts[-1].add_counts(*pending)
+    if scan.first_change is not None:
+        scan.first_change[scan.first_change < 0] = scan.n_frames
     return scan
 
 
