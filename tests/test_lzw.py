@@ -1,4 +1,4 @@
-"""GIF's LZW coder, decoded by Pillow."""
+"""GIF's LZW coder and its lossy choice of indices, decoded by Pillow."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from quantize.animation.gif import lzw_blocks
+from quantize.core.kernels.lzw import lzw_choose
 
 
 def one_frame_gif(indices: np.ndarray, min_size: int, palette: np.ndarray) -> bytes:
@@ -34,3 +35,39 @@ def test_lzw_blocks_decode_to_the_indices(shape, k):
 def test_a_smaller_table_codes_smaller():
     indices = np.random.default_rng(0).integers(0, 16, (64, 64))
     assert len(lzw_blocks(indices, 4)) < 0.97 * len(lzw_blocks(indices, 8))
+
+
+def choice(tolerance: float, n: int = 4000):
+    """A noisy gradient mapped to a 64-colour grey ramp, chosen with ``tolerance``."""
+    rng = np.random.default_rng(3)
+    grey = np.clip(np.linspace(0, 255, n) + rng.normal(0, 12, n), 0, 255)
+    targets = np.repeat(grey[:, None], 3, axis=1)
+    table = np.repeat(np.linspace(0, 255, 64)[:, None], 3, axis=1)
+    preferred = np.abs(grey[:, None] - table[None, :, 0]).argmin(axis=1).astype(np.int32)
+    kept = np.zeros((n, 3))
+    chosen = lzw_choose(preferred, targets, table, 64, 64, kept, np.full(n, tolerance), 7)
+    cost = lambda idx: ((np.where((idx == 64)[:, None], kept, table[np.minimum(idx, 63)])
+                         - targets) ** 2).sum(axis=1)
+    return preferred, chosen, cost
+
+
+def test_the_lossy_choice_stays_within_the_tolerance_and_codes_smaller():
+    preferred, chosen, cost = choice(300.0)
+    assert np.all(cost(chosen) <= cost(preferred) + 300.0 + 1e-9)
+    assert (chosen != preferred).mean() > 0.2
+    assert len(lzw_blocks(chosen, 7)) < 0.85 * len(lzw_blocks(preferred, 7))
+
+
+def test_a_negative_tolerance_keeps_every_index():
+    preferred, chosen, _ = choice(-1.0)
+    assert np.array_equal(chosen, preferred)
+
+
+def test_the_clear_index_shows_the_kept_colour():
+    n = 50
+    targets = np.full((n, 3), 100.0)
+    kept = np.full((n, 3), 101.0)  # on screen already, 3 away
+    table = np.array([[0.0, 0, 0], [255.0, 255, 255]])
+    preferred = np.zeros(n, np.int32)  # far from the wanted colour, but the caller's choice
+    chosen = lzw_choose(preferred, targets, table, 2, 2, kept, np.zeros(n), 2)
+    assert np.all(chosen == 2)  # the kept colour is nearer: allowed with no tolerance at all

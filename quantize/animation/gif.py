@@ -62,22 +62,26 @@ def _transparent_entry(palette: np.ndarray) -> int | None:
 
 def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
                     size: int) -> tuple[bytes, int | None]:
-    """The LZW blocks of the rectangle's indices as they are, or with the unchanged pixels set to
-    an index of the colour table (of 2**``size`` entries) no changed pixel uses (the frame's
-    transparent index), whichever is smaller, and that transparent index (None for the first).
-    Indices of -1 (unchanged pixels whose colour the table lacks) are always made transparent."""
-    foreign = bool((indices < 0).any())
-    plain = None if foreign else lzw_blocks(indices, size)
-    if changed.all():
-        return plain, None
-    used = np.bincount(indices[changed], minlength=256)
-    free = np.flatnonzero(used[:1 << size] == 0)
-    if not len(free):
-        if foreign:
-            raise ValueError("a GIF frame keeps colours its palette lacks and has no free index")
-        return plain, None
-    masked = lzw_blocks(np.where(changed, indices, free[0]), size)
-    return (masked, int(free[0])) if plain is None or len(masked) < len(plain) else (plain, None)
+    """The smallest LZW blocks of the rectangle's indices (of a colour table of 2**``size``
+    entries), and the transparent index they use (None if none): the indices as they are; or the
+    unchanged pixels set to an index no changed pixel uses; or, when some pixels keep a colour
+    the table lacks (index -1), only those set to an index no other pixel uses (the indices an
+    LZW-aware mapping chose, kept whole)."""
+    foreign = indices < 0
+    candidates = []
+    if not foreign.any():
+        candidates.append((lzw_blocks(indices, size), None))
+    if not changed.all():
+        free = np.flatnonzero(np.bincount(indices[changed], minlength=1 << size)[:1 << size] == 0)
+        if len(free):
+            candidates.append((lzw_blocks(np.where(changed, indices, free[0]), size), int(free[0])))
+    if foreign.any():
+        free = np.flatnonzero(np.bincount(indices[~foreign], minlength=1 << size)[:1 << size] == 0)
+        if len(free):
+            candidates.append((lzw_blocks(np.where(foreign, free[-1], indices), size), int(free[-1])))
+    if not candidates:
+        raise ValueError("a GIF frame keeps colours its palette lacks and has no free index")
+    return min(candidates, key=lambda candidate: len(candidate[0]))
 
 
 class GifWriter:

@@ -20,6 +20,7 @@ from .measure import ClipMeter
 from ..jobs.sweep import kneedle, largest_fitting
 from ..jobs.sweep_model import Budget, Pick
 from .palettes import ClipScan, PaletteSchedule, scan_clip
+from .refine import ChangeTables, takes_change_tables
 from .source import Clip, open_clip
 from .temporal import StableMapper, mapped_frames, merged
 
@@ -130,14 +131,17 @@ class AnimationResult:
 
 
 def _writers(options: AnimationOptions, width: int, height: int, plays: int, channels: int,
-             schedule: PaletteSchedule) -> dict:
+             schedule: PaletteSchedule | None) -> dict:
+    """A writer for each format; ``schedule`` is None for change tables (a palette a frame)."""
     from .apng import ApngWriter
     from .gif import GifWriter
     from .qntanim import QntWriter
     from .webp import WebpWriter
 
-    one_palette = options.palette_mode != "frame" and schedule.n_palettes == 1
-    make = {"gif": lambda: GifWriter(width, height, plays, schedule.most_used()),
+    one_palette = schedule is not None and options.palette_mode != "frame" \
+        and schedule.n_palettes == 1
+    main = schedule.most_used() if schedule is not None else None
+    make = {"gif": lambda: GifWriter(width, height, plays, main),
             "png": lambda: ApngWriter(width, height, plays, channels, indexed=one_palette),
             "webp": lambda: WebpWriter(width, height, plays, options.webp_method),
             "qnt": lambda: QntWriter(width, height, plays, options.codec)}
@@ -216,15 +220,19 @@ def _scanned(clip: Clip | str | os.PathLike[str], options: AnimationOptions,
 
 def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions) -> AnimationResult:
     """The second pass of :func:`animate`: palettes, mapping, measuring and encoding."""
-    schedule = PaletteSchedule(scan, options.palette_mode, options.fit)
+    if takes_change_tables(scan, options.palette_mode, options.dither, options.fit):
+        schedule, frames = None, ChangeTables(scan, options.fit).frames(clip.frames())
+    else:
+        schedule = PaletteSchedule(scan, options.palette_mode, options.fit)
+        frames = mapped_frames(clip.frames(), schedule,
+                               StableMapper(options.fit.space, options.dither,
+                                            options.dither_strength), scan.channels)
     writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels, schedule)
     meter = ClipMeter()
     durations, palette_ids = [], set()
 
     def measured():
-        for pixels, frame in mapped_frames(clip.frames(), schedule,
-                                           StableMapper(options.fit.space, options.dither,
-                                                        options.dither_strength), scan.channels):
+        for pixels, frame in frames:
             meter.add(pixels, frame.colors)
             yield frame
 

@@ -20,7 +20,8 @@ SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.core.colors
 @fit_options
 @click.option("--palette-mode", type=click.Choice(PALETTE_MODES), default="auto", show_default=True,
               help="One palette for the clip (global), one per frame, or auto: one per scene where "
-                   "the clip's palette does not serve it.")
+                   "the clip's palette does not serve it, and where only part of the picture "
+                   "moves a table a frame for what it changes (docs/ANIMATION.md).")
 @click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
               help="A dither that does not crawl: Bayer 8x8 (ordered) or blue-noise thresholds.")
 @click.option("--dither-strength", type=float, default=1.0, show_default=True,

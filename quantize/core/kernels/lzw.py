@@ -1,7 +1,10 @@
-"""GIF's LZW: the code stream of a row of palette indices.
+"""GIF's LZW: the code stream of a row of palette indices, and a lossy choice of the indices.
 
 The encoder is the usual greedy one (the longest string in the dictionary, a clear code when the
-dictionary is full).
+dictionary is full), so it writes the bytes giflib and Pillow write. The lossy choice walks the
+same dictionary but lets each pixel take any index whose colour is within a tolerance of its
+own index's error, and keeps the longest string those choices allow (a depth-first search of the
+dictionary from every allowed first index); coding the chosen indices again gives the same codes.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import numpy as np
 from numba import njit
 
 _MAX_CODES = 4096
+_MAX_DEPTH = 62  # the longest string the lossy search follows
+_SEARCH_NODES = 64  # dictionary entries the lossy search visits from one first index
 
 
 @njit(cache=True, inline="always")
@@ -75,3 +80,105 @@ def lzw_codes(symbols, min_size, out):
         out[state[2]] = state[0] & 255
         state[2] += 1
     return state[2]
+
+
+@njit(cache=True, inline="always")
+def _cost(i, s, targets, table, clear_index, kept):
+    """Squared distance from pixel i's wanted colour to what index s shows there."""
+    acc = 0.0
+    for c in range(3):
+        shown = kept[i, c] if s == clear_index else table[s, c]
+        d = shown - targets[i, c]
+        acc += d * d
+    return acc
+
+
+@njit(cache=True)
+def _longest(start, pos, n, first_child, sibling, last, preferred, targets, table, clear_index,
+             kept, tolerance, stack, extra, best):
+    """The longest allowed string from pixel ``pos`` whose first index is ``start``: its length,
+    its code and its summed extra error, in ``best`` (``stack`` and ``extra``: room for the
+    search)."""
+    best[0], best[1], best[2] = 1.0, start, 0.0
+    extra[0] = 0.0
+    depth = 0
+    stack[0] = first_child[start]
+    left = _SEARCH_NODES
+    while depth >= 0 and left > 0:
+        child = stack[depth]
+        if child == -1 or depth >= _MAX_DEPTH:
+            depth -= 1
+            continue
+        stack[depth] = sibling[child]
+        i = pos + depth + 1
+        if i >= n:
+            continue
+        symbol = last[child]
+        more = 0.0
+        if symbol != preferred[i]:
+            more = _cost(i, symbol, targets, table, clear_index, kept) \
+                - _cost(i, preferred[i], targets, table, clear_index, kept)
+        if symbol == preferred[i] or more <= tolerance[i]:
+            left -= 1
+            depth += 1
+            stack[depth] = first_child[child]
+            extra[depth] = extra[depth - 1] + more
+            if depth + 1 > best[0] or (depth + 1 == best[0] and extra[depth] < best[2]):
+                best[0], best[1], best[2] = depth + 1, child, extra[depth]
+
+
+@njit(cache=True)
+def lzw_choose(preferred, targets, table, n_colors, clear_index, kept, tolerance, min_size):
+    """Indices for ``preferred`` (int32) that LZW codes in fewer codes: pixel i may take any index
+    whose squared distance to ``targets[i]`` is at most ``tolerance[i]`` above its preferred
+    index's (a negative tolerance: only its own). ``table`` (float64, 3 columns) holds the
+    colours of indices below ``n_colors``; ``clear_index`` (or -1) shows ``kept[i]``, the colour
+    already on screen. ``min_size`` is the LZW minimum code size the indices will be coded with."""
+    n = preferred.shape[0]
+    roots = 1 << min_size
+    first_child = np.full(_MAX_CODES, -1, np.int32)
+    sibling = np.full(_MAX_CODES, -1, np.int32)
+    last = np.zeros(_MAX_CODES, np.int32)
+    parent = np.full(_MAX_CODES, -1, np.int32)
+    for s in range(roots):
+        last[s] = s
+    chosen = np.empty(n, np.int32)
+    stack = np.empty(_MAX_DEPTH + 2, np.int32)
+    extra = np.empty(_MAX_DEPTH + 2, np.float64)
+    best = np.empty(3, np.float64)
+    next_code = roots + 2
+    previous = -1
+    pos = 0
+    while pos < n:
+        if previous != -1 and next_code >= _MAX_CODES:  # the encoder clears here
+            first_child[:roots] = -1
+            next_code = roots + 2
+            previous = -1
+        base = _cost(pos, preferred[pos], targets, table, clear_index, kept)
+        start, start_length, start_extra = preferred[pos], 0.0, 0.0
+        for s in range(roots):
+            if s >= n_colors and s != clear_index:
+                continue
+            more = _cost(pos, s, targets, table, clear_index, kept) - base
+            if s != preferred[pos] and more > tolerance[pos]:
+                continue
+            _longest(s, pos, n, first_child, sibling, last, preferred, targets, table,
+                     clear_index, kept, tolerance, stack, extra, best)
+            if best[0] > start_length or (best[0] == start_length and best[2] + more < start_extra):
+                start, start_length, start_extra = s, best[0], best[2] + more
+        if previous != -1:  # the entry the encoder adds before it codes this string
+            last[next_code] = start
+            parent[next_code] = previous
+            first_child[next_code] = -1
+            sibling[next_code] = first_child[previous]
+            first_child[previous] = next_code
+            next_code += 1
+        _longest(start, pos, n, first_child, sibling, last, preferred, targets, table,
+                 clear_index, kept, tolerance, stack, extra, best)
+        length, code = int(best[0]), int(best[1])
+        for j in range(length - 1, -1, -1):
+            chosen[pos + j] = last[code]
+            code = parent[code]
+        previous = int(best[1])
+        pos += length
+    return chosen

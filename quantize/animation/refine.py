@@ -1,0 +1,161 @@
+"""Change tables: palettes and indices for a clip in which only part of the picture moves.
+
+Still areas keep the first frame's colours (so they never flicker), so such a clip looks as good
+as the first frame's palette where nothing moves and as each later frame's own colour table
+makes the pixels it changes. Both are fitted to what lasts: every pixel weighted by the frames it
+stays on screen (the first frame's counted over the whole clip by the first pass, a later
+frame's over :data:`LOOKAHEAD` frames ahead). A later frame's table gives a quarter of its
+colours to the pixels that change again at the next frame (each shown once, yet most of the
+GIF's bytes) and the rest to the pixels that stay. Its indices are then chosen for LZW: a changed
+pixel may take any colour within :data:`LZW_TOLERANCE` / (frames on screen) of its own index's
+squared RGB error where that lets the GIF code longer strings (:mod:`quantize.core.kernels.lzw`),
+and every format shows the same chosen colours.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from ..core.colorstats import ColorStats, color_keys, color_stats
+from ..core.fitting import FitOptions
+from ..core.mapping import map_pixels
+from .canvas import differs
+from .palettes import MOST_CHANGED, ClipScan, ColorCounter, fit_colors
+from .temporal import MappedFrame
+
+#: Frames ahead over which a later frame's pixels are counted on screen (each held in memory).
+LOOKAHEAD = 8
+#: The extra squared RGB error (summed over channels) a pixel shown for one frame may take for
+#: a longer LZW string; a pixel shown for n frames may take this / n.
+LZW_TOLERANCE = 60.0
+#: Below this K a quarter of the colours serves the pixels that change again too poorly.
+MIN_K = 16
+#: Seeded k-means starts of a later frame's table (one a frame: a few, not a still's many).
+TABLE_STARTS = 2
+
+
+def takes_change_tables(scan: ClipScan, palette_mode: str, dither: str, fit: FitOptions) -> bool:
+    """Whether this clip is coded with change tables: ``auto`` mode, one scene, opaque, no dither,
+    K of at least :data:`MIN_K`, and at least half of the frames that change anything change
+    less than :data:`~.palettes.MOST_CHANGED` of the picture (a patch moving over a still)."""
+    changing = [share for share in scan.shares[1:] if share > 0]
+    partial = sum(share < MOST_CHANGED for share in changing)
+    return (palette_mode == "auto" and dither == "none" and len(scan.parts) == 1
+            and scan.channels == 3 and fit.k >= MIN_K and bool(changing)
+            and 2 * partial >= len(changing))
+
+
+def on_screen(frames: Iterable, depth: int = LOOKAHEAD) -> Iterator[tuple]:
+    """Each frame with the pixels it changes from the one before (None for the first) and how many
+    frames, itself included and at most ``depth``, each pixel's source then stays the same (H, W).
+    Holds ``depth`` frames."""
+    held: deque = deque()  # (frame, the pixels it changes from the frame before)
+    previous = None
+    source = iter(frames)
+    while True:
+        while len(held) < depth:
+            frame = next(source, None)
+            if frame is None:
+                break
+            held.append((frame, None if previous is None else differs(frame.pixels, previous)))
+            previous = frame.pixels
+        if not held:
+            return
+        frame, changed = held.popleft()
+        stay = np.ones(frame.pixels.shape[:2], np.int32)
+        alive = np.ones(stay.shape, bool)
+        for _, later in held:
+            alive &= ~later
+            stay += alive
+        yield frame, changed, stay
+
+
+def weighted_stats(pixels: np.ndarray, weights: np.ndarray) -> ColorStats:
+    """The distinct colours of ``pixels`` (n, C) uint8, each counted with the sum of its pixels'
+    ``weights`` (n,)."""
+    keys, inverse = np.unique(color_keys(pixels), return_inverse=True)
+    counter = ColorCounter()
+    counter.add_counts(keys, np.bincount(inverse.ravel(), weights=weights), len(pixels),
+                       pixels.shape[1])
+    return counter.stats(pixels.shape[1])
+
+
+class ChangeTables:
+    """The mapped frames of a clip that :func:`takes_change_tables`, one after the other."""
+
+    def __init__(self, scan: ClipScan, fit: FitOptions) -> None:
+        self.fit = fit
+        self._later = replace(fit, max_starts=TABLE_STARTS)
+        self._first_stay = scan.first_change  # frame 0's pixels stay until their first change
+
+    def frames(self, frames: Iterable) -> Iterator[tuple[np.ndarray, MappedFrame]]:
+        """Each source frame's pixels with its mapped frame, in order."""
+        shown: MappedFrame | None = None
+        for number, (frame, changed, stay) in enumerate(on_screen(frames)):
+            pixels = frame.pixels
+            if shown is None:
+                shown = self._first(pixels, frame.duration)
+            elif not changed.any():
+                shown = replace(shown, duration=frame.duration)
+            else:
+                shown = self._changed(number, pixels, changed, stay, shown, frame.duration)
+            yield pixels, shown
+
+    def _map(self, pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
+        """Nearest ``palette`` indices (in the fit's space) of ``pixels`` (n, C)."""
+        moved = np.ascontiguousarray(pixels)[None]
+        return map_pixels(moved, color_stats(moved).in_space(self.fit.space), palette)[0]
+
+    def _first(self, pixels: np.ndarray, duration: int) -> MappedFrame:
+        flat = pixels.reshape(-1, pixels.shape[2])
+        palette = fit_colors(weighted_stats(flat, self._first_stay.ravel()), self.fit)
+        indices = self._map(flat, palette).reshape(pixels.shape[:2]).astype(np.int16)
+        return MappedFrame(0, palette, indices, palette[indices], duration)
+
+    def _table(self, moved: np.ndarray, stay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A changed frame's table (K - 1 colours at most) for its changed pixels ``moved`` (n, C)
+        that stay ``stay`` frames, and their indices in it."""
+        fit, k = self._later, self.fit.k - 1
+        once = stay == 1
+        if once.all() or not once.any():
+            palette = fit_colors(weighted_stats(moved, stay.astype(np.float64)), replace(fit, k=k))
+            return palette, self._map(moved, palette)
+        brief = fit_colors(weighted_stats(moved[once], np.ones(int(once.sum()))),
+                           replace(fit, k=self.fit.k // 4))
+        lasting = fit_colors(weighted_stats(moved[~once], stay[~once].astype(np.float64)),
+                             replace(fit, k=k - len(brief)))
+        palette = np.concatenate([brief, lasting])
+        indices = np.empty(len(moved), np.int32)
+        indices[once] = self._map(moved[once], brief)  # the brief pixels use their own colours
+        indices[~once] = self._map(moved[~once], palette)
+        return palette, indices
+
+    def _changed(self, number: int, pixels: np.ndarray, changed: np.ndarray, stay: np.ndarray,
+                 before: MappedFrame, duration: int) -> MappedFrame:
+        from ..core.kernels.lzw import lzw_choose
+
+        palette, mapped = self._table(pixels[changed], stay[changed])
+        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+        rect = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        inside = changed[rect]
+        kept = before.colors[rect].reshape(-1, 3).astype(np.float64)
+        clear = len(palette)  # the entry GIF leaves free: "as before"
+        preferred = np.full(inside.shape, clear, np.int32)
+        preferred[inside] = mapped
+        targets = kept.copy()
+        targets[inside.ravel()] = pixels[changed]
+        # an unchanged pixel keeps its colour (-1: only its own index); a changed one may move
+        tolerance = np.where(inside, LZW_TOLERANCE / stay[rect], -1.0).ravel()
+        chosen = lzw_choose(preferred.ravel(), targets, palette.astype(np.float64), len(palette),
+                            clear, kept, tolerance, max(2, len(palette).bit_length()))
+        chosen = chosen.reshape(inside.shape)
+        indices = np.full(changed.shape, -1, np.int16)
+        indices[rect] = np.where(chosen == clear, -1, chosen)
+        colors = before.colors.copy()
+        colors[rect] = np.where((chosen == clear)[..., None], before.colors[rect],
+                                palette[np.minimum(chosen, clear - 1)])
+        return MappedFrame(number, palette, indices, colors, duration)

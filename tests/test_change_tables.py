@@ -1,0 +1,128 @@
+"""Change tables: a patch moving over a still photo, coded so that what stays on screen is served
+first (quantize.animation.refine)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from quantize.animation.palettes import scan_clip
+from quantize.animation.qntanim import decode_animation
+from quantize.animation.refine import on_screen, takes_change_tables
+from quantize.animation.run import AnimationOptions, animate
+from quantize.animation.source import Clip, Frame
+from quantize.core.fitting import FitOptions
+
+IMAGES = Path(__file__).resolve().parents[1] / "test_images"
+
+
+def patch_frames(n: int = 12) -> list[np.ndarray]:
+    """A crop of the bundled parrots with a crop of the bundled motocross moving over it."""
+    background = np.asarray(Image.open(IMAGES / "parrots.png").convert("RGB"))[40:168, 60:252]
+    patch = np.asarray(Image.open(IMAGES / "motocross.jpg").convert("RGB"))[60:92, 100:148]
+    frames = []
+    for t in range(n):
+        frame = background.copy()
+        x, y = (4 + 10 * t) % 140, 40 + int(20 * np.sin(t / 3))
+        frame[y:y + 32, x:x + 48] = patch
+        frames.append(frame)
+    return frames
+
+
+def pan_frames(n: int = 8) -> list[np.ndarray]:
+    photo = np.asarray(Image.open(IMAGES / "parrots.png").convert("RGB"))
+    return [np.ascontiguousarray(photo[10:90, 5 * t:5 * t + 120]) for t in range(n)]
+
+
+def as_clip(frames: list[np.ndarray]) -> Clip:
+    return Clip("c", "test", 0, lambda: iter([Frame(f, 40) for f in frames]))
+
+
+def options(k: int = 256, **kwargs) -> AnimationOptions:
+    return AnimationOptions(fit=FitOptions(k=k), **kwargs).validated()
+
+
+def test_on_screen_counts_the_frames_each_pixel_stays():
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 2, (5, 7, 3), dtype=np.uint8) * 200 for _ in range(9)]
+    for t in range(1, 9):  # most pixels hold for a while
+        hold = rng.random((5, 7)) < 0.7
+        frames[t][hold] = frames[t - 1][hold]
+    seen = list(on_screen([Frame(f, 10) for f in frames], depth=4))
+    assert len(seen) == 9 and seen[0][1] is None
+    for t, (frame, changed, stay) in enumerate(seen):
+        assert frame.pixels is frames[t]
+        if t:
+            assert np.array_equal(changed, np.any(frames[t] != frames[t - 1], axis=2))
+        for y in range(5):
+            for x in range(7):
+                count = 1
+                while count < 4 and t + count < 9 and \
+                        np.array_equal(frames[t + count][y, x], frames[t][y, x]):
+                    count += 1
+                assert stay[y, x] == count, (t, y, x)
+
+
+@pytest.mark.parametrize("frames,chosen,why", [
+    (patch_frames(), options(), True),
+    (pan_frames(), options(), False),  # the whole picture moves
+    (patch_frames(), options(dither="ordered"), False),
+    (patch_frames(), options(k=8), False),
+    (patch_frames(), options(palette_mode="global"), False),
+])
+def test_which_clips_take_change_tables(frames, chosen, why):
+    scan = scan_clip(as_clip(frames).frames())
+    assert takes_change_tables(scan, chosen.palette_mode, chosen.dither, chosen.fit) is why
+
+
+def test_change_tables_raise_the_psnr_of_a_moving_patch_without_flicker():
+    frames = patch_frames()
+    tables = animate(as_clip(frames), options(formats=("gif",)))
+    one = animate(as_clip(frames), options(formats=("gif",), palette_mode="global"))
+    assert tables.n_palettes == len(frames) and one.n_palettes == 1
+    assert tables.flicker == 0.0 == one.flicker
+    assert tables.mean_psnr > one.mean_psnr + 0.5
+
+
+def test_every_format_shows_the_same_frames_and_still_pixels_hold(tmp_path):
+    frames = patch_frames(6)
+    result = animate(as_clip(frames), options(k=64, formats=("gif", "png", "webp", "qnt")))
+    assert result.n_palettes == 6 and result.durations == [40] * 6
+    shown = {}
+    for name in ("gif", "png", "webp"):
+        path = tmp_path / f"o.{name}"
+        path.write_bytes(result.outputs[name])
+        im = Image.open(path)
+        shown[name] = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            shown[name].append(np.asarray(im.convert("RGB")))
+    shown["qnt"] = list(decode_animation(result.outputs["qnt"]).frames())
+    for t in range(6):
+        assert all(np.array_equal(shown["gif"][t], shown[name][t]) for name in shown)
+        if t:  # a pixel whose source held shows the same colour
+            held = np.all(frames[t] == frames[t - 1], axis=2)
+            assert np.array_equal(shown["gif"][t][held], shown["gif"][t - 1][held])
+
+
+def test_same_bytes_whatever_the_threads(tmp_path):
+    source = tmp_path / "c.png"
+    images = [Image.fromarray(f) for f in patch_frames(8)]
+    images[0].save(source, save_all=True, append_images=images[1:], duration=40, loop=0)
+    outputs = []
+    for threads in ("1", "2"):
+        out = tmp_path / f"t{threads}"
+        done = subprocess.run([sys.executable, "-m", "quantize", "animate", source, "-o", out,
+                               "--format", "gif,png,webp,qnt", "--seed", "7"], capture_output=True,
+                              text=True, env={**os.environ, "NUMBA_NUM_THREADS": threads},
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert "8 palettes" in done.stdout  # the clip took change tables
+        outputs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert outputs[0] == outputs[1] and len(outputs[0]) == 4
