@@ -40,6 +40,14 @@ def pan_frames(n: int = 8) -> list[np.ndarray]:
     return [np.ascontiguousarray(photo[10:90, 5 * t:5 * t + 120]) for t in range(n)]
 
 
+def fade_frames(hold: int = 3, fade: int = 10) -> list[np.ndarray]:
+    """The bundled parrots held, cross-faded to the bundled motocross, that held."""
+    a = np.asarray(Image.open(IMAGES / "parrots.png").convert("RGB"))[:96, :128].astype(float)
+    b = np.asarray(Image.open(IMAGES / "motocross.jpg").convert("RGB"))[:96, :128].astype(float)
+    weights = [0.0] * hold + [(t + 1) / fade for t in range(fade)] + [1.0] * (hold - 1)
+    return [np.rint(a * (1 - w) + b * w).astype(np.uint8) for w in weights]
+
+
 def as_clip(frames: list[np.ndarray]) -> Clip:
     return Clip("c", "test", 0, lambda: iter([Frame(f, 40) for f in frames]))
 
@@ -56,8 +64,9 @@ def test_on_screen_counts_the_frames_each_pixel_stays():
         frames[t][hold] = frames[t - 1][hold]
     seen = list(on_screen([Frame(f, 10) for f in frames], depth=4))
     assert len(seen) == 9 and seen[0][1] is None
-    for t, (frame, changed, stay) in enumerate(seen):
+    for t, (frame, changed, stay, ahead) in enumerate(seen):
         assert frame.pixels is frames[t]
+        assert [later.pixels for later in ahead] == frames[t + 1:t + 4]
         if t:
             assert np.array_equal(changed, np.any(frames[t] != frames[t - 1], axis=2))
         for y in range(5):
@@ -71,7 +80,9 @@ def test_on_screen_counts_the_frames_each_pixel_stays():
 
 @pytest.mark.parametrize("frames,chosen,why", [
     (patch_frames(), options(), True),
-    (pan_frames(), options(), False),  # the whole picture moves
+    (fade_frames(), options(), True),  # a transition between held pictures
+    (pan_frames(), options(), False),  # the whole picture moves, never held
+    (fade_frames() + [255 - fade_frames()[-1]], options(), False),  # and a scene cut
     (patch_frames(), options(dither="ordered"), False),
     (patch_frames(), options(k=8), False),
     (patch_frames(), options(palette_mode="global"), False),
@@ -90,11 +101,25 @@ def test_change_tables_raise_the_psnr_of_a_moving_patch_without_flicker():
     assert tables.mean_psnr > one.mean_psnr + 0.5
 
 
-def test_every_format_shows_the_same_frames_and_still_pixels_hold(tmp_path):
-    frames = patch_frames(6)
+def test_a_fade_gets_palettes_that_follow_it():
+    frames = fade_frames()
+    tables = animate(as_clip(frames), options(formats=("gif",)))
+    one = animate(as_clip(frames), options(formats=("gif",), palette_mode="global"))
+    # the first picture, a palette for each 8 fading frames (fitted to them), the last one's
+    assert 3 <= tables.n_palettes <= 4 and tables.flicker == 0.0 == one.flicker
+    assert tables.mean_psnr > one.mean_psnr + 1.0
+    runs = [1]  # repeated source frames merge, their durations summed
+    for a, b in zip(frames, frames[1:]):
+        runs[-1:] = [runs[-1] + 1] if np.array_equal(a, b) else [runs[-1], 1]
+    assert tables.durations == [40 * n for n in runs] and runs[0] == runs[-1] == 3
+
+
+@pytest.mark.parametrize("make", [patch_frames, fade_frames], ids=["patch", "fade"])
+def test_every_format_shows_the_same_frames_and_still_pixels_hold(tmp_path, make):
+    frames = make()[:6] if make is patch_frames else make()
     result = animate(as_clip(frames), options(k=64, formats=("gif", "png", "webp", "qnt")))
-    assert result.n_palettes == 6 and result.durations == [40] * 6
-    shown = {}
+    assert result.n_palettes > 2 and sum(result.durations) == 40 * len(frames)
+    shown, seen = {}, []
     for name in ("gif", "png", "webp"):
         path = tmp_path / f"o.{name}"
         path.write_bytes(result.outputs[name])
@@ -103,12 +128,16 @@ def test_every_format_shows_the_same_frames_and_still_pixels_hold(tmp_path):
         for i in range(im.n_frames):
             im.seek(i)
             shown[name].append(np.asarray(im.convert("RGB")))
+            if name == "gif":  # each source frame's picture, merged frames repeated
+                seen.extend([shown[name][-1]] * (im.info["duration"] // 40))
     shown["qnt"] = list(decode_animation(result.outputs["qnt"]).frames())
-    for t in range(6):
+    assert len({len(f) for f in shown.values()}) == 1
+    for t in range(len(shown["gif"])):
         assert all(np.array_equal(shown["gif"][t], shown[name][t]) for name in shown)
-        if t:  # a pixel whose source held shows the same colour
-            held = np.all(frames[t] == frames[t - 1], axis=2)
-            assert np.array_equal(shown["gif"][t][held], shown["gif"][t - 1][held])
+    assert len(seen) == len(frames)
+    for t in range(1, len(frames)):  # a pixel whose source held shows the same colour
+        held = np.all(frames[t] == frames[t - 1], axis=2)
+        assert np.array_equal(seen[t][held], seen[t - 1][held])
 
 
 def test_same_bytes_whatever_the_threads(tmp_path):

@@ -112,6 +112,7 @@ class ClipScan:
     part_starts: list[int] = field(default_factory=list)
     parts: list[ColorCounter] = field(default_factory=list)
     shares: list[float] = field(default_factory=list)  # of each frame's pixels changed (1 first)
+    scenes: int = 0  # the first frame and each scene cut start one
     #: (H, W) the number of the first frame that changes each pixel (n_frames if none does)
     first_change: np.ndarray | None = None
 
@@ -148,8 +149,9 @@ def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
             scan._start_part(number - 1)
         if pending is not None:
             scan.parts[-1].add_counts(*pending)
-        if previous is None or float(np.abs(luma - previous_luma).mean()) > SCENE_CUT \
-                or (share >= MOST_CHANGED and shares[-1] == 0):
+        cut = previous is None or float(np.abs(luma - previous_luma).mean()) > SCENE_CUT
+        scan.scenes += cut
+        if cut or (share >= MOST_CHANGED and shares[-1] == 0):
             scan._start_part(number)
         previous, previous_luma = pixels, luma
         shares.append(share)

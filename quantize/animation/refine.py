@@ -39,20 +39,25 @@ TABLE_STARTS = 2
 
 
 def takes_change_tables(scan: ClipScan, palette_mode: str, dither: str, fit: FitOptions) -> bool:
-    """Whether this clip is coded with change tables: ``auto`` mode, one scene, opaque, no dither,
-    K of at least :data:`MIN_K`, and at least half of the frames that change anything change
-    less than :data:`~.palettes.MOST_CHANGED` of the picture (a patch moving over a still)."""
+    """Whether this clip is coded with change tables: ``auto`` mode, opaque, no dither, K of at
+    least :data:`MIN_K`, some frame changing something, and either at least half of the frames
+    that change anything change less than :data:`~.palettes.MOST_CHANGED` of the picture (a
+    patch moving over a still), or the clip holds a picture for more than a frame somewhere
+    (a transition between held pictures: a slideshow, a cross-fade), in one scene. Continuous
+    motion of the whole picture (a pan) keeps one palette per part: there the LZW choice costs
+    more quality than it saves bytes."""
     changing = [share for share in scan.shares[1:] if share > 0]
     partial = sum(share < MOST_CHANGED for share in changing)
-    return (palette_mode == "auto" and dither == "none" and len(scan.parts) == 1
-            and scan.channels == 3 and fit.k >= MIN_K and bool(changing)
-            and 2 * partial >= len(changing))
+    held = any(share == 0 for share in scan.shares[1:])
+    return (palette_mode == "auto" and dither == "none" and scan.channels == 3
+            and fit.k >= MIN_K and bool(changing)
+            and (2 * partial >= len(changing) or held) and scan.scenes == 1)
 
 
 def on_screen(frames: Iterable, depth: int = LOOKAHEAD) -> Iterator[tuple]:
-    """Each frame with the pixels it changes from the one before (None for the first) and how many
-    frames, itself included and at most ``depth``, each pixel's source then stays the same (H, W).
-    Holds ``depth`` frames."""
+    """Each frame with the pixels it changes from the one before (None for the first), how many
+    frames, itself included and at most ``depth``, each pixel's source then stays the same (H, W),
+    and the frames held after it. Holds ``depth`` frames."""
     held: deque = deque()  # (frame, the pixels it changes from the frame before)
     previous = None
     source = iter(frames)
@@ -71,7 +76,7 @@ def on_screen(frames: Iterable, depth: int = LOOKAHEAD) -> Iterator[tuple]:
         for _, later in held:
             alive &= ~later
             stay += alive
-        yield frame, changed, stay
+        yield frame, changed, stay, [later for later, _ in held]
 
 
 def weighted_stats(pixels: np.ndarray, weights: np.ndarray) -> ColorStats:
@@ -90,19 +95,20 @@ class ChangeTables:
     def __init__(self, scan: ClipScan, fit: FitOptions) -> None:
         self.fit = fit
         self._later = replace(fit, max_starts=TABLE_STARTS)
+        self._following: tuple[int, np.ndarray] | None = None  # (first frame, palette)
         self._first_stay = scan.first_change  # frame 0's pixels stay until their first change
 
     def frames(self, frames: Iterable) -> Iterator[tuple[np.ndarray, MappedFrame]]:
         """Each source frame's pixels with its mapped frame, in order."""
         shown: MappedFrame | None = None
-        for number, (frame, changed, stay) in enumerate(on_screen(frames)):
+        for number, (frame, changed, stay, ahead) in enumerate(on_screen(frames)):
             pixels = frame.pixels
             if shown is None:
                 shown = self._first(pixels, frame.duration)
             elif not changed.any():
                 shown = replace(shown, duration=frame.duration)
             else:
-                shown = self._changed(number, pixels, changed, stay, shown, frame.duration)
+                shown = self._changed(number, pixels, changed, stay, ahead, shown, frame.duration)
             yield pixels, shown
 
     def _map(self, pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -134,11 +140,26 @@ class ChangeTables:
         indices[~once] = self._map(moved[~once], palette)
         return palette, indices
 
+    def _followed(self, number: int, pixels: np.ndarray, ahead: list) -> tuple[int, np.ndarray]:
+        """The palette id and palette of a frame that changes most of the picture: one fitted to
+        it and the frames held after it, kept for :data:`LOOKAHEAD` frames."""
+        if self._following is None or number - self._following[0] >= LOOKAHEAD:
+            frames = np.concatenate([pixels, *(later.pixels for later in ahead)])  # stacked rows
+            self._following = number, fit_colors(color_stats(frames), replace(self._later,
+                                                                            k=self.fit.k - 1))
+        return self._following
+
     def _changed(self, number: int, pixels: np.ndarray, changed: np.ndarray, stay: np.ndarray,
-                 before: MappedFrame, duration: int) -> MappedFrame:
+                 ahead: list, before: MappedFrame, duration: int) -> MappedFrame:
         from ..core.kernels.lzw import lzw_choose
 
-        palette, mapped = self._table(pixels[changed], stay[changed])
+        if changed.mean() >= MOST_CHANGED:  # the picture changes: palettes follow it
+            palette_id, palette = self._followed(number, pixels, ahead)
+            mapped = self._map(pixels[changed], palette)
+        else:
+            self._following = None
+            palette_id = number
+            palette, mapped = self._table(pixels[changed], stay[changed])
         rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
         rect = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
         inside = changed[rect]
@@ -158,4 +179,4 @@ class ChangeTables:
         colors = before.colors.copy()
         colors[rect] = np.where((chosen == clear)[..., None], before.colors[rect],
                                 palette[np.minimum(chosen, clear - 1)])
-        return MappedFrame(number, palette, indices, colors, duration)
+        return MappedFrame(palette_id, palette, indices, colors, duration)
