@@ -144,9 +144,11 @@ class ChangeTables:
         """The palette id and palette of a frame that changes most of the picture: one fitted to
         it and the frames held after it, kept for :data:`LOOKAHEAD` frames."""
         if self._following is None or number - self._following[0] >= LOOKAHEAD:
-            frames = np.concatenate([pixels, *(later.pixels for later in ahead)])  # stacked rows
-            self._following = number, fit_colors(color_stats(frames), replace(self._later,
-                                                                            k=self.fit.k - 1))
+            counts = ColorCounter()  # frame by frame: no copy of the frames together
+            for frame in (pixels, *(later.pixels for later in ahead)):
+                counts.add(frame)
+            self._following = number, fit_colors(counts.stats(), replace(self._later,
+                                                                       k=self.fit.k - 1))
         return self._following
 
     def _changed(self, number: int, pixels: np.ndarray, changed: np.ndarray, stay: np.ndarray,
