@@ -1,15 +1,18 @@
-"""Change tables: palettes and indices for a clip in which only part of the picture moves.
+"""Change tables: palettes and indices for a clip in which only part of the picture moves, or
+which changes between held pictures (a slideshow, a cross-fade).
 
-Still areas keep the first frame's colours (so they never flicker), so such a clip looks as good
-as the first frame's palette where nothing moves and as each later frame's own colour table
-makes the pixels it changes. Both are fitted to what lasts: every pixel weighted by the frames it
-stays on screen (the first frame's counted over the whole clip by the first pass, a later
-frame's over :data:`LOOKAHEAD` frames ahead). A later frame's table gives a quarter of its
-colours to the pixels that change again at the next frame (each shown once, yet most of the
-GIF's bytes) and the rest to the pixels that stay. Its indices are then chosen for LZW: a changed
-pixel may take any colour within :data:`LZW_TOLERANCE` / (frames on screen) of its own index's
-squared RGB error where that lets the GIF code longer strings (:mod:`quantize.core.kernels.lzw`),
-and every format shows the same chosen colours.
+Still areas keep the colours they first get (so they never flicker), so such a clip looks as
+good as the first frame's palette where nothing moves and as each later frame makes the pixels
+it changes. Both are fitted to what lasts: every pixel weighted by the frames it stays on screen
+(the first frame's counted over the whole clip by the first pass, a later frame's over
+:data:`LOOKAHEAD` frames ahead). A frame that changes part of the picture gets a table of its
+own: a quarter of its colours for the pixels that change again at the next frame (each shown
+once, yet most of the GIF's bytes), the rest for the pixels that stay. A frame that changes most
+of the picture takes a palette fitted to it and the frames held after it, kept for
+:data:`LOOKAHEAD` frames. Every changed frame's indices are then chosen for LZW: a changed pixel
+may take any colour within :data:`LZW_TOLERANCE` / (frames on screen) of its own index's squared
+RGB error where that lets the GIF code longer strings (:mod:`quantize.core.kernels.lzw`), and
+every format shows the same chosen colours.
 """
 
 from __future__ import annotations
