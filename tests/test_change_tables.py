@@ -81,7 +81,7 @@ def test_on_screen_counts_the_frames_each_pixel_stays():
 @pytest.mark.parametrize("frames,chosen,why", [
     (patch_frames(), options(), True),
     (fade_frames(), options(), True),  # a transition between held pictures
-    (pan_frames(), options(), False),  # the whole picture moves, never held
+    (pan_frames(), options(), True),  # the whole picture moves
     (fade_frames() + [255 - fade_frames()[-1]], options(), False),  # and a scene cut
     (patch_frames(), options(dither="ordered"), False),
     (patch_frames(), options(k=8), False),
@@ -99,6 +99,20 @@ def test_change_tables_raise_the_psnr_of_a_moving_patch_without_flicker():
     assert tables.n_palettes == len(frames) and one.n_palettes == 1
     assert tables.flicker == 0.0 == one.flicker
     assert tables.mean_psnr > one.mean_psnr + 0.5
+
+
+def test_a_pan_keeps_more_quality_than_a_fade_may_lose(monkeypatch):
+    """Whole-picture motion that never holds takes the smaller tolerance: its frames show less
+    error than with the transitions' one, for more bytes."""
+    import quantize.animation.refine as refine
+
+    frames = pan_frames(10)
+    motion = animate(as_clip(frames), options(formats=("gif",)))
+    assert motion.n_palettes == 3 and motion.flicker == 0.0  # frame 0's, frames 1-8's, 9's
+    monkeypatch.setattr(refine, "MOTION_TOLERANCE", refine.LZW_TOLERANCE)
+    loose = animate(as_clip(frames), options(formats=("gif",)))
+    assert motion.mean_psnr > loose.mean_psnr + 0.2
+    assert len(motion.outputs["gif"]) > len(loose.outputs["gif"])
 
 
 def test_a_fade_gets_palettes_that_follow_it():

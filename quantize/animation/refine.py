@@ -1,18 +1,19 @@
-"""Change tables: palettes and indices for a clip in which only part of the picture moves, or
-which changes between held pictures (a slideshow, a cross-fade).
+"""Change tables: palettes and indices for a clip coded so that what stays on screen is served
+first (``auto`` mode, one scene, opaque, no dither).
 
-Still areas keep the colours they first get (so they never flicker), so such a clip looks as
-good as the first frame's palette where nothing moves and as each later frame makes the pixels
-it changes. Both are fitted to what lasts: every pixel weighted by the frames it stays on screen
+Still areas keep the colours they first get (so they never flicker), so a clip looks as good as
+the first frame's palette where nothing moves and as each later frame makes the pixels it
+changes. Both are fitted to what lasts: every pixel weighted by the frames it stays on screen
 (the first frame's counted over the whole clip by the first pass, a later frame's over
-:data:`LOOKAHEAD` frames ahead). A frame that changes part of the picture gets a table of its
-own: a quarter of its colours for the pixels that change again at the next frame (each shown
-once, yet most of the GIF's bytes), the rest for the pixels that stay. A frame that changes most
-of the picture takes a palette fitted to it and the frames held after it, kept for
-:data:`LOOKAHEAD` frames. Every changed frame's indices are then chosen for LZW: a changed pixel
-may take any colour within :data:`LZW_TOLERANCE` / (frames on screen) of its own index's squared
-RGB error where that lets the GIF code longer strings (:mod:`quantize.core.kernels.lzw`), and
-every format shows the same chosen colours.
+:data:`LOOKAHEAD` frames ahead). A frame that changes part of the picture (a patch moving over
+a still) gets a table of its own: a quarter of its colours for the pixels that change again at
+the next frame (each shown once, yet most of the GIF's bytes), the rest for the pixels that
+stay. A frame that changes most of the picture (a fade, a pan) takes a palette fitted to it and
+the frames held after it, kept for :data:`LOOKAHEAD` frames. Every changed frame's indices are
+then chosen for LZW: a changed pixel may take any colour within a tolerance (:data:`LZW_TOLERANCE`,
+or :data:`MOTION_TOLERANCE` for whole-picture motion) divided by its frames on screen of its own
+index's squared RGB error, where that lets the GIF code longer strings
+(:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ LOOKAHEAD = 8
 #: The extra squared RGB error (summed over channels) a pixel shown for one frame may take for
 #: a longer LZW string; a pixel shown for n frames may take this / n.
 LZW_TOLERANCE = 60.0
+#: The same where the whole picture moves and no picture is ever held (a pan, a video): there
+#: every pixel is new each frame, and LZW_TOLERANCE cost pans up to 1.4 dB.
+MOTION_TOLERANCE = 20.0
 #: Below this K a quarter of the colours serves the pixels that change again too poorly.
 MIN_K = 16
 #: Seeded k-means starts of a later frame's table (one a frame: a few, not a still's many).
@@ -42,19 +46,10 @@ TABLE_STARTS = 2
 
 
 def takes_change_tables(scan: ClipScan, palette_mode: str, dither: str, fit: FitOptions) -> bool:
-    """Whether this clip is coded with change tables: ``auto`` mode, opaque, no dither, K of at
-    least :data:`MIN_K`, some frame changing something, and either at least half of the frames
-    that change anything change less than :data:`~.palettes.MOST_CHANGED` of the picture (a
-    patch moving over a still), or the clip holds a picture for more than a frame somewhere
-    (a transition between held pictures: a slideshow, a cross-fade), in one scene. Continuous
-    motion of the whole picture (a pan) keeps one palette per part: there the LZW choice costs
-    more quality than it saves bytes."""
-    changing = [share for share in scan.shares[1:] if share > 0]
-    partial = sum(share < MOST_CHANGED for share in changing)
-    held = any(share == 0 for share in scan.shares[1:])
+    """Whether this clip is coded with change tables: ``auto`` mode, one scene, opaque, no
+    dither, K of at least :data:`MIN_K`, and some frame changing something."""
     return (palette_mode == "auto" and dither == "none" and scan.channels == 3
-            and fit.k >= MIN_K and bool(changing)
-            and (2 * partial >= len(changing) or held) and scan.scenes == 1)
+            and fit.k >= MIN_K and scan.scenes == 1 and any(scan.shares[1:]))
 
 
 def on_screen(frames: Iterable, depth: int = LOOKAHEAD) -> Iterator[tuple]:
@@ -100,6 +95,8 @@ class ChangeTables:
         self._later = replace(fit, max_starts=TABLE_STARTS)
         self._following: tuple[int, np.ndarray] | None = None  # (first frame, palette)
         self._first_stay = scan.first_change  # frame 0's pixels stay until their first change
+        held = any(share == 0 for share in scan.shares[1:])  # a transition between held pictures
+        self._whole_tolerance = LZW_TOLERANCE if held else MOTION_TOLERANCE
 
     def frames(self, frames: Iterable) -> Iterator[tuple[np.ndarray, MappedFrame]]:
         """Each source frame's pixels with its mapped frame, in order."""
@@ -161,9 +158,10 @@ class ChangeTables:
         if changed.mean() >= MOST_CHANGED:  # the picture changes: palettes follow it
             palette_id, palette = self._followed(number, pixels, ahead)
             mapped = self._map(pixels[changed], palette)
+            allowed = self._whole_tolerance
         else:
             self._following = None
-            palette_id = number
+            palette_id, allowed = number, LZW_TOLERANCE
             palette, mapped = self._table(pixels[changed], stay[changed])
         rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
         rect = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
@@ -175,7 +173,7 @@ class ChangeTables:
         targets = kept.copy()
         targets[inside.ravel()] = pixels[changed]
         # an unchanged pixel keeps its colour (-1: only its own index); a changed one may move
-        tolerance = np.where(inside, LZW_TOLERANCE / stay[rect], -1.0).ravel()
+        tolerance = np.where(inside, allowed / stay[rect], -1.0).ravel()
         chosen = lzw_choose(preferred.ravel(), targets, palette.astype(np.float64), len(palette),
                             clear, kept, tolerance, max(2, len(palette).bit_length()))
         chosen = chosen.reshape(inside.shape)
