@@ -94,11 +94,11 @@ def _cost(i, s, targets, table, clear_index, kept):
 
 
 @njit(cache=True)
-def _longest(start, pos, n, first_child, sibling, last, preferred, targets, table, clear_index,
-             kept, tolerance, stack, extra, best):
+def _longest(start, pos, n, first_child, sibling, last, preferred, own, targets, table,
+             clear_index, kept, tolerance, stack, extra, best):
     """The longest allowed string from pixel ``pos`` whose first index is ``start``: its length,
-    its code and its summed extra error, in ``best`` (``stack`` and ``extra``: room for the
-    search)."""
+    its code and its summed extra error, in ``best`` (``own``: each pixel's error with its
+    preferred index; ``stack`` and ``extra``: room for the search)."""
     best[0], best[1], best[2] = 1.0, start, 0.0
     extra[0] = 0.0
     depth = 0
@@ -116,8 +116,7 @@ def _longest(start, pos, n, first_child, sibling, last, preferred, targets, tabl
         symbol = last[child]
         more = 0.0
         if symbol != preferred[i]:
-            more = _cost(i, symbol, targets, table, clear_index, kept) \
-                - _cost(i, preferred[i], targets, table, clear_index, kept)
+            more = _cost(i, symbol, targets, table, clear_index, kept) - own[i]
         if symbol == preferred[i] or more <= tolerance[i]:
             left -= 1
             depth += 1
@@ -143,6 +142,9 @@ def lzw_choose(preferred, targets, table, n_colors, clear_index, kept, tolerance
     for s in range(roots):
         last[s] = s
     chosen = np.empty(n, np.int32)
+    own = np.empty(n, np.float64)
+    for i in range(n):
+        own[i] = _cost(i, preferred[i], targets, table, clear_index, kept)
     stack = np.empty(_MAX_DEPTH + 2, np.int32)
     extra = np.empty(_MAX_DEPTH + 2, np.float64)
     best = np.empty(3, np.float64)
@@ -154,7 +156,7 @@ def lzw_choose(preferred, targets, table, n_colors, clear_index, kept, tolerance
             first_child[:roots] = -1
             next_code = roots + 2
             previous = -1
-        base = _cost(pos, preferred[pos], targets, table, clear_index, kept)
+        base = own[pos]
         start, start_length, start_extra = preferred[pos], 0.0, 0.0
         for s in range(roots):
             if s >= n_colors and s != clear_index:
@@ -162,7 +164,7 @@ def lzw_choose(preferred, targets, table, n_colors, clear_index, kept, tolerance
             more = _cost(pos, s, targets, table, clear_index, kept) - base
             if s != preferred[pos] and more > tolerance[pos]:
                 continue
-            _longest(s, pos, n, first_child, sibling, last, preferred, targets, table,
+            _longest(s, pos, n, first_child, sibling, last, preferred, own, targets, table,
                      clear_index, kept, tolerance, stack, extra, best)
             if best[0] > start_length or (best[0] == start_length and best[2] + more < start_extra):
                 start, start_length, start_extra = s, best[0], best[2] + more
@@ -173,7 +175,7 @@ def lzw_choose(preferred, targets, table, n_colors, clear_index, kept, tolerance
             sibling[next_code] = first_child[previous]
             first_child[previous] = next_code
             next_code += 1
-        _longest(start, pos, n, first_child, sibling, last, preferred, targets, table,
+        _longest(start, pos, n, first_child, sibling, last, preferred, own, targets, table,
                  clear_index, kept, tolerance, stack, extra, best)
         length, code = int(best[0]), int(best[1])
         for j in range(length - 1, -1, -1):
