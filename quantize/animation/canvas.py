@@ -14,6 +14,15 @@ def differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def bounding_rect(mask: np.ndarray) -> tuple[slice, slice] | None:
+    """The smallest rectangle (rows, columns) holding every True pixel of ``mask`` (H, W), or
+    None if there is none."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return None
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
 class Canvas:
     """The colours on screen; :meth:`update` paints a frame and says what it changed."""
 
@@ -29,8 +38,7 @@ class Canvas:
             return whole, np.ones(colors.shape[:2], bool)
         changed = differs(colors, self.colors)
         self.colors = colors
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        if not len(rows):
+        rect = bounding_rect(changed)
+        if rect is None:
             return (slice(0, 1), slice(0, 1)), np.zeros((1, 1), bool)
-        rect = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
         return rect, changed[rect]

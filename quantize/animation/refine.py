@@ -27,7 +27,7 @@ import numpy as np
 from ..core.colorstats import ColorStats, color_keys, color_stats
 from ..core.fitting import FitOptions
 from ..core.mapping import map_pixels
-from .canvas import differs
+from .canvas import bounding_rect, differs
 from .palettes import MOST_CHANGED, ClipScan, ColorCounter, fit_colors
 from .temporal import MappedFrame
 
@@ -163,8 +163,7 @@ class ChangeTables:
             self._following = None
             palette_id, allowed = number, LZW_TOLERANCE
             palette, mapped = self._table(pixels[changed], stay[changed])
-        rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-        rect = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+        rect = bounding_rect(changed)  # not None: the frame changes something
         inside = changed[rect]
         kept = before.colors[rect].reshape(-1, 3).astype(np.float64)
         clear = len(palette)  # the entry GIF leaves free: "as before"
