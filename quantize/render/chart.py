@@ -1,7 +1,8 @@
-"""The chart: PSNR and dE2000 against the packed file's real bits per pixel, and WCSS against K with the elbow marked.
+"""The chart: PSNR and dE2000 against a file's real bits per pixel, and an error (WCSS, or a clip's
+mean MSE) against K with the elbow marked.
 
 Drawn with Pillow at twice the size and scaled down, which smooths the lines (Pillow does not
-antialias them). Values come from each point's ``to_dict()``.
+antialias them). Values come from a :class:`RateCurve`; :func:`chart` makes one from a still's sweep.
 """
 
 from __future__ import annotations
@@ -104,43 +105,72 @@ def _padded(values: Sequence[float]) -> tuple[float, float]:
     return min(values) - 0.5, max(values) + 0.5
 
 
+@dataclass(frozen=True)
+class RateCurve:
+    """What the chart draws, one value per K (in increasing K): the file's bits per pixel, PSNR
+    (None: lossless) and dE2000 on the left; an error that falls with K, and its elbow, on the
+    right."""
+
+    ks: Sequence[int]
+    bits: Sequence[float]
+    psnr: Sequence[float | None]
+    delta_e: Sequence[float]
+    error: Sequence[float]
+    elbow: int | None
+    bits_label: str  # the left panel's x axis: which file's bits
+    error_label: str  # the right panel's y axis
+    caption: str
+
+
 def chart(run: SweepRun) -> bytes:
-    """The two-panel chart of ``run`` as a PNG."""
+    """The two-panel chart of a still's sweep as a PNG: the .qnt file's rate and WCSS."""
     data = [p.to_dict() for p in run.points]
+    name = display_name(run.image.source.name) if run.image.source else "image"
+    return draw_chart(RateCurve(
+        ks=[d["k"] for d in data], bits=[d["packed_file_bits_per_pixel"] for d in data],
+        psnr=[d["psnr"] for d in data], delta_e=[d["delta_e"] for d in data],
+        error=[d["inertia"] for d in data], elbow=run.elbow.k,
+        bits_label="bits per pixel of the .qnt file (8 x bytes / pixels)", error_label="WCSS",
+        caption=f"{name}: {run.image.width}x{run.image.height}, codec {data[0]['codec']}"))
+
+
+def draw_chart(curve: RateCurve) -> bytes:
+    """Quality against rate (left) and the error against K with the elbow marked (right), as a
+    PNG."""
     canvas = PILImage.new("RGB", (WIDTH * S, HEIGHT * S), "white")
     draw = ImageDraw.Draw(canvas)
 
-    quality = [d for d in data if d["psnr"] is not None]
-    bits = [d["packed_file_bits_per_pixel"] for d in data]  # what the .qnt file really spends
+    bits = list(curve.bits)
+    rated = [(b, q) for b, q in zip(bits, curve.psnr) if q is not None]
     room = 0.05 * (max(bits) - min(bits) or 1)
-    left = Panel(draw, (70, PLOT_TOP, 540, PLOT_BOTTOM), (min(bits) - room, max(bits) + room), _span(bits),
-                 _span([d["psnr"] for d in quality]))
-    de_ticks = _span([d["delta_e"] for d in data])
-    left.frame("Quality against rate", "bits per pixel of the .qnt file (8 x bytes / pixels)")
+    x_range = min(bits) - room, max(bits) + room
+    left = Panel(draw, (70, PLOT_TOP, 540, PLOT_BOTTOM), x_range,
+                 [x for x in _span(bits) if x_range[0] <= x <= x_range[1]],  # none past the frame
+                 _span([q for _, q in rated]))
+    de_ticks = _span(curve.delta_e)
+    left.frame("Quality against rate", curve.bits_label)
     left.y_axis("PSNR (dB)", BLUE, left.y_ticks)
     left.y_axis("dE2000", ORANGE, de_ticks, right=True)
-    left.series([d["packed_file_bits_per_pixel"] for d in quality], [d["psnr"] for d in quality], BLUE)
-    left.series(bits, [d["delta_e"] for d in data], ORANGE, de_ticks, square=True)
+    left.series([b for b, _ in rated], [q for _, q in rated], BLUE)
+    left.series(bits, curve.delta_e, ORANGE, de_ticks, square=True)
 
-    logs = [math.log2(d["k"]) for d in data]
-    shown = data[::-(-len(data) // 10)]  # at most 10 labelled K
-    right = Panel(draw, (690, PLOT_TOP, 1160, PLOT_BOTTOM), _padded(logs), [math.log2(d["k"]) for d in shown],
-                  _span([d["inertia"] for d in data]))
-    right.frame("WCSS against K (log scale)", "K (palette size)",
+    logs = [math.log2(k) for k in curve.ks]
+    shown = logs[::-(-len(logs) // 10)]  # at most 10 labelled K
+    right = Panel(draw, (690, PLOT_TOP, 1160, PLOT_BOTTOM), _padded(logs), shown,
+                  _span(curve.error))
+    right.frame(f"{curve.error_label} against K (log scale)", "K (palette size)",
                 [f"{2 ** x:.0f}" for x in right.x_ticks])
-    right.y_axis("WCSS", GREEN, right.y_ticks)
-    right.series(logs, [d["inertia"] for d in data], GREEN)
-    if run.elbow.k is not None:
-        d = next(d for d in data if d["k"] == run.elbow.k)
-        px, py = right.at(math.log2(d["k"]), d["inertia"])
+    right.y_axis(curve.error_label, GREEN, right.y_ticks)
+    right.series(logs, curve.error, GREEN)
+    if curve.elbow is not None:
+        at = list(curve.ks).index(curve.elbow)
+        px, py = right.at(logs[at], curve.error[at])
         r = 9 * S
         draw.ellipse([px - r, py - r, px + r, py + r], outline=RED, width=2 * S)
-        draw.text((px + r + 4 * S, py - r), f"elbow K={d['k']}", font=font(13 * S), fill=RED,
+        draw.text((px + r + 4 * S, py - r), f"elbow K={curve.elbow}", font=font(13 * S), fill=RED,
                   anchor="lb")
-    draw.text((S * 70, S * CAPTION_BASELINE),
-              f"{display_name(run.image.source.name) if run.image.source else 'image'}: "
-              f"{run.image.width}x{run.image.height}, codec {data[0]['codec']}",
-              font=font(12 * S), fill=MUTED, anchor="ls")
+    draw.text((S * 70, S * CAPTION_BASELINE), curve.caption, font=font(12 * S), fill=MUTED,
+              anchor="ls")
 
     buf = io.BytesIO()
     canvas.resize((WIDTH, HEIGHT), PILImage.Resampling.LANCZOS).save(buf, "PNG", compress_level=6)

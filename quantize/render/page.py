@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from html import escape
+from typing import Sequence
 
 from ..io.files import display_name
 from ..jobs.sweep_model import SILHOUETTE_SAMPLES, SweepRun
@@ -27,31 +28,49 @@ def _img(data: bytes, ident: str, alt: str) -> str:
 
 def html_page(run: SweepRun, sheet: bytes, chart: bytes,
               table: tuple[list[str], list[list[str]]]) -> bytes:
-    """The report page of ``run`` with the contact sheet and chart PNGs inline, as UTF-8 bytes;
-    ``table`` is the header and rows of the terminal table (one row per point)."""
+    """The report page of a still's sweep ``run`` with the contact sheet and chart PNGs inline, as
+    UTF-8 bytes; ``table`` is the header and rows of the terminal table (one row per point)."""
     name = display_name(run.image.source.name) if run.image.source else "image"
     first = run.points[0].to_dict()
-    header, rows = table
     picked = {pick.k for pick in (run.elbow, run.silhouette) if pick.k is not None}
     if run.search:
         picked.add(run.search.k)
+    legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic 24 / bpp. packed B: the
+packed-index file without a codec; file B, file bpp and file x: the real file, its bits per pixel
+(8 x bytes / pixels) and raw RGB over it. PNG B and PNG bpp: the indexed PNG. MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
+sample; WCSS: within-cluster sum of squares; silhouette: RGB, on a fixed
+{SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended."""
+    return report_page(
+        name, f"{run.image.width}x{run.image.height} pixels, {first['distinct_colors']:,} distinct\n"
+              f"colours, packed with {first['codec']}.",
+        run.picks, table, [point.result.k in picked for point in run.points], legend,
+        (sheet, f"{name} and its quantised versions"),
+        (chart, "PSNR and dE2000 against the .qnt file's bits per pixel; WCSS against K"))
+
+
+def report_page(name: str, meta: str, picks: Sequence[str], table: tuple[list[str], list[list[str]]],
+                highlighted: Sequence[bool], legend: str, sheet: tuple[bytes, str],
+                chart: tuple[bytes, str]) -> bytes:
+    """A sweep's page as UTF-8 bytes: ``meta`` under the title, the pick lines, the table (rows
+    ``highlighted`` where recommended) with its ``legend``, and the sheet and chart PNGs inline
+    (each with its alt text). Every text is escaped here."""
+    header, rows = table
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "\n".join(
-        f'<tr{" class=pick" if point.result.k in picked else ""}>'
+        f'<tr{" class=pick" if mark else ""}>'
         + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
-        for point, row in zip(run.points, rows))
-    picks = "\n".join(f"<li>{escape(line)}</li>" for line in run.picks)
+        for mark, row in zip(highlighted, rows))
+    items = "\n".join(f"<li>{escape(line)}</li>" for line in picks)
     page = f"""<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>quantize sweep: {escape(name)}</title>
 <style>{_STYLE}</style></head>
 <body>
 <h1>How many colours? {escape(name)}</h1>
-<p class="meta">{run.image.width}x{run.image.height} pixels, {first['distinct_colors']:,} distinct
-colours, packed with {escape(first['codec'])}.</p>
+<p class="meta">{escape(meta)}</p>
 <h2>Recommendation</h2>
 <ul id="picks">
-{picks}
+{items}
 </ul>
 <h2>Rate and distortion per K</h2>
 <table id="sweep">
@@ -60,15 +79,11 @@ colours, packed with {escape(first['codec'])}.</p>
 {body}
 </tbody>
 </table>
-<p class="legend">bpp: bits per pixel, ceil(log2 K). ratio: the classic 24 / bpp. packed B: the
-packed-index file without a codec; file B, file bpp and file x: the real file, its bits per pixel
-(8 x bytes / pixels) and raw RGB over it. PNG B and PNG bpp: the indexed PNG. MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
-sample; WCSS: within-cluster sum of squares; silhouette: RGB, on a fixed
-{SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended.</p>
+<p class="legend">{escape(legend)}</p>
 <h2>Contact sheet</h2>
-{_img(sheet, "sheet", f"{name} and its quantised versions")}
+{_img(sheet[0], "sheet", sheet[1])}
 <h2>Chart</h2>
-{_img(chart, "chart", "PSNR and dE2000 against the .qnt file's bits per pixel; WCSS against K")}
+{_img(chart[0], "chart", chart[1])}
 </body>
 </html>
 """

@@ -1,9 +1,11 @@
-"""The contact sheet: the original and each K's quantised image side by side, labelled."""
+"""The contact sheet: the original and each K's quantised image (or a clip's frame) side by side,
+labelled."""
 
 from __future__ import annotations
 
 import io
 import math
+from typing import Sequence
 
 import numpy as np
 from PIL import Image as PILImage
@@ -41,7 +43,6 @@ def tile_size(width: int, height: int) -> tuple[int, int]:
 def contact_sheet(run: SweepRun) -> bytes:
     """A PNG with the original and every K of ``run``, each labelled with K, bits per pixel and PSNR."""
     image = run.image
-    size = tile_size(image.width, image.height)
     cells = [(image.pixels, "original", f"{image.width}x{image.height}, "
               f"{run.points[0].result.n_colors:,} colours")]
     for point in run.points:
@@ -49,6 +50,14 @@ def contact_sheet(run: SweepRun) -> bytes:
         psnr = "lossless" if d["psnr"] is None else f"PSNR {d['psnr']:.2f} dB"
         cells.append((point.result.palette[point.result.indices],
                       f"K={d['k']}  ({d['bits_per_pixel']} bpp)", psnr))
+    return draw_sheet(cells)
+
+
+def draw_sheet(cells: Sequence[tuple[np.ndarray, str, str]]) -> bytes:
+    """A PNG of labelled tiles in rows: each cell's (H, W, 3|4) uint8 pixels (all of one size),
+    its label and a note beneath."""
+    height, width = cells[0][0].shape[:2]
+    size = tile_size(width, height)
     columns = min(MAX_COLUMNS, math.ceil(math.sqrt(len(cells))))
     rows = -(-len(cells) // columns)
     cell_w, cell_h = max(size[0], 150), size[1] + LABEL_H
