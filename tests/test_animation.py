@@ -368,7 +368,9 @@ def test_sweep_of_an_animation_reports_each_k_as_animate_writes_it(tmp_path):
     pictures = tmp_path / "pictures"
     done = run("sweep", source, "-k", "16,4", "--json", "-o", pictures)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in pictures.iterdir()) == ["k0004.anim.gif", "k0016.anim.gif"]
+    assert sorted(p.name for p in pictures.iterdir()) == ["k0004.anim.gif", "k0016.anim.gif",
+                                                          "report.html", "sweep.chart.png",
+                                                          "sweep.sheet.png"]
     rows = json.loads(done.stdout)["rows"]
     assert [r["k"] for r in rows] == [4, 16] and all(r["frames_read"] == 5 for r in rows)
     one = run("animate", source, "-o", tmp_path / "out", "-k", "16", "--json")
@@ -386,6 +388,44 @@ def test_sweep_of_an_animation_reports_each_k_as_animate_writes_it(tmp_path):
     assert [line.split()[0] for line in table[1:3]] == ["4", "16"]
     assert table[3:] == ["", "elbow: none (the elbow needs at least 3 values of K)"]
     assert table[2].split()[3] == f"{animated['bytes']['gif']:,}"
+
+
+def test_sweep_of_an_animation_draws_its_middle_frame_at_each_k_and_a_page(tmp_path):
+    from quantize.render.sheet import GAP, LABEL_H, tile_size
+
+    source = save_gif(tmp_path / "clip.gif", clip_frames(5), [40, 50, 60, 70, 80])
+    pictures = tmp_path / "pictures"
+    done = run("sweep", source, "-k", "2,4,8", "--json", "-o", pictures)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    # the sheet: the source's middle frame, then that frame as each K's GIF shows it, tiles
+    # enlarged by a whole factor so each is the frame's pixels exactly
+    sheet = np.asarray(Image.open(pictures / "sweep.sheet.png").convert("RGB"))
+    tw, th = tile_size(W, H)
+    cell_w = max(tw, 150)
+
+    def tile(i: int) -> np.ndarray:
+        x, y = GAP + (i % 2) * (cell_w + GAP), GAP + (i // 2) * (th + LABEL_H + GAP)
+        return sheet[y:y + th:th // H, x:x + tw:tw // W]
+
+    def frame_of(path: Path, number: int) -> np.ndarray:
+        gif = Image.open(path)
+        gif.seek(number)
+        return np.asarray(gif.convert("RGB"))
+
+    assert np.array_equal(tile(0), frame_of(source, 2))  # the source as the sweep decoded it
+    for i, k in enumerate((2, 4, 8), start=1):
+        shown = frame_of(pictures / f"k{k:04d}.anim.gif", 2)
+        assert np.array_equal(tile(i), shown)
+        assert len(np.unique(shown.reshape(-1, 3), axis=0)) <= k
+    page = (pictures / "report.html").read_text()
+    elbow = report["picks"]["elbow"]
+    assert f"<li>elbow: {'none' if elbow['k'] is None else 'K=' + str(elbow['k'])}" in page
+    for row in report["rows"]:  # every K's row, with its GIF's bytes, in the page's table
+        assert f"<td>{row['k']}</td>" in page and f"<td>{row['bytes']['gif']:,}</td>" in page
+    assert page.count('src="data:image/png;base64,') == 2 and "clip.gif" in page
+    chart = Image.open(pictures / "sweep.chart.png")
+    assert chart.size == (1200, 480)
 
 
 def test_sweep_of_an_animation_picks_the_elbow_of_its_error(tmp_path):

@@ -25,6 +25,8 @@ from .source import Clip, open_clip
 from .temporal import StableMapper, mapped_frames, merged
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..jobs.pipeline import CompressOptions
 
 OUTPUT_TAG = "anim"  # one of files.OUTPUT_TAGS, so no batch or frames folder takes it as input
@@ -82,6 +84,15 @@ class AnimationOptions:
         return replace(self, formats=tuple(dict.fromkeys(self.formats)))
 
 
+@dataclass(frozen=True)
+class Poster:
+    """One frame kept for pictures (a sweep's contact sheet): its number, source and shown pixels."""
+
+    number: int
+    source: np.ndarray  # (H, W, C) uint8
+    shown: np.ndarray
+
+
 @dataclass
 class AnimationResult:
     """What a run produced: the clip's shape, the frames written, quality and every output's bytes."""
@@ -102,6 +113,7 @@ class AnimationResult:
     k: int  # the palette size asked for (the one a byte budget chose)
     budget: Budget | None = None  # set when a byte budget chose K
     paths: dict[str, Path] = field(default_factory=dict)
+    poster: Poster | None = None  # kept when the run was asked for one
 
     @property
     def mean_psnr(self) -> float:
@@ -110,6 +122,11 @@ class AnimationResult:
     @property
     def mean_delta_e(self) -> float:
         return sum(self.delta_e) / len(self.delta_e)
+
+    @property
+    def mean_mse(self) -> float:
+        """The mean over frames of each frame's squared RGB error (from its PSNR)."""
+        return sum(255 ** 2 / 10 ** (db / 10) for db in self.psnr) / len(self.psnr)
 
     def bits_per_pixel(self, fmt: str) -> float:
         """The bits of the ``fmt`` file per pixel of every frame read."""
@@ -182,8 +199,8 @@ def sweep_clip(clip: Clip | str | os.PathLike[str], ks: Sequence[int],
                max_pixels: int | None = DEFAULT_MAX_PIXELS,
                progress: Callable[[int], None] | None = None) -> list[AnimationResult]:
     """:func:`animate` ``clip`` at every K in ``ks`` (``options.fit.k`` replaced), in memory, its
-    frames read and counted once; each result's seconds leave that first pass out. ``progress``
-    is called with each K once it is done."""
+    frames read and counted once; each result's seconds leave that first pass out and it keeps
+    its middle frame as its :class:`Poster`. ``progress`` is called with each K once it is done."""
     if not ks:
         raise ParameterError("ks is empty", parameters=("ks",))
     options = options or AnimationOptions()
@@ -192,7 +209,8 @@ def sweep_clip(clip: Clip | str | os.PathLike[str], ks: Sequence[int],
     results = []
     for run in runs:
         start = time.perf_counter()
-        results.append(replace(_animate(clip, scan, run), seconds=time.perf_counter() - start))
+        result = _animate(clip, scan, run, poster_at=scan.n_frames // 2)
+        results.append(replace(result, seconds=time.perf_counter() - start))
         if progress:
             progress(run.fit.k)
     return results
@@ -201,9 +219,8 @@ def sweep_clip(clip: Clip | str | os.PathLike[str], ks: Sequence[int],
 def clip_elbow(results: Sequence[AnimationResult]) -> Pick:
     """The elbow of a clip's sweep: Kneedle on the mean squared error per frame against log2 K, as
     a still's sweep takes it on WCSS (``results`` in increasing K)."""
-    errors = [sum(255 ** 2 / 10 ** (db / 10) for db in result.psnr) / len(result.psnr)
-              for result in results]
-    return kneedle([result.k for result in results], errors, "mean MSE")
+    return kneedle([result.k for result in results], [result.mean_mse for result in results],
+                   "mean MSE")
 
 
 def _with_k(options: AnimationOptions, k: int) -> AnimationOptions:
@@ -218,8 +235,10 @@ def _scanned(clip: Clip | str | os.PathLike[str], options: AnimationOptions,
     return clip, scan_clip(clip.frames(), count_colors=options.palette_mode != "frame")
 
 
-def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions) -> AnimationResult:
-    """The second pass of :func:`animate`: palettes, mapping, measuring and encoding."""
+def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions,
+             poster_at: int | None = None) -> AnimationResult:
+    """The second pass of :func:`animate`: palettes, mapping, measuring and encoding; with
+    ``poster_at``, that frame kept as the result's poster."""
     if takes_change_tables(scan, options.palette_mode, options.dither, options.fit):
         schedule, frames = None, ChangeTables(scan, options.fit).frames(clip.frames())
     else:
@@ -230,10 +249,14 @@ def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions) -> Animation
     writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels, schedule)
     meter = ClipMeter()
     durations, palette_ids = [], set()
+    poster = None
 
     def measured():
-        for pixels, frame in frames:
+        nonlocal poster
+        for number, (pixels, frame) in enumerate(frames):
             meter.add(pixels, frame.colors)
+            if number == poster_at:
+                poster = Poster(number, pixels.copy(), frame.colors.copy())
             yield frame
 
     for frame in merged(measured()):
@@ -244,7 +267,7 @@ def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions) -> Animation
     outputs = {name: writer.finish() for name, writer in writers.items()}
     return AnimationResult(clip.name, scan.width, scan.height, scan.channels, clip.plays,
                            scan.n_frames, durations, len(palette_ids), meter.psnr, meter.delta_e,
-                           meter.flicker, outputs, 0.0, options.fit.k)
+                           meter.flicker, outputs, 0.0, options.fit.k, poster=poster)
 
 
 def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],

@@ -49,8 +49,9 @@ def progress_bar(length: int, quiet: bool):
 @click.argument("input", type=PATH)
 @_list_k
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
-              help="Write the previews (k0016.preview.png, ...), sweep.sheet.png, sweep.chart.png and "
-                   "report.html into this folder (an animation: each K's k0016.anim.gif).")
+              help="Write the previews (k0016.preview.png, ...; an animation: each K's "
+                   "k0016.anim.gif), sweep.sheet.png, sweep.chart.png and report.html into this "
+                   "folder.")
 @click.option("--csv", "csv_path", type=PATH, default=None, metavar="FILE",
               help="Also write the table as CSV.")
 @click.option("--json", "as_json", is_flag=True,
@@ -75,7 +76,9 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
 
     An animated GIF, APNG or WebP is swept as an animation: per K its animated GIF's bytes and
     the mean PSNR over frames, as a table, --json or --csv; -o DIR writes each K's GIF
-    (k0016.anim.gif, ...). No contact sheet, chart or target search."""
+    (k0016.anim.gif, ...) with a contact sheet of the middle frame, the chart and the page. It
+    picks the elbow of the mean MSE; no silhouette (each held picture has its own clustering) or
+    target search."""
     from ..animation.source import is_clip
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
@@ -116,38 +119,39 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
 def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_json: bool,
                 allow_huge: bool, quiet: bool) -> None:
     """The sweep of an animated input: per K its animated GIF, as a table or JSON; with
-    ``out_dir`` each K's GIF in it, with ``csv_path`` the table as CSV (every file checked before
-    any work, all written or none)."""
+    ``out_dir`` each K's GIF, the contact sheet, chart and page in it, with ``csv_path`` the
+    table as CSV (every file checked before any work, all written or none)."""
     import json
 
     from ..animation.run import AnimationOptions, clip_elbow, sweep_clip
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.job import FileJob
-    from ..render.sweep_report import clip_preview_name, format_clip_csv, format_clip_table
+    from ..render.clip_sweep import clip_sweep_outputs
+    from ..render.sweep_report import format_clip_table, output_names
 
-    previews = {k: out_dir / clip_preview_name(k) for k in k_list} if out_dir is not None else {}
-    job = FileJob.plan(input, [*previews.values(), *([csv_path] if csv_path is not None else [])],
+    planned = [out_dir / name for name in output_names(k_list, clip=True)] \
+        if out_dir is not None else []
+    job = FileJob.plan(input, [*planned, *([csv_path] if csv_path is not None else [])],
                        force=force)
     job.check()
     with progress_bar(len(k_list), quiet) as progress:
         results = sweep_clip(input, k_list, AnimationOptions.like(options, ("gif",)),
                              max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
                              progress=progress)
-    rows = [result.to_dict() for result in results]
-    files = {previews[result.k]: result.outputs["gif"] for result in results if previews}
-    if csv_path is not None:
-        files[csv_path] = format_clip_csv(rows).encode()
+    picks = {"elbow": clip_elbow(results)}
+    files = clip_sweep_outputs(results, picks, out_dir, csv_path)
     job.write(files)
     if files:
-        _note_written(len(files), quiet)
-    pick = clip_elbow(results)
+        _note_written(len(files), quiet, out_dir / "report.html" if out_dir is not None else None)
     if as_json:
-        echo(json.dumps({"rows": rows, "picks": {"elbow": {"k": pick.k, "reason": pick.reason}}},
+        echo(json.dumps({"rows": [result.to_dict() for result in results],
+                         "picks": {rule: {"k": pick.k, "reason": pick.reason}
+                                   for rule, pick in picks.items()}},
                         indent=2, allow_nan=False))
     else:
-        echo(format_clip_table(rows))
+        echo(format_clip_table([result.to_dict() for result in results]))
         echo()
-        echo(pick.line("elbow"))
+        echo("\n".join(pick.line(rule) for rule, pick in picks.items()))
 
 
 def _note_written(count: int, quiet: bool, page: Path | None = None) -> None:

@@ -61,12 +61,16 @@ CLIP_COLUMNS: tuple[tuple[str, Callable[[dict], str]], ...] = (
 )
 
 
+def clip_table_rows(rows: Sequence[dict]) -> tuple[list[str], list[list[str]]]:
+    """An animation sweep's header and formatted cells, one row per K (``AnimationResult.to_dict()``)."""
+    return [header for header, _ in CLIP_COLUMNS], [[cell(d) for _, cell in CLIP_COLUMNS] for d in rows]
+
+
 def format_clip_table(rows: Sequence[dict]) -> str:
     """An animation's sweep (rows of ``AnimationResult.to_dict()``, one per K) as an aligned
     table: frames written, palettes, the animated GIF's bytes and bits per pixel of every frame
     read, mean and minimum PSNR over frames, mean CIEDE2000, flicker and seconds."""
-    return _aligned([header for header, _ in CLIP_COLUMNS],
-                    [[cell(d) for _, cell in CLIP_COLUMNS] for d in rows])
+    return _aligned(*clip_table_rows(rows))
 
 
 def _aligned(header: list[str], rows: list[list[str]]) -> str:
@@ -129,9 +133,9 @@ def clip_preview_name(k: int) -> str:
     return tagged_name(f"k{k:04d}", "anim", ".gif")
 
 
-def output_names(ks: Sequence[int]) -> list[str]:
-    """The files ``sweep -o DIR`` writes into DIR."""
-    return [preview_name(k) for k in ks] + [SHEET, CHART, PAGE]
+def output_names(ks: Sequence[int], clip: bool = False) -> list[str]:
+    """The files ``sweep -o DIR`` writes into DIR (for an animation: each K's GIF)."""
+    return [(clip_preview_name if clip else preview_name)(k) for k in ks] + [SHEET, CHART, PAGE]
 
 
 def sweep_outputs(run: SweepRun, out_dir: Path | None, csv_path: Path | None) -> dict[Path, bytes]:
