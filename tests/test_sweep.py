@@ -17,7 +17,8 @@ from quantize.core.fitting import FitOptions
 from quantize.io.images import image_from_array, load_image
 from quantize.jobs.pipeline import CompressOptions, Result, quantize_image
 from quantize.jobs.sweep import (SilhouetteSample, SweepPoint, Target, best_silhouette, elbow,
-                            parse_ks, probe_budget, search_k, sweep, sweep_file, with_k)
+                            parse_ks, probe_budget, search_k, smallest_k, sweep, sweep_file,
+                            with_k)
 from quantize.render.sweep_report import format_csv, format_table, output_names
 
 CLASSIC = {4: (2, 12.0), 8: (3, 8.0), 16: (4, 6.0), 32: (5, 4.8), 64: (6, 4.0), 128: (7, 3.4286)}
@@ -251,3 +252,15 @@ def test_rows_give_the_png_of_the_effort_asked(photo_path, tmp_path):
     single = compress_file(photo_path, tmp_path, options=CompressOptions(fit=FitOptions(k=8)))
     assert row.files["png"][1] == single.files["png"][1]
     assert row.files["qnt"][1] == fast.files["qnt"][1] == single.files["qnt"][1]
+
+
+def test_smallest_k_doubles_then_bisects_and_always_tries_the_neighbour():
+    for max_k in (1, 2, 7, 64, 100):
+        for answer in range(1, max_k + 2):  # max_k + 1: no K up to max_k meets it
+            tried: list[int] = []
+            found = smallest_k(lambda k: tried.append(k) or k >= answer, max_k)
+            assert found == (answer if answer <= max_k else None)
+            assert len(tried) == len(set(tried)) <= probe_budget(max_k)
+            assert all(1 <= k <= max_k for k in tried)
+            if found is not None and found > 1:
+                assert found - 1 in tried

@@ -135,6 +135,11 @@ class Result:
     fixed_palette: bool = False  # mapped to a given palette (--palette), nothing fitted
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
 
+    @property
+    def quality(self) -> tuple[float, float]:
+        """The PSNR and mean CIEDE2000 a quality target judges."""
+        return self.psnr, self.delta_e
+
     def usage(self) -> np.ndarray:
         """How many pixels use each palette entry (counted once, then kept)."""
         if self.counts is None:

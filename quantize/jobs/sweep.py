@@ -6,7 +6,8 @@ seed, nothing carried over from another K), so each row is exactly what that com
 whatever else the K list holds. Each :class:`SweepPoint` adds the silhouette score and the sizes
 of the packed file and the indexed-PNG preview.
 :func:`recommend` names the elbow of WCSS and the best silhouette; :func:`search_k` finds the
-smallest K that meets a quality :class:`Target`, over every K up to a limit.
+smallest K that meets a quality :class:`Target`, over every K up to a limit, by the search that
+:func:`search_target` also runs for an animation.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
@@ -33,6 +34,7 @@ DEFAULT_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 MAX_SWEEP = 64  # K values in one sweep
 
 Progress = Callable[[int], None]  # called with each K once it is done
+R = TypeVar("R")  # a K's result: a still's Result or an animation's
 
 
 # --------------------------------------------------------------------------------------- K lists
@@ -215,43 +217,70 @@ class TargetMissed(ParameterError):
 def search_k(image: Image, target: Target, options: CompressOptions = CompressOptions(), *,
              max_k: int, stats: ColorStats | None = None, known: Iterable[Result] = (),
              progress: Progress | None = None) -> Search:
-    """The smallest K in [1, ``max_k``] whose result meets ``target``.
-
-    Assumes quality improves with K (near-monotone for k-means): K doubles from 1 until the target
-    is met (or ``max_k`` fails, a :class:`ParameterError`), then a binary search between the last
-    failing and the first passing K. The answer's neighbour K - 1 is always probed and fails.
-    ``known`` results (e.g. from a sweep with the same options) are reused, as is the histogram.
-    """
+    """The smallest K in [1, ``max_k``] whose result meets ``target``, found by
+    :func:`search_target`. ``known`` results (e.g. from a sweep with the same options) are
+    reused, as is the histogram."""
     from ..core.colorstats import color_stats
 
-    if not target:
-        raise ParameterError("give a target: psnr and/or delta_e", parameters=("psnr", "delta_e"))
+    require_target(target)
     if not 1 <= max_k <= MAX_K:
         raise ParameterError(f"K must be between 1 and {MAX_K}, got {max_k}")
     stats = stats if stats is not None else color_stats(image.pixels)
-    probes = {r.k: r for r in known}
     reference = None
 
-    def probe(k: int) -> Result:
+    def run(k: int) -> Result:
         nonlocal reference
-        if k not in probes:
-            reference = reference or delta_e_reference(image, options.validated())
-            probes[k] = quantize_image(image, with_k(options, k), stats=stats,
-                                       delta_e_reference=reference)
-            if progress:
-                progress(k)
-        return probes[k]
+        reference = reference or delta_e_reference(image, options.validated())
+        result = quantize_image(image, with_k(options, k), stats=stats, delta_e_reference=reference)
+        if progress:
+            progress(k)
+        return result
 
+    return search_target(target, run, max_k, known)
+
+
+def require_target(target: Target) -> None:
+    """A :class:`ParameterError` unless ``target`` gives a bound."""
+    if not target:
+        raise ParameterError("give a target: psnr and/or delta_e", parameters=("psnr", "delta_e"))
+
+
+def search_target(target: Target, run: Callable[[int], R], max_k: int,
+                  known: Iterable[R] = ()) -> Search:
+    """The smallest K in [1, ``max_k``] whose ``run(K)`` (a still's :class:`Result` or an
+    animation's result, judged by :meth:`Target.met`) meets ``target``, by :func:`smallest_k`.
+    Each K is run at most once; ``known`` results are reused by their ``k``. A
+    :class:`TargetMissed` naming what ``max_k`` gives when even it fails."""
+    probes = {r.k: r for r in known}
+
+    def met(k: int) -> bool:
+        if k not in probes:
+            probes[k] = run(k)
+        return target.met(probes[k])
+
+    k = smallest_k(met, max_k)
+    if k is None:
+        raise TargetMissed(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
+                           f"{target.describe(probes[max_k])}); raise the K limit or the target")
+    return Search(target, k, probes[k], probes)
+
+
+def smallest_k(met: Callable[[int], bool], max_k: int) -> int | None:
+    """The smallest K in [1, ``max_k``] with ``met(K)``, or None when ``met(max_k)`` fails.
+
+    Assumes ``met`` holds from some K on (quality improves with K, near-monotone for k-means):
+    K doubles from 1 until it is met (``max_k`` last), then a binary search between the last
+    failing and the first passing K. The answer's neighbour K - 1 is always tried and fails.
+    """
     low, high = 0, 1  # low fails (0: nothing below 1), high is the next K to try
-    while not target.met(probe(high)):
+    while not met(high):
         if high == max_k:
-            raise TargetMissed(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
-                                 f"{target.describe(probes[max_k])}); raise the K limit or the target")
+            return None
         low, high = high, min(2 * high, max_k)
     while high - low > 1:
         middle = (low + high) // 2
-        low, high = (low, middle) if target.met(probe(middle)) else (middle, high)
-    return Search(target, high, probes[high], probes)
+        low, high = (low, middle) if met(middle) else (middle, high)
+    return high
 
 
 def probe_budget(max_k: int) -> int:

@@ -7,13 +7,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ParameterError
 
 if TYPE_CHECKING:
     from ..io.images import Image
     from .pipeline import Result
+
+
+class Judged(Protocol):
+    """What a :class:`Target` judges: a still's result or an animation's, at its K."""
+
+    k: int
+
+    @property
+    def quality(self) -> tuple[float, float]:
+        """The PSNR and mean CIEDE2000 (an animation's: means over its frames)."""
 
 SILHOUETTE_SAMPLES = 2000
 
@@ -61,30 +71,33 @@ class Target:
     def __bool__(self) -> bool:
         return self.psnr is not None or self.delta_e is not None
 
-    def met(self, result: Result) -> bool:
+    def met(self, result: Judged) -> bool:
         """Whether ``result`` reaches every bound given."""
-        return ((self.psnr is None or result.psnr >= self.psnr)
-                and (self.delta_e is None or result.delta_e <= self.delta_e))
+        psnr, delta_e = result.quality
+        return ((self.psnr is None or psnr >= self.psnr)
+                and (self.delta_e is None or delta_e <= self.delta_e))
 
-    def describe(self, result: Result | None = None) -> str:
+    def describe(self, result: Judged | None = None) -> str:
         """The bounds, e.g. ``PSNR >= 38 dB``; with ``result``, its values, e.g. ``PSNR 37.9 dB``."""
         if result is None:
             parts = ([f"PSNR >= {self.psnr:g} dB"] if self.psnr is not None else []) + \
                     ([f"dE2000 <= {self.delta_e:g}"] if self.delta_e is not None else [])
         else:
-            parts = ([f"PSNR {result.psnr:.3f} dB"] if self.psnr is not None else []) + \
-                    ([f"dE2000 {result.delta_e:.3f}"] if self.delta_e is not None else [])
+            psnr, delta_e = result.quality
+            parts = ([f"PSNR {psnr:.3f} dB"] if self.psnr is not None else []) + \
+                    ([f"dE2000 {delta_e:.3f}"] if self.delta_e is not None else [])
         return " and ".join(parts)
 
 
 @dataclass
 class Search:
-    """The outcome of :func:`search_k`: the smallest K found, its result, and every probe made."""
+    """The outcome of :func:`search_target` (for a still or an animation): the smallest K found,
+    its result, and every probe made."""
 
     target: Target
     k: int
-    result: Result
-    probes: dict[int, Result] = field(default_factory=dict)
+    result: Judged
+    probes: dict[int, Judged] = field(default_factory=dict)
 
     @property
     def pick(self) -> Pick:
