@@ -18,6 +18,7 @@ from quantize.animation.qntanim import decode_animation
 from quantize.animation.run import AnimationOptions, animate
 from quantize.animation.source import Clip, Frame, open_clip
 from quantize.errors import FormatError, InputError
+from quantize.jobs.sweep_model import Target
 
 W, H = 40, 24
 
@@ -301,6 +302,94 @@ def test_max_bytes_below_every_k_is_one_line_exit_2_and_nothing_written(tmp_path
     assert done.returncode == 2 and "smallest gif file, at K=2" in done.stderr
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# --------------------------------------------------------------------------------- quality targets
+
+def gif_at(clip, k: int):
+    """A plain run of ``clip`` at K, GIF only."""
+    return animate(clip, AnimationOptions(formats=("gif",), fit=_fit(k)))
+
+
+def between_4_and_32(clip, name: str) -> Target:
+    """A target on ``name`` (psnr or delta_e) halfway between the clip's means at K=4 and K=32."""
+    low, high = gif_at(clip, 4), gif_at(clip, 32)
+    if name == "psnr":
+        return Target(psnr=(low.mean_psnr + high.mean_psnr) / 2)
+    return Target(delta_e=(low.mean_delta_e + high.mean_delta_e) / 2)
+
+
+def counting(monkeypatch) -> tuple[list[int], list[int]]:
+    """Record the K of every second pass and count the first passes of quantize.animation.run."""
+    import quantize.animation.run as module
+
+    passes, scans = [], []
+    animate_one, scan = module._animate, module.scan_clip
+    monkeypatch.setattr(module, "_animate",
+                        lambda clip, s, options: passes.append(options.fit.k)
+                        or animate_one(clip, s, options))
+    monkeypatch.setattr(module, "scan_clip", lambda *a, **kw: scans.append(1) or scan(*a, **kw))
+    return passes, scans
+
+
+@pytest.mark.parametrize("name", ["psnr", "delta_e"])
+def test_target_picks_the_smallest_k_that_meets_it(name, monkeypatch):
+    clip = Clip("c", "test", 0, lambda: iter([Frame(f, 40) for f in clip_frames()]))
+    target = between_4_and_32(clip, name)
+    passes, scans = counting(monkeypatch)
+    result = animate(clip, AnimationOptions(formats=("gif",), fit=_fit(64)), target=target)
+    assert scans == [1] and sorted(passes) == sorted(result.search.probes)  # the winner not rerun
+    k = result.k
+    assert 4 < k <= 32 and result.search.k == k  # K=4 fails, K=32 meets it: doubling reaches it
+    plain, below = gif_at(clip, k), gif_at(clip, k - 1)
+    assert target.met(plain) and not target.met(below)
+    assert result.outputs["gif"] == plain.outputs["gif"] and result.psnr == plain.psnr
+    assert result.search.probes[k - 1].psnr == below.psnr
+    report = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert report["k"] == k and report["budget"] is None
+    assert report["target"][name] == getattr(target, name)
+    assert report["target"]["probes"][str(k - 1)]["mean_psnr"] == below.mean_psnr
+    assert f"while K={k - 1} gives " in result.search.pick.reason
+
+
+def test_target_nobody_meets_and_a_target_with_a_budget_are_refused():
+    from quantize.errors import ParameterError
+    from quantize.jobs.sweep import TargetMissed
+
+    clip = Clip("c", "test", 0, lambda: iter([Frame(f, 40) for f in clip_frames(3)]))
+    with pytest.raises(TargetMissed, match=r"no K up to 8 meets PSNR >= 90 dB \(K=8 gives PSNR"):
+        animate(clip, AnimationOptions(formats=("gif",), fit=_fit(8)), target=Target(psnr=90))
+    with pytest.raises(ParameterError, match="each choose K"):
+        animate(clip, AnimationOptions(fit=_fit(8)), max_bytes=10_000, target=Target(psnr=20))
+
+
+def test_animate_target_on_the_command_line(tmp_path):
+    source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
+    target = between_4_and_32(source, "psnr")
+    expected = animate(source, AnimationOptions(formats=("gif",), fit=_fit(64)), target=target)
+    out = tmp_path / "out"
+    done = run("animate", source, "-o", out, "-k", "64", "--format", "gif,qnt", "--target-psnr",
+               target.psnr, "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["k"] == expected.k and report["target"]["psnr"] == target.psnr
+    assert sorted(map(int, report["target"]["probes"])) == sorted(expected.search.probes)
+    assert (out / "clip.anim.gif").read_bytes() == expected.outputs["gif"]
+    assert (out / "clip.anim.qnt").exists()
+    text = run("animate", source, "-o", out, "-k", "64", "--target-psnr", target.psnr, "-f")
+    assert f"  K={expected.k}: {expected.search.pick.reason}" in text.stdout.splitlines()
+
+
+def test_animate_target_missed_or_with_max_bytes_is_one_line_and_nothing_written(tmp_path):
+    source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
+    out = tmp_path / "out"
+    missed = run("animate", source, "-o", out, "-k", "8", "--target-psnr", "90")
+    assert missed.returncode == 2 and "no K up to 8 meets PSNR >= 90 dB" in missed.stderr
+    both = run("animate", source, "-o", out, "--max-bytes", "100k", "--target-delta-e", "5")
+    assert both.returncode == 2 and "--max-bytes and a quality target each choose K" in both.stderr
+    for done in (missed, both):
+        assert done.stderr.strip().count("\n") == 0, done.stderr
+    assert not out.exists() or not any(out.iterdir())
 
 
 # ------------------------------------------------------------------------------------------- batch

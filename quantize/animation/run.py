@@ -7,7 +7,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError
@@ -17,8 +17,9 @@ from ..io.formats import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
 from .choices import DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, PALETTE_MODES
 from .measure import ClipMeter
-from ..jobs.sweep import kneedle, largest_fitting
-from ..jobs.sweep_model import Budget, Pick
+from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target,
+                           search_target)
+from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .refine import ChangeTables, takes_change_tables
 from .source import Clip, open_clip
@@ -110,8 +111,9 @@ class AnimationResult:
     flicker: float
     outputs: dict[str, bytes]
     seconds: float
-    k: int  # the palette size asked for (the one a byte budget chose)
+    k: int  # the palette size asked for (the one a byte budget or a target chose)
     budget: Budget | None = None  # set when a byte budget chose K
+    search: Search | None = None  # set when a quality target chose K
     paths: dict[str, Path] = field(default_factory=dict)
     poster: Poster | None = None  # kept when the run was asked for one
 
@@ -122,6 +124,11 @@ class AnimationResult:
     @property
     def mean_delta_e(self) -> float:
         return sum(self.delta_e) / len(self.delta_e)
+
+    @property
+    def quality(self) -> tuple[float, float]:
+        """The mean PSNR and mean CIEDE2000 over frames, which a quality target judges."""
+        return self.mean_psnr, self.mean_delta_e
 
     @property
     def mean_mse(self) -> float:
@@ -143,6 +150,10 @@ class AnimationResult:
                 "bits_per_pixel": {f: round(self.bits_per_pixel(f), 4) for f in self.outputs},
                 "budget": None if self.budget is None else {
                     "max_bytes": self.budget.max_bytes, "sizes": self.budget.sizes},
+                "target": None if self.search is None else {
+                    "psnr": self.search.target.psnr, "delta_e": self.search.target.delta_e,
+                    "probes": {k: {"mean_psnr": r.mean_psnr, "mean_delta_e2000": r.mean_delta_e}
+                               for k, r in sorted(self.search.probes.items())}},
                 "files": {f: display_name(p) for f, p in self.paths.items()},
                 "seconds": self.seconds}
 
@@ -165,17 +176,27 @@ def _writers(options: AnimationOptions, width: int, height: int, plays: int, cha
     return {name: make[name]() for name in options.formats}
 
 
-def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | None = None, *,
-            max_pixels: int | None = DEFAULT_MAX_PIXELS,
-            max_bytes: int | None = None) -> AnimationResult:
-    """Quantise every frame of ``clip`` (a :class:`~.source.Clip` or a path for
-    :func:`~.source.open_clip`) and encode it in every format of ``options``, in memory. With
-    ``max_bytes``, K is the largest up to ``options.fit.k`` whose first format's file fits in
-    that many bytes (as ``compress --max-bytes`` chooses it)."""
+def animate(clip: Clip | ScannedClip | str | os.PathLike[str],
+            options: AnimationOptions | None = None, *,
+            max_pixels: int | None = DEFAULT_MAX_PIXELS, max_bytes: int | None = None,
+            target: Target | None = None) -> AnimationResult:
+    """Quantise every frame of ``clip`` (a :class:`~.source.Clip`, a :class:`ScannedClip` or a
+    path for :func:`~.source.open_clip`) and encode it in every format of ``options``, in
+    memory. With ``max_bytes``, K is the largest up to ``options.fit.k`` whose first format's
+    file fits in that many bytes (as ``compress --max-bytes`` chooses it); with ``target``, the
+    smallest up to ``options.fit.k`` that meets it (:func:`search_clip`). The clip is scanned
+    once."""
     start = time.perf_counter()
     options = (options or AnimationOptions()).validated()
-    clip, scan = _scanned(clip, options, max_pixels)
-    if max_bytes is None:
+    if max_bytes is not None and target:
+        raise ParameterError("max_bytes and a target each choose K: give one",
+                             parameters=("max_bytes", "target"))
+    scanned = _scanned(clip, options, max_pixels)
+    clip, scan = scanned.clip, scanned.scan
+    if target:
+        search = search_clip(scanned, target, options)
+        result = replace(search.result, search=search)
+    elif max_bytes is None:
         result = _animate(clip, scan, options)
     else:
         if options.fit.k < 2:
@@ -194,18 +215,20 @@ def animate(clip: Clip | str | os.PathLike[str], options: AnimationOptions | Non
     return replace(result, seconds=time.perf_counter() - start)
 
 
-def sweep_clip(clip: Clip | str | os.PathLike[str], ks: Sequence[int],
+def sweep_clip(clip: Clip | ScannedClip | str | os.PathLike[str], ks: Sequence[int],
                options: AnimationOptions | None = None, *,
                max_pixels: int | None = DEFAULT_MAX_PIXELS,
                progress: Callable[[int], None] | None = None) -> list[AnimationResult]:
     """:func:`animate` ``clip`` at every K in ``ks`` (``options.fit.k`` replaced), in memory, its
-    frames read and counted once; each result's seconds leave that first pass out and it keeps
-    its middle frame as its :class:`Poster`. ``progress`` is called with each K once it is done."""
+    frames read and counted once (not again when ``clip`` is a :class:`ScannedClip`); each
+    result's seconds leave that first pass out and it keeps its middle frame as its
+    :class:`Poster`. ``progress`` is called with each K once it is done."""
     if not ks:
         raise ParameterError("ks is empty", parameters=("ks",))
     options = options or AnimationOptions()
     runs = [_with_k(options, k).validated() for k in ks]
-    clip, scan = _scanned(clip, runs[0], max_pixels)
+    scanned = _scanned(clip, runs[0], max_pixels)
+    clip, scan = scanned.clip, scanned.scan
     results = []
     for run in runs:
         start = time.perf_counter()
@@ -216,6 +239,32 @@ def sweep_clip(clip: Clip | str | os.PathLike[str], ks: Sequence[int],
     return results
 
 
+def search_clip(clip: Clip | ScannedClip | str | os.PathLike[str], target: Target,
+                options: AnimationOptions | None = None, *, max_k: int | None = None,
+                known: Iterable[AnimationResult] = (),
+                max_pixels: int | None = DEFAULT_MAX_PIXELS,
+                progress: Callable[[int], None] | None = None) -> Search:
+    """The smallest K in [1, ``max_k``] (default ``options.fit.k``) whose run of ``clip`` meets
+    ``target`` by its mean PSNR and mean CIEDE2000 over frames, searched as a still's K is
+    (:func:`~quantize.jobs.sweep.search_target`). Every probe runs on one scan of the clip;
+    ``known`` results (e.g. :func:`sweep_clip`'s with the same options) are not run again.
+    ``progress`` is called with each K run. A :class:`~quantize.jobs.sweep.TargetMissed` when
+    no K up to ``max_k`` meets it."""
+    require_target(target)
+    options = (options or AnimationOptions()).validated()
+    max_k = options.fit.k if max_k is None else max_k
+    _with_k(options, max_k).validated()
+    scanned = _scanned(clip, options, max_pixels)
+
+    def run(k: int) -> AnimationResult:
+        result = _animate(scanned.clip, scanned.scan, _with_k(options, k))
+        if progress:
+            progress(k)
+        return result
+
+    return search_target(target, run, max_k, known)
+
+
 def clip_elbow(results: Sequence[AnimationResult]) -> Pick:
     """The elbow of a clip's sweep: Kneedle on the mean squared error per frame against log2 K, as
     a still's sweep takes it on WCSS (``results`` in increasing K)."""
@@ -223,16 +272,52 @@ def clip_elbow(results: Sequence[AnimationResult]) -> Pick:
                    "mean MSE")
 
 
+def clip_target(clip: Clip | ScannedClip | str | os.PathLike[str], target: Target,
+                options: AnimationOptions, *, max_k: int, known: Iterable[AnimationResult] = (),
+                progress: Callable[[int], None] | None = None) -> Pick | None:
+    """The target pick of a clip's sweep (:func:`search_clip`): the smallest K meeting
+    ``target``, a pick of none saying what was missed, or None without a target."""
+    if not target:
+        return None
+    try:
+        return search_clip(clip, target, options, max_k=max_k, known=known,
+                           progress=progress).pick
+    except TargetMissed as exc:  # the sweep's table is still the answer asked for
+        return Pick(None, str(exc))
+
+
 def _with_k(options: AnimationOptions, k: int) -> AnimationOptions:
     return replace(options, fit=replace(options.fit, k=k))
 
 
-def _scanned(clip: Clip | str | os.PathLike[str], options: AnimationOptions,
-             max_pixels: int | None) -> tuple[Clip, ClipScan]:
-    """The clip (opened if a path) and its first pass: colour counts, size and durations."""
+@dataclass(frozen=True)
+class ScannedClip:
+    """A clip and its first pass (size, durations and, unless ``counted`` is False, colour
+    counts), to run at several K without reading it again."""
+
+    clip: Clip
+    scan: ClipScan
+    counted: bool = True
+
+    @classmethod
+    def read(cls, clip: Clip | str | os.PathLike[str], options: AnimationOptions | None = None,
+             *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> "ScannedClip":
+        """``clip`` (opened if a path) scanned as runs with ``options`` need it."""
+        return _scanned(clip, options or AnimationOptions(), max_pixels)
+
+
+def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: AnimationOptions,
+             max_pixels: int | None) -> ScannedClip:
+    """The clip (opened if a path) and its first pass: colour counts, size and durations; a
+    :class:`ScannedClip` as it is, unless ``options`` need the colours it did not count."""
+    counted = options.palette_mode != "frame"
+    if isinstance(clip, ScannedClip):
+        if clip.counted or not counted:
+            return clip
+        clip = clip.clip
     if not isinstance(clip, Clip):
         clip = open_clip(clip, max_pixels=max_pixels)
-    return clip, scan_clip(clip.frames(), count_colors=options.palette_mode != "frame")
+    return ScannedClip(clip, scan_clip(clip.frames(), count_colors=counted), counted)
 
 
 def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions,
@@ -281,9 +366,10 @@ def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
 def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
                  options: AnimationOptions | None = None, *, duration: int | None = None,
                  force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS,
-                 max_bytes: int | None = None) -> AnimationResult:
-    """:func:`animate` the clip at ``source`` and write its outputs into ``out_dir``, all or
-    nothing, after checking every target before any work."""
+                 max_bytes: int | None = None, target: Target | None = None) -> AnimationResult:
+    """:func:`animate` the clip at ``source`` (K chosen by ``max_bytes`` or ``target`` if given)
+    and write its outputs into ``out_dir``, all or nothing, after checking every output path
+    before any work."""
     from ..jobs.job import FileJob
 
     options = (options or AnimationOptions()).validated()
@@ -291,7 +377,7 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
     job.check()
     result = animate(open_clip(source, duration=duration, max_pixels=max_pixels), options,
-                     max_bytes=max_bytes)
+                     max_bytes=max_bytes, target=target)
     job.write({paths[f]: result.outputs[f] for f in options.formats})
     result.paths = paths
     return result

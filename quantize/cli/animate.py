@@ -7,6 +7,7 @@ import click
 
 from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, PALETTE_MODES
 from .options import PATH, echo, fit_options, given, make_fit_options
+from .sweep import target_options
 
 SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.core.colorspace.SPACES
 
@@ -31,29 +32,36 @@ SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.core.colors
 @click.option("--max-bytes", metavar="N", default=None,
               help="Pick the largest K (up to -k) whose first --format file fits in N bytes "
                    "(150000, 150k, 1.5M).")
+@target_options
 @click.option("--duration", type=int, default=None, metavar="MS",
               help="For a folder or glob of stills: each frame's duration.  [default: 100]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
-            dither_strength, space, max_bytes, duration, as_json, force, allow_huge):
+            dither_strength, space, max_bytes, target_psnr, target_delta_e, duration, as_json,
+            force, allow_huge):
     """Quantise every frame of INPUT to K colours (at most 256) and write it as an animation.
 
     Pixels whose source does not change keep their colour (no flicker); repeated frames merge.
-    Outputs are written all or nothing; the report gives frames, mean PSNR, CIEDE2000, flicker
-    and bytes per format."""
+    With --target-psnr or --target-delta-e, K is the smallest from 1 to -k whose means over the
+    frames meet the target. Outputs are written all or nothing; the report gives frames, mean
+    PSNR, CIEDE2000, flicker and bytes per format."""
     import json
     from dataclasses import replace
 
     from ..animation.run import AnimationOptions, animate_file
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.sweep import parse_size
+    from ..jobs.sweep_model import Target
 
     if sample is not None:
         raise click.UsageError("--sample does not apply to animations (every colour is counted)")
     if dither == "none" and given("dither_strength"):
         raise click.UsageError("--dither-strength applies to a dither: give --dither too")
+    target = Target(psnr=target_psnr, delta_e=target_delta_e)
+    if target and max_bytes is not None:
+        raise click.UsageError("--max-bytes and a quality target each choose K: give one")
     fit = make_fit_options(k, n_init, max_iter, tol, seed, None)
     fit = replace(fit, space=space) if space else fit
     names = tuple(name.strip().lower() for name in formats.split(",") if name.strip())
@@ -61,7 +69,8 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
                                dither_strength=dither_strength, formats=names)
     result = animate_file(input, out_dir, options, duration=duration, force=force,
                           max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
-                          max_bytes=None if max_bytes is None else parse_size(max_bytes))
+                          max_bytes=None if max_bytes is None else parse_size(max_bytes),
+                          target=target or None)
     if as_json:
         echo(json.dumps(result.to_dict()))
         return
@@ -69,8 +78,9 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     echo(f"{result.name}: {result.width}x{result.height}, {result.n_frames} frames read, "
          f"{len(result.durations)} written ({sum(result.durations) / 1000:.2f} s, plays {plays}), "
          f"{result.n_palettes} palette{'s' * (result.n_palettes != 1)}")
-    if result.budget is not None:
-        echo(f"  K={result.k}: {result.budget.pick.reason}")
+    for chosen in (result.budget, result.search):
+        if chosen is not None:
+            echo(f"  K={result.k}: {chosen.pick.reason}")
     echo(f"  quality   mean PSNR {result.mean_psnr:.2f} dB (min {min(result.psnr):.2f})  "
          f"dE2000 {result.mean_delta_e:.2f}  flicker {result.flicker:.3f}")
     for name, path in result.paths.items():

@@ -99,7 +99,7 @@ def format_clip_csv(rows: Sequence[dict]) -> str:
         for key, value in d.items():
             if isinstance(value, dict):
                 line.update({f"{key}_{name}": v for name, v in value.items()})
-            elif not isinstance(value, list) and not (key == "budget" and value is None):
+            elif not isinstance(value, list) and not (key in ("budget", "target") and value is None):
                 line[key] = value
             if key == "mean_psnr":
                 line["min_psnr"] = min(d["psnr"])
