@@ -326,8 +326,8 @@ def counting(monkeypatch) -> tuple[list[int], list[int]]:
     passes, scans = [], []
     animate_one, scan = module._animate, module.scan_clip
     monkeypatch.setattr(module, "_animate",
-                        lambda clip, s, options: passes.append(options.fit.k)
-                        or animate_one(clip, s, options))
+                        lambda clip, s, options, **kept: passes.append(options.fit.k)
+                        or animate_one(clip, s, options, **kept))
     monkeypatch.setattr(module, "scan_clip", lambda *a, **kw: scans.append(1) or scan(*a, **kw))
     return passes, scans
 
@@ -390,6 +390,28 @@ def test_animate_target_missed_or_with_max_bytes_is_one_line_and_nothing_written
     for done in (missed, both):
         assert done.stderr.strip().count("\n") == 0, done.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_sweep_of_an_animation_picks_the_target_reusing_its_rows(tmp_path, monkeypatch, capsys):
+    from quantize.cli import main
+
+    source = save_gif(tmp_path / "clip.gif", clip_frames(), [50] * 6)
+    target = between_4_and_32(source, "psnr")
+    expected = animate(source, AnimationOptions(formats=("gif",), fit=_fit(32)), target=target)
+    passes, scans = counting(monkeypatch)
+    with pytest.raises(SystemExit) as stopped:
+        main(["sweep", str(source), "-k", "4,8,16,32", "--target-psnr", str(target.psnr), "--json"])
+    assert stopped.value.code == 0
+    picks = json.loads(capsys.readouterr().out)["picks"]
+    assert picks["target"]["k"] == expected.k and set(picks) == {"elbow", "target"}
+    same = expected.search.pick.reason.split(";")[0]  # the values at K and K-1, not the count
+    assert picks["target"]["reason"] == f"{same}; {len(passes)} K evaluated"
+    assert scans == [1] and passes[:4] == [4, 8, 16, 32] and len(set(passes)) == len(passes)
+    missed = run("sweep", source, "-k", "4,8", "--target-psnr", "90", "-q")
+    lines = missed.stdout.splitlines()
+    assert missed.returncode == 0 and [line.split()[0] for line in lines[1:3]] == ["4", "8"]
+    assert lines[-2].startswith("elbow: ")
+    assert lines[-1].startswith("target: none (no K up to 8 meets PSNR >= 90 dB (K=8 gives PSNR")
 
 
 # ------------------------------------------------------------------------------------------- batch
@@ -561,8 +583,9 @@ def test_sweep_of_an_animation_writes_its_rows_as_csv(tmp_path):
 
 def test_sweep_of_an_animation_refuses_what_it_cannot_do(tmp_path):
     source = save_gif(tmp_path / "clip.gif", clip_frames(3), [50, 50, 50])
-    done = run("sweep", source, "-k", "4", "--target-psnr", "30", "--csv", tmp_path / "t.csv")
+    done = run("sweep", source, "-k", "4", "--sample", "100", "--csv", tmp_path / "t.csv")
     assert done.returncode == 2 and len(done.stderr.splitlines()) == 1
+    assert "--sample does not apply" in done.stderr
     assert not (tmp_path / "t.csv").exists()
     assert "--rdo does not apply" in run("sweep", source, "-k", "4", "--rdo", "5").stderr
 

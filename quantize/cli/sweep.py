@@ -77,8 +77,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     An animated GIF, APNG or WebP is swept as an animation: per K its animated GIF's bytes and
     the mean PSNR over frames, as a table, --json or --csv; -o DIR writes each K's GIF
     (k0016.anim.gif, ...) with a contact sheet of the middle frame, the chart and the page. It
-    picks the elbow of the mean MSE; no silhouette (each held picture has its own clustering) or
-    target search."""
+    picks the elbow of the mean MSE and the smallest K meeting a --target-*; no silhouette (each
+    held picture has its own clustering)."""
     from ..animation.source import is_clip
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
@@ -92,11 +92,10 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
                                                    space),
                               codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
     if is_clip(input):
-        if target or sample is not None:
-            raise click.UsageError("--target-psnr, --target-delta-e and --sample do not apply to "
-                                   "an animation's sweep")
+        if sample is not None:
+            raise click.UsageError("--sample does not apply to an animation's sweep")
         _sweep_clip(input, k_list, options, out_dir=out_dir, csv_path=csv_path, force=force,
-                    as_json=as_json, allow_huge=allow_huge, quiet=quiet)
+                    as_json=as_json, allow_huge=allow_huge, quiet=quiet, target=target)
         return
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
@@ -117,15 +116,16 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
 
 
 def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_json: bool,
-                allow_huge: bool, quiet: bool) -> None:
+                allow_huge: bool, quiet: bool, target=None) -> None:
     """The sweep of an animated input: per K its animated GIF, as a table or JSON; with
     ``out_dir`` each K's GIF, the contact sheet, chart and page in it, with ``csv_path`` the
     table as CSV (every file checked before any work, all written or none)."""
     import json
 
-    from ..animation.run import AnimationOptions, clip_elbow, sweep_clip
+    from ..animation.run import AnimationOptions, ScannedClip, clip_elbow, clip_target, sweep_clip
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.job import FileJob
+    from ..jobs.sweep import probe_budget
     from ..render.clip_sweep import clip_sweep_outputs
     from ..render.sweep_report import format_clip_table, output_names
 
@@ -134,19 +134,22 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     job = FileJob.plan(input, [*planned, *([csv_path] if csv_path is not None else [])],
                        force=force)
     job.check()
-    with progress_bar(len(k_list), quiet) as progress:
-        results = sweep_clip(input, k_list, AnimationOptions.like(options, ("gif",)),
-                             max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
-                             progress=progress)
-    picks = {"elbow": clip_elbow(results)}
+    animation = AnimationOptions.like(options, ("gif",))
+    clip = ScannedClip.read(input, animation, max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
+    steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
+    with progress_bar(steps, quiet) as progress:
+        results = sweep_clip(clip, k_list, animation, progress=progress)
+        found = clip_target(clip, target, animation, max_k=max(k_list), known=results,
+                            progress=progress)
+    picks = {"elbow": clip_elbow(results), **({"target": found} if found else {})}
     files = clip_sweep_outputs(results, picks, out_dir, csv_path)
     job.write(files)
     if files:
         _note_written(len(files), quiet, out_dir / "report.html" if out_dir is not None else None)
     if as_json:
         echo(json.dumps({"rows": [result.to_dict() for result in results],
-                         "picks": {rule: {"k": pick.k, "reason": pick.reason}
-                                   for rule, pick in picks.items()}},
+                         "picks": {"elbow": picks["elbow"].to_dict(),
+                                   "target": found and found.to_dict()}},
                         indent=2, allow_nan=False))
     else:
         echo(format_clip_table([result.to_dict() for result in results]))

@@ -53,6 +53,10 @@ class Pick:
         """One line for the user, e.g. ``elbow: K=16 (Kneedle on ...)``."""
         return f"{rule}: {'none' if self.k is None else f'K={self.k}'} ({self.reason})"
 
+    def to_dict(self) -> dict:
+        """``{"k", "reason"}``, as ``--json`` gives each pick."""
+        return {"k": self.k, "reason": self.reason}
+
 
 @dataclass(frozen=True)
 class Target:
@@ -141,7 +145,7 @@ class SweepRun:
         """The recommendations for JSON: ``{"elbow": {"k", "reason"}, "silhouette": ..., "target":
         ... or None}``."""
         def as_dict(pick: Pick | None) -> dict | None:
-            return None if pick is None else {"k": pick.k, "reason": pick.reason}
+            return None if pick is None else pick.to_dict()
 
         return {"elbow": as_dict(self.elbow), "silhouette": as_dict(self.silhouette),
                 "target": as_dict(self.target_pick)}
