@@ -282,6 +282,95 @@ def test_palette_changes_keep_still_pixels_and_formats_agree(tmp_path):
     assert all(np.array_equal(f[:6, :6], shown["gif"][0][:6, :6]) for f in shown["gif"])
 
 
+@pytest.mark.parametrize("k", [2, 4])
+def test_palettes_that_follow_others_keep_k_colours_and_gif_grows_its_table(tmp_path, k):
+    from quantize.animation.palettes import PaletteSchedule
+
+    source = tmp_path / "fade"
+    source.mkdir()
+    for i, frame in enumerate(fade_frames()):
+        Image.fromarray(frame).save(source / f"f{i}.png")
+    clip = open_clip(source)
+    for mode in ("auto", "frame"):
+        schedule = PaletteSchedule(scan_clip(clip.frames()), mode, _fit(k))
+        sizes = {number: len(schedule.palette_for(number, frame.pixels)[1])
+                 for number, frame in enumerate(clip.frames())}
+        assert set(sizes.values()) == {k}, (mode, sizes)  # not K - 1 (one colour at K = 2)
+    result = animate(source, AnimationOptions(formats=("gif", "png", "qnt"), fit=_fit(k)))
+    assert result.n_palettes > 1 and result.flicker == 0.0
+    (tmp_path / "o.gif").write_bytes(result.outputs["gif"])
+    (tmp_path / "o.png").write_bytes(result.outputs["png"])
+    gif, png = decoded(tmp_path / "o.gif")[0], decoded(tmp_path / "o.png")[0]
+    qnt = [f[..., :3] for f in decode_animation(result.outputs["qnt"]).frames()]
+    assert len(gif) == len(png) == len(qnt) == len(result.durations)
+    for a, b, c in zip(gif, png, qnt):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    assert len(np.unique(gif[0].reshape(-1, 3), axis=0)) == k
+    assert all(np.array_equal(f[:6, :6], gif[0][:6, :6]) for f in gif)
+
+
+def _gif_of(tmp_path: Path, frames: list) -> list[np.ndarray]:
+    """The GIF a GifWriter makes of ``frames`` (MappedFrame), decoded."""
+    from quantize.animation.gif import GifWriter
+
+    h, w = frames[0].indices.shape
+    writer = GifWriter(w, h, 0)
+    for frame in frames:
+        writer.add(frame)
+    (tmp_path / "w.gif").write_bytes(writer.finish())
+    return decoded(tmp_path / "w.gif")[0]
+
+
+def test_gif_grows_a_full_table_for_kept_colours_it_lacks(tmp_path):
+    from quantize.animation.temporal import MappedFrame
+
+    rng = np.random.default_rng(3)
+    a = np.array([[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8)
+    b = np.array([[9, 9, 9], [99, 9, 9], [9, 99, 9], [9, 9, 99]], np.uint8)
+    first = rng.integers(0, 4, (16, 20)).astype(np.int16)
+    second = rng.integers(0, 4, (16, 20)).astype(np.int16)
+    third = rng.integers(0, 4, (16, 20)).astype(np.int16)
+    third[::2] = -1  # every other row keeps the second frame's colours, which palette a lacks
+    shown = [a[first], b[second], np.where((third < 0)[..., None], b[second], a[third])]
+    frames = [MappedFrame(0, a, first, shown[0], 50), MappedFrame(1, b, second, shown[1], 50),
+              MappedFrame(0, a, third, shown[2], 50)]  # the global palette again, full
+    gif = _gif_of(tmp_path, frames)
+    assert len(gif) == 3 and all(np.array_equal(g, s) for g, s in zip(gif, shown))
+
+
+def test_gif_takes_a_wider_table_where_transparency_codes_smaller(tmp_path):
+    from quantize.animation.gif import lzw_blocks
+    from quantize.animation.temporal import MappedFrame
+
+    rng = np.random.default_rng(4)
+    a = np.array([[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8)
+    first = rng.integers(0, 4, (200, 200)).astype(np.int16)
+    second = first.copy()
+    for n, (y, x) in enumerate([(0, 0), (199, 199), (50, 60), (120, 30), (80, 150)]):
+        second[y, x] = (first[y, x] + 1) % 4 if n < 2 else n - 1  # every index among the changed
+    assert set(second[second != first]) == {0, 1, 2, 3}
+    frames = [MappedFrame(0, a, first, a[first], 50), MappedFrame(0, a, second, a[second], 50)]
+    gif = _gif_of(tmp_path, frames)
+    assert np.array_equal(gif[1], a[second])
+    data = (tmp_path / "w.gif").read_bytes()
+    control = data.index(b"\x21\xf9\x04", data.index(b"\x21\xf9\x04") + 1)  # the second frame's
+    flags, transparent = data[control + 3], data[control + 6]
+    descriptor = data[control + 8:control + 18]
+    assert descriptor[0] == ord(",") and flags & 1 and transparent == 4  # the entry after a's
+    assert descriptor[9] & 0x87 == 0x82  # a local table of 8 entries
+    plain = len(lzw_blocks(second, 2))  # the same frame coded whole with the full table of 4
+    assert len(data) < len(lzw_blocks(first, 2)) + plain // 2
+
+
+def test_a_following_palette_at_256_leaves_gif_one_index():
+    from quantize.animation.palettes import PaletteSchedule
+
+    frames = fade_frames()
+    clip = Clip("c", "test", 0, lambda: iter([Frame(f, 40) for f in frames]))
+    schedule = PaletteSchedule(scan_clip(clip.frames()), "frame", _fit(256))
+    assert [len(schedule.palette_for(n, f)[1]) for n, f in enumerate(frames[:3])] == [256, 255, 255]
+
+
 def test_max_bytes_picks_the_largest_k_that_fits(tmp_path):
     source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
     budget = len(animate(source, AnimationOptions(fit=_fit(8))).outputs["gif"])

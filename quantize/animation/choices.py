@@ -8,6 +8,8 @@ DEFAULT_FORMATS = ("gif",)
 PALETTE_MODES = ("auto", "global", "frame")
 #: Dithers that do not crawl: thresholds fixed to the pixel position (or none).
 DITHERS = ("none", "ordered", "blue-noise")
+#: Entries of a GIF colour table at most (a palette following another keeps one free at 256).
+GIF_TABLE = 256
 #: Frame durations are whole milliseconds, at most GIF's longest delay (655.35 s).
 MAX_DURATION_MS = 655_350
 #: Duration of each frame read from a folder or glob of still images, unless given.

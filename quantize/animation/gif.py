@@ -1,8 +1,9 @@
 """Animated GIF, written frame by frame: each frame only the smallest rectangle it changes, with
 the unchanged pixels in it transparent when that codes smaller (and always when some of them show
 a colour the frame's palette lacks), and a local colour table only for a frame whose palette
-differs from the global one (the palette most frames use). LZW codes start at the width of the
-frame's colour table (:mod:`quantize.core.kernels.lzw`).
+differs from the global one (the palette most frames use), or whose full table must grow by one
+bit for a transparent index. LZW codes start at the width of the frame's colour table
+(:mod:`quantize.core.kernels.lzw`).
 
 A clip with fully transparent pixels is written as whole frames, each cleared before the next
 (GIF has one transparent index, which then means transparent, not unchanged).
@@ -16,6 +17,7 @@ import struct
 import numpy as np
 
 from ..errors import ParameterError
+from .choices import GIF_TABLE
 from .canvas import Canvas
 from .temporal import MappedFrame
 
@@ -123,18 +125,20 @@ class GifWriter:
             self._header(frame)
         palette, indices = frame.palette, frame.indices
         clear = _transparent_entry(palette)
-        local = frame.palette_id != self._global and not np.array_equal(palette, self._global_palette)
-        # a local table keeps an entry free for the kept colours it lacks (the transparent index)
-        table, size = _table(palette, spare=bool((indices < 0).any())) if local \
-            else _table(self._global_palette)
-        code = max(2, size + 1)
         if clear is not None or self._whole_frames:  # whole frames, each cleared after showing
             self._whole_frames = True
             rect = (slice(0, self.height), slice(0, self.width))
-            blocks, transparent, disposal = lzw_blocks(indices, code), clear, _CLEAR
+            table, size, local = self._tables(palette, spare=False)[0]
+            blocks, transparent, disposal = lzw_blocks(indices, max(2, size + 1)), clear, _CLEAR
         else:
             rect, changed = self._canvas.update(frame.colors)
-            blocks, transparent = _smaller_coding(indices[rect], changed, code)
+            foreign = bool((indices[rect] < 0).any())  # kept colours the palette lacks
+            codings = []
+            for table, size, local in self._tables(palette, spare=foreign):
+                blocks, transparent = _smaller_coding(indices[rect], changed, max(2, size + 1))
+                codings.append((len(blocks) + local * len(table), table, size, local, blocks,
+                                transparent))
+            _, table, size, local, blocks, transparent = min(codings, key=lambda c: c[0])
             disposal = _KEEP
         flags = (disposal << 2) | (transparent is not None)
         self._out.write(b"\x21\xf9\x04" + struct.pack("<BHBB", flags, self._delay(frame.duration),
@@ -146,6 +150,18 @@ class GifWriter:
         if local:
             self._out.write(table)
         self._out.write(blocks)
+
+    def _tables(self, palette: np.ndarray, spare: bool) -> list[tuple[bytes, int, bool]]:
+        """The colour tables a frame of ``palette`` may use, each (bytes, size field, local): the
+        global one if it is this palette, else a local one; and, when that table is full and
+        can grow, a local one with a free entry (for unchanged or kept pixels), or only that one
+        when ``spare`` (kept colours the palette lacks) asks for it."""
+        own = np.array_equal(palette, self._global_palette)
+        table, size = _table(self._global_palette if own else palette)
+        tables = [(table, size, not own)]
+        if len(palette) == 2 << size and len(palette) < GIF_TABLE:
+            tables.append((*_table(palette, spare=True), True))
+        return tables[1:] if spare and len(tables) == 2 else tables
 
     def finish(self) -> bytes:
         """The whole file (trailer included)."""

@@ -22,6 +22,7 @@ from ..core.colorstats import ColorStats, color_keys, color_stats
 from ..core.fitting import FitOptions, fit_palette, to_palette
 from ..core.mapping import map_colors
 from .canvas import differs
+from .choices import GIF_TABLE
 
 #: A part's own palette replaces the clip's only when the clip's has a squared error more than
 #: this share above it (a new palette costs a colour table and every index of the frame).
@@ -184,8 +185,9 @@ def squared_error(stats: ColorStats, palette: np.ndarray, space: str) -> float:
 
 
 def _with_free_index(fit: FitOptions) -> FitOptions:
-    """``fit`` for a palette that follows another: K - 1 colours when K is a power of two."""
-    return replace(fit, k=fit.k - 1) if fit.k > 1 and fit.k & (fit.k - 1) == 0 else fit
+    """``fit`` for a palette that follows another: K colours, but 255 at K = 256, where a GIF
+    table cannot grow to keep an index for unchanged pixels."""
+    return replace(fit, k=min(fit.k, GIF_TABLE - 1))
 
 
 class PaletteSchedule:
