@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -236,6 +237,67 @@ def test_bad_clips_are_refused(tmp_path):
         animate(absurd)
     done = run("animate", sizes, "-o", tmp_path / "out", "--duration", "-5")
     assert done.returncode == 2
+
+
+def test_decode_unpacks_a_multi_frame_qnt_to_each_animated_format(tmp_path):
+    source = save_apng(tmp_path / "clip.png", clip_frames(), [40, 60, 80, 100, 120, 140], loop=3)
+    out = tmp_path / "out"
+    assert run("animate", source, "-o", out, "--format", "qnt,gif", "-k", "16").returncode == 0
+    packed = out / "clip.anim.qnt"
+    expected = list(decode_animation(packed.read_bytes()).frames())
+    animated = decoded(out / "clip.anim.gif")[0]
+    assert all(np.array_equal(a, b) for a, b in zip(expected, animated))
+    for ext in ("gif", "png", "apng", "webp"):
+        target = tmp_path / "back" / f"clip.{ext}"
+        done = run("decode", packed, "-o", target)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"{target}: 40x24, 6 frames (0.54 s), ")
+        frames, durations, loop = decoded(target)
+        assert len(frames) == 6 and all(np.array_equal(a, b) for a, b in zip(frames, expected))
+        assert durations == [40, 60, 80, 100, 120, 140] and loop == (2 if ext == "gif" else 3)
+    info = json.loads(run("info", packed, "--json").stdout)
+    assert (info["kind"], info["frames"], info["width"], info["height"]) == ("multi-frame", 6, 40, 24)
+    assert info["durations_ms"] == [40, 60, 80, 100, 120, 140] and info["plays"] == 3
+    assert run("info", packed).stdout.splitlines()[2].split() == ["kind", "multi-frame"]
+    refused = run("decode", packed, "-o", tmp_path / "x.tiff")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "decodes to an animation" in refused.stderr and not (tmp_path / "x.tiff").exists()
+    damaged = tmp_path / "bad.anim.qnt"
+    damaged.write_bytes(packed.read_bytes()[:-9])
+    for args in (("info", damaged), ("decode", damaged, "-o", tmp_path / "bad.gif")):
+        done = run(*args)
+        assert done.returncode == 4 and done.stderr.count("\n") == 1, done.stderr
+        assert "multi-frame .qnt" in done.stderr and not (tmp_path / "bad.gif").exists()
+
+
+def test_unpacking_to_gif_keeps_at_most_256_colours_a_frame():
+    from quantize.animation.qntanim import QntWriter
+    from quantize.animation.run import unpack
+    from quantize.animation.temporal import MappedFrame
+    from quantize.errors import ParameterError
+
+    rng = np.random.default_rng(6)
+    a = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (256, 3), dtype=np.uint8)
+    first = rng.integers(0, 256, (24, 40)).astype(np.int16)
+    second = rng.integers(0, 256, (24, 40)).astype(np.int16)
+    second[::2] = -1  # rows that keep the first frame's colours, which palette b lacks
+    shown = np.where((second < 0)[..., None], a[first], b[second])
+    writer = QntWriter(40, 24, 0)
+    writer.add(MappedFrame(0, a, first, a[first], 50))
+    writer.add(MappedFrame(1, b, second, shown, 50))
+    animation = decode_animation(writer.finish())
+    assert max(len(f.palette) for f in animation.mapped()) > 256  # the kept colours appended
+    gif = Image.open(io.BytesIO(unpack(animation, "gif")))
+    gif.seek(1)
+    assert np.array_equal(np.asarray(gif.convert("RGB")), shown)
+    lots = rng.integers(0, 256, (300, 3), dtype=np.uint8)  # one frame of 300 colours
+    many = QntWriter(20, 15, 0)
+    indices = np.arange(300, dtype=np.int16).reshape(15, 20)
+    many.add(MappedFrame(0, lots, indices, lots[indices], 50))
+    with pytest.raises(ParameterError, match="more than a GIF frame holds"):
+        unpack(decode_animation(many.finish()), "gif")
+    assert len(unpack(decode_animation(many.finish()), "png")) > 0
 
 
 def test_corrupt_multi_frame_qnt_is_a_format_error(tmp_path):

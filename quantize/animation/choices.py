@@ -4,6 +4,8 @@
 FORMATS = ("gif", "png", "webp", "qnt")
 EXTENSIONS = {"gif": ".gif", "png": ".png", "webp": ".webp", "qnt": ".qnt"}
 DEFAULT_FORMATS = ("gif",)
+#: What a multi-frame .qnt unpacks to, by the output's extension (png: APNG).
+UNPACKED = {".gif": "gif", ".png": "png", ".apng": "png", ".webp": "webp"}
 #: global: one palette for the clip; frame: one per frame; auto: one per scene where it pays.
 PALETTE_MODES = ("auto", "global", "frame")
 #: Dithers that do not crawl: thresholds fixed to the pixel position (or none).

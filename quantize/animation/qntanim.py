@@ -5,6 +5,7 @@ trusts it, and reports any malformed input as one :class:`~quantize.errors.Forma
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Iterator
 import numpy as np
 
 from ..io import container
+from ..io.files import open_input, read_input
 from ..choices import DEFAULT_CODEC
 from ..errors import FormatError
 from .canvas import Canvas
@@ -63,19 +65,27 @@ class QntWriter:
 
 @dataclass(frozen=True)
 class QntAnimation:
-    """A decoded multi-frame ``.qnt`` file: size, plays (0: for ever) and the frames' durations."""
+    """A decoded multi-frame ``.qnt`` file: size, channels, plays (0: for ever), the frames'
+    durations and the codecs their rectangles are packed with."""
 
     width: int
     height: int
+    channels: int
     plays: int
     durations: tuple[int, ...]
+    codecs: tuple[str, ...]
     _data: memoryview
 
     def frames(self) -> Iterator[np.ndarray]:
         """Every frame as it shows, (H, W, C) uint8, one at a time."""
+        return (frame.colors for frame in self.mapped())
+
+    def mapped(self) -> Iterator[MappedFrame]:
+        """Every frame as the writers take it: its rectangle's palette and indices (-1 outside the
+        rectangle), the canvas it shows (a copy) and its duration."""
         pos = _HEADER.size
         canvas: np.ndarray | None = None
-        for number in range(len(self.durations)):
+        for number, duration in enumerate(self.durations):
             _, left, top, size = _FRAME.unpack_from(self._data, pos)
             pos += _FRAME.size
             image = container.decode(self._data[pos:pos + size], max_pixels=self.width * self.height)
@@ -87,12 +97,15 @@ class QntAnimation:
             if canvas is None:
                 if (w, h) != (self.width, self.height):
                     raise FormatError("the first frame does not cover the canvas")
-                canvas = np.empty((self.height, self.width, image.palette.shape[1]), np.uint8)
-            elif image.palette.shape[1] != canvas.shape[2]:
+                canvas = np.empty((self.height, self.width, self.channels), np.uint8)
+            if image.palette.shape[1] != self.channels:
                 raise FormatError(f"frame {number + 1} has {image.palette.shape[1]} channels, "
-                                  f"the first {canvas.shape[2]}")
-            canvas[top:top + h, left:left + w] = image.pixels()
-            yield canvas.copy()
+                                  f"the first {self.channels}")
+            rect = (slice(top, top + h), slice(left, left + w))
+            indices = np.full((self.height, self.width), -1, np.int32)
+            indices[rect] = image.indices
+            canvas[rect] = image.pixels()
+            yield MappedFrame(number, image.palette, indices, canvas.copy(), duration)
 
 
 def decode_animation(data: bytes | memoryview) -> QntAnimation:
@@ -109,15 +122,31 @@ def decode_animation(data: bytes | memoryview) -> QntAnimation:
         raise FormatError("multi-frame .qnt file is corrupt (CRC mismatch)")
     if not n_frames or not width or not height:
         raise FormatError("multi-frame .qnt file has no frames or no pixels")
-    durations, pos = [], _HEADER.size
+    durations, headers, pos = [], [], _HEADER.size
     for number in range(n_frames):
         if pos + _FRAME.size > len(view) - _CRC:
             raise FormatError(f"multi-frame .qnt file is truncated at frame {number + 1}")
         duration, _, _, size = _FRAME.unpack_from(view, pos)
         if duration > MAX_DURATION_MS:
             raise FormatError(f"frame {number + 1} lasts {duration} ms, more than {MAX_DURATION_MS}")
+        pos += _FRAME.size
+        if pos + size > len(view) - _CRC:
+            raise FormatError(f"multi-frame .qnt file is truncated at frame {number + 1}")
         durations.append(duration)
-        pos += _FRAME.size + size
+        headers.append(container.read_header(view[pos:pos + size]))
+        pos += size
     if pos != len(view) - _CRC:
         raise FormatError("multi-frame .qnt file's frame table does not match its length")
-    return QntAnimation(width, height, plays, tuple(durations), view[:-_CRC])
+    return QntAnimation(width, height, headers[0].channels, plays, tuple(durations),
+                        tuple(h.codec for h in headers), view[:-_CRC])
+
+
+def is_animation_file(path: str | os.PathLike[str]) -> bool:
+    """Whether the packed file at ``path`` is a multi-frame ``.qnt`` (by its magic)."""
+    with open_input(path, "packed", allow_empty=True) as (fh, _):
+        return fh.read(len(MAGIC)) == MAGIC
+
+
+def load_animation(path: str | os.PathLike[str]) -> QntAnimation:
+    """Read and check the multi-frame ``.qnt`` file at ``path`` (:func:`decode_animation`)."""
+    return decode_animation(read_input(path, "packed"))

@@ -9,13 +9,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
+import numpy as np
+
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError
 from ..io.files import display_name
 from ..core.fitting import FitOptions
 from ..io.formats import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
-from .choices import DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, PALETTE_MODES
+from .choices import (DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, GIF_TABLE, PALETTE_MODES,
+                      UNPACKED)
 from .measure import ClipMeter
 from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target,
                            search_target)
@@ -23,11 +26,10 @@ from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .refine import ChangeTables, takes_change_tables
 from .source import Clip, open_clip
-from .temporal import StableMapper, mapped_frames, merged
+from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
 if TYPE_CHECKING:
-    import numpy as np
-
+    from .qntanim import QntAnimation
     from ..jobs.pipeline import CompressOptions
 
 OUTPUT_TAG = "anim"  # one of files.OUTPUT_TAGS, so no batch or frames folder takes it as input
@@ -353,6 +355,37 @@ def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions,
     return AnimationResult(clip.name, scan.width, scan.height, scan.channels, clip.plays,
                            scan.n_frames, durations, len(palette_ids), meter.psnr, meter.delta_e,
                            meter.flicker, outputs, 0.0, options.fit.k, poster=poster)
+
+
+def unpack(animation: QntAnimation, fmt: str) -> bytes:
+    """The frames of a multi-frame ``.qnt`` file (:func:`~.qntanim.decode_animation`), exactly,
+    durations and plays kept, as an animated ``fmt`` (gif, png or webp). A
+    :class:`~quantize.errors.FormatError` for a corrupt frame; a :class:`ParameterError` for a
+    frame GIF cannot hold (more than 256 colours)."""
+    if fmt not in UNPACKED.values():
+        raise ParameterError(f"a multi-frame .qnt file unpacks to an animated GIF, PNG or WebP, "
+                             f"not {fmt}")
+    writer = _writers(AnimationOptions(formats=(fmt,)), animation.width, animation.height,
+                      animation.plays, animation.channels, None)[fmt]
+    shown = None
+    for frame in animation.mapped():
+        if fmt == "gif" and len(frame.palette) > GIF_TABLE:
+            frame = _kept_out(frame, shown)
+        writer.add(frame)
+        shown = frame.colors
+    return writer.finish()
+
+
+def _kept_out(frame: MappedFrame, shown: np.ndarray | None) -> MappedFrame:
+    """``frame`` with the palette entries past GIF's 256 (the colours a frame keeps from before,
+    which the multi-frame .qnt appends) made -1 where the pixel shows what was there."""
+    extra = frame.indices >= GIF_TABLE
+    kept = shown is not None and bool(np.all(frame.colors[extra] == shown[extra]))
+    if not kept:
+        raise ParameterError(f"frame {frame.palette_id + 1} has more than {GIF_TABLE} colours, "
+                             f"more than a GIF frame holds; unpack it to .png or .webp")
+    return replace(frame, palette=frame.palette[:GIF_TABLE],
+                   indices=np.where(extra, -1, frame.indices))
 
 
 def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],

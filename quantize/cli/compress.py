@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .options import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, PATH, check_dither,
@@ -151,11 +153,16 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                    "refused: it would not keep the quantised pixels). Missing folders are created.")
 @click.option("-f", "--force", is_flag=True, help="Replace an existing output.")
 def decode(packed, output, force):
-    """Turn a packed-index file back into an image (exactly the quantised pixels)."""
+    """Turn a packed-index file back into an image (exactly the quantised pixels); a multi-frame
+    .qnt (from animate) into an animated GIF, PNG (APNG) or WebP, by the output's extension."""
+    from ..animation.qntanim import is_animation_file
     from ..io.container import load
     from ..io.files import check_target, check_writable, output_folder
     from ..io.images import check_lossless, save_pixels, save_preview
 
+    if is_animation_file(packed):
+        _unpack(packed, output, force)
+        return
     check_lossless(output)
     check_writable(output.parent)
     check_target(output, force=force, protect=(packed,))
@@ -171,16 +178,42 @@ def decode(packed, output, force):
          f"{k} colour{'' if k == 1 else 's'}, {written:,} bytes")
 
 
+def _unpack(packed: Path, output: Path, force: bool) -> None:
+    """``decode`` of a multi-frame .qnt: every frame, exactly, as an animation."""
+    from ..animation.choices import UNPACKED
+    from ..animation.qntanim import load_animation
+    from ..animation.run import unpack
+    from ..io.files import check_target, check_writable, output_folder, write_bytes
+
+    fmt = UNPACKED.get(output.suffix.lower())
+    if fmt is None:
+        raise click.UsageError(f"a multi-frame .qnt decodes to an animation: "
+                               f"{', '.join(UNPACKED)}, not '{output.suffix or output.name}'")
+    check_writable(output.parent)
+    check_target(output, force=force, protect=(packed,))
+    animation = load_animation(packed)
+    data = unpack(animation, fmt)
+    with output_folder(output.parent):
+        written = write_bytes(output, data, force=force, protect=(packed,))
+    echo(f"{output}: {animation.width}x{animation.height}, {len(animation.durations)} frames "
+         f"({sum(animation.durations) / 1000:.2f} s), {written:,} bytes")
+
+
 @click.command()
 @click.argument("packed", type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
 def info(packed, as_json):
-    """Show a packed-index file's header and palette (the file is fully validated)."""
+    """Show a packed-index file's header and palette (the file is fully validated); a
+    multi-frame .qnt's size, frames, durations and codecs."""
     import json
 
+    from ..animation.qntanim import is_animation_file
     from ..io.container import load
     from ..io.files import display_name
 
+    if is_animation_file(packed):
+        _animation_info(packed, as_json)
+        return
     image = load(packed)
     h = image.header
     data = {"file": display_name(packed), "bytes": packed.stat().st_size, "version": h.version,
@@ -197,3 +230,30 @@ def info(packed, as_json):
     rest = len(data["palette"]) - len(shown)
     echo(f"{'palette':15} " + " ".join(shown)
          + (f" ... and {rest:,} more (--json lists them all)" if rest else ""))
+
+
+def _animation_info(packed: Path, as_json: bool) -> None:
+    """``info`` of a multi-frame .qnt: checked whole, every frame decoded once."""
+    import json
+
+    from ..animation.qntanim import VERSION, load_animation
+    from ..io.files import display_name
+
+    animation = load_animation(packed)
+    for _ in animation.frames():  # every frame's payload checked, as info checks a still's
+        pass
+    data = {"file": display_name(packed), "bytes": packed.stat().st_size,
+            "kind": "multi-frame", "version": VERSION, "width": animation.width,
+            "height": animation.height, "channels": animation.channels,
+            "frames": len(animation.durations), "duration_ms": sum(animation.durations),
+            "plays": animation.plays, "codecs": sorted(set(animation.codecs)),
+            "durations_ms": list(animation.durations)}
+    if as_json:
+        echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        if key == "durations_ms":
+            continue
+        shown = ", ".join(value) if key == "codecs" else "for ever" if key == "plays" and not value \
+            else value
+        echo(f"{key:15} {shown}")
