@@ -236,7 +236,17 @@ def test_bad_clips_are_refused(tmp_path):
     with pytest.raises(InputError, match="lasts 10000000 ms"):
         animate(absurd)
     done = run("animate", sizes, "-o", tmp_path / "out", "--duration", "-5")
-    assert done.returncode == 2
+    assert done.returncode == 2 and "duration must be 0 to 655350 ms, got -5" in done.stderr
+    clip = save_apng(tmp_path / "c.png", clip_frames(3), [50] * 3, 0)
+    for args, words in ((("-k", "300"), "K must be 1 to 256 for an animation, got 300"),
+                        (("--format", "jpg"), "formats must be some of gif, png, webp, qnt, got jpg")):
+        done = run("animate", clip, "-o", tmp_path / "out", *args)
+        assert done.returncode == 2 and words in done.stderr and done.stderr.count("\n") == 1
+    half = [np.dstack([f, np.full((H, W), 128, np.uint8)]) for f in clip_frames(2)]
+    translucent = save_apng(tmp_path / "half.png", half, [50] * 2, 0)
+    done = run("animate", translucent, "-o", tmp_path / "out", "--format", "gif")
+    assert done.returncode == 2 and "GIF has no partial transparency" in done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_decode_unpacks_a_multi_frame_qnt_to_each_animated_format(tmp_path):
