@@ -150,7 +150,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 @click.argument("packed", type=PATH)
 @click.option("-o", "--output", type=PATH, required=True,
               help="Image to write, lossless: PNG, TIFF, WebP or BMP, by its extension (JPEG is "
-                   "refused: it would not keep the quantised pixels). Missing folders are created.")
+                   "refused: it would not keep the quantised pixels); a multi-frame .qnt's: GIF, "
+                   "PNG (APNG) or WebP. Missing folders are created.")
 @click.option("-f", "--force", is_flag=True, help="Replace an existing output.")
 def decode(packed, output, force):
     """Turn a packed-index file back into an image (exactly the quantised pixels); a multi-frame
