@@ -1,5 +1,6 @@
 """Quantising a clip: two passes over its frames (colours, then mapping and writing), every output
-format fed each frame as it comes, the outputs written all or nothing."""
+format fed each frame as it comes, the outputs written all or nothing; K chosen by a byte budget
+or a quality target, or swept; and a multi-frame ``.qnt`` unpacked through the same writers."""
 
 from __future__ import annotations
 
