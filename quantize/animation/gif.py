@@ -70,15 +70,20 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
     the table lacks (index -1), only those set to an index no other pixel uses (the indices an
     LZW-aware mapping chose, kept whole)."""
     foreign = indices < 0
+
+    def unused(shown: np.ndarray) -> np.ndarray:
+        """The table's indices that no pixel of ``shown`` (a mask) uses."""
+        return np.flatnonzero(np.bincount(indices[shown], minlength=1 << size)[:1 << size] == 0)
+
     candidates = []
     if not foreign.any():
         candidates.append((lzw_blocks(indices, size), None))
     if not changed.all():
-        free = np.flatnonzero(np.bincount(indices[changed], minlength=1 << size)[:1 << size] == 0)
+        free = unused(changed)
         if len(free):
             candidates.append((lzw_blocks(np.where(changed, indices, free[0]), size), int(free[0])))
     if foreign.any():
-        free = np.flatnonzero(np.bincount(indices[~foreign], minlength=1 << size)[:1 << size] == 0)
+        free = unused(~foreign)
         if len(free):
             candidates.append((lzw_blocks(np.where(foreign, free[-1], indices), size), int(free[-1])))
     if not candidates:
@@ -87,11 +92,11 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
 
 
 class GifWriter:
-    """Add merged frames in order, then :meth:`finish` for the file's bytes. ``main`` is the id and
+    """Add merged frames in order, then :meth:`finish` for the file's bytes. ``main`` is the
     palette of the global colour table (default: the first frame's)."""
 
     def __init__(self, width: int, height: int, plays: int,
-                 main: tuple[int, np.ndarray] | None = None) -> None:
+                 main: np.ndarray | None = None) -> None:
         if max(width, height) > _MAX_SIDE:
             raise ParameterError(f"GIF frames are at most {_MAX_SIDE} pixels a side, got "
                                  f"{width}x{height}")
@@ -99,13 +104,13 @@ class GifWriter:
         self._out = io.BytesIO()
         self._canvas = Canvas()
         self._main = main
-        self._global: int | None = None  # the palette id in the global colour table
+        self._global_palette: np.ndarray | None = None  # set with the header
         self._elapsed_ms = 0
         self._written_cs = 0
         self._whole_frames = False  # set by the first frame with transparent pixels
 
     def _header(self, frame: MappedFrame) -> None:
-        self._global, self._global_palette = self._main or (frame.palette_id, frame.palette)
+        self._global_palette = frame.palette if self._main is None else self._main
         table, size = _table(self._global_palette)
         self._out.write(b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0x80 | size, 0, 0))
         self._out.write(table)
@@ -121,7 +126,7 @@ class GifWriter:
         return cs
 
     def add(self, frame: MappedFrame) -> None:
-        if self._global is None:
+        if self._global_palette is None:
             self._header(frame)
         palette, indices = frame.palette, frame.indices
         clear = _transparent_entry(palette)

@@ -225,13 +225,12 @@ class PaletteSchedule:
         """How many palettes the clip's frames use (frame mode: one per frame, counted as 0)."""
         return len(self._palettes)
 
-    def most_used(self) -> tuple[int, np.ndarray] | None:
-        """The id and palette that most frames use (None in frame mode)."""
+    def most_used(self) -> np.ndarray | None:
+        """The palette that most frames use (None in frame mode)."""
         if not self._palettes:
             return None
         spans = np.diff([*self._frame_starts, self._n_frames])
-        which = int(np.argmax(spans))
-        return which, self._palettes[which]
+        return self._palettes[int(np.argmax(spans))]
 
     def palette_for(self, number: int, pixels: np.ndarray) -> tuple[int, np.ndarray]:
         if self.mode == "frame":

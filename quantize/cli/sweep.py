@@ -127,7 +127,7 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     from ..jobs.job import FileJob
     from ..jobs.sweep import probe_budget
     from ..render.clip_sweep import clip_sweep_outputs
-    from ..render.sweep_report import format_clip_table, output_names
+    from ..render.sweep_report import PAGE, format_clip_table, output_names
 
     planned = [out_dir / name for name in output_names(k_list, clip=True)] \
         if out_dir is not None else []
@@ -145,14 +145,15 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     files = clip_sweep_outputs(results, picks, out_dir, csv_path)
     job.write(files)
     if files:
-        _note_written(len(files), quiet, out_dir / "report.html" if out_dir is not None else None)
+        _note_written(len(files), quiet, out_dir / PAGE if out_dir is not None else None)
+    rows = [result.to_dict() for result in results]
     if as_json:
-        echo(json.dumps({"rows": [result.to_dict() for result in results],
+        echo(json.dumps({"rows": rows,
                          "picks": {"elbow": picks["elbow"].to_dict(),
                                    "target": found and found.to_dict()}},
                         indent=2, allow_nan=False))
     else:
-        echo(format_clip_table([result.to_dict() for result in results]))
+        echo(format_clip_table(rows))
         echo()
         echo("\n".join(pick.line(rule) for rule, pick in picks.items()))
 
