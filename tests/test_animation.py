@@ -176,6 +176,25 @@ def test_transparent_clip_round_trips_through_gif_and_png(tmp_path):
             assert (rgba[:, :5, 3] == 0).all() and (rgba[:, 5:, 3] == 255).all()
 
 
+def test_rgb_hidden_under_full_transparency_is_neither_fitted_nor_measured(tmp_path):
+    rng = np.random.default_rng(3)
+    frames = []
+    for t in range(3):
+        rgba = np.zeros((H, W, 4), np.uint8)
+        rgba[..., :3] = rng.integers(0, 256, (H, W, 3))  # noise under alpha 0
+        rgba[:, 10:] = ((200, 40, 40, 255), (40, 200, 40, 255), (40, 40, 200, 255))[t]
+        frames.append(rgba)
+    source = save_apng(tmp_path / "hidden.png", frames, [50] * 3, 0)
+    assert (np.asarray(Image.open(source))[:, :10, :3] > 0).any()  # the file keeps the noise
+    result = animate(source, AnimationOptions(formats=("png",), fit=_fit(4)))
+    assert result.psnr == [100.0] * 3  # two colours a frame and transparency: exact
+    im = Image.open(io.BytesIO(result.outputs["png"]))
+    for t in range(3):
+        im.seek(t)
+        rgba = np.asarray(im.convert("RGBA"))
+        assert (rgba[:, :10, 3] == 0).all() and (rgba[:, 10:] == frames[t][:, 10:]).all()
+
+
 def _fit(k: int):
     from quantize.core.fitting import FitOptions
 

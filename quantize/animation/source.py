@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError
 from ..io.files import display_name, open_input
 from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image, too_large
@@ -50,7 +51,8 @@ class Clip:
     _read: Callable[[], Iterator[Frame]] = field(repr=False, compare=False)
 
     def frames(self) -> Iterator[Frame]:
-        """The frames in order, checked: at least one, all of one size, sane durations."""
+        """The frames in order, checked: at least one, all of one size, sane durations; fully
+        transparent pixels are (0, 0, 0, 0), whatever RGB they hide (neither fitted nor measured)."""
         size = None
         count = 0
         for count, frame in enumerate(self._read(), 1):
@@ -63,7 +65,7 @@ class Clip:
             elif shape != size:
                 raise InputError(f"{self.name}: frame {count} is {shape[1]}x{shape[0]}, the first "
                                  f"is {size[1]}x{size[0]}; every frame must have one size")
-            yield frame
+            yield Frame(clear_transparent(frame.pixels), frame.duration)
         if not count:
             raise InputError(f"{self.name}: no frames")
 
