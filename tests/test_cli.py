@@ -198,6 +198,13 @@ def test_help_and_version():
         assert proc.returncode == 0 and "Usage:" in proc.stdout
 
 
+def test_help_gives_each_command_its_own_k_limit():
+    """An animation's K ends at GIF's 256 colours, a still's at 65536."""
+    for cmd, limit in (("compress", 65536), ("batch", 65536), ("animate", 256)):
+        help_text = " ".join(run(cmd, "--help").stdout.split())
+        assert f"Palette size K (1 to {limit})" in help_text, cmd
+
+
 @pytest.mark.parametrize("delay", [0.8, 1.4, 2.0])
 def test_ctrl_c_at_any_stage_is_one_line_and_leaves_nothing(tmp_path, delay):
     """SIGINT at different moments (loading kernels, fitting, mapping): exit 130, one line."""

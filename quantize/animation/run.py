@@ -69,8 +69,8 @@ class AnimationOptions:
                    formats=tuple(formats), codec=options.codec).validated()
 
     def validated(self) -> "AnimationOptions":
-        if not 1 <= self.fit.k <= 256:
-            raise ParameterError(f"K must be 1 to 256 for an animation, got {self.fit.k}")
+        if not 1 <= self.fit.k <= GIF_TABLE:
+            raise ParameterError(f"K must be 1 to {GIF_TABLE} for an animation, got {self.fit.k}")
         if self.palette_mode not in PALETTE_MODES:
             raise ParameterError(f"palette mode must be one of {', '.join(PALETTE_MODES)}, "
                                  f"got {self.palette_mode!r}")
@@ -203,7 +203,7 @@ def animate(clip: Clip | ScannedClip | str | os.PathLike[str],
         result = _animate(clip, scan, options)
     else:
         if options.fit.k < 2:
-            raise ParameterError(f"K must be 2 to 256 for a byte budget, got {options.fit.k}")
+            raise ParameterError(f"K must be 2 to {GIF_TABLE} for a byte budget, got {options.fit.k}")
         fitting: list[AnimationResult] = []  # the last K that fitted: the search's answer
 
         def size(k: int) -> int:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import click
 
-from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, PALETTE_MODES
-from .options import PATH, echo, fit_options, given, make_fit_options
+from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, GIF_TABLE, PALETTE_MODES
+from .options import PATH, echo, fit_options, given, make_fit_options, space_option
 from .sweep import target_options
-
-SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.core.colorspace.SPACES
 
 
 @click.command()
@@ -18,7 +16,7 @@ SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.core.colors
 @click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
               metavar="LIST", help=f"Output formats, comma-separated: {', '.join(FORMATS)} "
                                    f"(png is APNG); each written as <stem>.anim.<ext>.")
-@fit_options
+@fit_options(max_k=GIF_TABLE)
 @click.option("--palette-mode", type=click.Choice(PALETTE_MODES), default="auto", show_default=True,
               help="One palette for the clip (global), one per frame, or auto: one per scene where "
                    "the clip's palette does not serve it, and where only part of the picture "
@@ -27,8 +25,7 @@ SPACES = ("rgb", "linear", "oklab", "lab", "rgb+lab")  # as quantize.core.colors
               help="A dither that does not crawl: Bayer 8x8 (ordered) or blue-noise thresholds.")
 @click.option("--dither-strength", type=float, default=1.0, show_default=True,
               help="Share of the threshold spread, 0 to 1.")
-@click.option("--space", type=click.Choice(SPACES), default=None,
-              help="Colour space of the fit and the mapping.  [default: rgb+lab]")
+@space_option
 @click.option("--max-bytes", metavar="N", default=None,
               help="Pick the largest K (up to -k) whose first --format file fits in N bytes "
                    "(150000, 150k, 1.5M).")

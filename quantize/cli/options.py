@@ -39,11 +39,14 @@ def note(message: str, quiet: bool = False) -> None:
         click.echo(f"quantize: note: {printable(with_flags(message))}", err=True)
 
 
-def fit_options(func):
-    """The options that decide a palette fit, shared by every command that fits one."""
+def fit_options(func=None, *, max_k: int = 65536):
+    """The options that decide a palette fit, shared by every command that fits one (``max_k``:
+    the largest K the command takes, for its help)."""
+    if func is None:
+        return lambda f: fit_options(f, max_k=max_k)
     options = [
         click.option("-k", "--colors", "k", type=int, default=256, show_default=True,
-                     help="Palette size K (1 to 65536)."),
+                     help=f"Palette size K (1 to {max_k})."),
         click.option("--n-init", type=int, default=None,
                      help="k-means restarts; the best is kept.  [default: tuned per K]"),
         click.option("--max-iter", type=int, default=300, show_default=True,
