@@ -15,6 +15,7 @@ from numba import njit
 _MAX_CODES = 4096
 _MAX_DEPTH = 62  # the longest string the lossy search follows
 _SEARCH_NODES = 64  # dictionary entries the lossy search visits from one first index
+_GREY = 1.0 / np.sqrt(3.0)  # the unit grey axis, along which the table is sorted
 
 
 @njit(cache=True, inline="always")
@@ -127,6 +128,38 @@ def _longest(start, pos, n, first_child, sibling, last, preferred, own, targets,
 
 
 @njit(cache=True)
+def _first_indices(pos, preferred, targets, clear_index, tolerance, base, order, grey, found):
+    """The indices pixel ``pos`` may start a string with, into ``found`` (in no set order); their
+    count. Those within the tolerance lie within a window of the grey axis around the pixel's
+    colour (``grey``: the table's positions on it, sorted; ``order``: their indices)."""
+    wanted = preferred[pos]
+    if tolerance[pos] < 0.0:
+        found[0] = wanted
+        return 1
+    reach = np.sqrt(max(base + tolerance[pos], 0.0)) + 1e-9
+    centre = (targets[pos, 0] + targets[pos, 1] + targets[pos, 2]) * _GREY
+    m = 0
+    for j in range(np.searchsorted(grey, centre - reach), np.searchsorted(grey, centre + reach,
+                                                                         side="right")):
+        found[m] = order[j]
+        m += 1
+    m = _add_once(found, m, wanted)
+    return _add_once(found, m, clear_index)
+
+
+@njit(cache=True, inline="always")
+def _add_once(found, m, s):
+    """``found[:m]`` with index ``s`` added unless there or negative; the new count."""
+    if s < 0:
+        return m
+    for j in range(m):
+        if found[j] == s:
+            return m
+    found[m] = s
+    return m + 1
+
+
+@njit(cache=True)
 def lzw_choose(preferred, targets, table, n_colors, clear_index, kept, tolerance, min_size):
     """Indices for ``preferred`` (int32) that LZW codes in fewer codes: pixel i may take any index
     whose squared distance to ``targets[i]`` is at most ``tolerance[i]`` above its preferred
@@ -145,6 +178,10 @@ def lzw_choose(preferred, targets, table, n_colors, clear_index, kept, tolerance
     own = np.empty(n, np.float64)
     for i in range(n):
         own[i] = _cost(i, preferred[i], targets, table, clear_index, kept)
+    grey = (table[:n_colors, 0] + table[:n_colors, 1] + table[:n_colors, 2]) * _GREY
+    order = np.argsort(grey).astype(np.int32)
+    grey = grey[order]
+    found = np.empty(n_colors + 2, np.int32)
     stack = np.empty(_MAX_DEPTH + 2, np.int32)
     extra = np.empty(_MAX_DEPTH + 2, np.float64)
     best = np.empty(3, np.float64)
@@ -158,16 +195,18 @@ def lzw_choose(preferred, targets, table, n_colors, clear_index, kept, tolerance
             previous = -1
         base = own[pos]
         start, start_length, start_extra = preferred[pos], 0.0, 0.0
-        for s in range(roots):
-            if s >= n_colors and s != clear_index:
-                continue
+        for j in range(_first_indices(pos, preferred, targets, clear_index, tolerance, base, order,
+                                      grey, found)):
+            s = found[j]
             more = _cost(pos, s, targets, table, clear_index, kept) - base
             if s != preferred[pos] and more > tolerance[pos]:
                 continue
             _longest(s, pos, n, first_child, sibling, last, preferred, own, targets, table,
                      clear_index, kept, tolerance, stack, extra, best)
-            if best[0] > start_length or (best[0] == start_length and best[2] + more < start_extra):
-                start, start_length, start_extra = s, best[0], best[2] + more
+            length, total = best[0], best[2] + more  # ties go to the lowest index
+            if length > start_length or (length == start_length and (
+                    total < start_extra or (total == start_extra and s < start))):
+                start, start_length, start_extra = s, length, total
         if previous != -1:  # the entry the encoder adds before it codes this string
             last[next_code] = start
             parent[next_code] = previous
