@@ -101,6 +101,36 @@ def test_change_tables_raise_the_psnr_of_a_moving_patch_without_flicker():
     assert tables.mean_psnr > one.mean_psnr + 0.5
 
 
+@pytest.mark.parametrize("repeat,warm", [(False, [False, True, True, True]),
+                                         (True, [False, False, True])])
+def test_colours_shown_once_start_from_the_last_frames(monkeypatch, repeat, warm):
+    """A frame's colours for the pixels shown once are fitted from the frame before's (one run,
+    no seeded starts) when that frame had such colours; otherwise afresh."""
+    import quantize.animation.refine as refine
+
+    fits = []  # each fit of the colours shown once: (its warm start, its seeded starts, palette)
+
+    def recording(stats, fit):
+        palette = fit_colors(stats, fit)
+        if fit.k == 256 // 4:
+            fits.append((fit.init_centers, fit.max_starts, palette))
+        return palette
+
+    fit_colors = refine.fit_colors
+    monkeypatch.setattr(refine, "fit_colors", recording)
+    frames = patch_frames(6)
+    if repeat:  # the patch held a frame: that frame shows nothing once, the next starts afresh
+        frames.insert(3, frames[2])
+    animate(as_clip(frames), options(formats=("gif",)))
+    assert [init is not None for init, _, _ in fits] == warm
+    assert fits[0][1] == refine.TABLE_STARTS
+    for (init, starts, _), (_, _, before) in zip(fits[1:], fits):
+        if init is None:
+            assert starts == refine.TABLE_STARTS
+        else:
+            assert starts == 0 and np.array_equal(init, before)
+
+
 def test_a_pan_keeps_more_quality_than_a_fade_may_lose(monkeypatch):
     """Whole-picture motion that never holds takes the smaller tolerance: its frames show less
     error than with the transitions' one, for more bytes."""

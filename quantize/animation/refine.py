@@ -7,7 +7,8 @@ changes. Both are fitted to what lasts: every pixel weighted by the frames it st
 (the first frame's counted over the whole clip by the first pass, a later frame's over
 :data:`LOOKAHEAD` frames ahead). A frame that changes part of the picture (a patch moving over
 a still) gets a table of its own: a quarter of its colours for the pixels that change again at
-the next frame (each shown once, yet most of the GIF's bytes), the rest for the pixels that
+the next frame (each shown once, yet most of the GIF's bytes; fitted from the last frame's
+such colours when it had them, as what moves keeps its colours), the rest for the pixels that
 stay. A frame that changes most of the picture (a fade, a pan) takes a palette fitted to it and
 the frames held after it, kept for :data:`LOOKAHEAD` frames. Every changed frame's indices are
 then chosen for LZW: a changed pixel may take any colour within a tolerance (:data:`LZW_TOLERANCE`,
@@ -94,6 +95,7 @@ class ChangeTables:
         self.fit = fit
         self._later = replace(fit, max_starts=TABLE_STARTS)
         self._following: tuple[int, np.ndarray] | None = None  # (first frame, palette)
+        self._brief: tuple[int, np.ndarray] | None = None  # (frame, its colours shown once)
         self._first_stay = scan.first_change  # frame 0's pixels stay until their first change
         held = any(share == 0 for share in scan.shares[1:])  # a transition between held pictures
         self._whole_tolerance = LZW_TOLERANCE if held else MOTION_TOLERANCE
@@ -122,16 +124,23 @@ class ChangeTables:
         indices = self._map(flat, palette).reshape(pixels.shape[:2]).astype(np.int16)
         return MappedFrame(0, palette, indices, palette[indices], duration)
 
-    def _table(self, moved: np.ndarray, stay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A changed frame's table (K - 1 colours at most) for its changed pixels ``moved`` (n, C)
-        that stay ``stay`` frames, and their indices in it."""
+    def _table(self, number: int, moved: np.ndarray,
+               stay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Frame ``number``'s table (K - 1 colours at most) for its changed pixels ``moved``
+        (n, C) that stay ``stay`` frames, and their indices in it."""
         fit, k = self._later, self.fit.k - 1
         once = stay == 1
         if once.all() or not once.any():
             palette = fit_colors(weighted_stats(moved, stay.astype(np.float64)), replace(fit, k=k))
             return palette, self._map(moved, palette)
-        brief = fit_colors(weighted_stats(moved[once], np.ones(int(once.sum()))),
-                           replace(fit, k=self.fit.k // 4))
+        brief_fit = replace(fit, k=self.fit.k // 4)
+        if self._brief is not None and self._brief[0] == number - 1 \
+                and len(self._brief[1]) == brief_fit.k:
+            # what moves shows much the same colours a frame later: one run from the last ones
+            brief_fit = replace(brief_fit, init_centers=self._brief[1].astype(np.float64),
+                                max_starts=0)
+        brief = fit_colors(weighted_stats(moved[once], np.ones(int(once.sum()))), brief_fit)
+        self._brief = number, brief
         lasting = fit_colors(weighted_stats(moved[~once], stay[~once].astype(np.float64)),
                              replace(fit, k=k - len(brief)))
         palette = np.concatenate([brief, lasting])
@@ -162,7 +171,7 @@ class ChangeTables:
         else:
             self._following = None
             palette_id, allowed = number, LZW_TOLERANCE
-            palette, mapped = self._table(pixels[changed], stay[changed])
+            palette, mapped = self._table(number, pixels[changed], stay[changed])
         rect = bounding_rect(changed)  # not None: the frame changes something
         inside = changed[rect]
         kept = before.colors[rect].reshape(-1, 3).astype(np.float64)
