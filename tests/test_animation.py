@@ -195,6 +195,25 @@ def test_rgb_hidden_under_full_transparency_is_neither_fitted_nor_measured(tmp_p
         assert (rgba[:, :10, 3] == 0).all() and (rgba[:, 10:] == frames[t][:, 10:]).all()
 
 
+def test_clip_meter_measures_each_frame_as_a_meter_of_that_frame_alone():
+    """The meter measures ΔE again only where the source or the output changed: each frame's
+    figures are those of a fresh meter given that frame only."""
+    from quantize.animation.measure import ClipMeter
+
+    rng = np.random.default_rng(5)
+    sources = clip_frames(5)
+    outputs = [np.clip(f.astype(int) + rng.integers(-9, 10, f.shape) * (t % 2), 0, 255)
+               .astype(np.uint8) for t, f in enumerate(sources)]
+    outputs[3] = outputs[2]  # an output that holds while its source changes
+    meter = ClipMeter()
+    for source, output in zip(sources, outputs):
+        meter.add(source, output)
+    for t, (source, output) in enumerate(zip(sources, outputs)):
+        alone = ClipMeter()
+        alone.add(source, output)
+        assert (meter.psnr[t], meter.delta_e[t]) == (alone.psnr[0], alone.delta_e[0])
+
+
 def _fit(k: int):
     from quantize.core.fitting import FitOptions
 

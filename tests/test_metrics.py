@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quantize.core.colorspace import srgb8_to_lab
-from quantize.core.metrics import DeltaEReference, ciede2000, mean_delta_e, mse, psnr, sample_positions
+from quantize.core.metrics import (DeltaEReference, ciede2000, delta_e_pairs, mean_delta_e, mse, psnr,
+                                   sample_positions)
 from quantize.io.container import bits_per_index, classic_ratio
 
 # Sharma, Wu and Dalal (2005), Table 1: L1 a1 b1  L2 a2 b2  ΔE00, all 34 pairs.
@@ -195,6 +196,17 @@ def test_mean_delta_e_zero_when_exact_and_rgba_composited_on_white() -> None:
     assert mean_delta_e(pixels, clear, np.zeros((2, 2), np.uint8)) == pytest.approx(100.0, abs=1e-3)
     expected = _reference_delta_e(palette[indices] // 2, palette, indices, np.arange(400))
     assert mean_delta_e(palette[indices] // 2, palette, indices) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_delta_e_pairs_are_the_per_pixel_values_of_the_mean(channels) -> None:
+    rng = np.random.default_rng(channels)
+    palette = rng.integers(0, 256, (7, channels), dtype=np.uint8)
+    indices = rng.integers(0, 7, (30, 20))
+    pixels = rng.integers(0, 256, (30, 20, channels), dtype=np.uint8)
+    pairs = delta_e_pairs(pixels.reshape(-1, channels), palette[indices].reshape(-1, channels))
+    assert pairs.shape == (600,) and (pairs >= 0).all()
+    assert pairs.mean() == pytest.approx(mean_delta_e(pixels, palette, indices), rel=1e-12)
 
 
 @pytest.mark.parametrize("channels", [3, 4])

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.colorstats import color_stats
-from ..core.metrics import DeltaEReference, psnr, sample_positions
+from ..core.metrics import delta_e_pairs, psnr, sample_positions
 from .canvas import differs
 
 #: CIEDE2000 is measured per frame on this many fixed random pixels (all of a smaller frame).
@@ -33,7 +32,7 @@ class ClipMeter:
     _source: np.ndarray | None = None
     _output: np.ndarray | None = None
     _positions: np.ndarray | None = None  # the ΔE sample, drawn once for the frames' size
-    _positions_of: int = 0
+    _sampled: np.ndarray | None = None  # the last frame's CIEDE2000 at each sampled position
 
     def add(self, source: np.ndarray, output: np.ndarray) -> None:
         """Measure one frame: ``output`` is what a viewer sees for ``source`` (same shape)."""
@@ -42,28 +41,33 @@ class ClipMeter:
         diff = source.astype(np.int32) - output
         mse = float(np.einsum("ijk,ijk->", diff, diff, dtype=np.int64)) / diff[..., 0].size
         self.psnr.append(min(PSNR_CAP, psnr(mse, source.shape[2])))
-        self.delta_e.append(self._delta_e(source, output))
+        moved = None  # the pixels whose source or output changed since the frame before
         if self._source is not None:
             still = ~differs(source, self._source)
-            moved = still & differs(output, self._output)  # elsewhere in still areas it is 0
-            change = np.abs(output[moved][:, :3].astype(np.int16) - self._output[moved][:, :3])
+            shown = differs(output, self._output)
+            flickered = still & shown  # elsewhere in still areas it is 0
+            change = np.abs(output[flickered][:, :3].astype(np.int16)
+                            - self._output[flickered][:, :3])
             self._flicker_sum += float(change.sum())
             self._flicker_count += int(still.sum()) * 3
+            moved = ~still | shown
+        self.delta_e.append(self._delta_e(source, output, moved))
         self._source, self._output = source, output
 
-    def _delta_e(self, source: np.ndarray, output: np.ndarray) -> float:
-        """Mean CIEDE2000 on the frame's fixed sample of pixels: only those are read (the same
-        values as measuring the whole frames with that sample)."""
-        n = source.shape[0] * source.shape[1]
-        if self._positions is None or self._positions_of != n:
-            self._positions, self._positions_of = sample_positions(n, DELTA_E_SAMPLES), n
-        channels = source.shape[2]
-        sampled = output.reshape(n, channels)[self._positions][None]
-        stats = color_stats(sampled)
-        indices = stats.gather(sampled, np.arange(stats.n_colors, dtype=np.int32))
-        reference = DeltaEReference(source.reshape(n, channels)[self._positions][None],
-                                    n_samples=DELTA_E_SAMPLES)
-        return reference.mean(stats.colors, indices.reshape(sampled.shape[:2]))
+    def _delta_e(self, source: np.ndarray, output: np.ndarray, moved: np.ndarray | None) -> float:
+        """Mean CIEDE2000 on the frame's fixed sample of pixels, measured again only where the
+        source or the output changed (``moved``; None: everywhere)."""
+        n, channels = source.shape[0] * source.shape[1], source.shape[2]
+        if moved is None:
+            self._positions = sample_positions(n, DELTA_E_SAMPLES)
+            self._sampled = np.empty(len(self._positions))
+            again = np.arange(len(self._positions))
+        else:
+            again = np.flatnonzero(moved.reshape(n)[self._positions])
+        at = self._positions[again]
+        self._sampled[again] = delta_e_pairs(source.reshape(n, channels)[at],
+                                             output.reshape(n, channels)[at])
+        return float(self._sampled.mean())
 
     @property
     def mean_psnr(self) -> float:

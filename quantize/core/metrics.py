@@ -170,6 +170,12 @@ def mean_delta_e(pixels: np.ndarray, palette: np.ndarray, indices: np.ndarray, *
     return reference.mean(palette, indices)
 
 
+def delta_e_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """CIEDE2000 between (n, C) uint8 colours ``a`` and ``b``, pair by pair (RGBA composited on
+    white, as :func:`mean_delta_e` compares them)."""
+    return ciede2000(srgb8_to_lab(_on_white(a)), srgb8_to_lab(_on_white(b)))
+
+
 def _on_white(colours: np.ndarray) -> np.ndarray:
     """(..., 3|4) uint8 -> (..., 3) sRGB values in 0..255, RGBA composited over white."""
     if colours.shape[-1] == 3:
