@@ -220,6 +220,46 @@ def _fit(k: int):
     return FitOptions(k=k)
 
 
+def counted_clip(frames: list[np.ndarray]) -> tuple[Clip, list]:
+    """A clip of ``frames`` (40 ms each) and the list its every read appends to."""
+    opened = []
+
+    def read():
+        opened.append(1)
+        return iter([Frame(f.copy(), 40) for f in frames])
+
+    return Clip("c", "test", 0, read), opened
+
+
+@pytest.mark.parametrize("fits", [True, False])
+def test_held_frames_replay_a_clip_within_the_budget(fits):
+    from quantize.animation.source import HeldFrames
+
+    frames = clip_frames(5)
+    clip, opened = counted_clip(frames)
+    held = HeldFrames(clip, W * H * 3 * (5 if fits else 4))
+    first = list(held.frames())
+    again = [list(held.clip().frames()) for _ in range(2)]
+    assert len(opened) == (1 if fits else 3)
+    assert all(not f.pixels.flags.writeable for f in first) == fits
+    for replay in again:
+        assert [f.duration for f in replay] == [40] * 5
+        assert all(np.array_equal(f.pixels, s) for f, s in zip(replay, frames))
+
+
+def test_a_byte_budget_search_decodes_a_small_clip_once(monkeypatch):
+    import quantize.animation.source as source
+
+    clip, opened = counted_clip(clip_frames(6))
+    options = AnimationOptions(formats=("gif",), fit=_fit(16))
+    held = animate(clip, options, max_bytes=3000)
+    assert len(opened) == 1 and len(held.budget.sizes) >= 2
+    opened.clear()
+    monkeypatch.setattr(source, "HELD_BYTES", 0)
+    streamed = animate(clip, options, max_bytes=3000)
+    assert len(opened) == 1 + len(streamed.budget.sizes) and streamed.outputs == held.outputs
+
+
 def test_same_seed_same_bytes_whatever_the_threads(tmp_path):
     source = save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0)
     outputs = []

@@ -26,7 +26,7 @@ from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target
 from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .refine import ChangeTables, takes_change_tables
-from .source import Clip, open_clip
+from .source import Clip, HeldFrames, open_clip
 from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
 if TYPE_CHECKING:
@@ -320,7 +320,9 @@ def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: Animati
         clip = clip.clip
     if not isinstance(clip, Clip):
         clip = open_clip(clip, max_pixels=max_pixels)
-    return ScannedClip(clip, scan_clip(clip.frames(), count_colors=counted), counted)
+    held = HeldFrames(clip)
+    scan = scan_clip(held.frames(), count_colors=counted)
+    return ScannedClip(held.clip(), scan, counted)
 
 
 def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions,

@@ -2,7 +2,8 @@
 frame) through Pillow, an ordered folder or glob of still images, and video files through imageio.
 
 A :class:`Clip` is read again each time :meth:`Clip.frames` is called, one decoded frame at a
-time, so a long clip never holds all its frames. Every frame comes composited as the format shows
+time, so a long clip never holds all its frames; a small one is kept by its first read
+(:class:`HeldFrames`). Every frame comes composited as the format shows
 it (GIF disposal and transparency, APNG blending, WebP canvases), as (H, W, 3) uint8, or
 (H, W, 4) when some pixel is not fully opaque. A truncated file, zero frames, a frame of another
 size or an absurd duration is one :class:`~quantize.errors.InputError` naming the input.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -27,6 +28,9 @@ from .choices import DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS
 
 #: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
 VIDEO_SUFFIXES = frozenset((".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg"))
+#: A clip whose decoded frames take at most this many bytes is kept by its first read
+#: (:class:`HeldFrames`), so later passes, and a search's every probe, do not decode it again.
+HELD_BYTES = 64 << 20
 _GIF_TRAILER = b";"
 
 
@@ -145,6 +149,34 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     if im.format == "GIF":  # NETSCAPE's count is of repeats after the first play; none: play once
         return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt
     return int(loop or 0), fmt  # APNG's num_plays and WebP's loop count plays, 0 for ever
+
+
+class HeldFrames:
+    """A clip read once, its frames kept (read-only) while they take at most ``budget`` bytes
+    (default :data:`HELD_BYTES`)."""
+
+    def __init__(self, clip: Clip, budget: int | None = None) -> None:
+        self._clip, self._left = clip, HELD_BYTES if budget is None else budget
+        self._kept: list[Frame] | None = []
+
+    def frames(self) -> Iterator[Frame]:
+        """The clip's frames, as :meth:`Clip.frames` gives them, kept as they pass."""
+        for frame in self._clip.frames():
+            if self._kept is not None:
+                self._left -= frame.pixels.nbytes
+                if self._left < 0:
+                    self._kept = None
+                else:
+                    frame.pixels.flags.writeable = False
+                    self._kept.append(frame)
+            yield frame
+
+    def clip(self) -> Clip:
+        """The clip, read from memory if :meth:`frames` kept every frame, else from its source."""
+        if self._kept is None:
+            return self._clip
+        kept = tuple(self._kept)
+        return replace(self._clip, _read=lambda: iter(kept))
 
 
 def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
