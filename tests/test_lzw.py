@@ -63,6 +63,16 @@ def test_a_negative_tolerance_keeps_every_index():
     assert np.array_equal(chosen, preferred)
 
 
+def test_a_negative_tolerance_keeps_its_own_index_even_when_another_is_nearer():
+    n = 300
+    targets = np.full((n, 3), 100.0)
+    table = np.array([[0.0, 0, 0], [100.0, 100, 100]])
+    preferred = np.zeros(n, np.int32)  # far from the wanted colour; index 1 is exact
+    tolerance = np.where(np.arange(n) % 7 == 3, 50.0, -1.0)  # a few pixels free to move
+    chosen = lzw_choose(preferred, targets, table, 2, -1, np.zeros((n, 3)), tolerance, 2)
+    assert np.all(chosen[tolerance < 0] == 0)
+
+
 def test_the_clear_index_shows_the_kept_colour():
     n = 50
     targets = np.full((n, 3), 100.0)

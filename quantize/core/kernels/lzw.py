@@ -117,6 +117,8 @@ def _longest(start, pos, n, first_child, sibling, last, preferred, own, targets,
         symbol = last[child]
         more = 0.0
         if symbol != preferred[i]:
+            if tolerance[i] < 0.0:  # only its own index
+                continue
             more = _cost(i, symbol, targets, table, clear_index, kept) - own[i]
         if symbol == preferred[i] or more <= tolerance[i]:
             left -= 1
