@@ -3,6 +3,7 @@ first (quantize.animation.refine)."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -86,10 +87,31 @@ def test_on_screen_counts_the_frames_each_pixel_stays():
     (patch_frames(), options(dither="ordered"), False),
     (patch_frames(), options(k=8), False),
     (patch_frames(), options(palette_mode="global"), False),
+    ([f // 64 * 64 for f in patch_frames()], options(), False),  # 31 colours: exact in one palette
+    ([f // 64 * 64 for f in patch_frames()], options(k=16), True),
 ])
 def test_which_clips_take_change_tables(frames, chosen, why):
     scan = scan_clip(as_clip(frames).frames())
     assert takes_change_tables(scan, chosen.palette_mode, chosen.dither, chosen.fit) is why
+
+
+@pytest.mark.parametrize("make", [patch_frames, pan_frames, fade_frames])
+def test_a_clip_of_at_most_k_colours_gets_one_palette_of_exactly_them(make):
+    """Re-coding a GIF whose frames share one palette (here of at most 64 colours) is lossless
+    at K = 64, whatever the motion; the fade has parts (held, fading, held) that would each
+    fit their own."""
+    frames = [f // 64 * 64 for f in make()]
+    assert len(np.unique(np.concatenate([f.reshape(-1, 3) for f in frames]), axis=0)) <= 64
+    result = animate(as_clip(frames), options(k=64, formats=("gif", "png")))
+    assert result.n_palettes == 1 and result.psnr == [100.0] * len(result.psnr)
+    im = Image.open(io.BytesIO(result.outputs["gif"]))
+    shown = []
+    for t in range(im.n_frames):
+        im.seek(t)
+        shown.append(np.asarray(im.convert("RGB")))
+    distinct = [f for t, f in enumerate(frames) if t == 0 or not np.array_equal(f, frames[t - 1])]
+    assert len(shown) == len(distinct)
+    assert all(np.array_equal(a, b) for a, b in zip(shown, distinct))
 
 
 def test_change_tables_raise_the_psnr_of_a_moving_patch_without_flicker():

@@ -6,7 +6,8 @@ shown unchanged for more than a frame: the start or the end of a fade, say), as 
 is seen longest. Nothing of a frame is kept but its duration. The palettes then follow the mode:
 ``global`` fits one palette to the whole clip's colour counts (as ``batch --shared-palette`` does
 for a folder); ``frame`` fits one to each frame as it comes; ``auto`` fits one per part but keeps
-the clip's palette wherever it serves the part within :data:`AUTO_TOLERANCE` of the part's own.
+the clip's palette wherever it serves the part within :data:`AUTO_TOLERANCE` of the part's own,
+and a clip of at most K colours gets one palette of exactly them.
 
 A palette that follows another has at most K - 1 colours when K is a power of two, so that a GIF
 frame has an index free to show the pixels it keeps from before (see :mod:`.temporal`).
@@ -125,6 +126,22 @@ class ClipScan:
     def n_frames(self) -> int:
         return len(self.durations)
 
+    def fits_in(self, k: int) -> bool:
+        """Whether the whole clip has at most ``k`` distinct colours (as the first pass counted
+        them), so that one palette of its own colours shows it exactly."""
+        if not self.parts or not all(part.n_pixels for part in self.parts):  # not counted
+            return False
+        if any(len(part.keys_counts()[0]) > k for part in self.parts):
+            return False
+        return len(self.total().keys_counts()[0]) <= k
+
+    def total(self) -> ColorCounter:
+        """Every part's colour counts together."""
+        total = ColorCounter()
+        for part in self.parts:
+            total.add_counts(*part.keys_counts(), part.n_pixels, part.channels)
+        return total
+
 
 def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
     """Read every frame once: check it, note its duration and part, count its colours."""
@@ -201,10 +218,8 @@ class PaletteSchedule:
         self._n_frames = scan.n_frames
         if mode == "frame":
             return
-        total = ColorCounter()
-        for part in scan.parts:
-            total.add_counts(*part.keys_counts(), part.n_pixels, part.channels)
-        if mode == "global" or len(scan.parts) == 1:
+        total = scan.total()
+        if mode == "global" or len(scan.parts) == 1 or scan.fits_in(fit.k):
             self._frame_starts, self._palettes = [0], [fit_colors(total.stats(scan.channels), fit)]
             return
         fit = _with_free_index(fit)

@@ -48,9 +48,11 @@ TABLE_STARTS = 2
 
 def takes_change_tables(scan: ClipScan, palette_mode: str, dither: str, fit: FitOptions) -> bool:
     """Whether this clip is coded with change tables: ``auto`` mode, one scene, opaque, no
-    dither, K of at least :data:`MIN_K`, and some frame changing something."""
+    dither, K of at least :data:`MIN_K`, some frame changing something, and more than K colours
+    (one palette of fewer shows the clip exactly)."""
     return (palette_mode == "auto" and dither == "none" and scan.channels == 3
-            and fit.k >= MIN_K and scan.scenes == 1 and any(scan.shares[1:]))
+            and fit.k >= MIN_K and scan.scenes == 1 and any(scan.shares[1:])
+            and not scan.fits_in(fit.k))
 
 
 def on_screen(frames: Iterable, depth: int = LOOKAHEAD) -> Iterator[tuple]:
