@@ -211,8 +211,16 @@ def test_build_helper_matches_encode():
 
 
 def test_bad_magic():
-    reject(b"GIF89a" + bytes(100), "not a quantize packed file (bad magic)")
+    assert reject(bytes(100)) == "not a quantize packed file (bad magic)"
     reject(build(**{**SMALL, "magic": b"\x89QNX\r\n\x1a\n"}), "bad magic")
+
+
+@pytest.mark.parametrize("head,kind", [(b"GIF89a", "GIF"), (b"\x89PNG\r\n\x1a\n", "PNG"),
+                                       (b"\xff\xd8\xff\xe0", "JPEG"), (b"II*\0", "TIFF"),
+                                       (b"RIFF\0\0\0\0WEBPVP8L", "WebP")])
+def test_an_image_given_as_a_packed_file_is_named(head, kind):
+    message = reject(head + bytes(100))
+    assert message == f"not a quantize packed file (bad magic: it is a {kind} image)"
 
 
 def test_text_mode_damage_is_named():

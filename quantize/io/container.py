@@ -327,6 +327,17 @@ def _check_max_pixels(max_pixels: int | None) -> None:
         raise ParameterError(f"max_pixels must be positive, got {max_pixels}")
 
 
+def _image_kind(head: bytes) -> str | None:
+    """The image format whose signature ``head`` starts with, if one quantize reads."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    for signature, kind in ((b"GIF8", "GIF"), (b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"),
+                            (b"II*\0", "TIFF"), (b"MM\0*", "TIFF")):
+        if head.startswith(signature):
+            return kind
+    return None
+
+
 def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> Header:
     """Parse and validate the header at the start of ``data`` (the rest of the file is not checked).
 
@@ -335,7 +346,9 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
     _check_max_pixels(max_pixels)
     head = bytes(memoryview(data)[:HEADER_SIZE])
     if not MAGIC.startswith(head[:len(MAGIC)]):
-        hint = ": damaged by a text-mode transfer?" if head[1:4] == MAGIC[1:4] else ""
+        image = _image_kind(head)
+        hint = (": damaged by a text-mode transfer?" if head[1:4] == MAGIC[1:4] else
+                f": it is a {image} image" if image else "")
         raise FormatError(f"not a quantize packed file (bad magic{hint})")
     if len(head) >= 10:
         version = int.from_bytes(head[8:10], "little")
