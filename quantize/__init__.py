@@ -21,6 +21,8 @@ _EXPORTS = {
     "load_image": "io.images", "image_from_array": "io.images", "image_from_pillow": "io.images",
     "Image": "io.images",
     "decode": "io.container", "encode": "io.container", "load": "io.container", "PackedImage": "io.container",
+    "animate": "animation.run", "animate_file": "animation.run",
+    "AnimationOptions": "animation.run", "AnimationResult": "animation.run",
     "QuantizeError": "errors", "InputError": "errors", "FormatError": "errors",
     "OutputError": "errors", "ParameterError": "errors",
 }

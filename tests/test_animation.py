@@ -260,6 +260,23 @@ def test_a_byte_budget_search_decodes_a_small_clip_once(monkeypatch):
     assert len(opened) == 1 + len(streamed.budget.sizes) and streamed.outputs == held.outputs
 
 
+def test_the_package_exports_the_animation_api_lazily(tmp_path):
+    """``quantize.animate`` and friends load the animation layer on first use, not on import."""
+    code = ("import sys, quantize\n"
+            "assert not any(m.startswith('quantize.animation') for m in sys.modules)\n"
+            "from quantize.animation import run\n"
+            "assert (quantize.animate, quantize.animate_file, quantize.AnimationOptions,\n"
+            "        quantize.AnimationResult) == (run.animate, run.animate_file,\n"
+            "                                      run.AnimationOptions, run.AnimationResult)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    source = save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0)
+    import quantize
+
+    result = quantize.animate_file(source, tmp_path / "out", quantize.AnimationOptions(fit=_fit(8)))
+    assert result.paths["gif"].read_bytes() == result.outputs["gif"] and result.n_frames == 6
+
+
 def test_same_seed_same_bytes_whatever_the_threads(tmp_path):
     source = save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0)
     outputs = []
