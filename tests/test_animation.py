@@ -260,6 +260,16 @@ def test_a_byte_budget_search_decodes_a_small_clip_once(monkeypatch):
     assert len(opened) == 1 + len(streamed.budget.sizes) and streamed.outputs == held.outputs
 
 
+def test_compress_of_an_animation_points_at_animate(tmp_path):
+    source = save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0)
+    still = tmp_path / "s.png"
+    Image.fromarray(clip_frames(1)[0]).save(still)
+    hint = "quantize: note: quantize animate writes every frame"
+    for path, pointed in ((source, True), (still, False)):
+        done = run("compress", path, "-o", tmp_path / "out", "-k", "8", "--force")
+        assert done.returncode == 0 and (hint in done.stderr) == pointed, done.stderr
+
+
 def test_the_package_exports_the_animation_api_lazily(tmp_path):
     """``quantize.animate`` and friends load the animation layer on first use, not on import."""
     code = ("import sys, quantize\n"
