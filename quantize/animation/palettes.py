@@ -218,12 +218,13 @@ class PaletteSchedule:
         self._n_frames = scan.n_frames
         if mode == "frame":
             return
-        total = scan.total()
-        if mode == "global" or len(scan.parts) == 1 or scan.fits_in(fit.k):
-            self._frame_starts, self._palettes = [0], [fit_colors(total.stats(scan.channels), fit)]
+        total = scan.total().stats(scan.channels)
+        # one palette of at most K colours shows a clip of that many exactly
+        if mode == "global" or len(scan.parts) == 1 or total.n_colors <= fit.k:
+            self._frame_starts, self._palettes = [0], [fit_colors(total, fit)]
             return
         fit = _with_free_index(fit)
-        clip_palette = fit_colors(total.stats(scan.channels), fit)
+        clip_palette = fit_colors(total, fit)
         for start, part in zip(scan.part_starts, scan.parts):
             stats = part.stats(scan.channels)
             own = fit_colors(stats, fit)

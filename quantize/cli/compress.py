@@ -143,10 +143,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     written = exported_sizes(input, out_dir, export if not target else None)
     for note_text in (*result.notes, *written_notes(result, written, keep_transparent)):
         note(note_text, quiet)
-    from ..animation.source import is_animation
+    if result.notes:  # a file of many frames has its note "used frame 1 of N"; a still mostly none
+        from ..animation.source import is_animation
 
-    if is_animation(input):
-        note("quantize animate writes every frame (GIF, APNG, WebP, multi-frame .qnt)", quiet)
+        if is_animation(input):
+            note("quantize animate writes every frame (GIF, APNG, WebP, multi-frame .qnt)", quiet)
     echo(format_json(result) if as_json else format_report(result))
 
 
