@@ -260,6 +260,25 @@ def test_a_byte_budget_search_decodes_a_small_clip_once(monkeypatch):
     assert len(opened) == 1 + len(streamed.budget.sizes) and streamed.outputs == held.outputs
 
 
+def test_the_report_counts_frames_palettes_and_plays_in_words(tmp_path):
+    from quantize.animation.run import animate_file
+    from quantize.render.report import format_clip_report
+
+    still = tmp_path / "one.gif"
+    Image.fromarray(clip_frames(1)[0]).save(still, duration=90)
+    one = animate_file(still, tmp_path / "a", AnimationOptions(fit=_fit(8), formats=("gif",)))
+    lines = format_clip_report(one).splitlines()
+    assert lines[0] == f"{still}: 40x24, 1 frame read, 1 written (0.09 s, plays 1 time), 1 palette"
+    gif = tmp_path / "a" / "one.anim.gif"
+    assert f"  gif       {gif}: {gif.stat().st_size:,} B" in lines
+
+    moving = save_apng(tmp_path / "six.png", clip_frames(), [40] * 6, loop=0)
+    six = animate_file(moving, tmp_path / "b", AnimationOptions(fit=_fit(8), palette_mode="frame",
+                                                               formats=("gif",)))
+    assert format_clip_report(six).splitlines()[0] == \
+        f"{moving}: 40x24, 6 frames read, 6 written (0.24 s, plays for ever), 6 palettes"
+
+
 def test_compress_of_an_animation_points_at_animate(tmp_path):
     source = save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0)
     still = tmp_path / "s.png"

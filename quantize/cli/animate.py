@@ -51,6 +51,7 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.sweep import parse_size
     from ..jobs.sweep_model import Target
+    from ..render.report import format_clip_report
 
     if sample is not None:
         raise click.UsageError("--sample does not apply to animations (every colour is counted)")
@@ -71,15 +72,4 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     if as_json:
         echo(json.dumps(result.to_dict()))
         return
-    plays = "for ever" if result.plays == 0 else f"{result.plays} time{'s' * (result.plays != 1)}"
-    echo(f"{result.name}: {result.width}x{result.height}, {result.n_frames} frames read, "
-         f"{len(result.durations)} written ({sum(result.durations) / 1000:.2f} s, plays {plays}), "
-         f"{result.n_palettes} palette{'s' * (result.n_palettes != 1)}")
-    for chosen in (result.budget, result.search):
-        if chosen is not None:
-            echo(f"  K={result.k}: {chosen.pick.reason}")
-    echo(f"  quality   mean PSNR {result.mean_psnr:.2f} dB (min {min(result.psnr):.2f})  "
-         f"dE2000 {result.mean_delta_e:.2f}  flicker {result.flicker:.3f}")
-    for name, path in result.paths.items():
-        echo(f"  {name:9} {path}: {len(result.outputs[name]):,} B")
-    echo(f"  seconds   {result.seconds:.2f}")
+    echo(format_clip_report(result))

@@ -160,4 +160,6 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
 
 def _note_written(count: int, quiet: bool, page: Path | None = None) -> None:
     """One note for the files a sweep wrote, and the page to open if it made one."""
-    note(f"wrote {count} file{'s' * (count != 1)}" + (f"; open {page}" if page else ""), quiet)
+    from ..render.report import plural
+
+    note(f"wrote {plural(count, 'file')}" + (f"; open {page}" if page else ""), quiet)

@@ -85,14 +85,15 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
     return what its manifest row takes (as from ``Result.to_dict()``) and its files by format.
     Bits per pixel count every frame read; PSNR and ΔE are the means over frames."""
     from ..animation.run import AnimationOptions, animate_file
+    from ..render.report import plural
     from .job import pixel_limit
 
     result = animate_file(job.source, job.out_dir,
                           AnimationOptions.like(settings.options, settings.formats),
                           force=settings.force, max_bytes=settings.max_bytes,
                           max_pixels=pixel_limit(allow_huge=settings.allow_huge))
-    notes = [f"animation: {result.n_frames} frames ({len(result.durations)} written), "
-             f"{result.n_palettes} palette{'s' * (result.n_palettes != 1)}, "
+    notes = [f"animation: {plural(result.n_frames, 'frame')} ({len(result.durations):,} written), "
+             f"{plural(result.n_palettes, 'palette')}, "
              f"flicker {result.flicker:.3f}"]
     if result.budget is not None:
         notes.append(f"K={result.k}: {result.budget.pick.reason}")

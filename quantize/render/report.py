@@ -1,4 +1,5 @@
-"""Rendering a :class:`~quantize.jobs.pipeline.Result` for people (a short table) and machines (JSON)."""
+"""Rendering a :class:`~quantize.jobs.pipeline.Result` for people (a short table) and machines
+(JSON), and an :class:`~quantize.animation.run.AnimationResult` for people."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..animation.run import AnimationResult
     from ..jobs.pipeline import Result
 
 
@@ -18,8 +20,9 @@ def _num(x: float, digits: int = 2) -> str:
     return "inf" if not math.isfinite(x) else f"{x:,.{digits}f}"
 
 
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else word + "s"
+def plural(n: int, word: str) -> str:
+    """``n`` and ``word``, with an s unless ``n`` is 1."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def format_report(result: Result) -> str:
@@ -33,10 +36,9 @@ def format_report(result: Result) -> str:
     ratio = (f"classic ratio {_num(result.ratio)}x = {8 * result.channels}/{bits}" if bits
              else "no index bits: one colour")
     lines = [
-        f"{name}: {r['width']}x{r['height']}, {r['distinct_colors']:,} distinct "
-        f"{_plural(r['distinct_colors'], 'colour')}"
+        f"{name}: {r['width']}x{r['height']}, {plural(r['distinct_colors'], 'distinct colour')}"
         + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else ""),
-        f"  palette   {asked} -> {bits} {_plural(bits, 'bit')} per pixel"
+        f"  palette   {asked} -> {plural(bits, 'bit')} per pixel"
         f" ({how} in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
         f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])} ({ratio})",
     ]
@@ -51,7 +53,7 @@ def format_report(result: Result) -> str:
                      f"{_num(file['ratio_vs_raw'] or math.inf)}x vs raw{vs_input}")
     lines.append(f"  quality   MSE {_num(result.mse)}  PSNR {_num(result.psnr)} dB  "
                  f"dE2000 {_num(result.delta_e)}  WCSS {result.inertia:.4g}  "
-                 f"({r['n_iter']} {_plural(r['n_iter'], 'iteration')})")
+                 f"({plural(r['n_iter'], 'iteration')})")
     lines.append("  seconds   " + "  ".join(f"{k} {v:.3f}" for k, v in result.seconds.items()))
     return "\n".join(lines)
 
@@ -60,3 +62,19 @@ def format_json(result: Result | list[Result]) -> str:
     """One JSON object (or a list of them) with the keys of :meth:`Result.to_dict`."""
     data = [r.to_dict() for r in result] if isinstance(result, list) else result.to_dict()
     return json.dumps(data, indent=2, allow_nan=False)
+
+
+def format_clip_report(result: AnimationResult) -> str:
+    """The human report of one animation: frames, K's pick, quality, files, time."""
+    plays = "for ever" if result.plays == 0 else plural(result.plays, "time")
+    lines = [f"{result.name}: {result.width}x{result.height}, {plural(result.n_frames, 'frame')} "
+             f"read, {len(result.durations):,} written ({sum(result.durations) / 1000:.2f} s, "
+             f"plays {plays}), {plural(result.n_palettes, 'palette')}"]
+    lines += [f"  K={result.k}: {chosen.pick.reason}"
+              for chosen in (result.budget, result.search) if chosen is not None]
+    lines.append(f"  quality   mean PSNR {result.mean_psnr:.2f} dB (min {min(result.psnr):.2f})  "
+                 f"dE2000 {result.mean_delta_e:.2f}  flicker {result.flicker:.3f}")
+    lines += [f"  {name:9} {path}: {_bytes(len(result.outputs[name]))}"
+              for name, path in result.paths.items()]
+    lines.append(f"  seconds   {result.seconds:.2f}")
+    return "\n".join(lines)
