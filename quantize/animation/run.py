@@ -26,6 +26,7 @@ from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target
 from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .refine import ChangeTables, takes_change_tables
+from .resample import check_resampling, resampled
 from .source import Clip, HeldFrames, open_clip
 from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
@@ -402,18 +403,23 @@ def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
 def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
                  options: AnimationOptions | None = None, *, duration: int | None = None,
                  force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS,
-                 max_bytes: int | None = None, target: Target | None = None) -> AnimationResult:
-    """:func:`animate` the clip at ``source`` (K chosen by ``max_bytes`` or ``target`` if given)
-    and write its outputs into ``out_dir``, all or nothing, after checking every output path
-    before any work."""
+                 max_bytes: int | None = None, target: Target | None = None,
+                 width: int | None = None, height: int | None = None,
+                 fps: float | None = None) -> AnimationResult:
+    """:func:`animate` the clip at ``source`` (K chosen by ``max_bytes`` or ``target`` if given;
+    scaled down to fit ``width`` x ``height`` and retimed to at most ``fps``, as
+    :func:`~.resample.resampled` does) and write its outputs into ``out_dir``, all or nothing,
+    after checking every output path before any work."""
     from ..jobs.job import FileJob
 
     options = (options or AnimationOptions()).validated()
+    check_resampling(width=width, height=height, fps=fps)
     paths = output_paths(source, out_dir, options.formats)
     job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
     job.check()
-    result = animate(open_clip(source, duration=duration, max_pixels=max_pixels), options,
-                     max_bytes=max_bytes, target=target)
+    clip = resampled(open_clip(source, duration=duration, max_pixels=max_pixels),
+                     width=width, height=height, fps=fps)
+    result = animate(clip, options, max_bytes=max_bytes, target=target)
     job.write({paths[f]: result.outputs[f] for f in options.formats})
     result.paths = paths
     return result

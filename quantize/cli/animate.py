@@ -32,15 +32,24 @@ from .sweep import target_options
 @target_options
 @click.option("--duration", type=int, default=None, metavar="MS",
               help="For a folder or glob of stills: each frame's duration.  [default: 100]")
+@click.option("--width", type=int, default=None, metavar="PX",
+              help="Scale the frames down to at most this width (aspect kept, never enlarged).")
+@click.option("--height", type=int, default=None, metavar="PX",
+              help="Scale the frames down to at most this height (aspect kept, never enlarged).")
+@click.option("--fps", type=float, default=None, metavar="N",
+              help="Show at most N frames a second: the frames between are dropped, each kept "
+                   "frame lasts until the next, the clip's length is kept.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
-            dither_strength, space, max_bytes, target_psnr, target_delta_e, duration, as_json,
-            force, allow_huge):
+            dither_strength, space, max_bytes, target_psnr, target_delta_e, duration, width,
+            height, fps, as_json, force, allow_huge):
     """Quantise every frame of INPUT to K colours (at most 256) and write it as an animation.
 
     Pixels whose source does not change keep their colour (no flicker); repeated frames merge.
+    --width, --height and --fps make the clip smaller or slower first; PSNR and CIEDE2000 are
+    measured against the frames so made.
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k whose means over the
     frames meet the target. Outputs are written all or nothing; the report gives frames, mean
     PSNR, CIEDE2000, flicker and bytes per format."""
@@ -68,7 +77,7 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     result = animate_file(input, out_dir, options, duration=duration, force=force,
                           max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
                           max_bytes=None if max_bytes is None else parse_size(max_bytes),
-                          target=target or None)
+                          target=target or None, width=width, height=height, fps=fps)
     if as_json:
         echo(json.dumps(result.to_dict()))
         return

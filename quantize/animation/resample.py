@@ -1,0 +1,101 @@
+"""A clip made smaller or slower before it is quantised: frames scaled down to fit a width and
+height (aspect kept, never enlarged), and frames dropped to a frame rate, each shown frame lasting
+until the next so that the clip's length is kept. Frames stream through one at a time."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import ParameterError
+from .source import Clip, Frame
+
+#: Frames a second at most: the output's durations are whole milliseconds.
+MAX_FPS = 1000.0
+
+
+def fitted_size(width: int, height: int, max_width: int | None,
+                max_height: int | None) -> tuple[int, int]:
+    """The largest size of ``width`` x ``height``'s aspect within ``max_width`` x ``max_height``
+    (either None: no bound), never larger than the frame itself nor below one pixel a side."""
+    scale = min([1.0, *(bound / side for bound, side in ((max_width, width), (max_height, height))
+                        if bound is not None)])
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _scaled(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``pixels`` (H, W, 3|4) resampled to ``size`` (width, height) with Lanczos (Pillow weighs
+    colours by alpha); a frame whose alpha was only 0 or 255 keeps it so (GIF has no other)."""
+    from PIL import Image
+
+    out = np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.LANCZOS)).copy()
+    if out.shape[2] == 4:
+        if np.isin(pixels[..., 3], (0, 255)).all():
+            out[..., 3] = np.where(out[..., 3] >= 128, 255, 0)
+        if (out[..., 3] == 255).all():
+            out = np.ascontiguousarray(out[..., :3])
+    return out
+
+
+def _slot_at_or_after(ms: int, fps: float) -> int:
+    """The time (ms) of the first frame slot, slot k at round(k * 1000 / fps), not before ``ms``."""
+    k = max(0, math.floor(ms * fps / 1000) - 1)
+    while math.floor(k * 1000 / fps + 0.5) < ms:
+        k += 1
+    return math.floor(k * 1000 / fps + 0.5)
+
+
+def _retimed(frames: Iterator[Frame], fps: float) -> Iterator[Frame]:
+    """The frames on screen at the slots of ``fps``: a frame no slot falls in is dropped, and each
+    kept frame lasts from its first slot to the next kept frame's (the last to the clip's end)."""
+    pending: tuple[Frame, int] | None = None  # a kept frame and the time its slot starts
+    start = 0
+    last = None
+    for frame in frames:
+        last = frame
+        end = start + frame.duration
+        slot = _slot_at_or_after(start, fps)
+        if slot < end:
+            if pending is not None:
+                yield replace(pending[0], duration=slot - pending[1])
+            pending = frame, slot
+        start = end
+    if pending is not None:
+        yield replace(pending[0], duration=start - pending[1])
+    elif last is not None:  # a clip that lasts no time: no slot falls in it
+        yield last
+
+
+def check_resampling(*, width: int | None = None, height: int | None = None,
+                     fps: float | None = None) -> None:
+    """A :class:`ParameterError` unless each given bound of :func:`resampled` is usable."""
+    for name, side in (("width", width), ("height", height)):
+        if side is not None and side < 1:
+            raise ParameterError(f"{name} must be at least 1 pixel, got {side}", parameters=(name,))
+    if fps is not None and not 0 < fps <= MAX_FPS:
+        raise ParameterError(f"fps must be above 0 and at most {MAX_FPS:g}, got {fps:g}",
+                             parameters=("fps",))
+
+
+def resampled(clip: Clip, *, width: int | None = None, height: int | None = None,
+              fps: float | None = None) -> Clip:
+    """``clip`` with its frames scaled down to fit ``width`` x ``height`` (pixels; aspect kept,
+    never enlarged) and retimed to at most ``fps`` frames a second (the clip's length kept); the
+    parameters left None change nothing."""
+    check_resampling(width=width, height=height, fps=fps)
+    if width is None and height is None and fps is None:
+        return clip
+
+    def frames() -> Iterator[Frame]:
+        source = clip.frames()
+        if fps is not None:
+            source = _retimed(source, fps)
+        for frame in source:
+            h, w = frame.pixels.shape[:2]
+            size = fitted_size(w, h, width, height)
+            yield frame if size == (w, h) else replace(frame, pixels=_scaled(frame.pixels, size))
+
+    return replace(clip, _read=frames)

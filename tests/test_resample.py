@@ -1,0 +1,114 @@
+"""Clips made smaller or slower before quantising: sizes, Lanczos scaling, alpha, retiming."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import make_photo
+from quantize.animation.resample import fitted_size, resampled
+from quantize.animation.run import AnimationOptions, animate
+from quantize.animation.source import Clip, Frame
+from quantize.errors import ParameterError
+
+
+def clip_of(frames: list[np.ndarray], durations: list[int]) -> Clip:
+    return Clip("test", "frames", 0, lambda: (Frame(f, d) for f, d in zip(frames, durations)))
+
+
+def numbered(n: int) -> list[np.ndarray]:
+    """``n`` frames, frame i all of grey level 10 * i, so that a frame names itself."""
+    return [np.full((4, 6, 3), 10 * i, np.uint8) for i in range(n)]
+
+
+def shown(clip: Clip) -> list[tuple[int, int]]:
+    """(number of the source frame, duration) of each frame of a clip of :func:`numbered` frames."""
+    return [(int(f.pixels[0, 0, 0]) // 10, f.duration) for f in clip.frames()]
+
+
+def test_a_size_keeps_the_aspect_fits_both_bounds_and_never_enlarges():
+    assert fitted_size(768, 512, 480, None) == (480, 320)
+    assert fitted_size(768, 512, None, 256) == (384, 256)
+    assert fitted_size(768, 512, 480, 200) == (300, 200)  # the tighter bound wins
+    assert fitted_size(768, 512, 1000, 1000) == (768, 512)
+    assert fitted_size(1000, 3, 10, None) == (10, 1)  # never below a pixel
+
+
+def test_frames_are_scaled_as_pillow_scales_them_with_lanczos():
+    photos = [make_photo(96, 128, seed) for seed in range(3)]
+    clip = resampled(clip_of(photos, [40, 50, 60]), width=50)
+    frames = list(clip.frames())
+    assert [f.duration for f in frames] == [40, 50, 60]
+    for photo, frame in zip(photos, frames):
+        expected = Image.fromarray(photo).resize((50, 38), Image.Resampling.LANCZOS)
+        assert np.array_equal(frame.pixels, np.asarray(expected))
+
+
+def test_scaling_weighs_colours_by_alpha_and_keeps_binary_alpha_binary(tmp_path):
+    frame = np.zeros((40, 40, 4), np.uint8)
+    frame[:, :20] = (0, 255, 0, 255)  # opaque green beside fully transparent pixels
+    frame[:, 20:] = (255, 0, 255, 0)  # whose hidden colour must not bleed into the green
+    small = next(resampled(clip_of([frame], [50]), width=15).frames()).pixels
+    alpha = small[..., 3]
+    assert set(np.unique(alpha)) == {0, 255}
+    opaque = small[alpha == 255]
+    assert len(opaque) and (opaque[:, 1] >= 250).all() and (opaque[:, [0, 2]] <= 5).all()
+    result = animate(resampled(clip_of([frame, frame[::-1].copy()], [50, 50]), width=15),
+                     AnimationOptions(formats=("gif",)))  # GIF takes it: no partial alpha
+    assert result.width == 15 and len(result.outputs["gif"]) > 0
+    soft = frame.copy()
+    soft[:, 20:, 3] = 100
+    partial = next(resampled(clip_of([soft], [50]), width=15).frames()).pixels[..., 3]
+    assert 100 in partial and (partial < 255).any() and (partial > 100).any()
+
+
+def test_a_frame_rate_keeps_the_frames_on_screen_at_its_slots_and_the_clip_length():
+    # 25 fps to 10 fps: slots at 0, 100, 200, 300 ms fall in frames 0, 2, 5 and 7
+    assert shown(resampled(clip_of(numbered(10), [40] * 10), fps=10)) == \
+        [(0, 100), (2, 100), (5, 100), (7, 100)]
+    # irregular: a frame of no time is never on screen; one between slots (530-540) is dropped
+    assert shown(resampled(clip_of(numbered(4), [0, 30, 500, 10]), fps=25)) == [(1, 40), (2, 500)]
+    # a rate above the clip's changes nothing
+    assert shown(resampled(clip_of(numbered(5), [40] * 5), fps=50)) == [(i, 40) for i in range(5)]
+    # a clip of no time has no slot: its last frame stands for it
+    assert shown(resampled(clip_of(numbered(3), [0, 0, 0]), fps=10)) == [(2, 0)]
+
+
+@pytest.mark.parametrize("bounds, words", [({"width": 0}, "width must be at least 1 pixel"),
+                                           ({"height": -2}, "height must be at least 1 pixel"),
+                                           ({"fps": 0}, "fps must be above 0"),
+                                           ({"fps": float("nan")}, "fps must be above 0"),
+                                           ({"fps": 5000}, "at most 1000")])
+def test_unusable_bounds_are_parameter_errors(bounds, words):
+    with pytest.raises(ParameterError, match=words):
+        resampled(clip_of(numbered(2), [40, 40]), **bounds)
+
+
+def run(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "quantize", *map(str, args)], capture_output=True,
+                          text=True, env=dict(os.environ), timeout=300)
+
+
+def test_animate_makes_a_clip_smaller_and_slower(tmp_path: Path):
+    source = tmp_path / "clip.png"
+    images = [Image.fromarray(make_photo(48, 64, seed)) for seed in range(10)]
+    images[0].save(source, save_all=True, append_images=images[1:], duration=40, loop=0)
+    out = tmp_path / "out"
+    done = run("animate", source, "-o", out, "-k", "16", "--width", "32", "--fps", "10", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["width"], report["height"]) == (32, 24)
+    assert report["frames_read"] == 4 and sum(report["durations_ms"]) == 400
+    with Image.open(out / "clip.anim.gif") as gif:
+        assert gif.size == (32, 24) and gif.n_frames == 4
+    for flag, value in (("--width", "0"), ("--fps", "-1")):
+        bad = run("animate", source, "-o", tmp_path / "bad", flag, value)
+        assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+        assert not (tmp_path / "bad").exists()
