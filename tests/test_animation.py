@@ -404,34 +404,99 @@ def test_decode_unpacks_a_multi_frame_qnt_to_each_animated_format(tmp_path):
         assert "multi-frame .qnt" in done.stderr and not (tmp_path / "bad.gif").exists()
 
 
-def test_unpacking_to_gif_keeps_at_most_256_colours_a_frame():
-    from quantize.animation.qntanim import QntWriter
-    from quantize.animation.run import unpack
-    from quantize.animation.temporal import MappedFrame
-    from quantize.errors import ParameterError
-
+def _kept_frames() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two 40x24 frames of 256 colours each (palettes a and b); the second keeps every other row
+    of the first, colours its palette lacks (index -1). Returns a, b, the indices and what shows."""
     rng = np.random.default_rng(6)
     a = rng.integers(0, 256, (256, 3), dtype=np.uint8)
     b = rng.integers(0, 256, (256, 3), dtype=np.uint8)
     first = rng.integers(0, 256, (24, 40)).astype(np.int16)
     second = rng.integers(0, 256, (24, 40)).astype(np.int16)
-    second[::2] = -1  # rows that keep the first frame's colours, which palette b lacks
-    shown = np.where((second < 0)[..., None], a[first], b[second])
+    second[::2] = -1
+    return a, b, first, second, np.where((second < 0)[..., None], a[first], b[second])
+
+
+def _version_1(a, b, first, second, shown) -> bytes:
+    """The two frames of :func:`_kept_frames` as a version 1 file wrote them: no flags, the kept
+    colours appended to the second frame's palette."""
+    import struct
+    import zlib
+
+    from quantize.io import container
+
+    extra, inverse = np.unique(shown[second < 0], axis=0, return_inverse=True)
+    indices = second.astype(np.int32)
+    indices[second < 0] = 256 + inverse.ravel()
+    body = b"\x89QNA\r\n\x1a\n" + struct.pack("<HIIII", 1, 40, 24, 0, 2)
+    for duration, palette, idx in ((50, a, first), (70, np.concatenate([b, extra]), indices)):
+        packed = container.encode(palette, idx)
+        body += struct.pack("<IIIQ", duration, 0, 0, len(packed)) + packed
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def test_kept_pixels_pack_as_one_entry_and_unpack_to_gif():
+    from quantize.animation.qntanim import QntWriter
+    from quantize.animation.run import unpack
+    from quantize.animation.temporal import MappedFrame
+
+    a, b, first, second, shown = _kept_frames()
     writer = QntWriter(40, 24, 0)
     writer.add(MappedFrame(0, a, first, a[first], 50))
-    writer.add(MappedFrame(1, b, second, shown, 50))
-    animation = decode_animation(writer.finish())
-    assert max(len(f.palette) for f in animation.mapped()) > 256  # the kept colours appended
+    writer.add(MappedFrame(1, b, second, shown, 70))
+    data = writer.finish()
+    animation = decode_animation(data)
+    frames = list(animation.mapped())
+    assert animation.version == 2 and [len(f.palette) for f in frames] == [256, 256]
+    assert np.array_equal(frames[1].indices < 0, second < 0)  # "as before", not new colours
+    assert np.array_equal(frames[1].colors, shown)
+    old = _version_1(a, b, first, second, shown)
+    assert len(data) < len(old)  # one entry codes the kept pixels smaller than their colours
     gif = Image.open(io.BytesIO(unpack(animation, "gif")))
     gif.seek(1)
     assert np.array_equal(np.asarray(gif.convert("RGB")), shown)
-    lots = rng.integers(0, 256, (300, 3), dtype=np.uint8)  # one frame of 300 colours
+
+
+def test_a_version_1_multi_frame_qnt_still_decodes_and_unpacks():
+    from quantize.animation.qntanim import QntWriter
+    from quantize.animation.run import unpack
+    from quantize.animation.temporal import MappedFrame
+    from quantize.errors import ParameterError
+
+    a, b, first, second, shown = _kept_frames()
+    animation = decode_animation(_version_1(a, b, first, second, shown))
+    frames = list(animation.frames())
+    assert animation.version == 1 and animation.durations == (50, 70)
+    assert np.array_equal(frames[0], a[first]) and np.array_equal(frames[1], shown)
+    gif = Image.open(io.BytesIO(unpack(animation, "gif")))  # the appended colours kept out
+    gif.seek(1)
+    assert np.array_equal(np.asarray(gif.convert("RGB")), shown)
+    lots = np.random.default_rng(7).integers(0, 256, (300, 3), dtype=np.uint8)  # 300 colours
     many = QntWriter(20, 15, 0)
     indices = np.arange(300, dtype=np.int16).reshape(15, 20)
     many.add(MappedFrame(0, lots, indices, lots[indices], 50))
     with pytest.raises(ParameterError, match="more than a GIF frame holds"):
         unpack(decode_animation(many.finish()), "gif")
     assert len(unpack(decode_animation(many.finish()), "png")) > 0
+
+
+def test_a_keep_flag_where_nothing_can_be_kept_is_a_format_error():
+    import struct
+    import zlib
+
+    from quantize.animation.qntanim import QntWriter
+    from quantize.animation.temporal import MappedFrame
+
+    a, b, first, second, shown = _kept_frames()
+    writer = QntWriter(40, 24, 0)
+    writer.add(MappedFrame(0, a, first, a[first], 50))
+    writer.add(MappedFrame(1, b, second, shown, 70))
+    data = bytearray(writer.finish()[:-4])
+    flags_at = 26 + 12  # the first frame record's flags, after the header and three fields
+    for flags, words in ((1, "keeps pixels from before the first frame"), (4, "unknown flags")):
+        bad = data.copy()
+        bad[flags_at:flags_at + 4] = struct.pack("<I", flags)
+        with pytest.raises(FormatError, match=words):
+            decode_animation(bytes(bad) + struct.pack("<I", zlib.crc32(bad)))
 
 
 def test_corrupt_multi_frame_qnt_is_a_format_error(tmp_path):

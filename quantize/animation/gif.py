@@ -87,7 +87,8 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
         if len(free):
             candidates.append((lzw_blocks(np.where(foreign, free[-1], indices), size), int(free[-1])))
     if not candidates:
-        raise ValueError("a GIF frame keeps colours its palette lacks and has no free index")
+        raise ParameterError("a GIF frame of 256 colours has no index left for the colours it "
+                             "keeps from before; write it as png or webp")
     return min(candidates, key=lambda candidate: len(candidate[0]))
 
 

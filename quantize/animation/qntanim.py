@@ -1,7 +1,9 @@
 """The multi-frame ``.qnt`` file (docs/FORMAT.md, "Animations"): a small header, then per frame
-its duration, the rectangle it changes and an ordinary single-frame ``.qnt`` file of that
-rectangle (with the frame's palette), then a CRC32. The reader checks every field before it
-trusts it, and reports any malformed input as one :class:`~quantize.errors.FormatError`."""
+its duration, the rectangle it changes, whether its palette's last entry means "as before", and
+an ordinary single-frame ``.qnt`` file of that rectangle (with the frame's palette), then a CRC32.
+Version 1 files (kept colours appended to the palette, no flag) are still read. The reader checks
+every field before it trusts it, and reports any malformed input as one
+:class:`~quantize.errors.FormatError`."""
 
 from __future__ import annotations
 
@@ -22,25 +24,35 @@ from .choices import MAX_DURATION_MS
 from .temporal import MappedFrame
 
 MAGIC = b"\x89QNA\r\n\x1a\n"
-VERSION = 1
+VERSION = 2
 # magic, version, width, height, plays, frames
 _HEADER = struct.Struct("<8sHIIII")
-# duration (ms), left, top, bytes of the frame's .qnt file
-_FRAME = struct.Struct("<IIIQ")
+# duration (ms), left, top, bytes of the frame's .qnt file (version 1)
+_FRAME_V1 = struct.Struct("<IIIQ")
+# duration (ms), left, top, flags, bytes of the frame's .qnt file
+_FRAME = struct.Struct("<IIIIQ")
+_RECORDS = {1: _FRAME_V1, 2: _FRAME}
+#: Frame flag: the palette's last entry is no colour but "the canvas as it was" (GIF's
+#: transparent index), for the pixels a frame keeps.
+KEEP = 1
 _CRC = 4
 
 
-def _rect_palette(frame: MappedFrame, rect: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
-    """The palette and indices of the frame's rectangle: the frame's palette, followed by the
-    colours it keeps from before and lacks (index -1), if any."""
+def _codings(frame: MappedFrame, rect: tuple[slice, slice],
+             changed: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+    """The ways to pack the frame's rectangle, each (palette, indices, flags): its indices as
+    they are when the palette holds every colour shown; else the pixels kept with index -1 as
+    one extra "as before" entry; and the unchanged pixels as that entry too (as GIF tries
+    both)."""
     indices = frame.indices[rect]
     foreign = indices < 0
+    before = np.concatenate([frame.palette, np.zeros((1, frame.palette.shape[1]), np.uint8)])
     if not foreign.any():
-        return frame.palette, indices
-    extra, inverse = np.unique(frame.colors[rect][foreign], axis=0, return_inverse=True)
-    indices = indices.astype(np.int32)
-    indices[foreign] = len(frame.palette) + inverse.ravel()
-    return np.concatenate([frame.palette, extra]), indices
+        yield frame.palette, indices, 0
+    else:
+        yield before, np.where(foreign, len(frame.palette), indices).astype(np.int32), KEEP
+    if not changed.all():
+        yield before, np.where(foreign | ~changed, len(frame.palette), indices).astype(np.int32), KEEP
 
 
 class QntWriter:
@@ -52,9 +64,12 @@ class QntWriter:
         self._canvas = Canvas()
 
     def add(self, frame: MappedFrame) -> None:
-        rect, _ = self._canvas.update(frame.colors)
-        packed = container.encode(*_rect_palette(frame, rect), self.codec)
-        self._body.append(_FRAME.pack(frame.duration, rect[1].start, rect[0].start, len(packed)))
+        rect, changed = self._canvas.update(frame.colors)  # the first frame: all changed
+        packed, flags = min(((container.encode(palette, indices, self.codec), flags)
+                             for palette, indices, flags in _codings(frame, rect, changed)),
+                            key=lambda coding: len(coding[0]))
+        self._body.append(_FRAME.pack(frame.duration, rect[1].start, rect[0].start, flags,
+                                      len(packed)))
         self._body.append(packed)
 
     def finish(self) -> bytes:
@@ -75,6 +90,7 @@ class QntAnimation:
     durations: tuple[int, ...]
     codecs: tuple[str, ...]
     _data: memoryview
+    version: int = VERSION
 
     def frames(self) -> Iterator[np.ndarray]:
         """Every frame as it shows, (H, W, C) uint8, one at a time."""
@@ -83,11 +99,12 @@ class QntAnimation:
     def mapped(self) -> Iterator[MappedFrame]:
         """Every frame as the writers take it: its rectangle's palette and indices (-1 outside the
         rectangle), the canvas it shows (a copy) and its duration."""
+        record = _RECORDS[self.version]
         pos = _HEADER.size
         canvas: np.ndarray | None = None
         for number, duration in enumerate(self.durations):
-            _, left, top, size = _FRAME.unpack_from(self._data, pos)
-            pos += _FRAME.size
+            _, left, top, *flags, size = record.unpack_from(self._data, pos)
+            pos += record.size
             image = container.decode(self._data[pos:pos + size], max_pixels=self.width * self.height)
             pos += size
             h, w = image.indices.shape
@@ -103,9 +120,16 @@ class QntAnimation:
                                   f"the first {self.channels}")
             rect = (slice(top, top + h), slice(left, left + w))
             indices = np.full((self.height, self.width), -1, np.int32)
-            indices[rect] = image.indices
-            canvas[rect] = image.pixels()
-            yield MappedFrame(number, image.palette, indices, canvas.copy(), duration)
+            palette = image.palette
+            if flags and flags[0] & KEEP:
+                palette = palette[:-1]
+                kept = image.indices == len(palette)
+                indices[rect] = np.where(kept, -1, image.indices.astype(np.int32))
+                canvas[rect] = np.where(kept[..., None], canvas[rect], image.pixels())
+            else:
+                indices[rect] = image.indices
+                canvas[rect] = image.pixels()
+            yield MappedFrame(number, palette, indices, canvas.copy(), duration)
 
 
 def decode_animation(data: bytes | memoryview) -> QntAnimation:
@@ -116,29 +140,37 @@ def decode_animation(data: bytes | memoryview) -> QntAnimation:
     magic, version, width, height, plays, n_frames = _HEADER.unpack_from(view)
     if magic != MAGIC:
         raise FormatError("not a multi-frame .qnt file (bad magic)")
-    if version != VERSION:
-        raise FormatError(f"multi-frame .qnt version {version} is not supported (this reads {VERSION})")
+    if version not in _RECORDS:
+        raise FormatError(f"multi-frame .qnt version {version} is not supported (this reads "
+                          f"{', '.join(map(str, _RECORDS))})")
+    record = _RECORDS[version]
     if zlib.crc32(view[:-_CRC]) != struct.unpack("<I", view[-_CRC:])[0]:
         raise FormatError("multi-frame .qnt file is corrupt (CRC mismatch)")
     if not n_frames or not width or not height:
         raise FormatError("multi-frame .qnt file has no frames or no pixels")
     durations, headers, pos = [], [], _HEADER.size
     for number in range(n_frames):
-        if pos + _FRAME.size > len(view) - _CRC:
+        if pos + record.size > len(view) - _CRC:
             raise FormatError(f"multi-frame .qnt file is truncated at frame {number + 1}")
-        duration, _, _, size = _FRAME.unpack_from(view, pos)
+        duration, _, _, *flags, size = record.unpack_from(view, pos)
         if duration > MAX_DURATION_MS:
             raise FormatError(f"frame {number + 1} lasts {duration} ms, more than {MAX_DURATION_MS}")
-        pos += _FRAME.size
+        pos += record.size
         if pos + size > len(view) - _CRC:
             raise FormatError(f"multi-frame .qnt file is truncated at frame {number + 1}")
+        header = container.read_header(view[pos:pos + size])
+        if flags and flags[0] & ~KEEP:
+            raise FormatError(f"frame {number + 1} has unknown flags {flags[0]:#x}")
+        if flags and flags[0] & KEEP and (number == 0 or header.k < 2):
+            raise FormatError(f"frame {number + 1} keeps pixels from before "
+                              f"{'the first frame' if number == 0 else 'with no colour of its own'}")
         durations.append(duration)
-        headers.append(container.read_header(view[pos:pos + size]))
+        headers.append(header)
         pos += size
     if pos != len(view) - _CRC:
         raise FormatError("multi-frame .qnt file's frame table does not match its length")
     return QntAnimation(width, height, headers[0].channels, plays, tuple(durations),
-                        tuple(h.codec for h in headers), view[:-_CRC])
+                        tuple(h.codec for h in headers), view[:-_CRC], version)
 
 
 def is_animation_file(path: str | os.PathLike[str]) -> bool:

@@ -242,14 +242,14 @@ def _animation_info(packed: Path, as_json: bool) -> None:
     """``info`` of a multi-frame .qnt: checked whole, every frame decoded once."""
     import json
 
-    from ..animation.qntanim import VERSION, load_animation
+    from ..animation.qntanim import load_animation
     from ..io.files import display_name
 
     animation = load_animation(packed)
     for _ in animation.frames():  # every frame's payload checked, as info checks a still's
         pass
     data = {"file": display_name(packed), "bytes": packed.stat().st_size,
-            "kind": "multi-frame", "version": VERSION, "width": animation.width,
+            "kind": "multi-frame", "version": animation.version, "width": animation.width,
             "height": animation.height, "channels": animation.channels,
             "frames": len(animation.durations), "duration_ms": sum(animation.durations),
             "plays": animation.plays, "codecs": sorted(set(animation.codecs)),
