@@ -1001,3 +1001,30 @@ def test_batch_skips_videos_when_it_cannot_read_them(tmp_path, monkeypatch):
     assert "pip install 'quantize[video]'" in row["error"]
     monkeypatch.setattr(source, "reads_video", lambda: True)
     assert sorted(job.name for job in plan([src], tmp_path / "out").jobs) == ["clip.mp4", "still.png"]
+
+
+def test_apng_of_many_palettes_blends_kept_pixels_over_when_that_is_smaller(tmp_path):
+    from quantize.animation.apng import ApngWriter
+    from quantize.animation.temporal import MappedFrame
+
+    rng = np.random.default_rng(8)
+    base = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+
+    def written(frames: list[np.ndarray]) -> tuple[int, list[np.ndarray]]:
+        writer = ApngWriter(64, 48, 0, 3, indexed=False)
+        for number, colors in enumerate(frames):
+            writer.add(MappedFrame(number, colors.reshape(-1, 3), np.zeros((48, 64), np.int16),
+                                   colors, 40))
+        (tmp_path / "a.png").write_bytes(data := writer.finish())
+        return data[25], decoded(tmp_path / "a.png")[0]  # IHDR's colour type, the frames
+
+    kept = [base]  # each frame changes 40 scattered pixels of the one before
+    for t in range(1, 4):
+        frame = kept[-1].copy()
+        frame[rng.integers(0, 48, 40), rng.integers(0, 64, 40)] = (t * 60, 0, 255 - t * 60)
+        kept.append(frame)
+    color_type, shown = written(kept)
+    assert color_type == 6 and all(np.array_equal(a, b) for a, b in zip(shown, kept))
+    moving = [np.roll(base, 3 * t, axis=1) for t in range(4)]  # every pixel changes
+    color_type, shown = written(moving)
+    assert color_type == 2 and all(np.array_equal(a, b) for a, b in zip(shown, moving))

@@ -1,6 +1,8 @@
 """Animated PNG (APNG), written frame by frame: each frame the smallest rectangle it changes,
 replacing what was there. One palette for the whole clip (at most 256 colours) gives an indexed
-APNG; otherwise the frames are truecolour, as APNG has one palette for all frames."""
+APNG; otherwise the frames are truecolour, as APNG has one palette for all frames. An opaque
+truecolour clip is also coded as RGBA frames whose unchanged pixels are transparent and blended
+over the canvas (a fade keeps most pixels of the frame before); the smaller file is kept."""
 
 from __future__ import annotations
 
@@ -41,33 +43,49 @@ class ApngWriter:
         self.width, self.height, self.plays = width, height, plays
         self.channels, self.indexed = channels, indexed
         self._body: list[bytes] = []
+        # the same frames as RGBA blended over the canvas (opaque truecolour clips only)
+        self._over: list[bytes] | None = None if indexed or channels == 4 else []
         self._canvas = Canvas()
         self._sequence = 0
         self._frames = 0
         self._palette: np.ndarray | None = None
 
+    def _frame(self, rect: tuple[slice, slice], rows: np.ndarray, duration: int,
+               over: bool) -> list[bytes]:
+        """The fcTL and IDAT or fdAT chunks of one frame's rectangle ``rows`` (h, w[, C]); with
+        ``over`` its transparent pixels leave the canvas as it was."""
+        height, width = rows.shape[:2]
+        num, den = _delay(duration)
+        blend = over and self._frames > 0
+        chunks = [_chunk(b"fcTL", struct.pack(">IIIIIHHBB", self._sequence, width, height,
+                                              rect[1].start, rect[0].start, num, den, 0, blend))]
+        data = _deflated(rows.reshape(height, -1))
+        if self._frames == 0:
+            chunks.append(_chunk(b"IDAT", data))
+        else:
+            chunks.append(_chunk(b"fdAT", struct.pack(">I", self._sequence + 1) + data))
+        return chunks
+
     def add(self, frame: MappedFrame) -> None:
         if self._palette is None:
             self._palette = frame.palette
         colors = frame.colors
-        rect, _ = self._canvas.update(colors)
+        rect, changed = self._canvas.update(colors)
         rows = (frame.indices[rect] if self.indexed else colors[rect]).astype(np.uint8)
-        height, width = rows.shape[:2]
-        num, den = _delay(frame.duration)
-        self._body.append(_chunk(b"fcTL", struct.pack(
-            ">IIIIIHHBB", self._sequence, width, height, rect[1].start, rect[0].start, num, den,
-            0, 0)))  # dispose none, blend source: the rectangle replaces what was there
-        self._sequence += 1
-        data = _deflated(rows.reshape(height, -1))
-        if self._frames == 0:
-            self._body.append(_chunk(b"IDAT", data))
-        else:
-            self._body.append(_chunk(b"fdAT", struct.pack(">I", self._sequence) + data))
-            self._sequence += 1
+        self._body += self._frame(rect, rows, frame.duration, over=False)
+        if self._over is not None:
+            over = np.zeros((*rows.shape[:2], 4), np.uint8)
+            over[changed] = np.concatenate([rows[changed], np.full((int(changed.sum()), 1), 255,
+                                                                   np.uint8)], axis=1)
+            self._over += self._frame(rect, over, frame.duration, over=True)
+        self._sequence += 1 if self._frames == 0 else 2
         self._frames += 1
 
     def finish(self) -> bytes:
-        color_type = _INDEXED if self.indexed else _RGBA if self.channels == 4 else _RGB
+        body, color_type = self._body, _INDEXED if self.indexed else _RGBA if self.channels == 4 \
+            else _RGB
+        if self._over is not None and sum(map(len, self._over)) < sum(map(len, body)):
+            body, color_type = self._over, _RGBA
         head = [_SIGNATURE, _chunk(b"IHDR", struct.pack(">IIBBBBB", self.width, self.height, 8,
                                                         color_type, 0, 0, 0)),
                 _chunk(b"acTL", struct.pack(">II", self._frames, self.plays))]
@@ -75,4 +93,4 @@ class ApngWriter:
             head.append(_chunk(b"PLTE", self._palette[:, :3].tobytes()))
             if self._palette.shape[1] == 4 and self._palette[:, 3].min() < 255:
                 head.append(_chunk(b"tRNS", self._palette[:, 3].tobytes()))
-        return b"".join(head + self._body + [_chunk(b"IEND", b"")])
+        return b"".join(head + body + [_chunk(b"IEND", b"")])
