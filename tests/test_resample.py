@@ -1,4 +1,5 @@
-"""Clips made smaller or slower before quantising: sizes, Lanczos scaling, alpha, retiming."""
+"""Clips made smaller or slower before quantising: sizes, Lanczos scaling, alpha, retiming,
+plays."""
 
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def test_a_frame_rate_keeps_the_frames_on_screen_at_its_slots_and_the_clip_lengt
                                            ({"height": -2}, "height must be at least 1 pixel"),
                                            ({"fps": 0}, "fps must be above 0"),
                                            ({"fps": float("nan")}, "fps must be above 0"),
-                                           ({"fps": 5000}, "at most 1000")])
+                                           ({"fps": 5000}, "at most 1000"),
+                                           ({"plays": 70000}, "plays must be 0")])
 def test_unusable_bounds_are_parameter_errors(bounds, words):
     with pytest.raises(ParameterError, match=words):
         resampled(clip_of(numbered(2), [40, 40]), **bounds)
@@ -101,14 +103,17 @@ def test_animate_makes_a_clip_smaller_and_slower(tmp_path: Path):
     images = [Image.fromarray(make_photo(48, 64, seed)) for seed in range(10)]
     images[0].save(source, save_all=True, append_images=images[1:], duration=40, loop=0)
     out = tmp_path / "out"
-    done = run("animate", source, "-o", out, "-k", "16", "--width", "32", "--fps", "10", "--json")
+    done = run("animate", source, "-o", out, "-k", "16", "--width", "32", "--fps", "10",
+               "--plays", "3", "--format", "gif,png", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["width"], report["height"]) == (32, 24)
     assert report["frames_read"] == 4 and sum(report["durations_ms"]) == 400
-    with Image.open(out / "clip.anim.gif") as gif:
+    assert report["plays"] == 3
+    with Image.open(out / "clip.anim.gif") as gif, Image.open(out / "clip.anim.png") as png:
         assert gif.size == (32, 24) and gif.n_frames == 4
-    for flag, value in (("--width", "0"), ("--fps", "-1")):
+        assert gif.info["loop"] == 2 and png.info["loop"] == 3  # GIF counts repeats
+    for flag, value in (("--width", "0"), ("--fps", "-1"), ("--plays", "-1")):
         bad = run("animate", source, "-o", tmp_path / "bad", flag, value)
         assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
         assert not (tmp_path / "bad").exists()

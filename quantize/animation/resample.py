@@ -1,6 +1,7 @@
 """A clip made smaller or slower before it is quantised: frames scaled down to fit a width and
-height (aspect kept, never enlarged), and frames dropped to a frame rate, each shown frame lasting
-until the next so that the clip's length is kept. Frames stream through one at a time."""
+height (aspect kept, never enlarged), frames dropped to a frame rate, each shown frame lasting
+until the next so that the clip's length is kept, and the number of plays set. Frames stream
+through one at a time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from .source import Clip, Frame
 
 #: Frames a second at most: the output's durations are whole milliseconds.
 MAX_FPS = 1000.0
+#: Plays at most: WebP's loop count has 16 bits (0 plays for ever).
+MAX_PLAYS = 65535
 
 
 def fitted_size(width: int, height: int, max_width: int | None,
@@ -70,7 +73,7 @@ def _retimed(frames: Iterator[Frame], fps: float) -> Iterator[Frame]:
 
 
 def check_resampling(*, width: int | None = None, height: int | None = None,
-                     fps: float | None = None) -> None:
+                     fps: float | None = None, plays: int | None = None) -> None:
     """A :class:`ParameterError` unless each given bound of :func:`resampled` is usable."""
     for name, side in (("width", width), ("height", height)):
         if side is not None and side < 1:
@@ -78,14 +81,19 @@ def check_resampling(*, width: int | None = None, height: int | None = None,
     if fps is not None and not 0 < fps <= MAX_FPS:
         raise ParameterError(f"fps must be above 0 and at most {MAX_FPS:g}, got {fps:g}",
                              parameters=("fps",))
+    if plays is not None and not 0 <= plays <= MAX_PLAYS:
+        raise ParameterError(f"plays must be 0 (for ever) to {MAX_PLAYS}, got {plays}",
+                             parameters=("plays",))
 
 
 def resampled(clip: Clip, *, width: int | None = None, height: int | None = None,
-              fps: float | None = None) -> Clip:
+              fps: float | None = None, plays: int | None = None) -> Clip:
     """``clip`` with its frames scaled down to fit ``width`` x ``height`` (pixels; aspect kept,
-    never enlarged) and retimed to at most ``fps`` frames a second (the clip's length kept); the
-    parameters left None change nothing."""
-    check_resampling(width=width, height=height, fps=fps)
+    never enlarged), retimed to at most ``fps`` frames a second (the clip's length kept) and
+    playing ``plays`` times (0: for ever); the parameters left None change nothing."""
+    check_resampling(width=width, height=height, fps=fps, plays=plays)
+    if plays is not None:
+        clip = replace(clip, plays=plays)
     if width is None and height is None and fps is None:
         return clip
 

@@ -405,20 +405,20 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                  force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS,
                  max_bytes: int | None = None, target: Target | None = None,
                  width: int | None = None, height: int | None = None,
-                 fps: float | None = None) -> AnimationResult:
+                 fps: float | None = None, plays: int | None = None) -> AnimationResult:
     """:func:`animate` the clip at ``source`` (K chosen by ``max_bytes`` or ``target`` if given;
-    scaled down to fit ``width`` x ``height`` and retimed to at most ``fps``, as
-    :func:`~.resample.resampled` does) and write its outputs into ``out_dir``, all or nothing,
+    scaled down to fit ``width`` x ``height``, retimed to at most ``fps`` and set to play
+    ``plays`` times, as :func:`~.resample.resampled` does) and write its outputs into ``out_dir``, all or nothing,
     after checking every output path before any work."""
     from ..jobs.job import FileJob
 
     options = (options or AnimationOptions()).validated()
-    check_resampling(width=width, height=height, fps=fps)
+    check_resampling(width=width, height=height, fps=fps, plays=plays)
     paths = output_paths(source, out_dir, options.formats)
     job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
     job.check()
     clip = resampled(open_clip(source, duration=duration, max_pixels=max_pixels),
-                     width=width, height=height, fps=fps)
+                     width=width, height=height, fps=fps, plays=plays)
     result = animate(clip, options, max_bytes=max_bytes, target=target)
     job.write({paths[f]: result.outputs[f] for f in options.formats})
     result.paths = paths

@@ -39,12 +39,15 @@ from .sweep import target_options
 @click.option("--fps", type=float, default=None, metavar="N",
               help="Show at most N frames a second: the frames between are dropped, each kept "
                    "frame lasts until the next, the clip's length is kept.")
+@click.option("--plays", type=int, default=None, metavar="N",
+              help="How many times the animation plays, 0 for ever.  [default: as the input "
+                   "says; a folder, glob or video: for ever]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
             dither_strength, space, max_bytes, target_psnr, target_delta_e, duration, width,
-            height, fps, as_json, force, allow_huge):
+            height, fps, plays, as_json, force, allow_huge):
     """Quantise every frame of INPUT to K colours (at most 256) and write it as an animation.
 
     Pixels whose source does not change keep their colour (no flicker); repeated frames merge.
@@ -77,7 +80,8 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     result = animate_file(input, out_dir, options, duration=duration, force=force,
                           max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
                           max_bytes=None if max_bytes is None else parse_size(max_bytes),
-                          target=target or None, width=width, height=height, fps=fps)
+                          target=target or None, width=width, height=height, fps=fps,
+                          plays=plays)
     if as_json:
         echo(json.dumps(result.to_dict()))
         return
