@@ -2,7 +2,8 @@
 replacing what was there. One palette for the whole clip (at most 256 colours) gives an indexed
 APNG; otherwise the frames are truecolour, as APNG has one palette for all frames. An opaque
 truecolour clip is also coded as RGBA frames whose unchanged pixels are transparent and blended
-over the canvas (a fade keeps most pixels of the frame before); the smaller file is kept."""
+over the canvas (a fade keeps most pixels of the frame before); the coding smaller over the first
+:data:`TRIAL_FRAMES` frames is kept, so that one file's frames are held, not two."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from .temporal import MappedFrame
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _INDEXED, _RGB, _RGBA = 3, 2, 6
 _ZLIB_LEVEL = 9
+#: Frames over which an opaque truecolour clip is coded both ways before the smaller way is kept.
+TRIAL_FRAMES = 8
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -42,9 +45,11 @@ class ApngWriter:
     def __init__(self, width: int, height: int, plays: int, channels: int, indexed: bool) -> None:
         self.width, self.height, self.plays = width, height, plays
         self.channels, self.indexed = channels, indexed
-        self._body: list[bytes] = []
-        # the same frames as RGBA blended over the canvas (opaque truecolour clips only)
-        self._over: list[bytes] | None = None if indexed or channels == 4 else []
+        # the chunks of each coding still tried: rectangles that replace the canvas, and (opaque
+        # truecolour clips only) RGBA rectangles blended over it
+        self._codings: dict[str, list[bytes]] = {"replace": []}
+        if not indexed and channels == 3:
+            self._codings["over"] = []
         self._canvas = Canvas()
         self._sequence = 0
         self._frames = 0
@@ -69,23 +74,31 @@ class ApngWriter:
     def add(self, frame: MappedFrame) -> None:
         if self._palette is None:
             self._palette = frame.palette
-        colors = frame.colors
-        rect, changed = self._canvas.update(colors)
-        rows = (frame.indices[rect] if self.indexed else colors[rect]).astype(np.uint8)
-        self._body += self._frame(rect, rows, frame.duration, over=False)
-        if self._over is not None:
-            over = np.zeros((*rows.shape[:2], 4), np.uint8)
-            over[changed] = np.concatenate([rows[changed], np.full((int(changed.sum()), 1), 255,
-                                                                   np.uint8)], axis=1)
-            self._over += self._frame(rect, over, frame.duration, over=True)
+        rect, changed = self._canvas.update(frame.colors)
+        rows = (frame.indices[rect] if self.indexed else frame.colors[rect]).astype(np.uint8)
+        for coding, chunks in self._codings.items():
+            if coding == "over":
+                over = np.zeros((*rows.shape[:2], 4), np.uint8)
+                over[changed, :3] = rows[changed]
+                over[changed, 3] = 255
+                chunks += self._frame(rect, over, frame.duration, over=True)
+            else:
+                chunks += self._frame(rect, rows, frame.duration, over=False)
         self._sequence += 1 if self._frames == 0 else 2
         self._frames += 1
+        if self._frames == TRIAL_FRAMES:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Keep only the coding smaller so far."""
+        best = min(self._codings, key=lambda coding: sum(map(len, self._codings[coding])))
+        self._codings = {best: self._codings[best]}
 
     def finish(self) -> bytes:
-        body, color_type = self._body, _INDEXED if self.indexed else _RGBA if self.channels == 4 \
-            else _RGB
-        if self._over is not None and sum(map(len, self._over)) < sum(map(len, body)):
-            body, color_type = self._over, _RGBA
+        self._settle()
+        (coding, body), = self._codings.items()
+        color_type = _INDEXED if self.indexed else \
+            _RGBA if self.channels == 4 or coding == "over" else _RGB
         head = [_SIGNATURE, _chunk(b"IHDR", struct.pack(">IIBBBBB", self.width, self.height, 8,
                                                         color_type, 0, 0, 0)),
                 _chunk(b"acTL", struct.pack(">II", self._frames, self.plays))]
