@@ -1029,3 +1029,29 @@ def test_apng_of_many_palettes_blends_kept_pixels_over_when_that_is_smaller(tmp_
     moving = [np.roll(base, 3 * t, axis=1) for t in range(12)]  # every pixel changes
     color_type, shown = written(moving)
     assert color_type == 2 and all(np.array_equal(a, b) for a, b in zip(shown, moving))
+
+
+def test_webp_codes_every_later_frame_as_its_changed_rectangle():
+    import struct
+
+    rng = np.random.default_rng(9)
+    background = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
+    frames = []
+    for t in range(24):  # past libwebp's key frame distances, had they been asked for
+        frame = background.copy()
+        x = 2 + 4 * (t % 8)
+        frame[8:14, x:x + 6] = (250, 10 * t, 40)
+        frames.append(frame)
+    clip = Clip("patch", "frames", 0, lambda: (Frame(f, 40) for f in frames))
+    data = animate(clip, AnimationOptions(formats=("webp",), fit=_fit(16))).outputs["webp"]
+    areas, pos = [], 12
+    while pos < len(data):
+        kind, size = data[pos:pos + 4], struct.unpack("<I", data[pos + 4:pos + 8])[0]
+        if kind == b"ANMF":
+            head = data[pos + 8:pos + 20]
+            width = int.from_bytes(head[6:9], "little") + 1
+            height = int.from_bytes(head[9:12], "little") + 1
+            areas.append(width * height)
+        pos += 8 + size + (size & 1)
+    assert len(areas) == 24 and areas[0] == W * H
+    assert max(areas[1:]) < W * H // 2  # where the square was and is, never a key frame

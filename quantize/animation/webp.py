@@ -9,7 +9,9 @@ from ..io.formats import DEFAULT_WEBP_METHOD
 from .temporal import MappedFrame
 
 _MAX_SIDE = 16383
-_KEYFRAMES = (9, 17)  # libwebp's kmin and kmax for lossless animations (gif2webp's)
+#: kmin and kmax 0: no key frames after the first (libwebp's own default; Pillow's is 9 and 17), as
+#: a key frame re-codes the whole canvas, which an animation that plays through never needs.
+_KEYFRAMES = (0, 0)
 
 
 class WebpWriter:
