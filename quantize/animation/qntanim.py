@@ -46,13 +46,14 @@ def _codings(frame: MappedFrame, rect: tuple[slice, slice],
     both)."""
     indices = frame.indices[rect]
     foreign = indices < 0
-    before = np.concatenate([frame.palette, np.zeros((1, frame.palette.shape[1]), np.uint8)])
+    keep = len(frame.palette)  # the entry that means "as before" (its colour is never shown)
+    with_keep = np.concatenate([frame.palette, np.zeros((1, frame.palette.shape[1]), np.uint8)])
     if not foreign.any():
         yield frame.palette, indices, 0
     else:
-        yield before, np.where(foreign, len(frame.palette), indices).astype(np.int32), KEEP
+        yield with_keep, np.where(foreign, keep, indices).astype(np.int32), KEEP
     if not changed.all():
-        yield before, np.where(foreign | ~changed, len(frame.palette), indices).astype(np.int32), KEEP
+        yield with_keep, np.where(foreign | ~changed, keep, indices).astype(np.int32), KEEP
 
 
 class QntWriter:

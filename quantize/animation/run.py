@@ -408,8 +408,8 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                  fps: float | None = None, plays: int | None = None) -> AnimationResult:
     """:func:`animate` the clip at ``source`` (K chosen by ``max_bytes`` or ``target`` if given;
     scaled down to fit ``width`` x ``height``, retimed to at most ``fps`` and set to play
-    ``plays`` times, as :func:`~.resample.resampled` does) and write its outputs into ``out_dir``, all or nothing,
-    after checking every output path before any work."""
+    ``plays`` times, as :func:`~.resample.resampled` does) and write its outputs into
+    ``out_dir``, all or nothing, after checking every output path before any work."""
     from ..jobs.job import FileJob
 
     options = (options or AnimationOptions()).validated()
