@@ -110,6 +110,11 @@ def test_animate_makes_a_clip_smaller_and_slower(tmp_path: Path):
     assert (report["width"], report["height"]) == (32, 24)
     assert report["frames_read"] == 4 and sum(report["durations_ms"]) == 400
     assert report["plays"] == 3
+    assert report["source"] == {"width": 64, "height": 48, "frames": 10, "fps": 10.0}
+    again = run("animate", source, "-o", tmp_path / "again", "-k", "16", "--width", "32",
+                "--fps", "10")
+    assert again.stdout.splitlines()[0].startswith(
+        f"{source}: 64x48 scaled to 32x24, 10 frames read, 4 at 10 fps, 4 written (0.40 s, ")
     with Image.open(out / "clip.anim.gif") as gif, Image.open(out / "clip.anim.png") as png:
         assert gif.size == (32, 24) and gif.n_frames == 4
         assert gif.info["loop"] == 2 and png.info["loop"] == 3  # GIF counts repeats

@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ParameterError
-from .source import Clip, Frame
+from .source import Clip, Frame, Origin
 
 #: Frames a second at most: the output's durations are whole milliseconds.
 MAX_FPS = 1000.0
@@ -97,13 +97,19 @@ def resampled(clip: Clip, *, width: int | None = None, height: int | None = None
     if width is None and height is None and fps is None:
         return clip
 
+    origin = Origin(fps)
+
+    def counted() -> Iterator[Frame]:
+        origin.frames = 0
+        for origin.frames, frame in enumerate(clip.frames(), 1):
+            origin.height, origin.width = frame.pixels.shape[:2]
+            yield frame
+
     def frames() -> Iterator[Frame]:
-        source = clip.frames()
-        if fps is not None:
-            source = _retimed(source, fps)
+        source = counted() if fps is None else _retimed(counted(), fps)
         for frame in source:
             h, w = frame.pixels.shape[:2]
             size = fitted_size(w, h, width, height)
             yield frame if size == (w, h) else replace(frame, pixels=_scaled(frame.pixels, size))
 
-    return replace(clip, _read=frames)
+    return replace(clip, _read=frames, origin=origin)

@@ -27,7 +27,7 @@ from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .refine import ChangeTables, takes_change_tables
 from .resample import check_resampling, resampled
-from .source import Clip, HeldFrames, open_clip
+from .source import Clip, HeldFrames, Origin, open_clip
 from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
 if TYPE_CHECKING:
@@ -120,6 +120,7 @@ class AnimationResult:
     search: Search | None = None  # set when a quality target chose K
     paths: dict[str, Path] = field(default_factory=dict)
     poster: Poster | None = None  # kept when the run was asked for one
+    origin: Origin | None = None  # the source of a resampled clip
 
     @property
     def mean_psnr(self) -> float:
@@ -159,6 +160,9 @@ class AnimationResult:
                     "probes": {k: {"mean_psnr": r.mean_psnr, "mean_delta_e2000": r.mean_delta_e}
                                for k, r in sorted(self.search.probes.items())}},
                 "files": {f: display_name(p) for f, p in self.paths.items()},
+                "source": None if self.origin is None else {
+                    "width": self.origin.width, "height": self.origin.height,
+                    "frames": self.origin.frames, "fps": self.origin.fps},
                 "seconds": self.seconds}
 
 
@@ -358,7 +362,8 @@ def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions,
     outputs = {name: writer.finish() for name, writer in writers.items()}
     return AnimationResult(clip.name, scan.width, scan.height, scan.channels, clip.plays,
                            scan.n_frames, durations, len(palette_ids), meter.psnr, meter.delta_e,
-                           meter.flicker, outputs, 0.0, options.fit.k, poster=poster)
+                           meter.flicker, outputs, 0.0, options.fit.k, poster=poster,
+                           origin=None if clip.origin is None else replace(clip.origin))
 
 
 def unpack(animation: QntAnimation, fmt: str) -> bytes:

@@ -42,17 +42,30 @@ class Frame:
     duration: int
 
 
+@dataclass
+class Origin:
+    """What a clip made from another (:func:`~.resample.resampled`) took in on its last read: the
+    source's frames and size, and the frame rate asked for (None: the source's timing)."""
+
+    fps: float | None = None
+    frames: int = 0
+    width: int = 0
+    height: int = 0
+
+
 @dataclass(frozen=True)
 class Clip:
     """An animation to read frame by frame: ``frames()`` opens the source afresh each time.
 
-    ``plays`` is how many times the animation plays (0: for ever), as APNG and WebP count it.
+    ``plays`` is how many times the animation plays (0: for ever), as APNG and WebP count it;
+    ``origin`` is set on a clip made from another.
     """
 
     name: str
     format: str
     plays: int
     _read: Callable[[], Iterator[Frame]] = field(repr=False, compare=False)
+    origin: Origin | None = field(default=None, compare=False)
 
     def frames(self) -> Iterator[Frame]:
         """The frames in order, checked: at least one, all of one size, sane durations; fully

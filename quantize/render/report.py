@@ -67,9 +67,17 @@ def format_json(result: Result | list[Result]) -> str:
 def format_clip_report(result: AnimationResult) -> str:
     """The human report of one animation: frames, K's pick, quality, files, time."""
     plays = "for ever" if result.plays == 0 else plural(result.plays, "time")
-    lines = [f"{result.name}: {result.width}x{result.height}, {plural(result.n_frames, 'frame')} "
-             f"read, {len(result.durations):,} written ({sum(result.durations) / 1000:.2f} s, "
-             f"plays {plays}), {plural(result.n_palettes, 'palette')}"]
+    size, frames = f"{result.width}x{result.height}", f"{plural(result.n_frames, 'frame')} read"
+    origin = result.origin
+    if origin is not None:
+        if (origin.width, origin.height) != (result.width, result.height):
+            size = f"{origin.width}x{origin.height} scaled to {size}"
+        if origin.fps is not None:
+            frames = (f"{plural(origin.frames, 'frame')} read, {result.n_frames:,} at "
+                      f"{origin.fps:g} fps")
+    lines = [f"{result.name}: {size}, {frames}, {len(result.durations):,} written "
+             f"({sum(result.durations) / 1000:.2f} s, plays {plays}), "
+             f"{plural(result.n_palettes, 'palette')}"]
     lines += [f"  K={result.k}: {chosen.pick.reason}"
               for chosen in (result.budget, result.search) if chosen is not None]
     lines.append(f"  quality   mean PSNR {result.mean_psnr:.2f} dB (min {min(result.psnr):.2f})  "
