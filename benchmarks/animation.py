@@ -130,8 +130,9 @@ def other_clips() -> dict[str, Callable[[Path], list[np.ndarray]]]:
 def own_clips(args: argparse.Namespace) -> dict[str, Callable[[Path], list[np.ndarray]]]:
     """The recipes on photos given on the command line (centre crops)."""
     def centre(path: str, width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
-        image = np.asarray(Image.open(path).convert("RGB"))
-        top, left = max(0, (image.shape[0] - height) // 2), max(0, (image.shape[1] - width) // 2)
+        with Image.open(path) as image:  # the header only: _crop decodes it
+            full_width, full_height = image.size
+        top, left = max(0, (full_height - height) // 2), max(0, (full_width - width) // 2)
         return _crop(Path(path), left, top, width, height)
 
     clips: dict[str, Callable[[Path], list[np.ndarray]]] = {}
