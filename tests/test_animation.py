@@ -135,7 +135,7 @@ def test_colour_counts_of_many_frames_sum_exactly_through_compaction(monkeypatch
     assert counter.n_pixels == 7 * 30 * 40
 
 
-def test_the_scan_notes_each_pixels_first_change():
+def test_the_scan_notes_each_pixels_first_and_last_change():
     rng = np.random.default_rng(2)
     frames = [rng.integers(0, 2, (6, 9, 3), dtype=np.uint8) * 200 for _ in range(7)]
     for t in range(1, 7):
@@ -145,9 +145,10 @@ def test_the_scan_notes_each_pixels_first_change():
     assert scan.shares[0] == 1.0 and 0 < scan.shares[1] < 1
     for y in range(6):
         for x in range(9):
-            first = next((t for t in range(1, 7)
-                          if not np.array_equal(frames[t][y, x], frames[t - 1][y, x])), 7)
-            assert scan.first_change[y, x] == first
+            changes = [t for t in range(1, 7)
+                       if not np.array_equal(frames[t][y, x], frames[t - 1][y, x])]
+            assert scan.first_change[y, x] == (changes[0] if changes else 7)
+            assert scan.last_change[y, x] == (changes[-1] if changes else 0)
 
 
 def test_frames_folder_is_read_in_natural_order(tmp_path):

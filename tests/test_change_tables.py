@@ -79,6 +79,32 @@ def test_on_screen_counts_the_frames_each_pixel_stays():
                 assert stay[y, x] == count, (t, y, x)
 
 
+def test_a_changed_pixel_that_never_changes_again_stays_to_the_clips_end(monkeypatch):
+    """Later frames weigh each changed pixel by its frames on screen: up to the look-ahead when
+    it changes again, to the end of the clip when the first pass saw it never does."""
+    import quantize.animation.refine as refine
+
+    seen = {}
+    changed_frame = refine.ChangeTables._changed
+
+    def recording(self, number, pixels, changed, stay, *args):
+        seen[number] = changed.copy(), stay.copy()
+        return changed_frame(self, number, pixels, changed, stay, *args)
+
+    monkeypatch.setattr(refine.ChangeTables, "_changed", recording)
+    frames = patch_frames(14)
+    animate(as_clip(frames), options(formats=("gif",)))
+    n = len(frames)
+    moves = [np.any(b != a, axis=2) for a, b in zip(frames, frames[1:])]  # moves[g - 1]: at g
+    assert sorted(seen) == list(range(1, n))
+    for t, (changed, stay) in seen.items():
+        expected = np.full(changed.shape, n - t)
+        for g in range(n - 1, t, -1):  # the first change after t wins
+            expected[moves[g - 1]] = min(g - t, refine.LOOKAHEAD)
+        assert np.array_equal(stay[changed], expected[changed]), t
+        assert (stay[changed] > refine.LOOKAHEAD).any() == (t < n - refine.LOOKAHEAD)
+
+
 @pytest.mark.parametrize("frames,chosen,why", [
     (patch_frames(), options(), True),
     (fade_frames(), options(), True),  # a transition between held pictures

@@ -117,6 +117,8 @@ class ClipScan:
     scenes: int = 0  # the first frame and each scene cut start one
     #: (H, W) the number of the first frame that changes each pixel (n_frames if none does)
     first_change: np.ndarray | None = None
+    #: (H, W) the number of the last frame that changes each pixel (0 if none does)
+    last_change: np.ndarray | None = None
 
     def _start_part(self, number: int) -> None:
         self.part_starts.append(number)
@@ -154,6 +156,7 @@ def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
         if number == 0:
             scan.height, scan.width = pixels.shape[:2]
             scan.first_change = np.full(pixels.shape[:2], -1, np.int32)
+            scan.last_change = np.zeros(pixels.shape[:2], np.int32)
         scan.durations.append(frame.duration)
         luma = _luma_probe(pixels)
         share = 1.0
@@ -162,6 +165,7 @@ def scan_clip(frames, *, count_colors: bool = True) -> ClipScan:
             share = float(changed.mean())
             if share:
                 scan.first_change[changed & (scan.first_change < 0)] = number
+                scan.last_change[changed] = number
         if share == 0 and number > 1 and shares[-1] >= MOST_CHANGED \
                 and scan.part_starts[-1] != number - 1:  # the previous frame begins a hold
             scan._start_part(number - 1)

@@ -5,7 +5,7 @@ Still areas keep the colours they first get (so they never flicker), so a clip l
 the first frame's palette where nothing moves and as each later frame makes the pixels it
 changes. Both are fitted to what lasts: every pixel weighted by the frames it stays on screen
 (the first frame's counted over the whole clip by the first pass, a later frame's over
-:data:`LOOKAHEAD` frames ahead). A frame that changes part of the picture (a patch moving over
+:data:`LOOKAHEAD` frames ahead, or to the clip's end where the first pass saw no later change). A frame that changes part of the picture (a patch moving over
 a still) gets a table of its own: a quarter of its colours for the pixels that change again at
 the next frame (each shown once, yet most of the GIF's bytes; fitted from the last frame's
 such colours when it had them, as what moves keeps its colours), the rest for the pixels that
@@ -99,6 +99,7 @@ class ChangeTables:
         self._following: tuple[int, np.ndarray] | None = None  # (first frame, palette)
         self._brief: tuple[int, np.ndarray] | None = None  # (frame, its colours shown once)
         self._first_stay = scan.first_change  # frame 0's pixels stay until their first change
+        self._last_change, self._n_frames = scan.last_change, scan.n_frames
         held = any(share == 0 for share in scan.shares[1:])  # a transition between held pictures
         self._whole_tolerance = LZW_TOLERANCE if held else MOTION_TOLERANCE
 
@@ -112,6 +113,8 @@ class ChangeTables:
             elif not changed.any():
                 shown = replace(shown, duration=frame.duration)
             else:
+                # a pixel that never changes again stays to the clip's end, past the look-ahead
+                stay = np.where(self._last_change > number, stay, self._n_frames - number)
                 shown = self._changed(number, pixels, changed, stay, ahead, shown, frame.duration)
             yield pixels, shown
 
