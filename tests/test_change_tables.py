@@ -105,6 +105,31 @@ def test_a_changed_pixel_that_never_changes_again_stays_to_the_clips_end(monkeyp
         assert (stay[changed] > refine.LOOKAHEAD).any() == (t < n - refine.LOOKAHEAD)
 
 
+def test_the_first_frames_indices_are_chosen_for_lzw_within_its_tolerance():
+    """A pixel of the first frame may show another colour than its nearest where LZW then codes
+    fewer codes, its squared error at most the tolerance of a whole-picture change (a moving
+    patch holds no picture: the motion one) over its frames on screen above the nearest's."""
+    import quantize.animation.refine as refine
+    from quantize.animation.gif import lzw_blocks
+    from quantize.core.colorstats import color_stats
+    from quantize.core.mapping import map_pixels
+
+    frames = patch_frames()
+    result = animate(as_clip(frames), options(formats=("gif",)))
+    first = Image.open(io.BytesIO(result.outputs["gif"]))
+    palette = np.asarray(first.getpalette(), np.uint8).reshape(-1, 3)
+    chosen, source = np.asarray(first), frames[0]
+    nearest = map_pixels(source, color_stats(source).in_space("rgb+lab"), palette)
+
+    def error(indices):
+        return ((palette[indices].astype(float) - source) ** 2).sum(axis=2)
+
+    stay = scan_clip(as_clip(frames).frames()).first_change
+    assert (error(chosen) <= error(nearest) + refine.MOTION_TOLERANCE / stay + 1e-9).all()
+    assert (chosen != nearest).mean() > 0.01
+    assert len(lzw_blocks(chosen)) < len(lzw_blocks(nearest))
+
+
 @pytest.mark.parametrize("frames,chosen,why", [
     (patch_frames(), options(), True),
     (fade_frames(), options(), True),  # a transition between held pictures

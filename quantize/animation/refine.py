@@ -1,20 +1,20 @@
 """Change tables: palettes and indices for a clip coded so that what stays on screen is served
 first (``auto`` mode, one scene, opaque, no dither).
 
-Still areas keep the colours they first get (so they never flicker), so a clip looks as good as
-the first frame's palette where nothing moves and as each later frame makes the pixels it
-changes. Both are fitted to what lasts: every pixel weighted by the frames it stays on screen
-(the first frame's counted over the whole clip by the first pass, a later frame's over
-:data:`LOOKAHEAD` frames ahead, or to the clip's end where the first pass saw no later change). A frame that changes part of the picture (a patch moving over
-a still) gets a table of its own: a quarter of its colours for the pixels that change again at
-the next frame (each shown once, yet most of the GIF's bytes; fitted from the last frame's
-such colours when it had them, as what moves keeps its colours), the rest for the pixels that
-stay. A frame that changes most of the picture (a fade, a pan) takes a palette fitted to it and
-the frames held after it, kept for :data:`LOOKAHEAD` frames. Every changed frame's indices are
-then chosen for LZW: a changed pixel may take any colour within a tolerance (:data:`LZW_TOLERANCE`,
-or :data:`MOTION_TOLERANCE` for whole-picture motion) divided by its frames on screen of its own
-index's squared RGB error, where that lets the GIF code longer strings
-(:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours.
+Still areas keep the colours they first get (so they never flicker), so a clip looks as good as the
+first frame's palette where nothing moves and as each later frame makes the pixels it changes. Both
+are fitted to what lasts: every pixel weighted by the frames it stays on screen (the first frame's
+counted over the whole clip by the first pass, a later frame's over :data:`LOOKAHEAD` frames ahead,
+or to the clip's end where the first pass saw no later change). A frame that changes part of the
+picture (a patch moving over a still) gets a table of its own: a quarter of its colours for the
+pixels that change again at the next frame (each shown once, yet most of the GIF's bytes; fitted
+from the last frame's such colours when it had them, as what moves keeps its colours), the rest for
+the pixels that stay. A frame that changes most of the picture (a fade, a pan) takes a palette
+fitted to it and the frames held after it, kept for :data:`LOOKAHEAD` frames. Every changed frame's
+indices are then chosen for LZW, the first frame's too: a changed pixel may take any colour within
+a tolerance (:data:`LZW_TOLERANCE`, or :data:`MOTION_TOLERANCE` for whole-picture motion) divided
+by its frames on screen of its own index's squared RGB error, where that lets the GIF code longer
+strings (:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours.
 """
 
 from __future__ import annotations
@@ -124,9 +124,16 @@ class ChangeTables:
         return map_pixels(moved, color_stats(moved).in_space(self.fit.space), palette)[0]
 
     def _first(self, pixels: np.ndarray, duration: int) -> MappedFrame:
+        from ..core.kernels.lzw import lzw_choose
+
         flat = pixels.reshape(-1, pixels.shape[2])
-        palette = fit_colors(weighted_stats(flat, self._first_stay.ravel()), self.fit)
-        indices = self._map(flat, palette).reshape(pixels.shape[:2]).astype(np.int16)
+        stay = self._first_stay.ravel()
+        palette = fit_colors(weighted_stats(flat, stay), self.fit)
+        # the first frame changes the whole picture: its indices are chosen as such a frame's
+        chosen = lzw_choose(self._map(flat, palette).astype(np.int32), flat.astype(np.float64),
+                            palette.astype(np.float64), len(palette), -1, np.empty((0, 3)),
+                            self._whole_tolerance / stay, max(2, (len(palette) - 1).bit_length()))
+        indices = chosen.reshape(pixels.shape[:2]).astype(np.int16)
         return MappedFrame(0, palette, indices, palette[indices], duration)
 
     def _table(self, number: int, moved: np.ndarray,
