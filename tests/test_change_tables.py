@@ -174,34 +174,35 @@ def test_change_tables_raise_the_psnr_of_a_moving_patch_without_flicker():
     assert tables.mean_psnr > one.mean_psnr + 0.5
 
 
-@pytest.mark.parametrize("repeat,warm", [(False, [False, True, True, True]),
-                                         (True, [False, False, True])])
-def test_colours_shown_once_start_from_the_last_frames(monkeypatch, repeat, warm):
-    """A frame's colours for the pixels shown once are fitted from the frame before's (one run,
-    no seeded starts) when that frame had such colours; otherwise afresh."""
+def test_a_frame_changing_part_of_the_picture_fits_its_table_to_what_stays(monkeypatch):
+    """Each later frame of a moving patch fits one table of K - 1 colours to the pixels it
+    changes, each weighted by its frames on screen; the first frame fits the whole picture so."""
     import quantize.animation.refine as refine
 
-    fits = []  # each fit of the colours shown once: (its warm start, its seeded starts, palette)
+    calls = []  # ("stay", changed, stay) from each changed frame, ("fit", pixels, weights)
+    changed_frame, weighted = refine.ChangeTables._changed, refine.weighted_stats
 
-    def recording(stats, fit):
-        palette = fit_colors(stats, fit)
-        if fit.k == 256 // 4:
-            fits.append((fit.init_centers, fit.max_starts, palette))
-        return palette
+    def recording_frame(self, number, pixels, changed, stay, *args):
+        calls.append(("stay", changed.copy(), stay.copy()))
+        return changed_frame(self, number, pixels, changed, stay, *args)
 
-    fit_colors = refine.fit_colors
-    monkeypatch.setattr(refine, "fit_colors", recording)
+    def recording_fit(pixels, weights):
+        calls.append(("fit", pixels.copy(), np.asarray(weights).copy()))
+        return weighted(pixels, weights)
+
+    monkeypatch.setattr(refine.ChangeTables, "_changed", recording_frame)
+    monkeypatch.setattr(refine, "weighted_stats", recording_fit)
     frames = patch_frames(6)
-    if repeat:  # the patch held a frame: that frame shows nothing once, the next starts afresh
-        frames.insert(3, frames[2])
-    animate(as_clip(frames), options(formats=("gif",)))
-    assert [init is not None for init, _, _ in fits] == warm
-    assert fits[0][1] == refine.TABLE_STARTS
-    for (init, starts, _), (_, _, before) in zip(fits[1:], fits):
-        if init is None:
-            assert starts == refine.TABLE_STARTS
-        else:
-            assert starts == 0 and np.array_equal(init, before)
+    result = animate(as_clip(frames), options(formats=("gif",)))
+    assert result.n_palettes == len(frames)
+    first, *later = calls
+    assert first[0] == "fit" and np.array_equal(first[1], frames[0].reshape(-1, 3))
+    assert np.array_equal(first[2], scan_clip(as_clip(frames).frames()).first_change.ravel())
+    assert [kind for kind, _, _ in later] == ["stay", "fit"] * (len(frames) - 1)
+    for t, ((_, changed, stay), (_, pixels, weights)) in enumerate(zip(later[::2], later[1::2]), 1):
+        assert np.array_equal(pixels, frames[t][changed])
+        assert np.array_equal(weights, stay[changed])
+        assert (weights > 1).any() == (t < len(frames) - 1)  # what the patch uncovers stays
 
 
 def test_a_pan_keeps_more_quality_than_a_fade_may_lose(monkeypatch):

@@ -6,15 +6,14 @@ first frame's palette where nothing moves and as each later frame makes the pixe
 are fitted to what lasts: every pixel weighted by the frames it stays on screen (the first frame's
 counted over the whole clip by the first pass, a later frame's over :data:`LOOKAHEAD` frames ahead,
 or to the clip's end where the first pass saw no later change). A frame that changes part of the
-picture (a patch moving over a still) gets a table of its own: a quarter of its colours for the
-pixels that change again at the next frame (each shown once, yet most of the GIF's bytes; fitted
-from the last frame's such colours when it had them, as what moves keeps its colours), the rest for
-the pixels that stay. A frame that changes most of the picture (a fade, a pan) takes a palette
-fitted to it and the frames held after it, kept for :data:`LOOKAHEAD` frames. Every changed frame's
-indices are then chosen for LZW, the first frame's too: a changed pixel may take any colour within
-a tolerance (:data:`LZW_TOLERANCE`, or :data:`MOTION_TOLERANCE` for whole-picture motion) divided
-by its frames on screen of its own index's squared RGB error, where that lets the GIF code longer
-strings (:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours.
+picture (a patch moving over a still) gets a table of its own, fitted to its changed pixels so
+weighted. A frame that changes most of the picture (a fade, a pan) takes a palette fitted to it and
+the frames held after it, kept for :data:`LOOKAHEAD` frames. Every changed frame's indices are then
+chosen for LZW, the first frame's too: a changed pixel may take any colour within a tolerance
+(:data:`PART_TOLERANCE` in a frame that changes part of the picture, else :data:`LZW_TOLERANCE`, or
+:data:`MOTION_TOLERANCE` for whole-picture motion) divided by its frames on screen of its own
+index's squared RGB error, where that lets the GIF code longer strings
+(:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours.
 """
 
 from __future__ import annotations
@@ -35,12 +34,18 @@ from .temporal import MappedFrame
 #: Frames ahead over which a later frame's pixels are counted on screen (each held in memory).
 LOOKAHEAD = 8
 #: The extra squared RGB error (summed over channels) a pixel shown for one frame may take for
-#: a longer LZW string; a pixel shown for n frames may take this / n.
+#: a longer LZW string where a frame changes the whole picture next to a held one (a fade); a
+#: pixel shown for n frames may take this / n.
 LZW_TOLERANCE = 60.0
+#: The same where a frame changes part of the picture (a patch over a still): its table is
+#: fitted to pixels weighted by their frames on screen, so those shown once get few colours,
+#: and the larger tolerance keeps them to the bytes they took with colours of their own.
+PART_TOLERANCE = 100.0
 #: The same where the whole picture moves and no picture is ever held (a pan, a video): there
 #: every pixel is new each frame, and LZW_TOLERANCE cost pans up to 1.4 dB.
 MOTION_TOLERANCE = 20.0
-#: Below this K a quarter of the colours serves the pixels that change again too poorly.
+#: Below this K one palette is kept: there a larger K buys more quality for the bytes a table a
+#: frame costs (docs/ANIMATION.md).
 MIN_K = 16
 #: Seeded k-means starts of a later frame's table (one a frame: a few, not a still's many).
 TABLE_STARTS = 2
@@ -97,7 +102,6 @@ class ChangeTables:
         self.fit = fit
         self._later = replace(fit, max_starts=TABLE_STARTS)
         self._following: tuple[int, np.ndarray] | None = None  # (first frame, palette)
-        self._brief: tuple[int, np.ndarray] | None = None  # (frame, its colours shown once)
         self._first_stay = scan.first_change  # frame 0's pixels stay until their first change
         self._last_change, self._n_frames = scan.last_change, scan.n_frames
         held = any(share == 0 for share in scan.shares[1:])  # a transition between held pictures
@@ -136,30 +140,12 @@ class ChangeTables:
         indices = chosen.reshape(pixels.shape[:2]).astype(np.int16)
         return MappedFrame(0, palette, indices, palette[indices], duration)
 
-    def _table(self, number: int, moved: np.ndarray,
-               stay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Frame ``number``'s table (K - 1 colours at most) for its changed pixels ``moved``
-        (n, C) that stay ``stay`` frames, and their indices in it."""
-        fit, k = self._later, self.fit.k - 1
-        once = stay == 1
-        if once.all() or not once.any():
-            palette = fit_colors(weighted_stats(moved, stay.astype(np.float64)), replace(fit, k=k))
-            return palette, self._map(moved, palette)
-        brief_fit = replace(fit, k=self.fit.k // 4)
-        if self._brief is not None and self._brief[0] == number - 1 \
-                and len(self._brief[1]) == brief_fit.k:
-            # what moves shows much the same colours a frame later: one run from the last ones
-            brief_fit = replace(brief_fit, init_centers=self._brief[1].astype(np.float64),
-                                max_starts=0)
-        brief = fit_colors(weighted_stats(moved[once], np.ones(int(once.sum()))), brief_fit)
-        self._brief = number, brief
-        lasting = fit_colors(weighted_stats(moved[~once], stay[~once].astype(np.float64)),
-                             replace(fit, k=k - len(brief)))
-        palette = np.concatenate([brief, lasting])
-        indices = np.empty(len(moved), np.int32)
-        indices[once] = self._map(moved[once], brief)  # the brief pixels use their own colours
-        indices[~once] = self._map(moved[~once], palette)
-        return palette, indices
+    def _table(self, moved: np.ndarray, stay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A frame's table (K - 1 colours at most) for its changed pixels ``moved`` (n, C), each
+        weighted by the ``stay`` frames it stays on screen, and their indices in it."""
+        palette = fit_colors(weighted_stats(moved, stay.astype(np.float64)),
+                             replace(self._later, k=self.fit.k - 1))
+        return palette, self._map(moved, palette)
 
     def _followed(self, number: int, pixels: np.ndarray, ahead: list) -> tuple[int, np.ndarray]:
         """The palette id and palette of a frame that changes most of the picture: one fitted to
@@ -182,8 +168,8 @@ class ChangeTables:
             allowed = self._whole_tolerance
         else:
             self._following = None
-            palette_id, allowed = number, LZW_TOLERANCE
-            palette, mapped = self._table(number, pixels[changed], stay[changed])
+            palette_id, allowed = number, PART_TOLERANCE
+            palette, mapped = self._table(pixels[changed], stay[changed])
         rect = bounding_rect(changed)  # not None: the frame changes something
         inside = changed[rect]
         kept = before.colors[rect].reshape(-1, 3).astype(np.float64)
