@@ -205,6 +205,35 @@ def test_a_frame_changing_part_of_the_picture_fits_its_table_to_what_stays(monke
         assert (weights > 1).any() == (t < len(frames) - 1)  # what the patch uncovers stays
 
 
+@pytest.mark.parametrize("repeat,warm", [(False, [False, True, True, True, True]),
+                                         (True, [False, True, False, True, True])])
+def test_a_patch_frames_table_starts_from_the_frame_befores(monkeypatch, repeat, warm):
+    """A table is fitted from the frame before's table and one seeded start when that frame had
+    a table of its own; after a held frame, afresh with the seeded starts."""
+    import quantize.animation.refine as refine
+
+    fits = []  # each table's fit: (its warm start, its seeded starts, the palette)
+
+    def recording(stats, fit):
+        palette = fit_colors(stats, fit)
+        if fit.k == 255:
+            fits.append((fit.init_centers, fit.max_starts, palette))
+        return palette
+
+    fit_colors = refine.fit_colors
+    monkeypatch.setattr(refine, "fit_colors", recording)
+    frames = patch_frames(6)
+    if repeat:  # the patch holds a frame: the next frame's table starts afresh
+        frames.insert(3, frames[2])
+    animate(as_clip(frames), options(formats=("gif",)))
+    assert [init is not None for init, _, _ in fits] == warm
+    for (init, starts, _), (_, _, before) in zip(fits[1:], fits):
+        if init is None:
+            assert starts == refine.TABLE_STARTS
+        else:
+            assert starts == 1 and np.array_equal(init, before)
+
+
 def test_a_pan_keeps_more_quality_than_a_fade_may_lose(monkeypatch):
     """Whole-picture motion that never holds takes the smaller tolerance: its frames show less
     error than with the transitions' one, for more bytes."""
