@@ -809,6 +809,39 @@ def test_batch_writes_an_animated_gif_as_an_animation_and_resumes_it(tmp_path):
     assert len(decoded(out / "clip.anim.gif")[0]) == 4
 
 
+def test_batch_makes_animated_inputs_smaller_and_slower_and_leaves_stills(tmp_path):
+    """--width, --height, --fps and --plays act on an animated input as in animate; a still is
+    written at its size; the bounds are part of the options a --resume must match."""
+    src = tmp_path / "in"
+    src.mkdir()
+    still = clip_frames(1, seed=5)[0]
+    Image.fromarray(still).save(src / "still.png")
+    save_gif(src / "clip.gif", clip_frames(6), [40] * 6)
+    out = tmp_path / "out"
+    bounds = ("--width", W // 2, "--fps", 12.5, "--plays", 3)
+    done = run("batch", src, "-o", out, "--format", "gif", "-k", "16", "-j", "1", "-q", *bounds)
+    assert done.returncode == 0, done.stderr
+    frames, durations, loop = decoded(out / "clip.anim.gif")
+    assert frames[0].shape == (round(H / 2), W // 2, 3)
+    assert durations == [80, 80, 80] and loop == 2  # frames 0, 2, 4 at 80 ms; 3 plays
+    assert decoded(out / "still.preview.gif")[0][0].shape == still.shape
+    options = json.loads((out / "manifest.json").read_text())["options"]
+    assert options["resample"] == {"width": W // 2, "fps": 12.5, "plays": 3}
+    again = run("batch", src, "-o", out, "--format", "gif", "-k", "16", "-j", "1", "--resume")
+    assert again.returncode == 2 and "(resample)" in again.stderr
+
+
+@pytest.mark.parametrize("bound", [("--width", 0), ("--height", -3), ("--fps", 0),
+                                   ("--fps", 5000), ("--plays", -1)])
+def test_batch_refuses_an_unusable_bound_before_any_work(tmp_path, bound):
+    src = tmp_path / "in"
+    src.mkdir()
+    save_gif(src / "clip.gif", clip_frames(2), [40, 40])
+    done = run("batch", src, "-o", tmp_path / "out", "-j", "1", *bound)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert bound[0][2:] in done.stderr and not (tmp_path / "out").exists()
+
+
 def test_batch_fails_an_animation_only_for_a_format_it_has_no_animated_form_of(tmp_path):
     src = tmp_path / "in"
     src.mkdir()

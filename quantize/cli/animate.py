@@ -6,7 +6,8 @@ from __future__ import annotations
 import click
 
 from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, GIF_TABLE, PALETTE_MODES
-from .options import PATH, echo, fit_options, given, make_fit_options, space_option
+from .options import (PATH, echo, fit_options, given, make_fit_options, resample_options,
+                      space_option)
 from .sweep import target_options
 
 
@@ -32,16 +33,7 @@ from .sweep import target_options
 @target_options
 @click.option("--duration", type=int, default=None, metavar="MS",
               help="For a folder or glob of stills: each frame's duration.  [default: 100]")
-@click.option("--width", type=int, default=None, metavar="PX",
-              help="Scale the frames down to at most this width (aspect kept, never enlarged).")
-@click.option("--height", type=int, default=None, metavar="PX",
-              help="Scale the frames down to at most this height (aspect kept, never enlarged).")
-@click.option("--fps", type=float, default=None, metavar="N",
-              help="Show at most N frames a second: the frames between are dropped, each kept "
-                   "frame lasts until the next, the clip's length is kept.")
-@click.option("--plays", type=int, default=None, metavar="N",
-              help="How many times the animation plays, 0 for ever.  [default: as the input "
-                   "says; a folder, glob or video: for ever]")
+@resample_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")

@@ -12,7 +12,7 @@ import click
 from ..io.files import printable
 from . import with_flags
 from .options import (CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither, dither_options, echo,
-                      fit_options, make_fit_options, note, space_option)
+                      fit_options, make_fit_options, note, resample_options, space_option)
 
 
 class Progress:
@@ -70,18 +70,21 @@ class Progress:
               help="Map every image to this saved palette (.qnt, .json or any palette file).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask distributed cluster (shared storage; pip install 'quantize[dask]').")
+@resample_options(frames="an animated input's frames")
 @click.option("-f", "--force", is_flag=True,
               help="Replace existing outputs; allow the output folder inside an input folder.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes on stderr.")
 def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither, dither_strength, rdo,
           codec, preview, formats, max_bytes, jobs,
-          no_recursive, resume, shared_palette, palette_from, scheduler, force, allow_huge, quiet):
+          no_recursive, resume, shared_palette, palette_from, scheduler, width, height, fps, plays,
+          force, allow_huge, quiet):
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
 
     An animated GIF, APNG or WebP, and a video (mp4, mov, mkv, webm, … with the video extra:
     pip install 'quantize[video]'), is written as an animation, <stem>.anim.<ext> per --format
-    (gif, png, webp, qnt; it fails for c, raw and rgb565, which hold one picture).
+    (gif, png, webp, qnt; it fails for c, raw and rgb565, which hold one picture), made smaller
+    or slower first by --width, --height and --fps, as quantize animate does.
     Exit code 1 when some image failed; run again with --resume after an interruption.
     """
     from ..jobs.batch import Settings, run_batch
@@ -97,7 +100,10 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
         CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space),
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),
         formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
-        max_bytes=None if max_bytes is None else _size(max_bytes))
+        max_bytes=None if max_bytes is None else _size(max_bytes),
+        resample={name: value for name, value in
+                  (("width", width), ("height", height), ("fps", fps), ("plays", plays))
+                  if value is not None})
     progress = Progress()
     progress.enabled &= not quiet
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the batch stops its workers itself

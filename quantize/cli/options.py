@@ -63,6 +63,30 @@ def fit_options(func=None, *, max_k: int = 65536):
     return func
 
 
+def resample_options(func=None, *, frames: str = "the frames"):
+    """``--width``, ``--height``, ``--fps`` and ``--plays``, for every command that writes an
+    animation (``frames``: what they scale, for the help)."""
+    if func is None:
+        return lambda f: resample_options(f, frames=frames)
+    options = [
+        click.option("--width", type=int, default=None, metavar="PX",
+                     help=f"Scale {frames} down to at most this width (aspect kept, never "
+                          "enlarged)."),
+        click.option("--height", type=int, default=None, metavar="PX",
+                     help=f"Scale {frames} down to at most this height (aspect kept, never "
+                          "enlarged)."),
+        click.option("--fps", type=float, default=None, metavar="N",
+                     help="Show at most N frames a second: the frames between are dropped, each "
+                          "kept frame lasts until the next, the clip's length is kept."),
+        click.option("--plays", type=int, default=None, metavar="N",
+                     help="How many times the animation plays, 0 for ever.  [default: as the "
+                          "input says; a folder, glob or video: for ever]"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def space_option(func):
     """``--space``, for every command that fits a palette."""
     return click.option("--space", type=click.Choice(SPACES), default=None,

@@ -39,6 +39,9 @@ class Settings:
     max_bytes: int | None = None  # pick each image's K by the size of its first format
     force: bool = False
     allow_huge: bool = False
+    #: an animated input's resampling, the bounds given of width, height, fps and plays (as
+    #: :func:`~quantize.animation.resample.resampled` takes them); stills are not resampled
+    resample: dict[str, Any] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------- one job
@@ -91,7 +94,8 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
     result = animate_file(job.source, job.out_dir,
                           AnimationOptions.like(settings.options, settings.formats),
                           force=settings.force, max_bytes=settings.max_bytes,
-                          max_pixels=pixel_limit(allow_huge=settings.allow_huge))
+                          max_pixels=pixel_limit(allow_huge=settings.allow_huge),
+                          **settings.resample)
     notes = [f"animation: {plural(result.n_frames, 'frame')} ({len(result.durations):,} written), "
              f"{plural(result.n_palettes, 'palette')}, "
              f"flicker {result.flicker:.3f}"]
@@ -255,9 +259,11 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
                    palette_from: str | os.PathLike[str] | None = None) -> int:
     """Every parameter of a batch checked before any work, as ``compress`` checks its own (the
     same :meth:`~quantize.jobs.pipeline.CompressOptions.validated`); returns the number of jobs."""
+    from ..animation.resample import check_resampling
     from ..io.outputs import check_formats
 
     settings.options.validated()
+    check_resampling(**settings.resample)
     check_formats(settings.formats, settings.options.fit.k)
     if settings.max_bytes is not None and settings.options.palette is not None:
         raise ParameterError("a byte budget chooses K: it cannot be combined with a fixed palette")
@@ -302,13 +308,15 @@ def _options_record(settings: Settings) -> dict[str, Any]:
     return {**asdict(opts.fit), "codec": opts.codec, "dither": opts.dither,
             "dither_strength": opts.dither_strength, "formats": list(settings.formats),
             "max_bytes": settings.max_bytes,
-            "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest()}
+            "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest(),
+            **({"resample": settings.resample} if settings.resample else {})}
 
 
 def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
     """Rows of the previous run whose outputs are intact, for the inputs still in the batch."""
-    if previous.get("options") != options:
-        changed = sorted(k for k in options if previous.get("options", {}).get(k) != options[k])
+    before = previous.get("options") or {}
+    if before != options:
+        changed = sorted(k for k in options.keys() | before.keys() if before.get(k) != options.get(k))
         raise ParameterError(f"{display_name(the_plan.out_root)} was made with other options "
                              f"({', '.join(changed)}): run with force=True and without resume to redo it",
                              parameters=("force=True", "resume"))
