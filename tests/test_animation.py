@@ -858,6 +858,24 @@ def test_batch_fails_an_animation_only_for_a_format_it_has_no_animated_form_of(t
 
 # ------------------------------------------------------------------------------------------- sweep
 
+def test_sweep_of_an_animation_makes_it_smaller_and_slower_first(tmp_path):
+    source = save_gif(tmp_path / "clip.gif", clip_frames(6), [40] * 6)
+    swept = run("sweep", source, "-k", "4,8", "--json", "-q", "--width", W // 2, "--fps", 12.5)
+    assert swept.returncode == 0, swept.stderr
+    rows = json.loads(swept.stdout)["rows"]
+    assert [(r["width"], r["frames_read"], r["durations_ms"]) for r in rows] == \
+        [(W // 2, 3, [80, 80, 80])] * 2
+    assert rows[0]["source"] == {"width": W, "height": H, "frames": 6, "fps": 12.5}
+    still = tmp_path / "still.png"
+    Image.fromarray(clip_frames(1)[0]).save(still)
+    refused = run("sweep", still, "-k", "4", "--width", 8)
+    assert refused.returncode == 2 and refused.stderr.startswith(
+        "quantize: error: --width, --height, --fps and --plays apply to an animated input")
+    bad = run("sweep", source, "-k", "4", "--plays", -1, "-o", tmp_path / "out")
+    assert bad.returncode == 2 and "plays must be 0" in bad.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_sweep_of_an_animation_reports_each_k_as_animate_writes_it(tmp_path):
     source = save_gif(tmp_path / "clip.gif", clip_frames(5), [40, 50, 60, 70, 80])
     pictures = tmp_path / "pictures"

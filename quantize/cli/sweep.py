@@ -10,7 +10,7 @@ import click
 
 from ..choices import DEFAULT_SWEEP_PNG_EFFORT
 from .options import (CODECS, DEFAULT_CODEC, PATH, check_dither, dither_options, echo, fit_options,
-                      make_fit_options, note, space_option)
+                      make_fit_options, note, resample_options, space_option)
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.jobs.sweep.DEFAULT_KS, without importing numpy
 
@@ -65,12 +65,14 @@ def progress_bar(length: int, quiet: bool):
               show_default=True,
               help="PNG effort of the previews and of their sizes in the table: 0 fastest … 3 "
                    "smallest (compress writes 2 by default, a few % smaller).")
+@resample_options(frames="an animated input's frames")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True,
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
 def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_json, target_psnr,
-          target_delta_e, space, dither, dither_strength, rdo, codec, png_effort, force, allow_huge, quiet):
+          target_delta_e, space, dither, dither_strength, rdo, codec, png_effort, width, height, fps,
+          plays, force, allow_huge, quiet):
     """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
     picks (and the smallest K meeting a --target-*), to choose how many colours to use.
 
@@ -78,7 +80,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     the mean PSNR over frames, as a table, --json or --csv; -o DIR writes each K's GIF
     (k0016.anim.gif, ...) with a contact sheet of the middle frame, the chart and the page. It
     picks the elbow of the mean MSE and the smallest K meeting a --target-*; no silhouette (each
-    held picture has its own clustering)."""
+    held picture has its own clustering). --width, --height, --fps and --plays make it smaller
+    or slower first, as quantize animate does."""
     from ..animation.source import is_clip
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
@@ -91,12 +94,18 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample,
                                                    space),
                               codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
+    bounds = {name: value for name, value in
+              (("width", width), ("height", height), ("fps", fps), ("plays", plays))
+              if value is not None}
     if is_clip(input):
         if sample is not None:
             raise click.UsageError("--sample does not apply to an animation's sweep")
         _sweep_clip(input, k_list, options, out_dir=out_dir, csv_path=csv_path, force=force,
-                    as_json=as_json, allow_huge=allow_huge, quiet=quiet, target=target)
+                    as_json=as_json, allow_huge=allow_huge, quiet=quiet, target=target,
+                    bounds=bounds)
         return
+    if bounds:
+        raise click.UsageError("--width, --height, --fps and --plays apply to an animated input")
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,
@@ -116,26 +125,32 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
 
 
 def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_json: bool,
-                allow_huge: bool, quiet: bool, target=None) -> None:
-    """The sweep of an animated input: per K its animated GIF, as a table or JSON; with
-    ``out_dir`` each K's GIF, the contact sheet, chart and page in it, with ``csv_path`` the
-    table as CSV (every file checked before any work, all written or none)."""
+                allow_huge: bool, quiet: bool, target=None, bounds: dict | None = None) -> None:
+    """The sweep of an animated input (resampled within ``bounds`` first): per K its animated
+    GIF, as a table or JSON; with ``out_dir`` each K's GIF, the contact sheet, chart and page in
+    it, with ``csv_path`` the table as CSV (every file checked before any work, all written or
+    none)."""
     import json
 
+    from ..animation.resample import check_resampling, resampled
     from ..animation.run import AnimationOptions, ScannedClip, clip_elbow, clip_target, sweep_clip
+    from ..animation.source import open_clip
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.job import FileJob
     from ..jobs.sweep import probe_budget
     from ..render.clip_sweep import clip_sweep_outputs
     from ..render.sweep_report import PAGE, format_clip_table, output_names
 
+    check_resampling(**(bounds or {}))
     planned = [out_dir / name for name in output_names(k_list, clip=True)] \
         if out_dir is not None else []
     job = FileJob.plan(input, [*planned, *([csv_path] if csv_path is not None else [])],
                        force=force)
     job.check()
     animation = AnimationOptions.like(options, ("gif",))
-    clip = ScannedClip.read(input, animation, max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS)
+    max_pixels = None if allow_huge else DEFAULT_MAX_PIXELS
+    clip = ScannedClip.read(resampled(open_clip(input, max_pixels=max_pixels), **(bounds or {})),
+                            animation, max_pixels=max_pixels)
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
         results = sweep_clip(clip, k_list, animation, progress=progress)
