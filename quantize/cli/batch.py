@@ -12,7 +12,8 @@ import click
 from ..io.files import printable
 from . import with_flags
 from .options import (CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither, dither_options, echo,
-                      fit_options, make_fit_options, note, resample_options, space_option)
+                      fit_options, make_fit_options, note, resample_bounds, resample_options,
+                      space_option)
 
 
 class Progress:
@@ -101,9 +102,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),
         formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
         max_bytes=None if max_bytes is None else _size(max_bytes),
-        resample={name: value for name, value in
-                  (("width", width), ("height", height), ("fps", fps), ("plays", plays))
-                  if value is not None})
+        resample=resample_bounds(width, height, fps, plays))
     progress = Progress()
     progress.enabled &= not quiet
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the batch stops its workers itself

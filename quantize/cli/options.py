@@ -87,6 +87,13 @@ def resample_options(func=None, *, frames: str = "the frames"):
     return func
 
 
+def resample_bounds(width: int | None, height: int | None, fps: float | None,
+                    plays: int | None) -> dict:
+    """The :func:`resample_options` given, by name, as ``resampled`` takes them."""
+    given_bounds = (("width", width), ("height", height), ("fps", fps), ("plays", plays))
+    return {name: value for name, value in given_bounds if value is not None}
+
+
 def space_option(func):
     """``--space``, for every command that fits a palette."""
     return click.option("--space", type=click.Choice(SPACES), default=None,

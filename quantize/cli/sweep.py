@@ -10,7 +10,8 @@ import click
 
 from ..choices import DEFAULT_SWEEP_PNG_EFFORT
 from .options import (CODECS, DEFAULT_CODEC, PATH, check_dither, dither_options, echo, fit_options,
-                      make_fit_options, note, resample_options, space_option)
+                      make_fit_options, note, resample_bounds, resample_options,
+                      space_option)
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.jobs.sweep.DEFAULT_KS, without importing numpy
 
@@ -94,9 +95,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample,
                                                    space),
                               codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
-    bounds = {name: value for name, value in
-              (("width", width), ("height", height), ("fps", fps), ("plays", plays))
-              if value is not None}
+    bounds = resample_bounds(width, height, fps, plays)
     if is_clip(input):
         if sample is not None:
             raise click.UsageError("--sample does not apply to an animation's sweep")
