@@ -248,3 +248,16 @@ def test_shared_palette_counts_every_pixel_of_every_image(tmp_path):
               shared_palette=True)
     shared = {tuple(c) for c in container.load(tmp_path / "out" / "palette.qnt").palette}
     assert shared == {(0, 0, 0), (255, 0, 0), (0, 0, 255), (200, 200, 200)}
+
+
+@pytest.mark.parametrize("resample,words", [({"width": 0}, "width must be at least 1 pixel"),
+                                            ({"fps": 2000.0}, "fps must be above 0"),
+                                            ({"size": 3}, "not size")])
+def test_a_batch_refuses_unusable_resampling_before_any_work(tmp_path, resample, words):
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(src / "a.png")
+    with pytest.raises(ParameterError, match=words):
+        run_batch([src], tmp_path / "out", settings=Settings(SETTINGS.options, resample=resample),
+                  jobs=1)
+    assert not (tmp_path / "out").exists()

@@ -263,6 +263,10 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
     from ..io.outputs import check_formats
 
     settings.options.validated()
+    unknown = sorted(set(settings.resample) - {"width", "height", "fps", "plays"})
+    if unknown:
+        raise ParameterError(f"resample takes width, height, fps and plays, not {', '.join(unknown)}",
+                             parameters=("resample",))
     check_resampling(**settings.resample)
     check_formats(settings.formats, settings.options.fit.k)
     if settings.max_bytes is not None and settings.options.palette is not None:
