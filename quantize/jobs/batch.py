@@ -259,15 +259,17 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
                    palette_from: str | os.PathLike[str] | None = None) -> int:
     """Every parameter of a batch checked before any work, as ``compress`` checks its own (the
     same :meth:`~quantize.jobs.pipeline.CompressOptions.validated`); returns the number of jobs."""
-    from ..animation.resample import check_resampling
     from ..io.outputs import check_formats
 
     settings.options.validated()
-    unknown = sorted(set(settings.resample) - {"width", "height", "fps", "plays"})
-    if unknown:
-        raise ParameterError(f"resample takes width, height, fps and plays, not {', '.join(unknown)}",
-                             parameters=("resample",))
-    check_resampling(**settings.resample)
+    if settings.resample:  # the animation layer is loaded only for a batch that resamples
+        from ..animation.resample import check_resampling
+
+        unknown = sorted(set(settings.resample) - {"width", "height", "fps", "plays"})
+        if unknown:
+            raise ParameterError(f"resample takes width, height, fps and plays, not "
+                                 f"{', '.join(unknown)}", parameters=("resample",))
+        check_resampling(**settings.resample)
     check_formats(settings.formats, settings.options.fit.k)
     if settings.max_bytes is not None and settings.options.palette is not None:
         raise ParameterError("a byte budget chooses K: it cannot be combined with a fixed palette")
