@@ -105,20 +105,24 @@ def test_a_changed_pixel_that_never_changes_again_stays_to_the_clips_end(monkeyp
         assert (stay[changed] > refine.LOOKAHEAD).any() == (t < n - refine.LOOKAHEAD)
 
 
-def test_the_first_frames_indices_are_chosen_for_lzw_within_its_tolerance():
+def test_the_first_frames_indices_are_chosen_for_lzw_within_its_tolerance(monkeypatch):
     """A pixel of the first frame may show another colour than its nearest where LZW then codes
     fewer codes, its squared error at most the tolerance of a whole-picture change (a moving
-    patch holds no picture: the motion one) over its frames on screen above the nearest's."""
+    patch holds no picture: the motion one) over its frames on screen above the nearest's; the
+    palette it chose from is then centred on those choices."""
     import quantize.animation.refine as refine
     from quantize.animation.gif import lzw_blocks
     from quantize.core.colorstats import color_stats
     from quantize.core.mapping import map_pixels
 
+    fitted = []  # the palette each centring starts from
+    centre = refine.centred
+    monkeypatch.setattr(refine, "centred", lambda palette, *args: fitted.append(palette)
+                        or centre(palette, *args))
     frames = patch_frames()
     result = animate(as_clip(frames), options(formats=("gif",)))
     first = Image.open(io.BytesIO(result.outputs["gif"]))
-    palette = np.asarray(first.getpalette(), np.uint8).reshape(-1, 3)
-    chosen, source = np.asarray(first), frames[0]
+    chosen, source, palette = np.asarray(first), frames[0], fitted[0]
     nearest = map_pixels(source, color_stats(source).in_space("rgb+lab"), palette)
 
     def error(indices):
@@ -128,6 +132,9 @@ def test_the_first_frames_indices_are_chosen_for_lzw_within_its_tolerance():
     assert (error(chosen) <= error(nearest) + refine.MOTION_TOLERANCE / stay + 1e-9).all()
     assert (chosen != nearest).mean() > 0.01
     assert len(lzw_blocks(chosen)) < len(lzw_blocks(nearest))
+    shown = np.asarray(first.getpalette(), np.uint8).reshape(-1, 3)[:len(palette)]
+    assert np.array_equal(shown, centre(palette, chosen.ravel(), source.reshape(-1, 3)
+                                        .astype(float), stay.ravel().astype(float)))
 
 
 @pytest.mark.parametrize("frames,chosen,why", [
@@ -232,6 +239,78 @@ def test_a_patch_frames_table_starts_from_the_frame_befores(monkeypatch, repeat,
             assert starts == refine.TABLE_STARTS
         else:
             assert starts == 1 and np.array_equal(init, before)
+
+
+def test_centred_moves_each_chosen_colour_to_its_pixels_weighted_mean():
+    from quantize.animation.refine import centred
+
+    palette = np.array([[0, 0, 0], [100, 100, 100], [200, 10, 10]], np.uint8)
+    pixels = np.array([[10, 20, 30], [20, 40, 60], [90, 90, 90], [7, 7, 7]], float)
+    indices = np.array([0, 0, 3, 1])  # 3: no colour of this palette (a kept pixel)
+    weights = np.array([3.0, 1.0, 5.0, 2.0])
+    out = centred(palette, indices, pixels, weights)
+    assert out.dtype == np.uint8
+    assert out[0].tolist() == [12, 25, 38]  # (3 * 10 + 20) / 4, ... rounded
+    assert out[1].tolist() == [7, 7, 7] and out[2].tolist() == [200, 10, 10]  # unused: as it was
+
+
+def test_centred_never_raises_the_weighted_error_of_the_same_indices():
+    from quantize.animation.refine import centred
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        palette = rng.integers(0, 256, (16, 3)).astype(np.uint8)
+        pixels = rng.integers(0, 256, (500, 3)).astype(float)
+        indices, weights = rng.integers(0, 17, 500), rng.integers(1, 48, 500).astype(float)
+
+        def error(colors):
+            mine = indices < 16
+            diff = colors[indices[mine]].astype(float) - pixels[mine]
+            return float((weights[mine] * (diff ** 2).sum(axis=1)).sum())
+
+        assert error(centred(palette, indices, pixels, weights)) <= error(palette)
+
+
+def test_a_table_is_chosen_again_from_colours_centred_on_its_choice(monkeypatch):
+    """A table's frame chooses its indices, centres its colours on the pixels that chose them
+    (weighted by their frames on screen), chooses again from those and centres once more; the
+    frame shows that last palette. The first frame's palette is centred once."""
+    import quantize.animation.refine as refine
+
+    calls = []  # ("centre", palette in, weights, palette out), ("frame", number, changed, stay)
+    centre = refine.centred
+
+    def recording_centre(palette, indices, pixels, weights):
+        out = centre(palette, indices, pixels, weights)
+        calls.append(("centre", palette.copy(), weights.copy(), out))
+        return out
+
+    changed_frame = refine.ChangeTables._changed
+    shown = []
+
+    def recording_frame(self, number, pixels, changed, stay, *args):
+        calls.append(("frame", number, changed.copy(), stay.copy()))
+        frame = changed_frame(self, number, pixels, changed, stay, *args)
+        shown.append(frame)
+        return frame
+
+    monkeypatch.setattr(refine, "centred", recording_centre)
+    monkeypatch.setattr(refine.ChangeTables, "_changed", recording_frame)
+    frames = patch_frames(5)
+    result = animate(as_clip(frames), options(formats=("gif",)))
+    assert result.n_palettes == len(frames)
+    assert [c[0] for c in calls] == ["centre"] + ["frame", "centre", "centre"] * 4
+    first_stay = scan_clip(as_clip(frames).frames()).first_change.ravel()
+    assert np.array_equal(calls[0][2], first_stay) and len(calls[0][1]) == 256
+    for t in range(4):
+        _, number, changed, stay = calls[1 + 3 * t]
+        (_, first_in, weights, first_out), (_, second_in, _, last) = calls[2 + 3 * t:4 + 3 * t]
+        assert number == t + 1 and len(first_in) == 255
+        assert not np.array_equal(first_in, first_out)  # the colours moved
+        assert np.array_equal(second_in, first_out)  # and were chosen from again
+        assert np.array_equal(shown[t].palette, last)
+        rect = refine.bounding_rect(changed)
+        assert np.array_equal(weights, stay[rect].ravel())
 
 
 def test_a_pan_keeps_more_quality_than_a_fade_may_lose(monkeypatch):

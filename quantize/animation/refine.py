@@ -13,7 +13,10 @@ chosen for LZW, the first frame's too: a changed pixel may take any colour withi
 (:data:`PART_TOLERANCE` in a frame that changes part of the picture, else :data:`LZW_TOLERANCE`, or
 :data:`MOTION_TOLERANCE` for whole-picture motion) divided by its frames on screen of its own
 index's squared RGB error, where that lets the GIF code longer strings
-(:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours.
+(:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours. A palette that
+serves one frame only (the first frame's, a table) then moves each colour to the weighted mean of
+the pixels that chose it, which lowers their error at the same indices, and a table's indices are
+chosen again from those colours (:data:`TABLE_ROUNDS`).
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ LOOKAHEAD = 8
 LZW_TOLERANCE = 60.0
 #: The same where a frame changes part of the picture (a patch over a still); larger, as its
 #: table, weighted by frames on screen, gives the pixels shown once few colours: it keeps the
-#: patch clips' bytes where they were when a quarter of each table served those (for more PSNR).
-PART_TOLERANCE = 100.0
+#: patch clips' mean bytes where they were before its table's colours followed its choices.
+PART_TOLERANCE = 90.0
 #: The same where the whole picture moves and no picture is ever held (a pan, a video): there
 #: every pixel is new each frame, and LZW_TOLERANCE cost pans up to 1.4 dB.
 MOTION_TOLERANCE = 20.0
@@ -49,6 +52,9 @@ MOTION_TOLERANCE = 20.0
 MIN_K = 16
 #: Seeded k-means starts of a later frame's table (one a frame: a few, not a still's many).
 TABLE_STARTS = 2
+#: Times a table's indices are chosen again after its colours moved to the means of the pixels
+#: that chose them: LZW finds longer strings among colours fitted to its last choice.
+TABLE_ROUNDS = 1
 
 
 def takes_change_tables(scan: ClipScan, palette_mode: str, dither: str, fit: FitOptions) -> bool:
@@ -83,6 +89,23 @@ def on_screen(frames: Iterable, depth: int = LOOKAHEAD) -> Iterator[tuple]:
             alive &= ~later
             stay += alive
         yield frame, changed, stay, [later for later, _ in held]
+
+
+def centred(palette: np.ndarray, indices: np.ndarray, pixels: np.ndarray,
+             weights: np.ndarray) -> np.ndarray:
+    """``palette`` (K, 3) uint8 with each colour that some of ``pixels`` (n, 3) chose in
+    ``indices`` (n,; K or more: none) moved to their ``weights``-weighted mean, rounded: the
+    colour of least squared error for them."""
+    k = len(palette)
+    mine = indices < k
+    indices, pixels, weights = indices[mine], pixels[mine], weights[mine]
+    total = np.bincount(indices, weights=weights, minlength=k)
+    used = total > 0
+    out = palette.copy()
+    for ch in range(3):
+        sums = np.bincount(indices, weights=weights * pixels[:, ch], minlength=k)
+        out[used, ch] = np.rint(sums[used] / total[used])
+    return out
 
 
 def weighted_stats(pixels: np.ndarray, weights: np.ndarray) -> ColorStats:
@@ -135,9 +158,11 @@ class ChangeTables:
         stay = self._first_stay.ravel()
         palette = fit_colors(weighted_stats(flat, stay), self.fit)
         # the first frame changes the whole picture: its indices are chosen as such a frame's
-        chosen = lzw_choose(self._map(flat, palette).astype(np.int32), flat.astype(np.float64),
+        targets = flat.astype(np.float64)
+        chosen = lzw_choose(self._map(flat, palette).astype(np.int32), targets,
                             palette.astype(np.float64), len(palette), -1, np.empty((0, 3)),
                             self._whole_tolerance / stay, max(2, (len(palette) - 1).bit_length()))
+        palette = centred(palette, chosen, targets, stay.astype(np.float64))
         indices = chosen.reshape(pixels.shape[:2]).astype(np.int16)
         return MappedFrame(0, palette, indices, palette[indices], duration)
 
@@ -170,14 +195,15 @@ class ChangeTables:
                  ahead: list, before: MappedFrame, duration: int) -> MappedFrame:
         from ..core.kernels.lzw import lzw_choose
 
-        if changed.mean() >= MOST_CHANGED:  # the picture changes: palettes follow it
-            palette_id, palette = self._followed(number, pixels, ahead)
-            mapped = self._map(pixels[changed], palette)
-            allowed = self._whole_tolerance
-        else:
+        own = changed.mean() < MOST_CHANGED  # part of the picture: a table of its own
+        if own:
             self._following = None
             palette_id, allowed = number, PART_TOLERANCE
             palette, mapped = self._table(number, pixels[changed], stay[changed])
+        else:  # the picture changes: palettes follow it
+            palette_id, palette = self._followed(number, pixels, ahead)
+            mapped = self._map(pixels[changed], palette)
+            allowed = self._whole_tolerance
         rect = bounding_rect(changed)  # not None: the frame changes something
         inside = changed[rect]
         kept = before.colors[rect].reshape(-1, 3).astype(np.float64)
@@ -188,8 +214,19 @@ class ChangeTables:
         targets[inside.ravel()] = pixels[changed]
         # an unchanged pixel keeps its colour (-1: only its own index); a changed one may move
         tolerance = np.where(inside, allowed / stay[rect], -1.0).ravel()
-        chosen = lzw_choose(preferred.ravel(), targets, palette.astype(np.float64), len(palette),
-                            clear, kept, tolerance, max(2, len(palette).bit_length()))
+
+        def choose(palette: np.ndarray) -> np.ndarray:
+            return lzw_choose(preferred.ravel(), targets, palette.astype(np.float64), clear,
+                              clear, kept, tolerance, max(2, clear.bit_length()))
+
+        chosen = choose(palette)
+        if own:
+            weights = stay[rect].ravel().astype(np.float64)
+            for _ in range(TABLE_ROUNDS):
+                palette = centred(palette, chosen, targets, weights)
+                preferred[inside] = self._map(pixels[changed], palette)
+                chosen = choose(palette)
+            palette = centred(palette, chosen, targets, weights)
         chosen = chosen.reshape(inside.shape)
         indices = np.full(changed.shape, -1, np.int16)
         indices[rect] = np.where(chosen == clear, -1, chosen)
