@@ -796,7 +796,9 @@ def test_batch_writes_an_animated_gif_as_an_animation_and_resumes_it(tmp_path):
     assert clip["frames"] == 4 and clip["k"] == 16
     sources = decoded(src / "clip.gif")[0]
     mses = [np.mean((a.astype(float) - b) ** 2) for a, b in zip(sources, frames)]
-    assert clip["psnr"] == pytest.approx(np.mean([10 * np.log10(255 ** 2 / m) for m in mses]))
+    # the manifest keeps 4 decimals
+    assert clip["psnr"] == pytest.approx(np.mean([10 * np.log10(255 ** 2 / m) for m in mses]),
+                                         abs=5e-5)
     assert clip["gif_file"] == "clip.anim.gif" and clip["packed_file"] == "clip.anim.qnt"
     assert clip["gif_bytes"] == (out / "clip.anim.gif").stat().st_size
     assert still["packed_file"] == "still.qnt" and "frames" not in still

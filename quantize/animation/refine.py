@@ -11,8 +11,9 @@ weighted. A frame that changes most of the picture (a fade, a pan) takes a palet
 the frames held after it, kept for :data:`LOOKAHEAD` frames. Every changed frame's indices are then
 chosen for LZW, the first frame's too: a changed pixel may take any colour within a tolerance
 (:data:`PART_TOLERANCE` in a frame that changes part of the picture, else :data:`LZW_TOLERANCE`, or
-:data:`MOTION_TOLERANCE` for whole-picture motion) divided by its frames on screen of its own
-index's squared RGB error, where that lets the GIF code longer strings
+for whole-picture motion :data:`MOTION_TOLERANCE` times the frame's mean squared error) divided by
+its frames on screen of its own index's squared RGB error, where that lets the GIF code longer
+strings
 (:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours. A palette that
 serves one frame only (the first frame's, a table) then moves each colour to the weighted mean of
 the pixels that chose it, which lowers their error at the same indices, and a table's indices are
@@ -44,9 +45,11 @@ LZW_TOLERANCE = 60.0
 #: table, weighted by frames on screen, gives the pixels shown once few colours: it keeps the
 #: patch clips' mean bytes where they were before its table's colours followed its choices.
 PART_TOLERANCE = 90.0
-#: The same where the whole picture moves and no picture is ever held (a pan, a video): there
-#: every pixel is new each frame, and LZW_TOLERANCE cost pans up to 1.4 dB.
-MOTION_TOLERANCE = 20.0
+#: The same where the whole picture moves and no picture is ever held (a pan, a video), as a
+#: multiple of the frame's mean squared error (its pixels to their nearest colours): every pixel
+#: is new each frame, so what a byte saved may cost in error grows with the error itself, and one
+#: fixed tolerance gave away too much of a smooth photo's PSNR and too many of a busy one's bytes.
+MOTION_TOLERANCE = 1.8
 #: Below this K one palette is kept: there a larger K buys more quality for the bytes a table a
 #: frame costs (docs/ANIMATION.md).
 MIN_K = 16
@@ -128,8 +131,7 @@ class ChangeTables:
         self._table_before: tuple[int, np.ndarray] | None = None  # (frame, its own table)
         self._first_stay = scan.first_change  # frame 0's pixels stay until their first change
         self._last_change, self._n_frames = scan.last_change, scan.n_frames
-        held = any(share == 0 for share in scan.shares[1:])  # a transition between held pictures
-        self._whole_tolerance = LZW_TOLERANCE if held else MOTION_TOLERANCE
+        self._held = any(share == 0 for share in scan.shares[1:])  # a transition between holds
 
     def frames(self, frames: Iterable) -> Iterator[tuple[np.ndarray, MappedFrame]]:
         """Each source frame's pixels with its mapped frame, in order."""
@@ -151,6 +153,15 @@ class ChangeTables:
         moved = np.ascontiguousarray(pixels)[None]
         return map_pixels(moved, color_stats(moved).in_space(self.fit.space), palette)[0]
 
+    def _whole_tolerance(self, pixels: np.ndarray, palette: np.ndarray,
+                         mapped: np.ndarray) -> float:
+        """The LZW tolerance of a frame that changes the whole picture, whose changed ``pixels``
+        (n, 3) map to ``mapped`` indices of ``palette``."""
+        if self._held:
+            return LZW_TOLERANCE
+        error = pixels.astype(np.float64) - palette[mapped]
+        return MOTION_TOLERANCE * float(np.einsum("ij,ij->", error, error)) / len(pixels)
+
     def _first(self, pixels: np.ndarray, duration: int) -> MappedFrame:
         from ..core.kernels.lzw import lzw_choose
 
@@ -159,9 +170,11 @@ class ChangeTables:
         palette = fit_colors(weighted_stats(flat, stay), self.fit)
         # the first frame changes the whole picture: its indices are chosen as such a frame's
         targets = flat.astype(np.float64)
-        chosen = lzw_choose(self._map(flat, palette).astype(np.int32), targets,
-                            palette.astype(np.float64), len(palette), -1, np.empty((0, 3)),
-                            self._whole_tolerance / stay, max(2, (len(palette) - 1).bit_length()))
+        mapped = self._map(flat, palette)
+        chosen = lzw_choose(mapped.astype(np.int32), targets, palette.astype(np.float64),
+                            len(palette), -1, np.empty((0, 3)),
+                            self._whole_tolerance(flat, palette, mapped) / stay,
+                            max(2, (len(palette) - 1).bit_length()))
         palette = centred(palette, chosen, targets, stay.astype(np.float64))
         indices = chosen.reshape(pixels.shape[:2]).astype(np.int16)
         return MappedFrame(0, palette, indices, palette[indices], duration)
@@ -203,7 +216,7 @@ class ChangeTables:
         else:  # the picture changes: palettes follow it
             palette_id, palette = self._followed(number, pixels, ahead)
             mapped = self._map(pixels[changed], palette)
-            allowed = self._whole_tolerance
+            allowed = self._whole_tolerance(pixels[changed], palette, mapped)
         rect = bounding_rect(changed)  # not None: the frame changes something
         inside = changed[rect]
         kept = before.colors[rect].reshape(-1, 3).astype(np.float64)
