@@ -13,11 +13,10 @@ chosen for LZW, the first frame's too: a changed pixel may take any colour withi
 (:data:`PART_TOLERANCE` in a frame that changes part of the picture, else :data:`LZW_TOLERANCE`, or
 for whole-picture motion :data:`MOTION_TOLERANCE` times the frame's mean squared error) divided by
 its frames on screen of its own index's squared RGB error, where that lets the GIF code longer
-strings
-(:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours. A palette that
-serves one frame only (the first frame's, a table) then moves each colour to the weighted mean of
-the pixels that chose it, which lowers their error at the same indices, and a table's indices are
-chosen again from those colours (:data:`TABLE_ROUNDS`).
+strings (:mod:`quantize.core.kernels.lzw`); every format shows the same chosen colours. A
+palette that serves one frame only (the first frame's, a table) then moves each colour to the
+weighted mean of the pixels that chose it, which lowers their error at the same indices, and a
+table's indices are chosen again from those colours (:data:`TABLE_ROUNDS`).
 """
 
 from __future__ import annotations
