@@ -208,14 +208,15 @@ class ChangeTables:
         from ..core.kernels.lzw import lzw_choose
 
         own = changed.mean() < MOST_CHANGED  # part of the picture: a table of its own
+        moved = pixels[changed]
         if own:
             self._following = None
             palette_id, allowed = number, PART_TOLERANCE
-            palette, mapped = self._table(number, pixels[changed], stay[changed])
+            palette, mapped = self._table(number, moved, stay[changed])
         else:  # the picture changes: palettes follow it
             palette_id, palette = self._followed(number, pixels, ahead)
-            mapped = self._map(pixels[changed], palette)
-            allowed = self._whole_tolerance(pixels[changed], palette, mapped)
+            mapped = self._map(moved, palette)
+            allowed = self._whole_tolerance(moved, palette, mapped)
         rect = bounding_rect(changed)  # not None: the frame changes something
         inside = changed[rect]
         kept = before.colors[rect].reshape(-1, 3).astype(np.float64)
@@ -223,7 +224,7 @@ class ChangeTables:
         preferred = np.full(inside.shape, clear, np.int32)
         preferred[inside] = mapped
         targets = kept.copy()
-        targets[inside.ravel()] = pixels[changed]
+        targets[inside.ravel()] = moved
         # an unchanged pixel keeps its colour (-1: only its own index); a changed one may move
         tolerance = np.where(inside, allowed / stay[rect], -1.0).ravel()
 
@@ -236,7 +237,7 @@ class ChangeTables:
             weights = stay[rect].ravel().astype(np.float64)
             for _ in range(TABLE_ROUNDS):
                 palette = centred(palette, chosen, targets, weights)
-                preferred[inside] = self._map(pixels[changed], palette)
+                preferred[inside] = self._map(moved, palette)
                 chosen = choose(palette)
             palette = centred(palette, chosen, targets, weights)
         chosen = chosen.reshape(inside.shape)
