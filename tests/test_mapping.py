@@ -124,3 +124,39 @@ def test_each_entry_counts_its_pixels(mode: str) -> None:
     np.testing.assert_array_equal(result.usage(), want)
     assert result.usage().dtype == np.int64
     assert result.k_used == 300 if mode == "fixed, all kept" else want.min() > 0
+
+
+@pytest.mark.parametrize("n_colors, k, parallel", [(1000, 16, False), (12000, 256, True)])
+def test_small_mappings_run_on_one_thread(monkeypatch, n_colors: int, k: int,
+                                          parallel: bool) -> None:
+    """A mapping below threads.PARALLEL_MIN_WORK (colours x palette, pixels for the gather) runs
+    its kernels on one thread, a parallel barrier costing more than its work; the same indices."""
+    import numba
+
+    import quantize.core.kernels.colorstats as stats_kernels
+    import quantize.core.kernels.nearest as nearest_kernels
+
+    threads = numba.get_num_threads()
+    if threads < 2:
+        pytest.skip("needs two Numba threads")
+    seen: dict[str, int] = {}
+
+    def counted(module, name: str) -> None:
+        kernel = getattr(module, name)
+
+        def run(*args):
+            seen[name] = numba.get_num_threads()
+            return kernel(*args)
+        monkeypatch.setattr(module, name, run)
+
+    counted(nearest_kernels, "nearest_labels")
+    counted(stats_kernels, "gather_rows")
+    rng = np.random.default_rng(n_colors)
+    pixels = rng.integers(0, 256, (1, n_colors, 3), dtype=np.uint8)
+    palette = rng.integers(0, 256, (k, 3), dtype=np.uint8)
+    stats = color_stats(pixels)
+    indices = map_pixels(pixels, stats.in_space("rgb"), palette)
+    np.testing.assert_array_equal(indices[0], brute_nearest(pixels[0], palette))
+    assert seen["nearest_labels"] == (threads if parallel else 1)
+    assert seen["gather_rows"] == 1  # n_colors pixels: below the threshold either way
+    assert numba.get_num_threads() == threads

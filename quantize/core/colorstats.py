@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .threads import serial_below
+
 # Colours converted to points at a time (bounds the conversion's temporaries). The conversion works
 # row by row, so the chunks' points equal one conversion's bit for bit (checked on all 2^24).
 POINTS_CHUNK = 1 << 16
@@ -55,7 +57,8 @@ class ColorStats:
         from .kernels.colorstats import gather_rows
 
         flat = pixels.reshape(-1, 3)
-        return gather_rows(flat, *self.index, values, np.empty(len(flat), values.dtype))
+        with serial_below(len(flat)):
+            return gather_rows(flat, *self.index, values, np.empty(len(flat), values.dtype))
 
     @property
     def n_colors(self) -> int:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .colorstats import POINTS_CHUNK, SpaceColors, color_keys
 from .kmeans import principal_axis
+from .threads import serial_below
 
 if TYPE_CHECKING:
     from .kmeans import PaletteFit
@@ -97,15 +98,16 @@ def map_colors(colors: SpaceColors, palette: np.ndarray,
     n_colors = colors.stats.n_colors
     labels = np.empty(n_colors, dtype)  # per colour, searched a chunk of points at a time
     found = np.empty(min(n_colors, POINTS_CHUNK), np.int64)
-    for start, X in colors.chunks():
-        if known is None:
-            labels[start:start + len(X)] = nearest_labels(np.ascontiguousarray(X), *index,
-                                                          found[:len(X)])
-            continue
-        chunk = known(start, len(X))
-        rest = np.flatnonzero(chunk < 0)
-        chunk[rest] = nearest_labels(np.ascontiguousarray(X[rest]), *index, found[:len(rest)])
-        labels[start:start + len(X)] = chunk
+    with serial_below(n_colors * len(palette)):
+        for start, X in colors.chunks():
+            if known is None:
+                labels[start:start + len(X)] = nearest_labels(np.ascontiguousarray(X), *index,
+                                                              found[:len(X)])
+                continue
+            chunk = known(start, len(X))
+            rest = np.flatnonzero(chunk < 0)
+            chunk[rest] = nearest_labels(np.ascontiguousarray(X[rest]), *index, found[:len(rest)])
+            labels[start:start + len(X)] = chunk
     return labels
 
 
