@@ -16,7 +16,7 @@ from PIL import Image
 
 from quantize.animation.palettes import scan_clip
 from quantize.animation.qntanim import decode_animation
-from quantize.animation.run import AnimationOptions, animate
+from quantize.animation.run import AnimationOptions, animate, unpack
 from quantize.animation.source import Clip, Frame, open_clip
 from quantize.errors import FormatError, InputError
 from quantize.jobs.sweep_model import Target
@@ -175,6 +175,29 @@ def test_transparent_clip_round_trips_through_gif_and_png(tmp_path):
             im.seek(i)
             rgba = np.asarray(im.convert("RGBA"))
             assert (rgba[:, :5, 3] == 0).all() and (rgba[:, 5:, 3] == 255).all()
+
+
+def test_a_transparent_multi_frame_qnt_unpacks_to_the_same_gif_frames(tmp_path):
+    """A clip with transparency is written to GIF as whole frames; unpacked from .qnt, whose frames
+    hold only their rectangle (-1 elsewhere), each pixel still takes its colour's entry."""
+    frames = []
+    for frame in clip_frames(5):
+        rgba = np.dstack([frame, np.full((H, W), 255, np.uint8)])
+        rgba[:, :6] = 0  # a transparent band; the square moves over the opaque rest
+        frames.append(rgba)
+    source = save_apng(tmp_path / "t.png", frames, [50] * 5, 0)
+    result = animate(source, AnimationOptions(formats=("qnt", "gif"), fit=_fit(16)))
+    animation = decode_animation(result.outputs["qnt"])
+    assert any((frame.indices < 0).any() for frame in animation.mapped())  # rectangles, kept pixels
+    written, unpacked = (Image.open(io.BytesIO(data))
+                         for data in (result.outputs["gif"], unpack(animation, "gif")))
+    for t, expected in enumerate(animation.frames()):
+        for gif in (written, unpacked):
+            gif.seek(t)
+            rgba = np.asarray(gif.convert("RGBA"))
+            assert np.array_equal(rgba[..., 3], expected[..., 3])
+            shown = expected[..., 3] > 0
+            assert np.array_equal(rgba[shown], expected[shown])
 
 
 def test_rgb_hidden_under_full_transparency_is_neither_fitted_nor_measured(tmp_path):
@@ -437,7 +460,6 @@ def _version_1(a, b, first, second, shown) -> bytes:
 
 def test_kept_pixels_pack_as_one_entry_and_unpack_to_gif():
     from quantize.animation.qntanim import QntWriter
-    from quantize.animation.run import unpack
     from quantize.animation.temporal import MappedFrame
 
     a, b, first, second, shown = _kept_frames()
@@ -459,7 +481,6 @@ def test_kept_pixels_pack_as_one_entry_and_unpack_to_gif():
 
 def test_a_version_1_multi_frame_qnt_still_decodes_and_unpacks():
     from quantize.animation.qntanim import QntWriter
-    from quantize.animation.run import unpack
     from quantize.animation.temporal import MappedFrame
     from quantize.errors import ParameterError
 

@@ -16,6 +16,7 @@ import struct
 
 import numpy as np
 
+from ..core.colorstats import color_keys
 from ..errors import ParameterError
 from .choices import GIF_TABLE
 from .canvas import Canvas
@@ -23,6 +24,8 @@ from .temporal import MappedFrame
 
 _MAX_SIDE = 65535
 _KEEP, _CLEAR = 1, 2  # disposal: leave the frame on the canvas; clear its rectangle afterwards
+_NO_INDEX_LEFT = ("a GIF frame of 256 colours has no index left for the colours it keeps from "
+                  "before; write it as png or webp")
 
 
 def lzw_blocks(indices: np.ndarray, min_size: int = 8) -> bytes:
@@ -87,9 +90,37 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
         if len(free):
             candidates.append((lzw_blocks(np.where(foreign, free[-1], indices), size), int(free[-1])))
     if not candidates:
-        raise ParameterError("a GIF frame of 256 colours has no index left for the colours it "
-                             "keeps from before; write it as png or webp")
+        raise ParameterError(_NO_INDEX_LEFT)
     return min(candidates, key=lambda candidate: len(candidate[0]))
+
+
+def _whole(palette: np.ndarray, indices: np.ndarray,
+           colors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The palette and indices of a frame written whole: a pixel that keeps a colour from before
+    (index -1, as a multi-frame .qnt's frames outside their rectangle) takes that colour's entry,
+    appended to the palette where it lacks it. Fully transparent colours are one colour."""
+    kept = indices < 0
+    if not kept.any():
+        return palette, indices
+
+    def keys(rows: np.ndarray) -> np.ndarray:
+        if rows.shape[1] == 4:
+            rows = np.where(rows[:, 3:] == 0, 0, rows)
+        return color_keys(rows)
+
+    shown = colors[kept]
+    wanted = keys(shown)
+    unique, first = np.unique(wanted, return_index=True)
+    missing = first[~np.isin(unique, keys(palette))]
+    if len(palette) + len(missing) > GIF_TABLE:
+        raise ParameterError(_NO_INDEX_LEFT)
+    palette = np.concatenate([palette, np.where(shown[missing, 3:] == 0, 0, shown[missing])
+                              if shown.shape[1] == 4 else shown[missing]])
+    table = keys(palette)
+    order = np.argsort(table, kind="stable")
+    indices = indices.copy()
+    indices[kept] = order[np.searchsorted(table[order], wanted)]
+    return palette, indices
 
 
 class GifWriter:
@@ -134,6 +165,8 @@ class GifWriter:
         if clear is not None or self._whole_frames:  # whole frames, each cleared after showing
             self._whole_frames = True
             rect = (slice(0, self.height), slice(0, self.width))
+            palette, indices = _whole(palette, indices, frame.colors)
+            clear = _transparent_entry(palette)
             table, size, local = self._tables(palette, spare=False)[0]
             blocks, transparent, disposal = lzw_blocks(indices, max(2, size + 1)), clear, _CLEAR
         else:
