@@ -621,6 +621,34 @@ def test_gif_grows_a_full_table_for_kept_colours_it_lacks(tmp_path):
     assert len(gif) == 3 and all(np.array_equal(g, s) for g, s in zip(gif, shown))
 
 
+def test_gif_delays_follow_the_clock_of_the_clip_steadily():
+    """Each delay is the frame's end on GIF's clock (centiseconds, halves up) less the time
+    written: steady frames after an odd start keep steady delays, and the total stays exact."""
+    from quantize.animation.gif import GifWriter
+    from quantize.animation.temporal import MappedFrame
+
+    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    writer = GifWriter(4, 2, 0)
+    durations = [15, 50, 50, 50, 50, 55]
+    for t, duration in enumerate(durations):
+        indices = np.full((2, 4), t % 2, np.int16)
+        writer.add(MappedFrame(0, palette, indices, palette[indices], duration))
+    gif = Image.open(io.BytesIO(writer.finish()))
+    delays = []
+    for t in range(gif.n_frames):
+        gif.seek(t)
+        delays.append(gif.info["duration"])
+    assert delays == [20, 50, 50, 50, 50, 50] and sum(delays) == sum(durations)
+
+
+def test_a_read_gif_plays_delays_under_20_ms_as_browsers_do(tmp_path):
+    """Browsers (and ffmpeg) play a GIF delay of 0 or 1 centisecond as 100 ms; so does a read."""
+    images = [Image.fromarray(f) for f in clip_frames(4)]
+    images[0].save(tmp_path / "d.gif", save_all=True, append_images=images[1:],
+                   duration=[0, 10, 20, 30], loop=0)
+    assert [f.duration for f in open_clip(tmp_path / "d.gif").frames()] == [100, 100, 20, 30]
+
+
 def test_gif_takes_a_wider_table_where_transparency_codes_smaller(tmp_path):
     from quantize.animation.gif import lzw_blocks
     from quantize.animation.temporal import MappedFrame

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from conftest import make_photo
-from quantize.animation.resample import fitted_size, resampled
+from quantize.animation.resample import fitted_size, gif_paced, resampled
 from quantize.animation.run import AnimationOptions, animate
 from quantize.animation.source import Clip, Frame
 from quantize.errors import ParameterError
@@ -80,6 +80,41 @@ def test_a_frame_rate_keeps_the_frames_on_screen_at_its_slots_and_the_clip_lengt
     assert shown(resampled(clip_of(numbered(5), [40] * 5), fps=50)) == [(i, 40) for i in range(5)]
     # a clip of no time has no slot: its last frame stands for it
     assert shown(resampled(clip_of(numbered(3), [0, 0, 0]), fps=10)) == [(2, 0)]
+
+
+def test_a_gif_keeps_frames_at_least_20_ms_apart_and_the_clip_length():
+    # 60 fps (17, 17, 16 ms...): five frames in six, each 20 ms, evenly
+    sixty = [round(1000 * (i + 1) / 60) - round(1000 * i / 60) for i in range(60)]
+    frames = [np.full((2, 2, 3), i, np.uint8) for i in range(60)]
+    paced = [(int(f.pixels[0, 0, 0]), f.duration) for f in gif_paced(clip_of(frames, sixty)).frames()]
+    assert [d for _, d in paced] == [20] * 50 and [n for n, _ in paced][:6] == [0, 1, 2, 3, 4, 6]
+    # frames of 20 ms or more keep their times, irregular or not
+    steady = [20, 30, 45, 100, 20]
+    assert shown(gif_paced(clip_of(numbered(5), steady))) == list(enumerate(steady))
+    # frames of no time are never seen; a short last frame replaces the one before it
+    assert shown(gif_paced(clip_of(numbered(4), [0, 0, 50, 30]))) == [(2, 50), (3, 30)]
+    assert shown(gif_paced(clip_of(numbered(3), [100, 100, 10]))) == [(0, 100), (2, 110)]
+    assert shown(gif_paced(clip_of(numbered(3), [0, 0, 0]))) == [(2, 0)]
+    origin = gif_paced(clip_of(numbered(6), [10] * 6))
+    assert len(list(origin.frames())) == 3 and origin.origin.frames == 6
+
+
+def test_animate_times_every_format_as_the_gif_when_it_writes_one(tmp_path: Path):
+    for i, frame in enumerate(numbered(10)):
+        Image.fromarray(frame).save(tmp_path / f"f{i}.png")
+    done = run("animate", tmp_path, "-o", tmp_path / "out", "--duration", "10", "--format",
+               "gif,png", "-k", "16")
+    assert done.returncode == 0, done.stderr
+    assert "10 frames read, 5 at GIF's 50 fps at most, 5 written (0.10 s" in done.stdout
+    for name in ("gif", "png"):
+        with Image.open(tmp_path / "out" / f"{tmp_path.name}.anim.{name}") as im:
+            durations = []
+            for i in range(im.n_frames):
+                im.seek(i)
+                durations.append(im.info["duration"])
+            assert durations == [20] * 5
+    alone = run("animate", tmp_path, "-o", tmp_path / "png", "--duration", "10", "--format", "png")
+    assert alone.returncode == 0 and "10 frames read, 10 written (0.10 s" in alone.stdout
 
 
 @pytest.mark.parametrize("bounds, words", [({"width": 0}, "width must be at least 1 pixel"),

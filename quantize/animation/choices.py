@@ -16,3 +16,12 @@ GIF_TABLE = 256
 MAX_DURATION_MS = 655_350
 #: Duration of each frame read from a folder or glob of still images, unless given.
 DEFAULT_FOLDER_DURATION_MS = 100
+#: GIF's clock counts centiseconds, and browsers (and ffmpeg) play a delay under 2 of them as 10:
+#: a written GIF frame shows for at least this long, and a read GIF's shorter delays last 100 ms.
+GIF_MIN_DELAY_MS = 20
+GIF_SHORT_DELAY_MS = 100
+
+
+def gif_centiseconds(ms: int) -> int:
+    """The time ``ms`` (milliseconds) on GIF's clock: the nearest centisecond, halves up."""
+    return (ms + 5) // 10

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.colorstats import color_keys
 from ..errors import ParameterError
-from .choices import GIF_TABLE
+from .choices import GIF_TABLE, gif_centiseconds
 from .canvas import Canvas
 from .temporal import MappedFrame
 
@@ -151,9 +151,10 @@ class GifWriter:
             self._out.write(b"\x21\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", repeats) + b"\0")
 
     def _delay(self, duration: int) -> int:
-        """Centiseconds for this frame, rounding so that the clip's total time stays exact."""
+        """Centiseconds for this frame: its end on GIF's clock less the time written, so that the
+        clip's total stays exact and steady frames get steady delays."""
         self._elapsed_ms += duration
-        cs = min(65535, round(self._elapsed_ms / 10) - self._written_cs)
+        cs = min(65535, gif_centiseconds(self._elapsed_ms) - self._written_cs)
         self._written_cs += cs
         return cs
 

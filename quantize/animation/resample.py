@@ -1,7 +1,7 @@
 """A clip made smaller or slower before it is quantised: frames scaled down to fit a width and
-height (aspect kept, never enlarged), frames dropped to a frame rate, each shown frame lasting
-until the next so that the clip's length is kept, and the number of plays set. Frames stream
-through one at a time."""
+height (aspect kept, never enlarged), frames dropped to a frame rate or to what GIF's clock can
+show, each shown frame lasting until the next so that the clip's length is kept, and the number of
+plays set. Frames stream through one at a time."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from ..errors import ParameterError
+from .choices import GIF_MIN_DELAY_MS
 from .source import Clip, Frame, Origin
 
 #: Frames a second at most: the output's durations are whole milliseconds.
@@ -72,6 +73,36 @@ def _retimed(frames: Iterator[Frame], fps: float) -> Iterator[Frame]:
         yield last
 
 
+def _gif_paced(frames: Iterator[Frame]) -> Iterator[Frame]:
+    """The frames as a GIF can time them: each kept frame shows from its own start or
+    :data:`GIF_MIN_DELAY_MS` after the last kept one's, whichever is later, and a frame that would
+    no longer be on screen then is dropped (a 60 fps clip keeps five frames in six, evenly at
+    50 fps; frames of 20 ms or more all keep their times). A last frame that would show for less
+    than that takes the place of the one kept before it; the clip's length is kept."""
+    before: tuple[Frame, int] | None = None  # kept frames not yet given out, with their times
+    last: tuple[Frame, int] | None = None
+    start = 0
+    frame = None
+    for frame in frames:
+        end = start + frame.duration
+        shown = 0 if last is None else max(start, last[1] + GIF_MIN_DELAY_MS)
+        if shown < end:
+            if before is not None:
+                yield replace(before[0], duration=last[1] - before[1])
+            before, last = last, (frame, shown)
+        start = end
+    if last is None:  # a clip that lasts no time
+        if frame is not None:
+            yield frame
+        return
+    if before is not None:
+        if start - last[1] < GIF_MIN_DELAY_MS:
+            last = last[0], before[1]  # the clip ends on its last picture
+        else:
+            yield replace(before[0], duration=last[1] - before[1])
+    yield replace(last[0], duration=start - last[1])
+
+
 def check_resampling(*, width: int | None = None, height: int | None = None,
                      fps: float | None = None, plays: int | None = None) -> None:
     """A :class:`ParameterError` unless each given bound of :func:`resampled` is usable."""
@@ -84,6 +115,23 @@ def check_resampling(*, width: int | None = None, height: int | None = None,
     if plays is not None and not 0 <= plays <= MAX_PLAYS:
         raise ParameterError(f"plays must be 0 (for ever) to {MAX_PLAYS}, got {plays}",
                              parameters=("plays",))
+
+
+def _counted(clip: Clip, origin: Origin) -> Iterator[Frame]:
+    """``clip``'s frames, counted and measured into ``origin`` as they pass."""
+    origin.frames = 0
+    for origin.frames, frame in enumerate(clip.frames(), 1):
+        origin.height, origin.width = frame.pixels.shape[:2]
+        yield frame
+
+
+def gif_paced(clip: Clip) -> Clip:
+    """``clip`` with the frames dropped that a GIF could not time (:func:`_gif_paced`), counted
+    in its origin."""
+    if clip.origin is not None:  # made from another: its frames are counted there
+        return replace(clip, _read=lambda: _gif_paced(clip.frames()))
+    origin = Origin()
+    return replace(clip, _read=lambda: _gif_paced(_counted(clip, origin)), origin=origin)
 
 
 def resampled(clip: Clip, *, width: int | None = None, height: int | None = None,
@@ -99,14 +147,10 @@ def resampled(clip: Clip, *, width: int | None = None, height: int | None = None
 
     origin = Origin(fps)
 
-    def counted() -> Iterator[Frame]:
-        origin.frames = 0
-        for origin.frames, frame in enumerate(clip.frames(), 1):
-            origin.height, origin.width = frame.pixels.shape[:2]
-            yield frame
-
     def frames() -> Iterator[Frame]:
-        source = counted() if fps is None else _retimed(counted(), fps)
+        source = _counted(clip, origin)
+        if fps is not None:
+            source = _retimed(source, fps)
         for frame in source:
             h, w = frame.pixels.shape[:2]
             size = fitted_size(w, h, width, height)

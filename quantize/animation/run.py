@@ -26,7 +26,7 @@ from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target
 from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .refine import ChangeTables, takes_change_tables
-from .resample import check_resampling, resampled
+from .resample import check_resampling, gif_paced, resampled
 from .source import Clip, HeldFrames, Origin, open_clip
 from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
@@ -325,6 +325,8 @@ def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: Animati
         clip = clip.clip
     if not isinstance(clip, Clip):
         clip = open_clip(clip, max_pixels=max_pixels)
+    if "gif" in options.formats:  # every format shows the frames the GIF can time
+        clip = gif_paced(clip)
     held = HeldFrames(clip)
     scan = scan_clip(held.frames(), count_colors=counted)
     return ScannedClip(held.clip(), scan, counted)

@@ -5,8 +5,9 @@ A :class:`Clip` is read again each time :meth:`Clip.frames` is called, one decod
 time, so a long clip never holds all its frames; a small one is kept by its first read
 (:class:`HeldFrames`). Every frame comes composited as the format shows
 it (GIF disposal and transparency, APNG blending, WebP canvases), as (H, W, 3) uint8, or
-(H, W, 4) when some pixel is not fully opaque. A truncated file, zero frames, a frame of another
-size or an absurd duration is one :class:`~quantize.errors.InputError` naming the input.
+(H, W, 4) when some pixel is not fully opaque; a GIF delay under 20 ms lasts 100 ms, as browsers
+play it. A truncated file, zero frames, a frame of another size or an absurd duration is one
+:class:`~quantize.errors.InputError` naming the input.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError
 from ..io.files import display_name, open_input
 from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image, too_large
-from .choices import DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS
+from .choices import (DEFAULT_FOLDER_DURATION_MS, GIF_MIN_DELAY_MS, GIF_SHORT_DELAY_MS,
+                      MAX_DURATION_MS)
 
 #: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
 VIDEO_SUFFIXES = frozenset((".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg"))
@@ -218,7 +220,10 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
             except Exception as exc:
                 raise InputError(f"{name}: cannot decode frame {index + 1} (truncated or damaged: "
                                  f"{_one_line(exc)})") from None
-            yield Frame(pixels, int(round(im.info.get("duration", 0) or 0)))
+            duration = int(round(im.info.get("duration", 0) or 0))
+            if fmt == "GIF" and duration < GIF_MIN_DELAY_MS:
+                duration = GIF_SHORT_DELAY_MS  # as browsers play it
+            yield Frame(pixels, duration)
             index += 1
         if fmt == "GIF":
             fh.seek(size - 1)
