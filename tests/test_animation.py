@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,34 @@ def test_gif_frames_are_the_changed_rectangles(tmp_path):
     assert im.dispose_extent == (7, 4, 19, 12)
 
 
+def test_a_transparent_clip_gif_draws_rectangles_and_clears_what_turns_transparent(tmp_path):
+    """A square moving over a transparent background beside a still patch: a frame is cleared
+    (disposal 2, with a transparent index so that Pillow and ffmpeg clear it as browsers do)
+    where the next turns pixels transparent, and the next draws only what its clearing took and
+    what changed (GIF clears a frame's whole rectangle: the patch, once in one, is redrawn);
+    every frame shows as the source does."""
+    frames = []
+    for t in range(5):
+        rgba = np.zeros((H, W, 4), np.uint8)
+        rgba[4:12, 3 + 4 * t:11 + 4 * t] = (200, 60, 30, 255)
+        rgba[16:20, 30:36] = (20, 90, 220, 255)  # a still opaque patch
+        frames.append(rgba)
+    result = animate(save_apng(tmp_path / "s.png", frames, [50] * 5, 0),
+                     AnimationOptions(formats=("gif",), fit=_fit(8)))
+    data = result.outputs["gif"]
+    controls = [data[m.start() + 3] for m in re.finditer(b"\x21\xf9\x04", data)]
+    assert len(controls) == len(frames)
+    assert all(flags >> 2 & 7 == 2 and flags & 1 for flags in controls[:-1])
+    im = Image.open(io.BytesIO(data))
+    for t, frame in enumerate(frames):
+        im.seek(t)
+        assert im.dispose_extent == ((0, 0, W, H) if t == 0 else (3 + 4 * t, 4, 36, 20))
+        rgba = np.asarray(im.convert("RGBA"))
+        assert np.array_equal(rgba[..., 3], frame[..., 3])
+        opaque = frame[..., 3] > 0
+        assert np.array_equal(rgba[opaque], frame[opaque])
+
+
 def test_unchanged_pixels_keep_their_index_with_a_threshold_dither(tmp_path):
     frames = clip_frames()
     source = save_apng(tmp_path / "c.png", frames, [50] * 6, 0)
@@ -178,8 +207,9 @@ def test_transparent_clip_round_trips_through_gif_and_png(tmp_path):
 
 
 def test_a_transparent_multi_frame_qnt_unpacks_to_the_same_gif_frames(tmp_path):
-    """A clip with transparency is written to GIF as whole frames; unpacked from .qnt, whose frames
-    hold only their rectangle (-1 elsewhere), each pixel still takes its colour's entry."""
+    """Unpacked from .qnt, whose frames hold only their rectangle (-1 elsewhere), a clip with
+    transparency gives the GIF frames its own GIF shows: a cleared pixel kept from before takes
+    its colour's entry."""
     frames = []
     for frame in clip_frames(5):
         rgba = np.dstack([frame, np.full((H, W), 255, np.uint8)])

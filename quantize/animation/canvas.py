@@ -42,3 +42,8 @@ class Canvas:
         if rect is None:
             return (slice(0, 1), slice(0, 1)), np.zeros((1, 1), bool)
         return rect, changed[rect]
+
+    def clear(self, rect: tuple[slice, slice]) -> None:
+        """Clear ``rect`` to transparent, as a GIF frame disposed to the background leaves it."""
+        self.colors = self.colors.copy()  # the frame's own colours stay as they were
+        self.colors[rect] = 0

@@ -5,8 +5,10 @@ differs from the global one (the palette most frames use), or whose full table m
 bit for a transparent index. LZW codes start at the width of the frame's colour table
 (:mod:`quantize.core.kernels.lzw`).
 
-A clip with fully transparent pixels is written as whole frames, each cleared before the next
-(GIF has one transparent index, which then means transparent, not unchanged).
+GIF draws no transparency over a colour: drawn, the transparent index leaves the pixel as it is.
+So each frame is written once the next is known, and where the next turns pixels transparent,
+this frame's rectangle grows to hold them and is cleared when it leaves (disposal to the
+background, which viewers clear to transparent); the next frame then redraws what stays in it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 from ..core.colorstats import color_keys
 from ..errors import ParameterError
 from .choices import GIF_TABLE, gif_centiseconds
-from .canvas import Canvas
+from .canvas import Canvas, bounding_rect
 from .temporal import MappedFrame
 
 _MAX_SIDE = 65535
@@ -65,14 +67,23 @@ def _transparent_entry(palette: np.ndarray) -> int | None:
     return int(clear[0]) if len(clear) else None
 
 
-def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
-                    size: int) -> tuple[bytes, int | None]:
+def _smaller_coding(indices: np.ndarray, changed: np.ndarray, size: int, clear: int | None,
+                    transparent: bool) -> tuple[bytes, int | None]:
     """The smallest LZW blocks of the rectangle's indices (of a colour table of 2**``size``
-    entries), and the transparent index they use (None if none): the indices as they are; or the
-    unchanged pixels set to an index no changed pixel uses; or, when some pixels keep a colour
-    the table lacks (index -1), only those set to an index no other pixel uses (the indices an
-    LZW-aware mapping chose, kept whole)."""
+    entries), and the transparent index they use (None if none). With the palette's ``clear``
+    entry (fully transparent), that is the transparent index: the pixels that keep a colour the
+    table lacks (index -1) take it, and the unchanged ones too or not. Else: the indices as they
+    are; or the unchanged pixels set to an index no changed pixel uses; or, when some pixels keep
+    a colour the table lacks, only those set to an index no other pixel uses (the indices an
+    LZW-aware mapping chose, kept whole). ``transparent``: the frame must have a transparent
+    index (it is cleared when it leaves, which viewers do only then)."""
     foreign = indices < 0
+    if clear is not None:
+        kept = np.where(foreign, clear, indices)
+        candidates = [(lzw_blocks(kept, size), clear)]
+        if not changed.all():
+            candidates.append((lzw_blocks(np.where(changed, kept, clear), size), clear))
+        return min(candidates, key=lambda candidate: len(candidate[0]))
 
     def unused(shown: np.ndarray) -> np.ndarray:
         """The table's indices that no pixel of ``shown`` (a mask) uses."""
@@ -80,7 +91,12 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
 
     candidates = []
     if not foreign.any():
-        candidates.append((lzw_blocks(indices, size), None))
+        if not transparent:
+            candidates.append((lzw_blocks(indices, size), None))
+        else:  # a transparent index that no pixel uses changes nothing drawn
+            free = unused(np.ones(indices.shape, bool))
+            if len(free):
+                candidates.append((lzw_blocks(indices, size), int(free[0])))
     if not changed.all():
         free = unused(changed)
         if len(free):
@@ -94,13 +110,12 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray,
     return min(candidates, key=lambda candidate: len(candidate[0]))
 
 
-def _whole(palette: np.ndarray, indices: np.ndarray,
-           colors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The palette and indices of a frame written whole: a pixel that keeps a colour from before
-    (index -1, as a multi-frame .qnt's frames outside their rectangle) takes that colour's entry,
-    appended to the palette where it lacks it. Fully transparent colours are one colour."""
-    kept = indices < 0
-    if not kept.any():
+def _resolved(palette: np.ndarray, indices: np.ndarray, colors: np.ndarray,
+              need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``palette`` and ``indices`` with each pixel of ``need`` (index -1: a colour kept from
+    before, which the canvas no longer shows) given its colour's entry, appended where the
+    palette lacks it. Fully transparent colours are one colour."""
+    if not need.any():
         return palette, indices
 
     def keys(rows: np.ndarray) -> np.ndarray:
@@ -108,7 +123,7 @@ def _whole(palette: np.ndarray, indices: np.ndarray,
             rows = np.where(rows[:, 3:] == 0, 0, rows)
         return color_keys(rows)
 
-    shown = colors[kept]
+    shown = colors[need]
     wanted = keys(shown)
     unique, first = np.unique(wanted, return_index=True)
     missing = first[~np.isin(unique, keys(palette))]
@@ -119,8 +134,13 @@ def _whole(palette: np.ndarray, indices: np.ndarray,
     table = keys(palette)
     order = np.argsort(table, kind="stable")
     indices = indices.copy()
-    indices[kept] = order[np.searchsorted(table[order], wanted)]
+    indices[need] = order[np.searchsorted(table[order], wanted)]
     return palette, indices
+
+
+def _union(a: tuple[slice, slice], b: tuple[slice, slice]) -> tuple[slice, slice]:
+    """The smallest rectangle holding rectangles ``a`` and ``b``."""
+    return tuple(slice(min(x.start, y.start), max(x.stop, y.stop)) for x, y in zip(a, b))
 
 
 class GifWriter:
@@ -139,7 +159,8 @@ class GifWriter:
         self._global_palette: np.ndarray | None = None  # set with the header
         self._elapsed_ms = 0
         self._written_cs = 0
-        self._whole_frames = False  # set by the first frame with transparent pixels
+        # the last frame added, its rectangle and changed pixels: written once the next is known
+        self._held: tuple[MappedFrame, tuple[slice, slice], np.ndarray] | None = None
 
     def _header(self, frame: MappedFrame) -> None:
         self._global_palette = frame.palette if self._main is None else self._main
@@ -161,25 +182,37 @@ class GifWriter:
     def add(self, frame: MappedFrame) -> None:
         if self._global_palette is None:
             self._header(frame)
-        palette, indices = frame.palette, frame.indices
+        if self._held is not None:
+            self._write(*self._held, following=frame.colors)
+        self._held = (frame, *self._canvas.update(frame.colors))
+
+    def _write(self, frame: MappedFrame, rect: tuple[slice, slice], changed: np.ndarray,
+               following: np.ndarray | None) -> None:
+        """Write ``frame`` over ``rect`` (``changed``: its pixels that differ from the canvas),
+        grown to hold the pixels ``following`` (the next frame's colours; None: the last)
+        turns transparent, which it then clears when it leaves."""
+        disposal = _KEEP
+        if following is not None and following.shape[2] == 4:
+            cleared = bounding_rect((following[..., 3] == 0) & (self._canvas.colors[..., 3] > 0))
+            if cleared is not None:
+                whole = np.zeros(following.shape[:2], bool)
+                whole[rect] = changed
+                rect = _union(rect, cleared)
+                changed, disposal = whole[rect], _CLEAR
+        need = np.zeros(frame.indices.shape, bool)  # kept colours a clearing took away
+        need[rect] = changed & (frame.indices[rect] < 0)
+        palette, indices = _resolved(frame.palette, frame.indices, frame.colors, need)
         clear = _transparent_entry(palette)
-        if clear is not None or self._whole_frames:  # whole frames, each cleared after showing
-            self._whole_frames = True
-            rect = (slice(0, self.height), slice(0, self.width))
-            palette, indices = _whole(palette, indices, frame.colors)
-            clear = _transparent_entry(palette)
-            table, size, local = self._tables(palette, spare=False)[0]
-            blocks, transparent, disposal = lzw_blocks(indices, max(2, size + 1)), clear, _CLEAR
-        else:
-            rect, changed = self._canvas.update(frame.colors)
-            foreign = bool((indices[rect] < 0).any())  # kept colours the palette lacks
-            codings = []
-            for table, size, local in self._tables(palette, spare=foreign):
-                blocks, transparent = _smaller_coding(indices[rect], changed, max(2, size + 1))
-                codings.append((len(blocks) + local * len(table), table, size, local, blocks,
-                                transparent))
-            _, table, size, local, blocks, transparent = min(codings, key=lambda c: c[0])
-            disposal = _KEEP
+        foreign = bool((indices[rect] < 0).any())  # kept colours the palette lacks
+        codings = []
+        for table, size, local in self._tables(palette, spare=foreign and clear is None):
+            blocks, transparent = _smaller_coding(indices[rect], changed, max(2, size + 1), clear,
+                                                  disposal == _CLEAR)
+            codings.append((len(blocks) + local * len(table), table, size, local, blocks,
+                            transparent))
+        _, table, size, local, blocks, transparent = min(codings, key=lambda c: c[0])
+        if disposal == _CLEAR:
+            self._canvas.clear(rect)
         flags = (disposal << 2) | (transparent is not None)
         self._out.write(b"\x21\xf9\x04" + struct.pack("<BHBB", flags, self._delay(frame.duration),
                                                       transparent or 0, 0))
@@ -205,4 +238,7 @@ class GifWriter:
 
     def finish(self) -> bytes:
         """The whole file (trailer included)."""
+        if self._held is not None:
+            self._write(*self._held, following=None)
+            self._held = None
         return self._out.getvalue() + b";"
