@@ -290,6 +290,8 @@ def test_multi_frame_files_use_the_first_frame(tmp_path: Path, name, colours, sa
     image = load_image(path)
     assert image.notes == (note,)
     assert (image.pixels == colours[0]).all()
+    # the file's bytes are not these pixels' alone: no ratio against them
+    assert image.file_bytes == 0 and load_image(_save(tmp_path, "one.png", frames[0])).file_bytes > 0
 
 
 def test_gif_with_transparency(tmp_path: Path) -> None:

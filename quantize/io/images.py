@@ -64,7 +64,7 @@ class Image:
     pixels: np.ndarray  # (H, W, 3) uint8, or (H, W, 4) when some alpha < 255; C-contiguous
     source: Path | None = None
     format: str | None = None
-    file_bytes: int = 0
+    file_bytes: int = 0  # the file's size, when it holds these pixels alone (else 0: no ratio)
     notes: tuple[str, ...] = ()
 
     @property
@@ -93,14 +93,14 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     notes: list[str] = []
     with open_input(path) as (fh, size):
         try:
-            pixels, fmt = _decode(fh, max_pixels, notes)
+            pixels, fmt, frames = _decode(fh, max_pixels, notes)
         except _Refused as exc:
             raise InputError(f"{name}{exc}", parameters=exc.parameters) from None
         except MemoryError:
             raise InputError(f"{name}: not enough memory to decode the image") from None
         except Exception as exc:  # any file content must end in a one-line message, never a traceback
             raise InputError(f"{name}: cannot decode the image ({_one_line(exc)})") from None
-    return Image(pixels, path, fmt, size, tuple(notes))
+    return Image(pixels, path, fmt, size if frames == 1 else 0, tuple(notes))
 
 
 class _Refused(Exception):
@@ -133,8 +133,10 @@ def too_large(size: str, max_pixels: int) -> str:
             "bombs; use max_pixels=None to load it")
 
 
-def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.ndarray, str]:
-    """Decode the first frame of an open file into normalised uint8 pixels; return them and the format."""
+def _decode(fh: BinaryIO, max_pixels: int | None,
+            notes: list[str]) -> tuple[np.ndarray, str, int]:
+    """Decode the first frame of an open file into normalised uint8 pixels; return them, the
+    format and how many frames (or pages) the file holds."""
     try:
         im = PILImage.open(fh, formats=FORMATS)
     except PILImage.DecompressionBombError as exc:  # Pillow's own limit, which the process sets
@@ -146,7 +148,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.
     except UnidentifiedImageError:
         fh.seek(0)
         if fh.read(4) in _TIFF_MAGIC:
-            return _decode_with_tifffile(fh, max_pixels, notes), "TIFF"
+            return _decode_with_tifffile(fh, max_pixels, notes), "TIFF", 1
         raise _Refused(f" is not an image in a format quantize reads ({', '.join(FORMATS)})") from None
     fmt = im.format or "unknown"
     _check_size(*im.size, max_pixels)
@@ -163,7 +165,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> tuple[np.
         orientation = None
         notes.append("EXIF data unreadable: orientation not applied")
     icc = im.info.get("icc_profile")
-    return _finish(_to_8bit(im, rawmodes, fh, notes), orientation, icc, notes), fmt
+    return _finish(_to_8bit(im, rawmodes, fh, notes), orientation, icc, notes), fmt, frames
 
 
 def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> np.ndarray:

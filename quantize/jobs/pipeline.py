@@ -184,7 +184,7 @@ class Result:
     def to_dict(self) -> dict:
         """A JSON-ready dictionary of the result (no pixel data)."""
         def ratio_to(size: int | None, of: int) -> float | None:
-            return round(of / size, 4) if size else None
+            return round(of / size, 4) if size and of else None
 
         packed_file, packed_bytes = self.files.get("qnt", (None, None))
         preview_file, preview_bytes = self.files.get("png", (None, None))
