@@ -98,11 +98,16 @@ def test_human_report_and_decode_round_trip(photo_path, tmp_path):
     proc = run("compress", photo_path, "-k", "8", "-o", out)
     assert proc.returncode == 0, proc.stderr
     assert "3 bits per pixel" in proc.stdout and "PSNR" in proc.stdout
-    restored = tmp_path / "restored.png"
-    proc = run("decode", out / "photo.qnt", "-o", restored)
-    assert proc.returncode == 0, proc.stderr
-    np.testing.assert_array_equal(np.asarray(Image.open(restored).convert("RGB")),
-                                  container.load(out / "photo.qnt").pixels())
+    for name in ("restored.png", "restored.gif", "restored.webp"):
+        restored = tmp_path / name
+        proc = run("decode", out / "photo.qnt", "-o", restored)
+        assert proc.returncode == 0, proc.stderr
+        np.testing.assert_array_equal(np.asarray(Image.open(restored).convert("RGB")),
+                                      container.load(out / "photo.qnt").pixels())
+    assert run("compress", photo_path, "-k", "300", "-o", tmp_path / "many").returncode == 0
+    refused = run("decode", tmp_path / "many" / "photo.qnt", "-o", tmp_path / "gif" / "x.gif")
+    assert refused.returncode == 2 and "at most 256 colours" in refused.stderr
+    assert not (tmp_path / "gif").exists()
     info = run("info", out / "photo.qnt", "--json")
     assert json.loads(info.stdout)["k"] == 8
 

@@ -154,22 +154,25 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 @click.command()
 @click.argument("packed", type=PATH)
 @click.option("-o", "--output", type=PATH, required=True,
-              help="Image to write, lossless: PNG, TIFF, WebP or BMP, by its extension (JPEG is "
-                   "refused: it would not keep the quantised pixels); a multi-frame .qnt's: GIF, "
-                   "PNG (APNG) or WebP. Missing folders are created.")
+              help="Image to write, lossless: PNG, GIF (K up to 256), TIFF, WebP or BMP, by its "
+                   "extension (JPEG is refused: it would not keep the quantised pixels); a "
+                   "multi-frame .qnt's: GIF, PNG (APNG) or WebP. Missing folders are created.")
 @click.option("-f", "--force", is_flag=True, help="Replace an existing output.")
 def decode(packed, output, force):
     """Turn a packed-index file back into an image (exactly the quantised pixels); a multi-frame
     .qnt (from animate) into an animated GIF, PNG (APNG) or WebP, by the output's extension."""
     from ..animation.qntanim import is_animation_file
     from ..io.container import load
-    from ..io.files import check_target, check_writable, output_folder
+    from ..io.files import check_target, check_writable, output_folder, write_bytes
+    from ..io.formats import encode_gif
     from ..io.images import check_lossless, save_pixels, save_preview
 
     if is_animation_file(packed):
         _unpack(packed, output, force)
         return
-    check_lossless(output)
+    gif = output.suffix.lower() == ".gif"
+    if not gif:
+        check_lossless(output)
     check_writable(output.parent)
     check_target(output, force=force, protect=(packed,))
     image = load(packed)
@@ -177,6 +180,9 @@ def decode(packed, output, force):
         if output.suffix.lower() == ".png":  # an indexed PNG when K <= 256: the same pixels, smaller
             written = save_preview(output, image.palette, image.indices, force=force,
                                    protect=(packed,))
+        elif gif:  # refused past 256 colours or with partial alpha, before anything is written
+            written = write_bytes(output, encode_gif(image.palette, image.indices), force=force,
+                                  protect=(packed,))
         else:
             written = save_pixels(output, image.pixels(), force=force, protect=(packed,))
     k = image.header.k
