@@ -430,7 +430,8 @@ def test_bad_clips_are_refused(tmp_path):
 def test_decode_unpacks_a_multi_frame_qnt_to_each_animated_format(tmp_path):
     source = save_apng(tmp_path / "clip.png", clip_frames(), [40, 60, 80, 100, 120, 140], loop=3)
     out = tmp_path / "out"
-    assert run("animate", source, "-o", out, "--format", "qnt,gif", "-k", "16").returncode == 0
+    done = run("animate", source, "-o", out, "--format", "qnt,gif", "-k", "16", "-q")
+    assert done.returncode == 0 and done.stderr == "" and "clip.anim.qnt" in done.stdout
     packed = out / "clip.anim.qnt"
     expected = list(decode_animation(packed.read_bytes()).frames())
     animated = decoded(out / "clip.anim.gif")[0]

@@ -37,9 +37,11 @@ from .sweep import target_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="No notes on stderr (the first run's note that it compiles the kernels).")
 def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
             dither_strength, space, max_bytes, target_psnr, target_delta_e, duration, width,
-            height, fps, plays, as_json, force, allow_huge):
+            height, fps, plays, as_json, force, allow_huge, quiet):
     """Quantise every frame of INPUT to K colours (at most 256) and write it as an animation.
 
     Pixels whose source does not change keep their colour (no flicker); repeated frames merge.
