@@ -129,8 +129,9 @@ def gif_paced(clip: Clip) -> Clip:
     """``clip`` with the frames dropped that a GIF could not time (:func:`_gif_paced`), counted
     in its origin."""
     if clip.origin is not None:  # made from another: its frames are counted there
+        clip.origin.gif_fps = 1000 / GIF_MIN_DELAY_MS
         return replace(clip, _read=lambda: _gif_paced(clip.frames()))
-    origin = Origin()
+    origin = Origin(gif_fps=1000 / GIF_MIN_DELAY_MS)
     return replace(clip, _read=lambda: _gif_paced(_counted(clip, origin)), origin=origin)
 
 

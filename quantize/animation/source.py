@@ -46,13 +46,15 @@ class Frame:
 
 @dataclass
 class Origin:
-    """What a clip made from another (:func:`~.resample.resampled`) took in on its last read: the
-    source's frames and size, and the frame rate asked for (None: the source's timing)."""
+    """What a clip made from another (:func:`~.resample.resampled`, :func:`~.resample.gif_paced`)
+    took in on its last read: the source's frames and size, the frame rate asked for (None: the
+    source's timing) and the highest a GIF could time (None: no GIF)."""
 
     fps: float | None = None
     frames: int = 0
     width: int = 0
     height: int = 0
+    gif_fps: float | None = None
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,6 @@ import json
 import math
 from typing import TYPE_CHECKING
 
-from ..animation.choices import GIF_MIN_DELAY_MS
-
 if TYPE_CHECKING:
     from ..animation.run import AnimationResult
     from ..jobs.pipeline import Result
@@ -77,9 +75,9 @@ def format_clip_report(result: AnimationResult) -> str:
         if origin.fps is not None:
             frames = (f"{plural(origin.frames, 'frame')} read, {result.n_frames:,} at "
                       f"{origin.fps:g} fps")
-        elif origin.frames != result.n_frames:  # frames shorter than a GIF shows were dropped
+        elif origin.gif_fps and origin.frames != result.n_frames:  # too short for a GIF
             frames = (f"{plural(origin.frames, 'frame')} read, {result.n_frames:,} at GIF's "
-                      f"{1000 // GIF_MIN_DELAY_MS} fps at most")
+                      f"{origin.gif_fps:g} fps at most")
     lines = [f"{result.name}: {size}, {frames}, {len(result.durations):,} written "
              f"({sum(result.durations) / 1000:.2f} s, plays {plays}), "
              f"{plural(result.n_palettes, 'palette')}"]
