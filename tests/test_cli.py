@@ -104,7 +104,10 @@ def test_human_report_and_decode_round_trip(photo_path, tmp_path):
         assert proc.returncode == 0, proc.stderr
         np.testing.assert_array_equal(np.asarray(Image.open(restored).convert("RGB")),
                                       container.load(out / "photo.qnt").pixels())
-    assert run("compress", photo_path, "-k", "300", "-o", tmp_path / "many").returncode == 0
+    many = run("compress", photo_path, "-k", "1500", "-o", tmp_path / "many", "--json")
+    info = json.loads(run("info", tmp_path / "many" / "photo.qnt", "--json").stdout)
+    assert json.loads(many.stdout)["k_used"] > 1024 and info["k"] > 1024  # past cm's range
+    assert json.loads(many.stdout)["codec"] == info["codec"] == "zstd"  # the codec written
     refused = run("decode", tmp_path / "many" / "photo.qnt", "-o", tmp_path / "gif" / "x.gif")
     assert refused.returncode == 2 and "at most 256 colours" in refused.stderr
     assert not (tmp_path / "gif").exists()

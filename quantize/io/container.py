@@ -300,7 +300,7 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
         raise ParameterError(message)
     height, width = indices.shape
     bits = bits_per_index(k)
-    if codec == "cm" and k > indexcodec.MAX_K:
+    if written_codec(codec, k) != codec:
         codec, level = "zstd", _codec_level("zstd", None)
     if codec == "cm":
         payload = indexcodec.encode(palette, indices) if k > 1 else b""
@@ -311,6 +311,12 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
     pal = np.ascontiguousarray(palette).tobytes()
     crc = zlib.crc32(payload, zlib.crc32(pal, zlib.crc32(head)))
     return b"".join((head, pal, payload, crc.to_bytes(CRC_SIZE, "little")))
+
+
+def written_codec(codec: str, k: int) -> str:
+    """The codec a file of ``k`` colours asked to use ``codec`` is written with: cm is defined
+    for up to ``indexcodec.MAX_K`` colours, zstd takes over past that."""
+    return "zstd" if codec == "cm" and k > indexcodec.MAX_K else codec
 
 
 def save(path: str | os.PathLike[str], palette: np.ndarray, indices: np.ndarray, *,
