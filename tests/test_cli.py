@@ -115,6 +115,15 @@ def test_human_report_and_decode_round_trip(photo_path, tmp_path):
     assert json.loads(info.stdout)["k"] == 8
 
 
+def test_no_preview_drops_the_png_and_refuses_to_leave_nothing(photo_path, tmp_path):
+    done = run("compress", photo_path, "-k", "8", "-o", tmp_path / "a", "--no-preview")
+    assert done.returncode == 0 and sorted(p.name for p in (tmp_path / "a").iterdir()) == ["photo.qnt"]
+    refused = run("compress", photo_path, "-k", "8", "-o", tmp_path / "b", "--format", "png",
+                  "--no-preview")
+    assert refused.returncode == 2 and "leaves nothing to write" in refused.stderr
+    assert not (tmp_path / "b").exists()
+
+
 def test_existing_output_needs_force(photo_path, tmp_path):
     out = tmp_path / "out"
     assert run("compress", photo_path, "-k", "4", "-o", out).returncode == 0

@@ -86,7 +86,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     files = FileOptions(png_effort, raw_msb_first=raw_bit_order == "msb",
                         raw_row_padding=raw_rows == "padded", rgb565_big_endian=rgb565_endian == "big")
     if no_preview:
-        formats = tuple(f for f in formats if f != "png") or parse_formats("qnt")
+        formats = tuple(f for f in formats if f != "png")
+        if not formats:
+            raise click.UsageError("--no-preview leaves nothing to write of --format png")
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)
         from ..jobs.sweep import Target
