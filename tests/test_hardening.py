@@ -167,6 +167,28 @@ def test_item3_compress_with_a_fixed_palette_keeps_transparency(capsys, tmp_path
     assert "added to the fixed palette" in err
 
 
+def test_a_fixed_palette_says_what_it_does_to_partial_alpha(capsys, tmp_path):
+    """Partly transparent pixels take a palette's opaque colours, and an opaque image drops a
+    palette's partial alpha: each is said in a note, not done silently."""
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., :3], rgba[..., 3] = 200, 255
+    rgba[:2, :, 3] = 128  # 16 partly transparent pixels
+    Image.fromarray(rgba).save(tmp_path / "soft.png")
+    Image.fromarray(rgba[..., :3].copy()).save(tmp_path / "opaque.png")
+    opaque = tmp_path / "opaque.hex"
+    opaque.write_text("#c8c8c8\n#000000\n")
+    half = tmp_path / "half.hex"
+    half.write_text("#c8c8c8\n#ffffff80\n")
+    cases = [("soft.png", opaque, "16 partly transparent pixels take the fixed palette's opaque"),
+             ("opaque.png", half, "the fixed palette's partial alpha is dropped"),
+             ("soft.png", half, None), ("opaque.png", opaque, None)]
+    for image, palette, note in cases:
+        code, _, err = cli(capsys, "compress", tmp_path / image, "--palette", palette, "-o",
+                           tmp_path / "o", "--force")
+        assert code == 0, err
+        assert (note in err) if note else "alpha" not in err
+
+
 @pytest.mark.parametrize("mode", ["palette_from", "shared"])
 def test_item3_batch_fixed_and_shared_palettes_keep_transparency(tmp_path, mode):
     src = tmp_path / "in"

@@ -270,15 +270,16 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         pixels = clear_transparent(image.pixels)  # hidden RGB is neither fitted nor measured
         stats = stats if stats is not None else color_stats(pixels)
         colors = stats.in_space(space)  # the one place the working space is chosen
+    notes: tuple[str, ...] = ()
     with clock.stage("fit"):
         fit = None
         if options.palette is not None:
             palette, n_iter = _checked_palette(options.palette, pixels.shape[-1],
                                                stats.n_transparent > 0), 0
+            notes = _alpha_notes(np.asarray(options.palette), stats)
         else:
             fit = fit_palette(pixels, colors, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
-    notes: tuple[str, ...] = ()
     allowance = 0.0
     with clock.stage("map"):
         shown = palette if options.panel is None else _checked_palette(options.panel, pixels.shape[-1])
@@ -360,6 +361,22 @@ def _transparency_note(n: int, added: bool = False) -> tuple[str, ...]:
     pixels = "1 fully transparent pixel takes" if n == 1 else f"{n:,} fully transparent pixels share"
     return (f"{pixels} the transparent palette entry (0,0,0,0)"
             + (", added to the fixed palette, which has none" if added else ""),)
+
+
+def _alpha_notes(palette: np.ndarray, stats: ColorStats) -> tuple[str, ...]:
+    """What a fixed ``palette`` does to partial alpha that the user may not expect: an opaque
+    image drops the palette's, and partly transparent pixels take opaque colours from a palette
+    without it."""
+    alpha = palette[:, 3] if palette.shape[1] == 4 else np.full(len(palette), 255)
+    partial = bool(((alpha > 0) & (alpha < 255)).any())
+    if stats.colors.shape[1] == 3:
+        return ("the fixed palette's partial alpha is dropped: the image is opaque",) if partial else ()
+    alpha = stats.colors[:, 3]
+    n = int(stats.counts[(alpha > 0) & (alpha < 255)].sum())
+    if not n or partial:
+        return ()
+    return (f"{n:,} partly transparent pixel{'' if n == 1 else 's'} take the fixed palette's "
+            "opaque colours (it has no partial alpha)",)
 
 
 def _checked_palette(palette: np.ndarray, channels: int, transparent: bool = False) -> np.ndarray:
