@@ -227,6 +227,16 @@ def test_shared_palette_is_fitted_saved_and_reusable(tmp_path):
     assert again.palette_files == []
 
 
+def test_palette_from_takes_a_built_in_palette_by_name(tmp_path):
+    from quantize.io.palettes.builtin import builtin_palette
+
+    src = make_tree(tmp_path / "in", n=2)
+    result = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1, palette_from="pico8")
+    assert result.summary.failed == 0
+    allowed = {tuple(c) for c in builtin_palette("pico8").colors}
+    assert {tuple(c) for c in container.load(tmp_path / "out" / "p0.qnt").palette} <= allowed
+
+
 def test_shared_palette_is_the_same_whatever_jobs(tmp_path):
     """Counting and compressing run on the same workers, one run after the other."""
     src = make_tree(tmp_path / "in", n=4)

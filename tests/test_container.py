@@ -225,8 +225,11 @@ def test_an_image_given_as_a_packed_file_is_named(head, kind):
 
 
 def test_text_mode_damage_is_named():
-    damaged = build(**SMALL).replace(b"\r\n", b"\n", 1)
-    reject(damaged, "bad magic", "text-mode")
+    data = build(**SMALL)
+    for damaged in (data.replace(b"\r\n", b"\n", 1), b"\x09" + data[1:]):  # line ends; 7 bits
+        reject(damaged, "bad magic", "text-mode")
+    other = reject(b"\x8d" + data[1:], "bad magic")  # a flipped bit is no transfer's mark
+    assert "text-mode" not in other
 
 
 def test_newer_version_is_refused_by_name():
@@ -244,6 +247,15 @@ def test_truncated_body_and_trailing_bytes():
     data = build(**SMALL)
     reject(data[:-3], f"packed file is truncated: expected {len(data)} bytes, found {len(data) - 3}")
     reject(data + b"\0", "1 unexpected bytes after its end")
+
+
+def test_a_corrupt_file_loaded_is_named_in_its_error(tmp_path):
+    data = build(**SMALL)
+    for name, content in (("cut.qnt", data[:-3]), ("flipped.qnt", data[:-1] + bytes([data[-1] ^ 1]))):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(FormatError) as info:
+            qc.load(tmp_path / name)
+        assert str(info.value).startswith(f"{tmp_path / name}: ")
 
 
 def test_crc_mismatch():

@@ -313,6 +313,14 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
     return b"".join((head, pal, payload, crc.to_bytes(CRC_SIZE, "little")))
 
 
+def _text_mode_damage(head: bytes) -> bool:
+    """Whether a damaged magic looks as a text-mode transfer leaves it (as PNG's signature was
+    designed to show): the high bit of its first byte stripped, or its line ends changed."""
+    if head[1:4] != MAGIC[1:4] or head[0] not in (MAGIC[0], MAGIC[0] & 0x7F):
+        return False
+    return head[0] != MAGIC[0] or head[4:8] != MAGIC[4:8]
+
+
 def written_codec(codec: str, k: int) -> str:
     """The codec a file of ``k`` colours asked to use ``codec`` is written with: cm is defined
     for up to ``indexcodec.MAX_K`` colours, zstd takes over past that."""
@@ -353,7 +361,7 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
     head = bytes(memoryview(data)[:HEADER_SIZE])
     if not MAGIC.startswith(head[:len(MAGIC)]):
         image = _image_kind(head)
-        hint = (": damaged by a text-mode transfer?" if head[1:4] == MAGIC[1:4] else
+        hint = (": damaged by a text-mode transfer?" if _text_mode_damage(head) else
                 f": it is a {image} image" if image else "")
         raise FormatError(f"not a quantize packed file (bad magic{hint})")
     if len(head) >= 10:
@@ -434,8 +442,9 @@ def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.n
 
 
 def load(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> PackedImage:
-    """Read and decode a packed file. The header and file size are checked before the rest is read."""
-    from .files import open_input
+    """Read and decode a packed file. The header and file size are checked before the rest is read;
+    a corrupt file is a :class:`FormatError` that names it."""
+    from .files import display_name, open_input
 
     try:
         with open_input(path, "packed", allow_empty=True) as (fh, _):
@@ -443,6 +452,8 @@ def load(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) 
             _check_length(header, os.fstat(fh.fileno()).st_size)
             fh.seek(0)
             data = fh.read()
+        return decode(data, max_pixels=max_pixels)
     except OSError as exc:
         raise InputError(f"cannot read packed file {path}: {exc.strerror or exc}") from None
-    return decode(data, max_pixels=max_pixels)
+    except FormatError as exc:
+        raise FormatError(f"{display_name(Path(path))}: {exc}", parameters=exc.parameters) from None
