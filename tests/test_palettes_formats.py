@@ -292,6 +292,23 @@ def test_css_and_tailwind_v4():
     assert "@theme {\n  --color-dodger-blue: #1e90ff;" in theme
 
 
+def test_css_reads_colour_functions_and_refuses_others_by_name():
+    css = b""":root {
+      --red: rgb(255, 0, 0); --half: rgba(0 128 255 / 50%); --green: hsl(120deg 100% 25%);
+      --old: hsla(240, 100%, 50%, 0.25); --blue: #00f; --spacing: 4px;
+      --tw-red-500: oklch(0.637 0.237 25.331); --grey: oklab(60% 0 0); --turn: hsl(0.5turn 100% 50%);
+    }"""
+    palette = decode_palette(css, "css", "theme.css")
+    assert palette.hex == ["#ff0000", "#0080ff80", "#008000", "#0000ff40", "#0000ff", "#fb2c36",
+                           "#808080", "#00ffff"]  # Tailwind v4 writes red-500 as #fb2c36 too
+    assert palette.labels[5] == "tw-red-500"
+    for value, words in (("lab(50% 40 59)", "is a colour quantize does not read"),
+                         ("rgb(1 2)", "is not a colour CSS writes that way"),
+                         ("hsl(12px 50% 50%)", "is not a colour CSS writes that way")):
+        with pytest.raises(FormatError, match=re.escape(f"theme.css: {value} {words}")):
+            decode_palette(f":root {{ --a: {value}; --b: #fff; }}".encode(), "css", "theme.css")
+
+
 def test_scss_names_unique_when_dash_and_underscore_clash():
     palette = Palette(RGB[:3], names=("sky_blue", "sky-blue", "Sky Blue"))
     scss = encode_palette(palette, "scss").decode()

@@ -19,9 +19,14 @@ from ...errors import FormatError
 from .model import Palette, code_names, from_entries, labels_with_shares, parse_hex
 from .reading import decode_text
 
+# A colour function of CSS Color 4: those read, and those refused by name rather than skipped.
+_READ_FUNCTIONS = ("rgb", "rgba", "hsl", "hsla", "oklch", "oklab")
+_OTHER_FUNCTIONS = ("lab", "lch", "hwb", "color")
 _CSS_VAR = re.compile(
-    r"(?:--|\$)(?P<var>[A-Za-z0-9_-]+)\s*:\s*(?P<value>#[0-9a-fA-F]{3,8})\s*;"
+    r"(?:--|\$)(?P<var>[A-Za-z0-9_-]+)\s*:\s*(?P<value>#[0-9a-fA-F]{3,8}|(?i:"
+    + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\))\s*;"
     r"(?:[ \t]*(?:/\*(?P<block>.*?)\*/|//(?P<line>[^\n]*)))?")
+_TURN = {"deg": 1.0, "turn": 360.0, "rad": 180.0 / np.pi, "grad": 0.9}
 
 
 def _comment(text: str) -> str:
@@ -60,15 +65,78 @@ def encode_tailwind3(palette: Palette) -> bytes:
     return (json.dumps(dict(zip(code_names(palette), palette.hex)), indent=2) + "\n").encode()
 
 
+def _css_number(token: str, full: float, angle: bool = False) -> float:
+    """A CSS number: a percentage of ``full``, an angle in degrees (``angle``), ``none`` as 0."""
+    token = token.lower()
+    if token == "none":
+        return 0.0
+    if token.endswith("%"):
+        return float(token[:-1]) / 100 * full
+    unit = re.search(r"[a-z]+$", token)
+    if unit is None:
+        return float(token)
+    if not angle or unit[0] not in _TURN:
+        raise ValueError(token)
+    return float(token[:-len(unit[0])]) * _TURN[unit[0]]
+
+
+def _hsl_to_srgb(hue: float, saturation: float, lightness: float) -> np.ndarray:
+    """HSL (degrees, 0..1, 0..1) -> sRGB in [0, 1], as CSS defines it."""
+    def channel(n: float) -> float:
+        k = (n + hue / 30) % 12
+        return lightness - saturation * min(lightness, 1 - lightness) * max(-1, min(k - 3, 9 - k, 1))
+    return np.array([channel(0), channel(8), channel(4)])
+
+
+def css_color(value: str, source: str) -> tuple[int, int, int, int]:
+    """(r, g, b, a) of a CSS colour value: hex, ``rgb()``/``rgba()``, ``hsl()``/``hsla()``,
+    ``oklch()`` or ``oklab()`` (comma or space syntax, alpha after ``/``); out of gamut, the
+    nearest sRGB per channel. Another colour function is a :class:`FormatError` naming it."""
+    from ...core.colorspace import linear_to_srgb, oklab_to_linear, to_srgb8
+
+    if value.startswith("#"):
+        return parse_hex(value, source)
+    name, args = value[:value.index("(")].lower(), value[value.index("(") + 1:-1]
+    if name not in _READ_FUNCTIONS:
+        raise FormatError(f"{source}: {value} is a colour quantize does not read (hex, rgb(), "
+                          f"hsl(), oklch(), oklab())")
+    channels, _, alpha = args.replace(",", " ").partition("/")
+    parts = channels.split()
+    if len(parts) == 4 and not alpha:  # the legacy rgba(r, g, b, a) and hsla(...)
+        parts, alpha = parts[:3], parts[3]
+    try:
+        if len(parts) != 3 or len(alpha.split()) > 1:
+            raise ValueError(value)
+        opacity = _css_number(alpha.strip(), 1.0) if alpha.strip() else 1.0
+        if name.startswith("rgb"):
+            srgb = np.array([_css_number(p, 255.0) for p in parts]) / 255
+        elif name.startswith("hsl"):
+            hue = _css_number(parts[0], 360.0, angle=True)
+            srgb = _hsl_to_srgb(hue % 360, *(min(max(_css_number(p, 100.0) / 100, 0), 1)
+                                             for p in parts[1:]))
+        else:
+            lightness = _css_number(parts[0], 1.0)
+            if name == "oklch":
+                chroma, hue = _css_number(parts[1], 0.4), np.radians(_css_number(parts[2], 360.0, True))
+                lab = [lightness, chroma * np.cos(hue), chroma * np.sin(hue)]
+            else:
+                lab = [lightness, _css_number(parts[1], 0.4), _css_number(parts[2], 0.4)]
+            srgb = linear_to_srgb(oklab_to_linear(np.array([lab]))[0])
+    except ValueError:
+        raise FormatError(f"{source}: {value} is not a colour CSS writes that way") from None
+    r, g, b = (int(c) for c in to_srgb8(srgb))
+    return r, g, b, int(to_srgb8(np.array([min(max(opacity, 0.0), 1.0)]))[0])
+
+
 def decode_css(data: bytes, source: str) -> Palette:
-    """Read ``--name: #hex;`` or ``$name: #hex;`` declarations (CSS, SCSS, Tailwind v4); the comment
-    after a value gives the name and share, else the variable name does (less a ``color-`` prefix).
-    Values written other than as hex are not read."""
+    """Read ``--name: <colour>;`` or ``$name: <colour>;`` declarations (CSS, SCSS, Tailwind v4),
+    each colour as :func:`css_color` reads it; the comment after a value gives the name and share,
+    else the variable name does (less a ``color-`` prefix)."""
     entries = []
     for m in _CSS_VAR.finditer(decode_text(data, source)):
         comment = m["block"] if m["block"] is not None else m["line"]
         label = comment.strip() if comment and comment.strip() else m["var"].removeprefix("color-")
-        entries.append((parse_hex(m["value"], source), label))
+        entries.append((css_color(m["value"], source), label))
     if not entries:
         raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
     return from_entries(entries, source)
