@@ -91,6 +91,9 @@ def test_compress_to_target(photo_path, tmp_path):
     assert f"target: K={report['k']} (the smallest K with dE2000 <= 6: dE2000" in proc.stderr
     assert f"while K={report['k'] - 1} gives dE2000" in proc.stderr
     assert files_in(out) == ["photo.preview.png", "photo.qnt"]
+    seconds = report["seconds"]  # the search is timed, and counted in the total
+    assert list(seconds)[:2] == ["load", "search"] and list(seconds)[-1] == "total"
+    assert seconds["search"] > 0 and seconds["total"] >= sum(seconds.values()) - seconds["total"]
     proc = run("compress", photo_path, "--target-psnr", "80", "-k", "16", "-o", tmp_path / "none")
     assert proc.returncode == 2 and "no K up to 16 meets PSNR >= 80 dB" in proc.stderr
     assert not (tmp_path / "none").exists()

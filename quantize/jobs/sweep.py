@@ -376,14 +376,22 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
     job = FileJob.plan(source, targets.values(), force=force, max_pixels=max_pixels,
                        allow_huge=allow_huge)
     job.check()
+    start = time.perf_counter()
     image = job.load()
+    loaded = time.perf_counter()
     if isinstance(search, Target):
         found = search_k(image, search, options, max_k=options.fit.k, progress=progress)
     else:
         found = search_bytes(image, search, options, fmt=formats[0], max_k=options.fit.k,
                              files=files, progress=progress)
+    searched = time.perf_counter()
     result = compress_file(source, out_dir, options=with_k(options, found.k), formats=formats,
                            files=files, force=force, image=image)
+    # the final compress had the image loaded: the load and the search join its times
+    final = dict(result.seconds)
+    total = final.pop("total") - final.pop("load", 0.0) + searched - start
+    result.seconds.clear()
+    result.seconds.update(load=loaded - start, search=searched - loaded, **final, total=total)
     return result, found
 
 
