@@ -218,6 +218,9 @@ def test_table_and_csv_render_every_point(points):
     assert table[-1].split()[:4] == ["128", "128", "7", "3.43"]
     rows = list(csv.DictReader(io.StringIO(format_csv(points))))
     assert float(rows[0]["silhouette"]) == points[0].to_dict()["silhouette"]
+    # every cell a plain value: no Python reprs of dicts or lists, booleans as JSON writes them
+    assert not any(cell.startswith(("{", "[")) for row in rows for cell in row.values())
+    assert rows[0]["fixed_palette"] == "false"
 
 
 def test_sweep_keeps_other_options(photo):

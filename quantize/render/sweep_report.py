@@ -79,11 +79,13 @@ def _aligned(header: list[str], rows: list[list[str]]) -> str:
 
 
 def format_csv(points: Sequence[SweepPoint]) -> str:
-    """Every scalar of each point's dictionary as CSV; ``seconds`` becomes one column per stage."""
+    """Every scalar of each point's dictionary as CSV; ``seconds`` becomes one column per stage
+    (``files`` is left out: its figures are the packed and preview columns)."""
     rows = []
     for d in (p.to_dict() for p in points):
         seconds = d.pop("seconds")
         d.pop("palette")
+        d.pop("files")
         d["notes"] = "; ".join(d["notes"])
         rows.append({**d, **{f"seconds_{stage}": v for stage, v in seconds.items()}})
     return _csv(rows)
@@ -108,10 +110,12 @@ def format_clip_csv(rows: Sequence[dict]) -> str:
 
 
 def _csv(rows: list[dict]) -> str:
+    """``rows`` as CSV, booleans written as JSON writes them (true, false)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: str(value).lower() if isinstance(value, bool) else value
+                      for key, value in row.items()} for row in rows)
     return buf.getvalue()
 
 
