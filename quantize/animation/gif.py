@@ -110,6 +110,11 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray, size: int, clear: 
     return min(candidates, key=lambda candidate: len(candidate[0]))
 
 
+def _cleared_alpha(rows: np.ndarray) -> np.ndarray:
+    """Colour rows (n, 3|4) with every fully transparent one (0, 0, 0, 0): one colour in GIF."""
+    return np.where(rows[:, 3:] == 0, 0, rows) if rows.shape[1] == 4 else rows
+
+
 def _resolved(palette: np.ndarray, indices: np.ndarray, colors: np.ndarray,
               need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``palette`` and ``indices`` with each pixel of ``need`` (index -1: a colour kept from
@@ -118,20 +123,14 @@ def _resolved(palette: np.ndarray, indices: np.ndarray, colors: np.ndarray,
     if not need.any():
         return palette, indices
 
-    def keys(rows: np.ndarray) -> np.ndarray:
-        if rows.shape[1] == 4:
-            rows = np.where(rows[:, 3:] == 0, 0, rows)
-        return color_keys(rows)
-
-    shown = colors[need]
-    wanted = keys(shown)
+    shown = _cleared_alpha(colors[need])
+    wanted = color_keys(shown)
     unique, first = np.unique(wanted, return_index=True)
-    missing = first[~np.isin(unique, keys(palette))]
+    missing = first[~np.isin(unique, color_keys(_cleared_alpha(palette)))]
     if len(palette) + len(missing) > GIF_TABLE:
         raise ParameterError(_NO_INDEX_LEFT)
-    palette = np.concatenate([palette, np.where(shown[missing, 3:] == 0, 0, shown[missing])
-                              if shown.shape[1] == 4 else shown[missing]])
-    table = keys(palette)
+    palette = np.concatenate([palette, shown[missing]])
+    table = color_keys(_cleared_alpha(palette))
     order = np.argsort(table, kind="stable")
     indices = indices.copy()
     indices[need] = order[np.searchsorted(table[order], wanted)]

@@ -371,8 +371,8 @@ def _alpha_notes(palette: np.ndarray, stats: ColorStats) -> tuple[str, ...]:
     partial = bool(((alpha > 0) & (alpha < 255)).any())
     if stats.colors.shape[1] == 3:
         return ("the fixed palette's partial alpha is dropped: the image is opaque",) if partial else ()
-    alpha = stats.colors[:, 3]
-    n = int(stats.counts[(alpha > 0) & (alpha < 255)].sum())
+    shown = stats.colors[:, 3]
+    n = int(stats.counts[(shown > 0) & (shown < 255)].sum())
     if not n or partial:
         return ()
     return (f"{n:,} partly transparent pixel{'' if n == 1 else 's'} take the fixed palette's "

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ...core.colorspace import oklab_to_oklch, srgb8_to_oklab
+from ...core.colorspace import (linear_to_srgb, oklab_to_linear, oklab_to_oklch, srgb8_to_oklab,
+                                to_srgb8)
 from ...errors import FormatError
 from .model import Palette, code_names, from_entries, labels_with_shares, parse_hex
 from .reading import decode_text
@@ -92,8 +93,6 @@ def css_color(value: str, source: str) -> tuple[int, int, int, int]:
     """(r, g, b, a) of a CSS colour value: hex, ``rgb()``/``rgba()``, ``hsl()``/``hsla()``,
     ``oklch()`` or ``oklab()`` (comma or space syntax, alpha after ``/``); out of gamut, the
     nearest sRGB per channel. Another colour function is a :class:`FormatError` naming it."""
-    from ...core.colorspace import linear_to_srgb, oklab_to_linear, to_srgb8
-
     if value.startswith("#"):
         return parse_hex(value, source)
     name, args = value[:value.index("(")].lower(), value[value.index("(") + 1:-1]
