@@ -985,6 +985,20 @@ def test_sweep_of_an_animation_reports_each_k_as_animate_writes_it(tmp_path):
     assert table[2].split()[3] == f"{animated['bytes']['gif']:,}"
 
 
+def test_sweep_of_a_frames_folder_or_glob_is_the_sweep_of_that_clip(tmp_path):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for t, frame in enumerate(clip_frames(4)):
+        Image.fromarray(frame).save(folder / f"f{t}.png")
+    animated = json.loads(run("animate", folder, "-o", tmp_path / "out", "-k", "8",
+                              "--json").stdout)
+    for source in (folder, folder / "f*.png"):
+        done = run("sweep", source, "-k", "8", "--json")
+        assert done.returncode == 0, done.stderr
+        [row] = json.loads(done.stdout)["rows"]
+        assert row["frames_read"] == 4 and row["bytes"] == animated["bytes"]
+
+
 def test_sweep_of_an_animation_draws_its_middle_frame_at_each_k_and_a_page(tmp_path):
     from quantize.render.sheet import GAP, LABEL_H, tile_size
 

@@ -100,7 +100,7 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
         raise ParameterError(f"duration must be 0 to {MAX_DURATION_MS} ms, got {duration}")
     path = Path(source)
     name = display_name(source)
-    if path.is_dir() or (not path.exists() and glob.has_magic(os.fsdecode(source))):
+    if is_frames(source):
         files = _still_files(path, name)
         each = DEFAULT_FOLDER_DURATION_MS if duration is None else duration
         return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels))
@@ -117,6 +117,13 @@ def reads_video() -> bool:
     from importlib.util import find_spec
 
     return find_spec("imageio") is not None and find_spec("imageio_ffmpeg") is not None
+
+
+def is_frames(source: str | os.PathLike[str]) -> bool:
+    """Whether ``source`` names a clip of still images: a folder, or a glob pattern that is no
+    file's name."""
+    path = Path(source)
+    return path.is_dir() or (not path.exists() and glob.has_magic(os.fsdecode(source)))
 
 
 def is_clip(path: str | os.PathLike[str]) -> bool:

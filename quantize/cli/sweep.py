@@ -77,13 +77,14 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
     picks (and the smallest K meeting a --target-*), to choose how many colours to use.
 
-    An animated GIF, APNG or WebP is swept as an animation: per K its animated GIF's bytes and
+    An animated GIF, APNG or WebP (or a video, a folder or a glob of frames, as quantize animate
+    takes them) is swept as an animation: per K its animated GIF's bytes and
     the mean PSNR over frames, as a table, --json or --csv; -o DIR writes each K's GIF
     (k0016.anim.gif, ...) with a contact sheet of the middle frame, the chart and the page. It
     picks the elbow of the mean MSE and the smallest K meeting a --target-*; no silhouette (each
     held picture has its own clustering). --width, --height, --fps and --plays make it smaller
     or slower first, as quantize animate does."""
-    from ..animation.source import is_clip
+    from ..animation.source import is_clip, is_frames
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
     from ..jobs.sweep import Target, parse_ks, probe_budget, sweep_file
@@ -96,7 +97,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
                                                    space),
                               codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
     bounds = resample_bounds(width, height, fps, plays)
-    if is_clip(input):
+    if is_frames(input) or is_clip(input):
         if sample is not None:
             raise click.UsageError("--sample does not apply to an animation's sweep")
         _sweep_clip(input, k_list, options, out_dir=out_dir, csv_path=csv_path, force=force,
