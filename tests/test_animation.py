@@ -729,8 +729,8 @@ def test_max_bytes_picks_the_largest_k_that_fits(tmp_path):
 
 def test_max_bytes_below_every_k_is_one_line_exit_2_and_nothing_written(tmp_path):
     source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
-    done = run("animate", source, "-o", tmp_path / "out", "--max-bytes", "100")
-    assert done.returncode == 2 and "smallest gif file, at K=2" in done.stderr
+    done = run("animate", source, "-o", tmp_path / "out", "--max-bytes", "50")
+    assert done.returncode == 2 and "smallest gif file, at K=1" in done.stderr
     assert done.stderr.strip().count("\n") == 0, done.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 

@@ -117,14 +117,20 @@ def test_max_bytes_picks_a_k_that_fits_beside_one_that_does_not(photo_path, tmp_
     assert "the largest K whose qnt file fits" in res.stderr
 
 
-def test_max_bytes_below_k2_names_the_smallest_size(photo_path, tmp_path, capsys):
-    smallest = qnt_bytes(photo_path, 2)
+def test_max_bytes_takes_k1_below_k2_and_names_the_smallest_size_below_that(photo_path, tmp_path,
+                                                                           capsys):
+    flat, two = qnt_bytes(photo_path, 1), qnt_bytes(photo_path, 2)
+    assert flat < two
+    res = CliRunner().invoke(cli, ["compress", str(photo_path), "-o", str(tmp_path / "flat"),
+                                   "--max-bytes", str(two - 1), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["k"] == 1 and (tmp_path / "flat" / "photo.qnt").stat().st_size == flat
     with pytest.raises(SystemExit) as exit_:
         main(["compress", str(photo_path), "-o", str(tmp_path / "o"), "--max-bytes",
-              str(smallest - 1)])
+              str(flat - 1)])
     err = capsys.readouterr().err
     assert exit_.value.code == 2
-    assert err.count("\n") == 1 and f"{smallest:,} B" in err
+    assert err.count("\n") == 1 and f"at K=1, takes {flat:,} B" in err
     assert not (tmp_path / "o").exists()
 
 

@@ -207,8 +207,6 @@ def animate(clip: Clip | ScannedClip | str | os.PathLike[str],
     elif max_bytes is None:
         result = _animate(clip, scan, options)
     else:
-        if options.fit.k < 2:
-            raise ParameterError(f"K must be 2 to {GIF_TABLE} for a byte budget, got {options.fit.k}")
         fitting: list[AnimationResult] = []  # the last K that fitted: the search's answer
 
         def size(k: int) -> int:

@@ -308,13 +308,13 @@ def parse_size(text: str) -> int:
 def search_bytes(image: Image, max_bytes: int, options: CompressOptions = CompressOptions(), *,
                  fmt: str = "qnt", max_k: int, files: FileOptions | None = None,
                  progress: Progress | None = None) -> Budget:
-    """The largest K in [2, ``max_k``] whose ``fmt`` file fits in ``max_bytes`` (see
+    """The largest K in [1, ``max_k``] whose ``fmt`` file fits in ``max_bytes`` (see
     :func:`largest_fitting`)."""
     from ..core.colorstats import color_stats
     from ..io.outputs import FileOptions, encode_one
 
-    if not 2 <= max_k <= MAX_K:
-        raise ParameterError(f"K must be between 2 and {MAX_K} for a byte budget, got {max_k}")
+    if not 1 <= max_k <= MAX_K:
+        raise ParameterError(f"K must be between 1 and {MAX_K} for a byte budget, got {max_k}")
     stats = color_stats(image.pixels)
     stem = Path(image.source).stem if image.source else "image"
 
@@ -330,10 +330,11 @@ def search_bytes(image: Image, max_bytes: int, options: CompressOptions = Compre
 
 
 def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k: int) -> Budget:
-    """The largest K in [2, ``max_k``] whose ``size(K)`` (of a ``fmt`` file) is at most
+    """The largest K in [1, ``max_k``] whose ``size(K)`` (of a ``fmt`` file) is at most
     ``max_bytes``, with K + 1 not fitting (unless K = ``max_k``): K doubles from 2 while it fits,
-    then a binary search. Sizes need not grow with K everywhere; the answer is always a K that fits
-    beside one that does not. A :class:`ParameterError` naming the K=2 size when that does not fit."""
+    then a binary search; K = 1 (one flat colour) only when K = 2 does not fit. Sizes need not grow
+    with K everywhere; the answer is always a K that fits beside one that does not. A
+    :class:`ParameterError` naming the K=1 size when that does not fit either."""
     sizes: dict[int, int] = {}
 
     def fits(k: int) -> bool:
@@ -341,9 +342,11 @@ def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k:
             sizes[k] = size(k)
         return sizes[k] <= max_bytes
 
-    if not fits(2):
-        raise ParameterError(f"no K fits {max_bytes:,} B: the smallest {fmt} file, at K=2, takes "
-                             f"{sizes[2]:,} B")
+    if max_k == 1 or not fits(2):
+        if not fits(1):
+            raise ParameterError(f"no K fits {max_bytes:,} B: the smallest {fmt} file, at K=1, "
+                                 f"takes {sizes[1]:,} B")
+        return Budget(max_bytes, fmt, 1, sizes)
     low, high = 2, None  # low fits; high, once found, does not
     while high is None and low < max_k:
         k = min(2 * low, max_k)
