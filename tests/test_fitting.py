@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from quantize.core.colorstats import color_stats
 from quantize.core.fitting import FitOptions, fit_palette, to_palette
 from quantize.core.kmeans import kmeans
 from quantize.core.mapping import map_pixels
+from quantize.errors import ParameterError
 
 KODAK = Path(__file__).resolve().parents[2] / "shared" / "images" / "kodak"
 REPO = Path(__file__).resolve().parents[1]
@@ -121,11 +123,36 @@ def test_the_plan_decides_grid_starts_and_stopping_from_the_counts_alone() -> No
 
 
 def test_the_fit_runs_in_the_space_its_colours_were_made_in() -> None:
-    from quantize.errors import ParameterError
-
     stats = color_stats(smooth_photo(64, 6.0))
     with pytest.raises(ParameterError, match="colours are in rgb, the fit asks for oklab"):
         fit_palette(None, stats.in_space("rgb"), FitOptions(k=4, space="oklab"))
     rgb = to_palette(fit_palette(None, stats.in_space("rgb"), FitOptions(k=4, space="rgb")).centers)
     lab = to_palette(fit_palette(None, stats.in_space("lab"), FitOptions(k=4, space="lab")).centers)
     assert not np.array_equal(rgb, lab)  # the space travels with the colours, and is used
+
+
+@pytest.mark.parametrize("options, words", [
+    (FitOptions(k=2.5), "K must be a whole number >= 1, got 2.5"),
+    (FitOptions(k=8, max_iter=1.5), "max_iter must be a whole number >= 1"),
+    (FitOptions(k=8, n_init=0), "n_init must be a whole number >= 1, got 0"),
+    (FitOptions(k=8, seed=None), "seed must be a whole number >= 0, got None"),
+    (FitOptions(k=8, tol=float("nan")), "tol must be a number >= 0"),
+    (FitOptions(k=8, sample=0), "sample must be a whole number >= 1"),
+    (FitOptions(k=8, space="xyz"), "unknown colour space 'xyz'"),
+    (FitOptions(k=1, bits=(0, 0, 0)), "bits must be a whole number >= 1, got 0"),
+    (FitOptions(k=4, bits=(9, 9, 9)), "bits must be 1 to 8 per channel"),
+    (FitOptions(k=4, bits=5), "bits must be (R, G, B) or (N,) grey"),
+    (FitOptions(k=8, init_centers=np.full((8, 3), np.nan)), "init_centers must be finite"),
+    (FitOptions(k=8, locked=np.array([[300, 300, 300]])), "locked colours must be whole numbers"),
+])
+def test_fit_options_refuse_what_would_hang_crash_or_wrap(options, words) -> None:
+    """Each value a library caller may pass is checked before any kernel sees it: a zero-bit
+    lattice used to spin for ever, a float max_iter reached Numba as a typing error, a colour of
+    300 wrapped to 44."""
+    with pytest.raises(ParameterError, match=re.escape(words)):
+        options.validated()
+
+
+def test_fit_options_make_numpy_integers_python_ones() -> None:
+    checked = FitOptions(k=np.int64(8), seed=np.int64(3), bits=[5, 6, 5]).validated()
+    assert (type(checked.k), type(checked.seed), checked.bits) == (int, int, (5, 6, 5))

@@ -494,3 +494,17 @@ def test_item4_every_output_image_name_is_known_whatever_its_format(capsys, tmp_
     rows = json.loads((folder / "manifest.json").read_text())["rows"]
     assert {r["path"] for r in rows if r["status"] == "skipped"} >= {"a.preview.webp", "a.preview.gif"}
     assert not [p for p in folder.iterdir() if ".preview.preview" in p.name]
+
+
+@pytest.mark.parametrize("palette", [[[300, 300, 300], [0, 0, 0]], [[-1, 0, 0]], [[np.nan, 0, 0]],
+                                     [[10.5, 0, 0]]])
+def test_a_fixed_palette_out_of_range_is_refused_not_wrapped(palette):
+    from quantize.errors import ParameterError
+    from quantize.io.images import image_from_array
+    from quantize.jobs.pipeline import CompressOptions, quantize_image
+
+    image = image_from_array(np.full((4, 4, 3), 44, np.uint8))
+    with pytest.raises(ParameterError, match="palette colours must be whole numbers 0 to 255"):
+        quantize_image(image, CompressOptions(palette=np.array(palette)))
+    whole = quantize_image(image, CompressOptions(palette=np.array([[10.0, 20, 30], [44, 44, 44]])))
+    assert whole.palette.tolist() == [[10, 20, 30], [44, 44, 44]]

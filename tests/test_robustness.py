@@ -353,10 +353,10 @@ def test_newer_packed_version_is_refused_by_name(tmp_path, capsys):
 
 @pytest.mark.parametrize("option,message", [
     (["-k", "65537"], "K must be between 1 and 65536, got 65537"),
-    (["--n-init", "0"], "--n-init and --max-iter must be at least 1"),
-    (["--max-iter", "0"], "--n-init and --max-iter must be at least 1"),
-    (["--tol", "-1"], "--tol must be >= 0, got -1.0"),
-    (["--sample", "0"], "--sample must be at least 1, got 0"),
+    (["--n-init", "0"], "--n-init must be a whole number >= 1, got 0"),
+    (["--max-iter", "0"], "--max-iter must be a whole number >= 1, got 0"),
+    (["--tol", "-1"], "--tol must be a number >= 0, got -1.0"),
+    (["--sample", "0"], "--sample must be a whole number >= 1, got 0"),
     (["--codec", "rar"], "Invalid value for '--codec'"),
 ])
 def test_bad_option_values(tmp_path, capsys, option, message):

@@ -70,8 +70,12 @@ class AnimationOptions:
                    formats=tuple(formats), codec=options.codec).validated()
 
     def validated(self) -> "AnimationOptions":
-        if not 1 <= self.fit.k <= GIF_TABLE:
-            raise ParameterError(f"K must be 1 to {GIF_TABLE} for an animation, got {self.fit.k}")
+        if isinstance(self.formats, str):
+            raise ParameterError(f"formats must be a sequence of names, e.g. ('gif',), got "
+                                 f"{self.formats!r}", parameters=("formats",))
+        fit = self.fit.validated()
+        if not 1 <= fit.k <= GIF_TABLE:
+            raise ParameterError(f"K must be 1 to {GIF_TABLE} for an animation, got {fit.k}")
         if self.palette_mode not in PALETTE_MODES:
             raise ParameterError(f"palette mode must be one of {', '.join(PALETTE_MODES)}, "
                                  f"got {self.palette_mode!r}")
@@ -86,7 +90,7 @@ class AnimationOptions:
         if unknown or not self.formats:
             raise ParameterError(f"formats must be some of {', '.join(FORMATS)}, got "
                                  f"{', '.join(self.formats) or 'none'}")
-        return replace(self, formats=tuple(dict.fromkeys(self.formats)))
+        return replace(self, fit=fit, formats=tuple(dict.fromkeys(self.formats)))
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,13 @@ palette entry of their own and do not pull the other centres.
 
 from __future__ import annotations
 
+import numbers
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..choices import DEFAULT_SPACE
+from ..choices import DEFAULT_SPACE, SPACES
 from .colorstats import POINTS_CACHE_BYTES, ColorStats, SpaceColors, sampled_pixels
 from ..errors import ParameterError
 from .kmeans import KMeansFit, PaletteFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
@@ -66,6 +67,55 @@ class FitOptions:
     init_centers: np.ndarray | None = None
     locked: np.ndarray | None = None  # (L, 3|4) uint8 colours kept in the palette unchanged, L < K
     bits: tuple[int, ...] | None = None  # (R, G, B) or (N,) grey: entries on that lattice (lattice.py)
+
+    def validated(self) -> "FitOptions":
+        """These options with every value checked (one-line :class:`ParameterError` messages)
+        and NumPy integers made Python's; K's range is the caller's."""
+        def whole(name: str, value, least: int) -> int:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+                raise ParameterError(f"{name} must be a whole number >= {least}, got {value!r}",
+                                     parameters=(name,))
+            return int(value)
+
+        k = whole("K", self.k, 1)
+        n_init, max_iter = whole("n_init", self.n_init, 1), whole("max_iter", self.max_iter, 1)
+        seed = whole("seed", self.seed, 0)  # what NumPy's seeding takes
+        sample = None if self.sample is None else whole("sample", self.sample, 1)
+        max_starts = None if self.max_starts is None else whole("max_starts", self.max_starts, 0)
+        if not isinstance(self.tol, numbers.Real) or not 0 <= self.tol < np.inf:
+            raise ParameterError(f"tol must be a number >= 0, got {self.tol!r}", parameters=("tol",))
+        if self.space not in SPACES:
+            raise ParameterError(f"unknown colour space {self.space!r} (choose from "
+                                 f"{', '.join(SPACES)})", parameters=("space",))
+        bits = self.bits
+        if bits is not None:
+            if not isinstance(bits, (tuple, list)) or len(bits) not in (1, 3):
+                raise ParameterError(f"bits must be (R, G, B) or (N,) grey, got {bits!r}",
+                                     parameters=("bits",))
+            bits = tuple(whole("bits", b, 1) for b in bits)
+            if max(bits) > 8:
+                raise ParameterError(f"bits must be 1 to 8 per channel, got {bits}",
+                                     parameters=("bits",))
+        if self.locked is not None:
+            check_colors(self.locked, "locked")
+        if self.init_centers is not None and not np.isfinite(
+                np.asarray(self.init_centers, dtype=np.float64)).all():
+            raise ParameterError("init_centers must be finite numbers", parameters=("init_centers",))
+        return replace(self, k=k, n_init=n_init, max_iter=max_iter, seed=seed, sample=sample,
+                       max_starts=max_starts, bits=bits)
+
+
+def check_colors(colors, name: str) -> None:
+    """A :class:`ParameterError` unless ``colors`` is (n, 3|4) whole numbers 0 to 255 (a palette
+    given, not fitted: a value out of that range would wrap when made uint8)."""
+    array = np.asarray(colors)
+    if array.ndim != 2 or array.shape[1] not in (3, 4) or array.dtype.kind not in "uif":
+        raise ParameterError(f"{name} must be (n, 3) or (n, 4) colour values, got shape "
+                             f"{array.shape} of {array.dtype}", parameters=(name,))
+    if not (np.isfinite(array).all() and (array == np.round(array)).all()
+            and array.min(initial=0) >= 0 and array.max(initial=0) <= 255):
+        raise ParameterError(f"{name} colours must be whole numbers 0 to 255",
+                             parameters=(name,))
 
 
 def fit_palette(pixels: np.ndarray, colors: SpaceColors, options: FitOptions) -> PaletteFit:

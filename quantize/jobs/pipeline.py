@@ -6,6 +6,7 @@ Both return one :class:`Result`, from which the report, the JSON and every table
 
 from __future__ import annotations
 
+import numbers
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -18,10 +19,9 @@ from ..io import container
 from .. import preload
 from ..choices import CODECS, DEFAULT_CODEC, DEFAULT_FORMATS
 from ..core.colorstats import ColorStats
-from ..core.colorspace import SPACES
 from ..core.dither import DITHERS
 from ..errors import ParameterError
-from ..core.fitting import FitOptions
+from ..core.fitting import FitOptions, check_colors
 from ..io.images import Image, display_name
 
 if TYPE_CHECKING:
@@ -56,21 +56,12 @@ class CompressOptions:
     delta_e_samples: int = 200_000
 
     def validated(self) -> "CompressOptions":
-        """Check every value once, here, with one-line messages."""
-        f = self.fit
-        if not 1 <= f.k <= MAX_K:
-            raise ParameterError(f"K must be between 1 and {MAX_K}, got {f.k}")
-        if f.n_init < 1 or f.max_iter < 1:
-            raise ParameterError("n_init and max_iter must be at least 1",
-                                 parameters=("n_init", "max_iter"))
-        if not f.tol >= 0:
-            raise ParameterError(f"tol must be >= 0, got {f.tol}", parameters=("tol",))
-        if f.sample is not None and f.sample < 1:
-            raise ParameterError(f"sample must be at least 1, got {f.sample}", parameters=("sample",))
-        if not (isinstance(f.seed, int) and f.seed >= 0):  # what NumPy's seeding takes
-            raise ParameterError(f"seed must be a whole number >= 0, got {f.seed}", parameters=("seed",))
-        if f.space not in SPACES:
-            raise ParameterError(f"unknown colour space {f.space!r} (choose from {', '.join(SPACES)})")
+        """Check every value once, here, with one-line messages (the fit's own by
+        :meth:`FitOptions.validated`)."""
+        if isinstance(self.fit.k, numbers.Real) and not isinstance(self.fit.k, bool) \
+                and not 1 <= self.fit.k <= MAX_K:
+            raise ParameterError(f"K must be between 1 and {MAX_K}, got {self.fit.k}")
+        f = self.fit.validated()
         if f.bits is not None:
             from ..core.lattice import lattice_size
 
@@ -104,7 +95,7 @@ class CompressOptions:
                                  parameters=("drop_unused", "panel"))
         if self.codec not in CODECS:
             raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(CODECS)})")
-        return self
+        return replace(self, fit=f)
 
 
 @dataclass
@@ -386,6 +377,7 @@ def _checked_palette(palette: np.ndarray, channels: int, transparent: bool = Fal
     palette = np.asarray(palette)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not 1 <= len(palette) <= MAX_K:
         raise ParameterError("a palette must be 1 to 65536 colours of 3 or 4 channels")
+    check_colors(palette, "palette")
     if palette.shape[1] != channels:
         palette = (palette[:, :3] if channels == 3 else
                    np.column_stack([palette, np.full(len(palette), 255)]))
