@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import quantize
 from quantize.animation.palettes import scan_clip
 from quantize.animation.qntanim import decode_animation
 from quantize.animation.run import AnimationOptions, animate, unpack
@@ -558,6 +559,18 @@ def test_corrupt_multi_frame_qnt_is_a_format_error(tmp_path):
     for bad in (data[:-9], data[:20], b"x" + data[1:], data[:40] + bytes([data[40] ^ 1]) + data[41:]):
         with pytest.raises(FormatError):
             list(decode_animation(bad).frames())
+
+
+def test_the_still_reader_sends_a_multi_frame_qnt_to_load_animation(tmp_path):
+    path = tmp_path / "c.anim.qnt"
+    path.write_bytes(animate(save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0),
+                             AnimationOptions(formats=("qnt",))).outputs["qnt"])
+    with pytest.raises(FormatError, match="c.anim.qnt: a multi-frame .qnt .*load_animation reads it"):
+        quantize.load(path)
+    assert len(list(quantize.load_animation(path).frames())) == 6
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(FormatError, match="c.anim.qnt: .*corrupt"):
+        quantize.load_animation(path)
 
 
 def fade_frames() -> list[np.ndarray]:

@@ -11,19 +11,20 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from ..io import container
-from ..io.files import open_input, read_input
+from ..io.files import display_name, open_input, read_input
 from ..choices import DEFAULT_CODEC
 from ..errors import FormatError
 from .canvas import Canvas
 from .choices import MAX_DURATION_MS
 from .temporal import MappedFrame
 
-MAGIC = b"\x89QNA\r\n\x1a\n"
+MAGIC = container.ANIMATION_MAGIC
 VERSION = 2
 # magic, version, width, height, plays, frames
 _HEADER = struct.Struct("<8sHIIII")
@@ -181,5 +182,10 @@ def is_animation_file(path: str | os.PathLike[str]) -> bool:
 
 
 def load_animation(path: str | os.PathLike[str]) -> QntAnimation:
-    """Read and check the multi-frame ``.qnt`` file at ``path`` (:func:`decode_animation`)."""
-    return decode_animation(read_input(path, "packed"))
+    """Read and check the multi-frame ``.qnt`` file at ``path`` (:func:`decode_animation`); a
+    corrupt file is a :class:`FormatError` that names it."""
+    data = read_input(path, "packed")
+    try:
+        return decode_animation(data)
+    except FormatError as exc:
+        raise FormatError(f"{display_name(Path(path))}: {exc}") from None

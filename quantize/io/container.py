@@ -26,6 +26,9 @@ from ..errors import FormatError, InputError, ParameterError
 from .files import write_bytes
 
 MAGIC = b"\x89QNT\r\n\x1a\n"
+#: The multi-frame file's magic (:mod:`quantize.animation.qntanim`), named here so a still's
+#: reader can tell it apart.
+ANIMATION_MAGIC = b"\x89QNA\r\n\x1a\n"
 FORMAT_VERSION = 2
 SUFFIX = ".qnt"
 _CODECS_OF_VERSION = {1: 4, 2: 5}  # how many of CODECS each version knows
@@ -360,6 +363,9 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
     _check_max_pixels(max_pixels)
     head = bytes(memoryview(data)[:HEADER_SIZE])
     if not MAGIC.startswith(head[:len(MAGIC)]):
+        if ANIMATION_MAGIC.startswith(head[:len(ANIMATION_MAGIC)]):
+            raise FormatError("a multi-frame .qnt (an animation), not a still: "
+                              "quantize.load_animation reads it")
         image = _image_kind(head)
         hint = (": damaged by a text-mode transfer?" if _text_mode_damage(head) else
                 f": it is a {image} image" if image else "")
