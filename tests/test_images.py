@@ -25,6 +25,7 @@ from quantize.io.images import (
     display_name,
     encode_preview,
     image_from_array,
+    image_from_pillow,
     load_image,
     save_pixels,
     save_preview,
@@ -262,6 +263,21 @@ def test_float_tiffs(tmp_path: Path) -> None:
     image = load_image(_save(tmp_path, "g.tif", PILImage.fromarray(grey, "F")))
     assert image.pixels[0, :, 0].tolist() == [0, 0, 128, 255, 255]
     assert image.notes == ("32-bit float samples converted to 8 bits (values outside [0, 1] clipped)",)
+
+
+def test_pillow_images_of_modes_f_and_i_made_in_memory_follow_an_arrays_rules() -> None:
+    # a file's float samples may stray past [0, 1] (clipped, above); a made image's 0..255 floats
+    # would all clip to white, and mode I's small values could be 8-bit ones read as 16-bit
+    ramp = np.linspace(0, 1, 40, dtype=np.float32).reshape(5, 8)
+    assert image_from_pillow(PILImage.fromarray(ramp)).pixels[..., 0].tolist() == \
+        np.rint(ramp.astype(np.float64) * 255).astype(np.uint8).tolist()
+    with pytest.raises(ParameterError, match="mode F has values 0..200; float samples are read in"):
+        image_from_pillow(PILImage.fromarray(ramp * 200))
+    wide = (np.arange(40).reshape(5, 8) * 1600).astype(np.int32)
+    assert image_from_pillow(PILImage.fromarray(wide)).pixels[..., 0].tolist() == \
+        np.rint(wide * 255 / 65535).astype(np.uint8).tolist()
+    with pytest.raises(ParameterError, match="mode I has values 0..255 only"):
+        image_from_pillow(PILImage.fromarray(np.full((5, 8), 200, np.int32)))
 
 
 # ---------------------------------------------------------------------- CMYK, frames, EXIF, ICC profile

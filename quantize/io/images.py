@@ -228,15 +228,21 @@ def _rawmode(args: object) -> str:
     return args if isinstance(args, str) else ""
 
 
-def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO, notes: list[str]) -> PILImage.Image:
+def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO | None, notes: list[str], *,
+             made: bool = False) -> PILImage.Image:
     """Bring 16-bit and floating-point samples of the decoded ``im`` to an 8-bit Pillow mode.
 
-    ``rawmodes`` are the unpackers Pillow used for ``im``'s tiles (e.g. "RGB;16B").
+    ``rawmodes`` are the unpackers Pillow used for ``im``'s tiles (e.g. "RGB;16B"). An image
+    ``made`` in memory, not decoded from a file, is held to an array's rules: float samples in
+    [0, 1], and mode I refused where its values could as well be 8-bit ones.
     """
     if im.mode.startswith("I;16") or im.mode == "I":
         values = np.asarray(im)
         if im.mode == "I" and (values.min() < 0 or values.max() > 0xFFFF):
             raise _Refused(f": unsupported 32-bit integer samples (range {values.min()}..{values.max()})")
+        if made and im.mode == "I" and values.max() <= 0xFF:
+            raise _Refused(" of mode I has values 0..255 only: 8-bit or dark 16-bit samples? "
+                           "convert it to 'L' or 'I;16' first")
         notes.append("16-bit reduced to 8 bits")
         gray = _reduce_16_to_8(values)
         trns = im.info.get("transparency")
@@ -244,7 +250,11 @@ def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO, notes: list[
             return PILImage.fromarray(np.dstack([gray, np.where(values == trns, 0, 255).astype(np.uint8)]))
         return PILImage.fromarray(gray)
     if im.mode == "F":
-        return PILImage.fromarray(_array_to_8bit(np.asarray(im), notes, clip_floats=True))
+        values = np.asarray(im)
+        if made and np.isfinite(values).all() and (values.min() < 0 or values.max() > 1):
+            raise _Refused(f" of mode F has values {values.min():g}..{values.max():g}; float "
+                           "samples are read in [0, 1]")
+        return PILImage.fromarray(_array_to_8bit(values, notes, clip_floats=not made))
     if not rawmodes or not all(r[-4:] in _LOW_BYTE_RAWMODE for r in rawmodes):
         return im
     # 16-bit samples decoded by Pillow into an 8-bit mode: it kept the high byte of each sample.
@@ -390,7 +400,8 @@ def image_from_pillow(im: PILImage.Image) -> Image:
     notes: list[str] = []
     try:
         im.load()
-        pixels = _finish(_to_8bit(im, [], None, notes), None, im.info.get("icc_profile"), notes)
+        pixels = _finish(_to_8bit(im, [], None, notes, made=True), None,
+                         im.info.get("icc_profile"), notes)
     except _Refused as exc:
         raise ParameterError(f"Pillow image{exc}") from None
     return Image(pixels, format=im.format, notes=tuple(notes))
