@@ -23,7 +23,7 @@ _EXPORTS = {
     "decode": "io.container", "encode": "io.container", "load": "io.container", "PackedImage": "io.container",
     "animate": "animation.run", "animate_file": "animation.run",
     "AnimationOptions": "animation.run", "AnimationResult": "animation.run",
-    "load_animation": "animation.qntanim",
+    "load_animation": "animation.qntanim", "frames_clip": "animation.source",
     "QuantizeError": "errors", "InputError": "errors", "FormatError": "errors",
     "OutputError": "errors", "ParameterError": "errors",
 }

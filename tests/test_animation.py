@@ -20,7 +20,7 @@ from quantize.animation.palettes import scan_clip
 from quantize.animation.qntanim import decode_animation
 from quantize.animation.run import AnimationOptions, animate, unpack
 from quantize.animation.source import Clip, Frame, open_clip
-from quantize.errors import FormatError, InputError
+from quantize.errors import FormatError, InputError, ParameterError
 from quantize.jobs.sweep_model import Target
 
 W, H = 40, 24
@@ -514,7 +514,6 @@ def test_kept_pixels_pack_as_one_entry_and_unpack_to_gif():
 def test_a_version_1_multi_frame_qnt_still_decodes_and_unpacks():
     from quantize.animation.qntanim import QntWriter
     from quantize.animation.temporal import MappedFrame
-    from quantize.errors import ParameterError
 
     a, b, first, second, shown = _kept_frames()
     animation = decode_animation(_version_1(a, b, first, second, shown))
@@ -559,6 +558,23 @@ def test_corrupt_multi_frame_qnt_is_a_format_error(tmp_path):
     for bad in (data[:-9], data[:20], b"x" + data[1:], data[:40] + bytes([data[40] ^ 1]) + data[41:]):
         with pytest.raises(FormatError):
             list(decode_animation(bad).frames())
+
+
+def test_frames_held_in_memory_animate_as_the_same_frames_from_a_file(tmp_path):
+    frames = clip_frames()
+    durations = [40, 60, 40, 60, 40, 80]
+    held = [Image.fromarray(f) if i % 2 else f for i, f in enumerate(frames)]  # both kinds
+    options = AnimationOptions(formats=("gif", "png"))
+    ours = animate(quantize.frames_clip(held, durations, plays=3), options)
+    saved = animate(save_apng(tmp_path / "c.png", frames, durations, 3), options)
+    assert ours.outputs == saved.outputs and ours.durations == durations
+    (tmp_path / "o.png").write_bytes(ours.outputs["png"])
+    shown, read_durations, loop = decoded(tmp_path / "o.png")
+    assert read_durations == durations and loop == 3 and len(shown) == 6
+    with pytest.raises(ParameterError, match="6 frames and 2 durations"):
+        quantize.frames_clip(frames, [40, 60])
+    with pytest.raises(InputError, match="frames in memory: frame 2 is"):
+        animate(quantize.frames_clip([frames[0], frames[1][:8]]))
 
 
 def test_the_still_reader_sends_a_multi_frame_qnt_to_load_animation(tmp_path):
@@ -797,7 +813,6 @@ def test_target_picks_the_smallest_k_that_meets_it(name, monkeypatch):
 
 
 def test_target_nobody_meets_and_a_target_with_a_budget_are_refused():
-    from quantize.errors import ParameterError
     from quantize.jobs.sweep import TargetMissed
 
     clip = Clip("c", "test", 0, lambda: iter([Frame(f, 40) for f in clip_frames(3)]))

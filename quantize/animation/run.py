@@ -192,7 +192,8 @@ def animate(clip: Clip | ScannedClip | str | os.PathLike[str],
             options: AnimationOptions | None = None, *,
             max_pixels: int | None = DEFAULT_MAX_PIXELS, max_bytes: int | None = None,
             target: Target | None = None) -> AnimationResult:
-    """Quantise every frame of ``clip`` (a :class:`~.source.Clip`, a :class:`ScannedClip` or a
+    """Quantise every frame of ``clip`` (a :class:`~.source.Clip`, such as
+    :func:`~.source.frames_clip` makes of frames in memory, a :class:`ScannedClip` or a
     path for :func:`~.source.open_clip`) and encode it in every format of ``options``, in
     memory. With ``max_bytes``, K is the largest up to ``options.fit.k`` whose first format's
     file fits in that many bytes (as ``compress --max-bytes`` chooses it); with ``target``, the

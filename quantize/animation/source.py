@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -109,6 +109,42 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
     with open_input(path) as (fh, _):
         plays, fmt = _pillow_header(fh, name)
     return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels))
+
+
+def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDER_DURATION_MS,
+                plays: int = 0) -> Clip:
+    """A clip of frames held in memory: arrays (as :func:`~quantize.io.images.image_from_array`
+    takes them) or Pillow images, each lasting ``durations`` ms (one for all, or one each);
+    ``plays`` times through (0: for ever). Frames are converted as they are read."""
+    from PIL import Image as PILImage
+
+    from ..io.images import image_from_array, image_from_pillow
+
+    frames = list(frames)
+    each = [durations] * len(frames) if isinstance(durations, (int, np.integer)) \
+        else list(durations)
+    if len(each) != len(frames):
+        raise ParameterError(f"{len(frames)} frames and {len(each)} durations: give one duration "
+                             f"for all or one for each", parameters=("durations",))
+    if any(not isinstance(d, (int, np.integer)) or isinstance(d, bool) for d in each):
+        raise ParameterError("durations must be whole milliseconds", parameters=("durations",))
+    if not isinstance(plays, (int, np.integer)) or isinstance(plays, bool) or plays < 0:
+        raise ParameterError(f"plays must be a whole number >= 0 (0: for ever), got {plays!r}",
+                             parameters=("plays",))
+
+    def image(frame) -> np.ndarray:
+        if isinstance(frame, PILImage.Image):
+            return image_from_pillow(frame).pixels
+        if isinstance(frame, np.ndarray):
+            return image_from_array(frame).pixels
+        raise ParameterError(f"a frame must be an array or a Pillow image, not "
+                             f"{type(frame).__name__}")
+
+    def read() -> Iterator[Frame]:
+        for frame, duration in zip(frames, each):
+            yield Frame(image(frame), int(duration))
+
+    return Clip("frames in memory", "frames", int(plays), read)
 
 
 def reads_video() -> bool:
