@@ -217,7 +217,7 @@ def test_format_limits_fail_before_the_fit_unless_truncate(capsys, photo_path, t
     out_dir = tmp_path / "out"
     code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "--format", "gpl,act", "-o", out_dir)
     assert code == 2
-    assert "act palettes hold at most 256 colours, this one has 300" in one_error(err)
+    assert "act palettes hold at most 256 colours, K = 300 was asked for (use fewer colours, or --truncate" in one_error(err)
     code, _, err = run(capsys, "compress", photo_path, "-k", "40", "--export-palette", "procreate",
                        "-o", out_dir)
     assert code == 2 and "at most 30 colours" in one_error(err)

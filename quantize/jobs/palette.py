@@ -115,7 +115,7 @@ class PaletteExport:
     def check_capacity(self, k: int) -> None:
         """Before any work: every format holds ``k`` colours (or may truncate)."""
         for fmt in self.formats:
-            check_capacity(fmt, k, truncate=self.truncate)
+            check_capacity(fmt, k, truncate=self.truncate, asked=True)
 
     def arrange(self, palette: Palette) -> Palette:
         """The palette in the chosen order, named after the nearest CSS colours if asked."""

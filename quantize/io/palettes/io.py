@@ -95,13 +95,15 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
     raise ParameterError(f"cannot tell the palette format of {path}; name one of {', '.join(_SPECS)}")
 
 
-def check_capacity(fmt: str, n: int, *, truncate: bool = False) -> None:
+def check_capacity(fmt: str, n: int, *, truncate: bool = False, asked: bool = False) -> None:
     """Raise ParameterError naming the limit when format ``fmt`` cannot hold ``n`` colours (ACT 256,
-    Procreate 30, Paint.NET 96), unless ``truncate`` (keep the first colours) is allowed."""
+    Procreate 30, Paint.NET 96), unless ``truncate`` (keep the first colours) is allowed; ``asked``:
+    ``n`` is the K asked for, before any fit."""
     fmt = resolve_format(fmt)
     limit = _SPECS[fmt].info.limit
     if limit is not None and n > limit and not truncate:
-        raise ParameterError(f"{fmt} palettes hold at most {limit} colours, this one has {n} "
+        has = f"K = {n} was asked for" if asked else f"this one has {n}"
+        raise ParameterError(f"{fmt} palettes hold at most {limit} colours, {has} "
                              f"(use fewer colours, or truncate=True to keep the first {limit})",
                              parameters=("truncate=True",))
 
