@@ -1118,14 +1118,14 @@ def test_sweep_of_an_animation_refuses_what_it_cannot_do(tmp_path):
 
 # ------------------------------------------------------------------------------------------- video
 
-def make_video(folder: Path, frames: list[np.ndarray]) -> Path:
-    """``folder/clip.mp4``: ``frames`` at 30 fps, coded losslessly (needs the 'video' extra)."""
+def make_video(folder: Path, frames: list[np.ndarray], suffix: str = ".mp4") -> Path:
+    """``folder/clip<suffix>``: ``frames`` at 30 fps, coded losslessly (needs the 'video' extra)."""
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     work = folder / "frames"
     work.mkdir()
     for i, frame in enumerate(frames):
         Image.fromarray(frame).save(work / f"f{i}.png")
-    video = folder / "clip.mp4"
+    video = folder / f"clip{suffix}"
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-framerate", "30", "-i",
                     work / "f%d.png", "-c:v", "libx264rgb", "-qp", "0", video], check=True)
     return video
@@ -1143,6 +1143,24 @@ def test_video_is_read_through_imageio_with_durations_from_its_frame_rate(tmp_pa
     psnrs = [10 * np.log10(255 ** 2 / np.mean((a.astype(float) - b) ** 2))
              for a, b in zip(frames, qnt.frames())]  # a lossless video: the frames as made
     assert report["mean_psnr"] == pytest.approx(np.mean(psnrs))
+
+
+def test_a_cut_video_is_refused_and_one_with_longer_audio_is_not(tmp_path):
+    video = make_video(tmp_path, clip_frames(12), ".mkv")
+    data = video.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[:len(data) * 6 // 10])  # imageio ends its frames at the cut, no error
+    done = run("animate", cut, "-o", tmp_path / "out", "-k", "16")
+    assert done.returncode == 3 and not (tmp_path / "out").exists()
+    assert re.fullmatch(r"quantize: error: .*cut.mkv: truncated or damaged: \d+ frames decode of "
+                        r"the 0.40 s it announces \(.+\)\n", done.stderr)
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    longer = tmp_path / "longer.mkv"  # its container lasts 2 s, the video 0.4 s
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", video, "-f", "lavfi",
+                    "-i", "sine=d=2", "-c:v", "copy", "-c:a", "libopus", longer], check=True)
+    done = run("animate", longer, "-o", tmp_path / "out", "-k", "16", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["frames_read"] == 12
 
 
 def test_batch_writes_a_video_as_an_animation(tmp_path):

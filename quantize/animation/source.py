@@ -337,12 +337,35 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         raise InputError(f"{name}: the video gives no usable frame rate ({fps})")
     _check_pixels(name, *meta.get("size", (0, 0)), max_pixels)
 
+    announced = float(meta.get("duration") or 0)
+
     def frames() -> Iterator[Frame]:
+        count = 0
         try:
-            for index, pixels in enumerate(iio.imiter(path, plugin="FFMPEG")):
-                duration = round(1000 * (index + 1) / fps) - round(1000 * index / fps)
+            for count, pixels in enumerate(iio.imiter(path, plugin="FFMPEG"), 1):
+                duration = round(1000 * count / fps) - round(1000 * (count - 1) / fps)
                 yield Frame(np.ascontiguousarray(pixels[..., :3], np.uint8), duration)
         except Exception as exc:
             raise InputError(f"{name}: cannot decode the video ({_last_line(exc)})") from None
+        if count < announced * fps - 1.5:  # short of its length: cut, or timed otherwise?
+            damage = _decoding_errors(path)
+            if damage:
+                raise InputError(f"{name}: truncated or damaged: {count} frames decode of the "
+                                 f"{announced:.2f} s it announces ({damage})")
 
     return Clip(name, "video", 0, frames)
+
+
+def _decoding_errors(path: Path) -> str:
+    """The first error ffmpeg reports decoding the video's first stream ('' if none): imageio
+    ends a cut file's frames without one, as it ends a whole file's, and a video may be shorter
+    than its container (audio running on) or timed otherwise (variable frame rate)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    run = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i",
+                          os.fspath(path), "-map", "0:v:0", "-f", "null", "-"],
+                         capture_output=True, text=True, errors="replace")
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    return " ".join(re.sub(r"^\[[^]]*\] ", "", lines[0]).split())[:200] if lines else ""
