@@ -1163,6 +1163,16 @@ def test_a_cut_video_is_refused_and_one_with_longer_audio_is_not(tmp_path):
     assert json.loads(done.stdout)["frames_read"] == 12
 
 
+def test_a_file_of_sound_alone_says_it_holds_no_video(tmp_path):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    sound = tmp_path / "sound.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "sine=d=1", "-c:a", "aac", sound], check=True)
+    done = run("animate", sound, "-o", tmp_path / "out")
+    assert done.returncode == 3 and not (tmp_path / "out").exists()
+    assert done.stderr.endswith("sound.mp4 holds no video stream (only audio)\n")
+
+
 def test_batch_writes_a_video_as_an_animation(tmp_path):
     src = tmp_path / "in"
     src.mkdir()

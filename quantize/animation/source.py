@@ -331,6 +331,10 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
     try:
         meta = iio.immeta(path, plugin="FFMPEG")
     except Exception as exc:
+        kinds = dict.fromkeys(re.findall(r"Stream #\S+.*?: (\w+):", str(exc)))  # ffmpeg's log
+        if kinds and "Video" not in kinds:
+            raise InputError(f"{name} holds no video stream (only "
+                             f"{', '.join(kinds).lower()})") from None
         raise InputError(f"{name}: cannot read the video ({_last_line(exc)})") from None
     fps = float(meta.get("fps") or 0)
     if not 0 < fps <= 1000:
