@@ -89,6 +89,20 @@ def test_dither_lowers_blurred_error_on_a_gradient(dither: str) -> None:
     assert dithered.mse == pytest.approx(err) and dithered.dither == dither
 
 
+@pytest.mark.parametrize("dither", [d for d in DIFFUSION if d not in ("atkinson", "fs-edge")])
+@pytest.mark.parametrize("space", ["rgb", "rgb+lab"])
+def test_error_diffusion_keeps_a_ramps_tone_on_black_and_white(dither: str, space: str) -> None:
+    # two entries a whole black-to-white apart: the error a pixel passes on is as long as their
+    # gap, so a limit meant against colour bleeding in full palettes must not cut it
+    ramp = np.tile(np.linspace(0, 255, 256).round().astype(np.uint8), (64, 1))
+    options = CompressOptions(fit=FitOptions(space=space), dither=dither,
+                              palette=np.array([[0, 0, 0], [255, 255, 255]], np.uint8))
+    shown = quantize_image(image_from_array(ramp), options)
+    shown = shown.palette[shown.indices][..., 0].astype(float)
+    for band in range(0, 256, 32):  # each band's mean level as the source's, to a few levels
+        assert abs(shown[:, band:band + 32].mean() - (band + 15.5)) < 5, (band, shown.mean())
+
+
 def test_zero_strength_is_plain_mapping() -> None:
     pixels = gradient()
     plain = run(pixels, 8, "none")

@@ -42,7 +42,9 @@ DIFFUSION = {
                 (-2, 2, 1), (-1, 2, 2), (0, 2, 4), (1, 2, 2), (2, 2, 1)), 42),
     "burkes": (((1, 0, 8), (2, 0, 4), (-2, 1, 2), (-1, 1, 4), (0, 1, 8), (1, 1, 4), (2, 1, 2)), 32),
 }
-# Diffused error longer than this share of the black-to-white distance is shortened to it.
+# Diffused error longer than this share of the black-to-white distance, or than the palette's
+# median spacing where that is larger, is shortened to it: the limit keeps a colour the palette
+# lacks from bleeding, and a sparse palette's own steps (black to white) must pass whole.
 ERROR_LIMIT = 0.25
 # Edge-aware mode: pixels whose colour differs from a neighbour's by this share of the
 # black-to-white distance or more take no diffused error.
@@ -92,13 +94,14 @@ def dither_pixels(pixels: np.ndarray, colors: SpaceColors, palette: np.ndarray,
             else np.ones(h * w))
     if pixels.shape[-1] == 4:
         edge[pixels.reshape(-1, 4)[:, 3] == 0] = 0.0  # fully transparent pixels stay transparent
-    offset = grey * (_spacing(centers) / extent)
+    spacing = _spacing(centers)
+    offset = grey * (spacing / extent)
     out = np.empty(h * w, np.int64)
     diffused = method in DIFFUSION  # the kernel takes a matrix and a mask; its mode uses one
     taps, weights = diffusion_matrix(method if diffused else "fs")
     mask = bayer(8) if diffused else threshold_mask(method)
     dither(pixels, rows, points, centers, *search_index(centers), DIFFUSE if diffused else MASK,
-           float(strength), ERROR_LIMIT * extent, offset, np.ascontiguousarray(mask, np.int64),
+           float(strength), max(ERROR_LIMIT * extent, spacing), offset, np.ascontiguousarray(mask, np.int64),
            taps, weights, edge, out)
     return out.astype(index_dtype(len(palette))).reshape(h, w)
 
