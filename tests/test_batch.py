@@ -176,6 +176,26 @@ def test_resume_redoes_only_missing_or_changed_outputs(tmp_path):
                   jobs=1, resume=True)
 
 
+def test_resume_replaces_only_the_outputs_its_manifest_lists_as_its_own(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "p0.qnt").write_bytes(b"precious")  # the user's, not the batch's
+    first = run_batch([src], out, settings=SETTINGS, jobs=1)
+    assert first.manifest.rows["p0.png"]["status"] == "failed"
+    produced = (out / "sub" / "p1.qnt").read_bytes()
+    os.utime(src / "sub" / "p1.png", ns=(1, 1))  # changed: redone over its own outputs
+    again = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)
+    assert (out / "p0.qnt").read_bytes() == b"precious"
+    assert "already exists" in again.manifest.rows["p0.png"]["error"]
+    assert again.manifest.rows["sub/p1.png"]["status"] == "ok" and again.kept == 0
+    assert (out / "sub" / "p1.qnt").read_bytes() == produced
+    (out / manifest.JSON_NAME).unlink()  # no record of what it wrote: nothing is its own
+    blind = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)
+    assert all("already exists" in blind.manifest.rows[name]["error"] for name in ("p0.png", "sub/p1.png"))
+    assert (out / "p0.qnt").read_bytes() == b"precious"
+
+
 def test_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch):
     src = make_tree(tmp_path / "in", n=2)
     def full_disk(real):

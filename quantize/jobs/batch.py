@@ -54,7 +54,7 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
     try:
         identity = mf.input_identity(job.source)  # before reading: a later change means redo
         run = _animate_job if is_clip(job.source) else _compress_job
-        record, outputs = run(job, settings)
+        record, outputs = run(job, replace(settings, force=settings.force or job.may_replace))
     except QuantizeError as exc:
         return mf.problem_row(job.name, "failed", str(exc), job.source)
     except MemoryError:
@@ -230,7 +230,8 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
         kept_rows = _kept_rows(previous, options, the_plan) if resume and previous else {}
         book = mf.Manifest(out, options, {r["path"]: r for r in the_plan.rows} | kept_rows)
         todo = [j for j in the_plan.jobs if j.name not in kept_rows]
-        settings = replace(settings, force=settings.force or resume)
+        if resume and previous:
+            todo = _ours_replaced(todo, previous, out, settings.formats)
         total, finished = len(todo), [0]
 
         def done(job: Job, row: Any) -> None:
@@ -317,6 +318,17 @@ def _options_record(settings: Settings) -> dict[str, Any]:
             "max_bytes": settings.max_bytes,
             "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest(),
             **({"resample": settings.resample} if settings.resample else {})}
+
+
+def _ours_replaced(todo: list[Job], previous: dict[str, Any], out_root: Path,
+                   formats: Sequence[str]) -> list[Job]:
+    """The jobs redone on resume, each allowed to replace its existing outputs where the previous
+    run's manifest lists every one of them as that input's own; any other file stays protected
+    (replaced with force only)."""
+    recorded = {row["path"]: {out_root / row[key] for key, *_ in mf.FILE_COLUMNS.values()
+                              if row.get(key)} for row in previous["rows"]}
+    return [replace(job, may_replace=all(not os.path.lexists(path) or path in recorded.get(job.name, ())
+                                     for path in job.targets(formats))) for job in todo]
 
 
 def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan) -> dict[str, Any]:

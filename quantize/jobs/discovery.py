@@ -22,6 +22,19 @@ class Job:
     source: str
     name: str
     out_root: str
+    may_replace: bool = False  # its outputs may be replaced: the run resumed wrote them
+
+    def targets(self, formats: Sequence[str]) -> list[Path]:
+        """The files this input's outputs take in ``formats`` (``<stem>.anim.<ext>`` for a clip)."""
+        from ..animation.source import is_clip
+
+        if is_clip(self.source):
+            from ..animation.run import output_paths as clip_paths
+
+            return list(clip_paths(self.source, self.out_dir, formats).values())
+        from ..io.outputs import output_paths
+
+        return list(output_paths(Path(self.source), self.out_dir, formats).values())
 
     @property
     def out_dir(self) -> Path:
