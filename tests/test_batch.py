@@ -247,6 +247,23 @@ def test_shared_palette_is_fitted_saved_and_reusable(tmp_path):
     assert again.palette_files == []
 
 
+def test_a_refused_resume_leaves_the_shared_palette_files_as_they_were(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    run_batch([src], out, settings=SETTINGS, jobs=1, shared_palette=True)
+    saved = (out / "palette.json").read_bytes()
+    with pytest.raises(ParameterError, match="other options .*k"):
+        run_batch([src], out, settings=Settings(CompressOptions(fit=FitOptions(k=4))), jobs=1,
+                  shared_palette=True, resume=True)
+    assert (out / "palette.json").read_bytes() == saved
+    (out / "palette.qnt").unlink()
+    Image.fromarray(make_photo(24, 32, seed=9)).save(src / "new.png")
+    with pytest.raises(OutputError, match="palette.qnt, the shared palette of the batch resumed, "
+                                          "is missing"):
+        run_batch([src], out, settings=SETTINGS, jobs=1, shared_palette=True, resume=True)
+    assert (out / "palette.json").read_bytes() == saved and not (out / "palette.qnt").exists()
+
+
 def test_palette_from_takes_a_built_in_palette_by_name(tmp_path):
     from quantize.io.palettes.builtin import builtin_palette
 

@@ -223,11 +223,12 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
                           "to continue it or force=True to redo it", parameters=("resume=True", "force=True"))
     executor = make_executor(jobs, scheduler, len(the_plan.jobs))
     try:
-        settings, palette_files = _with_palette(settings, executor, the_plan, resume=resume,
-                                                shared=shared_palette, palette_from=palette_from,
-                                                progress=progress)
+        settings, fitted = _with_palette(settings, executor, the_plan, previous if resume else None,
+                                         shared=shared_palette, palette_from=palette_from,
+                                         progress=progress)
         options = _options_record(settings)
         kept_rows = _kept_rows(previous, options, the_plan) if resume and previous else {}
+        palette_files = [] if fitted is None else save_palette(fitted, out)  # the run holds
         book = mf.Manifest(out, options, {r["path"]: r for r in the_plan.rows} | kept_rows)
         todo = [j for j in the_plan.jobs if j.name not in kept_rows]
         if resume and previous:
@@ -287,24 +288,33 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
     return jobs
 
 
-def _with_palette(settings: Settings, executor: Executor, the_plan: Plan, *, resume: bool, shared: bool,
+def _with_palette(settings: Settings, executor: Executor, the_plan: Plan,
+                  resumed: dict[str, Any] | None, *, shared: bool,
                   palette_from: str | os.PathLike[str] | None,
-                  progress: Callable[[str, int, int, str], None] | None) -> tuple[Settings, list[Path]]:
-    """Settings carrying the shared palette: loaded, reused on resume, or fitted and saved."""
+                  progress: Callable[[str, int, int, str], None] | None
+                  ) -> tuple[Settings, np.ndarray | None]:
+    """Settings carrying the shared palette (loaded, or reused from the ``resumed`` run's
+    manifest's folder), and the palette fitted afresh, for :func:`save_palette` once the run
+    holds (None when none was fitted)."""
     from ..io import container
 
     saved = the_plan.out_root / (PALETTE_NAME + container.SUFFIX)
-    written: list[Path] = []
+    fitted = None
     if palette_from is not None:
         palette = load_palette(palette_from)
-    elif shared and resume and saved.exists():
-        palette = load_palette(saved)
-    elif shared:
-        palette = fit_shared_palette(executor, the_plan.jobs, settings, progress)
-        written = save_palette(palette, the_plan.out_root)
+    elif shared and resumed is not None:
+        if not saved.exists() and (resumed.get("options") or {}).get("palette_sha256"):
+            raise OutputError(f"{display_name(saved)}, the shared palette of the batch resumed, "
+                              f"is missing: run with force=True and without resume to redo it",
+                              parameters=("force=True", "resume"))
+        palette = load_palette(saved) if saved.exists() else None
     else:
-        return settings, written
-    return replace(settings, options=replace(settings.options, palette=palette)), written
+        palette = None
+    if shared and palette is None:
+        palette = fitted = fit_shared_palette(executor, the_plan.jobs, settings, progress)
+    if palette is None:
+        return settings, None
+    return replace(settings, options=replace(settings.options, palette=palette)), fitted
 
 
 def _options_record(settings: Settings) -> dict[str, Any]:
