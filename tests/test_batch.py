@@ -6,6 +6,7 @@ import csv
 import errno
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +175,10 @@ def test_resume_redoes_only_missing_or_changed_outputs(tmp_path):
     with pytest.raises(ParameterError, match="other options .*k"):
         run_batch([src], out, settings=Settings(CompressOptions(fit=FitOptions(k=4)), formats=("qnt", "png")),
                   jobs=1, resume=True)
+    for rdo in (50.0, "auto"):  # the mapping changes every file: what was kept no longer is
+        with pytest.raises(ParameterError, match=r"other options \(rdo\)"):
+            run_batch([src], out, settings=replace(SETTINGS, options=replace(SETTINGS.options, rdo=rdo)),
+                      jobs=1, resume=True)
 
 
 def test_resume_replaces_only_the_outputs_its_manifest_lists_as_its_own(tmp_path):

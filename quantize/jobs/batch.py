@@ -327,6 +327,8 @@ def _options_record(settings: Settings) -> dict[str, Any]:
             "dither_strength": opts.dither_strength, "formats": list(settings.formats),
             "max_bytes": settings.max_bytes,
             "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest(),
+            # recorded when set, so that a manifest written before they were stays resumable
+            **({"rdo": opts.rdo} if opts.rdo else {}),
             **({"resample": settings.resample} if settings.resample else {})}
 
 
