@@ -302,6 +302,28 @@ def test_shared_palette_counts_every_pixel_of_every_image(tmp_path):
     assert shared == {(0, 0, 0), (255, 0, 0), (0, 0, 255), (200, 200, 200)}
 
 
+def test_shared_palette_sees_alpha_as_one_image_would(tmp_path):
+    """Fully transparent pixels hide a colour no one sees; a soft edge keeps its alpha; K holds."""
+    src = tmp_path / "in"
+    src.mkdir()
+    opaque = make_photo(24, 32, seed=1)
+    Image.fromarray(opaque).save(src / "a.png")
+    sprite = np.dstack([make_photo(24, 32, seed=2), np.full((24, 32), 255, np.uint8)])
+    sprite[:, :10] = (0, 255, 0, 0)  # hidden green
+    sprite[:, 10:14, 3] = 128  # a soft edge
+    Image.fromarray(sprite, "RGBA").save(src / "b.png")
+    result = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1, shared_palette=True)
+    shared = container.load(tmp_path / "out" / "palette.qnt").palette
+    assert len(shared) <= 8 and shared.shape[1] == 4
+    assert (0, 255, 0) not in {tuple(c[:3]) for c in shared}
+    assert result.manifest.rows["b.png"]["k_used"] <= 8
+    (src / "a.png").unlink()  # the shared palette of one image is its own
+    run_batch([src], tmp_path / "one", settings=SETTINGS, jobs=1, shared_palette=True)
+    own = compress_file(src / "b.png", tmp_path / "own", options=SETTINGS.options)
+    assert {tuple(c) for c in container.load(tmp_path / "one" / "palette.qnt").palette} == \
+        {tuple(c) for c in own.palette}
+
+
 @pytest.mark.parametrize("resample,words", [({"width": 0}, "width must be at least 1 pixel"),
                                             ({"fps": 2000.0}, "fps must be above 0"),
                                             ({"size": 3}, "not size")])

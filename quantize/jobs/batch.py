@@ -113,11 +113,13 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
     return record, result.paths
 
 
-def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | None:
-    """The 24-bit RGB keys and pixel counts of one input's distinct colours (None if unreadable)."""
+def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, ...] | None:
+    """One input's distinct colours with their pixel counts (None if unreadable): the opaque ones
+    as 24-bit RGB keys, and those with alpha below 255 as :func:`rgba_keys` (fully transparent
+    pixels as one colour, whatever RGB they hide)."""
     import numpy as np
 
-    from ..core.colorstats import color_keys, color_stats
+    from ..core.colorstats import clear_transparent, color_keys, color_stats
     from ..io.images import load_image
     from .job import pixel_limit
 
@@ -125,8 +127,24 @@ def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, np.ndarray] | N
         image = load_image(job.source, max_pixels=pixel_limit(allow_huge=settings.allow_huge))
     except QuantizeError:
         return None  # the compression pass reports it
-    stats = color_stats(np.ascontiguousarray(image.pixels[..., :3]))
-    return color_keys(stats.colors), stats.counts.astype(np.int64)
+    pixels = clear_transparent(image.pixels)
+    clear = np.empty((0, 4), np.uint8)
+    if pixels.shape[2] == 4:
+        opaque = pixels[..., 3] == 255
+        clear = pixels[~opaque]
+        pixels = pixels[opaque][None, :, :3]
+    stats = color_stats(np.ascontiguousarray(pixels))
+    keys, counts = np.unique(rgba_keys(clear), return_counts=True)
+    return color_keys(stats.colors), stats.counts.astype(np.int64), keys, counts
+
+
+def rgba_keys(colors: np.ndarray) -> np.ndarray:
+    """One int64 per (N, 4) uint8 RGBA colour, alpha highest: the order RGBA colour statistics
+    keep (fully transparent first)."""
+    import numpy as np
+
+    channels = colors.astype(np.int64)
+    return channels[:, 0] | channels[:, 1] << 8 | channels[:, 2] << 16 | channels[:, 3] << 24
 
 
 # ----------------------------------------------------------------------------------- shared palette
@@ -142,22 +160,32 @@ def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settin
 
     fit = settings.options.fit
     table = np.zeros(1 << 24, np.int64)
+    clear: list[tuple[np.ndarray, np.ndarray]] = []  # the colours with alpha below 255
 
     counted_jobs = [0]
 
     def add(job: Job, counted: Any) -> None:
         if isinstance(counted, tuple):
-            keys, counts = counted
+            keys, counts, clear_keys, clear_counts = counted
             table[keys] += counts
+            if len(clear_keys):
+                clear.append((clear_keys, clear_counts))
         counted_jobs[0] += 1
         if progress:
             progress("colours", counted_jobs[0], len(jobs), job.name)
 
     executor.run(count_job, jobs, settings, add, last=False)
     keys = np.flatnonzero(table)
-    if not len(keys):
+    if not len(keys) and not clear:
         raise InputError("no readable image to fit a shared palette to")
-    stats = ColorStats(rgb_of_keys(keys), table[keys].astype(np.float64), None, int(table.sum()))
+    colors, counts = rgb_of_keys(keys), table[keys]
+    if clear:  # RGBA statistics: every colour by its RGBA key, in their order
+        opaque = np.column_stack([colors, np.full(len(colors), 255, np.uint8)])
+        every, rows = np.unique(np.concatenate([rgba_keys(opaque), *(k for k, _ in clear)]),
+                                return_inverse=True)
+        counts = np.bincount(rows, np.concatenate([counts, *(c for _, c in clear)]))
+        colors = np.stack([(every >> shift) & 0xFF for shift in (0, 8, 16, 24)], 1).astype(np.uint8)
+    stats = ColorStats(colors, counts.astype(np.float64), None, int(counts.sum()))
     return to_palette(fit_palette(None, stats.in_space(fit.space), fit).centers)
 
 
