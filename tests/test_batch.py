@@ -275,6 +275,12 @@ def test_palette_from_takes_a_built_in_palette_by_name(tmp_path):
     src = make_tree(tmp_path / "in", n=2)
     result = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1, palette_from="pico8")
     assert result.summary.failed == 0
+    assert {row["k"] for row in result.manifest.rows.values() if row["status"] == "ok"} == {16}
+    for shared, fixed in ((True, None), (False, "pico8")):
+        with pytest.raises(ParameterError, match="cannot be combined with a fixed or shared"):
+            run_batch([src], tmp_path / "b", settings=replace(SETTINGS, max_bytes=10_000), jobs=1,
+                      shared_palette=shared, palette_from=fixed)
+    assert not (tmp_path / "b").exists()
     allowed = {tuple(c) for c in builtin_palette("pico8").colors}
     assert {tuple(c) for c in container.load(tmp_path / "out" / "p0.qnt").palette} <= allowed
 

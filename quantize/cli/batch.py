@@ -69,7 +69,7 @@ class Progress:
               help="Fit one palette to all inputs' colours (saved as palette.qnt and palette.json).")
 @click.option("--palette-from", type=PATH, default=None,
               help="Map every image to this saved palette (.qnt, .json or any palette file) or "
-                   "built-in palette (quantize palette --list).")
+                   "built-in palette (quantize palette --list); -k and the fit options are ignored.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run on a Dask distributed cluster (shared storage; pip install 'quantize[dask]').")
 @resample_options(frames="an animated input's frames")

@@ -302,8 +302,11 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
                                  f"{', '.join(unknown)}", parameters=("resample",))
         check_resampling(**settings.resample)
     check_formats(settings.formats, settings.options.fit.k)
-    if settings.max_bytes is not None and settings.options.palette is not None:
-        raise ParameterError("a byte budget chooses K: it cannot be combined with a fixed palette")
+    if settings.max_bytes is not None and (settings.options.palette is not None or shared_palette
+                                           or palette_from is not None):
+        raise ParameterError("a byte budget chooses each image's K: it cannot be combined with a "
+                             "fixed or shared palette",
+                             parameters=("max_bytes", "shared_palette", "palette_from"))
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
@@ -342,7 +345,8 @@ def _with_palette(settings: Settings, executor: Executor, the_plan: Plan,
         palette = fitted = fit_shared_palette(executor, the_plan.jobs, settings, progress)
     if palette is None:
         return settings, None
-    return replace(settings, options=replace(settings.options, palette=palette)), fitted
+    fit = settings.options.fit if shared else replace(settings.options.fit, k=len(palette))
+    return replace(settings, options=replace(settings.options, fit=fit, palette=palette)), fitted
 
 
 def _options_record(settings: Settings) -> dict[str, Any]:
