@@ -269,6 +269,18 @@ def test_a_refused_resume_leaves_the_shared_palette_files_as_they_were(tmp_path)
     assert (out / "palette.json").read_bytes() == saved and not (out / "palette.qnt").exists()
 
 
+def test_an_input_named_palette_does_not_take_the_shared_palettes_file(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    (src / "p0.png").rename(src / "palette.png")
+    for force in (False, True):
+        result = run_batch([src], tmp_path / "out", settings=replace(SETTINGS, force=force),
+                           jobs=1, shared_palette=True)
+        assert result.manifest.rows["palette.png"]["error"] == \
+            "its output palette.qnt is the name of the batch's shared palette"
+        assert container.load(tmp_path / "out" / "palette.qnt").header.height == 1  # the palette
+    assert run_batch([src], tmp_path / "own", settings=SETTINGS, jobs=1).summary.failed == 0
+
+
 def test_palette_from_takes_a_built_in_palette_by_name(tmp_path):
     from quantize.io.palettes.builtin import builtin_palette
 

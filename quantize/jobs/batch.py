@@ -243,7 +243,10 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     """
     start = time.perf_counter()
     jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from)
-    the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force)
+    from ..io.container import SUFFIX
+
+    reserved = {PALETTE_NAME + SUFFIX: "shared palette"} if shared_palette else {}
+    the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force, reserved=reserved)
     out = the_plan.out_root
     previous = mf.read(out)
     if previous is not None and not (resume or settings.force):

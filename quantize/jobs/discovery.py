@@ -53,7 +53,7 @@ class Plan:
 
 
 def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
-         recursive: bool = True, force: bool = False) -> Plan:
+         recursive: bool = True, force: bool = False, reserved: dict[str, str] | None = None) -> Plan:
     """Find the images and videos among ``inputs`` (folders, glob patterns, files) and where their
     outputs go.
 
@@ -61,7 +61,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     are not images by their name are skipped, and so are videos when this installation cannot read
     them (:func:`~quantize.animation.source.reads_video`). A file named explicitly is always tried.
     The same file reached twice is taken once. The output folder may lie inside an input folder
-    only with ``force``.
+    only with ``force``. ``reserved`` names files of the output folder that the batch writes
+    itself, with what they are; an input whose output would take one fails its row.
     """
     from ..animation.source import VIDEO_SUFFIXES, reads_video
     from ..io.images import SUFFIXES
@@ -91,16 +92,20 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             continue
         seen_files.add((st.st_dev, st.st_ino))
         if name in names:
-            raise InputError(f"{display_name(names[name])} and {display_name(path)} would both be "
-                             f"written as {display_name(name)}: "
-                             "give their common folder instead")
+            raise InputError(f"{display_name(names[name])} and {display_name(path)} both take the "
+                             f"name {display_name(name)} below the output folder: give their "
+                             "common folder instead")
         names[name] = str(path)
         sources.add(path.resolve())
         jobs.append((path, name))
     for path, name in jobs:
         job = Job(os.path.abspath(path), name, str(out))
         packed = output_paths(path, job.out_dir, ("qnt",))["qnt"]
-        if packed in outputs:
+        if packed.parent == out and packed.name in (reserved or {}):
+            result.rows.append(mf.problem_row(
+                name, "failed", f"its output {packed.name} is the name of the batch's "
+                f"{reserved[packed.name]}", str(path)))
+        elif packed in outputs:
             result.rows.append(mf.problem_row(
                 name, "failed", f"its output {packed.name} is also the output of {outputs[packed]}",
                 str(path)))
