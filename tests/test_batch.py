@@ -52,12 +52,14 @@ def test_plan_mirrors_tree_skips_non_images_and_handles_loops_and_duplicates(tmp
     (src / "sub" / "loop").symlink_to(src, target_is_directory=True)
     (src / "alias.png").symlink_to(src / "p0.png")
     p = plan([src, src / "p0.png", str(src / "*.png")], tmp_path / "out")
-    assert [j.name for j in p.jobs] == ["alias.png", "p2.png", "sub/p1.png", "sub/p3.png"]
+    # p0.png under its own name, not its link's
+    assert [j.name for j in p.jobs] == ["p0.png", "p2.png", "sub/p1.png", "sub/p3.png"]
     assert p.duplicates == 5  # p0 via alias, loop/..., the file and the glob again
     assert [(r["path"], r["status"]) for r in p.rows] == [("notes.txt", "skipped")]
     assert p.jobs[2].out_dir == tmp_path / "out" / "sub"
     flat = plan([src], tmp_path / "out", recursive=False)
-    assert {j.name for j in flat.jobs} == {"alias.png", "p2.png"}
+    assert {j.name for j in flat.jobs} == {"p0.png", "p2.png"}
+    assert [j.name for j in plan([src / "alias.png"], tmp_path / "out").jobs] == ["alias.png"]
 
 
 def test_glob_names_are_relative_to_the_pattern_root(tmp_path):

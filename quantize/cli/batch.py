@@ -119,7 +119,10 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     progress.clear()
     s = result.summary
     if result.duplicates:
-        note(f"{result.duplicates} input(s) named more than once were taken once", quiet)
+        from ..render.report import plural
+
+        note(f"{plural(result.duplicates, 'file')} reached twice (by a link, or named again) "
+             f"taken once", quiet)
     for path in result.palette_files:
         note(f"shared palette saved to {path}", quiet)
     psnr = "-" if s.mean_psnr is None else f"{s.mean_psnr:.2f} dB"

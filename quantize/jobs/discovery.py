@@ -76,7 +76,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         found.extend(_expand(str(spec), out, recursive=recursive, force=force, plan=result,
                              suffixes=suffixes))
     check_writable(out)
-    seen_files: set[tuple[int, int]] = set()
+    seen_files: dict[tuple[int, int], int] = {}  # each file's place in ``jobs``
     names: dict[str, str] = {}
     outputs: dict[Path, str] = {}
     sources: set[Path] = set()
@@ -87,10 +87,17 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         except OSError as exc:
             result.rows.append(mf.problem_row(name, "failed", f"cannot read: {exc.strerror}", str(path)))
             continue
-        if (st.st_dev, st.st_ino) in seen_files:
+        seen = seen_files.get((st.st_dev, st.st_ino))
+        if seen is not None:
             result.duplicates += 1
+            kept, kept_name = jobs[seen]
+            if kept.is_symlink() and not path.is_symlink() and name not in names:
+                # the file under its own name, not a link's
+                del names[kept_name]
+                names[name] = str(path)
+                jobs[seen] = (path, name)
             continue
-        seen_files.add((st.st_dev, st.st_ino))
+        seen_files[(st.st_dev, st.st_ino)] = len(jobs)
         if name in names:
             raise InputError(f"{display_name(names[name])} and {display_name(path)} both take the "
                              f"name {display_name(name)} below the output folder: give their "
