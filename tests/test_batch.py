@@ -136,6 +136,11 @@ def test_manifest_rows_come_from_the_result(tmp_path):
     assert csv_rows["sub/p1.png"]["sha256"] == row["sha256"]
     assert csv_rows["notes.txt"]["status"] == "skipped"
     assert doc["summary"]["done"] == 2 and doc["options"]["k"] == 8
+    assert row["raw_bytes"] == direct["raw_bytes"] == 24 * 32 * 3  # the pixels, uncompressed
+    raw = run_batch([src], tmp_path / "raw", settings=replace(SETTINGS, formats=("raw",)), jobs=1)
+    row = raw.manifest.rows["sub/p1.png"]
+    assert row["raw_bytes"] == 24 * 32 * 3
+    assert row["raw_file_bytes"] == (tmp_path / "raw" / "sub" / "p1.raw").stat().st_size
 
 
 def test_failures_are_isolated_and_exit_code_is_1(tmp_path):

@@ -27,7 +27,9 @@ CSV_NAME = "manifest.csv"
 VERSION = 1
 # Each output format's columns: its path, bytes, real bits per pixel and checksum.
 FILE_COLUMNS = {"qnt": ("packed_file", "packed_file_bytes", "packed_file_bits_per_pixel", "sha256"),
-                "png": ("preview_file", "preview_bytes", "preview_bits_per_pixel", "preview_sha256")}
+                "png": ("preview_file", "preview_bytes", "preview_bits_per_pixel", "preview_sha256"),
+                # raw_bytes is the image's uncompressed size, as compress and sweep report it
+                "raw": ("raw_file", "raw_file_bytes", "raw_file_bits_per_pixel", "raw_sha256")}
 FILE_COLUMNS.update({fmt: (f"{fmt}_file", f"{fmt}_bytes", f"{fmt}_bits_per_pixel", f"{fmt}_sha256")
                      for fmt in FORMATS if fmt not in FILE_COLUMNS})
 COLUMNS = ("path", "status", "error", "width", "height", "k", "k_used", "bits_per_pixel", "ratio",
