@@ -20,7 +20,7 @@ from typing import Any
 
 from ..choices import FORMATS
 from ..errors import FormatError, QuantizeError
-from .files import display_name, ensure_dir, open_input, read_input, write_bytes
+from .files import display_name, ensure_dir, open_input, printable, read_input, write_bytes
 
 JSON_NAME = "manifest.json"
 CSV_NAME = "manifest.csv"
@@ -149,13 +149,14 @@ class Manifest:
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        # UTF-8 throughout: a non-UTF-8 name's bytes shown as \xNN, as every report shows them
+        # (the JSON keeps the names exactly, for --resume)
+        writer.writerows({key: printable(value) if isinstance(value, str) else value
+                          for key, value in row.items()} for row in rows)
         ensure_dir(self.out_root)
         write_bytes(self.out_root / JSON_NAME,
                     (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode(), force=True)
-        # file names as the OS gave them: non-UTF-8 bytes are written back as those bytes
-        write_bytes(self.out_root / CSV_NAME, text.getvalue().encode("utf-8", "surrogateescape"),
-                    force=True)
+        write_bytes(self.out_root / CSV_NAME, text.getvalue().encode(), force=True)
         self._written = time.monotonic()
 
 
