@@ -70,7 +70,9 @@ def test_glob_names_are_relative_to_the_pattern_root(tmp_path):
 
 @pytest.mark.parametrize("make, message", [
     (lambda t: t / "missing", "no such file or folder"),
-    (lambda t: (t / "empty").mkdir() or t / "empty", "no images found"),
+    (lambda t: (t / "empty").mkdir() or t / "empty", "no images found in .*empty$"),
+    (lambda t: (t / "text").mkdir() or (t / "text" / "a.txt").write_text("a") and t / "text",
+     r"no images found in .*text \(1 other file skipped\)"),
     (lambda t: str(t / "*.jpg"), "no file matches"),
 ])
 def test_bad_inputs_are_one_clear_error(tmp_path, make, message):

@@ -122,8 +122,11 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         else:
             outputs[packed] = name
             result.jobs.append(job)
-    if not result.jobs and not result.rows:
-        raise InputError("no images found in " + ", ".join(map(display_name, inputs)))
+    if not result.jobs and all(row["status"] == "skipped" for row in result.rows):
+        skipped = len(result.rows)
+        raise InputError("no images found in " + ", ".join(map(display_name, inputs))
+                         + (f" ({skipped:,} other file{'s' * (skipped != 1)} skipped)"
+                            if skipped else ""))
     return result
 
 
