@@ -160,6 +160,18 @@ def test_failures_are_isolated_and_exit_code_is_1(tmp_path):
     assert ok.exit_code == 0, ok.output
 
 
+def test_the_summary_says_which_rows_its_mean_psnr_leaves_out(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    Image.fromarray(np.full((4, 4, 3), 9, np.uint8)).save(src / "flat.png")  # lossless at K=8
+    result = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
+    rows = result.manifest.rows
+    assert rows["flat.png"]["psnr"] is None and result.summary.lossless == 1
+    assert result.summary.mean_psnr == pytest.approx(
+        (rows["p0.png"]["psnr"] + rows["sub/p1.png"]["psnr"]) / 2)
+    done = CliRunner().invoke(cli, ["batch", str(src), "-o", str(tmp_path / "cli"), "-k", "8"])
+    assert f"mean PSNR {result.summary.mean_psnr:.2f} dB (1 lossless left out)" in done.output
+
+
 def test_existing_batch_needs_resume_or_force(tmp_path):
     src = make_tree(tmp_path / "in", n=1)
     run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)

@@ -126,6 +126,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     for path in result.palette_files:
         note(f"shared palette saved to {path}", quiet)
     psnr = "-" if s.mean_psnr is None else f"{s.mean_psnr:.2f} dB"
+    if s.lossless:
+        psnr += f" ({s.lossless:,} lossless{' left out' * (s.mean_psnr is not None)})"
     kept = f" ({result.kept} kept from the last run)" if result.kept else ""
     ratio = f" ({s.bytes_in / s.bytes_out:.2f}x)" if s.bytes_out else ""
     echo(f"done {s.done}{kept}, skipped {s.skipped}, failed {s.failed}; "

@@ -170,11 +170,13 @@ class Summary:
     bytes_in: int
     bytes_out: int
     mean_psnr: float | None
+    lossless: int = 0  # done rows with no PSNR (left out of the mean)
 
     def to_dict(self) -> dict[str, Any]:
         return {"done": self.done, "skipped": self.skipped, "failed": self.failed,
                 "bytes_in": self.bytes_in, "bytes_out": self.bytes_out,
-                "mean_psnr": None if self.mean_psnr is None else round(self.mean_psnr, 4)}
+                "mean_psnr": None if self.mean_psnr is None else round(self.mean_psnr, 4),
+                "lossless": self.lossless}
 
 
 def summarize(rows: list[dict[str, Any]]) -> Summary:
@@ -186,4 +188,4 @@ def summarize(rows: list[dict[str, Any]]) -> Summary:
         failed=sum(r["status"] == "failed" for r in rows),
         bytes_in=sum(r["input_bytes"] for r in ok),
         bytes_out=sum(r.get(size) or 0 for r in ok for _, size, _, _ in FILE_COLUMNS.values()),
-        mean_psnr=math.fsum(psnrs) / len(psnrs) if psnrs else None)
+        mean_psnr=math.fsum(psnrs) / len(psnrs) if psnrs else None, lossless=len(ok) - len(psnrs))
