@@ -417,6 +417,12 @@ def test_item14_report_wording_at_k1_k2_and_with_a_fixed_palette(capsys, tmp_pat
     brand.write_text("ff0000\n00ff00\n0000ff\n")
     code, out, err = cli(capsys, "compress", photo, "--palette", brand, "-o", tmp_path / "c")
     assert code == 0 and "3 fixed colours given" in out and "mapped in rgb+lab" in out
+    pico = tmp_path / "pico"  # a few of its 16 entries serve the photo; all stay, in their order
+    code, out, err = cli(capsys, "compress", photo, "--palette", "pico8", "-o", pico, "--json")
+    shown = np.unique(container.load(pico / "photo.qnt").indices).size
+    assert shown < 16 and json.loads(out)["k_used"] == 16
+    code, out, err = cli(capsys, "compress", photo, "--palette", "pico8", "-o", pico, "--force")
+    assert f"16 fixed colours given, {shown} used ({16 - shown} more kept: stable indices)" in out
     assert "asked" not in out and "fitted" not in out
     logo = tmp_path / "logo.png"
     save_rgba(logo, clear_rows=0)

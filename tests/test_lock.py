@@ -139,3 +139,7 @@ def test_locked_colour_no_pixel_uses_stays_in_the_written_palette():
     assert np.bincount(result.indices.ravel(), minlength=2)[:2].min() == 0  # one is unused
     np.testing.assert_array_equal(result.palette[:2], locked)
     assert result.k_used == 12
+    idle = int((np.bincount(result.indices.ravel(), minlength=12) == 0).sum())
+    from quantize.render.report import format_report
+
+    assert f"K 12 asked, {12 - idle} used ({idle} more kept: locked)" in format_report(result)

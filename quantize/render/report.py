@@ -30,8 +30,11 @@ def format_report(result: Result) -> str:
     r = result.to_dict()
     name = r["input"] or "<array>"
     bits = r["bits_per_pixel"]
-    asked = (f"{r['k']} fixed colours given, {r['k_used']} used" if r["fixed_palette"]
-             else f"K {r['k']} asked, {r['k_used']} used")
+    idle = int((result.usage() == 0).sum())  # entries kept that no pixel shows
+    given = f"{r['k']:,} fixed colours given" if r["fixed_palette"] else f"K {r['k']:,} asked"
+    asked = f"{given}, {r['k_used'] - idle:,} used"
+    if idle:
+        asked += f" ({idle:,} more kept: {'stable indices' if r['fixed_palette'] else 'locked'})"
     how = "mapped" if r["fixed_palette"] else "fitted"
     ratio = (f"classic ratio {_num(result.ratio)}x = {8 * result.channels}/{bits}" if bits
              else "no index bits: one colour")
