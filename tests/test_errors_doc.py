@@ -139,6 +139,9 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
         lambda t: ["compress", _photo(t), "--rdo", "best"], ("is neither a number nor 'auto'",)),
     "`--rdo` with `--dither`": (lambda t: ["compress", _photo(t), "--rdo", "50", "--dither", "fs"],
                                 ("cannot be combined with --dither",)),
+    "`--bits` malformed": (
+        lambda t: ["compress", _photo(t), "--bits", "5,6"],
+        ("--bits must be R,G,B or N (1 to 8 per channel), got '5,6'",)),
     "`decode -o x.jpg` (a lossy format)": (lambda t: ["decode", _packed(t), "-o", t / "x.jpg"],
                                            ("JPEG is lossy",)),
     "`decode -o` into a missing folder": (lambda t: ["decode", _packed(t), "-o", t / "a" / "b.png"], ()),

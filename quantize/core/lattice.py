@@ -35,10 +35,10 @@ def parse_bits(text: str) -> tuple[int, ...]:
     try:
         bits = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise ParameterError(f"bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}",
+        raise ParameterError(f"bits must be R,G,B or N (1 to 8 per channel), got {text!r}",
                              parameters=("bits",)) from None
     if len(bits) not in (1, 3) or not all(1 <= b <= 8 for b in bits):
-        raise ParameterError(f"bits must be R,G,B or N (bits per channel, 1 to 8), got {text!r}",
+        raise ParameterError(f"bits must be R,G,B or N (1 to 8 per channel), got {text!r}",
                              parameters=("bits",))
     return bits
 

@@ -90,7 +90,7 @@ class CompressOptions:
                                  f"{len(self.palette)} of palette (one measured colour per entry, "
                                  f"in its order)", parameters=("panel", "palette"))
         if self.panel is not None and self.drop_unused:
-            raise ParameterError("drop_unused would renumber the panel's native indices: "
+            raise ParameterError("drop_unused would renumber the display's native indices: "
                                  "it cannot be combined with panel",
                                  parameters=("drop_unused", "panel"))
         if self.codec not in CODECS:
