@@ -17,7 +17,9 @@ the firmware writes to the display. Sources:
   color palette of the VIC II" (2001), the default of the VICE emulator for years.
 - ``nes``: the NES 2C02 PPU's 64 colour codes in the RGB rendition most emulators and tools use
   (0x0d-0x0f, 0x1d-0x1f, 0x2e-0x2f, 0x3e-0x3f are black, so those indices repeat a colour; map
-  ties go to the lowest index); NESdev wiki, "PPU palettes", explains why renditions differ.
+  ties go to the lowest index, so black is 0x0d, the "blacker than black" code hardware must not
+  be sent: firmware writes 0x0f for it); NESdev wiki, "PPU palettes", explains why renditions
+  differ.
 - ``gameboy``: the original Game Boy (DMG-01) LCD's four greens, shade 0 (lightest) to 3, as
   Nintendo's BGP register numbers them; the values of Lospec's "Nintendo Gameboy (Original)".
 - ``pico8``: the 16 colours of the PICO-8 fantasy console, Lexaloffle's PICO-8 manual.
@@ -72,7 +74,7 @@ _CODES: dict[str, tuple[str, Sequence[int]]] = {
     "c64": ("Commodore 64 (Pepto's VIC-II palette)", (
         0x000000, 0xffffff, 0x68372b, 0x70a4b2, 0x6f3d86, 0x588d43, 0x352879, 0xb8c76f,
         0x6f4f25, 0x433900, 0x9a6759, 0x444444, 0x6c6c6c, 0x9ad284, 0x6c5eb5, 0x959595)),
-    "nes": ("Nintendo NES 2C02, 64 colour codes", (
+    "nes": ("Nintendo NES 2C02, 64 colour codes (black maps to 0x0d: write 0x0f on hardware)", (
         0x7c7c7c, 0x0000fc, 0x0000bc, 0x4428bc, 0x940084, 0xa80020, 0xa81000, 0x881400,
         0x503000, 0x007800, 0x006800, 0x005800, 0x004058, 0x000000, 0x000000, 0x000000,
         0xbcbcbc, 0x0078f8, 0x0058f8, 0x6844fc, 0xd800cc, 0xe40058, 0xf83800, 0xe45c10,
@@ -87,7 +89,7 @@ _CODES: dict[str, tuple[str, Sequence[int]]] = {
         0xff004d, 0xffa300, 0xffec27, 0x00e436, 0x29adff, 0x83769c, 0xff77a8, 0xffccaa)),
     "acep7": ("E Ink ACeP 7-colour, nominal", (
         0x000000, 0xffffff, 0x00ff00, 0x0000ff, 0xff0000, 0xffff00, 0xff8000)),
-    "spectra6": ("E Ink Spectra 6, nominal", (
+    "spectra6": ("E Ink Spectra 6, nominal (indices 4, 5 are the driver's codes 5, 6)", (
         0x000000, 0xffffff, 0xffff00, 0xff0000, 0x0000ff, 0x00ff00)),
 }
 
