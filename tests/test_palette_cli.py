@@ -172,6 +172,12 @@ def test_compress_maps_to_a_fixed_palette(capsys, tmp_path):
     preview = np.asarray(Image.open(out_dir / "parrots.preview.png").convert("RGB")).reshape(-1, 3)
     used = np.unique(preview, axis=0)
     assert len(used) >= 3 and all(any((c == b).all() for b in brand) for c in used)
+    # a packed file's palette, in its order, as batch --palette-from takes it
+    code, out, err = run(capsys, "compress", PARROTS, "--palette", out_dir / "parrots.qnt", "-o",
+                         tmp_path / "again", "--json")
+    assert code == 0, err
+    np.testing.assert_array_equal(container.load(tmp_path / "again" / "parrots.qnt").palette,
+                                  container.load(out_dir / "parrots.qnt").palette)
 
 
 def test_compress_lock_keeps_the_locked_colours(capsys, tmp_path):

@@ -30,7 +30,7 @@ from .sweep import progress_bar, target_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
 @click.option("--palette", "palette_file", type=PATH, default=None,
-              help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, "
+              help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, .qnt, "
                    "...) or built-in palette (quantize palette --list) instead of fitting; -k and the "
                    "fit options are ignored. Every entry is kept, in order.")
 @click.option("--panel-colors", "panel_file", type=PATH, default=None,

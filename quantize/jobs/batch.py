@@ -208,11 +208,8 @@ def save_palette(palette: np.ndarray, out_root: Path) -> list[Path]:
 def load_palette(path: str | os.PathLike[str]) -> np.ndarray:
     """A saved palette: a ``.qnt`` file's palette, any palette file :mod:`quantize.io.palettes`
     reads, or a built-in palette's name (as ``compress --palette`` takes them)."""
-    from ..io import container
     from ..io.palettes.builtin import find_palette
 
-    if Path(path).suffix.lower() == container.SUFFIX:
-        return container.load(path).palette
     return find_palette(path).colors
 
 

@@ -113,12 +113,16 @@ def describe(name: str) -> str:
 
 
 def find_palette(spec: str | os.PathLike[str]) -> Palette:
-    """The palette of ``--palette SPEC``: the file ``spec`` if there is one (a file wins), else the
-    built-in palette of that name. A missing file with a suffix or a folder in its name is reported
-    as a missing file; any other unknown name lists the built-in names."""
+    """The palette of ``--palette SPEC``: the file ``spec`` if there is one (a file wins; a
+    packed ``.qnt`` file gives its palette), else the built-in palette of that name. A missing
+    file with a suffix or a folder in its name is reported as a missing file; any other unknown
+    name lists the built-in names."""
+    from .. import container
     from .io import read_palette
 
     path = Path(spec)
+    if path.suffix.lower() == container.SUFFIX:
+        return Palette(container.load(path).palette, title=path.stem)
     if path.exists() or path.suffix or len(path.parts) > 1:
         return read_palette(path)
     return builtin_palette(str(spec))
