@@ -261,6 +261,29 @@ def test_compress_palette_option_mistakes(capsys, photo_path, tmp_path, args, me
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("args, message", [
+    (("--list", "photo"), "--list lists the built-in palettes: it takes no INPUT"),
+    (("photo", "--format", ""), "--format names no palette format: ''"),
+    (("photo", "--format", " , "), "--format names no palette format"),
+])
+def test_palette_says_what_it_would_ignore(capsys, photo_path, tmp_path, args, message):
+    args = [photo_path if a == "photo" else a for a in args]
+    code, _, err = run(capsys, "palette", *args, "-o", tmp_path / "out")
+    assert code == 2 and message in one_error(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_fixed_palettes_export_keeps_the_order_of_its_indices(capsys, photo_path, tmp_path):
+    from quantize.io.palettes.builtin import builtin_palette
+
+    code, _, err = run(capsys, "compress", photo_path, "--palette", "pico8", "--export-palette",
+                       "hex", "-o", tmp_path)
+    assert code == 0, err
+    exported = read_palette(tmp_path / "photo.hex").colors
+    np.testing.assert_array_equal(exported, builtin_palette("pico8").colors)
+    np.testing.assert_array_equal(exported, container.load(tmp_path / "photo.qnt").palette)
+
+
 def test_swatches_are_coloured_blocks_on_a_terminal(photo_path):
     """A real process whose stdout is a pseudo-terminal gets 24-bit ANSI blocks."""
     import pty

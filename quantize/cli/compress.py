@@ -101,8 +101,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
             raise click.UsageError("--max-bytes and a quality target each choose K: give one")
         target = parse_size(max_bytes)
     # palette formats are loaded only when asked for (a plain compress is spared their imports)
-    export = (make_export(export_palette, sort, names, truncate, keep_transparent)
-              if export_palette else None)
+    # a fixed palette's export keeps its order, the order of the indices written
+    export = (make_export(export_palette, sort or ("none" if palette_file else None), names,
+                          truncate, keep_transparent) if export_palette else None)
     if export is None and (sort or names or truncate or keep_transparent):
         raise click.UsageError("--sort, --names, --truncate and --keep-transparent apply to "
                                "--export-palette")

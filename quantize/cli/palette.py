@@ -29,8 +29,8 @@ def palette_options(func):
     """How a written palette looks: --sort, --names, --truncate, --keep-transparent."""
     options = [
         click.option("--sort", type=click.Choice(SORT_KEYS), default=None,
-                     help="Palette order: by share of the pixels, OKLCH hue or lightness, or as fitted."
-                          "  [default: share]"),
+                     help="Palette order: by share of the pixels, OKLCH hue or lightness, or as fitted "
+                          "(a fixed --palette: its own order).  [default: share; none with --palette]"),
         click.option("--names", is_flag=True,
                      help="Name each colour after its nearest CSS colour (OKLab distance)."),
         click.option("--truncate", is_flag=True,
@@ -50,6 +50,8 @@ def make_export(formats: str | None, sort: str | None, names: bool, truncate: bo
     """The :class:`~quantize.jobs.palette.PaletteExport` of the options (format names checked)."""
     from ..jobs.palette import PaletteExport, parse_formats
 
+    if formats is not None and not parse_formats(formats):
+        raise click.UsageError(f"--format names no palette format: {formats!r}")
     return PaletteExport(parse_formats(formats) if formats else (), sort or "share", names, truncate,
                          keep_transparent)
 
@@ -81,6 +83,9 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
 
     if list_builtin:
         from ..io.palettes.builtin import format_builtins
+
+        if input is not None:
+            raise click.UsageError("--list lists the built-in palettes: it takes no INPUT")
 
         click.echo(format_builtins(wants_color(click.get_text_stream("stdout"))))
         return

@@ -84,7 +84,8 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
               | palette[:, 2])
     guard = f"{name.upper()}_H"
     lines = [
-        f"/* {name}: {w}x{h} pixels, {len(palette)} colours, written by quantize. */",
+        f"/* {name}: {w}x{h} pixels, {len(palette)} colour{'s' * (len(palette) != 1)}, "
+        "written by quantize. */",
         f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", "",
         f"enum {{ {name}_width = {w}, {name}_height = {h}, {name}_bits_per_index = {bits},",
         f"       {name}_row_bytes = {(w * bits + 7) // 8}, {name}_palette_size = {len(palette)} }};",
