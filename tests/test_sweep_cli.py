@@ -58,6 +58,25 @@ def test_table_pictures_csv_and_target(photo_path, tmp_path):
                              "report.html", "sweep.chart.png", "sweep.sheet.png", "table.csv"]
 
 
+def test_picks_table_csv_and_notes_of_a_small_transparent_image(tmp_path):
+    import numpy as np
+
+    pixels = np.zeros((2, 4, 4), np.uint8)  # two visible colours, four transparent pixels
+    pixels[:, :2] = [[255, 0, 0, 255], [0, 0, 255, 255]]
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "t.png")
+    proc = run("sweep", tmp_path / "t.png", "-k", "2,4,8,16")
+    assert proc.returncode == 0, proc.stderr
+    # the picks' K uses fewer colours; the silhouette's sample is the image's 8 pixels
+    assert re.search(r"^elbow: K=4 \(.*; it uses 3 colours\)$", proc.stdout, re.M), proc.stdout
+    assert "on a 8-pixel RGB sample" in proc.stdout
+    assert "4 fully transparent pixels share the transparent palette entry" in proc.stderr
+    table = run("sweep", tmp_path / "t.png", "-k", "2,4,8,16", "--csv", "-", "-q", cwd=tmp_path)
+    assert table.stdout.splitlines()[0].startswith("input,") and len(table.stdout.splitlines()) == 5
+    assert not (tmp_path / "-").exists()
+    both = run("sweep", tmp_path / "t.png", "--csv", "-", "--json")
+    assert both.returncode == 2 and "--csv - and --json both print to stdout" in both.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["-k", ""], "-k is empty"),
     (["-k", "0,4"], "out of range"),

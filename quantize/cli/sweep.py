@@ -54,7 +54,7 @@ def progress_bar(length: int, quiet: bool):
                    "k0016.anim.gif), sweep.sheet.png, sweep.chart.png and report.html into this "
                    "folder.")
 @click.option("--csv", "csv_path", type=PATH, default=None, metavar="FILE",
-              help="Also write the table as CSV.")
+              help="Also write the table as CSV (-: print it instead of the table).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: the rows (one per K) and the picks with their reasons.")
 @target_options
@@ -88,9 +88,14 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
     from ..jobs.sweep import Target, parse_ks, probe_budget, sweep_file
-    from ..render.sweep_report import format_json, format_table
+    from ..render.sweep_report import format_csv, format_json, format_table
 
     check_dither(dither)
+    as_csv = csv_path is not None and str(csv_path) == "-"
+    if as_csv:
+        if as_json:
+            raise click.UsageError("--csv - and --json both print to stdout: give one")
+        csv_path = None
     k_list = parse_ks(ks)
     target = Target(psnr=target_psnr, delta_e=target_delta_e)
     options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample,
@@ -101,8 +106,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         if sample is not None:
             raise click.UsageError("--sample does not apply to an animation's sweep")
         _sweep_clip(input, k_list, options, out_dir=out_dir, csv_path=csv_path, force=force,
-                    as_json=as_json, allow_huge=allow_huge, quiet=quiet, target=target,
-                    bounds=bounds)
+                    as_json=as_json, as_csv=as_csv, allow_huge=allow_huge, quiet=quiet,
+                    target=target, bounds=bounds)
         return
     if bounds:
         raise click.UsageError("--width, --height, --fps and --plays apply to an animated input")
@@ -111,10 +116,15 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,
                          force=force, allow_huge=allow_huge, progress=progress,
                          files=FileOptions(png_effort=png_effort))
-    for note_text in run.image.notes:
+    # the image's notes, and those every K's result gives (the JSON's rows hold each K's own)
+    shared = set.intersection(*(set(point.result.notes) for point in run.points))
+    for note_text in dict.fromkeys((*run.image.notes, *(n for n in run.points[0].result.notes
+                                                        if n in shared))):
         note(note_text, quiet)
     if as_json:
         echo(format_json(run))
+    elif as_csv:
+        echo(format_csv(run.points), nl=False)
     else:
         echo(format_table(run.points))
         echo()
@@ -125,7 +135,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
 
 
 def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_json: bool,
-                allow_huge: bool, quiet: bool, target=None, bounds: dict | None = None) -> None:
+                as_csv: bool, allow_huge: bool, quiet: bool, target=None,
+                bounds: dict | None = None) -> None:
     """The sweep of an animated input (resampled within ``bounds`` first): per K its animated
     GIF, as a table or JSON; with ``out_dir`` each K's GIF, the contact sheet, chart and page in
     it, with ``csv_path`` the table as CSV (every file checked before any work, all written or
@@ -139,7 +150,7 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     from ..jobs.job import FileJob
     from ..jobs.sweep import probe_budget
     from ..render.clip_sweep import clip_sweep_outputs
-    from ..render.sweep_report import PAGE, format_clip_table, output_names
+    from ..render.sweep_report import PAGE, format_clip_csv, format_clip_table, output_names
 
     check_resampling(**(bounds or {}))
     planned = [out_dir / name for name in output_names(k_list, clip=True)] \
@@ -167,6 +178,8 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
                          "picks": {"elbow": picks["elbow"].to_dict(),
                                    "target": found and found.to_dict()}},
                         indent=2, allow_nan=False))
+    elif as_csv:
+        echo(format_clip_csv(rows), nl=False)
     else:
         echo(format_clip_table(rows))
         echo()

@@ -169,7 +169,15 @@ def _measure(result: Result, sample: SilhouetteSample, options: FileOptions) -> 
 def elbow(points: Sequence[SweepPoint]) -> Pick:
     """The elbow of WCSS against log2 K by the Kneedle rule (:func:`kneedle`)."""
     data = [p.result.to_dict() for p in points]
-    return kneedle([d["k"] for d in data], [d["inertia"] for d in data], "WCSS")
+    return _used(kneedle([d["k"] for d in data], [d["inertia"] for d in data], "WCSS"), points)
+
+
+def _used(pick: Pick, points: Sequence[SweepPoint]) -> Pick:
+    """``pick`` saying how many colours its K uses where that is fewer than K."""
+    used = next((p.result.k_used for p in points if p.result.k == pick.k), None)
+    if used is None or used >= pick.k:
+        return pick
+    return replace(pick, reason=f"{pick.reason}; it uses {used:,} colour{'s' * (used != 1)}")
 
 
 def kneedle(ks: Sequence[int], errors: Sequence[float], name: str) -> Pick:
@@ -203,9 +211,10 @@ def best_silhouette(points: Sequence[SweepPoint]) -> Pick:
     if not scored:
         return Pick(None, "no K gives 2 or more clusters in the silhouette sample")
     top = max(scored, key=lambda p: p.silhouette)  # max keeps the first of equals: the smaller K
-    return Pick(top.result.k, f"the best silhouette, {top.silhouette:.3f} on a "
-                              f"{SILHOUETTE_SAMPLES:,}-pixel RGB sample: the most compact, "
-                              f"best separated clusters")
+    shown = top.to_dict()["silhouette"]  # as the table rounds it
+    sample = min(SILHOUETTE_SAMPLES, top.result.width * top.result.height)
+    return _used(Pick(top.result.k, f"the best silhouette, {shown:.3f} on a {sample:,}-pixel RGB "
+                                    f"sample: the most compact, best separated clusters"), points)
 
 
 # --------------------------------------------------------------------------- quality targets
