@@ -222,6 +222,21 @@ def test_resume_replaces_only_the_outputs_its_manifest_lists_as_its_own(tmp_path
     assert (out / "p0.qnt").read_bytes() == b"precious"
 
 
+def test_resume_of_some_inputs_keeps_the_rows_of_the_others(tmp_path):
+    src = make_tree(tmp_path / "in", n=3)
+    out = tmp_path / "out"
+    first = run_batch([src], out, settings=SETTINGS, jobs=1)
+    one = run_batch([src / "p0.png"], out, settings=SETTINGS, jobs=1, resume=True)
+    done = {name for name, row in first.manifest.rows.items() if row["status"] == "ok"}
+    assert set(one.manifest.rows) == done  # p2 and sub/p1 stay recorded
+    os.utime(src / "p2.png", ns=(1, 1))
+    again = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)  # p2 redone over its own
+    assert again.manifest.rows["p2.png"]["status"] == "ok" and again.kept == 2
+    (out / "sub" / "p1.qnt").unlink()  # gone: its row is not carried by a run not given it
+    assert "sub/p1.png" not in run_batch([src / "p0.png"], out, settings=SETTINGS, jobs=1,
+                                         resume=True).manifest.rows
+
+
 def test_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch):
     src = make_tree(tmp_path / "in", n=2)
     def full_disk(real):

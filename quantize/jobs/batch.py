@@ -257,7 +257,9 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
         options = _options_record(settings)
         kept_rows = _kept_rows(previous, options, the_plan) if resume and previous else {}
         palette_files = [] if fitted is None else save_palette(fitted, out)  # the run holds
-        book = mf.Manifest(out, options, {r["path"]: r for r in the_plan.rows} | kept_rows)
+        carried = _carried_rows(previous, the_plan) if resume and previous else {}
+        book = mf.Manifest(out, options,
+                           carried | {r["path"]: r for r in the_plan.rows} | kept_rows)
         todo = [j for j in the_plan.jobs if j.name not in kept_rows]
         if resume and previous:
             todo = _ours_replaced(todo, previous, out, settings.formats)
@@ -373,6 +375,15 @@ def _ours_replaced(todo: list[Job], previous: dict[str, Any], out_root: Path,
                               if row.get(key)} for row in previous["rows"]}
     return [replace(job, may_replace=all(not os.path.lexists(path) or path in recorded.get(job.name, ())
                                      for path in job.targets(formats))) for job in todo]
+
+
+def _carried_rows(previous: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
+    """Rows of the previous run for inputs this run was not given, kept while their outputs are
+    intact: the manifest stays the record of what the folder holds (and of what a later resume
+    may replace)."""
+    named = {j.name for j in the_plan.jobs} | {r["path"] for r in the_plan.rows}
+    return {r["path"]: r for r in previous["rows"]
+            if r["path"] not in named and mf.outputs_intact(r, the_plan.out_root)}
 
 
 def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
