@@ -237,6 +237,21 @@ def test_resume_of_some_inputs_keeps_the_rows_of_the_others(tmp_path):
                                          resume=True).manifest.rows
 
 
+def test_the_command_lines_manifest_words_errors_with_its_flags(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "p0.qnt").write_bytes(b"mine")
+    done = CliRunner().invoke(cli, ["batch", str(src), "-o", str(out), "-k", "8", "-j", "2"])
+    assert done.exit_code == 1
+    rows = {r["path"]: r for r in json.loads((out / manifest.JSON_NAME).read_text())["rows"]}
+    assert rows["p0.png"]["error"].endswith("already exists (use --force to replace it)")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "p0.qnt").write_bytes(b"mine")
+    library = run_batch([src], tmp_path / "lib", settings=SETTINGS, jobs=1)  # its own words
+    assert library.manifest.rows["p0.png"]["error"].endswith("(use force=True to replace it)")
+
+
 def test_full_disk_leaves_nothing_half_written(tmp_path, monkeypatch):
     src = make_tree(tmp_path / "in", n=2)
     def full_disk(real):

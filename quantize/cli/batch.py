@@ -103,7 +103,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),
         formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
         max_bytes=None if max_bytes is None else _size(max_bytes),
-        resample=resample_bounds(width, height, fps, plays))
+        resample=resample_bounds(width, height, fps, plays), wording=with_flags)
     progress = Progress()
     progress.enabled &= not quiet
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the batch stops its workers itself
@@ -135,7 +135,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                f"{result.seconds:.2f} s; manifest in {out_dir}")
     for row in result.manifest.sorted_rows():
         if row["status"] == "failed":
-            click.echo(printable(f"quantize: failed: {row['path']}: {with_flags(row['error'])}"), err=True)
+            click.echo(printable(f"quantize: failed: {row['path']}: {row['error']}"), err=True)
     sys.exit(1 if s.failed else 0)
 
 

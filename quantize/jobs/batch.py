@@ -42,6 +42,9 @@ class Settings:
     #: an animated input's resampling, the bounds given of width, height, fps and plays (as
     #: :func:`~quantize.animation.resample.resampled` takes them); stills are not resampled
     resample: dict[str, Any] = field(default_factory=dict)
+    #: how a failed row words its error (a module-level function: workers receive it pickled),
+    #: e.g. the command line's flags for the library's parameters
+    wording: Callable[[str], str] | None = None
 
 
 # ------------------------------------------------------------------------------------------- one job
@@ -56,7 +59,8 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
         run = _animate_job if is_clip(job.source) else _compress_job
         record, outputs = run(job, replace(settings, force=settings.force or job.may_replace))
     except QuantizeError as exc:
-        return mf.problem_row(job.name, "failed", str(exc), job.source)
+        message = str(exc) if settings.wording is None else settings.wording(str(exc))
+        return mf.problem_row(job.name, "failed", message, job.source)
     except MemoryError:
         return mf.problem_row(job.name, "failed", "out of memory", job.source)
     except Exception as exc:  # a bug must not stop the batch: report it on this row
