@@ -90,3 +90,29 @@ def test_fewer_distinct_points_than_clusters_still_fits():
 def test_too_few_samples_is_an_error():
     with pytest.raises(ValueError, match="n_clusters"):
         KMeans(5).fit(np.zeros((3, 2)))
+
+
+def test_an_init_with_nan_or_inf_is_refused_as_sklearn_refuses_it():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    for bad, words in ((np.nan, "NaN"), (np.inf, "infinity")):
+        with pytest.raises(ValueError, match=words):
+            KMeans(3, init=np.full((3, 2), bad)).fit(X)
+
+
+def test_float32_labels_and_inertia_are_those_of_the_centres_it_exposes():
+    # fitted in float64, the centres are given in X's float32: labels follow the rounded ones
+    X = (np.random.default_rng(0).normal(size=(20_000, 2)) * 1000 + 50_000).astype(np.float32)
+    km = KMeans(64, random_state=7).fit(X)
+    assert km.cluster_centers_.dtype == np.float32
+    np.testing.assert_array_equal(km.labels_, km.predict(X))
+    assert km.inertia_ == pytest.approx(-km.score(X), rel=1e-12)
+
+
+def test_feature_names_out_as_sklearn_gives_them():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = np.random.default_rng(1).normal(size=(200, 3))
+    ours = make_pipeline(StandardScaler(), KMeans(4, random_state=0)).fit(X)
+    theirs = make_pipeline(StandardScaler(), SkKMeans(4, random_state=0, n_init=1)).fit(X)
+    assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())

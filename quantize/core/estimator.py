@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin, _fit_context
+from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
+                          TransformerMixin, _fit_context)
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (_check_sample_weight, check_is_fitted, check_random_state,
-                                      validate_data)
+from sklearn.utils.validation import (_check_sample_weight, check_array, check_is_fitted,
+                                      check_random_state, validate_data)
 from numbers import Integral, Real
 
 from .kmeans import kmeans, lloyd, tolerance
 from .mapping import nearest_indices
 
 
-class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
+class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
     """k-means clustering (greedy k-means++ seeding, Lloyd iterations with Hamerly's bounds).
 
     A drop-in for the common uses of :class:`sklearn.cluster.KMeans` (``algorithm="lloyd"``): from
@@ -63,7 +64,7 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             fit = kmeans(X64, w, self.n_clusters, n_init=self.n_init, max_iter=self.max_iter,
                          tol=self.tol, seed=seed)
         else:
-            init = np.asarray(self.init, dtype=np.float64)
+            init = check_array(self.init, dtype=np.float64, ensure_2d=False)  # finite
             if init.shape != (self.n_clusters, X.shape[1]):
                 raise ValueError(f"init should be of shape {(self.n_clusters, X.shape[1])}, "
                                  f"got {init.shape}.")
@@ -71,6 +72,10 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.cluster_centers_ = fit.centers.astype(X.dtype)
         self.labels_ = fit.labels.astype(np.int32)
         self.inertia_ = fit.inertia
+        if X.dtype != np.float64:  # labels and inertia of the centres as given, rounded to X's type
+            C = self.cluster_centers_.astype(np.float64)
+            self.labels_ = nearest_indices(X64, C).astype(np.int32)
+            self.inertia_ = float(w @ ((X64 - C[self.labels_]) ** 2).sum(1))
         self.n_iter_ = fit.n_iter
         self._n_features_out = self.n_clusters
         return self
