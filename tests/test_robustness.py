@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -400,3 +401,40 @@ def test_same_seed_same_bytes_across_runs_and_threads(tmp_path, image, options):
     assert outputs[0] == outputs[1]
     if "logo" in image:
         assert container.load(tmp_path / "1" / "logo.qnt").header.channels == 4
+
+
+PHOTO = str(Path(__file__).resolve().parents[1] / "test_images" / "parrots.png")
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda q: q.compress(Image.new("RGB", (0, 0)), k=8), "Pillow image has no pixels (0x0)"),
+    (lambda q: q.compress(np.zeros((4, 4, 3), np.uint8), k=4, init_centers="abc"),
+     "init_centers must be finite numbers"),
+    (lambda q: q.compress_file(PHOTO, "o", options=q.FitOptions(k=8)),
+     "options must be CompressOptions, not FitOptions"),
+    (lambda q: pipeline.quantize_image(q.load_image(PHOTO), q.CompressOptions(delta_e_samples=0)),
+     "delta_e_samples must be a whole number >= 1, got 0"),
+    (lambda q: pipeline.quantize_image(q.load_image(PHOTO), q.CompressOptions(
+        dither="fs", dither_strength="1")), "dither_strength must be between 0 and 1, got '1'"),
+    (lambda q: q.encode(np.zeros((2, 3), np.uint8), np.zeros((2, 2), np.uint8), codec="zstd",
+                        level=3.5), "zstd level must be a whole number 1 to 22, got 3.5"),
+    (lambda q: q.frames_clip([np.zeros((2, 2, 3), np.uint8)], durations=40.0),
+     "durations must be whole milliseconds"),
+])
+def test_library_values_of_the_wrong_kind_are_one_parameter_error(call, words, tmp_path,
+                                                                  monkeypatch):
+    import quantize
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(quantize.ParameterError, match=re.escape(words)):
+        call(quantize)
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_bytes_path_and_big_endian_samples_are_read():
+    import quantize
+
+    assert quantize.compress(os.fsencode(PHOTO), k=8).width > 0
+    wide = (np.arange(48).reshape(4, 4, 3) * 1000).astype(">u2")
+    np.testing.assert_array_equal(quantize.compress(wide, k=8).indices,
+                                  quantize.compress(wide.astype("<u2"), k=8).indices)

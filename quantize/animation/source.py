@@ -13,11 +13,12 @@ play it. A truncated file, zero frames, a frame of another size or an absurd dur
 from __future__ import annotations
 
 import glob
+import numbers
 import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -121,14 +122,17 @@ def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDE
     from ..io.images import image_from_array, image_from_pillow
 
     frames = list(frames)
-    each = [durations] * len(frames) if isinstance(durations, (int, np.integer)) \
+    if isinstance(durations, (str, bytes)) or not isinstance(durations, (numbers.Integral, Iterable)):
+        raise ParameterError(f"durations must be whole milliseconds, one or one a frame, got "
+                             f"{durations!r}", parameters=("durations",))
+    each = [durations] * len(frames) if isinstance(durations, numbers.Integral) \
         else list(durations)
     if len(each) != len(frames):
         raise ParameterError(f"{len(frames)} frames and {len(each)} durations: give one duration "
                              f"for all or one for each", parameters=("durations",))
-    if any(not isinstance(d, (int, np.integer)) or isinstance(d, bool) for d in each):
+    if any(not isinstance(d, numbers.Integral) or isinstance(d, bool) for d in each):
         raise ParameterError("durations must be whole milliseconds", parameters=("durations",))
-    if not isinstance(plays, (int, np.integer)) or isinstance(plays, bool) or plays < 0:
+    if not isinstance(plays, numbers.Integral) or isinstance(plays, bool) or plays < 0:
         raise ParameterError(f"plays must be a whole number >= 0 (0: for ever), got {plays!r}",
                              parameters=("plays",))
 

@@ -98,9 +98,14 @@ class FitOptions:
                                      parameters=("bits",))
         if self.locked is not None:
             check_colors(self.locked, "locked")
-        if self.init_centers is not None and not np.isfinite(
-                np.asarray(self.init_centers, dtype=np.float64)).all():
-            raise ParameterError("init_centers must be finite numbers", parameters=("init_centers",))
+        if self.init_centers is not None:
+            try:
+                finite = np.isfinite(np.asarray(self.init_centers, dtype=np.float64)).all()
+            except (TypeError, ValueError):
+                finite = False
+            if not finite:
+                raise ParameterError("init_centers must be finite numbers",
+                                     parameters=("init_centers",))
         return replace(self, k=k, n_init=n_init, max_iter=max_iter, seed=seed, sample=sample,
                        max_starts=max_starts, bits=bits)
 

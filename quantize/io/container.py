@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import lzma
 import math
+import numbers
 import os
 import struct
 import zlib
@@ -220,8 +221,9 @@ def _codec_level(codec: str, level: int | None) -> int | None:
     low, high, default = _LEVELS[codec]
     if level is None:
         return default
-    if not low <= level <= high:
-        raise ParameterError(f"{codec} level must be {low} to {high}, got {level}")
+    if isinstance(level, bool) or not isinstance(level, numbers.Integral) \
+            or not low <= level <= high:
+        raise ParameterError(f"{codec} level must be a whole number {low} to {high}, got {level!r}")
     return level
 
 

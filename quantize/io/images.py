@@ -384,7 +384,7 @@ def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image) -> 
     if isinstance(image, PILImage.Image):
         return image_from_pillow(image)
     if isinstance(image, (str, bytes, os.PathLike)):
-        return load_image(image)
+        return load_image(os.fsdecode(image))
     if isinstance(image, np.ndarray) or hasattr(image, "__array__") \
             or hasattr(image, "__array_interface__"):
         return image_from_array(np.asarray(image))
@@ -398,6 +398,8 @@ def image_from_pillow(im: PILImage.Image) -> Image:
     kept (a fully opaque alpha channel dropped). EXIF orientation is not applied (Pillow's
     ``ImageOps.exif_transpose`` does it when wanted)."""
     notes: list[str] = []
+    if not im.width or not im.height:
+        raise ParameterError(f"Pillow image has no pixels ({im.width}x{im.height})")
     try:
         im.load()
         pixels = _finish(_to_8bit(im, [], None, notes, made=True), None,
@@ -434,6 +436,8 @@ def image_from_array(array: np.ndarray) -> Image:
 
 def _array_to_8bit(a: np.ndarray, notes: list[str], *, clip_floats: bool) -> np.ndarray:
     """uint8 as is; uint16 rounded to 8 bits; floats in [0, 1] (clipped first if ``clip_floats``)."""
+    if a.dtype.kind == "u" and not a.dtype.isnative:  # big-endian samples: the same values
+        a = a.astype(a.dtype.newbyteorder("="))
     if a.dtype == np.uint8:
         return a
     if a.dtype == np.uint16:

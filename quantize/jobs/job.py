@@ -20,9 +20,10 @@ T = TypeVar("T")
 Outputs = Union[dict[Path, bytes], Callable[[], dict[Path, bytes]]]
 
 
-def pixel_limit(max_pixels: int | None = None, allow_huge: bool = False) -> int | None:
-    """The decoded-size guard of a job: none with ``allow_huge``, else ``max_pixels`` or the default."""
-    return None if allow_huge else (max_pixels or DEFAULT_MAX_PIXELS)
+def pixel_limit(max_pixels: int | None = DEFAULT_MAX_PIXELS, allow_huge: bool = False) -> int | None:
+    """The decoded-size guard of a job: none with ``allow_huge`` or ``max_pixels=None`` (as
+    :func:`~quantize.io.images.load_image` takes it), else ``max_pixels``."""
+    return None if allow_huge else max_pixels
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class FileJob:
 
     @classmethod
     def plan(cls, source: str | Path, targets: Iterable[Path], *, force: bool = False,
-             max_pixels: int | None = None, allow_huge: bool = False) -> "FileJob":
+             max_pixels: int | None = DEFAULT_MAX_PIXELS,
+             allow_huge: bool = False) -> "FileJob":
         """The job of ``source`` writing ``targets``."""
         return cls(Path(source), tuple(Path(t) for t in targets), force,
                    pixel_limit(max_pixels, allow_huge))

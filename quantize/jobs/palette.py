@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
+from ..io.images import DEFAULT_MAX_PIXELS
 from ..io.palettes.io import FORMATS, check_capacity, encode_palette, resolve_format
 from ..io.palettes.model import Palette
 from ..io.palettes.naming import name_palette
@@ -136,7 +137,7 @@ class PaletteExport:
 
 def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
                  export: PaletteExport = PaletteExport(), options: CompressOptions | None = None,
-                 force: bool = False, max_pixels: int | None = None,
+                 force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS,
                  allow_huge: bool = False) -> tuple[Palette, Result, dict[Path, int]]:
     """Load ``path``, fit its palette, write it in ``export.formats`` to ``out_dir`` (default: beside
     the input) as ``<stem><ext>``, all or nothing. Returns the arranged palette, the fit's result and
@@ -144,7 +145,7 @@ def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
     from .job import FileJob
     from .pipeline import CompressOptions
 
-    options = (options or CompressOptions()).validated()
+    options = CompressOptions.checked(options)
     source = Path(path)
     folder = Path(out_dir) if out_dir is not None else source.parent
     export.check_capacity(options.fit.k)

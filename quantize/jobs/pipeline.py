@@ -22,7 +22,7 @@ from ..core.colorstats import ColorStats
 from ..core.dither import DITHERS
 from ..errors import ParameterError
 from ..core.fitting import FitOptions, check_colors
-from ..io.images import Image, display_name
+from ..io.images import DEFAULT_MAX_PIXELS, Image, display_name
 
 if TYPE_CHECKING:
     from ..core.metrics import DeltaEReference
@@ -55,6 +55,18 @@ class CompressOptions:
     codec: str = DEFAULT_CODEC
     delta_e_samples: int = 200_000
 
+    @classmethod
+    def checked(cls, options: "CompressOptions | None") -> "CompressOptions":
+        """``options`` (default ones for None) :meth:`validated`; a caller's FitOptions or other
+        object in their place is a :class:`ParameterError`."""
+        if options is None:
+            options = cls()
+        if not isinstance(options, cls):
+            raise ParameterError(f"options must be CompressOptions, not {type(options).__name__} "
+                                 f"(a FitOptions goes in CompressOptions(fit=...))",
+                                 parameters=("options",))
+        return options.validated()
+
     def validated(self) -> "CompressOptions":
         """Check every value once, here, with one-line messages (the fit's own by
         :meth:`FitOptions.validated`)."""
@@ -74,10 +86,14 @@ class CompressOptions:
                                      parameters=("bits",))
         if self.dither not in DITHERS:
             raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
-        if not 0 <= self.dither_strength <= 1:
-            raise ParameterError(f"dither_strength must be between 0 and 1, got {self.dither_strength}",
-                                 parameters=("dither_strength",))
-        if self.rdo != "auto" and not (isinstance(self.rdo, (int, float)) and 0 <= self.rdo <= RDO_MAX):
+        if not (_real(self.dither_strength) and 0 <= self.dither_strength <= 1):
+            raise ParameterError(f"dither_strength must be between 0 and 1, got "
+                                 f"{self.dither_strength!r}", parameters=("dither_strength",))
+        if not (isinstance(self.delta_e_samples, numbers.Integral)
+                and not isinstance(self.delta_e_samples, bool) and self.delta_e_samples >= 1):
+            raise ParameterError(f"delta_e_samples must be a whole number >= 1, got "
+                                 f"{self.delta_e_samples!r}", parameters=("delta_e_samples",))
+        if self.rdo != "auto" and not (_real(self.rdo) and 0 <= self.rdo <= RDO_MAX):
             raise ParameterError(f"rdo must be 'auto' or between 0 and {RDO_MAX:,}, got {self.rdo!r}",
                                  parameters=("rdo",))
         if self.rdo and self.dither != "none":
@@ -96,6 +112,11 @@ class CompressOptions:
         if self.codec not in CODECS:
             raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(CODECS)})")
         return replace(self, fit=f)
+
+
+def _real(value: object) -> bool:
+    """Whether ``value`` is a number (not a bool, not a string) that can be compared."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclass
@@ -243,7 +264,7 @@ def quantize_image(image: Image, options: CompressOptions | None = None, clock: 
     (:func:`delta_e_reference` of the image) may be passed in when several fits share one image,
     as a sweep does; the result is the same without them.
     """
-    options, clock = (options or CompressOptions()).validated(), clock or _Clock()
+    options, clock = CompressOptions.checked(options), clock or _Clock()
     result, pixels = _quantized(image, options, clock, stats)
     return _measured(result, pixels, options, clock, delta_e_reference) if measure else result
 
@@ -455,7 +476,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
                   options: CompressOptions | None = None,
                   formats: tuple[str, ...] | str | None = None,
                   files: FileOptions | None = None, force: bool = False,
-                  max_pixels: int | None = None, allow_huge: bool = False,
+                  max_pixels: int | None = DEFAULT_MAX_PIXELS, allow_huge: bool = False,
                   export: ResultFiles | None = None, image: Image | None = None) -> Result:
     """Load ``path`` (unless the caller already loaded it as ``image``), quantise it and write its
     ``formats`` (default: the packed file and the PNG) into ``out_dir``, as ``files`` says (PNG
@@ -469,7 +490,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     from .job import FileJob
 
     start = time.perf_counter()
-    options = (options or CompressOptions()).validated()
+    options = CompressOptions.checked(options)
     formats = parse_formats(formats)
     k = options.fit.k if options.palette is None else len(options.palette)
     check_formats(formats, k)

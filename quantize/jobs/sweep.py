@@ -22,7 +22,7 @@ import numpy as np
 
 from ..core.colorstats import ColorStats
 from ..errors import ParameterError
-from ..io.images import Image
+from ..io.images import DEFAULT_MAX_PIXELS, Image
 from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
                        quantize_image)
 from .sweep_model import SILHOUETTE_SAMPLES, Budget, Pick, Search, SweepPoint, SweepRun, Target
@@ -370,7 +370,7 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
                       options: CompressOptions = CompressOptions(),
                       formats: tuple[str, ...] | str | None = None,
                       files: FileOptions | None = None, force: bool = False,
-                      max_pixels: int | None = None, allow_huge: bool = False,
+                      max_pixels: int | None = DEFAULT_MAX_PIXELS, allow_huge: bool = False,
                       progress: Progress | None = None) -> tuple[Result, Search | Budget]:
     """:func:`~quantize.jobs.pipeline.compress_file` at the K that ``search`` picks up to
     ``options.fit.k``: a :class:`Target` (the smallest K that meets it) or a byte budget (the
@@ -412,7 +412,7 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
 def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None = None, *,
                options: CompressOptions = CompressOptions(), target: Target = Target(),
                csv_path: str | Path | None = None, force: bool = False,
-               max_pixels: int | None = None, allow_huge: bool = False,
+               max_pixels: int | None = DEFAULT_MAX_PIXELS, allow_huge: bool = False,
                progress: Progress | None = None, files: FileOptions | None = None) -> SweepRun:
     """Load ``path``, sweep ``ks`` (and search ``target`` up to the largest K), and write the
     outputs all or nothing: with ``out_dir`` the previews, contact sheet, chart and report.html;
