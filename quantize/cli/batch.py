@@ -11,9 +11,9 @@ import click
 
 from ..io.files import printable
 from . import with_flags
-from .options import (CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither, dither_options, echo,
-                      fit_options, make_fit_options, note, resample_bounds, resample_options,
-                      space_option)
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
+                      dither_options, echo, fit_options, make_fit_options, note, resample_bounds,
+                      resample_options, space_option)
 
 
 class Progress:
@@ -52,7 +52,7 @@ class Progress:
 @space_option
 @dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
-              help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
+              help=CODEC_HELP)
 @click.option("--preview", is_flag=True, help="Also write a PNG per image (adds png to --format).")
 @click.option("--format", "formats", metavar="LIST", default="qnt",
               help=f"Files to write per image, comma-separated, from {FORMAT_NAMES} (see compress).",

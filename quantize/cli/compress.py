@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from .options import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, PATH, check_dither,
-                      dither_options, echo, fit_options, make_fit_options, note, space_option)
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, PATH,
+                      check_dither, dither_options, echo, fit_options, make_fit_options, note,
+                      space_option)
 
 INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
 from .palette import (FORMAT_HELP, exported_sizes, fixed_palette, locked_fit, make_export,
@@ -28,7 +29,7 @@ from .sweep import progress_bar, target_options
                    "unless --space is given.")
 @dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
-              help="Lossless codec of the indices: cm (ours, smallest) or zstd, lzma, zlib, none over packed bits.")
+              help=CODEC_HELP)
 @click.option("--palette", "palette_file", type=PATH, default=None,
               help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, .qnt, "
                    "...) or built-in palette (quantize palette --list) instead of fitting; -k and the "

@@ -48,6 +48,7 @@ _LEVELS = {"zlib": (0, 9, 6), "lzma": (0, 9, 6), "zstd": (1, 22, 3)}
 _LZMA_PRESET_DICT = tuple(n << 20 for n in (0, 1, 2, 4, 4, 8, 8, 16, 32, 64))
 _LZMA_MIN_DICT = 4096
 _CHUNK = 1 << 20  # indices per packing step: a multiple of 8, so chunks start on a byte boundary
+_REPEATS_PROBE_MIN = 64  # cm payloads this small are kept without trying another coder
 
 
 def bits_per_index(k: int) -> int:
@@ -308,7 +309,7 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
     if written_codec(codec, k) != codec:
         codec, level = "zstd", _codec_level("zstd", None)
     if codec == "cm":
-        payload = indexcodec.encode(palette, indices) if k > 1 else b""
+        codec, payload = _smallest_of_cm(palette, indices, bits)
     else:
         payload = _compress(codec, level, _pack(indices.reshape(-1), bits))
     head = _HEADER.pack(MAGIC, FORMAT_VERSION, channels, CODECS.index(codec), width, height, k, bits,
@@ -326,10 +327,33 @@ def _text_mode_damage(head: bytes) -> bool:
     return head[0] != MAGIC[0] or head[4:8] != MAGIC[4:8]
 
 
+def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tuple[str, bytes]:
+    """The ``cm`` payload, or a dictionary coder's where that is smaller: cm models photos; a
+    screenshot's or a text's long exact repeats are what zstd and LZMA find. A fast zstd pass
+    over the packed bits tells which kind the image is, so a photo pays only that."""
+    k = len(palette)
+    payload = indexcodec.encode(palette, indices) if k > 1 else b""
+    if len(payload) <= _REPEATS_PROBE_MIN:
+        return "cm", payload
+    packed = _pack(indices.reshape(-1), bits)
+    probe = _compress("zstd", 1, packed)
+    if len(probe) >= len(payload):
+        return "cm", payload
+    tries = [("cm", payload), ("zstd", probe), ("zstd", _compress("zstd", _LEVELS["zstd"][1], packed)),
+             ("lzma", _compress("lzma", _LEVELS["lzma"][1], packed))]
+    return min(tries, key=lambda t: len(t[1]))  # the first of equals: cm
+
+
 def written_codec(codec: str, k: int) -> str:
-    """The codec a file of ``k`` colours asked to use ``codec`` is written with: cm is defined
-    for up to ``indexcodec.MAX_K`` colours, zstd takes over past that."""
+    """The codec a file of ``k`` colours asked to use ``codec`` is written with, as far as K
+    tells: cm is defined for up to ``indexcodec.MAX_K`` colours, zstd takes over past that. (cm
+    also gives way to zstd or LZMA where they are smaller: :func:`codec_of` reads the file's.)"""
     return "zstd" if codec == "cm" and k > indexcodec.MAX_K else codec
+
+
+def codec_of(data: bytes | memoryview) -> str:
+    """The codec a packed file's indices are coded with, from its header."""
+    return read_header(data).codec
 
 
 def save(path: str | os.PathLike[str], palette: np.ndarray, indices: np.ndarray, *,

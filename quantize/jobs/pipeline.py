@@ -506,6 +506,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
                        max_pixels=max_pixels, allow_huge=allow_huge)
     clock = _Clock()
     sizes: dict[str, tuple[str, int]] = {}
+    written: list[str] = []  # the packed file's codec, once encoded
 
     def compute(image: Image) -> tuple[Result, Callable[[], dict[Path, bytes]]]:
         preload.wait_for_imports()  # before this thread imports any kernel
@@ -513,6 +514,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
 
         def encode() -> dict[Path, bytes]:
             encoded = encode_outputs(result, formats, stem=source.stem, files=files)
+            written.append(packed_codec(result, encoded))
             outputs = {paths[fmt]: data for fmt, data in encoded.items()}
             if export is not None:
                 outputs.update(export.result_outputs(result, folder, source.stem))
@@ -524,9 +526,15 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     result = job.run(compute, image, stage=clock.stage,
                      prepare=lambda: preload.start(options.fit.k if options.palette is None else None,
                                                    code=_codes(options, formats)))
-    result = replace(result, files=sizes)
+    result = replace(result, files=sizes, codec=written[0] if written else result.codec)
     result.seconds["total"] = time.perf_counter() - start
     return result
+
+
+def packed_codec(result: Result, encoded: dict[str, bytes]) -> str:
+    """The codec of the packed file among ``encoded`` (the one its header gives), else the one
+    ``result`` would be written with."""
+    return container.codec_of(encoded["qnt"]) if "qnt" in encoded else result.codec
 
 
 def _codes(options: CompressOptions, formats: tuple[str, ...]) -> bool:

@@ -24,7 +24,7 @@ from ..core.colorstats import ColorStats
 from ..errors import ParameterError
 from ..io.images import DEFAULT_MAX_PIXELS, Image
 from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
-                       quantize_image)
+                       packed_codec, quantize_image)
 from .sweep_model import SILHOUETTE_SAMPLES, Budget, Pick, Search, SweepPoint, SweepRun, Target
 
 if TYPE_CHECKING:
@@ -160,7 +160,8 @@ def _measure(result: Result, sample: SilhouetteSample, options: FileOptions) -> 
     silhouette = sample.score(result.indices)
     result.seconds["sizes"] = time.perf_counter() - start
     result.seconds["total"] = sum(v for k, v in result.seconds.items() if k != "total")
-    result = replace(result, files={fmt: (None, len(data)) for fmt, data in files.items()})
+    result = replace(result, files={fmt: (None, len(data)) for fmt, data in files.items()},
+                     codec=packed_codec(result, files))
     return SweepPoint(result, silhouette, files["png"])
 
 
