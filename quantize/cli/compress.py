@@ -31,9 +31,9 @@ from .sweep import progress_bar, target_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help=CODEC_HELP)
 @click.option("--palette", "palette_file", type=PATH, default=None,
-              help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, image, .qnt, "
-                   "...) or built-in palette (quantize palette --list) instead of fitting; -k and the "
-                   "fit options are ignored. Every entry is kept, in order.")
+              help="Map to the colours of this palette file (gpl, ase, aco, act, json, hex, css, "
+                   "image, .qnt, ...) or built-in palette (quantize palette --list) instead of "
+                   "fitting; -k and the fit options are ignored. Every entry is kept, in order.")
 @click.option("--panel-colors", "panel_file", type=PATH, default=None,
               help="With --palette: the colours the display really shows for its entries (a palette "
                    "file, same count and order); pixels are mapped to these, the --palette is written.")
