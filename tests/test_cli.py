@@ -113,6 +113,11 @@ def test_human_report_and_decode_round_trip(photo_path, tmp_path):
     assert not (tmp_path / "gif").exists()
     info = run("info", out / "photo.qnt", "--json")
     assert json.loads(info.stdout)["k"] == 8
+    wide = tmp_path / "wide.qnt"  # past WebP's 16,383 pixels a side: refused as --format webp is
+    wide.write_bytes(container.encode(np.zeros((2, 3), np.uint8), np.zeros((2, 16_384), np.uint8)))
+    refused = run("decode", wide, "-o", tmp_path / "webp" / "x.webp")
+    assert refused.returncode == 2 and "at most 16383 pixels a side" in refused.stderr
+    assert not (tmp_path / "webp").exists()
 
 
 def test_no_preview_drops_the_png_and_refuses_to_leave_nothing(photo_path, tmp_path):

@@ -168,7 +168,7 @@ def decode(packed, output, force):
     from ..animation.qntanim import is_animation_file
     from ..io.container import load
     from ..io.files import check_target, check_writable, output_folder, write_bytes
-    from ..io.formats import encode_gif
+    from ..io.formats import encode_gif, encode_webp
     from ..io.images import check_lossless, save_pixels, save_preview
 
     if is_animation_file(packed):
@@ -186,6 +186,9 @@ def decode(packed, output, force):
                                    protect=(packed,))
         elif gif:  # refused past 256 colours or with partial alpha, before anything is written
             written = write_bytes(output, encode_gif(image.palette, image.indices), force=force,
+                                  protect=(packed,))
+        elif output.suffix.lower() == ".webp":  # as --format webp writes it, its limits checked
+            written = write_bytes(output, encode_webp(image.palette, image.indices), force=force,
                                   protect=(packed,))
         else:
             written = save_pixels(output, image.pixels(), force=force, protect=(packed,))
