@@ -86,6 +86,20 @@ def test_png_efforts_round_trip(effort: int) -> None:
     assert np.array_equal(decoded(encode_png(palette, indices, effort=effort), 4), palette[indices])
 
 
+@pytest.mark.parametrize("effort", [2, 3])  # 0 and 1 filter too little for grey to pay
+def test_a_grey_palettes_png_is_grey_where_that_codes_smaller(effort: int) -> None:
+    # 256 grey levels in a smooth ramp: as grey, the row filters see the levels themselves
+    palette = np.repeat(np.arange(256, dtype=np.uint8)[::-1, None], 3, axis=1)
+    y, x = np.mgrid[0:64, 0:256]
+    indices = (255 - (x + y // 8) % 256).astype(np.uint8)
+    data = encode_png(palette, indices, effort=effort)
+    assert data[25] == 0  # IHDR colour type: grey
+    assert np.array_equal(decoded(data, 3), palette[indices])
+    colour = palette.copy()
+    colour[:, 0] //= 2  # the same picture in colour: stays indexed
+    assert encode_png(colour, indices, effort=effort)[25] == 3
+
+
 def test_png_is_indexed_with_the_smallest_depth_for_two_colours() -> None:
     palette, indices = case(2, (64, 64))
     data = encode_png(palette, indices)

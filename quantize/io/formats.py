@@ -102,7 +102,10 @@ def _png_order(palette: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return order
 
 
-def _oxipng_options(effort: int, indexed: bool) -> dict[str, object]:
+def _oxipng_options(effort: int, other_types: bool) -> dict[str, object]:
+    """oxipng's settings at ``effort``; ``other_types``: colour types other than the one given are
+    tried too (a truecolour trial of a colour palette image only costs time; a grey palette's image
+    may code smaller as grey, whose row filters see the levels)."""
     import oxipng
 
     filters = oxipng.RowFilter
@@ -112,14 +115,15 @@ def _oxipng_options(effort: int, indexed: bool) -> dict[str, object]:
         options = {"filter": [filters.NoOp] if effort == 0 else [filters.NoOp, filters.Entropy],
                    "deflate": oxipng.Deflaters.libdeflater((8, 10, 12)[effort]),
                    "palette_reduction": False}
-    if indexed:
-        options["color_type_reduction"] = False  # a truecolour trial of a palette image only costs time
+    if not other_types:
+        options["color_type_reduction"] = False
     return options
 
 
 def encode_png(palette: np.ndarray, indices: np.ndarray, *, effort: int = DEFAULT_PNG_EFFORT) -> bytes:
     """The quantised image as a PNG: indexed when K <= 256 (palette ordered for the row filters,
-    the bit depth that codes smallest, tRNS only as long as the last non-opaque entry), else RGB(A).
+    the bit depth that codes smallest, tRNS only as long as the last non-opaque entry; a grey
+    palette's image as grey where that codes smaller), else RGB(A).
 
     ``effort`` 0 to 3 trades time for size (3 is oxipng's level 6); the deflate is libdeflate's,
     through oxipng.
@@ -134,7 +138,7 @@ def encode_png(palette: np.ndarray, indices: np.ndarray, *, effort: int = DEFAUL
         alpha = palette.shape[1] == 4
         image = oxipng.RawImage(memoryview(_pixels(palette, indices).reshape(-1)), width, height,
                                 color_type=oxipng.ColorType.rgba() if alpha else oxipng.ColorType.rgb())
-        return image.create_optimized_png(force=True, **_oxipng_options(effort, indexed=False))
+        return image.create_optimized_png(force=True, **_oxipng_options(effort, other_types=True))
     order = _png_order(palette, indices)
     remap = np.empty(len(order), np.uint8)
     remap[order] = np.arange(len(order), dtype=np.uint8)
@@ -144,7 +148,8 @@ def encode_png(palette: np.ndarray, indices: np.ndarray, *, effort: int = DEFAUL
     # a view, not bytes: oxipng copies it anyway, and a large image's extra copy is many MB
     image = oxipng.RawImage(memoryview(remap[indices].reshape(-1)), width, height,
                             color_type=oxipng.ColorType.indexed(ordered.tolist()))
-    return image.create_optimized_png(force=True, **_oxipng_options(effort, indexed=True))
+    grey = bool((palette[:, 0] == palette[:, 1]).all() and (palette[:, 1] == palette[:, 2]).all())
+    return image.create_optimized_png(force=True, **_oxipng_options(effort, other_types=grey))
 
 
 # ------------------------------------------------------------------------------------------- WebP
