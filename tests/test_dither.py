@@ -160,3 +160,13 @@ def test_one_list_of_dithers_for_the_library_and_every_command() -> None:
     for command in (compress.compress, sweep.sweep, batch.batch):
         (option,) = [p for p in command.params if p.name == "dither"]
         assert isinstance(option.type, click.Choice) and tuple(option.type.choices) == DITHERS
+
+
+@pytest.mark.parametrize("dither", [d for d in DITHERS if d != "none"])
+def test_an_image_the_palette_holds_exactly_is_not_dithered(dither: str) -> None:
+    rng = np.random.default_rng(4)
+    colours = rng.integers(0, 256, (12, 3), dtype=np.uint8)
+    pixels = colours[rng.integers(0, 12, (40, 50))]  # 12 colours, K = 16: lossless
+    result = run(pixels, 16, dither)
+    np.testing.assert_array_equal(result.palette[result.indices], pixels)
+    assert result.dither == "none" and any("holds every colour" in n for n in result.notes)

@@ -114,6 +114,14 @@ class CompressOptions:
         return replace(self, fit=f)
 
 
+def _shows_every_colour(stats: ColorStats, palette: np.ndarray) -> bool:
+    """Whether every distinct colour of the image is an entry of ``palette`` (same channels): a
+    dither could then only add error."""
+    from ..core.colorstats import color_keys
+
+    return bool(np.isin(color_keys(stats.colors), color_keys(palette)).all())
+
+
 def _real(value: object) -> bool:
     """Whether ``value`` is a number (not a bool, not a string) that can be compared."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -300,7 +308,10 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         visible, clear = _split_transparent(palette, stats) if options.palette is not None \
             else (None, None)
         targets = shown if visible is None else shown[visible]
-        if options.dither == "none":
+        exact = options.dither != "none" and _shows_every_colour(stats, shown)
+        if exact:
+            notes += (f"no {options.dither} dither: the palette holds every colour of the image",)
+        if options.dither == "none" or exact:
             labels = map_colors(colors, targets, fit)  # each distinct colour's entry
             if visible is not None:
                 labels = visible[labels]
@@ -339,8 +350,8 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         input=display_name(image.source) if image.source else None,
         input_bytes=image.file_bytes,
         notes=image.notes + _transparency_note(transparent, added) + notes,
-        space=space, dither=options.dither, rdo=allowance, transparent_pixels=transparent,
-        fixed_palette=options.palette is not None, counts=counts)
+        space=space, dither="none" if exact else options.dither, rdo=allowance,
+        transparent_pixels=transparent, fixed_palette=options.palette is not None, counts=counts)
     return result, pixels
 
 
