@@ -175,8 +175,7 @@ def decode(packed, output, force):
         _unpack(packed, output, force)
         return
     gif = output.suffix.lower() == ".gif"
-    if not gif:
-        check_lossless(output)
+    check_lossless(output, also=(".gif",))
     check_writable(output.parent)
     check_target(output, force=force, protect=(packed,))
     image = load(packed)

@@ -510,16 +510,19 @@ _PIXEL_FORMATS: dict[str, tuple[str, dict[str, object]]] = {
 }
 
 
-def check_lossless(path: str | os.PathLike[str]) -> None:
+def check_lossless(path: str | os.PathLike[str], also: tuple[str, ...] = ()) -> None:
     """Refuse, before any work, an image name whose format would not keep every pixel exactly
-    (JPEG) or that no writer here knows."""
+    (JPEG) or that no writer here knows (nor is one of the suffixes ``also`` the caller writes)."""
     suffix = Path(path).suffix.lower()
+    kept = [s for s in (*_PIXEL_FORMATS, *also) if s not in _LOSSY]
+    if suffix in also:
+        return
     if suffix not in _PIXEL_FORMATS:
         raise ParameterError(f"cannot write '{suffix or display_name(Path(path).name)}' images; use "
-                             f"one of {', '.join(s for s in _PIXEL_FORMATS if s not in _LOSSY)}")
+                             f"one of {', '.join(kept)}")
     if suffix in _LOSSY:
         raise ParameterError(f"{display_name(path)}: JPEG is lossy and would not keep the quantised "
-                             "pixels; write .png, .webp, .tiff or .bmp")
+                             f"pixels; write {', '.join(kept[:-1])} or {kept[-1]}")
 
 
 _LOSSY = frozenset((".jpg", ".jpeg"))
