@@ -136,7 +136,7 @@ def test_cm_gives_way_to_a_dictionary_coder_on_long_exact_repeats():
     tile = rng.integers(0, 16, (8, 40), dtype=np.uint8)
     indices = np.tile(tile, (40, 8))
     data = qc.encode(palette, indices)
-    assert qc.codec_of(data) in ("zstd", "lzma")
+    assert qc.codec_of(data) == "zstd"
     assert len(data) < qc.HEADER_SIZE + 48 + len(indexcodec.encode(palette, indices)) + 4
     np.testing.assert_array_equal(qc.decode(data).indices, indices)
     photo = compress(make_photo(96, 128), k=16)
