@@ -44,11 +44,16 @@ def enable(notify: Callable[[str], None] | None = None) -> None:
       first run would otherwise sit silent for that long.
     - :func:`quick_exit` leaves without the interpreter's teardown.
     - Freed large blocks go back to the system (:func:`return_large_blocks`).
+    - imageio's ffmpeg backend logs only errors: its warning that a rotated video's frames are
+      another size than the stream's would stand between a report's lines, even with ``-q``.
     """
     global _notify
+    import logging
+
     from PIL import Image
 
     _notify = notify
+    logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
 
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     Image.MAX_IMAGE_PIXELS = None

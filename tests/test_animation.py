@@ -1163,6 +1163,37 @@ def test_a_cut_video_is_refused_and_one_with_longer_audio_is_not(tmp_path):
     assert json.loads(done.stdout)["frames_read"] == 12
 
 
+def test_a_variable_rate_video_keeps_its_timing_and_a_video_its_alpha(tmp_path):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    vfr = tmp_path / "vfr.mp4"  # 30 fps for 1 s, then 1 s without a new frame, then 10 fps
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=64x36:rate=30",
+                    "-t", "3", "-vf", "select='lt(t,1)+gte(t,2)*not(mod(n,3))'", "-fps_mode", "vfr",
+                    "-c:v", "libx264", "-pix_fmt", "yuv420p", vfr], check=True)
+    done = run("animate", vfr, "-o", tmp_path / "v", "--format", "qnt", "--json", "-q")
+    report = json.loads(done.stdout)
+    assert 2900 <= sum(report["durations_ms"]) <= 3100, report["durations_ms"]  # not 6.44 s
+    assert max(report["durations_ms"]) >= 1000  # the pause is one long frame
+    clear = tmp_path / "alpha.mov"  # the right half fully transparent
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=64x36:rate=25,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':"
+                    "b='b(X,Y)':a='if(lt(X,32),255,0)'", "-t", "0.2", "-c:v", "png", clear],
+                   check=True)
+    done = run("animate", clear, "-o", tmp_path / "a", "--format", "png", "--json", "-q")
+    assert json.loads(done.stdout)["channels"] == 4, done.stderr
+    shown = decoded_rgba(tmp_path / "a" / "alpha.anim.png")
+    assert all((f[:, 32:, 3] == 0).all() and (f[:, :32, 3] == 255).all() for f in shown)
+
+
+def decoded_rgba(path: Path) -> list[np.ndarray]:
+    im = Image.open(path)
+    frames = []
+    for i in range(im.n_frames):
+        im.seek(i)
+        frames.append(np.asarray(im.convert("RGBA")))
+    return frames
+
+
 def test_a_file_of_sound_alone_says_it_holds_no_video(tmp_path):
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     sound = tmp_path / "sound.mp4"

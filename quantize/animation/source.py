@@ -322,11 +322,13 @@ def _still_frames(files: list[Path], duration: int, max_pixels: int | None) -> I
 # ------------------------------------------------------------------------------------------- video
 
 def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
-    """A video through imageio's ffmpeg plugin: RGB frames, each lasting its share of the frame
-    rate (rounded so that the durations add up to the video's length in whole milliseconds)."""
+    """A video through imageio's ffmpeg plugin: RGB frames (RGBA where the video has alpha), at
+    the stream's base rate, each lasting its share of it (rounded so that the durations add up
+    to the video's length in whole milliseconds). A variable-rate video comes at that rate too,
+    a frame held over several slots repeated, so its timing is kept (the repeats are merged)."""
     try:
         import imageio.v3 as iio
-        import imageio_ffmpeg  # noqa: F401  (imageio reads video only with it)
+        import imageio_ffmpeg
     except ImportError:
         raise InputError(f"{name}: reading video needs imageio with its ffmpeg plugin "
                          f"(pip install 'quantize[video]')") from None
@@ -340,22 +342,36 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
             raise InputError(f"{name} holds no video stream (only "
                              f"{', '.join(kinds).lower()})") from None
         raise InputError(f"{name}: cannot read the video ({_last_line(exc)})") from None
-    fps = float(meta.get("fps") or 0)
-    if not 0 < fps <= 1000:
-        raise InputError(f"{name}: the video gives no usable frame rate ({fps})")
+    rate = _base_rate(path) or float(meta.get("fps") or 0)
+    if not 0 < rate <= 1000:
+        raise InputError(f"{name}: the video gives no usable frame rate ({rate})")
     _check_pixels(name, *meta.get("size", (0, 0)), max_pixels)
-
     announced = float(meta.get("duration") or 0)
+    alpha = str(meta.get("pix_fmt", "")).startswith(_ALPHA_FORMATS)
+
+    def decoded() -> Iterator[np.ndarray]:
+        if not alpha:
+            yield from iio.imiter(path, plugin="FFMPEG", fps=rate)
+            return
+        # imageio's reader gives three channels; its ffmpeg backend gives what it is asked for
+        frames = imageio_ffmpeg.read_frames(os.fspath(path), pix_fmt="rgba", bits_per_pixel=32,
+                                            output_params=["-r", repr(rate)])
+        try:
+            width, height = next(frames)["size"]
+            for data in frames:
+                yield np.frombuffer(data, np.uint8).reshape(height, width, 4)
+        finally:
+            frames.close()
 
     def frames() -> Iterator[Frame]:
         count = 0
         try:
-            for count, pixels in enumerate(iio.imiter(path, plugin="FFMPEG"), 1):
-                duration = round(1000 * count / fps) - round(1000 * (count - 1) / fps)
-                yield Frame(np.ascontiguousarray(pixels[..., :3], np.uint8), duration)
+            for count, pixels in enumerate(decoded(), 1):
+                duration = round(1000 * count / rate) - round(1000 * (count - 1) / rate)
+                yield Frame(np.array(pixels[..., :4 if alpha else 3], np.uint8), duration)
         except Exception as exc:
             raise InputError(f"{name}: cannot decode the video ({_last_line(exc)})") from None
-        if count < announced * fps - 1.5:  # short of its length: cut, or timed otherwise?
+        if count < announced * rate - 1.5:  # short of its length: cut, or timed otherwise?
             damage = _decoding_errors(path)
             if damage:
                 raise InputError(f"{name}: truncated or damaged: {count} frames decode of the "
@@ -364,16 +380,34 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
     return Clip(name, "video", 0, frames)
 
 
-def _decoding_errors(path: Path) -> str:
-    """The first error ffmpeg reports decoding the video's first stream ('' if none): imageio
-    ends a cut file's frames without one, as it ends a whole file's, and a video may be shorter
-    than its container (audio running on) or timed otherwise (variable frame rate)."""
+#: ffmpeg pixel formats with an alpha channel (the prefixes of their names).
+_ALPHA_FORMATS = ("rgba", "bgra", "argb", "abgr", "yuva", "gbrap", "ya8", "ya16")
+
+
+def _ffmpeg_log(path: Path, *args: str) -> str:
+    """What imageio's ffmpeg says on stderr opening ``path``, ``args`` after it."""
     import subprocess
 
     import imageio_ffmpeg
 
-    run = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i",
-                          os.fspath(path), "-map", "0:v:0", "-f", "null", "-"],
-                         capture_output=True, text=True, errors="replace")
-    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    return subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-i",
+                           os.fspath(path), *args], capture_output=True, text=True,
+                          errors="replace").stderr
+
+
+def _base_rate(path: Path) -> float:
+    """The first video stream's base rate (ffmpeg's "tbr"; 0 if it gives none), the rate its
+    frames are read at: a variable-rate video's "fps" is its average, which would time them
+    wrong."""
+    video = re.search(r"Stream #\S+.*?: Video:.*", _ffmpeg_log(path))
+    rate = re.search(r" (\d+(?:\.\d+)?)(k?) tbr", video.group(0)) if video else None
+    return float(rate.group(1)) * (1000 if rate.group(2) else 1) if rate else 0.0
+
+
+def _decoding_errors(path: Path) -> str:
+    """The first error ffmpeg reports decoding the video's first stream ('' if none): imageio
+    ends a cut file's frames without one, as it ends a whole file's, and a video may be shorter
+    than its container (audio running on) or timed otherwise (variable frame rate)."""
+    log = _ffmpeg_log(path, "-v", "error", "-map", "0:v:0", "-f", "null", "-")
+    lines = [line for line in log.splitlines() if line.strip()]
     return " ".join(re.sub(r"^\[[^]]*\] ", "", lines[0]).split())[:200] if lines else ""
