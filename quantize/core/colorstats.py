@@ -228,6 +228,13 @@ def color_keys(colors: np.ndarray, bits: int = 8) -> np.ndarray:
     return keys
 
 
+def rgba_keys(colors: np.ndarray) -> np.ndarray:
+    """One int64 per (N, 4) uint8 RGBA colour, alpha highest (the little-endian key): the order
+    RGBA colour statistics keep their rows in, fully transparent first."""
+    channels = colors.astype(np.int64)
+    return channels[:, 0] | channels[:, 1] << 8 | channels[:, 2] << 16 | channels[:, 3] << 24
+
+
 def rgb_of_keys(keys: np.ndarray) -> np.ndarray:
     """The (N, 3) uint8 colours of 24-bit RGB keys (the inverse of :func:`color_keys`)."""
     colors = np.empty((len(keys), 3), np.uint8)

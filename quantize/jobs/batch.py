@@ -119,11 +119,11 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
 
 def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, ...] | None:
     """One input's distinct colours with their pixel counts (None if unreadable): the opaque ones
-    as 24-bit RGB keys, and those with alpha below 255 as :func:`rgba_keys` (fully transparent
+    as 24-bit RGB keys, and those with alpha below 255 as RGBA keys (fully transparent
     pixels as one colour, whatever RGB they hide)."""
     import numpy as np
 
-    from ..core.colorstats import clear_transparent, color_keys, color_stats
+    from ..core.colorstats import clear_transparent, color_keys, color_stats, rgba_keys
     from ..io.images import load_image
     from .job import pixel_limit
 
@@ -142,15 +142,6 @@ def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, ...] | None:
     return color_keys(stats.colors), stats.counts.astype(np.int64), keys, counts
 
 
-def rgba_keys(colors: np.ndarray) -> np.ndarray:
-    """One int64 per (N, 4) uint8 RGBA colour, alpha highest: the order RGBA colour statistics
-    keep (fully transparent first)."""
-    import numpy as np
-
-    channels = colors.astype(np.int64)
-    return channels[:, 0] | channels[:, 1] << 8 | channels[:, 2] << 16 | channels[:, 3] << 24
-
-
 # ----------------------------------------------------------------------------------- shared palette
 
 def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settings,
@@ -159,7 +150,7 @@ def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settin
     one image's colours at a time), then the usual palette fit on the combined weighted colours."""
     import numpy as np
 
-    from ..core.colorstats import ColorStats, rgb_of_keys
+    from ..core.colorstats import ColorStats, rgb_of_keys, rgba_keys
     from ..core.fitting import fit_palette, to_palette
 
     fit = settings.options.fit
@@ -242,10 +233,10 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     counting colours for a shared palette, then ``"compress"``). On Ctrl-C the finished outputs and a
     consistent manifest stay, and :class:`KeyboardInterrupt` propagates.
     """
-    start = time.perf_counter()
-    jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from)
     from ..io.container import SUFFIX
 
+    start = time.perf_counter()
+    jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from)
     reserved = {PALETTE_NAME + SUFFIX: "shared palette"} if shared_palette else {}
     the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force, reserved=reserved)
     out = the_plan.out_root
@@ -377,8 +368,11 @@ def _ours_replaced(todo: list[Job], previous: dict[str, Any], out_root: Path,
     (replaced with force only)."""
     recorded = {row["path"]: {out_root / row[key] for key, *_ in mf.FILE_COLUMNS.values()
                               if row.get(key)} for row in previous["rows"]}
-    return [replace(job, may_replace=all(not os.path.lexists(path) or path in recorded.get(job.name, ())
-                                     for path in job.targets(formats))) for job in todo]
+    def ours(job: Job) -> bool:
+        own = recorded.get(job.name, set())
+        return all(not os.path.lexists(path) or path in own for path in job.targets(formats))
+
+    return [replace(job, may_replace=ours(job)) for job in todo]
 
 
 def _carried_rows(previous: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
