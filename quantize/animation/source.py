@@ -122,7 +122,8 @@ def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDE
     from ..io.images import image_from_array, image_from_pillow
 
     frames = list(frames)
-    if isinstance(durations, (str, bytes)) or not isinstance(durations, (numbers.Integral, Iterable)):
+    if isinstance(durations, (str, bytes)) \
+            or not isinstance(durations, (numbers.Integral, Iterable)):
         raise ParameterError(f"durations must be whole milliseconds, one or one a frame, got "
                              f"{durations!r}", parameters=("durations",))
     each = [durations] * len(frames) if isinstance(durations, numbers.Integral) \

@@ -101,8 +101,8 @@ def dither_pixels(pixels: np.ndarray, colors: SpaceColors, palette: np.ndarray,
     taps, weights = diffusion_matrix(method if diffused else "fs")
     mask = bayer(8) if diffused else threshold_mask(method)
     dither(pixels, rows, points, centers, *search_index(centers), DIFFUSE if diffused else MASK,
-           float(strength), max(ERROR_LIMIT * extent, spacing), offset, np.ascontiguousarray(mask, np.int64),
-           taps, weights, edge, out)
+           float(strength), max(ERROR_LIMIT * extent, spacing), offset,
+           np.ascontiguousarray(mask, np.int64), taps, weights, edge, out)
     return out.astype(index_dtype(len(palette))).reshape(h, w)
 
 

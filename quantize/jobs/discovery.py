@@ -53,7 +53,8 @@ class Plan:
 
 
 def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
-         recursive: bool = True, force: bool = False, reserved: dict[str, str] | None = None) -> Plan:
+         recursive: bool = True, force: bool = False,
+         reserved: dict[str, str] | None = None) -> Plan:
     """Find the images and videos among ``inputs`` (folders, glob patterns, files) and where their
     outputs go.
 
