@@ -348,7 +348,7 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
 def written_codec(codec: str, k: int) -> str:
     """The codec a file of ``k`` colours asked to use ``codec`` is written with, as far as K
     tells: cm is defined for up to ``indexcodec.MAX_K`` colours, zstd takes over past that. (cm
-    also gives way to zstd or LZMA where they are smaller: :func:`codec_of` reads the file's.)"""
+    also gives way to zstd where that is smaller: :func:`codec_of` reads the file's.)"""
     return "zstd" if codec == "cm" and k > indexcodec.MAX_K else codec
 
 
