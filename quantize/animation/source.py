@@ -369,7 +369,8 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         try:
             for count, pixels in enumerate(decoded(), 1):
                 duration = round(1000 * count / rate) - round(1000 * (count - 1) / rate)
-                yield Frame(np.array(pixels[..., :4 if alpha else 3], np.uint8), duration)
+                yield Frame(np.ascontiguousarray(pixels[..., :4 if alpha else 3], np.uint8),
+                            duration)
         except Exception as exc:
             raise InputError(f"{name}: cannot decode the video ({_last_line(exc)})") from None
         if count < announced * rate - 1.5:  # short of its length: cut, or timed otherwise?
