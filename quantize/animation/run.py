@@ -112,7 +112,8 @@ class AnimationResult:
     channels: int
     plays: int
     n_frames: int  # frames read
-    durations: list[int]  # of the frames written (duplicates merged)
+    durations: list[int]  # ms, of the frames written (duplicates merged); a GIF stores each on its
+    # centisecond clock (a frame's end to the nearest 10 ms), the other formats exactly
     n_palettes: int
     psnr: list[float]  # per frame read
     delta_e: list[float]
