@@ -501,7 +501,9 @@ def test_kept_pixels_pack_as_one_entry_and_unpack_to_gif():
     data = writer.finish()
     animation = decode_animation(data)
     frames = list(animation.mapped())
-    assert animation.version == 2 and [len(f.palette) for f in frames] == [256, 256]
+    assert animation.version == 2  # each frame's palette: the entries it shows
+    assert [len(f.palette) for f in frames] == [len(np.unique(first)),
+                                                len(np.unique(second[second >= 0]))]
     assert np.array_equal(frames[1].indices < 0, second < 0)  # "as before", not new colours
     assert np.array_equal(frames[1].colors, shown)
     old = _version_1(a, b, first, second, shown)
@@ -575,6 +577,17 @@ def test_frames_held_in_memory_animate_as_the_same_frames_from_a_file(tmp_path):
         quantize.frames_clip(frames, [40, 60])
     with pytest.raises(InputError, match="frames in memory: frame 2 is"):
         animate(quantize.frames_clip([frames[0], frames[1][:8]]))
+
+
+def test_a_multi_frame_qnts_frames_carry_only_the_colours_they_show(tmp_path):
+    frames = clip_frames()  # a noisy still, a small square moving: few colours change a frame
+    result = animate(save_apng(tmp_path / "c.png", frames, [50] * 6, 0),
+                     AnimationOptions(formats=("qnt", "gif"), fit=_fit(64)))
+    mapped = list(decode_animation(result.outputs["qnt"]).mapped())
+    assert len(mapped[0].palette) == 64 and all(len(m.palette) < 40 for m in mapped[1:])
+    (tmp_path / "o.gif").write_bytes(result.outputs["gif"])
+    for shown, gif in zip((m.colors for m in mapped), decoded(tmp_path / "o.gif")[0]):
+        np.testing.assert_array_equal(shown, gif)
 
 
 def test_the_still_reader_sends_a_multi_frame_qnt_to_load_animation(tmp_path):

@@ -44,17 +44,32 @@ def _codings(frame: MappedFrame, rect: tuple[slice, slice],
     """The ways to pack the frame's rectangle, each (palette, indices, flags): its indices as
     they are when the palette holds every colour shown; else the pixels kept with index -1 as
     one extra "as before" entry; and the unchanged pixels as that entry too (as GIF tries
-    both)."""
+    both). Each palette holds only the entries its indices use (a small change of a picture
+    with many colours carries the few it shows, not the whole palette again)."""
     indices = frame.indices[rect]
     foreign = indices < 0
     keep = len(frame.palette)  # the entry that means "as before" (its colour is never shown)
-    with_keep = np.concatenate([frame.palette, np.zeros((1, frame.palette.shape[1]), np.uint8)])
     if not foreign.any():
-        yield frame.palette, indices, 0
+        yield (*_used(frame.palette, indices), 0)
     else:
-        yield with_keep, np.where(foreign, keep, indices).astype(np.int32), KEEP
+        yield (*_used(frame.palette, np.where(foreign, keep, indices), keep=True), KEEP)
     if not changed.all():
-        yield with_keep, np.where(foreign | ~changed, keep, indices).astype(np.int32), KEEP
+        yield (*_used(frame.palette, np.where(foreign | ~changed, keep, indices), keep=True), KEEP)
+
+
+def _used(palette: np.ndarray, indices: np.ndarray,
+          keep: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of ``palette`` that ``indices`` use, in order, and the indices renumbered to
+    them; with ``keep``, index ``len(palette)`` ("as before") becomes the new palette's last
+    entry (a colour never shown)."""
+    k = len(palette)
+    used = np.bincount(indices.ravel(), minlength=k + 1)[:k] > 0
+    renumber = np.cumsum(used) - 1
+    kept = palette[used]
+    if keep:
+        renumber = np.append(renumber, len(kept))
+        kept = np.concatenate([kept, np.zeros((1, palette.shape[1]), np.uint8)])
+    return kept, renumber[indices].astype(np.int32)
 
 
 class QntWriter:
