@@ -36,15 +36,28 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def compress(image, k: int = 256, **fit_options):
+_DEFAULT_LIMIT = object()  # compress()'s max_pixels when not given: load_image's own limit
+
+
+def compress(image, k: int = 256, *, max_pixels=_DEFAULT_LIMIT, **fit_options):
     """Quantise an image to ``k`` colours in memory; return the Result.
 
     ``image`` is a file path, a Pillow image or an array (HxW or HxWx1/2/3/4; uint8, uint16 or
     floats in [0, 1]). ``fit_options`` are those of :class:`FitOptions` (n_init, max_iter, tol,
-    seed, sample, space).
+    seed, sample, space). A path's image is refused past ``max_pixels`` (None: no limit).
     """
     from .core.fitting import FitOptions
-    from .io.images import as_image
+    from .io.images import DEFAULT_MAX_PIXELS, as_image
     from .jobs.pipeline import CompressOptions, quantize_image
 
-    return quantize_image(as_image(image), CompressOptions(fit=FitOptions(k=k, **fit_options)))
+    from dataclasses import fields
+
+    from .errors import ParameterError
+
+    unknown = sorted(set(fit_options) - {f.name for f in fields(FitOptions)})
+    if unknown:
+        raise ParameterError(f"compress takes k, max_pixels and FitOptions' fields, not "
+                             f"{', '.join(unknown)}", parameters=tuple(unknown))
+    options = CompressOptions(fit=FitOptions(k=k, **fit_options)).validated()  # before any read
+    limit = DEFAULT_MAX_PIXELS if max_pixels is _DEFAULT_LIMIT else max_pixels
+    return quantize_image(as_image(image, max_pixels=limit), options)

@@ -438,3 +438,16 @@ def test_a_bytes_path_and_big_endian_samples_are_read():
     wide = (np.arange(48).reshape(4, 4, 3) * 1000).astype(">u2")
     np.testing.assert_array_equal(quantize.compress(wide, k=8).indices,
                                   quantize.compress(wide.astype("<u2"), k=8).indices)
+
+
+def test_compress_of_a_path_lifts_its_size_guard_with_max_pixels_none(tmp_path):
+    import quantize
+
+    bomb = tmp_path / "bomb.ppm"  # a header that claims 100 megapixels
+    bomb.write_bytes(b"P6\n10000 10000\n255\n")
+    with pytest.raises(quantize.InputError, match="more than the limit"):
+        quantize.compress(bomb, k=4)
+    with pytest.raises(quantize.InputError, match="truncated"):  # read past the guard
+        quantize.compress(bomb, k=4, max_pixels=None)
+    with pytest.raises(quantize.ParameterError, match="not bogus"):
+        quantize.compress(PHOTO, k=4, bogus=1)

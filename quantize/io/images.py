@@ -376,15 +376,17 @@ def _row_chunks(height: int, row_bytes: int) -> Iterator[slice]:
 
 # ------------------------------------------------------------------------- arrays and Pillow (library)
 
-def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image) -> Image:
-    """An :class:`Image` from what a library user has: a path (loaded as the CLI loads it), a
-    Pillow image, an array (see :func:`image_from_array`) or an :class:`Image`."""
+def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image, *,
+             max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:
+    """An :class:`Image` from what a library user has: a path (loaded as the CLI loads it, up to
+    ``max_pixels``), a Pillow image, an array (see :func:`image_from_array`) or an
+    :class:`Image`."""
     if isinstance(image, Image):
         return image
     if isinstance(image, PILImage.Image):
         return image_from_pillow(image)
     if isinstance(image, (str, bytes, os.PathLike)):
-        return load_image(os.fsdecode(image))
+        return load_image(os.fsdecode(image), max_pixels=max_pixels)
     if isinstance(image, np.ndarray) or hasattr(image, "__array__") \
             or hasattr(image, "__array_interface__"):
         return image_from_array(np.asarray(image))
