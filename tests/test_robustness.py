@@ -440,6 +440,7 @@ def test_a_bytes_path_and_big_endian_samples_are_read():
                                   quantize.compress(wide.astype("<u2"), k=8).indices)
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's, on open
 def test_compress_of_a_path_lifts_its_size_guard_with_max_pixels_none(tmp_path):
     import quantize
 
@@ -447,7 +448,7 @@ def test_compress_of_a_path_lifts_its_size_guard_with_max_pixels_none(tmp_path):
     bomb.write_bytes(b"P6\n10000 10000\n255\n")
     with pytest.raises(quantize.InputError, match="more than the limit"):
         quantize.compress(bomb, k=4)
-    with pytest.raises(quantize.InputError, match="truncated"):  # read past the guard
+    with pytest.raises(quantize.InputError, match="truncated"):  # read past our guard
         quantize.compress(bomb, k=4, max_pixels=None)
     with pytest.raises(quantize.ParameterError, match="not bogus"):
         quantize.compress(PHOTO, k=4, bogus=1)
