@@ -46,13 +46,12 @@ def compress(image, k: int = 256, *, max_pixels=_DEFAULT_LIMIT, **fit_options):
     floats in [0, 1]). ``fit_options`` are those of :class:`FitOptions` (n_init, max_iter, tol,
     seed, sample, space). A path's image is refused past ``max_pixels`` (None: no limit).
     """
-    from .core.fitting import FitOptions
-    from .io.images import DEFAULT_MAX_PIXELS, as_image
-    from .jobs.pipeline import CompressOptions, quantize_image
-
     from dataclasses import fields
 
+    from .core.fitting import FitOptions
     from .errors import ParameterError
+    from .io.images import DEFAULT_MAX_PIXELS, as_image
+    from .jobs.pipeline import CompressOptions, quantize_image
 
     unknown = sorted(set(fit_options) - {f.name for f in fields(FitOptions)})
     if unknown:
