@@ -1198,6 +1198,17 @@ def test_a_variable_rate_video_keeps_its_timing_and_a_video_its_alpha(tmp_path):
     assert all((f[:, 32:, 3] == 0).all() and (f[:, :32, 3] == 255).all() for f in shown)
 
 
+def test_an_anamorphic_video_is_shown_at_its_display_aspect(tmp_path):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    video = tmp_path / "wide.mp4"  # 48x36 stored, pixels 4:3 wide: shown 64x36
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=48x36:rate=25", "-t", "0.2", "-vf", "setsar=4/3", "-c:v",
+                    "libx264", "-pix_fmt", "yuv420p", video], check=True)
+    done = run("animate", video, "-o", tmp_path / "o", "--json", "-q")
+    report = json.loads(done.stdout)
+    assert (report["width"], report["height"]) == (64, 36), done.stderr
+
+
 def decoded_rgba(path: Path) -> list[np.ndarray]:
     im = Image.open(path)
     frames = []

@@ -343,7 +343,10 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
             raise InputError(f"{name} holds no video stream (only "
                              f"{', '.join(kinds).lower()})") from None
         raise InputError(f"{name}: cannot read the video ({_last_line(exc)})") from None
-    rate = _base_rate(path) or float(meta.get("fps") or 0)
+    stream = _video_stream(path)
+    rate = _base_rate(stream) or float(meta.get("fps") or 0)
+    # non-square pixels (an anamorphic video) are scaled to its display aspect, as players show it
+    square = ["-vf", "scale=iw*sar:ih,setsar=1"] if _anamorphic(stream) else []
     if not 0 < rate <= 1000:
         raise InputError(f"{name}: the video gives no usable frame rate ({rate})")
     _check_pixels(name, *meta.get("size", (0, 0)), max_pixels)
@@ -352,11 +355,11 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
 
     def decoded() -> Iterator[np.ndarray]:
         if not alpha:
-            yield from iio.imiter(path, plugin="FFMPEG", fps=rate)
+            yield from iio.imiter(path, plugin="FFMPEG", fps=rate, output_params=square)
             return
         # imageio's reader gives three channels; its ffmpeg backend gives what it is asked for
         frames = imageio_ffmpeg.read_frames(os.fspath(path), pix_fmt="rgba", bits_per_pixel=32,
-                                            output_params=["-r", repr(rate)])
+                                            output_params=["-r", repr(rate), *square])
         try:
             width, height = next(frames)["size"]
             for data in frames:
@@ -397,13 +400,24 @@ def _ffmpeg_log(path: Path, *args: str) -> str:
                           errors="replace").stderr
 
 
-def _base_rate(path: Path) -> float:
-    """The first video stream's base rate (ffmpeg's "tbr"; 0 if it gives none), the rate its
+def _video_stream(path: Path) -> str:
+    """ffmpeg's line for the file's first video stream ('' if it names none)."""
+    video = re.search(r"Stream #\S+.*?: Video:.*", _ffmpeg_log(path))
+    return video.group(0) if video else ""
+
+
+def _base_rate(stream: str) -> float:
+    """A video stream's base rate (ffmpeg's "tbr"; 0 if its line gives none), the rate its
     frames are read at: a variable-rate video's "fps" is its average, which would time them
     wrong."""
-    video = re.search(r"Stream #\S+.*?: Video:.*", _ffmpeg_log(path))
-    rate = re.search(r" (\d+(?:\.\d+)?)(k?) tbr", video.group(0)) if video else None
+    rate = re.search(r" (\d+(?:\.\d+)?)(k?) tbr", stream)
     return float(rate.group(1)) * (1000 if rate.group(2) else 1) if rate else 0.0
+
+
+def _anamorphic(stream: str) -> bool:
+    """Whether a video stream's pixels are not square (its sample aspect ratio is not 1:1)."""
+    sar = re.search(r"\[SAR (\d+):(\d+)", stream)
+    return sar is not None and sar.group(1) != sar.group(2) and int(sar.group(1)) > 0
 
 
 def _decoding_errors(path: Path) -> str:
