@@ -38,3 +38,19 @@ class ParameterError(QuantizeError):
     """An option value is out of range or inconsistent (e.g. K < 1 or K > 65536)."""
 
     exit_code = 2
+
+
+def is_whole(value: object) -> bool:
+    """Whether ``value`` is an integer (Python's or NumPy's), not a bool."""
+    import numbers
+
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def whole(name: str, value: object, least: int) -> int:
+    """``value`` as a Python int, or a :class:`ParameterError` unless it is a whole number of at
+    least ``least``: the one check of every count, seed and size a caller gives."""
+    if not is_whole(value) or value < least:
+        raise ParameterError(f"{name} must be a whole number >= {least}, got {value!r}",
+                             parameters=(name,))
+    return int(value)

@@ -13,12 +13,10 @@ import numpy as np
 
 from ..errors import ParameterError
 from .choices import GIF_MIN_DELAY_MS
-from .source import Clip, Frame, Origin
+from .source import Clip, Frame, Origin, check_plays
 
 #: Frames a second at most: the output's durations are whole milliseconds.
 MAX_FPS = 1000.0
-#: Plays at most: WebP's loop count has 16 bits (0 plays for ever).
-MAX_PLAYS = 65535
 
 
 def fitted_size(width: int, height: int, max_width: int | None,
@@ -112,9 +110,8 @@ def check_resampling(*, width: int | None = None, height: int | None = None,
     if fps is not None and not 0 < fps <= MAX_FPS:
         raise ParameterError(f"fps must be above 0 and at most {MAX_FPS:g}, got {fps:g}",
                              parameters=("fps",))
-    if plays is not None and not 0 <= plays <= MAX_PLAYS:
-        raise ParameterError(f"plays must be 0 (for ever) to {MAX_PLAYS}, got {plays}",
-                             parameters=("plays",))
+    if plays is not None:
+        check_plays(plays)
 
 
 def _counted(clip: Clip, origin: Origin) -> Iterator[Frame]:

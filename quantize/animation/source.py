@@ -13,7 +13,6 @@ play it. A truncated file, zero frames, a frame of another size or an absurd dur
 from __future__ import annotations
 
 import glob
-import numbers
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -23,12 +22,14 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..core.colorstats import clear_transparent
-from ..errors import InputError, ParameterError
+from ..errors import InputError, ParameterError, is_whole
 from ..io.files import display_name, open_input
 from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image, too_large
 from .choices import (DEFAULT_FOLDER_DURATION_MS, GIF_MIN_DELAY_MS, GIF_SHORT_DELAY_MS,
                       MAX_DURATION_MS)
 
+#: Plays at most: WebP's loop count has 16 bits (0 plays for ever).
+MAX_PLAYS = 65535
 #: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
 VIDEO_SUFFIXES = frozenset((".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg"))
 #: A clip whose decoded frames take at most this many bytes is kept by its first read
@@ -122,20 +123,17 @@ def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDE
     from ..io.images import image_from_array, image_from_pillow
 
     frames = list(frames)
-    if isinstance(durations, (str, bytes)) \
-            or not isinstance(durations, (numbers.Integral, Iterable)):
+    if isinstance(durations, (str, bytes)) or not (is_whole(durations)
+                                                   or isinstance(durations, Iterable)):
         raise ParameterError(f"durations must be whole milliseconds, one or one a frame, got "
                              f"{durations!r}", parameters=("durations",))
-    each = [durations] * len(frames) if isinstance(durations, numbers.Integral) \
-        else list(durations)
+    each = [durations] * len(frames) if is_whole(durations) else list(durations)
     if len(each) != len(frames):
         raise ParameterError(f"{len(frames)} frames and {len(each)} durations: give one duration "
                              f"for all or one for each", parameters=("durations",))
-    if any(not isinstance(d, numbers.Integral) or isinstance(d, bool) for d in each):
+    if not all(map(is_whole, each)):
         raise ParameterError("durations must be whole milliseconds", parameters=("durations",))
-    if not isinstance(plays, numbers.Integral) or isinstance(plays, bool) or plays < 0:
-        raise ParameterError(f"plays must be a whole number >= 0 (0: for ever), got {plays!r}",
-                             parameters=("plays",))
+    check_plays(plays)
 
     def image(frame) -> np.ndarray:
         if isinstance(frame, PILImage.Image):
@@ -149,7 +147,14 @@ def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDE
         for frame, duration in zip(frames, each):
             yield Frame(image(frame), int(duration))
 
-    return Clip("frames in memory", "frames", int(plays), read)
+    return Clip("frames in memory", "frames", plays, read)
+
+
+def check_plays(plays: object) -> None:
+    """A :class:`ParameterError` unless ``plays`` is a count of plays the formats can hold."""
+    if not is_whole(plays) or not 0 <= plays <= MAX_PLAYS:
+        raise ParameterError(f"plays must be 0 (for ever) to {MAX_PLAYS}, got {plays!r}",
+                             parameters=("plays",))
 
 
 def reads_video() -> bool:

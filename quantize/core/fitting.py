@@ -28,7 +28,7 @@ import numpy as np
 
 from ..choices import DEFAULT_SPACE, SPACES
 from .colorstats import POINTS_CACHE_BYTES, ColorStats, SpaceColors, sampled_pixels
-from ..errors import ParameterError
+from ..errors import ParameterError, whole
 from .kmeans import KMeansFit, PaletteFit, kmeans, kmeans_seeds, kmeans_starts, lloyd, tolerance
 
 COARSE_BITS = (4, 5, 6, 7)  # starts run on the coarsest of these grids with enough cells per centre
@@ -71,12 +71,6 @@ class FitOptions:
     def validated(self) -> "FitOptions":
         """These options with every value checked (one-line :class:`ParameterError` messages)
         and NumPy integers made Python's; K's range is the caller's."""
-        def whole(name: str, value, least: int) -> int:
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-                raise ParameterError(f"{name} must be a whole number >= {least}, got {value!r}",
-                                     parameters=(name,))
-            return int(value)
-
         k = whole("K", self.k, 1)
         n_init, max_iter = whole("n_init", self.n_init, 1), whole("max_iter", self.max_iter, 1)
         seed = whole("seed", self.seed, 0)  # what NumPy's seeding takes

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import lzma
 import math
-import numbers
 import os
 import struct
 import zlib
@@ -23,7 +22,7 @@ import zstandard
 
 from ..core import indexcodec
 from ..choices import CODECS, DEFAULT_CODEC
-from ..errors import FormatError, InputError, ParameterError
+from ..errors import FormatError, InputError, ParameterError, is_whole
 from .files import write_bytes
 
 MAGIC = b"\x89QNT\r\n\x1a\n"
@@ -225,8 +224,7 @@ def _codec_level(codec: str, level: int | None) -> int | None:
     low, high, default = _LEVELS[codec]
     if level is None:
         return default
-    if isinstance(level, bool) or not isinstance(level, numbers.Integral) \
-            or not low <= level <= high:
+    if not is_whole(level) or not low <= level <= high:
         raise ParameterError(f"{codec} level must be a whole number {low} to {high}, got {level!r}")
     return level
 

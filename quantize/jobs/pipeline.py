@@ -20,7 +20,7 @@ from .. import preload
 from ..choices import CODECS, DEFAULT_CODEC, DEFAULT_FORMATS
 from ..core.colorstats import ColorStats
 from ..core.dither import DITHERS
-from ..errors import ParameterError
+from ..errors import ParameterError, whole
 from ..core.fitting import FitOptions, check_colors
 from ..io.images import DEFAULT_MAX_PIXELS, Image, display_name
 
@@ -89,10 +89,7 @@ class CompressOptions:
         if not (_real(self.dither_strength) and 0 <= self.dither_strength <= 1):
             raise ParameterError(f"dither_strength must be between 0 and 1, got "
                                  f"{self.dither_strength!r}", parameters=("dither_strength",))
-        if not (isinstance(self.delta_e_samples, numbers.Integral)
-                and not isinstance(self.delta_e_samples, bool) and self.delta_e_samples >= 1):
-            raise ParameterError(f"delta_e_samples must be a whole number >= 1, got "
-                                 f"{self.delta_e_samples!r}", parameters=("delta_e_samples",))
+        whole("delta_e_samples", self.delta_e_samples, 1)
         if self.rdo != "auto" and not (_real(self.rdo) and 0 <= self.rdo <= RDO_MAX):
             raise ParameterError(f"rdo must be 'auto' or between 0 and {RDO_MAX:,}, got {self.rdo!r}",
                                  parameters=("rdo",))
