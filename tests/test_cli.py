@@ -249,3 +249,18 @@ def test_ctrl_c_at_any_stage_is_one_line_and_leaves_nothing(tmp_path, delay):
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["quantize: error: interrupted"]
     assert files_in(out) == [] and not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_compress_of_an_animation_reports_its_file_but_no_ratio_to_it(tmp_path):
+    """The first frame of an animated GIF is compressed: the report gives the file's size and
+    frames, and no ratio of one frame's output to the bytes of all of them."""
+    frames = [Image.new("RGB", (24, 16), c) for c in ((200, 10, 10), (10, 200, 10), (10, 10, 200))]
+    path = tmp_path / "clip.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    proc = run("compress", path, "-k", "4", "-o", tmp_path / "out", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert (report["input_bytes"], report["input_frames"]) == (path.stat().st_size, 3)
+    assert report["ratio_file_vs_input"] is None and report["ratio_file_vs_raw"] > 0
+    text = run("compress", path, "-k", "4", "-o", tmp_path / "text").stdout
+    assert f"{path.stat().st_size:,} B on disk (3 frames)" in text and "vs input" not in text

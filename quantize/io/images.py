@@ -64,7 +64,8 @@ class Image:
     pixels: np.ndarray  # (H, W, 3) uint8, or (H, W, 4) when some alpha < 255; C-contiguous
     source: Path | None = None
     format: str | None = None
-    file_bytes: int = 0  # the file's size, when it holds these pixels alone (else 0: no ratio)
+    file_bytes: int = 0  # the file's size (0: made in memory)
+    frames: int = 1  # the frames or pages the file holds, of which these pixels are the first
     notes: tuple[str, ...] = ()
 
     @property
@@ -100,7 +101,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
             raise InputError(f"{name}: not enough memory to decode the image") from None
         except Exception as exc:  # any file content must end in a one-line message, never a traceback
             raise InputError(f"{name}: cannot decode the image ({_one_line(exc)})") from None
-    return Image(pixels, path, fmt, size if frames == 1 else 0, tuple(notes))
+    return Image(pixels, path, fmt, size, frames, tuple(notes))
 
 
 class _Refused(Exception):

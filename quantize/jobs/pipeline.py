@@ -143,6 +143,7 @@ class Result:
     seconds: dict[str, float]
     input: str | None = None
     input_bytes: int = 0
+    input_frames: int = 1  # more: the input file's bytes hold other frames too (no ratio to them)
     notes: tuple[str, ...] = ()
     files: dict[str, tuple[str | None, int]] = field(default_factory=dict)  # format: (path, bytes)
     space: str = "rgb"
@@ -211,6 +212,7 @@ class Result:
         return {
             "input": self.input, "width": self.width, "height": self.height,
             "channels": self.channels, "input_bytes": self.input_bytes,
+            "input_frames": self.input_frames,
             "distinct_colors": self.n_colors, "k": self.k, "k_used": self.k_used,
             "bits_per_pixel": self.bits_per_pixel, "raw_bytes": self.raw_bytes,
             "packed_bytes": self.packed_bytes,
@@ -218,7 +220,8 @@ class Result:
             "codec": self.codec, "packed_file": packed_file, "packed_file_bytes": packed_bytes,
             "packed_file_bits_per_pixel": self.real_bits_per_pixel(packed_bytes),
             "ratio_file_vs_raw": ratio_to(packed_bytes, self.raw_bytes),
-            "ratio_file_vs_input": ratio_to(packed_bytes, self.input_bytes),
+            "ratio_file_vs_input": ratio_to(packed_bytes, self.input_bytes)
+            if self.input_frames == 1 else None,
             "preview_file": preview_file, "preview_bytes": preview_bytes,
             "preview_bits_per_pixel": self.real_bits_per_pixel(preview_bytes), "files": files,
             "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,
@@ -345,7 +348,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         delta_e=np.nan, n_iter=n_iter, codec=container.written_codec(options.codec, len(palette)),
         seconds=clock.seconds,
         input=display_name(image.source) if image.source else None,
-        input_bytes=image.file_bytes,
+        input_bytes=image.file_bytes, input_frames=image.frames,
         notes=image.notes + _transparency_note(transparent, added) + notes,
         space=space, dither="none" if exact else options.dither, rdo=allowance,
         transparent_pixels=transparent, fixed_palette=options.palette is not None, counts=counts)

@@ -40,7 +40,8 @@ def format_report(result: Result) -> str:
              else "no index bits: one colour")
     lines = [
         f"{name}: {r['width']}x{r['height']}, {plural(r['distinct_colors'], 'distinct colour')}"
-        + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else ""),
+        + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else "")
+        + (f" ({r['input_frames']:,} frames)" if r["input_frames"] > 1 else ""),
         f"  palette   {asked} -> {plural(bits, 'bit')} per pixel"
         f" ({how} in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
         f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])} ({ratio})",
@@ -50,7 +51,7 @@ def format_report(result: Result) -> str:
             continue
         how = f" ({r['codec']})" if fmt == "qnt" else ""
         vs_input = (f", {_num(r['input_bytes'] / file['bytes'])}x vs input"
-                    if r["input_bytes"] and file["bytes"] else "")
+                    if r["input_bytes"] and file["bytes"] and r["input_frames"] == 1 else "")
         lines.append(f"  file      {file['path']}: {_bytes(file['bytes'])}{how}, "
                      f"{_num(file['bits_per_pixel'], 3)} bits/pixel, "
                      f"{_num(file['ratio_vs_raw'] or math.inf)}x vs raw{vs_input}")
