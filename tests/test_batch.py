@@ -155,6 +155,9 @@ def test_failures_are_isolated_and_exit_code_is_1(tmp_path):
     rows = json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())["rows"]
     assert [r["status"] for r in rows] == ["failed", "skipped", "ok", "ok"]
     assert "broken.png" in rows[0]["error"]
+    # the failure line names the input once, as the summary's rows do
+    failure = next(line for line in res.output.splitlines() if "failed: " in line)
+    assert failure.startswith("quantize: failed: broken.png") and failure.count("broken.png") == 1
     ok = CliRunner().invoke(cli, ["batch", str(src / "p0.png"), "-o", str(tmp_path / "o2"), "-k", "4",
                                   "-j", "1"])
     assert ok.exit_code == 0, ok.output

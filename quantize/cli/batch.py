@@ -135,8 +135,17 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                f"{result.seconds:.2f} s; manifest in {out_dir}")
     for row in result.manifest.sorted_rows():
         if row["status"] == "failed":
-            click.echo(printable(f"quantize: failed: {row['path']}: {row['error']}"), err=True)
+            click.echo(printable(f"quantize: failed: {_failure(row)}"), err=True)
     sys.exit(1 if s.failed else 0)
+
+
+def _failure(row: dict) -> str:
+    """A failed row's error after its path, its input named once (a reader's message starts with
+    the input's full path)."""
+    error, full = row["error"], row["input"]
+    if full and error.startswith(full):
+        return row["path"] + error[len(full):]
+    return f"{row['path']}: {error}"
 
 
 def _size(text: str) -> int:
