@@ -988,7 +988,8 @@ def test_sweep_of_an_animation_makes_it_smaller_and_slower_first(tmp_path):
     rows = json.loads(swept.stdout)["rows"]
     assert [(r["width"], r["frames_read"], r["durations_ms"]) for r in rows] == \
         [(W // 2, 3, [80, 80, 80])] * 2
-    assert rows[0]["source"] == {"width": W, "height": H, "frames": 6, "fps": 12.5}
+    assert rows[0]["source"] == {"width": W, "height": H, "frames": 6, "fps": 25.0,
+                                 "fps_asked": 12.5}
     still = tmp_path / "still.png"
     Image.fromarray(clip_frames(1)[0]).save(still)
     refused = run("sweep", still, "-k", "4", "--width", 8)
@@ -1147,10 +1148,13 @@ def make_video(folder: Path, frames: list[np.ndarray], suffix: str = ".mp4") -> 
 def test_video_is_read_through_imageio_with_durations_from_its_frame_rate(tmp_path):
     frames = clip_frames(6)
     video = make_video(tmp_path, frames)
-    done = run("animate", video, "-o", tmp_path / "out", "--format", "qnt", "-k", "64", "--json")
+    done = run("animate", video, "-o", tmp_path / "out", "--format", "qnt,gif", "-k", "64",
+               "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["frames_read"] == 6 and report["plays"] == 0
+    assert report["source"] == {"width": W, "height": H, "frames": 6, "fps": 30.0,
+                                "fps_asked": None}
     assert report["durations_ms"] == [33, 34, 33, 33, 34, 33]  # 6 frames of 1/30 s: 200 ms
     qnt = decode_animation((tmp_path / "out" / "clip.anim.qnt").read_bytes())
     psnrs = [10 * np.log10(255 ** 2 / np.mean((a.astype(float) - b) ** 2))

@@ -145,7 +145,8 @@ def test_animate_makes_a_clip_smaller_and_slower(tmp_path: Path):
     assert (report["width"], report["height"]) == (32, 24)
     assert report["frames_read"] == 4 and sum(report["durations_ms"]) == 400
     assert report["plays"] == 3
-    assert report["source"] == {"width": 64, "height": 48, "frames": 10, "fps": 10.0}
+    assert report["source"] == {"width": 64, "height": 48, "frames": 10, "fps": 25.0,
+                                "fps_asked": 10.0}
     again = run("animate", source, "-o", tmp_path / "again", "-k", "16", "--width", "32",
                 "--fps", "10")
     assert again.stdout.splitlines()[0].startswith(

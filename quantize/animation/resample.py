@@ -116,9 +116,10 @@ def check_resampling(*, width: int | None = None, height: int | None = None,
 
 def _counted(clip: Clip, origin: Origin) -> Iterator[Frame]:
     """``clip``'s frames, counted and measured into ``origin`` as they pass."""
-    origin.frames = 0
+    origin.frames = origin.length_ms = 0
     for origin.frames, frame in enumerate(clip.frames(), 1):
         origin.height, origin.width = frame.pixels.shape[:2]
+        origin.length_ms += frame.duration
         yield frame
 
 

@@ -167,7 +167,8 @@ class AnimationResult:
                 "files": {f: display_name(p) for f, p in self.paths.items()},
                 "source": None if self.origin is None else {
                     "width": self.origin.width, "height": self.origin.height,
-                    "frames": self.origin.frames, "fps": self.origin.fps},
+                    "frames": self.origin.frames, "fps": self.origin.source_fps,
+                    "fps_asked": self.origin.fps},
                 "seconds": self.seconds}
 
 

@@ -49,14 +49,20 @@ class Frame:
 @dataclass
 class Origin:
     """What a clip made from another (:func:`~.resample.resampled`, :func:`~.resample.gif_paced`)
-    took in on its last read: the source's frames and size, the frame rate asked for (None: the
-    source's timing) and the highest a GIF could time (None: no GIF)."""
+    took in on its last read: the source's frames, length (ms) and size, the frame rate asked for
+    (None: the source's timing) and the highest a GIF could time (None: no GIF)."""
 
     fps: float | None = None
     frames: int = 0
     width: int = 0
     height: int = 0
     gif_fps: float | None = None
+    length_ms: int = 0
+
+    @property
+    def source_fps(self) -> float | None:
+        """The source's mean frame rate (None: it lasts no time)."""
+        return round(1000 * self.frames / self.length_ms, 3) if self.length_ms else None
 
 
 @dataclass(frozen=True)
