@@ -189,6 +189,22 @@ def test_frames_folder_is_read_in_natural_order(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(read, frames))
 
 
+def test_a_frames_folder_says_it_left_its_videos_out(tmp_path):
+    """A video in a folder of frames is not a frame: the note names it; a folder of videos
+    alone is refused with the reason."""
+    Image.fromarray(clip_frames(1)[0]).save(tmp_path / "f1.png")
+    (tmp_path / "take.mp4").write_bytes(b"not read")
+    assert open_clip(tmp_path).notes == ("1 video left out (take.mp4): a folder's frames are its "
+                                         "still images; a video is animated on its own",)
+    done = run("animate", tmp_path, "-o", tmp_path / "out", "--format", "gif")
+    assert done.returncode == 0 and "note: 1 video left out (take.mp4)" in done.stderr
+    (tmp_path / "f1.png").unlink()
+    refused = run("animate", tmp_path, "-o", tmp_path / "out2")
+    assert refused.returncode == 3 and refused.stderr.strip().endswith(
+        "no frames (no image files; it holds 1 video, each animated on its own)")
+    assert not (tmp_path / "out2").exists()
+
+
 def test_transparent_clip_round_trips_through_gif_and_png(tmp_path):
     frames = []
     for frame in clip_frames(4):

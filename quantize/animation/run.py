@@ -126,6 +126,7 @@ class AnimationResult:
     paths: dict[str, Path] = field(default_factory=dict)
     poster: Poster | None = None  # kept when the run was asked for one
     origin: Origin | None = None  # the source of a resampled clip
+    notes: tuple[str, ...] = ()  # what reading the clip left aside
 
     @property
     def mean_psnr(self) -> float:
@@ -169,7 +170,7 @@ class AnimationResult:
                     "width": self.origin.width, "height": self.origin.height,
                     "frames": self.origin.frames, "fps": self.origin.source_fps,
                     "fps_asked": self.origin.fps},
-                "seconds": self.seconds}
+                "notes": list(self.notes), "seconds": self.seconds}
 
 
 def _writers(options: AnimationOptions, width: int, height: int, plays: int, channels: int,
@@ -370,7 +371,8 @@ def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions,
     return AnimationResult(clip.name, scan.width, scan.height, scan.channels, clip.plays,
                            scan.n_frames, durations, len(palette_ids), meter.psnr, meter.delta_e,
                            meter.flicker, outputs, 0.0, options.fit.k, poster=poster,
-                           origin=None if clip.origin is None else replace(clip.origin))
+                           origin=None if clip.origin is None else replace(clip.origin),
+                           notes=clip.notes)
 
 
 def unpack(animation: QntAnimation, fmt: str) -> bytes:

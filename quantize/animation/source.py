@@ -70,7 +70,7 @@ class Clip:
     """An animation to read frame by frame: ``frames()`` opens the source afresh each time.
 
     ``plays`` is how many times the animation plays (0: for ever), as APNG and WebP count it;
-    ``origin`` is set on a clip made from another.
+    ``origin`` is set on a clip made from another; ``notes`` say what reading it left aside.
     """
 
     name: str
@@ -78,6 +78,7 @@ class Clip:
     plays: int
     _read: Callable[[], Iterator[Frame]] = field(repr=False, compare=False)
     origin: Origin | None = field(default=None, compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def frames(self) -> Iterator[Frame]:
         """The frames in order, checked: at least one, all of one size, sane durations; fully
@@ -109,9 +110,13 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
     path = Path(source)
     name = display_name(source)
     if is_frames(source):
-        files = _still_files(path, name)
+        files, videos = _still_files(path, name)
         each = DEFAULT_FOLDER_DURATION_MS if duration is None else duration
-        return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels))
+        notes = (f"{_videos(len(videos))} left out ({', '.join(videos[:3])}"
+                 f"{', …' * (len(videos) > 3)}): a folder's frames are its still images; "
+                 f"a video is animated on its own",) if videos else ()
+        return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels),
+                    notes=notes)
     if path.suffix.lower() in VIDEO_SUFFIXES:
         return _video_clip(path, name, max_pixels)
     with open_input(path) as (fh, _):
@@ -315,15 +320,22 @@ def _natural_key(path: Path) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
 
 
-def _still_files(path: Path, name: str) -> list[Path]:
+def _still_files(path: Path, name: str) -> tuple[list[Path], list[str]]:
+    """The image files of a folder or pattern in natural order, and the names of its videos."""
     from ..io.files import is_output_name
 
     candidates = path.iterdir() if path.is_dir() else (Path(p) for p in glob.glob(os.fsdecode(path)))
-    files = sorted((p for p in candidates if p.is_file() and p.suffix.lower() in SUFFIXES
-                    and not is_output_name(p.name)), key=_natural_key)
+    candidates = sorted((p for p in candidates if p.is_file()), key=_natural_key)
+    files = [p for p in candidates if p.suffix.lower() in SUFFIXES and not is_output_name(p.name)]
+    videos = [display_name(p.name) for p in candidates if p.suffix.lower() in VIDEO_SUFFIXES]
     if not files:
-        raise InputError(f"{name}: no frames (no image files)")
-    return files
+        held = f"; it holds {_videos(len(videos))}, each animated on its own" if videos else ""
+        raise InputError(f"{name}: no frames (no image files{held})")
+    return files, videos
+
+
+def _videos(n: int) -> str:
+    return f"{n} video{'s' * (n != 1)}"
 
 
 def _still_frames(files: list[Path], duration: int, max_pixels: int | None) -> Iterator[Frame]:

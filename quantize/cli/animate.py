@@ -6,8 +6,8 @@ from __future__ import annotations
 import click
 
 from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, GIF_TABLE, PALETTE_MODES
-from .options import (PATH, echo, fit_options, given, make_fit_options, resample_options,
-                      space_option)
+from .options import (PATH, echo, fit_options, given, make_fit_options, note,
+                      resample_options, space_option)
 from .sweep import target_options
 
 
@@ -76,6 +76,8 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
                           max_bytes=None if max_bytes is None else parse_size(max_bytes),
                           target=target or None, width=width, height=height, fps=fps,
                           plays=plays)
+    for text in result.notes:
+        note(text)
     if as_json:
         echo(json.dumps(result.to_dict()))
         return
