@@ -783,6 +783,17 @@ def test_max_bytes_picks_the_largest_k_that_fits(tmp_path):
     written = (out / "clip.anim.gif").stat().st_size
     assert 8 <= k <= 64 and written == sizes[k] <= budget and (out / "clip.anim.qnt").exists()
     assert k == 64 or sizes[k + 1] > budget
+    assert ("leaves more colours" in done.stderr) == (k < 16)
+
+
+def test_a_budget_that_leaves_few_colours_says_how_to_leave_more(tmp_path):
+    source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
+    budget = len(animate(source, AnimationOptions(formats=("gif",), fit=_fit(4))).outputs["gif"])
+    done = run("animate", source, "-o", tmp_path / "out", "--format", "gif", "--max-bytes",
+               str(budget))
+    assert done.returncode == 0, done.stderr
+    assert f"note: {budget:,} B leaves 4 colours to each of 6 frames of {W}x{H}" in done.stderr
+    assert "--width or --fps leaves more colours to each" in done.stderr
 
 
 def test_max_bytes_below_every_k_is_one_line_exit_2_and_nothing_written(tmp_path):

@@ -10,6 +10,8 @@ from .options import (PATH, echo, fit_options, given, make_fit_options, note,
                       resample_options, space_option)
 from .sweep import target_options
 
+#: A byte budget that leaves fewer colours than this says how to leave more.
+FEW_COLOURS = 16
 
 @click.command()
 @click.argument("input", type=PATH)
@@ -78,6 +80,10 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
                           plays=plays)
     for text in result.notes:
         note(text)
+    if result.budget is not None and result.k < FEW_COLOURS:
+        note(f"{result.budget.max_bytes:,} B leaves {result.k} colours to each of "
+             f"{len(result.durations):,} frames of {result.width}x{result.height} "
+             f"({result.mean_psnr:.1f} dB): --width or --fps leaves more colours to each")
     if as_json:
         echo(json.dumps(result.to_dict()))
         return
