@@ -52,7 +52,9 @@ def fit_options(func=None, *, max_k: int = 65536):
         click.option("--n-init", type=int, default=None,
                      help="k-means restarts; the best is kept.  [default: tuned per K]"),
         click.option("--max-iter", type=int, default=300, show_default=True,
-                     help="Lloyd iterations per run."),
+                     help="Lloyd iterations per run and stage: a photo's fit runs on a "
+                          "coarse colour grid, then on every colour, so the report may count "
+                          "up to twice this."),
         click.option("--tol", type=float, default=1e-4, show_default=True,
                      help="Relative tolerance on the centre shift."),
         click.option("--seed", type=int, default=0, show_default=True,
