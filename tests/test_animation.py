@@ -464,6 +464,7 @@ def test_decode_unpacks_a_multi_frame_qnt_to_each_animated_format(tmp_path):
     info = json.loads(run("info", packed, "--json").stdout)
     assert (info["kind"], info["frames"], info["width"], info["height"]) == ("multi-frame", 6, 40, 24)
     assert info["durations_ms"] == [40, 60, 80, 100, 120, 140] and info["plays"] == 3
+    assert info["frame_table"] == decode_animation(packed.read_bytes()).table_codec
     assert run("info", packed).stdout.splitlines()[2].split() == ["kind", "multi-frame"]
     refused = run("decode", packed, "-o", tmp_path / "x.tiff")
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
@@ -517,7 +518,7 @@ def test_kept_pixels_pack_as_one_entry_and_unpack_to_gif():
     data = writer.finish()
     animation = decode_animation(data)
     frames = list(animation.mapped())
-    assert animation.version == 2  # each frame's palette: the entries it shows
+    assert animation.version == 3  # each frame's palette: the entries it shows
     assert [len(f.palette) for f in frames] == [len(np.unique(first)),
                                                 len(np.unique(second[second >= 0]))]
     assert np.array_equal(frames[1].indices < 0, second < 0)  # "as before", not new colours
@@ -550,6 +551,67 @@ def test_a_version_1_multi_frame_qnt_still_decodes_and_unpacks():
     assert len(unpack(decode_animation(many.finish()), "png")) > 0
 
 
+def _table_as_is(data: bytes, version: int = 3) -> bytearray:
+    """A multi-frame .qnt file (without its CRC) rewritten with its frame table stored as it is,
+    in ``version`` 3 or 2 (which has no table header)."""
+    import struct
+
+    from quantize.animation.qntanim import _HEADER
+
+    table = bytes(decode_animation(data)._table)
+    head = bytearray(data[:_HEADER.size])
+    head[8:10] = struct.pack("<H", version)
+    return head + (struct.pack("<BQ", 0, len(table)) if version == 3 else b"") + table
+
+
+def test_a_screen_recordings_frame_table_is_coded_and_a_photos_is_not(tmp_path):
+    """A clip of small changes over flat colours repeats its frames' headers and colours: its
+    table is stored coded, smaller, and decodes to the same frames as the table as it is (and as
+    version 2 stored it); frames of noise, as cm codes them, gain nothing and are stored as is."""
+    import struct
+    import zlib
+
+    from quantize.animation.qntanim import MAX_TABLE_RATIO, _HEADER
+
+    screen = np.full((40, 64, 3), 240, np.uint8)
+    screen[:8] = (40, 44, 52)
+    frames = []
+    for n in range(12):  # a cursor and a bar moving over a still screen
+        frame = screen.copy()
+        frame[12:20, 4 + 4 * n:6 + 4 * n] = (0, 90, 200)
+        frame[30:33, 2:2 + 5 * n] = (80, 160, 90)
+        frames.append(frame)
+    data = animate(quantize.frames_clip(frames, [100] * 12),
+                   AnimationOptions(formats=("qnt",))).outputs["qnt"]
+    coded = decode_animation(data)
+    assert coded.table_codec in ("zstd", "lzma")
+    for version in (3, 2):
+        plain = bytes(_table_as_is(data, version))
+        plain += struct.pack("<I", zlib.crc32(plain))
+        assert len(data) < 0.8 * len(plain)
+        as_is = decode_animation(plain)
+        assert (as_is.version, as_is.table_codec) == (version, "none")
+        for a, b in zip(coded.frames(), as_is.frames(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    noise = np.random.default_rng(3).integers(0, 256, (4, 48, 64, 3), dtype=np.uint8)
+    photo = animate(quantize.frames_clip(list(noise), [100] * 4),
+                    AnimationOptions(formats=("qnt",))).outputs["qnt"]
+    assert decode_animation(photo).table_codec == "none"
+
+    head = bytearray(data[:_HEADER.size + 9])
+    stored = data[_HEADER.size + 9:-4]
+    codec, size = struct.unpack_from("<BQ", head, _HEADER.size)
+    for codec_id, claimed, words in ((1, size, "unknown codec"), (9, size, "unknown codec"),
+                                     (codec, MAX_TABLE_RATIO * len(stored) + 1, "claims"),
+                                     (codec, size + 1, "declares|decompresses to"),
+                                     (0, size, "its header says")):
+        bad = head.copy()
+        bad[_HEADER.size:] = struct.pack("<BQ", codec_id, claimed)
+        bad += stored
+        with pytest.raises(FormatError, match=words):
+            decode_animation(bytes(bad) + struct.pack("<I", zlib.crc32(bad)))
+
+
 def test_a_keep_flag_where_nothing_can_be_kept_is_a_format_error():
     import struct
     import zlib
@@ -561,8 +623,8 @@ def test_a_keep_flag_where_nothing_can_be_kept_is_a_format_error():
     writer = QntWriter(40, 24, 0)
     writer.add(MappedFrame(0, a, first, a[first], 50))
     writer.add(MappedFrame(1, b, second, shown, 70))
-    data = bytearray(writer.finish()[:-4])
-    flags_at = 26 + 12  # the first frame record's flags, after the header and three fields
+    data = _table_as_is(writer.finish())
+    flags_at = 26 + 9 + 12  # the first frame record's flags: after the headers and three fields
     for flags, words in ((1, "keeps pixels from before the first frame"), (4, "unknown flags")):
         bad = data.copy()
         bad[flags_at:flags_at + 4] = struct.pack("<I", flags)

@@ -1,9 +1,11 @@
-"""The multi-frame ``.qnt`` file (docs/FORMAT.md, "Animations"): a small header, then per frame
-its duration, the rectangle it changes, whether its palette's last entry means "as before", and
-an ordinary single-frame ``.qnt`` file of that rectangle (with the frame's palette), then a CRC32.
-Version 1 files (kept colours appended to the palette, no flag) are still read. The reader checks
-every field before it trusts it, and reports any malformed input as one
-:class:`~quantize.errors.FormatError`."""
+"""The multi-frame ``.qnt`` file (docs/FORMAT.md, "Animations"): a small header, then the frame
+table, stored as it is or coded by zstd or lzma where that is smaller (a screen recording's frames
+repeat their headers and colours), then a CRC32. The table holds per frame its duration, the
+rectangle it changes, whether its palette's last entry means "as before", and an ordinary
+single-frame ``.qnt`` file of that rectangle (with the frame's palette). Version 2 files (the
+table always as it is) and version 1 files (kept colours appended to the palette, no flag) are
+still read. The reader checks every field before it trusts it, and reports any malformed input
+as one :class:`~quantize.errors.FormatError`."""
 
 from __future__ import annotations
 
@@ -18,21 +20,32 @@ import numpy as np
 
 from ..io import container
 from ..io.files import display_name, open_input, read_input
-from ..choices import DEFAULT_CODEC
+from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import FormatError
 from .canvas import Canvas
 from .choices import MAX_DURATION_MS
 from .temporal import MappedFrame
 
 MAGIC = container.ANIMATION_MAGIC
-VERSION = 2
+VERSION = 3
 # magic, version, width, height, plays, frames
 _HEADER = struct.Struct("<8sHIIII")
+# version 3, after the header: the frame table's codec (an id of CODECS) and its bytes
+# once decoded
+_TABLE = struct.Struct("<BQ")
+#: The coders a frame table may be stored with (the first: as it is).
+TABLE_CODECS = ("none", "zstd", "lzma")
+#: A table is coded where zstd's fastest level makes it at most this share of its size (a
+#: photo clip's frames, coded by cm, gain nothing and pay only that probe).
+TABLE_GAIN = 0.97
+#: A coded table's bytes once decoded may be at most this multiple of its stored bytes (a
+#: decompression bomb's bound; a recording of tiny changes codes to a few times smaller).
+MAX_TABLE_RATIO = 1024
 # duration (ms), left, top, bytes of the frame's .qnt file (version 1)
 _FRAME_V1 = struct.Struct("<IIIQ")
 # duration (ms), left, top, flags, bytes of the frame's .qnt file
 _FRAME = struct.Struct("<IIIIQ")
-_RECORDS = {1: _FRAME_V1, 2: _FRAME}
+_RECORDS = {1: _FRAME_V1, 2: _FRAME, 3: _FRAME}
 #: Frame flag: the palette's last entry is no colour but "the canvas as it was" (GIF's
 #: transparent index), for the pixels a frame keeps.
 KEEP = 1
@@ -90,9 +103,20 @@ class QntWriter:
         self._body.append(packed)
 
     def finish(self) -> bytes:
+        table = b"".join(self._body)
+        codec, stored = _stored_table(table)
         head = _HEADER.pack(MAGIC, VERSION, self.width, self.height, self.plays, len(self._body) // 2)
-        data = b"".join([head, *self._body])
+        data = b"".join([head, _TABLE.pack(CODECS.index(codec), len(table)), stored])
         return data + struct.pack("<I", zlib.crc32(data))
+
+
+def _stored_table(table: bytes) -> tuple[str, bytes]:
+    """The frame table as stored: zstd's or lzma's strongest coding where the fastest probe
+    shows it pays, the smaller of the two; else as it is."""
+    if len(container.compress_bytes("zstd", 1, table)) > TABLE_GAIN * len(table):
+        return "none", table
+    return min((("zstd", container.compress_bytes("zstd", 19, table)),
+                ("lzma", container.compress_bytes("lzma", 9, table))), key=lambda c: len(c[1]))
 
 
 @dataclass(frozen=True)
@@ -106,8 +130,9 @@ class QntAnimation:
     plays: int
     durations: tuple[int, ...]
     codecs: tuple[str, ...]
-    _data: memoryview
+    _table: memoryview  # the frame records
     version: int = VERSION
+    table_codec: str = "none"  # how the frame table is stored
 
     def frames(self) -> Iterator[np.ndarray]:
         """Every frame as it shows, (H, W, C) uint8, one at a time."""
@@ -117,12 +142,12 @@ class QntAnimation:
         """Every frame as the writers take it: its rectangle's palette and indices (-1 outside the
         rectangle), the canvas it shows (a copy) and its duration."""
         record = _RECORDS[self.version]
-        pos = _HEADER.size
+        pos = 0
         canvas: np.ndarray | None = None
         for number, duration in enumerate(self.durations):
-            _, left, top, *flags, size = record.unpack_from(self._data, pos)
+            _, left, top, *flags, size = record.unpack_from(self._table, pos)
             pos += record.size
-            image = container.decode(self._data[pos:pos + size], max_pixels=self.width * self.height)
+            image = container.decode(self._table[pos:pos + size], max_pixels=self.width * self.height)
             pos += size
             h, w = image.indices.shape
             if left + w > self.width or top + h > self.height:
@@ -165,17 +190,18 @@ def decode_animation(data: bytes | memoryview) -> QntAnimation:
         raise FormatError("multi-frame .qnt file is corrupt (CRC mismatch)")
     if not n_frames or not width or not height:
         raise FormatError("multi-frame .qnt file has no frames or no pixels")
-    durations, headers, pos = [], [], _HEADER.size
+    table_codec, table = _frame_table(view[:-_CRC], version)
+    durations, headers, pos = [], [], 0
     for number in range(n_frames):
-        if pos + record.size > len(view) - _CRC:
+        if pos + record.size > len(table):
             raise FormatError(f"multi-frame .qnt file is truncated at frame {number + 1}")
-        duration, _, _, *flags, size = record.unpack_from(view, pos)
+        duration, _, _, *flags, size = record.unpack_from(table, pos)
         if duration > MAX_DURATION_MS:
             raise FormatError(f"frame {number + 1} lasts {duration} ms, more than {MAX_DURATION_MS}")
         pos += record.size
-        if pos + size > len(view) - _CRC:
+        if pos + size > len(table):
             raise FormatError(f"multi-frame .qnt file is truncated at frame {number + 1}")
-        header = container.read_header(view[pos:pos + size])
+        header = container.read_header(table[pos:pos + size])
         if flags and flags[0] & ~KEEP:
             raise FormatError(f"frame {number + 1} has unknown flags {flags[0]:#x}")
         if flags and flags[0] & KEEP and (number == 0 or header.k < 2):
@@ -184,10 +210,33 @@ def decode_animation(data: bytes | memoryview) -> QntAnimation:
         durations.append(duration)
         headers.append(header)
         pos += size
-    if pos != len(view) - _CRC:
+    if pos != len(table):
         raise FormatError("multi-frame .qnt file's frame table does not match its length")
     return QntAnimation(width, height, headers[0].channels, plays, tuple(durations),
-                        tuple(h.codec for h in headers), view[:-_CRC], version)
+                        tuple(h.codec for h in headers), table, version, table_codec)
+
+
+def _frame_table(body: memoryview, version: int) -> tuple[str, memoryview]:
+    """How the frame table after the header of ``body`` (the file but its CRC) is stored, and
+    the table decoded."""
+    if version < 3:
+        return "none", body[_HEADER.size:]
+    if len(body) < _HEADER.size + _TABLE.size:
+        raise FormatError("multi-frame .qnt file is truncated in its header")
+    codec_id, size = _TABLE.unpack_from(body, _HEADER.size)
+    stored = body[_HEADER.size + _TABLE.size:]
+    codec = CODECS[codec_id] if codec_id < len(CODECS) else None
+    if codec not in TABLE_CODECS:
+        raise FormatError(f"multi-frame .qnt file's frame table has an unknown codec ({codec_id})")
+    if codec == "none":
+        if size != len(stored):
+            raise FormatError(f"multi-frame .qnt file's frame table is {len(stored)} bytes, its "
+                              f"header says {size}")
+        return codec, stored
+    if size > MAX_TABLE_RATIO * len(stored):
+        raise FormatError(f"multi-frame .qnt file's frame table claims {size:,} bytes from "
+                          f"{len(stored):,}")
+    return codec, memoryview(container.decompress_bytes(codec, stored, size))
 
 
 def is_animation_file(path: str | os.PathLike[str]) -> bool:

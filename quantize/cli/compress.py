@@ -265,7 +265,7 @@ def _animation_info(packed: Path, as_json: bool) -> None:
             "height": animation.height, "channels": animation.channels,
             "frames": len(animation.durations), "duration_ms": sum(animation.durations),
             "plays": animation.plays, "codecs": sorted(set(animation.codecs)),
-            "durations_ms": list(animation.durations)}
+            "frame_table": animation.table_codec, "durations_ms": list(animation.durations)}
     if as_json:
         echo(json.dumps(data, indent=2))
         return

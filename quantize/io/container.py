@@ -229,7 +229,8 @@ def _codec_level(codec: str, level: int | None) -> int | None:
     return level
 
 
-def _compress(codec: str, level: int | None, raw: bytes) -> bytes:
+def compress_bytes(codec: str, level: int | None, raw: bytes) -> bytes:
+    """``raw`` coded with ``codec`` (one of :data:`CODECS` but cm) at ``level``, as a payload is."""
     if codec == "zlib":
         return zlib.compress(raw, level)
     if codec == "lzma":
@@ -241,7 +242,7 @@ def _compress(codec: str, level: int | None, raw: bytes) -> bytes:
     return raw
 
 
-def _decompress(codec: str, payload: memoryview, size: int) -> bytes | memoryview:
+def decompress_bytes(codec: str, payload: memoryview, size: int) -> bytes | memoryview:
     """Decompress ``payload`` to exactly ``size`` bytes, never allocating more than ``size + 1`` for it."""
     if codec == "none":
         return payload  # its length was checked against the header
@@ -312,7 +313,7 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
     if codec == "cm":
         codec, payload = _smallest_of_cm(palette, indices, bits)
     else:
-        payload = _compress(codec, level, _pack(indices.reshape(-1), bits))
+        payload = compress_bytes(codec, level, _pack(indices.reshape(-1), bits))
     head = _HEADER.pack(MAGIC, FORMAT_VERSION, channels, CODECS.index(codec), width, height, k, bits,
                         bytes(3), len(payload))
     pal = np.ascontiguousarray(palette).tobytes()
@@ -336,10 +337,10 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
     if len(payload) <= _REPEATS_PROBE_MIN:
         return "cm", payload
     packed = _pack(indices.reshape(-1), bits)
-    probe = _compress("zstd", 1, packed)
+    probe = compress_bytes("zstd", 1, packed)
     if len(probe) >= _REPEATS_GAIN * len(payload):
         return "cm", payload
-    strong = _compress("zstd", _REPEATS_LEVEL, packed)
+    strong = compress_bytes("zstd", _REPEATS_LEVEL, packed)
     return min([("cm", payload), ("zstd", probe), ("zstd", strong)], key=lambda t: len(t[1]))
 
 
@@ -453,7 +454,7 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     try:
         if header.codec == "cm":
             return PackedImage(header, palette, _decode_cm(header, palette, body[palette_end:]))
-        raw = _decompress(header.codec, body[palette_end:], header.index_bytes)
+        raw = decompress_bytes(header.codec, body[palette_end:], header.index_bytes)
         indices = unpack_indices(raw, header.bits, header.n_pixels).reshape(header.height, header.width)
     except MemoryError:
         raise FormatError(f"not enough memory to decode a {header.width}x{header.height} image") from None
