@@ -223,6 +223,26 @@ def test_transparent_clip_round_trips_through_gif_and_png(tmp_path):
             assert (rgba[:, :5, 3] == 0).all() and (rgba[:, 5:, 3] == 255).all()
 
 
+def test_a_clip_that_turns_transparent_after_opaque_frames_keeps_its_alpha(tmp_path):
+    """Opaque first frames read as RGB and a later one with a hole as RGBA: every format shows
+    the opaque frames opaque and the hole transparent (it was an internal error)."""
+    opaque = clip_frames(3)
+    holed = np.dstack([opaque[2], np.full((H, W), 255, np.uint8)])
+    holed[2:6, 3:9, 3] = 0
+    result = animate(quantize.frames_clip([*opaque, holed], [50] * 4),
+                     AnimationOptions(formats=("gif", "png", "webp", "qnt"), fit=_fit(16)))
+    assert result.channels == 4
+    shown = [frame for frame in decode_animation(result.outputs["qnt"]).frames()]
+    for name in ("gif", "png", "webp"):
+        (tmp_path / f"o.{name}").write_bytes(result.outputs[name])
+        frames = decoded_rgba(tmp_path / f"o.{name}")
+        assert len(frames) == 4
+        for frame, qnt in zip(frames, shown):
+            np.testing.assert_array_equal(frame[..., 3], qnt[..., 3])
+            np.testing.assert_array_equal(frame[qnt[..., 3] > 0], qnt[qnt[..., 3] > 0])
+    assert [(f[..., 3] == 0).sum() for f in shown] == [0, 0, 0, 24]
+
+
 def test_a_transparent_multi_frame_qnt_unpacks_to_the_same_gif_frames(tmp_path):
     """Unpacked from .qnt, whose frames hold only their rectangle (-1 elsewhere), a clip with
     transparency gives the GIF frames its own GIF shows: a cleared pixel kept from before takes

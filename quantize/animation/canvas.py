@@ -6,11 +6,14 @@ import numpy as np
 
 
 def differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Which pixels of two (H, W, C) frames differ in any channel, as (H, W) bool. Channel by
+    """Which pixels of two (H, W, C) frames differ in any channel, as (H, W) bool; a frame of
+    3 channels is opaque (a clip's first frames may be, and later ones not). Channel by
     channel: NumPy reduces ``any`` along a short last axis far more slowly."""
     out = a[..., 0] != b[..., 0]
-    for ch in range(1, a.shape[2]):
+    for ch in range(1, 3):
         out |= a[..., ch] != b[..., ch]
+    if a.shape[2] == 4 or b.shape[2] == 4:
+        out |= (a[..., 3] if a.shape[2] == 4 else 255) != (b[..., 3] if b.shape[2] == 4 else 255)
     return out
 
 
