@@ -36,6 +36,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The module's names with the exports that load on first use, for ``dir``, ``help`` and
+    tab completion."""
+    return sorted(set(globals()) | set(__all__))
+
+
 _DEFAULT_LIMIT = object()  # compress()'s max_pixels when not given: load_image's own limit
 
 

@@ -383,6 +383,7 @@ def test_compress_of_an_animation_points_at_animate(tmp_path):
 def test_the_package_exports_the_animation_api_lazily(tmp_path):
     """``quantize.animate`` and friends load the animation layer on first use, not on import."""
     code = ("import sys, quantize\n"
+            "assert set(quantize.__all__) <= set(dir(quantize))  # for help() and completion\n"
             "assert not any(m.startswith('quantize.animation') for m in sys.modules)\n"
             "from quantize.animation import run\n"
             "assert (quantize.animate, quantize.animate_file, quantize.AnimationOptions,\n"
