@@ -3,8 +3,8 @@ frame) through Pillow, an ordered folder or glob of still images, and video file
 
 A :class:`Clip` is read again each time :meth:`Clip.frames` is called, one decoded frame at a
 time, so a long clip never holds all its frames; a small one is kept by its first read
-(:class:`HeldFrames`). Every frame comes composited as the format shows
-it (GIF disposal and transparency, APNG blending, WebP canvases), as (H, W, 3) uint8, or
+(:class:`HeldFrames`). Every frame comes composited as browsers show it (GIF disposal and
+transparency and APNG blending by :mod:`.compose`, WebP canvases by libwebp), as (H, W, 3) uint8, or
 (H, W, 4) when some pixel is not fully opaque; a GIF delay under 20 ms lasts 100 ms, as browsers
 play it. A truncated file, zero frames, a frame of another size or an absurd duration is one
 :class:`~quantize.errors.InputError` naming the input.
@@ -35,7 +35,6 @@ VIDEO_SUFFIXES = frozenset((".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".m
 #: A clip whose decoded frames take at most this many bytes is kept by its first read
 #: (:class:`HeldFrames`), so later passes, and a search's every probe, do not decode it again.
 HELD_BYTES = 64 << 20
-_GIF_TRAILER = b";"
 
 
 @dataclass(frozen=True)
@@ -265,12 +264,16 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
 
     from ..io.images import image_from_pillow
 
-    with open_input(path) as (fh, size):
+    with open_input(path) as (fh, _):
         try:  # Pillow's own bomb check stays on in a library process (the CLI lifts it)
             im = PILImage.open(fh, formats=FORMATS)
         except PILImage.DecompressionBombError as exc:
             raise _too_large_for_pillow(name, exc) from None
         _check_pixels(name, *im.size, max_pixels)
+        if fmt in ("GIF", "APNG"):
+            fh.seek(0)
+            yield from _composed_frames(fh, name, fmt)
+            return
         index = 0
         while True:
             try:
@@ -286,15 +289,37 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
             except Exception as exc:
                 raise InputError(f"{name}: cannot decode frame {index + 1} (truncated or damaged: "
                                  f"{_one_line(exc)})") from None
-            duration = int(round(im.info.get("duration", 0) or 0))
-            if fmt == "GIF" and duration < GIF_MIN_DELAY_MS:
-                duration = GIF_SHORT_DELAY_MS  # as browsers play it
-            yield Frame(pixels, duration)
+            yield Frame(pixels, int(round(im.info.get("duration", 0) or 0)))
             index += 1
-        if fmt == "GIF":
-            fh.seek(size - 1)
-            if fh.read(1) != _GIF_TRAILER:  # Pillow takes a GIF cut between frames for its end
-                raise InputError(f"{name}: truncated after frame {index} (no GIF trailer)")
+
+
+def _composed_frames(fh, name: str, fmt: str) -> Iterator[Frame]:
+    """A GIF's or an APNG's frames composited as browsers show them (:mod:`.compose`); a GIF
+    delay under :data:`GIF_MIN_DELAY_MS` lasts :data:`GIF_SHORT_DELAY_MS`, as browsers play it."""
+    from PIL import Image as PILImage
+
+    from .compose import Truncated, apng_frames, gif_frames
+
+    frames = gif_frames(fh) if fmt == "GIF" else apng_frames(fh)
+    count = 0
+    while True:
+        try:
+            shown = next(frames, None)
+        except PILImage.DecompressionBombError as exc:
+            raise _too_large_for_pillow(name, exc) from None
+        except Truncated as exc:
+            raise InputError(f"{name}: truncated after frame {count} ({exc})") from None
+        except Exception as exc:  # any file content ends in a one-line message
+            raise InputError(f"{name}: cannot read frame {count + 1} (truncated or damaged: "
+                             f"{_one_line(exc)})") from None
+        if shown is None:
+            return
+        canvas, duration = shown
+        count += 1
+        if fmt == "GIF" and duration < GIF_MIN_DELAY_MS:
+            duration = GIF_SHORT_DELAY_MS
+        opaque = bool((canvas[..., 3] == 255).all())
+        yield Frame(np.ascontiguousarray(canvas[..., :3]) if opaque else canvas.copy(), duration)
 
 
 def _check_pixels(name: str, width: int, height: int, max_pixels: int | None) -> None:

@@ -1,0 +1,245 @@
+"""Animated GIF and APNG frames composited as browsers show them.
+
+Pillow decodes each frame's own pixels (from a one-frame file made of that frame's chunks or
+blocks); the canvas is kept here, by the formats' rules: it starts transparent; an APNG frame is
+written over its region (``blend_op`` SOURCE) or alpha-composited onto it (OVER), and afterwards
+left, cleared to transparent black (BACKGROUND) or restored to what it was before the frame
+(PREVIOUS; on the first frame, BACKGROUND); a hidden default image (an IDAT before the first
+fcTL) is no frame. A GIF frame's transparent pixels leave the canvas as it was, and its disposal
+leaves it (1), clears its rectangle to transparent (2: browsers ignore the background colour)
+or restores it (3). Pillow's own compositing gets some of these wrong (a restored region drawn
+over, half-transparent pixels blended into the alpha, a cleared region painted with a local
+table's colour).
+
+Each generator yields the canvas after each frame, (H, W, 4) uint8 (a view: copy it to keep it),
+and the frame's delay in milliseconds (a GIF's as written: 10 ms a centisecond); a file that ends
+between frames raises :class:`Truncated`, a damaged one ``ValueError``, each saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+from typing import BinaryIO, Iterator
+
+import numpy as np
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Chunks before the first image data that a one-frame PNG needs to decode a frame's pixels
+#: as the file shows them (colour, palette, transparency, colour space).
+_PNG_COLOUR_CHUNKS = (b"PLTE", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT")
+_FCTL = struct.Struct(">IIIIIHHBB")  # sequence, width, height, x, y, delay num, den, dispose, blend
+_APNG_BACKGROUND, _APNG_PREVIOUS = 1, 2  # dispose_op (0: none)
+_APNG_SOURCE = 0
+
+
+class Truncated(ValueError):
+    """The file ends after a whole frame, before its end marker."""
+
+
+def _rgba(im) -> np.ndarray:
+    """A decoded Pillow frame as (h, w, 4) uint8, normalised as a still is (16 bits, profiles)."""
+    from ..io.images import image_from_pillow
+
+    pixels = image_from_pillow(im).pixels
+    if pixels.shape[2] == 4:
+        return pixels
+    out = np.empty((*pixels.shape[:2], 4), np.uint8)
+    out[..., :3] = pixels
+    out[..., 3] = 255
+    return out
+
+
+def _over(region: np.ndarray, frame: np.ndarray) -> None:
+    """``frame`` (h, w, 4) alpha-composited onto ``region`` in place (straight alpha)."""
+    src_a = frame[..., 3:].astype(np.float64) / 255
+    dst_a = region[..., 3:].astype(np.float64) / 255 * (1 - src_a)
+    out_a = src_a + dst_a
+    rgb = (frame[..., :3] * src_a + region[..., :3] * dst_a) / np.where(out_a > 0, out_a, 1)
+    region[..., :3] = np.rint(rgb)
+    region[..., 3:] = np.rint(out_a * 255)
+
+
+# ------------------------------------------------------------------------------------------ APNG
+
+def _chunks(fh: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
+    """The chunks (type, data) of a PNG file after its signature, each CRC checked, to IEND."""
+    while True:
+        head = fh.read(8)
+        if not head:
+            raise Truncated("no IEND chunk")
+        if len(head) < 8:
+            raise ValueError("truncated in a chunk's header")
+        length, kind = struct.unpack(">I4s", head)
+        data = fh.read(length)
+        crc = fh.read(4)
+        if len(data) < length or len(crc) < 4:
+            raise ValueError(f"truncated in its {kind.decode('latin-1')} chunk")
+        if zlib.crc32(kind + data) != struct.unpack(">I", crc)[0]:
+            raise ValueError(f"CRC error in its {kind.decode('latin-1')} chunk")
+        yield kind, data
+        if kind == b"IEND":
+            return
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
+    """The frames of the APNG file ``fh`` (at its start) over its canvas, with their delays."""
+    from PIL import Image as PILImage
+
+    if fh.read(8) != PNG_SIGNATURE:
+        raise ValueError("not a PNG file")
+    ihdr, colour = b"", []
+    canvas = previous = control = None
+    parts: list[bytes] = []
+
+    def frame() -> Iterator[tuple[np.ndarray, int]]:
+        nonlocal canvas, previous
+        _, w, h, x, y, num, den, dispose, blend = _FCTL.unpack(control)
+        if not w or not h or x + w > canvas.shape[1] or y + h > canvas.shape[0]:
+            raise ValueError(f"a frame of {w}x{h} at ({x}, {y}) leaves the "
+                             f"{canvas.shape[1]}x{canvas.shape[0]} canvas")
+        one = PNG_SIGNATURE + _png_chunk(b"IHDR", struct.pack(">II", w, h) + ihdr[8:]) \
+            + b"".join(_png_chunk(k, d) for k, d in colour) + _png_chunk(b"IDAT", b"".join(parts)) \
+            + _png_chunk(b"IEND", b"")
+        with PILImage.open(io.BytesIO(one), formats=("PNG",)) as im:
+            pixels = _rgba(im)
+        region = canvas[y:y + h, x:x + w]
+        if dispose == _APNG_PREVIOUS:
+            previous = region.copy()
+        if blend == _APNG_SOURCE:
+            region[...] = pixels
+        else:
+            _over(region, pixels)
+        yield canvas, round(1000 * num / (den or 100))
+        if dispose == _APNG_BACKGROUND:
+            region[...] = 0
+        elif dispose == _APNG_PREVIOUS:  # on the first frame: the transparent canvas, BACKGROUND
+            region[...] = previous
+
+    for kind, data in _chunks(fh):
+        if kind == b"IHDR":
+            if len(data) != 13:
+                raise ValueError("a damaged IHDR chunk")
+            ihdr = data
+            width, height = struct.unpack(">II", data[:8])
+            canvas = np.zeros((height, width, 4), np.uint8)
+        elif canvas is None:
+            raise ValueError("no IHDR chunk first")
+        elif kind in _PNG_COLOUR_CHUNKS and control is None and not parts:
+            colour.append((kind, data))
+        elif kind == b"fcTL":
+            if len(data) != _FCTL.size:
+                raise ValueError("a damaged fcTL chunk")
+            if control is not None and parts:
+                yield from frame()
+            control, parts = data, []
+        elif kind == b"IDAT":
+            if control is not None:  # else the default image, shown by no frame
+                parts.append(data)
+        elif kind == b"fdAT":
+            if control is None or len(data) < 4:
+                raise ValueError("frame data before any frame control")
+            parts.append(data[4:])
+        elif kind == b"IEND" and control is not None and parts:
+            yield from frame()
+
+
+# ------------------------------------------------------------------------------------------- GIF
+
+def _sub_blocks(fh: BinaryIO) -> bytes:
+    """A GIF data sub-block sequence, its size bytes included, through the terminating 0."""
+    out = bytearray()
+    while True:
+        size = fh.read(1)
+        if not size:
+            raise ValueError("truncated in a data block")
+        out += size
+        if not size[0]:
+            return bytes(out)
+        data = fh.read(size[0])
+        if len(data) < size[0]:
+            raise ValueError("truncated in a data block")
+        out += data
+
+
+def _table_size(flags: int) -> int:
+    return 3 << ((flags & 7) + 1)
+
+
+def gif_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
+    """The frames of the GIF file ``fh`` (at its start) over its canvas, with their delays."""
+    from PIL import Image as PILImage
+
+    head = fh.read(13)
+    if len(head) < 13 or head[:6] not in (b"GIF87a", b"GIF89a"):
+        raise ValueError("not a GIF file")
+    width, height, flags = struct.unpack("<HHB", head[6:11])
+    global_table = fh.read(_table_size(flags)) if flags & 0x80 else b""
+    if flags & 0x80 and len(global_table) < _table_size(flags):
+        raise ValueError("truncated in its colour table")
+    canvas = np.zeros((height, width, 4), np.uint8)
+    control = b"\x00\x00\x00\x00"  # flags, delay (cs), transparent index, of the next image
+    while True:
+        block = fh.read(1)
+        if block == b";":
+            return
+        if block == b"!":
+            label = fh.read(1)
+            data = _sub_blocks(fh)
+            if label == b"\xf9" and len(data) >= 6 and data[0] >= 4:
+                control = data[1:5]
+            continue
+        if not block:
+            raise Truncated("no GIF trailer")
+        if block != b",":
+            raise ValueError(f"block {block[0]:#04x} where an image or extension starts")
+        descriptor = fh.read(9)
+        if len(descriptor) < 9:
+            raise ValueError("truncated in an image descriptor")
+        x, y, w, h, image_flags = struct.unpack("<HHHHB", descriptor)
+        table = fh.read(_table_size(image_flags)) if image_flags & 0x80 else global_table
+        if image_flags & 0x80 and len(table) < _table_size(image_flags):
+            raise ValueError("truncated in a local colour table")
+        code_size = fh.read(1)
+        data = _sub_blocks(fh)
+        packed, delay, transparent = struct.unpack("<BHB", control)
+        control = b"\x00\x00\x00\x00"
+        pixels = _gif_image(PILImage, w, h, image_flags & 0x40, table, packed, transparent,
+                            code_size + data)
+        # a rectangle reaching past the canvas shows only the part on it, as browsers draw it
+        region = canvas[y:y + h, x:x + w]
+        pixels = pixels[:region.shape[0], :region.shape[1]]
+        disposal = (packed >> 2) & 7
+        previous = region.copy() if disposal == 3 else None
+        if packed & 1:  # a transparent index: its pixels leave the canvas as it was
+            np.copyto(region, pixels, where=pixels[..., 3:] > 0)
+        else:
+            region[...] = pixels
+        yield canvas, 10 * delay
+        if disposal == 2:
+            region[...] = 0
+        elif disposal == 3:
+            region[...] = previous
+
+
+def _gif_image(PILImage, width: int, height: int, interlaced: int, table: bytes, packed: int,
+               transparent: int, data: bytes) -> np.ndarray:
+    """One GIF image's pixels (h, w, 4) from its table, control flags and LZW data, decoded by
+    Pillow from a one-frame GIF of them (no table: grey, as the format's readers assume)."""
+    if not width or not height:
+        return np.zeros((height, width, 4), np.uint8)
+    if not table:
+        table = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
+    size_bits = max(len(table) // 3 - 1, 1).bit_length() - 1
+    table = table.ljust(3 << (size_bits + 1), b"\x00")
+    control = b"!\xf9\x04" + struct.pack("<BHB", packed & 1, 0, transparent) + b"\x00"
+    one = (b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80 | size_bits, 0, 0) + table
+           + control + b"," + struct.pack("<HHHHB", 0, 0, width, height, interlaced) + data + b";")
+    with PILImage.open(io.BytesIO(one), formats=("GIF",)) as im:
+        im.load()
+        return np.asarray(im.convert("RGBA"))

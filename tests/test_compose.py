@@ -1,0 +1,174 @@
+"""GIF and APNG frames composited as browsers show them, from files written chunk by chunk and
+block by block here (Pillow's writers choose disposal and blending themselves)."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from quantize.animation.source import open_clip
+from quantize.errors import InputError
+
+RED, GREEN, BLUE = (255, 0, 0, 255), (0, 255, 0, 255), (0, 0, 255, 255)
+CLEAR = (0, 0, 0, 0)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def write_apng(path: Path, size: tuple[int, int], frames: list[dict], hidden=None) -> Path:
+    """An RGBA APNG: each frame a dict of rgba (h, w, 4), x, y, dispose, blend, delay (ms)."""
+    def data(rgba: np.ndarray) -> bytes:
+        return zlib.compress(b"".join(b"\0" + row.tobytes() for row in rgba))
+
+    out = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", *size, 8, 6, 0, 0, 0))
+    out += _chunk(b"acTL", struct.pack(">II", len(frames), 0))
+    if hidden is not None:
+        out += _chunk(b"IDAT", data(hidden))
+    seq = 0
+    for number, f in enumerate(frames):
+        h, w = f["rgba"].shape[:2]
+        out += _chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, w, h, f.get("x", 0), f.get("y", 0),
+                                           f.get("delay", 100), 1000, f.get("dispose", 0),
+                                           f.get("blend", 0)))
+        seq += 1
+        if number == 0 and hidden is None:
+            out += _chunk(b"IDAT", data(f["rgba"]))
+        else:
+            out += _chunk(b"fdAT", struct.pack(">I", seq) + data(f["rgba"]))
+            seq += 1
+    path.write_bytes(out + _chunk(b"IEND", b""))
+    return path
+
+
+def _lzw(indices: np.ndarray) -> bytes:
+    """8-bit LZW of literals only, a clear code every 254, so every code is 9 bits."""
+    codes = [256]
+    for n, value in enumerate(indices.ravel()):
+        if n and not n % 254:
+            codes.append(256)
+        codes.append(int(value))
+    codes.append(257)
+    bits = sum(code << (9 * n) for n, code in enumerate(codes))
+    raw = bits.to_bytes((9 * len(codes) + 7) // 8, "little")
+    return b"\x08" + b"".join(bytes([len(raw[i:i + 255])]) + raw[i:i + 255]
+                               for i in range(0, len(raw), 255)) + b"\0"
+
+
+def write_gif(path: Path, size: tuple[int, int], frames: list[dict], table=None,
+              trailer: bool = True) -> Path:
+    """A GIF: each frame a dict of indices (h, w), x, y, table (local, else the global), disposal,
+    transparent (an index), delay (cs); tables are lists of RGB, padded to 256."""
+    def packed(colours) -> bytes:
+        return b"".join(bytes(c[:3]) for c in colours).ljust(768, b"\0")
+
+    out = b"GIF89a" + struct.pack("<HHBBB", *size, 0xF7 if table else 0, 0, 0)
+    out += packed(table) if table else b""
+    for f in frames:
+        transparent = f.get("transparent")
+        flags = f.get("disposal", 0) << 2 | (transparent is not None)
+        out += b"!\xf9\x04" + struct.pack("<BHB", flags, f.get("delay", 10), transparent or 0) + b"\0"
+        h, w = f["indices"].shape
+        local = f.get("table")
+        out += b"," + struct.pack("<HHHHB", f.get("x", 0), f.get("y", 0), w, h,
+                                  0x87 if local else 0)
+        out += (packed(local) if local else b"") + _lzw(f["indices"])
+    path.write_bytes(out + (b";" if trailer else b""))
+    return path
+
+
+def frames_of(path: Path) -> list[np.ndarray]:
+    """The clip's frames as RGBA."""
+    out = []
+    for frame in open_clip(path).frames():
+        pixels = frame.pixels
+        if pixels.shape[2] == 3:
+            pixels = np.dstack([pixels, np.full(pixels.shape[:2], 255, np.uint8)])
+        out.append(pixels)
+    return out
+
+
+def solid(h: int, w: int, colour) -> np.ndarray:
+    return np.tile(np.array(colour, np.uint8), (h, w, 1))
+
+
+def test_apng_previous_restores_the_canvas_before_each_frame_that_asks(tmp_path):
+    """Two frames in a row disposed to PREVIOUS: each sprite is gone in the next frame (Pillow
+    kept the first one drawn)."""
+    sprite = solid(2, 2, RED)
+    sprite[0, 0] = CLEAR
+    path = write_apng(tmp_path / "p.png", (6, 4), [
+        {"rgba": solid(4, 6, BLUE)},
+        {"rgba": sprite, "x": 1, "y": 1, "dispose": 2, "blend": 1},
+        {"rgba": sprite, "x": 3, "y": 2, "dispose": 2, "blend": 1},
+        {"rgba": sprite, "x": 4, "y": 0, "blend": 1}])
+    frames = frames_of(path)
+    assert [tuple(f[2, 2]) for f in frames] == [BLUE, RED, BLUE, BLUE]
+    assert [tuple(f[3, 4]) for f in frames] == [BLUE, BLUE, RED, BLUE]
+    assert [tuple(f[1, 5]) for f in frames] == [BLUE, BLUE, BLUE, RED]
+
+
+def test_apng_over_blends_half_transparent_pixels_onto_an_opaque_canvas(tmp_path):
+    half = solid(2, 2, (255, 0, 0, 128))
+    path = write_apng(tmp_path / "o.png", (4, 4), [{"rgba": solid(4, 4, BLUE)},
+                                                   {"rgba": half, "x": 1, "y": 1, "blend": 1}])
+    second = frames_of(path)[1]
+    assert second.shape[2] == 4 and (second[..., 3] == 255).all()  # opaque (Pillow: alpha 191)
+    assert tuple(second[1, 1]) == (128, 0, 127, 255) and tuple(second[0, 0]) == BLUE
+
+
+def test_apng_background_clears_and_a_hidden_default_image_is_no_frame(tmp_path):
+    path = write_apng(tmp_path / "h.png", (4, 2), [
+        {"rgba": solid(2, 4, GREEN), "dispose": 1}, {"rgba": solid(1, 1, RED), "x": 3}],
+        hidden=solid(2, 4, (9, 9, 9, 200)))
+    frames = frames_of(path)
+    assert len(frames) == 2 and tuple(frames[0][1, 1]) == GREEN
+    assert tuple(frames[1][0, 3]) == RED and tuple(frames[1][1, 1]) == CLEAR
+
+
+def test_gif_disposal_clears_to_transparent_even_after_an_opaque_frame(tmp_path):
+    """A sprite with a local table whose entry 0 is transparent, disposed (2) after an opaque
+    first frame: browsers show the cleared rectangle transparent (Pillow painted it in entry 0's
+    colour)."""
+    sprite = np.array([[0, 1], [1, 0]], np.uint8)
+    path = write_gif(tmp_path / "d.gif", (4, 3), [
+        {"indices": np.zeros((3, 4), np.uint8)},
+        {"indices": sprite, "x": 1, "y": 1, "table": [(191, 246, 23), (255, 0, 0)],
+         "transparent": 0, "disposal": 2},
+        {"indices": np.zeros((1, 1), np.uint8), "x": 0, "y": 0}], table=[(0, 0, 255)])
+    first, second, third = frames_of(path)
+    assert (first == BLUE).all()
+    assert tuple(second[1, 1]) == BLUE and tuple(second[1, 2]) == RED  # index 0: as before
+    assert (third[1:3, 1:3] == CLEAR).all() and tuple(third[0, 0]) == BLUE
+
+
+def test_gif_restore_to_previous_and_a_partial_first_frame(tmp_path):
+    path = write_gif(tmp_path / "r.gif", (3, 2), [
+        {"indices": np.ones((1, 2), np.uint8), "x": 1},
+        {"indices": np.zeros((2, 1), np.uint8), "disposal": 3},
+        {"indices": np.ones((1, 1), np.uint8), "y": 1, "x": 2}], table=[(0, 0, 255), (255, 0, 0)])
+    first, second, third = frames_of(path)
+    assert tuple(first[0, 0]) == CLEAR and tuple(first[0, 1]) == RED  # nothing drawn: clear
+    assert tuple(second[0, 0]) == BLUE and tuple(second[1, 0]) == BLUE
+    assert tuple(third[0, 0]) == CLEAR and tuple(third[1, 2]) == RED
+
+
+def test_a_gif_or_apng_cut_short_is_one_line_naming_the_frame(tmp_path):
+    frames = [{"indices": np.zeros((2, 2), np.uint8)}, {"indices": np.ones((2, 2), np.uint8)}]
+    cut = write_gif(tmp_path / "cut.gif", (2, 2), frames, table=[RED, GREEN], trailer=False)
+    with pytest.raises(InputError, match=r"cut.gif: truncated after frame 2 \(no GIF trailer\)"):
+        frames_of(cut)
+    whole = write_apng(tmp_path / "a.png", (2, 2), [{"rgba": solid(2, 2, RED)},
+                                                   {"rgba": solid(2, 2, GREEN)}]).read_bytes()
+    (tmp_path / "cut.png").write_bytes(whole[:-30])
+    with pytest.raises(InputError, match=r"cut.png: cannot read frame 2 \(truncated or damaged"):
+        frames_of(tmp_path / "cut.png")
+    off = write_apng(tmp_path / "off.png", (2, 2), [{"rgba": solid(2, 2, RED)},
+                                                   {"rgba": solid(2, 2, GREEN), "x": 1}])
+    with pytest.raises(InputError, match=r"a frame of 2x2 at \(1, 0\) leaves the 2x2 canvas"):
+        frames_of(off)
