@@ -91,6 +91,7 @@ class QntWriter:
     def __init__(self, width: int, height: int, plays: int, codec: str = DEFAULT_CODEC) -> None:
         self.width, self.height, self.plays, self.codec = width, height, plays, codec
         self._body: list[bytes] = []
+        self._frames = 0
         self._canvas = Canvas()
 
     def add(self, frame: MappedFrame) -> None:
@@ -101,11 +102,13 @@ class QntWriter:
         self._body.append(_FRAME.pack(frame.duration, rect[1].start, rect[0].start, flags,
                                       len(packed)))
         self._body.append(packed)
+        self._frames += 1
 
     def finish(self) -> bytes:
         table = b"".join(self._body)
+        self._body = [table]  # the frames held once, not twice: a long clip's peak memory
         codec, stored = _stored_table(table)
-        head = _HEADER.pack(MAGIC, VERSION, self.width, self.height, self.plays, len(self._body) // 2)
+        head = _HEADER.pack(MAGIC, VERSION, self.width, self.height, self.plays, self._frames)
         data = b"".join([head, _TABLE.pack(CODECS.index(codec), len(table)), stored])
         return data + struct.pack("<I", zlib.crc32(data))
 
