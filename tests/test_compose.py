@@ -172,3 +172,31 @@ def test_a_gif_or_apng_cut_short_is_one_line_naming_the_frame(tmp_path):
                                                    {"rgba": solid(2, 2, GREEN), "x": 1}])
     with pytest.raises(InputError, match=r"a frame of 2x2 at \(1, 0\) leaves the 2x2 canvas"):
         frames_of(off)
+
+
+def test_damaged_headers_and_oversized_frames_are_refused_before_any_decoding(tmp_path):
+    """A canvas of no pixels, a second IHDR (a size the guard never saw), a GIF frame over the
+    pixel limit and a damaged second GIF frame are each one InputError."""
+    empty = write_gif(tmp_path / "empty.gif", (0, 5), [{"indices": np.zeros((1, 1), np.uint8)}],
+                      table=[RED])
+    with pytest.raises(InputError, match=r"its canvas is 0x5: no pixels"):
+        frames_of(empty)
+    apng = write_apng(tmp_path / "a.png", (2, 2), [{"rgba": solid(2, 2, RED)},
+                                                  {"rgba": solid(2, 2, GREEN)}]).read_bytes()
+    end = apng.index(b"fcTL", 60) - 4  # before the second frame's control chunk
+    bigger = _chunk(b"IHDR", struct.pack(">IIBBBBB", 20000, 20000, 8, 6, 0, 0, 0))
+    (tmp_path / "twice.png").write_bytes(apng[:end] + bigger + apng[end:])
+    with pytest.raises(InputError, match=r"a second IHDR chunk"):
+        frames_of(tmp_path / "twice.png")
+    huge = write_gif(tmp_path / "huge.gif", (4, 4), [{"indices": np.zeros((4, 4), np.uint8)},
+                                                    {"indices": np.zeros((1, 1), np.uint8)}],
+                     table=[RED]).read_bytes()
+    at = huge.rindex(b",")  # the second image's descriptor: claim 13000x13000
+    huge = huge[:at + 5] + struct.pack("<HH", 13000, 13000) + huge[at + 9:]
+    (tmp_path / "huge.gif").write_bytes(huge)
+    with pytest.raises(InputError, match=r"a frame of 13000x13000 is 169,000,000 pixels, more "
+                                         r"than the limit"):
+        frames_of(tmp_path / "huge.gif")
+    (tmp_path / "cut2.gif").write_bytes(huge[:at + 3])  # cut inside the second descriptor
+    with pytest.raises(InputError, match=r"cut2.gif: (cannot read it|truncated)"):
+        frames_of(tmp_path / "cut2.gif")

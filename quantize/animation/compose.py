@@ -38,6 +38,16 @@ class Truncated(ValueError):
     """The file ends after a whole frame, before its end marker."""
 
 
+class TooLarge(ValueError):
+    """A frame's rectangle has more pixels than the reader may decode (its size in words)."""
+
+
+def _canvas(width: int, height: int) -> np.ndarray:
+    if not width or not height:
+        raise ValueError(f"its canvas is {width}x{height}: no pixels")
+    return np.zeros((height, width, 4), np.uint8)
+
+
 def _rgba(im) -> np.ndarray:
     """A decoded Pillow frame as (h, w, 4) uint8, normalised as a still is (16 bits, profiles)."""
     from ..io.images import image_from_pillow
@@ -123,11 +133,10 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
 
     for kind, data in _chunks(fh):
         if kind == b"IHDR":
-            if len(data) != 13:
-                raise ValueError("a damaged IHDR chunk")
+            if len(data) != 13 or canvas is not None:
+                raise ValueError("a damaged IHDR chunk" if canvas is None else "a second IHDR chunk")
             ihdr = data
-            width, height = struct.unpack(">II", data[:8])
-            canvas = np.zeros((height, width, 4), np.uint8)
+            canvas = _canvas(*struct.unpack(">II", data[:8]))
         elif canvas is None:
             raise ValueError("no IHDR chunk first")
         elif kind in _PNG_COLOUR_CHUNKS and control is None and not parts:
@@ -171,8 +180,10 @@ def _table_size(flags: int) -> int:
     return 3 << ((flags & 7) + 1)
 
 
-def gif_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
-    """The frames of the GIF file ``fh`` (at its start) over its canvas, with their delays."""
+def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np.ndarray, int]]:
+    """The frames of the GIF file ``fh`` (at its start) over its canvas, with their delays; an
+    image of more than ``max_pixels`` pixels (the canvas's are checked by the caller) is
+    :class:`TooLarge`, before it is decoded."""
     from PIL import Image as PILImage
 
     head = fh.read(13)
@@ -182,7 +193,7 @@ def gif_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
     global_table = fh.read(_table_size(flags)) if flags & 0x80 else b""
     if flags & 0x80 and len(global_table) < _table_size(flags):
         raise ValueError("truncated in its colour table")
-    canvas = np.zeros((height, width, 4), np.uint8)
+    canvas = _canvas(width, height)
     control = b"\x00\x00\x00\x00"  # flags, delay (cs), transparent index, of the next image
     while True:
         block = fh.read(1)
@@ -202,6 +213,8 @@ def gif_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
         if len(descriptor) < 9:
             raise ValueError("truncated in an image descriptor")
         x, y, w, h, image_flags = struct.unpack("<HHHHB", descriptor)
+        if max_pixels is not None and w * h > max_pixels:
+            raise TooLarge(f"a frame of {w}x{h} is {w * h:,} pixels")
         table = fh.read(_table_size(image_flags)) if image_flags & 0x80 else global_table
         if image_flags & 0x80 and len(table) < _table_size(image_flags):
             raise ValueError("truncated in a local colour table")

@@ -222,9 +222,14 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     except Exception as exc:  # identified by its header, then unreadable
         raise InputError(f"{name}: cannot read it (truncated or damaged: {_one_line(exc)})") \
             from None
-    fmt = "APNG" if im.format == "PNG" and getattr(im, "is_animated", False) else im.format
+    try:  # a GIF tells by reading its second frame's header, which may be damaged
+        animated = bool(getattr(im, "is_animated", False))
+    except Exception as exc:
+        raise InputError(f"{name}: cannot read it (truncated or damaged: {_one_line(exc)})") \
+            from None
+    fmt = "APNG" if im.format == "PNG" and animated else im.format
     loop = im.info.get("loop")
-    if not getattr(im, "is_animated", False):
+    if not animated:
         return 1, fmt
     if im.format == "GIF":  # NETSCAPE's count is of repeats after the first play; none: play once
         return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt
@@ -272,7 +277,7 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
         _check_pixels(name, *im.size, max_pixels)
         if fmt in ("GIF", "APNG"):
             fh.seek(0)
-            yield from _composed_frames(fh, name, fmt)
+            yield from _composed_frames(fh, name, fmt, max_pixels)
             return
         index = 0
         while True:
@@ -293,14 +298,14 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
             index += 1
 
 
-def _composed_frames(fh, name: str, fmt: str) -> Iterator[Frame]:
+def _composed_frames(fh, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
     """A GIF's or an APNG's frames composited as browsers show them (:mod:`.compose`); a GIF
     delay under :data:`GIF_MIN_DELAY_MS` lasts :data:`GIF_SHORT_DELAY_MS`, as browsers play it."""
     from PIL import Image as PILImage
 
-    from .compose import Truncated, apng_frames, gif_frames
+    from .compose import TooLarge, Truncated, apng_frames, gif_frames
 
-    frames = gif_frames(fh) if fmt == "GIF" else apng_frames(fh)
+    frames = gif_frames(fh, max_pixels) if fmt == "GIF" else apng_frames(fh)
     count = 0
     while True:
         try:
@@ -309,6 +314,9 @@ def _composed_frames(fh, name: str, fmt: str) -> Iterator[Frame]:
             raise _too_large_for_pillow(name, exc) from None
         except Truncated as exc:
             raise InputError(f"{name}: truncated after frame {count} ({exc})") from None
+        except TooLarge as exc:
+            raise InputError(name + too_large(str(exc), max_pixels), parameters=LIFT_LIMIT) \
+                from None
         except Exception as exc:  # any file content ends in a one-line message
             raise InputError(f"{name}: cannot read frame {count + 1} (truncated or damaged: "
                              f"{_one_line(exc)})") from None
