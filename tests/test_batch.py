@@ -225,6 +225,41 @@ def test_resume_replaces_only_the_outputs_its_manifest_lists_as_its_own(tmp_path
     assert (out / "p0.qnt").read_bytes() == b"precious"
 
 
+def test_outputs_a_killed_run_wrote_unrecorded_are_its_own_on_resume(tmp_path, monkeypatch):
+    """A run claims each job's outputs in the manifest before any job runs; a worker that wrote
+    them after its run was killed (no row) left them claimed, so --resume redoes them in place.
+    An output no claim or row lists stays the user's."""
+    from quantize.jobs import batch
+
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    seen = []
+    real = batch.run_job
+
+    def watched(job, settings):  # what the manifest says while the first job runs
+        claims = json.loads((out / manifest.JSON_NAME).read_text())["claims"]
+        seen.append((job.name, claims.get(job.name)))
+        return real(job, settings)
+
+    monkeypatch.setattr(batch, "run_job", watched)
+    first = run_batch([src], out, settings=SETTINGS, jobs=1)
+    files = {name: [row["packed_file"], row["preview_file"]]
+             for name, row in first.manifest.rows.items() if row["status"] == "ok"}
+    assert {name: sorted(claimed) for name, claimed in seen} == \
+        {name: sorted(paths) for name, paths in files.items()}
+    doc = json.loads((out / manifest.JSON_NAME).read_text())
+    assert doc["claims"] == {}  # every job recorded: its row lists its outputs
+    killed = dict(doc, rows=[r for r in doc["rows"] if r["path"] != "p0.png"],
+                  claims={"p0.png": files["p0.png"]})
+    (out / manifest.JSON_NAME).write_text(json.dumps(killed))
+    again = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)
+    assert again.manifest.rows["p0.png"]["status"] == "ok" and again.kept == 1
+    unclaimed = dict(killed, claims={})
+    (out / manifest.JSON_NAME).write_text(json.dumps(unclaimed))
+    refused = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)
+    assert "already exists" in refused.manifest.rows["p0.png"]["error"]
+
+
 def test_resume_of_some_inputs_keeps_the_rows_of_the_others(tmp_path):
     src = make_tree(tmp_path / "in", n=3)
     out = tmp_path / "out"

@@ -126,15 +126,21 @@ class Manifest:
     """Rows by input path, written to disk atomically (throttled while running, always on flush)."""
 
     def __init__(self, out_root: Path, options: dict[str, Any],
-                 rows: dict[str, dict[str, Any]] | None = None) -> None:
+                 rows: dict[str, dict[str, Any]] | None = None,
+                 claims: dict[str, list[str]] | None = None) -> None:
         self.out_root = out_root
         self.options = options
         self.rows: dict[str, dict[str, Any]] = dict(rows or {})
+        # per input with no row yet: the outputs (relative paths) its job may write, claimed before
+        # it runs, so that a resume after a kill may replace what the job wrote unrecorded
+        self.claims: dict[str, list[str]] = dict(claims or {})
         self._written = 0.0
 
     def record(self, row: dict[str, Any]) -> None:
-        """Add or replace a row; rewrite the files if the last write is old enough."""
+        """Add or replace a row (its outputs are then listed in it, no longer claimed); rewrite
+        the files if the last write is old enough."""
         self.rows[row["path"]] = row
+        self.claims.pop(row["path"], None)
         if time.monotonic() - self._written >= FLUSH_SECONDS:
             self.flush()
 
@@ -145,7 +151,7 @@ class Manifest:
         """Write ``manifest.json`` and ``manifest.csv`` (each atomically)."""
         rows = self.sorted_rows()
         doc = {"version": VERSION, "options": self.options, "summary": summarize(rows).to_dict(),
-               "rows": rows}
+               "rows": rows, "claims": dict(sorted(self.claims.items()))}
         text = io.StringIO()
         writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()

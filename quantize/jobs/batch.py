@@ -253,11 +253,12 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
         kept_rows = _kept_rows(previous, options, the_plan) if resume and previous else {}
         palette_files = [] if fitted is None else save_palette(fitted, out)  # the run holds
         carried = _carried_rows(previous, the_plan) if resume and previous else {}
-        book = mf.Manifest(out, options,
-                           carried | {r["path"]: r for r in the_plan.rows} | kept_rows)
         todo = [j for j in the_plan.jobs if j.name not in kept_rows]
         if resume and previous:
             todo = _ours_replaced(todo, previous, out, settings.formats)
+        book = mf.Manifest(out, options,
+                           carried | {r["path"]: r for r in the_plan.rows} | kept_rows,
+                           _claims(todo, previous if resume else None, the_plan, settings))
         total, finished = len(todo), [0]
 
         def done(job: Job, row: Any) -> None:
@@ -364,15 +365,34 @@ def _options_record(settings: Settings) -> dict[str, Any]:
 def _ours_replaced(todo: list[Job], previous: dict[str, Any], out_root: Path,
                    formats: Sequence[str]) -> list[Job]:
     """The jobs redone on resume, each allowed to replace its existing outputs where the previous
-    run's manifest lists every one of them as that input's own; any other file stays protected
-    (replaced with force only)."""
+    run's manifest lists every one of them as that input's own (in its row, or claimed for a job
+    that had no row yet: killed runs write outputs they never record); any other file stays
+    protected (replaced with force only)."""
     recorded = {row["path"]: {out_root / row[key] for key, *_ in mf.FILE_COLUMNS.values()
                               if row.get(key)} for row in previous["rows"]}
+    for name, paths in (previous.get("claims") or {}).items():
+        recorded.setdefault(name, set()).update(out_root / path for path in paths)
+
     def ours(job: Job) -> bool:
         own = recorded.get(job.name, set())
         return all(not os.path.lexists(path) or path in own for path in job.targets(formats))
 
     return [replace(job, may_replace=ours(job)) for job in todo]
+
+
+def _claims(todo: list[Job], previous: dict[str, Any] | None, the_plan: Plan,
+            settings: Settings) -> dict[str, list[str]]:
+    """Each job's outputs that it may write (none there yet, or its own to replace), claimed in
+    the manifest before any runs; a resumed run keeps the claims of inputs it was not given."""
+    named = {j.name for j in the_plan.jobs}
+    claims = {name: paths for name, paths in ((previous or {}).get("claims") or {}).items()
+              if name not in named}
+    for job in todo:
+        mine = [path for path in job.targets(settings.formats)
+                if settings.force or job.may_replace or not os.path.lexists(path)]
+        if mine:
+            claims[job.name] = [path.relative_to(the_plan.out_root).as_posix() for path in mine]
+    return claims
 
 
 def _carried_rows(previous: dict[str, Any], the_plan: Plan) -> dict[str, Any]:

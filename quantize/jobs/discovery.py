@@ -25,13 +25,16 @@ class Job:
     may_replace: bool = False  # its outputs may be replaced: the run resumed wrote them
 
     def targets(self, formats: Sequence[str]) -> list[Path]:
-        """The files this input's outputs take in ``formats`` (``<stem>.anim.<ext>`` for a clip)."""
+        """The files this input's outputs take in ``formats`` (``<stem>.anim.<ext>`` for a clip,
+        in the formats that have an animated form)."""
         from ..animation.source import is_clip
 
         if is_clip(self.source):
+            from ..animation.choices import FORMATS as CLIP_FORMATS
             from ..animation.run import output_paths as clip_paths
 
-            return list(clip_paths(self.source, self.out_dir, formats).values())
+            animated = tuple(f for f in formats if f in CLIP_FORMATS)
+            return list(clip_paths(self.source, self.out_dir, animated).values())
         from ..io.outputs import output_paths
 
         return list(output_paths(Path(self.source), self.out_dir, formats).values())
