@@ -87,6 +87,38 @@ def test_dask_cluster_gives_the_same_outputs_and_manifest(tmp_path):
     assert without_times(local.manifest.sorted_rows()) == without_times(remote.manifest.sorted_rows())
 
 
+def test_a_job_that_kills_its_dask_worker_fails_its_row_alone(tmp_path):
+    """KilledWorker is that job's failure, as a local worker's death is; the others finish. A
+    scheduler address Dask cannot use, or none, is one ParameterError."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    from quantize.jobs.executors import Died, make_executor
+
+    def job(name, settings):
+        if name == "bad":
+            os._exit(1)
+        return name.upper()
+
+    outcomes = {}
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                     dashboard_address=None) as cluster:
+        executor = make_executor(1, cluster.scheduler_address, 3)
+        try:
+            executor.run(job, ["a", "bad", "c"], None, outcomes.__setitem__)
+        finally:
+            executor.close()
+    assert outcomes["a"] == "A" and set(outcomes) == {"a", "bad", "c"}
+    assert isinstance(outcomes["bad"], Died) and "KilledWorker" in outcomes["bad"].reason
+    # a job queued on the worker when it died may share its fate (Dask's allowed failures)
+    assert outcomes["c"] == "C" or isinstance(outcomes["c"], Died)
+    for address, words in (("", "must be a Dask scheduler's address"),
+                           ("tls://127.0.0.1:1", "cannot reach the Dask scheduler at tls://")):
+        with pytest.raises(ParameterError, match=words):
+            make_executor(1, address, 1)
+
+
 def _children(pid: int) -> list[int]:
     try:
         return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -138,3 +170,31 @@ def test_a_killed_worker_costs_only_the_file_it_was_running(tmp_path):
     assert again.returncode == 0, err
     assert "done 10 (9 kept from the last run), skipped 0, failed 0" in out_text
     assert len(ok_rows(out)) == 10
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree in /proc")
+def test_a_batch_killed_outright_leaves_no_worker_behind(tmp_path):
+    """SIGKILL the batch process itself: its worker, which holds both ends of its own pipe
+    (forked), sees the parent gone and exits after its job, rather than wait for ever."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(12):
+        Image.fromarray(make_photo(256, 320, seed=i)).save(src / f"p{i:02d}.png")
+    proc = quantize_process("batch", str(src), "-o", str(tmp_path / "out"), "-k", "128", "-j", "2")
+    deadline = time.monotonic() + 120
+    workers: list[int] = []
+    while not workers and proc.poll() is None and time.monotonic() < deadline:
+        workers = _children(proc.pid)
+        time.sleep(0.02)
+    assert workers, "no worker seen"
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 60
+    while Path(f"/proc/{workers[0]}").exists() and time.monotonic() < deadline:
+        state = Path(f"/proc/{workers[0]}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "Z":  # exited, waiting for init to reap it
+            break
+        time.sleep(0.1)
+    alive = Path(f"/proc/{workers[0]}").exists() and \
+        Path(f"/proc/{workers[0]}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    assert not alive, "the worker outlived the batch"

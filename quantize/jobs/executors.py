@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import multiprocessing
 import os
+import re
 import signal
 from dataclasses import dataclass
 from multiprocessing import connection
@@ -150,8 +151,13 @@ def _serve(conn: Connection, stop: Any, lean: bool, claims: Any) -> None:
 
 
 def _receive(conn: Connection) -> Any:
-    """The next message from this process's parent; None (stop) when the parent is gone."""
+    """The next message from this process's parent; None (stop) when the parent is gone. A
+    forked worker holds the parent's end of its own pipe too, so a parent killed outright never
+    closes it: the parent's sentinel says so instead."""
+    parent = multiprocessing.parent_process()
     try:
+        if parent is not None and parent.sentinel in connection.wait([conn, parent.sentinel]):
+            return None
         return conn.recv()
     except (EOFError, OSError):
         return None
@@ -330,8 +336,9 @@ class _Dask:
                                  parameters=("scheduler",)) from None
         try:
             self.client = Client(address, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ParameterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        except Exception as exc:  # unreachable, or an address Dask cannot use (tls:// alone)
+            raise ParameterError(f"cannot reach the Dask scheduler at {address}: "
+                                 f"{_one_line(exc)}", parameters=("scheduler",)) from None
 
     def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
             last: bool = True) -> None:
@@ -340,19 +347,48 @@ class _Dask:
         pending = {self.client.submit(fn, job, settings, pure=False): job for job in jobs}
         try:
             for fut in as_completed(list(pending)):
-                done(pending.pop(fut), fut.result())
+                job = pending.pop(fut)
+                try:
+                    outcome = fut.result()
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as exc:  # the job's own errors are rows: this is Dask's
+                    outcome = Died(_dask_failure(exc))
+                done(job, outcome)
         except KeyboardInterrupt:
             self.client.cancel(list(pending))
             raise
 
     def close(self) -> None:
-        self.client.close()
+        try:
+            self.client.close()
+        except Exception:  # a scheduler already lost: nothing left to close
+            pass
+
+
+def _dask_failure(exc: BaseException) -> str:
+    """Why Dask gave no outcome for a job, in a manifest row."""
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        return "worker died: the job killed every Dask worker that ran it (KilledWorker)"
+    if "CancelledError" in name:  # Dask says why in "... cancelled for reason: <reason>. ..."
+        why = re.search(r"reason: ([\w-]+)", str(exc))
+        return "the job was cancelled before it finished" + (
+            f" ({why.group(1)})" if why else "")
+    return f"Dask failed to run it: {name}: {_one_line(exc)}"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def make_executor(jobs: int, scheduler: str | None, n_jobs: int) -> Executor:
     """The executor for ``--jobs``/``--scheduler``: Dask, this process with N - 1 workers,
     or this process alone."""
-    if scheduler:
+    if scheduler is not None:
+        if not scheduler.strip():
+            raise ParameterError("scheduler must be a Dask scheduler's address, such as "
+                                 "tcp://host:8786", parameters=("scheduler",))
         return _Dask(scheduler)
     if jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
