@@ -113,7 +113,7 @@ def test_a_job_that_kills_its_dask_worker_fails_its_row_alone(tmp_path):
     assert isinstance(outcomes["bad"], Died) and "KilledWorker" in outcomes["bad"].reason
     # a job queued on the worker when it died may share its fate (Dask's allowed failures)
     assert outcomes["c"] == "C" or isinstance(outcomes["c"], Died)
-    for address, words in (("", "must be a Dask scheduler's address"),
+    for address, words in (("", "scheduler must be an address, such as tcp://host:8786"),
                            ("tls://127.0.0.1:1", "cannot reach the Dask scheduler at tls://")):
         with pytest.raises(ParameterError, match=words):
             make_executor(1, address, 1)

@@ -338,7 +338,7 @@ class _Dask:
             self.client = Client(address, timeout="10s")
         except Exception as exc:  # unreachable, or an address Dask cannot use (tls:// alone)
             raise ParameterError(f"cannot reach the Dask scheduler at {address}: "
-                                 f"{_one_line(exc)}", parameters=("scheduler",)) from None
+                                 f"{_one_line(exc)}") from None
 
     def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
             last: bool = True) -> None:
@@ -370,7 +370,7 @@ def _dask_failure(exc: BaseException) -> str:
     """Why Dask gave no outcome for a job, in a manifest row."""
     name = type(exc).__name__
     if name == "KilledWorker":
-        return "worker died: the job killed every Dask worker that ran it (KilledWorker)"
+        return "worker died: a Dask worker died each time it ran the job (KilledWorker)"
     if "CancelledError" in name:  # Dask says why in "... cancelled for reason: <reason>. ..."
         why = re.search(r"reason: ([\w-]+)", str(exc))
         return "the job was cancelled before it finished" + (
@@ -387,8 +387,8 @@ def make_executor(jobs: int, scheduler: str | None, n_jobs: int) -> Executor:
     or this process alone."""
     if scheduler is not None:
         if not scheduler.strip():
-            raise ParameterError("scheduler must be a Dask scheduler's address, such as "
-                                 "tcp://host:8786", parameters=("scheduler",))
+            raise ParameterError("scheduler must be an address, such as tcp://host:8786",
+                                 parameters=("scheduler",))
         return _Dask(scheduler)
     if jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
