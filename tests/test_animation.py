@@ -1075,6 +1075,22 @@ def test_batch_refuses_an_unusable_bound_before_any_work(tmp_path, bound):
     assert bound[0][2:] in done.stderr and not (tmp_path / "out").exists()
 
 
+def test_batch_tells_clashing_outputs_by_the_names_they_really_take(tmp_path):
+    """A clip's outputs are <stem>.anim.<ext>: a clip and a still of one stem do not clash; two
+    clips of one stem do, and the row names the file they share."""
+    from quantize.jobs.discovery import plan
+
+    src = tmp_path / "in"
+    src.mkdir()
+    save_gif(src / "a.gif", clip_frames(3), [50] * 3)
+    Image.fromarray(clip_frames(1)[0]).save(src / "a.png")
+    assert not plan([src], tmp_path / "out").rows
+    save_apng(src / "a.png", clip_frames(3), [50] * 3, 0)
+    rows = plan([src], tmp_path / "out").rows
+    assert [(r["path"], r["error"]) for r in rows] == \
+        [("a.png", "its output a.anim.qnt is also the output of a.gif")]
+
+
 def test_batch_fails_an_animation_only_for_a_format_it_has_no_animated_form_of(tmp_path):
     src = tmp_path / "in"
     src.mkdir()

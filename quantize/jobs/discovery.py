@@ -111,7 +111,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         jobs.append((path, name))
     for path, name in jobs:
         job = Job(os.path.abspath(path), name, str(out))
-        packed = output_paths(path, job.out_dir, ("qnt",))["qnt"]
+        packed = job.targets(("qnt",))[0]  # a clip's is <stem>.anim.qnt
         if packed.parent == out and packed.name in (reserved or {}):
             result.rows.append(mf.problem_row(
                 name, "failed", f"its output {packed.name} is the name of the batch's "
