@@ -895,10 +895,10 @@ def gif_at(clip, k: int):
 
 
 def between_4_and_32(clip, name: str) -> Target:
-    """A target on ``name`` (psnr or delta_e) halfway between the clip's means at K=4 and K=32."""
+    """A target on ``name`` (psnr or delta_e) halfway between the clip's at K=4 and K=32."""
     low, high = gif_at(clip, 4), gif_at(clip, 32)
     if name == "psnr":
-        return Target(psnr=(low.mean_psnr + high.mean_psnr) / 2)
+        return Target(psnr=(low.clip_psnr + high.clip_psnr) / 2)
     return Target(delta_e=(low.mean_delta_e + high.mean_delta_e) / 2)
 
 
@@ -933,6 +933,24 @@ def test_target_picks_the_smallest_k_that_meets_it(name, monkeypatch):
     assert report["target"][name] == getattr(target, name)
     assert report["target"]["probes"][str(k - 1)]["mean_psnr"] == below.mean_psnr
     assert f"while K={k - 1} gives " in result.search.pick.reason
+
+
+def test_a_psnr_target_judges_the_clips_mean_error_not_its_frames_mean_psnr():
+    """Exact frames (a title card) count as 100 dB in the mean of per-frame PSNRs; the target
+    judges the PSNR of the mean squared error, which they cannot lift past poor frames."""
+    title = np.zeros((H, W, 3), np.uint8)
+    title[:, W // 2:] = 255
+    frames = [title] * 3 + clip_frames(3)  # 2 colours, then photos
+    clip = Clip("c", "test", 0, lambda: iter([Frame(f, 40) for f in frames]))
+    at_4 = gif_at(clip, 4)
+    assert at_4.mean_psnr > at_4.clip_psnr + 10  # the exact frames' 100 dB lift the mean
+    target = Target(psnr=(at_4.clip_psnr + gif_at(clip, 32).clip_psnr) / 2)
+    assert at_4.mean_psnr > target.psnr  # the mean of frames' PSNRs would call K=4 good enough
+    result = animate(clip, AnimationOptions(formats=("gif",), fit=_fit(64)), target=target)
+    assert result.k > 4 and result.clip_psnr >= target.psnr
+    errors = [255 ** 2 / 10 ** (p / 10) for p in result.psnr]
+    assert result.clip_psnr == pytest.approx(10 * np.log10(255 ** 2 / np.mean(errors)))
+    assert result.to_dict()["clip_psnr"] == result.clip_psnr
 
 
 def test_target_nobody_meets_and_a_target_with_a_budget_are_refused():

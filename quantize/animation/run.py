@@ -4,6 +4,7 @@ or a quality target, or swept; and a multi-frame ``.qnt`` unpacked through the s
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -138,13 +139,21 @@ class AnimationResult:
 
     @property
     def quality(self) -> tuple[float, float]:
-        """The mean PSNR and mean CIEDE2000 over frames, which a quality target judges."""
-        return self.mean_psnr, self.mean_delta_e
+        """The clip's PSNR (:attr:`clip_psnr`) and mean CIEDE2000 over frames, which a quality
+        target judges."""
+        return self.clip_psnr, self.mean_delta_e
 
     @property
     def mean_mse(self) -> float:
         """The mean over frames of each frame's squared RGB error (from its PSNR)."""
         return sum(255 ** 2 / 10 ** (db / 10) for db in self.psnr) / len(self.psnr)
+
+    @property
+    def clip_psnr(self) -> float:
+        """The PSNR of the mean squared error over frames: a frame without error adds none,
+        where the mean of per-frame PSNRs counts it as 100 dB (exact title frames then hide
+        poor ones)."""
+        return 10 * math.log10(255 ** 2 / self.mean_mse)
 
     def bits_per_pixel(self, fmt: str) -> float:
         """The bits of the ``fmt`` file per pixel of every frame read."""
@@ -155,6 +164,7 @@ class AnimationResult:
                 "channels": self.channels, "plays": self.plays, "frames_read": self.n_frames,
                 "frames_written": len(self.durations), "durations_ms": self.durations,
                 "palettes": self.n_palettes, "mean_psnr": self.mean_psnr,
+                "clip_psnr": self.clip_psnr,
                 "mean_delta_e2000": self.mean_delta_e, "flicker": self.flicker,
                 "psnr": self.psnr, "delta_e2000": self.delta_e,
                 "k": self.k, "bytes": {f: len(data) for f, data in self.outputs.items()},
@@ -163,7 +173,8 @@ class AnimationResult:
                     "max_bytes": self.budget.max_bytes, "sizes": self.budget.sizes},
                 "target": None if self.search is None else {
                     "psnr": self.search.target.psnr, "delta_e": self.search.target.delta_e,
-                    "probes": {k: {"mean_psnr": r.mean_psnr, "mean_delta_e2000": r.mean_delta_e}
+                    "probes": {k: {"clip_psnr": r.clip_psnr, "mean_psnr": r.mean_psnr,
+                                   "mean_delta_e2000": r.mean_delta_e}
                                for k, r in sorted(self.search.probes.items())}},
                 "files": {f: display_name(p) for f, p in self.paths.items()},
                 "source": None if self.origin is None else {

@@ -87,7 +87,8 @@ def format_clip_report(result: AnimationResult) -> str:
              f"{plural(result.n_palettes, 'palette')}"]
     lines += [f"  K={result.k}: {chosen.pick.reason}"
               for chosen in (result.budget, result.search) if chosen is not None]
-    lines.append(f"  quality   mean PSNR {result.mean_psnr:.2f} dB (min {min(result.psnr):.2f})  "
+    lines.append(f"  quality   mean PSNR {result.mean_psnr:.2f} dB (min {min(result.psnr):.2f}, "
+                 f"of the mean error {result.clip_psnr:.2f})  "
                  f"dE2000 {result.mean_delta_e:.2f}  flicker {result.flicker:.3f}")
     lines += [f"  {name:9} {path}: {_bytes(len(result.outputs[name]))}"
               for name, path in result.paths.items()]
