@@ -1193,6 +1193,8 @@ def test_sweep_of_an_animation_draws_its_middle_frame_at_each_k_and_a_page(tmp_p
     done = run("sweep", source, "-k", "2,4,8", "--json", "-o", pictures)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
+    for row in report["rows"]:  # each row names the GIF it wrote
+        assert Path(row["files"]["gif"]).stat().st_size == row["bytes"]["gif"]
     # the sheet: the source's middle frame, then that frame as each K's GIF shows it, tiles
     # enlarged by a whole factor so each is the frame's pixels exactly
     sheet = np.asarray(Image.open(pictures / "sweep.sheet.png").convert("RGB"))

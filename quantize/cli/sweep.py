@@ -149,7 +149,7 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.job import FileJob
     from ..jobs.sweep import probe_budget
-    from ..render.clip_sweep import clip_sweep_outputs
+    from ..render.clip_sweep import clip_preview_name, clip_sweep_outputs
     from ..render.sweep_report import PAGE, format_clip_csv, format_clip_table, output_names
 
     check_resampling(**(bounds or {}))
@@ -172,6 +172,9 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     job.write(files)
     if files:
         _note_written(len(files), quiet, out_dir / PAGE if out_dir is not None else None)
+    if out_dir is not None:  # each K's GIF, as a still sweep's rows give their previews
+        for result in results:
+            result.paths = {"gif": out_dir / clip_preview_name(result.k)}
     rows = [result.to_dict() for result in results]
     if as_json:
         echo(json.dumps({"rows": rows,
