@@ -80,9 +80,13 @@ def test_predict_transform_score_agree():
     assert -km.score(X, sample_weight=w) == pytest.approx(km.inertia_, rel=1e-9)
 
 
-def test_fewer_distinct_points_than_clusters_still_fits():
+def test_fewer_distinct_points_than_clusters_still_fits_and_warns_as_sklearn_does():
+    from sklearn.exceptions import ConvergenceWarning
+
     X = np.array([[0.0, 0, 0]] * 5 + [[255.0, 255, 255]] * 5)
-    km = KMeans(4, random_state=0).fit(X)
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(2\) found smaller than "
+                                                r"n_clusters \(4\)"):
+        km = KMeans(4, random_state=0).fit(X)
     assert km.inertia_ == pytest.approx(0.0)
     assert {tuple(c) for c in km.cluster_centers_[np.unique(km.labels_)]} == {(0, 0, 0), (255, 255, 255)}
 

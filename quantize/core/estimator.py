@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
                           TransformerMixin, _fit_context)
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (_check_sample_weight, check_array, check_is_fitted,
                                       check_random_state, validate_data)
-from numbers import Integral, Real
+from sklearn.exceptions import ConvergenceWarning
 
 from .kmeans import kmeans, lloyd, tolerance
 from .mapping import nearest_indices
@@ -78,6 +81,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             self.inertia_ = float(w @ ((X64 - C[self.labels_]) ** 2).sum(1))
         self.n_iter_ = fit.n_iter
         self._n_features_out = self.n_clusters
+        distinct = len(np.unique(self.labels_))
+        if distinct < self.n_clusters:  # as scikit-learn warns: fewer distinct points than K
+            warnings.warn(f"Number of distinct clusters ({distinct}) found smaller than "
+                          f"n_clusters ({self.n_clusters}). Possibly due to duplicate points "
+                          f"in X.", ConvergenceWarning, stacklevel=2)
         return self
 
     def predict(self, X) -> np.ndarray:
