@@ -251,7 +251,7 @@ def test_text_mode_damage_is_named():
 
 
 def test_newer_version_is_refused_by_name():
-    reject(build(**{**SMALL, "version": 7}), "packed file version 7 is newer than this quantize understands (2)")
+    reject(build(**{**SMALL, "version": 7}), "packed file version 7 is newer than this quantize understands (3)")
     reject(build(**{**SMALL, "version": 7})[:12], "version 7 is newer")  # even when truncated
     reject(build(**{**SMALL, "version": 0}), "version 0 is not valid")
 
@@ -418,3 +418,36 @@ def test_load_bad_content_is_a_format_error(tmp_path):
         path.write_bytes(content)
         with pytest.raises(FormatError, match=words):
             qc.load(path, max_pixels=max_pixels)
+
+
+def test_a_palette_of_few_steps_is_stored_coded_and_reads_back_exactly():
+    """A gradient's palette (each channel a few distinct steps from entry to entry) is stored as
+    coded differences (version 3, its size in the header); a palette of unrelated colours stays
+    as it is (version 2, as before); damaged coded palettes are FormatErrors."""
+    ramp = np.arange(256)
+    gradient = np.stack([ramp, 64 + ramp // 2, 255 - ramp], 1).astype(np.uint8)
+    indices = np.tile(np.arange(256, dtype=np.uint8).repeat(2), (8, 1))
+    coded = qc.encode(gradient, indices)
+    header = qc.read_header(coded)
+    assert (header.version, header.k) == (3, 256) and 2 <= header.palette_bytes < 100
+    assert len(coded) == header.file_bytes < 768
+    back = qc.decode(coded)
+    np.testing.assert_array_equal(back.palette, gradient)
+    np.testing.assert_array_equal(back.indices, indices)
+    assert back.palette.flags.writeable
+    unrelated = np.random.default_rng(0).integers(0, 256, (256, 3), dtype=np.uint8)
+    plain = qc.encode(unrelated, indices)
+    assert qc.read_header(plain).version == 2 and qc.read_header(plain).palette_bytes == 0
+    assert qc.decode(plain).palette.tobytes() == unrelated.tobytes()
+
+    start = qc.HEADER_SIZE
+    for at, value, words in ((start, 9, "unknown palette codec id 9"),
+                             (start + 1, None, "palette: corrupt")):
+        bad = bytearray(coded[:-4])
+        bad[at] = bad[at] ^ 0x55 if value is None else value
+        with pytest.raises(FormatError, match=words):
+            qc.decode(bytes(bad) + zlib.crc32(bad).to_bytes(4, "little"))
+    tiny = bytearray(coded[:-4])
+    tiny[25:28] = (1).to_bytes(3, "little")
+    with pytest.raises(FormatError, match="a coded palette of 1 bytes"):
+        qc.read_header(bytes(tiny))

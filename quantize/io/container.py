@@ -29,9 +29,11 @@ MAGIC = b"\x89QNT\r\n\x1a\n"
 #: The multi-frame file's magic (:mod:`quantize.animation.qntanim`), named here so a still's
 #: reader can tell it apart.
 ANIMATION_MAGIC = b"\x89QNA\r\n\x1a\n"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SUFFIX = ".qnt"
-_CODECS_OF_VERSION = {1: 4, 2: 5}  # how many of CODECS each version knows
+_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 5}  # how many of CODECS each version knows
+# The codecs a version 3 palette may be stored with (the section's first byte is the id).
+_PALETTE_CODECS = ("zlib", "zstd")
 DEFAULT_MAX_PIXELS = 2**31
 MAX_K = 65536
 MAX_SIDE = 2**32 - 1
@@ -83,6 +85,7 @@ class Header:
     bits: int
     codec: str
     payload_bytes: int
+    palette_bytes: int = 0  # version 3: the stored palette's bytes; 0: K x channels as they are
 
     @property
     def n_pixels(self) -> int:
@@ -96,7 +99,12 @@ class Header:
     @property
     def file_bytes(self) -> int:
         """Total size of the file this header describes."""
-        return HEADER_SIZE + self.k * self.channels + self.payload_bytes + CRC_SIZE
+        return HEADER_SIZE + self.palette_section + self.payload_bytes + CRC_SIZE
+
+    @property
+    def palette_section(self) -> int:
+        """Bytes of the palette as stored."""
+        return self.palette_bytes or self.k * self.channels
 
 
 @dataclass(frozen=True, eq=False)
@@ -314,11 +322,39 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
         codec, payload = _smallest_of_cm(palette, indices, bits)
     else:
         payload = compress_bytes(codec, level, _pack(indices.reshape(-1), bits))
-    head = _HEADER.pack(MAGIC, FORMAT_VERSION, channels, CODECS.index(codec), width, height, k, bits,
-                        bytes(3), len(payload))
-    pal = np.ascontiguousarray(palette).tobytes()
+    pal = _palette_section(palette)
+    coded = len(pal) != palette.size  # version 3: the palette stored coded, its size in the header
+    head = _HEADER.pack(MAGIC, 3 if coded else 2, channels, CODECS.index(codec), width, height, k,
+                        bits, len(pal).to_bytes(3, "little") if coded else bytes(3), len(payload))
     crc = zlib.crc32(payload, zlib.crc32(pal, zlib.crc32(head)))
     return b"".join((head, pal, payload, crc.to_bytes(CRC_SIZE, "little")))
+
+
+def _palette_section(palette: np.ndarray) -> bytes:
+    """The palette as stored: its entries as they are, or, where that is smaller, each channel's
+    differences between consecutive entries (mod 256) coded by zlib or zstd after a byte naming
+    the coder (a gradient's or a sorted palette's few distinct steps code to a few dozen bytes)."""
+    raw = np.ascontiguousarray(palette).tobytes()
+    planes = np.diff(palette.T, axis=1, prepend=np.uint8(0)).tobytes()  # uint8: wraps mod 256
+    coded = min((bytes([CODECS.index(codec)]) + compress_bytes(codec, level, planes)
+                 for codec, level in (("zlib", 9), ("zstd", 19))), key=len)
+    return coded if len(coded) < len(raw) else raw
+
+
+def _palette(header: Header, section: memoryview) -> np.ndarray:
+    """The (K, channels) palette from its stored section, checked."""
+    shape = (header.k, header.channels)
+    if not header.palette_bytes:
+        return np.frombuffer(section, np.uint8).reshape(shape).copy()
+    codec = CODECS[section[0]] if section[0] < len(CODECS) else None
+    if codec not in _PALETTE_CODECS:
+        raise FormatError(f"unknown palette codec id {section[0]}")
+    try:
+        raw = decompress_bytes(codec, section[1:], header.k * header.channels)
+    except FormatError as exc:
+        raise FormatError(f"palette: {exc}") from None
+    planes = np.frombuffer(raw, np.uint8).reshape(shape[::-1])
+    return np.ascontiguousarray(np.cumsum(planes, axis=1, dtype=np.uint8).T)
 
 
 def _text_mode_damage(head: bytes) -> bool:
@@ -407,8 +443,11 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
         raise FormatError(f"packed file is truncated: expected a {HEADER_SIZE}-byte header, "
                           f"found {len(head)} bytes")
     _, version, channels, codec_id, width, height, k, bits, reserved, payload_bytes = _HEADER.unpack(head)
-    if reserved != bytes(3):
+    palette_bytes = int.from_bytes(reserved, "little") if version >= 3 else 0
+    if version < 3 and reserved != bytes(3):
         raise FormatError("reserved header bytes are not zero")
+    if version >= 3 and palette_bytes < 2:
+        raise FormatError(f"a coded palette of {palette_bytes} bytes")
     if channels not in (3, 4):
         raise FormatError(f"invalid channel count {channels} (must be 3 or 4)")
     if codec_id >= _CODECS_OF_VERSION[version]:
@@ -422,7 +461,8 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
         raise FormatError(f"invalid palette size K={k} (must be 1 to {MAX_K})")
     if bits != bits_per_index(k):
         raise FormatError(f"bits per index {bits} does not match K={k} (expected {bits_per_index(k)})")
-    header = Header(version, width, height, channels, k, bits, CODECS[codec_id], payload_bytes)
+    header = Header(version, width, height, channels, k, bits, CODECS[codec_id], payload_bytes,
+                    palette_bytes)
     if header.codec == "none" and payload_bytes != header.index_bytes:
         raise FormatError(f"payload size {payload_bytes} does not match the {header.index_bytes} bytes "
                           f"of packed indices")
@@ -448,9 +488,9 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     body, stored_crc = buf[:-CRC_SIZE], int.from_bytes(buf[-CRC_SIZE:], "little")
     if zlib.crc32(body) != stored_crc:
         raise FormatError("CRC mismatch: file is corrupt")
-    palette_end = HEADER_SIZE + header.k * header.channels
+    palette_end = HEADER_SIZE + header.palette_section
     # a writable copy: the image's own, and what the cm kernel is compiled for
-    palette = np.frombuffer(body[HEADER_SIZE:palette_end], np.uint8).reshape(header.k, header.channels).copy()
+    palette = _palette(header, body[HEADER_SIZE:palette_end])
     try:
         if header.codec == "cm":
             return PackedImage(header, palette, _decode_cm(header, palette, body[palette_end:]))
