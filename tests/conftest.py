@@ -25,6 +25,7 @@ COMPRESS = {
     "zstd": zstandard.compress,
     "cm": bytes,  # no independent coder exists: fuzzing hands it raw bytes as a stream
 }
+COMPRESS.update({"lzma-bytes": COMPRESS["lzma"], "zstd-bytes": COMPRESS["zstd"]})  # a byte an index
 
 
 def make_photo(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:

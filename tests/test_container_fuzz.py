@@ -44,7 +44,7 @@ def patch(data: bytes, field: str, value: int) -> bytes:
 def file_with_payload(data: bytes, payload: bytes) -> bytes:
     """``data`` with its payload replaced (payload_bytes and CRC updated)."""
     header = qc.read_header(data)
-    body = data[:qc.HEADER_SIZE + header.k * header.channels] + payload
+    body = data[:qc.HEADER_SIZE + header.palette_section] + payload
     return patch(with_crc(body), "payload_bytes", len(payload))
 
 
@@ -173,7 +173,11 @@ def test_out_of_range_index_with_recomputed_crc(image, data):
     flat = indices.reshape(-1).copy()
     pos = data.draw(st.integers(0, flat.size - 1))
     flat[pos] = data.draw(st.integers(k, (1 << bits) - 1))
-    damaged = file_with_payload(encoded(image), COMPRESS[codec](qc.pack_indices(flat, bits)))
+    original = encoded(image)
+    stored = qc.codec_of(original)  # a byte codec with K > 256 stores packed bits
+    stream = flat.astype(np.uint8).tobytes() if stored.endswith("-bytes") else \
+        qc.pack_indices(flat, bits)
+    damaged = file_with_payload(original, COMPRESS[stored](stream))
     y, x = divmod(pos, indices.shape[1])
     with pytest.raises(FormatError, match=rf"out of range for a {k}-colour palette \(pixel x={x}, y={y}\)"):
         qc.decode(damaged)
@@ -189,7 +193,7 @@ def test_random_bytes_are_rejected(blob):
 def plausible_files(draw):
     """Files whose fields are each valid or nearly so, with random palette and index bytes."""
     channels = draw(st.sampled_from([3, 4, 3, 4, 5]))
-    codec = draw(st.sampled_from([0, 1, 2, 3, 4] * 2 + [5]))
+    codec = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 6] * 2 + [7]))
     width, height = (draw(st.sampled_from([1, 2, 3, 5, 8, 13, 20] * 2 + [0])) for _ in range(2))
     k = draw(st.sampled_from([1, 2, 3, 7, 200, 256, 300, 65536, 65537]))
     bits = qc.bits_per_index(min(k, 65536)) + draw(st.sampled_from([0, 0, 0, 1, -1]))

@@ -10,8 +10,9 @@ from ..choices import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DITHERS, FORMA
                        SPACES)  # (the commands read them here)
 
 FORMAT_NAMES = ", ".join(FORMATS)
-CODEC_HELP = ("Lossless codec of the indices: cm (ours; zstd where smaller, as on screenshots) "
-              "or zstd, lzma, zlib, none over packed bits.")
+CODEC_HELP = ("Lossless codec of the indices: cm (ours; zstd or lzma where smaller, as on "
+              "screenshots and text) or zstd, lzma, zlib, none over packed bits, or lzma-bytes, "
+              "zstd-bytes over one byte an index (K <= 256).")
 from ..io.files import printable
 
 # Every path argument: click's own readability check is off, so that an unreadable file gets the

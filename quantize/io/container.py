@@ -31,7 +31,10 @@ MAGIC = b"\x89QNT\r\n\x1a\n"
 ANIMATION_MAGIC = b"\x89QNA\r\n\x1a\n"
 FORMAT_VERSION = 3
 SUFFIX = ".qnt"
-_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 5}  # how many of CODECS each version knows
+_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7}  # how many of CODECS each version knows
+# Codecs over one byte an index (K <= 256), not packed bits: an LZ coder finds a text's or a
+# screenshot's repeats on byte boundaries, which packing 3, 5, 6 or 7 bits an index scatters.
+_BYTE_CODECS = {"lzma-bytes": "lzma", "zstd-bytes": "zstd"}
 # The codecs a version 3 palette may be stored with (the section's first byte is the id).
 _PALETTE_CODECS = ("zlib", "zstd")
 DEFAULT_MAX_PIXELS = 2**31
@@ -44,7 +47,8 @@ HEADER_SIZE = _HEADER.size  # 36
 CRC_SIZE = 4
 
 # codec -> (lowest level, highest level, default level)
-_LEVELS = {"zlib": (0, 9, 6), "lzma": (0, 9, 6), "zstd": (1, 22, 3)}
+_LEVELS = {"zlib": (0, 9, 6), "lzma": (0, 9, 6), "zstd": (1, 22, 3),
+           "lzma-bytes": (0, 9, 6), "zstd-bytes": (1, 22, 3)}
 # LZMA2 dictionary size of xz presets 0..9; the writer never uses a larger one than the data needs.
 _LZMA_PRESET_DICT = tuple(n << 20 for n in (0, 1, 2, 4, 4, 8, 8, 16, 32, 64))
 _LZMA_MIN_DICT = 4096
@@ -53,6 +57,9 @@ _REPEATS_PROBE_MIN = 64  # cm payloads this small are kept without trying anothe
 _REPEATS_GAIN = 0.9  # zstd at level 1 must code the indices this much smaller than cm to be tried
 # zstd's level then (22 takes ~25 times as long, and more memory, for ~4 % fewer bytes)
 _REPEATS_LEVEL = 19
+# zstd's level on a byte an index, to tell a page or a screenshot from a photo: on Kodak (K=16,
+# 64, 256) it codes 1.16 times cm's bytes at least, a page of text at K=64 0.75 (5 ms an image)
+_BYTES_PROBE_LEVEL = 6
 
 
 def bits_per_index(k: int) -> int:
@@ -93,8 +100,8 @@ class Header:
 
     @property
     def index_bytes(self) -> int:
-        """Size of the bit-packed index stream before compression."""
-        return _index_bytes(self.n_pixels, self.bits)
+        """Size of the index stream before compression: bit-packed, or a byte an index."""
+        return self.n_pixels if self.codec in _BYTE_CODECS else _index_bytes(self.n_pixels, self.bits)
 
     @property
     def file_bytes(self) -> int:
@@ -239,6 +246,7 @@ def _codec_level(codec: str, level: int | None) -> int | None:
 
 def compress_bytes(codec: str, level: int | None, raw: bytes) -> bytes:
     """``raw`` coded with ``codec`` (one of :data:`CODECS` but cm) at ``level``, as a payload is."""
+    codec = _BYTE_CODECS.get(codec, codec)
     if codec == "zlib":
         return zlib.compress(raw, level)
     if codec == "lzma":
@@ -252,6 +260,7 @@ def compress_bytes(codec: str, level: int | None, raw: bytes) -> bytes:
 
 def decompress_bytes(codec: str, payload: memoryview, size: int) -> bytes | memoryview:
     """Decompress ``payload`` to exactly ``size`` bytes, never allocating more than ``size + 1`` for it."""
+    codec = _BYTE_CODECS.get(codec, codec)
     if codec == "none":
         return payload  # its length was checked against the header
     try:
@@ -317,17 +326,26 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
     height, width = indices.shape
     bits = bits_per_index(k)
     if written_codec(codec, k) != codec:
-        codec, level = "zstd", _codec_level("zstd", None)
+        codec = written_codec(codec, k)
+        level = _codec_level(codec, level if codec in _BYTE_CODECS.values() else None)
     if codec == "cm":
         codec, payload = _smallest_of_cm(palette, indices, bits)
     else:
-        payload = compress_bytes(codec, level, _pack(indices.reshape(-1), bits))
+        payload = compress_bytes(codec, level, _stream(indices, codec, bits))
     pal = _palette_section(palette)
-    coded = len(pal) != palette.size  # version 3: the palette stored coded, its size in the header
-    head = _HEADER.pack(MAGIC, 3 if coded else 2, channels, CODECS.index(codec), width, height, k,
+    coded = len(pal) != palette.size  # the palette stored coded, its size in the header
+    version = 3 if coded or CODECS.index(codec) >= _CODECS_OF_VERSION[2] else 2
+    head = _HEADER.pack(MAGIC, version, channels, CODECS.index(codec), width, height, k,
                         bits, len(pal).to_bytes(3, "little") if coded else bytes(3), len(payload))
     crc = zlib.crc32(payload, zlib.crc32(pal, zlib.crc32(head)))
     return b"".join((head, pal, payload, crc.to_bytes(CRC_SIZE, "little")))
+
+
+def _stream(indices: np.ndarray, codec: str, bits: int) -> bytes:
+    """The index stream ``codec`` codes: a byte an index, or the indices packed in ``bits``."""
+    if codec in _BYTE_CODECS:
+        return np.ascontiguousarray(indices, np.uint8).tobytes()
+    return _pack(indices.reshape(-1), bits)
 
 
 def _palette_section(palette: np.ndarray) -> bytes:
@@ -366,25 +384,38 @@ def _text_mode_damage(head: bytes) -> bool:
 
 
 def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tuple[str, bytes]:
-    """The ``cm`` payload, or zstd's where that is smaller: cm models photos; a screenshot's or a
-    text's long exact repeats are what a dictionary coder finds. A fast zstd pass over the packed
-    bits tells which kind the image is, so a photo (or noise, which neither codes) pays only that."""
+    """The ``cm`` payload, or another codec's where that is smaller: cm models photos; a
+    screenshot's or a text's long exact repeats are what a dictionary coder finds, on packed bits
+    or, for K <= 256, on a byte an index (then lzma too); noise keeps its packed bits. A fast zstd
+    pass over each stream tells which kind the image is, so a photo pays only those passes."""
     payload = indexcodec.encode(palette, indices) if len(palette) > 1 else b""
     if len(payload) <= _REPEATS_PROBE_MIN:
         return "cm", payload
     packed = _pack(indices.reshape(-1), bits)
+    found = [("cm", payload), ("none", packed)]  # noise: cm's model costs more than it finds
     probe = compress_bytes("zstd", 1, packed)
-    if len(probe) >= _REPEATS_GAIN * len(payload):
-        return "cm", payload
-    strong = compress_bytes("zstd", _REPEATS_LEVEL, packed)
-    return min([("cm", payload), ("zstd", probe), ("zstd", strong)], key=lambda t: len(t[1]))
+    found.append(("zstd", probe))
+    if len(probe) < _REPEATS_GAIN * len(payload):
+        found.append(("zstd", compress_bytes("zstd", _REPEATS_LEVEL, packed)))
+    if len(palette) <= 256:
+        # zstd's fastest level sees little of a page's repeats: a middle one tells a page or a
+        # screenshot (then zstd's strongest and lzma, whose matches run longer, are tried)
+        stream = _stream(indices, "zstd-bytes", bits)
+        probe = compress_bytes("zstd-bytes", _BYTES_PROBE_LEVEL, stream)
+        found.append(("zstd-bytes", probe))
+        if len(probe) < len(payload):
+            found += [(codec, compress_bytes(codec, level, stream))
+                      for codec, level in (("zstd-bytes", _REPEATS_LEVEL), ("lzma-bytes", 9))]
+    return min(found, key=lambda t: len(t[1]))
 
 
 def written_codec(codec: str, k: int) -> str:
     """The codec a file of ``k`` colours asked to use ``codec`` is written with, as far as K
     tells: cm is defined for up to ``indexcodec.MAX_K`` colours, zstd takes over past that. (cm
     also gives way to zstd where that is smaller: :func:`codec_of` reads the file's.)"""
-    return "zstd" if codec == "cm" and k > indexcodec.MAX_K else codec
+    if codec == "cm" and k > indexcodec.MAX_K:
+        return "zstd"
+    return _BYTE_CODECS[codec] if codec in _BYTE_CODECS and k > 256 else codec
 
 
 def codec_of(data: bytes | memoryview) -> str:
@@ -446,7 +477,7 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
     palette_bytes = int.from_bytes(reserved, "little") if version >= 3 else 0
     if version < 3 and reserved != bytes(3):
         raise FormatError("reserved header bytes are not zero")
-    if version >= 3 and palette_bytes < 2:
+    if palette_bytes == 1:
         raise FormatError(f"a coded palette of {palette_bytes} bytes")
     if channels not in (3, 4):
         raise FormatError(f"invalid channel count {channels} (must be 3 or 4)")
@@ -466,6 +497,8 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
     if header.codec == "none" and payload_bytes != header.index_bytes:
         raise FormatError(f"payload size {payload_bytes} does not match the {header.index_bytes} bytes "
                           f"of packed indices")
+    if header.codec in _BYTE_CODECS and k > 256:
+        raise FormatError(f"codec {header.codec} stores a byte an index: K={k} is over 256")
     if header.codec == "cm" and k > indexcodec.MAX_K:
         raise FormatError(f"the cm codec is not defined for K={k} (at most {indexcodec.MAX_K})")
     if header.codec == "cm" and k == 1 and payload_bytes:
@@ -495,13 +528,18 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
         if header.codec == "cm":
             return PackedImage(header, palette, _decode_cm(header, palette, body[palette_end:]))
         raw = decompress_bytes(header.codec, body[palette_end:], header.index_bytes)
-        indices = unpack_indices(raw, header.bits, header.n_pixels).reshape(header.height, header.width)
+        if header.codec in _BYTE_CODECS:
+            indices = np.frombuffer(raw, np.uint8).reshape(header.height, header.width).copy()
+        else:
+            indices = unpack_indices(raw, header.bits, header.n_pixels).reshape(header.height,
+                                                                                 header.width)
     except MemoryError:
         raise FormatError(f"not enough memory to decode a {header.width}x{header.height} image") from None
-    padding = 8 * header.index_bytes - header.n_pixels * header.bits
+    padding = 0 if header.codec in _BYTE_CODECS else 8 * header.index_bytes - header.n_pixels * header.bits
     if padding and raw[-1] & ((1 << padding) - 1):
         raise FormatError("padding bits after the last index are not zero")
-    if header.k < 1 << header.bits and (message := _range_error(indices, header.k)) is not None:
+    limit = 256 if header.codec in _BYTE_CODECS else 1 << header.bits  # the largest index stored
+    if header.k < limit and (message := _range_error(indices, header.k)) is not None:
         raise FormatError(message)
     return PackedImage(header, palette, indices)
 
