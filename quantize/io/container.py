@@ -392,21 +392,27 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
     if len(payload) <= _REPEATS_PROBE_MIN:
         return "cm", payload
     packed = _pack(indices.reshape(-1), bits)
-    found = [("cm", payload), ("none", packed)]  # noise: cm's model costs more than it finds
-    probe = compress_bytes("zstd", 1, packed)
-    found.append(("zstd", probe))
-    if len(probe) < _REPEATS_GAIN * len(payload):
-        found.append(("zstd", compress_bytes("zstd", _REPEATS_LEVEL, packed)))
-    if len(palette) <= 256:
+    best = min(("cm", payload), ("none", packed), key=lambda t: len(t[1]))  # noise: packed bits
+    worth = _REPEATS_GAIN * len(payload)  # a probe under this: the strong coders are tried
+    del payload  # one candidate held at a time beside the streams (a large image's memory)
+
+    def keep(codec: str, data: bytes) -> bytes:
+        nonlocal best
+        if len(data) < len(best[1]):
+            best = codec, data
+        return data
+
+    if len(keep("zstd", compress_bytes("zstd", 1, packed))) < worth:
+        keep("zstd", compress_bytes("zstd", _REPEATS_LEVEL, packed))
+    if bits < 8:  # at 8 bits the packed stream is a byte an index already
         # zstd's fastest level sees little of a page's repeats: a middle one tells a page or a
         # screenshot (then zstd's strongest and lzma, whose matches run longer, are tried)
+        del packed
         stream = _stream(indices, "zstd-bytes", bits)
-        probe = compress_bytes("zstd-bytes", _BYTES_PROBE_LEVEL, stream)
-        found.append(("zstd-bytes", probe))
-        if len(probe) < len(payload):
-            found += [(codec, compress_bytes(codec, level, stream))
-                      for codec, level in (("zstd-bytes", _REPEATS_LEVEL), ("lzma-bytes", 9))]
-    return min(found, key=lambda t: len(t[1]))
+        if len(keep("zstd-bytes", compress_bytes("zstd-bytes", _BYTES_PROBE_LEVEL, stream))) < worth:
+            keep("zstd-bytes", compress_bytes("zstd-bytes", _REPEATS_LEVEL, stream))
+            keep("lzma-bytes", compress_bytes("lzma-bytes", 9, stream))
+    return best
 
 
 def written_codec(codec: str, k: int) -> str:
