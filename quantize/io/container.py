@@ -54,7 +54,7 @@ _LZMA_PRESET_DICT = tuple(n << 20 for n in (0, 1, 2, 4, 4, 8, 8, 16, 32, 64))
 _LZMA_MIN_DICT = 4096
 _CHUNK = 1 << 20  # indices per packing step: a multiple of 8, so chunks start on a byte boundary
 _REPEATS_PROBE_MIN = 64  # cm payloads this small are kept without trying another coder
-_REPEATS_GAIN = 0.9  # zstd at level 1 must code the indices this much smaller than cm to be tried
+_REPEATS_GAIN = 0.9  # a zstd probe must code the indices this much smaller than cm to go on
 # zstd's level then (22 takes ~25 times as long, and more memory, for ~4 % fewer bytes)
 _REPEATS_LEVEL = 19
 # zstd's level on a byte an index, to tell a page or a screenshot from a photo: on Kodak (K=16,
