@@ -75,6 +75,8 @@ def _over(region: np.ndarray, frame: np.ndarray) -> None:
 
 def _chunks(fh: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
     """The chunks (type, data) of a PNG file after its signature, each CRC checked, to IEND."""
+    size = fh.seek(0, io.SEEK_END)
+    fh.seek(len(PNG_SIGNATURE))
     while True:
         head = fh.read(8)
         if not head:
@@ -82,6 +84,8 @@ def _chunks(fh: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
         if len(head) < 8:
             raise ValueError("truncated in a chunk's header")
         length, kind = struct.unpack(">I4s", head)
+        if fh.tell() + length + 4 > size:  # before a read that would allocate the length claimed
+            raise ValueError(f"truncated in its {kind.decode('latin-1')} chunk")
         data = fh.read(length)
         crc = fh.read(4)
         if len(data) < length or len(crc) < 4:
@@ -108,7 +112,7 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
     parts: list[bytes] = []
 
     def frame() -> Iterator[tuple[np.ndarray, int]]:
-        nonlocal canvas, previous
+        nonlocal previous
         _, w, h, x, y, num, den, dispose, blend = _FCTL.unpack(control)
         if not w or not h or x + w > canvas.shape[1] or y + h > canvas.shape[0]:
             raise ValueError(f"a frame of {w}x{h} at ({x}, {y}) leaves the "
