@@ -54,3 +54,10 @@ def whole(name: str, value: object, least: int) -> int:
         raise ParameterError(f"{name} must be a whole number >= {least}, got {value!r}",
                              parameters=(name,))
     return int(value)
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """A library's exception as the tail of a one-line message: its words on one line, cut at
+    ``limit`` characters (its type's name when it says nothing)."""
+    text = " ".join(str(exc).split())
+    return (text[:limit] + "…" if len(text) > limit else text) or type(exc).__name__

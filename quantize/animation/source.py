@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ..core.colorstats import clear_transparent
-from ..errors import InputError, ParameterError, is_whole
+from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, open_input
 from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image, too_large
 from .choices import (DEFAULT_FOLDER_DURATION_MS, GIF_MIN_DELAY_MS, GIF_SHORT_DELAY_MS,
@@ -204,7 +204,7 @@ def is_animation(path: str | os.PathLike[str]) -> bool:
 
 def _too_large_for_pillow(name: str, exc: Exception) -> InputError:
     """The error of a file over Pillow's own decompression-bomb limit (on in a library process)."""
-    return InputError(f"{name}: {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)")
+    return InputError(f"{name}: {one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)")
 
 
 def _pillow_header(fh, name: str) -> tuple[int, str]:
@@ -220,12 +220,12 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     except PILImage.DecompressionBombError as exc:
         raise _too_large_for_pillow(name, exc) from None
     except Exception as exc:  # identified by its header, then unreadable
-        raise InputError(f"{name}: cannot read it (truncated or damaged: {_one_line(exc)})") \
+        raise InputError(f"{name}: cannot read it (truncated or damaged: {one_line(exc)})") \
             from None
     try:  # a GIF tells by reading its second frame's header, which may be damaged
         animated = bool(getattr(im, "is_animated", False))
     except Exception as exc:
-        raise InputError(f"{name}: cannot read it (truncated or damaged: {_one_line(exc)})") \
+        raise InputError(f"{name}: cannot read it (truncated or damaged: {one_line(exc)})") \
             from None
     fmt = "APNG" if im.format == "PNG" and animated else im.format
     loop = im.info.get("loop")
@@ -287,13 +287,13 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
                 break
             except Exception as exc:
                 raise InputError(f"{name}: cannot read frame {index + 1} (truncated or damaged: "
-                                 f"{_one_line(exc)})") from None
+                                 f"{one_line(exc)})") from None
             try:
                 im.load()
                 pixels = image_from_pillow(im).pixels
             except Exception as exc:
                 raise InputError(f"{name}: cannot decode frame {index + 1} (truncated or damaged: "
-                                 f"{_one_line(exc)})") from None
+                                 f"{one_line(exc)})") from None
             yield Frame(pixels, int(round(im.info.get("duration", 0) or 0)))
             index += 1
 
@@ -319,7 +319,7 @@ def _composed_frames(fh, name: str, fmt: str, max_pixels: int | None) -> Iterato
                 from None
         except Exception as exc:  # any file content ends in a one-line message
             raise InputError(f"{name}: cannot read frame {count + 1} (truncated or damaged: "
-                             f"{_one_line(exc)})") from None
+                             f"{one_line(exc)})") from None
         if shown is None:
             return
         canvas, duration = shown
@@ -334,10 +334,6 @@ def _check_pixels(name: str, width: int, height: int, max_pixels: int | None) ->
     if max_pixels is not None and width * height > max_pixels:
         size = f"{width}x{height} is {width * height:,} pixels"
         raise InputError(name + too_large(size, max_pixels), parameters=LIFT_LIMIT)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def _last_line(exc: BaseException) -> str:

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
-from ..errors import InputError, ParameterError
+from ..errors import InputError, ParameterError, one_line
 from .files import display_name, open_input, write_bytes
 
 #: Pillow's own default limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 89.5 megapixels.
@@ -100,7 +100,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
         except MemoryError:
             raise InputError(f"{name}: not enough memory to decode the image") from None
         except Exception as exc:  # any file content must end in a one-line message, never a traceback
-            raise InputError(f"{name}: cannot decode the image ({_one_line(exc)})") from None
+            raise InputError(f"{name}: cannot decode the image ({one_line(exc)})") from None
     return Image(pixels, path, fmt, size, frames, tuple(notes))
 
 
@@ -110,11 +110,6 @@ class _Refused(Exception):
     def __init__(self, message: str, parameters: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.parameters = parameters
-
-
-def _one_line(exc: BaseException) -> str:
-    text = re.sub(r"\s+", " ", str(exc)).strip()
-    return (text[:200] + "…" if len(text) > 200 else text) or type(exc).__name__
 
 
 def _check_size(width: int, height: int, max_pixels: int | None) -> None:
@@ -145,7 +140,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         if found and max_pixels is not None and int(found.group(1)) > max_pixels:
             raise _Refused(too_large(f"{int(found.group(1)):,} pixels", max_pixels),
                            LIFT_LIMIT) from None
-        raise _Refused(f": {_one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
+        raise _Refused(f": {one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
     except UnidentifiedImageError:
         fh.seek(0)
         if fh.read(4) in _TIFF_MAGIC:
@@ -205,7 +200,7 @@ class _NoteHandler(logging.Handler):
         self.label, self.notes = label, notes
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = re.sub(r"^<[^>]*>\s*", "", _one_line(record.getMessage()))  # drop "<TiffPages @...>"
+        text = re.sub(r"^<[^>]*>\s*", "", one_line(record.getMessage()))  # drop "<TiffPages @...>"
         self.notes.append(f"{self.label}: {text}")
 
 
@@ -351,7 +346,7 @@ def _apply_icc(im: PILImage.Image, icc: bytes, notes: list[str]) -> PILImage.Ima
         out = ImageCms.profileToProfile(im.convert(colour_mode) if alpha is not None else im, profile,
                                         ImageCms.createProfile("sRGB"), outputMode="RGB")
     except ImageCms.PyCMSError as exc:
-        notes.append(f"ICC profile ignored ({_one_line(exc)})")
+        notes.append(f"ICC profile ignored ({one_line(exc)})")
         return im
     if alpha is not None:
         out.putalpha(alpha)

@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 from .. import runtime
-from ..errors import ParameterError
+from ..errors import ParameterError, one_line
 from ..core.threads import one_thread
 
 if TYPE_CHECKING:
@@ -338,7 +338,7 @@ class _Dask:
             self.client = Client(address, timeout="10s")
         except Exception as exc:  # unreachable, or an address Dask cannot use (tls:// alone)
             raise ParameterError(f"cannot reach the Dask scheduler at {address}: "
-                                 f"{_one_line(exc)}") from None
+                                 f"{one_line(exc)}") from None
 
     def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
             last: bool = True) -> None:
@@ -375,11 +375,7 @@ def _dask_failure(exc: BaseException) -> str:
         why = re.search(r"reason: ([\w-]+)", str(exc))
         return "the job was cancelled before it finished" + (
             f" ({why.group(1)})" if why else "")
-    return f"Dask failed to run it: {name}: {_one_line(exc)}"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    return f"Dask failed to run it: {name}: {one_line(exc)}"
 
 
 def make_executor(jobs: int, scheduler: str | None, n_jobs: int) -> Executor:
