@@ -52,8 +52,8 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, "-V", "--version", prog_name="quantize")
 def cli() -> None:
     """Colour-quantise images and animations with a Numba k-means: a K-colour palette, a packed-index
-    file coded smaller than lossless WebP and JPEG XL, standard images (PNG, WebP, GIF), firmware
-    exports, and a size/quality report."""
+    file (on photos smaller in total than lossless WebP and JPEG XL), standard images (PNG, WebP,
+    GIF), firmware exports, and a size/quality report."""
 
 
 # The library's parameters as this command line's flags, for error messages (QuantizeError.parameters).
