@@ -17,6 +17,16 @@ def differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def widen(pixels: np.ndarray, channels: int) -> np.ndarray:
+    """``pixels`` with an opaque alpha channel added when ``channels`` is 4 and they have 3."""
+    if pixels.shape[2] >= channels:
+        return pixels
+    out = np.empty((*pixels.shape[:2], 4), np.uint8)
+    out[..., :3] = pixels
+    out[..., 3] = 255
+    return out
+
+
 def bounding_rect(mask: np.ndarray) -> tuple[slice, slice] | None:
     """The smallest rectangle (rows, columns) holding every True pixel of ``mask`` (H, W), or
     None if there is none."""

@@ -25,6 +25,8 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
+from .canvas import widen
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Chunks before the first image data that a one-frame PNG needs to decode a frame's pixels
 #: as the file shows them (colour, palette, transparency, colour space).
@@ -52,13 +54,7 @@ def _rgba(im) -> np.ndarray:
     """A decoded Pillow frame as (h, w, 4) uint8, normalised as a still is (16 bits, profiles)."""
     from ..io.images import image_from_pillow
 
-    pixels = image_from_pillow(im).pixels
-    if pixels.shape[2] == 4:
-        return pixels
-    out = np.empty((*pixels.shape[:2], 4), np.uint8)
-    out[..., :3] = pixels
-    out[..., 3] = 255
-    return out
+    return widen(image_from_pillow(im).pixels, 4)
 
 
 def _over(region: np.ndarray, frame: np.ndarray) -> None:

@@ -22,7 +22,7 @@ from ..core.colorspace import encode
 from ..core.colorstats import color_stats
 from ..core.dither import dither_pixels
 from ..core.mapping import map_colors, map_pixels
-from .canvas import differs
+from .canvas import differs, widen
 from .palettes import PaletteSchedule
 
 #: A changed pixel keeps the colour it shows when its squared distance to it is at most this share
@@ -40,16 +40,6 @@ class MappedFrame:
     indices: np.ndarray
     colors: np.ndarray
     duration: int
-
-
-def widen(pixels: np.ndarray, channels: int) -> np.ndarray:
-    """``pixels`` with an opaque alpha channel added when ``channels`` is 4 and they have 3."""
-    if pixels.shape[2] >= channels:
-        return pixels
-    out = np.empty((*pixels.shape[:2], 4), np.uint8)
-    out[..., :3] = pixels
-    out[..., 3] = 255
-    return out
 
 
 class StableMapper:
