@@ -151,6 +151,18 @@ def test_few_colours_are_kept_exactly(tmp_path):
     np.testing.assert_array_equal(container.load(tmp_path / "flat.qnt").pixels(), img)
 
 
+def test_a_grey_input_counts_its_raw_pixels_as_a_byte_each(tmp_path):
+    grey = np.add.outer(np.arange(12), np.arange(20)).astype(np.uint8) * 9
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    human = run("compress", tmp_path / "grey.png", "-k", "4", "-o", tmp_path / "h")
+    assert human.returncode == 0, human.stderr
+    assert "raw 240 B" in human.stdout and "classic ratio 4.00x = 8/2" in human.stdout
+    report = json.loads(run("compress", tmp_path / "grey.png", "-k", "4", "-o", tmp_path / "j",
+                            "--json").stdout)
+    assert (report["raw_channels"], report["raw_bytes"], report["ratio"]) == (1, 240, 4.0)
+    assert report["channels"] == 3  # the palette's colours stay RGB
+
+
 def test_same_seed_same_bytes_whatever_the_threads(photo_path, tmp_path):
     outputs = []
     for threads in ("1", "2"):

@@ -122,18 +122,22 @@ def test_grayscale_becomes_rgb(tmp_path: Path) -> None:
     grey = RNG.integers(0, 256, (20, 30), dtype=np.uint8)
     image = load_image(_save(tmp_path, "g.png", PILImage.fromarray(grey)))
     np.testing.assert_array_equal(image.pixels, np.repeat(grey[:, :, None], 3, axis=2))
+    assert image.grey and image.raw_channels == 1  # its raw pixels were a byte each
+    rgb = load_image(_save(tmp_path, "rgb.png", PILImage.fromarray(image.pixels)))
+    assert not rgb.grey and rgb.raw_channels == 3  # grey values stored as RGB stay RGB
 
 
 def test_one_bit_image(tmp_path: Path) -> None:
     bits = RNG.integers(0, 2, (9, 13), dtype=np.uint8).astype(bool)
     image = load_image(_save(tmp_path, "b.png", PILImage.fromarray(bits)))
+    assert image.raw_channels == 1
     np.testing.assert_array_equal(image.pixels, np.repeat(bits[:, :, None], 3, axis=2) * np.uint8(255))
 
 
 def test_la_becomes_rgba(tmp_path: Path) -> None:
     la = RNG.integers(0, 256, (10, 12, 2), dtype=np.uint8)
     image = load_image(_save(tmp_path, "la.png", PILImage.fromarray(la, "LA")))
-    assert image.channels == 4
+    assert image.channels == 4 and image.raw_channels == 2
     np.testing.assert_array_equal(image.pixels[..., :3], np.repeat(la[..., :1], 3, axis=2))
     np.testing.assert_array_equal(image.pixels[..., 3], la[..., 1])
 
@@ -585,8 +589,10 @@ def test_image_from_array_shapes() -> None:
     alpha = np.full((4, 5), 9, np.uint8)
     la = image_from_array(np.dstack([grey, alpha]))
     np.testing.assert_array_equal(la.pixels, np.dstack([rgb, alpha]))
+    assert image_from_array(grey).raw_channels == 1 and la.raw_channels == 2
     opaque = image_from_array(np.dstack([rgb, np.full((4, 5), 255, np.uint8)]))
     assert opaque.channels == 3 and opaque.notes == ("alpha channel dropped: fully opaque",)
+    assert opaque.raw_channels == 3
     image = image_from_array(rgb)
     assert image.pixels is rgb or np.shares_memory(image.pixels, rgb)
     assert (image.source, image.format, image.file_bytes, image.notes) == (None, None, 0, ())

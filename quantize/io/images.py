@@ -67,6 +67,7 @@ class Image:
     file_bytes: int = 0  # the file's size (0: made in memory)
     frames: int = 1  # the frames or pages the file holds, of which these pixels are the first
     notes: tuple[str, ...] = ()
+    grey: bool = False  # the source's samples were grey: its raw pixels were 1 byte, 2 with alpha
 
     @property
     def height(self) -> int:
@@ -79,6 +80,11 @@ class Image:
     @property
     def channels(self) -> int:
         return int(self.pixels.shape[2])
+
+    @property
+    def raw_channels(self) -> int:
+        """Bytes a pixel of the source took uncompressed: 1 or 2 for grey, else :attr:`channels`."""
+        return self.channels - 2 if self.grey else self.channels
 
 
 # --------------------------------------------------------------------------------------------- loading
@@ -94,14 +100,14 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     notes: list[str] = []
     with open_input(path) as (fh, size):
         try:
-            pixels, fmt, frames = _decode(fh, max_pixels, notes)
+            (pixels, grey), fmt, frames = _decode(fh, max_pixels, notes)
         except _Refused as exc:
             raise InputError(f"{name}{exc}", parameters=exc.parameters) from None
         except MemoryError:
             raise InputError(f"{name}: not enough memory to decode the image") from None
         except Exception as exc:  # any file content must end in a one-line message, never a traceback
             raise InputError(f"{name}: cannot decode the image ({one_line(exc)})") from None
-    return Image(pixels, path, fmt, size, frames, tuple(notes))
+    return Image(pixels, path, fmt, size, frames, tuple(notes), grey)
 
 
 class _Refused(Exception):
@@ -130,9 +136,10 @@ def too_large(size: str, max_pixels: int) -> str:
 
 
 def _decode(fh: BinaryIO, max_pixels: int | None,
-            notes: list[str]) -> tuple[np.ndarray, str, int]:
-    """Decode the first frame of an open file into normalised uint8 pixels; return them, the
-    format and how many frames (or pages) the file holds."""
+            notes: list[str]) -> tuple[tuple[np.ndarray, bool], str, int]:
+    """Decode the first frame of an open file into normalised uint8 pixels; return them with
+    whether they were grey (:func:`_finish`), the format and how many frames (or pages) the file
+    holds."""
     try:
         im = PILImage.open(fh, formats=FORMATS)
     except PILImage.DecompressionBombError as exc:  # Pillow's own limit, which the process sets
@@ -164,7 +171,8 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     return _finish(_to_8bit(im, rawmodes, fh, notes), orientation, icc, notes), fmt, frames
 
 
-def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None, notes: list[str]) -> np.ndarray:
+def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None,
+                          notes: list[str]) -> tuple[np.ndarray, bool]:
     """Read the first page of a TIFF Pillow cannot identify (e.g. floating-point RGB)."""
     try:
         import tifffile
@@ -288,14 +296,17 @@ def _combine_bytes(high: PILImage.Image, low: PILImage.Image) -> np.ndarray:
     return out
 
 
-def _finish(im: PILImage.Image, orientation: object, icc: bytes | None, notes: list[str]) -> np.ndarray:
-    """Orientation, colour profile and mode: 8-bit Pillow image -> (H, W, 3|4) uint8 array."""
+def _finish(im: PILImage.Image, orientation: object, icc: bytes | None,
+            notes: list[str]) -> tuple[np.ndarray, bool]:
+    """Orientation, colour profile and mode: 8-bit Pillow image -> (H, W, 3|4) uint8 array, and
+    whether its samples were grey."""
     if orientation in _ORIENTATION:
         im = im.transpose(_ORIENTATION[orientation])
         notes.append("EXIF orientation applied")
     if im.mode == "CMYK":
         notes.append("CMYK converted to RGB")
     im = _base_mode(im)
+    grey = im.mode in ("L", "LA")
     if icc:
         im = _apply_icc(im, icc, notes)
     if im.mode in ("L", "CMYK"):
@@ -305,7 +316,7 @@ def _finish(im: PILImage.Image, orientation: object, icc: bytes | None, notes: l
     if im.mode == "RGBA" and im.getextrema()[3][0] == 255:
         im = im.convert("RGB")
         notes.append("alpha channel dropped: fully opaque")
-    return _pillow_to_array(im)
+    return _pillow_to_array(im), grey
 
 
 _COLOUR_PART = {"L": "L", "LA": "L", "RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK"}
@@ -400,11 +411,11 @@ def image_from_pillow(im: PILImage.Image) -> Image:
         raise ParameterError(f"Pillow image has no pixels ({im.width}x{im.height})")
     try:
         im.load()
-        pixels = _finish(_to_8bit(im, [], None, notes, made=True), None,
-                         im.info.get("icc_profile"), notes)
+        pixels, grey = _finish(_to_8bit(im, [], None, notes, made=True), None,
+                               im.info.get("icc_profile"), notes)
     except _Refused as exc:
         raise ParameterError(f"Pillow image{exc}") from None
-    return Image(pixels, format=im.format, notes=tuple(notes))
+    return Image(pixels, format=im.format, notes=tuple(notes), grey=grey)
 
 
 def image_from_array(array: np.ndarray) -> Image:
@@ -422,6 +433,7 @@ def image_from_array(array: np.ndarray) -> Image:
         raise ParameterError(f"image array has no pixels (shape {a.shape})")
     notes: list[str] = []
     a = _array_to_8bit(a, notes, clip_floats=False)
+    grey = a.ndim == 2 or a.shape[2] == 2
     if a.ndim == 2:
         a = np.repeat(a[:, :, None], 3, axis=2)
     elif a.shape[2] == 2:
@@ -429,7 +441,7 @@ def image_from_array(array: np.ndarray) -> Image:
     if a.shape[2] == 4 and a[:, :, 3].min() == 255:
         a = a[:, :, :3]
         notes.append("alpha channel dropped: fully opaque")
-    return Image(np.ascontiguousarray(a), notes=tuple(notes))
+    return Image(np.ascontiguousarray(a), notes=tuple(notes), grey=grey)
 
 
 def _array_to_8bit(a: np.ndarray, notes: list[str], *, clip_floats: bool) -> np.ndarray:

@@ -144,6 +144,7 @@ class Result:
     input: str | None = None
     input_bytes: int = 0
     input_frames: int = 1  # more: the input file's bytes hold other frames too (no ratio to them)
+    grey: bool = False  # the input's samples were grey (see raw_channels)
     notes: tuple[str, ...] = ()
     files: dict[str, tuple[str | None, int]] = field(default_factory=dict)  # format: (path, bytes)
     space: str = "rgb"
@@ -176,14 +177,20 @@ class Result:
         return container.bits_per_index(self.k_used)
 
     @property
+    def raw_channels(self) -> int:
+        """Bytes an input pixel takes uncompressed: 1 grey, 2 grey and alpha, 3 RGB, 4 RGBA."""
+        return self.channels - 2 if self.grey else self.channels
+
+    @property
     def raw_bytes(self) -> int:
-        """Size of the uncompressed pixels (3 or 4 bytes each)."""
-        return self.width * self.height * self.channels
+        """Size of the input's uncompressed pixels (:attr:`raw_channels` bytes each)."""
+        return self.width * self.height * self.raw_channels
 
     @property
     def ratio(self) -> float:
-        """The classic ratio: bits of a raw pixel over bits per index (24 / bpp for RGB)."""
-        return container.classic_ratio(self.k_used, self.channels)
+        """The classic ratio: bits of a raw pixel over bits per index (24 / bpp for RGB, 8 / bpp
+        for grey)."""
+        return container.classic_ratio(self.k_used, self.raw_channels)
 
     @property
     def packed_bytes(self) -> int:
@@ -211,7 +218,8 @@ class Result:
                  for fmt, (path, size) in self.files.items()}
         return {
             "input": self.input, "width": self.width, "height": self.height,
-            "channels": self.channels, "input_bytes": self.input_bytes,
+            "channels": self.channels, "raw_channels": self.raw_channels,
+            "input_bytes": self.input_bytes,
             "input_frames": self.input_frames,
             "distinct_colors": self.n_colors, "k": self.k, "k_used": self.k_used,
             "bits_per_pixel": self.bits_per_pixel, "raw_bytes": self.raw_bytes,
@@ -348,7 +356,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         delta_e=np.nan, n_iter=n_iter, codec=container.written_codec(options.codec, len(palette)),
         seconds=clock.seconds,
         input=display_name(image.source) if image.source else None,
-        input_bytes=image.file_bytes, input_frames=image.frames,
+        input_bytes=image.file_bytes, input_frames=image.frames, grey=image.grey,
         notes=image.notes + _transparency_note(transparent, added) + notes,
         space=space, dither="none" if exact else options.dither, rdo=allowance,
         transparent_pixels=transparent, fixed_palette=options.palette is not None, counts=counts)

@@ -35,9 +35,9 @@ def html_page(run: SweepRun, sheet: bytes, chart: bytes,
     picked = {pick.k for pick in (run.elbow, run.silhouette) if pick.k is not None}
     if run.search:
         picked.add(run.search.k)
-    legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic 24 / bpp. packed B: the
+    legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic 24 / bpp (8 / bpp for grey). packed B: the
 packed-index file without a codec; file B, file bpp and file x: the real file, its bits per pixel
-(8 x bytes / pixels) and raw RGB over it. PNG B and PNG bpp: the indexed PNG. MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
+(8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bpp: the indexed PNG. MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
 sample; WCSS: within-cluster sum of squares; silhouette: RGB, on a fixed
 {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended."""
     return report_page(

@@ -36,7 +36,7 @@ def format_report(result: Result) -> str:
     if idle:
         asked += f" ({idle:,} more kept: {'stable indices' if r['fixed_palette'] else 'locked'})"
     how = "mapped" if r["fixed_palette"] else "fitted"
-    ratio = (f"classic ratio {_num(result.ratio)}x = {8 * result.channels}/{bits}" if bits
+    ratio = (f"classic ratio {_num(result.ratio)}x = {8 * result.raw_channels}/{bits}" if bits
              else "no index bits: one colour")
     lines = [
         f"{name}: {r['width']}x{r['height']}, {plural(r['distinct_colors'], 'distinct colour')}"
