@@ -90,10 +90,18 @@ def test_rgb565() -> None:
 
 
 @pytest.mark.parametrize("stem, name", [("parrots", "parrots"), ("my photo-2", "my_photo_2"),
-                                        ("2x", "img_2x"), ("int", "int_"), ("", "img_"),
-                                        ("façade", "fa_ade")])
+                                        ("2x", "img_2x"), ("int", "img_int"), ("", "img"),
+                                        ("façade", "facade"), ("über", "uber"), ("_Foo", "Foo"),
+                                        ("a--b__c.", "a_b_c"), ("日本", "img")])
 def test_c_identifier(stem: str, name: str) -> None:
-    assert c_identifier(stem) == name
+    assert c_identifier(stem) == name  # never a leading "_" or a "__": reserved in C or C++
+
+
+def test_c_header_refuses_what_it_cannot_write_faithfully() -> None:
+    with pytest.raises(ValueError, match="integers 0 to 255"):
+        c_header("f", np.array([[0.5, 0.2, 1.0], [0.0, 0.0, 0.0]]), np.zeros((1, 2), np.uint8))
+    with pytest.raises(ValueError, match="integers 0 to 1"):
+        c_header("f", np.zeros((2, 3), np.uint8), np.array([[0, 2]]))
 
 
 def test_index_bits() -> None:
@@ -137,3 +145,17 @@ def test_c_header_of_an_rgba_palette_compiles(tmp_path: Path) -> None:
                             str(tmp_path / "main.c")], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     assert subprocess.run([str(tmp_path / "t")]).returncode == 0
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_two_stems_of_one_identifier_clash_loudly(tmp_path: Path) -> None:
+    palette, indices = np.array([[255, 0, 0], [0, 0, 255]], np.uint8), np.array([[0, 1]])
+    for stem in ("a-b", "a_b"):
+        (tmp_path / f"{stem}.h").write_bytes(c_header(stem, palette, indices))
+    twice = '#include "a_b.h"\n#include "a_b.h"\nint main(void) { return a_b_width - 2; }\n'
+    both = '#include "a-b.h"\n#include "a_b.h"\nint main(void) { return a_b_width - 2; }\n'
+    for source, builds in ((twice, True), (both, False)):  # not the second header skipped
+        (tmp_path / "main.c").write_text(source)
+        build = subprocess.run([CC, "-std=c99", "-o", str(tmp_path / "t"), str(tmp_path / "main.c")],
+                               capture_output=True, text=True)
+        assert (build.returncode == 0) == builds, build.stderr

@@ -9,6 +9,8 @@ asked otherwise. RGB565 is (r >> 3) << 11 | (g >> 2) << 5 | b >> 3.
 from __future__ import annotations
 
 import re
+import unicodedata
+import zlib
 
 import numpy as np
 
@@ -27,12 +29,21 @@ def index_bits(k: int) -> int:
 
 
 def c_identifier(stem: str) -> str:
-    """``stem`` made a valid C identifier: other characters become ``_``; a leading digit (or
-    nothing left) gets ``img_`` before it, a keyword ``_`` after it."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", stem)
-    if not name or name[0].isdigit():
-        name = "img_" + name
-    return name + "_" if name in _C_KEYWORDS else name
+    """``stem`` made a C identifier that C and C++ leave to programs: accents dropped (``façade``:
+    ``facade``), each run of other characters one ``_``, none at either end (a leading ``_`` or a
+    ``__`` is reserved); ``img_`` before a leading digit, a keyword or nothing left (``img``)."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))
+    name = re.sub(r"[^A-Za-z0-9]+", "_", plain).strip("_")
+    if not name:
+        return "img"
+    return "img_" + name if name[0].isdigit() or name in _C_KEYWORDS else name
+
+
+def _guard(stem: str, name: str) -> str:
+    """The include guard of ``stem``'s header: its identifier and a CRC of the exact stem, so that
+    two stems of one identifier (``a-b``, ``a_b``) clash loudly at compile time instead of the
+    second header being skipped silently."""
+    return f"{name.upper()}_{zlib.crc32(stem.encode('utf-8', 'surrogateescape')):08X}_H"
 
 
 def raw_indices(indices: np.ndarray, bits: int, msb_first: bool = True,
@@ -74,15 +85,21 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
     ``STEM_palette_alpha[]`` (uint8_t, RGBA palettes only) and ``STEM_indices[]`` (uint8_t, packed
     MSB-first at bits-per-index bits, each row starting on a new byte), where STEM is ``stem``
     made a C identifier (:func:`c_identifier`)."""
-    palette = np.asarray(palette, dtype=np.uint8)
-    indices = np.asarray(indices)
+    palette, indices = np.asarray(palette), np.asarray(indices)
+    if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not len(palette) \
+            or palette.dtype.kind not in "ui" or palette.min() < 0 or palette.max() > 255:
+        raise ValueError("the palette must be (K, 3) or (K, 4) integers 0 to 255")
+    if indices.ndim != 2 or indices.dtype.kind not in "ui" or (
+            indices.size and (indices.min() < 0 or indices.max() >= len(palette))):
+        raise ValueError(f"the indices must be (H, W) integers 0 to {len(palette) - 1}")
+    palette = palette.astype(np.uint8)
     name = c_identifier(stem)
     h, w = indices.shape
     bits = index_bits(len(palette))
     packed = raw_indices(indices, bits)
     rgb888 = (palette[:, 0].astype(np.uint32) << 16 | palette[:, 1].astype(np.uint32) << 8
               | palette[:, 2])
-    guard = f"{name.upper()}_H"
+    guard = _guard(stem, name)
     lines = [
         f"/* {name}: {w}x{h} pixels, {len(palette)} colour{'s' * (len(palette) != 1)}, "
         "written by quantize. */",
