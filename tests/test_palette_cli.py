@@ -135,12 +135,16 @@ def test_compress_exports_the_packed_palette(capsys, tmp_path):
     assert files_in(out_dir) == ["parrots.ase", "parrots.gpl", "parrots.preview.png", "parrots.qnt"]
     packed = container.load(out_dir / "parrots.qnt")
     shares = np.bincount(packed.indices.ravel(), minlength=len(packed.palette)) / packed.indices.size
-    order = np.argsort(-shares, kind="stable")
-    for name in ("parrots.gpl", "parrots.ase"):
-        palette = read_palette(out_dir / name)
-        np.testing.assert_array_equal(palette.rgb, packed.palette[order], err_msg=name)
-    np.testing.assert_allclose(read_palette(out_dir / "parrots.gpl").shares, shares[order], atol=0.0006)
+    for name in ("parrots.gpl", "parrots.ase"):  # in the order of the indices written
+        np.testing.assert_array_equal(read_palette(out_dir / name).rgb, packed.palette, err_msg=name)
+    np.testing.assert_allclose(read_palette(out_dir / "parrots.gpl").shares, shares, atol=0.0006)
     assert "wrote " in err and "out/parrots.gpl" in err
+    code, out, err = run(capsys, "compress", PARROTS, "-k", "64", "-o", tmp_path / "share",
+                         "--export-palette", "gpl", "--sort", "share")
+    assert code == 0, err
+    order = np.argsort(-shares, kind="stable")
+    np.testing.assert_array_equal(read_palette(tmp_path / "share" / "parrots.gpl").rgb,
+                                  packed.palette[order])
 
 
 def test_compress_export_leaves_out_the_transparent_entry(capsys, tmp_path):

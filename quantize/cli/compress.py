@@ -43,7 +43,7 @@ from .sweep import progress_bar, target_options
               help="Keep the L colours of this palette file exactly; fit the other K - L around them.")
 @click.option("--export-palette", metavar="LIST",
               help=f"Also write the palette, beside the packed file, in these formats, {FORMAT_HELP}.")
-@palette_options
+@palette_options("none, the order of the indices written")
 @click.option("--format", "formats", metavar="LIST", default=None,
               help=f"Files to write, comma-separated, from {FORMAT_NAMES} [default: qnt,png]: the "
                    "packed file, PNG/WebP/GIF images (<stem>.preview.*), a C header, raw packed "
@@ -102,9 +102,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
             raise click.UsageError("--max-bytes and a quality target each choose K: give one")
         target = parse_size(max_bytes)
     # palette formats are loaded only when asked for (a plain compress is spared their imports)
-    # a fixed palette's export keeps its order, the order of the indices written
-    export = (make_export(export_palette, sort or ("none" if palette_file else None), names,
-                          truncate, keep_transparent) if export_palette else None)
+    # the export keeps the order of the indices written, which the .h, .raw and .qnt hold
+    export = (make_export(export_palette, sort or "none", names, truncate, keep_transparent)
+              if export_palette else None)
     if export is None and (sort or names or truncate or keep_transparent):
         raise click.UsageError("--sort, --names, --truncate and --keep-transparent apply to "
                                "--export-palette")

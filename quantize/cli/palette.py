@@ -25,12 +25,17 @@ FORMAT_NAMES = ("gpl", "ase", "aco", "act", "kpl", "procreate", "sketch", "paint
 FORMAT_HELP = "comma-separated: " + ", ".join(FORMAT_NAMES)
 
 
-def palette_options(func):
-    """How a written palette looks: --sort, --names, --truncate, --keep-transparent."""
+def palette_options(default_order: str):
+    """How a written palette looks: --sort (``default_order`` says what its default is),
+    --names, --truncate, --keep-transparent."""
+    return lambda func: _with_palette_options(func, default_order)
+
+
+def _with_palette_options(func, default_order: str):
     options = [
         click.option("--sort", type=click.Choice(SORT_KEYS), default=None,
-                     help="Palette order: by share of the pixels, OKLCH hue or lightness, or as fitted "
-                          "(a fixed --palette: its own order).  [default: share; none with --palette]"),
+                     help=f"Palette order: by share of the pixels, OKLCH hue or lightness, or none "
+                          f"(as fitted).  [default: {default_order}]"),
         click.option("--names", is_flag=True,
                      help="Name each colour after its nearest CSS colour (OKLab distance)."),
         click.option("--truncate", is_flag=True,
@@ -66,7 +71,7 @@ def make_export(formats: str | None, sort: str | None, names: bool, truncate: bo
               help=f"Write the palette in these formats, {FORMAT_HELP}.")
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
               help="Folder for the palette files, named <stem><ext> (default: beside the input).")
-@palette_options
+@palette_options("share")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the palette as JSON (as --format json writes it).")
 @click.option("-f", "--force", is_flag=True, help="Replace existing palette files.")
