@@ -93,6 +93,9 @@ def test_bits_on_the_command_line(capsys, tmp_path: Path) -> None:
     code, _, err = run(capsys, "compress", PARROTS, "-k", "16", "--bits", "5,6,5", "-o", tmp_path)
     assert code == 0, err
     assert on_lattice(container.load(tmp_path / "parrots.qnt").palette, (5, 6, 5))
+    code, _, err = run(capsys, "compress", PARROTS, "--bits", "2", "-o", tmp_path / "grey")
+    assert code == 0, err  # no -k: the lattice's 4 greys, not the default K=256 refused
+    assert len(container.load(tmp_path / "grey" / "parrots.qnt").palette) == 4
 
 
 @pytest.mark.parametrize("args, message", [

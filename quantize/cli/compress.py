@@ -26,7 +26,7 @@ from .sweep import progress_bar, target_options
 @click.option("--bits", "bits_text", metavar="R,G,B|N", default=None,
               help="Fit the palette on a display's lattice: bits of red, green, blue (5,6,5; 4,4,4; "
                    "3,3,2) or N for N-bit grey; entries widened to 8 bits by bit replication. Fits in rgb "
-                   "unless --space is given.")
+                   "unless --space is given; without -k, K is at most the lattice's colours.")
 @dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
               help=CODEC_HELP)
@@ -117,6 +117,13 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     if (panel_file or drop_unused) and not palette_file:
         raise click.UsageError("--panel-colors and --drop-unused apply to --palette")
     fixed = fixed_palette(palette_file, quiet) if palette_file else None
+    bits = None
+    if bits_text is not None:
+        from ..core.lattice import lattice_size, parse_bits
+
+        bits = parse_bits(bits_text)
+        if click.get_current_context().get_parameter_source("k").name == "DEFAULT":
+            k = min(k, lattice_size(bits))  # --bits 4 alone: its 16 greys, not the default 256
     panel = None
     if panel_file:
         from ..io.palettes import read_palette
@@ -125,11 +132,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
     fit = locked_fit(fit, lock_file) if lock_file else fit
     fit = replace(fit, space=space) if space else fit
-    if bits_text is not None:
-        from ..core.lattice import parse_bits
-
+    if bits is not None:
         # in rgb every step of the constrained fit lowers the error PSNR measures (docs/QUALITY.md)
-        fit = replace(fit, bits=parse_bits(bits_text), space=space or "rgb")
+        fit = replace(fit, bits=bits, space=space or "rgb")
     options = CompressOptions(fit=fit, palette=fixed, panel=panel, drop_unused=drop_unused,
                               codec=codec, dither=dither, dither_strength=dither_strength,
                               rdo=rdo).validated()
