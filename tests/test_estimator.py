@@ -96,6 +96,15 @@ def test_too_few_samples_is_an_error():
         KMeans(5).fit(np.zeros((3, 2)))
 
 
+def test_n_init_auto_and_negative_weights_as_sklearn_takes_them():
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    auto = KMeans(4, n_init="auto", random_state=1).fit(X)  # scikit-learn's default spelling
+    np.testing.assert_array_equal(auto.cluster_centers_,
+                                  KMeans(4, n_init=1, random_state=1).fit(X).cluster_centers_)
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        KMeans(2, random_state=0).fit(X, sample_weight=np.r_[-np.ones(30), np.full(30, 3.0)])
+
+
 def test_an_init_with_nan_or_inf_is_refused_as_sklearn_refuses_it():
     X = np.random.default_rng(0).normal(size=(50, 2))
     for bad, words in ((np.nan, "NaN"), (np.inf, "infinity")):

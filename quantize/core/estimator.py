@@ -21,14 +21,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     """k-means clustering (greedy k-means++ seeding, Lloyd iterations with Hamerly's bounds).
 
     A drop-in for the common uses of :class:`sklearn.cluster.KMeans` (``algorithm="lloyd"``): from
-    the same initial centres it reaches the same centres, labels and inertia. Any number of
-    features; computations in float64; results do not depend on the number of threads.
+    the same initial centres it reaches the same centres, labels and inertia, but for points
+    exactly as far from two centres (common on integer pixels), which scikit-learn's rounding may
+    label either way. Any number of features; computations in float64; results do not depend on
+    the number of threads.
 
     Parameters
     ----------
     n_clusters : number of clusters.
     init : ``"k-means++"`` or an array (n_clusters, n_features) of initial centres.
-    n_init : restarts from different seeds; the lowest inertia wins (1 when ``init`` is an array).
+    n_init : restarts from different seeds; the lowest inertia wins (1 when ``init`` is an array;
+        ``"auto"``, as scikit-learn, is 1 for both of the inits offered here).
     max_iter : Lloyd iterations per run.
     tol : relative tolerance on the total squared centre shift (times the mean feature variance).
     random_state : seed (int), RandomState or None.
@@ -37,13 +40,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"k-means++"}), "array-like"],
-        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_clusters: int = 8, *, init="k-means++", n_init: int = 1,
+    def __init__(self, n_clusters: int = 8, *, init="k-means++", n_init: int | str = 1,
                  max_iter: int = 300, tol: float = 1e-4, random_state=None):
         self.n_clusters = n_clusters
         self.init = init
@@ -56,7 +59,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     def fit(self, X, y=None, sample_weight=None) -> "KMeans":
         """Compute the clustering of X (n_samples, n_features), optionally weighted."""
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
-        w = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if X.shape[0] < self.n_clusters:
             raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}.")
         if not w.sum() > 0:
@@ -64,7 +67,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         X64 = np.ascontiguousarray(X, dtype=np.float64)
         if isinstance(self.init, str):
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            fit = kmeans(X64, w, self.n_clusters, n_init=self.n_init, max_iter=self.max_iter,
+            n_init = 1 if self.n_init == "auto" else self.n_init
+            fit = kmeans(X64, w, self.n_clusters, n_init=n_init, max_iter=self.max_iter,
                          tol=self.tol, seed=seed)
         else:
             init = check_array(self.init, dtype=np.float64, ensure_2d=False)  # finite
