@@ -152,7 +152,7 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
                            ("nested too deeply to be a palette",)),
     "missing palette file": (lambda t: ["compress", _photo(t), "--palette", t / "b.gpl"],
                              ("palette file", "b.gpl: no such file")),
-    "unknown format name in `-f` / `--export-palette`": (
+    "unknown format name in `palette --format` / `--export-palette`": (
         lambda t: ["palette", _photo(t), "--format", "xyz"], ("unknown palette format 'xyz'",)),
     "output exists, no `--force`": (
         lambda t: ["compress", _photo(t), "-o", _file(t, "photo.qnt", "x").parent],

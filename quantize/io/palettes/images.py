@@ -2,20 +2,25 @@
 
 Both PNGs keep alpha. The 1xN PNG is indexed (its PLTE is the palette, in order) for up to 256
 colours, so GIMP's and Aseprite's palette import read it either way; it drops names and shares.
+The strip's labels and anti-aliasing add colours of their own, so it carries its palette in a
+text chunk (:data:`STRIP_KEY`), which reading it takes.
 """
 
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL.PngImagePlugin import PngInfo
 
 from ...core.colorspace import srgb8_to_oklab
-from ...errors import FormatError
+from ...errors import FormatError, ParameterError, one_line
 from .model import Palette, from_entries
 
 MAX_IMAGE_COLORS = 65536
+STRIP_KEY = "quantize palette"  # the strip's tEXt chunk: JSON [[r, g, b, a], share, name] a colour
 _STRIP_WIDTH, _BAR_HEIGHT, _GAP, _CELL_HEIGHT, _MAX_COLUMNS = 1200, 120, 8, 90, 8
 
 
@@ -60,20 +65,63 @@ def encode_strip(palette: Palette) -> bytes:
         origin = (x0 + (cell - (right - left)) / 2 - left, y0 + (_CELL_HEIGHT - (bottom - top)) / 2 - top)
         fill = (int(ink[i]),) * 3 + (255,)
         draw.multiline_text(origin, text, font=font, fill=fill, align="center")
-    return _png(image)
+    shares = [None] * k if palette.shares is None else palette.shares.tolist()
+    names = palette.labels  # hex codes where unnamed, as the other formats name them
+    info = PngInfo()
+    info.add_text(STRIP_KEY, json.dumps({"title": palette.title, "colors": [
+        [color, share, name] for color, share, name in zip(rgba, shares, names)]}))
+    return _png(image, pnginfo=info)
 
 
-def decode_image(data: bytes, source: str) -> Palette:
-    """An image as a palette. One pixel high or wide: its pixels in order. Otherwise its distinct
-    colours, most frequent first, with their shares; fully transparent pixels are left out."""
+def decode_strip(data: bytes, source: str) -> Palette:
+    """The palette a presentation strip carries (:func:`encode_strip`)."""
+    carried, _ = _open(data, source, pixels=False)
+    if carried is None:
+        raise FormatError(f"{source}: a presentation strip without its palette (saved again by "
+                          "another program?); read the palette from its .swatch.png or another "
+                          "palette file")
+    return _strip_palette(carried, source)
+
+
+def _open(data: bytes, source: str, *, pixels: bool = True) -> tuple[str | None, np.ndarray | None]:
+    """An image's strip palette chunk (None: none), else, when asked, its pixels as RGBA."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            pixels = np.asarray(image.convert("RGBA"))
+            carried = image.info.get(STRIP_KEY) if image.format == "PNG" else None
+            if carried is not None or not pixels:
+                return carried, None
+            return None, np.asarray(image.convert("RGBA"))
     except UnidentifiedImageError:  # its message names the in-memory buffer, not the file
         raise FormatError(f"{source}: not a palette file quantize reads (gpl, ase, aco, act, json, "
                           "hex, css, ... by content or extension) nor an image") from None
     except (OSError, ValueError) as exc:
         raise FormatError(f"{source}: not a palette file or readable image ({exc})") from None
+
+
+def _strip_palette(carried: str, source: str) -> Palette:
+    """The palette in a strip's text chunk."""
+    try:
+        doc = json.loads(carried)
+        entries = doc["colors"]
+        colors = np.array([[int(v) for v in color] for color, _, _ in entries]).reshape(-1, 4)
+        shares = [share for _, share, _ in entries]
+        names = [name for _, _, name in entries]
+        palette = Palette(colors if (colors[:, 3] < 255).any() else colors[:, :3],
+                          None if None in shares else np.array(shares, np.float64),
+                          None if None in names else tuple(map(str, names)), str(doc["title"]))
+    except (ValueError, TypeError, KeyError, ParameterError) as exc:
+        raise FormatError(f"{source}: the strip's palette chunk is damaged ({one_line(exc)})") \
+            from None
+    return palette
+
+
+def decode_image(data: bytes, source: str) -> Palette:
+    """An image as a palette. A strip quantize wrote: the palette it carries. One pixel high or
+    wide: its pixels in order. Otherwise its distinct colours, most frequent first, with their
+    shares; fully transparent pixels are left out."""
+    carried, pixels = _open(data, source)
+    if carried is not None:  # a strip: its labels' colours are not the palette's
+        return _strip_palette(carried, source)
     if 1 in pixels.shape[:2]:
         strip = pixels.reshape(-1, 4)
         if len(strip) > MAX_IMAGE_COLORS:

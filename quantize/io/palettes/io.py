@@ -27,7 +27,7 @@ class FormatInfo(NamedTuple):
 class _Spec(NamedTuple):
     info: FormatInfo
     encode: Callable[[Palette], bytes]
-    decode: Callable[[bytes, str], Palette] | None
+    decode: Callable[[bytes, str], Palette]
 
 
 _SPECS: dict[str, _Spec] = {
@@ -60,7 +60,7 @@ _SPECS: dict[str, _Spec] = {
     "png": _Spec(FormatInfo(".swatch.png", "1xN swatch PNG, one pixel per colour"), images.encode_png,
                  images.decode_image),
     "strip": _Spec(FormatInfo(".strip.png", "presentation PNG: bands by share, hex labels"),
-                   images.encode_strip, None),
+                   images.encode_strip, images.decode_strip),
 }
 
 FORMATS: dict[str, FormatInfo] = {name: spec.info for name, spec in _SPECS.items()}
@@ -153,8 +153,6 @@ def decode_palette(data: bytes, fmt: str | None = None, source: str = "<palette>
     """A palette from file bytes in ``fmt`` (sniffed when None); ``source`` names the file in errors."""
     fmt = resolve_format(fmt) if fmt else sniff_format(data, source)
     decode = _SPECS[fmt].decode
-    if decode is None:
-        raise ParameterError(f"{fmt} palettes can be written but not read")
     try:
         palette = decode(data, source)
     except (FormatError, MemoryError):
