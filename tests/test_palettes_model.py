@@ -73,6 +73,15 @@ def test_name_palette_nearest_css_colour_unique():
     assert palette.shares is not None and palette.colors.shape == (4, 4)
     by_share = name_palette(Palette([[254, 1, 1], [255, 0, 0], [250, 0, 0]], [0.2, 0.5, 0.3]))
     assert by_share.names == ("red 3", "red", "red 2")  # the plain name goes to the largest share
+    tie = name_palette(Palette([[250, 2, 3], [255, 0, 0]], [0.5, 0.5]))
+    assert tie.names == ("red 2", "red")  # between equal shares, to the colour nearest the name
+    unshared = name_palette(Palette([[250, 2, 3], [255, 0, 0]]))
+    assert unshared.names == ("red 2", "red")
+
+
+def test_a_neutral_colour_gets_a_neutral_name():
+    greys = name_palette(Palette([[25, 25, 25], [76, 76, 76], [230, 230, 230], [25, 25, 112]]))
+    assert greys.names == ("black", "dimgray", "gainsboro", "midnightblue")  # #191919 is not
 
 
 def test_format_swatches_with_and_without_colour():
