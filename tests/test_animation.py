@@ -1106,7 +1106,7 @@ def test_batch_tells_clashing_outputs_by_the_names_they_really_take(tmp_path):
     save_apng(src / "a.png", clip_frames(3), [50] * 3, 0)
     rows = plan([src], tmp_path / "out").rows
     assert [(r["path"], r["error"]) for r in rows] == \
-        [("a.png", "its output a.anim.qnt is also the output of a.gif")]
+        [("a.png", "its outputs (a.anim.*) are also those of a.gif: rename one")]
 
 
 def test_batch_fails_an_animation_only_for_a_format_it_has_no_animated_form_of(tmp_path):

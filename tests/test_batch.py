@@ -108,7 +108,7 @@ def test_outputs_never_overwrite_inputs_or_each_other(tmp_path):
     assert (src / "p0.preview.png").read_bytes() == (src / "p0.png").read_bytes()
     rows = run_batch(files[:2], tmp_path / "out", settings=SETTINGS, jobs=1).manifest.rows
     assert rows["p0.jpg"]["status"] == "ok"
-    assert rows["p0.png"]["error"] == "its output p0.qnt is also the output of p0.jpg"
+    assert rows["p0.png"]["error"] == "its outputs (p0.*) are also those of p0.jpg: rename one"
 
 
 # --- running -------------------------------------------------------------------------------------

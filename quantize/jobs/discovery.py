@@ -118,8 +118,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
                 f"{reserved[packed.name]}", str(path)))
         elif packed in outputs:
             result.rows.append(mf.problem_row(
-                name, "failed", f"its output {packed.name} is also the output of {outputs[packed]}",
-                str(path)))
+                name, "failed", f"its outputs ({packed.stem}.*) are also those of {outputs[packed]}: "
+                "rename one", str(path)))
         elif any(p.resolve() in sources for p in output_paths(path, job.out_dir).values()):
             result.rows.append(mf.problem_row(name, "failed", "an output would overwrite an input",
                                               str(path)))
