@@ -157,6 +157,9 @@ def test_unreachable_target_is_one_line_error(photo):
         search_k(photo, Target(psnr=60), max_k=8)
     with pytest.raises(ParameterError, match="delta_e must be >= 0"):
         Target(delta_e=-1)
+    for psnr in (-5, 0, float("nan")):  # met by every K: not a target
+        with pytest.raises(ParameterError, match="psnr must be a finite number of dB above 0"):
+            Target(psnr=psnr)
 
 
 def test_sweep_file_writes_everything(photo_path, tmp_path):

@@ -66,8 +66,9 @@ class Target:
     delta_e: float | None = None
 
     def __post_init__(self) -> None:
-        if self.psnr is not None and not math.isfinite(self.psnr):
-            raise ParameterError(f"psnr must be a finite number of dB, got {self.psnr}",
+        if self.psnr is not None and not (self.psnr > 0 and math.isfinite(self.psnr)):
+            # every K meets a target of 0 dB or less (the worst error is 0 dB)
+            raise ParameterError(f"psnr must be a finite number of dB above 0, got {self.psnr}",
                                  parameters=("psnr",))
         if self.delta_e is not None and not (self.delta_e >= 0 and math.isfinite(self.delta_e)):
             raise ParameterError(f"delta_e must be >= 0, got {self.delta_e}", parameters=("delta_e",))
