@@ -572,6 +572,54 @@ def test_a_version_1_multi_frame_qnt_still_decodes_and_unpacks():
     assert len(unpack(decode_animation(many.finish()), "png")) > 0
 
 
+def _recrc(data: bytes | bytearray) -> bytes:
+    """``data`` with its trailing CRC made right again (so a change reaches the decoder)."""
+    import struct
+    import zlib
+
+    return bytes(data[:-4]) + struct.pack("<I", zlib.crc32(data[:-4]))
+
+
+def test_a_multi_frame_qnt_past_its_limits_is_refused_naming_file_and_frame(tmp_path):
+    import struct
+
+    from quantize.animation.qntanim import QntWriter, load_animation
+    from quantize.animation.temporal import MappedFrame
+
+    a, b, first, second, shown = _kept_frames()
+    writer = QntWriter(40, 24, 0)
+    writer.add(MappedFrame(0, a, first, a[first], 50))
+    writer.add(MappedFrame(1, b, second, shown, 70))
+    data = bytearray(writer.finish())
+    plays = bytearray(data)
+    plays[18:22] = struct.pack("<I", 65536)  # GIF and WebP count plays in 16 bits
+    with pytest.raises(FormatError, match="plays 65536 times, more than 65535"):
+        decode_animation(_recrc(plays))
+    huge = bytearray(data)
+    huge[10:18] = struct.pack("<II", 100_000, 100_000)  # past the pixel limit, before any frame
+    with pytest.raises(FormatError, match="canvas 100000x100000 is over the limit"):
+        decode_animation(_recrc(huge))
+    inner = bytearray(_table_as_is(bytes(data))) + b"\0\0\0\0"
+    inner[-5] ^= 0xFF  # the second frame's own CRC: the file's is right
+    path = tmp_path / "clip.anim.qnt"
+    path.write_bytes(_recrc(inner))
+    with pytest.raises(FormatError, match=r"clip\.anim\.qnt: multi-frame \.qnt file is corrupt "
+                                          r"\(frame 2: CRC mismatch"):
+        list(load_animation(path).frames())
+
+
+def test_a_webp_longer_than_its_clock_is_refused():
+    from quantize.animation.temporal import MappedFrame
+    from quantize.animation.webp import WebpWriter
+
+    writer = WebpWriter(4, 2, 0)
+    pixels = np.zeros((2, 4, 3), np.uint8)
+    frame = MappedFrame(0, pixels[0, :1], np.zeros((2, 4), np.int16), pixels, 655_350)
+    with pytest.raises(ParameterError, match="a WebP animation lasts at most 2,147,483,647 ms"):
+        for _ in range(3300):
+            writer.add(frame)
+
+
 def _table_as_is(data: bytes, version: int = 3) -> bytearray:
     """A multi-frame .qnt file (without its CRC) rewritten with its frame table stored as it is,
     in ``version`` 3 or 2 (which has no table header)."""

@@ -729,6 +729,8 @@ def test_save_pixels_jpeg_and_refusals(tmp_path: Path) -> None:
         save_pixels(tmp_path / "d.png", pixels.astype(np.float32))
     with pytest.raises(OutputError, match="refusing to overwrite the input"):
         save_pixels(tmp_path / "a.jpg", pixels, force=True, protect=(tmp_path / "a.jpg",))
+    with pytest.raises(ParameterError, match=r"JPEG cannot hold this 70000x1 image \("):
+        save_pixels(tmp_path / "wide.jpg", np.zeros((1, 70_000, 3), np.uint8))  # libjpeg: 65500
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg"]
 
 

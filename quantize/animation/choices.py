@@ -14,6 +14,8 @@ DITHERS = ("none", "ordered", "blue-noise")
 GIF_TABLE = 256
 #: Frame durations are whole milliseconds, at most GIF's longest delay (655.35 s).
 MAX_DURATION_MS = 655_350
+#: Plays of a clip at most (0: for ever): GIF's and WebP's loop counts are 16-bit.
+MAX_PLAYS = 65535
 #: Duration of each frame read from a folder or glob of still images, unless given.
 DEFAULT_FOLDER_DURATION_MS = 100
 #: GIF's clock counts centiseconds, and browsers (and ffmpeg) play a delay under 2 of them as 10:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -23,7 +23,7 @@ from ..io.files import display_name, open_input, read_input
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import FormatError
 from .canvas import Canvas
-from .choices import MAX_DURATION_MS
+from .choices import MAX_DURATION_MS, MAX_PLAYS
 from .temporal import MappedFrame
 
 MAGIC = container.ANIMATION_MAGIC
@@ -136,6 +136,7 @@ class QntAnimation:
     _table: memoryview  # the frame records
     version: int = VERSION
     table_codec: str = "none"  # how the frame table is stored
+    source: str = "multi-frame .qnt"  # the file, named in the errors its frames raise
 
     def frames(self) -> Iterator[np.ndarray]:
         """Every frame as it shows, (H, W, C) uint8, one at a time."""
@@ -150,19 +151,23 @@ class QntAnimation:
         for number, duration in enumerate(self.durations):
             _, left, top, *flags, size = record.unpack_from(self._table, pos)
             pos += record.size
-            image = container.decode(self._table[pos:pos + size], max_pixels=self.width * self.height)
+            try:
+                image = container.decode(self._table[pos:pos + size],
+                                         max_pixels=self.width * self.height)
+                h, w = image.indices.shape
+                if left + w > self.width or top + h > self.height:
+                    raise FormatError(f"its rectangle leaves the {self.width}x{self.height} canvas")
+                if canvas is None and (w, h) != (self.width, self.height):
+                    raise FormatError("it does not cover the canvas")
+                if image.palette.shape[1] != self.channels:
+                    raise FormatError(f"it has {image.palette.shape[1]} channels, the first "
+                                      f"{self.channels}")
+            except FormatError as exc:  # found as the frames decode, after the file's checks
+                raise FormatError(f"{self.source}: multi-frame .qnt file is corrupt (frame "
+                                  f"{number + 1}: {exc})") from None
             pos += size
-            h, w = image.indices.shape
-            if left + w > self.width or top + h > self.height:
-                raise FormatError(f"frame {number + 1}'s rectangle leaves the {self.width}x"
-                                  f"{self.height} canvas")
             if canvas is None:
-                if (w, h) != (self.width, self.height):
-                    raise FormatError("the first frame does not cover the canvas")
                 canvas = np.empty((self.height, self.width, self.channels), np.uint8)
-            if image.palette.shape[1] != self.channels:
-                raise FormatError(f"frame {number + 1} has {image.palette.shape[1]} channels, "
-                                  f"the first {self.channels}")
             rect = (slice(top, top + h), slice(left, left + w))
             indices = np.full((self.height, self.width), -1, np.int32)
             palette = image.palette
@@ -193,6 +198,11 @@ def decode_animation(data: bytes | memoryview) -> QntAnimation:
         raise FormatError("multi-frame .qnt file is corrupt (CRC mismatch)")
     if not n_frames or not width or not height:
         raise FormatError("multi-frame .qnt file has no frames or no pixels")
+    if width * height > container.DEFAULT_MAX_PIXELS:
+        raise FormatError(f"multi-frame .qnt canvas {width}x{height} is over the limit of "
+                          f"{container.DEFAULT_MAX_PIXELS} pixels")
+    if plays > MAX_PLAYS:
+        raise FormatError(f"multi-frame .qnt file plays {plays} times, more than {MAX_PLAYS}")
     table_codec, table = _frame_table(view[:-_CRC], version)
     durations, headers, pos = [], [], 0
     for number in range(n_frames):
@@ -252,7 +262,8 @@ def load_animation(path: str | os.PathLike[str]) -> QntAnimation:
     """Read and check the multi-frame ``.qnt`` file at ``path`` (:func:`decode_animation`); a
     corrupt file is a :class:`FormatError` that names it."""
     data = read_input(path, "packed")
+    name = display_name(Path(path))
     try:
-        return decode_animation(data)
+        return replace(decode_animation(data), source=name)
     except FormatError as exc:
-        raise FormatError(f"{display_name(Path(path))}: {exc}") from None
+        raise FormatError(f"{name}: {exc}") from None

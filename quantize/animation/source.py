@@ -26,10 +26,8 @@ from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, open_input
 from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image, too_large
 from .choices import (DEFAULT_FOLDER_DURATION_MS, GIF_MIN_DELAY_MS, GIF_SHORT_DELAY_MS,
-                      MAX_DURATION_MS)
+                      MAX_DURATION_MS, MAX_PLAYS)
 
-#: Plays at most: WebP's loop count has 16 bits (0 plays for ever).
-MAX_PLAYS = 65535
 #: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
 VIDEO_SUFFIXES = frozenset((".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg"))
 #: A clip whose decoded frames take at most this many bytes is kept by its first read

@@ -9,6 +9,7 @@ from ..io.formats import DEFAULT_WEBP_METHOD
 from .temporal import MappedFrame
 
 _MAX_SIDE = 16383
+_MAX_TIMESTAMP_MS = 2**31 - 1  # libwebp's frame timestamps are C ints
 #: kmin and kmax 0: no key frames after the first (libwebp's own default; Pillow's is 9 and 17), as
 #: a key frame re-codes the whole canvas, which an animation that plays through never needs.
 _KEYFRAMES = (0, 0)
@@ -31,6 +32,9 @@ class WebpWriter:
     def add(self, frame: MappedFrame) -> None:
         from PIL import Image as PILImage
 
+        if self._timestamp + frame.duration > _MAX_TIMESTAMP_MS:
+            raise ParameterError(f"a WebP animation lasts at most {_MAX_TIMESTAMP_MS:,} ms "
+                                 f"(24.8 days); this one is longer")
         image = PILImage.fromarray(frame.colors)
         self._encoder.add(image.getim(), self._timestamp, True, 100, 100, self.method)
         self._timestamp += frame.duration

@@ -553,5 +553,10 @@ def save_pixels(path: str | os.PathLike[str], pixels: np.ndarray, *, force: bool
     if fmt in ("JPEG", "BMP") and pixels.shape[2] == 4:
         raise ParameterError(f"{fmt} cannot store transparency; write .png, .webp or .tiff instead")
     buf = io.BytesIO()
-    PILImage.fromarray(np.ascontiguousarray(pixels)).save(buf, fmt, **options)
+    try:
+        PILImage.fromarray(np.ascontiguousarray(pixels)).save(buf, fmt, **options)
+    except (ValueError, OSError) as exc:  # the format's own limits (BMP's 4 GB, JPEG's sides)
+        h, w = pixels.shape[:2]
+        raise ParameterError(f"{fmt} cannot hold this {w}x{h} image ({one_line(exc)}); write .png "
+                             "instead") from None
     return write_bytes(path, buf.getvalue(), force=force, protect=protect)
