@@ -1,5 +1,6 @@
-"""A decoder of the cm codec written from docs/FORMAT.md alone, in plain Python (slow, small images
-only): it proves the document is enough to read the files, and checks the Numba decoder."""
+"""Decoders of the cm and bilevel codecs written from docs/FORMAT.md alone, in plain Python (slow,
+small images only): they prove the document is enough to read the files, and check the Numba
+decoders."""
 
 from __future__ import annotations
 
@@ -146,13 +147,53 @@ def decode_stripe(data: bytes, palette: list[list[int]], height: int, width: int
     return out
 
 
-def decode(payload: bytes, palette: list[list[int]], height: int, width: int) -> list[list[int]]:
+def striped(payload: bytes, height: int, width: int, stripe) -> list[list[int]]:
+    """The rows of every stripe of ``payload``, each decoded by ``stripe(data, rows, width)``."""
     count = max(1, min(height, (width * height) >> 20))
     bounds = [(i * height // count, (i + 1) * height // count) for i in range(count)]
     lengths = [int.from_bytes(payload[4 * i:4 * i + 4], "little") for i in range(count - 1)]
     start, rows = 4 * (count - 1), []
     lengths.append(len(payload) - start - sum(lengths))
     for (top, bottom), length in zip(bounds, lengths):
-        rows += decode_stripe(payload[start:start + length], palette, bottom - top, width)
+        rows += stripe(payload[start:start + length], bottom - top, width)
         start += length
     return rows
+
+
+def decode(payload: bytes, palette: list[list[int]], height: int, width: int) -> list[list[int]]:
+    return striped(payload, height, width,
+                   lambda data, rows, cols: decode_stripe(data, palette, rows, cols))
+
+
+# The bilevel codec (docs/FORMAT.md, "The bilevel codec"), also from the document alone.
+TEMPLATE = [(-2, -2), (-1, -2), (0, -2), (1, -2), (2, -2), (-3, -1), (-2, -1), (-1, -1), (0, -1),
+            (1, -1), (2, -1), (3, -1), (-4, 0), (-3, 0), (-2, 0), (-1, 0)]
+CORE = [(-1, -2), (0, -2), (1, -2), (-2, -1), (-1, -1), (0, -1), (1, -1), (2, -1), (-2, 0), (-1, 0)]
+OUTER = [(-1, -3), (0, -3), (1, -3), (-5, -1), (-4, -1), (4, -1), (5, -1), (-6, 0), (-5, 0),
+         (-3, -2), (3, -2)]
+WEIGHT_SET = [(-2, 0), (0, -2), (-3, 0), (-2, -1), (-1, -1), (0, -1), (1, -1), (-1, 0)]
+
+
+def decode_bilevel_stripe(data: bytes, height: int, width: int) -> list[list[int]]:
+    coder, mixer = Decoder(data), Mixer(3)
+    out = [[0] * width for _ in range(height)]
+
+    def number(x: int, y: int, places: list[tuple[int, int]]) -> int:
+        v = 0
+        for dx, dy in places:
+            inside = 0 <= y + dy and 0 <= x + dx < width
+            v = 2 * v + (out[y + dy][x + dx] if inside else 0)
+        return v
+
+    for y in range(height):
+        for x in range(width):
+            template, outer = number(x, y, TEMPLATE), number(x, y, OUTER)
+            wide = (((template + (outer << 16)) * 0x9E3779B97F4A7C15) & M64) >> 44
+            out[y][x] = mixer.decide(coder, [template, number(x, y, CORE), wide],
+                                     number(x, y, WEIGHT_SET))
+    assert coder.pos == len(data), "corrupt"
+    return out
+
+
+def decode_bilevel(payload: bytes, height: int, width: int) -> list[list[int]]:
+    return striped(payload, height, width, decode_bilevel_stripe)

@@ -24,6 +24,7 @@ COMPRESS = {
                                       filters=[{"id": lzma.FILTER_LZMA2, "dict_size": 4096}]),
     "zstd": zstandard.compress,
     "cm": bytes,  # no independent coder exists: fuzzing hands it raw bytes as a stream
+    "bilevel": bytes,  # the same
 }
 COMPRESS.update({"lzma-bytes": COMPRESS["lzma"], "zstd-bytes": COMPRESS["zstd"]})  # a byte an index
 

@@ -27,6 +27,7 @@ FIELDS = {"version": (8, "<H"), "channels": (10, "B"), "codec": (11, "B"), "widt
 CODEC_ID = {codec: i for i, codec in enumerate(qc.CODECS)}
 MiB = 1 << 20
 CM_TABLE_BYTES = 48  # per pair of palette entries, at the peak of building the cm model's tables
+BILEVEL_TABLE_BYTES = 3 * 4 << 20  # the bilevel model's counters, whatever the image's size
 
 
 def with_crc(body: bytes) -> bytes:
@@ -145,13 +146,14 @@ def test_inflated_sizes(image, field, data):
     damaged = patch(original, field, data.draw(st.integers(getattr(header, field) + 1, top)))
     # a legitimate image of up to max_pixels takes at most 2 bytes a pixel, and the cm model its
     # K x K distance tables (docs/FORMAT.md): both sized by the validated header, never the payload
-    tables = CM_TABLE_BYTES * header.k ** 2 if header.codec == "cm" else 0
+    tables = {"cm": CM_TABLE_BYTES * header.k ** 2, "bilevel": BILEVEL_TABLE_BYTES}.get(
+        header.codec, 0)
     with bounded_allocation(4 * MiB + tables):
         packed = decode_or_reject(damaged, max_pixels=MiB)
     if packed is not None:  # only a bigger image whose indices fit the same bytes can decode:
         # through padding bits, or an arithmetic-coded stream that reads as a few more pixels
         assert field in ("width", "height")
-        assert header.codec == "cm" or packed.header.index_bytes == header.index_bytes
+        assert header.codec in ("cm", "bilevel") or packed.header.index_bytes == header.index_bytes
 
 
 @FUZZ
@@ -168,7 +170,7 @@ def test_wrong_bits_per_index(image, bits):
 @given(images(ks=(3, 5, 100, 257, 1000)), st.data())
 def test_out_of_range_index_with_recomputed_crc(image, data):
     palette, indices, codec = image
-    assume(codec != "cm")  # a cm stream can only name entries of the palette
+    assume(codec not in ("cm", "bilevel"))  # their streams can only name entries of the palette
     k, bits = len(palette), qc.bits_per_index(len(palette))
     flat = indices.reshape(-1).copy()
     pos = data.draw(st.integers(0, flat.size - 1))
@@ -193,7 +195,7 @@ def test_random_bytes_are_rejected(blob):
 def plausible_files(draw):
     """Files whose fields are each valid or nearly so, with random palette and index bytes."""
     channels = draw(st.sampled_from([3, 4, 3, 4, 5]))
-    codec = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 6] * 2 + [7]))
+    codec = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 6, 7] * 2 + [8]))
     width, height = (draw(st.sampled_from([1, 2, 3, 5, 8, 13, 20] * 2 + [0])) for _ in range(2))
     k = draw(st.sampled_from([1, 2, 3, 7, 200, 256, 300, 65536, 65537]))
     bits = qc.bits_per_index(min(k, 65536)) + draw(st.sampled_from([0, 0, 0, 1, -1]))
@@ -201,15 +203,16 @@ def plausible_files(draw):
     raw = draw(st.binary(min_size=raw_size, max_size=raw_size))
     payload = COMPRESS[qc.CODECS[codec]](raw) if codec < len(qc.CODECS) else raw  # cm: the raw bytes
     palette = np.random.default_rng(draw(st.integers(0, 255))).bytes(k * channels)
-    head = struct.pack("<8sHBBIIIB3sQ", qc.MAGIC, 2, channels, codec, width, height, k, bits % 256, bytes(3),
-                       len(payload))
+    version = draw(st.sampled_from([2, 4]))
+    head = struct.pack("<8sHBBIIIB3sQ", qc.MAGIC, version, channels, codec, width, height, k, bits % 256,
+                       bytes(3), len(payload))
     return with_crc(head + palette + payload)
 
 
 @FUZZ
 @given(plausible_files())
 def test_plausible_random_files(data):
-    with bounded_allocation():
+    with bounded_allocation(4 * MiB + BILEVEL_TABLE_BYTES):
         decode_or_reject(data)
 
 

@@ -119,3 +119,78 @@ def test_version_2_files_still_decode(name):
     else:
         expected = np.load(folder / "cm_v2_indices.npz")[name]
     np.testing.assert_array_equal(packed.indices, expected)
+
+
+# --- bilevel ----------------------------------------------------------------------------------
+
+def page(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """A bilevel 'page': rows of small repeated glyphs (0 paper, 1 ink) with some noise."""
+    rng = np.random.default_rng(seed)
+    glyphs = rng.random((12, 7, 5)) < 0.35
+    out = np.zeros((height, width), np.uint8)
+    for top in range(2, height - 8, 10):
+        for left in range(2, width - 6, 6):
+            out[top:top + 7, left:left + 5] = glyphs[rng.integers(12)]
+    out[rng.random(out.shape) < 0.002] ^= 1
+    return out
+
+
+@pytest.mark.parametrize("height,width", [(1, 1), (1, 9), (7, 1), (3, 2), (40, 61)])
+def test_bilevel_round_trip_is_exact(height, width):
+    for bits in (page(height, width), np.ones((height, width), np.uint8),
+                 (np.random.default_rng(height).random((height, width)) < 0.5).astype(np.uint8)):
+        back = indexcodec.decode_bilevel(indexcodec.encode_bilevel(bits), height, width)
+        np.testing.assert_array_equal(back, bits)
+
+
+def test_bilevel_stripes_are_coded_apart():
+    bits = page(1500, 1400, seed=2)  # 2.1 MP: two stripes
+    data = indexcodec.encode_bilevel(bits)
+    first = int.from_bytes(data[:4], "little")
+    assert data[4:4 + first] == indexcodec.encode_bilevel(bits[:750])
+    np.testing.assert_array_equal(indexcodec.decode_bilevel(data, 1500, 1400), bits)
+
+
+def test_a_bilevel_decoder_written_from_the_format_document_reads_the_files():
+    import cm_reference
+
+    for bits in (page(23, 37, seed=1), page(9, 14, seed=4)):
+        payload = indexcodec.encode_bilevel(bits)
+        assert cm_reference.decode_bilevel(payload, *bits.shape) == bits.tolist()
+
+
+def test_corrupt_bilevel_streams_are_refused_or_decode_to_bits():
+    bits = page(30, 40)
+    data = bytearray(indexcodec.encode_bilevel(bits))
+    rng = np.random.default_rng(1)
+    refused = 0
+    for _ in range(200):
+        damaged = bytearray(data)
+        damaged[rng.integers(len(damaged))] ^= 1 << int(rng.integers(8))
+        try:
+            back = indexcodec.decode_bilevel(bytes(damaged), 30, 40)
+        except FormatError as exc:
+            assert "\n" not in str(exc)
+            refused += 1
+        else:
+            assert back.max() <= 1
+    assert refused > 100
+    for bad in (bytes(data[:-1]), bytes(data) + b"\0"):
+        with pytest.raises(FormatError, match="corrupt bilevel payload"):
+            indexcodec.decode_bilevel(bad, 30, 40)
+
+
+def test_a_page_at_k2_is_written_bilevel_smaller_than_cm_and_read_back():
+    palette = np.array([[250, 250, 245], [20, 20, 30]], np.uint8)
+    bits = page(200, 300, seed=5)
+    data = qc.encode(palette, bits)  # cm asked: bilevel where smaller
+    header = qc.read_header(data)
+    assert (header.codec, header.version) == ("bilevel", 4)
+    cm_only = len(indexcodec.encode(palette, bits))
+    assert header.payload_bytes < 0.8 * cm_only
+    np.testing.assert_array_equal(qc.decode(data).indices, bits)
+    assert qc.read_header(qc.encode(np.zeros((3, 3), np.uint8), bits, "bilevel")).codec == "cm"
+    other = bytearray(qc.encode(palette, bits, "bilevel"))
+    other[20:25] = (3).to_bytes(4, "little") + b"\x02"  # K=3 (2 bits) with the bilevel codec
+    with pytest.raises(FormatError, match="the bilevel codec codes K=2 only, not K=3"):
+        qc.read_header(bytes(other))

@@ -1,8 +1,9 @@
-"""The ``cm`` codec of ``.qnt`` version 2: context-mixing arithmetic coding of an index map.
+"""The ``cm`` codec of ``.qnt`` (version 2 on): context-mixing arithmetic coding of an index map;
+and ``bilevel`` (version 4), the same coding of a K = 2 map with a wider view of its neighbours.
 
-This module builds the integer tables both sides share and calls the one coder of
-:mod:`quantize.core.kernels.indexcodec` (``encode_indices``, ``decode_indices``). docs/FORMAT.md specifies
-the stream.
+This module builds the integer tables both sides share, cuts an image into the stripes both codecs
+code independently, and calls the one coder of each (:mod:`quantize.core.kernels.indexcodec`,
+:mod:`quantize.core.kernels.bilevel`). docs/FORMAT.md specifies the streams.
 """
 
 from __future__ import annotations
@@ -83,56 +84,100 @@ def _kernel_palette(palette: np.ndarray) -> np.ndarray:
     return np.require(palette, np.uint8, ["C", "W"])
 
 
-def _encode_stripe(indices: np.ndarray, palette: np.ndarray, tables: tuple) -> bytes:
-    from .kernels.indexcodec import encode_indices
-
-    size = indices.size * max(1, (len(palette) - 1).bit_length()) // 8 + 4096
+def _encoded(kernel, size: int) -> bytes:
+    """``kernel(buf)``'s bytes, ``buf`` grown from ``size`` bytes until they fit."""
     while True:
         buf = np.empty(size, np.uint8)
-        used = encode_indices(indices, palette, *tables, buf, STRETCH, SQUASH, RECIPROCAL)
+        used = kernel(buf)
         if used >= 0:
             return buf[:used].tobytes()
         size *= 2
 
 
-def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
-    """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K."""
-    palette = _kernel_palette(palette)
-    indices = np.ascontiguousarray(indices, np.uint8 if len(palette) <= 256 else np.uint16)
-    tables = _tables(palette)
-    parts = _run([partial(_encode_stripe, indices[top:bottom], palette, tables)
+def _striped(indices: np.ndarray, encode_stripe) -> bytes:
+    """A payload: each stripe of ``indices`` coded by ``encode_stripe``, after the byte lengths
+    of all but the last."""
+    parts = _run([partial(encode_stripe, indices[top:bottom])
                   for top, bottom in stripes(*indices.shape)])
     lengths = b"".join(len(part).to_bytes(4, "little") for part in parts[:-1])
     return lengths + b"".join(parts)
 
 
-def _decode_stripe(stream: np.ndarray, out: np.ndarray, palette: np.ndarray, tables: tuple) -> int:
-    from .kernels.indexcodec import decode_indices
+def _unstriped(payload: bytes | memoryview, indices: np.ndarray, decode_stripe, name: str,
+               invalid: str) -> np.ndarray:
+    """Decode each stripe of ``payload`` with ``decode_stripe(stream, rows)`` into ``indices``;
+    a payload that is not exactly one image's raises FormatError (``invalid``: what a stripe's
+    -1 means)."""
+    bounds = stripes(*indices.shape)
+    data = np.frombuffer(payload, np.uint8).copy()  # one kernel reads and writes, so one type
+    head = 4 * (len(bounds) - 1)
+    if data.size < head:
+        raise FormatError(f"{name} payload is truncated: {data.size} bytes, its stripe table "
+                          f"needs {head}")
+    lengths = [int.from_bytes(data[4 * i:4 * i + 4].tobytes(), "little") for i in range(len(bounds) - 1)]
+    if sum(lengths) > data.size - head:
+        raise FormatError(f"{name} payload is truncated: its stripes add up to more than it holds")
+    starts = np.cumsum([head] + lengths)
+    lengths.append(data.size - int(starts[-1]))
+    jobs = [partial(decode_stripe, data[start:start + length], indices[top:bottom])
+            for (top, bottom), start, length in zip(bounds, starts, lengths)]
+    for used, length in zip(_run(jobs), lengths):
+        if used < 0:
+            raise FormatError(f"corrupt {name} payload: {invalid}")
+        if used != length:
+            raise FormatError(f"corrupt {name} payload: a stripe of {length} bytes codes {used}")
+    return indices
 
-    return decode_indices(out, palette, *tables, stream, STRETCH, SQUASH, RECIPROCAL)
+
+def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
+    """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K."""
+    from .kernels.indexcodec import encode_indices
+
+    palette = _kernel_palette(palette)
+    indices = np.ascontiguousarray(indices, np.uint8 if len(palette) <= 256 else np.uint16)
+    tables = _tables(palette)
+    bits = max(1, (len(palette) - 1).bit_length())
+
+    def stripe(rows: np.ndarray) -> bytes:
+        return _encoded(lambda buf: encode_indices(rows, palette, *tables, buf, STRETCH, SQUASH,
+                                                   RECIPROCAL), rows.size * bits // 8 + 4096)
+
+    return _striped(indices, stripe)
 
 
 def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width: int,
            dtype: np.dtype) -> np.ndarray:
     """Inverse of :func:`encode`; a payload that is not exactly one image's raises FormatError."""
+    from .kernels.indexcodec import decode_indices
+
     palette = _kernel_palette(palette)
-    bounds = stripes(height, width)
-    data = np.frombuffer(payload, np.uint8).copy()  # one kernel reads and writes, so one type
-    head = 4 * (len(bounds) - 1)
-    if data.size < head:
-        raise FormatError(f"cm payload is truncated: {data.size} bytes, its stripe table needs {head}")
-    lengths = [int.from_bytes(data[4 * i:4 * i + 4].tobytes(), "little") for i in range(len(bounds) - 1)]
-    if sum(lengths) > data.size - head:
-        raise FormatError("cm payload is truncated: its stripes add up to more than it holds")
-    starts = np.cumsum([head] + lengths)
-    lengths.append(data.size - int(starts[-1]))
     tables = _tables(palette)
-    indices = np.zeros((height, width), dtype)
-    jobs = [partial(_decode_stripe, data[start:start + length], indices[top:bottom], palette, tables)
-            for (top, bottom), start, length in zip(bounds, starts, lengths)]
-    for used, length in zip(_run(jobs), lengths):
-        if used < 0:
-            raise FormatError("corrupt cm payload: it codes an index outside the palette")
-        if used != length:
-            raise FormatError(f"corrupt cm payload: a stripe of {length} bytes codes {used}")
-    return indices
+
+    def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
+        return decode_indices(rows, palette, *tables, stream, STRETCH, SQUASH, RECIPROCAL)
+
+    return _unstriped(payload, np.zeros((height, width), dtype), stripe, "cm",
+                      "it codes an index outside the palette")
+
+
+def encode_bilevel(indices: np.ndarray) -> bytes:
+    """The bilevel payload of ``indices`` (H, W) of 0 and 1 (K = 2)."""
+    from .kernels.bilevel import encode_bits
+
+    def stripe(rows: np.ndarray) -> bytes:
+        return _encoded(lambda buf: encode_bits(rows, buf, STRETCH, SQUASH, RECIPROCAL),
+                        rows.size // 8 + 4096)
+
+    return _striped(np.ascontiguousarray(indices, np.uint8), stripe)
+
+
+def decode_bilevel(payload: bytes | memoryview, height: int, width: int) -> np.ndarray:
+    """Inverse of :func:`encode_bilevel`; a payload that is not exactly one image's raises
+    FormatError."""
+    from .kernels.bilevel import decode_bits
+
+    def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
+        return decode_bits(rows, stream, STRETCH, SQUASH, RECIPROCAL)
+
+    return _unstriped(payload, np.zeros((height, width), np.uint8), stripe, "bilevel",
+                      "it runs out before the image ends")

@@ -29,9 +29,9 @@ MAGIC = b"\x89QNT\r\n\x1a\n"
 #: The multi-frame file's magic (:mod:`quantize.animation.qntanim`), named here so a still's
 #: reader can tell it apart.
 ANIMATION_MAGIC = b"\x89QNA\r\n\x1a\n"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 SUFFIX = ".qnt"
-_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7}  # how many of CODECS each version knows
+_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7, 4: 8}  # how many of CODECS each version knows
 # Codecs over one byte an index (K <= 256), not packed bits: an LZ coder finds a text's or a
 # screenshot's repeats on byte boundaries, which packing 3, 5, 6 or 7 bits an index scatters.
 _BYTE_CODECS = {"lzma-bytes": "lzma", "zstd-bytes": "zstd"}
@@ -232,7 +232,7 @@ def _codec_level(codec: str, level: int | None) -> int | None:
     """Check ``codec`` and ``level``; return the level to use (None for ``"none"``)."""
     if codec not in CODECS:
         raise ParameterError(f"unknown codec {codec!r} (choose from {', '.join(CODECS)})")
-    if codec in ("none", "cm"):
+    if codec in ("none", "cm", "bilevel"):
         if level is not None:
             raise ParameterError(f"codec {codec!r} takes no compression level")
         return None
@@ -330,11 +330,15 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
         level = _codec_level(codec, level if codec in _BYTE_CODECS.values() else None)
     if codec == "cm":
         codec, payload = _smallest_of_cm(palette, indices, bits)
+    elif codec == "bilevel":
+        payload = indexcodec.encode_bilevel(indices)
     else:
         payload = compress_bytes(codec, level, _stream(indices, codec, bits))
     pal = _palette_section(palette)
     coded = len(pal) != palette.size  # the palette stored coded, its size in the header
-    version = 3 if coded or CODECS.index(codec) >= _CODECS_OF_VERSION[2] else 2
+    # the first version that knows the codec; 3 at least for a coded palette; 2 at least
+    version = max(2, 3 if coded else 2,
+                  min(v for v, known in _CODECS_OF_VERSION.items() if CODECS.index(codec) < known))
     head = _HEADER.pack(MAGIC, version, channels, CODECS.index(codec), width, height, k,
                         bits, len(pal).to_bytes(3, "little") if coded else bytes(3), len(payload))
     crc = zlib.crc32(payload, zlib.crc32(pal, zlib.crc32(head)))
@@ -388,11 +392,16 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
     screenshot's or a text's long exact repeats are what a dictionary coder finds, on packed bits
     or, for K <= 256, on a byte an index (then lzma too); noise keeps its packed bits. A fast zstd
     pass over each stream tells which kind the image is, so a photo pays only those passes."""
-    payload = indexcodec.encode(palette, indices) if len(palette) > 1 else b""
+    codec, payload = "cm", indexcodec.encode(palette, indices) if len(palette) > 1 else b""
+    if len(palette) == 2:  # a page, line art or a dither: the bilevel template sees their shapes
+        bilevel = indexcodec.encode_bilevel(indices)
+        if len(bilevel) < len(payload):
+            codec, payload = "bilevel", bilevel
+        del bilevel
     if len(payload) <= _REPEATS_PROBE_MIN:
-        return "cm", payload
+        return codec, payload
     packed = _pack(indices.reshape(-1), bits)
-    best = min(("cm", payload), ("none", packed), key=lambda t: len(t[1]))  # noise: packed bits
+    best = min((codec, payload), ("none", packed), key=lambda t: len(t[1]))  # noise: packed bits
     worth = _REPEATS_GAIN * len(payload)  # a probe under this: the strong coders are tried
     del payload  # one candidate held at a time beside the streams (a large image's memory)
 
@@ -417,8 +426,11 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
 
 def written_codec(codec: str, k: int) -> str:
     """The codec a file of ``k`` colours asked to use ``codec`` is written with, as far as K
-    tells: cm is defined for up to ``indexcodec.MAX_K`` colours, zstd takes over past that. (cm
-    also gives way to zstd where that is smaller: :func:`codec_of` reads the file's.)"""
+    tells: bilevel codes K = 2 only, cm takes the others; cm is defined for up to
+    ``indexcodec.MAX_K`` colours, zstd takes over past that. (cm also gives way to bilevel or zstd
+    where that is smaller: :func:`codec_of` reads the file's.)"""
+    if codec == "bilevel" and k != 2:
+        codec = "cm"
     if codec == "cm" and k > indexcodec.MAX_K:
         return "zstd"
     return _BYTE_CODECS[codec] if codec in _BYTE_CODECS and k > 256 else codec
@@ -509,6 +521,8 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
         raise FormatError(f"the cm codec is not defined for K={k} (at most {indexcodec.MAX_K})")
     if header.codec == "cm" and k == 1 and payload_bytes:
         raise FormatError("a cm payload must be empty for K=1")
+    if header.codec == "bilevel" and k != 2:
+        raise FormatError(f"the bilevel codec codes K=2 only, not K={k}")
     return header
 
 
@@ -533,6 +547,9 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
     try:
         if header.codec == "cm":
             return PackedImage(header, palette, _decode_cm(header, palette, body[palette_end:]))
+        if header.codec == "bilevel":
+            return PackedImage(header, palette, indexcodec.decode_bilevel(
+                body[palette_end:], header.height, header.width))
         raw = decompress_bytes(header.codec, body[palette_end:], header.index_bytes)
         if header.codec in _BYTE_CODECS:
             indices = np.frombuffer(raw, np.uint8).reshape(header.height, header.width).copy()
