@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-from .indexcodec import _MASK, INITIAL_WEIGHT, _code_bit, _learn, _mix
+from .indexcodec import INITIAL_WEIGHT, _code_bit, _coder_start, _flush, _learn, _mix
 
 MODELS = 3
 WIDE_BITS = 20  # the hashed model's table: 2^20 counters
@@ -30,12 +30,8 @@ def _code_bits(bits, buf, decoding, stretch, squash, reciprocal):
     them. Encoding returns the bytes written, or -1 when ``buf`` is too small; decoding returns the
     bytes read, or -1 when the stream runs out before the image ends."""
     height, width = bits.shape
-    low, high, code, pos = np.int64(0), np.int64(_MASK), np.int64(0), np.int64(0)
+    low, high, code, pos = _coder_start(buf, decoding)
     limit = buf.size
-    if decoding:
-        for _ in range(4):
-            code = (code << 8) | (np.int64(buf[pos]) if pos < limit else 0)
-            pos += 1
     cells = np.full((MODELS, 1 << WIDE_BITS), 32768 << 16, np.uint32)
     weights = np.full((WEIGHT_SETS, MODELS), INITIAL_WEIGHT, np.int32)
     pad = np.zeros((height + _ABOVE, width + 2 * _SIDE), np.uint8)
@@ -79,12 +75,7 @@ def _code_bits(bits, buf, decoding, stretch, squash, reciprocal):
             pad[r, c] = bit
             if decoding:
                 bits[y, x] = bit
-    if not decoding:
-        for _ in range(4):  # flush, as cm does
-            buf[pos] = low >> 24
-            low = (low << 8) & _MASK
-            pos += 1
-    return pos
+    return pos if decoding else _flush(buf, pos, low)
 
 
 @njit(cache=True, nogil=True)

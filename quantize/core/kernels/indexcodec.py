@@ -46,6 +46,29 @@ def _slot(z):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _coder_start(buf, decoding):
+    """The coder's state (low, high, code, pos) before the first decision: a decoder has read the
+    first 4 bytes (zeros past the end)."""
+    low, high, code, pos = np.int64(0), np.int64(_MASK), np.int64(0), np.int64(0)
+    if decoding:
+        for _ in range(4):
+            code = (code << 8) | (np.int64(buf[pos]) if pos < buf.size else 0)
+            pos += 1
+    return low, high, code, pos
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _flush(buf, pos, low):
+    """End an encoding: enough bytes of ``low`` that any continuation decodes inside [low, high];
+    returns the bytes written."""
+    for _ in range(4):
+        buf[pos] = low >> 24
+        low = (low << 8) & _MASK
+        pos += 1
+    return pos
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _code_bit(low, high, code, pos, buf, bit, p12, decoding):
     """Encode ``bit`` (or decode one) with probability ``p12``/4096 that it is 1; return the bit
     and the coder's state (kept in locals, not an array, so it stays in registers)."""
@@ -137,12 +160,8 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
     """
     height, width = indices.shape
     k, channels = palette.shape
-    low, high, code, pos = np.int64(0), np.int64(_MASK), np.int64(0), np.int64(0)
+    low, high, code, pos = _coder_start(buf, decoding)
     limit = buf.size
-    if decoding:
-        for _ in range(4):
-            code = (code << 8) | (np.int64(buf[pos]) if pos < limit else 0)
-            pos += 1
     table = 1 << HASH_BITS
     flag_cells = np.full((FLAG_MODELS, table), 32768 << 16, np.uint32)
     esc_cells = np.full((ESCAPE_MODELS, table), 32768 << 16, np.uint32)
@@ -281,13 +300,7 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
             if decoding:
                 indices[y, x] = value
             hits[x] = hit
-    if not decoding:
-        # flush: enough bytes of ``low`` that any continuation decodes inside [low, high]
-        for _ in range(4):
-            buf[pos] = low >> 24
-            low = (low << 8) & _MASK
-            pos += 1
-    return pos
+    return pos if decoding else _flush(buf, pos, low)
 
 
 # Two entry points to the one coder, each compiled with ``decoding`` a constant: the encoder's loop
