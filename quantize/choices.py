@@ -1,7 +1,7 @@
 """Names and defaults that the command line and the library share; importing this loads no NumPy."""
 
 # The position in CODECS is the codec id in a packed file's header (docs/FORMAT.md).
-CODECS = ("none", "zlib", "lzma", "zstd", "cm", "lzma-bytes", "zstd-bytes", "bilevel")
+CODECS = ("none", "zlib", "lzma", "zstd", "cm", "lzma-bytes", "zstd-bytes", "bilevel", "template")
 DEFAULT_CODEC = "cm"
 
 # Working spaces of the palette fit and the mapping (quantize.core.colorspace).

@@ -1,4 +1,4 @@
-"""Decoders of the cm and bilevel codecs written from docs/FORMAT.md alone, in plain Python (slow,
+"""Decoders of the cm, bilevel and template codecs written from docs/FORMAT.md alone, in plain Python (slow,
 small images only): they prove the document is enough to read the files, and check the Numba
 decoders."""
 
@@ -197,3 +197,37 @@ def decode_bilevel_stripe(data: bytes, height: int, width: int) -> list[list[int
 
 def decode_bilevel(payload: bytes, height: int, width: int) -> list[list[int]]:
     return striped(payload, height, width, decode_bilevel_stripe)
+
+
+def decode_template_stripe(data: bytes, height: int, width: int, k: int) -> list[list[int]]:
+    bits, g, second = (k - 1).bit_length(), 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F
+    coder, mixer = Decoder(data), Mixer(3)
+    out = [[0] * width for _ in range(height)]
+
+    def b(x: int, y: int, dx: int, dy: int) -> int:
+        return out[y + dy][x + dx] if 0 <= y + dy and 0 <= x + dx < width else 0
+
+    def folded(x: int, y: int, places: list[tuple[int, int]]) -> int:
+        v = 0
+        for dx, dy in places:
+            v = (v * 8 + b(x, y, dx, dy)) & M64
+        return v
+
+    for y in range(height):
+        for x in range(width):
+            t, c = folded(x, y, TEMPLATE), folded(x, y, CORE)
+            a = ((b(x, y, -1, 0) * 256 + b(x, y, 0, -1)) * 256 + b(x, y, -1, -1)) * 256 + b(x, y, 1, -1)
+            prefix = 1
+            for _ in range(bits):
+                slots = [((((v * g) & M64) ^ ((prefix * second) & M64)) * g & M64) >> 44
+                         for v in (t, c, a)]
+                prefix = 2 * prefix + mixer.decide(coder, slots, prefix * 8 + min(b(x, y, -1, 0), 7))
+            out[y][x] = prefix - (1 << bits)
+            assert out[y][x] < k, "corrupt"
+    assert coder.pos == len(data), "corrupt"
+    return out
+
+
+def decode_template(payload: bytes, height: int, width: int, k: int) -> list[list[int]]:
+    return striped(payload, height, width,
+                   lambda data, rows, cols: decode_template_stripe(data, rows, cols, k))

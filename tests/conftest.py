@@ -25,6 +25,7 @@ COMPRESS = {
     "zstd": zstandard.compress,
     "cm": bytes,  # no independent coder exists: fuzzing hands it raw bytes as a stream
     "bilevel": bytes,  # the same
+    "template": bytes,
 }
 COMPRESS.update({"lzma-bytes": COMPRESS["lzma"], "zstd-bytes": COMPRESS["zstd"]})  # a byte an index
 

@@ -27,7 +27,7 @@ FIELDS = {"version": (8, "<H"), "channels": (10, "B"), "codec": (11, "B"), "widt
 CODEC_ID = {codec: i for i, codec in enumerate(qc.CODECS)}
 MiB = 1 << 20
 CM_TABLE_BYTES = 48  # per pair of palette entries, at the peak of building the cm model's tables
-BILEVEL_TABLE_BYTES = 3 * 4 << 20  # the bilevel model's counters, whatever the image's size
+BILEVEL_TABLE_BYTES = 3 * 4 << 20  # the bilevel and template counters, whatever the image's size
 
 
 def with_crc(body: bytes) -> bytes:
@@ -146,14 +146,15 @@ def test_inflated_sizes(image, field, data):
     damaged = patch(original, field, data.draw(st.integers(getattr(header, field) + 1, top)))
     # a legitimate image of up to max_pixels takes at most 2 bytes a pixel, and the cm model its
     # K x K distance tables (docs/FORMAT.md): both sized by the validated header, never the payload
-    tables = {"cm": CM_TABLE_BYTES * header.k ** 2, "bilevel": BILEVEL_TABLE_BYTES}.get(
-        header.codec, 0)
+    tables = {"cm": CM_TABLE_BYTES * header.k ** 2, "bilevel": BILEVEL_TABLE_BYTES,
+              "template": BILEVEL_TABLE_BYTES}.get(header.codec, 0)
     with bounded_allocation(4 * MiB + tables):
         packed = decode_or_reject(damaged, max_pixels=MiB)
     if packed is not None:  # only a bigger image whose indices fit the same bytes can decode:
         # through padding bits, or an arithmetic-coded stream that reads as a few more pixels
         assert field in ("width", "height")
-        assert header.codec in ("cm", "bilevel") or packed.header.index_bytes == header.index_bytes
+        assert header.codec in ("cm", "bilevel", "template") \
+            or packed.header.index_bytes == header.index_bytes
 
 
 @FUZZ
@@ -170,7 +171,7 @@ def test_wrong_bits_per_index(image, bits):
 @given(images(ks=(3, 5, 100, 257, 1000)), st.data())
 def test_out_of_range_index_with_recomputed_crc(image, data):
     palette, indices, codec = image
-    assume(codec not in ("cm", "bilevel"))  # their streams can only name entries of the palette
+    assume(codec not in ("cm", "bilevel", "template"))  # their streams name only palette entries
     k, bits = len(palette), qc.bits_per_index(len(palette))
     flat = indices.reshape(-1).copy()
     pos = data.draw(st.integers(0, flat.size - 1))
@@ -195,7 +196,7 @@ def test_random_bytes_are_rejected(blob):
 def plausible_files(draw):
     """Files whose fields are each valid or nearly so, with random palette and index bytes."""
     channels = draw(st.sampled_from([3, 4, 3, 4, 5]))
-    codec = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 6, 7] * 2 + [8]))
+    codec = draw(st.sampled_from([0, 1, 2, 3, 4, 5, 6, 7, 8] * 2 + [9]))
     width, height = (draw(st.sampled_from([1, 2, 3, 5, 8, 13, 20] * 2 + [0])) for _ in range(2))
     k = draw(st.sampled_from([1, 2, 3, 7, 200, 256, 300, 65536, 65537]))
     bits = qc.bits_per_index(min(k, 65536)) + draw(st.sampled_from([0, 0, 0, 1, -1]))

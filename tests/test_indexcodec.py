@@ -70,7 +70,13 @@ def _bilevel():
             lambda data: indexcodec.decode_bilevel(data, 30, 40), 2, 100)
 
 
-@pytest.mark.parametrize("case", [_cm_16, _bilevel])
+def _template():
+    palette, indices = quantised(6, 20, 30, seed=2)
+    return (indices, lambda i: indexcodec.encode_template(i, 6),
+            lambda data: indexcodec.decode_template(data, 20, 30, 6), 6, 100)
+
+
+@pytest.mark.parametrize("case", [_cm_16, _bilevel, _template])
 def test_corrupt_streams_are_refused_or_decode_to_valid_indices(case):
     indices, encode, decode, k, most = case()
     data = bytearray(encode(indices))
@@ -179,8 +185,46 @@ def test_a_page_at_k2_is_written_bilevel_smaller_than_cm_and_read_back():
     cm_only = len(indexcodec.encode(palette, bits))
     assert header.payload_bytes < 0.8 * cm_only
     np.testing.assert_array_equal(qc.decode(data).indices, bits)
-    assert qc.read_header(qc.encode(np.zeros((3, 3), np.uint8), bits, "bilevel")).codec == "cm"
+    assert qc.written_codec("bilevel", 3) == "cm"  # asked at another K: cm (and its choices)
+    assert qc.read_header(qc.encode(np.zeros((3, 3), np.uint8), bits, "bilevel")).codec != "bilevel"
     other = bytearray(qc.encode(palette, bits, "bilevel"))
     other[20:25] = (3).to_bytes(4, "little") + b"\x02"  # K=3 (2 bits) with the bilevel codec
     with pytest.raises(FormatError, match="the bilevel codec codes K=2 only, not K=3"):
+        qc.read_header(bytes(other))
+
+
+# --- template -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("k", [3, 5, 8, 17, 200, 256])
+@pytest.mark.parametrize("height,width", [(1, 1), (1, 9), (7, 1), (13, 31)])
+def test_template_round_trip_is_exact(k, height, width):
+    _, indices = quantised(k, height, width, seed=k)
+    back = indexcodec.decode_template(indexcodec.encode_template(indices, k), height, width, k)
+    np.testing.assert_array_equal(back, indices)
+
+
+def test_a_template_decoder_written_from_the_format_document_reads_the_files():
+    import cm_reference
+
+    for k, (height, width) in ((3, (9, 14)), (40, (11, 17)), (256, (6, 9))):
+        _, indices = quantised(k, height, width, seed=k)
+        payload = indexcodec.encode_template(indices, k)
+        assert cm_reference.decode_template(payload, height, width, k) == indices.tolist()
+
+
+def test_text_and_dithers_are_written_template_where_smaller_and_read_back():
+    rng = np.random.default_rng(8)
+    palette = rng.integers(0, 256, (16, 3), dtype=np.uint8)
+    ink = page(240, 320, seed=6).astype(float)  # anti-aliased: each glyph's edge in 16 shades
+    shades = np.rint(sum(np.roll(ink, (dy, dx), (0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+                     / 9 * 15).astype(np.int64)
+    for k, indices in ((16, shades), (4, np.minimum(shades, 3))):
+        data = qc.encode(palette[:k], indices)
+        header = qc.read_header(data)
+        assert (header.codec, header.version) == ("template", 4)
+        assert header.payload_bytes < 0.8 * len(indexcodec.encode(palette[:k], indices))
+        np.testing.assert_array_equal(qc.decode(data).indices, indices)
+    other = bytearray(qc.encode(palette[:4], np.minimum(shades, 3), "template"))
+    other[20:25] = (2).to_bytes(4, "little") + b"\x01"  # K=2 (1 bit) with the template codec
+    with pytest.raises(FormatError, match="the template codec codes K=3 to 256, not K=2"):
         qc.read_header(bytes(other))

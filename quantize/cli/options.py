@@ -10,10 +10,10 @@ from ..choices import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DITHERS, FORMA
                        SPACES)  # (the commands read them here)
 
 FORMAT_NAMES = ", ".join(FORMATS)
-CODEC_HELP = ("Lossless codec of the indices: cm (ours; at K = 2 bilevel, zstd or lzma where "
+CODEC_HELP = ("Lossless codec of the indices: cm (ours; bilevel, template, zstd or lzma where "
               "smaller, as on pages, screenshots and dithers) or zstd, lzma, zlib, none over "
               "packed bits, or lzma-bytes, zstd-bytes over one byte an index (K <= 256), or "
-              "bilevel (ours, K = 2).")
+              "bilevel (ours, K = 2), template (ours, K = 3 to 256).")
 from ..io.files import printable
 
 # Every path argument: click's own readability check is off, so that an unreadable file gets the

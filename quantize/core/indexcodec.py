@@ -1,9 +1,10 @@
 """The ``cm`` codec of ``.qnt`` (version 2 on): context-mixing arithmetic coding of an index map;
-and ``bilevel`` (version 4), the same coding of a K = 2 map with a wider view of its neighbours.
+and ``bilevel`` and ``template`` (version 4), the same coding with a wider view of the neighbours,
+for K = 2 and for K = 3 to 256.
 
 This module builds the integer tables both sides share, cuts an image into the stripes both codecs
 code independently, and calls the one coder of each (:mod:`quantize.core.kernels.indexcodec`,
-:mod:`quantize.core.kernels.bilevel`). docs/FORMAT.md specifies the streams.
+:mod:`quantize.core.kernels.templates`). docs/FORMAT.md specifies the streams.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width:
 
 def encode_bilevel(indices: np.ndarray) -> bytes:
     """The bilevel payload of ``indices`` (H, W) of 0 and 1 (K = 2)."""
-    from .kernels.bilevel import encode_bits
+    from .kernels.templates import encode_bits
 
     def stripe(rows: np.ndarray) -> bytes:
         return _encoded(lambda buf: encode_bits(rows, buf, STRETCH, SQUASH, RECIPROCAL),
@@ -174,10 +175,41 @@ def encode_bilevel(indices: np.ndarray) -> bytes:
 def decode_bilevel(payload: bytes | memoryview, height: int, width: int) -> np.ndarray:
     """Inverse of :func:`encode_bilevel`; a payload that is not exactly one image's raises
     FormatError."""
-    from .kernels.bilevel import decode_bits
+    from .kernels.templates import decode_bits
 
     def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
         return decode_bits(rows, stream, STRETCH, SQUASH, RECIPROCAL)
 
     return _unstriped(payload, np.zeros((height, width), np.uint8), stripe, "bilevel",
                       "it runs out before the image ends")
+
+
+#: The template codec's palettes: from 3 colours (2 are bilevel's) to a byte an index.
+TEMPLATE_K = (3, 256)
+
+
+def encode_template(indices: np.ndarray, k: int) -> bytes:
+    """The template payload of ``indices`` (H, W) below ``k``, 3 <= k <= 256."""
+    from .kernels.templates import encode_indices
+
+    bits = (k - 1).bit_length()
+
+    def stripe(rows: np.ndarray) -> bytes:
+        return _encoded(lambda buf: encode_indices(rows, bits, k, buf, STRETCH, SQUASH, RECIPROCAL),
+                        rows.size * bits // 8 + 4096)
+
+    return _striped(np.ascontiguousarray(indices, np.uint8), stripe)
+
+
+def decode_template(payload: bytes | memoryview, height: int, width: int, k: int) -> np.ndarray:
+    """Inverse of :func:`encode_template`; a payload that is not exactly one image's raises
+    FormatError."""
+    from .kernels.templates import decode_indices
+
+    bits = (k - 1).bit_length()
+
+    def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
+        return decode_indices(rows, bits, k, stream, STRETCH, SQUASH, RECIPROCAL)
+
+    return _unstriped(payload, np.zeros((height, width), np.uint8), stripe, "template",
+                      "it names no palette entry, or runs out before the image ends")

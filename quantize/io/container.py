@@ -31,7 +31,13 @@ MAGIC = b"\x89QNT\r\n\x1a\n"
 ANIMATION_MAGIC = b"\x89QNA\r\n\x1a\n"
 FORMAT_VERSION = 4
 SUFFIX = ".qnt"
-_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7, 4: 8}  # how many of CODECS each version knows
+_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7, 4: 9}  # how many of CODECS each version knows
+# K up to which the template codec is tried beside cm on every image (a dither of few colours
+# gains); past it, where a band of rows codes smaller by it (a page, a screenshot), as it is
+# 2 to 5 times cm's time and on a photo seldom smaller
+_TEMPLATE_ALWAYS = 8
+_TEMPLATE_BAND = 8  # the probe's band: this fraction of the rows (at least 32), from the middle
+_TEMPLATE_GAIN = 0.95
 # Codecs over one byte an index (K <= 256), not packed bits: an LZ coder finds a text's or a
 # screenshot's repeats on byte boundaries, which packing 3, 5, 6 or 7 bits an index scatters.
 _BYTE_CODECS = {"lzma-bytes": "lzma", "zstd-bytes": "zstd"}
@@ -232,7 +238,7 @@ def _codec_level(codec: str, level: int | None) -> int | None:
     """Check ``codec`` and ``level``; return the level to use (None for ``"none"``)."""
     if codec not in CODECS:
         raise ParameterError(f"unknown codec {codec!r} (choose from {', '.join(CODECS)})")
-    if codec in ("none", "cm", "bilevel"):
+    if codec in ("none", "cm", "bilevel", "template"):
         if level is not None:
             raise ParameterError(f"codec {codec!r} takes no compression level")
         return None
@@ -332,6 +338,8 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
         codec, payload = _smallest_of_cm(palette, indices, bits)
     elif codec == "bilevel":
         payload = indexcodec.encode_bilevel(indices)
+    elif codec == "template":
+        payload = indexcodec.encode_template(indices, k)
     else:
         payload = compress_bytes(codec, level, _stream(indices, codec, bits))
     pal = _palette_section(palette)
@@ -392,12 +400,13 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
     screenshot's or a text's long exact repeats are what a dictionary coder finds, on packed bits
     or, for K <= 256, on a byte an index (then lzma too); noise keeps its packed bits. A fast zstd
     pass over each stream tells which kind the image is, so a photo pays only those passes."""
-    codec, payload = "cm", indexcodec.encode(palette, indices) if len(palette) > 1 else b""
-    if len(palette) == 2:  # a page, line art or a dither: the bilevel template sees their shapes
-        bilevel = indexcodec.encode_bilevel(indices)
-        if len(bilevel) < len(payload):
-            codec, payload = "bilevel", bilevel
-        del bilevel
+    k = len(palette)
+    codec, payload = "cm", indexcodec.encode(palette, indices) if k > 1 else b""
+    # a page, line art or a dither: a template sees their shapes (few colours: always tried)
+    if k == 2 or 3 <= k <= _TEMPLATE_ALWAYS:
+        codec, payload = min((codec, payload), ("bilevel", indexcodec.encode_bilevel(indices))
+                             if k == 2 else ("template", indexcodec.encode_template(indices, k)),
+                             key=lambda t: len(t[1]))
     if len(payload) <= _REPEATS_PROBE_MIN:
         return codec, payload
     packed = _pack(indices.reshape(-1), bits)
@@ -411,7 +420,8 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
             best = codec, data
         return data
 
-    if len(keep("zstd", compress_bytes("zstd", 1, packed))) < worth:
+    page = len(keep("zstd", compress_bytes("zstd", 1, packed))) < worth
+    if page:
         keep("zstd", compress_bytes("zstd", _REPEATS_LEVEL, packed))
     if bits < 8:  # at 8 bits the packed stream is a byte an index already
         # zstd's fastest level sees little of a page's repeats: a middle one tells a page or a
@@ -419,17 +429,31 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
         del packed
         stream = _stream(indices, "zstd-bytes", bits)
         if len(keep("zstd-bytes", compress_bytes("zstd-bytes", _BYTES_PROBE_LEVEL, stream))) < worth:
+            page = True
             keep("zstd-bytes", compress_bytes("zstd-bytes", _REPEATS_LEVEL, stream))
             keep("lzma-bytes", compress_bytes("lzma-bytes", 9, stream))
+    if _TEMPLATE_ALWAYS < k <= indexcodec.TEMPLATE_K[1] and (
+            page or _template_pays(palette, indices)):
+        keep("template", indexcodec.encode_template(indices, k))
     return best
+
+
+def _template_pays(palette: np.ndarray, indices: np.ndarray) -> bool:
+    """Whether a band of rows from the middle of ``indices`` codes smaller by the template codec
+    than by cm (by :data:`_TEMPLATE_GAIN`)."""
+    rows = max(32, len(indices) // _TEMPLATE_BAND)
+    band = indices[max(0, (len(indices) - rows) // 2):][:rows]
+    return (len(indexcodec.encode_template(band, len(palette)))
+            < _TEMPLATE_GAIN * len(indexcodec.encode(palette, band)))
 
 
 def written_codec(codec: str, k: int) -> str:
     """The codec a file of ``k`` colours asked to use ``codec`` is written with, as far as K
-    tells: bilevel codes K = 2 only, cm takes the others; cm is defined for up to
+    tells: bilevel codes K = 2 only and template 3 to 256, cm takes the others; cm is defined for up to
     ``indexcodec.MAX_K`` colours, zstd takes over past that. (cm also gives way to bilevel or zstd
     where that is smaller: :func:`codec_of` reads the file's.)"""
-    if codec == "bilevel" and k != 2:
+    if (codec == "bilevel" and k != 2) or (codec == "template" and not
+                                             indexcodec.TEMPLATE_K[0] <= k <= indexcodec.TEMPLATE_K[1]):
         codec = "cm"
     if codec == "cm" and k > indexcodec.MAX_K:
         return "zstd"
@@ -523,6 +547,9 @@ def read_header(data: bytes | memoryview, *, max_pixels: int | None = None) -> H
         raise FormatError("a cm payload must be empty for K=1")
     if header.codec == "bilevel" and k != 2:
         raise FormatError(f"the bilevel codec codes K=2 only, not K={k}")
+    low, high = indexcodec.TEMPLATE_K
+    if header.codec == "template" and not low <= k <= high:
+        raise FormatError(f"the template codec codes K={low} to {high}, not K={k}")
     return header
 
 
@@ -550,6 +577,9 @@ def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) ->
         if header.codec == "bilevel":
             return PackedImage(header, palette, indexcodec.decode_bilevel(
                 body[palette_end:], header.height, header.width))
+        if header.codec == "template":
+            return PackedImage(header, palette, indexcodec.decode_template(
+                body[palette_end:], header.height, header.width, header.k))
         raw = decompress_bytes(header.codec, body[palette_end:], header.index_bytes)
         if header.codec in _BYTE_CODECS:
             indices = np.frombuffer(raw, np.uint8).reshape(header.height, header.width).copy()
