@@ -36,7 +36,7 @@ _CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7, 4: 9}  # how many of CODECS each version
 # gains); past it, where a band of rows codes smaller by it (a page, a screenshot), as it is
 # 2 to 5 times cm's time and on a photo seldom smaller
 _TEMPLATE_ALWAYS = 8
-_TEMPLATE_BAND = 8  # the probe's band: this fraction of the rows (at least 32), from the middle
+_TEMPLATE_BAND = 16  # the probe's band: this fraction of the rows (at least 32), from the middle
 _TEMPLATE_GAIN = 0.95
 # Codecs over one byte an index (K <= 256), not packed bits: an LZ coder finds a text's or a
 # screenshot's repeats on byte boundaries, which packing 3, 5, 6 or 7 bits an index scatters.
