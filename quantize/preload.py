@@ -79,6 +79,10 @@ def _kernels(need: tuple[int, bool] | None):
     else:
         k, code = need
         entries = tuple(e for e in registry.FIT if code or e.module != "indexcodec")
+        if code and k == 2:
+            entries += registry.BILEVEL
+        elif code and 3 <= k <= 256:
+            entries += registry.TEMPLATE
         labels = np.dtype(index_dtype(k)).name
     for entry, kernel, args in registry.signatures(entries, labels):
         if entry.calls_parallel:

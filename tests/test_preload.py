@@ -43,7 +43,7 @@ print(json.dumps({"preloaded": sorted(n for n, s in before.items() if s),
 """
 
 
-@pytest.mark.parametrize(("k", "codec"), [(16, "cm"), (300, "cm"), (16, "zstd")])  # uint8, uint16
+@pytest.mark.parametrize(("k", "codec"), [(2, "cm"), (16, "cm"), (300, "cm"), (16, "zstd")])  # uint8, uint16
 def test_a_compress_loads_nothing_the_preload_did_not(tmp_path, k, codec):
     photo = tmp_path / "photo.png"
     Image.fromarray(make_photo(96, 128)).save(photo)
