@@ -172,24 +172,32 @@ CORE = [(-1, -2), (0, -2), (1, -2), (-2, -1), (-1, -1), (0, -1), (1, -1), (2, -1
 OUTER = [(-1, -3), (0, -3), (1, -3), (-5, -1), (-4, -1), (4, -1), (5, -1), (-6, 0), (-5, 0),
          (-3, -2), (3, -2)]
 WEIGHT_SET = [(-2, 0), (0, -2), (-3, 0), (-2, -1), (-1, -1), (0, -1), (1, -1), (-1, 0)]
+LINE = ([(dx, -1) for dx in range(-12, 13)] + [(dx, 0) for dx in range(-14, 0)]
+        + [(dx, -2) for dx in range(-6, 7)])
+G, H = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F
+
+
+def fold(v: int, value: int, scale: int) -> int:
+    return (v * scale + value) & M64
 
 
 def decode_bilevel_stripe(data: bytes, height: int, width: int) -> list[list[int]]:
-    coder, mixer = Decoder(data), Mixer(3)
+    coder, mixer = Decoder(data), Mixer(4)
     out = [[0] * width for _ in range(height)]
 
     def number(x: int, y: int, places: list[tuple[int, int]]) -> int:
         v = 0
         for dx, dy in places:
             inside = 0 <= y + dy and 0 <= x + dx < width
-            v = 2 * v + (out[y + dy][x + dx] if inside else 0)
+            v = fold(v, out[y + dy][x + dx] if inside else 0, 2)
         return v
 
     for y in range(height):
         for x in range(width):
             template, outer = number(x, y, TEMPLATE), number(x, y, OUTER)
-            wide = (((template + (outer << 16)) * 0x9E3779B97F4A7C15) & M64) >> 44
-            out[y][x] = mixer.decide(coder, [template, number(x, y, CORE), wide],
+            wide = (((template + (outer << 16)) * G) & M64) >> 44
+            line = (((number(x, y, LINE) * H) & M64) * G & M64) >> 44
+            out[y][x] = mixer.decide(coder, [template, number(x, y, CORE), wide, line],
                                      number(x, y, WEIGHT_SET))
     assert coder.pos == len(data), "corrupt"
     return out
@@ -200,8 +208,8 @@ def decode_bilevel(payload: bytes, height: int, width: int) -> list[list[int]]:
 
 
 def decode_template_stripe(data: bytes, height: int, width: int, k: int) -> list[list[int]]:
-    bits, g, second = (k - 1).bit_length(), 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F
-    coder, mixer = Decoder(data), Mixer(3)
+    bits = (k - 1).bit_length()
+    coder, mixer = Decoder(data), Mixer(4)
     out = [[0] * width for _ in range(height)]
 
     def b(x: int, y: int, dx: int, dy: int) -> int:
@@ -210,17 +218,17 @@ def decode_template_stripe(data: bytes, height: int, width: int, k: int) -> list
     def folded(x: int, y: int, places: list[tuple[int, int]]) -> int:
         v = 0
         for dx, dy in places:
-            v = (v * 8 + b(x, y, dx, dy)) & M64
+            v = fold(v, b(x, y, dx, dy), 8)
         return v
 
     for y in range(height):
         for x in range(width):
-            t, c = folded(x, y, TEMPLATE), folded(x, y, CORE)
+            t, c, line = folded(x, y, TEMPLATE), folded(x, y, CORE), folded(x, y, LINE)
             a = ((b(x, y, -1, 0) * 256 + b(x, y, 0, -1)) * 256 + b(x, y, -1, -1)) * 256 + b(x, y, 1, -1)
             prefix = 1
             for _ in range(bits):
-                slots = [((((v * g) & M64) ^ ((prefix * second) & M64)) * g & M64) >> 44
-                         for v in (t, c, a)]
+                slots = [((((v * G) & M64) ^ ((prefix * H) & M64)) * G & M64) >> 44
+                         for v in (t, c, a, line)]
                 prefix = 2 * prefix + mixer.decide(coder, slots, prefix * 8 + min(b(x, y, -1, 0), 7))
             out[y][x] = prefix - (1 << bits)
             assert out[y][x] < k, "corrupt"

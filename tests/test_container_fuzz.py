@@ -27,7 +27,7 @@ FIELDS = {"version": (8, "<H"), "channels": (10, "B"), "codec": (11, "B"), "widt
 CODEC_ID = {codec: i for i, codec in enumerate(qc.CODECS)}
 MiB = 1 << 20
 CM_TABLE_BYTES = 48  # per pair of palette entries, at the peak of building the cm model's tables
-BILEVEL_TABLE_BYTES = 3 * 4 << 20  # the bilevel and template counters, whatever the image's size
+BILEVEL_TABLE_BYTES = 4 * 4 << 20  # the bilevel and template counters, whatever the image's size
 
 
 def with_crc(body: bytes) -> bytes:

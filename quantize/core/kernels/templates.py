@@ -1,10 +1,12 @@
 """The template coders of ``.qnt`` version 4 (docs/FORMAT.md, "The bilevel and template codecs"),
 with cm's arithmetic coder, counters and mixer. A page of text, line art, a screenshot or a dithered
 picture repeats shapes that a template of a dozen or more pixels sees and cm's few neighbours do
-not. ``bilevel`` (K = 2): one decision a pixel, mixing a 16-pixel template, its 10-pixel core and
-the template widened to 27 pixels, hashed. ``template`` (K = 3 to 256): each index as its bits,
-most significant first, each decision mixing hashes of the 16-pixel template's and the 10-pixel
-core's indices and of the four nearest, with the bits decided so far.
+not. ``bilevel`` (K = 2): one decision a pixel, mixing a 16-pixel template, its 10-pixel core,
+the template widened to 27 pixels, hashed, and a hashed "line" of 52 pixels (25 of the row above,
+14 to the left, 13 two rows up), which sees a line of text repeat. ``template`` (K = 3 to 256):
+each index as its bits, most significant first, each decision mixing hashes of the 16-pixel
+template's, the 10-pixel core's and the line's indices and of the four nearest, with the bits
+decided so far.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from numba import njit, uint64
 
 from .indexcodec import INITIAL_WEIGHT, _code_bit, _coder_start, _flush, _learn, _mix
 
-MODELS = 3
+MODELS = 4
 WIDE_BITS = 20  # the hashed models' tables: 2^20 counters each
 WEIGHT_SETS = 256
 TEMPLATE_WEIGHT_SETS = 256 * 8  # by the bits decided so far (with the leading 1) and the left index
-_ABOVE, _SIDE = 3, 6  # rows above and columns each side of the template: zeros outside the stripe
+_ABOVE, _SIDE = 3, 14  # rows above and columns each side of the contexts: zeros outside the stripe
+# the line: (row, first and last column) relative to the pixel, in the order it is folded
+_LINE = ((-1, -12, 12), (0, -14, -1), (-2, -6, 6))
 _GOLDEN = uint64(0x9E3779B97F4A7C15)
 _SECOND = uint64(0xC2B2AE3D27D4EB4F)
 
@@ -26,6 +30,16 @@ _SECOND = uint64(0xC2B2AE3D27D4EB4F)
 @njit(cache=True, nogil=True, inline="always")
 def _at(pad, r, c, dy, dx):
     return np.int64(pad[r + dy, c + dx])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _line(pad, r, c, scale):
+    """The line's pixels folded in order, each ``line · scale + value`` modulo 2^64."""
+    line = uint64(0)
+    for dy, first, last in _LINE:
+        for dx in range(first, last + 1):
+            line = line * uint64(scale) + uint64(pad[r + dy, c + dx])
+    return line
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -67,7 +81,8 @@ def _code_bits(bits, buf, decoding, stretch, squash, reciprocal):
                      | (_at(pad, r, c, 0, -5) << 2) | (_at(pad, r, c, -2, -3) << 1)
                      | _at(pad, r, c, -2, 3))
             wide = np.int64((uint64(template | (outer << 16)) * _GOLDEN) >> uint64(64 - WIDE_BITS))
-            slots = (template, core, wide)
+            line = np.int64((_line(pad, r, c, 2) * _SECOND * _GOLDEN) >> uint64(64 - WIDE_BITS))
+            slots = (template, core, wide, line)
             wset = ((_at(pad, r, c, -1, -1) << 3) | (_at(pad, r, c, -1, 0) << 2)
                     | (_at(pad, r, c, -1, 1) << 1) | _at(pad, r, c, 0, -1)
                     | (_at(pad, r, c, 0, -2) << 7) | (_at(pad, r, c, -2, 0) << 6)
@@ -117,13 +132,15 @@ def _code_indices(indices, nbits, k, buf, decoding, stretch, squash, reciprocal)
             for dy, dx in ((-2, -1), (-2, 0), (-2, 1), (-1, -2), (-1, -1), (-1, 0), (-1, 1),
                            (-1, 2), (0, -2), (0, -1)):
                 core = core * uint64(8) + uint64(pad[r + dy, c + dx])
+            line = _line(pad, r, c, 8)
             west = _at(pad, r, c, 0, -1)
             near = uint64(((west * 256 + _at(pad, r, c, -1, 0)) * 256 + _at(pad, r, c, -1, -1))
                           * 256 + _at(pad, r, c, -1, 1))
             value = np.int64(0) if decoding else np.int64(indices[y, x])
             prefix = np.int64(1)
             for j in range(nbits - 1, -1, -1):
-                slots = (_hashed(template, prefix), _hashed(core, prefix), _hashed(near, prefix))
+                slots = (_hashed(template, prefix), _hashed(core, prefix), _hashed(near, prefix),
+                         _hashed(line, prefix))
                 wset = prefix * 8 + min(west, 7)
                 p12 = _mix(cells, weights, wset, slots, stretch, squash)
                 bit = np.int64(0) if decoding else (value >> j) & 1
