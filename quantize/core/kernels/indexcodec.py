@@ -69,6 +69,13 @@ def _flush(buf, pos, low):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _out_of_room(pos, limit, decoding):
+    """Whether to stop before the next pixel: a decoder past its stream's end (a whole stream is
+    read exactly to its end, never past it), an encoder near its buffer's (the caller grows it)."""
+    return pos > limit if decoding else pos + 128 > limit
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _code_bit(low, high, code, pos, buf, bit, p12, decoding):
     """Encode ``bit`` (or decode one) with probability ``p12``/4096 that it is 1; return the bit
     and the coder's state (kept in locals, not an array, so it stays in registers)."""
@@ -161,7 +168,6 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
     height, width = indices.shape
     k, channels = palette.shape
     low, high, code, pos = _coder_start(buf, decoding)
-    limit = buf.size
     table = 1 << HASH_BITS
     flag_cells = np.full((FLAG_MODELS, table), 32768 << 16, np.uint32)
     esc_cells = np.full((ESCAPE_MODELS, table), 32768 << 16, np.uint32)
@@ -174,9 +180,7 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
     lut = np.zeros(1 << ((8 - shift) * channels), np.int16)
     for y in range(height):
         for x in range(width):
-            if decoding and pos > limit:
-                return -1  # a whole stream is read exactly to its end, never past it
-            if not decoding and pos + 128 > limit:
+            if _out_of_room(pos, buf.size, decoding):
                 return -1
             if x > 0:
                 w = np.int64(indices[y, x - 1])

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-from .indexcodec import INITIAL_WEIGHT, _code_bit, _coder_start, _flush, _learn, _mix
+from .indexcodec import (INITIAL_WEIGHT, _code_bit, _coder_start, _flush, _learn, _mix,
+                         _out_of_room)
 
 MODELS = 4
 WIDE_BITS = 20  # the hashed models' tables: 2^20 counters each
@@ -33,6 +34,17 @@ def _at(pad, r, c, dy, dx):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _start(indices, buf, decoding, weight_sets):
+    """A coder's state before the first pixel of ``indices``: the arithmetic coder's
+    (:func:`_coder_start`), the models' counters, ``weight_sets`` weight sets, and the stripe
+    padded with zeros as far as the contexts reach."""
+    height, width = indices.shape
+    return (*_coder_start(buf, decoding), np.full((MODELS, 1 << WIDE_BITS), 32768 << 16, np.uint32),
+            np.full((weight_sets, MODELS), INITIAL_WEIGHT, np.int32),
+            np.zeros((height + _ABOVE, width + 2 * _SIDE), np.uint8))
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _line(pad, r, c, scale):
     """The line's pixels folded in order, each ``line · scale + value`` modulo 2^64."""
     line = uint64(0)
@@ -47,18 +59,12 @@ def _code_bits(bits, buf, decoding, stretch, squash, reciprocal):
     """Encode ``bits`` (H, W) of 0 and 1 into ``buf`` or, with ``decoding``, decode ``buf`` into
     them. Encoding returns the bytes written, or -1 when ``buf`` is too small; decoding returns the
     bytes read, or -1 when the stream runs out before the image ends."""
+    low, high, code, pos, cells, weights, pad = _start(bits, buf, decoding, WEIGHT_SETS)
     height, width = bits.shape
-    low, high, code, pos = _coder_start(buf, decoding)
-    limit = buf.size
-    cells = np.full((MODELS, 1 << WIDE_BITS), 32768 << 16, np.uint32)
-    weights = np.full((WEIGHT_SETS, MODELS), INITIAL_WEIGHT, np.int32)
-    pad = np.zeros((height + _ABOVE, width + 2 * _SIDE), np.uint8)
     for y in range(height):
         r = y + _ABOVE
         for x in range(width):
-            if decoding and pos > limit:
-                return -1  # a whole stream is read exactly to its end, never past it
-            if not decoding and pos + 128 > limit:
+            if _out_of_room(pos, buf.size, decoding):
                 return -1
             c = x + _SIDE
             core = ((_at(pad, r, c, -2, -1) << 9) | (_at(pad, r, c, -2, 0) << 8)
@@ -109,18 +115,12 @@ def _code_indices(indices, nbits, k, buf, decoding, stretch, squash, reciprocal)
     """Encode ``indices`` (H, W) below ``k`` as ``nbits`` decisions each into ``buf`` or, with
     ``decoding``, decode ``buf`` into them; returns as :func:`_code_bits`, and -1 too when a
     decoded index is ``k`` or more."""
+    low, high, code, pos, cells, weights, pad = _start(indices, buf, decoding, TEMPLATE_WEIGHT_SETS)
     height, width = indices.shape
-    low, high, code, pos = _coder_start(buf, decoding)
-    limit = buf.size
-    cells = np.full((MODELS, 1 << WIDE_BITS), 32768 << 16, np.uint32)
-    weights = np.full((TEMPLATE_WEIGHT_SETS, MODELS), INITIAL_WEIGHT, np.int32)
-    pad = np.zeros((height + _ABOVE, width + 2 * _SIDE), np.uint8)
     for y in range(height):
         r = y + _ABOVE
         for x in range(width):
-            if decoding and pos > limit:
-                return -1
-            if not decoding and pos + 128 > limit:
+            if _out_of_room(pos, buf.size, decoding):
                 return -1
             c = x + _SIDE
             template = uint64(0)  # each index in turn, times 8: a hash, not a number (mod 2^64)
