@@ -174,6 +174,8 @@ OUTER = [(-1, -3), (0, -3), (1, -3), (-5, -1), (-4, -1), (4, -1), (5, -1), (-6, 
 WEIGHT_SET = [(-2, 0), (0, -2), (-3, 0), (-2, -1), (-1, -1), (0, -1), (1, -1), (-1, 0)]
 LINE = ([(dx, -1) for dx in range(-12, 13)] + [(dx, 0) for dx in range(-14, 0)]
         + [(dx, -2) for dx in range(-6, 7)])
+INDEX_LINE = ([(dx, -1) for dx in range(-6, 7)] + [(dx, 0) for dx in range(-9, 0)]
+              + [(dx, -2) for dx in range(-6, 7)])
 G, H = 0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F
 
 
@@ -215,15 +217,16 @@ def decode_template_stripe(data: bytes, height: int, width: int, k: int) -> list
     def b(x: int, y: int, dx: int, dy: int) -> int:
         return out[y + dy][x + dx] if 0 <= y + dy and 0 <= x + dx < width else 0
 
-    def folded(x: int, y: int, places: list[tuple[int, int]]) -> int:
+    def folded(x: int, y: int, places: list[tuple[int, int]], scale: int = 8) -> int:
         v = 0
         for dx, dy in places:
-            v = fold(v, b(x, y, dx, dy), 8)
+            v = fold(v, b(x, y, dx, dy), scale)
         return v
 
     for y in range(height):
         for x in range(width):
-            t, c, line = folded(x, y, TEMPLATE), folded(x, y, CORE), folded(x, y, LINE)
+            t, c = folded(x, y, TEMPLATE), folded(x, y, CORE)
+            line = folded(x, y, INDEX_LINE, 1000003)
             a = ((b(x, y, -1, 0) * 256 + b(x, y, 0, -1)) * 256 + b(x, y, -1, -1)) * 256 + b(x, y, 1, -1)
             prefix = 1
             for _ in range(bits):

@@ -411,6 +411,7 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
         return codec, payload
     packed = _pack(indices.reshape(-1), bits)
     best = min((codec, payload), ("none", packed), key=lambda t: len(t[1]))  # noise: packed bits
+    noise = best[0] == "none"
     worth = _REPEATS_GAIN * len(payload)  # a probe under this: the strong coders are tried
     del payload  # one candidate held at a time beside the streams (a large image's memory)
 
@@ -432,7 +433,8 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
             page = True
             keep("zstd-bytes", compress_bytes("zstd-bytes", _REPEATS_LEVEL, stream))
             keep("lzma-bytes", compress_bytes("lzma-bytes", 9, stream))
-    if _TEMPLATE_ALWAYS < k <= indexcodec.TEMPLATE_K[1] and (
+    # noise, which cm codes no smaller than its packed bits, has no shapes for a template either
+    if _TEMPLATE_ALWAYS < k <= indexcodec.TEMPLATE_K[1] and not noise and (
             page or _template_pays(palette, indices)):
         keep("template", indexcodec.encode_template(indices, k))
     return best

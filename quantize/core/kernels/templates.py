@@ -5,8 +5,8 @@ not. ``bilevel`` (K = 2): one decision a pixel, mixing a 16-pixel template, its 
 the template widened to 27 pixels, hashed, and a hashed "line" of 52 pixels (25 of the row above,
 14 to the left, 13 two rows up), which sees a line of text repeat. ``template`` (K = 3 to 256):
 each index as its bits, most significant first, each decision mixing hashes of the 16-pixel
-template's, the 10-pixel core's and the line's indices and of the four nearest, with the bits
-decided so far.
+template's, the 10-pixel core's and a 31-pixel line's indices and of the four nearest, with the
+bits decided so far.
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ WIDE_BITS = 20  # the hashed models' tables: 2^20 counters each
 WEIGHT_SETS = 256
 TEMPLATE_WEIGHT_SETS = 256 * 8  # by the bits decided so far (with the leading 1) and the left index
 _ABOVE, _SIDE = 3, 14  # rows above and columns each side of the contexts: zeros outside the stripe
-# the line: (row, first and last column) relative to the pixel, in the order it is folded
+# the lines: (row, first and last column) relative to the pixel, in the order they are folded;
+# over indices (template) a shorter one codes smaller, its colours being sparser than bits
 _LINE = ((-1, -12, 12), (0, -14, -1), (-2, -6, 6))
+_INDEX_LINE = ((-1, -6, 6), (0, -9, -1), (-2, -6, 6))
+_INDEX_FOLD = 1000003  # an index takes up to 8 bits: folding by 8 would let the first ones wrap off
 _GOLDEN = uint64(0x9E3779B97F4A7C15)
 _SECOND = uint64(0xC2B2AE3D27D4EB4F)
 
@@ -45,10 +48,10 @@ def _start(indices, buf, decoding, weight_sets):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _line(pad, r, c, scale):
-    """The line's pixels folded in order, each ``line · scale + value`` modulo 2^64."""
+def _line(pad, r, c, spans, scale):
+    """The pixels of ``spans`` folded in order, each ``line · scale + value`` modulo 2^64."""
     line = uint64(0)
-    for dy, first, last in _LINE:
+    for dy, first, last in spans:
         for dx in range(first, last + 1):
             line = line * uint64(scale) + uint64(pad[r + dy, c + dx])
     return line
@@ -87,7 +90,8 @@ def _code_bits(bits, buf, decoding, stretch, squash, reciprocal):
                      | (_at(pad, r, c, 0, -5) << 2) | (_at(pad, r, c, -2, -3) << 1)
                      | _at(pad, r, c, -2, 3))
             wide = np.int64((uint64(template | (outer << 16)) * _GOLDEN) >> uint64(64 - WIDE_BITS))
-            line = np.int64((_line(pad, r, c, 2) * _SECOND * _GOLDEN) >> uint64(64 - WIDE_BITS))
+            line = np.int64((_line(pad, r, c, _LINE, 2) * _SECOND * _GOLDEN)
+                            >> uint64(64 - WIDE_BITS))
             slots = (template, core, wide, line)
             wset = ((_at(pad, r, c, -1, -1) << 3) | (_at(pad, r, c, -1, 0) << 2)
                     | (_at(pad, r, c, -1, 1) << 1) | _at(pad, r, c, 0, -1)
@@ -132,7 +136,7 @@ def _code_indices(indices, nbits, k, buf, decoding, stretch, squash, reciprocal)
             for dy, dx in ((-2, -1), (-2, 0), (-2, 1), (-1, -2), (-1, -1), (-1, 0), (-1, 1),
                            (-1, 2), (0, -2), (0, -1)):
                 core = core * uint64(8) + uint64(pad[r + dy, c + dx])
-            line = _line(pad, r, c, 8)
+            line = _line(pad, r, c, _INDEX_LINE, _INDEX_FOLD)
             west = _at(pad, r, c, 0, -1)
             near = uint64(((west * 256 + _at(pad, r, c, -1, 0)) * 256 + _at(pad, r, c, -1, -1))
                           * 256 + _at(pad, r, c, -1, 1))
@@ -158,7 +162,8 @@ def _code_indices(indices, nbits, k, buf, decoding, stretch, squash, reciprocal)
 
 @njit(cache=True, nogil=True)
 def encode_indices(indices, nbits, k, buf, stretch, squash, reciprocal):
-    """:func:`_code_indices` encoding: the bytes written into ``buf``, or -1 when it is too small."""
+    """:func:`_code_indices` encoding: the bytes written into ``buf``, or -1 when it is too
+    small."""
     return _code_indices(indices, nbits, k, buf, False, stretch, squash, reciprocal)
 
 
