@@ -2,7 +2,7 @@
 and ``bilevel`` and ``template`` (version 4), the same coding with a wider view of the neighbours,
 for K = 2 and for K = 3 to 256.
 
-This module builds the integer tables both sides share, cuts an image into the stripes both codecs
+This module builds the integer tables both sides share, cuts an image into the stripes its codecs
 code independently, and calls the one coder of each (:mod:`quantize.core.kernels.indexcodec`,
 :mod:`quantize.core.kernels.templates`). docs/FORMAT.md specifies the streams.
 """

@@ -398,8 +398,10 @@ def _text_mode_damage(head: bytes) -> bool:
 def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tuple[str, bytes]:
     """The ``cm`` payload, or another codec's where that is smaller: cm models photos; a
     screenshot's or a text's long exact repeats are what a dictionary coder finds, on packed bits
-    or, for K <= 256, on a byte an index (then lzma too); noise keeps its packed bits. A fast zstd
-    pass over each stream tells which kind the image is, so a photo pays only those passes."""
+    or, for K <= 256, on a byte an index (then lzma too); noise keeps its packed bits; the shapes of
+    a page, line art or a dither are what the bilevel (K = 2) and template coders model. A fast
+    zstd pass over each stream and the template coder on a band of rows tell which kind the image
+    is, so a photo pays only those passes."""
     k = len(palette)
     codec, payload = "cm", indexcodec.encode(palette, indices) if k > 1 else b""
     # a page, line art or a dither: a template sees their shapes (few colours: always tried)
@@ -451,11 +453,11 @@ def _template_pays(palette: np.ndarray, indices: np.ndarray) -> bool:
 
 def written_codec(codec: str, k: int) -> str:
     """The codec a file of ``k`` colours asked to use ``codec`` is written with, as far as K
-    tells: bilevel codes K = 2 only and template 3 to 256, cm takes the others; cm is defined for up to
-    ``indexcodec.MAX_K`` colours, zstd takes over past that. (cm also gives way to bilevel or zstd
-    where that is smaller: :func:`codec_of` reads the file's.)"""
-    if (codec == "bilevel" and k != 2) or (codec == "template" and not
-                                             indexcodec.TEMPLATE_K[0] <= k <= indexcodec.TEMPLATE_K[1]):
+    tells: bilevel codes K = 2 only and template 3 to 256, cm takes the others; cm is defined for
+    up to ``indexcodec.MAX_K`` colours, zstd takes over past that. (cm also gives way to bilevel,
+    template or zstd where that is smaller: :func:`codec_of` reads the file's.)"""
+    low, high = indexcodec.TEMPLATE_K
+    if (codec == "bilevel" and k != 2) or (codec == "template" and not low <= k <= high):
         codec = "cm"
     if codec == "cm" and k > indexcodec.MAX_K:
         return "zstd"
