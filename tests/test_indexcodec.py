@@ -218,6 +218,7 @@ def test_text_and_dithers_are_written_template_where_smaller_and_read_back():
     ink = page(240, 320, seed=6).astype(float)  # anti-aliased: each glyph's edge in 16 shades
     shades = np.rint(sum(np.roll(ink, (dy, dx), (0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1))
                      / 9 * 15).astype(np.int64)
+    shades = np.pad(shades, ((120, 120), (0, 0)))  # margins: a page codes under a bit a pixel
     for k, indices in ((16, shades), (4, np.minimum(shades, 3))):
         data = qc.encode(palette[:k], indices)
         header = qc.read_header(data)
@@ -228,3 +229,17 @@ def test_text_and_dithers_are_written_template_where_smaller_and_read_back():
     other[20:25] = (2).to_bytes(4, "little") + b"\x01"  # K=2 (1 bit) with the template codec
     with pytest.raises(FormatError, match="the template codec codes K=3 to 256, not K=2"):
         qc.read_header(bytes(other))
+
+
+def test_a_photo_past_k8_pays_no_template_pass(monkeypatch):
+    from pathlib import Path
+
+    import quantize
+
+    result = quantize.compress(str(Path(__file__).parents[1] / "test_images" / "parrots.png"), k=64)
+    palette, photo = result.palette, result.indices
+    assert 8 * len(indexcodec.encode(palette, photo)) > photo.size  # over a bit a pixel
+    calls = []
+    encode = indexcodec.encode_template
+    monkeypatch.setattr(indexcodec, "encode_template", lambda *a: calls.append(a) or encode(*a))
+    assert qc.read_header(qc.encode(palette, photo)).codec == "cm" and calls == []

@@ -38,6 +38,9 @@ _CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7, 4: 9}  # how many of CODECS each version
 _TEMPLATE_ALWAYS = 8
 _TEMPLATE_BAND = 16  # the probe's band: this fraction of the rows (at least 32), from the middle
 _TEMPLATE_GAIN = 0.95
+# past _TEMPLATE_ALWAYS, the template coder is tried only where cm spends less than this many bits
+# a pixel: the shapes it finds (pages, screenshots) code that small already; a photo does not
+_TEMPLATE_BITS = 1.0
 # Codecs over one byte an index (K <= 256), not packed bits: an LZ coder finds a text's or a
 # screenshot's repeats on byte boundaries, which packing 3, 5, 6 or 7 bits an index scatters.
 _BYTE_CODECS = {"lzma-bytes": "lzma", "zstd-bytes": "zstd"}
@@ -413,7 +416,7 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
         return codec, payload
     packed = _pack(indices.reshape(-1), bits)
     best = min((codec, payload), ("none", packed), key=lambda t: len(t[1]))  # noise: packed bits
-    noise = best[0] == "none"
+    shapes = 8 * len(payload) < _TEMPLATE_BITS * indices.size  # cm's bits: a page's, not a photo's
     worth = _REPEATS_GAIN * len(payload)  # a probe under this: the strong coders are tried
     del payload  # one candidate held at a time beside the streams (a large image's memory)
 
@@ -435,8 +438,7 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
             page = True
             keep("zstd-bytes", compress_bytes("zstd-bytes", _REPEATS_LEVEL, stream))
             keep("lzma-bytes", compress_bytes("lzma-bytes", 9, stream))
-    # noise, which cm codes no smaller than its packed bits, has no shapes for a template either
-    if _TEMPLATE_ALWAYS < k <= indexcodec.TEMPLATE_K[1] and not noise and (
+    if _TEMPLATE_ALWAYS < k <= indexcodec.TEMPLATE_K[1] and shapes and (
             page or _template_pays(palette, indices)):
         keep("template", indexcodec.encode_template(indices, k))
     return best
