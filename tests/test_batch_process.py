@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -117,6 +119,51 @@ def test_a_job_that_kills_its_dask_worker_fails_its_row_alone(tmp_path):
                            ("tls://127.0.0.1:1", "cannot reach the Dask scheduler at tls://")):
         with pytest.raises(ParameterError, match=words):
             make_executor(1, address, 1)
+
+
+
+def test_a_cluster_with_no_worker_is_noticed_and_its_jobs_wait_for_one(tmp_path):
+    """The user hears that the jobs wait (the batch does not hang silently); a worker that joins
+    then runs them."""
+    distributed = pytest.importorskip("distributed")
+    from quantize.jobs.executors import make_executor
+
+    def job(name, settings):
+        return name.upper()
+
+    notices, outcomes = [], {}
+    with distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        def notice(message):
+            notices.append(message)
+            cluster.scale(1)
+
+        unheard = threading.Timer(60, cluster.scale, (1,))  # without the notice: no hang
+        unheard.start()
+        executor = make_executor(1, cluster.scheduler_address, 2, notice)
+        try:
+            executor.run(job, ["a", "b"], None, outcomes.__setitem__)
+        finally:
+            unheard.cancel()
+            executor.close()
+    assert notices == [f"no Dask worker at {cluster.scheduler_address} yet: the jobs wait for "
+                       "one (Ctrl-C stops the batch)"]
+    assert outcomes == {"a": "A", "b": "B"}
+
+
+def test_dask_workers_of_another_quantize_are_refused(monkeypatch):
+    """Their files would differ from a local run's: one ParameterError names a worker."""
+    distributed = pytest.importorskip("distributed")
+    import quantize
+    from quantize.jobs.executors import make_executor
+
+    theirs = re.escape(quantize.__version__)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        monkeypatch.setattr(quantize, "__version__", "0.0.0-other")  # this process only
+        with pytest.raises(ParameterError, match=rf"^Dask worker tcp://\S+ has quantize {theirs}, "
+                           r"this is quantize 0\.0\.0-other: install the same version"):
+            make_executor(1, cluster.scheduler_address, 1)
 
 
 def _children(pid: int) -> list[int]:

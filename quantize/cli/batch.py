@@ -110,7 +110,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     try:
         result = run_batch(inputs, out_dir, settings=settings, recursive=not no_recursive, jobs=jobs,
                            resume=resume, shared_palette=shared_palette, palette_from=palette_from,
-                           scheduler=scheduler, progress=progress)
+                           scheduler=scheduler, progress=progress,
+                           notice=lambda message: (progress.clear(), note(message, quiet)))
     except KeyboardInterrupt:
         progress.clear()
         note(f"interrupted: finished outputs and {out_dir / 'manifest.json'} are kept; "

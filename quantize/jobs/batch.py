@@ -226,11 +226,13 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
               settings: Settings, recursive: bool = True, jobs: int | None = None,
               resume: bool = False, shared_palette: bool = False,
               palette_from: str | os.PathLike[str] | None = None, scheduler: str | None = None,
-              progress: Callable[[str, int, int, str], None] | None = None) -> BatchResult:
+              progress: Callable[[str, int, int, str], None] | None = None,
+              notice: Callable[[str], None] | None = None) -> BatchResult:
     """Compress every image of ``inputs`` into ``out_root`` (the tree mirrored), keeping the manifest.
 
     ``progress(phase, done, total, name)`` is called as inputs finish (phase ``"colours"`` while
-    counting colours for a shared palette, then ``"compress"``). On Ctrl-C the finished outputs and a
+    counting colours for a shared palette, then ``"compress"``); ``notice(message)`` hears of a
+    wait, such as a Dask cluster with no worker yet. On Ctrl-C the finished outputs and a
     consistent manifest stay, and :class:`KeyboardInterrupt` propagates.
     """
     from ..io.container import SUFFIX
@@ -244,7 +246,7 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     if previous is not None and not (resume or settings.force):
         raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use resume=True "
                           "to continue it or force=True to redo it", parameters=("resume=True", "force=True"))
-    executor = make_executor(jobs, scheduler, len(the_plan.jobs))
+    executor = make_executor(jobs, scheduler, len(the_plan.jobs), notice)
     try:
         settings, fitted = _with_palette(settings, executor, the_plan, previous if resume else None,
                                          shared=shared_palette, palette_from=palette_from,

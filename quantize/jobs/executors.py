@@ -328,7 +328,7 @@ class _Processes:
 class _Dask:
     """``--scheduler ADDRESS``: the jobs as tasks on a Dask distributed cluster (shared storage)."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, notice: Callable[[str], None] | None = None) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -339,12 +339,22 @@ class _Dask:
         except Exception as exc:  # unreachable, or an address Dask cannot use (tls:// alone)
             raise ParameterError(f"cannot reach the Dask scheduler at {address}: "
                                  f"{one_line(exc)}") from None
+        self.address, self.notice = address, notice
+        try:
+            _check_worker_versions(self.client, address)
+        except BaseException:
+            self.close()
+            raise
 
     def run(self, fn: JobFn, jobs: Sequence[Job], settings: Any, done: Done, *,
             last: bool = True) -> None:
         from distributed import as_completed
 
         pending = {self.client.submit(fn, job, settings, pure=False): job for job in jobs}
+        if pending and self.notice and not self.client.scheduler_info()["workers"]:
+            # submitted first: an adaptive cluster starts its workers for queued tasks
+            self.notice(f"no Dask worker at {self.address} yet: the jobs wait for one "
+                        "(Ctrl-C stops the batch)")
         try:
             for fut in as_completed(list(pending)):
                 job = pending.pop(fut)
@@ -366,6 +376,33 @@ class _Dask:
             pass
 
 
+def _check_worker_versions(client: Any, address: str) -> None:
+    """Refuse a cluster whose connected workers run another quantize (or none): their files
+    would differ from this one's, or every job would fail alike."""
+    from .. import __version__
+
+    def version() -> str | None:  # nested: shipped by value, so it runs without quantize too
+        try:
+            import quantize
+        except ImportError:
+            return None
+        return getattr(quantize, "__version__", "unknown")
+
+    try:
+        versions = client.run(version)
+    except Exception as exc:
+        raise ParameterError(f"cannot ask the Dask workers at {address} their quantize version: "
+                             f"{one_line(exc)}") from None
+    others = {worker: v for worker, v in sorted(versions.items()) if v != __version__}
+    if others:
+        worker, v = next(iter(others.items()))
+        has = "no quantize installed" if v is None else f"quantize {v}"
+        more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
+        raise ParameterError(f"Dask worker {worker}{more} has {has}, this is quantize "
+                             f"{__version__}: install the same version on every worker",
+                             parameters=("scheduler",))
+
+
 def _dask_failure(exc: BaseException) -> str:
     """Why Dask gave no outcome for a job, in a manifest row."""
     name = type(exc).__name__
@@ -378,14 +415,15 @@ def _dask_failure(exc: BaseException) -> str:
     return f"Dask failed to run it: {name}: {one_line(exc)}"
 
 
-def make_executor(jobs: int, scheduler: str | None, n_jobs: int) -> Executor:
+def make_executor(jobs: int, scheduler: str | None, n_jobs: int,
+                  notice: Callable[[str], None] | None = None) -> Executor:
     """The executor for ``--jobs``/``--scheduler``: Dask, this process with N - 1 workers,
-    or this process alone."""
+    or this process alone. ``notice(message)`` hears of a wait the user should know about."""
     if scheduler is not None:
         if not scheduler.strip():
             raise ParameterError("scheduler must be an address, such as tcp://host:8786",
                                  parameters=("scheduler",))
-        return _Dask(scheduler)
+        return _Dask(scheduler, notice)
     if jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
     n = min(jobs, n_jobs)
