@@ -55,7 +55,7 @@ class FitOptions:
     """How to fit: K, restarts, iteration cap, relative tolerance, seed, optional pixel sample,
     and the colour space the centres are fitted (and pixels mapped) in."""
 
-    k: int = 64
+    k: int = 256
     n_init: int = 1
     max_iter: int = 300
     tol: float = 1e-4
