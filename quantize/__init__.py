@@ -10,6 +10,10 @@ Heavy modules load on first use, so ``import quantize`` stays cheap.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .jobs.pipeline import Result
 
 __version__ = "0.1.0"
 
@@ -42,14 +46,22 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-_DEFAULT_LIMIT = object()  # compress()'s max_pixels when not given: load_image's own limit
+class _DefaultLimit:
+    """compress()'s max_pixels when not given: load_image's own limit (its module loads Pillow)."""
+
+    def __repr__(self) -> str:
+        return "load_image's limit"
 
 
-def compress(image, k: int = 256, *, max_pixels=_DEFAULT_LIMIT, **fit_options):
+_DEFAULT_LIMIT = _DefaultLimit()
+
+
+def compress(image: Any, k: int = 256, *, max_pixels: int | None | _DefaultLimit = _DEFAULT_LIMIT,
+             **fit_options: Any) -> Result:
     """Quantise an image to ``k`` colours in memory; return the Result.
 
-    ``image`` is a file path, a Pillow image or an array (HxW or HxWx1/2/3/4; uint8, uint16 or
-    floats in [0, 1]). ``fit_options`` are those of :class:`FitOptions` (n_init, max_iter, tol,
+    ``image`` is a file path, a Pillow image or an array or nested list (HxW or HxWx1/2/3/4;
+    uint8, uint16 or floats in [0, 1]). ``fit_options`` are those of :class:`FitOptions` (n_init, max_iter, tol,
     seed, sample, space). A path's image is refused past ``max_pixels`` (None: no limit).
     """
     from dataclasses import fields

@@ -420,6 +420,23 @@ PHOTO = str(Path(__file__).resolve().parents[1] / "test_images" / "parrots.png")
                         level=3.5), "zstd level must be a whole number 1 to 22, got 3.5"),
     (lambda q: q.frames_clip([np.zeros((2, 2, 3), np.uint8)], durations=40.0),
      "durations must be whole milliseconds"),
+    # an Image built by hand holds what the kernels read: values past 255 once crashed them
+    (lambda q: q.compress(q.Image(np.full((4, 4, 3), 300, np.uint16)), k=2),
+     "Image pixels must be an (H, W, 3) or (H, W, 4) uint8 array, not uint16 of shape (4, 4, 3)"),
+    (lambda q: q.Image(np.zeros((4, 4, 3))), "not float64 of shape (4, 4, 3)"),
+    (lambda q: q.Image(np.zeros((4, 4), np.uint8)), "not uint8 of shape (4, 4)"),
+    (lambda q: q.Image([[0, 0, 0]]), "not a list: image_from_array converts other arrays"),
+    (lambda q: q.quantize_image(np.zeros((4, 4, 3), np.uint8)),
+     "quantize_image takes an Image (load_image, image_from_array or image_from_pillow make one), "
+     "not ndarray"),
+    (lambda q: q.compress_file(np.zeros((4, 4, 3), np.uint8), "o"),
+     "compress_file's path must be a file path, not ndarray"),
+    (lambda q: q.compress(""), "an image must be a file path, not an empty name"),
+    (lambda q: q.animate([np.zeros((4, 4, 3), np.uint8)] * 2),
+     "animate takes a path, a Clip (frames_clip makes one of frames in memory) or a ScannedClip, "
+     "not list"),
+    (lambda q: q.animate_file(q.frames_clip([np.zeros((4, 4, 3), np.uint8)] * 2), "o"),
+     "animate_file's source (a Clip goes to animate) must be a file path, not Clip"),
 ])
 def test_library_values_of_the_wrong_kind_are_one_parameter_error(call, words, tmp_path,
                                                                   monkeypatch):
@@ -429,6 +446,35 @@ def test_library_values_of_the_wrong_kind_are_one_parameter_error(call, words, t
     with pytest.raises(quantize.ParameterError, match=re.escape(words)):
         call(quantize)
     assert not (tmp_path / "o").exists()
+
+
+def test_library_defaults_match_the_command_line_and_in_memory_images_compare_by_identity():
+    import quantize
+
+    assert quantize.CompressOptions().fit.k == quantize.AnimationOptions().fit.k == 256
+    image = quantize.image_from_array(np.zeros((2, 2, 3), np.uint8))
+    result = quantize.compress(image, k=2)
+    assert image == image and image != quantize.image_from_array(image.pixels)  # no array ==
+    assert len({image, result}) == 2 and result == result
+    lists = quantize.compress([[[0.0, 0, 0], [1, 1, 1]]], k=2)  # nested lists are arrays
+    assert lists.k == 2
+    with pytest.raises(quantize.ParameterError, match=r"not int64: \.astype\(np\.uint8\) for"):
+        quantize.compress([[[0, 0, 0]]])
+    dark = quantize.image_from_array(np.full((2, 2, 3), 200, np.uint16))
+    assert dark.notes == ("16-bit samples all 0..255, so nearly black: 8-bit values belong in "
+                          "uint8",)
+
+
+def test_a_packed_file_given_as_an_image_says_what_reads_it(tmp_path):
+    import quantize
+
+    packed = tmp_path / "photo.qnt"
+    packed.write_bytes(quantize.encode(np.zeros((1, 3), np.uint8), np.zeros((2, 2), np.uint8)))
+    for read in (quantize.compress, quantize.animate):
+        with pytest.raises(quantize.InputError, match=re.escape(
+                "photo.qnt is a packed .qnt file, not an image: quantize decode (quantize.load in "
+                "Python) gives its pixels back")):
+            read(packed)
 
 
 def test_a_bytes_path_and_big_endian_samples_are_read():

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError
-from ..io.files import display_name
+from ..io.files import display_name, input_path
 from ..core.fitting import FitOptions
 from ..io.formats import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
@@ -43,7 +43,7 @@ class AnimationOptions:
     """How to quantise a clip: the fit (K, seed, space, ...), the palette mode, the dither, and
     the output formats."""
 
-    fit: FitOptions = field(default_factory=lambda: FitOptions(k=256))
+    fit: FitOptions = field(default_factory=FitOptions)
     palette_mode: str = "auto"
     dither: str = "none"
     dither_strength: float = 1.0
@@ -94,7 +94,7 @@ class AnimationOptions:
         return replace(self, fit=fit, formats=tuple(dict.fromkeys(self.formats)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Poster:
     """One frame kept for pictures (a sweep's contact sheet): its number, source and shown pixels."""
 
@@ -103,7 +103,7 @@ class Poster:
     shown: np.ndarray
 
 
-@dataclass
+@dataclass(eq=False)
 class AnimationResult:
     """What a run produced: the clip's shape, the frames written, quality and every output's bytes."""
 
@@ -341,6 +341,9 @@ def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: Animati
             return clip
         clip = clip.clip
     if not isinstance(clip, Clip):
+        if not isinstance(clip, (str, bytes, os.PathLike)):
+            raise ParameterError(f"animate takes a path, a Clip (frames_clip makes one of frames "
+                                 f"in memory) or a ScannedClip, not {type(clip).__name__}")
         clip = open_clip(clip, max_pixels=max_pixels)
     if "gif" in options.formats:  # every format shows the frames the GIF can time
         clip = gif_paced(clip)
@@ -439,6 +442,7 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
 
     options = (options or AnimationOptions()).validated()
     check_resampling(width=width, height=height, fps=fps, plays=plays)
+    source = input_path(source, "animate_file's source (a Clip goes to animate)")
     paths = output_paths(source, out_dir, options.formats)
     job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
     job.check()

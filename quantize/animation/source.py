@@ -212,6 +212,12 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     try:
         im = PILImage.open(fh, formats=FORMATS)
     except PILImage.UnidentifiedImageError:
+        from ..io.container import packed_instead
+
+        fh.seek(0)
+        packed = packed_instead(fh.read(16))
+        if packed:
+            raise InputError(f"{name} {packed}") from None
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
             from None

@@ -18,7 +18,7 @@ from .mapping import nearest_indices
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
-    """k-means clustering (greedy k-means++ seeding, Lloyd iterations with Hamerly's bounds).
+    """k-means clustering (greedy k-means++ seeding, Lloyd iterations with Yinyang bounds).
 
     A drop-in for the common uses of :class:`sklearn.cluster.KMeans` (``algorithm="lloyd"``): from
     the same initial centres it reaches the same centres, labels and inertia, but for points

@@ -89,6 +89,15 @@ def _index_bytes(count: int, bits: int) -> int:
     return (count * bits + 7) // 8
 
 
+
+def packed_instead(head: bytes) -> str | None:
+    """What to tell a user who gave a packed file where an image was wanted, from the file's
+    first bytes (``None``: not a packed file)."""
+    if head[:len(MAGIC)] in (MAGIC, ANIMATION_MAGIC):
+        return ("is a packed .qnt file, not an image: quantize decode (quantize.load in Python) "
+                "gives its pixels back")
+    return None
+
 @dataclass(frozen=True)
 class Header:
     """The fixed-size header of a packed file; ``payload_bytes`` is the stored (possibly compressed) size."""
@@ -566,7 +575,7 @@ def _check_length(header: Header, found: int) -> None:
         raise FormatError(f"packed file has {found - header.file_bytes} unexpected bytes after its end")
 
 
-def decode(data: bytes | memoryview, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> PackedImage:
+def decode(data: bytes | memoryview, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PackedImage:
     """Validate and decode a packed file; any malformed input raises :class:`FormatError`."""
     buf = memoryview(data).cast("B")
     header = read_header(buf, max_pixels=max_pixels)
@@ -610,7 +619,7 @@ def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.n
     return indexcodec.decode(payload, palette, header.height, header.width, dtype)
 
 
-def load(path: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> PackedImage:
+def load(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PackedImage:
     """Read and decode a packed file. The header and file size are checked before the rest is read;
     a corrupt file is a :class:`FormatError` that names it."""
     from .files import display_name, open_input

@@ -17,7 +17,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, ParameterError
 
 _TEMP_STEM = 40  # characters of the target's name kept in a temporary name (at most 160 bytes)
 
@@ -34,6 +34,17 @@ def printable(text: str) -> str:
 def display_name(path: str | bytes | os.PathLike) -> str:
     """The path as printable text: undecodable bytes of a non-UTF-8 name shown as ``\\xNN``."""
     return printable(os.fsdecode(path))
+
+
+def input_path(value: object, what: str) -> Path:
+    """``value`` (a str, bytes or path-like name) as a Path; anything else, or an empty name, is
+    one :class:`ParameterError` naming ``what`` was wanted (a library caller's mistake)."""
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise ParameterError(f"{what} must be a file path, not {type(value).__name__}")
+    name = os.fsdecode(value)
+    if not name:
+        raise ParameterError(f"{what} must be a file path, not an empty name")
+    return Path(name)
 
 
 # ------------------------------------------------------------------------------------ output names

@@ -26,7 +26,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from ..errors import InputError, ParameterError, one_line
-from .files import display_name, open_input, write_bytes
+from .files import display_name, input_path, open_input, write_bytes
 
 #: Pillow's own default limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 89.5 megapixels.
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -57,9 +57,13 @@ _ORIENTATION = {  # EXIF orientation tag -> the transpose that undoes it (as Ima
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Image:
-    """A decoded image: uint8 pixels plus where they came from and what the loader did."""
+    """A decoded image: uint8 pixels plus where they came from and what the loader did.
+
+    Made by the loaders (:func:`load_image`, :func:`image_from_array`, :func:`image_from_pillow`);
+    built by hand, its pixels must already be (H, W, 3) or (H, W, 4) uint8.
+    """
 
     pixels: np.ndarray  # (H, W, 3) uint8, or (H, W, 4) when some alpha < 255; C-contiguous
     source: Path | None = None
@@ -68,6 +72,17 @@ class Image:
     frames: int = 1  # the frames or pages the file holds, of which these pixels are the first
     notes: tuple[str, ...] = ()
     grey: bool = False  # the source's samples were grey: its raw pixels were 1 byte, 2 with alpha
+
+    def __post_init__(self) -> None:
+        a = self.pixels
+        if not isinstance(a, np.ndarray) or a.dtype != np.uint8 or a.ndim != 3 \
+                or a.shape[2] not in (3, 4) or not a.shape[0] or not a.shape[1]:
+            what = (f"{a.dtype} of shape {a.shape}" if isinstance(a, np.ndarray)
+                    else f"a {type(a).__name__}")
+            raise ParameterError(f"Image pixels must be an (H, W, 3) or (H, W, 4) uint8 array, not "
+                                 f"{what}: image_from_array converts other arrays")
+        if not a.flags.c_contiguous:  # the kernels read the pixels as one block
+            object.__setattr__(self, "pixels", np.ascontiguousarray(a))
 
     @property
     def height(self) -> int:
@@ -95,7 +110,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     ``max_pixels=None`` lifts the decompression-bomb guard (the CLI's ``--allow-huge``).
     Raises :class:`InputError` with a one-line message for every unreadable or refused input.
     """
-    path = Path(path)
+    path = input_path(path, "an image")
     name = display_name(path)
     notes: list[str] = []
     with open_input(path) as (fh, size):
@@ -149,9 +164,14 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
                            LIFT_LIMIT) from None
         raise _Refused(f": {one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
     except UnidentifiedImageError:
+        from .container import packed_instead
+
         fh.seek(0)
-        if fh.read(4) in _TIFF_MAGIC:
+        head = fh.read(16)
+        if head[:4] in _TIFF_MAGIC:
             return _decode_with_tifffile(fh, max_pixels, notes), "TIFF", 1
+        if packed_instead(head):
+            raise _Refused(f" {packed_instead(head)}") from None
         raise _Refused(f" is not an image in a format quantize reads ({', '.join(FORMATS)})") from None
     fmt = im.format or "unknown"
     _check_size(*im.size, max_pixels)
@@ -246,7 +266,7 @@ def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO | None, notes
             raise _Refused(f": unsupported 32-bit integer samples (range {values.min()}..{values.max()})")
         if made and im.mode == "I" and values.max() <= 0xFF:
             raise _Refused(" of mode I has values 0..255 only: 8-bit or dark 16-bit samples? "
-                           "convert it to 'L' or 'I;16' first")
+                           "convert it to 'L' (8-bit values) or 'I;16' (16-bit ones) first")
         notes.append("16-bit reduced to 8 bits")
         gray = _reduce_16_to_8(values)
         trns = im.info.get("transparency")
@@ -394,7 +414,7 @@ def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image, *,
         return image_from_pillow(image)
     if isinstance(image, (str, bytes, os.PathLike)):
         return load_image(os.fsdecode(image), max_pixels=max_pixels)
-    if isinstance(image, np.ndarray) or hasattr(image, "__array__") \
+    if isinstance(image, (np.ndarray, list, tuple)) or hasattr(image, "__array__") \
             or hasattr(image, "__array_interface__"):
         return image_from_array(np.asarray(image))
     raise ParameterError(f"an image must be a file path, a Pillow image or an array, "
@@ -451,10 +471,13 @@ def _array_to_8bit(a: np.ndarray, notes: list[str], *, clip_floats: bool) -> np.
     if a.dtype == np.uint8:
         return a
     if a.dtype == np.uint16:
-        notes.append("16-bit reduced to 8 bits")
+        notes.append("16-bit reduced to 8 bits" if a.max(initial=0) > 0xFF else
+                     "16-bit samples all 0..255, so nearly black: 8-bit values belong in uint8")
         return _reduce_16_to_8(a)
-    if a.dtype.kind != "f":
-        raise ParameterError(f"image array must be uint8, uint16 or float in [0, 1], not {a.dtype}")
+    if a.dtype.kind != "f":  # other integers could be 8- or 16-bit samples: the caller says
+        raise ParameterError(f"image array must be uint8, uint16 or float in [0, 1], not {a.dtype}"
+                             + (": .astype(np.uint8) for 8-bit values" if a.dtype.kind in "iu"
+                                else ""))
     out = np.empty(a.shape, np.uint8)
     clipped = False
     for rows in _row_chunks(a.shape[0], a[0].nbytes):

@@ -22,6 +22,7 @@ from ..core.colorstats import ColorStats
 from ..core.dither import DITHERS
 from ..errors import ParameterError, whole
 from ..core.fitting import FitOptions, check_colors
+from ..io.files import input_path
 from ..io.images import DEFAULT_MAX_PIXELS, Image, display_name
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def _real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-@dataclass
+@dataclass(eq=False)
 class Result:
     """What one compression produced: palette, indices, sizes, quality and timings."""
 
@@ -280,6 +281,10 @@ def quantize_image(image: Image, options: CompressOptions | None = None, clock: 
     (:func:`delta_e_reference` of the image) may be passed in when several fits share one image,
     as a sweep does; the result is the same without them.
     """
+    if not isinstance(image, Image):
+        raise ParameterError(f"quantize_image takes an Image (load_image, image_from_array or "
+                             f"image_from_pillow make one), not {type(image).__name__}; "
+                             f"quantize.compress takes paths, arrays and Pillow images")
     options, clock = CompressOptions.checked(options), clock or _Clock()
     result, pixels = _quantized(image, options, clock, stats)
     return _measured(result, pixels, options, clock, delta_e_reference) if measure else result
@@ -514,7 +519,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     k = options.fit.k if options.palette is None else len(options.palette)
     check_formats(formats, k)
     files = (files or FileOptions()).validated()
-    source = Path(path)
+    source = input_path(path, "compress_file's path")
     paths = output_paths(source, Path(out_dir) if out_dir else None, formats)
     folder = next(iter(paths.values())).parent
     palette_paths = {}
