@@ -41,15 +41,16 @@ def make_photo(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
-def swapped_icc_profile() -> bytes:
-    """An RGB ICC profile whose red and green primaries are swapped (not named sRGB)."""
+def swapped_icc_profile(name: str = "swap") -> bytes:
+    """An RGB ICC profile whose red and green primaries are swapped, named "``name`` built-in"
+    (Pillow's sRGB profile, its name's "sRGB" replaced by ``name``)."""
     data = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     (count,) = struct.unpack(">I", data[128:132])
     tags = {data[132 + 12 * i:136 + 12 * i]: 132 + 12 * i for i in range(count)}
     out = bytearray(data)
     r, g = tags[b"rXYZ"], tags[b"gXYZ"]
     out[r + 4:r + 12], out[g + 4:g + 12] = data[g + 4:g + 12], data[r + 4:r + 12]
-    return bytes(out).replace("sRGB".encode("utf-16-be"), "swap".encode("utf-16-be"))
+    return bytes(out).replace("sRGB".encode("utf-16-be"), name.encode("utf-16-be"))
 
 
 @pytest.fixture

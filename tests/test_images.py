@@ -360,6 +360,16 @@ def test_icc_profile_converted_to_srgb(tmp_path: Path) -> None:
     assert image.notes == ("ICC profile converted to sRGB (from 'swap built-in')",)
 
 
+def test_a_profile_is_judged_by_what_it_does_not_by_its_name(tmp_path: Path) -> None:
+    """"GIMP built-in Linear sRGB" is not sRGB: a profile named sRGB once went unconverted."""
+    rgb = np.zeros((4, 6, 3), np.uint8)
+    rgb[:, :3] = (255, 0, 0)
+    path = _save(tmp_path, "icc.png", PILImage.fromarray(rgb), icc_profile=swapped_icc_profile("sRGB"))
+    image = load_image(path)
+    assert image.pixels[0, 0].tolist() == [0, 255, 0]
+    assert image.notes == ("ICC profile converted to sRGB (from 'sRGB built-in')",)
+
+
 _SYSTEM_CMYK = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
 
 

@@ -366,11 +366,11 @@ def _apply_icc(im: PILImage.Image, icc: bytes, notes: list[str]) -> PILImage.Ima
     except (OSError, ValueError, TypeError, ImageCms.PyCMSError):
         notes.append("ICC profile ignored (unreadable)")
         return im
-    if "sRGB" in description:
-        return im
     colour_mode = {"RGB": "RGB", "GRAY": "L", "CMYK": "CMYK"}.get(space)
     if colour_mode != _COLOUR_PART[im.mode]:
         notes.append(f"ICC profile ignored (it is for {space} data, the image is {im.mode})")
+        return im
+    if colour_mode != "CMYK" and _is_srgb(profile, colour_mode):
         return im
     alpha = im.getchannel("A") if im.mode in ("LA", "RGBA") else None
     try:
@@ -384,6 +384,25 @@ def _apply_icc(im: PILImage.Image, icc: bytes, notes: list[str]) -> PILImage.Ima
     notes.append(f"ICC profile converted to sRGB (from '{description}')" if description
                  else "ICC profile converted to sRGB")
     return out
+
+
+def _is_srgb(profile: object, mode: str) -> bool:
+    """Whether ``profile`` (for ``mode`` "RGB" or "L" data) shows colours as sRGB does, to within
+    a level: judged by what it does, as names mislead ("GIMP built-in Linear sRGB")."""
+    from PIL import ImageCms
+
+    levels = np.arange(0, 256, 15, dtype=np.uint8) if mode == "RGB" else np.arange(256, dtype=np.uint8)
+    if mode == "RGB":
+        probe = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(1, -1, 3)
+    else:
+        probe = levels[None]
+    try:
+        shown = np.asarray(ImageCms.profileToProfile(PILImage.fromarray(probe, mode), profile,
+                                                     ImageCms.createProfile("sRGB"), outputMode="RGB"))
+    except ImageCms.PyCMSError:
+        return False
+    wanted = probe if mode == "RGB" else np.repeat(probe[..., None], 3, axis=-1)
+    return int(np.abs(shown.astype(np.int16) - wanted).max()) <= 1
 
 
 def _pillow_to_array(im: PILImage.Image) -> np.ndarray:
