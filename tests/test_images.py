@@ -302,12 +302,18 @@ def test_cmyk_jpeg(tmp_path: Path) -> None:
      "GIF: used frame 1 of 3"),
     ("anim.png", [(1, 2, 3), (40, 50, 60)], {"duration": 50}, "APNG: used frame 1 of 2"),
     ("pages.tif", [(7, 8, 9), (1, 1, 1)], {}, "TIFF: used page 1 of 2"),
+    ("camera.jpg", [(128, 128, 128), (0, 0, 0)], {"format": "MPO"}, "MPO: used image 1 of 2"),
 ])
 def test_multi_frame_files_use_the_first_frame(tmp_path: Path, name, colours, save, note) -> None:
+    """Only animated GIF, APNG and WebP are clips (a batch animates them): a camera's MPO (a photo
+    and its preview) and a TIFF's pages are stills whose first picture is used."""
+    from quantize.animation.source import is_clip
+
     frames = [PILImage.new("RGB", (10, 8), c) for c in colours]
     path = tmp_path / name
     frames[0].save(path, save_all=True, append_images=frames[1:], **save)
     image = load_image(path)
+    assert is_clip(path) == name.startswith("anim")
     assert image.notes == (note,)
     assert (image.pixels == colours[0]).all()
     # the file's bytes are not these pixels' alone: its size and frames say so

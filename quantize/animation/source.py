@@ -187,13 +187,15 @@ def is_clip(path: str | os.PathLike[str]) -> bool:
 
 
 def is_animation(path: str | os.PathLike[str]) -> bool:
-    """Whether the image file at ``path`` holds more than one frame (an animated GIF, APNG or
-    WebP); False for a still, a video or a file Pillow cannot open (its reader reports that)."""
+    """Whether the image file at ``path`` is an animated GIF, APNG or WebP; False for a still, a
+    camera's MPO (a photo and its preview), a multi-page TIFF (pages, not frames), a video or a
+    file Pillow cannot open (its reader reports that)."""
     from PIL import Image as PILImage
 
     try:
         with open_input(path) as (fh, _):
-            return bool(getattr(PILImage.open(fh, formats=FORMATS), "is_animated", False))
+            im = PILImage.open(fh, formats=FORMATS)
+            return im.format in ("GIF", "PNG", "WEBP") and bool(getattr(im, "is_animated", False))
     except Exception:
         return False
 
