@@ -26,7 +26,7 @@ SOURCE = re.sub(r"\{[^{}]*\}", " ", re.sub(r"[\"']\s*\n\s*[fr]?[\"']", "", "\n".
     p.read_text() for p in (REPO / "quantize").rglob("*.py"))))
 # Rows whose quoted lines are examples assembled from values (the format, the codec), so that no
 # three words of them stand together in the source; their own tests check the exact lines.
-ASSEMBLED = ("animated GIF / APNG / multi-page TIFF",
+ASSEMBLED = ("animated GIF / APNG", "multi-page TIFF, a camera's MPO JPEG (a photo and its preview)",
              "damaged codec stream, or one that expands past the declared size",
              "`--palette NAME`: no such file and no such built-in palette")
 COMMANDS = ("quantize", "compress ", "decode ", "info ", "sweep ", "batch ", "palette ", "-")

@@ -121,8 +121,23 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
         except MemoryError:
             raise InputError(f"{name}: not enough memory to decode the image") from None
         except Exception as exc:  # any file content must end in a one-line message, never a traceback
-            raise InputError(f"{name}: cannot decode the image ({one_line(exc)})") from None
+            detail = one_line(exc)
+            if "decoder" in detail:  # Pillow's words for a stream its codec gave up on
+                detail = f"damaged or truncated: {detail}"
+            raise InputError(f"{name}: cannot decode the image ({detail})") from None
     return Image(pixels, path, fmt, size, frames, tuple(notes), grey)
+
+
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", 0, "PNG"), (b"GIF8", 0, "GIF"), (b"\xff\xd8\xff", 0, "JPEG"),
+               (b"WEBP", 8, "WebP"), (b"ftypavi", 4, "AVIF"), (b"qoif", 0, "QOI"))
+
+
+def _signature_format(head: bytes) -> str | None:
+    """The format whose signature starts ``head`` (a file's first bytes), if quantize reads it."""
+    for signature, at, name in _SIGNATURES:
+        if head[at:at + len(signature)] == signature:
+            return name
+    return None
 
 
 class _Refused(Exception):
@@ -172,6 +187,10 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
             return _decode_with_tifffile(fh, max_pixels, notes), "TIFF", 1
         if packed_instead(head):
             raise _Refused(f" {packed_instead(head)}") from None
+        signed = _signature_format(head)
+        if signed:  # a file of a format we read that its reader cannot make out
+            raise _Refused(f": cannot decode the image (a damaged or truncated {signed} file)") \
+                from None
         raise _Refused(f" is not an image in a format quantize reads ({', '.join(FORMATS)})") from None
     fmt = im.format or "unknown"
     _check_size(*im.size, max_pixels)
@@ -263,7 +282,7 @@ def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO | None, notes
     if im.mode.startswith("I;16") or im.mode == "I":
         values = np.asarray(im)
         if im.mode == "I" and (values.min() < 0 or values.max() > 0xFFFF):
-            raise _Refused(f": unsupported 32-bit integer samples (range {values.min()}..{values.max()})")
+            raise _Refused(": unsupported 32-bit integer samples (values past 16 bits)")
         if made and im.mode == "I" and values.max() <= 0xFF:
             raise _Refused(" of mode I has values 0..255 only: 8-bit or dark 16-bit samples? "
                            "convert it to 'L' (8-bit values) or 'I;16' (16-bit ones) first")
