@@ -125,6 +125,12 @@ def test_palette_leaves_out_fully_transparent_pixels_unless_asked(capsys, tmp_pa
     colors = json.loads(out)["colors"]
     assert len(colors) == 5 and colors[0]["hex"] == "#00000000" and colors[0]["share"] == 0.5
     assert [c["alpha"] for c in colors] == [0, 1, 1, 1, 1]
+    rgba[...] = (17, 200, 99, 0)  # nothing visible: no palette to give, asked or not
+    Image.fromarray(rgba).save(path)
+    for keep in ((), ("--keep-transparent",)):
+        code, out, err = run(capsys, "palette", *FAST, path, "-k", "4", *keep)
+        assert code == 3 and one_error(err).endswith(
+            "logo.png has no visible pixels: every pixel is fully transparent")
 
 
 def test_compress_exports_the_packed_palette(capsys, tmp_path):
