@@ -366,6 +366,17 @@ def test_icc_profile_converted_to_srgb(tmp_path: Path) -> None:
     assert image.notes == ("ICC profile converted to sRGB (from 'swap built-in')",)
 
 
+@pytest.mark.parametrize("order, scale", [("<", b"-1.0"), (">", b"1.0")])
+def test_colour_pfm_is_read_bottom_row_first(tmp_path: Path, order: str, scale: bytes) -> None:
+    """Pillow reads only grey PFM ("Pf"); a colour one ("PF") was refused as not an image."""
+    rgb = np.array([[[0.0, 0.5, 1.0], [1.0, 0.0, 0.25]], [[0.2, 0.4, 0.6], [2.0, 0.0, 0.0]]])
+    data = b"PF\n2 2\n" + scale + b"\n" + rgb[::-1].astype(f"{order}f4").tobytes()
+    image = load_image(_write(tmp_path, "c.pfm", data))
+    assert image.pixels.tolist() == [[[0, 128, 255], [255, 0, 64]], [[51, 102, 153], [255, 0, 0]]]
+    assert image.format == "PFM"
+    _refused(_write(tmp_path, "cut.pfm", data[:-5]), "a damaged or truncated PFM file")
+
+
 def test_a_profile_is_judged_by_what_it_does_not_by_its_name(tmp_path: Path) -> None:
     """"GIMP built-in Linear sRGB" is not sRGB: a profile named sRGB once went unconverted."""
     rgb = np.zeros((4, 6, 3), np.uint8)

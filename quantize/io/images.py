@@ -185,6 +185,8 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         head = fh.read(16)
         if head[:4] in _TIFF_MAGIC:
             return _decode_with_tifffile(fh, max_pixels, notes), "TIFF", 1
+        if head[:2] == b"PF" and head[2:3].isspace():
+            return _decode_colour_pfm(fh, max_pixels, notes), "PFM", 1
         if packed_instead(head):
             raise _Refused(f" {packed_instead(head)}") from None
         signed = _signature_format(head)
@@ -237,6 +239,31 @@ def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None,
     except ParameterError as exc:
         raise _Refused(f": {exc}") from None
     return _finish(PILImage.fromarray(array8), orientation, icc, notes)
+
+
+def _decode_colour_pfm(fh: BinaryIO, max_pixels: int | None,
+                       notes: list[str]) -> tuple[np.ndarray, bool]:
+    """Read a colour PFM (float RGB, bottom row first; Pillow reads only the grey kind)."""
+    fh.seek(0)
+    header = re.match(rb"PF\s+(\d+)\s+(\d+)\s+([-+.\deE]+)\s", fh.read(256))
+    if not header:
+        raise _Refused(": cannot decode the image (a damaged or truncated PFM file)")
+    width, height = int(header.group(1)), int(header.group(2))
+    _check_size(width, height, max_pixels)
+    try:
+        order = "<" if float(header.group(3)) < 0 else ">"  # the scale's sign gives the byte order
+    except ValueError:
+        raise _Refused(": cannot decode the image (a damaged or truncated PFM file)") from None
+    fh.seek(header.end())
+    data = fh.read(width * height * 12)
+    if not width or not height or len(data) < width * height * 12:
+        raise _Refused(": cannot decode the image (a damaged or truncated PFM file)")
+    floats = np.frombuffer(data, f"{order}f4").reshape(height, width, 3)[::-1]
+    try:
+        array8 = _array_to_8bit(floats.astype(np.float32), notes, clip_floats=True)
+    except ParameterError as exc:
+        raise _Refused(f": {exc}") from None
+    return _finish(PILImage.fromarray(array8), None, None, notes)
 
 
 class _NoteHandler(logging.Handler):
