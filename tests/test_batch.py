@@ -260,6 +260,38 @@ def test_outputs_a_killed_run_wrote_unrecorded_are_its_own_on_resume(tmp_path, m
     assert "already exists" in refused.manifest.rows["p0.png"]["error"]
 
 
+def test_a_failed_row_keeps_the_claims_of_the_outputs_its_input_had(tmp_path, monkeypatch):
+    """A damaged input fails its row on --resume; once repaired, the next --resume redoes it over
+    the outputs an earlier run wrote. A job that wrote its files after its row failed (a Dask
+    worker finishing once its client gave up) leaves them claimed as well."""
+    from quantize.jobs import batch
+
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    run_batch([src], out, settings=SETTINGS, jobs=1)
+    good = (src / "p0.png").read_bytes()
+    (src / "p0.png").write_bytes(good[:60])
+    damaged = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)
+    assert damaged.manifest.rows["p0.png"]["status"] == "failed"
+    assert sorted(damaged.manifest.claims["p0.png"]) == ["p0.preview.png", "p0.qnt"]
+    (src / "p0.png").write_bytes(good)
+    repaired = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)
+    assert repaired.manifest.rows["p0.png"]["status"] == "ok" and repaired.summary.failed == 0
+
+    real = batch.run_job
+
+    def lost(job, settings):  # the outputs are written, the row says the scheduler was lost
+        real(job, settings)
+        return manifest.problem_row(job.name, "failed", "the job was cancelled", job.source)
+
+    os.utime(src / "sub" / "p1.png", ns=(1, 1))
+    monkeypatch.setattr(batch, "run_job", lost)
+    assert run_batch([src], out, settings=SETTINGS, jobs=1, resume=True).summary.failed == 1
+    monkeypatch.setattr(batch, "run_job", real)
+    again = run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)
+    assert again.manifest.rows["sub/p1.png"]["status"] == "ok" and again.manifest.claims == {}
+
+
 def test_resume_of_some_inputs_keeps_the_rows_of_the_others(tmp_path):
     src = make_tree(tmp_path / "in", n=3)
     out = tmp_path / "out"

@@ -131,16 +131,18 @@ class Manifest:
         self.out_root = out_root
         self.options = options
         self.rows: dict[str, dict[str, Any]] = dict(rows or {})
-        # per input with no row yet: the outputs (relative paths) its job may write, claimed before
-        # it runs, so that a resume after a kill may replace what the job wrote unrecorded
+        # per input with no ok row: the outputs (relative paths) its job may write, claimed before
+        # it runs and kept past a failed row, so that a resume may replace what the job wrote
+        # unrecorded (a worker still writing after its run was killed or its scheduler lost)
         self.claims: dict[str, list[str]] = dict(claims or {})
         self._written = 0.0
 
     def record(self, row: dict[str, Any]) -> None:
-        """Add or replace a row (its outputs are then listed in it, no longer claimed); rewrite
-        the files if the last write is old enough."""
+        """Add or replace a row (an ok row lists its outputs, which are then no longer claimed);
+        rewrite the files if the last write is old enough."""
         self.rows[row["path"]] = row
-        self.claims.pop(row["path"], None)
+        if row["status"] == "ok":
+            self.claims.pop(row["path"], None)
         if time.monotonic() - self._written >= FLUSH_SECONDS:
             self.flush()
 
