@@ -292,6 +292,20 @@ def test_a_failed_row_keeps_the_claims_of_the_outputs_its_input_had(tmp_path, mo
     assert again.manifest.rows["sub/p1.png"]["status"] == "ok" and again.manifest.claims == {}
 
 
+def test_resume_removes_the_temporary_files_a_killed_run_left(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    run_batch([src], out, settings=SETTINGS, jobs=1)
+    (out / "p0.qnt").unlink()
+    left = [out / ".p0.qnt.0123456789ab.part", out / "sub" / ".p1.preview.png.00aa11bb22cc.part",
+            out / ".p0.qnt.0123456789ab.part.old", out / ".manifest.json.abcdefabcdef.part"]
+    theirs = [out / ".p0.qnt.mine.part", out / ".other.qnt.0123456789ab.part"]
+    for path in left + theirs:
+        path.write_bytes(b"x")
+    run_batch([src], out, settings=SETTINGS, jobs=1, resume=True)
+    assert [p.name for p in left + theirs if p.exists()] == [p.name for p in theirs]
+
+
 def test_resume_of_some_inputs_keeps_the_rows_of_the_others(tmp_path):
     src = make_tree(tmp_path / "in", n=3)
     out = tmp_path / "out"

@@ -161,6 +161,37 @@ def test_write_all_is_all_or_nothing_and_keeps_previous_outputs(tmp_path, monkey
     assert listing(tmp_path) == ["a", "b"]
 
 
+def test_a_second_ctrl_c_does_not_cut_the_clean_up_short(tmp_path, monkeypatch):
+    """Ctrl-C after the first of two files is placed; another lands in each clean-up step (the
+    previous file put back, each temporary file removed): every step still runs, and the
+    interrupt comes out once."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"old a")
+    b.write_bytes(b"old b")
+    replace, unlink = os.replace, Path.unlink
+    struck: set = set()
+
+    def once(step, key):  # a Ctrl-C the first time each step runs
+        if key not in struck:
+            struck.add(key)
+            raise KeyboardInterrupt
+        return step()
+
+    def interrupted_replace(src, dst):
+        if Path(src).name.endswith(".old"):  # putting a's previous file back
+            return once(lambda: replace(src, dst), ("restore", dst))
+        replace(src, dst)
+        if Path(dst) == a:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted_replace)
+    monkeypatch.setattr(Path, "unlink", lambda self, *args: once(lambda: unlink(self, *args), self))
+    with pytest.raises(KeyboardInterrupt):
+        write_all({a: b"new a", b: b"new b"}, force=True)
+    assert (a.read_bytes(), b.read_bytes()) == (b"old a", b"old b")
+    assert listing(tmp_path) == ["a", "b"] and len(struck) >= 3
+
+
 def test_write_all_removes_new_files_when_a_later_one_fails(tmp_path, monkeypatch):
     link = os.link
 

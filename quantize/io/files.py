@@ -9,17 +9,23 @@ Ctrl-C, full disk) never leaves a half-written output or a temporary file behind
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from ..errors import InputError, OutputError, ParameterError
 
+T = TypeVar("T")
 _TEMP_STEM = 40  # characters of the target's name kept in a temporary name (at most 160 bytes)
+_TEMP_TOKEN = 6  # random bytes in a temporary name, as hex
+# a temporary name: the target's name shortened, the token, and ".old" for a replaced file's backup
+_TEMP_NAME = re.compile(rf"\.(.+)\.[0-9a-f]{{{2 * _TEMP_TOKEN}}}\.part(?:\.old)?", re.S)
 
 
 def printable(text: str) -> str:
@@ -254,10 +260,27 @@ def _staged(targets: list[Path]) -> Iterator[list[Path]]:
         folder = Path(exc.filename).parent if isinstance(exc.filename, str) else targets[0].parent
         raise OutputError(f"cannot write to {display_name(folder)}: {exc.strerror or exc}") from None
     finally:
-        for tmp in temps:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-        _writes_in_progress -= 1
+        try:
+            _uninterrupted(Path.unlink, temps)
+        finally:
+            _writes_in_progress -= 1
+
+
+def _uninterrupted(step: Callable[[T], object], items: Iterable[T]) -> None:
+    """Clean up: ``step`` each item (an OSError, such as a file gone already, ignored), all of them
+    even if Ctrl-C lands meanwhile, and then raise that interrupt."""
+    pending = collections.deque(items)
+    interrupted = False
+    while pending:
+        try:
+            while pending:
+                with contextlib.suppress(OSError):
+                    step(pending[0])
+                pending.popleft()
+        except KeyboardInterrupt:  # a second Ctrl-C: the step it cut short runs again
+            interrupted = True
+    if interrupted:
+        raise KeyboardInterrupt
 
 
 def _new_temp(target: Path, temps: list[Path]) -> None:
@@ -266,13 +289,31 @@ def _new_temp(target: Path, temps: list[Path]) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     while True:
         # shortened so that the temporary name fits wherever the target's does
-        tmp = folder / f".{target.name[:_TEMP_STEM]}.{secrets.token_hex(6)}.part"
+        tmp = folder / f".{target.name[:_TEMP_STEM]}.{secrets.token_hex(_TEMP_TOKEN)}.part"
         temps.append(tmp)
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             return
         except FileExistsError:
             temps.pop()
+
+
+def remove_temporaries(targets: Iterable[Path]) -> None:
+    """Remove the temporary files of writes to ``targets`` that a killed run (kill -9 cleans up
+    nothing) left beside them."""
+    stems: dict[Path, set[str]] = collections.defaultdict(set)
+    for target in targets:
+        stems[target.parent].add(target.name[:_TEMP_STEM])
+    for folder, names in stems.items():
+        try:
+            entries = os.listdir(folder)
+        except OSError:  # no such folder yet: nothing left in it
+            continue
+        for entry in entries:
+            match = _TEMP_NAME.fullmatch(entry)
+            if match and match.group(1) in names:
+                with contextlib.suppress(OSError):
+                    os.unlink(folder / entry)
 
 
 def _sync(fh: BinaryIO) -> None:
@@ -300,17 +341,19 @@ def _commit(pairs: list[tuple[Path, Path]], *, force: bool) -> None:
             _place(tmp, target, force=force)
         _sync_folders({target.parent for _, target in pairs})
     except BaseException:
-        for target, backup, ours in reversed(placed):
-            with contextlib.suppress(OSError):
-                if backup is not None:
-                    os.replace(backup, target)
-                elif _identity(target) == ours:  # never remove a file that is not ours
-                    target.unlink()
+        _uninterrupted(_undo, reversed(placed))
         raise
     finally:
-        for tmp, _ in pairs:
-            with contextlib.suppress(OSError):
-                tmp.with_name(tmp.name + ".old").unlink()
+        _uninterrupted(Path.unlink, (tmp.with_name(tmp.name + ".old") for tmp, _ in pairs))
+
+
+def _undo(placed: tuple[Path, Path | None, tuple[int, int]]) -> None:
+    """Put back what a target held before, or remove it if it is the file placed there."""
+    target, backup, ours = placed
+    if backup is not None:
+        os.replace(backup, target)
+    elif _identity(target) == ours:  # never remove a file that is not ours
+        target.unlink()
 
 
 def _identity(path: Path) -> tuple[int, int]:

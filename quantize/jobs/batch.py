@@ -20,7 +20,7 @@ from ..io import manifest as mf
 from ..errors import InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
 from .executors import INTERRUPTED, Died, Executor, default_jobs, make_executor
-from ..io.files import display_name, ensure_dir, write_bytes
+from ..io.files import display_name, ensure_dir, remove_temporaries, write_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -258,6 +258,8 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
         todo = [j for j in the_plan.jobs if j.name not in kept_rows]
         if resume and previous:
             todo = _ours_replaced(todo, previous, out, settings.formats)
+            remove_temporaries([out / mf.JSON_NAME, out / mf.CSV_NAME, *(
+                path for job in the_plan.jobs for path in job.targets(settings.formats))])
         book = mf.Manifest(out, options,
                            carried | {r["path"]: r for r in the_plan.rows} | kept_rows,
                            _claims(todo, previous if resume else None, the_plan, settings))
