@@ -68,6 +68,16 @@ def test_glob_names_are_relative_to_the_pattern_root(tmp_path):
     assert sorted(j.name for j in p.jobs) == ["p0.png", "p2.png", "sub/p1.png", "sub/p3.png"]
 
 
+def test_a_glob_through_a_symlink_loop_keeps_each_files_own_name(tmp_path):
+    """``**`` follows the loop some 40 folders deep, and those names sort first; each file keeps
+    the name without a symlinked folder on its way, as a folder walk gives it."""
+    src = make_tree(tmp_path / "in", n=2)
+    (src / "sub" / "deep").mkdir()
+    (src / "sub" / "deep" / "loop").symlink_to("../..", target_is_directory=True)
+    p = plan([str(src / "**" / "*.png")], tmp_path / "out")
+    assert sorted(j.name for j in p.jobs) == ["p0.png", "sub/p1.png"] and p.duplicates > 2
+
+
 @pytest.mark.parametrize("make, message", [
     (lambda t: t / "missing", "no such file or folder"),
     (lambda t: (t / "empty").mkdir() or t / "empty", "no images found in .*empty$"),

@@ -95,8 +95,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         if seen is not None:
             result.duplicates += 1
             kept, kept_name = jobs[seen]
-            if kept.is_symlink() and not path.is_symlink() and name not in names:
-                # the file under its own name, not a link's
+            if _detour(path, name) < _detour(kept, kept_name) and name not in names:
                 del names[kept_name]
                 names[name] = str(path)
                 jobs[seen] = (path, name)
@@ -132,6 +131,13 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
                          + (f" ({skipped:,} other file{'s' * (skipped != 1)} skipped)"
                             if skipped else ""))
     return result
+
+
+def _detour(path: Path, name: str) -> tuple[bool, int]:
+    """How far ``name`` strays from the file's own name, as a folder walk would give it: whether
+    a symlink lies on its way below its root (the file itself or a folder), then its length."""
+    steps = [path, *path.parents][:len(Path(name).parts)]
+    return any(step.is_symlink() for step in steps), len(Path(name).parts)
 
 
 def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
