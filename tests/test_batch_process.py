@@ -151,6 +151,34 @@ def test_a_cluster_with_no_worker_is_noticed_and_its_jobs_wait_for_one(tmp_path)
     assert outcomes == {"a": "A", "b": "B"}
 
 
+def test_the_command_line_keeps_dask_log_tracebacks_off_stderr(tmp_path):
+    """A lost scheduler is logged by Dask as a traceback; the batch command's rows say it in one
+    line, so it lets only Dask's critical records through (the library leaves them alone)."""
+    pytest.importorskip("distributed")
+    import logging
+
+    from click.testing import CliRunner
+
+    from quantize.cli import cli
+
+    client = logging.getLogger("distributed.client")
+    levels = {name: logger.level for name, logger in logging.root.manager.loggerDict.items()
+              if name.split(".")[0] == "distributed" and isinstance(logger, logging.Logger)}
+    try:
+        assert client.isEnabledFor(logging.ERROR)
+        run_batch([make_tree(tmp_path / "lib", n=1)], tmp_path / "o1", settings=Settings(
+            CompressOptions(fit=FitOptions(k=4))), jobs=1)
+        assert client.isEnabledFor(logging.ERROR)
+        res = CliRunner().invoke(cli, ["batch", str(make_tree(tmp_path / "in", n=1)), "-o",
+                                       str(tmp_path / "out"), "--scheduler", " "])
+        assert isinstance(res.exception, ParameterError)
+        assert not client.isEnabledFor(logging.ERROR) and client.isEnabledFor(logging.CRITICAL)
+        assert not logging.getLogger("distributed.core").isEnabledFor(logging.ERROR)
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
 def test_dask_workers_of_another_quantize_are_refused(monkeypatch):
     """Their files would differ from a local run's: one ParameterError names a worker."""
     distributed = pytest.importorskip("distributed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import signal
 import sys
@@ -106,6 +107,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
         resample=resample_bounds(width, height, fps, plays), wording=with_flags)
     progress = Progress()
     progress.enabled &= not quiet
+    if scheduler is not None:
+        _quiet_dask_logs()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the batch stops its workers itself
     try:
         result = run_batch(inputs, out_dir, settings=settings, recursive=not no_recursive, jobs=jobs,
@@ -138,6 +141,19 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
         if row["status"] == "failed":
             click.echo(printable(f"quantize: failed: {_failure(row)}"), err=True)
     sys.exit(1 if s.failed else 0)
+
+
+def _quiet_dask_logs() -> None:
+    """Keep Dask's log off stderr (a lost scheduler is a traceback there): whatever stops a job
+    is its row's one-line error, and whatever stops the batch is the command's."""
+    try:
+        import distributed  # noqa: F401  (sets up Dask's log handler on import)
+    except ImportError:
+        return  # the executor says what to install
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        # the loggers Dask's configuration gave a level; the others take the package's
+        if name.split(".")[0] == "distributed" and getattr(logger, "level", 0):
+            logger.setLevel(logging.CRITICAL)
 
 
 def _failure(row: dict) -> str:
