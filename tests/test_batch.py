@@ -442,6 +442,23 @@ def test_palette_from_takes_a_built_in_palette_by_name(tmp_path):
     assert {tuple(c) for c in container.load(tmp_path / "out" / "p0.qnt").palette} <= allowed
 
 
+def test_an_animation_is_left_out_of_the_shared_palette_and_its_row_names_the_flags(tmp_path):
+    """An animated GIF fails its row (it fits its own palettes): its colours must not pull the
+    shared palette of the stills, and its error names the command line's flags."""
+    src = make_tree(tmp_path / "in", n=2)
+    frames = [Image.fromarray(np.full((8, 8, 3), c, np.uint8)) for c in ((255, 0, 0), (0, 255, 0))]
+    run_batch([src], tmp_path / "stills", settings=SETTINGS, jobs=1, shared_palette=True)
+    frames[0].save(src / "clip.gif", save_all=True, append_images=frames[1:], duration=100)
+    done = CliRunner().invoke(cli, ["batch", str(src), "-o", str(tmp_path / "out"), "-k", "8",
+                                    "-j", "1", "--shared-palette", "--format", "qnt,png"])
+    assert done.exit_code == 1
+    assert (tmp_path / "out" / "palette.qnt").read_bytes() == \
+        (tmp_path / "stills" / "palette.qnt").read_bytes()
+    row = json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())["rows"][0]
+    assert row["path"] == "clip.gif" and row["error"].startswith("an animation fits its own")
+    assert "--shared-palette and --palette-from do not apply" in row["error"]
+
+
 def test_shared_palette_is_the_same_whatever_jobs(tmp_path):
     """Counting and compressing run on the same workers, one run after the other."""
     src = make_tree(tmp_path / "in", n=4)

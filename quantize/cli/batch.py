@@ -11,7 +11,7 @@ import time
 import click
 
 from ..io.files import printable
-from . import with_flags
+from . import flag_message
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
                       dither_options, echo, fit_options, make_fit_options, note, resample_bounds,
                       resample_options, space_option)
@@ -104,7 +104,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),
         formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
         max_bytes=None if max_bytes is None else _size(max_bytes),
-        resample=resample_bounds(width, height, fps, plays), wording=with_flags)
+        resample=resample_bounds(width, height, fps, plays), wording=flag_message)
     progress = Progress()
     progress.enabled &= not quiet
     if scheduler is not None:

@@ -43,8 +43,8 @@ class Settings:
     #: :func:`~quantize.animation.resample.resampled` takes them); stills are not resampled
     resample: dict[str, Any] = field(default_factory=dict)
     #: how a failed row words its error (a module-level function: workers receive it pickled),
-    #: e.g. the command line's flags for the library's parameters
-    wording: Callable[[str], str] | None = None
+    #: e.g. the command line's flags for the library's parameters the error cites
+    wording: Callable[[QuantizeError], str] | None = None
 
 
 # ------------------------------------------------------------------------------------------- one job
@@ -59,7 +59,7 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
         run = _animate_job if is_clip(job.source) else _compress_job
         record, outputs = run(job, replace(settings, force=settings.force or job.may_replace))
     except QuantizeError as exc:
-        message = str(exc) if settings.wording is None else settings.wording(str(exc))
+        message = str(exc) if settings.wording is None else settings.wording(exc)
         return mf.problem_row(job.name, "failed", message, job.source)
     except MemoryError:
         return mf.problem_row(job.name, "failed", "out of memory", job.source)
@@ -146,12 +146,16 @@ def count_job(job: Job, settings: Settings) -> tuple[np.ndarray, ...] | None:
 
 def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settings,
                        progress: Callable[[str, int, int, str], None] | None = None) -> np.ndarray:
-    """One palette for all ``jobs``: their colour counts summed in a 2^24 table (bounded memory,
-    one image's colours at a time), then the usual palette fit on the combined weighted colours."""
+    """One palette for the still inputs among ``jobs`` (an animation fits its own): their colour
+    counts summed in a 2^24 table (bounded memory, one image's colours at a time), then the usual
+    palette fit on the combined weighted colours."""
     import numpy as np
 
+    from ..animation.source import is_clip
     from ..core.colorstats import ColorStats, rgb_of_keys, rgba_keys
     from ..core.fitting import fit_palette, to_palette
+
+    jobs = [job for job in jobs if not is_clip(job.source)]
 
     fit = settings.options.fit
     table = np.zeros(1 << 24, np.int64)
