@@ -99,6 +99,20 @@ def test_output_inside_input_needs_force_and_is_then_left_out(tmp_path):
     assert len(again.jobs) == 4
 
 
+def test_an_output_folder_reached_by_a_link_into_the_input_is_inside_it(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    (src / "inner").mkdir()
+    (tmp_path / "link").symlink_to(src / "inner", target_is_directory=True)
+    with pytest.raises(OutputError, match="inside the input folder"):
+        plan([src], tmp_path / "link")
+    run_batch([src], tmp_path / "link", settings=Settings(SETTINGS.options, force=True), jobs=1)
+    again = plan([src], tmp_path / "link", force=True)  # its own outputs are not inputs
+    assert sorted(j.name for j in again.jobs) == ["p0.png", "sub/p1.png"]
+    assert [r["path"] for r in again.rows] == ["notes.txt"]
+    with pytest.raises(OutputError, match=r"is not a folder \(.*p0.png is a file\)"):
+        plan([src], src / "p0.png")
+
+
 def test_output_folder_that_is_a_file_is_refused(tmp_path):
     src = make_tree(tmp_path / "in")
     (tmp_path / "file").write_text("x")

@@ -3,6 +3,7 @@ and where each input's outputs go below the output folder."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from dataclasses import dataclass, field
@@ -75,11 +76,11 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     out = Path(os.path.abspath(out_root))
     result = Plan(out)
     suffixes = SUFFIXES | VIDEO_SUFFIXES if reads_video() else SUFFIXES
+    check_writable(out)
     found: list[tuple[Path, str]] = []  # (file, name relative to its root)
     for spec in inputs:
         found.extend(_expand(str(spec), out, recursive=recursive, force=force, plan=result,
                              suffixes=suffixes))
-    check_writable(out)
     seen_files: dict[tuple[int, int], int] = {}  # each file's place in ``jobs``
     names: dict[str, str] = {}
     outputs: dict[Path, str] = {}
@@ -145,9 +146,11 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
     from ..animation.source import VIDEO_SUFFIXES
 
     path = Path(spec)
+    real_out = Path(os.path.realpath(out))  # an output folder reached by a link is where it leads
     if path.is_dir():
         root = Path(os.path.abspath(path))
-        if (out == root or root in out.parents) and not force:
+        real_root = Path(os.path.realpath(root))
+        if (real_out == real_root or real_root in real_out.parents) and not force:
             raise OutputError(f"output folder {display_name(out)} is inside the input folder "
                               f"{display_name(spec)} "
                               "(use force=True to allow it)", parameters=("force=True",))
@@ -158,7 +161,8 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
         root = Path(os.path.abspath(_glob_root(spec)))
         files = sorted(Path(os.path.abspath(p)) for p in glob.glob(spec, recursive=True)
                        if not os.path.isdir(p))
-        files = [f for f in files if out not in f.parents]
+        files = [f for f in files
+                 if real_out not in Path(os.path.realpath(f.parent), f.name).parents]
         if not files:
             raise InputError(f"no file matches '{display_name(spec)}'")
     else:
@@ -195,9 +199,14 @@ def _glob_root(pattern: str) -> str:
 
 
 def _walk(root: Path, out: Path, *, recursive: bool, plan: Plan) -> list[Path]:
-    """Files below ``root`` in sorted order, each folder visited once (symlink loops), ``out`` left out."""
+    """Files below ``root`` in sorted order, each folder visited once (symlink loops), ``out``
+    left out however it is reached."""
     files: list[Path] = []
     visited: set[tuple[int, int]] = set()
+    with contextlib.suppress(OSError):  # no output folder yet: nothing to leave out
+        if not os.path.samefile(out, root):
+            st = os.stat(out)
+            visited.add((st.st_dev, st.st_ino))  # as if seen already
 
     def unreadable(exc: OSError) -> None:
         plan.rows.append(mf.problem_row(
@@ -210,7 +219,7 @@ def _walk(root: Path, out: Path, *, recursive: bool, plan: Plan) -> list[Path]:
             dirs[:] = []
             continue
         visited.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(d for d in dirs if recursive and Path(folder, d) != out)
+        dirs[:] = sorted(dirs) if recursive else []
         # every entry that is not a folder, so that FIFOs and sockets are counted as skipped
         files.extend(Path(folder, n) for n in sorted(names) if not os.path.isdir(os.path.join(folder, n)))
     return files
