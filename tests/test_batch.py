@@ -169,6 +169,14 @@ def test_manifest_rows_come_from_the_result(tmp_path):
     assert row["raw_file_bytes"] == (tmp_path / "raw" / "sub" / "p1.raw").stat().st_size
 
 
+def test_a_byte_budget_notes_how_each_rows_k_was_chosen(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    result = run_batch([src], tmp_path / "out", settings=replace(SETTINGS, max_bytes=400), jobs=1)
+    for row in (result.manifest.rows[name] for name in ("p0.png", "sub/p1.png")):
+        assert row["status"] == "ok"
+        assert f"K={row['k']}: the largest K whose qnt file fits" in row["notes"], row["notes"]
+
+
 def test_failures_are_isolated_and_exit_code_is_1(tmp_path):
     src = make_tree(tmp_path / "in", n=2)
     (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from .pipeline import CompressOptions
+    from .sweep_model import Pick
 
 PALETTE_NAME = "palette"  # the shared palette: <out>/palette.qnt and <out>/palette.json
 
@@ -81,10 +82,16 @@ def _compress_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[st
     else:
         from .sweep import compress_searched
 
-        result, _ = compress_searched(job.source, job.out_dir, settings.max_bytes,
-                                      options=settings.options, formats=settings.formats,
-                                      force=settings.force, allow_huge=settings.allow_huge)
+        result, budget = compress_searched(job.source, job.out_dir, settings.max_bytes,
+                                           options=settings.options, formats=settings.formats,
+                                           force=settings.force, allow_huge=settings.allow_huge)
+        result = replace(result, notes=(*result.notes, _budget_note(budget.pick)))
     return result.to_dict(), output_paths(Path(job.source), job.out_dir, settings.formats)
+
+
+def _budget_note(pick: Pick) -> str:
+    """A row's note of the K a byte budget chose, and why."""
+    return f"K={pick.k}: {pick.reason}"
 
 
 def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -104,7 +111,7 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
              f"{plural(result.n_palettes, 'palette')}, "
              f"flicker {result.flicker:.3f}"]
     if result.budget is not None:
-        notes.append(f"K={result.k}: {result.budget.pick.reason}")
+        notes.append(_budget_note(result.budget.pick))
     record = {"width": result.width, "height": result.height, "channels": result.channels,
               "k": result.k, "frames": result.n_frames, "frames_written": len(result.durations),
               "durations_ms": result.durations, "palettes": result.n_palettes,
