@@ -177,6 +177,18 @@ def test_a_byte_budget_notes_how_each_rows_k_was_chosen(tmp_path):
         assert f"K={row['k']}: the largest K whose qnt file fits" in row["notes"], row["notes"]
 
 
+def test_a_codec_that_cannot_code_k_says_which_one_codes_it(tmp_path):
+    """bilevel codes K = 2 only: compress and batch at K = 8 note the cm they write instead."""
+    src = make_tree(tmp_path / "in", n=1)
+    words = "the bilevel codec codes K = 2 only: these 8 colours are coded with cm"
+    one = CliRunner().invoke(cli, ["compress", str(src / "p0.png"), "-o", str(tmp_path / "c"),
+                                   "-k", "8", "--codec", "bilevel"])
+    assert one.exit_code == 0 and f"note: {words}" in one.output
+    settings = replace(SETTINGS, options=replace(SETTINGS.options, codec="bilevel"))
+    row = run_batch([src], tmp_path / "b", settings=settings, jobs=1).manifest.rows["p0.png"]
+    assert words in row["notes"] and container.load(tmp_path / "b" / "p0.qnt").header.codec == "cm"
+
+
 def test_failures_are_isolated_and_exit_code_is_1(tmp_path):
     src = make_tree(tmp_path / "in", n=2)
     (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")

@@ -475,6 +475,16 @@ def written_codec(codec: str, k: int) -> str:
     return _BYTE_CODECS[codec] if codec in _BYTE_CODECS and k > 256 else codec
 
 
+def codec_note(codec: str, k: int, written: str) -> tuple[str, ...]:
+    """A note when the bilevel or template codec asked for cannot code ``k`` colours, so that the
+    file is ``written`` with another."""
+    if codec not in ("bilevel", "template") or written_codec(codec, k) == codec:
+        return ()
+    low, high = indexcodec.TEMPLATE_K
+    codes = "K = 2 only" if codec == "bilevel" else f"K = {low} to {high}"
+    return (f"the {codec} codec codes {codes}: these {k:,} colours are coded with {written}",)
+
+
 def codec_of(data: bytes | memoryview) -> str:
     """The codec a packed file's indices are coded with, from its header."""
     return read_header(data).codec

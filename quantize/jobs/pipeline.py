@@ -550,7 +550,9 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     result = job.run(compute, image, stage=clock.stage,
                      prepare=lambda: preload.start(options.fit.k if options.palette is None else None,
                                                    code=_codes(options, formats)))
-    result = replace(result, files=sizes, codec=written[0] if written else result.codec)
+    codec = written[0] if written else result.codec
+    notes = container.codec_note(options.codec, result.k_used, codec) if "qnt" in formats else ()
+    result = replace(result, files=sizes, codec=codec, notes=result.notes + notes)
     result.seconds["total"] = time.perf_counter() - start
     return result
 
