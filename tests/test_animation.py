@@ -608,6 +608,22 @@ def test_a_multi_frame_qnt_past_its_limits_is_refused_naming_file_and_frame(tmp_
         list(load_animation(path).frames())
 
 
+def test_a_gif_playing_past_the_formats_limit_plays_65535_times_with_a_note(tmp_path):
+    """65,535 repeats are 65,536 plays, one more than WebP's and the .qnt's counts hold: read as
+    65,535 plays with a note, every output is written and reads back (WebP was an internal
+    error, the .qnt a file decode refused)."""
+    images = [Image.fromarray(f) for f in clip_frames(2)]
+    images[0].save(tmp_path / "l.gif", save_all=True, append_images=images[1:], duration=50,
+                   loop=65535)
+    assert open_clip(tmp_path / "l.gif").plays == 65535
+    done = run("animate", tmp_path / "l.gif", "-o", tmp_path / "o", "--format", "gif,png,webp,qnt")
+    assert done.returncode == 0, done.stderr
+    assert "note: GIF plays 65,536 times; written to play 65,535 times" in done.stderr
+    assert decode_animation((tmp_path / "o" / "l.anim.qnt").read_bytes()).plays == 65535
+    loops = [decoded(tmp_path / "o" / f"l.anim.{ext}")[2] for ext in ("gif", "png", "webp")]
+    assert loops == [65534, 65535, 65535]  # GIF counts repeats
+
+
 def test_a_webp_longer_than_its_clock_is_refused():
     from quantize.animation.temporal import MappedFrame
     from quantize.animation.webp import WebpWriter

@@ -118,7 +118,13 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
         return _video_clip(path, name, max_pixels)
     with open_input(path) as (fh, _):
         plays, fmt = _pillow_header(fh, name)
-    return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels))
+    notes = ()
+    if plays > MAX_PLAYS:  # an APNG's count is 32-bit; a GIF's 65,535 repeats are 65,536 plays
+        notes = (f"{fmt} plays {plays:,} times; written to play {MAX_PLAYS:,} times, the most "
+                 f"GIF, WebP and .qnt hold",)
+        plays = MAX_PLAYS
+    return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels),
+                notes=notes)
 
 
 def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDER_DURATION_MS,
