@@ -146,6 +146,35 @@ def test_duplicate_frames_merge_with_durations_summed(tmp_path):
     assert decode_animation(result.outputs["qnt"]).durations == (30, 90, 30)
 
 
+def test_duplicates_merge_only_up_to_the_longest_frame_every_format_times(tmp_path):
+    """Three equal frames of 655.35 s, then another: merged they lasted 1,966.05 s, which the
+    APNG's writer refused (an internal error), the .qnt's reader refused, and the GIF wrote as
+    655.35 s, its overflow moved onto the next frame. Each stays a frame of its own; every
+    format shows the true timing (libwebp merges equal frames itself: its clock holds them)."""
+    first, second = clip_frames(2)
+    result = animate(quantize.frames_clip([first] * 3 + [second], [655_350] * 3 + [100]),
+                     AnimationOptions(formats=("gif", "png", "webp", "qnt"), fit=_fit(16)))
+    assert result.durations == [655_350] * 3 + [100]
+    assert decode_animation(result.outputs["qnt"]).durations == (655_350,) * 3 + (100,)
+    shown = {}
+    for name in ("gif", "png", "webp"):
+        (tmp_path / f"o.{name}").write_bytes(result.outputs[name])
+        frames, durations, _ = decoded(tmp_path / f"o.{name}")
+        shown[name] = [picture for frame, d in zip(frames, durations)
+                       for picture in [frame.tobytes()] * (d // 50)]  # what shows every 50 ms
+        if name != "webp":
+            assert durations == result.durations, name
+    assert shown["gif"] == shown["png"] == shown["webp"]
+    assert len(shown["gif"]) == 3 * 13107 + 2
+    folder = tmp_path / "same"  # two equal stills of 400 s, then another: 800 s and 400 s
+    folder.mkdir()
+    for i, frame in enumerate((first, first, second)):
+        Image.fromarray(frame).save(folder / f"f{i}.png")
+    result = animate(open_clip(folder, duration=400_000), AnimationOptions(formats=("gif",)))
+    (tmp_path / "same.gif").write_bytes(result.outputs["gif"])
+    assert decoded(tmp_path / "same.gif")[1] == result.durations == [400_000] * 3
+
+
 def test_colour_counts_of_many_frames_sum_exactly_through_compaction(monkeypatch):
     import quantize.animation.palettes as palettes
     from quantize.core.colorstats import color_keys, color_stats

@@ -174,7 +174,7 @@ class GifWriter:
         """Centiseconds for this frame: its end on GIF's clock less the time written, so that the
         clip's total stays exact and steady frames get steady delays."""
         self._elapsed_ms += duration
-        cs = min(65535, gif_centiseconds(self._elapsed_ms) - self._written_cs)
+        cs = gif_centiseconds(self._elapsed_ms) - self._written_cs
         self._written_cs += cs
         return cs
 

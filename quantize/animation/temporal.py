@@ -8,7 +8,7 @@ palette's nearest (in the mapping space): after a palette change, such pixels sh
 than one palette holds, and a kept pixel costs a GIF frame nothing. A kept colour that the
 frame's palette lacks has index -1. In a clip with alpha a new palette maps every pixel (GIF's
 one transparent index then means transparent, not kept). A frame whose indices equal the
-previous frame's is merged into it, the durations summed.
+previous frame's is merged into it, the durations summed while they fit one frame's.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..core.colorstats import color_stats
 from ..core.dither import dither_pixels
 from ..core.mapping import map_colors, map_pixels
 from .canvas import differs, widen
+from .choices import MAX_DURATION_MS
 from .palettes import PaletteSchedule
 
 #: A changed pixel keeps the colour it shows when its squared distance to it is at most this share
@@ -112,10 +113,12 @@ class StableMapper:
 
 
 def merged(frames: Iterable[MappedFrame]) -> Iterator[MappedFrame]:
-    """``frames`` with each run of frames of equal palette and indices as one, durations summed."""
+    """``frames`` with each run of frames of equal palette and indices as one, durations summed
+    up to :data:`MAX_DURATION_MS` (a longer run stays several frames, which every format times)."""
     pending: MappedFrame | None = None
     for frame in frames:
         if pending is not None and frame.palette_id == pending.palette_id \
+                and pending.duration + frame.duration <= MAX_DURATION_MS \
                 and np.array_equal(frame.indices, pending.indices):
             pending = replace(pending, duration=pending.duration + frame.duration)
             continue
