@@ -980,6 +980,29 @@ def test_max_bytes_below_every_k_is_one_line_exit_2_and_nothing_written(tmp_path
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
+def test_a_transparent_clip_keeps_its_transparency_at_k_1_so_searches_run_on_it(tmp_path):
+    """At K = 1 the one colour took in the transparent pixels too (alpha 236 everywhere), which
+    GIF refused ("no partial transparency"): so a target or a byte budget, which probe K = 1,
+    failed on any clip with transparency. The transparent pixels keep their entry."""
+    frames = []
+    for frame in clip_frames(4):
+        rgba = np.dstack([frame, np.full((H, W), 255, np.uint8)])
+        rgba[:, :8, 3] = 0
+        frames.append(rgba)
+    clip = quantize.frames_clip(frames, 50)
+    one = animate(clip, AnimationOptions(formats=("gif", "png"), fit=_fit(1)))
+    for name in ("gif", "png"):
+        (tmp_path / f"o.{name}").write_bytes(one.outputs[name])
+        for shown, source in zip(decoded_rgba(tmp_path / f"o.{name}"), frames):
+            np.testing.assert_array_equal(shown[..., 3], source[..., 3])
+            assert len(np.unique(shown[:, 8:].reshape(-1, 4), axis=0)) == 1
+    found = animate(clip, AnimationOptions(formats=("gif",), fit=_fit(64)),
+                    target=Target(psnr=one.clip_psnr + 3))
+    assert found.k > 1
+    with pytest.raises(ParameterError, match="no K fits 50 B: the smallest gif file, at K=1"):
+        animate(clip, AnimationOptions(formats=("gif",)), max_bytes=50)
+
+
 # --------------------------------------------------------------------------------- quality targets
 
 def gif_at(clip, k: int):
