@@ -296,6 +296,33 @@ def test_a_transparent_multi_frame_qnt_unpacks_to_the_same_gif_frames(tmp_path):
             assert np.array_equal(rgba[shown], expected[shown])
 
 
+def test_a_multi_frame_qnt_unpacks_to_what_animate_wrote_when_holes_open_later(tmp_path):
+    """An opaque first frame, then a square leaving transparent holes where it was (a GIF frame
+    disposed to the background): unpacked from the .qnt, whose first frame's palette has no
+    transparent entry, the GIF had no transparent index in its first frame, so Pillow read it
+    opaque and showed the holes black. Every format unpacked shows animate's own frames."""
+    frames = [np.dstack([clip_frames(1)[0], np.full((H, W), 255, np.uint8)])]
+    for t in range(1, 6):
+        rgba = frames[-1].copy()
+        if t > 1:  # the hole the square leaves, from the third frame on
+            rgba[4:12, 4 * t - 4:4 * t + 4] = 0
+        rgba[4:12, 4 * t:4 * t + 8] = (250, 30 + 20 * t, 40, 255)
+        frames.append(rgba)
+    result = animate(quantize.frames_clip(frames, 50),
+                     AnimationOptions(formats=("qnt", "gif", "png", "webp"), fit=_fit(16)))
+    animation = decode_animation(result.outputs["qnt"])
+    expected = list(animation.frames())
+    assert [int((f[..., 3] == 0).sum()) for f in expected] == [0, 0, 32, 64, 96, 128]
+    for name in ("gif", "png", "webp"):
+        for written, data in (("animate", result.outputs[name]), ("unpack", unpack(animation, name))):
+            (tmp_path / f"{written}.{name}").write_bytes(data)
+            shown = decoded_rgba(tmp_path / f"{written}.{name}")
+            assert len(shown) == len(expected), (name, written)
+            for frame, qnt in zip(shown, expected):
+                np.testing.assert_array_equal(frame[..., 3], qnt[..., 3], f"{name} {written}")
+                np.testing.assert_array_equal(frame[qnt[..., 3] > 0], qnt[qnt[..., 3] > 0])
+
+
 def test_rgb_hidden_under_full_transparency_is_neither_fitted_nor_measured(tmp_path):
     rng = np.random.default_rng(3)
     frames = []

@@ -68,7 +68,7 @@ def _transparent_entry(palette: np.ndarray) -> int | None:
 
 
 def _smaller_coding(indices: np.ndarray, changed: np.ndarray, size: int, clear: int | None,
-                    transparent: bool) -> tuple[bytes, int | None]:
+                    transparent: bool, declared: bool = False) -> tuple[bytes, int | None]:
     """The smallest LZW blocks of the rectangle's indices (of a colour table of 2**``size``
     entries), and the transparent index they use (None if none). With the palette's ``clear``
     entry (fully transparent), that is the transparent index: the pixels that keep a colour the
@@ -76,7 +76,8 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray, size: int, clear: 
     are; or the unchanged pixels set to an index no changed pixel uses; or, when some pixels keep
     a colour the table lacks, only those set to an index no other pixel uses (the indices an
     LZW-aware mapping chose, kept whole). ``transparent``: the frame must have a transparent
-    index (it is cleared when it leaves, which viewers do only then)."""
+    index (it is cleared when it leaves, which viewers do only then); ``declared``: it has one
+    where an index is free."""
     foreign = indices < 0
     if clear is not None:
         kept = np.where(foreign, clear, indices)
@@ -91,12 +92,11 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray, size: int, clear: 
 
     candidates = []
     if not foreign.any():
-        if not transparent:
+        free = unused(np.ones(indices.shape, bool)) if transparent or declared else ()
+        if len(free):  # a transparent index that no pixel uses changes nothing drawn
+            candidates.append((lzw_blocks(indices, size), int(free[0])))
+        elif not transparent:
             candidates.append((lzw_blocks(indices, size), None))
-        else:  # a transparent index that no pixel uses changes nothing drawn
-            free = unused(np.ones(indices.shape, bool))
-            if len(free):
-                candidates.append((lzw_blocks(indices, size), int(free[0])))
     if not changed.all():
         free = unused(changed)
         if len(free):
@@ -158,6 +158,7 @@ class GifWriter:
         self._global_palette: np.ndarray | None = None  # set with the header
         self._elapsed_ms = 0
         self._written_cs = 0
+        self._first = True
         # the last frame added, its rectangle and changed pixels: written once the next is known
         self._held: tuple[MappedFrame, tuple[slice, slice], np.ndarray] | None = None
 
@@ -203,10 +204,13 @@ class GifWriter:
         palette, indices = _resolved(frame.palette, frame.indices, frame.colors, need)
         clear = _transparent_entry(palette)
         foreign = bool((indices[rect] < 0).any())  # kept colours the palette lacks
+        # Pillow reads a GIF as transparent only when its first frame has a transparent index
+        declared = self._first and frame.colors.shape[2] == 4
+        self._first = False
         codings = []
         for table, size, local in self._tables(palette, spare=foreign and clear is None):
             blocks, transparent = _smaller_coding(indices[rect], changed, max(2, size + 1), clear,
-                                                  disposal == _CLEAR)
+                                                  disposal == _CLEAR, declared)
             codings.append((len(blocks) + local * len(table), table, size, local, blocks,
                             transparent))
         _, table, size, local, blocks, transparent = min(codings, key=lambda c: c[0])
