@@ -60,8 +60,26 @@ def run(*args: object, env: dict | None = None) -> subprocess.CompletedProcess:
                           text=True, env={**os.environ, **(env or {})}, timeout=300)
 
 
-def test_formats_decode_to_identical_frames_with_durations_and_loop(tmp_path):
-    frames = clip_frames()
+def bordered() -> list[np.ndarray]:
+    """Six frames of a square changing colour in place over a still background, at the top left
+    of a canvas 8 pixels wider and taller whose rest stays transparent (a GIF of opaque frames
+    on a larger logical screen): no frame libwebp codes has a transparent pixel. 14 colours."""
+    background = clip_frames(1)[0] // 128 * 128 + 64
+    out = []
+    for t in range(6):
+        canvas = np.zeros((H + 8, W + 8, 4), np.uint8)
+        canvas[:H, :W, :3], canvas[:H, :W, 3] = background, 255
+        canvas[4:12, 4:12, :3] = (250, 30 + 20 * t, 40)  # at even offsets, as libwebp puts them
+        out.append(canvas)
+    return out
+
+
+@pytest.mark.parametrize("border", [False, True], ids=["opaque", "transparent border"])
+def test_formats_decode_to_identical_frames_with_durations_and_loop(tmp_path, border):
+    """Every format shows the same frames; the WebP of a clip whose transparent border no frame
+    covers had its alpha flag off (libwebp crops frames to their opaque pixels), the border
+    decoding opaque black."""
+    frames = bordered() if border else clip_frames()
     durations = [40, 60, 80, 100, 120, 140]
     source = save_apng(tmp_path / "clip.png", frames, durations, loop=3)
     out = tmp_path / "out"
@@ -76,12 +94,15 @@ def test_formats_decode_to_identical_frames_with_durations_and_loop(tmp_path):
     qnt = decode_animation((out / "clip.anim.qnt").read_bytes())
     qnt_frames = list(qnt.frames())
     assert len(gif) == len(png) == len(webp) == len(qnt_frames) == 6
-    for a, b, c, d in zip(gif, png, webp, qnt_frames):
+    shown = [decoded_rgba(out / f"clip.anim.{ext}") for ext in ("gif", "png", "webp")]
+    for a, b, c, d, source in zip(*shown, qnt_frames, frames):
+        d = d if d.shape[2] == 4 else np.dstack([d, np.full(d.shape[:2], 255, np.uint8)])
         assert np.array_equal(a, b) and np.array_equal(a, c) and np.array_equal(a, d)
+        assert np.array_equal(a[..., 3], source[..., 3] if border else np.full((H, W), 255))
     assert gif_durations == png_durations == webp_durations == list(qnt.durations) == durations
     assert gif_loop == 2 and png_loop == webp_loop == qnt.plays == 3  # GIF counts repeats
     # what was not covered by the square never changes
-    still = np.ones((H, W), bool)
+    still = np.ones(gif[0].shape[:2], bool)
     still[4:12] = False
     assert all(np.array_equal(f[still], gif[0][still]) for f in gif)
 
