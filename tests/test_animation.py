@@ -232,11 +232,15 @@ def test_the_scan_notes_each_pixels_first_and_last_change():
 
 
 def test_frames_folder_is_read_in_natural_order(tmp_path):
-    frames = clip_frames(3)
-    for name, frame in zip(("f10.png", "f2.png", "f1.png"), (frames[2], frames[1], frames[0])):
+    """f2 before f10, whatever the case (F4.PNG came before f1.png), and hidden files left out
+    as a glob leaves them (macOS's ._f1.png, not an image, failed the whole folder)."""
+    frames = clip_frames(4)
+    for name, frame in zip(("f10.png", "F4.PNG", "f2.png", "f1.png"), frames[::-1]):
         Image.fromarray(frame).save(tmp_path / name)
-    read = [f.pixels for f in open_clip(tmp_path).frames()]
-    assert all(np.array_equal(a, b) for a, b in zip(read, frames))
+    (tmp_path / "._f1.png").write_bytes(b"\0\5\26\7 AppleDouble")
+    for clip in (tmp_path, tmp_path / "*.*"):
+        read = [f.pixels for f in open_clip(clip).frames()]
+        assert len(read) == 4 and all(np.array_equal(a, b) for a, b in zip(read, frames))
 
 
 def test_a_frames_folder_says_it_left_its_videos_out(tmp_path):

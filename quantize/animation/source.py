@@ -356,16 +356,20 @@ def _last_line(exc: BaseException) -> str:
 
 # ------------------------------------------------------------------------------- folders and globs
 
-def _natural_key(path: Path) -> list:
-    """Sort key that puts frame2 before frame10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+def _natural_key(path: Path) -> tuple[list, str]:
+    """Sort key that puts frame2 before frame10 and Img4 after img1 (case aside); the name
+    orders names equal so (f5, f05)."""
+    return [int(part) if part.isdigit() else part.casefold()
+            for part in re.split(r"(\d+)", path.name)], path.name
 
 
 def _still_files(path: Path, name: str) -> tuple[list[Path], list[str]]:
     """The image files of a folder or pattern in natural order, and the names of its videos."""
     from ..io.files import is_output_name
 
-    candidates = path.iterdir() if path.is_dir() else (Path(p) for p in glob.glob(os.fsdecode(path)))
+    # a folder leaves out hidden files (macOS's ._img1.png beside img1.png), as a glob does
+    candidates = ((p for p in path.iterdir() if not p.name.startswith(".")) if path.is_dir()
+                  else (Path(p) for p in glob.glob(os.fsdecode(path))))
     candidates = sorted((p for p in candidates if p.is_file()), key=_natural_key)
     files = [p for p in candidates if p.suffix.lower() in SUFFIXES and not is_output_name(p.name)]
     videos = [display_name(p.name) for p in candidates if p.suffix.lower() in VIDEO_SUFFIXES]
