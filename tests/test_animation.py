@@ -532,9 +532,15 @@ def test_bad_clips_are_refused(tmp_path):
     absurd = Clip("absurd", "test", 0, lambda: iter([Frame(clip_frames(1)[0], 10 ** 7)]))
     with pytest.raises(InputError, match="lasts 10000000 ms"):
         animate(absurd)
-    done = run("animate", sizes, "-o", tmp_path / "out", "--duration", "-5")
-    assert done.returncode == 2 and "duration must be 0 to 655350 ms, got -5" in done.stderr
+    for duration in ("-5", "0"):  # a still of 0 ms never shows (GIF dropped all but one)
+        done = run("animate", sizes, "-o", tmp_path / "out", "--duration", duration)
+        assert done.returncode == 2, done.stderr
+        assert f"duration must be 1 to 655350 ms, got {duration}" in done.stderr
     clip = save_apng(tmp_path / "c.png", clip_frames(3), [50] * 3, 0)
+    done = run("animate", clip, "-o", tmp_path / "timed", "--duration", "40", "--json", "-q")
+    assert done.returncode == 0 and json.loads(done.stdout)["durations_ms"] == [50] * 3
+    assert ("quantize: note: --duration not used: it times a folder or glob of stills, and "
+            f"{clip} has its own") in done.stderr
     for args, words in ((("-k", "300"), "K must be 1 to 256 for an animation, got 300"),
                         (("--format", "jpg"), "formats must be some of gif, png, webp, qnt, got jpg")):
         done = run("animate", clip, "-o", tmp_path / "out", *args)

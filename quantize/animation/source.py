@@ -101,19 +101,28 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
               max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Clip:
     """The clip at ``source``: an image file (animated or not), a video file, a folder of still
     images (in natural name order) or a glob pattern of them. ``duration`` (ms) is each still's
-    duration for a folder or pattern (default 100 ms); files carry their own."""
-    if duration is not None and not 0 <= duration <= MAX_DURATION_MS:
-        raise ParameterError(f"duration must be 0 to {MAX_DURATION_MS} ms, got {duration}")
+    duration for a folder or pattern (default 100 ms); files carry their own (a note says
+    ``duration`` is not used)."""
+    if duration is not None and not 1 <= duration <= MAX_DURATION_MS:  # every still shows
+        raise ParameterError(f"duration must be 1 to {MAX_DURATION_MS} ms, got {duration}")
     path = Path(source)
     name = display_name(source)
-    if is_frames(source):
-        files, videos = _still_files(path, name)
-        each = DEFAULT_FOLDER_DURATION_MS if duration is None else duration
-        notes = (f"{_videos(len(videos))} left out ({', '.join(videos[:3])}"
-                 f"{', …' * (len(videos) > 3)}): a folder's frames are its still images; "
-                 f"a video is animated on its own",) if videos else ()
-        return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels),
-                    notes=notes)
+    if not is_frames(source):
+        clip = _file_clip(path, name, max_pixels)
+        if duration is None:
+            return clip
+        return replace(clip, notes=(*clip.notes, f"--duration not used: it times a folder or "
+                                                 f"glob of stills, and {name} has its own"))
+    files, videos = _still_files(path, name)
+    each = DEFAULT_FOLDER_DURATION_MS if duration is None else duration
+    notes = (f"{_videos(len(videos))} left out ({', '.join(videos[:3])}"
+             f"{', …' * (len(videos) > 3)}): a folder's frames are its still images; "
+             f"a video is animated on its own",) if videos else ()
+    return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels), notes=notes)
+
+
+def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
+    """The clip of an image or video file, which carries its own durations."""
     if path.suffix.lower() in VIDEO_SUFFIXES:
         return _video_clip(path, name, max_pixels)
     with open_input(path) as (fh, _):
