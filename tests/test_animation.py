@@ -528,6 +528,11 @@ def test_bad_clips_are_refused(tmp_path):
     Image.new("RGB", (9, 8)).save(sizes / "a2.png")
     done = run("animate", sizes, "-o", tmp_path / "out")
     assert done.returncode == 3 and "frame 2 is 9x8" in done.stderr
+    empty = tmp_path / "empty.gif"  # a header and a trailer: it was "not an image ... reads"
+    empty.write_bytes(b"GIF89a\x08\0\x08\0\x80\0\0" + bytes(6) + b";")
+    done = run("animate", empty, "-o", tmp_path / "out")
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.endswith("empty.gif: no frames (the GIF ends after its header)\n")
     assert not (tmp_path / "out").exists()
     absurd = Clip("absurd", "test", 0, lambda: iter([Frame(clip_frames(1)[0], 10 ** 7)]))
     with pytest.raises(InputError, match="lasts 10000000 ms"):

@@ -232,9 +232,12 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
         from ..io.container import packed_instead
 
         fh.seek(0)
-        packed = packed_instead(fh.read(16))
+        head = fh.read(16)
+        packed = packed_instead(head)
         if packed:
             raise InputError(f"{name} {packed}") from None
+        if head.startswith((b"GIF87a", b"GIF89a")) and _no_gif_frames(fh):
+            raise InputError(f"{name}: no frames (the GIF ends after its header)") from None
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
             from None
@@ -255,6 +258,17 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     if im.format == "GIF":  # NETSCAPE's count is of repeats after the first play; none: play once
         return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt
     return int(loop or 0), fmt  # APNG's num_plays and WebP's loop count plays, 0 for ever
+
+
+def _no_gif_frames(fh) -> bool:
+    """Whether the GIF in ``fh`` is whole but holds no frame (Pillow cannot identify it)."""
+    from .compose import gif_frames
+
+    fh.seek(0)
+    try:
+        return next(gif_frames(fh), None) is None
+    except Exception:  # damaged: the caller's message stands
+        return False
 
 
 class HeldFrames:
