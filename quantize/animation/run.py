@@ -150,9 +150,9 @@ class AnimationResult:
 
     @property
     def clip_psnr(self) -> float:
-        """The PSNR of the mean squared error over frames: a frame without error adds none,
-        where the mean of per-frame PSNRs counts it as 100 dB (exact title frames then hide
-        poor ones)."""
+        """The PSNR of the mean squared error over frames: a frame without error adds next to
+        none (the error of its capped 100 dB), where the mean of per-frame PSNRs counts it as
+        100 dB (exact title frames then hide poor ones)."""
         return 10 * math.log10(255 ** 2 / self.mean_mse)
 
     def bits_per_pixel(self, fmt: str) -> float:
