@@ -339,7 +339,8 @@ def test_a_multi_frame_qnt_unpacks_to_what_animate_wrote_when_holes_open_later(t
     expected = list(animation.frames())
     assert [int((f[..., 3] == 0).sum()) for f in expected] == [0, 0, 32, 64, 96, 128]
     for name in ("gif", "png", "webp"):
-        for written, data in (("animate", result.outputs[name]), ("unpack", unpack(animation, name))):
+        for written, data in (("animate", result.outputs[name]),
+                              ("unpack", unpack(animation, name))):
             (tmp_path / f"{written}.{name}").write_bytes(data)
             shown = decoded_rgba(tmp_path / f"{written}.{name}")
             assert len(shown) == len(expected), (name, written)
@@ -1237,6 +1238,22 @@ def test_batch_writes_an_animated_gif_as_an_animation_and_resumes_it(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "(1 kept from the last run)" in again.stdout
     assert len(decoded(out / "clip.anim.gif")[0]) == 4
+
+
+def test_batch_leaves_a_lossless_animation_out_of_its_mean_psnr_as_a_still(tmp_path):
+    """A lossless still has no PSNR and is left out of the batch's mean; a lossless animation
+    counted as 100 dB in it ("mean PSNR 60.55 dB (1 lossless left out)")."""
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(clip_frames(1, seed=5)[0]).save(src / "still.png")
+    few = [frame // 128 * 128 for frame in clip_frames(4)]  # at most 8 + 4 colours: exact at K 16
+    save_gif(src / "clip.gif", few, [50] * 4)
+    done = run("batch", src, "-o", tmp_path / "out", "--format", "gif", "-k", "16", "-j", "1")
+    assert done.returncode == 0, done.stderr
+    rows = {r["path"]: r for r in
+            json.loads((tmp_path / "out" / "manifest.json").read_text())["rows"]}
+    assert rows["clip.gif"]["psnr"] is None and rows["clip.gif"]["frames"] == 4
+    assert f"mean PSNR {rows['still.png']['psnr']:.2f} dB (1 lossless left out)" in done.stdout
 
 
 def test_batch_makes_animated_inputs_smaller_and_slower_and_leaves_stills(tmp_path):

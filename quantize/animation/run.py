@@ -21,7 +21,7 @@ from ..io.formats import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
 from .choices import (DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, GIF_TABLE, PALETTE_MODES,
                       UNPACKED)
-from .measure import ClipMeter
+from .measure import PSNR_CAP, ClipMeter
 from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target,
                            search_target)
 from ..jobs.sweep_model import Budget, Pick, Search, Target
@@ -154,6 +154,11 @@ class AnimationResult:
         none (the error of its capped 100 dB), where the mean of per-frame PSNRs counts it as
         100 dB (exact title frames then hide poor ones)."""
         return 10 * math.log10(255 ** 2 / self.mean_mse)
+
+    @property
+    def lossless(self) -> bool:
+        """Whether every frame shows its source exactly (to the 100 dB cap of its PSNR)."""
+        return all(db >= PSNR_CAP for db in self.psnr)
 
     def bits_per_pixel(self, fmt: str) -> float:
         """The bits of the ``fmt`` file per pixel of every frame read."""

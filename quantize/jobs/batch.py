@@ -115,7 +115,8 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
     record = {"width": result.width, "height": result.height, "channels": result.channels,
               "k": result.k, "frames": result.n_frames, "frames_written": len(result.durations),
               "durations_ms": result.durations, "palettes": result.n_palettes,
-              "psnr": round(result.mean_psnr, 4), "delta_e": round(result.mean_delta_e, 6),
+              "psnr": None if result.lossless else round(result.mean_psnr, 4),  # as a still
+              "delta_e": round(result.mean_delta_e, 6),
               "flicker": round(result.flicker, 6), "seconds": {"total": round(result.seconds, 4)},
               "notes": notes,
               "files": {fmt: {"bytes": len(data),
