@@ -1544,6 +1544,21 @@ def test_a_variable_rate_video_keeps_its_timing_and_a_video_its_alpha(tmp_path):
     assert all((f[:, 32:, 3] == 0).all() and (f[:, :32, 3] == 255).all() for f in shown)
 
 
+def test_a_vp9_webm_with_alpha_keeps_it(tmp_path):
+    """A VP9 (or VP8) WebM carries its alpha beside pixels of yuv420p, which ffmpeg's own
+    decoder leaves out: it was read opaque, without a word. libvpx's decoder reads it."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    clear = tmp_path / "alpha.webm"  # the right half fully transparent
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=64x36:rate=10,format=rgba,geq=r='r(X,Y)':g='g(X,Y)':"
+                    "b='b(X,Y)':a='if(lt(X,32),255,0)'", "-t", "0.3", "-c:v", "libvpx-vp9",
+                    "-lossless", "1", "-pix_fmt", "yuva420p", clear], check=True)
+    frames = list(open_clip(clear).frames())
+    assert len(frames) == 3 and all(f.pixels.shape == (36, 64, 4) for f in frames)
+    assert all((f.pixels[:, 32:, 3] == 0).all() and (f.pixels[:, :32, 3] == 255).all()
+               for f in frames)
+
+
 def test_an_anamorphic_video_is_shown_at_its_display_aspect(tmp_path):
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     video = tmp_path / "wide.mp4"  # 48x36 stored, pixels 4:3 wide: shown 64x36

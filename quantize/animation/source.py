@@ -442,7 +442,9 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         raise InputError(f"{name}: the video gives no usable frame rate ({rate})")
     _check_pixels(name, *meta.get("size", (0, 0)), max_pixels)
     announced = float(meta.get("duration") or 0)
-    alpha = str(meta.get("pix_fmt", "")).startswith(_ALPHA_FORMATS)
+    decoder = _alpha_decoder(stream)
+    given = ["-c:v", decoder] if decoder else None
+    alpha = str(meta.get("pix_fmt", "")).startswith(_ALPHA_FORMATS) or decoder is not None
 
     def decoded() -> Iterator[np.ndarray]:
         if not alpha:
@@ -450,6 +452,7 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
             return
         # imageio's reader gives three channels; its ffmpeg backend gives what it is asked for
         frames = imageio_ffmpeg.read_frames(os.fspath(path), pix_fmt="rgba", bits_per_pixel=32,
+                                            input_params=given,
                                             output_params=["-r", repr(rate), *square])
         try:
             width, height = next(frames)["size"]
@@ -478,6 +481,9 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
 
 #: ffmpeg pixel formats with an alpha channel (the prefixes of their names).
 _ALPHA_FORMATS = ("rgba", "bgra", "argb", "abgr", "yuva", "gbrap", "ya8", "ya16")
+#: The decoders that read the alpha a WebM's VP8 or VP9 stream carries beside its pixels
+#: (alpha_mode 1, its pixel format yuv420p); ffmpeg's own decoders leave it out.
+_ALPHA_DECODERS = {"vp8": "libvpx", "vp9": "libvpx-vp9"}
 
 
 def _ffmpeg_log(path: Path, *args: str) -> str:
@@ -492,9 +498,19 @@ def _ffmpeg_log(path: Path, *args: str) -> str:
 
 
 def _video_stream(path: Path) -> str:
-    """ffmpeg's line for the file's first video stream ('' if it names none)."""
-    video = re.search(r"Stream #\S+.*?: Video:.*", _ffmpeg_log(path))
+    """ffmpeg's line for the file's first video stream, with its metadata ('' if it names
+    none)."""
+    video = re.search(r"Stream #\S+.*?: Video:.*(?:\n {4,}.*)*", _ffmpeg_log(path))
     return video.group(0) if video else ""
+
+
+def _alpha_decoder(stream: str) -> str | None:
+    """The decoder that reads the alpha of a VP8 or VP9 stream with alpha beside it (None for
+    any other stream)."""
+    codec = re.search(r"Video: (\w+)", stream)
+    if codec is None or not re.search(r"^\s*alpha_mode\s*:\s*1\s*$", stream, re.MULTILINE):
+        return None
+    return _ALPHA_DECODERS.get(codec.group(1))
 
 
 def _base_rate(stream: str) -> float:
