@@ -1544,6 +1544,30 @@ def test_a_variable_rate_video_keeps_its_timing_and_a_video_its_alpha(tmp_path):
     assert all((f[:, 32:, 3] == 0).all() and (f[:, :32, 3] == 255).all() for f in shown)
 
 
+def test_a_variable_rate_video_with_b_frames_shows_every_frame_at_its_time(tmp_path):
+    """Frames 120 and 80 ms apart, a pause of a second, coded with B-frames: read with ffmpeg's
+    -r at the base rate (25) frames were lost and others drawn out (7 of 13 written, 2.52 s for
+    2.16). Every 40 ms slot now shows the frame ffmpeg decodes for that time."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    video = tmp_path / "b.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=64x36:rate=25", "-t", "2.2", "-vf",
+                    "select='(lt(t,0.6)+gte(t,1.5))*(not(mod(n,5))+eq(mod(n,5),3))'",
+                    "-fps_mode", "vfr", "-c:v", "libx264", "-bf", "3", "-pix_fmt", "yuv420p",
+                    video], check=True)
+    starts = [n for n in range(55) if (n < 15 or n >= 38) and n % 5 in (0, 3)]  # in 40 ms slots
+    reader = imageio_ffmpeg.read_frames(str(video), output_params=["-fps_mode", "passthrough"])
+    next(reader)
+    decoded = [np.frombuffer(data, np.uint8).reshape(36, 64, 3) for data in reader]
+    assert len(decoded) == len(starts)
+    expected = [frame for frame, start, end in zip(decoded, starts, [*starts[1:], 54])
+                for _ in range(end - start)]
+    read = list(open_clip(video).frames())
+    assert len(read) >= 54 and {f.duration for f in read} == {40}  # the last frame's end varies
+    assert all(np.array_equal(f.pixels, e) for f, e in zip(read, expected))
+    assert all(np.array_equal(f.pixels, decoded[-1]) for f in read[54:])
+
+
 def test_a_vp9_webm_with_alpha_keeps_it(tmp_path):
     """A VP9 (or VP8) WebM carries its alpha beside pixels of yuv420p, which ffmpeg's own
     decoder leaves out: it was read opaque, without a word. libvpx's decoder reads it."""

@@ -436,24 +436,25 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         raise InputError(f"{name}: cannot read the video ({_last_line(exc)})") from None
     stream = _video_stream(path)
     rate = _base_rate(stream) or float(meta.get("fps") or 0)
-    # non-square pixels (an anamorphic video) are scaled to its display aspect, as players show it
-    square = ["-vf", "scale=iw*sar:ih,setsar=1"] if _anamorphic(stream) else []
     if not 0 < rate <= 1000:
         raise InputError(f"{name}: the video gives no usable frame rate ({rate})")
     _check_pixels(name, *meta.get("size", (0, 0)), max_pixels)
     announced = float(meta.get("duration") or 0)
+    # the fps filter places frames by their timestamps (ffmpeg's -r lost some of a variable-rate
+    # video with B-frames); non-square pixels (an anamorphic video) are scaled to its display
+    # aspect, as players show it
+    output = ["-vf", f"fps={rate!r}" + (",scale=iw*sar:ih,setsar=1" * _anamorphic(stream))]
     decoder = _alpha_decoder(stream)
     given = ["-c:v", decoder] if decoder else None
     alpha = str(meta.get("pix_fmt", "")).startswith(_ALPHA_FORMATS) or decoder is not None
 
     def decoded() -> Iterator[np.ndarray]:
         if not alpha:
-            yield from iio.imiter(path, plugin="FFMPEG", fps=rate, output_params=square)
+            yield from iio.imiter(path, plugin="FFMPEG", output_params=output)
             return
         # imageio's reader gives three channels; its ffmpeg backend gives what it is asked for
         frames = imageio_ffmpeg.read_frames(os.fspath(path), pix_fmt="rgba", bits_per_pixel=32,
-                                            input_params=given,
-                                            output_params=["-r", repr(rate), *square])
+                                            input_params=given, output_params=output)
         try:
             width, height = next(frames)["size"]
             for data in frames:
