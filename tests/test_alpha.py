@@ -73,6 +73,18 @@ def test_one_transparent_pixel_gets_its_own_entry_whatever_its_rgb() -> None:
     np.testing.assert_array_equal(again.indices, result.indices)
 
 
+def test_k_1_keeps_the_transparent_entry_beside_its_one_colour() -> None:
+    """One entry would show the image as a half-transparent wash (PSNR 6 on the logo); the
+    transparent pixels keep theirs, as at any K, and the one colour is fitted to the rest."""
+    pixels = photo_rgba()
+    pixels[:, :20, 3] = 0
+    result = run(pixels, 1)
+    assert result.k_used == 2 and tuple(result.palette[0]) == (0, 0, 0, 0)
+    assert result.palette[1, 3] == 255
+    np.testing.assert_array_equal(result.indices == 0, pixels[..., 3] == 0)
+    np.testing.assert_allclose(result.palette[1, :3], pixels[:, 20:, :3].reshape(-1, 3).mean(0), atol=6)
+
+
 def test_semi_transparent_gradient_is_judged_over_black_and_white() -> None:
     y, x = np.mgrid[0:64, 0:96]
     pixels = np.stack([255 * x / 95, 200 - y, 60 + 0 * x, 255 * y / 63], -1)

@@ -194,11 +194,9 @@ def _luma_probe(pixels: np.ndarray) -> np.ndarray:
 
 
 def fit_colors(stats: ColorStats, fit: FitOptions) -> np.ndarray:
-    """A palette of at most ``fit.k`` uint8 colours fitted to ``stats``; at K = 1 the fully
-    transparent pixels keep an entry of their own beside the colour fitted to the rest (as they
-    do at any K), so that the clip stays transparent where it was and a GIF can hold it."""
-    if fit.k == 1 and stats.transparent_row is not None and stats.n_colors > 1:
-        return np.vstack([np.zeros((1, 4), np.uint8), fit_colors(stats.without_transparent(), fit)])
+    """A palette of at most ``fit.k`` uint8 colours fitted to ``stats`` (and at K = 1 the fully
+    transparent pixels' entry beside the colour, as :func:`~quantize.core.fitting.fit_palette`
+    keeps it)."""
     return to_palette(fit_palette(None, stats.in_space(fit.space), replace(fit, sample=None)).centers)
 
 

@@ -138,10 +138,12 @@ def fit_palette(pixels: np.ndarray, colors: SpaceColors, options: FitOptions) ->
     locked = locked_colors(options, stats.colors.shape[1])
     if stats.n_colors <= options.k - len(locked):
         return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)
-    if n_fitted(stats, options) == options.k - len(locked):
+    fitted = n_fitted(stats, options)
+    if fitted == options.k - len(locked) and not (options.k == 1 and stats.transparent_row is not None):
         return _fit(pixels, colors, options, locked)
-    # One entry for the fully transparent pixels; the other K - 1 fitted to the rest.
-    fit = _fit(pixels, colors.without_transparent(), replace(options, k=options.k - 1), locked)
+    # One entry for the fully transparent pixels; the others fitted to the rest. At K = 1 that
+    # entry comes beside the one colour: one entry alone would show the image as a wash.
+    fit = _fit(pixels, colors.without_transparent(), replace(options, k=fitted), locked)
     return PaletteFit(np.vstack([np.zeros((1, 4)), fit.centers]), fit.n_iter)
 
 
@@ -161,7 +163,8 @@ def locked_colors(options: FitOptions, channels: int) -> np.ndarray:
 
 def n_fitted(stats: ColorStats, options: FitOptions) -> int:
     """How many centres :func:`fit_palette` fits (the rows ``options.init_centers`` must have):
-    K less the locked colours and the entry of the fully transparent pixels, if any."""
+    K less the locked colours and the entry of the fully transparent pixels, if any (at K = 1,
+    the one colour beside it)."""
     n_locked = 0 if options.locked is None else len(options.locked)
     transparent = stats.transparent_row is not None and options.k > 1 + n_locked
     return options.k - n_locked - transparent
