@@ -586,6 +586,7 @@ def _seed_file(kind: str) -> bytes:
 
 
 @pytest.mark.filterwarnings("ignore:.*:UserWarning:PIL")  # Pillow warns about the damage it skips
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # a flip made it huge
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP", "png16"]),
        flips=st.lists(st.tuples(st.integers(0, 10_000), st.integers(1, 255)), max_size=4),
