@@ -23,12 +23,10 @@ from quantize.io.images import (
     DEFAULT_MAX_PIXELS,
     Image,
     display_name,
-    encode_preview,
     image_from_array,
     image_from_pillow,
     load_image,
     save_pixels,
-    save_preview,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,20 +69,6 @@ def _photo(h: int = 48, w: int = 64) -> np.ndarray:
     y, x = np.mgrid[0:h, 0:w]
     return np.stack([x * 255 // max(1, w - 1), y * 255 // max(1, h - 1), (x + y) * 255 // (h + w)],
                     axis=-1).astype(np.uint8)
-
-
-def _ihdr(png: bytes) -> tuple[int, int, int, int]:
-    width, height, depth, colour_type = struct.unpack(">IIBB", png[16:26])
-    return width, height, depth, colour_type
-
-
-def _chunks(png: bytes) -> dict[bytes, bytes]:
-    out, pos = {}, 8
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos:pos + 4])
-        out.setdefault(png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length])
-        pos += 12 + length
-    return out
 
 
 # ------------------------------------------------------------------------------------- ordinary files
@@ -644,92 +628,6 @@ def test_image_from_array_deep_samples() -> None:
 def test_image_from_array_rejects(bad: np.ndarray) -> None:
     with pytest.raises(ParameterError):
         image_from_array(bad)
-
-
-# ----------------------------------------------------------------------------------------- previews
-
-def _decode_png(data: bytes) -> np.ndarray:
-    im = PILImage.open(io.BytesIO(data))
-    return np.asarray(im.convert("RGBA" if "transparency" in im.info or "A" in im.mode else "RGB"))
-
-
-@pytest.mark.parametrize(("k", "depth"), [(1, 1), (2, 1), (3, 2), (4, 2), (5, 4), (16, 4), (17, 8), (256, 8)])
-def test_indexed_preview_bit_depth_and_pixels(k: int, depth: int) -> None:
-    palette = RNG.integers(0, 256, (k, 3), dtype=np.uint8)
-    indices = RNG.integers(0, k, (23, 29)).astype(np.uint8)
-    indices.flat[:k] = np.arange(k)  # every colour used
-    png = encode_preview(palette, indices)
-    assert _ihdr(png) == (29, 23, depth, 3)
-    chunks = _chunks(png)
-    assert len(chunks[b"PLTE"]) == 3 * k and b"tRNS" not in chunks
-    np.testing.assert_array_equal(_decode_png(png), palette[indices])
-    np.testing.assert_array_equal(np.asarray(PILImage.open(io.BytesIO(png))), indices)
-
-
-@pytest.mark.parametrize("k", [2, 16, 200])
-def test_indexed_preview_with_alpha_has_trns(k: int) -> None:
-    palette = RNG.integers(0, 256, (k, 4), dtype=np.uint8)
-    palette[0, 3] = 0
-    indices = RNG.integers(0, k, (11, 7)).astype(np.uint16)
-    png = encode_preview(palette, indices)
-    assert _ihdr(png)[3] == 3
-    assert _chunks(png)[b"tRNS"] == palette[:, 3].tobytes()
-    np.testing.assert_array_equal(_decode_png(png), palette[indices])
-
-
-def test_opaque_rgba_palette_writes_no_alpha() -> None:
-    palette = np.array([[1, 2, 3, 255], [4, 5, 6, 255]], np.uint8)
-    png = encode_preview(palette, np.array([[0, 1]], np.uint8))
-    assert b"tRNS" not in _chunks(png)
-    np.testing.assert_array_equal(_decode_png(png), palette[None, [0, 1], :3])
-    big = np.full((300, 4), 255, np.uint8)
-    assert _ihdr(encode_preview(big, np.array([[299]], np.uint16)))[3] == 2  # RGB, not RGBA
-
-
-@pytest.mark.parametrize(("channels", "colour_type"), [(3, 2), (4, 6)])
-def test_preview_above_256_colours_is_truecolour(channels: int, colour_type: int) -> None:
-    palette = RNG.integers(0, 256, (1000, channels), dtype=np.uint8)
-    if channels == 4:
-        palette[0, 3] = 0
-    indices = RNG.integers(0, 1000, (31, 37)).astype(np.uint16)
-    png = encode_preview(palette, indices)
-    assert _ihdr(png) == (37, 31, 8, colour_type)
-    np.testing.assert_array_equal(_decode_png(png), palette[indices])
-
-
-def test_preview_rejects_bad_arguments() -> None:
-    palette = np.zeros((4, 3), np.uint8)
-    with pytest.raises(ParameterError, match="indices must lie"):
-        encode_preview(palette, np.array([[0, 4]], np.uint8))
-    with pytest.raises(ParameterError, match="palette"):
-        encode_preview(palette.astype(np.int32), np.zeros((2, 2), np.uint8))
-    with pytest.raises(ParameterError, match="indices"):
-        encode_preview(palette, np.zeros((2, 2, 1), np.uint8))
-
-
-def test_save_preview_is_atomic_and_respects_force(tmp_path: Path) -> None:
-    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
-    indices = np.eye(8, dtype=np.uint8)
-    path = tmp_path / "p.png"
-    size = save_preview(path, palette, indices)
-    assert size == path.stat().st_size
-    np.testing.assert_array_equal(np.asarray(PILImage.open(path).convert("RGB")), palette[indices])
-    with pytest.raises(OutputError, match="already exists"):
-        save_preview(path, palette, indices)
-    save_preview(path, palette, 1 - indices, force=True)
-    np.testing.assert_array_equal(np.asarray(PILImage.open(path).convert("RGB")), palette[1 - indices])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]
-
-
-def test_preview_of_a_real_photo_decodes_exactly() -> None:
-    path = REPO / "test_images" / "parrots.png"
-    pixels = load_image(path).pixels
-    q = PILImage.fromarray(pixels).quantize(64, dither=PILImage.Dither.NONE)
-    palette = np.array(q.getpalette()[:192], np.uint8).reshape(64, 3)
-    indices = np.asarray(q)
-    png = encode_preview(palette, indices)
-    assert _ihdr(png)[2:] == (8, 3)
-    np.testing.assert_array_equal(_decode_png(png), palette[indices])
 
 
 # -------------------------------------------------------------------------------------- save_pixels

@@ -173,8 +173,8 @@ def decode(packed, output, force):
     from ..animation.qntanim import is_animation_file
     from ..io.container import load
     from ..io.files import check_target, check_writable, output_folder, write_bytes
-    from ..io.formats import encode_gif, encode_webp
-    from ..io.images import check_lossless, save_pixels, save_preview
+    from ..io.formats import encode_gif, encode_png, encode_webp
+    from ..io.images import check_lossless, save_pixels
 
     if is_animation_file(packed):
         _unpack(packed, output, force)
@@ -185,9 +185,9 @@ def decode(packed, output, force):
     check_target(output, force=force, protect=(packed,))
     image = load(packed)
     with output_folder(output.parent):
-        if output.suffix.lower() == ".png":  # an indexed PNG when K <= 256: the same pixels, smaller
-            written = save_preview(output, image.palette, image.indices, force=force,
-                                   protect=(packed,))
+        if output.suffix.lower() == ".png":  # the PNG compress writes of these pixels
+            written = write_bytes(output, encode_png(image.palette, image.indices), force=force,
+                                  protect=(packed,))
         elif gif:  # refused past 256 colours or with partial alpha, before anything is written
             written = write_bytes(output, encode_gif(image.palette, image.indices), force=force,
                                   protect=(packed,))

@@ -569,34 +569,6 @@ def _reduce_16_to_8(v: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------- writing
 
-def encode_preview(palette: np.ndarray, indices: np.ndarray) -> bytes:
-    """The quantised image as PNG bytes, quickly (Pillow, zlib): indexed (1/2/4/8-bit, tRNS for
-    alpha) when K <= 256, else RGB(A). :func:`quantize.io.formats.encode_png` makes smaller ones."""
-    from .formats import checked
-
-    palette, indices = checked(palette, indices)
-    k = palette.shape[0]
-    buf = io.BytesIO()
-    if k > 256:
-        PILImage.fromarray(palette[indices]).save(buf, "PNG", compress_level=PREVIEW_COMPRESS_LEVEL)
-        return buf.getvalue()
-    height, width = indices.shape
-    index8 = np.ascontiguousarray(indices, dtype=np.uint8)
-    im = PILImage.frombuffer("P", (width, height), index8, "raw", "P", 0, 1)
-    im.putpalette(np.ascontiguousarray(palette[:, :3]).tobytes(), "RGB")
-    options: dict[str, object] = {"bits": 1 if k <= 2 else 2 if k <= 4 else 4 if k <= 16 else 8}
-    if palette.shape[1] == 4:
-        options["transparency"] = palette[:, 3].tobytes()
-    im.save(buf, "PNG", compress_level=PREVIEW_COMPRESS_LEVEL, **options)
-    return buf.getvalue()
-
-
-def save_preview(path: str | os.PathLike[str], palette: np.ndarray, indices: np.ndarray, *,
-                 force: bool = False, protect: tuple[Path, ...] = ()) -> int:
-    """Write :func:`encode_preview`'s PNG atomically; return the number of bytes written."""
-    return write_bytes(path, encode_preview(palette, indices), force=force, protect=protect)
-
-
 _PIXEL_FORMATS: dict[str, tuple[str, dict[str, object]]] = {
     ".png": ("PNG", {"compress_level": PREVIEW_COMPRESS_LEVEL}),
     ".bmp": ("BMP", {}),
