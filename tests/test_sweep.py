@@ -270,3 +270,13 @@ def test_smallest_k_doubles_then_bisects_and_always_tries_the_neighbour():
             assert all(1 <= k <= max_k for k in tried)
             if found is not None and found > 1:
                 assert found - 1 in tried
+
+
+def test_the_chart_and_page_name_every_codec_a_sweep_packed_with():
+    """Their captions named the first row's codec (bilevel at K = 2) for the whole sweep."""
+    from quantize.jobs.sweep_model import codecs_used
+
+    rows = [{"k": k, "codec": c} for k, c in
+            [(2, "bilevel"), (4, "template"), (8, "cm"), (16, "cm"), (256, "cm")]]
+    assert codecs_used(rows) == "bilevel (K=2), template (K=4), cm (K=8-256)"
+    assert codecs_used(rows[2:]) == "cm"

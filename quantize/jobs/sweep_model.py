@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 from ..errors import ParameterError
 
@@ -168,3 +168,17 @@ class Budget:
         then = f", K={self.k + 1} needs {above:,} B" if above is not None else ""
         return Pick(self.k, f"the largest K whose {self.fmt} file fits {self.max_bytes:,} B: "
                             f"{self.sizes[self.k]:,} B{then}; {len(self.sizes)} K evaluated")
+
+
+def codecs_used(rows: Sequence[dict]) -> str:
+    """The .qnt codecs of a sweep's rows (``to_dict()``s), with the K each took where they differ:
+    "cm", or "bilevel (K=2), template (K=4), cm (K=8-256)"."""
+    runs: list[tuple[str, list[int]]] = []
+    for row in rows:
+        if runs and runs[-1][0] == row["codec"]:
+            runs[-1][1].append(row["k"])
+        else:
+            runs.append((row["codec"], [row["k"]]))
+    if len({codec for codec, _ in runs}) == 1:
+        return runs[0][0]
+    return ", ".join(f"{codec} (K={ks[0]}{f'-{ks[-1]}' if len(ks) > 1 else ''})" for codec, ks in runs)

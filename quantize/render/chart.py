@@ -16,7 +16,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from ..io.files import display_name
-from ..jobs.sweep_model import SweepRun
+from ..jobs.sweep_model import SweepRun, codecs_used
 from .style import BLUE, GREEN, GRID, INK, MUTED, ORANGE, RED, font
 
 WIDTH, HEIGHT, S = 1200, 480, 2  # final size; drawing scale
@@ -131,7 +131,7 @@ def chart(run: SweepRun) -> bytes:
         psnr=[d["psnr"] for d in data], delta_e=[d["delta_e"] for d in data],
         error=[d["inertia"] for d in data], elbow=run.elbow.k,
         bits_label="bits per pixel of the .qnt file (8 x bytes / pixels)", error_label="WCSS",
-        caption=f"{name}: {run.image.width}x{run.image.height}, codec {data[0]['codec']}"))
+        caption=f"{name}: {run.image.width}x{run.image.height}, packed with {codecs_used(data)}"))
 
 
 def draw_chart(curve: RateCurve) -> bytes:

@@ -7,7 +7,7 @@ from html import escape
 from typing import Sequence
 
 from ..io.files import display_name
-from ..jobs.sweep_model import SILHOUETTE_SAMPLES, SweepRun
+from ..jobs.sweep_model import SILHOUETTE_SAMPLES, SweepRun, codecs_used
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; color: #222; margin: 2em auto; max-width: 1240px;
@@ -37,12 +37,13 @@ def html_page(run: SweepRun, sheet: bytes, chart: bytes,
         picked.add(run.search.k)
     legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic 24 / bpp (8 / bpp for grey). packed B: the
 packed-index file without a codec; file B, file bpp and file x: the real file, its bits per pixel
-(8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bpp: the indexed PNG. MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
+(8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bpp: the indexed PNG at the sweep's
+quick effort (compress's default effort writes smaller ones). MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
 sample; WCSS: within-cluster sum of squares; silhouette: RGB, on a fixed
 {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended."""
     return report_page(
         name, f"{run.image.width}x{run.image.height} pixels, {first['distinct_colors']:,} distinct\n"
-              f"colours, packed with {first['codec']}.",
+              f"colours, packed with {codecs_used([p.to_dict() for p in run.points])}.",
         run.picks, table, [point.result.k in picked for point in run.points], legend,
         (sheet, f"{name} and its quantised versions"),
         (chart, "PSNR and dE2000 against the .qnt file's bits per pixel; WCSS against K"))
