@@ -117,6 +117,18 @@ def test_max_bytes_picks_a_k_that_fits_beside_one_that_does_not(photo_path, tmp_
     assert "the largest K whose qnt file fits" in res.stderr
 
 
+def test_a_budget_looks_past_the_first_k_that_does_not_fit():
+    """Sizes wobble with K: the search once stopped at K = 21 beside a K = 22 that did not fit,
+    where K = 23 fitted."""
+    from quantize.jobs.sweep import LOOK_PAST, largest_fitting
+
+    sizes = {k: 100 * k for k in range(1, 65)}
+    sizes[22] = 5_000  # a bump where the bisection looks (16, 32, 24, 20, 22, 21): 23 fits
+    budget = largest_fitting(sizes.__getitem__, 2_350, "qnt", 64)
+    assert budget.k == 23 and set(range(24, 24 + LOOK_PAST)) <= set(budget.sizes)
+    assert largest_fitting(sizes.__getitem__, 10_000, "qnt", 64).k == 64
+
+
 def test_max_bytes_takes_k1_below_k2_and_names_the_smallest_size_below_that(photo_path, tmp_path,
                                                                            capsys):
     flat, two = qnt_bytes(photo_path, 1), qnt_bytes(photo_path, 2)

@@ -339,12 +339,18 @@ def search_bytes(image: Image, max_bytes: int, options: CompressOptions = Compre
     return largest_fitting(size, max_bytes, fmt, max_k)
 
 
+#: K that must not fit in a row above the K a byte budget picks (K + 1 alone can miss a larger
+#: K that fits, as a file's size wobbles with K).
+LOOK_PAST = 3
+
+
 def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k: int) -> Budget:
     """The largest K in [1, ``max_k``] whose ``size(K)`` (of a ``fmt`` file) is at most
-    ``max_bytes``, with K + 1 not fitting (unless K = ``max_k``): K doubles from 2 while it fits,
-    then a binary search; K = 1 (one flat colour) only when K = 2 does not fit. Sizes need not grow
-    with K everywhere; the answer is always a K that fits beside one that does not. A
-    :class:`ParameterError` naming the K=1 size when that does not fit either."""
+    ``max_bytes``, with the :data:`LOOK_PAST` K above it not fitting (unless it is ``max_k``): K
+    doubles from 2 while it fits, then a binary search, then the K past the first misfit are
+    tried, as sizes do not grow with K everywhere (a K one above a misfit often fits); K = 1 (one
+    flat colour) only when K = 2 does not fit. A :class:`ParameterError` naming the K=1 size
+    when that does not fit either."""
     sizes: dict[int, int] = {}
 
     def fits(k: int) -> bool:
@@ -364,6 +370,10 @@ def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k:
     while high is not None and high - low > 1:
         middle = (low + high) // 2
         low, high = (middle, high) if fits(middle) else (low, middle)
+    misfits, k = 1, low + 2  # low + 1 did not fit (or low is max_k)
+    while misfits < LOOK_PAST and k <= max_k:
+        low, misfits = (k, 0) if fits(k) else (low, misfits + 1)
+        k += 1
     return Budget(max_bytes, fmt, low, sizes)
 
 
