@@ -159,3 +159,21 @@ def test_two_stems_of_one_identifier_clash_loudly(tmp_path: Path) -> None:
         build = subprocess.run([CC, "-std=c99", "-o", str(tmp_path / "t"), str(tmp_path / "main.c")],
                                capture_output=True, text=True)
         assert (build.returncode == 0) == builds, build.stderr
+
+
+def test_rgb565_notes_the_colours_it_cannot_hold(tmp_path):
+    """--format was said to hold 'the same pixels' everywhere; RGB565 keeps 5-6-5 bits of each
+    colour, so a note says so unless the palette was fitted on that lattice."""
+    from conftest import make_photo
+    from quantize.core.fitting import FitOptions
+    from quantize.jobs.pipeline import CompressOptions, compress_file
+
+    Image.fromarray(make_photo()).save(tmp_path / "p.png")
+    free = compress_file(tmp_path / "p.png", tmp_path / "a", formats="rgb565",
+                         options=CompressOptions(fit=FitOptions(k=8)))
+    assert [n for n in free.notes if "rgb565" in n] == [
+        "the rgb565 file holds 8 of the 8 colours to 5-6-5 bits only (the report measures the "
+        "palette's own); --bits 5,6,5 fits the palette to what RGB565 shows"]
+    fitted = compress_file(tmp_path / "p.png", tmp_path / "b", formats="rgb565",
+                           options=CompressOptions(fit=FitOptions(k=8, bits=(5, 6, 5))))
+    assert not [n for n in fitted.notes if "rgb565" in n]

@@ -47,7 +47,7 @@ from .sweep import progress_bar, target_options
 @click.option("--format", "formats", metavar="LIST", default=None,
               help=f"Files to write, comma-separated, from {FORMAT_NAMES} [default: qnt,png]: the "
                    "packed file, PNG/WebP/GIF images (<stem>.preview.*), a C header, raw packed "
-                   "indices, RGB565 pixels. All hold the same pixels.")
+                   "indices, RGB565 pixels. All hold the same pixels (RGB565 to 5-6-5 bits).")
 @click.option("--max-bytes", metavar="N", default=None,
               help="Pick the largest K (up to -k) whose first --format file fits in N bytes "
                    "(150000, 150k, 1.5M).")

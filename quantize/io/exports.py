@@ -72,6 +72,22 @@ def rgb565_values(palette: np.ndarray) -> np.ndarray:
     return (p[:, 0] >> 3) << 11 | (p[:, 1] >> 2) << 5 | p[:, 2] >> 3
 
 
+def rgb565_note(palette: np.ndarray) -> tuple[str, ...]:
+    """A note when RGB565 cannot hold every palette colour (K, 3|4) exactly, as widened back by
+    bit replication; none for a palette on that lattice (``--bits 5,6,5``)."""
+    from ..core.lattice import levels
+
+    rgb = np.asarray(palette)[:, :3]
+    exact = np.ones(len(rgb), bool)
+    for channel, bits in enumerate((5, 6, 5)):
+        exact &= levels(bits)[rgb[:, channel] >> (8 - bits)] == rgb[:, channel]
+    if exact.all():
+        return ()
+    return (f"the rgb565 file holds {int((~exact).sum()):,} of the {len(rgb):,} colours to 5-6-5 "
+            "bits only (the report measures the palette's own); --bits 5,6,5 fits the palette to "
+            "what RGB565 shows",)
+
+
 def rgb565(palette: np.ndarray, indices: np.ndarray, big_endian: bool = False) -> bytes:
     """The quantised pixels, row by row, as 16-bit RGB565, little-endian unless ``big_endian``."""
     values = rgb565_values(palette)[np.asarray(indices)]

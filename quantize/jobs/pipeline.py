@@ -552,6 +552,10 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
                                                    code=_codes(options, formats)))
     codec = written[0] if written else result.codec
     notes = container.codec_note(options.codec, result.k_used, codec) if "qnt" in formats else ()
+    if "rgb565" in formats:
+        from ..io.exports import rgb565_note
+
+        notes += rgb565_note(result.palette)
     result = replace(result, files=sizes, codec=codec, notes=result.notes + notes)
     result.seconds["total"] = time.perf_counter() - start
     return result
