@@ -10,10 +10,11 @@ from ..choices import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DITHERS, FORMA
                        SPACES)  # (the commands read them here)
 
 FORMAT_NAMES = ", ".join(FORMATS)
-CODEC_HELP = ("Lossless codec of the indices: cm (ours; bilevel, template, zstd or lzma where "
-              "smaller, as on pages, screenshots and dithers) or zstd, lzma, zlib, none over "
-              "packed bits, or lzma-bytes, zstd-bytes over one byte an index (K <= 256), or "
-              "bilevel (ours, K = 2), template (ours, K = 3 to 256).")
+CODEC_HELP = ("Lossless codec of the indices: cm (ours; bilevel or template where smaller, zstd "
+              "at level 19 or lzma where a quick probe finds long repeats, as on pages, "
+              "screenshots and dithers) or zstd (level 3), lzma, zlib, none over packed bits, or "
+              "lzma-bytes, zstd-bytes over one byte an index (K <= 256), or bilevel (ours, K = 2), "
+              "template (ours, K = 3 to 256).")
 from ..io.files import printable
 
 # Every path argument: click's own readability check is off, so that an unreadable file gets the
