@@ -122,6 +122,20 @@ def test_human_report_and_decode_round_trip(photo_path, tmp_path):
     assert not (tmp_path / "webp").exists()
 
 
+@pytest.mark.parametrize("args, words", [
+    (("--codec", "zstd", "--format", "png"), "--codec applies to --format qnt, which is not written"),
+    (("--png-effort", "3", "--format", "qnt"), "--png-effort applies to --format png"),
+    (("--raw-bit-order", "lsb", "--raw-rows", "packed"),
+     "--raw-bit-order and --raw-rows apply to --format raw"),
+    (("--rgb565-endian", "big", "--format", "qnt,raw"), "--rgb565-endian applies to --format rgb565"),
+])
+def test_an_option_for_a_format_not_written_is_refused(photo_path, tmp_path, args, words):
+    """They were ignored silently: a user believed the file was written as asked."""
+    refused = run("compress", photo_path, "-k", "8", "-o", tmp_path / "o", *args)
+    assert refused.returncode == 2 and words in refused.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_no_preview_drops_the_png_and_refuses_to_leave_nothing(photo_path, tmp_path):
     done = run("compress", photo_path, "-k", "8", "-o", tmp_path / "a", "--no-preview")
     assert done.returncode == 0 and sorted(p.name for p in (tmp_path / "a").iterdir()) == ["photo.qnt"]

@@ -90,6 +90,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         formats = tuple(f for f in formats if f != "png")
         if not formats:
             raise click.UsageError("--no-preview leaves nothing to write of --format png")
+    _check_format_options(formats)
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)
         from ..jobs.sweep import Target
@@ -158,6 +159,18 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         if is_animation(input):
             note("quantize animate writes every frame (GIF, APNG, WebP, multi-frame .qnt)", quiet)
     echo(format_json(result) if as_json else format_report(result))
+
+
+def _check_format_options(formats: tuple[str, ...]) -> None:
+    """Refuse an option given for a format that is not written (it would be ignored silently)."""
+    ctx = click.get_current_context()
+    for fmt, names in (("qnt", ("codec",)), ("png", ("png_effort",)),
+                       ("raw", ("raw_bit_order", "raw_rows")), ("rgb565", ("rgb565_endian",))):
+        given = [name for name in names if ctx.get_parameter_source(name).name != "DEFAULT"]
+        if given and fmt not in formats:
+            flags = " and ".join("--" + name.replace("_", "-") for name in given)
+            raise click.UsageError(f"{flags} appl{'y' if len(given) > 1 else 'ies'} to --format "
+                                   f"{fmt}, which is not written")
 
 
 @click.command()
