@@ -19,7 +19,7 @@ from conftest import make_photo
 from quantize.io import container
 from quantize.jobs import pipeline
 from quantize.io.formats import encode_png
-from quantize.io.images import encode_preview, image_from_array
+from quantize.io.images import image_from_array
 from quantize.jobs.job import FileJob
 
 TABLE_BYTES = 4 << 24  # the colour-count table: 2**24 int32, by design
@@ -59,7 +59,7 @@ def test_writing_needs_about_one_byte_per_pixel_beyond_the_outputs(many_pixels_f
     palette = rng.integers(0, 256, (256, 3), dtype=np.uint8)
     indices = rng.integers(0, 256, many_pixels_few_colours.shape[:2], dtype=np.uint8)
     n = indices.size
-    for encode in (lambda: container.encode(palette, indices), lambda: encode_preview(palette, indices),
+    for encode in (lambda: container.encode(palette, indices),
                    lambda: encode_png(palette, indices, effort=0)):
         peak, data = traced_peak(encode)
         assert peak < 2 * len(data) + n + (8 << 20), (peak / n, len(data) / n)
