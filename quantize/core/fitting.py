@@ -138,12 +138,13 @@ def fit_palette(pixels: np.ndarray, colors: SpaceColors, options: FitOptions) ->
     locked = locked_colors(options, stats.colors.shape[1])
     if stats.n_colors <= options.k - len(locked):
         return PaletteFit(np.vstack([locked, stats.colors]).astype(np.float64), 0)
-    fitted = n_fitted(stats, options)
-    if fitted == options.k - len(locked) and not (options.k == 1 and stats.transparent_row is not None):
+    if n_fitted(stats, options) == options.k - len(locked) and not (
+            options.k == 1 and stats.transparent_row is not None):
         return _fit(pixels, colors, options, locked)
     # One entry for the fully transparent pixels; the others fitted to the rest. At K = 1 that
     # entry comes beside the one colour: one entry alone would show the image as a wash.
-    fit = _fit(pixels, colors.without_transparent(), replace(options, k=fitted), locked)
+    fit = _fit(pixels, colors.without_transparent(), replace(options, k=max(1, options.k - 1)),
+               locked)
     return PaletteFit(np.vstack([np.zeros((1, 4)), fit.centers]), fit.n_iter)
 
 
