@@ -196,6 +196,25 @@ def test_duplicates_merge_only_up_to_the_longest_frame_every_format_times(tmp_pa
     assert decoded(tmp_path / "same.gif")[1] == result.durations == [400_000] * 3
 
 
+def test_equal_pictures_of_other_palettes_merge_and_every_qnt_frame_reads_back(tmp_path):
+    """From a fuzzing pass: with a palette a frame, two equal frames were kept apart (their
+    palettes differ), and the second, showing nothing new, was packed as a frame that keeps every
+    pixel, which the .qnt reader refuses (exit 0, then exit 4 from info). Equal pictures now
+    merge; two too long to merge still give a .qnt that reads back. An APNG frame past 65.535 s
+    is timed exactly where 16-bit terms can (66,535 ms was written as 66,540)."""
+    first, second = clip_frames(2)
+    options = AnimationOptions(formats=("gif", "png", "webp", "qnt"), fit=_fit(16),
+                               palette_mode="frame")
+    result = animate(quantize.frames_clip([first, first, second], [100, 100, 100]), options)
+    assert result.durations == [200, 100]
+    assert decode_animation(result.outputs["qnt"]).durations == (200, 100)
+    result = animate(quantize.frames_clip([first, first], [400_000, 400_000]), options)
+    assert decode_animation(result.outputs["qnt"]).durations == (400_000, 400_000)
+    result = animate(quantize.frames_clip([first, second], [100, 66_535]), options)
+    (tmp_path / "t.png").write_bytes(result.outputs["png"])
+    assert decoded(tmp_path / "t.png")[1] == [100, 66_535]
+
+
 def test_colour_counts_of_many_frames_sum_exactly_through_compaction(monkeypatch):
     import quantize.animation.palettes as palettes
     from quantize.core.colorstats import color_keys, color_stats

@@ -7,6 +7,7 @@ over the canvas (a fade keeps most pixels of the frame before); the coding small
 
 from __future__ import annotations
 
+import math
 import struct
 import zlib
 
@@ -34,8 +35,14 @@ def _deflated(rows: np.ndarray) -> bytes:
 
 
 def _delay(duration: int) -> tuple[int, int]:
-    """fcTL's delay fraction for ``duration`` ms (in centiseconds beyond 65.535 s)."""
-    return (duration, 1000) if duration <= 65535 else (round(duration / 10), 100)
+    """fcTL's delay fraction for ``duration`` ms: exact where its lowest terms fit 16 bits (every
+    duration to 65.535 s, and most beyond), else in centiseconds."""
+    if duration <= 65535:
+        return duration, 1000
+    whole = math.gcd(duration, 1000)
+    if duration // whole <= 65535:
+        return duration // whole, 1000 // whole
+    return round(duration / 10), 100
 
 
 class ApngWriter:

@@ -62,12 +62,19 @@ def _codings(frame: MappedFrame, rect: tuple[slice, slice],
     indices = frame.indices[rect]
     foreign = indices < 0
     keep = len(frame.palette)  # the entry that means "as before" (its colour is never shown)
-    if not foreign.any():
-        yield (*_used(frame.palette, indices), 0)
-    else:
-        yield (*_used(frame.palette, np.where(foreign, keep, indices), keep=True), KEEP)
+    codings = [(*_used(frame.palette, indices), 0) if not foreign.any() else
+               (*_used(frame.palette, np.where(foreign, keep, indices), keep=True), KEEP)]
     if not changed.all():
-        yield (*_used(frame.palette, np.where(foreign | ~changed, keep, indices), keep=True), KEEP)
+        codings.append((*_used(frame.palette, np.where(foreign | ~changed, keep, indices),
+                              keep=True), KEEP))
+    # a KEEP frame shows a colour of its own (the format's rule): one that would keep every pixel
+    # (a frame equal to the canvas, kept apart by its length) gives its colours as they are
+    valid = [coding for coding in codings if not coding[2] & KEEP or len(coding[0]) > 1]
+    if not valid:
+        shown = frame.colors[rect]
+        colors, inverse = np.unique(shown.reshape(-1, shown.shape[-1]), axis=0, return_inverse=True)
+        valid = [(colors, inverse.reshape(shown.shape[:2]).astype(np.int32), 0)]
+    yield from valid
 
 
 def _used(palette: np.ndarray, indices: np.ndarray,

@@ -113,13 +113,15 @@ class StableMapper:
 
 
 def merged(frames: Iterable[MappedFrame]) -> Iterator[MappedFrame]:
-    """``frames`` with each run of frames of equal palette and indices as one, durations summed
-    up to :data:`MAX_DURATION_MS` (a longer run stays several frames, which every format times)."""
+    """``frames`` with each run of frames that show the same picture (of equal palette and
+    indices, or of other palettes and equal colours) as one, durations summed up to
+    :data:`MAX_DURATION_MS` (a longer run stays several frames, which every format times)."""
     pending: MappedFrame | None = None
     for frame in frames:
-        if pending is not None and frame.palette_id == pending.palette_id \
-                and pending.duration + frame.duration <= MAX_DURATION_MS \
-                and np.array_equal(frame.indices, pending.indices):
+        if pending is not None and pending.duration + frame.duration <= MAX_DURATION_MS and (
+                np.array_equal(frame.indices, pending.indices)
+                if frame.palette_id == pending.palette_id
+                else np.array_equal(frame.colors, pending.colors)):
             pending = replace(pending, duration=pending.duration + frame.duration)
             continue
         if pending is not None:
