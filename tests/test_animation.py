@@ -554,6 +554,12 @@ def test_bad_clips_are_refused(tmp_path):
     assert done.returncode == 3, done.stderr
     assert done.stderr.endswith("empty.gif: no frames (the GIF ends after its header)\n")
     assert not (tmp_path / "out").exists()
+    cut = tmp_path / "cut.gif"  # a header cut short: it was "not an image ... quantize reads"
+    cut.write_bytes(b"GIF89a")
+    done = run("animate", cut, "-o", tmp_path / "out")
+    assert done.returncode == 3
+    assert done.stderr.endswith("cut.gif: cannot read it (a damaged or truncated GIF file)\n")
+    assert not (tmp_path / "out").exists()
     absurd = Clip("absurd", "test", 0, lambda: iter([Frame(clip_frames(1)[0], 10 ** 7)]))
     with pytest.raises(InputError, match="lasts 10000000 ms"):
         animate(absurd)

@@ -24,7 +24,8 @@ import numpy as np
 from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, open_input
-from ..io.images import DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image, too_large
+from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image,
+                         signature_format, too_large)
 from .choices import (DEFAULT_FOLDER_DURATION_MS, GIF_MIN_DELAY_MS, GIF_SHORT_DELAY_MS,
                       MAX_DURATION_MS, MAX_PLAYS)
 
@@ -238,6 +239,10 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
             raise InputError(f"{name} {packed}") from None
         if head.startswith((b"GIF87a", b"GIF89a")) and _no_gif_frames(fh):
             raise InputError(f"{name}: no frames (the GIF ends after its header)") from None
+        signed = signature_format(head)
+        if signed:  # as an image's loader says it
+            raise InputError(f"{name}: cannot read it (a damaged or truncated {signed} file)") \
+                from None
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
             from None

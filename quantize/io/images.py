@@ -132,7 +132,7 @@ _SIGNATURES = ((b"\x89PNG\r\n\x1a\n", 0, "PNG"), (b"GIF8", 0, "GIF"), (b"\xff\xd
                (b"WEBP", 8, "WebP"), (b"ftypavi", 4, "AVIF"), (b"qoif", 0, "QOI"))
 
 
-def _signature_format(head: bytes) -> str | None:
+def signature_format(head: bytes) -> str | None:
     """The format whose signature starts ``head`` (a file's first bytes), if quantize reads it."""
     for signature, at, name in _SIGNATURES:
         if head[at:at + len(signature)] == signature:
@@ -189,7 +189,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
             return _decode_colour_pfm(fh, max_pixels, notes), "PFM", 1
         if packed_instead(head):
             raise _Refused(f" {packed_instead(head)}") from None
-        signed = _signature_format(head)
+        signed = signature_format(head)
         if signed:  # a file of a format we read that its reader cannot make out
             raise _Refused(f": cannot decode the image (a damaged or truncated {signed} file)") \
                 from None
