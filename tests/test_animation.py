@@ -1004,7 +1004,7 @@ def test_a_read_gif_plays_delays_under_20_ms_as_browsers_do(tmp_path):
 
 
 def test_gif_takes_a_wider_table_where_transparency_codes_smaller(tmp_path):
-    from quantize.animation.gif import lzw_blocks
+    from quantize.io.formats import gif_lzw_blocks
     from quantize.animation.temporal import MappedFrame
 
     rng = np.random.default_rng(4)
@@ -1023,8 +1023,8 @@ def test_gif_takes_a_wider_table_where_transparency_codes_smaller(tmp_path):
     descriptor = data[control + 8:control + 18]
     assert descriptor[0] == ord(",") and flags & 1 and transparent == 4  # the entry after a's
     assert descriptor[9] & 0x87 == 0x82  # a local table of 8 entries
-    plain = len(lzw_blocks(second, 2))  # the same frame coded whole with the full table of 4
-    assert len(data) < len(lzw_blocks(first, 2)) + plain // 2
+    plain = len(gif_lzw_blocks(second, 2))  # the same frame coded whole with the full table of 4
+    assert len(data) < len(gif_lzw_blocks(first, 2)) + plain // 2
 
 
 def test_a_following_palette_at_256_leaves_gif_one_index():

@@ -111,7 +111,7 @@ def test_the_first_frames_indices_are_chosen_for_lzw_within_its_tolerance(monkey
     patch holds no picture: the motion one) over its frames on screen above the nearest's; the
     palette it chose from is then centred on those choices."""
     import quantize.animation.refine as refine
-    from quantize.animation.gif import lzw_blocks
+    from quantize.io.formats import gif_lzw_blocks
     from quantize.core.colorstats import color_stats
     from quantize.core.mapping import map_pixels
 
@@ -132,7 +132,7 @@ def test_the_first_frames_indices_are_chosen_for_lzw_within_its_tolerance(monkey
     allowed = refine.MOTION_TOLERANCE * error(nearest).mean()
     assert (error(chosen) <= error(nearest) + allowed / stay + 1e-9).all()
     assert (chosen != nearest).mean() > 0.01
-    assert len(lzw_blocks(chosen)) < len(lzw_blocks(nearest))
+    assert len(gif_lzw_blocks(chosen)) < len(gif_lzw_blocks(nearest))
     shown = np.asarray(first.getpalette(), np.uint8).reshape(-1, 3)[:len(palette)]
     assert np.array_equal(shown, centre(palette, chosen.ravel(), source.reshape(-1, 3)
                                         .astype(float), stay.ravel().astype(float)))

@@ -158,6 +158,19 @@ def test_gif_refuses_partial_alpha_and_several_transparent_colours() -> None:
         encode_gif(palette, indices)
 
 
+@pytest.mark.parametrize("k", [4, 64, 256])
+def test_gif_codes_narrow_and_smaller_than_pillows(k: int) -> None:
+    palette, indices = case(k, (120, 160))
+    data = encode_gif(palette, indices)
+    table_end = 13 + 3 * (2 << (data[10] & 7))
+    assert data[table_end] == ord(",") and data[table_end + 10] == max(2, (k - 1).bit_length())
+    im = Image.fromarray(indices.astype(np.uint8), "P")
+    im.putpalette(palette.tobytes())
+    buf = io.BytesIO()
+    im.save(buf, "GIF", optimize=False)
+    assert len(data) < len(buf.getvalue())
+
+
 def test_gif_refuses_more_than_256_colours() -> None:
     palette, indices = case(257, (20, 20))
     with pytest.raises(ParameterError, match="256"):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from quantize.animation.gif import lzw_blocks
+from quantize.io.formats import gif_lzw_blocks
 from quantize.core.kernels.lzw import lzw_choose
 
 
@@ -18,7 +18,7 @@ def one_frame_gif(indices: np.ndarray, min_size: int, palette: np.ndarray) -> by
     table = np.zeros((1 << min_size, 3), np.uint8)
     table[:len(palette)] = palette[:1 << min_size]
     return (b"GIF89a" + struct.pack("<HHBBB", w, h, 0x80 | (min_size - 1), 0, 0) + table.tobytes()
-            + b"," + struct.pack("<HHHHB", 0, 0, w, h, 0) + lzw_blocks(indices, min_size) + b";")
+            + b"," + struct.pack("<HHHHB", 0, 0, w, h, 0) + gif_lzw_blocks(indices, min_size) + b";")
 
 
 @pytest.mark.parametrize("shape,k", [((1, 1), 2), ((3, 5), 4), ((64, 64), 16), ((300, 301), 256),
@@ -34,7 +34,7 @@ def test_lzw_blocks_decode_to_the_indices(shape, k):
 
 def test_a_smaller_table_codes_smaller():
     indices = np.random.default_rng(0).integers(0, 16, (64, 64))
-    assert len(lzw_blocks(indices, 4)) < 0.97 * len(lzw_blocks(indices, 8))
+    assert len(gif_lzw_blocks(indices, 4)) < 0.97 * len(gif_lzw_blocks(indices, 8))
 
 
 def choice(tolerance: float, n: int = 4000):
@@ -55,7 +55,7 @@ def test_the_lossy_choice_stays_within_the_tolerance_and_codes_smaller():
     preferred, chosen, cost = choice(300.0)
     assert np.all(cost(chosen) <= cost(preferred) + 300.0 + 1e-9)
     assert (chosen != preferred).mean() > 0.2
-    assert len(lzw_blocks(chosen, 7)) < 0.85 * len(lzw_blocks(preferred, 7))
+    assert len(gif_lzw_blocks(chosen, 7)) < 0.85 * len(gif_lzw_blocks(preferred, 7))
 
 
 def test_a_negative_tolerance_keeps_every_index():

@@ -3,7 +3,7 @@ the unchanged pixels in it transparent when that codes smaller (and always when 
 a colour the frame's palette lacks), and a local colour table only for a frame whose palette
 differs from the global one (the palette most frames use), or whose full table must grow by one
 bit for a transparent index. LZW codes start at the width of the frame's colour table
-(:mod:`quantize.core.kernels.lzw`).
+(:func:`quantize.io.formats.gif_lzw_blocks`).
 
 GIF draws no transparency over a colour: drawn, the transparent index leaves the pixel as it is.
 So each frame is written once the next is known, and where the next turns pixels transparent,
@@ -20,39 +20,14 @@ import numpy as np
 
 from ..core.colorstats import color_keys
 from ..errors import ParameterError
+from ..io.formats import GIF_MAX_SIDE, gif_lzw_blocks, gif_table
 from .choices import GIF_TABLE, gif_centiseconds
 from .canvas import Canvas, bounding_rect
 from .temporal import MappedFrame
 
-_MAX_SIDE = 65535
 _KEEP, _CLEAR = 1, 2  # disposal: leave the frame on the canvas; clear its rectangle afterwards
 _NO_INDEX_LEFT = ("a GIF frame of 256 colours has no index left for the colours it keeps from "
                   "before; write it as png or webp")
-
-
-def lzw_blocks(indices: np.ndarray, min_size: int = 8) -> bytes:
-    """The LZW-coded image data of ``indices`` (h, w), each below 2**``min_size``, as GIF
-    sub-blocks: the minimum code size byte, the blocks of up to 255 bytes and the terminator."""
-    from ..core.kernels.lzw import lzw_codes
-
-    symbols = np.ascontiguousarray(indices, np.int32).ravel()
-    out = np.empty(2 * symbols.size + 8, np.uint8)
-    data = out[:lzw_codes(symbols, min_size, out)].tobytes()
-    blocks = bytearray([min_size])
-    for start in range(0, len(data), 255):
-        blocks.append(min(255, len(data) - start))
-        blocks += data[start:start + 255]
-    blocks.append(0)
-    return bytes(blocks)
-
-
-def _table(palette: np.ndarray, spare: bool = False) -> tuple[bytes, int]:
-    """A colour table (padded to a power of two, at least 2 entries, with an unused entry if
-    ``spare``) and its size field."""
-    bits = max(1, (len(palette) - 1 + spare).bit_length())
-    table = np.zeros((1 << bits, 3), np.uint8)
-    table[:len(palette)] = palette[:, :3]
-    return table.tobytes(), bits - 1
 
 
 def _transparent_entry(palette: np.ndarray) -> int | None:
@@ -81,9 +56,9 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray, size: int, clear: 
     foreign = indices < 0
     if clear is not None:
         kept = np.where(foreign, clear, indices)
-        candidates = [(lzw_blocks(kept, size), clear)]
+        candidates = [(gif_lzw_blocks(kept, size), clear)]
         if not changed.all():
-            candidates.append((lzw_blocks(np.where(changed, kept, clear), size), clear))
+            candidates.append((gif_lzw_blocks(np.where(changed, kept, clear), size), clear))
         return min(candidates, key=lambda candidate: len(candidate[0]))
 
     def unused(shown: np.ndarray) -> np.ndarray:
@@ -94,17 +69,19 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray, size: int, clear: 
     if not foreign.any():
         free = unused(np.ones(indices.shape, bool)) if transparent or declared else ()
         if len(free):  # a transparent index that no pixel uses changes nothing drawn
-            candidates.append((lzw_blocks(indices, size), int(free[0])))
+            candidates.append((gif_lzw_blocks(indices, size), int(free[0])))
         elif not transparent:
-            candidates.append((lzw_blocks(indices, size), None))
+            candidates.append((gif_lzw_blocks(indices, size), None))
     if not changed.all():
         free = unused(changed)
         if len(free):
-            candidates.append((lzw_blocks(np.where(changed, indices, free[0]), size), int(free[0])))
+            candidates.append((gif_lzw_blocks(np.where(changed, indices, free[0]), size),
+                               int(free[0])))
     if foreign.any():
         free = unused(~foreign)
         if len(free):
-            candidates.append((lzw_blocks(np.where(foreign, free[-1], indices), size), int(free[-1])))
+            candidates.append((gif_lzw_blocks(np.where(foreign, free[-1], indices), size),
+                               int(free[-1])))
     if not candidates:
         raise ParameterError(_NO_INDEX_LEFT)
     return min(candidates, key=lambda candidate: len(candidate[0]))
@@ -148,8 +125,8 @@ class GifWriter:
 
     def __init__(self, width: int, height: int, plays: int,
                  main: np.ndarray | None = None) -> None:
-        if max(width, height) > _MAX_SIDE:
-            raise ParameterError(f"GIF frames are at most {_MAX_SIDE} pixels a side, got "
+        if max(width, height) > GIF_MAX_SIDE:
+            raise ParameterError(f"GIF frames are at most {GIF_MAX_SIDE} pixels a side, got "
                                  f"{width}x{height}")
         self.width, self.height, self.plays = width, height, plays
         self._out = io.BytesIO()
@@ -164,7 +141,7 @@ class GifWriter:
 
     def _header(self, frame: MappedFrame) -> None:
         self._global_palette = frame.palette if self._main is None else self._main
-        table, size = _table(self._global_palette)
+        table, size = gif_table(self._global_palette)
         self._out.write(b"GIF89a" + struct.pack("<HHBBB", self.width, self.height, 0x80 | size, 0, 0))
         self._out.write(table)
         if self.plays != 1:  # NETSCAPE2.0: repeats after the first play, 0 for ever
@@ -233,10 +210,10 @@ class GifWriter:
         can grow, a local one with a free entry (for unchanged or kept pixels), or only that one
         when ``spare`` (kept colours the palette lacks) asks for it."""
         own = np.array_equal(palette, self._global_palette)
-        table, size = _table(self._global_palette if own else palette)
+        table, size = gif_table(self._global_palette if own else palette)
         tables = [(table, size, not own)]
         if len(palette) == 2 << size and len(palette) < GIF_TABLE:
-            tables.append((*_table(palette, spare=True), True))
+            tables.append((*gif_table(palette, spare=True), True))
         return tables[1:] if spare and len(tables) == 2 else tables
 
     def finish(self) -> bytes:

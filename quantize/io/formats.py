@@ -7,6 +7,7 @@ decode (with Pillow, for instance) to exactly ``palette[indices]``. Nothing here
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from ..errors import ParameterError
 
 #: libwebp's method for lossless WebP: 0 (fastest) to 6 (smallest); 4 is libwebp's default.
 DEFAULT_WEBP_METHOD = 4
-_GIF_MAX_SIDE = 65535
+GIF_MAX_SIDE = 65535
 _BAND_PIXELS = 1 << 20
 
 
@@ -174,19 +175,42 @@ def encode_webp(palette: np.ndarray, indices: np.ndarray, *, method: int = DEFAU
 
 # -------------------------------------------------------------------------------------------- GIF
 
-def encode_gif(palette: np.ndarray, indices: np.ndarray) -> bytes:
-    """The quantised image as a GIF (K <= 256). GIF has one fully transparent colour and no partial
-    alpha: a palette with partial alpha, or with fully transparent entries of different colours,
-    raises :class:`ParameterError`."""
-    from PIL import Image as PILImage
+def gif_table(palette: np.ndarray, spare: bool = False) -> tuple[bytes, int]:
+    """A GIF colour table of ``palette`` (padded to a power of two, at least 2 entries, with an
+    unused entry if ``spare``) and its size field (entries = 2 ** (field + 1))."""
+    bits = max(1, (len(palette) - 1 + spare).bit_length())
+    table = np.zeros((1 << bits, 3), np.uint8)
+    table[:len(palette)] = palette[:, :3]
+    return table.tobytes(), bits - 1
 
+
+def gif_lzw_blocks(indices: np.ndarray, min_size: int = 8) -> bytes:
+    """The LZW-coded image data of ``indices`` (h, w), each below 2**``min_size``, as GIF
+    sub-blocks: the minimum code size byte, the blocks of up to 255 bytes and the terminator."""
+    from ..core.kernels.lzw import lzw_codes
+
+    symbols = np.ascontiguousarray(indices, np.int32).ravel()
+    out = np.empty(2 * symbols.size + 8, np.uint8)
+    data = out[:lzw_codes(symbols, min_size, out)].tobytes()
+    blocks = bytearray([min_size])
+    for start in range(0, len(data), 255):
+        blocks.append(min(255, len(data) - start))
+        blocks += data[start:start + 255]
+    blocks.append(0)
+    return bytes(blocks)
+
+
+def encode_gif(palette: np.ndarray, indices: np.ndarray) -> bytes:
+    """The quantised image as a GIF (K <= 256), its LZW codes as narrow as the palette allows.
+    GIF has one fully transparent colour and no partial alpha: a palette with partial alpha, or
+    with fully transparent entries of different colours, raises :class:`ParameterError`."""
     palette, indices = checked(palette, indices)
     if len(palette) > 256:
         raise ParameterError(f"GIF holds at most 256 colours, got K={len(palette)}")
-    if max(indices.shape) > _GIF_MAX_SIDE:
-        raise ParameterError(f"GIF images are at most {_GIF_MAX_SIDE} pixels a side, got "
+    if max(indices.shape) > GIF_MAX_SIDE:
+        raise ParameterError(f"GIF images are at most {GIF_MAX_SIDE} pixels a side, got "
                              f"{indices.shape[1]}x{indices.shape[0]}")
-    transparent = None
+    control = b""
     if palette.shape[1] == 4:
         alpha = palette[:, 3]
         if np.any((alpha > 0) & (alpha < 255)):
@@ -198,13 +222,9 @@ def encode_gif(palette: np.ndarray, indices: np.ndarray) -> bytes:
                                  "transparent entries of different colours")
         transparent = int(clear[0])
         indices = np.where(alpha[indices] == 0, transparent, indices)  # one index for all of them
+        control = b"\x21\xf9\x04\x01" + struct.pack("<HBB", 0, transparent, 0)
     height, width = indices.shape
-    index8 = np.ascontiguousarray(indices, np.uint8)
-    image = PILImage.frombuffer("P", (width, height), index8, "raw", "P", 0, 1)
-    image.putpalette(np.ascontiguousarray(palette[:, :3]).tobytes(), "RGB")
-    options: dict[str, object] = {"optimize": False}
-    if transparent is not None:
-        options["transparency"] = transparent
-    buf = io.BytesIO()
-    image.save(buf, "GIF", **options)
-    return buf.getvalue()
+    table, size = gif_table(palette)
+    return b"".join((b"GIF89a", struct.pack("<HHBBB", width, height, 0x80 | size, 0, 0), table,
+                     control, b"," + struct.pack("<HHHHB", 0, 0, width, height, 0),
+                     gif_lzw_blocks(indices, max(2, size + 1)), b";"))
