@@ -38,6 +38,9 @@ def test_compress_writes_packed_file_preview_and_json(photo_path, tmp_path):
     assert files_in(out) == ["photo.preview.png", "photo.qnt"]
     assert report["k_used"] == 16 and report["bits_per_pixel"] == 4 and report["ratio"] == 6.0
     assert report["packed_file_bytes"] == (out / "photo.qnt").stat().st_size
+    for fmt, name in (("qnt", "photo.qnt"), ("png", "photo.preview.png")):
+        size = (out / name).stat().st_size
+        assert report["files"][fmt]["ratio_vs_input"] == round(photo_path.stat().st_size / size, 4)
     packed = container.load(out / "photo.qnt")
     preview = np.asarray(Image.open(out / "photo.preview.png").convert("RGB"))
     np.testing.assert_array_equal(packed.pixels(), preview)
@@ -290,5 +293,6 @@ def test_compress_of_an_animation_reports_its_file_but_no_ratio_to_it(tmp_path):
     report = json.loads(proc.stdout)
     assert (report["input_bytes"], report["input_frames"]) == (path.stat().st_size, 3)
     assert report["ratio_file_vs_input"] is None and report["ratio_file_vs_raw"] > 0
+    assert all(file["ratio_vs_input"] is None for file in report["files"].values())
     text = run("compress", path, "-k", "4", "-o", tmp_path / "text").stdout
     assert f"{path.stat().st_size:,} B on disk (3 frames)" in text and "vs input" not in text

@@ -212,10 +212,15 @@ class Result:
         def ratio_to(size: int | None, of: int) -> float | None:
             return round(of / size, 4) if size and of else None
 
+        def vs_input(size: int | None) -> float | None:
+            """Against the input file: only a still input's bytes hold the same pixels."""
+            return ratio_to(size, self.input_bytes) if self.input_frames == 1 else None
+
         packed_file, packed_bytes = self.files.get("qnt", (None, None))
         preview_file, preview_bytes = self.files.get("png", (None, None))
         files = {fmt: {"path": path, "bytes": size, "bits_per_pixel": self.real_bits_per_pixel(size),
-                       "ratio_vs_raw": ratio_to(size, self.raw_bytes)}
+                       "ratio_vs_raw": ratio_to(size, self.raw_bytes),
+                       "ratio_vs_input": vs_input(size)}
                  for fmt, (path, size) in self.files.items()}
         return {
             "input": self.input, "width": self.width, "height": self.height,
@@ -229,8 +234,7 @@ class Result:
             "codec": self.codec, "packed_file": packed_file, "packed_file_bytes": packed_bytes,
             "packed_file_bits_per_pixel": self.real_bits_per_pixel(packed_bytes),
             "ratio_file_vs_raw": ratio_to(packed_bytes, self.raw_bytes),
-            "ratio_file_vs_input": ratio_to(packed_bytes, self.input_bytes)
-            if self.input_frames == 1 else None,
+            "ratio_file_vs_input": vs_input(packed_bytes),
             "preview_file": preview_file, "preview_bytes": preview_bytes,
             "preview_bits_per_pixel": self.real_bits_per_pixel(preview_bytes), "files": files,
             "mse": round(self.mse, 6), "psnr": round(self.psnr, 4) if np.isfinite(self.psnr) else None,

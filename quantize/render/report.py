@@ -50,8 +50,7 @@ def format_report(result: Result) -> str:
         if file["path"] is None:
             continue
         how = f" ({r['codec']})" if fmt == "qnt" else ""
-        vs_input = (f", {_num(r['input_bytes'] / file['bytes'])}x vs input"
-                    if r["input_bytes"] and file["bytes"] and r["input_frames"] == 1 else "")
+        vs_input = f", {_num(file['ratio_vs_input'])}x vs input" if file["ratio_vs_input"] else ""
         lines.append(f"  file      {file['path']}: {_bytes(file['bytes'])}{how}, "
                      f"{_num(file['bits_per_pixel'], 3)} bits/pixel, "
                      f"{_num(file['ratio_vs_raw'] or math.inf)}x vs raw{vs_input}")
