@@ -515,3 +515,14 @@ def test_a_fixed_palette_out_of_range_is_refused_not_wrapped(palette):
         quantize_image(image, CompressOptions(palette=np.array(palette)))
     whole = quantize_image(image, CompressOptions(palette=np.array([[10.0, 20, 30], [44, 44, 44]])))
     assert whole.palette.tolist() == [[10, 20, 30], [44, 44, 44]]
+
+
+@pytest.mark.parametrize("sample, noted", [(6, True), (5000, False)])
+def test_a_sample_of_fewer_pixels_than_k_says_why_fewer_colours(sample, noted):
+    from quantize.jobs.pipeline import quantize_image
+    from quantize.io.images import image_from_array
+
+    result = quantize_image(image_from_array(make_photo(60, 80)),
+                            CompressOptions(fit=FitOptions(k=32, sample=sample, seed=0)))
+    assert (result.k_used <= sample < 32) == noted
+    assert any(f"a sample of {sample:,} pixels" in note for note in result.notes) == noted

@@ -317,6 +317,10 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         else:
             fit = fit_palette(pixels, colors, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
+            sample = options.fit.sample
+            if sample and sample < min(options.fit.k, stats.n_colors):
+                notes += (f"a sample of {sample:,} pixels holds at most {sample:,} colours, "
+                          f"fewer than K = {options.fit.k:,}",)
     allowance = 0.0
     with clock.stage("map"):
         shown = palette if options.panel is None else _checked_palette(options.panel, pixels.shape[-1])
