@@ -558,7 +558,7 @@ def test_bad_clips_are_refused(tmp_path):
     cut.write_bytes(b"GIF89a")
     done = run("animate", cut, "-o", tmp_path / "out")
     assert done.returncode == 3
-    assert done.stderr.endswith("cut.gif: cannot read it (a damaged or truncated GIF file)\n")
+    assert done.stderr.endswith("cut.gif: cannot decode the image (a damaged or truncated GIF file)\n")
     assert not (tmp_path / "out").exists()
     absurd = Clip("absurd", "test", 0, lambda: iter([Frame(clip_frames(1)[0], 10 ** 7)]))
     with pytest.raises(InputError, match="lasts 10000000 ms"):

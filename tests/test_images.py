@@ -681,3 +681,14 @@ def test_suffixes_are_those_pillow_registers_for_the_formats() -> None:
     from quantize.io.images import FORMATS, SUFFIXES
 
     assert SUFFIXES == {ext for ext, fmt in PILImage.registered_extensions().items() if fmt in FORMATS}
+
+
+@pytest.mark.parametrize("tail, fragment", [
+    (b";", "no frames (the GIF ends after its header)"),
+    (b"!\xf9\x04\x01\x0a\x00\x00\x00;", "no frames (the GIF ends after its header)"),
+    (b"!\xf9\x04\x01", "a damaged or truncated GIF file"),  # cut inside an extension
+])
+def test_a_gif_with_no_image_says_so_as_animate_does(tmp_path: Path, tail: bytes,
+                                                     fragment: str) -> None:
+    """compress said "a damaged or truncated GIF file" where animate said "no frames"."""
+    _refused(_write(tmp_path, "e.gif", b"GIF89a\x08\0\x08\0\x80\0\0" + bytes(6) + tail), fragment)

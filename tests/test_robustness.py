@@ -143,6 +143,8 @@ FAILING: dict[str, tuple[Callable[[], bytes], int, str]] = {
     "truncated PNG": (lambda: _half("PNG"), 3, "cannot decode the image"),
     "truncated JPEG": (lambda: _half("JPEG"), 3, "cannot decode the image"),
     "truncated GIF": (lambda: _half("GIF"), 3, "cannot decode the image (a damaged or truncated GIF file)"),
+    "GIF with no frames": (lambda: b"GIF89a\x08\0\x08\0\x80\0\0" + bytes(6) + b"!\xfe\x02hi\0;", 3,
+                           "no frames (the GIF ends after its header)"),
     "truncated TIFF": (lambda: _half("TIFF"), 3, "truncated"),
     "truncated WebP": (lambda: _half("WEBP"), 3, "cannot decode the image (damaged or truncated: "),
     "PNG with a damaged header": (lambda: _flip_bytes(_encoded("PNG"), 20), 3,

@@ -25,7 +25,7 @@ from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, open_input
 from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image,
-                         signature_format, too_large)
+                         too_large, unreadable)
 from .choices import (DEFAULT_FOLDER_DURATION_MS, GIF_MIN_DELAY_MS, GIF_SHORT_DELAY_MS,
                       MAX_DURATION_MS, MAX_PLAYS)
 
@@ -230,19 +230,10 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     try:
         im = PILImage.open(fh, formats=FORMATS)
     except PILImage.UnidentifiedImageError:
-        from ..io.container import packed_instead
-
         fh.seek(0)
-        head = fh.read(16)
-        packed = packed_instead(head)
-        if packed:
-            raise InputError(f"{name} {packed}") from None
-        if head.startswith((b"GIF87a", b"GIF89a")) and _no_gif_frames(fh):
-            raise InputError(f"{name}: no frames (the GIF ends after its header)") from None
-        signed = signature_format(head)
-        if signed:  # as an image's loader says it
-            raise InputError(f"{name}: cannot read it (a damaged or truncated {signed} file)") \
-                from None
+        why = unreadable(name, fh, fh.read(16))
+        if why:
+            raise InputError(why) from None
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
             from None
@@ -263,17 +254,6 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     if im.format == "GIF":  # NETSCAPE's count is of repeats after the first play; none: play once
         return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt
     return int(loop or 0), fmt  # APNG's num_plays and WebP's loop count plays, 0 for ever
-
-
-def _no_gif_frames(fh) -> bool:
-    """Whether the GIF in ``fh`` is whole but holds no frame (Pillow cannot identify it)."""
-    from .compose import gif_frames
-
-    fh.seek(0)
-    try:
-        return next(gif_frames(fh), None) is None
-    except Exception:  # damaged: the caller's message stands
-        return False
 
 
 class HeldFrames:

@@ -140,6 +140,38 @@ def signature_format(head: bytes) -> str | None:
     return None
 
 
+def gif_without_frames(fh: BinaryIO) -> bool:
+    """Whether the GIF in ``fh`` is whole but holds no image (Pillow cannot identify it): its
+    blocks, walked from the start, reach the trailer before any image descriptor."""
+    fh.seek(0)
+    head = fh.read(13)
+    if len(head) < 13 or head[:6] not in (b"GIF87a", b"GIF89a"):
+        return False
+    if head[10] & 0x80:
+        fh.seek(3 << ((head[10] & 7) + 1), 1)  # the global colour table
+    while (block := fh.read(1)) == b"!":
+        fh.read(1)  # the extension's label, then its sub-blocks
+        while (size := fh.read(1)) not in (b"", b"\0"):
+            fh.seek(size[0], 1)
+    return block == b";"
+
+
+def unreadable(name: str, fh: BinaryIO, head: bytes) -> str | None:
+    """Why a file Pillow cannot identify, named ``name``, starting ``head``, is refused when it
+    claims a format quantize reads (None when it claims none): one line for still and
+    animated inputs alike."""
+    from .container import packed_instead
+
+    if packed_instead(head):
+        return f"{name} {packed_instead(head)}"
+    if head.startswith((b"GIF87a", b"GIF89a")) and gif_without_frames(fh):
+        return f"{name}: no frames (the GIF ends after its header)"
+    signed = signature_format(head)
+    if signed:  # a file of a format we read that its reader cannot make out
+        return f"{name}: cannot decode the image (a damaged or truncated {signed} file)"
+    return None
+
+
 class _Refused(Exception):
     """The file was read but is refused; the message follows the file name (e.g. ": too large")."""
 
@@ -179,20 +211,15 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
                            LIFT_LIMIT) from None
         raise _Refused(f": {one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)") from None
     except UnidentifiedImageError:
-        from .container import packed_instead
-
         fh.seek(0)
         head = fh.read(16)
         if head[:4] in _TIFF_MAGIC:
             return _decode_with_tifffile(fh, max_pixels, notes), "TIFF", 1
         if head[:2] == b"PF" and head[2:3].isspace():
             return _decode_colour_pfm(fh, max_pixels, notes), "PFM", 1
-        if packed_instead(head):
-            raise _Refused(f" {packed_instead(head)}") from None
-        signed = signature_format(head)
-        if signed:  # a file of a format we read that its reader cannot make out
-            raise _Refused(f": cannot decode the image (a damaged or truncated {signed} file)") \
-                from None
+        why = unreadable("", fh, head)
+        if why:
+            raise _Refused(why) from None
         raise _Refused(f" is not an image in a format quantize reads ({', '.join(FORMATS)})") from None
     fmt = im.format or "unknown"
     _check_size(*im.size, max_pixels)
