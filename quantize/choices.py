@@ -18,5 +18,8 @@ FORMATS = ("qnt", "png", "webp", "gif", "c", "raw", "rgb565")
 DEFAULT_FORMATS = ("qnt", "png")
 PNG_EFFORTS = (0, 1, 2, 3)
 DEFAULT_PNG_EFFORT = 2
+# libwebp's method for lossless WebP: 0 (fastest) to 6 (smallest); 4 is libwebp's default.
+WEBP_METHODS = (0, 1, 2, 3, 4, 5, 6)
+DEFAULT_WEBP_METHOD = 4
 # A sweep encodes a preview per K: the fast effort keeps it a few compresses' time (README).
 DEFAULT_SWEEP_PNG_EFFORT = 0

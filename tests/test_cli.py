@@ -128,6 +128,7 @@ def test_human_report_and_decode_round_trip(photo_path, tmp_path):
 @pytest.mark.parametrize("args, words", [
     (("--codec", "zstd", "--format", "png"), "--codec applies to --format qnt, which is not written"),
     (("--png-effort", "3", "--format", "qnt"), "--png-effort applies to --format png"),
+    (("--webp-method", "6"), "--webp-method applies to --format webp"),
     (("--raw-bit-order", "lsb", "--raw-rows", "packed"),
      "--raw-bit-order and --raw-rows apply to --format raw"),
     (("--rgb565-endian", "big", "--format", "qnt,raw"), "--rgb565-endian applies to --format rgb565"),
@@ -137,6 +138,19 @@ def test_an_option_for_a_format_not_written_is_refused(photo_path, tmp_path, arg
     refused = run("compress", photo_path, "-k", "8", "-o", tmp_path / "o", *args)
     assert refused.returncode == 2 and words in refused.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_webp_method_reaches_the_webp_and_keeps_its_pixels(photo_path, tmp_path):
+    sizes = {}
+    for method in ("0", "6"):
+        out = tmp_path / method
+        done = run("compress", photo_path, "-k", "16", "-o", out, "--format", "webp,png",
+                   "--webp-method", method, "--json")
+        assert done.returncode == 0, done.stderr
+        sizes[method] = json.loads(done.stdout)["files"]["webp"]["bytes"]
+        webp = np.asarray(Image.open(out / "photo.preview.webp").convert("RGB"))
+        assert np.array_equal(webp, np.asarray(Image.open(out / "photo.preview.png").convert("RGB")))
+    assert sizes["6"] < sizes["0"]
 
 
 def test_no_preview_drops_the_png_and_refuses_to_leave_nothing(photo_path, tmp_path):

@@ -17,7 +17,7 @@ from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError
 from ..io.files import display_name, input_path
 from ..core.fitting import FitOptions
-from ..io.formats import DEFAULT_WEBP_METHOD
+from ..choices import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
 from .choices import (DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, GIF_TABLE, PALETTE_MODES,
                       UNPACKED)

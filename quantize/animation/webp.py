@@ -5,7 +5,7 @@ encoder object is used directly, one frame in memory at a time."""
 from __future__ import annotations
 
 from ..errors import ParameterError
-from ..io.formats import DEFAULT_WEBP_METHOD
+from ..choices import DEFAULT_WEBP_METHOD
 from .temporal import MappedFrame
 
 _MAX_SIDE = 16383

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, FORMAT_NAMES, PATH,
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DEFAULT_WEBP_METHOD,
+                      FORMAT_NAMES, PATH,
                       check_dither, dither_options, echo, fit_options, make_fit_options, note,
                       space_option)
 
@@ -53,6 +54,9 @@ from .sweep import progress_bar, target_options
                    "(150000, 150k, 1.5M).")
 @click.option("--png-effort", type=click.IntRange(0, 3), default=DEFAULT_PNG_EFFORT,
               show_default=True, help="PNG size against time: 0 fastest, 3 smallest.")
+@click.option("--webp-method", type=click.IntRange(0, 6), default=DEFAULT_WEBP_METHOD,
+              show_default=True, help="WebP size against time: libwebp's method, 0 fastest, 6 "
+                                      "smallest (as cwebp -z 9; many times slower).")
 @click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default="msb", show_default=True,
               help="raw format: the first pixel in each byte's most or least significant bits.")
 @click.option("--raw-rows", type=click.Choice(["padded", "packed"]), default="padded",
@@ -69,8 +73,8 @@ from .sweep import progress_bar, target_options
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
              space, bits_text, dither, dither_strength, rdo, codec, palette_file, panel_file, drop_unused,
              lock_file, export_palette, sort, names, truncate, keep_transparent, formats, max_bytes,
-             png_effort, raw_bit_order, raw_rows, rgb565_endian, no_preview, as_json, force,
-             allow_huge, quiet):
+             png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian, no_preview, as_json,
+             force, allow_huge, quiet):
     """Quantise INPUT to K colours; write <stem>.qnt and <stem>.preview.png; print the report.
 
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
@@ -85,7 +89,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
     formats = parse_formats(formats)
     files = FileOptions(png_effort, raw_msb_first=raw_bit_order == "msb",
-                        raw_row_padding=raw_rows == "padded", rgb565_big_endian=rgb565_endian == "big")
+                        raw_row_padding=raw_rows == "padded", rgb565_big_endian=rgb565_endian == "big",
+                        webp_method=webp_method)
     if no_preview:
         formats = tuple(f for f in formats if f != "png")
         if not formats:
@@ -164,7 +169,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 def _check_format_options(formats: tuple[str, ...]) -> None:
     """Refuse an option given for a format that is not written (it would be ignored silently)."""
     ctx = click.get_current_context()
-    for fmt, names in (("qnt", ("codec",)), ("png", ("png_effort",)),
+    for fmt, names in (("qnt", ("codec",)), ("png", ("png_effort",)), ("webp", ("webp_method",)),
                        ("raw", ("raw_bit_order", "raw_rows")), ("rgb565", ("rgb565_endian",))):
         given = [name for name in names if ctx.get_parameter_source(name).name != "DEFAULT"]
         if given and fmt not in formats:

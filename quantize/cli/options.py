@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..choices import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DITHERS, FORMATS,  # noqa: F401
-                       SPACES)  # (the commands read them here)
+from ..choices import (CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DEFAULT_WEBP_METHOD,  # noqa: F401
+                       DITHERS, FORMATS, SPACES)  # (the commands read them here)
 
 FORMAT_NAMES = ", ".join(FORMATS)
 CODEC_HELP = ("Lossless codec of the indices: cm (ours; bilevel or template where smaller, zstd "

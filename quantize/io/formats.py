@@ -11,11 +11,9 @@ import struct
 
 import numpy as np
 
-from ..choices import DEFAULT_PNG_EFFORT, PNG_EFFORTS  # 0 fastest ... 3 smallest (docs/CODEC.md)
+from ..choices import DEFAULT_PNG_EFFORT, DEFAULT_WEBP_METHOD, PNG_EFFORTS, WEBP_METHODS
 from ..errors import ParameterError
 
-#: libwebp's method for lossless WebP: 0 (fastest) to 6 (smallest); 4 is libwebp's default.
-DEFAULT_WEBP_METHOD = 4
 GIF_MAX_SIDE = 65535
 _BAND_PIXELS = 1 << 20
 
@@ -161,7 +159,7 @@ def encode_webp(palette: np.ndarray, indices: np.ndarray, *, method: int = DEFAU
     kept exactly."""
     from PIL import Image as PILImage
 
-    if not 0 <= method <= 6:
+    if method not in WEBP_METHODS:
         raise ParameterError(f"WebP method must be 0 to 6, got {method}")
     palette, indices = checked(palette, indices)
     if max(indices.shape) > 16383:

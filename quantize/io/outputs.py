@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from ..choices import DEFAULT_FORMATS, DEFAULT_PNG_EFFORT, FORMATS, PNG_EFFORTS
+from ..choices import (DEFAULT_FORMATS, DEFAULT_PNG_EFFORT, DEFAULT_WEBP_METHOD, FORMATS, PNG_EFFORTS,
+                       WEBP_METHODS)
 from ..errors import ParameterError
 
 if TYPE_CHECKING:
@@ -26,17 +27,20 @@ GIF_MAX_K = 256
 @dataclass(frozen=True)
 class FileOptions:
     """How the files are written: PNG effort (0 fastest … 3 smallest), the raw export's bit order
-    and row padding, the RGB565 export's byte order."""
+    and row padding, the RGB565 export's byte order, libwebp's method (0 fastest … 6 smallest)."""
 
     png_effort: int = DEFAULT_PNG_EFFORT
     raw_msb_first: bool = True
     raw_row_padding: bool = True
     rgb565_big_endian: bool = False
+    webp_method: int = DEFAULT_WEBP_METHOD
 
     def validated(self) -> "FileOptions":
         if self.png_effort not in PNG_EFFORTS:
             raise ParameterError(f"png_effort must be one of {', '.join(map(str, PNG_EFFORTS))}, "
                                  f"got {self.png_effort}")
+        if self.webp_method not in WEBP_METHODS:
+            raise ParameterError(f"webp_method must be 0 to 6, got {self.webp_method}")
         return self
 
 
@@ -85,7 +89,7 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
     if fmt == "png":
         return formats.encode_png(palette, indices, effort=files.png_effort)
     if fmt == "webp":
-        return formats.encode_webp(palette, indices)
+        return formats.encode_webp(palette, indices, method=files.webp_method)
     if fmt == "gif":
         return formats.encode_gif(palette, indices)
     if fmt == "c":
