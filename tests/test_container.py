@@ -6,6 +6,7 @@ import lzma
 import os
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -148,6 +149,32 @@ def test_cm_gives_way_to_a_dictionary_coder_on_long_exact_repeats():
     np.testing.assert_array_equal(qc.decode(data).indices, indices)
     photo = compress(make_photo(96, 128), k=16)
     assert qc.codec_of(qc.encode(photo.palette, photo.indices)) == "cm"
+
+
+@pytest.mark.parametrize("name,codec", [("chart_k256_cm.qnt", "zstd"), ("editor_k16_cm.qnt", "template")])
+def test_flat_graphics_try_the_strong_coders_though_the_fast_probe_misses(name, codec):
+    # a chart and a code editor's screenshot, written with cm when zstd's fastest level (1.29 and
+    # 1.48 times cm's bytes) kept the strong coders out; cm's few bits a pixel now let them in
+    old = qc.load(Path(__file__).parent / "data" / name)
+    assert old.header.codec == "cm"
+    data = qc.encode(old.palette, old.indices)
+    header = qc.read_header(data)
+    assert header.codec == codec and len(data) < 0.97 * old.header.file_bytes
+    np.testing.assert_array_equal(qc.decode(data).indices, old.indices)
+
+
+def test_a_photo_pays_only_the_fast_probes(monkeypatch):
+    photo = compress(make_photo(96, 128), k=256)
+    levels = []
+    code = qc.compress_bytes
+    def probe(codec, level, raw):  # the index streams' passes, not the palette's
+        if len(raw) >= photo.indices.size:
+            levels.append(level)
+        return code(codec, level, raw)
+
+    monkeypatch.setattr(qc, "compress_bytes", probe)
+    assert qc.codec_of(qc.encode(photo.palette, photo.indices)) == "cm"
+    assert levels == [1]
 
 
 def test_version_1_files_still_decode():

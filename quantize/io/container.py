@@ -41,6 +41,12 @@ _TEMPLATE_GAIN = 0.95
 # past _TEMPLATE_ALWAYS, the template coder is tried only where cm spends less than this many bits
 # a pixel: the shapes it finds (pages, screenshots) code that small already; a photo does not
 _TEMPLATE_BITS = 1.0
+# past _TEMPLATE_ALWAYS, cm spending under this share of the packed bits marks flat graphics (a
+# chart, a screenshot) or a photo on a flat backdrop; on those, zstd's strongest level codes a
+# graphic's exact repeats in well under its fastest's bytes, so a probe within _FLAT_GAIN of cm
+# sends them to the strong coders, while a photo's probes stay beyond it
+_FLAT_SHARE = 0.05
+_FLAT_GAIN = 1.6
 # Codecs over one byte an index (K <= 256), not packed bits: an LZ coder finds a text's or a
 # screenshot's repeats on byte boundaries, which packing 3, 5, 6 or 7 bits an index scatters.
 _BYTE_CODECS = {"lzma-bytes": "lzma", "zstd-bytes": "zstd"}
@@ -413,7 +419,8 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
     or, for K <= 256, on a byte an index (then lzma too); noise keeps its packed bits; the shapes of
     a page, line art or a dither are what the bilevel (K = 2) and template coders model. A fast
     zstd pass over each stream and the template coder on a band of rows tell which kind the image
-    is, so a photo pays only those passes."""
+    is, so a photo pays only those passes (with a looser bound where cm already codes the image
+    in a few hundredths of the packed bits, as flat graphics)."""
     k = len(palette)
     codec, payload = "cm", indexcodec.encode(palette, indices) if k > 1 else b""
     # a page, line art or a dither: a template sees their shapes (few colours: always tried)
@@ -426,7 +433,9 @@ def _smallest_of_cm(palette: np.ndarray, indices: np.ndarray, bits: int) -> tupl
     packed = _pack(indices.reshape(-1), bits)
     best = min((codec, payload), ("none", packed), key=lambda t: len(t[1]))  # noise: packed bits
     shapes = 8 * len(payload) < _TEMPLATE_BITS * indices.size  # cm's bits: a page's, not a photo's
-    worth = _REPEATS_GAIN * len(payload)  # a probe under this: the strong coders are tried
+    flat = k > _TEMPLATE_ALWAYS and 8 * len(payload) < _FLAT_SHARE * bits * indices.size
+    # a probe under this: the strong coders are tried
+    worth = (_FLAT_GAIN if flat else _REPEATS_GAIN) * len(payload)
     del payload  # one candidate held at a time beside the streams (a large image's memory)
 
     def keep(codec: str, data: bytes) -> bytes:
