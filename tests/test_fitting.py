@@ -156,3 +156,39 @@ def test_fit_options_refuse_what_would_hang_crash_or_wrap(options, words) -> Non
 def test_fit_options_make_numpy_integers_python_ones() -> None:
     checked = FitOptions(k=np.int64(8), seed=np.int64(3), bits=[5, 6, 5]).validated()
     assert (type(checked.k), type(checked.seed), checked.bits) == (int, int, (5, 6, 5))
+
+
+def test_path_order_walks_to_the_nearest_colour_left():
+    from quantize.core.fitting import path_order
+
+    rng = np.random.default_rng(3)
+    colors = rng.integers(0, 256, size=(40, 3)).astype(np.uint8)
+    order = path_order(colors)
+    assert sorted(order) == list(range(40))
+    walk = colors[order].astype(np.int64)
+    assert walk[0].sum() == colors.astype(np.int64).sum(axis=1).min()  # from the darkest
+    for i in range(39):
+        distance = ((walk[i + 1:] - walk[i]) ** 2).sum(axis=1)
+        assert distance[0] == distance.min()
+    fixed = path_order(colors, fixed=5)
+    assert list(fixed[:5]) == [0, 1, 2, 3, 4] and sorted(fixed) == list(range(40))
+    assert list(path_order(np.zeros((1025, 3), np.uint8))) == list(range(1025))  # past the cap
+
+
+def test_a_fitted_palette_is_stored_in_path_order_and_codes_smaller():
+    """The fit's order (its seeding's) made the delta-coded palette of a .qnt as large as the
+    entries themselves; in path order the same pixels' file is smaller."""
+    from quantize import compress
+    from quantize.core.fitting import path_order
+    from quantize.io import container
+
+    from conftest import make_photo
+
+    result = compress(make_photo(64, 96), k=128, seed=0)
+    assert list(path_order(result.palette)) == list(range(len(result.palette)))
+    shuffled = np.random.default_rng(0).permutation(len(result.palette))
+    rank = np.argsort(shuffled)
+    assert np.array_equal(result.palette[shuffled][rank[result.indices]],
+                          result.palette[result.indices])
+    assert len(container.encode(result.palette, result.indices)) < \
+        len(container.encode(result.palette[shuffled], rank[result.indices]))

@@ -320,6 +320,33 @@ def _grid_bits(stats: ColorStats, min_cells: int, bits_options) -> int | None:
     return None
 
 
+# Path order costs K steps over K entries: past this, a palette keeps its order.
+PATH_ORDER_MAX_K = 1024
+
+
+def path_order(colors: np.ndarray, fixed: int = 0) -> np.ndarray:
+    """An order of ``colors`` (K, C) uint8: the first ``fixed`` as they are, then a greedy
+    nearest-neighbour path from the last of them (from the darkest colour when none), so that
+    neighbours differ little and a packed file's delta-coded palette codes small. Identity past
+    :data:`PATH_ORDER_MAX_K` colours."""
+    k = len(colors)
+    if k > PATH_ORDER_MAX_K or k - fixed < 2:
+        return np.arange(k)
+    points = colors.astype(np.int64)
+    left = np.ones(k, bool)
+    left[:fixed] = False
+    current = fixed - 1 if fixed else int(np.argmin(points[:, :3].sum(axis=1)))
+    order = list(range(fixed)) if fixed else [current]
+    left[current] = False
+    for _ in range(k - len(order)):
+        distance = ((points - points[current]) ** 2).sum(axis=1)
+        distance[~left] = np.iinfo(np.int64).max
+        current = int(np.argmin(distance))  # ties: the lowest index, so the order is reproducible
+        order.append(current)
+        left[current] = False
+    return np.array(order)
+
+
 def to_palette(centers: np.ndarray) -> np.ndarray:
     """Round centres to uint8 colours, dropping duplicates that rounding creates (order kept)."""
     colors = np.clip(np.rint(centers), 0, 255).astype(np.uint8)

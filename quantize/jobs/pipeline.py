@@ -361,6 +361,9 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
         fixed = options.palette is None and options.fit.locked is not None
         palette, indices, counts = _drop_unused(palette, indices, counts,
                                                 keep_first=_kept_entries(options, len(palette)))
+        if options.palette is None:  # a fixed palette keeps its indices
+            palette, indices, counts = _path_ordered(palette, indices, counts,
+                                                     _kept_entries(options, len(palette)))
     n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats, colors  # frees points, grids and rows before the metrics, unless the caller holds them
     result = Result(
@@ -480,6 +483,18 @@ def _drop_unused(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray | 
     renumber = np.cumsum(used) - 1
     kept = palette[used]
     return kept, renumber.astype(index_dtype(len(kept)))[indices], counts[used]
+
+
+def _path_ordered(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray,
+                  fixed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A fitted palette in :func:`~quantize.core.fitting.path_order` (its first ``fixed``, the
+    locked colours, in place), with its indices and counts renumbered: the same pixels."""
+    from ..core.fitting import path_order
+
+    order = path_order(palette, fixed)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return palette[order], rank.astype(indices.dtype)[indices], counts[order]
 
 
 def encode_outputs(result: Result, formats: tuple[str, ...] = DEFAULT_FORMATS, *,
