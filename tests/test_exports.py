@@ -105,7 +105,23 @@ def test_c_header_refuses_what_it_cannot_write_faithfully() -> None:
 
 
 def test_index_bits() -> None:
-    assert [index_bits(k) for k in (1, 2, 3, 4, 5, 16, 17, 256, 257)] == [1, 1, 2, 2, 3, 4, 5, 8, 9]
+    # whole divisors of a byte (or two), as displays and graphics libraries read them: 3, 5 or 9
+    # bits would make pixels straddle bytes, which no driver unpacks
+    assert [index_bits(k) for k in (1, 2, 3, 4, 5, 16, 17, 256, 257)] == [1, 1, 2, 2, 4, 4, 8, 8, 16]
+
+
+def test_a_seven_colour_panel_gets_two_pixels_a_byte(capsys, tmp_path: Path) -> None:
+    """Waveshare's ACeP drivers (EPD_5in65F, EPD_7in3f) and Inky take 4-bit nibbles, the first
+    pixel in the high one, each row on a new byte; acep7's 7 colours were packed at 3 bits."""
+    orange, black, white = (255, 128, 0), (0, 0, 0), (255, 255, 255)
+    Image.fromarray(np.array([[orange, black, white]], np.uint8)).save(tmp_path / "epd.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "epd.png"), "--palette", "acep7", "--format", "raw,c",
+              "-o", str(tmp_path), "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    assert (tmp_path / "epd.raw").read_bytes() == bytes([0x60, 0x10])
+    header = (tmp_path / "epd.h").read_text()
+    assert "epd_bits_per_index = 4" in header and "epd_row_bytes = 2" in header
 
 
 @pytest.mark.skipif(CC is None, reason="no C compiler")

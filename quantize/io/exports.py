@@ -1,9 +1,9 @@
 """Quantised images in the forms firmware includes: a C99 header, packed index bytes, RGB565 pixels.
 
 Pure functions of the palette and the indices (no files): the caller writes the bytes. Indices are
-packed at ``bits_per_index`` bits (ceil(log2 K), at least 1), the first pixel in the most
-significant bits of the first byte unless asked otherwise, each row starting on a new byte unless
-asked otherwise. RGB565 is (r >> 3) << 11 | (g >> 2) << 5 | b >> 3.
+packed at 1, 2, 4, 8 or 16 bits, the fewest that hold K (never a width that splits a pixel across
+bytes, which no display driver unpacks), the first pixel in the most significant bits of the first
+byte unless asked otherwise, each row starting on a new byte unless asked otherwise. RGB565 is (r >> 3) << 11 | (g >> 2) << 5 | b >> 3.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ _PER_LINE = 16  # values per line of a C array
 
 
 def index_bits(k: int) -> int:
-    """Bits per packed index for a palette of ``k`` colours: ceil(log2 k), at least 1."""
-    return max(1, bits_per_index(k))
+    """Bits per exported index for a palette of ``k`` colours: the fewest of 1, 2, 4, 8, 16 that
+    hold ``k`` (a 7-colour e-ink panel takes 4-bit nibbles, two pixels a byte)."""
+    need = bits_per_index(k)
+    return next(width for width in (1, 2, 4, 8, 16) if width >= need)
 
 
 def c_identifier(stem: str) -> str:
@@ -99,7 +101,7 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
     ``STEM_bits_per_index``, ``STEM_row_bytes`` and ``STEM_palette_size`` (enum constants),
     ``STEM_palette_rgb888[]`` (uint32_t 0xRRGGBB), ``STEM_palette_rgb565[]`` (uint16_t),
     ``STEM_palette_alpha[]`` (uint8_t, RGBA palettes only) and ``STEM_indices[]`` (uint8_t, packed
-    MSB-first at bits-per-index bits, each row starting on a new byte), where STEM is ``stem``
+    MSB-first at :func:`index_bits` bits, each row starting on a new byte), where STEM is ``stem``
     made a C identifier (:func:`c_identifier`)."""
     palette, indices = np.asarray(palette), np.asarray(indices)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not len(palette) \
