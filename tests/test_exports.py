@@ -15,7 +15,8 @@ from PIL import Image
 
 from quantize.io import container
 from quantize.cli import main
-from quantize.io.exports import c_header, c_identifier, index_bits, raw_indices, rgb565, rgb565_values
+from quantize.io.exports import (c_header, c_identifier, index_bits, page_bytes, raw_indices, rgb565,
+                                 rgb565_values)
 
 PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
 CC = shutil.which("gcc") or shutil.which("cc")
@@ -80,6 +81,48 @@ def test_raw_indices_layout() -> None:
     assert raw_indices(np.array([[1, 0, 1], [1, 1, 1]]), 1, row_padding=False) == bytes([0b10111100])
     with pytest.raises(ValueError):
         raw_indices(np.array([[4]]), 2)
+
+
+def test_page_bytes_layout() -> None:
+    """SSD1306/SH1106 display memory: a byte is 8 rows of one column, the top one in bit 0
+    (Adafruit_SSD1306's buffer[x + (y / 8) * WIDTH] |= 1 << (y & 7)), pages top to bottom."""
+    image = np.zeros((10, 2), np.uint8)
+    image[0, 0] = image[7, 1] = image[8, 0] = image[9, 1] = 1
+    assert page_bytes(image) == bytes([0x01, 0x80, 0x01, 0x02])  # the last page's rows 10-15 zero
+    assert page_bytes(image, top_in_msb=True) == bytes([0x80, 0x01, 0x80, 0x40])
+    with pytest.raises(ValueError, match="1 bit"):
+        page_bytes(np.array([[2]]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 9), st.integers(0, 2**32 - 1))
+def test_page_bytes_round_trip(h, w, seed) -> None:
+    image = np.random.default_rng(seed).integers(0, 2, (h, w))
+    data = np.frombuffer(page_bytes(image), np.uint8).reshape(-(-h // 8), w)
+    rows = np.unpackbits(data[:, None, :], axis=1, bitorder="little").reshape(-1, w)
+    np.testing.assert_array_equal(rows[:h], image)
+    assert not rows[h:].any()
+
+
+def test_raw_rows_pages_writes_an_oled_buffer(capsys, tmp_path: Path) -> None:
+    pixels = np.zeros((9, 3, 3), np.uint8)
+    pixels[0, 0] = pixels[8, 2] = 255  # white is bw's index 1: a lit OLED pixel
+    Image.fromarray(pixels).save(tmp_path / "oled.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "oled.png"), "--palette", "bw", "--format", "raw",
+              "--raw-rows", "pages", "-o", str(tmp_path), "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    assert (tmp_path / "oled.raw").read_bytes() == bytes([0x01, 0, 0, 0, 0, 0x01])
+
+
+@pytest.mark.parametrize("args", [("--palette", "acep7"), ("-k", "4")])
+def test_raw_rows_pages_refuses_more_than_two_colours(capsys, tmp_path: Path, args) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(PARROTS), *args, "--format", "raw", "--raw-rows", "pages",
+              "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--raw-rows pages holds 2 colours" in err, err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
 def test_rgb565() -> None:

@@ -57,10 +57,14 @@ from .sweep import progress_bar, target_options
 @click.option("--webp-method", type=click.IntRange(0, 6), default=DEFAULT_WEBP_METHOD,
               show_default=True, help="WebP size against time: libwebp's method, 0 fastest, 6 "
                                       "smallest (as cwebp -z 9; many times slower).")
-@click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default="msb", show_default=True,
-              help="raw format: the first pixel in each byte's most or least significant bits.")
-@click.option("--raw-rows", type=click.Choice(["padded", "packed"]), default="padded",
-              show_default=True, help="raw format: each row starts on a new byte, or none does.")
+@click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default=None,
+              help="raw format: the first pixel (with pages, the top row) in each byte's most or "
+                   "least significant bits.  [default: msb; lsb with --raw-rows pages]")
+@click.option("--raw-rows", type=click.Choice(["padded", "packed", "pages"]), default="padded",
+              show_default=True,
+              help="raw format: each row starts on a new byte, or none does, or pages: 1 bit a "
+                   "pixel, a byte a column of 8 rows, as SSD1306/SH1106 OLEDs hold them (K at "
+                   "most 2; 2 without -k).")
 @click.option("--rgb565-endian", type=click.Choice(["little", "big"]), default="little",
               show_default=True, help="rgb565 format: byte order of each pixel.")
 @click.option("--no-preview", is_flag=True, help="Do not write the PNG (the same as leaving png out "
@@ -88,8 +92,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..io.outputs import FileOptions, parse_formats
 
     formats = parse_formats(formats)
-    files = FileOptions(png_effort, raw_msb_first=raw_bit_order == "msb",
-                        raw_row_padding=raw_rows == "padded", rgb565_big_endian=rgb565_endian == "big",
+    pages = raw_rows == "pages"
+    files = FileOptions(png_effort, raw_msb_first=(raw_bit_order or ("lsb" if pages else "msb")) == "msb",
+                        raw_row_padding=raw_rows == "padded", raw_pages=pages,
+                        rgb565_big_endian=rgb565_endian == "big",
                         webp_method=webp_method)
     if no_preview:
         formats = tuple(f for f in formats if f != "png")
@@ -130,6 +136,13 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         bits = parse_bits(bits_text)
         if click.get_current_context().get_parameter_source("k").name == "DEFAULT":
             k = min(k, lattice_size(bits))  # --bits 4 alone: its 16 greys, not the default 256
+    if pages:
+        if fixed is None and click.get_current_context().get_parameter_source("k").name == "DEFAULT":
+            k = min(k, 2)  # an OLED's 1 bit a pixel, as --bits 1 alone gives 2 greys
+        most = len(fixed) if fixed is not None else k
+        if most > 2:
+            raise click.UsageError(f"--raw-rows pages holds 2 colours (1 bit a pixel), not K={most}: "
+                                   "give -k 2 or a 2-colour --palette, or --raw-rows padded")
     panel = None
     if panel_file:
         from ..io.palettes import read_palette

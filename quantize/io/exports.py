@@ -68,6 +68,21 @@ def raw_indices(indices: np.ndarray, bits: int, msb_first: bool = True,
     return np.packbits(planes.reshape(-1), bitorder=order).tobytes()
 
 
+def page_bytes(indices: np.ndarray, top_in_msb: bool = False) -> bytes:
+    """The (H, W) 1-bit ``indices`` laid out as monochrome OLED/LCD controllers (SSD1306, SH1106,
+    ST7565) hold them: pages of 8 rows top to bottom, in each a byte a column, left to right, its
+    top row in the least significant bit (``top_in_msb``: the most); the last page's missing rows
+    are zero bits."""
+    indices = np.asarray(indices)
+    if indices.size and int(indices.max()) > 1:
+        raise ValueError("a page layout holds 1 bit a pixel: an index is above 1")
+    h, w = indices.shape
+    rows = np.zeros((-(-h // 8) * 8, w), np.uint8)
+    rows[:h] = indices
+    pages = rows.reshape(-1, 8, w).transpose(0, 2, 1)  # (page, column, row in the page)
+    return np.packbits(pages, axis=2, bitorder="big" if top_in_msb else "little").tobytes()
+
+
 def rgb565_values(palette: np.ndarray) -> np.ndarray:
     """Each palette colour (K, 3|4) as a 16-bit RGB565 value (alpha ignored)."""
     p = np.asarray(palette).astype(np.uint16)

@@ -27,11 +27,13 @@ GIF_MAX_K = 256
 @dataclass(frozen=True)
 class FileOptions:
     """How the files are written: PNG effort (0 fastest … 3 smallest), the raw export's bit order
-    and row padding, the RGB565 export's byte order, libwebp's method (0 fastest … 6 smallest)."""
+    and row padding or OLED page layout (1 bit a pixel), the RGB565 export's byte order, libwebp's
+    method (0 fastest … 6 smallest)."""
 
     png_effort: int = DEFAULT_PNG_EFFORT
     raw_msb_first: bool = True
     raw_row_padding: bool = True
+    raw_pages: bool = False
     rgb565_big_endian: bool = False
     webp_method: int = DEFAULT_WEBP_METHOD
 
@@ -94,6 +96,8 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
         return formats.encode_gif(palette, indices)
     if fmt == "c":
         return exports.c_header(stem, palette, indices)
+    if fmt == "raw" and files.raw_pages:
+        return exports.page_bytes(indices, top_in_msb=files.raw_msb_first)
     if fmt == "raw":
         return exports.raw_indices(indices, exports.index_bits(len(palette)),
                                    msb_first=files.raw_msb_first, row_padding=files.raw_row_padding)
