@@ -103,6 +103,10 @@ def test_bits_on_the_command_line(capsys, tmp_path: Path) -> None:
     (("--bits", "1", "-k", "4"), "holds only 2 colours, fewer than K=4"),
     (("--bits", "3,3,2", "-k", "257"), "holds only 256 colours"),
     (("--bits", "5,6"), "--bits must be R,G,B or N"),
+    # an RGB565 file cannot hold the lattice asked for: it was a note after all the work
+    (("--bits", "6,6,6", "-k", "16", "--format", "qnt,rgb565"),
+     "--bits 6,6,6 is finer than --format rgb565 holds (5,6,5 bits)"),
+    (("--bits", "8", "--format", "rgb565"), "--bits 8 is finer than --format rgb565 holds"),
 ])
 def test_bad_bits_are_one_line_before_any_work(capsys, tmp_path: Path, args, message) -> None:
     code, out, err = run(capsys, "compress", PARROTS, *args, "-o", tmp_path / "o")

@@ -134,6 +134,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         from ..core.lattice import lattice_size, parse_bits
 
         bits = parse_bits(bits_text)
+        # a grey N (one entry) is N bits in each channel: zip keeps the first three
+        if "rgb565" in formats and any(b > most for b, most in zip(bits * 3, (5, 6, 5))):
+            raise click.UsageError(f"--bits {bits_text} is finer than --format rgb565 holds (5,6,5 "
+                                   "bits): give at most 5,6,5 (5 for grey), or leave rgb565 out")
         if click.get_current_context().get_parameter_source("k").name == "DEFAULT":
             k = min(k, lattice_size(bits))  # --bits 4 alone: its 16 greys, not the default 256
     if pages:
