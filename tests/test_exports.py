@@ -206,6 +206,28 @@ def test_c_header_of_an_rgba_palette_compiles(tmp_path: Path) -> None:
     assert subprocess.run([str(tmp_path / "t")]).returncode == 0
 
 
+@pytest.mark.skipif(CC is None or shutil.which("objdump") is None, reason="no C compiler or objdump")
+def test_c_header_puts_its_arrays_in_avr_flash(tmp_path: Path) -> None:
+    """Adafruit GFX's drawBitmap reads a const bitmap with pgm_read_byte on AVR (an Arduino Uno):
+    an array left in RAM was drawn as whatever flash held at its address."""
+    (tmp_path / "avr").mkdir()
+    (tmp_path / "avr" / "pgmspace.h").write_text('#define PROGMEM __attribute__((section(".progmem.data")))\n')
+    palette, indices = np.array([[0, 0, 0], [255, 255, 255]], np.uint8), np.array([[0, 1, 1]])
+    (tmp_path / "logo.h").write_bytes(c_header("logo", palette, indices))
+    (tmp_path / "main.c").write_text('#include "logo.h"\nint main(void) {\n    return logo_indices[0] '
+                                     '+ (int)logo_palette_rgb888[0] + logo_palette_rgb565[0];\n}\n')
+    build = subprocess.run([CC, "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-D__AVR__",
+                            "-I", str(tmp_path), "-c", "-o", str(tmp_path / "main.o"),
+                            str(tmp_path / "main.c")], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    symbols = subprocess.run(["objdump", "-t", str(tmp_path / "main.o")], capture_output=True,
+                             text=True, check=True).stdout
+    placed = {line.split()[-1]: ".progmem.data" in line for line in symbols.splitlines()
+              if line.split() and line.split()[-1].startswith("logo_")}
+    assert placed == {"logo_palette_rgb888": True, "logo_palette_rgb565": True,
+                      "logo_indices": True}, symbols
+
+
 @pytest.mark.skipif(CC is None, reason="no C compiler")
 def test_two_stems_of_one_identifier_clash_loudly(tmp_path: Path) -> None:
     palette, indices = np.array([[255, 0, 0], [0, 0, 255]], np.uint8), np.array([[0, 1]])

@@ -21,6 +21,10 @@ _C_KEYWORDS = frozenset(
     "inline int long register restrict return short signed sizeof static struct switch typedef "
     "union unsigned void volatile while _Bool _Complex _Imaginary".split())
 _PER_LINE = 16  # values per line of a C array
+# On AVR the arrays go to flash, where Adafruit GFX's drawBitmap reads a const bitmap from
+# (pgm_read_byte); a program may define QUANTIZE_FLASH itself for another chip.
+_FLASH = ("#ifndef QUANTIZE_FLASH", "#if defined(__AVR__)", "#include <avr/pgmspace.h>",
+          "#define QUANTIZE_FLASH PROGMEM", "#else", "#define QUANTIZE_FLASH", "#endif", "#endif")
 
 
 def index_bits(k: int) -> int:
@@ -117,7 +121,8 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
     ``STEM_palette_rgb888[]`` (uint32_t 0xRRGGBB), ``STEM_palette_rgb565[]`` (uint16_t),
     ``STEM_palette_alpha[]`` (uint8_t, RGBA palettes only) and ``STEM_indices[]`` (uint8_t, packed
     MSB-first at :func:`index_bits` bits, each row starting on a new byte), where STEM is ``stem``
-    made a C identifier (:func:`c_identifier`)."""
+    made a C identifier (:func:`c_identifier`). The arrays are ``QUANTIZE_FLASH``: PROGMEM on AVR
+    (read them with pgm_read_*), nothing elsewhere unless the program defines it."""
     palette, indices = np.asarray(palette), np.asarray(indices)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not len(palette) \
             or palette.dtype.kind not in "ui" or palette.min() < 0 or palette.max() > 255:
@@ -136,7 +141,7 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
     lines = [
         f"/* {name}: {w}x{h} pixels, {len(palette)} colour{'s' * (len(palette) != 1)}, "
         "written by quantize. */",
-        f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", "",
+        f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", "", *_FLASH, "",
         f"enum {{ {name}_width = {w}, {name}_height = {h}, {name}_bits_per_index = {bits},",
         f"       {name}_row_bytes = {(w * bits + 7) // 8}, {name}_palette_size = {len(palette)} }};",
         "",
@@ -154,5 +159,5 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
 def _c_array(ctype: str, name: str, values: list[str]) -> list[str]:
     """A ``static const`` C array definition, ``_PER_LINE`` values a line, and a blank line."""
     rows = [", ".join(values[i:i + _PER_LINE]) for i in range(0, len(values), _PER_LINE)]
-    return [f"static const {ctype} {name}[{len(values)}] = {{",
+    return [f"static const {ctype} {name}[{len(values)}] QUANTIZE_FLASH = {{",
             *(f"    {row}," for row in rows), "};", ""]
