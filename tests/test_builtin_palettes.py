@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image as PILImage
 
 from quantize.io import container
 from quantize.cli import main
@@ -30,7 +31,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 def test_the_palettes_named_in_the_issue_have_their_hardware_sizes() -> None:
     sizes = {"bw": 2, "grey2": 4, "grey4": 16, "web216": 216, "cga": 16, "ega": 64, "c64": 16,
-             "nes": 64, "gameboy": 4, "pico8": 16, "acep7": 7, "spectra6": 6}
+             "nes": 64, "gameboy": 4, "pico8": 16, "rgb332": 256, "acep7": 7, "spectra6": 6}
     for name, size in sizes.items():
         palette = builtin_palette(name)
         assert len(palette) == size and palette.colors.shape[1] == 3, name
@@ -40,6 +41,25 @@ def test_the_palettes_named_in_the_issue_have_their_hardware_sizes() -> None:
     assert builtin_palette("ega").hex[:8] == builtin_palette("cga").hex[:6] + ["#aaaa00", "#aaaaaa"]
     assert builtin_palette("grey4").hex[1] == "#111111"  # 4-bit level 1 by bit replication
     assert builtin_palette("PICO8").hex[8] == "#ff004d"
+
+
+def test_rgb332_indices_are_the_displays_pixel_bytes(capsys, tmp_path: Path) -> None:
+    """An RGB332 TFT (or LVGL at 8-bit colour depth) takes a byte a pixel, rrrgggbb; --bits 3,3,2
+    fits a palette in its own order, so its indices are not those bytes."""
+    colors = builtin_palette("rgb332").colors
+    codes = np.arange(256)
+    np.testing.assert_array_equal(colors[:, 0] >> 5, codes >> 5)
+    np.testing.assert_array_equal(colors[:, 1] >> 5, codes >> 2 & 7)
+    np.testing.assert_array_equal(colors[:, 2] >> 6, codes & 3)
+    assert builtin_palette("rgb332").hex[:2] + builtin_palette("rgb332").hex[-1:] == [
+        "#000000", "#000055", "#ffffff"]  # levels widened by bit replication, as --bits does
+    pixels = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255], [146, 36, 85]]],
+                      np.uint8)
+    PILImage.fromarray(pixels).save(tmp_path / "tft.png")
+    code, _, err = run(capsys, "compress", tmp_path / "tft.png", "--palette", "rgb332",
+                       "--format", "raw", "-o", tmp_path, "-q")
+    assert code == 0, err
+    assert (tmp_path / "tft.raw").read_bytes() == bytes([0xE0, 0x1C, 0x03, 0xFF, 0b10000101])
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)

@@ -23,6 +23,9 @@ the firmware writes to the display. Sources:
 - ``gameboy``: the original Game Boy (DMG-01) LCD's four greens, shade 0 (lightest) to 3, as
   Nintendo's BGP register numbers them; the values of Lospec's "Nintendo Gameboy (Original)".
 - ``pico8``: the 16 colours of the PICO-8 fantasy console, Lexaloffle's PICO-8 manual.
+- ``rgb332``: every colour of an 8-bit RGB332 display (rrrgggbb, LVGL's 8-bit colour depth), the
+  index its pixel byte, each level widened by bit replication as ``--bits 3,3,2`` does, so the raw
+  export at 8 bits is the byte stream the display takes.
 - ``acep7``: E Ink ACeP "Gallery" 7-colour panels (e.g. Waveshare 5.65" (F), Pimoroni Inky
   Impression), nominal colours in the controller's order: black 0, white 1, green 2, blue 3, red 4,
   yellow 5, orange 6 (Waveshare's EPD_5in65F driver; 7 is "clean", not a colour).
@@ -43,6 +46,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...core.lattice import levels
 from ...errors import ParameterError
 from .model import Palette
 
@@ -56,6 +60,11 @@ def _ega() -> list[int]:
     def channel(index: int, high: int, low: int) -> int:
         return 0xaa * (index >> high & 1) + 0x55 * (index >> low & 1)
     return [channel(i, 2, 5) << 16 | channel(i, 1, 4) << 8 | channel(i, 0, 3) for i in range(64)]
+
+
+def _rgb332() -> list[int]:
+    red, green, blue = levels(3).tolist(), levels(3).tolist(), levels(2).tolist()
+    return [red[c >> 5] << 16 | green[c >> 2 & 7] << 8 | blue[c & 3] for c in range(256)]
 
 
 _LEVELS = (0x00, 0x33, 0x66, 0x99, 0xcc, 0xff)
@@ -87,6 +96,7 @@ _CODES: dict[str, tuple[str, Sequence[int]]] = {
     "pico8": ("PICO-8, 16 colours", (
         0x000000, 0x1d2b53, 0x7e2553, 0x008751, 0xab5236, 0x5f574f, 0xc2c3c7, 0xfff1e8,
         0xff004d, 0xffa300, 0xffec27, 0x00e436, 0x29adff, 0x83769c, 0xff77a8, 0xffccaa)),
+    "rgb332": ("RGB332 8-bit colour, index = the pixel byte rrrgggbb", _rgb332()),
     "acep7": ("E Ink ACeP 7-colour, nominal", (
         0x000000, 0xffffff, 0x00ff00, 0x0000ff, 0xff0000, 0xffff00, 0xff8000)),
     "spectra6": ("E Ink Spectra 6, nominal (indices 4, 5 are the driver's codes 5, 6)", (
