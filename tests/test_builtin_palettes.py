@@ -31,7 +31,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 def test_the_palettes_named_in_the_issue_have_their_hardware_sizes() -> None:
     sizes = {"bw": 2, "grey2": 4, "grey4": 16, "web216": 216, "cga": 16, "ega": 64, "c64": 16,
-             "nes": 64, "gameboy": 4, "pico8": 16, "rgb332": 256, "acep7": 7, "spectra6": 6}
+             "nes": 64, "gameboy": 4, "pico8": 16, "rgb332": 256, "acep7": 7, "spectra6": 7}
     for name, size in sizes.items():
         palette = builtin_palette(name)
         assert len(palette) == size and palette.colors.shape[1] == 3, name
@@ -60,6 +60,24 @@ def test_rgb332_indices_are_the_displays_pixel_bytes(capsys, tmp_path: Path) -> 
                        "--format", "raw", "-o", tmp_path, "-q")
     assert code == 0, err
     assert (tmp_path / "tft.raw").read_bytes() == bytes([0xE0, 0x1C, 0x03, 0xFF, 0b10000101])
+
+
+@pytest.mark.parametrize("dither", ["none", "fs", "ordered"])
+def test_spectra6_indices_are_the_drivers_codes(capsys, tmp_path: Path, dither: str) -> None:
+    """Waveshare's EPD_7in3e (and Inky's Spectra 6 driver) code black 0, white 1, yellow 2, red 3,
+    blue 5, green 6; blue and green were indices 4 and 5, so a .raw sent as it was showed blue as
+    the undefined code 4 and green as blue."""
+    assert builtin_palette("spectra6").hex == ["#000000", "#ffffff", "#ffff00", "#ff0000",
+                                               "#000000", "#0000ff", "#00ff00"]
+    pixels = np.array([[[0, 0, 255], [0, 255, 0], [255, 0, 0], [10, 10, 10]]], np.uint8)
+    PILImage.fromarray(pixels).save(tmp_path / "s6.png")
+    code, _, err = run(capsys, "compress", tmp_path / "s6.png", "--palette", "spectra6", "--dither",
+                       dither, "--format", "raw", "-o", tmp_path, "-q")
+    assert code == 0, err
+    assert (tmp_path / "s6.raw").read_bytes() == bytes([0x56, 0x30])  # code 4 repeats black: unused
+    photo = quantize_image(load_image(PARROTS), CompressOptions(
+        palette=builtin_palette("spectra6").colors, dither=dither))
+    assert 4 not in photo.indices
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)

@@ -29,9 +29,10 @@ the firmware writes to the display. Sources:
 - ``acep7``: E Ink ACeP "Gallery" 7-colour panels (e.g. Waveshare 5.65" (F), Pimoroni Inky
   Impression), nominal colours in the controller's order: black 0, white 1, green 2, blue 3, red 4,
   yellow 5, orange 6 (Waveshare's EPD_5in65F driver; 7 is "clean", not a colour).
-- ``spectra6``: E Ink Spectra 6 panels (e.g. Waveshare 7.3" (E)), nominal colours in the order of
-  Waveshare's EPD_7in3e driver: black, white, yellow, red, blue, green (the driver codes blue as 5
-  and green as 6: 4 is unused, so firmware maps indices 4 and 5 to codes 5 and 6).
+- ``spectra6``: E Ink Spectra 6 panels (e.g. Waveshare 7.3" (E), Inky Impression 7.3" 2025), nominal
+  colours at Waveshare's EPD_7in3e driver codes: black 0, white 1, yellow 2, red 3, blue 5, green 6;
+  code 4 (unused by the panel) repeats black, and map ties go to the lowest index, so no pixel
+  takes it and every index is the code the driver sends.
 
 The e-ink colours are nominal: a panel shows duller ones. ``--panel-colors FILE`` gives the
 colours a panel was measured to show (same count and order); the pixels are dithered against
@@ -99,8 +100,8 @@ _CODES: dict[str, tuple[str, Sequence[int]]] = {
     "rgb332": ("RGB332 8-bit colour, index = the pixel byte rrrgggbb", _rgb332()),
     "acep7": ("E Ink ACeP 7-colour, nominal", (
         0x000000, 0xffffff, 0x00ff00, 0x0000ff, 0xff0000, 0xffff00, 0xff8000)),
-    "spectra6": ("E Ink Spectra 6, nominal (indices 4, 5 are the driver's codes 5, 6)", (
-        0x000000, 0xffffff, 0xffff00, 0xff0000, 0x0000ff, 0x00ff00)),
+    "spectra6": ("E Ink Spectra 6, nominal, at the driver's codes (4 is unused: repeats black)", (
+        0x000000, 0xffffff, 0xffff00, 0xff0000, 0x000000, 0x0000ff, 0x00ff00)),
 }
 
 BUILTIN_NAMES: tuple[str, ...] = tuple(_CODES)
