@@ -115,14 +115,17 @@ def test_raw_rows_pages_writes_an_oled_buffer(capsys, tmp_path: Path) -> None:
     assert (tmp_path / "oled.raw").read_bytes() == bytes([0x01, 0, 0, 0, 0, 0x01])
 
 
-@pytest.mark.parametrize("args", [("--palette", "acep7"), ("-k", "4")])
-def test_raw_rows_pages_refuses_more_than_two_colours(capsys, tmp_path: Path, args) -> None:
+@pytest.mark.parametrize("args, words", [(("--palette", "acep7"), "not one of 7 colours"),
+                                         (("-k", "4"), "not a fit"), ((), "not a fit")])
+def test_raw_rows_pages_needs_a_two_colour_palette(capsys, tmp_path: Path, args, words) -> None:
+    """A fitted pair comes in no set order: a 128x64 kodim23 fitted at K=2 put its light colour
+    at index 0, unlit on an OLED, so the panel showed the picture inverted."""
     with pytest.raises(SystemExit) as exc:
         main(["compress", str(PARROTS), *args, "--format", "raw", "--raw-rows", "pages",
               "-o", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert exc.value.code == 2 and "--raw-rows pages holds 2 colours" in err, err
-    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+    assert exc.value.code == 2 and "--raw-rows pages needs a --palette of 2 colours" in err, err
+    assert words in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
 def test_rgb565() -> None:

@@ -63,8 +63,8 @@ from .sweep import progress_bar, target_options
 @click.option("--raw-rows", type=click.Choice(["padded", "packed", "pages"]), default="padded",
               show_default=True,
               help="raw format: each row starts on a new byte, or none does, or pages: 1 bit a "
-                   "pixel, a byte a column of 8 rows, as SSD1306/SH1106 OLEDs hold them (K at "
-                   "most 2; 2 without -k).")
+                   "pixel, a byte a column of 8 rows, as SSD1306/SH1106 OLEDs hold them (with a "
+                   "2-colour --palette such as bw).")
 @click.option("--rgb565-endian", type=click.Choice(["little", "big"]), default="little",
               show_default=True, help="rgb565 format: byte order of each pixel.")
 @click.option("--no-preview", is_flag=True, help="Do not write the PNG (the same as leaving png out "
@@ -140,13 +140,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                    "bits): give at most 5,6,5 (5 for grey), or leave rgb565 out")
         if click.get_current_context().get_parameter_source("k").name == "DEFAULT":
             k = min(k, lattice_size(bits))  # --bits 4 alone: its 16 greys, not the default 256
-    if pages:
-        if fixed is None and click.get_current_context().get_parameter_source("k").name == "DEFAULT":
-            k = min(k, 2)  # an OLED's 1 bit a pixel, as --bits 1 alone gives 2 greys
-        most = len(fixed) if fixed is not None else k
-        if most > 2:
-            raise click.UsageError(f"--raw-rows pages holds 2 colours (1 bit a pixel), not K={most}: "
-                                   "give -k 2 or a 2-colour --palette, or --raw-rows padded")
+    if pages and (fixed is None or len(fixed) > 2):
+        # a fitted pair comes in no set order: the lit bit would be whichever colour came second
+        got = "not a fit" if fixed is None else f"not one of {len(fixed)} colours"
+        raise click.UsageError(f"--raw-rows pages needs a --palette of 2 colours in the panel's "
+                               f"order (bw: black 0, white 1 lit), {got}")
     panel = None
     if panel_file:
         from ..io.palettes import read_palette
