@@ -115,6 +115,22 @@ def test_raw_rows_pages_writes_an_oled_buffer(capsys, tmp_path: Path) -> None:
     assert (tmp_path / "oled.raw").read_bytes() == bytes([0x01, 0, 0, 0, 0, 0x01])
 
 
+def test_raw_rows_pages_of_a_transparent_image_is_one_line(capsys, tmp_path: Path) -> None:
+    """Transparent pixels add an entry to --palette bw: a third colour the page layout cannot
+    hold, found after the mapping; it was an internal error (exit 70)."""
+    pixels = np.zeros((4, 4, 4), np.uint8)
+    pixels[:2] = 255  # white, opaque; the lower half fully transparent
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "icon.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "icon.png"), "--palette", "bw", "--format", "qnt,raw",
+              "--raw-rows", "pages", "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2, err
+    assert "--raw-rows pages holds 2 colours (1 bit a pixel), not 3: the transparent pixels" in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
 @pytest.mark.parametrize("args, words", [(("--palette", "acep7"), "not one of 7 colours"),
                                          (("-k", "4"), "not a fit"), ((), "not a fit")])
 def test_raw_rows_pages_needs_a_two_colour_palette(capsys, tmp_path: Path, args, words) -> None:

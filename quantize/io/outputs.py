@@ -97,6 +97,11 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
     if fmt == "c":
         return exports.c_header(stem, palette, indices)
     if fmt == "raw" and files.raw_pages:
+        if len(palette) > 2:  # the command line checks the palette; transparency adds an entry
+            raise ParameterError(
+                f"--raw-rows pages holds 2 colours (1 bit a pixel), not {len(palette)}"
+                + (": the transparent pixels take an entry of their own; flatten the image onto the "
+                   "panel's background first" if palette.shape[1] == 4 else ""))
         return exports.page_bytes(indices, top_in_msb=files.raw_msb_first)
     if fmt == "raw":
         return exports.raw_indices(indices, exports.index_bits(len(palette)),
