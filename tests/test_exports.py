@@ -131,6 +131,21 @@ def test_raw_rows_pages_of_a_transparent_image_is_one_line(capsys, tmp_path: Pat
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
+def test_a_transparent_entry_added_to_a_display_palette_is_noted(capsys, tmp_path: Path) -> None:
+    """The transparent pixels' entry, appended to --palette bw, made the .raw 2 bits a pixel with
+    an index 2 no panel has, and nothing said so beside the transparency note."""
+    pixels = np.zeros((4, 4, 4), np.uint8)
+    pixels[:2] = 255
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "icon.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "icon.png"), "--palette", "bw", "--format", "raw,c",
+              "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 0, err
+    assert ("note: the raw and c files hold the transparent pixels as index 2, which --palette has "
+            "no colour for, at 2 bits a pixel instead of 1") in err, err
+
+
 @pytest.mark.parametrize("args, words", [(("--palette", "acep7"), "not one of 7 colours"),
                                          (("-k", "4"), "not a fit"), ((), "not a fit")])
 def test_raw_rows_pages_needs_a_two_colour_palette(capsys, tmp_path: Path, args, words) -> None:

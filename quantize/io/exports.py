@@ -109,6 +109,20 @@ def rgb565_note(palette: np.ndarray) -> tuple[str, ...]:
             "what RGB565 shows",)
 
 
+def transparent_entry_note(formats: tuple[str, ...], given: np.ndarray,
+                           written: np.ndarray) -> tuple[str, ...]:
+    """A note when the transparent pixels' entry was appended to a fixed palette (``given``, K x
+    3, now ``written``, K x 4) and the raw or c files hold indices a display knows by their
+    number: the last is no colour of the display's, and it may widen every index."""
+    shown = [fmt for fmt in ("raw", "c") if fmt in formats]
+    if not shown or np.asarray(given).shape[1] != 3 or np.asarray(written).shape[1] != 4:
+        return ()
+    before, after = index_bits(len(given)), index_bits(len(written))
+    return (f"the {' and '.join(shown)} file{'s' * (len(shown) > 1)} hold{'s' * (len(shown) == 1)} "
+            f"the transparent pixels as index {len(written) - 1}, which --palette has no colour "
+            f"for" + (f", at {after} bits a pixel instead of {before}" if after != before else ""),)
+
+
 def rgb565(palette: np.ndarray, indices: np.ndarray, big_endian: bool = False) -> bytes:
     """The quantised pixels, row by row, as 16-bit RGB565, little-endian unless ``big_endian``."""
     values = rgb565_values(palette)[np.asarray(indices)]

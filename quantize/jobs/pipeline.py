@@ -579,6 +579,10 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         from ..io.exports import rgb565_note
 
         notes += rgb565_note(result.palette)
+    if options.palette is not None and not options.drop_unused:
+        from ..io.exports import transparent_entry_note
+
+        notes += transparent_entry_note(formats, options.palette, result.palette)
     result = replace(result, files=sizes, codec=codec, notes=result.notes + notes)
     result.seconds["total"] = time.perf_counter() - start
     return result
