@@ -1,9 +1,11 @@
-"""Quantised images in the forms firmware includes: a C99 header, packed index bytes, RGB565 pixels.
+"""Quantised images in the forms firmware includes: a C99 header, packed index bytes, a monochrome
+OLED's page memory, RGB565 pixels.
 
 Pure functions of the palette and the indices (no files): the caller writes the bytes. Indices are
 packed at 1, 2, 4, 8 or 16 bits, the fewest that hold K (never a width that splits a pixel across
 bytes, which no display driver unpacks), the first pixel in the most significant bits of the first
-byte unless asked otherwise, each row starting on a new byte unless asked otherwise. RGB565 is (r >> 3) << 11 | (g >> 2) << 5 | b >> 3.
+byte unless asked otherwise, each row starting on a new byte unless asked otherwise. RGB565 is
+(r >> 3) << 11 | (g >> 2) << 5 | b >> 3.
 """
 
 from __future__ import annotations
