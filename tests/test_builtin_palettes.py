@@ -31,7 +31,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 def test_the_palettes_named_in_the_issue_have_their_hardware_sizes() -> None:
     sizes = {"bw": 2, "grey2": 4, "grey4": 16, "web216": 216, "cga": 16, "ega": 64, "c64": 16,
-             "nes": 64, "gameboy": 4, "pico8": 16, "rgb332": 256, "acep7": 7, "spectra6": 7}
+             "nes": 64, "gameboy": 4, "pico8": 16, "rgb332": 256, "acep7": 7, "spectra6": 7, "epd4grey": 4}
     for name, size in sizes.items():
         palette = builtin_palette(name)
         assert len(palette) == size and palette.colors.shape[1] == 3, name
@@ -78,6 +78,18 @@ def test_spectra6_indices_are_the_drivers_codes(capsys, tmp_path: Path, dither: 
     photo = quantize_image(load_image(PARROTS), CompressOptions(
         palette=builtin_palette("spectra6").colors, dither=dither))
     assert 4 not in photo.indices
+
+
+def test_epd4grey_is_waveshares_grey_order(capsys, tmp_path: Path) -> None:
+    """Waveshare's 4-grey e-paper code white 0 (GRAY4) to black 3 (GRAY1), the reverse of grey2:
+    a grey2 .raw sent to such a panel showed a negative."""
+    assert builtin_palette("epd4grey").hex == ["#ffffff", "#aaaaaa", "#555555", "#000000"]
+    pixels = np.array([[[255] * 3, [170] * 3, [85] * 3, [0] * 3, [250] * 3]], np.uint8)
+    PILImage.fromarray(pixels).save(tmp_path / "g.png")
+    code, _, err = run(capsys, "compress", tmp_path / "g.png", "--palette", "epd4grey", "--format",
+                       "raw", "-o", tmp_path, "-q")
+    assert code == 0, err
+    assert (tmp_path / "g.raw").read_bytes() == bytes([0b00011011, 0b00000000])
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)
