@@ -93,9 +93,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
     formats = parse_formats(formats)
     pages = raw_rows == "pages"
-    files = FileOptions(png_effort, raw_msb_first=(raw_bit_order or ("lsb" if pages else "msb")) == "msb",
-                        raw_row_padding=raw_rows == "padded", raw_pages=pages,
-                        rgb565_big_endian=rgb565_endian == "big",
+    msb_first = (raw_bit_order or ("lsb" if pages else "msb")) == "msb"  # OLEDs: top row in bit 0
+    files = FileOptions(png_effort, raw_msb_first=msb_first, raw_row_padding=raw_rows == "padded",
+                        raw_pages=pages, rgb565_big_endian=rgb565_endian == "big",
                         webp_method=webp_method)
     if no_preview:
         formats = tuple(f for f in formats if f != "png")
