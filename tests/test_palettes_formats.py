@@ -120,6 +120,22 @@ def test_gpl_more_than_256_read_by_pillow_frombytes():
     assert palette == rgb.tobytes()
 
 
+def test_gpl_reads_aseprites_rgba_extension():
+    # Aseprite's extension: a "Channels: RGBA" header and a fourth value, alpha, on each colour line
+    text = ("GIMP Palette\nChannels: RGBA\n#\n  0   0   0   0 Transparent\n254  91  89 255 Red\n"
+            "247 165  71 128\tHalf orange\n")
+    palette = decode_palette(text.encode(), source="sprites.gpl")
+    assert palette.colors.tolist() == [[0, 0, 0, 0], [254, 91, 89, 255], [247, 165, 71, 128]]
+    assert palette.names == ("Transparent", "Red", "Half orange")
+    plain = decode_palette(b"GIMP Palette\nChannels: RGB\n1 2 3 four\n", source="p.gpl")
+    assert plain.colors.tolist() == [[1, 2, 3]] and plain.names == ("four",)
+    unsupported = r"p\.gpl: line 2: 'Channels: CMYK' is not supported \(RGB or RGBA\)"
+    with pytest.raises(FormatError, match=unsupported):
+        decode_palette(b"GIMP Palette\nChannels: CMYK\n1 2 3 4\n", source="p.gpl")
+    with pytest.raises(FormatError, match=r"p\.gpl: line 3: expected 'r g b a name'"):
+        decode_palette(b"GIMP Palette\nChannels: RGBA\n1 2 3\n", source="p.gpl")
+
+
 # --- ASE / ACO / ACT -------------------------------------------------------------------------------
 
 def _utf16z(text: str, fmt: str) -> bytes:

@@ -1,7 +1,8 @@
 """Desktop paint programs' palettes: GIMP .gpl, JASC/Paint Shop Pro .pal, Microsoft RIFF .pal and
 Paint.NET .txt.
 
-GPL, JASC and RIFF are RGB only and drop alpha; Paint.NET keeps it (AARRGGBB). GPL carries each
+GPL, JASC and RIFF are written RGB only, dropping alpha (GIMP reads no alpha); Aseprite's RGBA
+GPL and a fourth JASC value are read as alpha. Paint.NET keeps it (AARRGGBB). GPL carries each
 colour's share in its name and Paint.NET in a comment; JASC and RIFF have no room for names or shares.
 """
 
@@ -14,6 +15,7 @@ from .model import Palette, from_entries, hex_code, labels_with_shares, share_la
 from .reading import ByteReader, decode_text, parse_byte
 
 _GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
+_GPL_CHANNELS = {"RGB": 3, "RGBA": 4}  # Aseprite's header for palettes with alpha
 
 
 # --- GPL -------------------------------------------------------------------------------------------
@@ -33,24 +35,30 @@ def encode_gpl(palette: Palette) -> bytes:
 
 
 def decode_gpl(data: bytes, source: str) -> Palette:
-    """Read a GIMP palette: header, optional Name/Columns, comments, ``r g b [name]`` lines."""
+    """Read a GIMP palette: header, optional Name/Columns, comments, ``r g b [name]`` lines; with
+    Aseprite's ``Channels: RGBA`` header, ``r g b a [name]``."""
     lines = decode_text(data, source).splitlines()
     if not lines or not lines[0].startswith("GIMP Palette"):
         raise FormatError(f"{source}: not a GIMP palette (the first line must be 'GIMP Palette')")
-    title, entries = None, []
+    title, entries, channels = None, [], 3
     for number, line in enumerate(lines[1:], start=2):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         key, sep, value = stripped.partition(":")
-        if sep and key in ("Name", "Columns"):
+        if sep and key in ("Name", "Columns", "Channels"):
+            if key == "Channels":
+                channels = _GPL_CHANNELS.get(value.strip(), 0)
+                if not channels:
+                    raise FormatError(f"{source}: line {number}: {stripped!r} is not supported (RGB or RGBA)")
             title = value.strip() if key == "Name" else title
             continue
-        parts = stripped.split(None, 3)
-        if len(parts) < 3:
-            raise FormatError(f"{source}: line {number}: expected 'r g b name', found {stripped!r}")
-        rgb = [parse_byte(v, source, f"line {number}") for v in parts[:3]]
-        entries.append((rgb, parts[3] if len(parts) == 4 else None))
+        parts = stripped.split(None, channels)
+        if len(parts) < channels:
+            raise FormatError(f"{source}: line {number}: expected '{' '.join('rgba'[:channels])} name', "
+                              f"found {stripped!r}")
+        values = [parse_byte(v, source, f"line {number}") for v in parts[:channels]]
+        entries.append((values, parts[channels] if len(parts) > channels else None))
     return from_entries(entries, source, title)
 
 
