@@ -326,6 +326,13 @@ def test_css_reads_colour_functions_and_refuses_others_by_name():
             decode_palette(f":root {{ --a: {value}; --b: #fff; }}".encode(), "css", "theme.css")
 
 
+
+def test_css_reads_the_last_declaration_of_a_block_without_its_semicolon():
+    palette = decode_palette(b":root{--a:#ff0000;--b:#00ff00}\n.dark { --c: rgb(0 0 255) }", "css", "min.css")
+    assert palette.hex == ["#ff0000", "#00ff00", "#0000ff"]
+    assert palette.names == ("a", "b", "c")
+
+
 def test_scss_names_unique_when_dash_and_underscore_clash():
     palette = Palette(RGB[:3], names=("sky_blue", "sky-blue", "Sky Blue"))
     scss = encode_palette(palette, "scss").decode()
