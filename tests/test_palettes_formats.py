@@ -333,6 +333,15 @@ def test_css_reads_the_last_declaration_of_a_block_without_its_semicolon():
     assert palette.names == ("a", "b", "c")
 
 
+def test_scss_and_css_read_declarations_flagged_default_or_important():
+    scss = b"$brand: #ff0000 !default;\n$ink: #000;\n$accent: #00ff00 !default !global; // Accent\n"
+    palette = decode_palette(scss, "scss", "tokens.scss")
+    assert palette.hex == ["#ff0000", "#000000", "#00ff00"]
+    assert palette.names == ("brand", "ink", "Accent")
+    css = decode_palette(b":root { --a: #123456 !important; }", "css", "a.css")
+    assert css.hex == ["#123456"]
+
+
 def test_scss_names_unique_when_dash_and_underscore_clash():
     palette = Palette(RGB[:3], names=("sky_blue", "sky-blue", "Sky Blue"))
     scss = encode_palette(palette, "scss").decode()

@@ -25,7 +25,8 @@ _READ_FUNCTIONS = ("rgb", "rgba", "hsl", "hsla", "oklch", "oklab")
 _OTHER_FUNCTIONS = ("lab", "lch", "hwb", "color")
 _CSS_VAR = re.compile(
     r"(?:--|\$)(?P<var>[A-Za-z0-9_-]+)\s*:\s*(?P<value>#[0-9a-fA-F]{3,8}|(?i:"
-    + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\))\s*(?:;|(?=\}))"
+    + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\))"
+    r"(?:\s*!(?:default|global|important))*\s*(?:;|(?=\}))"  # Sass flags; a block's last needs no ';'
     r"(?:[ \t]*(?:/\*(?P<block>.*?)\*/|//(?P<line>[^\n]*)))?")
 _TURN = {"deg": 1.0, "turn": 360.0, "rad": 180.0 / np.pi, "grad": 0.9}
 
