@@ -342,6 +342,20 @@ def test_scss_and_css_read_declarations_flagged_default_or_important():
     assert css.hex == ["#123456"]
 
 
+def test_css_leaves_out_commented_out_declarations():
+    css = b"""/* --old-brand: #123456; */
+    :root {
+      --brand: #ff0000; /* Brand red */
+      /* --unused: #00ff00;
+         --gone: #0000ff; */
+      --ink: #000;
+    }"""
+    palette = decode_palette(css, "css", "theme.css")
+    assert palette.hex == ["#ff0000", "#000000"] and palette.names == ("Brand red", "ink")
+    scss = b"// $old: #123456;\n$brand: #ff0000; // Brand\n  //$gone: #00ff00;\n$bg: url(//cdn/x.png);\n$ink: #000;\n"
+    assert decode_palette(scss, "scss", "t.scss").hex == ["#ff0000", "#000000"]
+
+
 def test_scss_names_unique_when_dash_and_underscore_clash():
     palette = Palette(RGB[:3], names=("sky_blue", "sky-blue", "Sky Blue"))
     scss = encode_palette(palette, "scss").decode()

@@ -8,6 +8,7 @@ JSON has fields for both; the Tailwind v3 object and the hex list drop shares.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from typing import Any
@@ -28,6 +29,8 @@ _CSS_VAR = re.compile(
     + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\))"
     r"(?:\s*!(?:default|global|important))*\s*(?:;|(?=\}))"  # Sass flags; a block's last needs no ';'
     r"(?:[ \t]*(?:/\*(?P<block>.*?)\*/|//(?P<line>[^\n]*)))?")
+# Block comments, and Sass line comments: a '//' after a space or ;{} (a URL's follows ':' or '(')
+_COMMENT = re.compile(r"/\*.*?\*/|(?:^|(?<=[\s;{}]))//[^\n]*", re.S | re.M)
 _TURN = {"deg": 1.0, "turn": 360.0, "rad": 180.0 / np.pi, "grad": 0.9}
 
 
@@ -129,11 +132,17 @@ def css_color(value: str, source: str) -> tuple[int, int, int, int]:
 
 
 def decode_css(data: bytes, source: str) -> Palette:
-    """Read ``--name: <colour>;`` or ``$name: <colour>;`` declarations (CSS, SCSS, Tailwind v4),
-    each colour as :func:`css_color` reads it; the comment after a value gives the name and share,
-    else the variable name does (less a ``color-`` prefix)."""
+    """Read ``--name: <colour>;`` or ``$name: <colour>;`` declarations (CSS, SCSS, Tailwind v4) outside
+    comments, each colour as :func:`css_color` reads it; the comment after a value gives the name and
+    share, else the variable name does (less a ``color-`` prefix)."""
+    text = decode_text(data, source)
+    comments = [m.span() for m in _COMMENT.finditer(text)]
+    starts = [start for start, _ in comments]
     entries = []
-    for m in _CSS_VAR.finditer(decode_text(data, source)):
+    for m in _CSS_VAR.finditer(text):
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i >= 0 and m.start() < comments[i][1]:  # commented out
+            continue
         comment = m["block"] if m["block"] is not None else m["line"]
         label = comment.strip() if comment and comment.strip() else m["var"].removeprefix("color-")
         entries.append((css_color(m["value"], source), label))
