@@ -356,6 +356,15 @@ def test_css_leaves_out_commented_out_declarations():
     assert decode_palette(scss, "scss", "t.scss").hex == ["#ff0000", "#000000"]
 
 
+def test_css_reads_named_colours_and_skips_values_that_are_not_colours():
+    css = b""":root {
+      --white: white; --sky: DodgerBlue; --alias: aqua; --grey: darkgrey; --none: transparent;
+      --font: serif; --pad: 4px; --text: currentColor; --red: #f00;
+    }"""
+    palette = decode_palette(css, "css", "t.css")
+    assert palette.hex == ["#ffffff", "#1e90ff", "#00ffff", "#a9a9a9", "#00000000", "#ff0000"]
+    assert palette.names == ("white", "sky", "alias", "grey", "none", "red")
+
 def test_scss_names_unique_when_dash_and_underscore_clash():
     palette = Palette(RGB[:3], names=("sky_blue", "sky-blue", "Sky Blue"))
     scss = encode_palette(palette, "scss").decode()

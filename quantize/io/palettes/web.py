@@ -18,6 +18,7 @@ import numpy as np
 from ...core.colorspace import (linear_to_srgb, oklab_to_linear, oklab_to_oklch, srgb8_to_oklab,
                                 to_srgb8)
 from ...errors import FormatError
+from ._css_colors import CSS_COLORS
 from .model import Palette, code_names, from_entries, labels_with_shares, parse_hex
 from .reading import decode_text
 
@@ -26,11 +27,12 @@ _READ_FUNCTIONS = ("rgb", "rgba", "hsl", "hsla", "oklch", "oklab")
 _OTHER_FUNCTIONS = ("lab", "lch", "hwb", "color")
 _CSS_VAR = re.compile(
     r"(?:--|\$)(?P<var>[A-Za-z0-9_-]+)\s*:\s*(?P<value>#[0-9a-fA-F]{3,8}|(?i:"
-    + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\))"
+    + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\)|[A-Za-z]+)"
     r"(?:\s*!(?:default|global|important))*\s*(?:;|(?=\}))"  # Sass flags; a block's last needs no ';'
     r"(?:[ \t]*(?:/\*(?P<block>.*?)\*/|//(?P<line>[^\n]*)))?")
 # Block comments, and Sass line comments: a '//' after a space or ;{} (a URL's follows ':' or '(')
 _COMMENT = re.compile(r"/\*.*?\*/|(?:^|(?<=[\s;{}]))//[^\n]*", re.S | re.M)
+_ALIASES = {"aqua": "cyan", "fuchsia": "magenta"}  # the spellings CSS_COLORS leaves out, with grey
 _TURN = {"deg": 1.0, "turn": 360.0, "rad": 180.0 / np.pi, "grad": 0.9}
 
 
@@ -131,10 +133,20 @@ def css_color(value: str, source: str) -> tuple[int, int, int, int]:
     return r, g, b, int(to_srgb8(np.array([min(max(opacity, 0.0), 1.0)]))[0])
 
 
+def _named_color(word: str) -> tuple[int, int, int, int] | None:
+    """(r, g, b, a) of a CSS named colour or ``transparent``, any case; None for another word."""
+    key = word.lower()
+    if key == "transparent":
+        return 0, 0, 0, 0
+    code = CSS_COLORS.get(_ALIASES.get(key, key.replace("grey", "gray")))
+    return None if code is None else parse_hex(code, word)
+
+
 def decode_css(data: bytes, source: str) -> Palette:
     """Read ``--name: <colour>;`` or ``$name: <colour>;`` declarations (CSS, SCSS, Tailwind v4) outside
-    comments, each colour as :func:`css_color` reads it; the comment after a value gives the name and
-    share, else the variable name does (less a ``color-`` prefix)."""
+    comments, each colour a CSS colour name or as :func:`css_color` reads it (other values are left
+    out); the comment after a value gives the name and share, else the variable name does (less a
+    ``color-`` prefix)."""
     text = decode_text(data, source)
     comments = [m.span() for m in _COMMENT.finditer(text)]
     starts = [start for start, _ in comments]
@@ -143,9 +155,12 @@ def decode_css(data: bytes, source: str) -> Palette:
         i = bisect.bisect_right(starts, m.start()) - 1
         if i >= 0 and m.start() < comments[i][1]:  # commented out
             continue
+        rgba = _named_color(m["value"]) if m["value"].isalpha() else css_color(m["value"], source)
+        if rgba is None:
+            continue  # a word that names no colour: serif, currentColor, inherit
         comment = m["block"] if m["block"] is not None else m["line"]
         label = comment.strip() if comment and comment.strip() else m["var"].removeprefix("color-")
-        entries.append((css_color(m["value"], source), label))
+        entries.append((rgba, label))
     if not entries:
         raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
     return from_entries(entries, source)
