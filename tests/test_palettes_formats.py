@@ -536,3 +536,13 @@ def test_a_strip_is_read_by_the_palette_it_carries_not_its_drawn_colours():
     drawn.save(buffer, format="PNG")  # saved again by a program that drops text chunks
     with pytest.raises(FormatError, match="a presentation strip without its palette"):
         decode_palette(buffer.getvalue(), "strip", "x.strip.png")
+
+
+def test_a_foreign_name_with_a_percentage_is_kept_whole():
+    # "(50%)" is a share only in files where every colour carries one, as quantize writes them
+    text = "GIMP Palette\nName: tints\n128 128 128\tGrey (50%)\n255 0 0\tBrand red\n"
+    palette = decode_palette(text.encode(), source="tints.gpl")
+    assert palette.names == ("Grey (50%)", "Brand red") and palette.shares is None
+    ours = decode_palette(encode_palette(Palette(RGB[:2], [0.75, 0.25], ("Grey (50%)", "Red")), "gpl"),
+                          source="ours.gpl")
+    assert ours.names == ("Grey (50%)", "Red") and ours.shares.tolist() == [0.75, 0.25]
