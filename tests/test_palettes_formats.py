@@ -546,3 +546,13 @@ def test_a_foreign_name_with_a_percentage_is_kept_whole():
     ours = decode_palette(encode_palette(Palette(RGB[:2], [0.75, 0.25], ("Grey (50%)", "Red")), "gpl"),
                           source="ours.gpl")
     assert ours.names == ("Grey (50%)", "Red") and ours.shares.tolist() == [0.75, 0.25]
+
+
+def test_json_names_are_not_split_into_a_share():
+    # JSON has a share field, so a "(20%)" in a name is part of the name
+    doc = b'{"colors": [{"name": "Blue (20%)", "hex": "#0000ff", "share": 0.5}, {"name": "Red (80%)", ' \
+          b'"hex": "#ff0000", "share": 0.5}]}'
+    palette = decode_palette(doc, source="tints.json")
+    assert palette.names == ("Blue (20%)", "Red (80%)") and palette.shares.tolist() == [0.5, 0.5]
+    named = Palette(RGB[:2], [0.6, 0.4], ("Tint (10%)", "Tint (20%)"))
+    assert decode_palette(encode_palette(named, "json"), source="x.json").names == named.names

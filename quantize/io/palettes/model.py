@@ -182,18 +182,19 @@ def code_names(palette: Palette) -> list[str]:
 
 
 def from_entries(entries: Sequence[tuple[Sequence[int], str | None]], source: str,
-                 title: str | None = None) -> Palette:
+                 title: str | None = None, *, shares_in_labels: bool = True) -> Palette:
     """A palette from ``((r, g, b[, a]), label-or-None)`` pairs read from the file ``source``.
 
-    The title defaults to the file's stem. When every label ends in a share, as in the files
-    quantize writes, labels are split into name and share (see :func:`split_label`); otherwise they
-    are names as written (a swatch called "Grey (50%)"). The palette has names when any entry has
-    one, and alpha when any colour is not opaque.
+    The title defaults to the file's stem. When ``shares_in_labels`` (the format has no share
+    field) and every label ends in a share, as in the files quantize writes, labels are split into
+    name and share (see :func:`split_label`); otherwise they are names as written (a swatch called
+    "Grey (50%)"). The palette has names when any entry has one, and alpha when any colour is not
+    opaque.
     """
     rgba = np.array([(*c[:3], c[3] if len(c) == 4 else 255) for c, _ in entries],
                     dtype=np.uint8).reshape(-1, 4)
     split = [split_label(label) if label else (None, None) for _, label in entries]
-    shared = bool(entries) and all(s is not None for _, s in split)
+    shared = shares_in_labels and bool(entries) and all(s is not None for _, s in split)
     names = [n for n, _ in split] if shared else [label for _, label in entries]
     return Palette(
         rgba if (rgba[:, 3] < 255).any() else rgba[:, :3],

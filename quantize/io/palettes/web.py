@@ -204,7 +204,7 @@ def decode_json(data: bytes, source: str) -> Palette:
         raise FormatError(f"{source}: expected a 'colors' list, a list of colours or a name -> hex object")
     entries = [_json_color(item, i, source) for i, item in enumerate(items)]
     shares = [item.get("share") if isinstance(item, dict) else None for item in items]
-    palette = from_entries(entries, source, title if isinstance(title, str) else None)
+    palette = from_entries(entries, source, title if isinstance(title, str) else None, shares_in_labels=False)
     if items and all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in shares):
         palette = Palette(palette.colors, np.array(shares, dtype=float), palette.names, palette.title)
     return palette
