@@ -290,6 +290,20 @@ def test_procreate_reads_list_form_and_null_slots():
     assert palette.title == "L" and palette.rgb.tolist() == [[255, 255, 255]]
 
 
+
+def test_procreate_member_name_in_any_case_and_named_by_extension():
+    # some exporters name the member swatches.json; a .swatches file is never taken for Krita's zip
+    doc = [{"name": "L", "swatches": [{"hue": 0, "saturation": 1, "brightness": 1, "alpha": 1}]}]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("swatches.json", json.dumps(doc))
+    assert decode_palette(buf.getvalue(), source="x.swatches").hex == ["#ff0000"]
+    empty = io.BytesIO()
+    with zipfile.ZipFile(empty, "w") as zf:
+        zf.writestr("readme.txt", "")
+    with pytest.raises(FormatError, match=r"x\.swatches: the archive has no Swatches\.json"):
+        decode_palette(empty.getvalue(), source="x.swatches")
+
 def test_sketch_json_keys():
     doc = json.loads(encode_palette(Palette([[255, 0, 0, 128]]), "sketch"))
     assert doc["compatibleVersion"] == "1.4" and set(doc) == {"compatibleVersion", "pluginVersion", "colors"}

@@ -34,11 +34,13 @@ def _zip(members: list[tuple[str, bytes, int]]) -> bytes:
 
 
 def _unzip(data: bytes, member: str, source: str) -> bytes:
+    """The archive's ``member``, its name matched in any case (exporters differ)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return zf.read(member)
-    except KeyError:
-        raise FormatError(f"{source}: the archive has no {member}") from None
+            found = next((n for n in zf.namelist() if n.lower() == member.lower()), None)
+            if found is None:
+                raise FormatError(f"{source}: the archive has no {member}")
+            return zf.read(found)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
         raise FormatError(f"{source}: not a readable zip archive ({exc})") from None
 

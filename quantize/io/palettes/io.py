@@ -141,9 +141,11 @@ def sniff_format(data: bytes, source: str) -> str:
             return fmt
     if data.startswith(b"RIFF") and data[8:12] == b"PAL ":
         return "riff"
-    if data.startswith(b"PK\x03\x04"):
-        return "procreate" if b"Swatches.json" in data else "kpl"
     suffix = Path(source).suffix.lower()
+    if data.startswith(b"PK\x03\x04"):
+        if suffix in (".swatches", ".kpl"):
+            return _BY_SUFFIX[suffix]
+        return "procreate" if b"swatches.json" in data.lower() else "kpl"
     if suffix == ".txt":
         return "paintnet" if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b";") else "hex"
     return _BY_SUFFIX.get(suffix, "png")
