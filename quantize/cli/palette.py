@@ -40,7 +40,7 @@ def _with_palette_options(func, default_order: str):
                      help="Name each colour after its nearest CSS colour (OKLab distance)."),
         click.option("--truncate", is_flag=True,
                      help="Keep the first colours when a format holds fewer (ACT 256, Procreate 30, "
-                          "Paint.NET 96) instead of failing."),
+                          "Paint.NET 96, strip 256) instead of failing."),
         click.option("--keep-transparent", is_flag=True,
                      help="Keep one transparent entry for fully transparent pixels (left out by "
                           "default)."),

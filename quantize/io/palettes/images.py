@@ -42,7 +42,9 @@ def encode_png(palette: Palette) -> bytes:
 
 def encode_strip(palette: Palette) -> bytes:
     """A presentation PNG: a bar of bands as wide as each colour's share (equal without shares), and
-    below it a grid of swatches labelled with hex code and share."""
+    below it a grid of swatches labelled with hex code and share, 8 a row (at most 256 colours, so
+    32 rows: beyond that it would be a picture too tall to present, and to open under Pillow's
+    decompression-bomb guard)."""
     k = len(palette)
     columns = min(k, _MAX_COLUMNS)
     cell = _STRIP_WIDTH // columns

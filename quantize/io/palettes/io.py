@@ -59,7 +59,7 @@ _SPECS: dict[str, _Spec] = {
     "hex": _Spec(FormatInfo(".hex", "hex list, one colour per line (Lospec)"), web.encode_hex, web.decode_hex),
     "png": _Spec(FormatInfo(".swatch.png", "1xN swatch PNG, one pixel per colour"), images.encode_png,
                  images.decode_image),
-    "strip": _Spec(FormatInfo(".strip.png", "presentation PNG: bands by share, hex labels"),
+    "strip": _Spec(FormatInfo(".strip.png", "presentation PNG: bands by share, hex labels", 256),
                    images.encode_strip, images.decode_strip),
 }
 
@@ -97,7 +97,7 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
 
 def check_capacity(fmt: str, n: int, *, truncate: bool = False, asked: bool = False) -> None:
     """Raise ParameterError naming the limit when format ``fmt`` cannot hold ``n`` colours (ACT 256,
-    Procreate 30, Paint.NET 96), unless ``truncate`` (keep the first colours) is allowed; ``asked``:
+    Procreate 30, Paint.NET 96, a strip 256), unless ``truncate`` (keep the first colours) is allowed; ``asked``:
     ``n`` is the K asked for, before any fit."""
     fmt = resolve_format(fmt)
     limit = _SPECS[fmt].info.limit
