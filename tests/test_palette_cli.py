@@ -56,6 +56,16 @@ def test_cli_lists_match_the_library():
     assert palette_cli.FORMAT_NAMES == tuple(FORMATS)
 
 
+@pytest.mark.parametrize("command", ["palette", "compress"])
+def test_format_help_says_which_file_each_format_writes(capsys, command):
+    code, out, _ = run(capsys, command, "--help")
+    text = " ".join(out.split())
+    assert code == 0 and "gpl (GIMP, Inkscape, Krita, Aseprite)" in text
+    for fmt, info in FORMATS.items():
+        if info.ext != "." + fmt:
+            assert f"{fmt} (" in text and info.ext in text, fmt
+
+
 def test_palette_prints_swatches_hex_and_share(capsys, tmp_path):
     image = tmp_path / "parrots.png"
     image.write_bytes(PARROTS.read_bytes())

@@ -20,9 +20,17 @@ if TYPE_CHECKING:
 
 # as quantize.io.palettes.SORT_KEYS and FORMATS, without importing numpy for --help (a test keeps them equal)
 SORT_KEYS = ("share", "hue", "lightness", "none")
-FORMAT_NAMES = ("gpl", "ase", "aco", "act", "kpl", "procreate", "sketch", "paintnet", "jasc", "riff", "css",
-                "scss", "tailwind", "tailwind3", "json", "hex", "png", "strip")
-FORMAT_HELP = "comma-separated: " + ", ".join(FORMAT_NAMES)
+# each format with the apps that read it and its file's extension where that is not the name
+FORMAT_GUIDE = (
+    ("gpl", "GIMP, Inkscape, Krita, Aseprite"), ("ase", "Illustrator, InDesign"), ("aco", "Photoshop"),
+    ("act", "Photoshop colour table"), ("kpl", "Krita"), ("procreate", ".swatches"),
+    ("sketch", ".sketchpalette"), ("paintnet", "Paint.NET .txt"), ("jasc", "Paint Shop Pro, Aseprite .pal"),
+    ("riff", "Microsoft .riff.pal"), ("css", ""), ("scss", ""), ("tailwind", "v4 .theme.css"),
+    ("tailwind3", ".tailwind.json"), ("json", ""), ("hex", "Lospec"), ("png", "1xN swatch .swatch.png"),
+    ("strip", "presentation image .strip.png"))
+FORMAT_NAMES = tuple(name for name, _ in FORMAT_GUIDE)
+FORMAT_HELP = "comma-separated: " + ", ".join(f"{name} ({hint})" if hint else name
+                                              for name, hint in FORMAT_GUIDE)
 
 
 def palette_options(default_order: str):
