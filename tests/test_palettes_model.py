@@ -92,3 +92,8 @@ def test_format_swatches_with_and_without_colour():
     coloured = format_swatches(palette, color=True)
     assert coloured.splitlines()[0] == "\x1b[48;2;30;144;255m      \x1b[0m  #1e90ff   87.5%  sky"
     assert format_swatches(Palette([[0, 0, 0, 0]]), color=False) == "#00000000"
+
+
+def test_the_fully_transparent_entry_is_named_transparent_not_black():
+    palette = name_palette(Palette([[0, 0, 0, 0], [0, 0, 0, 255], [250, 0, 0, 128]], [0.5, 0.3, 0.2]))
+    assert palette.names == ("transparent", "black", "red")

@@ -1,5 +1,6 @@
 """Nearest named colour: each colour gets the CSS named colour closest in OKLab (Euclidean ΔE_OK);
-a neutral colour the closest neutral one, as a dark grey is no one's "midnightblue"."""
+a neutral colour the closest neutral one, as a dark grey is no one's "midnightblue"; a fully
+transparent colour is "transparent"."""
 
 from __future__ import annotations
 
@@ -33,11 +34,13 @@ def nearest_names(rgb: np.ndarray) -> list[str]:
 
 
 def name_palette(palette: Palette) -> Palette:
-    """The palette with every colour named after its nearest CSS colour; repeats get a suffix
-    (``teal``, ``teal 2``) so names stay unique, the plain name going to the largest share, and
-    between equal shares to the colour nearest the name."""
+    """The palette with every colour named after its nearest CSS colour (a fully transparent one
+    ``transparent``, as CSS calls it); repeats get a suffix (``teal``, ``teal 2``) so names stay
+    unique, the plain name going to the largest share, and between equal shares to the colour
+    nearest the name."""
     dist = _distances(palette.rgb)
-    nearest = [_NAMES[i] for i in dist.argmin(axis=1)]
+    clear = palette.alpha == 0  # no colour shows there, whatever its RGB
+    nearest = ["transparent" if c else _NAMES[i] for i, c in zip(dist.argmin(axis=1), clear)]
     closeness = dist.min(axis=1)
     order = (np.argsort(closeness, kind="stable") if palette.shares is None
              else np.lexsort((closeness, -palette.shares)))
