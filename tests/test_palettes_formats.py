@@ -366,7 +366,8 @@ def test_css_leaves_out_commented_out_declarations():
     }"""
     palette = decode_palette(css, "css", "theme.css")
     assert palette.hex == ["#ff0000", "#000000"] and palette.names == ("Brand red", "ink")
-    scss = b"// $old: #123456;\n$brand: #ff0000; // Brand\n  //$gone: #00ff00;\n$bg: url(//cdn/x.png);\n$ink: #000;\n"
+    scss = (b"// $old: #123456;\n$brand: #ff0000; // Brand\n  //$gone: #00ff00;\n$bg: url(//cdn/x.png);\n"
+            b"$ink: #000;\n")
     assert decode_palette(scss, "scss", "t.scss").hex == ["#ff0000", "#000000"]
 
 
@@ -391,6 +392,22 @@ def test_scss_names_unique_when_dash_and_underscore_clash():
 def test_tailwind3_colours_object():
     doc = json.loads(encode_palette(Palette(RGB[:2], names=("Ciel 🎨", "🎨")), "tailwind3"))
     assert doc == {"ciel": "#1e90ff", "ff0000": "#ff0000"}
+
+
+def test_json_reads_nested_shades_and_design_tokens():
+    tailwind = {"blue": {"50": "#eff6ff", "DEFAULT": "#3b82f6", "900": "rgb(30 58 138)"}, "white": "white",
+                "spacing": "4px"}
+    palette = decode_palette(json.dumps(tailwind).encode(), source="colors.json")
+    assert palette.hex == ["#eff6ff", "#3b82f6", "#1e3a8a", "#ffffff"]
+    assert palette.names == ("blue-50", "blue", "blue-900", "white")
+    tokens = {"color": {"$type": "color", "brand": {"primary": {"$value": "#ff0000"},
+                                                    "ink": {"value": "#000", "type": "color"}},
+                        "font": {"$value": "Inter", "$type": "fontFamily"}}}
+    palette = decode_palette(json.dumps(tokens).encode(), source="tokens.json")
+    assert palette.hex == ["#ff0000", "#000000"]
+    assert palette.names == ("color-brand-primary", "color-brand-ink")
+    with pytest.raises(FormatError, match=r"fonts\.json: the palette holds no colours"):
+        decode_palette(b'{"body": {"$value": "Inter"}}', source="fonts.json")
 
 
 def test_json_fields():

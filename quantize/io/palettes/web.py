@@ -187,17 +187,19 @@ def encode_json(palette: Palette) -> bytes:
 
 
 def decode_json(data: bytes, source: str) -> Palette:
-    """Read our JSON, a list of hex strings or colour objects (``hex`` or ``rgb``), or a flat
-    ``{"name": "#hex"}`` object such as a Tailwind v3 colours object."""
+    """Read our JSON, a list of hex strings or colour objects (``hex`` or ``rgb``), or an object of
+    names and colours, nested or not: a Tailwind colours object (``{"blue": {"50": "#eff6ff"}}`` is
+    ``blue-50``, a ``DEFAULT`` shade the plain name) or design tokens (``{"$value": "#hex"}``)."""
     try:
         doc = json.loads(decode_text(data, source))
     except json.JSONDecodeError as exc:
         raise FormatError(f"{source}: invalid JSON ({exc})") from None
     title = doc.get("title") if isinstance(doc, dict) else None
-    if isinstance(doc, dict) and isinstance(doc.get("colors"), list):
+    if isinstance(doc, dict) and not isinstance(doc.get("colors"), list):
+        return from_entries(_named_tree(doc, (), source), source, title if isinstance(title, str) else None,
+                            shares_in_labels=False)
+    if isinstance(doc, dict):
         items = doc["colors"]
-    elif isinstance(doc, dict) and all(isinstance(v, str) for v in doc.values()):
-        items = [{"name": k, "hex": v} for k, v in doc.items()]
     elif isinstance(doc, list):
         items = doc
     else:
@@ -208,6 +210,35 @@ def decode_json(data: bytes, source: str) -> Palette:
     if items and all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in shares):
         palette = Palette(palette.colors, np.array(shares, dtype=float), palette.names, palette.title)
     return palette
+
+
+def _named_tree(node: dict, path: tuple[str, ...], source: str) -> list[tuple[tuple[int, ...], str]]:
+    """The colours of a nested object of names, in order, named by their path joined with ``-``;
+    strings that are not colours (``4px``, a font) and ``$`` keys other than ``$value`` are skipped."""
+    token = node.get("$value", node.get("value"))
+    if path and isinstance(token, str):
+        color = _color_string(token, source)
+        return [] if color is None else [(color, "-".join(path))]
+    entries = []
+    for key, child in node.items():
+        name = path if key == "DEFAULT" else (*path, key)
+        if isinstance(child, dict):
+            entries += _named_tree(child, name, source)
+        elif isinstance(child, str) and not key.startswith("$") and (path or key != "title"):
+            color = _color_string(child, source)
+            entries += [] if color is None else [(color, "-".join(name))]
+    return entries
+
+
+def _color_string(text: str, source: str) -> tuple[int, int, int, int] | None:
+    """A hex code, colour function or colour name as a colour; None for any other string."""
+    text = text.strip()
+    if text.startswith("#"):
+        return parse_hex(text, source)
+    if text.isalpha():
+        return _named_color(text)
+    function = text.partition("(")[0].strip().lower()
+    return css_color(text, source) if function in _READ_FUNCTIONS + _OTHER_FUNCTIONS else None
 
 
 def _json_color(item: Any, i: int, source: str) -> tuple[tuple[int, ...], str | None]:
