@@ -304,6 +304,20 @@ def test_procreate_member_name_in_any_case_and_named_by_extension():
     with pytest.raises(FormatError, match=r"x\.swatches: the archive has no Swatches\.json"):
         decode_palette(empty.getvalue(), source="x.swatches")
 
+@pytest.mark.parametrize(("ext", "member"), [(".kpl", "colorset.xml"), (".swatches", "Swatches.json")])
+def test_a_zip_palette_whose_member_unpacks_past_the_limit_is_refused_unread(ext, member):
+    # a zip bomb: 1.5 MB of zip that unpacks to 1.5 GB took 3 GB of memory to refuse
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open(member, "w", force_zip64=True) as fh:
+            for _ in range(65):
+                fh.write(b" " * (1 << 20))
+    size = f"{65 << 20:,}"
+    with pytest.raises(FormatError, match=rf"x\{ext}: {member} unpacks to {size} bytes, more than a "
+                                          r"palette takes \(67,108,864 at most\)"):
+        decode_palette(buf.getvalue(), source="x" + ext)
+
+
 def test_sketch_json_keys():
     doc = json.loads(encode_palette(Palette([[255, 0, 0, 128]]), "sketch"))
     assert doc["compatibleVersion"] == "1.4" and set(doc) == {"compatibleVersion", "pluginVersion", "colors"}

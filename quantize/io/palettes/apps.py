@@ -21,6 +21,8 @@ from .reading import decode_text
 KPL_MIMETYPE = b"krita/x-colorset"
 _KRITA_SRGB = "sRGB-elle-V2-srgbtrc.icc"  # the profile Krita gives 8-bit sRGB colours
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member dates keep the bytes reproducible
+# far more than 65,536 swatches take, so a zip bomb's member is refused before it is unpacked
+MAX_MEMBER_BYTES = 64 << 20
 
 
 def _zip(members: list[tuple[str, bytes, int]]) -> bytes:
@@ -34,12 +36,16 @@ def _zip(members: list[tuple[str, bytes, int]]) -> bytes:
 
 
 def _unzip(data: bytes, member: str, source: str) -> bytes:
-    """The archive's ``member``, its name matched in any case (exporters differ)."""
+    """The archive's ``member``, its name matched in any case (exporters differ), at most
+    :data:`MAX_MEMBER_BYTES` unpacked (zipfile reads no more than the size a member declares)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            found = next((n for n in zf.namelist() if n.lower() == member.lower()), None)
+            found = next((i for i in zf.infolist() if i.filename.lower() == member.lower()), None)
             if found is None:
                 raise FormatError(f"{source}: the archive has no {member}")
+            if found.file_size > MAX_MEMBER_BYTES:
+                raise FormatError(f"{source}: {found.filename} unpacks to {found.file_size:,} bytes, more "
+                                  f"than a palette takes ({MAX_MEMBER_BYTES:,} at most)")
             return zf.read(found)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError) as exc:
         raise FormatError(f"{source}: not a readable zip archive ({exc})") from None
