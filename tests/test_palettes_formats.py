@@ -572,6 +572,17 @@ def test_aco_unsupported_space_and_missing_file(tmp_path):
         read_palette(tmp_path / "nope.gpl")
 
 
+def test_an_image_palette_past_the_pixel_guard_is_refused_before_decoding(monkeypatch):
+    # the command line lifts Pillow's own guard (quantize checks an image's size itself)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
+    buf = io.BytesIO()
+    Image.new("1", (10_000, 9_000)).save(buf, format="PNG")
+    with pytest.raises(FormatError, match=r"big\.png: 10000x9000 = 90,000,000 pixels, more than the 89,478,485 "
+                                          r"an image used as a palette may have \(a guard against decompression "
+                                          r"bombs\)"):
+        decode_palette(buf.getvalue(), source="big.png")
+
+
 def test_a_strip_is_read_by_the_palette_it_carries_not_its_drawn_colours():
     data = encode_palette(PALETTE, "strip")
     drawn = Image.open(io.BytesIO(data))

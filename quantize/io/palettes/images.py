@@ -17,6 +17,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from ...core.colorspace import srgb8_to_oklab
 from ...errors import FormatError, ParameterError, one_line
+from ..images import DEFAULT_MAX_PIXELS
 from .model import Palette, from_entries
 
 MAX_IMAGE_COLORS = 65536
@@ -92,6 +93,11 @@ def _open(data: bytes, source: str, *, pixels: bool = True) -> tuple[str | None,
             carried = image.info.get(STRIP_KEY) if image.format == "PNG" else None
             if carried is not None or not pixels:
                 return carried, None
+            width, height = image.size
+            if width * height > DEFAULT_MAX_PIXELS:  # checked before decoding, as for any input image
+                raise FormatError(f"{source}: {width}x{height} = {width * height:,} pixels, more than the "
+                                  f"{DEFAULT_MAX_PIXELS:,} an image used as a palette may have (a guard "
+                                  "against decompression bombs)")
             return None, np.asarray(image.convert("RGBA"))
     except UnidentifiedImageError:  # its message names the in-memory buffer, not the file
         raise FormatError(f"{source}: not a palette file quantize reads (gpl, ase, aco, act, json, "
