@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from quantize.errors import ParameterError
-from quantize.io.palettes import Palette, format_swatches, name_palette, sort_palette
+from quantize.io.palettes import (Palette, decode_palette, encode_palette, format_swatches, name_palette,
+                                  sort_palette)
 from quantize.io.palettes.model import code_names, split_label, unique
 
 RED, YELLOW, GREEN, BLUE = [255, 0, 0], [255, 255, 0], [0, 160, 0], [0, 0, 255]
@@ -34,6 +35,14 @@ def test_default_names_are_hex_and_alpha_shows():
     assert palette.names == ("#ff0000", "sea")
     assert Palette([RED]).labels == ["#ff0000"]
     assert palette.has_alpha and not Palette([RED]).has_alpha
+
+
+def test_names_and_titles_stay_on_one_line_whatever_line_break_they_hold():
+    # C1 controls (NEL) and Unicode's line and paragraph separators break lines as \n does
+    palette = Palette([RED, BLUE], names=("a\u2028b", "c\x85d\u2029e\x9f"), title="T\u2028itle")
+    assert palette.names == ("a b", "c d e") and palette.title == "T itle"
+    for fmt in ("gpl", "paintnet", "css"):
+        assert decode_palette(encode_palette(palette, fmt), fmt).names == palette.names
 
 
 def test_share_labels_round_trip():

@@ -19,7 +19,7 @@ import numpy as np
 from ...errors import FormatError, ParameterError
 from ..files import printable
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1 and the Unicode line breaks
 _LABEL = re.compile(r"^(?P<name>.*?)\s*\((?P<pct>\d+(?:\.\d+)?)%\)$")
 _HEX = re.compile(r"^#?(?P<digits>[0-9a-fA-F]{3,8})$")
 
@@ -110,8 +110,9 @@ class Palette:
 
 
 def clean_name(name: str) -> str:
-    """A name on one line that every format can encode: control characters become single spaces,
-    ends stripped, the bytes of a non-UTF-8 file name (a title from one) shown as ``\\xNN``."""
+    """A name on one line that every format can encode: control characters and line or paragraph
+    separators become single spaces, ends stripped, the bytes of a non-UTF-8 file name (a title
+    from one) shown as ``\\xNN``."""
     return _CONTROL.sub(" ", printable(str(name))).strip()
 
 
