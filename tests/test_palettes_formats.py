@@ -613,3 +613,14 @@ def test_json_names_are_not_split_into_a_share():
     assert palette.names == ("Blue (20%)", "Red (80%)") and palette.shares.tolist() == [0.5, 0.5]
     named = Palette(RGB[:2], [0.6, 0.4], ("Tint (10%)", "Tint (20%)"))
     assert decode_palette(encode_palette(named, "json"), source="x.json").names == named.names
+
+
+def test_text_palettes_break_lines_only_at_cr_and_lf():
+    # GIMP reads a name holding U+2028 or NEL as part of its line; so does quantize
+    gpl = "GIMP Palette\nName: x\n255 0 0\tRed\u2028line\r\n0 0 255\tBlue\x85 \x0c\n".encode()
+    palette = decode_palette(gpl, source="x.gpl")
+    assert palette.hex == ["#ff0000", "#0000ff"] and palette.names == ("Red line", "Blue")
+    hex_list = "ff0000 Red\u2028line\n0000ff\n".encode()
+    assert decode_palette(hex_list, source="x.hex").names == ("Red line", "#0000ff")
+    pdn = "; Red\u2029line\r\nFFFF0000\r\n".encode()
+    assert decode_palette(pdn, source="x.txt").names == ("Red line",)

@@ -12,7 +12,7 @@ import struct
 
 from ...errors import FormatError
 from .model import Palette, from_entries, hex_code, labels_with_shares, share_label
-from .reading import ByteReader, decode_text, parse_byte
+from .reading import ByteReader, parse_byte, text_lines
 
 _GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
 _GPL_CHANNELS = {"RGB": 3, "RGBA": 4}  # Aseprite's header for palettes with alpha
@@ -37,7 +37,7 @@ def encode_gpl(palette: Palette) -> bytes:
 def decode_gpl(data: bytes, source: str) -> Palette:
     """Read a GIMP palette: header, optional Name/Columns, comments, ``r g b [name]`` lines; with
     Aseprite's ``Channels: RGBA`` header, ``r g b a [name]``."""
-    lines = decode_text(data, source).splitlines()
+    lines = text_lines(data, source)
     if not lines or not lines[0].startswith("GIMP Palette"):
         raise FormatError(f"{source}: not a GIMP palette (the first line must be 'GIMP Palette')")
     title, entries, channels = None, [], 3
@@ -72,7 +72,7 @@ def encode_jasc(palette: Palette) -> bytes:
 
 def decode_jasc(data: bytes, source: str) -> Palette:
     """Read a JASC palette (CRLF or LF); a fourth value on a colour line is taken as alpha."""
-    lines = [line.strip() for line in decode_text(data, source).splitlines()]
+    lines = [line.strip() for line in text_lines(data, source)]
     if len(lines) < 3 or lines[0] != "JASC-PAL":
         raise FormatError(f"{source}: not a JASC palette (the first line must be 'JASC-PAL')")
     if lines[1] != "0100":
@@ -142,7 +142,7 @@ def decode_paintnet(data: bytes, source: str) -> Palette:
     """Read ``AARRGGBB`` (or ``RRGGBB``) lines; the comment right above each colour is its label
     when every colour has one (as in the files we write)."""
     entries, comment, labelled = [], None, True
-    for number, raw in enumerate(decode_text(data, source).splitlines(), start=1):
+    for number, raw in enumerate(text_lines(data, source), start=1):
         line = raw.strip()
         if line.startswith(";"):
             comment = line[1:].strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 
 from ...errors import FormatError
@@ -44,6 +45,12 @@ def decode_text(data: bytes, source: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FormatError(f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def text_lines(data: bytes, source: str) -> list[str]:
+    """The lines of UTF-8 text, broken at LF, CRLF or CR only, as GIMP and the other paint programs
+    read them (``str.splitlines`` also breaks at U+2028, NEL and other characters a name may hold)."""
+    return re.split(r"\r\n|\r|\n", decode_text(data, source))
 
 
 def parse_byte(text: str, source: str, where: str) -> int:

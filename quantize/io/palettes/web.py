@@ -20,7 +20,7 @@ from ...core.colorspace import (linear_to_srgb, oklab_to_linear, oklab_to_oklch,
 from ...errors import FormatError
 from ._css_colors import CSS_COLORS
 from .model import Palette, code_names, from_entries, labels_with_shares, parse_hex
-from .reading import decode_text
+from .reading import decode_text, text_lines
 
 # A colour function of CSS Color 4: those read, and those refused by name rather than skipped.
 _READ_FUNCTIONS = ("rgb", "rgba", "hsl", "hsla", "oklch", "oklab")
@@ -265,7 +265,7 @@ def decode_hex(data: bytes, source: str) -> Palette:
     """Read one hex colour per line (``#`` optional), a name may follow; blank lines and lines
     starting with ``//``, ``;`` or ``# `` are comments."""
     entries = []
-    for line in decode_text(data, source).splitlines():
+    for line in text_lines(data, source):
         text = line.strip()
         if not text or text.startswith(("//", ";", "# ")) or text == "#":
             continue
