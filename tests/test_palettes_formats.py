@@ -487,6 +487,16 @@ def test_image_distinct_colours_by_share_without_transparent(tmp_path):
     assert palette.colors.shape[1] == 3
 
 
+def test_a_scaled_palette_image_keeps_its_order():
+    # Lospec's 8x and 32x downloads: one block per colour, all of the same size, left to right
+    colors = [(255, 0, 0), (0, 0, 255), (0, 255, 0), (10, 10, 10)]
+    pixels = np.repeat(np.repeat(np.array([colors], dtype=np.uint8), 8, axis=0), 8, axis=1)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    palette = decode_palette(buf.getvalue(), source="lospec-8x.png")
+    assert palette.hex == ["#ff0000", "#0000ff", "#00ff00", "#0a0a0a"]
+
+
 # --- limits ----------------------------------------------------------------------------------------
 
 # the strip's limit keeps it a picture (32 rows of 8 labelled cells) that Pillow's bomb guard opens

@@ -125,8 +125,9 @@ def _strip_palette(carried: str, source: str) -> Palette:
 
 def decode_image(data: bytes, source: str) -> Palette:
     """An image as a palette. A strip quantize wrote: the palette it carries. One pixel high or
-    wide: its pixels in order. Otherwise its distinct colours, most frequent first, with their
-    shares; fully transparent pixels are left out."""
+    wide: its pixels in order. Otherwise its distinct colours, most frequent first (equal shares in
+    reading order, so a scaled-up strip keeps its order), with their shares; fully transparent
+    pixels are left out."""
     carried, pixels = _open(data, source)
     if carried is not None:  # a strip: its labels' colours are not the palette's
         return _strip_palette(carried, source)
@@ -139,11 +140,11 @@ def decode_image(data: bytes, source: str) -> Palette:
     flat = pixels.reshape(-1, 4)
     flat = flat[flat[:, 3] > 0]
     packed = flat.astype(np.uint32) @ np.array([1 << 24, 1 << 16, 1 << 8, 1], dtype=np.uint32)
-    values, counts = np.unique(packed, return_counts=True)
+    values, first, counts = np.unique(packed, return_index=True, return_counts=True)
     if len(values) > MAX_IMAGE_COLORS:
         raise FormatError(f"{source}: has {len(values)} distinct colours; an image used as a palette "
                           f"may have at most {MAX_IMAGE_COLORS}")
-    order = np.argsort(-counts, kind="stable")
+    order = np.lexsort((first, -counts))  # equal shares in the order the image shows them
     colors = (values[order, np.newaxis] >> np.array([24, 16, 8, 0], dtype=np.uint32)) & 255
     palette = from_entries([(c, None) for c in colors.tolist()], source)
     return Palette(palette.colors, counts[order] / max(counts.sum(), 1), None, palette.title)
