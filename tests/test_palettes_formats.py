@@ -443,6 +443,11 @@ def test_hex_list_reads_names_comments_and_short_forms():
     assert palette.names == ("sky", "#ff0000", "#00ff0080")
 
 
+def test_hex_list_name_may_follow_a_tab():
+    palette = decode_palette(b"ff0000\tBrand red\n00ff00  \t Leaf\n", source="brand.hex")
+    assert palette.hex == ["#ff0000", "#00ff00"] and palette.names == ("Brand red", "Leaf")
+
+
 # --- images ----------------------------------------------------------------------------------------
 
 def test_png_is_indexed_1xn_with_transparency():

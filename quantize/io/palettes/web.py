@@ -262,13 +262,13 @@ def encode_hex(palette: Palette) -> bytes:
 
 
 def decode_hex(data: bytes, source: str) -> Palette:
-    """Read one hex colour per line (``#`` optional), a name may follow; blank lines and lines
-    starting with ``//``, ``;`` or ``# `` are comments."""
+    """Read one hex colour per line (``#`` optional), a name may follow after spaces or a tab;
+    blank lines and lines starting with ``//``, ``;`` or ``# `` are comments."""
     entries = []
     for line in text_lines(data, source):
         text = line.strip()
         if not text or text.startswith(("//", ";", "# ")) or text == "#":
             continue
-        token, _, rest = text.partition(" ")
-        entries.append((parse_hex(token, source), rest.strip() or None))
+        token, *rest = text.split(None, 1)
+        entries.append((parse_hex(token, source), rest[0] if rest else None))
     return from_entries(entries, source)
