@@ -639,3 +639,13 @@ def test_text_palettes_break_lines_only_at_cr_and_lf():
     assert decode_palette(hex_list, source="x.hex").names == ("Red line", "#0000ff")
     pdn = "; Red\u2029line\r\nFFFF0000\r\n".encode()
     assert decode_palette(pdn, source="x.txt").names == ("Red line",)
+
+
+@pytest.mark.parametrize(("data", "source"), [
+    (b"GIMP Palette\nName: Caf\xe9\n255 0 0\tRouge \x93vif\x94\n", "old.gpl"),
+    (b"ff0000 Rouge \x93vif\x94\n", "old.hex"),
+])
+def test_a_paint_program_text_palette_in_windows_1252_is_read(data, source):
+    # GIMP and Pillow read such files from before UTF-8; a name's encoding must not lose the colours
+    palette = decode_palette(data, source=source)
+    assert palette.hex == ["#ff0000"] and palette.names == ("Rouge \u201cvif\u201d",)

@@ -48,9 +48,15 @@ def decode_text(data: bytes, source: str) -> str:
 
 
 def text_lines(data: bytes, source: str) -> list[str]:
-    """The lines of UTF-8 text, broken at LF, CRLF or CR only, as GIMP and the other paint programs
-    read them (``str.splitlines`` also breaks at U+2028, NEL and other characters a name may hold)."""
-    return re.split(r"\r\n|\r|\n", decode_text(data, source))
+    """The lines of a paint program's text palette, broken at LF, CRLF or CR only, as GIMP and the
+    others read them (``str.splitlines`` also breaks at U+2028, NEL and other characters a name may
+    hold). UTF-8, else Windows-1252 as files from before UTF-8 are (an undefined byte becomes
+    U+FFFD), so a name's encoding never loses the colours."""
+    try:
+        text = decode_text(data, source)
+    except FormatError:
+        text = data.decode("cp1252", errors="replace")
+    return re.split(r"\r\n|\r|\n", text)
 
 
 def parse_byte(text: str, source: str, where: str) -> int:
