@@ -385,6 +385,15 @@ def test_css_leaves_out_commented_out_declarations():
     assert decode_palette(scss, "scss", "t.scss").hex == ["#ff0000", "#000000"]
 
 
+def test_css_comment_left_open_runs_to_the_end_of_the_file():
+    # as CSS Syntax reads it; a sheet of many open comments is read in one pass, not one per comment
+    css = b":root {\n  --a: #ff0000; /* Brand red */\n  --b: #00ff00; /* left open\n  --c: #0000ff;\n}"
+    palette = decode_palette(css, "css", "t.css")
+    assert palette.hex == ["#ff0000", "#00ff00"] and palette.names == ("Brand red", "b")
+    many = b"--a: #fff;" + b"/* x " * 20_000
+    assert decode_palette(many, "css", "m.css").hex == ["#ffffff"]
+
+
 def test_css_reads_named_colours_and_skips_values_that_are_not_colours():
     css = b""":root {
       --white: white; --sky: DodgerBlue; --alias: aqua; --grey: darkgrey; --none: transparent;

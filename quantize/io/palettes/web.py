@@ -28,10 +28,11 @@ _OTHER_FUNCTIONS = ("lab", "lch", "hwb", "color")
 _CSS_VAR = re.compile(
     r"(?:--|\$)(?P<var>[A-Za-z0-9_-]+)\s*:\s*(?P<value>#[0-9a-fA-F]{3,8}|(?i:"
     + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\)|[A-Za-z]+)"
-    r"(?:\s*!(?:default|global|important))*\s*(?:;|(?=\}))"  # Sass flags; a block's last needs no ';'
-    r"(?:[ \t]*(?:/\*(?P<block>.*?)\*/|//(?P<line>[^\n]*)))?")
-# Block comments, and Sass line comments: a '//' after a space or ;{} (a URL's follows ':' or '(')
-_COMMENT = re.compile(r"/\*.*?\*/|(?:^|(?<=[\s;{}]))//[^\n]*", re.S | re.M)
+    r"(?:\s*!(?:default|global|important))*"  # Sass's flags
+    r"\s*(?:;|(?=\}))[ \t]*")  # a block's last declaration needs no ';'
+# Block comments (one left open runs to the end, as CSS reads it, so the text is scanned once), and
+# Sass line comments: a '//' after a space or ;{} (a URL's follows ':' or '(')
+_COMMENT = re.compile(r"/\*(?P<block>.*?)(?:\*/|\Z)|(?:^|(?<=[\s;{}]))//(?P<line>[^\n]*)", re.S | re.M)
 _ALIASES = {"aqua": "cyan", "fuchsia": "magenta"}  # the spellings CSS_COLORS leaves out, with grey
 _TURN = {"deg": 1.0, "turn": 360.0, "rad": 180.0 / np.pi, "grad": 0.9}
 
@@ -148,22 +149,30 @@ def decode_css(data: bytes, source: str) -> Palette:
     out); the comment after a value gives the name and share, else the variable name does (less a
     ``color-`` prefix)."""
     text = decode_text(data, source)
-    comments = [m.span() for m in _COMMENT.finditer(text)]
-    starts = [start for start, _ in comments]
+    comments = list(_COMMENT.finditer(text))
+    starts = [c.start() for c in comments]
     entries = []
     for m in _CSS_VAR.finditer(text):
         i = bisect.bisect_right(starts, m.start()) - 1
-        if i >= 0 and m.start() < comments[i][1]:  # commented out
+        if i >= 0 and m.start() < comments[i].end():  # commented out
             continue
         rgba = _named_color(m["value"]) if m["value"].isalpha() else css_color(m["value"], source)
         if rgba is None:
             continue  # a word that names no colour: serif, currentColor, inherit
-        comment = m["block"] if m["block"] is not None else m["line"]
-        label = comment.strip() if comment and comment.strip() else m["var"].removeprefix("color-")
-        entries.append((rgba, label))
+        label = _label(comments[i + 1] if i + 1 < len(comments) and starts[i + 1] == m.end() else None)
+        entries.append((rgba, label or m["var"].removeprefix("color-")))
     if not entries:
         raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
     return from_entries(entries, source)
+
+
+def _label(comment: re.Match | None) -> str | None:
+    """The text of a comment right after a declaration, on its line: its colour's name and share."""
+    if comment is None:
+        return None
+    text = comment["line"] if comment["block"] is None else comment["block"]
+    closed = comment["block"] is None or comment[0].endswith("*/")
+    return text.strip() if closed and "\n" not in text and text.strip() else None
 
 
 def encode_json(palette: Palette) -> bytes:
