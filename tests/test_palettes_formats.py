@@ -514,7 +514,8 @@ def test_a_scaled_palette_image_keeps_its_order():
 # --- limits ----------------------------------------------------------------------------------------
 
 # the strip's limit keeps it a picture (32 rows of 8 labelled cells) that Pillow's bomb guard opens
-@pytest.mark.parametrize(("fmt", "limit"), [("act", 256), ("procreate", 30), ("paintnet", 96), ("strip", 256)])
+@pytest.mark.parametrize(("fmt", "limit"),
+                         [("act", 256), ("procreate", 30), ("paintnet", 96), ("strip", 256)])
 def test_limits_name_the_limit_unless_truncated(fmt, limit):
     rgb = np.random.default_rng(3).integers(0, 256, (limit + 1, 3), dtype=np.uint8)
     palette = Palette(rgb, names=tuple(f"c{i}" for i in range(limit + 1)))
@@ -601,9 +602,9 @@ def test_an_image_palette_past_the_pixel_guard_is_refused_before_decoding(monkey
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)
     buf = io.BytesIO()
     Image.new("1", (10_000, 9_000)).save(buf, format="PNG")
-    with pytest.raises(FormatError, match=r"big\.png: 10000x9000 = 90,000,000 pixels, more than the 89,478,485 "
-                                          r"an image used as a palette may have \(a guard against decompression "
-                                          r"bombs\)"):
+    refused = (r"big\.png: 10000x9000 = 90,000,000 pixels, more than the 89,478,485 an image used as a "
+               r"palette may have \(a guard against decompression bombs\)")
+    with pytest.raises(FormatError, match=refused):
         decode_palette(buf.getvalue(), source="big.png")
 
 

@@ -97,8 +97,8 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
 
 def check_capacity(fmt: str, n: int, *, truncate: bool = False, asked: bool = False) -> None:
     """Raise ParameterError naming the limit when format ``fmt`` cannot hold ``n`` colours (ACT 256,
-    Procreate 30, Paint.NET 96, a strip 256), unless ``truncate`` (keep the first colours) is allowed; ``asked``:
-    ``n`` is the K asked for, before any fit."""
+    Procreate 30, Paint.NET 96, a strip 256), unless ``truncate`` (keep the first colours) is
+    allowed; ``asked``: ``n`` is the K asked for, before any fit."""
     fmt = resolve_format(fmt)
     limit = _SPECS[fmt].info.limit
     if limit is not None and n > limit and not truncate:
