@@ -3,6 +3,7 @@ design tools; and the palette options ``compress`` shares."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,7 +101,7 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
         if input is not None:
             raise click.UsageError("--list lists the built-in palettes: it takes no INPUT")
 
-        click.echo(format_builtins(wants_color(click.get_text_stream("stdout"))))
+        click.echo(format_builtins(wants_color(sys.stdout)))
         return
     if input is None:
         raise click.UsageError("Missing argument 'INPUT'.")
@@ -120,7 +121,7 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     if as_json:
         echo(encode_palette(swatches, "json").decode(), nl=False)
     else:
-        echo(format_swatches(swatches, color=wants_color(click.get_text_stream("stdout"))))
+        echo(format_swatches(swatches, color=wants_color(sys.stdout)))
 
 
 def fixed_palette(path: Path, quiet: bool) -> np.ndarray:
