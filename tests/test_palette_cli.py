@@ -254,6 +254,30 @@ def test_format_limits_fail_before_the_fit_unless_truncate(capsys, photo_path, t
     assert len(read_palette(out_dir / "photo.act")) == 256 and len(read_palette(out_dir / "photo.gpl")) == 300
 
 
+def test_a_fixed_palette_too_large_for_a_format_is_not_called_asked(capsys, photo_path, tmp_path):
+    """"K = 300 was asked for" was said of a --palette file of 300 colours, where no K was asked."""
+    colors = np.stack([np.arange(300) % 256, np.arange(300) // 256, np.full(300, 7)], 1).astype(np.uint8)
+    write_palette(Palette(colors), tmp_path / "big.gpl")
+    code, _, err = run(capsys, "compress", photo_path, "--palette", tmp_path / "big.gpl",
+                       "--export-palette", "act", "-o", tmp_path / "out")
+    assert code == 2 and "act palettes hold at most 256 colours, this one has 300" in one_error(err)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_fixed_palettes_names_reach_the_exported_palette(capsys, photo_path, tmp_path):
+    """Exported from compress --palette brand.gpl, the entries came out as '#c81e28 (74.4%)'."""
+    brand = Palette(np.array([[200, 30, 40], [20, 20, 20], [240, 240, 230], [200, 30, 40]], np.uint8),
+                    names=("Brand red", "Ink", "Paper", "Red again"))
+    write_palette(brand, tmp_path / "brand.gpl")
+    code, _, err = run(capsys, "compress", photo_path, "--palette", tmp_path / "brand.gpl",
+                       "--export-palette", "gpl,json", "-o", tmp_path / "out")
+    assert code == 0, err
+    exported = read_palette(tmp_path / "out" / "photo.json")
+    names = dict(zip(exported.hex, exported.names))
+    assert names["#c81e28"] == "Brand red" and names["#141414"] == "Ink"
+    assert "Brand red" in (tmp_path / "out" / "photo.gpl").read_text()
+
+
 def test_existing_outputs_need_force_and_nothing_is_written_without(capsys, photo_path, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()

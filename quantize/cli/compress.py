@@ -128,7 +128,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     check_dither(dither)
     if (panel_file or drop_unused) and not palette_file:
         raise click.UsageError("--panel-colors and --drop-unused apply to --palette")
-    fixed = fixed_palette(palette_file, quiet) if palette_file else None
+    given = fixed_palette(palette_file, quiet) if palette_file else None
+    fixed = None if given is None else given.colors
+    if export is not None and given is not None:
+        export = replace(export, named=given)
     bits = None
     if bits_text is not None:
         from ..core.lattice import lattice_size, parse_bits

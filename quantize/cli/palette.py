@@ -13,9 +13,8 @@ from ..io.files import display_name
 from .options import PATH, echo, fit_options, make_fit_options, note, space_option
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ..core.fitting import FitOptions
+    from ..io.palettes import Palette
     from ..jobs.palette import PaletteExport
     from ..jobs.pipeline import Result
 
@@ -124,21 +123,21 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
         echo(format_swatches(swatches, color=wants_color(sys.stdout)))
 
 
-def fixed_palette(path: Path, quiet: bool) -> np.ndarray:
-    """The colours of ``--palette FILE|NAME`` ((K, 3|4) uint8): a file, else a built-in palette; fit
-    options given with it are ignored, with a note."""
+def fixed_palette(path: Path, quiet: bool) -> Palette:
+    """The palette of ``--palette FILE|NAME``, its colours and names: a file, else a built-in
+    palette; fit options given with it are ignored, with a note."""
     from click.core import ParameterSource
 
     from ..io.palettes.builtin import find_palette
 
-    colors = find_palette(path).colors
+    palette = find_palette(path)
     ctx = click.get_current_context()
     ignored = [param.opts[0] for param in ctx.command.params if param.name in _FIT_PARAMS
                and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT]
     if ignored:
-        note(f"--palette gives {len(colors)} colours and nothing is fitted: {', '.join(ignored)} ignored",
-             quiet)
-    return colors
+        note(f"--palette gives {len(palette)} colours and nothing is fitted: {', '.join(ignored)} "
+             "ignored", quiet)
+    return palette
 
 
 _FIT_PARAMS = ("k", "n_init", "max_iter", "tol", "seed", "sample")  # the values of fit_options

@@ -108,15 +108,17 @@ class PaletteExport:
     names: bool = False
     truncate: bool = False
     keep_transparent: bool = False  # fully transparent pixels as one (0, 0, 0, 0) entry
+    named: Palette | None = None  # a fixed palette: its names go to the entries of its colours
 
     def paths(self, folder: Path, stem: str) -> dict[str, Path]:
         """Where each format goes: ``<folder>/<stem><ext>``."""
         return {fmt: folder / (stem + FORMATS[fmt].ext) for fmt in self.formats}
 
-    def check_capacity(self, k: int) -> None:
-        """Before any work: every format holds ``k`` colours (or may truncate)."""
+    def check_capacity(self, k: int, asked: bool = True) -> None:
+        """Before any work: every format holds ``k`` colours (or may truncate); ``asked``: ``k``
+        is the K asked for, not a fixed palette's size."""
         for fmt in self.formats:
-            check_capacity(fmt, k, truncate=self.truncate, asked=True)
+            check_capacity(fmt, k, truncate=self.truncate, asked=asked)
 
     def arrange(self, palette: Palette) -> Palette:
         """The palette in the chosen order, named after the nearest CSS colours if asked."""
@@ -132,6 +134,10 @@ class PaletteExport:
         """The files of a quantised image's palette (:func:`image_palette`, arranged), e.g. for the
         ``export`` of :func:`quantize.jobs.pipeline.compress_file`."""
         palette = image_palette(result, keep_transparent=self.keep_transparent, title=stem)
+        if self.named is not None and self.named.names is not None:
+            names = dict(zip(reversed(self.named.hex), reversed(self.named.names)))  # first wins
+            palette = Palette(palette.colors, palette.shares,
+                              tuple(names.get(code, "") for code in palette.hex), palette.title)
         return self.outputs(self.arrange(palette), folder, stem)
 
 

@@ -509,8 +509,9 @@ def encode_outputs(result: Result, formats: tuple[str, ...] = DEFAULT_FORMATS, *
 class ResultFiles(Protocol):
     """More files a compress writes from its result, beside its formats (palette exports)."""
 
-    def check_capacity(self, k: int) -> None:
-        """Refuse, before any work, a K the files cannot hold."""
+    def check_capacity(self, k: int, asked: bool = True) -> None:
+        """Refuse, before any work, a K the files cannot hold (``asked``: K was asked for, not a
+        fixed palette's size)."""
 
     def paths(self, folder: Path, stem: str) -> dict[str, Path]:
         """Where each file goes."""
@@ -547,7 +548,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     folder = next(iter(paths.values())).parent
     palette_paths = {}
     if export is not None:
-        export.check_capacity(k)
+        export.check_capacity(k, asked=options.palette is None)
         palette_paths = export.paths(folder, source.stem)
     job = FileJob.plan(source, [*paths.values(), *palette_paths.values()], force=force,
                        max_pixels=max_pixels, allow_huge=allow_huge)
