@@ -214,6 +214,18 @@ def test_compress_lock_keeps_the_locked_colours(capsys, tmp_path):
     assert code == 2 and "3 locked colours leave none to fit at K=3" in one_error(err)
 
 
+def test_a_colour_locked_twice_is_one_entry_and_k_is_kept(capsys, tmp_path):
+    """Red listed twice in the --lock file gave 5 colours at -k 6, with no word why."""
+    lock_file = write_palette(Palette(np.array([[255, 0, 0], [0, 0, 255], [255, 0, 0]], np.uint8)),
+                              tmp_path / "lock.gpl")
+    code, out, err = run(capsys, "compress", PARROTS, *FAST, "-k", "6", "--lock", lock_file,
+                         "-o", tmp_path, "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["k_used"] == 6 and report["palette"][:2] == ["#ff0000", "#0000ff"]
+    assert "lists 1 colour more than once: each is kept once" in err
+
+
 @pytest.mark.parametrize("args", [
     ("palette", "{img}", "--format", "gpl,photoshop"),
     ("compress", "{img}", "--export-palette", "gpl,photoshop"),

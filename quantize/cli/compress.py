@@ -154,7 +154,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
         panel = read_palette(panel_file).colors
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
-    fit = locked_fit(fit, lock_file) if lock_file else fit
+    fit = locked_fit(fit, lock_file, quiet) if lock_file else fit
     fit = replace(fit, space=space) if space else fit
     if bits is not None:
         # in rgb every step of the constrained fit lowers the error PSNR measures (docs/QUALITY.md)

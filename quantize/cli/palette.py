@@ -143,13 +143,20 @@ def fixed_palette(path: Path, quiet: bool) -> Palette:
 _FIT_PARAMS = ("k", "n_init", "max_iter", "tol", "seed", "sample")  # the values of fit_options
 
 
-def locked_fit(fit: FitOptions, path: Path) -> FitOptions:
+def locked_fit(fit: FitOptions, path: Path, quiet: bool = False) -> FitOptions:
     """``fit`` keeping the colours of ``--lock FILE`` exactly, the other K - L fitted around them."""
     from dataclasses import replace
 
+    import numpy as np
+
     from ..io.palettes import read_palette
 
-    return replace(fit, locked=read_palette(path).colors)
+    colors = read_palette(path).colors
+    repeats = len(colors) - len(np.unique(colors, axis=0))
+    if repeats:
+        note(f"--lock {display_name(path)} lists {repeats} colour{'s' * (repeats > 1)} more than "
+             "once: each is kept once", quiet)
+    return replace(fit, locked=colors)
 
 
 def exported_sizes(input: Path, out_dir: Path | None, export: PaletteExport | None) -> dict[Path, int]:

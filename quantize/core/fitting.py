@@ -90,8 +90,12 @@ class FitOptions:
             if max(bits) > 8:
                 raise ParameterError(f"bits must be 1 to 8 per channel, got {bits}",
                                      parameters=("bits",))
-        if self.locked is not None:
-            check_colors(self.locked, "locked")
+        locked = self.locked
+        if locked is not None:
+            check_colors(locked, "locked")
+            rows = np.asarray(locked, np.uint8).reshape(-1, np.shape(locked)[-1])
+            _, first = np.unique(rows, axis=0, return_index=True)
+            locked = rows[np.sort(first)]  # a colour locked twice is one entry, not two
         if self.init_centers is not None:
             try:
                 finite = np.isfinite(np.asarray(self.init_centers, dtype=np.float64)).all()
@@ -101,7 +105,7 @@ class FitOptions:
                 raise ParameterError("init_centers must be finite numbers",
                                      parameters=("init_centers",))
         return replace(self, k=k, n_init=n_init, max_iter=max_iter, seed=seed, sample=sample,
-                       max_starts=max_starts, bits=bits)
+                       max_starts=max_starts, bits=bits, locked=locked)
 
 
 def check_colors(colors, name: str) -> None:
