@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quantize.errors import ParameterError
 from quantize.io.palettes import (Palette, decode_palette, encode_palette, format_swatches, name_palette,
@@ -48,6 +50,21 @@ def test_names_and_titles_stay_on_one_line_whatever_line_break_they_hold():
 def test_share_labels_round_trip():
     assert split_label("Dodger Blue (12.3%)") == ("Dodger Blue", pytest.approx(0.123))
     assert split_label("Plain") == ("Plain", None)
+    assert split_label("a (b) (12%)") == ("a (b)", pytest.approx(0.12))
+    assert split_label("(5%)") == ("", pytest.approx(0.05))
+    for text in ("x (5.%)", "x (a%)", "x (5%) y", "x 5%)"):
+        assert split_label(text) == (text, None)
+
+
+@given(st.text(alphabet=" \t\u00a0ab(%).0123456789", max_size=24))
+def test_share_labels_read_as_the_pattern_they_replaced_says(text):
+    """The pattern backtracked for as long as a name's run of spaces squared (a .gpl of long
+    names took seconds); the scan from the end gives its answers."""
+    import re
+
+    m = re.match(r"^(?P<name>.*?)\s*\((?P<pct>\d+(?:\.\d+)?)%\)$", text.strip())
+    name, share = split_label(text)
+    assert (name, share) == ((m["name"], float(m["pct"]) / 100) if m else (text.strip(), None))
 
 
 def test_unique_and_code_names():

@@ -20,7 +20,7 @@ from ...errors import FormatError, ParameterError
 from ..files import printable
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1 and the Unicode line breaks
-_LABEL = re.compile(r"^(?P<name>.*?)\s*\((?P<pct>\d+(?:\.\d+)?)%\)$")
+_PERCENT = re.compile(r"\d+(?:\.\d+)?")
 _HEX = re.compile(r"^#?(?P<digits>[0-9a-fA-F]{3,8})$")
 
 
@@ -143,10 +143,11 @@ def share_label(name: str, share: float | None) -> str:
 
 def split_label(text: str) -> tuple[str, float | None]:
     """Inverse of :func:`share_label`: ``"name (12.3%)"`` -> ``("name", 0.123)``."""
-    m = _LABEL.match(text.strip())
-    if not m:
-        return text.strip(), None
-    return m["name"], float(m["pct"]) / 100
+    text = text.strip()
+    start = text.rfind("(")  # found from the end: a name of many spaces costs no backtracking
+    if not text.endswith("%)") or start < 0 or not _PERCENT.fullmatch(text[start + 1:-2]):
+        return text, None
+    return text[:start].rstrip(), float(text[start + 1:-2]) / 100
 
 
 def labels_with_shares(palette: Palette) -> list[str]:
