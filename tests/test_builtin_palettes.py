@@ -207,3 +207,13 @@ def test_drop_unused_cannot_renumber_a_panel(capsys, tmp_path: Path) -> None:
     code, _, err = run(capsys, "compress", PARROTS, "--drop-unused", "-o", tmp_path / "o")
     assert code == 2 and err.count("\n") == 1 and "apply to --palette" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_drop_unused_says_the_indices_are_no_longer_the_palettes_codes(capsys, tmp_path: Path) -> None:
+    """With --drop-unused a display palette's .raw was renumbered (spectra6's blue, code 5, became
+    4) with no word: the raw carries no palette to tell."""
+    for extra, noted in (("--drop-unused",), True), ((), False):
+        code, _, err = run(capsys, "compress", PARROTS, "--palette", "spectra6", *extra,
+                           "--format", "raw", "-o", tmp_path / str(noted))
+        assert code == 0, err
+        assert ("entries no pixel uses were left out: the indices are renumbered" in err) == noted

@@ -359,8 +359,12 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
             counts = None
         added = options.palette is not None and len(palette) > len(options.palette)
         fixed = options.palette is None and options.fit.locked is not None
+        given = len(palette)
         palette, indices, counts = _drop_unused(palette, indices, counts,
                                                 keep_first=_kept_entries(options, len(palette)))
+        if options.palette is not None and len(palette) < given:
+            notes += (f"{given - len(palette):,} of the palette's {given:,} entries no pixel uses "
+                      "were left out: the indices are renumbered, not the palette's own codes",)
         if options.palette is None:  # a fixed palette keeps its indices
             palette, indices, counts = _path_ordered(palette, indices, counts,
                                                      _kept_entries(options, len(palette)))
