@@ -143,3 +143,18 @@ def test_locked_colour_no_pixel_uses_stays_in_the_written_palette():
     from quantize.render.report import format_report
 
     assert f"K 12 asked, {12 - idle} used ({idle} more kept: locked)" in format_report(result)
+
+
+def test_locked_colours_come_first_on_an_image_with_transparent_pixels():
+    """With transparent pixels the fit put its transparent entry first, so the second locked
+    colour fell outside the kept leading entries: unused, it was dropped; used, reordered."""
+    from quantize.jobs.pipeline import quantize_image
+
+    pixels = np.zeros((16, 16, 4), np.uint8)
+    pixels[8:, :, :3] = (np.arange(16) * 16)[None, :, None]  # a grey ramp under clear rows
+    pixels[8:, :, 3] = 255
+    locked = np.array([[255, 0, 0], [0, 255, 0]], np.uint8)  # neither is near a grey
+    result = quantize_image(image_from_array(pixels),
+                            CompressOptions(fit=FitOptions(k=5, locked=locked)))
+    np.testing.assert_array_equal(result.palette[:2], [[255, 0, 0, 255], [0, 255, 0, 255]])
+    assert result.k_used == 5 and [0, 0, 0, 0] in result.palette.tolist()

@@ -146,10 +146,12 @@ def fit_palette(pixels: np.ndarray, colors: SpaceColors, options: FitOptions) ->
             options.k == 1 and stats.transparent_row is not None):
         return _fit(pixels, colors, options, locked)
     # One entry for the fully transparent pixels; the others fitted to the rest. At K = 1 that
-    # entry comes beside the one colour: one entry alone would show the image as a wash.
+    # entry comes beside the one colour: one entry alone would show the image as a wash. It
+    # follows the locked colours, which stay the palette's first entries.
     fit = _fit(pixels, colors.without_transparent(), replace(options, k=max(1, options.k - 1)),
                locked)
-    return PaletteFit(np.vstack([np.zeros((1, 4)), fit.centers]), fit.n_iter)
+    centers = np.insert(fit.centers, len(locked), 0.0, axis=0)
+    return PaletteFit(centers, fit.n_iter)
 
 
 def locked_colors(options: FitOptions, channels: int) -> np.ndarray:
