@@ -526,3 +526,15 @@ def test_a_sample_of_fewer_pixels_than_k_says_why_fewer_colours(sample, noted):
                             CompressOptions(fit=FitOptions(k=32, sample=sample, seed=0)))
     assert (result.k_used <= sample < 32) == noted
     assert any(f"a sample of {sample:,} pixels" in note for note in result.notes) == noted
+
+
+def test_a_target_missed_for_a_small_sample_names_the_sample():
+    """--target-psnr 40 --sample 6 said only 'raise the K limit or the target', though no K could
+    pass: 6 pixels hold at most 6 colours."""
+    from quantize.io.images import image_from_array
+    from quantize.jobs.sweep import Target, TargetMissed, search_k
+
+    image = image_from_array(make_photo(24, 32, seed=2))
+    with pytest.raises(TargetMissed, match="a sample of 6 pixels holds at most 6 colours"):
+        search_k(image, Target(psnr=40), CompressOptions(fit=FitOptions(sample=6, seed=0)),
+                 max_k=32)

@@ -246,7 +246,14 @@ def search_k(image: Image, target: Target, options: CompressOptions = CompressOp
             progress(k)
         return result
 
-    return search_target(target, run, max_k, known)
+    try:
+        return search_target(target, run, max_k, known)
+    except TargetMissed as exc:
+        sample = options.fit.sample
+        if sample and sample < max_k:  # no K could pass: the fit sees at most that many colours
+            raise TargetMissed(f"{exc}; a sample of {sample:,} pixels holds at most {sample:,} "
+                               "colours: raise the sample") from None
+        raise
 
 
 def require_target(target: Target) -> None:
