@@ -285,9 +285,22 @@ def test_a_fixed_palettes_names_reach_the_exported_palette(capsys, photo_path, t
                        "--export-palette", "gpl,json", "-o", tmp_path / "out")
     assert code == 0, err
     exported = read_palette(tmp_path / "out" / "photo.json")
-    names = dict(zip(exported.hex, exported.names))
-    assert names["#c81e28"] == "Brand red" and names["#141414"] == "Ink"
+    assert exported.names == ("Brand red", "Ink", "Paper", "Red again")  # the order of the indices
     assert "Brand red" in (tmp_path / "out" / "photo.gpl").read_text()
+
+
+def test_each_fixed_entry_keeps_its_own_name_whatever_its_alpha(capsys, photo_path, tmp_path):
+    """Exported from --palette tokens.gpl, a colour listed twice took the first one's name for both,
+    and an RGBA file's entries lost their names on an opaque image (hex '#ff0000ff' never matched
+    the written '#ff0000')."""
+    (tmp_path / "tokens.gpl").write_text(
+        "GIMP Palette\nChannels: RGBA\n#\n200 30 40 255 Brand red\n20 20 20 255 Ink\n"
+        "200 30 40 255 Link\n240 240 230 128 Paper\n")
+    code, _, err = run(capsys, "compress", photo_path, "--palette", tmp_path / "tokens.gpl",
+                       "--export-palette", "json", "-o", tmp_path / "out")
+    assert code == 0, err
+    exported = read_palette(tmp_path / "out" / "photo.json")
+    assert exported.names == ("Brand red", "Ink", "Link", "Paper")
 
 
 def test_existing_outputs_need_force_and_nothing_is_written_without(capsys, photo_path, tmp_path):

@@ -135,10 +135,24 @@ class PaletteExport:
         ``export`` of :func:`quantize.jobs.pipeline.compress_file`."""
         palette = image_palette(result, keep_transparent=self.keep_transparent, title=stem)
         if self.named is not None and self.named.names is not None:
-            names = dict(zip(reversed(self.named.hex), reversed(self.named.names)))  # first wins
-            palette = Palette(palette.colors, palette.shares,
-                              tuple(names.get(code, "") for code in palette.hex), palette.title)
+            palette = Palette(palette.colors, palette.shares, _given_names(palette, self.named),
+                              palette.title)
         return self.outputs(self.arrange(palette), folder, stem)
+
+
+def _given_names(palette: Palette, named: Palette) -> tuple[str, ...]:
+    """Each entry of ``palette`` (a fixed palette as written, in index order) named after the
+    entry of ``named`` (the file) of its colour, equal colours in turn, so that a colour listed
+    twice keeps both names; alpha is compared as written (dropped on an opaque image, 255 added)."""
+    channels = palette.colors.shape[1]
+    given = named.colors[:, :channels]
+    if given.shape[1] < channels:
+        given = np.column_stack([given, np.full(len(given), 255, np.uint8)])
+    waiting: dict[bytes, list[str]] = {}
+    for colour, name in zip(given, named.names):
+        waiting.setdefault(colour.tobytes(), []).append(name)
+    return tuple(queue.pop(0) if (queue := waiting.get(colour.tobytes())) else ""
+                 for colour in palette.colors)
 
 
 def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
