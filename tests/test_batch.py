@@ -431,6 +431,17 @@ def test_shared_palette_is_fitted_saved_and_reusable(tmp_path):
     assert again.palette_files == []
 
 
+def test_shared_palette_is_in_the_path_order_a_compress_fit_has(tmp_path):
+    """batch --shared-palette kept the k-means seeding's order (#61584d #742b20 #e4d6c9 ...), which
+    compress puts in a nearest-neighbour path from the darkest colour so the .qnt codes it small."""
+    from quantize.core.fitting import path_order
+
+    src = make_tree(tmp_path / "in", n=2)
+    run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1, shared_palette=True)
+    shared = container.load(tmp_path / "out" / "palette.qnt").palette
+    np.testing.assert_array_equal(path_order(shared), np.arange(len(shared)))
+
+
 def test_a_refused_resume_leaves_the_shared_palette_files_as_they_were(tmp_path):
     src = make_tree(tmp_path / "in", n=2)
     out = tmp_path / "out"

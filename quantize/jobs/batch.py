@@ -161,7 +161,7 @@ def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settin
 
     from ..animation.source import is_clip
     from ..core.colorstats import ColorStats, rgb_of_keys, rgba_keys
-    from ..core.fitting import fit_palette, to_palette
+    from ..core.fitting import fit_palette, path_order, to_palette
 
     jobs = [job for job in jobs if not is_clip(job.source)]
 
@@ -193,7 +193,9 @@ def fit_shared_palette(executor: Executor, jobs: Sequence[Job], settings: Settin
         counts = np.bincount(rows, np.concatenate([counts, *(c for _, c in clear)]))
         colors = np.stack([(every >> shift) & 0xFF for shift in (0, 8, 16, 24)], 1).astype(np.uint8)
     stats = ColorStats(colors, counts.astype(np.float64), None, int(counts.sum()))
-    return to_palette(fit_palette(None, stats.in_space(fit.space), fit).centers)
+    palette = to_palette(fit_palette(None, stats.in_space(fit.space), fit).centers)
+    # the order compress gives a fitted palette; each image keeps it, mapped as a fixed palette
+    return palette[path_order(palette, 0 if fit.locked is None else len(fit.locked))]
 
 
 def save_palette(palette: np.ndarray, out_root: Path) -> list[Path]:
