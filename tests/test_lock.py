@@ -158,3 +158,16 @@ def test_locked_colours_come_first_on_an_image_with_transparent_pixels():
                             CompressOptions(fit=FitOptions(k=5, locked=locked)))
     np.testing.assert_array_equal(result.palette[:2], [[255, 0, 0, 255], [0, 255, 0, 255]])
     assert result.k_used == 5 and [0, 0, 0, 0] in result.palette.tolist()
+
+
+def test_locked_colours_equal_but_for_alpha_are_one_on_an_opaque_image():
+    """--lock of red, half-transparent red and blue at -k 6 gave 5 colours on a photo, with no
+    word why: the opaque image drops alpha, so the two reds were one locked colour twice."""
+    from quantize.jobs.pipeline import quantize_image
+
+    locked = np.array([[255, 0, 0, 255], [255, 0, 0, 128], [0, 0, 255, 255]], np.uint8)
+    result = quantize_image(image_from_array(photo()),
+                            CompressOptions(fit=FitOptions(k=6, locked=locked)))
+    np.testing.assert_array_equal(result.palette[:2], [[255, 0, 0], [0, 0, 255]])
+    assert result.k_used == 6
+    assert any("differs from another only in alpha" in note for note in result.notes)

@@ -315,6 +315,7 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
                                                stats.n_transparent > 0), 0
             notes = _alpha_notes(np.asarray(options.palette), stats)
         else:
+            options, notes = _locked_once(options, pixels.shape[-1])
             fit = fit_palette(pixels, colors, options.fit)
             palette, n_iter = to_palette(fit.centers), fit.n_iter
             sample = options.fit.sample
@@ -462,6 +463,24 @@ def _split_transparent(palette: np.ndarray,
     if not len(visible) or len(visible) == len(palette):
         return None, None
     return visible, int(np.flatnonzero(palette[:, 3] == 0)[0])
+
+
+def _locked_once(options: CompressOptions, channels: int) -> tuple[CompressOptions, tuple[str, ...]]:
+    """``options`` with its locked colours in the image's ``channels``, each once, and a note when
+    an opaque image, dropping their alpha, made two of them one colour (K is kept)."""
+    from ..core.fitting import locked_colors
+
+    if options.fit.locked is None:
+        return options, ()
+    rows = locked_colors(options.fit, channels)
+    _, first = np.unique(rows, axis=0, return_index=True)
+    if len(first) == len(rows):
+        return options, ()
+    kept = rows[np.sort(first)]
+    n = len(rows) - len(kept)
+    note = (f"{n:,} locked colour{'s' * (n > 1)} differ{'s' * (n == 1)} from another only in alpha, "
+            "which the opaque image drops: each is kept once")
+    return replace(options, fit=replace(options.fit, locked=kept)), (note,)
 
 
 def _kept_entries(options: CompressOptions, k: int) -> int:
