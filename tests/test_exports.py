@@ -159,6 +159,20 @@ def test_raw_rows_pages_needs_a_two_colour_palette(capsys, tmp_path: Path, args,
     assert words in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
+def test_raw_rows_pages_refuses_drop_unused(capsys, tmp_path: Path) -> None:
+    """--palette bw --drop-unused on an all-white image left white at index 0: the page memory
+    came out 0x00, every pixel unlit, the picture inverted."""
+    Image.new("RGB", (4, 8), "white").save(tmp_path / "white.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "white.png"), "--palette", "bw", "--drop-unused",
+              "--format", "raw", "--raw-rows", "pages", "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2, err
+    assert "--drop-unused renumbers the palette's codes: it cannot be combined with --raw-rows " \
+           "pages" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
 def test_rgb565() -> None:
     palette = np.array([[255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [8, 4, 8]], np.uint8)
     assert rgb565_values(palette).tolist() == [0xFFFF, 0xF800, 0x07E0, 0x001F, 0x0821]

@@ -39,7 +39,8 @@ from .sweep import progress_bar, target_options
               help="With --palette: the colours the display really shows for its entries (a palette "
                    "file, same count and order); pixels are mapped to these, the --palette is written.")
 @click.option("--drop-unused", is_flag=True,
-              help="With --palette: leave out the entries no pixel uses (indices are renumbered).")
+              help="With --palette: leave out the entries no pixel uses (indices are renumbered; "
+                   "not with --raw-rows pages).")
 @click.option("--lock", "lock_file", type=PATH, default=None,
               help="Keep the L colours of this palette file exactly; fit the other K - L around them.")
 @click.option("--export-palette", metavar="LIST",
@@ -148,6 +149,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         got = "not a fit" if fixed is None else f"not one of {len(fixed)} colours"
         raise click.UsageError(f"--raw-rows pages needs a --palette of 2 colours in the panel's "
                                f"order (bw: black 0, white 1 lit), {got}")
+    if pages and drop_unused:  # one colour left would take index 0, unlit whatever its colour
+        raise click.UsageError("--drop-unused renumbers the palette's codes: it cannot be combined "
+                               "with --raw-rows pages, which writes the panel's")
     panel = None
     if panel_file:
         from ..io.palettes import read_palette
