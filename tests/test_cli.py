@@ -310,3 +310,12 @@ def test_compress_of_an_animation_reports_its_file_but_no_ratio_to_it(tmp_path):
     assert all(file["ratio_vs_input"] is None for file in report["files"].values())
     text = run("compress", path, "-k", "4", "-o", tmp_path / "text").stdout
     assert f"{path.stat().st_size:,} B on disk (3 frames)" in text and "vs input" not in text
+
+
+def test_decode_and_info_take_quiet_as_compress_does(photo_path, tmp_path):
+    """`quantize decode x.qnt -o y.png -q` was a usage error: the compile note could not be hushed."""
+    assert run("compress", photo_path, "-k", "8", "-o", tmp_path, "-q").returncode == 0
+    done = run("decode", tmp_path / "photo.qnt", "-o", tmp_path / "back.png", "-q")
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    done = run("info", tmp_path / "photo.qnt", "--quiet")
+    assert done.returncode == 0 and done.stderr == "" and "photo.qnt" in done.stdout

@@ -11,6 +11,8 @@ from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DEF
                       check_dither, dither_options, echo, fit_options, make_fit_options, note,
                       space_option)
 
+# decode and info print no note of their own: -q silences the first run's compile note (cli.main)
+QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
 INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
 from .palette import (FORMAT_HELP, exported_sizes, fixed_palette, locked_fit, make_export,
                       palette_options, written_notes)
@@ -207,7 +209,8 @@ def _check_format_options(formats: tuple[str, ...]) -> None:
                    "extension (JPEG is refused: it would not keep the quantised pixels); a "
                    "multi-frame .qnt's: GIF, PNG (APNG) or WebP. Missing folders are created.")
 @click.option("-f", "--force", is_flag=True, help="Replace an existing output.")
-def decode(packed, output, force):
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
+def decode(packed, output, force, quiet):
     """Turn a packed-index file back into an image (exactly the quantised pixels); a multi-frame
     .qnt (from animate) into an animated GIF, PNG (APNG) or WebP, by the output's extension."""
     from ..animation.qntanim import is_animation_file
@@ -265,7 +268,8 @@ def _unpack(packed: Path, output: Path, force: bool) -> None:
 @click.command()
 @click.argument("packed", type=PATH)
 @click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
-def info(packed, as_json):
+@click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
+def info(packed, as_json, quiet):
     """Show a packed-index file's header and palette (the file is fully validated); a
     multi-frame .qnt's size, frames, durations and codecs."""
     import json
