@@ -385,3 +385,14 @@ def test_compress_export_as_a_user_runs_it(tmp_path, photo_path):
     assert files_in(tmp_path / "out") == ["photo.json", "photo.preview.png", "photo.qnt", "photo.strip.png"]
     packed = container.load(tmp_path / "out" / "photo.qnt")
     assert same_colors(read_palette(tmp_path / "out" / "photo.json").rgb, packed.palette)
+
+
+def test_the_transparent_entry_beside_a_named_palette_is_called_transparent(capsys, tmp_path):
+    """With a named --palette and --keep-transparent the appended entry was named '#00000000'."""
+    logo = Path(__file__).resolve().parents[1] / "test_images" / "logo.png"
+    write_palette(Palette(np.array([[20, 20, 20], [240, 240, 230]], np.uint8), names=("Ink", "Paper")),
+                  tmp_path / "two.gpl")
+    code, _, err = run(capsys, "compress", logo, "--palette", tmp_path / "two.gpl", "--export-palette",
+                       "json", "--keep-transparent", "-o", tmp_path / "out")
+    assert code == 0, err
+    assert read_palette(tmp_path / "out" / "logo.json").names == ("Ink", "Paper", "transparent")

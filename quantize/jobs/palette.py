@@ -151,7 +151,8 @@ def _given_names(palette: Palette, named: Palette) -> tuple[str, ...]:
     waiting: dict[bytes, list[str]] = {}
     for colour, name in zip(given, named.names):
         waiting.setdefault(colour.tobytes(), []).append(name)
-    return tuple(queue.pop(0) if (queue := waiting.get(colour.tobytes())) else ""
+    return tuple(queue.pop(0) if (queue := waiting.get(colour.tobytes())) else
+                 "transparent" if channels == 4 and colour[3] == 0 else ""  # as --names calls it
                  for colour in palette.colors)
 
 
