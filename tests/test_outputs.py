@@ -156,6 +156,25 @@ def test_batch_writes_every_format_and_records_its_size(photo_path, tmp_path):
     assert row["packed_file_bits_per_pixel"] > 0
 
 
+def test_batch_takes_the_encoders_efforts_as_compress_does(photo_path, tmp_path):
+    """batch had no --png-effort or --webp-method: its images were always written at the defaults."""
+    sizes = {}
+    for effort, method in (("0", "0"), ("2", "6")):
+        out = tmp_path / method
+        res = CliRunner().invoke(cli, ["batch", str(photo_path), "-o", str(out), "-k", "16", "-j", "1",
+                                       "--format", "qnt,png,webp", "--png-effort", effort,
+                                       "--webp-method", method])
+        assert res.exit_code == 0, res.output
+        row = json.loads((out / "manifest.json").read_text())["rows"][0]
+        sizes[method] = (row["preview_bytes"], row["webp_bytes"])
+        assert np.array_equal(decoded(out / "photo.preview.webp"), decoded(out / "photo.preview.png"))
+    assert sizes["6"][0] < sizes["0"][0] and sizes["6"][1] < sizes["0"][1]
+    res = CliRunner().invoke(cli, ["batch", str(photo_path), "-o", str(tmp_path / "x"),
+                                   "--webp-method", "6"])
+    assert res.exit_code == 2 and "--webp-method applies to --format webp" in res.output
+    assert not (tmp_path / "x").exists()
+
+
 def test_raw_and_rgb565_options_reach_the_files(photo_path, tmp_path):
     from quantize.io.exports import index_bits, raw_indices, rgb565
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, DEFAULT_PNG_EFFORT, DEFAULT_WEBP_METHOD,
-                      FORMAT_NAMES, PATH,
-                      check_dither, dither_options, echo, fit_options, make_fit_options, note,
-                      space_option)
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
+                      check_format_options, dither_options, echo, encoder_options, fit_options,
+                      make_fit_options, note, space_option)
 
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
@@ -55,11 +54,7 @@ from .sweep import progress_bar, target_options
 @click.option("--max-bytes", metavar="N", default=None,
               help="Pick the largest K (up to -k) whose first --format file fits in N bytes "
                    "(150000, 150k, 1.5M).")
-@click.option("--png-effort", type=click.IntRange(0, 3), default=DEFAULT_PNG_EFFORT,
-              show_default=True, help="PNG size against time: 0 fastest, 3 smallest.")
-@click.option("--webp-method", type=click.IntRange(0, 6), default=DEFAULT_WEBP_METHOD,
-              show_default=True, help="WebP size against time: libwebp's method, 0 fastest, 6 "
-                                      "smallest (as cwebp -z 9; many times slower).")
+@encoder_options
 @click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default=None,
               help="raw format: the first pixel (with pages, the top row) in each byte's most or "
                    "least significant bits.  [default: msb; lsb with --raw-rows pages]")
@@ -104,7 +99,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         formats = tuple(f for f in formats if f != "png")
         if not formats:
             raise click.UsageError("--no-preview leaves nothing to write of --format png")
-    _check_format_options(formats)
+    check_format_options(formats)
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)
         from ..jobs.sweep import Target
@@ -188,18 +183,6 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         if is_animation(input):
             note("quantize animate writes every frame (GIF, APNG, WebP, multi-frame .qnt)", quiet)
     echo(format_json(result) if as_json else format_report(result))
-
-
-def _check_format_options(formats: tuple[str, ...]) -> None:
-    """Refuse an option given for a format that is not written (it would be ignored silently)."""
-    ctx = click.get_current_context()
-    for fmt, names in (("qnt", ("codec",)), ("png", ("png_effort",)), ("webp", ("webp_method",)),
-                       ("raw", ("raw_bit_order", "raw_rows")), ("rgb565", ("rgb565_endian",))):
-        given = [name for name in names if ctx.get_parameter_source(name).name != "DEFAULT"]
-        if given and fmt not in formats:
-            flags = " and ".join("--" + name.replace("_", "-") for name in given)
-            raise click.UsageError(f"{flags} appl{'y' if len(given) > 1 else 'ies'} to --format "
-                                   f"{fmt}, which is not written")
 
 
 @click.command()

@@ -108,6 +108,32 @@ def space_option(func):
                              "[default: rgb+lab]")(func)
 
 
+def encoder_options(func):
+    """``--png-effort`` and ``--webp-method``, for every command that writes still images."""
+    func = click.option("--webp-method", type=click.IntRange(0, 6), default=DEFAULT_WEBP_METHOD,
+                        show_default=True, help="WebP size against time: libwebp's method, 0 "
+                                                "fastest, 6 smallest (as cwebp -z 9; many times "
+                                                "slower).")(func)
+    return click.option("--png-effort", type=click.IntRange(0, 3), default=DEFAULT_PNG_EFFORT,
+                        show_default=True, help="PNG size against time: 0 fastest, 3 smallest.")(func)
+
+
+# each format's options: given while the format is not written, they would be ignored silently
+FORMAT_OPTIONS = (("qnt", ("codec",)), ("png", ("png_effort",)), ("webp", ("webp_method",)),
+                  ("raw", ("raw_bit_order", "raw_rows")), ("rgb565", ("rgb565_endian",)))
+
+
+def check_format_options(formats: tuple[str, ...]) -> None:
+    """Refuse an option the command has, given for a format that is not written."""
+    ctx = click.get_current_context()
+    for fmt, names in FORMAT_OPTIONS:
+        named = [name for name in names if name in ctx.params and given(name)]
+        if named and fmt not in formats:
+            flags = " and ".join("--" + name.replace("_", "-") for name in named)
+            raise click.UsageError(f"{flags} appl{'y' if len(named) > 1 else 'ies'} to --format "
+                                   f"{fmt}, which is not written")
+
+
 def dither_options(func):
     """``--dither``, ``--dither-strength`` and ``--rdo``, for every command that maps pixels to a
     palette."""

@@ -25,6 +25,7 @@ from ..io.files import display_name, ensure_dir, remove_temporaries, write_bytes
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..io.outputs import FileOptions
     from .pipeline import CompressOptions
     from .sweep_model import Pick
 
@@ -38,6 +39,7 @@ class Settings:
     options: CompressOptions
     formats: tuple[str, ...] = ("qnt",)
     max_bytes: int | None = None  # pick each image's K by the size of its first format
+    files: FileOptions | None = None  # how the files are written (PNG effort, WebP method, …)
     force: bool = False
     allow_huge: bool = False
     #: an animated input's resampling, the bounds given of width, height, fps and plays (as
@@ -77,14 +79,15 @@ def _compress_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[st
 
     if settings.max_bytes is None:
         result = compress_file(job.source, job.out_dir, options=settings.options,
-                               formats=settings.formats, force=settings.force,
-                               allow_huge=settings.allow_huge)
+                               formats=settings.formats, files=settings.files,
+                               force=settings.force, allow_huge=settings.allow_huge)
     else:
         from .sweep import compress_searched
 
         result, budget = compress_searched(job.source, job.out_dir, settings.max_bytes,
                                            options=settings.options, formats=settings.formats,
-                                           force=settings.force, allow_huge=settings.allow_huge)
+                                           files=settings.files, force=settings.force,
+                                           allow_huge=settings.allow_huge)
         result = replace(result, notes=(*result.notes, _budget_note(budget.pick)))
     return result.to_dict(), output_paths(Path(job.source), job.out_dir, settings.formats)
 
@@ -102,8 +105,10 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
     from ..render.report import plural
     from .job import pixel_limit
 
-    result = animate_file(job.source, job.out_dir,
-                          AnimationOptions.like(settings.options, settings.formats),
+    options = AnimationOptions.like(settings.options, settings.formats)
+    if settings.files is not None:
+        options = replace(options, webp_method=settings.files.webp_method)
+    result = animate_file(job.source, job.out_dir, options,
                           force=settings.force, max_bytes=settings.max_bytes,
                           max_pixels=pixel_limit(allow_huge=settings.allow_huge),
                           **settings.resample)
