@@ -93,9 +93,8 @@ class FitOptions:
         locked = self.locked
         if locked is not None:
             check_colors(locked, "locked")
-            rows = np.asarray(locked, np.uint8).reshape(-1, np.shape(locked)[-1])
-            _, first = np.unique(rows, axis=0, return_index=True)
-            locked = rows[np.sort(first)]  # a colour locked twice is one entry, not two
+            # a colour locked twice is one entry, not two
+            locked = unique_rows(np.asarray(locked, np.uint8).reshape(-1, np.shape(locked)[-1]))
         if self.init_centers is not None:
             try:
                 finite = np.isfinite(np.asarray(self.init_centers, dtype=np.float64)).all()
@@ -353,8 +352,12 @@ def path_order(colors: np.ndarray, fixed: int = 0) -> np.ndarray:
     return np.array(order)
 
 
-def to_palette(centers: np.ndarray) -> np.ndarray:
-    """Round centres to uint8 colours, dropping duplicates that rounding creates (order kept)."""
-    colors = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
+def unique_rows(colors: np.ndarray) -> np.ndarray:
+    """``colors`` (n, C) with each repeated row kept once, at its first place (order kept)."""
     _, first = np.unique(colors, axis=0, return_index=True)
     return colors[np.sort(first)]
+
+
+def to_palette(centers: np.ndarray) -> np.ndarray:
+    """Round centres to uint8 colours, dropping duplicates that rounding creates (order kept)."""
+    return unique_rows(np.clip(np.rint(centers), 0, 255).astype(np.uint8))

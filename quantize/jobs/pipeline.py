@@ -468,15 +468,14 @@ def _split_transparent(palette: np.ndarray,
 def _locked_once(options: CompressOptions, channels: int) -> tuple[CompressOptions, tuple[str, ...]]:
     """``options`` with its locked colours in the image's ``channels``, each once, and a note when
     an opaque image, dropping their alpha, made two of them one colour (K is kept)."""
-    from ..core.fitting import locked_colors
+    from ..core.fitting import locked_colors, unique_rows
 
     if options.fit.locked is None:
         return options, ()
     rows = locked_colors(options.fit, channels)
-    _, first = np.unique(rows, axis=0, return_index=True)
-    if len(first) == len(rows):
+    kept = unique_rows(rows)
+    if len(kept) == len(rows):
         return options, ()
-    kept = rows[np.sort(first)]
     n = len(rows) - len(kept)
     note = (f"{n:,} locked colour{'s' * (n > 1)} differ{'s' * (n == 1)} from another only in alpha, "
             "which the opaque image drops: each is kept once")
