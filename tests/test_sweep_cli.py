@@ -156,3 +156,11 @@ window.addEventListener('load', () => { document.body.dataset.sizes = Array.from
                     page.as_uri()], capture_output=True, timeout=120)
     with Image.open(shot) as im:  # something other than white was painted: images and text
         assert len(im.convert("RGB").getcolors(1 << 20) or range(1 << 20)) > 1000
+
+
+def test_a_note_only_some_k_give_is_printed_with_its_k(photo_path):
+    """A sample below some of the swept K leaves those rows with fewer colours: each says so."""
+    proc = run("sweep", photo_path, "-k", "4,16,64", "--sample", "10")
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stderr.splitlines() if "a sample of 10 pixels" in line]
+    assert [line.split(": ")[2] for line in notes] == ["K=16", "K=64"], proc.stderr

@@ -116,11 +116,15 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,
                          force=force, allow_huge=allow_huge, progress=progress,
                          files=FileOptions(png_effort=png_effort))
-    # the image's notes, and those every K's result gives (the JSON's rows hold each K's own)
+    # the image's notes and those every K's result gives once, then any K's own with its K
     shared = set.intersection(*(set(point.result.notes) for point in run.points))
     for note_text in dict.fromkeys((*run.image.notes, *(n for n in run.points[0].result.notes
                                                         if n in shared))):
         note(note_text, quiet)
+    for point in run.points:
+        for note_text in point.result.notes:
+            if note_text not in shared:
+                note(f"K={point.result.k}: {note_text}", quiet)
     if as_json:
         echo(format_json(run))
     elif as_csv:
