@@ -1536,7 +1536,7 @@ def test_a_cut_video_is_refused_and_one_with_longer_audio_is_not(tmp_path):
     cut.write_bytes(data[:len(data) * 6 // 10])  # imageio ends its frames at the cut, no error
     done = run("animate", cut, "-o", tmp_path / "out", "-k", "16")
     assert done.returncode == 3 and not (tmp_path / "out").exists()
-    assert re.fullmatch(r"quantize: error: .*cut.mkv: truncated or damaged: \d+ frames decode of "
+    assert re.fullmatch(r"quantize: error: .*cut.mkv: damaged or truncated: \d+ frames decode of "
                         r"the 0.40 s it announces \(.+\)\n", done.stderr)
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     longer = tmp_path / "longer.mkv"  # its container lasts 2 s, the video 0.4 s

@@ -240,12 +240,12 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     except PILImage.DecompressionBombError as exc:
         raise _too_large_for_pillow(name, exc) from None
     except Exception as exc:  # identified by its header, then unreadable
-        raise InputError(f"{name}: cannot read it (truncated or damaged: {one_line(exc)})") \
+        raise InputError(f"{name}: cannot read it (damaged or truncated: {one_line(exc)})") \
             from None
     try:  # a GIF tells by reading its second frame's header, which may be damaged
         animated = bool(getattr(im, "is_animated", False))
     except Exception as exc:
-        raise InputError(f"{name}: cannot read it (truncated or damaged: {one_line(exc)})") \
+        raise InputError(f"{name}: cannot read it (damaged or truncated: {one_line(exc)})") \
             from None
     fmt = "APNG" if im.format == "PNG" and animated else im.format
     loop = im.info.get("loop")
@@ -306,13 +306,13 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
             except EOFError:
                 break
             except Exception as exc:
-                raise InputError(f"{name}: cannot read frame {index + 1} (truncated or damaged: "
+                raise InputError(f"{name}: cannot read frame {index + 1} (damaged or truncated: "
                                  f"{one_line(exc)})") from None
             try:
                 im.load()
                 pixels = image_from_pillow(im).pixels
             except Exception as exc:
-                raise InputError(f"{name}: cannot decode frame {index + 1} (truncated or damaged: "
+                raise InputError(f"{name}: cannot decode frame {index + 1} (damaged or truncated: "
                                  f"{one_line(exc)})") from None
             yield Frame(pixels, int(round(im.info.get("duration", 0) or 0)))
             index += 1
@@ -338,7 +338,7 @@ def _composed_frames(fh, name: str, fmt: str, max_pixels: int | None) -> Iterato
             raise InputError(name + too_large(str(exc), max_pixels), parameters=LIFT_LIMIT) \
                 from None
         except Exception as exc:  # any file content ends in a one-line message
-            raise InputError(f"{name}: cannot read frame {count + 1} (truncated or damaged: "
+            raise InputError(f"{name}: cannot read frame {count + 1} (damaged or truncated: "
                              f"{one_line(exc)})") from None
         if shown is None:
             return
@@ -459,7 +459,7 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         if count < announced * rate - 1.5:  # short of its length: cut, or timed otherwise?
             damage = _decoding_errors(path)
             if damage:
-                raise InputError(f"{name}: truncated or damaged: {count} frames decode of the "
+                raise InputError(f"{name}: damaged or truncated: {count} frames decode of the "
                                  f"{announced:.2f} s it announces ({damage})")
 
     return Clip(name, "video", 0, frames)
