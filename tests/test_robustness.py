@@ -140,9 +140,11 @@ def _half(fmt: str, **options) -> bytes:
 # name -> (file content, exit code, text expected on stderr: the note, or in the error line)
 FAILING: dict[str, tuple[Callable[[], bytes], int, str]] = {
     "decompression bomb": (lambda: _png_declaring(40_000, 40_000), 3, "use --allow-huge"),
-    "truncated PNG": (lambda: _half("PNG"), 3, "cannot decode the image"),
-    "truncated JPEG": (lambda: _half("JPEG"), 3, "cannot decode the image"),
+    "truncated PNG": (lambda: _half("PNG"), 3, "cannot decode the image (damaged or truncated: "),
+    "truncated JPEG": (lambda: _half("JPEG"), 3, "cannot decode the image (damaged or truncated: "),
     "truncated GIF": (lambda: _half("GIF"), 3, "cannot decode the image (a damaged or truncated GIF file)"),
+    "GIF cut in its image data": (lambda: _encoded("GIF")[:-3], 3,
+                                  "cannot decode the image (damaged or truncated: "),
     "GIF with no frames": (lambda: b"GIF89a\x08\0\x08\0\x80\0\0" + bytes(6) + b"!\xfe\x02hi\0;", 3,
                            "no frames (the GIF ends after its header)"),
     "truncated TIFF": (lambda: _half("TIFF"), 3, "truncated"),

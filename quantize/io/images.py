@@ -122,7 +122,7 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
             raise InputError(f"{name}: not enough memory to decode the image") from None
         except Exception as exc:  # any file content must end in a one-line message, never a traceback
             detail = one_line(exc)
-            if "decoder" in detail or "truncated" in detail:  # Pillow's words for a cut stream
+            if "decoder" in detail or "truncated" in detail.lower():  # Pillow's for a cut stream
                 detail = f"damaged or truncated: {detail}"
             raise InputError(f"{name}: cannot decode the image ({detail})") from None
     return Image(pixels, path, fmt, size, frames, tuple(notes), grey)
