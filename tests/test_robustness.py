@@ -54,10 +54,10 @@ def run(*args, env: dict | None = None, **popen) -> subprocess.Popen:
 
 
 def assert_one_error_line(err: str, code: int, expected_code: int, *fragments: str) -> None:
-    """Exactly one error line (after any one-line warnings), the right code, no traceback."""
+    """Exactly one error line (after any notes, with no warning), the right code, no traceback."""
     lines = err.strip().splitlines()
     assert code == expected_code, err
-    assert lines and all(line.startswith("quantize: ") for line in lines), err
+    assert lines and all(line.startswith(("quantize: note: ", "quantize: error: ")) for line in lines), err
     assert [line for line in lines if line.startswith("quantize: error:")] == [lines[-1]], err
     for fragment in fragments:
         assert fragment in lines[-1], err
@@ -148,6 +148,8 @@ FAILING: dict[str, tuple[Callable[[], bytes], int, str]] = {
     "GIF with no frames": (lambda: b"GIF89a\x08\0\x08\0\x80\0\0" + bytes(6) + b"!\xfe\x02hi\0;", 3,
                            "no frames (the GIF ends after its header)"),
     "truncated TIFF": (lambda: _half("TIFF"), 3, "truncated"),
+    "TIFF cut before its tags' data": (lambda: _half("TIFF", compression="tiff_lzw"), 3,
+                                       "no readable page"),
     "truncated WebP": (lambda: _half("WEBP"), 3, "cannot decode the image (damaged or truncated: "),
     "PNG with a damaged header": (lambda: _flip_bytes(_encoded("PNG"), 20), 3,
                                   "cannot decode the image (a damaged or truncated PNG file)"),
@@ -199,6 +201,18 @@ def test_unusual_image_works_with_a_note(tmp_path, capsys, case):
     np.testing.assert_array_equal(packed.pixels(), preview)
     if case == "EXIF orientation":
         assert (report["width"], report["height"]) == (20, 30)
+
+
+def test_a_library_warning_is_one_line_after_the_report(tmp_path, capsys):
+    """Pillow's warning on a decodable JPEG's damaged EXIF follows the run, once, in one line."""
+    exif = b"Exif\0\0II*\0" + struct.pack("<IH", 8, 5) + b"\x12\x01\x03\x00"  # an IFD cut short
+    data = _encoded("JPEG")
+    path = tmp_path / "exif.jpg"
+    path.write_bytes(data[:2] + b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + data[2:])
+    code, stdout, err = cli(capsys, "compress", path, "-o", tmp_path / "out", "-k", "8", "-q")
+    assert code == 0 and stdout, err
+    assert err.splitlines() == [f"quantize: warning: Corrupt EXIF data. Expecting to read 12 bytes "
+                                f"but only got 4."], err
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 97), (97, 1), (1, 250)])

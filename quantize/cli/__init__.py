@@ -89,10 +89,19 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-def _warn_in_one_line(message, category, filename, lineno, file=None, line=None) -> None:
-    """Library warnings (e.g. Pillow on damaged metadata) as one line, not a source excerpt."""
-    text = printable(" ".join(str(message).split()))
-    click.echo(f"quantize: warning: {text}", err=True)
+class _HeldWarnings(list):
+    """Library warnings (e.g. Pillow on damaged metadata), each as one line, held until the run
+    ends: printed after a run that succeeds, dropped before an error, whose one line says what
+    went wrong (a truncated TIFF's EXIF warning then stood above it)."""
+
+    def __call__(self, message, category, filename, lineno, file=None, line=None) -> None:
+        text = printable(" ".join(str(message).split()))
+        if text not in self:
+            self.append(text)
+
+    def show(self) -> None:
+        for text in self:
+            click.echo(f"quantize: warning: {text}", err=True)
 
 
 def _on_interrupt(signum: int, frame: object) -> None:
@@ -108,7 +117,7 @@ def _on_interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every error into one line on stderr and an exit code."""
-    warnings.showwarning = _warn_in_one_line
+    held = warnings.showwarning = _HeldWarnings()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _on_interrupt)
     try:
@@ -131,6 +140,7 @@ def main(argv: list[str] | None = None) -> None:
         if os.environ.get("QUANTIZE_DEBUG"):
             raise
         _fail(f"internal error: {type(exc).__name__}: {exc} (set QUANTIZE_DEBUG=1 for details)", 70)
+    held.show()
     sys.exit(code if isinstance(code, int) else 0)
 
 
