@@ -1724,3 +1724,30 @@ def test_webp_codes_every_later_frame_as_its_changed_rectangle():
         pos += 8 + size + (size & 1)
     assert len(areas) == 24 and areas[0] == W * H
     assert max(areas[1:]) < W * H // 2  # where the square was and is, never a key frame
+
+
+def test_a_still_is_read_as_compress_reads_it(tmp_path):
+    """A still given to animate is oriented, converted and read by the same reader as compress:
+    an EXIF-rotated JPEG was its stored way up, a float TIFF refused, a multi-page TIFF's pages
+    taken as frames of 0 ms."""
+    import tifffile
+
+    from quantize.io.images import load_image
+
+    rotated = tmp_path / "rot.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(clip_frames(1)[0]).save(rotated, exif=exif, quality=95)
+    floats = tmp_path / "f.tif"
+    tifffile.imwrite(floats, np.random.default_rng(0).random((20, 30, 3)).astype(np.float32),
+                     photometric="rgb")
+    pages = tmp_path / "pages.tif"
+    Image.fromarray(clip_frames(1)[0]).save(pages, save_all=True,
+                                            append_images=[Image.new("RGB", (64, 48))])
+    for path in (rotated, floats, pages):
+        clip = open_clip(path)
+        frames = list(clip.frames())
+        assert len(frames) == 1 and clip.plays == 1, path
+        still = load_image(path)
+        np.testing.assert_array_equal(frames[0].pixels, still.pixels)
+        assert clip.notes == still.notes and still.notes, path

@@ -24,8 +24,8 @@ import numpy as np
 from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, open_input
-from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, load_image,
-                         too_large, unreadable)
+from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, beyond_pillow,
+                         load_image, too_large, unreadable)
 from .choices import (DEFAULT_FOLDER_DURATION_MS, GIF_MIN_DELAY_MS, GIF_SHORT_DELAY_MS,
                       MAX_DURATION_MS, MAX_PLAYS)
 
@@ -127,7 +127,11 @@ def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
     if path.suffix.lower() in VIDEO_SUFFIXES:
         return _video_clip(path, name, max_pixels)
     with open_input(path) as (fh, _):
-        plays, fmt = _pillow_header(fh, name)
+        plays, fmt, shown = _pillow_header(fh, name)
+    if fmt is None:  # a still, read as compress reads it: oriented, profile converted, any TIFF
+        image = load_image(path, max_pixels=max_pixels)
+        return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, shown),)),
+                    notes=image.notes)
     notes = ()
     if plays > MAX_PLAYS:  # an APNG's count is 32-bit; a GIF's 65,535 repeats are 65,536 plays
         notes = (f"{fmt} plays {plays:,} times; written to play {MAX_PLAYS:,} times, the most "
@@ -223,17 +227,22 @@ def _too_large_for_pillow(name: str, exc: Exception) -> InputError:
     return InputError(f"{name}: {one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)")
 
 
-def _pillow_header(fh, name: str) -> tuple[int, str]:
-    """How many times the file's animation plays, and its format (APNG for an animated PNG)."""
+def _pillow_header(fh, name: str) -> tuple[int, str | None, int]:
+    """How many times the file's animation plays, its format (APNG for an animated PNG; None for
+    a still, a multi-page TIFF or a camera's MPO too: pages, not frames) and a still's duration
+    (ms, as a one-frame GIF may give it)."""
     from PIL import Image as PILImage
 
     try:
         im = PILImage.open(fh, formats=FORMATS)
     except PILImage.UnidentifiedImageError:
         fh.seek(0)
-        why = unreadable(name, fh, fh.read(16))
+        head = fh.read(16)
+        why = unreadable(name, fh, head)
         if why:
             raise InputError(why) from None
+        if beyond_pillow(head):
+            return 1, None, 0
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
             from None
@@ -247,13 +256,13 @@ def _pillow_header(fh, name: str) -> tuple[int, str]:
     except Exception as exc:
         raise InputError(f"{name}: cannot read it (damaged or truncated: {one_line(exc)})") \
             from None
-    fmt = "APNG" if im.format == "PNG" and animated else im.format
+    if not animated or im.format not in ("GIF", "PNG", "WEBP"):
+        return 1, None, int(round(im.info.get("duration", 0) or 0))
+    fmt = "APNG" if im.format == "PNG" else im.format
     loop = im.info.get("loop")
-    if not animated:
-        return 1, fmt
     if im.format == "GIF":  # NETSCAPE's count is of repeats after the first play; none: play once
-        return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt
-    return int(loop or 0), fmt  # APNG's num_plays and WebP's loop count plays, 0 for ever
+        return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt, 0
+    return int(loop or 0), fmt, 0  # APNG's num_plays and WebP's loop count plays, 0 for ever
 
 
 class HeldFrames:

@@ -140,6 +140,16 @@ def signature_format(head: bytes) -> str | None:
     return None
 
 
+def beyond_pillow(head: bytes) -> str | None:
+    """The format of a still, starting ``head``, that quantize reads where Pillow cannot: a TIFF
+    of samples Pillow does not take (tifffile reads it) or a colour PFM."""
+    if head[:4] in _TIFF_MAGIC:
+        return "TIFF"
+    if head[:2] == b"PF" and head[2:3].isspace():
+        return "PFM"
+    return None
+
+
 def gif_without_frames(fh: BinaryIO) -> bool:
     """Whether the GIF in ``fh`` is whole but holds no image (Pillow cannot identify it): its
     blocks, walked from the start, reach the trailer before any image descriptor."""
@@ -213,9 +223,9 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     except UnidentifiedImageError:
         fh.seek(0)
         head = fh.read(16)
-        if head[:4] in _TIFF_MAGIC:
+        if beyond_pillow(head) == "TIFF":
             return _decode_with_tifffile(fh, max_pixels, notes), "TIFF", 1
-        if head[:2] == b"PF" and head[2:3].isspace():
+        if beyond_pillow(head) == "PFM":
             return _decode_colour_pfm(fh, max_pixels, notes), "PFM", 1
         why = unreadable("", fh, head)
         if why:
