@@ -560,3 +560,20 @@ def test_a_batch_refuses_unusable_resampling_before_any_work(tmp_path, resample,
         run_batch([src], tmp_path / "out", settings=Settings(SETTINGS.options, resample=resample),
                   jobs=1)
     assert not (tmp_path / "out").exists()
+
+
+def test_resume_refuses_a_run_whose_files_are_written_otherwise(tmp_path):
+    """--png-effort and --webp-method were left out of the manifest's options: a --resume with
+    another effort kept every file of the first run's effort and said nothing."""
+    from quantize.io.outputs import FileOptions
+
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    settings = replace(SETTINGS, formats=("qnt", "png", "webp"))
+    run_batch([src], out, settings=settings, jobs=1)
+    for files, changed in ((FileOptions(png_effort=0), "png_effort"),
+                           (FileOptions(webp_method=6), "webp_method")):
+        with pytest.raises(ParameterError, match=rf"other options \({changed}\)"):
+            run_batch([src], out, settings=replace(settings, files=files), jobs=1, resume=True)
+    assert run_batch([src], out, settings=replace(settings, files=FileOptions()), jobs=1,
+                     resume=True).kept == 2  # the defaults, given or not, are the same run

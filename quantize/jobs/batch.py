@@ -374,15 +374,20 @@ def _options_record(settings: Settings) -> dict[str, Any]:
     """What decides the outputs, as stored in the manifest (the palette by its colours' digest)."""
     import hashlib
 
+    from ..io.outputs import FileOptions
+
     opts = settings.options
     palette = opts.palette
+    files = asdict(settings.files or FileOptions())
     return {**asdict(opts.fit), "codec": opts.codec, "dither": opts.dither,
             "dither_strength": opts.dither_strength, "formats": list(settings.formats),
             "max_bytes": settings.max_bytes,
             "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest(),
             # recorded when set, so that a manifest written before they were stays resumable
             **({"rdo": opts.rdo} if opts.rdo else {}),
-            **({"resample": settings.resample} if settings.resample else {})}
+            **({"resample": settings.resample} if settings.resample else {}),
+            **{name: value for name, value in files.items()
+               if value != getattr(FileOptions, name)}}
 
 
 def _ours_replaced(todo: list[Job], previous: dict[str, Any], out_root: Path,
