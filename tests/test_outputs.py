@@ -190,3 +190,56 @@ def test_raw_and_rgb565_options_reach_the_files(photo_path, tmp_path):
                                                               big_endian=True)
     assert rgb565(packed.palette, packed.indices, big_endian=True) != \
         rgb565(packed.palette, packed.indices)
+
+
+def test_batch_takes_the_raw_and_rgb565_layouts_as_compress_does(photo_path, tmp_path, capsys):
+    """--raw-bit-order, --raw-rows and --rgb565-endian were compress's only: batch wrote every raw
+    file MSB-first with padded rows and every RGB565 file little-endian."""
+    from quantize.io.exports import index_bits, raw_indices, rgb565
+
+    out = tmp_path / "out"
+    layout = ["--raw-bit-order", "lsb", "--raw-rows", "packed", "--rgb565-endian", "big"]
+    res = CliRunner().invoke(cli, ["batch", str(photo_path), "-o", str(out), "-k", "8", "-j", "1",
+                                   "--format", "qnt,raw,rgb565", *layout, "-q"])
+    assert res.exit_code == 0, res.output
+    packed = container.load(out / "photo.qnt")
+    assert (out / "photo.raw").read_bytes() == raw_indices(
+        packed.indices, index_bits(packed.header.k), msb_first=False, row_padding=False)
+    assert (out / "photo.rgb565").read_bytes() == rgb565(packed.palette, packed.indices,
+                                                         big_endian=True)
+    with pytest.raises(SystemExit) as exc:  # the layouts decide the files: the defaults are another run
+        main(["batch", str(photo_path), "-o", str(out), "-k", "8", "-j", "1",
+              "--format", "qnt,raw,rgb565", "--resume", "-q"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "other options (raw_msb_first, raw_row_padding, " \
+                                   "rgb565_big_endian)" in err, err
+    for args, words in ((["--rgb565-endian", "big"], "--rgb565-endian applies to --format rgb565"),
+                        (["--raw-rows", "packed", "--raw-bit-order", "lsb"],
+                         "--raw-bit-order and --raw-rows apply to --format raw")):
+        res = CliRunner().invoke(cli, ["batch", str(photo_path), "-o", str(tmp_path / "x"), *args])
+        assert res.exit_code == 2 and words in res.output, res.output
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("args, words", [((), "not a fit"), (("--shared-palette",), "not a fit"),
+                                         (("--palette-from", "acep7"), "not one of 7 colours")])
+def test_batch_raw_rows_pages_needs_a_two_colour_palette(photo_path, tmp_path, args, words):
+    """As compress: a fitted pair comes in no set order, and a page holds 1 bit a pixel."""
+    res = CliRunner().invoke(cli, ["batch", str(photo_path), "-o", str(tmp_path / "x"), *args,
+                                   "--format", "raw", "--raw-rows", "pages"])
+    assert res.exit_code == 2, res.output
+    assert "--raw-rows pages needs a --palette-from of 2 colours in the panel's order (bw: black 0, " \
+           f"white 1 lit), {words}" in res.output, res.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_batch_raw_rows_pages_writes_oled_buffers(tmp_path):
+    pixels = np.zeros((9, 3, 3), np.uint8)
+    pixels[0, 0] = pixels[8, 2] = 255  # white is bw's index 1: a lit OLED pixel
+    (tmp_path / "in").mkdir()
+    Image.fromarray(pixels).save(tmp_path / "in" / "oled.png")
+    res = CliRunner().invoke(cli, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+                                   "--palette-from", "bw", "--format", "raw", "--raw-rows", "pages",
+                                   "-j", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "oled.raw").read_bytes() == bytes([0x01, 0, 0, 0, 0, 0x01])

@@ -13,8 +13,9 @@ import click
 from ..io.files import printable
 from . import flag_message
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
-                      check_format_options, dither_options, echo, encoder_options, fit_options,
-                      make_fit_options, note, resample_bounds, resample_options, space_option)
+                      check_format_options, check_pages, dither_options, echo, encoder_options,
+                      file_options, fit_options, layout_options, make_fit_options, note,
+                      resample_bounds, resample_options, space_option)
 
 
 class Progress:
@@ -61,6 +62,7 @@ class Progress:
 @click.option("--max-bytes", metavar="N", default=None,
               help="Per image, the largest K (up to -k) whose first --format file fits in N bytes.")
 @encoder_options
+@layout_options(palette_flag="--palette-from")
 @click.option("-j", "--jobs", type=int, default=None,
               help="Processes compressing at once: this one and N-1 workers.  "
                    "[default: the number of cores]")
@@ -80,7 +82,8 @@ class Progress:
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes on stderr.")
 def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither, dither_strength, rdo,
-          codec, preview, formats, max_bytes, png_effort, webp_method, jobs,
+          codec, preview, formats, max_bytes, png_effort, webp_method, raw_bit_order, raw_rows,
+          rgb565_endian, jobs,
           no_recursive, resume, shared_palette, palette_from, scheduler, width, height, fps, plays,
           force, allow_huge, quiet):
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
@@ -97,15 +100,21 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     check_dither(dither)
     if shared_palette and palette_from:
         raise click.UsageError("--shared-palette and --palette-from exclude each other")
-    from ..io.outputs import FileOptions, parse_formats
+    from ..io.outputs import parse_formats
 
     formats = parse_formats(formats) + (("png",) if preview else ())
     check_format_options(formats)
+    files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian)
+    if files.raw_pages:  # the palette is read again by the batch: a built-in name or a small file
+        from ..jobs.batch import load_palette
+
+        check_pages(None if palette_from is None else len(load_palette(palette_from)),
+                    "--palette-from")
     settings = Settings(
         CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space),
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),
         formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
-        files=FileOptions(png_effort, webp_method=webp_method),
+        files=files,
         max_bytes=None if max_bytes is None else _size(max_bytes),
         resample=resample_bounds(width, height, fps, plays), wording=flag_message)
     progress = Progress()

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
-                      check_format_options, dither_options, echo, encoder_options, fit_options,
-                      make_fit_options, note, space_option)
+                      check_format_options, check_pages, dither_options, echo, encoder_options,
+                      file_options, fit_options, layout_options, make_fit_options, note,
+                      space_option)
 
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
@@ -55,16 +56,7 @@ from .sweep import progress_bar, target_options
               help="Pick the largest K (up to -k) whose first --format file fits in N bytes "
                    "(150000, 150k, 1.5M).")
 @encoder_options
-@click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default=None,
-              help="raw format: the first pixel (with pages, the top row) in each byte's most or "
-                   "least significant bits.  [default: msb; lsb with --raw-rows pages]")
-@click.option("--raw-rows", type=click.Choice(["padded", "packed", "pages"]), default="padded",
-              show_default=True,
-              help="raw format: each row starts on a new byte, or none does, or pages: 1 bit a "
-                   "pixel, a byte a column of 8 rows, as SSD1306/SH1106 OLEDs hold them (with a "
-                   "2-colour --palette such as bw).")
-@click.option("--rgb565-endian", type=click.Choice(["little", "big"]), default="little",
-              show_default=True, help="rgb565 format: byte order of each pixel.")
+@layout_options
 @click.option("--no-preview", is_flag=True, help="Do not write the PNG (the same as leaving png out "
                                                   "of --format).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
@@ -87,14 +79,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..jobs.pipeline import CompressOptions, compress_file
     from ..render.report import format_json, format_report
 
-    from ..io.outputs import FileOptions, parse_formats
+    from ..io.outputs import parse_formats
 
     formats = parse_formats(formats)
-    pages = raw_rows == "pages"
-    msb_first = (raw_bit_order or ("lsb" if pages else "msb")) == "msb"  # OLEDs: top row in bit 0
-    files = FileOptions(png_effort, raw_msb_first=msb_first, raw_row_padding=raw_rows == "padded",
-                        raw_pages=pages, rgb565_big_endian=rgb565_endian == "big",
-                        webp_method=webp_method)
+    files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian)
+    pages = files.raw_pages
     if no_preview:
         formats = tuple(f for f in formats if f != "png")
         if not formats:
@@ -141,11 +130,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                    "bits): give at most 5,6,5 (5 for grey), or leave rgb565 out")
         if click.get_current_context().get_parameter_source("k").name == "DEFAULT":
             k = min(k, lattice_size(bits))  # --bits 4 alone: its 16 greys, not the default 256
-    if pages and (fixed is None or len(fixed) > 2):
-        # a fitted pair comes in no set order: the lit bit would be whichever colour came second
-        got = "not a fit" if fixed is None else f"not one of {len(fixed)} colours"
-        raise click.UsageError(f"--raw-rows pages needs a --palette of 2 colours in the panel's "
-                               f"order (bw: black 0, white 1 lit), {got}")
+    if pages:
+        check_pages(None if fixed is None else len(fixed), "--palette")
     if pages and drop_unused:  # one colour left would take index 0, unlit whatever its colour
         raise click.UsageError("--drop-unused renumbers the palette's codes: it cannot be combined "
                                "with --raw-rows pages, which writes the panel's")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,9 @@ from ..io.files import printable
 # Every path argument: click's own readability check is off, so that an unreadable file gets the
 # one opener's "cannot read <file>: Permission denied" (exit 3) like every other input problem.
 PATH = click.Path(path_type=Path, readable=False)
+
+if TYPE_CHECKING:
+    from ..io.outputs import FileOptions
 
 
 def echo(text: str = "", **kwargs) -> None:
@@ -116,6 +120,46 @@ def encoder_options(func):
                                                 "slower).")(func)
     return click.option("--png-effort", type=click.IntRange(0, 3), default=DEFAULT_PNG_EFFORT,
                         show_default=True, help="PNG size against time: 0 fastest, 3 smallest.")(func)
+
+
+def layout_options(func=None, *, palette_flag: str = "--palette"):
+    """``--raw-bit-order``, ``--raw-rows`` and ``--rgb565-endian``, for every command that writes the
+    firmware exports (``palette_flag``: its option that gives a palette, for the help)."""
+    if func is None:
+        return lambda f: layout_options(f, palette_flag=palette_flag)
+    func = click.option("--rgb565-endian", type=click.Choice(["little", "big"]), default="little",
+                        show_default=True, help="rgb565 format: byte order of each pixel.")(func)
+    func = click.option("--raw-rows", type=click.Choice(["padded", "packed", "pages"]),
+                        default="padded", show_default=True,
+                        help="raw format: each row starts on a new byte, or none does, or pages: 1 "
+                             "bit a pixel, a byte a column of 8 rows, as SSD1306/SH1106 OLEDs hold "
+                             f"them (with a 2-colour {palette_flag} such as bw).")(func)
+    return click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default=None,
+                        help="raw format: the first pixel (with pages, the top row) in each byte's "
+                             "most or least significant bits.  [default: msb; lsb with --raw-rows "
+                             "pages]")(func)
+
+
+def file_options(png_effort: int, webp_method: int, raw_bit_order: str | None = None,
+                 raw_rows: str = "padded", rgb565_endian: str = "little") -> FileOptions:
+    """FileOptions from the values of :func:`encoder_options` and :func:`layout_options`."""
+    from ..io.outputs import FileOptions
+
+    pages = raw_rows == "pages"
+    msb_first = (raw_bit_order or ("lsb" if pages else "msb")) == "msb"  # OLEDs: top row in bit 0
+    return FileOptions(png_effort, raw_msb_first=msb_first, raw_row_padding=raw_rows == "padded",
+                       raw_pages=pages, rgb565_big_endian=rgb565_endian == "big",
+                       webp_method=webp_method)
+
+
+def check_pages(colors: int | None, palette_flag: str) -> None:
+    """``--raw-rows pages`` writes 1 bit a pixel in the panel's order: it needs a given palette
+    (``colors``, None for a fit) of 2 colours."""
+    if colors is None or colors > 2:
+        # a fitted pair comes in no set order: the lit bit would be whichever colour came second
+        got = "not a fit" if colors is None else f"not one of {colors} colours"
+        raise click.UsageError(f"--raw-rows pages needs a {palette_flag} of 2 colours in the "
+                               f"panel's order (bw: black 0, white 1 lit), {got}")
 
 
 # each format's options: given while the format is not written, they would be ignored silently
