@@ -3,6 +3,7 @@ into a small C program, gives back exactly the pixels ``quantize decode`` writes
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -288,6 +289,39 @@ def test_two_stems_of_one_identifier_clash_loudly(tmp_path: Path) -> None:
         build = subprocess.run([CC, "-std=c99", "-o", str(tmp_path / "t"), str(tmp_path / "main.c")],
                                capture_output=True, text=True)
         assert (build.returncode == 0) == builds, build.stderr
+
+
+# Macro names C reserves: _ and a capital, or __ anywhere (C11 7.1.3); the library's prefixes
+# followed by a capital or digit, from C11 7.31 and C23 7.33's potentially reserved ones.
+RESERVED_MACRO = re.compile(r"_[A-Z_]|.*__|E[0-9A-Z]|(FE|LC|ATOMIC|TIME|FP|MATH|DBL|FLT|LDBL)_[A-Z]"
+                            r"|SIG_?[A-Z]|(PRI|SCN)[a-zX]")
+
+
+def include_guard(header: bytes) -> str:
+    return re.search(rb"^#ifndef (\w+)$", header, re.M).group(1).decode()
+
+
+@pytest.mark.parametrize("stem", ["epd_x", "e1", "Eink", "e", "fe_panel", "lc_screen", "signal",
+                                  "sig_a", "atomic_clock", "prix", "time_left", "_epd", "parrots"])
+def test_include_guard_is_no_reserved_identifier(stem: str) -> None:
+    """The guard was the stem's identifier in capitals: 'epd_x' gave EPD_X_…_H, in errno.h's
+    namespace (E and a capital, C11 7.31.3), 'signal' SIGNAL_…_H in signal.h's."""
+    palette, indices = np.array([[0, 0, 0], [255, 255, 255]], np.uint8), np.array([[0, 1]])
+    guard = include_guard(c_header(stem, palette, indices))
+    assert not RESERVED_MACRO.match(guard), guard
+    assert guard == include_guard(c_header(stem, palette, indices)) and guard.endswith("_H")
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_a_header_of_a_reserved_looking_stem_compiles_as_c11(tmp_path: Path) -> None:
+    palette, indices = np.array([[0, 0, 0], [255, 255, 255]], np.uint8), np.array([[0, 1]])
+    (tmp_path / "epd_x.h").write_bytes(c_header("epd_x", palette, indices))
+    (tmp_path / "main.c").write_text('#include "epd_x.h"\n#include "epd_x.h"\n'
+                                     'int main(void) { return epd_x_indices[0] - 0x40; }\n')
+    build = subprocess.run([CC, "-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-c", "-o",
+                            str(tmp_path / "main.o"), str(tmp_path / "main.c")],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
 
 
 def test_rgb565_notes_the_colours_it_cannot_hold(tmp_path):

@@ -48,10 +48,11 @@ def c_identifier(stem: str) -> str:
 
 
 def _guard(stem: str, name: str) -> str:
-    """The include guard of ``stem``'s header: its identifier and a CRC of the exact stem, so that
-    two stems of one identifier (``a-b``, ``a_b``) clash loudly at compile time instead of the
-    second header being skipped silently."""
-    return f"{name.upper()}_{zlib.crc32(stem.encode('utf-8', 'surrogateescape')):08X}_H"
+    """The include guard of ``stem``'s header: ``QUANTIZE_``, its identifier and a CRC of the exact
+    stem, so that two stems of one identifier (``a-b``, ``a_b``) clash loudly at compile time
+    instead of the second header being skipped silently."""
+    # the prefix keeps a capitalised stem out of the macro names C reserves (EPD_…: errno.h's E…)
+    return f"QUANTIZE_{name.upper()}_{zlib.crc32(stem.encode('utf-8', 'surrogateescape')):08X}_H"
 
 
 def raw_indices(indices: np.ndarray, bits: int, msb_first: bool = True,
