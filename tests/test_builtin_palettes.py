@@ -30,7 +30,8 @@ def run(capsys, *args) -> tuple[int, str, str]:
 
 
 def test_the_palettes_named_in_the_issue_have_their_hardware_sizes() -> None:
-    sizes = {"bw": 2, "grey2": 4, "grey4": 16, "web216": 216, "cga": 16, "ega": 64, "c64": 16,
+    sizes = {"bw": 2, "bwr": 3, "grey2": 4, "grey4": 16, "web216": 216, "cga": 16, "ega": 64,
+             "c64": 16,
              "nes": 64, "gameboy": 4, "pico8": 16, "rgb332": 256, "acep7": 7, "spectra6": 7, "epd4grey": 4}
     for name, size in sizes.items():
         palette = builtin_palette(name)

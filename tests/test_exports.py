@@ -16,8 +16,8 @@ from PIL import Image
 
 from quantize.io import container
 from quantize.cli import main
-from quantize.io.exports import (c_header, c_identifier, index_bits, page_bytes, raw_indices, rgb565,
-                                 rgb565_values)
+from quantize.io.exports import (c_header, c_identifier, index_bits, page_bytes, plane_bytes,
+                                 raw_indices, rgb565, rgb565_values)
 
 PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
 CC = shutil.which("gcc") or shutil.which("cc")
@@ -172,6 +172,84 @@ def test_raw_rows_pages_refuses_drop_unused(capsys, tmp_path: Path) -> None:
     assert "--drop-unused renumbers the palette's codes: it cannot be combined with --raw-rows " \
            "pages" in err
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+def driver_pixels(data: bytes, h: int, w: int) -> np.ndarray:
+    """Reads two planes back as Waveshare's tri-colour drivers address them
+    (EPD_2IN13B_V4_Display(blackimage, ryimage): byte i + j * Width of each, Width = (w + 7) / 8,
+    pixel x in bit 0x80 >> (x % 8); GUI_Paint draws an ink by clearing its bit): black 0, white 1,
+    red 2."""
+    width = (w + 7) // 8
+    assert len(data) == 2 * width * h
+    black, red = data[:width * h], data[width * h:]
+    out = np.ones((h, w), np.int64)
+    for y in range(h):
+        for x in range(w):
+            address, bit = x // 8 + y * width, 0x80 >> (x % 8)
+            assert black[address] & bit or red[address] & bit, "black and red inks on one pixel"
+            out[y, x] = 0 if not black[address] & bit else 2 if not red[address] & bit else 1
+        for x in range(w, width * 8):  # the padding past the panel's last column: no ink
+            assert black[x // 8 + y * width] & red[x // 8 + y * width] & (0x80 >> (x % 8))
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 20), st.integers(0, 2**32 - 1))
+def test_plane_bytes_round_trip(h, w, seed) -> None:
+    indices = np.random.default_rng(seed).integers(0, 3, (h, w))
+    np.testing.assert_array_equal(driver_pixels(plane_bytes(indices), h, w), indices)
+
+
+def test_plane_bytes_layout() -> None:
+    # black, white, red, white | 4 padding bits: black plane 0111 1111, red plane 1101 1111
+    assert plane_bytes(np.array([[0, 1, 2, 1]])) == bytes([0x7F, 0xDF])
+    assert plane_bytes(np.array([[0, 1, 2, 1]]), msb_first=False) == bytes([0xFE, 0xFB])
+    with pytest.raises(ValueError, match="3 colours"):
+        plane_bytes(np.array([[3]]))
+
+
+def test_raw_rows_planes_writes_a_tri_colour_panels_buffers(capsys, tmp_path: Path) -> None:
+    black, white, red = (0, 0, 0), (255, 255, 255), (230, 20, 10)
+    pixels = np.array([[black, white, red] * 3 + [white], [red] * 5 + [black] * 5], np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "label.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "label.png"), "--palette", "bwr", "--format", "raw",
+              "--raw-rows", "planes", "-o", str(tmp_path), "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    data = (tmp_path / "label.raw").read_bytes()
+    assert data == bytes([0x6D, 0xFF, 0xF8, 0x3F, 0xDB, 0x7F, 0x07, 0xFF])
+    np.testing.assert_array_equal(driver_pixels(data, 2, 10),
+                                  [[0, 1, 2, 0, 1, 2, 0, 1, 2, 1], [2] * 5 + [0] * 5])
+
+
+@pytest.mark.parametrize("args, words", [
+    (("--palette", "acep7"), "--raw-rows planes needs a --palette of 3 colours in the panel's "
+                             "order (bwr: black 0, white 1, red 2), not one of 7 colours"),
+    (("-k", "3"), "--raw-rows planes needs a --palette of 3 colours in the panel's order (bwr: "
+                  "black 0, white 1, red 2), not a fit"),
+    (("--palette", "bwr", "--drop-unused"), "--drop-unused renumbers the palette's codes: it "
+                                            "cannot be combined with --raw-rows planes")])
+def test_raw_rows_planes_refuses_what_the_panel_cannot_show(capsys, tmp_path, args, words) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(PARROTS), *args, "--format", "raw", "--raw-rows", "planes",
+              "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and words in err, err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+def test_raw_rows_planes_of_a_transparent_image_is_one_line(capsys, tmp_path: Path) -> None:
+    pixels = np.zeros((4, 4, 4), np.uint8)
+    pixels[:2] = 255
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "icon.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "icon.png"), "--palette", "bwr", "--format", "qnt,raw",
+              "--raw-rows", "planes", "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2, err
+    assert "--raw-rows planes holds 3 colours (black, white and red), not 4: the transparent " \
+           "pixels take an entry of their own" in err, err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
 def test_rgb565() -> None:

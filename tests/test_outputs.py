@@ -243,3 +243,18 @@ def test_batch_raw_rows_pages_writes_oled_buffers(tmp_path):
                                    "-j", "1", "-q"])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "out" / "oled.raw").read_bytes() == bytes([0x01, 0, 0, 0, 0, 0x01])
+
+
+def test_batch_raw_rows_planes_writes_tri_colour_buffers(tmp_path):
+    """Black, white, red: the black plane then the red, 0 where the ink is (Waveshare's EPD_*b)."""
+    pixels = np.array([[[0, 0, 0], [255, 255, 255], [255, 0, 0]]], np.uint8)
+    (tmp_path / "in").mkdir()
+    Image.fromarray(pixels).save(tmp_path / "in" / "label.png")
+    planes = ["--format", "raw", "--raw-rows", "planes"]
+    res = CliRunner().invoke(cli, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+                                   "--palette-from", "bwr", *planes, "-j", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "label.raw").read_bytes() == bytes([0x7F, 0xDF])
+    res = CliRunner().invoke(cli, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "x"),
+                                   "--palette-from", "acep7", *planes])
+    assert res.exit_code == 2 and "--raw-rows planes needs a --palette-from of 3 colours" in res.output

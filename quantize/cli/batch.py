@@ -13,9 +13,9 @@ import click
 from ..io.files import printable
 from . import flag_message
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
-                      check_format_options, check_pages, dither_options, echo, encoder_options,
-                      file_options, fit_options, layout_options, make_fit_options, note,
-                      resample_bounds, resample_options, space_option)
+                      check_format_options, check_panel_layout, dither_options, echo,
+                      encoder_options, file_options, fit_options, layout_options, make_fit_options,
+                      note, resample_bounds, resample_options, space_option)
 
 
 class Progress:
@@ -105,11 +105,11 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     formats = parse_formats(formats) + (("png",) if preview else ())
     check_format_options(formats)
     files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian)
-    if files.raw_pages:  # the palette is read again by the batch: a built-in name or a small file
+    if files.raw_pages or files.raw_planes:  # read again by the batch: a name or a small file
         from ..jobs.batch import load_palette
 
-        check_pages(None if palette_from is None else len(load_palette(palette_from)),
-                    "--palette-from")
+        colors = None if palette_from is None else len(load_palette(palette_from))
+        check_panel_layout(raw_rows, colors, "--palette-from")
     settings = Settings(
         CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space),
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
-                      check_format_options, check_pages, dither_options, echo, encoder_options,
-                      file_options, fit_options, layout_options, make_fit_options, note,
-                      space_option)
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PANEL_LAYOUTS, PATH,
+                      check_dither, check_format_options, check_panel_layout, dither_options, echo,
+                      encoder_options, file_options, fit_options, layout_options,
+                      make_fit_options, note, space_option)
 
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
@@ -42,7 +42,7 @@ from .sweep import progress_bar, target_options
                    "file, same count and order); pixels are mapped to these, the --palette is written.")
 @click.option("--drop-unused", is_flag=True,
               help="With --palette: leave out the entries no pixel uses (indices are renumbered; "
-                   "not with --raw-rows pages).")
+                   "not with --raw-rows pages or planes).")
 @click.option("--lock", "lock_file", type=PATH, default=None,
               help="Keep the L colours of this palette file exactly; fit the other K - L around them.")
 @click.option("--export-palette", metavar="LIST",
@@ -83,7 +83,6 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
     formats = parse_formats(formats)
     files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian)
-    pages = files.raw_pages
     if no_preview:
         formats = tuple(f for f in formats if f != "png")
         if not formats:
@@ -130,11 +129,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                    "bits): give at most 5,6,5 (5 for grey), or leave rgb565 out")
         if click.get_current_context().get_parameter_source("k").name == "DEFAULT":
             k = min(k, lattice_size(bits))  # --bits 4 alone: its 16 greys, not the default 256
-    if pages:
-        check_pages(None if fixed is None else len(fixed), "--palette")
-    if pages and drop_unused:  # one colour left would take index 0, unlit whatever its colour
-        raise click.UsageError("--drop-unused renumbers the palette's codes: it cannot be combined "
-                               "with --raw-rows pages, which writes the panel's")
+    check_panel_layout(raw_rows, None if fixed is None else len(fixed), "--palette")
+    if raw_rows in PANEL_LAYOUTS and drop_unused:  # one colour left would take index 0, black
+        raise click.UsageError(f"--drop-unused renumbers the palette's codes: it cannot be "
+                               f"combined with --raw-rows {raw_rows}, which writes the panel's")
     panel = None
     if panel_file:
         from ..io.palettes import read_palette

@@ -129,11 +129,13 @@ def layout_options(func=None, *, palette_flag: str = "--palette"):
         return lambda f: layout_options(f, palette_flag=palette_flag)
     func = click.option("--rgb565-endian", type=click.Choice(["little", "big"]), default="little",
                         show_default=True, help="rgb565 format: byte order of each pixel.")(func)
-    func = click.option("--raw-rows", type=click.Choice(["padded", "packed", "pages"]),
+    func = click.option("--raw-rows", type=click.Choice(["padded", "packed", "pages", "planes"]),
                         default="padded", show_default=True,
                         help="raw format: each row starts on a new byte, or none does, or pages: 1 "
                              "bit a pixel, a byte a column of 8 rows, as SSD1306/SH1106 OLEDs hold "
-                             f"them (with a 2-colour {palette_flag} such as bw).")(func)
+                             f"them (with a 2-colour {palette_flag} such as bw), or planes: the "
+                             "black plane then the red, 0 where the ink is, as tri-colour e-paper "
+                             f"drivers take them (with {palette_flag} bwr).")(func)
     return click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default=None,
                         help="raw format: the first pixel (with pages, the top row) in each byte's "
                              "most or least significant bits.  [default: msb; lsb with --raw-rows "
@@ -148,18 +150,26 @@ def file_options(png_effort: int, webp_method: int, raw_bit_order: str | None = 
     pages = raw_rows == "pages"
     msb_first = (raw_bit_order or ("lsb" if pages else "msb")) == "msb"  # OLEDs: top row in bit 0
     return FileOptions(png_effort, raw_msb_first=msb_first, raw_row_padding=raw_rows == "padded",
-                       raw_pages=pages, rgb565_big_endian=rgb565_endian == "big",
-                       webp_method=webp_method)
+                       raw_pages=pages, raw_planes=raw_rows == "planes",
+                       rgb565_big_endian=rgb565_endian == "big", webp_method=webp_method)
 
 
-def check_pages(colors: int | None, palette_flag: str) -> None:
-    """``--raw-rows pages`` writes 1 bit a pixel in the panel's order: it needs a given palette
-    (``colors``, None for a fit) of 2 colours."""
-    if colors is None or colors > 2:
-        # a fitted pair comes in no set order: the lit bit would be whichever colour came second
+# the --raw-rows layouts written in a panel's own codes: the colours they hold, in its order
+PANEL_LAYOUTS = {"pages": (2, "bw: black 0, white 1 lit"),
+                 "planes": (3, "bwr: black 0, white 1, red 2")}
+
+
+def check_panel_layout(raw_rows: str, colors: int | None, palette_flag: str) -> None:
+    """``--raw-rows pages`` and ``planes`` write the panel's codes: they need a given palette
+    (``colors``, None for a fit) of at most the colours they hold."""
+    if raw_rows not in PANEL_LAYOUTS:
+        return
+    most, order = PANEL_LAYOUTS[raw_rows]
+    if colors is None or colors > most:
+        # a fitted palette comes in no set order: its ink would be whichever colour came where
         got = "not a fit" if colors is None else f"not one of {colors} colours"
-        raise click.UsageError(f"--raw-rows pages needs a {palette_flag} of 2 colours in the "
-                               f"panel's order (bw: black 0, white 1 lit), {got}")
+        raise click.UsageError(f"--raw-rows {raw_rows} needs a {palette_flag} of {most} colours in "
+                               f"the panel's order ({order}), {got}")
 
 
 # each format's options: given while the format is not written, they would be ignored silently

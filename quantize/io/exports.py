@@ -1,5 +1,5 @@
 """Quantised images in the forms firmware includes: a C99 header, packed index bytes, a monochrome
-OLED's page memory, RGB565 pixels.
+OLED's page memory, a tri-colour e-paper's two planes, RGB565 pixels.
 
 Pure functions of the palette and the indices (no files): the caller writes the bytes. Indices are
 packed at 1, 2, 4, 8 or 16 bits, the fewest that hold K (never a width that splits a pixel across
@@ -88,6 +88,20 @@ def page_bytes(indices: np.ndarray, top_in_msb: bool = False) -> bytes:
     rows[:h] = indices
     pages = rows.reshape(-1, 8, w).transpose(0, 2, 1)  # (page, column, row in the page)
     return np.packbits(pages, axis=2, bitorder="big" if top_in_msb else "little").tobytes()
+
+
+def plane_bytes(indices: np.ndarray, msb_first: bool = True) -> bytes:
+    """The (H, W) indices of a black 0, white 1, red (or yellow) 2 palette laid out as tri-colour
+    e-paper drivers take them (Waveshare's EPD_*b Display(blackimage, ryimage)): the black plane,
+    then the red one, each a bit a pixel, each row on a new byte, the first pixel in the most
+    significant bit (``msb_first``) or the least; a bit is 0 where the pixel takes the plane's
+    ink, 1 elsewhere, the rows' padding too (white)."""
+    indices = np.asarray(indices)
+    if indices.size and int(indices.max()) > 2:
+        raise ValueError("the planes hold 3 colours: an index is above 2")
+    inks = [np.frombuffer(raw_indices((indices == ink).astype(np.uint8), 1, msb_first=msb_first),
+                          np.uint8) for ink in (0, 2)]
+    return np.invert(np.concatenate(inks)).tobytes()
 
 
 def rgb565_values(palette: np.ndarray) -> np.ndarray:

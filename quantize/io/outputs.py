@@ -27,13 +27,14 @@ GIF_MAX_K = 256
 @dataclass(frozen=True)
 class FileOptions:
     """How the files are written: PNG effort (0 fastest … 3 smallest), the raw export's bit order
-    and row padding or OLED page layout (1 bit a pixel), the RGB565 export's byte order, libwebp's
-    method (0 fastest … 6 smallest)."""
+    and row padding, or OLED page layout (1 bit a pixel), or tri-colour e-paper planes, the RGB565
+    export's byte order, libwebp's method (0 fastest … 6 smallest)."""
 
     png_effort: int = DEFAULT_PNG_EFFORT
     raw_msb_first: bool = True
     raw_row_padding: bool = True
     raw_pages: bool = False
+    raw_planes: bool = False
     rgb565_big_endian: bool = False
     webp_method: int = DEFAULT_WEBP_METHOD
 
@@ -97,16 +98,25 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
     if fmt == "c":
         return exports.c_header(stem, palette, indices)
     if fmt == "raw" and files.raw_pages:
-        if len(palette) > 2:  # the command line checks the palette; transparency adds an entry
-            raise ParameterError(
-                f"--raw-rows pages holds 2 colours (1 bit a pixel), not {len(palette)}"
-                + (": the transparent pixels take an entry of their own; flatten the image onto the "
-                   "panel's background first" if palette.shape[1] == 4 else ""))
+        _check_layout(palette, 2, "--raw-rows pages holds 2 colours (1 bit a pixel)")
         return exports.page_bytes(indices, top_in_msb=files.raw_msb_first)
+    if fmt == "raw" and files.raw_planes:
+        _check_layout(palette, 3, "--raw-rows planes holds 3 colours (black, white and red)")
+        return exports.plane_bytes(indices, msb_first=files.raw_msb_first)
     if fmt == "raw":
         return exports.raw_indices(indices, exports.index_bits(len(palette)),
                                    msb_first=files.raw_msb_first, row_padding=files.raw_row_padding)
     return exports.rgb565(palette, indices, big_endian=files.rgb565_big_endian)
+
+
+def _check_layout(palette: np.ndarray, most: int, holds: str) -> None:
+    """Refuse a palette of more than the ``most`` colours a panel's layout holds (``holds`` says
+    so): the command line checks the palette given, but transparent pixels add an entry."""
+    if len(palette) > most:
+        raise ParameterError(
+            f"{holds}, not {len(palette)}"
+            + (": the transparent pixels take an entry of their own; flatten the image onto the "
+               "panel's background first" if palette.shape[1] == 4 else ""))
 
 
 def encode_all(palette: np.ndarray, indices: np.ndarray, formats: tuple[str, ...], *, codec: str,

@@ -5,6 +5,8 @@ the firmware writes to the display. Sources:
 
 - ``bw``, ``grey2``, ``grey4``: 1-bit black and white, and 2- and 4-bit grey ramps (levels spread
   evenly over 0..255, as bit replication of the level gives: 4 bits -> 0x00, 0x11, ... 0xff).
+- ``bwr``: black, white and red e-paper (e.g. Waveshare 2.13" (B), 2.9" (B)), nominal: black 0,
+  white 1, red 2, as ``--raw-rows planes`` writes them to the driver's black and red planes.
 - ``epd4grey``: Waveshare's 4-grey e-paper, in its driver's codes: white 0 (GRAY4), light grey 1,
   dark grey 2, black 3 (GRAY1), the reverse of ``grey2``; Waveshare's GUI_Paint.h.
 - ``web216``: the "web-safe" palette of Netscape Navigator 2 (1996): every combination of 0x00,
@@ -74,6 +76,7 @@ _LEVELS = (0x00, 0x33, 0x66, 0x99, 0xcc, 0xff)
 
 _CODES: dict[str, tuple[str, Sequence[int]]] = {
     "bw": ("1-bit black and white", (0x000000, 0xffffff)),
+    "bwr": ("tri-colour e-paper: black 0, white 1, red 2", (0x000000, 0xffffff, 0xff0000)),
     "grey2": ("2-bit grey (4 levels)", _ramp(2)),
     "grey4": ("4-bit grey (16 levels)", _ramp(4)),
     "epd4grey": ("Waveshare 4-grey e-paper, white 0 to black 3", _ramp(2)[::-1]),
