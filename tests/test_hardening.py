@@ -330,7 +330,7 @@ def test_item7_negative_seed_is_refused_before_any_work(capsys, tmp_path, photo,
 
 @pytest.mark.parametrize("name, content, fragment", [
     ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
-    ("many.hex", "".join(f"{i:06x}\n" for i in range(70_000)), "70,000 colours, more than the 65,536"),
+    ("many.hex", "".join(f"{i:06x}\n" for i in range(70_000)), "more than the 65,536 colours a palette"),
     ("noextension", "not a palette at all", "not a palette file quantize reads"),
     ("bad.json", '{"colors": [{"rgb": [1, 2]}]}', "colour 0 has neither"),
 ])

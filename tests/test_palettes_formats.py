@@ -659,3 +659,27 @@ def test_a_paint_program_text_palette_in_windows_1252_is_read(data, source):
     # GIMP and Pillow read such files from before UTF-8; a name's encoding must not lose the colours
     palette = decode_palette(data, source=source)
     assert palette.hex == ["#ff0000"] and palette.names == ("Rouge \u201cvif\u201d",)
+
+
+_OVER = 65_537  # one colour past the most a palette may hold
+# each text format's colours, then a broken line that a reader stopping at the limit never reaches
+_PAST_THE_LIMIT = {
+    "gpl": ("GIMP Palette\n" + "".join(f"{i % 256} {i // 256 % 256} 0\n" for i in range(_OVER)) + "a b c\n",
+            "x.gpl"),
+    "paintnet": ("".join(f"FF{i:06X}\n" for i in range(_OVER)) + "zz\n", "x.txt"),
+    "hex": ("".join(f"{i:06x}\n" for i in range(_OVER)) + "zz\n", "x.hex"),
+    "jasc": ("JASC-PAL\n0100\n70000\n" + "".join(f"{i % 256} 0 0\n" for i in range(_OVER)) + "a b c\n",
+             "x.pal"),
+    "css": (":root {\n" + "".join(f"--c{i}: #{i:06x};\n" for i in range(_OVER)) + "--z: rgb(1 2);\n}\n",
+            "x.css"),
+    "json": ("[" + "".join(f'"#{i:06x}",' for i in range(_OVER)) + '{"rgb": [1, 2]}]', "x.json"),
+    "tokens": ('{"c": {' + "".join(f'"{i}": "#{i:06x}",' for i in range(_OVER)) + '"z": "#zz"}}', "x.json"),
+}
+
+
+@pytest.mark.parametrize("fmt", _PAST_THE_LIMIT)
+def test_text_readers_stop_at_the_colour_limit(fmt):
+    """A reader stops at the 65,537th colour, so a huge file costs a full palette's memory, not its own."""
+    text, source = _PAST_THE_LIMIT[fmt]
+    with pytest.raises(FormatError, match=r"^x\.\w+: more than the 65,536 colours a palette may hold$"):
+        decode_palette(text.encode(), source=source)

@@ -9,9 +9,11 @@ colour's share in its name and Paint.NET in a comment; JASC and RIFF have no roo
 from __future__ import annotations
 
 import struct
+from itertools import islice
+from typing import Iterator
 
 from ...errors import FormatError
-from .model import Palette, from_entries, hex_code, labels_with_shares, share_label
+from .model import Palette, from_entries, hex_code, labels_with_shares, share_label, take_colors
 from .reading import ByteReader, parse_byte, text_lines
 
 _GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
@@ -37,11 +39,20 @@ def encode_gpl(palette: Palette) -> bytes:
 def decode_gpl(data: bytes, source: str) -> Palette:
     """Read a GIMP palette: header, optional Name/Columns, comments, ``r g b [name]`` lines; with
     Aseprite's ``Channels: RGBA`` header, ``r g b a [name]``."""
-    lines = text_lines(data, source)
-    if not lines or not lines[0].startswith("GIMP Palette"):
+    lines = enumerate(text_lines(data, source), start=1)
+    if not next(lines, (1, ""))[1].startswith("GIMP Palette"):
         raise FormatError(f"{source}: not a GIMP palette (the first line must be 'GIMP Palette')")
-    title, entries, channels = None, [], 3
-    for number, line in enumerate(lines[1:], start=2):
+    header: dict[str, str] = {}
+    entries = take_colors(_gpl_entries(lines, header, source), source)
+    return from_entries(entries, source, header.get("Name"))
+
+
+def _gpl_entries(lines: Iterator[tuple[int, str]], header: dict[str, str],
+                 source: str) -> Iterator[tuple[list[int], str | None]]:
+    """The colours of a GPL's numbered lines after the first, one at a time; ``header`` gets the
+    Name, Columns and Channels lines as they pass."""
+    channels = 3
+    for number, line in lines:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -51,15 +62,14 @@ def decode_gpl(data: bytes, source: str) -> Palette:
                 channels = _GPL_CHANNELS.get(value.strip(), 0)
                 if not channels:
                     raise FormatError(f"{source}: line {number}: {stripped!r} is not supported (RGB or RGBA)")
-            title = value.strip() if key == "Name" else title
+            header[key] = value.strip()
             continue
         parts = stripped.split(None, channels)
         if len(parts) < channels:
             raise FormatError(f"{source}: line {number}: expected '{' '.join('rgba'[:channels])} name', "
                               f"found {stripped!r}")
         values = [parse_byte(v, source, f"line {number}") for v in parts[:channels]]
-        entries.append((values, parts[channels] if len(parts) > channels else None))
-    return from_entries(entries, source, title)
+        yield values, parts[channels] if len(parts) > channels else None
 
 
 # --- JASC-PAL --------------------------------------------------------------------------------------
@@ -72,22 +82,23 @@ def encode_jasc(palette: Palette) -> bytes:
 
 def decode_jasc(data: bytes, source: str) -> Palette:
     """Read a JASC palette (CRLF or LF); a fourth value on a colour line is taken as alpha."""
-    lines = [line.strip() for line in text_lines(data, source)]
-    if len(lines) < 3 or lines[0] != "JASC-PAL":
+    lines = (line.strip() for line in text_lines(data, source))
+    head = list(islice(lines, 3))
+    if len(head) < 3 or head[0] != "JASC-PAL":
         raise FormatError(f"{source}: not a JASC palette (the first line must be 'JASC-PAL')")
-    if lines[1] != "0100":
-        raise FormatError(f"{source}: JASC palette version {lines[1]!r} is not supported (expected 0100)")
-    if not lines[2].isdigit():
-        raise FormatError(f"{source}: line 3: colour count {lines[2]!r} is not a number")
-    count = int(lines[2])
-    rows = [line for line in lines[3:] if line]
+    if head[1] != "0100":
+        raise FormatError(f"{source}: JASC palette version {head[1]!r} is not supported (expected 0100)")
+    if not head[2].isdigit():
+        raise FormatError(f"{source}: line 3: colour count {head[2]!r} is not a number")
+    count = int(head[2])
+    rows = take_colors(islice((line for line in lines if line), count), source)
     if len(rows) < count:
         raise FormatError(f"{source}: truncated: {count} colours announced, {len(rows)} found")
     entries = []
-    for number, row in enumerate(rows[:count], start=4):
-        values = [parse_byte(v, source, f"colour line {number - 3}") for v in row.split()]
+    for number, row in enumerate(rows, start=1):
+        values = [parse_byte(v, source, f"colour line {number}") for v in row.split()]
         if len(values) not in (3, 4):
-            raise FormatError(f"{source}: colour line {number - 3}: expected 'r g b', found {row!r}")
+            raise FormatError(f"{source}: colour line {number}: expected 'r g b', found {row!r}")
         entries.append((values, None))
     return from_entries(entries, source)
 
@@ -141,17 +152,22 @@ def encode_paintnet(palette: Palette) -> bytes:
 def decode_paintnet(data: bytes, source: str) -> Palette:
     """Read ``AARRGGBB`` (or ``RRGGBB``) lines; the comment right above each colour is its label
     when every colour has one (as in the files we write)."""
-    entries, comment, labelled = [], None, True
+    entries = take_colors(_paintnet_entries(data, source), source)
+    labelled = all(comment is not None for _, comment in entries)
+    return from_entries([(c, label if labelled else None) for c, label in entries], source)
+
+
+def _paintnet_entries(data: bytes, source: str) -> Iterator[tuple[tuple[int, ...], str | None]]:
+    """Each colour with the comment right above it, or None, one at a time."""
+    comment = None
     for number, raw in enumerate(text_lines(data, source), start=1):
         line = raw.strip()
         if line.startswith(";"):
             comment = line[1:].strip()
             continue
         if line:
-            entries.append((_parse_argb(line, source, number), comment))
-            labelled = labelled and comment is not None
+            yield _parse_argb(line, source, number), comment
         comment = None
-    return from_entries([(c, label if labelled else None) for c, label in entries], source)
 
 
 def _parse_argb(text: str, source: str, number: int) -> tuple[int, int, int, int]:

@@ -9,10 +9,7 @@ from typing import Callable, NamedTuple
 from ...errors import FormatError, ParameterError, QuantizeError
 from ..files import display_name, ensure_dir, read_input, write_bytes
 from . import adobe, apps, gimp, images, web
-from .model import Palette
-
-
-MAX_COLORS = 65536  # as many as a packed file's palette holds
+from .model import MAX_COLORS, Palette, too_many_colors
 
 
 class FormatInfo(NamedTuple):
@@ -168,9 +165,8 @@ def decode_palette(data: bytes, fmt: str | None = None, source: str = "<palette>
             from None
     if len(palette) == 0:
         raise FormatError(f"{source}: the palette holds no colours")
-    if len(palette) > MAX_COLORS:
-        raise FormatError(f"{source}: {len(palette):,} colours, more than the {MAX_COLORS:,} a "
-                          "palette may hold")
+    if len(palette) > MAX_COLORS:  # a strip's carried palette; the other readers stop at the limit
+        raise too_many_colors(source)
     return palette
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import PurePath
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
@@ -22,6 +23,8 @@ from ..files import printable
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1 and the Unicode line breaks
 _PERCENT = re.compile(r"\d+(?:\.\d+)?")
 _HEX = re.compile(r"^#?(?P<digits>[0-9a-fA-F]{3,8})$")
+MAX_COLORS = 65536  # as many as a packed file's palette holds
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,9 +186,24 @@ def code_names(palette: Palette) -> list[str]:
     return unique(slugs, key=lambda s: s.replace("_", "-"), sep="-")
 
 
-def from_entries(entries: Sequence[tuple[Sequence[int], str | None]], source: str,
+def too_many_colors(source: str) -> FormatError:
+    """The error for a palette file ``source`` of more than :data:`MAX_COLORS` colours."""
+    return FormatError(f"{source}: more than the {MAX_COLORS:,} colours a palette may hold")
+
+
+def take_colors(entries: Iterable[_T], source: str) -> list[_T]:
+    """The entries a reader yields, refused as soon as there are more than :data:`MAX_COLORS`: a
+    reader that yields them one at a time never holds more than a full palette's worth."""
+    taken = list(islice(entries, MAX_COLORS + 1))
+    if len(taken) > MAX_COLORS:
+        raise too_many_colors(source)
+    return taken
+
+
+def from_entries(entries: Iterable[tuple[Sequence[int], str | None]], source: str,
                  title: str | None = None, *, shares_in_labels: bool = True) -> Palette:
-    """A palette from ``((r, g, b[, a]), label-or-None)`` pairs read from the file ``source``.
+    """A palette from ``((r, g, b[, a]), label-or-None)`` pairs read from the file ``source``, taken
+    through :func:`take_colors` (so a reader may pass a generator).
 
     The title defaults to the file's stem. When ``shares_in_labels`` (the format has no share
     field) and every label ends in a share, as in the files quantize writes, labels are split into
@@ -193,6 +211,7 @@ def from_entries(entries: Sequence[tuple[Sequence[int], str | None]], source: st
     "Grey (50%)"). The palette has names when any entry has one, and alpha when any colour is not
     opaque.
     """
+    entries = take_colors(entries, source)
     rgba = np.array([(*c[:3], c[3] if len(c) == 4 else 255) for c, _ in entries],
                     dtype=np.uint8).reshape(-1, 4)
     split = [split_label(label) if label else (None, None) for _, label in entries]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+from typing import Iterator
 
 from ...errors import FormatError
 
@@ -47,16 +48,24 @@ def decode_text(data: bytes, source: str) -> str:
         raise FormatError(f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
-def text_lines(data: bytes, source: str) -> list[str]:
-    """The lines of a paint program's text palette, broken at LF, CRLF or CR only, as GIMP and the
-    others read them (``str.splitlines`` also breaks at U+2028, NEL and other characters a name may
-    hold). UTF-8, else Windows-1252 as files from before UTF-8 are (an undefined byte becomes
-    U+FFFD), so a name's encoding never loses the colours."""
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(data: bytes, source: str) -> Iterator[str]:
+    """The lines of a paint program's text palette, one at a time (a reader stops at the colour
+    limit without splitting the rest), broken at LF, CRLF or CR only, as GIMP and the others read
+    them (``str.splitlines`` also breaks at U+2028, NEL and other characters a name may hold).
+    UTF-8, else Windows-1252 as files from before UTF-8 are (an undefined byte becomes U+FFFD), so
+    a name's encoding never loses the colours."""
     try:
         text = decode_text(data, source)
     except FormatError:
         text = data.decode("cp1252", errors="replace")
-    return re.split(r"\r\n|\r|\n", text)
+    start = 0
+    for found in _LINE_BREAK.finditer(text):
+        yield text[start:found.start()]
+        start = found.end()
+    yield text[start:]
 
 
 def parse_byte(text: str, source: str, where: str) -> int:

@@ -8,10 +8,9 @@ JSON has fields for both; the Tailwind v3 object and the hex list drop shares.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -19,7 +18,7 @@ from ...core.colorspace import (linear_to_srgb, oklab_to_linear, oklab_to_oklch,
                                 to_srgb8)
 from ...errors import FormatError
 from ._css_colors import CSS_COLORS
-from .model import Palette, code_names, from_entries, labels_with_shares, parse_hex
+from .model import Palette, code_names, from_entries, labels_with_shares, parse_hex, take_colors
 from .reading import decode_text, text_lines
 
 # A colour function of CSS Color 4: those read, and those refused by name rather than skipped.
@@ -148,22 +147,26 @@ def decode_css(data: bytes, source: str) -> Palette:
     comments, each colour a CSS colour name or as :func:`css_color` reads it (other values are left
     out); the comment after a value gives the name and share, else the variable name does (less a
     ``color-`` prefix)."""
-    text = decode_text(data, source)
-    comments = list(_COMMENT.finditer(text))
-    starts = [c.start() for c in comments]
-    entries = []
+    entries = take_colors(_css_entries(decode_text(data, source), source), source)
+    if not entries:
+        raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
+    return from_entries(entries, source)
+
+
+def _css_entries(text: str, source: str) -> Iterator[tuple[tuple[int, int, int, int], str]]:
+    """The colour declarations of ``text``, one at a time, with the comments scanned alongside."""
+    comments = _COMMENT.finditer(text)
+    last, following = None, next(comments, None)  # the comments around the declaration
     for m in _CSS_VAR.finditer(text):
-        i = bisect.bisect_right(starts, m.start()) - 1
-        if i >= 0 and m.start() < comments[i].end():  # commented out
+        while following is not None and following.start() <= m.start():
+            last, following = following, next(comments, None)
+        if last is not None and m.start() < last.end():  # commented out
             continue
         rgba = _named_color(m["value"]) if m["value"].isalpha() else css_color(m["value"], source)
         if rgba is None:
             continue  # a word that names no colour: serif, currentColor, inherit
-        label = _label(comments[i + 1] if i + 1 < len(comments) and starts[i + 1] == m.end() else None)
-        entries.append((rgba, label or m["var"].removeprefix("color-")))
-    if not entries:
-        raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
-    return from_entries(entries, source)
+        label = _label(following if following is not None and following.start() == m.end() else None)
+        yield rgba, label or m["var"].removeprefix("color-")
 
 
 def _label(comment: re.Match | None) -> str | None:
@@ -213,30 +216,32 @@ def decode_json(data: bytes, source: str) -> Palette:
         items = doc
     else:
         raise FormatError(f"{source}: expected a 'colors' list, a list of colours or a name -> hex object")
-    entries = [_json_color(item, i, source) for i, item in enumerate(items)]
-    shares = [item.get("share") if isinstance(item, dict) else None for item in items]
+    entries = (_json_color(item, i, source) for i, item in enumerate(items))
     palette = from_entries(entries, source, title if isinstance(title, str) else None, shares_in_labels=False)
+    shares = [item.get("share") if isinstance(item, dict) else None for item in items]
     if items and all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in shares):
         palette = Palette(palette.colors, np.array(shares, dtype=float), palette.names, palette.title)
     return palette
 
 
-def _named_tree(node: dict, path: tuple[str, ...], source: str) -> list[tuple[tuple[int, ...], str]]:
-    """The colours of a nested object of names, in order, named by their path joined with ``-``;
-    strings that are not colours (``4px``, a font) and ``$`` keys other than ``$value`` are skipped."""
+def _named_tree(node: dict, path: tuple[str, ...], source: str) -> Iterator[tuple[tuple[int, ...], str]]:
+    """The colours of a nested object of names, in order, one at a time, named by their path joined
+    with ``-``; strings that are not colours (``4px``, a font) and ``$`` keys other than ``$value``
+    are skipped."""
     token = node.get("$value", node.get("value"))
     if path and isinstance(token, str):
         color = _color_string(token, source)
-        return [] if color is None else [(color, "-".join(path))]
-    entries = []
+        if color is not None:
+            yield color, "-".join(path)
+        return
     for key, child in node.items():
         name = path if key == "DEFAULT" else (*path, key)
         if isinstance(child, dict):
-            entries += _named_tree(child, name, source)
+            yield from _named_tree(child, name, source)
         elif isinstance(child, str) and not key.startswith("$") and (path or key != "title"):
             color = _color_string(child, source)
-            entries += [] if color is None else [(color, "-".join(name))]
-    return entries
+            if color is not None:
+                yield color, "-".join(name)
 
 
 def _color_string(text: str, source: str) -> tuple[int, int, int, int] | None:
@@ -273,11 +278,13 @@ def encode_hex(palette: Palette) -> bytes:
 def decode_hex(data: bytes, source: str) -> Palette:
     """Read one hex colour per line (``#`` optional), a name may follow after spaces or a tab;
     blank lines and lines starting with ``//``, ``;`` or ``# `` are comments."""
-    entries = []
+    return from_entries(_hex_entries(data, source), source)
+
+
+def _hex_entries(data: bytes, source: str) -> Iterator[tuple[tuple[int, int, int, int], str | None]]:
     for line in text_lines(data, source):
         text = line.strip()
         if not text or text.startswith(("//", ";", "# ")) or text == "#":
             continue
         token, *rest = text.split(None, 1)
-        entries.append((parse_hex(token, source), rest[0] if rest else None))
-    return from_entries(entries, source)
+        yield parse_hex(token, source), rest[0] if rest else None
