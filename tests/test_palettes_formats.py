@@ -177,6 +177,9 @@ def test_aco_versions_same_count_x257_utf16_names():
     assert data == v1 + v2
 
 
+_RED16, _BLUE16 = struct.pack(">5H", 0, 65535, 0, 0, 0), struct.pack(">5H", 0, 0, 0, 65535, 0)
+
+
 def test_aco_reads_version_1_only_and_other_colour_spaces():
     hsb_red = struct.pack(">5H", 1, 0, 65535, 65535, 0)
     cmyk_white = struct.pack(">5H", 2, 65535, 65535, 65535, 65535)
@@ -185,6 +188,28 @@ def test_aco_reads_version_1_only_and_other_colour_spaces():
     palette = decode_palette(struct.pack(">HH", 1, 4) + hsb_red + cmyk_white + grey_black + lab_white, "aco")
     assert palette.names is None
     np.testing.assert_array_equal(palette.rgb, [[255, 0, 0], [255, 255, 255], [0, 0, 0], [255, 255, 255]])
+
+
+def _aco_v2(colors: list[bytes], names: list[str], nul_counted: bool = True) -> bytes:
+    """A version 2 section; ``nul_counted=False`` is the misaligned writer whose name lengths leave
+    out the NUL it still writes."""
+    return struct.pack(">HH", 2, len(colors)) + b"".join(
+        c + struct.pack(">I", len(n) + nul_counted) + n.encode("utf-16-be") + b"\0\0"
+        for c, n in zip(colors, names))
+
+
+@pytest.mark.parametrize(("v2", "problem"), [
+    (_aco_v2([_RED16, _BLUE16], ["red", "blue"], nul_counted=False),
+     "colour 2 is #000000 in it, #0000ff in version 1"),
+    (_aco_v2([_RED16, _BLUE16, _RED16], ["red", "blue", "red"]), "3 colours, version 1 2"),
+    (_aco_v2([_BLUE16, _RED16], ["blue", "red"]), "colour 1 is #0000ff in it, #ff0000 in version 1"),
+])
+def test_aco_version_2_that_disagrees_with_version_1_is_refused(v2, problem):
+    v1 = struct.pack(">HH", 1, 2) + _RED16 + _BLUE16
+    with pytest.raises(FormatError, match=re.escape(f"x.aco: the version 2 section disagrees with version 1 "
+                                                    f"({problem}): the file is damaged")):
+        decode_palette(v1 + v2, "aco", "x.aco")
+    assert decode_palette(v1 + _aco_v2([_RED16, _BLUE16], ["red", "blue"]), "aco").names == ("red", "blue")
 
 
 def test_act_golden_bytes():

@@ -14,8 +14,9 @@ import struct
 import numpy as np
 
 from ...core.colorspace import lab_to_linear, linear_to_srgb, to_srgb8
+from ...errors import FormatError
 from .reading import ByteReader
-from .model import Palette, from_entries, labels_with_shares
+from .model import Palette, from_entries, hex_code, labels_with_shares
 
 _ASE_GROUP_START, _ASE_GROUP_END, _ASE_COLOR = 0xC001, 0xC002, 0x0001
 _ASE_NORMAL = 2  # colour type: 0 global, 1 spot, 2 normal (process)
@@ -120,9 +121,13 @@ def encode_aco(palette: Palette) -> bytes:
 
 
 def decode_aco(data: bytes, source: str) -> Palette:
-    """Read the version 2 section (with names) when present, else the version 1 section."""
+    """Read the version 2 section (with names) when present, else the version 1 section. Photoshop
+    writes the same colours in both: a version 2 section that disagrees with version 1 (another
+    count, another colour: a name length that is off shifts every colour after it) is refused, as
+    neither section can be trusted over the other."""
     reader = ByteReader(data, source)
     version, count = reader.unpack(">HH", "header")
+    v1 = None
     if version == 1:
         v1 = [(_aco_color(reader), None) for _ in range(count)]
         if reader.remaining == 0:
@@ -136,7 +141,22 @@ def decode_aco(data: bytes, source: str) -> Palette:
     for _ in range(count):
         color = _aco_color(reader)
         entries.append((color, _read_utf16z(reader, ">I")))
+    if v1 is not None:
+        _check_versions_agree([c for c, _ in v1], [c for c, _ in entries], source)
     return from_entries(entries, source)
+
+
+def _check_versions_agree(v1: list[tuple[int, ...]], v2: list[tuple[int, ...]], source: str) -> None:
+    """FormatError when the version 2 colours are not those of version 1."""
+    if len(v2) != len(v1):
+        problem = f"{len(v2)} colours, version 1 {len(v1)}"
+    else:
+        diff = next((i for i, (a, b) in enumerate(zip(v1, v2)) if a != b), None)
+        if diff is None:
+            return
+        problem = f"colour {diff + 1} is {hex_code(v2[diff])} in it, {hex_code(v1[diff])} in version 1"
+    raise FormatError(f"{source}: the version 2 section disagrees with version 1 ({problem}): the file "
+                      "is damaged")
 
 
 def _aco_color(reader: ByteReader) -> tuple[int, ...]:
