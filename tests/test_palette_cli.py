@@ -15,7 +15,8 @@ from PIL import Image
 from quantize.io import container
 from quantize.cli import main
 from quantize.cli import palette as palette_cli
-from quantize.io.palettes import FORMATS, SORT_KEYS, Palette, read_palette, sort_palette, write_palette
+from quantize.io.palettes import (FORMATS, SORT_KEYS, SWATCH_NAMES, Palette, read_palette, sort_palette,
+                                  write_palette)
 
 from conftest import make_photo
 
@@ -52,7 +53,7 @@ def same_colors(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def test_cli_lists_match_the_library():
-    assert palette_cli.SORT_KEYS == SORT_KEYS
+    assert palette_cli.SORT_KEYS == SORT_KEYS and palette_cli.SWATCH_NAMES == SWATCH_NAMES
     assert palette_cli.FORMAT_NAMES == tuple(FORMATS)
 
 
@@ -320,7 +321,8 @@ def test_existing_outputs_need_force_and_nothing_is_written_without(capsys, phot
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--sort", "hue"), "--sort, --names, --truncate and --keep-transparent apply to --export-palette"),
+    (("--sort", "hue"), "--sort, --names, --swatch-names, --truncate and --keep-transparent apply to"),
+    (("--swatch-names", "plain"), "--swatch-names, --truncate and --keep-transparent apply to --export"),
     (("--export-palette", "gpl", "--target-psnr", "30"), "cannot be combined with a target"),
     (("--lock", "brand.gpl", "--palette", "brand.gpl"), "cannot be combined with --lock"),
 ])
@@ -396,3 +398,21 @@ def test_the_transparent_entry_beside_a_named_palette_is_called_transparent(caps
                        "json", "--keep-transparent", "-o", tmp_path / "out")
     assert code == 0, err
     assert read_palette(tmp_path / "out" / "logo.json").names == ("Ink", "Paper", "transparent")
+
+
+@pytest.mark.parametrize("command", ["palette", "compress"])
+def test_swatch_names_plain_writes_the_names_alone(capsys, photo_path, tmp_path, command):
+    export = ("--format",) if command == "palette" else ("--export-palette",)
+    code, _, err = run(capsys, command, *FAST, photo_path, "-k", "4", *export, "gpl,css,ase", "--names",
+                       "--swatch-names", "plain", "-o", tmp_path)
+    assert code == 0, err
+    for name in ("photo.gpl", "photo.css", "photo.ase"):
+        palette = read_palette(tmp_path / name)
+        assert palette.shares is None and all("%" not in n for n in palette.names), name
+    assert "%)" not in (tmp_path / "photo.gpl").read_text()
+
+
+def test_swatch_names_is_in_the_help_of_every_exporting_command(capsys):
+    for command in ("palette", "compress"):
+        code, out, _ = run(capsys, command, "--help")
+        assert code == 0 and "--swatch-names [share|plain]" in out, command

@@ -708,3 +708,23 @@ def test_text_readers_stop_at_the_colour_limit(fmt):
     text, source = _PAST_THE_LIMIT[fmt]
     with pytest.raises(FormatError, match=r"^x\.\w+: more than the 65,536 colours a palette may hold$"):
         decode_palette(text.encode(), source=source)
+
+
+NAMED = ["gpl", "ase", "aco", "kpl", "paintnet", "css", "scss", "tailwind", "json", "strip"]
+
+
+@pytest.mark.parametrize("fmt", NAMED)
+def test_plain_swatch_names_leave_the_share_out_of_every_name(fmt):
+    """For a design system: the names alone; a share field (JSON's, the strip's bands) stays."""
+    data = encode_palette(PALETTE, fmt, swatch_names="plain")
+    back = decode_palette(data, fmt, "palette" + FORMATS[fmt].ext)
+    assert back.names == NAMES
+    assert (back.shares is not None) == (fmt in ("json", "strip"))
+    if fmt not in ("ase", "aco", "kpl", "strip"):  # text: no "(40.0%)" anywhere
+        assert "%)" not in data.decode()
+    assert encode_palette(PALETTE, fmt, swatch_names="share") == encode_palette(PALETTE, fmt)
+
+
+def test_swatch_names_must_be_share_or_plain():
+    with pytest.raises(ParameterError, match="unknown swatch names 'bare'; choose share or plain"):
+        encode_palette(PALETTE, "gpl", swatch_names="bare")

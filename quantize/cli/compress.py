@@ -66,9 +66,9 @@ from .sweep import progress_bar, target_options
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
              space, bits_text, dither, dither_strength, rdo, codec, palette_file, panel_file, drop_unused,
-             lock_file, export_palette, sort, names, truncate, keep_transparent, formats, max_bytes,
-             png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian, no_preview, as_json,
-             force, allow_huge, quiet):
+             lock_file, export_palette, sort, names, swatch_names, truncate, keep_transparent, formats,
+             max_bytes, png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian, no_preview,
+             as_json, force, allow_huge, quiet):
     """Quantise INPUT to K colours; write <stem>.qnt and <stem>.preview.png; print the report.
 
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
@@ -101,11 +101,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         target = parse_size(max_bytes)
     # palette formats are loaded only when asked for (a plain compress is spared their imports)
     # the export keeps the order of the indices written, which the .h, .raw and .qnt hold
-    export = (make_export(export_palette, sort or "none", names, truncate, keep_transparent)
-              if export_palette else None)
-    if export is None and (sort or names or truncate or keep_transparent):
-        raise click.UsageError("--sort, --names, --truncate and --keep-transparent apply to "
-                               "--export-palette")
+    export = (make_export(export_palette, sort or "none", names, swatch_names, truncate,
+                          keep_transparent) if export_palette else None)
+    if export is None and (sort or names or swatch_names or truncate or keep_transparent):
+        raise click.UsageError("--sort, --names, --swatch-names, --truncate and --keep-transparent "
+                               "apply to --export-palette")
     if target and (palette_file or lock_file or export):
         raise click.UsageError("--palette, --lock and --export-palette cannot be combined with a "
                                "target or --max-bytes")

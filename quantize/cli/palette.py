@@ -18,8 +18,10 @@ if TYPE_CHECKING:
     from ..jobs.palette import PaletteExport
     from ..jobs.pipeline import Result
 
-# as quantize.io.palettes.SORT_KEYS and FORMATS, without importing numpy for --help (a test keeps them equal)
+# as quantize.io.palettes.SORT_KEYS, SWATCH_NAMES and FORMATS, without importing numpy for --help (a
+# test keeps them equal)
 SORT_KEYS = ("share", "hue", "lightness", "none")
+SWATCH_NAMES = ("share", "plain")
 # each format with the apps that read it and its file's extension where that is not the name
 FORMAT_GUIDE = (
     ("gpl", "GIMP, Inkscape, Krita, Aseprite"), ("ase", "Illustrator, InDesign"), ("aco", "Photoshop"),
@@ -35,7 +37,7 @@ FORMAT_HELP = "comma-separated: " + ", ".join(f"{name} ({hint})" if hint else na
 
 def palette_options(default_order: str):
     """How a written palette looks: --sort (``default_order`` says what its default is),
-    --names, --truncate, --keep-transparent."""
+    --names, --swatch-names, --truncate, --keep-transparent."""
     return lambda func: _with_palette_options(func, default_order)
 
 
@@ -46,6 +48,11 @@ def _with_palette_options(func, default_order: str):
                           f"(as fitted).  [default: {default_order}]"),
         click.option("--names", is_flag=True,
                      help="Name each colour after its nearest CSS colour (OKLab distance)."),
+        click.option("--swatch-names", type=click.Choice(SWATCH_NAMES), default=None,
+                     help="What each swatch's name holds in the formats without a share field "
+                          "(gpl, ase, aco, kpl, paintnet, css, scss, tailwind): the name and its "
+                          "share of the pixels, 'teal (12.3%)', or the name alone (plain, as a "
+                          "design system imports it).  [default: share]"),
         click.option("--truncate", is_flag=True,
                      help="Keep the first colours when a format holds fewer (ACT 256, Procreate 30, "
                           "Paint.NET 96, strip 256) instead of failing."),
@@ -58,15 +65,15 @@ def _with_palette_options(func, default_order: str):
     return func
 
 
-def make_export(formats: str | None, sort: str | None, names: bool, truncate: bool,
-                keep_transparent: bool) -> PaletteExport:
+def make_export(formats: str | None, sort: str | None, names: bool, swatch_names: str | None,
+                truncate: bool, keep_transparent: bool) -> PaletteExport:
     """The :class:`~quantize.jobs.palette.PaletteExport` of the options (format names checked)."""
     from ..jobs.palette import PaletteExport, parse_formats
 
     if formats is not None and not parse_formats(formats):
         raise click.UsageError(f"--format names no palette format: {formats!r}")
     return PaletteExport(parse_formats(formats) if formats else (), sort or "share", names, truncate,
-                         keep_transparent)
+                         keep_transparent, swatch_names=swatch_names or "share")
 
 
 @click.command(context_settings={"default_map": {"k": 8}})
@@ -87,7 +94,7 @@ def make_export(formats: str | None, sort: str | None, names: bool, truncate: bo
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No notes on stderr.")
 def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, formats, out_dir, sort,
-            names, truncate, keep_transparent, as_json, force, allow_huge, quiet):
+            names, swatch_names, truncate, keep_transparent, as_json, force, allow_huge, quiet):
     """Fit a K-colour palette to INPUT; print it (swatches, hex, share of the pixels) and write it
     for design tools with --format.
 
@@ -108,7 +115,7 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     from ..jobs.palette import palette_file
     from ..jobs.pipeline import CompressOptions
 
-    export = make_export(formats, sort, names, truncate, keep_transparent)
+    export = make_export(formats, sort, names, swatch_names, truncate, keep_transparent)
     options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space))
     swatches, result, written = palette_file(input, out_dir, export=export, options=options,
                                              force=force,

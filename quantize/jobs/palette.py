@@ -109,6 +109,7 @@ class PaletteExport:
     truncate: bool = False
     keep_transparent: bool = False  # fully transparent pixels as one (0, 0, 0, 0) entry
     named: Palette | None = None  # a fixed palette: its names go to the entries of its colours
+    swatch_names: str = "share"  # the share in each name, or the name alone (plain)
 
     def paths(self, folder: Path, stem: str) -> dict[str, Path]:
         """Where each format goes: ``<folder>/<stem><ext>``."""
@@ -127,7 +128,7 @@ class PaletteExport:
 
     def outputs(self, palette: Palette, folder: Path, stem: str) -> dict[Path, bytes]:
         """The bytes of each file of an arranged ``palette``, for :func:`quantize.io.files.write_all`."""
-        return {path: encode_palette(palette, fmt, truncate=self.truncate)
+        return {path: encode_palette(palette, fmt, truncate=self.truncate, swatch_names=self.swatch_names)
                 for fmt, path in self.paths(folder, stem).items()}
 
     def result_outputs(self, result: Result, folder: Path, stem: str) -> dict[Path, bytes]:

@@ -61,6 +61,10 @@ _SPECS: dict[str, _Spec] = {
 }
 
 FORMATS: dict[str, FormatInfo] = {name: spec.info for name, spec in _SPECS.items()}
+#: What an exported swatch's name holds: the name and its share (``teal (12.3%)``), or the name alone.
+SWATCH_NAMES = ("share", "plain")
+# The formats whose only place for a share is the name (or the comment beside it).
+_SHARE_IN_NAMES = frozenset({"gpl", "ase", "aco", "kpl", "paintnet", "css", "scss", "tailwind"})
 
 # Content signatures, checked before the extension.
 _MAGIC = ((b"ASEF", "ase"), (b"GIMP Palette", "gpl"), (b"JASC-PAL", "jasc"), (b"\xef\xbb\xbfGIMP Palette", "gpl"))
@@ -105,27 +109,36 @@ def check_capacity(fmt: str, n: int, *, truncate: bool = False, asked: bool = Fa
                              parameters=("truncate=True",))
 
 
-def encode_palette(palette: Palette, fmt: str, *, truncate: bool = False) -> bytes:
+def encode_palette(palette: Palette, fmt: str, *, truncate: bool = False,
+                   swatch_names: str = "share") -> bytes:
     """The bytes of ``palette`` in format ``fmt`` (a name or extension).
 
     A palette longer than the format holds raises ParameterError naming the limit (see
     :func:`check_capacity`), unless ``truncate`` keeps its first colours in their current order.
+    ``swatch_names`` (:data:`SWATCH_NAMES`): ``plain`` leaves the share out of the names of the
+    formats that carry it there; a share field of its own (JSON's, the strip's bands) is kept.
     """
     fmt = resolve_format(fmt)
     spec = _SPECS[fmt]
+    if swatch_names not in SWATCH_NAMES:
+        raise ParameterError(f"unknown swatch names {swatch_names!r}; choose {' or '.join(SWATCH_NAMES)}")
     if len(palette) == 0:
         raise ParameterError("an empty palette cannot be written")
     check_capacity(fmt, len(palette), truncate=truncate)
     if spec.info.limit is not None:
         palette = palette.head(spec.info.limit)
+    if swatch_names == "plain" and fmt in _SHARE_IN_NAMES:
+        palette = Palette(palette.colors, None, palette.names, palette.title)
     return spec.encode(palette)
 
 
 def write_palette(palette: Palette, path: str | os.PathLike[str], fmt: str | None = None, *,
-                  truncate: bool = False, force: bool = False) -> Path:
-    """Write ``palette`` to ``path`` atomically, in ``fmt`` or the format its extension names."""
+                  truncate: bool = False, force: bool = False, swatch_names: str = "share") -> Path:
+    """Write ``palette`` to ``path`` atomically, in ``fmt`` or the format its extension names (see
+    :func:`encode_palette` for ``truncate`` and ``swatch_names``)."""
     target = Path(path)
-    data = encode_palette(palette, fmt or format_for_path(target), truncate=truncate)
+    data = encode_palette(palette, fmt or format_for_path(target), truncate=truncate,
+                          swatch_names=swatch_names)
     ensure_dir(target.parent if str(target.parent) else Path("."))
     write_bytes(target, data, force=force)
     return target
