@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quantize.core.colorspace import SPACES, decode, encode, srgb8_to_lab, srgb_to_linear
+from quantize.core.colorspace import (SPACES, decode, display_p3_to_linear, encode, lab_d50_to_linear,
+                                     outside_srgb, srgb8_to_lab, srgb_to_linear)
 
 
 def dense_colours(step: int = 3) -> np.ndarray:
@@ -60,3 +61,12 @@ def test_spaces_agree_with_the_reference_conversions() -> None:
 def test_unknown_space_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown colour space"):
         encode(np.zeros((1, 3), np.uint8), "hsv")
+
+
+def test_d50_lab_and_display_p3_keep_white_white_and_p3_green_is_outside_srgb() -> None:
+    """Bradford maps D50's white to D65's; P3 shares sRGB's white, and its green lies beyond sRGB's."""
+    np.testing.assert_allclose(lab_d50_to_linear(np.array([100.0, 0, 0])), [1, 1, 1], atol=1e-6)
+    np.testing.assert_allclose(display_p3_to_linear(np.array([1.0, 1, 1])), [1, 1, 1], atol=1e-6)
+    green = display_p3_to_linear(np.array([0.0, 1, 0]))
+    assert green[0] < 0 < 1 < green[1] and outside_srgb(green)
+    assert not outside_srgb(np.array([1.0, 0, 0.5]))

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import struct
+import warnings
 import zipfile
 from xml.etree import ElementTree as ET
 
@@ -728,3 +729,73 @@ def test_plain_swatch_names_leave_the_share_out_of_every_name(fmt):
 def test_swatch_names_must_be_share_or_plain():
     with pytest.raises(ParameterError, match="unknown swatch names 'bare'; choose share or plain"):
         encode_palette(PALETTE, "gpl", swatch_names="bare")
+
+
+def _kpl(entries: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mimetype", "krita/x-colorset")
+        zf.writestr("colorset.xml", f'<ColorSet name="K" columns="4">{entries}</ColorSet>')
+    return buf.getvalue()
+
+
+def _entry(name: str, *colours: str) -> str:
+    return f'<ColorSetEntry name="{name}">{"".join(colours)}</ColorSetEntry>'
+
+
+def test_kpl_lab_swatches_are_d50_lab_converted_to_srgb():
+    """Krita's Lab is CIELAB (L 0..100, a and b -128..127) under D50: sRGB red is (54.29, 80.81,
+    69.89) there, and a neutral stays neutral through the Bradford adaptation to sRGB's D65."""
+    palette = decode_palette(_kpl(
+        _entry("red", '<Lab space="Lab identity built-in" L="54.2917" a="80.8125" b="69.8851"/>')
+        + _entry("grey", '<Lab space="Lab identity built-in" L="50" a="0" b="0"/>')
+        + _entry("white", '<Lab space="Lab identity built-in" L="100" a="0" b="0"/>')), source="k.kpl")
+    assert palette.names == ("red", "grey", "white")
+    assert palette.rgb.tolist() == [[255, 0, 0], [119, 119, 119], [255, 255, 255]]
+
+
+def test_kpl_cmyk_is_refused_naming_the_swatch_unless_it_has_an_srgb_fallback():
+    cmyk = '<CMYK space="Chemical proof" c="1" m="0.5" y="0" k="0"/>'
+    with pytest.raises(FormatError, match=re.escape(
+            "k.kpl: swatch 'Brand blue' is CMYK, which cannot be converted to sRGB without its printer's "
+            "profile: give it an sRGB or Lab colour in Krita")):
+        decode_palette(_kpl(_entry("Brand blue", cmyk)), source="k.kpl")
+    fallback = '<sRGB r="0" g="0.4" b="0.8"/>'
+    palette = decode_palette(_kpl(_entry("Brand blue", cmyk, fallback)), source="k.kpl")
+    assert palette.rgb.tolist() == [[0, 102, 204]]
+
+
+def _swatches(*swatches: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("Swatches.json", json.dumps({"name": "P3", "swatches": list(swatches)}))
+    return buf.getvalue()
+
+
+def _p3(r: float, g: float, b: float) -> dict:
+    import colorsys
+
+    h, s, v = colorsys.rgb_to_hsv(r, g, b)
+    return {"hue": h, "saturation": s, "brightness": v, "alpha": 1, "colorSpace": 1}
+
+
+def test_procreate_display_p3_swatches_are_converted_to_srgb():
+    """sRGB red is color(display-p3 0.9175 0.2003 0.1386); a grey is the same in both."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        palette = decode_palette(_swatches(_p3(0.9175, 0.2003, 0.1386), _p3(0.4, 0.4, 0.4)),
+                                 source="x.swatches")
+    assert palette.rgb.tolist() == [[255, 0, 0], [102, 102, 102]]
+
+
+def test_procreate_display_p3_outside_srgb_is_clipped_with_a_warning():
+    with pytest.warns(UserWarning, match=re.escape(
+            "x.swatches: 1 swatch is outside sRGB (swatch 1), clipped to it channel by channel")):
+        palette = decode_palette(_swatches(_p3(0.4, 0.4, 0.4), _p3(0, 1, 0)), source="x.swatches")
+    assert palette.rgb.tolist() == [[102, 102, 102], [0, 255, 0]]
+
+
+def test_procreate_unknown_colour_space_is_refused():
+    with pytest.raises(FormatError, match=re.escape(
+            "x.swatches: swatch 0: colour space 7 is not supported (0 sRGB, 1 Display P3)")):
+        decode_palette(_swatches({**_p3(1, 0, 0), "colorSpace": 7}), source="x.swatches")

@@ -1,4 +1,5 @@
-"""Colour conversions, in one place: sRGB <-> linear RGB <-> CIE XYZ/Lab (D65) and OKLab/OKLCH.
+"""Colour conversions, in one place: sRGB <-> linear RGB <-> CIE XYZ/Lab (D65) and OKLab/OKLCH; CIE
+Lab under D50 (the ICC's, as design tools store it) and Display P3 -> linear sRGB.
 
 All functions are vectorised over leading axes; the last axis holds the three components.
 sRGB and linear RGB are floats in [0, 1]. :func:`encode` and :func:`decode` take 8-bit colours to
@@ -19,6 +20,31 @@ _RGB_TO_XYZ = np.array([
 ])
 _XYZ_TO_RGB = np.linalg.inv(_RGB_TO_XYZ)
 _WHITE_D65 = np.array([0.95047, 1.0, 1.08883])
+_WHITE_D50 = np.array([0.96422, 1.0, 0.82521])
+# Bradford's cone response; a white point's cones scaled to another's adapt XYZ between them.
+_BRADFORD = np.array([
+    [0.8951, 0.2664, -0.1614],
+    [-0.7502, 1.7135, 0.0367],
+    [0.0389, -0.0685, 1.0296],
+])
+_WHITE_SRGB = _RGB_TO_XYZ.sum(axis=1)  # D65 as the sRGB matrix rounds it, so white maps to (1, 1, 1)
+_D50_TO_D65 = (np.linalg.inv(_BRADFORD) @ np.diag((_BRADFORD @ _WHITE_SRGB) / (_BRADFORD @ _WHITE_D50))
+               @ _BRADFORD)
+_LINEAR_FROM_XYZ_D50 = _XYZ_TO_RGB @ _D50_TO_D65
+
+
+def _rgb_to_xyz(primaries: np.ndarray, white: np.ndarray) -> np.ndarray:
+    """The RGB -> XYZ matrix of three xy primaries whose sum is ``white`` (XYZ)."""
+    xyz = np.column_stack([[x / y, 1.0, (1 - x - y) / y] for x, y in primaries])
+    return xyz * np.linalg.solve(xyz, white)
+
+
+# Display P3: DCI-P3's primaries under sRGB's D65, and the sRGB curve.
+_P3_TO_XYZ = _rgb_to_xyz(np.array([[0.680, 0.320], [0.265, 0.690], [0.150, 0.060]]), _WHITE_SRGB)
+_LINEAR_FROM_P3 = _XYZ_TO_RGB @ _P3_TO_XYZ
+# How far outside [0, 1] a linear channel may be and still round into 8-bit sRGB (under half a step
+# at either end of the curve).
+_GAMUT_SLACK = 1e-4
 
 # OKLab (Björn Ottosson, 2020).
 _LMS_FROM_LINEAR = np.array([
@@ -77,12 +103,35 @@ def linear_to_lab(linear: np.ndarray) -> np.ndarray:
 
 def lab_to_linear(lab: np.ndarray) -> np.ndarray:
     """CIE L*a*b* (D65 white) -> linear RGB (not clipped)."""
+    return _mat3(_lab_to_xyz(lab, _WHITE_D65), _XYZ_TO_RGB)
+
+
+def _lab_to_xyz(lab: np.ndarray, white: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* -> XYZ relative to ``white``."""
     lab = np.asarray(lab, dtype=np.float64)
     fy = (lab[..., 0] + 16) / 116
     f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
     eps, kappa = 216 / 24389, 24389 / 27
-    xyz = np.where(f ** 3 > eps, f ** 3, (116 * f - 16) / kappa)
-    return _mat3(xyz * _WHITE_D65, _XYZ_TO_RGB)
+    return np.where(f ** 3 > eps, f ** 3, (116 * f - 16) / kappa) * white
+
+
+def lab_d50_to_linear(lab: np.ndarray) -> np.ndarray:
+    """CIE L*a*b* under D50 (the ICC's connection space: Photoshop's, Krita's Lab) -> linear sRGB
+    (not clipped), D50 adapted to sRGB's D65 by Bradford."""
+    return _mat3(_lab_to_xyz(lab, _WHITE_D50), _LINEAR_FROM_XYZ_D50)
+
+
+def display_p3_to_linear(p3: np.ndarray) -> np.ndarray:
+    """Display P3 in [0, 1] (encoded with the sRGB curve, as Apple's devices store it) -> linear
+    sRGB (not clipped: P3's saturated colours fall outside sRGB)."""
+    return _mat3(srgb_to_linear(p3), _LINEAR_FROM_P3)
+
+
+def outside_srgb(linear: np.ndarray) -> np.ndarray:
+    """True where a linear sRGB colour (the last axis) lies outside the gamut by more than 8-bit
+    rounding hides, so that clipping it changes the colour."""
+    linear = np.asarray(linear, dtype=np.float64)
+    return ((linear < -_GAMUT_SLACK) | (linear > 1 + _GAMUT_SLACK)).any(axis=-1)
 
 
 def linear_to_oklab(linear: np.ndarray) -> np.ndarray:

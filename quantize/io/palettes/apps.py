@@ -3,6 +3,9 @@
 
 Krita's colour XML has no alpha channel, so KPL drops alpha and keeps the share in each name. Procreate
 and Sketch store alpha but no names, so they drop names and shares. Procreate holds at most 30 colours.
+Krita's Lab swatches (CIELAB under D50) and Procreate's Display P3 ones are converted to sRGB, a
+colour outside it clipped with a warning; a Krita CMYK swatch needs its printer's profile, so one
+without an sRGB or Lab colour beside it is refused.
 """
 
 from __future__ import annotations
@@ -10,10 +13,14 @@ from __future__ import annotations
 import colorsys
 import io
 import json
+import warnings
 import zipfile
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import numpy as np
+
+from ...core.colorspace import display_p3_to_linear, lab_d50_to_linear, linear_to_srgb, outside_srgb, to_srgb8
 from ...errors import FormatError
 from .model import Palette, from_entries, labels_with_shares, parse_hex
 from .reading import decode_text
@@ -62,6 +69,16 @@ def _unit(value: Any, source: str, what: str) -> float:
     return float(value)
 
 
+def _number(value: str | None, source: str, what: str) -> float:
+    try:
+        number = float(value if value is not None else "nan")
+    except ValueError:
+        number = float("nan")
+    if not np.isfinite(number):
+        raise FormatError(f"{source}: {what} {value!r} is not a number")
+    return number
+
+
 def _int(value: str | None, source: str) -> int:
     try:
         return int(value or 0)
@@ -71,6 +88,23 @@ def _int(value: str | None, source: str) -> int:
 
 def _bytes(values: tuple[float, ...] | list[float]) -> tuple[int, ...]:
     return tuple(int(round(255 * v)) for v in values)
+
+
+def _from_linear(linear: np.ndarray, what: str, clipped: list[str]) -> tuple[int, ...]:
+    """8-bit sRGB of a linear sRGB colour converted from a wider space; ``what`` names the swatch in
+    ``clipped`` when it lies outside sRGB."""
+    if outside_srgb(linear):
+        clipped.append(what)
+    return tuple(int(v) for v in to_srgb8(linear_to_srgb(linear)))
+
+
+def _warn_clipped(clipped: list[str], source: str) -> None:
+    """One warning naming the swatches that sRGB cannot show (the first few)."""
+    if clipped:
+        n = len(clipped)
+        named = ", ".join(clipped[:5]) + (", ..." if n > 5 else "")
+        warnings.warn(f"{source}: {n} swatch{'es are' if n > 1 else ' is'} outside sRGB ({named}), "
+                      "clipped to it channel by channel", stacklevel=2)
 
 
 def _json(data: bytes, source: str) -> Any:
@@ -105,33 +139,49 @@ def encode_kpl(palette: Palette) -> bytes:
 
 
 def decode_kpl(data: bytes, source: str) -> Palette:
-    """Read the RGB, sRGB and Gray swatches of a Krita palette, grouped or not, in grid order."""
+    """Read the RGB, sRGB, Gray and Lab swatches of a Krita palette, grouped or not, in grid order."""
     try:
         root = ET.fromstring(_unzip(data, "colorset.xml", source))
     except ET.ParseError as exc:
         raise FormatError(f"{source}: colorset.xml is not well-formed XML ({exc})") from None
     if root.tag.lower() != "colorset":
         raise FormatError(f"{source}: colorset.xml has root <{root.tag}>, expected <ColorSet>")
-    keyed = []
+    keyed, clipped = [], []
     for group_index, group in enumerate([root, *root.findall("Group")]):
         for doc_index, entry in enumerate(group.findall("ColorSetEntry")):
             pos = entry.find("Position")
             where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
-            keyed.append(((group_index, *where, doc_index), (_kpl_color(entry, source), entry.get("name"))))
+            color = _kpl_color(entry, source, clipped)
+            keyed.append(((group_index, *where, doc_index), (color, entry.get("name"))))
+    _warn_clipped(clipped, source)
     keyed.sort(key=lambda item: item[0])
     return from_entries([e for _, e in keyed], source, root.get("name"))
 
 
-def _kpl_color(entry: ET.Element, source: str) -> tuple[int, ...]:
-    color = next((c for c in entry if c.tag != "Position"), None)
-    if color is None:
-        raise FormatError(f"{source}: swatch {entry.get('name')!r} has no colour")
+# A swatch may give its colour in several models (the Create swatch format Krita follows); the first
+# of these it has is read.
+_KPL_MODELS = ("sRGB", "RGB", "Gray", "Lab")
+
+
+def _kpl_color(entry: ET.Element, source: str, clipped: list[str]) -> tuple[int, ...]:
+    models = {c.tag: c for c in entry if c.tag != "Position"}
     what = f"swatch {entry.get('name')!r}"
-    if color.tag in ("RGB", "sRGB"):
-        return _bytes([_unit(color.get(k), source, f"{what} {k}") for k in "rgb"])
-    if color.tag == "Gray":
+    if not models:
+        raise FormatError(f"{source}: {what} has no colour")
+    tag = next((t for t in _KPL_MODELS if t in models), None)
+    if tag is None and "CMYK" in models:
+        raise FormatError(f"{source}: {what} is CMYK, which cannot be converted to sRGB without its "
+                          "printer's profile: give it an sRGB or Lab colour in Krita")
+    if tag is None:
+        raise FormatError(f"{source}: {what}: colour model {next(iter(models))} is not supported "
+                          f"({', '.join(_KPL_MODELS)})")
+    color = models[tag]
+    if tag == "Gray":
         return _bytes([_unit(color.get("g"), source, f"{what} g")] * 3)
-    raise FormatError(f"{source}: {what}: colour model {color.tag} is not supported (RGB, sRGB, Gray)")
+    if tag == "Lab":
+        lab = [_number(color.get(k), source, f"{what} {k}") for k in "Lab"]
+        return _from_linear(lab_d50_to_linear(np.array(lab)), what, clipped)
+    return _bytes([_unit(color.get(k), source, f"{what} {k}") for k in "rgb"])
 
 
 # --- Procreate -------------------------------------------------------------------------------------
@@ -147,22 +197,37 @@ def encode_procreate(palette: Palette) -> bytes:
     return _zip([("Swatches.json", doc, zipfile.ZIP_DEFLATED)])
 
 
+# Procreate's colorSpace per swatch, as its canvases are: sRGB or Display P3.
+_PROCREATE_SPACES = {0: "sRGB", 1: "Display P3"}
+
+
 def decode_procreate(data: bytes, source: str) -> Palette:
-    """Read ``Swatches.json`` (an object, or a list holding one); empty (null) slots are skipped."""
+    """Read ``Swatches.json`` (an object, or a list holding one); empty (null) slots are skipped; a
+    Display P3 swatch (``colorSpace`` 1) is converted to sRGB."""
     doc = _json(_unzip(data, "Swatches.json", source), source)
     if isinstance(doc, list) and doc:
         doc = doc[0]
     if not isinstance(doc, dict) or not isinstance(doc.get("swatches"), list):
         raise FormatError(f"{source}: Swatches.json has no 'swatches' list")
-    entries = []
+    entries, clipped = [], []
     for i, sw in enumerate(doc["swatches"]):
         if sw is None:
             continue
         if not isinstance(sw, dict):
             raise FormatError(f"{source}: swatch {i} is not an object")
+        space = sw.get("colorSpace", 0)
+        if space not in _PROCREATE_SPACES or isinstance(space, bool):
+            spaces = ", ".join(f"{k} {v}" for k, v in _PROCREATE_SPACES.items())
+            raise FormatError(f"{source}: swatch {i}: colour space {space!r} is not supported ({spaces})")
         hsb = [_unit(sw.get(k), source, f"swatch {i} {k}") for k in ("hue", "saturation", "brightness")]
         alpha = _unit(sw.get("alpha", 1), source, f"swatch {i} alpha")
-        entries.append((_bytes([*colorsys.hsv_to_rgb(*hsb), alpha]), None))
+        rgb = colorsys.hsv_to_rgb(*hsb)
+        if space == 1:
+            rgb = _from_linear(display_p3_to_linear(np.array(rgb)), f"swatch {i}", clipped)
+            entries.append(((*rgb, int(round(255 * alpha))), None))
+        else:
+            entries.append((_bytes([*rgb, alpha]), None))
+    _warn_clipped(clipped, source)
     name = doc.get("name")
     return from_entries(entries, source, name if isinstance(name, str) else None)
 
