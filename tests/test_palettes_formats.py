@@ -799,3 +799,14 @@ def test_procreate_unknown_colour_space_is_refused():
     with pytest.raises(FormatError, match=re.escape(
             "x.swatches: swatch 0: colour space 7 is not supported (0 sRGB, 1 Display P3)")):
         decode_palette(_swatches({**_p3(1, 0, 0), "colorSpace": 7}), source="x.swatches")
+
+
+def test_a_kde_colour_collection_is_read_as_the_gimp_palette_it_nearly_is():
+    """KColorCollection saves ~/.config/colors/<name> (no extension) headed 'KDE RGB Palette', its
+    description as '#' lines, then 'r g b name' lines; the palettes KDE ships are GIMP's own."""
+    data = b"KDE RGB Palette\n#Brand colours\n#second line\n255 0 0 Red\n0 128 255 Sky blue\n"
+    palette = decode_palette(data, source="Brand")
+    assert palette.title == "Brand" and palette.names == ("Red", "Sky blue")
+    assert palette.rgb.tolist() == [[255, 0, 0], [0, 128, 255]]
+    shipped = b"GIMP Palette\nName: Forty Colors\n#\n255 255 255\twhite\n"
+    assert decode_palette(shipped, source="40.colors").names == ("white",)

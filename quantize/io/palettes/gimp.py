@@ -1,5 +1,5 @@
-"""Desktop paint programs' palettes: GIMP .gpl, JASC/Paint Shop Pro .pal, Microsoft RIFF .pal and
-Paint.NET .txt.
+"""Desktop paint programs' palettes: GIMP .gpl (and KDE's colour collections, GIMP's format under
+another first line), JASC/Paint Shop Pro .pal, Microsoft RIFF .pal and Paint.NET .txt.
 
 GPL, JASC and RIFF are written RGB only, dropping alpha (GIMP reads no alpha); Aseprite's RGBA
 GPL and a fourth JASC value are read as alpha. Paint.NET keeps it (AARRGGBB). GPL carries each
@@ -18,6 +18,7 @@ from .reading import ByteReader, parse_byte, text_lines
 
 _GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
 _GPL_CHANNELS = {"RGB": 3, "RGBA": 4}  # Aseprite's header for palettes with alpha
+_GPL_HEADERS = ("GIMP Palette", "KDE RGB Palette")  # GIMP's, and KColorCollection's when it saves
 
 
 # --- GPL -------------------------------------------------------------------------------------------
@@ -38,10 +39,12 @@ def encode_gpl(palette: Palette) -> bytes:
 
 def decode_gpl(data: bytes, source: str) -> Palette:
     """Read a GIMP palette: header, optional Name/Columns, comments, ``r g b [name]`` lines; with
-    Aseprite's ``Channels: RGBA`` header, ``r g b a [name]``."""
+    Aseprite's ``Channels: RGBA`` header, ``r g b a [name]``. KDE's ``KDE RGB Palette`` (no Name,
+    its description in comments) is read the same way."""
     lines = enumerate(text_lines(data, source), start=1)
-    if not next(lines, (1, ""))[1].startswith("GIMP Palette"):
-        raise FormatError(f"{source}: not a GIMP palette (the first line must be 'GIMP Palette')")
+    if not next(lines, (1, ""))[1].startswith(_GPL_HEADERS):
+        raise FormatError(f"{source}: not a GIMP palette (the first line must be 'GIMP Palette', or "
+                          "KDE's 'KDE RGB Palette')")
     header: dict[str, str] = {}
     entries = take_colors(_gpl_entries(lines, header, source), source)
     return from_entries(entries, source, header.get("Name"))

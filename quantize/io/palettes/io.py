@@ -67,7 +67,8 @@ SWATCH_NAMES = ("share", "plain")
 _SHARE_IN_NAMES = frozenset({"gpl", "ase", "aco", "kpl", "paintnet", "css", "scss", "tailwind"})
 
 # Content signatures, checked before the extension.
-_MAGIC = ((b"ASEF", "ase"), (b"GIMP Palette", "gpl"), (b"JASC-PAL", "jasc"), (b"\xef\xbb\xbfGIMP Palette", "gpl"))
+_MAGIC = ((b"ASEF", "ase"), (b"GIMP Palette", "gpl"), (b"JASC-PAL", "jasc"),
+          (b"\xef\xbb\xbfGIMP Palette", "gpl"), (b"KDE RGB Palette", "gpl"))
 # Extensions whose content has no signature; anything else falls back to reading an image.
 _BY_SUFFIX = {".aco": "aco", ".act": "act", ".gpl": "gpl", ".ase": "ase", ".kpl": "kpl",
               ".swatches": "procreate", ".sketchpalette": "sketch", ".json": "json", ".css": "css",
