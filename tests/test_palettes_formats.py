@@ -810,3 +810,13 @@ def test_a_kde_colour_collection_is_read_as_the_gimp_palette_it_nearly_is():
     assert palette.rgb.tolist() == [[255, 0, 0], [0, 128, 255]]
     shipped = b"GIMP Palette\nName: Forty Colors\n#\n255 255 255\twhite\n"
     assert decode_palette(shipped, source="40.colors").names == ("white",)
+
+
+def test_adobe_lab_swatches_are_d50_as_photoshop_stores_them():
+    """sRGB red is Lab (54.29, 80.81, 69.89) under D50, as Photoshop shows it: read as D65 it was
+    (255, 5, 0)."""
+    aco = struct.pack(">HH", 1, 1) + struct.pack(">Hhhhh", 7, 5429, 8081, 6989, 0)
+    body = _utf16z("red", ">H") + b"LAB " + struct.pack(">3f", 0.5429, 80.81, 69.89) + b"\x00\x02"
+    ase = b"ASEF" + struct.pack(">HHI", 1, 0, 1) + struct.pack(">HI", 1, len(body)) + body
+    for data, fmt in ((aco, "aco"), (ase, "ase")):
+        assert decode_palette(data, fmt).rgb.tolist() == [[255, 0, 0]], fmt

@@ -3,7 +3,8 @@
 All three are big-endian and RGB only: alpha is dropped, except that ACT marks the first fully
 transparent colour as its transparent index. ASE and ACO carry each colour's share in its name.
 Readers also accept CMYK, Lab, grey and HSB swatches, converted to sRGB without an ICC profile
-(CMYK naively), so brand swatch books from Illustrator or Photoshop load approximately.
+(CMYK naively; Lab under D50, as Adobe stores it), so brand swatch books from Illustrator or
+Photoshop load approximately.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import struct
 
 import numpy as np
 
-from ...core.colorspace import lab_to_linear, linear_to_srgb, to_srgb8
+from ...core.colorspace import lab_d50_to_linear, linear_to_srgb, to_srgb8
 from ...errors import FormatError
 from .reading import ByteReader
 from .model import Palette, from_entries, hex_code, labels_with_shares
@@ -45,7 +46,9 @@ def _cmyk_to_rgb8(c: float, m: float, y: float, k: float) -> tuple[int, int, int
 
 
 def _lab_to_rgb8(lab: tuple[float, float, float]) -> tuple[int, int, int]:
-    return tuple(int(v) for v in to_srgb8(linear_to_srgb(lab_to_linear(np.array(lab)))))  # type: ignore
+    """Photoshop's and Illustrator's Lab, which is under D50 (the ICC's white), as sRGB bytes."""
+    linear = np.clip(lab_d50_to_linear(np.array(lab)), 0.0, 1.0)
+    return tuple(int(v) for v in to_srgb8(linear_to_srgb(linear)))  # type: ignore
 
 
 def _unit_to_byte(values: tuple[float, ...]) -> tuple[int, ...]:
