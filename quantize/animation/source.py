@@ -127,10 +127,10 @@ def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
     if path.suffix.lower() in VIDEO_SUFFIXES:
         return _video_clip(path, name, max_pixels)
     with open_input(path) as (fh, _):
-        plays, fmt, shown = _pillow_header(fh, name)
+        plays, fmt = _pillow_header(fh, name)
     if fmt is None:  # a still, read as compress reads it: oriented, profile converted, any TIFF
         image = load_image(path, max_pixels=max_pixels)
-        return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, shown),)),
+        return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, 0),)),
                     notes=image.notes)
     notes = ()
     if plays > MAX_PLAYS:  # an APNG's count is 32-bit; a GIF's 65,535 repeats are 65,536 plays
@@ -227,10 +227,10 @@ def _too_large_for_pillow(name: str, exc: Exception) -> InputError:
     return InputError(f"{name}: {one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)")
 
 
-def _pillow_header(fh, name: str) -> tuple[int, str | None, int]:
-    """How many times the file's animation plays, its format (APNG for an animated PNG; None for
-    a still, a multi-page TIFF or a camera's MPO too: pages, not frames) and a still's duration
-    (ms, as a one-frame GIF may give it)."""
+def _pillow_header(fh, name: str) -> tuple[int, str | None]:
+    """How many times the file's animation plays, and its format (APNG for an animated PNG);
+    None for a still other than a GIF (a multi-page TIFF or a camera's MPO too: pages, not
+    frames). A one-frame GIF is composited as browsers show it, its delay kept."""
     from PIL import Image as PILImage
 
     try:
@@ -242,7 +242,7 @@ def _pillow_header(fh, name: str) -> tuple[int, str | None, int]:
         if why:
             raise InputError(why) from None
         if beyond_pillow(head):
-            return 1, None, 0
+            return 1, None
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
             from None
@@ -256,13 +256,15 @@ def _pillow_header(fh, name: str) -> tuple[int, str | None, int]:
     except Exception as exc:
         raise InputError(f"{name}: cannot read it (damaged or truncated: {one_line(exc)})") \
             from None
+    if im.format == "GIF" and not animated:
+        return 1, "GIF"
     if not animated or im.format not in ("GIF", "PNG", "WEBP"):
-        return 1, None, int(round(im.info.get("duration", 0) or 0))
+        return 1, None
     fmt = "APNG" if im.format == "PNG" else im.format
     loop = im.info.get("loop")
     if im.format == "GIF":  # NETSCAPE's count is of repeats after the first play; none: play once
-        return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt, 0
-    return int(loop or 0), fmt, 0  # APNG's num_plays and WebP's loop count plays, 0 for ever
+        return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt
+    return int(loop or 0), fmt  # APNG's num_plays and WebP's loop count plays, 0 for ever
 
 
 class HeldFrames:
