@@ -453,6 +453,14 @@ PHOTO = str(Path(__file__).resolve().parents[1] / "test_images" / "parrots.png")
     (lambda q: q.compress_file(np.zeros((4, 4, 3), np.uint8), "o"),
      "compress_file's path must be a file path, not ndarray"),
     (lambda q: q.compress(""), "an image must be a file path, not an empty name"),
+    # a file's bytes where its name belongs once gave os.stat's ValueError
+    (lambda q: q.compress(b"\x89PNG\r\n\x1a\n\0\0"), "an image must be a file path, not a name holding "
+     "a NUL byte"),
+    (lambda q: q.compress_file("a\0.png", "o"), "compress_file's path must be a file path, not a "
+     "name holding a NUL byte"),
+    (lambda q: q.load(None), "a packed file must be a file path, not NoneType"),
+    (lambda q: q.load("a\0.qnt"), "a packed file must be a file path, not a name holding a NUL"),
+    (lambda q: q.load_animation(3), "a packed file must be a file path, not int"),
     (lambda q: q.animate([np.zeros((4, 4, 3), np.uint8)] * 2),
      "animate takes a path, a Clip (frames_clip makes one of frames in memory) or a ScannedClip, "
      "not list"),

@@ -13,13 +13,12 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
 from ..io import container
-from ..io.files import display_name, open_input, read_input
+from ..io.files import display_name, input_path, open_input, read_input
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import FormatError
 from .canvas import Canvas
@@ -268,8 +267,9 @@ def is_animation_file(path: str | os.PathLike[str]) -> bool:
 def load_animation(path: str | os.PathLike[str]) -> QntAnimation:
     """Read and check the multi-frame ``.qnt`` file at ``path`` (:func:`decode_animation`); a
     corrupt file is a :class:`FormatError` that names it."""
+    path = input_path(path, "a packed file")
     data = read_input(path, "packed")
-    name = display_name(Path(path))
+    name = display_name(path)
     try:
         return replace(decode_animation(data), source=name)
     except FormatError as exc:

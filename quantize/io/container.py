@@ -641,8 +641,9 @@ def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.n
 def load(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PackedImage:
     """Read and decode a packed file. The header and file size are checked before the rest is read;
     a corrupt file is a :class:`FormatError` that names it."""
-    from .files import display_name, open_input
+    from .files import display_name, input_path, open_input
 
+    path = input_path(path, "a packed file")
     try:
         with open_input(path, "packed", allow_empty=True) as (fh, _):
             header = read_header(fh.read(HEADER_SIZE), max_pixels=max_pixels)

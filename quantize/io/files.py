@@ -50,6 +50,9 @@ def input_path(value: object, what: str) -> Path:
     name = os.fsdecode(value)
     if not name:
         raise ParameterError(f"{what} must be a file path, not an empty name")
+    if "\0" in name:  # no OS takes it: a file's content given in place of its name
+        raise ParameterError(f"{what} must be a file path, not a name holding a NUL byte "
+                             f"(a file's content in place of its name?)")
     return Path(name)
 
 
