@@ -596,7 +596,12 @@ def _check_length(header: Header, found: int) -> None:
 
 def decode(data: bytes | memoryview, *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PackedImage:
     """Validate and decode a packed file; any malformed input raises :class:`FormatError`."""
-    buf = memoryview(data).cast("B")
+    try:
+        buf = memoryview(data)
+    except TypeError:
+        raise ParameterError(f"decode takes a packed file's bytes, not {type(data).__name__} "
+                             f"(load reads a file)", parameters=("data",)) from None
+    buf = (buf if buf.c_contiguous else memoryview(buf.tobytes())).cast("B")
     header = read_header(buf, max_pixels=max_pixels)
     _check_length(header, len(buf))
     body, stored_crc = buf[:-CRC_SIZE], int.from_bytes(buf[-CRC_SIZE:], "little")
