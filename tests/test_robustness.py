@@ -462,6 +462,9 @@ PHOTO = str(Path(__file__).resolve().parents[1] / "test_images" / "parrots.png")
     (lambda q: q.load("a\0.qnt"), "a packed file must be a file path, not a name holding a NUL"),
     (lambda q: q.load_animation(3), "a packed file must be a file path, not int"),
     (lambda q: q.decode("photo.qnt"), "decode takes a packed file's bytes, not str (load reads"),
+    (lambda q: q.compress([[[0.0, 0, 0], [1, 1]]]), "an image array must be rectangular"),
+    (lambda q: q.image_from_pillow(np.zeros((4, 4, 3), np.uint8)),
+     "image_from_pillow takes a Pillow image, not ndarray"),
     (lambda q: q.animate([np.zeros((4, 4, 3), np.uint8)] * 2),
      "animate takes a path, a Clip (frames_clip makes one of frames in memory) or a ScannedClip, "
      "not list"),

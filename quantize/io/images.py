@@ -518,7 +518,11 @@ def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image, *,
         return load_image(os.fsdecode(image), max_pixels=max_pixels)
     if isinstance(image, (np.ndarray, list, tuple)) or hasattr(image, "__array__") \
             or hasattr(image, "__array_interface__"):
-        return image_from_array(np.asarray(image))
+        try:
+            array = np.asarray(image)
+        except ValueError as exc:  # nested lists of uneven lengths
+            raise ParameterError(f"an image array must be rectangular: {one_line(exc)}") from None
+        return image_from_array(array)
     raise ParameterError(f"an image must be a file path, a Pillow image or an array, "
                          f"not {type(image).__name__}")
 
@@ -529,6 +533,8 @@ def image_from_pillow(im: PILImage.Image) -> Image:
     kept (a fully opaque alpha channel dropped). EXIF orientation is not applied (Pillow's
     ``ImageOps.exif_transpose`` does it when wanted)."""
     notes: list[str] = []
+    if not isinstance(im, PILImage.Image):
+        raise ParameterError(f"image_from_pillow takes a Pillow image, not {type(im).__name__}")
     if not im.width or not im.height:
         raise ParameterError(f"Pillow image has no pixels ({im.width}x{im.height})")
     try:
