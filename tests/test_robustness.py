@@ -481,6 +481,23 @@ def test_library_values_of_the_wrong_kind_are_one_parameter_error(call, words, t
     assert not (tmp_path / "o").exists()
 
 
+def test_a_pillow_image_that_cannot_load_is_one_input_error(tmp_path):
+    import quantize
+
+    path = tmp_path / "cut.jpg"
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), np.uint8)).save(
+        buffer, "JPEG")
+    path.write_bytes(buffer.getvalue()[:len(buffer.getvalue()) // 2])
+    with pytest.raises(quantize.InputError, match=r"^Pillow image: cannot decode the image \("
+                                                   r"image file is truncated"):
+        quantize.compress(Image.open(path), k=4)  # Pillow opens lazily: it fails on load
+    closed = Image.new("RGB", (4, 4))
+    closed.close()
+    with pytest.raises(quantize.InputError, match=r"Operation on closed image"):
+        quantize.compress(closed, k=4)
+
+
 def test_library_defaults_match_the_command_line_and_in_memory_images_compare_by_identity():
     import quantize
 

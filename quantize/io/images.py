@@ -539,6 +539,9 @@ def image_from_pillow(im: PILImage.Image) -> Image:
         raise ParameterError(f"Pillow image has no pixels ({im.width}x{im.height})")
     try:
         im.load()
+    except (OSError, ValueError) as exc:  # a lazily opened file that is damaged, or a closed image
+        raise InputError(f"Pillow image: cannot decode the image ({one_line(exc)})") from None
+    try:
         pixels, grey = _finish(_to_8bit(im, [], None, notes, made=True), None,
                                im.info.get("icc_profile"), notes)
     except _Refused as exc:
