@@ -18,7 +18,7 @@ from conftest import make_photo
 from quantize.io import container, manifest
 from quantize.jobs.batch import Settings, run_batch
 from quantize.jobs.discovery import plan
-from quantize.cli import cli
+from quantize.cli import cli, main
 from quantize.errors import InputError, OutputError, ParameterError
 from quantize.core.fitting import FitOptions
 from quantize.jobs.pipeline import CompressOptions, compress_file
@@ -225,6 +225,29 @@ def test_existing_batch_needs_resume_or_force(tmp_path):
     with pytest.raises(OutputError, match="resume=True") as refused:
         run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
     assert {"resume=True", "force=True"} <= set(refused.value.parameters)  # the CLI's flags instead
+
+
+def test_a_folder_another_batch_is_writing_is_refused_before_any_work(tmp_path, capsys):
+    fcntl = pytest.importorskip("fcntl")
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    out.mkdir()
+    held = os.open(out, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a batch running in another process does
+    try:
+        for resume in (False, True):  # --force or --resume: two writers would mix their files
+            with pytest.raises(OutputError, match="is being written by another batch right now"):
+                run_batch([src], out, settings=replace(SETTINGS, force=True), jobs=1,
+                          resume=resume)
+        with pytest.raises(SystemExit) as refused:
+            main(["batch", str(src), "-o", str(out), "-k", "8", "-j", "1"])
+        assert refused.value.code == 5
+        assert capsys.readouterr().err.startswith(f"quantize: error: {out} is being written")
+        assert list(out.iterdir()) == []
+    finally:
+        os.close(held)
+    run_batch([src], out, settings=SETTINGS, jobs=1)  # released: the folder is free again
+    assert run_batch([src], out, settings=SETTINGS, jobs=1, resume=True).kept == 2
 
 
 def test_resume_redoes_only_missing_or_changed_outputs(tmp_path):

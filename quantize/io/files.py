@@ -198,6 +198,35 @@ def output_folder(folder: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
+def held_folder(folder: Path, holder: str) -> Iterator[Path]:
+    """:func:`output_folder`, held by this process while the block runs: another process asking
+    for it meanwhile gets an :class:`OutputError` naming ``holder`` (a file system without locks,
+    as some network ones, is not held)."""
+    with output_folder(folder):
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks
+            yield folder
+            return
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise OutputError(f"{display_name(folder)} is being written by another {holder} "
+                                  f"right now: wait for it to finish or give another folder") from None
+            except OSError:
+                pass
+            yield folder
+        finally:
+            # unlocked explicitly: forked workers share the descriptor, and closing ours alone
+            # would leave the lock held until they exit
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+@contextlib.contextmanager
 def atomic_write(
     path: str | os.PathLike[str], *, force: bool = False, protect: tuple[Path, ...] = ()
 ) -> Iterator[BinaryIO]:

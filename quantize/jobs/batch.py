@@ -20,7 +20,7 @@ from ..io import manifest as mf
 from ..errors import InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
 from .executors import INTERRUPTED, Died, Executor, default_jobs, make_executor
-from ..io.files import display_name, ensure_dir, remove_temporaries, write_bytes
+from ..io.files import display_name, ensure_dir, held_folder, remove_temporaries, write_bytes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -261,50 +261,52 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     reserved = {PALETTE_NAME + SUFFIX: "shared palette"} if shared_palette else {}
     the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force, reserved=reserved)
     out = the_plan.out_root
-    previous = mf.read(out)
-    if previous is not None and not (resume or settings.force):
-        raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use resume=True "
-                          "to continue it or force=True to redo it", parameters=("resume=True", "force=True"))
-    executor = make_executor(jobs, scheduler, len(the_plan.jobs), notice)
-    try:
-        settings, fitted = _with_palette(settings, executor, the_plan, previous if resume else None,
-                                         shared=shared_palette, palette_from=palette_from,
-                                         progress=progress)
-        options = _options_record(settings)
-        kept_rows = _kept_rows(previous, options, the_plan) if resume and previous else {}
-        palette_files = [] if fitted is None else save_palette(fitted, out)  # the run holds
-        carried = _carried_rows(previous, the_plan) if resume and previous else {}
-        todo = [j for j in the_plan.jobs if j.name not in kept_rows]
-        if resume and previous:
-            todo = _ours_replaced(todo, previous, out, settings.formats)
-            remove_temporaries([out / mf.JSON_NAME, out / mf.CSV_NAME, *(
-                path for job in the_plan.jobs for path in job.targets(settings.formats))])
-        book = mf.Manifest(out, options,
-                           carried | {r["path"]: r for r in the_plan.rows} | kept_rows,
-                           _claims(todo, previous if resume else None, the_plan, settings))
-        total, finished = len(todo), [0]
-
-        def done(job: Job, row: Any) -> None:
-            if row == INTERRUPTED:
-                return
-            if isinstance(row, Died):
-                row = mf.problem_row(job.name, "failed", row.reason, job.source)
-            book.record(row)
-            finished[0] += 1
-            if progress:
-                progress("compress", finished[0], total, job.name)
-
+    with held_folder(out, "batch"):  # before reading its manifest: one batch at a time
+        previous = mf.read(out)
+        if previous is not None and not (resume or settings.force):
+            raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use "
+                              "resume=True to continue it or force=True to redo it",
+                              parameters=("resume=True", "force=True"))
+        executor = make_executor(jobs, scheduler, len(the_plan.jobs), notice)
         try:
-            ensure_dir(out)
-            book.flush()
-            executor.run(run_job, todo, settings, done)
+            settings, fitted = _with_palette(settings, executor, the_plan, previous if resume else None,
+                                             shared=shared_palette, palette_from=palette_from,
+                                             progress=progress)
+            options = _options_record(settings)
+            kept_rows = _kept_rows(previous, options, the_plan) if resume and previous else {}
+            palette_files = [] if fitted is None else save_palette(fitted, out)  # the run holds
+            carried = _carried_rows(previous, the_plan) if resume and previous else {}
+            todo = [j for j in the_plan.jobs if j.name not in kept_rows]
+            if resume and previous:
+                todo = _ours_replaced(todo, previous, out, settings.formats)
+                remove_temporaries([out / mf.JSON_NAME, out / mf.CSV_NAME, *(
+                    path for job in the_plan.jobs for path in job.targets(settings.formats))])
+            book = mf.Manifest(out, options,
+                               carried | {r["path"]: r for r in the_plan.rows} | kept_rows,
+                               _claims(todo, previous if resume else None, the_plan, settings))
+            total, finished = len(todo), [0]
+
+            def done(job: Job, row: Any) -> None:
+                if row == INTERRUPTED:
+                    return
+                if isinstance(row, Died):
+                    row = mf.problem_row(job.name, "failed", row.reason, job.source)
+                book.record(row)
+                finished[0] += 1
+                if progress:
+                    progress("compress", finished[0], total, job.name)
+
+            try:
+                ensure_dir(out)
+                book.flush()
+                executor.run(run_job, todo, settings, done)
+            finally:
+                book.flush()
         finally:
-            book.flush()
-    finally:
-        executor.close()
-    return BatchResult(book, mf.summarize(book.sorted_rows()), time.perf_counter() - start,
-                       kept=len(kept_rows), duplicates=the_plan.duplicates,
-                       palette_files=palette_files)
+            executor.close()
+        return BatchResult(book, mf.summarize(book.sorted_rows()), time.perf_counter() - start,
+                           kept=len(kept_rows), duplicates=the_plan.duplicates,
+                           palette_files=palette_files)
 
 
 def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool = False,
