@@ -142,3 +142,15 @@ def test_the_main_thread_imports_no_numba_module_while_the_side_thread_does(tmp_
     seen = json.loads(proc.stdout.splitlines()[-1])
     assert any(thread == "quantize-preload" for thread, _ in seen)
     assert [entry for entry in seen if entry[0] != "quantize-preload" and not entry[1]] == []
+
+
+def test_the_kernels_package_brings_numba_whole_so_threads_importing_at_once_wait():
+    # Three threads of a new process (compress, KMeans.fit, compress_file's side thread) importing
+    # Numba at once once ended in "_DeadlockError: deadlock detected by _ModuleLock(
+    # 'numba.core.sigutils')", then "module 'numba' has no attribute 'core'" on every later call:
+    # the side thread imported Numba's modules by their dotted names while another thread was inside
+    # `import numba`. The kernels' package, which every thread passes first, imports it whole.
+    proc = subprocess.run([sys.executable, "-c", "import sys, quantize.core.kernels; "
+                           "print('numba.core.sigutils' in sys.modules)"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.stdout.split() == ["True"], proc.stderr[-3000:]
