@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import struct
 import threading
@@ -692,3 +693,32 @@ def test_a_gif_with_no_image_says_so_as_animate_does(tmp_path: Path, tail: bytes
                                                      fragment: str) -> None:
     """compress said "a damaged or truncated GIF file" where animate said "no frames"."""
     _refused(_write(tmp_path, "e.gif", b"GIF89a\x08\0\x08\0\x80\0\0" + bytes(6) + tail), fragment)
+
+
+def test_library_warnings_become_notes_of_the_reading_thread_only_and_the_logger_is_restored():
+    # Two threads reading TIFFs at once once left tifffile's logger with propagate=False for good
+    # (each saved and restored it, out of order) and each thread's notes held the other's warnings.
+    from quantize.io.images import _log_as_notes
+
+    logger = logging.getLogger("tifffile")
+    before = (logger.propagate, list(logger.filters), list(logger.handlers))
+    notes: dict[str, list[str]] = {"a": [], "b": []}
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def reader(name: str, enter: threading.Event, wait: threading.Event, leave: threading.Event | None):
+        with _log_as_notes("tifffile", "TIFF", notes[name]):
+            enter.set()
+            wait.wait(10)
+            logger.warning(f"<TiffPages @8> odd tag in {name}")
+        if leave is not None:
+            leave.set()
+
+    a = threading.Thread(target=reader, args=("a", a_in, b_in, a_out))
+    b = threading.Thread(target=reader, args=("b", b_in, a_out, None))  # leaves after a
+    a.start()
+    a_in.wait(10)
+    b.start()
+    a.join(10)
+    b.join(10)
+    assert notes == {"a": ["TIFF: odd tag in a"], "b": ["TIFF: odd tag in b"]}
+    assert (logger.propagate, list(logger.filters), list(logger.handlers)) == before

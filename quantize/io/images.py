@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -303,30 +304,47 @@ def _decode_colour_pfm(fh: BinaryIO, max_pixels: int | None,
     return _finish(PILImage.fromarray(array8), None, None, notes)
 
 
-class _NoteHandler(logging.Handler):
-    """Collects a library's log messages as one-line notes."""
+class _NoteCatcher(logging.Filter):
+    """On a library's logger, turns the warnings logged by each thread inside
+    :func:`_log_as_notes` into that thread's notes, instead of lines on stderr; other threads'
+    records pass as they would."""
 
-    def __init__(self, label: str, notes: list[str]) -> None:
-        super().__init__(logging.WARNING)
-        self.label, self.notes = label, notes
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+        self.users = 0  # threads inside _log_as_notes: the filter stays on the logger while any are
 
-    def emit(self, record: logging.LogRecord) -> None:
-        text = re.sub(r"^<[^>]*>\s*", "", one_line(record.getMessage()))  # drop "<TiffPages @...>"
-        self.notes.append(f"{self.label}: {text}")
+    def filter(self, record: logging.LogRecord) -> bool:
+        catch = getattr(self.local, "catch", None)
+        if catch is None or record.levelno < logging.WARNING:
+            return True
+        catch(re.sub(r"^<[^>]*>\s*", "", one_line(record.getMessage())))  # drop "<TiffPages @...>"
+        return False
+
+
+_catchers: dict[str, _NoteCatcher] = {}
+_catchers_lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def _log_as_notes(logger_name: str, label: str, notes: list[str]) -> Iterator[None]:
-    """Turn what ``logger_name`` logs meanwhile into notes instead of lines on stderr."""
+    """Turn what ``logger_name`` logs meanwhile in this thread into notes instead of lines on
+    stderr; the logger is as it was once every thread has left."""
     logger = logging.getLogger(logger_name)
-    handler = _NoteHandler(label, notes)
-    logger.addHandler(handler)
-    propagate, logger.propagate = logger.propagate, False
+    with _catchers_lock:
+        catcher = _catchers.setdefault(logger_name, _NoteCatcher())
+        if not catcher.users:
+            logger.addFilter(catcher)
+        catcher.users += 1
+    catcher.local.catch = lambda text: notes.append(f"{label}: {text}")
     try:
         yield
     finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
+        del catcher.local.catch
+        with _catchers_lock:
+            catcher.users -= 1
+            if not catcher.users:
+                logger.removeFilter(catcher)
 
 
 def _rawmode(args: object) -> str:
