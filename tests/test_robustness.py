@@ -233,6 +233,17 @@ def test_one_pixel_wide_or_high_images_decode_exactly(tmp_path, capsys, shape, k
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "back.png").convert("RGB")), pixels)
 
 
+def test_a_newline_in_a_file_name_keeps_every_message_one_line(tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "bad\nname.png").write_bytes(b"")
+    code, _, err = cli(capsys, "compress", tmp_path / "in" / "bad\nname.png", "-o", tmp_path / "o")
+    assert_one_error_line(err, code, 3, "bad\\nname.png is empty")
+    code, _, err = cli(capsys, "batch", tmp_path / "in", "-o", tmp_path / "b")
+    failed = [line for line in err.splitlines() if "name.png" in line]
+    assert code == 1 and len(failed) == 1, err
+    assert failed[0].startswith("quantize: failed: bad\\nname.png") and failed[0].endswith(" is empty")
+
+
 def test_non_utf8_file_name(tmp_path, capsys):
     name = os.fsdecode(b"caf\xe9 \xff.png")
     Image.fromarray(_photo()).save(tmp_path / name)

@@ -85,7 +85,7 @@ def with_flags(text: str, parameters: tuple[str, ...] | None = None) -> str:
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"quantize: error: {printable(message)}", err=True)
+    click.echo(f"quantize: error: {printable(message, line=True)}", err=True)
     sys.exit(code)
 
 

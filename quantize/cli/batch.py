@@ -39,7 +39,7 @@ class Progress:
         line = (f"{phase} [{done}/{total}] {100 * done // max(total, 1)}% {rate:.1f}/s "
                 f"ETA {int(eta) // 60}:{int(eta) % 60:02d}  {name}")
         width = shutil.get_terminal_size().columns - 1
-        click.echo("\r" + printable(line)[:width].ljust(width), err=True, nl=False)
+        click.echo("\r" + printable(line, line=True)[:width].ljust(width), err=True, nl=False)
 
     def clear(self) -> None:
         if self.enabled:
@@ -151,7 +151,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                f"{result.seconds:.2f} s; manifest in {out_dir}")
     for row in result.manifest.sorted_rows():
         if row["status"] == "failed":
-            click.echo(printable(f"quantize: failed: {_failure(row)}"), err=True)
+            click.echo(printable(f"quantize: failed: {_failure(row)}", line=True), err=True)
     sys.exit(1 if s.failed else 0)
 
 

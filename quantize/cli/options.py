@@ -45,7 +45,7 @@ def note(message: str, quiet: bool = False) -> None:
     from . import with_flags
 
     if not quiet:
-        click.echo(f"quantize: note: {printable(with_flags(message))}", err=True)
+        click.echo(f"quantize: note: {printable(with_flags(message), line=True)}", err=True)
 
 
 def fit_options(func=None, *, max_k: int = 65536):

@@ -28,18 +28,25 @@ _TEMP_TOKEN = 6  # random bytes in a temporary name, as hex
 _TEMP_NAME = re.compile(rf"\.(.+)\.[0-9a-f]{{{2 * _TEMP_TOKEN}}}\.part(?:\.old)?", re.S)
 
 
-def printable(text: str) -> str:
+# C0 controls and DEL as escapes, so that a file name holding a newline keeps a message one line
+_CONTROLS = {code: repr(chr(code))[1:-1] for code in (*range(32), 127)}
+
+
+def printable(text: str, *, line: bool = False) -> str:
     """``text`` as it can be printed: the undecodable bytes of non-UTF-8 file names in it (which
-    Python keeps as lone surrogates) shown as ``\\xNN``, the same way wherever a name appears."""
+    Python keeps as lone surrogates) shown as ``\\xNN``, the same way wherever a name appears;
+    with ``line``, control characters too (``\\n``, ``\\x1b``), so the text stays one line."""
     try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     except UnicodeEncodeError:  # a surrogate that stands for no byte: not from a file name
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.translate(_CONTROLS) if line else text
 
 
 def display_name(path: str | bytes | os.PathLike) -> str:
-    """The path as printable text: undecodable bytes of a non-UTF-8 name shown as ``\\xNN``."""
-    return printable(os.fsdecode(path))
+    """The path as printable text, on one line: undecodable bytes of a non-UTF-8 name shown as
+    ``\\xNN``, control characters (a newline in a name) as escapes."""
+    return printable(os.fsdecode(path), line=True)
 
 
 def input_path(value: object, what: str) -> Path:
