@@ -62,11 +62,12 @@ class Decoder:
 
 
 class Mixer:
-    """Counters (one table per model) and weight sets."""
+    """Counters (one table per model, counts up to ``limit``) and weight sets."""
 
-    def __init__(self, models: int) -> None:
+    def __init__(self, models: int, limit: int = 255) -> None:
         self.counters = [dict() for _ in range(models)]
         self.weights: dict[int, list[int]] = {}
+        self.limit = limit
 
     def decide(self, coder: Decoder, slots: list[int], wset: int) -> int:
         weights = self.weights.setdefault(wset, [19661] * len(slots))
@@ -80,17 +81,26 @@ class Mixer:
             weights[m] = wrap32(weights[m] + ((st[m] * err) >> 12))
             q, n = cells[m]
             q = q + (((65536 - q) * RECIPROCAL[n]) >> 16) if bit else q - ((q * RECIPROCAL[n]) >> 16)
-            self.counters[m][slots[m]] = (min(max(q, 32), 65503), min(n + 1, 255))
+            self.counters[m][slots[m]] = (min(max(q, 32), 65503), min(n + 1, self.limit))
         return bit
 
 
-def decode_stripe(data: bytes, palette: list[list[int]], height: int, width: int) -> list[list[int]]:
+def nearest(palette: list[list[int]], v: list[int], s: int) -> int:
+    """The entry nearest the centre of the predictor cell of ``v`` (ties to the lower index)."""
+    centre = [((vc >> s) << s) + (1 << (s - 1)) for vc in v]
+    return min(range(len(palette)), key=lambda j: (sum((palette[j][c] - centre[c]) ** 2
+                                                      for c in range(len(v))), j))
+
+
+def decode_stripe(data: bytes, palette: list[list[int]], height: int, width: int,
+                  model: int) -> list[list[int]]:
     k, channels = len(palette), len(palette[0])
     d2 = [[sum((a[c] - b[c]) ** 2 for c in range(channels)) for b in palette] for a in palette]
     order = [sorted(range(k), key=lambda e, a=a: (d2[a][e], e)) for a in range(k)]
     activity = [[math.isqrt(v).bit_length() for v in row] for row in d2]
     s = 2 if channels == 3 else 4
-    coder, flags, escapes = Decoder(data), Mixer(4), Mixer(3)
+    limit = 255 if model == 1 else 30
+    coder, flags, escapes = Decoder(data), Mixer(4, limit), Mixer(3, limit)
     out = [[0] * width for _ in range(height)]
     hits = [[5] * width for _ in range(height)]
     for y in range(height):
@@ -107,10 +117,16 @@ def decode_stripe(data: bytes, palette: list[list[int]], height: int, width: int
             pattern = ((W == N) | (W == NW) << 1 | (N == NE) << 2 | (N == NW) << 3 | (W == WW) << 4
                        | (N == NN) << 5)
             act = min((activity[W][N] + activity[N][NE] + activity[W][NW]) >> 1, 7)
-            v = [min(max(palette[W][c] + palette[N][c] - palette[NW][c], 0), 255) for c in range(channels)]
-            centre = [((vc >> s) << s) + (1 << (s - 1)) for vc in v]
-            pred = min(range(k), key=lambda j: (sum((palette[j][c] - centre[c]) ** 2
-                                                    for c in range(channels)), j))
+            w, n, nw = palette[W], palette[N], palette[NW]
+            if model == 1:
+                pred = nearest(palette, [min(max(w[c] + n[c] - nw[c], 0), 255)
+                                         for c in range(channels)], s)
+                origin = pred
+            else:
+                pred = nearest(palette, [min(max((3 * w[c] + 3 * n[c] - 2 * nw[c] + 2) >> 2, 0), 255)
+                                         for c in range(channels)], s)
+                origin = nearest(palette, [min(max(w[c] + n[c] - nw[c], min(w[c], n[c])),
+                                               max(w[c], n[c])) for c in range(channels)], s)
             cands: list[int] = []
             for c in (W, N, pred, NE, NW, WW, NN):
                 if c not in cands and len(cands) < 5:
@@ -118,8 +134,14 @@ def decode_stripe(data: bytes, palette: list[list[int]], height: int, width: int
             nc, value, hit = len(cands), None, 5
             for i, cand in enumerate(cands):
                 base = 5 * i + nc - 1
-                slots = [(64 * base + pattern) * 8 + act, h(base, W, N, -1, -1),
-                         h(base, cand, act, int(NE == NNE), -1), h(base, W, N, NW, NE)]
+                if model == 1:
+                    slots = [(64 * base + pattern) * 8 + act, h(base, W, N, -1, -1),
+                             h(base, cand, act, int(NE == NNE), -1), h(base, W, N, NW, NE)]
+                else:
+                    far = activity[cand][origin]
+                    slots = [((64 * base + pattern) * 8 + act) * 4 + min(far >> 1, 3),
+                             h(base, W, N, -1, -1), h(base, cand, act, int(NE == NNE), far),
+                             h(base, W, N, NW, NE)]
                 if flags.decide(coder, slots, 8 * base + act):
                     value, hit = cand, i
                     break
@@ -128,8 +150,9 @@ def decode_stripe(data: bytes, palette: list[list[int]], height: int, width: int
                 length = 0
                 while True:
                     assert length <= others.bit_length() - 1, "corrupt"
+                    spread = -1 if model == 1 else activity[pred][origin]
                     slots = [(8 * length + act) * 8 + nc, h(length, hW, hN, pattern, -1),
-                             h(length, pred, -1, -1, -1)]
+                             h(length, origin, spread, -1, -1)]
                     if escapes.decide(coder, slots, 8 * length + act):
                         break
                     length += 1
@@ -137,11 +160,11 @@ def decode_stripe(data: bytes, palette: list[list[int]], height: int, width: int
                 for t in range(length - 1, -1, -1):
                     place = (18 * length + (length - 1 - t)) * 8 + min(number, 7)
                     slots = [4096 + 8 * place + act, h(4096 + place, pattern, -1, -1, -1),
-                             h(4096 + place, pred, -1, -1, -1)]
+                             h(4096 + place, origin, -1, -1, -1)]
                     number = 2 * number + escapes.decide(coder, slots, 324 + 18 * length
                                                          + (length - 1 - t))
                 assert number <= others, "corrupt"
-                value = [e for e in order[pred] if e not in cands][number - 1]
+                value = [e for e in order[origin] if e not in cands][number - 1]
             out[y][x], hits[y][x] = value, hit
     assert coder.pos == len(data), "corrupt"
     return out
@@ -160,9 +183,10 @@ def striped(payload: bytes, height: int, width: int, stripe) -> list[list[int]]:
     return rows
 
 
-def decode(payload: bytes, palette: list[list[int]], height: int, width: int) -> list[list[int]]:
+def decode(payload: bytes, palette: list[list[int]], height: int, width: int,
+           model: int = 2) -> list[list[int]]:
     return striped(payload, height, width,
-                   lambda data, rows, cols: decode_stripe(data, palette, rows, cols))
+                   lambda data, rows, cols: decode_stripe(data, palette, rows, cols, model))
 
 
 # The bilevel codec (docs/FORMAT.md, "The bilevel codec"), also from the document alone.

@@ -110,15 +110,45 @@ def test_large_palettes_are_handed_to_zstd():
     assert qc.read_header(qc.encode(palette, indices, "cm")).codec == "zstd"
 
 
+@pytest.mark.parametrize("model", indexcodec.CM_MODELS)
 @pytest.mark.parametrize("k,channels,height,width", [(2, 3, 5, 7), (5, 3, 12, 17), (40, 3, 16, 20),
                                                      (20, 4, 9, 11), (300, 3, 6, 9)])
-def test_a_decoder_written_from_the_format_document_reads_the_files(k, channels, height, width):
+def test_a_decoder_written_from_the_format_document_reads_the_files(k, channels, height, width, model):
     """tests/cm_reference.py follows docs/FORMAT.md, not our code: the document is enough."""
     import cm_reference
 
     palette, indices = quantised(k, height, width, channels, seed=k)
-    payload = indexcodec.encode(palette, indices)
-    assert cm_reference.decode(payload, palette.tolist(), height, width) == indices.tolist()
+    payload = indexcodec.encode(palette, indices, model)
+    assert cm_reference.decode(payload, palette.tolist(), height, width, model) == indices.tolist()
+
+
+def test_cm_files_are_version_5_and_model_2_codes_a_photo_smaller():
+    palette, indices = quantised(64, 120, 160, seed=1)
+    data = qc.encode(palette, indices, "cm")
+    assert qc.read_header(data).version == 5 and qc.codec_of(data) == "cm"
+    np.testing.assert_array_equal(qc.decode(data).indices, indices)
+    old, new = (len(indexcodec.encode(palette, indices, model)) for model in (1, 2))
+    assert new < old
+
+
+@pytest.mark.parametrize("version", [2, 3, 4])
+def test_cm_files_of_versions_before_5_decode_with_the_old_model(version):
+    """A cm file written before version 5 (model 1; the bytes the old writer made, built here from
+    that model's payload) still decodes; its stream read as model 2 would not."""
+    import zlib
+
+    palette, indices = quantised(40, 30, 50, seed=3)
+    payload = indexcodec.encode(palette, indices, 1)
+    head = qc._HEADER.pack(qc.MAGIC, version, 3, 4, 50, 30, 40, 6, bytes(3), len(payload))
+    body = head + palette.tobytes() + payload
+    packed = qc.decode(body + zlib.crc32(body).to_bytes(4, "little"))
+    assert packed.header.version == version
+    np.testing.assert_array_equal(packed.indices, indices)
+    try:
+        misread = indexcodec.decode(payload, palette, 30, 50, np.uint8, 2)
+    except FormatError:
+        return
+    assert not np.array_equal(misread, indices)
 
 
 @pytest.mark.parametrize("name", ["rgb40", "rgba300", "stripes5"])

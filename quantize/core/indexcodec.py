@@ -43,6 +43,11 @@ def _stretch_table(squash: np.ndarray) -> np.ndarray:
 SQUASH = _squash_table()
 STRETCH = _stretch_table(SQUASH)
 RECIPROCAL = (131072 // (2 * np.arange(256, dtype=np.int64) + 3)).astype(np.int32)  # 65536 / (n + 1.5)
+#: cm's models: 1 (versions 2 to 4), 2 (version 5; what the writer uses)
+CM_MODELS = (1, 2)
+# model 2's counters stop slowing down after 30 updates (as a count limit of 30): they follow a
+# texture's drift
+_RECIPROCAL_2 = RECIPROCAL[np.minimum(np.arange(256), 30)]
 _BIT_LENGTH = np.array([int(v).bit_length() for v in range(512)], np.uint8)  # sqrt(4 * 255²) < 512
 
 
@@ -130,32 +135,43 @@ def _unstriped(payload: bytes | memoryview, indices: np.ndarray, decode_stripe, 
     return indices
 
 
-def encode(palette: np.ndarray, indices: np.ndarray) -> bytes:
-    """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K."""
+def _reciprocal(model: int) -> np.ndarray:
+    """The counters' rates of cm's ``model``."""
+    if model not in CM_MODELS:
+        raise ValueError(f"no cm model {model}")
+    return RECIPROCAL if model == 1 else _RECIPROCAL_2
+
+
+def encode(palette: np.ndarray, indices: np.ndarray, model: int = CM_MODELS[-1]) -> bytes:
+    """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K, by
+    ``model`` (one of :data:`CM_MODELS`)."""
     from .kernels.indexcodec import encode_indices
 
     palette = _kernel_palette(palette)
     indices = np.ascontiguousarray(indices, np.uint8 if len(palette) <= 256 else np.uint16)
     tables = _tables(palette)
     bits = max(1, (len(palette) - 1).bit_length())
+    reciprocal = _reciprocal(model)
 
     def stripe(rows: np.ndarray) -> bytes:
         return _encoded(lambda buf: encode_indices(rows, palette, *tables, buf, STRETCH, SQUASH,
-                                                   RECIPROCAL), rows.size * bits // 8 + 4096)
+                                                   reciprocal, model), rows.size * bits // 8 + 4096)
 
     return _striped(indices, stripe)
 
 
 def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width: int,
-           dtype: np.dtype) -> np.ndarray:
-    """Inverse of :func:`encode`; a payload that is not exactly one image's raises FormatError."""
+           dtype: np.dtype, model: int = CM_MODELS[-1]) -> np.ndarray:
+    """Inverse of :func:`encode` (by the same ``model``); a payload that is not exactly one image's
+    raises FormatError."""
     from .kernels.indexcodec import decode_indices
 
     palette = _kernel_palette(palette)
     tables = _tables(palette)
+    reciprocal = _reciprocal(model)
 
     def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
-        return decode_indices(rows, palette, *tables, stream, STRETCH, SQUASH, RECIPROCAL)
+        return decode_indices(rows, palette, *tables, stream, STRETCH, SQUASH, reciprocal, model)
 
     return _unstriped(payload, np.zeros((height, width), dtype), stripe, "cm",
                       "it codes an index outside the palette")

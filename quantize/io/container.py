@@ -29,9 +29,10 @@ MAGIC = b"\x89QNT\r\n\x1a\n"
 #: The multi-frame file's magic (:mod:`quantize.animation.qntanim`), named here so a still's
 #: reader can tell it apart.
 ANIMATION_MAGIC = b"\x89QNA\r\n\x1a\n"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 SUFFIX = ".qnt"
-_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7, 4: 9}  # how many of CODECS each version knows
+_CODECS_OF_VERSION = {1: 4, 2: 5, 3: 7, 4: 9, 5: 9}  # how many of CODECS each version knows
+_CM_MODEL_VERSION = 5  # cm's stream is model 2 from this version on, model 1 before
 # K up to which the template codec is tried beside cm on every image (a dither of few colours
 # gains); past it, where a band of rows codes smaller by it (a page, a screenshot), as it is
 # 2 to 5 times cm's time and on a photo seldom smaller
@@ -362,8 +363,8 @@ def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
         payload = compress_bytes(codec, level, _stream(indices, codec, bits))
     pal = _palette_section(palette)
     coded = len(pal) != palette.size  # the palette stored coded, its size in the header
-    # the first version that knows the codec; 3 at least for a coded palette; 2 at least
-    version = max(2, 3 if coded else 2,
+    # the first version that knows the codec (and cm's model); 3 at least for a coded palette
+    version = max(2, 3 if coded else 2, _CM_MODEL_VERSION if codec == "cm" and payload else 2,
                   min(v for v, known in _CODECS_OF_VERSION.items() if CODECS.index(codec) < known))
     head = _HEADER.pack(MAGIC, version, channels, CODECS.index(codec), width, height, k,
                         bits, len(pal).to_bytes(3, "little") if coded else bytes(3), len(payload))
@@ -640,7 +641,8 @@ def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.n
     dtype = np.uint8 if header.bits <= 8 else np.uint16
     if header.k == 1:
         return np.zeros((header.height, header.width), dtype)
-    return indexcodec.decode(payload, palette, header.height, header.width, dtype)
+    model = 2 if header.version >= _CM_MODEL_VERSION else 1
+    return indexcodec.decode(payload, palette, header.height, header.width, dtype, model)
 
 
 def load(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PackedImage:

@@ -1,5 +1,6 @@
-"""The index-map coder of ``.qnt`` version 2 (docs/FORMAT.md, "The cm codec"): one coder, compiled
-as an encoder and as a decoder, so the model the two sides run is written once.
+"""The index-map coder of ``.qnt`` (docs/FORMAT.md, "The cm codec"): one coder, compiled as an
+encoder and as a decoder, so the model the two sides run is written once; ``model`` 1 is the one of
+versions 2 to 4, 2 the one of version 5.
 
 Each pixel's index is coded as binary decisions with a carry-less arithmetic coder: first "is it
 the candidate i?" for the distinct indices of its causal neighbours and of the colour a gradient
@@ -126,6 +127,26 @@ def _learn(cells, weights, wset, slots, bit, p12, stretch, reciprocal):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _cell_keys(palette, w, n, nw, shift, channels, model):
+    """The predictor cells of a pixel, each channel's value clamped to a byte with ``shift`` low
+    bits dropped, the channels concatenated (the first most significant): model 1's candidate and
+    rank origin are both ``W + N - NW``; model 2's candidate is ``(3W + 3N - 2NW + 2) >> 2`` and
+    its origin that gradient clamped to the range of ``W`` and ``N`` (MED)."""
+    key = 0
+    median = 0
+    for ch in range(channels):
+        a = np.int64(palette[w, ch])
+        b = np.int64(palette[n, ch])
+        c = np.int64(palette[nw, ch])
+        v = a + b - c
+        if model == 2:
+            median = (median << (8 - shift)) | (min(max(v, min(a, b)), max(a, b)) >> shift)
+            v = (3 * a + 3 * b - 2 * c + 2) >> 2
+        key = (key << (8 - shift)) | (min(max(v, 0), 255) >> shift)
+    return key, median
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _nearest(palette, lut, key, shift):
     """The palette entry nearest to the centre of predictor cell ``key`` (cached in ``lut``)."""
     hit = lut[key]
@@ -156,12 +177,13 @@ def _nearest(palette, lut, key, shift):
 
 @njit(cache=True, nogil=True, inline="always")
 def _code_indices(indices, palette, order, position, activity, buf, decoding, stretch, squash,
-                  reciprocal):
+                  reciprocal, model):
     """Encode ``indices`` (H, W) into ``buf`` or, with ``decoding``, decode ``buf`` into them.
 
     ``palette`` (K, C) uint8; ``order[j]``: all entries by distance from entry j (ties by index),
     ``position[j, e]``: the place of entry e in ``order[j]``; ``activity[a, b]``: bit length of the
-    integer distance between entries a and b. Encoding returns the bytes written, or -1 when
+    integer distance between entries a and b; ``model`` 1 or 2 (docs/FORMAT.md; its counters' rate
+    is in ``reciprocal``). Encoding returns the bytes written, or -1 when
     ``buf`` is too small; decoding returns the bytes read, or -1 when the stream is corrupt (it
     names no valid index, or runs out before the image ends).
     """
@@ -199,11 +221,10 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
             pattern = ((w == n) | ((w == nw) << 1) | ((n == ne) << 2) | ((n == nw) << 3)
                        | ((w == ww) << 4) | ((n == nn) << 5))
             act = min((np.int64(activity[w, n]) + activity[n, ne] + activity[w, nw]) >> 1, 7)
-            key = 0
-            for ch in range(channels):
-                v = np.int64(palette[w, ch]) + np.int64(palette[n, ch]) - np.int64(palette[nw, ch])
-                key = (key << (8 - shift)) | (min(max(v, 0), 255) >> shift)
+            key, median = _cell_keys(palette, w, n, nw, shift, channels, model)
             pred = _nearest(palette, lut, key, shift)
+            # model 2 walks the ranks from the MED cell, which a fine texture predicts better
+            origin = _nearest(palette, lut, median, shift) if model == 2 else pred
             nc = 0
             for v in (w, n, pred, ne, nw, ww, nn):
                 if nc == MAX_CANDIDATES:
@@ -225,8 +246,13 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
                 base = i * MAX_CANDIDATES + nc - 1
                 cand = cands[i]
                 first = uint64(base) * _H4
-                slots = ((base * 64 + pattern) * 8 + act, _slot(first + near),
-                         _slot(first + _term(cand, _H3) + busy), _slot(first + around))
+                direct = (base * 64 + pattern) * 8 + act
+                cell = first + _term(cand, _H3) + busy
+                if model == 2:  # and how far the candidate is from the rank origin
+                    far = np.int64(activity[cand, origin])
+                    direct = direct * 4 + min(far >> 1, 3)
+                    cell += _term(far, _H0)
+                slots = (direct, _slot(first + near), _slot(cell), _slot(first + around))
                 wset = base * 8 + act
                 p12 = _mix(flag_cells, flag_weights, wset, slots, stretch, squash)
                 bit, low, high, code, pos = _code_bit(low, high, code, pos, buf,
@@ -242,9 +268,9 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
                     return -1  # only a corrupt stream escapes when every entry is a candidate
                 rank = 0
                 if not decoding:  # its place in the order, less the candidates before it
-                    rank = np.int64(position[pred, value])
+                    rank = np.int64(position[origin, value])
                     for i in range(nc):
-                        if position[pred, cands[i]] < position[pred, value]:
+                        if position[origin, cands[i]] < position[origin, value]:
                             rank -= 1
                 number = rank + 1
                 top = 0
@@ -254,7 +280,9 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
                 while (others >> (most + 1)) > 0:
                     most += 1
                 seen_hits = _term(hw, _H3) + _term(hn, _H2) + _term(pattern, _H1)
-                predicted = _term(pred, _H3)
+                predicted = _term(origin, _H3)
+                # model 2: the two predictions' disagreement, for the rank's length
+                spread = _term(np.int64(activity[pred, origin]), _H2) if model == 2 else uint64(0)
                 shape = _term(pattern, _H3)
                 length = 0
                 while True:  # unary: the bit length of rank + 1, less one
@@ -262,7 +290,7 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
                         return -1
                     first = uint64(length) * _H4
                     esc_slots = ((length * 8 + act) * 8 + nc, _slot(first + seen_hits),
-                                 _slot(first + predicted))
+                                 _slot(first + predicted + spread))
                     wset = length * 8 + act
                     p12 = _mix(esc_cells, esc_weights, wset, esc_slots, stretch, squash)
                     stop, low, high, code, pos = _code_bit(low, high, code, pos, buf,
@@ -288,7 +316,7 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
                     # the place of the rank-th entry that is not a candidate: step over the
                     # candidates' places, in increasing order (an insertion sort: at most 5)
                     for i in range(nc):
-                        p = np.int64(position[pred, cands[i]])
+                        p = np.int64(position[origin, cands[i]])
                         j = i
                         while j > 0 and places[j - 1] > p:
                             places[j] = places[j - 1]
@@ -298,7 +326,7 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
                     for i in range(nc):
                         if places[i] <= place:
                             place += 1
-                    value = np.int64(order[pred, place])
+                    value = np.int64(order[origin, place])
             else:
                 value = cands[hit]
             if decoding:
@@ -310,14 +338,22 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
 # Two entry points to the one coder, each compiled with ``decoding`` a constant: the encoder's loop
 # then carries none of the decoder's branches.
 @njit(cache=True, nogil=True)
-def encode_indices(indices, palette, order, position, activity, buf, stretch, squash, reciprocal):
+def encode_indices(indices, palette, order, position, activity, buf, stretch, squash, reciprocal,
+                   model):
     """:func:`_code_indices` encoding: the bytes written into ``buf``, or -1 when it is too small."""
+    if model == 1:  # each model a constant in its copy of the loop
+        return _code_indices(indices, palette, order, position, activity, buf, False, stretch,
+                             squash, reciprocal, 1)
     return _code_indices(indices, palette, order, position, activity, buf, False, stretch, squash,
-                         reciprocal)
+                         reciprocal, 2)
 
 
 @njit(cache=True, nogil=True)
-def decode_indices(indices, palette, order, position, activity, buf, stretch, squash, reciprocal):
+def decode_indices(indices, palette, order, position, activity, buf, stretch, squash, reciprocal,
+                   model):
     """:func:`_code_indices` decoding into ``indices``: the bytes read, or -1 for a corrupt stream."""
+    if model == 1:
+        return _code_indices(indices, palette, order, position, activity, buf, True, stretch,
+                             squash, reciprocal, 1)
     return _code_indices(indices, palette, order, position, activity, buf, True, stretch, squash,
-                         reciprocal)
+                         reciprocal, 2)

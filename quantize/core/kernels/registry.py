@@ -36,7 +36,7 @@ FIT = (
     Entry("colorstats", "gather_rows", f"{PIXELS}, int64[::1], int64[::1]"),
     Entry("metrics", "squared_error_sum", "uint8[:, :, ::1], int64[:, ::1], labels[:, ::1]"),
     Entry("indexcodec", "encode_indices", "labels[:, ::1], uint8[:, ::1], int32[:, ::1], int32[:, ::1], "
-          "uint8[:, ::1], uint8[::1], int16[::1], int16[::1], int32[::1]"),
+          "uint8[:, ::1], uint8[::1], int16[::1], int16[::1], int32[::1], int64"),
 )
 
 
