@@ -47,6 +47,14 @@ def wait_for_imports() -> None:
         _imported.wait()
 
 
+def finish() -> None:
+    """Wait until this process's side thread, if it started one, has loaded what it was asked
+    for: a kernel it is still compiling when the process leaves never reaches the disk cache, so
+    every later run would compile it again (the template coder's, which a photo never calls)."""
+    if _last is not None:
+        _last.join()
+
+
 def _load(wanted: list[int | None], after: threading.Thread | None) -> None:
     if after is not None:
         after.join()  # one thread at a time, in the order the kernels are needed
