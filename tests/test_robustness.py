@@ -492,6 +492,22 @@ def test_library_values_of_the_wrong_kind_are_one_parameter_error(call, words, t
     assert not (tmp_path / "o").exists()
 
 
+def test_an_output_path_holding_a_nul_is_one_parameter_error(tmp_path, monkeypatch):
+    """Given to the library, a NUL in an output folder once ended in os.stat's ValueError."""
+    import quantize
+    from quantize.jobs.batch import Settings, run_batch
+
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(_photo(8, 8)).save("p.png")
+    for call in (lambda: quantize.compress_file("p.png", "o\0"),
+                 lambda: quantize.animate_file("p.png", "o\0"),
+                 lambda: run_batch(["p.png"], "o\0", settings=Settings(quantize.CompressOptions()))):
+        with pytest.raises(quantize.ParameterError, match=r"an output path must not hold a NUL byte: "
+                                                          r".*o\\x00"):
+            call()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png"]
+
+
 def test_a_pillow_image_that_cannot_load_is_one_input_error(tmp_path):
     import quantize
 

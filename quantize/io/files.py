@@ -138,7 +138,7 @@ def _same_file(a: Path, b: Path) -> bool:
 def check_target(path: Path, *, force: bool = False, protect: tuple[Path, ...] = ()) -> None:
     """Refuse to write ``path`` when it is an input in ``protect``, a folder, an unusable name, or
     exists without ``force``."""
-    name = display_name(path)
+    name = _output_name(path)
     for p in protect:
         if _same_file(path, p) or path.resolve() == Path(p).resolve():
             raise OutputError(f"refusing to overwrite the input file {display_name(p)}")
@@ -155,9 +155,18 @@ def check_target(path: Path, *, force: bool = False, protect: tuple[Path, ...] =
                           parameters=("force=True",))
 
 
+def _output_name(path: Path) -> str:
+    """``path``'s display name, once it is known to be a name an OS takes (a NUL byte in it is a
+    library caller's mistake, as in :func:`input_path`)."""
+    name = display_name(path)
+    if "\0" in os.fsdecode(path):
+        raise ParameterError(f"an output path must not hold a NUL byte: {name}")
+    return name
+
+
 def check_writable(folder: Path) -> None:
     """Fail early unless ``folder`` is, or could be created as, a writable folder."""
-    name = display_name(folder)
+    name = _output_name(folder)
     probe = folder
     try:
         while not probe.exists() and probe.parent != probe:
