@@ -47,8 +47,7 @@ def _cmyk_to_rgb8(c: float, m: float, y: float, k: float) -> tuple[int, int, int
 
 def _lab_to_rgb8(lab: tuple[float, float, float]) -> tuple[int, int, int]:
     """Photoshop's and Illustrator's Lab, which is under D50 (the ICC's white), as sRGB bytes."""
-    linear = np.clip(lab_d50_to_linear(np.array(lab)), 0.0, 1.0)
-    return tuple(int(v) for v in to_srgb8(linear_to_srgb(linear)))  # type: ignore
+    return tuple(int(v) for v in to_srgb8(linear_to_srgb(lab_d50_to_linear(np.array(lab)))))  # type: ignore
 
 
 def _unit_to_byte(values: tuple[float, ...]) -> tuple[int, ...]:
