@@ -820,3 +820,11 @@ def test_adobe_lab_swatches_are_d50_as_photoshop_stores_them():
     ase = b"ASEF" + struct.pack(">HHI", 1, 0, 1) + struct.pack(">HI", 1, len(body)) + body
     for data, fmt in ((aco, "aco"), (ase, "ase")):
         assert decode_palette(data, fmt).rgb.tolist() == [[255, 0, 0]], fmt
+
+
+def test_an_adobe_lab_swatch_outside_srgb_is_clipped_with_one_warning():
+    """As Krita's and Procreate's: Lab (60, 90, -80) under D50 is a violet sRGB cannot show."""
+    aco = struct.pack(">HH", 1, 2) + struct.pack(">Hhhhh", 7, 6000, 9000, -8000, 0) + _RED16
+    with pytest.warns(UserWarning, match=r"x.aco: 1 swatch is outside sRGB \(colour 1\), clipped"):
+        palette = decode_palette(aco, "aco", "x.aco")
+    assert palette.rgb.tolist()[1] == [255, 0, 0]

@@ -14,10 +14,10 @@ import struct
 
 import numpy as np
 
-from ...core.colorspace import lab_d50_to_linear, linear_to_srgb, to_srgb8
+from ...core.colorspace import lab_d50_to_linear
 from ...errors import FormatError
 from .reading import ByteReader
-from .model import Palette, from_entries, hex_code, labels_with_shares
+from .model import Palette, from_entries, hex_code, labels_with_shares, srgb8_from_linear, warn_clipped
 
 _ASE_GROUP_START, _ASE_GROUP_END, _ASE_COLOR = 0xC001, 0xC002, 0x0001
 _ASE_NORMAL = 2  # colour type: 0 global, 1 spot, 2 normal (process)
@@ -45,9 +45,10 @@ def _cmyk_to_rgb8(c: float, m: float, y: float, k: float) -> tuple[int, int, int
     return tuple(int(round(255 * (1 - v) * (1 - k))) for v in (c, m, y))  # type: ignore[return-value]
 
 
-def _lab_to_rgb8(lab: tuple[float, float, float]) -> tuple[int, int, int]:
-    """Photoshop's and Illustrator's Lab, which is under D50 (the ICC's white), as sRGB bytes."""
-    return tuple(int(v) for v in to_srgb8(linear_to_srgb(lab_d50_to_linear(np.array(lab)))))  # type: ignore
+def _lab_to_rgb8(lab: tuple[float, float, float], what: str, clipped: list[str]) -> tuple[int, ...]:
+    """Photoshop's and Illustrator's Lab, which is under D50 (the ICC's white), as sRGB bytes;
+    ``what`` joins ``clipped`` when sRGB cannot show it."""
+    return srgb8_from_linear(lab_d50_to_linear(np.array(lab)), what, clipped)
 
 
 def _unit_to_byte(values: tuple[float, ...]) -> tuple[int, ...]:
@@ -77,7 +78,7 @@ def decode_ase(data: bytes, source: str) -> Palette:
     major, _minor, count = reader.unpack(">HHI", "header")
     if major != 1:
         raise reader.fail(f"ASE version {major} is not supported (expected 1)")
-    entries, title, blocks = [], None, 0
+    entries, title, blocks, clipped = [], None, 0, []
     while reader.remaining:
         kind, length = reader.unpack(">HI", "block header")
         block = ByteReader(reader.take(length, "block"), source)
@@ -86,15 +87,16 @@ def decode_ase(data: bytes, source: str) -> Palette:
             title = title or _read_utf16z(block, ">H")
         elif kind == _ASE_COLOR:
             name = _read_utf16z(block, ">H")
-            entries.append((_ase_color(block), name))
+            entries.append((_ase_color(block, name or f"swatch {len(entries) + 1}", clipped), name))
         elif kind != _ASE_GROUP_END:
             raise reader.fail(f"unknown ASE block type 0x{kind:04x}")
     if blocks < count:
         raise reader.fail(f"truncated: the header announces {count} blocks but the file holds {blocks}")
+    warn_clipped(clipped, source)
     return from_entries(entries, source, title)
 
 
-def _ase_color(block: ByteReader) -> tuple[int, ...]:
+def _ase_color(block: ByteReader, what: str, clipped: list[str]) -> tuple[int, ...]:
     model = block.take(4, "colour model")
     sizes = {b"RGB ": 3, b"LAB ": 3, b"CMYK": 4, b"Gray": 1}
     if model not in sizes:
@@ -106,7 +108,7 @@ def _ase_color(block: ByteReader) -> tuple[int, ...]:
         return _unit_to_byte(values * 3)
     if model == b"CMYK":
         return _cmyk_to_rgb8(*values)
-    return _lab_to_rgb8((values[0] * 100, values[1], values[2]))
+    return _lab_to_rgb8((values[0] * 100, values[1], values[2]), what, clipped)
 
 
 # --- ACO -------------------------------------------------------------------------------------------
@@ -129,22 +131,25 @@ def decode_aco(data: bytes, source: str) -> Palette:
     neither section can be trusted over the other."""
     reader = ByteReader(data, source)
     version, count = reader.unpack(">HH", "header")
-    v1 = None
+    v1, clipped = None, []
     if version == 1:
-        v1 = [(_aco_color(reader), None) for _ in range(count)]
+        v1 = [(_aco_color(reader, f"colour {i + 1}", clipped), None) for i in range(count)]
         if reader.remaining == 0:
+            warn_clipped(clipped, source)
             return from_entries(v1, source)
+        clipped = []  # the version 2 section's colours are the ones read
         version, count = reader.unpack(">HH", "version 2 header")
         if version != 2:
             raise reader.fail(f"expected the version 2 section after version 1, found version {version}")
     elif version != 2:
         raise reader.fail(f"not a Photoshop swatch file (version {version}, expected 1 or 2)")
     entries = []
-    for _ in range(count):
-        color = _aco_color(reader)
+    for i in range(count):
+        color = _aco_color(reader, f"colour {i + 1}", clipped)
         entries.append((color, _read_utf16z(reader, ">I")))
     if v1 is not None:
         _check_versions_agree([c for c, _ in v1], [c for c, _ in entries], source)
+    warn_clipped(clipped, source)
     return from_entries(entries, source)
 
 
@@ -161,7 +166,7 @@ def _check_versions_agree(v1: list[tuple[int, ...]], v2: list[tuple[int, ...]], 
                       "is damaged")
 
 
-def _aco_color(reader: ByteReader) -> tuple[int, ...]:
+def _aco_color(reader: ByteReader, what: str, clipped: list[str]) -> tuple[int, ...]:
     space, w, x, y, z = reader.unpack(">H4H", "colour")
     if space == _ACO_RGB:
         return tuple(int(round(v / 257)) for v in (w, x, y))
@@ -171,7 +176,7 @@ def _aco_color(reader: ByteReader) -> tuple[int, ...]:
         return _cmyk_to_rgb8(*(1 - v / 65535 for v in (w, x, y, z)))
     if space == _ACO_LAB:
         a, b = struct.unpack(">2h", struct.pack(">2H", x, y))
-        return _lab_to_rgb8((w / 100, a / 100, b / 100))
+        return _lab_to_rgb8((w / 100, a / 100, b / 100), what, clipped)
     if space == _ACO_GRAY:  # 0..10000 of black ink
         return _unit_to_byte((1 - min(w, 10000) / 10000,) * 3)
     raise reader.fail(f"colour space {space} ({_ACO_SPACES.get(space, 'unknown')}) is not supported")

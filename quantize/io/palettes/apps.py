@@ -13,16 +13,15 @@ from __future__ import annotations
 import colorsys
 import io
 import json
-import warnings
 import zipfile
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from ...core.colorspace import display_p3_to_linear, lab_d50_to_linear, linear_to_srgb, outside_srgb, to_srgb8
+from ...core.colorspace import display_p3_to_linear, lab_d50_to_linear
 from ...errors import FormatError
-from .model import Palette, from_entries, labels_with_shares, parse_hex
+from .model import Palette, from_entries, labels_with_shares, parse_hex, srgb8_from_linear, warn_clipped
 from .reading import decode_text
 
 KPL_MIMETYPE = b"krita/x-colorset"
@@ -90,23 +89,6 @@ def _bytes(values: tuple[float, ...] | list[float]) -> tuple[int, ...]:
     return tuple(int(round(255 * v)) for v in values)
 
 
-def _from_linear(linear: np.ndarray, what: str, clipped: list[str]) -> tuple[int, ...]:
-    """8-bit sRGB of a linear sRGB colour converted from a wider space; ``what`` names the swatch in
-    ``clipped`` when it lies outside sRGB."""
-    if outside_srgb(linear):
-        clipped.append(what)
-    return tuple(int(v) for v in to_srgb8(linear_to_srgb(linear)))
-
-
-def _warn_clipped(clipped: list[str], source: str) -> None:
-    """One warning naming the swatches that sRGB cannot show (the first few)."""
-    if clipped:
-        n = len(clipped)
-        named = ", ".join(clipped[:5]) + (", ..." if n > 5 else "")
-        warnings.warn(f"{source}: {n} swatch{'es are' if n > 1 else ' is'} outside sRGB ({named}), "
-                      "clipped to it channel by channel", stacklevel=2)
-
-
 def _json(data: bytes, source: str) -> Any:
     try:
         return json.loads(decode_text(data, source))
@@ -153,7 +135,7 @@ def decode_kpl(data: bytes, source: str) -> Palette:
             where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
             color = _kpl_color(entry, source, clipped)
             keyed.append(((group_index, *where, doc_index), (color, entry.get("name"))))
-    _warn_clipped(clipped, source)
+    warn_clipped(clipped, source)
     keyed.sort(key=lambda item: item[0])
     return from_entries([e for _, e in keyed], source, root.get("name"))
 
@@ -180,7 +162,7 @@ def _kpl_color(entry: ET.Element, source: str, clipped: list[str]) -> tuple[int,
         return _bytes([_unit(color.get("g"), source, f"{what} g")] * 3)
     if tag == "Lab":
         lab = [_number(color.get(k), source, f"{what} {k}") for k in "Lab"]
-        return _from_linear(lab_d50_to_linear(np.array(lab)), what, clipped)
+        return srgb8_from_linear(lab_d50_to_linear(np.array(lab)), what, clipped)
     return _bytes([_unit(color.get(k), source, f"{what} {k}") for k in "rgb"])
 
 
@@ -223,11 +205,11 @@ def decode_procreate(data: bytes, source: str) -> Palette:
         alpha = _unit(sw.get("alpha", 1), source, f"swatch {i} alpha")
         rgb = colorsys.hsv_to_rgb(*hsb)
         if space == 1:
-            rgb = _from_linear(display_p3_to_linear(np.array(rgb)), f"swatch {i}", clipped)
+            rgb = srgb8_from_linear(display_p3_to_linear(np.array(rgb)), f"swatch {i}", clipped)
             entries.append(((*rgb, int(round(255 * alpha))), None))
         else:
             entries.append((_bytes([*rgb, alpha]), None))
-    _warn_clipped(clipped, source)
+    warn_clipped(clipped, source)
     name = doc.get("name")
     return from_entries(entries, source, name if isinstance(name, str) else None)
 

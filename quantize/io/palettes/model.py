@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import PurePath
@@ -17,6 +18,7 @@ from typing import Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 
+from ...core.colorspace import linear_to_srgb, outside_srgb, to_srgb8
 from ...errors import FormatError, ParameterError
 from ..files import printable
 
@@ -184,6 +186,23 @@ def code_names(palette: Palette) -> list[str]:
     """Unique slugs for CSS/SCSS/Tailwind names; ``-`` and ``_`` count as the same (as in Sass)."""
     slugs = [slug(n, h.lstrip("#")) for n, h in zip(palette.labels, palette.hex)]
     return unique(slugs, key=lambda s: s.replace("_", "-"), sep="-")
+
+
+def srgb8_from_linear(linear: np.ndarray, what: str, clipped: list[str]) -> tuple[int, ...]:
+    """8-bit sRGB of a linear sRGB colour converted from a wider space; ``what`` names the swatch in
+    ``clipped`` when it lies outside sRGB."""
+    if outside_srgb(linear):
+        clipped.append(what)
+    return tuple(int(v) for v in to_srgb8(linear_to_srgb(linear)))
+
+
+def warn_clipped(clipped: list[str], source: str) -> None:
+    """One warning naming the swatches that sRGB cannot show (the first few)."""
+    if clipped:
+        n = len(clipped)
+        named = ", ".join(clipped[:5]) + (", ..." if n > 5 else "")
+        warnings.warn(f"{source}: {n} swatch{'es are' if n > 1 else ' is'} outside sRGB ({named}), "
+                      "clipped to it channel by channel", stacklevel=2)
 
 
 def too_many_colors(source: str) -> FormatError:
