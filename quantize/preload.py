@@ -49,8 +49,10 @@ def wait_for_imports() -> None:
 
 def finish() -> None:
     """Wait until this process's side thread, if it started one, has loaded what it was asked
-    for: a kernel it is still compiling when the process leaves never reaches the disk cache, so
-    every later run would compile it again (the template coder's, which a photo never calls)."""
+    for (a compress that succeeded calls it): a kernel it is still compiling when the process
+    leaves never reaches the disk cache, so every later run would compile it again (the template
+    coder's, which a photo never calls). Once the kernels are cached this costs nothing: they
+    load before the compress needs them."""
     if _last is not None:
         _last.join()
 

@@ -18,7 +18,7 @@ import warnings
 import click
 from click.exceptions import NoArgsIsHelpError
 
-from .. import __version__, preload
+from .. import __version__
 from ..errors import QuantizeError
 from ..io.files import printable, writing
 
@@ -164,6 +164,4 @@ def run() -> None:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe: what could be said is said
             code = code or 1
-    if code == 0:  # after the output, so only a first run, which compiles, waits here
-        preload.finish()
     runtime.quick_exit(code)

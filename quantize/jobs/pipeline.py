@@ -596,6 +596,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     result = job.run(compute, image, stage=clock.stage,
                      prepare=lambda: preload.start(options.fit.k if options.palette is None else None,
                                                    code=_codes(options, formats)))
+    preload.finish()  # what this call started ends with it, its kernels cached (see there)
     codec = written[0] if written else result.codec
     notes = container.codec_note(options.codec, result.k_used, codec) if "qnt" in formats else ()
     if "rgb565" in formats:
