@@ -224,9 +224,10 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     except UnidentifiedImageError:
         fh.seek(0)
         head = fh.read(16)
-        if beyond_pillow(head) == "TIFF":
+        other = beyond_pillow(head)
+        if other == "TIFF":
             return _decode_with_tifffile(fh, max_pixels, notes), "TIFF", 1
-        if beyond_pillow(head) == "PFM":
+        if other == "PFM":
             return _decode_colour_pfm(fh, max_pixels, notes), "PFM", 1
         why = unreadable("", fh, head)
         if why:
