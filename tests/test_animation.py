@@ -576,11 +576,34 @@ def test_bad_clips_are_refused(tmp_path):
                         (("--format", "jpg"), "formats must be some of gif, png, webp, qnt, got jpg")):
         done = run("animate", clip, "-o", tmp_path / "out", *args)
         assert done.returncode == 2 and words in done.stderr and done.stderr.count("\n") == 1
-    half = [np.dstack([f, np.full((H, W), 128, np.uint8)]) for f in clip_frames(2)]
-    translucent = save_apng(tmp_path / "half.png", half, [50] * 2, 0)
-    done = run("animate", translucent, "-o", tmp_path / "out", "--format", "gif")
-    assert done.returncode == 2 and "GIF has no partial transparency" in done.stderr
-    assert not (tmp_path / "out").exists()
+
+
+def test_a_gif_of_a_partly_transparent_clip_makes_its_alpha_all_or_nothing(tmp_path):
+    """A clip with soft edges (partial alpha) was refused whenever GIF was written, the default
+    format included: GIF shows a pixel or not. Its alpha is now made all or nothing at 128, as
+    ffmpeg's paletteuse does, in every format of the run, with a note; without gif it is kept."""
+    ramp = np.tile(np.linspace(255, 0, W).astype(np.uint8), (H, 1))  # opaque where the square moves
+    frames = [np.dstack([f, ramp]) for f in clip_frames(3)]
+    soft = save_apng(tmp_path / "soft.png", frames, [50] * 3, 0)
+    done = run("animate", soft, "-o", tmp_path / "all", "--format", "gif,png,webp", "-k", "64")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("GIF has no partial transparency: partly transparent pixels were "
+                             "made opaque (alpha 128 or more) or clear") == 1
+    expected = np.where(ramp >= 128, 255, 0)
+    for name in ("gif", "png", "webp"):
+        shown = decoded_rgba(tmp_path / "all" / f"soft.anim.{name}")
+        assert len(shown) == 3
+        for frame in shown:
+            np.testing.assert_array_equal(frame[..., 3], expected)
+    done = run("animate", soft, "-o", tmp_path / "kept", "--format", "png,qnt", "-k", "64")
+    assert done.returncode == 0 and "partial transparency" not in done.stderr
+    kept = decoded_rgba(tmp_path / "kept" / "soft.anim.png")[0][..., 3]
+    assert ((kept > 0) & (kept < 255)).mean() > 0.5
+    # decode writes the file's pixels exactly, so a GIF of them is refused
+    done = run("decode", tmp_path / "kept" / "soft.anim.qnt", "-o", tmp_path / "soft.gif")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "GIF has no partial transparency" in done.stderr and "write .png or .webp" in done.stderr
+    assert not (tmp_path / "soft.gif").exists()
 
 
 def test_decode_unpacks_a_multi_frame_qnt_to_each_animated_format(tmp_path):

@@ -37,7 +37,8 @@ def decoded(path: Path) -> np.ndarray:
 
 
 @pytest.mark.parametrize("source,k,formats", [("photo", 16, "qnt,png,webp,gif"),
-                                              ("logo", 8, "qnt,png,webp")])  # partial alpha: no GIF
+                                              ("logo", 8, "qnt,png,webp"),
+                                              ("logo", 8, "qnt,png,webp,gif")])
 def test_every_format_holds_the_same_pixels(photo_path, tmp_path, source, k, formats):
     path = photo_path if source == "photo" else LOGO
     result = compress_file(path, tmp_path, options=CompressOptions(fit=FitOptions(k=k)),
@@ -49,6 +50,26 @@ def test_every_format_holds_the_same_pixels(photo_path, tmp_path, source, k, for
         assert file.stat().st_size == result.files[fmt][1]
         np.testing.assert_array_equal(decoded(file), reference, err_msg=fmt)
     assert files["png"].name.endswith(".preview.png")
+    alpha = reference[..., 3]
+    partial = ((alpha > 0) & (alpha < 255)).any()
+    # GIF shows a pixel or not: with it, every file's alpha is all or nothing, and a note says so
+    assert partial == (source == "logo" and "gif" not in formats)
+    assert any("GIF has no partial transparency" in n for n in result.notes) == (
+        source == "logo" and "gif" in formats)
+
+
+def test_a_gif_run_makes_partial_alpha_all_or_nothing_at_128(tmp_path):
+    """A soft-edged image and --format gif was refused (GIF has no partial alpha), so no GIF of
+    it could be had; its alpha is now made opaque at 128 or more and clear below, as ffmpeg's
+    paletteuse does, in every file of the run."""
+    ramp = np.tile(np.arange(256, dtype=np.uint8), (4, 1))
+    pixels = np.dstack([np.full((4, 256, 3), (200, 40, 90), np.uint8), ramp])
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "soft.png")
+    result = compress_file(tmp_path / "soft.png", tmp_path / "o",
+                           options=CompressOptions(fit=FitOptions(k=4)), formats="gif,png")
+    for fmt in ("gif", "png"):
+        shown = decoded(Path(result.files[fmt][0]))
+        np.testing.assert_array_equal(shown[..., 3], np.where(ramp >= 128, 255, 0))
 
 
 def test_firmware_exports_are_written_beside_the_packed_file(photo_path, tmp_path):

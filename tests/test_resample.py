@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from conftest import make_photo
-from quantize.animation.resample import fitted_size, gif_paced, resampled
+from quantize.animation.resample import as_gif_shows, fitted_size, resampled
 from quantize.animation.run import AnimationOptions, animate
 from quantize.animation.source import Clip, Frame
 from quantize.errors import ParameterError
@@ -86,16 +86,16 @@ def test_a_gif_keeps_frames_at_least_20_ms_apart_and_the_clip_length():
     # 60 fps (17, 17, 16 ms...): five frames in six, each 20 ms, evenly
     sixty = [round(1000 * (i + 1) / 60) - round(1000 * i / 60) for i in range(60)]
     frames = [np.full((2, 2, 3), i, np.uint8) for i in range(60)]
-    paced = [(int(f.pixels[0, 0, 0]), f.duration) for f in gif_paced(clip_of(frames, sixty)).frames()]
+    paced = [(int(f.pixels[0, 0, 0]), f.duration) for f in as_gif_shows(clip_of(frames, sixty)).frames()]
     assert [d for _, d in paced] == [20] * 50 and [n for n, _ in paced][:6] == [0, 1, 2, 3, 4, 6]
     # frames of 20 ms or more keep their times, irregular or not
     steady = [20, 30, 45, 100, 20]
-    assert shown(gif_paced(clip_of(numbered(5), steady))) == list(enumerate(steady))
+    assert shown(as_gif_shows(clip_of(numbered(5), steady))) == list(enumerate(steady))
     # frames of no time are never seen; a short last frame replaces the one before it
-    assert shown(gif_paced(clip_of(numbered(4), [0, 0, 50, 30]))) == [(2, 50), (3, 30)]
-    assert shown(gif_paced(clip_of(numbered(3), [100, 100, 10]))) == [(0, 100), (2, 110)]
-    assert shown(gif_paced(clip_of(numbered(3), [0, 0, 0]))) == [(2, 0)]
-    origin = gif_paced(clip_of(numbered(6), [10] * 6))
+    assert shown(as_gif_shows(clip_of(numbered(4), [0, 0, 50, 30]))) == [(2, 50), (3, 30)]
+    assert shown(as_gif_shows(clip_of(numbered(3), [100, 100, 10]))) == [(0, 100), (2, 110)]
+    assert shown(as_gif_shows(clip_of(numbered(3), [0, 0, 0]))) == [(2, 0)]
+    origin = as_gif_shows(clip_of(numbered(6), [10] * 6))
     assert len(list(origin.frames())) == 3 and origin.origin.frames == 6
 
 

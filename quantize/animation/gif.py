@@ -37,7 +37,7 @@ def _transparent_entry(palette: np.ndarray) -> int | None:
     alpha = palette[:, 3]
     if np.any((alpha > 0) & (alpha < 255)):
         raise ParameterError("GIF has no partial transparency; this clip's palette has alpha other "
-                             "than 0 and 255 (APNG and WebP keep it: animate --format png,webp)")
+                             "than 0 and 255 (APNG and WebP keep it: write .png or .webp)")
     clear = np.flatnonzero(alpha == 0)
     return int(clear[0]) if len(clear) else None
 

@@ -1,7 +1,7 @@
 """A clip made smaller or slower before it is quantised: frames scaled down to fit a width and
 height (aspect kept, never enlarged), frames dropped to a frame rate or to what GIF's clock can
-show, each shown frame lasting until the next so that the clip's length is kept, and the number of
-plays set. Frames stream through one at a time."""
+show, each shown frame lasting until the next so that the clip's length is kept, alpha made all or
+nothing for a GIF, and the number of plays set. Frames stream through one at a time."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from typing import Iterator
 
 import numpy as np
 
+from ..core.colorstats import binary_alpha
 from ..errors import ParameterError
+from ..io.outputs import GIF_ALPHA_THRESHOLD
 from .choices import GIF_MIN_DELAY_MS
 from .source import Clip, Frame, Origin, check_plays
 
@@ -123,14 +125,27 @@ def _counted(clip: Clip, origin: Origin) -> Iterator[Frame]:
         yield frame
 
 
-def gif_paced(clip: Clip) -> Clip:
-    """``clip`` with the frames dropped that a GIF could not time (:func:`_gif_paced`), counted
-    in its origin."""
+def _binary_alpha(frames: Iterator[Frame], origin: Origin) -> Iterator[Frame]:
+    """The frames with alpha all or nothing (:data:`GIF_ALPHA_THRESHOLD`), the partly transparent
+    pixels counted into ``origin``."""
+    origin.partly_clear = 0
+    for frame in frames:
+        pixels, partial = binary_alpha(frame.pixels, GIF_ALPHA_THRESHOLD)
+        origin.partly_clear += partial
+        yield replace(frame, pixels=pixels) if partial else frame
+
+
+def as_gif_shows(clip: Clip) -> Clip:
+    """``clip`` as a GIF can show it: the frames dropped that GIF's clock could not time
+    (:func:`_gif_paced`) and every pixel opaque or fully transparent, both counted in its
+    origin."""
     if clip.origin is not None:  # made from another: its frames are counted there
-        clip.origin.gif_fps = 1000 / GIF_MIN_DELAY_MS
-        return replace(clip, _read=lambda: _gif_paced(clip.frames()))
-    origin = Origin(gif_fps=1000 / GIF_MIN_DELAY_MS)
-    return replace(clip, _read=lambda: _gif_paced(_counted(clip, origin)), origin=origin)
+        origin, frames = clip.origin, clip.frames
+    else:
+        origin = Origin()
+        frames = lambda: _counted(clip, origin)  # noqa: E731
+    origin.gif_fps = 1000 / GIF_MIN_DELAY_MS
+    return replace(clip, _read=lambda: _gif_paced(_binary_alpha(frames(), origin)), origin=origin)
 
 
 def resampled(clip: Clip, *, width: int | None = None, height: int | None = None,

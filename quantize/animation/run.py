@@ -19,6 +19,7 @@ from ..io.files import display_name, input_path
 from ..core.fitting import FitOptions
 from ..choices import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
+from ..io.outputs import GIF_ALPHA_NOTE
 from .choices import (DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, GIF_TABLE, PALETTE_MODES,
                       UNPACKED)
 from .measure import PSNR_CAP, ClipMeter
@@ -27,7 +28,7 @@ from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target
 from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .refine import ChangeTables, takes_change_tables
-from .resample import check_resampling, gif_paced, resampled
+from .resample import as_gif_shows, check_resampling, resampled
 from .source import Clip, HeldFrames, Origin, open_clip
 from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
@@ -350,8 +351,8 @@ def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: Animati
             raise ParameterError(f"animate takes a path, a Clip (frames_clip makes one of frames "
                                  f"in memory) or a ScannedClip, not {type(clip).__name__}")
         clip = open_clip(clip, max_pixels=max_pixels)
-    if "gif" in options.formats:  # every format shows the frames the GIF can time
-        clip = gif_paced(clip)
+    if "gif" in options.formats:  # every format shows the frames and alpha the GIF can
+        clip = as_gif_shows(clip)
     held = HeldFrames(clip)
     scan = scan_clip(held.frames(), count_colors=counted)
     return ScannedClip(held.clip(), scan, counted)
@@ -391,7 +392,12 @@ def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions,
                            scan.n_frames, durations, len(palette_ids), meter.psnr, meter.delta_e,
                            meter.flicker, outputs, 0.0, options.fit.k, poster=poster,
                            origin=None if clip.origin is None else replace(clip.origin),
-                           notes=clip.notes)
+                           notes=clip.notes + _alpha_note(clip.origin))
+
+
+def _alpha_note(origin: Origin | None) -> tuple[str, ...]:
+    """What GIF's all-or-nothing alpha did to the clip, if anything."""
+    return (GIF_ALPHA_NOTE,) if origin is not None and origin.partly_clear else ()
 
 
 def unpack(animation: QntAnimation, fmt: str) -> bytes:

@@ -48,7 +48,8 @@ class Frame:
 class Origin:
     """What a clip made from another (:func:`~.resample.resampled`, :func:`~.resample.gif_paced`)
     took in on its last read: the source's frames, length (ms) and size, the frame rate asked for
-    (None: the source's timing) and the highest a GIF could time (None: no GIF)."""
+    (None: the source's timing), the highest a GIF could time (None: no GIF) and the partly
+    transparent pixels it made opaque or clear, as GIF shows them."""
 
     fps: float | None = None
     frames: int = 0
@@ -56,6 +57,7 @@ class Origin:
     height: int = 0
     gif_fps: float | None = None
     length_ms: int = 0
+    partly_clear: int = 0
 
     @property
     def source_fps(self) -> float | None:

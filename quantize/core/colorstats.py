@@ -255,6 +255,22 @@ def clear_transparent(pixels: np.ndarray) -> np.ndarray:
     return pixels
 
 
+def binary_alpha(pixels: np.ndarray, threshold: int) -> tuple[np.ndarray, int]:
+    """``pixels`` with every alpha made 0 or 255 (below ``threshold``: fully transparent, RGB
+    0), and how many pixels had alpha strictly between (a copy only if any)."""
+    if pixels.shape[-1] != 4:
+        return pixels, 0
+    alpha = pixels[..., 3]
+    partial = int(np.count_nonzero((alpha > 0) & (alpha < 255)))
+    if not partial:
+        return pixels, 0
+    pixels = pixels.copy()
+    hidden = pixels[..., 3] < threshold
+    pixels[..., 3] = 255
+    pixels[hidden] = 0
+    return pixels, partial
+
+
 def _cells(stats: ColorStats, bits: int) -> tuple[np.ndarray, int]:
     """The cell of every colour in a ``bits``-per-channel grid, and how many cells the grid has."""
     return color_keys(stats.colors, bits), 1 << (bits * stats.colors.shape[1])

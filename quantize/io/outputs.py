@@ -8,7 +8,7 @@ exports have suffixes no image has.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
@@ -19,8 +19,16 @@ from ..errors import ParameterError
 if TYPE_CHECKING:
     import numpy as np
 
+    from .images import Image
+
 _SUFFIX = {"qnt": ".qnt", "c": ".h", "raw": ".raw", "rgb565": ".rgb565"}
 _IMAGES = {"png": ".png", "webp": ".webp", "gif": ".gif"}
+#: GIF shows a pixel or not: alpha at or above this shows it opaque, below it clear (as ffmpeg's
+#: paletteuse thresholds by default).
+GIF_ALPHA_THRESHOLD = 128
+GIF_ALPHA_NOTE = (f"GIF has no partial transparency: partly transparent pixels were made opaque "
+                  f"(alpha {GIF_ALPHA_THRESHOLD} or more) or clear, in every format (without gif, "
+                  f"--format png,webp keep them)")
 GIF_MAX_K = 256
 
 
@@ -64,6 +72,23 @@ def check_formats(formats: tuple[str, ...], k: int) -> None:
     """Refuse, before any work, a format that cannot hold ``k`` colours."""
     if "gif" in formats and k > GIF_MAX_K:
         raise ParameterError(f"gif holds at most {GIF_MAX_K} colours; K={k} needs another format")
+
+
+def as_written(image: Image, formats: tuple[str, ...]) -> Image:
+    """``image`` as every file of ``formats`` can hold it: where a GIF is among them, its alpha
+    all or nothing (:data:`GIF_ALPHA_THRESHOLD`), with :data:`GIF_ALPHA_NOTE`."""
+    import numpy as np
+
+    from ..core.colorstats import binary_alpha
+
+    if "gif" not in formats:
+        return image
+    pixels, partial = binary_alpha(image.pixels, GIF_ALPHA_THRESHOLD)
+    if not partial:
+        return image
+    if (pixels[..., 3] == 255).all():  # an Image has alpha only where some pixel is not opaque
+        pixels = np.ascontiguousarray(pixels[..., :3])
+    return replace(image, pixels=pixels, notes=(*image.notes, GIF_ALPHA_NOTE))
 
 
 def output_path(source: Path, out_dir: Path | None, fmt: str) -> Path:

@@ -556,7 +556,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     Every output is checked before any work, and written all or nothing, never over the input, and
     over an existing file only with ``force`` (:class:`~quantize.jobs.job.FileJob`).
     """
-    from ..io.outputs import FileOptions, check_formats, output_paths, parse_formats
+    from ..io.outputs import FileOptions, as_written, check_formats, output_paths, parse_formats
     from .job import FileJob
 
     start = time.perf_counter()
@@ -580,7 +580,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
 
     def compute(image: Image) -> tuple[Result, Callable[[], dict[Path, bytes]]]:
         preload.wait_for_imports()  # before this thread imports any kernel
-        result = _compressed(image, options, clock)
+        result = _compressed(as_written(image, formats), options, clock)
 
         def encode() -> dict[Path, bytes]:
             encoded = encode_outputs(result, formats, stem=source.stem, files=files)

@@ -394,7 +394,7 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
     ``options.fit.k``: a :class:`Target` (the smallest K that meets it) or a byte budget (the
     largest K whose first format fits). The outputs are checked before the search; the image is
     decoded once; the final fit repeats the winning probe (same seed, same palette)."""
-    from ..io.outputs import check_formats, output_paths, parse_formats
+    from ..io.outputs import as_written, check_formats, output_paths, parse_formats
     from .job import FileJob
     from .pipeline import compress_file
 
@@ -407,7 +407,7 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
                        allow_huge=allow_huge)
     job.check()
     start = time.perf_counter()
-    image = job.load()
+    image = as_written(job.load(), formats)
     loaded = time.perf_counter()
     if isinstance(search, Target):
         found = search_k(image, search, options, max_k=options.fit.k, progress=progress)
