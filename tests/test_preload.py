@@ -54,7 +54,7 @@ def test_a_compress_loads_nothing_the_preload_did_not(tmp_path, k, codec):
     assert report["added"] == {}
     assert {"quantize.core.kernels.kmeans.lloyd", "quantize.core.kernels.kmeans.kmeans_plusplus",
             "quantize.core.kernels.colorstats.distinct_rgb"} <= set(report["preloaded"])
-    coder = "quantize.core.kernels.indexcodec.encode_indices"
+    coder = "quantize.core.kernels.indexcodec.encode_model2"
     assert (coder in report["preloaded"]) == (codec == "cm")  # a zstd compress never loads cm
 
 

@@ -135,27 +135,27 @@ def _unstriped(payload: bytes | memoryview, indices: np.ndarray, decode_stripe, 
     return indices
 
 
-def _reciprocal(model: int) -> np.ndarray:
-    """The counters' rates of cm's ``model``."""
+def _model(model: int, side: str):
+    """The kernel of cm's ``model`` for ``side`` (encode or decode), and its counters' rates."""
+    from .kernels import indexcodec as kernels
+
     if model not in CM_MODELS:
         raise ValueError(f"no cm model {model}")
-    return RECIPROCAL if model == 1 else _RECIPROCAL_2
+    return getattr(kernels, f"{side}_model{model}"), RECIPROCAL if model == 1 else _RECIPROCAL_2
 
 
 def encode(palette: np.ndarray, indices: np.ndarray, model: int = CM_MODELS[-1]) -> bytes:
     """The cm payload of ``indices`` (H, W) into ``palette`` (K, C) uint8, 2 <= K <= MAX_K, by
     ``model`` (one of :data:`CM_MODELS`)."""
-    from .kernels.indexcodec import encode_indices
-
+    kernel, reciprocal = _model(model, "encode")
     palette = _kernel_palette(palette)
     indices = np.ascontiguousarray(indices, np.uint8 if len(palette) <= 256 else np.uint16)
     tables = _tables(palette)
     bits = max(1, (len(palette) - 1).bit_length())
-    reciprocal = _reciprocal(model)
 
     def stripe(rows: np.ndarray) -> bytes:
-        return _encoded(lambda buf: encode_indices(rows, palette, *tables, buf, STRETCH, SQUASH,
-                                                   reciprocal, model), rows.size * bits // 8 + 4096)
+        return _encoded(lambda buf: kernel(rows, palette, *tables, buf, STRETCH, SQUASH, reciprocal),
+                        rows.size * bits // 8 + 4096)
 
     return _striped(indices, stripe)
 
@@ -164,14 +164,12 @@ def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width:
            dtype: np.dtype, model: int = CM_MODELS[-1]) -> np.ndarray:
     """Inverse of :func:`encode` (by the same ``model``); a payload that is not exactly one image's
     raises FormatError."""
-    from .kernels.indexcodec import decode_indices
-
+    kernel, reciprocal = _model(model, "decode")
     palette = _kernel_palette(palette)
     tables = _tables(palette)
-    reciprocal = _reciprocal(model)
 
     def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
-        return decode_indices(rows, palette, *tables, stream, STRETCH, SQUASH, reciprocal, model)
+        return kernel(rows, palette, *tables, stream, STRETCH, SQUASH, reciprocal)
 
     return _unstriped(payload, np.zeros((height, width), dtype), stripe, "cm",
                       "it codes an index outside the palette")

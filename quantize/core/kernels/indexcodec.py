@@ -335,25 +335,34 @@ def _code_indices(indices, palette, order, position, activity, buf, decoding, st
     return pos if decoding else _flush(buf, pos, low)
 
 
-# Two entry points to the one coder, each compiled with ``decoding`` a constant: the encoder's loop
-# then carries none of the decoder's branches.
+# An entry point to the one coder for each side and model, each compiled with ``decoding`` and
+# ``model`` constants: a loop carries none of the other side's branches, and a process compiles and
+# loads only what it codes (a writer model 2's encoder; model 1 is for files of versions 2 to 4).
 @njit(cache=True, nogil=True)
-def encode_indices(indices, palette, order, position, activity, buf, stretch, squash, reciprocal,
-                   model):
-    """:func:`_code_indices` encoding: the bytes written into ``buf``, or -1 when it is too small."""
-    if model == 1:  # each model a constant in its copy of the loop
-        return _code_indices(indices, palette, order, position, activity, buf, False, stretch,
-                             squash, reciprocal, 1)
+def encode_model2(indices, palette, order, position, activity, buf, stretch, squash, reciprocal):
+    """:func:`_code_indices` encoding by model 2: the bytes written into ``buf``, or -1 when it
+    is too small."""
     return _code_indices(indices, palette, order, position, activity, buf, False, stretch, squash,
                          reciprocal, 2)
 
 
 @njit(cache=True, nogil=True)
-def decode_indices(indices, palette, order, position, activity, buf, stretch, squash, reciprocal,
-                   model):
-    """:func:`_code_indices` decoding into ``indices``: the bytes read, or -1 for a corrupt stream."""
-    if model == 1:
-        return _code_indices(indices, palette, order, position, activity, buf, True, stretch,
-                             squash, reciprocal, 1)
+def decode_model2(indices, palette, order, position, activity, buf, stretch, squash, reciprocal):
+    """:func:`_code_indices` decoding by model 2 into ``indices``: the bytes read, or -1 for a
+    corrupt stream."""
     return _code_indices(indices, palette, order, position, activity, buf, True, stretch, squash,
                          reciprocal, 2)
+
+
+@njit(cache=True, nogil=True)
+def encode_model1(indices, palette, order, position, activity, buf, stretch, squash, reciprocal):
+    """:func:`encode_model2` by model 1."""
+    return _code_indices(indices, palette, order, position, activity, buf, False, stretch, squash,
+                         reciprocal, 1)
+
+
+@njit(cache=True, nogil=True)
+def decode_model1(indices, palette, order, position, activity, buf, stretch, squash, reciprocal):
+    """:func:`decode_model2` by model 1."""
+    return _code_indices(indices, palette, order, position, activity, buf, True, stretch, squash,
+                         reciprocal, 1)

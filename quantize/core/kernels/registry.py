@@ -35,8 +35,8 @@ FIT = (
     Entry("colorstats", "gather_rows", f"{PIXELS}, labels[::1], labels[::1]"),
     Entry("colorstats", "gather_rows", f"{PIXELS}, int64[::1], int64[::1]"),
     Entry("metrics", "squared_error_sum", "uint8[:, :, ::1], int64[:, ::1], labels[:, ::1]"),
-    Entry("indexcodec", "encode_indices", "labels[:, ::1], uint8[:, ::1], int32[:, ::1], int32[:, ::1], "
-          "uint8[:, ::1], uint8[::1], int16[::1], int16[::1], int32[::1], int64"),
+    Entry("indexcodec", "encode_model2", "labels[:, ::1], uint8[:, ::1], int32[:, ::1], int32[:, ::1], "
+          "uint8[:, ::1], uint8[::1], int16[::1], int16[::1], int32[::1]"),
 )
 
 
