@@ -2,6 +2,7 @@
 
     PYTHONPATH=. python benchmarks/perceptual.py                  # Kodak, K = 16, 64, 256 (~10 min)
     PYTHONPATH=. python benchmarks/perceptual.py --spaces --every 3   # every --space, Kodak + CQ100
+    PYTHONPATH=. python benchmarks/perceptual.py --dir ../shared/images/cq100_subset  # other photos
 
 Undithered: our default against ``pngquant --nofs K``; dithered: ``--dither fs`` and
 ``--dither fs-edge`` against pngquant's default (dithered) output. Measures, means over the set:
@@ -71,13 +72,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-k", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--images", nargs="+", help="names like kodim05 (default: all 24)")
+    parser.add_argument("--dir", type=Path, help="a folder of PNG photos instead of Kodak")
     parser.add_argument("--spaces", action="store_true",
                         help="compare every --space on Kodak and CQ100 instead")
     parser.add_argument("--every", type=int, default=1, help="only every N-th image of each set")
     parser.add_argument("--no-ssim", action="store_true")
     args = parser.parse_args()
-    folder = require_kodak()
-    paths = sorted(folder.glob("kodim*.png"))
+    folder = args.dir or require_kodak()
+    paths = sorted(folder.glob("*.png" if args.dir else "kodim*.png"))
     if args.images:
         paths = [folder / f"{n}.png" for n in args.images]
     if args.spaces:
