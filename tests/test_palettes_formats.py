@@ -284,7 +284,7 @@ def test_kpl_zip_structure_and_xml():
 
 
 def test_kpl_reads_groups_in_grid_order():
-    xml = ('<ColorSet name="K" columns="2"><ColorSetEntry name="b"><RGB r="0" g="0" b="1" space="x"/>'
+    xml = ('<ColorSet name="K" columns="2"><ColorSetEntry name="b"><RGB r="0" g="0" b="1" space="sRGB-elle-V2-srgbtrc.icc"/>'
            '<Position row="0" column="1"/></ColorSetEntry><ColorSetEntry name="a"><sRGB r="1" g="0" b="0"/>'
            '<Position row="0" column="0"/></ColorSetEntry><Group name="G"><ColorSetEntry name="c">'
            '<Gray g="0.5"/></ColorSetEntry></Group></ColorSet>')
@@ -752,6 +752,44 @@ def test_kpl_lab_swatches_are_d50_lab_converted_to_srgb():
         + _entry("white", '<Lab space="Lab identity built-in" L="100" a="0" b="0"/>')), source="k.kpl")
     assert palette.names == ("red", "grey", "white")
     assert palette.rgb.tolist() == [[255, 0, 0], [119, 119, 119], [255, 255, 255]]
+
+
+def _in(name: str, colour: str, depth: str = "U8") -> str:
+    return f'<ColorSetEntry name="{name}" bitdepth="{depth}">{colour}</ColorSetEntry>'
+
+
+def test_kpl_swatches_in_linear_wide_and_pq_profiles_are_converted_to_srgb():
+    """Krita names each swatch's profile: sRGB's 128 is 0.2158605 in linear light, sRGB red is
+    (0.6274, 0.0691, 0.0164) in linear Rec. 2020, a grey of 0.3 in gamma 2.2 is 0.0707 in linear
+    light (sRGB's 75), and PQ's 80 cd/m² is Krita's linear 1.0 (white). They were read as sRGB."""
+    m1, m2, c1, c2, c3 = 2610 / 16384, 2523 / 32, 3424 / 4096, 2413 / 128, 2392 / 128
+    y = (80 / 10000) ** m1
+    pq_white = ((c1 + c2 * y) / (1 + c3 * y)) ** m2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        palette = decode_palette(_kpl(
+            _in("linear", '<RGB space="sRGB-elle-V2-g10.icc" r="0.2158605" g="0.5" b="1"/>', "F32")
+            + _in("2020", '<RGB space="Rec2020-elle-V4-g10.icc" r="0.6274" g="0.0691" b="0.0164"/>', "F16")
+            + _in("2020 g22", '<RGB space="Rec2020-elle-V4-g22.icc" r="0.3" g="0.3" b="0.3"/>', "U16")
+            + _in("float default", '<RGB r="0.2158605" g="0.2158605" b="0.2158605"/>', "F32")
+            + _in("grey", '<Gray space="Gray-D50-elle-V2-g10.icc" g="0.2158605"/>', "U16")
+            + _in("pq", '<RGB space="High Dynamic Range UHDTV Wide Color Gamut Display (Rec. 2020) - '
+                        f'SMPTE ST 2084 PQ EOTF" r="{pq_white}" g="{pq_white}" b="{pq_white}"/>', "U16")
+            + _in("srgb", '<RGB space="sRGB-elle-V2-srgbtrc.icc" r="0.2" g="0.4" b="0.6"/>')), source="k.kpl")
+    assert palette.hex == ["#80bcff", "#ff0000", "#4b4b4b", "#808080", "#808080", "#ffffff", "#336699"]
+
+
+def test_kpl_swatches_in_an_unknown_profile_are_read_as_krita_does_with_one_warning():
+    """Krita reads a profile it lacks as the default for the swatch's depth (sRGB for 8 bits); so
+    does quantize, no longer silently."""
+    with pytest.warns(UserWarning) as record:
+        palette = decode_palette(_kpl(
+            _in("a", '<RGB space="MyPrinter.icc" r="1" g="0" b="0"/>')
+            + _in("b", '<RGB space="MyPrinter.icc" r="0" g="0.4" b="0.8"/>')), source="k.kpl")
+    assert [str(w.message) for w in record] == [
+        "k.kpl: 2 swatches in a colour profile quantize does not know ('MyPrinter.icc'), read in Krita's "
+        "default profile for their model and depth (sRGB; linear for float RGB and for greys deeper than 8 bits)"]
+    assert palette.hex == ["#ff0000", "#0066cc"]
 
 
 def test_kpl_cmyk_is_refused_naming_the_swatch_unless_it_has_an_srgb_fallback():

@@ -1,5 +1,6 @@
 """Colour conversions, in one place: sRGB <-> linear RGB <-> CIE XYZ/Lab (D65) and OKLab/OKLCH; CIE
-Lab under D50 (the ICC's, as design tools store it) and Display P3 -> linear sRGB.
+Lab under D50 (the ICC's, as design tools store it), Display P3 and the RGB working spaces paint
+programs name (Rec. 2020, Adobe RGB, ProPhoto, ACEScg; linear, gamma, L* or PQ encoded) -> linear sRGB.
 
 All functions are vectorised over leading axes; the last axis holds the three components.
 sRGB and linear RGB are floats in [0, 1]. :func:`encode` and :func:`decode` take 8-bit colours to
@@ -28,8 +29,14 @@ _BRADFORD = np.array([
     [0.0389, -0.0685, 1.0296],
 ])
 _WHITE_SRGB = _RGB_TO_XYZ.sum(axis=1)  # D65 as the sRGB matrix rounds it, so white maps to (1, 1, 1)
-_D50_TO_D65 = (np.linalg.inv(_BRADFORD) @ np.diag((_BRADFORD @ _WHITE_SRGB) / (_BRADFORD @ _WHITE_D50))
-               @ _BRADFORD)
+
+
+def _adapt_to_d65(white: np.ndarray) -> np.ndarray:
+    """The Bradford matrix taking XYZ under ``white`` to XYZ under sRGB's D65."""
+    return np.linalg.inv(_BRADFORD) @ np.diag((_BRADFORD @ _WHITE_SRGB) / (_BRADFORD @ white)) @ _BRADFORD
+
+
+_D50_TO_D65 = _adapt_to_d65(_WHITE_D50)
 _LINEAR_FROM_XYZ_D50 = _XYZ_TO_RGB @ _D50_TO_D65
 
 
@@ -39,9 +46,30 @@ def _rgb_to_xyz(primaries: np.ndarray, white: np.ndarray) -> np.ndarray:
     return xyz * np.linalg.solve(xyz, white)
 
 
+def _white(x: float, y: float) -> np.ndarray:
+    """XYZ (Y = 1) of the white point at chromaticity (x, y)."""
+    return np.array([x / y, 1.0, (1 - x - y) / y])
+
+
+def _linear_from(primaries: list[list[float]], white: np.ndarray) -> np.ndarray:
+    """The matrix taking linear RGB of these xy primaries and white to linear sRGB, the white
+    adapted to D65 (by Bradford) so that it stays white, as a relative colorimetric ICC conversion
+    does."""
+    return _XYZ_TO_RGB @ _adapt_to_d65(white) @ _rgb_to_xyz(np.array(primaries), white)
+
+
 # Display P3: DCI-P3's primaries under sRGB's D65, and the sRGB curve.
 _P3_TO_XYZ = _rgb_to_xyz(np.array([[0.680, 0.320], [0.265, 0.690], [0.150, 0.060]]), _WHITE_SRGB)
 _LINEAR_FROM_P3 = _XYZ_TO_RGB @ _P3_TO_XYZ
+# The RGB working spaces paint programs name, by their primaries and white (sRGB's own is the identity).
+_LINEAR_FROM_PRIMARIES = {
+    "sRGB": np.eye(3),
+    "Rec. 2020": _linear_from([[0.708, 0.292], [0.170, 0.797], [0.131, 0.046]], _WHITE_SRGB),
+    "Adobe RGB": _linear_from([[0.64, 0.33], [0.21, 0.71], [0.15, 0.06]], _WHITE_SRGB),
+    "ProPhoto RGB": _linear_from([[0.7347, 0.2653], [0.1596, 0.8404], [0.0366, 0.0001]], _WHITE_D50),
+    "ACEScg": _linear_from([[0.713, 0.293], [0.165, 0.830], [0.128, 0.044]], _white(0.32168, 0.33767)),
+}
+PRIMARIES = tuple(_LINEAR_FROM_PRIMARIES)
 # How far outside [0, 1] a linear channel may be and still round into 8-bit sRGB (under half a step
 # at either end of the curve).
 _GAMUT_SLACK = 1e-4
@@ -125,6 +153,55 @@ def display_p3_to_linear(p3: np.ndarray) -> np.ndarray:
     """Display P3 in [0, 1] (encoded with the sRGB curve, as Apple's devices store it) -> linear
     sRGB (not clipped: P3's saturated colours fall outside sRGB)."""
     return _mat3(srgb_to_linear(p3), _LINEAR_FROM_P3)
+
+
+def _power(encoded: np.ndarray, gamma: float) -> np.ndarray:
+    return np.sign(encoded) * np.abs(encoded) ** gamma
+
+
+def _rec709_to_linear(v: np.ndarray) -> np.ndarray:
+    return np.where(v < 0.081, v / 4.5, ((np.maximum(v, 0.081) + 0.099) / 1.099) ** (1 / 0.45))
+
+
+def _lstar_to_linear(v: np.ndarray) -> np.ndarray:
+    """CIE lightness L* = 100 v -> relative luminance."""
+    f = (100 * v + 16) / 116
+    return np.where(f ** 3 > 216 / 24389, f ** 3, 100 * v * 27 / 24389)
+
+
+def _pq_to_linear(v: np.ndarray) -> np.ndarray:
+    """SMPTE ST 2084 (PQ), scaled as Krita scales it: 1.0 is sRGB's 80 cd/m² white, 10,000 cd/m²
+    is 125."""
+    m1, m2 = 2610 / 16384, 2523 / 4096 * 128
+    c1, c2, c3 = 3424 / 4096, 2413 / 4096 * 32, 2392 / 4096 * 32
+    p = np.clip(v, 0.0, 1.0) ** (1 / m2)
+    return 125.0 * (np.maximum(p - c1, 0.0) / (c2 - c3 * p)) ** (1 / m1)
+
+
+# The transfer curves of the working spaces paint programs name: encoded value -> linear light.
+_CURVES = {
+    "linear": lambda v: v,
+    "sRGB": srgb_to_linear,
+    "gamma 1.8": lambda v: _power(v, 1.8),
+    "gamma 2.2": lambda v: _power(v, 2.2),
+    "Rec. 709": _rec709_to_linear,
+    "L*": _lstar_to_linear,
+    "PQ": _pq_to_linear,
+}
+CURVES = tuple(_CURVES)
+
+
+def rgb_to_linear(encoded: np.ndarray, primaries: str, curve: str) -> np.ndarray:
+    """RGB of a working space (:data:`PRIMARIES`, encoded with a :data:`CURVES` curve) -> linear
+    sRGB (not clipped: a wider space's saturated colours fall outside sRGB)."""
+    linear = _CURVES[curve](np.asarray(encoded, dtype=np.float64))
+    return _mat3(linear, _LINEAR_FROM_PRIMARIES[primaries])
+
+
+def grey_to_linear(encoded: float, curve: str) -> np.ndarray:
+    """A grey encoded with a :data:`CURVES` curve -> linear sRGB (a neutral is the same in every
+    working space)."""
+    return np.full(3, float(_CURVES[curve](np.array(encoded, dtype=np.float64))))
 
 
 def outside_srgb(linear: np.ndarray) -> np.ndarray:

@@ -3,9 +3,11 @@
 
 Krita's colour XML has no alpha channel, so KPL drops alpha and keeps the share in each name. Procreate
 and Sketch store alpha but no names, so they drop names and shares. Procreate holds at most 30 colours.
-Krita's Lab swatches (CIELAB under D50) and Procreate's Display P3 ones are converted to sRGB, a
-colour outside it clipped with a warning; a Krita CMYK swatch needs its printer's profile, so one
-without an sRGB or Lab colour beside it is refused.
+Krita's Lab swatches (CIELAB under D50), its RGB and Gray ones in a profile other than sRGB (linear,
+Rec. 2020, Adobe RGB...: see :mod:`.krita_profiles`) and Procreate's Display P3 ones are converted to
+sRGB, a colour outside it clipped with a warning; a profile quantize does not know is read as Krita
+reads it without the profile, with a warning naming it. A Krita CMYK swatch needs its printer's
+profile, so one without an sRGB or Lab colour beside it is refused.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from __future__ import annotations
 import colorsys
 import io
 import json
+import warnings
 import zipfile
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from ...core.colorspace import display_p3_to_linear, lab_d50_to_linear
+from ...core.colorspace import display_p3_to_linear, grey_to_linear, lab_d50_to_linear, rgb_to_linear
 from ...errors import FormatError
+from .krita_profiles import working_space
 from .model import Palette, from_entries, labels_with_shares, parse_hex, srgb8_from_linear, warn_clipped
 from .reading import decode_text
 
@@ -128,13 +132,14 @@ def decode_kpl(data: bytes, source: str) -> Palette:
         raise FormatError(f"{source}: colorset.xml is not well-formed XML ({exc})") from None
     if root.tag.lower() != "colorset":
         raise FormatError(f"{source}: colorset.xml has root <{root.tag}>, expected <ColorSet>")
-    keyed, clipped = [], []
+    keyed, clipped, unknown = [], [], {}
     for group_index, group in enumerate([root, *root.findall("Group")]):
         for doc_index, entry in enumerate(group.findall("ColorSetEntry")):
             pos = entry.find("Position")
             where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
-            color = _kpl_color(entry, source, clipped)
+            color = _kpl_color(entry, source, clipped, unknown)
             keyed.append(((group_index, *where, doc_index), (color, entry.get("name"))))
+    _warn_unknown_profiles(unknown, source)
     warn_clipped(clipped, source)
     keyed.sort(key=lambda item: item[0])
     return from_entries([e for _, e in keyed], source, root.get("name"))
@@ -145,7 +150,8 @@ def decode_kpl(data: bytes, source: str) -> Palette:
 _KPL_MODELS = ("sRGB", "RGB", "Gray", "Lab")
 
 
-def _kpl_color(entry: ET.Element, source: str, clipped: list[str]) -> tuple[int, ...]:
+def _kpl_color(entry: ET.Element, source: str, clipped: list[str],
+               unknown: dict[str, int]) -> tuple[int, ...]:
     models = {c.tag: c for c in entry if c.tag != "Position"}
     what = f"swatch {entry.get('name')!r}"
     if not models:
@@ -158,12 +164,35 @@ def _kpl_color(entry: ET.Element, source: str, clipped: list[str]) -> tuple[int,
         raise FormatError(f"{source}: {what}: colour model {next(iter(models))} is not supported "
                           f"({', '.join(_KPL_MODELS)})")
     color = models[tag]
-    if tag == "Gray":
-        return _bytes([_unit(color.get("g"), source, f"{what} g")] * 3)
     if tag == "Lab":
         lab = [_number(color.get(k), source, f"{what} {k}") for k in "Lab"]
         return srgb8_from_linear(lab_d50_to_linear(np.array(lab)), what, clipped)
-    return _bytes([_unit(color.get(k), source, f"{what} {k}") for k in "rgb"])
+    keys = "g" if tag == "Gray" else "rgb"
+    if tag == "sRGB":  # as Krita reads it: sRGB whatever profile it names
+        space = ("sRGB", "sRGB")
+    else:
+        profile = color.get("space")
+        space, known = working_space(profile, tag, entry.get("bitdepth") or "U8")
+        if not known:
+            unknown[str(profile)] = unknown.get(str(profile), 0) + 1
+    if space == ("sRGB", "sRGB"):
+        values = [_unit(color.get(k), source, f"{what} {k}") for k in keys]
+        return _bytes(values * 3 if tag == "Gray" else values)
+    values = np.array([_number(color.get(k), source, f"{what} {k}") for k in keys])
+    linear = grey_to_linear(values[0], space[1]) if tag == "Gray" else rgb_to_linear(values, *space)
+    return srgb8_from_linear(linear, what, clipped)
+
+
+def _warn_unknown_profiles(unknown: dict[str, int], source: str) -> None:
+    """One warning naming the colour profiles quantize does not know (the first few), given the
+    number of swatches in each."""
+    if unknown:
+        n = sum(unknown.values())
+        names = ", ".join(repr(p) for p in list(unknown)[:3]) + (", ..." if len(unknown) > 3 else "")
+        warnings.warn(f"{source}: {n} swatch{'es' if n > 1 else ''} in a colour profile quantize does not "
+                      f"know ({names}), read in Krita's default profile for {'their' if n > 1 else 'its'} "
+                      "model and depth (sRGB; linear for float RGB and for greys deeper than 8 bits)",
+                      stacklevel=2)
 
 
 # --- Procreate -------------------------------------------------------------------------------------
