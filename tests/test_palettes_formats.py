@@ -731,11 +731,11 @@ def test_swatch_names_must_be_share_or_plain():
         encode_palette(PALETTE, "gpl", swatch_names="bare")
 
 
-def _kpl(entries: str) -> bytes:
+def _kpl(entries: str, version: str = "2.0") -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("mimetype", "krita/x-colorset")
-        zf.writestr("colorset.xml", f'<ColorSet name="K" columns="4">{entries}</ColorSet>')
+        zf.writestr("colorset.xml", f'<ColorSet version="{version}" name="K" columns="4">{entries}</ColorSet>')
     return buf.getvalue()
 
 
@@ -752,6 +752,18 @@ def test_kpl_lab_swatches_are_d50_lab_converted_to_srgb():
         + _entry("white", '<Lab space="Lab identity built-in" L="100" a="0" b="0"/>')), source="k.kpl")
     assert palette.names == ("red", "grey", "white")
     assert palette.rgb.tolist() == [[255, 0, 0], [119, 119, 119], [255, 255, 255]]
+
+
+def test_kpl_version_1_lab_swatches_are_fractions_as_krita_3_wrote_them():
+    """Krita before 4.0 (ColorSet version 1.0) wrote Lab as fractions: L/100, and a, b mapped to
+    0..1 around 0.5 (-128 -> 0, +127 -> 1). sRGB red (54.29, 80.81, 69.89) is (0.5429, 0.8182,
+    0.7752) there; read as Lab it was near black."""
+    red = '<Lab space="Lab identity built-in" L="0.542917" a="0.818160" b="0.775138"/>'
+    grey = '<Lab space="Lab identity built-in" L="0.5" a="0.5" b="0.5"/>'
+    palette = decode_palette(_kpl(_entry("red", red) + _entry("grey", grey), version="1.0"), source="k.kpl")
+    assert palette.rgb.tolist() == [[255, 0, 0], [119, 119, 119]]
+    current = decode_palette(_kpl(_entry("red", red)), source="k.kpl")  # version 2.0: as written
+    assert current.rgb.tolist() == [[5, 1, 0]]
 
 
 def _in(name: str, colour: str, depth: str = "U8") -> str:

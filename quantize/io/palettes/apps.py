@@ -137,7 +137,7 @@ def decode_kpl(data: bytes, source: str) -> Palette:
         for doc_index, entry in enumerate(group.findall("ColorSetEntry")):
             pos = entry.find("Position")
             where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
-            color = _kpl_color(entry, source, clipped, unknown)
+            color = _kpl_color(entry, source, clipped, unknown, root.get("version") == "1.0")
             keyed.append(((group_index, *where, doc_index), (color, entry.get("name"))))
     _warn_unknown_profiles(unknown, source)
     warn_clipped(clipped, source)
@@ -150,8 +150,10 @@ def decode_kpl(data: bytes, source: str) -> Palette:
 _KPL_MODELS = ("sRGB", "RGB", "Gray", "Lab")
 
 
-def _kpl_color(entry: ET.Element, source: str, clipped: list[str],
-               unknown: dict[str, int]) -> tuple[int, ...]:
+def _kpl_color(entry: ET.Element, source: str, clipped: list[str], unknown: dict[str, int],
+               version1: bool) -> tuple[int, ...]:
+    """The swatch's colour as 8-bit sRGB; ``version1``: the file is a ColorSet version 1.0, whose Lab
+    channels Krita wrote as fractions (see :func:`_krita1_lab`)."""
     models = {c.tag: c for c in entry if c.tag != "Position"}
     what = f"swatch {entry.get('name')!r}"
     if not models:
@@ -166,6 +168,8 @@ def _kpl_color(entry: ET.Element, source: str, clipped: list[str],
     color = models[tag]
     if tag == "Lab":
         lab = [_number(color.get(k), source, f"{what} {k}") for k in "Lab"]
+        if version1:
+            lab = _krita1_lab(*lab)
         return srgb8_from_linear(lab_d50_to_linear(np.array(lab)), what, clipped)
     keys = "g" if tag == "Gray" else "rgb"
     if tag == "sRGB":  # as Krita reads it: sRGB whatever profile it names
@@ -181,6 +185,14 @@ def _kpl_color(entry: ET.Element, source: str, clipped: list[str],
     values = np.array([_number(color.get(k), source, f"{what} {k}") for k in keys])
     linear = grey_to_linear(values[0], space[1]) if tag == "Gray" else rgb_to_linear(values, *space)
     return srgb8_from_linear(linear, what, clipped)
+
+
+def _krita1_lab(lightness: float, a: float, b: float) -> list[float]:
+    """CIELAB of a Lab swatch as Krita before 4.0 wrote it (ColorSet version 1.0): every channel a
+    fraction 0..1, a and b centred on 0.5; undone as Krita undoes it when it reads such a file."""
+    def opponent(v: float) -> float:
+        return (v - 0.5) * 2 * (128.0 if v <= 0.5 else 127.0)
+    return [100 * lightness, opponent(a), opponent(b)]
 
 
 def _warn_unknown_profiles(unknown: dict[str, int], source: str) -> None:
