@@ -711,6 +711,20 @@ def test_text_readers_stop_at_the_colour_limit(fmt):
         decode_palette(text.encode(), source=source)
 
 
+@pytest.mark.parametrize(("fmt", "source"), [("json", "x.json"), ("sketch", "x.sketchpalette")])
+def test_a_json_palette_past_the_byte_limit_is_refused_before_it_is_parsed(fmt, source):
+    """A JSON parse holds the whole document's objects (an 11 MB list of hex codes took 92 MB above
+    the interpreter's), so a file bigger than any palette's JSON is refused unparsed: even one
+    valid, padded past 32 MiB."""
+    data = b'{"colors": ["#ff0000"]}' + b" " * (32 << 20)
+    with pytest.raises(FormatError, match=rf"^x\.\w+: {len(data):,} bytes, more than a JSON palette takes "
+                                          r"\(33,554,432 at most\)$"):
+        decode_palette(data, fmt, source)
+    biggest = Palette(np.zeros((65536, 4), np.uint8), np.full(65536, 1 / 65536),
+                      tuple(f"{i} {'ü' * 100}" for i in range(65536)))
+    assert len(encode_palette(biggest, "json")) < 32 << 20  # quantize's own, long names and all
+
+
 NAMED = ["gpl", "ase", "aco", "kpl", "paintnet", "css", "scss", "tailwind", "json", "strip"]
 
 

@@ -26,7 +26,7 @@ from ...core.colorspace import display_p3_to_linear, grey_to_linear, lab_d50_to_
 from ...errors import FormatError
 from .krita_profiles import working_space
 from .model import Palette, from_entries, labels_with_shares, parse_hex, srgb8_from_linear, warn_clipped
-from .reading import decode_text
+from .reading import parse_json
 
 KPL_MIMETYPE = b"krita/x-colorset"
 _KRITA_SRGB = "sRGB-elle-V2-srgbtrc.icc"  # the profile Krita gives 8-bit sRGB colours
@@ -91,13 +91,6 @@ def _int(value: str | None, source: str) -> int:
 
 def _bytes(values: tuple[float, ...] | list[float]) -> tuple[int, ...]:
     return tuple(int(round(255 * v)) for v in values)
-
-
-def _json(data: bytes, source: str) -> Any:
-    try:
-        return json.loads(decode_text(data, source))
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{source}: invalid JSON ({exc})") from None
 
 
 # --- Krita KPL -------------------------------------------------------------------------------------
@@ -227,7 +220,7 @@ _PROCREATE_SPACES = {0: "sRGB", 1: "Display P3"}
 def decode_procreate(data: bytes, source: str) -> Palette:
     """Read ``Swatches.json`` (an object, or a list holding one); empty (null) slots are skipped; a
     Display P3 swatch (``colorSpace`` 1) is converted to sRGB."""
-    doc = _json(_unzip(data, "Swatches.json", source), source)
+    doc = parse_json(_unzip(data, "Swatches.json", source), source)
     if isinstance(doc, list) and doc:
         doc = doc[0]
     if not isinstance(doc, dict) or not isinstance(doc.get("swatches"), list):
@@ -267,7 +260,7 @@ def encode_sketch(palette: Palette) -> bytes:
 
 def decode_sketch(data: bytes, source: str) -> Palette:
     """Read ``colors`` as red/green/blue/alpha objects (version 1.4 on) or hex strings (older)."""
-    doc = _json(data, source)
+    doc = parse_json(data, source)
     if not isinstance(doc, dict) or not isinstance(doc.get("colors"), list):
         raise FormatError(f"{source}: a Sketch palette needs a 'colors' list")
     entries = []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import struct
-from typing import Iterator
+from typing import Any, Iterator
 
 from ...errors import FormatError
 
@@ -46,6 +47,22 @@ def decode_text(data: bytes, source: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FormatError(f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+# Room for 65,536 colours in quantize's JSON, named with a few hundred characters each; the objects
+# of a parse take several times the file's bytes, so a bigger file is refused before it is parsed.
+MAX_JSON_BYTES = 32 << 20
+
+
+def parse_json(data: bytes, source: str) -> Any:
+    """The JSON document of a palette file of at most :data:`MAX_JSON_BYTES`, else FormatError."""
+    if len(data) > MAX_JSON_BYTES:
+        raise FormatError(f"{source}: {len(data):,} bytes, more than a JSON palette takes "
+                          f"({MAX_JSON_BYTES:,} at most)")
+    try:
+        return json.loads(decode_text(data, source))
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{source}: invalid JSON ({exc})") from None
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -19,7 +19,7 @@ from ...core.colorspace import (linear_to_srgb, oklab_to_linear, oklab_to_oklch,
 from ...errors import FormatError
 from ._css_colors import CSS_COLORS
 from .model import Palette, code_names, from_entries, labels_with_shares, parse_hex, take_colors
-from .reading import decode_text, text_lines
+from .reading import decode_text, parse_json, text_lines
 
 # A colour function of CSS Color 4: those read, and those refused by name rather than skipped.
 _READ_FUNCTIONS = ("rgb", "rgba", "hsl", "hsla", "oklch", "oklab")
@@ -202,10 +202,7 @@ def decode_json(data: bytes, source: str) -> Palette:
     """Read our JSON, a list of hex strings or colour objects (``hex`` or ``rgb``), or an object of
     names and colours, nested or not: a Tailwind colours object (``{"blue": {"50": "#eff6ff"}}`` is
     ``blue-50``, a ``DEFAULT`` shade the plain name) or design tokens (``{"$value": "#hex"}``)."""
-    try:
-        doc = json.loads(decode_text(data, source))
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{source}: invalid JSON ({exc})") from None
+    doc = parse_json(data, source)
     title = doc.get("title") if isinstance(doc, dict) else None
     if isinstance(doc, dict) and not isinstance(doc.get("colors"), list):
         return from_entries(_named_tree(doc, (), source), source, title if isinstance(title, str) else None,
