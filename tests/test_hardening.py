@@ -332,7 +332,7 @@ def test_item7_negative_seed_is_refused_before_any_work(capsys, tmp_path, photo,
     ("deep.json", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ("many.hex", "".join(f"{i:06x}\n" for i in range(70_000)), "more than the 65,536 colours a palette"),
     ("noextension", "not a palette at all", "not a palette file quantize reads"),
-    ("bad.json", '{"colors": [{"rgb": [1, 2]}]}', "colour 0 has neither"),
+    ("bad.json", '{"colors": [{"rgb": [1, 2]}]}', "colour 1 has neither"),
 ])
 def test_item8_malformed_palette_files_name_the_file(capsys, tmp_path, photo, name, content, fragment):
     bad = tmp_path / name

@@ -854,15 +854,32 @@ def test_procreate_display_p3_swatches_are_converted_to_srgb():
 
 def test_procreate_display_p3_outside_srgb_is_clipped_with_a_warning():
     with pytest.warns(UserWarning, match=re.escape(
-            "x.swatches: 1 swatch is outside sRGB (swatch 1), clipped to it channel by channel")):
+            "x.swatches: 1 swatch is outside sRGB (swatch 2), clipped to it channel by channel")):
         palette = decode_palette(_swatches(_p3(0.4, 0.4, 0.4), _p3(0, 1, 0)), source="x.swatches")
     assert palette.rgb.tolist() == [[102, 102, 102], [0, 255, 0]]
 
 
 def test_procreate_unknown_colour_space_is_refused():
     with pytest.raises(FormatError, match=re.escape(
-            "x.swatches: swatch 0: colour space 7 is not supported (0 sRGB, 1 Display P3)")):
+            "x.swatches: swatch 1: colour space 7 is not supported (0 sRGB, 1 Display P3)")):
         decode_palette(_swatches({**_p3(1, 0, 0), "colorSpace": 7}), source="x.swatches")
+
+
+@pytest.mark.parametrize(("fmt", "data", "message"), [
+    ("procreate", _swatches("red"), "x.procreate: swatch 1 is not an object"),
+    ("procreate", _swatches({**_p3(1, 0, 0), "hue": 2}), "x.procreate: swatch 1 hue 2 is not a number in 0..1"),
+    ("sketch", b'{"colors": [5]}', "x.sketch: colour 1 is neither an object nor a hex string"),
+    ("json", b'{"colors": [{"rgb": [1, 2]}]}', "x.json: colour 1 has neither a 'hex' string nor an 'rgb' list"),
+    ("kpl", _kpl('<ColorSetEntry><Position row="0" column="0"/></ColorSetEntry>'), "x.kpl: swatch 1 has no colour"),
+    ("aco", struct.pack(">HH", 1, 2) + struct.pack(">Hhhhh", 0, 0, 0, 0, 0), "x.aco: truncated: colour 2 needs"),
+    ("aco", struct.pack(">HH", 1, 1) + struct.pack(">Hhhhh", 9, 0, 0, 0, 0),
+     "x.aco: colour 1: colour space 9 (unknown) is not supported"),
+])
+def test_every_reader_counts_colours_from_1_in_its_messages(fmt, data, message):
+    """As users count them, and as the GIMP and Adobe readers always did: Procreate, Sketch and
+    JSON counted from 0, and a Krita swatch without a name was 'swatch None'."""
+    with pytest.raises(FormatError, match="^" + re.escape(message)):
+        decode_palette(data, fmt, "x." + fmt)
 
 
 def test_a_kde_colour_collection_is_read_as_the_gimp_palette_it_nearly_is():

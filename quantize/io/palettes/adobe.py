@@ -167,7 +167,7 @@ def _check_versions_agree(v1: list[tuple[int, ...]], v2: list[tuple[int, ...]], 
 
 
 def _aco_color(reader: ByteReader, what: str, clipped: list[str]) -> tuple[int, ...]:
-    space, w, x, y, z = reader.unpack(">H4H", "colour")
+    space, w, x, y, z = reader.unpack(">H4H", what)
     if space == _ACO_RGB:
         return tuple(int(round(v / 257)) for v in (w, x, y))
     if space == _ACO_HSB:
@@ -179,7 +179,7 @@ def _aco_color(reader: ByteReader, what: str, clipped: list[str]) -> tuple[int, 
         return _lab_to_rgb8((w / 100, a / 100, b / 100), what, clipped)
     if space == _ACO_GRAY:  # 0..10000 of black ink
         return _unit_to_byte((1 - min(w, 10000) / 10000,) * 3)
-    raise reader.fail(f"colour space {space} ({_ACO_SPACES.get(space, 'unknown')}) is not supported")
+    raise reader.fail(f"{what}: colour space {space} ({_ACO_SPACES.get(space, 'unknown')}) is not supported")
 
 
 # --- ACT -------------------------------------------------------------------------------------------

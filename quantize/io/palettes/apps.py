@@ -130,7 +130,8 @@ def decode_kpl(data: bytes, source: str) -> Palette:
         for doc_index, entry in enumerate(group.findall("ColorSetEntry")):
             pos = entry.find("Position")
             where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
-            color = _kpl_color(entry, source, clipped, unknown, root.get("version") == "1.0")
+            what = f"swatch {entry.get('name')!r}" if entry.get("name") else f"swatch {len(keyed) + 1}"
+            color = _kpl_color(entry, what, source, clipped, unknown, root.get("version") == "1.0")
             keyed.append(((group_index, *where, doc_index), (color, entry.get("name"))))
     _warn_unknown_profiles(unknown, source)
     warn_clipped(clipped, source)
@@ -143,12 +144,11 @@ def decode_kpl(data: bytes, source: str) -> Palette:
 _KPL_MODELS = ("sRGB", "RGB", "Gray", "Lab")
 
 
-def _kpl_color(entry: ET.Element, source: str, clipped: list[str], unknown: dict[str, int],
+def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], unknown: dict[str, int],
                version1: bool) -> tuple[int, ...]:
-    """The swatch's colour as 8-bit sRGB; ``version1``: the file is a ColorSet version 1.0, whose Lab
-    channels Krita wrote as fractions (see :func:`_krita1_lab`)."""
+    """The colour of the swatch ``what`` names as 8-bit sRGB; ``version1``: the file is a ColorSet
+    version 1.0, whose Lab channels Krita wrote as fractions (see :func:`_krita1_lab`)."""
     models = {c.tag: c for c in entry if c.tag != "Position"}
-    what = f"swatch {entry.get('name')!r}"
     if not models:
         raise FormatError(f"{source}: {what} has no colour")
     tag = next((t for t in _KPL_MODELS if t in models), None)
@@ -226,7 +226,7 @@ def decode_procreate(data: bytes, source: str) -> Palette:
     if not isinstance(doc, dict) or not isinstance(doc.get("swatches"), list):
         raise FormatError(f"{source}: Swatches.json has no 'swatches' list")
     entries, clipped = [], []
-    for i, sw in enumerate(doc["swatches"]):
+    for i, sw in enumerate(doc["swatches"], start=1):  # slots counted from 1, as users count them
         if sw is None:
             continue
         if not isinstance(sw, dict):
@@ -264,7 +264,7 @@ def decode_sketch(data: bytes, source: str) -> Palette:
     if not isinstance(doc, dict) or not isinstance(doc.get("colors"), list):
         raise FormatError(f"{source}: a Sketch palette needs a 'colors' list")
     entries = []
-    for i, c in enumerate(doc["colors"]):
+    for i, c in enumerate(doc["colors"], start=1):
         if isinstance(c, str):
             entries.append((parse_hex(c, source), None))
         elif isinstance(c, dict):

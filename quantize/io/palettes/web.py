@@ -213,7 +213,7 @@ def decode_json(data: bytes, source: str) -> Palette:
         items = doc
     else:
         raise FormatError(f"{source}: expected a 'colors' list, a list of colours or a name -> hex object")
-    entries = (_json_color(item, i, source) for i, item in enumerate(items))
+    entries = (_json_color(item, i, source) for i, item in enumerate(items, start=1))
     palette = from_entries(entries, source, title if isinstance(title, str) else None, shares_in_labels=False)
     shares = [item.get("share") if isinstance(item, dict) else None for item in items]
     if items and all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in shares):
