@@ -58,6 +58,22 @@ def test_roundtrip_every_readable_format(fmt):
     check_roundtrip(PALETTE, fmt)
 
 
+_ODD_NAMES = ['Café "crème"', "d'été ✨", 'a\\b "q" <b>&amp;', "semi; colon", "# hash", "Ünïcödé 日本語",
+              "quote' \"", "50% grey", "emoji 👍🏽", "back\\slash\\", "{brace}", "$dollar", "a -- b", "x/*y"]
+
+
+@pytest.mark.parametrize("fmt", READABLE)
+def test_roundtrip_of_256_colours_named_with_quotes_and_non_ascii(fmt):
+    """Every writer's file read back: the same colours (and alpha, names, shares where the format
+    has them), for as many colours as it holds."""
+    rng = np.random.default_rng(5)
+    colors = np.column_stack([rng.permutation(256), rng.permutation(256), np.arange(256), rng.permutation(256)])
+    shares = rng.random(256)
+    names = tuple(f"{_ODD_NAMES[i % len(_ODD_NAMES)]} {i}" for i in range(256))
+    palette = Palette(colors, shares / shares.sum(), names, 'Tïtle "q" \'s')
+    check_roundtrip(palette.head(FORMATS[fmt].limit or 256), fmt)
+
+
 _NAME_CHARS = st.sampled_from(list("abcxyzABC éüßø-_'.,!?☕🎨✨日本") + ["\t", "\n"])
 _palettes = st.integers(1, 24).flatmap(lambda k: st.builds(
     Palette,
