@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quantize.core.colorspace import (SPACES, decode, display_p3_to_linear, encode, lab_d50_to_linear,
-                                     outside_srgb, srgb8_to_lab, srgb_to_linear)
+from quantize.core.colorspace import (CURVES, PRIMARIES, SPACES, decode, display_p3_to_linear, encode,
+                                     grey_to_linear, lab_d50_to_linear, outside_srgb, rgb_to_linear,
+                                     srgb8_to_lab, srgb_to_linear)
 
 
 def dense_colours(step: int = 3) -> np.ndarray:
@@ -70,3 +71,27 @@ def test_d50_lab_and_display_p3_keep_white_white_and_p3_green_is_outside_srgb() 
     green = display_p3_to_linear(np.array([0.0, 1, 0]))
     assert green[0] < 0 < 1 < green[1] and outside_srgb(green)
     assert not outside_srgb(np.array([1.0, 0, 0.5]))
+
+
+@pytest.mark.parametrize("primaries", PRIMARIES)
+def test_every_working_space_keeps_white_white(primaries: str) -> None:
+    """Its white adapted to D65 as a relative colorimetric conversion adapts it (ProPhoto's D50,
+    ACEScg's D60)."""
+    np.testing.assert_allclose(rgb_to_linear(np.array([1.0, 1, 1]), primaries, "linear"), [1, 1, 1], atol=1e-9)
+
+
+def test_rec2020_to_srgb_is_bt2087s_matrix() -> None:
+    """ITU-R BT.2087: linear BT.709 = M @ linear BT.2020, M's first row (1.6605, -0.5876, -0.0728);
+    within 2e-4, sRGB's own matrix being IEC 61966's rounded one."""
+    rows = [rgb_to_linear(np.eye(3)[i], "Rec. 2020", "linear") for i in range(3)]
+    np.testing.assert_allclose(np.column_stack(rows)[0], [1.6605, -0.5876, -0.0728], atol=2e-4)
+
+
+@pytest.mark.parametrize("curve", CURVES)
+def test_every_curve_keeps_black_and_rises(curve: str) -> None:
+    """0 is black and 1 white (PQ's 1 is 10,000 cd/m², 125 times sRGB's 80); a mid value is darker
+    in linear light."""
+    top = 125.0 if curve == "PQ" else 1.0
+    values = [float(grey_to_linear(v, curve)[0]) for v in (0.0, 0.5, 1.0)]
+    assert values[0] == pytest.approx(0, abs=1e-12) and values[2] == pytest.approx(top)
+    assert 0 < values[1] <= top / 2

@@ -5,6 +5,7 @@ curve), its built-in Rec. 2020 PQ profile and the usual sRGB names."""
 from __future__ import annotations
 
 import re
+
 _ELLE = re.compile(r"(?P<space>\w+?)(?:-D50)?-elle-V[24]-(?P<curve>g10|g18|g22|srgbtrc|labl|rec709)\.icc",
                    re.IGNORECASE)
 _ELLE_PRIMARIES = {"srgb": "sRGB", "rec2020": "Rec. 2020", "clayrgb": "Adobe RGB", "largergb": "ProPhoto RGB",
