@@ -741,6 +741,25 @@ def test_a_json_palette_past_the_byte_limit_is_refused_before_it_is_parsed(fmt, 
     assert len(encode_palette(biggest, "json")) < 32 << 20  # quantize's own, long names and all
 
 
+@pytest.mark.parametrize("head", ["[", '{"title": "T", "colors": ['])
+def test_the_json_reader_stops_parsing_at_the_colour_limit(head):
+    """A JSON list of colours is parsed an item at a time, so a long one is refused at its 65,537th
+    colour, what follows unread: an 11 MB list of hex codes peaked at 133 MB parsed whole, 67 MB so."""
+    text = head + '"#000000",' * (_OVER + 1) + " not JSON at all"
+    with pytest.raises(FormatError, match=r"^x\.json: more than the 65,536 colours a palette may hold$"):
+        decode_palette(text.encode(), source="x.json")
+
+
+@pytest.mark.parametrize("text", ['{"colors": ["#fff" "#000"]}', '["#fff",]', '{"colors": ["#fff"]} x',
+                                  '{"title" "T"}', "{'colors': []}", '{"colors": ["#fff"], }', "[", "",
+                                  '{"a": {"b": "#fff"}, "colors": ["#fff"'])
+def test_the_json_reader_words_malformed_json_as_json_loads_does(text):
+    with pytest.raises(json.JSONDecodeError) as expected:
+        json.loads(text)
+    with pytest.raises(FormatError, match=rf"^x\.json: invalid JSON \({re.escape(str(expected.value))}\)$"):
+        decode_palette(text.encode(), "json", "x.json")
+
+
 NAMED = ["gpl", "ase", "aco", "kpl", "paintnet", "css", "scss", "tailwind", "json", "strip"]
 
 

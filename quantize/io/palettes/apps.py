@@ -220,7 +220,7 @@ _PROCREATE_SPACES = {0: "sRGB", 1: "Display P3"}
 def decode_procreate(data: bytes, source: str) -> Palette:
     """Read ``Swatches.json`` (an object, or a list holding one); empty (null) slots are skipped; a
     Display P3 swatch (``colorSpace`` 1) is converted to sRGB."""
-    doc = parse_json(_unzip(data, "Swatches.json", source), source)
+    doc = parse_json(_unzip(data, "Swatches.json", source), source, "swatches")
     if isinstance(doc, list) and doc:
         doc = doc[0]
     if not isinstance(doc, dict) or not isinstance(doc.get("swatches"), list):
@@ -260,7 +260,7 @@ def encode_sketch(palette: Palette) -> bytes:
 
 def decode_sketch(data: bytes, source: str) -> Palette:
     """Read ``colors`` as red/green/blue/alpha objects (version 1.4 on) or hex strings (older)."""
-    doc = parse_json(data, source)
+    doc = parse_json(data, source, "colors")
     if not isinstance(doc, dict) or not isinstance(doc.get("colors"), list):
         raise FormatError(f"{source}: a Sketch palette needs a 'colors' list")
     entries = []

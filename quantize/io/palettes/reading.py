@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 import struct
+import sys
 from typing import Any, Iterator
 
 from ...errors import FormatError
+from .model import MAX_COLORS, too_many_colors
 
 
 class ByteReader:
@@ -54,15 +56,76 @@ def decode_text(data: bytes, source: str) -> str:
 MAX_JSON_BYTES = 32 << 20
 
 
-def parse_json(data: bytes, source: str) -> Any:
-    """The JSON document of a palette file of at most :data:`MAX_JSON_BYTES`, else FormatError."""
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON = json.JSONDecoder()
+# A colour list's items with their keys interned, as json.loads memoises them, so that 65,536 objects
+# parsed one at a time share their keys.
+_ITEM = json.JSONDecoder(object_pairs_hook=lambda pairs: {sys.intern(k): v for k, v in pairs})
+
+
+def parse_json(data: bytes, source: str, list_key: str) -> Any:
+    """The JSON document of a palette file of at most :data:`MAX_JSON_BYTES`, else FormatError. Its
+    list of colours, the document itself or its top-level ``list_key``, is parsed an item at a
+    time and refused past :data:`MAX_COLORS` items, so a long one costs no more than a full palette."""
     if len(data) > MAX_JSON_BYTES:
         raise FormatError(f"{source}: {len(data):,} bytes, more than a JSON palette takes "
                           f"({MAX_JSON_BYTES:,} at most)")
+    text = decode_text(data, source)
     try:
-        return json.loads(decode_text(data, source))
+        doc, end = _json_value(text, _JSON_SPACE.match(text).end(), source, list_key)
+        end = _JSON_SPACE.match(text, end).end()
+        if end != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{source}: invalid JSON ({exc})") from None
+    return doc
+
+
+def _json_value(text: str, pos: int, source: str, list_key: str | None) -> tuple[Any, int]:
+    """(value, end) of the top-level value at ``pos``: an array, or an object's ``list_key``
+    array, item by item; anything else whole."""
+    if text.startswith("[", pos):
+        return _json_list(text, pos, source)
+    if not text.startswith("{", pos) or list_key is None:
+        return _JSON.raw_decode(text, pos)
+    doc: dict[str, Any] = {}
+    pos = _JSON_SPACE.match(text, pos + 1).end()
+    if text.startswith("}", pos):
+        return doc, pos + 1
+    while True:
+        if not text.startswith('"', pos):
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+        key, pos = json.decoder.scanstring(text, pos + 1)
+        pos = _JSON_SPACE.match(text, pos).end()
+        if not text.startswith(":", pos):
+            raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+        pos = _JSON_SPACE.match(text, pos + 1).end()
+        doc[key], pos = _json_value(text, pos, source, None) if key == list_key else _JSON.raw_decode(text, pos)
+        pos = _JSON_SPACE.match(text, pos).end()
+        if text.startswith("}", pos):
+            return doc, pos + 1
+        if not text.startswith(",", pos):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        pos = _JSON_SPACE.match(text, pos + 1).end()
+
+
+def _json_list(text: str, pos: int, source: str) -> tuple[list[Any], int]:
+    """(items, end) of the array at ``pos``, refused as soon as it holds more than a palette."""
+    items: list[Any] = []
+    pos = _JSON_SPACE.match(text, pos + 1).end()
+    if text.startswith("]", pos):
+        return items, pos + 1
+    while True:
+        if len(items) == MAX_COLORS:
+            raise too_many_colors(source)
+        item, pos = _ITEM.raw_decode(text, pos)
+        items.append(item)
+        pos = _JSON_SPACE.match(text, pos).end()
+        if text.startswith("]", pos):
+            return items, pos + 1
+        if not text.startswith(",", pos):
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        pos = _JSON_SPACE.match(text, pos + 1).end()
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

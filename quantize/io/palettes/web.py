@@ -202,7 +202,7 @@ def decode_json(data: bytes, source: str) -> Palette:
     """Read our JSON, a list of hex strings or colour objects (``hex`` or ``rgb``), or an object of
     names and colours, nested or not: a Tailwind colours object (``{"blue": {"50": "#eff6ff"}}`` is
     ``blue-50``, a ``DEFAULT`` shade the plain name) or design tokens (``{"$value": "#hex"}``)."""
-    doc = parse_json(data, source)
+    doc = parse_json(data, source, "colors")
     title = doc.get("title") if isinstance(doc, dict) else None
     if isinstance(doc, dict) and not isinstance(doc.get("colors"), list):
         return from_entries(_named_tree(doc, (), source), source, title if isinstance(title, str) else None,
