@@ -938,6 +938,26 @@ def test_adobe_lab_swatches_are_d50_as_photoshop_stores_them():
         assert decode_palette(data, fmt).rgb.tolist() == [[255, 0, 0]], fmt
 
 
+def _ase_lab(*lab: float) -> bytes:
+    body = _utf16z("x", ">H") + b"LAB " + struct.pack(">3f", *lab) + b"\x00\x02"
+    return b"ASEF" + struct.pack(">HHI", 1, 0, 1) + struct.pack(">HI", 1, len(body)) + body
+
+
+@pytest.mark.parametrize(("data", "fmt", "message"), [
+    (_ase_lab(float("nan"), 0, 0), "ase", "x.ase: x: (nan, 0, 0) is not a colour"),
+    (_ase_lab(0.5, float("inf"), 0), "ase", "x.ase: x: (50, inf, 0) is not a colour"),
+    (_kpl(_in("x", '<RGB space="Rec2020-elle-V4-g22.icc" r="1e200" g="-1e200" b="0"/>', "F32")), "kpl",
+     "x.kpl: swatch 'x': (1e+200, -1e+200, 0) is not a colour"),
+])
+def test_a_converted_swatch_no_colour_has_is_one_error_line(data, fmt, message):
+    """NaN read as black and infinities as garbage bytes, with numpy's RuntimeWarnings on the way."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FormatError, match="^" + re.escape(message) + r" \(a value is NaN, infinite or far "
+                                              r"out of range\)$"):
+            decode_palette(data, fmt, "x." + fmt)
+
+
 def test_an_adobe_lab_swatch_outside_srgb_is_clipped_with_one_warning():
     """As Krita's and Procreate's: Lab (60, 90, -80) under D50 is a violet sRGB cannot show."""
     aco = struct.pack(">HH", 1, 2) + struct.pack(">Hhhhh", 7, 6000, 9000, -8000, 0) + _RED16

@@ -17,7 +17,7 @@ import numpy as np
 from ...core.colorspace import lab_d50_to_linear
 from ...errors import FormatError
 from .reading import ByteReader
-from .model import Palette, from_entries, hex_code, labels_with_shares, srgb8_from_linear, warn_clipped
+from .model import Palette, from_entries, hex_code, labels_with_shares, srgb8_converted, warn_clipped
 
 _ASE_GROUP_START, _ASE_GROUP_END, _ASE_COLOR = 0xC001, 0xC002, 0x0001
 _ASE_NORMAL = 2  # colour type: 0 global, 1 spot, 2 normal (process)
@@ -45,10 +45,11 @@ def _cmyk_to_rgb8(c: float, m: float, y: float, k: float) -> tuple[int, int, int
     return tuple(int(round(255 * (1 - v) * (1 - k))) for v in (c, m, y))  # type: ignore[return-value]
 
 
-def _lab_to_rgb8(lab: tuple[float, float, float], what: str, clipped: list[str]) -> tuple[int, ...]:
+def _lab_to_rgb8(lab: tuple[float, float, float], source: str, what: str,
+                 clipped: list[str]) -> tuple[int, ...]:
     """Photoshop's and Illustrator's Lab, which is under D50 (the ICC's white), as sRGB bytes;
     ``what`` joins ``clipped`` when sRGB cannot show it."""
-    return srgb8_from_linear(lab_d50_to_linear(np.array(lab)), what, clipped)
+    return srgb8_converted(lab_d50_to_linear, lab, source, what, clipped)
 
 
 def _unit_to_byte(values: tuple[float, ...]) -> tuple[int, ...]:
@@ -108,7 +109,7 @@ def _ase_color(block: ByteReader, what: str, clipped: list[str]) -> tuple[int, .
         return _unit_to_byte(values * 3)
     if model == b"CMYK":
         return _cmyk_to_rgb8(*values)
-    return _lab_to_rgb8((values[0] * 100, values[1], values[2]), what, clipped)
+    return _lab_to_rgb8((values[0] * 100, values[1], values[2]), block.source, what, clipped)
 
 
 # --- ACO -------------------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ def _aco_color(reader: ByteReader, what: str, clipped: list[str]) -> tuple[int, 
         return _cmyk_to_rgb8(*(1 - v / 65535 for v in (w, x, y, z)))
     if space == _ACO_LAB:
         a, b = struct.unpack(">2h", struct.pack(">2H", x, y))
-        return _lab_to_rgb8((w / 100, a / 100, b / 100), what, clipped)
+        return _lab_to_rgb8((w / 100, a / 100, b / 100), reader.source, what, clipped)
     if space == _ACO_GRAY:  # 0..10000 of black ink
         return _unit_to_byte((1 - min(w, 10000) / 10000,) * 3)
     raise reader.fail(f"{what}: colour space {space} ({_ACO_SPACES.get(space, 'unknown')}) is not supported")

@@ -25,7 +25,7 @@ import numpy as np
 from ...core.colorspace import display_p3_to_linear, grey_to_linear, lab_d50_to_linear, rgb_to_linear
 from ...errors import FormatError
 from .krita_profiles import working_space
-from .model import Palette, from_entries, labels_with_shares, parse_hex, srgb8_from_linear, warn_clipped
+from .model import Palette, from_entries, labels_with_shares, parse_hex, srgb8_converted, warn_clipped
 from .reading import parse_json
 
 KPL_MIMETYPE = b"krita/x-colorset"
@@ -163,7 +163,7 @@ def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], un
         lab = [_number(color.get(k), source, f"{what} {k}") for k in "Lab"]
         if version1:
             lab = _krita1_lab(*lab)
-        return srgb8_from_linear(lab_d50_to_linear(np.array(lab)), what, clipped)
+        return srgb8_converted(lab_d50_to_linear, lab, source, what, clipped)
     keys = "g" if tag == "Gray" else "rgb"
     if tag == "sRGB":  # as Krita reads it: sRGB whatever profile it names
         space = ("sRGB", "sRGB")
@@ -175,9 +175,10 @@ def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], un
     if space == ("sRGB", "sRGB"):
         values = [_unit(color.get(k), source, f"{what} {k}") for k in keys]
         return _bytes(values * 3 if tag == "Gray" else values)
-    values = np.array([_number(color.get(k), source, f"{what} {k}") for k in keys])
-    linear = grey_to_linear(values[0], space[1]) if tag == "Gray" else rgb_to_linear(values, *space)
-    return srgb8_from_linear(linear, what, clipped)
+    values = [_number(color.get(k), source, f"{what} {k}") for k in keys]
+    if tag == "Gray":
+        return srgb8_converted(lambda v: grey_to_linear(v[0], space[1]), values, source, what, clipped)
+    return srgb8_converted(lambda v: rgb_to_linear(v, *space), values, source, what, clipped)
 
 
 def _krita1_lab(lightness: float, a: float, b: float) -> list[float]:
@@ -239,7 +240,7 @@ def decode_procreate(data: bytes, source: str) -> Palette:
         alpha = _unit(sw.get("alpha", 1), source, f"swatch {i} alpha")
         rgb = colorsys.hsv_to_rgb(*hsb)
         if space == 1:
-            rgb = srgb8_from_linear(display_p3_to_linear(np.array(rgb)), f"swatch {i}", clipped)
+            rgb = srgb8_converted(display_p3_to_linear, rgb, source, f"swatch {i}", clipped)
             entries.append(((*rgb, int(round(255 * alpha))), None))
         else:
             entries.append((_bytes([*rgb, alpha]), None))

@@ -188,9 +188,17 @@ def code_names(palette: Palette) -> list[str]:
     return unique(slugs, key=lambda s: s.replace("_", "-"), sep="-")
 
 
-def srgb8_from_linear(linear: np.ndarray, what: str, clipped: list[str]) -> tuple[int, ...]:
-    """8-bit sRGB of a linear sRGB colour converted from a wider space; ``what`` names the swatch in
-    ``clipped`` when it lies outside sRGB."""
+def srgb8_converted(to_linear: Callable[[np.ndarray], np.ndarray], values: Sequence[float], source: str,
+                    what: str, clipped: list[str]) -> tuple[int, ...]:
+    """8-bit sRGB of the swatch ``what`` of the file ``source``, whose ``values`` in a wider space
+    ``to_linear`` takes to linear sRGB; ``what`` joins ``clipped`` when it lies outside sRGB. Values
+    no colour has (NaN, infinite, or so large the conversion overflows) are a FormatError."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        linear = to_linear(np.asarray(values, dtype=np.float64))
+    if not np.isfinite(linear).all():
+        shown = ", ".join(f"{v:g}" for v in values)
+        raise FormatError(f"{source}: {what}: ({shown}) is not a colour (a value is NaN, infinite or far "
+                          "out of range)")
     if outside_srgb(linear):
         clipped.append(what)
     return tuple(int(v) for v in to_srgb8(linear_to_srgb(linear)))
