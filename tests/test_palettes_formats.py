@@ -917,6 +917,21 @@ def test_every_reader_counts_colours_from_1_in_its_messages(fmt, data, message):
         decode_palette(data, fmt, "x." + fmt)
 
 
+def _ase_block(name: str, model: bytes, *values: float) -> bytes:
+    body = _utf16z(name, ">H") + model + struct.pack(f">{len(values)}f", *values) + b"\x00\x02"
+    return struct.pack(">HI", 1, len(body)) + body
+
+
+def test_an_ase_swatch_is_named_in_messages_as_the_krita_ones_are():
+    """By its name, or its place when it has none: the colour model's error named neither."""
+    data = b"ASEF" + struct.pack(">HHI", 1, 0, 2) + _ase_block("ok", b"RGB ", 1, 0, 0) + _ase_block("", b"XYZ ", 0)
+    with pytest.raises(FormatError, match=r"^x\.ase: swatch 2: unknown ASE colour model b'XYZ ' \(at offset"):
+        decode_palette(data, "ase", "x.ase")
+    lab = b"ASEF" + struct.pack(">HHI", 1, 0, 1) + _ase_block("Violet", b"LAB ", 0.6, 90, -80)
+    with pytest.warns(UserWarning, match=r"x\.ase: 1 swatch is outside sRGB \(swatch 'Violet'\)"):
+        decode_palette(lab, "ase", "x.ase")
+
+
 def test_a_kde_colour_collection_is_read_as_the_gimp_palette_it_nearly_is():
     """KColorCollection saves ~/.config/colors/<name> (no extension) headed 'KDE RGB Palette', its
     description as '#' lines, then 'r g b name' lines; the palettes KDE ships are GIMP's own."""
@@ -939,13 +954,12 @@ def test_adobe_lab_swatches_are_d50_as_photoshop_stores_them():
 
 
 def _ase_lab(*lab: float) -> bytes:
-    body = _utf16z("x", ">H") + b"LAB " + struct.pack(">3f", *lab) + b"\x00\x02"
-    return b"ASEF" + struct.pack(">HHI", 1, 0, 1) + struct.pack(">HI", 1, len(body)) + body
+    return b"ASEF" + struct.pack(">HHI", 1, 0, 1) + _ase_block("x", b"LAB ", *lab)
 
 
 @pytest.mark.parametrize(("data", "fmt", "message"), [
-    (_ase_lab(float("nan"), 0, 0), "ase", "x.ase: x: (nan, 0, 0) is not a colour"),
-    (_ase_lab(0.5, float("inf"), 0), "ase", "x.ase: x: (50, inf, 0) is not a colour"),
+    (_ase_lab(float("nan"), 0, 0), "ase", "x.ase: swatch 'x': (nan, 0, 0) is not a colour"),
+    (_ase_lab(0.5, float("inf"), 0), "ase", "x.ase: swatch 'x': (50, inf, 0) is not a colour"),
     (_kpl(_in("x", '<RGB space="Rec2020-elle-V4-g22.icc" r="1e200" g="-1e200" b="0"/>', "F32")), "kpl",
      "x.kpl: swatch 'x': (1e+200, -1e+200, 0) is not a colour"),
 ])

@@ -88,7 +88,8 @@ def decode_ase(data: bytes, source: str) -> Palette:
             title = title or _read_utf16z(block, ">H")
         elif kind == _ASE_COLOR:
             name = _read_utf16z(block, ">H")
-            entries.append((_ase_color(block, name or f"swatch {len(entries) + 1}", clipped), name))
+            what = f"swatch {name!r}" if name else f"swatch {len(entries) + 1}"
+            entries.append((_ase_color(block, what, clipped), name))
         elif kind != _ASE_GROUP_END:
             raise reader.fail(f"unknown ASE block type 0x{kind:04x}")
     if blocks < count:
@@ -101,7 +102,7 @@ def _ase_color(block: ByteReader, what: str, clipped: list[str]) -> tuple[int, .
     model = block.take(4, "colour model")
     sizes = {b"RGB ": 3, b"LAB ": 3, b"CMYK": 4, b"Gray": 1}
     if model not in sizes:
-        raise block.fail(f"unknown ASE colour model {model!r}")
+        raise block.fail(f"{what}: unknown ASE colour model {model!r}")
     values = block.unpack(f">{sizes[model]}f", "colour values")
     if model == b"RGB ":
         return _unit_to_byte(values)
