@@ -226,6 +226,78 @@ def test_raw_rows_planes_writes_a_tri_colour_panels_buffers(capsys, tmp_path: Pa
                                   [[0, 1, 2, 0, 1, 2, 0, 1, 2, 1], [2] * 5 + [0] * 5])
 
 
+def header_arrays(header: str) -> tuple[dict[str, int], dict[str, bytes]]:
+    """A header's enum constants and its uint8_t arrays, each checked against its declared size."""
+    constants = {k: int(v) for k, v in re.findall(r"(\w+) = (\d+)", header.split("static")[0])}
+    arrays = {}
+    for name, size, body in re.findall(r"static const uint8_t (\w+)\[(\d+)\] QUANTIZE_FLASH = "
+                                       r"\{(.*?)\};", header, re.S):
+        arrays[name] = bytes(int(v, 16) for v in re.findall(r"0x([0-9A-F]{2})", body))
+        assert len(arrays[name]) == int(size), name
+    return constants, arrays
+
+
+@pytest.mark.parametrize("order", [(), ("--raw-bit-order", "lsb")])
+def test_c_header_of_planes_holds_the_raw_planes(capsys, tmp_path: Path, order) -> None:
+    """--raw-rows planes shaped the .raw only: the .h held 2-bit indices, which no tri-colour
+    driver takes; its two arrays are now the .raw's black and red planes, byte for byte."""
+    black, white, red = (0, 0, 0), (255, 255, 255), (230, 20, 10)
+    pixels = np.array([[black, white, red] * 3 + [white], [red] * 5 + [black] * 5], np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "label.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "label.png"), "--palette", "bwr", "--format", "raw,c",
+              "--raw-rows", "planes", *order, "-o", str(tmp_path), "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    raw = (tmp_path / "label.raw").read_bytes()
+    constants, arrays = header_arrays((tmp_path / "label.h").read_text())
+    assert set(arrays) == {"label_black_plane", "label_red_plane"}
+    assert arrays["label_black_plane"] + arrays["label_red_plane"] == raw
+    assert constants["label_plane_bytes"] == len(raw) // 2 == 2 * constants["label_row_bytes"]
+    assert constants["label_width"] == 10 and constants["label_height"] == 2
+
+
+@pytest.mark.parametrize("order", [(), ("--raw-bit-order", "msb")])
+def test_c_header_of_pages_holds_the_raw_pages(capsys, tmp_path: Path, order) -> None:
+    pixels = np.zeros((9, 3, 3), np.uint8)
+    pixels[0, 0] = pixels[8, 2] = 255
+    Image.fromarray(pixels).save(tmp_path / "oled.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "oled.png"), "--palette", "bw", "--format", "raw,c",
+              "--raw-rows", "pages", *order, "-o", str(tmp_path), "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    constants, arrays = header_arrays((tmp_path / "oled.h").read_text())
+    assert arrays == {"oled_pages": (tmp_path / "oled.raw").read_bytes()}
+    assert constants["oled_page_count"] == 2 and constants["oled_page_bytes"] == 3
+
+
+def test_a_panel_layout_applies_to_the_c_header_alone(capsys, tmp_path: Path) -> None:
+    """--format c --raw-rows planes was refused as an option of a file not written."""
+    Image.new("RGB", (9, 2), "red").save(tmp_path / "tag.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "tag.png"), "--palette", "bwr", "--format", "c",
+              "--raw-rows", "planes", "--raw-bit-order", "lsb", "-o", str(tmp_path), "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    _, arrays = header_arrays((tmp_path / "tag.h").read_text())
+    assert arrays == {"tag_black_plane": plane_bytes(np.full((2, 9), 2), False)[:4],
+                      "tag_red_plane": plane_bytes(np.full((2, 9), 2), False)[4:]}
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "tag.png"), "--palette", "bwr", "--format", "c",
+              "--raw-rows", "packed", "-o", str(tmp_path / "o")])
+    assert exc.value.code == 2 and "--raw-rows applies to --format raw" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+@pytest.mark.parametrize("layout, first", [("planes", "tri_red_plane[0]"), ("pages", "tri_pages[0]")])
+def test_c_header_of_a_panel_layout_compiles(tmp_path: Path, layout, first) -> None:
+    palette = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)[:3 if layout == "planes" else 2]
+    (tmp_path / "tri.h").write_bytes(c_header("tri", palette, np.array([[0, 1], [1, 1]]), layout))
+    (tmp_path / "main.c").write_text(f'#include "tri.h"\nint main(void) {{ return {first} != 0; }}\n')
+    build = subprocess.run([CC, "-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-c", "-o",
+                            str(tmp_path / "main.o"), str(tmp_path / "main.c")],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+
+
 @pytest.mark.parametrize("args, words", [
     (("--palette", "acep7"), "--raw-rows planes needs a --palette of 3 colours in the panel's "
                              "order (bwr: black 0, white 1, red 2), not one of 7 colours"),

@@ -135,9 +135,11 @@ def layout_options(func=None, *, palette_flag: str = "--palette"):
                              "bit a pixel, a byte a column of 8 rows, as SSD1306/SH1106 OLEDs hold "
                              f"them (with a 2-colour {palette_flag} such as bw), or planes: the "
                              "black plane then the red, 0 where the ink is, as tri-colour e-paper "
-                             f"drivers take them (with {palette_flag} bwr).")(func)
+                             f"drivers take them (with {palette_flag} bwr); pages and planes shape "
+                             "the c format's arrays too.")(func)
     return click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default=None,
-                        help="raw format: the first pixel (with pages, the top row) in each byte's "
+                        help="raw format (and c with pages or planes): the first pixel (with pages, "
+                             "the top row) in each byte's "
                              "most or least significant bits.  [default: msb; lsb with --raw-rows "
                              "pages]")(func)
 
@@ -182,7 +184,9 @@ def check_format_options(formats: tuple[str, ...]) -> None:
     ctx = click.get_current_context()
     for fmt, names in FORMAT_OPTIONS:
         named = [name for name in names if name in ctx.params and given(name)]
-        if named and fmt not in formats:
+        # the panel layouts shape the C header's buffers too
+        shaped = fmt == "raw" and "c" in formats and ctx.params.get("raw_rows") in PANEL_LAYOUTS
+        if named and fmt not in formats and not shaped:
             flags = " and ".join("--" + name.replace("_", "-") for name in named)
             raise click.UsageError(f"{flags} appl{'y' if len(named) > 1 else 'ies'} to --format "
                                    f"{fmt}, which is not written")

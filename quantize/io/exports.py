@@ -146,14 +146,21 @@ def rgb565(palette: np.ndarray, indices: np.ndarray, big_endian: bool = False) -
     return values.astype(">u2" if big_endian else "<u2").tobytes()
 
 
-def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
+def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = "indices",
+             msb_first: bool = True) -> bytes:
     """A C99 header ``STEM.h`` holding the image: ``STEM_width``, ``STEM_height``,
     ``STEM_bits_per_index``, ``STEM_row_bytes`` and ``STEM_palette_size`` (enum constants),
     ``STEM_palette_rgb888[]`` (uint32_t 0xRRGGBB), ``STEM_palette_rgb565[]`` (uint16_t),
     ``STEM_palette_alpha[]`` (uint8_t, RGBA palettes only) and ``STEM_indices[]`` (uint8_t, packed
     MSB-first at :func:`index_bits` bits, each row starting on a new byte), where STEM is ``stem``
     made a C identifier (:func:`c_identifier`). The arrays are ``QUANTIZE_FLASH``: PROGMEM on AVR
-    (read them with pgm_read_*), nothing elsewhere unless the program defines it."""
+    (read them with pgm_read_*), nothing elsewhere unless the program defines it.
+
+    ``layout`` ``"planes"`` or ``"pages"`` holds, instead of the indices, the panel's own buffers,
+    byte for byte as :func:`plane_bytes` and :func:`page_bytes` give them (``msb_first``: their
+    bit order): ``STEM_black_plane[]`` and ``STEM_red_plane[]`` of ``STEM_plane_bytes`` each
+    (``STEM_row_bytes`` a row), or ``STEM_pages[]`` of ``STEM_page_count`` pages of
+    ``STEM_width`` bytes."""
     palette, indices = np.asarray(palette), np.asarray(indices)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not len(palette) \
             or palette.dtype.kind not in "ui" or palette.min() < 0 or palette.max() > 255:
@@ -161,11 +168,12 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
     if indices.ndim != 2 or indices.dtype.kind not in "ui" or (
             indices.size and (indices.min() < 0 or indices.max() >= len(palette))):
         raise ValueError(f"the indices must be (H, W) integers 0 to {len(palette) - 1}")
+    if layout not in _LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(_LAYOUTS)}, got {layout!r}")
     palette = palette.astype(np.uint8)
     name = c_identifier(stem)
     h, w = indices.shape
-    bits = index_bits(len(palette))
-    packed = raw_indices(indices, bits)
+    sizes, arrays = _LAYOUTS[layout](name, palette, indices, msb_first)
     rgb888 = (palette[:, 0].astype(np.uint32) << 16 | palette[:, 1].astype(np.uint32) << 8
               | palette[:, 2])
     guard = _guard(stem, name)
@@ -173,8 +181,8 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
         f"/* {name}: {w}x{h} pixels, {len(palette)} colour{'s' * (len(palette) != 1)}, "
         "written by quantize. */",
         f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", "", *_FLASH, "",
-        f"enum {{ {name}_width = {w}, {name}_height = {h}, {name}_bits_per_index = {bits},",
-        f"       {name}_row_bytes = {(w * bits + 7) // 8}, {name}_palette_size = {len(palette)} }};",
+        f"enum {{ {name}_width = {w}, {name}_height = {h}, {sizes[0]},",
+        f"       {sizes[1]}, {name}_palette_size = {len(palette)} }};",
         "",
         *_c_array("uint32_t", f"{name}_palette_rgb888", [f"0x{v:06X}u" for v in rgb888.tolist()]),
         *_c_array("uint16_t", f"{name}_palette_rgb565",
@@ -182,9 +190,50 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray) -> bytes:
     ]
     if palette.shape[1] == 4:
         lines += _c_array("uint8_t", f"{name}_palette_alpha", [str(v) for v in palette[:, 3].tolist()])
-    lines += _c_array("uint8_t", f"{name}_indices", [f"0x{b:02X}" for b in packed])
+    lines += arrays
     lines += [f"#endif /* {guard} */", ""]
     return "\n".join(lines).encode("ascii")
+
+
+def _indices_arrays(name: str, palette: np.ndarray, indices: np.ndarray,
+                    msb_first: bool) -> tuple[tuple[str, str], list[str]]:
+    """The header's sizes and ``STEM_indices[]``, always MSB-first (as documented for it)."""
+    bits = index_bits(len(palette))
+    sizes = (f"{name}_bits_per_index = {bits}",
+             f"{name}_row_bytes = {(indices.shape[1] * bits + 7) // 8}")
+    return sizes, _c_bytes(f"{name}_indices", raw_indices(indices, bits))
+
+
+def _plane_arrays(name: str, palette: np.ndarray, indices: np.ndarray,
+                  msb_first: bool) -> tuple[tuple[str, str], list[str]]:
+    """The header's sizes and a tri-colour e-paper's two planes, as its driver takes them."""
+    data = plane_bytes(indices, msb_first=msb_first)
+    half = len(data) // 2
+    order = "MSB" if msb_first else "LSB"
+    sizes = (f"{name}_row_bytes = {(indices.shape[1] + 7) // 8}", f"{name}_plane_bytes = {half}")
+    return sizes, [f"/* the panel's two buffers: 1 bit a pixel, {order}-first, each row on a new "
+                   "byte, 0 where the plane's ink is */",
+                   *_c_bytes(f"{name}_black_plane", data[:half]),
+                   *_c_bytes(f"{name}_red_plane", data[half:])]
+
+
+def _page_arrays(name: str, palette: np.ndarray, indices: np.ndarray,
+                 msb_first: bool) -> tuple[tuple[str, str], list[str]]:
+    """The header's sizes and a monochrome OLED's page memory."""
+    data = page_bytes(indices, top_in_msb=msb_first)
+    h, w = indices.shape
+    top = "most" if msb_first else "least"
+    sizes = (f"{name}_page_count = {-(-h // 8)}", f"{name}_page_bytes = {w}")
+    return sizes, [f"/* the display's memory: pages of 8 rows, a byte a column, the top row in its "
+                   f"{top} significant bit, 1 lit */", *_c_bytes(f"{name}_pages", data)]
+
+
+_LAYOUTS = {"indices": _indices_arrays, "planes": _plane_arrays, "pages": _page_arrays}
+
+
+def _c_bytes(name: str, data: bytes) -> list[str]:
+    """A ``uint8_t`` C array of ``data``."""
+    return _c_array("uint8_t", name, [f"0x{b:02X}" for b in data])
 
 
 def _c_array(ctype: str, name: str, values: list[str]) -> list[str]:

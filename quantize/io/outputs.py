@@ -120,13 +120,16 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
         return formats.encode_webp(palette, indices, method=files.webp_method)
     if fmt == "gif":
         return formats.encode_gif(palette, indices)
-    if fmt == "c":
-        return exports.c_header(stem, palette, indices)
-    if fmt == "raw" and files.raw_pages:
+    layout = "pages" if files.raw_pages else "planes" if files.raw_planes else "indices"
+    if fmt in ("c", "raw") and files.raw_pages:
         _check_layout(palette, 2, "--raw-rows pages holds 2 colours (1 bit a pixel)")
+    if fmt in ("c", "raw") and files.raw_planes:
+        _check_layout(palette, 3, "--raw-rows planes holds 3 colours (black, white and red)")
+    if fmt == "c":  # the header holds the panel's buffers as the .raw does
+        return exports.c_header(stem, palette, indices, layout, msb_first=files.raw_msb_first)
+    if fmt == "raw" and files.raw_pages:
         return exports.page_bytes(indices, top_in_msb=files.raw_msb_first)
     if fmt == "raw" and files.raw_planes:
-        _check_layout(palette, 3, "--raw-rows planes holds 3 colours (black, white and red)")
         return exports.plane_bytes(indices, msb_first=files.raw_msb_first)
     if fmt == "raw":
         return exports.raw_indices(indices, exports.index_bits(len(palette)),
