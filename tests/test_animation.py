@@ -1323,7 +1323,8 @@ def test_batch_makes_animated_inputs_smaller_and_slower_and_leaves_stills(tmp_pa
     options = json.loads((out / "manifest.json").read_text())["options"]
     assert options["resample"] == {"width": W // 2, "fps": 12.5, "plays": 3}
     again = run("batch", src, "-o", out, "--format", "gif", "-k", "16", "-j", "1", "--resume")
-    assert again.returncode == 2 and "(resample)" in again.stderr
+    assert again.returncode == 2 and (f"(--width {W // 2}, now not given; --fps 12.5, now not "
+                                      "given; --plays 3, now not given)") in again.stderr, again.stderr
 
 
 @pytest.mark.parametrize("bound", [("--width", 0), ("--height", -3), ("--fps", 0),

@@ -585,6 +585,34 @@ def test_a_batch_refuses_unusable_resampling_before_any_work(tmp_path, resample,
     assert not (tmp_path / "out").exists()
 
 
+def test_a_refused_resume_names_the_flags_and_values_typed(tmp_path, capsys):
+    """The refusal named the manifest's settings (raw_msb_first, raw_pages, rdo) where the user
+    had typed --raw-bit-order, --raw-rows and --rdo, and gave neither run's value."""
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.new("RGB", (9, 4), "red").save(src / "tag.png")
+    batch = ["batch", str(src), "-o", str(tmp_path / "out"), "-j", "1", "-q"]
+    planes = ["--format", "raw,png", "--palette-from", "bwr", "--raw-rows", "planes"]
+    with pytest.raises(SystemExit) as exc:
+        main([*batch, *planes])
+    assert exc.value.code == 0, capsys.readouterr().err
+    for args, words in (
+            ([*planes, "--raw-bit-order", "lsb"], "(--raw-bit-order msb, now lsb)"),
+            ([*planes[:2], "--palette-from", "bw", "--raw-rows", "pages"],  # pages' own bit order
+             "(-k 3, now 2; --palette-from or --shared-palette: another palette; --raw-rows "
+             "planes, now pages)"),
+            ([*planes, "--rdo", "5", "--png-effort", "0", "--width", "8"],
+             "(--png-effort 2, now 0; --rdo 0, now 5; --width not given, now 8)"),
+            (["--format", "raw,png,qnt", "-k", "3"],
+             "(--format raw,png, now raw,png,qnt; --palette-from or --shared-palette given, now "
+             "not given; --raw-rows planes, now padded)")):
+        with pytest.raises(SystemExit) as exc:
+            main([*batch, *args, "--resume"])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and len(err.strip().splitlines()) == 1, err
+        assert f"was made with other options {words}: run with --force and without --resume" in err, err
+
+
 def test_resume_refuses_a_run_whose_files_are_written_otherwise(tmp_path):
     """--png-effort and --webp-method were left out of the manifest's options: a --resume with
     another effort kept every file of the first run's effort and said nothing."""

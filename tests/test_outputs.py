@@ -232,8 +232,8 @@ def test_batch_takes_the_raw_and_rgb565_layouts_as_compress_does(photo_path, tmp
         main(["batch", str(photo_path), "-o", str(out), "-k", "8", "-j", "1",
               "--format", "qnt,raw,rgb565", "--resume", "-q"])
     err = capsys.readouterr().err
-    assert exc.value.code == 2 and "other options (raw_msb_first, raw_row_padding, " \
-                                   "rgb565_big_endian)" in err, err
+    assert exc.value.code == 2 and "other options (--raw-bit-order lsb, now msb; --raw-rows " \
+                                   "packed, now padded; --rgb565-endian big, now little)" in err, err
     for args, words in ((["--rgb565-endian", "big"], "--rgb565-endian applies to --format rgb565"),
                         (["--raw-rows", "packed", "--raw-bit-order", "lsb"],
                          "--raw-bit-order and --raw-rows apply to --format raw")):

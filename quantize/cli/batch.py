@@ -94,7 +94,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     or slower first by --width, --height and --fps, as quantize animate does.
     Exit code 1 when some image failed; run again with --resume after an interruption.
     """
-    from ..jobs.batch import Settings, run_batch
+    from ..errors import ParameterError
+    from ..jobs.batch import OptionsChanged, Settings, run_batch
     from ..jobs.pipeline import CompressOptions
 
     check_dither(dither)
@@ -127,6 +128,9 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                            resume=resume, shared_palette=shared_palette, palette_from=palette_from,
                            scheduler=scheduler, progress=progress,
                            notice=lambda message: (progress.clear(), note(message, quiet)))
+    except OptionsChanged as exc:
+        raise ParameterError(exc.worded(_changes(exc.before, exc.now)),
+                             parameters=exc.parameters) from None
     except KeyboardInterrupt:
         progress.clear()
         note(f"interrupted: finished outputs and {out_dir / 'manifest.json'} are kept; "
@@ -166,6 +170,51 @@ def _quiet_dask_logs() -> None:
         # the loggers Dask's configuration gave a level; the others take the package's
         if name.split(".")[0] == "distributed" and getattr(logger, "level", 0):
             logger.setLevel(logging.CRITICAL)
+
+
+# a manifest's options that are not spelt as "--" and their name, and their values in this
+# command's words
+_OPTION_FLAGS = {"k": "-k", "formats": "--format", "raw_msb_first": "--raw-bit-order",
+                 "rgb565_big_endian": "--rgb565-endian"}
+_OPTION_WORDS = {"formats": ",".join, "raw_msb_first": lambda v: "msb" if v else "lsb",
+                 "rgb565_big_endian": lambda v: "big" if v else "little"}
+_RAW_ROWS = ("raw_row_padding", "raw_pages", "raw_planes")
+
+
+def _changes(before: dict, now: dict) -> str:
+    """The options a resume found changed, each as its flag with the two runs' values, as typed
+    (``--raw-bit-order lsb, now msb``)."""
+    def value(name: str, options: dict) -> str:
+        v = options.get(name)
+        if v is None:
+            return "not given"
+        return f"{v:g}" if isinstance(v, float) else _OPTION_WORDS.get(name, str)(v)
+
+    def rows(options: dict) -> str:
+        return ("pages" if options["raw_pages"] else "planes" if options["raw_planes"]
+                else "padded" if options["raw_row_padding"] else "packed")
+
+    said = []
+    for name in sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k)):
+        if name in _RAW_ROWS:
+            if rows(before) != rows(now):
+                said.append(f"--raw-rows {rows(before)}, now {rows(now)}")
+        elif name == "raw_msb_first" and all(o[name] == (not o["raw_pages"]) for o in (before, now)):
+            continue  # each the default of its --raw-rows, said there
+        elif name == "palette_sha256":
+            said.append("--palette-from or --shared-palette: another palette" if before[name]
+                        and now[name] else f"--palette-from or --shared-palette "
+                        f"{'given' if before[name] else 'not given'}, now "
+                        f"{'given' if now[name] else 'not given'}")
+        elif name == "resample":
+            for bound in ("width", "height", "fps", "plays"):
+                if before[name].get(bound) != now[name].get(bound):
+                    said.append(f"--{bound} {value(bound, before[name])}, now "
+                                f"{value(bound, now[name])}")
+        else:
+            flag = _OPTION_FLAGS.get(name, "--" + name.replace("_", "-"))
+            said.append(f"{flag} {value(name, before)}, now {value(name, now)}")
+    return "; ".join(dict.fromkeys(said))
 
 
 def _failure(row: dict) -> str:

@@ -434,14 +434,35 @@ def _carried_rows(previous: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
             if r["path"] not in named and mf.outputs_intact(r, the_plan.out_root)}
 
 
+class OptionsChanged(ParameterError):
+    """A resume refused: the batch's folder was made with other options. ``before`` and ``now``
+    are the two runs' options as the manifest records them (an option left out at its default
+    filled in), ``changed`` the names of those that differ, ``folder`` the folder's name."""
+
+    def __init__(self, folder: str, before: dict[str, Any], now: dict[str, Any]) -> None:
+        self.folder, self.before, self.now = folder, before, now
+        self.changed = sorted(k for k in now.keys() | before.keys() if before.get(k) != now.get(k))
+        super().__init__(self.worded(", ".join(self.changed)), parameters=("force=True", "resume"))
+
+    def worded(self, changes: str) -> str:
+        """The refusal with ``changes`` (the options that differ, in the caller's words)."""
+        return (f"{self.folder} was made with other options ({changes}): run with force=True and "
+                "without resume to redo it")
+
+
+def _recorded(options: dict[str, Any]) -> dict[str, Any]:
+    """A manifest's options with those recorded only when set (:func:`_options_record`) filled
+    in at their defaults."""
+    from ..io.outputs import FileOptions
+
+    return {"rdo": 0, "resample": {}, **asdict(FileOptions()), **options}
+
+
 def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
     """Rows of the previous run whose outputs are intact, for the inputs still in the batch."""
-    before = previous.get("options") or {}
-    if before != options:
-        changed = sorted(k for k in options.keys() | before.keys() if before.get(k) != options.get(k))
-        raise ParameterError(f"{display_name(the_plan.out_root)} was made with other options "
-                             f"({', '.join(changed)}): run with force=True and without resume to redo it",
-                             parameters=("force=True", "resume"))
+    before, now = _recorded(previous.get("options") or {}), _recorded(options)
+    if before != now:
+        raise OptionsChanged(display_name(the_plan.out_root), before, now)
     sources = {j.name: j.source for j in the_plan.jobs}
     return {r["path"]: r for r in previous["rows"]
             if r["path"] in sources and mf.outputs_intact(r, the_plan.out_root)
