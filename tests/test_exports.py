@@ -136,6 +136,34 @@ def test_a_panel_layout_of_a_transparent_image_is_one_line(capsys, tmp_path: Pat
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
 
 
+def test_raw_rows_planes_with_bw_leaves_the_red_plane_blank(capsys, tmp_path: Path) -> None:
+    """A black-and-white picture on a tri-colour panel: the driver still takes both planes."""
+    Image.fromarray(np.array([[(0, 0, 0), (255, 255, 255)] * 5], np.uint8)).save(tmp_path / "bw.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "bw.png"), "--palette", "bw", "--format", "raw",
+              "--raw-rows", "planes", "-o", str(tmp_path), "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    data = (tmp_path / "bw.raw").read_bytes()
+    assert data == bytes([0x55, 0x7F, 0xFF, 0xFF])  # black at 0, 2, …; no red ink anywhere
+    np.testing.assert_array_equal(driver_pixels(data, 1, 10), [[0, 1] * 5])
+
+
+def test_planes_with_bw_refuse_the_transparent_entry(capsys, tmp_path: Path) -> None:
+    """With --palette bw the transparent pixels' entry took index 2, the red ink: a transparent
+    icon came out with a red half on the panel, and exit 0."""
+    pixels = np.zeros((4, 4, 4), np.uint8)
+    pixels[:2] = 255
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "icon.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "icon.png"), "--palette", "bw", "--format", "raw,c",
+              "--raw-rows", "planes", "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "--raw-rows planes holds 3 colours (black, white and red): the transparent pixels take " \
+           "an entry of their own; flatten the image onto the panel's background first" in err, err
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
 def test_a_transparent_entry_added_to_a_display_palette_is_noted(capsys, tmp_path: Path) -> None:
     """The transparent pixels' entry, appended to --palette bw, made the .raw 2 bits a pixel with
     an index 2 no panel has, and nothing said so beside the transparency note."""
@@ -152,10 +180,14 @@ def test_a_transparent_entry_added_to_a_display_palette_is_noted(capsys, tmp_pat
 
 
 @pytest.mark.parametrize("args, words", [(("--palette", "acep7"), "not one of 7 colours"),
-                                         (("-k", "4"), "not a fit"), ((), "not a fit")])
+                                         (("-k", "4"), "not a fit"), ((), "not a fit"),
+                                         (("--palette", "ONE"), "not one of 1 colour")])
 def test_raw_rows_pages_needs_a_two_colour_palette(capsys, tmp_path: Path, args, words) -> None:
     """A fitted pair comes in no set order: a 128x64 kodim23 fitted at K=2 put its light colour
-    at index 0, unlit on an OLED, so the panel showed the picture inverted."""
+    at index 0, unlit on an OLED, so the panel showed the picture inverted. A palette of one
+    colour, said to be refused, was taken: its index 0, unlit, whatever the colour."""
+    (tmp_path / "one.gpl").write_text("GIMP Palette\nName: one\n#\n255 255 255 white\n")
+    args = [str(tmp_path / "one.gpl") if arg == "ONE" else arg for arg in args]
     with pytest.raises(SystemExit) as exc:
         main(["compress", str(PARROTS), *args, "--format", "raw", "--raw-rows", "pages",
               "-o", str(tmp_path / "o")])
@@ -299,13 +331,19 @@ def test_c_header_of_a_panel_layout_compiles(tmp_path: Path, layout, first) -> N
 
 
 @pytest.mark.parametrize("args, words", [
-    (("--palette", "acep7"), "--raw-rows planes needs a --palette of 3 colours in the panel's "
-                             "order (bwr: black 0, white 1, red 2), not one of 7 colours"),
-    (("-k", "3"), "--raw-rows planes needs a --palette of 3 colours in the panel's order (bwr: "
-                  "black 0, white 1, red 2), not a fit"),
+    (("--palette", "acep7"), "--raw-rows planes needs a --palette of 3 colours, or 2 with no red, "
+                             "in the panel's order (bwr: black 0, white 1, red 2; bw: black 0, "
+                             "white 1), not one of 7 colours"),
+    (("-k", "3"), "--raw-rows planes needs a --palette of 3 colours, or 2 with no red, in the "
+                  "panel's order (bwr: black 0, white 1, red 2; bw: black 0, white 1), not a fit"),
+    (("--palette", "ONE"), "--raw-rows planes needs a --palette of 3 colours, or 2 with no red, "
+                           "in the panel's order (bwr: black 0, white 1, red 2; bw: black 0, "
+                           "white 1), not one of 1 colour"),
     (("--palette", "bwr", "--drop-unused"), "--drop-unused renumbers the palette's codes: it "
                                             "cannot be combined with --raw-rows planes")])
 def test_raw_rows_planes_refuses_what_the_panel_cannot_show(capsys, tmp_path, args, words) -> None:
+    (tmp_path / "one.gpl").write_text("GIMP Palette\nName: one\n#\n  0   0   0 black\n")
+    args = [str(tmp_path / "one.gpl") if arg == "ONE" else arg for arg in args]
     with pytest.raises(SystemExit) as exc:
         main(["compress", str(PARROTS), *args, "--format", "raw", "--raw-rows", "planes",
               "-o", str(tmp_path / "o")])

@@ -135,7 +135,7 @@ def layout_options(func=None, *, palette_flag: str = "--palette"):
                              "bit a pixel, a byte a column of 8 rows, as SSD1306/SH1106 OLEDs hold "
                              f"them (with a 2-colour {palette_flag} such as bw), or planes: the "
                              "black plane then the red, 0 where the ink is, as tri-colour e-paper "
-                             f"drivers take them (with {palette_flag} bwr); pages and planes shape "
+                             f"drivers take them (with {palette_flag} bwr, or bw: no red); pages and planes shape "
                              "the c format's arrays too.")(func)
     return click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default=None,
                         help="raw format (and c with pages or planes): the first pixel (with pages, "
@@ -156,22 +156,25 @@ def file_options(png_effort: int, webp_method: int, raw_bit_order: str | None = 
                        rgb565_big_endian=rgb565_endian == "big", webp_method=webp_method)
 
 
-# the --raw-rows layouts written in a panel's own codes: the colours they hold, in its order
-PANEL_LAYOUTS = {"pages": (2, "bw: black 0, white 1 lit"),
-                 "planes": (3, "bwr: black 0, white 1, red 2")}
+# the --raw-rows layouts written in a panel's own codes: the palette sizes they take, in its order
+# (a 2-colour palette on a tri-colour panel leaves its red plane blank; a single colour has no
+# code of its own to say which ink it is)
+PANEL_LAYOUTS = {"pages": ((2,), "2 colours", "bw: black 0, white 1 lit"),
+                 "planes": ((2, 3), "3 colours, or 2 with no red,",
+                            "bwr: black 0, white 1, red 2; bw: black 0, white 1")}
 
 
 def check_panel_layout(raw_rows: str, colors: int | None, palette_flag: str) -> None:
     """``--raw-rows pages`` and ``planes`` write the panel's codes: they need a given palette
-    (``colors``, None for a fit) of at most the colours they hold."""
+    (``colors``, None for a fit) of as many colours as they take."""
     if raw_rows not in PANEL_LAYOUTS:
         return
-    most, order = PANEL_LAYOUTS[raw_rows]
-    if colors is None or colors > most:
+    counts, wanted, order = PANEL_LAYOUTS[raw_rows]
+    if colors not in counts:
         # a fitted palette comes in no set order: its ink would be whichever colour came where
-        got = "not a fit" if colors is None else f"not one of {colors} colours"
-        raise click.UsageError(f"--raw-rows {raw_rows} needs a {palette_flag} of {most} colours in "
-                               f"the panel's order ({order}), {got}")
+        got = "not a fit" if colors is None else f"not one of {colors} colour{'s' * (colors != 1)}"
+        raise click.UsageError(f"--raw-rows {raw_rows} needs a {palette_flag} of {wanted} in the "
+                               f"panel's order ({order}), {got}")
 
 
 # each format's options: given while the format is not written, they would be ignored silently

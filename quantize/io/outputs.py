@@ -139,12 +139,14 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
 
 def _check_layout(palette: np.ndarray, most: int, holds: str) -> None:
     """Refuse a palette of more than the ``most`` colours a panel's layout holds (``holds`` says
-    so): the command line checks the palette given, but transparent pixels add an entry."""
-    if len(palette) > most:
+    so), or one holding the transparent pixels' entry: the command line checks the palette given,
+    but transparent pixels add an entry, which the panel would show as its colour of that code."""
+    transparent = palette.shape[1] == 4 and bool((palette[:, 3] < 255).any())
+    if len(palette) > most or transparent:
         raise ParameterError(
-            f"{holds}, not {len(palette)}"
+            holds + (f", not {len(palette)}" if len(palette) > most else "")
             + (": the transparent pixels take an entry of their own; flatten the image onto the "
-               "panel's background first" if palette.shape[1] == 4 else ""))
+               "panel's background first" if transparent else ""))
 
 
 def encode_all(palette: np.ndarray, indices: np.ndarray, formats: tuple[str, ...], *, codec: str,
