@@ -254,6 +254,25 @@ def test_batch_raw_rows_pages_needs_a_two_colour_palette(photo_path, tmp_path, a
     assert not (tmp_path / "x").exists()
 
 
+def test_batch_reads_the_palette_from_file_once(tmp_path, monkeypatch):
+    """--raw-rows planes read --palette-from twice, once to check its size and once to run."""
+    from quantize.io.palettes import builtin
+
+    reads = []
+    find = builtin.find_palette
+    monkeypatch.setattr(builtin, "find_palette", lambda spec: reads.append(spec) or find(spec))
+    (tmp_path / "in").mkdir()
+    Image.new("RGB", (3, 2), "red").save(tmp_path / "in" / "tag.png")
+    (tmp_path / "bwr.gpl").write_text("GIMP Palette\nName: p\n#\n0 0 0 black\n255 255 255 "
+                                      "white\n255 0 0 red\n")
+    res = CliRunner().invoke(cli, ["batch", str(tmp_path / "in"), "-o", str(tmp_path / "out"),
+                                   "--palette-from", str(tmp_path / "bwr.gpl"), "--format", "raw",
+                                   "--raw-rows", "planes", "-j", "1", "-q"])
+    assert res.exit_code == 0, res.output
+    assert reads == [tmp_path / "bwr.gpl"]
+    assert (tmp_path / "out" / "tag.raw").read_bytes() == bytes([0xFF, 0xFF, 0x1F, 0x1F])
+
+
 def test_batch_raw_rows_pages_writes_oled_buffers(tmp_path):
     pixels = np.zeros((9, 3, 3), np.uint8)
     pixels[0, 0] = pixels[8, 2] = 255  # white is bw's index 1: a lit OLED pixel

@@ -106,11 +106,12 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     formats = parse_formats(formats) + (("png",) if preview else ())
     check_format_options(formats)
     files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian)
-    if files.raw_pages or files.raw_planes:  # read again by the batch: a name or a small file
+    palette = None
+    if palette_from is not None:  # read once, here: the panel layouts check its size first
         from ..jobs.batch import load_palette
 
-        colors = None if palette_from is None else len(load_palette(palette_from))
-        check_panel_layout(raw_rows, colors, "--palette-from")
+        palette = load_palette(palette_from)
+    check_panel_layout(raw_rows, None if palette is None else len(palette), "--palette-from")
     settings = Settings(
         CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space),
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),
@@ -125,7 +126,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the batch stops its workers itself
     try:
         result = run_batch(inputs, out_dir, settings=settings, recursive=not no_recursive, jobs=jobs,
-                           resume=resume, shared_palette=shared_palette, palette_from=palette_from,
+                           resume=resume, shared_palette=shared_palette, palette_from=palette,
                            scheduler=scheduler, progress=progress,
                            notice=lambda message: (progress.clear(), note(message, quiet)))
     except OptionsChanged as exc:

@@ -244,14 +244,16 @@ class BatchResult:
 def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
               settings: Settings, recursive: bool = True, jobs: int | None = None,
               resume: bool = False, shared_palette: bool = False,
-              palette_from: str | os.PathLike[str] | None = None, scheduler: str | None = None,
+              palette_from: str | os.PathLike[str] | np.ndarray | None = None,
+              scheduler: str | None = None,
               progress: Callable[[str, int, int, str], None] | None = None,
               notice: Callable[[str], None] | None = None) -> BatchResult:
     """Compress every image of ``inputs`` into ``out_root`` (the tree mirrored), keeping the manifest.
 
     ``progress(phase, done, total, name)`` is called as inputs finish (phase ``"colours"`` while
     counting colours for a shared palette, then ``"compress"``); ``notice(message)`` hears of a
-    wait, such as a Dask cluster with no worker yet. On Ctrl-C the finished outputs and a
+    wait, such as a Dask cluster with no worker yet. ``palette_from`` is what
+    :func:`load_palette` takes, or the palette it gave ((K, 3|4) uint8). On Ctrl-C the finished outputs and a
     consistent manifest stay, and :class:`KeyboardInterrupt` propagates.
     """
     from ..io.container import SUFFIX
@@ -310,7 +312,7 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
 
 
 def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool = False,
-                   palette_from: str | os.PathLike[str] | None = None) -> int:
+                   palette_from: str | os.PathLike[str] | np.ndarray | None = None) -> int:
     """Every parameter of a batch checked before any work, as ``compress`` checks its own (the
     same :meth:`~quantize.jobs.pipeline.CompressOptions.validated`); returns the number of jobs."""
     from ..io.outputs import check_formats
@@ -344,7 +346,7 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
 
 def _with_palette(settings: Settings, executor: Executor, the_plan: Plan,
                   resumed: dict[str, Any] | None, *, shared: bool,
-                  palette_from: str | os.PathLike[str] | None,
+                  palette_from: str | os.PathLike[str] | np.ndarray | None,
                   progress: Callable[[str, int, int, str], None] | None
                   ) -> tuple[Settings, np.ndarray | None]:
     """Settings carrying the shared palette (loaded, or reused from the ``resumed`` run's
@@ -355,7 +357,7 @@ def _with_palette(settings: Settings, executor: Executor, the_plan: Plan,
     saved = the_plan.out_root / (PALETTE_NAME + container.SUFFIX)
     fitted = None
     if palette_from is not None:
-        palette = load_palette(palette_from)
+        palette = palette_from if hasattr(palette_from, "shape") else load_palette(palette_from)
     elif shared and resumed is not None:
         if not saved.exists() and (resumed.get("options") or {}).get("palette_sha256"):
             raise OutputError(f"{display_name(saved)}, the shared palette of the batch resumed, "
