@@ -527,6 +527,25 @@ def test_an_animation_is_left_out_of_the_shared_palette_and_its_row_names_the_fl
     assert "--shared-palette and --palette-from do not apply" in row["error"]
 
 
+def test_batch_rotate_turns_the_stills_and_fails_an_animation_row(tmp_path):
+    """--rotate turns every still's files; an animation, written as it plays, fails its row
+    instead of being written unturned."""
+    src = tmp_path / "in"
+    src.mkdir()
+    wide = np.zeros((2, 3, 3), np.uint8)
+    wide[0, 0] = 255
+    Image.fromarray(wide).save(src / "wide.png")
+    frames = [Image.fromarray(np.full((8, 8, 3), c, np.uint8)) for c in ((255, 0, 0), (0, 255, 0))]
+    frames[0].save(src / "clip.gif", save_all=True, append_images=frames[1:], duration=100)
+    done = CliRunner().invoke(cli, ["batch", str(src), "-o", str(tmp_path / "out"), "-j", "1",
+                                    "--palette-from", "bw", "--format", "qnt", "--rotate", "90"])
+    assert done.exit_code == 1, done.output
+    assert container.load(tmp_path / "out" / "wide.qnt").indices.tolist() == [[0, 1], [0, 0], [0, 0]]
+    rows = json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())["rows"]
+    error = next(row["error"] for row in rows if row["path"] == "clip.gif")
+    assert error == "--rotate turns a still picture; an animation is written as it plays", error
+
+
 def test_shared_palette_is_the_same_whatever_jobs(tmp_path):
     """Counting and compressing run on the same workers, one run after the other."""
     src = make_tree(tmp_path / "in", n=4)

@@ -352,6 +352,42 @@ def test_raw_rows_planes_refuses_what_the_panel_cannot_show(capsys, tmp_path, ar
     assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("degrees, turns", [("90", -1), ("180", 2), ("270", 1)])
+def test_rotate_turns_every_file_clockwise(capsys, tmp_path: Path, degrees, turns) -> None:
+    """A panel whose memory is portrait (Waveshare's 2.13": 122 wide, 250 high) takes a landscape
+    picture turned as GUI_Paint's ROTATE_90 draws it: memory pixel (X, Y) shows picture pixel
+    (x = Y, y = H - 1 - X), H the picture's height; the other formats hold the same pixels."""
+    black, white, red = (0, 0, 0), (255, 255, 255), (255, 0, 0)
+    pixels = np.array([[black, white, red, white, black], [red, red, black, white, white],
+                       [white, black, black, red, white]], np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "wide.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "wide.png"), "--palette", "bwr", "--rotate", degrees,
+              "--format", "qnt,png,c,raw,rgb565", "--raw-rows", "planes", "-o", str(tmp_path), "-q"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    turned = np.rot90(pixels, turns)
+    codes = (turned == np.array(red)).all(-1) * 2 + (turned == np.array(white)).all(-1)
+    h, w = codes.shape
+    assert (tmp_path / "wide.raw").read_bytes() == plane_bytes(codes)
+    np.testing.assert_array_equal(container.load(tmp_path / "wide.qnt").indices, codes)
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "wide.preview.png").convert("RGB")),
+                                  turned)
+    assert (tmp_path / "wide.rgb565").read_bytes() == rgb565(np.array([black, white, red]), codes)
+    constants, _ = header_arrays((tmp_path / "wide.h").read_text())
+    assert (constants["wide_width"], constants["wide_height"]) == (w, h)
+    if degrees == "90":  # the picture's left column is the memory's top row, read bottom to top
+        np.testing.assert_array_equal(codes[0], [1, 2, 0])
+
+
+def test_rotate_takes_quarter_turns_only(capsys, tmp_path: Path) -> None:
+    Image.new("RGB", (4, 2), "white").save(tmp_path / "w.png")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(tmp_path / "w.png"), "--rotate", "45", "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "'45' is not one of '0', '90', '180', '270'" in err and not (tmp_path / "o").exists()
+
+
 def test_rgb565() -> None:
     palette = np.array([[255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255], [8, 4, 8]], np.uint8)
     assert rgb565_values(palette).tolist() == [0xFFFF, 0xF800, 0x07E0, 0x001F, 0x0821]

@@ -61,7 +61,7 @@ FLAGS = {
     "n_init": "--n-init", "max_iter": "--max-iter", "tol": "--tol", "sample": "--sample",
     "seed": "--seed", "bits": "--bits", "palette": "--palette", "locked": "--lock",
     "panel": "--panel-colors", "drop_unused": "--drop-unused", "dither_strength": "--dither-strength",
-    "rdo": "--rdo", "dither": "--dither",
+    "rdo": "--rdo", "dither": "--dither", "rotate": "--rotate",
     "ks": "-k", "psnr": "--target-psnr", "delta_e": "--target-delta-e", "jobs": "--jobs",
     "scheduler": "--scheduler", "shared_palette": "--shared-palette", "palette_from": "--palette-from",
     "max_pixels=None": "--allow-huge", "force=True": "--force", "resume=True": "--resume",

@@ -83,7 +83,7 @@ class Progress:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes on stderr.")
 def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither, dither_strength, rdo,
           codec, preview, formats, max_bytes, png_effort, webp_method, raw_bit_order, raw_rows,
-          rgb565_endian, jobs,
+          rgb565_endian, rotate, jobs,
           no_recursive, resume, shared_palette, palette_from, scheduler, width, height, fps, plays,
           force, allow_huge, quiet):
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
@@ -105,7 +105,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
 
     formats = parse_formats(formats) + (("png",) if preview else ())
     check_format_options(formats)
-    files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian)
+    files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian,
+                         rotate)
     palette = None
     if palette_from is not None:  # read once, here: the panel layouts check its size first
         from ..jobs.batch import load_palette

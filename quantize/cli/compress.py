@@ -67,7 +67,7 @@ from .sweep import progress_bar, target_options
 def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
              space, bits_text, dither, dither_strength, rdo, codec, palette_file, panel_file, drop_unused,
              lock_file, export_palette, sort, names, swatch_names, truncate, keep_transparent, formats,
-             max_bytes, png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian, no_preview,
+             max_bytes, png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian, rotate, no_preview,
              as_json, force, allow_huge, quiet):
     """Quantise INPUT to K colours; write <stem>.qnt and <stem>.preview.png; print the report.
 
@@ -82,7 +82,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..io.outputs import parse_formats
 
     formats = parse_formats(formats)
-    files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian)
+    files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian,
+                         rotate)
     if no_preview:
         formats = tuple(f for f in formats if f != "png")
         if not formats:

@@ -123,10 +123,16 @@ def encoder_options(func):
 
 
 def layout_options(func=None, *, palette_flag: str = "--palette"):
-    """``--raw-bit-order``, ``--raw-rows`` and ``--rgb565-endian``, for every command that writes the
-    firmware exports (``palette_flag``: its option that gives a palette, for the help)."""
+    """``--raw-bit-order``, ``--raw-rows``, ``--rgb565-endian`` and ``--rotate``, for every command
+    that writes the firmware exports (``palette_flag``: its option that gives a palette, for the help)."""
     if func is None:
         return lambda f: layout_options(f, palette_flag=palette_flag)
+    func = click.option("--rotate", type=click.Choice(["0", "90", "180", "270"]), default="0",
+                        show_default=True,
+                        help="Turn the picture clockwise by these degrees in every file written "
+                             "(a panel whose memory is portrait showing a landscape picture takes "
+                             "90, as GUI_Paint's ROTATE_90 draws it); the report measures the "
+                             "picture as loaded.")(func)
     func = click.option("--rgb565-endian", type=click.Choice(["little", "big"]), default="little",
                         show_default=True, help="rgb565 format: byte order of each pixel.")(func)
     func = click.option("--raw-rows", type=click.Choice(["padded", "packed", "pages", "planes"]),
@@ -145,7 +151,8 @@ def layout_options(func=None, *, palette_flag: str = "--palette"):
 
 
 def file_options(png_effort: int, webp_method: int, raw_bit_order: str | None = None,
-                 raw_rows: str = "padded", rgb565_endian: str = "little") -> FileOptions:
+                 raw_rows: str = "padded", rgb565_endian: str = "little",
+                 rotate: str = "0") -> FileOptions:
     """FileOptions from the values of :func:`encoder_options` and :func:`layout_options`."""
     from ..io.outputs import FileOptions
 
@@ -153,7 +160,8 @@ def file_options(png_effort: int, webp_method: int, raw_bit_order: str | None = 
     msb_first = (raw_bit_order or ("lsb" if pages else "msb")) == "msb"  # OLEDs: top row in bit 0
     return FileOptions(png_effort, raw_msb_first=msb_first, raw_row_padding=raw_rows == "padded",
                        raw_pages=pages, raw_planes=raw_rows == "planes",
-                       rgb565_big_endian=rgb565_endian == "big", webp_method=webp_method)
+                       rgb565_big_endian=rgb565_endian == "big", webp_method=webp_method,
+                       rotate=int(rotate))
 
 
 # the --raw-rows layouts written in a panel's own codes: the palette sizes they take, in its order

@@ -30,13 +30,15 @@ GIF_ALPHA_NOTE = (f"GIF has no partial transparency: partly transparent pixels w
                   f"(alpha {GIF_ALPHA_THRESHOLD} or more) or clear, in every format (without gif, "
                   f"--format png,webp keep them)")
 GIF_MAX_K = 256
+ROTATIONS = (0, 90, 180, 270)  # degrees clockwise, as GUI_Paint's ROTATE_90 … turn a picture
 
 
 @dataclass(frozen=True)
 class FileOptions:
     """How the files are written: PNG effort (0 fastest … 3 smallest), the raw export's bit order
     and row padding, or OLED page layout (1 bit a pixel), or tri-colour e-paper planes, the RGB565
-    export's byte order, libwebp's method (0 fastest … 6 smallest)."""
+    export's byte order, libwebp's method (0 fastest … 6 smallest), and the degrees every file's
+    picture is turned clockwise (0, 90, 180, 270: a panel's memory in its own orientation)."""
 
     png_effort: int = DEFAULT_PNG_EFFORT
     raw_msb_first: bool = True
@@ -45,6 +47,7 @@ class FileOptions:
     raw_planes: bool = False
     rgb565_big_endian: bool = False
     webp_method: int = DEFAULT_WEBP_METHOD
+    rotate: int = 0
 
     def validated(self) -> "FileOptions":
         if self.png_effort not in PNG_EFFORTS:
@@ -52,6 +55,9 @@ class FileOptions:
                                  f"got {self.png_effort}")
         if self.webp_method not in WEBP_METHODS:
             raise ParameterError(f"webp_method must be 0 to 6, got {self.webp_method}")
+        if self.rotate not in ROTATIONS:
+            raise ParameterError(f"rotate must be one of {', '.join(map(str, ROTATIONS))}, got "
+                                 f"{self.rotate!r}", parameters=("rotate",))
         return self
 
 
@@ -109,9 +115,13 @@ def output_paths(source: Path, out_dir: Path | None,
 
 def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str, stem: str,
                files: FileOptions = FileOptions()) -> bytes:
-    """The bytes of one format for ``palette`` and ``indices``."""
+    """The bytes of one format for ``palette`` and ``indices`` (turned as ``files`` says)."""
+    import numpy as np
+
     from . import container, exports, formats
 
+    if files.rotate:
+        indices = np.ascontiguousarray(np.rot90(indices, -files.rotate // 90))
     if fmt == "qnt":
         return container.encode(palette, indices, codec=codec)
     if fmt == "png":

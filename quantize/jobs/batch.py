@@ -105,6 +105,9 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
     from ..render.report import plural
     from .job import pixel_limit
 
+    if settings.files is not None and settings.files.rotate:  # its frames are not turned
+        raise ParameterError("rotate turns a still picture; an animation is written as it plays",
+                             parameters=("rotate",))
     options = AnimationOptions.like(settings.options, settings.formats)
     if settings.files is not None:
         options = replace(options, webp_method=settings.files.webp_method)
