@@ -129,3 +129,20 @@ def test_feature_names_out_as_sklearn_gives_them():
     ours = make_pipeline(StandardScaler(), KMeans(4, random_state=0)).fit(X)
     theirs = make_pipeline(StandardScaler(), SkKMeans(4, random_state=0, n_init=1)).fit(X)
     assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+
+
+def test_an_array_init_with_restarts_warns_once_as_sklearn_does():
+    import warnings
+
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    init = X[:3].copy()
+    with pytest.warns(RuntimeWarning, match="one run from them, not n_init=5") as caught:
+        once = KMeans(3, init=init, n_init=5).fit(X)
+    [warning] = [w for w in caught if w.category is RuntimeWarning]
+    assert warning.filename == __file__  # it points at the caller's line
+    np.testing.assert_array_equal(once.cluster_centers_,
+                                  KMeans(3, init=init, n_init=1).fit(X).cluster_centers_)
+    for quiet in (1, "auto"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            KMeans(3, init=init, n_init=quiet).fit(X)

@@ -30,8 +30,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     ----------
     n_clusters : number of clusters.
     init : ``"k-means++"`` or an array (n_clusters, n_features) of initial centres.
-    n_init : restarts from different seeds; the lowest inertia wins (1 when ``init`` is an array;
-        ``"auto"``, as scikit-learn, is 1 for both of the inits offered here).
+    n_init : restarts from different seeds; the lowest inertia wins. An array ``init`` runs once:
+        ``n_init`` above 1 then gives a RuntimeWarning, as scikit-learn's does (``"auto"``, as
+        scikit-learn, is 1 for both of the inits offered here).
     max_iter : Lloyd iterations per run.
     tol : relative tolerance on the total squared centre shift (times the mean feature variance).
     random_state : seed (int), RandomState or None.
@@ -75,6 +76,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             if init.shape != (self.n_clusters, X.shape[1]):
                 raise ValueError(f"init should be of shape {(self.n_clusters, X.shape[1])}, "
                                  f"got {init.shape}.")
+            if self.n_init not in ("auto", 1):  # as scikit-learn: say the restarts are not run
+                warnings.warn(f"init is an array of centres: one run from them, not "
+                              f"n_init={self.n_init} (give n_init=1 to say so).",
+                              RuntimeWarning, stacklevel=3)  # past _fit_context: the caller
             fit = lloyd(X64, w, init, max_iter=self.max_iter, tol=tolerance(X64, self.tol))
         self.cluster_centers_ = fit.centers.astype(X.dtype)
         self.labels_ = fit.labels.astype(np.int32)
