@@ -99,6 +99,24 @@ def test_output_inside_input_needs_force_and_is_then_left_out(tmp_path):
     assert len(again.jobs) == 4
 
 
+def test_resume_alone_continues_a_batch_inside_its_input_but_not_a_foreign_one(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    first = run_batch([src], src / "out", settings=replace(SETTINGS, force=True), jobs=1)
+    assert first.summary.done == 2
+    again = run_batch([src], src / "out", settings=SETTINGS, jobs=1, resume=True)
+    assert again.kept == 2 and again.summary.done == 2
+    doc = json.loads((src / "out" / manifest.JSON_NAME).read_text())  # as stopped before any row
+    doc.update(rows=[], claims={"p0.png": ["p0.qnt"]})
+    (src / "out" / manifest.JSON_NAME).write_text(json.dumps(doc))
+    assert len(plan([src], src / "out", resume=True).jobs) == 2
+    other = make_tree(tmp_path / "other", n=1)
+    run_batch([other], src / "theirs", settings=SETTINGS, jobs=1)  # another folder's batch
+    with pytest.raises(OutputError, match="inside the input folder .* holds no batch of it"):
+        run_batch([src], src / "theirs", settings=SETTINGS, jobs=1, resume=True)
+    with pytest.raises(OutputError, match="holds no batch of it"):  # nor an empty folder
+        plan([src], src / "new", resume=True)
+
+
 def test_an_output_folder_reached_by_a_link_into_the_input_is_inside_it(tmp_path):
     src = make_tree(tmp_path / "in", n=2)
     (src / "inner").mkdir()

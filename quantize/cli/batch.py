@@ -68,7 +68,8 @@ class Progress:
                    "[default: the number of cores]")
 @click.option("--no-recursive", is_flag=True, help="Only the files directly in each input folder.")
 @click.option("--resume", is_flag=True,
-              help="Skip inputs whose outputs match the manifest's checksums; redo the rest.")
+              help="Skip inputs whose outputs match the manifest's checksums; redo the rest "
+                   "(in an output folder inside the input folder too, once --force made it).")
 @click.option("--shared-palette", is_flag=True,
               help="Fit one palette to all inputs' colours (saved as palette.qnt and palette.json).")
 @click.option("--palette-from", type=PATH, default=None,

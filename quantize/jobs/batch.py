@@ -264,7 +264,8 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     start = time.perf_counter()
     jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from)
     reserved = {PALETTE_NAME + SUFFIX: "shared palette"} if shared_palette else {}
-    the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force, reserved=reserved)
+    the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force, resume=resume,
+                    reserved=reserved)
     out = the_plan.out_root
     with held_folder(out, "batch"):  # before reading its manifest: one batch at a time
         previous = mf.read(out)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..io import manifest as mf
-from ..errors import InputError, OutputError
+from ..errors import FormatError, InputError, OutputError
 from ..io.files import check_writable, display_name, is_output_name
 
 
@@ -57,7 +57,7 @@ class Plan:
 
 
 def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
-         recursive: bool = True, force: bool = False,
+         recursive: bool = True, force: bool = False, resume: bool = False,
          reserved: dict[str, str] | None = None) -> Plan:
     """Find the images and videos among ``inputs`` (folders, glob patterns, files) and where their
     outputs go.
@@ -66,7 +66,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     are not images by their name are skipped, and so are videos when this installation cannot read
     them (:func:`~quantize.animation.source.reads_video`). A file named explicitly is always tried.
     The same file reached twice is taken once. The output folder may lie inside an input folder
-    only with ``force``. ``reserved`` names files of the output folder that the batch writes
+    only with ``force``, or with ``resume`` when it holds that folder's batch. ``reserved`` names files of the output folder that the batch writes
     itself, with what they are; an input whose output would take one fails its row.
     """
     from ..animation.source import VIDEO_SUFFIXES, reads_video
@@ -79,8 +79,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     check_writable(out)
     found: list[tuple[Path, str]] = []  # (file, name relative to its root)
     for spec in inputs:
-        found.extend(_expand(str(spec), out, recursive=recursive, force=force, plan=result,
-                             suffixes=suffixes))
+        found.extend(_expand(str(spec), out, recursive=recursive, force=force, resume=resume,
+                             plan=result, suffixes=suffixes))
     seen_files: dict[tuple[int, int], int] = {}  # each file's place in ``jobs``
     names: dict[str, str] = {}
     outputs: dict[Path, str] = {}
@@ -141,7 +141,7 @@ def _detour(path: Path, name: str) -> tuple[bool, int]:
     return any(step.is_symlink() for step in steps), len(Path(name).parts)
 
 
-def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
+def _expand(spec: str, out: Path, *, recursive: bool, force: bool, resume: bool, plan: Plan,
             suffixes: frozenset[str]) -> list[tuple[Path, str]]:
     from ..animation.source import VIDEO_SUFFIXES
 
@@ -151,9 +151,14 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
         root = Path(os.path.abspath(path))
         real_root = Path(os.path.realpath(root))
         if (real_out == real_root or real_root in real_out.parents) and not force:
-            raise OutputError(f"output folder {display_name(out)} is inside the input folder "
-                              f"{display_name(spec)} "
-                              "(use force=True to allow it)", parameters=("force=True",))
+            if not resume:
+                raise OutputError(f"output folder {display_name(out)} is inside the input folder "
+                                  f"{display_name(spec)} "
+                                  "(use force=True to allow it)", parameters=("force=True",))
+            if not _holds_batch_of(out, root):
+                raise OutputError(f"output folder {display_name(out)} is inside the input folder "
+                                  f"{display_name(spec)} and holds no batch of it to resume "
+                                  "(use force=True to allow it)", parameters=("force=True",))
         files = _walk(root, out, recursive=recursive, plan=plan)
     elif path.exists():
         return [(path, path.name)]
@@ -185,6 +190,20 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, plan: Plan,
         else:
             plan.rows.append(mf.problem_row(name, "skipped", "not an image file", str(f)))
     return images
+
+
+def _holds_batch_of(out: Path, root: Path) -> bool:
+    """True when ``out`` holds the manifest of a batch over the folder ``root``: a row of it
+    names a file of ``root`` by its name there, or (a run stopped before any row) a claim does."""
+    try:
+        doc = mf.read(out)
+    except FormatError:
+        return False
+    if doc is None:
+        return False
+    if doc["rows"]:
+        return any(row.get("input") and Path(row["input"]) == root / row["path"] for row in doc["rows"])
+    return any((root / name).is_file() for name in doc.get("claims") or {})
 
 
 def _glob_root(pattern: str) -> str:
