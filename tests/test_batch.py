@@ -665,3 +665,16 @@ def test_resume_refuses_a_run_whose_files_are_written_otherwise(tmp_path):
             run_batch([src], out, settings=replace(settings, files=files), jobs=1, resume=True)
     assert run_batch([src], out, settings=replace(settings, files=FileOptions()), jobs=1,
                      resume=True).kept == 2  # the defaults, given or not, are the same run
+
+
+def test_a_failed_rows_error_names_its_input_as_its_path_does(tmp_path):
+    src = make_tree(tmp_path / "in", n=1)
+    (src / "sub").mkdir()
+    (src / "sub" / "broken.png").write_bytes(b"")
+    res = CliRunner().invoke(cli, ["batch", str(src), "-o", str(tmp_path / "out"), "-k", "4", "-j", "1"])
+    row = json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())["rows"][-1]
+    assert (row["path"], row["error"]) == ("sub/broken.png", "sub/broken.png is empty")
+    assert row["input"] == str(src / "sub" / "broken.png")
+    with open(tmp_path / "out" / manifest.CSV_NAME, newline="") as fh:
+        assert list(csv.DictReader(fh))[-1]["error"] == "sub/broken.png is empty"
+    assert "quantize: failed: sub/broken.png is empty" in res.output.splitlines()

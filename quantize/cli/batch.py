@@ -10,7 +10,7 @@ import time
 
 import click
 
-from ..io.files import printable
+from ..io.files import display_name, printable
 from . import flag_message
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
                       check_format_options, check_panel_layout, dither_options, echo,
@@ -222,10 +222,10 @@ def _changes(before: dict, now: dict) -> str:
 
 def _failure(row: dict) -> str:
     """A failed row's error after its path, its input named once (a reader's message starts with
-    the input's full path)."""
-    error, full = row["error"], row["input"]
-    if full and error.startswith(full):
-        return row["path"] + error[len(full):]
+    the input's name)."""
+    error, name = row["error"], display_name(row["path"])
+    if error.startswith(name) and error[len(name):len(name) + 1] in (" ", ":"):
+        return error
     return f"{row['path']}: {error}"
 
 

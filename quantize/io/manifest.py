@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,7 +90,11 @@ def ok_row(name: str, result_dict: dict[str, Any], out_root: Path, outputs: dict
 
 
 def problem_row(name: str, status: str, error: str, source: str | None = None) -> dict[str, Any]:
-    """The row of an input that failed or was skipped."""
+    """The row of an input that failed or was skipped; its error names the input by the row's
+    path, as an ok row's paths are relative (the reader's message gives the full path)."""
+    if source:
+        full = re.escape(display_name(source)) + r"(?![^\s:,;)])"  # the whole name, not a prefix
+        error = re.sub(full, lambda _: display_name(name), error)
     return {"path": name, "status": status, "error": error, "input": source}
 
 
