@@ -69,6 +69,42 @@ def test_ctrl_c_keeps_finished_outputs_and_a_consistent_manifest(tmp_path):
     assert f"({len(rows)} kept from the last run)" in stdout and len(ok_rows(out)) == 10
 
 
+@pytest.mark.parametrize("name, group", [("SIGTERM", False), ("SIGHUP", True)])
+def test_sigterm_or_a_hangup_stops_the_batch_as_ctrl_c_does_in_one_line(tmp_path, name, group):
+    """The signal to the batch alone (``kill``), or a hangup to its whole process group (the
+    terminal closed): its workers stop, its semaphores are released (no resource-tracker
+    warning), one line, exit code 128 + the signal's number."""
+    if not hasattr(signal, name):
+        pytest.skip(f"no {name} on this platform")
+    signum = getattr(signal, name)
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(10):
+        Image.fromarray(make_photo(256, 320, seed=i)).save(src / f"p{i:02d}.png")
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "quantize", "batch", str(src), "-o", str(out),
+                             "-k", "128", "-j", "2"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=group)
+    deadline = time.monotonic() + 60
+    while not ok_rows(out) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if group:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal")
+    assert err.splitlines() == [f"quantize: error: interrupted by {name}: finished outputs and "
+                                f"{out / 'manifest.json'} are kept; run again with --resume to "
+                                "finish"], err
+    assert proc.returncode == 128 + signum
+    assert not [p for p in out.rglob("*") if p.name.endswith(".part")]
+    rows = ok_rows(out)
+    assert rows and all(manifest.outputs_intact(r, out) for r in rows)
+
+
 def test_missing_dask_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ParameterError, match=r"pip install 'quantize\[dask\]'"):

@@ -30,7 +30,7 @@ ASSEMBLED = ("animated GIF / APNG", "multi-page TIFF, a camera's MPO JPEG (a pho
              "damaged codec stream, or one that expands past the declared size",
              "`--palette NAME`: no such file and no such built-in palette")
 COMMANDS = ("quantize", "compress ", "decode ", "info ", "sweep ", "batch ", "palette ", "-")
-CODES = {0, 1, 2, 3, 4, 5, 70, 130}
+CODES = {0, 1, 2, 3, 4, 5, 70, 129, 130, 143}
 # Words quoted in the table that come from a library, not from quantize's source.
 FOREIGN = ("image file is truncated", "broken data stream when reading image file",
            "Invalid value for", "is not a valid integer", "No space left on device",

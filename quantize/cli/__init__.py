@@ -1,7 +1,8 @@
 """The ``quantize`` command line: parse options, call the library, print. No algorithm here.
 
 Results go to stdout, notes and errors to stderr. Every error is one line and a non-zero exit code:
-2 usage or parameter, 3 input, 4 packed or palette file format, 5 output, 130 interrupted.
+2 usage or parameter, 3 input, 4 packed or palette file format, 5 output, 130 interrupted (a
+batch stopped by SIGHUP or SIGTERM: 129, 143).
 Commands live in their own modules and are imported only when used, so ``--help`` stays fast.
 """
 

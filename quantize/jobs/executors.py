@@ -68,6 +68,23 @@ def _numba_threads_started() -> bool:
     return parallel is not None and getattr(parallel, "_is_initialized", True)
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (it unlinks the workers' semaphores should this
+    process die) ignoring SIGHUP, as it ignores SIGINT and SIGTERM: a hangup of the process group
+    killed it, and the tracker started in its place printed a traceback per semaphore released."""
+    import threading
+
+    if not hasattr(signal, "SIGHUP") or threading.current_thread() is not threading.main_thread():
+        return
+    from multiprocessing import resource_tracker
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # kept by the tracker's exec
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
 def _init_worker(stop: Any, lean: bool) -> None:
     """Local worker start-up: a batch worker's process settings, Ctrl-C only while a job runs."""
     global _stop
@@ -193,6 +210,7 @@ class _Processes:
         # shared objects from the spawn context, so that a worker spawned later (after Numba's
         # threads started here, when forking is no longer safe) can receive them too
         ctx = multiprocessing.get_context("spawn")
+        _start_resource_tracker()
         self.n_workers = n - 1
         self.stop = ctx.Event()
         self.claims = ctx.Array("q", max(n_jobs, 1))  # per job: the pid that started it, or 0
