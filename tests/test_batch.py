@@ -678,3 +678,24 @@ def test_a_failed_rows_error_names_its_input_as_its_path_does(tmp_path):
     with open(tmp_path / "out" / manifest.CSV_NAME, newline="") as fh:
         assert list(csv.DictReader(fh))[-1]["error"] == "sub/broken.png is empty"
     assert "quantize: failed: sub/broken.png is empty" in res.output.splitlines()
+
+
+def test_the_json_manifest_keeps_a_non_utf8_name_in_its_documented_escape(tmp_path):
+    """A byte 0xNN of a name that is not UTF-8 is ``\\udcNN`` in the JSON (Python's
+    surrogateescape: json.load and os.fsencode give the bytes back) and ``\\xNN`` in the CSV."""
+    src = tmp_path / "in"
+    src.mkdir()
+    try:
+        Image.fromarray(make_photo(8, 8)).save(src / os.fsdecode(b"caf\xe9.png"))
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes only Unicode names")
+    run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
+    text = (tmp_path / "out" / manifest.JSON_NAME).read_bytes()
+    assert text.isascii() and b'"path": "caf\\udce9.png"' in text
+    assert b'"packed_file": "caf\\udce9.qnt"' in text
+    row = json.loads(text)["rows"][0]
+    assert os.fsencode(row["path"]) == b"caf\xe9.png"
+    assert os.fsencode(row["input"]) == os.fsencode(src) + b"/caf\xe9.png"
+    assert "caf\\xe9.png,ok," in (tmp_path / "out" / manifest.CSV_NAME).read_text("utf-8")
+    again = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1, resume=True)
+    assert again.kept == 1

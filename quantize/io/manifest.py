@@ -163,12 +163,13 @@ class Manifest:
         writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         # UTF-8 throughout: a non-UTF-8 name's bytes shown as \xNN, as every report shows them
-        # (the JSON keeps the names exactly, for --resume)
         writer.writerows({key: printable(value) if isinstance(value, str) else value
                           for key, value in row.items()} for row in rows)
         ensure_dir(self.out_root)
+        # ASCII, names exact for --resume: a non-UTF-8 byte 0xNN as \udcNN (surrogateescape)
         write_bytes(self.out_root / JSON_NAME,
-                    (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode(), force=True)
+                    (json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=True) + "\n").encode(),
+                    force=True)
         write_bytes(self.out_root / CSV_NAME, text.getvalue().encode(), force=True)
         self._written = time.monotonic()
 
