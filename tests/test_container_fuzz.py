@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from conftest import COMPRESS
+from quantize.core import indexcodec
+from quantize.core.mapping import index_dtype
 from quantize.io import container as qc
 from quantize.errors import FormatError
 
@@ -83,6 +85,9 @@ def compiled_codecs():
         for k in (2, 3, 16, 300):
             with contextlib.suppress(Exception):  # a codec that does not take K
                 qc.decode(qc.encode(np.zeros((k, 3), np.uint8), np.zeros((2, 2), int), codec))
+    for k in (16, 300):  # cm's model 1, which files of versions 2 to 4 are decoded by
+        palette, indices = np.zeros((k, 3), np.uint8), np.zeros((2, 2), index_dtype(k))
+        indexcodec.decode(indexcodec.encode(palette, indices, 1), palette, 2, 2, indices.dtype, 1)
 
 
 def encoded(image) -> bytes:
