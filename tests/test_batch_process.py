@@ -147,10 +147,13 @@ def test_a_job_that_kills_its_dask_worker_fails_its_row_alone(tmp_path):
             executor.run(job, ["a", "bad", "c"], None, outcomes.__setitem__)
         finally:
             executor.close()
-    assert outcomes["a"] == "A" and set(outcomes) == {"a", "bad", "c"}
+    assert set(outcomes) == {"a", "bad", "c"}
     assert isinstance(outcomes["bad"], Died) and "KilledWorker" in outcomes["bad"].reason
-    # a job queued on the worker when it died may share its fate (Dask's allowed failures)
-    assert outcomes["c"] == "C" or isinstance(outcomes["c"], Died)
+    # a job queued on the worker when it died may share its fate (Dask's allowed failures; which
+    # job Dask queued there, on a busy machine "a" too, is its choice): then as its own row
+    for name in ("a", "c"):
+        assert outcomes[name] == name.upper() or (isinstance(outcomes[name], Died)
+                                                  and "KilledWorker" in outcomes[name].reason)
     for address, words in (("", "scheduler must be an address, such as tcp://host:8786"),
                            ("tls://127.0.0.1:1", "cannot reach the Dask scheduler at tls://")):
         with pytest.raises(ParameterError, match=words):
