@@ -853,6 +853,70 @@ def test_kpl_swatches_in_an_unknown_profile_are_read_as_krita_does_with_one_warn
     assert palette.hex == ["#ff0000", "#0066cc"]
 
 
+def _icc_rgb(description: str, colorants: list[tuple[float, float, float]], gamma: float) -> bytes:
+    """A minimal ICC v2 RGB matrix/TRC display profile: a description, D50 white, the three colorants
+    (XYZ under D50) and one gamma curve for all three channels."""
+    def xyz(*v: float) -> bytes:
+        return b"XYZ \0\0\0\0" + b"".join(struct.pack(">i", round(c * 65536)) for c in v)
+    text = description.encode() + b"\0"
+    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + bytes(12 + 67)
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
+    d50 = xyz(0.9642, 1.0, 0.8249)
+    tags = [(b"desc", desc), (b"wtpt", d50), *zip((b"rXYZ", b"gXYZ", b"bXYZ"), (xyz(*c) for c in colorants)),
+            *((t, curve) for t in (b"rTRC", b"gTRC", b"bTRC"))]
+    table, body, offset = b"", b"", 128 + 4 + 12 * len(tags)
+    for sig, data in tags:
+        data += bytes(-len(data) % 4)
+        table, body = table + sig + struct.pack(">II", offset + len(body), len(data)), body + data
+    size = 128 + 4 + len(table) + len(body)
+    header = (struct.pack(">I", size) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + bytes(12) + b"acsp"
+              + bytes(28) + d50[8:] + bytes(48))
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+# Adobe RGB's colorants under D50, as its ICC profiles give them
+_ADOBE_D50 = [(0.60974, 0.31111, 0.01947), (0.20528, 0.62567, 0.06087), (0.14919, 0.06322, 0.74457)]
+
+
+def _kpl_with_profile(entries: str, name: str, icc: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mimetype", "krita/x-colorset")
+        zf.writestr("colorset.xml", f'<ColorSet version="2.0" name="K" columns="4">{entries}</ColorSet>')
+        zf.writestr("profiles.xml", f'<Profiles><Profile name="{name}" filename="custom.icc" '
+                                    'colorModelId="RGBA" colorDepthId="U8"/></Profiles>')
+        zf.writestr("custom.icc", icc)
+    return buf.getvalue()
+
+
+def test_kpl_swatches_in_a_profile_the_palette_embeds_are_converted_by_it():
+    """Krita embeds a custom profile in the .kpl (profiles.xml names it); an Adobe RGB profile's
+    (0.3, 0.4, 0.6) is sRGB's #3c669c (as quantize converts Krita's bundled ClayRGB gamma 2.2; within
+    one step, littleCMS rounding its own way), not #4c6699 read as sRGB with an unknown-profile warning."""
+    icc = _icc_rgb("My Adobe RGB", _ADOBE_D50, 563 / 256)
+    swatches = [(0.3, 0.4, 0.6), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), (0.5, 0.25, 0.1), (0.4, 0.5, 0.3)]
+    entries = "".join(_in(f"s{i}", f'<RGB space="My Adobe RGB" r="{r}" g="{g}" b="{b}"/>')
+                      for i, (r, g, b) in enumerate(swatches))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        palette = decode_palette(_kpl_with_profile(entries, "My Adobe RGB", icc), source="k.kpl")
+    known = decode_palette(_kpl(entries.replace("My Adobe RGB", "ClayRGB-elle-V2-g22.icc")), source="k.kpl")
+    assert palette.hex[1:3] == ["#ffffff", "#000000"]
+    assert np.abs(palette.rgb.astype(int) - known.rgb.astype(int)).max() <= 1
+
+
+@pytest.mark.parametrize("icc", [b"", b"not a profile at all", b"\0" * 200])
+def test_kpl_an_unreadable_embedded_profile_is_an_unknown_profile(icc: bytes):
+    """A damaged embedded profile is one warning, as an unknown profile is (Krita ignores it too)."""
+    with pytest.warns(UserWarning) as record:
+        palette = decode_palette(_kpl_with_profile(
+            _in("a", '<RGB space="Mine" r="0.2" g="0.4" b="0.6"/>'), "Mine", icc), source="k.kpl")
+    assert [str(w.message) for w in record] == [
+        "k.kpl: 1 swatch in a colour profile quantize does not know ('Mine'), read in Krita's default "
+        "profile for its model and depth (sRGB; linear for float RGB and for greys deeper than 8 bits)"]
+    assert palette.hex == ["#336699"]
+
+
 def test_kpl_cmyk_is_refused_naming_the_swatch_unless_it_has_an_srgb_fallback():
     cmyk = '<CMYK space="Chemical proof" c="1" m="0.5" y="0" k="0"/>'
     with pytest.raises(FormatError, match=re.escape(

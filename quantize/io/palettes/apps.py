@@ -5,8 +5,9 @@ Krita's colour XML has no alpha channel, so KPL drops alpha and keeps the share 
 and Sketch store alpha but no names, so they drop names and shares. Procreate holds at most 30 colours.
 Krita's Lab swatches (CIELAB under D50), its RGB and Gray ones in a profile other than sRGB (linear,
 Rec. 2020, Adobe RGB...: see :mod:`.krita_profiles`) and Procreate's Display P3 ones are converted to
-sRGB, a colour outside it clipped with a warning; a profile quantize does not know is read as Krita
-reads it without the profile, with a warning naming it. A Krita CMYK swatch needs its printer's
+sRGB, a colour outside it clipped with a warning; a Krita swatch in an ICC profile the palette embeds
+is converted by littleCMS; a profile quantize does not know is read as Krita reads it without the
+profile, with a warning naming it. A Krita CMYK swatch needs its printer's
 profile, so one without an sRGB or Lab colour beside it is refused.
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from ...core.colorspace import display_p3_to_linear, grey_to_linear, lab_d50_to_linear, rgb_to_linear
 from ...errors import FormatError
-from .krita_profiles import working_space
+from .krita_profiles import EmbeddedProfiles, working_space
 from .model import Palette, from_entries, labels_with_shares, parse_hex, srgb8_converted, warn_clipped
 from .reading import parse_json
 
@@ -126,17 +127,36 @@ def decode_kpl(data: bytes, source: str) -> Palette:
     if root.tag.lower() != "colorset":
         raise FormatError(f"{source}: colorset.xml has root <{root.tag}>, expected <ColorSet>")
     keyed, clipped, unknown = [], [], {}
+    embedded = _kpl_profiles(data, source)
     for group_index, group in enumerate([root, *root.findall("Group")]):
         for doc_index, entry in enumerate(group.findall("ColorSetEntry")):
             pos = entry.find("Position")
             where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
             what = f"swatch {entry.get('name')!r}" if entry.get("name") else f"swatch {len(keyed) + 1}"
-            color = _kpl_color(entry, what, source, clipped, unknown, root.get("version") == "1.0")
+            color = _kpl_color(entry, what, source, clipped, unknown, embedded, root.get("version") == "1.0")
             keyed.append(((group_index, *where, doc_index), (color, entry.get("name"))))
     _warn_unknown_profiles(unknown, source)
     warn_clipped(clipped, source)
     keyed.sort(key=lambda item: item[0])
     return from_entries([e for _, e in keyed], source, root.get("name"))
+
+
+def _kpl_profiles(data: bytes, source: str) -> EmbeddedProfiles:
+    """The ICC profiles ``profiles.xml`` lists (``<Profile name=... filename=...>``, the member holding
+    it); as Krita, a missing or malformed list is no profiles, and a missing member no profile."""
+    def member(name: str) -> bytes | None:
+        try:
+            return _unzip(data, name, source)
+        except FormatError:
+            return None
+    listing = member("profiles.xml")
+    try:
+        root = ET.fromstring(listing) if listing else None
+    except ET.ParseError:
+        root = None
+    files = {} if root is None else {p.get("name"): p.get("filename") for p in root.iter("Profile")
+                                       if p.get("name") and p.get("filename")}
+    return EmbeddedProfiles(files, member)
 
 
 # A swatch may give its colour in several models (the Create swatch format Krita follows); the first
@@ -145,9 +165,10 @@ _KPL_MODELS = ("sRGB", "RGB", "Gray", "Lab")
 
 
 def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], unknown: dict[str, int],
-               version1: bool) -> tuple[int, ...]:
-    """The colour of the swatch ``what`` names as 8-bit sRGB; ``version1``: the file is a ColorSet
-    version 1.0, whose Lab channels Krita wrote as fractions (see :func:`_krita1_lab`)."""
+               embedded: EmbeddedProfiles, version1: bool) -> tuple[int, ...]:
+    """The colour of the swatch ``what`` names as 8-bit sRGB; ``embedded``: the profiles the palette
+    carries, for one quantize does not know by name; ``version1``: the file is a ColorSet version
+    1.0, whose Lab channels Krita wrote as fractions (see :func:`_krita1_lab`)."""
     models = {c.tag: c for c in entry if c.tag != "Position"}
     if not models:
         raise FormatError(f"{source}: {what} has no colour")
@@ -171,6 +192,12 @@ def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], un
         profile = color.get("space")
         space, known = working_space(profile, tag, entry.get("bitdepth") or "U8")
         if not known:
+            values = [_number(color.get(k), source, f"{what} {k}") for k in keys]
+            converted = embedded.to_srgb8(profile, tag, values)
+            if converted is not None:
+                if not all(0 <= v <= 1 for v in values):
+                    clipped.append(what)
+                return converted
             unknown[str(profile)] = unknown.get(str(profile), 0) + 1
     if space == ("sRGB", "sRGB"):
         values = [_unit(color.get(k), source, f"{what} {k}") for k in keys]

@@ -1,10 +1,16 @@
 """The colour profiles a Krita swatch names (its ``space`` attribute), as working spaces quantize
 converts: Krita's bundled profiles by Elle Stone (``Rec2020-elle-V4-g10.icc``: primaries, then the
-curve), its built-in Rec. 2020 PQ profile and the usual sRGB names."""
+curve), its built-in Rec. 2020 PQ profile and the usual sRGB names; and the ICC profiles a palette
+carries in its zip, which littleCMS (through Pillow's ImageCms) converts."""
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Callable
+
+import numpy as np
+from PIL import Image, ImageCms
 
 _ELLE = re.compile(r"(?P<space>\w+?)(?:-D50)?-elle-V[24]-(?P<curve>g10|g18|g22|srgbtrc|labl|rec709)\.icc",
                    re.IGNORECASE)
@@ -33,3 +39,43 @@ def working_space(profile: str | None, model: str, depth: str) -> tuple[tuple[st
             return (_ELLE_PRIMARIES[m["space"].lower()], _ELLE_CURVES[m["curve"].lower()]), True
     linear = depth.upper() in ("F16", "F32") if model == "RGB" else depth.upper() != "U8"
     return ("sRGB", "linear" if linear else "sRGB"), not profile
+
+
+class EmbeddedProfiles:
+    """The ICC profiles a Krita palette carries: ``files`` maps each profile's name (what a swatch's
+    ``space`` gives) to its member in the zip, which ``read`` returns (None when it cannot). A
+    profile is read when a swatch first names it."""
+
+    def __init__(self, files: dict[str, str], read: Callable[[str], bytes | None]) -> None:
+        self._files = files
+        self._read = read
+        self._transforms: dict[tuple[str, str], ImageCms.ImageCmsTransform | None] = {}
+
+    def to_srgb8(self, profile: str | None, model: str, values: list[float]) -> tuple[int, int, int] | None:
+        """8-bit sRGB of an RGB or Gray (``model``) swatch's channel ``values`` (0..1, clipped to it
+        and rounded to 8 bits, as littleCMS takes them through Pillow) in the embedded ``profile``,
+        converted relative colorimetric; None when the palette carries no such profile or it is
+        unreadable or not of that model."""
+        if profile not in self._files:
+            return None
+        key = (profile, model)
+        if key not in self._transforms:
+            self._transforms[key] = self._transform(self._read(self._files[profile]), model)
+        transform = self._transforms[key]
+        if transform is None:
+            return None
+        mode = "L" if model == "Gray" else "RGB"
+        pixel = tuple(int(round(255 * min(max(v, 0.0), 1.0))) for v in values)
+        out = transform.apply(Image.new(mode, (1, 1), pixel[0] if mode == "L" else pixel))
+        return tuple(int(c) for c in np.asarray(out)[0, 0])
+
+    @staticmethod
+    def _transform(icc: bytes | None, model: str) -> ImageCms.ImageCmsTransform | None:
+        if not icc:
+            return None
+        try:
+            return ImageCms.buildTransform(
+                ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"),
+                "L" if model == "Gray" else "RGB", "RGB", ImageCms.Intent.RELATIVE_COLORIMETRIC)
+        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):  # a damaged or foreign profile
+            return None
