@@ -780,11 +780,11 @@ def test_swatch_names_must_be_share_or_plain():
         encode_palette(PALETTE, "gpl", swatch_names="bare")
 
 
-def _kpl(entries: str, version: str = "2.0") -> bytes:
+def _kpl(entries: str, version: str = "2.0", columns: str = "4") -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("mimetype", "krita/x-colorset")
-        zf.writestr("colorset.xml", f'<ColorSet version="{version}" name="K" columns="4">{entries}</ColorSet>')
+        zf.writestr("colorset.xml", f'<ColorSet version="{version}" name="K" columns="{columns}">{entries}</ColorSet>')
     return buf.getvalue()
 
 
@@ -851,6 +851,29 @@ def test_kpl_swatches_in_an_unknown_profile_are_read_as_krita_does_with_one_warn
         "k.kpl: 2 swatches in a colour profile quantize does not know ('MyPrinter.icc'), read in Krita's "
         "default profile for their model and depth (sRGB; linear for float RGB and for greys deeper than 8 bits)"]
     assert palette.hex == ["#ff0000", "#0066cc"]
+
+
+def test_kpl_swatches_outside_the_grid_are_skipped_as_krita_skips_them():
+    """Krita drops a swatch at a negative row or column, or at a column the palette's ``columns``
+    has not (a column count that is not a whole number is 0); quantize kept them, so the palette
+    had colours the file shows nowhere in Krita. Now they are skipped with one warning."""
+    def at(name: str, row: int, column: int) -> str:
+        return (f'<ColorSetEntry name="{name}"><sRGB r="1" g="0" b="0"/>'
+                f'<Position row="{row}" column="{column}"/></ColorSetEntry>')
+    grouped = f'<Group name="g">{at("in group", 2, 3)}{at("right of group", 0, 4)}</Group>'
+    with pytest.warns(UserWarning) as record:
+        palette = decode_palette(_kpl(at("a", 0, 0) + at("right", 0, 4) + at("above", -1, 0)
+                                      + at("left", 1, -2) + at("b", 9, 3) + grouped), source="k.kpl")
+    assert palette.names == ("a", "b", "in group")
+    assert [str(w.message) for w in record] == [
+        "k.kpl: 4 swatches outside the palette's grid of 4 columns skipped, as Krita skips them ('right' at "
+        "row 0, column 4; 'above' at row -1, column 0; 'left' at row 1, column -2; ...)"]
+    unplaced = '<ColorSetEntry><sRGB r="0" g="0" b="1"/></ColorSetEntry>'  # no Position: kept
+    no_columns = _kpl(at("", 0, 0) + unplaced, columns="four")
+    with pytest.warns(UserWarning, match=re.escape(
+            "k.kpl: 1 swatch outside the palette's grid of 0 columns skipped, as Krita skips it (at row 0, "
+            "column 0)")):
+        assert decode_palette(no_columns, source="k.kpl").hex == ["#0000ff"]
 
 
 def _icc_rgb(description: str, colorants: list[tuple[float, float, float]], gamma: float) -> bytes:

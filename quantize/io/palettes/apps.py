@@ -7,8 +7,9 @@ Krita's Lab swatches (CIELAB under D50), its RGB and Gray ones in a profile othe
 Rec. 2020, Adobe RGB...: see :mod:`.krita_profiles`) and Procreate's Display P3 ones are converted to
 sRGB, a colour outside it clipped with a warning; a Krita swatch in an ICC profile the palette embeds
 is converted by littleCMS; a profile quantize does not know is read as Krita reads it without the
-profile, with a warning naming it. A Krita CMYK swatch needs its printer's
-profile, so one without an sRGB or Lab colour beside it is refused.
+profile, with a warning naming it. A Krita swatch placed outside the palette's grid is skipped, with a
+warning, as Krita skips it. A Krita CMYK swatch needs its printer's profile, so one without an sRGB or
+Lab colour beside it is refused.
 """
 
 from __future__ import annotations
@@ -126,19 +127,49 @@ def decode_kpl(data: bytes, source: str) -> Palette:
         raise FormatError(f"{source}: colorset.xml is not well-formed XML ({exc})") from None
     if root.tag.lower() != "colorset":
         raise FormatError(f"{source}: colorset.xml has root <{root.tag}>, expected <ColorSet>")
-    keyed, clipped, unknown = [], [], {}
+    keyed, clipped, unknown, outside = [], [], {}, []
     embedded = _kpl_profiles(data, source)
+    columns = _kpl_columns(root.get("columns"))
     for group_index, group in enumerate([root, *root.findall("Group")]):
         for doc_index, entry in enumerate(group.findall("ColorSetEntry")):
             pos = entry.find("Position")
             where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
+            if pos is not None and not (where[0] >= 0 and 0 <= where[1] < columns):
+                named = f"{entry.get('name')!r} " if entry.get("name") else ""
+                outside.append(f"{named}at row {where[0]}, column {where[1]}")
+                continue
             what = f"swatch {entry.get('name')!r}" if entry.get("name") else f"swatch {len(keyed) + 1}"
             color = _kpl_color(entry, what, source, clipped, unknown, embedded, root.get("version") == "1.0")
             keyed.append(((group_index, *where, doc_index), (color, entry.get("name"))))
+    _warn_outside_grid(outside, columns, source)
     _warn_unknown_profiles(unknown, source)
     warn_clipped(clipped, source)
     keyed.sort(key=lambda item: item[0])
     return from_entries([e for _, e in keyed], source, root.get("name"))
+
+
+# Krita caps a palette's columns at this many
+_KRITA_MAX_COLUMNS = 4096
+
+
+def _kpl_columns(value: str | None) -> int:
+    """The palette's column count as Krita reads ``columns``: 0 when it is not a whole number, at
+    most :data:`_KRITA_MAX_COLUMNS`."""
+    try:
+        return min(int(value or 0), _KRITA_MAX_COLUMNS)
+    except ValueError:
+        return 0
+
+
+def _warn_outside_grid(outside: list[str], columns: int, source: str) -> None:
+    """One warning naming the swatches (the first few) skipped, as Krita skips them, for a position
+    at a negative row or outside the palette's ``columns``."""
+    if outside:
+        n = len(outside)
+        named = "; ".join(outside[:3]) + ("; ..." if n > 3 else "")
+        warnings.warn(f"{source}: {n} swatch{'es' if n > 1 else ''} outside the palette's grid of {columns} "
+                      f"column{'s' if columns != 1 else ''} skipped, as Krita skips "
+                      f"{'them' if n > 1 else 'it'} ({named})", stacklevel=2)
 
 
 def _kpl_profiles(data: bytes, source: str) -> EmbeddedProfiles:
