@@ -840,6 +840,24 @@ def test_kpl_swatches_in_linear_wide_and_pq_profiles_are_converted_to_srgb():
     assert palette.hex == ["#80bcff", "#ff0000", "#4b4b4b", "#808080", "#808080", "#ffffff", "#336699"]
 
 
+def test_kpl_xyz_swatches_are_d50_xyz_scaled_per_depth_as_krita_writes_them():
+    """Krita's XYZ is littleCMS's connection space: D50, white Y = 1. Float depths write it as is;
+    16- and 8-bit ones the channel over its maximum, littleCMS's 1.15 fixed point putting Y = 1 at
+    32768 (0.500008). sRGB's white, red and 128 grey come back; XYZ was refused."""
+    white, red = (0.9642, 1.0, 0.8249), (0.4360, 0.2225, 0.0139)
+    grey = tuple(0.2158605 * c for c in white)
+    def xyz(name: str, v: tuple[float, ...], depth: str) -> str:
+        scale = 1.0 if depth.startswith("F") else 32768 / 65535
+        x, y, z = (c * scale for c in v)
+        return _in(name, f'<XYZ space="XYZ identity built-in" x="{x}" y="{y}" z="{z}"/>', depth)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        palette = decode_palette(_kpl(xyz("w", white, "F32") + xyz("r", red, "F16") + xyz("g", grey, "F32")
+                                      + xyz("w16", white, "U16") + xyz("r16", red, "U16") + xyz("g8", grey, "U8")),
+                                 source="k.kpl")
+    assert palette.hex == ["#ffffff", "#ff0000", "#808080"] * 2
+
+
 def test_kpl_swatches_in_an_unknown_profile_are_read_as_krita_does_with_one_warning():
     """Krita reads a profile it lacks as the default for the swatch's depth (sRGB for 8 bits); so
     does quantize, no longer silently."""

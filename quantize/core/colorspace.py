@@ -143,10 +143,16 @@ def _lab_to_xyz(lab: np.ndarray, white: np.ndarray) -> np.ndarray:
     return np.where(f ** 3 > eps, f ** 3, (116 * f - 16) / kappa) * white
 
 
+def xyz_d50_to_linear(xyz: np.ndarray) -> np.ndarray:
+    """CIE XYZ under D50 (the ICC's connection space, white Y = 1: Krita's XYZ) -> linear sRGB (not
+    clipped), D50 adapted to sRGB's D65 by Bradford."""
+    return _mat3(xyz, _LINEAR_FROM_XYZ_D50)
+
+
 def lab_d50_to_linear(lab: np.ndarray) -> np.ndarray:
     """CIE L*a*b* under D50 (the ICC's connection space: Photoshop's, Krita's Lab) -> linear sRGB
     (not clipped), D50 adapted to sRGB's D65 by Bradford."""
-    return _mat3(_lab_to_xyz(lab, _WHITE_D50), _LINEAR_FROM_XYZ_D50)
+    return xyz_d50_to_linear(_lab_to_xyz(lab, _WHITE_D50))
 
 
 def display_p3_to_linear(p3: np.ndarray) -> np.ndarray:

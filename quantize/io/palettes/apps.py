@@ -3,13 +3,13 @@
 
 Krita's colour XML has no alpha channel, so KPL drops alpha and keeps the share in each name. Procreate
 and Sketch store alpha but no names, so they drop names and shares. Procreate holds at most 30 colours.
-Krita's Lab swatches (CIELAB under D50), its RGB and Gray ones in a profile other than sRGB (linear,
-Rec. 2020, Adobe RGB...: see :mod:`.krita_profiles`) and Procreate's Display P3 ones are converted to
-sRGB, a colour outside it clipped with a warning; a Krita swatch in an ICC profile the palette embeds
-is converted by littleCMS; a profile quantize does not know is read as Krita reads it without the
-profile, with a warning naming it. A Krita swatch placed outside the palette's grid is skipped, with a
-warning, as Krita skips it. A Krita CMYK swatch needs its printer's profile, so one without an sRGB or
-Lab colour beside it is refused.
+Krita's Lab and XYZ swatches (CIELAB and XYZ under D50), its RGB and Gray ones in a profile other
+than sRGB (linear, Rec. 2020, Adobe RGB...: see :mod:`.krita_profiles`) and Procreate's Display P3
+ones are converted to sRGB, a colour outside it clipped with a warning; a Krita swatch in an ICC
+profile the palette embeds is converted by littleCMS; a profile quantize does not know is read as
+Krita reads it without the profile, with a warning naming it. A Krita swatch placed outside the
+palette's grid is skipped, with a warning, as Krita skips it. A Krita CMYK swatch needs its printer's
+profile, so one without an sRGB or Lab colour beside it is refused.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 
-from ...core.colorspace import display_p3_to_linear, grey_to_linear, lab_d50_to_linear, rgb_to_linear
+from ...core.colorspace import (display_p3_to_linear, grey_to_linear, lab_d50_to_linear, rgb_to_linear,
+                                xyz_d50_to_linear)
 from ...errors import FormatError
 from .krita_profiles import EmbeddedProfiles, working_space
 from .model import Palette, from_entries, labels_with_shares, parse_hex, srgb8_converted, warn_clipped
@@ -192,7 +193,11 @@ def _kpl_profiles(data: bytes, source: str) -> EmbeddedProfiles:
 
 # A swatch may give its colour in several models (the Create swatch format Krita follows); the first
 # of these it has is read.
-_KPL_MODELS = ("sRGB", "RGB", "Gray", "Lab")
+_KPL_MODELS = ("sRGB", "RGB", "Gray", "Lab", "XYZ")
+# Krita's XYZ is littleCMS's ICC connection space (D50, white Y = 1). Float depths write it as is;
+# integer ones write the channel over its maximum, while littleCMS reads 16-bit XYZ (and 8-bit,
+# widened to 16) as 1.15 fixed point, 32768 the white's Y.
+_KRITA_INT_XYZ_SCALE = 65535 / 32768
 
 
 def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], unknown: dict[str, int],
@@ -211,6 +216,11 @@ def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], un
         raise FormatError(f"{source}: {what}: colour model {next(iter(models))} is not supported "
                           f"({', '.join(_KPL_MODELS)})")
     color = models[tag]
+    if tag == "XYZ":
+        xyz = [_number(color.get(k), source, f"{what} {k}") for k in "xyz"]
+        if (entry.get("bitdepth") or "U8").upper() not in ("F16", "F32"):
+            xyz = [v * _KRITA_INT_XYZ_SCALE for v in xyz]
+        return srgb8_converted(xyz_d50_to_linear, xyz, source, what, clipped)
     if tag == "Lab":
         lab = [_number(color.get(k), source, f"{what} {k}") for k in "Lab"]
         if version1:
