@@ -9,6 +9,7 @@ import re
 import struct
 import warnings
 import zipfile
+from typing import Callable
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -894,25 +895,45 @@ def test_kpl_swatches_outside_the_grid_are_skipped_as_krita_skips_them():
         assert decode_palette(no_columns, source="k.kpl").hex == ["#0000ff"]
 
 
-def _icc_rgb(description: str, colorants: list[tuple[float, float, float]], gamma: float) -> bytes:
-    """A minimal ICC v2 RGB matrix/TRC display profile: a description, D50 white, the three colorants
-    (XYZ under D50) and one gamma curve for all three channels."""
-    def xyz(*v: float) -> bytes:
-        return b"XYZ \0\0\0\0" + b"".join(struct.pack(">i", round(c * 65536)) for c in v)
+def _icc_xyz(*v: float) -> bytes:
+    return b"XYZ \0\0\0\0" + b"".join(struct.pack(">i", round(c * 65536)) for c in v)
+
+
+def _icc(description: str, kind: bytes, tags: list[tuple[bytes, bytes]]) -> bytes:
+    """A minimal ICC v2 profile: ``kind`` (class, colour space, connection space, 12 bytes), a
+    description, D50 white and ``tags``."""
     text = description.encode() + b"\0"
-    desc = b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + bytes(12 + 67)
-    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
-    d50 = xyz(0.9642, 1.0, 0.8249)
-    tags = [(b"desc", desc), (b"wtpt", d50), *zip((b"rXYZ", b"gXYZ", b"bXYZ"), (xyz(*c) for c in colorants)),
-            *((t, curve) for t in (b"rTRC", b"gTRC", b"bTRC"))]
+    d50 = _icc_xyz(0.9642, 1.0, 0.8249)
+    tags = [(b"desc", b"desc\0\0\0\0" + struct.pack(">I", len(text)) + text + bytes(12 + 67)), (b"wtpt", d50),
+            *tags]
     table, body, offset = b"", b"", 128 + 4 + 12 * len(tags)
     for sig, data in tags:
         data += bytes(-len(data) % 4)
         table, body = table + sig + struct.pack(">II", offset + len(body), len(data)), body + data
     size = 128 + 4 + len(table) + len(body)
-    header = (struct.pack(">I", size) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"mntrRGB XYZ " + bytes(12) + b"acsp"
+    header = (struct.pack(">I", size) + b"lcms" + bytes([2, 0x10, 0, 0]) + kind + bytes(12) + b"acsp"
               + bytes(28) + d50[8:] + bytes(48))
     return header + struct.pack(">I", len(tags)) + table + body
+
+
+def _icc_rgb(description: str, colorants: list[tuple[float, float, float]], gamma: float) -> bytes:
+    """An RGB matrix/TRC display profile: the three colorants (XYZ under D50) and one gamma curve
+    for all three channels."""
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256)) + bytes(2)
+    return _icc(description, b"mntrRGB XYZ ", [*zip((b"rXYZ", b"gXYZ", b"bXYZ"), (_icc_xyz(*c) for c in colorants)),
+                                               *((t, curve) for t in (b"rTRC", b"gTRC", b"bTRC"))])
+
+
+def _icc_cmyk(description: str, lightness: Callable[[int, int, int, int], float]) -> bytes:
+    """A CMYK printer profile whose A2B0 table (2 points a channel, linear between) gives each
+    corner of the ink cube (0 or 1 of each ink) a neutral grey of CIELAB ``lightness(c, m, y, k)``."""
+    corners = [lightness(c, m, y, k) for c in (0, 1) for m in (0, 1) for y in (0, 1) for k in (0, 1)]
+    clut = b"".join(struct.pack(">HHH", round(L * 65280 / 100), 128 << 8, 128 << 8) for L in corners)
+    identity = b"".join(struct.pack(">i", 65536 if r == c else 0) for r in range(3) for c in range(3))
+    ramp = struct.pack(">HH", 0, 65535)
+    lut = (b"mft2\0\0\0\0" + bytes([4, 3, 2, 0]) + identity + struct.pack(">HH", 2, 2) + ramp * 4 + clut
+           + ramp * 3)
+    return _icc(description, b"prtrCMYKLab ", [(b"A2B0", lut)])
 
 
 # Adobe RGB's colorants under D50, as its ICC profiles give them
@@ -944,6 +965,25 @@ def test_kpl_swatches_in_a_profile_the_palette_embeds_are_converted_by_it():
     known = decode_palette(_kpl(entries.replace("My Adobe RGB", "ClayRGB-elle-V2-g22.icc")), source="k.kpl")
     assert palette.hex[1:3] == ["#ffffff", "#000000"]
     assert np.abs(palette.rgb.astype(int) - known.rgb.astype(int)).max() <= 1
+
+
+def test_kpl_cmyk_swatches_in_a_profile_the_palette_embeds_are_converted_by_it():
+    """A CMYK swatch was refused for want of its printer's profile even when the .kpl carries it.
+    This profile prints no ink as white, one of C, M or Y as a grey of L* 50, K or two inks as
+    black; half a cyan is L* 75."""
+    def lightness(c: int, m: int, y: int, k: int) -> float:
+        return 0.0 if k or c + m + y > 1 else 50.0 if c + m + y else 100.0
+    icc = _icc_cmyk("My press", lightness)
+    inks = [(0, 0, 0, 0), (1, 0, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1), (0.5, 0, 0, 0), (0, 1, 1, 0)]
+    entries = "".join(_in(f"s{i}", f'<CMYK space="My press" c="{c}" m="{m}" y="{y}" k="{k}"/>')
+                      for i, (c, m, y, k) in enumerate(inks))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        palette = decode_palette(_kpl_with_profile(entries, "My press", icc), source="k.kpl")
+    greys = decode_palette(_kpl("".join(_in(f"l{L}", f'<Lab L="{L}" a="0" b="0"/>') for L in (100, 50, 50, 0, 75, 0))),
+                           source="k.kpl")
+    assert np.abs(palette.rgb.astype(int) - greys.rgb.astype(int)).max() <= 1
+    assert palette.hex[0] == "#ffffff" and palette.hex[3] == "#000000"
 
 
 @pytest.mark.parametrize("icc", [b"", b"not a profile at all", b"\0" * 200])

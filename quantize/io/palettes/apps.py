@@ -9,7 +9,7 @@ ones are converted to sRGB, a colour outside it clipped with a warning; a Krita 
 profile the palette embeds is converted by littleCMS; a profile quantize does not know is read as
 Krita reads it without the profile, with a warning naming it. A Krita swatch placed outside the
 palette's grid is skipped, with a warning, as Krita skips it. A Krita CMYK swatch needs its printer's
-profile, so one without an sRGB or Lab colour beside it is refused.
+profile, so one without it embedded or an sRGB or Lab colour beside it is refused.
 """
 
 from __future__ import annotations
@@ -210,6 +210,11 @@ def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], un
         raise FormatError(f"{source}: {what} has no colour")
     tag = next((t for t in _KPL_MODELS if t in models), None)
     if tag is None and "CMYK" in models:
+        cmyk = models["CMYK"]
+        values = [_number(cmyk.get(k), source, f"{what} {k}") for k in "cmyk"]
+        converted = _embedded_srgb8(embedded, cmyk.get("space"), "CMYK", values, what, clipped)
+        if converted is not None:
+            return converted
         raise FormatError(f"{source}: {what} is CMYK, which cannot be converted to sRGB without its "
                           "printer's profile: give it an sRGB or Lab colour in Krita")
     if tag is None:
@@ -234,10 +239,8 @@ def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], un
         space, known = working_space(profile, tag, entry.get("bitdepth") or "U8")
         if not known:
             values = [_number(color.get(k), source, f"{what} {k}") for k in keys]
-            converted = embedded.to_srgb8(profile, tag, values)
+            converted = _embedded_srgb8(embedded, profile, tag, values, what, clipped)
             if converted is not None:
-                if not all(0 <= v <= 1 for v in values):
-                    clipped.append(what)
                 return converted
             unknown[str(profile)] = unknown.get(str(profile), 0) + 1
     if space == ("sRGB", "sRGB"):
@@ -247,6 +250,16 @@ def _kpl_color(entry: ET.Element, what: str, source: str, clipped: list[str], un
     if tag == "Gray":
         return srgb8_converted(lambda v: grey_to_linear(v[0], space[1]), values, source, what, clipped)
     return srgb8_converted(lambda v: rgb_to_linear(v, *space), values, source, what, clipped)
+
+
+def _embedded_srgb8(embedded: EmbeddedProfiles, profile: str | None, model: str, values: list[float],
+                    what: str, clipped: list[str]) -> tuple[int, ...] | None:
+    """The swatch ``what`` converted by the embedded ``profile`` (None: the palette has no such
+    profile); ``what`` joins ``clipped`` when a channel lies outside 0..1, which littleCMS clips."""
+    converted = embedded.to_srgb8(profile, model, values)
+    if converted is not None and not all(0 <= v <= 1 for v in values):
+        clipped.append(what)
+    return converted
 
 
 def _krita1_lab(lightness: float, a: float, b: float) -> list[float]:

@@ -41,6 +41,10 @@ def working_space(profile: str | None, model: str, depth: str) -> tuple[tuple[st
     return ("sRGB", "linear" if linear else "sRGB"), not profile
 
 
+# Pillow's 8-bit mode for each colour model a Krita swatch may give in an embedded profile
+_MODES = {"RGB": "RGB", "Gray": "L", "CMYK": "CMYK"}
+
+
 class EmbeddedProfiles:
     """The ICC profiles a Krita palette carries: ``files`` maps each profile's name (what a swatch's
     ``space`` gives) to its member in the zip, which ``read`` returns (None when it cannot). A
@@ -52,7 +56,8 @@ class EmbeddedProfiles:
         self._transforms: dict[tuple[str, str], ImageCms.ImageCmsTransform | None] = {}
 
     def to_srgb8(self, profile: str | None, model: str, values: list[float]) -> tuple[int, int, int] | None:
-        """8-bit sRGB of an RGB or Gray (``model``) swatch's channel ``values`` (0..1, clipped to it
+        """8-bit sRGB of an RGB, Gray or CMYK (``model``) swatch's channel ``values`` (0..1, CMYK as ink;
+        clipped to it
         and rounded to 8 bits, as littleCMS takes them through Pillow) in the embedded ``profile``,
         converted relative colorimetric; None when the palette carries no such profile or it is
         unreadable or not of that model."""
@@ -64,9 +69,8 @@ class EmbeddedProfiles:
         transform = self._transforms[key]
         if transform is None:
             return None
-        mode = "L" if model == "Gray" else "RGB"
         pixel = tuple(int(round(255 * min(max(v, 0.0), 1.0))) for v in values)
-        out = transform.apply(Image.new(mode, (1, 1), pixel[0] if mode == "L" else pixel))
+        out = transform.apply(Image.new(_MODES[model], (1, 1), pixel[0] if model == "Gray" else pixel))
         return tuple(int(c) for c in np.asarray(out)[0, 0])
 
     @staticmethod
@@ -76,6 +80,6 @@ class EmbeddedProfiles:
         try:
             return ImageCms.buildTransform(
                 ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"),
-                "L" if model == "Gray" else "RGB", "RGB", ImageCms.Intent.RELATIVE_COLORIMETRIC)
+                _MODES[model], "RGB", ImageCms.Intent.RELATIVE_COLORIMETRIC)
         except (ImageCms.PyCMSError, OSError, ValueError, TypeError):  # a damaged or foreign profile
             return None
