@@ -895,6 +895,22 @@ def test_kpl_swatches_outside_the_grid_are_skipped_as_krita_skips_them():
         assert decode_palette(no_columns, source="k.kpl").hex == ["#0000ff"]
 
 
+def test_kpl_swatches_fill_the_grid_as_krita_places_them():
+    """Krita puts a swatch without a Position right of the last row's rightmost swatch (the next
+    row when that is full), and a swatch at a taken place replaces the one there; quantize put every
+    unplaced swatch at row 0, column 0 and kept both of a shared place."""
+    def at(name: str, row: int | None = None, column: int | None = None) -> str:
+        place = "" if row is None else f'<Position row="{row}" column="{column}"/>'
+        return f'<ColorSetEntry name="{name}"><sRGB r="0" g="0" b="0"/>{place}</ColorSetEntry>'
+    group = f'<Group name="g">{at("g1")}{at("g2")}{at("g3")}</Group>'
+    with pytest.warns(UserWarning) as record:
+        palette = decode_palette(_kpl(at("a", 0, 1) + at("u1") + at("b", 0, 0) + at("c", 1, 0) + at("u2") + group,
+                                      columns="2"), source="k.kpl")
+    assert palette.names == ("b", "a", "c", "u2", "g1", "g2", "g3")
+    assert [str(w.message) for w in record] == [
+        "k.kpl: 1 swatch replaced by a later one at the same place, as Krita replaces it ('u1' at row 1, column 0)"]
+
+
 def _icc_xyz(*v: float) -> bytes:
     return b"XYZ \0\0\0\0" + b"".join(struct.pack(">i", round(c * 65536)) for c in v)
 

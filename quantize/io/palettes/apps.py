@@ -8,8 +8,9 @@ than sRGB (linear, Rec. 2020, Adobe RGB...: see :mod:`.krita_profiles`) and Proc
 ones are converted to sRGB, a colour outside it clipped with a warning; a Krita swatch in an ICC
 profile the palette embeds is converted by littleCMS; a profile quantize does not know is read as
 Krita reads it without the profile, with a warning naming it. A Krita swatch placed outside the
-palette's grid is skipped, with a warning, as Krita skips it. A Krita CMYK swatch needs its printer's
-profile, so one without it embedded or an sRGB or Lab colour beside it is refused.
+palette's grid is skipped, and one whose place a later one takes is replaced, with a warning, as in
+Krita. A Krita CMYK swatch needs its printer's profile, so one without it embedded or an sRGB or Lab
+colour beside it is refused.
 """
 
 from __future__ import annotations
@@ -128,23 +129,30 @@ def decode_kpl(data: bytes, source: str) -> Palette:
         raise FormatError(f"{source}: colorset.xml is not well-formed XML ({exc})") from None
     if root.tag.lower() != "colorset":
         raise FormatError(f"{source}: colorset.xml has root <{root.tag}>, expected <ColorSet>")
-    keyed, clipped, unknown, outside = [], [], {}, []
+    keyed, clipped, unknown, outside, replaced = [], [], {}, [], []
     embedded = _kpl_profiles(data, source)
     columns = _kpl_columns(root.get("columns"))
     for group_index, group in enumerate([root, *root.findall("Group")]):
-        for doc_index, entry in enumerate(group.findall("ColorSetEntry")):
-            pos = entry.find("Position")
-            where = (0, 0) if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
-            if pos is not None and not (where[0] >= 0 and 0 <= where[1] < columns):
-                named = f"{entry.get('name')!r} " if entry.get("name") else ""
-                outside.append(f"{named}at row {where[0]}, column {where[1]}")
+        grid = _KritaGrid(columns or _KRITA_DEFAULT_COLUMNS)
+        for entry in group.findall("ColorSetEntry"):
+            name, pos = entry.get("name"), entry.find("Position")
+            where = None if pos is None else (_int(pos.get("row"), source), _int(pos.get("column"), source))
+            if where is not None and not (where[0] >= 0 and 0 <= where[1] < columns):
+                outside.append(_placed(name, where))
                 continue
-            what = f"swatch {entry.get('name')!r}" if entry.get("name") else f"swatch {len(keyed) + 1}"
+            what = f"swatch {name!r}" if name else f"swatch {len(keyed) + 1}"
             color = _kpl_color(entry, what, source, clipped, unknown, embedded, root.get("version") == "1.0")
-            keyed.append(((group_index, *where, doc_index), (color, entry.get("name"))))
-    _warn_outside_grid(outside, columns, source)
+            cell, earlier = grid.place(where, len(keyed))
+            if earlier is not None:
+                replaced.append(_placed(keyed[earlier][1][1], cell))
+                keyed[earlier] = None
+            keyed.append(((group_index, *cell), (color, name)))
+    _warn_dropped(outside, source, f"outside the palette's grid of {columns} column{'s' * (columns != 1)} "
+                  "skipped, as Krita skips {them}")
+    _warn_dropped(replaced, source, "replaced by a later one at the same place, as Krita replaces {them}")
     _warn_unknown_profiles(unknown, source)
     warn_clipped(clipped, source)
+    keyed = [k for k in keyed if k is not None]
     keyed.sort(key=lambda item: item[0])
     return from_entries([e for _, e in keyed], source, root.get("name"))
 
@@ -162,15 +170,45 @@ def _kpl_columns(value: str | None) -> int:
         return 0
 
 
-def _warn_outside_grid(outside: list[str], columns: int, source: str) -> None:
-    """One warning naming the swatches (the first few) skipped, as Krita skips them, for a position
-    at a negative row or outside the palette's ``columns``."""
-    if outside:
-        n = len(outside)
-        named = "; ".join(outside[:3]) + ("; ..." if n > 3 else "")
-        warnings.warn(f"{source}: {n} swatch{'es' if n > 1 else ''} outside the palette's grid of {columns} "
-                      f"column{'s' if columns != 1 else ''} skipped, as Krita skips "
-                      f"{'them' if n > 1 else 'it'} ({named})", stacklevel=2)
+def _placed(name: str | None, cell: tuple[int, int]) -> str:
+    """A swatch named in a warning by its name (when it has one) and place."""
+    return (f"{name!r} " if name else "") + f"at row {cell[0]}, column {cell[1]}"
+
+
+def _warn_dropped(dropped: list[str], source: str, reason: str) -> None:
+    """One warning naming the swatches (the first few) dropped for ``reason``, whose ``{them}``
+    becomes "them" or "it"."""
+    if dropped:
+        n = len(dropped)
+        named = "; ".join(dropped[:3]) + ("; ..." if n > 3 else "")
+        why = reason.format(them="them" if n > 1 else "it")
+        warnings.warn(f"{source}: {n} swatch{'es' if n > 1 else ''} {why} ({named})", stacklevel=2)
+
+
+# Krita's row width for swatches without a Position when the palette gives no columns
+_KRITA_DEFAULT_COLUMNS = 16
+
+
+class _KritaGrid:
+    """A group's cells as Krita fills them: a swatch with a Position takes that cell, replacing the
+    one there; one without goes right of the last row's rightmost swatch, or starts the next row
+    when that one is full (the first swatch at row 0, column 0)."""
+
+    def __init__(self, columns: int) -> None:
+        self._columns = columns
+        self._cells: dict[tuple[int, int], int] = {}
+        self._last = (0, -1)  # the last row and its rightmost column
+
+    def place(self, where: tuple[int, int] | None, index: int) -> tuple[tuple[int, int], int | None]:
+        """The cell of swatch ``index`` (its Position ``where``, or None), and the index of the one
+        it replaces (or None)."""
+        if where is None:
+            row, column = self._last
+            where = (row, column + 1) if column + 1 < self._columns else (row + 1, 0)
+        earlier = self._cells.get(where)
+        self._cells[where] = index
+        self._last = max(self._last, where)
+        return where, earlier
 
 
 def _kpl_profiles(data: bytes, source: str) -> EmbeddedProfiles:
