@@ -16,6 +16,7 @@ from PIL import Image
 
 from quantize.io import container
 from quantize.cli import main
+from quantize.errors import ParameterError
 from quantize.io.exports import (c_header, c_identifier, index_bits, page_bytes, plane_bytes,
                                  raw_indices, rgb565, rgb565_values)
 
@@ -328,6 +329,21 @@ def test_c_header_of_a_panel_layout_compiles(tmp_path: Path, layout, first) -> N
                             str(tmp_path / "main.o"), str(tmp_path / "main.c")],
                            capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
+
+
+@pytest.mark.parametrize("layout, colors, words", [
+    ("planes", 4, "--raw-rows planes needs a palette of 3 colours, or 2 with no red, in the panel's "
+                  "order (bwr: black 0, white 1, red 2; bw: black 0, white 1), not one of 4 colours"),
+    ("planes", 1, "not one of 1 colour"),
+    ("pages", 3, "--raw-rows pages needs a palette of 2 colours in the panel's order (bw: black 0, "
+                 "white 1 lit), not one of 3 colours")])
+def test_c_header_refuses_a_palette_its_panel_layout_cannot_take(layout, colors, words) -> None:
+    """The library refuses as the command line does: indices within the panel's codes do not make
+    a 4-colour palette one the panel shows."""
+    palette = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 0, 255]], np.uint8)[:colors]
+    with pytest.raises(ParameterError) as exc:
+        c_header("tri", palette, np.zeros((2, 2), np.uint8), layout)
+    assert words in str(exc.value)
 
 
 @pytest.mark.parametrize("args, words", [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PANEL_LAYOUTS, PATH,
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH,
                       check_dither, check_format_options, check_panel_layout, dither_options, echo,
                       encoder_options, file_options, fit_options, layout_options,
                       make_fit_options, note, space_option)
@@ -131,6 +131,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         if click.get_current_context().get_parameter_source("k").name == "DEFAULT":
             k = min(k, lattice_size(bits))  # --bits 4 alone: its 16 greys, not the default 256
     check_panel_layout(raw_rows, None if fixed is None else len(fixed), "--palette")
+    from ..io.exports import PANEL_LAYOUTS
+
     if raw_rows in PANEL_LAYOUTS and drop_unused:  # one colour left would take index 0, black
         raise click.UsageError(f"--drop-unused renumbers the palette's codes: it cannot be "
                                f"combined with --raw-rows {raw_rows}, which writes the panel's")

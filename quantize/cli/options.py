@@ -164,25 +164,16 @@ def file_options(png_effort: int, webp_method: int, raw_bit_order: str | None = 
                        rotate=int(rotate))
 
 
-# the --raw-rows layouts written in a panel's own codes: the palette sizes they take, in its order
-# (a 2-colour palette on a tri-colour panel leaves its red plane blank; a single colour has no
-# code of its own to say which ink it is)
-PANEL_LAYOUTS = {"pages": ((2,), "2 colours", "bw: black 0, white 1 lit"),
-                 "planes": ((2, 3), "3 colours, or 2 with no red,",
-                            "bwr: black 0, white 1, red 2; bw: black 0, white 1")}
-
-
 def check_panel_layout(raw_rows: str, colors: int | None, palette_flag: str) -> None:
     """``--raw-rows pages`` and ``planes`` write the panel's codes: they need a given palette
     (``colors``, None for a fit) of as many colours as they take."""
-    if raw_rows not in PANEL_LAYOUTS:
-        return
-    counts, wanted, order = PANEL_LAYOUTS[raw_rows]
-    if colors not in counts:
-        # a fitted palette comes in no set order: its ink would be whichever colour came where
-        got = "not a fit" if colors is None else f"not one of {colors} colour{'s' * (colors != 1)}"
-        raise click.UsageError(f"--raw-rows {raw_rows} needs a {palette_flag} of {wanted} in the "
-                               f"panel's order ({order}), {got}")
+    from ..errors import ParameterError
+    from ..io.exports import check_panel_palette
+
+    try:
+        check_panel_palette(raw_rows, colors, palette_flag)
+    except ParameterError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 # each format's options: given while the format is not written, they would be ignored silently
@@ -192,6 +183,8 @@ FORMAT_OPTIONS = (("qnt", ("codec",)), ("png", ("png_effort",)), ("webp", ("webp
 
 def check_format_options(formats: tuple[str, ...]) -> None:
     """Refuse an option the command has, given for a format that is not written."""
+    from ..io.exports import PANEL_LAYOUTS
+
     ctx = click.get_current_context()
     for fmt, names in FORMAT_OPTIONS:
         named = [name for name in names if name in ctx.params and given(name)]

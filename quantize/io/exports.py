@@ -16,6 +16,7 @@ import zlib
 
 import numpy as np
 
+from ..errors import ParameterError
 from .container import bits_per_index
 
 _C_KEYWORDS = frozenset(
@@ -27,6 +28,27 @@ _PER_LINE = 16  # values per line of a C array
 # (pgm_read_byte); a program may define QUANTIZE_FLASH itself for another chip.
 _FLASH = ("#ifndef QUANTIZE_FLASH", "#if defined(__AVR__)", "#include <avr/pgmspace.h>",
           "#define QUANTIZE_FLASH PROGMEM", "#else", "#define QUANTIZE_FLASH", "#endif", "#endif")
+
+#: The layouts written in a panel's own codes: the palette sizes they take, in its order (a
+#: 2-colour palette on a tri-colour panel leaves its red plane blank; a single colour has no code
+#: of its own to say which ink it is).
+PANEL_LAYOUTS = {"pages": ((2,), "2 colours", "bw: black 0, white 1 lit"),
+                 "planes": ((2, 3), "3 colours, or 2 with no red,",
+                            "bwr: black 0, white 1, red 2; bw: black 0, white 1")}
+
+
+def check_panel_palette(layout: str, colors: int | None, palette_flag: str = "palette") -> None:
+    """Refuse for the panel ``layout`` (``pages``, ``planes``; any other passes) a palette of
+    ``colors`` colours (None: a fit) that it does not take, in one :class:`ParameterError` naming
+    the palette as ``palette_flag``."""
+    if layout not in PANEL_LAYOUTS:
+        return
+    counts, wanted, order = PANEL_LAYOUTS[layout]
+    if colors not in counts:
+        # a fitted palette comes in no set order: its ink would be whichever colour came where
+        got = "not a fit" if colors is None else f"not one of {colors} colour{'s' * (colors != 1)}"
+        raise ParameterError(f"--raw-rows {layout} needs a {palette_flag} of {wanted} in the "
+                             f"panel's order ({order}), {got}")
 
 
 def index_bits(k: int) -> int:
@@ -160,7 +182,8 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
     byte for byte as :func:`plane_bytes` and :func:`page_bytes` give them (``msb_first``: their
     bit order): ``STEM_black_plane[]`` and ``STEM_red_plane[]`` of ``STEM_plane_bytes`` each
     (``STEM_row_bytes`` a row), or ``STEM_pages[]`` of ``STEM_page_count`` pages of
-    ``STEM_width`` bytes."""
+    ``STEM_width`` bytes, and a palette the layout does not take is refused
+    (:func:`check_panel_palette`)."""
     palette, indices = np.asarray(palette), np.asarray(indices)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not len(palette) \
             or palette.dtype.kind not in "ui" or palette.min() < 0 or palette.max() > 255:
@@ -170,6 +193,7 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
         raise ValueError(f"the indices must be (H, W) integers 0 to {len(palette) - 1}")
     if layout not in _LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(_LAYOUTS)}, got {layout!r}")
+    check_panel_palette(layout, len(palette))
     palette = palette.astype(np.uint8)
     name = c_identifier(stem)
     h, w = indices.shape
