@@ -624,7 +624,8 @@ def test_a_batch_refuses_unusable_resampling_before_any_work(tmp_path, resample,
 
 def test_a_refused_resume_names_the_flags_and_values_typed(tmp_path, capsys):
     """The refusal named the manifest's settings (raw_msb_first, raw_pages, rdo) where the user
-    had typed --raw-bit-order, --raw-rows and --rdo, and gave neither run's value."""
+    had typed --raw-bit-order, --raw-rows and --rdo, and gave neither run's value; and -k, which
+    a --palette-from's size sets, where the user had typed another palette."""
     src = tmp_path / "in"
     src.mkdir()
     Image.new("RGB", (9, 4), "red").save(src / "tag.png")
@@ -636,13 +637,14 @@ def test_a_refused_resume_names_the_flags_and_values_typed(tmp_path, capsys):
     for args, words in (
             ([*planes, "--raw-bit-order", "lsb"], "(--raw-bit-order msb, now lsb)"),
             ([*planes[:2], "--palette-from", "bw", "--raw-rows", "pages"],  # pages' own bit order
-             "(-k 3, now 2; --palette-from or --shared-palette: another palette; --raw-rows "
-             "planes, now pages)"),
+             "(--palette-from bwr, now bw; --raw-rows planes, now pages)"),  # no -k: bw's size
+            ([*planes[:2], "--palette-from", "bw", "--raw-rows", "planes"],
+             "(--palette-from bwr, now bw)"),
             ([*planes, "--rdo", "5", "--png-effort", "0", "--width", "8"],
              "(--png-effort 2, now 0; --rdo 0, now 5; --width not given, now 8)"),
             (["--format", "raw,png,qnt", "-k", "3"],
-             "(--format raw,png, now raw,png,qnt; --palette-from or --shared-palette given, now "
-             "not given; --raw-rows planes, now padded)")):
+             "(--format raw,png, now raw,png,qnt; --palette-from bwr, now not given; --raw-rows "
+             "planes, now padded)")):
         with pytest.raises(SystemExit) as exc:
             main([*batch, *args, "--resume"])
         err = capsys.readouterr().err
@@ -699,3 +701,17 @@ def test_the_json_manifest_keeps_a_non_utf8_name_in_its_documented_escape(tmp_pa
     assert "caf\\xe9.png,ok," in (tmp_path / "out" / manifest.CSV_NAME).read_text("utf-8")
     again = run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1, resume=True)
     assert again.kept == 1
+
+
+def test_a_palette_is_the_same_one_by_its_colours_whatever_its_name(tmp_path):
+    """The manifest keeps the name a palette was given as, to word a refusal; a resume with the
+    same colours under another name is the same run."""
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    run_batch([src], out, settings=SETTINGS, jobs=1, palette_from="bwr")
+    assert json.loads((out / "manifest.json").read_text())["options"]["palette_from"] == "bwr"
+    (tmp_path / "bwr.gpl").write_text("GIMP Palette\n#\n0 0 0 k\n255 255 255 w\n255 0 0 r\n")
+    assert run_batch([src], out, settings=SETTINGS, jobs=1, resume=True,
+                     palette_from=tmp_path / "bwr.gpl").kept == 2
+    with pytest.raises(ParameterError, match=r"other options \(k, palette_sha256\)"):
+        run_batch([src], out, settings=SETTINGS, jobs=1, resume=True, palette_from="bw")

@@ -132,7 +132,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
         with _stopped_as_by_ctrl_c() as stopped_by:
             result = run_batch(inputs, out_dir, settings=settings, recursive=not no_recursive,
                                jobs=jobs, resume=resume, shared_palette=shared_palette,
-                               palette_from=palette, scheduler=scheduler, progress=progress,
+                               palette_from=palette, palette_name=palette_from,
+                               scheduler=scheduler, progress=progress,
                                notice=lambda message: (progress.clear(), note(message, quiet)))
     except OptionsChanged as exc:
         raise ParameterError(exc.worded(_changes(exc.before, exc.now)),
@@ -232,13 +233,19 @@ def _changes(before: dict, now: dict) -> str:
         return ("pages" if options["raw_pages"] else "planes" if options["raw_planes"]
                 else "padded" if options["raw_row_padding"] else "packed")
 
+    named = before.get("palette_from"), now.get("palette_from")
     said = []
     for name in sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k)):
+        if name == "palette_from" or name == "k" and any(named):
+            continue  # a --palette-from's K is its size, and its name is said with its colours
         if name in _RAW_ROWS:
             if rows(before) != rows(now):
                 said.append(f"--raw-rows {rows(before)}, now {rows(now)}")
         elif name == "raw_msb_first" and all(o[name] == (not o["raw_pages"]) for o in (before, now)):
             continue  # each the default of its --raw-rows, said there
+        elif name == "palette_sha256" and any(named):
+            said.append(f"--palette-from {named[0]}: other colours" if named[0] == named[1] else
+                        f"--palette-from {named[0] or 'not given'}, now {named[1] or 'not given'}")
         elif name == "palette_sha256":
             said.append("--palette-from or --shared-palette: another palette" if before[name]
                         and now[name] else f"--palette-from or --shared-palette "

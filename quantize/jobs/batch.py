@@ -248,7 +248,7 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
               settings: Settings, recursive: bool = True, jobs: int | None = None,
               resume: bool = False, shared_palette: bool = False,
               palette_from: str | os.PathLike[str] | np.ndarray | None = None,
-              scheduler: str | None = None,
+              palette_name: str | os.PathLike[str] | None = None, scheduler: str | None = None,
               progress: Callable[[str, int, int, str], None] | None = None,
               notice: Callable[[str], None] | None = None) -> BatchResult:
     """Compress every image of ``inputs`` into ``out_root`` (the tree mirrored), keeping the manifest.
@@ -256,7 +256,9 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     ``progress(phase, done, total, name)`` is called as inputs finish (phase ``"colours"`` while
     counting colours for a shared palette, then ``"compress"``); ``notice(message)`` hears of a
     wait, such as a Dask cluster with no worker yet. ``palette_from`` is what
-    :func:`load_palette` takes, or the palette it gave ((K, 3|4) uint8). On Ctrl-C the finished outputs and a
+    :func:`load_palette` takes, or the palette it gave ((K, 3|4) uint8), and ``palette_name`` what
+    it was given as (by default ``palette_from`` when a path or name), which the manifest keeps
+    for a refused resume to name. On Ctrl-C the finished outputs and a
     consistent manifest stay, and :class:`KeyboardInterrupt` propagates.
     """
     from ..io.container import SUFFIX
@@ -278,7 +280,10 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
             settings, fitted = _with_palette(settings, executor, the_plan, previous if resume else None,
                                              shared=shared_palette, palette_from=palette_from,
                                              progress=progress)
-            options = _options_record(settings)
+            if palette_name is None and isinstance(palette_from, (str, os.PathLike)):
+                palette_name = palette_from
+            options = _options_record(settings, None if palette_name is None
+                                      else os.fspath(palette_name))
             kept_rows = _kept_rows(previous, options, the_plan) if resume and previous else {}
             palette_files = [] if fitted is None else save_palette(fitted, out)  # the run holds
             carried = _carried_rows(previous, the_plan) if resume and previous else {}
@@ -378,8 +383,9 @@ def _with_palette(settings: Settings, executor: Executor, the_plan: Plan,
     return replace(settings, options=replace(settings.options, fit=fit, palette=palette)), fitted
 
 
-def _options_record(settings: Settings) -> dict[str, Any]:
-    """What decides the outputs, as stored in the manifest (the palette by its colours' digest)."""
+def _options_record(settings: Settings, palette_name: str | None = None) -> dict[str, Any]:
+    """What decides the outputs, as stored in the manifest (the palette by its colours' digest,
+    and by the ``palette_name`` it was given as, for words only)."""
     import hashlib
 
     from ..io.outputs import FileOptions
@@ -393,6 +399,7 @@ def _options_record(settings: Settings) -> dict[str, Any]:
             "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest(),
             # recorded when set, so that a manifest written before they were stays resumable
             **({"rdo": opts.rdo} if opts.rdo else {}),
+            **({"palette_from": palette_name} if palette_name is not None else {}),
             **({"resample": settings.resample} if settings.resample else {}),
             **{name: value for name, value in files.items()
                if value != getattr(FileOptions, name)}}
@@ -447,13 +454,18 @@ class OptionsChanged(ParameterError):
 
     def __init__(self, folder: str, before: dict[str, Any], now: dict[str, Any]) -> None:
         self.folder, self.before, self.now = folder, before, now
-        self.changed = sorted(k for k in now.keys() | before.keys() if before.get(k) != now.get(k))
+        self.changed = sorted(k for k in now.keys() | before.keys()
+                              if k not in _WORDS_ONLY and before.get(k) != now.get(k))
         super().__init__(self.worded(", ".join(self.changed)), parameters=("force=True", "resume"))
 
     def worded(self, changes: str) -> str:
         """The refusal with ``changes`` (the options that differ, in the caller's words)."""
         return (f"{self.folder} was made with other options ({changes}): run with force=True and "
                 "without resume to redo it")
+
+
+# options recorded only to word a refusal: a palette is the same one by its colours, however named
+_WORDS_ONLY = ("palette_from",)
 
 
 def _recorded(options: dict[str, Any]) -> dict[str, Any]:
@@ -467,7 +479,7 @@ def _recorded(options: dict[str, Any]) -> dict[str, Any]:
 def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
     """Rows of the previous run whose outputs are intact, for the inputs still in the batch."""
     before, now = _recorded(previous.get("options") or {}), _recorded(options)
-    if before != now:
+    if any(before.get(k) != now.get(k) for k in before.keys() | now.keys() if k not in _WORDS_ONLY):
         raise OptionsChanged(display_name(the_plan.out_root), before, now)
     sources = {j.name: j.source for j in the_plan.jobs}
     return {r["path"]: r for r in previous["rows"]
