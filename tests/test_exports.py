@@ -346,6 +346,28 @@ def test_c_header_refuses_a_palette_its_panel_layout_cannot_take(layout, colors,
     assert words in str(exc.value)
 
 
+def test_a_panel_layout_warns_of_a_palette_lighter_first(capsys, tmp_path: Path) -> None:
+    """White before black was taken in silence, and the panel showed a negative; it is still
+    taken (a user may want the negative), with one warning naming the order the panel takes."""
+    (tmp_path / "wbr.gpl").write_text("GIMP Palette\n#\n255 255 255 w\n0 0 0 k\n255 0 0 r\n")
+    (tmp_path / "wb.gpl").write_text("GIMP Palette\n#\n255 255 255 w\n0 0 0 k\n")
+    for palette, rows, order in (("WBR", "planes", "bwr: black 0, white 1, red 2; bw: black 0, "
+                                                   "white 1"),
+                                 ("WB", "pages", "bw: black 0, white 1 lit"),
+                                 ("bwr", "planes", None), ("bw", "pages", None)):
+        palette = str(tmp_path / f"{palette.lower()}.gpl") if palette.isupper() else palette
+        with pytest.raises(SystemExit) as exc:
+            main(["compress", str(PARROTS), "--palette", palette, "--format", "c", "--raw-rows",
+                  rows, "-o", str(tmp_path / rows / palette[-6:]), "-q"])
+        err = capsys.readouterr().err
+        assert exc.value.code == 0 and (tmp_path / rows / palette[-6:] / "parrots.h").exists()
+        warned = [line for line in err.splitlines() if "warning" in line]
+        assert warned == ([] if order is None else [
+            f"quantize: warning: the --palette's colour 0 (#FFFFFF) is lighter than its colour 1 "
+            f"(#000000), but --raw-rows {rows} takes the panel's order ({order}): the panel shows "
+            "a negative"]), err
+
+
 @pytest.mark.parametrize("args, words", [
     (("--palette", "acep7"), "--raw-rows planes needs a --palette of 3 colours, or 2 with no red, "
                              "in the panel's order (bwr: black 0, white 1, red 2; bw: black 0, "

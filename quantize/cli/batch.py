@@ -115,7 +115,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
         from ..jobs.batch import load_palette
 
         palette = load_palette(palette_from)
-    check_panel_layout(raw_rows, None if palette is None else len(palette), "--palette-from")
+    check_panel_layout(raw_rows, palette, "--palette-from")
     settings = Settings(
         CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space),
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),

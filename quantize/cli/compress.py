@@ -130,7 +130,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                    "bits): give at most 5,6,5 (5 for grey), or leave rgb565 out")
         if click.get_current_context().get_parameter_source("k").name == "DEFAULT":
             k = min(k, lattice_size(bits))  # --bits 4 alone: its 16 greys, not the default 256
-    check_panel_layout(raw_rows, None if fixed is None else len(fixed), "--palette")
+    check_panel_layout(raw_rows, fixed, "--palette")
     from ..io.exports import PANEL_LAYOUTS
 
     if raw_rows in PANEL_LAYOUTS and drop_unused:  # one colour left would take index 0, black

@@ -23,6 +23,8 @@ from ..io.files import printable
 PATH = click.Path(path_type=Path, readable=False)
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..io.outputs import FileOptions
 
 
@@ -164,16 +166,20 @@ def file_options(png_effort: int, webp_method: int, raw_bit_order: str | None = 
                        rotate=int(rotate))
 
 
-def check_panel_layout(raw_rows: str, colors: int | None, palette_flag: str) -> None:
-    """``--raw-rows pages`` and ``planes`` write the panel's codes: they need a given palette
-    (``colors``, None for a fit) of as many colours as they take."""
+def check_panel_layout(raw_rows: str, palette: np.ndarray | None, palette_flag: str) -> None:
+    """``--raw-rows pages`` and ``planes`` write the panel's codes: they need a given ``palette``
+    (None for a fit) of as many colours as they take, and warn of one lighter first."""
+    import warnings
+
     from ..errors import ParameterError
-    from ..io.exports import check_panel_palette
+    from ..io.exports import check_panel_palette, panel_order_warning
 
     try:
-        check_panel_palette(raw_rows, colors, palette_flag)
+        check_panel_palette(raw_rows, None if palette is None else len(palette), palette_flag)
     except ParameterError as exc:
         raise click.UsageError(str(exc)) from None
+    if (warning := panel_order_warning(raw_rows, palette, palette_flag)) is not None:
+        warnings.warn(warning, stacklevel=2)
 
 
 # each format's options: given while the format is not written, they would be ignored silently
