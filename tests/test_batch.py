@@ -715,3 +715,18 @@ def test_a_palette_is_the_same_one_by_its_colours_whatever_its_name(tmp_path):
                      palette_from=tmp_path / "bwr.gpl").kept == 2
     with pytest.raises(ParameterError, match=r"other options \(k, palette_sha256\)"):
         run_batch([src], out, settings=SETTINGS, jobs=1, resume=True, palette_from="bw")
+
+
+def test_a_batch_shows_its_warnings(tmp_path, capsys):
+    """batch ended in sys.exit inside the command, past the line that shows the warnings held
+    during the run: a --palette-from white before black warned under compress, not under batch."""
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.new("RGB", (9, 4), "red").save(src / "tag.png")
+    (tmp_path / "wbr.gpl").write_text("GIMP Palette\n#\n255 255 255 w\n0 0 0 k\n255 0 0 r\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["batch", str(src), "-o", str(tmp_path / "out"), "-j", "1", "-q", "--format", "raw",
+              "--palette-from", str(tmp_path / "wbr.gpl"), "--raw-rows", "planes"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 0 and err.startswith("quantize: warning: the --palette-from's "
+                                                  "colour 0 (#FFFFFF) is lighter than its"), err

@@ -164,7 +164,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     for row in result.manifest.sorted_rows():
         if row["status"] == "failed":
             click.echo(printable(f"quantize: failed: {_failure(row)}", line=True), err=True)
-    sys.exit(1 if s.failed else 0)
+    click.get_current_context().exit(1 if s.failed else 0)  # through main, which shows warnings
 
 
 class Interrupted(click.ClickException):
