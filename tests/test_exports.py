@@ -346,6 +346,16 @@ def test_c_header_refuses_a_palette_its_panel_layout_cannot_take(layout, colors,
     assert words in str(exc.value)
 
 
+def test_a_yellow_panels_second_buffer_is_the_red_plane() -> None:
+    """Black, white, yellow in that order (as README says for a black/white/yellow panel): the
+    yellow pixels are the 0 bits of ``STEM_red_plane``, the header's other names unchanged."""
+    palette = np.array([[0, 0, 0], [255, 255, 255], [255, 255, 0]], np.uint8)
+    text = c_header("bwy", palette, np.array([[2, 1, 0, 2, 1, 1, 1, 1]]), "planes").decode()
+    assert "bwy_red_plane[1] QUANTIZE_FLASH = {\n    0x6F," in text
+    assert "bwy_black_plane[1] QUANTIZE_FLASH = {\n    0xDF," in text
+    assert "yellow" not in text and "color_plane" not in text
+
+
 def test_a_panel_layout_warns_of_a_palette_lighter_first(capsys, tmp_path: Path) -> None:
     """White before black was taken in silence, and the panel showed a negative; it is still
     taken (a user may want the negative), with one warning naming the order the panel takes."""

@@ -200,9 +200,9 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
     ``layout`` ``"planes"`` or ``"pages"`` holds, instead of the indices, the panel's own buffers,
     byte for byte as :func:`plane_bytes` and :func:`page_bytes` give them (``msb_first``: their
     bit order): ``STEM_black_plane[]`` and ``STEM_red_plane[]`` of ``STEM_plane_bytes`` each
-    (``STEM_row_bytes`` a row), or ``STEM_pages[]`` of ``STEM_page_count`` pages of
-    ``STEM_width`` bytes, and a palette the layout does not take is refused
-    (:func:`check_panel_palette`)."""
+    (``STEM_row_bytes`` a row; a black/white/yellow panel's yellow plane is its red one), or
+    ``STEM_pages[]`` of ``STEM_page_count`` pages of ``STEM_width`` bytes, and a palette the
+    layout does not take is refused (:func:`check_panel_palette`)."""
     palette, indices = np.asarray(palette), np.asarray(indices)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not len(palette) \
             or palette.dtype.kind not in "ui" or palette.min() < 0 or palette.max() > 255:
