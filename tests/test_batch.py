@@ -730,3 +730,22 @@ def test_a_batch_shows_its_warnings(tmp_path, capsys):
     err = capsys.readouterr().err
     assert exc.value.code == 0 and err.startswith("quantize: warning: the --palette-from's "
                                                   "colour 0 (#FFFFFF) is lighter than its"), err
+
+
+def test_a_failed_rows_error_names_outputs_as_an_ok_rows_paths_do(tmp_path):
+    src = make_tree(tmp_path / "in", n=2)
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    (out / "sub" / "p1.qnt").write_bytes(b"mine")
+    res = CliRunner().invoke(cli, ["batch", str(src), "-o", str(out), "-k", "4", "-j", "1"])
+    rows = {r["path"]: r for r in json.loads((out / manifest.JSON_NAME).read_text())["rows"]}
+    wanted = "output sub/p1.qnt already exists (use --force to replace it)"
+    assert rows["sub/p1.png"]["error"] == wanted
+    assert rows["p0.png"]["packed_file"] == "p0.qnt"
+    with open(out / manifest.CSV_NAME, newline="") as fh:
+        assert {r["path"]: r["error"] for r in csv.DictReader(fh)}["sub/p1.png"] == wanted
+    assert f"quantize: failed: sub/p1.png: {wanted}" in res.output.splitlines()
+    # the output folder's own name, and names outside it, are left whole
+    row = manifest.problem_row("a.png", "failed", f"cannot write to {out}: no; x{out}/y; "
+                               f"{tmp_path}/outer/z", out_root=out)
+    assert row["error"] == f"cannot write to {out}: no; x{out}/y; {tmp_path}/outer/z"

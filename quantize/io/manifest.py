@@ -89,12 +89,18 @@ def ok_row(name: str, result_dict: dict[str, Any], out_root: Path, outputs: dict
     return row
 
 
-def problem_row(name: str, status: str, error: str, source: str | None = None) -> dict[str, Any]:
+def problem_row(name: str, status: str, error: str, source: str | None = None,
+                out_root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The row of an input that failed or was skipped; its error names the input by the row's
-    path, as an ok row's paths are relative (the reader's message gives the full path)."""
+    path and a file below ``out_root`` by its path there, as an ok row's paths are relative (the
+    messages give full paths)."""
     if source:
         full = re.escape(display_name(source)) + r"(?![^\s:,;)])"  # the whole name, not a prefix
         error = re.sub(full, lambda _: display_name(name), error)
+    if out_root:
+        # the folder's name where a name starts (not inside another path), followed by a name
+        below = r"(?<![^\s(])" + re.escape(display_name(out_root) + os.sep) + r"(?=[^\s:,;)])"
+        error = re.sub(below, "", error)
     return {"path": name, "status": status, "error": error, "input": source}
 
 

@@ -63,12 +63,12 @@ def run_job(job: Job, settings: Settings) -> dict[str, Any]:
         record, outputs = run(job, replace(settings, force=settings.force or job.may_replace))
     except QuantizeError as exc:
         message = str(exc) if settings.wording is None else settings.wording(exc)
-        return mf.problem_row(job.name, "failed", message, job.source)
+        return mf.problem_row(job.name, "failed", message, job.source, job.out_root)
     except MemoryError:
         return mf.problem_row(job.name, "failed", "out of memory", job.source)
     except Exception as exc:  # a bug must not stop the batch: report it on this row
         return mf.problem_row(job.name, "failed", f"internal error: {type(exc).__name__}: {exc}",
-                              job.source)
+                              job.source, job.out_root)
     return mf.ok_row(job.name, record, Path(job.out_root), outputs, job.source, identity)
 
 
