@@ -117,6 +117,25 @@ def test_resume_alone_continues_a_batch_inside_its_input_but_not_a_foreign_one(t
         plan([src], src / "new", resume=True)
 
 
+def test_resume_alone_continues_a_batch_inside_its_input_by_another_spelling(tmp_path, monkeypatch):
+    """The input folder reached by a link, or relative where it was absolute through a link, is
+    the same folder: the batch in it resumes; another folder's batch is still refused."""
+    src = make_tree(tmp_path / "real" / "in", n=2)
+    (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)
+    first = run_batch([tmp_path / "alias" / "in"], tmp_path / "alias" / "in" / "out",
+                      settings=replace(SETTINGS, force=True), jobs=1)
+    assert first.summary.done == 2
+    monkeypatch.chdir(tmp_path / "real")  # the working folder as the OS gives it: no link
+    assert run_batch(["in"], "in/out", settings=SETTINGS, jobs=1, resume=True).kept == 2
+    (tmp_path / "link").symlink_to(src, target_is_directory=True)
+    assert run_batch([tmp_path / "link"], src / "out", settings=SETTINGS, jobs=1,
+                     resume=True).kept == 2
+    other = make_tree(tmp_path / "other", n=1)
+    run_batch([other], src / "theirs", settings=SETTINGS, jobs=1)
+    with pytest.raises(OutputError, match="holds no batch of it"):
+        plan([tmp_path / "link"], src / "theirs", resume=True)
+
+
 def test_an_output_folder_reached_by_a_link_into_the_input_is_inside_it(tmp_path):
     src = make_tree(tmp_path / "in", n=2)
     (src / "inner").mkdir()

@@ -202,8 +202,25 @@ def _holds_batch_of(out: Path, root: Path) -> bool:
     if doc is None:
         return False
     if doc["rows"]:
-        return any(row.get("input") and Path(row["input"]) == root / row["path"] for row in doc["rows"])
+        return any(_same_folder(_found_in(row), root) for row in doc["rows"] if row.get("input"))
     return any((root / name).is_file() for name in doc.get("claims") or {})
+
+
+def _found_in(row: dict[str, Any]) -> Path | None:
+    """The folder a manifest row's input was found in, as that run spelt it: its input's path
+    less the row's path (None when the input's path does not end in it)."""
+    source, parts = Path(row["input"]), Path(row["path"]).parts
+    if not parts or source.parts[-len(parts):] != parts:
+        return None
+    return source.parents[len(parts) - 1]
+
+
+def _same_folder(a: Path | None, b: Path) -> bool:
+    """Whether ``a`` is the folder ``b`` however each is spelt (a link, a relative path)."""
+    try:
+        return a is not None and os.path.samefile(a, b)
+    except OSError:  # gone since
+        return False
 
 
 def _glob_root(pattern: str) -> str:
