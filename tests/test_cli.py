@@ -319,3 +319,36 @@ def test_decode_and_info_take_quiet_as_compress_does(photo_path, tmp_path):
     assert done.returncode == 0 and done.stderr == "", done.stderr
     done = run("info", tmp_path / "photo.qnt", "--quiet")
     assert done.returncode == 0 and done.stderr == "" and "photo.qnt" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_during_compress_write_is_one_line_and_leaves_nothing(tmp_path, name):
+    """SIGTERM (``kill``) or SIGHUP ends a compress as Ctrl-C does while its outputs are being
+    written (held there by a slowed fsync, so the signal lands in the write): the temporaries
+    removed, nothing written, one line, exit code 128 + the signal's number."""
+    import signal
+    import time
+
+    from conftest import make_photo
+
+    if not hasattr(signal, name):
+        pytest.skip(f"no {name} on this platform")
+    signum = getattr(signal, name)
+    source = tmp_path / "big.png"
+    Image.fromarray(make_photo(1200, 1600, seed=3)).save(source, compress_level=1)
+    out, writing = tmp_path / "out", tmp_path / "writing"
+    hold = (f"import runpy, time\nfrom quantize.io import files\nsync = files._sync\n"
+            f"def held(fh):\n    sync(fh)\n    open({str(writing)!r}, 'w').close()\n"
+            f"    time.sleep(120)\nfiles._sync = held\n"
+            f"runpy.run_module('quantize', run_name='__main__')\n")
+    proc = subprocess.Popen([sys.executable, "-c", hold, "compress", str(source), "-k", "64",
+                             "-o", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    while not writing.exists() and proc.poll() is None:
+        time.sleep(0.05)
+    assert [p.name for p in out.iterdir() if p.name.endswith(".part")]  # caught in the write
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert err.splitlines() == [f"quantize: error: interrupted{'' if name == 'SIGINT' else ' by ' + name}"]
+    assert proc.returncode == 128 + signum
+    assert files_in(out) == []

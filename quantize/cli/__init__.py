@@ -1,8 +1,8 @@
 """The ``quantize`` command line: parse options, call the library, print. No algorithm here.
 
 Results go to stdout, notes and errors to stderr. Every error is one line and a non-zero exit code:
-2 usage or parameter, 3 input, 4 packed or palette file format, 5 output, 130 interrupted (a
-batch stopped by SIGHUP or SIGTERM: 129, 143).
+2 usage or parameter, 3 input, 4 packed or palette file format, 5 output, 130 interrupted (by
+SIGHUP or SIGTERM: 129, 143), leaving no temporary file.
 Commands live in their own modules and are imported only when used, so ``--help`` stays fast.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import signal
 import sys
 import threading
 import warnings
@@ -21,7 +20,8 @@ from click.exceptions import NoArgsIsHelpError
 
 from .. import __version__
 from ..errors import QuantizeError
-from ..io.files import printable, writing
+from ..io.files import printable
+from .interrupts import Interrupted, handle_signals, interruption
 
 # command name -> "module:function" below quantize.cli
 COMMANDS = {
@@ -46,6 +46,12 @@ class LazyGroup(click.Group):
             return None
         module, attr = COMMANDS[name].split(":")
         return getattr(importlib.import_module(f".{module}", __name__), attr)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:  # a write rolled back: one line (click's Abort adds a blank one)
+            raise Interrupted(*interruption()) from None
 
 
 @click.group(cls=LazyGroup,
@@ -105,22 +111,11 @@ class _HeldWarnings(list):
             click.echo(f"quantize: warning: {text}", err=True)
 
 
-def _on_interrupt(signum: int, frame: object) -> None:
-    """Ctrl-C: roll back a write in progress; otherwise nothing is on disk yet, so stop at once.
-
-    Raising KeyboardInterrupt while a Numba kernel calls back into Python can crash the process,
-    so it is raised only where files need cleaning up."""
-    if writing():
-        raise KeyboardInterrupt
-    click.echo("quantize: error: interrupted", err=True)
-    os._exit(130)
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning every error into one line on stderr and an exit code."""
     held = warnings.showwarning = _HeldWarnings()
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_interrupt)
+        handle_signals()
     try:
         code = cli.main(args=argv, prog_name="quantize", standalone_mode=False)
     except NoArgsIsHelpError as exc:  # bare "quantize": asking what it does, not an error

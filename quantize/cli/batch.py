@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
-import signal
 import sys
 import time
-from typing import Iterator
 
 import click
 
 from ..io.files import display_name, printable
 from . import flag_message
+from .interrupts import Interrupted, interruption, raised_as_ctrl_c
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
                       check_format_options, check_panel_layout, dither_options, echo,
                       encoder_options, file_options, fit_options, layout_options, make_fit_options,
@@ -127,9 +125,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     progress.enabled &= not quiet
     if scheduler is not None:
         _quiet_dask_logs()
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # the batch stops its workers itself
     try:
-        with _stopped_as_by_ctrl_c() as stopped_by:
+        with raised_as_ctrl_c():  # the batch stops its workers itself
             result = run_batch(inputs, out_dir, settings=settings, recursive=not no_recursive,
                                jobs=jobs, resume=resume, shared_palette=shared_palette,
                                palette_from=palette, palette_name=palette_from,
@@ -140,10 +137,9 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                              parameters=exc.parameters) from None
     except KeyboardInterrupt:
         progress.clear()
-        by = f" by {stopped_by[0].name}" if stopped_by else ""
-        raise Interrupted(f"interrupted{by}: finished outputs and {out_dir / 'manifest.json'} are "
-                          "kept; run again with --resume to finish",
-                          128 + stopped_by[0] if stopped_by else 130) from None
+        text, code = interruption()
+        raise Interrupted(f"{text}: finished outputs and {out_dir / 'manifest.json'} are kept; "
+                          "run again with --resume to finish", code) from None
     progress.clear()
     s = result.summary
     if result.duplicates:
@@ -165,37 +161,6 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
         if row["status"] == "failed":
             click.echo(printable(f"quantize: failed: {_failure(row)}", line=True), err=True)
     click.get_current_context().exit(1 if s.failed else 0)  # through main, which shows warnings
-
-
-class Interrupted(click.ClickException):
-    """A batch stopped by Ctrl-C (exit code 130) or by SIGTERM or SIGHUP (128 + its number)."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-@contextlib.contextmanager
-def _stopped_as_by_ctrl_c() -> Iterator[list[signal.Signals]]:
-    """Within, SIGTERM and SIGHUP (where the platform has them) raise KeyboardInterrupt as Ctrl-C
-    does, so that the batch stops its workers and releases their semaphores (killed outright, it
-    left them to multiprocessing's resource tracker, which warns); gives the list that will name
-    the signal that came."""
-    stopped_by: list[signal.Signals] = []
-    names = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
-
-    def stop(signum: int, frame: object) -> None:
-        for other in names:  # a second signal must not break the clean-up
-            signal.signal(other, signal.SIG_IGN)
-        stopped_by.append(signal.Signals(signum))
-        raise KeyboardInterrupt
-
-    previous = {signum: signal.signal(signum, stop) for signum in names}
-    try:
-        yield stopped_by
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _quiet_dask_logs() -> None:
