@@ -146,3 +146,14 @@ def test_an_array_init_with_restarts_warns_once_as_sklearn_does():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             KMeans(3, init=init, n_init=quiet).fit(X)
+
+
+def test_the_distinct_clusters_warning_points_at_the_callers_line():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.array([[0.0, 0, 0]] * 5 + [[255.0, 255, 255]] * 5)
+    for fit in (lambda km: km.fit(X), lambda km: km.fit_predict(X)):  # fit_predict: scikit-learn's
+        with pytest.warns(ConvergenceWarning, match="distinct clusters") as caught:
+            fit(KMeans(4, random_state=0))
+        [warning] = [w for w in caught if w.category is ConvergenceWarning]
+        assert warning.filename == __file__

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import sklearn
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
                           TransformerMixin, _fit_context)
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -77,9 +80,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
                 raise ValueError(f"init should be of shape {(self.n_clusters, X.shape[1])}, "
                                  f"got {init.shape}.")
             if self.n_init not in ("auto", 1):  # as scikit-learn: say the restarts are not run
-                warnings.warn(f"init is an array of centres: one run from them, not "
-                              f"n_init={self.n_init} (give n_init=1 to say so).",
-                              RuntimeWarning, stacklevel=3)  # past _fit_context: the caller
+                _warn(f"init is an array of centres: one run from them, not n_init={self.n_init} "
+                      f"(give n_init=1 to say so).", RuntimeWarning)
             fit = lloyd(X64, w, init, max_iter=self.max_iter, tol=tolerance(X64, self.tol))
         self.cluster_centers_ = fit.centers.astype(X.dtype)
         self.labels_ = fit.labels.astype(np.int32)
@@ -92,9 +94,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         self._n_features_out = self.n_clusters
         distinct = len(np.unique(self.labels_))
         if distinct < self.n_clusters:  # as scikit-learn warns: fewer distinct points than K
-            warnings.warn(f"Number of distinct clusters ({distinct}) found smaller than "
-                          f"n_clusters ({self.n_clusters}). Possibly due to duplicate points "
-                          f"in X.", ConvergenceWarning, stacklevel=2)
+            _warn(f"Number of distinct clusters ({distinct}) found smaller than n_clusters "
+                  f"({self.n_clusters}). Possibly due to duplicate points in X.", ConvergenceWarning)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -121,3 +122,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
         return np.ascontiguousarray(X, dtype=np.float64)
+
+
+_INSIDE = (os.path.dirname(sklearn.__file__) + os.sep, __file__)
+
+
+def _warn(message: str, category: type[Warning]) -> None:
+    """Warn at the caller's line: the first frame outside this module and scikit-learn (past
+    ``_fit_context``'s wrapper, and ``fit_predict`` or a pipeline calling ``fit``)."""
+    frame, level = sys._getframe(), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_INSIDE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
