@@ -187,14 +187,22 @@ def test_raw_rows_pages_needs_a_two_colour_palette(capsys, tmp_path: Path, args,
     """A fitted pair comes in no set order: a 128x64 kodim23 fitted at K=2 put its light colour
     at index 0, unlit on an OLED, so the panel showed the picture inverted. A palette of one
     colour, said to be refused, was taken: its index 0, unlit, whatever the colour."""
-    (tmp_path / "one.gpl").write_text("GIMP Palette\nName: one\n#\n255 255 255 white\n")
+    err = _panel_refusal(capsys, tmp_path, "pages", args, "255 255 255 white")
+    assert "--raw-rows pages needs a --palette of 2 colours" in err and words in err, err
+
+
+def _panel_refusal(capsys, tmp_path: Path, rows: str, args, one_colour: str) -> str:
+    """stderr of a compress to ``--raw-rows rows`` with ``args`` (ONE: a palette file of the one
+    colour ``one_colour``), checked to be one line, exit 2, nothing written."""
+    (tmp_path / "one.gpl").write_text(f"GIMP Palette\nName: one\n#\n{one_colour}\n")
     args = [str(tmp_path / "one.gpl") if arg == "ONE" else arg for arg in args]
     with pytest.raises(SystemExit) as exc:
-        main(["compress", str(PARROTS), *args, "--format", "raw", "--raw-rows", "pages",
+        main(["compress", str(PARROTS), *args, "--format", "raw", "--raw-rows", rows,
               "-o", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert exc.value.code == 2 and "--raw-rows pages needs a --palette of 2 colours" in err, err
-    assert words in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+    assert exc.value.code == 2 and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()
+    return err
 
 
 def test_raw_rows_pages_refuses_drop_unused(capsys, tmp_path: Path) -> None:
@@ -390,14 +398,7 @@ def test_a_panel_layout_warns_of_a_palette_lighter_first(capsys, tmp_path: Path)
     (("--palette", "bwr", "--drop-unused"), "--drop-unused renumbers the palette's codes: it "
                                             "cannot be combined with --raw-rows planes")])
 def test_raw_rows_planes_refuses_what_the_panel_cannot_show(capsys, tmp_path, args, words) -> None:
-    (tmp_path / "one.gpl").write_text("GIMP Palette\nName: one\n#\n  0   0   0 black\n")
-    args = [str(tmp_path / "one.gpl") if arg == "ONE" else arg for arg in args]
-    with pytest.raises(SystemExit) as exc:
-        main(["compress", str(PARROTS), *args, "--format", "raw", "--raw-rows", "planes",
-              "-o", str(tmp_path / "o")])
-    err = capsys.readouterr().err
-    assert exc.value.code == 2 and words in err, err
-    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "o").exists()
+    assert words in _panel_refusal(capsys, tmp_path, "planes", args, "  0   0   0 black")
 
 
 @pytest.mark.parametrize("degrees, turns", [("90", -1), ("180", 2), ("270", 1)])
