@@ -386,6 +386,21 @@ def test_a_panel_layout_warns_of_a_palette_lighter_first(capsys, tmp_path: Path)
             "a negative"]), err
 
 
+def test_a_planes_palette_with_its_ink_lighter_than_white_is_warned(capsys, tmp_path: Path) -> None:
+    """Black, red, white in that order passed the lighter-first check (it compared colours 0 and 1
+    only), and the panel printed red where the picture was white and left white where it was red."""
+    (tmp_path / "brw.gpl").write_text("GIMP Palette\n#\n0 0 0 k\n255 0 0 r\n255 255 255 w\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["compress", str(PARROTS), "--palette", str(tmp_path / "brw.gpl"), "--format", "raw",
+              "--raw-rows", "planes", "-o", str(tmp_path / "o"), "-q"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 0 and (tmp_path / "o" / "parrots.raw").exists()
+    assert [line for line in err.splitlines() if "warning" in line] == [
+        "quantize: warning: the --palette's colour 2 (#FFFFFF) is lighter than its colour 1 "
+        "(#FF0000), but --raw-rows planes takes the panel's order (bwr: black 0, white 1, red 2; "
+        "bw: black 0, white 1): the panel shows white and its colour swapped"], err
+
+
 @pytest.mark.parametrize("args, words", [
     (("--palette", "acep7"), "--raw-rows planes needs a --palette of 3 colours, or 2 with no red, "
                              "in the panel's order (bwr: black 0, white 1, red 2; bw: black 0, "

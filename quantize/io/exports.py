@@ -53,21 +53,24 @@ def check_panel_palette(layout: str, colors: int | None, palette_flag: str = "pa
 
 def panel_order_warning(layout: str, palette: np.ndarray,
                         palette_flag: str = "palette") -> str | None:
-    """A warning when the panel ``layout``'s ``palette`` (K, 3|4) has its colour 0 lighter (by
-    CIE L*) than its colour 1: the panel takes them dark first and would show a negative, which
-    a user may want, so it is no error (``palette_flag``: what the caller names the palette)."""
+    """A warning when the panel ``layout``'s ``palette`` (K, 3|4) is out of the panel's order
+    (black, white, then the ink's colour), by CIE L*: its colour 0 lighter than its colour 1 (the
+    panel shows a negative), or its colour 2 lighter than its colour 1 (white and the ink's
+    colour swapped). A user may want either, so it is no error (``palette_flag``: what the caller
+    names the palette)."""
     from ..core.colorspace import srgb8_to_lab
 
     if layout not in PANEL_LAYOUTS or len(palette) < 2:
         return None
-    first, second = np.asarray(palette)[:2, :3].astype(np.int64)
-    lightness = srgb8_to_lab(np.stack([first, second]))[:, 0]
-    if lightness[0] <= lightness[1]:
-        return None
-    shown = ["#" + "".join(f"{v:02X}" for v in colour.tolist()) for colour in (first, second)]
-    return (f"the {palette_flag}'s colour 0 ({shown[0]}) is lighter than its colour 1 "
-            f"({shown[1]}), but --raw-rows {layout} takes the panel's order "
-            f"({PANEL_LAYOUTS[layout][2]}): the panel shows a negative")
+    colours = np.asarray(palette)[:3, :3].astype(np.int64)
+    lightness = srgb8_to_lab(colours)[:, 0]
+    for lighter, darker, shows in ((0, 1, "a negative"), (2, 1, "white and its colour swapped")):
+        if lighter < len(colours) and lightness[lighter] > lightness[darker]:
+            shown = ["#" + "".join(f"{v:02X}" for v in colours[i].tolist()) for i in (lighter, darker)]
+            return (f"the {palette_flag}'s colour {lighter} ({shown[0]}) is lighter than its colour "
+                    f"{darker} ({shown[1]}), but --raw-rows {layout} takes the panel's order "
+                    f"({PANEL_LAYOUTS[layout][2]}): the panel shows {shows}")
+    return None
 
 
 def index_bits(k: int) -> int:
