@@ -132,16 +132,22 @@ def test_truncation_at_every_length_is_rejected(codec):
             qc.decode(data[:length])
 
 
+# Python's own small objects beside a decode's buffers (an error's message, a cache filled on
+# first use): a few hundred bytes took a bilevel decode past its exact 20 MiB bound once in CI
+PYTHON_OBJECTS = 64 << 10
+
+
 @contextlib.contextmanager
 def bounded_allocation(limit: int = 4 * MiB):
-    """Fail unless the block allocates (traced peak) less than ``limit`` bytes."""
+    """Fail unless the block allocates (traced peak) less than ``limit`` bytes (and
+    :data:`PYTHON_OBJECTS`)."""
     tracemalloc.start()
     try:
         yield
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peak < limit
+    assert peak < limit + PYTHON_OBJECTS
 
 
 @FUZZ
