@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import re
 import signal
+import sys
 from dataclasses import dataclass
 from multiprocessing import connection
 from multiprocessing.connection import Connection
@@ -90,7 +91,16 @@ def _init_worker(stop: Any, lean: bool) -> None:
     global _stop
     runtime.enable_worker(lean)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.unraisablehook = _unraisable
     _stop = stop
+
+
+def _unraisable(unraisable: Any) -> None:
+    """A worker's Ctrl-C that lands in a callback Python cannot raise from (a weakref's, a
+    finaliser's) is dropped there, as Python drops it: its "Exception ignored" traceback, on the
+    stderr the batch shares, broke the batch's one line. Anything else is shown as Python shows it."""
+    if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
 
 
 def _file_size(job: Job) -> int:
