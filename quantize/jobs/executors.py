@@ -91,6 +91,11 @@ def _init_worker(stop: Any, lean: bool) -> None:
     global _stop
     runtime.enable_worker(lean)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # a forked worker has its parent's handlers, which turn a hangup of the process group into a
+    # KeyboardInterrupt anywhere (a traceback); the parent stops its workers itself
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.unraisablehook = _unraisable
     _stop = stop
 
