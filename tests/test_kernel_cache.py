@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import quantize
+from quantize.core.kernels import kmeans as kmeans_kernels
 from quantize.core.kmeans import lloyd
 
 # 40k points x 64 centres: enough work for Lloyd's parallel loops (threads.PARALLEL_MIN_WORK)
@@ -31,9 +32,10 @@ def test_lloyd_compiled_beside_cached_parallel_kernels_runs_from_the_cache(tmp_p
     and a process that loads it from there used to crash (Numba issues #4807, #8578)."""
     X = np.random.default_rng(0).random((40_000, 3))
     expected = lloyd(X, np.ones(len(X)), X[:64], max_iter=3, tol=0.0).inertia  # caches them all
+    package = Path(quantize.__file__).parent
     copy = tmp_path / "quantize"
-    shutil.copytree(Path(quantize.__file__).parent, copy)  # with mtimes: the entries stay valid
-    cache = copy / "kernels" / "__pycache__"
+    shutil.copytree(package, copy)  # with mtimes: the entries stay valid
+    cache = copy / Path(kmeans_kernels.__file__).parent.relative_to(package) / "__pycache__"
     entries = list(cache.glob("kmeans.lloyd-*"))
     if not entries or not list(cache.glob("kmeans._assign-*")):
         pytest.skip("the kernels' disk cache is elsewhere (a read-only install)")
