@@ -354,6 +354,23 @@ def test_c_header_refuses_a_palette_its_panel_layout_cannot_take(layout, colors,
     assert words in str(exc.value)
 
 
+@pytest.mark.parametrize("layout", ["planes", "pages"])
+@pytest.mark.parametrize("colors", [1, 4])
+def test_the_raw_and_c_files_refuse_the_same_panel_palettes(layout, colors) -> None:
+    """Through the library the raw file had a looser check of its own: a palette of one colour,
+    which the c file and the command line refuse, was written as the panel's codes."""
+    from quantize.io.outputs import FileOptions, encode_one
+
+    palette = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 0, 255]], np.uint8)[:colors]
+    files = FileOptions(raw_pages=layout == "pages", raw_planes=layout == "planes")
+    refusals = []
+    for fmt in ("raw", "c"):
+        with pytest.raises(ParameterError) as exc:
+            encode_one(fmt, palette, np.zeros((2, 2), np.uint8), codec="cm", stem="x", files=files)
+        refusals.append(str(exc.value))
+    assert refusals[0] == refusals[1] and f"not one of {colors} colour" in refusals[0]
+
+
 def test_a_yellow_panels_second_buffer_is_the_red_plane() -> None:
     """Black, white, yellow in that order (as README says for a black/white/yellow panel): the
     yellow pixels are the 0 bits of ``STEM_red_plane``, the header's other names unchanged."""

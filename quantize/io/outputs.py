@@ -131,10 +131,8 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
     if fmt == "gif":
         return formats.encode_gif(palette, indices)
     layout = "pages" if files.raw_pages else "planes" if files.raw_planes else "indices"
-    if fmt in ("c", "raw") and files.raw_pages:
-        _check_layout(palette, 2, "--raw-rows pages holds 2 colours (1 bit a pixel)")
-    if fmt in ("c", "raw") and files.raw_planes:
-        _check_layout(palette, 3, "--raw-rows planes holds 3 colours (black, white and red)")
+    if fmt in ("c", "raw") and layout in _HOLDS:
+        _check_layout(palette, layout)
     if fmt == "c":  # the header holds the panel's buffers as the .raw does
         return exports.c_header(stem, palette, indices, layout, msb_first=files.raw_msb_first)
     if fmt == "raw" and files.raw_pages:
@@ -147,16 +145,23 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
     return exports.rgb565(palette, indices, big_endian=files.rgb565_big_endian)
 
 
-def _check_layout(palette: np.ndarray, most: int, holds: str) -> None:
-    """Refuse a palette of more than the ``most`` colours a panel's layout holds (``holds`` says
-    so), or one holding the transparent pixels' entry: the command line checks the palette given,
-    but transparent pixels add an entry, which the panel would show as its colour of that code."""
-    transparent = palette.shape[1] == 4 and bool((palette[:, 3] < 255).any())
-    if len(palette) > most or transparent:
-        raise ParameterError(
-            holds + (f", not {len(palette)}" if len(palette) > most else "")
-            + (": the transparent pixels take an entry of their own; flatten the image onto the "
-               "panel's background first" if transparent else ""))
+_HOLDS = {"pages": (2, "--raw-rows pages holds 2 colours (1 bit a pixel)"),
+          "planes": (3, "--raw-rows planes holds 3 colours (black, white and red)")}
+
+
+def _check_layout(palette: np.ndarray, layout: str) -> None:
+    """Refuse for the panel ``layout`` a palette it does not take, by the one check of the raw and
+    c files and the command line (:func:`~quantize.io.exports.check_panel_palette`), or one
+    holding the transparent pixels' entry: the command line checks the palette given, but
+    transparent pixels add an entry, which the panel would show as its colour of that code."""
+    from .exports import check_panel_palette
+
+    if palette.shape[1] == 4 and bool((palette[:, 3] < 255).any()):
+        most, holds = _HOLDS[layout]
+        raise ParameterError(holds + (f", not {len(palette)}" if len(palette) > most else "")
+                             + ": the transparent pixels take an entry of their own; flatten the "
+                               "image onto the panel's background first")
+    check_panel_palette(layout, len(palette))
 
 
 def encode_all(palette: np.ndarray, indices: np.ndarray, formats: tuple[str, ...], *, codec: str,
