@@ -403,6 +403,24 @@ def test_a_panel_layout_warns_of_a_palette_lighter_first(capsys, tmp_path: Path)
             "a negative"]), err
 
 
+@pytest.mark.parametrize("layout, palette, words", [
+    ("pages", [[255, 255, 255], [0, 0, 0]], "the panel shows a negative"),
+    ("planes", [[0, 0, 0], [255, 0, 0], [255, 255, 255]], "the panel shows white and its colour "
+                                                          "swapped")])
+def test_c_header_warns_of_a_palette_out_of_the_panels_order(layout, palette, words) -> None:
+    """Only the command line warned: a library caller of c_header got a negative in silence."""
+    import warnings
+
+    palette, indices = np.array(palette, np.uint8), np.zeros((2, 2), np.uint8)
+    with pytest.warns(UserWarning, match=words) as caught:
+        c_header("x", palette, indices, layout)
+    assert [w.filename for w in caught] == [__file__]  # one, at the caller's line
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        c_header("x", palette, indices, layout, order_warning=False)
+        c_header("x", palette[[1, 0]] if layout == "pages" else palette[[0, 2, 1]], indices, layout)
+
+
 def test_a_planes_palette_with_its_ink_lighter_than_white_is_warned(capsys, tmp_path: Path) -> None:
     """Black, red, white in that order passed the lighter-first check (it compared colours 0 and 1
     only), and the panel printed red where the picture was white and left white where it was red."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 import zlib
 
 import numpy as np
@@ -191,7 +192,7 @@ def rgb565(palette: np.ndarray, indices: np.ndarray, big_endian: bool = False) -
 
 
 def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = "indices",
-             msb_first: bool = True) -> bytes:
+             msb_first: bool = True, *, order_warning: bool = True) -> bytes:
     """A C99 header ``STEM.h`` holding the image: ``STEM_width``, ``STEM_height``,
     ``STEM_bits_per_index``, ``STEM_row_bytes`` and ``STEM_palette_size`` (enum constants),
     ``STEM_palette_rgb888[]`` (uint32_t 0xRRGGBB), ``STEM_palette_rgb565[]`` (uint16_t),
@@ -204,8 +205,10 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
     byte for byte as :func:`plane_bytes` and :func:`page_bytes` give them (``msb_first``: their
     bit order): ``STEM_black_plane[]`` and ``STEM_red_plane[]`` of ``STEM_plane_bytes`` each
     (``STEM_row_bytes`` a row; a black/white/yellow panel's yellow plane is its red one), or
-    ``STEM_pages[]`` of ``STEM_page_count`` pages of ``STEM_width`` bytes, and a palette the
-    layout does not take is refused (:func:`check_panel_palette`)."""
+    ``STEM_pages[]`` of ``STEM_page_count`` pages of ``STEM_width`` bytes; a palette the layout
+    does not take is refused (:func:`check_panel_palette`), and one out of the panel's order is
+    taken with a UserWarning (:func:`panel_order_warning`) unless ``order_warning`` is False (the
+    caller has warned once already, as the command line does before any work)."""
     palette, indices = np.asarray(palette), np.asarray(indices)
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not len(palette) \
             or palette.dtype.kind not in "ui" or palette.min() < 0 or palette.max() > 255:
@@ -216,6 +219,8 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
     if layout not in _LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(_LAYOUTS)}, got {layout!r}")
     check_panel_palette(layout, len(palette))
+    if order_warning and (warning := panel_order_warning(layout, palette)) is not None:
+        warnings.warn(warning, stacklevel=2)
     palette = palette.astype(np.uint8)
     name = c_identifier(stem)
     h, w = indices.shape

@@ -134,7 +134,9 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
     if fmt in ("c", "raw") and layout in _HOLDS:
         _check_layout(palette, layout)
     if fmt == "c":  # the header holds the panel's buffers as the .raw does
-        return exports.c_header(stem, palette, indices, layout, msb_first=files.raw_msb_first)
+        # the order is warned of once before any work (the command line), not for every file
+        return exports.c_header(stem, palette, indices, layout, msb_first=files.raw_msb_first,
+                                order_warning=False)
     if fmt == "raw" and files.raw_pages:
         return exports.page_bytes(indices, top_in_msb=files.raw_msb_first)
     if fmt == "raw" and files.raw_planes:
