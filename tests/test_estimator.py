@@ -157,3 +157,14 @@ def test_the_distinct_clusters_warning_points_at_the_callers_line():
             fit(KMeans(4, random_state=0))
         [warning] = [w for w in caught if w.category is ConvergenceWarning]
         assert warning.filename == __file__
+
+
+def test_an_image_array_is_refused_with_how_its_pixels_go_in():
+    """An (H, W, 3) image, the usual slip with colour data, got scikit-learn's bare "dim 3"."""
+    image = np.random.default_rng(0).integers(0, 256, (6, 5, 3)).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"dim 3.*X\.reshape\(-1, 3\).*labels\.reshape\(H, W\)"):
+        KMeans(2).fit(image)
+    km = KMeans(2, random_state=0).fit(image.reshape(-1, 3))
+    for method in (km.predict, km.transform, km.score):
+        with pytest.raises(ValueError, match=r"X\.reshape\(-1, 3\)"):
+            method(image)

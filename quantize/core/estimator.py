@@ -62,6 +62,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None) -> "KMeans":
         """Compute the clustering of X (n_samples, n_features), optionally weighted."""
+        _refuse_image(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
         w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         if X.shape[0] < self.n_clusters:
@@ -120,8 +121,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
 
     def _checked(self, X) -> np.ndarray:
         check_is_fitted(self)
+        _refuse_image(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
         return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def _refuse_image(X) -> None:
+    """Refuse an image array (H, W, C), the common slip here, saying how its pixels go in."""
+    if getattr(X, "ndim", None) == 3:
+        raise ValueError(f"Found array with dim 3, while dim <= 2 is required by KMeans: an image "
+                         f"(H, W, C) goes in as its pixels, X.reshape(-1, {X.shape[2]}), and "
+                         f"its labels come back as labels.reshape(H, W).")
 
 
 _INSIDE = (os.path.dirname(sklearn.__file__) + os.sep, __file__)
