@@ -19,25 +19,38 @@ from quantize import runtime
 
 # What a process-wide change would touch, recorded before and after the library's calls.
 STATE = """
-import atexit, json, os, signal, sys, warnings
+import atexit, json, logging, os, signal, sys, warnings
 import multiprocessing.util  # registers its own exit handler on import (Numba's threads import it)
+import numba
 import PIL.Image
 from numba.core.caching import Cache
 
 def state():
+    loggers = {name: (logger.level, len(logger.handlers), logger.propagate, logger.disabled)
+               for name, logger in logging.root.manager.loggerDict.items()
+               if isinstance(logger, logging.Logger)}
     return {"environ": dict(os.environ), "pillow_limit": PIL.Image.MAX_IMAGE_PIXELS,
             "meta_path": [repr(f) for f in sys.meta_path],
-            "load_overload": repr(Cache.load_overload), "sigint": repr(signal.getsignal(signal.SIGINT)),
-            "showwarning": repr(warnings.showwarning), "exit_handlers": atexit._ncallbacks()}
+            "load_overload": repr(Cache.load_overload),
+            "signals": [repr(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)],
+            "showwarning": repr(warnings.showwarning), "exit_handlers": atexit._ncallbacks(),
+            "warning_filters": [repr(f) for f in warnings.filters],
+            "root_logger": (logging.root.level, [repr(h) for h in logging.root.handlers]),
+            "loggers": {name: value for name, value in loggers.items()
+                        if value != (logging.NOTSET, 0, True, False)},
+            "numba": [repr(getattr(numba.config, name)) for name in ("NUMBA_NUM_THREADS",
+                                                                     "THREADING_LAYER")]}
 """
 
 LIBRARY = STATE + """
+import sklearn.base, sklearn.utils.validation  # scikit-learn's own settings, made as it loads
 before = state()
 import quantize
 result = quantize.compress(sys.argv[1], k=8)
 quantize.compress_file(sys.argv[1], sys.argv[2], options=quantize.CompressOptions(
     fit=quantize.FitOptions(k=300)))
 assert result.k == 8
+labels = quantize.KMeans(8, n_init=2, random_state=0).fit_predict(result.palette)
 print(json.dumps({"before": before, "after": state()}))
 """
 
