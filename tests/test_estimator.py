@@ -168,3 +168,17 @@ def test_an_image_array_is_refused_with_how_its_pixels_go_in():
     for method in (km.predict, km.transform, km.score):
         with pytest.raises(ValueError, match=r"X\.reshape\(-1, 3\)"):
             method(image)
+
+
+@pytest.mark.parametrize("fitted, given", [(np.float32, np.float64), (np.float64, np.float32),
+                                           (np.float32, np.float32), (np.float64, np.float64)])
+def test_transform_gives_the_wider_float_type_as_sklearn_does(fitted, given):
+    """Fitted on float32, the distances of float64 data were rounded to float32."""
+    X = np.random.default_rng(0).normal(size=(300, 3)) * 1000
+    ours = KMeans(4, random_state=0).fit(X.astype(fitted))
+    theirs = SkKMeans(4, random_state=0, n_init=1).fit(X.astype(fitted))
+    distances = ours.transform(X.astype(given))
+    assert distances.dtype == theirs.transform(X.astype(given)).dtype
+    C = ours.cluster_centers_.astype(np.float64)
+    exact = np.sqrt(((X.astype(given).astype(np.float64)[:, None] - C[None]) ** 2).sum(-1))
+    np.testing.assert_allclose(distances, exact, rtol=np.finfo(distances.dtype).eps * 100)

@@ -101,29 +101,32 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
 
     def predict(self, X) -> np.ndarray:
         """Index of the nearest centre for each sample (ties to the lowest index)."""
-        X = self._checked(X)
+        X, _ = self._checked(X)
         return nearest_indices(X, self.cluster_centers_).astype(np.int32)
 
     def transform(self, X) -> np.ndarray:
-        """Euclidean distance from each sample to every centre, (n_samples, n_clusters)."""
-        X = self._checked(X)
+        """Euclidean distance from each sample to every centre, (n_samples, n_clusters), in the
+        wider of X's and the centres' float types, as scikit-learn gives it."""
+        X, dtype = self._checked(X)
         C = self.cluster_centers_.astype(np.float64)
         d2 = (X ** 2).sum(1)[:, None] - 2 * X @ C.T + (C ** 2).sum(1)[None, :]
-        return np.sqrt(np.maximum(d2, 0)).astype(self.cluster_centers_.dtype)
+        wider = np.promote_types(dtype, self.cluster_centers_.dtype)
+        return np.sqrt(np.maximum(d2, 0)).astype(wider)
 
     def score(self, X, y=None, sample_weight=None) -> float:
         """Opposite of the (weighted) inertia of X on the fitted centres."""
-        X = self._checked(X)
+        X, _ = self._checked(X)
         w = _check_sample_weight(sample_weight, X, dtype=np.float64)
         C = self.cluster_centers_.astype(np.float64)
         labels = nearest_indices(X, C)
         return -float(w @ ((X - C[labels]) ** 2).sum(1))
 
-    def _checked(self, X) -> np.ndarray:
+    def _checked(self, X) -> tuple[np.ndarray, np.dtype]:
+        """X checked against the fit, in float64, and the float type it was checked in."""
         check_is_fitted(self)
         _refuse_image(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
-        return np.ascontiguousarray(X, dtype=np.float64)
+        return np.ascontiguousarray(X, dtype=np.float64), X.dtype
 
 
 def _refuse_image(X) -> None:
