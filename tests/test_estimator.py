@@ -182,3 +182,15 @@ def test_transform_gives_the_wider_float_type_as_sklearn_does(fitted, given):
     C = ours.cluster_centers_.astype(np.float64)
     exact = np.sqrt(((X.astype(given).astype(np.float64)[:, None] - C[None]) ** 2).sum(-1))
     np.testing.assert_allclose(distances, exact, rtol=np.finfo(distances.dtype).eps * 100)
+
+
+def test_every_public_parameter_has_a_type_hint_that_resolves():
+    """X, sample_weight, init and random_state had none (a checker took any value), and a hint
+    imported for type checkers only would fail typing.get_type_hints at run time."""
+    import inspect
+    import typing
+
+    for name in ("__init__", "fit", "predict", "transform", "score"):
+        method = getattr(KMeans, name)
+        hints = typing.get_type_hints(method)
+        assert set(inspect.signature(method).parameters) - {"self"} <= set(hints), name

@@ -9,6 +9,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import sklearn
+from numpy.typing import ArrayLike
 from sklearn.base import (BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin,
                           TransformerMixin, _fit_context)
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -50,8 +51,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_clusters: int = 8, *, init="k-means++", n_init: int | str = 1,
-                 max_iter: int = 300, tol: float = 1e-4, random_state=None):
+    def __init__(self, n_clusters: int = 8, *, init: str | ArrayLike = "k-means++",
+                 n_init: int | str = 1, max_iter: int = 300, tol: float = 1e-4,
+                 random_state: int | np.random.RandomState | None = None) -> None:
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -60,7 +62,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, sample_weight=None) -> "KMeans":
+    def fit(self, X: ArrayLike, y: object = None,
+            sample_weight: ArrayLike | None = None) -> KMeans:
         """Compute the clustering of X (n_samples, n_features), optionally weighted."""
         _refuse_image(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
@@ -99,12 +102,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
                   f"({self.n_clusters}). Possibly due to duplicate points in X.", ConvergenceWarning)
         return self
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Index of the nearest centre for each sample (ties to the lowest index)."""
         X, _ = self._checked(X)
         return nearest_indices(X, self.cluster_centers_).astype(np.int32)
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Euclidean distance from each sample to every centre, (n_samples, n_clusters), in the
         wider of X's and the centres' float types, as scikit-learn gives it."""
         X, dtype = self._checked(X)
@@ -113,7 +116,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         wider = np.promote_types(dtype, self.cluster_centers_.dtype)
         return np.sqrt(np.maximum(d2, 0)).astype(wider)
 
-    def score(self, X, y=None, sample_weight=None) -> float:
+    def score(self, X: ArrayLike, y: object = None,
+              sample_weight: ArrayLike | None = None) -> float:
         """Opposite of the (weighted) inertia of X on the fitted centres."""
         X, _ = self._checked(X)
         w = _check_sample_weight(sample_weight, X, dtype=np.float64)
@@ -121,7 +125,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         labels = nearest_indices(X, C)
         return -float(w @ ((X - C[labels]) ** 2).sum(1))
 
-    def _checked(self, X) -> tuple[np.ndarray, np.dtype]:
+    def _checked(self, X: ArrayLike) -> tuple[np.ndarray, np.dtype]:
         """X checked against the fit, in float64, and the float type it was checked in."""
         check_is_fitted(self)
         _refuse_image(X)
@@ -129,7 +133,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         return np.ascontiguousarray(X, dtype=np.float64), X.dtype
 
 
-def _refuse_image(X) -> None:
+def _refuse_image(X: ArrayLike) -> None:
     """Refuse an image array (H, W, C), the common slip here, saying how its pixels go in."""
     if getattr(X, "ndim", None) == 3:
         raise ValueError(f"Found array with dim 3, while dim <= 2 is required by KMeans: an image "
