@@ -21,7 +21,7 @@ _EXPORTS = {
     "KMeans": "core.estimator",
     "compress_file": "jobs.pipeline", "quantize_image": "jobs.pipeline", "CompressOptions": "jobs.pipeline",
     "Result": "jobs.pipeline",
-    "FitOptions": "core.fitting",
+    "FitOptions": "core.fitting", "FileOptions": "io.outputs",
     "load_image": "io.images", "image_from_array": "io.images", "image_from_pillow": "io.images",
     "Image": "io.images",
     "decode": "io.container", "encode": "io.container", "load": "io.container", "PackedImage": "io.container",

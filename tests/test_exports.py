@@ -371,6 +371,18 @@ def test_the_raw_and_c_files_refuse_the_same_panel_palettes(layout, colors) -> N
     assert refusals[0] == refusals[1] and f"not one of {colors} colour" in refusals[0]
 
 
+def test_a_library_caller_writes_a_panels_files_by_the_packages_names(tmp_path: Path) -> None:
+    """compress_file's ``files`` took a FileOptions that only quantize.io.outputs had."""
+    import quantize
+
+    bwr = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0]], np.uint8)
+    result = quantize.compress_file(PARROTS, tmp_path, formats="raw,c",
+                                    files=quantize.FileOptions(raw_planes=True),
+                                    options=quantize.CompressOptions(palette=bwr))
+    assert (tmp_path / "parrots.raw").read_bytes() == plane_bytes(result.indices)
+    assert b"parrots_red_plane[" in (tmp_path / "parrots.h").read_bytes()
+
+
 def test_a_yellow_panels_second_buffer_is_the_red_plane() -> None:
     """Black, white, yellow in that order (as README says for a black/white/yellow panel): the
     yellow pixels are the 0 bits of ``STEM_red_plane``, the header's other names unchanged."""
