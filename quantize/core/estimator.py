@@ -39,7 +39,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         scikit-learn, is 1 for both of the inits offered here).
     max_iter : Lloyd iterations per run.
     tol : relative tolerance on the total squared centre shift (times the mean feature variance).
-    random_state : seed (int), RandomState or None.
+    random_state : seed (int), RandomState (each fit draws from it) or None (NumPy's global one).
+
+    Attributes
+    ----------
+    cluster_centers_ : (n_clusters, n_features) centres, in X's float type (float64 for integers).
+    labels_ : int32 index of each sample's centre.
+    inertia_ : (weighted) sum of the squared distances of the samples to their centres.
+    n_iter_ : Lloyd iterations of the run kept.
+    n_features_in_, feature_names_in_ : as scikit-learn sets them (the names for a DataFrame).
     """
 
     _parameter_constraints: dict = {
