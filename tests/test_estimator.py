@@ -194,3 +194,27 @@ def test_every_public_parameter_has_a_type_hint_that_resolves():
         method = getattr(KMeans, name)
         hints = typing.get_type_hints(method)
         assert set(inspect.signature(method).parameters) - {"self"} <= set(hints), name
+
+
+def test_a_pickled_model_predicts_the_same_in_a_fresh_process(tmp_path):
+    """What a saved model is for: joblib's file, loaded by another interpreter, gives the same
+    labels and distances on new data as the model that was saved."""
+    import subprocess
+    import sys
+
+    import joblib
+
+    X, w = _weighted_colours(4, 600)
+    new = np.random.default_rng(5).uniform(0, 255, (200, 3))
+    km = KMeans(6, n_init=2, random_state=0).fit(X.astype(np.float32), sample_weight=w)
+    joblib.dump(km, tmp_path / "model.joblib")
+    np.save(tmp_path / "new.npy", new)
+    script = ("import sys, joblib, numpy as np; km = joblib.load(sys.argv[1]); "
+              "new = np.load(sys.argv[2]); np.save(sys.argv[3], km.predict(new)); "
+              "np.save(sys.argv[4], km.transform(new))")
+    paths = [tmp_path / name for name in ("model.joblib", "new.npy", "labels.npy", "dist.npy")]
+    proc = subprocess.run([sys.executable, "-c", script, *map(str, paths)], capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    np.testing.assert_array_equal(np.load(paths[2]), km.predict(new))
+    np.testing.assert_array_equal(np.load(paths[3]), km.transform(new))
