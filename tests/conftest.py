@@ -61,6 +61,13 @@ def photo_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def pyproject() -> dict:
+    """pyproject.toml's [project] table (tomllib is Python 3.11's; 3.10 skips)."""
+    tomllib = pytest.importorskip("tomllib")
+    return tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+
+
+@pytest.fixture
 def kodak() -> Path:
     if not KODAK.is_dir():
         pytest.skip("the Kodak set (../shared/images/kodak) is not available")

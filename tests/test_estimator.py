@@ -220,17 +220,14 @@ def test_a_pickled_model_predicts_the_same_in_a_fresh_process(tmp_path):
     np.testing.assert_array_equal(np.load(paths[3]), km.transform(new))
 
 
-def test_pyproject_asks_for_a_scikit_learn_with_what_the_estimator_imports():
+def test_pyproject_asks_for_a_scikit_learn_with_what_the_estimator_imports(pyproject):
     """The pin said 1.3, but validate_data came in 1.6: with 1.3 to 1.5, which pip took as
     meeting the pin, ``from quantize import KMeans`` failed with an ImportError."""
     import re
-    import tomllib
-    from pathlib import Path
 
     from sklearn.utils.validation import validate_data
 
     added = re.search(r"versionadded:: (\d+)\.(\d+)", validate_data.__doc__)
-    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
-    (pin,) = [d for d in project["dependencies"] if d.startswith("scikit-learn")]
+    (pin,) = [d for d in pyproject["dependencies"] if d.startswith("scikit-learn")]
     lowest = re.fullmatch(r"scikit-learn>=(\d+)\.(\d+)", pin)
     assert tuple(map(int, lowest.groups())) >= tuple(map(int, added.groups()))

@@ -8,7 +8,6 @@ import os
 import platform
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -132,9 +131,8 @@ def test_lean_loading_needs_the_private_shape_it_relies_on() -> None:
     assert not runtime.numba_supports_lean(numba.__version__, Cache.load_overload, object())
 
 
-def test_pyproject_pins_the_tested_numba_range() -> None:
-    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
-    (pin,) = [d for d in project["dependencies"] if d.startswith("numba")]
+def test_pyproject_pins_the_tested_numba_range(pyproject) -> None:
+    (pin,) = [d for d in pyproject["dependencies"] if d.startswith("numba")]
     low, high = runtime.TESTED_NUMBA
     assert pin == f"numba>={low[0]}.{low[1]},<{high[0]}.{high[1]}"
 
