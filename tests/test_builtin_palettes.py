@@ -98,6 +98,7 @@ def test_a_fixed_palette_keeps_every_entry_in_order(name: str, tmp_path: Path) -
     palette = builtin_palette(name).colors
     result = quantize_image(load_image(PARROTS), CompressOptions(palette=palette))
     np.testing.assert_array_equal(result.palette, palette)
+    assert result.k == result.to_dict()["k"] == len(palette)  # the K asked is the palette's
     packed = container.decode(container.encode(result.palette, result.indices))
     np.testing.assert_array_equal(packed.palette, palette)
     assert packed.indices.max() < len(palette)

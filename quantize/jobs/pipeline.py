@@ -372,7 +372,8 @@ def _quantized(image: Image, options: CompressOptions, clock: _Clock,
     n_colors, transparent = stats.n_colors, stats.n_transparent
     del stats, colors  # frees points, grids and rows before the metrics, unless the caller holds them
     result = Result(
-        width=image.width, height=image.height, channels=image.channels, k=options.fit.k,
+        width=image.width, height=image.height, channels=image.channels,
+        k=options.fit.k if options.palette is None else len(options.palette),
         palette=palette, indices=indices, n_colors=n_colors, mse=np.nan, psnr=np.nan,
         delta_e=np.nan, n_iter=n_iter, codec=container.written_codec(options.codec, len(palette)),
         seconds=clock.seconds,
