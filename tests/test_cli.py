@@ -352,3 +352,20 @@ def test_a_signal_during_compress_write_is_one_line_and_leaves_nothing(tmp_path,
     assert err.splitlines() == [f"quantize: error: interrupted{'' if name == 'SIGINT' else ' by ' + name}"]
     assert proc.returncode == 128 + signum
     assert files_in(out) == []
+
+
+def test_an_output_folder_named_as_a_file_is_refused(photo_path, tmp_path):
+    """`compress photo.png -o small.png` (pngquant's and cwebp's -o is the file) made a folder
+    small.png holding photo.qnt and photo.preview.png; `-o -` made a folder named '-'."""
+    for args in (("compress", photo_path, "-o", tmp_path / "small.png"),
+                 ("compress", photo_path, "-o", tmp_path / "small.webp", "--format", "webp"),
+                 ("compress", photo_path, "-o", "-"),
+                 ("sweep", photo_path, "-k", "2,4", "-o", tmp_path / "report.html")):
+        proc = run(*args, cwd=tmp_path)
+        assert proc.returncode == 2, args
+        assert "-o takes a folder, not " in proc.stderr and len(proc.stderr.splitlines()) == 1
+        assert files_in(tmp_path) == ["photo.png"], args
+    (tmp_path / "icons.png").mkdir()  # an existing folder is taken whatever its name
+    for folder in ("icons.png", "v1.0"):
+        assert run("compress", photo_path, "-k", "4", "-o", tmp_path / folder, "-q").returncode == 0
+        assert files_in(tmp_path / folder) == ["photo.preview.png", "photo.qnt"]

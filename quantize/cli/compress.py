@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH,
-                      check_dither, check_format_options, check_panel_layout, dither_options, echo,
+                      check_dither, check_folder_option, check_format_options, check_panel_layout, dither_options, echo,
                       encoder_options, file_options, fit_options, layout_options,
                       make_fit_options, note, space_option)
 
@@ -79,7 +79,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..jobs.pipeline import CompressOptions, compress_file
     from ..render.report import format_json, format_report
 
-    from ..io.outputs import parse_formats
+    from ..io.outputs import output_paths, parse_formats
 
     formats = parse_formats(formats)
     files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian,
@@ -88,6 +88,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         formats = tuple(f for f in formats if f != "png")
         if not formats:
             raise click.UsageError("--no-preview leaves nothing to write of --format png")
+    planned = ", ".join(path.name for path in output_paths(input, None, formats).values())
+    check_folder_option(out_dir, f"compress names its files after the input ({planned})")
     check_format_options(formats)
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)

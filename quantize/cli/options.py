@@ -33,6 +33,22 @@ def echo(text: str = "", **kwargs) -> None:
     click.echo(printable(text), **kwargs)
 
 
+def check_folder_option(out_dir: Path | None, writes: str, also: tuple[str, ...] = ()) -> None:
+    """Refuse, before any work, an ``-o`` folder that names standard output (``-``) or that is no
+    folder yet and ends as a file's name does (``small.png``, or a suffix in ``also``): the user
+    meant a file, and would find a folder of that name; ``writes`` says what goes into it."""
+    from ..io.images import SUFFIXES
+    from ..io.outputs import OUTPUT_SUFFIXES
+
+    if out_dir is None or out_dir.is_dir():
+        return
+    if str(out_dir) == "-":
+        raise click.UsageError(f"-o takes a folder, not - (standard output): {writes}")
+    if out_dir.suffix.lower() in SUFFIXES | OUTPUT_SUFFIXES | set(also):
+        raise click.UsageError(f"-o takes a folder, not a file name such as "
+                               f"{printable(str(out_dir), line=True)}: {writes}")
+
+
 def given(name: str) -> bool:
     """Whether the option ``name`` (its parameter name) was given on the command line."""
     from click.core import ParameterSource

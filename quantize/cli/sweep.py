@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from ..choices import DEFAULT_SWEEP_PNG_EFFORT
-from .options import (CODECS, DEFAULT_CODEC, PATH, check_dither, dither_options, echo, fit_options,
-                      make_fit_options, note, resample_bounds, resample_options,
-                      space_option)
+from .options import (CODECS, DEFAULT_CODEC, PATH, check_dither, check_folder_option,
+                      dither_options, echo, fit_options, make_fit_options, note, resample_bounds,
+                      resample_options, space_option)
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.jobs.sweep.DEFAULT_KS, without importing numpy
 
@@ -91,6 +91,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     from ..render.sweep_report import format_csv, format_json, format_table
 
     check_dither(dither)
+    check_folder_option(out_dir, "sweep writes each K's preview, sweep.sheet.png, sweep.chart.png "
+                                 "and report.html into it", also=(".html", ".csv", ".json"))
     as_csv = csv_path is not None and str(csv_path) == "-"
     if as_csv:
         if as_json:

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 _SUFFIX = {"qnt": ".qnt", "c": ".h", "raw": ".raw", "rgb565": ".rgb565"}
 _IMAGES = {"png": ".png", "webp": ".webp", "gif": ".gif"}
+#: The endings of every file a format writes.
+OUTPUT_SUFFIXES = frozenset((*_SUFFIX.values(), *_IMAGES.values()))
 #: GIF shows a pixel or not: alpha at or above this shows it opaque, below it clear (as ffmpeg's
 #: paletteuse thresholds by default).
 GIF_ALPHA_THRESHOLD = 128
