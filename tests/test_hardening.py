@@ -373,6 +373,18 @@ def test_item10_decode_refuses_lossy_targets_and_creates_folders(capsys, tmp_pat
         np.testing.assert_array_equal(np.asarray(im.convert("RGB")), container.load(packed).pixels())
 
 
+def test_decode_to_a_folder_or_a_name_without_suffix_says_what_to_give(capsys, tmp_path, packed):
+    """compress's -o is a folder, decode's the image: `decode photo.qnt -o out` into an existing
+    folder said "cannot write 'out' images", as if out were a format."""
+    (tmp_path / "out").mkdir()
+    code, _, err = cli(capsys, "decode", packed, "-o", tmp_path / "out")
+    one_error(err, code, 2, "is a folder: decode writes one image, name it, such as "
+              f"{tmp_path / 'out' / packed.stem}.png")
+    code, _, err = cli(capsys, "decode", packed, "-o", tmp_path / "restored")
+    one_error(err, code, 2, "restored names no image format: end it in .png, ")
+    assert files_below(tmp_path / "out") == [] and not (tmp_path / "restored").exists()
+
+
 # --------------------------------------------------------------------------- item 12: chart
 
 def test_item12_chart_caption_is_clear_of_the_axis_label(photo):

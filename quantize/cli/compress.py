@@ -187,10 +187,13 @@ def decode(packed, output, force, quiet):
     .qnt (from animate) into an animated GIF, PNG (APNG) or WebP, by the output's extension."""
     from ..animation.qntanim import is_animation_file
     from ..io.container import load
-    from ..io.files import check_target, check_writable, output_folder, write_bytes
+    from ..io.files import check_target, check_writable, display_name, output_folder, write_bytes
     from ..io.formats import encode_gif, encode_png, encode_webp
     from ..io.images import check_lossless, save_pixels
 
+    if output.is_dir():  # compress's -o is a folder; decode's names the image
+        raise click.UsageError(f"-o {display_name(output)} is a folder: decode writes one image, "
+                               f"name it, such as {display_name(output / packed.stem)}.png")
     if is_animation_file(packed):
         _unpack(packed, output, force)
         return

@@ -652,9 +652,11 @@ def check_lossless(path: str | os.PathLike[str], also: tuple[str, ...] = ()) -> 
     kept = [s for s in (*_PIXEL_FORMATS, *also) if s not in _LOSSY]
     if suffix in also:
         return
+    if not suffix:
+        raise ParameterError(f"{display_name(path)} names no image format: end it in "
+                             f"{', '.join(kept)}")
     if suffix not in _PIXEL_FORMATS:
-        raise ParameterError(f"cannot write '{suffix or display_name(Path(path).name)}' images; use "
-                             f"one of {', '.join(kept)}")
+        raise ParameterError(f"cannot write '{suffix}' images; use one of {', '.join(kept)}")
     if suffix in _LOSSY:
         raise ParameterError(f"{display_name(path)}: JPEG is lossy and would not keep the quantised "
                              f"pixels; write {', '.join(kept[:-1])} or {kept[-1]}")
