@@ -369,3 +369,14 @@ def test_an_output_folder_named_as_a_file_is_refused(photo_path, tmp_path):
     for folder in ("icons.png", "v1.0"):
         assert run("compress", photo_path, "-k", "4", "-o", tmp_path / folder, "-q").returncode == 0
         assert files_in(tmp_path / folder) == ["photo.preview.png", "photo.qnt"]
+
+
+def test_several_inputs_to_a_one_input_command_name_batch(photo_path, tmp_path):
+    """`quantize compress *.png` (as pngquant takes it) was click's "Got unexpected extra argument
+    (b.png)"; compress and sweep now say they take one INPUT and that batch takes several."""
+    for command in ("compress", "sweep"):
+        proc = run(command, photo_path, photo_path, "-o", tmp_path / "out")
+        assert proc.returncode == 2 and f"{command} takes one INPUT, not 2: " in proc.stderr
+        assert "quantize batch takes several images" in proc.stderr
+        assert len(proc.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH,
-                      check_dither, check_folder_option, check_format_options, check_panel_layout, dither_options, echo,
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT, PATH,
+                      check_dither, check_folder_option, one_input, check_format_options, check_panel_layout, dither_options, echo,
                       encoder_options, file_options, fit_options, layout_options,
                       make_fit_options, note, space_option)
 
@@ -20,7 +20,7 @@ from .sweep import progress_bar, target_options
 
 
 @click.command()
-@click.argument("input", type=PATH)
+@click.argument("input", **ONE_INPUT)
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
               help="Output folder (default: beside the input).")
 @fit_options
@@ -81,6 +81,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
     from ..io.outputs import output_paths, parse_formats
 
+    input = one_input("compress", input)
     formats = parse_formats(formats)
     files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian,
                          rotate)

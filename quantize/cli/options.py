@@ -21,6 +21,8 @@ from ..io.files import printable
 # Every path argument: click's own readability check is off, so that an unreadable file gets the
 # one opener's "cannot read <file>: Permission denied" (exit 3) like every other input problem.
 PATH = click.Path(path_type=Path, readable=False)
+#: The INPUT argument of a command that takes one image (see :func:`one_input`).
+ONE_INPUT = dict(type=PATH, nargs=-1, required=True, metavar="INPUT")
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,6 +33,16 @@ if TYPE_CHECKING:
 def echo(text: str = "", **kwargs) -> None:
     """Print a result on stdout, file names in it escaped as everywhere else (``caf\\xe9.png``)."""
     click.echo(printable(text), **kwargs)
+
+
+def one_input(command: str, inputs: tuple[Path, ...], hint: str = "") -> Path:
+    """The INPUT of a command that takes one (its argument given as :data:`ONE_INPUT`, so that
+    several, as a shell's ``*.png`` gives them, are refused naming ``batch``, which takes them;
+    ``hint`` adds what else the command takes)."""
+    if len(inputs) > 1:
+        raise click.UsageError(f"{command} takes one INPUT, not {len(inputs)}: {hint}quantize batch "
+                               f"takes several images (files, folders or glob patterns)")
+    return inputs[0]
 
 
 def check_folder_option(out_dir: Path | None, writes: str, also: tuple[str, ...] = ()) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from ..choices import DEFAULT_SWEEP_PNG_EFFORT
-from .options import (CODECS, DEFAULT_CODEC, PATH, check_dither, check_folder_option,
-                      dither_options, echo, fit_options, make_fit_options, note, resample_bounds,
-                      resample_options, space_option)
+from .options import (CODECS, DEFAULT_CODEC, ONE_INPUT, PATH, check_dither, check_folder_option,
+                      dither_options, echo, fit_options, make_fit_options, note, one_input,
+                      resample_bounds, resample_options, space_option)
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.jobs.sweep.DEFAULT_KS, without importing numpy
 
@@ -47,7 +47,7 @@ def progress_bar(length: int, quiet: bool):
 
 
 @click.command()
-@click.argument("input", type=PATH)
+@click.argument("input", **ONE_INPUT)
 @_list_k
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
               help="Write the previews (k0016.preview.png, ...; an animation: each K's "
@@ -90,6 +90,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     from ..jobs.sweep import Target, parse_ks, probe_budget, sweep_file
     from ..render.sweep_report import format_csv, format_json, format_table
 
+    input = one_input("sweep", input, "an animation's frames are one INPUT as a quoted glob "
+                                      "('frames/*.png'); ")
     check_dither(dither)
     check_folder_option(out_dir, "sweep writes each K's preview, sweep.sheet.png, sweep.chart.png "
                                  "and report.html into it", also=(".html", ".csv", ".json"))
