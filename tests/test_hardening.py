@@ -373,6 +373,18 @@ def test_item10_decode_refuses_lossy_targets_and_creates_folders(capsys, tmp_pat
         np.testing.assert_array_equal(np.asarray(im.convert("RGB")), container.load(packed).pixels())
 
 
+def test_a_dash_for_standard_input_is_named_as_such(capsys, tmp_path, monkeypatch, packed):
+    """`quantize compress - < photo.png` (pngquant reads standard input so) said only
+    "-: no such file"; a file named "-" is still read."""
+    monkeypatch.chdir(tmp_path)
+    for args in (["compress", "-", "-o", "out"], ["info", "-"]):
+        code, _, err = cli(capsys, *args)
+        one_error(err, code, 3, "-: no such file (quantize reads files, not standard input)")
+    (tmp_path / "-").write_bytes(packed.read_bytes())
+    code, out, err = cli(capsys, "info", "-")
+    assert code == 0 and "8" in out, err
+
+
 def test_decode_to_a_folder_or_a_name_without_suffix_says_what_to_give(capsys, tmp_path, packed):
     """compress's -o is a folder, decode's the image: `decode photo.qnt -o out` into an existing
     folder said "cannot write 'out' images", as if out were a format."""

@@ -105,7 +105,8 @@ def open_input(path: str | bytes | os.PathLike, kind: str = "image", *,
         # O_NONBLOCK: should the path have been swapped for a FIFO since stat, open still returns.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise InputError(f"{label}: no such file") from None
+        stdin = " (quantize reads files, not standard input)" if os.fsdecode(path) == "-" else ""
+        raise InputError(f"{label}: no such file{stdin}") from None
     except OSError as exc:
         raise InputError(f"cannot read {label}: {exc.strerror or exc}") from None
     with os.fdopen(fd, "rb") as fh:
