@@ -27,6 +27,7 @@ from quantize.io.images import (
     image_from_array,
     image_from_pillow,
     load_image,
+    save_indexed,
     save_pixels,
 )
 
@@ -641,6 +642,31 @@ def test_save_pixels_lossless_round_trip(tmp_path: Path, suffix: str, channels: 
     path = tmp_path / ("out" + suffix)
     assert save_pixels(path, pixels) == path.stat().st_size
     np.testing.assert_array_equal(load_image(path).pixels, pixels)
+
+
+def test_save_indexed_writes_bmp_and_tiff_with_their_palette(tmp_path: Path) -> None:
+    """`decode -o x.bmp` wrote 24-bit pixels, three times the bytes of the 8-bit indexed BMP that
+    holds the same pixels; a TIFF takes its colour map where that is smaller."""
+    palette = np.unique(_photo(96, 128).reshape(-1, 3) // 32 * 32, axis=0)[:16]
+    indices = np.random.default_rng(0).integers(0, len(palette), (96, 128), dtype=np.uint8)
+    pixels = palette[indices]
+    for name in ("a.bmp", "a.tif", "b.tiff"):
+        written = save_indexed(tmp_path / name, palette, indices)
+        rgb = save_pixels(tmp_path / ("rgb" + name[1:]), pixels)
+        assert written == (tmp_path / name).stat().st_size and written < rgb, name
+        with PILImage.open(tmp_path / name) as im:
+            assert im.mode == "P", name
+            np.testing.assert_array_equal(np.asarray(im.convert("RGB")), pixels)
+    tiny = save_indexed(tmp_path / "t.tif", palette[:2], np.zeros((2, 2), np.uint8))
+    assert tiny == save_pixels(tmp_path / "rgb_t.tif", np.repeat(palette[:1], 4, 0).reshape(2, 2, 3))
+    clear = np.concatenate([palette, np.full((len(palette), 1), 255, np.uint8)], axis=1)
+    clear[0, 3] = 0
+    save_indexed(tmp_path / "c.tif", clear, indices)
+    np.testing.assert_array_equal(np.asarray(PILImage.open(tmp_path / "c.tif")), clear[indices])
+    with pytest.raises(ParameterError, match="BMP cannot store transparency"):
+        save_indexed(tmp_path / "c.bmp", clear, indices)
+    save_indexed(tmp_path / "many.bmp", np.zeros((300, 3), np.uint8), indices.astype(np.uint16))
+    assert PILImage.open(tmp_path / "many.bmp").mode == "RGB"
 
 
 def test_save_pixels_jpeg_and_refusals(tmp_path: Path) -> None:

@@ -190,7 +190,7 @@ def decode(packed, output, force, quiet):
     from ..io.container import load
     from ..io.files import check_target, check_writable, display_name, output_folder, write_bytes
     from ..io.formats import encode_gif, encode_png, encode_webp
-    from ..io.images import check_lossless, save_pixels
+    from ..io.images import check_lossless, save_indexed
 
     if output.is_dir():  # compress's -o is a folder; decode's names the image
         raise click.UsageError(f"-o {display_name(output)} is a folder: decode writes one image, "
@@ -214,7 +214,8 @@ def decode(packed, output, force, quiet):
             written = write_bytes(output, encode_webp(image.palette, image.indices), force=force,
                                   protect=(packed,))
         else:
-            written = save_pixels(output, image.pixels(), force=force, protect=(packed,))
+            written = save_indexed(output, image.palette, image.indices, force=force,
+                                   protect=(packed,))
     k = image.header.k
     echo(f"{output}: {image.header.width}x{image.header.height}, "
          f"{k} colour{'' if k == 1 else 's'}, {written:,} bytes")

@@ -669,21 +669,51 @@ def save_pixels(path: str | os.PathLike[str], pixels: np.ndarray, *, force: bool
                 protect: tuple[Path, ...] = ()) -> int:
     """Write (H, W, 3|4) uint8 pixels in the format named by the suffix: PNG, TIFF, lossless WebP,
     BMP (no alpha) or JPEG (quality 95: lossy, no alpha); return the number of bytes written."""
+    fmt, options = _pixel_format(path)
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+        raise ParameterError(f"pixels must be an (H, W, 3|4) uint8 array, got {pixels.dtype} {pixels.shape}")
+    if fmt in ("JPEG", "BMP") and pixels.shape[2] == 4:
+        raise ParameterError(f"{fmt} cannot store transparency; write .png, .webp or .tiff instead")
+    data = _encode(PILImage.fromarray(np.ascontiguousarray(pixels)), fmt, options)
+    return write_bytes(path, data, force=force, protect=protect)
+
+
+#: Formats written as an 8-bit indexed image (the palette in the file) when the colours allow.
+_INDEXED = ("BMP", "TIFF")
+
+
+def save_indexed(path: str | os.PathLike[str], palette: np.ndarray, indices: np.ndarray, *,
+                 force: bool = False, protect: tuple[Path, ...] = ()) -> int:
+    """Write a (K, 3|4) uint8 palette's (H, W) indices as :func:`save_pixels` writes their pixels,
+    but as an indexed BMP or TIFF (a byte a pixel and the palette) where K <= 256 and every entry
+    is opaque (a TIFF only where that is the smaller file); return the number of bytes written."""
+    fmt, options = _pixel_format(path)
+    if fmt not in _INDEXED or len(palette) > 256 or palette.shape[1] == 4:
+        return save_pixels(path, palette[indices], force=force, protect=protect)
+    im = PILImage.fromarray(np.ascontiguousarray(indices, dtype=np.uint8))
+    im.putpalette(np.ascontiguousarray(palette).tobytes())
+    data = _encode(im, fmt, options)
+    if fmt == "TIFF":  # its colour map always holds 256 entries of 6 bytes, more than a small image
+        data = min(data, _encode(im.convert("RGB"), fmt, options), key=len)
+    return write_bytes(path, data, force=force, protect=protect)
+
+
+def _pixel_format(path: str | os.PathLike[str]) -> tuple[str, dict[str, object]]:
+    """The Pillow format and options that the suffix of ``path`` names."""
     suffix = Path(path).suffix.lower()
     if suffix not in _PIXEL_FORMATS:
         raise ParameterError(f"cannot write '{suffix or Path(path).name}' images; use one of "
                              f"{', '.join(_PIXEL_FORMATS)}")
-    pixels = np.asarray(pixels)
-    if pixels.dtype != np.uint8 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
-        raise ParameterError(f"pixels must be an (H, W, 3|4) uint8 array, got {pixels.dtype} {pixels.shape}")
-    fmt, options = _PIXEL_FORMATS[suffix]
-    if fmt in ("JPEG", "BMP") and pixels.shape[2] == 4:
-        raise ParameterError(f"{fmt} cannot store transparency; write .png, .webp or .tiff instead")
+    return _PIXEL_FORMATS[suffix]
+
+
+def _encode(im: PILImage.Image, fmt: str, options: dict[str, object]) -> bytes:
+    """``im`` encoded as ``fmt``; a format's own limits (BMP's 4 GB, JPEG's sides) refused."""
     buf = io.BytesIO()
     try:
-        PILImage.fromarray(np.ascontiguousarray(pixels)).save(buf, fmt, **options)
-    except (ValueError, OSError) as exc:  # the format's own limits (BMP's 4 GB, JPEG's sides)
-        h, w = pixels.shape[:2]
-        raise ParameterError(f"{fmt} cannot hold this {w}x{h} image ({one_line(exc)}); write .png "
-                             "instead") from None
-    return write_bytes(path, buf.getvalue(), force=force, protect=protect)
+        im.save(buf, fmt, **options)
+    except (ValueError, OSError) as exc:
+        raise ParameterError(f"{fmt} cannot hold this {im.width}x{im.height} image "
+                             f"({one_line(exc)}); write .png instead") from None
+    return buf.getvalue()
