@@ -330,11 +330,12 @@ def test_exif_rotated_jpeg_has_swapped_dimensions(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
-def test_every_exif_orientation_matches_pillow(tmp_path: Path, orientation: int) -> None:
+@pytest.mark.parametrize("name", ["o.png", "o.tif"])  # Pillow turns a TIFF itself as it loads it
+def test_every_exif_orientation_matches_pillow(tmp_path: Path, orientation: int, name: str) -> None:
     pixels = RNG.integers(0, 256, (5, 7, 3), dtype=np.uint8)
     exif = PILImage.Exif()
     exif[0x0112] = orientation
-    path = _save(tmp_path, "o.png", PILImage.fromarray(pixels), exif=exif)
+    path = _save(tmp_path, name, PILImage.fromarray(pixels), exif=exif)
     expected = np.asarray(ImageOps.exif_transpose(PILImage.open(path)))
     image = load_image(path)
     np.testing.assert_array_equal(image.pixels, expected)

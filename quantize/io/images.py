@@ -58,6 +58,9 @@ _ORIENTATION = {  # EXIF orientation tag -> the transpose that undoes it (as Ima
 }
 
 
+ORIENTED = "EXIF orientation applied"  # the note of a picture turned by its orientation tag
+
+
 @dataclass(frozen=True, eq=False)
 class Image:
     """A decoded image: uint8 pixels plus where they came from and what the loader did.
@@ -241,7 +244,11 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         unit = {"TIFF": "page", "MPO": "image"}.get(fmt, "frame")
         notes.append(f"{label}: used {unit} 1 of {frames}")  # n_frames leaves im on frame 1
     rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
+    # Pillow's TIFF reader turns the picture by its orientation tag as it loads, and drops the tag
+    turned = fmt == "TIFF" and im.tag_v2.get(0x0112) in _ORIENTATION
     im.load()  # the full decode, inside load_image's error handling (truncated files fail here)
+    if turned:
+        notes.append(ORIENTED)
     try:
         orientation = im.getexif().get(0x0112)
     except Exception:  # a damaged EXIF block costs the orientation, not the image
@@ -424,7 +431,7 @@ def _finish(im: PILImage.Image, orientation: object, icc: bytes | None,
     whether its samples were grey."""
     if orientation in _ORIENTATION:
         im = im.transpose(_ORIENTATION[orientation])
-        notes.append("EXIF orientation applied")
+        notes.append(ORIENTED)
     if im.mode == "CMYK":
         notes.append("CMYK converted to RGB")
     im = _base_mode(im)
