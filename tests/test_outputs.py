@@ -81,6 +81,24 @@ def test_firmware_exports_are_written_beside_the_packed_file(photo_path, tmp_pat
     assert (tmp_path / "photo.rgb565").stat().st_size == 2 * result.width * result.height
 
 
+def test_rgb565_of_a_transparent_image_says_it_holds_no_alpha(photo_path, tmp_path):
+    """RGB565 has no alpha: an RGBA image's .rgb565 showed its transparent pixels black and its
+    soft edges opaque without a word; an opaque image's has no such note."""
+    rgba = np.dstack([np.asarray(Image.open(photo_path)), np.full((48, 64), 255, np.uint8)])
+    rgba[:8, :, 3] = 0
+    rgba[8:10, :, 3] = 90
+    Image.fromarray(rgba).save(tmp_path / "soft.png")
+    options = CompressOptions(fit=FitOptions(k=8))
+    result = compress_file(tmp_path / "soft.png", tmp_path / "a", options=options, formats="rgb565")
+    assert [n for n in result.notes if "alpha" in n] == [
+        "the rgb565 file holds no alpha: its pixels that are not opaque are written opaque, in their "
+        "palette colour (the transparent ones black)"]
+    values = np.frombuffer((tmp_path / "a" / "soft.rgb565").read_bytes(), "<u2").reshape(48, 64)
+    assert not values[:8].any() and values[8:10].all()
+    opaque = compress_file(photo_path, tmp_path / "b", options=options, formats="rgb565")
+    assert not [n for n in opaque.notes if "alpha" in n]
+
+
 def test_format_errors_come_before_any_work(photo_path, tmp_path):
     with pytest.raises(ParameterError, match="unknown format 'jpg' \\(choose from qnt, png"):
         parse_formats("qnt,jpg")

@@ -156,19 +156,25 @@ def rgb565_values(palette: np.ndarray) -> np.ndarray:
 
 
 def rgb565_note(palette: np.ndarray) -> tuple[str, ...]:
-    """A note when RGB565 cannot hold every palette colour (K, 3|4) exactly, as widened back by
-    bit replication; none for a palette on that lattice (``--bits 5,6,5``)."""
+    """Notes of what RGB565 cannot hold of a (K, 3|4) palette: colours off its lattice, as widened
+    back by bit replication (none for a palette on it, ``--bits 5,6,5``), and alpha."""
     from ..core.lattice import levels
 
-    rgb = np.asarray(palette)[:, :3]
+    palette = np.asarray(palette)
+    rgb = palette[:, :3]
     exact = np.ones(len(rgb), bool)
     for channel, bits in enumerate((5, 6, 5)):
         exact &= levels(bits)[rgb[:, channel] >> (8 - bits)] == rgb[:, channel]
-    if exact.all():
-        return ()
-    return (f"the rgb565 file holds {int((~exact).sum()):,} of the {len(rgb):,} colours to 5-6-5 "
-            "bits only (the report measures the palette's own); --bits 5,6,5 fits the palette to "
-            "what RGB565 shows",)
+    notes = () if exact.all() else (
+        f"the rgb565 file holds {int((~exact).sum()):,} of the {len(rgb):,} colours to 5-6-5 "
+        "bits only (the report measures the palette's own); --bits 5,6,5 fits the palette to "
+        "what RGB565 shows",)
+    if palette.shape[1] == 4 and (palette[:, 3] < 255).any():
+        black = (palette == 0).all(axis=1).any()  # the entry every fully transparent pixel takes
+        notes += ("the rgb565 file holds no alpha: its pixels that are not opaque are written "
+                  "opaque, in their palette colour" + (" (the transparent ones black)" if black
+                                                       else ""),)
+    return notes
 
 
 def transparent_entry_note(formats: tuple[str, ...], given: np.ndarray,
