@@ -409,6 +409,30 @@ def test_srgb_profile_is_left_alone(tmp_path: Path) -> None:
     assert image.notes == ()
 
 
+def test_a_png_gamma_other_than_srgbs_is_converted_as_browsers_show_it(tmp_path: Path) -> None:
+    """A PNG whose gAMA chunk says 1.0 (linear samples) and nothing else of its colours is shown
+    brighter by browsers and by pngquant's output, but was read as sRGB, so every file written
+    of it was darker than the input looked; its colour samples are now put in sRGB's curve."""
+    from quantize.core.colorspace import linear_to_srgb, to_srgb8
+
+    levels = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    srgb = to_srgb8(linear_to_srgb(levels / 255.0))
+    linear = _chunk(b"gAMA", struct.pack(">I", 100000))
+    rgb = np.dstack([levels, levels[::-1], levels.T])
+    image = load_image(_write(tmp_path, "g.png", _png(rgb, 2, 8, linear)))
+    np.testing.assert_array_equal(image.pixels, np.dstack([srgb, srgb[::-1], srgb.T]))
+    assert image.notes == ("PNG gamma 1.00 (its gAMA chunk) converted to sRGB",)
+    grey_alpha = load_image(_write(tmp_path, "la.png", _png(np.dstack([levels, levels.T]), 4, 8,
+                                                            linear)))
+    np.testing.assert_array_equal(grey_alpha.pixels, np.dstack([srgb, srgb, srgb, levels.T]))
+    # sRGB's own gamma, or a gamma beside an sRGB chunk, changes nothing
+    for extra in (_chunk(b"gAMA", struct.pack(">I", 45455)),
+                  _chunk(b"sRGB", b"\0") + linear):
+        image = load_image(_write(tmp_path, "s.png", _png(rgb, 2, 8, extra)))
+        np.testing.assert_array_equal(image.pixels, rgb)
+        assert image.notes == ()
+
+
 def test_unusable_icc_profiles_are_ignored_with_a_note(tmp_path: Path) -> None:
     pixels = _photo()
     image = load_image(_save(tmp_path, "bad.png", PILImage.fromarray(pixels), icc_profile=b"junk" * 50))

@@ -254,8 +254,8 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     except Exception:  # a damaged EXIF block costs the orientation, not the image
         orientation = None
         notes.append("EXIF data unreadable: orientation not applied")
-    icc = im.info.get("icc_profile")
-    return _finish(_to_8bit(im, rawmodes, fh, notes), orientation, icc, notes), fmt, frames
+    icc, gamma = im.info.get("icc_profile"), png_gamma(im)  # read before _to_8bit drops im.info
+    return _finish(_to_8bit(im, rawmodes, fh, notes), orientation, icc, notes, gamma), fmt, frames
 
 
 def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None,
@@ -425,10 +425,10 @@ def _combine_bytes(high: PILImage.Image, low: PILImage.Image) -> np.ndarray:
     return out
 
 
-def _finish(im: PILImage.Image, orientation: object, icc: bytes | None,
-            notes: list[str]) -> tuple[np.ndarray, bool]:
-    """Orientation, colour profile and mode: 8-bit Pillow image -> (H, W, 3|4) uint8 array, and
-    whether its samples were grey."""
+def _finish(im: PILImage.Image, orientation: object, icc: bytes | None, notes: list[str],
+            gamma: float | None = None) -> tuple[np.ndarray, bool]:
+    """Orientation, colour profile (or a PNG's ``gamma``, :func:`png_gamma`) and mode: 8-bit
+    Pillow image -> (H, W, 3|4) uint8 array, and whether its samples were grey."""
     if orientation in _ORIENTATION:
         im = im.transpose(_ORIENTATION[orientation])
         notes.append(ORIENTED)
@@ -438,6 +438,8 @@ def _finish(im: PILImage.Image, orientation: object, icc: bytes | None,
     grey = im.mode in ("L", "LA")
     if icc:
         im = _apply_icc(im, icc, notes)
+    elif gamma:
+        im = _apply_gamma(im, gamma, notes)
     if im.mode in ("L", "CMYK"):
         im = im.convert("RGB")
     elif im.mode == "LA":
@@ -449,6 +451,28 @@ def _finish(im: PILImage.Image, orientation: object, icc: bytes | None,
 
 
 _COLOUR_PART = {"L": "L", "LA": "L", "RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK"}
+#: A gAMA within this share of sRGB's 1/2.2 is taken as sRGB (as libpng judges a gamma significant).
+_SRGB_GAMMA_TOLERANCE = 0.05
+
+
+def png_gamma(im: PILImage.Image) -> float | None:
+    """The gamma of a PNG's gAMA chunk (a sample is the light to this power) where it is the
+    image's only colour information and not sRGB's, as browsers and pngquant honour it; else None."""
+    gamma = im.info.get("gamma")
+    if im.format != "PNG" or not gamma or "srgb" in im.info or im.info.get("icc_profile"):
+        return None
+    return None if abs(gamma * 2.2 - 1) < _SRGB_GAMMA_TOLERANCE else float(gamma)
+
+
+def _apply_gamma(im: PILImage.Image, gamma: float, notes: list[str]) -> PILImage.Image:
+    """Re-encode the colour samples of an L, LA, RGB or RGBA image declared with ``gamma`` in
+    sRGB's curve (alpha is linear in a PNG, and kept)."""
+    from ..core.colorspace import linear_to_srgb, to_srgb8
+
+    curve = to_srgb8(linear_to_srgb((np.arange(256) / 255.0) ** (1 / gamma))).tolist()
+    colour = len(_COLOUR_PART[im.mode])
+    notes.append(f"PNG gamma {1 / gamma:.2f} (its gAMA chunk) converted to sRGB")
+    return im.point(curve * colour + list(range(256)) * (len(im.getbands()) - colour))
 
 
 def _base_mode(im: PILImage.Image) -> PILImage.Image:
@@ -569,7 +593,7 @@ def image_from_pillow(im: PILImage.Image) -> Image:
         raise InputError(f"Pillow image: cannot decode the image ({one_line(exc)})") from None
     try:
         pixels, grey = _finish(_to_8bit(im, [], None, notes, made=True), None,
-                               im.info.get("icc_profile"), notes)
+                               im.info.get("icc_profile"), notes, png_gamma(im))
     except _Refused as exc:
         raise ParameterError(f"Pillow image{exc}") from None
     return Image(pixels, format=im.format, notes=tuple(notes), grey=grey)
