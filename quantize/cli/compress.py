@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT, PATH,
-                      check_dither, check_folder_option, one_input, check_format_options, check_panel_layout, dither_options, echo,
-                      encoder_options, file_options, fit_options, layout_options,
-                      make_fit_options, note, space_option)
+                      check_dither, check_folder_option, check_format_options, check_panel_layout,
+                      dither_options, echo, encoder_options, file_options, fit_options,
+                      layout_options, make_fit_options, note, one_input, space_option)
 
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
