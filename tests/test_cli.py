@@ -380,3 +380,22 @@ def test_several_inputs_to_a_one_input_command_name_batch(photo_path, tmp_path):
         assert "quantize batch takes several images" in proc.stderr
         assert len(proc.stderr.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_info_takes_several_packed_files(photo_path, tmp_path):
+    """`quantize info out/*.qnt` was click's "Got unexpected extra argument"; each file's header
+    is now shown (a JSON list of them with --json), every file checked before any is shown."""
+    for k in (4, 8):
+        assert run("compress", photo_path, "-k", k, "--format", "qnt", "-o", tmp_path / f"k{k}",
+                   "-q").returncode == 0
+    packed = [tmp_path / "k4" / "photo.qnt", tmp_path / "k8" / "photo.qnt"]
+    shown = run("info", *packed)
+    assert shown.returncode == 0, shown.stderr
+    blocks = shown.stdout.split("\n\n")
+    assert len(blocks) == 2 and [b.splitlines()[0].split()[-1] for b in blocks] == list(map(str, packed))
+    listed = json.loads(run("info", *packed, "--json").stdout)
+    assert [header["k"] for header in listed] == [4, 8]
+    assert json.loads(run("info", packed[0], "--json").stdout)["k"] == 4  # one file: one object
+    (tmp_path / "bad.qnt").write_bytes(packed[0].read_bytes()[:-3])
+    refused = run("info", packed[0], tmp_path / "bad.qnt")
+    assert refused.returncode == 4 and refused.stdout == "" and "bad.qnt" in refused.stderr

@@ -243,61 +243,53 @@ def _unpack(packed: Path, output: Path, force: bool) -> None:
 
 
 @click.command()
-@click.argument("packed", type=PATH)
-@click.option("--json", "as_json", is_flag=True, help="Print the header as JSON.")
+@click.argument("packed", type=PATH, nargs=-1, required=True, metavar="PACKED...")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the header as JSON (several files: a list of them).")
 @click.option("-q", "--quiet", is_flag=True, help=QUIET_HELP)
 def info(packed, as_json, quiet):
-    """Show a packed-index file's header and palette (the file is fully validated); a
+    """Show each packed-index file's header and palette (every file is fully validated first); a
     multi-frame .qnt's size, frames, durations and codecs."""
     import json
 
-    from ..animation.qntanim import is_animation_file
+    headers = [_header(path) for path in packed]
+    if as_json:
+        echo(json.dumps(headers[0] if len(headers) == 1 else headers, indent=2))
+        return
+    for number, data in enumerate(headers):
+        if number:
+            echo()
+        for key, value in data.items():
+            if key == "palette":
+                shown = value[:INFO_COLORS]
+                rest = len(value) - len(shown)
+                echo(f"{key:15} " + " ".join(shown)
+                     + (f" ... and {rest:,} more (--json lists them all)" if rest else ""))
+            elif key != "durations_ms":
+                echo(f"{key:15} " + (", ".join(value) if key == "codecs" else
+                                     "for ever" if key == "plays" and not value else str(value)))
+
+
+def _header(packed: Path) -> dict:
+    """What ``info`` shows of a packed file (a still's or a multi-frame one's), checked whole:
+    every frame decoded once."""
+    from ..animation.qntanim import is_animation_file, load_animation
     from ..io.container import load
     from ..io.files import display_name
 
-    if is_animation_file(packed):
-        _animation_info(packed, as_json)
-        return
-    image = load(packed)
-    h = image.header
-    data = {"file": display_name(packed), "bytes": packed.stat().st_size, "version": h.version,
-            "width": h.width, "height": h.height, "channels": h.channels, "k": h.k,
-            "bits_per_index": h.bits, "codec": h.codec,
-            "palette": ["#" + bytes(c).hex() for c in image.palette]}
-    if as_json:
-        echo(json.dumps(data, indent=2))
-        return
-    for key, value in data.items():
-        if key != "palette":
-            echo(f"{key:15} {value}")
-    shown = data["palette"][:INFO_COLORS]
-    rest = len(data["palette"]) - len(shown)
-    echo(f"{'palette':15} " + " ".join(shown)
-         + (f" ... and {rest:,} more (--json lists them all)" if rest else ""))
-
-
-def _animation_info(packed: Path, as_json: bool) -> None:
-    """``info`` of a multi-frame .qnt: checked whole, every frame decoded once."""
-    import json
-
-    from ..animation.qntanim import load_animation
-    from ..io.files import display_name
-
+    if not is_animation_file(packed):
+        image = load(packed)
+        h = image.header
+        return {"file": display_name(packed), "bytes": packed.stat().st_size, "version": h.version,
+                "width": h.width, "height": h.height, "channels": h.channels, "k": h.k,
+                "bits_per_index": h.bits, "codec": h.codec,
+                "palette": ["#" + bytes(c).hex() for c in image.palette]}
     animation = load_animation(packed)
     for _ in animation.frames():  # every frame's payload checked, as info checks a still's
         pass
-    data = {"file": display_name(packed), "bytes": packed.stat().st_size,
+    return {"file": display_name(packed), "bytes": packed.stat().st_size,
             "kind": "multi-frame", "version": animation.version, "width": animation.width,
             "height": animation.height, "channels": animation.channels,
             "frames": len(animation.durations), "duration_ms": sum(animation.durations),
             "plays": animation.plays, "codecs": sorted(set(animation.codecs)),
             "frame_table": animation.table_codec, "durations_ms": list(animation.durations)}
-    if as_json:
-        echo(json.dumps(data, indent=2))
-        return
-    for key, value in data.items():
-        if key == "durations_ms":
-            continue
-        shown = ", ".join(value) if key == "codecs" else "for ever" if key == "plays" and not value \
-            else value
-        echo(f"{key:15} {shown}")
