@@ -373,13 +373,20 @@ def test_an_output_folder_named_as_a_file_is_refused(photo_path, tmp_path):
 
 def test_several_inputs_to_a_one_input_command_name_batch(photo_path, tmp_path):
     """`quantize compress *.png` (as pngquant takes it) was click's "Got unexpected extra argument
-    (b.png)"; compress and sweep now say they take one INPUT and that batch takes several."""
+    (b.png)"; compress and sweep now say they take one INPUT and that batch takes several, decode
+    that each file takes its own -o."""
     for command in ("compress", "sweep"):
         proc = run(command, photo_path, photo_path, "-o", tmp_path / "out")
         assert proc.returncode == 2 and f"{command} takes one INPUT, not 2: " in proc.stderr
         assert "quantize batch takes several images" in proc.stderr
         assert len(proc.stderr.splitlines()) == 1
     assert not (tmp_path / "out").exists()
+    assert run("compress", photo_path, "-k", "2", "--format", "qnt", "-o", tmp_path,
+               "-q").returncode == 0
+    packed = tmp_path / "photo.qnt"
+    proc = run("decode", packed, packed, "-o", tmp_path / "back.png")
+    assert proc.returncode == 2 and "decode takes one PACKED file, not 2: decode each with its own -o" \
+        in proc.stderr and not (tmp_path / "back.png").exists()
 
 
 def test_info_takes_several_packed_files(photo_path, tmp_path):

@@ -176,7 +176,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
 
 @click.command()
-@click.argument("packed", type=PATH)
+@click.argument("packed", **dict(ONE_INPUT, metavar="PACKED"))
 @click.option("-o", "--output", type=PATH, required=True,
               help="Image to write, lossless: PNG, GIF (K up to 256), TIFF, WebP or BMP, by its "
                    "extension (JPEG is refused: it would not keep the quantised pixels); a "
@@ -192,6 +192,7 @@ def decode(packed, output, force, quiet):
     from ..io.formats import encode_gif, encode_png, encode_webp
     from ..io.images import check_lossless, save_indexed
 
+    packed = one_input("decode", packed, "decode each with its own -o", what="PACKED file")
     if output.is_dir():  # compress's -o is a folder; decode's names the image
         raise click.UsageError(f"-o {display_name(output)} is a folder: decode writes one image, "
                                f"name it, such as {display_name(output / packed.stem)}.png")

@@ -35,13 +35,15 @@ def echo(text: str = "", **kwargs) -> None:
     click.echo(printable(text), **kwargs)
 
 
-def one_input(command: str, inputs: tuple[Path, ...], hint: str = "") -> Path:
-    """The INPUT of a command that takes one (its argument given as :data:`ONE_INPUT`, so that
-    several, as a shell's ``*.png`` gives them, are refused naming ``batch``, which takes them;
-    ``hint`` adds what else the command takes)."""
+BATCH_HINT = "quantize batch takes several images (files, folders or glob patterns)"
+
+
+def one_input(command: str, inputs: tuple[Path, ...], instead: str = BATCH_HINT,
+              what: str = "INPUT") -> Path:
+    """The one input of a command that takes one (its argument given as :data:`ONE_INPUT`, so that
+    several, as a shell's ``*.png`` gives them, are refused saying what to do ``instead``)."""
     if len(inputs) > 1:
-        raise click.UsageError(f"{command} takes one INPUT, not {len(inputs)}: {hint}quantize batch "
-                               f"takes several images (files, folders or glob patterns)")
+        raise click.UsageError(f"{command} takes one {what}, not {len(inputs)}: {instead}")
     return inputs[0]
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 
 from ..choices import DEFAULT_SWEEP_PNG_EFFORT
-from .options import (CODECS, DEFAULT_CODEC, ONE_INPUT, PATH, check_dither, check_folder_option,
-                      dither_options, echo, fit_options, make_fit_options, note, one_input,
-                      resample_bounds, resample_options, space_option)
+from .options import (BATCH_HINT, CODECS, DEFAULT_CODEC, ONE_INPUT, PATH, check_dither,
+                      check_folder_option, dither_options, echo, fit_options, make_fit_options,
+                      note, one_input, resample_bounds, resample_options, space_option)
 
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.jobs.sweep.DEFAULT_KS, without importing numpy
 
@@ -91,7 +91,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     from ..render.sweep_report import format_csv, format_json, format_table
 
     input = one_input("sweep", input, "an animation's frames are one INPUT as a quoted glob "
-                                      "('frames/*.png'); ")
+                                      f"('frames/*.png'); {BATCH_HINT}")
     check_dither(dither)
     check_folder_option(out_dir, "sweep writes each K's preview, sweep.sheet.png, sweep.chart.png "
                                  "and report.html into it", also=(".html", ".csv", ".json"))
