@@ -307,6 +307,14 @@ def test_multi_frame_files_use_the_first_frame(tmp_path: Path, name, colours, sa
     assert load_image(_save(tmp_path, "one.png", frames[0])).frames == 1
 
 
+def test_an_animated_webp_is_named_as_the_format_is(tmp_path: Path) -> None:
+    """Its note said 'WEBP: used frame 1 of 3', Pillow's plugin name, where every other line
+    says WebP."""
+    frames = [PILImage.new("RGB", (10, 8), c) for c in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    frames[0].save(tmp_path / "anim.webp", save_all=True, append_images=frames[1:], lossless=True)
+    assert load_image(tmp_path / "anim.webp").notes[0] == "WebP: used frame 1 of 3"
+
+
 def test_gif_with_transparency(tmp_path: Path) -> None:
     index = np.zeros((6, 6), np.uint8)
     index[2:4, 2:4] = 1

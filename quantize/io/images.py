@@ -240,7 +240,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     _check_size(*im.size, max_pixels)
     frames = getattr(im, "n_frames", 1)
     if frames > 1:
-        label = "APNG" if fmt == "PNG" else fmt
+        label = {"PNG": "APNG", "WEBP": "WebP"}.get(fmt, fmt)
         unit = {"TIFF": "page", "MPO": "image"}.get(fmt, "frame")
         notes.append(f"{label}: used {unit} 1 of {frames}")  # n_frames leaves im on frame 1
     rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
