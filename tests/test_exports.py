@@ -383,6 +383,26 @@ def test_a_library_caller_writes_a_panels_files_by_the_packages_names(tmp_path: 
     assert b"parrots_red_plane[" in (tmp_path / "parrots.h").read_bytes()
 
 
+@pytest.mark.parametrize("fmt", ["raw", "c"])
+def test_a_library_fit_is_refused_as_a_panels_codes_before_any_work(fmt, tmp_path: Path) -> None:
+    """The command line refuses a fitted palette for a panel layout (its colours come in no set
+    order); compress_file wrote one, its ink whichever colour the fit put third."""
+    import quantize
+
+    with pytest.raises(ParameterError, match="not a fit"):
+        quantize.compress_file(PARROTS, tmp_path, formats=fmt,
+                               files=quantize.FileOptions(raw_planes=True),
+                               options=quantize.CompressOptions(fit=quantize.FitOptions(k=3)))
+    assert not list(tmp_path.iterdir())
+
+
+def test_one_raw_layout_at_a_time() -> None:
+    from quantize.io.outputs import FileOptions
+
+    with pytest.raises(ParameterError, match="give one"):
+        FileOptions(raw_pages=True, raw_planes=True).validated()
+
+
 def test_a_yellow_panels_second_buffer_is_the_red_plane() -> None:
     """Black, white, yellow in that order (as README says for a black/white/yellow panel): the
     yellow pixels are the 0 bits of ``STEM_red_plane``, the header's other names unchanged."""

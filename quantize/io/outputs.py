@@ -51,7 +51,15 @@ class FileOptions:
     webp_method: int = DEFAULT_WEBP_METHOD
     rotate: int = 0
 
+    @property
+    def layout(self) -> str:
+        """The raw and C files' pixel layout: ``pages``, ``planes`` or ``indices``."""
+        return "pages" if self.raw_pages else "planes" if self.raw_planes else "indices"
+
     def validated(self) -> "FileOptions":
+        if self.raw_pages and self.raw_planes:
+            raise ParameterError("raw_pages and raw_planes are two layouts of the raw file: give "
+                                 "one", parameters=("raw_pages", "raw_planes"))
         if self.png_effort not in PNG_EFFORTS:
             raise ParameterError(f"png_effort must be one of {', '.join(map(str, PNG_EFFORTS))}, "
                                  f"got {self.png_effort}")
@@ -132,7 +140,7 @@ def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str
         return formats.encode_webp(palette, indices, method=files.webp_method)
     if fmt == "gif":
         return formats.encode_gif(palette, indices)
-    layout = "pages" if files.raw_pages else "planes" if files.raw_planes else "indices"
+    layout = files.layout
     if fmt in ("c", "raw") and layout in _HOLDS:
         _check_layout(palette, layout)
     if fmt == "c":  # the header holds the panel's buffers as the .raw does

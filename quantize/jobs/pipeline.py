@@ -557,6 +557,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     Every output is checked before any work, and written all or nothing, never over the input, and
     over an existing file only with ``force`` (:class:`~quantize.jobs.job.FileJob`).
     """
+    from ..io.exports import check_panel_palette
     from ..io.outputs import FileOptions, as_written, check_formats, output_paths, parse_formats
     from .job import FileJob
 
@@ -566,6 +567,8 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     k = options.fit.k if options.palette is None else len(options.palette)
     check_formats(formats, k)
     files = (files or FileOptions()).validated()
+    if {"raw", "c"} & set(formats):
+        check_panel_palette(files.layout, None if options.palette is None else len(options.palette))
     source = input_path(path, "compress_file's path")
     paths = output_paths(source, Path(out_dir) if out_dir else None, formats)
     folder = next(iter(paths.values())).parent
