@@ -126,12 +126,13 @@ def test_real_bits_per_pixel_in_the_json(photo_path, tmp_path):
 
 
 @pytest.mark.parametrize("text,size", [("150000", 150000), ("150k", 150000), ("1.5M", 1500000),
-                                       ("64KiB", 65536), ("2kb", 2000)])
+                                       ("64KiB", 65536), ("2kb", 2000),
+                                       ("40,000", 40000), ("1,500k", 1500000)])
 def test_sizes_read_as_users_write_them(text, size):
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["", "ten", "-5", "0", "5X"])
+@pytest.mark.parametrize("text", ["", "ten", "-5", "0", "5X", "1,5M", "40,00", "4,0000"])
 def test_bad_sizes_are_refused(text):
     with pytest.raises(ParameterError):
         parse_size(text)

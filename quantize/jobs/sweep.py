@@ -278,7 +278,7 @@ def search_target(target: Target, run: Callable[[int], R], max_k: int,
     k = smallest_k(met, max_k)
     if k is None:
         raise TargetMissed(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
-                           f"{target.describe(probes[max_k])}); raise the K limit or the target")
+                           f"{target.describe(probes[max_k])}); raise the K limit or relax the target")
     return Search(target, k, probes[k], probes)
 
 
@@ -306,17 +306,18 @@ def probe_budget(max_k: int) -> int:
     return 2 * bits + 1
 
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(i?)b?\s*$", re.I)
+_SIZE = re.compile(r"^\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*([kmg]?)(i?)b?\s*$", re.I)
 
 
 def parse_size(text: str) -> int:
-    """Bytes from ``150000``, ``150k``, ``1.5M`` (powers of 1000) or ``64KiB`` (of 1024)."""
+    """Bytes from ``150000``, ``150,000`` (as reports print sizes), ``150k``, ``1.5M`` (powers
+    of 1000) or ``64KiB`` (of 1024)."""
     match = _SIZE.match(str(text))
     if not match:
         raise ParameterError(f"cannot read the size {text!r} (use e.g. 150000, 150k or 1.5M)")
     number, unit, binary = match.groups()
     scale = (1024 if binary else 1000) ** " kmg".index(unit.lower() or " ")
-    size = int(float(number) * scale)
+    size = int(float(number.replace(",", "")) * scale)
     if size < 1:
         raise ParameterError(f"the size must be at least 1 byte, got {text!r}")
     return size
