@@ -354,11 +354,10 @@ def test_a_signal_during_compress_write_is_one_line_and_leaves_nothing(tmp_path,
     assert files_in(out) == []
 
 
-def test_an_output_folder_named_as_a_file_is_refused(photo_path, tmp_path):
-    """`compress photo.png -o small.png` (pngquant's and cwebp's -o is the file) made a folder
-    small.png holding photo.qnt and photo.preview.png; `-o -` made a folder named '-'."""
-    for args in (("compress", photo_path, "-o", tmp_path / "small.png"),
-                 ("compress", photo_path, "-o", tmp_path / "small.webp", "--format", "webp"),
+def test_an_output_folder_named_as_an_input_file_is_refused(photo_path, tmp_path):
+    """`compress photo.png -o small.jpg` made a folder small.jpg holding photo.qnt and
+    photo.preview.png; `-o -` made a folder named '-'; sweep's -o is always a folder."""
+    for args in (("compress", photo_path, "-o", tmp_path / "small.jpg"),
                  ("compress", photo_path, "-o", "-"),
                  ("sweep", photo_path, "-k", "2,4", "-o", tmp_path / "report.html")):
         proc = run(*args, cwd=tmp_path)
@@ -369,6 +368,30 @@ def test_an_output_folder_named_as_a_file_is_refused(photo_path, tmp_path):
     for folder in ("icons.png", "v1.0"):
         assert run("compress", photo_path, "-k", "4", "-o", tmp_path / folder, "-q").returncode == 0
         assert files_in(tmp_path / folder) == ["photo.preview.png", "photo.qnt"]
+
+
+def test_o_naming_one_formats_file_writes_that_file_alone(photo_path, tmp_path):
+    """As pngquant's and cwebp's -o: `-o small.png` is the PNG (it was refused, and before that
+    made a folder small.png); a C header takes its arrays' names from the file's."""
+    assert run("compress", photo_path, "-k", "8", "-o", tmp_path / "small.png", "-q").returncode == 0
+    assert files_in(tmp_path) == ["photo.png", "small.png"]
+    with Image.open(tmp_path / "small.png") as png:
+        assert len(png.getcolors()) <= 8
+    proc = run("compress", photo_path, "-k", "8", "-o", tmp_path / "fw" / "logo.h", "--format",
+               "c", "--export-palette", "gpl", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert files_in(tmp_path / "fw") == ["logo.gpl", "logo.h"]
+    assert b"logo_indices[" in (tmp_path / "fw" / "logo.h").read_bytes()
+    proc = run("compress", photo_path, "-o", tmp_path / "fit.qnt", "--max-bytes", "2k", "-q")
+    assert proc.returncode == 0 and (tmp_path / "fit.qnt").stat().st_size <= 2000
+
+
+@pytest.mark.parametrize("formats", ["qnt,png", "webp"])
+def test_o_naming_a_file_of_other_formats_is_refused(photo_path, tmp_path, formats):
+    proc = run("compress", photo_path, "-o", tmp_path / "small.png", "--format", formats,
+               cwd=tmp_path)
+    assert proc.returncode == 2 and "names one png file, but --format" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and files_in(tmp_path) == ["photo.png"]
 
 
 def test_several_inputs_to_a_one_input_command_name_batch(photo_path, tmp_path):

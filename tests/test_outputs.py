@@ -99,6 +99,16 @@ def test_rgb565_of_a_transparent_image_says_it_holds_no_alpha(photo_path, tmp_pa
     assert not [n for n in opaque.notes if "alpha" in n]
 
 
+def test_a_library_caller_names_the_one_file(photo_path, tmp_path):
+    result = compress_file(photo_path, formats="webp", out_file=tmp_path / "a" / "small.webp",
+                           options=CompressOptions(fit=FitOptions(k=4)))
+    assert result.files["webp"][1] == (tmp_path / "a" / "small.webp").stat().st_size
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["photo.png", "small.webp"]
+    for formats, out_dir in (("qnt,png", None), ("png", tmp_path)):
+        with pytest.raises(ParameterError, match="out_file names the one file of one format"):
+            compress_file(photo_path, out_dir, formats=formats, out_file=tmp_path / "x.png")
+
+
 def test_format_errors_come_before_any_work(photo_path, tmp_path):
     with pytest.raises(ParameterError, match="unknown format 'jpg' \\(choose from qnt, png"):
         parse_formats("qnt,jpg")

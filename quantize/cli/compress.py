@@ -22,7 +22,8 @@ from .sweep import progress_bar, target_options
 @click.command()
 @click.argument("input", **ONE_INPUT)
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
-              help="Output folder (default: beside the input).")
+              help="Output folder (default: beside the input); or, named as one format's files "
+                   "end (small.png, logo.h), that one file: -o small.png writes the PNG alone.")
 @fit_options
 @target_options
 @space_option
@@ -83,6 +84,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
     input = one_input("compress", input)
     formats = parse_formats(formats)
+    out_dir, out_file, formats = _named_file(out_dir, formats)
     files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian,
                          rotate)
     if no_preview:
@@ -159,12 +161,14 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         with progress_bar(probe_budget(k), quiet) as progress:
             result, search = compress_searched(input, out_dir, target, options=options,
                                                formats=formats, files=files, force=force,
-                                               allow_huge=allow_huge, progress=progress)
+                                               allow_huge=allow_huge, progress=progress,
+                                               out_file=out_file)
         note(search.pick.line("target" if max_bytes is None else "budget"), quiet)
     else:
         result = compress_file(input, out_dir, options=options, formats=formats,
-                               files=files, force=force, allow_huge=allow_huge, export=export)
-    written = exported_sizes(input, out_dir, export if not target else None)
+                               files=files, force=force, allow_huge=allow_huge, export=export,
+                               out_file=out_file)
+    written = exported_sizes(input, out_dir, export if not target else None, out_file)
     for note_text in (*result.notes, *written_notes(result, written, keep_transparent)):
         note(note_text, quiet)
     if result.notes:  # a file of many frames has its note "used frame 1 of N"; a still mostly none
@@ -173,6 +177,25 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         if is_animation(input):
             note("quantize animate writes every frame (GIF, APNG, WebP, multi-frame .qnt)", quiet)
     echo(format_json(result) if as_json else format_report(result))
+
+
+def _named_file(out_dir: Path | None,
+                formats: tuple[str, ...]) -> tuple[Path | None, Path | None, tuple[str, ...]]:
+    """(folder, file, formats) of ``-o``: a path that is no folder and ends as one format's files
+    do names that one file (as pngquant's and cwebp's -o do), and alone it asks for that format."""
+    from ..io.files import printable
+    from ..io.outputs import format_named_by
+    from .options import given
+
+    named = None if out_dir is None or out_dir.is_dir() else format_named_by(out_dir)
+    if named is None:
+        return out_dir, None, formats
+    if given("formats") and formats != (named,):
+        raise click.UsageError(f"-o {printable(str(out_dir), line=True)} names one {named} file, "
+                               f"but --format {','.join(formats)} writes "
+                               f"{'another' if len(formats) == 1 else len(formats)} file"
+                               f"{'s' * (len(formats) > 1)}: give -o a folder, or --format {named}")
+    return None, out_dir, (named,)
 
 
 @click.command()

@@ -166,14 +166,17 @@ def locked_fit(fit: FitOptions, path: Path, quiet: bool = False) -> FitOptions:
     return replace(fit, locked=colors)
 
 
-def exported_sizes(input: Path, out_dir: Path | None, export: PaletteExport | None) -> dict[Path, int]:
-    """The palette files ``compress --export-palette`` wrote, with their sizes."""
+def exported_sizes(input: Path, out_dir: Path | None, export: PaletteExport | None,
+                   out_file: Path | None = None) -> dict[Path, int]:
+    """The palette files ``compress --export-palette`` wrote (beside ``out_file`` and named
+    after it, when ``-o`` named the file), with their sizes."""
     if export is None:
         return {}
     from ..io.outputs import output_path
 
-    folder = output_path(input, out_dir, "qnt").parent
-    return {path: path.stat().st_size for path in export.paths(folder, input.stem).values()}
+    folder, stem = ((out_file.parent, out_file.stem) if out_file is not None
+                    else (output_path(input, out_dir, "qnt").parent, input.stem))
+    return {path: path.stat().st_size for path in export.paths(folder, stem).values()}
 
 
 def written_notes(result: Result, sizes: dict[Path, int], keep_transparent: bool = False) -> list[str]:

@@ -117,10 +117,24 @@ def output_path(source: Path, out_dir: Path | None, fmt: str) -> Path:
     return folder / (source.stem + _SUFFIX[fmt])
 
 
-def output_paths(source: Path, out_dir: Path | None,
-                 formats: Iterable[str] = FORMATS) -> dict[str, Path]:
-    """:func:`output_path` for each format (every one by default: what could collide)."""
-    return {fmt: output_path(source, out_dir, fmt) for fmt in formats}
+def output_paths(source: Path, out_dir: Path | None, formats: Iterable[str] = FORMATS,
+                 out_file: Path | None = None) -> dict[str, Path]:
+    """:func:`output_path` for each format (every one by default: what could collide), or
+    ``out_file`` for the one format written when the caller names the file."""
+    formats = tuple(formats)
+    if out_file is None:
+        return {fmt: output_path(source, out_dir, fmt) for fmt in formats}
+    if out_dir is not None or len(formats) != 1:
+        raise ParameterError(f"out_file names the one file of one format, not of "
+                             f"{', '.join(formats)}{' and an out_dir' * (out_dir is not None)}",
+                             parameters=("out_file",))
+    return {formats[0]: Path(out_file)}
+
+
+def format_named_by(path: Path) -> str | None:
+    """The format whose files end as ``path`` does (``small.png``: png), or None."""
+    suffix = path.suffix.lower()
+    return next((fmt for fmt, end in {**_SUFFIX, **_IMAGES}.items() if end == suffix), None)
 
 
 def encode_one(fmt: str, palette: np.ndarray, indices: np.ndarray, *, codec: str, stem: str,

@@ -548,11 +548,14 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
                   formats: tuple[str, ...] | str | None = None,
                   files: FileOptions | None = None, force: bool = False,
                   max_pixels: int | None = DEFAULT_MAX_PIXELS, allow_huge: bool = False,
-                  export: ResultFiles | None = None, image: Image | None = None) -> Result:
+                  export: ResultFiles | None = None, image: Image | None = None,
+                  out_file: str | Path | None = None) -> Result:
     """Load ``path`` (unless the caller already loaded it as ``image``), quantise it and write its
     ``formats`` (default: the packed file and the PNG) into ``out_dir``, as ``files`` says (PNG
     effort, export byte orders), and the files ``export`` makes of the result (e.g. its palette in
-    the formats of a :class:`~quantize.jobs.palette.PaletteExport`).
+    the formats of a :class:`~quantize.jobs.palette.PaletteExport`). With ``out_file`` (and no
+    ``out_dir``) the one format written goes there, and the file's stem names the exports and the
+    C header's arrays.
 
     Every output is checked before any work, and written all or nothing, never over the input, and
     over an existing file only with ``force`` (:class:`~quantize.jobs.job.FileJob`).
@@ -570,12 +573,14 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     if {"raw", "c"} & set(formats):
         check_panel_palette(files.layout, None if options.palette is None else len(options.palette))
     source = input_path(path, "compress_file's path")
-    paths = output_paths(source, Path(out_dir) if out_dir else None, formats)
+    paths = output_paths(source, Path(out_dir) if out_dir else None, formats,
+                         None if out_file is None else Path(out_file))
     folder = next(iter(paths.values())).parent
+    stem = source.stem if out_file is None else Path(out_file).stem
     palette_paths = {}
     if export is not None:
         export.check_capacity(k, asked=options.palette is None)
-        palette_paths = export.paths(folder, source.stem)
+        palette_paths = export.paths(folder, stem)
     job = FileJob.plan(source, [*paths.values(), *palette_paths.values()], force=force,
                        max_pixels=max_pixels, allow_huge=allow_huge)
     clock = _Clock()
@@ -587,11 +592,11 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         result = _compressed(as_written(image, formats), options, clock)
 
         def encode() -> dict[Path, bytes]:
-            encoded = encode_outputs(result, formats, stem=source.stem, files=files)
+            encoded = encode_outputs(result, formats, stem=stem, files=files)
             written.append(packed_codec(result, encoded))
             outputs = {paths[fmt]: data for fmt, data in encoded.items()}
             if export is not None:
-                outputs.update(export.result_outputs(result, folder, source.stem))
+                outputs.update(export.result_outputs(result, folder, stem))
             sizes.update({fmt: (display_name(path), len(outputs[path])) for fmt, path in paths.items()})
             return outputs
 

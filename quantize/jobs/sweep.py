@@ -325,16 +325,16 @@ def parse_size(text: str) -> int:
 
 def search_bytes(image: Image, max_bytes: int, options: CompressOptions = CompressOptions(), *,
                  fmt: str = "qnt", max_k: int, files: FileOptions | None = None,
-                 progress: Progress | None = None) -> Budget:
+                 progress: Progress | None = None, stem: str | None = None) -> Budget:
     """The largest K in [1, ``max_k``] whose ``fmt`` file fits in ``max_bytes`` (see
-    :func:`largest_fitting`)."""
+    :func:`largest_fitting`); ``stem`` names a C header's arrays (default: the image's file's)."""
     from ..core.colorstats import color_stats
     from ..io.outputs import FileOptions, encode_one
 
     if not 1 <= max_k <= MAX_K:
         raise ParameterError(f"K must be between 1 and {MAX_K} for a byte budget, got {max_k}")
     stats = color_stats(image.pixels)
-    stem = Path(image.source).stem if image.source else "image"
+    stem = stem or (Path(image.source).stem if image.source else "image")
 
     def size(k: int) -> int:
         result = quantize_image(image, with_k(options, k), stats=stats, measure=False)
@@ -390,7 +390,8 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
                       formats: tuple[str, ...] | str | None = None,
                       files: FileOptions | None = None, force: bool = False,
                       max_pixels: int | None = DEFAULT_MAX_PIXELS, allow_huge: bool = False,
-                      progress: Progress | None = None) -> tuple[Result, Search | Budget]:
+                      progress: Progress | None = None,
+                      out_file: str | Path | None = None) -> tuple[Result, Search | Budget]:
     """:func:`~quantize.jobs.pipeline.compress_file` at the K that ``search`` picks up to
     ``options.fit.k``: a :class:`Target` (the smallest K that meets it) or a byte budget (the
     largest K whose first format fits). The outputs are checked before the search; the image is
@@ -403,7 +404,8 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
     options = options.validated()
     formats = parse_formats(formats)
     check_formats(formats, options.fit.k)
-    targets = output_paths(source, Path(out_dir) if out_dir is not None else None, formats)
+    targets = output_paths(source, Path(out_dir) if out_dir is not None else None, formats,
+                           None if out_file is None else Path(out_file))
     job = FileJob.plan(source, targets.values(), force=force, max_pixels=max_pixels,
                        allow_huge=allow_huge)
     job.check()
@@ -414,10 +416,11 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
         found = search_k(image, search, options, max_k=options.fit.k, progress=progress)
     else:
         found = search_bytes(image, search, options, fmt=formats[0], max_k=options.fit.k,
-                             files=files, progress=progress)
+                             files=files, progress=progress,
+                             stem=None if out_file is None else Path(out_file).stem)
     searched = time.perf_counter()
     result = compress_file(source, out_dir, options=with_k(options, found.k), formats=formats,
-                           files=files, force=force, image=image)
+                           files=files, force=force, image=image, out_file=out_file)
     # the final compress had the image loaded: the load and the search join its times
     final = dict(result.seconds)
     total = final.pop("total") - final.pop("load", 0.0) + searched - start
