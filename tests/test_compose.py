@@ -200,3 +200,23 @@ def test_damaged_headers_and_oversized_frames_are_refused_before_any_decoding(tm
     (tmp_path / "cut2.gif").write_bytes(huge[:at + 3])  # cut inside the second descriptor
     with pytest.raises(InputError, match=r"cut2.gif: (cannot read it|truncated)"):
         frames_of(tmp_path / "cut2.gif")
+
+
+def test_a_second_gif_appended_ends_the_frames_as_browsers_do_with_a_note(tmp_path):
+    """Bytes where a block should start end the frames after the first (Chromium and Firefox
+    show the frames before them), with a note; before any frame they are refused."""
+    first = write_gif(tmp_path / "a.gif", (2, 2), [{"indices": np.zeros((2, 2), np.uint8)}],
+                      table=[RED], trailer=False).read_bytes()
+    second = write_gif(tmp_path / "b.gif", (2, 2), [{"indices": np.zeros((2, 2), np.uint8)}],
+                       table=[GREEN]).read_bytes()
+    (tmp_path / "two.gif").write_bytes(first + second)
+    clip = open_clip(tmp_path / "two.gif")
+    (frame,) = frames_of(tmp_path / "two.gif")
+    assert tuple(frame[0, 0]) == RED
+    assert any(f"no GIF block starts at byte {len(first):,}, after frame 1" in note
+               for note in clip.notes)
+    header = first[:first.index(b"!\xf9")]  # the header and table, then the second file
+    (tmp_path / "none.gif").write_bytes(header + second)
+    with pytest.raises(InputError, match=r"block 0x47 where an image or extension starts"):
+        frames_of(tmp_path / "none.gif")
+    assert not open_clip(tmp_path / "b.gif").notes

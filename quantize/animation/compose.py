@@ -14,6 +14,8 @@ table's colour).
 Each generator yields the canvas after each frame, (H, W, 4) uint8 (a view: copy it to keep it),
 and the frame's delay in milliseconds (a GIF's as written: 10 ms a centisecond); a file that ends
 between frames raises :class:`Truncated`, a damaged one ``ValueError``, each saying what is wrong.
+A GIF's frames end where bytes that start no block follow one (as browsers end them: another GIF
+appended to the file, say); :func:`gif_end` says where.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Generator, Iterator
 
 import numpy as np
 
@@ -180,12 +182,8 @@ def _table_size(flags: int) -> int:
     return 3 << ((flags & 7) + 1)
 
 
-def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np.ndarray, int]]:
-    """The frames of the GIF file ``fh`` (at its start) over its canvas, with their delays; an
-    image of more than ``max_pixels`` pixels (the canvas's are checked by the caller) is
-    :class:`TooLarge`, before it is decoded."""
-    from PIL import Image as PILImage
-
+def _gif_header(fh: BinaryIO) -> tuple[int, int, bytes]:
+    """The canvas size and global colour table of the GIF file ``fh`` (at its start)."""
     head = fh.read(13)
     if len(head) < 13 or head[:6] not in (b"GIF87a", b"GIF89a"):
         raise ValueError("not a GIF file")
@@ -193,12 +191,21 @@ def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np
     global_table = fh.read(_table_size(flags)) if flags & 0x80 else b""
     if flags & 0x80 and len(global_table) < _table_size(flags):
         raise ValueError("truncated in its colour table")
-    canvas = _canvas(width, height)
-    control = b"\x00\x00\x00\x00"  # flags, delay (cs), transparent index, of the next image
+    return width, height, global_table
+
+
+def _gif_images(fh: BinaryIO, global_table: bytes) -> Generator[
+        tuple[tuple[int, ...], bytes, bytes, bytes], None, int | None]:
+    """The images after a GIF's header, undecoded: (x, y, w, h, flags), colour table, graphic
+    control (flags, delay in cs, transparent index) and LZW data with its code size. Bytes where
+    a block should start end the images once one is read, as browsers take them (the file's
+    other data, such as a second GIF appended), and the generator returns their offset."""
+    control = b"\x00\x00\x00\x00"
+    images = 0
     while True:
         block = fh.read(1)
         if block == b";":
-            return
+            return None
         if block == b"!":
             label = fh.read(1)
             data = _sub_blocks(fh)
@@ -208,22 +215,51 @@ def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np
         if not block:
             raise Truncated("no GIF trailer")
         if block != b",":
+            if images:
+                return fh.tell() - 1
             raise ValueError(f"block {block[0]:#04x} where an image or extension starts")
         descriptor = fh.read(9)
         if len(descriptor) < 9:
             raise ValueError("truncated in an image descriptor")
-        x, y, w, h, image_flags = struct.unpack("<HHHHB", descriptor)
-        if max_pixels is not None and w * h > max_pixels:
-            raise TooLarge(f"a frame of {w}x{h} is {w * h:,} pixels")
-        table = fh.read(_table_size(image_flags)) if image_flags & 0x80 else global_table
-        if image_flags & 0x80 and len(table) < _table_size(image_flags):
+        place = struct.unpack("<HHHHB", descriptor)
+        table = fh.read(_table_size(place[4])) if place[4] & 0x80 else global_table
+        if place[4] & 0x80 and len(table) < _table_size(place[4]):
             raise ValueError("truncated in a local colour table")
         code_size = fh.read(1)
-        data = _sub_blocks(fh)
-        packed, delay, transparent = struct.unpack("<BHB", control)
+        yield place, table, control, code_size + _sub_blocks(fh)
         control = b"\x00\x00\x00\x00"
-        pixels = _gif_image(PILImage, w, h, image_flags & 0x40, table, packed, transparent,
-                            code_size + data)
+        images += 1
+
+
+def gif_end(fh: BinaryIO) -> tuple[int, int] | None:
+    """Where the images of the GIF file ``fh`` (at its start) give way to data that is no block
+    (:func:`gif_frames` stops there): the images before it and its offset; None if the file
+    ends as a GIF does (or is damaged: :func:`gif_frames` says how)."""
+    try:
+        images = _gif_images(fh, _gif_header(fh)[2])
+        count = 0
+        while True:
+            next(images)
+            count += 1
+    except StopIteration as stop:
+        return None if stop.value is None else (count, stop.value)
+    except ValueError:
+        return None
+
+
+def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np.ndarray, int]]:
+    """The frames of the GIF file ``fh`` (at its start) over its canvas, with their delays; an
+    image of more than ``max_pixels`` pixels (the canvas's are checked by the caller) is
+    :class:`TooLarge`, before it is decoded."""
+    from PIL import Image as PILImage
+
+    width, height, global_table = _gif_header(fh)
+    canvas = _canvas(width, height)
+    for (x, y, w, h, image_flags), table, control, data in _gif_images(fh, global_table):
+        if max_pixels is not None and w * h > max_pixels:
+            raise TooLarge(f"a frame of {w}x{h} is {w * h:,} pixels")
+        packed, delay, transparent = struct.unpack("<BHB", control)
+        pixels = _gif_image(PILImage, w, h, image_flags & 0x40, table, packed, transparent, data)
         # a rectangle reaching past the canvas shows only the part on it, as browsers draw it
         region = canvas[y:y + h, x:x + w]
         pixels = pixels[:region.shape[0], :region.shape[1]]

@@ -134,13 +134,26 @@ def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         image = load_image(path, max_pixels=max_pixels)
         return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, 0),)),
                     notes=image.notes)
-    notes = ()
+    notes = _gif_end_note(path, name) if fmt == "GIF" else ()
     if plays > MAX_PLAYS:  # an APNG's count is 32-bit; a GIF's 65,535 repeats are 65,536 plays
-        notes = (f"{fmt} plays {plays:,} times; written to play {MAX_PLAYS:,} times, the most "
-                 f"GIF, WebP and .qnt hold",)
+        notes += (f"{fmt} plays {plays:,} times; written to play {MAX_PLAYS:,} times, the most "
+                  f"GIF, WebP and .qnt hold",)
         plays = MAX_PLAYS
     return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels),
                 notes=notes)
+
+
+def _gif_end_note(path: Path, name: str) -> tuple[str, ...]:
+    """A note when a GIF's frames end at data that is no GIF block, read as its end."""
+    from .compose import gif_end
+
+    with open_input(path) as (fh, _):
+        end = gif_end(fh)
+    if end is None:
+        return ()
+    frames, offset = end
+    return (f"{name}: data that is no GIF block starts at byte {offset:,}, after frame "
+            f"{frames} (another file appended?); read as the GIF's end, as browsers read it",)
 
 
 def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDER_DURATION_MS,
