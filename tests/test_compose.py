@@ -21,13 +21,15 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def write_apng(path: Path, size: tuple[int, int], frames: list[dict], hidden=None) -> Path:
-    """An RGBA APNG: each frame a dict of rgba (h, w, 4), x, y, dispose, blend, delay (ms)."""
+def write_apng(path: Path, size: tuple[int, int], frames: list[dict], hidden=None,
+               announced: int | None = None) -> Path:
+    """An RGBA APNG: each frame a dict of rgba (h, w, 4), x, y, dispose, blend, delay (ms); its
+    acTL announces ``announced`` frames (default: as many as there are)."""
     def data(rgba: np.ndarray) -> bytes:
         return zlib.compress(b"".join(b"\0" + row.tobytes() for row in rgba))
 
     out = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", *size, 8, 6, 0, 0, 0))
-    out += _chunk(b"acTL", struct.pack(">II", len(frames), 0))
+    out += _chunk(b"acTL", struct.pack(">II", len(frames) if announced is None else announced, 0))
     if hidden is not None:
         out += _chunk(b"IDAT", data(hidden))
     seq = 0
@@ -220,3 +222,16 @@ def test_a_second_gif_appended_ends_the_frames_as_browsers_do_with_a_note(tmp_pa
     with pytest.raises(InputError, match=r"block 0x47 where an image or extension starts"):
         frames_of(tmp_path / "none.gif")
     assert not open_clip(tmp_path / "b.gif").notes
+
+
+def test_an_apng_of_more_frames_than_its_actl_announces_plays_those_announced(tmp_path):
+    """As libpng's reader (Firefox's) and Pillow stop after acTL's num_frames, with a note."""
+    frames = [{"rgba": solid(2, 2, colour), "delay": 250} for colour in (RED, GREEN, BLUE)]
+    low = write_apng(tmp_path / "low.png", (2, 2), frames, hidden=solid(2, 2, BLUE), announced=2)
+    clip = open_clip(low)
+    read = list(clip.frames())
+    assert [tuple(frame.pixels[0, 0]) for frame in read] == [RED[:3], GREEN[:3]]
+    assert [frame.duration for frame in read] == [250, 250]
+    assert any("announces 2 frames and 3 follow" in note for note in clip.notes)
+    whole = open_clip(write_apng(tmp_path / "whole.png", (2, 2), frames))
+    assert len(list(whole.frames())) == 3 and not whole.notes

@@ -100,7 +100,8 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
-    """The frames of the APNG file ``fh`` (at its start) over its canvas, with their delays."""
+    """The frames of the APNG file ``fh`` (at its start) over its canvas, with their delays: as
+    many as its acTL chunk announces, when more follow (as libpng and Pillow read them)."""
     from PIL import Image as PILImage
 
     if fh.read(8) != PNG_SIGNATURE:
@@ -108,6 +109,7 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
     ihdr, colour = b"", []
     canvas = previous = control = None
     parts: list[bytes] = []
+    announced, shown = None, 0
 
     def frame() -> Iterator[tuple[np.ndarray, int]]:
         nonlocal previous
@@ -143,11 +145,16 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
             raise ValueError("no IHDR chunk first")
         elif kind in _PNG_COLOUR_CHUNKS and control is None and not parts:
             colour.append((kind, data))
+        elif kind == b"acTL" and len(data) == 8 and announced is None:
+            announced = struct.unpack(">I", data[:4])[0] or None
         elif kind == b"fcTL":
             if len(data) != _FCTL.size:
                 raise ValueError("a damaged fcTL chunk")
             if control is not None and parts:
                 yield from frame()
+                shown += 1
+                if shown == announced:
+                    return
             control, parts = data, []
         elif kind == b"IDAT":
             if control is not None:  # else the default image, shown by no frame
@@ -158,6 +165,23 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
             parts.append(data[4:])
         elif kind == b"IEND" and control is not None and parts:
             yield from frame()
+
+
+def apng_frame_count(fh: BinaryIO) -> tuple[int, int] | None:
+    """The frames the APNG file ``fh`` (at its start) announces in its acTL chunk and its fcTL
+    chunks, when they differ and more follow than it announces (:func:`apng_frames` reads those
+    it announces); None otherwise, or if the file is damaged (:func:`apng_frames` says how)."""
+    if fh.read(8) != PNG_SIGNATURE:
+        return None
+    announced, controls = 0, 0
+    try:
+        for kind, data in _chunks(fh):
+            if kind == b"acTL" and len(data) == 8 and not announced:
+                announced = struct.unpack(">I", data[:4])[0]
+            controls += kind == b"fcTL"
+    except ValueError:
+        return None
+    return (announced, controls) if 0 < announced < controls else None
 
 
 # ------------------------------------------------------------------------------------------- GIF

@@ -134,7 +134,8 @@ def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         image = load_image(path, max_pixels=max_pixels)
         return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, 0),)),
                     notes=image.notes)
-    notes = _gif_end_note(path, name) if fmt == "GIF" else ()
+    notes = (_gif_end_note(path, name) if fmt == "GIF" else
+             _apng_count_note(path, name) if fmt == "APNG" else ())
     if plays > MAX_PLAYS:  # an APNG's count is 32-bit; a GIF's 65,535 repeats are 65,536 plays
         notes += (f"{fmt} plays {plays:,} times; written to play {MAX_PLAYS:,} times, the most "
                   f"GIF, WebP and .qnt hold",)
@@ -154,6 +155,20 @@ def _gif_end_note(path: Path, name: str) -> tuple[str, ...]:
     frames, offset = end
     return (f"{name}: data that is no GIF block starts at byte {offset:,}, after frame "
             f"{frames} (another file appended?); read as the GIF's end, as browsers read it",)
+
+
+def _apng_count_note(path: Path, name: str) -> tuple[str, ...]:
+    """A note when an APNG holds more frames than its acTL chunk announces (those after left
+    out)."""
+    from .compose import apng_frame_count
+
+    with open_input(path) as (fh, _):
+        counts = apng_frame_count(fh)
+    if counts is None:
+        return ()
+    announced, controls = counts
+    return (f"{name}: its acTL chunk announces {announced} frame{'s' * (announced != 1)} and "
+            f"{controls} follow; read as announced, as libpng (Firefox) and Pillow read it",)
 
 
 def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDER_DURATION_MS,
