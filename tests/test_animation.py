@@ -1026,6 +1026,16 @@ def test_a_read_gif_plays_delays_under_20_ms_as_browsers_do(tmp_path):
     assert [f.duration for f in open_clip(tmp_path / "d.gif").frames()] == [100, 100, 20, 30]
 
 
+@pytest.mark.parametrize("suffix", [".png", ".webp"])
+def test_a_read_apng_or_webp_plays_frames_of_10_ms_or_less_as_browsers_do(tmp_path, suffix):
+    """Firefox, Chromium and WebKit play any animated frame of at most 10 ms for 100 ms: an APNG
+    of 0 ms frames was one frame of 0 ms."""
+    images = [Image.fromarray(f) for f in clip_frames(4)]
+    images[0].save(tmp_path / f"d{suffix}", save_all=True, append_images=images[1:],
+                   duration=[0, 10, 11, 30], loop=0, lossless=True)
+    assert [f.duration for f in open_clip(tmp_path / f"d{suffix}").frames()] == [100, 100, 11, 30]
+
+
 def test_gif_takes_a_wider_table_where_transparency_codes_smaller(tmp_path):
     from quantize.io.formats import gif_lzw_blocks
     from quantize.animation.temporal import MappedFrame

@@ -19,9 +19,12 @@ MAX_PLAYS = 65535
 #: Duration of each frame read from a folder or glob of still images, unless given.
 DEFAULT_FOLDER_DURATION_MS = 100
 #: GIF's clock counts centiseconds, and browsers (and ffmpeg) play a delay under 2 of them as 10:
-#: a written GIF frame shows for at least this long, and a read GIF's shorter delays last 100 ms.
+#: a written GIF frame shows for at least this long.
 GIF_MIN_DELAY_MS = 20
-GIF_SHORT_DELAY_MS = 100
+#: Browsers play a frame of an animated GIF, APNG or WebP lasting at most SHORT_FRAME_MS (a GIF
+#: delay of 0 or 1 centisecond) for SHORT_FRAME_PLAYED_MS, and so does a read.
+SHORT_FRAME_MS = 10
+SHORT_FRAME_PLAYED_MS = 100
 
 
 def gif_centiseconds(ms: int) -> int:

@@ -5,8 +5,8 @@ A :class:`Clip` is read again each time :meth:`Clip.frames` is called, one decod
 time, so a long clip never holds all its frames; a small one is kept by its first read
 (:class:`HeldFrames`). Every frame comes composited as browsers show it (GIF disposal and
 transparency and APNG blending by :mod:`.compose`, WebP canvases by libwebp), as (H, W, 3) uint8, or
-(H, W, 4) when some pixel is not fully opaque; a GIF delay under 20 ms lasts 100 ms, as browsers
-play it. A truncated file, zero frames, a frame of another size or an absurd duration is one
+(H, W, 4) when some pixel is not fully opaque; a GIF, APNG or WebP frame of at most 10 ms lasts
+100 ms, as browsers play it. A truncated file, zero frames, a frame of another size or an absurd duration is one
 :class:`~quantize.errors.InputError` naming the input.
 """
 
@@ -26,8 +26,8 @@ from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, open_input
 from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, beyond_pillow,
                          load_image, too_large, unreadable)
-from .choices import (DEFAULT_FOLDER_DURATION_MS, GIF_MIN_DELAY_MS, GIF_SHORT_DELAY_MS,
-                      MAX_DURATION_MS, MAX_PLAYS)
+from .choices import (DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS, MAX_PLAYS, SHORT_FRAME_MS,
+                      SHORT_FRAME_PLAYED_MS)
 
 #: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
 VIDEO_SUFFIXES = frozenset((".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg"))
@@ -355,13 +355,13 @@ def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> I
             except Exception as exc:
                 raise InputError(f"{name}: cannot decode frame {index + 1} (damaged or truncated: "
                                  f"{one_line(exc)})") from None
-            yield Frame(pixels, int(round(im.info.get("duration", 0) or 0)))
+            yield Frame(pixels, _as_played(int(round(im.info.get("duration", 0) or 0))))
             index += 1
 
 
 def _composed_frames(fh, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
-    """A GIF's or an APNG's frames composited as browsers show them (:mod:`.compose`); a GIF
-    delay under :data:`GIF_MIN_DELAY_MS` lasts :data:`GIF_SHORT_DELAY_MS`, as browsers play it."""
+    """A GIF's or an APNG's frames composited as browsers show them (:mod:`.compose`), timed as
+    they play them (:func:`_as_played`)."""
     from PIL import Image as PILImage
 
     from .compose import TooLarge, Truncated, apng_frames, gif_frames
@@ -385,10 +385,15 @@ def _composed_frames(fh, name: str, fmt: str, max_pixels: int | None) -> Iterato
             return
         canvas, duration = shown
         count += 1
-        if fmt == "GIF" and duration < GIF_MIN_DELAY_MS:
-            duration = GIF_SHORT_DELAY_MS
         opaque = bool((canvas[..., 3] == 255).all())
-        yield Frame(np.ascontiguousarray(canvas[..., :3]) if opaque else canvas.copy(), duration)
+        yield Frame(np.ascontiguousarray(canvas[..., :3]) if opaque else canvas.copy(),
+                    _as_played(duration))
+
+
+def _as_played(duration: int) -> int:
+    """A frame's duration (ms) in an animated GIF, APNG or WebP as browsers play it: at most
+    :data:`SHORT_FRAME_MS` (such as a GIF delay of 0) lasts :data:`SHORT_FRAME_PLAYED_MS`."""
+    return SHORT_FRAME_PLAYED_MS if duration <= SHORT_FRAME_MS else duration
 
 
 def _check_pixels(name: str, width: int, height: int, max_pixels: int | None) -> None:
