@@ -1298,6 +1298,19 @@ def test_batch_writes_an_animated_gif_as_an_animation_and_resumes_it(tmp_path):
     assert len(decoded(out / "clip.anim.gif")[0]) == 4
 
 
+def test_batch_rows_of_animations_keep_what_reading_them_noted(tmp_path):
+    """As a still's row does: here GIF's alpha, which made half-transparent pixels opaque."""
+    src = tmp_path / "in"
+    src.mkdir()
+    frames = [np.dstack([f, np.full((H, W), 100, np.uint8)]) for f in clip_frames(3)]
+    save_apng(src / "soft.png", frames, [50] * 3, 0)
+    done = run("batch", src, "-o", tmp_path / "out", "--format", "gif", "-k", "16", "-j", "1")
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads((tmp_path / "out" / "manifest.json").read_text())["rows"]
+    assert "animation: 3 frames" in row["notes"]
+    assert "GIF has no partial transparency" in row["notes"]
+
+
 def test_batch_leaves_a_lossless_animation_out_of_its_mean_psnr_as_a_still(tmp_path):
     """A lossless still has no PSNR and is left out of the batch's mean; a lossless animation
     counted as 100 dB in it ("mean PSNR 60.55 dB (1 lossless left out)")."""

@@ -117,7 +117,7 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
                           **settings.resample)
     notes = [f"animation: {plural(result.n_frames, 'frame')} ({len(result.durations):,} written), "
              f"{plural(result.n_palettes, 'palette')}, "
-             f"flicker {result.flicker:.3f}"]
+             f"flicker {result.flicker:.3f}", *result.notes]
     if result.budget is not None:
         notes.append(_budget_note(result.budget.pick))
     record = {"width": result.width, "height": result.height, "channels": result.channels,
