@@ -1018,6 +1018,22 @@ def test_gif_delays_follow_the_clock_of_the_clip_steadily():
     assert delays == [20, 50, 50, 50, 50, 50] and sum(delays) == sum(durations)
 
 
+def test_a_folder_notes_the_animated_files_it_takes_a_first_frame_of(tmp_path):
+    """A folder's frames are stills: an animated GIF among them gives its first frame, and a note
+    names it (it was taken silently)."""
+    frames = clip_frames(4)
+    for n, frame in enumerate(frames[:2]):
+        Image.fromarray(frame).save(tmp_path / f"f{n}.png")
+    save_apng(tmp_path / "f2.png", frames[2:], [50, 50], 0)
+    clip = open_clip(tmp_path)
+    read = [frame.pixels for frame in clip.frames()]
+    assert len(read) == 3 and np.array_equal(read[2], frames[2])
+    assert any("only the first frame of 1 animated file taken (f2.png)" in note
+               for note in clip.notes)
+    (tmp_path / "f2.png").unlink()
+    assert not open_clip(tmp_path).notes
+
+
 def test_a_read_gif_plays_delays_under_20_ms_as_browsers_do(tmp_path):
     """Browsers (and ffmpeg) play a GIF delay of 0 or 1 centisecond as 100 ms; so does a read."""
     images = [Image.fromarray(f) for f in clip_frames(4)]

@@ -118,9 +118,13 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
                                                  f"glob of stills, and {name} has its own"))
     files, videos = _still_files(path, name)
     each = DEFAULT_FOLDER_DURATION_MS if duration is None else duration
-    notes = (f"{_videos(len(videos))} left out ({', '.join(videos[:3])}"
-             f"{', …' * (len(videos) > 3)}): a folder's frames are its still images; "
-             f"a video is animated on its own",) if videos else ()
+    notes = (f"{_videos(len(videos))} left out ({_some(videos)}): a folder's frames are its "
+             f"still images; a video is animated on its own",) if videos else ()
+    animated = [display_name(file.name) for file in files if is_animation(file)]
+    if animated:
+        notes += (f"only the first frame of {len(animated)} animated "
+                  f"file{'s' * (len(animated) != 1)} taken ({_some(animated)}): a folder's "
+                  f"frames are its still images; an animation is animated on its own",)
     return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels), notes=notes)
 
 
@@ -435,6 +439,11 @@ def _still_files(path: Path, name: str) -> tuple[list[Path], list[str]]:
 
 def _videos(n: int) -> str:
     return f"{n} video{'s' * (n != 1)}"
+
+
+def _some(names: list[str]) -> str:
+    """The first three of ``names``, and an ellipsis if there are more."""
+    return ", ".join(names[:3]) + ", …" * (len(names) > 3)
 
 
 def _still_frames(files: list[Path], duration: int, max_pixels: int | None) -> Iterator[Frame]:
