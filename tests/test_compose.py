@@ -177,11 +177,11 @@ def test_a_gif_or_apng_cut_short_is_one_line_naming_the_frame(tmp_path):
 
 
 def test_damaged_headers_and_oversized_frames_are_refused_before_any_decoding(tmp_path):
-    """A canvas of no pixels, a second IHDR (a size the guard never saw), a GIF frame over the
-    pixel limit and a damaged second GIF frame are each one InputError."""
-    empty = write_gif(tmp_path / "empty.gif", (0, 5), [{"indices": np.zeros((1, 1), np.uint8)}],
+    """A screen and image of no pixels, a second IHDR (a size the guard never saw), a GIF frame
+    over the pixel limit and a damaged second GIF frame are each one InputError."""
+    empty = write_gif(tmp_path / "empty.gif", (0, 5), [{"indices": np.zeros((0, 0), np.uint8)}],
                       table=[RED])
-    with pytest.raises(InputError, match=r"its canvas is 0x5: no pixels"):
+    with pytest.raises(InputError, match=r"empty.gif: cannot decode the image"):
         frames_of(empty)
     apng = write_apng(tmp_path / "a.png", (2, 2), [{"rgba": solid(2, 2, RED)},
                                                   {"rgba": solid(2, 2, GREEN)}]).read_bytes()
@@ -235,3 +235,15 @@ def test_an_apng_of_more_frames_than_its_actl_announces_plays_those_announced(tm
     assert any("announces 2 frames and 3 follow" in note for note in clip.notes)
     whole = open_clip(write_apng(tmp_path / "whole.png", (2, 2), frames))
     assert len(list(whole.frames())) == 3 and not whole.notes
+
+
+def test_a_gif_screen_smaller_than_its_first_image_widens_to_hold_it(tmp_path):
+    """As Chromium and Pillow show it: a screen of 0x0 (a broken encoder's) was refused, 'its
+    canvas is 0x0: no pixels'; a later image is still cut to the canvas."""
+    path = write_gif(tmp_path / "w.gif", (0, 0), [
+        {"indices": np.zeros((2, 3), np.uint8), "x": 1},
+        {"indices": np.ones((4, 4), np.uint8), "y": 1}], table=[RED, GREEN])
+    first, second = frames_of(path)
+    assert first.shape == second.shape == (2, 4, 4)
+    assert tuple(first[0, 0]) == CLEAR and tuple(first[1, 3]) == RED
+    assert tuple(second[1, 0]) == GREEN and tuple(second[0, 0]) == CLEAR

@@ -272,16 +272,22 @@ def gif_end(fh: BinaryIO) -> tuple[int, int] | None:
 
 
 def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np.ndarray, int]]:
-    """The frames of the GIF file ``fh`` (at its start) over its canvas, with their delays; an
-    image of more than ``max_pixels`` pixels (the canvas's are checked by the caller) is
-    :class:`TooLarge`, before it is decoded."""
+    """The frames of the GIF file ``fh`` (at its start) over its canvas, with their delays: the
+    logical screen, widened to hold the first image where it reaches past it (as Chromium and
+    Pillow show it); an image or a widened canvas of more than ``max_pixels`` pixels (the
+    screen's are checked by the caller) is :class:`TooLarge`, before it is decoded."""
     from PIL import Image as PILImage
 
     width, height, global_table = _gif_header(fh)
-    canvas = _canvas(width, height)
+    canvas = None
     for (x, y, w, h, image_flags), table, control, data in _gif_images(fh, global_table):
         if max_pixels is not None and w * h > max_pixels:
             raise TooLarge(f"a frame of {w}x{h} is {w * h:,} pixels")
+        if canvas is None:  # a first image past the screen (of 0x0, say) widens it, as in browsers
+            width, height = max(width, x + w), max(height, y + h)
+            if max_pixels is not None and width * height > max_pixels:
+                raise TooLarge(f"a canvas of {width}x{height} is {width * height:,} pixels")
+            canvas = _canvas(width, height)
         packed, delay, transparent = struct.unpack("<BHB", control)
         pixels = _gif_image(PILImage, w, h, image_flags & 0x40, table, packed, transparent, data)
         # a rectangle reaching past the canvas shows only the part on it, as browsers draw it
