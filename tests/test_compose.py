@@ -222,6 +222,8 @@ def test_a_second_gif_appended_ends_the_frames_as_browsers_do_with_a_note(tmp_pa
     with pytest.raises(InputError, match=r"block 0x47 where an image or extension starts"):
         frames_of(tmp_path / "none.gif")
     assert not open_clip(tmp_path / "b.gif").notes
+    (tmp_path / "slip.gif").write_bytes(first + b"\0\0;")  # zero bytes before the trailer
+    assert len(frames_of(tmp_path / "slip.gif")) == 1 and not open_clip(tmp_path / "slip.gif").notes
 
 
 def test_an_apng_of_more_frames_than_its_actl_announces_plays_those_announced(tmp_path):

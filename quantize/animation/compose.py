@@ -255,10 +255,15 @@ def _gif_images(fh: BinaryIO, global_table: bytes) -> Generator[
         images += 1
 
 
+#: Zero bytes before a GIF's trailer up to this many are an encoder's slip, not other data.
+_SLIP_BYTES = 4096
+
+
 def gif_end(fh: BinaryIO) -> tuple[int, int] | None:
     """Where the images of the GIF file ``fh`` (at its start) give way to data that is no block
     (:func:`gif_frames` stops there): the images before it and its offset; None if the file
-    ends as a GIF does (or is damaged: :func:`gif_frames` says how)."""
+    ends as a GIF does, with zero bytes at most before its trailer (an encoder's slip that loses
+    nothing), or is damaged (:func:`gif_frames` says how)."""
     try:
         images = _gif_images(fh, _gif_header(fh)[2])
         count = 0
@@ -266,7 +271,12 @@ def gif_end(fh: BinaryIO) -> tuple[int, int] | None:
             next(images)
             count += 1
     except StopIteration as stop:
-        return None if stop.value is None else (count, stop.value)
+        if stop.value is None:
+            return None
+        fh.seek(stop.value)
+        tail = fh.read(_SLIP_BYTES + 1)
+        slip = len(tail) <= _SLIP_BYTES and not tail.rstrip(b";").strip(b"\0")
+        return None if slip else (count, stop.value)
     except ValueError:
         return None
 
