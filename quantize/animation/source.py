@@ -6,8 +6,8 @@ time, so a long clip never holds all its frames; a small one is kept by its firs
 (:class:`HeldFrames`). Every frame comes composited as browsers show it (GIF disposal and
 transparency and APNG blending by :mod:`.compose`, WebP canvases by libwebp), as (H, W, 3) uint8, or
 (H, W, 4) when some pixel is not fully opaque; a GIF, APNG or WebP frame of at most 10 ms lasts
-100 ms, as browsers play it. A truncated file, zero frames, a frame of another size or an absurd duration is one
-:class:`~quantize.errors.InputError` naming the input.
+100 ms, as browsers play it. A truncated file, zero frames, a frame of another size or an absurd
+duration is one :class:`~quantize.errors.InputError` naming the input.
 """
 
 from __future__ import annotations
