@@ -29,7 +29,8 @@ def write_apng(path: Path, size: tuple[int, int], frames: list[dict], hidden=Non
         return zlib.compress(b"".join(b"\0" + row.tobytes() for row in rgba))
 
     out = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", *size, 8, 6, 0, 0, 0))
-    out += _chunk(b"acTL", struct.pack(">II", len(frames) if announced is None else announced, 0))
+    count = len(frames) if announced is None else announced
+    out += _chunk(b"acTL", struct.pack(">II", count, 0))
     if hidden is not None:
         out += _chunk(b"IDAT", data(hidden))
     seq = 0
