@@ -547,7 +547,7 @@ def test_bad_clips_are_refused(tmp_path):
     Image.new("RGB", (8, 8)).save(sizes / "a1.png")
     Image.new("RGB", (9, 8)).save(sizes / "a2.png")
     done = run("animate", sizes, "-o", tmp_path / "out")
-    assert done.returncode == 3 and "frame 2 is 9x8" in done.stderr
+    assert done.returncode == 3 and "frame 2 (a2.png) is 9x8" in done.stderr
     empty = tmp_path / "empty.gif"  # a header and a trailer: it was "not an image ... reads"
     empty.write_bytes(b"GIF89a\x08\0\x08\0\x80\0\0" + bytes(6) + b";")
     done = run("animate", empty, "-o", tmp_path / "out")
@@ -1016,6 +1016,15 @@ def test_gif_delays_follow_the_clock_of_the_clip_steadily():
         gif.seek(t)
         delays.append(gif.info["duration"])
     assert delays == [20, 50, 50, 50, 50, 50] and sum(delays) == sum(durations)
+
+
+def test_a_frame_of_another_size_in_a_folder_is_named_by_its_file(tmp_path):
+    frames = clip_frames(3)
+    for n, frame in enumerate(frames):
+        Image.fromarray(frame if n != 1 else frame[:-2]).save(tmp_path / f"f{n}.png")
+    with pytest.raises(InputError, match=rf"frame 2 \(f1.png\) is {W}x{H - 2}, the first "
+                                         rf"\(f0.png\) is {W}x{H}; every frame"):
+        list(open_clip(tmp_path).frames())
 
 
 def test_a_folder_notes_the_animated_files_it_takes_a_first_frame_of(tmp_path):

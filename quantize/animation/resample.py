@@ -145,7 +145,8 @@ def as_gif_shows(clip: Clip) -> Clip:
         origin = Origin()
         frames = lambda: _counted(clip, origin)  # noqa: E731
     origin.gif_fps = 1000 / GIF_MIN_DELAY_MS
-    return replace(clip, _read=lambda: _gif_paced(_binary_alpha(frames(), origin)), origin=origin)
+    return replace(clip, _read=lambda: _gif_paced(_binary_alpha(frames(), origin)), origin=origin,
+                   files=())  # the frames no longer match the files one to one
 
 
 def resampled(clip: Clip, *, width: int | None = None, height: int | None = None,
@@ -170,4 +171,4 @@ def resampled(clip: Clip, *, width: int | None = None, height: int | None = None
             size = fitted_size(w, h, width, height)
             yield frame if size == (w, h) else replace(frame, pixels=_scaled(frame.pixels, size))
 
-    return replace(clip, _read=frames, origin=origin)
+    return replace(clip, _read=frames, origin=origin, files=())  # frames may be dropped

@@ -70,7 +70,8 @@ class Clip:
     """An animation to read frame by frame: ``frames()`` opens the source afresh each time.
 
     ``plays`` is how many times the animation plays (0: for ever), as APNG and WebP count it;
-    ``origin`` is set on a clip made from another; ``notes`` say what reading it left aside.
+    ``origin`` is set on a clip made from another; ``notes`` say what reading it left aside;
+    ``files`` names each frame's file, for a folder or glob of stills.
     """
 
     name: str
@@ -79,6 +80,7 @@ class Clip:
     _read: Callable[[], Iterator[Frame]] = field(repr=False, compare=False)
     origin: Origin | None = field(default=None, compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
+    files: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     def frames(self) -> Iterator[Frame]:
         """The frames in order, checked: at least one, all of one size, sane durations; fully
@@ -93,8 +95,11 @@ class Clip:
             if size is None:
                 size = shape
             elif shape != size:
-                raise InputError(f"{self.name}: frame {count} is {shape[1]}x{shape[0]}, the first "
-                                 f"is {size[1]}x{size[0]}; every frame must have one size")
+                frame_name, first = ((f" ({self.files[count - 1]})", f" ({self.files[0]})")
+                                     if len(self.files) >= count else ("", ""))
+                raise InputError(f"{self.name}: frame {count}{frame_name} is "
+                                 f"{shape[1]}x{shape[0]}, the first{first} is "
+                                 f"{size[1]}x{size[0]}; every frame must have one size")
             yield Frame(clear_transparent(frame.pixels), frame.duration)
         if not count:
             raise InputError(f"{self.name}: no frames")
@@ -125,7 +130,8 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
         notes += (f"only the first frame of {len(animated)} animated "
                   f"file{'s' * (len(animated) != 1)} taken ({_some(animated)}): a folder's "
                   f"frames are its still images; an animation is animated on its own",)
-    return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels), notes=notes)
+    return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels), notes=notes,
+                files=tuple(display_name(file.name) for file in files))
 
 
 def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
