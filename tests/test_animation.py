@@ -1018,6 +1018,19 @@ def test_gif_delays_follow_the_clock_of_the_clip_steadily():
     assert delays == [20, 50, 50, 50, 50, 50] and sum(delays) == sum(durations)
 
 
+def test_an_output_named_as_an_animation_file_is_refused_unless_a_folder(tmp_path):
+    """-o clip.gif, as gifski and ffmpeg take it, made a folder clip.gif holding the GIF."""
+    src = save_apng(tmp_path / "c.png", clip_frames(2), [50, 50], 0)
+    done = run("animate", src, "-o", tmp_path / "sub" / "out.webp", "--format", "webp,gif")
+    assert done.returncode == 2
+    assert "out.webp would be a folder holding out.webp/c.anim.webp; give the folder" in done.stderr
+    assert not (tmp_path / "sub").exists()
+    (tmp_path / "kept.gif").mkdir()  # a folder of that name is a folder
+    done = run("animate", src, "-o", tmp_path / "kept.gif", "-k", "8", "-q")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "kept.gif" / "c.anim.gif").is_file()
+
+
 def test_a_frame_of_another_size_in_a_folder_is_named_by_its_file(tmp_path):
     frames = clip_frames(3)
     for n, frame in enumerate(frames):

@@ -71,6 +71,7 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     fit = make_fit_options(k, n_init, max_iter, tol, seed, None)
     fit = replace(fit, space=space) if space else fit
     names = tuple(name.strip().lower() for name in formats.split(",") if name.strip())
+    _check_folder(input, out_dir, names)
     options = AnimationOptions(fit=fit, palette_mode=palette_mode, dither=dither,
                                dither_strength=dither_strength, formats=names)
     result = animate_file(input, out_dir, options, duration=duration, force=force,
@@ -88,3 +89,22 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
         echo(json.dumps(result.to_dict()))
         return
     echo(format_clip_report(result))
+
+
+def _check_folder(source: str, out_dir: str, formats: tuple[str, ...]) -> None:
+    """A usage error when ``-o`` names an animation file (out.gif, as gifski and ffmpeg take it)
+    that is no folder: it would become a folder holding ``<stem>.anim.<ext>``."""
+    from pathlib import Path
+
+    from ..animation.choices import EXTENSIONS, UNPACKED
+    from ..animation.run import output_paths
+    from ..io.files import display_name
+
+    folder = Path(out_dir)
+    if folder.suffix.lower() not in {*UNPACKED, *EXTENSIONS.values()} or folder.is_dir():
+        return
+    first = next((name for name in formats if name in EXTENSIONS), DEFAULT_FORMATS[0])
+    written = output_paths(source, folder.parent, (first,))[first]
+    raise click.UsageError(f"-o is an output folder: {display_name(out_dir)} would be a folder "
+                           f"holding {folder.name}/{written.name}; give the folder "
+                           f"(-o {display_name(folder.parent)} writes {display_name(written)})")
