@@ -1031,6 +1031,18 @@ def test_an_output_named_as_an_animation_file_is_refused_unless_a_folder(tmp_pat
     assert (tmp_path / "kept.gif" / "c.anim.gif").is_file()
 
 
+def test_a_glob_the_shell_expanded_is_one_line_saying_to_quote_it(tmp_path):
+    """frames/*.png unquoted gives animate every file (f1, f10, f2, ... in the shell's order):
+    click's 'Got unexpected extra arguments' listed them and said nothing of globs."""
+    for n, frame in enumerate(clip_frames(3)):
+        Image.fromarray(frame).save(tmp_path / f"f{n}.png")
+    done = run("animate", tmp_path / "f0.png", tmp_path / "f1.png", tmp_path / "f2.png",
+               "-o", tmp_path / "out")
+    assert done.returncode == 2
+    assert "one INPUT, got 3" in done.stderr and "quote a glob, such as 'frames/*.png'" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
 def test_a_frame_of_another_size_in_a_folder_is_named_by_its_file(tmp_path):
     frames = clip_frames(3)
     for n, frame in enumerate(frames):

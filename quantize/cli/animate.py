@@ -14,7 +14,7 @@ from .sweep import target_options
 FEW_COLOURS = 16
 
 @click.command()
-@click.argument("input", type=PATH)
+@click.argument("inputs", nargs=-1, required=True, type=PATH, metavar="INPUT")
 @click.option("-o", "--output", "out_dir", type=PATH, required=True, help="Output folder.")
 @click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
               metavar="LIST", help=f"Output formats, comma-separated: {', '.join(FORMATS)} "
@@ -41,7 +41,7 @@ FEW_COLOURS = 16
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No notes on stderr (the first run's note that it compiles the kernels).")
-def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
+def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
             dither_strength, space, max_bytes, target_psnr, target_delta_e, duration, width,
             height, fps, plays, as_json, force, allow_huge, quiet):
     """Quantise every frame of INPUT to K colours (at most 256) and write it as an animation.
@@ -61,6 +61,11 @@ def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pal
     from ..jobs.sweep_model import Target
     from ..render.report import format_clip_report
 
+    if len(inputs) > 1:  # a glob the shell expanded: its order is not the frames' natural one
+        raise click.UsageError(f"one INPUT, got {len(inputs)} ({inputs[0]}, {inputs[1]}, ...): "
+                               f"quote a glob, such as 'frames/*.png', for quantize to read its "
+                               f"files in natural order (f2 before f10), or give their folder")
+    input = inputs[0]
     if sample is not None:
         raise click.UsageError("--sample does not apply to animations (every colour is counted)")
     if dither == "none" and given("dither_strength"):
