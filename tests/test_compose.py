@@ -238,6 +238,11 @@ def test_an_apng_of_more_frames_than_its_actl_announces_plays_those_announced(tm
     assert any("announces 2 frames and 3 follow" in note for note in clip.notes)
     whole = open_clip(write_apng(tmp_path / "whole.png", (2, 2), frames))
     assert len(list(whole.frames())) == 3 and not whole.notes
+    data = write_apng(tmp_path / "two.png", (2, 2), frames[:2]).read_bytes()
+    at = data.rindex(b"fcTL") - 4  # its second fcTL chunk twice: still two frames, no note
+    (tmp_path / "repeat.png").write_bytes(data[:at] + data[at:at + 38] + data[at:])
+    repeat = open_clip(tmp_path / "repeat.png")
+    assert len(list(repeat.frames())) == 2 and not repeat.notes
 
 
 def test_a_gif_screen_smaller_than_its_first_image_widens_to_hold_it(tmp_path):

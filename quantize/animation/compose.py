@@ -168,20 +168,23 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
 
 
 def apng_frame_count(fh: BinaryIO) -> tuple[int, int] | None:
-    """The frames the APNG file ``fh`` (at its start) announces in its acTL chunk and its fcTL
-    chunks, when they differ and more follow than it announces (:func:`apng_frames` reads those
+    """The frames the APNG file ``fh`` (at its start) announces in its acTL chunk and those it
+    holds (fcTL chunks with data after them), when it holds more (:func:`apng_frames` reads those
     it announces); None otherwise, or if the file is damaged (:func:`apng_frames` says how)."""
     if fh.read(8) != PNG_SIGNATURE:
         return None
-    announced, controls = 0, 0
+    announced, frames, control = 0, 0, False
     try:
         for kind, data in _chunks(fh):
             if kind == b"acTL" and len(data) == 8 and not announced:
                 announced = struct.unpack(">I", data[:4])[0]
-            controls += kind == b"fcTL"
+            elif kind == b"fcTL":
+                control = True
+            elif kind in (b"IDAT", b"fdAT") and control:
+                frames, control = frames + 1, False
     except ValueError:
         return None
-    return (announced, controls) if 0 < announced < controls else None
+    return (announced, frames) if 0 < announced < frames else None
 
 
 # ------------------------------------------------------------------------------------------- GIF
