@@ -1029,6 +1029,9 @@ def test_an_output_named_as_an_animation_file_is_refused_unless_a_folder(tmp_pat
     done = run("animate", src, "-o", tmp_path / "kept.gif", "-k", "8", "-q")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "kept.gif" / "c.anim.gif").is_file()
+    done = run("animate", src, "-o", f"{tmp_path / 'new.gif'}/", "-k", "8", "-q")  # said so
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "new.gif" / "c.anim.gif").is_file()
 
 
 def test_a_glob_the_shell_expanded_is_one_line_saying_to_quote_it(tmp_path):

@@ -15,7 +15,8 @@ FEW_COLOURS = 16
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=PATH, metavar="INPUT")
-@click.option("-o", "--output", "out_dir", type=PATH, required=True, help="Output folder.")
+@click.option("-o", "--output", "out_dir", type=click.Path(readable=False), required=True,
+              help="Output folder.")  # a string: a trailing / says it is a folder
 @click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
               metavar="LIST", help=f"Output formats, comma-separated: {', '.join(FORMATS)} "
                                    f"(png is APNG); each written as <stem>.anim.<ext>.")
@@ -99,6 +100,7 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
 def _check_folder(source: str, out_dir: str, formats: tuple[str, ...]) -> None:
     """A usage error when ``-o`` names an animation file (out.gif, as gifski and ffmpeg take it)
     that is no folder: it would become a folder holding ``<stem>.anim.<ext>``."""
+    import os
     from pathlib import Path
 
     from ..animation.choices import EXTENSIONS, UNPACKED
@@ -106,7 +108,8 @@ def _check_folder(source: str, out_dir: str, formats: tuple[str, ...]) -> None:
     from ..io.files import display_name
 
     folder = Path(out_dir)
-    if folder.suffix.lower() not in {*UNPACKED, *EXTENSIONS.values()} or folder.is_dir():
+    if (folder.suffix.lower() not in {*UNPACKED, *EXTENSIONS.values()} or folder.is_dir()
+            or str(out_dir).endswith(("/", os.sep))):  # out.gif/ says it is a folder
         return
     first = next((name for name in formats if name in EXTENSIONS), DEFAULT_FORMATS[0])
     written = output_paths(source, folder.parent, (first,))[first]
