@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from conftest import make_photo
-from quantize.animation.resample import as_gif_shows, fitted_size, resampled
+from quantize.animation.resample import as_browsers_play, as_gif_shows, fitted_size, resampled
 from quantize.animation.run import AnimationOptions, animate
 from quantize.animation.source import Clip, Frame
 from quantize.errors import ParameterError
@@ -113,8 +113,22 @@ def test_animate_times_every_format_as_the_gif_when_it_writes_one(tmp_path: Path
                 im.seek(i)
                 durations.append(im.info["duration"])
             assert durations == [20] * 5
+    # without a GIF, frames of 10 ms (browsers would play each for 100 ms) are paced to 11 ms
     alone = run("animate", tmp_path, "-o", tmp_path / "png", "--duration", "10", "--format", "png")
-    assert alone.returncode == 0 and "10 frames read, 10 written (0.10 s" in alone.stdout
+    assert alone.returncode == 0, alone.stderr
+    assert "10 frames read, 9 at browsers' 90.9 fps at most, 9 written (0.10 s" in alone.stdout
+
+
+def test_without_a_gif_frames_browsers_would_stretch_to_100_ms_are_dropped():
+    """Browsers play an APNG or WebP frame of 10 ms or less for 100 ms: a 120 fps clip written
+    as WebP played each frame for 100 ms. Frames of 11 ms or more keep their times."""
+    hundred_twenty = [round(1000 * (i + 1) / 120) - round(1000 * i / 120) for i in range(12)]
+    paced = shown(as_browsers_play(clip_of(numbered(12), hundred_twenty)))
+    assert all(d >= 11 for _, d in paced) and sum(d for _, d in paced) == 100
+    assert [n for n, _ in paced] == [0, 1, 2, 4, 5, 6, 7, 9, 11]
+    steady = [11, 12, 30, 100, 11]
+    assert shown(as_browsers_play(clip_of(numbered(5), steady))) == list(enumerate(steady))
+    assert shown(as_browsers_play(clip_of(numbered(3), [100, 100, 5]))) == [(0, 100), (2, 105)]
 
 
 @pytest.mark.parametrize("bounds, words", [({"width": 0}, "width must be at least 1 pixel"),

@@ -1,24 +1,28 @@
 """A clip made smaller or slower before it is quantised: frames scaled down to fit a width and
-height (aspect kept, never enlarged), frames dropped to a frame rate or to what GIF's clock can
-show, each shown frame lasting until the next so that the clip's length is kept, alpha made all or
-nothing for a GIF, and the number of plays set. Frames stream through one at a time."""
+height (aspect kept, never enlarged), frames dropped to a frame rate or to what GIF's clock (or,
+without a GIF, browsers) can show, each shown frame lasting until the next so that the clip's
+length is kept, alpha made all or nothing for a GIF, and the number of plays set. Frames stream
+through one at a time."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 
 from ..core.colorstats import binary_alpha
 from ..errors import ParameterError
 from ..io.outputs import GIF_ALPHA_THRESHOLD
-from .choices import GIF_MIN_DELAY_MS
+from .choices import GIF_MIN_DELAY_MS, SHORT_FRAME_MS
 from .source import Clip, Frame, Origin, check_plays
 
 #: Frames a second at most: the output's durations are whole milliseconds.
 MAX_FPS = 1000.0
+#: The shortest frame browsers play as long as it says (one of SHORT_FRAME_MS or less lasts
+#: 100 ms), the shortest an APNG or WebP is written with.
+BROWSER_MIN_DELAY_MS = SHORT_FRAME_MS + 1
 
 
 def fitted_size(width: int, height: int, max_width: int | None,
@@ -73,19 +77,20 @@ def _retimed(frames: Iterator[Frame], fps: float) -> Iterator[Frame]:
         yield last
 
 
-def _gif_paced(frames: Iterator[Frame]) -> Iterator[Frame]:
-    """The frames as a GIF can time them: each kept frame shows from its own start or
-    :data:`GIF_MIN_DELAY_MS` after the last kept one's, whichever is later, and a frame that would
-    no longer be on screen then is dropped (a 60 fps clip keeps five frames in six, evenly at
-    50 fps; frames of 20 ms or more all keep their times). A last frame that would show for less
-    than that takes the place of the one kept before it; the clip's length is kept."""
+def _paced(frames: Iterator[Frame], least: int) -> Iterator[Frame]:
+    """The frames as a clock of ``least`` ms at least can time them (GIF's: 20): each kept frame
+    shows from its own start or ``least`` after the last kept one's, whichever is later, and a
+    frame that would no longer be on screen then is dropped (a 60 fps clip keeps five frames in
+    six, evenly at 50 fps; frames of ``least`` or more all keep their times). A last frame that
+    would show for less than that takes the place of the one kept before it; the clip's length
+    is kept."""
     before: tuple[Frame, int] | None = None  # kept frames not yet given out, with their times
     last: tuple[Frame, int] | None = None
     start = 0
     frame = None
     for frame in frames:
         end = start + frame.duration
-        shown = 0 if last is None else max(start, last[1] + GIF_MIN_DELAY_MS)
+        shown = 0 if last is None else max(start, last[1] + least)
         if shown < end:
             if before is not None:
                 yield replace(before[0], duration=last[1] - before[1])
@@ -96,7 +101,7 @@ def _gif_paced(frames: Iterator[Frame]) -> Iterator[Frame]:
             yield frame
         return
     if before is not None:
-        if start - last[1] < GIF_MIN_DELAY_MS:
+        if start - last[1] < least:
             last = last[0], before[1]  # the clip ends on its last picture
         else:
             yield replace(before[0], duration=last[1] - before[1])
@@ -135,18 +140,31 @@ def _binary_alpha(frames: Iterator[Frame], origin: Origin) -> Iterator[Frame]:
         yield replace(frame, pixels=pixels) if partial else frame
 
 
+def _counted_once(clip: Clip) -> tuple[Origin, Callable[[], Iterator[Frame]]]:
+    """The origin ``clip``'s frames are counted into as they are read, and a reader of them."""
+    if clip.origin is not None:  # made from another: its frames are counted there
+        return clip.origin, clip.frames
+    origin = Origin()
+    return origin, lambda: _counted(clip, origin)
+
+
 def as_gif_shows(clip: Clip) -> Clip:
     """``clip`` as a GIF can show it: the frames dropped that GIF's clock could not time
-    (:func:`_gif_paced`) and every pixel opaque or fully transparent, both counted in its
-    origin."""
-    if clip.origin is not None:  # made from another: its frames are counted there
-        origin, frames = clip.origin, clip.frames
-    else:
-        origin = Origin()
-        frames = lambda: _counted(clip, origin)  # noqa: E731
-    origin.gif_fps = 1000 / GIF_MIN_DELAY_MS
-    return replace(clip, _read=lambda: _gif_paced(_binary_alpha(frames(), origin)), origin=origin,
-                   files=())  # the frames no longer match the files one to one
+    (:func:`_paced`) and every pixel opaque or fully transparent, both counted in its origin."""
+    origin, frames = _counted_once(clip)
+    origin.paced_fps, origin.paced_for = 1000 / GIF_MIN_DELAY_MS, "GIF's"
+    return replace(clip, _read=lambda: _paced(_binary_alpha(frames(), origin), GIF_MIN_DELAY_MS),
+                   origin=origin, files=())  # the frames no longer match the files one to one
+
+
+def as_browsers_play(clip: Clip) -> Clip:
+    """``clip`` as browsers play an APNG or WebP: the frames dropped that would show for less
+    than :data:`BROWSER_MIN_DELAY_MS` (:func:`_paced`), which they would play for 100 ms each;
+    frames of that or longer keep their times."""
+    origin, frames = _counted_once(clip)
+    origin.paced_fps, origin.paced_for = 1000 / BROWSER_MIN_DELAY_MS, "browsers'"
+    return replace(clip, _read=lambda: _paced(frames(), BROWSER_MIN_DELAY_MS), origin=origin,
+                   files=())
 
 
 def resampled(clip: Clip, *, width: int | None = None, height: int | None = None,

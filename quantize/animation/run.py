@@ -28,7 +28,7 @@ from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target
 from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .refine import ChangeTables, takes_change_tables
-from .resample import as_gif_shows, check_resampling, resampled
+from .resample import as_browsers_play, as_gif_shows, check_resampling, resampled
 from .source import Clip, HeldFrames, Origin, open_clip
 from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
@@ -353,6 +353,8 @@ def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: Animati
         clip = open_clip(clip, max_pixels=max_pixels)
     if "gif" in options.formats:  # every format shows the frames and alpha the GIF can
         clip = as_gif_shows(clip)
+    else:  # and without a GIF, the frames browsers play as long as they say
+        clip = as_browsers_play(clip)
     held = HeldFrames(clip)
     scan = scan_clip(held.frames(), count_colors=counted)
     return ScannedClip(held.clip(), scan, counted)

@@ -46,16 +46,18 @@ class Frame:
 
 @dataclass
 class Origin:
-    """What a clip made from another (:func:`~.resample.resampled`, :func:`~.resample.gif_paced`)
-    took in on its last read: the source's frames, length (ms) and size, the frame rate asked for
-    (None: the source's timing), the highest a GIF could time (None: no GIF) and the partly
+    """What a clip made from another (:func:`~.resample.resampled`, :func:`~.resample.as_gif_shows`,
+    :func:`~.resample.as_browsers_play`) took in on its last read: the source's frames, length
+    (ms) and size, the frame rate asked for (None: the source's timing), the highest rate the
+    outputs could time and whose clock that is (``paced_fps`` None: not paced), and the partly
     transparent pixels it made opaque or clear, as GIF shows them."""
 
     fps: float | None = None
     frames: int = 0
     width: int = 0
     height: int = 0
-    gif_fps: float | None = None
+    paced_fps: float | None = None
+    paced_for: str = ""
     length_ms: int = 0
     partly_clear: int = 0
 

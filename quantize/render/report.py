@@ -78,9 +78,9 @@ def format_clip_report(result: AnimationResult) -> str:
         if origin.fps is not None:
             frames = (f"{plural(origin.frames, 'frame')} read, {result.n_frames:,} at "
                       f"{origin.fps:g} fps")
-        elif origin.gif_fps and origin.frames != result.n_frames:  # too short for a GIF
-            frames = (f"{plural(origin.frames, 'frame')} read, {result.n_frames:,} at GIF's "
-                      f"{origin.gif_fps:g} fps at most")
+        elif origin.paced_fps and origin.frames != result.n_frames:  # too short to be timed
+            frames = (f"{plural(origin.frames, 'frame')} read, {result.n_frames:,} at "
+                      f"{origin.paced_for} {origin.paced_fps:.3g} fps at most")
     lines = [f"{result.name}: {size}, {frames}, {len(result.durations):,} written "
              f"({sum(result.durations) / 1000:.2f} s, plays {plays}), "
              f"{plural(result.n_palettes, 'palette')}"]
