@@ -433,30 +433,40 @@ def _kept_out(frame: MappedFrame, shown: np.ndarray | None) -> MappedFrame:
                    indices=np.where(extra, -1, frame.indices))
 
 
-def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
-                 formats: tuple[str, ...]) -> dict[str, Path]:
-    """Where each format of the clip at ``source`` goes: ``<out_dir>/<stem>.anim.<ext>``."""
+def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None,
+                 formats: tuple[str, ...],
+                 out_file: str | os.PathLike[str] | None = None) -> dict[str, Path]:
+    """Where each format of the clip at ``source`` goes: ``<out_dir>/<stem>.anim.<ext>``, or
+    ``out_file`` for the one format written when the caller names the file."""
+    if out_file is not None or out_dir is None:
+        if out_file is None or out_dir is not None or len(formats) != 1:
+            raise ParameterError(f"give out_dir, or out_file for one format's file, not "
+                                 f"{'both' if out_dir is not None else 'neither'} for "
+                                 f"{', '.join(formats)}", parameters=("out_file",))
+        return {formats[0]: Path(out_file)}
     path = Path(source)
     stem = path.name if path.is_dir() else path.stem.rstrip("*?[]") or "frames"
     return {f: Path(out_dir) / f"{stem}.{OUTPUT_TAG}{EXTENSIONS[f]}" for f in formats}
 
 
-def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str] | None,
                  options: AnimationOptions | None = None, *, duration: int | None = None,
                  force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS,
                  max_bytes: int | None = None, target: Target | None = None,
                  width: int | None = None, height: int | None = None,
-                 fps: float | None = None, plays: int | None = None) -> AnimationResult:
+                 fps: float | None = None, plays: int | None = None,
+                 out_file: str | os.PathLike[str] | None = None) -> AnimationResult:
     """:func:`animate` the clip at ``source`` (K chosen by ``max_bytes`` or ``target`` if given;
     scaled down to fit ``width`` x ``height``, retimed to at most ``fps`` and set to play
     ``plays`` times, as :func:`~.resample.resampled` does) and write its outputs into
-    ``out_dir``, all or nothing, after checking every output path before any work."""
+    ``out_dir`` (or its one format to ``out_file``), all or nothing, after checking every output
+    path before any work."""
     from ..jobs.job import FileJob
 
     options = (options or AnimationOptions()).validated()
     check_resampling(width=width, height=height, fps=fps, plays=plays)
     source = input_path(source, "animate_file's source (a Clip goes to animate)")
-    paths = output_paths(source, out_dir, options.formats)
+    paths = output_paths(source, out_dir, options.formats, out_file)
     job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
     job.check()
     clip = resampled(open_clip(source, duration=duration, max_pixels=max_pixels),

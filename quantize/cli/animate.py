@@ -16,7 +16,8 @@ FEW_COLOURS = 16
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=PATH, metavar="INPUT")
 @click.option("-o", "--output", "out_dir", type=click.Path(readable=False), required=True,
-              help="Output folder.")  # a string: a trailing / says it is a folder
+              help="Output folder; or, named as an animation file is (out.gif, out.apng, "
+                   "out.webp, out.qnt), that one file alone.")  # a string: out.gif/ is a folder
 @click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
               metavar="LIST", help=f"Output formats, comma-separated: {', '.join(FORMATS)} "
                                    f"(png is APNG); each written as <stem>.anim.<ext>.")
@@ -77,14 +78,14 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
     fit = make_fit_options(k, n_init, max_iter, tol, seed, None)
     fit = replace(fit, space=space) if space else fit
     names = tuple(name.strip().lower() for name in formats.split(",") if name.strip())
-    _check_folder(input, out_dir, names)
+    out_dir, out_file, names = _named_file(out_dir, names)
     options = AnimationOptions(fit=fit, palette_mode=palette_mode, dither=dither,
                                dither_strength=dither_strength, formats=names)
     result = animate_file(input, out_dir, options, duration=duration, force=force,
                           max_pixels=None if allow_huge else DEFAULT_MAX_PIXELS,
                           max_bytes=None if max_bytes is None else parse_size(max_bytes),
                           target=target or None, width=width, height=height, fps=fps,
-                          plays=plays)
+                          plays=plays, out_file=out_file)
     for text in result.notes:
         note(text)
     if result.budget is not None and result.k < FEW_COLOURS:
@@ -97,22 +98,20 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
     echo(format_clip_report(result))
 
 
-def _check_folder(source: str, out_dir: str, formats: tuple[str, ...]) -> None:
-    """A usage error when ``-o`` names an animation file (out.gif, as gifski and ffmpeg take it)
-    that is no folder: it would become a folder holding ``<stem>.anim.<ext>``."""
+def _named_file(out_dir: str, formats: tuple[str, ...]) -> tuple[str | None, str | None,
+                                                                   tuple[str, ...]]:
+    """(folder, file, formats) of ``-o``: a path that is no folder and ends as an animation file
+    does (out.gif, as gifski and ffmpeg take it; .apng for an APNG) names that one file, and alone
+    it asks for that format; ``out.gif/`` says it is a folder."""
     import os
     from pathlib import Path
 
     from ..animation.choices import EXTENSIONS, UNPACKED
-    from ..animation.run import output_paths
-    from ..io.files import display_name
+    from .options import check_named_file
 
-    folder = Path(out_dir)
-    if (folder.suffix.lower() not in {*UNPACKED, *EXTENSIONS.values()} or folder.is_dir()
-            or str(out_dir).endswith(("/", os.sep))):  # out.gif/ says it is a folder
-        return
-    first = next((name for name in formats if name in EXTENSIONS), DEFAULT_FORMATS[0])
-    written = output_paths(source, folder.parent, (first,))[first]
-    raise click.UsageError(f"-o is an output folder: {display_name(out_dir)} would be a folder "
-                           f"holding {folder.name}/{written.name}; give the folder "
-                           f"(-o {display_name(folder.parent)} writes {display_name(written)})")
+    path = Path(out_dir)
+    named = {**UNPACKED, **{end: fmt for fmt, end in EXTENSIONS.items()}}.get(path.suffix.lower())
+    if named is None or path.is_dir() or str(out_dir).endswith(("/", os.sep)):
+        return out_dir, None, formats
+    check_named_file(out_dir, named, formats)
+    return None, out_dir, (named,)

@@ -183,18 +183,13 @@ def _named_file(out_dir: Path | None,
                 formats: tuple[str, ...]) -> tuple[Path | None, Path | None, tuple[str, ...]]:
     """(folder, file, formats) of ``-o``: a path that is no folder and ends as one format's files
     do names that one file (as pngquant's and cwebp's -o do), and alone it asks for that format."""
-    from ..io.files import printable
     from ..io.outputs import format_named_by
-    from .options import given
+    from .options import check_named_file
 
     named = None if out_dir is None or out_dir.is_dir() else format_named_by(out_dir)
     if named is None:
         return out_dir, None, formats
-    if given("formats") and formats != (named,):
-        raise click.UsageError(f"-o {printable(str(out_dir), line=True)} names one {named} file, "
-                               f"but --format {','.join(formats)} writes "
-                               f"{'another' if len(formats) == 1 else len(formats)} file"
-                               f"{'s' * (len(formats) > 1)}: give -o a folder, or --format {named}")
+    check_named_file(out_dir, named, formats)
     return None, out_dir, (named,)
 
 

@@ -63,6 +63,16 @@ def check_folder_option(out_dir: Path | None, writes: str, also: tuple[str, ...]
                                f"{printable(str(out_dir), line=True)}: {writes}")
 
 
+def check_named_file(out: str | Path, named: str, formats: tuple[str, ...]) -> None:
+    """Refuse an ``-o`` naming one ``named`` file while ``--format`` was given for others."""
+    if given("formats") and formats != (named,):
+        many = len(formats) > 1
+        raise click.UsageError(f"-o {printable(str(out), line=True)} names one {named} file, but "
+                               f"--format {','.join(formats)} writes "
+                               f"{len(formats) if many else 'another'} file{'s' * many}: give -o "
+                               f"a folder, or --format {named}")
+
+
 def given(name: str) -> bool:
     """Whether the option ``name`` (its parameter name) was given on the command line."""
     from click.core import ParameterSource
