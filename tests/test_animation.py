@@ -1770,7 +1770,7 @@ def test_batch_skips_videos_when_it_cannot_read_them(tmp_path, monkeypatch):
     assert [job.name for job in found.jobs] == ["still.png"]
     (row,) = found.rows
     assert row["path"] == "clip.mp4" and row["status"] == "skipped"
-    assert "pip install 'quantize[video]'" in row["error"]
+    assert "pip install imageio imageio-ffmpeg" in row["error"]
     monkeypatch.setattr(source, "reads_video", lambda: True)
     assert sorted(job.name for job in plan([src], tmp_path / "out").jobs) == ["clip.mp4", "still.png"]
 

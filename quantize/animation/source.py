@@ -471,7 +471,7 @@ def _video_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         import imageio_ffmpeg
     except ImportError:
         raise InputError(f"{name}: reading video needs imageio with its ffmpeg plugin "
-                         f"(pip install 'quantize[video]')") from None
+                         f"(pip install imageio imageio-ffmpeg: the video extra)") from None
     with open_input(path):  # the one opener's checks: exists, a regular file, readable
         pass
     try:

@@ -76,7 +76,7 @@ class Progress:
               help="Map every image to this saved palette (.qnt, .json or any palette file) or "
                    "built-in palette (quantize palette --list); -k and the fit options are ignored.")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="Run on a Dask distributed cluster (shared storage; pip install 'quantize[dask]').")
+              help="Run on a Dask distributed cluster (shared storage; pip install 'dask[distributed]').")
 @resample_options(frames="an animated input's frames")
 @click.option("-f", "--force", is_flag=True,
               help="Replace existing outputs; allow the output folder inside an input folder.")
@@ -90,7 +90,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
 
     An animated GIF, APNG or WebP, and a video (mp4, mov, mkv, webm, … with the video extra:
-    pip install 'quantize[video]'), is written as an animation, <stem>.anim.<ext> per --format
+    pip install imageio imageio-ffmpeg), is written as an animation, <stem>.anim.<ext> per --format
     (gif, png, webp, qnt; it fails for c, raw and rgb565, which hold one picture), made smaller
     or slower first by --width, --height and --fps, as quantize animate does.
     Exit code 1 when some image failed; run again with --resume after an interruption.

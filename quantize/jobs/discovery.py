@@ -185,7 +185,7 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, resume: bool,
             images.append((f, name))
         elif f.suffix.lower() in VIDEO_SUFFIXES:
             plan.rows.append(mf.problem_row(name, "skipped", "a video: reading it needs imageio "
-                                            "with its ffmpeg plugin (pip install 'quantize[video]')",
+                                            "with its ffmpeg plugin (pip install imageio imageio-ffmpeg: the video extra)",
                                             str(f)))
         else:
             plan.rows.append(mf.problem_row(name, "skipped", "not an image file", str(f)))

@@ -365,7 +365,7 @@ class _Dask:
         try:
             from distributed import Client
         except ImportError:
-            raise ParameterError("scheduler needs Dask: pip install 'quantize[dask]'",
+            raise ParameterError("scheduler needs Dask: pip install 'dask[distributed]' (the dask extra)",
                                  parameters=("scheduler",)) from None
         try:
             self.client = Client(address, timeout="10s")
