@@ -541,6 +541,22 @@ def test_c_header_refuses_what_it_cannot_write_faithfully() -> None:
         c_header("f", np.zeros((2, 3), np.uint8), np.array([[0, 2]]))
 
 
+@pytest.mark.parametrize("indices,words", [(np.array([[0.0, 1.0]]), "integers, got 2-D float64"),
+                                           (np.array([0, 1]), "integers, got 1-D"),
+                                           (np.array([[0, -1]]), "0 or more, got -1")])
+def test_every_export_refuses_indices_it_cannot_write(indices, words) -> None:
+    """Float, negative or 1-D indices went through raw_indices and page_bytes as bytes, or as
+    NumPy's own errors (a negative index into the rgb565 palette took its last colour)."""
+    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    for export in (lambda: raw_indices(indices, 1), lambda: page_bytes(indices),
+                   lambda: plane_bytes(indices), lambda: rgb565(palette, indices),
+                   lambda: c_header("f", palette, indices)):
+        with pytest.raises(ValueError, match=words):
+            export()
+    with pytest.raises(ValueError, match="the palette has 2 colours: an index is above 1"):
+        rgb565(palette, np.array([[2]]))
+
+
 def test_index_bits() -> None:
     # whole divisors of a byte (or two), as displays and graphics libraries read them: 3, 5 or 9
     # bits would make pixels straddle bytes, which no driver unpacks

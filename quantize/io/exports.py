@@ -100,17 +100,29 @@ def _guard(stem: str, name: str) -> str:
     return f"QUANTIZE_{name.upper()}_{zlib.crc32(stem.encode('utf-8', 'surrogateescape')):08X}_H"
 
 
+def _checked_indices(indices: np.ndarray, most: int, holds: str) -> np.ndarray:
+    """``indices`` as an array, or a ValueError unless they are (H, W) integers 0 to ``most``
+    (``holds``: what the layout holds, said when an index is above it)."""
+    indices = np.asarray(indices)
+    if indices.ndim != 2 or indices.dtype.kind not in "ui":
+        raise ValueError(f"the indices must be (H, W) integers, got {indices.ndim}-D "
+                         f"{indices.dtype}")
+    if indices.size and int(indices.min()) < 0:
+        raise ValueError(f"the indices must be 0 or more, got {int(indices.min())}")
+    if indices.size and int(indices.max()) > most:
+        raise ValueError(f"{holds}: an index is above {most}")
+    return indices
+
+
 def raw_indices(indices: np.ndarray, bits: int, msb_first: bool = True,
                 row_padding: bool = True) -> bytes:
     """The (H, W) ``indices`` packed at ``bits`` bits each: the first pixel in the most significant
     bits of the first byte (``msb_first``), or in the least significant, each index's own bits in
     the same order; each row padded with zero bits to a whole byte (``row_padding``), or the rows
     run on and only the end is padded."""
-    indices = np.asarray(indices)
     if not 1 <= bits <= 16:
         raise ValueError(f"bits per index must be 1 to 16, got {bits}")
-    if indices.size and int(indices.max()) >> bits:
-        raise ValueError(f"an index does not fit in {bits} bits")
+    indices = _checked_indices(indices, (1 << bits) - 1, f"an index does not fit in {bits} bits")
     h, w = indices.shape
     shifts = np.arange(bits - 1, -1, -1) if msb_first else np.arange(bits)
     planes = ((indices.astype(np.uint16)[..., None] >> shifts.astype(np.uint16)) & 1).astype(np.uint8)
@@ -125,9 +137,7 @@ def page_bytes(indices: np.ndarray, top_in_msb: bool = False) -> bytes:
     ST7565) hold them: pages of 8 rows top to bottom, in each a byte a column, left to right, its
     top row in the least significant bit (``top_in_msb``: the most); the last page's missing rows
     are zero bits."""
-    indices = np.asarray(indices)
-    if indices.size and int(indices.max()) > 1:
-        raise ValueError("a page layout holds 1 bit a pixel: an index is above 1")
+    indices = _checked_indices(indices, 1, "a page layout holds 1 bit a pixel")
     h, w = indices.shape
     rows = np.zeros((-(-h // 8) * 8, w), np.uint8)
     rows[:h] = indices
@@ -141,9 +151,7 @@ def plane_bytes(indices: np.ndarray, msb_first: bool = True) -> bytes:
     then the red one, each a bit a pixel, each row on a new byte, the first pixel in the most
     significant bit (``msb_first``) or the least; a bit is 0 where the pixel takes the plane's
     ink, 1 elsewhere, the rows' padding too (white)."""
-    indices = np.asarray(indices)
-    if indices.size and int(indices.max()) > 2:
-        raise ValueError("the planes hold 3 colours: an index is above 2")
+    indices = _checked_indices(indices, 2, "the planes hold 3 colours")
     inks = [np.frombuffer(raw_indices((indices == ink).astype(np.uint8), 1, msb_first=msb_first),
                           np.uint8) for ink in (0, 2)]
     return np.invert(np.concatenate(inks)).tobytes()
@@ -193,7 +201,8 @@ def transparent_entry_note(formats: tuple[str, ...], given: np.ndarray,
 
 def rgb565(palette: np.ndarray, indices: np.ndarray, big_endian: bool = False) -> bytes:
     """The quantised pixels, row by row, as 16-bit RGB565, little-endian unless ``big_endian``."""
-    values = rgb565_values(palette)[np.asarray(indices)]
+    values = rgb565_values(palette)
+    values = values[_checked_indices(indices, len(values) - 1, f"the palette has {len(values)} colours")]
     return values.astype(">u2" if big_endian else "<u2").tobytes()
 
 
@@ -219,9 +228,8 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
     if palette.ndim != 2 or palette.shape[1] not in (3, 4) or not len(palette) \
             or palette.dtype.kind not in "ui" or palette.min() < 0 or palette.max() > 255:
         raise ValueError("the palette must be (K, 3) or (K, 4) integers 0 to 255")
-    if indices.ndim != 2 or indices.dtype.kind not in "ui" or (
-            indices.size and (indices.min() < 0 or indices.max() >= len(palette))):
-        raise ValueError(f"the indices must be (H, W) integers 0 to {len(palette) - 1}")
+    _checked_indices(indices, len(palette) - 1, f"the indices must be (H, W) integers 0 to "
+                                                 f"{len(palette) - 1}")
     if layout not in _LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(_LAYOUTS)}, got {layout!r}")
     check_panel_palette(layout, len(palette))
