@@ -70,7 +70,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
              lock_file, export_palette, sort, names, swatch_names, truncate, keep_transparent, formats,
              max_bytes, png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian, rotate, no_preview,
              as_json, force, allow_huge, quiet):
-    """Quantise INPUT to K colours; write <stem>.qnt and <stem>.preview.png; print the report.
+    """Quantise INPUT to K colours; write <stem>.qnt and <stem>.preview.png (or the one file -o
+    names, such as small.png); print the report.
 
     With --target-psnr or --target-delta-e, K is the smallest from 1 to -k that meets the target.
     With --palette FILE the pixels are mapped to that palette, nothing is fitted; --export-palette also
