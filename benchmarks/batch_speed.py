@@ -15,10 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import process_env
-
-ROOT = Path(__file__).resolve().parents[1]
-KODAK = ROOT.parent / "shared" / "images" / "kodak"
+from common import REPO, process_env, require_kodak
 
 
 def timed(cmd: list[str], **kwargs) -> float:
@@ -29,7 +26,7 @@ def timed(cmd: list[str], **kwargs) -> float:
 
 def batch_seconds(files: list[Path], work: Path, jobs: int, repeat: int) -> tuple[float, float]:
     """Best wall time of a whole ``quantize batch`` process, and the mean PSNR it reports."""
-    env = process_env(PYTHONPATH=str(ROOT))
+    env = process_env(PYTHONPATH=str(REPO))
     best = float("inf")
     for i in range(repeat):
         out = work / f"jobs{jobs}-{i}"
@@ -56,10 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=2, help="runs per row; the best is kept")
     args = parser.parse_args()
-    files = sorted(KODAK.glob("kodim*.png"))
-    if not files:
-        print(f"skipped: the Kodak set is not at {KODAK}")
-        return
+    files = sorted(require_kodak().glob("kodim*.png"))
     n = len(files)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -13,7 +13,8 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "images"
+# A checkout that does not sit beside the shared photos names their folder in QUANTIZE_IMAGES.
+SHARED = Path(os.environ.get("QUANTIZE_IMAGES") or REPO.parent / "shared" / "images")
 KODAK = SHARED / "kodak"
 MOSAIC_TILES = ("kodim05", "kodim23", "kodim03", "kodim14", "kodim22", "kodim13")
 
@@ -21,7 +22,8 @@ MOSAIC_TILES = ("kodim05", "kodim23", "kodim03", "kodim14", "kodim22", "kodim13"
 def require_kodak() -> Path:
     """The Kodak folder, or exit with a message when it is absent."""
     if not KODAK.is_dir():
-        sys.exit(f"benchmark skipped: {KODAK} not found (the shared photos are not on this machine)")
+        sys.exit(f"benchmark skipped: {KODAK} not found (set QUANTIZE_IMAGES to the folder that "
+                 "holds kodak/ and cq100_subset/)")
     return KODAK
 
 

@@ -2,9 +2,8 @@
 
     PYTHONPATH=. python benchmarks/sweep_speed.py [--repeat 3] [--process]
 
-The photo is a 3x2 mosaic of six Kodak images (kodim05, 23, 03, 14, 22, 13; 2304x1024) from
-../shared/images/kodak. Both runs are in one warm process (kernels compiled by a first run) and go
-from the PNG file to the result: compress writes its packed file and preview; the sweep encodes both
+The photo is benchmarks/common.py's 3x2 mosaic of six Kodak images (2304x1024). Both runs are in
+one warm process (kernels compiled by a first run) and go from the PNG file to the result: compress writes its packed file and preview; the sweep encodes both
 in memory for every K and scores the silhouette. Times are the minimum over ``--repeat`` runs (the
 machine is shared). ``--process`` adds whole ``python -m quantize`` processes. Target: ratio <= 3.
 """
@@ -18,23 +17,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-from PIL import Image
-
-from common import run_process
+from common import mosaic_2mp, run_process
 from quantize.core.fitting import FitOptions
 from quantize.jobs.pipeline import CompressOptions, compress_file
 from quantize.jobs.sweep import DEFAULT_KS, sweep_file
-
-KODAK = Path(__file__).resolve().parents[2] / "shared" / "images" / "kodak"
-MOSAIC = ("kodim05", "kodim23", "kodim03", "kodim14", "kodim22", "kodim13")
-
-
-def mosaic(folder: Path) -> np.ndarray:
-    """The six images (landscape, 768x512) as 2 rows of 3: 2304x1024 RGB."""
-    tiles = [np.asarray(Image.open(folder / f"{name}.png").convert("RGB")) for name in MOSAIC]
-    tiles = [t if t.shape[1] > t.shape[0] else np.rot90(t) for t in tiles]
-    return np.concatenate([np.concatenate(tiles[:3], 1), np.concatenate(tiles[3:], 1)], 0)
 
 
 def best_of(repeat: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
@@ -54,12 +40,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--process", action="store_true", help="also time whole CLI processes")
     args = ap.parse_args()
-    if not all((KODAK / f"{name}.png").exists() for name in MOSAIC):
-        print(f"skipped: the Kodak images are not in {KODAK}")
-        return
     with tempfile.TemporaryDirectory() as tmp:
-        photo = Path(tmp) / "mosaic.png"
-        Image.fromarray(mosaic(KODAK)).save(photo)
+        photo = mosaic_2mp(Path(tmp))
         options = CompressOptions(fit=FitOptions(k=256))
         out = Path(tmp) / "out"
 
