@@ -44,7 +44,7 @@ def zero_flicker_gif(frames: list[np.ndarray], colours: int, path: Path) -> None
     stay = frames_on_screen(frames)
     height, width = frames[0].shape[:2]
     first = weighted_palette(frames[0].reshape(-1, 3), stay[0].ravel(), 256)
-    writer = GifWriter(width, height, plays=0, main=(0, first))
+    writer = GifWriter(width, height, plays=0, main=first)
     indices = nearest_indices(frames[0].reshape(-1, 3), first).reshape(height, width)
     shown = first[indices]
     writer.add(MappedFrame(0, first, indices.astype(np.int16), shown, 1000 // FPS))
