@@ -29,14 +29,14 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import KODAK, SHARED, mosaic_2mp, require_kodak  # noqa: E402
+from benchmarks.common import KODAK, SHARED, mosaic_2mp, require_kodak, tool  # noqa: E402
 from quantize.animation.measure import ClipMeter  # noqa: E402
 from quantize.core.kmeans import kmeans  # noqa: E402
 from quantize.core.mapping import nearest_indices  # noqa: E402
 
 FRAMES, WIDTH, HEIGHT, FPS = 48, 480, 270, 25
 CQ100 = SHARED / "cq100_subset"
-GIFSKI = Path("/tmp/gifski/node_modules/gifski/bin/debian/gifski")
+ANCHOR_TOOLS = ("ffmpeg", "gifsicle", "gifski")
 
 
 def _crop(path: Path, left: int = 0, top: int = 0, width: int = WIDTH,
@@ -217,20 +217,30 @@ def run(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def anchors(frames_dir: Path, out: Path) -> dict[str, tuple[Path, float]]:
+def installed_anchors() -> set[str]:
+    """The anchor programs on PATH (a line is printed for each one that is not)."""
+    return {name for name in ANCHOR_TOOLS if tool(name)}
+
+
+def anchors(frames_dir: Path, out: Path, present: set[str]) -> dict[str, tuple[Path, float]]:
+    """Each anchor's GIF of the clip in ``frames_dir`` and its seconds, for the ``present`` tools."""
     pattern = str(frames_dir / "f%03d.png")
     made = {}
     ff = ["ffmpeg", "-v", "error", "-y", "-framerate", str(FPS), "-i", pattern, "-vf"]
     for name, use in (("ffmpeg", "paletteuse"), ("ffmpeg dither=none", "paletteuse=dither=none")):
+        if "ffmpeg" not in present:
+            break
         path = out / f"{name.replace(' ', '_').replace('=', '-')}.gif"
         made[name] = path, run(ff + [f"split[a][b];[a]palettegen[p];[b][p]{use}", str(path)])
-        squeezed = path.with_suffix(".O3.gif")
-        made[f"{name}, gifsicle -O3"] = squeezed, made[name][1] + run(
-            ["gifsicle", "-O3", str(path), "-o", str(squeezed)])
-    if GIFSKI.exists():
+        if "gifsicle" in present:
+            squeezed = path.with_suffix(".O3.gif")
+            made[f"{name}, gifsicle -O3"] = squeezed, made[name][1] + run(
+                ["gifsicle", "-O3", str(path), "-o", str(squeezed)])
+    if "gifski" in present:
         path = out / "gifski.gif"
-        made["gifski 1.7.1"] = path, run([str(GIFSKI), "--fps", str(FPS), "-o", str(path),
-                                          *sorted(map(str, frames_dir.glob("f*.png")))])
+        version = subprocess.run(["gifski", "--version"], capture_output=True, text=True).stdout.split()
+        made[" ".join(version[:2]) or "gifski"] = path, run(
+            ["gifski", "--fps", str(FPS), "-o", str(path), *sorted(map(str, frames_dir.glob("f*.png")))])
     return made
 
 
@@ -270,6 +280,7 @@ def main() -> None:
     clips.update(own_clips(args))
     if set(clips) & set(CLIPS):
         require_kodak()
+    present = installed_anchors()
     work = args.keep or Path(tempfile.mkdtemp(prefix="anim-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     verdicts = []
@@ -281,12 +292,15 @@ def main() -> None:
         frames_dir = folder / "frames"
         write_frames(frames, frames_dir)
         rows = {name: (measure(frames, path), secs) for name, (path, secs)
-                in anchors(frames_dir, folder).items()}
+                in anchors(frames_dir, folder, present).items()}
         path, secs = ours(frames_dir, folder, args.k)
         mine = measure(frames, path)
         for name, (row, secs_) in [*rows.items(), ("quantize animate (default)", (mine, secs))]:
             print(f"| {clip} | {name} | {row['bytes']:,} | {row['psnr']:.2f} | {row['de']:.2f} | "
                   f"{row['flicker']:.3f} | {secs_:.1f} |")
+        if not rows:
+            verdicts.append(f"{clip}: no anchor installed, nothing to compare with")
+            continue
         beaten = all(mine["bytes"] <= r["bytes"] and mine["psnr"] >= r["psnr"]
                      and mine["flicker"] <= r["flicker"] for r, _ in rows.values())
         fewest = min(r["bytes"] for r, _ in rows.values())

@@ -22,8 +22,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.animation import (CLIPS, FPS, anchors, flicker_free_ceiling, measure,  # noqa: E402
-                                  ours, run, weighted_palette, write_frames)
+from benchmarks.animation import (CLIPS, FPS, anchors, flicker_free_ceiling,  # noqa: E402
+                                  installed_anchors, measure, ours, run, weighted_palette,
+                                  write_frames)
 from benchmarks.common import require_kodak  # noqa: E402
 from quantize.animation.gif import GifWriter  # noqa: E402
 from quantize.animation.temporal import MappedFrame  # noqa: E402
@@ -73,18 +74,23 @@ def main() -> None:
                              "(0: lossless; '' for none)")
     args = parser.parse_args()
     require_kodak()
+    present = installed_anchors()
+    if not present & {"ffmpeg", "gifski"}:
+        sys.exit("benchmark skipped: neither ffmpeg nor gifski is installed, no anchor to compare with")
     work = args.keep or Path(tempfile.mkdtemp(prefix="anim-ceiling-"))
     work.mkdir(parents=True, exist_ok=True)
     frames = CLIPS[args.clip](work)
     frames_dir = work / "frames"
     write_frames(frames, frames_dir)
-    rows = {name: measure(frames, path) for name, (path, _) in anchors(frames_dir, work).items()}
+    made = anchors(frames_dir, work, present)
+    rows = {name: measure(frames, path) for name, (path, _) in made.items()}
     rows["quantize animate (default)"] = measure(frames, ours(frames_dir, work, 256)[0])
     for colours in map(int, args.colours.split(",")):
         path = work / f"study-{colours}.gif"
         zero_flicker_gif(frames, colours, path)
         rows[f"study: weighted local tables of {colours}"] = measure(frames, path)
-        for lossy in args.gifsicle:  # the same GIF with gifsicle's LZW optimisation (and loss)
+        # the same GIF with gifsicle's LZW optimisation (and loss)
+        for lossy in args.gifsicle if "gifsicle" in present else []:
             squeezed = path.with_suffix(f".O3-{lossy}.gif")
             run(["gifsicle", "-O3", *([f"--lossy={lossy}"] if lossy else []), str(path),
                  "-o", str(squeezed)])

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, process_env, require_kodak
+from common import REPO, process_env, require_kodak, tool
 
 
 def timed(cmd: list[str], **kwargs) -> float:
@@ -38,7 +38,7 @@ def batch_seconds(files: list[Path], work: Path, jobs: int, repeat: int) -> tupl
 
 
 def pngquant_seconds(files: list[Path], work: Path, repeat: int) -> float | None:
-    exe = shutil.which("pngquant")
+    exe = tool("pngquant")
     if exe is None:
         return None
     copies = work / "pngquant"
@@ -69,8 +69,6 @@ def main() -> None:
     print(f"jobs 2 vs jobs 1: {one / two:.2f}x faster (target >= 1.7x)")
     if png is not None:
         print(f"jobs 2 vs pngquant: {png / two:.2f}x ({'faster' if two < png else 'slower'})")
-    else:
-        print("pngquant not installed: no comparison")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import KODAK, best_time
+from common import KODAK, best_time, module, tool
 
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "quantize-codec-cache"
 COLUMNS = ("qnt", "qnt_zstd", "png", "oxipng6", "pngquant", "webp", "jxl")
@@ -61,7 +61,8 @@ class Row:
 
 
 class Cache:
-    """JSON and .npz files under one folder; a missing or unreadable entry is recomputed."""
+    """JSON and .npz files under one folder; a missing or unreadable entry is recomputed, and an
+    anchor that was not installed (an empty entry) is not stored."""
 
     def __init__(self, root: Path, refresh: bool) -> None:
         self.root, self.refresh = root, refresh
@@ -79,6 +80,8 @@ class Cache:
             except ValueError:
                 pass
         value = compute()
+        if not value:
+            return value
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(value))
         tmp.replace(path)
@@ -126,7 +129,10 @@ def webp_anchor(pixels: np.ndarray) -> dict:
 
 
 def jxl_anchor(pixels: np.ndarray) -> dict:
-    import imagecodecs
+    try:
+        import imagecodecs
+    except ImportError:
+        return {}
 
     enc, data = timed(lambda: imagecodecs.jpegxl_encode(pixels, lossless=True, effort=9, numthreads=1))
     dec, decoded = timed(lambda: imagecodecs.jpegxl_decode(data, numthreads=1))
@@ -215,7 +221,7 @@ def report(rows: list[Row], ks: list[int], per_image: bool) -> None:
     print(f"{'K':>4} {'.qnt/min':>9} {'zstd/min':>9} {'PNG/min':>9} {'PNG/oxi6':>9} {'PNG/pngq':>9}")
     for k in ks:
         tot = totals(rows, k)
-        best = min(tot.get("webp", 0), tot.get("jxl", 0)) or float("nan")
+        best = min(tot.get("webp", 0), tot.get("jxl", 0))
 
         def ratio(a: str, b: float | int) -> str:
             return f"{tot[a] / b:>9.3f}" if a in tot and b else f"{'-':>9}"
@@ -284,6 +290,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.dir.is_dir():
         sys.exit(f"benchmark skipped: {args.dir} not found")
+    tool("pngquant"), module("imagecodecs")  # a line for each one absent
     cache = Cache(args.cache, args.refresh)
     rows = []
     start = time.perf_counter()

@@ -13,7 +13,6 @@ code editor (DejaVu fonts; other fonts give other figures), runs `quantize compr
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from common import tool
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -148,9 +149,9 @@ def thousands(n: int | None) -> str:
     return "-" if n is None else f"{n:,}"
 
 
-def coded(command: list[str], out: Path) -> int | None:
-    """Bytes of ``out`` after ``command``, or None when its program is absent."""
-    if shutil.which(command[0]) is None:
+def coded(command: list[str], out: Path, present: set[str]) -> int | None:
+    """Bytes of ``out`` after ``command``, or None when its program is not ``present``."""
+    if command[0] not in present:
         return None
     subprocess.run(command, check=True, capture_output=True)
     return out.stat().st_size
@@ -163,23 +164,28 @@ def main() -> None:
     args = parser.parse_args()
     from quantize.io.container import codec_of
 
+    present = {name for name in ("cwebp", "cjxl") if tool(name)}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         images = []
         for name, draw in DRAWN.items():
             draw().save(folder / f"{name}.png")
             images.append(folder / f"{name}.png")
-        print("| image | K | .qnt | codec | our PNG | WebP -z 9 | JPEG XL e9 | .qnt / min |")
+        print("| image | K | .qnt | codec | our PNG | WebP -z 9 | JPEG XL e9 | .qnt / min(WebP, JXL) |")
         print("|---|---|---|---|---|---|---|---|")
         for image in images + args.images:
             for k in args.k or [16, 64, 256]:
                 out = folder / f"{image.stem}-{k}"
-                subprocess.run([sys.executable, "-m", "quantize", "compress", str(image), "-k", str(k),
-                                "--format", "qnt,png", "-o", str(out)], check=True, capture_output=True)
+                done = subprocess.run([sys.executable, "-m", "quantize", "compress", str(image), "-k",
+                                       str(k), "--format", "qnt,png", "-o", str(out)],
+                                      capture_output=True, text=True)
+                if done.returncode:
+                    sys.exit(done.stderr.strip() or f"quantize compress {image} failed")
                 qnt, png = out / f"{image.stem}.qnt", out / f"{image.stem}.preview.png"
                 webp = coded(["cwebp", "-quiet", "-lossless", "-z", "9", "-exact", str(png), "-o",
-                              str(out / "x.webp")], out / "x.webp")
-                jxl = coded(["cjxl", "-d", "0", "-e", "9", str(png), str(out / "x.jxl")], out / "x.jxl")
+                              str(out / "x.webp")], out / "x.webp", present)
+                jxl = coded(["cjxl", "-d", "0", "-e", "9", str(png), str(out / "x.jxl")], out / "x.jxl",
+                            present)
                 anchors = [n for n in (webp, jxl) if n]
                 ratio = f"{qnt.stat().st_size / min(anchors):.3f}" if anchors else "-"
                 print(f"| {image.stem} | {k} | {qnt.stat().st_size:,} | {codec_of(qnt.read_bytes())} | "

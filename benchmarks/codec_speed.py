@@ -35,12 +35,12 @@ def main() -> None:
                                     "--force", "-q", "--format", formats, "--codec", codec]
                         for codec in ("cm", "zstd")]
             cm, zstd = map(statistics.median, alternating_times(commands, args.rounds))
-            print(f"compress --format {formats:8s} cm {cm:.3f}  zstd {zstd:.3f}  ratio {cm / zstd:.3f}"
+            print(f"compress --format {formats:8s} cm {cm:.3f}  zstd {zstd:.3f}  cm/zstd {cm / zstd:.3f}"
                   f"  (target <= 1.20)")
         commands = [quantize + ["decode", str(folder / codec / (image.stem + ".qnt")), "-o",
                                 str(folder / f"{codec}.png"), "--force"] for codec in ("cm", "zstd")]
         cm, zstd = map(statistics.median, alternating_times(commands, args.rounds))
-        print(f"decode                    cm {cm:.3f}  zstd {zstd:.3f}  ratio {cm / zstd:.3f}"
+        print(f"decode                    cm {cm:.3f}  zstd {zstd:.3f}  cm/zstd {cm / zstd:.3f}"
               f"  (target <= 1.50)")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -88,8 +89,56 @@ def run_process(cmd: list[str]) -> None:
                    env=process_env())
 
 
+# How to get each anchor, for the one line that says it was skipped.
+INSTALL = {
+    "pngquant": "apt-get install pngquant", "cwebp": "apt-get install webp",
+    "cjxl": "apt-get install libjxl-tools", "gifsicle": "apt-get install gifsicle",
+    "convert": "apt-get install imagemagick", "ffmpeg": "apt-get install ffmpeg",
+    "gifski": "npm install gifski, then put node_modules/gifski/bin/debian on PATH",
+    "imagecodecs": "pip install imagecodecs", "skimage": "pip install scikit-image",
+}
+MODULES = ("imagecodecs", "skimage")
+
+
+def missing(name: str) -> str:
+    """Why anchor ``name`` is left out and how to install it, in a few words."""
+    return f"{name} not installed ({INSTALL[name]})"
+
+
+def _installed(name: str) -> bool:
+    if name in MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return False
+        return True
+    path = shutil.which(name)
+    if path is not None and name == "convert":  # a stand-in `convert` is not ImageMagick
+        probe = subprocess.run([path, "-version"], capture_output=True, text=True)
+        return "ImageMagick" in probe.stdout
+    return path is not None
+
+
 def tool(name: str) -> str | None:
-    return shutil.which(name)
+    """The path of the anchor program ``name``, or None after printing that it is skipped."""
+    if _installed(name):
+        return shutil.which(name)
+    print(f"anchor skipped: {missing(name)}", flush=True)
+    return None
+
+
+def module(name: str):
+    """The anchor module ``name`` imported, or None after printing that it is skipped."""
+    if _installed(name):
+        return importlib.import_module(name)
+    print(f"anchor skipped: {missing(name)}", flush=True)
+    return None
+
+
+def need(name: str) -> None:
+    """Exit with :func:`missing` when an anchor the benchmark cannot do without is absent."""
+    if not _installed(name):
+        sys.exit(f"benchmark skipped: {missing(name)}")
 
 
 def space_option(space: str | None) -> dict[str, str]:

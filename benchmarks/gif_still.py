@@ -84,7 +84,7 @@ def main() -> None:
                     totals[name] += len(data)
             ours = totals["ours"]
             print(f"K={k:<4} ours {ours:>11,} B ({seconds / len(photos):.3f} s a photo)  "
-                  + "  ".join(f"{name} {size:,} ({size / ours:.3f})"
+                  + "  ".join(f"{name} {size:,} ({size / ours:.3f}x ours)"
                               for name, size in totals.items() if name != "ours"))
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from common import SHARED, palette_and_indices, require_kodak, tool
+from common import SHARED, module, need, palette_and_indices, require_kodak
 from quantize.core.colorspace import SPACES, srgb8_to_lab
 from quantize.core.fitting import FitOptions
 from quantize.io.images import image_from_array
@@ -86,8 +86,7 @@ def main() -> None:
         paths = paths[::args.every] + sorted((SHARED / "cq100_subset").glob("*.png"))[::args.every]
         methods = {s: (lambda p, k, w, s=s: ours(p, k, space=s)) for s in SPACES}
     else:
-        if not tool("pngquant"):
-            raise SystemExit("pngquant not found")
+        need("pngquant")
         methods = {
             "ours": lambda p, k, w: ours(p, k),
             "pngquant --nofs": lambda p, k, w: pngquant(w / "in.png", k, False, w),
@@ -97,10 +96,7 @@ def main() -> None:
         }
     ssim = not args.no_ssim and not args.spaces
     if ssim:
-        try:
-            import skimage  # noqa: F401
-        except ImportError:
-            ssim = False
+        ssim = module("skimage") is not None
     table = {(name, k): [] for k in args.k for name in methods}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -3,9 +3,10 @@
     PYTHONPATH=. python benchmarks/sweep_speed.py [--repeat 3] [--process]
 
 The photo is benchmarks/common.py's 3x2 mosaic of six Kodak images (2304x1024). Both runs are in
-one warm process (kernels compiled by a first run) and go from the PNG file to the result: compress writes its packed file and preview; the sweep encodes both
-in memory for every K and scores the silhouette. Times are the minimum over ``--repeat`` runs (the
-machine is shared). ``--process`` adds whole ``python -m quantize`` processes. Target: ratio <= 3.
+one warm process (kernels compiled by a first run) and go from the PNG file to the result: compress
+writes its packed file and preview; the sweep encodes both in memory for every K and scores the
+silhouette. Times are the minimum over ``--repeat`` runs (the machine is shared). ``--process``
+adds whole ``python -m quantize`` processes. Target: ratio <= 3.
 """
 
 from __future__ import annotations
