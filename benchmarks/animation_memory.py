@@ -8,8 +8,6 @@ take if held: frames stream through both passes.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +17,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import mosaic_2mp, require_kodak  # noqa: E402
+from benchmarks.common import mosaic_2mp, peak_rss, require_kodak  # noqa: E402
 
 WIDTH, HEIGHT = 1920, 1080
 
@@ -46,13 +44,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="anim-rss-") as work:
         frames = Path(work) / "clip"
         make_clip(frames, args.frames)
-        done = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "quantize", "animate",
-                               str(frames), "-o", str(Path(work) / "out"), "--format", args.format,
-                               "--duration", "40"], capture_output=True, text=True, check=True)
-        peak_kib = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)[1])
+        rss, stdout = peak_rss([sys.executable, "-m", "quantize", "animate", str(frames), "-o",
+                                str(Path(work) / "out"), "--format", args.format, "--duration", "40"])
         held = args.frames * WIDTH * HEIGHT * 3
-        print(done.stdout.strip())
-        print(f"peak RSS {peak_kib / 1024:.0f} MiB for {args.frames} frames of {WIDTH}x{HEIGHT} "
+        print(stdout.strip())
+        print(f"peak RSS {rss / 2**20:.0f} MiB for {args.frames} frames of {WIDTH}x{HEIGHT} "
               f"(all decoded frames held would be {held / 2**20:.0f} MiB)")
 
 

@@ -89,6 +89,18 @@ def run_process(cmd: list[str]) -> None:
                    env=process_env())
 
 
+def peak_rss(cmd: list[str], **popen) -> tuple[int, str]:
+    """Run ``cmd`` as a child process: its peak RSS in bytes (``os.wait4``) and its stdout; exit
+    with its error line when it fails."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    stdout, stderr = proc.stdout.read(), proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        sys.exit(f"{cmd[3]} failed ({proc.returncode}): {stderr.strip()}")
+    return usage.ru_maxrss * 1024, stdout  # ru_maxrss is in KiB on Linux
+
+
 # How to get each anchor, for the one line that says it was skipped.
 INSTALL = {
     "pngquant": "apt-get install pngquant", "cwebp": "apt-get install webp",

@@ -12,6 +12,7 @@ is the issue's: 4x the decoded RGB bytes + 150 MB.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -25,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from common import REPO, require_kodak  # noqa: E402
+from common import REPO, peak_rss, require_kodak  # noqa: E402
 
 SIZES = {5: (2736, 1824), 18: (5184, 3456), 100: (12288, 8192)}  # megapixels -> (width, height)
 TILE = "kodim05"
@@ -61,15 +62,9 @@ def photo(width: int, height: int) -> Path:
 
 def run(path: Path, out: Path) -> tuple[int, dict]:
     """Run ``quantize compress -k 256`` on ``path`` as a child; return its max RSS and JSON report."""
-    cmd = [sys.executable, "-m", "quantize", "compress", str(path), "-k", "256", "-o", str(out),
-           "--json", "--force", "--allow-huge"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdout, stderr = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        sys.exit(f"compress failed ({proc.returncode}): {stderr.decode(errors='replace').strip()}")
-    return usage.ru_maxrss * 1024, json.loads(stdout)  # ru_maxrss is in KiB on Linux
+    rss, stdout = peak_rss([sys.executable, "-m", "quantize", "compress", str(path), "-k", "256",
+                            "-o", str(out), "--json", "--force", "--allow-huge"], cwd=REPO)
+    return rss, json.loads(stdout)
 
 
 def stage_peaks(path: str, out: str) -> None:
@@ -107,10 +102,15 @@ def stage_peaks(path: str, out: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    if argv[:1] == ["--stages-of"]:
+    if argv[:1] == ["--stages-of"]:  # the child that --stages runs
         return stage_peaks(*argv[1:])
-    with_stages = "--stages" in argv
-    sizes = [int(a) for a in argv if a != "--stages"] or list(SIZES)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, choices=sorted(SIZES), metavar="MP",
+                        help=f"megapixels, of {', '.join(map(str, SIZES))} (default: all)")
+    parser.add_argument("--stages", action="store_true",
+                        help="also the peak RSS of each stage (sampled in-process)")
+    args = parser.parse_args(argv)
+    with_stages, sizes = args.stages, args.sizes or list(SIZES)
     print("quantize compress -k 256, max RSS of the whole process; budget = 4 x RGB bytes + 150 MB")
     print(f"{'MP':>5} {'size':>12} {'RGB MB':>7} {'RSS MB':>7} {'budget MB':>9} {'ratio':>6} "
           f"{'seconds':>8}  stages")
