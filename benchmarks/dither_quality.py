@@ -41,6 +41,10 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="every N-th photo only")
     args = parser.parse_args()
     paths = sorted(require_kodak().glob("*.png"))[::args.every]
+    warm = load_image(paths[0])  # every dither's kernels loaded before any is timed
+    palette = quantize_image(warm, CompressOptions(fit=FitOptions(k=8))).palette
+    for dither in DITHERS:
+        quantize_image(warm, CompressOptions(palette=palette, dither=dither))
     for k in (int(v) for v in args.k.split(",")):
         rows: dict[str, list[tuple[float, float, float]]] = {d: [] for d in DITHERS}
         for path in paths:
