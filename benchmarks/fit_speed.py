@@ -51,12 +51,12 @@ def _first_pixel(pixels: np.ndarray, stats) -> np.ndarray:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("image", nargs="?")
     ap.add_argument("-k", type=int, nargs="+", default=[256])
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--kodak")
-    ap.add_argument("--ref")
+    ap.add_argument("--kodak", help="a folder of PNG photos, each fitted once")
+    ap.add_argument("--ref", help="reference MSEs, as kodak_quality.py --reference writes them")
     ap.add_argument("--space", default=DEFAULT_SPACE, help="colour space of the fit")
     args = ap.parse_args()
     ref = json.loads(Path(args.ref).read_text()) if args.ref else {}
@@ -67,7 +67,7 @@ def main() -> None:
             best = {key: min(r[0][key] for r in runs) for key in runs[0][0]}
             mse = runs[0][1]
             key = f"{Path(args.image).stem}:{k}"
-            ratio = f"  ratio {mse / ref[key]['mse']:.4f}" if key in ref else ""
+            ratio = f"  mse/ref {mse / ref[key]['mse']:.4f}" if key in ref else ""
             print(f"{Path(args.image).name} K={k}: " +
                   " ".join(f"{name} {v:.3f}" for name, v in best.items()) + f"  mse {mse:.3f}{ratio}")
     if args.kodak:
@@ -77,13 +77,14 @@ def main() -> None:
             for k in args.k:
                 times, mse = run(pixels, FitOptions(k=k, space=args.space))
                 key = f"{path.stem}:{k}"
-                r = mse / ref[key]["mse"] if key in ref else float("nan")
+                ratio = ""
                 if key in ref:
-                    ratios[k].append(r)
-                print(f"{key:12s} mse {mse:8.3f}  ratio {r:.4f}  fit {times['fit']:.3f}s", flush=True)
+                    ratios[k].append(mse / ref[key]["mse"])
+                    ratio = f"  mse/ref {ratios[k][-1]:.4f}"
+                print(f"{key:12s} mse {mse:8.3f}{ratio}  fit {times['fit']:.3f}s", flush=True)
         for k, rs in ratios.items():
             if rs:
-                print(f"K={k}: n={len(rs)} mean ratio {np.mean(rs):.4f} max {np.max(rs):.4f}")
+                print(f"K={k}: n={len(rs)} mse/ref mean {np.mean(rs):.4f} max {np.max(rs):.4f}")
 
 
 if __name__ == "__main__":
