@@ -29,7 +29,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import KODAK, SHARED, mosaic_2mp, require_kodak, tool  # noqa: E402
+from benchmarks.common import (KODAK, SHARED, mosaic_2mp, process_env, require_kodak,  # noqa: E402
+                               tool)
 from quantize.animation.measure import ClipMeter  # noqa: E402
 from quantize.core.kmeans import kmeans  # noqa: E402
 from quantize.core.mapping import nearest_indices  # noqa: E402
@@ -213,7 +214,8 @@ def flicker_free_ceiling(frames: list[np.ndarray], k: int = 256) -> float | None
 
 def run(cmd: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=process_env())
     return time.perf_counter() - start
 
 

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, process_env, require_kodak, tool
+from common import process_env, require_kodak, tool
 
 
 def timed(cmd: list[str], **kwargs) -> float:
@@ -26,7 +26,7 @@ def timed(cmd: list[str], **kwargs) -> float:
 
 def batch_seconds(files: list[Path], work: Path, jobs: int, repeat: int) -> tuple[float, float]:
     """Best wall time of a whole ``quantize batch`` process, and the mean PSNR it reports."""
-    env = process_env(PYTHONPATH=str(REPO))
+    env = process_env()
     best = float("inf")
     for i in range(repeat):
         out = work / f"jobs{jobs}-{i}"

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from common import tool
+from common import process_env, tool
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -178,7 +178,7 @@ def main() -> None:
                 out = folder / f"{image.stem}-{k}"
                 done = subprocess.run([sys.executable, "-m", "quantize", "compress", str(image), "-k",
                                        str(k), "--format", "qnt,png", "-o", str(out)],
-                                      capture_output=True, text=True)
+                                      capture_output=True, text=True, env=process_env())
                 if done.returncode:
                     sys.exit(done.stderr.strip() or f"quantize compress {image} failed")
                 qnt, png = out / f"{image.stem}.qnt", out / f"{image.stem}.preview.png"

@@ -14,6 +14,9 @@ import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
+# Benchmarks measure the checkout they live in, not whichever quantize is installed (children too:
+# process_env).
+sys.path.insert(0, str(REPO))
 # A checkout that does not sit beside the shared photos names their folder in QUANTIZE_IMAGES.
 SHARED = Path(os.environ.get("QUANTIZE_IMAGES") or REPO.parent / "shared" / "images")
 KODAK = SHARED / "kodak"
@@ -75,11 +78,12 @@ def alternating_times(commands: list[list[str]], rounds: int) -> list[list[float
 
 
 def process_env(**extra: str) -> dict[str, str]:
-    """The environment for timed processes: as after ``pip install``, whose byte-compiled modules
-    a process loads. Some machines set PYTHONDONTWRITEBYTECODE, which would have every run of a
+    """The environment for the processes a benchmark starts: this checkout's quantize first, and as
+    after ``pip install``, whose byte-compiled modules a process loads. Some machines set PYTHONDONTWRITEBYTECODE, which would have every run of a
     source checkout compile quantize's modules again (~0.03 s); here the untimed first run writes
     the bytecode and the timed ones use it."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env | extra
 
 
@@ -92,7 +96,8 @@ def run_process(cmd: list[str]) -> None:
 def peak_rss(cmd: list[str], **popen) -> tuple[int, str]:
     """Run ``cmd`` as a child process: its peak RSS in bytes (``os.wait4``) and its stdout; exit
     with its error line when it fails."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=process_env(), **popen)
     stdout, stderr = proc.stdout.read(), proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)

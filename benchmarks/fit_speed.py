@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import common  # noqa: F401  (puts this checkout first on sys.path)
 from quantize.core.colorstats import color_stats
 from quantize.core.fitting import DEFAULT_SPACE, FitOptions, fit_palette, to_palette
 from quantize.core.mapping import map_pixels
