@@ -58,7 +58,12 @@ def main() -> None:
     parser.add_argument("--alternate", type=int, default=15,
                         help="rounds of our process and pngquant's run in turn (0: none)")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="quantize-bench-"))
+    with tempfile.TemporaryDirectory(prefix="quantize-bench-") as work:
+        run(args, Path(work))
+
+
+def run(args: argparse.Namespace, work: Path) -> None:
+    """Every method on the photo, then the table and the ratios; scratch files go in ``work``."""
     path = args.image or mosaic_2mp(work)
     pixels = np.asarray(Image.open(path).convert("RGB"))
     image = image_from_array(pixels)
