@@ -174,10 +174,11 @@ def measure(photo: Path, k: int, cache: Cache, anchors_only: bool, repeat: int) 
         for name, encode in (("qnt", lambda: container.encode(palette, indices)),
                              ("qnt_zstd", lambda: container.encode(palette, indices, codec="zstd")),
                              ("png", lambda: encode_png(palette, indices))):
-            enc, data = best_time(encode, repeat)
+            # warm: the first call in a process would also load the coder's Numba kernels
+            enc, data = best_time(encode, repeat, warm=True)
             decode = ((lambda: container.decode(data).pixels()) if name != "png"
                       else (lambda: pillow_pixels(data, pixels.shape[2])))
-            dec, decoded = best_time(decode, repeat)
+            dec, decoded = best_time(decode, repeat, warm=True)
             check(TITLES[name], decoded, pixels)
             found[name] = {"bytes": len(data), "encode_s": enc, "decode_s": dec}
             if name == "png":
@@ -228,7 +229,8 @@ def report(rows: list[Row], ks: list[int], per_image: bool) -> None:
 
         print(f"{k:>4} {ratio('qnt', best)} {ratio('qnt_zstd', best)} {ratio('png', best)} "
               f"{ratio('png', tot.get('oxipng6', 0))} {ratio('png', tot.get('pngquant', 0))}")
-    print("\nmean seconds per photo, encode / decode (ours: best of --repeat; anchors: one run, cached)")
+    print("\nmean seconds per photo, encode / decode (ours: best of --repeat after a warm-up; anchors: one "
+          "run, cached)")
     print(f"{'K':>4} " + " ".join(f"{TITLES[c]:>15}" for c in cols))
     for k in ks:
         mine = [r for r in rows if r.k == k]
