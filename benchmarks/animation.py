@@ -29,8 +29,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import (KODAK, SHARED, mosaic_2mp, process_env, require_kodak,  # noqa: E402
-                               tool)
+from benchmarks.common import (KODAK, SHARED, available, mosaic_2mp, process_env,  # noqa: E402
+                               require_kodak)
 from quantize.animation.measure import ClipMeter  # noqa: E402
 from quantize.core.kmeans import kmeans  # noqa: E402
 from quantize.core.mapping import nearest_indices  # noqa: E402
@@ -221,7 +221,7 @@ def run(cmd: list[str]) -> float:
 
 def installed_anchors() -> set[str]:
     """The anchor programs on PATH (a line is printed for each one that is not)."""
-    return {name for name in ANCHOR_TOOLS if tool(name)}
+    return {name for name in ANCHOR_TOOLS if available(name)}
 
 
 def anchors(frames_dir: Path, out: Path, present: set[str]) -> dict[str, tuple[Path, float]]:

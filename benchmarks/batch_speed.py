@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import process_env, require_kodak, tool
+from common import available, process_env, require_kodak
 
 
 def timed(cmd: list[str], **kwargs) -> float:
@@ -38,14 +38,14 @@ def batch_seconds(files: list[Path], work: Path, jobs: int, repeat: int) -> tupl
 
 
 def pngquant_seconds(files: list[Path], work: Path, repeat: int) -> float | None:
-    exe = tool("pngquant")
-    if exe is None:
+    if not available("pngquant"):
         return None
     copies = work / "pngquant"
     copies.mkdir()
     for f in files:
         shutil.copy(f, copies)
-    cmd = [exe, "--nofs", "--force", "--ext", ".q.png", "256", *sorted(str(p) for p in copies.glob("*.png"))]
+    cmd = ["pngquant", "--nofs", "--force", "--ext", ".q.png", "256",
+           *sorted(str(p) for p in copies.glob("*.png"))]
     return min(timed(cmd) for _ in range(repeat))
 
 

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import KODAK, best_time, module, tool
+from common import KODAK, available, best_time
 
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "quantize-codec-cache"
 COLUMNS = ("qnt", "qnt_zstd", "png", "oxipng6", "pngquant", "webp", "jxl")
@@ -292,7 +292,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.dir.is_dir():
         sys.exit(f"benchmark skipped: {args.dir} not found")
-    tool("pngquant"), module("imagecodecs")  # a line for each one absent
+    available("pngquant"), available("imagecodecs")  # a line for each one absent
     cache = Cache(args.cache, args.refresh)
     rows = []
     start = time.perf_counter()

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from common import process_env, tool
+from common import available, process_env
 
 FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -164,7 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     from quantize.io.container import codec_of
 
-    present = {name for name in ("cwebp", "cjxl") if tool(name)}
+    present = {name for name in ("cwebp", "cjxl") if available(name)}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         images = []

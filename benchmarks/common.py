@@ -119,7 +119,8 @@ MODULES = ("imagecodecs", "skimage")
 
 def missing(name: str) -> str:
     """Why anchor ``name`` is left out and how to install it, in a few words."""
-    return f"{name} not installed ({INSTALL[name]})"
+    label = "ImageMagick's convert" if name == "convert" else name  # a stand-in may be on PATH
+    return f"{label} not installed ({INSTALL[name]})"
 
 
 def _installed(name: str) -> bool:
@@ -136,20 +137,12 @@ def _installed(name: str) -> bool:
     return path is not None
 
 
-def tool(name: str) -> str | None:
-    """The path of the anchor program ``name``, or None after printing that it is skipped."""
+def available(name: str) -> bool:
+    """Whether the anchor program or module ``name`` is installed; if not, says so in one line."""
     if _installed(name):
-        return shutil.which(name)
+        return True
     print(f"anchor skipped: {missing(name)}", flush=True)
-    return None
-
-
-def module(name: str):
-    """The anchor module ``name`` imported, or None after printing that it is skipped."""
-    if _installed(name):
-        return importlib.import_module(name)
-    print(f"anchor skipped: {missing(name)}", flush=True)
-    return None
+    return False
 
 
 def need(name: str) -> None:

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import (alternating_times, best_time, mosaic_2mp, palette_and_indices, run_process,
-                    space_option, tool)
+from common import (alternating_times, available, best_time, mosaic_2mp, palette_and_indices,
+                    run_process, space_option)
 from quantize.core.fitting import FitOptions
 from quantize.io.images import image_from_array
 from quantize.core.metrics import mean_delta_e, mse, psnr
@@ -90,12 +90,12 @@ def run(args: argparse.Namespace, work: Path) -> None:
 
     packed = load(work / "ours" / (path.stem + ".qnt"))
     rows["quantize compress (process)"] = (t, packed.palette, packed.indices)
-    if tool("pngquant"):
+    if available("pngquant"):
         pq_cmd = ["pngquant", "--nofs", "--force", "-o", str(work / "pq.png"), str(k), str(path)]
         t, _ = best_time(lambda: run_process(pq_cmd), args.repeat, warm=True)
         rows["pngquant --nofs (process)"] = (t, *palette_and_indices(
             np.asarray(Image.open(work / "pq.png").convert("RGB"))))
-    if tool("convert"):
+    if available("convert"):
         cmd = ["convert", str(path), "-dither", "None", "-colors", str(k), str(work / "im.png")]
         t, _ = best_time(lambda: run_process(cmd), args.repeat, warm=True)
         rows["ImageMagick -colors (process)"] = (t, *palette_and_indices(

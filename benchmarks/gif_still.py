@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import KODAK, tool
+from common import KODAK, available
 from quantize import compress
 from quantize.io.formats import encode_gif, encode_png
 
@@ -50,9 +50,9 @@ def main() -> None:
     photos = sorted(KODAK.glob("kodim*.png"))[:args.images] if KODAK.is_dir() else []
     photos = photos or sorted((ROOT / "test_images").glob("*.png"))
     tools = {"pillow": None}
-    if tool("convert"):
+    if available("convert"):
         tools["imagemagick"] = (["convert", "IN", "OUT"], ".png")
-    if tool("gifsicle"):
+    if available("gifsicle"):
         tools["gifsicle -O3"] = (["gifsicle", "-O3", "IN", "-o", "OUT"], ".gif")
     print(f"{len(photos)} photos; anchors: {', '.join(tools)}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from common import SHARED, module, need, palette_and_indices, require_kodak
+from common import SHARED, available, need, palette_and_indices, require_kodak
 from quantize.core.colorspace import SPACES, srgb8_to_lab
 from quantize.core.fitting import FitOptions
 from quantize.io.images import image_from_array
@@ -96,7 +96,7 @@ def main() -> None:
         }
     ssim = not args.no_ssim and not args.spaces
     if ssim:
-        ssim = module("skimage") is not None
+        ssim = available("skimage")
     table = {(name, k): [] for k in args.k for name in methods}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
