@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import KODAK, available, best_time
+from common import available, best_time, require_kodak
 
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "quantize-codec-cache"
 COLUMNS = ("qnt", "qnt_zstd", "png", "oxipng6", "pngquant", "webp", "jxl")
@@ -281,7 +281,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-k", "--k", type=int, nargs="+", default=[16, 64, 256])
     parser.add_argument("--images", nargs="+", help="N (the first N photos) or names like kodim05")
-    parser.add_argument("--dir", type=Path, default=KODAK, help="folder of the photos (default: Kodak)")
+    parser.add_argument("--dir", type=Path, help="folder of the photos (default: Kodak)")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--refresh", action="store_true", help="recompute every cached entry")
     parser.add_argument("--build-cache", action="store_true",
@@ -290,6 +290,7 @@ def main() -> None:
     parser.add_argument("--per-image", action="store_true")
     parser.add_argument("--markdown", type=Path, help="write the per-image table here")
     args = parser.parse_args()
+    args.dir = args.dir or require_kodak()
     if not args.dir.is_dir():
         sys.exit(f"benchmark skipped: {args.dir} not found")
     available("pngquant"), available("imagecodecs")  # a line for each one absent

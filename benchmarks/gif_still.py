@@ -54,7 +54,7 @@ def main() -> None:
         tools["imagemagick"] = (["convert", "IN", "OUT"], ".png")
     if available("gifsicle"):
         tools["gifsicle -O3"] = (["gifsicle", "-O3", "IN", "-o", "OUT"], ".gif")
-    print(f"{len(photos)} photos; anchors: {', '.join(tools)}")
+    print(f"{len(photos)} photos from {photos[0].parent}; anchors: {', '.join(tools)}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for k in (int(x) for x in args.k.split(",")):
