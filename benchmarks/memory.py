@@ -112,7 +112,7 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     with_stages, sizes = args.stages, args.sizes or list(SIZES)
     print("quantize compress -k 256, max RSS of the whole process; budget = 4 x RGB bytes + 150 MB")
-    print(f"{'MP':>5} {'size':>12} {'RGB MB':>7} {'RSS MB':>7} {'budget MB':>9} {'ratio':>6} "
+    print(f"{'MP':>5} {'size':>12} {'RGB MB':>7} {'RSS MB':>7} {'budget MB':>9} {'RSS/budget':>10} "
           f"{'seconds':>8}  stages")
     with tempfile.TemporaryDirectory() as out:
         for mp in sizes:
@@ -124,7 +124,7 @@ def main(argv: list[str]) -> None:
             stages = " ".join(f"{k} {v:.1f}" for k, v in report["seconds"].items() if k != "total")
             print(f"{width * height / 1e6:5.1f} {f'{width}x{height}':>12} {width * height * 3 / MB:7.0f} "
                   f"{rss / MB:7.0f} {budget(width, height) / MB:9.0f} "
-                  f"{rss / budget(width, height):6.2f} {seconds:8.1f}  {stages}", flush=True)
+                  f"{rss / budget(width, height):10.2f} {seconds:8.1f}  {stages}", flush=True)
             if with_stages:
                 subprocess.run([sys.executable, __file__, "--stages-of", str(path), out], check=True,
                                cwd=REPO)
