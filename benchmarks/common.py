@@ -102,7 +102,7 @@ def peak_rss(cmd: list[str], **popen) -> tuple[int, str]:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
-        sys.exit(f"{cmd[3]} failed ({proc.returncode}): {stderr.strip()}")
+        sys.exit(f"{' '.join(cmd[1:4])} failed ({proc.returncode}): {stderr.strip()}")
     return usage.ru_maxrss * 1024, stdout  # ru_maxrss is in KiB on Linux
 
 
