@@ -1854,3 +1854,25 @@ def test_a_still_is_read_as_compress_reads_it(tmp_path):
         still = load_image(path)
         np.testing.assert_array_equal(frames[0].pixels, still.pixels)
         assert clip.notes == still.notes and still.notes, path
+
+
+def test_an_apngs_gamma_is_applied_to_every_frame_as_compress_applies_it(tmp_path):
+    """compress reads a PNG whose only colour information is a gAMA chunk of another gamma than
+    sRGB's in sRGB's curve, as browsers show it, and says so; animate read the same APNG's frames
+    alike (each frame is decoded by image_from_pillow) without a word."""
+    import struct
+    import zlib
+
+    from quantize.io.images import load_image
+
+    data = save_apng(tmp_path / "c.png", clip_frames(3), [50] * 3, 0).read_bytes()
+    chunk = b"gAMA" + struct.pack(">I", 100000)  # 1.0: linear samples
+    gamma = struct.pack(">I", 4) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    path = tmp_path / "g.png"
+    path.write_bytes(data[:33] + gamma + data[33:])  # after the 8-byte signature and IHDR
+    clip = open_clip(path)
+    frames = [frame.pixels for frame in clip.frames()]
+    assert len(frames) == 3 and "PNG gamma 1.00 (its gAMA chunk) converted to sRGB" in clip.notes
+    np.testing.assert_array_equal(frames[0], load_image(path).pixels)
+    plain = [frame.pixels for frame in open_clip(tmp_path / "c.png").frames()]
+    assert all((f > p).sum() > 0.5 * f.size for f, p in zip(frames[1:], plain[1:]))

@@ -25,7 +25,7 @@ from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, open_input
 from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, beyond_pillow,
-                         load_image, too_large, unreadable)
+                         gamma_note, load_image, png_gamma, too_large, unreadable)
 from .choices import (DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS, MAX_PLAYS, SHORT_FRAME_MS,
                       SHORT_FRAME_PLAYED_MS)
 
@@ -147,7 +147,7 @@ def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, 0),)),
                     notes=image.notes)
     notes = (_gif_end_note(path, name) if fmt == "GIF" else
-             _apng_count_note(path, name) if fmt == "APNG" else ())
+             _apng_count_note(path, name) + _apng_gamma_note(path) if fmt == "APNG" else ())
     if plays > MAX_PLAYS:  # an APNG's count is 32-bit; a GIF's 65,535 repeats are 65,536 plays
         notes += (f"{fmt} plays {plays:,} times; written to play {MAX_PLAYS:,} times, the most "
                   f"GIF, WebP and .qnt hold",)
@@ -167,6 +167,16 @@ def _gif_end_note(path: Path, name: str) -> tuple[str, ...]:
     frames, offset = end
     return (f"{name}: data that is no GIF block starts at byte {offset:,}, after frame "
             f"{frames} (another file appended?); read as the GIF's end, as browsers read it",)
+
+
+def _apng_gamma_note(path: Path) -> tuple[str, ...]:
+    """The note of a gAMA chunk that its frames are read with, as compress reads frame 1
+    (:func:`~quantize.io.images.png_gamma`: each frame is decoded by ``image_from_pillow``)."""
+    from PIL import Image as PILImage
+
+    with open_input(path) as (fh, _), PILImage.open(fh, formats=["PNG"]) as im:
+        gamma = png_gamma(im)
+    return () if gamma is None else (gamma_note(gamma),)
 
 
 def _apng_count_note(path: Path, name: str) -> tuple[str, ...]:

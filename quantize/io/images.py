@@ -464,6 +464,11 @@ def png_gamma(im: PILImage.Image) -> float | None:
     return None if abs(gamma * 2.2 - 1) < _SRGB_GAMMA_TOLERANCE else float(gamma)
 
 
+def gamma_note(gamma: float) -> str:
+    """What reading a PNG of ``gamma`` (:func:`png_gamma`) did to its colours."""
+    return f"PNG gamma {1 / gamma:.2f} (its gAMA chunk) converted to sRGB"
+
+
 def _apply_gamma(im: PILImage.Image, gamma: float, notes: list[str]) -> PILImage.Image:
     """Re-encode the colour samples of an L, LA, RGB or RGBA image declared with ``gamma`` in
     sRGB's curve (alpha is linear in a PNG, and kept)."""
@@ -471,7 +476,7 @@ def _apply_gamma(im: PILImage.Image, gamma: float, notes: list[str]) -> PILImage
 
     curve = to_srgb8(linear_to_srgb((np.arange(256) / 255.0) ** (1 / gamma))).tolist()
     colour = len(_COLOUR_PART[im.mode])
-    notes.append(f"PNG gamma {1 / gamma:.2f} (its gAMA chunk) converted to sRGB")
+    notes.append(gamma_note(gamma))
     return im.point(curve * colour + list(range(256)) * (len(im.getbands()) - colour))
 
 
