@@ -92,6 +92,21 @@ def test_bad_input_is_one_line_and_writes_nothing(photo_path, tmp_path, args, me
     assert not out.exists() and not (tmp_path / "t.csv").exists()
 
 
+@pytest.mark.parametrize("animated", [False, True])
+def test_csv_named_as_a_file_of_the_output_folder_is_refused(photo_path, tmp_path, animated):
+    """--csv out/report.html with -o out would replace the page by the CSV and say to open it."""
+    source = photo_path
+    if animated:
+        for i in range(2):
+            shutil.copy(photo_path, tmp_path / f"f{i}.png")
+        source = str(tmp_path / "f*.png")
+    out = tmp_path / "out"
+    proc = run("sweep", source, "-k", "2,4", "-o", out, "--csv", out / "report.html")
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "--csv " in proc.stderr and "is one of the files -o writes" in proc.stderr
+    assert proc.stdout == "" and not out.exists()
+
+
 def test_unwritable_folder_and_missing_input(photo_path, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -158,13 +158,10 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     from ..jobs.job import FileJob
     from ..jobs.sweep import probe_budget
     from ..render.clip_sweep import clip_preview_name, clip_sweep_outputs
-    from ..render.sweep_report import PAGE, format_clip_csv, format_clip_table, output_names
+    from ..render.sweep_report import PAGE, format_clip_csv, format_clip_table, planned_outputs
 
     check_resampling(**(bounds or {}))
-    planned = [out_dir / name for name in output_names(k_list, clip=True)] \
-        if out_dir is not None else []
-    job = FileJob.plan(input, [*planned, *([csv_path] if csv_path is not None else [])],
-                       force=force)
+    job = FileJob.plan(input, planned_outputs(k_list, out_dir, csv_path, clip=True), force=force)
     job.check()
     animation = AnimationOptions.like(options, ("gif",))
     max_pixels = None if allow_huge else DEFAULT_MAX_PIXELS

@@ -440,7 +440,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
     outputs all or nothing: with ``out_dir`` the previews, contact sheet, chart and report.html;
     with ``csv_path`` the table as CSV. Every output is checked before any work is done."""
     from ..core.colorstats import color_stats
-    from ..render.sweep_report import output_names, preview_name, sweep_outputs
+    from ..render.sweep_report import planned_outputs, preview_name, sweep_outputs
     from .job import FileJob
 
     if not ks:
@@ -448,8 +448,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
     options = options.validated()
     folder = Path(out_dir) if out_dir is not None else None
     csv_file = Path(csv_path) if csv_path is not None else None
-    planned = [folder / name for name in output_names(ks)] if folder is not None else []
-    job = FileJob.plan(path, planned + ([csv_file] if csv_file is not None else []), force=force,
+    job = FileJob.plan(path, planned_outputs(ks, folder, csv_file), force=force,
                        max_pixels=max_pixels, allow_huge=allow_huge)
 
     def compute(image: Image) -> tuple[SweepRun, dict[Path, bytes]]:

@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..io.files import tagged_name
+from ..errors import ParameterError
+from ..io.files import display_name, tagged_name
 from ..jobs.sweep_model import SweepPoint, SweepRun
 
 SHEET, CHART, PAGE = tagged_name("sweep", "sheet"), tagged_name("sweep", "chart"), "report.html"
@@ -140,6 +141,19 @@ def clip_preview_name(k: int) -> str:
 def output_names(ks: Sequence[int], clip: bool = False) -> list[str]:
     """The files ``sweep -o DIR`` writes into DIR (for an animation: each K's GIF)."""
     return [(clip_preview_name if clip else preview_name)(k) for k in ks] + [SHEET, CHART, PAGE]
+
+
+def planned_outputs(ks: Sequence[int], out_dir: Path | None, csv_path: Path | None,
+                    clip: bool = False) -> list[Path]:
+    """Every file a sweep writes: :func:`output_names` in ``out_dir``, then ``csv_path``, which
+    must not be one of them (the CSV would replace it)."""
+    planned = [out_dir / name for name in output_names(ks, clip)] if out_dir is not None else []
+    if csv_path is None:
+        return planned
+    if any(path.resolve() == csv_path.resolve() for path in planned):
+        raise ParameterError(f"csv_path {display_name(csv_path)} is one of the files out_dir "
+                             f"writes: give the CSV another name", parameters=("csv_path", "out_dir"))
+    return [*planned, csv_path]
 
 
 def sweep_outputs(run: SweepRun, out_dir: Path | None, csv_path: Path | None) -> dict[Path, bytes]:
