@@ -236,7 +236,7 @@ def test_sweep_keeps_other_options(photo):
     np.testing.assert_array_equal(point.result.palette, alone.palette)
 
 
-def test_transparent_image_sheet_shows_white_behind(tmp_path):
+def test_transparent_image_sheet_shows_white_behind_and_page_says_rgba(tmp_path):
     pixels = np.dstack([make_photo(24, 32), np.full((24, 32), 255, np.uint8)])
     pixels[:, :8, 3] = 0
     Image.fromarray(pixels).save(tmp_path / "alpha.png")
@@ -244,6 +244,12 @@ def test_transparent_image_sheet_shows_white_behind(tmp_path):
     assert run.points[0].result.channels == 4
     with Image.open(tmp_path / "out" / "sweep.sheet.png") as sheet:
         assert sheet.mode == "RGB" and sheet.getpixel((14, 14)) == (255, 255, 255)
+    # the silhouette's sample and the ratio's raw pixel hold the alpha too
+    assert "768-pixel RGBA sample" in run.silhouette.reason
+    assert run.points[0].to_dict()["ratio"] == 32.0
+    page = " ".join((tmp_path / "out" / "report.html").read_text().split())
+    assert "the classic 32 / bpp" in page and "silhouette: RGBA" in page
+    assert "squared RGBA error" in page and "sweep&#x27;s --png-effort" in page
 
 
 def test_rows_give_the_png_of_the_effort_asked(photo_path, tmp_path):

@@ -68,7 +68,7 @@ def test_picks_table_csv_and_notes_of_a_small_transparent_image(tmp_path):
     assert proc.returncode == 0, proc.stderr
     # the picks' K uses fewer colours; the silhouette's sample is the image's 8 pixels
     assert re.search(r"^elbow: K=4 \(.*; it uses 3 colours\)$", proc.stdout, re.M), proc.stdout
-    assert "on a 8-pixel RGB sample" in proc.stdout
+    assert "on a 8-pixel RGBA sample" in proc.stdout
     assert "4 fully transparent pixels share the transparent palette entry" in proc.stderr
     table = run("sweep", tmp_path / "t.png", "-k", "2,4,8,16", "--csv", "-", "-q", cwd=tmp_path)
     assert table.stdout.splitlines()[0].startswith("input,") and len(table.stdout.splitlines()) == 5

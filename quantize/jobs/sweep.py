@@ -25,7 +25,8 @@ from ..errors import ParameterError
 from ..io.images import DEFAULT_MAX_PIXELS, Image
 from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
                        packed_codec, quantize_image)
-from .sweep_model import SILHOUETTE_SAMPLES, Budget, Pick, Search, SweepPoint, SweepRun, Target
+from .sweep_model import (SILHOUETTE_SAMPLES, Budget, Pick, Search, SweepPoint, SweepRun, Target,
+                          sample_space)
 
 if TYPE_CHECKING:
     from ..io.outputs import FileOptions
@@ -214,8 +215,10 @@ def best_silhouette(points: Sequence[SweepPoint]) -> Pick:
     top = max(scored, key=lambda p: p.silhouette)  # max keeps the first of equals: the smaller K
     shown = top.to_dict()["silhouette"]  # as the table rounds it
     sample = min(SILHOUETTE_SAMPLES, top.result.width * top.result.height)
-    return _used(Pick(top.result.k, f"the best silhouette, {shown:.3f} on a {sample:,}-pixel RGB "
-                                    f"sample: the most compact, best separated clusters"), points)
+    space = sample_space(top.result.channels)
+    return _used(Pick(top.result.k, f"the best silhouette, {shown:.3f} on a {sample:,}-pixel "
+                                    f"{space} sample: the most compact, best separated "
+                                    f"clusters"), points)
 
 
 # --------------------------------------------------------------------------- quality targets

@@ -28,6 +28,11 @@ class Judged(Protocol):
 SILHOUETTE_SAMPLES = 2000
 
 
+def sample_space(channels: int) -> str:
+    """The values the silhouette's sample compares: RGB, or RGBA for an image with alpha."""
+    return "RGBA" if channels == 4 else "RGB"
+
+
 @dataclass
 class SweepPoint:
     """One K of a sweep: the compression :class:`Result` (with in-memory file sizes) and the extras."""

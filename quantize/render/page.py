@@ -6,8 +6,9 @@ import base64
 from html import escape
 from typing import Sequence
 
+from ..choices import DEFAULT_PNG_EFFORT, DEFAULT_SWEEP_PNG_EFFORT
 from ..io.files import display_name
-from ..jobs.sweep_model import SILHOUETTE_SAMPLES, SweepRun, codecs_used
+from ..jobs.sweep_model import SILHOUETTE_SAMPLES, SweepRun, codecs_used, sample_space
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; color: #222; margin: 2em auto; max-width: 1240px;
@@ -35,12 +36,14 @@ def html_page(run: SweepRun, sheet: bytes, chart: bytes,
     picked = {pick.k for pick in (run.elbow, run.silhouette) if pick.k is not None}
     if run.search:
         picked.add(run.search.k)
-    legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic 24 / bpp (8 / bpp for grey). packed B: the
-packed-index file without a codec; file B, file bpp and file x: the real file, its bits per pixel
-(8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bpp: the indexed PNG at the sweep's
-quick effort (compress's default effort writes smaller ones). MSE: squared RGB error summed over channels; dE2000: mean CIEDE2000 on a fixed
-sample; WCSS: within-cluster sum of squares; silhouette: RGB, on a fixed
-{SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended."""
+    space = sample_space(first["channels"])
+    legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic {8 * first["raw_channels"]} / bpp.
+packed B: the packed-index file without a codec; file B, file bpp and file x: the real file, its
+bits per pixel (8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bpp: the indexed PNG
+at the sweep's --png-effort (by default the quick {DEFAULT_SWEEP_PNG_EFFORT}; compress's default \
+{DEFAULT_PNG_EFFORT} writes smaller ones). MSE: squared {space} error summed over channels; dE2000:
+mean CIEDE2000 on a fixed sample; WCSS: within-cluster sum of squares; silhouette: {space}, on a
+fixed {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended."""
     return report_page(
         name, f"{run.image.width}x{run.image.height} pixels, {first['distinct_colors']:,} distinct\n"
               f"colours, packed with {codecs_used([p.to_dict() for p in run.points])}.",
