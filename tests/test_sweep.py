@@ -252,6 +252,13 @@ def test_transparent_image_sheet_shows_white_behind_and_page_says_rgba(tmp_path)
     assert "squared RGBA error" in page and "sweep&#x27;s --png-effort" in page
 
 
+def test_one_colour_image_page_says_colour(tmp_path):
+    Image.new("RGB", (1, 1), (10, 200, 30)).save(tmp_path / "dot.png")
+    sweep_file(tmp_path / "dot.png", [2, 4, 8], tmp_path / "out")
+    page = " ".join((tmp_path / "out" / "report.html").read_text().split())
+    assert "1x1 pixels, 1 distinct colour, packed with" in page
+
+
 def test_rows_give_the_png_of_the_effort_asked(photo_path, tmp_path):
     """A sweep sizes its previews at the fast PNG effort unless told; at compress's effort its row
     gives exactly the bytes of compress's PNG."""

@@ -45,8 +45,9 @@ at the sweep's --png-effort (by default the quick {DEFAULT_SWEEP_PNG_EFFORT}; co
 mean CIEDE2000 on a fixed sample; WCSS: within-cluster sum of squares; silhouette: {space}, on a
 fixed {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended."""
     return report_page(
-        name, f"{run.image.width}x{run.image.height} pixels, {first['distinct_colors']:,} distinct\n"
-              f"colours, packed with {codecs_used([p.to_dict() for p in run.points])}.",
+        name, f"{run.image.width}x{run.image.height} pixels, "
+              f"{first['distinct_colors']:,} distinct colour{'s' * (first['distinct_colors'] != 1)}, "
+              f"packed with {codecs_used([p.to_dict() for p in run.points])}.",
         run.picks, table, [point.result.k in picked for point in run.points], legend,
         (sheet, f"{name} and its quantised versions"),
         (chart, "PSNR and dE2000 against the .qnt file's bits per pixel; WCSS against K"))

@@ -42,9 +42,9 @@ def tile_size(width: int, height: int) -> tuple[int, int]:
 
 def contact_sheet(run: SweepRun) -> bytes:
     """A PNG with the original and every K of ``run``, each labelled with K, bits per pixel and PSNR."""
-    image = run.image
-    cells = [(image.pixels, "original", f"{image.width}x{image.height}, "
-              f"{run.points[0].result.n_colors:,} colours")]
+    image, colours = run.image, run.points[0].result.n_colors
+    cells = [(image.pixels, "original",
+              f"{image.width}x{image.height}, {colours:,} colour{'s' * (colours != 1)}")]
     for point in run.points:
         d = point.to_dict()
         psnr = "lossless" if d["psnr"] is None else f"PSNR {d['psnr']:.2f} dB"
