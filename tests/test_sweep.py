@@ -121,6 +121,9 @@ def test_kneedle_elbow():
     assert elbow([_fake(k, w) for k, w in zip([2, 4, 8, 16], [100, 80, 30, 0])]).k == 8
     assert elbow([_fake(2, 10), _fake(4, 5)]).k is None
     assert elbow([_fake(k, 10) for k in (2, 4, 8)]).k is None  # flat: no elbow
+    exact = elbow([_fake(k, 0) for k in (4, 8, 16)])  # fewer colours than any K: no bend to find
+    assert exact.k == 4 and "WCSS is 0 at every K: K=4 already reproduces" in exact.reason
+    assert elbow([_fake(k, 0) for k in (4, 8)]).k == 4
     assert elbow([_fake(k, w) for k, w in zip([2, 4, 8], [10, 9, 1])]).k is None  # concave
 
 

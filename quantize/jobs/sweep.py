@@ -189,10 +189,13 @@ def kneedle(ks: Sequence[int], errors: Sequence[float], name: str) -> Pick:
     from the first point to the last. log2 K is the x axis because it is the rate (bits per index)
     and sweeps step K geometrically, so each K weighs the same.
     """
+    y = np.asarray(errors, float)
+    if not y.any():  # nothing to bend: the smallest K is already exact
+        return Pick(ks[0], f"{name} is 0 at every K: K={ks[0]} already reproduces the input "
+                           "exactly")
     if len(ks) < 3:
         return Pick(None, "the elbow needs at least 3 values of K")
     x = np.log2(ks)
-    y = np.asarray(errors, float)
     if y[0] <= y[-1]:
         return Pick(None, f"{name} does not fall as K grows")
     xn = (x - x[0]) / (x[-1] - x[0])
