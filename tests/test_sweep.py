@@ -49,7 +49,8 @@ def test_parse_ks(text, ks):
 
 @pytest.mark.parametrize("text, message", [
     ("", "empty"), (" , ", "empty"), ("0", "out of range"), ("65537", "out of range"),
-    ("8-4", "out of range"), ("5-7", "no power of two"), ("abc", "cannot read"), ("4,,x8", "cannot read"),
+    ("8-4", "'8-4' runs from high to low: write 4-8"), ("16:4:2", "write 4:16:2"),
+    ("5-7", "no power of two"), ("abc", "cannot read"), ("4,,x8", "cannot read"),
     ("4:16:0", "step"), ("-4", "cannot read"), ("1:100", "more than 64"),
 ])
 def test_parse_ks_rejects(text, message):

@@ -58,8 +58,11 @@ def parse_ks(text: str) -> tuple[int, ...]:
                                  parameters=("ks",))
         a, dash, b, end, step = match.groups()
         low, high = int(a), int(b or end or a)
+        if low > high:
+            raise ParameterError(f"ks: {item!r} runs from high to low: write {high}{dash or ':'}{low}"
+                                 f"{'' if step is None else f':{step}'}", parameters=("ks",))
         if not 1 <= low <= high <= MAX_K:
-            raise ParameterError(f"ks: {item!r} is out of range (K from 1 to {MAX_K}, low to high)",
+            raise ParameterError(f"ks: {item!r} is out of range (K from 1 to {MAX_K})",
                                  parameters=("ks",))
         if dash:
             found = {1 << e for e in range(high.bit_length()) if low <= 1 << e <= high}
