@@ -184,6 +184,14 @@ def test_sweep_file_writes_everything(photo_path, tmp_path):
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 2 and "http" not in page
     assert all(f"<td>{p.to_dict()['psnr']:.2f}</td>" in page for p in run.points)
+    # each highlighted row names the rules that pick it in a last column
+    rules = {"elbow": run.elbow.k, "silhouette": run.silhouette.k}
+    for k in (2, 8, 32):
+        mark = ", ".join(rule for rule, picked in rules.items() if picked == k)
+        row = next(line for line in page.splitlines() if line.startswith(("<tr><td>", "<tr class=pick><td>"))
+                   and line.split("<td>")[1] == f"{k}</td>")
+        assert row.startswith("<tr class=pick>") == bool(mark) and row.endswith(f"<td>{mark}</td></tr>")
+    assert "<th>pick</th></tr>" in page
 
 
 def test_sweep_file_checks_outputs_before_work(photo_path, tmp_path):

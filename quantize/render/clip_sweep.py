@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from ..io.files import display_name
 from .chart import RateCurve, draw_chart
-from .page import report_page
+from .page import report_page, row_marks
 from .sheet import draw_sheet
 from .sweep_report import (CHART, PAGE, SHEET, clip_preview_name, clip_table_rows,
                            format_clip_csv)
@@ -24,7 +24,7 @@ LEGEND = ("frames: frames written (repeats merged); palettes: distinct palettes 
           "and GIF bpp: the animated GIF and its bits per pixel of every frame read (8 x bytes / "
           "pixels / frames); PSNR, min PSNR and dE2000: the mean and least PSNR and the mean "
           "CIEDE2000 over frames; flicker: mean RGB change of the pixels whose source did not "
-          "change. Highlighted rows are recommended.")
+          "change. Highlighted rows are recommended, by the rules in the pick column.")
 
 
 def _name(result: AnimationResult) -> str:
@@ -62,12 +62,12 @@ def clip_page(results: Sequence[AnimationResult], picks: dict[str, Pick], sheet:
     """The report page: each pick (by its rule) with its reason, the table with the picked rows
     highlighted, the sheet and the chart."""
     first = results[0]
-    picked = {pick.k for pick in picks.values() if pick.k is not None}
     return report_page(
         _name(first), f"{first.width}x{first.height} pixels, {first.n_frames} frames, "
                     f"{sum(first.durations) / 1000:.2f} s; each K written as an animated GIF.",
         [pick.line(rule) for rule, pick in picks.items()],
-        clip_table_rows([r.to_dict() for r in results]), [r.k in picked for r in results], LEGEND,
+        clip_table_rows([r.to_dict() for r in results]), row_marks([r.k for r in results], picks),
+        LEGEND,
         (sheet, f"{_name(first)}: one frame at each K"),
         (chart, "mean PSNR and dE2000 against the GIF's bits per pixel; mean MSE against K"))
 

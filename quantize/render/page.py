@@ -8,7 +8,7 @@ from typing import Sequence
 
 from ..choices import DEFAULT_PNG_EFFORT, DEFAULT_SWEEP_PNG_EFFORT
 from ..io.files import display_name
-from ..jobs.sweep_model import SILHOUETTE_SAMPLES, SweepRun, codecs_used, sample_space
+from ..jobs.sweep_model import SILHOUETTE_SAMPLES, Pick, SweepRun, codecs_used, sample_space
 
 _STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; color: #222; margin: 2em auto; max-width: 1240px;
@@ -33,9 +33,7 @@ def html_page(run: SweepRun, sheet: bytes, chart: bytes,
     UTF-8 bytes; ``table`` is the header and rows of the terminal table (one row per point)."""
     name = display_name(run.image.source.name) if run.image.source else "image"
     first = run.points[0].to_dict()
-    picked = {pick.k for pick in (run.elbow, run.silhouette) if pick.k is not None}
-    if run.search:
-        picked.add(run.search.k)
+    picks = {"elbow": run.elbow, "silhouette": run.silhouette, "target": run.target_pick}
     space = sample_space(first["channels"])
     legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic {8 * first["raw_channels"]} / bpp.
 packed B: the packed-index file without a codec; file B, file bpp and file x: the real file, its
@@ -43,28 +41,36 @@ bits per pixel (8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bp
 at the sweep's --png-effort (by default the quick {DEFAULT_SWEEP_PNG_EFFORT}; compress's default \
 {DEFAULT_PNG_EFFORT} writes smaller ones). MSE: squared {space} error summed over channels; dE2000:
 mean CIEDE2000 on a fixed sample; WCSS: within-cluster sum of squares; silhouette: {space}, on a
-fixed {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended."""
+fixed {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended, by the rules in
+the pick column."""
     return report_page(
         name, f"{run.image.width}x{run.image.height} pixels, "
               f"{first['distinct_colors']:,} distinct colour{'s' * (first['distinct_colors'] != 1)}, "
               f"packed with {codecs_used([p.to_dict() for p in run.points])}.",
-        run.picks, table, [point.result.k in picked for point in run.points], legend,
+        run.picks, table, row_marks([point.result.k for point in run.points], picks), legend,
         (sheet, f"{name} and its quantised versions"),
         (chart, "PSNR and dE2000 against the .qnt file's bits per pixel; WCSS against K"))
 
 
+def row_marks(ks: Sequence[int], picks: dict[str, Pick | None]) -> list[str]:
+    """Per row of K, the rules that pick it ("elbow, silhouette"), or "" for none."""
+    return [", ".join(rule for rule, pick in picks.items() if pick is not None and pick.k == k)
+            for k in ks]
+
+
 def report_page(name: str, meta: str, picks: Sequence[str], table: tuple[list[str], list[list[str]]],
-                highlighted: Sequence[bool], legend: str, sheet: tuple[bytes, str],
+                marks: Sequence[str], legend: str, sheet: tuple[bytes, str],
                 chart: tuple[bytes, str]) -> bytes:
-    """A sweep's page as UTF-8 bytes: ``meta`` under the title, the pick lines, the table (rows
-    ``highlighted`` where recommended) with its ``legend``, and the sheet and chart PNGs inline
-    (each with its alt text). Every text is escaped here."""
+    """A sweep's page as UTF-8 bytes: ``meta`` under the title, the pick lines, the table with its
+    ``legend`` (a row with a mark, the rules that pick it, highlighted and its rules in a last
+    column), and the sheet and chart PNGs inline (each with its alt text). Every text is escaped
+    here."""
     header, rows = table
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    head = "".join(f"<th>{escape(h)}</th>" for h in [*header, "pick"])
     body = "\n".join(
         f'<tr{" class=pick" if mark else ""}>'
-        + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
-        for mark, row in zip(highlighted, rows))
+        + "".join(f"<td>{escape(cell)}</td>" for cell in [*row, mark]) + "</tr>"
+        for mark, row in zip(marks, rows))
     items = "\n".join(f"<li>{escape(line)}</li>" for line in picks)
     page = f"""<!doctype html>
 <html lang="en">
