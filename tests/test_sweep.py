@@ -188,9 +188,11 @@ def test_sweep_file_writes_everything(photo_path, tmp_path):
     rules = {"elbow": run.elbow.k, "silhouette": run.silhouette.k}
     for k in (2, 8, 32):
         mark = ", ".join(rule for rule, picked in rules.items() if picked == k)
-        row = next(line for line in page.splitlines() if line.startswith(("<tr><td>", "<tr class=pick><td>"))
+        row = next(line for line in page.splitlines()
+                   if line.startswith(("<tr><td>", "<tr class=pick><td>"))
                    and line.split("<td>")[1] == f"{k}</td>")
-        assert row.startswith("<tr class=pick>") == bool(mark) and row.endswith(f"<td>{mark}</td></tr>")
+        assert row.startswith("<tr class=pick>") == bool(mark)
+        assert row.endswith(f"<td>{mark}</td></tr>")
     assert "<th>pick</th></tr>" in page
 
 

@@ -59,8 +59,9 @@ def parse_ks(text: str) -> tuple[int, ...]:
         a, dash, b, end, step = match.groups()
         low, high = int(a), int(b or end or a)
         if low > high:
-            raise ParameterError(f"ks: {item!r} runs from high to low: write {high}{dash or ':'}{low}"
-                                 f"{'' if step is None else f':{step}'}", parameters=("ks",))
+            turned = f"{high}{dash or ':'}{low}{'' if step is None else f':{step}'}"
+            raise ParameterError(f"ks: {item!r} runs from high to low: write {turned}",
+                                 parameters=("ks",))
         if not 1 <= low <= high <= MAX_K:
             raise ParameterError(f"ks: {item!r} is out of range (K from 1 to {MAX_K})",
                                  parameters=("ks",))

@@ -33,9 +33,11 @@ def html_page(run: SweepRun, sheet: bytes, chart: bytes,
     UTF-8 bytes; ``table`` is the header and rows of the terminal table (one row per point)."""
     name = display_name(run.image.source.name) if run.image.source else "image"
     first = run.points[0].to_dict()
+    colours = first["distinct_colors"]
     picks = {"elbow": run.elbow, "silhouette": run.silhouette, "target": run.target_pick}
     space = sample_space(first["channels"])
-    legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic {8 * first["raw_channels"]} / bpp.
+    legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic {8 * first["raw_channels"]} \
+/ bpp.
 packed B: the packed-index file without a codec; file B, file bpp and file x: the real file, its
 bits per pixel (8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bpp: the indexed PNG
 at the sweep's --png-effort (by default the quick {DEFAULT_SWEEP_PNG_EFFORT}; compress's default \
@@ -45,7 +47,7 @@ fixed {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended, by 
 the pick column."""
     return report_page(
         name, f"{run.image.width}x{run.image.height} pixels, "
-              f"{first['distinct_colors']:,} distinct colour{'s' * (first['distinct_colors'] != 1)}, "
+              f"{colours:,} distinct colour{'s' * (colours != 1)}, "
               f"packed with {codecs_used([p.to_dict() for p in run.points])}.",
         run.picks, table, row_marks([point.result.k for point in run.points], picks), legend,
         (sheet, f"{name} and its quantised versions"),

@@ -152,7 +152,8 @@ def planned_outputs(ks: Sequence[int], out_dir: Path | None, csv_path: Path | No
         return planned
     if any(path.resolve() == csv_path.resolve() for path in planned):
         raise ParameterError(f"csv_path {display_name(csv_path)} is one of the files out_dir "
-                             f"writes: give the CSV another name", parameters=("csv_path", "out_dir"))
+                             "writes: give the CSV another name",
+                             parameters=("csv_path", "out_dir"))
     return [*planned, csv_path]
 
 
