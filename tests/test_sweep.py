@@ -156,6 +156,16 @@ def test_target_search_is_exact_on_few_colours():
     assert both.k == 10
 
 
+def test_byte_budget_past_the_colours_of_the_image_says_how_many_it_uses():
+    from quantize.jobs.sweep import search_bytes
+
+    pixels = np.zeros((6, 9, 3), np.uint8)
+    pixels[:, 3:6], pixels[:, 6:] = (255, 0, 0), (0, 0, 255)
+    budget = search_bytes(image_from_array(pixels), 10_000, max_k=16)
+    assert budget.k == 16 and budget.pick.reason.endswith("K evaluated; it uses 3 colours")
+    assert "it uses" not in search_bytes(image_from_array(pixels), 10_000, max_k=3).pick.reason
+
+
 def test_unreachable_target_is_one_line_error(photo):
     with pytest.raises(ParameterError,
                        match=r"no K up to 8 meets PSNR >= 60 dB \(K=8 gives PSNR.*relax the target"):

@@ -26,7 +26,7 @@ from ..io.images import DEFAULT_MAX_PIXELS, Image
 from .pipeline import (MAX_K, CompressOptions, Result, delta_e_reference, encode_outputs,
                        packed_codec, quantize_image)
 from .sweep_model import (SILHOUETTE_SAMPLES, Budget, Pick, Search, SweepPoint, SweepRun, Target,
-                          sample_space)
+                          sample_space, uses)
 
 if TYPE_CHECKING:
     from ..io.outputs import FileOptions
@@ -180,10 +180,10 @@ def elbow(points: Sequence[SweepPoint]) -> Pick:
 
 def _used(pick: Pick, points: Sequence[SweepPoint]) -> Pick:
     """``pick`` saying how many colours its K uses where that is fewer than K."""
-    used = next((p.result.k_used for p in points if p.result.k == pick.k), None)
-    if used is None or used >= pick.k:
+    if pick.k is None:
         return pick
-    return replace(pick, reason=f"{pick.reason}; it uses {used:,} colour{'s' * (used != 1)}")
+    used = next((p.result.k_used for p in points if p.result.k == pick.k), None)
+    return replace(pick, reason=uses(pick.reason, pick.k, used))
 
 
 def kneedle(ks: Sequence[int], errors: Sequence[float], name: str) -> Pick:
@@ -345,16 +345,18 @@ def search_bytes(image: Image, max_bytes: int, options: CompressOptions = Compre
         raise ParameterError(f"K must be between 1 and {MAX_K} for a byte budget, got {max_k}")
     stats = color_stats(image.pixels)
     stem = stem or (Path(image.source).stem if image.source else "image")
+    used: dict[int, int] = {}
 
     def size(k: int) -> int:
         result = quantize_image(image, with_k(options, k), stats=stats, measure=False)
+        used[k] = result.k_used
         size = len(encode_one(fmt, result.palette, result.indices, codec=options.codec,
                               stem=stem, files=files or FileOptions()))
         if progress:
             progress(k)
         return size
 
-    return largest_fitting(size, max_bytes, fmt, max_k)
+    return replace(largest_fitting(size, max_bytes, fmt, max_k), used=used)
 
 
 #: K that must not fit in a row above the K a byte budget picks (K + 1 alone can miss a larger

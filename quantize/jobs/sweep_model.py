@@ -47,6 +47,13 @@ class SweepPoint:
         return {**self.result.to_dict(), "silhouette": silhouette, "png_bytes": len(self.png)}
 
 
+def uses(reason: str, k: int, used: int | None) -> str:
+    """``reason``, adding how many colours K uses where that is fewer than K (known)."""
+    if used is None or used >= k:
+        return reason
+    return f"{reason}; it uses {used:,} colour{'s' * (used != 1)}"
+
+
 @dataclass(frozen=True)
 class Pick:
     """A recommended K (None when the rule does not apply) and why."""
@@ -160,19 +167,21 @@ class SweepRun:
 @dataclass
 class Budget:
     """The outcome of :func:`search_bytes`: the largest K whose ``fmt`` file fits ``max_bytes``,
-    and the size of that file at every K probed."""
+    the size of that file at every K probed and, where known, the colours each K uses."""
 
     max_bytes: int
     fmt: str
     k: int
     sizes: dict[int, int] = field(default_factory=dict)
+    used: dict[int, int] = field(default_factory=dict)
 
     @property
     def pick(self) -> Pick:
         above = self.sizes.get(self.k + 1)
         then = f", K={self.k + 1} needs {above:,} B" if above is not None else ""
-        return Pick(self.k, f"the largest K whose {self.fmt} file fits {self.max_bytes:,} B: "
-                            f"{self.sizes[self.k]:,} B{then}; {len(self.sizes)} K evaluated")
+        return Pick(self.k, uses(f"the largest K whose {self.fmt} file fits {self.max_bytes:,} B: "
+                                 f"{self.sizes[self.k]:,} B{then}; {len(self.sizes)} K evaluated",
+                                 self.k, self.used.get(self.k)))
 
 
 def codecs_used(rows: Sequence[dict]) -> str:
