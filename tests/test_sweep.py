@@ -115,6 +115,16 @@ def _fake(k: int, wcss: float, silhouette: float | None = None) -> SweepPoint:
     return SweepPoint(result, silhouette, b"")
 
 
+def test_silhouette_ignores_the_rgb_hidden_under_full_transparency():
+    """The fit sees every fully transparent pixel as (0,0,0,0); so does the silhouette."""
+    pixels = np.dstack([make_photo(24, 32), np.full((24, 32), 255, np.uint8)])
+    pixels[:, :16, 3] = 0  # the photo's RGB stays under the transparent half
+    cleared = pixels.copy()
+    cleared[:, :16, :3] = 0
+    hidden, clear = (sweep(image_from_array(p), [2, 4]) for p in (pixels, cleared))
+    assert [p.silhouette for p in hidden] == [p.silhouette for p in clear]
+
+
 def test_kneedle_elbow():
     pick = elbow([_fake(k, w) for k, w in zip([2, 4, 8, 16, 32], [100, 20, 10, 8, 7])])
     # scaled: x = 0, .25, .5, .75, 1; y = 1, .108, .032, .011, 0 -> farthest below the chord at K=4

@@ -124,13 +124,13 @@ def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOp
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from ..choices import DEFAULT_SWEEP_PNG_EFFORT
-    from ..core.colorstats import color_stats
+    from ..core.colorstats import clear_transparent, color_stats
     from ..io.outputs import FileOptions
 
     files = (files or FileOptions(png_effort=DEFAULT_SWEEP_PNG_EFFORT)).validated()
 
     stats = stats if stats is not None else color_stats(image.pixels)
-    sample = SilhouetteSample(image.pixels)
+    sample = SilhouetteSample(clear_transparent(image.pixels))  # hidden RGB is not clustered
     reference = delta_e_reference(image, options.validated())
     points: dict[int, SweepPoint] = {}
     measuring: tuple[int, Future] | None = None
