@@ -103,7 +103,7 @@ def test_csv_named_as_a_file_of_the_output_folder_is_refused(photo_path, tmp_pat
     out = tmp_path / "out"
     proc = run("sweep", source, "-k", "2,4", "-o", out, "--csv", out / "report.html")
     assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
-    assert "--csv " in proc.stderr and "is one of the files -o writes" in proc.stderr
+    assert "--csv " in proc.stderr and "is one of the files the output folder gets" in proc.stderr
     assert proc.stdout == "" and not out.exists()
 
 

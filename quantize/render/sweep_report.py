@@ -151,9 +151,8 @@ def planned_outputs(ks: Sequence[int], out_dir: Path | None, csv_path: Path | No
     if csv_path is None:
         return planned
     if any(path.resolve() == csv_path.resolve() for path in planned):
-        raise ParameterError(f"csv_path {display_name(csv_path)} is one of the files out_dir "
-                             "writes: give the CSV another name",
-                             parameters=("csv_path", "out_dir"))
+        raise ParameterError(f"csv_path {display_name(csv_path)} is one of the files the output "
+                             "folder gets: give the CSV another name", parameters=("csv_path",))
     return [*planned, csv_path]
 
 
