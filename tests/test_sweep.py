@@ -284,6 +284,7 @@ def test_transparent_image_sheet_shows_white_behind_and_page_says_rgba(tmp_path)
     page = " ".join((tmp_path / "out" / "report.html").read_text().split())
     assert "the classic 32 / bpp" in page and "silhouette: RGBA" in page
     assert "squared RGBA error" in page and "sweep&#x27;s --png-effort" in page
+    assert "the preview PNG (indexed up to 256 colours, RGBA above)" in page
 
 
 def test_one_colour_image_page_says_colour(tmp_path):

@@ -39,8 +39,8 @@ def html_page(run: SweepRun, sheet: bytes, chart: bytes,
     legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic {8 * first["raw_channels"]} \
 / bpp.
 packed B: the packed-index file without a codec; file B, file bpp and file x: the real file, its
-bits per pixel (8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bpp: the indexed PNG
-at the sweep's --png-effort (by default the quick {DEFAULT_SWEEP_PNG_EFFORT}; compress's default \
+bits per pixel (8 x bytes / pixels) and the raw pixels over it. PNG B and PNG bpp: the preview PNG
+(indexed up to 256 colours, {space} above) at the sweep's --png-effort (by default the quick {DEFAULT_SWEEP_PNG_EFFORT}; compress's default \
 {DEFAULT_PNG_EFFORT} writes smaller ones). MSE: squared {space} error summed over channels; dE2000:
 mean CIEDE2000 on a fixed sample; WCSS: within-cluster sum of squares; silhouette: {space}, on a
 fixed {SILHOUETTE_SAMPLES:,}-pixel sample. Highlighted rows are recommended, by the rules in
