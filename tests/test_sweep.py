@@ -176,6 +176,24 @@ def test_byte_budget_past_the_colours_of_the_image_says_how_many_it_uses():
     assert "it uses" not in search_bytes(image_from_array(pixels), 10_000, max_k=3).pick.reason
 
 
+def test_sweep_byte_budget_is_compress_s_and_a_missed_one_keeps_the_table(photo_path):
+    from quantize.jobs.sweep import search_bytes
+
+    run = sweep_file(photo_path, [4, 16, 64], max_bytes=None)
+    assert run.budget_pick is None and run.picks_dict()["budget"] is None
+    small, large = (run.points[i].result.files["qnt"][1] for i in (1, 2))
+    budget = (small + large) // 2
+    run = sweep_file(photo_path, [4, 16, 64], max_bytes=budget)
+    alone = search_bytes(load_image(photo_path), budget, max_k=64)
+    assert 16 <= run.budget.k < 64 and run.budget.k == alone.k
+    assert run.budget.sizes[run.budget.k] == alone.sizes[alone.k] <= budget
+    assert run.picks[-1].startswith(f"budget: K={run.budget.k} (the largest K whose qnt file fits")
+    missed = sweep_file(photo_path, [2, 4], max_bytes=5)
+    assert [p.result.k for p in missed.points] == [2, 4] and missed.budget is None
+    assert missed.picks_dict()["budget"] == {"k": None, "reason": missed.over_budget}
+    assert missed.over_budget.startswith("no K fits 5 B: the smallest qnt file, at K=1")
+
+
 def test_unreachable_target_is_one_line_error(photo):
     with pytest.raises(ParameterError,
                        match=r"no K up to 8 meets PSNR >= 60 dB \(K=8 gives PSNR.*relax the target"):

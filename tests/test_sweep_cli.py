@@ -107,6 +107,21 @@ def test_csv_named_as_a_file_of_the_output_folder_is_refused(photo_path, tmp_pat
     assert proc.stdout == "" and not out.exists()
 
 
+def test_byte_budget_in_the_json_and_the_page_and_refused_for_an_animation(photo_path, tmp_path):
+    out = tmp_path / "out"
+    proc = run("sweep", photo_path, "-k", "2,4,8", "--max-bytes", "1M", "--json", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    budget = json.loads(proc.stdout)["picks"]["budget"]
+    assert budget["k"] == 8
+    assert budget["reason"].startswith("the largest K whose qnt file fits 1,000,000 B")
+    assert "budget</td></tr>" in (out / "report.html").read_text()  # the K=8 row names it
+    for i in range(2):
+        shutil.copy(photo_path, tmp_path / f"f{i}.png")
+    clip = run("sweep", tmp_path / "f*.png", "-k", "2,4", "--max-bytes", "1M")
+    assert clip.returncode == 2
+    assert "--max-bytes does not apply to an animation's sweep" in clip.stderr
+
+
 def test_unwritable_folder_and_missing_input(photo_path, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")

@@ -58,6 +58,10 @@ def progress_bar(length: int, quiet: bool):
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: the rows (one per K) and the picks with their reasons.")
 @target_options
+@click.option("--max-bytes", metavar="N", default=None,
+              help="Also pick the largest K up to the largest in -k whose .qnt file fits in N "
+                   "bytes (150000, 150k, 1.5M), as compress --max-bytes picks it. Not for an "
+                   "animation.")
 @space_option
 @dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
@@ -72,10 +76,11 @@ def progress_bar(length: int, quiet: bool):
               help="Lift the decompression-bomb guard (images over ~89 megapixels).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no notes on stderr.")
 def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_json, target_psnr,
-          target_delta_e, space, dither, dither_strength, rdo, codec, png_effort, width, height, fps,
-          plays, force, allow_huge, quiet):
+          target_delta_e, max_bytes, space, dither, dither_strength, rdo, codec, png_effort, width,
+          height, fps, plays, force, allow_huge, quiet):
     """Quantise INPUT at several K and report size and quality per K, with the elbow and silhouette
-    picks (and the smallest K meeting a --target-*), to choose how many colours to use.
+    picks (and the smallest K meeting a --target-*, the largest fitting --max-bytes), to choose
+    how many colours to use.
 
     An animated GIF, APNG or WebP (or a video, a folder or a glob of frames, as quantize animate
     takes them) is swept as an animation: per K its animated GIF's bytes and
@@ -87,7 +92,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     from ..animation.source import is_clip, is_frames
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
-    from ..jobs.sweep import Target, parse_ks, probe_budget, sweep_file
+    from ..jobs.sweep import LOOK_PAST, Target, parse_ks, parse_size, probe_budget, sweep_file
     from ..render.sweep_report import format_csv, format_json, format_table
 
     input = one_input("sweep", input, "an animation's frames are one INPUT as a quoted glob "
@@ -102,6 +107,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         csv_path = None
     k_list = parse_ks(ks)
     target = Target(psnr=target_psnr, delta_e=target_delta_e)
+    budget = None if max_bytes is None else parse_size(max_bytes)
     options = CompressOptions(fit=make_fit_options(max(k_list), n_init, max_iter, tol, seed, sample,
                                                    space),
                               codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo)
@@ -109,17 +115,21 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     if is_frames(input) or is_clip(input):
         if sample is not None:
             raise click.UsageError("--sample does not apply to an animation's sweep")
+        if budget is not None:
+            raise click.UsageError("--max-bytes does not apply to an animation's sweep "
+                                   "(quantize animate --max-bytes picks an animation's K)")
         _sweep_clip(input, k_list, options, out_dir=out_dir, csv_path=csv_path, force=force,
                     as_json=as_json, as_csv=as_csv, allow_huge=allow_huge, quiet=quiet,
                     target=target, bounds=bounds)
         return
     if bounds:
         raise click.UsageError("--width, --height, --fps and --plays apply to an animated input")
-    steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
+    steps = len(k_list) + (probe_budget(max(k_list)) if target else 0) + \
+        (probe_budget(max(k_list)) + LOOK_PAST if budget is not None else 0)
     with progress_bar(steps, quiet) as progress:
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,
                          force=force, allow_huge=allow_huge, progress=progress,
-                         files=FileOptions(png_effort=png_effort))
+                         files=FileOptions(png_effort=png_effort), max_bytes=budget)
     # the image's notes and those every K's result gives once, then any K's own with its K
     shared = set.intersection(*(set(point.result.notes) for point in run.points))
     for note_text in dict.fromkeys((*run.image.notes, *(n for n in run.points[0].result.notes

@@ -231,7 +231,8 @@ def best_silhouette(points: Sequence[SweepPoint]) -> Pick:
 # --------------------------------------------------------------------------- quality targets
 
 class TargetMissed(ParameterError):
-    """No K up to the limit meets the target: ``compress`` stops, a sweep keeps its table."""
+    """No K up to the limit meets the target (or fits the byte budget): ``compress`` stops, a
+    sweep keeps its table."""
 
 
 def search_k(image: Image, target: Target, options: CompressOptions = CompressOptions(), *,
@@ -335,19 +336,26 @@ def parse_size(text: str) -> int:
 
 def search_bytes(image: Image, max_bytes: int, options: CompressOptions = CompressOptions(), *,
                  fmt: str = "qnt", max_k: int, files: FileOptions | None = None,
-                 progress: Progress | None = None, stem: str | None = None) -> Budget:
+                 progress: Progress | None = None, stem: str | None = None,
+                 stats: ColorStats | None = None, known: Iterable[Result] = ()) -> Budget:
     """The largest K in [1, ``max_k``] whose ``fmt`` file fits in ``max_bytes`` (see
-    :func:`largest_fitting`); ``stem`` names a C header's arrays (default: the image's file's)."""
+    :func:`largest_fitting`); ``stem`` names a C header's arrays (default: the image's file's).
+    ``known`` results with that file's size (e.g. a sweep's, same options) are not fitted again,
+    nor is the histogram."""
     from ..core.colorstats import color_stats
     from ..io.outputs import FileOptions, encode_one
 
     if not 1 <= max_k <= MAX_K:
         raise ParameterError(f"K must be between 1 and {MAX_K} for a byte budget, got {max_k}")
-    stats = color_stats(image.pixels)
+    stats = stats if stats is not None else color_stats(image.pixels)
     stem = stem or (Path(image.source).stem if image.source else "image")
-    used: dict[int, int] = {}
+    rows = [r for r in known if fmt in r.files]
+    used = {r.k: r.k_used for r in rows}
+    sizes = {r.k: r.files[fmt][1] for r in rows}
 
     def size(k: int) -> int:
+        if k in sizes:
+            return sizes[k]
         result = quantize_image(image, with_k(options, k), stats=stats, measure=False)
         used[k] = result.k_used
         size = len(encode_one(fmt, result.palette, result.indices, codec=options.codec,
@@ -380,8 +388,8 @@ def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k:
 
     if max_k == 1 or not fits(2):
         if not fits(1):
-            raise ParameterError(f"no K fits {max_bytes:,} B: the smallest {fmt} file, at K=1, "
-                                 f"takes {sizes[1]:,} B")
+            raise TargetMissed(f"no K fits {max_bytes:,} B: the smallest {fmt} file, at K=1, "
+                               f"takes {sizes[1]:,} B")
         return Budget(max_bytes, fmt, 1, sizes)
     low, high = 2, None  # low fits; high, once found, does not
     while high is None and low < max_k:
@@ -447,10 +455,12 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
                options: CompressOptions = CompressOptions(), target: Target = Target(),
                csv_path: str | Path | None = None, force: bool = False,
                max_pixels: int | None = DEFAULT_MAX_PIXELS, allow_huge: bool = False,
-               progress: Progress | None = None, files: FileOptions | None = None) -> SweepRun:
-    """Load ``path``, sweep ``ks`` (and search ``target`` up to the largest K), and write the
-    outputs all or nothing: with ``out_dir`` the previews, contact sheet, chart and report.html;
-    with ``csv_path`` the table as CSV. Every output is checked before any work is done."""
+               progress: Progress | None = None, files: FileOptions | None = None,
+               max_bytes: int | None = None) -> SweepRun:
+    """Load ``path``, sweep ``ks`` (and search ``target`` up to the largest K, and the largest K
+    whose ``.qnt`` fits ``max_bytes``), and write the outputs all or nothing: with ``out_dir``
+    the previews, contact sheet, chart and report.html; with ``csv_path`` the table as CSV.
+    Every output is checked before any work is done."""
     from ..core.colorstats import color_stats
     from ..render.sweep_report import planned_outputs, preview_name, sweep_outputs
     from .job import FileJob
@@ -473,6 +483,12 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
                                       known=[p.result for p in points], progress=progress)
             except TargetMissed as exc:  # the table and the files are still the answer asked for
                 run.missed = str(exc)
+        if max_bytes is not None:
+            try:
+                run.budget = search_bytes(image, max_bytes, options, max_k=max(ks), stats=stats,
+                                          known=[p.result for p in points], progress=progress)
+            except TargetMissed as exc:
+                run.over_budget = str(exc)
         if folder is not None:
             for point in points:
                 png_bytes = point.result.files["png"][1]

@@ -136,6 +136,8 @@ class SweepRun:
     silhouette: Pick
     search: Search | None = None
     missed: str | None = None  # why no K met the target, when one was given and none did
+    budget: Budget | None = None
+    over_budget: str | None = None  # why no K fits the byte budget, when one was given
     written: list[Path] = field(default_factory=list)
 
     @property
@@ -147,21 +149,28 @@ class SweepRun:
         return Pick(None, self.missed) if self.missed else None
 
     @property
+    def budget_pick(self) -> Pick | None:
+        """The largest K whose file fits the byte budget; a pick of none saying that none fits;
+        None without a budget."""
+        if self.budget:
+            return self.budget.pick
+        return Pick(None, self.over_budget) if self.over_budget else None
+
+    def named_picks(self) -> dict[str, Pick | None]:
+        """Every rule's pick by its name; the target's and the budget's None when not asked."""
+        return {"elbow": self.elbow, "silhouette": self.silhouette, "target": self.target_pick,
+                "budget": self.budget_pick}
+
+    @property
     def picks(self) -> list[str]:
         """The recommendation lines, each with its reason."""
-        lines = [self.elbow.line("elbow"), self.silhouette.line("silhouette")]
-        if self.target_pick:
-            lines.append(self.target_pick.line("target"))
-        return lines
+        return [pick.line(rule) for rule, pick in self.named_picks().items() if pick is not None]
 
     def picks_dict(self) -> dict[str, dict | None]:
         """The recommendations for JSON: ``{"elbow": {"k", "reason"}, "silhouette": ..., "target":
-        ... or None}``."""
-        def as_dict(pick: Pick | None) -> dict | None:
-            return None if pick is None else pick.to_dict()
-
-        return {"elbow": as_dict(self.elbow), "silhouette": as_dict(self.silhouette),
-                "target": as_dict(self.target_pick)}
+        ... or None, "budget": ... or None}``."""
+        return {rule: None if pick is None else pick.to_dict()
+                for rule, pick in self.named_picks().items()}
 
 
 @dataclass

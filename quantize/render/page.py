@@ -34,7 +34,6 @@ def html_page(run: SweepRun, sheet: bytes, chart: bytes,
     name = display_name(run.image.source.name) if run.image.source else "image"
     first = run.points[0].to_dict()
     colours = first["distinct_colors"]
-    picks = {"elbow": run.elbow, "silhouette": run.silhouette, "target": run.target_pick}
     space = sample_space(first["channels"])
     legend = f"""bpp: bits per pixel, ceil(log2 K). ratio: the classic {8 * first["raw_channels"]} \
 / bpp.
@@ -49,7 +48,8 @@ the pick column."""
         name, f"{run.image.width}x{run.image.height} pixels, "
               f"{colours:,} distinct colour{'s' * (colours != 1)}, "
               f"packed with {codecs_used([p.to_dict() for p in run.points])}.",
-        run.picks, table, row_marks([point.result.k for point in run.points], picks), legend,
+        run.picks, table, row_marks([point.result.k for point in run.points], run.named_picks()),
+        legend,
         (sheet, f"{name} and its quantised versions"),
         (chart, "PSNR and dE2000 against the .qnt file's bits per pixel; WCSS against K"))
 
