@@ -107,7 +107,7 @@ def test_sigterm_or_a_hangup_stops_the_batch_as_ctrl_c_does_in_one_line(tmp_path
 
 def test_missing_dask_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(ParameterError, match=r"pip install 'quantize\[dask\]'"):
+    with pytest.raises(ParameterError, match=r"pip install 'dask\[distributed\]'"):
         run_batch([make_tree(tmp_path / "in", n=1)], tmp_path / "out",
                   settings=Settings(CompressOptions()), scheduler="tcp://127.0.0.1:1")
 
