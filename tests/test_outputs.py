@@ -144,8 +144,18 @@ def test_sizes_read_as_users_write_them(text, size):
 
 @pytest.mark.parametrize("text", ["", "ten", "-5", "0", "5X", "1,5M", "40,00", "4,0000"])
 def test_bad_sizes_are_refused(text):
-    with pytest.raises(ParameterError):
+    with pytest.raises(ParameterError) as refused:
         parse_size(text)
+    assert refused.value.parameters == ("max_bytes",)
+
+
+def test_a_bad_size_names_the_flag(photo_path, tmp_path, capsys):
+    """'--max-bytes 0' said only 'the size must be at least 1 byte'."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["compress", str(photo_path), "--max-bytes", "0", "-o", str(tmp_path / "o")])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == ("quantize: error: --max-bytes must be at least 1 byte, "
+                                       "got '0'\n")
 
 
 def qnt_bytes(photo_path: Path, k: int) -> int:

@@ -136,6 +136,9 @@ def test_kneedle_elbow():
     assert exact.k == 4 and "WCSS is 0 at every K: K=4 already reproduces" in exact.reason
     assert elbow([_fake(k, 0) for k in (4, 8)]).k == 4
     assert elbow([_fake(k, w) for k, w in zip([2, 4, 8], [10, 9, 1])]).k is None  # concave
+    # 99.99 % of the drop made by K=8 read "100%", as if nothing were left to gain
+    nearly = elbow([_fake(k, w) for k, w in zip([2, 8, 16, 32], [100, 0.01, 0.005, 0])])
+    assert nearly.k == 8 and "99% of the WCSS drop" in nearly.reason
 
 
 def test_best_silhouette_prefers_smaller_k_on_ties():

@@ -209,7 +209,7 @@ def kneedle(ks: Sequence[int], errors: Sequence[float], name: str) -> Pick:
     if gap[best] <= 0:
         return Pick(None, f"{name} against log2 K has no bend (it is not convex)")
     k = ks[best]
-    made = 100 * (1 - yn[best])
+    made = np.floor(100 * (1 - yn[best]))  # 99.99 % of the drop is not all of it
     return Pick(k, f"Kneedle on {name} against log2 K: the curve bends most here, {made:.0f}% of the "
                    f"{name} drop from K={ks[0]} to K={ks[-1]} is made by K={k}")
 
@@ -325,12 +325,14 @@ def parse_size(text: str) -> int:
     of 1000) or ``64KiB`` (of 1024)."""
     match = _SIZE.match(str(text))
     if not match:
-        raise ParameterError(f"cannot read the size {text!r} (use e.g. 150000, 150k or 1.5M)")
+        raise ParameterError(f"cannot read the max_bytes size {text!r} (use e.g. 150000, 150k or "
+                             f"1.5M)", parameters=("max_bytes",))
     number, unit, binary = match.groups()
     scale = (1024 if binary else 1000) ** " kmg".index(unit.lower() or " ")
     size = int(float(number.replace(",", "")) * scale)
     if size < 1:
-        raise ParameterError(f"the size must be at least 1 byte, got {text!r}")
+        raise ParameterError(f"max_bytes must be at least 1 byte, got {text!r}",
+                             parameters=("max_bytes",))
     return size
 
 
