@@ -19,7 +19,7 @@ TESTED_NUMBA = ((0, 59), (0, 69))
 
 MMAP_THRESHOLD = 16 << 20  # bytes: blocks this large are mapped apart and unmapped when freed
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
-COMPILE_SECONDS = 45  # a compress's kernels compiled from nothing on a 2-core machine (README)
+COMPILE_SECONDS = 60  # the bound the first-run note gives (as README's set-up section does)
 LEAN_OFF = "QUANTIZE_LEAN_START"  # "0": the command line loads kernels with Numba's full refresh
 
 _lean = False  # whether this process asked for lean kernel loading
@@ -28,7 +28,7 @@ _listening = False  # whether the first-compile listener is installed
 _exit_code: int | None = None  # set by quick_exit(): skip the interpreter's teardown with this code
 
 
-COMPILING = "compiling the Numba kernels once (about {seconds} s)…"
+COMPILING = "compiling the Numba kernels once (up to {seconds} s)…"
 
 
 def enable(notify: Callable[[str], None] | None = None) -> None:
