@@ -147,7 +147,7 @@ def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
         return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, 0),)),
                     notes=image.notes)
     notes = (_gif_end_note(path, name) if fmt == "GIF" else
-             _apng_count_note(path, name) + _apng_gamma_note(path) if fmt == "APNG" else ())
+             _apng_notes(path, name) if fmt == "APNG" else ())
     if plays > MAX_PLAYS:  # an APNG's count is 32-bit; a GIF's 65,535 repeats are 65,536 plays
         notes += (f"{fmt} plays {plays:,} times; written to play {MAX_PLAYS:,} times, the most "
                   f"GIF, WebP and .qnt hold",)
@@ -169,28 +169,26 @@ def _gif_end_note(path: Path, name: str) -> tuple[str, ...]:
             f"{frames} (another file appended?); read as the GIF's end, as browsers read it",)
 
 
-def _apng_gamma_note(path: Path) -> tuple[str, ...]:
-    """The note of a gAMA chunk that its frames are read with, as compress reads frame 1
+def _apng_notes(path: Path, name: str) -> tuple[str, ...]:
+    """Notes of an APNG read in one pass over it: more frames than its acTL chunk announces (those
+    after left out), and a gAMA chunk its frames are read with, as compress reads frame 1
     (:func:`~quantize.io.images.png_gamma`: each frame is decoded by ``image_from_pillow``)."""
     from PIL import Image as PILImage
 
-    with open_input(path) as (fh, _), PILImage.open(fh, formats=["PNG"]) as im:
-        gamma = png_gamma(im)
-    return () if gamma is None else (gamma_note(gamma),)
-
-
-def _apng_count_note(path: Path, name: str) -> tuple[str, ...]:
-    """A note when an APNG holds more frames than its acTL chunk announces (those after left
-    out)."""
     from .compose import apng_frame_count
 
     with open_input(path) as (fh, _):
+        with PILImage.open(fh, formats=["PNG"]) as im:
+            gamma = png_gamma(im)
+        fh.seek(0)
         counts = apng_frame_count(fh)
+    notes = () if gamma is None else (gamma_note(gamma),)
     if counts is None:
-        return ()
+        return notes
     announced, controls = counts
     return (f"{name}: its acTL chunk announces {announced} frame{'s' * (announced != 1)} and "
-            f"{controls} follow; read as announced, as libpng (Firefox) and Pillow read it",)
+            f"{controls} follow; read as announced, as libpng (Firefox) and Pillow read it",
+            *notes)
 
 
 def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDER_DURATION_MS,
