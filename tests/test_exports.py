@@ -701,3 +701,53 @@ def test_rgb565_notes_the_colours_it_cannot_hold(tmp_path):
     fitted = compress_file(tmp_path / "p.png", tmp_path / "b", formats="rgb565",
                            options=CompressOptions(fit=FitOptions(k=8, bits=(5, 6, 5))))
     assert not [n for n in fitted.notes if "rgb565" in n]
+
+
+# Draws STEM_indices as Adafruit GFX's drawXBitmap reads an XBM bitmap (the first pixel in bit 0)
+# and prints a 1 or 0 a pixel.
+XBM_PROGRAM = r"""
+#include <stdio.h>
+#include "STEM.h"
+
+int main(void) {
+    int y, x;
+    for (y = 0; y < STEM_height; y++)
+        for (x = 0; x < STEM_width; x++)
+            putchar(STEM_indices[y * STEM_row_bytes + x / 8] & (1 << (x % 8)) ? '1' : '0');
+    return 0;
+}
+"""
+
+
+@pytest.mark.skipif(CC is None, reason="no C compiler")
+def test_c_header_takes_the_lsb_bit_order_of_an_xbm_bitmap(capsys, tmp_path: Path) -> None:
+    """--format c --raw-bit-order lsb was refused as an option of a file not written, and with
+    --format c,raw the .h stayed MSB-first beside an LSB-first .raw: drawXBitmap and u8g2's
+    drawXBM, which read bit 0 first, drew each byte mirrored."""
+    pixels = np.zeros((3, 11, 3), np.uint8)
+    pixels[0, [0, 9]] = pixels[1, 1] = pixels[2, 10] = 255
+    Image.fromarray(pixels).save(tmp_path / "icon.png")
+    for formats in ("c", "c,raw"):
+        with pytest.raises(SystemExit) as exc:
+            main(["compress", str(tmp_path / "icon.png"), "--palette", "bw", "--format", formats,
+                  "--raw-bit-order", "lsb", "-o", str(tmp_path / formats), "-q"])
+        assert exc.value.code == 0, capsys.readouterr().err
+    header = (tmp_path / "c" / "icon.h").read_text()
+    assert "the first in each byte's least significant bits" in header
+    _, arrays = header_arrays(header)
+    assert arrays == {"icon_indices": raw_indices(pixels[..., 0] // 255, 1, msb_first=False)}
+    assert arrays["icon_indices"] == (tmp_path / "c,raw" / "icon.raw").read_bytes()
+    (tmp_path / "main.c").write_text(XBM_PROGRAM.replace("STEM", "icon"))
+    build = subprocess.run([CC, "-std=c99", "-Wall", "-Werror", "-pedantic", "-o",
+                            str(tmp_path / "show"), "-I", str(tmp_path / "c"),
+                            str(tmp_path / "main.c")], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+    shown = subprocess.run([str(tmp_path / "show")], capture_output=True, check=True).stdout
+    assert shown == "".join("1" if v else "0" for v in pixels[..., 0].ravel()).encode()
+
+
+@pytest.mark.parametrize("k, words", [(2, "1 bit a pixel, the first in each byte's most significant"),
+                                      (200, "a byte a pixel"), (300, "2 bytes a pixel, its high byte first")])
+def test_c_header_says_how_its_indices_are_packed(k: int, words: str) -> None:
+    palette = np.zeros((k, 3), np.uint8)
+    assert f"/* the palette's indices: {words}" in c_header("x", palette, np.zeros((1, 9), np.uint8)).decode()

@@ -186,9 +186,9 @@ def layout_options(func=None, *, palette_flag: str = "--palette"):
                              f"drivers take them (with {palette_flag} bwr, or bw: no red); pages and planes shape "
                              "the c format's arrays too.")(func)
     return click.option("--raw-bit-order", type=click.Choice(["msb", "lsb"]), default=None,
-                        help="raw format (and c with pages or planes): the first pixel (with pages, "
-                             "the top row) in each byte's "
-                             "most or least significant bits.  [default: msb; lsb with --raw-rows "
+                        help="raw and c formats: the first pixel (with pages, the top row) in "
+                             "each byte's most or least significant bits (lsb: as XBM bitmaps, "
+                             "Adafruit GFX's drawXBitmap).  [default: msb; lsb with --raw-rows "
                              "pages]")(func)
 
 
@@ -234,9 +234,11 @@ def check_format_options(formats: tuple[str, ...]) -> None:
     ctx = click.get_current_context()
     for fmt, names in FORMAT_OPTIONS:
         named = [name for name in names if name in ctx.params and given(name)]
-        # the panel layouts shape the C header's buffers too
-        shaped = fmt == "raw" and "c" in formats and ctx.params.get("raw_rows") in PANEL_LAYOUTS
-        if named and fmt not in formats and not shaped:
+        if fmt == "raw" and "c" in formats:
+            # the bit order, and the panel layouts, shape the C header's arrays too
+            named = [name for name in named if name == "raw_rows"
+                     and ctx.params.get("raw_rows") not in PANEL_LAYOUTS]
+        if named and fmt not in formats:
             flags = " and ".join("--" + name.replace("_", "-") for name in named)
             raise click.UsageError(f"{flags} appl{'y' if len(named) > 1 else 'ies'} to --format "
                                    f"{fmt}, which is not written")

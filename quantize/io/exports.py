@@ -212,13 +212,14 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
     ``STEM_bits_per_index``, ``STEM_row_bytes`` and ``STEM_palette_size`` (enum constants),
     ``STEM_palette_rgb888[]`` (uint32_t 0xRRGGBB), ``STEM_palette_rgb565[]`` (uint16_t),
     ``STEM_palette_alpha[]`` (uint8_t, RGBA palettes only) and ``STEM_indices[]`` (uint8_t, packed
-    MSB-first at :func:`index_bits` bits, each row starting on a new byte), where STEM is ``stem``
+    at :func:`index_bits` bits as :func:`raw_indices` packs them, each row starting on a new byte,
+    MSB-first unless ``msb_first`` is False, as XBM bitmaps are), where STEM is ``stem``
     made a C identifier (:func:`c_identifier`). The arrays are ``QUANTIZE_FLASH``: PROGMEM on AVR
     (read them with pgm_read_*), nothing elsewhere unless the program defines it.
 
     ``layout`` ``"planes"`` or ``"pages"`` holds, instead of the indices, the panel's own buffers,
     byte for byte as :func:`plane_bytes` and :func:`page_bytes` give them (``msb_first``: their
-    bit order): ``STEM_black_plane[]`` and ``STEM_red_plane[]`` of ``STEM_plane_bytes`` each
+    bit order too): ``STEM_black_plane[]`` and ``STEM_red_plane[]`` of ``STEM_plane_bytes`` each
     (``STEM_row_bytes`` a row; a black/white/yellow panel's yellow plane is its red one), or
     ``STEM_pages[]`` of ``STEM_page_count`` pages of ``STEM_width`` bytes; a palette the layout
     does not take is refused (:func:`check_panel_palette`), and one out of the panel's order is
@@ -262,11 +263,16 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
 
 def _indices_arrays(name: str, palette: np.ndarray, indices: np.ndarray,
                     msb_first: bool) -> tuple[tuple[str, str], list[str]]:
-    """The header's sizes and ``STEM_indices[]``, always MSB-first (as documented for it)."""
+    """The header's sizes and ``STEM_indices[]``, in the bit order ``msb_first`` gives."""
     bits = index_bits(len(palette))
     sizes = (f"{name}_bits_per_index = {bits}",
              f"{name}_row_bytes = {(indices.shape[1] * bits + 7) // 8}")
-    return sizes, _c_bytes(f"{name}_indices", raw_indices(indices, bits))
+    packing = ("a byte a pixel" if bits == 8 else
+               f"2 bytes a pixel, its {'high' if msb_first else 'low'} byte first" if bits == 16 else
+               f"{bits} bit{'s' * (bits > 1)} a pixel, the first in each byte's "
+               f"{'most' if msb_first else 'least'} significant bits, each row on a new byte")
+    return sizes, [f"/* the palette's indices: {packing} */",
+                   *_c_bytes(f"{name}_indices", raw_indices(indices, bits, msb_first=msb_first))]
 
 
 def _plane_arrays(name: str, palette: np.ndarray, indices: np.ndarray,
