@@ -162,3 +162,37 @@ def test_bits_refuse_transparency(capsys, tmp_path: Path) -> None:
                        "-o", tmp_path / "o")
     assert code == 2 and err == "quantize: error: --bits needs an image without transparency\n"
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_lattice_colors_are_the_builtin_palettes_at_their_codes() -> None:
+    from quantize.core.lattice import lattice_colors
+    from quantize.io.palettes.builtin import builtin_palette
+
+    for bits, name in (((1,), "bw"), ((2,), "grey2"), ((4,), "grey4"), ((3, 3, 2), "rgb332")):
+        np.testing.assert_array_equal(lattice_colors(bits), builtin_palette(name).colors)
+    rgb565 = lattice_colors((5, 6, 5))
+    assert rgb565[0xF800].tolist() == [255, 0, 0] and rgb565[0x07E0].tolist() == [0, 255, 0]
+
+
+def test_bits_say_when_the_raw_indices_are_not_the_displays_codes(capsys, tmp_path: Path) -> None:
+    """--bits 4 --format raw, for a 4-bit grey display, wrote indices into the greys the fit used:
+    with no pixel near black, index 0 was #111111, shown a level darker on the panel, in silence."""
+    from PIL import Image
+
+    from quantize.io import container
+
+    ramp = np.repeat(np.linspace(20, 255, 64).round().astype(np.uint8)[None, :, None], 3, axis=2)
+    Image.fromarray(np.repeat(ramp, 4, axis=0)).save(tmp_path / "ramp.png")
+    code, _, err = run(capsys, "compress", tmp_path / "ramp.png", "--bits", "4",
+                       "--format", "qnt,raw", "-o", tmp_path / "a")
+    assert code == 0, err
+    palette = container.load(tmp_path / "a" / "ramp.qnt").palette
+    assert len(palette) == 15 and palette[0].tolist() == [17, 17, 17]
+    assert ("note: the raw file holds 4-bit indices into the 15 colours fitted, not --bits 4's own "
+            "codes (index 0 is #111111, code 1); --palette grey4 writes each pixel's code") in err
+    for args in (("--bits", "4", "--format", "qnt"),  # no file of indices
+                 ("--bits", "2", "--format", "raw"),  # all four greys: the indices are the codes
+                 ("--bits", "4", "-k", "3", "--format", "raw")):  # 2-bit indices: plainly a LUT's
+        code, _, err = run(capsys, "compress", tmp_path / "ramp.png", *args, "-o", tmp_path / "b",
+                           "--force")
+        assert code == 0 and "own codes" not in err, (args, err)

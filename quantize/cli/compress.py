@@ -172,6 +172,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     written = exported_sizes(input, out_dir, export if not target else None, out_file)
     for note_text in (*result.notes, *written_notes(result, written, keep_transparent)):
         note(note_text, quiet)
+    if bits is not None:
+        from ..io.exports import lattice_code_note
+
+        for note_text in lattice_code_note(formats, result.palette, bits):
+            note(note_text, quiet)
     if result.notes:  # a file of many frames has its note "used frame 1 of N"; a still mostly none
         from ..animation.source import is_animation
 

@@ -59,6 +59,17 @@ def levels(b: int) -> np.ndarray:
     return out.astype(np.uint8)
 
 
+def lattice_colors(bits: tuple[int, ...]) -> np.ndarray:
+    """Every colour of the lattice (uint8, (2^sum, 3)) at its display code: grey level i at i, an
+    R,G,B colour at its channels' bits side by side (3,3,2: rrrgggbb)."""
+    if len(bits) == 1:
+        return np.repeat(levels(bits[0])[:, None], 3, axis=1)
+    codes = np.arange(lattice_size(bits))
+    shifts = (bits[1] + bits[2], bits[2], 0)
+    return np.stack([levels(b)[codes >> shift & ((1 << b) - 1)] for b, shift in zip(bits, shifts)],
+                    axis=1)
+
+
 def round_to_lattice(colors: np.ndarray, bits: tuple[int, ...]) -> np.ndarray:
     """Each sRGB colour (n, 3) rounded to its nearest lattice colour in RGB (grey: the nearest
     level to the channels' mean), uint8."""

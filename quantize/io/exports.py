@@ -185,6 +185,35 @@ def rgb565_note(palette: np.ndarray) -> tuple[str, ...]:
     return notes
 
 
+# the built-in palettes that hold a lattice at its display codes (--palette NAME)
+_CODE_PALETTES = {(1,): "--palette bw", (2,): "--palette grey2", (4,): "--palette grey4",
+                  (3, 3, 2): "--palette rgb332", (5, 6, 5): "--format rgb565"}
+
+
+def lattice_code_note(formats: tuple[str, ...], palette: np.ndarray,
+                      bits: tuple[int, ...]) -> tuple[str, ...]:
+    """A note when the raw or c files hold indices as wide as the display codes of the lattice
+    ``bits`` (``--bits``) but the indices of ``palette`` (K, 3, on the lattice) are not those
+    codes: a display fed them shows other colours (4-bit grey: index 0 is the darkest grey used,
+    not level 0)."""
+    from ..core.lattice import lattice_colors
+
+    shown = [fmt for fmt in ("raw", "c") if fmt in formats]
+    code_bits = sum(bits) if len(bits) == 3 else bits[0]
+    codes = lattice_colors(bits)
+    palette = np.asarray(palette)[:, :3]
+    if not shown or index_bits(len(palette)) != code_bits or (
+            len(palette) <= len(codes) and np.array_equal(palette, codes[:len(palette)])):
+        return ()
+    first = int(np.flatnonzero((codes == palette[0]).all(axis=1))[0])
+    named = ",".join(map(str, bits))
+    fix = _CODE_PALETTES.get(tuple(bits), f"a --palette of its {len(codes):,} colours in code order")
+    return (f"the {' and '.join(shown)} file{'s' * (len(shown) > 1)} hold{'s' * (len(shown) == 1)} "
+            f"{code_bits}-bit indices into the {len(palette):,} colours fitted, not --bits {named}'s "
+            f"own codes (index 0 is #{bytes(palette[0].tolist()).hex().upper()}, code {first}); "
+            f"{fix} writes each pixel's code",)
+
+
 def transparent_entry_note(formats: tuple[str, ...], given: np.ndarray,
                            written: np.ndarray) -> tuple[str, ...]:
     """A note when the transparent pixels' entry was appended to a fixed palette (``given``, K x
