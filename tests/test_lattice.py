@@ -196,3 +196,18 @@ def test_bits_say_when_the_raw_indices_are_not_the_displays_codes(capsys, tmp_pa
         code, _, err = run(capsys, "compress", tmp_path / "ramp.png", *args, "-o", tmp_path / "b",
                            "--force")
         assert code == 0 and "own codes" not in err, (args, err)
+
+
+def test_the_bits_note_lists_no_lattice_it_does_not_need(monkeypatch) -> None:
+    """The note listed every colour of the lattice before comparing widths: at --bits 8,8,8 every
+    24-bit colour, for indices that are never 24 bits wide."""
+    import quantize.core.lattice as lattice
+    from quantize.io.exports import lattice_code_note
+
+    def refuse(bits):
+        raise AssertionError(f"listed the {bits} lattice")
+
+    monkeypatch.setattr(lattice, "lattice_colors", refuse)
+    palette = np.arange(48, dtype=np.uint8).reshape(16, 3)
+    assert lattice_code_note(("raw", "c"), palette, (8, 8, 8)) == ()
+    assert lattice_code_note(("raw",), palette, (5, 6, 5)) == ()

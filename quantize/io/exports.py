@@ -199,17 +199,19 @@ def lattice_code_note(formats: tuple[str, ...], palette: np.ndarray,
     from ..core.lattice import lattice_colors
 
     shown = [fmt for fmt in ("raw", "c") if fmt in formats]
-    code_bits = sum(bits) if len(bits) == 3 else bits[0]
-    codes = lattice_colors(bits)
     palette = np.asarray(palette)[:, :3]
-    if not shown or index_bits(len(palette)) != code_bits or (
-            len(palette) <= len(codes) and np.array_equal(palette, codes[:len(palette)])):
+    width = index_bits(len(palette))
+    # the widths first: a fine lattice (8,8,8) is too large to list for nothing
+    if not shown or width != (sum(bits) if len(bits) == 3 else bits[0]):
+        return ()
+    codes = lattice_colors(bits)
+    if len(palette) <= len(codes) and np.array_equal(palette, codes[:len(palette)]):
         return ()
     first = int(np.flatnonzero((codes == palette[0]).all(axis=1))[0])
     named = ",".join(map(str, bits))
     fix = _CODE_PALETTES.get(tuple(bits), f"a --palette of its {len(codes):,} colours in code order")
     return (f"the {' and '.join(shown)} file{'s' * (len(shown) > 1)} hold{'s' * (len(shown) == 1)} "
-            f"{code_bits}-bit indices into the {len(palette):,} colours fitted, not --bits {named}'s "
+            f"{width}-bit indices into the {len(palette):,} colours fitted, not --bits {named}'s "
             f"own codes (index 0 is #{bytes(palette[0].tolist()).hex().upper()}, code {first}); "
             f"{fix} writes each pixel's code",)
 
