@@ -22,9 +22,10 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def write_apng(path: Path, size: tuple[int, int], frames: list[dict], hidden=None,
-               announced: int | None = None) -> Path:
+               announced: int | None = None, numbers: list[int] | None = None) -> Path:
     """An RGBA APNG: each frame a dict of rgba (h, w, 4), x, y, dispose, blend, delay (ms); its
-    acTL announces ``announced`` frames (default: as many as there are)."""
+    acTL announces ``announced`` frames (default: as many as there are); its fcTL and fdAT chunks
+    are numbered ``numbers`` in file order (default 0, 1, 2, …)."""
     def data(rgba: np.ndarray) -> bytes:
         return zlib.compress(b"".join(b"\0" + row.tobytes() for row in rgba))
 
@@ -33,18 +34,16 @@ def write_apng(path: Path, size: tuple[int, int], frames: list[dict], hidden=Non
     out += _chunk(b"acTL", struct.pack(">II", count, 0))
     if hidden is not None:
         out += _chunk(b"IDAT", data(hidden))
-    seq = 0
+    seq = iter(range(2 * len(frames)) if numbers is None else numbers)
     for number, f in enumerate(frames):
         h, w = f["rgba"].shape[:2]
-        out += _chunk(b"fcTL", struct.pack(">IIIIIHHBB", seq, w, h, f.get("x", 0), f.get("y", 0),
-                                           f.get("delay", 100), 1000, f.get("dispose", 0),
-                                           f.get("blend", 0)))
-        seq += 1
+        out += _chunk(b"fcTL", struct.pack(">IIIIIHHBB", next(seq), w, h, f.get("x", 0),
+                                           f.get("y", 0), f.get("delay", 100), 1000,
+                                           f.get("dispose", 0), f.get("blend", 0)))
         if number == 0 and hidden is None:
             out += _chunk(b"IDAT", data(f["rgba"]))
         else:
-            out += _chunk(b"fdAT", struct.pack(">I", seq) + data(f["rgba"]))
-            seq += 1
+            out += _chunk(b"fdAT", struct.pack(">I", next(seq)) + data(f["rgba"]))
     path.write_bytes(out + _chunk(b"IEND", b""))
     return path
 
@@ -239,10 +238,30 @@ def test_an_apng_of_more_frames_than_its_actl_announces_plays_those_announced(tm
     whole = open_clip(write_apng(tmp_path / "whole.png", (2, 2), frames))
     assert len(list(whole.frames())) == 3 and not whole.notes
     data = write_apng(tmp_path / "two.png", (2, 2), frames[:2]).read_bytes()
-    at = data.rindex(b"fcTL") - 4  # its second fcTL chunk twice: still two frames, no note
+    at = data.rindex(b"fcTL") - 4  # its second fcTL chunk twice: no note, a repeated number
     (tmp_path / "repeat.png").write_bytes(data[:at] + data[at:at + 38] + data[at:])
     repeat = open_clip(tmp_path / "repeat.png")
-    assert len(list(repeat.frames())) == 2 and not repeat.notes
+    assert not repeat.notes
+    with pytest.raises(InputError, match=r"cannot read frame 2 \(damaged or truncated: its fcTL "
+                                         r"chunk is numbered 1, not 2"):
+        list(repeat.frames())
+
+
+@pytest.mark.parametrize("numbers, frame, wrong", [
+    ([1, 2, 3, 4], 1, "fcTL chunk is numbered 1, not 0"),  # Pillow's sequence_start.png
+    ([0, 1, 3, 4], 2, "fcTL chunk is numbered 3, not 2"),  # sequence_gap.png
+    ([0, 1, 2, 4], 2, "fdAT chunk is numbered 4, not 3"),
+    ([0, 1, 2, 1], 2, "fdAT chunk is numbered 1, not 3"),  # a chunk repeated
+    ([0, 2, 1, 3], 1, "fdAT chunk is numbered 2, not 1")])  # out of order
+def test_an_apng_whose_frame_chunks_are_misnumbered_is_refused(tmp_path, numbers, frame, wrong):
+    """As libpng's reader (Firefox's), Chromium and Pillow refuse it: frames were read past a
+    missing or repeated chunk as if it were whole."""
+    frames = [{"rgba": solid(2, 2, colour)} for colour in (RED, GREEN)]
+    path = write_apng(tmp_path / "a.png", (2, 2), frames, hidden=solid(2, 2, BLUE),
+                      numbers=numbers)
+    with pytest.raises(InputError, match=rf"a.png: cannot read frame {frame} \(damaged or "
+                                         rf"truncated: its {wrong}: frame chunks missing"):
+        frames_of(path)
 
 
 def test_a_gif_screen_smaller_than_its_first_image_widens_to_hold_it(tmp_path):

@@ -109,7 +109,17 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
     ihdr, colour = b"", []
     canvas = previous = control = None
     parts: list[bytes] = []
-    announced, shown = None, 0
+    announced, shown, number = None, 0, 0
+
+    def numbered(kind: bytes, data: bytes) -> None:
+        """Check an fcTL or fdAT chunk's sequence number: 0, 1, 2, … over both kinds, in file
+        order (as libpng's reader, Chromium and Pillow refuse any other)."""
+        nonlocal number
+        found = struct.unpack(">I", data[:4])[0]
+        if found != number:
+            raise ValueError(f"its {kind.decode()} chunk is numbered {found}, not {number}: "
+                             f"frame chunks missing, repeated or out of order")
+        number += 1
 
     def frame() -> Iterator[tuple[np.ndarray, int]]:
         nonlocal previous
@@ -155,6 +165,7 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
                 shown += 1
                 if shown == announced:
                     return
+            numbered(kind, data)
             control, parts = data, []
         elif kind == b"IDAT":
             if control is not None:  # else the default image, shown by no frame
@@ -162,6 +173,7 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
         elif kind == b"fdAT":
             if control is None or len(data) < 4:
                 raise ValueError("frame data before any frame control")
+            numbered(kind, data)
             parts.append(data[4:])
         elif kind == b"IEND" and control is not None and parts:
             yield from frame()
