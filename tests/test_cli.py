@@ -309,7 +309,19 @@ def test_compress_of_an_animation_reports_its_file_but_no_ratio_to_it(tmp_path):
     assert report["ratio_file_vs_input"] is None and report["ratio_file_vs_raw"] > 0
     assert all(file["ratio_vs_input"] is None for file in report["files"].values())
     text = run("compress", path, "-k", "4", "-o", tmp_path / "text").stdout
-    assert f"{path.stat().st_size:,} B on disk (3 frames)" in text and "vs input" not in text
+    assert f"{path.stat().st_size:,} B on disk (frame 1 of 3)" in text and "vs input" not in text
+
+
+def test_compress_of_a_multi_page_tiff_reports_the_page_it_used(tmp_path):
+    """A TIFF's pages are no frames: its report said '(3 frames)' beside the note 'TIFF: used
+    page 1 of 3'."""
+    pages = [Image.new("RGB", (24, 16), c) for c in ((200, 10, 10), (10, 200, 10), (10, 10, 200))]
+    path = tmp_path / "scan.tif"
+    pages[0].save(path, save_all=True, append_images=pages[1:])
+    proc = run("compress", path, "-k", "4", "-o", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert f"{path.stat().st_size:,} B on disk (page 1 of 3)" in proc.stdout
+    assert "frame" not in proc.stdout and "vs input" not in proc.stdout
 
 
 def test_decode_and_info_take_quiet_as_compress_does(photo_path, tmp_path):

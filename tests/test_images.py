@@ -29,6 +29,7 @@ from quantize.io.images import (
     load_image,
     save_indexed,
     save_pixels,
+    used_part,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -255,6 +256,16 @@ def test_float_tiffs(tmp_path: Path) -> None:
     assert image.notes == ("32-bit float samples converted to 8 bits (values outside [0, 1] clipped)",)
 
 
+def test_a_float_tiff_of_several_pages_counts_them_as_pillows_tiffs_do(tmp_path: Path) -> None:
+    """Read by tifffile, its note said 'used page 1 of 2' but the image held 1 page, so a report
+    set its file's bytes against page 1 alone."""
+    tifffile = pytest.importorskip("tifffile")
+    pages = RNG.random((2, 6, 5, 3)).astype(np.float32)
+    tifffile.imwrite(tmp_path / "f.tif", pages, photometric="rgb")
+    image = load_image(tmp_path / "f.tif")
+    assert image.frames == 2 and used_part(image.notes) == "page 1 of 2"
+
+
 def test_pillow_images_of_modes_f_and_i_made_in_memory_follow_an_arrays_rules() -> None:
     # a file's float samples may stray past [0, 1] (clipped, above); a made image's 0..255 floats
     # would all clip to white, and mode I's small values could be 8-bit ones read as 16-bit
@@ -300,7 +311,7 @@ def test_multi_frame_files_use_the_first_frame(tmp_path: Path, name, colours, sa
     frames[0].save(path, save_all=True, append_images=frames[1:], **save)
     image = load_image(path)
     assert is_clip(path) == name.startswith("anim")
-    assert image.notes == (note,)
+    assert image.notes == (note,) and used_part(image.notes) == note.split(": used ")[1]
     assert (image.pixels == colours[0]).all()
     # the file's bytes are not these pixels' alone: its size and frames say so
     assert (image.file_bytes, image.frames) == (path.stat().st_size, len(colours))

@@ -20,7 +20,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 from PIL import Image as PILImage
@@ -229,7 +229,8 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         head = fh.read(16)
         other = beyond_pillow(head)
         if other == "TIFF":
-            return _decode_with_tifffile(fh, max_pixels, notes), "TIFF", 1
+            pixels, pages = _decode_with_tifffile(fh, max_pixels, notes)
+            return pixels, "TIFF", pages
         if other == "PFM":
             return _decode_colour_pfm(fh, max_pixels, notes), "PFM", 1
         why = unreadable("", fh, head)
@@ -240,9 +241,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     _check_size(*im.size, max_pixels)
     frames = getattr(im, "n_frames", 1)
     if frames > 1:
-        label = {"PNG": "APNG", "WEBP": "WebP"}.get(fmt, fmt)
-        unit = {"TIFF": "page", "MPO": "image"}.get(fmt, "frame")
-        notes.append(f"{label}: used {unit} 1 of {frames}")  # n_frames leaves im on frame 1
+        notes.append(_used_note(fmt, frames))  # n_frames leaves im on frame 1
     rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
     # Pillow's TIFF reader turns the picture by its orientation tag as it loads, and drops the tag
     turned = fmt == "TIFF" and im.tag_v2.get(0x0112) in _ORIENTATION
@@ -258,9 +257,27 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     return _finish(_to_8bit(im, rawmodes, fh, notes), orientation, icc, notes, gamma), fmt, frames
 
 
+#: What the pictures of a file of several are called, by Pillow's format name (else frames).
+_PARTS = {"TIFF": "page", "MPO": "image"}
+_USED = re.compile(r"\w+: used (\w+ 1 of [\d,]+)")
+
+
+def _used_note(fmt: str, count: int) -> str:
+    """The note of a file of ``count`` pictures whose first is read: 'TIFF: used page 1 of 3'."""
+    label = {"PNG": "APNG", "WEBP": "WebP"}.get(fmt, fmt)
+    return f"{label}: used {_PARTS.get(fmt, 'frame')} 1 of {count:,}"
+
+
+def used_part(notes: Iterable[str]) -> str | None:
+    """Which of a file's several pictures the loader read, from its note ('page 1 of 3', 'frame 1
+    of 2'); None for a file of one."""
+    return next((found.group(1) for found in map(_USED.fullmatch, notes) if found), None)
+
+
 def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None,
-                          notes: list[str]) -> tuple[np.ndarray, bool]:
-    """Read the first page of a TIFF Pillow cannot identify (e.g. floating-point RGB)."""
+                          notes: list[str]) -> tuple[tuple[np.ndarray, bool], int]:
+    """Read the first page of a TIFF Pillow cannot identify (e.g. floating-point RGB); return it
+    as :func:`_finish` does, and how many pages the file holds."""
     try:
         import tifffile
     except ImportError:
@@ -271,8 +288,9 @@ def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None,
             raise _Refused(": the TIFF has no readable page")
         page = tif.pages.first
         _check_size(int(page.imagewidth), int(page.imagelength), max_pixels)
-        if len(tif.pages) > 1:
-            notes.append(f"TIFF: used page 1 of {len(tif.pages)}")
+        pages = len(tif.pages)
+        if pages > 1:
+            notes.append(_used_note("TIFF", pages))
         if page.photometric not in (tifffile.PHOTOMETRIC.MINISBLACK, tifffile.PHOTOMETRIC.RGB):
             raise _Refused(f": unsupported TIFF photometric interpretation {page.photometric.name}")
         array = page.asarray()
@@ -284,7 +302,7 @@ def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None,
         array8 = _array_to_8bit(array, notes, clip_floats=True)
     except ParameterError as exc:
         raise _Refused(f": {exc}") from None
-    return _finish(PILImage.fromarray(array8), orientation, icc, notes)
+    return _finish(PILImage.fromarray(array8), orientation, icc, notes), pages
 
 
 def _decode_colour_pfm(fh: BinaryIO, max_pixels: int | None,

@@ -27,6 +27,8 @@ def plural(n: int, word: str) -> str:
 
 def format_report(result: Result) -> str:
     """The human report of one compression, a few aligned lines."""
+    from ..io.images import used_part
+
     r = result.to_dict()
     name = r["input"] or "<array>"
     bits = r["bits_per_pixel"]
@@ -41,7 +43,7 @@ def format_report(result: Result) -> str:
     lines = [
         f"{name}: {r['width']}x{r['height']}, {plural(r['distinct_colors'], 'distinct colour')}"
         + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else "")
-        + (f" ({r['input_frames']:,} frames)" if r["input_frames"] > 1 else ""),
+        + (f" ({part})" if (part := used_part(r["notes"])) else ""),
         f"  palette   {asked} -> {plural(bits, 'bit')} per pixel"
         f" ({how} in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
         f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])} ({ratio})",
