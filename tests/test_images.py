@@ -452,6 +452,29 @@ def test_a_png_gamma_other_than_srgbs_is_converted_as_browsers_show_it(tmp_path:
         assert image.notes == ()
 
 
+def test_a_16bit_png_gamma_is_applied_to_its_16bit_samples_then_rounded_once(tmp_path: Path) -> None:
+    """The samples were rounded to 8 bits before the curve: a linear dark ramp of 16-bit
+    samples came out in the few sRGB levels of 8-bit 0..4 (0, 13, 22, 28, 34)."""
+    from quantize.core.colorspace import linear_to_srgb, to_srgb8
+
+    ramp = np.arange(0, 1024, 4, dtype=np.uint16).reshape(16, 16)  # 0 .. 1020 of 65535: dark
+    shown = to_srgb8(linear_to_srgb(ramp / 65535.0))  # each 16-bit sample curved, rounded once
+    linear = _chunk(b"gAMA", struct.pack(">I", 100000))
+    rgb = load_image(_write(tmp_path, "rgb.png", _png(np.dstack([ramp, ramp.T, ramp[::-1]]), 2,
+                                                      extra=linear)))
+    np.testing.assert_array_equal(rgb.pixels, np.dstack([shown, shown.T, shown[::-1]]))
+    assert len(np.unique(rgb.pixels)) > 5  # 8-bit 0..4 first: 5 levels at most
+    assert rgb.notes == ("16-bit reduced to 8 bits",
+                         "PNG gamma 1.00 (its gAMA chunk) converted to sRGB")
+    alpha = (ramp * 64).astype(np.uint16)  # alpha is linear: rounded, not curved
+    rgba = load_image(_write(tmp_path, "rgba.png", _png(np.dstack([ramp, ramp, ramp, alpha]), 6,
+                                                        extra=linear)))
+    np.testing.assert_array_equal(rgba.pixels, np.dstack([shown, shown, shown, _round16(alpha)]))
+    grey = load_image(_write(tmp_path, "grey.png", _png(ramp, 0, extra=linear)))
+    np.testing.assert_array_equal(grey.pixels, np.dstack([shown] * 3))
+    assert grey.notes == rgb.notes
+
+
 def test_unusable_icc_profiles_are_ignored_with_a_note(tmp_path: Path) -> None:
     pixels = _photo()
     image = load_image(_save(tmp_path, "bad.png", PILImage.fromarray(pixels), icc_profile=b"junk" * 50))

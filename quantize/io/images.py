@@ -254,7 +254,8 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         orientation = None
         notes.append("EXIF data unreadable: orientation not applied")
     icc, gamma = im.info.get("icc_profile"), png_gamma(im)  # read before _to_8bit drops im.info
-    return _finish(_to_8bit(im, rawmodes, fh, notes), orientation, icc, notes, gamma), fmt, frames
+    im, curved = _to_8bit(im, rawmodes, fh, notes, gamma=gamma)
+    return _finish(im, orientation, icc, notes, None if curved else gamma), fmt, frames
 
 
 #: What the pictures of a file of several are called, by Pillow's format name (else frames).
@@ -380,13 +381,16 @@ def _rawmode(args: object) -> str:
 
 
 def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO | None, notes: list[str], *,
-             made: bool = False) -> PILImage.Image:
-    """Bring 16-bit and floating-point samples of the decoded ``im`` to an 8-bit Pillow mode.
+             made: bool = False, gamma: float | None = None) -> tuple[PILImage.Image, bool]:
+    """Bring 16-bit and floating-point samples of the decoded ``im`` to an 8-bit Pillow mode; say
+    whether a PNG's ``gamma`` (:func:`png_gamma`) was applied on the way, to 16-bit colour samples
+    before they are rounded (else the caller applies it to the 8-bit ones).
 
     ``rawmodes`` are the unpackers Pillow used for ``im``'s tiles (e.g. "RGB;16B"). An image
     ``made`` in memory, not decoded from a file, is held to an array's rules: float samples in
     [0, 1], and mode I refused where its values could as well be 8-bit ones.
     """
+    curve = None if gamma is None else _gamma_curve(gamma, 1 << 16)
     if im.mode.startswith("I;16") or im.mode == "I":
         values = np.asarray(im)
         if im.mode == "I" and (values.min() < 0 or values.max() > 0xFFFF):
@@ -395,29 +399,33 @@ def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO | None, notes
             raise _Refused(" of mode I has values 0..255 only: 8-bit or dark 16-bit samples? "
                            "convert it to 'L' (8-bit values) or 'I;16' (16-bit ones) first")
         notes.append("16-bit reduced to 8 bits")
-        gray = _reduce_16_to_8(values)
+        if curve is not None:
+            notes.append(gamma_note(gamma))
+        gray = _reduce_16_to_8(values) if curve is None else curve[values]
         trns = im.info.get("transparency")
         if isinstance(trns, int):
-            return PILImage.fromarray(np.dstack([gray, np.where(values == trns, 0, 255).astype(np.uint8)]))
-        return PILImage.fromarray(gray)
+            gray = np.dstack([gray, np.where(values == trns, 0, 255).astype(np.uint8)])
+        return PILImage.fromarray(gray), curve is not None
     if im.mode == "F":
         values = np.asarray(im)
         if made and np.isfinite(values).all() and (values.min() < 0 or values.max() > 1):
             raise _Refused(f" of mode F has values {values.min():g}..{values.max():g}; float "
                            "samples are read in [0, 1]")
-        return PILImage.fromarray(_array_to_8bit(values, notes, clip_floats=not made))
+        return PILImage.fromarray(_array_to_8bit(values, notes, clip_floats=not made)), False
     if not rawmodes or not all(r[-4:] in _LOW_BYTE_RAWMODE for r in rawmodes):
-        return im
+        return im, False
     # 16-bit samples decoded by Pillow into an 8-bit mode: it kept the high byte of each sample.
     notes.append("16-bit reduced to 8 bits")
     if im.mode not in ("RGB", "RGBA") or any(r.split(";")[0] != im.mode for r in rawmodes):
-        return im  # e.g. 16-bit grey + alpha: Pillow has no unpacker for the low bytes; truncated
+        return im, False  # e.g. 16-bit grey + alpha: Pillow has no unpacker for the low bytes; truncated
     # Decode once more keeping the low bytes, so the reduction rounds (v * 255 / 65535).
     fh.seek(0)
     low = PILImage.open(fh, formats=[im.format])
     low.tile = [t._replace(args=_low_byte_args(t.args)) for t in low.tile]
     low.load()
-    return PILImage.fromarray(_combine_bytes(im, low))
+    if curve is not None:
+        notes.append(gamma_note(gamma))
+    return PILImage.fromarray(_combine_bytes(im, low, curve)), curve is not None
 
 
 def _low_byte_args(args: str | tuple) -> str | tuple:
@@ -426,8 +434,10 @@ def _low_byte_args(args: str | tuple) -> str | tuple:
     return (_low_byte_args(args[0]), *args[1:])
 
 
-def _combine_bytes(high: PILImage.Image, low: PILImage.Image) -> np.ndarray:
-    """Rebuild 16-bit samples from the two 8-bit decodes and round them to 8 bits, in row chunks.
+def _combine_bytes(high: PILImage.Image, low: PILImage.Image,
+                   curve: np.ndarray | None = None) -> np.ndarray:
+    """Rebuild 16-bit samples from the two 8-bit decodes and round them to 8 bits, in row chunks;
+    the colour samples through ``curve`` (a 65,536-entry table, :func:`_gamma_curve`) if given.
 
     A 16-bit RGB tRNS colour (PNG) becomes an alpha channel, matched on the full 16-bit value.
     """
@@ -437,7 +447,11 @@ def _combine_bytes(high: PILImage.Image, low: PILImage.Image) -> np.ndarray:
     out = np.empty((*hi.shape[:2], channels + (trns is not None)), np.uint8)
     for rows in _row_chunks(hi.shape[0], hi[0].nbytes * 4):
         v = (hi[rows].astype(np.uint32) << 8) | lo[rows]
-        out[rows, :, :channels] = _reduce_16_to_8(v)
+        if curve is None:
+            out[rows, :, :channels] = _reduce_16_to_8(v)
+        else:  # alpha is linear in a PNG: rounded, not curved
+            out[rows, :, :3] = curve[v[..., :3]]
+            out[rows, :, 3:channels] = _reduce_16_to_8(v[..., 3:])
         if trns is not None:
             out[rows, :, channels] = np.where((v == np.asarray(trns)).all(axis=-1), 0, 255)
     return out
@@ -487,12 +501,18 @@ def gamma_note(gamma: float) -> str:
     return f"PNG gamma {1 / gamma:.2f} (its gAMA chunk) converted to sRGB"
 
 
+def _gamma_curve(gamma: float, levels: int) -> np.ndarray:
+    """The 8-bit sRGB sample of each of ``levels`` sample values (0 to ``levels`` - 1) declared
+    with ``gamma``, rounded once."""
+    from ..core.colorspace import linear_to_srgb, to_srgb8
+
+    return to_srgb8(linear_to_srgb((np.arange(levels) / (levels - 1)) ** (1 / gamma)))
+
+
 def _apply_gamma(im: PILImage.Image, gamma: float, notes: list[str]) -> PILImage.Image:
     """Re-encode the colour samples of an L, LA, RGB or RGBA image declared with ``gamma`` in
     sRGB's curve (alpha is linear in a PNG, and kept)."""
-    from ..core.colorspace import linear_to_srgb, to_srgb8
-
-    curve = to_srgb8(linear_to_srgb((np.arange(256) / 255.0) ** (1 / gamma))).tolist()
+    curve = _gamma_curve(gamma, 256).tolist()
     colour = len(_COLOUR_PART[im.mode])
     notes.append(gamma_note(gamma))
     return im.point(curve * colour + list(range(256)) * (len(im.getbands()) - colour))
@@ -615,8 +635,10 @@ def image_from_pillow(im: PILImage.Image) -> Image:
     except (OSError, ValueError) as exc:  # a lazily opened file that is damaged, or a closed image
         raise InputError(f"Pillow image: cannot decode the image ({one_line(exc)})") from None
     try:
-        pixels, grey = _finish(_to_8bit(im, [], None, notes, made=True), None,
-                               im.info.get("icc_profile"), notes, png_gamma(im))
+        gamma = png_gamma(im)
+        im8, curved = _to_8bit(im, [], None, notes, made=True, gamma=gamma)
+        pixels, grey = _finish(im8, None, im.info.get("icc_profile"), notes,
+                               None if curved else gamma)
     except _Refused as exc:
         raise ParameterError(f"Pillow image{exc}") from None
     return Image(pixels, format=im.format, notes=tuple(notes), grey=grey)
