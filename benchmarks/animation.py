@@ -29,15 +29,18 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.common import (KODAK, SHARED, available, mosaic_2mp, process_env,  # noqa: E402
-                               require_kodak)
+from benchmarks.common import (CQ100, KODAK, available, mosaic_2mp, photos_missing,  # noqa: E402
+                               process_env, require_kodak)
 from quantize.animation.measure import ClipMeter  # noqa: E402
 from quantize.core.kmeans import kmeans  # noqa: E402
 from quantize.core.mapping import nearest_indices  # noqa: E402
 
 FRAMES, WIDTH, HEIGHT, FPS = 48, 480, 270, 25
-CQ100 = SHARED / "cq100_subset"
 ANCHOR_TOOLS = ("ffmpeg", "gifsicle", "gifski")
+
+
+class MissingPhotos(Exception):
+    """A recipe's photos are not there: its clip is left out, with a line saying why."""
 
 
 def _crop(path: Path, left: int = 0, top: int = 0, width: int = WIDTH,
@@ -83,13 +86,12 @@ def pan_clip(work: Path) -> list[np.ndarray]:
 
 def patch_clip(work: Path) -> list[np.ndarray]:
     """kodim23 with a 100x80 patch of kodim05 moving over it."""
-    return patched(_crop(KODAK / "kodim23.png", 100, 50),
-                   _crop(KODAK / "kodim05.png", 100, 100, 100, 80))
+    return patched(_crop(_photo("kodim23"), 100, 50), _crop(_photo("kodim05"), 100, 100, 100, 80))
 
 
 def fade_clip(work: Path) -> list[np.ndarray]:
     """A cross-fade from kodim14 to CQ100's peacock."""
-    return faded(_crop(KODAK / "kodim14.png", 150, 120), _crop(CQ100 / "peacock.png"))
+    return faded(_crop(_photo("kodim14"), 150, 120), _crop(_photo("peacock")))
 
 
 CLIPS = {"pan": pan_clip, "patch": patch_clip, "fade": fade_clip}
@@ -114,7 +116,12 @@ OTHER_PANS = ["kodim08", "fruits", "mandarin_ducks", "kodim13"]
 
 
 def _photo(name: str) -> Path:
-    return KODAK / f"{name}.png" if name.startswith("kodim") else CQ100 / f"{name}.png"
+    """A Kodak (kodim*) or CQ100 photo; :class:`MissingPhotos` when its folder is not there."""
+    folder = KODAK if name.startswith("kodim") else CQ100
+    why = photos_missing(folder)
+    if why:
+        raise MissingPhotos(why)
+    return folder / f"{name}.png"
 
 
 def other_clips() -> dict[str, Callable[[Path], list[np.ndarray]]]:
@@ -289,7 +296,11 @@ def main() -> None:
     print("| clip | tool | bytes | mean PSNR dB | mean ΔE2000 | flicker | seconds |")
     print("|---|---|---|---|---|---|---|")
     for number, (clip, make) in enumerate(clips.items()):
-        frames = make(work)
+        try:
+            frames = make(work)
+        except MissingPhotos as why:
+            verdicts.append(f"{clip}: skipped, {why}")
+            continue
         folder = work / (clip if clip in CLIPS else f"clip{number:02d}")
         frames_dir = folder / "frames"
         write_frames(frames, frames_dir)

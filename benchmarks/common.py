@@ -20,14 +20,24 @@ sys.path.insert(0, str(REPO))
 # A checkout that does not sit beside the shared photos names their folder in QUANTIZE_IMAGES.
 SHARED = Path(os.environ.get("QUANTIZE_IMAGES") or REPO.parent / "shared" / "images")
 KODAK = SHARED / "kodak"
+CQ100 = SHARED / "cq100_subset"
 MOSAIC_TILES = ("kodim05", "kodim23", "kodim03", "kodim14", "kodim22", "kodim13")
+
+
+def photos_missing(folder: Path) -> str | None:
+    """Why the photos of ``folder`` (:data:`KODAK`, :data:`CQ100`) cannot be read, in a few words;
+    None when the folder is there."""
+    if folder.is_dir():
+        return None
+    return (f"{folder} not found (set QUANTIZE_IMAGES to the folder that holds kodak/ and "
+            f"cq100_subset/)")
 
 
 def require_kodak() -> Path:
     """The Kodak folder, or exit with a message when it is absent."""
-    if not KODAK.is_dir():
-        sys.exit(f"benchmark skipped: {KODAK} not found (set QUANTIZE_IMAGES to the folder that "
-                 "holds kodak/ and cq100_subset/)")
+    why = photos_missing(KODAK)
+    if why:
+        sys.exit(f"benchmark skipped: {why}")
     return KODAK
 
 

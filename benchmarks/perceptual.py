@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 from scipy.ndimage import gaussian_filter
 
-from common import SHARED, available, need, palette_and_indices, require_kodak
+from common import CQ100, available, need, palette_and_indices, photos_missing, require_kodak
 from quantize.core.colorspace import SPACES, srgb8_to_lab
 from quantize.core.fitting import FitOptions
 from quantize.io.images import image_from_array
@@ -83,7 +83,9 @@ def main() -> None:
     if args.images:
         paths = [folder / f"{n}.png" for n in args.images]
     if args.spaces:
-        paths = paths[::args.every] + sorted((SHARED / "cq100_subset").glob("*.png"))[::args.every]
+        if why := photos_missing(CQ100):
+            print(f"photos skipped: {why}; Kodak alone", flush=True)
+        paths = paths[::args.every] + sorted(CQ100.glob("*.png"))[::args.every]
         methods = {s: (lambda p, k, w, s=s: ours(p, k, space=s)) for s in SPACES}
     else:
         need("pngquant")
