@@ -247,6 +247,28 @@ def test_an_apng_of_more_frames_than_its_actl_announces_plays_those_announced(tm
         list(repeat.frames())
 
 
+def test_a_16bit_apngs_frames_are_rounded_to_8_bits_as_its_still_is(tmp_path):
+    """Its RGB frames kept each sample's high byte (0x40FF read 64, 0x00FF read 0) where compress
+    of the same file, and its grey frames, rounded them (65, 1; 0xFF00 read 255, not 254)."""
+    from quantize.io.images import load_image
+
+    samples = [np.full((2, 3, 3), value, np.uint16) for value in (0x40FF, 0x00FF, 0xFF00)]
+    out = b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", struct.pack(">IIBBBBB", 3, 2, 16, 2, 0, 0, 0))
+    out += _chunk(b"acTL", struct.pack(">II", len(samples), 0))
+    for number, rgb in enumerate(samples):  # numbered 0 (IDAT after it), 1, 2, 3, 4
+        out += _chunk(b"fcTL", struct.pack(">IIIIIHHBB", max(0, 2 * number - 1), 3, 2, 0, 0, 100,
+                                           1000, 0, 0))
+        data = zlib.compress(b"".join(b"\0" + row.astype(">u2").tobytes() for row in rgb))
+        out += _chunk(b"fdAT", struct.pack(">I", 2 * number) + data) if number else \
+            _chunk(b"IDAT", data)
+    path = tmp_path / "deep.png"
+    path.write_bytes(out + _chunk(b"IEND", b""))
+    rounded = [np.rint(rgb / 65535 * 255).astype(np.uint8) for rgb in samples]
+    for frame, expected in zip(frames_of(path), rounded, strict=True):
+        np.testing.assert_array_equal(frame[..., :3], expected)
+    np.testing.assert_array_equal(load_image(path).pixels, rounded[0])
+
+
 @pytest.mark.parametrize("numbers, frame, wrong", [
     ([1, 2, 3, 4], 1, "fcTL chunk is numbered 1, not 0"),  # Pillow's sequence_start.png
     ([0, 1, 3, 4], 2, "fcTL chunk is numbered 3, not 2"),  # sequence_gap.png

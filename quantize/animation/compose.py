@@ -52,11 +52,12 @@ def _canvas(width: int, height: int) -> np.ndarray:
     return np.zeros((height, width, 4), np.uint8)
 
 
-def _rgba(im) -> np.ndarray:
-    """A decoded Pillow frame as (h, w, 4) uint8, normalised as a still is (16 bits, profiles)."""
-    from ..io.images import image_from_pillow
+def _rgba(png: bytes) -> np.ndarray:
+    """A one-frame PNG file's pixels as (h, w, 4) uint8, decoded as a still file is (16-bit
+    samples rounded, gamma and profile applied)."""
+    from ..io.images import image_from_bytes
 
-    return widen(image_from_pillow(im).pixels, 4)
+    return widen(image_from_bytes(png).pixels, 4)
 
 
 def _over(region: np.ndarray, frame: np.ndarray) -> None:
@@ -102,8 +103,6 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
     """The frames of the APNG file ``fh`` (at its start) over its canvas, with their delays: as
     many as its acTL chunk announces, when more follow (as libpng and Pillow read them)."""
-    from PIL import Image as PILImage
-
     if fh.read(8) != PNG_SIGNATURE:
         raise ValueError("not a PNG file")
     ihdr, colour = b"", []
@@ -130,8 +129,7 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
         one = PNG_SIGNATURE + _png_chunk(b"IHDR", struct.pack(">II", w, h) + ihdr[8:]) \
             + b"".join(_png_chunk(k, d) for k, d in colour) + _png_chunk(b"IDAT", b"".join(parts)) \
             + _png_chunk(b"IEND", b"")
-        with PILImage.open(io.BytesIO(one), formats=("PNG",)) as im:
-            pixels = _rgba(im)
+        pixels = _rgba(one)
         region = canvas[y:y + h, x:x + w]
         if dispose == _APNG_PREVIOUS:
             previous = region.copy()

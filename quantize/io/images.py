@@ -132,6 +132,18 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     return Image(pixels, path, fmt, size, frames, tuple(notes), grey)
 
 
+def image_from_bytes(data: bytes) -> Image:
+    """An image file held in memory (one frame of an APNG, say), decoded as :func:`load_image`
+    decodes a file, with no pixel limit (the caller's); one it cannot read is a ``ValueError``
+    saying why."""
+    notes: list[str] = []
+    try:
+        (pixels, grey), fmt, frames = _decode(io.BytesIO(data), None, notes)
+    except _Refused as exc:
+        raise ValueError(str(exc).lstrip(": ")) from None
+    return Image(pixels, None, fmt, len(data), frames, tuple(notes), grey)
+
+
 _SIGNATURES = ((b"\x89PNG\r\n\x1a\n", 0, "PNG"), (b"GIF8", 0, "GIF"), (b"\xff\xd8\xff", 0, "JPEG"),
                (b"WEBP", 8, "WebP"), (b"ftypavi", 4, "AVIF"), (b"qoif", 0, "QOI"))
 
