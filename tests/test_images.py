@@ -298,6 +298,8 @@ def test_cmyk_jpeg(tmp_path: Path) -> None:
     ("anim.gif", [(255, 0, 0), (0, 255, 0), (0, 0, 255)], {"duration": 50, "loop": 0},
      "GIF: used frame 1 of 3"),
     ("anim.png", [(1, 2, 3), (40, 50, 60)], {"duration": 50}, "APNG: used frame 1 of 2"),
+    ("anim_default.png", [(1, 2, 3), (40, 50, 60), (7, 8, 9)], {"default_image": True},
+     "APNG: used its default image, none of its 2 frames"),  # was "frame 1 of 3"
     ("pages.tif", [(7, 8, 9), (1, 1, 1)], {}, "TIFF: used page 1 of 2"),
     ("camera.jpg", [(128, 128, 128), (0, 0, 0)], {"format": "MPO"}, "MPO: used image 1 of 2"),
 ])

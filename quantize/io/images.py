@@ -252,8 +252,8 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     fmt = im.format or "unknown"
     _check_size(*im.size, max_pixels)
     frames = getattr(im, "n_frames", 1)
-    if frames > 1:
-        notes.append(_used_note(fmt, frames))  # n_frames leaves im on frame 1
+    if frames > 1:  # n_frames leaves im on frame 1
+        notes.append(_used_note(fmt, frames, hidden=bool(im.info.get("default_image"))))
     rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
     # Pillow's TIFF reader turns the picture by its orientation tag as it loads, and drops the tag
     turned = fmt == "TIFF" and im.tag_v2.get(0x0112) in _ORIENTATION
@@ -272,12 +272,16 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
 
 #: What the pictures of a file of several are called, by Pillow's format name (else frames).
 _PARTS = {"TIFF": "page", "MPO": "image"}
-_USED = re.compile(r"\w+: used (\w+ 1 of [\d,]+)")
+_USED = re.compile(r"\w+: used (\w+ 1 of [\d,]+|its default image, none of its [\d,]+ frames?)")
 
 
-def _used_note(fmt: str, count: int) -> str:
-    """The note of a file of ``count`` pictures whose first is read: 'TIFF: used page 1 of 3'."""
+def _used_note(fmt: str, count: int, hidden: bool = False) -> str:
+    """The note of a file of ``count`` pictures whose first is read: 'TIFF: used page 1 of 3';
+    an APNG's ``hidden`` default image (an IDAT before the first fcTL) is no frame of its own."""
     label = {"PNG": "APNG", "WEBP": "WebP"}.get(fmt, fmt)
+    if hidden:
+        frames = f"{count - 1:,} frame{'s' * (count != 2)}"
+        return f"{label}: used its default image, none of its {frames}"
     return f"{label}: used {_PARTS.get(fmt, 'frame')} 1 of {count:,}"
 
 
