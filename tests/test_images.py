@@ -237,6 +237,19 @@ def test_16bit_rgb_tiff_rounds_each_sample(tmp_path: Path, options: dict) -> Non
     assert image.notes == ("16-bit reduced to 8 bits",)
 
 
+@pytest.mark.parametrize("alpha", [False, True])
+def test_a_16bit_tiff_stored_plane_by_plane_is_read_whole(tmp_path: Path, alpha: bool) -> None:
+    """Pillow's raw decoder read each 16-bit plane as bytes: colours garbled, nothing said."""
+    tifffile = pytest.importorskip("tifffile")
+    samples = RNG.integers(0, 65536, (4 if alpha else 3, 9, 7), dtype=np.uint16)
+    path = tmp_path / "planes.tif"
+    tifffile.imwrite(path, samples, photometric="rgb", planarconfig="separate",
+                     extrasamples=["unassalpha"] if alpha else None)
+    image = load_image(path)
+    np.testing.assert_array_equal(image.pixels, _round16(np.moveaxis(samples, 0, -1)))
+    assert image.notes == ("16-bit reduced to 8 bits",)
+
+
 def test_16bit_grey_tiff(tmp_path: Path) -> None:
     v = np.array([[0xFFFF, 0x8080, 0x0101, 0]], np.uint16)
     image = load_image(_save(tmp_path, "g16.tif", PILImage.fromarray(v)))

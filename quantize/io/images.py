@@ -241,8 +241,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         head = fh.read(16)
         other = beyond_pillow(head)
         if other == "TIFF":
-            pixels, pages = _decode_with_tifffile(fh, max_pixels, notes)
-            return pixels, "TIFF", pages
+            return _decode_with_tifffile(fh, max_pixels, notes)
         if other == "PFM":
             return _decode_colour_pfm(fh, max_pixels, notes), "PFM", 1
         why = unreadable("", fh, head)
@@ -250,6 +249,8 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
             raise _Refused(why) from None
         raise _Refused(f" is not an image in a format quantize reads ({', '.join(FORMATS)})") from None
     fmt = im.format or "unknown"
+    if _misread_planes(im):
+        return _decode_with_tifffile(fh, max_pixels, notes)
     _check_size(*im.size, max_pixels)
     frames = getattr(im, "n_frames", 1)
     if frames > 1:  # n_frames leaves im on frame 1
@@ -291,10 +292,19 @@ def used_part(notes: Iterable[str]) -> str | None:
     return next((found.group(1) for found in map(_USED.fullmatch, notes) if found), None)
 
 
+def _misread_planes(im: PILImage.Image) -> bool:
+    """Whether ``im`` is a TIFF of samples over 8 bits stored plane by plane (PlanarConfiguration
+    2), which Pillow's raw decoder reads as bytes (colours garbled, nothing said)."""
+    if im.format != "TIFF" or im.tag_v2.get(284) != 2:
+        return False
+    bits = im.tag_v2.get(258, 8)
+    return max(bits if isinstance(bits, tuple) else (bits,)) > 8
+
+
 def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None,
-                          notes: list[str]) -> tuple[tuple[np.ndarray, bool], int]:
-    """Read the first page of a TIFF Pillow cannot identify (e.g. floating-point RGB); return it
-    as :func:`_finish` does, and how many pages the file holds."""
+                          notes: list[str]) -> tuple[tuple[np.ndarray, bool], str, int]:
+    """Read the first page of a TIFF Pillow cannot identify (e.g. floating-point RGB) or misreads
+    (:func:`_misread_planes`), as :func:`_decode` reads a file."""
     try:
         import tifffile
     except ImportError:
@@ -319,7 +329,7 @@ def _decode_with_tifffile(fh: BinaryIO, max_pixels: int | None,
         array8 = _array_to_8bit(array, notes, clip_floats=True)
     except ParameterError as exc:
         raise _Refused(f": {exc}") from None
-    return _finish(PILImage.fromarray(array8), orientation, icc, notes), pages
+    return _finish(PILImage.fromarray(array8), orientation, icc, notes), "TIFF", pages
 
 
 def _decode_colour_pfm(fh: BinaryIO, max_pixels: int | None,
