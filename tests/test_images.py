@@ -333,6 +333,26 @@ def test_multi_frame_files_use_the_first_frame(tmp_path: Path, name, colours, sa
     assert load_image(_save(tmp_path, "one.png", frames[0])).frames == 1
 
 
+@pytest.mark.parametrize("transparent", [None, 1])
+def test_a_gif_screen_its_image_leaves_uncovered_is_transparent(tmp_path: Path, transparent) -> None:
+    """As browsers and quantize animate show it: without a transparent index, Pillow painted the
+    rest of the screen with the background colour (here red, the image's own colour)."""
+    from test_compose import write_gif
+
+    path = write_gif(tmp_path / "part.gif", (5, 4), [{"indices": np.zeros((2, 3), np.uint8),
+                                                     "x": 1, "y": 2, "transparent": transparent}],
+                     table=[(255, 0, 0), (0, 255, 0)])
+    image = load_image(path)
+    assert image.pixels.shape == (4, 5, 4)
+    inside = np.zeros((4, 5), bool)
+    inside[2:4, 1:4] = True
+    assert (image.pixels[inside] == (255, 0, 0, 255)).all() and (image.pixels[~inside, 3] == 0).all()
+    assert "GIF: its 3x2 image leaves the rest of its 5x4 screen uncovered" in image.notes[0]
+    whole = write_gif(tmp_path / "whole.gif", (3, 2), [{"indices": np.zeros((2, 3), np.uint8)}],
+                      table=[(255, 0, 0)])
+    assert load_image(whole).notes == ()
+
+
 def test_an_animated_webp_is_named_as_the_format_is(tmp_path: Path) -> None:
     """Its note said 'WEBP: used frame 1 of 3', Pillow's plugin name, where every other line
     says WebP."""

@@ -256,6 +256,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     if frames > 1:  # n_frames leaves im on frame 1
         notes.append(_used_note(fmt, frames, hidden=bool(im.info.get("default_image"))))
     rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
+    covered = im.tile[0].extents if fmt == "GIF" and len(im.tile) == 1 else None
     # Pillow's TIFF reader turns the picture by its orientation tag as it loads, and drops the tag
     turned = fmt == "TIFF" and im.tag_v2.get(0x0112) in _ORIENTATION
     im.load()  # the full decode, inside load_image's error handling (truncated files fail here)
@@ -268,7 +269,24 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         notes.append("EXIF data unreadable: orientation not applied")
     icc, gamma = im.info.get("icc_profile"), png_gamma(im)  # read before _to_8bit drops im.info
     im, curved = _to_8bit(im, rawmodes, fh, notes, gamma=gamma)
+    if covered is not None and tuple(covered) != (0, 0, *im.size):
+        im = _clear_uncovered(im, tuple(covered), notes)
     return _finish(im, orientation, icc, notes, None if curved else gamma), fmt, frames
+
+
+def _clear_uncovered(im: PILImage.Image, box: tuple[int, int, int, int],
+                     notes: list[str]) -> PILImage.Image:
+    """A GIF's screen made transparent where its first image, at ``box``, leaves it uncovered, as
+    browsers show it (Pillow paints it with the background colour unless the image has a
+    transparent index)."""
+    rgba = im.convert("RGBA")
+    alpha = PILImage.new("L", im.size, 0)
+    alpha.paste(rgba.getchannel("A").crop(box), box[:2])
+    rgba.putalpha(alpha)
+    width, height = box[2] - box[0], box[3] - box[1]
+    notes.append(f"GIF: its {width}x{height} image leaves the rest of its {im.width}x{im.height} "
+                 f"screen uncovered: transparent there, as browsers show it")
+    return rgba
 
 
 #: What the pictures of a file of several are called, by Pillow's format name (else frames).
