@@ -510,6 +510,33 @@ def test_a_16bit_png_gamma_is_applied_to_its_16bit_samples_then_rounded_once(tmp
     assert grey.notes == rgb.notes
 
 
+def test_a_png_ancillary_chunk_of_a_wrong_crc_is_left_out_as_browsers_do(tmp_path: Path) -> None:
+    """libpng (Chromium's and Firefox's reader) drops such a chunk and shows the image; Pillow
+    refused the file, 'a damaged or truncated PNG file'. A damaged critical chunk still is."""
+    from quantize.animation.source import open_clip
+
+    def damaged(kind: bytes, data: bytes) -> bytes:
+        chunk = bytearray(_chunk(kind, data))
+        chunk[-1] ^= 1
+        return bytes(chunk)
+
+    rgb = _photo(6, 5)
+    text = damaged(b"tEXt", b"Comment\0made by a broken tool")
+    path = _write(tmp_path, "t.png", _png(rgb, 2, 8, text + damaged(b"gAMA", struct.pack(">I", 1))))
+    note = "PNG: its damaged tEXt, gAMA chunks (CRC error) left out, as browsers read it"
+    image = load_image(path)
+    np.testing.assert_array_equal(image.pixels, rgb)
+    assert image.notes == (note,)
+    clip = open_clip(path)
+    assert len(list(clip.frames())) == 1 and clip.notes == (note,)
+    whole = _png(rgb, 2, 8, text)
+    at = whole.index(b"IHDR") + 17  # a bit flipped in the header's CRC
+    _write(tmp_path, "d.png", whole[:at] + bytes([whole[at] ^ 1]) + whole[at + 1:])
+    with pytest.raises(InputError, match=r"d.png: cannot decode the image \(a damaged or "
+                                         r"truncated PNG file\)"):
+        load_image(tmp_path / "d.png")
+
+
 def test_unusable_icc_profiles_are_ignored_with_a_note(tmp_path: Path) -> None:
     pixels = _photo()
     image = load_image(_save(tmp_path, "bad.png", PILImage.fromarray(pixels), icc_profile=b"junk" * 50))

@@ -25,7 +25,8 @@ from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, open_input
 from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, beyond_pillow,
-                         gamma_note, load_image, png_gamma, too_large, unreadable)
+                         gamma_note, load_image, png_gamma, png_without_damaged_extras, too_large,
+                         unreadable)
 from .choices import (DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS, MAX_PLAYS, SHORT_FRAME_MS,
                       SHORT_FRAME_PLAYED_MS)
 
@@ -288,11 +289,11 @@ def _pillow_header(fh, name: str) -> tuple[int, str | None]:
     except PILImage.UnidentifiedImageError:
         fh.seek(0)
         head = fh.read(16)
+        if beyond_pillow(head) or png_without_damaged_extras(fh) is not None:
+            return 1, None  # a still load_image reads (a PNG's damaged extras left out)
         why = unreadable(name, fh, head)
         if why:
             raise InputError(why) from None
-        if beyond_pillow(head):
-            return 1, None
         raise InputError(f"{name} is not an image or animation quantize reads "
                          f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
             from None

@@ -16,8 +16,10 @@ import io
 import logging
 import os
 import re
+import struct
 import sys
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
@@ -144,7 +146,8 @@ def image_from_bytes(data: bytes) -> Image:
     return Image(pixels, None, fmt, len(data), frames, tuple(notes), grey)
 
 
-_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", 0, "PNG"), (b"GIF8", 0, "GIF"), (b"\xff\xd8\xff", 0, "JPEG"),
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_SIGNATURES = ((_PNG_SIGNATURE, 0, "PNG"), (b"GIF8", 0, "GIF"), (b"\xff\xd8\xff", 0, "JPEG"),
                (b"WEBP", 8, "WebP"), (b"ftypavi", 4, "AVIF"), (b"qoif", 0, "QOI"))
 
 
@@ -244,6 +247,12 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
             return _decode_with_tifffile(fh, max_pixels, notes)
         if other == "PFM":
             return _decode_colour_pfm(fh, max_pixels, notes), "PFM", 1
+        mended = png_without_damaged_extras(fh)
+        if mended is not None:
+            data, dropped = mended
+            notes.append(f"PNG: its damaged {', '.join(dropped)} chunk{'s' * (len(dropped) > 1)} "
+                          f"(CRC error) left out, as browsers read it")
+            return _decode(io.BytesIO(data), max_pixels, notes)
         why = unreadable("", fh, head)
         if why:
             raise _Refused(why) from None
@@ -308,6 +317,33 @@ def used_part(notes: Iterable[str]) -> str | None:
     """Which of a file's several pictures the loader read, from its note ('page 1 of 3', 'frame 1
     of 2'); None for a file of one."""
     return next((found.group(1) for found in map(_USED.fullmatch, notes) if found), None)
+
+
+def png_without_damaged_extras(fh: BinaryIO) -> tuple[bytes, list[str]] | None:
+    """The PNG file ``fh`` without its ancillary chunks whose CRC is wrong, and their names, as
+    libpng reads it by default (Chromium's and Firefox's readers before the image data; Pillow
+    refuses the file); None if none is, or a critical chunk is damaged, or the file is cut or no
+    PNG."""
+    fh.seek(0)
+    if fh.read(8) != _PNG_SIGNATURE:
+        return None
+    data = _PNG_SIGNATURE + fh.read()
+    kept, dropped, at = [data[:8]], [], 8
+    while at + 12 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        end = at + 12 + length
+        if end > len(data):
+            return None
+        if zlib.crc32(data[at + 4:end - 4]) == struct.unpack(">I", data[end - 4:end])[0]:
+            kept.append(data[at:end])
+        elif kind[0] & 0x20:  # the ancillary bit: a chunk the image does not need
+            dropped.append(kind.decode("latin-1"))
+        else:
+            return None
+        at = end
+        if kind == b"IEND":
+            break
+    return (b"".join(kept), dropped) if dropped else None
 
 
 def _misread_planes(im: PILImage.Image) -> bool:
