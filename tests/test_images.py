@@ -250,6 +250,24 @@ def test_a_16bit_tiff_stored_plane_by_plane_is_read_whole(tmp_path: Path, alpha:
     assert image.notes == ("16-bit reduced to 8 bits",)
 
 
+def test_a_16bit_grey_alpha_png_rounds_each_sample(tmp_path: Path) -> None:
+    """Pillow has no unpacker for its low bytes: each sample's high byte was kept (0x40FF read
+    64, not 65), and a gAMA curve was put on the cut grey."""
+    from quantize.core.colorspace import linear_to_srgb, to_srgb8
+
+    samples = RNG.integers(0, 65536, (5, 7, 2), dtype=np.uint16)
+    samples[0, 0] = [0x40FF, 0xFF00]
+    image = load_image(_write(tmp_path, "la.png", _png(samples, 4)))
+    grey, alpha = _round16(samples[..., 0]), _round16(samples[..., 1])
+    assert image.pixels[0, 0].tolist() == [65, 65, 65, 254]
+    np.testing.assert_array_equal(image.pixels, np.dstack([grey, grey, grey, alpha]))
+    assert image.notes == ("16-bit reduced to 8 bits",)
+    linear = _chunk(b"gAMA", struct.pack(">I", 100000))
+    curved = load_image(_write(tmp_path, "lg.png", _png(samples, 4, extra=linear)))
+    shown = to_srgb8(linear_to_srgb(samples[..., 0] / 65535.0))
+    np.testing.assert_array_equal(curved.pixels, np.dstack([shown, shown, shown, alpha]))
+
+
 def test_16bit_grey_tiff(tmp_path: Path) -> None:
     v = np.array([[0xFFFF, 0x8080, 0x0101, 0]], np.uint16)
     image = load_image(_save(tmp_path, "g16.tif", PILImage.fromarray(v)))

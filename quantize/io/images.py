@@ -496,22 +496,29 @@ def _to_8bit(im: PILImage.Image, rawmodes: list[str], fh: BinaryIO | None, notes
         return im, False
     # 16-bit samples decoded by Pillow into an 8-bit mode: it kept the high byte of each sample.
     notes.append("16-bit reduced to 8 bits")
-    if im.mode not in ("RGB", "RGBA") or any(r.split(";")[0] != im.mode for r in rawmodes):
-        return im, False  # e.g. 16-bit grey + alpha: Pillow has no unpacker for the low bytes; truncated
+    # Pillow unpacks a 16-bit grey + alpha PNG into RGBA; it has no unpacker for the low bytes
+    grey_alpha = im.mode == "RGBA" and all(r == "LA;16B" for r in rawmodes)
+    if not grey_alpha and (im.mode not in ("RGB", "RGBA")
+                           or any(r.split(";")[0] != im.mode for r in rawmodes)):
+        return im, False  # no unpacker for the low bytes: truncated
     # Decode once more keeping the low bytes, so the reduction rounds (v * 255 / 65535).
     fh.seek(0)
     low = PILImage.open(fh, formats=[im.format])
-    low.tile = [t._replace(args=_low_byte_args(t.args)) for t in low.tile]
+    low.tile = [t._replace(args=_low_byte_args(t.args, grey_alpha)) for t in low.tile]
     low.load()
+    if grey_alpha:  # each pixel's four bytes as RGBA: grey's high and low, alpha's high and low
+        low = PILImage.fromarray(np.asarray(low)[..., [1, 1, 1, 3]])
     if curve is not None:
         notes.append(gamma_note(gamma))
     return PILImage.fromarray(_combine_bytes(im, low, curve)), curve is not None
 
 
-def _low_byte_args(args: str | tuple) -> str | tuple:
+def _low_byte_args(args: str | tuple, grey_alpha: bool = False) -> str | tuple:
+    """A tile's decoder arguments that unpack the low byte of each 16-bit sample (of a 16-bit
+    ``grey_alpha`` PNG, each pixel's four bytes)."""
     if isinstance(args, str):
-        return args[:-4] + _LOW_BYTE_RAWMODE[args[-4:]]
-    return (_low_byte_args(args[0]), *args[1:])
+        return "RGBA" if grey_alpha else args[:-4] + _LOW_BYTE_RAWMODE[args[-4:]]
+    return (_low_byte_args(args[0], grey_alpha), *args[1:])
 
 
 def _combine_bytes(high: PILImage.Image, low: PILImage.Image,
