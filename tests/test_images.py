@@ -547,6 +547,16 @@ def test_a_png_ancillary_chunk_of_a_wrong_crc_is_left_out_as_browsers_do(tmp_pat
     assert image.notes == (note,)
     clip = open_clip(path)
     assert len(list(clip.frames())) == 1 and clip.notes == (note,)
+    # an APNG's frames are not read past such damage: refused, not played as its first frame
+    from test_compose import solid, write_apng
+
+    apng = write_apng(tmp_path / "a.png", (2, 2), [{"rgba": solid(2, 2, (255, 0, 0, 255))},
+                                                   {"rgba": solid(2, 2, (0, 0, 255, 255))}])
+    data = apng.read_bytes()
+    at = data.index(b"fcTL") - 4
+    apng.write_bytes(data[:at] + text + data[at:])
+    with pytest.raises(InputError, match=r"a.png: cannot decode the image \(a damaged"):
+        open_clip(apng)
     whole = _png(rgb, 2, 8, text)
     at = whole.index(b"IHDR") + 17  # a bit flipped in the header's CRC
     _write(tmp_path, "d.png", whole[:at] + bytes([whole[at] ^ 1]) + whole[at + 1:])

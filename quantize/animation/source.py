@@ -13,6 +13,7 @@ duration is one :class:`~quantize.errors.InputError` naming the input.
 from __future__ import annotations
 
 import glob
+import io
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -289,8 +290,8 @@ def _pillow_header(fh, name: str) -> tuple[int, str | None]:
     except PILImage.UnidentifiedImageError:
         fh.seek(0)
         head = fh.read(16)
-        if beyond_pillow(head) or png_without_damaged_extras(fh) is not None:
-            return 1, None  # a still load_image reads (a PNG's damaged extras left out)
+        if beyond_pillow(head) or _mended_still(fh):
+            return 1, None
         why = unreadable(name, fh, head)
         if why:
             raise InputError(why) from None
@@ -316,6 +317,18 @@ def _pillow_header(fh, name: str) -> tuple[int, str | None]:
     if im.format == "GIF":  # NETSCAPE's count is of repeats after the first play; none: play once
         return (1 if loop is None else 0 if loop == 0 else loop + 1), fmt
     return int(loop or 0), fmt  # APNG's num_plays and WebP's loop count plays, 0 for ever
+
+
+def _mended_still(fh) -> bool:
+    """Whether ``fh`` is a still PNG that load_image reads once its damaged ancillary chunks are
+    left out; an APNG's frames are not read so (its damage is reported instead)."""
+    from PIL import Image as PILImage
+
+    mended = png_without_damaged_extras(fh)
+    if mended is None:
+        return False
+    with PILImage.open(io.BytesIO(mended[0]), formats=["PNG"]) as im:
+        return not getattr(im, "is_animated", False)
 
 
 class HeldFrames:
