@@ -265,7 +265,7 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     if frames > 1:  # n_frames leaves im on frame 1
         notes.append(_used_note(fmt, frames, hidden=bool(im.info.get("default_image"))))
     rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
-    covered = im.tile[0].extents if fmt == "GIF" and len(im.tile) == 1 else None
+    covered = im.tile[0][1] if fmt == "GIF" and len(im.tile) == 1 else None  # its extents
     # Pillow's TIFF reader turns the picture by its orientation tag as it loads, and drops the tag
     turned = fmt == "TIFF" and im.tag_v2.get(0x0112) in _ORIENTATION
     im.load()  # the full decode, inside load_image's error handling (truncated files fail here)
