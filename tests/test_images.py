@@ -565,6 +565,29 @@ def test_a_png_ancillary_chunk_of_a_wrong_crc_is_left_out_as_browsers_do(tmp_pat
         load_image(tmp_path / "d.png")
 
 
+def test_a_bmp_alpha_channel_of_zeros_is_read_as_opaque_as_browsers_do(tmp_path: Path) -> None:
+    """A 32-bit BMP whose alpha mask is set but whose alpha is 0 everywhere (a writer that never
+    used it) read fully transparent; Chromium shows it opaque. Alpha used anywhere is kept."""
+    def bmp(name: str, bgra: np.ndarray) -> Path:
+        h, w = bgra.shape[:2]
+        rows = bgra[::-1].tobytes()
+        info = struct.pack("<IiiHHIIiiII", 108, w, h, 1, 32, 3, len(rows), 2835, 2835, 0, 0)
+        masks = struct.pack("<IIII", 0xFF0000, 0xFF00, 0xFF, 0xFF000000)  # R, G, B, alpha
+        info += masks.ljust(108 - len(info), b"\0")
+        return _write(tmp_path, name, b"BM" + struct.pack("<IHHI", 14 + len(info) + len(rows), 0, 0,
+                                                          14 + len(info)) + info + rows)
+
+    rgb = _photo(3, 4)
+    bgra = np.dstack([rgb[..., ::-1], np.zeros(rgb.shape[:2], np.uint8)])
+    image = load_image(bmp("zero.bmp", bgra))
+    np.testing.assert_array_equal(image.pixels, rgb)
+    assert image.notes == ("BMP: its alpha channel is 0 everywhere: read as opaque, as browsers "
+                           "read it",)
+    bgra[0, 0, 3] = 128
+    used = load_image(bmp("used.bmp", bgra))
+    assert used.channels == 4 and used.pixels[0, 0, 3] == 128 and used.pixels[1, 1, 3] == 0
+
+
 def test_unusable_icc_profiles_are_ignored_with_a_note(tmp_path: Path) -> None:
     pixels = _photo()
     image = load_image(_save(tmp_path, "bad.png", PILImage.fromarray(pixels), icc_profile=b"junk" * 50))
