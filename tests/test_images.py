@@ -581,8 +581,14 @@ def test_a_bmp_alpha_channel_of_zeros_is_read_as_opaque_as_browsers_do(tmp_path:
     bgra = np.dstack([rgb[..., ::-1], np.zeros(rgb.shape[:2], np.uint8)])
     image = load_image(bmp("zero.bmp", bgra))
     np.testing.assert_array_equal(image.pixels, rgb)
-    assert image.notes == ("BMP: its alpha channel is 0 everywhere: read as opaque, as browsers "
-                           "read it",)
+    assert image.notes == ("BMP: its alpha channel is 0 everywhere (written, never used): read "
+                           "as opaque",)
+    tga = _write(tmp_path, "zero.tga", struct.pack("<BBBHHBHHHHBB", 0, 0, 2, 0, 0, 0, 0, 0, 4, 3,
+                                                   32, 0x20) + bgra.tobytes())
+    image = load_image(tga)  # a TGA too: its header gave it no alpha bits, Pillow read them
+    np.testing.assert_array_equal(image.pixels, rgb)
+    assert image.notes == ("TGA: its alpha channel is 0 everywhere (written, never used): read "
+                           "as opaque",)
     bgra[0, 0, 3] = 128
     used = load_image(bmp("used.bmp", bgra))
     assert used.channels == 4 and used.pixels[0, 0, 3] == 128 and used.pixels[1, 1, 3] == 0

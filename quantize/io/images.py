@@ -278,9 +278,10 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         notes.append("EXIF data unreadable: orientation not applied")
     icc, gamma = im.info.get("icc_profile"), png_gamma(im)  # read before _to_8bit drops im.info
     im, curved = _to_8bit(im, rawmodes, fh, notes, gamma=gamma)
-    if fmt == "BMP" and im.mode == "RGBA" and im.getextrema()[3] == (0, 0):
-        im = im.convert("RGB")  # an alpha channel written but never used, as Chromium reads it
-        notes.append("BMP: its alpha channel is 0 everywhere: read as opaque, as browsers read it")
+    if fmt in ("BMP", "TGA") and im.mode == "RGBA" and im.getextrema()[3] == (0, 0):
+        im = im.convert("RGB")  # as Chromium reads such a BMP: an invisible picture is no picture
+        notes.append(f"{fmt}: its alpha channel is 0 everywhere (written, never used): read as "
+                     f"opaque")
     if covered is not None and tuple(covered) != (0, 0, *im.size):
         im = _clear_uncovered(im, tuple(covered), notes)
     return _finish(im, orientation, icc, notes, None if curved else gamma), fmt, frames
