@@ -250,7 +250,9 @@ def _least_bound(lower, i, drift, t):
     return min(min(min(m0, m1), min(m2, m3)), min(min(m4, m5), min(m6, m7)))
 
 
-# Points per parallel task of the E-steps: each task allocates its scratch distances once.
+# Points per parallel task of the E-steps. Each task is one call of an ordinary kernel over its
+# points (allocating its scratch once): Numba's parfors passes over a loop body that small take a
+# fraction of the compile time they take over the inlined group search.
 _BLOCK = 256
 
 
@@ -260,43 +262,52 @@ def _assign_all(X, labels, upper, lower, glb, drift, spheres, radius, grouped, m
     sphere (centre ``spheres[:, g]``, radius ``radius[g]``) is farther than the best distance so
     far is not searched: its bound is the distance to that sphere. Bounds are stored in float32,
     rounded outward."""
-    n, d = X.shape
-    n_groups = lower.shape[1]
+    n = X.shape[0]
     for b in prange((n + _BLOCK - 1) // _BLOCK):
-        to_sphere = np.empty(n_groups)
-        dist = np.empty(grouped.shape[2])
-        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+        _assign_all_block(b * _BLOCK, min(n, (b + 1) * _BLOCK), X, labels, upper, lower, glb,
+                          drift, spheres, radius, grouped, members, size)
+
+
+@njit(cache=True)
+def _assign_all_block(start, stop, X, labels, upper, lower, glb, drift, spheres, radius, grouped,
+                      members, size):
+    """:func:`_assign_all` over points ``start`` to ``stop``."""
+    d = X.shape[1]
+    n_groups = lower.shape[1]
+    to_sphere = np.empty(n_groups)
+    dist = np.empty(grouped.shape[2])
+    for i in range(start, stop):
+        for g in range(n_groups):
+            to_sphere[g] = 0.0
+        for f in range(d):  # every sphere at once, summed in sqdist's order
+            x = X[i, f]
             for g in range(n_groups):
-                to_sphere[g] = 0.0
-            for f in range(d):  # every sphere at once, summed in sqdist's order
-                x = X[i, f]
-                for g in range(n_groups):
-                    diff = x - spheres[f, g]
-                    to_sphere[g] += diff * diff
-            first = 0
-            for g in range(n_groups):
-                lower[i, g] = _down(max(0.0, np.sqrt(to_sphere[g]) - radius[g]))
-                if lower[i, g] < lower[i, first]:
-                    first = g
-            best = np.inf
-            best_j = -1
-            best_g = -1
-            best_second = np.inf
-            for r in range(n_groups + 1):
-                g = first if r == 0 else r - 1
-                if (r > 0 and g == first) or lower[i, g] > best:
-                    continue
-                m1, j1, m2 = _scan_group(X, i, grouped, members, size, g, dist)
-                lower[i, g] = _down(m1)
-                if m1 < best or (m1 == best and j1 < best_j):
-                    best = m1
-                    best_j = j1
-                    best_g = g
-                    best_second = m2
-            lower[i, best_g] = _down(best_second)
-            labels[i] = best_j
-            upper[i] = _up(best)
-            glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
+                diff = x - spheres[f, g]
+                to_sphere[g] += diff * diff
+        first = 0
+        for g in range(n_groups):
+            lower[i, g] = _down(max(0.0, np.sqrt(to_sphere[g]) - radius[g]))
+            if lower[i, g] < lower[i, first]:
+                first = g
+        best = np.inf
+        best_j = -1
+        best_g = -1
+        best_second = np.inf
+        for r in range(n_groups + 1):
+            g = first if r == 0 else r - 1
+            if (r > 0 and g == first) or lower[i, g] > best:
+                continue
+            m1, j1, m2 = _scan_group(X, i, grouped, members, size, g, dist)
+            lower[i, g] = _down(m1)
+            if m1 < best or (m1 == best and j1 < best_j):
+                best = m1
+                best_j = j1
+                best_g = g
+                best_second = m2
+        lower[i, best_g] = _down(best_second)
+        labels[i] = best_j
+        upper[i] = _up(best)
+        glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
 
 
 @njit(cache=True)
@@ -326,18 +337,27 @@ def _carry_over(X, rows, summary, s_labels, s_lower, centers, labels, upper, low
     """The second half of :func:`_assign_via`, over the points of X in parallel."""
     n = X.shape[0]
     for b in prange((n + _BLOCK - 1) // _BLOCK):
-        dist = np.empty(grouped.shape[2])
-        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            p = rows[i]
-            apart = np.float64(_up(np.sqrt(sqdist(X, i, summary, p))))
-            for g in range(lower.shape[1]):
-                lower[i, g] = _down(np.float64(s_lower[p, g]) - apart)
-            a = s_labels[p]
-            best_j, best = _search_groups(X, i, a, np.sqrt(sqdist(X, i, centers, a)), lower,
-                                          drift, 0, group_of, grouped, members, size, dist)
-            labels[i] = best_j
-            upper[i] = _up(best)
-            glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
+        _carry_over_block(b * _BLOCK, min(n, (b + 1) * _BLOCK), X, rows, summary, s_labels,
+                          s_lower, centers, labels, upper, lower, glb, drift, group_of, grouped,
+                          members, size)
+
+
+@njit(cache=True)
+def _carry_over_block(start, stop, X, rows, summary, s_labels, s_lower, centers, labels, upper,
+                      lower, glb, drift, group_of, grouped, members, size):
+    """:func:`_carry_over` over points ``start`` to ``stop``."""
+    dist = np.empty(grouped.shape[2])
+    for i in range(start, stop):
+        p = rows[i]
+        apart = np.float64(_up(np.sqrt(sqdist(X, i, summary, p))))
+        for g in range(lower.shape[1]):
+            lower[i, g] = _down(np.float64(s_lower[p, g]) - apart)
+        a = s_labels[p]
+        best_j, best = _search_groups(X, i, a, np.sqrt(sqdist(X, i, centers, a)), lower,
+                                      drift, 0, group_of, grouped, members, size, dist)
+        labels[i] = best_j
+        upper[i] = _up(best)
+        glb[i] = _least_bound(lower, i, drift, 0)  # drift[0] is 0
 
 
 @njit(cache=True, inline="always")
@@ -384,32 +404,41 @@ def _assign(X, centers, labels, upper, lower, glb, shift, drift, drift_max, now,
     n = X.shape[0]
     changed = 0
     for b in prange((n + _BLOCK - 1) // _BLOCK):
-        dist = np.empty(grouped.shape[2])
-        moved = 0
-        for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
-            a = labels[i]
-            ub = upper[i] + shift[a]
-            m = max(glb[i] - drift_max[now], half_gap[a])
-            if ub < m:
-                upper[i] = _up(ub)
-                continue
-            ub = np.sqrt(sqdist(X, i, centers, a))
-            upper[i] = _up(ub)
-            if ub < m:
-                continue
-            m = _least_bound(lower, i, drift, now)
-            glb[i] = _down(m + drift_max[now])
-            if ub < m:  # every other centre still ruled out (ub >= half_gap[a] here)
-                continue
-            best_j, best = _search_groups(X, i, a, ub, lower, drift, now, group_of, grouped,
-                                          members, size, dist)
-            if best_j != a:
-                labels[i] = best_j
-                upper[i] = _up(best)
-                moved += 1
-            glb[i] = _down(_least_bound(lower, i, drift, now) + drift_max[now])
-        changed += moved
+        changed += _assign_block(b * _BLOCK, min(n, (b + 1) * _BLOCK), X, centers, labels, upper,
+                                 lower, glb, shift, drift, drift_max, now, half_gap, group_of,
+                                 grouped, members, size)
     return changed
+
+
+@njit(cache=True)
+def _assign_block(start, stop, X, centers, labels, upper, lower, glb, shift, drift, drift_max,
+                  now, half_gap, group_of, grouped, members, size):
+    """:func:`_assign` over points ``start`` to ``stop``; returns how many labels changed."""
+    dist = np.empty(grouped.shape[2])
+    moved = 0
+    for i in range(start, stop):
+        a = labels[i]
+        ub = upper[i] + shift[a]
+        m = max(glb[i] - drift_max[now], half_gap[a])
+        if ub < m:
+            upper[i] = _up(ub)
+            continue
+        ub = np.sqrt(sqdist(X, i, centers, a))
+        upper[i] = _up(ub)
+        if ub < m:
+            continue
+        m = _least_bound(lower, i, drift, now)
+        glb[i] = _down(m + drift_max[now])
+        if ub < m:  # every other centre still ruled out (ub >= half_gap[a] here)
+            continue
+        best_j, best = _search_groups(X, i, a, ub, lower, drift, now, group_of, grouped,
+                                      members, size, dist)
+        if best_j != a:
+            labels[i] = best_j
+            upper[i] = _up(best)
+            moved += 1
+        glb[i] = _down(_least_bound(lower, i, drift, now) + drift_max[now])
+    return moved
 
 
 @njit(cache=True)
