@@ -142,7 +142,8 @@ def kmeans_plusplus(X, w, fixed, uniforms):
                 best_pot = pot
                 best_p = p
         chosen[c - m] = best_p
-        seeds[c] = X[best_p]
+        for f in range(d):  # element by element: a row copy compiles Numba's shape-error message
+            seeds[c, f] = X[best_p, f]
         for j in range(c):
             seed_d2[j] = sqdist(X, best_p, seeds, j)
         moved = 0
