@@ -768,3 +768,20 @@ def test_a_failed_rows_error_names_outputs_as_an_ok_rows_paths_do(tmp_path):
     row = manifest.problem_row("a.png", "failed", f"cannot write to {out}: no; x{out}/y; "
                                f"{tmp_path}/outer/z", out_root=out)
     assert row["error"] == f"cannot write to {out}: no; x{out}/y; {tmp_path}/outer/z"
+
+
+def test_manifest_csv_guards_a_name_a_spreadsheet_would_run_as_a_formula(tmp_path):
+    """manifest.csv writes its cells as a sweep's CSV does: a name starting as a formula behind
+    a ', a negative number as it is."""
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.fromarray(make_photo(24, 32)).save(src / "=1+2.png")
+    (src / "@cmd.png").write_bytes(b"")  # an image's suffix, no image: a failed row
+    run_batch([src], tmp_path / "out", settings=SETTINGS, jobs=1)
+    with open(tmp_path / "out" / manifest.CSV_NAME, newline="") as fh:
+        rows = {r["path"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == {"'=1+2.png", "'@cmd.png"}
+    assert rows["'=1+2.png"]["status"] == "ok" and rows["'@cmd.png"]["status"] == "failed"
+    assert rows["'=1+2.png"]["packed_file"] == "'=1+2.qnt" and rows["'=1+2.png"]["k"] == "8"
+    assert json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())["rows"][0]["path"] \
+        == "=1+2.png"  # the JSON, which --resume reads, keeps the name exact

@@ -350,3 +350,15 @@ def test_the_chart_and_page_name_every_codec_a_sweep_packed_with():
             [(2, "bilevel"), (4, "template"), (8, "cm"), (16, "cm"), (256, "cm")]]
     assert codecs_used(rows) == "bilevel (K=2), template (K=4), cm (K=8-256)"
     assert codecs_used(rows[2:]) == "cm"
+
+
+def test_csv_guards_a_name_a_spreadsheet_would_run_as_a_formula(points):
+    """A text cell starting with =, +, - or @ gets a leading ' (OWASP's CSV-injection advice);
+    numbers, even negative ones, stay numbers."""
+    named = [replace(p, result=replace(p.result, input=name))
+             for p, name in zip(points, ["=HYPERLINK(1).png", "+1.png", "-x.png", "@SUM.png",
+                                         "plain.png", "a=b.png"])]
+    rows = list(csv.DictReader(io.StringIO(format_csv(named))))
+    assert [row["input"] for row in rows] == ["'=HYPERLINK(1).png", "'+1.png", "'-x.png",
+                                              "'@SUM.png", "plain.png", "a=b.png"]
+    assert rows[0]["k"] == "4" and rows[0]["fixed_palette"] == "false"

@@ -7,9 +7,7 @@ also records the options the batch ran with, which ``--resume`` checks before tr
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 import os
@@ -21,7 +19,8 @@ from typing import Any
 
 from ..choices import FORMATS
 from ..errors import FormatError, QuantizeError
-from .files import display_name, ensure_dir, open_input, printable, read_input, write_bytes
+from .csvtext import csv_text
+from .files import display_name, ensure_dir, open_input, read_input, write_bytes
 
 JSON_NAME = "manifest.json"
 CSV_NAME = "manifest.csv"
@@ -165,18 +164,12 @@ class Manifest:
         rows = self.sorted_rows()
         doc = {"version": VERSION, "options": self.options, "summary": summarize(rows).to_dict(),
                "rows": rows, "claims": dict(sorted(self.claims.items()))}
-        text = io.StringIO()
-        writer = csv.DictWriter(text, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        # UTF-8 throughout: a non-UTF-8 name's bytes shown as \xNN, as every report shows them
-        writer.writerows({key: printable(value) if isinstance(value, str) else value
-                          for key, value in row.items()} for row in rows)
         ensure_dir(self.out_root)
         # ASCII, names exact for --resume: a non-UTF-8 byte 0xNN as \udcNN (surrogateescape)
         write_bytes(self.out_root / JSON_NAME,
                     (json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=True) + "\n").encode(),
                     force=True)
-        write_bytes(self.out_root / CSV_NAME, text.getvalue().encode(), force=True)
+        write_bytes(self.out_root / CSV_NAME, csv_text(rows, COLUMNS).encode(), force=True)
         self._written = time.monotonic()
 
 

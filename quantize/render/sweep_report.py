@@ -6,13 +6,12 @@ Every number comes from :meth:`SweepPoint.to_dict` (the keys of ``compress --jso
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Callable, Sequence
 
 from ..errors import ParameterError
+from ..io.csvtext import csv_text
 from ..io.files import display_name, tagged_name
 from ..jobs.sweep_model import SweepPoint, SweepRun
 
@@ -111,13 +110,8 @@ def format_clip_csv(rows: Sequence[dict]) -> str:
 
 
 def _csv(rows: list[dict]) -> str:
-    """``rows`` as CSV, booleans written as JSON writes them (true, false)."""
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({key: str(value).lower() if isinstance(value, bool) else value
-                      for key, value in row.items()} for row in rows)
-    return buf.getvalue()
+    """``rows`` as CSV (:func:`~quantize.io.csvtext.csv_text`), the first row's keys as columns."""
+    return csv_text(rows, list(rows[0]))
 
 
 def format_json(run: SweepRun) -> str:
