@@ -362,3 +362,27 @@ def test_csv_guards_a_name_a_spreadsheet_would_run_as_a_formula(points):
     assert [row["input"] for row in rows] == ["'=HYPERLINK(1).png", "'+1.png", "'-x.png",
                                               "'@SUM.png", "plain.png", "a=b.png"]
     assert rows[0]["k"] == "4" and rows[0]["fixed_palette"] == "false"
+
+
+def test_an_animations_csv_rounds_its_figures_as_a_stills(points):
+    """An animation's CSV keeps the decimals a still's keeps of PSNR, CIEDE2000 and seconds."""
+    from quantize.animation.run import AnimationOptions, sweep_clip
+    from quantize.animation.source import frames_clip
+    from quantize.render.sweep_report import format_clip_csv
+
+    frames = [make_photo(24, 32, seed=seed) for seed in range(3)]
+    results = sweep_clip(frames_clip(frames, 100), [4, 16], AnimationOptions(formats=("gif",)))
+    lines = list(csv.DictReader(io.StringIO(format_clip_csv([r.to_dict() for r in results]))))
+    still = list(csv.DictReader(io.StringIO(format_csv(points))))
+
+    def places(cell: str) -> int:
+        return len(cell.partition(".")[2])
+
+    decimals = {key: max(places(row[key]) for row in still) for key in ("psnr", "seconds_total")}
+
+    for line, result in zip(lines, results):
+        assert float(line["mean_psnr"]) == round(result.mean_psnr, decimals["psnr"])
+        assert max(places(line[key]) for key in ("mean_psnr", "clip_psnr", "min_psnr")) \
+            <= decimals["psnr"]
+        assert places(line["seconds"]) <= decimals["seconds_total"]
+        assert places(line["mean_delta_e2000"]) <= 6 and places(line["flicker"]) <= 6

@@ -104,6 +104,7 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
     from ..animation.run import AnimationOptions, animate_file
     from ..render.report import plural
     from .job import pixel_limit
+    from .sweep_model import rounded
 
     if settings.files is not None and settings.files.rotate:  # its frames are not turned
         raise ParameterError("rotate turns a still picture; an animation is written as it plays",
@@ -123,12 +124,13 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
     record = {"width": result.width, "height": result.height, "channels": result.channels,
               "k": result.k, "frames": result.n_frames, "frames_written": len(result.durations),
               "durations_ms": result.durations, "palettes": result.n_palettes,
-              "psnr": None if result.lossless else round(result.mean_psnr, 4),  # as a still
-              "delta_e": round(result.mean_delta_e, 6),
-              "flicker": round(result.flicker, 6), "seconds": {"total": round(result.seconds, 4)},
-              "notes": notes,
+              "psnr": None if result.lossless else rounded("psnr", result.mean_psnr),
+              "delta_e": rounded("delta_e", result.mean_delta_e),
+              "flicker": rounded("flicker", result.flicker),
+              "seconds": {"total": rounded("seconds", result.seconds)}, "notes": notes,
               "files": {fmt: {"bytes": len(data),
-                              "bits_per_pixel": round(result.bits_per_pixel(fmt), 4)}
+                              "bits_per_pixel": rounded("bits_per_pixel",
+                                                        result.bits_per_pixel(fmt))}
                         for fmt, data in result.outputs.items()}}
     return record, result.paths
 

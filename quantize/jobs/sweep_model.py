@@ -27,6 +27,15 @@ class Judged(Protocol):
 
 SILHOUETTE_SAMPLES = 2000
 
+#: the decimals an animation's row keeps of each figure, as ``compress --json`` rounds a still's
+#: (flicker as its MSE)
+DECIMALS = {"psnr": 4, "delta_e": 6, "flicker": 6, "seconds": 4, "bits_per_pixel": 4}
+
+
+def rounded(figure: str, value: float) -> float:
+    """``value`` of a ``figure`` (a key of :data:`DECIMALS`) rounded as a still's row rounds it."""
+    return round(value, DECIMALS[figure])
+
 
 def sample_space(channels: int) -> str:
     """The values the silhouette's sample compares: RGB, or RGBA for an image with alpha."""

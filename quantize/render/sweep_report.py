@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 from ..errors import ParameterError
 from ..io.csvtext import csv_text
 from ..io.files import display_name, tagged_name
-from ..jobs.sweep_model import SweepPoint, SweepRun
+from ..jobs.sweep_model import SweepPoint, SweepRun, rounded
 
 SHEET, CHART, PAGE = tagged_name("sweep", "sheet"), tagged_name("sweep", "chart"), "report.html"
 
@@ -91,10 +91,16 @@ def format_csv(points: Sequence[SweepPoint]) -> str:
     return _csv(rows)
 
 
+# each figure of an animation's CSV that a still's row rounds, by the figure it is (DECIMALS)
+CLIP_FIGURES = {"mean_psnr": "psnr", "clip_psnr": "psnr", "min_psnr": "psnr",
+                "mean_delta_e2000": "delta_e", "flicker": "flicker", "seconds": "seconds"}
+
+
 def format_clip_csv(rows: Sequence[dict]) -> str:
     """An animation's sweep (rows of ``AnimationResult.to_dict()``) as CSV, one line per K: every
     scalar (K first), each format's bytes, bits per pixel and file as columns of their own
-    (``bytes_gif``), and the least PSNR of a frame; the per-frame lists stay in the JSON."""
+    (``bytes_gif``), and the least PSNR of a frame; the per-frame lists stay in the JSON. PSNR,
+    CIEDE2000, flicker and seconds are rounded as a still's CSV rounds them (:func:`rounded`)."""
     flat = []
     for d in rows:
         line: dict[str, object] = {"k": d["k"]}
@@ -105,7 +111,8 @@ def format_clip_csv(rows: Sequence[dict]) -> str:
                 line[key] = value
             if key == "mean_psnr":
                 line["min_psnr"] = min(d["psnr"])
-        flat.append(line)
+        flat.append({key: rounded(CLIP_FIGURES[key], value) if key in CLIP_FIGURES else value
+                     for key, value in line.items()})
     return _csv(flat)
 
 
