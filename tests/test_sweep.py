@@ -386,3 +386,33 @@ def test_an_animations_csv_rounds_its_figures_as_a_stills(points):
             <= decimals["psnr"]
         assert places(line["seconds"]) <= decimals["seconds_total"]
         assert places(line["mean_delta_e2000"]) <= 6 and places(line["flicker"]) <= 6
+
+
+def test_target_search_takes_the_rows_as_bounds(photo, points):
+    """A row that misses the target rules out every smaller K, one that meets it every larger:
+    the search fits only K between them (none when the largest row misses)."""
+    from quantize.jobs.sweep import TargetMissed
+
+    rows = [p.result for p in points]  # K = 4, 8, ..., 128
+    target = Target(psnr=(points[2].result.psnr + points[3].result.psnr) / 2)  # between 16 and 32
+    fitted: list[int] = []
+    found = search_k(photo, target, max_k=128, known=rows, progress=fitted.append)
+    assert fitted and all(16 < k < 32 for k in fitted) and 16 < found.k <= 32
+    assert found.k == search_k(photo, target, max_k=128).k  # as compress --target-psnr finds it
+    fitted.clear()
+    with pytest.raises(TargetMissed, match="no K up to 128"):
+        search_k(photo, Target(psnr=points[-1].result.psnr + 1), max_k=128, known=rows,
+                 progress=fitted.append)
+    assert fitted == []
+
+
+def test_smallest_k_searches_only_between_its_bounds():
+    for answer in range(1, 66):
+        for low in range(0, answer):
+            for high in (None, *range(answer, 65)):
+                tried: list[int] = []
+                found = smallest_k(lambda k: tried.append(k) or k >= answer, 64, low=low,
+                                   high=high)
+                assert found == (answer if answer <= 64 else None)
+                assert all(low < k < (high or 65) for k in tried)
+                assert len(tried) <= probe_budget(64)

@@ -277,7 +277,9 @@ def search_target(target: Target, run: Callable[[int], R], max_k: int,
                   known: Iterable[R] = ()) -> Search:
     """The smallest K in [1, ``max_k``] whose ``run(K)`` (a still's :class:`Result` or an
     animation's result, judged by :meth:`Target.met`) meets ``target``, by :func:`smallest_k`.
-    Each K is run at most once; ``known`` results are reused by their ``k``. A
+    Each K is run at most once; ``known`` results are reused by their ``k`` and bound the
+    search: the smallest known K that meets the target is the answer unless a smaller K does,
+    and only K above the largest known one below it that fails are tried. A
     :class:`TargetMissed` naming what ``max_k`` gives when even it fails."""
     probes = {r.k: r for r in known}
 
@@ -286,25 +288,34 @@ def search_target(target: Target, run: Callable[[int], R], max_k: int,
             probes[k] = run(k)
         return target.met(probes[k])
 
-    k = smallest_k(met, max_k)
+    meets = [k for k, r in probes.items() if k <= max_k and target.met(r)]
+    high = min(meets, default=None)
+    low = max((k for k, r in probes.items() if k < (high or max_k + 1) and not target.met(r)),
+              default=0)
+    k = smallest_k(met, max_k, low=low, high=high)
     if k is None:
         raise TargetMissed(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
                            f"{target.describe(probes[max_k])}); raise the K limit or relax the target")
     return Search(target, k, probes[k], probes)
 
 
-def smallest_k(met: Callable[[int], bool], max_k: int) -> int | None:
+def smallest_k(met: Callable[[int], bool], max_k: int, *, low: int = 0,
+               high: int | None = None) -> int | None:
     """The smallest K in [1, ``max_k``] with ``met(K)``, or None when ``met(max_k)`` fails.
 
     Assumes ``met`` holds from some K on (quality improves with K, near-monotone for k-means):
-    K doubles from 1 until it is met (``max_k`` last), then a binary search between the last
-    failing and the first passing K. The answer's neighbour K - 1 is always tried and fails.
+    K doubles from ``low`` (a K known to fail; 0 for none) until it is met (``max_k`` last), or
+    from the start at ``high`` (a K known to pass), then a binary search between the last failing
+    and the first passing K. The answer's neighbour K - 1 is always tried and fails.
     """
-    low, high = 0, 1  # low fails (0: nothing below 1), high is the next K to try
-    while not met(high):
-        if high == max_k:
+    if high is None:
+        if low >= max_k:
             return None
-        low, high = high, min(2 * high, max_k)
+        high = min(max(2 * low, 1), max_k)  # low fails, high is the next K to try
+        while not met(high):
+            if high == max_k:
+                return None
+            low, high = high, min(2 * high, max_k)
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (low, middle) if met(middle) else (middle, high)
