@@ -416,3 +416,30 @@ def test_smallest_k_searches_only_between_its_bounds():
                 assert found == (answer if answer <= 64 else None)
                 assert all(low < k < (high or 65) for k in tried)
                 assert len(tried) <= probe_budget(64)
+
+
+def test_a_picked_k_outside_the_k_asked_gets_its_measured_row(photo_path, tmp_path):
+    """The target's and the budget's K are rows of the table, CSV, JSON and page, measured as
+    sweep -k K measures them, with a preview; the elbow and silhouette stay those of the K asked."""
+    asked = sweep_file(photo_path, [4, 8, 64])
+    middle = (asked.points[1].result.psnr + asked.points[2].result.psnr) / 2
+    size = (asked.points[1].result.files["qnt"][1] + asked.points[2].result.files["qnt"][1]) // 2
+    out, table = tmp_path / "out", tmp_path / "t.csv"
+    run = sweep_file(photo_path, [4, 8, 64], out, target=Target(psnr=middle), max_bytes=size,
+                     csv_path=table)
+    picked = sorted({run.search.k, run.budget.k})
+    assert all(8 < k < 64 for k in picked) and run.added == tuple(picked)
+    assert [p.result.k for p in run.points] == sorted([4, 8, 64, *picked])
+    assert (run.elbow, run.silhouette) == (asked.elbow, asked.silhouette)
+    alone = {p.result.k: p.to_dict() for p in sweep_file(photo_path, picked).points}
+    for point in run.points:
+        if point.result.k in picked:
+            row = point.to_dict()
+            for key in ("psnr", "delta_e", "packed_file_bytes", "png_bytes", "silhouette"):
+                assert row[key] == alone[point.result.k][key], key
+    assert [int(r["k"]) for r in csv.DictReader(table.open())] == [p.result.k for p in run.points]
+    assert all((out / f"k{k:04d}.preview.png").is_file() for k in picked)
+    assert {out / f"k{k:04d}.preview.png" for k in picked} <= set(run.written)
+    page = (out / "report.html").read_text()
+    assert f"<tr class=pick><td>{run.search.k}</td>" in page
+    assert run.picks[2].endswith("; its row is added to the K asked)")

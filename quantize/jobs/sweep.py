@@ -16,7 +16,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
@@ -115,10 +115,12 @@ class SilhouetteSample:
 
 def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOptions(), *,
           stats: ColorStats | None = None, progress: Progress | None = None,
-          files: FileOptions | None = None) -> list[SweepPoint]:
+          files: FileOptions | None = None,
+          fitted: Mapping[int, Result] | None = None) -> list[SweepPoint]:
     """Quantise ``image`` at every K in ``ks`` with ``options`` (its K replaced), sharing one colour
     histogram, one ΔE sample and one silhouette sample; each K is fitted as ``compress -k K``
-    fits it. Each row's files (PNG at ``files.png_effort``, by default the fast one) and silhouette
+    fits it, unless ``fitted`` (e.g. a target search's probes, same options) holds it. Each
+    row's files (PNG at ``files.png_effort``, by default the fast one) and silhouette
     are measured in a second thread while the next K is fitted (the encoders release the GIL).
     Points come back in the order of ``ks``."""
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -143,8 +145,8 @@ def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOp
 
     with ThreadPoolExecutor(1) as pool:
         for k in sorted(set(ks), reverse=True):  # the largest first: its kernels load first
-            result = quantize_image(image, with_k(options, k), stats=stats,
-                                    delta_e_reference=reference)
+            result = (fitted or {}).get(k) or quantize_image(image, with_k(options, k), stats=stats,
+                                                     delta_e_reference=reference)
             if measuring is not None:
                 finish()
             measuring = k, pool.submit(_measure, result, sample, files)
@@ -471,9 +473,10 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
                progress: Progress | None = None, files: FileOptions | None = None,
                max_bytes: int | None = None) -> SweepRun:
     """Load ``path``, sweep ``ks`` (and search ``target`` up to the largest K, and the largest K
-    whose ``.qnt`` fits ``max_bytes``), and write the outputs all or nothing: with ``out_dir``
-    the previews, contact sheet, chart and report.html; with ``csv_path`` the table as CSV.
-    Every output is checked before any work is done."""
+    whose ``.qnt`` fits ``max_bytes``, each picked K measured as a row of its own when it is not
+    in ``ks``), and write the outputs all or nothing: with ``out_dir`` the previews, contact
+    sheet, chart and report.html; with ``csv_path`` the table as CSV. Every output is checked
+    before any work is done (a picked K's preview is not planned: no file is in its way)."""
     from ..core.colorstats import color_stats
     from ..render.sweep_report import planned_outputs, preview_name, sweep_outputs
     from .job import FileJob
@@ -502,6 +505,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
                                           known=[p.result for p in points], progress=progress)
             except TargetMissed as exc:
                 run.over_budget = str(exc)
+        _add_picked_rows(run, image, ks, options, stats=stats, files=files)
         if folder is not None:
             for point in points:
                 png_bytes = point.result.files["png"][1]
@@ -512,4 +516,22 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
         run.written = list(outputs)
         return run, outputs
 
-    return job.run(compute)
+    job.check()
+    run, outputs = compute(job.load())
+    # a picked K's preview is planned once the pick is known, as the K asked were before any work
+    replace(job, targets=tuple(planned_outputs([*ks, *run.added], folder, csv_file))).write(outputs)
+    return run
+
+
+def _add_picked_rows(run: SweepRun, image: Image, ks: Sequence[int], options: CompressOptions, *,
+                     stats: ColorStats, files: FileOptions | None) -> None:
+    """Measure the target's and the budget's K that ``ks`` lacks and add them to ``run``'s rows
+    (in order of K), so that every pick has its row; the target's probe is not fitted again."""
+    picked = {found.k for found in (run.search, run.budget) if found is not None}
+    added = sorted(picked - set(ks))
+    if not added:
+        return
+    probes = run.search.probes if run.search is not None else {}
+    rows = sweep(image, added, options, stats=stats, files=files, fitted=probes)
+    run.points = sorted([*run.points, *rows], key=lambda point: point.result.k)
+    run.added = tuple(added)

@@ -147,6 +147,7 @@ class SweepRun:
     missed: str | None = None  # why no K met the target, when one was given and none did
     budget: Budget | None = None
     over_budget: str | None = None  # why no K fits the byte budget, when one was given
+    added: tuple[int, ...] = ()  # K of rows measured for the target or budget pick, not asked
     written: list[Path] = field(default_factory=list)
 
     @property
@@ -166,9 +167,16 @@ class SweepRun:
         return Pick(None, self.over_budget) if self.over_budget else None
 
     def named_picks(self) -> dict[str, Pick | None]:
-        """Every rule's pick by its name; the target's and the budget's None when not asked."""
-        return {"elbow": self.elbow, "silhouette": self.silhouette, "target": self.target_pick,
-                "budget": self.budget_pick}
+        """Every rule's pick by its name; the target's and the budget's None when not asked, and
+        saying when their row was added to the K asked."""
+        return {"elbow": self.elbow, "silhouette": self.silhouette,
+                "target": self._row_added(self.target_pick),
+                "budget": self._row_added(self.budget_pick)}
+
+    def _row_added(self, pick: Pick | None) -> Pick | None:
+        if pick is None or pick.k not in self.added:
+            return pick
+        return Pick(pick.k, f"{pick.reason}; its row is added to the K asked")
 
     @property
     def picks(self) -> list[str]:
