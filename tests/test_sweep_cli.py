@@ -196,3 +196,29 @@ def test_a_note_only_some_k_give_is_printed_with_its_k(photo_path):
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stderr.splitlines() if "a sample of 10 pixels" in line]
     assert [line.split(": ")[2] for line in notes] == ["K=16", "K=64"], proc.stderr
+
+
+def test_an_animations_target_k_outside_the_k_asked_gets_its_row(tmp_path):
+    """As a still's: the target's K is a row of the table, JSON, CSV and page, with its GIF,
+    exactly as sweep -k K gives it; the elbow stays that of the K asked."""
+    from test_animation import between_4_and_32, clip_frames, save_gif
+
+    source = save_gif(tmp_path / "clip.gif", clip_frames(), [50] * 6)
+    target = between_4_and_32(source, "psnr")
+    out, table = tmp_path / "out", tmp_path / "t.csv"
+    done = run("sweep", source, "-k", "4,8,16,32", "--target-psnr", target.psnr, "--json", "-o",
+               out, "--csv", table)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    k = doc["picks"]["target"]["k"]
+    assert k not in (4, 8, 16, 32), "the test wants a K between the rows"
+    assert [row["k"] for row in doc["rows"]] == sorted([4, 8, 16, 32, k])
+    assert doc["picks"]["target"]["reason"].endswith("; its row is added to the K asked")
+    alone = json.loads(run("sweep", source, "-k", k, "--json", "-q").stdout)["rows"][0]
+    row = next(row for row in doc["rows"] if row["k"] == k)
+    assert (row["bytes"], row["psnr"]) == (alone["bytes"], alone["psnr"])
+    asked = json.loads(run("sweep", source, "-k", "4,8,16,32", "--json", "-q").stdout)
+    assert doc["picks"]["elbow"] == asked["picks"]["elbow"]
+    assert (out / f"k{k:04d}.anim.gif").is_file()
+    assert f"<tr class=pick><td>{k}</td>" in (out / "report.html").read_text()
+    assert str(k) in [line.split(",")[0] for line in table.read_text().splitlines()]

@@ -160,6 +160,7 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     it, with ``csv_path`` the table as CSV (every file checked before any work, all written or
     none)."""
     import json
+    from dataclasses import replace
 
     from ..animation.resample import check_resampling, resampled
     from ..animation.run import AnimationOptions, ScannedClip, clip_elbow, clip_target, sweep_clip
@@ -167,6 +168,7 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.job import FileJob
     from ..jobs.sweep import probe_budget
+    from ..jobs.sweep_model import row_added
     from ..render.clip_sweep import clip_preview_name, clip_sweep_outputs
     from ..render.sweep_report import PAGE, format_clip_csv, format_clip_table, planned_outputs
 
@@ -180,11 +182,17 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     steps = len(k_list) + (probe_budget(max(k_list)) if target else 0)
     with progress_bar(steps, quiet) as progress:
         results = sweep_clip(clip, k_list, animation, progress=progress)
+        elbow = clip_elbow(results)  # of the K asked, whatever the target adds
         found = clip_target(clip, target, animation, max_k=max(k_list), known=results,
                             progress=progress)
-    picks = {"elbow": clip_elbow(results), **({"target": found} if found else {})}
+        if found and found.k is not None and found.k not in k_list:  # a row, as a still's sweep
+            results = sorted([*results, *sweep_clip(clip, [found.k], animation)],
+                             key=lambda result: result.k)
+            found = row_added(found)
+    picks = {"elbow": elbow, **({"target": found} if found else {})}
     files = clip_sweep_outputs(results, picks, out_dir, csv_path)
-    job.write(files)
+    replace(job, targets=tuple(planned_outputs([r.k for r in results], out_dir, csv_path,
+                                               clip=True))).write(files)
     if files:
         _note_written(len(files), quiet, out_dir / PAGE if out_dir is not None else None)
     if out_dir is not None:  # each K's GIF, as a still sweep's rows give their previews

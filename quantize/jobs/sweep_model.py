@@ -135,6 +135,11 @@ class Search:
                             f"{len(self.probes)} K evaluated")
 
 
+def row_added(pick: Pick) -> Pick:
+    """``pick`` saying that its K, not among the K asked, was measured as a row of its own."""
+    return Pick(pick.k, f"{pick.reason}; its row is added to the K asked")
+
+
 @dataclass
 class SweepRun:
     """A sweep of one file: its points, the recommendations, the target search, the files written."""
@@ -174,9 +179,7 @@ class SweepRun:
                 "budget": self._row_added(self.budget_pick)}
 
     def _row_added(self, pick: Pick | None) -> Pick | None:
-        if pick is None or pick.k not in self.added:
-            return pick
-        return Pick(pick.k, f"{pick.reason}; its row is added to the K asked")
+        return pick if pick is None or pick.k not in self.added else row_added(pick)
 
     @property
     def picks(self) -> list[str]:
