@@ -222,3 +222,19 @@ def test_an_animations_target_k_outside_the_k_asked_gets_its_row(tmp_path):
     assert (out / f"k{k:04d}.anim.gif").is_file()
     assert f"<tr class=pick><td>{k}</td>" in (out / "report.html").read_text()
     assert str(k) in [line.split(",")[0] for line in table.read_text().splitlines()]
+
+
+def test_previews_of_an_earlier_sweep_are_named_and_left(photo_path, tmp_path):
+    """A second sweep into a folder (--force) replaces only its own files and says which files
+    there are named as previews of K it has not, rather than leaving them to pass as its own."""
+    out = tmp_path / "out"
+    assert run("sweep", photo_path, "-k", "2,4,8,16", "-o", out, "-q").returncode == 0
+    (out / "mine.png").write_bytes(b"not a sweep's")
+    kept = {name: (out / name).read_bytes() for name in ("k0008.preview.png", "k0016.preview.png")}
+    again = run("sweep", photo_path, "-k", "2,4", "-o", out, "--force")
+    assert again.returncode == 0, again.stderr
+    assert "also holds 2 files named as previews of other K (k0008.preview.png, k0016.preview.png)" \
+        in again.stderr and "mine.png" not in again.stderr
+    assert all((out / name).read_bytes() == data for name, data in kept.items())
+    assert "also holds" not in run("sweep", photo_path, "-k", "2,4", "-o", tmp_path / "new").stderr
+    assert run("sweep", photo_path, "-k", "2,4", "-o", out, "--force", "-q").stderr == ""

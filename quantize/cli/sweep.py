@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
+from typing import Iterable
 
 import click
 
@@ -148,8 +149,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         echo()
         echo("\n".join(run.picks))
     if run.written:
-        page = out_dir / "report.html" if out_dir is not None else None
-        _note_written(len(run.written), quiet, page)
+        _note_written(run.written, quiet, out_dir)
 
 
 def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_json: bool,
@@ -170,7 +170,7 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     from ..jobs.sweep import probe_budget
     from ..jobs.sweep_model import row_added
     from ..render.clip_sweep import clip_preview_name, clip_sweep_outputs
-    from ..render.sweep_report import PAGE, format_clip_csv, format_clip_table, planned_outputs
+    from ..render.sweep_report import format_clip_csv, format_clip_table, planned_outputs
 
     check_resampling(**(bounds or {}))
     job = FileJob.plan(input, planned_outputs(k_list, out_dir, csv_path, clip=True), force=force)
@@ -194,7 +194,7 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     replace(job, targets=tuple(planned_outputs([r.k for r in results], out_dir, csv_path,
                                                clip=True))).write(files)
     if files:
-        _note_written(len(files), quiet, out_dir / PAGE if out_dir is not None else None)
+        _note_written(files, quiet, out_dir)
     if out_dir is not None:  # each K's GIF, as a still sweep's rows give their previews
         for result in results:
             result.paths = {"gif": out_dir / clip_preview_name(result.k)}
@@ -212,8 +212,19 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
         echo("\n".join(pick.line(rule) for rule, pick in picks.items()))
 
 
-def _note_written(count: int, quiet: bool, page: Path | None = None) -> None:
-    """One note for the files a sweep wrote, and the page to open if it made one."""
+def _note_written(written: Iterable[Path], quiet: bool, out_dir: Path | None = None) -> None:
+    """One note for the files a sweep wrote, and the page to open if it made one; one more for
+    the files in ``out_dir`` named as previews of K this sweep has not (an earlier sweep's)."""
     from ..render.report import plural
+    from ..render.sweep_report import PAGE, earlier_previews
 
-    note(f"wrote {plural(count, 'file')}" + (f"; open {page}" if page else ""), quiet)
+    written = list(written)
+    note(f"wrote {plural(len(written), 'file')}"
+         + (f"; open {out_dir / PAGE}" if out_dir is not None else ""), quiet)
+    earlier = earlier_previews(out_dir, written) if out_dir is not None else []
+    if earlier:
+        shown = ", ".join(earlier[:3]) + (f" and {len(earlier) - 3:,} more" if len(earlier) > 3 else "")
+        them = "it" if len(earlier) == 1 else "them"
+        note(f"{out_dir} also holds {plural(len(earlier), 'file')} named as previews of other K "
+             f"({shown}), which this sweep did not write and left untouched: remove {them} or use "
+             "a new folder", quiet)

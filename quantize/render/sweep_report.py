@@ -7,8 +7,10 @@ Every number comes from :meth:`SweepPoint.to_dict` (the keys of ``compress --jso
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ..errors import ParameterError
 from ..io.csvtext import csv_text
@@ -137,6 +139,21 @@ def preview_name(k: int) -> str:
 def clip_preview_name(k: int) -> str:
     """An animation's sweep writes each K's GIF as ``k0016.anim.gif`` (sorted by K, never an input)."""
     return tagged_name(f"k{k:04d}", "anim", ".gif")
+
+
+_ANY_PREVIEW = re.compile(r"k\d{4}\.(?:preview\.png|anim\.gif)")  # as the two names above
+
+
+def earlier_previews(out_dir: Path, written: Iterable[Path]) -> list[str]:
+    """The names in ``out_dir`` that a sweep gives a K's preview (a still's or an animation's)
+    other than the ``written`` ones: an earlier sweep's, which this one neither wrote nor
+    removes (only files it plans are replaced), sorted."""
+    own = {Path(path).name for path in written}
+    try:
+        names = os.listdir(out_dir)
+    except OSError:
+        return []
+    return sorted(name for name in names if _ANY_PREVIEW.fullmatch(name) and name not in own)
 
 
 def output_names(ks: Sequence[int], clip: bool = False) -> list[str]:
