@@ -238,3 +238,18 @@ def test_previews_of_an_earlier_sweep_are_named_and_left(photo_path, tmp_path):
     assert all((out / name).read_bytes() == data for name, data in kept.items())
     assert "also holds" not in run("sweep", photo_path, "-k", "2,4", "-o", tmp_path / "new").stderr
     assert run("sweep", photo_path, "-k", "2,4", "-o", out, "--force", "-q").stderr == ""
+
+
+def test_csv_on_stdout_gives_the_picks_on_stderr(photo_path, tmp_path):
+    """--csv - replaces the table on stdout; the picks, the answer a sweep is run for, are
+    notes on stderr (for a still and an animation), silenced by -q."""
+    from test_animation import clip_frames, save_gif
+
+    clip = save_gif(tmp_path / "clip.gif", clip_frames(4), [50] * 4)
+    for source in (photo_path, clip):
+        done = run("sweep", source, "-k", "2,4,8", "--csv", "-", "--target-psnr", "10")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(("input,", "k,"))
+        assert re.search(r"^quantize: note: elbow: ", done.stderr, re.M), done.stderr
+        assert re.search(r"^quantize: note: target: K=\d+ \(", done.stderr, re.M)
+        assert run("sweep", source, "-k", "2,4,8", "--csv", "-", "-q").stderr == ""

@@ -55,7 +55,8 @@ def progress_bar(length: int, quiet: bool):
                    "k0016.anim.gif), sweep.sheet.png, sweep.chart.png and report.html into this "
                    "folder.")
 @click.option("--csv", "csv_path", type=PATH, default=None, metavar="FILE",
-              help="Also write the table as CSV (-: print it instead of the table).")
+              help="Also write the table as CSV (-: print it instead of the table, the picks "
+                   "as notes on stderr).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object: the rows (one per K) and the picks with their reasons.")
 @target_options
@@ -144,6 +145,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         echo(format_json(run))
     elif as_csv:
         echo(format_csv(run.points), nl=False)
+        _note_picks(run.picks, quiet)
     else:
         echo(format_table(run.points))
         echo()
@@ -206,10 +208,17 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
                         indent=2, allow_nan=False))
     elif as_csv:
         echo(format_clip_csv(rows), nl=False)
+        _note_picks([pick.line(rule) for rule, pick in picks.items()], quiet)
     else:
         echo(format_clip_table(rows))
         echo()
         echo("\n".join(pick.line(rule) for rule, pick in picks.items()))
+
+
+def _note_picks(lines: list[str], quiet: bool) -> None:
+    """The pick lines as notes, when stdout has only the CSV (the JSON holds them)."""
+    for line in lines:
+        note(line, quiet)
 
 
 def _note_written(written: Iterable[Path], quiet: bool, out_dir: Path | None = None) -> None:
