@@ -443,3 +443,14 @@ def test_a_picked_k_outside_the_k_asked_gets_its_measured_row(photo_path, tmp_pa
     page = (out / "report.html").read_text()
     assert f"<tr class=pick><td>{run.search.k}</td>" in page
     assert run.picks[2].endswith("; its row is added to the K asked)")
+
+
+def test_earlier_previews_are_those_named_as_a_k_s_and_not_written(tmp_path):
+    from quantize.render.sweep_report import clip_preview_name, earlier_previews, preview_name
+
+    names = [preview_name(4), preview_name(20000), clip_preview_name(16), "k4.preview.png",
+             "photo.preview.png", "mine.png"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    assert earlier_previews(tmp_path, [tmp_path / preview_name(4)]) == sorted(
+        [preview_name(20000), clip_preview_name(16)])

@@ -232,8 +232,8 @@ def _note_written(written: Iterable[Path], quiet: bool, out_dir: Path | None = N
          + (f"; open {out_dir / PAGE}" if out_dir is not None else ""), quiet)
     earlier = earlier_previews(out_dir, written) if out_dir is not None else []
     if earlier:
-        shown = ", ".join(earlier[:3]) + (f" and {len(earlier) - 3:,} more" if len(earlier) > 3 else "")
+        more = f" and {len(earlier) - 3:,} more" if len(earlier) > 3 else ""
         them = "it" if len(earlier) == 1 else "them"
         note(f"{out_dir} also holds {plural(len(earlier), 'file')} named as previews of other K "
-             f"({shown}), which this sweep did not write and left untouched: remove {them} or use "
-             "a new folder", quiet)
+             f"({', '.join(earlier[:3])}{more}), which this sweep did not write and left "
+             f"untouched: remove {them} or use a new folder", quiet)

@@ -145,8 +145,10 @@ def sweep(image: Image, ks: Sequence[int], options: CompressOptions = CompressOp
 
     with ThreadPoolExecutor(1) as pool:
         for k in sorted(set(ks), reverse=True):  # the largest first: its kernels load first
-            result = (fitted or {}).get(k) or quantize_image(image, with_k(options, k), stats=stats,
-                                                     delta_e_reference=reference)
+            result = (fitted or {}).get(k)
+            if result is None:
+                result = quantize_image(image, with_k(options, k), stats=stats,
+                                        delta_e_reference=reference)
             if measuring is not None:
                 finish()
             measuring = k, pool.submit(_measure, result, sample, files)
@@ -476,7 +478,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
     whose ``.qnt`` fits ``max_bytes``, each picked K measured as a row of its own when it is not
     in ``ks``), and write the outputs all or nothing: with ``out_dir`` the previews, contact
     sheet, chart and report.html; with ``csv_path`` the table as CSV. Every output is checked
-    before any work is done (a picked K's preview is not planned: no file is in its way)."""
+    before any work is done, but a picked K's preview, known only then, when all are written."""
     from ..core.colorstats import color_stats
     from ..render.sweep_report import planned_outputs, preview_name, sweep_outputs
     from .job import FileJob

@@ -141,7 +141,7 @@ def clip_preview_name(k: int) -> str:
     return tagged_name(f"k{k:04d}", "anim", ".gif")
 
 
-_ANY_PREVIEW = re.compile(r"k\d{4}\.(?:preview\.png|anim\.gif)")  # as the two names above
+_ANY_PREVIEW = re.compile(r"k\d{4,}\.(?:preview\.png|anim\.gif)")  # as the two names above
 
 
 def earlier_previews(out_dir: Path, written: Iterable[Path]) -> list[str]:
