@@ -437,8 +437,11 @@ def test_a_picked_k_outside_the_k_asked_gets_its_measured_row(photo_path, tmp_pa
             row = point.to_dict()
             for key in ("psnr", "delta_e", "packed_file_bytes", "png_bytes", "silhouette"):
                 assert row[key] == alone[point.result.k][key], key
-    assert [int(r["k"]) for r in csv.DictReader(table.open())] == [p.result.k for p in run.points]
+    lines = list(csv.DictReader(table.open()))
+    assert [int(line["k"]) for line in lines] == [p.result.k for p in run.points]
     assert all((out / f"k{k:04d}.preview.png").is_file() for k in picked)
+    assert all(line["preview_file"] == str(out / f"k{int(line['k']):04d}.preview.png")
+               for line in lines)
     assert {out / f"k{k:04d}.preview.png" for k in picked} <= set(run.written)
     page = (out / "report.html").read_text()
     assert f"<tr class=pick><td>{run.search.k}</td>" in page

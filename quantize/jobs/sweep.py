@@ -509,7 +509,7 @@ def sweep_file(path: str | Path, ks: Sequence[int], out_dir: str | Path | None =
                 run.over_budget = str(exc)
         _add_picked_rows(run, image, ks, options, stats=stats, files=files)
         if folder is not None:
-            for point in points:
+            for point in run.points:
                 png_bytes = point.result.files["png"][1]
                 point.result = replace(point.result, files={
                     **point.result.files, "png": (str(folder / preview_name(point.result.k)),
