@@ -785,3 +785,21 @@ def test_manifest_csv_guards_a_name_a_spreadsheet_would_run_as_a_formula(tmp_pat
     assert rows["'=1+2.png"]["packed_file"] == "'=1+2.qnt" and rows["'=1+2.png"]["k"] == "8"
     assert json.loads((tmp_path / "out" / manifest.JSON_NAME).read_text())["rows"][0]["path"] \
         == "=1+2.png"  # the JSON, which --resume reads, keeps the name exact
+
+
+def test_two_inputs_skipping_files_of_one_name_keep_a_row_for_each(tmp_path):
+    """kodak/SOURCE.txt and cq100/SOURCE.txt are both skipped and both counted: the second row
+    is named by its path, not written over the first; an image's name stays its row's."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, seed in ((one, 0), (two, 1)):
+        folder.mkdir()
+        (folder / "SOURCE.txt").write_text(folder.name)
+        Image.fromarray(make_photo(24, 32, seed)).save(folder / f"p{seed}.png")
+    os.mkfifo(two / "p0.png")  # skipped, named as one's image
+    result = run_batch([one, two], tmp_path / "out", settings=SETTINGS, jobs=1)
+    rows = result.manifest.rows
+    assert result.summary.skipped == 3 and result.summary.done == 2
+    assert rows["SOURCE.txt"]["input"] == str(one / "SOURCE.txt")
+    assert rows[str(two / "SOURCE.txt")]["status"] == "skipped"
+    assert rows["p0.png"]["status"] == rows["p1.png"]["status"] == "ok"
+    assert rows[str(two / "p0.png")]["status"] == "skipped"

@@ -126,6 +126,12 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         else:
             outputs[packed] = name
             result.jobs.append(job)
+    # rows are kept by name: of two files of one name below two inputs (each one's SOURCE.txt),
+    # the one that is no job is named by its path, so that neither row replaces the other
+    owners = dict(names)
+    for i, row in enumerate(result.rows):
+        if owners.setdefault(row["path"], row["input"]) != row["input"]:
+            result.rows[i] = {**row, "path": row["input"]}
     if not result.jobs and all(row["status"] == "skipped" for row in result.rows):
         skipped = len(result.rows)
         raise InputError("no images found in " + ", ".join(map(display_name, inputs))
