@@ -457,3 +457,15 @@ def test_earlier_previews_are_those_named_as_a_k_s_and_not_written(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert earlier_previews(tmp_path, [tmp_path / preview_name(4)]) == sorted(
         [preview_name(20000), clip_preview_name(16)])
+
+
+def test_a_budget_met_at_the_largest_k_searched_says_a_larger_k_may_fit(photo):
+    """sweep -k 4,8,16 --max-bytes 300k picked K=16 as 'the largest K whose file fits', though
+    only K up to 16 were searched."""
+    from quantize.jobs.sweep import search_bytes
+
+    capped = search_bytes(photo, 10**7, max_k=8)
+    assert capped.k == 8
+    assert "; K=8 is the largest searched, a larger K may fit too; " in capped.pick.reason
+    inside = search_bytes(photo, capped.sizes[8] - 1, max_k=64)
+    assert inside.k < 64 and "largest searched" not in inside.pick.reason

@@ -407,7 +407,7 @@ def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k:
         if not fits(1):
             raise TargetMissed(f"no K fits {max_bytes:,} B: the smallest {fmt} file, at K=1, "
                                f"takes {sizes[1]:,} B")
-        return Budget(max_bytes, fmt, 1, sizes)
+        return Budget(max_bytes, fmt, 1, sizes, max_k=max_k)
     low, high = 2, None  # low fits; high, once found, does not
     while high is None and low < max_k:
         k = min(2 * low, max_k)
@@ -419,7 +419,7 @@ def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k:
     while misfits < LOOK_PAST and k <= max_k:
         low, misfits = (k, 0) if fits(k) else (low, misfits + 1)
         k += 1
-    return Budget(max_bytes, fmt, low, sizes)
+    return Budget(max_bytes, fmt, low, sizes, max_k=max_k)
 
 
 def compress_searched(path: str | Path, out_dir: str | Path | None, search: Target | int, *,

@@ -195,19 +195,23 @@ class SweepRun:
 
 @dataclass
 class Budget:
-    """The outcome of :func:`search_bytes`: the largest K whose ``fmt`` file fits ``max_bytes``,
-    the size of that file at every K probed and, where known, the colours each K uses."""
+    """The outcome of :func:`search_bytes`: the largest K up to ``max_k`` whose ``fmt`` file fits
+    ``max_bytes``, the size of that file at every K probed and, where known, the colours each K
+    uses."""
 
     max_bytes: int
     fmt: str
     k: int
     sizes: dict[int, int] = field(default_factory=dict)
     used: dict[int, int] = field(default_factory=dict)
+    max_k: int | None = None  # the largest K searched
 
     @property
     def pick(self) -> Pick:
         above = self.sizes.get(self.k + 1)
-        then = f", K={self.k + 1} needs {above:,} B" if above is not None else ""
+        then = (f", K={self.k + 1} needs {above:,} B" if above is not None
+                else f"; K={self.k} is the largest searched, a larger K may fit too"
+                if self.k == self.max_k else "")
         return Pick(self.k, uses(f"the largest K whose {self.fmt} file fits {self.max_bytes:,} B: "
                                  f"{self.sizes[self.k]:,} B{then}; {len(self.sizes)} K evaluated",
                                  self.k, self.used.get(self.k)))
