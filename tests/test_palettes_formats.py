@@ -398,6 +398,18 @@ def test_css_reads_colour_functions_and_refuses_others_by_name():
 
 
 
+@pytest.mark.parametrize("value", ["#00ff0g", "#ff00000", "#ggg"])
+@pytest.mark.parametrize("fmt, line", [("css", ":root {{ --a: #ff0000; --b: {}; }}"),
+                                       ("scss", "$a: #ff0000;\n$b: {} !default;\n")])
+def test_a_mistyped_hex_code_is_an_error_not_a_colour_left_out(fmt, line, value):
+    with pytest.raises(FormatError, match=re.escape(f"t.{fmt}: '{value}' is not a hex colour")):
+        decode_palette(line.format(value).encode(), fmt, f"t.{fmt}")
+
+
+def test_sass_interpolation_is_not_taken_for_a_hex_code():
+    assert decode_palette(b"$a: #ff0000;\n$b: #{$a};\n", "scss", "t.scss").hex == ["#ff0000"]
+
+
 def test_css_reads_the_last_declaration_of_a_block_without_its_semicolon():
     palette = decode_palette(b":root{--a:#ff0000;--b:#00ff00}\n.dark { --c: rgb(0 0 255) }", "css", "min.css")
     assert palette.hex == ["#ff0000", "#00ff00", "#0000ff"]

@@ -24,8 +24,10 @@ from .reading import decode_text, parse_json, text_lines
 # A colour function of CSS Color 4: those read, and those refused by name rather than skipped.
 _READ_FUNCTIONS = ("rgb", "rgba", "hsl", "hsla", "oklch", "oklab")
 _OTHER_FUNCTIONS = ("lab", "lch", "hwb", "color")
+# A variable's value: a '#' and any letters (a mistyped hex code is an error, not a value left out),
+# a colour function or a word.
 _CSS_VAR = re.compile(
-    r"(?:--|\$)(?P<var>[A-Za-z0-9_-]+)\s*:\s*(?P<value>#[0-9a-fA-F]{3,8}|(?i:"
+    r"(?:--|\$)(?P<var>[A-Za-z0-9_-]+)\s*:\s*(?P<value>#[0-9A-Za-z]+|(?i:"
     + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\)|[A-Za-z]+)"
     r"(?:\s*!(?:default|global|important))*"  # Sass's flags
     r"\s*(?:;|(?=\}))[ \t]*")  # a block's last declaration needs no ';'
@@ -145,8 +147,8 @@ def _named_color(word: str) -> tuple[int, int, int, int] | None:
 def decode_css(data: bytes, source: str) -> Palette:
     """Read ``--name: <colour>;`` or ``$name: <colour>;`` declarations (CSS, SCSS, Tailwind v4) outside
     comments, each colour a CSS colour name or as :func:`css_color` reads it (other values are left
-    out); the comment after a value gives the name and share, else the variable name does (less a
-    ``color-`` prefix)."""
+    out; a ``#`` value that is no hex code is a FormatError); the comment after a value gives the
+    name and share, else the variable name does (less a ``color-`` prefix)."""
     entries = take_colors(_css_entries(decode_text(data, source), source), source)
     if not entries:
         raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
