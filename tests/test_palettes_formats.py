@@ -175,6 +175,16 @@ def test_ase_layout_one_group_rgb_normal_utf16_lengths():
     assert data.endswith(struct.pack(">HI", 0xC002, 0))
 
 
+def test_ase_names_longer_than_its_16_bit_length_are_cut_short():
+    # a name of 70,000 characters (one a pair of UTF-16 units at the cut) in a palette file
+    name = "a" * 65_526 + "🎨" + "b" * 4_473
+    palette = Palette(RGB[:2], [0.75, 0.25], (name, "red"), title="t" * 70_000)
+    back = roundtrip(palette, "ase")
+    assert back.names == ("a" * 65_526, "red") and back.shares.tolist() == [0.75, 0.25]
+    assert back.title == "t" * 65_534
+    assert roundtrip(Palette(RGB[:1], [1.0], ("🎨" * 40_000,)), "ase").names == ("🎨" * 32_762,)
+
+
 def test_ase_reads_ungrouped_gray_cmyk_and_lab_swatches():
     def color(name, model, values, kind=1):
         body = _utf16z(name, ">H") + model + struct.pack(f">{len(values)}f", *values) + struct.pack(">H", kind)

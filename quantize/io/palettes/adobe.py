@@ -17,10 +17,12 @@ import numpy as np
 from ...core.colorspace import lab_d50_to_linear
 from ...errors import FormatError
 from .reading import ByteReader
-from .model import Palette, from_entries, hex_code, labels_with_shares, srgb8_converted, warn_clipped
+from .model import (Palette, fitted_label, from_entries, hex_code, labels_with_shares, share_list,
+                    srgb8_converted, warn_clipped)
 
 _ASE_GROUP_START, _ASE_GROUP_END, _ASE_COLOR = 0xC001, 0xC002, 0x0001
 _ASE_NORMAL = 2  # colour type: 0 global, 1 spot, 2 normal (process)
+_ASE_NAME_UNITS = 0xFFFF - 1  # a name's 16-bit length counts its NUL too
 _ACO_RGB, _ACO_HSB, _ACO_CMYK, _ACO_LAB, _ACO_GRAY = 0, 1, 2, 7, 8
 _ACO_SPACES = {3: "Pantone", 4: "Focoltone", 5: "Trumatch", 6: "Toyo", 10: "HKS"}
 
@@ -60,9 +62,13 @@ def _unit_to_byte(values: tuple[float, ...]) -> tuple[int, ...]:
 
 def encode_ase(palette: Palette) -> bytes:
     """Adobe Swatch Exchange 1.0: one group named after the title holding every colour as an RGB
-    swatch of type Normal; names are UTF-16BE with a length counting UTF-16 units and the NUL."""
-    blocks = [(_ASE_GROUP_START, _utf16z(palette.title, ">H"))]
-    for label, rgb in zip(labels_with_shares(palette), palette.rgb):
+    swatch of type Normal; names are UTF-16BE with a length counting UTF-16 units and the NUL, so
+    a longer name than that length can count is cut short."""
+    title = fitted_label(palette.title, None, _ASE_NAME_UNITS, "utf-16-be", "quantize")
+    blocks = [(_ASE_GROUP_START, _utf16z(title, ">H"))]
+    shares = share_list(palette)
+    for name, share, rgb, hex_ in zip(palette.labels, shares, palette.rgb, palette.hex):
+        label = fitted_label(name, share, _ASE_NAME_UNITS, "utf-16-be", hex_)
         values = struct.pack(">3f", *(rgb.astype(np.float32) / np.float32(255)))
         blocks.append((_ASE_COLOR, _utf16z(label, ">H") + b"RGB " + values + struct.pack(">H", _ASE_NORMAL)))
     blocks.append((_ASE_GROUP_END, b""))

@@ -13,7 +13,8 @@ from itertools import islice
 from typing import Iterator
 
 from ...errors import FormatError
-from .model import Palette, from_entries, hex_code, labels_with_shares, share_label, take_colors
+from .model import Palette, fitted_label, from_entries, hex_code, labels_with_shares, share_list, \
+    take_colors
 from .reading import ByteReader, parse_byte, text_lines
 
 _GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
@@ -28,12 +29,10 @@ def encode_gpl(palette: Palette) -> bytes:
     without BOM. Every colour is named (Aseprite drops unnamed ones); names are cut so that a line
     stays under 100 bytes, the limit of Pillow's reader."""
     lines = ["GIMP Palette", f"Name: {palette.title}", f"Columns: {min(max(len(palette), 1), 16)}", "#"]
-    shares = [None] * len(palette) if palette.shares is None else palette.shares.tolist()
-    for (r, g, b), name, share in zip(palette.rgb.tolist(), palette.labels, shares):
+    for (r, g, b), name, share in zip(palette.rgb.tolist(), palette.labels, share_list(palette)):
         prefix = f"{r:3d} {g:3d} {b:3d}\t"
-        room = _GPL_LINE_BYTES - 1 - len(prefix) - len(share_label("", share).encode())
-        short = name.encode()[:room].decode(errors="ignore").rstrip() or hex_code((r, g, b))
-        lines.append(prefix + share_label(short, share))
+        lines.append(prefix + fitted_label(name, share, _GPL_LINE_BYTES - 1 - len(prefix), "utf-8",
+                                           hex_code((r, g, b))))
     return ("\n".join(lines) + "\n").encode()
 
 

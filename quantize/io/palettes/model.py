@@ -155,10 +155,24 @@ def split_label(text: str) -> tuple[str, float | None]:
     return text[:start].rstrip(), float(text[start + 1:-2]) / 100
 
 
+def share_list(palette: Palette) -> list[float | None]:
+    """Each colour's share, or None for every colour when the palette has none."""
+    return [None] * len(palette) if palette.shares is None else palette.shares.tolist()
+
+
 def labels_with_shares(palette: Palette) -> list[str]:
     """Each colour's label followed by its share, for formats with names but no share field."""
-    shares = [None] * len(palette) if palette.shares is None else palette.shares.tolist()
-    return [share_label(n, s) for n, s in zip(palette.labels, shares)]
+    return [share_label(n, s) for n, s in zip(palette.labels, share_list(palette))]
+
+
+def fitted_label(name: str, share: float | None, room: int, encoding: str, fallback: str) -> str:
+    """:func:`share_label` in at most ``room`` code units of ``encoding`` (bytes of UTF-8, pairs of
+    bytes of UTF-16): the name is cut short, never inside a character, the share kept whole;
+    ``fallback`` stands for a name of which nothing is left."""
+    unit = len("a".encode(encoding))
+    room -= len(share_label("", share).encode(encoding)) // unit
+    short = name.encode(encoding)[:max(room, 0) * unit].decode(encoding, errors="ignore").rstrip()
+    return share_label(short or fallback, share)
 
 
 def unique(names: Iterable[str], key: Callable[[str], str] = str, sep: str = " ") -> list[str]:
