@@ -144,6 +144,32 @@ def test_palette_leaves_out_fully_transparent_pixels_unless_asked(capsys, tmp_pa
             "logo.png has no visible pixels: every pixel is fully transparent")
 
 
+def test_formats_without_alpha_say_which_colours_they_write_opaque(capsys, tmp_path):
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[:20] = (200, 30, 30, 255)
+    rgba[20:, :20] = (30, 30, 200, 128)
+    rgba[20:, 20:30] = (30, 200, 30, 64)  # the rest fully transparent
+    path = tmp_path / "logo.png"
+    Image.fromarray(rgba).save(path)
+    out_dir = tmp_path / "out"
+    code, _, err = run(capsys, "palette", path, "-k", "3", "--format", "gpl,json,act,ase", "-o", out_dir)
+    assert code == 0, err
+    assert ("2 colours with alpha written opaque by gpl, act and ase (#1e1ec880, #1ec81e40)"
+            in err)
+    assert read_palette(out_dir / "logo.gpl").colors.shape == (3, 3)
+    code, _, err = run(capsys, "palette", path, "-k", "3", "--format", "gpl,act", "-o", out_dir, "-f",
+                       "--keep-transparent")
+    assert code == 0, err  # ACT marks the transparent entry by its index
+    assert "3 colours with alpha written opaque by gpl (#1e1ec880, #1ec81e40, #00000000)" in err
+    assert "2 colours with alpha written opaque by act (" in err
+    code, _, err = run(capsys, "compress", path, "-k", "4", "--export-palette", "kpl,hex", "-o", out_dir)
+    assert code == 0, err
+    line = next(line for line in err.splitlines() if "2 colours with alpha written opaque by kpl" in line)
+    assert "#1e1ec880" in line and "#1ec81e40" in line  # in the order of the indices
+    code, _, err = run(capsys, "palette", path, "-k", "3", "--format", "css,png", "-o", out_dir, "-f")
+    assert code == 0 and "opaque" not in err
+
+
 def test_compress_exports_the_packed_palette(capsys, tmp_path):
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "compress", PARROTS, "-k", "64", "-o", out_dir, "--export-palette",

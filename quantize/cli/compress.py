@@ -170,7 +170,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                files=files, force=force, allow_huge=allow_huge, export=export,
                                out_file=out_file)
     written = exported_sizes(input, out_dir, export if not target else None, out_file)
-    for note_text in (*result.notes, *written_notes(result, written, keep_transparent)):
+    for note_text in (*result.notes, *written_notes(result, written, export)):
         note(note_text, quiet)
     if bits is not None:
         from ..io.exports import lattice_code_note

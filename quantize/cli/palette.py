@@ -122,7 +122,7 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
                                              allow_huge=allow_huge)
     for note_text in result.notes:
         note(note_text, quiet)
-    for note_text in written_notes(result, written, keep_transparent):
+    for note_text in written_notes(result, written, export, swatches):
         note(note_text, quiet)
     if as_json:
         echo(encode_palette(swatches, "json").decode(), nl=False)
@@ -179,9 +179,13 @@ def exported_sizes(input: Path, out_dir: Path | None, export: PaletteExport | No
     return {path: path.stat().st_size for path in export.paths(folder, stem).values()}
 
 
-def written_notes(result: Result, sizes: dict[Path, int], keep_transparent: bool = False) -> list[str]:
-    """Notes on the palette files written from ``result``."""
+def written_notes(result: Result, sizes: dict[Path, int], export: PaletteExport | None,
+                  palette: Palette | None = None) -> list[str]:
+    """Notes on the palette files ``export`` wrote from ``result`` (``palette``: the palette they
+    hold, when the caller has it)."""
     notes = [f"wrote {display_name(path)} ({size:,} B)" for path, size in sizes.items()]
-    if sizes and result.channels == 4 and (result.palette[:, 3] == 0).any() and not keep_transparent:
+    if not sizes or export is None:
+        return notes
+    if result.channels == 4 and (result.palette[:, 3] == 0).any() and not export.keep_transparent:
         notes.append("the exported palettes leave out the fully transparent entry")
-    return notes
+    return notes + export.opaque_notes(palette if palette is not None else export.result_palette(result))

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..io.images import DEFAULT_MAX_PIXELS
-from ..io.palettes.io import FORMATS, check_capacity, encode_palette, resolve_format
+from ..io.palettes.io import FORMATS, check_capacity, encode_palette, resolve_format, written_opaque
 from ..io.palettes.model import Palette
 from ..io.palettes.naming import name_palette
 from ..io.palettes.sorting import sort_palette
@@ -131,14 +131,33 @@ class PaletteExport:
         return {path: encode_palette(palette, fmt, truncate=self.truncate, swatch_names=self.swatch_names)
                 for fmt, path in self.paths(folder, stem).items()}
 
-    def result_outputs(self, result: Result, folder: Path, stem: str) -> dict[Path, bytes]:
-        """The files of a quantised image's palette (:func:`image_palette`, arranged), e.g. for the
-        ``export`` of :func:`quantize.jobs.pipeline.compress_file`."""
-        palette = image_palette(result, keep_transparent=self.keep_transparent, title=stem)
+    def result_palette(self, result: Result, title: str | None = None) -> Palette:
+        """A quantised image's palette as its files hold it (:func:`image_palette`, arranged)."""
+        palette = image_palette(result, keep_transparent=self.keep_transparent, title=title)
         if self.named is not None and self.named.names is not None:
             palette = Palette(palette.colors, palette.shares, _given_names(palette, self.named),
                               palette.title)
-        return self.outputs(self.arrange(palette), folder, stem)
+        return self.arrange(palette)
+
+    def result_outputs(self, result: Result, folder: Path, stem: str) -> dict[Path, bytes]:
+        """The files of a quantised image's palette (:meth:`result_palette`), e.g. for the
+        ``export`` of :func:`quantize.jobs.pipeline.compress_file`."""
+        return self.outputs(self.result_palette(result, stem), folder, stem)
+
+    def opaque_notes(self, palette: Palette) -> list[str]:
+        """Notes naming the colours of an arranged ``palette`` that formats without alpha write
+        opaque, one for each set of formats that loses the same colours."""
+        lost: dict[tuple[int, ...], list[str]] = {}
+        for fmt in self.formats:
+            if indices := written_opaque(palette, fmt):
+                lost.setdefault(tuple(indices), []).append(fmt)
+        notes = []
+        for indices, fmts in lost.items():
+            named = ", ".join(fmts[:-1]) + " and " * (len(fmts) > 1) + fmts[-1]
+            codes = [palette.hex[i] for i in indices[:3]] + ["..."] * (len(indices) > 3)
+            notes.append(f"{len(indices)} colour{'s' * (len(indices) > 1)} with alpha written opaque "
+                         f"by {named} ({', '.join(codes)})")
+        return notes
 
 
 def _given_names(palette: Palette, named: Palette) -> tuple[str, ...]:

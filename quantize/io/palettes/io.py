@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Callable, NamedTuple
 
+import numpy as np
+
 from ...errors import FormatError, ParameterError, QuantizeError
 from ..files import display_name, ensure_dir, read_input, write_bytes
 from . import adobe, apps, gimp, images, web
@@ -65,6 +67,9 @@ FORMATS: dict[str, FormatInfo] = {name: spec.info for name, spec in _SPECS.items
 SWATCH_NAMES = ("share", "plain")
 # The formats whose only place for a share is the name (or the comment beside it).
 _SHARE_IN_NAMES = frozenset({"gpl", "ase", "aco", "kpl", "paintnet", "css", "scss", "tailwind"})
+
+# The formats that write every colour opaque, but for the one colour ACT marks as its transparent index.
+_OPAQUE = frozenset({"gpl", "ase", "aco", "act", "kpl", "jasc", "riff"})
 
 # Content signatures, checked before the extension.
 _MAGIC = ((b"ASEF", "ase"), (b"GIMP Palette", "gpl"), (b"JASC-PAL", "jasc"),
@@ -131,6 +136,21 @@ def encode_palette(palette: Palette, fmt: str, *, truncate: bool = False,
     if swatch_names == "plain" and fmt in _SHARE_IN_NAMES:
         palette = Palette(palette.colors, None, palette.names, palette.title)
     return spec.encode(palette)
+
+
+def written_opaque(palette: Palette, fmt: str) -> list[int]:
+    """The indices of the colours of ``palette`` (as :func:`encode_palette` writes it, up to the
+    format's limit) that format ``fmt`` writes opaque though they are not: those with alpha below
+    255, in the formats without alpha (``gpl``, ``ase``, ``aco``, ``kpl``, ``jasc``, ``riff``, and
+    ``act`` but for its transparent index, the first fully transparent colour)."""
+    fmt = resolve_format(fmt)
+    if fmt not in _OPAQUE:
+        return []
+    alpha = palette.alpha[:_SPECS[fmt].info.limit]
+    lost = np.flatnonzero(alpha < 255)
+    if fmt == "act" and (alpha == 0).any():
+        lost = lost[lost != np.argmax(alpha == 0)]
+    return lost.tolist()
 
 
 def write_palette(palette: Palette, path: str | os.PathLike[str], fmt: str | None = None, *,
