@@ -170,6 +170,30 @@ def test_formats_without_alpha_say_which_colours_they_write_opaque(capsys, tmp_p
     assert code == 0 and "opaque" not in err
 
 
+def test_output_named_as_a_palette_file_writes_that_file(capsys, tmp_path, photo_path):
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-o", tmp_path / "brand.gpl")
+    assert code == 0, err
+    assert files_in(tmp_path) == ["brand.gpl", "photo.png"]
+    assert read_palette(tmp_path / "brand.gpl").title == "brand"
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "--format", "tailwind", "-o",
+                       tmp_path / "sub" / "brand.theme.css")
+    assert code == 0 and files_in(tmp_path / "sub") == ["brand.theme.css"], err
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "--format", "gpl,ase", "-o",
+                       tmp_path / "two.ase")
+    assert code == 2 and "-o " in one_error(err) and "two.ase names one ase file, but --format gpl,ase" \
+        in err and not (tmp_path / "two.ase").exists()
+    (tmp_path / "kept.gpl").mkdir()  # a folder of that name is a folder
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "--format", "gpl", "-o",
+                       tmp_path / "kept.gpl")
+    assert code == 0 and files_in(tmp_path / "kept.gpl") == [photo_path.stem + ".gpl"], err
+    from quantize.errors import ParameterError
+    from quantize.jobs.palette import PaletteExport, palette_file
+
+    for export, name in ((PaletteExport(("gpl", "ase")), "x.gpl"), (PaletteExport(("gpl",)), "x.ase")):
+        with pytest.raises(ParameterError, match="out_file"):
+            palette_file(photo_path, out_file=tmp_path / name, export=export)
+
+
 def test_compress_exports_the_packed_palette(capsys, tmp_path):
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "compress", PARROTS, "-k", "64", "-o", out_dir, "--export-palette",

@@ -85,7 +85,9 @@ def make_export(formats: str | None, sort: str | None, names: bool, swatch_names
 @click.option("--format", "formats", metavar="LIST",
               help=f"Write the palette in these formats, {FORMAT_HELP}.")
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
-              help="Folder for the palette files, named <stem><ext> (default: beside the input).")
+              help="Folder for the palette files, named <stem><ext> (default: beside the input); "
+                   "a name that is no folder and ends as a format's files do (brand.gpl, "
+                   "brand.theme.css) names that one file, and alone asks for that format.")
 @palette_options("share")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the palette as JSON (as --format json writes it).")
@@ -115,11 +117,11 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     from ..jobs.palette import palette_file
     from ..jobs.pipeline import CompressOptions
 
+    out_dir, out_file, formats = _named_palette_file(out_dir, formats)
     export = make_export(formats, sort, names, swatch_names, truncate, keep_transparent)
     options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space))
     swatches, result, written = palette_file(input, out_dir, export=export, options=options,
-                                             force=force,
-                                             allow_huge=allow_huge)
+                                             force=force, allow_huge=allow_huge, out_file=out_file)
     for note_text in result.notes:
         note(note_text, quiet)
     for note_text in written_notes(result, written, export, swatches):
@@ -128,6 +130,27 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
         echo(encode_palette(swatches, "json").decode(), nl=False)
     else:
         echo(format_swatches(swatches, color=wants_color(sys.stdout)))
+
+
+def _named_palette_file(out_dir: Path | None,
+                        formats: str | None) -> tuple[Path | None, Path | None, str | None]:
+    """(folder, file, formats) of ``-o``: a path that is no folder and ends as one format's files
+    do names that one file (as ``compress -o small.png`` does), and alone asks for that format."""
+    from ..errors import ParameterError
+    from ..io.palettes import FORMATS, format_for_path
+    from ..jobs.palette import parse_formats
+    from .options import check_named_file
+
+    if out_dir is None or out_dir.is_dir():
+        return out_dir, None, formats
+    try:
+        named = format_for_path(out_dir)
+    except ParameterError:
+        return out_dir, None, formats
+    if not out_dir.name.lower().endswith(FORMATS[named].ext):  # a bare .png is a folder's name
+        return out_dir, None, formats
+    check_named_file(out_dir, named, parse_formats(formats) if formats else ())
+    return None, out_dir, named
 
 
 def fixed_palette(path: Path, quiet: bool) -> Palette:

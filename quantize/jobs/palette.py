@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, ParameterError
 from ..io.images import DEFAULT_MAX_PIXELS
 from ..io.palettes.io import FORMATS, check_capacity, encode_palette, resolve_format, written_opaque
 from ..io.palettes.model import Palette
@@ -179,24 +179,40 @@ def _given_names(palette: Palette, named: Palette) -> tuple[str, ...]:
 def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
                  export: PaletteExport = PaletteExport(), options: CompressOptions | None = None,
                  force: bool = False, max_pixels: int | None = DEFAULT_MAX_PIXELS,
-                 allow_huge: bool = False) -> tuple[Palette, Result, dict[Path, int]]:
+                 allow_huge: bool = False,
+                 out_file: str | Path | None = None) -> tuple[Palette, Result, dict[Path, int]]:
     """Load ``path``, fit its palette, write it in ``export.formats`` to ``out_dir`` (default: beside
-    the input) as ``<stem><ext>``, all or nothing. Returns the arranged palette, the fit's result and
-    the bytes written per file."""
+    the input) as ``<stem><ext>``, all or nothing; with ``out_file`` (and no ``out_dir``) the one
+    format goes there instead, the palette titled after it. Returns the arranged palette, the fit's
+    result and the bytes written per file."""
     from .job import FileJob
     from .pipeline import CompressOptions
 
     options = CompressOptions.checked(options)
     source = Path(path)
-    folder = Path(out_dir) if out_dir is not None else source.parent
+    folder, stem = Path(out_dir) if out_dir is not None else source.parent, source.stem
+    if out_file is not None:
+        folder, stem = _named_target(Path(out_file), export, out_dir)
     export.check_capacity(options.fit.k)
-    job = FileJob.plan(source, export.paths(folder, source.stem).values(), force=force,
+    job = FileJob.plan(source, export.paths(folder, stem).values(), force=force,
                        max_pixels=max_pixels, allow_huge=allow_huge)
 
     def compute(image: Image) -> tuple[tuple[Palette, Result], dict[Path, bytes]]:
         palette, result = extract_palette(image, options, keep_transparent=export.keep_transparent)
-        palette = export.arrange(palette)
-        return (palette, result), export.outputs(palette, folder, source.stem)
+        palette = export.arrange(replace(palette, title=stem) if out_file is not None else palette)
+        return (palette, result), export.outputs(palette, folder, stem)
 
     palette, result = job.run(compute)
     return palette, result, {p: p.stat().st_size for p in job.targets}
+
+
+def _named_target(out_file: Path, export: PaletteExport, out_dir: str | Path | None) -> tuple[Path, str]:
+    """(folder, stem) of the one file ``out_file`` of ``export``'s one format."""
+    if out_dir is not None or len(export.formats) != 1:
+        raise ParameterError("out_file names the one file of one format: give it with one format and "
+                             "no out_dir", parameters=("out_file",))
+    fmt = export.formats[0]
+    if not out_file.name.lower().endswith(FORMATS[fmt].ext):
+        raise ParameterError(f"out_file {out_file.name} does not end in {FORMATS[fmt].ext}, as {fmt} "
+                             "palettes do", parameters=("out_file",))
+    return out_file.parent, out_file.name[:-len(FORMATS[fmt].ext)]
