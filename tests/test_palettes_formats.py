@@ -553,6 +553,20 @@ def test_strip_bands_follow_shares_and_cells_are_labelled():
     assert (cell[:, :, :3] != RGB[0]).any(axis=-1).sum() > 50  # the hex label is drawn
 
 
+def test_strip_shows_colours_with_alpha_over_a_checkerboard_with_a_legible_label():
+    palette = Palette([[200, 30, 30, 255], [0, 0, 0, 0], [0, 0, 0, 32]], [0.5, 0.25, 0.25])
+    with Image.open(io.BytesIO(encode_palette(palette, "strip"))) as im:
+        pixels = np.asarray(im.convert("RGBA")).astype(int)
+    third = pixels.shape[1] // 3
+    for i in (1, 2):  # the transparent entry and a faint black: on any background, dark ink
+        cell = pixels[-90:, i * third:(i + 1) * third]
+        assert (cell[..., 3] == 255).all() and len(np.unique(cell[:20, :20, 0])) == 2  # the squares
+        assert (cell[..., :3].max(axis=-1) < 60).sum() > 50  # the label is drawn in black
+    assert (pixels[-45, 5] == [200, 30, 30, 255]).all()  # an opaque colour as it is
+    assert decode_palette(encode_palette(palette, "strip"), "strip").colors.tolist() == \
+        palette.colors.tolist()
+
+
 def test_image_distinct_colours_by_share_without_transparent(tmp_path):
     pixels = np.zeros((4, 4, 4), dtype=np.uint8)
     pixels[...] = (255, 0, 0, 255)

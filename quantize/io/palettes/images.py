@@ -1,7 +1,9 @@
 """Palettes as pictures: a 1xN swatch PNG, a presentation strip, and reading any image as a palette.
 
-Both PNGs keep alpha. The 1xN PNG is indexed (its PLTE is the palette, in order) for up to 256
-colours, so GIMP's and Aseprite's palette import read it either way; it drops names and shares.
+Both PNGs keep alpha: the 1xN PNG in its pixels, the strip in the palette it carries, drawing a
+colour with alpha over a checkerboard. The 1xN PNG is indexed (its PLTE is the palette, in order)
+for up to 256 colours, so GIMP's and Aseprite's palette import read it either way; it drops names
+and shares.
 The strip's labels and anti-aliasing add colours of their own, so it carries its palette in a
 text chunk (:data:`STRIP_KEY`), which reading it takes.
 """
@@ -23,6 +25,7 @@ from .model import Palette, from_entries
 MAX_IMAGE_COLORS = 65536
 STRIP_KEY = "quantize palette"  # the strip's tEXt chunk: JSON [[r, g, b, a], share, name] a colour
 _STRIP_WIDTH, _BAR_HEIGHT, _GAP, _CELL_HEIGHT, _MAX_COLUMNS = 1200, 120, 8, 90, 8
+_CHECK, _CHECKER = 10, (204, 255)  # the side and greys of the squares under a colour with alpha
 
 
 def _png(image: Image.Image, **params: object) -> bytes:
@@ -43,9 +46,9 @@ def encode_png(palette: Palette) -> bytes:
 
 def encode_strip(palette: Palette) -> bytes:
     """A presentation PNG: a bar of bands as wide as each colour's share (equal without shares), and
-    below it a grid of swatches labelled with hex code and share, 8 a row (at most 256 colours, so
-    32 rows: beyond that it would be a picture too tall to present, and to open under Pillow's
-    decompression-bomb guard)."""
+    below it a grid of swatches labelled with hex code and share, 8 a row, a colour with alpha
+    over a checkerboard (at most 256 colours, so 32 rows: beyond that it would be a picture too
+    tall to present, and to open under Pillow's decompression-bomb guard)."""
     k = len(palette)
     columns = min(k, _MAX_COLUMNS)
     cell = _STRIP_WIDTH // columns
@@ -57,12 +60,14 @@ def encode_strip(palette: Palette) -> bytes:
     edges = np.rint(np.concatenate([[0], np.cumsum(weights)]) / max(weights.sum(), 1e-12) * width)
     for color, left, right in zip(rgba, edges[:-1].astype(int), edges[1:].astype(int)):
         if right > left:
-            draw.rectangle([left, 0, right - 1, _BAR_HEIGHT - 1], fill=color)
+            _fill(image, (left, 0, right, _BAR_HEIGHT), color)
     font = ImageFont.load_default(size=18)
-    ink = np.where(srgb8_to_oklab(palette.rgb).reshape(-1, 3)[:, 0] > 0.65, 0, 255)
+    opacity = palette.alpha[:, np.newaxis] / 255
+    shown = np.rint(palette.rgb * opacity + np.mean(_CHECKER) * (1 - opacity)).astype(np.uint8)
+    ink = np.where(srgb8_to_oklab(shown).reshape(-1, 3)[:, 0] > 0.65, 0, 255)
     for i, (color, hex_) in enumerate(zip(rgba, palette.hex)):
         x0, y0 = (i % columns) * cell, _BAR_HEIGHT + _GAP + (i // columns) * _CELL_HEIGHT
-        draw.rectangle([x0, y0, x0 + cell - 1, y0 + _CELL_HEIGHT - 1], fill=color)
+        _fill(image, (x0, y0, x0 + cell, y0 + _CELL_HEIGHT), color)
         text = hex_ if palette.shares is None else f"{hex_}\n{100 * palette.shares[i]:.1f}%"
         left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=font, align="center")
         origin = (x0 + (cell - (right - left)) / 2 - left, y0 + (_CELL_HEIGHT - (bottom - top)) / 2 - top)
@@ -74,6 +79,20 @@ def encode_strip(palette: Palette) -> bytes:
     info.add_text(STRIP_KEY, json.dumps({"title": palette.title, "colors": [
         [color, share, name] for color, share, name in zip(rgba, shares, names)]}))
     return _png(image, pnginfo=info)
+
+
+def _fill(image: Image.Image, box: tuple[int, int, int, int], color: tuple[int, ...]) -> None:
+    """Fill ``box`` (right and bottom exclusive) of ``image`` with the RGBA ``color``: a colour that
+    is not opaque over a checkerboard, as design tools show transparency, so that it and its label
+    look the same on any background."""
+    left, top, right, bottom = box
+    if color[3] == 255:
+        ImageDraw.Draw(image).rectangle([left, top, right - 1, bottom - 1], fill=color)
+        return
+    y, x = np.mgrid[top:bottom, left:right]
+    grey = np.where((x // _CHECK + y // _CHECK) % 2, *_CHECKER).astype(np.uint8)
+    checker = Image.fromarray(np.dstack([grey, grey, grey, np.full_like(grey, 255)]), "RGBA")
+    image.paste(Image.alpha_composite(checker, Image.new("RGBA", checker.size, color)), (left, top))
 
 
 def decode_strip(data: bytes, source: str) -> Palette:
