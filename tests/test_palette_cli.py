@@ -194,6 +194,19 @@ def test_output_named_as_a_palette_file_writes_that_file(capsys, tmp_path, photo
             palette_file(photo_path, out_file=tmp_path / name, export=export)
 
 
+def test_a_palette_of_fewer_colours_than_asked_says_why(capsys, tmp_path):
+    pixels = np.zeros((16, 16, 3), np.uint8)
+    pixels[8:] = (255, 0, 0)
+    pixels[:8, :8] = (0, 0, 255)
+    path = tmp_path / "flag.png"
+    Image.fromarray(pixels).save(path)
+    code, out, err = run(capsys, "palette", path, "-k", "8")
+    assert code == 0 and len(swatch_lines(out)) == 3, err
+    assert "only 3 distinct colours to fit, fewer than K = 8: the palette holds those 3" in err
+    code, out, err = run(capsys, "palette", path, "-k", "3")
+    assert code == 0 and "distinct" not in err
+
+
 def test_compress_exports_the_packed_palette(capsys, tmp_path):
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "compress", PARROTS, "-k", "64", "-o", out_dir, "--export-palette",

@@ -70,6 +70,11 @@ def extract_palette(image: Image, options: CompressOptions, *,
 
     visible, n_clear = _visible(image)
     result = quantize_image(visible, options)
+    if result.n_colors < options.fit.k:  # every colour is a centre: a K-colour palette is not there
+        n = result.n_colors
+        result = replace(result, notes=result.notes + (
+            f"only {n:,} distinct colour{'s' * (n > 1)} to fit, fewer than K = {options.fit.k:,}: the "
+            f"palette holds {'it' if n == 1 else f'those {n:,}'}",))
     if n_clear:
         share = f"{n_clear:,} fully transparent pixels ({100 * n_clear / image.pixels[..., 0].size:.1f}%)"
         result = replace(result, notes=result.notes + (
