@@ -287,6 +287,18 @@ def test_paintnet_foreign_file_without_labels():
     assert palette.names is None and palette.rgb.tolist() == [[0, 0, 0], [255, 255, 255]]
 
 
+@pytest.mark.parametrize("text, source, message", [
+    ("; x\r\n0xFF0000\r\n", "x.txt", "x.txt: line 2: '0xFF0000' is not an AARRGGBB colour"),
+    ("; x\r\nFF_00_00\r\n", "x.txt", "x.txt: line 2: 'FF_00_00' is not an AARRGGBB colour"),
+    ("GIMP Palette\n2_55 0 0\n", "x.gpl", "x.gpl: line 2: '2_55' is not a colour value 0..255"),
+    ("GIMP Palette\n+9 0 0\n", "x.gpl", "x.gpl: line 2: '+9' is not a colour value 0..255"),
+    ("JASC-PAL\r\n0100\r\n1\r\n\u0662\u0665\u0665 0 0\r\n", "x.pal", "x.pal: colour line 1: '\u0662"),
+])
+def test_colour_values_are_read_as_paint_programs_write_them(text, source, message):
+    with pytest.raises(FormatError, match=re.escape(message)):
+        decode_palette(text.encode(), source=source)
+
+
 # --- Krita / Procreate / Sketch --------------------------------------------------------------------
 
 def test_kpl_zip_structure_and_xml():

@@ -8,6 +8,7 @@ colour's share in its name and Paint.NET in a comment; JASC and RIFF have no roo
 
 from __future__ import annotations
 
+import re
 import struct
 from itertools import islice
 from typing import Iterator
@@ -135,6 +136,7 @@ def decode_riff(data: bytes, source: str) -> Palette:
 
 # --- Paint.NET -------------------------------------------------------------------------------------
 
+_ARGB = re.compile(r"[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?")
 _PDN_HEADER = [
     "; paint.net Palette File",
     "; Lines that start with a semicolon are comments.",
@@ -173,12 +175,9 @@ def _paintnet_entries(data: bytes, source: str) -> Iterator[tuple[tuple[int, ...
 
 
 def _parse_argb(text: str, source: str, number: int) -> tuple[int, int, int, int]:
-    try:
-        value = int(text, 16) if len(text) in (6, 8) else -1
-    except ValueError:
-        value = -1
-    if value < 0:
+    if not _ARGB.fullmatch(text):  # int(text, 16) alone takes '0xFF0000' and 'FF_00_00'
         raise FormatError(f"{source}: line {number}: {text!r} is not an AARRGGBB colour")
+    value = int(text, 16)
     if len(text) == 6:
         value |= 0xFF000000
     return (value >> 16) & 255, (value >> 8) & 255, value & 255, value >> 24

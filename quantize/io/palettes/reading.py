@@ -149,11 +149,9 @@ def text_lines(data: bytes, source: str) -> Iterator[str]:
 
 
 def parse_byte(text: str, source: str, where: str) -> int:
-    """An integer 0..255 written in decimal, else FormatError naming ``where``."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
+    """An integer 0..255 written in decimal ASCII digits, else FormatError naming ``where``."""
+    # int() alone takes '2_55', '+5' and other scripts' digits, which no paint program writes
+    value = int(text) if text.isascii() and text.isdigit() else -1
     if not 0 <= value <= 255:
         raise FormatError(f"{source}: {where}: {text!r} is not a colour value 0..255")
     return value
