@@ -432,6 +432,22 @@ def test_sass_interpolation_is_not_taken_for_a_hex_code():
     assert decode_palette(b"$a: #ff0000;\n$b: #{$a};\n", "scss", "t.scss").hex == ["#ff0000"]
 
 
+def test_a_variable_declared_again_in_its_block_is_one_colour_of_its_last_value():
+    # as Coolors exports a palette: each colour in hex, then HSL, then RGB, at the top level
+    scss = (b"/* SCSS HEX */\n$oxford-blue: #1b263bff;\n$platinum: #e0e1ddff;\n"
+            b"/* SCSS HSL */\n$oxford-blue: hsla(219, 37%, 17%, 1);\n$platinum: hsla(80, 5%, 87%, 1);\n"
+            b"/* SCSS RGB */\n$oxford-blue: rgba(27, 38, 59, 1);\n$platinum: rgba(224, 225, 222, 1);\n")
+    palette = decode_palette(scss, "scss", "coolors.scss")
+    assert palette.hex == ["#1b263b", "#e0e1de"] and palette.names == ("oxford-blue", "platinum")
+    # a theme's blocks (shadcn's light :root and .dark) are colours of their own; braces in
+    # comments open no block
+    css = (b":root { --bg: #ffffff; --fg: #000000;\n  /* } */ --bg: #fafafa; }\n"
+           b".dark { --bg: #111111; --fg: #eeeeee; }\n--top: red; --top: blue;")
+    palette = decode_palette(css, "css", "theme.css")
+    assert palette.hex == ["#fafafa", "#000000", "#111111", "#eeeeee", "#0000ff"]
+    assert palette.names == ("bg", "fg", "bg", "fg", "top")
+
+
 def test_css_reads_the_last_declaration_of_a_block_without_its_semicolon():
     palette = decode_palette(b":root{--a:#ff0000;--b:#00ff00}\n.dark { --c: rgb(0 0 255) }", "css", "min.css")
     assert palette.hex == ["#ff0000", "#00ff00", "#0000ff"]

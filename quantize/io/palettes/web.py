@@ -148,27 +148,64 @@ def decode_css(data: bytes, source: str) -> Palette:
     """Read ``--name: <colour>;`` or ``$name: <colour>;`` declarations (CSS, SCSS, Tailwind v4) outside
     comments, each colour a CSS colour name or as :func:`css_color` reads it (other values are left
     out; a ``#`` value that is no hex code is a FormatError); the comment after a value gives the
-    name and share, else the variable name does (less a ``color-`` prefix)."""
-    entries = take_colors(_css_entries(decode_text(data, source), source), source)
-    if not entries:
+    name and share, else the variable name does (less a ``color-`` prefix). A variable declared
+    again in its block (or again at the top level) is one colour, in its first place, of the value
+    it has last, as a stylesheet reads it (Coolors' exports give each colour in hex, HSL and RGB);
+    one in another block, such as a dark theme's, is a colour of its own."""
+    colours: dict[tuple[int, str], tuple[tuple[int, int, int, int], str]] = {}
+    for rgba, label, variable in take_colors(_css_entries(decode_text(data, source), source), source):
+        colours[variable] = rgba, label  # a later value takes the earlier one's place
+    if not colours:
         raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
-    return from_entries(entries, source)
+    return from_entries(colours.values(), source)
 
 
-def _css_entries(text: str, source: str) -> Iterator[tuple[tuple[int, int, int, int], str]]:
-    """The colour declarations of ``text``, one at a time, with the comments scanned alongside."""
-    comments = _COMMENT.finditer(text)
-    last, following = None, next(comments, None)  # the comments around the declaration
+_Declared = tuple[tuple[int, int, int, int], str, tuple[int, str]]
+
+
+def _css_entries(text: str, source: str) -> Iterator[_Declared]:
+    """The colour declarations of ``text``, one at a time, with the comments scanned alongside: each
+    colour, its label, and its variable (the block it is declared in, and its name)."""
+    comments = list(_COMMENT.finditer(text))
+    blocks, later = _Blocks(text, comments), iter(comments)
+    last, following = None, next(later, None)  # the comments around the declaration
     for m in _CSS_VAR.finditer(text):
         while following is not None and following.start() <= m.start():
-            last, following = following, next(comments, None)
+            last, following = following, next(later, None)
         if last is not None and m.start() < last.end():  # commented out
             continue
         rgba = _named_color(m["value"]) if m["value"].isalpha() else css_color(m["value"], source)
         if rgba is None:
             continue  # a word that names no colour: serif, currentColor, inherit
         label = _label(following if following is not None and following.start() == m.end() else None)
-        yield rgba, label or m["var"].removeprefix("color-")
+        variable = blocks.at(m.start()), m[0][0] + m["var"]  # '-' or '$', and the name
+        yield rgba, label or m["var"].removeprefix("color-"), variable
+
+
+class _Blocks:
+    """The block of each position of a stylesheet, asked for in increasing order: the offset of the
+    ``{`` that opens it, -1 at the top level (braces in comments do not count)."""
+
+    def __init__(self, text: str, comments: list[re.Match]) -> None:
+        self._braces = re.finditer(r"[{}]", text)
+        self._comments = iter(comments)
+        self._comment = next(self._comments, None)
+        self._brace = next(self._braces, None)
+        self._open: list[int] = []
+
+    def at(self, pos: int) -> int:
+        """The block ``pos`` is in."""
+        while self._brace is not None and self._brace.start() < pos:
+            where = self._brace.start()
+            while self._comment is not None and self._comment.end() <= where:
+                self._comment = next(self._comments, None)
+            if self._comment is None or where < self._comment.start():
+                if self._brace[0] == "{":
+                    self._open.append(where)
+                elif self._open:
+                    self._open.pop()
+            self._brace = next(self._braces, None)
+        return self._open[-1] if self._open else -1
 
 
 def _label(comment: re.Match | None) -> str | None:
