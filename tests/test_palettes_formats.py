@@ -526,6 +526,15 @@ def test_json_reads_nested_shades_and_design_tokens():
         decode_palette(b'{"body": {"$value": "Inter"}}', source="fonts.json")
 
 
+def test_json_object_of_names_and_hex_codes_without_their_hash():
+    # Coolors' "Object" export; a value of fewer digits stays a number, as a font weight
+    coolors = {"Oxford Blue": "1b263b", "Platinum": "E0E1DD", "Veil": "0d1b2a80",
+               "font": {"weight": "400"}}
+    palette = decode_palette(json.dumps(coolors).encode(), source="coolors.json")
+    assert palette.hex == ["#1b263b", "#e0e1dd", "#0d1b2a80"]
+    assert palette.names == ("Oxford Blue", "Platinum", "Veil")
+
+
 def test_json_fields():
     doc = json.loads(encode_palette(PALETTE, "json"))
     assert doc["title"] == "Brand ✨"

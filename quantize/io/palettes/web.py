@@ -34,6 +34,8 @@ _CSS_VAR = re.compile(
 # Block comments (one left open runs to the end, as CSS reads it, so the text is scanned once), and
 # Sass line comments: a '//' after a space or ;{} (a URL's follows ':' or '(')
 _COMMENT = re.compile(r"/\*(?P<block>.*?)(?:\*/|\Z)|(?:^|(?<=[\s;{}]))//(?P<line>[^\n]*)", re.S | re.M)
+# A hex code without its '#', as Coolors' objects of names give them; a shorter one may be a number.
+_BARE_HEX = re.compile(r"[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?")
 _ALIASES = {"aqua": "cyan", "fuchsia": "magenta"}  # the spellings CSS_COLORS leaves out, with grey
 _TURN = {"deg": 1.0, "turn": 360.0, "rad": 180.0 / np.pi, "grad": 0.9}
 
@@ -281,9 +283,10 @@ def _named_tree(node: dict, path: tuple[str, ...], source: str) -> Iterator[tupl
 
 
 def _color_string(text: str, source: str) -> tuple[int, int, int, int] | None:
-    """A hex code, colour function or colour name as a colour; None for any other string."""
+    """A hex code (its ``#`` optional with 6 or 8 digits), colour function or colour name as a
+    colour; None for any other string."""
     text = text.strip()
-    if text.startswith("#"):
+    if text.startswith("#") or _BARE_HEX.fullmatch(text):
         return parse_hex(text, source)
     if text.isalpha():
         return _named_color(text)
