@@ -590,6 +590,22 @@ def test_strip_bands_follow_shares_and_cells_are_labelled():
     assert (cell[:, :, :3] != RGB[0]).any(axis=-1).sum() > 50  # the hex label is drawn
 
 
+def test_strip_labels_a_named_palettes_cells_with_names_cut_to_fit():
+    colours = [[40, 40, 40], [60, 60, 60], [80, 80, 80]]
+
+    def cells(names):
+        data = encode_palette(Palette(colours, [0.5, 0.3, 0.2], names), "strip")
+        with Image.open(io.BytesIO(data)) as im:
+            pixels = np.asarray(im.convert("RGB")).astype(int)[-90:]
+        third = pixels.shape[1] // 3
+        return [pixels[:, i * third:(i + 1) * third] for i in range(3)]
+
+    plain, named = cells(None), cells(("Ocean", "x" * 500, "#505050"))
+    assert (named[0] != plain[0]).any() and (named[2] == plain[2]).all()  # a hex name is not repeated
+    for cell, colour in zip(named, colours):  # a long name ends within its cell, sides left bare
+        assert (cell[:, :4] == colour).all() and (cell[:, -4:] == colour).all()
+
+
 def test_strip_shows_colours_with_alpha_over_a_checkerboard_with_a_legible_label():
     palette = Palette([[200, 30, 30, 255], [0, 0, 0, 0], [0, 0, 0, 32]], [0.5, 0.25, 0.25])
     with Image.open(io.BytesIO(encode_palette(palette, "strip"))) as im:

@@ -25,6 +25,7 @@ from .model import Palette, from_entries
 MAX_IMAGE_COLORS = 65536
 STRIP_KEY = "quantize palette"  # the strip's tEXt chunk: JSON [[r, g, b, a], share, name] a colour
 _STRIP_WIDTH, _BAR_HEIGHT, _GAP, _CELL_HEIGHT, _MAX_COLUMNS = 1200, 120, 8, 90, 8
+_MARGIN = 6  # pixels between a cell's label and its sides
 _CHECK, _CHECKER = 10, (204, 255)  # the side and greys of the squares under a colour with alpha
 
 
@@ -46,7 +47,8 @@ def encode_png(palette: Palette) -> bytes:
 
 def encode_strip(palette: Palette) -> bytes:
     """A presentation PNG: a bar of bands as wide as each colour's share (equal without shares), and
-    below it a grid of swatches labelled with hex code and share, 8 a row, a colour with alpha
+    below it a grid of swatches labelled with name (when named, cut to fit), hex code and share, 8
+    a row, a colour with alpha
     over a checkerboard (at most 256 colours, so 32 rows: beyond that it would be a picture too
     tall to present, and to open under Pillow's decompression-bomb guard)."""
     k = len(palette)
@@ -68,7 +70,10 @@ def encode_strip(palette: Palette) -> bytes:
     for i, (color, hex_) in enumerate(zip(rgba, palette.hex)):
         x0, y0 = (i % columns) * cell, _BAR_HEIGHT + _GAP + (i // columns) * _CELL_HEIGHT
         _fill(image, (x0, y0, x0 + cell, y0 + _CELL_HEIGHT), color)
-        text = hex_ if palette.shares is None else f"{hex_}\n{100 * palette.shares[i]:.1f}%"
+        lines = [hex_] if palette.shares is None else [hex_, f"{100 * palette.shares[i]:.1f}%"]
+        if palette.names is not None and palette.names[i] != hex_:
+            lines.insert(0, _cut_to(palette.names[i], cell - 2 * _MARGIN, draw, font))
+        text = "\n".join(lines)
         left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=font, align="center")
         origin = (x0 + (cell - (right - left)) / 2 - left, y0 + (_CELL_HEIGHT - (bottom - top)) / 2 - top)
         fill = (int(ink[i]),) * 3 + (255,)
@@ -79,6 +84,20 @@ def encode_strip(palette: Palette) -> bytes:
     info.add_text(STRIP_KEY, json.dumps({"title": palette.title, "colors": [
         [color, share, name] for color, share, name in zip(rgba, shares, names)]}))
     return _png(image, pnginfo=info)
+
+
+def _cut_to(text: str, width: int, draw: ImageDraw.ImageDraw, font: ImageFont.FreeTypeFont) -> str:
+    """``text`` as drawn in ``font`` in at most ``width`` pixels: cut short with an ellipsis."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    fits, over = 0, min(len(text), width) + 1  # no glyph is narrower than a pixel
+    while over - fits > 1:
+        middle = (fits + over) // 2
+        if draw.textlength(text[:middle].rstrip() + "…", font=font) <= width:
+            fits = middle
+        else:
+            over = middle
+    return text[:fits].rstrip() + "…"
 
 
 def _fill(image: Image.Image, box: tuple[int, int, int, int], color: tuple[int, ...]) -> None:
