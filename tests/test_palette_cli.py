@@ -278,6 +278,21 @@ def test_compress_lock_keeps_the_locked_colours(capsys, tmp_path):
     assert code == 2 and "3 locked colours leave none to fit at K=3" in one_error(err)
 
 
+def test_locked_colours_keep_their_names_in_the_exported_palette(capsys, tmp_path):
+    pixels = np.asarray(Image.open(PARROTS).convert("RGB"))
+    locked = np.array([pixels[0, 0], pixels[128, 200]])
+    lock_file = write_palette(Palette(locked, names=("Brand red", "Navy")), tmp_path / "brand.gpl")
+    code, _, err = run(capsys, "compress", PARROTS, *FAST, "-k", "6", "--lock", lock_file, "-o",
+                       tmp_path / "out", "--export-palette", "gpl,ase", "--swatch-names", "plain")
+    assert code == 0, err
+    for name in ("parrots.gpl", "parrots.ase"):
+        exported = read_palette(tmp_path / "out" / name)
+        given = {tuple(locked[0].tolist()): "Brand red", tuple(locked[1].tolist()): "Navy"}
+        # the fitted colours are called by their hex code, as in any export
+        assert [given.get(tuple(c), h) for c, h in zip(exported.rgb.tolist(), exported.hex)] == \
+            list(exported.names) and len(exported) == 6
+
+
 def test_a_colour_locked_twice_is_one_entry_and_k_is_kept(capsys, tmp_path):
     """Red listed twice in the --lock file gave 5 colours at -k 6, with no word why."""
     lock_file = write_palette(Palette(np.array([[255, 0, 0], [0, 0, 255], [255, 0, 0]], np.uint8)),

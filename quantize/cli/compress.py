@@ -14,8 +14,8 @@ from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
 INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
-from .palette import (FORMAT_HELP, exported_sizes, fixed_palette, locked_fit, make_export,
-                      palette_options, written_notes)
+from .palette import (FORMAT_HELP, exported_sizes, fixed_palette, locked_fit, locked_palette,
+                      make_export, palette_options, written_notes)
 from .sweep import progress_bar, target_options
 
 
@@ -123,8 +123,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         raise click.UsageError("--panel-colors and --drop-unused apply to --palette")
     given = fixed_palette(palette_file, quiet) if palette_file else None
     fixed = None if given is None else given.colors
-    if export is not None and given is not None:
-        export = replace(export, named=given)
+    locked = locked_palette(lock_file, quiet) if lock_file else None
+    named = given if given is not None else locked
+    if export is not None and named is not None:  # its entries keep the file's names
+        export = replace(export, named=named)
     bits = None
     if bits_text is not None:
         from ..core.lattice import lattice_size, parse_bits
@@ -148,7 +150,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
         panel = read_palette(panel_file).colors
     fit = make_fit_options(k if fixed is None else len(fixed), n_init, max_iter, tol, seed, sample)
-    fit = locked_fit(fit, lock_file, quiet) if lock_file else fit
+    fit = locked_fit(fit, locked) if locked is not None else fit
     fit = replace(fit, space=space) if space else fit
     if bits is not None:
         # in rgb every step of the constrained fit lowers the error PSNR measures (docs/QUALITY.md)

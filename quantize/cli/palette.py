@@ -173,20 +173,26 @@ def fixed_palette(path: Path, quiet: bool) -> Palette:
 _FIT_PARAMS = ("k", "n_init", "max_iter", "tol", "seed", "sample")  # the values of fit_options
 
 
-def locked_fit(fit: FitOptions, path: Path, quiet: bool = False) -> FitOptions:
-    """``fit`` keeping the colours of ``--lock FILE`` exactly, the other K - L fitted around them."""
-    from dataclasses import replace
-
+def locked_palette(path: Path, quiet: bool = False) -> Palette:
+    """The palette of ``--lock FILE``, its colours and names; a colour listed twice is kept once,
+    with a note."""
     import numpy as np
 
     from ..io.palettes import read_palette
 
-    colors = read_palette(path).colors
-    repeats = len(colors) - len(np.unique(colors, axis=0))
+    palette = read_palette(path)
+    repeats = len(palette) - len(np.unique(palette.colors, axis=0))
     if repeats:
         note(f"--lock {display_name(path)} lists {repeats} colour{'s' * (repeats > 1)} more than "
              "once: each is kept once", quiet)
-    return replace(fit, locked=colors)
+    return palette
+
+
+def locked_fit(fit: FitOptions, locked: Palette) -> FitOptions:
+    """``fit`` keeping the colours of ``locked`` exactly, the other K - L fitted around them."""
+    from dataclasses import replace
+
+    return replace(fit, locked=locked.colors)
 
 
 def exported_sizes(input: Path, out_dir: Path | None, export: PaletteExport | None,
