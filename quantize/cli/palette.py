@@ -217,4 +217,5 @@ def written_notes(result: Result, sizes: dict[Path, int], export: PaletteExport 
         return notes
     if result.channels == 4 and (result.palette[:, 3] == 0).any() and not export.keep_transparent:
         notes.append("the exported palettes leave out the fully transparent entry")
-    return notes + export.opaque_notes(palette if palette is not None else export.result_palette(result))
+    written = palette if palette is not None else export.result_palette(result)
+    return notes + export.opaque_notes(written)

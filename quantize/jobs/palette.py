@@ -73,8 +73,8 @@ def extract_palette(image: Image, options: CompressOptions, *,
     if result.n_colors < options.fit.k:  # every colour is a centre: a K-colour palette is not there
         n = result.n_colors
         result = replace(result, notes=result.notes + (
-            f"only {n:,} distinct colour{'s' * (n > 1)} to fit, fewer than K = {options.fit.k:,}: the "
-            f"palette holds {'it' if n == 1 else f'those {n:,}'}",))
+            f"only {n:,} distinct colour{'s' * (n > 1)} to fit, fewer than K = "
+            f"{options.fit.k:,}: the palette holds {'it' if n == 1 else f'those {n:,}'}",))
     if n_clear:
         share = f"{n_clear:,} fully transparent pixels ({100 * n_clear / image.pixels[..., 0].size:.1f}%)"
         result = replace(result, notes=result.notes + (
@@ -160,8 +160,9 @@ class PaletteExport:
         for indices, fmts in lost.items():
             named = ", ".join(fmts[:-1]) + " and " * (len(fmts) > 1) + fmts[-1]
             codes = [palette.hex[i] for i in indices[:3]] + ["..."] * (len(indices) > 3)
-            notes.append(f"{len(indices)} colour{'s' * (len(indices) > 1)} with alpha written opaque "
-                         f"by {named} ({', '.join(codes)})")
+            many = len(indices) > 1
+            notes.append(f"{len(indices)} colour{'s' * many} with alpha written opaque by {named} "
+                         f"({', '.join(codes)})")
         return notes
 
 
@@ -211,13 +212,14 @@ def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
     return palette, result, {p: p.stat().st_size for p in job.targets}
 
 
-def _named_target(out_file: Path, export: PaletteExport, out_dir: str | Path | None) -> tuple[Path, str]:
+def _named_target(out_file: Path, export: PaletteExport,
+                  out_dir: str | Path | None) -> tuple[Path, str]:
     """(folder, stem) of the one file ``out_file`` of ``export``'s one format."""
     if out_dir is not None or len(export.formats) != 1:
-        raise ParameterError("out_file names the one file of one format: give it with one format and "
-                             "no out_dir", parameters=("out_file",))
+        raise ParameterError("out_file names the one file of one format: give it with one format "
+                             "and no out_dir", parameters=("out_file",))
     fmt = export.formats[0]
     if not out_file.name.lower().endswith(FORMATS[fmt].ext):
-        raise ParameterError(f"out_file {out_file.name} does not end in {FORMATS[fmt].ext}, as {fmt} "
-                             "palettes do", parameters=("out_file",))
+        raise ParameterError(f"out_file {out_file.name} does not end in {FORMATS[fmt].ext}, as "
+                             f"{fmt} palettes do", parameters=("out_file",))
     return out_file.parent, out_file.name[:-len(FORMATS[fmt].ext)]

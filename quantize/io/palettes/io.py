@@ -68,7 +68,8 @@ SWATCH_NAMES = ("share", "plain")
 # The formats whose only place for a share is the name (or the comment beside it).
 _SHARE_IN_NAMES = frozenset({"gpl", "ase", "aco", "kpl", "paintnet", "css", "scss", "tailwind"})
 
-# The formats that write every colour opaque, but for the one colour ACT marks as its transparent index.
+# The formats that write every colour opaque, but for the one colour ACT marks as its transparent
+# index.
 _OPAQUE = frozenset({"gpl", "ase", "aco", "act", "kpl", "jasc", "riff"})
 
 # Content signatures, checked before the extension.

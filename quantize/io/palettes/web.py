@@ -155,7 +155,8 @@ def decode_css(data: bytes, source: str) -> Palette:
     it has last, as a stylesheet reads it (Coolors' exports give each colour in hex, HSL and RGB);
     one in another block, such as a dark theme's, is a colour of its own."""
     colours: dict[tuple[int, str], tuple[tuple[int, int, int, int], str]] = {}
-    for rgba, label, variable in take_colors(_css_entries(decode_text(data, source), source), source):
+    declared = _css_entries(decode_text(data, source), source)
+    for rgba, label, variable in take_colors(declared, source):
         colours[variable] = rgba, label  # a later value takes the earlier one's place
     if not colours:
         raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
