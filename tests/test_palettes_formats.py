@@ -526,6 +526,30 @@ def test_json_reads_nested_shades_and_design_tokens():
         decode_palette(b'{"body": {"$value": "Inter"}}', source="fonts.json")
 
 
+def test_json_design_tokens_with_colour_objects():
+    # DTCG Format Module 2025.10: a colour token's $value is an object of a colour space and its
+    # components (as Figma's and Tokens Studio's exports write it), with an optional hex fallback
+    def token(space, components, **more):
+        return {"$type": "color", "$value": {"colorSpace": space, "components": components, **more}}
+
+    tokens = {"brand": {
+        "primary": token("srgb", [1, 0.4, 0], alpha=0.5, hex="#ff6600"),
+        "accent": token("srgb", [0.2, 0.4, 0.6], **{"$extensions": {"x": {"c": "#123456"}}}),
+        "leaf": token("hsl", [120, 100, 25]), "red": token("hwb", [0, 0, 0]),
+        "grey": token("lab", [53.585, "none", 0]), "mint": token("oklch", [0.7, 0.1, 150]),
+        "p3": token("display-p3", [1, 0, 0]), "xyz": token("xyz-d65", [0.1, 0.1, 0.1], hex="#5a5a5a"),
+    }, "$extensions": {"com.figma": {"note": "#abcdef"}}}
+    with pytest.warns(UserWarning, match=r"tokens\.json: 1 swatch is outside sRGB \(brand-p3\)"):
+        palette = decode_palette(json.dumps(tokens).encode(), source="tokens.json")
+    oklch = decode_palette(b":root { --a: oklch(0.7 0.1 150); }", "css", "a.css").hex[0]
+    assert palette.hex == ["#ff660080", "#336699", "#008000", "#ff0000", "#808080", oklch, "#ff0000",
+                           "#5a5a5a"]
+    assert palette.names == ("brand-primary", "brand-accent", "brand-leaf", "brand-red", "brand-grey",
+                             "brand-mint", "brand-p3", "brand-xyz")
+    with pytest.raises(FormatError, match=r"t\.json: a: a colour in 'xyz-d65' quantize does not read"):
+        decode_palette(json.dumps({"a": token("xyz-d65", [0.1, 0.1, 0.1])}).encode(), source="t.json")
+
+
 def test_json_object_of_names_and_hex_codes_without_their_hash():
     # Coolors' "Object" export; a value of fewer digits stays a number, as a font weight
     coolors = {"Oxford Blue": "1b263b", "Platinum": "E0E1DD", "Veil": "0d1b2a80",

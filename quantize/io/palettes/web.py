@@ -14,11 +14,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ...core.colorspace import (linear_to_srgb, oklab_to_linear, oklab_to_oklch, srgb8_to_oklab,
-                                to_srgb8)
+from ...core.colorspace import (display_p3_to_linear, lab_d50_to_linear, linear_to_srgb,
+                                oklab_to_linear, oklab_to_oklch, rgb_to_linear, srgb8_to_oklab,
+                                srgb_to_linear, to_srgb8, xyz_d50_to_linear)
 from ...errors import FormatError
 from ._css_colors import CSS_COLORS
-from .model import Palette, code_names, from_entries, labels_with_shares, parse_hex, take_colors
+from .model import (Palette, code_names, from_entries, labels_with_shares, parse_hex, srgb8_converted,
+                    take_colors, warn_clipped)
 from .reading import decode_text, parse_json, text_lines
 
 # A colour function of CSS Color 4: those read, and those refused by name rather than skipped.
@@ -247,8 +249,11 @@ def decode_json(data: bytes, source: str) -> Palette:
     doc = parse_json(data, source, "colors")
     title = doc.get("title") if isinstance(doc, dict) else None
     if isinstance(doc, dict) and not isinstance(doc.get("colors"), list):
-        return from_entries(_named_tree(doc, (), source), source, title if isinstance(title, str) else None,
-                            shares_in_labels=False)
+        clipped: list[str] = []
+        palette = from_entries(_named_tree(doc, (), source, clipped), source,
+                               title if isinstance(title, str) else None, shares_in_labels=False)
+        warn_clipped(clipped, source)
+        return palette
     if isinstance(doc, dict):
         items = doc["colors"]
     elif isinstance(doc, list):
@@ -263,24 +268,88 @@ def decode_json(data: bytes, source: str) -> Palette:
     return palette
 
 
-def _named_tree(node: dict, path: tuple[str, ...], source: str) -> Iterator[tuple[tuple[int, ...], str]]:
+def _named_tree(node: dict, path: tuple[str, ...], source: str,
+                clipped: list[str]) -> Iterator[tuple[tuple[int, ...], str]]:
     """The colours of a nested object of names, in order, one at a time, named by their path joined
-    with ``-``; strings that are not colours (``4px``, a font) and ``$`` keys other than ``$value``
-    are skipped."""
+    with ``-``; a design token's ``$value`` is a colour string or a colour object (see
+    :func:`_token_color`, whose name joins ``clipped`` when sRGB cannot show it); strings that are
+    not colours (``4px``, a font) and ``$`` keys other than ``$value`` (``$extensions``...) are
+    skipped."""
     token = node.get("$value", node.get("value"))
     if path and isinstance(token, str):
         color = _color_string(token, source)
         if color is not None:
             yield color, "-".join(path)
         return
+    if path and isinstance(token, dict) and "colorSpace" in token:
+        yield _token_color(token, source, "-".join(path), clipped), "-".join(path)
+        return
     for key, child in node.items():
         name = path if key == "DEFAULT" else (*path, key)
+        if key.startswith("$"):
+            continue
         if isinstance(child, dict):
-            yield from _named_tree(child, name, source)
-        elif isinstance(child, str) and not key.startswith("$") and (path or key != "title"):
+            yield from _named_tree(child, name, source, clipped)
+        elif isinstance(child, str) and (path or key != "title"):
             color = _color_string(child, source)
             if color is not None:
                 yield color, "-".join(name)
+
+
+def _hwb_to_srgb(hue: float, white: float, black: float) -> np.ndarray:
+    """HWB (degrees, 0..1, 0..1) -> sRGB in [0, 1], as CSS defines it."""
+    if white + black >= 1:
+        return np.full(3, white / (white + black))
+    return _hsl_to_srgb(hue, 1.0, 0.5) * (1 - white - black) + white
+
+
+def _lch_to_lab(lch: np.ndarray) -> np.ndarray:
+    hue = np.radians(lch[2])
+    return np.array([lch[0], lch[1] * np.cos(hue), lch[1] * np.sin(hue)])
+
+
+def _percent(v: float) -> float:
+    return min(max(v / 100, 0.0), 1.0)
+
+
+# The colour spaces of a design token's colour object (DTCG Format Module 2025.10): its three
+# components -> linear sRGB.
+_TOKEN_SPACES = {
+    "srgb": srgb_to_linear,
+    "srgb-linear": lambda v: v,
+    "display-p3": display_p3_to_linear,
+    "a98-rgb": lambda v: rgb_to_linear(v, "Adobe RGB", "gamma 2.2"),
+    "prophoto-rgb": lambda v: rgb_to_linear(v, "ProPhoto RGB", "gamma 1.8"),
+    "rec2020": lambda v: rgb_to_linear(v, "Rec. 2020", "Rec. 709"),
+    "hsl": lambda v: srgb_to_linear(_hsl_to_srgb(v[0] % 360, _percent(v[1]), _percent(v[2]))),
+    "hwb": lambda v: srgb_to_linear(_hwb_to_srgb(v[0] % 360, _percent(v[1]), _percent(v[2]))),
+    "lab": lab_d50_to_linear,
+    "lch": lambda v: lab_d50_to_linear(_lch_to_lab(v)),
+    "oklab": lambda v: oklab_to_linear(v[np.newaxis])[0],
+    "oklch": lambda v: oklab_to_linear(_lch_to_lab(v)[np.newaxis])[0],
+    "xyz-d50": xyz_d50_to_linear,
+}
+
+
+def _token_color(value: dict, source: str, what: str, clipped: list[str]) -> tuple[int, ...]:
+    """(r, g, b, a) of a design token's colour object, ``{"colorSpace", "components", "alpha",
+    "hex"}``: its components in the spaces of :data:`_TOKEN_SPACES` (``none`` is 0), else its
+    ``hex`` fallback; neither is a FormatError naming the token ``what``."""
+    space, components = value.get("colorSpace"), value.get("components")
+    numbers = ([0.0 if c == "none" else c for c in components] if isinstance(components, list)
+               else [])
+    readable = len(numbers) == 3 and all(isinstance(c, (int, float)) and not isinstance(c, bool)
+                                         for c in numbers)
+    if space not in _TOKEN_SPACES or not readable:
+        if isinstance(value.get("hex"), str):
+            return parse_hex(value["hex"], source)
+        raise FormatError(f"{source}: {what}: a colour in {space!r} quantize does not read, "
+                          f"without a hex fallback (it reads {', '.join(_TOKEN_SPACES)})")
+    alpha = value.get("alpha", 1)
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
+        raise FormatError(f"{source}: {what}: alpha {alpha!r} is not a number in 0..1")
+    rgb = srgb8_converted(_TOKEN_SPACES[space], numbers, source, what, clipped)
+    return (*rgb, int(round(255 * alpha)))
 
 
 def _color_string(text: str, source: str) -> tuple[int, int, int, int] | None:
