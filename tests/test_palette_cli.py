@@ -207,6 +207,29 @@ def test_a_palette_of_fewer_colours_than_asked_says_why(capsys, tmp_path):
     assert code == 0 and "distinct" not in err
 
 
+def test_a_palette_file_as_input_is_shown_and_converted_not_fitted(capsys, tmp_path):
+    brand = Palette([[230, 57, 70], [29, 53, 87], [241, 250, 238]], [0.2, 0.5, 0.3],
+                    ("Brand red", "Navy", "Paper"), "Brand")
+    source = write_palette(brand, tmp_path / "brand.theme.css")
+    code, out, err = run(capsys, "palette", source)
+    assert code == 0, err
+    assert out.split() == ["#1d3557", "50.0%", "Navy", "#f1faee", "30.0%", "Paper", "#e63946", "20.0%",
+                           "Brand", "red"]  # by share, the command's default order
+    code, _, err = run(capsys, "palette", source, "-k", "4", "--format", "gpl,swatches", "--sort", "none",
+                       "-o", tmp_path / "out")
+    assert code == 0 and "brand.theme.css is a palette file and nothing is fitted: -k ignored" in err
+    assert files_in(tmp_path / "out") == ["brand.gpl", "brand.swatches"]
+    converted = read_palette(tmp_path / "out" / "brand.gpl")
+    assert converted.colors.tolist() == brand.colors.tolist() and converted.names == brand.names
+    assert read_palette(tmp_path / "out" / "brand.swatches").colors.tolist() == brand.colors.tolist()
+    code, _, err = run(capsys, "palette", tmp_path / "out" / "brand.gpl", "--format", "gpl")
+    assert code == 5 and "refusing to overwrite the input file" in one_error(err)
+    (tmp_path / "typo.hex").write_text("ff0000\n00ff0g\n")
+    code, _, err = run(capsys, "palette", tmp_path / "typo.hex", "--format", "gpl")
+    assert code == 4 and "'00ff0g' is not a hex colour" in one_error(err)
+    assert not (tmp_path / "typo.gpl").exists()
+
+
 def test_compress_exports_the_packed_palette(capsys, tmp_path):
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "compress", PARROTS, "-k", "64", "-o", out_dir, "--export-palette",

@@ -100,7 +100,9 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     """Fit a K-colour palette to INPUT; print it (swatches, hex, share of the pixels) and write it
     for design tools with --format.
 
-    Fully transparent pixels are left out (unless --keep-transparent), so all K colours are visible."""
+    Fully transparent pixels are left out (unless --keep-transparent), so all K colours are visible.
+    An INPUT named as a palette format's files are (brand.ase, brand.gpl, ...) is a palette file:
+    nothing is fitted, its colours are shown and, with --format, converted."""
     from ..io.palettes.terminal import wants_color
 
     if list_builtin:
@@ -114,16 +116,28 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     if input is None:
         raise click.UsageError("Missing argument 'INPUT'.")
     from ..io.palettes import encode_palette, format_swatches
+    from ..io.palettes.io import format_named_by
     from ..jobs.palette import palette_file
     from ..jobs.pipeline import CompressOptions
 
     out_dir, out_file, formats = _named_palette_file(out_dir, formats)
     export = make_export(formats, sort, names, swatch_names, truncate, keep_transparent)
-    options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space))
-    swatches, result, written = palette_file(input, out_dir, export=export, options=options,
-                                             force=force, allow_huge=allow_huge, out_file=out_file)
-    for note_text in result.notes:
-        note(note_text, quiet)
+    if format_named_by(input) is not None:  # a palette file: shown, and converted with --format
+        from ..jobs.palette import convert_palette_file
+
+        ignored = _given_fit_options()
+        if ignored:
+            note(f"{display_name(input)} is a palette file and nothing is fitted: "
+                 f"{', '.join(ignored)} ignored", quiet)
+        swatches, written = convert_palette_file(input, out_dir, export=export, force=force,
+                                                 out_file=out_file)
+        result = None
+    else:
+        options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space))
+        swatches, result, written = palette_file(input, out_dir, export=export, options=options,
+                                                 force=force, allow_huge=allow_huge, out_file=out_file)
+        for note_text in result.notes:
+            note(note_text, quiet)
     for note_text in written_notes(result, written, export, swatches):
         note(note_text, quiet)
     if as_json:
@@ -136,18 +150,12 @@ def _named_palette_file(out_dir: Path | None,
                         formats: str | None) -> tuple[Path | None, Path | None, str | None]:
     """(folder, file, formats) of ``-o``: a path that is no folder and ends as one format's files
     do names that one file (as ``compress -o small.png`` does), and alone asks for that format."""
-    from ..errors import ParameterError
-    from ..io.palettes import FORMATS, format_for_path
+    from ..io.palettes.io import format_named_by
     from ..jobs.palette import parse_formats
     from .options import check_named_file
 
-    if out_dir is None or out_dir.is_dir():
-        return out_dir, None, formats
-    try:
-        named = format_for_path(out_dir)
-    except ParameterError:
-        return out_dir, None, formats
-    if not out_dir.name.lower().endswith(FORMATS[named].ext):  # a bare .png is a folder's name
+    named = None if out_dir is None or out_dir.is_dir() else format_named_by(out_dir)
+    if named is None:  # a bare .png too: a folder's name
         return out_dir, None, formats
     check_named_file(out_dir, named, parse_formats(formats) if formats else ())
     return None, out_dir, named
@@ -156,14 +164,10 @@ def _named_palette_file(out_dir: Path | None,
 def fixed_palette(path: Path, quiet: bool) -> Palette:
     """The palette of ``--palette FILE|NAME``, its colours and names: a file, else a built-in
     palette; fit options given with it are ignored, with a note."""
-    from click.core import ParameterSource
-
     from ..io.palettes.builtin import find_palette
 
     palette = find_palette(path)
-    ctx = click.get_current_context()
-    ignored = [param.opts[0] for param in ctx.command.params if param.name in _FIT_PARAMS
-               and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT]
+    ignored = _given_fit_options()
     if ignored:
         note(f"--palette gives {len(palette)} colours and nothing is fitted: {', '.join(ignored)} "
              "ignored", quiet)
@@ -171,6 +175,14 @@ def fixed_palette(path: Path, quiet: bool) -> Palette:
 
 
 _FIT_PARAMS = ("k", "n_init", "max_iter", "tol", "seed", "sample")  # the values of fit_options
+
+
+def _given_fit_options() -> list[str]:
+    """The fit options given on the command line, as their flags."""
+    from .options import given
+
+    return [param.opts[0] for param in click.get_current_context().command.params
+            if param.name in _FIT_PARAMS and given(param.name)]
 
 
 def locked_palette(path: Path, quiet: bool = False) -> Palette:
@@ -208,14 +220,15 @@ def exported_sizes(input: Path, out_dir: Path | None, export: PaletteExport | No
     return {path: path.stat().st_size for path in export.paths(folder, stem).values()}
 
 
-def written_notes(result: Result, sizes: dict[Path, int], export: PaletteExport | None,
+def written_notes(result: Result | None, sizes: dict[Path, int], export: PaletteExport | None,
                   palette: Palette | None = None) -> list[str]:
-    """Notes on the palette files ``export`` wrote from ``result`` (``palette``: the palette they
-    hold, when the caller has it)."""
+    """Notes on the palette files ``export`` wrote from ``result`` (None: from a palette file)
+    (``palette``: the palette they hold, when the caller has it)."""
     notes = [f"wrote {display_name(path)} ({size:,} B)" for path, size in sizes.items()]
     if not sizes or export is None:
         return notes
-    if result.channels == 4 and (result.palette[:, 3] == 0).any() and not export.keep_transparent:
+    if result is not None and result.channels == 4 and (result.palette[:, 3] == 0).any() \
+            and not export.keep_transparent:
         notes.append("the exported palettes leave out the fully transparent entry")
     written = palette if palette is not None else export.result_palette(result)
     return notes + export.opaque_notes(written)

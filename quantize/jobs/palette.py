@@ -196,9 +196,7 @@ def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
 
     options = CompressOptions.checked(options)
     source = Path(path)
-    folder, stem = Path(out_dir) if out_dir is not None else source.parent, source.stem
-    if out_file is not None:
-        folder, stem = _named_target(Path(out_file), export, out_dir)
+    folder, stem = _target(source, source.stem, out_dir, out_file, export)
     export.check_capacity(options.fit.k)
     job = FileJob.plan(source, export.paths(folder, stem).values(), force=force,
                        max_pixels=max_pixels, allow_huge=allow_huge)
@@ -212,9 +210,35 @@ def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
     return palette, result, {p: p.stat().st_size for p in job.targets}
 
 
-def _named_target(out_file: Path, export: PaletteExport,
-                  out_dir: str | Path | None) -> tuple[Path, str]:
-    """(folder, stem) of the one file ``out_file`` of ``export``'s one format."""
+def convert_palette_file(path: str | Path, out_dir: str | Path | None = None, *,
+                         export: PaletteExport = PaletteExport(), force: bool = False,
+                         out_file: str | Path | None = None) -> tuple[Palette, dict[Path, int]]:
+    """Read the palette file ``path`` and write it in ``export.formats`` to ``out_dir`` (default:
+    beside it) as ``<stem><ext>``, or to ``out_file``, all or nothing and never over ``path``:
+    nothing is fitted, its colours, names and shares are the file's, ordered and named as
+    ``export`` says. Returns that palette and the bytes written per file."""
+    from ..io.palettes.io import format_named_by, read_palette
+    from .job import FileJob
+
+    source = Path(path)
+    named = format_named_by(source)
+    stem = source.name[:-len(FORMATS[named].ext)] if named else source.stem
+    folder, stem = _target(source, stem, out_dir, out_file, export)
+    job = FileJob.plan(source, export.paths(folder, stem).values(), force=force)
+    job.check()
+    palette = export.arrange(read_palette(source))
+    export.check_capacity(len(palette), asked=False)
+    job.write(export.outputs(palette, folder, stem))
+    return palette, {p: p.stat().st_size for p in job.targets}
+
+
+def _target(source: Path, stem: str, out_dir: str | Path | None, out_file: str | Path | None,
+            export: PaletteExport) -> tuple[Path, str]:
+    """(folder, stem) of ``export``'s files of ``source``: ``<out_dir or its folder>/<stem>``, or
+    those of the one file ``out_file`` of the export's one format."""
+    if out_file is None:
+        return Path(out_dir) if out_dir is not None else source.parent, stem
+    out_file = Path(out_file)
     if out_dir is not None or len(export.formats) != 1:
         raise ParameterError("out_file names the one file of one format: give it with one format "
                              "and no out_dir", parameters=("out_file",))
