@@ -175,6 +175,12 @@ def test_ase_layout_one_group_rgb_normal_utf16_lengths():
     assert data.endswith(struct.pack(">HI", 0xC002, 0))
 
 
+@pytest.mark.parametrize("fmt", ["tailwind", "tailwind3", "riff", "png", "hex"])
+def test_a_palette_without_a_title_is_named_after_its_file_less_the_whole_extension(fmt):
+    data = encode_palette(Palette(RGB), fmt)
+    assert decode_palette(data, fmt, "brand" + FORMATS[fmt].ext).title == "brand"
+
+
 def test_ase_names_longer_than_its_16_bit_length_are_cut_short():
     # a name of 70,000 characters (one a pair of UTF-16 units at the cut) in a palette file
     name = "a" * 65_526 + "🎨" + "b" * 4_473

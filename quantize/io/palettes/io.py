@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -209,6 +209,10 @@ def decode_palette(data: bytes, fmt: str | None = None, source: str = "<palette>
         raise FormatError(f"{source}: the palette holds no colours")
     if len(palette) > MAX_COLORS:  # a strip's carried palette; the other readers stop at the limit
         raise too_many_colors(source)
+    named = format_named_by(source)
+    if named is not None and palette.title == PurePath(source).stem:  # the file gave none
+        title = PurePath(source).name[:-len(_SPECS[named].info.ext)]
+        palette = Palette(palette.colors, palette.shares, palette.names, title)
     return palette
 
 
