@@ -133,9 +133,10 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
                                                  out_file=out_file)
         result = None
     else:
-        options = CompressOptions(fit=make_fit_options(k, n_init, max_iter, tol, seed, sample, space))
-        swatches, result, written = palette_file(input, out_dir, export=export, options=options,
-                                                 force=force, allow_huge=allow_huge, out_file=out_file)
+        fit = make_fit_options(k, n_init, max_iter, tol, seed, sample, space)
+        swatches, result, written = palette_file(input, out_dir, export=export,
+                                                 options=CompressOptions(fit=fit), force=force,
+                                                 allow_huge=allow_huge, out_file=out_file)
         for note_text in result.notes:
             note(note_text, quiet)
     for note_text in written_notes(result, written, export, swatches):

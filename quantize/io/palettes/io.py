@@ -96,8 +96,8 @@ def format_named_by(path: str | os.PathLike[str]) -> str | None:
     """The format whose files end as ``path`` does (the longest matching extension: ``.theme.css``
     is tailwind, ``.css`` css; a bare ``.png`` none), or None."""
     name = Path(path).name.lower()
-    return next((fmt for fmt, spec in sorted(_SPECS.items(), key=lambda item: -len(item[1].info.ext))
-                 if name.endswith(spec.info.ext)), None)
+    longest_first = sorted(_SPECS.items(), key=lambda item: -len(item[1].info.ext))
+    return next((fmt for fmt, spec in longest_first if name.endswith(spec.info.ext)), None)
 
 
 def format_for_path(path: str | os.PathLike[str]) -> str:
@@ -105,7 +105,7 @@ def format_for_path(path: str | os.PathLike[str]) -> str:
     fmt = format_named_by(path)
     if fmt is not None:
         return fmt
-    if Path(path).name.lower().endswith(".png"):  # a PNG named by the caller: the swatch it asks for
+    if Path(path).name.lower().endswith(".png"):  # a PNG the caller names: the swatch it asks for
         return "png"
     raise ParameterError(f"cannot tell the palette format of {path}; name one of {', '.join(_SPECS)}")
 

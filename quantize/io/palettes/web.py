@@ -19,8 +19,8 @@ from ...core.colorspace import (display_p3_to_linear, lab_d50_to_linear, linear_
                                 srgb_to_linear, to_srgb8, xyz_d50_to_linear)
 from ...errors import FormatError
 from ._css_colors import CSS_COLORS
-from .model import (Palette, code_names, from_entries, labels_with_shares, parse_hex, srgb8_converted,
-                    take_colors, warn_clipped)
+from .model import (Palette, code_names, from_entries, labels_with_shares, parse_hex,
+                    srgb8_converted, take_colors, warn_clipped)
 from .reading import decode_text, parse_json, text_lines
 
 # A colour function of CSS Color 4: those read, and those refused by name rather than skipped.
