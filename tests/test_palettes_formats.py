@@ -452,6 +452,9 @@ def test_a_variable_declared_again_in_its_block_is_one_colour_of_its_last_value(
     palette = decode_palette(css, "css", "theme.css")
     assert palette.hex == ["#fafafa", "#000000", "#111111", "#eeeeee", "#0000ff"]
     assert palette.names == ("bg", "fg", "bg", "fg", "top")
+    # Sass gives a !default value only to a variable without one
+    scss = b"$brand: #0000ff;\n$brand: #ff0000 !default;\n$ink: #111111 !default;\n$ink: #222222;\n"
+    assert decode_palette(scss, "scss", "t.scss").hex == ["#0000ff", "#222222"]
 
 
 def test_css_reads_the_last_declaration_of_a_block_without_its_semicolon():

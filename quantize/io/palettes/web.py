@@ -31,7 +31,7 @@ _OTHER_FUNCTIONS = ("lab", "lch", "hwb", "color")
 _CSS_VAR = re.compile(
     r"(?:--|\$)(?P<var>[A-Za-z0-9_-]+)\s*:\s*(?P<value>#[0-9A-Za-z]+|(?i:"
     + "|".join(_READ_FUNCTIONS + _OTHER_FUNCTIONS) + r")\([^()]*\)|[A-Za-z]+)"
-    r"(?:\s*!(?:default|global|important))*"  # Sass's flags
+    r"(?P<flags>(?:\s*!(?:default|global|important))*)"  # Sass's flags
     r"\s*(?:;|(?=\}))[ \t]*")  # a block's last declaration needs no ';'
 # Block comments (one left open runs to the end, as CSS reads it, so the text is scanned once), and
 # Sass line comments: a '//' after a space or ;{} (a URL's follows ':' or '(')
@@ -154,23 +154,26 @@ def decode_css(data: bytes, source: str) -> Palette:
     out; a ``#`` value that is no hex code is a FormatError); the comment after a value gives the
     name and share, else the variable name does (less a ``color-`` prefix). A variable declared
     again in its block (or again at the top level) is one colour, in its first place, of the value
-    it has last, as a stylesheet reads it (Coolors' exports give each colour in hex, HSL and RGB);
+    it has last (a Sass ``!default`` one sets no value given before), as a stylesheet reads it
+    (Coolors' exports give each colour in hex, HSL and RGB);
     one in another block, such as a dark theme's, is a colour of its own."""
     colours: dict[tuple[int, str], tuple[tuple[int, int, int, int], str]] = {}
     declared = _css_entries(decode_text(data, source), source)
-    for rgba, label, variable in take_colors(declared, source):
-        colours[variable] = rgba, label  # a later value takes the earlier one's place
+    for rgba, label, (variable, default) in take_colors(declared, source):
+        if not (default and variable in colours):  # Sass gives a !default value to a new one only
+            colours[variable] = rgba, label  # a later value takes the earlier one's place
     if not colours:
         raise FormatError(f"{source}: no colour variables (--name: #hex; or $name: #hex;) found")
     return from_entries(colours.values(), source)
 
 
-_Declared = tuple[tuple[int, int, int, int], str, tuple[int, str]]
+_Declared = tuple[tuple[int, int, int, int], str, tuple[tuple[int, str], bool]]
 
 
 def _css_entries(text: str, source: str) -> Iterator[_Declared]:
     """The colour declarations of ``text``, one at a time, with the comments scanned alongside: each
-    colour, its label, and its variable (the block it is declared in, and its name)."""
+    colour, its label, and its variable (the block it is declared in, and its name) with whether
+    it is flagged ``!default``."""
     comments = list(_COMMENT.finditer(text))
     blocks, later = _Blocks(text, comments), iter(comments)
     last, following = None, next(later, None)  # the comments around the declaration
@@ -184,7 +187,7 @@ def _css_entries(text: str, source: str) -> Iterator[_Declared]:
             continue  # a word that names no colour: serif, currentColor, inherit
         label = _label(following if following is not None and following.start() == m.end() else None)
         variable = blocks.at(m.start()), m[0][0] + m["var"]  # '-' or '$', and the name
-        yield rgba, label or m["var"].removeprefix("color-"), variable
+        yield rgba, label or m["var"].removeprefix("color-"), (variable, "default" in m["flags"])
 
 
 class _Blocks:
