@@ -559,6 +559,15 @@ def test_json_design_tokens_with_colour_objects():
         decode_palette(json.dumps({"a": token("xyz-d65", [0.1, 0.1, 0.1])}).encode(), source="t.json")
 
 
+def test_json_design_tokens_referring_to_others_are_not_colours_of_their_own():
+    # Tokens Studio's references: an alias, and a colour function around one
+    tokens = {"color": {"black": {"value": "#000000", "type": "color"},
+                        "overlay": {"value": "rgba({color.black}, 0.5)", "type": "color"},
+                        "ink": {"$value": "{color.black}", "$type": "color"}}}
+    palette = decode_palette(json.dumps(tokens).encode(), source="tokens.json")
+    assert palette.hex == ["#000000"] and palette.names == ("color-black",)
+
+
 def test_json_object_of_names_and_hex_codes_without_their_hash():
     # Coolors' "Object" export; a value of fewer digits stays a number, as a font weight
     coolors = {"Oxford Blue": "1b263b", "Platinum": "E0E1DD", "Veil": "0d1b2a80",

@@ -357,8 +357,10 @@ def _token_color(value: dict, source: str, what: str, clipped: list[str]) -> tup
 
 def _color_string(text: str, source: str) -> tuple[int, int, int, int] | None:
     """A hex code (its ``#`` optional with 6 or 8 digits), colour function or colour name as a
-    colour; None for any other string."""
+    colour; None for any other string, and for a design token's reference to another token."""
     text = text.strip()
+    if "{" in text:  # a token's reference to another ({color.black}), alone or in rgba({...}, 0.5)
+        return None
     if text.startswith("#") or _BARE_HEX.fullmatch(text):
         return parse_hex(text, source)
     if text.isalpha():
