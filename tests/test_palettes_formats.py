@@ -457,6 +457,19 @@ def test_a_variable_declared_again_in_its_block_is_one_colour_of_its_last_value(
     assert decode_palette(scss, "scss", "t.scss").hex == ["#0000ff", "#222222"]
 
 
+@pytest.mark.parametrize("filler", [b"/**/", b"{"])
+def test_css_comments_and_blocks_cost_no_memory_each(filler):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        assert decode_palette(filler * 100_000 + b"--a: #fff;", "css", "x.css").hex == ["#ffffff"]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000
+
+
 def test_css_reads_the_last_declaration_of_a_block_without_its_semicolon():
     palette = decode_palette(b":root{--a:#ff0000;--b:#00ff00}\n.dark { --c: rgb(0 0 255) }", "css", "min.css")
     assert palette.hex == ["#ff0000", "#00ff00", "#0000ff"]

@@ -174,8 +174,7 @@ def _css_entries(text: str, source: str) -> Iterator[_Declared]:
     """The colour declarations of ``text``, one at a time, with the comments scanned alongside: each
     colour, its label, and its variable (the block it is declared in, and its name) with whether
     it is flagged ``!default``."""
-    comments = list(_COMMENT.finditer(text))
-    blocks, later = _Blocks(text, comments), iter(comments)
+    blocks, later = _Blocks(text), _COMMENT.finditer(text)  # each scans the text once, as it goes
     last, following = None, next(later, None)  # the comments around the declaration
     for m in _CSS_VAR.finditer(text):
         while following is not None and following.start() <= m.start():
@@ -194,12 +193,13 @@ class _Blocks:
     """The block of each position of a stylesheet, asked for in increasing order: the offset of the
     ``{`` that opens it, -1 at the top level (braces in comments do not count)."""
 
-    def __init__(self, text: str, comments: list[re.Match]) -> None:
+    def __init__(self, text: str) -> None:
         self._braces = re.finditer(r"[{}]", text)
-        self._comments = iter(comments)
+        self._comments = _COMMENT.finditer(text)
         self._comment = next(self._comments, None)
         self._brace = next(self._braces, None)
-        self._open: list[int] = []
+        self._open: list[int] = []  # the blocks open, outermost first, up to _MAX_NESTING of them
+        self._depth = 0
 
     def at(self, pos: int) -> int:
         """The block ``pos`` is in."""
@@ -209,11 +209,20 @@ class _Blocks:
                 self._comment = next(self._comments, None)
             if self._comment is None or where < self._comment.start():
                 if self._brace[0] == "{":
-                    self._open.append(where)
-                elif self._open:
-                    self._open.pop()
+                    self._depth += 1
+                    if self._depth <= _MAX_NESTING:
+                        self._open.append(where)
+                elif self._depth:
+                    if self._depth <= _MAX_NESTING:
+                        self._open.pop()
+                    self._depth -= 1
             self._brace = next(self._braces, None)
         return self._open[-1] if self._open else -1
+
+
+# Blocks nested deeper than any stylesheet's count as their outer one, so that a file of braces
+# costs no memory per brace.
+_MAX_NESTING = 64
 
 
 def _label(comment: re.Match | None) -> str | None:
