@@ -1297,7 +1297,9 @@ def test_sweep_of_an_animation_picks_the_target_reusing_its_rows(tmp_path, monke
         main(["sweep", str(source), "-k", "4,8,16,32", "--target-psnr", str(target.psnr), "--json"])
     assert stopped.value.code == 0
     picks = json.loads(capsys.readouterr().out)["picks"]
-    assert picks["target"]["k"] == expected.k and set(picks) == {"elbow", "target"}
+    assert picks["target"]["k"] == expected.k  # a still's keys, the two it has not null
+    assert set(picks) == {"elbow", "silhouette", "target", "budget"}
+    assert picks["silhouette"] is None and picks["budget"] is None
     same = expected.search.pick.reason.split(";")[0]  # the values at K and K-1, not the count
     added = expected.k not in (4, 8, 16, 32)  # then run once more for its row, with its poster
     assert picks["target"]["reason"] == f"{same}; {len(set(passes))} K evaluated" + \

@@ -441,6 +441,9 @@ def test_item14_report_wording_at_k1_k2_and_with_a_fixed_palette(capsys, tmp_pat
     brand.write_text("ff0000\n00ff00\n0000ff\n")
     code, out, err = cli(capsys, "compress", photo, "--palette", brand, "-o", tmp_path / "c")
     assert code == 0 and "3 fixed colours given" in out and "mapped in rgb+lab" in out
+    brand.write_text("ff0000\n")
+    code, out, err = cli(capsys, "compress", photo, "--palette", brand, "-o", tmp_path / "one")
+    assert code == 0 and "1 fixed colour given, 1 used" in out, out
     pico = tmp_path / "pico"  # a few of its 16 entries serve the photo; all stay, in their order
     code, out, err = cli(capsys, "compress", photo, "--palette", "pico8", "-o", pico, "--json")
     shown = np.unique(container.load(pico / "photo.qnt").indices).size

@@ -203,8 +203,9 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
     rows = [result.to_dict() for result in results]
     if as_json:
         echo(json.dumps({"rows": rows,
-                         "picks": {"elbow": picks["elbow"].to_dict(),
-                                   "target": found and found.to_dict()}},
+                         # a still's keys: an animation has no silhouette and no budget pick
+                         "picks": {"elbow": picks["elbow"].to_dict(), "silhouette": None,
+                                   "target": found and found.to_dict(), "budget": None}},
                         indent=2, allow_nan=False))
     elif as_csv:
         echo(format_clip_csv(rows), nl=False)

@@ -33,7 +33,8 @@ def format_report(result: Result) -> str:
     name = r["input"] or "<array>"
     bits = r["bits_per_pixel"]
     idle = int((result.usage() == 0).sum())  # entries kept that no pixel shows
-    given = f"{r['k']:,} fixed colours given" if r["fixed_palette"] else f"K {r['k']:,} asked"
+    given = (f"{r['k']:,} fixed colour{'s' * (r['k'] != 1)} given" if r["fixed_palette"]
+             else f"K {r['k']:,} asked")
     asked = f"{given}, {r['k_used'] - idle:,} used"
     if idle:
         asked += f" ({idle:,} more kept: {'stable indices' if r['fixed_palette'] else 'locked'})"
