@@ -23,6 +23,7 @@ from ..io.outputs import GIF_ALPHA_NOTE
 from .choices import (DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, GIF_TABLE, PALETTE_MODES,
                       UNPACKED)
 from .measure import PSNR_CAP, ClipMeter
+from ..jobs.pipeline import CompressOptions
 from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target,
                            search_target)
 from ..jobs.sweep_model import Budget, Pick, Search, Target
@@ -34,7 +35,6 @@ from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
 if TYPE_CHECKING:
     from .qntanim import QntAnimation
-    from ..jobs.pipeline import CompressOptions
 
 OUTPUT_TAG = "anim"  # one of files.OUTPUT_TAGS, so no batch or frames folder takes it as input
 

@@ -1,6 +1,7 @@
 """The compression pipeline: load -> colour statistics -> fit -> map -> measure -> write.
 
-:func:`quantize_image` does the work in memory; :func:`compress_file` adds loading and writing.
+:func:`quantize_image` does the work in memory (:func:`compress` from a path, a Pillow image or an
+array); :func:`compress_file` adds loading and writing.
 Both return one :class:`Result`, from which the report, the JSON and every table are rendered.
 """
 
@@ -11,7 +12,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 
@@ -20,14 +21,12 @@ from .. import preload
 from ..choices import CODECS, DEFAULT_CODEC, DEFAULT_FORMATS
 from ..core.colorstats import ColorStats
 from ..core.dither import DITHERS
+from ..core.metrics import DeltaEReference
 from ..errors import ParameterError, whole
 from ..core.fitting import FitOptions, check_colors
 from ..io.files import input_path
-from ..io.images import DEFAULT_MAX_PIXELS, Image, display_name
-
-if TYPE_CHECKING:
-    from ..core.metrics import DeltaEReference
-    from ..io.outputs import FileOptions
+from ..io.images import DEFAULT_MAX_PIXELS, Image, as_image, display_name
+from ..io.outputs import FileOptions
 
 MAX_K = 65536
 # rdo's largest allowance: far below the error between a visible and a fully transparent colour
@@ -274,6 +273,25 @@ def _caused_by_interrupt(exc: BaseException | None) -> bool:
     return exc is not None
 
 
+def compress(image: Any, k: int = 256, *, max_pixels: int | None = DEFAULT_MAX_PIXELS,
+             **fit_options: Any) -> Result:
+    """Quantise an image to ``k`` colours in memory; return the Result.
+
+    ``image`` is a file path, a Pillow image or an array or nested list (HxW or HxWx1/2/3/4;
+    uint8, uint16 or floats in [0, 1]). ``fit_options`` are those of :class:`FitOptions`
+    (n_init, max_iter, tol, seed, sample, space). A path's image is refused past ``max_pixels``
+    (None: no limit).
+    """
+    from dataclasses import fields
+
+    unknown = sorted(set(fit_options) - {f.name for f in fields(FitOptions)})
+    if unknown:
+        raise ParameterError(f"compress takes k, max_pixels and FitOptions' fields, not "
+                             f"{', '.join(unknown)}", parameters=tuple(unknown))
+    options = CompressOptions(fit=FitOptions(k=k, **fit_options)).validated()  # before any read
+    return quantize_image(as_image(image, max_pixels=max_pixels), options)
+
+
 def quantize_image(image: Image, options: CompressOptions | None = None, clock: _Clock | None = None, *,
                    stats: ColorStats | None = None,
                    delta_e_reference: DeltaEReference | None = None,
@@ -403,7 +421,6 @@ def _measured(result: Result, pixels: np.ndarray, options: CompressOptions, cloc
 def delta_e_reference(image: Image, options: CompressOptions) -> DeltaEReference:
     """The ΔE sample of ``image`` as :func:`quantize_image` measures it with ``options``."""
     from ..core.colorstats import clear_transparent
-    from ..core.metrics import DeltaEReference
 
     return DeltaEReference(clear_transparent(image.pixels), n_samples=options.delta_e_samples)
 
@@ -523,7 +540,7 @@ def _path_ordered(palette: np.ndarray, indices: np.ndarray, counts: np.ndarray,
 def encode_outputs(result: Result, formats: tuple[str, ...] = DEFAULT_FORMATS, *,
                    stem: str = "image", files: FileOptions | None = None) -> dict[str, bytes]:
     """The bytes of every format of ``result`` (see :mod:`quantize.io.outputs`)."""
-    from ..io.outputs import FileOptions, encode_all
+    from ..io.outputs import encode_all
 
     return encode_all(result.palette, result.indices, formats, codec=result.codec, stem=stem,
                       files=files or FileOptions())
@@ -561,7 +578,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     over an existing file only with ``force`` (:class:`~quantize.jobs.job.FileJob`).
     """
     from ..io.exports import check_panel_palette
-    from ..io.outputs import FileOptions, as_written, check_formats, output_paths, parse_formats
+    from ..io.outputs import as_written, check_formats, output_paths, parse_formats
     from .job import FileJob
 
     start = time.perf_counter()
@@ -638,7 +655,7 @@ def _compressed(image: Image, options: CompressOptions, clock: _Clock) -> Result
     """The quantised and measured result of ``image``."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..core.metrics import DeltaEReference, sample_positions
+    from ..core.metrics import sample_positions
 
     with ThreadPoolExecutor(1) as pool:
         # the ΔE sample is drawn while the colours are counted (a serial kernel that releases the GIL)

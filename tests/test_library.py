@@ -1,0 +1,42 @@
+"""The package's public names as a Python programmer meets them: type hints, error types, inputs."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+
+import quantize
+
+
+def _public_callables() -> list[tuple[str, object]]:
+    """(name, callable) for every callable in ``quantize.__all__``, and the public methods,
+    properties and ``__init__`` of its classes."""
+    found = []
+    for name in quantize.__all__:
+        obj = getattr(quantize, name)
+        if not callable(obj):
+            continue
+        found.append((name, obj))
+        if inspect.isclass(obj) and obj.__module__.startswith("quantize."):
+            for attr, value in vars(obj).items():
+                if attr.startswith("_") and attr != "__init__":
+                    continue
+                value = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+                if callable(value):
+                    found.append((f"{name}.{attr}", value))
+    return found
+
+
+def test_every_public_callable_has_type_hints_that_resolve_at_run_time():
+    """compress, compress_file and quantize_image named types imported for type checkers only,
+    so typing.get_type_hints (pydantic, typer, beartype ...) raised NameError on them."""
+    found = _public_callables()
+    assert {"compress", "compress_file", "quantize_image", "KMeans.fit"} <= {n for n, _ in found}
+    failed = []
+    for name, obj in found:
+        try:
+            typing.get_type_hints(obj)
+        except NameError as exc:
+            failed.append(f"{name}: {exc}")
+    assert not failed, "\n".join(failed)
+    assert typing.get_type_hints(quantize.compress)["return"] is quantize.Result
