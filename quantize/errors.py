@@ -34,8 +34,9 @@ class OutputError(QuantizeError):
     exit_code = 5
 
 
-class ParameterError(QuantizeError):
-    """An option value is out of range or inconsistent (e.g. K < 1 or K > 65536)."""
+class ParameterError(QuantizeError, ValueError):
+    """An option value is out of range or inconsistent (e.g. K < 1 or K > 65536); a ValueError
+    too, as scikit-learn's InvalidParameterError, for callers that catch that."""
 
     exit_code = 2
 

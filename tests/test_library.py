@@ -40,3 +40,22 @@ def test_every_public_callable_has_type_hints_that_resolve_at_run_time():
             failed.append(f"{name}: {exc}")
     assert not failed, "\n".join(failed)
     assert typing.get_type_hints(quantize.compress)["return"] is quantize.Result
+
+
+def test_a_parameter_error_is_a_value_error_as_scikit_learns_are():
+    """Code written for scikit-learn catches ValueError around a call with a bad value; a
+    ParameterError slipped past it. It keeps its exit code, its parameters and its type through
+    pickling (a batch's worker process sends it back)."""
+    import pickle
+
+    import numpy as np
+    import pytest
+
+    with pytest.raises(ValueError, match="K must be between 1 and 65536, got 0"):
+        quantize.compress(np.zeros((2, 2, 3), np.uint8), k=0)
+    with pytest.raises(ValueError, match="n_init must be a whole number >= 1"):
+        quantize.compress(np.zeros((2, 2, 3), np.uint8), k=2, n_init=0)
+    error = pickle.loads(pickle.dumps(quantize.ParameterError("n_init must be", parameters=("n_init",))))
+    assert type(error) is quantize.ParameterError and isinstance(error, quantize.QuantizeError)
+    assert (str(error), error.parameters, error.exit_code) == ("n_init must be", ("n_init",), 2)
+    assert not issubclass(quantize.InputError, ValueError)
