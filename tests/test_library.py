@@ -59,3 +59,24 @@ def test_a_parameter_error_is_a_value_error_as_scikit_learns_are():
     assert type(error) is quantize.ParameterError and isinstance(error, quantize.QuantizeError)
     assert (str(error), error.parameters, error.exit_code) == ("n_init must be", ("n_init",), 2)
     assert not issubclass(quantize.InputError, ValueError)
+
+
+def test_a_nested_list_of_integers_is_8_bit_values():
+    """compress([[0, 255], [255, 0]]) was refused with '.astype(np.uint8)', which a list has not;
+    a list's integers (NumPy makes them int64) are taken as 8-bit values, as KMeans.fit takes a
+    list as its array. A list of uint16 rows keeps its type."""
+    import numpy as np
+    import pytest
+
+    listed = quantize.compress([[0, 255], [255, 0]], k=2)
+    assert sorted(map(tuple, listed.palette.tolist())) == [(0, 0, 0), (255, 255, 255)]
+    assert listed.indices[0, 0] == listed.indices[1, 1] != listed.indices[0, 1]
+    rgb = ([[10, 20, 30], [40, 50, 60]],)
+    np.testing.assert_array_equal(quantize.image_from_array(rgb).pixels, np.array(rgb, np.uint8))
+    with pytest.raises(quantize.ParameterError, match=r"^a nested list's integers are 8-bit values, "
+                       r"0 to 255, not 0 to 1000 \(np\.array\(image, np\.uint16\) for 16-bit"):
+        quantize.compress([[0, 1000]])
+    with pytest.raises(quantize.ParameterError, match=r"not -1 to 3$"):
+        quantize.compress([[-1, 3]])
+    rows = [np.full(3, 0xFFFF, np.uint16), np.zeros(3, np.uint16)]
+    assert quantize.image_from_array(rows).pixels[0, 0].tolist() == [255, 255, 255]

@@ -536,7 +536,7 @@ def test_library_defaults_match_the_command_line_and_in_memory_images_compare_by
     lists = quantize.compress([[[0.0, 0, 0], [1, 1, 1]]], k=2)  # nested lists are arrays
     assert lists.k == 2
     with pytest.raises(quantize.ParameterError, match=r"not int64: \.astype\(np\.uint8\) for"):
-        quantize.compress([[[0, 0, 0]]])
+        quantize.compress(np.array([[[0, 0, 0]]]))
     dark = quantize.image_from_array(np.full((2, 2, 3), 200, np.uint16))
     assert dark.notes == ("16-bit samples all 0..255, so nearly black: 8-bit values belong in "
                           "uint8",)

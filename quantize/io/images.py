@@ -702,11 +702,7 @@ def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image, *,
         return load_image(os.fsdecode(image), max_pixels=max_pixels)
     if isinstance(image, (np.ndarray, list, tuple)) or hasattr(image, "__array__") \
             or hasattr(image, "__array_interface__"):
-        try:
-            array = np.asarray(image)
-        except ValueError as exc:  # nested lists of uneven lengths
-            raise ParameterError(f"an image array must be rectangular: {one_line(exc)}") from None
-        return image_from_array(array)
+        return image_from_array(image)
     raise ParameterError(f"an image must be a file path, a Pillow image or an array, "
                          f"not {type(image).__name__}")
 
@@ -735,13 +731,23 @@ def image_from_pillow(im: PILImage.Image) -> Image:
     return Image(pixels, format=im.format, notes=tuple(notes), grey=grey)
 
 
-def image_from_array(array: np.ndarray) -> Image:
+def image_from_array(array: np.ndarray | list | tuple) -> Image:
     """Wrap an array as an :class:`Image`: HxW or HxWx{1,2,3,4}; uint8, uint16 or float in [0, 1].
 
-    uint16 is rounded to 8 bits (v * 255 / 65535), floats to round(v * 255). A fully opaque alpha
-    channel is dropped. A uint8 (H, W, 3) C-contiguous array is used as is, without a copy.
+    uint16 is rounded to 8 bits (v * 255 / 65535), floats to round(v * 255). A nested list's
+    integers, which have no bit depth of their own, are 8-bit values (0 to 255). A fully opaque
+    alpha channel is dropped. A uint8 (H, W, 3) C-contiguous array is used as is, without a copy.
     """
-    a = np.asarray(array)
+    try:
+        a = np.asarray(array)
+    except ValueError as exc:  # nested lists of uneven lengths
+        raise ParameterError(f"an image array must be rectangular: {one_line(exc)}") from None
+    if isinstance(array, (list, tuple)) and a.dtype.kind == "i":  # Python's ints, not uint16 rows
+        if a.size and not 0 <= a.min() <= a.max() <= 255:
+            raise ParameterError(f"a nested list's integers are 8-bit values, 0 to 255, not "
+                                 f"{a.min()} to {a.max()}" + (" (np.array(image, np.uint16) "
+                                 "for 16-bit ones)" if a.min() >= 0 else ""))
+        a = a.astype(np.uint8)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (2, 3, 4)):
