@@ -80,3 +80,18 @@ def test_a_nested_list_of_integers_is_8_bit_values():
         quantize.compress([[-1, 3]])
     rows = [np.full(3, 0xFFFF, np.uint16), np.zeros(3, np.uint16)]
     assert quantize.image_from_array(rows).pixels[0, 0].tolist() == [255, 255, 255]
+
+
+def test_encode_takes_a_palette_of_integers_0_to_255_as_its_indices():
+    """encode took a list or int64 array of indices but refused the same kind of palette ('uint8
+    array, got (2, 3) int64'), which a CompressOptions palette takes."""
+    import numpy as np
+    import pytest
+
+    palette, indices = [[0, 0, 0], [255, 128, 7]], [[0, 1], [1, 0]]
+    packed = quantize.encode(palette, indices)
+    assert packed == quantize.encode(np.array(palette, np.uint8), np.array(indices))
+    assert quantize.decode(packed).palette.tolist() == palette
+    with pytest.raises(quantize.ParameterError, match=r"8-bit values \(uint8, or integers 0 to "
+                                                      r"255\), got \(2, 3\) int64"):
+        quantize.encode([[0, 0, 0], [256, 0, 0]], indices)

@@ -331,12 +331,15 @@ def _range_error(indices: np.ndarray, k: int) -> str | None:
 
 def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
            level: int | None = None) -> bytes:
-    """The packed file for ``palette`` (K, 3|4) uint8 and ``indices`` (H, W) integers < K."""
+    """The packed file for ``palette`` (K, 3|4) 8-bit values (uint8, or any integers 0 to 255, as
+    a nested list's) and ``indices`` (H, W) integers < K."""
     level = _codec_level(codec, level)
     palette = np.asarray(palette)
+    if palette.dtype.kind in "iu" and palette.size and 0 <= palette.min() <= palette.max() <= 255:
+        palette = palette.astype(np.uint8, copy=False)
     if palette.dtype != np.uint8 or palette.ndim != 2 or palette.shape[1] not in (3, 4):
-        raise ParameterError(f"palette must be a (K, 3) or (K, 4) uint8 array, got {palette.shape} "
-                             f"{palette.dtype}")
+        raise ParameterError(f"palette must be a (K, 3) or (K, 4) array of 8-bit values (uint8, or "
+                             f"integers 0 to 255), got {palette.shape} {palette.dtype}")
     k, channels = palette.shape
     if not 1 <= k <= MAX_K:
         raise ParameterError(f"palette must have 1 to {MAX_K} colours, got {k}")
