@@ -10,6 +10,27 @@ Heavy modules load on first use, so ``import quantize`` stays cheap.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what __getattr__ loads, for type checkers and IDEs (tests/test_library.py)
+    from .animation.qntanim import load_animation as load_animation
+    from .animation.run import (AnimationOptions as AnimationOptions,
+                                AnimationResult as AnimationResult, animate as animate,
+                                animate_file as animate_file)
+    from .animation.source import frames_clip as frames_clip
+    from .core.estimator import KMeans as KMeans
+    from .core.fitting import FitOptions as FitOptions
+    from .errors import (FormatError as FormatError, InputError as InputError,
+                         OutputError as OutputError, ParameterError as ParameterError,
+                         QuantizeError as QuantizeError)
+    from .io.container import (PackedImage as PackedImage, decode as decode, encode as encode,
+                               load as load)
+    from .io.images import (Image as Image, image_from_array as image_from_array,
+                            image_from_pillow as image_from_pillow, load_image as load_image)
+    from .io.outputs import FileOptions as FileOptions
+    from .jobs.pipeline import (CompressOptions as CompressOptions, Result as Result,
+                                compress as compress, compress_file as compress_file,
+                                quantize_image as quantize_image)
 
 __version__ = "0.1.0"
 

@@ -95,3 +95,22 @@ def test_encode_takes_a_palette_of_integers_0_to_255_as_its_indices():
     with pytest.raises(quantize.ParameterError, match=r"8-bit values \(uint8, or integers 0 to "
                                                       r"255\), got \(2, 3\) int64"):
         quantize.encode([[0, 0, 0], [256, 0, 0]], indices)
+
+
+def test_type_checkers_see_every_lazy_export_where_it_loads_from():
+    """The exports load on first use through the package's __getattr__, which type checkers and
+    IDEs cannot follow: quantize.compress had no signature or completion there. The package
+    imports each for them under TYPE_CHECKING, as `name as name`, from the module __getattr__
+    loads it from."""
+    import ast
+
+    tree = ast.parse(inspect.getsource(quantize))
+    guarded = next(node for node in tree.body if isinstance(node, ast.If)
+                   and ast.unparse(node.test) == "TYPE_CHECKING")
+    seen = {}
+    for node in guarded.body:
+        assert isinstance(node, ast.ImportFrom) and node.level == 1, ast.unparse(node)
+        for alias in node.names:
+            assert alias.asname == alias.name, ast.unparse(node)
+            seen[alias.name] = node.module
+    assert seen == quantize._EXPORTS
