@@ -114,3 +114,34 @@ def test_type_checkers_see_every_lazy_export_where_it_loads_from():
             assert alias.asname == alias.name, ast.unparse(node)
             seen[alias.name] = node.module
     assert seen == quantize._EXPORTS
+
+
+def test_compress_reads_a_binary_file_object_as_it_reads_the_file(tmp_path):
+    """compress(io.BytesIO(upload)) and compress(open(path, 'rb')) were refused ('not BytesIO'),
+    where Pillow takes them; they are read as the file is (orientation, size guard, messages)."""
+    import io
+
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the picture is turned for display
+    Image.fromarray(np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)).save(path, exif=exif)
+    from_path = quantize.compress(path, k=4)
+    for stream in (io.BytesIO(path.read_bytes()), open(path, "rb")):
+        with stream:
+            read = quantize.compress(stream, k=4)
+        np.testing.assert_array_equal(read.indices, from_path.indices)
+        assert read.notes == from_path.notes and read.indices.shape == (6, 4)
+    with open(path, "rb") as named, pytest.raises(quantize.InputError, match=r"more than the limit"):
+        quantize.compress(named, max_pixels=10)
+    with pytest.raises(quantize.InputError, match=r"^the image stream is not an image in a format "
+                                                     r"quantize reads \(PNG, JPEG"):
+        quantize.compress(io.BytesIO(b"not an image at all"))
+    with pytest.raises(quantize.InputError, match=r"^the image stream is empty$"):
+        quantize.compress(io.BytesIO())
+    with open(path, encoding="latin-1") as text, pytest.raises(
+            quantize.ParameterError, match=r"opened in binary mode \('rb'\), not give str"):
+        quantize.compress(text)

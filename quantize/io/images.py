@@ -117,21 +117,43 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
     Raises :class:`InputError` with a one-line message for every unreadable or refused input.
     """
     path = input_path(path, "an image")
-    name = display_name(path)
-    notes: list[str] = []
     with open_input(path) as (fh, size):
-        try:
-            (pixels, grey), fmt, frames = _decode(fh, max_pixels, notes)
-        except _Refused as exc:
-            raise InputError(f"{name}{exc}", parameters=exc.parameters) from None
-        except MemoryError:
-            raise InputError(f"{name}: not enough memory to decode the image") from None
-        except Exception as exc:  # any file content must end in a one-line message, never a traceback
-            detail = one_line(exc)
-            if "decoder" in detail or "truncated" in detail.lower():  # Pillow's for a cut stream
-                detail = f"damaged or truncated: {detail}"
-            raise InputError(f"{name}: cannot decode the image ({detail})") from None
-    return Image(pixels, path, fmt, size, frames, tuple(notes), grey)
+        return _read(fh, size, display_name(path), max_pixels, path)
+
+
+def _read(fh: BinaryIO, size: int, name: str, max_pixels: int | None,
+          source: Path | None) -> Image:
+    """The image in ``fh`` (``size`` bytes), every problem an :class:`InputError` naming it ``name``."""
+    notes: list[str] = []
+    try:
+        (pixels, grey), fmt, frames = _decode(fh, max_pixels, notes)
+    except _Refused as exc:
+        raise InputError(f"{name}{exc}", parameters=exc.parameters) from None
+    except MemoryError:
+        raise InputError(f"{name}: not enough memory to decode the image") from None
+    except Exception as exc:  # any file content must end in a one-line message, never a traceback
+        detail = one_line(exc)
+        if "decoder" in detail or "truncated" in detail.lower():  # Pillow's for a cut stream
+            detail = f"damaged or truncated: {detail}"
+        raise InputError(f"{name}: cannot decode the image ({detail})") from None
+    return Image(pixels, source, fmt, size, frames, tuple(notes), grey)
+
+
+def _read_stream(stream: BinaryIO, max_pixels: int | None) -> Image:
+    """The image in a binary file object, read from where it stands to its end, as a file of
+    those bytes is loaded."""
+    name = getattr(stream, "name", None)
+    name = display_name(name) if isinstance(name, (str, bytes)) else "the image stream"
+    try:
+        data = stream.read()
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {one_line(exc)}") from None
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ParameterError(f"an image file object must be opened in binary mode ('rb'), not give "
+                             f"{type(data).__name__}")
+    if not data:
+        raise InputError(f"{name} is empty")
+    return _read(io.BytesIO(data), len(data), name, max_pixels, None)
 
 
 def image_from_bytes(data: bytes) -> Image:
@@ -689,22 +711,24 @@ def _row_chunks(height: int, row_bytes: int) -> Iterator[slice]:
 
 # ------------------------------------------------------------------------- arrays and Pillow (library)
 
-def as_image(image: str | os.PathLike | PILImage.Image | np.ndarray | Image, *,
+def as_image(image: str | os.PathLike | BinaryIO | PILImage.Image | np.ndarray | Image, *,
              max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:
-    """An :class:`Image` from what a library user has: a path (loaded as the CLI loads it, up to
-    ``max_pixels``), a Pillow image, an array (see :func:`image_from_array`) or an
-    :class:`Image`."""
+    """An :class:`Image` from what a library user has: a path or a binary file object (loaded as
+    the CLI loads a file, up to ``max_pixels``), a Pillow image, an array (see
+    :func:`image_from_array`) or an :class:`Image`."""
     if isinstance(image, Image):
         return image
     if isinstance(image, PILImage.Image):
         return image_from_pillow(image)
     if isinstance(image, (str, bytes, os.PathLike)):
         return load_image(os.fsdecode(image), max_pixels=max_pixels)
+    if callable(getattr(image, "read", None)):
+        return _read_stream(image, max_pixels)
     if isinstance(image, (np.ndarray, list, tuple)) or hasattr(image, "__array__") \
             or hasattr(image, "__array_interface__"):
         return image_from_array(image)
-    raise ParameterError(f"an image must be a file path, a Pillow image or an array, "
-                         f"not {type(image).__name__}")
+    raise ParameterError(f"an image must be a file path, a binary file object, a Pillow image or "
+                         f"an array, not {type(image).__name__}")
 
 
 def image_from_pillow(im: PILImage.Image) -> Image:

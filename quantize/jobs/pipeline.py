@@ -277,10 +277,10 @@ def compress(image: Any, k: int = 256, *, max_pixels: int | None = DEFAULT_MAX_P
              **fit_options: Any) -> Result:
     """Quantise an image to ``k`` colours in memory; return the Result.
 
-    ``image`` is a file path, a Pillow image or an array or nested list (HxW or HxWx1/2/3/4;
-    uint8, uint16 or floats in [0, 1]; a list's integers 0 to 255). ``fit_options`` are those of
-    :class:`FitOptions` (n_init, max_iter, tol, seed, sample, space). A path's image is refused
-    past ``max_pixels`` (None: no limit).
+    ``image`` is a file path or binary file object (read as a file is), a Pillow image, or an
+    array or nested list (HxW or HxWx1/2/3/4; uint8, uint16 or floats in [0, 1]; a list's
+    integers 0 to 255). ``fit_options`` are those of :class:`FitOptions` (n_init, max_iter, tol,
+    seed, sample, space). A file's image is refused past ``max_pixels`` (None: no limit).
     """
     from dataclasses import fields
 
