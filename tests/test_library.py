@@ -145,3 +145,23 @@ def test_compress_reads_a_binary_file_object_as_it_reads_the_file(tmp_path):
     with open(path, encoding="latin-1") as text, pytest.raises(
             quantize.ParameterError, match=r"opened in binary mode \('rb'\), not give str"):
         quantize.compress(text)
+
+
+def test_load_reads_a_binary_file_object_as_compress_does(tmp_path):
+    """load(open(path, 'rb')) said 'a packed file must be a file path, not BufferedReader', and
+    decode of it 'load reads a file': each sent the caller to the other."""
+    import io
+
+    import numpy as np
+    import pytest
+
+    path = tmp_path / "p.qnt"
+    path.write_bytes(quantize.encode(np.array([[0, 0, 0], [9, 9, 9]], np.uint8),
+                                     np.array([[0, 1], [1, 1]])))
+    with open(path, "rb") as fh:
+        np.testing.assert_array_equal(quantize.load(fh).pixels(), quantize.load(path).pixels())
+    with pytest.raises(quantize.FormatError):
+        quantize.load(io.BytesIO(path.read_bytes()[:-1]))
+    with open(path, encoding="latin-1") as text, pytest.raises(
+            quantize.ParameterError, match=r"opened in binary mode"):
+        quantize.load(text)

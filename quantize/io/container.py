@@ -16,6 +16,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import zstandard
@@ -648,11 +649,18 @@ def _decode_cm(header: Header, palette: np.ndarray, payload: memoryview) -> np.n
     return indexcodec.decode(payload, palette, header.height, header.width, dtype, model)
 
 
-def load(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PackedImage:
-    """Read and decode a packed file. The header and file size are checked before the rest is read;
-    a corrupt file is a :class:`FormatError` that names it."""
+def load(path: str | os.PathLike[str] | BinaryIO, *,
+         max_pixels: int | None = DEFAULT_MAX_PIXELS) -> PackedImage:
+    """Read and decode a packed file, by its path or a binary file object (read from where it
+    stands). The header and file size are checked before the rest is read; a corrupt file is a
+    :class:`FormatError` that names it."""
     from .files import display_name, input_path, open_input
 
+    if callable(getattr(path, "read", None)):
+        data = path.read()
+        if isinstance(data, str):
+            raise ParameterError("a packed file object must be opened in binary mode ('rb')")
+        return decode(data, max_pixels=max_pixels)
     path = input_path(path, "a packed file")
     try:
         with open_input(path, "packed", allow_empty=True) as (fh, _):
