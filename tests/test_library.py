@@ -165,3 +165,18 @@ def test_load_reads_a_binary_file_object_as_compress_does(tmp_path):
     with open(path, encoding="latin-1") as text, pytest.raises(
             quantize.ParameterError, match=r"opened in binary mode"):
         quantize.load(text)
+
+
+def test_options_holding_arrays_compare_and_hash_by_value():
+    """CompressOptions(palette=a) == CompressOptions(palette=a.copy()) raised NumPy's 'truth value
+    of an array ... is ambiguous', and such options could not key a dict or an lru_cache."""
+    import numpy as np
+
+    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    C, F = quantize.CompressOptions, quantize.FitOptions
+    assert C(palette=palette) == C(palette=palette.copy())
+    assert C(palette=palette) != C(palette=palette[::-1].copy())
+    assert F(k=4, locked=palette[:1]) == F(k=4, locked=palette[:1].copy()) != F(k=4)
+    assert F(init_centers=palette) != F(init_centers=palette.astype(np.float64))
+    assert len({C(palette=palette), C(palette=palette.copy()), C(), C(fit=F(k=3))}) == 3
+    assert C(fit=F(k=3)) != F(k=3) and C() == C()

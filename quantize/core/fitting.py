@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numbers
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -50,8 +50,31 @@ MIN_GAIN = 1e-4
 RELAX = 0.7
 
 
-@dataclass(frozen=True)
-class FitOptions:
+class ValueEquality:
+    """Equality and hash by value for a frozen dataclass whose fields may hold arrays (colours, a
+    palette), which the generated ``__eq__`` cannot compare: an array counts by its type, shape
+    and values. Subclasses are declared with ``eq=False`` so that these stay."""
+
+    def _key(self) -> tuple:
+        return tuple(_by_value(getattr(self, f.name)) for f in fields(self))
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+def _by_value(value: object) -> object:
+    """An array (or nested list) as a hashable key of its type, shape and values; else ``value``."""
+    if isinstance(value, (np.ndarray, list)):
+        array = np.asarray(value)
+        return array.dtype.str, array.shape, array.tobytes()
+    return value
+
+
+@dataclass(frozen=True, eq=False)
+class FitOptions(ValueEquality):
     """How to fit: K, restarts, iteration cap, relative tolerance, seed, optional pixel sample,
     and the colour space the centres are fitted (and pixels mapped) in."""
 

@@ -23,7 +23,7 @@ from ..core.colorstats import ColorStats
 from ..core.dither import DITHERS
 from ..core.metrics import DeltaEReference
 from ..errors import ParameterError, whole
-from ..core.fitting import FitOptions, check_colors
+from ..core.fitting import FitOptions, ValueEquality, check_colors
 from ..io.files import input_path
 from ..io.images import DEFAULT_MAX_PIXELS, Image, as_image, display_name
 from ..io.outputs import FileOptions
@@ -37,8 +37,8 @@ RDO_MAX = 10_000
 RDO_AUTO = 2.0
 
 
-@dataclass(frozen=True)
-class CompressOptions:
+@dataclass(frozen=True, eq=False)
+class CompressOptions(ValueEquality):
     """Everything that decides a compression: the fit, a fixed palette, the codec, the metrics."""
 
     fit: FitOptions = field(default_factory=FitOptions)
