@@ -180,3 +180,23 @@ def test_options_holding_arrays_compare_and_hash_by_value():
     assert F(init_centers=palette) != F(init_centers=palette.astype(np.float64))
     assert len({C(palette=palette), C(palette=palette.copy()), C(), C(fit=F(k=3))}) == 3
     assert C(fit=F(k=3)) != F(k=3) and C() == C()
+
+
+def test_a_max_pixels_of_the_wrong_kind_is_a_parameter_error(tmp_path):
+    """compress(path, max_pixels="10") was an InputError blaming the file ("cannot decode the image
+    ('>' not supported between ...)"), max_pixels=-5 refused the image as "more than the limit of
+    -5", and load(path, max_pixels="10") a TypeError."""
+    import numpy as np
+    import pytest
+    from PIL import Image
+
+    path = tmp_path / "p.png"
+    Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(path)
+    packed = tmp_path / "p.qnt"
+    packed.write_bytes(quantize.encode(np.zeros((1, 3), np.uint8), np.zeros((2, 2), np.uint8)))
+    for call, value in ((quantize.compress, "10"), (quantize.compress, -5),
+                        (quantize.load_image, 2.5), (quantize.load, "10"), (quantize.load, 0)):
+        with pytest.raises(quantize.ParameterError,
+                           match=rf"^max_pixels must be a whole number >= 1, got {value!r}$"):
+            call(packed if call is quantize.load else path, max_pixels=value)
+    assert quantize.load_image(path, max_pixels=4).width == 2

@@ -23,7 +23,7 @@ import zstandard
 
 from ..core import indexcodec
 from ..choices import CODECS, DEFAULT_CODEC
-from ..errors import FormatError, InputError, ParameterError, is_whole
+from ..errors import FormatError, InputError, ParameterError, is_whole, whole
 from .files import write_bytes
 
 MAGIC = b"\x89QNT\r\n\x1a\n"
@@ -514,8 +514,8 @@ def save(path: str | os.PathLike[str], palette: np.ndarray, indices: np.ndarray,
 # --- reading ------------------------------------------------------------------------------------
 
 def _check_max_pixels(max_pixels: int | None) -> None:
-    if max_pixels is not None and max_pixels < 1:
-        raise ParameterError(f"max_pixels must be positive, got {max_pixels}")
+    if max_pixels is not None:
+        whole("max_pixels", max_pixels, 1)
 
 
 def _image_kind(head: bytes) -> str | None:

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
-from ..errors import InputError, ParameterError, one_line
+from ..errors import InputError, ParameterError, one_line, whole
 from .files import display_name, input_path, open_input, write_bytes
 
 #: Pillow's own default limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 89.5 megapixels.
@@ -124,6 +124,8 @@ def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT
 def _read(fh: BinaryIO, size: int, name: str, max_pixels: int | None,
           source: Path | None) -> Image:
     """The image in ``fh`` (``size`` bytes), every problem an :class:`InputError` naming it ``name``."""
+    if max_pixels is not None:  # a caller's value, refused as such, not as the file's problem
+        whole("max_pixels", max_pixels, 1)
     notes: list[str] = []
     try:
         (pixels, grey), fmt, frames = _decode(fh, max_pixels, notes)
