@@ -444,6 +444,9 @@ PHOTO = str(Path(__file__).resolve().parents[1] / "test_images" / "parrots.png")
      "init_centers must be finite numbers"),
     (lambda q: q.compress_file(PHOTO, "o", options=q.FitOptions(k=8)),
      "options must be CompressOptions, not FitOptions"),
+    # a CompressOptions has validated() too: it passed, and failed later with an AttributeError
+    (lambda q: q.compress_file(PHOTO, "o", files=q.CompressOptions()),
+     "files must be FileOptions, not CompressOptions"),
     (lambda q: pipeline.quantize_image(q.load_image(PHOTO), q.CompressOptions(delta_e_samples=0)),
      "delta_e_samples must be a whole number >= 1, got 0"),
     (lambda q: pipeline.quantize_image(q.load_image(PHOTO), q.CompressOptions(

@@ -586,6 +586,9 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     formats = parse_formats(formats)
     k = options.fit.k if options.palette is None else len(options.palette)
     check_formats(formats, k)
+    if files is not None and not isinstance(files, FileOptions):
+        raise ParameterError(f"files must be FileOptions, not {type(files).__name__}",
+                             parameters=("files",))
     files = (files or FileOptions()).validated()
     if {"raw", "c"} & set(formats):
         check_panel_palette(files.layout, None if options.palette is None else len(options.palette))
