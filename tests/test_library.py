@@ -200,3 +200,17 @@ def test_a_max_pixels_of_the_wrong_kind_is_a_parameter_error(tmp_path):
                            match=rf"^max_pixels must be a whole number >= 1, got {value!r}$"):
             call(packed if call is quantize.load else path, max_pixels=value)
     assert quantize.load_image(path, max_pixels=4).width == 2
+
+
+def test_compress_names_its_own_words_for_scikit_learns_parameters():
+    """compress(img, n_clusters=8, random_state=0), as KMeans takes them, said only "not
+    n_clusters, random_state"."""
+    import numpy as np
+    import pytest
+
+    with pytest.raises(quantize.ParameterError, match=r"not n_clusters, random_state \(scikit-"
+                                                      r"learn's n_clusters, random_state: here k, "
+                                                      r"seed\)$"):
+        quantize.compress(np.zeros((2, 2, 3), np.uint8), n_clusters=2, random_state=0)
+    with pytest.raises(quantize.ParameterError, match=r"fields, not bogus$"):
+        quantize.compress(np.zeros((2, 2, 3), np.uint8), bogus=1)

@@ -273,6 +273,10 @@ def _caused_by_interrupt(exc: BaseException | None) -> bool:
     return exc is not None
 
 
+# compress's names for the scikit-learn KMeans parameters a caller may reach for
+_SKLEARN_NAMES = {"n_clusters": "k", "random_state": "seed"}
+
+
 def compress(image: Any, k: int = 256, *, max_pixels: int | None = DEFAULT_MAX_PIXELS,
              **fit_options: Any) -> Result:
     """Quantise an image to ``k`` colours in memory; return the Result.
@@ -286,8 +290,11 @@ def compress(image: Any, k: int = 256, *, max_pixels: int | None = DEFAULT_MAX_P
 
     unknown = sorted(set(fit_options) - {f.name for f in fields(FitOptions)})
     if unknown:
+        theirs = [name for name in unknown if name in _SKLEARN_NAMES]
         raise ParameterError(f"compress takes k, max_pixels and FitOptions' fields, not "
-                             f"{', '.join(unknown)}", parameters=tuple(unknown))
+                             f"{', '.join(unknown)}" + (f" (scikit-learn's {', '.join(theirs)}: "
+                             f"here {', '.join(_SKLEARN_NAMES[n] for n in theirs)})"
+                             if theirs else ""), parameters=tuple(unknown))
     options = CompressOptions(fit=FitOptions(k=k, **fit_options)).validated()  # before any read
     return quantize_image(as_image(image, max_pixels=max_pixels), options)
 
