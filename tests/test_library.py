@@ -135,6 +135,9 @@ def test_compress_reads_a_binary_file_object_as_it_reads_the_file(tmp_path):
             read = quantize.compress(stream, k=4)
         np.testing.assert_array_equal(read.indices, from_path.indices)
         assert read.notes == from_path.notes and read.indices.shape == (6, 4)
+    with open(path, "rb") as fh:
+        np.testing.assert_array_equal(quantize.load_image(fh).pixels,
+                                      quantize.load_image(path).pixels)
     with open(path, "rb") as named, pytest.raises(quantize.InputError, match=r"more than the limit"):
         quantize.compress(named, max_pixels=10)
     with pytest.raises(quantize.InputError, match=r"^the image stream is not an image in a format "

@@ -110,12 +110,16 @@ class Image:
 
 # --------------------------------------------------------------------------------------------- loading
 
-def load_image(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:
-    """Read an image file; refuse it (before decoding) if it has more than ``max_pixels`` pixels.
+def load_image(path: str | os.PathLike[str] | BinaryIO, *,
+               max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Image:
+    """Read an image file, by its path or a binary file object (read from where it stands); refuse
+    it (before decoding) if it has more than ``max_pixels`` pixels.
 
     ``max_pixels=None`` lifts the decompression-bomb guard (the CLI's ``--allow-huge``).
     Raises :class:`InputError` with a one-line message for every unreadable or refused input.
     """
+    if callable(getattr(path, "read", None)):
+        return _read_stream(path, max_pixels)
     path = input_path(path, "an image")
     with open_input(path) as (fh, size):
         return _read(fh, size, display_name(path), max_pixels, path)
@@ -722,10 +726,8 @@ def as_image(image: str | os.PathLike | BinaryIO | PILImage.Image | np.ndarray |
         return image
     if isinstance(image, PILImage.Image):
         return image_from_pillow(image)
-    if isinstance(image, (str, bytes, os.PathLike)):
-        return load_image(os.fsdecode(image), max_pixels=max_pixels)
-    if callable(getattr(image, "read", None)):
-        return _read_stream(image, max_pixels)
+    if isinstance(image, (str, bytes, os.PathLike)) or callable(getattr(image, "read", None)):
+        return load_image(image, max_pixels=max_pixels)
     if isinstance(image, (np.ndarray, list, tuple)) or hasattr(image, "__array__") \
             or hasattr(image, "__array_interface__"):
         return image_from_array(image)
