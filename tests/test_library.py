@@ -217,3 +217,15 @@ def test_compress_names_its_own_words_for_scikit_learns_parameters():
         quantize.compress(np.zeros((2, 2, 3), np.uint8), n_clusters=2, random_state=0)
     with pytest.raises(quantize.ParameterError, match=r"fields, not bogus$"):
         quantize.compress(np.zeros((2, 2, 3), np.uint8), bogus=1)
+
+
+def test_the_package_says_it_is_typed():
+    """Without PEP 561's py.typed marker in the installed package, mypy calls quantize untyped
+    ('missing library stubs or py.typed marker') and takes every name for Any."""
+    import tomllib
+    from pathlib import Path
+
+    package = Path(quantize.__file__).parent
+    assert (package / "py.typed").is_file()
+    config = tomllib.loads((package.parent / "pyproject.toml").read_text())
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["quantize"]
