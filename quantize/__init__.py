@@ -36,8 +36,9 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "KMeans": "core.estimator",
-    "compress": "jobs.pipeline", "compress_file": "jobs.pipeline", "quantize_image": "jobs.pipeline",
-    "CompressOptions": "jobs.pipeline", "Result": "jobs.pipeline",
+    "compress": "jobs.pipeline", "compress_file": "jobs.pipeline",
+    "quantize_image": "jobs.pipeline", "CompressOptions": "jobs.pipeline",
+    "Result": "jobs.pipeline",
     "FitOptions": "core.fitting", "FileOptions": "io.outputs",
     "load_image": "io.images", "image_from_array": "io.images", "image_from_pillow": "io.images",
     "Image": "io.images",

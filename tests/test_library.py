@@ -21,7 +21,8 @@ def _public_callables() -> list[tuple[str, object]]:
             for attr, value in vars(obj).items():
                 if attr.startswith("_") and attr != "__init__":
                     continue
-                value = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+                value = (value.fget if isinstance(value, property)
+                         else getattr(value, "__func__", value))
                 if callable(value):
                     found.append((f"{name}.{attr}", value))
     return found
@@ -55,7 +56,8 @@ def test_a_parameter_error_is_a_value_error_as_scikit_learns_are():
         quantize.compress(np.zeros((2, 2, 3), np.uint8), k=0)
     with pytest.raises(ValueError, match="n_init must be a whole number >= 1"):
         quantize.compress(np.zeros((2, 2, 3), np.uint8), k=2, n_init=0)
-    error = pickle.loads(pickle.dumps(quantize.ParameterError("n_init must be", parameters=("n_init",))))
+    error = quantize.ParameterError("n_init must be", parameters=("n_init",))
+    error = pickle.loads(pickle.dumps(error))
     assert type(error) is quantize.ParameterError and isinstance(error, quantize.QuantizeError)
     assert (str(error), error.parameters, error.exit_code) == ("n_init must be", ("n_init",), 2)
     assert not issubclass(quantize.InputError, ValueError)
@@ -73,8 +75,9 @@ def test_a_nested_list_of_integers_is_8_bit_values():
     assert listed.indices[0, 0] == listed.indices[1, 1] != listed.indices[0, 1]
     rgb = ([[10, 20, 30], [40, 50, 60]],)
     np.testing.assert_array_equal(quantize.image_from_array(rgb).pixels, np.array(rgb, np.uint8))
-    with pytest.raises(quantize.ParameterError, match=r"^a nested list's integers are 8-bit values, "
-                       r"0 to 255, not 0 to 1000 \(np\.array\(image, np\.uint16\) for 16-bit"):
+    with pytest.raises(quantize.ParameterError, match=r"^a nested list's integers are 8-bit "
+                       r"values, 0 to 255, not 0 to 1000 \(np\.array\(image, np\.uint16\) for "
+                       r"16-bit"):
         quantize.compress([[0, 1000]])
     with pytest.raises(quantize.ParameterError, match=r"not -1 to 3$"):
         quantize.compress([[-1, 3]])
@@ -138,7 +141,8 @@ def test_compress_reads_a_binary_file_object_as_it_reads_the_file(tmp_path):
     with open(path, "rb") as fh:
         np.testing.assert_array_equal(quantize.load_image(fh).pixels,
                                       quantize.load_image(path).pixels)
-    with open(path, "rb") as named, pytest.raises(quantize.InputError, match=r"more than the limit"):
+    with open(path, "rb") as named, pytest.raises(quantize.InputError,
+                                                  match=r"more than the limit"):
         quantize.compress(named, max_pixels=10)
     with pytest.raises(quantize.InputError, match=r"^the image stream is not an image in a format "
                                                      r"quantize reads \(PNG, JPEG"):

@@ -127,7 +127,8 @@ def load_image(path: str | os.PathLike[str] | BinaryIO, *,
 
 def _read(fh: BinaryIO, size: int, name: str, max_pixels: int | None,
           source: Path | None) -> Image:
-    """The image in ``fh`` (``size`` bytes), every problem an :class:`InputError` naming it ``name``."""
+    """The image in ``fh`` (``size`` bytes); every problem is an :class:`InputError` naming it
+    ``name``."""
     if max_pixels is not None:  # a caller's value, refused as such, not as the file's problem
         whole("max_pixels", max_pixels, 1)
     notes: list[str] = []
