@@ -233,3 +233,19 @@ def test_the_package_says_it_is_typed():
     assert (package / "py.typed").is_file()
     config = tomllib.loads((package.parent / "pyproject.toml").read_text())
     assert "py.typed" in config["tool"]["setuptools"]["package-data"]["quantize"]
+
+
+def test_a_result_gives_its_quantised_pixels_as_the_packed_file_does(tmp_path):
+    """An in-memory Result had no way to the quantised image but palette[indices], where a
+    PackedImage has pixels()."""
+    import numpy as np
+    from PIL import Image
+
+    path = tmp_path / "p.png"
+    rgba = np.random.default_rng(0).integers(0, 256, (6, 5, 4), np.uint8)
+    Image.fromarray(rgba).save(path)
+    result = quantize.compress_file(path, tmp_path / "out", formats="qnt",
+                                    options=quantize.CompressOptions(fit=quantize.FitOptions(k=8)))
+    pixels = result.pixels()
+    assert pixels.shape == (6, 5, 4) and pixels.dtype == np.uint8
+    np.testing.assert_array_equal(pixels, quantize.load(tmp_path / "out" / "p.qnt").pixels())

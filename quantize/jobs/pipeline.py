@@ -154,6 +154,11 @@ class Result:
     fixed_palette: bool = False  # mapped to a given palette (--palette), nothing fitted
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
 
+    def pixels(self) -> np.ndarray:
+        """The quantised image, (H, W, channels) uint8, as :meth:`PackedImage.pixels` gives it
+        back from the packed file."""
+        return self.palette[self.indices]
+
     @property
     def quality(self) -> tuple[float, float]:
         """The PSNR and mean CIEDE2000 a quality target judges."""
