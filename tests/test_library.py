@@ -249,3 +249,14 @@ def test_a_result_gives_its_quantised_pixels_as_the_packed_file_does(tmp_path):
     pixels = result.pixels()
     assert pixels.shape == (6, 5, 4) and pixels.dtype == np.uint8
     np.testing.assert_array_equal(pixels, quantize.load(tmp_path / "out" / "p.qnt").pixels())
+
+
+def test_the_hints_of_what_takes_nested_lists_say_array_like():
+    """encode and image_from_array take nested lists, but their hints said np.ndarray, so a type
+    checker flagged the calls README shows."""
+    from numpy.typing import ArrayLike
+
+    for function, names in ((quantize.encode, ("palette", "indices")),
+                            (quantize.image_from_array, ("array",))):
+        hints = typing.get_type_hints(function)
+        assert all(hints[name] == ArrayLike for name in names), (function.__name__, hints)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+from numpy.typing import ArrayLike
 import zstandard
 
 from ..core import indexcodec
@@ -330,7 +331,7 @@ def _range_error(indices: np.ndarray, k: int) -> str | None:
     return f"index {flat[pos]} out of range for a {k}-colour palette (pixel x={x}, y={y})"
 
 
-def encode(palette: np.ndarray, indices: np.ndarray, codec: str = DEFAULT_CODEC,
+def encode(palette: ArrayLike, indices: ArrayLike, codec: str = DEFAULT_CODEC,
            level: int | None = None) -> bytes:
     """The packed file for ``palette`` (K, 3|4) 8-bit values (uint8, or any integers 0 to 255, as
     a nested list's) and ``indices`` (H, W) integers < K."""

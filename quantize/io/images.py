@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
+from numpy.typing import ArrayLike
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
@@ -760,7 +761,7 @@ def image_from_pillow(im: PILImage.Image) -> Image:
     return Image(pixels, format=im.format, notes=tuple(notes), grey=grey)
 
 
-def image_from_array(array: np.ndarray | list | tuple) -> Image:
+def image_from_array(array: ArrayLike) -> Image:
     """Wrap an array as an :class:`Image`: HxW or HxWx{1,2,3,4}; uint8, uint16 or float in [0, 1].
 
     uint16 is rounded to 8 bits (v * 255 / 65535), floats to round(v * 255). A nested list's
