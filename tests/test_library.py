@@ -149,6 +149,11 @@ def test_compress_reads_a_binary_file_object_as_it_reads_the_file(tmp_path):
         quantize.compress(io.BytesIO(b"not an image at all"))
     with pytest.raises(quantize.InputError, match=r"^the image stream is empty$"):
         quantize.compress(io.BytesIO())
+    closed = io.BytesIO(path.read_bytes())
+    closed.close()
+    with pytest.raises(quantize.InputError, match=r"^cannot read the image stream: I/O operation "
+                                                  r"on closed file"):
+        quantize.compress(closed)
     with open(path, encoding="latin-1") as text, pytest.raises(
             quantize.ParameterError, match=r"opened in binary mode \('rb'\), not give str"):
         quantize.compress(text)

@@ -154,7 +154,7 @@ def _read_stream(stream: BinaryIO, max_pixels: int | None) -> Image:
     name = display_name(name) if isinstance(name, (str, bytes)) else "the image stream"
     try:
         data = stream.read()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a closed file
         raise InputError(f"cannot read {name}: {one_line(exc)}") from None
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ParameterError(f"an image file object must be opened in binary mode ('rb'), not give "
