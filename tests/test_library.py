@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import io
+import pickle
 import typing
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import ArrayLike
+from PIL import Image
 
 import quantize
 
@@ -47,11 +56,6 @@ def test_a_parameter_error_is_a_value_error_as_scikit_learns_are():
     """Code written for scikit-learn catches ValueError around a call with a bad value; a
     ParameterError slipped past it. It keeps its exit code, its parameters and its type through
     pickling (a batch's worker process sends it back)."""
-    import pickle
-
-    import numpy as np
-    import pytest
-
     with pytest.raises(ValueError, match="K must be between 1 and 65536, got 0"):
         quantize.compress(np.zeros((2, 2, 3), np.uint8), k=0)
     with pytest.raises(ValueError, match="n_init must be a whole number >= 1"):
@@ -67,9 +71,6 @@ def test_a_nested_list_of_integers_is_8_bit_values():
     """compress([[0, 255], [255, 0]]) was refused with '.astype(np.uint8)', which a list has not;
     a list's integers (NumPy makes them int64) are taken as 8-bit values, as KMeans.fit takes a
     list as its array. A list of uint16 rows keeps its type."""
-    import numpy as np
-    import pytest
-
     listed = quantize.compress([[0, 255], [255, 0]], k=2)
     assert sorted(map(tuple, listed.palette.tolist())) == [(0, 0, 0), (255, 255, 255)]
     assert listed.indices[0, 0] == listed.indices[1, 1] != listed.indices[0, 1]
@@ -88,9 +89,6 @@ def test_a_nested_list_of_integers_is_8_bit_values():
 def test_encode_takes_a_palette_of_integers_0_to_255_as_its_indices():
     """encode took a list or int64 array of indices but refused the same kind of palette ('uint8
     array, got (2, 3) int64'), which a CompressOptions palette takes."""
-    import numpy as np
-    import pytest
-
     palette, indices = [[0, 0, 0], [255, 128, 7]], [[0, 1], [1, 0]]
     packed = quantize.encode(palette, indices)
     assert packed == quantize.encode(np.array(palette, np.uint8), np.array(indices))
@@ -105,8 +103,6 @@ def test_type_checkers_see_every_lazy_export_where_it_loads_from():
     IDEs cannot follow: quantize.compress had no signature or completion there. The package
     imports each for them under TYPE_CHECKING, as `name as name`, from the module __getattr__
     loads it from."""
-    import ast
-
     tree = ast.parse(inspect.getsource(quantize))
     guarded = next(node for node in tree.body if isinstance(node, ast.If)
                    and ast.unparse(node.test) == "TYPE_CHECKING")
@@ -122,12 +118,6 @@ def test_type_checkers_see_every_lazy_export_where_it_loads_from():
 def test_compress_reads_a_binary_file_object_as_it_reads_the_file(tmp_path):
     """compress(io.BytesIO(upload)) and compress(open(path, 'rb')) were refused ('not BytesIO'),
     where Pillow takes them; they are read as the file is (orientation, size guard, messages)."""
-    import io
-
-    import numpy as np
-    import pytest
-    from PIL import Image
-
     path = tmp_path / "turned.jpg"
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: the picture is turned for display
@@ -162,11 +152,6 @@ def test_compress_reads_a_binary_file_object_as_it_reads_the_file(tmp_path):
 def test_load_reads_a_binary_file_object_as_compress_does(tmp_path):
     """load(open(path, 'rb')) said 'a packed file must be a file path, not BufferedReader', and
     decode of it 'load reads a file': each sent the caller to the other."""
-    import io
-
-    import numpy as np
-    import pytest
-
     path = tmp_path / "p.qnt"
     path.write_bytes(quantize.encode(np.array([[0, 0, 0], [9, 9, 9]], np.uint8),
                                      np.array([[0, 1], [1, 1]])))
@@ -182,8 +167,6 @@ def test_load_reads_a_binary_file_object_as_compress_does(tmp_path):
 def test_options_holding_arrays_compare_and_hash_by_value():
     """CompressOptions(palette=a) == CompressOptions(palette=a.copy()) raised NumPy's 'truth value
     of an array ... is ambiguous', and such options could not key a dict or an lru_cache."""
-    import numpy as np
-
     palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
     C, F = quantize.CompressOptions, quantize.FitOptions
     assert C(palette=palette) == C(palette=palette.copy())
@@ -198,10 +181,6 @@ def test_a_max_pixels_of_the_wrong_kind_is_a_parameter_error(tmp_path):
     """compress(path, max_pixels="10") was an InputError blaming the file ("cannot decode the image
     ('>' not supported between ...)"), max_pixels=-5 refused the image as "more than the limit of
     -5", and load(path, max_pixels="10") a TypeError."""
-    import numpy as np
-    import pytest
-    from PIL import Image
-
     path = tmp_path / "p.png"
     Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(path)
     packed = tmp_path / "p.qnt"
@@ -217,9 +196,6 @@ def test_a_max_pixels_of_the_wrong_kind_is_a_parameter_error(tmp_path):
 def test_compress_names_its_own_words_for_scikit_learns_parameters():
     """compress(img, n_clusters=8, random_state=0), as KMeans takes them, said only "not
     n_clusters, random_state"."""
-    import numpy as np
-    import pytest
-
     with pytest.raises(quantize.ParameterError, match=r"not n_clusters, random_state \(scikit-"
                                                       r"learn's n_clusters, random_state: here k, "
                                                       r"seed\)$"):
@@ -231,9 +207,7 @@ def test_compress_names_its_own_words_for_scikit_learns_parameters():
 def test_the_package_says_it_is_typed():
     """Without PEP 561's py.typed marker in the installed package, mypy calls quantize untyped
     ('missing library stubs or py.typed marker') and takes every name for Any."""
-    import tomllib
-    from pathlib import Path
-
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11's
     package = Path(quantize.__file__).parent
     assert (package / "py.typed").is_file()
     config = tomllib.loads((package.parent / "pyproject.toml").read_text())
@@ -243,9 +217,6 @@ def test_the_package_says_it_is_typed():
 def test_a_result_gives_its_quantised_pixels_as_the_packed_file_does(tmp_path):
     """An in-memory Result had no way to the quantised image but palette[indices], where a
     PackedImage has pixels()."""
-    import numpy as np
-    from PIL import Image
-
     path = tmp_path / "p.png"
     rgba = np.random.default_rng(0).integers(0, 256, (6, 5, 4), np.uint8)
     Image.fromarray(rgba).save(path)
@@ -259,8 +230,6 @@ def test_a_result_gives_its_quantised_pixels_as_the_packed_file_does(tmp_path):
 def test_the_hints_of_what_takes_nested_lists_say_array_like():
     """encode and image_from_array take nested lists, but their hints said np.ndarray, so a type
     checker flagged the calls README shows."""
-    from numpy.typing import ArrayLike
-
     for function, names in ((quantize.encode, ("palette", "indices")),
                             (quantize.image_from_array, ("array",))):
         hints = typing.get_type_hints(function)
