@@ -168,6 +168,9 @@ def test_an_image_array_is_refused_with_how_its_pixels_go_in():
     for method in (km.predict, km.transform, km.score):
         with pytest.raises(ValueError, match=r"X\.reshape\(-1, 3\)"):
             method(image)
+    # as nested lists (image.tolist()) it got the bare message, and a list has no reshape
+    with pytest.raises(ValueError, match=r"dim 3.*np\.asarray\(X\)\.reshape\(-1, 3\)"):
+        KMeans(2).fit(image.tolist())
 
 
 @pytest.mark.parametrize("fitted, given", [(np.float32, np.float64), (np.float64, np.float32),

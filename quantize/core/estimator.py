@@ -143,10 +143,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
 
 def _refuse_image(X: ArrayLike) -> None:
     """Refuse an image array (H, W, C), the common slip here, saying how its pixels go in."""
+    as_array = ""
+    if isinstance(X, (list, tuple)):  # an image as nested lists, as tolist() gives it
+        try:
+            X, as_array = np.asarray(X), "np.asarray(X)"
+        except ValueError:  # ragged: scikit-learn's own check says so
+            return
     if getattr(X, "ndim", None) == 3:
         raise ValueError(f"Found array with dim 3, while dim <= 2 is required by KMeans: an image "
-                         f"(H, W, C) goes in as its pixels, X.reshape(-1, {X.shape[2]}), and "
-                         f"its labels come back as labels.reshape(H, W).")
+                         f"(H, W, C) goes in as its pixels, {as_array or 'X'}.reshape(-1, "
+                         f"{X.shape[2]}), and its labels come back as labels.reshape(H, W).")
 
 
 _INSIDE = (os.path.dirname(sklearn.__file__) + os.sep, __file__)
