@@ -234,3 +234,17 @@ def test_the_hints_of_what_takes_nested_lists_say_array_like():
                             (quantize.image_from_array, ("array",))):
         hints = typing.get_type_hints(function)
         assert all(hints[name] == ArrayLike for name in names), (function.__name__, hints)
+
+
+def test_compress_file_takes_bytes_for_its_outputs_as_for_its_input(tmp_path):
+    """compress_file took a bytes path but ended in pathlib's TypeError ("argument should be a str
+    object or an os.PathLike object returning str, not <class 'bytes'>") for a bytes out_dir or
+    out_file."""
+    import os
+
+    path = tmp_path / "p.png"
+    Image.fromarray(np.zeros((2, 2, 3), np.uint8)).save(path)
+    result = quantize.compress_file(os.fsencode(path), os.fsencode(tmp_path / "out"), formats="qnt")
+    assert result.files["qnt"][0] == str(tmp_path / "out" / "p.qnt")
+    quantize.compress_file(path, out_file=os.fsencode(tmp_path / "one.png"), formats="png")
+    assert (tmp_path / "one.png").is_file()

@@ -447,6 +447,10 @@ PHOTO = str(Path(__file__).resolve().parents[1] / "test_images" / "parrots.png")
     # a CompressOptions has validated() too: it passed, and failed later with an AttributeError
     (lambda q: q.compress_file(PHOTO, "o", files=q.CompressOptions()),
      "files must be FileOptions, not CompressOptions"),
+    # pathlib's TypeError once: "expected str, bytes or os.PathLike object, not int"
+    (lambda q: q.compress_file(PHOTO, 5), "compress_file's out_dir must be a path, not int"),
+    (lambda q: q.compress_file(PHOTO, out_file=["o"]),
+     "compress_file's out_file must be a path, not list"),
     (lambda q: pipeline.quantize_image(q.load_image(PHOTO), q.CompressOptions(delta_e_samples=0)),
      "delta_e_samples must be a whole number >= 1, got 0"),
     (lambda q: pipeline.quantize_image(q.load_image(PHOTO), q.CompressOptions(

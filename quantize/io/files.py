@@ -63,6 +63,16 @@ def input_path(value: object, what: str) -> Path:
     return Path(name)
 
 
+def output_arg(value: object, what: str) -> Path | None:
+    """An output folder or file a library caller gave (a str, bytes or path-like name) as a Path;
+    None for None or an empty name; anything else is a :class:`ParameterError` naming ``what``."""
+    if value is None or (isinstance(value, (str, bytes)) and not value):
+        return None
+    if not isinstance(value, (str, bytes, os.PathLike)):
+        raise ParameterError(f"{what} must be a path, not {type(value).__name__}")
+    return Path(os.fsdecode(value))
+
+
 # ------------------------------------------------------------------------------------ output names
 
 #: Every image this tool writes is named ``<stem>.<tag>.<ext>`` with one of these tags

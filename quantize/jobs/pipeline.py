@@ -24,7 +24,7 @@ from ..core.dither import DITHERS
 from ..core.metrics import DeltaEReference
 from ..errors import ParameterError, whole
 from ..core.fitting import FitOptions, ValueEquality, check_colors
-from ..io.files import input_path
+from ..io.files import input_path, output_arg
 from ..io.images import DEFAULT_MAX_PIXELS, Image, as_image, display_name
 from ..io.outputs import FileOptions
 
@@ -605,10 +605,11 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     if {"raw", "c"} & set(formats):
         check_panel_palette(files.layout, None if options.palette is None else len(options.palette))
     source = input_path(path, "compress_file's path")
-    paths = output_paths(source, Path(out_dir) if out_dir else None, formats,
-                         None if out_file is None else Path(out_file))
+    out_dir = output_arg(out_dir, "compress_file's out_dir")
+    out_file = output_arg(out_file, "compress_file's out_file")
+    paths = output_paths(source, out_dir, formats, out_file)
     folder = next(iter(paths.values())).parent
-    stem = source.stem if out_file is None else Path(out_file).stem
+    stem = source.stem if out_file is None else out_file.stem
     palette_paths = {}
     if export is not None:
         export.check_capacity(k, asked=options.palette is None)
