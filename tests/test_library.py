@@ -5,7 +5,10 @@ from __future__ import annotations
 import ast
 import inspect
 import io
+import os
 import pickle
+import subprocess
+import sys
 import typing
 from pathlib import Path
 
@@ -248,3 +251,30 @@ def test_compress_file_takes_bytes_for_its_outputs_as_for_its_input(tmp_path):
     assert result.files["qnt"][0] == str(tmp_path / "out" / "p.qnt")
     quantize.compress_file(path, out_file=os.fsencode(tmp_path / "one.png"), formats="png")
     assert (tmp_path / "one.png").is_file()
+
+
+def test_threads_may_call_the_library_at_once_under_numbas_workqueue_layer(tmp_path):
+    """Numba's fallback threading layer, workqueue (where neither OpenMP nor TBB is found), stops
+    the process when two threads launch parallel kernels at once ("Concurrent access has been
+    detected"): compress, compress_file and KMeans from several threads crashed it."""
+    rng = np.random.default_rng(0)
+    for n in range(4):
+        Image.fromarray(rng.integers(0, 256, (200, 300, 3), np.uint8)).save(tmp_path / f"{n}.png")
+    script = f"""
+import sys, numba, numpy as np, quantize
+from concurrent.futures import ThreadPoolExecutor
+X = np.random.default_rng(0).random((20000, 3))
+def job(n):
+    path = f"{tmp_path}/{{n % 4}}.png"
+    quantize.compress_file(path, f"{tmp_path}/out{{n}}", formats="qnt")
+    return (quantize.compress(path, k=64).indices.tolist(),
+            quantize.KMeans(16, random_state=n % 4).fit(X).predict(X).tolist())
+serial = [job(n) for n in range(4)]
+with ThreadPoolExecutor(4) as pool:
+    assert list(pool.map(job, range(4, 8))) == serial
+print(numba.threading_layer())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "NUMBA_THREADING_LAYER": "workqueue"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["workqueue"]

@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .kmeans import kmeans, lloyd, tolerance
 from .mapping import nearest_indices
+from .threads import launches_one_thread_at_a_time
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, BaseEstimator):
@@ -84,8 +85,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         if isinstance(self.init, str):
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             n_init = 1 if self.n_init == "auto" else self.n_init
-            fit = kmeans(X64, w, self.n_clusters, n_init=n_init, max_iter=self.max_iter,
-                         tol=self.tol, seed=seed)
+            with launches_one_thread_at_a_time():
+                fit = kmeans(X64, w, self.n_clusters, n_init=n_init, max_iter=self.max_iter,
+                             tol=self.tol, seed=seed)
         else:
             init = check_array(self.init, dtype=np.float64, ensure_2d=False)  # finite
             if init.shape != (self.n_clusters, X.shape[1]):
@@ -94,13 +96,15 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
             if self.n_init not in ("auto", 1):  # as scikit-learn: say the restarts are not run
                 _warn(f"init is an array of centres: one run from them, not n_init={self.n_init} "
                       f"(give n_init=1 to say so).", RuntimeWarning)
-            fit = lloyd(X64, w, init, max_iter=self.max_iter, tol=tolerance(X64, self.tol))
+            with launches_one_thread_at_a_time():
+                fit = lloyd(X64, w, init, max_iter=self.max_iter, tol=tolerance(X64, self.tol))
         self.cluster_centers_ = fit.centers.astype(X.dtype)
         self.labels_ = fit.labels.astype(np.int32)
         self.inertia_ = fit.inertia
         if X.dtype != np.float64:  # labels and inertia of the centres as given, rounded to X's type
             C = self.cluster_centers_.astype(np.float64)
-            self.labels_ = nearest_indices(X64, C).astype(np.int32)
+            with launches_one_thread_at_a_time():
+                self.labels_ = nearest_indices(X64, C).astype(np.int32)
             self.inertia_ = float(w @ ((X64 - C[self.labels_]) ** 2).sum(1))
         self.n_iter_ = fit.n_iter
         self._n_features_out = self.n_clusters
@@ -113,7 +117,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Index of the nearest centre for each sample (ties to the lowest index)."""
         X, _ = self._checked(X)
-        return nearest_indices(X, self.cluster_centers_).astype(np.int32)
+        with launches_one_thread_at_a_time():
+            return nearest_indices(X, self.cluster_centers_).astype(np.int32)
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """Euclidean distance from each sample to every centre, (n_samples, n_clusters), in the
@@ -130,7 +135,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin, Ba
         X, _ = self._checked(X)
         w = _check_sample_weight(sample_weight, X, dtype=np.float64)
         C = self.cluster_centers_.astype(np.float64)
-        labels = nearest_indices(X, C)
+        with launches_one_thread_at_a_time():
+            labels = nearest_indices(X, C)
         return -float(w @ ((X - C[labels]) ** 2).sum(1))
 
     def _checked(self, X: ArrayLike) -> tuple[np.ndarray, np.dtype]:

@@ -8,9 +8,11 @@ reduces in a fixed order), so small problems simply run on one thread.
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Iterator
 
 PARALLEL_MIN_WORK = 1 << 21  # e.g. points x centres of one Lloyd iteration
+_LAUNCHES = threading.RLock()  # held by the thread running a block of launches, on workqueue only
 
 
 def start_parallel_layer() -> None:
@@ -23,6 +25,21 @@ def start_parallel_layer() -> None:
     import numba
 
     numba.get_num_threads()  # starts the layer, once a process
+
+
+@contextlib.contextmanager
+def launches_one_thread_at_a_time() -> Iterator[None]:
+    """Run the block's parallel kernels while no other thread runs its own, when Numba's threading
+    layer is ``workqueue`` (its fallback where neither OpenMP nor TBB is found), which stops the
+    process when two threads launch at once; under the other layers threads run side by side."""
+    import numba
+
+    start_parallel_layer()  # the layer is known once started
+    if numba.threading_layer() != "workqueue":
+        yield
+        return
+    with _LAUNCHES:
+        yield
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ from ..choices import CODECS, DEFAULT_CODEC, DEFAULT_FORMATS
 from ..core.colorstats import ColorStats
 from ..core.dither import DITHERS
 from ..core.metrics import DeltaEReference
+from ..core.threads import launches_one_thread_at_a_time
 from ..errors import ParameterError, whole
 from ..core.fitting import FitOptions, ValueEquality, check_colors
 from ..io.files import input_path, output_arg
@@ -320,8 +321,9 @@ def quantize_image(image: Image, options: CompressOptions | None = None, clock: 
                              f"image_from_pillow make one), not {type(image).__name__}; "
                              f"quantize.compress takes paths, arrays and Pillow images")
     options, clock = CompressOptions.checked(options), clock or _Clock()
-    result, pixels = _quantized(image, options, clock, stats)
-    return _measured(result, pixels, options, clock, delta_e_reference) if measure else result
+    with launches_one_thread_at_a_time():
+        result, pixels = _quantized(image, options, clock, stats)
+        return _measured(result, pixels, options, clock, delta_e_reference) if measure else result
 
 
 def _quantized(image: Image, options: CompressOptions, clock: _Clock,
@@ -622,10 +624,12 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
 
     def compute(image: Image) -> tuple[Result, Callable[[], dict[Path, bytes]]]:
         preload.wait_for_imports()  # before this thread imports any kernel
-        result = _compressed(as_written(image, formats), options, clock)
+        with launches_one_thread_at_a_time():
+            result = _compressed(as_written(image, formats), options, clock)
 
         def encode() -> dict[Path, bytes]:
-            encoded = encode_outputs(result, formats, stem=stem, files=files)
+            with launches_one_thread_at_a_time():
+                encoded = encode_outputs(result, formats, stem=stem, files=files)
             written.append(packed_codec(result, encoded))
             outputs = {paths[fmt]: data for fmt, data in encoded.items()}
             if export is not None:
