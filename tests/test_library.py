@@ -11,6 +11,7 @@ import subprocess
 import sys
 import typing
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -178,6 +179,7 @@ def test_options_holding_arrays_compare_and_hash_by_value():
     assert F(init_centers=palette) != F(init_centers=palette.astype(np.float64))
     assert len({C(palette=palette), C(palette=palette.copy()), C(), C(fit=F(k=3))}) == 3
     assert C(fit=F(k=3)) != F(k=3) and C() == C()
+    assert C(palette=palette) == mock.ANY  # another type's __eq__ is asked, as a dataclass's is
 
 
 def test_a_max_pixels_of_the_wrong_kind_is_a_parameter_error(tmp_path):

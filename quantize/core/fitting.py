@@ -59,7 +59,9 @@ class ValueEquality:
         return tuple(_by_value(getattr(self, f.name)) for f in fields(self))
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and self._key() == other._key()
+        if type(other) is not type(self):
+            return NotImplemented  # as the generated __eq__: the other side may know better
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
         return hash(self._key())
