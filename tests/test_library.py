@@ -280,3 +280,28 @@ print(numba.threading_layer())
                           timeout=600, env={**os.environ, "NUMBA_THREADING_LAYER": "workqueue"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["workqueue"]
+
+
+def test_threads_may_animate_at_once_under_numbas_workqueue_layer(tmp_path):
+    """As compress's, animate's kernels (the colour count, fits, mapping, GIF coding) run one
+    thread at a time under workqueue: two threads animating crashed the process."""
+    rng = np.random.default_rng(1)
+    frames = [Image.fromarray(rng.integers(0, 256, (60, 80, 3), np.uint8)) for _ in range(4)]
+    frames[0].save(tmp_path / "clip.gif", save_all=True, append_images=frames[1:], duration=100)
+    script = f"""
+import numba, quantize
+from concurrent.futures import ThreadPoolExecutor
+from quantize.animation.run import AnimationOptions
+from quantize.core.fitting import FitOptions
+def job(n):
+    options = AnimationOptions(fit=FitOptions(k=16 + n % 2), formats=("gif",))
+    return quantize.animate(f"{tmp_path}/clip.gif", options).outputs["gif"]
+serial = [job(n) for n in range(4)]
+with ThreadPoolExecutor(4) as pool:
+    assert list(pool.map(job, range(4))) == serial
+print(numba.threading_layer())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "NUMBA_THREADING_LAYER": "workqueue"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["workqueue"]

@@ -17,6 +17,7 @@ from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError
 from ..io.files import display_name, input_path
 from ..core.fitting import FitOptions
+from ..core.threads import launches_one_thread_at_a_time
 from ..choices import DEFAULT_WEBP_METHOD
 from ..io.images import DEFAULT_MAX_PIXELS
 from ..io.outputs import GIF_ALPHA_NOTE
@@ -356,7 +357,8 @@ def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: Animati
     else:  # and without a GIF, the frames browsers play as long as they say
         clip = as_browsers_play(clip)
     held = HeldFrames(clip)
-    scan = scan_clip(held.frames(), count_colors=counted)
+    with launches_one_thread_at_a_time():
+        scan = scan_clip(held.frames(), count_colors=counted)
     return ScannedClip(held.clip(), scan, counted)
 
 
@@ -364,6 +366,12 @@ def _animate(clip: Clip, scan: ClipScan, options: AnimationOptions,
              poster_at: int | None = None) -> AnimationResult:
     """The second pass of :func:`animate`: palettes, mapping, measuring and encoding; with
     ``poster_at``, that frame kept as the result's poster."""
+    with launches_one_thread_at_a_time():
+        return _second_pass(clip, scan, options, poster_at)
+
+
+def _second_pass(clip: Clip, scan: ClipScan, options: AnimationOptions,
+                 poster_at: int | None) -> AnimationResult:
     if takes_change_tables(scan, options.palette_mode, options.dither, options.fit):
         schedule, frames = None, ChangeTables(scan, options.fit).frames(clip.frames())
     else:
