@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import lzma
 import re
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import zstandard
 
+from quantize.errors import FormatError
 from quantize.io import container as qc
+from test_container import build
 
 FORMAT_MD = Path(__file__).resolve().parent.parent / "docs" / "FORMAT.md"
 
@@ -51,3 +55,47 @@ def test_the_writer_makes_the_documented_bytes(number: int) -> None:
         if zlib.compress(planes, 9) != documented[37:36 + palette_bytes]:
             pytest.skip("this zlib codes the palette to other bytes than the document's")
     assert qc.encode(palette, indices, codec) == documented
+
+
+def _validation_rows() -> list[str]:
+    """The rows of the validation table, in the document's order."""
+    text = FORMAT_MD.read_text(encoding="utf-8")
+    section = text.split("## Validation", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("| ") and "`" in line]
+
+
+def _coded_palette(section: bytes) -> bytes:
+    """A K = 4 RGB file (indices 0 1) whose palette is stored as ``section``, version 3."""
+    return build(width=2, height=1, k=4, palette=section, payload=b"\x10", version=3,
+                 reserved=len(section).to_bytes(3, "little"))
+
+
+REJECTED = {
+    "byte codec over K=256": build(width=2, height=1, k=300, palette=bytes(900), version=3,
+                                   codec=5, payload=lzma.compress(bytes(2), lzma.FORMAT_XZ)),
+    "cm over K=1024": build(width=2, height=1, k=2000, palette=bytes(6000), version=5, codec=4,
+                            payload=bytes(4)),
+    "cm payload at K=1": build(width=2, height=1, k=1, palette=bytes(3), codec=4, payload=bytes(3)),
+    "palette codec": _coded_palette(b"\x09abcd"),
+    "palette size": _coded_palette(b"\x01" + zlib.compress(bytes(5))),
+    "palette zstd size": _coded_palette(
+        b"\x03" + zstandard.ZstdCompressor(write_content_size=False).compress(bytes(12))),
+}
+
+
+@pytest.mark.parametrize("case", REJECTED)
+def test_a_rejection_is_a_row_of_the_validation_table(case: str) -> None:
+    with pytest.raises(FormatError) as caught:
+        qc.decode(REJECTED[case])
+    assert any(f"`{caught.value}`" in row for row in _validation_rows()), str(caught.value)
+
+
+def test_a_coded_palette_is_checked_after_the_crc_as_the_table_orders_them() -> None:
+    damaged = bytearray(REJECTED["palette codec"])
+    damaged[-1] ^= 1
+    with pytest.raises(FormatError, match="CRC mismatch"):
+        qc.decode(bytes(damaged))
+    rows = _validation_rows()
+    crc = next(i for i, row in enumerate(rows) if "CRC mismatch" in row)
+    palette = next(i for i, row in enumerate(rows) if "unknown palette codec id" in row)
+    assert crc < palette
