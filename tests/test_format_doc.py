@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import zstandard
 
+from quantize.animation.qntanim import QntWriter, decode_animation
+from quantize.animation.temporal import MappedFrame
 from quantize.errors import FormatError
 from quantize.io import container as qc
 from test_container import build
@@ -26,11 +28,16 @@ EXAMPLES = [
 ]
 
 
-def _documented_files() -> list[bytes]:
-    """The hex dumps of the "Worked examples" section, one file each."""
+def _hex_dumps(heading: str) -> list[bytes]:
+    """The hex dumps of the section that starts with ``heading``, in order."""
     text = FORMAT_MD.read_text(encoding="utf-8")
-    section = text.split("## Worked examples", 1)[1].split("\n## ", 1)[0]
+    section = text.split(f"\n{heading}", 1)[1].split("\n## ", 1)[0]
     return [bytes.fromhex(block) for block in re.findall(r"```text\n(.*?)```", section, re.S)]
+
+
+def _documented_files() -> list[bytes]:
+    """The files of the "Worked examples" section."""
+    return _hex_dumps("## Worked examples")
 
 
 def test_the_section_dumps_one_file_per_example() -> None:
@@ -99,3 +106,18 @@ def test_a_coded_palette_is_checked_after_the_crc_as_the_table_orders_them() -> 
     crc = next(i for i, row in enumerate(rows) if "CRC mismatch" in row)
     palette = next(i for i, row in enumerate(rows) if "unknown palette codec id" in row)
     assert crc < palette
+
+
+def test_the_animation_example_is_what_the_writer_makes() -> None:
+    header, table = _hex_dumps("## Animations")
+    palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
+    first = np.array([[0, 1, 0], [1, 0, 1]], np.int16)
+    second = first.copy()
+    second[1, 1] = 1
+    writer = QntWriter(3, 2, 0, codec="none")
+    for indices, duration in ((first, 100), (second, 250)):
+        writer.add(MappedFrame(0, palette, indices, palette[indices], duration))
+    data = writer.finish()
+    assert data[:35] == header
+    assert zstandard.ZstdDecompressor().decompress(data[35:-4]) == table
+    assert decode_animation(data).durations == (100, 250)
