@@ -108,8 +108,8 @@ def test_a_coded_palette_is_checked_after_the_crc_as_the_table_orders_them() -> 
     assert crc < palette
 
 
-def test_the_animation_example_is_what_the_writer_makes() -> None:
-    header, table = _hex_dumps("## Animations")
+def _example_clip() -> bytes:
+    """The multi-frame file of the animation section's example."""
     palette = np.array([[0, 0, 0], [255, 255, 255]], np.uint8)
     first = np.array([[0, 1, 0], [1, 0, 1]], np.int16)
     second = first.copy()
@@ -117,7 +117,59 @@ def test_the_animation_example_is_what_the_writer_makes() -> None:
     writer = QntWriter(3, 2, 0, codec="none")
     for indices, duration in ((first, 100), (second, 250)):
         writer.add(MappedFrame(0, palette, indices, palette[indices], duration))
-    data = writer.finish()
+    return writer.finish()
+
+
+def test_the_animation_example_is_what_the_writer_makes() -> None:
+    header, table = _hex_dumps("## Animations")
+    data = _example_clip()
     assert data[:35] == header
     assert zstandard.ZstdDecompressor().decompress(data[35:-4]) == table
     assert decode_animation(data).durations == (100, 250)
+
+
+def _fixed_fields(heading: str) -> dict[str, tuple[int, int]]:
+    """The rows of a section's tables that give an offset and a size: (offset, size) by name."""
+    text = FORMAT_MD.read_text(encoding="utf-8")
+    section = text.split(f"\n{heading}", 1)[1].split("\n## ", 1)[0]
+    fields = {}
+    for match in re.finditer(r"^\| (\d+) \| (\d+) \| ([A-Za-z_ ]+)", section, re.M):
+        fields[match[3].strip()] = int(match[1]), int(match[2])
+    return fields
+
+
+def _field(data: bytes, place: tuple[int, int]) -> bytes:
+    offset, size = place
+    return data[offset:offset + size]
+
+
+def test_the_layout_table_places_every_header_field() -> None:
+    fields = _fixed_fields("## Layout")
+    ends = sorted(offset + size for offset, size in fields.values())
+    starts = sorted(offset for offset, size in fields.values())
+    assert starts == [0] + ends[:-1] and ends[-1] == qc.HEADER_SIZE  # contiguous, no gap
+    palette, indices, codec = EXAMPLES[1]  # a coded palette: every field non-zero
+    data = qc.encode(palette, indices, codec)
+    header = qc.read_header(data)
+    assert _field(data, fields["magic"]) == b"\x89QNT\r\n\x1a\n"
+    assert {name: int.from_bytes(_field(data, place), "little")
+            for name, place in fields.items() if name != "magic"} == {
+        "version": header.version, "channels": header.channels,
+        "codec": qc.CODECS.index(header.codec), "width": header.width, "height": header.height,
+        "K": header.k, "bits": header.bits, "palette_bytes": header.palette_bytes,
+        "payload_bytes": header.payload_bytes}
+
+
+def test_the_animation_table_places_every_header_field() -> None:
+    fields = _fixed_fields("## Animations")
+    data = _example_clip()
+    clip = decode_animation(data)
+    values = {name: int.from_bytes(_field(data, place), "little") for name, place in fields.items()}
+    assert _field(data, fields["magic"]) == b"\x89QNA\r\n\x1a\n"
+    assert {name: values[name] for name in ("version", "canvas width", "canvas height", "plays",
+                                            "frames", "the frame table")} == {
+        "version": clip.version, "canvas width": clip.width, "canvas height": clip.height,
+        "plays": clip.plays, "frames": len(clip.durations),
+        "the frame table": qc.CODECS.index(clip.table_codec)}
+    frames_start = max(offset + size for offset, size in fields.values())
+    assert len(zstandard.ZstdDecompressor().decompress(data[frames_start:-4])) == values["T"]
