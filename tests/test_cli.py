@@ -272,6 +272,17 @@ def test_help_gives_each_command_its_own_k_limit():
         assert f"Palette size K (1 to {limit})" in help_text, cmd
 
 
+def test_animate_help_names_the_psnr_its_target_judges():
+    """animate's --target-psnr judges the PSNR of the frames' mean squared error, not the mean of
+    their PSNRs that its report gives first; a still's is the one PSNR."""
+    help_text = " ".join(run("animate", "--help").stdout.split())
+    assert ("the smallest K whose clip PSNR (of the mean squared error over the frames) is at "
+            "least DB") in help_text
+    assert "whose means over the frames" not in help_text
+    compress_help = " ".join(run("compress", "--help").stdout.split())
+    assert "the smallest K whose PSNR is at least DB" in compress_help
+
+
 @pytest.mark.parametrize("delay", [0.8, 1.4, 2.0])
 def test_ctrl_c_at_any_stage_is_one_line_and_leaves_nothing(tmp_path, delay):
     """SIGINT at different moments (loading kernels, fitting, mapping): exit 130, one line."""

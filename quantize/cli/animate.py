@@ -34,7 +34,7 @@ FEW_COLOURS = 16
 @click.option("--max-bytes", metavar="N", default=None,
               help="Pick the largest K (up to -k) whose first --format file fits in N bytes "
                    "(150000, 150k, 1.5M).")
-@target_options
+@target_options(psnr="clip PSNR (of the mean squared error over the frames)")
 @click.option("--duration", type=int, default=None, metavar="MS",
               help="For a folder or glob of stills: each frame's duration.  [default: 100]")
 @resample_options
@@ -51,9 +51,9 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
     Pixels whose source does not change keep their colour (no flicker); repeated frames merge.
     --width, --height and --fps make the clip smaller or slower first; PSNR and CIEDE2000 are
     measured against the frames so made.
-    With --target-psnr or --target-delta-e, K is the smallest from 1 to -k whose means over the
-    frames meet the target. Outputs are written all or nothing; the report gives frames, mean
-    PSNR, CIEDE2000, flicker and bytes per format."""
+    With --target-psnr or --target-delta-e, K is the smallest from 1 to -k whose clip PSNR (of the
+    mean squared error over the frames) or mean CIEDE2000 meets the target. Outputs are written
+    all or nothing; the report gives frames, mean PSNR, CIEDE2000, flicker and bytes per format."""
     import json
     from dataclasses import replace
 

@@ -17,12 +17,15 @@ from .options import (BATCH_HINT, CODECS, DEFAULT_CODEC, ONE_INPUT, PATH, check_
 DEFAULT_KS = "2,4,8,16,32,64,128,256"  # as quantize.jobs.sweep.DEFAULT_KS, without importing numpy
 
 
-def target_options(func):
-    """``--target-psnr`` and ``--target-delta-e``, shared by ``sweep`` and ``compress``."""
+def target_options(func=None, *, psnr: str = "PSNR"):
+    """``--target-psnr`` and ``--target-delta-e``, shared by ``sweep``, ``compress`` and
+    ``animate`` (whose ``psnr`` names the clip's PSNR it judges)."""
+    if func is None:
+        return lambda f: target_options(f, psnr=psnr)
     func = click.option("--target-delta-e", type=float, default=None, metavar="DE",
                         help="Find the smallest K whose mean CIEDE2000 is at most DE.")(func)
     return click.option("--target-psnr", type=float, default=None, metavar="DB",
-                        help="Find the smallest K whose PSNR is at least DB.")(func)
+                        help=f"Find the smallest K whose {psnr} is at least DB.")(func)
 
 
 def _list_k(func):
