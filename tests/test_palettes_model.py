@@ -120,6 +120,16 @@ def test_format_swatches_with_and_without_colour():
     assert format_swatches(Palette([[0, 0, 0, 0]]), color=False) == "#00000000"
 
 
+def test_format_swatches_does_not_repeat_a_hex_code_as_the_name():
+    """A file's unnamed swatches come back named by their hex code (an .ase names each one): the
+    listing of that file shows the code once."""
+    unnamed = Palette([[91, 95, 72], [255, 0, 0]], [0.75, 0.25])
+    listed = format_swatches(decode_palette(encode_palette(unnamed, "ase"), "ase"), color=False)
+    assert listed.splitlines() == ["#5b5f48   75.0%", "#ff0000   25.0%"]
+    named = Palette([[255, 0, 0]], names=("#FF0000 red",))
+    assert format_swatches(named, color=False) == "#ff0000  #FF0000 red"
+
+
 def test_the_fully_transparent_entry_is_named_transparent_not_black():
     palette = name_palette(Palette([[0, 0, 0, 0], [0, 0, 0, 255], [250, 0, 0, 128]], [0.5, 0.3, 0.2]))
     assert palette.names == ("transparent", "black", "red")
