@@ -452,3 +452,12 @@ def test_info_takes_several_packed_files(photo_path, tmp_path):
     (tmp_path / "bad.qnt").write_bytes(packed[0].read_bytes()[:-3])
     refused = run("info", packed[0], tmp_path / "bad.qnt")
     assert refused.returncode == 4 and refused.stdout == "" and "bad.qnt" in refused.stderr
+
+
+def test_compress_of_a_video_names_animate(tmp_path):
+    video = tmp_path / "talk.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(500))
+    proc = run("compress", video, "-o", tmp_path / "out")
+    assert proc.returncode == 3 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "is a video (MP4 or QuickTime), not an image: quantize animate" in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -934,3 +934,27 @@ def test_library_warnings_become_notes_of_the_reading_thread_only_and_the_logger
     b.join(10)
     assert notes == {"a": ["TIFF: odd tag in a"], "b": ["TIFF: odd tag in b"]}
     assert (logger.propagate, list(logger.filters), list(logger.handlers)) == before
+
+
+@pytest.mark.parametrize("name, head, container", [
+    ("talk.mp4", b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2", "MP4 or QuickTime"),
+    ("talk.mov", b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  ", "MP4 or QuickTime"),
+    ("talk.webm", b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81", "Matroska or WebM"),
+    ("talk.avi", b"RIFF\x00\x10\x00\x00AVI LIST\x00\x00", "AVI"),
+    ("talk.mpg", b"\x00\x00\x01\xba\x44\x00\x04\x00\x04\x01\x01\x89\xc3\xf8\x00\x00", "MPEG"),
+])
+def test_a_video_is_named_as_one_and_sent_to_animate(tmp_path, name, head, container):
+    path = tmp_path / name
+    path.write_bytes(head + bytes(200))
+    with pytest.raises(InputError, match=rf"{name} is a video \({container}\), not an image: "
+                                         "quantize animate reads its frames"):
+        load_image(path)
+
+
+def test_a_still_in_an_iso_box_is_no_video(tmp_path):
+    """AVIF and HEIF open with an ftyp box too: an unreadable one is no video."""
+    path = tmp_path / "broken.avif"
+    path.write_bytes(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1" + bytes(200))
+    with pytest.raises(InputError) as info:
+        load_image(path)
+    assert "video" not in str(info.value)

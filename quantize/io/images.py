@@ -199,6 +199,24 @@ def beyond_pillow(head: bytes) -> str | None:
     return None
 
 
+# ISO base media brands of stills (AVIF, HEIF, JPEG XL): any other "ftyp" box opens a video
+_STILL_BRANDS = (b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"jxl ")
+
+
+def video_container(head: bytes) -> str | None:
+    """The container a file starting ``head`` (16 bytes) is a video in (MP4 or QuickTime,
+    Matroska or WebM, AVI, MPEG), or None."""
+    if head[4:8] == b"ftyp" and head[8:12] not in _STILL_BRANDS:
+        return "MP4 or QuickTime"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "Matroska or WebM"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "AVI"
+    if head.startswith((b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3")):
+        return "MPEG"
+    return None
+
+
 def gif_without_frames(fh: BinaryIO) -> bool:
     """Whether the GIF in ``fh`` is whole but holds no image (Pillow cannot identify it): its
     blocks, walked from the start, reach the trailer before any image descriptor."""
@@ -286,6 +304,10 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
         why = unreadable("", fh, head)
         if why:
             raise _Refused(why) from None
+        video = video_container(head)
+        if video:  # compress takes one picture: a video's frames are animate's
+            raise _Refused(f" is a video ({video}), not an image: quantize animate reads its "
+                           "frames") from None
         raise _Refused(f" is not an image in a format quantize reads ({', '.join(FORMATS)})") from None
     fmt = im.format or "unknown"
     if _misread_planes(im):
