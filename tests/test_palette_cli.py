@@ -517,3 +517,33 @@ def test_swatch_names_is_in_the_help_of_every_exporting_command(capsys):
     for command in ("palette", "compress"):
         code, out, _ = run(capsys, command, "--help")
         assert code == 0 and "--swatch-names [share|plain]" in out, command
+
+
+def test_a_packed_file_as_input_shows_and_converts_its_palette(capsys, tmp_path):
+    colors = np.array([[200, 30, 40], [20, 40, 90], [240, 240, 230]], np.uint8)
+    indices = np.array([[0, 1, 1, 2], [2, 2, 2, 2]], np.uint8)  # shares 1/8, 2/8, 5/8
+    packed = tmp_path / "photo.qnt"
+    container.save(packed, colors, indices)
+    code, out, err = run(capsys, "palette", packed)
+    assert code == 0 and err == ""
+    assert swatch_lines(out) == [("#c81e28", 0.125), ("#14285a", 0.25), ("#f0f0e6", 0.625)]
+    code, _, err = run(capsys, "palette", packed, "-k", "4", "-o", tmp_path / "brand.gpl")
+    assert code == 0 and "photo.qnt is a packed file and nothing is fitted: -k ignored" in err
+    written = read_palette(tmp_path / "brand.gpl")
+    assert written.colors.tolist() == colors.tolist()
+    assert written.shares.tolist() == pytest.approx([0.125, 0.25, 0.625], abs=1e-3)
+
+    damaged = bytearray(packed.read_bytes())
+    damaged[-1] ^= 0xFF
+    packed.write_bytes(bytes(damaged))
+    code, _, err = run(capsys, "palette", packed, "--format", "ase")
+    _, _, decode_err = run(capsys, "decode", packed, "-o", tmp_path / "x.png")
+    assert code == 4 and one_error(err) == one_error(decode_err)
+    assert not (tmp_path / "photo.ase").exists()
+
+    clip = tmp_path / "clip.qnt"
+    clip.write_bytes(container.ANIMATION_MAGIC + bytes(64))
+    code, _, err = run(capsys, "palette", clip)
+    assert code == 3 and one_error(err).endswith(
+        "clip.qnt is a multi-frame .qnt (an animation), not a still: quantize decode writes it as a "
+        "GIF, APNG or WebP")

@@ -102,7 +102,8 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
 
     Fully transparent pixels are left out (unless --keep-transparent), so all K colours are visible.
     An INPUT named as a palette format's files are (brand.ase, brand.gpl, ...) is a palette file:
-    nothing is fitted, its colours are shown and, with --format, converted."""
+    nothing is fitted, its colours are shown and, with --format, converted. So is a packed .qnt's
+    palette, in its index order (unless --sort), each colour's share counted from its pixels."""
     from ..io.palettes.terminal import wants_color
 
     if list_builtin:
@@ -121,14 +122,16 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     from ..jobs.pipeline import CompressOptions
 
     out_dir, out_file, formats = _named_palette_file(out_dir, formats)
-    export = make_export(formats, sort, names, swatch_names, truncate, keep_transparent)
-    if format_named_by(input) is not None:  # a palette file: shown, and converted with --format
+    packed = input.suffix.lower() == ".qnt"  # its palette in index order unless --sort says
+    export = make_export(formats, sort or ("none" if packed else None), names, swatch_names,
+                         truncate, keep_transparent)
+    if packed or format_named_by(input) is not None:  # shown, and converted with --format
         from ..jobs.palette import convert_palette_file
 
         ignored = _given_fit_options()
         if ignored:
-            note(f"{display_name(input)} is a palette file and nothing is fitted: "
-                 f"{', '.join(ignored)} ignored", quiet)
+            note(f"{display_name(input)} is a {'packed' if packed else 'palette'} file and nothing "
+                 f"is fitted: {', '.join(ignored)} ignored", quiet)
         swatches, written = convert_palette_file(input, out_dir, export=export, force=force,
                                                  out_file=out_file)
         result = None

@@ -210,13 +210,40 @@ def palette_file(path: str | Path, out_dir: str | Path | None = None, *,
     return palette, result, {p: p.stat().st_size for p in job.targets}
 
 
+def _is_packed(path: Path) -> bool:
+    """Whether ``path`` is named as a packed file is."""
+    from ..io.container import SUFFIX
+
+    return path.suffix.lower() == SUFFIX
+
+
+def packed_palette(path: str | Path, keep_transparent: bool = False) -> Palette:
+    """The palette of the packed still ``path`` in its index order, each colour's share of the
+    pixels counted from the indices (transparency as :func:`counted_palette` takes it). A
+    multi-frame ``.qnt`` is an InputError: it holds no one palette of its pixels."""
+    from ..io import container
+    from ..io.files import display_name, open_input
+
+    source = Path(path)
+    with open_input(source, "packed", allow_empty=True) as (fh, _):
+        animated = fh.read(len(container.ANIMATION_MAGIC)) == container.ANIMATION_MAGIC
+    if animated:
+        raise InputError(f"{display_name(source)} is a multi-frame .qnt (an animation), not a still: "
+                         "quantize decode writes it as a GIF, APNG or WebP")
+    packed = container.load(source)
+    counts = np.bincount(packed.indices.ravel(), minlength=len(packed.palette))
+    return counted_palette(packed.palette, counts, keep_transparent=keep_transparent,
+                           title=source.stem)
+
+
 def convert_palette_file(path: str | Path, out_dir: str | Path | None = None, *,
                          export: PaletteExport = PaletteExport(), force: bool = False,
                          out_file: str | Path | None = None) -> tuple[Palette, dict[Path, int]]:
-    """Read the palette file ``path`` and write it in ``export.formats`` to ``out_dir`` (default:
-    beside it) as ``<stem><ext>``, or to ``out_file``, all or nothing and never over ``path``:
-    nothing is fitted, its colours, names and shares are the file's, ordered and named as
-    ``export`` says. Returns that palette and the bytes written per file."""
+    """Read the palette file ``path`` (or a packed ``.qnt``'s palette, :func:`packed_palette`) and
+    write it in ``export.formats`` to ``out_dir`` (default: beside it) as ``<stem><ext>``, or to
+    ``out_file``, all or nothing and never over ``path``: nothing is fitted, its colours, names and
+    shares are the file's, ordered and named as ``export`` says. Returns that palette and the bytes
+    written per file."""
     from ..io.palettes.io import format_named_by, read_palette
     from .job import FileJob
 
@@ -226,7 +253,8 @@ def convert_palette_file(path: str | Path, out_dir: str | Path | None = None, *,
     folder, stem = _target(source, stem, out_dir, out_file, export)
     job = FileJob.plan(source, export.paths(folder, stem).values(), force=force)
     job.check()
-    palette = export.arrange(read_palette(source))
+    read = packed_palette(source, export.keep_transparent) if _is_packed(source) else read_palette(source)
+    palette = export.arrange(read)
     export.check_capacity(len(palette), asked=False)
     job.write(export.outputs(palette, folder, stem))
     return palette, {p: p.stat().st_size for p in job.targets}
