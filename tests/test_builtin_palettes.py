@@ -219,3 +219,20 @@ def test_drop_unused_says_the_indices_are_no_longer_the_palettes_codes(capsys, t
                            "--format", "raw", "-o", tmp_path / str(noted))
         assert code == 0, err
         assert ("entries no pixel uses were left out: the indices are renumbered" in err) == noted
+
+
+def test_pico8_colours_carry_the_manuals_names_to_the_listing_and_exports(capsys,
+                                                                          tmp_path: Path) -> None:
+    manual = {"#1d2b53": "dark-blue", "#5f574f": "dark-grey", "#83769c": "lavender",
+              "#ffccaa": "light-peach"}
+    code, out, _ = run(capsys, "palette", "--list")
+    listed = [line.split() for line in out.splitlines()]
+    assert code == 0 and all([hex_, name] in listed for hex_, name in manual.items())
+    code, _, err = run(capsys, "compress", PARROTS, "--palette", "pico8", "-o", tmp_path,
+                       "--export-palette", "gpl,css", "--swatch-names", "plain")
+    assert code == 0, err
+    from quantize.io.palettes import read_palette
+
+    written = read_palette(tmp_path / "parrots.gpl")
+    assert {h: n for h, n in zip(written.hex, written.names) if h in manual} == manual
+    assert "--color-dark-blue: #1d2b53;" in (tmp_path / "parrots.css").read_text()

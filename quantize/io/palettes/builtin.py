@@ -26,7 +26,8 @@ the firmware writes to the display. Sources:
   differ.
 - ``gameboy``: the original Game Boy (DMG-01) LCD's four greens, shade 0 (lightest) to 3, as
   Nintendo's BGP register numbers them; the values of Lospec's "Nintendo Gameboy (Original)".
-- ``pico8``: the 16 colours of the PICO-8 fantasy console, Lexaloffle's PICO-8 manual.
+- ``pico8``: the 16 colours of the PICO-8 fantasy console, named as Lexaloffle's PICO-8 manual
+  names them (black, dark-blue, ..., light-peach).
 - ``rgb332``: every colour of an 8-bit RGB332 display (rrrgggbb, LVGL's 8-bit colour depth), the
   index its pixel byte, each level widened by bit replication as ``--bits 3,3,2`` does, so the raw
   export at 8 bits is the byte stream the display takes.
@@ -110,18 +111,24 @@ _CODES: dict[str, tuple[str, Sequence[int]]] = {
         0x000000, 0xffffff, 0xffff00, 0xff0000, 0x000000, 0x0000ff, 0x00ff00)),
 }
 
+# the colour names a palette's maker gives, in index order; every export with names carries them
+_COLOR_NAMES: dict[str, tuple[str, ...]] = {
+    "pico8": ("black", "dark-blue", "dark-purple", "dark-green", "brown", "dark-grey", "light-grey",
+              "white", "red", "orange", "yellow", "green", "blue", "lavender", "pink", "light-peach"),
+}
+
 BUILTIN_NAMES: tuple[str, ...] = tuple(_CODES)
 
 
 def builtin_palette(name: str) -> Palette:
-    """The built-in palette ``name`` (case-insensitive), titled with its name; an unknown name
-    raises ParameterError listing the valid ones."""
+    """The built-in palette ``name`` (case-insensitive), titled with its name, its colours named
+    where its maker names them; an unknown name raises ParameterError listing the valid ones."""
     key = name.strip().lower()
     if key not in _CODES:
         raise ParameterError(f"unknown palette {name!r}; built-in palettes: {', '.join(BUILTIN_NAMES)}")
     codes = np.array(_CODES[key][1], np.uint32)
     colors = np.stack([codes >> 16, codes >> 8 & 0xff, codes & 0xff], axis=1).astype(np.uint8)
-    return Palette(colors, title=key)
+    return Palette(colors, names=_COLOR_NAMES.get(key), title=key)
 
 
 def describe(name: str) -> str:
@@ -147,12 +154,15 @@ def find_palette(spec: str | os.PathLike[str]) -> Palette:
 
 def format_builtins(color: bool) -> str:
     """Every built-in palette: its name, size and what it is, then its colours in index order
-    (blocks with ``color``, else hex codes). No trailing newline."""
-    from .terminal import format_strip
+    (blocks with ``color``, else hex codes; one a line with its name where they are named). No
+    trailing newline."""
+    from .terminal import format_strip, format_swatches
 
     lines = []
     for name in BUILTIN_NAMES:
         palette = builtin_palette(name)
         lines.append(f"{name:<9} {len(palette):>3}  {describe(name)}")
-        lines += ["          " + line for line in format_strip(palette, color)]
+        shown = (format_swatches(palette, color).split("\n") if palette.names is not None
+                 else format_strip(palette, color))
+        lines += ["          " + line for line in shown]
     return "\n".join(lines)
