@@ -223,8 +223,8 @@ def test_drop_unused_says_the_indices_are_no_longer_the_palettes_codes(capsys, t
 
 def test_pico8_colours_carry_the_manuals_names_to_the_listing_and_exports(capsys,
                                                                           tmp_path: Path) -> None:
-    manual = {"#1d2b53": "dark-blue", "#5f574f": "dark-grey", "#83769c": "lavender",
-              "#ffccaa": "light-peach"}
+    manual = {"#1d2b53": "dark-blue", "#5f574f": "dark-gray", "#83769c": "indigo",
+              "#ffccaa": "peach"}
     code, out, _ = run(capsys, "palette", "--list")
     listed = [line.split() for line in out.splitlines()]
     assert code == 0 and all([hex_, name] in listed for hex_, name in manual.items())

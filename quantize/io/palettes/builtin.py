@@ -27,7 +27,7 @@ the firmware writes to the display. Sources:
 - ``gameboy``: the original Game Boy (DMG-01) LCD's four greens, shade 0 (lightest) to 3, as
   Nintendo's BGP register numbers them; the values of Lospec's "Nintendo Gameboy (Original)".
 - ``pico8``: the 16 colours of the PICO-8 fantasy console, named as Lexaloffle's PICO-8 manual
-  names them (black, dark-blue, ..., light-peach).
+  names them, hyphenated (black, dark-blue, ..., indigo, pink, peach).
 - ``rgb332``: every colour of an 8-bit RGB332 display (rrrgggbb, LVGL's 8-bit colour depth), the
   index its pixel byte, each level widened by bit replication as ``--bits 3,3,2`` does, so the raw
   export at 8 bits is the byte stream the display takes.
@@ -113,8 +113,8 @@ _CODES: dict[str, tuple[str, Sequence[int]]] = {
 
 # the colour names a palette's maker gives, in index order; every export with names carries them
 _COLOR_NAMES: dict[str, tuple[str, ...]] = {
-    "pico8": ("black", "dark-blue", "dark-purple", "dark-green", "brown", "dark-grey", "light-grey",
-              "white", "red", "orange", "yellow", "green", "blue", "lavender", "pink", "light-peach"),
+    "pico8": ("black", "dark-blue", "dark-purple", "dark-green", "brown", "dark-gray", "light-gray",
+              "white", "red", "orange", "yellow", "green", "blue", "indigo", "pink", "peach"),
 }
 
 BUILTIN_NAMES: tuple[str, ...] = tuple(_CODES)
