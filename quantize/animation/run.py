@@ -15,7 +15,7 @@ import numpy as np
 
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError
-from ..io.files import display_name, input_path
+from ..io.files import display_name, input_path, output_arg
 from ..core.fitting import FitOptions
 from ..core.threads import launches_one_thread_at_a_time
 from ..choices import DEFAULT_WEBP_METHOD
@@ -474,7 +474,8 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     options = (options or AnimationOptions()).validated()
     check_resampling(width=width, height=height, fps=fps, plays=plays)
     source = input_path(source, "animate_file's source (a Clip goes to animate)")
-    paths = output_paths(source, out_dir, options.formats, out_file)
+    paths = output_paths(source, output_arg(out_dir, "animate_file's out_dir"), options.formats,
+                         output_arg(out_file, "animate_file's out_file"))
     job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
     job.check()
     clip = resampled(open_clip(source, duration=duration, max_pixels=max_pixels),

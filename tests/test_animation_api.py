@@ -1,0 +1,42 @@
+"""The animation API as a library caller meets it: the argument types it takes, and one clear
+ParameterError for the ones it does not."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import quantize
+from quantize.animation.run import AnimationOptions
+from quantize.errors import ParameterError
+
+
+def _gif(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    frames = [Image.fromarray(rng.integers(0, 256, (12, 16, 3), np.uint8)) for _ in range(2)]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return path
+
+
+@pytest.mark.parametrize("as_given", [os.fsencode, str, Path])
+def test_animate_file_takes_bytes_str_and_path_outputs(tmp_path, as_given):
+    gif = _gif(tmp_path / "clip.gif")
+    options = AnimationOptions(fit=quantize.FitOptions(k=4), formats=("qnt",))
+    result = quantize.animate_file(gif, as_given(tmp_path / "out"), options)
+    assert result.paths["qnt"] == tmp_path / "out" / "clip.anim.qnt"
+    assert (tmp_path / "out" / "clip.anim.qnt").exists()
+    quantize.animate_file(gif, None, options, out_file=as_given(tmp_path / "one.qnt"))
+    assert (tmp_path / "one.qnt").exists()
+
+
+@pytest.mark.parametrize("where", ["out_dir", "out_file"])
+def test_animate_file_refuses_a_non_path_output_in_one_line(tmp_path, where):
+    gif = _gif(tmp_path / "clip.gif")
+    options = AnimationOptions(formats=("qnt",))
+    given = {"out_dir": 5} if where == "out_dir" else {"out_dir": None, "out_file": 5}
+    with pytest.raises(ParameterError, match=f"^animate_file's {where} must be a path, not int$"):
+        quantize.animate_file(gif, options=options, **given)
