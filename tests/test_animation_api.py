@@ -40,3 +40,35 @@ def test_animate_file_refuses_a_non_path_output_in_one_line(tmp_path, where):
     given = {"out_dir": 5} if where == "out_dir" else {"out_dir": None, "out_file": 5}
     with pytest.raises(ParameterError, match=f"^animate_file's {where} must be a path, not int$"):
         quantize.animate_file(gif, options=options, **given)
+
+
+@pytest.mark.parametrize("wrong", [quantize.FileOptions(), quantize.FitOptions(), object()])
+def test_like_refuses_what_is_no_compress_options_in_one_line(wrong):
+    with pytest.raises(ParameterError, match=r"^options must be CompressOptions, not \w+"):
+        AnimationOptions.like(wrong, ("gif",))
+
+
+def test_like_refuses_formats_given_as_one_string():
+    with pytest.raises(ParameterError, match=r"^formats must be a sequence of names"):
+        AnimationOptions.like(quantize.CompressOptions(), "gif")
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"formats": (1,)}, r"^formats must be a sequence of names, e.g. \('gif',\), got \(1,\)$"),
+    ({"formats": None}, r"^formats must be a sequence of names, e.g. \('gif',\), got None$"),
+    ({"formats": "gif"}, r"^formats must be a sequence of names"),
+    ({"fit": None}, r"^fit must be FitOptions, not NoneType$"),
+    ({"palette_mode": "x"}, r"^palette mode must be one of auto, global, frame, got 'x'$"),
+])
+def test_animation_options_refuse_wrong_types_in_one_line(given, message):
+    with pytest.raises(ParameterError, match=message):
+        AnimationOptions(**given).validated()
+
+
+@pytest.mark.parametrize("run", [quantize.animate, quantize.animate_file])
+def test_animate_refuses_fit_options_in_place_of_animation_options(tmp_path, run):
+    gif = _gif(tmp_path / "clip.gif")
+    with pytest.raises(ParameterError, match=r"^options must be AnimationOptions, not FitOptions "
+                                             r"\(a FitOptions goes in AnimationOptions\(fit=\.\.\.\)\)$"):
+        run(gif, options=quantize.FitOptions(k=4),
+            **({} if run is quantize.animate else {"out_dir": tmp_path}))

@@ -59,7 +59,12 @@ class AnimationOptions:
         (as ``batch`` and ``sweep`` run an animated input): the same fit, dither and codec. A
         format, a fixed palette or a rate-distortion mapping with no animated form is a
         :class:`ParameterError` (K and the dither are checked by :meth:`validated`)."""
-        still_only = [f for f in formats if f not in FORMATS]
+        options = CompressOptions.checked(options)
+        if isinstance(formats, str) or not isinstance(formats, Iterable):
+            raise ParameterError(f"formats must be a sequence of names, e.g. ('gif',), got "
+                                 f"{formats!r}", parameters=("formats",))
+        formats = tuple(formats)
+        still_only = [str(f) for f in formats if f not in FORMATS]
         if still_only:
             raise ParameterError(f"an animation has no {', '.join(still_only)} form; it is written "
                                  f"as {', '.join(FORMATS)}")
@@ -72,10 +77,28 @@ class AnimationOptions:
         return cls(fit=options.fit, dither=options.dither, dither_strength=options.dither_strength,
                    formats=tuple(formats), codec=options.codec).validated()
 
+    @classmethod
+    def checked(cls, options: "AnimationOptions | None") -> "AnimationOptions":
+        """``options`` (default ones for None) :meth:`validated`; a caller's FitOptions or other
+        object in their place is a :class:`ParameterError`."""
+        if options is None:
+            options = cls()
+        if not isinstance(options, cls):
+            raise ParameterError(f"options must be AnimationOptions, not {type(options).__name__} "
+                                 f"(a FitOptions goes in AnimationOptions(fit=...))",
+                                 parameters=("options",))
+        return options.validated()
+
     def validated(self) -> "AnimationOptions":
-        if isinstance(self.formats, str):
+        """Check every value once, here, with one-line messages (the fit's own by
+        :meth:`FitOptions.validated`)."""
+        if isinstance(self.formats, str) or not isinstance(self.formats, Iterable) \
+                or not all(isinstance(f, str) for f in self.formats):
             raise ParameterError(f"formats must be a sequence of names, e.g. ('gif',), got "
                                  f"{self.formats!r}", parameters=("formats",))
+        if not isinstance(self.fit, FitOptions):
+            raise ParameterError(f"fit must be FitOptions, not {type(self.fit).__name__}",
+                                 parameters=("fit",))
         fit = self.fit.validated()
         if not 1 <= fit.k <= GIF_TABLE:
             raise ParameterError(f"K must be 1 to {GIF_TABLE} for an animation, got {fit.k}")
@@ -221,7 +244,7 @@ def animate(clip: Clip | ScannedClip | str | os.PathLike[str],
     smallest up to ``options.fit.k`` that meets it (:func:`search_clip`). The clip is scanned
     once."""
     start = time.perf_counter()
-    options = (options or AnimationOptions()).validated()
+    options = AnimationOptions.checked(options)
     if max_bytes is not None and target:
         raise ParameterError("max_bytes and a target each choose K: give one",
                              parameters=("max_bytes", "target"))
@@ -283,7 +306,7 @@ def search_clip(clip: Clip | ScannedClip | str | os.PathLike[str], target: Targe
     ``progress`` is called with each K run. A :class:`~quantize.jobs.sweep.TargetMissed` when
     no K up to ``max_k`` meets it."""
     require_target(target)
-    options = (options or AnimationOptions()).validated()
+    options = AnimationOptions.checked(options)
     max_k = options.fit.k if max_k is None else max_k
     _with_k(options, max_k).validated()
     scanned = _scanned(clip, options, max_pixels)
@@ -471,7 +494,7 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     path before any work."""
     from ..jobs.job import FileJob
 
-    options = (options or AnimationOptions()).validated()
+    options = AnimationOptions.checked(options)
     check_resampling(width=width, height=height, fps=fps, plays=plays)
     source = input_path(source, "animate_file's source (a Clip goes to animate)")
     paths = output_paths(source, output_arg(out_dir, "animate_file's out_dir"), options.formats,
