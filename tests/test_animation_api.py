@@ -3,6 +3,7 @@ ParameterError for the ones it does not."""
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from PIL import Image
 
 import quantize
 from quantize.animation.run import AnimationOptions
-from quantize.errors import ParameterError
+from quantize.errors import FormatError, InputError, ParameterError
 
 
 def _gif(path: Path) -> Path:
@@ -72,3 +73,38 @@ def test_animate_refuses_fit_options_in_place_of_animation_options(tmp_path, run
                                              r"\(a FitOptions goes in AnimationOptions\(fit=\.\.\.\)\)$"):
         run(gif, options=quantize.FitOptions(k=4),
             **({} if run is quantize.animate else {"out_dir": tmp_path}))
+
+
+def _packed(tmp_path: Path) -> Path:
+    gif = _gif(tmp_path / "clip.gif")
+    quantize.animate_file(gif, tmp_path, AnimationOptions(fit=quantize.FitOptions(k=4),
+                                                          formats=("qnt",)))
+    return tmp_path / "clip.anim.qnt"
+
+
+def test_load_animation_reads_a_binary_file_object_as_its_path(tmp_path):
+    packed = _packed(tmp_path)
+    with open(packed, "rb") as fh:
+        streamed = quantize.load_animation(fh)
+    by_path = quantize.load_animation(packed)
+    assert streamed.durations == by_path.durations and streamed.source == by_path.source
+    assert [f.colors.tobytes() for f in streamed.mapped()] == \
+        [f.colors.tobytes() for f in by_path.mapped()]
+
+
+def test_load_animation_refuses_text_empty_and_closed_file_objects_in_one_line(tmp_path):
+    packed = _packed(tmp_path)
+    with open(packed, encoding="latin-1") as fh, \
+            pytest.raises(ParameterError, match=r"^a packed file object must be opened in binary "
+                                                r"mode \('rb'\), not give str$"):
+        quantize.load_animation(fh)
+    (tmp_path / "empty.qnt").write_bytes(b"")
+    with open(tmp_path / "empty.qnt", "rb") as fh, \
+            pytest.raises(InputError, match=r"^packed file .*empty\.qnt is empty$"):
+        quantize.load_animation(fh)
+    fh = open(packed, "rb")
+    fh.close()
+    with pytest.raises(InputError, match=r"^cannot read packed file .*clip\.anim\.qnt: "):
+        quantize.load_animation(fh)
+    with pytest.raises(FormatError, match=r"^the packed stream: "):
+        quantize.load_animation(io.BytesIO(b"not a qnt file"))

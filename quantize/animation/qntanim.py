@@ -13,12 +13,12 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass, replace
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 import numpy as np
 
 from ..io import container
-from ..io.files import display_name, input_path, open_input, read_input
+from ..io.files import display_name, input_path, is_stream, open_input, read_input, read_stream
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import FormatError
 from .canvas import Canvas
@@ -264,12 +264,15 @@ def is_animation_file(path: str | os.PathLike[str]) -> bool:
         return fh.read(len(MAGIC)) == MAGIC
 
 
-def load_animation(path: str | os.PathLike[str]) -> QntAnimation:
-    """Read and check the multi-frame ``.qnt`` file at ``path`` (:func:`decode_animation`); a
-    corrupt file is a :class:`FormatError` that names it."""
-    path = input_path(path, "a packed file")
-    data = read_input(path, "packed")
-    name = display_name(path)
+def load_animation(path: str | os.PathLike[str] | BinaryIO) -> QntAnimation:
+    """Read and check the multi-frame ``.qnt`` file at ``path``, or in a binary file object (read
+    from where it stands) (:func:`decode_animation`); a corrupt file is a :class:`FormatError`
+    that names it."""
+    if is_stream(path):
+        data, name = read_stream(path, "packed")
+    else:
+        path = input_path(path, "a packed file")
+        data, name = read_input(path, "packed"), display_name(path)
     try:
         return replace(decode_animation(data), source=name)
     except FormatError as exc:

@@ -19,7 +19,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, TypeVar
 
-from ..errors import InputError, OutputError, ParameterError
+from ..errors import InputError, OutputError, ParameterError, one_line
 
 T = TypeVar("T")
 _TEMP_STEM = 40  # characters of the target's name kept in a temporary name (at most 160 bytes)
@@ -137,6 +137,30 @@ def read_input(path: str | bytes | os.PathLike, kind: str = "image", *,
         except OSError as exc:
             label = display_name(path) if kind == "image" else f"{kind} file {display_name(path)}"
             raise InputError(f"cannot read {label}: {exc.strerror or exc}") from None
+
+
+def is_stream(value: object) -> bool:
+    """Whether a library caller gave a file object (anything with a ``read`` method), not a name."""
+    return callable(getattr(value, "read", None))
+
+
+def read_stream(stream: BinaryIO, kind: str = "image") -> tuple[bytes, str]:
+    """The bytes of a binary file object, from where it stands to its end, and the name to give
+    it in messages; a closed or unreadable one, or an empty one, is an :class:`InputError` as a
+    file is, one opened in text mode a :class:`ParameterError`."""
+    name = getattr(stream, "name", None)
+    name = display_name(name) if isinstance(name, (str, bytes)) else f"the {kind} stream"
+    label = name if kind == "image" or name.startswith("the ") else f"{kind} file {name}"
+    try:
+        data = stream.read()
+    except (OSError, ValueError) as exc:  # ValueError: a closed file
+        raise InputError(f"cannot read {label}: {one_line(exc)}") from None
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise ParameterError(f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} file object must be "
+                             f"opened in binary mode ('rb'), not give {type(data).__name__}")
+    if not data:
+        raise InputError(f"{label} is empty")
+    return bytes(data), name
 
 
 def _same_file(a: Path, b: Path) -> bool:

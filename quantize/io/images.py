@@ -30,7 +30,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
 from ..errors import InputError, ParameterError, one_line, whole
-from .files import display_name, input_path, open_input, write_bytes
+from .files import display_name, input_path, is_stream, open_input, read_stream, write_bytes
 
 #: Pillow's own default limit (``PIL.Image.MAX_IMAGE_PIXELS``): about 89.5 megapixels.
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -119,7 +119,7 @@ def load_image(path: str | os.PathLike[str] | BinaryIO, *,
     ``max_pixels=None`` lifts the decompression-bomb guard (the CLI's ``--allow-huge``).
     Raises :class:`InputError` with a one-line message for every unreadable or refused input.
     """
-    if callable(getattr(path, "read", None)):
+    if is_stream(path):
         return _read_stream(path, max_pixels)
     path = input_path(path, "an image")
     with open_input(path) as (fh, size):
@@ -150,17 +150,7 @@ def _read(fh: BinaryIO, size: int, name: str, max_pixels: int | None,
 def _read_stream(stream: BinaryIO, max_pixels: int | None) -> Image:
     """The image in a binary file object, read from where it stands to its end, as a file of
     those bytes is loaded."""
-    name = getattr(stream, "name", None)
-    name = display_name(name) if isinstance(name, (str, bytes)) else "the image stream"
-    try:
-        data = stream.read()
-    except (OSError, ValueError) as exc:  # ValueError: a closed file
-        raise InputError(f"cannot read {name}: {one_line(exc)}") from None
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise ParameterError(f"an image file object must be opened in binary mode ('rb'), not give "
-                             f"{type(data).__name__}")
-    if not data:
-        raise InputError(f"{name} is empty")
+    data, name = read_stream(stream)
     return _read(io.BytesIO(data), len(data), name, max_pixels, None)
 
 
