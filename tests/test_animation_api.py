@@ -13,6 +13,7 @@ from PIL import Image
 
 import quantize
 from quantize.animation.run import AnimationOptions
+from quantize.animation.source import open_clip
 from quantize.errors import FormatError, InputError, ParameterError
 
 
@@ -108,3 +109,11 @@ def test_load_animation_refuses_text_empty_and_closed_file_objects_in_one_line(t
         quantize.load_animation(fh)
     with pytest.raises(FormatError, match=r"^the packed stream: "):
         quantize.load_animation(io.BytesIO(b"not a qnt file"))
+
+
+@pytest.mark.parametrize("as_given", [os.fsencode, str, Path])
+def test_open_clip_and_animate_take_a_bytes_str_or_path_name(tmp_path, as_given):
+    gif = as_given(_gif(tmp_path / "clip.gif"))
+    assert len(list(open_clip(gif).frames())) == 2
+    assert quantize.animate(gif, AnimationOptions(fit=quantize.FitOptions(k=4),
+                                                  formats=("gif",))).n_frames == 2

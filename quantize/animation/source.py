@@ -24,7 +24,7 @@ import numpy as np
 
 from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError, is_whole, one_line
-from ..io.files import display_name, open_input
+from ..io.files import display_name, input_path, open_input
 from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, beyond_pillow,
                          gamma_note, load_image, png_gamma, png_without_damaged_extras, too_large,
                          unreadable)
@@ -117,9 +117,9 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
     ``duration`` is not used)."""
     if duration is not None and not 1 <= duration <= MAX_DURATION_MS:  # every still shows
         raise ParameterError(f"duration must be 1 to {MAX_DURATION_MS} ms, got {duration}")
-    path = Path(source)
-    name = display_name(source)
-    if not is_frames(source):
+    path = input_path(source, "open_clip's source")
+    name = display_name(path)
+    if not is_frames(path):
         clip = _file_clip(path, name, max_pixels)
         if duration is None:
             return clip
