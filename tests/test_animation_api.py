@@ -117,3 +117,31 @@ def test_open_clip_and_animate_take_a_bytes_str_or_path_name(tmp_path, as_given)
     assert len(list(open_clip(gif).frames())) == 2
     assert quantize.animate(gif, AnimationOptions(fit=quantize.FitOptions(k=4),
                                                   formats=("gif",))).n_frames == 2
+
+
+def test_open_clip_and_animate_read_a_binary_file_object_as_its_path(tmp_path):
+    gif = _gif(tmp_path / "clip.gif")
+    options = AnimationOptions(fit=quantize.FitOptions(k=4), formats=("gif",))
+    with open(gif, "rb") as fh:
+        clip = open_clip(fh)
+    assert clip.name == os.fspath(gif) and clip.format == "GIF"
+    streamed, by_path = list(clip.frames()), list(open_clip(gif).frames())
+    assert [f.pixels.tobytes() for f in streamed] == [f.pixels.tobytes() for f in by_path]
+    assert len(list(clip.frames())) == 2  # read again from memory, as a file is from disk
+    with open(gif, "rb") as fh:
+        assert quantize.animate(fh, options).outputs == quantize.animate(gif, options).outputs
+    png = tmp_path / "still.png"
+    Image.fromarray(np.full((4, 4, 3), 9, np.uint8)).save(png)
+    with open(png, "rb") as fh:
+        assert list(open_clip(fh).frames())[0].pixels.tobytes() == bytes([9]) * 48
+
+
+def test_open_clip_refuses_text_empty_and_video_file_objects_in_one_line(tmp_path):
+    gif = _gif(tmp_path / "clip.gif")
+    with open(gif, encoding="latin-1") as fh, \
+            pytest.raises(ParameterError, match=r"^an image file object must be opened in binary"):
+        open_clip(fh)
+    with pytest.raises(InputError, match=r"^the image stream is empty$"):
+        open_clip(io.BytesIO())
+    with pytest.raises(InputError, match=r"video: a video is read by its path, not a file object"):
+        open_clip(io.BytesIO(b"\0\0\0\x18ftypmp42" + bytes(64)))

@@ -484,8 +484,8 @@ PHOTO = str(Path(__file__).resolve().parents[1] / "test_images" / "parrots.png")
     (lambda q: q.image_from_pillow(np.zeros((4, 4, 3), np.uint8)),
      "image_from_pillow takes a Pillow image, not ndarray"),
     (lambda q: q.animate([np.zeros((4, 4, 3), np.uint8)] * 2),
-     "animate takes a path, a Clip (frames_clip makes one of frames in memory) or a ScannedClip, "
-     "not list"),
+     "animate takes a path, a binary file object, a Clip (frames_clip makes one of frames in "
+     "memory) or a ScannedClip, not list"),
     (lambda q: q.animate_file(q.frames_clip([np.zeros((4, 4, 3), np.uint8)] * 2), "o"),
      "animate_file's source (a Clip goes to animate) must be a file path, not Clip"),
 ])

@@ -9,13 +9,13 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError
-from ..io.files import display_name, input_path, output_arg
+from ..io.files import display_name, input_path, is_stream, output_arg
 from ..core.fitting import FitOptions
 from ..core.threads import launches_one_thread_at_a_time
 from ..choices import DEFAULT_WEBP_METHOD
@@ -232,13 +232,13 @@ def _writers(options: AnimationOptions, width: int, height: int, plays: int, cha
     return {name: make[name]() for name in options.formats}
 
 
-def animate(clip: Clip | ScannedClip | str | os.PathLike[str],
+def animate(clip: Clip | ScannedClip | str | os.PathLike[str] | BinaryIO,
             options: AnimationOptions | None = None, *,
             max_pixels: int | None = DEFAULT_MAX_PIXELS, max_bytes: int | None = None,
             target: Target | None = None) -> AnimationResult:
     """Quantise every frame of ``clip`` (a :class:`~.source.Clip`, such as
-    :func:`~.source.frames_clip` makes of frames in memory, a :class:`ScannedClip` or a
-    path for :func:`~.source.open_clip`) and encode it in every format of ``options``, in
+    :func:`~.source.frames_clip` makes of frames in memory, a :class:`ScannedClip`, or a
+    path or binary file object for :func:`~.source.open_clip`) and encode it in every format of ``options``, in
     memory. With ``max_bytes``, K is the largest up to ``options.fit.k`` whose first format's
     file fits in that many bytes (as ``compress --max-bytes`` chooses it); with ``target``, the
     smallest up to ``options.fit.k`` that meets it (:func:`search_clip`). The clip is scanned
@@ -361,9 +361,9 @@ class ScannedClip:
         return _scanned(clip, options or AnimationOptions(), max_pixels)
 
 
-def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: AnimationOptions,
+def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str] | BinaryIO, options: AnimationOptions,
              max_pixels: int | None) -> ScannedClip:
-    """The clip (opened if a path) and its first pass: colour counts, size and durations; a
+    """The clip (opened if a path or file object) and its first pass: colour counts, size and durations; a
     :class:`ScannedClip` as it is, unless ``options`` need the colours it did not count."""
     counted = options.palette_mode != "frame"
     if isinstance(clip, ScannedClip):
@@ -371,9 +371,10 @@ def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str], options: Animati
             return clip
         clip = clip.clip
     if not isinstance(clip, Clip):
-        if not isinstance(clip, (str, bytes, os.PathLike)):
-            raise ParameterError(f"animate takes a path, a Clip (frames_clip makes one of frames "
-                                 f"in memory) or a ScannedClip, not {type(clip).__name__}")
+        if not isinstance(clip, (str, bytes, os.PathLike)) and not is_stream(clip):
+            raise ParameterError(f"animate takes a path, a binary file object, a Clip (frames_clip "
+                                 f"makes one of frames in memory) or a ScannedClip, not "
+                                 f"{type(clip).__name__}")
         clip = open_clip(clip, max_pixels=max_pixels)
     if "gif" in options.formats:  # every format shows the frames and alpha the GIF can
         clip = as_gif_shows(clip)

@@ -12,19 +12,20 @@ duration is one :class:`~quantize.errors.InputError` naming the input.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
 import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import BinaryIO, Callable, ContextManager, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError, is_whole, one_line
-from ..io.files import display_name, input_path, open_input
+from ..io.files import display_name, input_path, is_stream, open_input, read_stream
 from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, beyond_pillow,
                          gamma_note, load_image, png_gamma, png_without_damaged_extras, too_large,
                          unreadable)
@@ -109,17 +110,22 @@ class Clip:
             raise InputError(f"{self.name}: no frames")
 
 
-def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
+def open_clip(source: str | os.PathLike[str] | BinaryIO, *, duration: int | None = None,
               max_pixels: int | None = DEFAULT_MAX_PIXELS) -> Clip:
-    """The clip at ``source``: an image file (animated or not), a video file, a folder of still
-    images (in natural name order) or a glob pattern of them. ``duration`` (ms) is each still's
+    """The clip at ``source``: an image file (animated or not; by its path, or in a binary file
+    object, read from where it stands), a video file (by its path), a folder of still images (in
+    natural name order) or a glob pattern of them. ``duration`` (ms) is each still's
     duration for a folder or pattern (default 100 ms); files carry their own (a note says
     ``duration`` is not used)."""
     if duration is not None and not 1 <= duration <= MAX_DURATION_MS:  # every still shows
         raise ParameterError(f"duration must be 1 to {MAX_DURATION_MS} ms, got {duration}")
-    path = input_path(source, "open_clip's source")
-    name = display_name(path)
-    if not is_frames(path):
+    if is_stream(source):  # held in memory, read afresh from there as a file is from disk
+        data, name = read_stream(source)
+        path: Path | bytes = data
+    else:
+        path = input_path(source, "open_clip's source")
+        name = display_name(path)
+    if isinstance(path, bytes) or not is_frames(path):
         clip = _file_clip(path, name, max_pixels)
         if duration is None:
             return clip
@@ -138,14 +144,23 @@ def open_clip(source: str | os.PathLike[str], *, duration: int | None = None,
                 files=tuple(display_name(file.name) for file in files))
 
 
-def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
-    """The clip of an image or video file, which carries its own durations."""
-    if path.suffix.lower() in VIDEO_SUFFIXES:
+def _opened(path: Path | bytes) -> ContextManager[tuple[BinaryIO, int]]:
+    """:func:`~quantize.io.files.open_input` for a file; for a file's bytes, a fresh stream."""
+    if isinstance(path, bytes):
+        return contextlib.nullcontext((io.BytesIO(path), len(path)))
+    return open_input(path)
+
+
+def _file_clip(path: Path | bytes, name: str, max_pixels: int | None) -> Clip:
+    """The clip of an image or video file, or of a file's bytes, which carries its own
+    durations."""
+    if isinstance(path, Path) and path.suffix.lower() in VIDEO_SUFFIXES:
         return _video_clip(path, name, max_pixels)
-    with open_input(path) as (fh, _):
-        plays, fmt = _pillow_header(fh, name)
+    with _opened(path) as (fh, _):
+        plays, fmt = _pillow_header(fh, name, streamed=isinstance(path, bytes))
     if fmt is None:  # a still, read as compress reads it: oriented, profile converted, any TIFF
-        image = load_image(path, max_pixels=max_pixels)
+        with _opened(path) as (fh, _):
+            image = load_image(path if isinstance(path, Path) else fh, max_pixels=max_pixels)
         return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, 0),)),
                     notes=image.notes)
     notes = (_gif_end_note(path, name) if fmt == "GIF" else
@@ -158,11 +173,11 @@ def _file_clip(path: Path, name: str, max_pixels: int | None) -> Clip:
                 notes=notes)
 
 
-def _gif_end_note(path: Path, name: str) -> tuple[str, ...]:
+def _gif_end_note(path: Path | bytes, name: str) -> tuple[str, ...]:
     """A note when a GIF's frames end at data that is no GIF block, read as its end."""
     from .compose import gif_end
 
-    with open_input(path) as (fh, _):
+    with _opened(path) as (fh, _):
         end = gif_end(fh)
     if end is None:
         return ()
@@ -171,7 +186,7 @@ def _gif_end_note(path: Path, name: str) -> tuple[str, ...]:
             f"{frames} (another file appended?); read as the GIF's end, as browsers read it",)
 
 
-def _apng_notes(path: Path, name: str) -> tuple[str, ...]:
+def _apng_notes(path: Path | bytes, name: str) -> tuple[str, ...]:
     """Notes of an APNG read in one pass over it: more frames than its acTL chunk announces (those
     after left out), and a gAMA chunk its frames are read with, as compress reads frame 1
     (:func:`~quantize.io.images.png_gamma`: each frame is decoded by ``image_from_pillow``)."""
@@ -179,7 +194,7 @@ def _apng_notes(path: Path, name: str) -> tuple[str, ...]:
 
     from .compose import apng_frame_count
 
-    with open_input(path) as (fh, _):
+    with _opened(path) as (fh, _):
         with PILImage.open(fh, formats=["PNG"]) as im:
             gamma = png_gamma(im)
         fh.seek(0)
@@ -279,7 +294,7 @@ def _too_large_for_pillow(name: str, exc: Exception) -> InputError:
     return InputError(f"{name}: {one_line(exc)} (raise PIL.Image.MAX_IMAGE_PIXELS to load it)")
 
 
-def _pillow_header(fh, name: str) -> tuple[int, str | None]:
+def _pillow_header(fh, name: str, *, streamed: bool = False) -> tuple[int, str | None]:
     """How many times the file's animation plays, and its format (APNG for an animated PNG);
     None for a still other than a GIF (a multi-page TIFF or a camera's MPO too: pages, not
     frames). A one-frame GIF is composited as browsers show it, its delay kept."""
@@ -295,9 +310,10 @@ def _pillow_header(fh, name: str) -> tuple[int, str | None]:
         why = unreadable(name, fh, head)
         if why:
             raise InputError(why) from None
+        video = ("a video is read by its path, not a file object" if streamed
+                 else ', '.join(sorted(VIDEO_SUFFIXES)))
         raise InputError(f"{name} is not an image or animation quantize reads "
-                         f"({', '.join(FORMATS)}, video: {', '.join(sorted(VIDEO_SUFFIXES))})") \
-            from None
+                         f"({', '.join(FORMATS)}, video: {video})") from None
     except PILImage.DecompressionBombError as exc:
         raise _too_large_for_pillow(name, exc) from None
     except Exception as exc:  # identified by its header, then unreadable
@@ -359,12 +375,12 @@ class HeldFrames:
         return replace(self._clip, _read=lambda: iter(kept))
 
 
-def _pillow_frames(path: Path, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
+def _pillow_frames(path: Path | bytes, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
     from PIL import Image as PILImage
 
     from ..io.images import image_from_pillow
 
-    with open_input(path) as (fh, _):
+    with _opened(path) as (fh, _):
         try:  # Pillow's own bomb check stays on in a library process (the CLI lifts it)
             im = PILImage.open(fh, formats=FORMATS)
         except PILImage.DecompressionBombError as exc:
