@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +72,7 @@ def test_animation_options_refuse_wrong_types_in_one_line(given, message):
 def test_animate_refuses_fit_options_in_place_of_animation_options(tmp_path, run):
     gif = _gif(tmp_path / "clip.gif")
     with pytest.raises(ParameterError, match=r"^options must be AnimationOptions, not FitOptions "
-                                             r"\(a FitOptions goes in AnimationOptions\(fit=\.\.\.\)\)$"):
+                       r"\(a FitOptions goes in AnimationOptions\(fit=\.\.\.\)\)$"):
         run(gif, options=quantize.FitOptions(k=4),
             **({} if run is quantize.animate else {"out_dir": tmp_path}))
 
@@ -145,3 +146,13 @@ def test_open_clip_refuses_text_empty_and_video_file_objects_in_one_line(tmp_pat
         open_clip(io.BytesIO())
     with pytest.raises(InputError, match=r"video: a video is read by its path, not a file object"):
         open_clip(io.BytesIO(b"\0\0\0\x18ftypmp42" + bytes(64)))
+
+
+def test_the_animation_api_type_hints_resolve():
+    from quantize.animation import qntanim, run, source
+
+    for function in (run.animate, run.animate_file, run.sweep_clip, run.search_clip, run.unpack,
+                     run.output_paths, run.AnimationOptions.like, run.AnimationOptions,
+                     run.AnimationResult, run.ScannedClip.read, source.open_clip,
+                     source.frames_clip, source.Clip, qntanim.load_animation):
+        assert typing.get_type_hints(function) is not None

@@ -9,7 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, Sequence
+from typing import BinaryIO, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -29,13 +29,11 @@ from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target
                            search_target)
 from ..jobs.sweep_model import Budget, Pick, Search, Target
 from .palettes import ClipScan, PaletteSchedule, scan_clip
+from .qntanim import QntAnimation
 from .refine import ChangeTables, takes_change_tables
 from .resample import as_browsers_play, as_gif_shows, check_resampling, resampled
 from .source import Clip, HeldFrames, Origin, open_clip
 from .temporal import MappedFrame, StableMapper, mapped_frames, merged
-
-if TYPE_CHECKING:
-    from .qntanim import QntAnimation
 
 OUTPUT_TAG = "anim"  # one of files.OUTPUT_TAGS, so no batch or frames folder takes it as input
 
@@ -237,12 +235,12 @@ def animate(clip: Clip | ScannedClip | str | os.PathLike[str] | BinaryIO,
             max_pixels: int | None = DEFAULT_MAX_PIXELS, max_bytes: int | None = None,
             target: Target | None = None) -> AnimationResult:
     """Quantise every frame of ``clip`` (a :class:`~.source.Clip`, such as
-    :func:`~.source.frames_clip` makes of frames in memory, a :class:`ScannedClip`, or a
-    path or binary file object for :func:`~.source.open_clip`) and encode it in every format of ``options``, in
-    memory. With ``max_bytes``, K is the largest up to ``options.fit.k`` whose first format's
-    file fits in that many bytes (as ``compress --max-bytes`` chooses it); with ``target``, the
-    smallest up to ``options.fit.k`` that meets it (:func:`search_clip`). The clip is scanned
-    once."""
+    :func:`~.source.frames_clip` makes of frames in memory, a :class:`ScannedClip`, or a path
+    or binary file object for :func:`~.source.open_clip`) and encode it in every format of
+    ``options``, in memory. With ``max_bytes``, K is the largest up to ``options.fit.k`` whose
+    first format's file fits in that many bytes (as ``compress --max-bytes`` chooses it); with
+    ``target``, the smallest up to ``options.fit.k`` that meets it (:func:`search_clip`). The
+    clip is scanned once."""
     start = time.perf_counter()
     options = AnimationOptions.checked(options)
     if max_bytes is not None and target:
@@ -361,10 +359,11 @@ class ScannedClip:
         return _scanned(clip, options or AnimationOptions(), max_pixels)
 
 
-def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str] | BinaryIO, options: AnimationOptions,
-             max_pixels: int | None) -> ScannedClip:
-    """The clip (opened if a path or file object) and its first pass: colour counts, size and durations; a
-    :class:`ScannedClip` as it is, unless ``options`` need the colours it did not count."""
+def _scanned(clip: Clip | ScannedClip | str | os.PathLike[str] | BinaryIO,
+             options: AnimationOptions, max_pixels: int | None) -> ScannedClip:
+    """The clip (opened if a path or file object) and its first pass: colour counts, size and
+    durations; a :class:`ScannedClip` as it is, unless ``options`` need the colours it did not
+    count."""
     counted = options.palette_mode != "frame"
     if isinstance(clip, ScannedClip):
         if clip.counted or not counted:
