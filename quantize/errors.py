@@ -48,6 +48,13 @@ def is_whole(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def is_real(value: object) -> bool:
+    """Whether ``value`` is a number (not a bool, not a string) that can be compared."""
+    import numbers
+
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def whole(name: str, value: object, least: int) -> int:
     """``value`` as a Python int, or a :class:`ParameterError` unless it is a whole number of at
     least ``least``: the one check of every count, seed and size a caller gives."""

@@ -156,3 +156,14 @@ def test_the_animation_api_type_hints_resolve():
                      run.AnimationResult, run.ScannedClip.read, source.open_clip,
                      source.frames_clip, source.Clip, qntanim.load_animation):
         assert typing.get_type_hints(function) is not None
+
+
+@pytest.mark.parametrize("given, message", [
+    ({"dither_strength": "1"}, r"^dither strength must be 0 to 1, got '1'$"),
+    ({"dither_strength": 2}, r"^dither strength must be 0 to 1, got 2$"),
+    ({"webp_method": 9}, r"^webp_method must be 0 to 6, got 9$"),
+    ({"webp_method": "4"}, r"^webp_method must be 0 to 6, got '4'$"),
+])
+def test_animation_options_refuse_a_wrong_strength_or_webp_method_in_one_line(given, message):
+    with pytest.raises(ParameterError, match=message):
+        AnimationOptions(**given).validated()

@@ -14,11 +14,11 @@ from typing import BinaryIO, Callable, Iterable, Sequence
 import numpy as np
 
 from ..choices import CODECS, DEFAULT_CODEC
-from ..errors import ParameterError
+from ..errors import ParameterError, is_real
 from ..io.files import display_name, input_path, is_stream, output_arg
 from ..core.fitting import FitOptions
 from ..core.threads import launches_one_thread_at_a_time
-from ..choices import DEFAULT_WEBP_METHOD
+from ..choices import DEFAULT_WEBP_METHOD, WEBP_METHODS
 from ..io.images import DEFAULT_MAX_PIXELS
 from ..io.outputs import GIF_ALPHA_NOTE
 from .choices import (DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, GIF_TABLE, PALETTE_MODES,
@@ -108,8 +108,12 @@ class AnimationOptions:
         if self.dither not in DITHERS:
             raise ParameterError(f"an animation's dither must be one of {', '.join(DITHERS)}, "
                                  f"got {self.dither!r}")
-        if not 0 <= self.dither_strength <= 1:
-            raise ParameterError(f"dither strength must be 0 to 1, got {self.dither_strength}")
+        if not (is_real(self.dither_strength) and 0 <= self.dither_strength <= 1):
+            raise ParameterError(f"dither strength must be 0 to 1, got {self.dither_strength!r}",
+                                 parameters=("dither_strength",))
+        if self.webp_method not in WEBP_METHODS:
+            raise ParameterError(f"webp_method must be 0 to 6, got {self.webp_method!r}",
+                                 parameters=("webp_method",))
         unknown = [f for f in self.formats if f not in FORMATS]
         if unknown or not self.formats:
             raise ParameterError(f"formats must be some of {', '.join(FORMATS)}, got "

@@ -7,7 +7,6 @@ Both return one :class:`Result`, from which the report, the JSON and every table
 
 from __future__ import annotations
 
-import numbers
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ from ..core.colorstats import ColorStats
 from ..core.dither import DITHERS
 from ..core.metrics import DeltaEReference
 from ..core.threads import launches_one_thread_at_a_time
-from ..errors import ParameterError, whole
+from ..errors import ParameterError, is_real, whole
 from ..core.fitting import FitOptions, ValueEquality, check_colors
 from ..io.files import input_path, output_arg
 from ..io.images import DEFAULT_MAX_PIXELS, Image, as_image, display_name
@@ -71,8 +70,7 @@ class CompressOptions(ValueEquality):
     def validated(self) -> "CompressOptions":
         """Check every value once, here, with one-line messages (the fit's own by
         :meth:`FitOptions.validated`)."""
-        if isinstance(self.fit.k, numbers.Real) and not isinstance(self.fit.k, bool) \
-                and not 1 <= self.fit.k <= MAX_K:
+        if is_real(self.fit.k) and not 1 <= self.fit.k <= MAX_K:
             raise ParameterError(f"K must be between 1 and {MAX_K}, got {self.fit.k}")
         f = self.fit.validated()
         if f.bits is not None:
@@ -87,11 +85,11 @@ class CompressOptions(ValueEquality):
                                      parameters=("bits",))
         if self.dither not in DITHERS:
             raise ParameterError(f"unknown dither {self.dither!r} (choose from {', '.join(DITHERS)})")
-        if not (_real(self.dither_strength) and 0 <= self.dither_strength <= 1):
+        if not (is_real(self.dither_strength) and 0 <= self.dither_strength <= 1):
             raise ParameterError(f"dither_strength must be between 0 and 1, got "
                                  f"{self.dither_strength!r}", parameters=("dither_strength",))
         whole("delta_e_samples", self.delta_e_samples, 1)
-        if self.rdo != "auto" and not (_real(self.rdo) and 0 <= self.rdo <= RDO_MAX):
+        if self.rdo != "auto" and not (is_real(self.rdo) and 0 <= self.rdo <= RDO_MAX):
             raise ParameterError(f"rdo must be 'auto' or between 0 and {RDO_MAX:,}, got {self.rdo!r}",
                                  parameters=("rdo",))
         if self.rdo and self.dither != "none":
@@ -118,11 +116,6 @@ def _shows_every_colour(stats: ColorStats, palette: np.ndarray) -> bool:
     from ..core.colorstats import color_keys
 
     return bool(np.isin(color_keys(stats.colors), color_keys(palette)).all())
-
-
-def _real(value: object) -> bool:
-    """Whether ``value`` is a number (not a bool, not a string) that can be compared."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 @dataclass(eq=False)
