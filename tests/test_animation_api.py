@@ -167,3 +167,18 @@ def test_the_animation_api_type_hints_resolve():
 def test_animation_options_refuse_a_wrong_strength_or_webp_method_in_one_line(given, message):
     with pytest.raises(ParameterError, match=message):
         AnimationOptions(**given).validated()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda gif, out: open_clip(gif, duration="100"), r"^duration must be 1 to 655350 ms, got '100'$"),
+    (lambda gif, out: quantize.animate(gif, max_bytes="100"),
+     r"^max_bytes must be a whole number >= 1, got '100'$"),
+    (lambda gif, out: quantize.animate_file(gif, out, width="10"),
+     r"^width must be at least 1 pixel, got '10'$"),
+    (lambda gif, out: quantize.animate_file(gif, out, fps="10"),
+     r"^fps must be above 0 and at most 1000, got '10'$"),
+])
+def test_a_count_given_as_a_string_is_one_parameter_error(tmp_path, call, message):
+    with pytest.raises(ParameterError, match=message):
+        call(_gif(tmp_path / "clip.gif"), tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from ..core.colorstats import binary_alpha
-from ..errors import ParameterError
+from ..errors import ParameterError, is_real, is_whole
 from ..io.outputs import GIF_ALPHA_THRESHOLD
 from .choices import GIF_MIN_DELAY_MS, SHORT_FRAME_MS
 from .source import Clip, Frame, Origin, check_plays
@@ -112,10 +112,12 @@ def check_resampling(*, width: int | None = None, height: int | None = None,
                      fps: float | None = None, plays: int | None = None) -> None:
     """A :class:`ParameterError` unless each given bound of :func:`resampled` is usable."""
     for name, side in (("width", width), ("height", height)):
-        if side is not None and side < 1:
-            raise ParameterError(f"{name} must be at least 1 pixel, got {side}", parameters=(name,))
-    if fps is not None and not 0 < fps <= MAX_FPS:
-        raise ParameterError(f"fps must be above 0 and at most {MAX_FPS:g}, got {fps:g}",
+        if side is not None and not (is_whole(side) and side >= 1):
+            raise ParameterError(f"{name} must be at least 1 pixel, got {side!r}",
+                                 parameters=(name,))
+    if fps is not None and not (is_real(fps) and 0 < fps <= MAX_FPS):
+        raise ParameterError(f"fps must be above 0 and at most {MAX_FPS:g}, got "
+                             f"{format(fps, 'g') if is_real(fps) else repr(fps)}",
                              parameters=("fps",))
     if plays is not None:
         check_plays(plays)

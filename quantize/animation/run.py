@@ -14,7 +14,7 @@ from typing import BinaryIO, Callable, Iterable, Sequence
 import numpy as np
 
 from ..choices import CODECS, DEFAULT_CODEC
-from ..errors import ParameterError, is_real
+from ..errors import ParameterError, is_real, whole
 from ..io.files import display_name, input_path, is_stream, output_arg
 from ..core.fitting import FitOptions
 from ..core.threads import launches_one_thread_at_a_time
@@ -250,6 +250,8 @@ def animate(clip: Clip | ScannedClip | str | os.PathLike[str] | BinaryIO,
     if max_bytes is not None and target:
         raise ParameterError("max_bytes and a target each choose K: give one",
                              parameters=("max_bytes", "target"))
+    if max_bytes is not None:
+        whole("max_bytes", max_bytes, 1)
     scanned = _scanned(clip, options, max_pixels)
     clip, scan = scanned.clip, scanned.scan
     if target:

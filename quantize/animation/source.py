@@ -117,8 +117,10 @@ def open_clip(source: str | os.PathLike[str] | BinaryIO, *, duration: int | None
     natural name order) or a glob pattern of them. ``duration`` (ms) is each still's
     duration for a folder or pattern (default 100 ms); files carry their own (a note says
     ``duration`` is not used)."""
-    if duration is not None and not 1 <= duration <= MAX_DURATION_MS:  # every still shows
-        raise ParameterError(f"duration must be 1 to {MAX_DURATION_MS} ms, got {duration}")
+    if duration is not None and not (is_whole(duration) and 1 <= duration <= MAX_DURATION_MS):
+        # a still of 0 ms never shows
+        raise ParameterError(f"duration must be 1 to {MAX_DURATION_MS} ms, got {duration!r}",
+                             parameters=("duration",))
     if is_stream(source):  # held in memory, read afresh from there as a file is from disk
         data, name = read_stream(source)
         path: Path | bytes = data
