@@ -182,3 +182,15 @@ def test_a_count_given_as_a_string_is_one_parameter_error(tmp_path, call, messag
     with pytest.raises(ParameterError, match=message):
         call(_gif(tmp_path / "clip.gif"), tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("frames, durations, message", [
+    ([], 40, r"^frames_clip takes at least one frame, got none$"),
+    ([np.zeros((4, 4, 3), np.uint8)] * 2, -5, r"^durations must be whole milliseconds, 0 to 655350$"),
+    ([np.zeros((4, 4, 3), np.uint8)] * 2, [40, 10 ** 7],
+     r"^durations must be whole milliseconds, 0 to 655350$"),
+])
+def test_frames_clip_refuses_no_frames_and_impossible_durations_as_the_callers(frames, durations,
+                                                                               message):
+    with pytest.raises(ParameterError, match=message):
+        quantize.frames_clip(frames, durations)

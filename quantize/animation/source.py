@@ -220,6 +220,9 @@ def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDE
     from ..io.images import image_from_array, image_from_pillow
 
     frames = list(frames)
+    if not frames:
+        raise ParameterError("frames_clip takes at least one frame, got none",
+                             parameters=("frames",))
     if isinstance(durations, (str, bytes)) or not (is_whole(durations)
                                                    or isinstance(durations, Iterable)):
         raise ParameterError(f"durations must be whole milliseconds, one or one a frame, got "
@@ -228,8 +231,9 @@ def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDE
     if len(each) != len(frames):
         raise ParameterError(f"{len(frames)} frames and {len(each)} durations: give one duration "
                              f"for all or one for each", parameters=("durations",))
-    if not all(map(is_whole, each)):
-        raise ParameterError("durations must be whole milliseconds", parameters=("durations",))
+    if not all(is_whole(ms) and 0 <= ms <= MAX_DURATION_MS for ms in each):
+        raise ParameterError(f"durations must be whole milliseconds, 0 to {MAX_DURATION_MS}",
+                             parameters=("durations",))
     check_plays(plays)
 
     def image(frame) -> np.ndarray:
