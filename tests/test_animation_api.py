@@ -170,7 +170,8 @@ def test_animation_options_refuse_a_wrong_strength_or_webp_method_in_one_line(gi
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda gif, out: open_clip(gif, duration="100"), r"^duration must be 1 to 655350 ms, got '100'$"),
+    (lambda gif, out: open_clip(gif, duration="100"),
+     r"^duration must be 1 to 655350 ms, got '100'$"),
     (lambda gif, out: quantize.animate(gif, max_bytes="100"),
      r"^max_bytes must be a whole number >= 1, got '100'$"),
     (lambda gif, out: quantize.animate_file(gif, out, width="10"),
@@ -186,7 +187,8 @@ def test_a_count_given_as_a_string_is_one_parameter_error(tmp_path, call, messag
 
 @pytest.mark.parametrize("frames, durations, message", [
     ([], 40, r"^frames_clip takes at least one frame, got none$"),
-    ([np.zeros((4, 4, 3), np.uint8)] * 2, -5, r"^durations must be whole milliseconds, 0 to 655350$"),
+    ([np.zeros((4, 4, 3), np.uint8)] * 2, -5,
+     r"^durations must be whole milliseconds, 0 to 655350$"),
     ([np.zeros((4, 4, 3), np.uint8)] * 2, [40, 10 ** 7],
      r"^durations must be whole milliseconds, 0 to 655350$"),
 ])

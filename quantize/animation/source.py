@@ -381,7 +381,8 @@ class HeldFrames:
         return replace(self._clip, _read=lambda: iter(kept))
 
 
-def _pillow_frames(path: Path | bytes, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
+def _pillow_frames(path: Path | bytes, name: str, fmt: str,
+                   max_pixels: int | None) -> Iterator[Frame]:
     from PIL import Image as PILImage
 
     from ..io.images import image_from_pillow
