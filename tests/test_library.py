@@ -166,6 +166,14 @@ def test_load_reads_a_binary_file_object_as_compress_does(tmp_path):
     with open(path, encoding="latin-1") as text, pytest.raises(
             quantize.ParameterError, match=r"opened in binary mode"):
         quantize.load(text)
+    fh = open(path, "rb")
+    fh.close()  # a closed file, like an empty one, is one InputError, as load_animation's
+    with pytest.raises(quantize.InputError, match=r"^cannot read packed file .*p\.qnt: "):
+        quantize.load(fh)
+    with pytest.raises(quantize.InputError, match=r"^the packed stream is empty$"):
+        quantize.load(io.BytesIO())
+    with pytest.raises(quantize.FormatError, match=r"^the packed stream: "):
+        quantize.load(io.BytesIO(b"not a qnt file"))
 
 
 def test_options_holding_arrays_compare_and_hash_by_value():

@@ -655,13 +655,14 @@ def load(path: str | os.PathLike[str] | BinaryIO, *,
     """Read and decode a packed file, by its path or a binary file object (read from where it
     stands). The header and file size are checked before the rest is read; a corrupt file is a
     :class:`FormatError` that names it."""
-    from .files import display_name, input_path, open_input
+    from .files import display_name, input_path, is_stream, open_input, read_stream
 
-    if callable(getattr(path, "read", None)):
-        data = path.read()
-        if isinstance(data, str):
-            raise ParameterError("a packed file object must be opened in binary mode ('rb')")
-        return decode(data, max_pixels=max_pixels)
+    if is_stream(path):
+        data, name = read_stream(path, "packed")
+        try:
+            return decode(data, max_pixels=max_pixels)
+        except FormatError as exc:
+            raise FormatError(f"{name}: {exc}", parameters=exc.parameters) from None
     path = input_path(path, "a packed file")
     try:
         with open_input(path, "packed", allow_empty=True) as (fh, _):
