@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")  # an options class with a validated() method
+
 
 class QuantizeError(Exception):
     """Base class: a problem the user can fix, reported without a traceback.
@@ -53,6 +57,18 @@ def is_real(value: object) -> bool:
     import numbers
 
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def checked_options(cls: type[T], options: T | None) -> T:
+    """``options`` (``cls()`` for None) validated; a caller's FitOptions or other object in
+    their place is a :class:`ParameterError`."""
+    if options is None:
+        options = cls()
+    if not isinstance(options, cls):
+        raise ParameterError(f"options must be {cls.__name__}, not {type(options).__name__} "
+                             f"(a FitOptions goes in {cls.__name__}(fit=...))",
+                             parameters=("options",))
+    return options.validated()
 
 
 def whole(name: str, value: object, least: int) -> int:

@@ -14,7 +14,7 @@ from typing import BinaryIO, Callable, Iterable, Sequence
 import numpy as np
 
 from ..choices import CODECS, DEFAULT_CODEC
-from ..errors import ParameterError, is_real, whole
+from ..errors import ParameterError, checked_options, is_real, whole
 from ..io.files import display_name, input_path, is_stream, output_arg
 from ..core.fitting import FitOptions
 from ..core.threads import launches_one_thread_at_a_time
@@ -79,13 +79,7 @@ class AnimationOptions:
     def checked(cls, options: "AnimationOptions | None") -> "AnimationOptions":
         """``options`` (default ones for None) :meth:`validated`; a caller's FitOptions or other
         object in their place is a :class:`ParameterError`."""
-        if options is None:
-            options = cls()
-        if not isinstance(options, cls):
-            raise ParameterError(f"options must be AnimationOptions, not {type(options).__name__} "
-                                 f"(a FitOptions goes in AnimationOptions(fit=...))",
-                                 parameters=("options",))
-        return options.validated()
+        return checked_options(cls, options)
 
     def validated(self) -> "AnimationOptions":
         """Check every value once, here, with one-line messages (the fit's own by

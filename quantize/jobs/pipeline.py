@@ -22,7 +22,7 @@ from ..core.colorstats import ColorStats
 from ..core.dither import DITHERS
 from ..core.metrics import DeltaEReference
 from ..core.threads import launches_one_thread_at_a_time
-from ..errors import ParameterError, is_real, whole
+from ..errors import ParameterError, checked_options, is_real, whole
 from ..core.fitting import FitOptions, ValueEquality, check_colors
 from ..io.files import input_path, output_arg
 from ..io.images import DEFAULT_MAX_PIXELS, Image, as_image, display_name
@@ -59,13 +59,7 @@ class CompressOptions(ValueEquality):
     def checked(cls, options: "CompressOptions | None") -> "CompressOptions":
         """``options`` (default ones for None) :meth:`validated`; a caller's FitOptions or other
         object in their place is a :class:`ParameterError`."""
-        if options is None:
-            options = cls()
-        if not isinstance(options, cls):
-            raise ParameterError(f"options must be CompressOptions, not {type(options).__name__} "
-                                 f"(a FitOptions goes in CompressOptions(fit=...))",
-                                 parameters=("options",))
-        return options.validated()
+        return checked_options(cls, options)
 
     def validated(self) -> "CompressOptions":
         """Check every value once, here, with one-line messages (the fit's own by
