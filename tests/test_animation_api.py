@@ -196,3 +196,14 @@ def test_frames_clip_refuses_no_frames_and_impossible_durations_as_the_callers(f
                                                                                message):
     with pytest.raises(ParameterError, match=message):
         quantize.frames_clip(frames, durations)
+
+
+def test_frames_clip_of_one_colour_image_says_to_wrap_it():
+    """One (H, W, 3) array was read as H grey frames of W x 3 pixels, without a word."""
+    image = np.zeros((6, 8, 3), np.uint8)
+    with pytest.raises(ParameterError, match=r"^frames is one \(6, 8, 3\) image, which would be "
+                                             r"read as 6 frames of 8x3 pixels: give a list"):
+        quantize.frames_clip(image)
+    assert [f.pixels.shape for f in quantize.frames_clip([image]).frames()] == [(6, 8, 3)]
+    clip = quantize.frames_clip(np.zeros((2, 6, 8, 3), np.uint8))  # an (N, H, W, C) stack
+    assert [frame.pixels.shape for frame in clip.frames()] == [(6, 8, 3)] * 2

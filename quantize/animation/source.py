@@ -219,6 +219,12 @@ def frames_clip(frames: Sequence, durations: int | Sequence[int] = DEFAULT_FOLDE
 
     from ..io.images import image_from_array, image_from_pillow
 
+    if isinstance(frames, np.ndarray) and frames.ndim == 3 and frames.shape[-1] in (3, 4):
+        # one colour image, not a stack of grey frames as narrow as its channels
+        raise ParameterError(f"frames is one {frames.shape} image, which would be read as "
+                             f"{len(frames)} frames of {frames.shape[1]}x{frames.shape[2]} "
+                             "pixels: give a list of frames ([image]) or an (N, H, W, C) array",
+                             parameters=("frames",))
     frames = list(frames)
     if not frames:
         raise ParameterError("frames_clip takes at least one frame, got none",
