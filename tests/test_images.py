@@ -190,6 +190,17 @@ def test_16bit_grey_png_values(tmp_path: Path) -> None:
     assert image.notes == ("16-bit reduced to 8 bits",)
 
 
+@pytest.mark.parametrize("magic, shape", [(b"P6", (5, 7, 3)), (b"P5", (5, 7))])
+def test_16bit_ppm_and_pgm_say_they_were_reduced(tmp_path: Path, magic: bytes, shape) -> None:
+    """A grey PGM of 2-byte samples had the note, a colour PPM (scaled by Pillow's decoder) not."""
+    samples = RNG.integers(0, 65536, shape, dtype=np.uint16)
+    head = b"%s\n7 5\n65535\n" % magic
+    image = load_image(_write(tmp_path, "deep.pnm", head + samples.astype(">u2").tobytes()))
+    assert image.notes == ("16-bit reduced to 8 bits",)
+    first = _round16(samples.reshape(5, 7, -1)[..., 0]).astype(int)
+    assert np.abs(image.pixels[..., 0].astype(int) - first).max() <= 1  # Pillow's scaling
+
+
 @pytest.mark.parametrize("colour_type", [2, 6])
 def test_16bit_colour_png_rounds_each_sample(tmp_path: Path, colour_type: int) -> None:
     samples = RNG.integers(0, 65536, (21, 17, 3 if colour_type == 2 else 4), dtype=np.uint16)

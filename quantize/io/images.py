@@ -307,6 +307,10 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     if frames > 1:  # n_frames leaves im on frame 1
         notes.append(_used_note(fmt, frames, hidden=bool(im.info.get("default_image"))))
     rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
+    # a colour PPM of 2-byte samples: Pillow's own decoder scales it to 8 bits, unlike a grey one's
+    if fmt == "PPM" and im.mode == "RGB" and any(
+            isinstance(t.args, tuple) and len(t.args) > 1 and t.args[1] > 255 for t in im.tile):
+        notes.append("16-bit reduced to 8 bits")
     covered = im.tile[0][1] if fmt == "GIF" and len(im.tile) == 1 else None  # its extents
     # Pillow's TIFF reader turns the picture by its orientation tag as it loads, and drops the tag
     turned = fmt == "TIFF" and im.tag_v2.get(0x0112) in _ORIENTATION
