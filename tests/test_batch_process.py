@@ -372,3 +372,43 @@ def test_a_forked_worker_takes_no_handler_of_its_batch():
                           timeout=120)
     assert done.stdout == "hangup ignored\n" and done.stderr == "", done.stderr
     assert done.returncode == -signal.SIGTERM
+
+
+def test_a_port_that_does_not_speak_dask_is_refused_in_time(monkeypatch):
+    """A port that accepts the connection and never answers (a dashboard's, HTTP) must give
+    one ParameterError after the connection timeout, not a wait for ever."""
+    pytest.importorskip("distributed")
+    import socket
+
+    from quantize.jobs import executors
+
+    monkeypatch.setattr(executors, "CONNECT_SECONDS", 1, raising=False)
+    server = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def answer() -> None:
+        conn, _ = server.accept()
+        held.append(conn)
+        conn.recv(1)  # and never answers, the connection kept open
+
+    threading.Thread(target=answer, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    raised = []
+
+    def connect() -> None:
+        try:
+            executors.make_executor(1, address, 1)
+        except ParameterError as exc:
+            raised.append(str(exc))
+
+    caller = threading.Thread(target=connect, daemon=True)
+    caller.start()
+    caller.join(30)
+    try:
+        assert not caller.is_alive(), "still waiting for the scheduler"
+        assert len(raised) == 1 and raised[0].startswith(f"cannot reach the Dask scheduler at "
+                                                         f"{address}: "), raised
+    finally:
+        for conn in held:
+            conn.close()
+        server.close()

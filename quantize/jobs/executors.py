@@ -368,7 +368,7 @@ class _Dask:
             raise ParameterError("scheduler needs Dask: pip install 'dask[distributed]' (the dask extra)",
                                  parameters=("scheduler",)) from None
         try:
-            self.client = Client(address, timeout="10s")
+            self.client = _connect(Client, address)
         except Exception as exc:  # unreachable, or an address Dask cannot use (tls:// alone)
             raise ParameterError(f"cannot reach the Dask scheduler at {address}: "
                                  f"{one_line(exc)}") from None
@@ -407,6 +407,33 @@ class _Dask:
             self.client.close()
         except Exception:  # a scheduler already lost: nothing left to close
             pass
+
+
+CONNECT_SECONDS = 10  # how long the batch waits for a Dask scheduler to answer
+
+
+def _connect(client_type: Any, address: str) -> Any:
+    """A Dask client of the scheduler at ``address``, or TimeoutError: Dask's own timeout covers
+    the connection only, and a port that accepts but never speaks Dask (a dashboard's) held it
+    forever, so the client is made in a thread given up on after the timeout."""
+    import threading
+
+    made: dict[str, Any] = {}
+
+    def make() -> None:
+        try:
+            made["client"] = client_type(address, timeout=f"{CONNECT_SECONDS}s")
+        except BaseException as exc:  # handed to the caller's thread
+            made["error"] = exc
+
+    thread = threading.Thread(target=make, name="quantize-dask-connect", daemon=True)
+    thread.start()
+    thread.join(CONNECT_SECONDS + 2)
+    if "error" in made:
+        raise made["error"]
+    if "client" not in made:
+        raise TimeoutError(f"no answer in Dask's protocol after {CONNECT_SECONDS} s")
+    return made["client"]
 
 
 def _check_worker_versions(client: Any, address: str) -> None:
