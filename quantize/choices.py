@@ -10,7 +10,7 @@ DEFAULT_SPACE = "rgb+lab"  # measured in docs/QUALITY.md
 
 # Error diffusion matrices (quantize.core.dither.DIFFUSION holds their taps), then threshold masks.
 DIFFUSION_DITHERS = ("fs", "fs-edge", "atkinson", "sierra", "sierra-lite", "jjn", "stucki", "burkes")
-THRESHOLD_DITHERS = ("ordered", "blue-noise")
+THRESHOLD_DITHERS = ("ordered", "blue-noise", "pattern")
 DITHERS = ("none", *DIFFUSION_DITHERS, *THRESHOLD_DITHERS)
 
 # Files a compress can write (--format): the packed file, standard images, firmware exports.

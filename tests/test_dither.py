@@ -162,6 +162,45 @@ def test_one_list_of_dithers_for_the_library_and_every_command() -> None:
         assert isinstance(option.type, click.Choice) and tuple(option.type.choices) == DITHERS
 
 
+SPARSE = np.array([[0, 0, 0], [255, 255, 255], [0, 160, 0], [0, 0, 255], [255, 0, 0], [255, 255, 0],
+                   [255, 128, 0]], np.uint8)  # seven colours, as a colour e-ink panel's
+
+
+@pytest.mark.parametrize("colour", [(128, 0, 128), (0, 80, 128), (200, 200, 100)])
+def test_a_pattern_mixes_the_hues_a_sparse_palette_lacks(colour) -> None:
+    """A flat colour between entries of different hue (purple between red and blue): the pattern
+    lays those entries side by side so their mean is near it; the ordered dither only shifts each
+    pixel along black-to-white, so it never mixes two hues."""
+    pixels = np.zeros((32, 32, 3), np.uint8) + np.array(colour, np.uint8)
+
+    def shown(dither: str) -> np.ndarray:
+        result = quantize_image(image_from_array(pixels),
+                                CompressOptions(palette=SPARSE, dither=dither))
+        return result.palette[result.indices].reshape(-1, 3).astype(float)
+
+    pattern, ordered = shown("pattern"), shown("ordered")
+    off = np.abs(pattern.mean(axis=0) - colour).sum()
+    assert off < 25 and off < 0.25 * np.abs(ordered.mean(axis=0) - colour).sum()
+    assert len(np.unique(pattern, axis=0)) >= 2
+
+
+def test_a_pattern_depends_on_the_pixel_and_its_place_only() -> None:
+    """No error travels: changing one pixel changes no other pixel's entry (so an animation's
+    still areas keep theirs), and equal colours at places of equal mask level take one entry."""
+    pixels = gradient()
+    before = run(pixels, 8, "pattern")
+    changed = pixels.copy()
+    changed[20, 50] = (255 - changed[20, 50]).astype(np.uint8)
+    after = quantize_image(image_from_array(changed),
+                           CompressOptions(palette=before.palette, dither="pattern"))
+    differs = before.indices != after.indices
+    assert not differs[np.arange(differs.shape[0]) != 20].any()
+    assert not np.delete(differs[20], 50).any()
+    flat = quantize_image(image_from_array(np.full((12, 12, 3), 97, np.uint8)),
+                          CompressOptions(palette=before.palette, dither="pattern")).indices
+    np.testing.assert_array_equal(flat[:4, :4], flat[4:8, 8:12])  # the 4x4 pattern repeats
+
+
 @pytest.mark.parametrize("dither", [d for d in DITHERS if d != "none"])
 def test_an_image_the_palette_holds_exactly_is_not_dithered(dither: str) -> None:
     rng = np.random.default_rng(4)

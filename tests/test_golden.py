@@ -27,6 +27,7 @@ RUNS = {
     "rgb-k16": ["-k", "16", "--space", "rgb"],
     "fs": ["-k", "32", "--dither", "fs"],
     "blue-noise": ["-k", "8", "--dither", "blue-noise"],
+    "pattern": ["-k", "8", "--dither", "pattern"],
     "zstd": ["-k", "200", "--codec", "zstd", "--format", "qnt"],
     "bits": ["-k", "16", "--bits", "5,6,5", "--format", "qnt,webp,gif,c,raw,rgb565"],
     "export": ["-k", "12", "--export-palette", "gpl,ase,json", "--format", "qnt"],

@@ -9,7 +9,7 @@ UNPACKED = {".gif": "gif", ".png": "png", ".apng": "png", ".webp": "webp"}
 #: global: one palette for the clip; frame: one per frame; auto: one per scene where it pays.
 PALETTE_MODES = ("auto", "global", "frame")
 #: Dithers that do not crawl: thresholds fixed to the pixel position (or none).
-DITHERS = ("none", "ordered", "blue-noise")
+DITHERS = ("none", "ordered", "blue-noise", "pattern")
 #: Entries of a GIF colour table at most (a palette following another keeps one free at 256).
 GIF_TABLE = 256
 #: Frame durations are whole milliseconds, at most GIF's longest delay (655.35 s).

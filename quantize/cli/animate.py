@@ -27,9 +27,10 @@ FEW_COLOURS = 16
                    "the clip's palette does not serve it, and where only part of the picture "
                    "moves a table a frame for what it changes (docs/ANIMATION.md).")
 @click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
-              help="A dither that does not crawl: Bayer 8x8 (ordered) or blue-noise thresholds.")
+              help="A dither that does not crawl: Bayer 8x8 (ordered) or blue-noise thresholds, or "
+                   "pattern (Knoll's mix of palette colours, slower).")
 @click.option("--dither-strength", type=float, default=1.0, show_default=True,
-              help="Share of the threshold spread, 0 to 1.")
+              help="Share of the threshold spread (or of the error a pattern mixes away), 0 to 1.")
 @space_option
 @click.option("--max-bytes", metavar="N", default=None,
               help="Pick the largest K (up to -k) whose first --format file fits in N bytes "

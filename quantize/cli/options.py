@@ -249,12 +249,13 @@ def dither_options(func):
     palette."""
     func = _rdo_option(func)
     func = click.option("--dither-strength", type=float, default=1.0, show_default=True,
-                        help="Share of the error diffused or of the threshold spread (ordered, "
-                             "blue-noise), 0 to 1.")(func)
+                        help="Share of the error diffused, of the threshold spread (ordered, "
+                             "blue-noise) or of the error a pattern mixes away, 0 to 1.")(func)
     return click.option("--dither", type=click.Choice(DITHERS), default="none", show_default=True,
                         help="Error diffusion (fs = Floyd–Steinberg; fs-edge not across edges; atkinson, "
-                             "sierra, sierra-lite, jjn, stucki, burkes), or a threshold mask (ordered = "
-                             "Bayer 8x8, blue-noise).")(func)
+                             "sierra, sierra-lite, jjn, stucki, burkes), a threshold mask (ordered = "
+                             "Bayer 8x8, blue-noise), or pattern: Knoll's ordered mix of "
+                             "palette colours, for few saturated colours (slower).")(func)
 
 
 def _rdo_option(func):

@@ -1,5 +1,6 @@
 """Dithered mapping in the fit's colour space: error diffusion (Floyd–Steinberg, optionally
-edge-aware, and six other matrices) or a threshold mask (Bayer 8x8, blue noise).
+edge-aware, and six other matrices), a threshold mask (Bayer 8x8, blue noise), or Knoll's pattern
+(a mix of palette entries laid along a Bayer 4x4 matrix).
 
 Every pixel is searched (not every distinct colour), with the same exact search as plain mapping.
 
@@ -49,6 +50,9 @@ ERROR_LIMIT = 0.25
 # Edge-aware mode: pixels whose colour differs from a neighbour's by this share of the
 # black-to-white distance or more take no diffused error.
 EDGE_CONTRAST = 0.12
+# Pattern dither: the Bayer matrix's side, whose levels are the mixes of palette entries a pixel
+# chooses among (its square many, each a nearest search).
+PATTERN_SIZE = 4
 
 
 def bayer(n: int) -> np.ndarray:
@@ -72,7 +76,7 @@ def threshold_mask(method: str) -> np.ndarray:
         from .bluenoise import blue_noise_mask
 
         return blue_noise_mask()
-    return bayer(8)
+    return bayer(PATTERN_SIZE if method == "pattern" else 8)
 
 
 def dither_pixels(pixels: np.ndarray, colors: SpaceColors, palette: np.ndarray,
@@ -80,7 +84,7 @@ def dither_pixels(pixels: np.ndarray, colors: SpaceColors, palette: np.ndarray,
     """Indices (H, W) of ``palette`` for ``pixels`` (H, W, C), dithered by ``method`` (one of
     :data:`DITHERS` but "none") at ``strength`` in [0, 1], distances measured in the space of
     ``colors`` (the image's)."""
-    from .kernels.dither import DIFFUSION as DIFFUSE, THRESHOLD as MASK, dither
+    from .kernels.dither import DIFFUSION as DIFFUSE, PATTERN, THRESHOLD as MASK, dither
     from .mapping import index_dtype, search_index
 
     h, w = pixels.shape[:2]
@@ -100,7 +104,8 @@ def dither_pixels(pixels: np.ndarray, colors: SpaceColors, palette: np.ndarray,
     diffused = method in DIFFUSION  # the kernel takes a matrix and a mask; its mode uses one
     taps, weights = diffusion_matrix(method if diffused else "fs")
     mask = bayer(8) if diffused else threshold_mask(method)
-    dither(pixels, rows, points, centers, *search_index(centers), DIFFUSE if diffused else MASK,
+    dither(pixels, rows, points, centers, *search_index(centers),
+           DIFFUSE if diffused else PATTERN if method == "pattern" else MASK,
            float(strength), max(ERROR_LIMIT * extent, spacing), offset,
            np.ascontiguousarray(mask, np.int64), taps, weights, edge, out)
     return out.astype(index_dtype(len(palette))).reshape(h, w)

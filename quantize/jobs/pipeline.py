@@ -47,7 +47,7 @@ class CompressOptions(ValueEquality):
     # are mapped to these, and the palette with those indices is written
     panel: np.ndarray | None = None
     drop_unused: bool = False  # a fixed palette keeps every entry (stable indices) unless this
-    dither: str = "none"  # none, fs (Floyd–Steinberg), fs-edge (not across edges) or ordered
+    dither: str = "none"  # one of quantize.choices.DITHERS
     dither_strength: float = 1.0
     # rate–distortion mapping: squared sRGB error a pixel may add to take a neighbour's index (0:
     # off; "auto": RDO_AUTO times the nearest mapping's MSE)
