@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, features
 
 from conftest import swapped_icc_profile
 from quantize.io import container
@@ -201,6 +201,31 @@ def test_unusual_image_works_with_a_note(tmp_path, capsys, case):
     np.testing.assert_array_equal(packed.pixels(), preview)
     if case == "EXIF orientation":
         assert (report["width"], report["height"]) == (20, 30)
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="Pillow reads no AVIF here")
+def test_an_animated_avif_is_read_by_animate_frame_by_frame(tmp_path, capsys):
+    colours = [(200, 30, 30), (30, 200, 30), (30, 30, 200)]
+    path = tmp_path / "clip.avif"
+    Image.new("RGB", (16, 12), colours[0]).save(
+        path, save_all=True, append_images=[Image.new("RGB", (16, 12), c) for c in colours[1:]],
+        duration=[80, 160, 240])
+    shown = []  # the lossy frames as Pillow decodes them
+    with Image.open(path) as im:
+        for index in range(im.n_frames):
+            im.seek(index)
+            shown.append(np.asarray(im.convert("RGB")))
+    code, _, err = cli(capsys, "compress", path, "-o", tmp_path / "out", "-k", "8")
+    assert code == 0 and "AVIF: used frame 1 of 3" in err, err
+    assert "quantize animate writes every frame" in err
+    code, _, err = cli(capsys, "animate", path, "-o", tmp_path / "anim", "-k", "8", "--format", "webp")
+    assert code == 0, err
+    with Image.open(tmp_path / "anim" / "clip.anim.webp") as written:
+        assert written.n_frames == 3
+        for index, pixels in enumerate(shown):
+            written.seek(index)
+            np.testing.assert_array_equal(np.asarray(written.convert("RGB")), pixels)
+            assert written.info["duration"] == 80 * (index + 1)
 
 
 def test_a_library_warning_is_one_line_after_the_report(tmp_path, capsys):

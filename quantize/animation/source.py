@@ -1,5 +1,6 @@
-"""Reading an animation as a stream of frames: animated GIF, APNG and WebP (and any still image, one
-frame) through Pillow, an ordered folder or glob of still images, and video files through imageio.
+"""Reading an animation as a stream of frames: animated GIF, APNG, WebP and AVIF (and any still
+image, one frame) through Pillow, an ordered folder or glob of still images, and video files through
+imageio.
 
 A :class:`Clip` is read again each time :meth:`Clip.frames` is called, one decoded frame at a
 time, so a long clip never holds all its frames; a small one is kept by its first read
@@ -34,6 +35,8 @@ from .choices import (DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS, MAX_PLAYS, SH
 
 #: Video containers read through imageio's ffmpeg plugin (the ``video`` extra).
 VIDEO_SUFFIXES = frozenset((".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg"))
+#: Pillow's formats whose files may hold an animation (PNG: APNG), read frame by frame.
+_ANIMATED = ("GIF", "PNG", "WEBP", "AVIF")
 #: A clip whose decoded frames take at most this many bytes is kept by its first read
 #: (:class:`HeldFrames`), so later passes, and a search's every probe, do not decode it again.
 HELD_BYTES = 64 << 20
@@ -281,20 +284,20 @@ def is_frames(source: str | os.PathLike[str]) -> bool:
 
 def is_clip(path: str | os.PathLike[str]) -> bool:
     """Whether the file at ``path`` is played rather than shown: a video (by its name) or an
-    animated GIF, APNG or WebP."""
+    animated GIF, APNG, WebP or AVIF."""
     return Path(path).suffix.lower() in VIDEO_SUFFIXES or is_animation(path)
 
 
 def is_animation(path: str | os.PathLike[str]) -> bool:
-    """Whether the image file at ``path`` is an animated GIF, APNG or WebP; False for a still, a
-    camera's MPO (a photo and its preview), a multi-page TIFF (pages, not frames), a video or a
-    file Pillow cannot open (its reader reports that)."""
+    """Whether the image file at ``path`` is an animated GIF, APNG, WebP or AVIF; False for a
+    still, a camera's MPO (a photo and its preview), a multi-page TIFF (pages, not frames), a video
+    or a file Pillow cannot open (its reader reports that)."""
     from PIL import Image as PILImage
 
     try:
         with open_input(path) as (fh, _):
             im = PILImage.open(fh, formats=FORMATS)
-            return im.format in ("GIF", "PNG", "WEBP") and bool(getattr(im, "is_animated", False))
+            return im.format in _ANIMATED and bool(getattr(im, "is_animated", False))
     except Exception:
         return False
 
@@ -338,7 +341,7 @@ def _pillow_header(fh, name: str, *, streamed: bool = False) -> tuple[int, str |
             from None
     if im.format == "GIF" and not animated:
         return 1, "GIF"
-    if not animated or im.format not in ("GIF", "PNG", "WEBP"):
+    if not animated or im.format not in _ANIMATED:
         return 1, None
     fmt = "APNG" if im.format == "PNG" else im.format
     loop = im.info.get("loop")

@@ -1,4 +1,4 @@
-"""``quantize animate``: an animation (GIF, APNG, WebP, video, folder or glob of frames) to
+"""``quantize animate``: an animation (GIF, APNG, WebP, AVIF, video, folder or glob of frames) to
 animated GIF, APNG, lossless WebP and multi-frame ``.qnt``, with palettes that stay put."""
 
 from __future__ import annotations

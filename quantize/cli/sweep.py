@@ -87,8 +87,8 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     picks (and the smallest K meeting a --target-*, the largest fitting --max-bytes), to choose
     how many colours to use.
 
-    An animated GIF, APNG or WebP (or a video, a folder or a glob of frames, as quantize animate
-    takes them) is swept as an animation: per K its animated GIF's bytes and
+    An animated GIF, APNG, WebP or AVIF (or a video, a folder or a glob of frames, as quantize
+    animate takes them) is swept as an animation: per K its animated GIF's bytes and
     the mean PSNR over frames, as a table, --json or --csv; -o DIR writes each K's GIF
     (k0016.anim.gif, ...) with a contact sheet of the middle frame, the chart and the page. It
     picks the elbow of the mean MSE and the smallest K meeting a --target-*; no silhouette (each
