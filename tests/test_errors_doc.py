@@ -34,7 +34,7 @@ CODES = {0, 1, 2, 3, 4, 5, 70, 129, 130, 143}
 # Words quoted in the table that come from a library, not from quantize's source.
 FOREIGN = ("image file is truncated", "broken data stream when reading image file",
            "Invalid value for", "is not a valid integer", "No space left on device",
-           "File name too long", "Permission denied")
+           "File name too long", "Permission denied", "Too many levels of symbolic links")
 
 
 def rows() -> list[tuple[str, str, str, str, str]]:

@@ -228,6 +228,19 @@ def test_an_animated_avif_is_read_by_animate_frame_by_frame(tmp_path, capsys):
             assert written.info["duration"] == 80 * (index + 1)
 
 
+@pytest.mark.parametrize("role", ["input", "output"])
+def test_a_symlink_loop_is_one_line(tmp_path, capsys, role):
+    (tmp_path / "a.png").symlink_to(tmp_path / "b.png")
+    (tmp_path / "b.png").symlink_to(tmp_path / "a.png")
+    photo = tmp_path / "photo.png"
+    Image.fromarray(_photo()).save(photo)
+    source, target = (tmp_path / "a.png", tmp_path / "out") if role == "input" \
+        else (photo, tmp_path / "b.png")
+    code, stdout, err = cli(capsys, "compress", source, "-o", target, "-k", "8")
+    assert_one_error_line(err, code, 3 if role == "input" else 5, "Too many levels of symbolic links")
+    assert stdout == "" and not (tmp_path / "out").exists()
+
+
 def test_a_library_warning_is_one_line_after_the_report(tmp_path, capsys):
     """Pillow's warning on a decodable JPEG's damaged EXIF follows the run, once, in one line."""
     exif = b"Exif\0\0II*\0" + struct.pack("<IH", 8, 5) + b"\x12\x01\x03\x00"  # an IFD cut short

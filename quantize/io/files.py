@@ -175,7 +175,8 @@ def check_target(path: Path, *, force: bool = False, protect: tuple[Path, ...] =
     exists without ``force``."""
     name = _output_name(path)
     for p in protect:
-        if _same_file(path, p) or path.resolve() == Path(p).resolve():
+        # realpath, unlike Path.resolve, leaves a symlink loop unresolved instead of raising
+        if _same_file(path, p) or os.path.realpath(path) == os.path.realpath(p):
             raise OutputError(f"refusing to overwrite the input file {display_name(p)}")
     try:
         st = os.stat(path)
