@@ -362,6 +362,32 @@ def test_multi_frame_files_use_the_first_frame(tmp_path: Path, name, colours, sa
     assert load_image(_save(tmp_path, "one.png", frames[0])).frames == 1
 
 
+def _second_picture_at(data: bytes, suffix: str) -> int:
+    """Where the second frame of a GIF (its graphic control) or page of a TIFF (its IFD) starts."""
+    if suffix == ".gif":
+        return data.index(b"\x21\xf9", data.index(b"\x21\xf9") + 1)
+    first = struct.unpack("<I", data[4:8])[0]
+    entries = struct.unpack("<H", data[first:first + 2])[0]
+    return struct.unpack("<I", data[first + 2 + 12 * entries:first + 6 + 12 * entries])[0]
+
+
+@pytest.mark.parametrize("suffix, note", [(".gif", "GIF: used frame 1"), (".tif", "TIFF: used page 1")])
+def test_a_file_cut_after_its_first_picture_gives_that_picture(tmp_path: Path, suffix, note) -> None:
+    """A partial download: counting the pictures failed on the cut one, and the whole file was
+    refused with Pillow's words ('index out of range'), its first picture whole."""
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    frames = [PILImage.new("RGB", (10, 8), c) for c in colours]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, suffix[1:].replace("tif", "tiff"), save_all=True,
+                   append_images=frames[1:], duration=50)
+    data = buffer.getvalue()
+    path = tmp_path / f"cut{suffix}"
+    path.write_bytes(data[:_second_picture_at(data, suffix) + 5])
+    image = load_image(path)
+    assert image.notes == (f"{note}; the file is cut or damaged after it",)
+    assert (image.pixels == colours[0]).all() and image.frames == 1
+
+
 @pytest.mark.parametrize("transparent", [None, 1])
 def test_a_gif_screen_its_image_leaves_uncovered_is_transparent(tmp_path: Path, transparent) -> None:
     """As browsers and quantize animate show it: without a transparent index, Pillow painted the

@@ -303,7 +303,14 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     if _misread_planes(im):
         return _decode_with_tifffile(fh, max_pixels, notes)
     _check_size(*im.size, max_pixels)
-    frames = getattr(im, "n_frames", 1)
+    try:
+        frames = getattr(im, "n_frames", 1)
+    except Exception:  # counting walks every frame: a file cut after the first fails it
+        frames = 1
+        notes.append(f"{_label(fmt)}: used {_PARTS.get(fmt, 'frame')} 1; the file is cut or "
+                     f"damaged after it")
+        fh.seek(0)
+        im = PILImage.open(fh, formats=(fmt,))  # afresh: the failed count left it mid-file
     if frames > 1:  # n_frames leaves im on frame 1
         notes.append(_used_note(fmt, frames, hidden=bool(im.info.get("default_image"))))
     rawmodes = [_rawmode(t.args) for t in im.tile]  # how Pillow unpacks the samples; gone after load()
@@ -353,10 +360,15 @@ _PARTS = {"TIFF": "page", "MPO": "image"}
 _USED = re.compile(r"\w+: used (\w+ 1 of [\d,]+|its default image, none of its [\d,]+ frames?)")
 
 
+def _label(fmt: str) -> str:
+    """How notes name a file of several pictures by Pillow's format name (PNG: APNG)."""
+    return {"PNG": "APNG", "WEBP": "WebP"}.get(fmt, fmt)
+
+
 def _used_note(fmt: str, count: int, hidden: bool = False) -> str:
     """The note of a file of ``count`` pictures whose first is read: 'TIFF: used page 1 of 3';
     an APNG's ``hidden`` default image (an IDAT before the first fcTL) is no frame of its own."""
-    label = {"PNG": "APNG", "WEBP": "WebP"}.get(fmt, fmt)
+    label = _label(fmt)
     if hidden:
         frames = f"{count - 1:,} frame{'s' * (count != 2)}"
         return f"{label}: used its default image, none of its {frames}"
