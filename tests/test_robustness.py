@@ -160,6 +160,14 @@ FAILING: dict[str, tuple[Callable[[], bytes], int, str]] = {
     "zero-size PNG": (_zero_width, 3, "zero.png"),
     "empty file": (lambda: b"", 3, "is empty"),
     "not an image": (lambda: b"hello\n" * 20, 3, "not an image"),
+    "HEIC photo": (lambda: struct.pack(">I", 24) + b"ftypheicmif1heic" + bytes(64), 3,
+                   "zero.png is a HEIF (HEIC) image, a format quantize does not read (it reads PNG"),
+    "web page saved as an image": (lambda: b"\n<!DOCTYPE html>\n<html><body>403</body></html>", 3,
+                                   "zero.png is an HTML page, a format quantize does not read"),
+    "SVG": (lambda: b'<?xml version="1.0"?>\n<!-- drawn -->\n<svg xmlns="http://www.w3.org/2000/svg"/>',
+            3, "zero.png is an SVG drawing, a format quantize does not read"),
+    "ICO": (lambda: _encoded("ICO", sizes=[(16, 16), (32, 32)]), 3,
+            "zero.png is a Windows icon (ICO), a format quantize does not read"),
 }
 
 WORKING: dict[str, tuple[Callable[[], bytes], str]] = {

@@ -223,10 +223,25 @@ def gif_without_frames(fh: BinaryIO) -> bool:
     return block == b";"
 
 
+#: Formats met among images that quantize does not read, by how their files start, named when
+#: one is refused (an HTML page is what a failed download often saves under an image's name).
+_FOREIGN = (
+    (re.compile(rb"....ftyp(hei[cxms]|hev[cx]|mif1|msf1)", re.S), "a HEIF (HEIC) image"),
+    (re.compile(rb"\xff\x0a|\0\0\0\x0cJXL "), "a JPEG XL image"),
+    (re.compile(rb"8BPS"), "a Photoshop (PSD) file"),
+    (re.compile(rb"\0\0[\1\2]\0[^\0]"), "a Windows icon (ICO)"),
+    (re.compile(rb"icns"), "a macOS icon (ICNS)"),
+    (re.compile(rb"%PDF-"), "a PDF document"),
+    (re.compile(rb"(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<svg", re.I | re.S),
+     "an SVG drawing"),
+    (re.compile(rb"(\xef\xbb\xbf)?\s*<(!doctype html|html)", re.I), "an HTML page"),
+)
+
+
 def unreadable(name: str, fh: BinaryIO, head: bytes) -> str | None:
     """Why a file Pillow cannot identify, named ``name``, starting ``head``, is refused when it
-    claims a format quantize reads (None when it claims none): one line for still and
-    animated inputs alike."""
+    claims a format quantize reads or is one of :data:`_FOREIGN` (None otherwise): one line for
+    still and animated inputs alike."""
     from .container import packed_instead
 
     if packed_instead(head):
@@ -236,6 +251,11 @@ def unreadable(name: str, fh: BinaryIO, head: bytes) -> str | None:
     signed = signature_format(head)
     if signed:  # a file of a format we read that its reader cannot make out
         return f"{name}: cannot decode the image (a damaged or truncated {signed} file)"
+    fh.seek(0)
+    start = fh.read(512)
+    foreign = next((what for pattern, what in _FOREIGN if pattern.match(start)), None)
+    if foreign:
+        return f"{name} is {foreign}, a format quantize does not read (it reads {', '.join(FORMATS)})"
     return None
 
 
