@@ -565,6 +565,25 @@ def test_a_16bit_png_gamma_is_applied_to_its_16bit_samples_then_rounded_once(tmp
     assert grey.notes == rgb.notes
 
 
+@pytest.mark.parametrize("chunks", [[b"zTXt"], [b"iCCP", b"iTXt"]])
+def test_a_png_text_or_profile_chunk_past_pillows_limit_is_left_out(tmp_path: Path, chunks) -> None:
+    """Pillow refused the whole file, 'Decompressed data too large for
+    PngImagePlugin.MAX_TEXT_CHUNK'; browsers show its picture."""
+    from PIL import PngImagePlugin
+
+    stream = zlib.compress(bytes(PngImagePlugin.MAX_TEXT_CHUNK + 1))
+    bodies = {b"zTXt": b"Comment\0\0", b"iCCP": b"icc\0\0", b"iTXt": b"XML:com.adobe.xmp\0\1\0en\0\0"}
+    extra = b"".join(_chunk(kind, bodies[kind] + stream) for kind in chunks)
+    rgb = _photo(6, 5)
+    image = load_image(_write(tmp_path, "t.png", _png(rgb, 2, 8, extra)))
+    np.testing.assert_array_equal(image.pixels, rgb)
+    names = ", ".join(kind.decode() for kind in chunks)
+    assert len(image.notes) == 1 and image.notes[0].startswith(f"PNG: its {names} chunk")
+    assert "past Pillow's limit for text and colour profiles" in image.notes[0]
+    small = _chunk(b"zTXt", bodies[b"zTXt"] + zlib.compress(b"fine"))  # one within it is read as ever
+    assert load_image(_write(tmp_path, "s.png", _png(rgb, 2, 8, small))).notes == ()
+
+
 def test_a_png_ancillary_chunk_of_a_wrong_crc_is_left_out_as_browsers_do(tmp_path: Path) -> None:
     """libpng (Chromium's and Firefox's reader) drops such a chunk and shows the image; Pillow
     refused the file, 'a damaged or truncated PNG file'. A damaged critical chunk still is."""

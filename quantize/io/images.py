@@ -22,7 +22,7 @@ import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -289,6 +289,24 @@ def _decode(fh: BinaryIO, max_pixels: int | None,
     """Decode the first frame of an open file into normalised uint8 pixels; return them with
     whether they were grey (:func:`_finish`), the format and how many frames (or pages) the file
     holds."""
+    start = len(notes)
+    try:
+        return _decode_file(fh, max_pixels, notes)
+    except ValueError as exc:
+        mended = _png_without_oversized(fh) if "MAX_TEXT_CHUNK" in str(exc) else None
+        if mended is None:
+            raise
+    data, dropped = mended
+    del notes[start:]  # those of the refused read
+    notes.append(f"PNG: its {', '.join(dropped)} chunk{'s' * (len(dropped) > 1)} left out: "
+                 f"{'they expand' if len(dropped) > 1 else 'it expands'} past Pillow's limit for "
+                 f"text and colour profiles (a decompression bomb?)")
+    return _decode_file(io.BytesIO(data), max_pixels, notes)
+
+
+def _decode_file(fh: BinaryIO, max_pixels: int | None,
+                 notes: list[str]) -> tuple[tuple[np.ndarray, bool], str, int]:
+    """:func:`_decode` of a file Pillow reads as it stands."""
     try:
         im = PILImage.open(fh, formats=FORMATS)
     except PILImage.DecompressionBombError as exc:  # Pillow's own limit, which the process sets
@@ -406,6 +424,41 @@ def png_without_damaged_extras(fh: BinaryIO) -> tuple[bytes, list[str]] | None:
     libpng reads it by default (Chromium's and Firefox's readers before the image data; Pillow
     refuses the file); None if none is, or a critical chunk is damaged, or the file is cut or no
     PNG."""
+    return _png_without(fh, lambda kind, data, whole: not whole)
+
+
+def _png_without_oversized(fh: BinaryIO) -> tuple[bytes, list[str]] | None:
+    """The PNG file ``fh`` without its compressed text and colour-profile chunks that expand past
+    Pillow's limit (``PngImagePlugin.MAX_TEXT_CHUNK``), which makes Pillow refuse the whole file,
+    and their names; None as :func:`png_without_damaged_extras`."""
+    from PIL import PngImagePlugin
+
+    def oversized(kind: bytes, data: bytes, whole: bool) -> bool:
+        if not whole or kind not in (b"zTXt", b"iTXt", b"iCCP"):
+            return False
+        body = data[data.find(b"\0") + 1:]  # after the keyword (the profile's name)
+        if kind == b"iTXt":  # a flag (1: compressed) and method, a language and a keyword, then text
+            parts = body[2:].split(b"\0", 2)
+            if body[:1] != b"\1" or len(parts) < 3:
+                return False
+            stream = parts[2]
+        else:  # the compression method, then the stream
+            stream = body[1:]
+        inflater = zlib.decompressobj()
+        try:
+            inflater.decompress(stream, PngImagePlugin.MAX_TEXT_CHUNK)
+        except zlib.error:
+            return False
+        return bool(inflater.unconsumed_tail)
+
+    return _png_without(fh, oversized)
+
+
+def _png_without(fh: BinaryIO, unwanted: Callable[[bytes, bytes, bool], bool]
+                 ) -> tuple[bytes, list[str]] | None:
+    """The PNG file ``fh`` without the ancillary chunks ``unwanted(kind, data, whole)`` picks
+    (``whole``: its CRC is right), and their names; None if it picks none, a chunk it keeps is
+    damaged, or the file is cut or no PNG."""
     fh.seek(0)
     if fh.read(8) != _PNG_SIGNATURE:
         return None
@@ -416,10 +469,11 @@ def png_without_damaged_extras(fh: BinaryIO) -> tuple[bytes, list[str]] | None:
         end = at + 12 + length
         if end > len(data):
             return None
-        if zlib.crc32(data[at + 4:end - 4]) == struct.unpack(">I", data[end - 4:end])[0]:
-            kept.append(data[at:end])
-        elif kind[0] & 0x20:  # the ancillary bit: a chunk the image does not need
+        whole = zlib.crc32(data[at + 4:end - 4]) == struct.unpack(">I", data[end - 4:end])[0]
+        if kind[0] & 0x20 and unwanted(kind, data[at + 8:end - 4], whole):  # the ancillary bit
             dropped.append(kind.decode("latin-1"))
+        elif whole:
+            kept.append(data[at:end])
         else:
             return None
         at = end
