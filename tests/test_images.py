@@ -1007,6 +1007,18 @@ def test_a_video_is_named_as_one_and_sent_to_animate(tmp_path, name, head, conta
         load_image(path)
 
 
+@pytest.mark.filterwarnings("ignore:image file could not be identified")  # Pillow's, then ours
+def test_an_avif_a_pillow_without_libavif_cannot_read_is_named_so(tmp_path, monkeypatch):
+    """It was 'a damaged or truncated AVIF file', as under Pillow 11.0 to 11.2 (no AVIF plugin)."""
+    plugin = pytest.importorskip("PIL.AvifImagePlugin")
+    path = tmp_path / "photo.avif"  # a major brand of mif1, AVIF among the compatible ones
+    path.write_bytes(b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf" + bytes(200))
+    monkeypatch.setattr(plugin, "SUPPORTED", False)
+    with pytest.raises(InputError, match=r"photo.avif is an AVIF image, and this Pillow reads no "
+                                         r"AVIF \(Pillow 11.3 or later, built with libavif, does\)"):
+        load_image(path)
+
+
 def test_a_still_in_an_iso_box_is_no_video(tmp_path):
     """AVIF and HEIF open with an ftyp box too: an unreadable one is no video."""
     path = tmp_path / "broken.avif"

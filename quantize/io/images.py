@@ -238,6 +238,23 @@ _FOREIGN = (
 )
 
 
+def _avif_brand(start: bytes) -> bool:
+    """Whether a file's first bytes are an ftyp box naming AVIF among its brands."""
+    if start[4:8] != b"ftyp":
+        return False
+    box = start[8:min(struct.unpack(">I", start[:4])[0], len(start))]
+    return any(box[at:at + 4] in (b"avif", b"avis") for at in range(0, len(box), 4))
+
+
+def _reads_avif() -> bool:
+    """Whether this Pillow decodes AVIF (its plugin came in 11.3, and needs libavif)."""
+    try:
+        from PIL import AvifImagePlugin
+    except ImportError:
+        return False
+    return bool(AvifImagePlugin.SUPPORTED)
+
+
 def unreadable(name: str, fh: BinaryIO, head: bytes) -> str | None:
     """Why a file Pillow cannot identify, named ``name``, starting ``head``, is refused when it
     claims a format quantize reads or is one of :data:`_FOREIGN` (None otherwise): one line for
@@ -248,11 +265,14 @@ def unreadable(name: str, fh: BinaryIO, head: bytes) -> str | None:
         return f"{name} {packed_instead(head)}"
     if head.startswith((b"GIF87a", b"GIF89a")) and gif_without_frames(fh):
         return f"{name}: no frames (the GIF ends after its header)"
+    fh.seek(0)
+    start = fh.read(512)
+    if _avif_brand(start) and not _reads_avif():
+        return (f"{name} is an AVIF image, and this Pillow reads no AVIF (Pillow 11.3 or later, "
+                f"built with libavif, does)")
     signed = signature_format(head)
     if signed:  # a file of a format we read that its reader cannot make out
         return f"{name}: cannot decode the image (a damaged or truncated {signed} file)"
-    fh.seek(0)
-    start = fh.read(512)
     foreign = next((what for pattern, what in _FOREIGN if pattern.match(start)), None)
     if foreign:
         return f"{name} is {foreign}, a format quantize does not read (it reads {', '.join(FORMATS)})"
