@@ -168,6 +168,9 @@ FAILING: dict[str, tuple[Callable[[], bytes], int, str]] = {
             3, "zero.png is an SVG drawing, a format quantize does not read"),
     "ICO": (lambda: _encoded("ICO", sizes=[(16, 16), (32, 32)]), 3,
             "zero.png is a Windows icon (ICO), a format quantize does not read"),
+    "TGA of an unknown depth (its first bytes as an icon's)": (
+        lambda: b"\0\0\2\0\1\0" + bytes(10) + b"\x07" + bytes(60), 3,
+        "zero.png is not an image in a format quantize reads"),
 }
 
 WORKING: dict[str, tuple[Callable[[], bytes], str]] = {

@@ -223,18 +223,27 @@ def gif_without_frames(fh: BinaryIO) -> bool:
     return block == b";"
 
 
+def _icon(start: bytes) -> bool:
+    """Whether a file's first bytes open a Windows icon (or cursor): a count of images, then
+    their directory, which the first image's data follows."""
+    if len(start) < 22 or start[:4] not in (b"\0\0\1\0", b"\0\0\2\0"):
+        return False
+    count = struct.unpack("<H", start[4:6])[0]
+    return count > 0 and struct.unpack("<I", start[18:22])[0] == 6 + 16 * count
+
+
 #: Formats met among images that quantize does not read, by how their files start, named when
 #: one is refused (an HTML page is what a failed download often saves under an image's name).
 _FOREIGN = (
-    (re.compile(rb"....ftyp(hei[cxms]|hev[cx]|mif1|msf1)", re.S), "a HEIF (HEIC) image"),
-    (re.compile(rb"\xff\x0a|\0\0\0\x0cJXL "), "a JPEG XL image"),
-    (re.compile(rb"8BPS"), "a Photoshop (PSD) file"),
-    (re.compile(rb"\0\0[\1\2]\0[^\0]"), "a Windows icon (ICO)"),
-    (re.compile(rb"icns"), "a macOS icon (ICNS)"),
-    (re.compile(rb"%PDF-"), "a PDF document"),
-    (re.compile(rb"(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<svg", re.I | re.S),
+    (re.compile(rb"....ftyp(hei[cxms]|hev[cx]|mif1|msf1)", re.S).match, "a HEIF (HEIC) image"),
+    (re.compile(rb"\xff\x0a|\0\0\0\x0cJXL ").match, "a JPEG XL image"),
+    (re.compile(rb"8BPS\0[\1\2]").match, "a Photoshop (PSD) file"),
+    (_icon, "a Windows icon (ICO)"),
+    (re.compile(rb"icns").match, "a macOS icon (ICNS)"),
+    (re.compile(rb"%PDF-").match, "a PDF document"),
+    (re.compile(rb"(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<svg", re.I | re.S).match,
      "an SVG drawing"),
-    (re.compile(rb"(\xef\xbb\xbf)?\s*<(!doctype html|html)", re.I), "an HTML page"),
+    (re.compile(rb"(\xef\xbb\xbf)?\s*<(!doctype html|html)", re.I).match, "an HTML page"),
 )
 
 
@@ -273,7 +282,7 @@ def unreadable(name: str, fh: BinaryIO, head: bytes) -> str | None:
     signed = signature_format(head)
     if signed:  # a file of a format we read that its reader cannot make out
         return f"{name}: cannot decode the image (a damaged or truncated {signed} file)"
-    foreign = next((what for pattern, what in _FOREIGN if pattern.match(start)), None)
+    foreign = next((what for opens, what in _FOREIGN if opens(start)), None)
     if foreign:
         return f"{name} is {foreign}, a format quantize does not read (it reads {', '.join(FORMATS)})"
     return None
