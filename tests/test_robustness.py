@@ -252,6 +252,19 @@ def test_a_symlink_loop_is_one_line(tmp_path, capsys, role):
     assert stdout == "" and not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("command", [["compress", "{photo}", "-o", ""], ["compress", ""],
+                                     ["animate", "{photo}", "-o", ""], ["batch", "{photo}", "-o", ""]])
+def test_an_empty_path_is_refused_not_read_as_the_current_folder(tmp_path, capsys, monkeypatch,
+                                                                  command):
+    photo = tmp_path / "in" / "photo.png"
+    photo.parent.mkdir()
+    Image.fromarray(_photo()).save(photo)
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = cli(capsys, *(part.format(photo=photo) for part in command))
+    assert_one_error_line(err, code, 2, "an empty path (an unset shell variable?)")
+    assert stdout == "" and sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
 def test_a_library_warning_is_one_line_after_the_report(tmp_path, capsys):
     """Pillow's warning on a decodable JPEG's damaged EXIF follows the run, once, in one line."""
     exif = b"Exif\0\0II*\0" + struct.pack("<IH", 8, 5) + b"\x12\x01\x03\x00"  # an IFD cut short

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, GIF_TABLE, PALETTE_MODES
-from .options import (PATH, echo, fit_options, given, make_fit_options, note,
+from .options import (PATH, NamedPath, echo, fit_options, given, make_fit_options, note,
                       resample_options, space_option)
 from .sweep import target_options
 
@@ -15,7 +15,7 @@ FEW_COLOURS = 16
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=PATH, metavar="INPUT")
-@click.option("-o", "--output", "out_dir", type=click.Path(readable=False), required=True,
+@click.option("-o", "--output", "out_dir", type=NamedPath(readable=False), required=True,
               help="Output folder; or, named as an animation file is (out.gif, out.apng, "
                    "out.webp, out.qnt), that one file alone.")  # a string: out.gif/ is a folder
 @click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,

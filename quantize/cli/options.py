@@ -18,9 +18,20 @@ CODEC_HELP = ("Lossless codec of the indices: cm (ours; bilevel or template wher
               "template (ours, K = 3 to 256).")
 from ..io.files import printable
 
+
+class NamedPath(click.Path):
+    """A path that is not empty: click made "" the current folder, where ``-o "$OUT"`` of an
+    unset variable then wrote."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value:
+            self.fail("an empty path (an unset shell variable?)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 # Every path argument: click's own readability check is off, so that an unreadable file gets the
 # one opener's "cannot read <file>: Permission denied" (exit 3) like every other input problem.
-PATH = click.Path(path_type=Path, readable=False)
+PATH = NamedPath(path_type=Path, readable=False)
 #: The INPUT argument of a command that takes one image (see :func:`one_input`).
 ONE_INPUT = dict(type=PATH, nargs=-1, required=True, metavar="INPUT")
 
