@@ -72,6 +72,59 @@ def test_a_gif_run_makes_partial_alpha_all_or_nothing_at_128(tmp_path):
         np.testing.assert_array_equal(shown[..., 3], np.where(ramp >= 128, 255, 0))
 
 
+def _against_loaded(path: Path, written: np.ndarray) -> tuple[float, float]:
+    """The MSE and mean CIEDE2000 of ``written`` RGBA pixels against the image at ``path`` as
+    loaded (its fully transparent pixels' hidden RGB cleared), all its pixels, composited over
+    white for the ΔE."""
+    from quantize.core.colorstats import clear_transparent
+    from quantize.core.metrics import mean_delta_e, mse
+
+    loaded = clear_transparent(load_image(path).pixels)
+    loaded = loaded if loaded.shape[-1] == 4 else np.dstack(
+        [loaded, np.full(loaded.shape[:2], 255, np.uint8)])
+    colours, indices = np.unique(written.reshape(-1, 4), axis=0, return_inverse=True)
+    indices = indices.reshape(written.shape[:2]).astype(np.int32)
+    return (mse(loaded, colours, indices),
+            mean_delta_e(loaded, colours, indices, n_samples=loaded.shape[0] * loaded.shape[1]))
+
+
+def test_a_gif_run_measures_its_files_against_the_image_as_loaded(tmp_path):
+    """With gif in --format the report measured the files against the image with its alpha
+    already made all or nothing: a grey at alpha 50 everywhere, written fully clear, reported
+    PSNR inf and ΔE 0. The error is now that of the files against the image as loaded."""
+    soft = np.dstack([np.full((8, 8, 3), 100, np.uint8), np.full((8, 8), 50, np.uint8)])
+    Image.fromarray(soft, "RGBA").save(tmp_path / "faint.png")
+    ramp = np.tile(np.arange(256, dtype=np.uint8), (4, 1))
+    Image.fromarray(np.dstack([np.full((4, 256, 3), (200, 40, 90), np.uint8), ramp]),
+                    "RGBA").save(tmp_path / "soft.png")
+    for name in ("faint.png", "soft.png"):
+        result = compress_file(tmp_path / name, tmp_path / "o",
+                               options=CompressOptions(fit=FitOptions(k=4)), formats="gif,qnt")
+        error, delta_e = _against_loaded(tmp_path / name, decoded(Path(result.files["gif"][0])))
+        assert result.mse == pytest.approx(error) and error > 0
+        assert result.delta_e == pytest.approx(delta_e, rel=1e-4)
+        assert result.psnr == pytest.approx(10 * np.log10(255 ** 2 * 4 / error))
+
+
+def test_a_quality_target_with_gif_is_judged_against_the_image_as_loaded(tmp_path):
+    """--target-psnr with gif judged each K against the image with its alpha made all or
+    nothing, so the K it picked could miss the target against the image given; it now misses
+    (with a soft ramp no K can meet a high target), and a reachable one is met as reported."""
+    from quantize.jobs.sweep import Target, TargetMissed, compress_searched
+
+    ramp = np.tile(np.arange(256, dtype=np.uint8), (4, 1))
+    Image.fromarray(np.dstack([np.full((4, 256, 3), (200, 40, 90), np.uint8), ramp]),
+                    "RGBA").save(tmp_path / "soft.png")
+    options = CompressOptions(fit=FitOptions(k=16))
+    with pytest.raises(TargetMissed):
+        compress_searched(tmp_path / "soft.png", tmp_path / "o", Target(psnr=40), options=options,
+                          formats="gif")
+    result, search = compress_searched(tmp_path / "soft.png", tmp_path / "o", Target(psnr=9),
+                                       options=options, formats="gif")
+    error, _ = _against_loaded(tmp_path / "soft.png", decoded(Path(result.files["gif"][0])))
+    assert result.psnr == search.result.psnr == pytest.approx(10 * np.log10(255 ** 2 * 4 / error))
+
+
 def test_firmware_exports_are_written_beside_the_packed_file(photo_path, tmp_path):
     result = compress_file(photo_path, tmp_path, options=CompressOptions(fit=FitOptions(k=16)),
                            formats=("c", "raw", "rgb565"))

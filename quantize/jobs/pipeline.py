@@ -295,13 +295,14 @@ def compress(image: Any, k: int = 256, *, max_pixels: int | None = DEFAULT_MAX_P
 def quantize_image(image: Image, options: CompressOptions | None = None, clock: _Clock | None = None, *,
                    stats: ColorStats | None = None,
                    delta_e_reference: DeltaEReference | None = None,
-                   measure: bool = True) -> Result:
+                   measure: bool = True, loaded: Image | None = None) -> Result:
     """Fit (or take) a palette and map every pixel of ``image`` to it; measure the error (unless
-    not ``measure``: the metrics stay NaN).
+    not ``measure``: the metrics stay NaN) against ``image``, or against ``loaded`` when
+    ``image`` is it as the files hold it (:func:`~quantize.io.outputs.as_written`).
 
     ``stats`` (the image's :func:`~quantize.core.colorstats.color_stats`) and ``delta_e_reference``
-    (:func:`delta_e_reference` of the image) may be passed in when several fits share one image,
-    as a sweep does; the result is the same without them.
+    (:func:`delta_e_reference` of the measured image) may be passed in when several fits share one
+    image, as a sweep does; the result is the same without them.
     """
     if not isinstance(image, Image):
         raise ParameterError(f"quantize_image takes an Image (load_image, image_from_array or "
@@ -310,7 +311,9 @@ def quantize_image(image: Image, options: CompressOptions | None = None, clock: 
     options, clock = CompressOptions.checked(options), clock or _Clock()
     with launches_one_thread_at_a_time():
         result, pixels = _quantized(image, options, clock, stats)
-        return _measured(result, pixels, options, clock, delta_e_reference) if measure else result
+        if not measure:
+            return result
+        return _measured(result, _measured_pixels(pixels, loaded), options, clock, delta_e_reference)
 
 
 def _quantized(image: Image, options: CompressOptions, clock: _Clock,
@@ -412,15 +415,25 @@ def _measured(result: Result, pixels: np.ndarray, options: CompressOptions, cloc
 
     shown = (result.palette if options.panel is None
              else _checked_palette(options.panel, result.channels))
+    channels = pixels.shape[-1]
+    if shown.shape[1] < channels:  # written opaque (for a GIF), measured against the alpha given
+        shown = np.column_stack([shown, np.full(len(shown), 255, np.uint8)])
     with clock.stage("metrics"):
         error = mse(pixels, shown, result.indices)
         delta_e = mean_delta_e(pixels, shown, result.indices,
                                n_samples=options.delta_e_samples, reference=delta_e_reference)
-    return replace(result, mse=error, psnr=psnr(error, result.channels), delta_e=delta_e)
+    return replace(result, mse=error, psnr=psnr(error, channels), delta_e=delta_e)
+
+
+def _measured_pixels(pixels: np.ndarray, loaded: Image | None) -> np.ndarray:
+    """The pixels the error is measured against: ``loaded``'s, else the quantised ``pixels``."""
+    from ..core.colorstats import clear_transparent
+
+    return pixels if loaded is None else clear_transparent(loaded.pixels)
 
 
 def delta_e_reference(image: Image, options: CompressOptions) -> DeltaEReference:
-    """The ΔE sample of ``image`` as :func:`quantize_image` measures it with ``options``."""
+    """The ΔE sample of ``image`` as :func:`quantize_image` measures against it with ``options``."""
     from ..core.colorstats import clear_transparent
 
     return DeltaEReference(clear_transparent(image.pixels), n_samples=options.delta_e_samples)
@@ -612,7 +625,8 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     def compute(image: Image) -> tuple[Result, Callable[[], dict[Path, bytes]]]:
         preload.wait_for_imports()  # before this thread imports any kernel
         with launches_one_thread_at_a_time():
-            result = _compressed(as_written(image, formats), options, clock)
+            held = as_written(image, formats)
+            result = _compressed(held, options, clock, loaded=None if held is image else image)
 
         def encode() -> dict[Path, bytes]:
             with launches_one_thread_at_a_time():
@@ -658,8 +672,9 @@ def _codes(options: CompressOptions, formats: tuple[str, ...]) -> bool:
     return "qnt" in formats and options.codec == "cm" and options.fit.k <= CM_MAX_K
 
 
-def _compressed(image: Image, options: CompressOptions, clock: _Clock) -> Result:
-    """The quantised and measured result of ``image``."""
+def _compressed(image: Image, options: CompressOptions, clock: _Clock,
+                loaded: Image | None = None) -> Result:
+    """The quantised result of ``image``, measured against ``loaded`` (see :func:`quantize_image`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..core.metrics import sample_positions
@@ -669,6 +684,7 @@ def _compressed(image: Image, options: CompressOptions, clock: _Clock) -> Result
         sample = pool.submit(sample_positions, image.height * image.width,
                              options.delta_e_samples)
         result, pixels = _quantized(image, options, clock, None)
+        pixels = _measured_pixels(pixels, loaded)
         with clock.stage("metrics"):
             reference = DeltaEReference(pixels, n_samples=options.delta_e_samples,
                                         positions=sample.result())

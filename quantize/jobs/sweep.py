@@ -241,10 +241,11 @@ class TargetMissed(ParameterError):
 
 def search_k(image: Image, target: Target, options: CompressOptions = CompressOptions(), *,
              max_k: int, stats: ColorStats | None = None, known: Iterable[Result] = (),
-             progress: Progress | None = None) -> Search:
+             progress: Progress | None = None, loaded: Image | None = None) -> Search:
     """The smallest K in [1, ``max_k``] whose result meets ``target``, found by
-    :func:`search_target`. ``known`` results (e.g. from a sweep with the same options) are
-    reused, as is the histogram."""
+    :func:`search_target`, each measured against ``loaded`` when ``image`` is it as the files
+    hold it (see :func:`~quantize.jobs.pipeline.quantize_image`). ``known`` results (e.g. from a
+    sweep with the same options) are reused, as is the histogram."""
     from ..core.colorstats import color_stats
 
     require_target(target)
@@ -255,8 +256,9 @@ def search_k(image: Image, target: Target, options: CompressOptions = CompressOp
 
     def run(k: int) -> Result:
         nonlocal reference
-        reference = reference or delta_e_reference(image, options.validated())
-        result = quantize_image(image, with_k(options, k), stats=stats, delta_e_reference=reference)
+        reference = reference or delta_e_reference(loaded or image, options.validated())
+        result = quantize_image(image, with_k(options, k), stats=stats, delta_e_reference=reference,
+                                loaded=loaded)
         if progress:
             progress(k)
         return result
@@ -447,17 +449,19 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
                        allow_huge=allow_huge)
     job.check()
     start = time.perf_counter()
-    image = as_written(job.load(), formats)
+    given = job.load()
+    image = as_written(given, formats)
     loaded = time.perf_counter()
     if isinstance(search, Target):
-        found = search_k(image, search, options, max_k=options.fit.k, progress=progress)
+        found = search_k(image, search, options, max_k=options.fit.k, progress=progress,
+                         loaded=None if image is given else given)
     else:
         found = search_bytes(image, search, options, fmt=formats[0], max_k=options.fit.k,
                              files=files, progress=progress,
                              stem=None if out_file is None else Path(out_file).stem)
     searched = time.perf_counter()
     result = compress_file(source, out_dir, options=with_k(options, found.k), formats=formats,
-                           files=files, force=force, image=image, out_file=out_file)
+                           files=files, force=force, image=given, out_file=out_file)
     # the final compress had the image loaded: the load and the search join its times
     final = dict(result.seconds)
     total = final.pop("total") - final.pop("load", 0.0) + searched - start
