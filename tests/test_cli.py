@@ -377,6 +377,16 @@ def test_a_signal_during_compress_write_is_one_line_and_leaves_nothing(tmp_path,
     assert files_in(out) == []
 
 
+def test_compress_o_named_as_no_format_says_which_file_names_it_takes(photo_path, tmp_path):
+    """`compress photo.png -o small.jpg` said "-o takes a folder, not a file name", though -o
+    small.png writes that one file (as pngquant's and cwebp's -o): the line now names the endings
+    -o takes, and a .png so named is written."""
+    proc = run("compress", photo_path, "-o", tmp_path / "small.jpg", cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert "or one file ending .qnt, .png, .webp, .gif, .h, .raw or .rgb565" in proc.stderr
+    assert run("compress", photo_path, "-k", "4", "-o", tmp_path / "small.png", "-q").returncode == 0
+    assert files_in(tmp_path) == ["photo.png", "small.png"]
+
 def test_an_output_folder_named_as_an_input_file_is_refused(photo_path, tmp_path):
     """`compress photo.png -o small.jpg` made a folder small.jpg holding photo.qnt and
     photo.preview.png; `-o -` made a folder named '-'; sweep's -o is always a folder."""
@@ -385,7 +395,7 @@ def test_an_output_folder_named_as_an_input_file_is_refused(photo_path, tmp_path
                  ("sweep", photo_path, "-k", "2,4", "-o", tmp_path / "report.html")):
         proc = run(*args, cwd=tmp_path)
         assert proc.returncode == 2, args
-        assert "-o takes a folder, not " in proc.stderr and len(proc.stderr.splitlines()) == 1
+        assert "-o takes a folder" in proc.stderr and len(proc.stderr.splitlines()) == 1
         assert files_in(tmp_path) == ["photo.png"], args
     (tmp_path / "icons.png").mkdir()  # an existing folder is taken whatever its name
     for folder in ("icons.png", "v1.0"):

@@ -81,7 +81,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..jobs.pipeline import CompressOptions, compress_file
     from ..render.report import format_json, format_report
 
-    from ..io.outputs import output_paths, parse_formats
+    from ..choices import FORMATS
+    from ..io.outputs import output_path, output_paths, parse_formats
 
     input = one_input("compress", input)
     formats = parse_formats(formats)
@@ -93,7 +94,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         if not formats:
             raise click.UsageError("--no-preview leaves nothing to write of --format png")
     planned = ", ".join(path.name for path in output_paths(input, None, formats).values())
-    check_folder_option(out_dir, f"compress names its files after the input ({planned})")
+    endings = [output_path(Path("x"), None, fmt).suffix for fmt in FORMATS]
+    check_folder_option(out_dir, f"compress names its files after the input ({planned})",
+                        or_file=f" or one file ending {', '.join(endings[:-1])} or {endings[-1]}")
     check_format_options(formats)
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)
