@@ -471,3 +471,20 @@ def test_compress_of_a_video_names_animate(tmp_path):
     assert proc.returncode == 3 and proc.stderr.count("\n") == 1, proc.stderr
     assert "is a video (MP4 or QuickTime), not an image: quantize animate" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_report_says_every_colour_was_kept_where_nothing_was_fitted(photo_path, tmp_path):
+    """An image of fewer colours than K keeps exactly its colours, yet the palette line said
+    "fitted in rgb+lab" beside PSNR inf and 0 iterations; a fit that loses colours still says so."""
+    from quantize.core.fitting import FitOptions
+    from quantize.jobs.pipeline import CompressOptions, compress_file
+    from quantize.render.report import format_report
+
+    flat = np.zeros((8, 8, 3), np.uint8)
+    flat[:, 4:] = (200, 30, 40)
+    Image.fromarray(flat).save(tmp_path / "flat.png")
+    for path, k, says in ((tmp_path / "flat.png", 16, "(every colour kept, none fitted)"),
+                          (photo_path, 4, "(fitted in rgb+lab)")):
+        result = compress_file(path, tmp_path / "o", options=CompressOptions(fit=FitOptions(k=k)))
+        palette_line = format_report(result).splitlines()[1]
+        assert palette_line.endswith(says), palette_line

@@ -39,6 +39,8 @@ def format_report(result: Result) -> str:
     if idle:
         asked += f" ({idle:,} more kept: {'stable indices' if r['fixed_palette'] else 'locked'})"
     how = "mapped" if r["fixed_palette"] else "fitted"
+    # an image of at most K colours keeps them all: nothing was fitted, whatever the space
+    kept = not r["fixed_palette"] and result.mse == 0
     ratio = (f"classic ratio {_num(result.ratio)}x = {8 * result.raw_channels}/{bits}" if bits
              else "no index bits: one colour")
     lines = [
@@ -46,7 +48,8 @@ def format_report(result: Result) -> str:
         + (f", {_bytes(r['input_bytes'])} on disk" if r["input_bytes"] else "")
         + (f" ({part})" if (part := used_part(r["notes"])) else ""),
         f"  palette   {asked} -> {plural(bits, 'bit')} per pixel"
-        f" ({how} in {r['space']}" + (f", {r['dither']} dither)" if r["dither"] != "none" else ")"),
+        + (" (every colour kept, none fitted)" if kept else f" ({how} in {r['space']}"
+           + (f", {r['dither']} dither)" if r["dither"] != "none" else ")")),
         f"  size      raw {_bytes(r['raw_bytes'])} -> packed {_bytes(r['packed_bytes'])} ({ratio})",
     ]
     for fmt, file in r["files"].items():
