@@ -488,3 +488,22 @@ def test_the_report_says_every_colour_was_kept_where_nothing_was_fitted(photo_pa
         result = compress_file(path, tmp_path / "o", options=CompressOptions(fit=FitOptions(k=k)))
         palette_line = format_report(result).splitlines()[1]
         assert palette_line.endswith(says), palette_line
+
+
+def test_a_gif_of_a_full_palette_and_transparent_pixels_says_why_257(tmp_path):
+    """A --palette of 256 colours on an image with transparent pixels and --format gif failed
+    with "GIF holds at most 256 colours, got K=257": the user gave 256. The line now says the
+    transparent pixels' entry makes the 257th and what to do."""
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[4:12, 4:12] = (200, 30, 40, 255)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "icon.png")
+    palette = np.stack([np.arange(256), np.arange(256)[::-1], np.full(256, 7)], -1).astype(np.uint8)
+    (tmp_path / "p.hex").write_text("".join(f"{bytes(c).hex()}\n" for c in palette))
+    proc = run("compress", tmp_path / "icon.png", "--palette", tmp_path / "p.hex", "--format", "gif",
+               "-o", tmp_path / "o")
+    assert proc.returncode == 2 and proc.stderr.splitlines() == [
+        "quantize: error: GIF holds at most 256 colours: the palette's 256 colours and the "
+        "transparent pixels' entry make 257: give a palette of at most 255, or --drop-unused"]
+    assert not (tmp_path / "o").exists()
+    assert run("compress", tmp_path / "icon.png", "--palette", tmp_path / "p.hex", "--format", "gif",
+               "-o", tmp_path / "o", "--drop-unused", "-q").returncode == 0

@@ -592,7 +592,7 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     over an existing file only with ``force`` (:class:`~quantize.jobs.job.FileJob`).
     """
     from ..io.exports import check_panel_palette
-    from ..io.outputs import as_written, check_formats, output_paths, parse_formats
+    from ..io.outputs import GIF_MAX_K, as_written, check_formats, output_paths, parse_formats
     from .job import FileJob
 
     start = time.perf_counter()
@@ -627,6 +627,11 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         with launches_one_thread_at_a_time():
             held = as_written(image, formats)
             result = _compressed(held, options, clock, loaded=None if held is image else image)
+        if "gif" in formats and options.palette is not None and result.k_used > GIF_MAX_K:
+            raise ParameterError(f"GIF holds at most {GIF_MAX_K} colours: the palette's "
+                                 f"{len(options.palette)} colours and the transparent pixels' entry "
+                                 f"make {result.k_used}: give a palette of at most {GIF_MAX_K - 1}, "
+                                 f"or --drop-unused")
 
         def encode() -> dict[Path, bytes]:
             with launches_one_thread_at_a_time():
