@@ -391,3 +391,13 @@ def test_batch_raw_rows_planes_writes_tri_colour_buffers(tmp_path):
                                    "--palette-from", "acep7", *planes])
     assert res.exit_code == 2 and "--raw-rows planes needs a --palette-from of 3 colours, or 2 with no " \
                                    "red, in the panel's order" in res.output
+
+
+def test_a_gif_run_counts_the_colours_of_the_image_given(tmp_path):
+    """The report's first line, the input's size and colours, counted the colours left once a
+    GIF's all-or-nothing alpha was applied: the bundled logo showed fewer colours with gif in
+    --format than without."""
+    plain, gif = (compress_file(LOGO, tmp_path / formats, formats=formats,
+                                options=CompressOptions(fit=FitOptions(k=8)))
+                  for formats in ("png", "gif"))
+    assert gif.n_colors == plain.n_colors

@@ -679,9 +679,11 @@ def _codes(options: CompressOptions, formats: tuple[str, ...]) -> bool:
 
 def _compressed(image: Image, options: CompressOptions, clock: _Clock,
                 loaded: Image | None = None) -> Result:
-    """The quantised result of ``image``, measured against ``loaded`` (see :func:`quantize_image`)."""
+    """The quantised result of ``image``, measured against ``loaded`` (see :func:`quantize_image`),
+    whose colours it counts."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from ..core.colorstats import color_stats
     from ..core.metrics import sample_positions
 
     with ThreadPoolExecutor(1) as pool:
@@ -690,6 +692,9 @@ def _compressed(image: Image, options: CompressOptions, clock: _Clock,
                              options.delta_e_samples)
         result, pixels = _quantized(image, options, clock, None)
         pixels = _measured_pixels(pixels, loaded)
+        if loaded is not None:
+            with clock.stage("stats"):
+                result = replace(result, n_colors=color_stats(pixels).n_colors)
         with clock.stage("metrics"):
             reference = DeltaEReference(pixels, n_samples=options.delta_e_samples,
                                         positions=sample.result())
