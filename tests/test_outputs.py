@@ -401,3 +401,15 @@ def test_a_gif_run_counts_the_colours_of_the_image_given(tmp_path):
                                 options=CompressOptions(fit=FitOptions(k=8)))
                   for formats in ("png", "gif"))
     assert gif.n_colors == plain.n_colors
+
+
+def test_quantize_image_refuses_a_loaded_image_of_another_size():
+    """quantize_image(loaded=...) of another size failed deep in the metrics with a ValueError
+    about shapes; it is one ParameterError naming both sizes, as the library's other checks."""
+    from quantize.io.images import image_from_array
+
+    image = image_from_array(np.zeros((4, 6, 3), np.uint8))
+    for loaded, says in ((image_from_array(np.zeros((6, 4, 4), np.uint8)), "not 4x6"),
+                         ("photo.png", "not a str")):
+        with pytest.raises(ParameterError, match=f"of its 6x4 pixels, {says}"):
+            quantize_image(image, CompressOptions(fit=FitOptions(k=2)), loaded=loaded)

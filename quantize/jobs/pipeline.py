@@ -309,6 +309,13 @@ def quantize_image(image: Image, options: CompressOptions | None = None, clock: 
                              f"image_from_pillow make one), not {type(image).__name__}; "
                              f"quantize.compress takes paths, arrays and Pillow images")
     options, clock = CompressOptions.checked(options), clock or _Clock()
+    if loaded is not None and (not isinstance(loaded, Image)
+                               or loaded.pixels.shape[:2] != image.pixels.shape[:2]):
+        what = (f"{loaded.width}x{loaded.height}" if isinstance(loaded, Image)
+                else f"a {type(loaded).__name__}")
+        raise ParameterError(f"loaded must be the Image quantize_image's image was made from, of "
+                             f"its {image.width}x{image.height} pixels, not {what}",
+                             parameters=("loaded",))
     with launches_one_thread_at_a_time():
         result, pixels = _quantized(image, options, clock, stats)
         if not measure:
