@@ -413,3 +413,16 @@ def test_quantize_image_refuses_a_loaded_image_of_another_size():
                          ("photo.png", "not a str")):
         with pytest.raises(ParameterError, match=f"of its 6x4 pixels, {says}"):
             quantize_image(image, CompressOptions(fit=FitOptions(k=2)), loaded=loaded)
+
+
+def test_a_gif_run_sizes_the_raw_pixels_of_the_image_given(tmp_path):
+    """A grey image at alpha 200 everywhere, made opaque for a GIF, was sized as 1 byte a raw
+    pixel (8 / bits, the classic ratio of an opaque grey image), though it was loaded as grey and
+    alpha, 2 bytes, as the same run without gif says."""
+    grey = np.tile(np.arange(0, 256, 4, dtype=np.uint8), (16, 1))
+    Image.fromarray(np.dstack([grey, np.full_like(grey, 200)]), "LA").save(tmp_path / "veil.png")
+    plain, gif = (compress_file(tmp_path / "veil.png", tmp_path / formats, formats=formats,
+                                options=CompressOptions(fit=FitOptions(k=4)))
+                  for formats in ("png", "gif"))
+    assert gif.raw_bytes == plain.raw_bytes == 2 * grey.size
+    assert gif.ratio == plain.ratio

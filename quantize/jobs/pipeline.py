@@ -140,6 +140,7 @@ class Result:
     rdo: float = 0.0  # the rate–distortion allowance used
     transparent_pixels: int = 0
     fixed_palette: bool = False  # mapped to a given palette (--palette), nothing fitted
+    input_channels: int = 0  # the image's channels as loaded where the files hold fewer, else 0
     counts: np.ndarray | None = field(default=None, repr=False, compare=False)  # see usage()
 
     def pixels(self) -> np.ndarray:
@@ -172,7 +173,8 @@ class Result:
     @property
     def raw_channels(self) -> int:
         """Bytes an input pixel takes uncompressed: 1 grey, 2 grey and alpha, 3 RGB, 4 RGBA."""
-        return self.channels - 2 if self.grey else self.channels
+        channels = self.input_channels or self.channels
+        return channels - 2 if self.grey else channels
 
     @property
     def raw_bytes(self) -> int:
@@ -687,7 +689,7 @@ def _codes(options: CompressOptions, formats: tuple[str, ...]) -> bool:
 def _compressed(image: Image, options: CompressOptions, clock: _Clock,
                 loaded: Image | None = None) -> Result:
     """The quantised result of ``image``, measured against ``loaded`` (see :func:`quantize_image`),
-    whose colours it counts."""
+    whose colours and channels the report gives."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ..core.colorstats import color_stats
@@ -701,7 +703,8 @@ def _compressed(image: Image, options: CompressOptions, clock: _Clock,
         pixels = _measured_pixels(pixels, loaded)
         if loaded is not None:
             with clock.stage("stats"):
-                result = replace(result, n_colors=color_stats(pixels).n_colors)
+                result = replace(result, n_colors=color_stats(pixels).n_colors,
+                                 input_channels=loaded.channels)
         with clock.stage("metrics"):
             reference = DeltaEReference(pixels, n_samples=options.delta_e_samples,
                                         positions=sample.result())
