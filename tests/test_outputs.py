@@ -426,3 +426,18 @@ def test_a_gif_run_sizes_the_raw_pixels_of_the_image_given(tmp_path):
                   for formats in ("png", "gif"))
     assert gif.raw_bytes == plain.raw_bytes == 2 * grey.size
     assert gif.ratio == plain.ratio
+
+
+def test_a_budget_that_keeps_every_colour_does_not_say_a_larger_k_may_fit(tmp_path):
+    """--max-bytes on a 2-colour drawing, well within the budget, said "K=256 is the largest
+    searched, a larger K may fit too", though every K from 2 up writes the same file; the reason
+    now says the colours are all kept."""
+    from quantize.jobs.sweep import search_bytes
+
+    lines = np.full((24, 32, 3), 255, np.uint8)
+    lines[::5] = 0
+    Image.fromarray(lines).save(tmp_path / "lines.png")
+    budget = search_bytes(load_image(tmp_path / "lines.png"), 10**6, max_k=256)
+    assert budget.k == 256 and "a larger K may fit" not in budget.pick.reason
+    assert "; K=256 keeps all the image's 2 colours: a larger K writes the same file" \
+        in budget.pick.reason

@@ -383,7 +383,7 @@ def search_bytes(image: Image, max_bytes: int, options: CompressOptions = Compre
             progress(k)
         return size
 
-    return replace(largest_fitting(size, max_bytes, fmt, max_k), used=used)
+    return replace(largest_fitting(size, max_bytes, fmt, max_k), used=used, colors=stats.n_colors)
 
 
 #: K that must not fit in a row above the K a byte budget picks (K + 1 alone can miss a larger

@@ -205,11 +205,15 @@ class Budget:
     sizes: dict[int, int] = field(default_factory=dict)
     used: dict[int, int] = field(default_factory=dict)
     max_k: int | None = None  # the largest K searched
+    colors: int | None = None  # the image's distinct colours, where known
 
     @property
     def pick(self) -> Pick:
         above = self.sizes.get(self.k + 1)
+        kept = self.colors is not None and self.colors <= self.k  # every K from there is lossless
         then = (f", K={self.k + 1} needs {above:,} B" if above is not None
+                else f"; K={self.k} keeps all the image's {self.colors:,} colours: a larger K "
+                     f"writes the same file" if self.k == self.max_k and kept
                 else f"; K={self.k} is the largest searched, a larger K may fit too"
                 if self.k == self.max_k else "")
         return Pick(self.k, uses(f"the largest K whose {self.fmt} file fits {self.max_bytes:,} B: "
