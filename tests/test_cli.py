@@ -507,3 +507,15 @@ def test_a_gif_of_a_full_palette_and_transparent_pixels_says_why_257(tmp_path):
     assert not (tmp_path / "o").exists()
     assert run("compress", tmp_path / "icon.png", "--palette", tmp_path / "p.hex", "--format", "gif",
                "-o", tmp_path / "o", "--drop-unused", "-q").returncode == 0
+
+
+def test_the_report_says_a_k_a_search_picked_was_picked_not_asked(photo_path, tmp_path):
+    """With --max-bytes or a quality target the palette line read "K 5 asked" for the K the
+    search chose, under -k 256 (or none) asked; with -q, which hides the pick's note, the user
+    could not tell. It now says which search picked it; a plain -k still reads "asked"."""
+    for option, value, says in (("--max-bytes", "900", "picked by the budget"),
+                                ("--target-psnr", "25", "picked by the target"),
+                                ("-k", "4", "K 4 asked")):
+        proc = run("compress", photo_path, option, value, "-o", tmp_path / option, "-q")
+        assert proc.returncode == 0, proc.stderr
+        assert says in proc.stdout.splitlines()[1], proc.stdout

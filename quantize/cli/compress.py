@@ -169,8 +169,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                                formats=formats, files=files, force=force,
                                                allow_huge=allow_huge, progress=progress,
                                                out_file=out_file)
-        note(search.pick.line("target" if max_bytes is None else "budget"), quiet)
+        picked_by = "target" if max_bytes is None else "budget"
+        note(search.pick.line(picked_by), quiet)
     else:
+        picked_by = None
         result = compress_file(input, out_dir, options=options, formats=formats,
                                files=files, force=force, allow_huge=allow_huge, export=export,
                                out_file=out_file)
@@ -187,7 +189,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
         if is_animation(input):
             note("quantize animate writes every frame (GIF, APNG, WebP, multi-frame .qnt)", quiet)
-    echo(format_json(result) if as_json else format_report(result))
+    echo(format_json(result) if as_json else format_report(result, picked_by))
 
 
 def _named_file(out_dir: Path | None,

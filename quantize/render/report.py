@@ -25,8 +25,9 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
-def format_report(result: Result) -> str:
-    """The human report of one compression, a few aligned lines."""
+def format_report(result: Result, picked_by: str | None = None) -> str:
+    """The human report of one compression, a few aligned lines; ``picked_by`` names the search
+    that chose K (``"target"``, ``"budget"``), where one did."""
     from ..io.images import used_part
 
     r = result.to_dict()
@@ -34,7 +35,7 @@ def format_report(result: Result) -> str:
     bits = r["bits_per_pixel"]
     idle = int((result.usage() == 0).sum())  # entries kept that no pixel shows
     given = (f"{r['k']:,} fixed colour{'s' * (r['k'] != 1)} given" if r["fixed_palette"]
-             else f"K {r['k']:,} asked")
+             else f"K {r['k']:,} picked by the {picked_by}" if picked_by else f"K {r['k']:,} asked")
     asked = f"{given}, {r['k_used'] - idle:,} used"
     if idle:
         asked += f" ({idle:,} more kept: {'stable indices' if r['fixed_palette'] else 'locked'})"
