@@ -519,3 +519,13 @@ def test_the_report_says_a_k_a_search_picked_was_picked_not_asked(photo_path, tm
         proc = run("compress", photo_path, option, value, "-o", tmp_path / option, "-q")
         assert proc.returncode == 0, proc.stderr
         assert says in proc.stdout.splitlines()[1], proc.stdout
+
+
+def test_compress_o_ending_in_a_slash_is_a_folder_whatever_its_name(photo_path, tmp_path):
+    """`-o out.png/` wrote one file out.png, and `-o shots.jpg/` was refused as a file name,
+    though the slash says a folder (as cp and rsync read it): both are now folders, made as a
+    missing -o folder is, holding the files named after the input."""
+    for folder in ("out.png", "shots.jpg"):
+        proc = run("compress", photo_path, "-k", "4", "-o", f"{tmp_path / folder}{os.sep}", "-q")
+        assert proc.returncode == 0, proc.stderr
+        assert files_in(tmp_path / folder) == ["photo.preview.png", "photo.qnt"]

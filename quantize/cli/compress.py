@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ from .sweep import progress_bar, target_options
 
 @click.command()
 @click.argument("input", **ONE_INPUT)
-@click.option("-o", "--output", "out_dir", type=PATH, default=None,
+@click.option("-o", "--output", "out_dir", type=click.Path(readable=False), default=None,
               help="Output folder (default: beside the input); or, named as one format's files "
                    "end (small.png, logo.h), that one file: -o small.png writes the PNG alone.")
 @fit_options
@@ -86,7 +87,9 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
 
     input = one_input("compress", input)
     formats = parse_formats(formats)
-    out_dir, out_file, formats = _named_file(out_dir, formats)
+    slash = out_dir is not None and out_dir.endswith(("/", os.sep))  # a folder, whatever its name
+    out_dir, out_file, formats = _named_file(None if out_dir is None else Path(out_dir), formats,
+                                             slash)
     files = file_options(png_effort, webp_method, raw_bit_order, raw_rows, rgb565_endian,
                          rotate)
     if no_preview:
@@ -95,7 +98,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
             raise click.UsageError("--no-preview leaves nothing to write of --format png")
     planned = ", ".join(path.name for path in output_paths(input, None, formats).values())
     endings = [output_path(Path("x"), None, fmt).suffix for fmt in FORMATS]
-    check_folder_option(out_dir, f"compress names its files after the input ({planned})",
+    check_folder_option(None if slash else out_dir,
+                        f"compress names its files after the input ({planned})",
                         or_file=f" or one file ending {', '.join(endings[:-1])} or {endings[-1]}")
     check_format_options(formats)
     target = None
@@ -192,14 +196,15 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     echo(format_json(result) if as_json else format_report(result, picked_by))
 
 
-def _named_file(out_dir: Path | None,
-                formats: tuple[str, ...]) -> tuple[Path | None, Path | None, tuple[str, ...]]:
-    """(folder, file, formats) of ``-o``: a path that is no folder and ends as one format's files
-    do names that one file (as pngquant's and cwebp's -o do), and alone it asks for that format."""
+def _named_file(out_dir: Path | None, formats: tuple[str, ...],
+                slash: bool = False) -> tuple[Path | None, Path | None, tuple[str, ...]]:
+    """(folder, file, formats) of ``-o``: a path that is no folder, was not given ending in a
+    ``slash``, and ends as one format's files do names that one file (as pngquant's and cwebp's
+    -o do), and alone it asks for that format."""
     from ..io.outputs import format_named_by
     from .options import check_named_file
 
-    named = None if out_dir is None or out_dir.is_dir() else format_named_by(out_dir)
+    named = None if out_dir is None or slash or out_dir.is_dir() else format_named_by(out_dir)
     if named is None:
         return out_dir, None, formats
     check_named_file(out_dir, named, formats)
