@@ -154,10 +154,24 @@ def test_a_job_that_kills_its_dask_worker_fails_its_row_alone(tmp_path):
     for name in ("a", "c"):
         assert outcomes[name] == name.upper() or (isinstance(outcomes[name], Died)
                                                   and "KilledWorker" in outcomes[name].reason)
-    for address, words in (("", "scheduler must be an address, such as tcp://host:8786"),
-                           ("tls://127.0.0.1:1", "cannot reach the Dask scheduler at tls://")):
-        with pytest.raises(ParameterError, match=words):
-            make_executor(1, address, 1)
+    with pytest.raises(ParameterError, match="cannot reach the Dask scheduler at tls://"):
+        make_executor(1, "tls://127.0.0.1:1", 1)
+
+
+@pytest.mark.parametrize("address", ["nonsense:abc", "localhost", "tcp://localhost:99999",
+                                     "http://localhost:8787", "tcp://:8786", "tcp://[::1", " "])
+def test_a_malformed_scheduler_address_names_the_form_expected(address, monkeypatch):
+    """Dask's words for these were a parser's ("invalid literal for int()") or, after a wait,
+    a timeout: one line says what an address looks like, at once."""
+    pytest.importorskip("distributed")
+    from quantize.jobs import executors
+
+    monkeypatch.setattr(executors, "CONNECT_SECONDS", 1)
+    given = f", not {re.escape(address)}" if address.strip() else ""
+    with pytest.raises(ParameterError, match=r"^scheduler must be an address tcp://HOST:PORT \(a "
+                       rf"Dask cluster's, such as tcp://10\.0\.0\.5:8786\){given}$") as raised:
+        executors.make_executor(1, address, 1)
+    assert raised.value.parameters == ("scheduler",)
 
 
 
@@ -204,6 +218,9 @@ def test_the_command_line_keeps_dask_log_tracebacks_off_stderr(tmp_path):
     levels = {name: logger.level for name, logger in logging.root.manager.loggerDict.items()
               if name.split(".")[0] == "distributed" and isinstance(logger, logging.Logger)}
     try:
+        # the levels Dask's configuration gives, not those a command line run before set
+        logging.getLogger("distributed").setLevel(logging.INFO)
+        client.setLevel(logging.WARNING)
         assert client.isEnabledFor(logging.ERROR)
         run_batch([make_tree(tmp_path / "lib", n=1)], tmp_path / "o1", settings=Settings(
             CompressOptions(fit=FitOptions(k=4))), jobs=1)

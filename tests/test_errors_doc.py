@@ -129,6 +129,9 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
                             ("K must be between 1 and 65536, got 0",)),
     "negative `--seed`": (lambda t: ["sweep", _photo(t), "--seed", "-1"],
                           ("--seed must be a whole number >= 0, got -1",)),
+    "`--scheduler` not an address `[tcp://]HOST:PORT` (empty, `nonsense:abc`, no port, a port above 65535, `http://…`)": (
+        lambda t: ["batch", _photo(t), "-o", t / "o", "--scheduler", "nonsense:abc"],
+        ("--scheduler must be an address tcp://HOST:PORT", "not nonsense:abc")),
     "`batch --jobs` < 1": (lambda t: ["batch", _photo(t), "-o", t / "o", "--jobs", "0"],
                            ("--jobs must be at least 1, got 0",)),
     "`--dither-strength` without `--dither`": (

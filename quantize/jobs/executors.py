@@ -367,6 +367,7 @@ class _Dask:
         except ImportError:
             raise ParameterError("scheduler needs Dask: pip install 'dask[distributed]' (the dask extra)",
                                  parameters=("scheduler",)) from None
+        _check_address(address)
         try:
             self.client = _connect(Client, address)
         except Exception as exc:  # unreachable, or an address Dask cannot use (tls:// alone)
@@ -407,6 +408,27 @@ class _Dask:
             self.client.close()
         except Exception:  # a scheduler already lost: nothing left to close
             pass
+
+
+def _check_address(address: str) -> None:
+    """Refuse, in one line, an address that is not Dask's [SCHEME://]HOST:PORT (Dask's own words
+    were a parser's, such as "invalid literal for int()"); an in-process cluster's inproc://
+    address has no port and is Dask's to check."""
+    from distributed.comm import registry
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme == "inproc":
+        return
+    try:
+        host, port = parse_host_port(location)
+        ok = scheme in registry.backends and bool(host.strip()) and 0 < port < 65536
+    except ValueError:
+        ok = False
+    if not ok:
+        given = f", not {address}" if address.strip() else ""
+        raise ParameterError("scheduler must be an address tcp://HOST:PORT (a Dask cluster's, "
+                             f"such as tcp://10.0.0.5:8786){given}", parameters=("scheduler",))
 
 
 CONNECT_SECONDS = 10  # how long the batch waits for a Dask scheduler to answer
@@ -480,9 +502,6 @@ def make_executor(jobs: int, scheduler: str | None, n_jobs: int,
     """The executor for ``--jobs``/``--scheduler``: Dask, this process with N - 1 workers,
     or this process alone. ``notice(message)`` hears of a wait the user should know about."""
     if scheduler is not None:
-        if not scheduler.strip():
-            raise ParameterError("scheduler must be an address, such as tcp://host:8786",
-                                 parameters=("scheduler",))
         return _Dask(scheduler, notice)
     if jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
