@@ -429,3 +429,35 @@ def test_a_port_that_does_not_speak_dask_is_refused_in_time(monkeypatch):
         for conn in held:
             conn.close()
         server.close()
+
+
+@pytest.mark.parametrize("answer, how", [(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4, "it sent other bytes"),
+                                         (b"", "it closed the connection unanswered")])
+def test_a_port_that_answers_in_another_protocol_is_named_as_such(answer, how):
+    """A server that sends other bytes (an HTTP server's) gave Dask's reading of them as a frame
+    length, "Unable to allocate 3.07 EiB", as the reason; one that hangs up, a closed stream's."""
+    pytest.importorskip("distributed")
+    import socket
+
+    from quantize.jobs import executors
+
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            with conn:
+                conn.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with pytest.raises(ParameterError) as raised:
+            executors.make_executor(1, address, 1)
+    finally:
+        server.close()
+    assert str(raised.value) == (f"{address} does not speak Dask's protocol ({how}): give a Dask "
+                                 "scheduler's address, such as tcp://host:8786 (not its dashboard's)")

@@ -371,8 +371,7 @@ class _Dask:
         try:
             self.client = _connect(Client, address)
         except Exception as exc:  # unreachable, or an address Dask cannot use (tls:// alone)
-            raise ParameterError(f"cannot reach the Dask scheduler at {address}: "
-                                 f"{one_line(exc)}") from None
+            raise ParameterError(_unreachable(address, exc)) from None
         self.address, self.notice = address, notice
         try:
             _check_worker_versions(self.client, address)
@@ -429,6 +428,21 @@ def _check_address(address: str) -> None:
         given = f", not {address}" if address.strip() else ""
         raise ParameterError("scheduler must be an address tcp://HOST:PORT (a Dask cluster's, "
                              f"such as tcp://10.0.0.5:8786){given}", parameters=("scheduler",))
+
+
+def _unreachable(address: str, exc: BaseException) -> str:
+    """Why no client of the scheduler at ``address`` was made: Dask's reason, unless the server
+    answered its greeting with what Dask cannot read (Dask's reason was then its parser's, such
+    as a frame length read from an HTTP reply that no memory could hold)."""
+    import traceback
+
+    read = any(frame.f_code.co_name == "read" and "distributed" in frame.f_code.co_filename
+               for frame, _ in traceback.walk_tb(exc.__traceback__))
+    if not read:
+        return f"cannot reach the Dask scheduler at {address}: {one_line(exc)}"
+    how = "it closed the connection unanswered" if isinstance(exc, OSError) else "it sent other bytes"
+    return (f"{address} does not speak Dask's protocol ({how}): give a Dask scheduler's address, "
+            "such as tcp://host:8786 (not its dashboard's)")
 
 
 CONNECT_SECONDS = 10  # how long the batch waits for a Dask scheduler to answer
