@@ -214,6 +214,39 @@ def test_a_byte_budget_notes_how_each_rows_k_was_chosen(tmp_path):
         assert f"K={row['k']}: the largest K whose qnt file fits" in row["notes"], row["notes"]
 
 
+def test_a_quality_target_picks_each_images_k_as_compress_does(tmp_path):
+    """batch --target-psnr: each row's K and files are compress's searched ones, the row notes
+    the K and why, and the manifest keeps the target (a resume with another one is refused)."""
+    from quantize.jobs.sweep import compress_searched
+    from quantize.jobs.sweep_model import Target
+
+    src = make_tree(tmp_path / "in", n=2, size=(40, 48))
+    target = Target(psnr=22.0)
+    settings = replace(SETTINGS, options=replace(SETTINGS.options, fit=FitOptions(k=64)),
+                       target=target)
+    result = run_batch([src], tmp_path / "out", settings=settings, jobs=1)
+    assert result.manifest.options["target_psnr"] == 22.0
+    for name in ("p0.png", "sub/p1.png"):
+        row = result.manifest.rows[name]
+        alone, search = compress_searched(src / name, tmp_path / "alone" / name, target,
+                                          options=settings.options, formats=SETTINGS.formats)
+        assert row["status"] == "ok" and row["k"] == search.k == alone.k and row["psnr"] >= 22
+        assert f"K={row['k']}: the smallest K with PSNR >= 22 dB" in row["notes"], row["notes"]
+        for out in ("qnt", "preview.png"):
+            stem = Path(name).with_suffix("").as_posix()
+            assert ((tmp_path / "out" / f"{stem}.{out}").read_bytes()
+                    == (tmp_path / "alone" / name / f"{Path(name).stem}.{out}").read_bytes())
+    res = CliRunner().invoke(cli, ["batch", str(src), "-o", str(tmp_path / "out"), "-k", "64",
+                                   "--format", "qnt,png", "--target-psnr", "23", "--resume"])
+    assert isinstance(res.exception, ParameterError)
+    assert "(--target-psnr 22, now 23)" in str(res.exception)
+    for shared, fixed, budget in ((True, None, None), (False, "pico8", None), (False, None, 10_000)):
+        with pytest.raises(ParameterError, match="choose"):
+            run_batch([src], tmp_path / "refused", settings=replace(settings, max_bytes=budget),
+                      jobs=1, shared_palette=shared, palette_from=fixed)
+    assert not (tmp_path / "refused").exists()
+
+
 def test_a_codec_that_cannot_code_k_says_which_one_codes_it(tmp_path):
     """bilevel codes K = 2 only: compress and batch at K = 8 note the cm they write instead."""
     src = make_tree(tmp_path / "in", n=1)

@@ -16,6 +16,7 @@ from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, che
                       check_format_options, check_panel_layout, dither_options, echo,
                       encoder_options, file_options, fit_options, layout_options, make_fit_options,
                       note, resample_bounds, resample_options, space_option)
+from .sweep import target_options
 
 
 class Progress:
@@ -51,6 +52,7 @@ class Progress:
 @click.option("-o", "--output", "out_dir", type=PATH, required=True,
               help="Output folder: the input tree is mirrored below it, with manifest.csv/.json.")
 @fit_options
+@target_options
 @space_option
 @dither_options
 @click.option("--codec", type=click.Choice(CODECS), default=DEFAULT_CODEC, show_default=True,
@@ -82,7 +84,8 @@ class Progress:
               help="Replace existing outputs; allow the output folder inside an input folder.")
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or notes on stderr.")
-def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither, dither_strength, rdo,
+def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, target_delta_e,
+          space, dither, dither_strength, rdo,
           codec, preview, formats, max_bytes, png_effort, webp_method, raw_bit_order, raw_rows,
           rgb565_endian, rotate, jobs,
           no_recursive, resume, shared_palette, palette_from, scheduler, width, height, fps, plays,
@@ -93,13 +96,19 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
     pip install imageio imageio-ffmpeg), is written as an animation, <stem>.anim.<ext> per --format
     (gif, png, webp, qnt; it fails for c, raw and rgb565, which hold one picture), made smaller
     or slower first by --width, --height and --fps, as quantize animate does.
+    With --target-psnr or --target-delta-e, each image's K is the smallest from 1 to -k that
+    meets the target, as compress picks it (the manifest's row notes the K and why).
     Exit code 1 when some image failed; run again with --resume after an interruption.
     """
     from ..errors import ParameterError
     from ..jobs.batch import OptionsChanged, Settings, run_batch
     from ..jobs.pipeline import CompressOptions
+    from ..jobs.sweep_model import Target
 
     check_dither(dither)
+    target = Target(psnr=target_psnr, delta_e=target_delta_e)
+    if target and max_bytes is not None:
+        raise click.UsageError("--max-bytes and a quality target each choose K: give one")
     if shared_palette and palette_from:
         raise click.UsageError("--shared-palette and --palette-from exclude each other")
     from ..io.outputs import parse_formats
@@ -119,7 +128,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, space, dither
                         codec=codec, dither=dither, dither_strength=dither_strength, rdo=rdo),
         formats=tuple(dict.fromkeys(formats)), force=force, allow_huge=allow_huge,
         files=files,
-        max_bytes=None if max_bytes is None else _size(max_bytes),
+        max_bytes=None if max_bytes is None else _size(max_bytes), target=target or None,
         resample=resample_bounds(width, height, fps, plays), wording=flag_message)
     progress = Progress()
     progress.enabled &= not quiet

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from ..io.outputs import FileOptions
     from .pipeline import CompressOptions
-    from .sweep_model import Pick
+    from .sweep_model import Pick, Target
 
 PALETTE_NAME = "palette"  # the shared palette: <out>/palette.qnt and <out>/palette.json
 
@@ -48,6 +48,9 @@ class Settings:
     #: how a failed row words its error (a module-level function: workers receive it pickled),
     #: e.g. the command line's flags for the library's parameters the error cites
     wording: Callable[[QuantizeError], str] | None = None
+    #: pick each image's K as the smallest that meets this quality, as compress's target does
+    #: (instead of by max_bytes)
+    target: Target | None = None
 
 
 # ------------------------------------------------------------------------------------------- one job
@@ -77,23 +80,24 @@ def _compress_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[st
     from ..io.outputs import output_paths
     from .pipeline import compress_file
 
-    if settings.max_bytes is None:
+    search = settings.target or settings.max_bytes
+    if search is None:
         result = compress_file(job.source, job.out_dir, options=settings.options,
                                formats=settings.formats, files=settings.files,
                                force=settings.force, allow_huge=settings.allow_huge)
     else:
         from .sweep import compress_searched
 
-        result, budget = compress_searched(job.source, job.out_dir, settings.max_bytes,
-                                           options=settings.options, formats=settings.formats,
-                                           files=settings.files, force=settings.force,
-                                           allow_huge=settings.allow_huge)
-        result = replace(result, notes=(*result.notes, _budget_note(budget.pick)))
+        result, found = compress_searched(job.source, job.out_dir, search,
+                                          options=settings.options, formats=settings.formats,
+                                          files=settings.files, force=settings.force,
+                                          allow_huge=settings.allow_huge)
+        result = replace(result, notes=(*result.notes, _pick_note(found.pick)))
     return result.to_dict(), output_paths(Path(job.source), job.out_dir, settings.formats)
 
 
-def _budget_note(pick: Pick) -> str:
-    """A row's note of the K a byte budget chose, and why."""
+def _pick_note(pick: Pick) -> str:
+    """A row's note of the K a byte budget or a quality target chose, and why."""
     return f"K={pick.k}: {pick.reason}"
 
 
@@ -114,13 +118,15 @@ def _animate_job(job: Job, settings: Settings) -> tuple[dict[str, Any], dict[str
         options = replace(options, webp_method=settings.files.webp_method)
     result = animate_file(job.source, job.out_dir, options,
                           force=settings.force, max_bytes=settings.max_bytes,
+                          target=settings.target,
                           max_pixels=pixel_limit(allow_huge=settings.allow_huge),
                           **settings.resample)
     notes = [f"animation: {plural(result.n_frames, 'frame')} ({len(result.durations):,} written), "
              f"{plural(result.n_palettes, 'palette')}, "
              f"flicker {result.flicker:.3f}", *result.notes]
-    if result.budget is not None:
-        notes.append(_budget_note(result.budget.pick))
+    for chosen in (result.budget, result.search):
+        if chosen is not None:
+            notes.append(_pick_note(chosen.pick))
     record = {"width": result.width, "height": result.height, "channels": result.channels,
               "k": result.k, "frames": result.n_frames, "frames_written": len(result.durations),
               "durations_ms": result.durations, "palettes": result.n_palettes,
@@ -338,11 +344,16 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
                                  f"{', '.join(unknown)}", parameters=("resample",))
         check_resampling(**settings.resample)
     check_formats(settings.formats, settings.options.fit.k)
-    if settings.max_bytes is not None and (settings.options.palette is not None or shared_palette
-                                           or palette_from is not None):
-        raise ParameterError("a byte budget chooses each image's K: it cannot be combined with a "
-                             "fixed or shared palette",
-                             parameters=("max_bytes", "shared_palette", "palette_from"))
+    _check_target(settings.target)
+    if settings.max_bytes is not None and settings.target:
+        raise ParameterError("max_bytes and a target each choose K: give one",
+                             parameters=("max_bytes", "target"))
+    if (settings.max_bytes is not None or settings.target) and (
+            settings.options.palette is not None or shared_palette or palette_from is not None):
+        raise ParameterError("a byte budget or a quality target chooses each image's K: it cannot "
+                             "be combined with a fixed or shared palette",
+                             parameters=("max_bytes", "psnr", "delta_e", "shared_palette",
+                                         "palette_from"))
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
@@ -353,6 +364,15 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
         raise ParameterError("sample cannot be combined with shared_palette",
                              parameters=("sample", "shared_palette"))
     return jobs
+
+
+def _check_target(target: Target | None) -> None:
+    """A :class:`ParameterError` unless ``target`` is None or a :class:`Target`."""
+    from .sweep_model import Target
+
+    if target is not None and not isinstance(target, Target):
+        raise ParameterError(f"target must be a Target (psnr and/or delta_e), not "
+                             f"{type(target).__name__}", parameters=("target",))
 
 
 def _with_palette(settings: Settings, executor: Executor, the_plan: Plan,
@@ -398,6 +418,8 @@ def _options_record(settings: Settings, palette_name: str | None = None) -> dict
     return {**asdict(opts.fit), "codec": opts.codec, "dither": opts.dither,
             "dither_strength": opts.dither_strength, "formats": list(settings.formats),
             "max_bytes": settings.max_bytes,
+            **({"target_psnr": settings.target.psnr, "target_delta_e": settings.target.delta_e}
+               if settings.target else {}),
             "palette_sha256": None if palette is None else hashlib.sha256(palette.tobytes()).hexdigest(),
             # recorded when set, so that a manifest written before they were stays resumable
             **({"rdo": opts.rdo} if opts.rdo else {}),
