@@ -47,6 +47,28 @@ def outputs(root: Path) -> dict[str, bytes]:
 
 # --- discovery -------------------------------------------------------------------------------------
 
+def test_hidden_files_and_folders_are_left_out_as_a_glob_leaves_them(tmp_path):
+    """macOS's ._p0.png beside p0.png (no image) failed its row, and .hid/ was compressed, while
+    the folder's glob left both out: each is now a skipped row; named, a hidden file is taken."""
+    src = make_tree(tmp_path / "in", n=2)
+    (src / "._p0.png").write_bytes(b"\x00\x05\x16\x07Mac OS X")
+    (src / "sub" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (src / ".hid").mkdir()
+    Image.fromarray(make_photo(8, 8)).save(src / ".hid" / "x.png")
+    walked = plan([src], tmp_path / "out")
+    globbed = plan([str(src / "**" / "*.png")], tmp_path / "out")
+    assert [j.name for j in walked.jobs] == [j.name for j in globbed.jobs] == ["p0.png", "sub/p1.png"]
+    hidden = {r["path"]: r["error"] for r in walked.rows if "hidden" in r["error"]}
+    assert set(hidden) == {"._p0.png", "sub/.DS_Store", ".hid/"}
+    assert hidden[".hid/"].startswith("a hidden folder (")
+    assert all(r["status"] == "skipped" for r in walked.rows)
+    named = plan([src / "._p0.png", src / ".hid" / "x.png"], tmp_path / "out")
+    assert [j.name for j in named.jobs] == ["._p0.png", "x.png"]
+    (src / ".out").mkdir()
+    inside = plan([src], src / ".out", force=True)  # the output folder is no row
+    assert ".out/" not in {r["path"] for r in inside.rows}
+
+
 def test_plan_mirrors_tree_skips_non_images_and_handles_loops_and_duplicates(tmp_path):
     src = make_tree(tmp_path / "in")
     (src / "sub" / "loop").symlink_to(src, target_is_directory=True)

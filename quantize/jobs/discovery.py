@@ -255,13 +255,31 @@ def _walk(root: Path, out: Path, *, recursive: bool, plan: Plan) -> list[Path]:
             Path(exc.filename).relative_to(root).as_posix() + "/", "skipped",
             f"folder not readable: {exc.strerror}", exc.filename))
 
+    def hidden(name: str, why: str) -> None:
+        plan.rows.append(mf.problem_row(name, "skipped", f"{why} (a name starting with '.', "
+                                        "left out as a glob leaves it)", str(root / name)))
+
     for folder, dirs, names in os.walk(root, followlinks=True, onerror=unreadable):
         st = os.stat(folder)
         if (st.st_dev, st.st_ino) in visited:
             dirs[:] = []
             continue
         visited.add((st.st_dev, st.st_ino))
-        dirs[:] = sorted(dirs) if recursive else []
+        below = Path(folder).relative_to(root)
+        # hidden entries (macOS's ._photo.jpg beside photo.jpg, .git/) are left out as a glob and
+        # the shell leave them out, so that a folder and its glob give the same inputs
+        for name in sorted(d for d in dirs if d.startswith(".")) if recursive else ():
+            with contextlib.suppress(OSError):
+                seen = os.stat(os.path.join(folder, name))
+                if (seen.st_dev, seen.st_ino) not in visited:  # the output folder is no row
+                    hidden((below / name).as_posix() + "/", "a hidden folder")
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
         # every entry that is not a folder, so that FIFOs and sockets are counted as skipped
-        files.extend(Path(folder, n) for n in sorted(names) if not os.path.isdir(os.path.join(folder, n)))
+        for name in sorted(names):
+            if os.path.isdir(os.path.join(folder, name)):
+                continue
+            if name.startswith("."):
+                hidden((below / name).as_posix(), "a hidden file")
+            else:
+                files.append(Path(folder, name))
     return files
