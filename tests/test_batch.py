@@ -127,6 +127,10 @@ def test_resume_alone_continues_a_batch_inside_its_input_but_not_a_foreign_one(t
     assert first.summary.done == 2
     again = run_batch([src], src / "out", settings=SETTINGS, jobs=1, resume=True)
     assert again.kept == 2 and again.summary.done == 2
+    # without resume: that batch is named, with both ways on (--force alone redid every file)
+    with pytest.raises(OutputError, match=r"already holds a batch \(manifest.json\): use "
+                                          "resume=True to continue it or force=True to redo it"):
+        run_batch([src], src / "out", settings=SETTINGS, jobs=1)
     doc = json.loads((src / "out" / manifest.JSON_NAME).read_text())  # as stopped before any row
     doc.update(rows=[], claims={"p0.png": ["p0.qnt"]})
     (src / "out" / manifest.JSON_NAME).write_text(json.dumps(doc))

@@ -156,7 +156,9 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, resume: bool,
     if path.is_dir():
         root = Path(os.path.abspath(path))
         real_root = Path(os.path.realpath(root))
-        if (real_out == real_root or real_root in real_out.parents) and not force:
+        # a batch of this folder already there: run_batch says to resume or force it
+        if ((real_out == real_root or real_root in real_out.parents) and not force
+                and not _holds_batch_of(out, root)):
             if not resume:
                 raise OutputError(f"output folder {display_name(out)} is inside the input folder "
                                   f"{display_name(spec)} "
