@@ -105,6 +105,34 @@ def test_sigterm_or_a_hangup_stops_the_batch_as_ctrl_c_does_in_one_line(tmp_path
     assert rows and all(manifest.outputs_intact(r, out) for r in rows)
 
 
+def test_ctrl_c_before_the_batch_wrote_anything_does_not_promise_a_manifest(tmp_path, capsys,
+                                                                          monkeypatch):
+    """Stopped while waiting for a scheduler (or counting a shared palette's colours), the batch
+    said its manifest was kept and to --resume, with no output folder at all; once the manifest
+    is there, it says so."""
+    from quantize.cli import main
+    from quantize.jobs import batch
+
+    src = make_tree(tmp_path / "in", n=1)
+
+    def stopped(inputs, out, **kwargs):
+        if (tmp_path / "wrote").exists():
+            Path(out).mkdir()
+            (Path(out) / manifest.JSON_NAME).write_text("{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch, "run_batch", stopped)
+    for wrote, said in ((False, "interrupted before the batch wrote anything: run it again"),
+                        (True, f"interrupted: finished outputs and {tmp_path / 'out' / 'manifest.json'}"
+                               " are kept; run again with --resume to finish")):
+        if wrote:
+            (tmp_path / "wrote").touch()
+        with pytest.raises(SystemExit) as stop:
+            main(["batch", str(src), "-o", str(tmp_path / "out")])
+        assert stop.value.code == 130
+        assert capsys.readouterr().err == f"quantize: error: {said}\n"
+
+
 def test_missing_dask_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ParameterError, match=r"pip install 'dask\[distributed\]'"):

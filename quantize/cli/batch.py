@@ -145,9 +145,13 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, 
         raise ParameterError(exc.worded(_changes(exc.before, exc.now)),
                              parameters=exc.parameters) from None
     except KeyboardInterrupt:
+        from ..io.manifest import JSON_NAME
+
         progress.clear()
         text, code = interruption()
-        raise Interrupted(f"{text}: finished outputs and {out_dir / 'manifest.json'} are kept; "
+        if not (out_dir / JSON_NAME).exists():  # stopped while connecting or counting colours
+            raise Interrupted(f"{text} before the batch wrote anything: run it again", code) from None
+        raise Interrupted(f"{text}: finished outputs and {out_dir / JSON_NAME} are kept; "
                           "run again with --resume to finish", code) from None
     progress.clear()
     s = result.summary
