@@ -133,6 +133,16 @@ def test_ctrl_c_before_the_batch_wrote_anything_does_not_promise_a_manifest(tmp_
         assert capsys.readouterr().err == f"quantize: error: {said}\n"
 
 
+def test_jobs_with_a_scheduler_is_refused_not_ignored(tmp_path):
+    """A cluster's workers run the jobs: a --jobs limit beside --scheduler was silently ignored."""
+    with pytest.raises(ParameterError, match=r"^jobs sets this machine's processes; with "
+                       "scheduler the cluster's workers") as refused:
+        run_batch([make_tree(tmp_path / "in", n=1)], tmp_path / "out",
+                  settings=Settings(CompressOptions()), jobs=2, scheduler="tcp://127.0.0.1:1")
+    assert refused.value.parameters == ("jobs", "scheduler")
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_dask_is_one_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(ParameterError, match=r"pip install 'dask\[distributed\]'"):

@@ -132,6 +132,9 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
     "`--scheduler` not an address `[tcp://]HOST:PORT` (empty, `nonsense:abc`, no port, a port above 65535, `http://…`)": (
         lambda t: ["batch", _photo(t), "-o", t / "o", "--scheduler", "nonsense:abc"],
         ("--scheduler must be an address tcp://HOST:PORT", "not nonsense:abc")),
+    "`--jobs` with `--scheduler` (it was ignored)": (
+        lambda t: ["batch", _photo(t), "-o", t / "o", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"],
+        ("--jobs sets this machine's processes; with --scheduler",)),
     "`batch --jobs` < 1": (lambda t: ["batch", _photo(t), "-o", t / "o", "--jobs", "0"],
                            ("--jobs must be at least 1, got 0",)),
     "`--dither-strength` without `--dither`": (

@@ -66,7 +66,8 @@ class Progress:
 @encoder_options
 @layout_options(palette_flag="--palette-from")
 @click.option("-j", "--jobs", type=int, default=None,
-              help="Processes compressing at once: this one and N-1 workers.  "
+              help="Processes compressing at once: this one and N-1 workers (not with "
+                   "--scheduler).  "
                    "[default: the number of cores]")
 @click.option("--no-recursive", is_flag=True, help="Only the files directly in each input folder.")
 @click.option("--resume", is_flag=True,

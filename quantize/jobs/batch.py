@@ -272,7 +272,8 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     from ..io.container import SUFFIX
 
     start = time.perf_counter()
-    jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from)
+    jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from,
+                          scheduler=scheduler)
     reserved = {PALETTE_NAME + SUFFIX: "shared palette"} if shared_palette else {}
     the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force, resume=resume,
                     reserved=reserved)
@@ -329,7 +330,8 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
 
 
 def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool = False,
-                   palette_from: str | os.PathLike[str] | np.ndarray | None = None) -> int:
+                   palette_from: str | os.PathLike[str] | np.ndarray | None = None,
+                   scheduler: str | None = None) -> int:
     """Every parameter of a batch checked before any work, as ``compress`` checks its own (the
     same :meth:`~quantize.jobs.pipeline.CompressOptions.validated`); returns the number of jobs."""
     from ..io.outputs import check_formats
@@ -354,6 +356,10 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
                              "be combined with a fixed or shared palette",
                              parameters=("max_bytes", "psnr", "delta_e", "shared_palette",
                                          "palette_from"))
+    if jobs is not None and scheduler is not None:  # else silently ignored
+        raise ParameterError("jobs sets this machine's processes; with scheduler the cluster's "
+                             "workers compress as many images at once as they have threads",
+                             parameters=("jobs", "scheduler"))
     jobs = default_jobs() if jobs is None else jobs
     if jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
