@@ -469,9 +469,12 @@ def test_a_port_that_does_not_speak_dask_is_refused_in_time(monkeypatch):
         server.close()
 
 
-@pytest.mark.parametrize("answer, how", [(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4, "it sent other bytes"),
-                                         (b"", "it closed the connection unanswered")])
-def test_a_port_that_answers_in_another_protocol_is_named_as_such(answer, how):
+@pytest.mark.parametrize("answer, why", [
+    (b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4, "(it sent other bytes): give a Dask scheduler's "
+                                             "address, such as tcp://host:8786 (not its dashboard's)"),
+    (b"", "(it closed the connection unanswered): give a Dask scheduler's address, such as "
+          "tcp://host:8786, or tls://… for one that requires TLS")])
+def test_a_port_that_answers_in_another_protocol_is_named_as_such(answer, why):
     """A server that sends other bytes (an HTTP server's) gave Dask's reading of them as a frame
     length, "Unable to allocate 3.07 EiB", as the reason; one that hangs up, a closed stream's."""
     pytest.importorskip("distributed")
@@ -497,5 +500,4 @@ def test_a_port_that_answers_in_another_protocol_is_named_as_such(answer, how):
             executors.make_executor(1, address, 1)
     finally:
         server.close()
-    assert str(raised.value) == (f"{address} does not speak Dask's protocol ({how}): give a Dask "
-                                 "scheduler's address, such as tcp://host:8786 (not its dashboard's)")
+    assert str(raised.value) == f"{address} does not speak Dask's protocol {why}"

@@ -440,9 +440,12 @@ def _unreachable(address: str, exc: BaseException) -> str:
                for frame, _ in traceback.walk_tb(exc.__traceback__))
     if not read:
         return f"cannot reach the Dask scheduler at {address}: {one_line(exc)}"
-    how = "it closed the connection unanswered" if isinstance(exc, OSError) else "it sent other bytes"
-    return (f"{address} does not speak Dask's protocol ({how}): give a Dask scheduler's address, "
-            "such as tcp://host:8786 (not its dashboard's)")
+    if isinstance(exc, OSError):  # as a scheduler that requires TLS does with plain tcp://
+        return (f"{address} does not speak Dask's protocol (it closed the connection unanswered): "
+                "give a Dask scheduler's address, such as tcp://host:8786, or tls://… for one "
+                "that requires TLS")
+    return (f"{address} does not speak Dask's protocol (it sent other bytes): give a Dask "
+            "scheduler's address, such as tcp://host:8786 (not its dashboard's)")
 
 
 CONNECT_SECONDS = 10  # how long the batch waits for a Dask scheduler to answer
