@@ -121,6 +121,28 @@ def test_output_inside_input_needs_force_and_is_then_left_out(tmp_path):
     assert len(again.jobs) == 4
 
 
+@pytest.mark.parametrize("text, why", [('{"rows": 5', "Expecting ',' delimiter"),
+                                       ("[]", "unknown layout"), ('"rows"', "unknown layout"),
+                                       ('{"version": 99, "rows": []}', "unknown layout")])
+def test_a_damaged_manifest_is_one_line_naming_it(tmp_path, capsys, text, why):
+    """A manifest that is JSON but no object said "'list' object has no attribute 'get'"; the
+    line says how to redo the batch, and --force does (it read the manifest, and refused)."""
+    src = make_tree(tmp_path / "in", n=1)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / manifest.JSON_NAME).write_text(text)
+    with pytest.raises(SystemExit) as stop:
+        main(["batch", str(src), "-o", str(tmp_path / "out"), "--resume"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 4 and err.count("\n") == 1, err
+    assert err.startswith(f"quantize: error: {tmp_path / 'out' / manifest.JSON_NAME}: not a "
+                          f"readable batch manifest ({why}"), err
+    assert err.endswith("): run with --force and without --resume to redo the batch\n"), err
+    with pytest.raises(SystemExit) as stop:
+        main(["batch", str(src), "-o", str(tmp_path / "out"), "--force", "-q"])
+    assert stop.value.code == 0, capsys.readouterr().err
+    assert manifest.read(tmp_path / "out")["summary"]["done"] == 1
+
+
 def test_resume_alone_continues_a_batch_inside_its_input_but_not_a_foreign_one(tmp_path):
     src = make_tree(tmp_path / "in", n=2)
     first = run_batch([src], src / "out", settings=replace(SETTINGS, force=True), jobs=1)

@@ -125,9 +125,10 @@ def read(out_root: Path) -> dict[str, Any] | None:
         return None
     try:
         doc = json.loads(read_input(path, "manifest", allow_empty=True).decode("utf-8"))
-        if doc.get("version") != VERSION or not isinstance(doc.get("rows"), list):
+        if (not isinstance(doc, dict) or doc.get("version") != VERSION
+                or not isinstance(doc.get("rows"), list)):
             raise ValueError("unknown layout")
-    except (ValueError, OSError, AttributeError) as exc:
+    except (ValueError, OSError) as exc:
         raise FormatError(f"{display_name(path)}: not a readable batch manifest ({exc})") from None
     return doc
 

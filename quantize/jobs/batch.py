@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..io import manifest as mf
-from ..errors import InputError, OutputError, ParameterError, QuantizeError
+from ..errors import FormatError, InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
 from .executors import INTERRUPTED, Died, Executor, default_jobs, make_executor
 from ..io.files import display_name, ensure_dir, held_folder, remove_temporaries, write_bytes
@@ -279,7 +279,13 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
                     reserved=reserved)
     out = the_plan.out_root
     with held_folder(out, "batch"):  # before reading its manifest: one batch at a time
-        previous = mf.read(out)
+        try:
+            previous = mf.read(out)
+        except FormatError as exc:
+            if resume or not settings.force:
+                raise FormatError(f"{exc}: run with force=True and without resume to redo the "
+                                  "batch", parameters=("force=True", "resume")) from None
+            previous = None  # a batch redone needs nothing of it
         if previous is not None and not (resume or settings.force):
             raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use "
                               "resume=True to continue it or force=True to redo it",
