@@ -6,6 +6,8 @@ import csv
 import errno
 import json
 import os
+import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -141,6 +143,28 @@ def test_a_damaged_manifest_is_one_line_naming_it(tmp_path, capsys, text, why):
         main(["batch", str(src), "-o", str(tmp_path / "out"), "--force", "-q"])
     assert stop.value.code == 0, capsys.readouterr().err
     assert manifest.read(tmp_path / "out")["summary"]["done"] == 1
+
+
+def test_a_resume_from_another_folder_does_not_take_over_a_name_below_the_output(tmp_path):
+    """Resumed with another folder, whose x.png is another image, the batch replaced the first
+    folder's x.qnt as if that image had changed; the same image by a copy or after a move is
+    still taken."""
+    first, second = make_tree(tmp_path / "a", n=1), make_tree(tmp_path / "b", n=2)
+    run_batch([first], tmp_path / "out", settings=SETTINGS, jobs=1)
+    packed = (tmp_path / "out" / "p0.qnt").read_bytes()
+    Image.fromarray(make_photo(24, 32, seed=9)).save(second / "p0.png")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(second / 'p0.png'))} takes the name "
+                       rf"p0.png below the output folder, which the batch resumed gave "
+                       rf"{re.escape(str(first / 'p0.png'))}: give another output folder$"):
+        run_batch([second], tmp_path / "out", settings=SETTINGS, jobs=1, resume=True)
+    assert (tmp_path / "out" / "p0.qnt").read_bytes() == packed
+    shutil.copytree(first, tmp_path / "copy")
+    assert run_batch([tmp_path / "copy"], tmp_path / "out", settings=SETTINGS, jobs=1,
+                     resume=True).summary.done == 1
+    for folder in (first, tmp_path / "copy"):  # whichever the manifest names now is moved
+        folder.rename(folder.with_name(folder.name + "-moved"))
+    assert run_batch([second], tmp_path / "out", settings=SETTINGS, jobs=1,
+                     resume=True).summary.done == 2
 
 
 def test_resume_alone_continues_a_batch_inside_its_input_but_not_a_foreign_one(tmp_path):

@@ -290,6 +290,8 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
             raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use "
                               "resume=True to continue it or force=True to redo it",
                               parameters=("resume=True", "force=True"))
+        if resume and previous is not None:
+            _check_names_kept(previous, the_plan)
         executor = make_executor(jobs, scheduler, len(the_plan.jobs), notice)
         try:
             settings, fitted = _with_palette(settings, executor, the_plan, previous if resume else None,
@@ -510,6 +512,27 @@ def _recorded(options: dict[str, Any]) -> dict[str, Any]:
     from ..io.outputs import FileOptions
 
     return {"rdo": 0, "resample": {}, **asdict(FileOptions()), **options}
+
+
+def _check_names_kept(previous: dict[str, Any], the_plan: Plan) -> None:
+    """Refuse a resume that gives a name below the output folder to another image than the batch
+    resumed gave it, one still there (another folder's ``x.png``): its outputs were replaced as
+    if that image had changed. The same image by another path (a link, a copy) or one moved is
+    no clash."""
+    done = {r["path"]: r for r in previous["rows"] if r["status"] == "ok" and r.get("input")}
+    for job in the_plan.jobs:
+        row = done.get(job.name)
+        if row is None or row["input"] == job.source:
+            continue
+        try:
+            if (os.path.samefile(row["input"], job.source)
+                    or mf.sha256_of(Path(job.source), "image") == row.get("input_sha256")):
+                continue
+        except (OSError, QuantizeError):  # the other image is gone (moved, renamed)
+            continue
+        raise InputError(f"{display_name(job.source)} takes the name {display_name(job.name)} "
+                         f"below the output folder, which the batch resumed gave "
+                         f"{display_name(row['input'])}: give another output folder")
 
 
 def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan) -> dict[str, Any]:
