@@ -167,6 +167,18 @@ def test_a_resume_from_another_folder_does_not_take_over_a_name_below_the_output
                      resume=True).summary.done == 2
 
 
+def test_a_batch_into_its_own_input_folder_lists_no_file_it_wrote(tmp_path):
+    """Outputs beside the inputs (-o the input folder): a resume listed its own .qnt files,
+    previews, shared palette and manifest as skipped inputs, and counted them."""
+    src = make_tree(tmp_path / "in", n=2)
+    settings = replace(SETTINGS, force=True)
+    run_batch([src], src, settings=settings, jobs=1, shared_palette=True)
+    again = run_batch([src], src, settings=SETTINGS, jobs=1, shared_palette=True, resume=True)
+    assert sorted(again.manifest.rows) == ["notes.txt", "p0.png", "sub/p1.png"]
+    assert again.kept == 2 and again.summary.skipped == 1
+    assert (src / "sub" / "p1.preview.png").exists() and (src / "palette.json").exists()
+
+
 def test_resume_alone_continues_a_batch_inside_its_input_but_not_a_foreign_one(tmp_path):
     src = make_tree(tmp_path / "in", n=2)
     first = run_batch([src], src / "out", settings=replace(SETTINGS, force=True), jobs=1)

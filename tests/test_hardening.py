@@ -217,8 +217,11 @@ def test_item4_batch_never_takes_its_own_previews_as_inputs(capsys, tmp_path):
         assert code == 0, err
     assert not [p for p in folder.iterdir() if p.name.endswith(".preview.preview.png")]
     rows = json.loads((folder / "manifest.json").read_text())["rows"]
+    assert [(r["path"], r["preview_file"]) for r in rows] == [("a.png", "a.preview.png")]
+    code, _, err = cli(capsys, "batch", folder, "-o", folder, "--force", "-k", "4", "-j", "1")
+    rows = json.loads((folder / "manifest.json").read_text())["rows"]  # a preview it did not write
     skipped = {r["path"]: r["error"] for r in rows if r["status"] == "skipped"}
-    assert skipped["a.preview.png"] == "an output of quantize"
+    assert code == 0 and skipped["a.preview.png"] == "an output of quantize", err
     code, _, err = cli(capsys, "batch", f"{folder}/*.png", "-o", tmp_path / "o2", "-k", "4", "-j", "1")
     assert code == 0 and not (tmp_path / "o2" / "a.preview.qnt").exists(), err
 
@@ -526,7 +529,8 @@ def test_item4_every_output_image_name_is_known_whatever_its_format(capsys, tmp_
                        "-k", "4", "-j", "1")
     assert code == 0, err
     rows = json.loads((folder / "manifest.json").read_text())["rows"]
-    assert {r["path"] for r in rows if r["status"] == "skipped"} >= {"a.preview.webp", "a.preview.gif"}
+    assert [(r["path"], r["webp_file"], r["gif_file"]) for r in rows] == [
+        ("a.png", "a.preview.webp", "a.preview.gif")]  # its own outputs are no input rows
     assert not [p for p in folder.iterdir() if ".preview.preview" in p.name]
 
 

@@ -274,9 +274,10 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     start = time.perf_counter()
     jobs = check_settings(settings, jobs, shared_palette=shared_palette, palette_from=palette_from,
                           scheduler=scheduler)
-    reserved = {PALETTE_NAME + SUFFIX: "shared palette"} if shared_palette else {}
+    reserved = ({name: "shared palette" for name in (PALETTE_NAME + SUFFIX, PALETTE_NAME + ".json")}
+                if shared_palette else {})
     the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force, resume=resume,
-                    reserved=reserved)
+                    reserved=reserved, formats=settings.formats)
     out = the_plan.out_root
     with held_folder(out, "batch"):  # before reading its manifest: one batch at a time
         try:

@@ -58,7 +58,7 @@ class Plan:
 
 def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[str], *,
          recursive: bool = True, force: bool = False, resume: bool = False,
-         reserved: dict[str, str] | None = None) -> Plan:
+         reserved: dict[str, str] | None = None, formats: Sequence[str] = ("qnt",)) -> Plan:
     """Find the images and videos among ``inputs`` (folders, glob patterns, files) and where their
     outputs go.
 
@@ -67,7 +67,9 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     them (:func:`~quantize.animation.source.reads_video`). A file named explicitly is always tried.
     The same file reached twice is taken once. The output folder may lie inside an input folder
     only with ``force``, or with ``resume`` when it holds that folder's batch. ``reserved`` names files of the output folder that the batch writes
-    itself, with what they are; an input whose output would take one fails its row.
+    itself, with what they are; an input whose output would take one fails its row. The files
+    the batch writes in ``formats`` (an output folder that is an input folder holds them) are
+    no rows.
     """
     from ..animation.source import VIDEO_SUFFIXES, reads_video
     from ..io.images import SUFFIXES
@@ -126,6 +128,9 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         else:
             outputs[packed] = name
             result.jobs.append(job)
+    ours = {str(out / name) for name in (mf.JSON_NAME, mf.CSV_NAME, *(reserved or {}))}
+    ours.update(str(path) for job in result.jobs for path in job.targets(formats))
+    result.rows = [row for row in result.rows if row["input"] not in ours]
     # rows are kept by name: of two files of one name below two inputs (each one's SOURCE.txt),
     # the one that is no job is named by its path, so that neither row replaces the other
     owners = dict(names)
