@@ -108,6 +108,9 @@ def test_a_glob_through_a_symlink_loop_keeps_each_files_own_name(tmp_path):
     (lambda t: (t / "text").mkdir() or (t / "text" / "a.txt").write_text("a") and t / "text",
      r"no images found in .*text \(1 other file skipped\)"),
     (lambda t: str(t / "*.jpg"), "no file matches"),
+    # only hidden images: the line (there is no manifest) says where they are and how to take them
+    (lambda t: make_tree(t / "tree" / ".hid", n=1).parent, r"no images found in .*tree \(1 hidden "
+     r"folder skipped; hidden ones are taken when named\)$"),
 ])
 def test_bad_inputs_are_one_clear_error(tmp_path, make, message):
     with pytest.raises(InputError, match=message):

@@ -7,7 +7,7 @@ import contextlib
 import glob
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Sequence
 
 from ..io import manifest as mf
@@ -138,11 +138,23 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         if owners.setdefault(row["path"], row["input"]) != row["input"]:
             result.rows[i] = {**row, "path": row["input"]}
     if not result.jobs and all(row["status"] == "skipped" for row in result.rows):
-        skipped = len(result.rows)
         raise InputError("no images found in " + ", ".join(map(display_name, inputs))
-                         + (f" ({skipped:,} other file{'s' * (skipped != 1)} skipped)"
-                            if skipped else ""))
+                         + _skipped_words(result.rows))
     return result
+
+
+def _skipped_words(rows: list[dict[str, Any]]) -> str:
+    """What a batch that found no image skipped, for its error (no manifest says it): `` (2 other
+    files, 1 hidden folder skipped; hidden ones are taken when named)``, or nothing."""
+    from ..render.report import plural
+
+    names = [PurePosixPath(row["path"]) for row in rows]
+    hidden = [row["path"].endswith("/") for row, name in zip(rows, names) if name.name.startswith(".")]
+    counts = [(len(rows) - len(hidden), "other file"), (hidden.count(False), "hidden file"),
+              (hidden.count(True), "hidden folder")]
+    said = ", ".join(plural(n, word) for n, word in counts if n)
+    return (f" ({said} skipped{'; hidden ones are taken when named' * bool(hidden)})"
+            if said else "")
 
 
 def _detour(path: Path, name: str) -> tuple[bool, int]:
