@@ -93,7 +93,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, 
           force, allow_huge, quiet):
     """Quantise every image in INPUTS (folders, glob patterns or files) into the output folder.
 
-    An animated GIF, APNG or WebP, and a video (mp4, mov, mkv, webm, … with the video extra:
+    An animated GIF, APNG, WebP or AVIF, and a video (mp4, mov, mkv, webm, … with the video extra:
     pip install imageio imageio-ffmpeg), is written as an animation, <stem>.anim.<ext> per --format
     (gif, png, webp, qnt; it fails for c, raw and rgb565, which hold one picture), made smaller
     or slower first by --width, --height and --fps, as quantize animate does.
