@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import lzma
 import struct
+import subprocess
+import sys
 import tracemalloc
 import zlib
 
@@ -257,3 +259,34 @@ def test_decompression_bombs_stay_bounded(small_file, codec, make):
     bomb = patch(file_with_payload(small_file, payload), "codec", CODEC_ID[codec])
     with bounded_allocation(limit=len(payload) + MiB), pytest.raises(FormatError):
         qc.decode(bomb)
+
+
+# In a fresh process: the peak resident memory (KiB) a decode adds, of a file whose header declares
+# one row of 2^25 pixels and whose payload is a 1x7 image's (the stream runs out at once)
+WIDE_ROW = """
+import resource, struct, sys, zlib
+import numpy as np
+from quantize.io import container
+from quantize.errors import FormatError
+codec, k = sys.argv[1], int(sys.argv[2])
+small = container.encode(np.zeros((k, 3), np.uint8), np.zeros((1, 7), int), codec)
+body = bytearray(small[:-4])
+struct.pack_into("<I", body, 12, 1 << 25)
+container.decode(small)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    container.decode(bytes(body) + struct.pack("<I", zlib.crc32(body)))
+except FormatError:
+    pass
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss in KiB, as Linux counts it")
+@pytest.mark.parametrize("codec,k", [("bilevel", 2), ("template", 3)])
+def test_a_wide_row_costs_no_more_memory_than_its_indices(codec, k):
+    """A 50-byte file declaring one very wide row (the template coders' stripe is that row) is
+    refused without touching the zeros padding the rows above, which only ever read as zeros."""
+    done = subprocess.run([sys.executable, "-c", WIDE_ROW, codec, str(k)], capture_output=True,
+                          text=True, check=True)
+    assert int(done.stdout) << 10 < (1 << 25), done.stdout

@@ -177,11 +177,11 @@ def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width:
 
 def encode_bilevel(indices: np.ndarray) -> bytes:
     """The bilevel payload of ``indices`` (H, W) of 0 and 1 (K = 2)."""
-    from .kernels.templates import encode_bits
+    from .kernels.templates import encode_bits, padded
 
     def stripe(rows: np.ndarray) -> bytes:
-        return _encoded(lambda buf: encode_bits(rows, buf, STRETCH, SQUASH, RECIPROCAL),
-                        rows.size // 8 + 4096)
+        return _encoded(lambda buf: encode_bits(rows, buf, padded(rows), STRETCH, SQUASH,
+                                                RECIPROCAL), rows.size // 8 + 4096)
 
     return _striped(np.ascontiguousarray(indices, np.uint8), stripe)
 
@@ -189,10 +189,10 @@ def encode_bilevel(indices: np.ndarray) -> bytes:
 def decode_bilevel(payload: bytes | memoryview, height: int, width: int) -> np.ndarray:
     """Inverse of :func:`encode_bilevel`; a payload that is not exactly one image's raises
     FormatError."""
-    from .kernels.templates import decode_bits
+    from .kernels.templates import decode_bits, padded
 
     def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
-        return decode_bits(rows, stream, STRETCH, SQUASH, RECIPROCAL)
+        return decode_bits(rows, stream, padded(rows), STRETCH, SQUASH, RECIPROCAL)
 
     return _unstriped(payload, np.zeros((height, width), np.uint8), stripe, "bilevel",
                       "it runs out before the image ends")
@@ -204,12 +204,13 @@ TEMPLATE_K = (3, 256)
 
 def encode_template(indices: np.ndarray, k: int) -> bytes:
     """The template payload of ``indices`` (H, W) below ``k``, 3 <= k <= 256."""
-    from .kernels.templates import encode_indices
+    from .kernels.templates import encode_indices, padded
 
     bits = (k - 1).bit_length()
 
     def stripe(rows: np.ndarray) -> bytes:
-        return _encoded(lambda buf: encode_indices(rows, bits, k, buf, STRETCH, SQUASH, RECIPROCAL),
+        return _encoded(lambda buf: encode_indices(rows, bits, k, buf, padded(rows), STRETCH, SQUASH,
+                                                   RECIPROCAL),
                         rows.size * bits // 8 + 4096)
 
     return _striped(np.ascontiguousarray(indices, np.uint8), stripe)
@@ -218,12 +219,12 @@ def encode_template(indices: np.ndarray, k: int) -> bytes:
 def decode_template(payload: bytes | memoryview, height: int, width: int, k: int) -> np.ndarray:
     """Inverse of :func:`encode_template`; a payload that is not exactly one image's raises
     FormatError."""
-    from .kernels.templates import decode_indices
+    from .kernels.templates import decode_indices, padded
 
     bits = (k - 1).bit_length()
 
     def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
-        return decode_indices(rows, bits, k, stream, STRETCH, SQUASH, RECIPROCAL)
+        return decode_indices(rows, bits, k, stream, padded(rows), STRETCH, SQUASH, RECIPROCAL)
 
     return _unstriped(payload, np.zeros((height, width), np.uint8), stripe, "template",
                       "it names no palette entry, or runs out before the image ends")

@@ -43,9 +43,10 @@ FIT = (
 #: What a cm compress of K colours also codes with (container._smallest_of_cm): bilevel at K = 2,
 #: the template coder (its probe at least) at K = 3 to 256.
 BILEVEL = (Entry("templates", "encode_bits",
-                 "uint8[:, ::1], uint8[::1], int16[::1], int16[::1], int32[::1]"),)
+                 "uint8[:, ::1], uint8[::1], uint8[:, ::1], int16[::1], int16[::1], int32[::1]"),)
 TEMPLATE = (Entry("templates", "encode_indices",
-                  "uint8[:, ::1], int64, int64, uint8[::1], int16[::1], int16[::1], int32[::1]"),)
+                  "uint8[:, ::1], int64, int64, uint8[::1], uint8[:, ::1], int16[::1], int16[::1], "
+                  "int32[::1]"),)
 
 
 def signatures(entries: tuple[Entry, ...], labels: str = "uint8") -> Iterator[tuple[Entry, Any, tuple]]:

@@ -36,15 +36,20 @@ def _at(pad, r, c, dy, dx):
     return np.int64(pad[r + dy, c + dx])
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _start(indices, buf, decoding, weight_sets):
-    """A coder's state before the first pixel of ``indices``: the arithmetic coder's
-    (:func:`_coder_start`), the models' counters, ``weight_sets`` weight sets, and the stripe
-    padded with zeros as far as the contexts reach."""
+def padded(indices: np.ndarray) -> np.ndarray:
+    """The zeroed buffer a coder keeps the stripe ``indices`` in, padded as far as its contexts
+    reach. NumPy's zeros come from the OS untouched, so the padding, only ever read, takes no
+    memory: a stripe of one wide row costs its own pixels, not four times them."""
     height, width = indices.shape
+    return np.zeros((height + _ABOVE, width + 2 * _SIDE), np.uint8)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _start(buf, decoding, weight_sets):
+    """A coder's state before the first pixel: the arithmetic coder's (:func:`_coder_start`), the
+    models' counters and ``weight_sets`` weight sets."""
     return (*_coder_start(buf, decoding), np.full((MODELS, 1 << WIDE_BITS), 32768 << 16, np.uint32),
-            np.full((weight_sets, MODELS), INITIAL_WEIGHT, np.int32),
-            np.zeros((height + _ABOVE, width + 2 * _SIDE), np.uint8))
+            np.full((weight_sets, MODELS), INITIAL_WEIGHT, np.int32))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -58,11 +63,12 @@ def _line(pad, r, c, spans, scale):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _code_bits(bits, buf, decoding, stretch, squash, reciprocal):
+def _code_bits(bits, buf, pad, decoding, stretch, squash, reciprocal):
     """Encode ``bits`` (H, W) of 0 and 1 into ``buf`` or, with ``decoding``, decode ``buf`` into
-    them. Encoding returns the bytes written, or -1 when ``buf`` is too small; decoding returns the
-    bytes read, or -1 when the stream runs out before the image ends."""
-    low, high, code, pos, cells, weights, pad = _start(bits, buf, decoding, WEIGHT_SETS)
+    them, in ``pad`` (:func:`padded`). Encoding returns the bytes written, or -1 when ``buf`` is
+    too small; decoding returns the bytes read, or -1 when the stream runs out before the image
+    ends."""
+    low, high, code, pos, cells, weights = _start(buf, decoding, WEIGHT_SETS)
     height, width = bits.shape
     for y in range(height):
         r = y + _ABOVE
@@ -115,11 +121,11 @@ def _hashed(context, prefix):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _code_indices(indices, nbits, k, buf, decoding, stretch, squash, reciprocal):
+def _code_indices(indices, nbits, k, buf, pad, decoding, stretch, squash, reciprocal):
     """Encode ``indices`` (H, W) below ``k`` as ``nbits`` decisions each into ``buf`` or, with
-    ``decoding``, decode ``buf`` into them; returns as :func:`_code_bits`, and -1 too when a
-    decoded index is ``k`` or more."""
-    low, high, code, pos, cells, weights, pad = _start(indices, buf, decoding, TEMPLATE_WEIGHT_SETS)
+    ``decoding``, decode ``buf`` into them, in ``pad``; returns as :func:`_code_bits`, and -1 too
+    when a decoded index is ``k`` or more."""
+    low, high, code, pos, cells, weights = _start(buf, decoding, TEMPLATE_WEIGHT_SETS)
     height, width = indices.shape
     for y in range(height):
         r = y + _ABOVE
@@ -161,26 +167,26 @@ def _code_indices(indices, nbits, k, buf, decoding, stretch, squash, reciprocal)
 
 
 @njit(cache=True, nogil=True)
-def encode_indices(indices, nbits, k, buf, stretch, squash, reciprocal):
+def encode_indices(indices, nbits, k, buf, pad, stretch, squash, reciprocal):
     """:func:`_code_indices` encoding: the bytes written into ``buf``, or -1 when it is too
     small."""
-    return _code_indices(indices, nbits, k, buf, False, stretch, squash, reciprocal)
+    return _code_indices(indices, nbits, k, buf, pad, False, stretch, squash, reciprocal)
 
 
 @njit(cache=True, nogil=True)
-def decode_indices(indices, nbits, k, buf, stretch, squash, reciprocal):
+def decode_indices(indices, nbits, k, buf, pad, stretch, squash, reciprocal):
     """:func:`_code_indices` decoding into ``indices``: the bytes read, or -1 for a corrupt
     stream."""
-    return _code_indices(indices, nbits, k, buf, True, stretch, squash, reciprocal)
+    return _code_indices(indices, nbits, k, buf, pad, True, stretch, squash, reciprocal)
 
 
 @njit(cache=True, nogil=True)
-def encode_bits(bits, buf, stretch, squash, reciprocal):
+def encode_bits(bits, buf, pad, stretch, squash, reciprocal):
     """:func:`_code_bits` encoding: the bytes written into ``buf``, or -1 when it is too small."""
-    return _code_bits(bits, buf, False, stretch, squash, reciprocal)
+    return _code_bits(bits, buf, pad, False, stretch, squash, reciprocal)
 
 
 @njit(cache=True, nogil=True)
-def decode_bits(bits, buf, stretch, squash, reciprocal):
+def decode_bits(bits, buf, pad, stretch, squash, reciprocal):
     """:func:`_code_bits` decoding into ``bits``: the bytes read, or -1 for a corrupt stream."""
-    return _code_bits(bits, buf, True, stretch, squash, reciprocal)
+    return _code_bits(bits, buf, pad, True, stretch, squash, reciprocal)
