@@ -246,6 +246,18 @@ def small_file():
     return qc.encode(np.zeros((256, 3), np.uint8), np.zeros((16, 16), np.uint8), "none")  # 256 index bytes
 
 
+@pytest.mark.parametrize("codec,k", [("cm", 16), ("bilevel", 2), ("template", 3)])
+def test_a_stripe_table_the_payload_cannot_hold_is_refused_before_the_image_is_allocated(codec, k):
+    """A 1x7 image's payload under a header of 4096x4096 pixels (16 stripes): refused for its
+    table, with nothing the size of the image allocated (under ``ulimit -v``, not for memory)."""
+    small = qc.encode(np.zeros((k, 3), np.uint8), np.arange(7).reshape(1, 7) % k, codec)
+    assert qc.codec_of(small) == codec
+    data = patch(patch(small, "width", 4096), "height", 4096)
+    qc.decode(small)
+    with bounded_allocation(limit=MiB), pytest.raises(FormatError, match="stripe table needs 60"):
+        qc.decode(data)
+
+
 @pytest.mark.parametrize("codec,make", [
     ("zlib", lambda: zeros_stream(zlib.compressobj(9), 256 * MiB)),
     ("lzma", lambda: zeros_stream(lzma.LZMACompressor(lzma.FORMAT_XZ, filters=[

@@ -109,12 +109,13 @@ def _striped(indices: np.ndarray, encode_stripe) -> bytes:
     return lengths + b"".join(parts)
 
 
-def _unstriped(payload: bytes | memoryview, indices: np.ndarray, decode_stripe, name: str,
-               invalid: str) -> np.ndarray:
-    """Decode each stripe of ``payload`` with ``decode_stripe(stream, rows)`` into ``indices``;
-    a payload that is not exactly one image's raises FormatError (``invalid``: what a stripe's
-    -1 means)."""
-    bounds = stripes(*indices.shape)
+def _unstriped(payload: bytes | memoryview, shape: tuple[int, int], dtype: np.dtype,
+               decode_stripe, name: str, invalid: str) -> np.ndarray:
+    """The indices of ``shape`` and ``dtype``, each stripe of ``payload`` decoded into them by
+    ``decode_stripe(stream, rows)``; a payload that is not exactly one image's raises FormatError
+    (``invalid``: what a stripe's -1 means). Its stripe table is checked before the image is
+    allocated: a few bytes declaring a huge image are refused for what they are, not for memory."""
+    bounds = stripes(*shape)
     data = np.frombuffer(payload, np.uint8).copy()  # one kernel reads and writes, so one type
     head = 4 * (len(bounds) - 1)
     if data.size < head:
@@ -125,6 +126,7 @@ def _unstriped(payload: bytes | memoryview, indices: np.ndarray, decode_stripe, 
         raise FormatError(f"{name} payload is truncated: its stripes add up to more than it holds")
     starts = np.cumsum([head] + lengths)
     lengths.append(data.size - int(starts[-1]))
+    indices = np.zeros(shape, dtype)
     jobs = [partial(decode_stripe, data[start:start + length], indices[top:bottom])
             for (top, bottom), start, length in zip(bounds, starts, lengths)]
     for used, length in zip(_run(jobs), lengths):
@@ -171,7 +173,7 @@ def decode(payload: bytes | memoryview, palette: np.ndarray, height: int, width:
     def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
         return kernel(rows, palette, *tables, stream, STRETCH, SQUASH, reciprocal)
 
-    return _unstriped(payload, np.zeros((height, width), dtype), stripe, "cm",
+    return _unstriped(payload, (height, width), dtype, stripe, "cm",
                       "it codes an index outside the palette")
 
 
@@ -194,7 +196,7 @@ def decode_bilevel(payload: bytes | memoryview, height: int, width: int) -> np.n
     def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
         return decode_bits(rows, stream, padded(rows), STRETCH, SQUASH, RECIPROCAL)
 
-    return _unstriped(payload, np.zeros((height, width), np.uint8), stripe, "bilevel",
+    return _unstriped(payload, (height, width), np.uint8, stripe, "bilevel",
                       "it runs out before the image ends")
 
 
@@ -226,5 +228,5 @@ def decode_template(payload: bytes | memoryview, height: int, width: int, k: int
     def stripe(stream: np.ndarray, rows: np.ndarray) -> int:
         return decode_indices(rows, bits, k, stream, padded(rows), STRETCH, SQUASH, RECIPROCAL)
 
-    return _unstriped(payload, np.zeros((height, width), np.uint8), stripe, "template",
+    return _unstriped(payload, (height, width), np.uint8, stripe, "template",
                       "it names no palette entry, or runs out before the image ends")
