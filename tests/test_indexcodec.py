@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -57,6 +59,26 @@ def test_several_stripes_round_trip_and_are_coded_apart():
     assert data[4:4 + first] == top  # a stripe is coded as an image of its own
     back = indexcodec.decode(data, palette, *indices.shape, np.uint8)
     np.testing.assert_array_equal(back, indices)
+
+
+@pytest.mark.parametrize("codec", ["bilevel", "template"])
+def test_the_first_damaged_stripe_stops_the_others(codec, monkeypatch):
+    """64 empty stripes (a few hundred bytes declaring 2^26 pixels): refused once the first stripe
+    is, not after all 64 fill their coder's tables."""
+    from quantize.core.kernels import templates
+
+    name = {"bilevel": "decode_bits", "template": "decode_indices"}[codec]
+    kernel, calls = getattr(templates, name), []
+    monkeypatch.setattr(templates, name, lambda *args: calls.append(1) or kernel(*args))
+    height, width = 64, 1 << 20
+    assert len(indexcodec.stripes(height, width)) == 64
+    payload = bytes(4 * 63 + 4)
+    with pytest.raises(FormatError, match=f"corrupt {codec} payload"):
+        if codec == "bilevel":
+            indexcodec.decode_bilevel(payload, height, width)
+        else:
+            indexcodec.decode_template(payload, height, width, 3)
+    assert len(calls) <= (os.cpu_count() or 1)  # the first, and those already under way
 
 
 def _cm_16():

@@ -10,6 +10,7 @@ code independently, and calls the one coder of each (:mod:`quantize.core.kernels
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -76,12 +77,28 @@ def stripes(height: int, width: int) -> list[tuple[int, int]]:
     return [(i * height // count, (i + 1) * height // count) for i in range(count)]
 
 
-def _run(jobs: list) -> list:
-    """Call each job, in threads when there are several (the kernel releases the GIL)."""
+def _run(jobs: list, stop=lambda result: False) -> list:
+    """Call each job, in threads when there are several (the kernel releases the GIL); the results
+    in order, up to the first for which ``stop`` holds (the jobs not begun by then never are)."""
     if len(jobs) == 1:
         return [jobs[0]()]
+    stopped = threading.Event()
+
+    def run(job):
+        if stopped.is_set():
+            return None  # jobs begin in order: this one comes after a result that stops
+        result = job()
+        if stop(result):
+            stopped.set()
+        return result
+
+    results = []
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
-        return list(pool.map(lambda job: job(), jobs))
+        for result in pool.map(run, jobs):
+            results.append(result)
+            if stop(result):
+                break
+    return results
 
 
 def _kernel_palette(palette: np.ndarray) -> np.ndarray:
@@ -127,13 +144,22 @@ def _unstriped(payload: bytes | memoryview, shape: tuple[int, int], dtype: np.dt
     starts = np.cumsum([head] + lengths)
     lengths.append(data.size - int(starts[-1]))
     indices = np.zeros(shape, dtype)
-    jobs = [partial(decode_stripe, data[start:start + length], indices[top:bottom])
-            for (top, bottom), start, length in zip(bounds, starts, lengths)]
-    for used, length in zip(_run(jobs), lengths):
+
+    def damage(rows: np.ndarray, start: int, length: int) -> str | None:
+        """What is wrong with one stripe's stream, decoded into ``rows`` (None: nothing)."""
+        used = decode_stripe(data[start:start + length], rows)
         if used < 0:
-            raise FormatError(f"corrupt {name} payload: {invalid}")
-        if used != length:
-            raise FormatError(f"corrupt {name} payload: a stripe of {length} bytes codes {used}")
+            return f"corrupt {name} payload: {invalid}"
+        return None if used == length else \
+            f"corrupt {name} payload: a stripe of {length} bytes codes {used}"
+
+    # the first damaged stripe stops those after it: a file of many empty stripes is refused at
+    # once, not after every stripe's tables are filled
+    for message in _run([partial(damage, indices[top:bottom], start, length)
+                         for (top, bottom), start, length in zip(bounds, starts, lengths)],
+                        stop=bool):
+        if message:
+            raise FormatError(message)
     return indices
 
 
