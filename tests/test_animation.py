@@ -1881,3 +1881,38 @@ def test_an_apngs_gamma_is_applied_to_every_frame_as_compress_applies_it(tmp_pat
     np.testing.assert_array_equal(frames[0], load_image(path).pixels)
     plain = [frame.pixels for frame in open_clip(tmp_path / "c.png").frames()]
     assert all((f > p).sum() > 0.5 * f.size for f, p in zip(frames[1:], plain[1:]))
+
+
+def test_info_checks_many_small_frames_without_composing_a_canvas_each(tmp_path):
+    """A few hundred bytes a frame can each name a frame of the whole canvas: info decodes and
+    checks every frame's rectangle, as decode would, without building the canvases."""
+    import struct
+    import tracemalloc
+    import zlib
+
+    from quantize.io import container
+
+    side, dots = 1024, 40
+    full = container.encode(np.zeros((1, 3), np.uint8), np.zeros((side, side), np.uint8), "none")
+    dot = container.encode(np.array([[255, 0, 0]], np.uint8), np.zeros((1, 1), np.uint8), "none")
+
+    def clip(last: bytes) -> bytes:
+        table = b"".join(struct.pack("<IIIIQ", 10, i, 0, 0, len(f)) + f
+                         for i, f in enumerate([full] + [dot] * dots + [last]))
+        data = (struct.pack("<8sHIIII", b"\x89QNA\r\n\x1a\n", 3, side, side, 0, dots + 2)
+                + struct.pack("<BQ", 0, len(table)) + table)
+        return data + struct.pack("<I", zlib.crc32(data))
+
+    animation = decode_animation(clip(dot))
+    tracemalloc.start()
+    try:
+        animation.check()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * side * side  # the first frame's indices: no canvas of 3 bytes a pixel
+    path = tmp_path / "dots.anim.qnt"
+    path.write_bytes(clip(dot[:-1] + bytes([dot[-1] ^ 1])))  # the last frame's CRC broken
+    done = run("info", path)
+    assert done.returncode == 4 and done.stderr.count("\n") == 1, done.stderr
+    assert f"(frame {dots + 2}: CRC mismatch" in done.stderr

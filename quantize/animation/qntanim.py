@@ -151,9 +151,35 @@ class QntAnimation:
     def mapped(self) -> Iterator[MappedFrame]:
         """Every frame as the writers take it: its rectangle's palette and indices (-1 outside the
         rectangle), the canvas it shows (a copy) and its duration."""
+        canvas: np.ndarray | None = None
+        for number, duration, left, top, keep, image in self._packed():
+            if canvas is None:  # the first frame checked: it covers the canvas
+                canvas = np.empty((self.height, self.width, self.channels), np.uint8)
+            h, w = image.indices.shape
+            rect = (slice(top, top + h), slice(left, left + w))
+            indices = np.full((self.height, self.width), -1, np.int32)
+            palette = image.palette
+            if keep:
+                palette = palette[:-1]
+                kept = image.indices == len(palette)
+                indices[rect] = np.where(kept, -1, image.indices.astype(np.int32))
+                canvas[rect] = np.where(kept[..., None], canvas[rect], image.pixels())
+            else:
+                indices[rect] = image.indices
+                canvas[rect] = image.pixels()
+            yield MappedFrame(number, palette, indices, canvas.copy(), duration)
+
+    def check(self) -> None:
+        """Decode and check every frame's packed rectangle, not composing the canvases (a file of
+        many small frames on a big canvas is checked in the time of its rectangles)."""
+        for _ in self._packed():
+            pass
+
+    def _packed(self) -> Iterator[tuple[int, int, int, int, bool, container.PackedImage]]:
+        """Each frame's number, duration, rectangle's corner, KEEP flag and packed rectangle,
+        decoded and checked against the canvas."""
         record = _RECORDS[self.version]
         pos = 0
-        canvas: np.ndarray | None = None
         for number, duration in enumerate(self.durations):
             _, left, top, *flags, size = record.unpack_from(self._table, pos)
             pos += record.size
@@ -163,7 +189,7 @@ class QntAnimation:
                 h, w = image.indices.shape
                 if left + w > self.width or top + h > self.height:
                     raise FormatError(f"its rectangle leaves the {self.width}x{self.height} canvas")
-                if canvas is None and (w, h) != (self.width, self.height):
+                if number == 0 and (w, h) != (self.width, self.height):
                     raise FormatError("it does not cover the canvas")
                 if image.palette.shape[1] != self.channels:
                     raise FormatError(f"it has {image.palette.shape[1]} channels, the first "
@@ -172,20 +198,7 @@ class QntAnimation:
                 raise FormatError(f"{self.source}: multi-frame .qnt file is corrupt (frame "
                                   f"{number + 1}: {exc})") from None
             pos += size
-            if canvas is None:
-                canvas = np.empty((self.height, self.width, self.channels), np.uint8)
-            rect = (slice(top, top + h), slice(left, left + w))
-            indices = np.full((self.height, self.width), -1, np.int32)
-            palette = image.palette
-            if flags and flags[0] & KEEP:
-                palette = palette[:-1]
-                kept = image.indices == len(palette)
-                indices[rect] = np.where(kept, -1, image.indices.astype(np.int32))
-                canvas[rect] = np.where(kept[..., None], canvas[rect], image.pixels())
-            else:
-                indices[rect] = image.indices
-                canvas[rect] = image.pixels()
-            yield MappedFrame(number, palette, indices, canvas.copy(), duration)
+            yield number, duration, left, top, bool(flags and flags[0] & KEEP), image
 
 
 def decode_animation(data: bytes | memoryview) -> QntAnimation:

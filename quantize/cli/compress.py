@@ -322,8 +322,7 @@ def _header(packed: Path) -> dict:
                 "bits_per_index": h.bits, "codec": h.codec,
                 "palette": ["#" + bytes(c).hex() for c in image.palette]}
     animation = load_animation(packed)
-    for _ in animation.frames():  # every frame's payload checked, as info checks a still's
-        pass
+    animation.check()  # every frame's payload checked, as info checks a still's
     return {"file": display_name(packed), "bytes": packed.stat().st_size,
             "kind": "multi-frame", "version": animation.version, "width": animation.width,
             "height": animation.height, "channels": animation.channels,
