@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import typing
 from pathlib import Path
 
@@ -135,6 +136,15 @@ def test_open_clip_and_animate_read_a_binary_file_object_as_its_path(tmp_path):
     Image.fromarray(np.full((4, 4, 3), 9, np.uint8)).save(png)
     with open(png, "rb") as fh:
         assert list(open_clip(fh).frames())[0].pixels.tobytes() == bytes([9]) * 48
+
+
+def test_open_clip_names_a_damaged_still_file_object_by_its_name(tmp_path):
+    png = tmp_path / "still.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (48, 64, 3), np.uint8)).save(png)
+    png.write_bytes(png.read_bytes()[:4000])
+    with open(png, "rb") as fh, \
+            pytest.raises(InputError, match=rf"^{re.escape(os.fspath(png))}: cannot decode"):
+        open_clip(fh)
 
 
 def test_open_clip_refuses_text_empty_and_video_file_objects_in_one_line(tmp_path):

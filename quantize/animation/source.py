@@ -149,10 +149,14 @@ def open_clip(source: str | os.PathLike[str] | BinaryIO, *, duration: int | None
                 files=tuple(display_name(file.name) for file in files))
 
 
-def _opened(path: Path | bytes) -> ContextManager[tuple[BinaryIO, int]]:
-    """:func:`~quantize.io.files.open_input` for a file; for a file's bytes, a fresh stream."""
+def _opened(path: Path | bytes, name: str = "") -> ContextManager[tuple[BinaryIO, int]]:
+    """:func:`~quantize.io.files.open_input` for a file; for a file's bytes, a fresh stream
+    called ``name``, as a reader that names a file object by its ``name`` will call it."""
     if isinstance(path, bytes):
-        return contextlib.nullcontext((io.BytesIO(path), len(path)))
+        stream = io.BytesIO(path)
+        if name:
+            stream.name = name  # type: ignore[attr-defined]
+        return contextlib.nullcontext((stream, len(path)))
     return open_input(path)
 
 
@@ -164,7 +168,7 @@ def _file_clip(path: Path | bytes, name: str, max_pixels: int | None) -> Clip:
     with _opened(path) as (fh, _):
         plays, fmt = _pillow_header(fh, name, streamed=isinstance(path, bytes))
     if fmt is None:  # a still, read as compress reads it: oriented, profile converted, any TIFF
-        with _opened(path) as (fh, _):
+        with _opened(path, name) as (fh, _):
             image = load_image(path if isinstance(path, Path) else fh, max_pixels=max_pixels)
         return Clip(name, image.format, 1, lambda: iter((Frame(image.pixels, 0),)),
                     notes=image.notes)
