@@ -62,7 +62,7 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
     from ..io.images import DEFAULT_MAX_PIXELS
     from ..jobs.sweep import parse_size
     from ..jobs.sweep_model import Target
-    from ..render.report import format_clip_report
+    from ..render.report import format_clip_report, plural
 
     if len(inputs) > 1:  # a glob the shell expanded: its order is not the frames' natural one
         raise click.UsageError(f"one INPUT, got {len(inputs)} ({inputs[0]}, {inputs[1]}, ...): "
@@ -90,8 +90,8 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
     for text in result.notes:
         note(text)
     if result.budget is not None and result.k < FEW_COLOURS:
-        note(f"{result.budget.max_bytes:,} B leaves {result.k} colours to each of "
-             f"{len(result.durations):,} frames of {result.width}x{result.height} "
+        note(f"{result.budget.max_bytes:,} B leaves {plural(result.k, 'colour')} to each of "
+             f"{plural(result.n_frames, 'frame')} of {result.width}x{result.height} "
              f"({result.mean_psnr:.1f} dB): --width or --fps leaves more colours to each")
     if as_json:
         echo(json.dumps(result.to_dict()))
