@@ -1038,6 +1038,17 @@ def test_an_output_named_as_an_animation_file_is_that_file_unless_a_folder(tmp_p
     assert (tmp_path / "kept.gif" / "c.anim.gif").is_file()
 
 
+@pytest.mark.parametrize("name", ["out.mp4", "out.jpg", "-"])
+def test_an_output_named_as_no_animation_file_is_refused_not_made_a_folder(tmp_path, name,
+                                                                            monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    src = save_apng(tmp_path / "c.png", clip_frames(2), [50, 50], 0)
+    done = run("animate", src, "-o", name, "-k", "8")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "-o takes a folder or one animation file (out.gif, out.apng" in done.stderr
+    assert not (tmp_path / name).exists()
+
+
 def test_a_glob_the_shell_expanded_is_one_line_saying_to_quote_it(tmp_path):
     """frames/*.png unquoted gives animate every file (f1, f10, f2, ... in the shell's order):
     click's 'Got unexpected extra arguments' listed them and said nothing of globs."""

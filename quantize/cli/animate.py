@@ -108,11 +108,17 @@ def _named_file(out_dir: str, formats: tuple[str, ...]) -> tuple[str | None, str
     from pathlib import Path
 
     from ..animation.choices import EXTENSIONS, UNPACKED
-    from .options import check_named_file
+    from ..animation.source import VIDEO_SUFFIXES
+    from .options import check_folder_option, check_named_file
 
     path = Path(out_dir)
     named = {**UNPACKED, **{end: fmt for fmt, end in EXTENSIONS.items()}}.get(path.suffix.lower())
     if named is None or path.is_dir() or str(out_dir).endswith(("/", os.sep)):
+        if named is None:
+            check_folder_option(path, "animate writes GIF, APNG, WebP and .qnt files",
+                                also=tuple(VIDEO_SUFFIXES),
+                                takes="a folder or one animation file (out.gif, out.apng, "
+                                      "out.webp, out.qnt)")
         return out_dir, None, formats
     check_named_file(out_dir, named, formats)
     return None, out_dir, (named,)

@@ -100,7 +100,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     endings = [output_path(Path("x"), None, fmt).suffix for fmt in FORMATS]
     check_folder_option(None if slash else out_dir,
                         f"compress names its files after the input ({planned})",
-                        or_file=f" or one file ending {', '.join(endings[:-1])} or {endings[-1]}")
+                        takes=f"a folder or one file ending {', '.join(endings[:-1])} or {endings[-1]}")
     check_format_options(formats)
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)

@@ -59,20 +59,20 @@ def one_input(command: str, inputs: tuple[Path, ...], instead: str = BATCH_HINT,
 
 
 def check_folder_option(out_dir: Path | None, writes: str, also: tuple[str, ...] = (),
-                        or_file: str = "") -> None:
+                        takes: str = "a folder") -> None:
     """Refuse, before any work, an ``-o`` folder that names standard output (``-``) or that is no
     folder yet and ends as a file's name does (``small.png``, or a suffix in ``also``): the user
     meant a file, and would find a folder of that name; ``writes`` says what goes into it,
-    ``or_file`` the files ``-o`` may name instead (" or one file ending .png")."""
+    ``takes`` what ``-o`` takes."""
     from ..io.images import SUFFIXES
     from ..io.outputs import OUTPUT_SUFFIXES
 
     if out_dir is None or out_dir.is_dir():
         return
     if str(out_dir) == "-":
-        raise click.UsageError(f"-o takes a folder, not - (standard output): {writes}")
+        raise click.UsageError(f"-o takes {takes}, not - (standard output): {writes}")
     if out_dir.suffix.lower() in SUFFIXES | OUTPUT_SUFFIXES | set(also):
-        raise click.UsageError(f"-o takes a folder{or_file}, not a file name such as "
+        raise click.UsageError(f"-o takes {takes}, not a file name such as "
                                f"{printable(str(out_dir), line=True)}: {writes}")
 
 
