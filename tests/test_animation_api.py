@@ -46,6 +46,20 @@ def test_animate_file_refuses_a_non_path_output_in_one_line(tmp_path, where):
         quantize.animate_file(gif, options=options, **given)
 
 
+@pytest.mark.parametrize("formats, name, message", [
+    (("gif",), "small.webp", r"^out_file small\.webp names a webp file, but the format written is "
+                             r"gif: give formats=\('webp',\)$"),
+    (("gif", "webp"), "small.gif", r"^out_file small\.gif names one file, but formats gif, webp "
+                                   r"are 2: give out_dir$")])
+def test_animate_file_refuses_an_out_file_named_for_other_formats(tmp_path, formats, name,
+                                                                  message):
+    gif = _gif(tmp_path / "clip.gif")
+    options = AnimationOptions(fit=quantize.FitOptions(k=4), formats=formats)
+    with pytest.raises(ParameterError, match=message):
+        quantize.animate_file(gif, None, options, out_file=tmp_path / name)
+    assert not (tmp_path / name).exists()
+
+
 @pytest.mark.parametrize("wrong", [quantize.FileOptions(), quantize.FitOptions(), object()])
 def test_like_refuses_what_is_no_compress_options_in_one_line(wrong):
     with pytest.raises(ParameterError, match=r"^options must be CompressOptions, not \w+"):

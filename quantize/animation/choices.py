@@ -1,5 +1,7 @@
 """Names and defaults of animation outputs, shared by the command line and the library (no NumPy)."""
 
+import os
+
 #: Output formats, each written as ``<stem>.anim.<extension>``.
 FORMATS = ("gif", "png", "webp", "qnt")
 EXTENSIONS = {"gif": ".gif", "png": ".png", "webp": ".webp", "qnt": ".qnt"}
@@ -30,3 +32,10 @@ SHORT_FRAME_PLAYED_MS = 100
 def gif_centiseconds(ms: int) -> int:
     """The time ``ms`` (milliseconds) on GIF's clock: the nearest centisecond, halves up."""
     return (ms + 5) // 10
+
+
+def named_format(name: str) -> str | None:
+    """The animation format a file called ``name`` holds by its extension (out.apng: png), or
+    None."""
+    suffix = os.path.splitext(name)[1].lower()
+    return {**UNPACKED, **{end: fmt for fmt, end in EXTENSIONS.items()}}.get(suffix)

@@ -22,7 +22,7 @@ from ..choices import DEFAULT_WEBP_METHOD, WEBP_METHODS
 from ..io.images import DEFAULT_MAX_PIXELS
 from ..io.outputs import GIF_ALPHA_NOTE
 from .choices import (DEFAULT_FORMATS, DITHERS, EXTENSIONS, FORMATS, GIF_TABLE, PALETTE_MODES,
-                      UNPACKED)
+                      UNPACKED, named_format)
 from .measure import PSNR_CAP, ClipMeter
 from ..jobs.pipeline import CompressOptions
 from ..jobs.sweep import (TargetMissed, kneedle, largest_fitting, require_target,
@@ -470,10 +470,20 @@ def output_paths(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     """Where each format of the clip at ``source`` goes: ``<out_dir>/<stem>.anim.<ext>``, or
     ``out_file`` for the one format written when the caller names the file."""
     if out_file is not None or out_dir is None:
-        if out_file is None or out_dir is not None or len(formats) != 1:
+        if out_file is None or out_dir is not None:
             raise ParameterError(f"give out_dir, or out_file for one format's file, not "
-                                 f"{'both' if out_dir is not None else 'neither'} for "
-                                 f"{', '.join(formats)}", parameters=("out_file",))
+                                 f"{'both' if out_dir is not None else 'neither'}",
+                                 parameters=("out_file",))
+        name = display_name(Path(out_file).name)
+        if len(formats) != 1:
+            raise ParameterError(f"out_file {name} names one file, but formats "
+                                 f"{', '.join(formats)} are {len(formats)}: give out_dir",
+                                 parameters=("out_file",))
+        named = named_format(name)
+        if named is not None and named != formats[0]:  # a GIF called x.webp, say
+            raise ParameterError(f"out_file {name} names a {named} file, but the format written "
+                                 f"is {formats[0]}: give formats=('{named}',)",
+                                 parameters=("out_file",))
         return {formats[0]: Path(out_file)}
     path = Path(source)
     stem = path.name if path.is_dir() else path.stem.rstrip("*?[]") or "frames"
