@@ -147,6 +147,16 @@ def run(*args: object) -> subprocess.CompletedProcess:
                           text=True, env=dict(os.environ), timeout=300)
 
 
+def test_the_report_of_a_clip_slower_than_its_fps_gives_the_clip_s_rate():
+    from quantize.render.report import format_clip_report
+
+    frames = [Frame(make_photo(12, 16, seed), 100) for seed in range(4)]
+    clip = resampled(Clip("slow", "test", 0, lambda: iter(frames)), fps=20)
+    first = format_clip_report(animate(clip, AnimationOptions(formats=("gif",)))).splitlines()[0]
+    assert first.startswith("slow: 16x12, 4 frames read at 10 fps, under the 20 fps asked, 4 "
+                            "written (0.40 s, "), first
+
+
 def test_animate_makes_a_clip_smaller_and_slower(tmp_path: Path):
     source = tmp_path / "clip.png"
     images = [Image.fromarray(make_photo(48, 64, seed)) for seed in range(10)]

@@ -82,7 +82,11 @@ def format_clip_report(result: AnimationResult) -> str:
     if origin is not None:
         if (origin.width, origin.height) != (result.width, result.height):
             size = f"{origin.width}x{origin.height} scaled to {size}"
-        if origin.fps is not None:
+        rate = origin.source_fps
+        if origin.fps is not None and origin.frames == result.n_frames and rate is not None \
+                and rate <= origin.fps:  # none dropped: the clip is slower than asked
+            frames = f"{frames} at {rate:g} fps, under the {origin.fps:g} fps asked"
+        elif origin.fps is not None:
             frames = (f"{plural(origin.frames, 'frame')} read, {result.n_frames:,} at "
                       f"{origin.fps:g} fps")
         elif origin.paced_fps and origin.frames != result.n_frames:  # too short to be timed
