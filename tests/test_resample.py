@@ -82,6 +82,17 @@ def test_a_frame_rate_keeps_the_frames_on_screen_at_its_slots_and_the_clip_lengt
     assert shown(resampled(clip_of(numbered(3), [0, 0, 0]), fps=10)) == [(2, 0)]
 
 
+def test_a_frame_rate_keeps_every_frame_of_a_gif_timed_at_that_rate():
+    # a 30 fps GIF (gifski's, ffmpeg's) starts its frames on the centisecond nearest their time
+    starts = [round(i * 100 / 30) * 10 for i in range(25)]
+    gif_30 = [b - a for a, b in zip(starts, starts[1:])]
+    assert set(gif_30) == {30, 40}
+    kept = shown(resampled(clip_of(numbered(24), gif_30), fps=30))
+    assert [n for n, _ in kept] == list(range(24)) and {d for _, d in kept} == {33, 34}
+    half = shown(resampled(clip_of(numbered(24), gif_30), fps=15))
+    assert [n for n, _ in half] == list(range(0, 24, 2)) and {d for _, d in half} == {66, 67}
+
+
 def test_a_gif_keeps_frames_at_least_20_ms_apart_and_the_clip_length():
     # 60 fps (17, 17, 16 ms...): five frames in six, each 20 ms, evenly
     sixty = [round(1000 * (i + 1) / 60) - round(1000 * i / 60) for i in range(60)]

@@ -23,6 +23,9 @@ MAX_FPS = 1000.0
 #: The shortest frame browsers play as long as it says (one of SHORT_FRAME_MS or less lasts
 #: 100 ms), the shortest an APNG or WebP is written with.
 BROWSER_MIN_DELAY_MS = SHORT_FRAME_MS + 1
+#: A frame starting this soon after an --fps slot is taken as meant for it: GIF's centisecond
+#: clock starts a frame up to half a centisecond after its time (a 30 fps GIF's 30, 40, 30 ms).
+SLOT_LEAD_MS = 5
 
 
 def fitted_size(width: int, height: int, max_width: int | None,
@@ -48,7 +51,7 @@ def _scaled(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def _slot_at_or_after(ms: int, fps: float) -> int:
+def _slot_at_or_after(ms: float, fps: float) -> int:
     """The time (ms) of the first frame slot, slot k at round(k * 1000 / fps), not before ``ms``."""
     k = max(0, math.floor(ms * fps / 1000) - 1)
     while math.floor(k * 1000 / fps + 0.5) < ms:
@@ -57,16 +60,18 @@ def _slot_at_or_after(ms: int, fps: float) -> int:
 
 
 def _retimed(frames: Iterator[Frame], fps: float) -> Iterator[Frame]:
-    """The frames on screen at the slots of ``fps``: a frame no slot falls in is dropped, and each
-    kept frame lasts from its first slot to the next kept frame's (the last to the clip's end)."""
+    """The frames on screen just after the slots of ``fps`` (:data:`SLOT_LEAD_MS`, at most a
+    quarter slot): a frame no such time falls in is dropped, and each kept frame lasts from its
+    first slot to the next kept frame's (the last to the clip's end)."""
+    lead = min(SLOT_LEAD_MS, 250 / fps)
     pending: tuple[Frame, int] | None = None  # a kept frame and the time its slot starts
     start = 0
     last = None
     for frame in frames:
         last = frame
         end = start + frame.duration
-        slot = _slot_at_or_after(start, fps)
-        if slot < end:
+        slot = _slot_at_or_after(start - lead, fps)
+        if slot + lead < end:
             if pending is not None:
                 yield replace(pending[0], duration=slot - pending[1])
             pending = frame, slot
