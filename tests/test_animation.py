@@ -1049,6 +1049,20 @@ def test_an_output_named_as_no_animation_file_is_refused_not_made_a_folder(tmp_p
     assert not (tmp_path / name).exists()
 
 
+@pytest.mark.parametrize("given", ["folder", "glob"])
+def test_an_output_over_a_frame_of_the_input_is_refused_even_with_force(tmp_path, given):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for n, frame in enumerate(clip_frames(3), 1):
+        Image.fromarray(frame).save(folder / f"f{n}.png")
+    kept = (folder / "f2.png").read_bytes()
+    source = folder if given == "folder" else folder / "f*.png"
+    done = run("animate", source, "-o", folder / "f2.png", "-f", "-k", "8")
+    assert done.returncode == 5 and done.stderr.count("\n") == 1, done.stderr
+    assert "refusing to overwrite the input file" in done.stderr and "f2.png" in done.stderr
+    assert (folder / "f2.png").read_bytes() == kept
+
+
 def test_a_glob_the_shell_expanded_is_one_line_saying_to_quote_it(tmp_path):
     """frames/*.png unquoted gives animate every file (f1, f10, f2, ... in the shell's order):
     click's 'Got unexpected extra arguments' listed them and said nothing of globs."""

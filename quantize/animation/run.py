@@ -15,7 +15,7 @@ import numpy as np
 
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError, checked_options, is_real, whole
-from ..io.files import display_name, input_path, is_stream, output_arg
+from ..io.files import check_target, display_name, input_path, is_stream, output_arg
 from ..core.fitting import FitOptions
 from ..core.threads import launches_one_thread_at_a_time
 from ..choices import DEFAULT_WEBP_METHOD, WEBP_METHODS
@@ -32,7 +32,7 @@ from .palettes import ClipScan, PaletteSchedule, scan_clip
 from .qntanim import QntAnimation
 from .refine import ChangeTables, takes_change_tables
 from .resample import as_browsers_play, as_gif_shows, check_resampling, resampled
-from .source import Clip, HeldFrames, Origin, open_clip
+from .source import Clip, HeldFrames, Origin, frame_files, open_clip
 from .temporal import MappedFrame, StableMapper, mapped_frames, merged
 
 OUTPUT_TAG = "anim"  # one of files.OUTPUT_TAGS, so no batch or frames folder takes it as input
@@ -511,6 +511,9 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
                          output_arg(out_file, "animate_file's out_file"))
     job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
     job.check()
+    frames = frame_files(source)  # a folder's or glob's stills are inputs too, never overwritten
+    for path in paths.values():
+        check_target(path, force=True, protect=frames)
     clip = resampled(open_clip(source, duration=duration, max_pixels=max_pixels),
                      width=width, height=height, fps=fps, plays=plays)
     result = animate(clip, options, max_bytes=max_bytes, target=target)

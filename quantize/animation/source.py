@@ -286,6 +286,14 @@ def is_frames(source: str | os.PathLike[str]) -> bool:
     return path.is_dir() or (not path.exists() and glob.has_magic(os.fsdecode(source)))
 
 
+def frame_files(source: str | os.PathLike[str]) -> tuple[Path, ...]:
+    """The still images a folder or glob ``source`` reads as its frames, in order (none for a
+    file)."""
+    if not is_frames(source):
+        return ()
+    return tuple(_still_files(Path(source), display_name(source))[0])
+
+
 def is_clip(path: str | os.PathLike[str]) -> bool:
     """Whether the file at ``path`` is played rather than shown: a video (by its name) or an
     animated GIF, APNG, WebP or AVIF."""
