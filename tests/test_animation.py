@@ -1166,6 +1166,13 @@ def test_max_bytes_picks_the_largest_k_that_fits(tmp_path):
     assert ("leaves more colours" in done.stderr) == (k < 16)
 
 
+def test_a_budget_that_k_256_fits_does_not_say_a_larger_k_may_fit():
+    frames = [Frame(f, 50) for f in clip_frames(2)]
+    clip = Clip("c", "test", 0, lambda: iter(frames))
+    result = animate(clip, AnimationOptions(formats=("gif",)), max_bytes=10 ** 9)
+    assert result.k == 256 and "larger K" not in result.budget.pick.reason
+
+
 def test_a_budget_that_leaves_few_colours_says_how_to_leave_more(tmp_path):
     source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
     budget = len(animate(source, AnimationOptions(formats=("gif",), fit=_fit(4))).outputs["gif"])

@@ -264,6 +264,8 @@ def animate(clip: Clip | ScannedClip | str | os.PathLike[str] | BinaryIO,
             return size
 
         budget = largest_fitting(size, max_bytes, options.formats[0], options.fit.k)
+        if budget.k == GIF_TABLE:  # no larger K exists to fit: the report says none may
+            budget = replace(budget, max_k=None)
         result = replace(fitting[0], budget=budget)
     return replace(result, seconds=time.perf_counter() - start)
 
