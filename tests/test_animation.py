@@ -1063,6 +1063,12 @@ def test_an_output_over_a_frame_of_the_input_is_refused_even_with_force(tmp_path
     assert (folder / "f2.png").read_bytes() == kept
 
 
+def test_the_help_says_duration_times_a_folder_as_gifskis_fps_does():
+    done = run("animate", "--help")
+    assert done.returncode == 0
+    assert "gifski's --fps 20; --fps only drops frames" in " ".join(done.stdout.split())
+
+
 def test_a_glob_the_shell_expanded_is_one_line_saying_to_quote_it(tmp_path):
     """frames/*.png unquoted gives animate every file (f1, f10, f2, ... in the shell's order):
     click's 'Got unexpected extra arguments' listed them and said nothing of globs."""

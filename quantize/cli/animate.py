@@ -37,7 +37,8 @@ FEW_COLOURS = 16
                    "(150000, 150k, 1.5M).")
 @target_options(psnr="clip PSNR (of the mean squared error over the frames)")
 @click.option("--duration", type=int, default=None, metavar="MS",
-              help="For a folder or glob of stills: each frame's duration.  [default: 100]")
+              help="For a folder or glob of stills: each frame's duration, 50 for 20 fps "
+                   "(gifski's --fps 20; --fps only drops frames).  [default: 100]")
 @resample_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 @click.option("-f", "--force", is_flag=True, help="Replace existing outputs.")
