@@ -110,8 +110,9 @@ class AnimationOptions:
                                  parameters=("webp_method",))
         unknown = [f for f in self.formats if f not in FORMATS]
         if unknown or not self.formats:
+            hint = " (png is written as an APNG)" if "apng" in unknown else ""
             raise ParameterError(f"formats must be some of {', '.join(FORMATS)}, got "
-                                 f"{', '.join(self.formats) or 'none'}")
+                                 f"{', '.join(self.formats) or 'none'}{hint}")
         return replace(self, fit=fit, formats=tuple(dict.fromkeys(self.formats)))
 
 
