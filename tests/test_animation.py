@@ -263,6 +263,16 @@ def test_frames_folder_is_read_in_natural_order(tmp_path):
         assert len(read) == 4 and all(np.array_equal(a, b) for a, b in zip(read, frames))
 
 
+def test_a_glob_over_folders_reads_them_one_after_the_other(tmp_path):
+    """'scenes/*/f*.png' was sorted by file name alone: the scenes' frames interleaved."""
+    frames = clip_frames(4)
+    for n, (scene, name) in enumerate([("s2", "f1"), ("s2", "f2"), ("s10", "f1"), ("s10", "f2")]):
+        (tmp_path / scene).mkdir(exist_ok=True)
+        Image.fromarray(frames[n]).save(tmp_path / scene / f"{name}.png")
+    read = [f.pixels for f in open_clip(tmp_path / "*" / "f*.png").frames()]
+    assert len(read) == 4 and all(np.array_equal(a, b) for a, b in zip(read, frames))
+
+
 def test_a_frames_folder_says_it_left_its_videos_out(tmp_path):
     """A video in a folder of frames is not a frame: the note names it; a folder of videos
     alone is refused with the reason."""

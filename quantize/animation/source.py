@@ -488,11 +488,11 @@ def _last_line(exc: BaseException) -> str:
 
 # ------------------------------------------------------------------------------- folders and globs
 
-def _natural_key(path: Path) -> tuple[list, str]:
-    """Sort key that puts frame2 before frame10 and Img4 after img1 (case aside); the name
-    orders names equal so (f5, f05)."""
-    return [int(part) if part.isdigit() else part.casefold()
-            for part in re.split(r"(\d+)", path.name)], path.name
+def _natural_key(path: Path) -> tuple[list, tuple[str, ...]]:
+    """Sort key that puts frame2 before frame10 and Img4 after img1 (case aside), folder by
+    folder (a glob's s1/f2.png before s2/f1.png); the names order names equal so (f5, f05)."""
+    return [[int(piece) if piece.isdigit() else piece.casefold()
+             for piece in re.split(r"(\d+)", part)] for part in path.parts], path.parts
 
 
 def _still_files(path: Path, name: str) -> tuple[list[Path], list[str]]:
