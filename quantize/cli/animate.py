@@ -67,8 +67,9 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
 
     if len(inputs) > 1:  # a glob the shell expanded: its order is not the frames' natural one
         raise click.UsageError(f"one INPUT, got {len(inputs)} ({inputs[0]}, {inputs[1]}, ...): "
-                               f"quote a glob, such as 'frames/*.png', for quantize to read its "
-                               f"files in natural order (f2 before f10), or give their folder")
+                               f"quote a glob, such as {_quoted_glob(inputs)}, for quantize to "
+                               f"read its files in natural order (f2 before f10), or give their "
+                               f"folder")
     input = inputs[0]
     if sample is not None:
         raise click.UsageError("--sample does not apply to animations (every colour is counted)")
@@ -98,6 +99,19 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
         echo(json.dumps(result.to_dict()))
         return
     echo(format_clip_report(result))
+
+
+def _quoted_glob(inputs: tuple) -> str:
+    """The quoted glob that names ``inputs`` when they share a folder and an extension (as the
+    shell expanded it, 'shots/*.png'), else an example."""
+    from pathlib import Path
+
+    from ..io.files import display_name
+
+    folders, suffixes = {Path(p).parent for p in inputs}, {Path(p).suffix for p in inputs}
+    if len(folders) != 1 or len(suffixes) != 1:
+        return "'frames/*.png'"
+    return f"'{display_name(Path(*folders) / ('*' + suffixes.pop()))}'"
 
 
 def _named_file(out_dir: str, formats: tuple[str, ...]) -> tuple[str | None, str | None,
