@@ -273,6 +273,16 @@ def test_a_glob_over_folders_reads_them_one_after_the_other(tmp_path):
     assert len(read) == 4 and all(np.array_equal(a, b) for a, b in zip(read, frames))
 
 
+def test_a_frame_of_another_size_in_a_glob_over_folders_is_named_by_its_path(tmp_path):
+    frames = clip_frames(2)
+    for scene, frame in (("s1", frames[0]), ("s2", frames[1][:-2])):
+        (tmp_path / scene).mkdir()
+        Image.fromarray(frame).save(tmp_path / scene / "f1.png")
+    with pytest.raises(InputError, match=rf"frame 2 \({re.escape(str(tmp_path / 's2' / 'f1.png'))}"
+                                         rf"\) is {W}x{H - 2}, the first \("):
+        list(open_clip(tmp_path / "*" / "f1.png").frames())
+
+
 def test_a_frames_folder_says_it_left_its_videos_out(tmp_path):
     """A video in a folder of frames is not a frame: the note names it; a folder of videos
     alone is refused with the reason."""

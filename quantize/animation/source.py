@@ -140,13 +140,16 @@ def open_clip(source: str | os.PathLike[str] | BinaryIO, *, duration: int | None
     each = DEFAULT_FOLDER_DURATION_MS if duration is None else duration
     notes = (f"{_videos(len(videos))} left out ({_some(videos)}): a folder's frames are its "
              f"still images; a video is animated on its own",) if videos else ()
-    animated = [display_name(file.name) for file in files if is_animation(file)]
+    one_folder = len({file.parent for file in files}) == 1
+    # one folder's files by their names; a glob's over several folders by their paths
+    shown = {file: display_name(file.name if one_folder else file) for file in files}
+    animated = [shown[file] for file in files if is_animation(file)]
     if animated:
         notes += (f"only the first frame of {len(animated)} animated "
                   f"file{'s' * (len(animated) != 1)} taken ({_some(animated)}): a folder's "
                   f"frames are its still images; an animation is animated on its own",)
     return Clip(name, "frames", 0, lambda: _still_frames(files, each, max_pixels), notes=notes,
-                files=tuple(display_name(file.name) for file in files))
+                files=tuple(shown.values()))
 
 
 def _opened(path: Path | bytes, name: str = "") -> ContextManager[tuple[BinaryIO, int]]:
