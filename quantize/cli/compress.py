@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT, PATH,
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT, PATH, NamedPath,
                       check_dither, check_folder_option, check_format_options, check_panel_layout,
                       dither_options, echo, encoder_options, file_options, fit_options,
                       layout_options, make_fit_options, note, one_input, space_option)
@@ -22,7 +22,7 @@ from .sweep import progress_bar, target_options
 
 @click.command()
 @click.argument("input", **ONE_INPUT)
-@click.option("-o", "--output", "out_dir", type=click.Path(readable=False), default=None,
+@click.option("-o", "--output", "out_dir", type=NamedPath(readable=False), default=None,
               help="Output folder (default: beside the input); or, named as one format's files "
                    "end (small.png, logo.h), that one file: -o small.png writes the PNG alone.")
 @fit_options
