@@ -1201,23 +1201,17 @@ def test_a_budget_that_k_256_fits_does_not_say_a_larger_k_may_fit():
     assert result.k == 256 and "larger K" not in result.budget.pick.reason
 
 
-def test_a_budget_that_leaves_few_colours_says_how_to_leave_more(tmp_path):
+@pytest.mark.parametrize("k, colours", [(4, "4 colours"), (1, "1 colour")])
+def test_a_budget_that_leaves_few_colours_says_how_to_leave_more(tmp_path, k, colours):
+    """The note counts the frames shown (6), not those left after merging, and says "colour"
+    of one."""
     source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
-    budget = len(animate(source, AnimationOptions(formats=("gif",), fit=_fit(4))).outputs["gif"])
+    budget = len(animate(source, AnimationOptions(formats=("gif",), fit=_fit(k))).outputs["gif"])
     done = run("animate", source, "-o", tmp_path / "out", "--format", "gif", "--max-bytes",
                str(budget))
     assert done.returncode == 0, done.stderr
-    assert f"note: {budget:,} B leaves 4 colours to each of 6 frames of {W}x{H}" in done.stderr
+    assert f"note: {budget:,} B leaves {colours} to each of 6 frames of {W}x{H}" in done.stderr
     assert "--width or --fps leaves more colours to each" in done.stderr
-
-
-def test_a_budget_of_one_colour_counts_the_frames_shown_not_those_merged(tmp_path):
-    source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
-    budget = len(animate(source, AnimationOptions(formats=("gif",), fit=_fit(1))).outputs["gif"])
-    done = run("animate", source, "-o", tmp_path / "out", "--format", "gif", "--max-bytes",
-               str(budget))
-    assert done.returncode == 0, done.stderr
-    assert f"note: {budget:,} B leaves 1 colour to each of 6 frames of {W}x{H}" in done.stderr
 
 
 def test_max_bytes_below_every_k_is_one_line_exit_2_and_nothing_written(tmp_path):
