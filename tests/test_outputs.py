@@ -162,6 +162,15 @@ def test_a_library_caller_names_the_one_file(photo_path, tmp_path):
             compress_file(photo_path, out_dir, formats=formats, out_file=tmp_path / "x.png")
 
 
+def test_an_out_file_named_for_another_format_is_refused(photo_path, tmp_path):
+    with pytest.raises(ParameterError, match="out_file cx.WEBP names a webp file, but the format "
+                                             "written is png: give formats='webp'"):
+        compress_file(photo_path, formats="png", out_file=tmp_path / "cx.WEBP")
+    with pytest.raises(ParameterError, match="out_file x.h names a c file.*formats='c'"):
+        compress_file(photo_path, formats="qnt", out_file=tmp_path / "x.h")
+    assert not [p for p in tmp_path.iterdir() if p.name != "photo.png"]
+
+
 def test_format_errors_come_before_any_work(photo_path, tmp_path):
     with pytest.raises(ParameterError, match="unknown format 'jpg' \\(choose from qnt, png"):
         parse_formats("qnt,jpg")

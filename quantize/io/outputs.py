@@ -121,6 +121,8 @@ def output_paths(source: Path, out_dir: Path | None, formats: Iterable[str] = FO
                  out_file: Path | None = None) -> dict[str, Path]:
     """:func:`output_path` for each format (every one by default: what could collide), or
     ``out_file`` for the one format written when the caller names the file."""
+    from .files import display_name
+
     formats = tuple(formats)
     if out_file is None:
         return {fmt: output_path(source, out_dir, fmt) for fmt in formats}
@@ -128,7 +130,13 @@ def output_paths(source: Path, out_dir: Path | None, formats: Iterable[str] = FO
         raise ParameterError(f"out_file names the one file of one format, not of "
                              f"{', '.join(formats)}{' and an out_dir' * (out_dir is not None)}",
                              parameters=("out_file",))
-    return {formats[0]: Path(out_file)}
+    out_file = Path(out_file)
+    named = format_named_by(out_file)
+    if named is not None and named != formats[0]:  # a PNG called x.webp, say
+        raise ParameterError(f"out_file {display_name(out_file.name)} names a {named} file, but "
+                             f"the format written is {formats[0]}: give formats='{named}'",
+                             parameters=("out_file",))
+    return {formats[0]: out_file}
 
 
 def format_named_by(path: Path) -> str | None:
