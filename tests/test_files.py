@@ -35,6 +35,22 @@ def test_atomic_write_creates_the_file_with_normal_permissions(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o604, 0o444])
+def test_a_replaced_file_keeps_its_permissions(tmp_path, mode):
+    """--force replaces a file as cp onto it does: a private file stays private, none is widened."""
+    one, two = tmp_path / "one.png", tmp_path / "two.qnt"
+    for path in (one, two):
+        path.write_bytes(b"previous")
+        os.chmod(path, mode)
+    write_bytes(one, b"new", force=True)
+    write_all({two: b"new", tmp_path / "three.h": b"new"}, force=True)
+    assert [one.read_bytes(), two.read_bytes()] == [b"new", b"new"]
+    assert [os.stat(p).st_mode & 0o7777 for p in (one, two)] == [mode, mode]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(tmp_path / "three.h").st_mode & 0o777 == 0o666 & ~mask
+
+
 @pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
                                      KeyboardInterrupt(), ValueError("bug")])
 def test_failure_mid_write_leaves_the_previous_file_and_no_temporary(tmp_path, failure):

@@ -401,10 +401,20 @@ def remove_temporaries(targets: Iterable[Path]) -> None:
 
 
 def _sync(fh: BinaryIO) -> None:
-    """Flush ``fh`` to the disk and give it the permissions a new file would have."""
+    """Flush ``fh`` to the disk."""
     fh.flush()
     os.fsync(fh.fileno())
-    os.chmod(fh.fileno(), 0o666 & ~_umask())
+
+
+def _mode_of(target: Path) -> int:
+    """The permission bits a file written to ``target`` gets: those of the file it replaces, as
+    ``cp`` onto it keeps them (a private file stays private), without set-id or sticky bits; a
+    new file's by the umask otherwise."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        return 0o666 & ~_umask()
+    return stat.S_IMODE(st.st_mode) & 0o777 if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
 
 
 def _commit(pairs: list[tuple[Path, Path]], *, force: bool) -> None:
@@ -422,6 +432,7 @@ def _commit(pairs: list[tuple[Path, Path]], *, force: bool) -> None:
         for tmp, target in pairs:
             backup = _backup(target, tmp) if force and len(pairs) > 1 else None
             placed.append((target, backup, _identity(tmp)))
+            os.chmod(tmp, _mode_of(target))
             _place(tmp, target, force=force)
         _sync_folders({target.parent for _, target in pairs})
     except BaseException:
