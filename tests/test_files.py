@@ -254,6 +254,10 @@ def test_check_writable_and_ensure_dir(tmp_path):
             check_writable(folder)
         with pytest.raises(OutputError, match="not a folder|cannot create"):
             ensure_dir(folder)
+    for file in (blocker / "x.gif", blocker / "sub" / "x.gif"):
+        with pytest.raises(OutputError, match=f"^cannot write {file}: {blocker} is a file, not a "
+                                              f"folder$"):
+            check_writable(file.parent, file=file)
     with pytest.raises(OutputError, match="too long"):
         check_writable(tmp_path / ("d" * 300) / "sub")
     check_writable(tmp_path / "new" / "deeper")

@@ -13,7 +13,7 @@ from PIL import Image
 
 from quantize.io import container
 from quantize.cli import cli, main
-from quantize.errors import ParameterError
+from quantize.errors import OutputError, ParameterError
 from quantize.core.fitting import FitOptions
 from quantize.io.images import load_image
 from quantize.io.outputs import encode_one, parse_formats
@@ -160,6 +160,14 @@ def test_a_library_caller_names_the_one_file(photo_path, tmp_path):
     for formats, out_dir in (("qnt,png", None), ("png", tmp_path)):
         with pytest.raises(ParameterError, match="out_file names the one file of one format"):
             compress_file(photo_path, out_dir, formats=formats, out_file=tmp_path / "x.png")
+
+
+def test_an_out_file_below_a_file_says_that_file_is_no_folder(photo_path, tmp_path):
+    """The refusal names the file asked for, not its folder as if one had been asked for."""
+    (tmp_path / "o.gif").write_bytes(b"GIF89a")
+    with pytest.raises(OutputError, match="^cannot write .*o.gif/x.gif: .*o.gif is a file, not a "
+                                          "folder$"):
+        compress_file(photo_path, formats="gif", out_file=tmp_path / "o.gif" / "x.gif")
 
 
 def test_an_out_file_named_for_another_format_is_refused(photo_path, tmp_path):

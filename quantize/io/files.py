@@ -200,8 +200,9 @@ def _output_name(path: Path) -> str:
     return name
 
 
-def check_writable(folder: Path) -> None:
-    """Fail early unless ``folder`` is, or could be created as, a writable folder."""
+def check_writable(folder: Path, *, file: Path | None = None) -> None:
+    """Fail early unless ``folder`` is, or could be created as, a writable folder; ``file``, the
+    file asked for in it, is what a refusal names when the caller named a file, not a folder."""
     name = _output_name(folder)
     probe = folder
     try:
@@ -211,6 +212,9 @@ def check_writable(folder: Path) -> None:
     except OSError as exc:  # e.g. a name longer than the file system allows
         raise OutputError(f"cannot use output folder {name}: {exc.strerror or exc}") from None
     if probe.exists() and not is_dir:
+        if file is not None:
+            raise OutputError(f"cannot write {_output_name(file)}: {display_name(probe)} is a file, "
+                              f"not a folder")
         raise OutputError(f"output folder {name} is not a folder ({display_name(probe)} is a file)")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError(f"output folder {name} is not writable")

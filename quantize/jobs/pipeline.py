@@ -24,7 +24,7 @@ from ..core.metrics import DeltaEReference
 from ..core.threads import launches_one_thread_at_a_time
 from ..errors import ParameterError, checked_options, is_real, whole
 from ..core.fitting import FitOptions, ValueEquality, check_colors
-from ..io.files import input_path, output_arg
+from ..io.files import check_writable, input_path, output_arg
 from ..io.images import DEFAULT_MAX_PIXELS, Image, as_image, display_name
 from ..io.outputs import FileOptions
 
@@ -620,6 +620,8 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     out_file = output_arg(out_file, "compress_file's out_file")
     paths = output_paths(source, out_dir, formats, out_file)
     folder = next(iter(paths.values())).parent
+    if out_file is not None:  # a refusal then names the file asked for, not its folder
+        check_writable(folder, file=out_file)
     stem = source.stem if out_file is None else out_file.stem
     palette_paths = {}
     if export is not None:
