@@ -331,6 +331,24 @@ def test_longest_file_name(tmp_path, capsys):
     assert os.listdir(out) == [f"{stem}.qnt"]
 
 
+def test_an_output_name_longer_than_the_file_system_allows(tmp_path, capsys):
+    """Every command's -o of a name too long for the file system: one line, exit 5, nothing
+    written (the checks whether -o is a folder once raised an internal error, exit 70)."""
+    Image.fromarray(_photo()).save(tmp_path / "in.png")
+    code, _, err = cli(capsys, "compress", tmp_path / "in.png", "-k", "4", "-o", tmp_path / "q")
+    assert code == 0, err
+    long = tmp_path / ("n" * 300)
+    for args in (("compress", tmp_path / "in.png", "-k", "4", "-o", long),
+                 ("compress", tmp_path / "in.png", "-k", "4", "-o", f"{long}.png"),
+                 ("decode", tmp_path / "q" / "in.qnt", "-o", f"{long}.png"),
+                 ("palette", tmp_path / "in.png", "-k", "4", "-o", f"{long}.gpl"),
+                 ("sweep", tmp_path / "in.png", "-k", "2,4", "-o", long),
+                 ("animate", tmp_path / "in.png", "-k", "4", "-o", f"{long}.gif")):
+        code, _, err = cli(capsys, *args)
+        assert_one_error_line(err, code, 5, "File name too long")
+    assert sorted(os.listdir(tmp_path)) == ["in.png", "q"]
+
+
 def test_fifo_and_directory(tmp_path, capsys):
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)

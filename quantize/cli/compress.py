@@ -201,10 +201,11 @@ def _named_file(out_dir: Path | None, formats: tuple[str, ...],
     """(folder, file, formats) of ``-o``: a path that is no folder, was not given ending in a
     ``slash``, and ends as one format's files do names that one file (as pngquant's and cwebp's
     -o do), and alone it asks for that format."""
+    from ..io.files import is_folder
     from ..io.outputs import format_named_by
     from .options import check_named_file
 
-    named = None if out_dir is None or slash or out_dir.is_dir() else format_named_by(out_dir)
+    named = None if out_dir is None or slash or is_folder(out_dir) else format_named_by(out_dir)
     if named is None:
         return out_dir, None, formats
     check_named_file(out_dir, named, formats)
@@ -224,12 +225,13 @@ def decode(packed, output, force, quiet):
     .qnt (from animate) into an animated GIF, PNG (APNG) or WebP, by the output's extension."""
     from ..animation.qntanim import is_animation_file
     from ..io.container import load
-    from ..io.files import check_target, check_writable, display_name, output_folder, write_bytes
+    from ..io.files import (check_target, check_writable, display_name, is_folder, output_folder,
+                            write_bytes)
     from ..io.formats import encode_gif, encode_png, encode_webp
     from ..io.images import check_lossless, save_indexed
 
     packed = one_input("decode", packed, "decode each with its own -o", what="PACKED file")
-    if output.is_dir():  # compress's -o is a folder; decode's names the image
+    if is_folder(output):  # compress's -o is a folder; decode's names the image
         raise click.UsageError(f"-o {display_name(output)} is a folder: decode writes one image, "
                                f"name it, such as {display_name(output / packed.stem)}.png")
     if is_animation_file(packed):

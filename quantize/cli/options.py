@@ -16,7 +16,7 @@ CODEC_HELP = ("Lossless codec of the indices: cm (ours; bilevel or template wher
               "screenshots and dithers) or zstd (level 3), lzma, zlib, none over packed bits, or "
               "lzma-bytes, zstd-bytes over one byte an index (K <= 256), or bilevel (ours, K = 2), "
               "template (ours, K = 3 to 256).")
-from ..io.files import printable
+from ..io.files import is_folder, printable
 
 
 class NamedPath(click.Path):
@@ -67,7 +67,7 @@ def check_folder_option(out_dir: Path | None, writes: str, also: tuple[str, ...]
     from ..io.images import SUFFIXES
     from ..io.outputs import OUTPUT_SUFFIXES
 
-    if out_dir is None or out_dir.is_dir():
+    if out_dir is None or is_folder(out_dir):
         return
     if str(out_dir) == "-":
         raise click.UsageError(f"-o takes {takes}, not - (standard output): {writes}")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..io.files import display_name
+from ..io.files import display_name, is_folder
 from .options import PATH, echo, fit_options, make_fit_options, note, space_option
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def _named_palette_file(out_dir: Path | None,
     from ..jobs.palette import parse_formats
     from .options import check_named_file
 
-    named = None if out_dir is None or out_dir.is_dir() else format_named_by(out_dir)
+    named = None if out_dir is None or is_folder(out_dir) else format_named_by(out_dir)
     if named is None:  # a bare .png too: a folder's name
         return out_dir, None, formats
     check_named_file(out_dir, named, parse_formats(formats) if formats else ())

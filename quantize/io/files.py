@@ -163,6 +163,15 @@ def read_stream(stream: BinaryIO, kind: str = "image") -> tuple[bytes, str]:
     return bytes(data), name
 
 
+def is_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is a folder; a name the OS refuses (longer than the file system allows)
+    is none, so that the write's own checks say why instead of an OSError here."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.exists() and b.exists() and os.path.samefile(a, b)
