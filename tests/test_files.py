@@ -249,9 +249,12 @@ def test_too_long_or_undecodable_names_give_one_line(tmp_path):
 def test_check_writable_and_ensure_dir(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
+    with pytest.raises(OutputError, match=f"^output folder {blocker} is a file, not a folder$"):
+        check_writable(blocker)
+    with pytest.raises(OutputError, match=f"^output folder {blocker / 'sub'} is not a folder "
+                                          f"\\({blocker} is a file\\)$"):
+        check_writable(blocker / "sub")
     for folder in (blocker, blocker / "sub"):
-        with pytest.raises(OutputError, match="is not a folder"):
-            check_writable(folder)
         with pytest.raises(OutputError, match="not a folder|cannot create"):
             ensure_dir(folder)
     for file in (blocker / "x.gif", blocker / "sub" / "x.gif"):

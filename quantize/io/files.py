@@ -224,6 +224,8 @@ def check_writable(folder: Path, *, file: Path | None = None) -> None:
         if file is not None:
             raise OutputError(f"cannot write {_output_name(file)}: {display_name(probe)} is a file, "
                               f"not a folder")
+        if probe == folder:
+            raise OutputError(f"output folder {name} is a file, not a folder")
         raise OutputError(f"output folder {name} is not a folder ({display_name(probe)} is a file)")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError(f"output folder {name} is not writable")
