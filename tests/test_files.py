@@ -267,6 +267,22 @@ def test_check_writable_and_ensure_dir(tmp_path):
     assert ensure_dir(tmp_path / "new" / "deeper").is_dir()
 
 
+def test_folders_made_before_a_full_disk_are_removed_again(tmp_path, monkeypatch):
+    """-o out/a/b on a disk with room for two more folders: the two are not left behind."""
+    mkdir = os.mkdir
+
+    def full_at_b(path, *args):
+        if Path(path).name == "b" and Path(path).parent.is_dir():
+            enospc()
+        mkdir(path, *args)
+
+    monkeypatch.setattr(os, "mkdir", full_at_b)
+    with pytest.raises(OutputError, match="cannot create output folder .*: No space left"):
+        with files.output_folder(tmp_path / "out" / "a" / "b"):
+            pass
+    assert listing(tmp_path) == []
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes anywhere")
 def test_unwritable_folder(tmp_path):
     locked = tmp_path / "locked"

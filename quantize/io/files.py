@@ -254,8 +254,8 @@ def output_folder(folder: Path) -> Iterator[Path]:
     while not probe.exists() and probe.parent != probe:
         created.append(probe)
         probe = probe.parent
-    ensure_dir(folder)
     try:
+        ensure_dir(folder)  # failing part-way, it leaves the folders made so far
         yield folder
     except BaseException:
         for made in created:  # deepest first
