@@ -35,6 +35,25 @@ def test_atomic_write_creates_the_file_with_normal_permissions(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
+def test_writing_never_widens_the_process_umask(tmp_path, monkeypatch):
+    """A library caller's other threads make files meanwhile: the umask is read, not set to 0."""
+    mask = os.umask(0o027)
+    set_to = []
+
+    def umask(value):
+        set_to.append(value)
+        return real(value)
+
+    real = os.umask
+    monkeypatch.setattr(os, "umask", umask)
+    try:
+        write_bytes(tmp_path / "out.bin", b"abc")
+    finally:
+        real(mask)
+    assert all(value & 0o077 == 0o077 for value in set_to), set_to
+    assert (tmp_path / "out.bin").stat().st_mode & 0o777 == 0o640
+
+
 @pytest.mark.parametrize("mode", [0o600, 0o640, 0o604, 0o444])
 def test_a_replaced_file_keeps_its_permissions(tmp_path, mode):
     """--force replaces a file as cp onto it does: a private file stays private, none is widened."""

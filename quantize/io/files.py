@@ -511,6 +511,13 @@ def _sync_folders(folders: set[Path]) -> None:
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process's umask, read without setting it where the OS tells it (Linux): set even for a
+    moment, it applies to the files the caller's other threads make meanwhile."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o077)  # the narrowest for that moment: another thread's file stays private
     os.umask(mask)
     return mask
