@@ -162,6 +162,20 @@ def test_a_library_caller_names_the_one_file(photo_path, tmp_path):
             compress_file(photo_path, out_dir, formats=formats, out_file=tmp_path / "x.png")
 
 
+def test_an_out_file_without_formats_is_written_in_the_format_it_names(photo_path, tmp_path):
+    """As the command line's -o small.png asks for png alone."""
+    options = CompressOptions(fit=FitOptions(k=4))
+    result = compress_file(photo_path, out_file=tmp_path / "small.png", options=options)
+    assert list(result.files) == ["png"]
+    assert (tmp_path / "small.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    compress_file(photo_path, out_file=tmp_path / "panel.h", options=options)
+    assert (tmp_path / "panel.h").read_text().lstrip().startswith(("/*", "//", "#"))
+    with pytest.raises(ParameterError, match="out_file names the one file of one format, not of "
+                                             "qnt, png"):
+        compress_file(photo_path, out_file=tmp_path / "x.bin", options=options)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["panel.h", "photo.png", "small.png"]
+
+
 def test_an_out_file_below_a_file_says_that_file_is_no_folder(photo_path, tmp_path):
     """The refusal names the file asked for, not its folder as if one had been asked for."""
     (tmp_path / "o.gif").write_bytes(b"GIF89a")

@@ -594,18 +594,22 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
     ``formats`` (default: the packed file and the PNG) into ``out_dir``, as ``files`` says (PNG
     effort, export byte orders), and the files ``export`` makes of the result (e.g. its palette in
     the formats of a :class:`~quantize.jobs.palette.PaletteExport`). With ``out_file`` (and no
-    ``out_dir``) the one format written goes there, and the file's stem names the exports and the
-    C header's arrays.
+    ``out_dir``) the one format written goes there (without ``formats``, the one its name ends as:
+    ``small.png``, png), and the file's stem names the exports and the C header's arrays.
 
     Every output is checked before any work, and written all or nothing, never over the input, and
     over an existing file only with ``force`` (:class:`~quantize.jobs.job.FileJob`).
     """
     from ..io.exports import check_panel_palette
-    from ..io.outputs import GIF_MAX_K, as_written, check_formats, output_paths, parse_formats
+    from ..io.outputs import (GIF_MAX_K, as_written, check_formats, format_named_by, output_paths,
+                              parse_formats)
     from .job import FileJob
 
     start = time.perf_counter()
     options = CompressOptions.checked(options)
+    out_file = output_arg(out_file, "compress_file's out_file")
+    if formats is None and out_file is not None:  # small.png asks for png, as -o small.png does
+        formats = format_named_by(out_file)
     formats = parse_formats(formats)
     k = options.fit.k if options.palette is None else len(options.palette)
     check_formats(formats, k)
@@ -617,7 +621,6 @@ def compress_file(path: str | Path, out_dir: str | Path | None = None, *,
         check_panel_palette(files.layout, None if options.palette is None else len(options.palette))
     source = input_path(path, "compress_file's path")
     out_dir = output_arg(out_dir, "compress_file's out_dir")
-    out_file = output_arg(out_file, "compress_file's out_file")
     paths = output_paths(source, out_dir, formats, out_file)
     folder = next(iter(paths.values())).parent
     if out_file is not None:  # a refusal then names the file asked for, not its folder
