@@ -331,6 +331,16 @@ def test_longest_file_name(tmp_path, capsys):
     assert os.listdir(out) == [f"{stem}.qnt"]
 
 
+def test_decode_below_a_file_names_the_image_asked_for(tmp_path, capsys):
+    Image.fromarray(_photo()).save(tmp_path / "in.png")
+    code, _, err = cli(capsys, "compress", tmp_path / "in.png", "-k", "4", "-o", tmp_path / "q")
+    assert code == 0, err
+    (tmp_path / "o.gif").write_bytes(b"GIF89a")
+    code, _, err = cli(capsys, "decode", tmp_path / "q" / "in.qnt", "-o", tmp_path / "o.gif" / "x.png")
+    assert_one_error_line(err, code, 5, f"cannot write {tmp_path}/o.gif/x.png: {tmp_path}/o.gif is "
+                                        f"a file, not a folder")
+
+
 def test_an_output_name_longer_than_the_file_system_allows(tmp_path, capsys):
     """Every command's -o of a name too long for the file system: one line, exit 5, nothing
     written (the checks whether -o is a folder once raised an internal error, exit 70)."""

@@ -239,7 +239,7 @@ def decode(packed, output, force, quiet):
         return
     gif = output.suffix.lower() == ".gif"
     check_lossless(output, also=(".gif",))
-    check_writable(output.parent)
+    check_writable(output.parent, file=output)
     check_target(output, force=force, protect=(packed,))
     image = load(packed)
     with output_folder(output.parent):
@@ -271,7 +271,7 @@ def _unpack(packed: Path, output: Path, force: bool) -> None:
     if fmt is None:
         raise click.UsageError(f"a multi-frame .qnt decodes to an animation: "
                                f"{', '.join(UNPACKED)}, not '{output.suffix or output.name}'")
-    check_writable(output.parent)
+    check_writable(output.parent, file=output)
     check_target(output, force=force, protect=(packed,))
     animation = load_animation(packed)
     data = unpack(animation, fmt)
