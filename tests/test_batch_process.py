@@ -501,3 +501,24 @@ def test_a_port_that_answers_in_another_protocol_is_named_as_such(answer, why):
     finally:
         server.close()
     assert str(raised.value) == f"{address} does not speak Dask's protocol {why}"
+
+
+def test_more_jobs_than_the_open_file_limit_holds_run_fewer_workers_with_a_note(tmp_path):
+    """-j 40 under ulimit -n 48 stopped with 'cannot write to out: Too many open files' (exit 5)
+    and a manifest of its header alone: the workers' pipes had taken every file."""
+    import resource
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(40):
+        Image.fromarray(make_photo(16, 16, seed=i)).save(src / f"p{i:02d}.png")
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "quantize", "batch", str(src), "-o", str(out), "-k", "4", "-j", "40"],
+        env=env, capture_output=True, text=True, timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48)))
+    assert done.returncode == 0, done.stderr
+    assert "the open-file limit (ulimit -n 48) leaves room for" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(ok_rows(out)) == 40

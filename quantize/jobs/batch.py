@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ..io import manifest as mf
 from ..errors import FormatError, InputError, OutputError, ParameterError, QuantizeError
 from .discovery import Job, Plan, plan
-from .executors import INTERRUPTED, Died, Executor, default_jobs, make_executor
+from .executors import INTERRUPTED, Died, Executor, check_jobs, default_jobs, make_executor
 from ..io.files import display_name, ensure_dir, held_folder, remove_temporaries, write_bytes
 
 if TYPE_CHECKING:
@@ -370,8 +370,7 @@ def check_settings(settings: Settings, jobs: int | None, *, shared_palette: bool
                              "workers compress as many images at once as they have threads",
                              parameters=("jobs", "scheduler"))
     jobs = default_jobs() if jobs is None else jobs
-    if jobs < 1:
-        raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
+    check_jobs(jobs)
     if shared_palette and palette_from is not None:
         raise ParameterError("shared_palette and palette_from exclude each other",
                              parameters=("shared_palette", "palette_from"))

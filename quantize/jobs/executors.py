@@ -517,13 +517,49 @@ def _dask_failure(exc: BaseException) -> str:
 def make_executor(jobs: int, scheduler: str | None, n_jobs: int,
                   notice: Callable[[str], None] | None = None) -> Executor:
     """The executor for ``--jobs``/``--scheduler``: Dask, this process with N - 1 workers,
-    or this process alone. ``notice(message)`` hears of a wait the user should know about."""
+    or this process alone, with no more workers than the open-file limit leaves room for.
+    ``notice(message)`` hears of a wait or of such a cap, which the user should know about."""
     if scheduler is not None:
         return _Dask(scheduler, notice)
+    check_jobs(jobs)
+    n = min(jobs, n_jobs)
+    room = _workers_the_file_limit_allows()
+    if room is not None and n - 1 > room:
+        if notice:
+            notice(f"{jobs} processes asked, but the open-file limit (ulimit -n {_file_limit()}) "
+                   f"leaves room for {room} worker{'s' * (room != 1)}: running {room + 1}")
+        n = room + 1
+    return _Processes(n, n_jobs) if n > 1 else _InProcess()
+
+
+def check_jobs(jobs: int) -> None:
+    """A :class:`ParameterError` unless ``jobs`` is at least 1."""
     if jobs < 1:
         raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
-    n = min(jobs, n_jobs)
-    return _Processes(n, n_jobs) if n > 1 else _InProcess()
+
+
+#: Files a worker holds open in this process: its pipe and its process's two sentinel pipes.
+FILES_PER_WORKER = 3
+#: Files left free for reading and writing a job's files (each worker inherits this process's).
+FILES_KEPT = 16
+
+
+def _file_limit() -> int | None:
+    """This process's open-file limit (the soft one), or None where there is none."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def _workers_the_file_limit_allows() -> int | None:
+    """How many workers fit under the open-file limit beside the files open now, or None."""
+    limit = _file_limit()
+    if limit is None or not os.path.isdir("/proc/self/fd"):
+        return None
+    return max(0, (limit - len(os.listdir("/proc/self/fd")) - FILES_KEPT) // FILES_PER_WORKER)
 
 
 def default_jobs() -> int:
