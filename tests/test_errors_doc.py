@@ -135,8 +135,9 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
     "`--jobs` with `--scheduler` (it was ignored)": (
         lambda t: ["batch", _photo(t), "-o", t / "o", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"],
         ("--jobs sets this machine's processes; with --scheduler",)),
-    "`batch --jobs` < 1": (lambda t: ["batch", _photo(t), "-o", t / "o", "--jobs", "0"],
-                           ("--jobs must be at least 1, got 0",)),
+    "`batch --jobs` < 1 (`-1` too, all cores to joblib)": (
+        lambda t: ["batch", _photo(t), "-o", t / "o", "--jobs", "-1"],
+        ("--jobs must be at least 1, got -1: leave --jobs out for all the cores (",)),
     "`--dither-strength` without `--dither`": (
         lambda t: ["compress", _photo(t), "--dither-strength", "0.5"], ("--dither-strength applies",)),
     "`--rdo` below 0 or above 10,000": (

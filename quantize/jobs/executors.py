@@ -535,7 +535,8 @@ def make_executor(jobs: int, scheduler: str | None, n_jobs: int,
 def check_jobs(jobs: int) -> None:
     """A :class:`ParameterError` unless ``jobs`` is at least 1."""
     if jobs < 1:
-        raise ParameterError(f"jobs must be at least 1, got {jobs}", parameters=("jobs",))
+        raise ParameterError(f"jobs must be at least 1, got {jobs}: leave jobs out for all the "
+                             f"cores ({default_jobs()} here)", parameters=("jobs",))
 
 
 #: Files a worker holds open in this process: its pipe and its process's two sentinel pipes.
