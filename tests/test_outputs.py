@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from conftest import make_photo
 from quantize.io import container
 from quantize.cli import cli, main
 from quantize.errors import OutputError, ParameterError
@@ -271,6 +272,57 @@ def test_a_budget_looks_past_the_first_k_that_does_not_fit():
     budget = largest_fitting(sizes.__getitem__, 2_350, "qnt", 64)
     assert budget.k == 23 and set(range(24, 24 + LOOK_PAST)) <= set(budget.sizes)
     assert largest_fitting(sizes.__getitem__, 10_000, "qnt", 64).k == 64
+
+
+def doubling_search(size, max_bytes: int, max_k: int) -> int | None:
+    """The budget search as it was before it tried the largest K first: K doubles from 2 while it
+    fits, then a binary search, then K past the first misfit; None when K = 1 does not fit."""
+    from quantize.jobs.sweep import LOOK_PAST
+
+    fits = lambda k: size(k) <= max_bytes  # noqa: E731
+    if max_k == 1 or not fits(2):
+        return 1 if fits(1) else None
+    low, high = 2, None
+    while high is None and low < max_k:
+        k = min(2 * low, max_k)
+        low, high = (k, None) if fits(k) else (low, k)
+    while high is not None and high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    misfits, k = 1, low + 2
+    while misfits < LOOK_PAST and k <= max_k:
+        low, misfits = (k, 0) if fits(k) else (low, misfits + 1)
+        k += 1
+    return low
+
+
+@pytest.mark.parametrize("max_k", [16, 24])
+def test_a_budget_that_holds_the_largest_k_costs_one_probe_and_picks_as_before(max_k, tmp_path):
+    """A budget that K = max_k fits cost a doubling from 2 (8 runs of a 40-frame clip at K=256,
+    where one does); the first probe is now max_k, and every budget picks the K it picked."""
+    from quantize.jobs.sweep import TargetMissed, largest_fitting
+
+    image = tmp_path / "p.png"
+    Image.fromarray(make_photo(24, 32, seed=3)).save(image)
+    known: dict[int, int] = {}
+
+    def size(k: int) -> int:
+        if k not in known:
+            known[k] = qnt_bytes(image, k)
+        return known[k]
+
+    top = size(max_k)
+    budgets = {top, top + 1, 10 * top, size(1) - 1, size(1), size(2) - 1, size(2), size(4),
+               size(8) + 1, size(max_k - 1), top - 1, (size(4) + top) // 2}
+    for budget in sorted(budgets):
+        probed: list[int] = []
+        try:
+            k = largest_fitting(lambda k: probed.append(k) or size(k), budget, "qnt", max_k).k
+        except TargetMissed:
+            k = None
+        assert k == doubling_search(size, budget, max_k), budget
+        if budget >= top:
+            assert probed == [max_k]
 
 
 def test_max_bytes_takes_k1_below_k2_and_names_the_smallest_size_below_that(photo_path, tmp_path,

@@ -393,11 +393,11 @@ LOOK_PAST = 3
 
 def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k: int) -> Budget:
     """The largest K in [1, ``max_k``] whose ``size(K)`` (of a ``fmt`` file) is at most
-    ``max_bytes``, with the :data:`LOOK_PAST` K above it not fitting (unless it is ``max_k``): K
-    doubles from 2 while it fits, then a binary search, then the K past the first misfit are
-    tried, as sizes do not grow with K everywhere (a K one above a misfit often fits); K = 1 (one
-    flat colour) only when K = 2 does not fit. A :class:`ParameterError` naming the K=1 size
-    when that does not fit either."""
+    ``max_bytes``, with the :data:`LOOK_PAST` K above it not fitting (unless it is ``max_k``):
+    ``max_k`` itself when it fits, else K doubles from 2 while it fits, then a binary search,
+    then the K past the first misfit are tried, as sizes do not grow with K everywhere (a K one
+    above a misfit often fits); K = 1 (one flat colour) only when K = 2 does not fit. A
+    :class:`ParameterError` naming the K=1 size when that does not fit either."""
     sizes: dict[int, int] = {}
 
     def fits(k: int) -> bool:
@@ -405,6 +405,8 @@ def largest_fitting(size: Callable[[int], int], max_bytes: int, fmt: str, max_k:
             sizes[k] = size(k)
         return sizes[k] <= max_bytes
 
+    if fits(max_k):  # a budget that holds every K asked costs one probe, not a doubling's
+        return Budget(max_bytes, fmt, max_k, sizes, max_k=max_k)
     if max_k == 1 or not fits(2):
         if not fits(1):
             raise TargetMissed(f"no K fits {max_bytes:,} B: the smallest {fmt} file, at K=1, "
