@@ -135,6 +135,10 @@ SCENARIOS: dict[str, tuple[Callable[[Path], list], tuple[str, ...]]] = {
     "`--jobs` with `--scheduler` (it was ignored)": (
         lambda t: ["batch", _photo(t), "-o", t / "o", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"],
         ("--jobs sets this machine's processes; with --scheduler",)),
+    "the same at the largest K the formats take (`-k 256` with `--format gif`)": (
+        lambda t: ["compress", _photo(t), "-o", t / "o", "--format", "gif", "-k", "256",
+                   "--target-psnr", "99"],
+        ("the target is beyond what 256 colours reach, and no larger K is allowed",)),
     "`batch --jobs` < 1 (`-1` too, all cores to joblib)": (
         lambda t: ["batch", _photo(t), "-o", t / "o", "--jobs", "-1"],
         ("--jobs must be at least 1, got -1: leave --jobs out for all the cores (",)),

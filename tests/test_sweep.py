@@ -197,6 +197,25 @@ def test_sweep_byte_budget_is_compress_s_and_a_missed_one_keeps_the_table(photo_
     assert missed.over_budget.startswith("no K fits 5 B: the smallest qnt file, at K=1")
 
 
+def test_a_target_missed_at_the_largest_k_allowed_asks_for_no_larger_k(photo_path, tmp_path,
+                                                                        capsys):
+    """A target that 256 colours miss in a GIF (which holds no more) was told to 'raise the K
+    limit'; below the largest K allowed that advice stays."""
+    from quantize.cli import main
+
+    def missed(*args: str) -> str:
+        with pytest.raises(SystemExit) as stop:
+            main(["compress", str(photo_path), "-o", str(tmp_path / "o"), "--target-psnr", "99",
+                  *args])
+        assert stop.value.code == 2 and not (tmp_path / "o").exists()
+        return capsys.readouterr().err
+
+    said = missed("--format", "gif", "-k", "256")
+    assert "the target is beyond what 256 colours reach, and no larger K is allowed" in said
+    assert "raise the K limit" not in said
+    assert "raise the K limit or relax the target" in missed("--format", "gif", "-k", "8")
+
+
 def test_unreachable_target_is_one_line_error(photo):
     with pytest.raises(ParameterError,
                        match=r"no K up to 8 meets PSNR >= 60 dB \(K=8 gives PSNR.*relax the target"):

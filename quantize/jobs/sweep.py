@@ -241,11 +241,13 @@ class TargetMissed(ParameterError):
 
 def search_k(image: Image, target: Target, options: CompressOptions = CompressOptions(), *,
              max_k: int, stats: ColorStats | None = None, known: Iterable[Result] = (),
-             progress: Progress | None = None, loaded: Image | None = None) -> Search:
+             progress: Progress | None = None, loaded: Image | None = None,
+             ceiling: int = MAX_K) -> Search:
     """The smallest K in [1, ``max_k``] whose result meets ``target``, found by
-    :func:`search_target`, each measured against ``loaded`` when ``image`` is it as the files
-    hold it (see :func:`~quantize.jobs.pipeline.quantize_image`). ``known`` results (e.g. from a
-    sweep with the same options) are reused, as is the histogram."""
+    :func:`search_target` (``ceiling``: the largest K the outputs take), each measured against
+    ``loaded`` when ``image`` is it as the files hold it (see
+    :func:`~quantize.jobs.pipeline.quantize_image`). ``known`` results (e.g. from a sweep with
+    the same options) are reused, as is the histogram."""
     from ..core.colorstats import color_stats
 
     require_target(target)
@@ -264,7 +266,7 @@ def search_k(image: Image, target: Target, options: CompressOptions = CompressOp
         return result
 
     try:
-        return search_target(target, run, max_k, known)
+        return search_target(target, run, max_k, known, ceiling=ceiling)
     except TargetMissed as exc:
         sample = options.fit.sample
         if sample and sample < max_k:  # no K could pass: the fit sees at most that many colours
@@ -280,13 +282,14 @@ def require_target(target: Target) -> None:
 
 
 def search_target(target: Target, run: Callable[[int], R], max_k: int,
-                  known: Iterable[R] = ()) -> Search:
+                  known: Iterable[R] = (), *, ceiling: int = MAX_K) -> Search:
     """The smallest K in [1, ``max_k``] whose ``run(K)`` (a still's :class:`Result` or an
     animation's result, judged by :meth:`Target.met`) meets ``target``, by :func:`smallest_k`.
     Each K is run at most once; ``known`` results are reused by their ``k`` and bound the
     search: the smallest known K that meets the target is the answer unless a smaller K does,
     and only K above the largest known one below it that fails are tried. A
-    :class:`TargetMissed` naming what ``max_k`` gives when even it fails."""
+    :class:`TargetMissed` naming what ``max_k`` gives when even it fails, and asking for a
+    larger K only when ``max_k`` is below ``ceiling``, the largest K the outputs take."""
     probes = {r.k: r for r in known}
 
     def met(k: int) -> bool:
@@ -300,8 +303,11 @@ def search_target(target: Target, run: Callable[[int], R], max_k: int,
               default=0)
     k = smallest_k(met, max_k, low=low, high=high)
     if k is None:
+        advice = ("raise the K limit or relax the target" if max_k < ceiling else
+                  f"the target is beyond what {max_k:,} colours reach, and no larger K is "
+                  f"allowed: relax the target")
         raise TargetMissed(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
-                           f"{target.describe(probes[max_k])}); raise the K limit or relax the target")
+                           f"{target.describe(probes[max_k])}); {advice}")
     return Search(target, k, probes[k], probes)
 
 
@@ -437,7 +443,7 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
     ``options.fit.k``: a :class:`Target` (the smallest K that meets it) or a byte budget (the
     largest K whose first format fits). The outputs are checked before the search; the image is
     decoded once; the final fit repeats the winning probe (same seed, same palette)."""
-    from ..io.outputs import as_written, check_formats, output_paths, parse_formats
+    from ..io.outputs import GIF_MAX_K, as_written, check_formats, output_paths, parse_formats
     from .job import FileJob
     from .pipeline import compress_file
 
@@ -456,7 +462,8 @@ def compress_searched(path: str | Path, out_dir: str | Path | None, search: Targ
     loaded = time.perf_counter()
     if isinstance(search, Target):
         found = search_k(image, search, options, max_k=options.fit.k, progress=progress,
-                         loaded=None if image is given else given)
+                         loaded=None if image is given else given,
+                         ceiling=GIF_MAX_K if "gif" in formats else MAX_K)
     else:
         found = search_bytes(image, search, options, fmt=formats[0], max_k=options.fit.k,
                              files=files, progress=progress,
