@@ -502,6 +502,20 @@ def test_compress_of_an_animation_points_at_animate(tmp_path):
         assert done.returncode == 0 and (hint in done.stderr) == pointed, done.stderr
 
 
+
+def test_compress_of_an_animation_animate_refuses_says_why_and_keeps_frame_one(tmp_path):
+    """A cut last frame: compress wrote frame 1 and pointed at animate, which then refused it."""
+    whole = save_apng(tmp_path / "c.png", clip_frames(), [50] * 6, 0).read_bytes()
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(whole[:-100])
+    done = run("compress", cut, "-o", tmp_path / "out", "-k", "8")
+    refused = run("animate", cut, "-o", tmp_path / "anim")
+    why = refused.stderr.strip().removeprefix("quantize: error: ")
+    assert refused.returncode != 0 and "cannot read frame 6" in why, refused.stderr
+    assert done.returncode == 0 and (tmp_path / "out" / "cut.qnt").exists(), done.stderr
+    assert f"quantize: note: {why}: quantize animate refuses the file; its first frame is " \
+           f"written" in done.stderr and "animate writes every frame" not in done.stderr
+
 def test_the_package_exports_the_animation_api_lazily(tmp_path):
     """``quantize.animate`` and friends load the animation layer on first use, not on import."""
     code = ("import sys, quantize\n"

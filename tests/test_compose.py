@@ -296,3 +296,39 @@ def test_a_gif_screen_smaller_than_its_first_image_widens_to_hold_it(tmp_path):
     assert first.shape == second.shape == (2, 4, 4)
     assert tuple(first[0, 0]) == CLEAR and tuple(first[1, 3]) == RED
     assert tuple(second[1, 0]) == GREEN and tuple(second[0, 0]) == CLEAR
+
+
+def test_a_walk_of_the_structure_refuses_what_the_readers_refuse_without_decoding(tmp_path,
+                                                                                   monkeypatch):
+    """compress says animate will refuse a file from this walk: each damage in the structure (a
+    gap in the sequence numbers, a cut fdAT, a GIF cut in its last frame, a frame off the canvas,
+    no trailer) gives the reader's own message, at the same frame, and a whole file none."""
+    from quantize.animation import compose
+    from quantize.animation.source import refusal
+
+    two = [{"rgba": solid(2, 2, RED)}, {"rgba": solid(2, 2, GREEN)}]
+    whole = write_apng(tmp_path / "whole.png", (2, 2), two + [{"rgba": solid(2, 2, BLUE)}])
+    gap = write_apng(tmp_path / "gap.png", (2, 2), two + [{"rgba": solid(2, 2, BLUE)}],
+                     numbers=[0, 1, 2, 4, 5])
+    (tmp_path / "cut.png").write_bytes(whole.read_bytes()[:-30])
+    off = write_apng(tmp_path / "off.png", (2, 2), [two[0], {**two[1], "x": 1}])
+    indices = [{"indices": np.full((2, 2), n, np.uint8)} for n in range(3)]
+    gif = write_gif(tmp_path / "whole.gif", (2, 2), indices, table=[RED, GREEN, BLUE])
+    (tmp_path / "cut.gif").write_bytes(gif.read_bytes()[:-4])
+    open_ended = write_gif(tmp_path / "open.gif", (2, 2), indices, table=[RED], trailer=False)
+    damaged = [gap, tmp_path / "cut.png", off, tmp_path / "cut.gif", open_ended]
+    messages = []
+    for path in damaged:
+        with pytest.raises(InputError) as read:
+            frames_of(path)
+        messages.append(str(read.value))
+    assert "frame 3 (damaged or truncated: its fcTL chunk is numbered 4, not 3" in messages[0]
+    assert "cut.gif: cannot read frame 3" in messages[3]
+
+    def no_decoding(*args):
+        raise AssertionError("decoded pixels")
+
+    monkeypatch.setattr(compose, "_rgba", no_decoding)
+    monkeypatch.setattr(compose, "_gif_image", no_decoding)
+    assert [refusal(path) for path in damaged] == messages
+    assert refusal(whole) is refusal(gif) is None

@@ -46,9 +46,13 @@ class TooLarge(ValueError):
     """A frame's rectangle has more pixels than the reader may decode (its size in words)."""
 
 
-def _canvas(width: int, height: int) -> np.ndarray:
+def _check_canvas(width: int, height: int) -> None:
     if not width or not height:
         raise ValueError(f"its canvas is {width}x{height}: no pixels")
+
+
+def _canvas(width: int, height: int) -> np.ndarray:
+    _check_canvas(width, height)
     return np.zeros((height, width, 4), np.uint8)
 
 
@@ -100,13 +104,20 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
-    """The frames of the APNG file ``fh`` (at its start) over its canvas, with their delays: as
-    many as its acTL chunk announces, when more follow (as libpng and Pillow read them)."""
+#: An APNG frame undecoded: the IHDR data, the colour chunks, its fcTL data and its image data.
+_ApngFrame = tuple[bytes, list[tuple[bytes, bytes]], bytes, list[bytes]]
+
+
+def _apng_walk(fh: BinaryIO) -> Iterator[_ApngFrame]:
+    """The frames of the APNG file ``fh`` (at its start), undecoded, as many as its acTL chunk
+    announces when more follow (as libpng and Pillow read them): its IHDR data, its colour
+    chunks, the frame's fcTL data and its image data; its structure (chunk order, sequence
+    numbers, each frame on the canvas) is checked here alone, for the decoder and for
+    :func:`frame_delays`."""
     if fh.read(8) != PNG_SIGNATURE:
         raise ValueError("not a PNG file")
     ihdr, colour = b"", []
-    canvas = previous = control = None
+    control = None
     parts: list[bytes] = []
     announced, shown, number = None, 0, 0
 
@@ -120,36 +131,20 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
                              f"frame chunks missing, repeated or out of order")
         number += 1
 
-    def frame() -> Iterator[tuple[np.ndarray, int]]:
-        nonlocal previous
-        _, w, h, x, y, num, den, dispose, blend = _FCTL.unpack(control)
-        if not w or not h or x + w > canvas.shape[1] or y + h > canvas.shape[0]:
-            raise ValueError(f"a frame of {w}x{h} at ({x}, {y}) leaves the "
-                             f"{canvas.shape[1]}x{canvas.shape[0]} canvas")
-        one = PNG_SIGNATURE + _png_chunk(b"IHDR", struct.pack(">II", w, h) + ihdr[8:]) \
-            + b"".join(_png_chunk(k, d) for k, d in colour) + _png_chunk(b"IDAT", b"".join(parts)) \
-            + _png_chunk(b"IEND", b"")
-        pixels = _rgba(one)
-        region = canvas[y:y + h, x:x + w]
-        if dispose == _APNG_PREVIOUS:
-            previous = region.copy()
-        if blend == _APNG_SOURCE:
-            region[...] = pixels
-        else:
-            _over(region, pixels)
-        yield canvas, round(1000 * num / (den or 100))
-        if dispose == _APNG_BACKGROUND:
-            region[...] = 0
-        elif dispose == _APNG_PREVIOUS:  # on the first frame: the transparent canvas, BACKGROUND
-            region[...] = previous
+    def placed() -> _ApngFrame:
+        _, w, h, x, y = _FCTL.unpack(control)[:5]
+        width, height = struct.unpack(">II", ihdr[:8])
+        if not w or not h or x + w > width or y + h > height:
+            raise ValueError(f"a frame of {w}x{h} at ({x}, {y}) leaves the {width}x{height} canvas")
+        return ihdr, colour, control, parts
 
     for kind, data in _chunks(fh):
         if kind == b"IHDR":
-            if len(data) != 13 or canvas is not None:
-                raise ValueError("a damaged IHDR chunk" if canvas is None else "a second IHDR chunk")
+            if len(data) != 13 or ihdr:
+                raise ValueError("a second IHDR chunk" if ihdr else "a damaged IHDR chunk")
+            _check_canvas(*struct.unpack(">II", data[:8]))
             ihdr = data
-            canvas = _canvas(*struct.unpack(">II", data[:8]))
-        elif canvas is None:
+        elif not ihdr:
             raise ValueError("no IHDR chunk first")
         elif kind in _PNG_COLOUR_CHUNKS and control is None and not parts:
             colour.append((kind, data))
@@ -159,7 +154,7 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
             if len(data) != _FCTL.size:
                 raise ValueError("a damaged fcTL chunk")
             if control is not None and parts:
-                yield from frame()
+                yield placed()
                 shown += 1
                 if shown == announced:
                     return
@@ -174,7 +169,38 @@ def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
             numbered(kind, data)
             parts.append(data[4:])
         elif kind == b"IEND" and control is not None and parts:
-            yield from frame()
+            yield placed()
+
+
+def _apng_delay(control: bytes) -> int:
+    """An fcTL chunk's delay in milliseconds (a denominator of 0 is hundredths)."""
+    num, den = _FCTL.unpack(control)[5:7]
+    return round(1000 * num / (den or 100))
+
+
+def apng_frames(fh: BinaryIO) -> Iterator[tuple[np.ndarray, int]]:
+    """The frames of the APNG file ``fh`` (at its start) over its canvas, with their delays: as
+    many as its acTL chunk announces, when more follow (as libpng and Pillow read them)."""
+    canvas = None
+    for ihdr, colour, control, parts in _apng_walk(fh):
+        if canvas is None:
+            canvas = _canvas(*struct.unpack(">II", ihdr[:8]))
+        _, w, h, x, y, _, _, dispose, blend = _FCTL.unpack(control)
+        one = PNG_SIGNATURE + _png_chunk(b"IHDR", struct.pack(">II", w, h) + ihdr[8:]) \
+            + b"".join(_png_chunk(k, d) for k, d in colour) + _png_chunk(b"IDAT", b"".join(parts)) \
+            + _png_chunk(b"IEND", b"")
+        pixels = _rgba(one)
+        region = canvas[y:y + h, x:x + w]
+        previous = region.copy() if dispose == _APNG_PREVIOUS else None
+        if blend == _APNG_SOURCE:
+            region[...] = pixels
+        else:
+            _over(region, pixels)
+        yield canvas, _apng_delay(control)
+        if dispose == _APNG_BACKGROUND:
+            region[...] = 0
+        elif dispose == _APNG_PREVIOUS:  # on the first frame: the transparent canvas, BACKGROUND
+            region[...] = previous
 
 
 def apng_frame_count(fh: BinaryIO) -> tuple[int, int] | None:
@@ -201,18 +227,19 @@ def apng_frame_count(fh: BinaryIO) -> tuple[int, int] | None:
 
 def _sub_blocks(fh: BinaryIO) -> bytes:
     """A GIF data sub-block sequence, its size bytes included, through the terminating 0."""
-    out = bytearray()
+    # read ahead and walk the size bytes in memory: a read for each sub-block was a walk's cost
+    start, data, at = fh.tell(), b"", 0
     while True:
-        size = fh.read(1)
-        if not size:
+        end = len(data)
+        while at < end and data[at]:
+            at += data[at] + 1
+        if at < end:
+            fh.seek(start + at + 1)
+            return data[:at + 1]
+        more = fh.read(max(4096, end, at + 1 - end))
+        if not more:
             raise ValueError("truncated in a data block")
-        out += size
-        if not size[0]:
-            return bytes(out)
-        data = fh.read(size[0])
-        if len(data) < size[0]:
-            raise ValueError("truncated in a data block")
-        out += data
+        data += more
 
 
 def _table_size(flags: int) -> int:
@@ -294,6 +321,25 @@ def gif_end(fh: BinaryIO) -> tuple[int, int] | None:
         return None
 
 
+def _gif_placed(fh: BinaryIO, max_pixels: int | None) -> Iterator[
+        tuple[tuple[int, int], tuple[int, ...], bytes, bytes, bytes]]:
+    """The canvas size and :func:`_gif_images`' images of the GIF file ``fh`` (at its start), each
+    checked against ``max_pixels`` before it is decoded, for the decoder and :func:`frame_delays`
+    alike."""
+    width, height, global_table = _gif_header(fh)
+    first = True
+    for place, table, control, data in _gif_images(fh, global_table):
+        x, y, w, h = place[:4]
+        if max_pixels is not None and w * h > max_pixels:
+            raise TooLarge(f"a frame of {w}x{h} is {w * h:,} pixels")
+        if first:  # a first image past the screen (of 0x0, say) widens it, as in browsers
+            width, height, first = max(width, x + w), max(height, y + h), False
+            if max_pixels is not None and width * height > max_pixels:
+                raise TooLarge(f"a canvas of {width}x{height} is {width * height:,} pixels")
+            _check_canvas(width, height)
+        yield (width, height), place, table, control, data
+
+
 def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np.ndarray, int]]:
     """The frames of the GIF file ``fh`` (at its start) over its canvas, with their delays: the
     logical screen, widened to hold the first image where it reaches past it (as Chromium and
@@ -301,16 +347,10 @@ def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np
     screen's are checked by the caller) is :class:`TooLarge`, before it is decoded."""
     from PIL import Image as PILImage
 
-    width, height, global_table = _gif_header(fh)
     canvas = None
-    for (x, y, w, h, image_flags), table, control, data in _gif_images(fh, global_table):
-        if max_pixels is not None and w * h > max_pixels:
-            raise TooLarge(f"a frame of {w}x{h} is {w * h:,} pixels")
-        if canvas is None:  # a first image past the screen (of 0x0, say) widens it, as in browsers
-            width, height = max(width, x + w), max(height, y + h)
-            if max_pixels is not None and width * height > max_pixels:
-                raise TooLarge(f"a canvas of {width}x{height} is {width * height:,} pixels")
-            canvas = _canvas(width, height)
+    for size, (x, y, w, h, image_flags), table, control, data in _gif_placed(fh, max_pixels):
+        if canvas is None:
+            canvas = _canvas(*size)
         packed, delay, transparent = struct.unpack("<BHB", control)
         pixels = _gif_image(PILImage, w, h, image_flags & 0x40, table, packed, transparent, data)
         # a rectangle reaching past the canvas shows only the part on it, as browsers draw it
@@ -327,6 +367,19 @@ def gif_frames(fh: BinaryIO, max_pixels: int | None = None) -> Iterator[tuple[np
             region[...] = 0
         elif disposal == 3:
             region[...] = previous
+
+
+def frame_delays(fh: BinaryIO, fmt: str, max_pixels: int | None = None) -> Iterator[int]:
+    """The delays (ms) of the frames :func:`gif_frames` (``fmt`` "GIF") or :func:`apng_frames`
+    ("APNG") read from ``fh`` (at its start), from the file's structure alone, no pixel decoded:
+    damage there raises as those readers raise it, at the same frame (damaged image data does
+    not: that takes decoding)."""
+    if fmt == "GIF":
+        for *_, control, _ in _gif_placed(fh, max_pixels):
+            yield 10 * struct.unpack("<BHB", control)[1]
+    else:
+        for *_, control, _ in _apng_walk(fh):
+            yield _apng_delay(control)
 
 
 def _gif_image(PILImage, width: int, height: int, interlaced: int, table: bytes, packed: int,

@@ -96,9 +96,7 @@ class Clip:
         size = None
         count = 0
         for count, frame in enumerate(self._read(), 1):
-            if not 0 <= frame.duration <= MAX_DURATION_MS:
-                raise InputError(f"{self.name}: frame {count} lasts {frame.duration} ms; a frame "
-                                 f"lasts 0 to {MAX_DURATION_MS} ms")
+            _check_duration(self.name, count, frame.duration)
             shape = frame.pixels.shape[:2]
             if size is None:
                 size = shape
@@ -111,6 +109,12 @@ class Clip:
             yield Frame(clear_transparent(frame.pixels), frame.duration)
         if not count:
             raise InputError(f"{self.name}: no frames")
+
+
+def _check_duration(name: str, count: int, duration: int) -> None:
+    if not 0 <= duration <= MAX_DURATION_MS:
+        raise InputError(f"{name}: frame {count} lasts {duration} ms; a frame lasts 0 to "
+                         f"{MAX_DURATION_MS} ms")
 
 
 def open_clip(source: str | os.PathLike[str] | BinaryIO, *, duration: int | None = None,
@@ -443,11 +447,21 @@ def _pillow_frames(path: Path | bytes, name: str, fmt: str,
 def _composed_frames(fh, name: str, fmt: str, max_pixels: int | None) -> Iterator[Frame]:
     """A GIF's or an APNG's frames composited as browsers show them (:mod:`.compose`), timed as
     they play them (:func:`_as_played`)."""
-    from PIL import Image as PILImage
-
-    from .compose import TooLarge, Truncated, apng_frames, gif_frames
+    from .compose import apng_frames, gif_frames
 
     frames = gif_frames(fh, max_pixels) if fmt == "GIF" else apng_frames(fh)
+    for canvas, duration in _read_or_refused(frames, name, max_pixels):
+        opaque = bool((canvas[..., 3] == 255).all())
+        yield Frame(np.ascontiguousarray(canvas[..., :3]) if opaque else canvas.copy(),
+                    _as_played(duration))
+
+
+def _read_or_refused(frames: Iterator, name: str, max_pixels: int | None) -> Iterator:
+    """``frames`` of :mod:`.compose`, any error in them one :class:`InputError` naming the frame."""
+    from PIL import Image as PILImage
+
+    from .compose import TooLarge, Truncated
+
     count = 0
     while True:
         try:
@@ -464,11 +478,30 @@ def _composed_frames(fh, name: str, fmt: str, max_pixels: int | None) -> Iterato
                              f"{one_line(exc)})") from None
         if shown is None:
             return
-        canvas, duration = shown
         count += 1
-        opaque = bool((canvas[..., 3] == 255).all())
-        yield Frame(np.ascontiguousarray(canvas[..., :3]) if opaque else canvas.copy(),
-                    _as_played(duration))
+        yield shown
+
+
+def refusal(path: str | os.PathLike[str],
+            max_pixels: int | None = DEFAULT_MAX_PIXELS) -> str | None:
+    """Why :func:`open_clip`'s frames of the animated GIF or APNG at ``path`` would be refused,
+    found from the file's structure alone (:func:`~.compose.frame_delays`: no pixel decoded): the
+    error's message; None when its structure reads whole, or for any other file."""
+    from .compose import frame_delays
+
+    name = display_name(path)
+    try:
+        with open_input(path) as (fh, _):
+            fmt = _pillow_header(fh, name)[1]
+            if fmt not in ("GIF", "APNG"):
+                return None
+            fh.seek(0)
+            for count, delay in enumerate(_read_or_refused(frame_delays(fh, fmt, max_pixels),
+                                                           name, max_pixels), 1):
+                _check_duration(name, count, _as_played(delay))
+    except InputError as exc:
+        return str(exc)
+    return None
 
 
 def _as_played(duration: int) -> int:

@@ -189,10 +189,15 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         for note_text in lattice_code_note(formats, result.palette, bits):
             note(note_text, quiet)
     if result.notes:  # a file of many frames has its note "used frame 1 of N"; a still mostly none
-        from ..animation.source import is_animation
+        from ..animation.source import is_animation, refusal
+        from ..io.images import DEFAULT_MAX_PIXELS
 
         if is_animation(input):
-            note("quantize animate writes every frame (GIF, APNG, WebP, multi-frame .qnt)", quiet)
+            # the file's structure, walked without decoding, says whether animate will read it
+            refused = refusal(input, None if allow_huge else DEFAULT_MAX_PIXELS)
+            note(f"{refused}: quantize animate refuses the file; its first frame is written"
+                 if refused else
+                 "quantize animate writes every frame (GIF, APNG, WebP, multi-frame .qnt)", quiet)
     echo(format_json(result) if as_json else format_report(result, picked_by))
 
 
