@@ -1993,3 +1993,41 @@ def test_info_checks_many_small_frames_without_composing_a_canvas_each(tmp_path)
     done = run("info", path)
     assert done.returncode == 4 and done.stderr.count("\n") == 1, done.stderr
     assert f"(frame {dots + 2}: CRC mismatch" in done.stderr
+
+
+def test_unpack_compares_only_each_frames_rectangle_and_writes_the_same_bytes(monkeypatch):
+    """Frames of a multi-frame .qnt change their rectangle alone: the writers compare that, not
+    the whole canvas each frame (a one-pixel change on a big canvas cost the canvas), and write
+    what comparing the whole canvas writes, GIF's clearing of pixels turned transparent too."""
+    from dataclasses import replace as replaced
+
+    from quantize.animation import canvas
+    from quantize.animation.qntanim import QntAnimation, QntWriter
+    from quantize.animation.temporal import MappedFrame
+
+    palette = np.array([[0, 0, 0, 0], [255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]],
+                       np.uint8)
+    rng = np.random.default_rng(3)
+    indices = rng.integers(1, 4, (48, 64)).astype(np.int16)
+    writer = QntWriter(64, 48, 0)
+    for number in range(40):
+        if number:
+            indices = indices.copy()
+            y, x = rng.integers(0, 46), rng.integers(0, 62)
+            indices[y:y + 2, x:x + 2] = rng.integers(0, 4)  # a 2x2 patch, transparent at times
+        writer.add(MappedFrame(number, palette, indices, palette[indices], 40))
+    animation = decode_animation(writer.finish())
+    compared = []
+
+    def recorded(a, b):
+        compared.append(a.shape[0] * a.shape[1])
+        return differs(a, b)
+
+    differs = canvas.differs
+    monkeypatch.setattr(canvas, "differs", recorded)
+    hinted = {fmt: unpack(animation, fmt) for fmt in ("gif", "png")}
+    assert sum(compared) < len(compared) * 64 * 48 // 8, compared
+    mapped = QntAnimation.mapped
+    monkeypatch.setattr(QntAnimation, "mapped",
+                        lambda self: (replaced(f, rect=None) for f in mapped(self)))
+    assert hinted == {fmt: unpack(animation, fmt) for fmt in ("gif", "png")}

@@ -81,7 +81,7 @@ class ApngWriter:
     def add(self, frame: MappedFrame) -> None:
         if self._palette is None:
             self._palette = frame.palette
-        rect, changed = self._canvas.update(frame.colors)
+        rect, changed = self._canvas.update(frame.colors, frame.rect)
         rows = (frame.indices[rect] if self.indexed else frame.colors[rect]).astype(np.uint8)
         for coding, chunks in self._codings.items():
             if coding == "over":

@@ -22,7 +22,7 @@ from ..core.colorstats import color_keys
 from ..errors import ParameterError
 from ..io.formats import GIF_MAX_SIDE, gif_lzw_blocks, gif_table
 from .choices import GIF_TABLE, gif_centiseconds
-from .canvas import Canvas, bounding_rect
+from .canvas import Canvas, bounding_rect, union
 from .temporal import MappedFrame
 
 _KEEP, _CLEAR = 1, 2  # disposal: leave the frame on the canvas; clear its rectangle afterwards
@@ -114,11 +114,6 @@ def _resolved(palette: np.ndarray, indices: np.ndarray, colors: np.ndarray,
     return palette, indices
 
 
-def _union(a: tuple[slice, slice], b: tuple[slice, slice]) -> tuple[slice, slice]:
-    """The smallest rectangle holding rectangles ``a`` and ``b``."""
-    return tuple(slice(min(x.start, y.start), max(x.stop, y.stop)) for x, y in zip(a, b))
-
-
 class GifWriter:
     """Add merged frames in order, then :meth:`finish` for the file's bytes. ``main`` is the
     palette of the global colour table (default: the first frame's)."""
@@ -161,7 +156,7 @@ class GifWriter:
             self._header(frame)
         if self._held is not None:
             self._write(*self._held, following=frame.colors)
-        self._held = (frame, *self._canvas.update(frame.colors))
+        self._held = (frame, *self._canvas.update(frame.colors, frame.rect))
 
     def _write(self, frame: MappedFrame, rect: tuple[slice, slice], changed: np.ndarray,
                following: np.ndarray | None) -> None:
@@ -174,7 +169,7 @@ class GifWriter:
             if cleared is not None:
                 whole = np.zeros(following.shape[:2], bool)
                 whole[rect] = changed
-                rect = _union(rect, cleared)
+                rect = union(rect, cleared)
                 changed, disposal = whole[rect], _CLEAR
         need = np.zeros(frame.indices.shape, bool)  # kept colours a clearing took away
         need[rect] = changed & (frame.indices[rect] < 0)

@@ -101,7 +101,7 @@ class QntWriter:
         self._canvas = Canvas()
 
     def add(self, frame: MappedFrame) -> None:
-        rect, changed = self._canvas.update(frame.colors)  # the first frame: all changed
+        rect, changed = self._canvas.update(frame.colors, frame.rect)  # the first frame: all changed
         packed, flags = min(((container.encode(palette, indices, self.codec), flags)
                              for palette, indices, flags in _codings(frame, rect, changed)),
                             key=lambda coding: len(coding[0]))
@@ -167,7 +167,7 @@ class QntAnimation:
             else:
                 indices[rect] = image.indices
                 canvas[rect] = image.pixels()
-            yield MappedFrame(number, palette, indices, canvas.copy(), duration)
+            yield MappedFrame(number, palette, indices, canvas.copy(), duration, rect)
 
     def check(self) -> None:
         """Decode and check every frame's packed rectangle, not composing the canvases (a file of

@@ -34,13 +34,15 @@ KEEP_TOLERANCE = 0.1
 @dataclass(frozen=True)
 class MappedFrame:
     """One output frame: its palette (and the palette's id), indices (int16; -1: the previous
-    frame's colour, not in this palette), the colours it shows and its duration (ms)."""
+    frame's colour, not in this palette), the colours it shows and its duration (ms); ``rect``,
+    when known, a rectangle (rows, columns) outside which it shows the previous frame's colours."""
 
     palette_id: int
     palette: np.ndarray
     indices: np.ndarray
     colors: np.ndarray
     duration: int
+    rect: tuple[slice, slice] | None = None
 
 
 class StableMapper:
