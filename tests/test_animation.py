@@ -1335,6 +1335,19 @@ def test_target_nobody_meets_and_a_target_with_a_budget_are_refused():
         animate(clip, AnimationOptions(fit=_fit(8)), max_bytes=10_000, target=Target(psnr=20))
 
 
+def test_a_target_missed_at_256_colours_asks_for_no_larger_k():
+    """256 is the most an animation takes: a target it misses is beyond reach, not a K limit to
+    raise."""
+    from quantize.jobs.sweep import TargetMissed
+
+    noise = np.random.default_rng(3).integers(0, 256, (3, 24, 32, 3), dtype=np.uint8)
+    clip = Clip("c", "test", 0, lambda: iter([Frame(f, 40) for f in noise]))
+    with pytest.raises(TargetMissed, match=r"beyond what 256 colours reach, and no larger K is "
+                                           r"allowed: relax the target") as missed:
+        animate(clip, AnimationOptions(formats=("gif",), fit=_fit(256)), target=Target(psnr=90))
+    assert "raise the K limit" not in str(missed.value)
+
+
 def test_animate_target_on_the_command_line(tmp_path):
     source = save_apng(tmp_path / "clip.png", clip_frames(), [50] * 6, 0)
     target = between_4_and_32(source, "psnr")

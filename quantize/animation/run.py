@@ -318,7 +318,7 @@ def search_clip(clip: Clip | ScannedClip | str | os.PathLike[str], target: Targe
             progress(k)
         return result
 
-    return search_target(target, run, max_k, known)
+    return search_target(target, run, max_k, known, ceiling=GIF_TABLE)
 
 
 def clip_elbow(results: Sequence[AnimationResult]) -> Pick:
