@@ -170,6 +170,15 @@ def test_formats_without_alpha_say_which_colours_they_write_opaque(capsys, tmp_p
     assert code == 0 and "opaque" not in err
 
 
+def test_output_folder_without_format_is_refused(capsys, tmp_path, photo_path):
+    """-o pdir without --format wrote nothing, said nothing and exited 0."""
+    for out in (tmp_path / "pdir", tmp_path):
+        code, out_text, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-o", out)
+        assert code == 2 and out_text == "", err
+        assert "no --format is given: give --format LIST" in one_error(err)
+    assert files_in(tmp_path) == ["photo.png"]
+
+
 def test_output_named_as_a_palette_file_writes_that_file(capsys, tmp_path, photo_path):
     code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-o", tmp_path / "brand.gpl")
     assert code == 0, err

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..io.files import display_name, is_folder
+from ..io.files import display_name, is_folder, printable
 from .options import PATH, echo, fit_options, make_fit_options, note, space_option
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def make_export(formats: str | None, sort: str | None, names: bool, swatch_names
 @click.option("--format", "formats", metavar="LIST",
               help=f"Write the palette in these formats, {FORMAT_HELP}.")
 @click.option("-o", "--output", "out_dir", type=PATH, default=None,
-              help="Folder for the palette files, named <stem><ext> (default: beside the input); "
+              help="Folder for the files of --format, named <stem><ext> (default: beside the input); "
                    "a name that is no folder and ends as a format's files do (brand.gpl, "
                    "brand.theme.css) names that one file, and alone asks for that format.")
 @palette_options("share")
@@ -160,6 +160,10 @@ def _named_palette_file(out_dir: Path | None,
 
     named = None if out_dir is None or is_folder(out_dir) else format_named_by(out_dir)
     if named is None:  # a bare .png too: a folder's name
+        if out_dir is not None and formats is None:  # the folder would get nothing, and no word why
+            raise click.UsageError(f"-o {printable(str(out_dir), line=True)} is a folder for the "
+                                   "files of --format, but no --format is given: give --format "
+                                   "LIST (gpl, ase, ...), or -o NAME.gpl for one file")
         return out_dir, None, formats
     check_named_file(out_dir, named, parse_formats(formats) if formats else ())
     return None, out_dir, named
