@@ -403,6 +403,19 @@ def test_an_output_folder_named_as_an_input_file_is_refused(photo_path, tmp_path
         assert files_in(tmp_path / folder) == ["photo.preview.png", "photo.qnt"]
 
 
+def test_compress_o_named_as_a_palette_file_is_refused(photo_path, tmp_path):
+    """`compress photo.png -o v.gpl` made a folder v.gpl holding photo.qnt and photo.preview.png;
+    the line now points at the commands that write a palette file."""
+    for name, fmt in (("v.gpl", "gpl"), ("brand.theme.css", "tailwind"), ("v.pal", "jasc")):
+        proc = run("compress", photo_path, "-k", "4", "-o", tmp_path / name, cwd=tmp_path)
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+        assert f"{name}: compress names its files after the input" in proc.stderr
+        assert f"--export-palette {fmt}, or use quantize palette -o {name}" in proc.stderr
+        assert files_in(tmp_path) == ["photo.png"]
+    assert run("compress", photo_path, "-k", "4", "-o", f"{tmp_path / 'v.gpl'}/", "-q").returncode == 0
+    assert files_in(tmp_path / "v.gpl") == ["photo.preview.png", "photo.qnt"]
+
+
 def test_o_naming_one_formats_file_writes_that_file_alone(photo_path, tmp_path):
     """As pngquant's and cwebp's -o: `-o small.png` is the PNG (it was refused, and before that
     made a folder small.png); a C header takes its arrays' names from the file's."""

@@ -83,7 +83,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..render.report import format_json, format_report
 
     from ..choices import FORMATS
+    from ..io.files import printable
     from ..io.outputs import output_path, output_paths, parse_formats
+    from ..io.palettes import FORMATS as PALETTE_FORMATS
+    from ..io.palettes.io import format_named_by
 
     input = one_input("compress", input)
     formats = parse_formats(formats)
@@ -98,8 +101,13 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
             raise click.UsageError("--no-preview leaves nothing to write of --format png")
     planned = ", ".join(path.name for path in output_paths(input, None, formats).values())
     endings = [output_path(Path("x"), None, fmt).suffix for fmt in FORMATS]
-    check_folder_option(None if slash else out_dir,
-                        f"compress names its files after the input ({planned})",
+    writes = f"compress names its files after the input ({planned})"
+    palette_named = None if out_dir is None else format_named_by(out_dir)
+    if palette_named is not None:  # v.gpl: the user wants the palette, which compress writes too
+        writes += (f"; for a palette file give --export-palette {palette_named}, or use quantize "
+                   f"palette -o {printable(out_dir.name, line=True)}")
+    check_folder_option(None if slash else out_dir, writes,
+                        also=tuple({Path("x" + info.ext).suffix for info in PALETTE_FORMATS.values()}),
                         takes=f"a folder or one file ending {', '.join(endings[:-1])} or {endings[-1]}")
     check_format_options(formats)
     target = None
