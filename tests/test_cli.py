@@ -416,6 +416,19 @@ def test_compress_o_named_as_a_palette_file_is_refused(photo_path, tmp_path):
     assert files_in(tmp_path / "v.gpl") == ["photo.preview.png", "photo.qnt"]
 
 
+@pytest.mark.parametrize("args, name", [(("palette",), "x.gpl"), (("palette", "brand.gpl"), "x.ase"),
+                                        (("animate",), "x.gif"), (("compress",), "x.gif")])
+def test_o_naming_one_file_below_a_file_names_that_file(photo_path, tmp_path, args, name):
+    """palette's and animate's -o o.gif/x.gpl said "output folder o.gif is a file, not a folder",
+    as if a folder had been asked for; compress already named the file asked for."""
+    (tmp_path / "o.gif").write_bytes(b"GIF89a")
+    (tmp_path / "brand.gpl").write_text("GIMP Palette\nName: brand\n#\n255 0 0 red\n")
+    command, *palette_file = args
+    proc = run(command, *(palette_file or [photo_path]), "-o", f"o.gif/{name}", cwd=tmp_path)
+    assert proc.returncode == 5, proc.stderr
+    assert proc.stderr == f"quantize: error: cannot write o.gif/{name}: o.gif is a file, not a folder\n"
+
+
 def test_o_naming_one_formats_file_writes_that_file_alone(photo_path, tmp_path):
     """As pngquant's and cwebp's -o: `-o small.png` is the PNG (it was refused, and before that
     made a folder small.png); a C header takes its arrays' names from the file's."""

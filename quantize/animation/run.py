@@ -15,7 +15,8 @@ import numpy as np
 
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import ParameterError, checked_options, is_real, whole
-from ..io.files import check_target, display_name, input_path, is_stream, output_arg
+from ..io.files import (check_target, check_writable, display_name, input_path, is_stream,
+                        output_arg)
 from ..core.fitting import FitOptions
 from ..core.threads import launches_one_thread_at_a_time
 from ..choices import DEFAULT_WEBP_METHOD, WEBP_METHODS
@@ -510,8 +511,11 @@ def animate_file(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]
     options = AnimationOptions.checked(options)
     check_resampling(width=width, height=height, fps=fps, plays=plays)
     source = input_path(source, "animate_file's source (a Clip goes to animate)")
+    out_file = output_arg(out_file, "animate_file's out_file")
     paths = output_paths(source, output_arg(out_dir, "animate_file's out_dir"), options.formats,
-                         output_arg(out_file, "animate_file's out_file"))
+                         out_file)
+    if out_file is not None:  # a refusal then names the file asked for, not its folder
+        check_writable(out_file.parent, file=out_file)
     job = FileJob(Path(source), tuple(paths.values()), force, max_pixels)
     job.check()
     frames = frame_files(source)  # a folder's or glob's stills are inputs too, never overwritten

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError, ParameterError
+from ..io.files import check_writable
 from ..io.images import DEFAULT_MAX_PIXELS
 from ..io.palettes.io import FORMATS, check_capacity, encode_palette, resolve_format, written_opaque
 from ..io.palettes.model import Palette
@@ -263,7 +264,7 @@ def convert_palette_file(path: str | Path, out_dir: str | Path | None = None, *,
 def _target(source: Path, stem: str, out_dir: str | Path | None, out_file: str | Path | None,
             export: PaletteExport) -> tuple[Path, str]:
     """(folder, stem) of ``export``'s files of ``source``: ``<out_dir or its folder>/<stem>``, or
-    those of the one file ``out_file`` of the export's one format."""
+    those of the one file ``out_file`` of the export's one format, its folder checked usable."""
     if out_file is None:
         return Path(out_dir) if out_dir is not None else source.parent, stem
     out_file = Path(out_file)
@@ -274,4 +275,5 @@ def _target(source: Path, stem: str, out_dir: str | Path | None, out_file: str |
     if not out_file.name.lower().endswith(FORMATS[fmt].ext):
         raise ParameterError(f"out_file {out_file.name} does not end in {FORMATS[fmt].ext}, as "
                              f"{fmt} palettes do", parameters=("out_file",))
+    check_writable(out_file.parent, file=out_file)  # a refusal names the file asked for
     return out_file.parent, out_file.name[:-len(FORMATS[fmt].ext)]
