@@ -179,6 +179,15 @@ def test_output_folder_without_format_is_refused(capsys, tmp_path, photo_path):
     assert files_in(tmp_path) == ["photo.png"]
 
 
+@pytest.mark.parametrize("name", ["x.png", "y.jpg", "x.qnt", "-"])
+def test_output_named_as_no_palette_file_is_refused(capsys, tmp_path, photo_path, name, monkeypatch):
+    """-o x.png, y.jpg or - with --format made a folder of that name holding photo.swatch.png."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "--format", "png", "-o", name)
+    assert code == 2 and "-o takes a folder or one palette file (brand.gpl" in one_error(err)
+    assert files_in(tmp_path) == ["photo.png"]
+
+
 def test_output_named_as_a_palette_file_writes_that_file(capsys, tmp_path, photo_path):
     code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-o", tmp_path / "brand.gpl")
     assert code == 0, err

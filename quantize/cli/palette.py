@@ -156,10 +156,12 @@ def _named_palette_file(out_dir: Path | None,
     do names that one file (as ``compress -o small.png`` does), and alone asks for that format."""
     from ..io.palettes.io import format_named_by
     from ..jobs.palette import parse_formats
-    from .options import check_named_file
+    from .options import check_folder_option, check_named_file
 
     named = None if out_dir is None or is_folder(out_dir) else format_named_by(out_dir)
-    if named is None:  # a bare .png too: a folder's name
+    if named is None:  # a bare .png too: no palette file's name
+        check_folder_option(out_dir, "palette names its files after the input, <stem><ext>",
+                            takes="a folder or one palette file (brand.gpl, brand.swatch.png)")
         if out_dir is not None and formats is None:  # the folder would get nothing, and no word why
             raise click.UsageError(f"-o {printable(str(out_dir), line=True)} is a folder for the "
                                    "files of --format, but no --format is given: give --format "
