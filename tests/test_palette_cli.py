@@ -188,6 +188,15 @@ def test_output_named_as_no_palette_file_is_refused(capsys, tmp_path, photo_path
     assert files_in(tmp_path) == ["photo.png"]
 
 
+def test_output_ending_in_a_slash_is_a_folder(capsys, tmp_path, photo_path):
+    """-o kit.gpl/ was taken as the file kit.gpl, and with --format gpl,ase refused saying "give -o
+    a folder", as compress and animate take a trailing slash to mean one."""
+    code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "--format", "gpl,ase", "-o",
+                       f"{tmp_path / 'kit.gpl'}/")
+    assert code == 0, err
+    assert files_in(tmp_path / "kit.gpl") == ["photo.ase", "photo.gpl"]
+
+
 def test_output_named_as_a_palette_file_writes_that_file(capsys, tmp_path, photo_path):
     code, _, err = run(capsys, "palette", *FAST, photo_path, "-k", "4", "-o", tmp_path / "brand.gpl")
     assert code == 0, err

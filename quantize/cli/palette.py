@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..io.files import display_name, is_folder, printable
-from .options import PATH, echo, fit_options, make_fit_options, note, space_option
+from .options import PATH, NamedPath, echo, fit_options, make_fit_options, note, space_option
 
 if TYPE_CHECKING:
     from ..core.fitting import FitOptions
@@ -84,7 +84,7 @@ def make_export(formats: str | None, sort: str | None, names: bool, swatch_names
 @space_option
 @click.option("--format", "formats", metavar="LIST",
               help=f"Write the palette in these formats, {FORMAT_HELP}.")
-@click.option("-o", "--output", "out_dir", type=PATH, default=None,
+@click.option("-o", "--output", "out_dir", type=NamedPath(readable=False), default=None,
               help="Folder for the files of --format, named <stem><ext> (default: beside the input); "
                    "a name that is no folder and ends as a format's files do (brand.gpl, "
                    "brand.theme.css) names that one file, and alone asks for that format.")
@@ -150,20 +150,26 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
         echo(format_swatches(swatches, color=wants_color(sys.stdout)))
 
 
-def _named_palette_file(out_dir: Path | None,
+def _named_palette_file(output: str | None,
                         formats: str | None) -> tuple[Path | None, Path | None, str | None]:
     """(folder, file, formats) of ``-o``: a path that is no folder and ends as one format's files
-    do names that one file (as ``compress -o small.png`` does), and alone asks for that format."""
+    do names that one file (as ``compress -o small.png`` does), and alone asks for that format;
+    ``brand.gpl/`` says it is a folder."""
+    import os
+
     from ..io.palettes.io import format_named_by
     from ..jobs.palette import parse_formats
     from .options import check_folder_option, check_named_file
 
-    named = None if out_dir is None or is_folder(out_dir) else format_named_by(out_dir)
+    out_dir = None if output is None else Path(output)
+    slash = output is not None and output.endswith(("/", os.sep))  # a folder, whatever its name
+    named = None if out_dir is None or slash or is_folder(out_dir) else format_named_by(out_dir)
     if named is None:  # a bare .png too: no palette file's name
-        check_folder_option(out_dir, "palette names its files after the input, <stem><ext>",
+        check_folder_option(None if slash else out_dir,
+                            "palette names its files after the input, <stem><ext>",
                             takes="a folder or one palette file (brand.gpl, brand.swatch.png)")
         if out_dir is not None and formats is None:  # the folder would get nothing, and no word why
-            raise click.UsageError(f"-o {printable(str(out_dir), line=True)} is a folder for the "
+            raise click.UsageError(f"-o {printable(output, line=True)} is a folder for the "
                                    "files of --format, but no --format is given: give --format "
                                    "LIST (gpl, ase, ...), or -o NAME.gpl for one file")
         return out_dir, None, formats
