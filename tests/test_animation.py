@@ -1073,7 +1073,7 @@ def test_an_output_named_as_an_animation_file_is_that_file_unless_a_folder(tmp_p
     assert (tmp_path / "kept.gif" / "c.anim.gif").is_file()
 
 
-@pytest.mark.parametrize("name", ["out.mp4", "out.jpg", "-"])
+@pytest.mark.parametrize("name", ["out.mp4", "out.jpg", "-", "brand.gpl"])
 def test_an_output_named_as_no_animation_file_is_refused_not_made_a_folder(tmp_path, name,
                                                                             monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -10,7 +10,8 @@ import click
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT, PATH, NamedPath,
                       check_dither, check_folder_option, check_format_options, check_panel_layout,
                       dither_options, echo, encoder_options, file_options, fit_options,
-                      layout_options, make_fit_options, note, one_input, space_option)
+                      layout_options, make_fit_options, note, one_input, palette_endings,
+                      space_option)
 
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
@@ -85,7 +86,6 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..choices import FORMATS
     from ..io.files import printable
     from ..io.outputs import output_path, output_paths, parse_formats
-    from ..io.palettes import FORMATS as PALETTE_FORMATS
     from ..io.palettes.io import format_named_by
 
     input = one_input("compress", input)
@@ -107,7 +107,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         writes += (f"; for a palette file give --export-palette {palette_named}, or use quantize "
                    f"palette -o {printable(out_dir.name, line=True)}")
     check_folder_option(None if slash else out_dir, writes,
-                        also=tuple({Path("x" + info.ext).suffix for info in PALETTE_FORMATS.values()}),
+                        also=palette_endings(),
                         takes=f"a folder or one file ending {', '.join(endings[:-1])} or {endings[-1]}")
     check_format_options(formats)
     target = None

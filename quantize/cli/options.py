@@ -58,6 +58,14 @@ def one_input(command: str, inputs: tuple[Path, ...], instead: str = BATCH_HINT,
     return inputs[0]
 
 
+def palette_endings() -> tuple[str, ...]:
+    """The last suffix of every palette export's file (.gpl, .ase, ...): names an ``-o`` that takes
+    a folder refuses as a file's, the palette being another command's file."""
+    from ..io.palettes import FORMATS as PALETTE_FORMATS
+
+    return tuple(sorted({Path("x" + info.ext).suffix for info in PALETTE_FORMATS.values()}))
+
+
 def check_folder_option(out_dir: Path | None, writes: str, also: tuple[str, ...] = (),
                         takes: str = "a folder") -> None:
     """Refuse, before any work, an ``-o`` folder that names standard output (``-``) or that is no
