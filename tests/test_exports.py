@@ -425,9 +425,9 @@ def test_a_panel_layout_warns_of_a_palette_lighter_first(capsys, tmp_path: Path)
         palette = str(tmp_path / f"{palette.lower()}.gpl") if palette.isupper() else palette
         with pytest.raises(SystemExit) as exc:
             main(["compress", str(PARROTS), "--palette", palette, "--format", "c", "--raw-rows",
-                  rows, "-o", str(tmp_path / rows / palette[-6:]), "-q"])
+                  rows, "-o", str(tmp_path / rows / Path(palette).stem), "-q"])
         err = capsys.readouterr().err
-        assert exc.value.code == 0 and (tmp_path / rows / palette[-6:] / "parrots.h").exists()
+        assert exc.value.code == 0 and (tmp_path / rows / Path(palette).stem / "parrots.h").exists()
         warned = [line for line in err.splitlines() if "warning" in line]
         assert warned == ([] if order is None else [
             f"quantize: warning: the --palette's colour 0 (#FFFFFF) is lighter than its colour 1 "
