@@ -642,6 +642,63 @@ def test_a_gif_of_a_partly_transparent_clip_makes_its_alpha_all_or_nothing(tmp_p
     assert not (tmp_path / "soft.gif").exists()
 
 
+def soft_sticker(path: Path) -> Path:
+    """An APNG sticker: a disc over a gradient, its alpha edge blurred, moving a step a frame."""
+    from PIL import ImageDraw, ImageFilter
+
+    yy, xx = np.mgrid[0:H, 0:W]
+    frames = []
+    for t in range(4):
+        alpha = Image.new("L", (W, H), 0)
+        ImageDraw.Draw(alpha).ellipse((4 + 3 * t, 3, 24 + 3 * t, 21), fill=255)
+        rgb = np.dstack([xx * 6, yy * 10 + 20 * t, np.full_like(xx, 180)]).astype(np.uint8)
+        frames.append(np.dstack([rgb, np.asarray(alpha.filter(ImageFilter.GaussianBlur(2)))]))
+    return save_apng(path, frames, [60] * 4, 0)
+
+
+def _cleared(frame: np.ndarray) -> np.ndarray:
+    """An RGBA frame with its fully transparent pixels (0, 0, 0, 0), as the meter takes them."""
+    return np.where(frame[..., 3:] == 0, 0, frame).astype(np.uint8)
+
+
+def test_a_gif_run_measures_its_files_against_the_frames_as_read(tmp_path):
+    """With gif among the formats, every frame's alpha is made all or nothing, and the report
+    measured the files against those thresholded frames: a soft-edged sticker reported a PSNR
+    far above its GIF's against the input. Each frame's PSNR and CIEDE2000 are now those of the
+    written GIF (as Pillow decodes it) against the frame as read."""
+    from quantize.core.metrics import delta_e_pairs
+
+    sticker = soft_sticker(tmp_path / "sticker.png")
+    given = [_cleared(f) for f in decoded_rgba(sticker)]
+    assert any(((f[..., 3] > 0) & (f[..., 3] < 255)).any() for f in given)
+    result = animate(sticker, AnimationOptions(formats=("gif",), fit=_fit(64)))
+    (tmp_path / "s.gif").write_bytes(result.outputs["gif"])
+    shown = [_cleared(f) for f in decoded_rgba(tmp_path / "s.gif")]
+    assert len(shown) == len(given) == len(result.psnr)
+    for source, out, db, delta_e in zip(given, shown, result.psnr, result.delta_e):
+        diff = source.astype(np.int64) - out
+        error = (diff * diff).sum() / (H * W)
+        assert db == pytest.approx(10 * np.log10(255 ** 2 * 4 / error))
+        assert delta_e == pytest.approx(delta_e_pairs(source.reshape(-1, 4),
+                                                      out.reshape(-1, 4)).mean())
+
+
+def test_a_quality_target_with_gif_is_judged_against_the_frames_as_read(tmp_path):
+    """--target-psnr with gif judged each K against the thresholded frames, so a soft-edged
+    sticker met a high target at a few colours while its GIF stays far below it; it now misses,
+    as no K can make a soft edge all or nothing without error, and the K a reachable target
+    picks meets it as measured against the frames as read."""
+    from quantize.jobs.sweep import TargetMissed
+
+    sticker = soft_sticker(tmp_path / "sticker.png")
+    options = AnimationOptions(formats=("gif",), fit=_fit(64))
+    with pytest.raises(TargetMissed):
+        animate(sticker, options, target=Target(psnr=30))
+    reachable = animate(sticker, options).clip_psnr - 1
+    met = animate(sticker, options, target=Target(psnr=reachable))
+    assert met.clip_psnr >= reachable and met.search.k <= 64
+
+
 def test_decode_unpacks_a_multi_frame_qnt_to_each_animated_format(tmp_path):
     source = save_apng(tmp_path / "clip.png", clip_frames(), [40, 60, 80, 100, 120, 140], loop=3)
     out = tmp_path / "out"

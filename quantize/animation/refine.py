@@ -32,6 +32,7 @@ from ..core.fitting import FitOptions
 from ..core.mapping import map_pixels
 from .canvas import bounding_rect, differs
 from .palettes import MOST_CHANGED, ClipScan, ColorCounter, fit_colors
+from .source import Frame
 from .temporal import MappedFrame
 
 #: Frames ahead over which a later frame's pixels are counted on screen (each held in memory).
@@ -132,8 +133,8 @@ class ChangeTables:
         self._last_change, self._n_frames = scan.last_change, scan.n_frames
         self._held = any(share == 0 for share in scan.shares[1:])  # a transition between holds
 
-    def frames(self, frames: Iterable) -> Iterator[tuple[np.ndarray, MappedFrame]]:
-        """Each source frame's pixels with its mapped frame, in order."""
+    def frames(self, frames: Iterable) -> Iterator[tuple[Frame, MappedFrame]]:
+        """Each source frame with its mapped frame, in order."""
         shown: MappedFrame | None = None
         for number, (frame, changed, stay, ahead) in enumerate(on_screen(frames)):
             pixels = frame.pixels
@@ -145,7 +146,7 @@ class ChangeTables:
                 # a pixel that never changes again stays to the clip's end, past the look-ahead
                 stay = np.where(self._last_change > number, stay, self._n_frames - number)
                 shown = self._changed(number, pixels, changed, stay, ahead, shown, frame.duration)
-            yield pixels, shown
+            yield frame, shown
 
     def _map(self, pixels: np.ndarray, palette: np.ndarray) -> np.ndarray:
         """Nearest ``palette`` indices (in the fit's space) of ``pixels`` (n, C)."""

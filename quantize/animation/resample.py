@@ -138,13 +138,13 @@ def _counted(clip: Clip, origin: Origin) -> Iterator[Frame]:
 
 
 def _binary_alpha(frames: Iterator[Frame], origin: Origin) -> Iterator[Frame]:
-    """The frames with alpha all or nothing (:data:`GIF_ALPHA_THRESHOLD`), the partly transparent
-    pixels counted into ``origin``."""
+    """The frames with alpha all or nothing (:data:`GIF_ALPHA_THRESHOLD`), each keeping its pixels
+    as read to be measured against, the partly transparent pixels counted into ``origin``."""
     origin.partly_clear = 0
     for frame in frames:
         pixels, partial = binary_alpha(frame.pixels, GIF_ALPHA_THRESHOLD)
         origin.partly_clear += partial
-        yield replace(frame, pixels=pixels) if partial else frame
+        yield replace(frame, pixels=pixels, as_read=frame.pixels) if partial else frame
 
 
 def _counted_once(clip: Clip) -> tuple[Origin, Callable[[], Iterator[Frame]]]:
@@ -157,7 +157,8 @@ def _counted_once(clip: Clip) -> tuple[Origin, Callable[[], Iterator[Frame]]]:
 
 def as_gif_shows(clip: Clip) -> Clip:
     """``clip`` as a GIF can show it: the frames dropped that GIF's clock could not time
-    (:func:`_paced`) and every pixel opaque or fully transparent, both counted in its origin."""
+    (:func:`_paced`) and every pixel opaque or fully transparent (each frame keeping its pixels
+    as read, :attr:`~.source.Frame.as_read`), both counted in its origin."""
     origin, frames = _counted_once(clip)
     origin.paced_fps, origin.paced_for = 1000 / GIF_MIN_DELAY_MS, "GIF's"
     return replace(clip, _read=lambda: _paced(_binary_alpha(frames(), origin), GIF_MIN_DELAY_MS),

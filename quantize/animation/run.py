@@ -413,7 +413,8 @@ def _second_pass(clip: Clip, scan: ClipScan, options: AnimationOptions,
 
     def measured():
         nonlocal poster
-        for number, (pixels, frame) in enumerate(frames):
+        for number, (source, frame) in enumerate(frames):
+            pixels = source.reference  # the frame as read, soft alpha and all
             meter.add(pixels, frame.colors)
             if number == poster_at:
                 poster = Poster(number, pixels.copy(), frame.colors.copy())

@@ -48,6 +48,13 @@ class Frame:
 
     pixels: np.ndarray  # (H, W, 3|4) uint8, C-contiguous
     duration: int
+    #: the pixels as read, where ``pixels`` are them as a GIF shows them (alpha all or nothing)
+    as_read: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def reference(self) -> np.ndarray:
+        """The pixels an output of this frame is measured against: the frame as read."""
+        return self.pixels if self.as_read is None else self.as_read
 
 
 @dataclass
@@ -92,7 +99,8 @@ class Clip:
 
     def frames(self) -> Iterator[Frame]:
         """The frames in order, checked: at least one, all of one size, sane durations; fully
-        transparent pixels are (0, 0, 0, 0), whatever RGB they hide (neither fitted nor measured)."""
+        transparent pixels are (0, 0, 0, 0) (in ``pixels`` and ``as_read``), whatever RGB they
+        hide (neither fitted nor measured)."""
         size = None
         count = 0
         for count, frame in enumerate(self._read(), 1):
@@ -106,7 +114,8 @@ class Clip:
                 raise InputError(f"{self.name}: frame {count}{frame_name} is "
                                  f"{shape[1]}x{shape[0]}, the first{first} is "
                                  f"{size[1]}x{size[0]}; every frame must have one size")
-            yield Frame(clear_transparent(frame.pixels), frame.duration)
+            as_read = None if frame.as_read is None else clear_transparent(frame.as_read)
+            yield replace(frame, pixels=clear_transparent(frame.pixels), as_read=as_read)
         if not count:
             raise InputError(f"{self.name}: no frames")
 
@@ -393,7 +402,8 @@ class HeldFrames:
         """The clip's frames, as :meth:`Clip.frames` gives them, kept as they pass."""
         for frame in self._clip.frames():
             if self._kept is not None:
-                self._left -= frame.pixels.nbytes
+                self._left -= frame.pixels.nbytes + (0 if frame.as_read is None
+                                                     else frame.as_read.nbytes)
                 if self._left < 0:
                     self._kept = None
                 else:

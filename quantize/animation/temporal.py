@@ -25,6 +25,7 @@ from ..core.mapping import map_colors, map_pixels
 from .canvas import differs, widen
 from .choices import MAX_DURATION_MS
 from .palettes import PaletteSchedule
+from .source import Frame
 
 #: A changed pixel keeps the colour it shows when its squared distance to it is at most this share
 #: above the distance to the palette's nearest colour.
@@ -134,10 +135,10 @@ def merged(frames: Iterable[MappedFrame]) -> Iterator[MappedFrame]:
 
 
 def mapped_frames(frames: Iterable, schedule: PaletteSchedule, mapper: StableMapper,
-                  channels: int) -> Iterator[tuple[np.ndarray, MappedFrame]]:
-    """Each source frame (widened to ``channels``) with its mapped frame, in order."""
+                  channels: int) -> Iterator[tuple[Frame, MappedFrame]]:
+    """Each source frame (its pixels widened to ``channels``) with its mapped frame, in order."""
     for number, frame in enumerate(frames):
         pixels = widen(frame.pixels, channels)
         palette_id, palette = schedule.palette_for(number, pixels)
-        yield pixels, MappedFrame(palette_id, palette, *mapper.map(pixels, palette_id, palette),
-                                  frame.duration)
+        yield replace(frame, pixels=pixels), MappedFrame(
+            palette_id, palette, *mapper.map(pixels, palette_id, palette), frame.duration)
