@@ -2101,3 +2101,23 @@ def test_unpack_compares_only_each_frames_rectangle_and_writes_the_same_bytes(mo
     monkeypatch.setattr(QntAnimation, "mapped",
                         lambda self: (replaced(f, rect=None) for f in mapped(self)))
     assert hinted == {fmt: unpack(animation, fmt) for fmt in ("gif", "png")}
+
+
+def test_an_animation_is_turned_by_its_exif_orientation_as_compress_turns_it(tmp_path):
+    """compress turned an animated file's first frame by its EXIF orientation and animate none of
+    its frames, so the two gave the same file two ways up: animate now turns every frame."""
+    from quantize.io.images import load_image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise
+    frames = clip_frames(3)
+    images = [Image.fromarray(f) for f in frames]
+    for name, lossless in (("turned.png", {}), ("turned.webp", {"lossless": True})):
+        images[0].save(tmp_path / name, save_all=True, append_images=images[1:], duration=50,
+                       loop=0, exif=exif, **lossless)
+        clip = open_clip(tmp_path / name)
+        shown = [frame.pixels for frame in clip.frames()]
+        assert len(shown) == 3 and "EXIF orientation applied" in clip.notes, name
+        for got, stored in zip(shown, frames):
+            np.testing.assert_array_equal(got, np.rot90(stored, -1))
+        np.testing.assert_array_equal(shown[0], load_image(tmp_path / name).pixels)

@@ -439,7 +439,7 @@ def test_exif_rotated_jpeg_has_swapped_dimensions(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
-@pytest.mark.parametrize("name", ["o.png", "o.tif"])  # Pillow turns a TIFF itself as it loads it
+@pytest.mark.parametrize("name", ["o.png", "o.tif", "o.webp"])  # Pillow turns a TIFF itself
 def test_every_exif_orientation_matches_pillow(tmp_path: Path, orientation: int, name: str) -> None:
     pixels = RNG.integers(0, 256, (5, 7, 3), dtype=np.uint8)
     exif = PILImage.Exif()

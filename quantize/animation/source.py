@@ -27,9 +27,9 @@ import numpy as np
 from ..core.colorstats import clear_transparent
 from ..errors import InputError, ParameterError, is_whole, one_line
 from ..io.files import display_name, input_path, is_stream, open_input, read_stream
-from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, SUFFIXES, beyond_pillow,
-                         gamma_note, load_image, png_gamma, png_without_damaged_extras, too_large,
-                         unreadable)
+from ..io.images import (DEFAULT_MAX_PIXELS, FORMATS, LIFT_LIMIT, ORIENTED, SUFFIXES,
+                         beyond_pillow, exif_orientation, gamma_note, load_image, oriented,
+                         png_gamma, png_without_damaged_extras, too_large, unreadable)
 from .choices import (DEFAULT_FOLDER_DURATION_MS, MAX_DURATION_MS, MAX_PLAYS, SHORT_FRAME_MS,
                       SHORT_FRAME_PLAYED_MS)
 
@@ -190,12 +190,27 @@ def _file_clip(path: Path | bytes, name: str, max_pixels: int | None) -> Clip:
                     notes=image.notes)
     notes = (_gif_end_note(path, name) if fmt == "GIF" else
              _apng_notes(path, name) if fmt == "APNG" else ())
+    orientation, turned = _orientation(path)
+    notes += turned
     if plays > MAX_PLAYS:  # an APNG's count is 32-bit; a GIF's 65,535 repeats are 65,536 plays
         notes += (f"{fmt} plays {plays:,} times; written to play {MAX_PLAYS:,} times, the most "
                   f"GIF, WebP and .qnt hold",)
         plays = MAX_PLAYS
-    return Clip(name, fmt, plays, lambda: _pillow_frames(path, name, fmt, max_pixels),
-                notes=notes)
+    return Clip(name, fmt, plays,
+                lambda: _pillow_frames(path, name, fmt, max_pixels, orientation), notes=notes)
+
+
+def _orientation(path: Path | bytes) -> tuple[int | None, tuple[str, ...]]:
+    """The EXIF orientation that turns every frame of an animated file, as compress turns its
+    first (:func:`~quantize.io.images.exif_orientation`: an APNG's eXIf chunk, an AVIF's
+    irot/imir, never a WebP's), and the notes saying what was done."""
+    from PIL import Image as PILImage
+
+    notes: list[str] = []
+    with _opened(path) as (fh, _):
+        with PILImage.open(fh, formats=FORMATS) as im:
+            orientation = exif_orientation(im, notes)
+    return orientation, (*notes, *(ORIENTED,) * (orientation is not None))
 
 
 def _gif_end_note(path: Path | bytes, name: str) -> tuple[str, ...]:
@@ -419,8 +434,15 @@ class HeldFrames:
         return replace(self._clip, _read=lambda: iter(kept))
 
 
-def _pillow_frames(path: Path | bytes, name: str, fmt: str,
-                   max_pixels: int | None) -> Iterator[Frame]:
+def _pillow_frames(path: Path | bytes, name: str, fmt: str, max_pixels: int | None,
+                   orientation: int | None) -> Iterator[Frame]:
+    """The frames of an animated file, each turned by its EXIF ``orientation``."""
+    for frame in _unturned_frames(path, name, fmt, max_pixels):
+        yield replace(frame, pixels=oriented(frame.pixels, orientation))
+
+
+def _unturned_frames(path: Path | bytes, name: str, fmt: str,
+                     max_pixels: int | None) -> Iterator[Frame]:
     from PIL import Image as PILImage
 
     from ..io.images import image_from_pillow

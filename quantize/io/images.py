@@ -391,11 +391,7 @@ def _decode_file(fh: BinaryIO, max_pixels: int | None,
     im.load()  # the full decode, inside load_image's error handling (truncated files fail here)
     if turned:
         notes.append(ORIENTED)
-    try:
-        orientation = im.getexif().get(0x0112)
-    except Exception:  # a damaged EXIF block costs the orientation, not the image
-        orientation = None
-        notes.append("EXIF data unreadable: orientation not applied")
+    orientation = exif_orientation(im, notes)
     icc, gamma = im.info.get("icc_profile"), png_gamma(im)  # read before _to_8bit drops im.info
     im, curved = _to_8bit(im, rawmodes, fh, notes, gamma=gamma)
     if fmt in ("BMP", "TGA") and im.mode == "RGBA" and im.getextrema()[3] == (0, 0):
@@ -707,6 +703,26 @@ def _combine_bytes(high: PILImage.Image, low: PILImage.Image,
         if trns is not None:
             out[rows, :, channels] = np.where((v == np.asarray(trns)).all(axis=-1), 0, 255)
     return out
+
+
+def exif_orientation(im: PILImage.Image, notes: list[str]) -> int | None:
+    """The EXIF orientation (2 to 8) that turns the picture of the opened ``im``, None if none
+    does (an AVIF's is its irot/imir, as Pillow reports them); a note says when a damaged EXIF
+    block's is left out."""
+    try:
+        orientation = im.getexif().get(0x0112)
+    except Exception:  # a damaged EXIF block costs the orientation, not the image
+        notes.append("EXIF data unreadable: orientation not applied")
+        return None
+    return orientation if orientation in _ORIENTATION else None
+
+
+def oriented(pixels: np.ndarray, orientation: int | None) -> np.ndarray:
+    """``pixels`` (H, W, C) uint8 turned as the EXIF ``orientation`` shows them (None: as they
+    are), as a loaded image is turned."""
+    if orientation is None:
+        return pixels
+    return np.array(PILImage.fromarray(pixels).transpose(_ORIENTATION[orientation]))
 
 
 def _finish(im: PILImage.Image, orientation: object, icc: bytes | None, notes: list[str],
