@@ -692,7 +692,8 @@ def test_a_quality_target_with_gif_is_judged_against_the_frames_as_read(tmp_path
 
     sticker = soft_sticker(tmp_path / "sticker.png")
     options = AnimationOptions(formats=("gif",), fit=_fit(64))
-    with pytest.raises(TargetMissed):
+    with pytest.raises(TargetMissed, match="partly transparent pixels, which GIF shows opaque or "
+                                            "clear, keep part of the error at any K"):
         animate(sticker, options, target=Target(psnr=30))
     reachable = animate(sticker, options).clip_psnr - 1
     met = animate(sticker, options, target=Target(psnr=reachable))

@@ -117,7 +117,8 @@ def test_a_quality_target_with_gif_is_judged_against_the_image_as_loaded(tmp_pat
     Image.fromarray(np.dstack([np.full((4, 256, 3), (200, 40, 90), np.uint8), ramp]),
                     "RGBA").save(tmp_path / "soft.png")
     options = CompressOptions(fit=FitOptions(k=16))
-    with pytest.raises(TargetMissed):
+    with pytest.raises(TargetMissed, match="partly transparent pixels, which GIF shows opaque or "
+                                            "clear, keep part of the error at any K"):
         compress_searched(tmp_path / "soft.png", tmp_path / "o", Target(psnr=40), options=options,
                           formats="gif")
     result, search = compress_searched(tmp_path / "soft.png", tmp_path / "o", Target(psnr=9),

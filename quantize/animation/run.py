@@ -319,7 +319,9 @@ def search_clip(clip: Clip | ScannedClip | str | os.PathLike[str], target: Targe
             progress(k)
         return result
 
-    return search_target(target, run, max_k, known, ceiling=GIF_TABLE)
+    origin = scanned.clip.origin
+    return search_target(target, run, max_k, known, ceiling=GIF_TABLE,
+                         binary_alpha=origin is not None and origin.partly_clear > 0)
 
 
 def clip_elbow(results: Sequence[AnimationResult]) -> Pick:

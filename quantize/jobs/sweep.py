@@ -266,7 +266,8 @@ def search_k(image: Image, target: Target, options: CompressOptions = CompressOp
         return result
 
     try:
-        return search_target(target, run, max_k, known, ceiling=ceiling)
+        return search_target(target, run, max_k, known, ceiling=ceiling,
+                             binary_alpha=loaded is not None)
     except TargetMissed as exc:
         sample = options.fit.sample
         if sample and sample < max_k:  # no K could pass: the fit sees at most that many colours
@@ -282,14 +283,17 @@ def require_target(target: Target) -> None:
 
 
 def search_target(target: Target, run: Callable[[int], R], max_k: int,
-                  known: Iterable[R] = (), *, ceiling: int = MAX_K) -> Search:
+                  known: Iterable[R] = (), *, ceiling: int = MAX_K,
+                  binary_alpha: bool = False) -> Search:
     """The smallest K in [1, ``max_k``] whose ``run(K)`` (a still's :class:`Result` or an
     animation's result, judged by :meth:`Target.met`) meets ``target``, by :func:`smallest_k`.
     Each K is run at most once; ``known`` results are reused by their ``k`` and bound the
     search: the smallest known K that meets the target is the answer unless a smaller K does,
     and only K above the largest known one below it that fails are tried. A
     :class:`TargetMissed` naming what ``max_k`` gives when even it fails, and asking for a
-    larger K only when ``max_k`` is below ``ceiling``, the largest K the outputs take."""
+    larger K only when ``max_k`` is below ``ceiling``, the largest K the outputs take, and saying
+    that GIF's alpha holds part of the error with ``binary_alpha`` (partly transparent pixels
+    measured against files that show each pixel opaque or clear)."""
     probes = {r.k: r for r in known}
 
     def met(k: int) -> bool:
@@ -306,6 +310,9 @@ def search_target(target: Target, run: Callable[[int], R], max_k: int,
         advice = ("raise the K limit or relax the target" if max_k < ceiling else
                   f"the target is beyond what {max_k:,} colours reach, and no larger K is "
                   f"allowed: relax the target")
+        if binary_alpha:  # more colours cannot bring a soft edge back
+            advice = (f"partly transparent pixels, which GIF shows opaque or clear, keep part of "
+                      f"the error at any K: relax the target or leave gif out of the formats")
         raise TargetMissed(f"no K up to {max_k} meets {target.describe()} (K={max_k} gives "
                            f"{target.describe(probes[max_k])}); {advice}")
     return Search(target, k, probes[k], probes)
