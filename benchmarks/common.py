@@ -103,17 +103,32 @@ def run_process(cmd: list[str]) -> None:
                    env=process_env())
 
 
+# Runs the command as its own child and writes that child's peak RSS (KiB) to the pipe named by
+# argv[1]: a command started from the benchmark itself would be charged the benchmark's own
+# peak, which Linux carries over fork and exec into the child's.
+_LAUNCHER = """import os, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+os.write(int(sys.argv[1]), str(usage.ru_maxrss).encode())
+sys.exit(os.waitstatus_to_exitcode(status))"""
+
+
 def peak_rss(cmd: list[str], **popen) -> tuple[int, str]:
-    """Run ``cmd`` as a child process: its peak RSS in bytes (``os.wait4``) and its stdout; exit
-    with its error line when it fails."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=process_env(), **popen)
-    stdout, stderr = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    """Run ``cmd`` as a child process: its peak RSS in bytes (``os.wait4``, from a small
+    launcher) and its stdout; exit with its error line when it fails."""
+    read, write = os.pipe()
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(write), *cmd],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=process_env(), pass_fds=(write,), **popen)
+    finally:
+        os.close(write)
+    with os.fdopen(read, "rb") as report:
+        stdout, stderr = proc.communicate()
+        kib = report.read()
     if proc.returncode:
         sys.exit(f"{' '.join(cmd[1:4])} failed ({proc.returncode}): {stderr.strip()}")
-    return usage.ru_maxrss * 1024, stdout  # ru_maxrss is in KiB on Linux
+    return int(kib) * 1024, stdout  # ru_maxrss is in KiB on Linux
 
 
 # How to get each anchor, for the one line that says it was skipped.

@@ -46,3 +46,19 @@ def test_the_perceptual_benchmark_says_when_it_compares_spaces_on_kodak_alone(tm
     assert proc.returncode == 0, proc.stderr
     assert f"photos skipped: {images / 'cq100_subset'} not found" in proc.stdout
     assert "Kodak alone" in proc.stdout and "\n1 images\n" in proc.stdout
+
+
+def test_peak_rss_charges_the_command_alone_not_the_benchmark_that_ran_it():
+    """A command started by a benchmark was charged the memory the benchmark had held: Linux
+    carries the starting process's peak into the child's."""
+    script = ("import sys, numpy as np\n"
+              "from benchmarks.common import peak_rss\n"
+              "held = np.ones(400 << 20, np.uint8)\n"
+              "del held\n"
+              "print(peak_rss([sys.executable, '-c', 'pass'])[0] >> 20)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(BENCHMARKS.parent),
+                                                        os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) < 100, proc.stdout  # an interpreter that does nothing
