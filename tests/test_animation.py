@@ -2122,3 +2122,35 @@ def test_an_animation_is_turned_by_its_exif_orientation_as_compress_turns_it(tmp
         for got, stored in zip(shown, frames):
             np.testing.assert_array_equal(got, np.rot90(stored, -1))
         np.testing.assert_array_equal(shown[0], load_image(tmp_path / name).pixels)
+
+
+@pytest.mark.parametrize("fmt", ["gif", "png", "webp"])
+def test_unpack_holds_a_few_frames_not_every_frame(monkeypatch, fmt):
+    """Decoding a multi-frame .qnt streams: the frames decoded so far are let go as the writer
+    takes the next, so memory does not grow with the clip's length."""
+    import weakref
+
+    from quantize.animation.qntanim import QntAnimation, QntWriter
+    from quantize.animation.temporal import MappedFrame
+
+    palette = np.array([[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8)
+    indices = np.random.default_rng(5).integers(0, 4, (24, 32)).astype(np.int16)
+    writer = QntWriter(32, 24, 0)
+    for number in range(30):
+        indices = indices.copy()
+        indices[number % 24, number] = (indices[number % 24, number] + 1) % 4
+        writer.add(MappedFrame(0, palette, indices, palette[indices], 40))
+    animation = decode_animation(writer.finish())
+    whole = unpack(animation, fmt)
+    arrays, alive = [], []
+    mapped = QntAnimation.mapped
+
+    def watched(self):
+        for frame in mapped(self):
+            alive.append(sum(ref() is not None for ref in arrays))
+            arrays.extend(weakref.ref(a) for a in (frame.colors, frame.indices))
+            yield frame
+
+    monkeypatch.setattr(QntAnimation, "mapped", watched)
+    assert unpack(animation, fmt) == whole
+    assert len(alive) == 30 and max(alive) <= 4, alive
