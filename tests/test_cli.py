@@ -416,6 +416,30 @@ def test_compress_o_named_as_a_palette_file_is_refused(photo_path, tmp_path):
     assert files_in(tmp_path / "v.gpl") == ["photo.preview.png", "photo.qnt"]
 
 
+@pytest.mark.parametrize("command", ["batch", "sweep", "animate"])
+def test_o_named_as_a_palette_file_is_refused_by_the_folder_commands(photo_path, tmp_path, command):
+    """`batch photo.png -o v.gpl` and `sweep photo.png -o v.gpl` made a folder v.gpl; they, and
+    animate, now point at quantize palette, as compress does (without its --export-palette)."""
+    proc = run(command, photo_path, "-k", "4", "-o", "v.gpl", cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "not a file name such as v.gpl: " in proc.stderr
+    assert "; for a palette file use quantize palette -o v.gpl" in proc.stderr
+    assert files_in(tmp_path) == ["photo.png"]
+
+
+@pytest.mark.parametrize("name", ["-", "out.png", "out.qnt"])
+def test_batch_o_named_as_a_file_or_standard_output_is_refused(photo_path, tmp_path, name):
+    """`batch photo.png -o -` made a folder named '-' (and -o out.png one named out.png): batch's
+    -o is always a folder, so a file's name is refused, an existing folder taken."""
+    proc = run("batch", photo_path, "-k", "4", "-o", name, cwd=tmp_path)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert "-o takes a folder, not " in proc.stderr and "batch mirrors the input tree" in proc.stderr
+    assert files_in(tmp_path) == ["photo.png"]
+    (tmp_path / name).mkdir()
+    assert run("batch", photo_path, "-k", "4", "-o", name, "-q", cwd=tmp_path).returncode == 0
+    assert "photo.qnt" in files_in(tmp_path / name)
+
+
 @pytest.mark.parametrize("args, name", [(("palette",), "x.gpl"), (("palette", "brand.gpl"), "x.ase"),
                                         (("animate",), "x.gif"), (("compress",), "x.gif")])
 def test_o_naming_one_file_below_a_file_names_that_file(photo_path, tmp_path, args, name):

@@ -125,14 +125,14 @@ def _named_file(out_dir: str, formats: tuple[str, ...]) -> tuple[str | None, str
     from ..animation.choices import named_format
     from ..animation.source import VIDEO_SUFFIXES
     from ..io.files import is_folder
-    from .options import check_folder_option, check_named_file, palette_endings
+    from .options import check_folder_option, check_named_file
 
     path = Path(out_dir)
     named = named_format(path.name)
     if named is None or is_folder(path) or str(out_dir).endswith(("/", os.sep)):
         if named is None:
             check_folder_option(path, "animate writes GIF, APNG, WebP and .qnt files",
-                                also=(*VIDEO_SUFFIXES, *palette_endings()),
+                                also=tuple(VIDEO_SUFFIXES),
                                 takes="a folder or one animation file (out.gif, out.apng, "
                                       "out.webp, out.qnt)")
         return out_dir, None, formats

@@ -13,9 +13,10 @@ from ..io.files import display_name, printable
 from . import flag_message
 from .interrupts import Interrupted, interruption, raised_as_ctrl_c
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
-                      check_format_options, check_panel_layout, dither_options, echo,
-                      encoder_options, file_options, fit_options, layout_options, make_fit_options,
-                      note, resample_bounds, resample_options, space_option)
+                      check_folder_option, check_format_options, check_panel_layout,
+                      dither_options, echo, encoder_options, file_options, fit_options,
+                      layout_options, make_fit_options, note, resample_bounds, resample_options,
+                      space_option)
 from .sweep import target_options
 
 
@@ -107,6 +108,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, 
     from ..jobs.sweep_model import Target
 
     check_dither(dither)
+    check_folder_option(out_dir, "batch mirrors the input tree below it, with manifest.csv and "
+                                 "manifest.json")
     target = Target(psnr=target_psnr, delta_e=target_delta_e)
     if target and max_bytes is not None:
         raise click.UsageError("--max-bytes and a quality target each choose K: give one")

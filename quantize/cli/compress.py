@@ -10,8 +10,7 @@ import click
 from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT, PATH, NamedPath,
                       check_dither, check_folder_option, check_format_options, check_panel_layout,
                       dither_options, echo, encoder_options, file_options, fit_options,
-                      layout_options, make_fit_options, note, one_input, palette_endings,
-                      space_option)
+                      layout_options, make_fit_options, note, one_input, space_option)
 
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
@@ -84,9 +83,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..render.report import format_json, format_report
 
     from ..choices import FORMATS
-    from ..io.files import printable
     from ..io.outputs import output_path, output_paths, parse_formats
-    from ..io.palettes.io import format_named_by
 
     input = one_input("compress", input)
     formats = parse_formats(formats)
@@ -101,14 +98,10 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
             raise click.UsageError("--no-preview leaves nothing to write of --format png")
     planned = ", ".join(path.name for path in output_paths(input, None, formats).values())
     endings = [output_path(Path("x"), None, fmt).suffix for fmt in FORMATS]
-    writes = f"compress names its files after the input ({planned})"
-    palette_named = None if out_dir is None else format_named_by(out_dir)
-    if palette_named is not None:  # v.gpl: the user wants the palette, which compress writes too
-        writes += (f"; for a palette file give --export-palette {palette_named}, or use quantize "
-                   f"palette -o {printable(out_dir.name, line=True)}")
-    check_folder_option(None if slash else out_dir, writes,
-                        also=palette_endings(),
-                        takes=f"a folder or one file ending {', '.join(endings[:-1])} or {endings[-1]}")
+    check_folder_option(None if slash else out_dir,
+                        f"compress names its files after the input ({planned})",
+                        takes=f"a folder or one file ending {', '.join(endings[:-1])} or {endings[-1]}",
+                        export_palette=True)
     check_format_options(formats)
     target = None
     if target_psnr is not None or target_delta_e is not None:  # (a plain compress skips sweep)
