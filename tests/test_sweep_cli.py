@@ -165,6 +165,43 @@ def test_progress_bar_on_a_terminal(photo_path):
     assert json.loads(proc.stdout)["rows"][1]["k"] == 4
 
 
+@pytest.mark.parametrize("search", [("--max-bytes", "3k"), ("--target-psnr", "30")])
+def test_a_searched_k_s_progress_bar_ends_full(photo_path, tmp_path, monkeypatch, search):
+    """compress --max-bytes (and a target) sized its bar for the most probes a search may take,
+    so a search of fewer probes, as most are, left it short of full."""
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    import quantize.cli.sweep as sweep_cli
+    from quantize.cli import cli
+
+    bars = []
+
+    class Bar:
+        def __init__(self, length: int, **_):
+            self.length, self.pos, self.probes = length, 0, []
+            bars.append(self)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, steps: int, k: int | None = None) -> None:
+            self.pos += steps
+            self.probes += [k] if k is not None else []
+
+    monkeypatch.setattr(sweep_cli.click, "progressbar", Bar)
+    monkeypatch.setattr(sweep_cli, "sys", SimpleNamespace(stderr=SimpleNamespace(isatty=lambda: True)))
+    proc = CliRunner().invoke(cli, ["compress", str(photo_path), "-o", str(tmp_path / "o"), *search])
+    assert proc.exit_code == 0, proc.output
+    [bar] = bars
+    assert 0 < len(bar.probes) < bar.length  # the search took fewer probes than it might
+    assert bar.pos == bar.length
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package 'chromium')")
 def test_report_renders_in_chromium(photo_path, tmp_path):
     out = tmp_path / "sweep"

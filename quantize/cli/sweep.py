@@ -41,13 +41,16 @@ def _list_k(func):
 @contextlib.contextmanager
 def progress_bar(length: int, quiet: bool):
     """A click progress bar on stderr, or nothing when ``quiet`` or stderr is not a terminal;
-    yields the callback to advance it (or None)."""
+    yields the callback to advance it (or None). ``length`` may be an upper bound, as a K search's
+    is: the bar is full once the work ends."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
     with click.progressbar(length=length, label="quantize", file=sys.stderr,
                            item_show_func=lambda k: k and f"K={k}") as bar:
         yield lambda k: bar.update(1, k)
+        # a search mostly ends in fewer probes than its bound, which the bar was sized for
+        bar.update(max(0, length - bar.pos))
 
 
 @click.command()
