@@ -70,6 +70,54 @@ def test_a_replaced_file_keeps_its_permissions(tmp_path, mode):
     assert os.stat(tmp_path / "three.h").st_mode & 0o777 == 0o666 & ~mask
 
 
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="only root may give a file to another user")
+def test_a_file_replaced_by_root_keeps_its_owner_and_group(tmp_path):
+    """--force run as root made a replaced user's file root's, as sed -i and install do not."""
+    one, two = tmp_path / "one.png", tmp_path / "two.qnt"
+    for path, owner in ((one, (1234, 1234)), (two, (1234, 4321))):
+        path.write_bytes(b"previous")
+        os.chown(path, *owner)
+        os.chmod(path, 0o600)  # private: root's copy would lock the user out of their file
+    write_bytes(one, b"new", force=True)
+    write_all({two: b"new", tmp_path / "three.h": b"new"}, force=True)
+    assert [(os.stat(p).st_uid, os.stat(p).st_gid) for p in (one, two)] == [(1234, 1234),
+                                                                            (1234, 4321)]
+    assert [os.stat(p).st_mode & 0o777 for p in (one, two)] == [0o600, 0o600]
+    assert os.stat(tmp_path / "three.h").st_uid == 0  # a new file is the writer's
+
+
+@pytest.mark.parametrize("group_given", [True, False])
+def test_a_user_not_root_gives_a_replaced_file_its_group_where_they_may(tmp_path, monkeypatch,
+                                                                        group_given):
+    """Not root, the process may not give a file another owner: the file is written anyway, with
+    the group alone where the user is in it (as sed -i does), else as the process's."""
+    target = tmp_path / "one.png"
+    target.write_bytes(b"previous")
+    owner = os.stat(target).st_uid, os.stat(target).st_gid
+    asked = []
+
+    def chown(path, uid, gid):  # as for a file of another owner, in a group the user is or not in
+        asked.append((uid, gid))
+        if uid != -1 or not group_given:
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "chown", chown)
+    write_bytes(target, b"new", force=True)
+    write_all({target: b"newer", tmp_path / "two.h": b"new"}, force=True)
+    assert target.read_bytes() == b"newer" and listing(tmp_path) == ["one.png", "two.h"]
+    assert asked == [owner, (-1, owner[1])] * 2
+
+
+def test_a_file_is_replaced_where_the_os_has_no_chown(tmp_path, monkeypatch):
+    """Windows' os module has no chown: replacing a file there must not stop at it."""
+    monkeypatch.delattr(os, "chown")
+    target = tmp_path / "one.png"
+    target.write_bytes(b"previous")
+    write_bytes(target, b"new", force=True)
+    assert target.read_bytes() == b"new" and listing(tmp_path) == ["one.png"]
+
+
 @pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"),
                                      KeyboardInterrupt(), ValueError("bug")])
 def test_failure_mid_write_leaves_the_previous_file_and_no_temporary(tmp_path, failure):

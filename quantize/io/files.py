@@ -421,15 +421,26 @@ def _sync(fh: BinaryIO) -> None:
     os.fsync(fh.fileno())
 
 
-def _mode_of(target: Path) -> int:
-    """The permission bits a file written to ``target`` gets: those of the file it replaces, as
-    ``cp`` onto it keeps them (a private file stays private), without set-id or sticky bits; a
-    new file's by the umask otherwise."""
+def _like_replaced(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the permission bits of the file it replaces at ``target``, as ``cp`` onto it
+    keeps them (a private file stays private), without set-id or sticky bits, and that file's
+    owner and group where the process may, as GNU ``sed -i`` and ``install`` do; a new file's bits
+    by the umask."""
     try:
         st = os.stat(target)
     except OSError:
-        return 0o666 & ~_umask()
-    return stat.S_IMODE(st.st_mode) & 0o777 if stat.S_ISREG(st.st_mode) else 0o666 & ~_umask()
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        os.chmod(tmp, 0o666 & ~_umask())
+        return
+    # root may give any owner; another user only a group of theirs, else the file stays theirs
+    with contextlib.suppress(OSError):
+        if hasattr(os, "chown"):  # not on Windows
+            try:
+                os.chown(tmp, st.st_uid, st.st_gid)
+            except PermissionError:
+                os.chown(tmp, -1, st.st_gid)
+    os.chmod(tmp, stat.S_IMODE(st.st_mode) & 0o777)
 
 
 def _commit(pairs: list[tuple[Path, Path]], *, force: bool) -> None:
@@ -447,7 +458,7 @@ def _commit(pairs: list[tuple[Path, Path]], *, force: bool) -> None:
         for tmp, target in pairs:
             backup = _backup(target, tmp) if force and len(pairs) > 1 else None
             placed.append((target, backup, _identity(tmp)))
-            os.chmod(tmp, _mode_of(target))
+            _like_replaced(tmp, target)
             _place(tmp, target, force=force)
         _sync_folders({target.parent for _, target in pairs})
     except BaseException:
