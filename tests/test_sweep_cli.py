@@ -165,6 +165,22 @@ def test_progress_bar_on_a_terminal(photo_path):
     assert json.loads(proc.stdout)["rows"][1]["k"] == 4
 
 
+def test_a_folder_of_photos_of_two_sizes_says_sweep_reads_it_as_frames(tmp_path):
+    """`quantize sweep photos/` of portrait and landscape photos said only that every frame must
+    have one size, to a user who never meant frames."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name, size in (("a.png", (12, 8)), ("b.png", (8, 12))):
+        Image.new("RGB", size, "red").save(photos / name)
+    for source in (photos, photos / "*.png"):
+        proc = run("sweep", source, "-k", "2,4", cwd=tmp_path)
+        assert proc.returncode == 3 and len(proc.stderr.splitlines()) == 1, proc.stderr
+        assert "every frame must have one size: sweep reads a folder or glob as one animation's " \
+               "frames; sweep a photo by its file, or give the folder to quantize batch" in proc.stderr
+    proc = run("animate", photos, "-o", tmp_path / "out", cwd=tmp_path)
+    assert proc.returncode == 3 and proc.stderr.rstrip().endswith("every frame must have one size")
+
+
 @pytest.mark.parametrize("search", [("--max-bytes", "3k"), ("--target-psnr", "30")])
 def test_a_searched_k_s_progress_bar_ends_full(photo_path, tmp_path, monkeypatch, search):
     """compress --max-bytes (and a target) sized its bar for the most probes a search may take,

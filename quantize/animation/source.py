@@ -80,6 +80,10 @@ class Origin:
         return round(1000 * self.frames / self.length_ms, 3) if self.length_ms else None
 
 
+class FrameSizes(InputError):
+    """A clip's frames are not all of one size (a folder of photos read as frames, say)."""
+
+
 @dataclass(frozen=True)
 class Clip:
     """An animation to read frame by frame: ``frames()`` opens the source afresh each time.
@@ -111,7 +115,7 @@ class Clip:
             elif shape != size:
                 frame_name, first = ((f" ({self.files[count - 1]})", f" ({self.files[0]})")
                                      if len(self.files) >= count else ("", ""))
-                raise InputError(f"{self.name}: frame {count}{frame_name} is "
+                raise FrameSizes(f"{self.name}: frame {count}{frame_name} is "
                                  f"{shape[1]}x{shape[0]}, the first{first} is "
                                  f"{size[1]}x{size[0]}; every frame must have one size")
             as_read = None if frame.as_read is None else clear_transparent(frame.as_read)

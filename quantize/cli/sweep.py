@@ -97,7 +97,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     picks the elbow of the mean MSE and the smallest K meeting a --target-*; no silhouette (each
     held picture has its own clustering). --width, --height, --fps and --plays make it smaller
     or slower first, as quantize animate does."""
-    from ..animation.source import is_clip, is_frames
+    from ..animation.source import FrameSizes, is_clip, is_frames
     from ..jobs.pipeline import CompressOptions
     from ..io.outputs import FileOptions
     from ..jobs.sweep import LOOK_PAST, Target, parse_ks, parse_size, probe_budget, sweep_file
@@ -126,9 +126,17 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         if budget is not None:
             raise click.UsageError("--max-bytes does not apply to an animation's sweep "
                                    "(quantize animate --max-bytes picks an animation's K)")
-        _sweep_clip(input, k_list, options, out_dir=out_dir, csv_path=csv_path, force=force,
-                    as_json=as_json, as_csv=as_csv, allow_huge=allow_huge, quiet=quiet,
-                    target=target, bounds=bounds)
+        try:
+            _sweep_clip(input, k_list, options, out_dir=out_dir, csv_path=csv_path, force=force,
+                        as_json=as_json, as_csv=as_csv, allow_huge=allow_huge, quiet=quiet,
+                        target=target, bounds=bounds)
+        except FrameSizes as exc:
+            if not is_frames(input):
+                raise
+            # photos of several sizes: the user meant each photo, not one animation of them
+            raise FrameSizes(f"{exc}: sweep reads a folder or glob as one animation's frames; "
+                             "sweep a photo by its file, or give the folder to quantize batch"
+                             ) from None
         return
     if bounds:
         raise click.UsageError("--width, --height, --fps and --plays apply to an animated input")
