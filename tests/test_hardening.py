@@ -383,6 +383,8 @@ def test_a_dash_for_standard_input_is_named_as_such(capsys, tmp_path, monkeypatc
     for args in (["compress", "-", "-o", "out"], ["info", "-"]):
         code, _, err = cli(capsys, *args)
         one_error(err, code, 3, "-: no such file (quantize reads files, not standard input)")
+    code, _, err = cli(capsys, "batch", "-", "-o", "out")  # batch takes folders too
+    one_error(err, code, 3, "-: no such file or folder (quantize reads files, not standard input)")
     (tmp_path / "-").write_bytes(packed.read_bytes())
     code, out, err = cli(capsys, "info", "-")
     assert code == 0 and "8" in out, err

@@ -96,6 +96,11 @@ def is_output_name(name: str | os.PathLike) -> bool:
 
 # ------------------------------------------------------------------------------------------ reading
 
+def stdin_hint(path: str | bytes | os.PathLike) -> str:
+    """What a missing input named ``-`` adds to its error: pngquant's user means standard input."""
+    return " (quantize reads files, not standard input)" if os.fsdecode(path) == "-" else ""
+
+
 @contextlib.contextmanager
 def open_input(path: str | bytes | os.PathLike, kind: str = "image", *,
                allow_empty: bool = False) -> Iterator[tuple[BinaryIO, int]]:
@@ -115,8 +120,7 @@ def open_input(path: str | bytes | os.PathLike, kind: str = "image", *,
         # O_NONBLOCK: should the path have been swapped for a FIFO since stat, open still returns.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        stdin = " (quantize reads files, not standard input)" if os.fsdecode(path) == "-" else ""
-        raise InputError(f"{label}: no such file{stdin}") from None
+        raise InputError(f"{label}: no such file{stdin_hint(path)}") from None
     except OSError as exc:
         raise InputError(f"cannot read {label}: {exc.strerror or exc}") from None
     with os.fdopen(fd, "rb") as fh:

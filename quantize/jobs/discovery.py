@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ..io import manifest as mf
 from ..errors import FormatError, InputError, OutputError
-from ..io.files import check_writable, display_name, is_output_name
+from ..io.files import check_writable, display_name, is_output_name, stdin_hint
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, resume: bool,
         if not files:
             raise InputError(f"no file matches '{display_name(spec)}'")
     else:
-        raise InputError(f"{display_name(spec)}: no such file or folder")
+        raise InputError(f"{display_name(spec)}: no such file or folder{stdin_hint(spec)}")
     images = []
     for f in files:
         name = f.relative_to(root).as_posix()
