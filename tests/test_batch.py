@@ -126,6 +126,34 @@ def test_output_inside_input_needs_force_and_is_then_left_out(tmp_path):
     assert len(again.jobs) == 4
 
 
+def test_the_output_folder_is_named_as_typed(tmp_path, capsys, monkeypatch):
+    """`batch in -o out` said "/home/me/photos/out already holds a batch", its shared palette
+    "saved to /home/me/photos/out/palette.qnt", though its summary said "manifest in out"."""
+    monkeypatch.chdir(tmp_path)
+    make_tree(tmp_path / "in", n=2)
+
+    def batch(*args: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as stop:
+            main(["batch", *args])
+        return stop.value.code, capsys.readouterr().err
+
+    code, err = batch("in", "-o", "out", "-k", "4", "--shared-palette")
+    assert code == 0 and "shared palette saved to out/palette.qnt\n" in err, err
+    for args, line in ((("-k", "4"), "out already holds a batch"),
+                       (("-k", "8", "--resume"), "out was made with other options (-k 4, now 8)")):
+        code, err = batch("in", "-o", "out", "--shared-palette", *args)
+        assert code in (2, 5) and err.startswith(f"quantize: error: {line}"), err
+    (tmp_path / "out" / "palette.qnt").unlink()
+    code, err = batch("in", "-o", "out", "-k", "4", "--shared-palette", "--resume")
+    assert err.startswith("quantize: error: out/palette.qnt, the shared palette"), err
+    (tmp_path / "out" / manifest.JSON_NAME).write_text("[]")
+    code, err = batch("in", "-o", "out", "--resume")
+    assert err.startswith(f"quantize: error: out/{manifest.JSON_NAME}: not a readable"), err
+    code, err = batch("in", "-o", "in/out")
+    assert err.startswith("quantize: error: output folder in/out is inside the input folder in "), err
+    assert str(tmp_path) not in err
+
+
 @pytest.mark.parametrize("text, why", [('{"rows": 5', "Expecting ',' delimiter"),
                                        ("[]", "unknown layout"), ('"rows"', "unknown layout"),
                                        ('{"version": 99, "rows": []}', "unknown layout")])

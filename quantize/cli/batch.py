@@ -164,8 +164,8 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, 
 
         note(f"{plural(result.duplicates, 'file')} reached twice (by a link, or named again) "
              f"taken once", quiet)
-    for path in result.palette_files:
-        note(f"shared palette saved to {path}", quiet)
+    for path in result.palette_files:  # in the output folder, named as the user named it
+        note(f"shared palette saved to {out_dir / path.name}", quiet)
     psnr = "-" if s.mean_psnr is None else f"{s.mean_psnr:.2f} dB"
     if s.lossless:
         psnr += f" ({s.lossless:,} lossless{' left out' * (s.mean_psnr is not None)})"

@@ -279,17 +279,18 @@ def run_batch(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathL
     the_plan = plan(inputs, out_root, recursive=recursive, force=settings.force, resume=resume,
                     reserved=reserved, formats=settings.formats)
     out = the_plan.out_root
-    with held_folder(out, "batch"):  # before reading its manifest: one batch at a time
+    with held_folder(the_plan.named, "batch"):  # before reading its manifest: one batch at a time
         try:
-            previous = mf.read(out)
+            previous = mf.read(the_plan.named)
         except FormatError as exc:
             if resume or not settings.force:
                 raise FormatError(f"{exc}: run with force=True and without resume to redo the "
                                   "batch", parameters=("force=True", "resume")) from None
             previous = None  # a batch redone needs nothing of it
         if previous is not None and not (resume or settings.force):
-            raise OutputError(f"{display_name(out)} already holds a batch ({mf.JSON_NAME}): use "
-                              "resume=True to continue it or force=True to redo it",
+            raise OutputError(f"{display_name(the_plan.named)} already holds a batch "
+                              f"({mf.JSON_NAME}): use resume=True to continue it or force=True "
+                              "to redo it",
                               parameters=("resume=True", "force=True"))
         if resume and previous is not None:
             _check_names_kept(previous, the_plan)
@@ -405,8 +406,9 @@ def _with_palette(settings: Settings, executor: Executor, the_plan: Plan,
         palette = palette_from if hasattr(palette_from, "shape") else load_palette(palette_from)
     elif shared and resumed is not None:
         if not saved.exists() and (resumed.get("options") or {}).get("palette_sha256"):
-            raise OutputError(f"{display_name(saved)}, the shared palette of the batch resumed, "
-                              f"is missing: run with force=True and without resume to redo it",
+            raise OutputError(f"{display_name(the_plan.named / saved.name)}, the shared palette "
+                              "of the batch resumed, is missing: run with force=True and without "
+                              "resume to redo it",
                               parameters=("force=True", "resume"))
         palette = load_palette(saved) if saved.exists() else None
     else:
@@ -539,7 +541,7 @@ def _kept_rows(previous: dict[str, Any], options: dict[str, Any], the_plan: Plan
     """Rows of the previous run whose outputs are intact, for the inputs still in the batch."""
     before, now = _recorded(previous.get("options") or {}), _recorded(options)
     if any(before.get(k) != now.get(k) for k in before.keys() | now.keys() if k not in _WORDS_ONLY):
-        raise OptionsChanged(display_name(the_plan.out_root), before, now)
+        raise OptionsChanged(display_name(the_plan.named), before, now)
     sources = {j.name: j.source for j in the_plan.jobs}
     return {r["path"]: r for r in previous["rows"]
             if r["path"] in sources and mf.outputs_intact(r, the_plan.out_root)

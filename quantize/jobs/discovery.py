@@ -51,6 +51,7 @@ class Plan:
     """What a batch will do: the jobs, and rows for inputs already decided (skipped, clashing)."""
 
     out_root: Path
+    named: Path = Path()  # the output folder as the caller named it, for messages
     jobs: list[Job] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     duplicates: int = 0
@@ -76,9 +77,9 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     from ..io.outputs import output_paths
 
     out = Path(os.path.abspath(out_root))
-    result = Plan(out)
+    result = Plan(out, Path(out_root))
     suffixes = SUFFIXES | VIDEO_SUFFIXES if reads_video() else SUFFIXES
-    check_writable(out)
+    check_writable(result.named)
     found: list[tuple[Path, str]] = []  # (file, name relative to its root)
     for spec in inputs:
         found.extend(_expand(str(spec), out, recursive=recursive, force=force, resume=resume,
@@ -177,12 +178,12 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, resume: bool,
         if ((real_out == real_root or real_root in real_out.parents) and not force
                 and not _holds_batch_of(out, root)):
             if not resume:
-                raise OutputError(f"output folder {display_name(out)} is inside the input folder "
-                                  f"{display_name(spec)} "
+                raise OutputError(f"output folder {display_name(plan.named)} is inside the input "
+                                  f"folder {display_name(spec)} "
                                   "(use force=True to allow it)", parameters=("force=True",))
             if not _holds_batch_of(out, root):
-                raise OutputError(f"output folder {display_name(out)} is inside the input folder "
-                                  f"{display_name(spec)} and holds no batch of it to resume "
+                raise OutputError(f"output folder {display_name(plan.named)} is inside the input "
+                                  f"folder {display_name(spec)} and holds no batch of it to resume "
                                   "(use force=True to allow it)", parameters=("force=True",))
         files = _walk(root, out, recursive=recursive, plan=plan)
     elif path.exists():
