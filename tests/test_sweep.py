@@ -51,7 +51,10 @@ def test_parse_ks(text, ks):
     ("", "empty"), (" , ", "empty"), ("0", "out of range"), ("65537", "out of range"),
     ("8-4", "'8-4' runs from high to low: write 4-8"), ("16:4:2", "write 4:16:2"),
     ("5-7", "no power of two"), ("abc", "cannot read"), ("4,,x8", "cannot read"),
-    ("4:16:0", "step"), ("-4", "cannot read"), ("1:100", "more than 64"),
+    ("4:16:0", "step"), ("-4", "cannot read"),
+    ("1:100", "'1:100' gives 100 values, more than the 64 one sweep takes: give fewer, such as "
+              "a:b:step with a larger step"),
+    ("1:60,100:110", "gives 71 values"),  # the whole list counted, not the values up to a range
 ])
 def test_parse_ks_rejects(text, message):
     with pytest.raises(ParameterError, match=message) as info:

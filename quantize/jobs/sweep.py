@@ -74,9 +74,10 @@ def parse_ks(text: str) -> tuple[int, ...]:
             if step is not None and int(step) < 1:
                 raise ParameterError(f"ks: the step in {item!r} must be at least 1", parameters=("ks",))
             ks.update(range(low, high + 1, int(step or 1)))
-        if len(ks) > MAX_SWEEP:
-            raise ParameterError(f"ks: more than {MAX_SWEEP} values; sweep fewer K at once",
-                             parameters=("ks",))
+    if len(ks) > MAX_SWEEP:
+        raise ParameterError(f"ks: {text.strip()!r} gives {len(ks):,} values, more than the "
+                             f"{MAX_SWEEP} one sweep takes: give fewer, such as a:b:step with a "
+                             f"larger step", parameters=("ks",))
     return tuple(sorted(ks))
 
 
