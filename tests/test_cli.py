@@ -427,6 +427,15 @@ def test_o_named_as_a_palette_file_is_refused_by_the_folder_commands(photo_path,
     assert files_in(tmp_path) == ["photo.png"]
 
 
+@pytest.mark.parametrize("command", ["batch", "sweep", "animate"])
+def test_o_ending_in_a_slash_is_a_folder_whatever_its_name(photo_path, tmp_path, command):
+    """As compress's and palette's -o v.gpl/: batch's and sweep's -o took the name without its
+    slash (a Path), and animate's too, so v.gpl/ was refused as a palette file's name."""
+    proc = run(command, photo_path, "-k", "4", "-o", "v.gpl/", "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "v.gpl").is_dir() and files_in(tmp_path / "v.gpl")
+
+
 @pytest.mark.parametrize("name", ["-", "out.png", "out.qnt"])
 def test_batch_o_named_as_a_file_or_standard_output_is_refused(photo_path, tmp_path, name):
     """`batch photo.png -o -` made a folder named '-' (and -o out.png one named out.png): batch's

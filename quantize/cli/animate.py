@@ -131,7 +131,7 @@ def _named_file(out_dir: str, formats: tuple[str, ...]) -> tuple[str | None, str
     named = named_format(path.name)
     if named is None or is_folder(path) or str(out_dir).endswith(("/", os.sep)):
         if named is None:
-            check_folder_option(path, "animate writes GIF, APNG, WebP and .qnt files",
+            check_folder_option(out_dir, "animate writes GIF, APNG, WebP and .qnt files",
                                 also=tuple(VIDEO_SUFFIXES),
                                 takes="a folder or one animation file (out.gif, out.apng, "
                                       "out.webp, out.qnt)")

@@ -6,17 +6,18 @@ import logging
 import shutil
 import sys
 import time
+from pathlib import Path
 
 import click
 
 from ..io.files import display_name, printable
 from . import flag_message
 from .interrupts import Interrupted, interruption, raised_as_ctrl_c
-from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, check_dither,
-                      check_folder_option, check_format_options, check_panel_layout,
-                      dither_options, echo, encoder_options, file_options, fit_options,
-                      layout_options, make_fit_options, note, resample_bounds, resample_options,
-                      space_option)
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, PATH, NamedPath,
+                      check_dither, check_folder_option, check_format_options,
+                      check_panel_layout, dither_options, echo, encoder_options, file_options,
+                      fit_options, layout_options, make_fit_options, note, resample_bounds,
+                      resample_options, space_option)
 from .sweep import target_options
 
 
@@ -50,7 +51,7 @@ class Progress:
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", "out_dir", type=PATH, required=True,
+@click.option("-o", "--output", "out_dir", type=NamedPath(readable=False), required=True,
               help="Output folder: the input tree is mirrored below it, with manifest.csv/.json.")
 @fit_options
 @target_options
@@ -110,6 +111,7 @@ def batch(inputs, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr, 
     check_dither(dither)
     check_folder_option(out_dir, "batch mirrors the input tree below it, with manifest.csv and "
                                  "manifest.json")
+    out_dir = Path(out_dir)
     target = Target(psnr=target_psnr, delta_e=target_delta_e)
     if target and max_bytes is not None:
         raise click.UsageError("--max-bytes and a quality target each choose K: give one")

@@ -66,25 +66,29 @@ def palette_endings() -> tuple[str, ...]:
     return tuple(sorted({Path("x" + info.ext).suffix for info in PALETTE_FORMATS.values()}))
 
 
-def check_folder_option(out_dir: Path | None, writes: str, also: tuple[str, ...] = (),
+def check_folder_option(out_dir: str | Path | None, writes: str, also: tuple[str, ...] = (),
                         takes: str = "a folder", export_palette: bool = False) -> None:
     """Refuse, before any work, an ``-o`` folder that names standard output (``-``) or that is no
     folder yet and ends as a file's name does (``small.png``, a palette file's ``v.gpl``, or a
     suffix in ``also``): the user meant a file, and would find a folder of that name; ``writes``
     says what goes into it, ``takes`` what ``-o`` takes. A palette file's name is answered with the
-    command that writes one (and ``--export-palette``, where the command has it)."""
+    command that writes one (and ``--export-palette``, where the command has it). ``-o`` as typed
+    (a str) ending in a slash names a folder, whatever its name (``v.gpl/``)."""
+    import os
+
     from ..io.images import SUFFIXES
     from ..io.outputs import OUTPUT_SUFFIXES
     from ..io.palettes.io import format_named_by
 
-    if out_dir is None or is_folder(out_dir):
+    if out_dir is None or str(out_dir).endswith(("/", os.sep)) or is_folder(out_dir):
         return
+    out_dir = Path(out_dir)
     if str(out_dir) == "-":
         raise click.UsageError(f"-o takes {takes}, not - (standard output): {writes}")
     if out_dir.suffix.lower() in SUFFIXES | OUTPUT_SUFFIXES | set(palette_endings()) | set(also):
         name = printable(str(out_dir), line=True)
         palette = format_named_by(out_dir)
-        if palette is not None:  # v.gpl: the user wants a palette file, which another command writes
+        if palette is not None:  # v.gpl: the user wants a palette file, another command's
             export = f"give --export-palette {palette}, or " if export_palette else ""
             writes += (f"; for a palette file {export}use quantize palette -o "
                        f"{printable(out_dir.name, line=True)}")

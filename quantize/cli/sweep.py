@@ -10,7 +10,7 @@ from typing import Iterable
 import click
 
 from ..choices import DEFAULT_SWEEP_PNG_EFFORT
-from .options import (BATCH_HINT, CODECS, DEFAULT_CODEC, ONE_INPUT, PATH, check_dither,
+from .options import (BATCH_HINT, CODECS, DEFAULT_CODEC, ONE_INPUT, PATH, NamedPath, check_dither,
                       check_folder_option, dither_options, echo, fit_options, make_fit_options,
                       note, one_input, resample_bounds, resample_options, space_option)
 
@@ -56,7 +56,7 @@ def progress_bar(length: int, quiet: bool):
 @click.command()
 @click.argument("input", **ONE_INPUT)
 @_list_k
-@click.option("-o", "--output", "out_dir", type=PATH, default=None,
+@click.option("-o", "--output", "out_dir", type=NamedPath(readable=False), default=None,
               help="Write the previews (k0016.preview.png, ...; an animation: each K's "
                    "k0016.anim.gif), sweep.sheet.png, sweep.chart.png and report.html into this "
                    "folder.")
@@ -108,6 +108,7 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
     check_dither(dither)
     check_folder_option(out_dir, "sweep writes each K's preview, sweep.sheet.png, sweep.chart.png "
                                  "and report.html into it", also=(".html", ".csv", ".json"))
+    out_dir = None if out_dir is None else Path(out_dir)
     as_csv = csv_path is not None and str(csv_path) == "-"
     if as_csv:
         if as_json:
