@@ -827,6 +827,15 @@ def test_json_names_are_not_split_into_a_share():
     assert decode_palette(encode_palette(named, "json"), source="x.json").names == named.names
 
 
+@pytest.mark.parametrize("share", [b"NaN", b"Infinity", b"-0.5"])
+def test_json_shares_that_are_no_fraction_are_left_out(share):
+    # Python's JSON reads NaN and Infinity: written back, they made JSON no other parser reads
+    doc = b'{"colors": [{"hex": "#ff0000", "share": ' + share + b'}, {"hex": "#00ff00", "share": 0.5}]}'
+    palette = decode_palette(doc, source="x.json")
+    assert palette.shares is None and palette.hex == ["#ff0000", "#00ff00"]
+    json.loads(encode_palette(palette, "json"), parse_constant=pytest.fail)
+
+
 def test_text_palettes_break_lines_only_at_cr_and_lf():
     # GIMP reads a name holding U+2028 or NEL as part of its line; so does quantize
     gpl = "GIMP Palette\nName: x\n255 0 0\tRed\u2028line\r\n0 0 255\tBlue\x85 \x0c\n".encode()

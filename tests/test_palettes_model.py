@@ -29,6 +29,9 @@ def test_palette_validates_and_freezes():
         Palette([RED, BLUE], names=("x",))
     with pytest.raises(ParameterError, match=r"shares must have shape \(2,\)"):
         Palette([RED, BLUE], [1.0])
+    for shares in ([np.nan, 0.5], [np.inf, 0.5], [-0.1, 1.1]):
+        with pytest.raises(ParameterError, match="shares must be fractions of the pixels"):
+            Palette([RED, BLUE], shares)
 
 
 def test_default_names_are_hex_and_alpha_shows():

@@ -59,6 +59,9 @@ class Palette:
             shares = np.array(self.shares, dtype=np.float64, copy=True)
             if shares.shape != (len(colors),):
                 raise ParameterError(f"palette shares must have shape ({len(colors)},), not {shares.shape}")
+            if not (np.isfinite(shares) & (shares >= 0)).all():
+                raise ParameterError("palette shares must be fractions of the pixels, finite and not "
+                                     "negative")
             shares.flags.writeable = False
             object.__setattr__(self, "shares", shares)
         if self.names is not None:

@@ -275,9 +275,15 @@ def decode_json(data: bytes, source: str) -> Palette:
     entries = (_json_color(item, i, source) for i, item in enumerate(items, start=1))
     palette = from_entries(entries, source, title if isinstance(title, str) else None, shares_in_labels=False)
     shares = [item.get("share") if isinstance(item, dict) else None for item in items]
-    if items and all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in shares):
+    if items and all(_is_share(s) for s in shares):
         palette = Palette(palette.colors, np.array(shares, dtype=float), palette.names, palette.title)
     return palette
+
+
+def _is_share(value: Any) -> bool:
+    """Whether a colour object's ``share`` is one: a finite number, not negative (JSON as Python
+    reads it also has NaN and Infinity)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf")
 
 
 def _named_tree(node: dict, path: tuple[str, ...], source: str,
