@@ -257,6 +257,19 @@ def test_a_palette_file_as_input_is_shown_and_converted_not_fitted(capsys, tmp_p
     assert not (tmp_path / "typo.gpl").exists()
 
 
+@pytest.mark.parametrize("name", ["Brand", "Brand.colors"])
+def test_a_palette_file_known_by_its_content_is_shown_and_converted(capsys, tmp_path, name):
+    """KDE keeps its colour collections as ~/.config/colors/<name>, or <name>.colors: no palette
+    format's extension, but GIMP's format under KDE's first line."""
+    (tmp_path / name).write_bytes(b"KDE RGB Palette\n#Brand colours\n255 0 0\tRed\n0 128 255\tSky blue\n")
+    code, out, err = run(capsys, "palette", tmp_path / name, "-k", "4", "-o", tmp_path / "brand.gpl")
+    assert code == 0, err
+    assert out.split() == ["#ff0000", "Red", "#0080ff", "Sky", "blue"]
+    assert f"{name} is a palette file and nothing is fitted: -k ignored" in err
+    converted = read_palette(tmp_path / "brand.gpl")
+    assert converted.rgb.tolist() == [[255, 0, 0], [0, 128, 255]] and converted.names == ("Red", "Sky blue")
+
+
 def test_compress_exports_the_packed_palette(capsys, tmp_path):
     out_dir = tmp_path / "out"
     code, out, err = run(capsys, "compress", PARROTS, "-k", "64", "-o", out_dir, "--export-palette",

@@ -101,8 +101,9 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     for design tools with --format.
 
     Fully transparent pixels are left out (unless --keep-transparent), so all K colours are visible.
-    An INPUT named as a palette format's files are (brand.ase, brand.gpl, ...) is a palette file:
-    nothing is fitted, its colours are shown and, with --format, converted. So is a packed .qnt's
+    An INPUT named as a palette format's files are (brand.ase, brand.gpl, ...), or starting as a
+    GIMP, KDE, JASC, ASE or RIFF palette does (a KDE colour collection), is a palette file: nothing
+    is fitted, its colours are shown and, with --format, converted. So is a packed .qnt's
     palette, in its index order (unless --sort), each colour's share counted from its pixels."""
     from ..io.palettes.terminal import wants_color
 
@@ -117,7 +118,7 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     if input is None:
         raise click.UsageError("Missing argument 'INPUT'.")
     from ..io.palettes import encode_palette, format_swatches
-    from ..io.palettes.io import format_named_by
+    from ..io.palettes.io import format_named_by, is_signed_palette
     from ..jobs.palette import palette_file
     from ..jobs.pipeline import CompressOptions
 
@@ -125,7 +126,7 @@ def palette(input, list_builtin, k, n_init, max_iter, tol, seed, sample, space, 
     packed = input.suffix.lower() == ".qnt"  # its palette in index order unless --sort says
     export = make_export(formats, sort or ("none" if packed else None), names, swatch_names,
                          truncate, keep_transparent)
-    if packed or format_named_by(input) is not None:  # shown, and converted with --format
+    if packed or format_named_by(input) is not None or is_signed_palette(input):  # shown, converted
         from ..jobs.palette import convert_palette_file
 
         ignored = _given_fit_options()

@@ -8,8 +8,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from ...errors import FormatError, ParameterError, QuantizeError
-from ..files import display_name, ensure_dir, read_input, write_bytes
+from ...errors import FormatError, InputError, ParameterError, QuantizeError
+from ..files import display_name, ensure_dir, open_input, read_input, write_bytes
 from . import adobe, apps, gimp, images, web
 from .model import MAX_COLORS, Palette, too_many_colors
 
@@ -75,6 +75,8 @@ _OPAQUE = frozenset({"gpl", "ase", "aco", "act", "kpl", "jasc", "riff"})
 # Content signatures, checked before the extension.
 _MAGIC = ((b"ASEF", "ase"), (b"GIMP Palette", "gpl"), (b"JASC-PAL", "jasc"),
           (b"\xef\xbb\xbfGIMP Palette", "gpl"), (b"KDE RGB Palette", "gpl"))
+# Enough of a file's first bytes to hold every signature above, and RIFF's form type (bytes 8-11)
+_SIGNATURE_BYTES = max(12, *(len(magic) for magic, _ in _MAGIC))
 # Extensions whose content has no signature; anything else falls back to reading an image.
 _BY_SUFFIX = {".aco": "aco", ".act": "act", ".gpl": "gpl", ".ase": "ase", ".kpl": "kpl",
               ".swatches": "procreate", ".sketchpalette": "sketch", ".json": "json", ".css": "css",
@@ -173,13 +175,32 @@ def write_palette(palette: Palette, path: str | os.PathLike[str], fmt: str | Non
     return target
 
 
-def sniff_format(data: bytes, source: str) -> str:
-    """The format of palette bytes: by signature, then by the extension of ``source``, else image."""
+def signed_format(data: bytes) -> str | None:
+    """The format whose signature the bytes start with (ASE, GIMP and KDE, JASC, RIFF), or None."""
     for magic, fmt in _MAGIC:
         if data.startswith(magic):
             return fmt
     if data.startswith(b"RIFF") and data[8:12] == b"PAL ":
         return "riff"
+    return None
+
+
+def is_signed_palette(path: str | os.PathLike[str]) -> bool:
+    """Whether the file ``path`` starts with a palette format's signature, whatever its name (KDE's
+    colour collections have none, or ``.colors``); False when it cannot be read, for the reader
+    it goes to to say why."""
+    try:
+        with open_input(path, "palette", allow_empty=True) as (fh, _):
+            return signed_format(fh.read(_SIGNATURE_BYTES)) is not None
+    except InputError:
+        return False
+
+
+def sniff_format(data: bytes, source: str) -> str:
+    """The format of palette bytes: by signature, then by the extension of ``source``, else image."""
+    signed = signed_format(data)
+    if signed is not None:
+        return signed
     suffix = Path(source).suffix.lower()
     if data.startswith(b"PK\x03\x04"):
         if suffix in (".swatches", ".kpl"):
