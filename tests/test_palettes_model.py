@@ -50,6 +50,14 @@ def test_names_and_titles_stay_on_one_line_whatever_line_break_they_hold():
         assert decode_palette(encode_palette(palette, fmt), fmt).names == palette.names
 
 
+def test_names_and_titles_hold_no_character_xml_forbids():
+    # U+FFFE and U+FFFF (read from a UTF-16 ASE name, say) made a Krita palette no XML parser reads
+    palette = Palette([RED, BLUE], names=("a\ufffeb", "c\uffff"), title="T\uffffitle")
+    assert palette.names == ("a b", "c") and palette.title == "T itle"
+    back = decode_palette(encode_palette(palette, "kpl"), "kpl")
+    assert back.names == palette.names and back.title == palette.title
+
+
 def test_share_labels_round_trip():
     assert split_label("Dodger Blue (12.3%)") == ("Dodger Blue", pytest.approx(0.123))
     assert split_label("Plain") == ("Plain", None)

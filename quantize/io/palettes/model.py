@@ -22,7 +22,8 @@ from ...core.colorspace import linear_to_srgb, outside_srgb, to_srgb8
 from ...errors import FormatError, ParameterError
 from ..files import printable
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # C0, DEL, C1 and the Unicode line breaks
+# C0, DEL, C1, the Unicode line breaks, and the two noncharacters no XML file (Krita's) may hold
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]+")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?")
 _HEX = re.compile(r"^#?(?P<digits>[0-9a-fA-F]{3,8})$")
 MAX_COLORS = 65536  # as many as a packed file's palette holds
@@ -118,9 +119,9 @@ class Palette:
 
 
 def clean_name(name: str) -> str:
-    """A name on one line that every format can encode: control characters and line or paragraph
-    separators become single spaces, ends stripped, the bytes of a non-UTF-8 file name (a title
-    from one) shown as ``\\xNN``."""
+    """A name on one line that every format can encode: control characters, line or paragraph
+    separators and the noncharacters U+FFFE and U+FFFF become single spaces, ends stripped, the
+    bytes of a non-UTF-8 file name (a title from one) shown as ``\\xNN``."""
     return _CONTROL.sub(" ", printable(str(name))).strip()
 
 
