@@ -402,10 +402,14 @@ def test_format_limits_fail_before_the_fit_unless_truncate(capsys, photo_path, t
                        "-o", out_dir)
     assert code == 2 and "at most 30 colours" in one_error(err)
     assert not out_dir.exists()
-    code, out, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "--format", "gpl,act", "--truncate",
-                         "-o", out_dir)
+    code, out, err = run(capsys, "palette", *FAST, photo_path, "-k", "300", "--format", "gpl,act,json",
+                         "--truncate", "-o", out_dir)
     assert code == 0, err
     assert len(read_palette(out_dir / "photo.act")) == 256 and len(read_palette(out_dir / "photo.gpl")) == 300
+    shares = read_palette(out_dir / "photo.json").shares  # by share, so the least are left out
+    assert f"act palettes hold at most 256 colours: the last 44 left out ({100 * shares[256:].sum():.1f}% " \
+           "of the pixels)" in err
+    assert "gpl palettes" not in err
 
 
 def test_a_fixed_palette_too_large_for_a_format_is_not_called_asked(capsys, photo_path, tmp_path):

@@ -248,4 +248,4 @@ def written_notes(result: Result | None, sizes: dict[Path, int], export: Palette
             and not export.keep_transparent:
         notes.append("the exported palettes leave out the fully transparent entry")
     written = palette if palette is not None else export.result_palette(result)
-    return notes + export.opaque_notes(written)
+    return notes + export.truncated_notes(written) + export.opaque_notes(written)

@@ -150,6 +150,20 @@ class PaletteExport:
         ``export`` of :func:`quantize.jobs.pipeline.compress_file`."""
         return self.outputs(self.result_palette(result, stem), folder, stem)
 
+    def truncated_notes(self, palette: Palette) -> list[str]:
+        """Notes naming the formats that hold fewer colours than an arranged ``palette`` has, whose
+        files (with ``truncate``) leave out its last colours, and the share of the pixels those
+        have."""
+        notes = []
+        for fmt in self.formats:
+            limit = FORMATS[fmt].limit
+            if limit is not None and len(palette) > limit:
+                share = "" if palette.shares is None else \
+                    f" ({100 * palette.shares[limit:].sum():.1f}% of the pixels)"
+                notes.append(f"{fmt} palettes hold at most {limit} colours: the last "
+                             f"{len(palette) - limit:,} left out{share}")
+        return notes
+
     def opaque_notes(self, palette: Palette) -> list[str]:
         """Notes naming the colours of an arranged ``palette`` that formats without alpha write
         opaque, one for each set of formats that loses the same colours."""
