@@ -79,7 +79,9 @@ _NAME_CHARS = st.sampled_from(list("abcxyzABC éüßø-_'.,!?☕🎨✨日本") 
 _palettes = st.integers(1, 24).flatmap(lambda k: st.builds(
     Palette,
     colors=st.lists(st.lists(st.integers(0, 255), min_size=4, max_size=4), min_size=k, max_size=k),
-    shares=st.none() | st.lists(st.floats(0, 1), min_size=k, max_size=k),
+    # shares of the pixels: adding up to all of them at most (a truncated palette's to fewer)
+    shares=st.none() | st.lists(st.floats(0, 1), min_size=k, max_size=k).map(
+        lambda s: [v / sum(s) for v in s] if sum(s) > 1 else s),
     names=st.none() | st.lists(st.text(_NAME_CHARS, max_size=16), min_size=k, max_size=k).map(tuple),
     title=st.text(_NAME_CHARS, max_size=12),
 ))
@@ -815,6 +817,16 @@ def test_a_foreign_name_with_a_percentage_is_kept_whole():
     ours = decode_palette(encode_palette(Palette(RGB[:2], [0.75, 0.25], ("Grey (50%)", "Red")), "gpl"),
                           source="ours.gpl")
     assert ours.names == ("Grey (50%)", "Red") and ours.shares.tolist() == [0.75, 0.25]
+
+
+def test_tints_named_by_percentage_keep_their_names_and_order():
+    # every name ends in a percentage, but they add up to more than the pixels: no shares
+    text = "".join(f"{v} {v} 255\tBlue ({p}%)\n" for v, p in ((230, 10), (150, 50), (40, 90)))
+    palette = decode_palette(f"GIMP Palette\nName: tints\n{text}".encode(), source="tints.gpl")
+    assert palette.names == ("Blue (10%)", "Blue (50%)", "Blue (90%)") and palette.shares is None
+    ours = Palette(RGB, [0.2496, 0.2496, 0.2496, 0.2512], NAMES)  # written 25.0% thrice and 25.1%
+    back = decode_palette(encode_palette(ours, "gpl"), source="ours.gpl")
+    assert back.names == NAMES and back.shares.tolist() == [0.25, 0.25, 0.25, 0.251]
 
 
 def test_json_names_are_not_split_into_a_share():

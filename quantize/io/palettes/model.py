@@ -27,6 +27,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]+")
 _PERCENT = re.compile(r"\d+(?:\.\d+)?")
 _HEX = re.compile(r"^#?(?P<digits>[0-9a-fA-F]{3,8})$")
 MAX_COLORS = 65536  # as many as a packed file's palette holds
+_LABEL_ROUNDING = 0.0005  # the most a share written "(12.3%)" is off by
 _T = TypeVar("_T")
 
 
@@ -251,16 +252,18 @@ def from_entries(entries: Iterable[tuple[Sequence[int], str | None]], source: st
     through :func:`take_colors` (so a reader may pass a generator).
 
     The title defaults to the file's stem. When ``shares_in_labels`` (the format has no share
-    field) and every label ends in a share, as in the files quantize writes, labels are split into
-    name and share (see :func:`split_label`); otherwise they are names as written (a swatch called
-    "Grey (50%)"). The palette has names when any entry has one, and alpha when any colour is not
+    field) and every label ends in a share, those shares adding up to no more than the pixels, as
+    in the files quantize writes, labels are split into name and share (see :func:`split_label`);
+    otherwise they are names as written (a swatch called "Grey (50%)", tints "Blue (10%)" to
+    "Blue (90%)"). The palette has names when any entry has one, and alpha when any colour is not
     opaque.
     """
     entries = take_colors(entries, source)
     rgba = np.array([(*c[:3], c[3] if len(c) == 4 else 255) for c, _ in entries],
                     dtype=np.uint8).reshape(-1, 4)
     split = [split_label(label) if label else (None, None) for _, label in entries]
-    shared = shares_in_labels and bool(entries) and all(s is not None for _, s in split)
+    shared = (shares_in_labels and bool(entries) and all(s is not None for _, s in split)
+              and sum(s for _, s in split) <= 1 + _LABEL_ROUNDING * len(split))
     names = [n for n, _ in split] if shared else [label for _, label in entries]
     return Palette(
         rgba if (rgba[:, 3] < 255).any() else rgba[:, :3],
