@@ -139,6 +139,8 @@ def test_format_swatches_does_not_repeat_a_hex_code_as_the_name():
     assert listed.splitlines() == ["#5b5f48   75.0%", "#ff0000   25.0%"]
     named = Palette([[255, 0, 0]], names=("#FF0000 red",))
     assert format_swatches(named, color=False) == "#ff0000  #FF0000 red"
+    lospec = "GIMP Palette\n#Palette Name: Two\n#Colors: 2\n190\t74\t47\tbe4a2f\n215\t118\t67\tD77643\n"
+    assert format_swatches(decode_palette(lospec.encode(), "gpl"), color=False) == "#be4a2f\n#d77643"
 
 
 def test_the_fully_transparent_entry_is_named_transparent_not_black():

@@ -12,8 +12,9 @@ _BLOCK = " " * 6
 
 def format_swatches(palette: Palette, color: bool) -> str:
     """One line per colour: ``<block>  #rrggbb  12.3%  name``; the block only when ``color`` is true,
-    share and name only when the palette has them (not a name that is the hex code itself, as a
-    file's unnamed swatches are named). No trailing newline."""
+    share and name only when the palette has them (not a name that is the hex code itself, with
+    its ``#`` or without as Lospec's GIMP palettes name every colour, as a file's unnamed swatches
+    are named). No trailing newline."""
     shares = palette.shares.tolist() if palette.shares is not None else [None] * len(palette)
     names = palette.names or [None] * len(palette)
     width = max((len(h) for h in palette.hex), default=7)
@@ -23,7 +24,7 @@ def format_swatches(palette: Palette, color: bool) -> str:
         parts.append(hex_.ljust(width))
         if share is not None:
             parts.append(f"{100 * share:5.1f}%")
-        if name is not None and name.lower() != hex_:
+        if name is not None and name.lower().removeprefix("#") != hex_[1:]:
             parts.append(name)
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
