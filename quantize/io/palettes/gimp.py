@@ -21,6 +21,7 @@ from .reading import ByteReader, parse_byte, text_lines
 _GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
 _GPL_CHANNELS = {"RGB": 3, "RGBA": 4}  # Aseprite's header for palettes with alpha
 _GPL_HEADERS = ("GIMP Palette", "KDE RGB Palette")  # GIMP's, and KColorCollection's when it saves
+_LOSPEC_NAME = "#Palette Name:"  # the comment Lospec's files (no Name line) give their title in
 
 
 # --- GPL -------------------------------------------------------------------------------------------
@@ -38,8 +39,9 @@ def encode_gpl(palette: Palette) -> bytes:
 
 
 def decode_gpl(data: bytes, source: str) -> Palette:
-    """Read a GIMP palette: header, optional Name/Columns, comments, ``r g b [name]`` lines; with
-    Aseprite's ``Channels: RGBA`` header, ``r g b a [name]``. KDE's ``KDE RGB Palette`` (no Name,
+    """Read a GIMP palette: header, optional Name/Columns (without Name, Lospec's ``#Palette Name:``
+    comment titles it), comments, ``r g b [name]`` lines; with Aseprite's ``Channels: RGBA`` header,
+    ``r g b a [name]``. KDE's ``KDE RGB Palette`` (no Name,
     its description in comments) is read the same way."""
     lines = enumerate(text_lines(data, source), start=1)
     if not next(lines, (1, ""))[1].startswith(_GPL_HEADERS):
@@ -53,10 +55,12 @@ def decode_gpl(data: bytes, source: str) -> Palette:
 def _gpl_entries(lines: Iterator[tuple[int, str]], header: dict[str, str],
                  source: str) -> Iterator[tuple[list[int], str | None]]:
     """The colours of a GPL's numbered lines after the first, one at a time; ``header`` gets the
-    Name, Columns and Channels lines as they pass."""
+    Name, Columns and Channels lines as they pass (and Lospec's title comment as the Name)."""
     channels = 3
     for number, line in lines:
         stripped = line.strip()
+        if stripped.startswith(_LOSPEC_NAME):  # a Name line, where given, says otherwise
+            header.setdefault("Name", stripped[len(_LOSPEC_NAME):].strip())
         if not stripped or stripped.startswith("#"):
             continue
         key, sep, value = stripped.partition(":")
