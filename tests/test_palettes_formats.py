@@ -819,11 +819,14 @@ def test_a_foreign_name_with_a_percentage_is_kept_whole():
     assert ours.names == ("Grey (50%)", "Red") and ours.shares.tolist() == [0.75, 0.25]
 
 
-def test_lospec_gimp_palettes_are_titled_by_their_palette_name_comment():
+def test_lospec_palettes_are_titled_by_their_palette_name_comment():
     lospec = "GIMP Palette\n#Palette Name: Endesga 32\n#Colors: 1\n190\t74\t47\tbe4a2f\n"
     assert decode_palette(lospec.encode(), source="endesga-32.gpl").title == "Endesga 32"
     named = "GIMP Palette\nName: Mine\n#Palette Name: Theirs\n190 74 47\n"
     assert decode_palette(named.encode(), source="x.gpl").title == "Mine"
+    paintnet = ";paint.net Palette File\n;Palette Name: Curiosities\n;Colors: 2\nFF46425e\nFF15788c\n"
+    palette = decode_palette(paintnet.encode(), source="curiosities.txt")
+    assert palette.title == "Curiosities" and palette.hex == ["#46425e", "#15788c"] and palette.names is None
 
 
 def test_tints_named_by_percentage_keep_their_names_and_order():

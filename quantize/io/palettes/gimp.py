@@ -21,7 +21,8 @@ from .reading import ByteReader, parse_byte, text_lines
 _GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
 _GPL_CHANNELS = {"RGB": 3, "RGBA": 4}  # Aseprite's header for palettes with alpha
 _GPL_HEADERS = ("GIMP Palette", "KDE RGB Palette")  # GIMP's, and KColorCollection's when it saves
-_LOSPEC_NAME = "#Palette Name:"  # the comment Lospec's files (no Name line) give their title in
+# the comment Lospec's GIMP files (no Name line) give their title in; its Paint.NET files' starts ';'
+_LOSPEC_NAME = "#Palette Name:"
 
 
 # --- GPL -------------------------------------------------------------------------------------------
@@ -159,19 +160,26 @@ def encode_paintnet(palette: Palette) -> bytes:
 
 def decode_paintnet(data: bytes, source: str) -> Palette:
     """Read ``AARRGGBB`` (or ``RRGGBB``) lines; the comment right above each colour is its label
-    when every colour has one (as in the files we write)."""
-    entries = take_colors(_paintnet_entries(data, source), source)
+    when every colour has one (as in the files we write); Lospec's ``;Palette Name:`` comment
+    titles the palette."""
+    header: dict[str, str] = {}
+    entries = take_colors(_paintnet_entries(data, source, header), source)
     labelled = all(comment is not None for _, comment in entries)
-    return from_entries([(c, label if labelled else None) for c, label in entries], source)
+    return from_entries([(c, label if labelled else None) for c, label in entries], source,
+                        header.get("Name"))
 
 
-def _paintnet_entries(data: bytes, source: str) -> Iterator[tuple[tuple[int, ...], str | None]]:
-    """Each colour with the comment right above it, or None, one at a time."""
+def _paintnet_entries(data: bytes, source: str,
+                      header: dict[str, str]) -> Iterator[tuple[tuple[int, ...], str | None]]:
+    """Each colour with the comment right above it, or None, one at a time; ``header`` gets the
+    first ``;Palette Name:`` comment as the Name."""
     comment = None
     for number, raw in enumerate(text_lines(data, source), start=1):
         line = raw.strip()
         if line.startswith(";"):
             comment = line[1:].strip()
+            if comment.startswith(_LOSPEC_NAME[1:]):
+                header.setdefault("Name", comment[len(_LOSPEC_NAME) - 1:].strip())
             continue
         if line:
             yield _parse_argb(line, source, number), comment
