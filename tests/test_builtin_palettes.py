@@ -81,16 +81,19 @@ def test_spectra6_indices_are_the_drivers_codes(capsys, tmp_path: Path, dither: 
     assert 4 not in photo.indices
 
 
-def test_epd4grey_is_waveshares_grey_order(capsys, tmp_path: Path) -> None:
-    """Waveshare's 4-grey e-paper code white 0 (GRAY4) to black 3 (GRAY1), the reverse of grey2:
-    a grey2 .raw sent to such a panel showed a negative."""
-    assert builtin_palette("epd4grey").hex == ["#ffffff", "#aaaaaa", "#555555", "#000000"]
+def test_epd4grey_is_in_the_codes_waveshares_4gray_display_takes(capsys, tmp_path: Path) -> None:
+    """Waveshare's 4GrayDisplay writes each 2-bit code's bits to its old and new RAMs, (1, 1) being
+    white and (0, 0) black in the driver's own table; the Python driver packs 0xFF as 0b11: a
+    white-first palette showed a negative."""
+    lightness = {0b11: 3, 0b10: 2, 0b01: 1, 0b00: 0}  # white, gray1, gray2, black (driver's table)
+    greys = builtin_palette("epd4grey").colors[:, 0]
+    assert sorted(range(4), key=lambda code: greys[code]) == sorted(range(4), key=lightness.get)
     pixels = np.array([[[255] * 3, [170] * 3, [85] * 3, [0] * 3, [250] * 3]], np.uint8)
     PILImage.fromarray(pixels).save(tmp_path / "g.png")
     code, _, err = run(capsys, "compress", tmp_path / "g.png", "--palette", "epd4grey", "--format",
                        "raw", "-o", tmp_path, "-q")
     assert code == 0, err
-    assert (tmp_path / "g.raw").read_bytes() == bytes([0b00011011, 0b00000000])
+    assert (tmp_path / "g.raw").read_bytes() == bytes([0b11100100, 0b11000000])
 
 
 @pytest.mark.parametrize("name", BUILTIN_NAMES)

@@ -7,8 +7,11 @@ the firmware writes to the display. Sources:
   evenly over 0..255, as bit replication of the level gives: 4 bits -> 0x00, 0x11, ... 0xff).
 - ``bwr``: black, white and red e-paper (e.g. Waveshare 2.13" (B), 2.9" (B)), nominal: black 0,
   white 1, red 2, as ``--raw-rows planes`` writes them to the driver's black and red planes.
-- ``epd4grey``: Waveshare's 4-grey e-paper, in its driver's codes: white 0 (GRAY4), light grey 1,
-  dark grey 2, black 3 (GRAY1), the reverse of ``grey2``; Waveshare's GUI_Paint.h.
+- ``epd4grey``: Waveshare's 4-grey e-paper, in the codes its drivers' 4GrayDisplay/display_4Gray
+  take: black 0, dark grey 1, light grey 2, white 3 (0b11 writes 1 to both RAMs, "white" in the
+  driver's own table; the Python driver packs a white pixel 0xFF as 0b11), so ``grey2``'s order.
+  GUI_Paint.h's comments on GRAY1..GRAY4 ("GRAY1 0x03 Blackest") say the reverse; its demos
+  clear to 0xFF for a white page and draw in GRAY4 (0).
 - ``web216``: the "web-safe" palette of Netscape Navigator 2 (1996): every combination of 0x00,
   0x33, 0x66, 0x99, 0xcc, 0xff, red slowest, blue fastest.
 - ``cga``: IBM Color Graphics Adapter, the 16 RGBI colours as the IBM 5153 monitor shows them
@@ -80,7 +83,7 @@ _CODES: dict[str, tuple[str, Sequence[int]]] = {
     "bwr": ("tri-colour e-paper: black 0, white 1, red 2", (0x000000, 0xffffff, 0xff0000)),
     "grey2": ("2-bit grey (4 levels)", _ramp(2)),
     "grey4": ("4-bit grey (16 levels)", _ramp(4)),
-    "epd4grey": ("Waveshare 4-grey e-paper, white 0 to black 3", _ramp(2)[::-1]),
+    "epd4grey": ("Waveshare 4-grey e-paper, black 0 to white 3 (as grey2)", _ramp(2)),
     "web216": ("web-safe 216 colours (Netscape, 1996)",
                [r << 16 | g << 8 | b for r in _LEVELS for g in _LEVELS for b in _LEVELS]),
     "cga": ("IBM CGA, 16 colours", (
