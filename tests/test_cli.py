@@ -132,6 +132,9 @@ def test_human_report_and_decode_round_trip(photo_path, tmp_path):
     (("--raw-bit-order", "lsb", "--raw-rows", "packed"),
      "--raw-bit-order and --raw-rows apply to --format raw"),
     (("--rgb565-endian", "big", "--format", "qnt,raw"), "--rgb565-endian applies to --format rgb565"),
+    # the header takes these too: naming raw alone sent a user after the wrong file
+    (("--raw-bit-order", "lsb", "--format", "qnt"),
+     "--raw-bit-order applies to --format raw or c, neither of which is written"),
 ])
 def test_an_option_for_a_format_not_written_is_refused(photo_path, tmp_path, args, words):
     """They were ignored silently: a user believed the file was written as asked."""

@@ -266,14 +266,17 @@ def check_format_options(formats: tuple[str, ...]) -> None:
     ctx = click.get_current_context()
     for fmt, names in FORMAT_OPTIONS:
         named = [name for name in names if name in ctx.params and given(name)]
+        # the bit order, and the panel layouts, shape the C header's arrays too
+        raw_only = [name for name in named if name == "raw_rows"
+                    and ctx.params.get("raw_rows") not in PANEL_LAYOUTS]
         if fmt == "raw" and "c" in formats:
-            # the bit order, and the panel layouts, shape the C header's arrays too
-            named = [name for name in named if name == "raw_rows"
-                     and ctx.params.get("raw_rows") not in PANEL_LAYOUTS]
+            named = raw_only
         if named and fmt not in formats:
             flags = " and ".join("--" + name.replace("_", "-") for name in named)
+            wanted = (f"{fmt}, which is not written" if fmt != "raw" or raw_only
+                      else "raw or c, neither of which is written")
             raise click.UsageError(f"{flags} appl{'y' if len(named) > 1 else 'ies'} to --format "
-                                   f"{fmt}, which is not written")
+                                   f"{wanted}")
 
 
 def dither_options(func):
