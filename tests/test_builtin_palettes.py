@@ -32,7 +32,8 @@ def run(capsys, *args) -> tuple[int, str, str]:
 def test_the_palettes_named_in_the_issue_have_their_hardware_sizes() -> None:
     sizes = {"bw": 2, "bwr": 3, "grey2": 4, "grey4": 16, "web216": 216, "cga": 16, "ega": 64,
              "c64": 16,
-             "nes": 64, "gameboy": 4, "pico8": 16, "rgb332": 256, "acep7": 7, "spectra6": 7, "epd4grey": 4}
+             "nes": 64, "gameboy": 4, "pico8": 16, "rgb332": 256, "acep7": 7, "spectra6": 7, "epd4grey": 4,
+             "bwyr": 4}
     for name, size in sizes.items():
         palette = builtin_palette(name)
         assert len(palette) == size and palette.colors.shape[1] == 3, name
@@ -61,6 +62,18 @@ def test_rgb332_indices_are_the_displays_pixel_bytes(capsys, tmp_path: Path) -> 
                        "--format", "raw", "-o", tmp_path, "-q")
     assert code == 0, err
     assert (tmp_path / "tft.raw").read_bytes() == bytes([0xE0, 0x1C, 0x03, 0xFF, 0b10000101])
+
+
+def test_bwyr_is_a_four_colour_panels_two_bit_buffer(capsys, tmp_path: Path) -> None:
+    """Waveshare's (G) panels code black 0, white 1, yellow 2, red 3 and take 4 pixels a byte, the
+    first in the high bits; no built-in palette held those codes."""
+    pixels = np.array([[[0, 0, 0], [255, 255, 255], [250, 240, 10], [230, 20, 20], [255] * 3]],
+                      np.uint8)
+    PILImage.fromarray(pixels).save(tmp_path / "g.png")
+    code, _, err = run(capsys, "compress", tmp_path / "g.png", "--palette", "bwyr", "--format",
+                       "raw", "-o", tmp_path, "-q")
+    assert code == 0, err
+    assert (tmp_path / "g.raw").read_bytes() == bytes([0b00011011, 0b01000000])
 
 
 @pytest.mark.parametrize("dither", ["none", "fs", "ordered"])

@@ -7,6 +7,10 @@ the firmware writes to the display. Sources:
   evenly over 0..255, as bit replication of the level gives: 4 bits -> 0x00, 0x11, ... 0xff).
 - ``bwr``: black, white and red e-paper (e.g. Waveshare 2.13" (B), 2.9" (B)), nominal: black 0,
   white 1, red 2, as ``--raw-rows planes`` writes them to the driver's black and red planes.
+- ``bwyr``: black, white, yellow and red e-paper (Waveshare's (G) panels, e.g. 2.13" (G), 3" (G),
+  4.37" (G); E Ink Spectra 3100), in the drivers' codes: black 0, white 1, yellow 2, red 3, 2 bits
+  a pixel, the first in the high bits (EPD_*G's colour defines; the Python drivers' getbuffer
+  palette).
 - ``epd4grey``: Waveshare's 4-grey e-paper, in the codes its drivers' 4GrayDisplay/display_4Gray
   take: black 0, dark grey 1, light grey 2, white 3 (0b11 writes 1 to both RAMs, "white" in the
   driver's own table; the Python driver packs a white pixel 0xFF as 0b11), so ``grey2``'s order.
@@ -81,6 +85,8 @@ _LEVELS = (0x00, 0x33, 0x66, 0x99, 0xcc, 0xff)
 _CODES: dict[str, tuple[str, Sequence[int]]] = {
     "bw": ("1-bit black and white", (0x000000, 0xffffff)),
     "bwr": ("tri-colour e-paper: black 0, white 1, red 2", (0x000000, 0xffffff, 0xff0000)),
+    "bwyr": ("4-colour e-paper: black 0, white 1, yellow 2, red 3",
+             (0x000000, 0xffffff, 0xffff00, 0xff0000)),
     "grey2": ("2-bit grey (4 levels)", _ramp(2)),
     "grey4": ("4-bit grey (16 levels)", _ramp(4)),
     "epd4grey": ("Waveshare 4-grey e-paper, black 0 to white 3 (as grey2)", _ramp(2)),
