@@ -406,6 +406,19 @@ def test_an_output_folder_named_as_an_input_file_is_refused(photo_path, tmp_path
         assert files_in(tmp_path / folder) == ["photo.preview.png", "photo.qnt"]
 
 
+def test_compress_o_named_as_a_firmware_file_is_refused(photo_path, tmp_path):
+    """`compress photo.png -o logo.c` (or splash.bin) made a folder of that name holding photo.qnt
+    and photo.preview.png; the line now points at the header and raw files compress writes."""
+    for name in ("logo.c", "splash.bin", "lcd.HPP"):
+        proc = run("compress", photo_path, "-k", "4", "-o", tmp_path / name, cwd=tmp_path)
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+        stem = name.split(".")[0]
+        assert f"-o {stem}.h writes the C header, -o {stem}.raw the raw buffer" in proc.stderr
+        assert files_in(tmp_path) == ["photo.png"]
+    assert run("compress", photo_path, "-k", "4", "-o", f"{tmp_path / 'logo.c'}/", "-q").returncode == 0
+    assert files_in(tmp_path / "logo.c") == ["photo.preview.png", "photo.qnt"]
+
+
 def test_compress_o_named_as_a_palette_file_is_refused(photo_path, tmp_path):
     """`compress photo.png -o v.gpl` made a folder v.gpl holding photo.qnt and photo.preview.png;
     the line now points at the commands that write a palette file."""

@@ -11,13 +11,15 @@ from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT
                       check_dither, check_folder_option, check_format_options, check_panel_layout,
                       dither_options, echo, encoder_options, file_options, fit_options,
                       layout_options, make_fit_options, note, one_input, space_option)
+from .palette import (FORMAT_HELP, exported_sizes, fixed_palette, locked_fit, locked_palette,
+                      make_export, palette_options, written_notes)
+from .sweep import progress_bar, target_options
 
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
 INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
-from .palette import (FORMAT_HELP, exported_sizes, fixed_palette, locked_fit, locked_palette,
-                      make_export, palette_options, written_notes)
-from .sweep import progress_bar, target_options
+# what firmware names a buffer or a source file: -o so named meant a file, not a folder
+FIRMWARE_ENDINGS = (".bin", ".c", ".cc", ".cpp", ".hh", ".hpp")
 
 
 @click.command()
@@ -83,6 +85,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     from ..render.report import format_json, format_report
 
     from ..choices import FORMATS
+    from ..io.files import printable
     from ..io.outputs import output_path, output_paths, parse_formats
 
     input = one_input("compress", input)
@@ -98,8 +101,11 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
             raise click.UsageError("--no-preview leaves nothing to write of --format png")
     planned = ", ".join(path.name for path in output_paths(input, None, formats).values())
     endings = [output_path(Path("x"), None, fmt).suffix for fmt in FORMATS]
-    check_folder_option(None if slash else out_dir,
-                        f"compress names its files after the input ({planned})",
+    writes = f"compress names its files after the input ({planned})"
+    if out_dir is not None and out_dir.suffix.lower() in FIRMWARE_ENDINGS:
+        stem = printable(out_dir.stem, line=True)
+        writes += f"; for firmware, -o {stem}.h writes the C header, -o {stem}.raw the raw buffer"
+    check_folder_option(None if slash else out_dir, writes, also=FIRMWARE_ENDINGS,
                         takes=f"a folder or one file ending {', '.join(endings[:-1])} or {endings[-1]}",
                         export_palette=True)
     check_format_options(formats)
