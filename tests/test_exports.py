@@ -18,7 +18,7 @@ from quantize.io import container
 from quantize.cli import main
 from quantize.errors import ParameterError
 from quantize.io.exports import (c_header, c_identifier, index_bits, page_bytes, plane_bytes,
-                                 raw_indices, rgb565, rgb565_values)
+                                 raw_indices, rgb565, rgb565_note, rgb565_values)
 
 PARROTS = Path(__file__).resolve().parents[1] / "test_images" / "parrots.png"
 CC = shutil.which("gcc") or shutil.which("cc")
@@ -696,8 +696,11 @@ def test_rgb565_notes_the_colours_it_cannot_hold(tmp_path):
     free = compress_file(tmp_path / "p.png", tmp_path / "a", formats="rgb565",
                          options=CompressOptions(fit=FitOptions(k=8)))
     assert [n for n in free.notes if "rgb565" in n] == [
-        "the rgb565 file holds 8 of the 8 colours to 5-6-5 bits only (the report measures the "
-        "palette's own); --bits 5,6,5 fits the palette to what RGB565 shows"]
+        "the rgb565 file holds all 8 colours to 5-6-5 bits only (the report measures the "
+        "palette's own); --bits 5,6,5 fits the palette to what RGB565 shows"]  # not "8 of the 8"
+    grey = np.array([[77, 77, 77], [0, 0, 0]], np.uint8)  # 77 is off the 5-6-5 lattice, 0 on it
+    assert "holds its one colour to" in rgb565_note(grey[:1])[0]
+    assert "holds 1 of the 2 colours to" in rgb565_note(grey)[0]
     fitted = compress_file(tmp_path / "p.png", tmp_path / "b", formats="rgb565",
                            options=CompressOptions(fit=FitOptions(k=8, bits=(5, 6, 5))))
     assert not [n for n in fitted.notes if "rgb565" in n]

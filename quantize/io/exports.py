@@ -173,10 +173,12 @@ def rgb565_note(palette: np.ndarray) -> tuple[str, ...]:
     exact = np.ones(len(rgb), bool)
     for channel, bits in enumerate((5, 6, 5)):
         exact &= levels(bits)[rgb[:, channel] >> (8 - bits)] == rgb[:, channel]
+    off = int((~exact).sum())
+    which = (f"{off:,} of the {len(rgb):,} colours" if off < len(rgb) else
+             "its one colour" if off == 1 else f"all {off:,} colours")
     notes = () if exact.all() else (
-        f"the rgb565 file holds {int((~exact).sum()):,} of the {len(rgb):,} colours to 5-6-5 "
-        "bits only (the report measures the palette's own); --bits 5,6,5 fits the palette to "
-        "what RGB565 shows",)
+        f"the rgb565 file holds {which} to 5-6-5 bits only (the report measures the palette's "
+        "own); --bits 5,6,5 fits the palette to what RGB565 shows",)
     if palette.shape[1] == 4 and (palette[:, 3] < 255).any():
         black = (palette == 0).all(axis=1).any()  # the entry every fully transparent pixel takes
         notes += ("the rgb565 file holds no alpha: its pixels that are not opaque are written "
