@@ -207,6 +207,24 @@ def test_panel_colors_must_match_the_palette(capsys, tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
 
 
+def test_panel_colors_repeat_where_the_palette_repeats(capsys, tmp_path: Path) -> None:
+    """spectra6's code 4 repeats black so that no pixel takes it; a --panel-colors file with
+    another colour there (six measured colours and a filler) sent a fifth of a photo's pixels to
+    that undefined code, silently."""
+    measured = np.array([[30, 30, 40], [240, 240, 230], [220, 200, 30], [160, 40, 40],
+                         [128, 128, 128], [40, 60, 140], [50, 110, 60]], np.uint8)
+    write_palette(Palette(measured), tmp_path / "filler.gpl")
+    code, _, err = run(capsys, "compress", PARROTS, "--palette", "spectra6", "--panel-colors",
+                       tmp_path / "filler.gpl", "--format", "raw", "-o", tmp_path / "o")
+    assert code == 2 and err.count("\n") == 1 and not (tmp_path / "o").exists()
+    assert "gives #808080 for entry 4, but --palette's entry 4 repeats entry 0" in err
+    assert "measured colour (#1E1E28) there too" in err
+    measured[4] = measured[0]
+    result = quantize_image(load_image(PARROTS), CompressOptions(
+        palette=builtin_palette("spectra6").colors, panel=measured))
+    assert 4 not in result.indices
+
+
 def test_transparent_pixels_with_a_fixed_palette() -> None:
     pixels = np.zeros((4, 4, 4), np.uint8)
     pixels[..., :3] = 200

@@ -95,6 +95,8 @@ class CompressOptions(ValueEquality):
             raise ParameterError(f"panel gives {len(self.panel)} colours for the "
                                  f"{len(self.palette)} of palette (one measured colour per entry, "
                                  f"in its order)", parameters=("panel", "palette"))
+        if self.panel is not None:
+            _check_panel_repeats(np.asarray(self.palette), np.asarray(self.panel))
         if self.panel is not None and self.drop_unused:
             raise ParameterError("drop_unused would renumber the display's native indices: "
                                  "it cannot be combined with panel",
@@ -102,6 +104,27 @@ class CompressOptions(ValueEquality):
         if self.codec not in CODECS:
             raise ParameterError(f"unknown codec {self.codec!r} (choose from {', '.join(CODECS)})")
         return replace(self, fit=f)
+
+
+def _check_panel_repeats(palette: np.ndarray, panel: np.ndarray) -> None:
+    """Refuse a ``panel`` colour unlike the one of the entry its ``palette`` entry repeats: a
+    repeat keeps a display's codes in place (spectra6's unused code 4 repeats black), and ties go
+    to the first, so no pixel takes it unless the panel's colour for it is another."""
+    if palette.ndim != 2 or panel.ndim != 2 or len(palette) != len(panel) or not len(palette):
+        return
+    _, first, inverse = np.unique(palette, axis=0, return_index=True, return_inverse=True)
+    first = first[inverse.reshape(-1)]
+    unlike = np.flatnonzero((panel != panel[first]).any(axis=1))
+    if len(unlike):
+        i = int(unlike[0])
+        j = int(first[i])
+        shown = ["#" + bytes(np.asarray(c[:3], np.uint8).tolist()).hex().upper()
+                 for c in (panel[i], palette[j], panel[j])]
+        raise ParameterError(f"panel gives {shown[0]} for entry {i}, but palette's entry {i} "
+                             f"repeats entry {j} ({shown[1]}), a code kept in place that the "
+                             f"display does not use: give entry {j}'s measured colour "
+                             f"({shown[2]}) there too, or pixels take code {i}",
+                             parameters=("panel", "palette"))
 
 
 def _shows_every_colour(stats: ColorStats, palette: np.ndarray) -> bool:
