@@ -25,6 +25,7 @@ _C_KEYWORDS = frozenset(
     "inline int long register restrict return short signed sizeof static struct switch typedef "
     "union unsigned void volatile while _Bool _Complex _Imaginary".split())
 _PER_LINE = 16  # values per line of a C array
+_HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", np.uint8)
 # On AVR the arrays go to flash, where Adafruit GFX's drawBitmap reads a const bitmap from
 # (pgm_read_byte); a program may define QUANTIZE_FLASH itself for another chip.
 _FLASH = ("#ifndef QUANTIZE_FLASH", "#if defined(__AVR__)", "#include <avr/pgmspace.h>",
@@ -283,12 +284,11 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
         f"enum {{ {name}_width = {w}, {name}_height = {h}, {sizes[0]},",
         f"       {sizes[1]}, {name}_palette_size = {len(palette)} }};",
         "",
-        *_c_array("uint32_t", f"{name}_palette_rgb888", [f"0x{v:06X}u" for v in rgb888.tolist()]),
-        *_c_array("uint16_t", f"{name}_palette_rgb565",
-                  [f"0x{v:04X}u" for v in rgb565_values(palette).tolist()]),
+        *_c_array("uint32_t", f"{name}_palette_rgb888", rgb888, 6, "u"),
+        *_c_array("uint16_t", f"{name}_palette_rgb565", rgb565_values(palette), 4, "u"),
     ]
     if palette.shape[1] == 4:
-        lines += _c_array("uint8_t", f"{name}_palette_alpha", [str(v) for v in palette[:, 3].tolist()])
+        lines += _c_array("uint8_t", f"{name}_palette_alpha", palette[:, 3], 2)
     lines += arrays
     lines += [f"#endif /* {guard} */", ""]
     return "\n".join(lines).encode("ascii")
@@ -337,11 +337,31 @@ _LAYOUTS = {"indices": _indices_arrays, "planes": _plane_arrays, "pages": _page_
 
 def _c_bytes(name: str, data: bytes) -> list[str]:
     """A ``uint8_t`` C array of ``data``."""
-    return _c_array("uint8_t", name, [f"0x{b:02X}" for b in data])
+    return _c_array("uint8_t", name, np.frombuffer(data, np.uint8), 2)
 
 
-def _c_array(ctype: str, name: str, values: list[str]) -> list[str]:
-    """A ``static const`` C array definition, ``_PER_LINE`` values a line, and a blank line."""
-    rows = [", ".join(values[i:i + _PER_LINE]) for i in range(0, len(values), _PER_LINE)]
+def _c_array(ctype: str, name: str, values: np.ndarray, digits: int, suffix: str = "") -> list[str]:
+    """A ``static const`` C array definition of the unsigned ``values`` in hex, ``digits`` each and
+    ``suffix`` after (``0x00FFu``), ``_PER_LINE`` a line, and a blank line. Its text is laid out
+    in arrays of bytes, not a string a value: a large image's header holds millions of values."""
+    values = np.asarray(values).ravel()
+    tail = f"{suffix}, ".encode("ascii")
+    cells = np.empty((len(values), 2 + digits + len(tail)), np.uint8)  # "0xFFu, " a value
+    cells[:, :2] = np.frombuffer(b"0x", np.uint8)
+    for i in range(digits):
+        cells[:, 2 + i] = _HEX_DIGITS[values >> 4 * (digits - 1 - i) & 15]
+    cells[:, 2 + digits:] = np.frombuffer(tail, np.uint8)
+    full = len(values) // _PER_LINE * _PER_LINE
+    rows = [cells[:full].reshape(-1, _PER_LINE * cells.shape[1]), cells[full:].reshape(1, -1)]
+    text = b"".join(_indented(row).tobytes() for row in rows if row.size)
     return [f"static const {ctype} {name}[{len(values)}] QUANTIZE_FLASH = {{",
-            *(f"    {row}," for row in rows), "};", ""]
+            *([text.decode("ascii")[:-1]] if text else []), "};", ""]
+
+
+def _indented(rows: np.ndarray) -> np.ndarray:
+    """Each row of a C array's cells (bytes) as a line: indented, its last space a newline."""
+    lines = np.empty((len(rows), 4 + rows.shape[1]), np.uint8)
+    lines[:, :4] = ord(" ")
+    lines[:, 4:-1] = rows[:, :-1]
+    lines[:, -1] = ord("\n")
+    return lines
