@@ -135,6 +135,9 @@ def test_human_report_and_decode_round_trip(photo_path, tmp_path):
     # the header takes these too: naming raw alone sent a user after the wrong file
     (("--raw-bit-order", "lsb", "--format", "qnt"),
      "--raw-bit-order applies to --format raw or c, neither of which is written"),
+    # the firmware files are a fixed size a pixel: the repeats it makes only cost quality
+    (("--rdo", "auto", "--format", "raw,c,rgb565"),
+     "--rdo applies to --format qnt, png, webp or gif, none of which is written"),
 ])
 def test_an_option_for_a_format_not_written_is_refused(photo_path, tmp_path, args, words):
     """They were ignored silently: a user believed the file was written as asked."""

@@ -254,29 +254,35 @@ def check_panel_layout(raw_rows: str, palette: np.ndarray | None, palette_flag: 
         warnings.warn(warning, stacklevel=2)
 
 
-# each format's options: given while the format is not written, they would be ignored silently
-FORMAT_OPTIONS = (("qnt", ("codec",)), ("png", ("png_effort",)), ("webp", ("webp_method",)),
-                  ("raw", ("raw_bit_order", "raw_rows")), ("rgb565", ("rgb565_endian",)))
+# each format's options: given while no format they shape is written, they would be ignored
+# silently (the bit order, and the panel layouts, shape the C header's arrays too; a pixel taking
+# its neighbour's index shrinks only the files that code repeats, not those a fixed size a pixel)
+FORMAT_OPTIONS = ((("qnt",), ("codec",)), (("png",), ("png_effort",)), (("webp",), ("webp_method",)),
+                  (("raw", "c"), ("raw_bit_order", "raw_rows")), (("rgb565",), ("rgb565_endian",)),
+                  (("qnt", "png", "webp", "gif"), ("rdo",)))
 
 
 def check_format_options(formats: tuple[str, ...]) -> None:
-    """Refuse an option the command has, given for a format that is not written."""
+    """Refuse an option the command has, given for formats none of which is written."""
     from ..io.exports import PANEL_LAYOUTS
 
     ctx = click.get_current_context()
-    for fmt, names in FORMAT_OPTIONS:
-        named = [name for name in names if name in ctx.params and given(name)]
-        # the bit order, and the panel layouts, shape the C header's arrays too
-        raw_only = [name for name in named if name == "raw_rows"
-                    and ctx.params.get("raw_rows") not in PANEL_LAYOUTS]
-        if fmt == "raw" and "c" in formats:
-            named = raw_only
-        if named and fmt not in formats:
+    for shaped, names in FORMAT_OPTIONS:
+        def applies(name: str) -> tuple[str, ...]:
+            # padded and packed rows are the .raw's alone
+            packed = name == "raw_rows" and ctx.params.get("raw_rows") not in PANEL_LAYOUTS
+            return ("raw",) if packed else shaped
+
+        named = [name for name in names if name in ctx.params and given(name)
+                 and not set(applies(name)) & set(formats)]
+        if named:
             flags = " and ".join("--" + name.replace("_", "-") for name in named)
-            wanted = (f"{fmt}, which is not written" if fmt != "raw" or raw_only
-                      else "raw or c, neither of which is written")
+            wanted = [fmt for fmt in shaped if all(fmt in applies(name) for name in named)]
+            which = ("which is not written" if len(wanted) == 1 else
+                     f"{'neither' if len(wanted) == 2 else 'none'} of which is written")
+            listed = ", ".join(wanted[:-1]) + " or " * (len(wanted) > 1) + wanted[-1]
             raise click.UsageError(f"{flags} appl{'y' if len(named) > 1 else 'ies'} to --format "
-                                   f"{wanted}")
+                                   f"{listed}, {which}")
 
 
 def dither_options(func):
