@@ -539,6 +539,8 @@ def test_c_header_refuses_what_it_cannot_write_faithfully() -> None:
         c_header("f", np.array([[0.5, 0.2, 1.0], [0.0, 0.0, 0.0]]), np.zeros((1, 2), np.uint8))
     with pytest.raises(ValueError, match="integers 0 to 1"):
         c_header("f", np.zeros((2, 3), np.uint8), np.array([[0, 2]]))
+    with pytest.raises(ValueError, match="must hold a pixel, got 0x4"):  # f_indices[0] is no C
+        c_header("f", np.zeros((2, 3), np.uint8), np.zeros((0, 4), np.uint8))
 
 
 @pytest.mark.parametrize("indices,words", [(np.array([[0.0, 1.0]]), "integers, got 2-D float64"),

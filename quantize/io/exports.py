@@ -267,6 +267,8 @@ def c_header(stem: str, palette: np.ndarray, indices: np.ndarray, layout: str = 
                                                  f"{len(palette) - 1}")
     if layout not in _LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(_LAYOUTS)}, got {layout!r}")
+    if not indices.size:  # an array of no values is no C (nor C++)
+        raise ValueError(f"the indices must hold a pixel, got {indices.shape[0]}x{indices.shape[1]}")
     check_panel_palette(layout, len(palette))
     if order_warning and (warning := panel_order_warning(layout, palette)) is not None:
         warnings.warn(warning, stacklevel=2)
