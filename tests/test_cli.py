@@ -398,7 +398,9 @@ def test_an_output_folder_named_as_an_input_file_is_refused(photo_path, tmp_path
     photo.preview.png; `-o -` made a folder named '-'; sweep's -o is always a folder."""
     for args in (("compress", photo_path, "-o", tmp_path / "small.jpg"),
                  ("compress", photo_path, "-o", "-"),
-                 ("sweep", photo_path, "-k", "2,4", "-o", tmp_path / "report.html")):
+                 ("sweep", photo_path, "-k", "2,4", "-o", tmp_path / "report.html"),
+                 # batch made a folder sprites.c of headers
+                 ("batch", photo_path, "--format", "c", "-o", tmp_path / "sprites.c")):
         proc = run(*args, cwd=tmp_path)
         assert proc.returncode == 2, args
         assert "-o takes a folder" in proc.stderr and len(proc.stderr.splitlines()) == 1

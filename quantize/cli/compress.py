@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FORMAT_NAMES, ONE_INPUT, PATH, NamedPath,
-                      check_dither, check_folder_option, check_format_options, check_panel_layout,
-                      dither_options, echo, encoder_options, file_options, fit_options,
-                      layout_options, make_fit_options, note, one_input, space_option)
+from .options import (CODEC_HELP, CODECS, DEFAULT_CODEC, FIRMWARE_ENDINGS, FORMAT_NAMES,
+                      ONE_INPUT, PATH, NamedPath, check_dither, check_folder_option,
+                      check_format_options, check_panel_layout, dither_options, echo,
+                      encoder_options, file_options, fit_options, layout_options,
+                      make_fit_options, note, one_input, space_option)
 from .palette import (FORMAT_HELP, exported_sizes, fixed_palette, locked_fit, locked_palette,
                       make_export, palette_options, written_notes)
 from .sweep import progress_bar, target_options
@@ -18,8 +19,6 @@ from .sweep import progress_bar, target_options
 # decode and info print no note of their own: -q silences the first run's compile note (cli.main)
 QUIET_HELP = "No notes on stderr (the first run's note that it compiles the kernels)."
 INFO_COLORS = 64  # palette entries info prints on its line; --json has them all
-# what firmware names a buffer or a source file: -o so named meant a file, not a folder
-FIRMWARE_ENDINGS = (".bin", ".c", ".cc", ".cpp", ".hh", ".hpp")
 
 
 @click.command()
@@ -105,7 +104,7 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
     if out_dir is not None and out_dir.suffix.lower() in FIRMWARE_ENDINGS:
         stem = printable(out_dir.stem, line=True)
         writes += f"; for firmware, -o {stem}.h writes the C header, -o {stem}.raw the raw buffer"
-    check_folder_option(None if slash else out_dir, writes, also=FIRMWARE_ENDINGS,
+    check_folder_option(None if slash else out_dir, writes,
                         takes=f"a folder or one file ending {', '.join(endings[:-1])} or {endings[-1]}",
                         export_palette=True)
     check_format_options(formats)

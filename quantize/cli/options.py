@@ -66,11 +66,15 @@ def palette_endings() -> tuple[str, ...]:
     return tuple(sorted({Path("x" + info.ext).suffix for info in PALETTE_FORMATS.values()}))
 
 
+# what firmware names a buffer or a source file: -o so named meant a file, not a folder
+FIRMWARE_ENDINGS = (".bin", ".c", ".cc", ".cpp", ".hh", ".hpp")
+
+
 def check_folder_option(out_dir: str | Path | None, writes: str, also: tuple[str, ...] = (),
                         takes: str = "a folder", export_palette: bool = False) -> None:
     """Refuse, before any work, an ``-o`` folder that names standard output (``-``) or that is no
-    folder yet and ends as a file's name does (``small.png``, a palette file's ``v.gpl``, or a
-    suffix in ``also``): the user meant a file, and would find a folder of that name; ``writes``
+    folder yet and ends as a file's name does (``small.png``, a palette file's ``v.gpl``, a
+    firmware file's ``logo.c``, or a suffix in ``also``): the user meant a file, and would find a folder of that name; ``writes``
     says what goes into it, ``takes`` what ``-o`` takes. A palette file's name is answered with the
     command that writes one (and ``--export-palette``, where the command has it). ``-o`` as typed
     (a str) ending in a slash names a folder, whatever its name (``v.gpl/``)."""
@@ -85,7 +89,8 @@ def check_folder_option(out_dir: str | Path | None, writes: str, also: tuple[str
     out_dir = Path(out_dir)
     if str(out_dir) == "-":
         raise click.UsageError(f"-o takes {takes}, not - (standard output): {writes}")
-    if out_dir.suffix.lower() in SUFFIXES | OUTPUT_SUFFIXES | set(palette_endings()) | set(also):
+    if out_dir.suffix.lower() in (SUFFIXES | OUTPUT_SUFFIXES | set(palette_endings())
+                                  | set(FIRMWARE_ENDINGS) | set(also)):
         name = printable(str(out_dir), line=True)
         palette = format_named_by(out_dir)
         if palette is not None:  # v.gpl: the user wants a palette file, another command's
