@@ -608,7 +608,7 @@ def test_bad_clips_are_refused(tmp_path):
     assert ("quantize: note: --duration not used: it times a folder or glob of stills, and "
             f"{clip} has its own") in done.stderr
     for args, words in ((("-k", "300"), "K must be 1 to 256 for an animation, got 300"),
-                        (("--format", "jpg"), "formats must be some of gif, png, webp, qnt, got jpg"),
+                        (("--format", "jpg"), "--format must be some of gif, png, webp, qnt, got jpg"),
                         (("--format", "gif,apng"), "got gif, apng (png is written as an APNG)")):
         done = run("animate", clip, "-o", tmp_path / "out", *args)
         assert done.returncode == 2 and words in done.stderr and done.stderr.count("\n") == 1

@@ -113,7 +113,8 @@ class AnimationOptions:
         if unknown or not self.formats:
             hint = " (png is written as an APNG)" if "apng" in unknown else ""
             raise ParameterError(f"formats must be some of {', '.join(FORMATS)}, got "
-                                 f"{', '.join(self.formats) or 'none'}{hint}")
+                                 f"{', '.join(self.formats) or 'none'}{hint}",
+                                 parameters=("formats",))
         return replace(self, fit=fit, formats=tuple(dict.fromkeys(self.formats)))
 
 

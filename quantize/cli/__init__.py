@@ -73,7 +73,7 @@ FLAGS = {
     "scheduler": "--scheduler", "shared_palette": "--shared-palette", "palette_from": "--palette-from",
     "max_pixels=None": "--allow-huge", "force=True": "--force", "resume=True": "--resume",
     "resume": "--resume", "truncate=True": "--truncate", "keep_transparent=True": "--keep-transparent",
-    "csv_path": "--csv", "max_bytes": "--max-bytes",
+    "csv_path": "--csv", "max_bytes": "--max-bytes", "formats": "--format",
 }
 
 
