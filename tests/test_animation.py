@@ -389,6 +389,31 @@ def test_a_multi_frame_qnt_unpacks_to_what_animate_wrote_when_holes_open_later(t
                 np.testing.assert_array_equal(frame[qnt[..., 3] > 0], qnt[qnt[..., 3] > 0])
 
 
+@pytest.mark.parametrize("mode, palettes", [("global", 1), ("auto", 6)])
+def test_a_multi_frame_qnt_unpacks_to_animates_gif_and_apng(tmp_path, mode, palettes):
+    """Unpack gave the writers no clip palette, so a one-palette clip's APNG came out truecolour
+    and its GIF with the first frame's colours as the global table: decode now writes animate's
+    own GIF and APNG bytes (and WebP's, as before). Frames of several palettes keep their own GIF tables and, their
+    colours fitting one, an indexed APNG (animate writes it truecolour) of the same frames."""
+    result = animate(quantize.frames_clip(clip_frames(), 50),
+                     AnimationOptions(formats=("qnt", "gif", "png", "webp"), palette_mode=mode,
+                                      fit=_fit(16)))
+    assert result.n_palettes == palettes
+    animation = decode_animation(result.outputs["qnt"])
+    assert unpack(animation, "gif") == result.outputs["gif"]
+    assert unpack(animation, "webp") == result.outputs["webp"]
+    png = unpack(animation, "png")
+    assert png[25] == 3  # IHDR's colour type: indexed
+    if palettes == 1:
+        assert png == result.outputs["png"]
+    else:
+        assert len(png) < len(result.outputs["png"])
+        (tmp_path / "u.png").write_bytes(png)
+        for shown, frame in zip(decoded_rgba(tmp_path / "u.png"), animation.frames(),
+                                strict=True):
+            np.testing.assert_array_equal(shown[..., :3], frame)
+
+
 def test_rgb_hidden_under_full_transparency_is_neither_fitted_nor_measured(tmp_path):
     rng = np.random.default_rng(3)
     frames = []
@@ -2100,7 +2125,8 @@ def test_unpack_compares_only_each_frames_rectangle_and_writes_the_same_bytes(mo
     assert sum(compared) < len(compared) * 64 * 48 // 8, compared
     mapped = QntAnimation.mapped
     monkeypatch.setattr(QntAnimation, "mapped",
-                        lambda self: (replaced(f, rect=None) for f in mapped(self)))
+                        lambda self, *palette: (replaced(f, rect=None)
+                                                for f in mapped(self, *palette)))
     assert hinted == {fmt: unpack(animation, fmt) for fmt in ("gif", "png")}
 
 
@@ -2145,8 +2171,8 @@ def test_unpack_holds_a_few_frames_not_every_frame(monkeypatch, fmt):
     arrays, alive = [], []
     mapped = QntAnimation.mapped
 
-    def watched(self):
-        for frame in mapped(self):
+    def watched(self, *palette):
+        for frame in mapped(self, *palette):
             alive.append(sum(ref() is not None for ref in arrays))
             arrays.extend(weakref.ref(a) for a in (frame.colors, frame.indices))
             yield frame

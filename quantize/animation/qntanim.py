@@ -17,12 +17,13 @@ from typing import BinaryIO, Iterator
 
 import numpy as np
 
+from ..core.colorstats import color_keys
 from ..io import container
 from ..io.files import display_name, input_path, is_stream, open_input, read_input, read_stream
 from ..choices import CODECS, DEFAULT_CODEC
 from ..errors import FormatError
 from .canvas import Canvas
-from .choices import MAX_DURATION_MS, MAX_PLAYS
+from .choices import GIF_TABLE, MAX_DURATION_MS, MAX_PLAYS
 from .temporal import MappedFrame
 
 MAGIC = container.ANIMATION_MAGIC
@@ -148,26 +149,53 @@ class QntAnimation:
         """Every frame as it shows, (H, W, C) uint8, one at a time."""
         return (frame.colors for frame in self.mapped())
 
-    def mapped(self) -> Iterator[MappedFrame]:
+    def mapped(self, palette: np.ndarray | None = None) -> Iterator[MappedFrame]:
         """Every frame as the writers take it: its rectangle's palette and indices (-1 outside the
-        rectangle), the canvas it shows (a copy) and its duration."""
+        rectangle), the canvas it shows (a copy) and its duration. With ``palette`` (the clip's,
+        :meth:`palette`), every frame has it, and indices into it for every pixel."""
         canvas: np.ndarray | None = None
+        shown: np.ndarray | None = None  # with ``palette``: the index each pixel shows
         for number, duration, left, top, keep, image in self._packed():
             if canvas is None:  # the first frame checked: it covers the canvas
                 canvas = np.empty((self.height, self.width, self.channels), np.uint8)
+                shown = None if palette is None else np.empty(canvas.shape[:2], np.int32)
             h, w = image.indices.shape
             rect = (slice(top, top + h), slice(left, left + w))
+            own = image.palette[:-1] if keep else image.palette
+            kept = image.indices == len(own) if keep else np.zeros((h, w), bool)
+            canvas[rect] = np.where(kept[..., None], canvas[rect], image.pixels())
+            if shown is not None:
+                entries = np.append(_positions(own, palette), -1)
+                shown[rect] = np.where(kept, shown[rect], entries[image.indices])
+                yield MappedFrame(number, palette, shown.copy(), canvas.copy(), duration, rect)
+                continue
             indices = np.full((self.height, self.width), -1, np.int32)
-            palette = image.palette
-            if keep:
-                palette = palette[:-1]
-                kept = image.indices == len(palette)
-                indices[rect] = np.where(kept, -1, image.indices.astype(np.int32))
-                canvas[rect] = np.where(kept[..., None], canvas[rect], image.pixels())
-            else:
-                indices[rect] = image.indices
-                canvas[rect] = image.pixels()
-            yield MappedFrame(number, palette, indices, canvas.copy(), duration, rect)
+            indices[rect] = np.where(kept, -1, image.indices.astype(np.int32))
+            yield MappedFrame(number, own, indices, canvas.copy(), duration, rect)
+
+    def palette(self, first_table: bool = False) -> np.ndarray | None:
+        """One palette of every colour the frames show, at most :data:`GIF_TABLE` entries (with
+        ``first_table``, at most the power of two that holds the first frame's), in the order the
+        frames' palettes give them (each the entries of the clip's palette that its rectangle
+        uses, so a clip written with one palette gets that palette back, but for entries no frame
+        uses); None when the colours are more."""
+        order: list[bytes] = []
+        limit = GIF_TABLE
+        for number, _, _, _, keep, image in self._packed():
+            own = image.palette[:-1] if keep else image.palette
+            if first_table and number == 0:
+                limit = 1 << max(1, (len(own) - 1).bit_length())
+            at = -1  # the place in ``order`` of the frame's last colour seen
+            for row in own:
+                key = row.tobytes()
+                if key in order:
+                    at = order.index(key)
+                else:
+                    at += 1
+                    order.insert(at, key)
+            if len(order) > limit:
+                return None
+        return np.frombuffer(b"".join(order), np.uint8).reshape(len(order), self.channels).copy()
 
     def check(self) -> None:
         """Decode and check every frame's packed rectangle, not composing the canvases (a file of
@@ -199,6 +227,13 @@ class QntAnimation:
                                   f"{number + 1}: {exc})") from None
             pos += size
             yield number, duration, left, top, bool(flags and flags[0] & KEEP), image
+
+
+def _positions(rows: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """The entry of ``palette`` (which holds every colour of ``rows``) for each row."""
+    keys = color_keys(palette)
+    order = np.argsort(keys, kind="stable")
+    return order[np.searchsorted(keys[order], color_keys(rows))].astype(np.int32)
 
 
 def decode_animation(data: bytes | memoryview) -> QntAnimation:

@@ -214,16 +214,14 @@ class AnimationResult:
 
 
 def _writers(options: AnimationOptions, width: int, height: int, plays: int, channels: int,
-             schedule: PaletteSchedule | None) -> dict:
-    """A writer for each format; ``schedule`` is None for change tables (a palette a frame)."""
+             main: np.ndarray | None, one_palette: bool) -> dict:
+    """A writer for each format; ``main``: the palette most frames have (None: the first
+    frame's); ``one_palette``: every frame has it."""
     from .apng import ApngWriter
     from .gif import GifWriter
     from .qntanim import QntWriter
     from .webp import WebpWriter
 
-    one_palette = schedule is not None and options.palette_mode != "frame" \
-        and schedule.n_palettes == 1
-    main = schedule.most_used() if schedule is not None else None
     make = {"gif": lambda: GifWriter(width, height, plays, main),
             "png": lambda: ApngWriter(width, height, plays, channels, indexed=one_palette),
             "webp": lambda: WebpWriter(width, height, plays, options.webp_method),
@@ -409,7 +407,10 @@ def _second_pass(clip: Clip, scan: ClipScan, options: AnimationOptions,
         frames = mapped_frames(clip.frames(), schedule,
                                StableMapper(options.fit.space, options.dither,
                                             options.dither_strength), scan.channels)
-    writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels, schedule)
+    one_palette = schedule is not None and options.palette_mode != "frame" \
+        and schedule.n_palettes == 1
+    writers = _writers(options, scan.width, scan.height, clip.plays, scan.channels,
+                       None if schedule is None else schedule.most_used(), one_palette)
     meter = ClipMeter()
     durations, palette_ids = [], set()
     poster = None
@@ -443,16 +444,21 @@ def _alpha_note(origin: Origin | None) -> tuple[str, ...]:
 
 def unpack(animation: QntAnimation, fmt: str) -> bytes:
     """The frames of a multi-frame ``.qnt`` file (:func:`~.qntanim.decode_animation`), exactly,
-    durations and plays kept, as an animated ``fmt`` (gif, png or webp). A
-    :class:`~quantize.errors.FormatError` for a corrupt frame; a :class:`ParameterError` for a
-    frame GIF cannot hold (more than 256 colours)."""
+    durations and plays kept, as an animated ``fmt`` (gif, png or webp): when the frames' colours
+    fit one palette (:meth:`~.qntanim.QntAnimation.palette`), the indexed APNG and the GIF
+    :func:`animate` writes with that palette. A :class:`~quantize.errors.FormatError` for a
+    corrupt frame; a :class:`ParameterError` for a frame GIF cannot hold (more than 256
+    colours)."""
     if fmt not in UNPACKED.values():
         raise ParameterError(f"a multi-frame .qnt file unpacks to an animated GIF, PNG or WebP, "
                              f"not {fmt}")
+    # WebP takes the colours alone; a GIF's one table only where its indices need no more bits
+    # than the first frame's (a palette per frame codes smaller in tables of its own)
+    palette = None if fmt == "webp" else animation.palette(first_table=fmt == "gif")
     writer = _writers(AnimationOptions(formats=(fmt,)), animation.width, animation.height,
-                      animation.plays, animation.channels, None)[fmt]
+                      animation.plays, animation.channels, palette, palette is not None)[fmt]
     shown = None
-    for frame in animation.mapped():
+    for frame in animation.mapped(palette):
         if fmt == "gif" and len(frame.palette) > GIF_TABLE:
             frame = _kept_out(frame, shown)
         writer.add(frame)
