@@ -92,6 +92,21 @@ def test_glob_names_are_relative_to_the_pattern_root(tmp_path):
     assert sorted(j.name for j in p.jobs) == ["p0.png", "p2.png", "sub/p1.png", "sub/p3.png"]
 
 
+@pytest.mark.parametrize("first, second", [("ca", "cb"), ("ca/*.png", "./cb"),
+                                           ("ca/x.png", "cb")])
+def test_two_inputs_of_one_name_are_named_as_typed(tmp_path, monkeypatch, first, second):
+    """`batch ca cb -o out` named the two x.png by their absolute paths, where `batch ca/x.png
+    cb/x.png` named them as typed."""
+    monkeypatch.chdir(tmp_path)
+    for folder in ("ca", "cb"):
+        make_tree(tmp_path / folder, n=1)
+        (tmp_path / folder / "p0.png").rename(tmp_path / folder / "x.png")
+    with pytest.raises(InputError) as refused:
+        plan([first, second], "out")
+    assert str(refused.value) == ("ca/x.png and cb/x.png both take the name x.png below the "
+                                  "output folder: give their common folder instead")
+
+
 def test_a_glob_through_a_symlink_loop_keeps_each_files_own_name(tmp_path):
     """``**`` follows the loop some 40 folders deep, and those names sort first; each file keeps
     the name without a symlinked folder on its way, as a folder walk gives it."""

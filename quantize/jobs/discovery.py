@@ -80,7 +80,7 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     result = Plan(out, Path(out_root))
     suffixes = SUFFIXES | VIDEO_SUFFIXES if reads_video() else SUFFIXES
     check_writable(result.named)
-    found: list[tuple[Path, str]] = []  # (file, name relative to its root)
+    found: list[tuple[Path, str, Path]] = []  # (file, name relative to its root, file as typed)
     for spec in inputs:
         found.extend(_expand(str(spec), out, recursive=recursive, force=force, resume=resume,
                              plan=result, suffixes=suffixes))
@@ -88,8 +88,9 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     names: dict[str, str] = {}
     outputs: dict[Path, str] = {}
     sources: set[Path] = set()
+    typed: dict[str, Path] = {}  # each job's file, by its name, as the caller spelt it
     jobs: list[tuple[Path, str]] = []
-    for path, name in found:
+    for path, name, spelt in found:
         try:
             st = path.stat()
         except OSError as exc:
@@ -100,16 +101,16 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             result.duplicates += 1
             kept, kept_name = jobs[seen]
             if _detour(path, name) < _detour(kept, kept_name) and name not in names:
-                del names[kept_name]
-                names[name] = str(path)
+                del names[kept_name], typed[kept_name]
+                names[name], typed[name] = str(path), spelt
                 jobs[seen] = (path, name)
             continue
         seen_files[(st.st_dev, st.st_ino)] = len(jobs)
         if name in names:
-            raise InputError(f"{display_name(names[name])} and {display_name(path)} both take the "
-                             f"name {display_name(name)} below the output folder: give their "
-                             "common folder instead")
-        names[name] = str(path)
+            raise InputError(f"{display_name(typed[name])} and {display_name(spelt)} "
+                             f"both take the name {display_name(name)} below the output folder: "
+                             "give their common folder instead")
+        names[name], typed[name] = str(path), spelt
         sources.add(path.resolve())
         jobs.append((path, name))
     for path, name in jobs:
@@ -166,7 +167,9 @@ def _detour(path: Path, name: str) -> tuple[bool, int]:
 
 
 def _expand(spec: str, out: Path, *, recursive: bool, force: bool, resume: bool, plan: Plan,
-            suffixes: frozenset[str]) -> list[tuple[Path, str]]:
+            suffixes: frozenset[str]) -> list[tuple[Path, str, Path]]:
+    """The images ``spec`` names: each file, its name relative to its root, and the file as the
+    caller would spell it (below ``spec``, or the leading folder of a glob, as typed)."""
     from ..animation.source import VIDEO_SUFFIXES
 
     path = Path(spec)
@@ -187,9 +190,10 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, resume: bool,
                                   "(use force=True to allow it)", parameters=("force=True",))
         files = _walk(root, out, recursive=recursive, plan=plan)
     elif path.exists():
-        return [(path, path.name)]
+        return [(path, path.name, path)]
     elif glob.has_magic(spec):
-        root = Path(os.path.abspath(_glob_root(spec)))
+        path = Path(_glob_root(spec))
+        root = Path(os.path.abspath(path))
         files = sorted(Path(os.path.abspath(p)) for p in glob.glob(spec, recursive=True)
                        if not os.path.isdir(p))
         files = [f for f in files
@@ -208,7 +212,7 @@ def _expand(spec: str, out: Path, *, recursive: bool, force: bool, resume: bool,
                    else "a broken symbolic link")
             plan.rows.append(mf.problem_row(name, "skipped", why, str(f)))
         elif f.suffix.lower() in suffixes:
-            images.append((f, name))
+            images.append((f, name, path / name))
         elif f.suffix.lower() in VIDEO_SUFFIXES:
             plan.rows.append(mf.problem_row(name, "skipped", "a video: reading it needs imageio "
                                             "with its ffmpeg plugin (pip install imageio imageio-ffmpeg: the video extra)",
