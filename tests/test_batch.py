@@ -297,9 +297,32 @@ def test_outputs_never_overwrite_inputs_or_each_other(tmp_path):
     assert rows["p0.jpg"]["error"] == rows["p0.png"]["error"] == "an output would overwrite an input"
     assert rows["p0.preview.png"]["status"] == "ok"
     assert (src / "p0.preview.png").read_bytes() == (src / "p0.png").read_bytes()
-    rows = run_batch(files[:2], tmp_path / "out", settings=SETTINGS, jobs=1).manifest.rows
-    assert rows["p0.jpg"]["status"] == "ok"
-    assert rows["p0.png"]["error"] == "its outputs (p0.*) are also those of p0.jpg: rename one"
+
+
+def test_two_inputs_of_one_folder_and_stem_are_refused_before_any_work(tmp_path, capsys,
+                                                                       monkeypatch):
+    """`batch in -o out` with in/x.png and in/x.jpg wrote x.jpg's outputs and failed x.png's row
+    (exit 1), where two x.png of two folders were refused before any work."""
+    monkeypatch.chdir(tmp_path)
+    make_tree(tmp_path / "in", n=1)
+    (tmp_path / "in" / "p0.png").rename(tmp_path / "in" / "x.png")
+
+    def batch(*args: str) -> tuple[int, str]:
+        with pytest.raises(SystemExit) as stop:
+            main(["batch", "in", "-o", "out", "-k", "4", "-q", *args])
+        return stop.value.code, capsys.readouterr().err
+
+    assert batch() == (0, "")
+    done = outputs(tmp_path / "out")
+    Image.fromarray(make_photo(seed=9)).save(tmp_path / "in" / "x.jpg")
+    for args in ((), ("--resume",), ("--force",)):
+        assert batch(*args) == (3, "quantize: error: in/x.jpg and in/x.png both take the outputs "
+                                   "x.* below the output folder: rename one, or batch each into an "
+                                   "output folder of its own\n")
+        assert outputs(tmp_path / "out") == done
+    (tmp_path / "in" / "x.jpg").rename(tmp_path / "in" / "y.jpg")
+    assert batch("--resume") == (0, "")
+    assert sorted(outputs(tmp_path / "out")) == ["x.qnt", "y.qnt"]
 
 
 # --- running -------------------------------------------------------------------------------------

@@ -66,11 +66,12 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     Folders are walked (symlinks followed, each folder once, the output folder left out); files that
     are not images by their name are skipped, and so are videos when this installation cannot read
     them (:func:`~quantize.animation.source.reads_video`). A file named explicitly is always tried.
-    The same file reached twice is taken once. The output folder may lie inside an input folder
-    only with ``force``, or with ``resume`` when it holds that folder's batch. ``reserved`` names files of the output folder that the batch writes
-    itself, with what they are; an input whose output would take one fails its row. The files
-    the batch writes in ``formats`` (an output folder that is an input folder holds them) are
-    no rows.
+    The same file reached twice is taken once; two files that would take one name or one stem's
+    outputs below the output folder are an :class:`InputError`. The output folder may lie inside
+    an input folder only with ``force``, or with ``resume`` when it holds that folder's batch.
+    ``reserved`` names files of the output folder that the batch writes itself, with what they
+    are; an input whose output would take one fails its row. The files the batch writes in
+    ``formats`` (an output folder that is an input folder holds them) are no rows.
     """
     from ..animation.source import VIDEO_SUFFIXES, reads_video
     from ..io.images import SUFFIXES
@@ -107,9 +108,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             continue
         seen_files[(st.st_dev, st.st_ino)] = len(jobs)
         if name in names:
-            raise InputError(f"{display_name(typed[name])} and {display_name(spelt)} "
-                             f"both take the name {display_name(name)} below the output folder: "
-                             "give their common folder instead")
+            raise _clash(typed[name], spelt, f"the name {display_name(name)}",
+                         "give their common folder instead")
         names[name], typed[name] = str(path), spelt
         sources.add(path.resolve())
         jobs.append((path, name))
@@ -120,10 +120,10 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             result.rows.append(mf.problem_row(
                 name, "failed", f"its output {packed.name} is the name of the batch's "
                 f"{reserved[packed.name]}", str(path)))
-        elif packed in outputs:
-            result.rows.append(mf.problem_row(
-                name, "failed", f"its outputs ({packed.stem}.*) are also those of {outputs[packed]}: "
-                "rename one", str(path)))
+        elif packed in outputs:  # a.png and a.jpg: one would replace the other's outputs
+            raise _clash(typed[outputs[packed]], typed[name],
+                         f"the outputs {display_name(packed.stem)}.*",
+                         "rename one, or batch each into an output folder of its own")
         elif any(p.resolve() in sources for p in output_paths(path, job.out_dir).values()):
             result.rows.append(mf.problem_row(name, "failed", "an output would overwrite an input",
                                               str(path)))
@@ -143,6 +143,12 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         raise InputError("no images found in " + ", ".join(map(display_name, inputs))
                          + _skipped_words(result.rows))
     return result
+
+
+def _clash(first: Path, second: Path, taken: str, remedy: str) -> InputError:
+    """The error of two inputs that would write the same files, each named as typed."""
+    return InputError(f"{display_name(first)} and {display_name(second)} both take {taken} below "
+                      f"the output folder: {remedy}")
 
 
 def _skipped_words(rows: list[dict[str, Any]]) -> str:
