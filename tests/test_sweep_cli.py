@@ -181,10 +181,13 @@ def test_a_folder_of_photos_of_two_sizes_says_sweep_reads_it_as_frames(tmp_path)
     assert proc.returncode == 3 and proc.stderr.rstrip().endswith("every frame must have one size")
 
 
-@pytest.mark.parametrize("search", [("--max-bytes", "3k"), ("--target-psnr", "30")])
-def test_a_searched_k_s_progress_bar_ends_full(photo_path, tmp_path, monkeypatch, search):
+@pytest.mark.parametrize("command", ["compress", "sweep"])
+@pytest.mark.parametrize("search", [("--max-bytes", "1k"), ("--target-psnr", "30")])
+def test_a_searched_k_s_progress_bar_ends_full_on_the_k_picked(photo_path, tmp_path, monkeypatch,
+                                                                search, command):
     """compress --max-bytes (and a target) sized its bar for the most probes a search may take,
-    so a search of fewer probes, as most are, left it short of full."""
+    so a search of fewer probes, as most are, left it short of full; and it ended labelled with
+    the last K probed (K=10 where K=7 was picked)."""
     from types import SimpleNamespace
 
     from click.testing import CliRunner
@@ -196,7 +199,7 @@ def test_a_searched_k_s_progress_bar_ends_full(photo_path, tmp_path, monkeypatch
 
     class Bar:
         def __init__(self, length: int, **_):
-            self.length, self.pos, self.probes = length, 0, []
+            self.length, self.pos, self.told = length, 0, []
             bars.append(self)
 
         def __enter__(self):
@@ -207,15 +210,23 @@ def test_a_searched_k_s_progress_bar_ends_full(photo_path, tmp_path, monkeypatch
 
         def update(self, steps: int, k: int | None = None) -> None:
             self.pos += steps
-            self.probes += [k] if k is not None else []
+            self.told += [k] if k is not None else []
+
+        def render_progress(self) -> None:
+            pass
 
     monkeypatch.setattr(sweep_cli.click, "progressbar", Bar)
     monkeypatch.setattr(sweep_cli, "sys", SimpleNamespace(stderr=SimpleNamespace(isatty=lambda: True)))
-    proc = CliRunner().invoke(cli, ["compress", str(photo_path), "-o", str(tmp_path / "o"), *search])
+    given = [command, str(photo_path), "-o", str(tmp_path / "o"), "--json", *search]
+    proc = CliRunner().invoke(cli, given + ["-k", "256"] * (command == "sweep"))
     assert proc.exit_code == 0, proc.output
+    shown = json.loads(proc.stdout)
+    pick = {"--max-bytes": "budget", "--target-psnr": "target"}[search[0]]
+    picked = shown["k"] if command == "compress" else shown["picks"][pick]["k"]
     [bar] = bars
-    assert 0 < len(bar.probes) < bar.length  # the search took fewer probes than it might
-    assert bar.pos == bar.length
+    *probes, label = bar.told  # each K run, then the one the bar ends on
+    assert 0 < len(probes) < bar.length  # the search took fewer probes than it might
+    assert bar.pos == bar.length and label == picked
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package 'chromium')")

@@ -179,6 +179,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
                                                formats=formats, files=files, force=force,
                                                allow_huge=allow_huge, progress=progress,
                                                out_file=out_file)
+            if progress:
+                progress.end(search.k)
         picked_by = "target" if max_bytes is None else "budget"
         note(search.pick.line(picked_by), quiet)
     else:

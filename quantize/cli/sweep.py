@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 import click
 
@@ -38,19 +38,37 @@ def _list_k(func):
     return func
 
 
+class ProbeBar:
+    """A click progress bar advanced a step by each K run, labelled with that K: the ``progress``
+    callback the jobs take."""
+
+    def __init__(self, bar: Any, length: int) -> None:
+        self._bar, self._length = bar, length
+
+    def __call__(self, k: int) -> None:
+        self._bar.update(1, k)
+
+    def end(self, k: int | None = None) -> None:
+        """Fill the bar, labelled with ``k`` when given: the K picked, which is often not the
+        last K a search probed."""
+        # a search mostly ends in fewer probes than its bound, which the bar was sized for
+        self._bar.update(max(0, self._length - self._bar.pos), k)
+        self._bar.render_progress()  # update draws only when it advances the bar
+
+
 @contextlib.contextmanager
-def progress_bar(length: int, quiet: bool):
+def progress_bar(length: int, quiet: bool) -> Iterator[ProbeBar | None]:
     """A click progress bar on stderr, or nothing when ``quiet`` or stderr is not a terminal;
-    yields the callback to advance it (or None). ``length`` may be an upper bound, as a K search's
+    yields its :class:`ProbeBar` (or None). ``length`` may be an upper bound, as a K search's
     is: the bar is full once the work ends."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
     with click.progressbar(length=length, label="quantize", file=sys.stderr,
                            item_show_func=lambda k: k and f"K={k}") as bar:
-        yield lambda k: bar.update(1, k)
-        # a search mostly ends in fewer probes than its bound, which the bar was sized for
-        bar.update(max(0, length - bar.pos))
+        probes = ProbeBar(bar, length)
+        yield probes
+        probes.end()
 
 
 @click.command()
@@ -147,6 +165,9 @@ def sweep(input, ks, n_init, max_iter, tol, seed, sample, out_dir, csv_path, as_
         run = sweep_file(input, k_list, out_dir, options=options, target=target, csv_path=csv_path,
                          force=force, allow_huge=allow_huge, progress=progress,
                          files=FileOptions(png_effort=png_effort), max_bytes=budget)
+        picked = run.budget or run.search  # the last search's pick, as the bar's last K
+        if progress and picked:
+            progress.end(picked.k)
     # the image's notes and those every K's result gives once, then any K's own with its K
     shared = set.intersection(*(set(point.result.notes) for point in run.points))
     for note_text in dict.fromkeys((*run.image.notes, *(n for n in run.points[0].result.notes
@@ -206,6 +227,8 @@ def _sweep_clip(input, k_list, options, *, out_dir, csv_path, force: bool, as_js
             results = sorted([*results, *sweep_clip(clip, [found.k], animation)],
                              key=lambda result: result.k)
             found = row_added(found)
+        if progress and found:
+            progress.end(found.k)
     picks = {"elbow": elbow, **({"target": found} if found else {})}
     files = clip_sweep_outputs(results, picks, out_dir, csv_path)
     replace(job, targets=tuple(planned_outputs([r.k for r in results], out_dir, csv_path,
