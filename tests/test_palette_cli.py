@@ -575,6 +575,7 @@ def test_a_packed_file_as_input_shows_and_converts_its_palette(capsys, tmp_path)
     assert code == 0 and "photo.qnt is a packed file and nothing is fitted: -k ignored" in err
     written = read_palette(tmp_path / "brand.gpl")
     assert written.colors.tolist() == colors.tolist()
+    assert written.title == "brand"  # titled after -o, as a fitted palette is; a .qnt holds none
     assert written.shares.tolist() == pytest.approx([0.125, 0.25, 0.625], abs=1e-3)
 
     damaged = bytearray(packed.read_bytes())

@@ -232,10 +232,11 @@ def _is_packed(path: Path) -> bool:
     return path.suffix.lower() == SUFFIX
 
 
-def packed_palette(path: str | Path, keep_transparent: bool = False) -> Palette:
+def packed_palette(path: str | Path, keep_transparent: bool = False, title: str | None = None) -> Palette:
     """The palette of the packed still ``path`` in its index order, each colour's share of the
-    pixels counted from the indices (transparency as :func:`counted_palette` takes it). A
-    multi-frame ``.qnt`` is an InputError: it holds no one palette of its pixels."""
+    pixels counted from the indices (transparency as :func:`counted_palette` takes it), titled
+    ``title`` (default: the file's stem). A multi-frame ``.qnt`` is an InputError: it holds no one
+    palette of its pixels."""
     from ..io import container
     from ..io.files import display_name, open_input
 
@@ -248,7 +249,7 @@ def packed_palette(path: str | Path, keep_transparent: bool = False) -> Palette:
     packed = container.load(source)
     counts = np.bincount(packed.indices.ravel(), minlength=len(packed.palette))
     return counted_palette(packed.palette, counts, keep_transparent=keep_transparent,
-                           title=source.stem)
+                           title=title or source.stem)
 
 
 def convert_palette_file(path: str | Path, out_dir: str | Path | None = None, *,
@@ -268,7 +269,9 @@ def convert_palette_file(path: str | Path, out_dir: str | Path | None = None, *,
     folder, stem = _target(source, stem, out_dir, out_file, export)
     job = FileJob.plan(source, export.paths(folder, stem).values(), force=force)
     job.check()
-    read = packed_palette(source, export.keep_transparent) if _is_packed(source) else read_palette(source)
+    # a .qnt holds no title: its palette is titled as a fitted one is, after the file written
+    read = (packed_palette(source, export.keep_transparent, title=stem) if _is_packed(source)
+            else read_palette(source))
     palette = export.arrange(read)
     export.check_capacity(len(palette), asked=False)
     job.write(export.outputs(palette, folder, stem))
