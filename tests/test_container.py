@@ -91,6 +91,15 @@ def test_packed_size_formula():
     assert qc.packed_size(1000, 1000, 1, 4) == 36 + 4 + 4
 
 
+
+def test_codec_note_counts_one_colour_in_the_singular():
+    """-k 1 --codec bilevel said "these 1 colours are coded with cm"."""
+    assert qc.codec_note("bilevel", 1, "cm") == (
+        "the bilevel codec codes K = 2 only: this one colour is coded with cm",)
+    assert qc.codec_note("template", 300, "cm") == (
+        "the template codec codes K = 3 to 256: these 300 colours are coded with cm",)
+
+
 @pytest.mark.parametrize("bits", range(17))
 @pytest.mark.parametrize("count", [0, 1, 7, 9, 1000])
 def test_pack_unpack_round_trip(bits, count):

@@ -497,7 +497,8 @@ def codec_note(codec: str, k: int, written: str) -> tuple[str, ...]:
         return ()
     low, high = indexcodec.TEMPLATE_K
     codes = "K = 2 only" if codec == "bilevel" else f"K = {low} to {high}"
-    return (f"the {codec} codec codes {codes}: these {k:,} colours are coded with {written}",)
+    colours = "this one colour is" if k == 1 else f"these {k:,} colours are"
+    return (f"the {codec} codec codes {codes}: {colours} coded with {written}",)
 
 
 def codec_of(data: bytes | memoryview) -> str:
