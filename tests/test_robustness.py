@@ -651,6 +651,22 @@ def test_a_packed_file_given_as_an_image_says_what_reads_it(tmp_path):
             read(packed)
 
 
+
+@pytest.mark.parametrize("extra", [(), ("--force",), ("--max-bytes", "10k"), ("--target-psnr", "30")])
+def test_compress_of_a_packed_file_beside_it_says_so_not_that_it_is_the_output(capsys, tmp_path, extra):
+    """`quantize compress photo.qnt` (the outputs beside it) was refused as "refusing to overwrite
+    the input file photo.qnt" (exit 5): its own photo.qnt was checked before the input was read."""
+    import quantize
+
+    packed = tmp_path / "photo.qnt"
+    packed.write_bytes(quantize.encode(np.zeros((1, 3), np.uint8), np.zeros((2, 2), np.uint8)))
+    before = sha(packed)
+    code, _, err = cli(capsys, "compress", packed, *extra)
+    assert_one_error_line(err, code, 3, "photo.qnt is a packed .qnt file, not an image: quantize "
+                          "decode (quantize.load in Python) gives its pixels back")
+    assert sha(packed) == before and sorted(p.name for p in tmp_path.iterdir()) == ["photo.qnt"]
+
+
 def test_a_bytes_path_and_big_endian_samples_are_read():
     import quantize
 

@@ -126,6 +126,18 @@ def load_image(path: str | os.PathLike[str] | BinaryIO, *,
         return _read(fh, size, display_name(path), max_pixels, path)
 
 
+
+def refuse_packed(path: str | os.PathLike[str]) -> None:
+    """Raise the :class:`InputError` :func:`load_image` raises for ``path`` when it is a packed
+    file, without decoding anything."""
+    from .container import packed_instead
+
+    with open_input(path) as (fh, _):
+        why = packed_instead(fh.read(16))
+    if why:
+        raise InputError(f"{display_name(path)} {why}")
+
+
 def _read(fh: BinaryIO, size: int, name: str, max_pixels: int | None,
           source: Path | None) -> Image:
     """The image in ``fh`` (``size`` bytes); every problem is an :class:`InputError` naming it

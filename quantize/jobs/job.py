@@ -8,12 +8,13 @@ and which files they plan; :class:`FileJob` is the rest, so they cannot drift ap
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ContextManager, Iterable, TypeVar, Union
 
 from ..io.files import check_target, check_writable, output_folder, write_all
-from ..io.images import DEFAULT_MAX_PIXELS, Image, load_image
+from ..io.images import DEFAULT_MAX_PIXELS, Image, load_image, refuse_packed
 
 T = TypeVar("T")
 #: A job's files by path, as bytes or as the function that encodes them once the input is let go.
@@ -48,6 +49,8 @@ class FileJob:
         ``force``, an existing file."""
         for folder in dict.fromkeys(t.parent for t in self.targets):
             check_writable(folder)
+        if any(os.path.realpath(t) == os.path.realpath(self.source) for t in self.targets):
+            refuse_packed(self.source)  # compress photo.qnt: the input's fault, not its output's name
         for target in self.targets:
             check_target(target, force=self.force, protect=(self.source,))
 
