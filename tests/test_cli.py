@@ -525,6 +525,24 @@ def test_several_inputs_to_a_one_input_command_name_batch(photo_path, tmp_path):
         in proc.stderr and not (tmp_path / "back.png").exists()
 
 
+
+def test_several_inputs_are_named_before_a_missing_o(photo_path, tmp_path):
+    """`quantize decode *.qnt` and an unquoted `quantize animate frames/*.png`, without -o, said
+    only "Missing option '-o'", and once -o was added, that the inputs were several."""
+    assert run("compress", photo_path, "-k", "2", "--format", "qnt", "-o", tmp_path,
+               "-q").returncode == 0
+    packed = tmp_path / "photo.qnt"
+    proc = run("decode", packed, packed)
+    assert proc.returncode == 2 and "decode takes one PACKED file, not 2: decode each with its own -o" \
+        in proc.stderr and len(proc.stderr.splitlines()) == 1
+    proc = run("animate", photo_path, photo_path)
+    assert proc.returncode == 2 and "one INPUT, got 2" in proc.stderr and "quote a glob" in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1
+    for command in ("decode", "animate"):  # one input and no -o: still click's missing option
+        proc = run(command, packed if command == "decode" else photo_path)
+        assert proc.returncode == 2 and "Missing option '-o' / '--output'" in proc.stderr
+
+
 def test_info_takes_several_packed_files(photo_path, tmp_path):
     """`quantize info out/*.qnt` was click's "Got unexpected extra argument"; each file's header
     is now shown (a JSON list of them with --json), every file checked before any is shown."""

@@ -3,6 +3,8 @@ animated GIF, APNG, lossless WebP and multi-frame ``.qnt``, with palettes that s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..animation.choices import DEFAULT_FORMATS, DITHERS, FORMATS, GIF_TABLE, PALETTE_MODES
@@ -13,8 +15,19 @@ from .sweep import target_options
 #: A byte budget that leaves fewer colours than this says how to leave more.
 FEW_COLOURS = 16
 
+
+def _one_clip(ctx: click.Context, param: click.Parameter, inputs: tuple[Path, ...]) -> Path:
+    """The one INPUT: several, a glob the shell expanded (its order is not the frames' natural
+    one), are refused as such before a missing -o."""
+    if len(inputs) > 1:
+        raise click.UsageError(f"one INPUT, got {len(inputs)} ({inputs[0]}, {inputs[1]}, ...): "
+                               f"quote a glob, such as {_quoted_glob(inputs)}, for quantize to "
+                               f"read its files in natural order (f2 before f10), or give their "
+                               f"folder")
+    return inputs[0]
+
 @click.command()
-@click.argument("inputs", nargs=-1, required=True, type=PATH, metavar="INPUT")
+@click.argument("input", nargs=-1, required=True, type=PATH, metavar="INPUT", callback=_one_clip)
 @click.option("-o", "--output", "out_dir", type=NamedPath(readable=False), required=True,
               help="Output folder; or, named as an animation file is (out.gif, out.apng, "
                    "out.webp, out.qnt), that one file alone.")  # a string: out.gif/ is a folder
@@ -45,7 +58,7 @@ FEW_COLOURS = 16
 @click.option("--allow-huge", is_flag=True, help="Lift the decompression-bomb guard.")
 @click.option("-q", "--quiet", is_flag=True,
               help="No notes on stderr (the first run's note that it compiles the kernels).")
-def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
+def animate(input, out_dir, formats, k, n_init, max_iter, tol, seed, sample, palette_mode, dither,
             dither_strength, space, max_bytes, target_psnr, target_delta_e, duration, width,
             height, fps, plays, as_json, force, allow_huge, quiet):
     """Quantise every frame of INPUT to K colours (at most 256) and write it as an animation.
@@ -65,12 +78,6 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
     from ..jobs.sweep_model import Target
     from ..render.report import format_clip_report, plural
 
-    if len(inputs) > 1:  # a glob the shell expanded: its order is not the frames' natural one
-        raise click.UsageError(f"one INPUT, got {len(inputs)} ({inputs[0]}, {inputs[1]}, ...): "
-                               f"quote a glob, such as {_quoted_glob(inputs)}, for quantize to "
-                               f"read its files in natural order (f2 before f10), or give their "
-                               f"folder")
-    input = inputs[0]
     if sample is not None:
         raise click.UsageError("--sample does not apply to animations (every colour is counted)")
     if dither == "none" and given("dither_strength"):
@@ -104,8 +111,6 @@ def animate(inputs, out_dir, formats, k, n_init, max_iter, tol, seed, sample, pa
 def _quoted_glob(inputs: tuple) -> str:
     """The quoted glob that names ``inputs`` when they share a folder and an extension (as the
     shell expanded it, 'shots/*.png'), else an example."""
-    from pathlib import Path
-
     from ..io.files import display_name
 
     folders, suffixes = {Path(p).parent for p in inputs}, {Path(p).suffix for p in inputs}

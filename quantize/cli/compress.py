@@ -225,8 +225,13 @@ def _named_file(out_dir: Path | None, formats: tuple[str, ...],
     return None, out_dir, (named,)
 
 
+def _one_packed(ctx: click.Context, param: click.Parameter, packed: tuple[Path, ...]) -> Path:
+    """The one PACKED file: several (a shell's ``*.qnt``) are refused as such before a missing -o."""
+    return one_input("decode", packed, "decode each with its own -o", what="PACKED file")
+
+
 @click.command()
-@click.argument("packed", **dict(ONE_INPUT, metavar="PACKED"))
+@click.argument("packed", **dict(ONE_INPUT, metavar="PACKED", callback=_one_packed))
 @click.option("-o", "--output", type=PATH, required=True,
               help="Image to write, lossless: PNG, GIF (K up to 256), TIFF, WebP or BMP, by its "
                    "extension (JPEG is refused: it would not keep the quantised pixels); a "
@@ -243,7 +248,6 @@ def decode(packed, output, force, quiet):
     from ..io.formats import encode_gif, encode_png, encode_webp
     from ..io.images import check_lossless, save_indexed
 
-    packed = one_input("decode", packed, "decode each with its own -o", what="PACKED file")
     if is_folder(output):  # compress's -o is a folder; decode's names the image
         raise click.UsageError(f"-o {display_name(output)} is a folder: decode writes one image, "
                                f"name it, such as {display_name(output / packed.stem)}.png")
