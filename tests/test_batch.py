@@ -107,6 +107,25 @@ def test_two_inputs_of_one_name_are_named_as_typed(tmp_path, monkeypatch, first,
                                   "output folder: give their common folder instead")
 
 
+@pytest.mark.parametrize("files, taken", [
+    (("ca/X.png", "cb/x.png"), "the name X.png and x.png"),
+    (("in/X.png", "in/x.jpg"), "the outputs X.* and x.*"),
+    (("in/Sub/x.png", "in/sub/x.jpg"), "the outputs Sub/x.* and sub/x.*")])
+def test_two_inputs_whose_names_differ_only_in_case_are_refused(tmp_path, monkeypatch, files,
+                                                                taken):
+    """X.png and x.jpg ran here, yet where case is ignored (macOS, Windows) the outputs of one
+    replace the other's."""
+    monkeypatch.chdir(tmp_path)
+    for file in files:
+        (tmp_path / file).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(make_photo(8, 8, seed=len(file))).save(tmp_path / file)
+    with pytest.raises(InputError) as refused:
+        plan(sorted({str(Path(f).parts[0]) for f in files}), "out")
+    assert str(refused.value).startswith(f"{files[0]} and {files[1]} take {taken}, which differ "
+                                         "only in case (one on macOS and Windows), below the "
+                                         "output folder: ")
+
+
 def test_a_glob_through_a_symlink_loop_keeps_each_files_own_name(tmp_path):
     """``**`` follows the loop some 40 folders deep, and those names sort first; each file keeps
     the name without a symlinked folder on its way, as a folder walk gives it."""

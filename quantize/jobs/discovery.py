@@ -87,7 +87,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
                              plan=result, suffixes=suffixes))
     seen_files: dict[tuple[int, int], int] = {}  # each file's place in ``jobs``
     names: dict[str, str] = {}
-    outputs: dict[Path, str] = {}
+    folded: dict[str, str] = {}  # each name by its case-folded form: one file on macOS and Windows
+    outputs: dict[str, tuple[str, Path]] = {}  # each job's name and .qnt, by the case-folded .qnt
     sources: set[Path] = set()
     typed: dict[str, Path] = {}  # each job's file, by its name, as the caller spelt it
     jobs: list[tuple[Path, str]] = []
@@ -101,16 +102,17 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         if seen is not None:
             result.duplicates += 1
             kept, kept_name = jobs[seen]
-            if _detour(path, name) < _detour(kept, kept_name) and name not in names:
-                del names[kept_name], typed[kept_name]
-                names[name], typed[name] = str(path), spelt
+            if _detour(path, name) < _detour(kept, kept_name) and name.casefold() not in folded:
+                del names[kept_name], typed[kept_name], folded[kept_name.casefold()]
+                names[name], typed[name], folded[name.casefold()] = str(path), spelt, name
                 jobs[seen] = (path, name)
             continue
         seen_files[(st.st_dev, st.st_ino)] = len(jobs)
-        if name in names:
-            raise _clash(typed[name], spelt, f"the name {display_name(name)}",
+        other = folded.get(name.casefold())
+        if other is not None:
+            raise _clash(typed[other], spelt, "the name", (display_name(other), display_name(name)),
                          "give their common folder instead")
-        names[name], typed[name] = str(path), spelt
+        names[name], typed[name], folded[name.casefold()] = str(path), spelt, name
         sources.add(path.resolve())
         jobs.append((path, name))
     for path, name in jobs:
@@ -120,15 +122,17 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
             result.rows.append(mf.problem_row(
                 name, "failed", f"its output {packed.name} is the name of the batch's "
                 f"{reserved[packed.name]}", str(path)))
-        elif packed in outputs:  # a.png and a.jpg: one would replace the other's outputs
-            raise _clash(typed[outputs[packed]], typed[name],
-                         f"the outputs {display_name(packed.stem)}.*",
+        elif str(packed).casefold() in outputs:  # a.png and A.jpg: one replaces the other's outputs
+            other, taken = outputs[str(packed).casefold()]
+            first, second = (display_name(p.relative_to(out).with_suffix("").as_posix()) + ".*"
+                             for p in (taken, packed))
+            raise _clash(typed[other], typed[name], "the outputs", (first, second),
                          "rename one, or batch each into an output folder of its own")
         elif any(p.resolve() in sources for p in output_paths(path, job.out_dir).values()):
             result.rows.append(mf.problem_row(name, "failed", "an output would overwrite an input",
                                               str(path)))
         else:
-            outputs[packed] = name
+            outputs[str(packed).casefold()] = name, packed
             result.jobs.append(job)
     ours = {str(out / name) for name in (mf.JSON_NAME, mf.CSV_NAME, *(reserved or {}))}
     ours.update(str(path) for job in result.jobs for path in job.targets(formats))
@@ -145,10 +149,16 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     return result
 
 
-def _clash(first: Path, second: Path, taken: str, remedy: str) -> InputError:
-    """The error of two inputs that would write the same files, each named as typed."""
-    return InputError(f"{display_name(first)} and {display_name(second)} both take {taken} below "
-                      f"the output folder: {remedy}")
+def _clash(first: Path, second: Path, what: str, takes: tuple[str, str], remedy: str) -> InputError:
+    """The error of two inputs that would write the same files, each named as typed: ``what``
+    they take and its name for each (the two may differ in case)."""
+    if takes[0] == takes[1]:
+        taken = f"both take {what} {takes[0]}"
+    else:  # one file where case is ignored
+        taken = (f"take {what} {takes[0]} and {takes[1]}, which differ only in case "
+                 "(one on macOS and Windows),")
+    return InputError(f"{display_name(first)} and {display_name(second)} {taken} below the output "
+                      f"folder: {remedy}")
 
 
 def _skipped_words(rows: list[dict[str, Any]]) -> str:
