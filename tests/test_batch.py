@@ -724,16 +724,25 @@ def test_a_refused_resume_leaves_the_shared_palette_files_as_they_were(tmp_path)
     assert (out / "palette.json").read_bytes() == saved and not (out / "palette.qnt").exists()
 
 
-def test_an_input_named_palette_does_not_take_the_shared_palettes_file(tmp_path):
+@pytest.mark.parametrize("stem, said", [
+    ("palette", "in/palette.png takes the output palette.qnt below the output folder, the "
+                "batch's shared palette: rename it"),
+    ("Palette", "in/Palette.png takes the output Palette.qnt below the output folder, the "
+                "batch's shared palette palette.qnt where case is ignored (macOS, Windows): "
+                "rename it")])
+def test_an_input_named_palette_is_refused_before_any_work(tmp_path, monkeypatch, stem, said):
+    """An input whose .qnt is the shared palette's file failed its row after the whole batch."""
+    monkeypatch.chdir(tmp_path)
     src = make_tree(tmp_path / "in", n=2)
-    (src / "p0.png").rename(src / "palette.png")
+    (src / "p0.png").rename(src / f"{stem}.png")
     for force in (False, True):
-        result = run_batch([src], tmp_path / "out", settings=replace(SETTINGS, force=force),
-                           jobs=1, shared_palette=True)
-        assert result.manifest.rows["palette.png"]["error"] == \
-            "its output palette.qnt is the name of the batch's shared palette"
-        assert container.load(tmp_path / "out" / "palette.qnt").header.height == 1  # the palette
-    assert run_batch([src], tmp_path / "own", settings=SETTINGS, jobs=1).summary.failed == 0
+        with pytest.raises(InputError) as refused:
+            run_batch(["in"], "out", settings=replace(SETTINGS, force=force), jobs=1,
+                      shared_palette=True)
+        assert str(refused.value) == said and not (tmp_path / "out").exists()
+    previews = replace(SETTINGS, formats=("png",))  # writes palette.preview.png: no clash
+    assert run_batch(["in"], "out", settings=previews, jobs=1, shared_palette=True).summary.failed == 0
+    assert run_batch(["in"], "own", settings=SETTINGS, jobs=1).summary.failed == 0
 
 
 def test_palette_from_takes_a_built_in_palette_by_name(tmp_path):

@@ -70,8 +70,9 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
     outputs below the output folder are an :class:`InputError`. The output folder may lie inside
     an input folder only with ``force``, or with ``resume`` when it holds that folder's batch.
     ``reserved`` names files of the output folder that the batch writes itself, with what they
-    are; an input whose output would take one fails its row. The files the batch writes in
-    ``formats`` (an output folder that is an input folder holds them) are no rows.
+    are; an input whose output in ``formats`` would take one (whatever its case) is an
+    :class:`InputError`. The files the batch writes in ``formats`` (an output folder that is an
+    input folder holds them) are no rows.
     """
     from ..animation.source import VIDEO_SUFFIXES, reads_video
     from ..io.images import SUFFIXES
@@ -115,14 +116,19 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         names[name], typed[name], folded[name.casefold()] = str(path), spelt, name
         sources.add(path.resolve())
         jobs.append((path, name))
+    ours_folded = {file.casefold(): (file, what) for file, what in (reserved or {}).items()}
     for path, name in jobs:
         job = Job(os.path.abspath(path), name, str(out))
         packed = job.targets(("qnt",))[0]  # a clip's is <stem>.anim.qnt
-        if packed.parent == out and packed.name in (reserved or {}):
-            result.rows.append(mf.problem_row(
-                name, "failed", f"its output {packed.name} is the name of the batch's "
-                f"{reserved[packed.name]}", str(path)))
-        elif str(packed).casefold() in outputs:  # a.png and A.jpg: one replaces the other's outputs
+        claimed = next((p for p in job.targets(formats)
+                        if p.parent == out and p.name.casefold() in ours_folded), None)
+        if claimed is not None:
+            file, what = ours_folded[claimed.name.casefold()]
+            differs = f" {display_name(file)} where case is ignored (macOS, Windows)"
+            raise InputError(f"{display_name(typed[name])} takes the output "
+                             f"{display_name(claimed.name)} below the output folder, the batch's "
+                             f"{what}{differs * (file != claimed.name)}: rename it")
+        if str(packed).casefold() in outputs:  # a.png and A.jpg: one replaces the other's outputs
             other, taken = outputs[str(packed).casefold()]
             first, second = (display_name(p.relative_to(out).with_suffix("").as_posix()) + ".*"
                              for p in (taken, packed))
