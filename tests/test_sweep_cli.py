@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from conftest import make_photo
 from test_cli import JSON_KEYS, files_in, run
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
@@ -181,19 +182,12 @@ def test_a_folder_of_photos_of_two_sizes_says_sweep_reads_it_as_frames(tmp_path)
     assert proc.returncode == 3 and proc.stderr.rstrip().endswith("every frame must have one size")
 
 
-@pytest.mark.parametrize("command", ["compress", "sweep"])
-@pytest.mark.parametrize("search", [("--max-bytes", "1k"), ("--target-psnr", "30")])
-def test_a_searched_k_s_progress_bar_ends_full_on_the_k_picked(photo_path, tmp_path, monkeypatch,
-                                                                search, command):
-    """compress --max-bytes (and a target) sized its bar for the most probes a search may take,
-    so a search of fewer probes, as most are, left it short of full; and it ended labelled with
-    the last K probed (K=10 where K=7 was picked)."""
+@pytest.fixture
+def bars(monkeypatch) -> list:
+    """The progress bars the CLI draws, each kept as a stand-in of click's on a terminal."""
     from types import SimpleNamespace
 
-    from click.testing import CliRunner
-
     import quantize.cli.sweep as sweep_cli
-    from quantize.cli import cli
 
     bars = []
 
@@ -217,6 +211,20 @@ def test_a_searched_k_s_progress_bar_ends_full_on_the_k_picked(photo_path, tmp_p
 
     monkeypatch.setattr(sweep_cli.click, "progressbar", Bar)
     monkeypatch.setattr(sweep_cli, "sys", SimpleNamespace(stderr=SimpleNamespace(isatty=lambda: True)))
+    return bars
+
+
+@pytest.mark.parametrize("command", ["compress", "sweep"])
+@pytest.mark.parametrize("search", [("--max-bytes", "1k"), ("--target-psnr", "30")])
+def test_a_searched_k_s_progress_bar_ends_full_on_the_k_picked(photo_path, tmp_path, bars, search,
+                                                                command):
+    """compress --max-bytes (and a target) sized its bar for the most probes a search may take,
+    so a search of fewer probes, as most are, left it short of full; and it ended labelled with
+    the last K probed (K=10 where K=7 was picked)."""
+    from click.testing import CliRunner
+
+    from quantize.cli import cli
+
     given = [command, str(photo_path), "-o", str(tmp_path / "o"), "--json", *search]
     proc = CliRunner().invoke(cli, given + ["-k", "256"] * (command == "sweep"))
     assert proc.exit_code == 0, proc.output
@@ -227,6 +235,35 @@ def test_a_searched_k_s_progress_bar_ends_full_on_the_k_picked(photo_path, tmp_p
     *probes, label = bar.told  # each K run, then the one the bar ends on
     assert 0 < len(probes) < bar.length  # the search took fewer probes than it might
     assert bar.pos == bar.length and label == picked
+
+
+def test_a_byte_budgets_bar_is_full_only_once_its_search_ends(tmp_path, bars):
+    """The budget's search keeps probing K above its pick while they fit, past the bar's length:
+    `compress photo.png --max-bytes 1500` showed 100 % with 7 of its 24 probes still to run."""
+    from quantize.cli.sweep import progress_bar
+    from quantize.io.images import load_image
+    from quantize.jobs.sweep import TargetMissed, largest_fitting, probe_budget, search_bytes
+
+    Image.fromarray(make_photo(24, 32)).save(tmp_path / "p.png")
+    image, sizes = load_image(tmp_path / "p.png"), {}
+    for k in range(1, 65):  # the photo's real size curve, each K fitted once
+        sizes[k] = search_bytes(image, 1 << 30, max_k=k).sizes[k]
+    longest = 0
+    for max_bytes in range(min(sizes.values()), max(sizes.values()) + 1):
+        with progress_bar(probe_budget(64), quiet=False) as progress:
+            def probe(k: int) -> int:
+                progress(k)
+                assert bars[-1].pos < bars[-1].length  # not full while the search runs
+                return sizes[k]
+
+            try:
+                picked = largest_fitting(probe, max_bytes, "qnt", 64).k
+            except TargetMissed:
+                continue
+            progress.end(picked)
+        longest = max(longest, len(bars[-1].told) - 1)
+        assert bars[-1].pos == bars[-1].length and bars[-1].told[-1] == picked
+    assert longest > probe_budget(64)  # some search did run past the length it began with
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package 'chromium')")

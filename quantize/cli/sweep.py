@@ -40,12 +40,16 @@ def _list_k(func):
 
 class ProbeBar:
     """A click progress bar advanced a step by each K run, labelled with that K: the ``progress``
-    callback the jobs take."""
+    callback the jobs take. A run past the bar's length lengthens it, so that the bar is full only
+    once :meth:`end` says the work is done."""
 
     def __init__(self, bar: Any, length: int) -> None:
         self._bar, self._length = bar, length
 
     def __call__(self, k: int) -> None:
+        # a byte budget's search keeps probing K above its pick while they fit, past any bound
+        if self._bar.pos + 1 >= self._length:
+            self._length = self._bar.length = self._bar.pos + 2
         self._bar.update(1, k)
 
     def end(self, k: int | None = None) -> None:
