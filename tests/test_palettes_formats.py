@@ -122,6 +122,23 @@ def test_gpl_read_by_pillow():
     assert rawmode == "RGB" and palette == RGB.tobytes()
 
 
+@pytest.mark.parametrize("title", ["a", "ab", "abc"])
+def test_gpl_of_one_colour_is_long_enough_for_krita(title):
+    """Krita's KoColorSet refuses a GPL file under 50 bytes: one colour with a one-letter title
+    and name took 48."""
+    palette = Palette(np.array([[0, 128, 255]]), title=title, names=("b",))
+    data = encode_palette(palette, "gpl")
+    assert len(data) >= 50
+    lines = data.decode().splitlines()
+    assert lines[:4] == ["GIMP Palette", f"Name: {title}", "Columns: 1", "#"]
+    assert lines[-1] == "  0 128 255\tb" and all(line.startswith("#") for line in lines[3:-1])
+    assert len(lines) == 5 or len(data) - len(lines[4]) - 1 < 50  # a comment only when needed
+    back = decode_palette(data, source="one.gpl")
+    assert (back.title, back.labels, back.rgb.tolist()) == (title, ["b"], [[0, 128, 255]])
+    colours, rawmode = GimpPaletteFile.GimpPaletteFile(io.BytesIO(data)).getpalette()
+    assert rawmode == "RGB" and colours[:3] == bytes([0, 128, 255])
+
+
 def test_gpl_256_long_names_within_pillow_limits():
     rng = np.random.default_rng(1)
     rgb = rng.integers(0, 256, (256, 3), dtype=np.uint8)

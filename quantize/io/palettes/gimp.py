@@ -19,6 +19,7 @@ from .model import Palette, fitted_label, from_entries, hex_code, labels_with_sh
 from .reading import ByteReader, parse_byte, text_lines
 
 _GPL_LINE_BYTES = 100  # Pillow's GimpPaletteFile refuses longer colour lines (newline included)
+_GPL_MIN_BYTES = 50  # Krita's KoColorSet refuses a shorter GPL file as illegal
 _GPL_CHANNELS = {"RGB": 3, "RGBA": 4}  # Aseprite's header for palettes with alpha
 _GPL_HEADERS = ("GIMP Palette", "KDE RGB Palette")  # GIMP's, and KColorCollection's when it saves
 # the comment Lospec's GIMP files (no Name line) give their title in; its Paint.NET files' starts ';'
@@ -30,13 +31,18 @@ _LOSPEC_NAME = "#Palette Name:"
 def encode_gpl(palette: Palette) -> bytes:
     """``GIMP Palette``, ``Name:``, ``Columns:``, ``#``, then ``r g b<TAB>name`` per colour; UTF-8
     without BOM. Every colour is named (Aseprite drops unnamed ones); names are cut so that a line
-    stays under 100 bytes, the limit of Pillow's reader."""
+    stays under 100 bytes, the limit of Pillow's reader. A file Krita would find too short (one
+    colour of short names) gets a comment line giving its count of colours."""
     lines = ["GIMP Palette", f"Name: {palette.title}", f"Columns: {min(max(len(palette), 1), 16)}", "#"]
     for (r, g, b), name, share in zip(palette.rgb.tolist(), palette.labels, share_list(palette)):
         prefix = f"{r:3d} {g:3d} {b:3d}\t"
         lines.append(prefix + fitted_label(name, share, _GPL_LINE_BYTES - 1 - len(prefix), "utf-8",
                                            hex_code((r, g, b))))
-    return ("\n".join(lines) + "\n").encode()
+    data = ("\n".join(lines) + "\n").encode()
+    if len(data) < _GPL_MIN_BYTES:  # GIMP, Pillow and Krita skip '#' lines
+        lines.insert(4, f"# {len(palette)} colour{'s' * (len(palette) != 1)}")
+        data = ("\n".join(lines) + "\n").encode()
+    return data
 
 
 def decode_gpl(data: bytes, source: str) -> Palette:
