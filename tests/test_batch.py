@@ -126,6 +126,14 @@ def test_two_inputs_whose_names_differ_only_in_case_are_refused(tmp_path, monkey
                                          "output folder: ")
 
 
+def test_a_file_and_a_link_to_it_differing_in_case_are_one_input_by_its_own_name(tmp_path):
+    src = make_tree(tmp_path / "in", n=1)
+    (src / "p0.png").rename(src / "a.png")
+    (src / "A.png").symlink_to("a.png")
+    found = plan([src], tmp_path / "out")
+    assert [j.name for j in found.jobs] == ["a.png"] and found.duplicates == 1
+
+
 def test_a_glob_through_a_symlink_loop_keeps_each_files_own_name(tmp_path):
     """``**`` follows the loop some 40 folders deep, and those names sort first; each file keeps
     the name without a symlinked folder on its way, as a folder walk gives it."""

@@ -103,7 +103,8 @@ def plan(inputs: Sequence[str | os.PathLike[str]], out_root: str | os.PathLike[s
         if seen is not None:
             result.duplicates += 1
             kept, kept_name = jobs[seen]
-            if _detour(path, name) < _detour(kept, kept_name) and name.casefold() not in folded:
+            if (_detour(path, name) < _detour(kept, kept_name)
+                    and folded.get(name.casefold(), kept_name) == kept_name):
                 del names[kept_name], typed[kept_name], folded[kept_name.casefold()]
                 names[name], typed[name], folded[name.casefold()] = str(path), spelt, name
                 jobs[seen] = (path, name)
