@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -1265,6 +1266,55 @@ def test_gif_takes_a_wider_table_where_transparency_codes_smaller(tmp_path):
     assert descriptor[9] & 0x87 == 0x82  # a local table of 8 entries
     plain = len(gif_lzw_blocks(second, 2))  # the same frame coded whole with the full table of 4
     assert len(data) < len(gif_lzw_blocks(first, 2)) + plain // 2
+
+
+def gif_images(data: bytes) -> list[tuple[tuple[slice, slice], int | None]]:
+    """Each image of a GIF: its rectangle (rows, columns) and its local colour table's entries
+    (None: it takes the global table)."""
+    pos = 13 + (3 << (data[10] & 7) + 1 if data[10] & 0x80 else 0)
+    images = []
+    while data[pos] != 0x3B:
+        if data[pos] == 0x21:  # an extension: its label, then sub-blocks
+            pos += 2
+        else:
+            left, top, width, height, flags = struct.unpack_from("<HHHHB", data, pos + 1)
+            entries = 2 << (flags & 7) if flags & 0x80 else None
+            images.append(((slice(top, top + height), slice(left, left + width)), entries))
+            pos += 10 + 3 * (entries or 0) + 1  # the descriptor, the table, the LZW code size
+        while data[pos]:
+            pos += data[pos] + 1
+        pos += 1
+    return images
+
+
+def test_a_gif_frame_of_its_own_palette_takes_only_the_colours_its_rectangle_shows(tmp_path):
+    """A palette per frame, each rectangle showing few of its colours: each frame's local table
+    was the whole palette (and its LZW codes as wide); it holds now only what the rectangle
+    shows (and a transparent index), and the frames are the same as the .qnt's and APNG's."""
+    blocks = np.array([[(i * 70 % 256, i * 150 % 256, 255 - i * 20) for i in range(12)]],
+                      np.uint8).reshape(3, 4, 3)
+    background = np.repeat(np.repeat(blocks, 8, axis=0), 10, axis=1)  # 12 blocks of 10x8
+    frames = []
+    for t in range(6):
+        frame = background.copy()
+        frame[2:6, 1 + t:5 + t] = (250, 30 + 30 * t, 40)  # a square of its own colour per frame
+        frames.append(frame)
+    result = animate(quantize.frames_clip(frames, 50),
+                     AnimationOptions(formats=("gif", "png", "qnt"), palette_mode="frame",
+                                      fit=_fit(16)))
+    assert result.n_palettes == 6
+    (tmp_path / "o.gif").write_bytes(result.outputs["gif"])
+    (tmp_path / "o.png").write_bytes(result.outputs["png"])
+    gif, png = decoded(tmp_path / "o.gif")[0], decoded(tmp_path / "o.png")[0]
+    qnt = list(decode_animation(result.outputs["qnt"]).frames())
+    assert len(gif) == len(png) == len(qnt) == 6
+    for a, b, c in zip(gif, png, qnt):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    images = gif_images(result.outputs["gif"])
+    assert len(images) == 6 and all(entries for _, entries in images[1:])
+    for (rect, entries), shown in zip(images[1:], gif[1:]):
+        colours = len(np.unique(shown[rect].reshape(-1, 3), axis=0))
+        assert colours < 4 and entries <= 4  # the colours shown and a transparent index
 
 
 def test_a_following_palette_at_256_leaves_gif_one_index():

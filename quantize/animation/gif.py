@@ -2,7 +2,8 @@
 the unchanged pixels in it transparent when that codes smaller (and always when some of them show
 a colour the frame's palette lacks), and a local colour table only for a frame whose palette
 differs from the global one (the palette most frames use), or whose full table must grow by one
-bit for a transparent index. LZW codes start at the width of the frame's colour table
+bit for a transparent index, or whose rectangle uses so few entries that a table of those alone
+codes smaller. LZW codes start at the width of the frame's colour table
 (:func:`quantize.io.formats.gif_lzw_blocks`).
 
 GIF draws no transparency over a colour: drawn, the transparent index leaves the pixel as it is.
@@ -85,6 +86,24 @@ def _smaller_coding(indices: np.ndarray, changed: np.ndarray, size: int, clear: 
     if not candidates:
         raise ParameterError(_NO_INDEX_LEFT)
     return min(candidates, key=lambda candidate: len(candidate[0]))
+
+
+def _compacted(palette: np.ndarray, indices: np.ndarray, clear: int | None
+               ) -> tuple[np.ndarray, np.ndarray, int | None] | None:
+    """``palette`` cut to the entries ``indices`` (a rectangle's, -1 for a kept colour) use and
+    its ``clear`` entry, with the indices and ``clear`` renumbered to match; None if it uses
+    every entry."""
+    used = np.zeros(len(palette), bool)
+    used[indices[indices >= 0]] = True
+    if clear is not None:
+        used[clear] = True
+    if used.all():
+        return None
+    entries = np.flatnonzero(used)
+    renumbered = np.full(len(palette) + 1, -1, indices.dtype)  # the last one: -1 stays -1
+    renumbered[entries] = np.arange(len(entries))
+    return (palette[entries], renumbered[indices],
+            None if clear is None else int(renumbered[clear]))
 
 
 def _cleared_alpha(rows: np.ndarray) -> np.ndarray:
@@ -174,17 +193,19 @@ class GifWriter:
         need = np.zeros(frame.indices.shape, bool)  # kept colours a clearing took away
         need[rect] = changed & (frame.indices[rect] < 0)
         palette, indices = _resolved(frame.palette, frame.indices, frame.colors, need)
-        clear = _transparent_entry(palette)
-        foreign = bool((indices[rect] < 0).any())  # kept colours the palette lacks
+        whole = (palette, indices[rect], _transparent_entry(palette))
+        compact = _compacted(*whole)
+        foreign = bool((whole[1] < 0).any())  # kept colours the palette lacks
         # Pillow reads a GIF as transparent only when its first frame has a transparent index
         declared = self._first and frame.colors.shape[2] == 4
         self._first = False
         codings = []
-        for table, size, local in self._tables(palette, spare=foreign and clear is None):
-            blocks, transparent = _smaller_coding(indices[rect], changed, max(2, size + 1), clear,
-                                                  disposal == _CLEAR, declared)
-            codings.append((len(blocks) + local * len(table), table, size, local, blocks,
-                            transparent))
+        for colours, shown, clear in (whole,) if compact is None else (whole, compact):
+            for table, size, local in self._tables(colours, spare=foreign and clear is None):
+                blocks, transparent = _smaller_coding(shown, changed, max(2, size + 1), clear,
+                                                      disposal == _CLEAR, declared)
+                codings.append((len(blocks) + local * len(table), table, size, local, blocks,
+                                transparent))
         _, table, size, local, blocks, transparent = min(codings, key=lambda c: c[0])
         if disposal == _CLEAR:
             self._canvas.clear(rect)
