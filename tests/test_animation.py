@@ -774,7 +774,6 @@ def _kept_frames() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.n
 def _version_1(a, b, first, second, shown) -> bytes:
     """The two frames of :func:`_kept_frames` as a version 1 file wrote them: no flags, the kept
     colours appended to the second frame's palette."""
-    import struct
     import zlib
 
     from quantize.io import container
@@ -835,15 +834,12 @@ def test_a_version_1_multi_frame_qnt_still_decodes_and_unpacks():
 
 def _recrc(data: bytes | bytearray) -> bytes:
     """``data`` with its trailing CRC made right again (so a change reaches the decoder)."""
-    import struct
     import zlib
 
     return bytes(data[:-4]) + struct.pack("<I", zlib.crc32(data[:-4]))
 
 
 def test_a_multi_frame_qnt_past_its_limits_is_refused_naming_file_and_frame(tmp_path):
-    import struct
-
     from quantize.animation.qntanim import QntWriter, load_animation
     from quantize.animation.temporal import MappedFrame
 
@@ -900,8 +896,6 @@ def test_a_webp_longer_than_its_clock_is_refused():
 def _table_as_is(data: bytes, version: int = 3) -> bytearray:
     """A multi-frame .qnt file (without its CRC) rewritten with its frame table stored as it is,
     in ``version`` 3 or 2 (which has no table header)."""
-    import struct
-
     from quantize.animation.qntanim import _HEADER
 
     table = bytes(decode_animation(data)._table)
@@ -914,7 +908,6 @@ def test_a_screen_recordings_frame_table_is_coded_and_a_photos_is_not(tmp_path):
     """A clip of small changes over flat colours repeats its frames' headers and colours: its
     table is stored coded, smaller, and decodes to the same frames as the table as it is (and as
     version 2 stored it); frames of noise, as cm codes them, gain nothing and are stored as is."""
-    import struct
     import zlib
 
     from quantize.animation.qntanim import MAX_TABLE_RATIO, _HEADER
@@ -959,7 +952,6 @@ def test_a_screen_recordings_frame_table_is_coded_and_a_photos_is_not(tmp_path):
 
 
 def test_a_keep_flag_where_nothing_can_be_kept_is_a_format_error():
-    import struct
     import zlib
 
     from quantize.animation.qntanim import QntWriter
@@ -2032,8 +2024,6 @@ def test_apng_of_many_palettes_blends_kept_pixels_over_when_that_is_smaller(tmp_
 
 
 def test_webp_codes_every_later_frame_as_its_changed_rectangle():
-    import struct
-
     rng = np.random.default_rng(9)
     background = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
     frames = []
@@ -2088,7 +2078,6 @@ def test_an_apngs_gamma_is_applied_to_every_frame_as_compress_applies_it(tmp_pat
     """compress reads a PNG whose only colour information is a gAMA chunk of another gamma than
     sRGB's in sRGB's curve, as browsers show it, and says so; animate read the same APNG's frames
     alike (each frame is decoded by image_from_pillow) without a word."""
-    import struct
     import zlib
 
     from quantize.io.images import load_image
@@ -2109,7 +2098,6 @@ def test_an_apngs_gamma_is_applied_to_every_frame_as_compress_applies_it(tmp_pat
 def test_info_checks_many_small_frames_without_composing_a_canvas_each(tmp_path):
     """A few hundred bytes a frame can each name a frame of the whole canvas: info decodes and
     checks every frame's rectangle, as decode would, without building the canvases."""
-    import struct
     import tracemalloc
     import zlib
 
