@@ -27,6 +27,15 @@ from test_batch import make_tree, outputs, without_times
 ROOT = Path(__file__).resolve().parents[1]
 
 
+
+def photo_folder(tmp_path: Path, count: int, height: int, width: int) -> Path:
+    """A folder ``in`` of ``count`` synthetic photos, p00.png, p01.png, ..."""
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(count):
+        Image.fromarray(make_photo(height, width, seed=i)).save(src / f"p{i:02d}.png")
+    return src
+
 def quantize_process(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "quantize", *args], env=env,
@@ -42,10 +51,7 @@ def ok_rows(out: Path) -> list[dict]:
 
 
 def test_ctrl_c_keeps_finished_outputs_and_a_consistent_manifest(tmp_path):
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(10):
-        Image.fromarray(make_photo(256, 320, seed=i)).save(src / f"p{i:02d}.png")
+    src = photo_folder(tmp_path, 10, 256, 320)
     out = tmp_path / "out"
     args = ("batch", str(src), "-o", str(out), "-k", "128", "-j", "2")
     proc = quantize_process(*args)
@@ -77,10 +83,7 @@ def test_sigterm_or_a_hangup_stops_the_batch_as_ctrl_c_does_in_one_line(tmp_path
     if not hasattr(signal, name):
         pytest.skip(f"no {name} on this platform")
     signum = getattr(signal, name)
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(10):
-        Image.fromarray(make_photo(256, 320, seed=i)).save(src / f"p{i:02d}.png")
+    src = photo_folder(tmp_path, 10, 256, 320)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "quantize", "batch", str(src), "-o", str(out),
@@ -345,10 +348,7 @@ def test_a_killed_worker_costs_only_the_file_it_was_running(tmp_path):
 def test_a_batch_killed_outright_leaves_no_worker_behind(tmp_path):
     """SIGKILL the batch process itself: its worker, which holds both ends of its own pipe
     (forked), sees the parent gone and exits after its job, rather than wait for ever."""
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(12):
-        Image.fromarray(make_photo(256, 320, seed=i)).save(src / f"p{i:02d}.png")
+    src = photo_folder(tmp_path, 12, 256, 320)
     proc = quantize_process("batch", str(src), "-o", str(tmp_path / "out"), "-k", "128", "-j", "2")
     deadline = time.monotonic() + 120
     workers: list[int] = []
@@ -508,10 +508,7 @@ def test_more_jobs_than_the_open_file_limit_holds_run_fewer_workers_with_a_note(
     and a manifest of its header alone: the workers' pipes had taken every file."""
     import resource
 
-    src = tmp_path / "in"
-    src.mkdir()
-    for i in range(40):
-        Image.fromarray(make_photo(16, 16, seed=i)).save(src / f"p{i:02d}.png")
+    src = photo_folder(tmp_path, 40, 16, 16)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
