@@ -26,6 +26,7 @@ def _one_clip(ctx: click.Context, param: click.Parameter, inputs: tuple[Path, ..
                                f"folder")
     return inputs[0]
 
+
 @click.command()
 @click.argument("input", nargs=-1, required=True, type=PATH, metavar="INPUT", callback=_one_clip)
 @click.option("-o", "--output", "out_dir", type=NamedPath(readable=False), required=True,

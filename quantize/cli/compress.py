@@ -105,7 +105,8 @@ def compress(input, out_dir, k, n_init, max_iter, tol, seed, sample, target_psnr
         stem = printable(out_dir.stem, line=True)
         writes += f"; for firmware, -o {stem}.h writes the C header, -o {stem}.raw the raw buffer"
     check_folder_option(None if slash else out_dir, writes,
-                        takes=f"a folder or one file ending {', '.join(endings[:-1])} or {endings[-1]}",
+                        takes=f"a folder or one file ending {', '.join(endings[:-1])} or "
+                              f"{endings[-1]}",
                         export_palette=True)
     check_format_options(formats)
     target = None

@@ -74,10 +74,11 @@ def check_folder_option(out_dir: str | Path | None, writes: str, also: tuple[str
                         takes: str = "a folder", export_palette: bool = False) -> None:
     """Refuse, before any work, an ``-o`` folder that names standard output (``-``) or that is no
     folder yet and ends as a file's name does (``small.png``, a palette file's ``v.gpl``, a
-    firmware file's ``logo.c``, or a suffix in ``also``): the user meant a file, and would find a folder of that name; ``writes``
-    says what goes into it, ``takes`` what ``-o`` takes. A palette file's name is answered with the
-    command that writes one (and ``--export-palette``, where the command has it). ``-o`` as typed
-    (a str) ending in a slash names a folder, whatever its name (``v.gpl/``)."""
+    firmware file's ``logo.c``, or a suffix in ``also``): the user meant a file, and would find a
+    folder of that name; ``writes`` says what goes into it, ``takes`` what ``-o`` takes. A palette
+    file's name is answered with the command that writes one (and ``--export-palette``, where the
+    command has it). ``-o`` as typed (a str) ending in a slash names a folder, whatever its name
+    (``v.gpl/``)."""
     import os
 
     from ..io.images import SUFFIXES

@@ -232,7 +232,8 @@ def _is_packed(path: Path) -> bool:
     return path.suffix.lower() == SUFFIX
 
 
-def packed_palette(path: str | Path, keep_transparent: bool = False, title: str | None = None) -> Palette:
+def packed_palette(path: str | Path, keep_transparent: bool = False,
+                   title: str | None = None) -> Palette:
     """The palette of the packed still ``path`` in its index order, each colour's share of the
     pixels counted from the indices (transparency as :func:`counted_palette` takes it), titled
     ``title`` (default: the file's stem). A multi-frame ``.qnt`` is an InputError: it holds no one

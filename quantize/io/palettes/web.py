@@ -283,7 +283,8 @@ def decode_json(data: bytes, source: str) -> Palette:
 def _is_share(value: Any) -> bool:
     """Whether a colour object's ``share`` is one: a finite number, not negative (JSON as Python
     reads it also has NaN and Infinity)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf")
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and 0 <= value < float("inf"))
 
 
 def _named_tree(node: dict, path: tuple[str, ...], source: str,
